@@ -1,0 +1,95 @@
+"""The protocol between a task and its scheduler.
+
+A task is a coroutine. When it awaits a shimeji awaitable, the awaitable's ``__next__`` returns
+one of two things to the scheduler, which resumed the task with ``send(None)``:
+
+- ``None``: "run me again soon" (``yield_now``). The scheduler puts the task back at once.
+- ``PARK``: "I registered a waker; poll me again when it fires". The task is not polled until
+  something calls ``wake(slot)``. A wake that arrives while the task is still running is kept
+  (``slot.rewoken``), so a wake can never fall between registering and parking.
+
+On resume the awaitable runs ``__next__`` again; it finishes by raising ``StopIteration`` (a
+pre-made instance whose traceback is cleared, so finishing allocates nothing) or parks again if
+its condition does not hold yet (a spurious wake is always allowed).
+"""
+
+from .errors import NoCurrentTask
+
+# Yielded by awaitables that wait for a wake-up.
+PARK = object()
+
+
+class _Context:
+    """What is running now. One per interpreter: schedulers on two cores each run their own
+    tick, so a multi-core executor gives each core its own context (see scheduler.py)."""
+
+    def __init__(self):
+        self.slot = None
+        self.sched = None
+        self.poll_start = 0  # µs tick at the start of the current poll (timed policies only)
+
+
+context = _Context()
+
+
+def current_slot():
+    """The ``TaskSlot`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
+    slot = context.slot
+    if slot is None:
+        raise NoCurrentTask(
+            "no task is running: call this from inside a task spawned on a scheduler"
+        )
+    return slot
+
+
+def current_task():
+    """The ``JoinHandle`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
+    return current_slot().handle
+
+
+def wake(slot):
+    """Make the task in ``slot`` runnable. Idempotent, allocation-free, and a no-op if the task
+    has finished. Safe to call from an interrupt handler or another thread."""
+    sched = slot.sched
+    if sched is not None:
+        sched.wake(slot)
+
+
+class Finish:
+    """Ends an awaitable without allocating: ``raise finish.done()``."""
+
+    def __init__(self):
+        self.exc = StopIteration()
+
+    def done(self):
+        exc = self.exc
+        exc.__traceback__ = None
+        return exc
+
+
+class YieldNow:
+    """Singleton behind ``yield_now()``; armed by the call, spent by the first ``__next__``."""
+
+    def __init__(self):
+        self.armed = False
+        self._finish = Finish()
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        if self.armed:
+            self.armed = False
+            return None
+        raise self._finish.done()
+
+
+_yield_now = YieldNow()
+
+
+def yield_now():
+    """Awaitable: let every other runnable task run once, then continue. Allocates nothing."""
+    _yield_now.armed = True
+    return _yield_now

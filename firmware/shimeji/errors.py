@@ -1,0 +1,50 @@
+"""Every error shimeji raises derives from ``ShimejiError``.
+
+Messages say what went wrong and what to do about it. ``Cancelled`` is not an error of use:
+like asyncio's ``CancelledError`` it derives from ``BaseException`` so that a task's
+``except Exception:`` does not swallow a cancellation by accident.
+"""
+
+
+class ShimejiError(Exception):
+    """Base class of every error shimeji raises for misuse or an exhausted resource."""
+
+
+class PoolFull(ShimejiError):
+    """No free task slot: every slot of the scheduler's pool holds a live task."""
+
+
+class SchedulerClosed(ShimejiError):
+    """The scheduler was closed; it accepts no new tasks."""
+
+
+class NotACoroutine(ShimejiError):
+    """spawn() was given something that is not a coroutine object."""
+
+
+class SlotBusy(ShimejiError):
+    """spawn_allocated() was given a slot that still holds a live task."""
+
+
+class TaskNotComplete(ShimejiError):
+    """JoinHandle.result() was called before the task finished."""
+
+
+class JoinSelf(ShimejiError):
+    """A task awaited its own JoinHandle, which would never complete."""
+
+
+class NoCurrentTask(ShimejiError):
+    """A task-only operation was used outside a task running on a scheduler."""
+
+
+class ForeignAwaitable(ShimejiError):
+    """A task awaited something that is not a shimeji awaitable (for example asyncio.sleep)."""
+
+
+class Cancelled(BaseException):
+    """Raised inside a task that was cancelled, and by ``result()`` of a cancelled task."""
+
+
+class SchedulerBusy(ShimejiError):
+    """An operation that needs a scheduler with no live tasks was called with tasks live."""

@@ -1,0 +1,96 @@
+"""Scheduling policies: which runnable task runs next.
+
+A policy sees only runnable tasks. The scheduler calls it from its own context, never from
+an interrupt handler (interrupt-side wakes land in the scheduler's inbox first), so a policy
+needs no locking. Every method must be allocation-free: they run on every poll.
+
+Interface (after the scheduler-policy reference):
+
+- ``bind(sched)``: called once by the scheduler; preallocate here.
+- ``add(slot)``: a task became runnable (spawned or woken).
+- ``remove(slot)``: a runnable task leaves (cancelled while queued, scheduler closed).
+- ``pick()``: the next task to poll, unlinked, or None.
+- ``put_back(slot, preempted)``: a polled task that is still runnable (it yielded).
+  ``preempted`` is True when ``charge`` asked it to yield.
+- ``charge(slot, elapsed_us)``: account one poll of ``elapsed_us`` microseconds; return True
+  if the task's share is used up. Called only when ``needs_time`` is True.
+- ``set_priority(slot, value)``: True if the policy uses priorities and accepted the value.
+- ``has_ready()``: whether any task is runnable.
+- ``inherit(holder, waiter)`` / ``restore(holder)``: priority inheritance. A lock whose holder
+  blocks ``waiter`` lends the waiter's priority to ``holder``; ``restore`` ends the loan when
+  the lock is released. No-ops for policies without priorities.
+"""
+
+
+class Policy:
+    """Base class: documents the interface and gives the defaults."""
+
+    needs_time = False
+    name = "policy"
+
+    def bind(self, sched):
+        pass
+
+    def charge(self, slot, elapsed_us):
+        return False
+
+    def set_priority(self, slot, value):
+        return False
+
+    def inherit(self, holder, waiter):
+        pass
+
+    def restore(self, holder):
+        pass
+
+
+class FifoPolicy(Policy):
+    """Cooperative first-in first-out: O(1) everything, through the slots' own links."""
+
+    name = "fifo"
+
+    def __init__(self):
+        self.head = None
+        self.tail = None
+
+    def add(self, slot, preempted=False):
+        slot.run_next = None
+        tail = self.tail
+        if tail is None:
+            self.head = slot
+        else:
+            tail.run_next = slot
+        self.tail = slot
+
+    put_back = add
+
+    def pick(self):
+        slot = self.head
+        if slot is not None:
+            nxt = slot.run_next
+            self.head = nxt
+            if nxt is None:
+                self.tail = None
+            slot.run_next = None
+        return slot
+
+    def remove(self, slot):
+        prev = None
+        cur = self.head
+        while cur is not None:
+            if cur is slot:
+                nxt = cur.run_next
+                if prev is None:
+                    self.head = nxt
+                else:
+                    prev.run_next = nxt
+                if nxt is None:
+                    self.tail = prev
+                slot.run_next = None
+                return True
+            prev = cur
+            cur = cur.run_next
+        return False
+
+    def has_ready(self):
+        return self.head is not None

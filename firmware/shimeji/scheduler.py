@@ -1,0 +1,394 @@
+"""``StaticScheduler``: a fixed pool of task slots and a tick-driven run loop.
+
+The scheduler does not own the loop. ``tick()`` polls up to ``n`` woken tasks and returns a
+``Tick``; the caller composes timer turn, tick and idle (see ``run_until_complete`` and, for
+boards, ``shimeji.runloop``).
+
+Design note: wakes. A wake may come from a task, from an interrupt handler, or from another
+thread or core. ``wake()`` takes the critical section for the few statements that move a slot
+from WAITING to QUEUED and link it into the *inbox* (an intrusive MPSC list); the tick drains
+the inbox into the policy. The policy is therefore touched only by the scheduler's own context
+and needs no locking. A task that merely yields (``yield_now``) never goes through the inbox:
+the scheduler puts it back itself, with no critical section, because an interrupt-side wake of
+a RUNNING or QUEUED task only sets a flag. This inbox is also where a multi-core executor's
+injector and work stealing attach: another core hands a task over by waking it here.
+"""
+
+from micropython import const
+
+from . import core, port
+from .critical import default_critical_section
+from .errors import Cancelled, ForeignAwaitable, PoolFull, SchedulerBusy
+from .policy import FifoPolicy
+from .pool import TaskPool
+from .task import CANCELLED, FAILED, FREE, OK, PENDING, QUEUED, RUNNING, WAITING, TaskBuilder
+
+_TICK_SIZE = const(256)
+DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
+_ID_MASK = const(0x3FFFFFFF)
+
+
+class Tick:
+    """What one ``tick()`` did. The scheduler reuses one Tick object: copy what you keep.
+
+    ``spawned``, ``woken_external`` and ``woken_internal`` count events since the previous
+    tick (a wake from an interrupt between ticks is external); ``woken`` is their sum of wakes.
+    """
+
+    def __init__(self):
+        self.polled = 0
+        self.completed = 0
+        self.spawned = 0
+        self.woken_external = 0
+        self.woken_internal = 0
+        self.woken = 0
+        self.has_remaining = False
+
+    def __repr__(self):
+        return "Tick(polled=%d, completed=%d, spawned=%d, woken=%d+%d, has_remaining=%s)" % (
+            self.polled,
+            self.completed,
+            self.spawned,
+            self.woken_internal,
+            self.woken_external,
+            self.has_remaining,
+        )
+
+
+class StaticScheduler(TaskPool):
+    """A single-core scheduler whose task slots are all made at construction.
+
+    ``capacity``: number of pool slots. ``policy``: a ``Policy`` (default ``FifoPolicy``).
+    ``critical_section``: guards wakes from interrupt handlers and other threads (default: the
+    runtime's, see ``critical.py``). ``clock_us``: a µs tick source, used only by policies that
+    charge run time (default ``time.ticks_us``). ``timer``: the timer that ``sleep_ms`` and
+    friends of tasks on this scheduler use (also settable later as ``sched.timer``).
+    """
+
+    DEFAULT_TICK_SIZE = _TICK_SIZE
+
+    def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None):
+        TaskPool.__init__(self, capacity)
+        self.timer = timer
+        self._tick = Tick()
+        self._builder = TaskBuilder(self)
+        self._spawned = 0
+        self._woken_ext = 0
+        self._woken_int = 0
+        self._polling = False
+        cs = critical_section if critical_section is not None else default_critical_section()
+        self.critical_section = cs
+        self._enter = cs.enter
+        self._exit = cs.exit
+        self._inbox_head = None
+        self._inbox_tail = None
+        self._clock_us = clock_us if clock_us is not None else port.ticks_us
+        self.policy = None
+        self.set_policy(policy if policy is not None else FifoPolicy())
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def set_policy(self, policy):
+        """Use ``policy`` from now on. Only while no task is live: a policy's queues cannot be
+        carried over."""
+        if self.policy is not None and self.live_count():
+            raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
+                                "cancel them first (live: %d)" % self.live_count())
+        policy.bind(self)
+        self.policy = policy
+        self._add = policy.add
+        self._pick = policy.pick
+        self._put_back = policy.put_back
+        self._charge = policy.charge if policy.needs_time else None
+
+    def set_priority(self, handle, value):
+        """Pass a priority (or nice value) for a live task to the policy."""
+        slot = handle._slot
+        if slot is None:
+            return False
+        return self.policy.set_priority(slot, value)
+
+    # -- spawning -----------------------------------------------------------------------------
+
+    def spawn(self, coro, name=None):
+        """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
+
+        Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged).
+        """
+        self._check_spawn(coro)
+        slot = self._take_free()
+        if slot is None:
+            raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
+                           "capacity, or join/cancel tasks before spawning more" % self.capacity)
+        return self._start(slot, coro, name)
+
+    def spawn_allocated(self, slot, coro, name=None):
+        """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns."""
+        self._adopt(slot)
+        self._check_spawn(coro)
+        return self._start(slot, coro, name)
+
+    def build_task(self):
+        """A ``TaskBuilder`` for name, priority or a caller-owned slot."""
+        return self._builder.reset()
+
+    def _start(self, slot, coro, name):
+        handle = slot.handle
+        if not handle._consumed:
+            handle = slot.handle = type(handle)()  # the old handle may still be held
+        task_id = self._new_id()
+        slot.sched = self
+        slot.coro = coro
+        slot.id = task_id
+        slot.name = name
+        slot.polls = 0
+        handle._slot = slot
+        handle.id = task_id
+        handle.name = name
+        handle._status = PENDING
+        handle._value = None
+        handle._consumed = False
+        slot.state = QUEUED
+        self._add(slot)
+        self._spawned += 1
+        self.spawned_total = (self.spawned_total + 1) & _ID_MASK
+        return handle
+
+    # -- waking ---------------------------------------------------------------------------------
+
+    def wake(self, slot):
+        """Make the task in ``slot`` runnable. Idempotent; a no-op for a finished task.
+
+        ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
+        other threads and tasks may all call it."""
+        state = self._enter()
+        st = slot.state
+        if st == WAITING and slot.sched is self:
+            slot.state = QUEUED
+            slot.inbox_next = None
+            tail = self._inbox_tail
+            if tail is None:
+                self._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            self._inbox_tail = slot
+            if self._polling:
+                self._woken_int += 1
+            else:
+                self._woken_ext += 1
+        elif st == RUNNING:
+            slot.rewoken = True
+        self._exit(state)
+
+    def _drain_inbox(self):
+        state = self._enter()
+        slot = self._inbox_head
+        self._inbox_head = None
+        self._inbox_tail = None
+        self._exit(state)
+        add = self._add
+        while slot is not None:
+            nxt = slot.inbox_next
+            slot.inbox_next = None
+            add(slot)
+            slot = nxt
+
+    # -- the tick ---------------------------------------------------------------------------------
+
+    def tick(self, n=_TICK_SIZE):
+        """Poll at most ``n`` runnable tasks, in the policy's order; returns the ``Tick``.
+
+        Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
+        from the run loop."""
+        t = self._tick
+        ctx = core.context
+        pick = self._pick
+        put_back = self._put_back
+        charge = self._charge
+        clock = self._clock_us
+        enter = self._enter
+        exit_ = self._exit
+        park = core.PARK
+        polled = 0
+        completed = 0
+        self._polling = True
+        ctx.sched = self
+        try:
+            if self._inbox_head is not None:
+                self._drain_inbox()
+            while polled < n:
+                slot = pick()
+                if slot is None:
+                    break
+                polled += 1
+                slot.state = RUNNING
+                ctx.slot = slot
+                if charge is not None:
+                    t0 = ctx.poll_start = clock()
+                try:
+                    exc = slot.throw_exc
+                    if exc is None:
+                        r = slot.coro.send(None)
+                    else:
+                        slot.throw_exc = None
+                        slot.cancel_requested = False
+                        self._unwait(slot)
+                        r = slot.coro.throw(exc)
+                except StopIteration as e:
+                    ctx.slot = None
+                    self._complete(slot, OK, e.value)
+                    completed += 1
+                    r = park
+                except Cancelled as e:
+                    ctx.slot = None
+                    self._complete(slot, CANCELLED, e)
+                    completed += 1
+                    r = park
+                except Exception as e:  # a failing task never takes the scheduler down
+                    ctx.slot = None
+                    self._complete(slot, FAILED, e)
+                    self.failed_total = (self.failed_total + 1) & _ID_MASK
+                    completed += 1
+                    r = park
+                except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                    ctx.slot = None
+                    self._complete(slot, FAILED, e)
+                    raise
+                ctx.slot = None
+                preempted = False
+                if charge is not None:
+                    preempted = charge(slot, port.ticks_diff(clock(), t0))
+                if slot.state != RUNNING:
+                    pass  # completed above
+                elif r is None:
+                    slot.state = QUEUED
+                    put_back(slot, preempted)
+                elif r is park:
+                    state = enter()
+                    if slot.rewoken:
+                        slot.rewoken = False
+                        slot.state = QUEUED
+                    else:
+                        slot.state = WAITING
+                    exit_(state)
+                    if slot.state == QUEUED:
+                        self._add(slot)
+                else:
+                    slot.throw_exc = ForeignAwaitable(
+                        "task %d (%r) awaited %r, which is not a shimeji awaitable: use "
+                        "shimeji's own (yield_now, sleep_ms, primitives), not asyncio's"
+                        % (slot.id, slot.name, r))
+                    slot.state = QUEUED
+                    put_back(slot, False)
+                if self._inbox_head is not None:
+                    self._drain_inbox()
+        finally:
+            self._polling = False
+            ctx.slot = None
+            ctx.sched = None
+        self.completed_total = (self.completed_total + completed) & _ID_MASK
+        t.polled = polled
+        t.completed = completed
+        state = enter()
+        t.spawned = self._spawned
+        t.woken_external = self._woken_ext
+        t.woken_internal = self._woken_int
+        self._spawned = 0
+        self._woken_ext = 0
+        self._woken_int = 0
+        exit_(state)
+        t.woken = t.woken_external + t.woken_internal
+        t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
+        return t
+
+    def _unwait(self, slot):
+        """Take ``slot`` off whatever it waits on (wait list, timer) and clear wait state."""
+        waiting_on = slot.waiting_on
+        if waiting_on is not None:
+            waiting_on.remove(slot)
+        if slot.timer is not None:
+            slot.timer.cancel()
+        slot.wait_phase = 0
+        slot.wait_key = None
+        slot.wait_status = 0
+        slot.wait_value = None
+
+    def _complete(self, slot, status, value):
+        handle = slot.handle
+        handle._status = status
+        handle._value = value
+        handle._slot = None
+        self._unwait(slot)
+        joiners = slot.joiners
+        task_id = slot.id
+        while joiners.head is not None:
+            joiner = joiners.pop()
+            joiner.wait_status = status
+            joiner.wait_value = value
+            joiner.wait_key = task_id
+            core.wake(joiner)
+        slot.coro = None
+        slot.name = None
+        slot.throw_exc = None
+        slot.cancel_requested = False
+        slot.rewoken = False
+        slot.state = FREE
+        if slot.pooled:
+            self._free_push(slot)
+        slot.sched = None
+
+    # -- cancellation, closing, introspection -----------------------------------------------------
+
+    def cancel_slot(self, slot):
+        """Cancel the task in ``slot`` (see ``JoinHandle.cancel``)."""
+        if slot.state == FREE or slot.sched is not self or slot.cancel_requested:
+            return False
+        slot.cancel_requested = True
+        slot.throw_exc = Cancelled("the task was cancelled")
+        if slot.state == WAITING:
+            self._unwait(slot)
+        self.wake(slot)
+        return True
+
+    def close(self):
+        """Refuse new spawns and end every live task now: each coroutine is closed (its
+        ``finally`` blocks run) and its handle reports ``Cancelled``. Not ISR-safe."""
+        self.closed = True
+        for slot in self.live_slots():
+            if slot.state == QUEUED:
+                self.policy.remove(slot)
+            try:
+                slot.coro.close()
+            except Exception:  # a finally block that raises must not stop the close
+                pass
+            self._complete(slot, CANCELLED, Cancelled("the scheduler was closed"))
+        state = self._enter()
+        self._inbox_head = None
+        self._inbox_tail = None
+        self._exit(state)
+
+    # -- convenience -----------------------------------------------------------------------------
+
+    def run_until_complete(self, coro, idle=None):
+        """Spawn ``coro``, tick until it finishes and return its result (or raise its error).
+
+        ``idle()`` runs whenever no task is runnable (default: sleep 1 ms). For scripts and the
+        REPL; firmware composes its own loop or uses ``shimeji.runloop``."""
+        handle = self.spawn(coro)
+        handle._consumed = True
+        if idle is None:
+            idle = _sleep_1ms
+        while not handle.is_complete():
+            if not self.tick().has_remaining and not handle.is_complete():
+                idle()
+        return handle.result()
+
+
+def _sleep_1ms():
+    import time
+
+    if hasattr(time, "sleep_ms"):
+        time.sleep_ms(1)
+    else:
+        time.sleep(0.001)
+

@@ -1,0 +1,224 @@
+"""Task storage: ``TaskSlot`` (one task's state, made up front), ``JoinHandle`` and
+``TaskBuilder``.
+
+A scheduler makes ``capacity`` slots when it is built; ``spawn_allocated`` takes a slot the
+caller made. Every link a task needs (run queue, wake inbox, wait list, timer) is a field of
+its slot, so spawning, waking, waiting and completing allocate nothing.
+
+A slot's ``JoinHandle`` is made with the slot and reused by later tasks in that slot once it
+has been *consumed*: awaited to the end, or ``detach()``-ed. A handle that was neither is left
+to whoever holds it (it keeps its task's outcome) and the slot gets a new handle: correctness
+first, and no allocation on the two paths firmware uses (join it, or detach it).
+"""
+
+from . import core
+from .errors import Cancelled, JoinSelf, TaskNotComplete
+
+# Slot states.
+FREE = 0  # no task
+QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
+RUNNING = 2  # being polled right now
+WAITING = 3  # parked until woken
+
+# Outcome of a task (JoinHandle._status, and what a joiner receives).
+_UNUSED = 0
+PENDING = 1
+OK = 2
+FAILED = 3
+CANCELLED = 4
+
+
+class TaskSlot:
+    """Storage for one task. Make your own to use with ``spawn_allocated``."""
+
+    def __init__(self):
+        self.sched = None  # owning scheduler while a task lives here
+        self.coro = None
+        self.id = 0
+        self.name = None
+        self.state = FREE
+        self.owner = None  # the scheduler this slot serves (set on first use)
+        self.pooled = False  # True for slots made by the scheduler's pool
+        self.rewoken = False  # woken while RUNNING
+        self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
+        self.cancel_requested = False
+        self.handle = JoinHandle()
+        self.joiners = None  # WaitList, made by the scheduler that owns the slot
+        # Run queue, wake inbox and free-list links.
+        self.run_next = None
+        self.run_prev = None
+        self.inbox_next = None
+        self.free_next = None
+        # Wait lists (waitlist.py) and what a waker delivers.
+        self.waiting_on = None
+        self.wait_next = None
+        self.wait_prev = None
+        self.wait_phase = 0
+        self.wait_key = None
+        self.wait_status = 0
+        self.wait_value = None
+        # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
+        self.timer = None
+
+        # -- sync primitives: per-waiter data beyond the wait fields above.
+
+        # -- scheduling policy: priority/nice, virtual run time, time slice, accounting.
+        self.priority = 0
+        self.vruntime = 0
+        self.slice_left = 0
+        self.polls = 0
+
+    def __repr__(self):
+        return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
+
+
+class JoinHandle:
+    """A task's result, its cancellation and its identity (``id``, ``name``).
+
+    Await it from another task to get the task's return value (or its exception, or
+    ``Cancelled``). Ignoring it detaches the task. Awaiting it consumes it: afterwards the
+    scheduler may reuse this object for a later task in the same slot.
+    """
+
+    def __init__(self):
+        self._slot = None  # the live task's slot; None once complete
+        self.id = 0
+        self.name = None
+        self._status = _UNUSED
+        self._value = None
+        self._consumed = True
+
+    def __repr__(self):
+        return "<JoinHandle id=%d name=%r %s>" % (
+            self.id,
+            self.name,
+            ("unused", "pending", "ok", "failed", "cancelled")[self._status],
+        )
+
+    def is_complete(self):
+        """True once the task has returned, raised or been cancelled. ISR-safe."""
+        return self._status > PENDING
+
+    def is_cancelled(self):
+        return self._status == CANCELLED
+
+    def result(self):
+        """The task's return value; raises its exception, or ``Cancelled``.
+
+        Raises ``TaskNotComplete`` if the task is still running: await the handle instead.
+        """
+        status = self._status
+        if status <= PENDING:
+            raise TaskNotComplete(
+                "task %d (%r) has not finished: await its handle, or tick the scheduler "
+                "until handle.is_complete()" % (self.id, self.name)
+            )
+        return _outcome(status, self._value)
+
+    def cancel(self):
+        """Cancel the task: it leaves any wait at once and ``Cancelled`` is raised inside it
+        at its next poll. Returns True if this took effect, False if the task had already
+        finished or a cancellation is already pending."""
+        slot = self._slot
+        if slot is None or slot.sched is None:
+            return False
+        return slot.sched.cancel_slot(slot)
+
+    def detach(self):
+        """Say that nobody will join this task, so its handle can be reused. Returns self."""
+        self._consumed = True
+        return self
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        me = core.current_slot()
+        if me.wait_phase == 0:
+            slot = self._slot
+            if slot is None:
+                if self._status == _UNUSED:
+                    raise TaskNotComplete("this JoinHandle was never given a task")
+                self._consumed = True
+                return _finish(self._status, self._value)
+            if slot is me:
+                raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
+            me.wait_phase = 1
+            slot.joiners.push(me)
+            return core.PARK
+        if me.wait_status == 0:
+            return core.PARK  # woken for another reason; still on the joiners list
+        status = me.wait_status
+        value = me.wait_value
+        if self.id == me.wait_key:
+            self._consumed = True
+        me.wait_phase = 0
+        me.wait_status = 0
+        me.wait_key = None
+        me.wait_value = None
+        return _finish(status, value)
+
+
+_join_finish = core.Finish()
+
+
+def _outcome(status, value):
+    if status == OK:
+        return value
+    if status == FAILED:
+        raise value
+    raise Cancelled("the task was cancelled")
+
+
+def _finish(status, value):
+    if status == OK:
+        if value is None:
+            raise _join_finish.done()
+        raise StopIteration(value)
+    return _outcome(status, value)
+
+
+class TaskBuilder:
+    """Settings for the next task: ``sched.build_task().name("led").spawn(blink())``.
+
+    The scheduler keeps one builder and resets it on each ``build_task()``, so building a task
+    allocates nothing. Policies read ``priority`` (``set_priority`` semantics of the policy).
+    """
+
+    def __init__(self, sched):
+        self._sched = sched
+        self.reset()
+
+    def reset(self):
+        self._name = None
+        self._priority = None
+        self._slot = None
+        return self
+
+    def name(self, name):
+        self._name = name
+        return self
+
+    def priority(self, priority):
+        """Priority or nice value, as the scheduler's policy understands it."""
+        self._priority = priority
+        return self
+
+    def slot(self, slot):
+        """Run the task in this caller-owned ``TaskSlot`` instead of a pool slot."""
+        self._slot = slot
+        return self
+
+    def spawn(self, coro):
+        """Spawn ``coro`` with these settings; returns its ``JoinHandle``."""
+        sched = self._sched
+        if self._slot is None:
+            h = sched.spawn(coro, self._name)
+        else:
+            h = sched.spawn_allocated(self._slot, coro, self._name)
+        if self._priority is not None:
+            sched.set_priority(h, self._priority)
+        self.reset()
+        return h

@@ -1,0 +1,56 @@
+"""An intrusive doubly linked list of task slots: the storage under every wait queue.
+
+A slot is linked through its own ``wait_prev``/``wait_next`` fields and remembers the list in
+``waiting_on``, so linking, unlinking (also by cancellation, from the middle) and popping cost
+O(1) and allocate nothing. A slot is on at most one wait list at a time.
+"""
+
+
+class WaitList:
+    """FIFO of parked task slots. Callers provide mutual exclusion where an ISR is involved."""
+
+    def __init__(self):
+        self.head = None
+        self.tail = None
+        self.count = 0
+
+    def push(self, slot):
+        """Append ``slot``; it must not be on any wait list."""
+        assert slot.waiting_on is None, "slot is already waiting"
+        slot.waiting_on = self
+        slot.wait_next = None
+        slot.wait_prev = self.tail
+        if self.tail is None:
+            self.head = slot
+        else:
+            self.tail.wait_next = slot
+        self.tail = slot
+        self.count += 1
+
+    def remove(self, slot):
+        """Unlink ``slot`` from this list (it must be on it)."""
+        assert slot.waiting_on is self, "slot is not on this list"
+        prev = slot.wait_prev
+        nxt = slot.wait_next
+        if prev is None:
+            self.head = nxt
+        else:
+            prev.wait_next = nxt
+        if nxt is None:
+            self.tail = prev
+        else:
+            nxt.wait_prev = prev
+        slot.wait_prev = None
+        slot.wait_next = None
+        slot.waiting_on = None
+        self.count -= 1
+
+    def pop(self):
+        """Unlink and return the oldest slot, or None."""
+        slot = self.head
+        if slot is not None:
+            self.remove(slot)
+        return slot
+
+    def is_empty(self):
+        return self.head is None

@@ -1,0 +1,125 @@
+"""Helpers shared by the host tests; they run under CPython (pytest) and MicroPython.
+
+Markers:
+- ``@cpython_only``: the test needs CPython (hypothesis, threads of CPython, file system...).
+  Under MicroPython it is reported as skipped, never silently dropped.
+- ``@micropython_only``: the test needs the MicroPython VM (``heap_lock``, ``gc.mem_alloc``).
+  Under pytest it is reported as skipped.
+A module whose first line contains ``shimeji: cpython-only`` is not imported by the MicroPython
+runner; each of its tests is reported as skipped there.
+"""
+
+import sys
+
+IS_MICROPYTHON = sys.implementation.name == "micropython"
+
+
+class _Skipped:
+    def __init__(self, fn, reason):
+        self.fn = fn
+        self.skip_reason = reason
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+
+def cpython_only(fn):
+    if IS_MICROPYTHON:
+        return _Skipped(fn, "needs CPython")
+    return fn
+
+
+def micropython_only(fn):
+    if IS_MICROPYTHON:
+        return fn
+    import pytest
+
+    return pytest.mark.skip(reason="needs the MicroPython VM (heap_lock, gc.mem_alloc)")(fn)
+
+
+class raises:
+    """``with raises(SomeError) as r:`` for both runtimes; ``r.value`` is the exception."""
+
+    def __init__(self, exc_type, match=None):
+        self.exc_type = exc_type
+        self.match = match
+        self.value = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            raise AssertionError("expected %s to be raised" % self.exc_type.__name__)
+        if not issubclass(exc_type, self.exc_type):
+            return False
+        self.value = exc
+        if self.match is not None and self.match not in str(exc):
+            raise AssertionError("%r does not mention %r" % (str(exc), self.match))
+        return True
+
+
+def _call(fn, args):
+    # fn(*args) would itself allocate (the argument array): dispatch on the count instead.
+    n = len(args)
+    if n == 0:
+        return fn()
+    if n == 1:
+        return fn(args[0])
+    if n == 2:
+        return fn(args[0], args[1])
+    if n == 3:
+        return fn(args[0], args[1], args[2])
+    return fn(args[0], args[1], args[2], args[3])
+
+
+def heap_locked(fn, *args):
+    """Run ``fn(*args)`` with the MicroPython heap locked: any allocation raises MemoryError.
+
+    Returns fn's result. Only meaningful on MicroPython (use with @micropython_only)."""
+    import micropython
+
+    micropython.heap_lock()
+    try:
+        return _call(fn, args)
+    finally:
+        micropython.heap_unlock()
+
+
+def alloc_delta(fn, *args):
+    """Bytes the heap grew by while ``fn(*args)`` ran, with the collector off.
+
+    Catches what heap_lock misses (an exception raised per call falls back to the emergency
+    exception object under the lock). The cost of measuring itself is subtracted."""
+    import gc
+
+    def nothing(a=None, b=None, c=None, d=None):
+        return None
+
+    gc.collect()
+    gc.disable()
+    try:
+        base0 = gc.mem_alloc()
+        _call(nothing, args)
+        base1 = gc.mem_alloc()
+        a0 = gc.mem_alloc()
+        _call(fn, args)
+        a1 = gc.mem_alloc()
+    finally:
+        gc.enable()
+    return (a1 - a0) - (base1 - base0)
+
+
+class FakeClock:
+    """A clock for tests: ``now()`` returns what you set; ``advance(n)`` wraps like ticks."""
+
+    def __init__(self, start=0, period=1 << 30):
+        self.period = period
+        self.t = start % period
+
+    def now(self):
+        return self.t
+
+    def advance(self, n):
+        self.t = (self.t + n) % self.period
+        return self.t
