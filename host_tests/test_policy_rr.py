@@ -2,10 +2,10 @@
 from gate import Gate
 from shimeji import (
     PolicyError,
-    port,
     RoundRobinPolicy,
     StaticScheduler,
     TaskSlot,
+    port,
     preempt_point,
     yield_now,
 )
@@ -94,8 +94,7 @@ def test_yield_now_goes_to_the_back_with_a_fresh_slice():
 
 def test_put_back_preempted_with_slice_left_keeps_the_front():
     p = RoundRobinPolicy(1000)
-    clk, s = FakeClock(), None
-    s = StaticScheduler(1, policy=p, clock_us=clk.now)
+    StaticScheduler(1, policy=p, clock_us=FakeClock().now)
     a, b = TaskSlot(), TaskSlot()
     a.id, b.id = 1, 2
     p.add(a)
