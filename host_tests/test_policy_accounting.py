@@ -151,13 +151,13 @@ def test_every_timed_policy_records_polls():
         s = StaticScheduler(2, policy=policy, clock_us=clk.now)
         out = []
 
-        async def run():
+        async def run(clk, out):
             for _ in range(4):
                 clk.advance(250)
                 await yield_now()
             out.append(task_stats(core.current_task()))
 
-        s.spawn(run())
+        s.spawn(run(clk, out))
         drain(s)
         assert out == [(4, 1000, 250, 0)], policy.name
     assert PriorityPolicy().stats is None and PriorityPolicy().needs_time is False
