@@ -82,36 +82,48 @@ class CfsPolicy(Policy):
     # -- the heap ---------------------------------------------------------------------------
 
     def _push(self, slot):
+        heap = self.heap
         i = self.n
-        if i == len(self.heap):
-            self.heap.append(None)  # caller-owned slots beyond the pool: grows once per slot
+        if i == len(heap):
+            heap.append(None)  # caller-owned slots beyond the pool: grows once per slot
         self.n = i + 1
-        slot.seq = self._seq = (self._seq + 1) & _MAX_US
-        self._sift_up(slot, i)
+        seq = self._seq = (self._seq + 1) & _MAX_US
+        slot.seq = seq
+        vr = slot.vruntime
+        while i > 0:  # sift up (inline: this runs on every poll)
+            p = (i - 1) >> 1
+            q = heap[p]
+            qv = q.vruntime
+            if qv < vr or (qv == vr and q.seq < seq):
+                break
+            heap[i] = q
+            q.queue_pos = i
+            i = p
+        heap[i] = slot
+        slot.queue_pos = i
 
     def _sift_down(self, slot, i):
         heap = self.heap
         n = self.n
         vr = slot.vruntime
         seq = slot.seq
-        while True:
-            c = 2 * i + 1
-            if c >= n:
-                break
+        c = 2 * i + 1
+        while c < n:
             child = heap[c]
+            cv = child.vruntime
             if c + 1 < n:
                 other = heap[c + 1]
-                if other.vruntime < child.vruntime or (
-                    other.vruntime == child.vruntime and other.seq < child.seq
-                ):
+                ov = other.vruntime
+                if ov < cv or (ov == cv and other.seq < child.seq):
                     c += 1
                     child = other
-            cv = child.vruntime
+                    cv = ov
             if vr < cv or (vr == cv and seq < child.seq):
                 break
             heap[i] = child
             child.queue_pos = i
             i = c
+            c = 2 * i + 1
         heap[i] = slot
         slot.queue_pos = i
 

@@ -48,6 +48,9 @@ class RoundRobinPolicy(Policy):
         self._clock = None
 
     def bind(self, sched):
+        if self._sched is not None and self._sched is not sched:
+            raise PolicyError("this policy already serves another scheduler: make one policy "
+                              "object per scheduler")
         self._sched = sched
         self._clock = sched._clock_us
 
