@@ -8,6 +8,7 @@ from shimeji import (
     PriorityPolicy,
     RoundRobinPolicy,
     StaticScheduler,
+    preempt_due,
     preempt_point,
     yield_now,
 )
@@ -19,7 +20,8 @@ async def worker(clk, us):
         clk.advance(us)
         await preempt_point()
         clk.advance(us)
-        await preempt_point()
+        if preempt_due():
+            await preempt_point()
         await yield_now()
 
 

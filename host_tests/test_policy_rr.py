@@ -6,6 +6,7 @@ from shimeji import (
     StaticScheduler,
     TaskSlot,
     port,
+    preempt_due,
     preempt_point,
     yield_now,
 )
@@ -181,3 +182,24 @@ def test_bad_slices_are_refused():
         with raises(PolicyError, "time slice"):
             RoundRobinPolicy(bad)
     assert RoundRobinPolicy(1).slice_us == 1
+
+
+def test_preempt_due_tells_without_yielding():
+    clk, s = make()
+    seen = []
+
+    async def worker():
+        for _ in range(5):
+            clk.advance(300)
+            seen.append(preempt_due())
+        await preempt_point()
+        seen.append("back")
+
+    async def other():
+        seen.append("other")
+
+    s.spawn(worker())
+    s.spawn(other())
+    drain(s)
+    assert seen == [False, False, False, True, True, "other", "back"]
+    assert preempt_due() is False  # outside a task

@@ -30,6 +30,6 @@ __version__ = "0.1.0"
 from .accounting import PollStats, task_stats
 from .cfs import CfsPolicy
 from .errors import BadPriority, PolicyError
-from .preempt import preempt_point
+from .preempt import preempt_due, preempt_point
 from .priority import PriorityPolicy
 from .rr import RoundRobinPolicy

@@ -46,3 +46,14 @@ def preempt_point():
     Allocation-free. Call it from a task (outside one it does nothing). Not ISR-safe."""
     _point.armed = True
     return _point
+
+
+def preempt_due():
+    """True if ``await preempt_point()`` would yield now: lets a task pick a good moment to
+    break off (finish a chunk, release a lock) before yielding. False outside a task.
+    Allocation-free. Not ISR-safe."""
+    ctx = core.context
+    slot = ctx.slot
+    if slot is None:
+        return False
+    return ctx.sched.policy.should_yield(slot)
