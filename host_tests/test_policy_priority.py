@@ -280,3 +280,21 @@ def test_a_reused_slot_starts_at_the_default():
     s.spawn(run())
     drain(s)
     assert seen == [6, 2]
+
+
+def test_a_loan_from_another_policy_is_capped():
+    p = PriorityPolicy(levels=4)
+    s = StaticScheduler(2, policy=p)
+
+    async def idle():
+        await yield_now()
+
+    a = spawn(s, 1, idle())._slot
+    other = StaticScheduler(1, policy=PriorityPolicy(levels=30))
+    w = other.build_task().priority(20).spawn(idle())._slot
+    p.inherit(a, w)
+    assert (a.priority, a.queue_pos) == (3, 3)
+    p.restore(a)
+    assert a.priority == 1
+    drain(s)
+    drain(other)

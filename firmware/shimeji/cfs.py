@@ -71,6 +71,7 @@ class CfsPolicy(Policy):
         self._clock = None
 
     def bind(self, sched):
+        """Called by the scheduler: remember it, size the heap. Not ISR-safe."""
         if self._sched is not None and self._sched is not sched:
             raise PolicyError("this policy already serves another scheduler: make one policy "
                               "object per scheduler")
@@ -147,7 +148,7 @@ class CfsPolicy(Policy):
 
     def add(self, slot):
         """A task became runnable: a new one starts at the minimum virtual run time, a woken
-        one at most ``wake_bonus_us`` behind it."""
+        one at most ``wake_bonus_us`` behind it. Not ISR-safe."""
         if slot.policy_task != slot.id:
             slot.policy_task = slot.id
             slot.priority = 0
@@ -164,10 +165,13 @@ class CfsPolicy(Policy):
         self._push(slot)
 
     def put_back(self, slot, preempted):
+        """A polled task yielded: queue it by its virtual run time. Not ISR-safe."""
         slot.preempted = False
         self._push(slot)
 
     def pick(self):
+        """Unlink and return the task with the least virtual run time, or None.
+        Not ISR-safe."""
         n = self.n
         if n == 0:
             return None
@@ -188,6 +192,7 @@ class CfsPolicy(Policy):
         return top
 
     def remove(self, slot):
+        """Unlink a queued task; False if it was not queued here. Not ISR-safe."""
         i = slot.queue_pos
         if i < 0:
             return False
@@ -204,11 +209,12 @@ class CfsPolicy(Policy):
         return True
 
     def has_ready(self):
+        """Whether a task is queued. Not ISR-safe."""
         return self.n > 0
 
     def charge(self, slot, elapsed_us):
         """Account one poll and advance the task's virtual run time by its weight. True if
-        the task is now ``granularity_us`` ahead of the next one."""
+        the task is now ``granularity_us`` ahead of the next one. Not ISR-safe."""
         if elapsed_us < 0:
             elapsed_us = 0
         self.stats.record(slot, elapsed_us)
@@ -224,7 +230,7 @@ class CfsPolicy(Policy):
 
     def should_yield(self, slot):
         """True once the running task is ``granularity_us`` (virtual) ahead of the next
-        runnable task, counting the current poll so far."""
+        runnable task, counting the current poll so far. Not ISR-safe."""
         woken = self._sched._inbox_head is not None
         if self.n == 0 and not woken:
             return False
@@ -251,15 +257,18 @@ class CfsPolicy(Policy):
     set_nice = set_priority
 
     def inherit(self, holder, waiter):
-        """Lend ``waiter``'s nice value to ``holder`` if it is lower (more CPU)."""
+        """Lend ``waiter``'s nice value to ``holder`` if it is lower (more CPU), capped at
+        -20 (the waiter may run under another scheduler's policy). Not ISR-safe."""
         nice = waiter.priority
+        if nice < NICE_MIN:
+            nice = NICE_MIN
         if nice < holder.priority:
             holder.inherited = nice
             holder.priority = nice
             holder.weight = NICE_TO_WEIGHT[nice + 20]
 
     def restore(self, holder):
-        """End any loan: the holder runs at its own nice value again."""
+        """End any loan: the holder runs at its own nice value again. Not ISR-safe."""
         holder.inherited = None
         nice = holder.base_priority
         holder.priority = nice

@@ -72,6 +72,7 @@ class FifoPolicy(Policy):
             self.needs_time = True
 
     def charge(self, slot, elapsed_us):
+        """Record one poll in ``stats`` (only with measuring on). Not ISR-safe."""
         if elapsed_us < 0:  # a clock that stepped back
             elapsed_us = 0
         self.stats.record(slot, elapsed_us)

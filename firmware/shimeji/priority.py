@@ -62,6 +62,7 @@ class PriorityPolicy(Policy):
         return value
 
     def bind(self, sched):
+        """Called by the scheduler: remember it and its clock. Not ISR-safe."""
         if self._sched is not None and self._sched is not sched:
             raise PolicyError("this policy already serves another scheduler: make one policy "
                               "object per scheduler")
@@ -125,7 +126,8 @@ class PriorityPolicy(Policy):
 
     def add(self, slot):
         """A task became runnable: back of its level, fresh slice. A new task gets the
-        default priority (``set_priority`` or ``build_task().priority(p)`` changes it)."""
+        default priority (``set_priority`` or ``build_task().priority(p)`` changes it).
+        Not ISR-safe."""
         if slot.policy_task != slot.id:
             slot.policy_task = slot.id
             slot.priority = self.default
@@ -138,7 +140,7 @@ class PriorityPolicy(Policy):
 
     def put_back(self, slot, preempted):
         """A polled task yielded: front of its level if a preemption point made it yield
-        with slice left, else back (with a fresh slice)."""
+        with slice left, else back (with a fresh slice). Not ISR-safe."""
         rr = self.slice_us
         if preempted or slot.preempted:
             slot.preempted = False
@@ -150,6 +152,8 @@ class PriorityPolicy(Policy):
         self._link_back(slot, slot.priority)
 
     def pick(self):
+        """Unlink and return the oldest task of the most urgent level, or None.
+        Not ISR-safe."""
         bits = self.bits
         if not bits:
             return None
@@ -175,16 +179,18 @@ class PriorityPolicy(Policy):
         return slot
 
     def remove(self, slot):
+        """Unlink a queued task; False if it was not queued here. Not ISR-safe."""
         if slot.queue_pos < 0:
             return False
         self._unlink(slot)
         return True
 
     def has_ready(self):
+        """Whether a task is queued. Not ISR-safe."""
         return self.bits != 0
 
     def charge(self, slot, elapsed_us):
-        """Account one poll; with a slice, True once it is used up."""
+        """Account one poll; with a slice, True once it is used up. Not ISR-safe."""
         if elapsed_us < 0:
             elapsed_us = 0
         self.stats.record(slot, elapsed_us)
@@ -196,7 +202,7 @@ class PriorityPolicy(Policy):
 
     def should_yield(self, slot):
         """True if a more urgent task is ready (queued, or woken since the poll began), or
-        an equal one is and the running task's slice is used up."""
+        an equal one is and the running task's slice is used up. Not ISR-safe."""
         level = slot.priority
         if self.bits >> (level + 1):
             return True
@@ -223,8 +229,11 @@ class PriorityPolicy(Policy):
         return True
 
     def inherit(self, holder, waiter):
-        """Lend ``waiter``'s priority to ``holder`` if it is higher. Not ISR-safe."""
+        """Lend ``waiter``'s priority to ``holder`` if it is higher (capped at the top level:
+        the waiter may run under another scheduler's policy). Not ISR-safe."""
         level = waiter.priority
+        if level >= self.levels:
+            level = self.levels - 1
         if level > holder.priority:
             holder.inherited = level
             self._move(holder, level)

@@ -48,6 +48,7 @@ class RoundRobinPolicy(Policy):
         self._clock = None
 
     def bind(self, sched):
+        """Called by the scheduler: remember it and its clock. Not ISR-safe."""
         if self._sched is not None and self._sched is not sched:
             raise PolicyError("this policy already serves another scheduler: make one policy "
                               "object per scheduler")
@@ -66,7 +67,8 @@ class RoundRobinPolicy(Policy):
         self.tail = slot
 
     def add(self, slot):
-        """A task became runnable (spawned or woken): back of the queue, fresh slice."""
+        """A task became runnable (spawned or woken): back of the queue, fresh slice.
+        Not ISR-safe (wakes from interrupts reach the policy through the inbox)."""
         if slot.policy_task != slot.id:
             slot.policy_task = slot.id
             slot.preempted = False
@@ -74,7 +76,8 @@ class RoundRobinPolicy(Policy):
         self._push_back(slot)
 
     def put_back(self, slot, preempted):
-        """A polled task yielded: front if preempted with slice left, else back."""
+        """A polled task yielded: front if preempted with slice left, else back.
+        Not ISR-safe."""
         if (preempted or slot.preempted) and slot.slice_left > 0:
             slot.preempted = False
             slot.queue_pos = 0
@@ -92,6 +95,7 @@ class RoundRobinPolicy(Policy):
         self._push_back(slot)
 
     def pick(self):
+        """Unlink and return the task at the front, or None. Not ISR-safe."""
         slot = self.head
         if slot is not None:
             nxt = slot.run_next
@@ -105,6 +109,7 @@ class RoundRobinPolicy(Policy):
         return slot
 
     def remove(self, slot):
+        """Unlink a queued task; False if it was not queued here. Not ISR-safe."""
         if slot.queue_pos < 0:
             return False
         prev = slot.run_prev
@@ -123,10 +128,11 @@ class RoundRobinPolicy(Policy):
         return True
 
     def has_ready(self):
+        """Whether a task is queued. Not ISR-safe."""
         return self.head is not None
 
     def charge(self, slot, elapsed_us):
-        """Account one poll; True once the slice is used up."""
+        """Account one poll; True once the slice is used up. Not ISR-safe."""
         if elapsed_us < 0:
             elapsed_us = 0
         self.stats.record(slot, elapsed_us)
@@ -135,7 +141,8 @@ class RoundRobinPolicy(Policy):
         return left <= 0
 
     def should_yield(self, slot):
-        """True when the running task's slice is used up and another task is ready."""
+        """True when the running task's slice is used up and another task is ready.
+        Not ISR-safe."""
         if self.head is None and self._sched._inbox_head is None:
             return False
         used = port.ticks_diff(self._clock(), core.context.poll_start)
