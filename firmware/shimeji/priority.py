@@ -149,7 +149,18 @@ class PriorityPolicy(Policy):
                 return
         if rr is not None:
             slot.slice_left = rr
-        self._link_back(slot, slot.priority)
+        level = slot.priority  # _link_back, inline: this runs on every poll
+        slot.queue_pos = level
+        slot.run_next = None
+        tails = self.tails
+        tail = tails[level]
+        slot.run_prev = tail
+        if tail is None:
+            self.heads[level] = slot
+            self.bits |= 1 << level
+        else:
+            tail.run_next = slot
+        tails[level] = slot
 
     def pick(self):
         """Unlink and return the oldest task of the most urgent level, or None.

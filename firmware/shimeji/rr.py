@@ -73,7 +73,15 @@ class RoundRobinPolicy(Policy):
             slot.policy_task = slot.id
             slot.preempted = False
         slot.slice_left = self.slice_us
-        self._push_back(slot)
+        slot.queue_pos = 0  # _push_back, inline: this runs on every poll
+        slot.run_next = None
+        tail = self.tail
+        slot.run_prev = tail
+        if tail is None:
+            self.head = slot
+        else:
+            tail.run_next = slot
+        self.tail = slot
 
     def put_back(self, slot, preempted):
         """A polled task yielded: front if preempted with slice left, else back.
@@ -92,7 +100,15 @@ class RoundRobinPolicy(Policy):
             return
         slot.preempted = False
         slot.slice_left = self.slice_us
-        self._push_back(slot)
+        slot.queue_pos = 0  # _push_back, inline: this runs on every poll
+        slot.run_next = None
+        tail = self.tail
+        slot.run_prev = tail
+        if tail is None:
+            self.head = slot
+        else:
+            tail.run_next = slot
+        self.tail = slot
 
     def pick(self):
         """Unlink and return the task at the front, or None. Not ISR-safe."""
