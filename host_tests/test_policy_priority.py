@@ -356,3 +356,28 @@ def test_level_queues_against_a_model():
         for level in range(20):
             assert ((p.bits >> level) & 1) == (1 if model[level] else 0)
     assert p.has_ready() == any(model)
+
+
+def test_round_robin_yields_to_an_equal_task_woken_during_the_poll():
+    clk = FakeClock()
+    s = StaticScheduler(4, policy=PriorityPolicy(slice_us=1000), clock_us=clk.now)
+    g = Gate()
+    ev = []
+
+    async def peer():
+        await g
+        ev.append("P")
+
+    async def work():
+        for i in range(6):
+            clk.advance(300)
+            ev.append("W")
+            if i == 0:
+                g.open()  # the equal peer is only in the wake inbox during this poll
+            await preempt_point()
+
+    spawn(s, 2, peer())
+    s.tick()
+    spawn(s, 2, work())
+    drain(s)
+    assert "".join(ev) == "WWWWPWW"

@@ -84,8 +84,8 @@ class RoundRobinPolicy(Policy):
         self.tail = slot
 
     def put_back(self, slot, preempted):
-        """A polled task yielded: front if preempted with slice left, else back.
-        Not ISR-safe."""
+        """A polled task yielded: front if preempted with slice left, else back (behind the
+        tasks woken during its turn if the slice ran out). Not ISR-safe."""
         if (preempted or slot.preempted) and slot.slice_left > 0:
             slot.preempted = False
             slot.queue_pos = 0
@@ -98,6 +98,8 @@ class RoundRobinPolicy(Policy):
                 head.run_prev = slot
             self.head = slot
             return
+        if (preempted or slot.preempted) and self._sched._inbox_head is not None:
+            self._sched._drain_inbox()  # tasks woken during its slice go first
         slot.preempted = False
         slot.slice_left = self.slice_us
         slot.queue_pos = 0  # _push_back, inline: this runs on every poll
