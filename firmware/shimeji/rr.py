@@ -55,17 +55,6 @@ class RoundRobinPolicy(Policy):
         self._sched = sched
         self._clock = sched._clock_us
 
-    def _push_back(self, slot):
-        slot.queue_pos = 0
-        slot.run_next = None
-        tail = self.tail
-        slot.run_prev = tail
-        if tail is None:
-            self.head = slot
-        else:
-            tail.run_next = slot
-        self.tail = slot
-
     def add(self, slot):
         """A task became runnable (spawned or woken): back of the queue, fresh slice.
         Not ISR-safe (wakes from interrupts reach the policy through the inbox)."""
@@ -73,7 +62,7 @@ class RoundRobinPolicy(Policy):
             slot.policy_task = slot.id
             slot.preempted = False
         slot.slice_left = self.slice_us
-        slot.queue_pos = 0  # _push_back, inline: this runs on every poll
+        slot.queue_pos = 0  # link at the back
         slot.run_next = None
         tail = self.tail
         slot.run_prev = tail
@@ -102,7 +91,7 @@ class RoundRobinPolicy(Policy):
             self._sched._drain_inbox()  # tasks woken during its slice go first
         slot.preempted = False
         slot.slice_left = self.slice_us
-        slot.queue_pos = 0  # _push_back, inline: this runs on every poll
+        slot.queue_pos = 0  # link at the back
         slot.run_next = None
         tail = self.tail
         slot.run_prev = tail
