@@ -25,3 +25,11 @@ from .task import JoinHandle, TaskBuilder, TaskSlot
 from .waitlist import WaitList
 
 __version__ = "0.1.0"
+
+# scheduling policies (issue 5)
+from .accounting import PollStats, task_stats
+from .cfs import CfsPolicy
+from .errors import BadPriority, PolicyError
+from .preempt import preempt_due, preempt_point
+from .priority import PriorityPolicy
+from .rr import RoundRobinPolicy

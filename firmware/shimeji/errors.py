@@ -48,3 +48,11 @@ class Cancelled(BaseException):
 
 class SchedulerBusy(ShimejiError):
     """An operation that needs a scheduler with no live tasks was called with tasks live."""
+
+
+class PolicyError(ShimejiError):
+    """A scheduling policy was configured or used in a way it does not support."""
+
+
+class BadPriority(PolicyError):
+    """A priority or nice value outside the range of the scheduler's policy, or not an int."""
