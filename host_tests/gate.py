@@ -16,11 +16,13 @@ class Gate:
     __await__ = __iter__
 
     def __next__(self):
+        # Register before checking: an open() from another thread between the check and the
+        # park then sees the slot and wakes it (the scheduler keeps a wake of a running task).
+        self.slot = core.current_slot()
         if self.is_open:
             self.is_open = False
             self.slot = None
             raise self._finish.done()
-        self.slot = core.current_slot()
         return core.PARK
 
     def open(self):

@@ -136,7 +136,7 @@ class LockCriticalSection(CriticalSection):
         self._release()
 
     def held(self):
-        """True if the calling thread holds the section."""
+        """True if the calling thread holds the section. ISR-safe."""
         return self._owner == self._ident()
 
 

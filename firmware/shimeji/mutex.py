@@ -32,7 +32,7 @@ class Mutex:
 
     def lock(self):
         """Awaitable: acquire the lock, waiting in FIFO order. Allocates nothing. Also works as
-        ``async with m.lock():``. Task-only."""
+        ``async with m.lock():``. Not ISR-safe (tasks only)."""
         return self._lock
 
     def try_lock(self):
@@ -63,9 +63,11 @@ class Mutex:
             me.sched.policy.restore(me)
 
     def __aenter__(self):
+        """``async with m:`` acquires. Not ISR-safe (tasks only)."""
         return self._lock
 
     def __aexit__(self, exc_type, exc, tb):
+        """Releases (also when the body raised). Not ISR-safe (tasks only)."""
         self.unlock()
         return _done
 

@@ -37,12 +37,12 @@ class RwLock:
 
     def read(self):
         """Awaitable: shared access (also ``async with rw.read():``). Allocates nothing.
-        Task-only."""
+        Not ISR-safe (tasks only)."""
         return self._read
 
     def write(self):
         """Awaitable: exclusive access (also ``async with rw.write():``). Allocates nothing.
-        Task-only."""
+        Not ISR-safe (tasks only)."""
         return self._write
 
     def try_read(self):
