@@ -55,12 +55,7 @@ class Mutex:
         ):
             raise LockNotHeld("unlock() by a task that does not hold this Mutex: only the "
                               "task that acquired it may release it (use 'async with')")
-        q = self._q
-        state = q._enter()
-        self._hand_off()
-        q._exit(state)
-        if me is not None and me.sched is not None:
-            me.sched.policy.restore(me)
+        self._release()
 
     def __aenter__(self):
         """``async with m:`` acquires. Not ISR-safe (tasks only)."""
@@ -68,8 +63,25 @@ class Mutex:
 
     def __aexit__(self, exc_type, exc, tb):
         """Releases (also when the body raised). Not ISR-safe (tasks only)."""
-        self.unlock()
+        self._guard_exit()
         return _done
+
+    def _guard_exit(self):
+        # ``async with`` exits only after its acquire completed, so this coroutine holds the
+        # lock even when it is closed outside any task (scheduler.close(), garbage collection).
+        if core.context.slot is None and self._locked:
+            self._release()
+        else:
+            self.unlock()
+
+    def _release(self):
+        holder = self._holder
+        q = self._q
+        state = q._enter()
+        self._hand_off()
+        q._exit(state)
+        if holder is not None and holder.sched is not None:
+            holder.sched.policy.restore(holder)
 
     def _take(self, slot):
         self._locked = True
@@ -100,7 +112,7 @@ class _Lock(GuardAwaitable):
         self._finish = core.Finish()
 
     def release(self):
-        self.mutex.unlock()
+        self.mutex._guard_exit()
 
     def __next__(self):
         me = core.current_slot()
