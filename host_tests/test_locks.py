@@ -332,3 +332,14 @@ def test_async_with_releases_when_the_scheduler_closes_the_holder():
     s.close()  # closes both coroutines outside any task: the guards still release
     assert not m.locked() and not rw.is_writing() and sem.available() == 1
     assert m.waiters() == 0 and log == []
+
+
+def test_semaphore_permits_stay_small_ints_at_the_limit():
+    sem = Semaphore(MAX_PERMITS)
+    with raises(InvalidPermits, "MAX_PERMITS"):
+        sem.release(1)
+    assert sem.try_acquire(MAX_PERMITS) and sem.available() == 0
+    sem.release(MAX_PERMITS)
+    assert sem.available() == MAX_PERMITS == (1 << 30) - 1
+    with raises(InvalidPermits):
+        Semaphore(MAX_PERMITS + 1)
