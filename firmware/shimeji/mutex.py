@@ -9,7 +9,7 @@ holder through the policy (``policy.inherit``), ended by ``policy.restore`` on u
 
 from . import core
 from .errors import LockNotHeld
-from .waitqueue import WAITING, GuardAwaitable, WaitQueue, _done, accept
+from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept
 
 
 class Mutex:
@@ -64,7 +64,7 @@ class Mutex:
     def __aexit__(self, exc_type, exc, tb):
         """Releases (also when the body raised). Not ISR-safe (tasks only)."""
         self._guard_exit()
-        return _done
+        return DONE
 
     def _guard_exit(self):
         # ``async with`` exits only after its acquire completed, so this coroutine holds the

@@ -13,10 +13,10 @@ from . import core
 from .errors import InvalidPermits
 from .waitqueue import (
     CLOSED,
+    DONE,
     WAITING,
     Awaitable,
     WaitQueue,
-    _done,
     accept,
     closed_error,
 )
@@ -101,7 +101,7 @@ class Semaphore:
     def __aexit__(self, exc_type, exc, tb):
         """Gives the permit back. Not ISR-safe (tasks only)."""
         self.release(1)
-        return _done
+        return DONE
 
     def _grant(self):
         # Caller holds the section: hand permits to waiters, oldest first, while they fit.

@@ -43,7 +43,7 @@ class GuardAwaitable(Awaitable):
     def __aexit__(self, exc_type, exc, tb):
         """Release on leaving ``async with``. Not ISR-safe (tasks only)."""
         self.release()
-        return _done
+        return DONE
 
 
 class _Done(Awaitable):
@@ -56,7 +56,7 @@ class _Done(Awaitable):
         raise self._finish.done()
 
 
-_done = _Done()
+DONE = _Done()
 
 
 def section(critical_section):
