@@ -16,8 +16,8 @@ class Gate:
     __await__ = __iter__
 
     def __next__(self):
-        # Register before checking: an open() from another thread between the check and the
-        # park then sees the slot and wakes it (the scheduler keeps a wake of a running task).
+        # Register before looking: an opener on another thread then either sees the slot and
+        # wakes it, or opened before the check below sees it. No wake can fall in between.
         self.slot = core.current_slot()
         if self.is_open:
             self.is_open = False
