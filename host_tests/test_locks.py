@@ -343,3 +343,30 @@ def test_semaphore_permits_stay_small_ints_at_the_limit():
     assert sem.available() == MAX_PERMITS == (1 << 30) - 1
     with raises(InvalidPermits):
         Semaphore(MAX_PERMITS + 1)
+
+
+def test_async_with_releases_when_a_holder_is_garbage_collected_mid_tick():
+    # The collector may close an abandoned coroutine while another task runs: its guard must
+    # still release (GeneratorExit), not mistake the running task for the caller.
+    s = StaticScheduler(4)
+    m = Mutex()
+
+    async def holder():
+        async with m:
+            await Gate()
+
+    coro = holder()
+    h = s.spawn(coro)
+    drain(s)
+    assert m.locked()
+    closed = []
+
+    async def closer():
+        coro.close()  # what the collector does, from inside another task's poll
+        closed.append(m.locked())
+
+    s.spawn(closer())
+    drain(s)
+    assert closed == [False]
+    h.cancel()
+    drain(s)

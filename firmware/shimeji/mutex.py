@@ -63,14 +63,16 @@ class Mutex:
 
     def __aexit__(self, exc_type, exc, tb):
         """Releases (also when the body raised). Not ISR-safe (tasks only)."""
-        self._guard_exit()
+        self._guard_exit(exc_type)
         return DONE
 
-    def _guard_exit(self):
+    def _guard_exit(self, exc_type):
         # ``async with`` exits only after its acquire completed, so this coroutine holds the
-        # lock even when it is closed outside any task (scheduler.close(), garbage collection).
-        if core.context.slot is None and self._locked:
-            self._release()
+        # lock. When the coroutine is being closed (``scheduler.close()``, garbage collection:
+        # GeneratorExit) it is not the running task, so release without the owner check.
+        if exc_type is GeneratorExit or core.context.slot is None:
+            if self._locked:
+                self._release()
         else:
             self.unlock()
 
@@ -111,8 +113,8 @@ class _Lock(GuardAwaitable):
         self.mutex = mutex
         self._finish = core.Finish()
 
-    def release(self):
-        self.mutex._guard_exit()
+    def release(self, exc_type=None):
+        self.mutex._guard_exit(exc_type)
 
     def __next__(self):
         me = core.current_slot()

@@ -127,12 +127,13 @@ class _Acquire(GuardAwaitable):
         self.mode = mode
         self._finish = core.Finish()
 
-    def release(self):
+    def release(self, exc_type=None):
         rw = self.rw
         if self.mode == _READ:
             rw.read_unlock()
-        elif core.context.slot is None and rw._writing:
-            rw._write_release()  # closed outside a task: see Mutex._guard_exit
+        elif exc_type is GeneratorExit or core.context.slot is None:
+            if rw._writing:
+                rw._write_release()  # the coroutine is being closed: see Mutex._guard_exit
         else:
             rw.write_unlock()
 

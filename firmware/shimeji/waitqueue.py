@@ -42,7 +42,7 @@ class GuardAwaitable(Awaitable):
 
     def __aexit__(self, exc_type, exc, tb):
         """Release on leaving ``async with``. Not ISR-safe (tasks only)."""
-        self.release()
+        self.release(exc_type)
         return DONE
 
 
