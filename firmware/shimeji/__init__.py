@@ -27,9 +27,38 @@ from .waitlist import WaitList
 __version__ = "0.1.0"
 
 # scheduling policies (issue 5)
+# sync primitives (issue 4)
+from . import blocking
 from .accounting import PollStats, task_stats
+from .blocking import CriticalSectionRawMutex, RawMutexSection, ThreadRawMutex
+from .blocking import Mutex as BlockingMutex
 from .cfs import CfsPolicy
-from .errors import BadPriority, PolicyError
+from .channel import Channel
+from .critical import (
+    CriticalSection,
+    IrqCriticalSection,
+    LockCriticalSection,
+    NoCriticalSection,
+    default_critical_section,
+)
+from .errors import (
+    BadPriority,
+    ChannelClosed,
+    CriticalSectionMisuse,
+    InvalidCapacity,
+    InvalidPermits,
+    LockNotHeld,
+    PolicyError,
+    PrimitiveClosed,
+    WaiterBusy,
+)
+from .event import Event
+from .mutex import Mutex
 from .preempt import preempt_due, preempt_point
 from .priority import PriorityPolicy
 from .rr import RoundRobinPolicy
+from .rwlock import RwLock
+from .semaphore import Semaphore
+from .waitcell import WaitCell
+from .waitmap import WaitMap
+from .waitqueue import WaitQueue
