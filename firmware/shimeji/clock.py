@@ -20,7 +20,7 @@ MAX_US = _HALF_MAX  # durations reported in µs (next_in_us) are clamped to this
 
 
 def wrap_add(a, b):
-    """``(a + b) % 2**30`` for ``a``, ``b`` in [0, 2**30), never leaving small ints."""
+    """``(a + b) % 2**30`` for ``a``, ``b`` in [0, 2**30), never leaving small ints. ISR-safe."""
     s = a - _MASK + b  # = a + b - 2**30 + 1
     if s > 0:
         return s - 1
@@ -28,7 +28,8 @@ def wrap_add(a, b):
 
 
 def wrap_diff(a, b):
-    """Signed ``a - b`` of two wrapping ticks, in [-2**29, 2**29): like ``ticks_diff``."""
+    """Signed ``a - b`` of two wrapping ticks, in [-2**29, 2**29), like ``ticks_diff``.
+    ISR-safe."""
     x = (a - b) & _MASK
     if x > _HALF_MAX:
         return x - _MASK - 1
@@ -70,11 +71,11 @@ class Clock:
         return (self.source() - self.base) & _MASK
 
     def take(self, n):
-        """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``)."""
+        """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``). Not ISR-safe."""
         self.base = wrap_add(self.base, n * self.per)
 
     def ticks_for_us(self, us):
-        """Whole ticks covering ``us`` µs (rounded up). Raises ``DurationTooLong``."""
+        """Whole ticks covering ``us`` µs (rounded up). Raises ``DurationTooLong``. ISR-safe."""
         if us <= 0:
             return 0
         t = self.tick_us
@@ -86,7 +87,7 @@ class Clock:
         return n
 
     def ticks_for_ms(self, ms):
-        """Whole ticks covering ``ms`` ms (rounded up). Raises ``DurationTooLong``."""
+        """Whole ticks covering ``ms`` ms (rounded up). Raises ``DurationTooLong``. ISR-safe."""
         if ms <= 0:
             return 0
         per_ms = self._ticks_per_ms
@@ -103,7 +104,7 @@ class Clock:
         return n
 
     def us_for_ticks(self, n):
-        """``n`` ticks in µs, clamped to ``MAX_US`` (about 9 minutes)."""
+        """``n`` ticks in µs, clamped to ``MAX_US`` (about 9 minutes). ISR-safe."""
         if n > MAX_US // self.tick_us:
             return MAX_US
         return n * self.tick_us
@@ -127,9 +128,11 @@ class FakeClock:
         self.tick_us = tick_us
 
     def __call__(self):
+        """The current µs ticks. ISR-safe."""
         return self.t
 
     def advance_us(self, us):
+        """Move on ``us`` µs. Not ISR-safe (a test tool)."""
         while us > _HALF_MAX:
             self.t = wrap_add(self.t, _HALF_MAX)
             us -= _HALF_MAX
@@ -137,11 +140,12 @@ class FakeClock:
         return self.t
 
     def advance(self, n=1):
-        """Move on ``n`` timer ticks."""
+        """Move on ``n`` timer ticks. Not ISR-safe (a test tool)."""
         return self.advance_us(n * self.tick_us)
 
     def jump(self, timer):
-        """Move to ``timer``'s next deadline; returns the µs moved, or -1 if none is armed."""
+        """Move to ``timer``'s next deadline; returns the µs moved, or -1 if none is armed.
+        Not ISR-safe (a test tool)."""
         us = timer.next_in_us()
         if us > 0:
             self.advance_us(us)
