@@ -318,3 +318,23 @@ def test_interrupt_from_a_thread_while_the_loop_runs():
         pass
     assert log == [("x", 2000)] * 20
     assert timer.interrupts > 0
+
+
+def test_a_ticks_ms_clock_drives_a_timer_of_2_ms_ticks():
+    ms_clock = FakeClock(MASK - 7)  # counts milliseconds here: advance_us(1) is 1 ms
+    timer = Timer(ms_clock, 2000, clock_unit_us=1000)
+    s = StaticScheduler(2, timer=timer)
+    log = []
+
+    async def main():
+        for ms in (4, 5, 1):
+            start = ms_clock()
+            await sleep_ms(ms)
+            log.append((ms, (ms_clock() - start) & MASK))
+
+    s.spawn(main())
+    for _ in range(40):
+        timer.turn()
+        s.tick()
+        ms_clock.advance_us(1)
+    assert log == [(4, 4), (5, 6), (1, 2)]
