@@ -57,6 +57,10 @@ class Timer:
         self.interrupts = 0  # interrupt() calls, wrapping at 2**30
         self._turn = Turn()
 
+    def __repr__(self):
+        return "<Timer tick_us=%d now=%d armed=%d>" % (
+            self.tick_us, self.wheel.now, self.wheel.pending)
+
     # -- the interrupt side ---------------------------------------------------------------------
 
     def interrupt(self, arg=None):
