@@ -34,6 +34,9 @@ from .blocking import CriticalSectionRawMutex, RawMutexSection, ThreadRawMutex
 from .blocking import Mutex as BlockingMutex
 from .cfs import CfsPolicy
 from .channel import Channel
+
+# timer (issue 3)
+from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
 from .critical import (
     CriticalSection,
     IrqCriticalSection,
@@ -45,11 +48,16 @@ from .errors import (
     BadPriority,
     ChannelClosed,
     CriticalSectionMisuse,
+    DeadlineExpired,
+    DurationTooLong,
     InvalidCapacity,
     InvalidPermits,
     LockNotHeld,
+    NoTimer,
     PolicyError,
     PrimitiveClosed,
+    Timeout,
+    TimerConfigError,
     WaiterBusy,
 )
 from .event import Event
@@ -59,6 +67,9 @@ from .priority import PriorityPolicy
 from .rr import RoundRobinPolicy
 from .rwlock import RwLock
 from .semaphore import Semaphore
+from .timeout import TimeoutGuard, timeout
+from .timer import Interval, Timer, Turn, sleep_ms, sleep_until, sleep_us
 from .waitcell import WaitCell
 from .waitmap import WaitMap
 from .waitqueue import WaitQueue
+from .wheel import TimerEntry, TimerWheel
