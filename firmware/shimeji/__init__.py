@@ -25,3 +25,6 @@ from .task import JoinHandle, TaskBuilder, TaskSlot
 from .waitlist import WaitList
 
 __version__ = "0.1.0"
+
+# run loop and boards (issue 6)
+from .runloop import RunLoop, run
