@@ -46,3 +46,23 @@ lint: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache
+
+# -- boards, firmware and device tooling (issue 6) ------------------------------------------
+# Board stubs live in their own directories (.venv/stubs/<package>): each ships a `machine`.
+STUBS_STAMP := $(VENV)/stubs/.installed-$(shell cksum < requirements-stubs.txt | cut -d' ' -f1)
+
+.PHONY: typecheck lint-more
+
+$(STUBS_STAMP): requirements-stubs.txt $(STAMP)
+	$(PY) tools/typecheck.py --install-only
+	touch $@
+
+typecheck: $(STUBS_STAMP)
+	$(PY) tools/typecheck.py
+
+test-cpython: $(STUBS_STAMP)
+
+lint: lint-more
+
+lint-more: $(STAMP)
+	$(VENV)/bin/ruff check boards/*/shimeji_board.py examples

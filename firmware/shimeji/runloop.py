@@ -70,10 +70,10 @@ class RunLoop:
         sched = self.sched
         return sched._inbox_head is not None or sched.policy.has_ready()
 
-    def idle(self):
-        """Wait until the next deadline, an interrupt, or ``max_idle_us``, whichever is first;
-        returns at once if a task is runnable. May collect garbage first (see ``collect``).
-        Returns the µs it meant to wait (0: it did not wait). Not ISR-safe."""
+    def idle_window(self):
+        """The µs to idle now: until the next deadline, at most ``max_idle_us``; 0 if a task is
+        runnable, a sleeper just expired, or ``stop()`` was called. May collect garbage first
+        (see ``collect``), then returns 0. Not ISR-safe."""
         us = self.max_idle_us
         if self._turn is not None:
             turn = self._turn()
@@ -89,8 +89,15 @@ class RunLoop:
             self.collections += 1
             self._collect()
             return 0  # the collection took time: turn the timer again before waiting
-        self.idles += 1
-        self._idle(us)
+        return us
+
+    def idle(self):
+        """Wait for ``idle_window()`` µs with the idle primitive (returns early on an
+        interrupt where the board can). Returns the µs it meant to wait. Not ISR-safe."""
+        us = self.idle_window()
+        if us > 0:
+            self.idles += 1
+            self._idle(us)
         return us
 
     def step(self):

@@ -1,0 +1,78 @@
+"""shimeji on STM32 boards (pyboard and the other boards of MicroPython's stm32 port).
+
+The hardware timer is ``pyb.Timer(timer_id)`` (default 4) at ``1e6 / tick_us`` Hz; its
+callback runs as a hard interrupt, which the timer's interrupt entry allows. The critical
+section masks interrupts (``machine.disable_irq``); idle is ``machine.idle()`` (WFI until the
+next interrupt, at the latest the next timer tick). The LED is ``pyb.LED(1)`` (red on the
+pyboard; pass another number to ``led()``). ``background()`` runs the loop on the hardware
+timer, scheduled out of the hard interrupt with ``micropython.schedule``.
+"""
+
+import time
+
+import machine
+import pyb
+
+from shimeji.board import BoardBase
+from shimeji.critical import IrqCriticalSection
+
+
+class PybLed:
+    """``pyb.LED`` with the demo LED interface."""
+
+    def __init__(self, led):
+        self.led = led
+        self.state = False
+        led.off()
+
+    def value(self, v=None):
+        if v is None:
+            return self.state
+        self.state = bool(v)
+        if self.state:
+            self.led.on()
+        else:
+            self.led.off()
+        return self.state
+
+    def on(self):
+        self.value(True)
+
+    def off(self):
+        self.value(False)
+
+    def toggle(self):
+        self.value(not self.state)
+
+
+class Board(BoardBase):
+    NAME = "stm32"
+    LED_PIN = 1
+    MPY_ARCH = "armv7emsp"
+
+    def __init__(self, tick_us=None, timer_id=4):
+        BoardBase.__init__(self, tick_us)
+        self.timer_id = timer_id
+
+    def ticks_us(self):
+        return time.ticks_us()
+
+    def critical_section(self):
+        return IrqCriticalSection(machine)
+
+    def idle(self, us):
+        machine.idle()
+
+    def start_ticker(self, callback):
+        self.stop_ticker()
+        self.ticker = pyb.Timer(self.timer_id, freq=1000000 // self.tick_us)
+        self.ticker.callback(callback)
+
+    def stop_ticker(self):
+        if self.ticker is not None:
+            self.ticker.callback(None)
+            self.ticker.deinit()
+            self.ticker = None
+
+    def led(self, pin=None):
+        return PybLed(pyb.LED(pin if pin is not None else self.LED_PIN))

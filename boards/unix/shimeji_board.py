@@ -1,0 +1,107 @@
+"""shimeji on the MicroPython unix port: the board when none is attached.
+
+A ``_thread`` plays the hardware timer (it calls the timer's interrupt entry every tick), the
+critical section is a ``_thread`` lock, idle is ``time.sleep_us``, and the LED is text on the
+terminal.
+"""
+
+import _thread
+import time
+
+from shimeji.background import ThreadBackground
+from shimeji.board import BoardBase
+from shimeji.critical import LockCriticalSection
+
+
+class TextLed:
+    """An LED drawn as text: prints ``LED ●``/``LED ○`` on every change."""
+
+    def __init__(self, name="LED", out=None):
+        self.name = name
+        self.state = False
+        self.changes = 0
+        self._out = out if out is not None else print
+
+    def value(self, v=None):
+        if v is None:
+            return self.state
+        v = bool(v)
+        if v != self.state:
+            self.state = v
+            self.changes += 1
+            self._out("%s %s" % (self.name, "\u25cf" if v else "\u25cb"))
+        return self.state
+
+    def on(self):
+        self.value(True)
+
+    def off(self):
+        self.value(False)
+
+    def toggle(self):
+        self.value(not self.state)
+
+
+class ThreadTicker:
+    """Calls ``callback(None)`` every ``period_us`` from a ``_thread``: the unix stand-in for
+    a hardware timer. ``stop()`` waits for the thread to end."""
+
+    def __init__(self, callback, period_us):
+        self.callback = callback
+        self.period_us = period_us
+        self.running = False
+        self.ticks = 0
+        self._quit = False
+
+    def start(self):
+        self._quit = False
+        self.running = True
+        _thread.start_new_thread(self._main, ())
+
+    def _main(self):
+        try:
+            while not self._quit:
+                time.sleep_us(self.period_us)
+                self.ticks += 1
+                self.callback(None)
+        finally:
+            self.running = False
+
+    def stop(self, timeout_ms=1000):
+        self._quit = True
+        while self.running and timeout_ms > 0:
+            time.sleep_ms(1)
+            timeout_ms -= 1
+
+
+class Board(BoardBase):
+    NAME = "unix"
+    LED_PIN = "LED"
+    MPY_ARCH = "x64"
+
+    def ticks_us(self):
+        return time.ticks_us()
+
+    def critical_section(self):
+        return LockCriticalSection()
+
+    def idle(self, us):
+        time.sleep_us(us)
+
+    def start_ticker(self, callback):
+        self.stop_ticker()
+        self.ticker = ThreadTicker(callback, self.tick_us)
+        self.ticker.start()
+
+    def stop_ticker(self):
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
+
+    def led(self, pin=None):
+        return TextLed(pin if pin is not None else self.LED_PIN)
+
+    def background(self, sched, **options):
+        """Run ``sched`` in a ``_thread`` behind the REPL; returns the started
+        ``ThreadBackground`` (``.spawn``, ``.tasks``, ``.stop``)."""
+        return ThreadBackground(self, self.make_loop(sched, **options)).start()
