@@ -66,3 +66,27 @@ lint: lint-more
 
 lint-more: $(STAMP)
 	$(VENV)/bin/ruff check boards/*/shimeji_board.py examples
+
+# make firmware BOARD=qemu MICROPY_DIR=~/micropython   (boards/: rp2040 esp32 stm32 unix qemu)
+# make qemu-boot MICROPY_DIR=...                        (build, then boot on a pty)
+# make deploy [PORT=/dev/ttyACM0] [EXAMPLE=examples/blink.py]
+# make repl [PORT=...]       make vboard   (the unix port on a pty, a board to deploy to)
+.PHONY: firmware qemu-boot deploy repl vboard package-json
+
+firmware: $(STAMP)
+	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)"
+
+qemu-boot: $(STAMP)
+	@$(PY) tools/firmware.py qemu --micropy-dir "$(MICROPY_DIR)" --boot
+
+deploy: $(STAMP)
+	@$(PY) tools/device.py deploy $(if $(PORT),--port $(PORT)) $(if $(EXAMPLE),--example $(EXAMPLE))
+
+repl: $(STAMP)
+	@$(PY) tools/device.py repl $(if $(PORT),--port $(PORT))
+
+vboard: $(STAMP)
+	@$(PY) tools/vboard.py
+
+package-json: $(STAMP)
+	$(PY) tools/package_json.py
