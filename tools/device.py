@@ -90,7 +90,11 @@ def mpremote(port, *args, timeout=TIMEOUT_S, check=True):
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        raise DeviceError("mpremote timed out after %d s: %s" % (timeout, " ".join(cmd))) from e
+        raise DeviceError(
+            "no MicroPython REPL answered on %s within %d s (mpremote %s). Is it a MicroPython "
+            "board? Is another program (a serial terminal, an IDE) using the port? Is a "
+            "program running that ignores Ctrl-C? Press the board's reset button and try "
+            "again." % (port, timeout, " ".join(args))) from e
     out = proc.stdout + proc.stderr
     if check and proc.returncode != 0:
         if "failed to access" in out or "could not enter raw repl" in out or "no device" in out:

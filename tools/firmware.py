@@ -53,6 +53,10 @@ def check_tree(micropy_dir, board):
             micropy_dir, NO_TREE % (port_dir, board)))
     if not os.path.isdir(os.path.join(micropy_dir, "ports", port_dir)):
         raise FirmwareError("%s has no ports/%s" % (micropy_dir, port_dir))
+    if not os.path.exists(os.path.join(micropy_dir, "lib", "micropython-lib", "README.md")):
+        raise FirmwareError(
+            "freezing needs the micropython-lib submodule of %s. Fetch the port's submodules "
+            "once:\n    make -C %s/ports/%s submodules" % (micropy_dir, micropy_dir, port_dir))
     return micropy_dir
 
 
