@@ -90,3 +90,6 @@ vboard: $(STAMP)
 
 package-json: $(STAMP)
 	$(PY) tools/package_json.py
+
+# The qemu firmware tests (host_tests/test_qemu_firmware.py) run when MICROPY_DIR is given.
+export MICROPY_DIR

@@ -87,3 +87,11 @@ def test_board_manifests_include_shimeji_and_their_board_module():
         assert calls == port_manifest[b] + [
             ("include", "../../manifest.py"), ("metadata", "0.1.0"), ("package", "shimeji"),
             ("module", "shimeji_board.py")], b
+
+
+def test_frozen_module_names_do_not_collide():
+    # Freezing names each module's C data after its path with "/" -> "_": a top-level
+    # shimeji_board.py and a shimeji/board.py would both become shimeji_board.
+    names = ["shimeji_" + t.split("/", 1)[1][:-3] for t, _ in _load("package.json")["urls"]]
+    names.append("shimeji_board")
+    assert len(set(names)) == len(names), sorted(names)

@@ -105,6 +105,58 @@ def qemu_command(image, serial="pty"):
             "-semihosting", "-serial", serial, "-kernel", image]
 
 
+class QemuBoard:
+    """The qemu firmware booted in ``qemu-system-arm`` with its UART on a pty (``self.path``,
+    for ``mpremote connect PATH resume ...``). ``stop()`` ends qemu."""
+
+    def __init__(self, image):
+        self.image = image
+        self.proc = None
+        self.path = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self, timeout=20.0):
+        import re
+        import shutil
+        import time
+
+        if not shutil.which("qemu-system-arm"):
+            raise FirmwareError("qemu-system-arm not found (Debian: apt-get install "
+                                "qemu-system-arm)")
+        self.proc = subprocess.Popen(qemu_command(self.image), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        seen = b""
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            seen += self.proc.stdout.readline()
+            m = re.search(rb"redirected to (/dev/pts/\d+)", seen)
+            if m:
+                self.path = m.group(1).decode()
+                return self
+        self.stop()
+        raise FirmwareError("qemu did not open a pty for the UART: %s" % seen.decode())
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "")

@@ -11,7 +11,7 @@ import time
 
 import machine
 
-from shimeji.board import BoardBase, PinLed
+from shimeji.bsp import BoardBase, PinLed
 from shimeji.critical import IrqCriticalSection
 
 

@@ -8,7 +8,7 @@ no critical section to take, idle is ``time.sleep_us``, and the LED is text on t
 
 import time
 
-from shimeji.board import BoardBase
+from shimeji.bsp import BoardBase
 from shimeji.critical import NoCriticalSection
 
 

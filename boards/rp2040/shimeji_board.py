@@ -12,7 +12,7 @@ import time
 import machine
 
 from shimeji.background import ThreadBackground, TimerBackground
-from shimeji.board import BoardBase, PinLed
+from shimeji.bsp import BoardBase, PinLed
 from shimeji.critical import IrqCriticalSection
 
 

@@ -13,7 +13,7 @@ import time
 import machine
 import pyb
 
-from shimeji.board import BoardBase
+from shimeji.bsp import BoardBase
 from shimeji.critical import IrqCriticalSection
 
 

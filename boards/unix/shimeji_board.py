@@ -9,7 +9,7 @@ import _thread
 import time
 
 from shimeji.background import ThreadBackground
-from shimeji.board import BoardBase
+from shimeji.bsp import BoardBase
 from shimeji.critical import LockCriticalSection
 
 
