@@ -155,6 +155,7 @@ def check_mpy(info, local):
 def build(info, out_dir, board):
     """Compile shimeji and the board module for the board's architecture; returns the dir."""
     arch = info["arch"]
+    shutil.rmtree(out_dir, ignore_errors=True)  # no stale module of an older checkout
     passed, failed = mpy_compile.compile_tree(
         os.path.join(ROOT, "firmware", "shimeji"), out_dir, arch, quiet=False)
     board_py = os.path.join(ROOT, "boards", board, "shimeji_board.py")

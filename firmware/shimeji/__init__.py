@@ -26,5 +26,34 @@ from .waitlist import WaitList
 
 __version__ = "0.1.0"
 
+# sync primitives (issue 4)
+from . import blocking
+from .blocking import CriticalSectionRawMutex, RawMutexSection, ThreadRawMutex
+from .blocking import Mutex as BlockingMutex
+from .channel import Channel
+from .critical import (
+    CriticalSection,
+    IrqCriticalSection,
+    LockCriticalSection,
+    NoCriticalSection,
+    default_critical_section,
+)
+from .errors import (
+    ChannelClosed,
+    CriticalSectionMisuse,
+    InvalidCapacity,
+    InvalidPermits,
+    LockNotHeld,
+    PrimitiveClosed,
+    WaiterBusy,
+)
+from .event import Event
+from .mutex import Mutex
+from .rwlock import RwLock
+from .semaphore import Semaphore
+from .waitcell import WaitCell
+from .waitmap import WaitMap
+from .waitqueue import WaitQueue
+
 # run loop and boards (issue 6)
 from .runloop import RunLoop, run

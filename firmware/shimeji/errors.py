@@ -48,3 +48,35 @@ class Cancelled(BaseException):
 
 class SchedulerBusy(ShimejiError):
     """An operation that needs a scheduler with no live tasks was called with tasks live."""
+
+
+# -- sync primitives (issue 4) ------------------------------------------------------------------
+
+
+class CriticalSectionMisuse(ShimejiError):
+    """A critical section was nested too deeply with ``with``, or a blocking lock was taken
+    again by the context that already holds it (which would never return)."""
+
+
+class LockNotHeld(ShimejiError):
+    """A lock was released by a task (or context) that does not hold it."""
+
+
+class PrimitiveClosed(ShimejiError):
+    """A task waited on, or sent into, a sync primitive that was closed."""
+
+
+class ChannelClosed(PrimitiveClosed):
+    """``send``/``recv`` on a closed channel (``recv`` only once its buffer is drained)."""
+
+
+class InvalidPermits(ShimejiError):
+    """A negative or too large number of permits was given to a ``Semaphore``."""
+
+
+class InvalidCapacity(ShimejiError):
+    """A channel or pool was made with a capacity that makes no sense (zero or negative)."""
+
+
+class WaiterBusy(ShimejiError):
+    """A second task tried to wait where only one may (a ``WaitCell``, a ``WaitMap`` key)."""
