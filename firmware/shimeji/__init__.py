@@ -55,5 +55,12 @@ from .waitcell import WaitCell
 from .waitmap import WaitMap
 from .waitqueue import WaitQueue
 
+# timer (issue 3)
+from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
+from .errors import DeadlineExpired, DurationTooLong, NoTimer, Timeout, TimerConfigError
+from .timeout import TimeoutGuard, timeout
+from .timer import Interval, Timer, Turn, sleep_ms, sleep_until, sleep_us
+from .wheel import TimerEntry, TimerWheel
+
 # run loop and boards (issue 6)
 from .runloop import RunLoop, run
