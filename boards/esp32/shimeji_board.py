@@ -18,6 +18,7 @@ from shimeji.critical import IrqCriticalSection
 class Board(BoardBase):
     NAME = "esp32"
     LED_PIN = 2
+    BUTTON_PIN = 0  # the BOOT button of DevKit boards
     MPY_ARCH = "xtensawin"
 
     def __init__(self, tick_us=None, timer_id=0, lightsleep_min_us=None):

@@ -55,6 +55,9 @@ class Board(BoardBase):
     def led(self, pin=None):
         return TextLed(pin if pin is not None else self.LED_PIN)
 
+    def button(self, callback, pin=None):
+        raise NotImplementedError("the qemu port has no pins: call the handler yourself")
+
     def background(self, sched, **options):
         raise NotImplementedError(
             "the qemu port has no hardware timer and no threads: drive the scheduler with "

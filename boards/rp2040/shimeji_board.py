@@ -39,6 +39,7 @@ class DualCoreCriticalSection:
 class Board(BoardBase):
     NAME = "rp2040"
     LED_PIN = "LED"
+    BUTTON_PIN = 15  # a push button from GP15 to GND (the Pico has no user button)
     MPY_ARCH = "armv6m"
 
     def __init__(self, tick_us=None, lightsleep_min_us=None, dual_core=False):

@@ -45,6 +45,21 @@ class PybLed:
         self.value(not self.state)
 
 
+class SwitchButton:
+    """``pyb.Switch`` (the USR button) calling ``callback(None)`` from its interrupt."""
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.switch = pyb.Switch()
+        self.switch.callback(self._fire)  # a bound method made once, here
+
+    def _fire(self):
+        self.callback(None)
+
+    def stop(self):
+        self.switch.callback(None)
+
+
 class Board(BoardBase):
     NAME = "stm32"
     LED_PIN = 1
@@ -73,6 +88,12 @@ class Board(BoardBase):
             self.ticker.callback(None)
             self.ticker.deinit()
             self.ticker = None
+
+    def button(self, callback, pin=None):
+        """The USR button (``pyb.Switch``); ``pin`` picks a ``machine.Pin`` button instead."""
+        if pin is not None:
+            return BoardBase.button(self, callback, pin)
+        return SwitchButton(callback)
 
     def led(self, pin=None):
         return PybLed(pyb.LED(pin if pin is not None else self.LED_PIN))

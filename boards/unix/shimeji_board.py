@@ -20,7 +20,7 @@ class TextLed:
         self.name = name
         self.state = False
         self.changes = 0
-        self._out = out if out is not None else print
+        self.out = out if out is not None else print
 
     def value(self, v=None):
         if v is None:
@@ -29,7 +29,7 @@ class TextLed:
         if v != self.state:
             self.state = v
             self.changes += 1
-            self._out("%s %s" % (self.name, "\u25cf" if v else "\u25cb"))
+            self.out("%s %s" % (self.name, "\u25cf" if v else "\u25cb"))
         return self.state
 
     def on(self):
@@ -74,6 +74,42 @@ class ThreadTicker:
             timeout_ms -= 1
 
 
+class SimulatedButton:
+    """A button pressed by a ``_thread`` at ``presses_ms`` (ms after start), calling
+    ``callback(None)`` as a pin interrupt would. ``stop()`` ends the thread."""
+
+    def __init__(self, callback, presses_ms):
+        self.callback = callback
+        self.presses_ms = presses_ms
+        self.presses = 0
+        self.running = False
+        self._quit = False
+
+    def start(self):
+        self.running = True
+        _thread.start_new_thread(self._main, ())
+        return self
+
+    def _main(self):
+        start = time.ticks_ms()
+        try:
+            for at in self.presses_ms:
+                while not self._quit and time.ticks_diff(time.ticks_ms(), start) < at:
+                    time.sleep_ms(1)
+                if self._quit:
+                    break
+                self.presses += 1
+                self.callback(None)
+        finally:
+            self.running = False
+
+    def stop(self, timeout_ms=1000):
+        self._quit = True
+        while self.running and timeout_ms > 0:
+            time.sleep_ms(1)
+            timeout_ms -= 1
+
+
 class Board(BoardBase):
     NAME = "unix"
     LED_PIN = "LED"
@@ -100,6 +136,10 @@ class Board(BoardBase):
 
     def led(self, pin=None):
         return TextLed(pin if pin is not None else self.LED_PIN)
+
+    def button(self, callback, pin=None, presses_ms=(700, 1500, 2300)):
+        """A simulated button: a ``_thread`` calls ``callback(None)`` at ``presses_ms``."""
+        return SimulatedButton(callback, presses_ms).start()
 
     def background(self, sched, **options):
         """Run ``sched`` in a ``_thread`` behind the REPL; returns the started

@@ -55,6 +55,7 @@ from .waitcell import WaitCell
 from .waitmap import WaitMap
 from .waitqueue import WaitQueue
 
+# isort: split
 # timer (issue 3)
 from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
 from .errors import DeadlineExpired, DurationTooLong, NoTimer, Timeout, TimerConfigError
@@ -62,5 +63,6 @@ from .timeout import TimeoutGuard, timeout
 from .timer import Interval, Timer, Turn, sleep_ms, sleep_until, sleep_us
 from .wheel import TimerEntry, TimerWheel
 
+# isort: split
 # run loop and boards (issue 6)
 from .runloop import RunLoop, run

@@ -9,6 +9,7 @@ A board module (``boards/<name>/shimeji_board.py``, frozen or copied to ``/lib``
 - ``start_ticker(callback)`` / ``stop_ticker()``: the hardware timer that calls
   ``callback(arg)`` every ``tick_us`` (it drives ``Timer.interrupt``);
 - ``led()``: the demo LED, an object with ``on()``, ``off()``, ``toggle()`` and ``value()``;
+- ``button(callback)``: calls ``callback(arg)`` from the button's interrupt (``stop()`` ends it);
 - ``background(loop)``: how the loop runs behind the REPL (see ``background.py``).
 
 ``Board.scheduler()`` wires a ``StaticScheduler`` to a timer on the board clock, and
@@ -47,11 +48,22 @@ class PinLed:
         self.value(not self.state)
 
 
+class PinButton:
+    """A button on a ``machine.Pin`` interrupt; ``stop()`` removes the handler."""
+
+    def __init__(self, pin):
+        self.pin = pin
+
+    def stop(self):
+        self.pin.irq(handler=None)
+
+
 class BoardBase:
     """Defaults for a board with no hardware timer: override what the board has."""
 
     NAME = "generic"
     LED_PIN = None  # type: object
+    BUTTON_PIN = None  # type: object
     MPY_ARCH = None  # type: object  # mpy-cross -march for native code
     TICK_US = 1000
 
@@ -87,6 +99,17 @@ class BoardBase:
         import machine
 
         return PinLed(machine.Pin(pin if pin is not None else self.LED_PIN, machine.Pin.OUT))
+
+    def button(self, callback, pin=None):
+        """Call ``callback(pin)`` from the interrupt of a button that pulls ``pin`` (default
+        ``BUTTON_PIN``) low. The callback runs in interrupt context: keep it to ISR-safe calls
+        such as ``WaitCell.wake``. Returns an object whose ``stop()`` detaches it."""
+        import machine
+
+        p = machine.Pin(pin if pin is not None else self.BUTTON_PIN, machine.Pin.IN,
+                        machine.Pin.PULL_UP)
+        p.irq(handler=callback, trigger=machine.Pin.IRQ_FALLING)
+        return PinButton(p)
 
     # -- set-up shared by every board -------------------------------------------------------
 
