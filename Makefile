@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 MICROPYTHON := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 ARCHS ?= x64,armv6m,armv7emsp,xtensawin
+DEMO_SECONDS ?= 4
 
 .PHONY: venv run test test-cpython test-micropython test-mpy lint clean
 
@@ -20,7 +21,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	MICROPYPATH=.frozen:firmware $(MICROPYTHON) examples/hello_tasks.py
+	@MICROPYPATH=.frozen:firmware:boards/unix $(MICROPYTHON) examples/demo.py $(DEMO_SECONDS)
 
 test: $(STAMP)
 	@rc=0; \
