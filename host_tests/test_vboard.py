@@ -96,10 +96,10 @@ def test_mip_installs_the_package_json():
 
 
 REPL_SETUP = """
-from shimeji import StaticScheduler, yield_now
+from shimeji import sleep_ms, yield_now
 import shimeji_board
 board = shimeji_board.Board()
-sched = StaticScheduler(4, critical_section=board.critical_section())
+sched = board.scheduler(4)
 counts = {}
 async def worker(name, n):
     counts[name] = 0
@@ -107,23 +107,28 @@ async def worker(name, n):
         counts[name] += 1
         await yield_now()
     return name
+async def ticker(name):
+    counts[name] = 0
+    while True:
+        await sleep_ms(2)
+        counts[name] += 1
 h = sched.spawn(worker('stepped', 3), 'stepped')
 t = sched.tick(1)
-print('after one tick:', counts['stepped'], t.polled)
+print('after one tick:', counts['stepped'], t.polled, sched.tasks())
 """
 
 REPL_BACKGROUND = """
 bg = board.background(sched)
-h2 = bg.spawn(worker('bg', 1000000), 'background')
-print('running:', bg.running)
+h2 = bg.spawn(ticker('bg'), 'sleeper')
+print('running:', bg.running, type(bg).__name__)
 """
 
 REPL_WHILE_RUNNING = """
 import time
 c0 = counts['bg']
-time.sleep_ms(50)
+time.sleep_ms(60)
 print('progress:', counts['bg'] > c0, 'stepped done:', h.result())
-print('tasks:', [t[1] for t in bg.tasks()])
+print('tasks:', bg.tasks())
 """
 
 REPL_STOP = """
@@ -142,13 +147,13 @@ def test_repl_driving_step_then_background_then_stop():
     try:
         device.deploy(board.path, out=lambda line: None)
         out = _exec(board, REPL_SETUP)
-        assert out.strip().splitlines()[-1] == "after one tick: 1 1"
+        assert out.strip().splitlines()[-1] == "after one tick: 1 1 [(1, 'stepped', 'queued')]"
         out = _exec(board, REPL_BACKGROUND)
-        assert out.strip().splitlines()[-1] == "running: True"
+        assert out.strip().splitlines()[-1] == "running: True ThreadBackground"
         # a separate mpremote session: the REPL is free while the tasks run behind it
         out = _exec(board, REPL_WHILE_RUNNING)
         assert out.strip().splitlines()[-2:] == [
-            "progress: True stepped done: stepped", "tasks: ['background']"]
+            "progress: True stepped done: stepped", "tasks: [(2, 'sleeper', 'waiting')]"]
         out = _exec(board, REPL_STOP)
         assert out.strip().splitlines()[-3:] == [
             "stopped: True", "still: True live: 1", "cancelled: True []"]
