@@ -2,6 +2,7 @@
 # The frozen firmware on an emulated Cortex-M3 (mps2-an385): built from the MicroPython source
 # tree in MICROPY_DIR (`make test MICROPY_DIR=~/micropython`), skipped when none is given.
 import os
+import re
 
 import device
 import pytest
@@ -42,4 +43,10 @@ def test_qemu_firmware_boots_and_mpremote_drives_it():
         out = device.run(board.path, os.path.join(ROOT, "examples", "hello_tasks.py"),
                          timeout=60)
         assert "all joined" in out
+        out = device.run(board.path, os.path.join(ROOT, "examples", "demo.py"), timeout=120)
+        lines = out.strip().splitlines()
+        assert lines[0].startswith("shimeji demo on the qemu board: 8 task slots")
+        assert any(x.endswith("LED on") for x in lines)
+        assert re.match(r"done after 4\.\d s: .* 0 button presses; 8 of 8 task slots free$",
+                        lines[-1]), out
     assert not board.alive()

@@ -2,7 +2,8 @@
 
 The port has no ``machine.Timer``, no ``machine.disable_irq`` and no ``_thread``: nothing
 interrupts the loop, so no ticker is needed (the timer reads the clock at each turn), there is
-no critical section to take, idle is ``time.sleep_us``, and the LED is text on the UART.
+no critical section to take, idle is ``time.sleep_us``, and the LED is text on the UART. The
+port's ``time.ticks_us`` can step back by up to a millisecond: the board's clock holds it.
 ``background()`` is not available: step the scheduler with ``tick()`` or ``board.run()``.
 """
 
@@ -15,9 +16,10 @@ from shimeji.critical import NoCriticalSection
 class TextLed:
     """An LED drawn as text on the UART."""
 
-    def __init__(self, name="LED"):
+    def __init__(self, name="LED", out=None):
         self.name = name
         self.state = False
+        self.out = out if out is not None else print
 
     def value(self, v=None):
         if v is None:
@@ -25,7 +27,7 @@ class TextLed:
         v = bool(v)
         if v != self.state:
             self.state = v
-            print("%s %s" % (self.name, "on" if v else "off"))
+            self.out("%s %s" % (self.name, "on" if v else "off"))
         return self.state
 
     def on(self):
@@ -43,8 +45,18 @@ class Board(BoardBase):
     LED_PIN = "LED"
     MPY_ARCH = "armv7m"
 
+    def __init__(self, tick_us=None):
+        BoardBase.__init__(self, tick_us)
+        self._last_us = time.ticks_us()
+
     def ticks_us(self):
-        return time.ticks_us()
+        """``time.ticks_us`` made monotonic: the emulated board's can step back by up to a
+        millisecond, which a wrapping clock would read as 2**30 µs passing."""
+        now = time.ticks_us()
+        if time.ticks_diff(now, self._last_us) < 0:
+            return self._last_us
+        self._last_us = now
+        return now
 
     def critical_section(self):
         return NoCriticalSection()
