@@ -365,3 +365,13 @@ def test_steps_with_the_real_timer_allocate_nothing():
     heap_locked(_run_steps, loop, 100)
     assert alloc_delta(_run_steps, loop, 100) == 0
     assert idled[0] > 0
+
+
+def test_ready_made_run_makes_a_timer_so_tasks_can_sleep():
+    from shimeji import sleep_ms
+
+    async def main():
+        await sleep_ms(1)
+        return "slept"
+
+    assert run(main()) == "slept"

@@ -27,12 +27,15 @@ class Board(BoardBase):
         self.lightsleep_min_us = lightsleep_min_us
 
     def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
         return time.ticks_us()
 
     def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
         return IrqCriticalSection(machine)
 
     def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
         limit = self.lightsleep_min_us
         if limit is not None and us >= limit:
             machine.lightsleep(us // 1000)
@@ -40,15 +43,18 @@ class Board(BoardBase):
             machine.idle()
 
     def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
         period_ms = max(1, self.tick_us // 1000)
         self.ticker = machine.Timer(self.timer_id)
         self.ticker.init(mode=machine.Timer.PERIODIC, period=period_ms, callback=callback)
 
     def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
         if self.ticker is not None:
             self.ticker.deinit()
             self.ticker = None
 
     def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
         return PinLed(machine.Pin(pin if pin is not None else self.LED_PIN, machine.Pin.OUT))

@@ -22,6 +22,7 @@ class TextLed:
         self.out = out if out is not None else print
 
     def value(self, v=None):
+        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
         if v is None:
             return self.state
         v = bool(v)
@@ -31,12 +32,15 @@ class TextLed:
         return self.state
 
     def on(self):
+        """Not ISR-safe (prints)."""
         self.value(True)
 
     def off(self):
+        """Not ISR-safe (prints)."""
         self.value(False)
 
     def toggle(self):
+        """Not ISR-safe (prints)."""
         self.value(not self.state)
 
 
@@ -59,18 +63,23 @@ class Board(BoardBase):
         return now
 
     def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
         return NoCriticalSection()
 
     def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
         time.sleep_us(us)
 
     def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
         return TextLed(pin if pin is not None else self.LED_PIN)
 
     def button(self, callback, pin=None):
+        """Attach ``callback`` to the button's interrupt. Not ISR-safe (set-up)."""
         raise NotImplementedError("the qemu port has no pins: call the handler yourself")
 
     def background(self, sched, **options):
+        """Not available on this port: raises ``NotImplementedError`` saying what to use."""
         raise NotImplementedError(
             "the qemu port has no hardware timer and no threads: drive the scheduler with "
             "sched.tick() or board.run(main) instead")

@@ -27,11 +27,14 @@ class DualCoreCriticalSection:
         self._release = lock.release
 
     def enter(self):
+        """Mask this core's interrupts and take the lock (waiting while the other core holds
+        it); returns the state. ISR-safe."""
         state = machine.disable_irq()
         self._acquire()
         return state
 
     def exit(self, state):
+        """Release the lock and restore ``state``. ISR-safe."""
         self._release()
         machine.enable_irq(state)
 
@@ -48,14 +51,17 @@ class Board(BoardBase):
         self.dual_core = dual_core
 
     def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
         return time.ticks_us()
 
     def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
         if self.dual_core:
             return DualCoreCriticalSection()
         return IrqCriticalSection(machine)
 
     def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
         limit = self.lightsleep_min_us
         if limit is not None and us >= limit:
             machine.lightsleep(us // 1000)
@@ -63,16 +69,19 @@ class Board(BoardBase):
             machine.idle()
 
     def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
         freq = 1000000 // self.tick_us
         self.ticker = machine.Timer(mode=machine.Timer.PERIODIC, freq=freq, callback=callback)
 
     def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
         if self.ticker is not None:
             self.ticker.deinit()
             self.ticker = None
 
     def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
         return PinLed(machine.Pin(pin if pin is not None else self.LED_PIN, machine.Pin.OUT))
 
     def background(self, sched, core=0, **options):

@@ -26,6 +26,7 @@ class PybLed:
         led.off()
 
     def value(self, v=None):
+        """The LED's state, or set it. ISR-safe, allocation-free."""
         if v is None:
             return self.state
         self.state = bool(v)
@@ -36,12 +37,15 @@ class PybLed:
         return self.state
 
     def on(self):
+        """ISR-safe."""
         self.value(True)
 
     def off(self):
+        """ISR-safe."""
         self.value(False)
 
     def toggle(self):
+        """ISR-safe."""
         self.value(not self.state)
 
 
@@ -57,6 +61,7 @@ class SwitchButton:
         self.callback(None)
 
     def stop(self):
+        """Detach the callback. Not ISR-safe."""
         self.switch.callback(None)
 
 
@@ -70,20 +75,25 @@ class Board(BoardBase):
         self.timer_id = timer_id
 
     def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
         return time.ticks_us()
 
     def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
         return IrqCriticalSection(machine)
 
     def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
         machine.idle()
 
     def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
         self.ticker = pyb.Timer(self.timer_id, freq=1000000 // self.tick_us)
         self.ticker.callback(callback)
 
     def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
         if self.ticker is not None:
             self.ticker.callback(None)
             self.ticker.deinit()
@@ -96,4 +106,5 @@ class Board(BoardBase):
         return SwitchButton(callback)
 
     def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
         return PybLed(pyb.LED(pin if pin is not None else self.LED_PIN))

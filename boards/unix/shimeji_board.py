@@ -23,6 +23,7 @@ class TextLed:
         self.out = out if out is not None else print
 
     def value(self, v=None):
+        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
         if v is None:
             return self.state
         v = bool(v)
@@ -33,12 +34,15 @@ class TextLed:
         return self.state
 
     def on(self):
+        """Not ISR-safe (prints)."""
         self.value(True)
 
     def off(self):
+        """Not ISR-safe (prints)."""
         self.value(False)
 
     def toggle(self):
+        """Not ISR-safe (prints)."""
         self.value(not self.state)
 
 
@@ -54,6 +58,7 @@ class ThreadTicker:
         self._quit = False
 
     def start(self):
+        """Start the ticker thread. Not ISR-safe."""
         self._quit = False
         self.running = True
         _thread.start_new_thread(self._main, ())
@@ -68,6 +73,7 @@ class ThreadTicker:
             self.running = False
 
     def stop(self, timeout_ms=1000):
+        """End the ticker thread (waits up to ``timeout_ms``). Not ISR-safe."""
         self._quit = True
         while self.running and timeout_ms > 0:
             time.sleep_ms(1)
@@ -86,6 +92,7 @@ class SimulatedButton:
         self._quit = False
 
     def start(self):
+        """Start the pressing thread; returns self. Not ISR-safe."""
         self.running = True
         _thread.start_new_thread(self._main, ())
         return self
@@ -104,6 +111,7 @@ class SimulatedButton:
             self.running = False
 
     def stop(self, timeout_ms=1000):
+        """End the pressing thread. Not ISR-safe."""
         self._quit = True
         while self.running and timeout_ms > 0:
             time.sleep_ms(1)
@@ -116,25 +124,31 @@ class Board(BoardBase):
     MPY_ARCH = "x64"
 
     def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
         return time.ticks_us()
 
     def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
         return LockCriticalSection()
 
     def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
         time.sleep_us(us)
 
     def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
         self.ticker = ThreadTicker(callback, self.tick_us)
         self.ticker.start()
 
     def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
         if self.ticker is not None:
             self.ticker.stop()
             self.ticker = None
 
     def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
         return TextLed(pin if pin is not None else self.LED_PIN)
 
     def button(self, callback, pin=None, presses_ms=(700, 1500, 2300)):

@@ -28,7 +28,8 @@ class Background:
         self.error = None
 
     def call(self, fn, arg=None):
-        """Run ``fn()`` (or ``fn(arg)``) with the loop held off; returns its result."""
+        """Run ``fn()`` (or ``fn(arg)``) with the loop held off; returns its result. Not
+        ISR-safe (it may wait for the loop's step to end)."""
         self._hold()
         try:
             return fn() if arg is None else fn(arg)
@@ -36,7 +37,8 @@ class Background:
             self._release()
 
     def spawn(self, coro, name=None):
-        """``sched.spawn`` from the REPL while the loop runs. Returns the ``JoinHandle``."""
+        """``sched.spawn`` from the REPL while the loop runs. Returns the ``JoinHandle``. Not
+        ISR-safe; not for tasks of this scheduler (they call ``sched.spawn``)."""
         self._hold()
         try:
             return self.sched.spawn(coro, name)
@@ -44,7 +46,7 @@ class Background:
             self._release()
 
     def tasks(self):
-        """``sched.tasks()`` taken while the loop is held off."""
+        """``sched.tasks()`` taken while the loop is held off. Not ISR-safe."""
         return self.call(self.sched.tasks)
 
     def __repr__(self):
@@ -67,6 +69,7 @@ class ThreadBackground(Background):
         self._quit = False
 
     def start(self):
+        """Start the loop thread (and the board's ticker); returns self. Not ISR-safe."""
         if self.running:
             return self
         self._quit = False
@@ -101,7 +104,8 @@ class ThreadBackground(Background):
             self.running = False
 
     def stop(self, timeout_ms=2000):
-        """End the loop thread and the ticker; returns True once the thread has ended."""
+        """End the loop thread and the ticker; returns True once the thread has ended. Not
+        ISR-safe."""
         from .runloop import sleep_idle
 
         self._quit = True
@@ -132,6 +136,7 @@ class TimerBackground(Background):
         self._held = False
 
     def start(self):
+        """Start the hardware timer that drives the steps; returns self. Not ISR-safe."""
         if self.running:
             return self
         self._quit = False
@@ -162,7 +167,7 @@ class TimerBackground(Background):
             print("shimeji background loop stopped:", repr(e))
 
     def stop(self, timeout_ms=0):
-        """Stop the hardware timer; no further steps run. Returns True."""
+        """Stop the hardware timer; no further steps run. Returns True. Not ISR-safe."""
         self._quit = True
         self.board.stop_ticker()
         self.running = False

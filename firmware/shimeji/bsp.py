@@ -31,7 +31,7 @@ class PinLed:
         self.off()
 
     def value(self, v=None):
-        """The LED's state, or set it. Allocation-free."""
+        """The LED's state, or set it. ISR-safe, allocation-free."""
         if v is None:
             return self.state
         self.state = bool(v)
@@ -39,12 +39,15 @@ class PinLed:
         return self.state
 
     def on(self):
+        """ISR-safe."""
         self.value(True)
 
     def off(self):
+        """ISR-safe."""
         self.value(False)
 
     def toggle(self):
+        """ISR-safe."""
         self.value(not self.state)
 
 
@@ -55,6 +58,7 @@ class PinButton:
         self.pin = pin
 
     def stop(self):
+        """Detach the handler. Not ISR-safe."""
         self.pin.irq(handler=None)
 
 
@@ -73,29 +77,33 @@ class BoardBase:
         self.loop = None
 
     def ticks_us(self):
-        """The board's µs tick clock (wraps at 2**30)."""
+        """The board's µs tick clock (wraps at 2**30). ISR-safe, allocation-free."""
         return port.ticks_us()
 
     def critical_section(self):
+        """A new critical section for this board (set-up; not ISR-safe)."""
         from .critical import default_critical_section
 
         return default_critical_section()
 
     def idle(self, us):
-        """Wait at most ``us`` µs, or until an interrupt where the board can tell."""
+        """Wait at most ``us`` µs, or until an interrupt where the board can tell. Not
+        ISR-safe: the run loop calls it."""
         from .runloop import sleep_idle
 
         sleep_idle(us)
 
     def start_ticker(self, callback):
-        """Call ``callback(arg)`` every ``tick_us`` from a hardware timer (none here)."""
+        """Call ``callback(arg)`` every ``tick_us`` from a hardware timer (none here). Not
+        ISR-safe (set-up)."""
         self.ticker = None
 
     def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
         self.ticker = None
 
     def led(self, pin=None):
-        """The demo LED (``pin`` overrides ``LED_PIN``)."""
+        """The demo LED (``pin`` overrides ``LED_PIN``). Set-up, not ISR-safe."""
         import machine
 
         return PinLed(machine.Pin(pin if pin is not None else self.LED_PIN, machine.Pin.OUT))
@@ -103,7 +111,8 @@ class BoardBase:
     def button(self, callback, pin=None):
         """Call ``callback(pin)`` from the interrupt of a button that pulls ``pin`` (default
         ``BUTTON_PIN``) low. The callback runs in interrupt context: keep it to ISR-safe calls
-        such as ``WaitCell.wake``. Returns an object whose ``stop()`` detaches it."""
+        such as ``WaitCell.wake``. Returns an object whose ``stop()`` detaches it. Set-up, not
+        ISR-safe."""
         import machine
 
         p = machine.Pin(pin if pin is not None else self.BUTTON_PIN, machine.Pin.IN,
@@ -114,13 +123,14 @@ class BoardBase:
     # -- set-up shared by every board -------------------------------------------------------
 
     def make_timer(self):
-        """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us``."""
+        """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us``. Not ISR-safe."""
         from .timer import Timer
 
         return Timer(clock=self.ticks_us, tick_us=self.tick_us)
 
     def scheduler(self, capacity=16, policy=None):
-        """A ``StaticScheduler`` with this board's critical section and a timer."""
+        """A ``StaticScheduler`` with this board's critical section and a timer. Not
+        ISR-safe."""
         from .scheduler import StaticScheduler
 
         return StaticScheduler(capacity, policy=policy,
@@ -128,7 +138,7 @@ class BoardBase:
                                timer=self.make_timer())
 
     def make_loop(self, sched, **options):
-        """A ``RunLoop`` for ``sched`` that idles with this board's primitive."""
+        """A ``RunLoop`` for ``sched`` that idles with this board's primitive. Not ISR-safe."""
         options.setdefault("max_idle_us", self.tick_us)
         self.loop = RunLoop(sched, idle=self.idle, **options)
         return self.loop
@@ -136,7 +146,7 @@ class BoardBase:
     def run(self, main=None, sched=None, capacity=16, **options):
         """Run ``main`` (a coroutine) to completion with the hardware timer driving the
         timer; returns its result. Without ``main``, run until ``board.loop.stop()``.
-        The hardware timer is stopped however the loop ends (also on Ctrl-C)."""
+        The hardware timer is stopped however the loop ends (also on Ctrl-C). Not ISR-safe."""
         if sched is None:
             sched = self.scheduler(capacity)
         loop = self.make_loop(sched, **options)
@@ -149,7 +159,8 @@ class BoardBase:
             self.stop_ticker()
 
     def background(self, sched, **options):
-        """Run ``sched`` behind the REPL; returns a started ``background.Background``."""
+        """Run ``sched`` behind the REPL; returns a started ``background.Background``. Not
+        ISR-safe."""
         from .background import TimerBackground
 
         bg = TimerBackground(self, self.make_loop(sched, **options))

@@ -147,13 +147,18 @@ def sleep_idle(us):
 
 def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):
     """The ready-made loop: spawn ``main`` (a coroutine) on ``sched`` (default: a new
-    ``StaticScheduler(capacity)``) and run until it completes, returning its result. With no
+    ``StaticScheduler(capacity)`` with a ``Timer()`` on ``time.ticks_us``) and run until it
+    completes, returning its result. With no
     ``main``, run until a task calls ``stop()`` on the loop (``runloop.current``) or until
     KeyboardInterrupt. ``options`` go to ``RunLoop``. Not ISR-safe."""
     global current
     if sched is None:
         from .scheduler import StaticScheduler
 
+        if timer is None:
+            from .timer import Timer
+
+            timer = Timer()
         sched = StaticScheduler(capacity, timer=timer)
     loop = RunLoop(sched, timer=timer, idle=idle, **options)
     current = loop
