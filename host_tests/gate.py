@@ -16,11 +16,13 @@ class Gate:
     __await__ = __iter__
 
     def __next__(self):
+        # Register before looking: an opener on another thread then either sees the slot and
+        # wakes it, or opened before the check below sees it. No wake can fall in between.
+        self.slot = core.current_slot()
         if self.is_open:
             self.is_open = False
             self.slot = None
             raise self._finish.done()
-        self.slot = core.current_slot()
         return core.PARK
 
     def open(self):

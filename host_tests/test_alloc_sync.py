@@ -251,3 +251,54 @@ def test_critical_section_with_statement_allocates_nothing_and_masks():
 
     _prove(nested)
     assert machine.depth == 0
+
+
+def _isr_entries(cell, q, ev, sem, ch, wm, cs):
+    # Every entry point an interrupt handler may call, with nobody waiting.
+    cell.wake()
+    q.wake()
+    q.wake_all()
+    ev.set()
+    ev.clear()
+    ev.is_set()
+    sem.release(2)
+    sem.try_acquire(2)
+    ch.try_send(3)
+    ch.try_send(4)
+    ch.try_recv()
+    ch.try_recv()
+    ch.try_recv()  # empty: the default
+    wm.wake(5, None)
+    s = cs.try_enter()
+    cs.exit(s)
+    with cs:
+        pass
+
+
+@micropython_only
+def test_isr_entry_points_allocate_nothing():
+    cs = LockCriticalSection()
+    args = (WaitCell(cs), WaitQueue(cs), Event(cs), Semaphore(0, cs), Channel(2, cs),
+            WaitMap(cs), cs)
+    _isr_entries(*args)
+    heap_locked(_isr_entries_packed, args)
+    assert alloc_delta(_isr_entries_packed, args) == 0
+
+
+def _isr_entries_packed(a):
+    _isr_entries(a[0], a[1], a[2], a[3], a[4], a[5], a[6])
+
+
+@micropython_only
+def test_closing_allocates_nothing():
+    cs = LockCriticalSection()
+    prims = [WaitCell(cs), WaitQueue(cs), Event(cs), Semaphore(0, cs), Channel(2, cs),
+             WaitMap(cs)]
+
+    def close_all():
+        for p in prims:
+            p.close()
+
+    close_all()
+    heap_locked(close_all)
+    assert alloc_delta(close_all) == 0

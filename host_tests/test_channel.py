@@ -166,3 +166,36 @@ def test_capacity_must_be_positive():
     for bad in (0, -1, 1.5, None):
         with raises(InvalidCapacity, "at least 1"):
             Channel(bad)
+
+
+def test_woken_receiver_whose_item_was_taken_keeps_its_place():
+    s = StaticScheduler(8)
+    ch = Channel(1)
+    log = []
+    s.spawn(receiver(ch, 1, log, "r1"))
+    s.spawn(receiver(ch, 1, log, "r2"))
+    drain(s)
+    ch.try_send("x")  # wakes r1 ...
+    assert ch.try_recv() == "x"  # ... but an interrupt handler takes the item first
+    drain(s)
+    assert log == [] and ch._receivers.head is not None
+    ch.try_send("y")
+    drain(s)
+    assert log == [("r1", "got", "y")]  # r1 went back to the head, ahead of r2
+
+
+def test_woken_sender_whose_space_was_taken_keeps_its_place():
+    s = StaticScheduler(8)
+    ch = Channel(1)
+    log = []
+    assert ch.try_send("first")
+    s.spawn(sender(ch, ["a"], log, "a"))
+    s.spawn(sender(ch, ["b"], log, "b"))
+    drain(s)
+    assert ch.try_recv() == "first"  # wakes a ...
+    assert ch.try_send("isr")  # ... but an interrupt handler fills the space first
+    drain(s)
+    assert log == []
+    assert ch.try_recv() == "isr"
+    drain(s)
+    assert log == [("a", "sent", "a")]

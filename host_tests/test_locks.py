@@ -306,3 +306,40 @@ def test_rwlock_misuse():
     assert rw.try_write() and not rw.try_read() and not rw.try_write()
     rw.write_unlock()
     assert rw.try_read() and rw.try_read() and not rw.try_write()
+
+
+def test_async_with_releases_when_the_scheduler_closes_the_holder():
+    s = StaticScheduler(8)
+    m = Mutex()
+    rw = RwLock()
+    sem = Semaphore(1)
+    log = []
+
+    async def holder():
+        async with m:
+            async with rw.write():
+                async with sem:
+                    await Gate()
+
+    async def waiter():
+        async with m:
+            log.append("never")
+
+    s.spawn(holder())
+    s.spawn(waiter())
+    drain(s)
+    assert m.locked() and rw.is_writing() and sem.available() == 0
+    s.close()  # closes both coroutines outside any task: the guards still release
+    assert not m.locked() and not rw.is_writing() and sem.available() == 1
+    assert m.waiters() == 0 and log == []
+
+
+def test_semaphore_permits_stay_small_ints_at_the_limit():
+    sem = Semaphore(MAX_PERMITS)
+    with raises(InvalidPermits, "MAX_PERMITS"):
+        sem.release(1)
+    assert sem.try_acquire(MAX_PERMITS) and sem.available() == 0
+    sem.release(MAX_PERMITS)
+    assert sem.available() == MAX_PERMITS == (1 << 30) - 1
+    with raises(InvalidPermits):
+        Semaphore(MAX_PERMITS + 1)

@@ -62,6 +62,7 @@ class CriticalSectionRawMutex:
         self._exit(state)
 
     def is_locked(self):
+        """ISR-safe."""
         return self._locked
 
 
@@ -74,17 +75,21 @@ class ThreadRawMutex:
         self._lock = _thread.allocate_lock()
 
     def lock(self):
+        """Wait for the lock. Not ISR-safe (it may block)."""
         self._lock.acquire()
 
     def try_lock(self):
+        """Take the lock if free; True on success. Not ISR-safe."""
         return bool(self._lock.acquire(0))
 
     def unlock(self):
+        """Not ISR-safe."""
         if not self._lock.locked():
             raise LockNotHeld("unlock() of a blocking Mutex that is not locked")
         self._lock.release()
 
     def is_locked(self):
+        """Not ISR-safe."""
         return self._lock.locked()
 
 
@@ -100,13 +105,16 @@ class RawMutexSection(CriticalSection):
         self._try_lock = raw.try_lock
 
     def enter(self):
+        """Lock the raw mutex. As ISR-safe as the raw mutex's ``lock()``."""
         self._lock()
         return 0
 
     def try_enter(self):
+        """``try_lock()`` the raw mutex: 0, or None if held. As ISR-safe as the raw mutex."""
         return 0 if self._try_lock() else None
 
     def exit(self, state):
+        """Unlock the raw mutex. As ISR-safe as the raw mutex's ``unlock()``."""
         self._unlock()
 
 
@@ -140,24 +148,30 @@ class Mutex:
             raw.unlock()
 
     def lock(self):
-        """Take the lock; pair with ``unlock()``. Prefer ``with m:`` or ``with_lock``."""
+        """Take the lock; pair with ``unlock()``. Prefer ``with m:`` or ``with_lock``.
+        ISR-safe with the default raw mutex."""
         self.raw.lock()
 
     def try_lock(self):
-        """Take the lock if it is free now; True on success. Pair with ``unlock()``."""
+        """Take the lock if it is free now; True on success. Pair with ``unlock()``.
+        ISR-safe with the default raw mutex."""
         return self.raw.try_lock()
 
     def unlock(self):
-        """Release the lock. Raises ``LockNotHeld`` if it is not locked."""
+        """Release the lock. Raises ``LockNotHeld`` if it is not locked. ISR-safe with the
+        default raw mutex."""
         self.raw.unlock()
 
     def is_locked(self):
+        """ISR-safe with the default raw mutex."""
         return self.raw.is_locked()
 
     def __enter__(self):
+        """``with m as value:``. ISR-safe with the default raw mutex."""
         self.raw.lock()
         return self.value
 
     def __exit__(self, exc_type, exc, tb):
+        """ISR-safe with the default raw mutex."""
         self.raw.unlock()
         return False

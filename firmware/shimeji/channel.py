@@ -85,20 +85,21 @@ class Channel:
     def send(self, item):
         """Awaitable: buffer ``item``, waiting while the channel is full (senders in FIFO
         order). Raises ``ChannelClosed`` if it is or gets closed (the item is then not sent).
-        Allocates nothing. Task-only: await it at once (the item waits in the task's slot)."""
+        Allocates nothing. Not ISR-safe: await it at once in a task (the item waits in the
+        task's slot)."""
         core.current_slot().wait_value = item
         return self._send
 
     def recv(self):
         """Awaitable: the oldest item, waiting while the channel is empty. Raises
         ``ChannelClosed`` once closed and drained. Allocates one small object per item that is
-        not None (see the module note). Task-only."""
+        not None (see the module note). Not ISR-safe (tasks only)."""
         return self._recv
 
     def ready(self):
         """Awaitable: wait until an item is buffered (then take it with ``try_recv()``, which
         may still find it gone to a faster receiver). Raises ``ChannelClosed`` once closed and
-        drained. Allocates nothing. Task-only."""
+        drained. Allocates nothing. Not ISR-safe (tasks only)."""
         return self._ready
 
     def close(self):

@@ -92,8 +92,9 @@ class LockCriticalSection(CriticalSection):
 
     A second thread that plays the interrupt handler blocks in ``enter()`` until the holder
     leaves; the holder may enter again (a wake from inside a primitive's section takes the
-    scheduler's section too). Thread idents are small ints on the unix port and CPython, so
-    the owner check allocates nothing (``host_tests/test_critical.py`` measures it)."""
+    scheduler's section too). Thread idents (pthread ids) are small ints on the 64-bit unix
+    port, so the owner check allocates nothing (``host_tests/test_critical.py`` measures it);
+    on a 32-bit build an ident past 2**30 would be boxed on every ``enter()``."""
 
     def __init__(self):
         CriticalSection.__init__(self)
@@ -136,7 +137,7 @@ class LockCriticalSection(CriticalSection):
         self._release()
 
     def held(self):
-        """True if the calling thread holds the section."""
+        """True if the calling thread holds the section. ISR-safe."""
         return self._owner == self._ident()
 
 

@@ -39,7 +39,7 @@ class Event:
 
     def wait(self):
         """Awaitable: return once the flag is set (at once if it is). Allocates nothing.
-        Task-only."""
+        Not ISR-safe (tasks only)."""
         return self._wait
 
     def waiters(self):

@@ -9,7 +9,7 @@ holder through the policy (``policy.inherit``), ended by ``policy.restore`` on u
 
 from . import core
 from .errors import LockNotHeld
-from .waitqueue import WAITING, GuardAwaitable, WaitQueue, _done, accept
+from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept
 
 
 class Mutex:
@@ -32,7 +32,7 @@ class Mutex:
 
     def lock(self):
         """Awaitable: acquire the lock, waiting in FIFO order. Allocates nothing. Also works as
-        ``async with m.lock():``. Task-only."""
+        ``async with m.lock():``. Not ISR-safe (tasks only)."""
         return self._lock
 
     def try_lock(self):
@@ -55,19 +55,33 @@ class Mutex:
         ):
             raise LockNotHeld("unlock() by a task that does not hold this Mutex: only the "
                               "task that acquired it may release it (use 'async with')")
+        self._release()
+
+    def __aenter__(self):
+        """``async with m:`` acquires. Not ISR-safe (tasks only)."""
+        return self._lock
+
+    def __aexit__(self, exc_type, exc, tb):
+        """Releases (also when the body raised). Not ISR-safe (tasks only)."""
+        self._guard_exit()
+        return DONE
+
+    def _guard_exit(self):
+        # ``async with`` exits only after its acquire completed, so this coroutine holds the
+        # lock even when it is closed outside any task (scheduler.close(), garbage collection).
+        if core.context.slot is None and self._locked:
+            self._release()
+        else:
+            self.unlock()
+
+    def _release(self):
+        holder = self._holder
         q = self._q
         state = q._enter()
         self._hand_off()
         q._exit(state)
-        if me is not None and me.sched is not None:
-            me.sched.policy.restore(me)
-
-    def __aenter__(self):
-        return self._lock
-
-    def __aexit__(self, exc_type, exc, tb):
-        self.unlock()
-        return _done
+        if holder is not None and holder.sched is not None:
+            holder.sched.policy.restore(holder)
 
     def _take(self, slot):
         self._locked = True
@@ -98,7 +112,7 @@ class _Lock(GuardAwaitable):
         self._finish = core.Finish()
 
     def release(self):
-        self.mutex.unlock()
+        self.mutex._guard_exit()
 
     def __next__(self):
         me = core.current_slot()

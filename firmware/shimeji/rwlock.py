@@ -37,12 +37,12 @@ class RwLock:
 
     def read(self):
         """Awaitable: shared access (also ``async with rw.read():``). Allocates nothing.
-        Task-only."""
+        Not ISR-safe (tasks only)."""
         return self._read
 
     def write(self):
         """Awaitable: exclusive access (also ``async with rw.write():``). Allocates nothing.
-        Task-only."""
+        Not ISR-safe (tasks only)."""
         return self._write
 
     def try_read(self):
@@ -85,6 +85,9 @@ class RwLock:
         if not self._writing or self._writer is not core.context.slot:
             raise LockNotHeld("write_unlock() by a task that does not hold this RwLock for "
                               "writing: only the writer may release it (use 'async with')")
+        self._write_release()
+
+    def _write_release(self):
         q = self._q
         state = q._enter()
         self._writing = False
@@ -125,10 +128,13 @@ class _Acquire(GuardAwaitable):
         self._finish = core.Finish()
 
     def release(self):
-        if self.mode == _WRITE:
-            self.rw.write_unlock()
+        rw = self.rw
+        if self.mode == _READ:
+            rw.read_unlock()
+        elif core.context.slot is None and rw._writing:
+            rw._write_release()  # closed outside a task: see Mutex._guard_exit
         else:
-            self.rw.read_unlock()
+            rw.write_unlock()
 
     def __next__(self):
         me = core.current_slot()

@@ -13,10 +13,10 @@ from . import core
 from .errors import InvalidPermits
 from .waitqueue import (
     CLOSED,
+    DONE,
     WAITING,
     Awaitable,
     WaitQueue,
-    _done,
     accept,
     closed_error,
 )
@@ -50,12 +50,13 @@ class Semaphore:
 
     @property
     def closed(self):
+        """True once ``close()`` was called. ISR-safe."""
         return self._q.closed
 
     def acquire(self, n=1):
         """Awaitable: take ``n`` permits, waiting (in FIFO order) until they are free. Raises
-        ``PrimitiveClosed`` if the semaphore is or gets closed. Allocates nothing. Task-only:
-        await it at once (``n`` is kept in the task's slot)."""
+        ``PrimitiveClosed`` if the semaphore is or gets closed. Allocates nothing. Not
+        ISR-safe: await it at once in a task (``n`` is kept in the task's slot)."""
         _check(n, "acquire(n)")
         core.current_slot().wait_key = n
         return self._acquire
@@ -94,11 +95,13 @@ class Semaphore:
         self._q.close()
 
     def __aenter__(self):
+        """``async with sem:`` takes one permit. Not ISR-safe (tasks only)."""
         return self.acquire(1)
 
     def __aexit__(self, exc_type, exc, tb):
+        """Gives the permit back. Not ISR-safe (tasks only)."""
         self.release(1)
-        return _done
+        return DONE
 
     def _grant(self):
         # Caller holds the section: hand permits to waiters, oldest first, while they fit.

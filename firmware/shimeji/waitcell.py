@@ -28,7 +28,7 @@ class WaitCell:
     def wait(self):
         """Awaitable: return at once if a wake is pending (consuming it), else park until
         ``wake()``. Raises ``WaiterBusy`` if another task waits, ``PrimitiveClosed`` once
-        closed. Allocates nothing. Task-only."""
+        closed. Allocates nothing. Not ISR-safe (tasks only)."""
         return self._wait
 
     def wake(self):
@@ -62,7 +62,8 @@ class WaitCell:
 
     def remove(self, slot):
         """The scheduler calls this when the waiter is cancelled: the cell forgets it, and a
-        wake it had not yet seen becomes pending again."""
+        wake it had not yet seen becomes pending again. Takes the critical section; not called
+        from ISRs."""
         state = self._enter()
         if slot.waiting_on is self:
             slot.waiting_on = None

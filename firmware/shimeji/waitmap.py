@@ -32,7 +32,8 @@ class WaitMap:
     def wait(self, key):
         """Awaitable: park until ``wake(key, value)``; returns ``value``. Raises
         ``WaiterBusy`` if another task waits on ``key``, ``PrimitiveClosed`` if closed.
-        Allocates one small object when ``value`` is not None. Task-only: await it at once."""
+        Allocates one small object when ``value`` is not None. Not ISR-safe: await it at once
+        in a task."""
         core.current_slot().wait_key = key
         return self._wait
 

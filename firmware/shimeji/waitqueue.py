@@ -37,11 +37,13 @@ class GuardAwaitable(Awaitable):
     """An acquiring awaitable that also works as ``async with``: it releases on exit."""
 
     def __aenter__(self):
+        """Acquire on entering ``async with``. Not ISR-safe (tasks only)."""
         return self
 
     def __aexit__(self, exc_type, exc, tb):
+        """Release on leaving ``async with``. Not ISR-safe (tasks only)."""
         self.release()
-        return _done
+        return DONE
 
 
 class _Done(Awaitable):
@@ -54,7 +56,7 @@ class _Done(Awaitable):
         raise self._finish.done()
 
 
-_done = _Done()
+DONE = _Done()
 
 
 def section(critical_section):
@@ -93,7 +95,7 @@ class WaitQueue(WaitList):
 
     def wait(self):
         """Awaitable: park until woken. Raises ``PrimitiveClosed`` if the queue is (or gets)
-        closed. Allocates nothing. Task-only."""
+        closed. Allocates nothing. Not ISR-safe (tasks only)."""
         return self._wait
 
     # -- ISR-safe entry points -----------------------------------------------------------------
@@ -121,7 +123,8 @@ class WaitQueue(WaitList):
 
     def remove(self, slot):
         """Take ``slot`` off the queue (the scheduler calls it when a waiter is cancelled). A
-        wake it had not yet accepted goes to the next waiter (see the module note)."""
+        wake it had not yet accepted goes to the next waiter (see the module note). Takes the
+        critical section, so it is safe against interrupt-side wakes; not called from ISRs."""
         state = self._enter()
         if slot.waiting_on is self:
             if slot.wait_status == WAITING:
@@ -134,15 +137,17 @@ class WaitQueue(WaitList):
                     self.on_abandon(slot)
         self._exit(state)
 
-    # -- building blocks for primitives; the caller holds the critical section ----------------
+    # -- building blocks for primitives: the caller holds the critical section, so each is as
+    # -- ISR-safe as its caller (all are allocation-free). ------------------------------------
 
     def link(self, slot):
-        """Append ``slot`` as a waiter."""
+        """Append ``slot`` as a waiter. Inside the section; ISR-safe there."""
         slot.wait_status = WAITING
         WaitList.push(self, slot)
 
     def link_front(self, slot):
-        """Put ``slot`` back at the head (a woken waiter that found its chance taken)."""
+        """Put ``slot`` back at the head (a woken waiter that found its chance taken).
+        Inside the section; ISR-safe there."""
         slot.wait_status = WAITING
         slot.waiting_on = self
         head = self.head
@@ -157,13 +162,15 @@ class WaitQueue(WaitList):
 
     def grant(self, slot):
         """Take ``slot`` off the list and wake it with ``WOKEN``; it stays attached (its
-        ``waiting_on``) until it accepts, so a cancellation hands the grant back."""
+        ``waiting_on``) until it accepts, so a cancellation hands the grant back. Inside the
+        section; ISR-safe there."""
         WaitList.remove(self, slot)
         slot.waiting_on = self
         slot.wait_status = WOKEN
         core.wake(slot)
 
     def grant_head(self):
+        """``grant`` the oldest waiter; False if none. Inside the section; ISR-safe there."""
         slot = self.head
         if slot is None:
             return False
@@ -172,13 +179,13 @@ class WaitQueue(WaitList):
 
     def release(self, slot, status):
         """Take ``slot`` off the list and wake it with ``status``, detached: a cancellation
-        before it runs hands nothing back."""
+        before it runs hands nothing back. Inside the section; ISR-safe there."""
         WaitList.remove(self, slot)
         slot.wait_status = status
         core.wake(slot)
 
     def release_all(self, status):
-        """``release`` every waiter; returns how many."""
+        """``release`` every waiter; returns how many. Inside the section; ISR-safe there."""
         n = 0
         slot = self.head
         while slot is not None:
