@@ -338,3 +338,32 @@ def test_a_ticks_ms_clock_drives_a_timer_of_2_ms_ticks():
         s.tick()
         ms_clock.advance_us(1)
     assert log == [(4, 4), (5, 6), (1, 2)]
+
+
+def test_a_clock_that_steps_back_loses_no_time_and_wakes_no_one_early():
+    # qemu's ticks_us steps back by up to 1 ms; that must not read as 2**30 µs passing.
+    from shimeji import FakeClock, StaticScheduler, Timer, sleep_ms
+
+    clock = FakeClock((1 << 30) - 3_000)
+    timer = Timer(clock)
+    s = StaticScheduler(2, timer=timer)
+    woke = []
+
+    async def sleeper():
+        await sleep_ms(5)
+        woke.append(timer.now())
+
+    s.spawn(sleeper())
+    s.tick()
+    start = timer.now()
+    clock.advance_us(2_000)
+    timer.turn()
+    clock.t = (clock.t - 700) & ((1 << 30) - 1)  # the source steps back
+    turn = timer.turn()
+    assert turn.expired == 0 and woke == []
+    for _ in range(10):
+        clock.advance_us(1_000)
+        timer.turn()
+        s.tick()
+    assert len(woke) == 1
+    assert (woke[0] - start) & ((1 << 30) - 1) >= 5

@@ -14,6 +14,8 @@ from . import port
 from .errors import DurationTooLong, TimerConfigError
 
 _MASK = const(0x3FFFFFFF)  # ticks wrap at 2**30
+# Readings within this many source units *behind* the tick base count as a backward step.
+_BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))
 _HALF_MAX = const(0x1FFFFFFF)
 MAX_TICKS = _HALF_MAX  # the longest duration, in ticks: half the wrap period
 MAX_US = _HALF_MAX  # durations reported in µs (next_in_us) are clamped to this
@@ -67,8 +69,15 @@ class Clock:
         self.base = source() & _MASK
 
     def elapsed(self):
-        """Source units since the current tick began (≥ 0). ISR-safe, allocation-free."""
-        return (self.source() - self.base) & _MASK
+        """Source units since the current tick began (≥ 0). ISR-safe, allocation-free.
+
+        A source that steps back a little (qemu's ``ticks_us`` jitters by up to 1 ms) reads
+        as no time passed, not as 2**30 units: the timer then waits for the source to catch up,
+        so a sleep still never ends early."""
+        d = (self.source() - self.base) & _MASK
+        if d > _BACKSTEP_LIMIT:
+            return 0
+        return d
 
     def take(self, n):
         """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``). Not ISR-safe."""
