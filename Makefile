@@ -21,7 +21,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	@MICROPYPATH=.frozen:firmware:boards/unix $(MICROPYTHON) examples/demo.py $(DEMO_SECONDS)
+	@$(PY) tools/run_demo.py --seconds $(DEMO_SECONDS) $(if $(PORT),--port $(PORT)) $(if $(BOARD),--board $(BOARD))
 
 test: $(STAMP)
 	@rc=0; \

@@ -256,3 +256,32 @@ def test_a_port_with_no_repl_is_a_clear_error():
         os.close(slave)
     assert msg.startswith("no MicroPython REPL answered on /dev/pts/"), msg
     assert "within 3 s" in msg and "reset" in msg
+
+
+def test_make_run_with_a_port_runs_the_demo_on_that_board():
+    board = _vboard().start()
+    try:
+        proc = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "tools", "run_demo.py"), "--port", board.path],
+            capture_output=True, text=True, timeout=TIMEOUT_S * 4,
+        )
+        out = proc.stdout
+        assert proc.returncode == 0, out + proc.stderr
+        assert out.startswith("running the demo on the board at %s" % board.path)
+        assert "shimeji 0.1.0 on unix" in out
+        assert "LED" in out and "done after" in out and "8 of 8 task slots free" in out
+    finally:
+        _cleanup(board)
+
+
+def test_make_run_without_a_board_runs_here():
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "run_demo.py"), "--board", "unix",
+         "--seconds", "0.6"],
+        capture_output=True, text=True, timeout=TIMEOUT_S,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == ("no board attached: the demo runs on the MicroPython unix port "
+                        "(boards/unix)")
+    assert lines[-1].startswith("done after 0.6 s")
