@@ -14,6 +14,7 @@ a RUNNING or QUEUED task only sets a flag. This inbox is also where a multi-core
 injector and work stealing attach: another core hands a task over by waking it here.
 """
 
+import micropython
 from micropython import const
 
 from . import core, port
@@ -84,6 +85,7 @@ class StaticScheduler(TaskPool):
         self._inbox_tail = None
         self._clock_us = clock_us if clock_us is not None else port.ticks_us
         self.policy = None
+        self._fifo = None
         self.set_policy(policy if policy is not None else FifoPolicy())
 
     # -- configuration ------------------------------------------------------------------------
@@ -100,6 +102,9 @@ class StaticScheduler(TaskPool):
         self._pick = policy.pick
         self._put_back = policy.put_back
         self._charge = policy.charge if policy.needs_time else None
+        # The FIFO fast path inlines FifoPolicy's queue (exactly FifoPolicy: a subclass may
+        # override its methods, and then gets the general path).
+        self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
 
     def set_priority(self, handle, value):
         """Pass a priority (or nice value) for a live task to the policy."""
@@ -149,7 +154,10 @@ class StaticScheduler(TaskPool):
         handle._value = None
         handle._consumed = False
         slot.state = QUEUED
-        self._add(slot)
+        if self._polling:
+            self._inbox_push(slot)  # the tick owns the run queue while it polls
+        else:
+            self._add(slot)
         self._spawned += 1
         self.spawned_total = (self.spawned_total + 1) & _ID_MASK
         return handle
@@ -180,12 +188,27 @@ class StaticScheduler(TaskPool):
             slot.rewoken = True
         self._exit(state)
 
-    def _drain_inbox(self):
+    def _inbox_push(self, slot):
+        state = self._enter()
+        slot.inbox_next = None
+        tail = self._inbox_tail
+        if tail is None:
+            self._inbox_head = slot
+        else:
+            tail.inbox_next = slot
+        self._inbox_tail = slot
+        self._exit(state)
+
+    def _take_inbox(self):
         state = self._enter()
         slot = self._inbox_head
         self._inbox_head = None
         self._inbox_tail = None
         self._exit(state)
+        return slot
+
+    def _drain_inbox(self):
+        slot = self._take_inbox()
         add = self._add
         while slot is not None:
             nxt = slot.inbox_next
@@ -200,6 +223,8 @@ class StaticScheduler(TaskPool):
 
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
         from the run loop."""
+        if self._fifo is not None:
+            return self._tick_fifo(n)
         t = self._tick
         ctx = core.context
         pick = self._pick
@@ -301,6 +326,132 @@ class StaticScheduler(TaskPool):
         t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
         return t
 
+    def _end_tick(self, polled, completed):
+        t = self._tick
+        self.completed_total = (self.completed_total + completed) & _ID_MASK
+        t.polled = polled
+        t.completed = completed
+        state = self._enter()
+        t.spawned = self._spawned
+        t.woken_external = self._woken_ext
+        t.woken_internal = self._woken_int
+        self._spawned = 0
+        self._woken_ext = 0
+        self._woken_int = 0
+        self._exit(state)
+        t.woken = t.woken_external + t.woken_internal
+        t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
+        return t
+
+    @micropython.native
+    def _tick_fifo(self, n):
+        # tick() for FifoPolicy, with its queue inlined. Design note: this is the hot loop of
+        # every task switch, so the run queue lives in two locals for the whole tick (the
+        # policy object gets them back at the end), nothing is called per poll but the task,
+        # and a task that yields is put back with three stores. While the tick runs, nothing
+        # else touches the queue: wakes and spawns land in the inbox, drained here.
+        fifo = self._fifo
+        ctx = core.context
+        park = core.PARK
+        head = fifo.head
+        tail = fifo.tail
+        polled = 0
+        completed = 0
+        self._polling = True
+        ctx.sched = self
+        try:
+            while True:
+                if self._inbox_head is not None:
+                    slot = self._take_inbox()
+                    while slot is not None:
+                        nxt = slot.inbox_next
+                        slot.inbox_next = None
+                        slot.run_next = None
+                        if tail is None:
+                            head = slot
+                        else:
+                            tail.run_next = slot
+                        tail = slot
+                        slot = nxt
+                if polled >= n:
+                    break
+                slot = head
+                if slot is None:
+                    break
+                head = slot.run_next
+                if head is None:
+                    tail = None
+                polled += 1
+                slot.state = RUNNING
+                ctx.slot = slot
+                try:
+                    if slot.throw_exc is None:
+                        r = slot.coro.send(None)
+                    else:
+                        r = self._throw_in(slot)
+                except StopIteration as e:
+                    self._complete(slot, OK, e.value)
+                    completed += 1
+                    continue
+                except Cancelled as e:
+                    self._complete(slot, CANCELLED, e)
+                    completed += 1
+                    continue
+                except Exception as e:  # a failing task never takes the scheduler down
+                    self._complete(slot, FAILED, e)
+                    self.failed_total = (self.failed_total + 1) & _ID_MASK
+                    completed += 1
+                    continue
+                except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                    self._complete(slot, FAILED, e)
+                    raise e  # (a bare raise is not supported in native code)
+                if r is None:
+                    slot.state = QUEUED
+                elif r is park:
+                    if not self._park(slot):
+                        continue
+                else:
+                    self._foreign(slot, r)
+                slot.run_next = None
+                if tail is None:
+                    head = slot
+                else:
+                    tail.run_next = slot
+                tail = slot
+        finally:
+            fifo.head = head
+            fifo.tail = tail
+            self._polling = False
+            ctx.slot = None
+            ctx.sched = None
+        return self._end_tick(polled, completed)
+
+    def _throw_in(self, slot):
+        exc = slot.throw_exc
+        slot.throw_exc = None
+        slot.cancel_requested = False
+        self._unwait(slot)
+        return slot.coro.throw(exc)
+
+    def _park(self, slot):
+        # True if the task was woken while it ran (it stays runnable), else it now waits.
+        state = self._enter()
+        if slot.rewoken:
+            slot.rewoken = False
+            slot.state = QUEUED
+            self._exit(state)
+            return True
+        slot.state = WAITING
+        self._exit(state)
+        return False
+
+    def _foreign(self, slot, r):
+        slot.throw_exc = ForeignAwaitable(
+            "task %d (%r) awaited %r, which is not a shimeji awaitable: use "
+            "shimeji's own (yield_now, sleep_ms, primitives), not asyncio's"
+            % (slot.id, slot.name, r))
+        slot.state = QUEUED
+
     def _unwait(self, slot):
         """Take ``slot`` off whatever it waits on (wait list, timer) and clear wait state."""
         waiting_on = slot.waiting_on
@@ -352,7 +503,11 @@ class StaticScheduler(TaskPool):
 
     def close(self):
         """Refuse new spawns and end every live task now: each coroutine is closed (its
-        ``finally`` blocks run) and its handle reports ``Cancelled``. Not ISR-safe."""
+        ``finally`` blocks run) and its handle reports ``Cancelled``. Not ISR-safe, and not
+        from inside one of this scheduler's tasks (raises ``SchedulerBusy``)."""
+        if self._polling:
+            raise SchedulerBusy("close() was called from inside a task of this scheduler: "
+                                "call it from the run loop, between ticks")
         self.closed = True
         for slot in self.live_slots():
             if slot.state == QUEUED:
