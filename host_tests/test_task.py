@@ -405,3 +405,38 @@ def test_foreign_awaitable_gets_clear_error():
     with raises(shimeji.ForeignAwaitable, "not a shimeji awaitable"):
         h.result()
     assert other.result() == "unaffected"
+
+
+def test_cancel_takes_a_queued_waiter_off_its_list_at_once():
+    s = StaticScheduler(4)
+
+    async def child():
+        for _ in range(5):
+            await yield_now()
+
+    child_h = s.spawn(child())
+
+    async def joiner():
+        await child_h
+
+    j = s.spawn(joiner())
+    s.tick(2)
+    shimeji.wake(j._slot)  # a spurious wake: queued, but still on the joiners list
+    assert child_h._slot.joiners.count == 1
+    j.cancel()
+    assert child_h._slot.joiners.count == 0
+    drain(s)
+    assert j.is_cancelled()
+
+
+def test_close_from_inside_a_task_is_refused():
+    s = StaticScheduler(2)
+
+    async def closer():
+        s.close()
+
+    h = s.spawn(closer())
+    drain(s)
+    with raises(shimeji.SchedulerBusy, "from the run loop"):
+        h.result()
+    assert not s.closed

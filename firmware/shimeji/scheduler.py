@@ -33,7 +33,7 @@ class Tick:
     """What one ``tick()`` did. The scheduler reuses one Tick object: copy what you keep.
 
     ``spawned``, ``woken_external`` and ``woken_internal`` count events since the previous
-    tick (a wake from an interrupt between ticks is external); ``woken`` is their sum of wakes.
+    tick (a wake from an interrupt between ticks is external); ``woken`` is the sum of both.
     """
 
     def __init__(self):
@@ -118,7 +118,8 @@ class StaticScheduler(TaskPool):
     def spawn(self, coro, name=None):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
 
-        Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged).
+        Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
+        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL.
         """
         self._check_spawn(coro)
         slot = self._take_free()
@@ -496,18 +497,18 @@ class StaticScheduler(TaskPool):
             return False
         slot.cancel_requested = True
         slot.throw_exc = Cancelled("the task was cancelled")
-        if slot.state == WAITING:
+        if slot.state != RUNNING:  # a running task is not inside an awaitable
             self._unwait(slot)
         self.wake(slot)
         return True
 
     def close(self):
         """Refuse new spawns and end every live task now: each coroutine is closed (its
-        ``finally`` blocks run) and its handle reports ``Cancelled``. Not ISR-safe, and not
-        from inside one of this scheduler's tasks (raises ``SchedulerBusy``)."""
+        ``finally`` blocks run) and its handle reports ``Cancelled``. Call it from the run
+        loop or the REPL, not from a task. Not ISR-safe."""
         if self._polling:
-            raise SchedulerBusy("close() was called from inside a task of this scheduler: "
-                                "call it from the run loop, between ticks")
+            raise SchedulerBusy("close() was called from inside a task: cancel the tasks, or "
+                                "call close() from the run loop after tick() returns")
         self.closed = True
         for slot in self.live_slots():
             if slot.state == QUEUED:
