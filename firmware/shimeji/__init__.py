@@ -25,3 +25,8 @@ from .task import JoinHandle, TaskBuilder, TaskSlot
 from .waitlist import WaitList
 
 __version__ = "0.1.0"
+
+# timer (issue 3)
+from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
+from .errors import DeadlineExpired, DurationTooLong, NoTimer, Timeout, TimerConfigError
+from .wheel import TimerEntry, TimerWheel

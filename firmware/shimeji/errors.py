@@ -48,3 +48,26 @@ class Cancelled(BaseException):
 
 class SchedulerBusy(ShimejiError):
     """An operation that needs a scheduler with no live tasks was called with tasks live."""
+
+
+class NoTimer(ShimejiError):
+    """A task used sleep_ms, timeout or Interval on a scheduler that has no timer."""
+
+
+class DurationTooLong(ShimejiError):
+    """A sleep, timeout or timer entry asked for more ticks than the timer can hold."""
+
+
+class TimerConfigError(ShimejiError):
+    """A Timer, Clock or Interval was given a tick or period it cannot count exactly."""
+
+
+class Timeout(ShimejiError):
+    """``timeout(awaitable, ms)`` gave up: the awaited work did not finish in time."""
+
+
+class DeadlineExpired(BaseException):
+    """Thrown into the work a ``timeout()`` abandons; ``timeout()`` turns it into ``Timeout``.
+
+    A ``BaseException`` like ``Cancelled``, so an ``except Exception:`` in that work does not
+    swallow it."""

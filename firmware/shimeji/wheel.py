@@ -1,0 +1,267 @@
+"""A hierarchical timer wheel (after maitake's): ``TimerWheel`` and its ``TimerEntry``.
+
+Design note. Time is counted in ticks that wrap at 2**30 (30 bits = 5 levels of 6 bits). Level
+``k`` has 64 slots of 64**k ticks each. An entry whose deadline ``d`` first differs from ``now``
+in digit ``k`` (6-bit digits) goes to level ``k``, slot ``digit k of d``; a deadline past the
+wrap goes to the top level, which is a circle. So every entry on level ``k`` lies in the
+current span of level ``k+1``, strictly after ``now``: the earliest occupied slot is always on
+the lowest non-empty level. Advancing jumps from occupied slot to occupied slot: a level-0 slot
+holds entries due at exactly its tick (they fire); a higher slot is *cascaded*, its entries
+re-linked to lower levels relative to the new ``now``. Each entry is cascaded at most 4 times.
+
+Entries are linked in place (``prev``/``next``) into per-slot FIFO lists, so arming and
+cancelling are O(1) and allocate nothing, and entries due on the same tick fire in the order
+they were armed. Each level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or
+32-bit word would not be a small int on a 32-bit board); the next occupied slot is found with a
+byte lookup table, without ``int.bit_length``.
+"""
+
+from micropython import const
+
+from . import core
+from .clock import wrap_add
+from .errors import DurationTooLong
+
+_MASK = const(0x3FFFFFFF)
+_LEVELS = const(5)
+_DUE = const(320)  # list index of entries already due (deadline <= now): fire on next advance
+WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
+
+# _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
+_CTZ8 = bytearray(256)
+for _b in range(1, 256):
+    _n = 0
+    while not (_b >> _n) & 1:
+        _n += 1
+    _CTZ8[_b] = _n
+
+
+class TimerEntry:
+    """One pending deadline, linked in place into a wheel. Make entries up front.
+
+    When it fires, ``callback(entry)`` is called if set, else the task in ``slot`` is woken.
+    """
+
+    def __init__(self, slot=None, callback=None):
+        self.slot = slot
+        self.callback = callback
+        self.wheel = None  # the wheel it is armed on
+        self.pos = -1  # list index in the wheel; -1 when not armed
+        self.deadline = 0
+        self.next = None
+        self.prev = None
+        self.key = 0  # free for the owner (timeout() keeps a task id here)
+
+    def is_armed(self):
+        """True until it fires or is cancelled. ISR-safe (reads one field)."""
+        return self.pos >= 0
+
+    def cancel(self):
+        """Disarm; True if it was armed. O(1), allocation-free, a no-op when not armed.
+        Not ISR-safe: call it from the run loop or a task."""
+        if self.pos < 0:
+            return False
+        self.wheel._unlink(self)
+        return True
+
+
+class TimerWheel:
+    """Entries by deadline, in 5 levels of 64 slots. Not ISR-safe: one context drives it."""
+
+    def __init__(self, now=0):
+        self.now = now & _MASK
+        self.pending = 0  # armed entries, due list included
+        self._head = [None] * (_DUE + 1)
+        self._tail = [None] * (_DUE + 1)
+        self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
+        self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
+
+    # -- arming ---------------------------------------------------------------------------------
+
+    def arm(self, entry, deadline):
+        """Arm ``entry`` for the absolute tick ``deadline`` (re-arms if armed). A deadline at or
+        before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation."""
+        x = (deadline - self.now) & _MASK
+        self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
+
+    def arm_after(self, entry, delta):
+        """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
+        Raises ``DurationTooLong`` beyond ``WHEEL_MAX``."""
+        if entry.pos >= 0:
+            entry.wheel._unlink(entry)
+        if delta > WHEEL_MAX:
+            raise DurationTooLong("a deadline %d ticks ahead is beyond the wheel's range of %d "
+                                  "ticks: turn the timer more often or wait in steps"
+                                  % (delta, WHEEL_MAX))
+        entry.wheel = self
+        if delta <= 0:
+            entry.deadline = self.now
+            self._link(entry, _DUE, _LEVELS)
+            return
+        now = self.now
+        entry.deadline = wrap_add(now, delta)
+        self._place(entry, delta > _MASK - now)
+
+    def _place(self, entry, wrapped):
+        d = entry.deadline
+        if wrapped:
+            level = 4
+        else:
+            x = self.now ^ d
+            if x < 0x40:
+                level = 0
+            elif x < 0x1000:
+                level = 1
+            elif x < 0x40000:
+                level = 2
+            elif x < 0x1000000:
+                level = 3
+            else:
+                level = 4
+        self._link(entry, (level << 6) | ((d >> (level * 6)) & 63), level)
+
+    def _link(self, entry, pos, level):
+        entry.pos = pos
+        entry.next = None
+        tail = self._tail[pos]
+        entry.prev = tail
+        if tail is None:
+            self._head[pos] = entry
+            if pos < _DUE:
+                self._occ[pos >> 4] |= 1 << (pos & 15)
+        else:
+            tail.next = entry
+        self._tail[pos] = entry
+        self._count[level] += 1
+        self.pending += 1
+
+    def _unlink(self, entry):
+        pos = entry.pos
+        prev = entry.prev
+        nxt = entry.next
+        if prev is None:
+            self._head[pos] = nxt
+        else:
+            prev.next = nxt
+        if nxt is None:
+            self._tail[pos] = prev
+        else:
+            nxt.prev = prev
+        if self._head[pos] is None and pos < _DUE:
+            self._occ[pos >> 4] &= ~(1 << (pos & 15))
+        self._count[pos >> 6] -= 1  # _DUE >> 6 == _LEVELS
+        self.pending -= 1
+        entry.prev = None
+        entry.next = None
+        entry.pos = -1
+        entry.wheel = None
+
+    # -- advancing ------------------------------------------------------------------------------
+
+    def _next_slot(self, level):
+        """Index of the first occupied slot after now's slot on ``level``, or -1."""
+        occ = self._occ
+        base = level << 2
+        start = ((self.now >> (level * 6)) & 63) + 1
+        w = start >> 4
+        if w < 4:
+            bits = occ[base + w] >> (start & 15)
+            if bits:
+                return start + _ctz16(bits)
+            w += 1
+            while w < 4:
+                bits = occ[base + w]
+                if bits:
+                    return (w << 4) + _ctz16(bits)
+                w += 1
+        if level == 4:  # the top level is a circle
+            w = 0
+            while w < 4:
+                bits = occ[base + w]
+                if bits:
+                    return (w << 4) + _ctz16(bits)
+                w += 1
+        return -1
+
+    def _lowest_level(self):
+        count = self._count
+        level = 0
+        while level < _LEVELS:
+            if count[level]:
+                return level
+            level += 1
+        return -1
+
+    def _slot_start(self, level, j):
+        """Ticks from ``now`` to the start of slot ``j`` of ``level``."""
+        shift = level * 6
+        if level == 4:
+            return ((j << 24) - self.now) & _MASK
+        span = 64 << shift
+        return ((self.now & -span) | (j << shift)) - self.now
+
+    def next_in_ticks(self):
+        """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
+        far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
+        Allocation-free."""
+        if self._count[_LEVELS]:
+            return 0
+        level = self._lowest_level()
+        if level < 0:
+            return -1
+        return self._slot_start(level, self._next_slot(level))
+
+    def advance(self, n):
+        """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**30), firing every entry due by then, in
+        deadline order (arming order within a tick); due-list entries fire first. Returns how
+        many fired. Allocation-free (callbacks aside). Not ISR-safe."""
+        fired = 0
+        due = self._count[_LEVELS]
+        head = self._head
+        while due > 0 and head[_DUE] is not None:
+            e = head[_DUE]
+            self._unlink(e)
+            _fire(e)
+            fired += 1
+            due -= 1
+        while n > 0:
+            level = self._lowest_level()
+            if level < 0:
+                break
+            j = self._next_slot(level)
+            step = self._slot_start(level, j)
+            if step > n:
+                break
+            n -= step
+            self.now = wrap_add(self.now, step)
+            pos = (level << 6) | j
+            e = head[pos]
+            while e is not None:
+                self._unlink(e)
+                if level == 0 or e.deadline == self.now:
+                    _fire(e)
+                    fired += 1
+                else:
+                    e.wheel = self
+                    self._place(e, False)
+                e = head[pos]
+        if n > 0:
+            self.now = wrap_add(self.now, n)
+        return fired
+
+
+def _ctz16(bits):
+    low = bits & 0xFF
+    if low:
+        return _CTZ8[low]
+    return 8 + _CTZ8[bits >> 8]
+
+
+def _fire(entry):
+    cb = entry.callback
+    if cb is None:
+        slot = entry.slot
+        if slot is not None:
+            core.wake(slot)
+    else:
+        cb(entry)
