@@ -30,3 +30,12 @@ __version__ = "0.1.0"
 from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
 from .errors import DeadlineExpired, DurationTooLong, NoTimer, Timeout, TimerConfigError
 from .wheel import TimerEntry, TimerWheel
+
+# isort: split
+# scheduling policies (issue 5)
+from .accounting import PollStats, task_stats
+from .cfs import CfsPolicy
+from .errors import BadPriority, PolicyError
+from .preempt import preempt_due, preempt_point
+from .priority import PriorityPolicy
+from .rr import RoundRobinPolicy

@@ -71,3 +71,11 @@ class DeadlineExpired(BaseException):
 
     A ``BaseException`` like ``Cancelled``, so an ``except Exception:`` in that work does not
     swallow it."""
+
+
+class PolicyError(ShimejiError):
+    """A scheduling policy was configured or used in a way it does not support."""
+
+
+class BadPriority(PolicyError):
+    """A priority or nice value outside the range of the scheduler's policy, or not an int."""

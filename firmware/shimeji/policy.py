@@ -19,7 +19,15 @@ Interface (after the scheduler-policy reference):
 - ``inherit(holder, waiter)`` / ``restore(holder)``: priority inheritance. A lock whose holder
   blocks ``waiter`` lends the waiter's priority to ``holder``; ``restore`` ends the loan when
   the lock is released. No-ops for policies without priorities.
+- ``should_yield(slot)``: asked by ``preempt_point()`` from inside the running task: True if
+  the task should give up the CPU now (slice used up, a more urgent task is ready).
+- ``stats``: a ``PollStats`` (accounting.py) when the policy measures polls, else None.
+
+The policies: ``FifoPolicy`` (here), ``RoundRobinPolicy`` (rr.py), ``CfsPolicy`` (cfs.py),
+``PriorityPolicy`` (priority.py). See docs/policies.md for when to use which.
 """
+
+from .accounting import PollStats
 
 
 class Policy:
@@ -27,11 +35,15 @@ class Policy:
 
     needs_time = False
     name = "policy"
+    stats = None
 
     def bind(self, sched):
         pass
 
     def charge(self, slot, elapsed_us):
+        return False
+
+    def should_yield(self, slot):
         return False
 
     def set_priority(self, slot, value):
@@ -45,13 +57,26 @@ class Policy:
 
 
 class FifoPolicy(Policy):
-    """Cooperative first-in first-out: O(1) everything, through the slots' own links."""
+    """Cooperative first-in first-out: O(1) everything, through the slots' own links.
+
+    ``measure=True`` (or a ``hog_us`` budget) turns on poll accounting (``self.stats``): the
+    scheduler then times every poll. Off by default, so plain FIFO never reads the clock."""
 
     name = "fifo"
 
-    def __init__(self):
+    def __init__(self, measure=False, hog_us=None):
         self.head = None
         self.tail = None
+        if measure or hog_us is not None:
+            self.stats = PollStats(hog_us)
+            self.needs_time = True
+
+    def charge(self, slot, elapsed_us):
+        """Record one poll in ``stats`` (only with measuring on). Not ISR-safe."""
+        if elapsed_us < 0:  # a clock that stepped back
+            elapsed_us = 0
+        self.stats.record(slot, elapsed_us)
+        return False
 
     def add(self, slot, preempted=False):
         slot.run_next = None

@@ -63,10 +63,21 @@ class TaskSlot:
         # -- sync primitives: per-waiter data beyond the wait fields above.
 
         # -- scheduling policy: priority/nice, virtual run time, time slice, accounting.
-        self.priority = 0
-        self.vruntime = 0
-        self.slice_left = 0
-        self.polls = 0
+        self.priority = 0  # effective priority (PriorityPolicy) or nice (CfsPolicy)
+        self.base_priority = 0  # the task's own value, without a loan from inheritance
+        self.inherited = None  # value lent by a blocked waiter (priority inheritance)
+        self.weight = 1024  # CFS weight of the effective nice value
+        self.vruntime = 0  # CFS virtual run time (µs at nice 0)
+        self.vrem = 0  # CFS remainder of the last division, so no µs is lost
+        self.slice_left = 0  # µs left of the round-robin time slice
+        self.queue_pos = -1  # heap index or level in the policy's queue; -1 when not in it
+        self.seq = 0  # insertion order: FIFO among equal keys
+        self.preempted = False  # set by preempt_point when it made the task yield
+        self.policy_task = 0  # id of the task the policy fields were last set up for
+        self.polls = 0  # accounting (timed policies): polls, µs in total, longest poll
+        self.run_total_us = 0
+        self.run_max_us = 0
+        self.hogs = 0  # polls longer than the policy's hog budget
 
     def __repr__(self):
         return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
