@@ -29,6 +29,16 @@ DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _ID_MASK = const(0x3FFFFFFF)
 
 
+async def _nothing():
+    pass
+
+
+_probe = _nothing()
+_CORO_TYPE = type(_probe)  # what calling an ``async def`` function returns
+_probe.close()
+del _probe
+
+
 class Tick:
     """What one ``tick()`` did. The scheduler reuses one Tick object: copy what you keep.
 
@@ -121,9 +131,16 @@ class StaticScheduler(TaskPool):
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
         coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL.
         """
-        self._check_spawn(coro)
-        slot = self._take_free()
-        if slot is None:
+        if self.closed or type(coro) is not _CORO_TYPE:
+            self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
+        slot = self._free_head
+        if slot is not None:  # take it off the free list (TaskPool._take_free, inlined)
+            nxt = slot.free_next
+            self._free_head = nxt
+            if nxt is None:
+                self._free_tail = None
+            slot.free_next = None
+        else:
             raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
                            "capacity, or join/cancel tasks before spawning more" % self.capacity)
         return self._start(slot, coro, name)
@@ -142,7 +159,11 @@ class StaticScheduler(TaskPool):
         handle = slot.handle
         if not handle._consumed:
             handle = slot.handle = type(handle)()  # the old handle may still be held
-        task_id = self._new_id()
+        task_id = self._next_id
+        if self.spawned_total < _ID_MASK - self.capacity:  # TaskPool._new_id's fast case
+            self._next_id = (task_id + 1) & _ID_MASK or 1
+        else:
+            task_id = self._new_id()
         slot.sched = self
         slot.coro = coro
         slot.id = task_id
@@ -485,8 +506,14 @@ class StaticScheduler(TaskPool):
         slot.cancel_requested = False
         slot.rewoken = False
         slot.state = FREE
-        if slot.pooled:
-            self._free_push(slot)
+        if slot.pooled:  # back on the free list (TaskPool._free_push, inlined)
+            slot.free_next = None
+            tail = self._free_tail
+            if tail is None:
+                self._free_head = slot
+            else:
+                tail.free_next = slot
+            self._free_tail = slot
         slot.sched = None
 
     # -- cancellation, closing, introspection -----------------------------------------------------
