@@ -82,3 +82,18 @@ def mem_delta(fn):
     finally:
         gc.enable()
     return b - a
+
+
+class Rng:
+    """A small deterministic generator (xorshift32), the same on both runtimes."""
+
+    def __init__(self, seed=0x2545F491):
+        self.x = seed & 0xFFFFFFFF or 1
+
+    def below(self, n):
+        x = self.x
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.x = x
+        return x % n

@@ -247,7 +247,6 @@ class StaticScheduler(TaskPool):
         from the run loop."""
         if self._fifo is not None:
             return self._tick_fifo(n)
-        t = self._tick
         ctx = core.context
         pick = self._pick
         put_back = self._put_back
@@ -333,34 +332,29 @@ class StaticScheduler(TaskPool):
             self._polling = False
             ctx.slot = None
             ctx.sched = None
-        self.completed_total = (self.completed_total + completed) & _ID_MASK
-        t.polled = polled
-        t.completed = completed
-        state = enter()
-        t.spawned = self._spawned
-        t.woken_external = self._woken_ext
-        t.woken_internal = self._woken_int
-        self._spawned = 0
-        self._woken_ext = 0
-        self._woken_int = 0
-        exit_(state)
-        t.woken = t.woken_external + t.woken_internal
-        t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
-        return t
+        return self._end_tick(polled, completed)
 
     def _end_tick(self, polled, completed):
         t = self._tick
         self.completed_total = (self.completed_total + completed) & _ID_MASK
         t.polled = polled
         t.completed = completed
-        state = self._enter()
-        t.spawned = self._spawned
-        t.woken_external = self._woken_ext
-        t.woken_internal = self._woken_int
-        self._spawned = 0
-        self._woken_ext = 0
-        self._woken_int = 0
-        self._exit(state)
+        if self._spawned or self._woken_ext or self._woken_int:
+            # Only then the critical section: a busy loop of ticks with no wakes must not
+            # take it (with a thread playing the interrupt, a lock taken by every tick
+            # starves the waker).
+            state = self._enter()
+            t.spawned = self._spawned
+            t.woken_external = self._woken_ext
+            t.woken_internal = self._woken_int
+            self._spawned = 0
+            self._woken_ext = 0
+            self._woken_int = 0
+            self._exit(state)
+        else:
+            t.spawned = 0
+            t.woken_external = 0
+            t.woken_internal = 0
         t.woken = t.woken_external + t.woken_internal
         t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
         return t
