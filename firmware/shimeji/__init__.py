@@ -29,6 +29,8 @@ __version__ = "0.1.0"
 # timer (issue 3)
 from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
 from .errors import DeadlineExpired, DurationTooLong, NoTimer, Timeout, TimerConfigError
+from .timeout import TimeoutGuard, timeout
+from .timer import Interval, Timer, Turn, sleep_ms, sleep_until, sleep_us
 from .wheel import TimerEntry, TimerWheel
 
 # isort: split

@@ -549,23 +549,35 @@ class StaticScheduler(TaskPool):
     def run_until_complete(self, coro, idle=None):
         """Spawn ``coro``, tick until it finishes and return its result (or raise its error).
 
-        ``idle()`` runs whenever no task is runnable (default: sleep 1 ms). For scripts and the
-        REPL; firmware composes its own loop or uses ``shimeji.runloop``."""
+        Each round turns the scheduler's timer (if it has one), then ticks. ``idle()`` runs
+        whenever no task is runnable; the default sleeps until the timer's next deadline, but
+        at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
+        firmware composes its own loop or uses ``shimeji.runloop``."""
         handle = self.spawn(coro)
         handle._consumed = True
-        if idle is None:
-            idle = _sleep_1ms
         while not handle.is_complete():
+            timer = self.timer
+            if timer is not None:
+                timer.turn()
             if not self.tick().has_remaining and not handle.is_complete():
-                idle()
+                if idle is None:
+                    _idle(self.timer)
+                else:
+                    idle()
         return handle.result()
 
 
-def _sleep_1ms():
+def _idle(timer):
     import time
 
-    if hasattr(time, "sleep_ms"):
-        time.sleep_ms(1)
+    us = 1000
+    if timer is not None:
+        nxt = timer.next_in_us()
+        if 0 <= nxt < us:
+            us = nxt
+    if us <= 0:
+        return
+    if hasattr(time, "sleep_us"):
+        time.sleep_us(us)
     else:
-        time.sleep(0.001)
-
+        time.sleep(us / 1e6)

@@ -13,6 +13,7 @@ first, and no allocation on the two paths firmware uses (join it, or detach it).
 
 from . import core
 from .errors import Cancelled, JoinSelf, TaskNotComplete
+from .wheel import TimerEntry
 
 # Slot states.
 FREE = 0  # no task
@@ -58,7 +59,10 @@ class TaskSlot:
         self.wait_status = 0
         self.wait_value = None
         # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
-        self.timer = None
+        self.timer = TimerEntry(self)  # sleeps and Interval waits (timer.py)
+        self.deadline = TimerEntry(self)  # the earliest pending timeout() (timeout.py)
+        self.deadline_owner = None  # the TimeoutGuard that armed ``deadline``
+        self.timeout_guard = None  # a TimeoutGuard kept for reuse, made on first timeout()
 
         # -- sync primitives: per-waiter data beyond the wait fields above.
 
