@@ -9,7 +9,7 @@ MICROPYTHON := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 ARCHS ?= x64,armv6m,armv7emsp,xtensawin
 
-.PHONY: venv run test test-cpython test-micropython test-mpy lint clean
+.PHONY: venv run test test-cpython test-micropython test-mpy lint clean bench
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache
+
+# Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
+bench: $(STAMP)
+	$(PY) tools/bench.py --micropython $(MICROPYTHON)
