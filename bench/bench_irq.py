@@ -56,10 +56,10 @@ class Doorbell:
     __await__ = __iter__
 
     def __next__(self):
+        self.slot = core.current_slot()  # register first: a wake may come at any moment
         if self.is_open:
             self.is_open = False
             raise self._finish.done()
-        self.slot = core.current_slot()
         return core.PARK
 
 

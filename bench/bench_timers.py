@@ -7,6 +7,7 @@ shimeji: ``sleep_ms`` on a ``Timer`` (1 ms ticks, like asyncio's ``ticks_ms``; a
 ticks), run loop = turn, tick, sleep until the next deadline. asyncio: ``sleep_ms``; its idle
 sleep is timed by wrapping its loop's ``wait_io_event``."""
 
+import gc
 import sys
 import time
 
@@ -62,6 +63,7 @@ def run_shimeji(tick_us):
     for i in range(TASKS):
         s.spawn(sleeper(durations(i))).detach()
     idle = 0
+    gc.collect()
     t0 = ticks_us()
     while s.live_count():
         turn = timer.turn()
@@ -101,6 +103,7 @@ def run_asyncio():
 
     q.wait_io_event = wait_io_event
     try:
+        gc.collect()
         t0 = ticks_us()
         asyncio.run(main())
         wall = ticks_diff(ticks_us(), t0)

@@ -16,11 +16,13 @@ class Gate:
     __await__ = __iter__
 
     def __next__(self):
+        # Register before checking: an open() from another thread between the check and the
+        # registration would otherwise find no slot to wake, and the wake would be lost.
+        self.slot = core.current_slot()
         if self.is_open:
             self.is_open = False
             self.slot = None
             raise self._finish.done()
-        self.slot = core.current_slot()
         return core.PARK
 
     def open(self):

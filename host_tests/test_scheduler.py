@@ -200,8 +200,10 @@ def test_wakes_from_another_thread_are_never_lost_or_doubled():
 
     _thread.start_new_thread(interrupter, ())
     deadline = 20000  # ticks after the interrupter finished (a busy machine may starve it)
-    while not h.is_complete() and deadline:
+    cap = 2000000  # and in all, so that a lost wake fails instead of hanging
+    while not h.is_complete() and deadline and cap:
         s.tick()
+        cap -= 1
         if done:
             deadline -= 1
         time.sleep_ms(0) if IS_MICROPYTHON else time.sleep(0)

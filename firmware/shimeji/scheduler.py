@@ -125,6 +125,7 @@ class StaticScheduler(TaskPool):
 
     # -- spawning -----------------------------------------------------------------------------
 
+    @micropython.native
     def spawn(self, coro, name=None):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
 
@@ -155,6 +156,7 @@ class StaticScheduler(TaskPool):
         """A ``TaskBuilder`` for name, priority or a caller-owned slot."""
         return self._builder.reset()
 
+    @micropython.native
     def _start(self, slot, coro, name):
         handle = slot.handle
         if not handle._consumed:
@@ -179,7 +181,17 @@ class StaticScheduler(TaskPool):
         if self._polling:
             self._inbox_push(slot)  # the tick owns the run queue while it polls
         else:
-            self._add(slot)
+            fifo = self._fifo
+            if fifo is None:
+                self._add(slot)
+            else:  # FifoPolicy.add, inlined
+                slot.run_next = None
+                tail = fifo.tail
+                if tail is None:
+                    fifo.head = slot
+                else:
+                    tail.run_next = slot
+                fifo.tail = slot
         self._spawned += 1
         self.spawned_total = (self.spawned_total + 1) & _ID_MASK
         return handle
@@ -480,12 +492,23 @@ class StaticScheduler(TaskPool):
         slot.wait_status = 0
         slot.wait_value = None
 
+    @micropython.native
     def _complete(self, slot, status, value):
         handle = slot.handle
         handle._status = status
         handle._value = value
         handle._slot = None
-        self._unwait(slot)
+        # self._unwait(slot), inlined: a finished task rarely still waits on anything
+        waiting_on = slot.waiting_on
+        if waiting_on is not None:
+            waiting_on.remove(slot)
+        timer = slot.timer
+        if timer is not None and timer.pos >= 0:  # TimerEntry.is_armed(), without the call
+            timer.cancel()
+        slot.wait_phase = 0
+        slot.wait_key = None
+        slot.wait_status = 0
+        slot.wait_value = None
         joiners = slot.joiners
         task_id = slot.id
         while joiners.head is not None:
