@@ -130,7 +130,8 @@ class StaticScheduler(TaskPool):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
 
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
-        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL.
+        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL. A task
+        spawned by a running task is queued when that task's poll ends, like a task it wakes.
         """
         if self.closed or type(coro) is not _CORO_TYPE:
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
