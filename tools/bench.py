@@ -7,8 +7,9 @@ Each workload in ``bench/`` runs in its own ``micropython`` process (the unix po
 asyncio frozen in) and, for reference, under CPython. A workload prints ``BENCH {json}`` lines;
 this driver collects them, prints a table (workload, figure, shimeji, reference, ratio), checks
 the goals of issue 7, and writes everything as JSON for comparing runs (``--compare``).
-Lower is better for every figure; "ratio" is reference / shimeji, so above 1 means shimeji is
-better by that factor.
+Lower is better for every figure. Against asyncio, "ratio" is asyncio / shimeji: above 1 means
+shimeji is better by that factor. Against a baseline (the bare-generator floor, FIFO), it is
+shimeji's cost as a multiple of the baseline's.
 """
 
 import argparse
@@ -153,7 +154,7 @@ def goals(rows):
 
 
 def table(rows, runtimes):
-    lines = ["| runtime | workload | figure | shimeji | reference | ratio |",
+    lines = ["| runtime | workload | figure (lower is better) | shimeji | reference | ratio |",
              "|---|---|---|---:|---:|---:|"]
     for rt in runtimes:
         for r in rows:
@@ -164,9 +165,16 @@ def table(rows, runtimes):
             if r.get("ref") is not None and ref_name and ref_name != "asyncio":
                 ref = "%s (%s)" % (ref, ref_name)
             rat = ratio(r)
+            if rat is None:
+                shown = "-"
+            elif ref_name and ref_name != "asyncio":  # a cost relative to a baseline
+                shown = "%.2fx %s" % (1 / rat, ref_name) if rat else "-"
+            elif rat == float("inf"):
+                shown = "inf (0 vs %s)" % fmt(r.get("ref"))
+            else:
+                shown = "%.2fx" % rat
             lines.append("| %s | %s | %s | %s | %s | %s |" % (
-                rt, r["workload"], r["metric"], fmt(r.get("shimeji")), ref,
-                "-" if rat is None else ("%.2fx" % rat if rat != float("inf") else "inf")))
+                rt, r["workload"], r["metric"], fmt(r.get("shimeji")), ref, shown))
     return "\n".join(lines)
 
 
