@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 MICROPYTHON := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 ARCHS ?= x64,armv6m,armv7emsp,xtensawin
+DEMO_SECONDS ?= 4
 
-.PHONY: venv run test test-cpython test-micropython test-mpy lint clean bench
+.PHONY: venv run test test-cpython test-micropython test-mpy lint clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	MICROPYPATH=.frozen:firmware $(MICROPYTHON) examples/hello_tasks.py
+	@MICROPYPATH=.frozen:firmware:boards/unix $(MICROPYTHON) examples/demo.py $(DEMO_SECONDS)
 
 test: $(STAMP)
 	@rc=0; \
@@ -47,6 +48,54 @@ lint: $(STAMP)
 clean:
 	rm -rf build .pytest_cache
 
+# -- boards, firmware and device tooling (issue 6) ------------------------------------------
+# Board stubs live in their own directories (.venv/stubs/<package>): each ships a `machine`.
+STUBS_STAMP := $(VENV)/stubs/.installed-$(shell cksum < requirements-stubs.txt | cut -d' ' -f1)
+
+.PHONY: typecheck lint-more
+
+$(STUBS_STAMP): requirements-stubs.txt $(STAMP)
+	$(PY) tools/typecheck.py --install-only
+	touch $@
+
+typecheck: $(STUBS_STAMP)
+	$(PY) tools/typecheck.py
+
+test-cpython: $(STUBS_STAMP)
+
+lint: lint-more
+
+lint-more: $(STAMP)
+	$(VENV)/bin/ruff check boards/*/shimeji_board.py examples
+
+# make firmware BOARD=qemu MICROPY_DIR=~/micropython   (boards/: rp2040 esp32 stm32 unix qemu)
+# make qemu-boot MICROPY_DIR=...                        (build, then boot on a pty)
+# make deploy [PORT=/dev/ttyACM0] [EXAMPLE=examples/blink.py]
+# make repl [PORT=...]       make vboard   (the unix port on a pty, a board to deploy to)
+.PHONY: firmware qemu-boot deploy repl vboard package-json
+
+firmware: $(STAMP)
+	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)"
+
+qemu-boot: $(STAMP)
+	@$(PY) tools/firmware.py qemu --micropy-dir "$(MICROPY_DIR)" --boot
+
+deploy: $(STAMP)
+	@$(PY) tools/device.py deploy $(if $(PORT),--port $(PORT)) $(if $(EXAMPLE),--example $(EXAMPLE))
+
+repl: $(STAMP)
+	@$(PY) tools/device.py repl $(if $(PORT),--port $(PORT))
+
+vboard: $(STAMP)
+	@$(PY) tools/vboard.py
+
+package-json: $(STAMP)
+	$(PY) tools/package_json.py
+
+# The qemu firmware tests (host_tests/test_qemu_firmware.py) run when MICROPY_DIR is given.
+export MICROPY_DIR
+
 # Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
+.PHONY: bench
 bench: $(STAMP)
 	$(PY) tools/bench.py --micropython $(MICROPYTHON)

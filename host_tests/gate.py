@@ -16,8 +16,8 @@ class Gate:
     __await__ = __iter__
 
     def __next__(self):
-        # Register before checking: an open() from another thread between the check and the
-        # registration would otherwise find no slot to wake, and the wake would be lost.
+        # Register before looking: an opener on another thread then either sees the slot and
+        # wakes it, or opened before the check below sees it. No wake can fall in between.
         self.slot = core.current_slot()
         if self.is_open:
             self.is_open = False

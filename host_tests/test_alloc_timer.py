@@ -1,7 +1,18 @@
 # The timer's hot paths allocate nothing: turn() (waking sleepers, cascading, firing an
 # expiry), arm/cancel, the ISR entry, sleeps, Interval and a timeout that is met. Proved with
 # heap_lock AND a zero gc.mem_alloc() delta.
-from shimeji import FakeClock, Interval, StaticScheduler, Timer, TimerEntry, sleep_ms, timeout
+from shimeji import (
+    FakeClock,
+    Interval,
+    StaticScheduler,
+    Timer,
+    TimerEntry,
+    sleep_ms,
+    sleep_until,
+    sleep_us,
+    timeout,
+    wrap_add,
+)
 from support import alloc_delta, heap_locked, micropython_only
 
 MASK = (1 << 30) - 1
@@ -23,6 +34,23 @@ def _loop(clock, timer, s, n):
 async def sleeper(ms):
     while True:
         await sleep_ms(ms)
+
+
+async def mixed_sleeper(timer):
+    while True:
+        await sleep_us(1500)
+        await sleep_until(wrap_add(timer.now(), 3))
+        await sleep_ms(0)
+
+
+@micropython_only
+def test_sleep_us_and_sleep_until_allocate_nothing():
+    clock, timer, s = make()
+    for _ in range(4):
+        s.spawn(mixed_sleeper(timer))
+    _loop(clock, timer, s, 50)
+    heap_locked(_loop, clock, timer, s, 100)
+    assert alloc_delta(_loop, clock, timer, s, 100) == 0
 
 
 @micropython_only

@@ -211,3 +211,26 @@ def test_set_priority_under_fifo_and_round_robin_is_ignored():
         assert s.set_priority(h, 3) is False
         drain(s)
         assert s.set_priority(h, 3) is False  # finished
+
+
+def test_close_empties_every_policy():
+    from gate import Gate
+
+    for policy in (FifoPolicy(), RoundRobinPolicy(), CfsPolicy(), PriorityPolicy()):
+        s = StaticScheduler(6, policy=policy, clock_us=FakeClock().now)
+        g = Gate()
+
+        async def forever():
+            while True:
+                await yield_now()
+
+        async def parked(g):
+            await g
+
+        hs = [s.spawn(forever()) for _ in range(4)]
+        hs.append(s.spawn(parked(g)))
+        s.tick(3)
+        g.open()  # queued in the wake inbox, not in the policy, when close() runs
+        s.close()
+        assert all(h.is_cancelled() for h in hs), policy.name
+        assert not policy.has_ready() and policy.pick() is None, policy.name

@@ -298,3 +298,86 @@ def test_a_loan_from_another_policy_is_capped():
     assert a.priority == 1
     drain(s)
     drain(other)
+
+
+def _lcg(x):
+    return (x * 1103515245 + 12345) & 0x7FFFFFFF
+
+
+def test_level_queues_against_a_model():
+    from shimeji import TaskSlot
+
+    p = PriorityPolicy(levels=20)
+    StaticScheduler(2, policy=p)
+    slots = [TaskSlot() for _ in range(16)]
+    for i, sl in enumerate(slots):
+        sl.id = i + 1
+    model = [[] for _ in range(20)]  # FIFO per level
+    x = 11
+    for _ in range(3000):
+        x = _lcg(x)
+        op = x % 5
+        queued = [sl for sl in slots if sl.queue_pos >= 0]
+        free = [sl for sl in slots if sl.queue_pos < 0]
+        if op == 0 and free:
+            sl = free[(x >> 4) % len(free)]
+            p.add(sl)
+            model[sl.priority].append(sl)
+        elif op == 1 and queued:
+            sl = queued[(x >> 4) % len(queued)]
+            model[sl.priority].remove(sl)
+            assert p.remove(sl) is True
+        elif op == 2 and queued:
+            sl = queued[(x >> 4) % len(queued)]
+            old = sl.priority
+            p.set_priority(sl, (x >> 8) % 20)
+            if sl.priority != old:  # a change re-queues at the back of the new level
+                model[old].remove(sl)
+                model[sl.priority].append(sl)
+        elif op == 3 and queued:
+            a = queued[(x >> 4) % len(queued)]
+            b = slots[(x >> 9) % len(slots)]
+            old = a.priority
+            if (x >> 12) & 1:
+                p.inherit(a, b)
+            else:
+                p.restore(a)
+            if a.priority != old:
+                model[old].remove(a)
+                model[a.priority].append(a)
+        else:
+            got = p.pick()
+            want = None
+            for level in range(19, -1, -1):
+                if model[level]:
+                    want = model[level].pop(0)
+                    break
+            assert got is want
+        for level in range(20):
+            assert ((p.bits >> level) & 1) == (1 if model[level] else 0)
+    assert p.has_ready() == any(model)
+
+
+def test_round_robin_yields_to_an_equal_task_woken_during_the_poll():
+    clk = FakeClock()
+    s = StaticScheduler(4, policy=PriorityPolicy(slice_us=1000), clock_us=clk.now)
+    g = Gate()
+    ev = []
+
+    async def peer():
+        await g
+        ev.append("P")
+
+    async def work():
+        for i in range(6):
+            clk.advance(300)
+            ev.append("W")
+            if i == 0:
+                g.open()  # the equal peer is only in the wake inbox during this poll
+            await preempt_point()
+
+    spawn(s, 2, peer())
+    s.tick()
+    spawn(s, 2, work())
+    drain(s)
+    assert "".join(ev) == "WWWWPWW"

@@ -203,3 +203,27 @@ def test_preempt_due_tells_without_yielding():
     drain(s)
     assert seen == [False, False, False, True, True, "other", "back"]
     assert preempt_due() is False  # outside a task
+
+
+def test_tasks_woken_during_a_slice_go_before_the_preempted_task():
+    clk, s = make()
+    g = Gate()
+    ev = []
+
+    async def sleeper():
+        await g
+        ev.append("S")
+
+    async def work():
+        for i in range(6):
+            clk.advance(300)
+            ev.append("W")
+            if i == 0:
+                g.open()  # the sleeper is in the wake inbox while W runs on
+            await preempt_point()
+
+    s.spawn(sleeper())
+    s.tick()
+    s.spawn(work())
+    drain(s)
+    assert "".join(ev) == "WWWWSWW"

@@ -233,3 +233,19 @@ def test_timeout_without_a_timer_says_how_to_attach_one():
     s.tick()
     with raises(NoTimer, match="sched.timer = Timer()"):
         h.result()
+
+
+def test_closing_the_scheduler_inside_a_timeout_disarms_everything():
+    clock, timer, s = make()
+    log = []
+
+    async def main():
+        await timeout(work(log, 100, "v"), 50)
+
+    h = s.spawn(main())
+    timer.turn()
+    s.tick()
+    assert timer.wheel.pending == 2
+    s.close()
+    assert h.is_cancelled() and log == ["work finally"]
+    assert timer.wheel.pending == 0

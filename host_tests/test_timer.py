@@ -318,3 +318,52 @@ def test_interrupt_from_a_thread_while_the_loop_runs():
         pass
     assert log == [("x", 2000)] * 20
     assert timer.interrupts > 0
+
+
+def test_a_ticks_ms_clock_drives_a_timer_of_2_ms_ticks():
+    ms_clock = FakeClock(MASK - 7)  # counts milliseconds here: advance_us(1) is 1 ms
+    timer = Timer(ms_clock, 2000, clock_unit_us=1000)
+    s = StaticScheduler(2, timer=timer)
+    log = []
+
+    async def main():
+        for ms in (4, 5, 1):
+            start = ms_clock()
+            await sleep_ms(ms)
+            log.append((ms, (ms_clock() - start) & MASK))
+
+    s.spawn(main())
+    for _ in range(40):
+        timer.turn()
+        s.tick()
+        ms_clock.advance_us(1)
+    assert log == [(4, 4), (5, 6), (1, 2)]
+
+
+def test_a_clock_that_steps_back_loses_no_time_and_wakes_no_one_early():
+    # qemu's ticks_us steps back by up to 1 ms; that must not read as 2**30 µs passing.
+    from shimeji import FakeClock, StaticScheduler, Timer, sleep_ms
+
+    clock = FakeClock((1 << 30) - 3_000)
+    timer = Timer(clock)
+    s = StaticScheduler(2, timer=timer)
+    woke = []
+
+    async def sleeper():
+        await sleep_ms(5)
+        woke.append(timer.now())
+
+    s.spawn(sleeper())
+    s.tick()
+    start = timer.now()
+    clock.advance_us(2_000)
+    timer.turn()
+    clock.t = (clock.t - 700) & ((1 << 30) - 1)  # the source steps back
+    turn = timer.turn()
+    assert turn.expired == 0 and woke == []
+    for _ in range(10):
+        clock.advance_us(1_000)
+        timer.turn()
+        s.tick()
+    assert len(woke) == 1
+    assert (woke[0] - start) & ((1 << 30) - 1) >= 5

@@ -232,3 +232,25 @@ def test_ten_thousand_entries():
     for (d, _), now in r.events:
         assert now == (MASK - 50000 + d) & MASK
     assert w.pending == 0
+
+
+def test_a_raising_callback_loses_nothing():
+    w = TimerWheel()
+    r = Recorder(w)
+
+    def boom(entry):
+        r(entry)
+        raise ValueError("callback failed")
+
+    w.arm(r.entry("a"), 10)
+    bad = r.entry("bad")
+    bad.callback = boom
+    w.arm(bad, 20)
+    w.arm(r.entry("c"), 20)
+    w.arm(r.entry("d"), 5000)
+    with raises(ValueError):
+        w.advance(6000)
+    assert w.now == 20 and w.lag == 5980
+    assert w.advance(0) == 2  # catches up: the rest of tick 20, then 5000
+    assert r.events == [("a", 10), ("bad", 20), ("c", 20), ("d", 5000)]
+    assert w.now == 6000 and w.lag == 0

@@ -82,27 +82,6 @@ class CfsPolicy(Policy):
 
     # -- the heap ---------------------------------------------------------------------------
 
-    def _push(self, slot):
-        heap = self.heap
-        i = self.n
-        if i == len(heap):
-            heap.append(None)  # caller-owned slots beyond the pool: grows once per slot
-        self.n = i + 1
-        seq = self._seq = (self._seq + 1) & _MAX_US
-        slot.seq = seq
-        vr = slot.vruntime
-        while i > 0:  # sift up (inline: this runs on every poll)
-            p = (i - 1) >> 1
-            q = heap[p]
-            qv = q.vruntime
-            if qv < vr or (qv == vr and q.seq < seq):
-                break
-            heap[i] = q
-            q.queue_pos = i
-            i = p
-        heap[i] = slot
-        slot.queue_pos = i
-
     def _sift_down(self, slot, i):
         heap = self.heap
         n = self.n
@@ -162,12 +141,30 @@ class CfsPolicy(Policy):
             floor = self.min_vruntime - self.wake_bonus
             if slot.vruntime < floor:
                 slot.vruntime = floor
-        self._push(slot)
+        self.put_back(slot, False)
 
     def put_back(self, slot, preempted):
         """A polled task yielded: queue it by its virtual run time. Not ISR-safe."""
         slot.preempted = False
-        self._push(slot)
+        heap = self.heap
+        i = self.n
+        if i == len(heap):
+            heap.append(None)  # caller-owned slots beyond the pool: grows once per slot
+        self.n = i + 1
+        seq = self._seq = (self._seq + 1) & _MAX_US
+        slot.seq = seq
+        vr = slot.vruntime
+        while i > 0:  # sift up, inline: this runs on every poll
+            p = (i - 1) >> 1
+            q = heap[p]
+            qv = q.vruntime
+            if qv < vr or (qv == vr and q.seq < seq):
+                break
+            heap[i] = q
+            q.queue_pos = i
+            i = p
+        heap[i] = slot
+        slot.queue_pos = i
 
     def pick(self):
         """Unlink and return the task with the least virtual run time, or None.
@@ -181,8 +178,29 @@ class CfsPolicy(Policy):
         self.n = n
         last = heap[n]
         heap[n] = None
-        if n:
-            self._sift_down(last, 0)
+        if n:  # sift ``last`` down from the root, inline: this runs on every poll
+            vr = last.vruntime
+            seq = last.seq
+            i = 0
+            c = 1
+            while c < n:
+                child = heap[c]
+                cv = child.vruntime
+                if c + 1 < n:
+                    other = heap[c + 1]
+                    ov = other.vruntime
+                    if ov < cv or (ov == cv and other.seq < child.seq):
+                        c += 1
+                        child = other
+                        cv = ov
+                if vr < cv or (vr == cv and seq < child.seq):
+                    break
+                heap[i] = child
+                child.queue_pos = i
+                i = c
+                c = 2 * i + 1
+            heap[i] = last
+            last.queue_pos = i
         top.queue_pos = -1
         vr = top.vruntime
         if vr > self.min_vruntime:

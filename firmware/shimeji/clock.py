@@ -14,13 +14,15 @@ from . import port
 from .errors import DurationTooLong, TimerConfigError
 
 _MASK = const(0x3FFFFFFF)  # ticks wrap at 2**30
+# Readings within this many source units *behind* the tick base count as a backward step.
+_BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))
 _HALF_MAX = const(0x1FFFFFFF)
 MAX_TICKS = _HALF_MAX  # the longest duration, in ticks: half the wrap period
 MAX_US = _HALF_MAX  # durations reported in µs (next_in_us) are clamped to this
 
 
 def wrap_add(a, b):
-    """``(a + b) % 2**30`` for ``a``, ``b`` in [0, 2**30), never leaving small ints."""
+    """``(a + b) % 2**30`` for ``a``, ``b`` in [0, 2**30), never leaving small ints. ISR-safe."""
     s = a - _MASK + b  # = a + b - 2**30 + 1
     if s > 0:
         return s - 1
@@ -28,7 +30,8 @@ def wrap_add(a, b):
 
 
 def wrap_diff(a, b):
-    """Signed ``a - b`` of two wrapping ticks, in [-2**29, 2**29): like ``ticks_diff``."""
+    """Signed ``a - b`` of two wrapping ticks, in [-2**29, 2**29), like ``ticks_diff``.
+    ISR-safe."""
     x = (a - b) & _MASK
     if x > _HALF_MAX:
         return x - _MASK - 1
@@ -66,15 +69,22 @@ class Clock:
         self.base = source() & _MASK
 
     def elapsed(self):
-        """Source units since the current tick began (≥ 0). ISR-safe, allocation-free."""
-        return (self.source() - self.base) & _MASK
+        """Source units since the current tick began (≥ 0). ISR-safe, allocation-free.
+
+        A source that steps back a little (qemu's ``ticks_us`` jitters by up to 1 ms) reads
+        as no time passed, not as 2**30 units: the timer then waits for the source to catch up,
+        so a sleep still never ends early."""
+        d = (self.source() - self.base) & _MASK
+        if d > _BACKSTEP_LIMIT:
+            return 0
+        return d
 
     def take(self, n):
-        """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``)."""
+        """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``). Not ISR-safe."""
         self.base = wrap_add(self.base, n * self.per)
 
     def ticks_for_us(self, us):
-        """Whole ticks covering ``us`` µs (rounded up). Raises ``DurationTooLong``."""
+        """Whole ticks covering ``us`` µs (rounded up). Raises ``DurationTooLong``. ISR-safe."""
         if us <= 0:
             return 0
         t = self.tick_us
@@ -86,7 +96,7 @@ class Clock:
         return n
 
     def ticks_for_ms(self, ms):
-        """Whole ticks covering ``ms`` ms (rounded up). Raises ``DurationTooLong``."""
+        """Whole ticks covering ``ms`` ms (rounded up). Raises ``DurationTooLong``. ISR-safe."""
         if ms <= 0:
             return 0
         per_ms = self._ticks_per_ms
@@ -103,7 +113,7 @@ class Clock:
         return n
 
     def us_for_ticks(self, n):
-        """``n`` ticks in µs, clamped to ``MAX_US`` (about 9 minutes)."""
+        """``n`` ticks in µs, clamped to ``MAX_US`` (about 9 minutes). ISR-safe."""
         if n > MAX_US // self.tick_us:
             return MAX_US
         return n * self.tick_us
@@ -127,9 +137,11 @@ class FakeClock:
         self.tick_us = tick_us
 
     def __call__(self):
+        """The current µs ticks. ISR-safe."""
         return self.t
 
     def advance_us(self, us):
+        """Move on ``us`` µs. Not ISR-safe (a test tool)."""
         while us > _HALF_MAX:
             self.t = wrap_add(self.t, _HALF_MAX)
             us -= _HALF_MAX
@@ -137,11 +149,12 @@ class FakeClock:
         return self.t
 
     def advance(self, n=1):
-        """Move on ``n`` timer ticks."""
+        """Move on ``n`` timer ticks. Not ISR-safe (a test tool)."""
         return self.advance_us(n * self.tick_us)
 
     def jump(self, timer):
-        """Move to ``timer``'s next deadline; returns the µs moved, or -1 if none is armed."""
+        """Move to ``timer``'s next deadline; returns the µs moved, or -1 if none is armed.
+        Not ISR-safe (a test tool)."""
         us = timer.next_in_us()
         if us > 0:
             self.advance_us(us)

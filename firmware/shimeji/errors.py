@@ -50,6 +50,46 @@ class SchedulerBusy(ShimejiError):
     """An operation that needs a scheduler with no live tasks was called with tasks live."""
 
 
+class PolicyError(ShimejiError):
+    """A scheduling policy was configured or used in a way it does not support."""
+
+
+class BadPriority(PolicyError):
+    """A priority or nice value outside the range of the scheduler's policy, or not an int."""
+
+
+# -- sync primitives (issue 4) ------------------------------------------------------------------
+
+
+class CriticalSectionMisuse(ShimejiError):
+    """A critical section was nested too deeply with ``with``, or a blocking lock was taken
+    again by the context that already holds it (which would never return)."""
+
+
+class LockNotHeld(ShimejiError):
+    """A lock was released by a task (or context) that does not hold it."""
+
+
+class PrimitiveClosed(ShimejiError):
+    """A task waited on, or sent into, a sync primitive that was closed."""
+
+
+class ChannelClosed(PrimitiveClosed):
+    """``send``/``recv`` on a closed channel (``recv`` only once its buffer is drained)."""
+
+
+class InvalidPermits(ShimejiError):
+    """A negative or too large number of permits was given to a ``Semaphore``."""
+
+
+class InvalidCapacity(ShimejiError):
+    """A channel or pool was made with a capacity that makes no sense (zero or negative)."""
+
+
+class WaiterBusy(ShimejiError):
+    """A second task tried to wait where only one may (a ``WaitCell``, a ``WaitMap`` key)."""
+
+
 class NoTimer(ShimejiError):
     """A task used sleep_ms, timeout or Interval on a scheduler that has no timer."""
 
@@ -71,11 +111,3 @@ class DeadlineExpired(BaseException):
 
     A ``BaseException`` like ``Cancelled``, so an ``except Exception:`` in that work does not
     swallow it."""
-
-
-class PolicyError(ShimejiError):
-    """A scheduling policy was configured or used in a way it does not support."""
-
-
-class BadPriority(PolicyError):
-    """A priority or nice value outside the range of the scheduler's policy, or not an int."""

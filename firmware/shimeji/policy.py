@@ -20,7 +20,8 @@ Interface (after the scheduler-policy reference):
   blocks ``waiter`` lends the waiter's priority to ``holder``; ``restore`` ends the loan when
   the lock is released. No-ops for policies without priorities.
 - ``should_yield(slot)``: asked by ``preempt_point()`` from inside the running task: True if
-  the task should give up the CPU now (slice used up, a more urgent task is ready).
+  the task should give up the CPU now (slice used up, a more urgent task is ready). When it
+  yields there, ``preempt_point`` sets ``slot.preempted``; ``put_back`` reads and clears it.
 - ``stats``: a ``PollStats`` (accounting.py) when the policy measures polls, else None.
 
 The policies: ``FifoPolicy`` (here), ``RoundRobinPolicy`` (rr.py), ``CfsPolicy`` (cfs.py),

@@ -140,16 +140,30 @@ class PriorityPolicy(Policy):
 
     def put_back(self, slot, preempted):
         """A polled task yielded: front of its level if a preemption point made it yield
-        with slice left, else back (with a fresh slice). Not ISR-safe."""
+        with slice left, else back with a fresh slice (behind the tasks woken during its
+        turn if the slice ran out). Not ISR-safe."""
         rr = self.slice_us
         if preempted or slot.preempted:
             slot.preempted = False
             if rr is None or slot.slice_left > 0:
                 self._link_front(slot, slot.priority)
                 return
+            if self._sched._inbox_head is not None:
+                self._sched._drain_inbox()  # tasks woken during its slice go first
         if rr is not None:
             slot.slice_left = rr
-        self._link_back(slot, slot.priority)
+        level = slot.priority  # _link_back, inline: this runs on every poll
+        slot.queue_pos = level
+        slot.run_next = None
+        tails = self.tails
+        tail = tails[level]
+        slot.run_prev = tail
+        if tail is None:
+            self.heads[level] = slot
+            self.bits |= 1 << level
+        else:
+            tail.run_next = slot
+        tails[level] = slot
 
     def pick(self):
         """Unlink and return the oldest task of the most urgent level, or None.
@@ -206,12 +220,15 @@ class PriorityPolicy(Policy):
         level = slot.priority
         if self.bits >> (level + 1):
             return True
+        peer = self.heads[level] is not None
         woken = self._sched._inbox_head
         while woken is not None:
-            if woken.priority > level:
-                return True
+            if woken.priority >= level:
+                if woken.priority > level:
+                    return True
+                peer = True
             woken = woken.inbox_next
-        if self.slice_us is not None and self.heads[level] is not None:
+        if peer and self.slice_us is not None:
             used = port.ticks_diff(self._clock(), core.context.poll_start)
             return used >= slot.slice_left
         return False

@@ -55,8 +55,14 @@ class RoundRobinPolicy(Policy):
         self._sched = sched
         self._clock = sched._clock_us
 
-    def _push_back(self, slot):
-        slot.queue_pos = 0
+    def add(self, slot):
+        """A task became runnable (spawned or woken): back of the queue, fresh slice.
+        Not ISR-safe (wakes from interrupts reach the policy through the inbox)."""
+        if slot.policy_task != slot.id:
+            slot.policy_task = slot.id
+            slot.preempted = False
+        slot.slice_left = self.slice_us
+        slot.queue_pos = 0  # link at the back
         slot.run_next = None
         tail = self.tail
         slot.run_prev = tail
@@ -66,18 +72,9 @@ class RoundRobinPolicy(Policy):
             tail.run_next = slot
         self.tail = slot
 
-    def add(self, slot):
-        """A task became runnable (spawned or woken): back of the queue, fresh slice.
-        Not ISR-safe (wakes from interrupts reach the policy through the inbox)."""
-        if slot.policy_task != slot.id:
-            slot.policy_task = slot.id
-            slot.preempted = False
-        slot.slice_left = self.slice_us
-        self._push_back(slot)
-
     def put_back(self, slot, preempted):
-        """A polled task yielded: front if preempted with slice left, else back.
-        Not ISR-safe."""
+        """A polled task yielded: front if preempted with slice left, else back (behind the
+        tasks woken during its turn if the slice ran out). Not ISR-safe."""
         if (preempted or slot.preempted) and slot.slice_left > 0:
             slot.preempted = False
             slot.queue_pos = 0
@@ -90,9 +87,19 @@ class RoundRobinPolicy(Policy):
                 head.run_prev = slot
             self.head = slot
             return
+        if (preempted or slot.preempted) and self._sched._inbox_head is not None:
+            self._sched._drain_inbox()  # tasks woken during its slice go first
         slot.preempted = False
         slot.slice_left = self.slice_us
-        self._push_back(slot)
+        slot.queue_pos = 0  # link at the back
+        slot.run_next = None
+        tail = self.tail
+        slot.run_prev = tail
+        if tail is None:
+            self.head = slot
+        else:
+            tail.run_next = slot
+        self.tail = slot
 
     def pick(self):
         """Unlink and return the task at the front, or None. Not ISR-safe."""

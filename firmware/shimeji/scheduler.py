@@ -324,13 +324,14 @@ class StaticScheduler(TaskPool):
                     put_back(slot, preempted)
                 elif r is park:
                     state = enter()
-                    if slot.rewoken:
+                    requeue = slot.rewoken  # decided inside: a wake after exit_ uses the inbox
+                    if requeue:
                         slot.rewoken = False
                         slot.state = QUEUED
                     else:
                         slot.state = WAITING
                     exit_(state)
-                    if slot.state == QUEUED:
+                    if requeue:
                         self._add(slot)
                 else:
                     slot.throw_exc = ForeignAwaitable(

@@ -31,7 +31,7 @@ def _expire(entry):
 
 
 class TimeoutGuard:
-    """The awaitable ``timeout()`` returns. Await it once."""
+    """The awaitable ``timeout()`` returns. Await it once, from the task that made it."""
 
     def __init__(self):
         self.busy = False
@@ -121,7 +121,8 @@ class TimeoutGuard:
             raise
 
     def throw(self, exc, val=None, tb=None):
-        """Called by ``await`` when the scheduler throws into the task (expiry, cancel)."""
+        """Called by ``await`` when the scheduler throws into the task (expiry, cancel).
+        Not ISR-safe."""
         if val is not None:
             exc = val
         try:
@@ -147,7 +148,8 @@ class TimeoutGuard:
             raise
 
     def close(self):
-        """Called when the task's coroutine is closed: disarm and close the inner work."""
+        """Called when the task's coroutine is closed: disarm and close the inner work.
+        Not ISR-safe."""
         it = self._it
         gen = self._gen
         self._end()
@@ -160,7 +162,8 @@ def timeout(aw, ms):
 
     On time, returns ``aw``'s result. Too late, the inner work is abandoned (``DeadlineExpired``
     is thrown into it, so its ``finally`` blocks run and it leaves any wait list) and
-    ``Timeout`` is raised. Call it from a task whose scheduler has a timer."""
+    ``Timeout`` is raised. Call it from a task whose scheduler has a timer (not ISR-safe).
+    Allocates nothing when not nested and ``aw`` allocates nothing."""
     slot = core.current_slot()
     guard = slot.timeout_guard
     if guard is None or guard.busy:

@@ -57,6 +57,10 @@ class Timer:
         self.interrupts = 0  # interrupt() calls, wrapping at 2**30
         self._turn = Turn()
 
+    def __repr__(self):
+        return "<Timer tick_us=%d now=%d armed=%d>" % (
+            self.tick_us, self.wheel.now, self.wheel.pending)
+
     # -- the interrupt side ---------------------------------------------------------------------
 
     def interrupt(self, arg=None):
@@ -76,7 +80,7 @@ class Timer:
     def next_in_us(self):
         """µs from now until the timer needs a turn (0: due now), or -1 if nothing is armed.
         Clamped to ``MAX_US`` (about 9 minutes). For tickless idle or a one-shot hardware timer.
-        Allocation-free."""
+        Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
         return self._next_in_us(self.clock.elapsed())
 
     def _next_in_us(self, el):
@@ -90,15 +94,15 @@ class Timer:
         return us - el_us if us > el_us else 0
 
     def ticks_for_ms(self, ms):
-        """Whole ticks covering ``ms`` (rounded up). Raises ``DurationTooLong``."""
+        """Whole ticks covering ``ms`` (rounded up). Raises ``DurationTooLong``. ISR-safe."""
         return self.clock.ticks_for_ms(ms)
 
     def ticks_for_us(self, us):
-        """Whole ticks covering ``us`` (rounded up). Raises ``DurationTooLong``."""
+        """Whole ticks covering ``us`` (rounded up). Raises ``DurationTooLong``. ISR-safe."""
         return self.clock.ticks_for_us(us)
 
     def after_ms(self, ms):
-        """The deadline tick ``ms`` from now (rounded up): for ``sleep_until``."""
+        """The deadline tick ``ms`` from now (rounded up): for ``sleep_until``. ISR-safe."""
         return wrap_add(self.wheel.now, self._ahead(self.clock.ticks_for_ms(ms)))
 
     # -- driving the wheel ----------------------------------------------------------------------
@@ -166,7 +170,7 @@ class Timer:
 
     def arm_at(self, entry, deadline):
         """Arm ``entry`` for the tick ``deadline`` (``ticks_diff`` sense: a deadline in the
-        past fires at the next turn)."""
+        past fires at the next turn). O(1), allocation-free. Not ISR-safe."""
         clock = self.clock
         stale = clock.elapsed() // clock.per
         ahead = wrap_diff(deadline, wrap_add(self.wheel.now, stale))
@@ -174,7 +178,8 @@ class Timer:
 
 
 def timer_of(slot):
-    """The timer of the scheduler running ``slot``; raises ``NoTimer`` if it has none."""
+    """The timer of the scheduler running ``slot``; raises ``NoTimer`` if it has none.
+    ISR-safe."""
     sched = slot.sched
     timer = None if sched is None else sched.timer
     if timer is None:
@@ -205,14 +210,16 @@ _sleep = _Sleep()
 
 def sleep_ms(ms):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
-    nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range."""
+    nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
+    Tasks only (not ISR-safe)."""
     slot = core.current_slot()
     timer_of(slot).arm_ms(slot.timer, ms)
     return _sleep
 
 
 def sleep_us(us):
-    """Awaitable: wait at least ``us`` microseconds (rounded up to whole ticks)."""
+    """Awaitable: wait at least ``us`` microseconds (rounded up to whole ticks). Allocates
+    nothing. Tasks only (not ISR-safe)."""
     slot = core.current_slot()
     timer_of(slot).arm_us(slot.timer, us)
     return _sleep
@@ -221,7 +228,7 @@ def sleep_us(us):
 def sleep_until(deadline):
     """Awaitable: wait until the timer's tick ``deadline`` (``timer.now()``, ``after_ms`` and
     ``Turn.now`` are ticks). A deadline in the past (``ticks_diff`` sense) waits for the next
-    turn."""
+    turn. Allocates nothing. Tasks only (not ISR-safe)."""
     slot = core.current_slot()
     timer_of(slot).arm_at(slot.timer, deadline)
     return _sleep
@@ -265,7 +272,7 @@ class Interval:
         self.period = period
 
     def reset(self):
-        """Start the schedule afresh at the next ``await``."""
+        """Start the schedule afresh at the next ``await``. Not ISR-safe."""
         self.started = False
 
     def __iter__(self):

@@ -71,6 +71,8 @@ class TimerWheel:
     def __init__(self, now=0):
         self.now = now & _MASK
         self.pending = 0  # armed entries, due list included
+        self.lag = 0  # ticks an advance still owes (a callback raised part-way)
+        self._resume = -1  # the slot that advance was emptying when a callback raised
         self._head = [None] * (_DUE + 1)
         self._tail = [None] * (_DUE + 1)
         self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
@@ -80,13 +82,14 @@ class TimerWheel:
 
     def arm(self, entry, deadline):
         """Arm ``entry`` for the absolute tick ``deadline`` (re-arms if armed). A deadline at or
-        before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation."""
+        before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation.
+        Not ISR-safe."""
         x = (deadline - self.now) & _MASK
         self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
 
     def arm_after(self, entry, delta):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
-        Raises ``DurationTooLong`` beyond ``WHEEL_MAX``."""
+        Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
         if entry.pos >= 0:
             entry.wheel._unlink(entry)
         if delta > WHEEL_MAX:
@@ -203,7 +206,7 @@ class TimerWheel:
     def next_in_ticks(self):
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
         far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
-        Allocation-free."""
+        Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
         if self._count[_LEVELS]:
             return 0
         level = self._lowest_level()
@@ -212,10 +215,15 @@ class TimerWheel:
         return self._slot_start(level, self._next_slot(level))
 
     def advance(self, n):
-        """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**30), firing every entry due by then, in
+        """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**29), firing every entry due by then, in
         deadline order (arming order within a tick); due-list entries fire first. Returns how
-        many fired. Allocation-free (callbacks aside). Not ISR-safe."""
+        many fired. Allocation-free (callbacks aside). If a callback raises, the error
+        propagates and the next advance catches up: nothing is lost. Not ISR-safe."""
+        n += self.lag
+        self.lag = n
         fired = 0
+        if self._resume >= 0:
+            fired += self._drain(self._resume)
         due = self._count[_LEVELS]
         head = self._head
         while due > 0 and head[_DUE] is not None:
@@ -233,20 +241,31 @@ class TimerWheel:
             if step > n:
                 break
             n -= step
+            self.lag = n
             self.now = wrap_add(self.now, step)
-            pos = (level << 6) | j
-            e = head[pos]
-            while e is not None:
-                self._unlink(e)
-                if level == 0 or e.deadline == self.now:
-                    _fire(e)
-                    fired += 1
-                else:
-                    e.wheel = self
-                    self._place(e, False)
-                e = head[pos]
+            fired += self._drain((level << 6) | j)
         if n > 0:
             self.now = wrap_add(self.now, n)
+        self.lag = 0
+        return fired
+
+    def _drain(self, pos):
+        """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
+        self._resume = pos  # if a callback raises, the next advance finishes this slot
+        level = pos >> 6
+        head = self._head
+        fired = 0
+        e = head[pos]
+        while e is not None:
+            self._unlink(e)
+            if level == 0 or e.deadline == self.now:
+                _fire(e)
+                fired += 1
+            else:
+                e.wheel = self
+                self._place(e, False)
+            e = head[pos]
+        self._resume = -1
         return fired
 
 

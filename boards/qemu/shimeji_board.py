@@ -1,0 +1,85 @@
+"""shimeji on MicroPython's qemu port (Cortex-M3, ``mps2-an385``): a board with no hardware.
+
+The port has no ``machine.Timer``, no ``machine.disable_irq`` and no ``_thread``: nothing
+interrupts the loop, so no ticker is needed (the timer reads the clock at each turn), there is
+no critical section to take, idle is ``time.sleep_us``, and the LED is text on the UART. The
+port's ``time.ticks_us`` can step back by up to a millisecond: the board's clock holds it.
+``background()`` is not available: step the scheduler with ``tick()`` or ``board.run()``.
+"""
+
+import time
+
+from shimeji.bsp import BoardBase
+from shimeji.critical import NoCriticalSection
+
+
+class TextLed:
+    """An LED drawn as text on the UART."""
+
+    def __init__(self, name="LED", out=None):
+        self.name = name
+        self.state = False
+        self.out = out if out is not None else print
+
+    def value(self, v=None):
+        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
+        if v is None:
+            return self.state
+        v = bool(v)
+        if v != self.state:
+            self.state = v
+            self.out("%s %s" % (self.name, "on" if v else "off"))
+        return self.state
+
+    def on(self):
+        """Not ISR-safe (prints)."""
+        self.value(True)
+
+    def off(self):
+        """Not ISR-safe (prints)."""
+        self.value(False)
+
+    def toggle(self):
+        """Not ISR-safe (prints)."""
+        self.value(not self.state)
+
+
+class Board(BoardBase):
+    NAME = "qemu"
+    LED_PIN = "LED"
+    MPY_ARCH = "armv7m"
+
+    def __init__(self, tick_us=None):
+        BoardBase.__init__(self, tick_us)
+        self._last_us = time.ticks_us()
+
+    def ticks_us(self):
+        """``time.ticks_us`` made monotonic: the emulated board's can step back by up to a
+        millisecond, which a wrapping clock would read as 2**30 µs passing."""
+        now = time.ticks_us()
+        if time.ticks_diff(now, self._last_us) < 0:
+            return self._last_us
+        self._last_us = now
+        return now
+
+    def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
+        return NoCriticalSection()
+
+    def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
+        time.sleep_us(us)
+
+    def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
+        return TextLed(pin if pin is not None else self.LED_PIN)
+
+    def button(self, callback, pin=None):
+        """Attach ``callback`` to the button's interrupt. Not ISR-safe (set-up)."""
+        raise NotImplementedError("the qemu port has no pins: call the handler yourself")
+
+    def background(self, sched, **options):
+        """Not available on this port: raises ``NotImplementedError`` saying what to use."""
+        raise NotImplementedError(
+            "the qemu port has no hardware timer and no threads: drive the scheduler with "
+            "sched.tick() or board.run(main) instead")

@@ -1,0 +1,93 @@
+"""shimeji on the RP2040 (Raspberry Pi Pico, Pico W).
+
+The hardware timer is a periodic ``machine.Timer``; the critical section masks interrupts
+(``machine.disable_irq``); idle is ``machine.idle()`` (the core sleeps until the next
+interrupt, at the latest the next timer tick), or ``machine.lightsleep`` for long waits if
+``lightsleep_min_us`` is set; the LED is the on-board ``"LED"`` pin. ``background()`` runs the
+loop on the second core (``core=1``) or on the hardware timer (the default).
+"""
+
+import time
+
+import machine
+
+from shimeji.background import ThreadBackground, TimerBackground
+from shimeji.bsp import BoardBase, PinLed
+from shimeji.critical import IrqCriticalSection
+
+
+class DualCoreCriticalSection:
+    """Masks interrupts on this core and takes a lock against the other core."""
+
+    def __init__(self):
+        import _thread
+
+        lock = _thread.allocate_lock()
+        self._acquire = lock.acquire
+        self._release = lock.release
+
+    def enter(self):
+        """Mask this core's interrupts and take the lock (waiting while the other core holds
+        it); returns the state. ISR-safe."""
+        state = machine.disable_irq()
+        self._acquire()
+        return state
+
+    def exit(self, state):
+        """Release the lock and restore ``state``. ISR-safe."""
+        self._release()
+        machine.enable_irq(state)
+
+
+class Board(BoardBase):
+    NAME = "rp2040"
+    LED_PIN = "LED"
+    BUTTON_PIN = 15  # a push button from GP15 to GND (the Pico has no user button)
+    MPY_ARCH = "armv6m"
+
+    def __init__(self, tick_us=None, lightsleep_min_us=None, dual_core=False):
+        BoardBase.__init__(self, tick_us)
+        self.lightsleep_min_us = lightsleep_min_us
+        self.dual_core = dual_core
+
+    def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
+        return time.ticks_us()
+
+    def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
+        if self.dual_core:
+            return DualCoreCriticalSection()
+        return IrqCriticalSection(machine)
+
+    def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
+        limit = self.lightsleep_min_us
+        if limit is not None and us >= limit:
+            machine.lightsleep(us // 1000)
+        else:
+            machine.idle()
+
+    def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
+        self.stop_ticker()
+        freq = 1000000 // self.tick_us
+        self.ticker = machine.Timer(mode=machine.Timer.PERIODIC, freq=freq, callback=callback)
+
+    def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
+        if self.ticker is not None:
+            self.ticker.deinit()
+            self.ticker = None
+
+    def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
+        return PinLed(machine.Pin(pin if pin is not None else self.LED_PIN, machine.Pin.OUT))
+
+    def background(self, sched, core=0, **options):
+        """Run ``sched`` behind the REPL: on the hardware timer (``core=0``), or on the
+        second core (``core=1``; make the scheduler with ``Board(dual_core=True)``)."""
+        loop = self.make_loop(sched, **options)
+        if core == 1:
+            return ThreadBackground(self, loop).start()
+        return TimerBackground(self, loop).start()

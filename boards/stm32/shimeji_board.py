@@ -1,0 +1,110 @@
+"""shimeji on STM32 boards (pyboard and the other boards of MicroPython's stm32 port).
+
+The hardware timer is ``pyb.Timer(timer_id)`` (default 4) at ``1e6 / tick_us`` Hz; its
+callback runs as a hard interrupt, which the timer's interrupt entry allows. The critical
+section masks interrupts (``machine.disable_irq``); idle is ``machine.idle()`` (WFI until the
+next interrupt, at the latest the next timer tick). The LED is ``pyb.LED(1)`` (red on the
+pyboard; pass another number to ``led()``). ``background()`` runs the loop on the hardware
+timer, scheduled out of the hard interrupt with ``micropython.schedule``.
+"""
+
+import time
+
+import machine
+import pyb
+
+from shimeji.bsp import BoardBase
+from shimeji.critical import IrqCriticalSection
+
+
+class PybLed:
+    """``pyb.LED`` with the demo LED interface."""
+
+    def __init__(self, led):
+        self.led = led
+        self.state = False
+        led.off()
+
+    def value(self, v=None):
+        """The LED's state, or set it. ISR-safe, allocation-free."""
+        if v is None:
+            return self.state
+        self.state = bool(v)
+        if self.state:
+            self.led.on()
+        else:
+            self.led.off()
+        return self.state
+
+    def on(self):
+        """ISR-safe."""
+        self.value(True)
+
+    def off(self):
+        """ISR-safe."""
+        self.value(False)
+
+    def toggle(self):
+        """ISR-safe."""
+        self.value(not self.state)
+
+
+class SwitchButton:
+    """``pyb.Switch`` (the USR button) calling ``callback(None)`` from its interrupt."""
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.switch = pyb.Switch()
+        self.switch.callback(self._fire)  # a bound method made once, here
+
+    def _fire(self):
+        self.callback(None)
+
+    def stop(self):
+        """Detach the callback. Not ISR-safe."""
+        self.switch.callback(None)
+
+
+class Board(BoardBase):
+    NAME = "stm32"
+    LED_PIN = 1
+    MPY_ARCH = "armv7emsp"
+
+    def __init__(self, tick_us=None, timer_id=4):
+        BoardBase.__init__(self, tick_us)
+        self.timer_id = timer_id
+
+    def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
+        return time.ticks_us()
+
+    def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
+        return IrqCriticalSection(machine)
+
+    def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
+        machine.idle()
+
+    def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
+        self.stop_ticker()
+        self.ticker = pyb.Timer(self.timer_id, freq=1000000 // self.tick_us)
+        self.ticker.callback(callback)
+
+    def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
+        if self.ticker is not None:
+            self.ticker.callback(None)
+            self.ticker.deinit()
+            self.ticker = None
+
+    def button(self, callback, pin=None):
+        """The USR button (``pyb.Switch``); ``pin`` picks a ``machine.Pin`` button instead."""
+        if pin is not None:
+            return BoardBase.button(self, callback, pin)
+        return SwitchButton(callback)
+
+    def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
+        return PybLed(pyb.LED(pin if pin is not None else self.LED_PIN))

@@ -1,0 +1,161 @@
+"""shimeji on the MicroPython unix port: the board when none is attached.
+
+A ``_thread`` plays the hardware timer (it calls the timer's interrupt entry every tick), the
+critical section is a ``_thread`` lock, idle is ``time.sleep_us``, and the LED is text on the
+terminal.
+"""
+
+import _thread
+import time
+
+from shimeji.background import ThreadBackground
+from shimeji.bsp import BoardBase
+from shimeji.critical import LockCriticalSection
+
+
+class TextLed:
+    """An LED drawn as text: prints ``LED ●``/``LED ○`` on every change."""
+
+    def __init__(self, name="LED", out=None):
+        self.name = name
+        self.state = False
+        self.changes = 0
+        self.out = out if out is not None else print
+
+    def value(self, v=None):
+        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
+        if v is None:
+            return self.state
+        v = bool(v)
+        if v != self.state:
+            self.state = v
+            self.changes += 1
+            self.out("%s %s" % (self.name, "\u25cf" if v else "\u25cb"))
+        return self.state
+
+    def on(self):
+        """Not ISR-safe (prints)."""
+        self.value(True)
+
+    def off(self):
+        """Not ISR-safe (prints)."""
+        self.value(False)
+
+    def toggle(self):
+        """Not ISR-safe (prints)."""
+        self.value(not self.state)
+
+
+class ThreadTicker:
+    """Calls ``callback(None)`` every ``period_us`` from a ``_thread``: the unix stand-in for
+    a hardware timer. ``stop()`` waits for the thread to end."""
+
+    def __init__(self, callback, period_us):
+        self.callback = callback
+        self.period_us = period_us
+        self.running = False
+        self.ticks = 0
+        self._quit = False
+
+    def start(self):
+        """Start the ticker thread. Not ISR-safe."""
+        self._quit = False
+        self.running = True
+        _thread.start_new_thread(self._main, ())
+
+    def _main(self):
+        try:
+            while not self._quit:
+                time.sleep_us(self.period_us)
+                self.ticks += 1
+                self.callback(None)
+        finally:
+            self.running = False
+
+    def stop(self, timeout_ms=1000):
+        """End the ticker thread (waits up to ``timeout_ms``). Not ISR-safe."""
+        self._quit = True
+        while self.running and timeout_ms > 0:
+            time.sleep_ms(1)
+            timeout_ms -= 1
+
+
+class SimulatedButton:
+    """A button pressed by a ``_thread`` at ``presses_ms`` (ms after start), calling
+    ``callback(None)`` as a pin interrupt would. ``stop()`` ends the thread."""
+
+    def __init__(self, callback, presses_ms):
+        self.callback = callback
+        self.presses_ms = presses_ms
+        self.presses = 0
+        self.running = False
+        self._quit = False
+
+    def start(self):
+        """Start the pressing thread; returns self. Not ISR-safe."""
+        self.running = True
+        _thread.start_new_thread(self._main, ())
+        return self
+
+    def _main(self):
+        start = time.ticks_ms()
+        try:
+            for at in self.presses_ms:
+                while not self._quit and time.ticks_diff(time.ticks_ms(), start) < at:
+                    time.sleep_ms(1)
+                if self._quit:
+                    break
+                self.presses += 1
+                self.callback(None)
+        finally:
+            self.running = False
+
+    def stop(self, timeout_ms=1000):
+        """End the pressing thread. Not ISR-safe."""
+        self._quit = True
+        while self.running and timeout_ms > 0:
+            time.sleep_ms(1)
+            timeout_ms -= 1
+
+
+class Board(BoardBase):
+    NAME = "unix"
+    LED_PIN = "LED"
+    MPY_ARCH = "x64"
+
+    def ticks_us(self):
+        """The µs tick clock. ISR-safe, allocation-free."""
+        return time.ticks_us()
+
+    def critical_section(self):
+        """This board's critical section. Not ISR-safe (set-up)."""
+        return LockCriticalSection()
+
+    def idle(self, us):
+        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
+        time.sleep_us(us)
+
+    def start_ticker(self, callback):
+        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
+        self.stop_ticker()
+        self.ticker = ThreadTicker(callback, self.tick_us)
+        self.ticker.start()
+
+    def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
+
+    def led(self, pin=None):
+        """The demo LED. Not ISR-safe (set-up)."""
+        return TextLed(pin if pin is not None else self.LED_PIN)
+
+    def button(self, callback, pin=None, presses_ms=(700, 1500, 2300)):
+        """A simulated button: a ``_thread`` calls ``callback(None)`` at ``presses_ms``."""
+        return SimulatedButton(callback, presses_ms).start()
+
+    def background(self, sched, **options):
+        """Run ``sched`` in a ``_thread`` behind the REPL; returns the started
+        ``ThreadBackground`` (``.spawn``, ``.tasks``, ``.stop``)."""
+        return ThreadBackground(self, self.make_loop(sched, **options)).start()

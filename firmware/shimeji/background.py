@@ -1,0 +1,174 @@
+"""Running a scheduler behind the REPL, so the REPL stays usable while tasks run.
+
+Two ways, chosen by the board:
+
+- ``ThreadBackground``: the loop runs in a ``_thread`` (the unix port; the RP2040's second
+  core). A lock keeps each turn + tick apart from what the REPL does through this object.
+- ``TimerBackground``: the board's hardware timer schedules one turn + tick per timer tick with
+  ``micropython.schedule``; the REPL's own thread runs it between bytecodes and while it waits
+  for input (ESP32, STM32, RP2040 without threads).
+
+Use the object's ``spawn()``, ``tasks()`` and ``call()`` from the REPL rather than the
+scheduler's methods: they hold the loop off while they touch the scheduler. ``wake`` and other
+ISR-safe calls need no such care. ``stop()`` ends the background loop; tasks keep their state.
+"""
+
+import micropython
+
+
+class Background:
+    """What both ways share: REPL-side calls made while the loop is held off."""
+
+    def __init__(self, board, loop):
+        self.board = board
+        self.loop = loop
+        self.sched = loop.sched
+        self.running = False
+        self.steps = 0
+        self.error = None
+
+    def call(self, fn, arg=None):
+        """Run ``fn()`` (or ``fn(arg)``) with the loop held off; returns its result. Not
+        ISR-safe (it may wait for the loop's step to end)."""
+        self._hold()
+        try:
+            return fn() if arg is None else fn(arg)
+        finally:
+            self._release()
+
+    def spawn(self, coro, name=None):
+        """``sched.spawn`` from the REPL while the loop runs. Returns the ``JoinHandle``. Not
+        ISR-safe; not for tasks of this scheduler (they call ``sched.spawn``)."""
+        self._hold()
+        try:
+            return self.sched.spawn(coro, name)
+        finally:
+            self._release()
+
+    def tasks(self):
+        """``sched.tasks()`` taken while the loop is held off. Not ISR-safe."""
+        return self.call(self.sched.tasks)
+
+    def __repr__(self):
+        return "<%s %s steps=%d tasks=%d>" % (
+            type(self).__name__, "running" if self.running else "stopped", self.steps,
+            self.sched.live_count())
+
+
+class ThreadBackground(Background):
+    """The loop in a second thread (or core). ``stop()`` waits for it to end."""
+
+    def __init__(self, board, loop):
+        Background.__init__(self, board, loop)
+        import _thread
+
+        self._thread = _thread
+        lock = _thread.allocate_lock()
+        self._hold = lock.acquire
+        self._release = lock.release
+        self._quit = False
+
+    def start(self):
+        """Start the loop thread (and the board's ticker); returns self. Not ISR-safe."""
+        if self.running:
+            return self
+        self._quit = False
+        self.running = True
+        timer = self.sched.timer
+        if timer is not None:
+            self.board.start_ticker(timer.interrupt)
+        self._thread.start_new_thread(self._main, ())
+        return self
+
+    def _main(self):
+        loop = self.loop
+        idle = self.board.idle
+        try:
+            while not self._quit:
+                us = 0
+                self._hold()
+                try:
+                    loop.turn()
+                    t = loop.tick()
+                    self.steps += 1
+                    if not t.has_remaining:
+                        us = loop.idle_window()
+                finally:
+                    self._release()
+                if us > 0:
+                    idle(us)
+        except BaseException as e:  # noqa: B036 - keep the REPL informed, never die silently
+            self.error = e
+            print("shimeji background loop stopped:", repr(e))
+        finally:
+            self.running = False
+
+    def stop(self, timeout_ms=2000):
+        """End the loop thread and the ticker; returns True once the thread has ended. Not
+        ISR-safe."""
+        from .runloop import sleep_idle
+
+        self._quit = True
+        waited = 0
+        while self.running and waited < timeout_ms:
+            sleep_idle(1000)
+            waited += 1
+        self.board.stop_ticker()
+        return not self.running
+
+
+class TimerBackground(Background):
+    """One turn + tick per hardware-timer tick, scheduled onto the REPL's thread."""
+
+    def __init__(self, board, loop):
+        Background.__init__(self, board, loop)
+        self._held = False
+        self._pending = False
+        self._quit = False
+        self._step_ref = self._step  # bound once: the interrupt path allocates nothing
+        timer = self.sched.timer
+        self._interrupt = timer.interrupt if timer is not None else None
+
+    def _hold(self):
+        self._held = True
+
+    def _release(self):
+        self._held = False
+
+    def start(self):
+        """Start the hardware timer that drives the steps; returns self. Not ISR-safe."""
+        if self.running:
+            return self
+        self._quit = False
+        self.running = True
+        self.board.start_ticker(self._irq)
+        return self
+
+    def _irq(self, arg=None):
+        """The hardware timer's callback. ISR-safe: allocation-free, never blocks."""
+        if self._interrupt is not None:
+            self._interrupt(arg)
+        if not self._pending and not self._quit:
+            self._pending = True
+            micropython.schedule(self._step_ref, 0)
+
+    def _step(self, _arg):
+        self._pending = False
+        if self._held or self._quit:
+            return
+        loop = self.loop
+        try:
+            loop.turn()
+            loop.tick()
+            self.steps += 1
+        except BaseException as e:  # noqa: B036 - stop cleanly and say why
+            self.error = e
+            self.stop()
+            print("shimeji background loop stopped:", repr(e))
+
+    def stop(self, timeout_ms=0):
+        """Stop the hardware timer; no further steps run. Returns True. Not ISR-safe."""
+        self._quit = True
+        self.board.stop_ticker()
+        self.running = False
+        return True

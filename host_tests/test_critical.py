@@ -1,0 +1,273 @@
+# Critical sections (re-entrant lock, IRQ masking, context manager) and the blocking Mutex.
+import _thread
+import time
+
+from synchelp import StateMachine
+
+from shimeji import (
+    BlockingMutex,
+    CriticalSectionMisuse,
+    CriticalSectionRawMutex,
+    IrqCriticalSection,
+    LockCriticalSection,
+    LockNotHeld,
+    NoCriticalSection,
+    RawMutexSection,
+    ThreadRawMutex,
+    WaitQueue,
+    default_critical_section,
+)
+from shimeji.critical import MAX_DEPTH
+from support import IS_MICROPYTHON, alloc_delta, heap_locked, micropython_only, raises
+
+
+def _pause():
+    if IS_MICROPYTHON:
+        time.sleep_ms(1)
+    else:
+        time.sleep(0.001)
+
+
+def _wait_for(cond, limit=20000):
+    while limit and not cond():
+        _pause()
+        limit -= 1
+    assert cond(), "timed out waiting for the other thread"
+
+
+def test_irq_section_nesting_restores_saved_state():
+    m = StateMachine()
+    cs = IrqCriticalSection(m)
+    outer = cs.enter()
+    inner = cs.enter()
+    cs.exit(inner)
+    assert m.irq == 0  # still inside the outer section
+    cs.exit(outer)
+    assert m.irq == 1
+    with cs:
+        with cs:
+            assert m.irq == 0
+        assert m.irq == 0
+    assert m.irq == 1
+    assert m.log == [("disable", 1), ("disable", 0), ("enable", 0), ("enable", 1)] * 2
+
+
+def test_with_restores_state_when_the_body_raises():
+    m = StateMachine()
+    cs = IrqCriticalSection(m)
+    with raises(ValueError):
+        with cs:
+            raise ValueError("boom")
+    assert m.irq == 1 and cs._depth == 0
+
+
+def test_with_nesting_deeper_than_max_depth_is_refused_and_leaves_no_trace():
+    m = StateMachine()
+    cs = IrqCriticalSection(m)
+    states = []
+    for _ in range(MAX_DEPTH):
+        states.append(cs.__enter__())
+    with raises(CriticalSectionMisuse, "enter()/exit(state)"):
+        cs.__enter__()
+    for _ in range(MAX_DEPTH):
+        cs.__exit__(None, None, None)
+    assert m.irq == 1 and cs._depth == 0
+
+
+def test_lock_section_is_reentrant_in_one_thread():
+    cs = LockCriticalSection()
+    a = cs.enter()
+    b = cs.enter()
+    with cs:
+        c = cs.try_enter()
+        assert c is not None
+        cs.exit(c)
+    cs.exit(b)
+    assert cs.held()
+    cs.exit(a)
+    assert not cs.held()
+    assert cs.try_enter() is not None  # free again
+
+
+def test_lock_section_excludes_another_thread_until_fully_left():
+    cs = LockCriticalSection()
+    log = []
+    got = []
+
+    def other():
+        got.append(cs.try_enter())  # None: held by the main thread
+        s = cs.enter()  # blocks until the main thread has left both levels
+        log.append("other in")
+        cs.exit(s)
+        log.append("other out")
+
+    outer = cs.enter()
+    inner = cs.enter()
+    _thread.start_new_thread(other, ())
+    _wait_for(lambda: len(got) == 1)
+    log.append("main exits inner")
+    cs.exit(inner)
+    _pause()
+    log.append("main exits outer")
+    cs.exit(outer)
+    _wait_for(lambda: len(log) == 4)
+    assert got == [None]
+    assert log == ["main exits inner", "main exits outer", "other in", "other out"]
+
+
+def test_lock_section_mutual_exclusion_under_two_threads():
+    cs = LockCriticalSection()
+    box = [0]
+    done = []
+    n = 2000
+
+    def bump():
+        for _ in range(n):
+            s = cs.enter()
+            s2 = cs.enter()  # nested, as a wake inside a primitive's section does
+            v = box[0]
+            box[0] = v + 1
+            cs.exit(s2)
+            cs.exit(s)
+        done.append(1)
+
+    _thread.start_new_thread(bump, ())
+    bump()
+    _wait_for(lambda: len(done) == 2)
+    assert box[0] == 2 * n
+
+
+def test_default_section_is_shared():
+    assert default_critical_section() is default_critical_section()
+    assert isinstance(default_critical_section(), LockCriticalSection)  # unix port, CPython
+
+
+def test_no_critical_section_does_nothing():
+    cs = NoCriticalSection()
+    with cs:
+        assert cs.exit(cs.enter()) is None
+
+
+# -- blocking Mutex -------------------------------------------------------------------------
+
+
+def test_blocking_mutex_with_lock_returns_and_releases():
+    m = BlockingMutex([0])
+
+    def bump(v):
+        v[0] += 1
+        return v[0]
+
+    assert m.with_lock(bump) == 1
+    assert not m.is_locked()
+    with raises(ValueError):
+        m.with_lock(lambda v: int("x"))
+    assert not m.is_locked()
+    with m as v:
+        v[0] += 10
+    assert m.value == [11]
+
+
+def test_blocking_mutex_is_not_reentrant_and_says_so():
+    m = BlockingMutex()
+    assert m.try_lock()
+    assert not m.try_lock()
+    with raises(CriticalSectionMisuse, "not re-entrant"):
+        m.lock()
+    m.unlock()
+    with raises(LockNotHeld):
+        m.unlock()
+    assert m.try_with_lock(lambda v: "ran") == "ran"
+
+
+def test_blocking_mutex_on_irq_section_masks_interrupts_while_held():
+    mach = StateMachine()
+    m = BlockingMutex(raw=CriticalSectionRawMutex(IrqCriticalSection(mach)))
+    seen = m.with_lock(lambda v: mach.irq)
+    assert seen == 0 and mach.irq == 1
+
+
+def _try_from_another_thread(m):
+    out = []
+    _thread.start_new_thread(lambda: out.append(m.try_with_lock(lambda v: 1, 0)), ())
+    _wait_for(lambda: len(out) == 1)
+    return out[0]
+
+
+def test_blocking_mutex_try_lock_fails_while_another_thread_holds_it():
+    for raw in (CriticalSectionRawMutex(LockCriticalSection()), ThreadRawMutex()):
+        m = BlockingMutex(raw=raw)
+        m.lock()
+        assert _try_from_another_thread(m) == 0
+        m.unlock()
+        assert _try_from_another_thread(m) == 1
+
+
+class CountingRaw:
+    """A user-supplied raw mutex (maitake's RawMutex hook): counts what it is asked."""
+
+    def __init__(self):
+        self.log = []
+        self.held = False
+
+    def lock(self):
+        self.log.append("lock")
+        self.held = True
+
+    def try_lock(self):
+        self.log.append("try")
+        if self.held:
+            return False
+        self.held = True
+        return True
+
+    def unlock(self):
+        self.log.append("unlock")
+        self.held = False
+
+    def is_locked(self):
+        return self.held
+
+
+def test_user_raw_mutex_guards_a_blocking_mutex_and_a_primitive():
+    raw = CountingRaw()
+    m = BlockingMutex(5, raw=raw)
+    assert m.with_lock(lambda v: v * 2) == 10
+    assert raw.log == ["lock", "unlock"]
+    raw.log = []
+    q = WaitQueue(RawMutexSection(raw))
+    assert q.wake() is False
+    assert raw.log == ["lock", "unlock"]
+
+
+def _enter_exit(cs):
+    s = cs.enter()
+    s2 = cs.enter()
+    cs.exit(s2)
+    cs.exit(s)
+    with cs:
+        pass
+
+
+@micropython_only
+def test_lock_section_enter_exit_and_with_allocate_nothing():
+    cs = LockCriticalSection()
+    _enter_exit(cs)
+    heap_locked(_enter_exit, cs)
+    assert alloc_delta(_enter_exit, cs) == 0
+
+
+def _with_lock(m, fn):
+    return m.with_lock(fn)
+
+
+def _noop(v):
+    return v
+
+
+@micropython_only
+def test_blocking_mutex_with_lock_allocates_nothing():
+    m = BlockingMutex(3)
+    _with_lock(m, _noop)
+    heap_locked(_with_lock, m, _noop)
+    assert alloc_delta(_with_lock, m, _noop) == 0

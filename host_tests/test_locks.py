@@ -1,0 +1,372 @@
+# Mutex, Semaphore and RwLock: fairness, exclusion under many tasks, cancellation, misuse,
+# and the priority-inheritance hook.
+from synchelp import RecordingPolicy, drain
+
+from gate import Gate
+from shimeji import (
+    InvalidPermits,
+    LockNotHeld,
+    Mutex,
+    PrimitiveClosed,
+    RwLock,
+    Semaphore,
+    StaticScheduler,
+    yield_now,
+)
+from shimeji.semaphore import MAX_PERMITS
+from support import raises
+
+
+async def hold(m, gate, log, name):
+    await m.lock()
+    log.append(name + "+")
+    await gate
+    log.append(name + "-")
+    m.unlock()
+
+
+# -- Mutex --------------------------------------------------------------------------------------
+
+
+def test_mutex_is_fifo_and_the_releaser_cannot_barge():
+    s = StaticScheduler(8)
+    m = Mutex()
+    log = []
+
+    async def worker(name, rounds):
+        for _ in range(rounds):
+            async with m:
+                log.append(name)
+                await yield_now()
+
+    for name in "abc":
+        s.spawn(worker(name, 2))
+    drain(s)
+    assert log == ["a", "b", "c", "a", "b", "c"]
+    assert not m.locked()
+
+
+def test_mutex_mutual_exclusion_under_many_tasks():
+    s = StaticScheduler(24)
+    m = Mutex()
+    inside = [0, 0]  # now, most ever
+    total = [0]
+
+    async def worker(i):
+        for k in range(5):
+            await m.lock()
+            inside[0] += 1
+            inside[1] = max(inside[1], inside[0])
+            for _ in range((i + k) % 3):
+                await yield_now()
+            total[0] += 1
+            inside[0] -= 1
+            m.unlock()
+            await yield_now()
+
+    hs = [s.spawn(worker(i)) for i in range(24)]
+    drain(s, 5000)
+    assert [h.is_complete() for h in hs] == [True] * 24
+    assert (inside, total) == ([0, 1], [120])
+
+
+def test_mutex_cancel_while_waiting_and_handoff_to_a_cancelled_task():
+    s = StaticScheduler(8)
+    m = Mutex()
+    log = []
+    ga, gb, gc = Gate(), Gate(), Gate()
+    s.spawn(hold(m, ga, log, "a"))
+    hb = s.spawn(hold(m, gb, log, "b"))
+    hc = s.spawn(hold(m, gc, log, "c"))
+    s.spawn(hold(m, Gate(), log, "d"))
+    drain(s)
+    hb.cancel()  # waiting: leaves the queue at once
+    assert m.waiters() == 2
+    drain(s)
+    ga.open()
+    s.tick(1)  # a unlocks: the lock is handed to c, which has not run yet
+    assert log == ["a+", "a-"] and m._holder is hc._slot
+    hc.cancel()  # ...and c is cancelled before it resumes: the lock goes on to d
+    drain(s)
+    assert log == ["a+", "a-", "d+"]
+    assert hb.is_cancelled() and hc.is_cancelled()
+
+
+def test_mutex_misuse_errors_leave_it_working():
+    s = StaticScheduler(4)
+    m = Mutex()
+    with raises(LockNotHeld, "only the task that acquired it"):
+        m.unlock()
+    log = []
+    g = Gate()
+    s.spawn(hold(m, g, log, "a"))
+
+    async def thief():
+        m.unlock()
+
+    h = s.spawn(thief())
+    drain(s)
+    with raises(LockNotHeld):
+        h.result()
+    assert m.locked()
+    g.open()
+    drain(s)
+    assert not m.locked() and log == ["a+", "a-"]
+    assert m.try_lock() and not m.try_lock()
+    m.unlock()  # locked outside any task: released outside any task
+
+
+def test_mutex_priority_inheritance_hook():
+    pol = RecordingPolicy()
+    s = StaticScheduler(4, policy=pol)
+    m = Mutex()
+    log = []
+    g = Gate()
+    ha = s.spawn(hold(m, g, log, "a"))
+    hb = s.spawn(hold(m, Gate(), log, "b"))
+    drain(s)
+    assert pol.events == [("inherit", ha.id, hb.id)]
+    g.open()
+    drain(s)
+    assert pol.events == [("inherit", ha.id, hb.id), ("restore", ha.id)]
+    assert m.try_lock() is False  # b holds it now
+    m2 = Mutex()
+    assert m2.try_lock()  # held outside any task: a waiter lends its priority to nobody
+
+    async def waits():
+        await m2.lock()
+
+    s.spawn(waits())
+    drain(s)
+    assert len(pol.events) == 2
+
+
+# -- Semaphore ----------------------------------------------------------------------------------
+
+
+async def take(sem, n, log, name):
+    try:
+        await sem.acquire(n)
+        log.append(name)
+    except PrimitiveClosed:
+        log.append(name + " closed")
+
+
+def test_semaphore_fifo_multi_permit_no_starvation():
+    s = StaticScheduler(8)
+    sem = Semaphore(1)
+    log = []
+    s.spawn(take(sem, 3, log, "big"))
+    s.spawn(take(sem, 1, log, "small"))
+    drain(s)
+    assert log == [] and sem.available() == 1  # small waits behind big: no overtaking
+    assert sem.try_acquire(1) is False  # nor may try_acquire overtake the waiters
+    sem.release(1)
+    drain(s)
+    assert log == []
+    sem.add_permits(1)
+    drain(s)
+    assert log == ["big"] and sem.available() == 0
+    sem.release(1)
+    drain(s)
+    assert log == ["big", "small"] and sem.available() == 0
+
+
+def test_semaphore_cancelled_waiter_and_grant_to_a_cancelled_task():
+    s = StaticScheduler(8)
+    sem = Semaphore(0)
+    log = []
+    ha = s.spawn(take(sem, 2, log, "a"))
+    hb = s.spawn(take(sem, 1, log, "b"))
+    s.spawn(take(sem, 1, log, "c"))
+    drain(s)
+    hb.cancel()
+    assert sem.waiters() == 2
+    sem.release(2)  # granted to a ...
+    ha.cancel()  # ... which is cancelled before it resumes: its 2 permits come back
+    drain(s)
+    assert log == ["c"] and sem.available() == 1
+
+
+def test_semaphore_misuse_and_close():
+    with raises(InvalidPermits):
+        Semaphore(-1)
+    sem = Semaphore(1)
+    with raises(InvalidPermits, "0 to"):
+        sem.release(-2)
+    with raises(InvalidPermits):
+        sem.try_acquire(-1)
+    with raises(InvalidPermits, "MAX_PERMITS"):
+        sem.release(MAX_PERMITS)
+    assert sem.available() == 1  # unchanged by the refused calls
+    s = StaticScheduler(4)
+    log = []
+    s.spawn(take(sem, 2, log, "a"))
+    drain(s)
+    sem.close()
+    drain(s)
+    s.spawn(take(sem, 1, log, "b"))
+    drain(s)
+    assert log == ["a closed", "b closed"] and not sem.try_acquire()
+
+
+def test_semaphore_async_with_limits_concurrency():
+    s = StaticScheduler(12)
+    sem = Semaphore(3)
+    inside = [0, 0]
+
+    async def worker():
+        async with sem:
+            inside[0] += 1
+            inside[1] = max(inside[1], inside[0])
+            await yield_now()
+            await yield_now()
+            inside[0] -= 1
+
+    for _ in range(10):
+        s.spawn(worker())
+    drain(s)
+    assert inside == [0, 3] and sem.available() == 3
+
+
+# -- RwLock -------------------------------------------------------------------------------------
+
+
+def test_rwlock_readers_share_writers_exclude_and_do_not_starve():
+    s = StaticScheduler(8)
+    rw = RwLock()
+    log = []
+    gates = {}
+
+    async def reader(name):
+        g = gates[name] = Gate()
+        async with rw.read():
+            log.append(name + "+")
+            await g
+            log.append(name + "-")
+
+    async def writer(name):
+        g = gates[name] = Gate()
+        async with rw.write():
+            log.append(name + "+")
+            await g
+            log.append(name + "-")
+
+    s.spawn(reader("r1"))
+    s.spawn(reader("r2"))
+    s.spawn(writer("w1"))
+    s.spawn(reader("r3"))  # arrives after w1: waits behind it
+    drain(s)
+    assert log == ["r1+", "r2+"] and rw.readers() == 2
+    assert rw.try_read() is False  # a writer waits: no overtaking
+    gates["r1"].open()
+    drain(s)
+    gates["r2"].open()
+    drain(s)
+    assert log == ["r1+", "r2+", "r1-", "r2-", "w1+"] and rw.is_writing()
+    gates["w1"].open()
+    drain(s)
+    gates["r3"].open()
+    drain(s)
+    assert log[-3:] == ["w1-", "r3+", "r3-"]
+    assert rw.readers() == 0 and not rw.is_writing()
+
+
+def test_rwlock_grant_to_a_cancelled_writer_is_passed_on():
+    s = StaticScheduler(8)
+    rw = RwLock()
+    assert rw.try_read()
+    log = []
+
+    async def writer(name):
+        await rw.write()
+        log.append(name)
+        rw.write_unlock()
+
+    async def reader(name):
+        await rw.read()
+        log.append(name)
+        rw.read_unlock()
+
+    hw = s.spawn(writer("w"))
+    s.spawn(reader("r"))
+    drain(s)
+    rw.read_unlock()  # grants w...
+    hw.cancel()  # ...cancelled before it resumes: r gets in
+    drain(s)
+    assert log == ["r"] and rw.readers() == 0 and not rw.is_writing()
+
+
+def test_rwlock_misuse():
+    rw = RwLock()
+    with raises(LockNotHeld, "read()"):
+        rw.read_unlock()
+    with raises(LockNotHeld, "writer"):
+        rw.write_unlock()
+    assert rw.try_write() and not rw.try_read() and not rw.try_write()
+    rw.write_unlock()
+    assert rw.try_read() and rw.try_read() and not rw.try_write()
+
+
+def test_async_with_releases_when_the_scheduler_closes_the_holder():
+    s = StaticScheduler(8)
+    m = Mutex()
+    rw = RwLock()
+    sem = Semaphore(1)
+    log = []
+
+    async def holder():
+        async with m:
+            async with rw.write():
+                async with sem:
+                    await Gate()
+
+    async def waiter():
+        async with m:
+            log.append("never")
+
+    s.spawn(holder())
+    s.spawn(waiter())
+    drain(s)
+    assert m.locked() and rw.is_writing() and sem.available() == 0
+    s.close()  # closes both coroutines outside any task: the guards still release
+    assert not m.locked() and not rw.is_writing() and sem.available() == 1
+    assert m.waiters() == 0 and log == []
+
+
+def test_semaphore_permits_stay_small_ints_at_the_limit():
+    sem = Semaphore(MAX_PERMITS)
+    with raises(InvalidPermits, "MAX_PERMITS"):
+        sem.release(1)
+    assert sem.try_acquire(MAX_PERMITS) and sem.available() == 0
+    sem.release(MAX_PERMITS)
+    assert sem.available() == MAX_PERMITS == (1 << 30) - 1
+    with raises(InvalidPermits):
+        Semaphore(MAX_PERMITS + 1)
+
+
+def test_async_with_releases_when_a_holder_is_garbage_collected_mid_tick():
+    # The collector may close an abandoned coroutine while another task runs: its guard must
+    # still release (GeneratorExit), not mistake the running task for the caller.
+    s = StaticScheduler(4)
+    m = Mutex()
+
+    async def holder():
+        async with m:
+            await Gate()
+
+    coro = holder()
+    h = s.spawn(coro)
+    drain(s)
+    assert m.locked()
+    closed = []
+
+    async def closer():
+        coro.close()  # what the collector does, from inside another task's poll
+        closed.append(m.locked())
+
+    s.spawn(closer())
+    drain(s)
+    assert closed == [False]
+    h.cancel()
+    drain(s)
