@@ -20,6 +20,7 @@ from micropython import const
 from . import core, port
 from .critical import default_critical_section
 from .errors import Cancelled, ForeignAwaitable, PoolFull, SchedulerBusy
+from .fastpath import tick_fifo
 from .policy import FifoPolicy
 from .pool import TaskPool
 from .task import CANCELLED, FAILED, FREE, OK, PENDING, QUEUED, RUNNING, WAITING, TaskBuilder
@@ -259,7 +260,7 @@ class StaticScheduler(TaskPool):
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
         from the run loop."""
         if self._fifo is not None:
-            return self._tick_fifo(n)
+            return tick_fifo(self, n)
         ctx = core.context
         pick = self._pick
         put_back = self._put_back
@@ -372,89 +373,6 @@ class StaticScheduler(TaskPool):
         t.woken = t.woken_external + t.woken_internal
         t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
         return t
-
-    @micropython.native
-    def _tick_fifo(self, n):
-        # tick() for FifoPolicy, with its queue inlined. Design note: this is the hot loop of
-        # every task switch, so the run queue lives in two locals for the whole tick (the
-        # policy object gets them back at the end), nothing is called per poll but the task,
-        # and a task that yields is put back with three stores. While the tick runs, nothing
-        # else touches the queue: wakes and spawns land in the inbox, drained here.
-        fifo = self._fifo
-        ctx = core.context
-        park = core.PARK
-        head = fifo.head
-        tail = fifo.tail
-        polled = 0
-        completed = 0
-        self._polling = True
-        ctx.sched = self
-        try:
-            while True:
-                if self._inbox_head is not None:
-                    slot = self._take_inbox()
-                    while slot is not None:
-                        nxt = slot.inbox_next
-                        slot.inbox_next = None
-                        slot.run_next = None
-                        if tail is None:
-                            head = slot
-                        else:
-                            tail.run_next = slot
-                        tail = slot
-                        slot = nxt
-                if polled >= n:
-                    break
-                slot = head
-                if slot is None:
-                    break
-                head = slot.run_next
-                if head is None:
-                    tail = None
-                polled += 1
-                slot.state = RUNNING
-                ctx.slot = slot
-                try:
-                    if slot.throw_exc is None:
-                        r = slot.coro.send(None)
-                    else:
-                        r = self._throw_in(slot)
-                except StopIteration as e:
-                    self._complete(slot, OK, e.value)
-                    completed += 1
-                    continue
-                except Cancelled as e:
-                    self._complete(slot, CANCELLED, e)
-                    completed += 1
-                    continue
-                except Exception as e:  # a failing task never takes the scheduler down
-                    self._complete(slot, FAILED, e)
-                    self.failed_total = (self.failed_total + 1) & _ID_MASK
-                    completed += 1
-                    continue
-                except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                    self._complete(slot, FAILED, e)
-                    raise e  # (a bare raise is not supported in native code)
-                if r is None:
-                    slot.state = QUEUED
-                elif r is park:
-                    if not self._park(slot):
-                        continue
-                else:
-                    self._foreign(slot, r)
-                slot.run_next = None
-                if tail is None:
-                    head = slot
-                else:
-                    tail.run_next = slot
-                tail = slot
-        finally:
-            fifo.head = head
-            fifo.tail = tail
-            self._polling = False
-            ctx.slot = None
-            ctx.sched = None
-        return self._end_tick(polled, completed)
 
     def _throw_in(self, slot):
         exc = slot.throw_exc
