@@ -94,3 +94,8 @@ package-json: $(STAMP)
 
 # The qemu firmware tests (host_tests/test_qemu_firmware.py) run when MICROPY_DIR is given.
 export MICROPY_DIR
+
+# Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) tools/bench.py --micropython $(MICROPYTHON)

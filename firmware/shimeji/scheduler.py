@@ -14,11 +14,13 @@ a RUNNING or QUEUED task only sets a flag. This inbox is also where a multi-core
 injector and work stealing attach: another core hands a task over by waking it here.
 """
 
+import micropython
 from micropython import const
 
 from . import core, port
 from .critical import default_critical_section
 from .errors import Cancelled, ForeignAwaitable, PoolFull, SchedulerBusy
+from .fastpath import tick_fifo
 from .policy import FifoPolicy
 from .pool import TaskPool
 from .task import CANCELLED, FAILED, FREE, OK, PENDING, QUEUED, RUNNING, WAITING, TaskBuilder
@@ -26,6 +28,16 @@ from .task import CANCELLED, FAILED, FREE, OK, PENDING, QUEUED, RUNNING, WAITING
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _ID_MASK = const(0x3FFFFFFF)
+
+
+async def _nothing():
+    pass
+
+
+_probe = _nothing()
+_CORO_TYPE = type(_probe)  # what calling an ``async def`` function returns
+_probe.close()
+del _probe
 
 
 class Tick:
@@ -84,6 +96,7 @@ class StaticScheduler(TaskPool):
         self._inbox_tail = None
         self._clock_us = clock_us if clock_us is not None else port.ticks_us
         self.policy = None
+        self._fifo = None
         self.set_policy(policy if policy is not None else FifoPolicy())
 
     # -- configuration ------------------------------------------------------------------------
@@ -100,6 +113,9 @@ class StaticScheduler(TaskPool):
         self._pick = policy.pick
         self._put_back = policy.put_back
         self._charge = policy.charge if policy.needs_time else None
+        # The FIFO fast path inlines FifoPolicy's queue (exactly FifoPolicy: a subclass may
+        # override its methods, and then gets the general path).
+        self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
 
     def set_priority(self, handle, value):
         """Pass a priority (or nice value) for a live task to the policy."""
@@ -110,15 +126,24 @@ class StaticScheduler(TaskPool):
 
     # -- spawning -----------------------------------------------------------------------------
 
+    @micropython.native
     def spawn(self, coro, name=None):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
 
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
-        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL.
+        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL. A task
+        spawned by a running task is queued when that task's poll ends, like a task it wakes.
         """
-        self._check_spawn(coro)
-        slot = self._take_free()
-        if slot is None:
+        if self.closed or type(coro) is not _CORO_TYPE:
+            self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
+        slot = self._free_head
+        if slot is not None:  # take it off the free list (TaskPool._take_free, inlined)
+            nxt = slot.free_next
+            self._free_head = nxt
+            if nxt is None:
+                self._free_tail = None
+            slot.free_next = None
+        else:
             raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
                            "capacity, or join/cancel tasks before spawning more" % self.capacity)
         return self._start(slot, coro, name)
@@ -133,11 +158,16 @@ class StaticScheduler(TaskPool):
         """A ``TaskBuilder`` for name, priority or a caller-owned slot."""
         return self._builder.reset()
 
+    @micropython.native
     def _start(self, slot, coro, name):
         handle = slot.handle
         if not handle._consumed:
             handle = slot.handle = type(handle)()  # the old handle may still be held
-        task_id = self._new_id()
+        task_id = self._next_id
+        if self.spawned_total < _ID_MASK - self.capacity:  # TaskPool._new_id's fast case
+            self._next_id = (task_id + 1) & _ID_MASK or 1
+        else:
+            task_id = self._new_id()
         slot.sched = self
         slot.coro = coro
         slot.id = task_id
@@ -150,7 +180,20 @@ class StaticScheduler(TaskPool):
         handle._value = None
         handle._consumed = False
         slot.state = QUEUED
-        self._add(slot)
+        if self._polling:
+            self._inbox_push(slot)  # the tick owns the run queue while it polls
+        else:
+            fifo = self._fifo
+            if fifo is None:
+                self._add(slot)
+            else:  # FifoPolicy.add, inlined
+                slot.run_next = None
+                tail = fifo.tail
+                if tail is None:
+                    fifo.head = slot
+                else:
+                    tail.run_next = slot
+                fifo.tail = slot
         self._spawned += 1
         self.spawned_total = (self.spawned_total + 1) & _ID_MASK
         return handle
@@ -181,12 +224,27 @@ class StaticScheduler(TaskPool):
             slot.rewoken = True
         self._exit(state)
 
-    def _drain_inbox(self):
+    def _inbox_push(self, slot):
+        state = self._enter()
+        slot.inbox_next = None
+        tail = self._inbox_tail
+        if tail is None:
+            self._inbox_head = slot
+        else:
+            tail.inbox_next = slot
+        self._inbox_tail = slot
+        self._exit(state)
+
+    def _take_inbox(self):
         state = self._enter()
         slot = self._inbox_head
         self._inbox_head = None
         self._inbox_tail = None
         self._exit(state)
+        return slot
+
+    def _drain_inbox(self):
+        slot = self._take_inbox()
         add = self._add
         while slot is not None:
             nxt = slot.inbox_next
@@ -201,7 +259,8 @@ class StaticScheduler(TaskPool):
 
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
         from the run loop."""
-        t = self._tick
+        if self._fifo is not None:
+            return tick_fifo(self, n)
         ctx = core.context
         pick = self._pick
         put_back = self._put_back
@@ -288,20 +347,58 @@ class StaticScheduler(TaskPool):
             self._polling = False
             ctx.slot = None
             ctx.sched = None
+        return self._end_tick(polled, completed)
+
+    def _end_tick(self, polled, completed):
+        t = self._tick
         self.completed_total = (self.completed_total + completed) & _ID_MASK
         t.polled = polled
         t.completed = completed
-        state = enter()
-        t.spawned = self._spawned
-        t.woken_external = self._woken_ext
-        t.woken_internal = self._woken_int
-        self._spawned = 0
-        self._woken_ext = 0
-        self._woken_int = 0
-        exit_(state)
+        if self._spawned or self._woken_ext or self._woken_int:
+            # Only then the critical section: a busy loop of ticks with no wakes must not
+            # take it (with a thread playing the interrupt, a lock taken by every tick
+            # starves the waker).
+            state = self._enter()
+            t.spawned = self._spawned
+            t.woken_external = self._woken_ext
+            t.woken_internal = self._woken_int
+            self._spawned = 0
+            self._woken_ext = 0
+            self._woken_int = 0
+            self._exit(state)
+        else:
+            t.spawned = 0
+            t.woken_external = 0
+            t.woken_internal = 0
         t.woken = t.woken_external + t.woken_internal
         t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
         return t
+
+    def _throw_in(self, slot):
+        exc = slot.throw_exc
+        slot.throw_exc = None
+        slot.cancel_requested = False
+        self._unwait(slot)
+        return slot.coro.throw(exc)
+
+    def _park(self, slot):
+        # True if the task was woken while it ran (it stays runnable), else it now waits.
+        state = self._enter()
+        if slot.rewoken:
+            slot.rewoken = False
+            slot.state = QUEUED
+            self._exit(state)
+            return True
+        slot.state = WAITING
+        self._exit(state)
+        return False
+
+    def _foreign(self, slot, r):
+        slot.throw_exc = ForeignAwaitable(
+            "task %d (%r) awaited %r, which is not a shimeji awaitable: use "
+            "shimeji's own (yield_now, sleep_ms, primitives), not asyncio's"
+            % (slot.id, slot.name, r))
+        slot.state = QUEUED
 
     def _unwait(self, slot):
         """Take ``slot`` off whatever it waits on (wait list, timer) and clear wait state."""
@@ -315,12 +412,23 @@ class StaticScheduler(TaskPool):
         slot.wait_status = 0
         slot.wait_value = None
 
+    @micropython.native
     def _complete(self, slot, status, value):
         handle = slot.handle
         handle._status = status
         handle._value = value
         handle._slot = None
-        self._unwait(slot)
+        # self._unwait(slot), inlined: a finished task rarely still waits on anything
+        waiting_on = slot.waiting_on
+        if waiting_on is not None:
+            waiting_on.remove(slot)
+        timer = slot.timer
+        if timer is not None and timer.pos >= 0:  # TimerEntry.is_armed(), without the call
+            timer.cancel()
+        slot.wait_phase = 0
+        slot.wait_key = None
+        slot.wait_status = 0
+        slot.wait_value = None
         joiners = slot.joiners
         task_id = slot.id
         while joiners.head is not None:
@@ -335,8 +443,14 @@ class StaticScheduler(TaskPool):
         slot.cancel_requested = False
         slot.rewoken = False
         slot.state = FREE
-        if slot.pooled:
-            self._free_push(slot)
+        if slot.pooled:  # back on the free list (TaskPool._free_push, inlined)
+            slot.free_next = None
+            tail = self._free_tail
+            if tail is None:
+                self._free_head = slot
+            else:
+                tail.free_next = slot
+            self._free_tail = slot
         slot.sched = None
 
     # -- cancellation, closing, introspection -----------------------------------------------------

@@ -150,7 +150,9 @@ class JoinHandle:
     __await__ = __iter__
 
     def __next__(self):
-        me = core.current_slot()
+        me = _context.slot  # core.current_slot() without the call
+        if me is None:
+            me = core.current_slot()  # raises NoCurrentTask
         if me.wait_phase == 0:
             slot = self._slot
             if slot is None:
@@ -177,6 +179,7 @@ class JoinHandle:
 
 
 _join_finish = core.Finish()
+_context = core.context
 
 
 def _outcome(status, value):

@@ -1,0 +1,173 @@
+"""memory: bytes allocated per spawned task beyond the coroutine object, and per task switch
+(``gc.mem_alloc()`` deltas with the collector disabled). MicroPython only.
+
+- per task: spawn 100 tasks whose coroutines were made beforehand, so the figure is what the
+  runtime adds (asyncio: a ``Task``; shimeji: nothing, the slot exists already), with a pool
+  slot and with a caller-owned ``TaskSlot`` (``spawn_allocated``).
+- per switch: 100 tasks yielding 200 times, measured after every task was spawned and polled
+  once. "steady state" stops before any task finishes; "with completion" runs them to the end
+  (each completion raises one StopIteration inside ``send``: both runtimes pay it)."""
+
+import gc
+import sys
+
+from benchlib import emit
+
+TASKS = 100
+YIELDS = 200
+
+if sys.implementation.name != "micropython":
+    emit("memory", "bytes (gc.mem_alloc: MicroPython only)", "B", None, None)
+    raise SystemExit(0)
+
+import asyncio  # noqa: E402
+
+from shimeji import StaticScheduler, TaskSlot, yield_now  # noqa: E402
+
+_sleep = asyncio.sleep_ms
+
+
+def delta(fn):
+    gc.collect()
+    gc.disable()
+    try:
+        a = gc.mem_alloc()
+        fn()
+        b = gc.mem_alloc()
+    finally:
+        gc.enable()
+    return b - a
+
+
+async def trivial():
+    return None
+
+
+def shimeji_per_task():
+    s = StaticScheduler(TASKS)
+    for _ in range(2):  # warm up: every slot used once
+        for _ in range(TASKS):
+            s.spawn(trivial()).detach()
+        s.tick()
+    coros = [trivial() for _ in range(TASKS)]
+
+    def spawn_all():
+        for c in coros:
+            s.spawn(c).detach()
+
+    spawned = delta(spawn_all)
+    s.tick()
+    slots = [TaskSlot() for _ in range(TASKS)]
+    for sl in slots:  # the first use registers each caller-owned slot
+        s.spawn_allocated(sl, trivial()).detach()
+    s.tick()
+    coros = [trivial() for _ in range(TASKS)]
+
+    def spawn_owned():
+        for i in range(TASKS):
+            s.spawn_allocated(slots[i], coros[i]).detach()
+
+    owned = delta(spawn_owned)
+    s.tick()
+    return spawned / TASKS, owned / TASKS
+
+
+def asyncio_per_task():
+    coros = [trivial() for _ in range(TASKS)]
+    out = [0]
+
+    async def main():
+        await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(TASKS)])
+        tasks = [None] * TASKS
+
+        def spawn_all():
+            for i in range(TASKS):
+                tasks[i] = asyncio.create_task(coros[i])
+
+        out[0] = delta(spawn_all)
+        for t in tasks:
+            await t
+
+    asyncio.run(main())
+    return out[0] / TASKS
+
+
+def shimeji_per_switch():
+    s = StaticScheduler(TASKS)
+    count = [0]
+
+    async def yielder(n):
+        for _ in range(n):
+            await yield_now()
+            count[0] += 1
+
+    for _ in range(TASKS):
+        s.spawn(yielder(YIELDS)).detach()
+    s.tick(TASKS)  # every task polled once
+
+    def steady():
+        for _ in range(YIELDS // 2):
+            s.tick(TASKS)
+
+    def to_the_end():
+        while s.tick().polled:
+            pass
+
+    a = delta(steady)
+    n_a = count[0]
+    b = delta(to_the_end)
+    return a / n_a, b / (count[0] - n_a)
+
+
+def asyncio_per_switch():
+    out = [0, 0, 0, 0]
+    count = [0]
+    done = [0]
+
+    async def yielder(n):
+        for _ in range(n):
+            await _sleep(0)
+            count[0] += 1
+        done[0] += 1
+
+    async def main():
+        # main samples: it yields like the others, after them (FIFO), so each of its rounds
+        # spans one switch of every task. The tasks are never awaited: awaiting a Task
+        # allocates a wait queue, which is not a switch cost.
+        for _ in range(TASKS):
+            asyncio.create_task(yielder(YIELDS))
+        await _sleep(0)
+        gc.collect()
+        gc.disable()
+        c0 = count[0]
+        a = gc.mem_alloc()
+        for _ in range(YIELDS // 2):
+            await _sleep(0)
+        b = gc.mem_alloc()
+        c1 = count[0]
+        while done[0] < TASKS:
+            await _sleep(0)
+        c = gc.mem_alloc()
+        gc.enable()
+        out[0] = b - a
+        out[1] = c1 - c0
+        out[2] = c - b
+        out[3] = count[0] - c1
+
+    asyncio.run(main())
+    return out[0] / out[1], out[2] / out[3]
+
+
+def main():
+    sh_task, sh_owned = shimeji_per_task()
+    as_task = asyncio_per_task()
+    emit("memory", "bytes per spawned task beyond the coroutine", "B", sh_task, as_task)
+    emit("memory", "bytes per task, caller-owned slot (spawn_allocated)", "B", sh_owned, as_task)
+    sh_steady, sh_end = shimeji_per_switch()
+    as_steady, as_end = asyncio_per_switch()
+    emit("memory", "bytes per steady-state switch", "B", round(sh_steady, 3), round(as_steady, 3))
+    emit("memory", "bytes per switch, running to completion", "B", round(sh_end, 3),
+         round(as_end, 3))
+
+
+main()

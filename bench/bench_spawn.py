@@ -1,0 +1,90 @@
+"""spawn: spawn and complete 2,000 trivial tasks in batches of 100; ns per task.
+
+Both runtimes: a driver spawns 100 tasks, waits for all of them to finish, 20 times. asyncio
+uses ``create_task`` + ``gather``; shimeji uses ``spawn`` + ``tick`` until the batch is done
+(the handles are detached: nobody joins them, as with fire-and-forget tasks). The coroutine
+objects are made in the timed region on both sides."""
+
+import asyncio
+
+from benchlib import emit, ns_since, start
+
+from shimeji import StaticScheduler
+
+BATCH = 100
+BATCHES = 20
+TASKS = BATCH * BATCHES
+REPS = 5
+
+
+async def trivial():
+    return None
+
+
+def run_shimeji():
+    s = StaticScheduler(BATCH)
+    t0 = start()
+    for _ in range(BATCHES):
+        for _ in range(BATCH):
+            s.spawn(trivial()).detach()
+        while s.tick().polled:
+            pass
+    return ns_since(t0) / TASKS
+
+
+def run_shimeji_joined():
+    s = StaticScheduler(BATCH + 1)
+    handles = [None] * BATCH
+
+    async def driver():
+        for _ in range(BATCHES):
+            for i in range(BATCH):
+                handles[i] = s.spawn(trivial())
+            for i in range(BATCH):
+                await handles[i]
+
+    t0 = start()
+    s.run_until_complete(driver())
+    return ns_since(t0) / TASKS
+
+
+async def as_main():
+    for _ in range(BATCHES):
+        await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(BATCH)])
+
+
+def run_asyncio():
+    t0 = start()
+    asyncio.run(as_main())
+    return ns_since(t0) / TASKS
+
+
+async def as_main_joined():
+    tasks = [None] * BATCH
+    for _ in range(BATCHES):
+        for i in range(BATCH):
+            tasks[i] = asyncio.create_task(trivial())
+        for i in range(BATCH):
+            await tasks[i]
+
+
+def run_asyncio_joined():
+    t0 = start()
+    asyncio.run(as_main_joined())
+    return ns_since(t0) / TASKS
+
+
+def main():
+    best = {}
+    for _ in range(REPS):
+        for name, fn in (("sh", run_shimeji), ("as", run_asyncio),
+                         ("shj", run_shimeji_joined), ("asj", run_asyncio_joined)):
+            v = fn()
+            best[name] = min(best.get(name, v), v)
+    emit("spawn", "ns per task, spawn+run+complete (detached / gather)", "ns",
+         round(best["sh"]), round(best["as"]))
+    emit("spawn", "ns per task, spawn+run+join from a task", "ns",
+         round(best["shj"]), round(best["asj"]))
+
+
+main()

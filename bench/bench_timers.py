@@ -1,0 +1,139 @@
+"""timers: 200 tasks each sleeping 20 times for 1-7 ms on the real clock. Wake-up lateness
+(µs after the requested duration: p50 / p99 / max, and the earliest wake, which must never be
+negative for shimeji) and CPU time per timer fired (the run's wall time minus the time the
+loop slept while idle, divided by the sleeps).
+
+shimeji: ``sleep_ms`` on a ``Timer`` (1 ms ticks, like asyncio's ``ticks_ms``; and 100 µs
+ticks), run loop = turn, tick, sleep until the next deadline. asyncio: ``sleep_ms``; its idle
+sleep is timed by wrapping its loop's ``wait_io_event``."""
+
+import gc
+import sys
+import time
+
+from benchlib import Rng, emit
+
+try:
+    from shimeji import StaticScheduler, Timer, sleep_ms
+except ImportError:
+    Timer = None
+
+TASKS = 200
+SLEEPS = 20
+IS_MP = sys.implementation.name == "micropython"
+
+if IS_MP:
+    ticks_us = time.ticks_us
+    ticks_diff = time.ticks_diff
+    sleep_us = time.sleep_us
+else:
+
+    def ticks_us():
+        return time.perf_counter_ns() // 1000
+
+    def ticks_diff(a, b):
+        return a - b
+
+    def sleep_us(us):
+        time.sleep(us / 1e6)
+
+
+def durations(i):
+    rng = Rng(1000 + i)
+    return [1 + rng.below(7) for _ in range(SLEEPS)]
+
+
+def summary(samples):
+    s = sorted(samples)
+    n = len(s)
+    return s[n // 2], s[min(n - 1, (n * 99) // 100)], s[-1], s[0]
+
+
+def run_shimeji(tick_us):
+    timer = Timer(tick_us=tick_us)
+    s = StaticScheduler(TASKS, timer=timer)
+    late = []
+
+    async def sleeper(ds):
+        for d in ds:
+            t0 = ticks_us()
+            await sleep_ms(d)
+            late.append(ticks_diff(ticks_us(), t0) - d * 1000)
+
+    for i in range(TASKS):
+        s.spawn(sleeper(durations(i))).detach()
+    idle = 0
+    gc.collect()
+    t0 = ticks_us()
+    while s.live_count():
+        turn = timer.turn()
+        if not s.tick().has_remaining:
+            nxt = timer.next_in_us()
+            if nxt > 0:
+                i0 = ticks_us()
+                sleep_us(nxt)
+                idle += ticks_diff(ticks_us(), i0)
+    wall = ticks_diff(ticks_us(), t0)
+    del turn
+    return late, (wall - idle) * 1000 / len(late)
+
+
+def run_asyncio():
+    import asyncio
+
+    late = []
+    idle = [0]
+    q = asyncio.core._io_queue
+    inner = q.wait_io_event
+
+    def wait_io_event(dt):
+        i0 = ticks_us()
+        inner(dt)
+        if dt:
+            idle[0] += ticks_diff(ticks_us(), i0)
+
+    async def sleeper(ds):
+        for d in ds:
+            t0 = ticks_us()
+            await asyncio.sleep_ms(d)
+            late.append(ticks_diff(ticks_us(), t0) - d * 1000)
+
+    async def main():
+        await asyncio.gather(*[sleeper(durations(i)) for i in range(TASKS)])
+
+    q.wait_io_event = wait_io_event
+    try:
+        gc.collect()
+        t0 = ticks_us()
+        asyncio.run(main())
+        wall = ticks_diff(ticks_us(), t0)
+    finally:
+        del q.wait_io_event
+    return late, (wall - idle[0]) * 1000 / len(late)
+
+
+def main():
+    if Timer is None:
+        emit("timers", "skipped: needs Timer and sleep_ms (issue 3)", "us", None)
+        return
+    rows = {}
+    for _ in range(2):  # interleaved runs; samples pooled, CPU figure the smaller
+        for key, fn in (("sh", lambda: run_shimeji(1000)), ("sh100", lambda: run_shimeji(100)),
+                        ("as", run_asyncio if IS_MP else None)):
+            if fn is None:
+                continue
+            late, cpu = fn()
+            old = rows.get(key)
+            rows[key] = (late, cpu) if old is None else (old[0] + late, min(old[1], cpu))
+    asy = rows.get("as")
+    a = summary(asy[0]) if asy else None
+    for key, label in (("sh", "1 ms ticks"), ("sh100", "100 µs ticks")):
+        sh = summary(rows[key][0])
+        for i, name in enumerate(("p50", "p99", "max", "earliest (<0: woke early)")):
+            emit("timers", "µs late, %s, %s" % (label, name), "us", sh[i],
+                 None if a is None else a[i])
+        emit("timers", "CPU ns per timer fired, %s" % label, "ns", round(rows[key][1]),
+             None if asy is None else round(asy[1]))
+
+
+main()

