@@ -1,6 +1,6 @@
 # shimeji: cpython-only (hypothesis). Random interleavings of waits, wakes, grants and
 # cancellations against a model: no permit, lock or item is lost, duplicated or stranded.
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gate import Gate
@@ -16,6 +16,7 @@ def _pick(handles, k):
 
 @settings(max_examples=150, deadline=None)
 @given(OPS, st.integers(0, 3))
+@example([(0, 1), (0, 0), (3, 0), (4, 1), (2, 0)], 2)  # a cancelled head stranded a permit
 def test_semaphore_permits_are_conserved(ops, initial):
     s = StaticScheduler(16)
     sem = Semaphore(initial)

@@ -20,7 +20,7 @@ class RwLock:
     """A fair reader-writer lock. ``critical_section``: default the runtime's."""
 
     def __init__(self, critical_section=None):
-        self._q = WaitQueue(critical_section, self._abandoned)
+        self._q = WaitQueue(critical_section, self._abandoned, self._grant)
         self._readers = 0
         self._writer = None  # the writing task's slot
         self._writing = False

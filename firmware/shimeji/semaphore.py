@@ -36,7 +36,7 @@ class Semaphore:
 
     def __init__(self, permits=0, critical_section=None):
         _check(permits, "Semaphore(permits)")
-        self._q = WaitQueue(critical_section, self._abandoned)
+        self._q = WaitQueue(critical_section, self._abandoned, self._grant)
         self._permits = permits
         self._acquire = _Acquire(self)
 

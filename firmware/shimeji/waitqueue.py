@@ -81,9 +81,11 @@ class WaitQueue(WaitList):
 
     ``critical_section``: guards the list against interrupt handlers (default: the runtime's).
     ``on_abandon(slot)``: called, inside the section, when a task that was woken is cancelled
-    before it ran; the default passes the wake on to the next waiter."""
+    before it ran; the default passes the wake on to the next waiter. ``on_leave()``: called,
+    inside the section, after a task that was still waiting left (cancelled, timed out), so a
+    primitive whose head blocked smaller requests (Semaphore, RwLock) can admit them now."""
 
-    def __init__(self, critical_section=None, on_abandon=None):
+    def __init__(self, critical_section=None, on_abandon=None, on_leave=None):
         WaitList.__init__(self)
         cs = section(critical_section)
         self.critical_section = cs
@@ -91,6 +93,7 @@ class WaitQueue(WaitList):
         self._exit = cs.exit
         self.closed = False
         self.on_abandon = on_abandon
+        self.on_leave = on_leave
         self._wait = _Wait(self)
 
     def wait(self):
@@ -129,6 +132,8 @@ class WaitQueue(WaitList):
         if slot.waiting_on is self:
             if slot.wait_status == WAITING:
                 WaitList.remove(self, slot)
+                if self.on_leave is not None:
+                    self.on_leave()
             else:
                 slot.waiting_on = None
                 if self.on_abandon is None:
