@@ -440,3 +440,42 @@ def test_close_from_inside_a_task_is_refused():
     with raises(shimeji.SchedulerBusy, "from the run loop"):
         h.result()
     assert not s.closed
+
+
+def test_ids_after_the_wrap_skip_live_ids_and_counters_stay_small():
+    from gate import Gate
+
+    s = StaticScheduler(4)
+    mask = (1 << 30) - 1
+    gate = Gate()
+
+    async def long_lived():
+        await gate
+
+    s._next_id = mask - 1
+    old = s.spawn(long_lived())  # id 2**30-2, still live when the ids come round
+    last = s.spawn(returns(0))  # id 2**30-1, the last id
+    first = s.spawn(returns(1))  # the ids wrap: 1
+    assert (old.id, last.id, first.id, s.ids_wrapped) == (mask - 1, mask, 1, True)
+    drain(s)
+    s._next_id = mask - 1  # the ids come round to the live task's id again
+    h = s.spawn(returns(2))
+    assert h.id == mask  # 2**30-2 was skipped: "old" still has it
+    s.spawned_total = mask
+    s.completed_total = mask - 1
+    s.failed_total = mask
+    s.spawn(returns(3)).detach()  # spawned_total wraps to 0
+    gate.open()
+    drain(s)  # three completions: 2**30-2 + 3 wraps to 1
+    assert (s.spawned_total, s.completed_total) == (0, 1)
+    assert old.is_complete() and h.result() == 2
+
+
+def test_wrap_count_never_passes_the_small_int_range():
+    from shimeji.pool import wrap_count
+
+    mask = (1 << 30) - 1
+    assert wrap_count(mask, 1) == 0
+    assert wrap_count(mask - 1, 1) == mask
+    assert wrap_count(mask - 5, 10) == 4
+    assert wrap_count(3, 10) == 13

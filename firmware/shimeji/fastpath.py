@@ -10,13 +10,11 @@ calls to the scheduler. Compiled by the native emitter: about 25 % faster here t
 """
 
 import micropython
-from micropython import const
 
 from . import core
 from .errors import Cancelled
+from .pool import wrap_count
 from .task import CANCELLED, FAILED, OK, QUEUED, RUNNING
-
-_ID_MASK = const(0x3FFFFFFF)
 
 
 @micropython.native
@@ -71,7 +69,7 @@ def tick_fifo(sched, n):
                 continue
             except Exception as e:  # a failing task never takes the scheduler down
                 sched._complete(slot, FAILED, e)
-                sched.failed_total = (sched.failed_total + 1) & _ID_MASK
+                sched.failed_total = wrap_count(sched.failed_total, 1)
                 completed += 1
                 continue
             except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise

@@ -15,6 +15,14 @@ from .task import FREE, TaskSlot
 from .waitlist import WaitList
 
 _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
+
+
+def wrap_count(counter, n):
+    """``counter + n`` wrapped below 2**30, with no intermediate value reaching 2**30 (which
+    would be a heap int on a 32-bit board). ``0 <= n <= 2**30-1``. Allocation-free."""
+    if counter <= _ID_MASK - n:
+        return counter + n
+    return counter - (_ID_MASK - n) - 1
 _STATE_NAMES = ("free", "queued", "running", "waiting")
 
 
@@ -30,6 +38,7 @@ class TaskPool:
         self.completed_total = 0
         self.failed_total = 0
         self._next_id = 1
+        self.ids_wrapped = False  # True once 2**30-1 ids were handed out
         self._owned_head = None
         self.slots = []
         self._free_head = None
@@ -87,16 +96,27 @@ class TaskPool:
                                 "function returns), got %r" % (coro,))
 
     def _new_id(self):
+        """The next task id: 1..2**30-1, increasing; once the ids have wrapped, never one a
+        live task still has. Allocation-free (the check after the wrap is O(slots))."""
         while True:
             task_id = self._next_id
-            self._next_id = (task_id + 1) & _ID_MASK or 1
-            if self.spawned_total < _ID_MASK - self.capacity or not self._id_live(task_id):
+            if task_id < _ID_MASK:
+                self._next_id = task_id + 1
+            else:
+                self._next_id = 1
+                self.ids_wrapped = True
+            if not self.ids_wrapped or not self._id_live(task_id):
                 return task_id
 
     def _id_live(self, task_id):
-        for slot in self.live_slots():
-            if slot.id == task_id:
+        for slot in self.slots:
+            if slot.state != FREE and slot.id == task_id:
                 return True
+        slot = self._owned_head
+        while slot is not None:
+            if slot.state != FREE and slot.id == task_id:
+                return True
+            slot = slot.free_next
         return False
 
     def live_slots(self):

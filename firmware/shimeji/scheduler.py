@@ -22,7 +22,7 @@ from .critical import default_critical_section
 from .errors import Cancelled, ForeignAwaitable, PoolFull, SchedulerBusy
 from .fastpath import tick_fifo
 from .policy import FifoPolicy
-from .pool import TaskPool
+from .pool import TaskPool, wrap_count
 from .task import CANCELLED, FAILED, FREE, OK, PENDING, QUEUED, RUNNING, WAITING, TaskBuilder
 
 _TICK_SIZE = const(256)
@@ -164,8 +164,8 @@ class StaticScheduler(TaskPool):
         if not handle._consumed:
             handle = slot.handle = type(handle)()  # the old handle may still be held
         task_id = self._next_id
-        if self.spawned_total < _ID_MASK - self.capacity:  # TaskPool._new_id's fast case
-            self._next_id = (task_id + 1) & _ID_MASK or 1
+        if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
+            self._next_id = task_id + 1
         else:
             task_id = self._new_id()
         slot.sched = self
@@ -195,7 +195,8 @@ class StaticScheduler(TaskPool):
                     tail.run_next = slot
                 fifo.tail = slot
         self._spawned += 1
-        self.spawned_total = (self.spawned_total + 1) & _ID_MASK
+        n = self.spawned_total
+        self.spawned_total = n + 1 if n < _ID_MASK else 0
         return handle
 
     # -- waking ---------------------------------------------------------------------------------
@@ -307,7 +308,7 @@ class StaticScheduler(TaskPool):
                 except Exception as e:  # a failing task never takes the scheduler down
                     ctx.slot = None
                     self._complete(slot, FAILED, e)
-                    self.failed_total = (self.failed_total + 1) & _ID_MASK
+                    self.failed_total = wrap_count(self.failed_total, 1)
                     completed += 1
                     r = park
                 except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
@@ -351,7 +352,7 @@ class StaticScheduler(TaskPool):
 
     def _end_tick(self, polled, completed):
         t = self._tick
-        self.completed_total = (self.completed_total + completed) & _ID_MASK
+        self.completed_total = wrap_count(self.completed_total, completed)
         t.polled = polled
         t.completed = completed
         if self._spawned or self._woken_ext or self._woken_int:
