@@ -178,29 +178,8 @@ class CfsPolicy(Policy):
         self.n = n
         last = heap[n]
         heap[n] = None
-        if n:  # sift ``last`` down from the root, inline: this runs on every poll
-            vr = last.vruntime
-            seq = last.seq
-            i = 0
-            c = 1
-            while c < n:
-                child = heap[c]
-                cv = child.vruntime
-                if c + 1 < n:
-                    other = heap[c + 1]
-                    ov = other.vruntime
-                    if ov < cv or (ov == cv and other.seq < child.seq):
-                        c += 1
-                        child = other
-                        cv = ov
-                if vr < cv or (vr == cv and seq < child.seq):
-                    break
-                heap[i] = child
-                child.queue_pos = i
-                i = c
-                c = 2 * i + 1
-            heap[i] = last
-            last.queue_pos = i
+        if n:
+            self._sift_down(last, 0)
         top.queue_pos = -1
         vr = top.vruntime
         if vr > self.min_vruntime:

@@ -61,8 +61,12 @@ class RoundRobinPolicy(Policy):
         if slot.policy_task != slot.id:
             slot.policy_task = slot.id
             slot.preempted = False
+        self._link_back(slot)
+
+    def _link_back(self, slot):
+        # Back of the queue with a fresh slice.
         slot.slice_left = self.slice_us
-        slot.queue_pos = 0  # link at the back
+        slot.queue_pos = 0
         slot.run_next = None
         tail = self.tail
         slot.run_prev = tail
@@ -90,16 +94,7 @@ class RoundRobinPolicy(Policy):
         if (preempted or slot.preempted) and self._sched._inbox_head is not None:
             self._sched._drain_inbox()  # tasks woken during its slice go first
         slot.preempted = False
-        slot.slice_left = self.slice_us
-        slot.queue_pos = 0  # link at the back
-        slot.run_next = None
-        tail = self.tail
-        slot.run_prev = tail
-        if tail is None:
-            self.head = slot
-        else:
-            tail.run_next = slot
-        self.tail = slot
+        self._link_back(slot)
 
     def pick(self):
         """Unlink and return the task at the front, or None. Not ISR-safe."""
