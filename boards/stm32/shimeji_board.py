@@ -13,12 +13,12 @@ import time
 import machine
 import pyb
 
-from shimeji.bsp import BoardBase
+from shimeji.bsp import BoardBase, PinLed
 from shimeji.critical import IrqCriticalSection
 
 
-class PybLed:
-    """``pyb.LED`` with the demo LED interface."""
+class PybLed(PinLed):
+    """``pyb.LED`` with the demo LED interface (``on``/``off``/``toggle`` from ``PinLed``)."""
 
     def __init__(self, led):
         self.led = led
@@ -35,18 +35,6 @@ class PybLed:
         else:
             self.led.off()
         return self.state
-
-    def on(self):
-        """ISR-safe."""
-        self.value(True)
-
-    def off(self):
-        """ISR-safe."""
-        self.value(False)
-
-    def toggle(self):
-        """ISR-safe."""
-        self.value(not self.state)
 
 
 class SwitchButton:
