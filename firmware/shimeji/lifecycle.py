@@ -80,8 +80,8 @@ class TaskLifecycle(TaskPool):
 
     def spawn_allocated(self, slot, coro, name=None):
         """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns."""
+        self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
         self._adopt(slot)
-        self._check_spawn(coro)
         return self._start(slot, coro, name)
 
     def build_task(self):

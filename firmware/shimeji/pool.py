@@ -83,6 +83,9 @@ class TaskPool:
             slot.joiners = WaitList()
             slot.free_next = self._owned_head  # the owned list reuses the free-list link
             self._owned_head = slot
+        elif slot.pooled:  # a free pool slot is on the free list: spawn() would take it too
+            raise SlotBusy("this TaskSlot belongs to this scheduler's pool: spawn() uses pool "
+                           "slots; spawn_allocated needs a TaskSlot() of your own")
 
     def _check_spawn(self, coro):
         if self.closed:
