@@ -173,7 +173,8 @@ class TaskLifecycle(TaskPool):
         at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
         firmware composes its own loop or uses ``shimeji.runloop``."""
         handle = self.spawn(coro)
-        handle._consumed = True
+        # Consumed only once its outcome is read: a consumed handle is reused by the next
+        # task in the slot, which another task may spawn in the tick that completes this one.
         while not handle.is_complete():
             timer = self.timer
             if timer is not None:
@@ -183,7 +184,10 @@ class TaskLifecycle(TaskPool):
                     _idle(self.timer)
                 else:
                     idle()
-        return handle.result()
+        try:
+            return handle.result()
+        finally:
+            handle._consumed = True
 
 
 def _idle(timer):
