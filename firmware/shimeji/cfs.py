@@ -123,20 +123,25 @@ class CfsPolicy(Policy):
         heap[i] = slot
         slot.queue_pos = i
 
+    def _fresh(self, slot):
+        # First sight of a new task, at its first add() or an earlier set_priority() (a task
+        # spawned by a running task reaches add() only when the inbox is drained).
+        slot.policy_task = slot.id
+        slot.priority = 0
+        slot.base_priority = 0
+        slot.inherited = None
+        slot.weight = 1024
+        slot.vruntime = self.min_vruntime
+        slot.vrem = 0
+        slot.preempted = False
+
     # -- the policy interface ---------------------------------------------------------------
 
     def add(self, slot):
         """A task became runnable: a new one starts at the minimum virtual run time, a woken
         one at most ``wake_bonus_us`` behind it. Not ISR-safe."""
         if slot.policy_task != slot.id:
-            slot.policy_task = slot.id
-            slot.priority = 0
-            slot.base_priority = 0
-            slot.inherited = None
-            slot.weight = 1024
-            slot.vruntime = self.min_vruntime
-            slot.vrem = 0
-            slot.preempted = False
+            self._fresh(slot)
         else:
             floor = self.min_vruntime - self.wake_bonus
             if slot.vruntime < floor:
@@ -243,6 +248,8 @@ class CfsPolicy(Policy):
     def set_priority(self, slot, value):
         """Set the task's nice value (-20..19; raises ``BadPriority``). Not ISR-safe."""
         check_nice(value)
+        if slot.policy_task != slot.id:
+            self._fresh(slot)
         slot.base_priority = value
         loan = slot.inherited
         if loan is not None and loan < value:

@@ -122,6 +122,15 @@ class PriorityPolicy(Policy):
         else:
             slot.priority = level
 
+    def _fresh(self, slot):
+        # First sight of a new task, at its first add() or an earlier set_priority() (a task
+        # spawned by a running task reaches add() only when the inbox is drained).
+        slot.policy_task = slot.id
+        slot.priority = self.default
+        slot.base_priority = self.default
+        slot.inherited = None
+        slot.preempted = False
+
     # -- the policy interface ---------------------------------------------------------------
 
     def add(self, slot):
@@ -129,11 +138,7 @@ class PriorityPolicy(Policy):
         default priority (``set_priority`` or ``build_task().priority(p)`` changes it).
         Not ISR-safe."""
         if slot.policy_task != slot.id:
-            slot.policy_task = slot.id
-            slot.priority = self.default
-            slot.base_priority = self.default
-            slot.inherited = None
-            slot.preempted = False
+            self._fresh(slot)
         if self.slice_us is not None:
             slot.slice_left = self.slice_us
         self._link_back(slot, slot.priority)
@@ -237,6 +242,8 @@ class PriorityPolicy(Policy):
         """Set the task's own priority (raises ``BadPriority`` outside 0..levels-1); a loan
         from inheritance stays in force if it is higher. Not ISR-safe."""
         self._check(value)
+        if slot.policy_task != slot.id:
+            self._fresh(slot)
         slot.base_priority = value
         loan = slot.inherited
         if loan is not None and loan > value:
