@@ -15,6 +15,8 @@ ISR-safe calls need no such care. ``stop()`` ends the background loop; tasks kee
 
 import micropython
 
+from .runloop import _inc
+
 
 class Background:
     """What both ways share: REPL-side calls made while the loop is held off."""
@@ -90,7 +92,7 @@ class ThreadBackground(Background):
                 try:
                     loop.turn()
                     t = loop.tick()
-                    self.steps += 1
+                    self.steps = _inc(self.steps)
                     if not t.has_remaining:
                         us = loop.idle_window()
                 finally:
@@ -160,7 +162,7 @@ class TimerBackground(Background):
         try:
             loop.turn()
             loop.tick()
-            self.steps += 1
+            self.steps = _inc(self.steps)
         except BaseException as e:  # noqa: B036 - stop cleanly and say why
             self.error = e
             self.stop()

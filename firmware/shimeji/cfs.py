@@ -156,7 +156,8 @@ class CfsPolicy(Policy):
         if i == len(heap):
             heap.append(None)  # caller-owned slots beyond the pool: grows once per slot
         self.n = i + 1
-        seq = self._seq = (self._seq + 1) & _MAX_US
+        seq = self._seq
+        seq = self._seq = seq + 1 if seq < _MAX_US else 0
         slot.seq = seq
         vr = slot.vruntime
         while i > 0:  # sift up, inline: this runs on every poll
