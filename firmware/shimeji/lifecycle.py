@@ -171,7 +171,10 @@ class TaskLifecycle(TaskPool):
         Each round turns the scheduler's timer (if it has one), then ticks. ``idle()`` runs
         whenever no task is runnable; the default sleeps until the timer's next deadline, but
         at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
-        firmware composes its own loop or uses ``shimeji.runloop``."""
+        firmware composes its own loop or uses ``shimeji.runloop``. Raises ``SchedulerBusy``
+        (and spawns nothing) if called from one of this scheduler's own tasks."""
+        if self._polling:
+            raise self._busy()
         handle = self.spawn(coro)
         # Consumed only once its outcome is read: a consumed handle is reused by the next
         # task in the slot, which another task may spawn in the tick that completes this one.
