@@ -261,6 +261,10 @@ class CfsPolicy(Policy):
 
     set_nice = set_priority
 
+    def check_priority(self, value):
+        """Return ``value`` if it is a nice value (-20..19), else raise ``BadPriority``."""
+        return check_nice(value)
+
     def inherit(self, holder, waiter):
         """Lend ``waiter``'s nice value to ``holder`` if it is lower (more CPU), capped at
         -20 (the waiter may run under another scheduler's policy). Not ISR-safe."""

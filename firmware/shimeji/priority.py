@@ -61,6 +61,10 @@ class PriorityPolicy(Policy):
                               % (self.levels - 1, value))
         return value
 
+    def check_priority(self, value):
+        """Return ``value`` if it is a priority of this policy, else raise ``BadPriority``."""
+        return self._check(value)
+
     def bind(self, sched):
         """Called by the scheduler: remember it and its clock. Not ISR-safe."""
         if self._sched is not None and self._sched is not sched:
