@@ -30,3 +30,24 @@ def _refused(policy, bad):
 def test_bad_priority_spawns_nothing():
     assert _refused(PriorityPolicy(levels=4), 4) == ["x", "own"]
     assert _refused(CfsPolicy(), 20) == ["x", "own"]
+
+
+def test_set_priority_refuses_another_schedulers_task():
+    from shimeji import PolicyError
+
+    s1 = StaticScheduler(2, policy=PriorityPolicy(levels=4))
+    s2 = StaticScheduler(2, policy=PriorityPolicy(levels=4))
+    log = []
+
+    async def t(tag):
+        log.append(tag)
+
+    a = s1.spawn(t("a"))
+    s1.spawn(t("b"))
+    s2.spawn(t("c"))
+    with raises(PolicyError):
+        s2.set_priority(a, 3)
+    for s in (s1, s2):
+        while s.tick().has_remaining:
+            pass
+    assert log == ["a", "b", "c"]

@@ -8,7 +8,7 @@ adds the machinery these rely on: wakes, the inbox, the tick, parking and comple
 import micropython
 from micropython import const
 
-from .errors import Cancelled, PoolFull, SchedulerBusy
+from .errors import Cancelled, PolicyError, PoolFull, SchedulerBusy
 from .policy import FifoPolicy
 from .pool import TaskPool
 from .task import CANCELLED, FREE, PENDING, QUEUED, RUNNING
@@ -48,10 +48,14 @@ class TaskLifecycle(TaskPool):
         self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
 
     def set_priority(self, handle, value):
-        """Pass a priority (or nice value) for a live task to the policy."""
+        """Pass a priority (or nice value) for a live task to the policy; False if the task
+        has finished. Raises ``PolicyError`` for a task of another scheduler."""
         slot = handle._slot
         if slot is None:
             return False
+        if slot.sched is not self:  # its slot is in another policy's queues
+            raise PolicyError("this task runs on another scheduler: call set_priority on the "
+                              "scheduler that spawned it")
         return self.policy.set_priority(slot, value)
 
     # -- spawning -----------------------------------------------------------------------------
