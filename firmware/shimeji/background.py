@@ -152,7 +152,10 @@ class TimerBackground(Background):
             self._interrupt(arg)
         if not self._pending and not self._quit:
             self._pending = True
-            micropython.schedule(self._step_ref, 0)
+            try:
+                micropython.schedule(self._step_ref, 0)
+            except RuntimeError:  # the schedule queue is full: try again at the next tick
+                self._pending = False
 
     def _step(self, _arg):
         self._pending = False
