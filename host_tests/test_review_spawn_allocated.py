@@ -50,3 +50,12 @@ def test_a_refused_spawn_allocated_leaves_the_slot_unclaimed():
     other.tick()
     assert h.result() == 1
     assert [sl.id for sl in other.live_slots()] == []
+
+
+def test_a_bad_capacity_is_a_shimeji_error():
+    from shimeji import InvalidCapacity, ShimejiError
+
+    for bad in (0, -1, "4", None):
+        with raises(ShimejiError, "capacity"):
+            StaticScheduler(bad)
+    assert issubclass(InvalidCapacity, ShimejiError)

@@ -10,7 +10,7 @@ wrap.
 from micropython import const
 
 from . import port
-from .errors import NotACoroutine, SchedulerClosed, SlotBusy
+from .errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy
 from .task import FREE, TaskSlot
 from .waitlist import WaitList
 
@@ -31,7 +31,8 @@ class TaskPool:
 
     def __init__(self, capacity):
         if not isinstance(capacity, int) or capacity < 1:
-            raise ValueError("capacity must be a positive int (the number of task slots)")
+            raise InvalidCapacity("capacity must be a positive int (the number of task slots), "
+                                  "got %r" % (capacity,))
         self.capacity = capacity
         self.closed = False
         self.spawned_total = 0  # lifetime counters, wrapping at 2**30
