@@ -1,5 +1,5 @@
 # Review: priorities given to tasks spawned from inside a task.
-from shimeji import CfsPolicy, PriorityPolicy, StaticScheduler, core
+from shimeji import CfsPolicy, PriorityPolicy, StaticScheduler, core, yield_now
 
 
 def _prio_from_task(policy, value, read):
@@ -42,3 +42,30 @@ def test_priority_set_from_a_task_orders_the_spawned_tasks():
     while s.tick().has_remaining:
         pass
     assert log == ["high", "low"]
+
+
+def test_a_task_spawned_into_a_used_slot_does_not_preempt_with_a_stale_priority():
+    from shimeji import preempt_due
+
+    s = StaticScheduler(2, policy=PriorityPolicy(levels=8))
+    log = []
+
+    async def urgent():
+        log.append("urgent")
+
+    async def child():
+        log.append("child")
+
+    async def parent():
+        s.spawn(child())  # into urgent's old slot; it starts at the default, 0
+        log.append(preempt_due())
+        await yield_now()  # equals (none) and less urgent tasks wait: parent goes on
+        log.append("parent")
+
+    s.build_task().priority(7).spawn(urgent())
+    while s.tick().has_remaining:
+        pass
+    s.build_task().priority(2).spawn(parent())
+    while s.tick().has_remaining:
+        pass
+    assert log == ["urgent", False, "parent", "child"]

@@ -232,8 +232,11 @@ class PriorityPolicy(Policy):
         peer = self.heads[level] is not None
         woken = self._sched._inbox_head
         while woken is not None:
-            if woken.priority >= level:
-                if woken.priority > level:
+            p = woken.priority
+            if woken.policy_task != woken.id:
+                p = self.default  # a new task: its slot still has the last task's priority
+            if p >= level:
+                if p > level:
                     return True
                 peer = True
             woken = woken.inbox_next
