@@ -12,6 +12,7 @@ after about 17 minutes of CPU time; compare totals with ``port.ticks_diff``.
 from micropython import const
 
 from .errors import PolicyError
+from .pool import wrap_count
 
 _MASK = const(0x3FFFFFFF)
 _NO_BUDGET = const(0x3FFFFFFF)
@@ -46,17 +47,17 @@ class PollStats:
             slot.run_total_us = 0
             slot.run_max_us = 0
             slot.hogs = 0
-        slot.polls = (polls + 1) & _MASK or 1
-        slot.run_total_us = (slot.run_total_us + elapsed_us) & _MASK
+        slot.polls = polls + 1 if polls < _MASK else 1
+        slot.run_total_us = wrap_count(slot.run_total_us, elapsed_us)
         if elapsed_us > slot.run_max_us:
             slot.run_max_us = elapsed_us
-        self.polls = (self.polls + 1) & _MASK
+        self.polls = wrap_count(self.polls, 1)
         if elapsed_us > self.longest_us:
             self.longest_us = elapsed_us
             self.longest_id = slot.id
         if elapsed_us > self.hog_us:
-            slot.hogs = (slot.hogs + 1) & _MASK
-            self.hog_count = (self.hog_count + 1) & _MASK
+            slot.hogs = wrap_count(slot.hogs, 1)
+            self.hog_count = wrap_count(self.hog_count, 1)
             i = self._ring
             self._hog_ids[i] = slot.id
             self._hog_names[i] = slot.name

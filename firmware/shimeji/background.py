@@ -15,6 +15,8 @@ ISR-safe calls need no such care. ``stop()`` ends the background loop; tasks kee
 
 import micropython
 
+from .runloop import _inc
+
 
 class Background:
     """What both ways share: REPL-side calls made while the loop is held off."""
@@ -90,7 +92,7 @@ class ThreadBackground(Background):
                 try:
                     loop.turn()
                     t = loop.tick()
-                    self.steps += 1
+                    self.steps = _inc(self.steps)
                     if not t.has_remaining:
                         us = loop.idle_window()
                 finally:
@@ -150,7 +152,10 @@ class TimerBackground(Background):
             self._interrupt(arg)
         if not self._pending and not self._quit:
             self._pending = True
-            micropython.schedule(self._step_ref, 0)
+            try:
+                micropython.schedule(self._step_ref, 0)
+            except RuntimeError:  # the schedule queue is full: try again at the next tick
+                self._pending = False
 
     def _step(self, _arg):
         self._pending = False
@@ -160,7 +165,7 @@ class TimerBackground(Background):
         try:
             loop.turn()
             loop.tick()
-            self.steps += 1
+            self.steps = _inc(self.steps)
         except BaseException as e:  # noqa: B036 - stop cleanly and say why
             self.error = e
             self.stop()

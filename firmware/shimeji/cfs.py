@@ -123,20 +123,25 @@ class CfsPolicy(Policy):
         heap[i] = slot
         slot.queue_pos = i
 
+    def _fresh(self, slot):
+        # First sight of a new task, at its first add() or an earlier set_priority() (a task
+        # spawned by a running task reaches add() only when the inbox is drained).
+        slot.policy_task = slot.id
+        slot.priority = 0
+        slot.base_priority = 0
+        slot.inherited = None
+        slot.weight = 1024
+        slot.vruntime = self.min_vruntime
+        slot.vrem = 0
+        slot.preempted = False
+
     # -- the policy interface ---------------------------------------------------------------
 
     def add(self, slot):
         """A task became runnable: a new one starts at the minimum virtual run time, a woken
         one at most ``wake_bonus_us`` behind it. Not ISR-safe."""
         if slot.policy_task != slot.id:
-            slot.policy_task = slot.id
-            slot.priority = 0
-            slot.base_priority = 0
-            slot.inherited = None
-            slot.weight = 1024
-            slot.vruntime = self.min_vruntime
-            slot.vrem = 0
-            slot.preempted = False
+            self._fresh(slot)
         else:
             floor = self.min_vruntime - self.wake_bonus
             if slot.vruntime < floor:
@@ -151,7 +156,8 @@ class CfsPolicy(Policy):
         if i == len(heap):
             heap.append(None)  # caller-owned slots beyond the pool: grows once per slot
         self.n = i + 1
-        seq = self._seq = (self._seq + 1) & _MAX_US
+        seq = self._seq
+        seq = self._seq = seq + 1 if seq < _MAX_US else 0
         slot.seq = seq
         vr = slot.vruntime
         while i > 0:  # sift up, inline: this runs on every poll
@@ -243,6 +249,8 @@ class CfsPolicy(Policy):
     def set_priority(self, slot, value):
         """Set the task's nice value (-20..19; raises ``BadPriority``). Not ISR-safe."""
         check_nice(value)
+        if slot.policy_task != slot.id:
+            self._fresh(slot)
         slot.base_priority = value
         loan = slot.inherited
         if loan is not None and loan < value:
@@ -252,6 +260,10 @@ class CfsPolicy(Policy):
         return True
 
     set_nice = set_priority
+
+    def check_priority(self, value):
+        """Return ``value`` if it is a nice value (-20..19), else raise ``BadPriority``."""
+        return check_nice(value)
 
     def inherit(self, holder, waiter):
         """Lend ``waiter``'s nice value to ``holder`` if it is lower (more CPU), capped at

@@ -10,14 +10,26 @@ handler feeds a task with ``try_send``. ``close()`` wakes every waiter: senders 
 allocates (about 32 bytes) for each item that is not None. The allocation-free receive loop
 is ``await ch.ready()`` then ``ch.try_recv()``.
 
-Design note: a wake that finds its chance taken (an interrupt's ``try_send`` filled the space a
-sender was woken for) puts the task back at the head of its queue, so order is kept; a woken
-task that is cancelled passes its wake on (see ``waitqueue.py``), so no item is stranded.
+Design note: a woken sender holds the space it was woken for (``_space_held``) and a woken
+receiver the item (``_items_held``) until it runs, so a task that arrives in between waits
+behind it instead of taking them: senders and receivers are served in FIFO order. Only
+``try_send``/``try_recv`` (an interrupt handler) look at the ring alone; a woken task that finds
+its chance taken by one goes back to the head of its queue. A woken task that is cancelled
+hands what it held to the next waiter (see ``waitqueue.py``), so no item is stranded.
 """
 
 from . import core
 from .errors import ChannelClosed, InvalidCapacity
-from .waitqueue import CLOSED, WAITING, Awaitable, WaitQueue, accept, finish_with, section
+from .waitqueue import (
+    CLOSED,
+    WAITING,
+    WOKEN,
+    Awaitable,
+    WaitQueue,
+    accept,
+    finish_with,
+    section,
+)
 
 
 def _closed():
@@ -41,9 +53,11 @@ class Channel:
         self._ring = [None] * capacity
         self._head = 0
         self._count = 0
+        self._space_held = 0  # free entries promised to woken senders
+        self._items_held = 0  # buffered items promised to woken receivers
         self.closed = False
-        self._receivers = WaitQueue(cs)
-        self._senders = WaitQueue(cs)
+        self._receivers = WaitQueue(cs, self._receiver_abandoned)
+        self._senders = WaitQueue(cs, self._sender_abandoned)
         self._send = _Send(self)
         self._recv = _Recv(self, True)
         self._ready = _Recv(self, False)
@@ -120,7 +134,7 @@ class Channel:
             i -= self.capacity
         self._ring[i] = item
         self._count += 1
-        self._receivers.grant_head()
+        self._admit_receivers()
 
     def _take(self):
         head = self._head
@@ -129,8 +143,32 @@ class Channel:
         head += 1
         self._head = 0 if head == self.capacity else head
         self._count -= 1
-        self._senders.grant_head()
+        self._admit_senders()
         return item
+
+    def _admit_senders(self):
+        # Wake the oldest senders while a free entry is not yet promised to one.
+        q = self._senders
+        while q.head is not None and self._count + self._space_held < self.capacity:
+            self._space_held += 1
+            q.grant_head()
+
+    def _admit_receivers(self):
+        # Wake the oldest receivers while a buffered item is not yet promised to one.
+        q = self._receivers
+        while q.head is not None and self._count > self._items_held:
+            self._items_held += 1
+            q.grant_head()
+
+    def _sender_abandoned(self, slot):
+        # A woken sender was cancelled before it ran: its space goes to the next one.
+        self._space_held -= 1
+        self._admit_senders()
+
+    def _receiver_abandoned(self, slot):
+        # A woken receiver was cancelled before it ran: its item goes to the next one.
+        self._items_held -= 1
+        self._admit_receivers()
 
 
 class _Send(Awaitable):
@@ -142,19 +180,17 @@ class _Send(Awaitable):
         me = core.current_slot()
         ch = self.ch
         q = ch._senders
-        if me.wait_phase != 0:
-            if me.wait_status == WAITING:
-                return core.PARK
-            accept(me)
-            first = False
-        else:
-            first = True
+        first = me.wait_phase == 0
+        if not first and me.wait_status == WAITING:
+            return core.PARK
         state = ch._enter()
+        if not first and accept(me) == WOKEN:
+            ch._space_held -= 1  # the space this task was woken for: its own now
         if ch.closed:
             ch._exit(state)
             me.wait_value = None
             raise _closed()
-        if ch._count < ch.capacity and (q.head is None or not first):
+        if ch._count + ch._space_held < ch.capacity:
             ch._put(me.wait_value)
             ch._exit(state)
             me.wait_value = None
@@ -177,15 +213,13 @@ class _Recv(Awaitable):
     def __next__(self):
         me = core.current_slot()
         ch = self.ch
-        if me.wait_phase != 0:
-            if me.wait_status == WAITING:
-                return core.PARK
-            accept(me)
-            first = False
-        else:
-            first = True
+        first = me.wait_phase == 0
+        if not first and me.wait_status == WAITING:
+            return core.PARK
         state = ch._enter()
-        if ch._count:
+        if not first and accept(me) == WOKEN:
+            ch._items_held -= 1  # the item this task was woken for: its own now
+        if ch._count > ch._items_held:
             if not self.take:
                 ch._exit(state)
                 raise self._finish.done()

@@ -25,6 +25,8 @@ def tick_fifo(sched, n):
     park = core.PARK
     head = fifo.head
     tail = fifo.tail
+    outer_slot = ctx.slot  # a task of another scheduler may be driving this one
+    outer_sched = ctx.sched
     polled = 0
     completed = 0
     sched._polling = True
@@ -92,6 +94,6 @@ def tick_fifo(sched, n):
         fifo.head = head
         fifo.tail = tail
         sched._polling = False
-        ctx.slot = None
-        ctx.sched = None
+        ctx.slot = outer_slot
+        ctx.sched = outer_sched
     return sched._end_tick(polled, completed)

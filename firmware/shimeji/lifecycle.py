@@ -8,7 +8,7 @@ adds the machinery these rely on: wakes, the inbox, the tick, parking and comple
 import micropython
 from micropython import const
 
-from .errors import Cancelled, PoolFull, SchedulerBusy
+from .errors import Cancelled, PolicyError, PoolFull, SchedulerBusy
 from .policy import FifoPolicy
 from .pool import TaskPool
 from .task import CANCELLED, FREE, PENDING, QUEUED, RUNNING
@@ -48,10 +48,14 @@ class TaskLifecycle(TaskPool):
         self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
 
     def set_priority(self, handle, value):
-        """Pass a priority (or nice value) for a live task to the policy."""
+        """Pass a priority (or nice value) for a live task to the policy; False if the task
+        has finished. Raises ``PolicyError`` for a task of another scheduler."""
         slot = handle._slot
         if slot is None:
             return False
+        if slot.sched is not self:  # its slot is in another policy's queues
+            raise PolicyError("this task runs on another scheduler: call set_priority on the "
+                              "scheduler that spawned it")
         return self.policy.set_priority(slot, value)
 
     # -- spawning -----------------------------------------------------------------------------
@@ -80,8 +84,8 @@ class TaskLifecycle(TaskPool):
 
     def spawn_allocated(self, slot, coro, name=None):
         """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns."""
+        self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
         self._adopt(slot)
-        self._check_spawn(coro)
         return self._start(slot, coro, name)
 
     def build_task(self):
@@ -171,9 +175,13 @@ class TaskLifecycle(TaskPool):
         Each round turns the scheduler's timer (if it has one), then ticks. ``idle()`` runs
         whenever no task is runnable; the default sleeps until the timer's next deadline, but
         at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
-        firmware composes its own loop or uses ``shimeji.runloop``."""
+        firmware composes its own loop or uses ``shimeji.runloop``. Raises ``SchedulerBusy``
+        (and spawns nothing) if called from one of this scheduler's own tasks."""
+        if self._polling:
+            raise self._busy()
         handle = self.spawn(coro)
-        handle._consumed = True
+        # Consumed only once its outcome is read: a consumed handle is reused by the next
+        # task in the slot, which another task may spawn in the tick that completes this one.
         while not handle.is_complete():
             timer = self.timer
             if timer is not None:
@@ -183,7 +191,10 @@ class TaskLifecycle(TaskPool):
                     _idle(self.timer)
                 else:
                     idle()
-        return handle.result()
+        try:
+            return handle.result()
+        finally:
+            handle._consumed = True
 
 
 def _idle(timer):

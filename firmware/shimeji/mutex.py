@@ -84,6 +84,7 @@ class Mutex:
         q._exit(state)
         if holder is not None and holder.sched is not None:
             holder.sched.policy.restore(holder)
+        self._lend()
 
     def _take(self, slot):
         self._locked = True
@@ -102,10 +103,23 @@ class Mutex:
             self._take(slot)
             q.grant(slot)
 
+    def _lend(self):
+        # A new holder blocks the waiters behind it: each lends it its priority, as when it
+        # parked on the previous holder (tasks only; the list changes only in task context).
+        slot = self._q.head
+        holder = self._holder
+        if slot is None or holder is None or holder.sched is None:
+            return
+        policy = holder.sched.policy
+        while slot is not None:
+            policy.inherit(holder, slot)  # a method call, not a bound method: no allocation
+            slot = slot.wait_next
+
     def _abandoned(self, slot):
         # The lock was handed to ``slot``, which was cancelled before it resumed.
         if self._holder is slot:
             self._hand_off()
+            self._lend()
 
 
 class _Lock(GuardAwaitable):

@@ -15,6 +15,8 @@ Interface (after the scheduler-policy reference):
 - ``charge(slot, elapsed_us)``: account one poll of ``elapsed_us`` microseconds; return True
   if the task's share is used up. Called only when ``needs_time`` is True.
 - ``set_priority(slot, value)``: True if the policy uses priorities and accepted the value.
+- ``check_priority(value)``: raise ``BadPriority`` unless ``set_priority`` would accept
+  ``value`` (the builder checks before it spawns).
 - ``has_ready()``: whether any task is runnable.
 - ``inherit(holder, waiter)`` / ``restore(holder)``: priority inheritance. A lock whose holder
   blocks ``waiter`` lends the waiter's priority to ``holder``; ``restore`` ends the loan when
@@ -49,6 +51,9 @@ class Policy:
 
     def set_priority(self, slot, value):
         return False
+
+    def check_priority(self, value):
+        return value
 
     def inherit(self, holder, waiter):
         pass

@@ -10,7 +10,7 @@ wrap.
 from micropython import const
 
 from . import port
-from .errors import NotACoroutine, SchedulerClosed, SlotBusy
+from .errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy
 from .task import FREE, TaskSlot
 from .waitlist import WaitList
 
@@ -31,7 +31,8 @@ class TaskPool:
 
     def __init__(self, capacity):
         if not isinstance(capacity, int) or capacity < 1:
-            raise ValueError("capacity must be a positive int (the number of task slots)")
+            raise InvalidCapacity("capacity must be a positive int (the number of task slots), "
+                                  "got %r" % (capacity,))
         self.capacity = capacity
         self.closed = False
         self.spawned_total = 0  # lifetime counters, wrapping at 2**30
@@ -83,6 +84,9 @@ class TaskPool:
             slot.joiners = WaitList()
             slot.free_next = self._owned_head  # the owned list reuses the free-list link
             self._owned_head = slot
+        elif slot.pooled:  # a free pool slot is on the free list: spawn() would take it too
+            raise SlotBusy("this TaskSlot belongs to this scheduler's pool: spawn() uses pool "
+                           "slots; spawn_allocated needs a TaskSlot() of your own")
 
     def _check_spawn(self, coro):
         if self.closed:

@@ -61,6 +61,10 @@ class PriorityPolicy(Policy):
                               % (self.levels - 1, value))
         return value
 
+    def check_priority(self, value):
+        """Return ``value`` if it is a priority of this policy, else raise ``BadPriority``."""
+        return self._check(value)
+
     def bind(self, sched):
         """Called by the scheduler: remember it and its clock. Not ISR-safe."""
         if self._sched is not None and self._sched is not sched:
@@ -122,6 +126,15 @@ class PriorityPolicy(Policy):
         else:
             slot.priority = level
 
+    def _fresh(self, slot):
+        # First sight of a new task, at its first add() or an earlier set_priority() (a task
+        # spawned by a running task reaches add() only when the inbox is drained).
+        slot.policy_task = slot.id
+        slot.priority = self.default
+        slot.base_priority = self.default
+        slot.inherited = None
+        slot.preempted = False
+
     # -- the policy interface ---------------------------------------------------------------
 
     def add(self, slot):
@@ -129,11 +142,7 @@ class PriorityPolicy(Policy):
         default priority (``set_priority`` or ``build_task().priority(p)`` changes it).
         Not ISR-safe."""
         if slot.policy_task != slot.id:
-            slot.policy_task = slot.id
-            slot.priority = self.default
-            slot.base_priority = self.default
-            slot.inherited = None
-            slot.preempted = False
+            self._fresh(slot)
         if self.slice_us is not None:
             slot.slice_left = self.slice_us
         self._link_back(slot, slot.priority)
@@ -223,8 +232,11 @@ class PriorityPolicy(Policy):
         peer = self.heads[level] is not None
         woken = self._sched._inbox_head
         while woken is not None:
-            if woken.priority >= level:
-                if woken.priority > level:
+            p = woken.priority
+            if woken.policy_task != woken.id:
+                p = self.default  # a new task: its slot still has the last task's priority
+            if p >= level:
+                if p > level:
                     return True
                 peer = True
             woken = woken.inbox_next
@@ -237,6 +249,8 @@ class PriorityPolicy(Policy):
         """Set the task's own priority (raises ``BadPriority`` outside 0..levels-1); a loan
         from inheritance stays in force if it is higher. Not ISR-safe."""
         self._check(value)
+        if slot.policy_task != slot.id:
+            self._fresh(slot)
         slot.base_priority = value
         loan = slot.inherited
         if loan is not None and loan > value:

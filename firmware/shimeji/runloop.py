@@ -15,6 +15,7 @@ hardware timer fires every timer tick, so ``machine.idle()`` returns within one 
 from micropython import const
 
 _MAX_IDLE_US = const(1000)
+_MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
 
 
 class RunLoop:
@@ -86,7 +87,7 @@ class RunLoop:
             return 0
         if self._collect is not None and self._dirty and us >= self.collect_min_us:
             self._dirty = False
-            self.collections += 1
+            self.collections = _inc(self.collections)
             self._collect()
             return 0  # the collection took time: turn the timer again before waiting
         return us
@@ -96,13 +97,13 @@ class RunLoop:
         interrupt where the board can). Returns the µs it meant to wait. Not ISR-safe."""
         us = self.idle_window()
         if us > 0:
-            self.idles += 1
+            self.idles = _inc(self.idles)
             self._idle(us)
         return us
 
     def step(self):
         """One iteration: turn, tick, and idle if nothing is runnable. Returns the Tick."""
-        self.iterations += 1
+        self.iterations = _inc(self.iterations)
         if self._turn is not None:
             self._turn()
         t = self.tick()
@@ -120,7 +121,7 @@ class RunLoop:
         self.running = True
         try:
             while not self.stopping:
-                self.iterations += 1
+                self.iterations = _inc(self.iterations)
                 if self._turn is not None:
                     self._turn()
                 t = self.tick()
@@ -133,6 +134,11 @@ class RunLoop:
         if until is not None and until.is_complete():
             return until.result()
         return None
+
+
+def _inc(n):
+    """``n + 1``, wrapping to 0 below 2**30 with no intermediate reaching it."""
+    return n + 1 if n < _MASK else 0
 
 
 def sleep_idle(us):

@@ -23,6 +23,7 @@ class RwLock:
         self._q = WaitQueue(critical_section, self._abandoned, self._grant)
         self._readers = 0
         self._writer = None  # the writing task's slot
+        self._writer_id = 0  # ...and its task id: a later task in that slot is not the writer
         self._writing = False
         self._read = _Acquire(self, _READ)
         self._write = _Acquire(self, _WRITE)
@@ -63,7 +64,7 @@ class RwLock:
         ok = not self._writing and self._readers == 0 and q.head is None
         if ok:
             self._writing = True
-            self._writer = core.context.slot
+            self._set_writer(core.context.slot)
         q._exit(state)
         return ok
 
@@ -82,7 +83,10 @@ class RwLock:
     def write_unlock(self):
         """Give back write access. Raises ``LockNotHeld`` unless the caller is the writer.
         Not ISR-safe."""
-        if not self._writing or self._writer is not core.context.slot:
+        me = core.context.slot
+        if not self._writing or self._writer is not me or (
+            me is not None and me.id != self._writer_id
+        ):
             raise LockNotHeld("write_unlock() by a task that does not hold this RwLock for "
                               "writing: only the writer may release it (use 'async with')")
         self._write_release()
@@ -91,9 +95,13 @@ class RwLock:
         q = self._q
         state = q._enter()
         self._writing = False
-        self._writer = None
+        self._set_writer(None)
         self._grant()
         q._exit(state)
+
+    def _set_writer(self, slot):
+        self._writer = slot
+        self._writer_id = 0 if slot is None else slot.id
 
     def _grant(self):
         # Caller holds the section: admit waiters from the head while they fit.
@@ -104,7 +112,7 @@ class RwLock:
                 if self._readers:
                     return
                 self._writing = True
-                self._writer = slot
+                self._set_writer(slot)
                 q.grant(slot)
                 return
             self._readers += 1
@@ -115,7 +123,7 @@ class RwLock:
         # A grant went to a task cancelled before it resumed: undo it and admit the next.
         if slot.wait_key == _WRITE:
             self._writing = False
-            self._writer = None
+            self._set_writer(None)
         else:
             self._readers -= 1
         self._grant()
@@ -150,7 +158,7 @@ class _Acquire(GuardAwaitable):
                     raise self._finish.done()
                 if rw._readers == 0:
                     rw._writing = True
-                    rw._writer = me
+                    rw._set_writer(me)
                     q._exit(state)
                     raise self._finish.done()
             me.wait_key = self.mode

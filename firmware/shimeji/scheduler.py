@@ -19,7 +19,7 @@ from micropython import const
 
 from . import core, port
 from .critical import default_critical_section
-from .errors import Cancelled, ForeignAwaitable
+from .errors import Cancelled, ForeignAwaitable, SchedulerBusy
 from .fastpath import tick_fifo
 from .lifecycle import TaskLifecycle
 from .policy import FifoPolicy
@@ -151,10 +151,16 @@ class StaticScheduler(TaskLifecycle):
         """Poll at most ``n`` runnable tasks, in the policy's order; returns the ``Tick``.
 
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
-        from the run loop."""
+        from the run loop (or from a task of another scheduler). Raises ``SchedulerBusy`` if
+        called from one of this scheduler's own tasks."""
+        if self._polling:
+            raise self._busy()
         if self._fifo is not None:
             return tick_fifo(self, n)
         ctx = core.context
+        outer_slot = ctx.slot  # a task of another scheduler may be driving this one
+        outer_sched = ctx.sched
+        outer_start = ctx.poll_start
         pick = self._pick
         put_back = self._put_back
         charge = self._charge
@@ -238,9 +244,15 @@ class StaticScheduler(TaskLifecycle):
                     self._drain_inbox()
         finally:
             self._polling = False
-            ctx.slot = None
-            ctx.sched = None
+            ctx.slot = outer_slot
+            ctx.sched = outer_sched
+            ctx.poll_start = outer_start
         return self._end_tick(polled, completed)
+
+    def _busy(self):
+        return SchedulerBusy("tick() was called from inside a task of the same scheduler: "
+                             "await yield_now() to let the other tasks run, and tick from "
+                             "the run loop")
 
     def _end_tick(self, polled, completed):
         t = self._tick

@@ -79,7 +79,7 @@ class Semaphore:
         _check(n, "release(n)")
         q = self._q
         state = q._enter()
-        if self._permits + n > _MAX_PERMITS:
+        if self._permits > _MAX_PERMITS - n:  # not permits + n: that may pass 2**30
             q._exit(state)
             raise InvalidPermits("releasing %d permits would pass MAX_PERMITS (%d): release "
                                  "only permits you acquired" % (n, _MAX_PERMITS))

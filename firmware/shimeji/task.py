@@ -230,13 +230,21 @@ class TaskBuilder:
         return self
 
     def spawn(self, coro):
-        """Spawn ``coro`` with these settings; returns its ``JoinHandle``."""
+        """Spawn ``coro`` with these settings; returns its ``JoinHandle``. A refused spawn
+        (``PoolFull``, ``BadPriority``...) spawns nothing; the builder is reset either way."""
         sched = self._sched
-        if self._slot is None:
-            h = sched.spawn(coro, self._name)
-        else:
-            h = sched.spawn_allocated(self._slot, coro, self._name)
-        if self._priority is not None:
-            sched.set_priority(h, self._priority)
-        self.reset()
+        prio = self._priority
+        try:
+            if prio is not None:  # checked first: a task must not start on a refused call
+                check = getattr(sched.policy, "check_priority", None)
+                if check is not None:
+                    check(prio)
+            if self._slot is None:
+                h = sched.spawn(coro, self._name)
+            else:
+                h = sched.spawn_allocated(self._slot, coro, self._name)
+            if prio is not None:
+                sched.set_priority(h, prio)
+        finally:
+            self.reset()
         return h
