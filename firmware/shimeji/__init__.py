@@ -54,6 +54,7 @@ from .errors import (
     CriticalSectionMisuse,
     InvalidCapacity,
     InvalidPermits,
+    LockHeldBySelf,
     LockNotHeld,
     PrimitiveClosed,
     WaiterBusy,

@@ -111,3 +111,7 @@ class DeadlineExpired(BaseException):
 
     A ``BaseException`` like ``Cancelled``, so an ``except Exception:`` in that work does not
     swallow it."""
+
+
+class LockHeldBySelf(ShimejiError):
+    """A task tried to lock an async Mutex it already holds, which would wait forever."""

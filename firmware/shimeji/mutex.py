@@ -8,7 +8,7 @@ holder through the policy (``policy.inherit``), ended by ``policy.restore`` on u
 """
 
 from . import core
-from .errors import LockNotHeld
+from .errors import LockHeldBySelf, LockNotHeld
 from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept
 
 
@@ -140,6 +140,10 @@ class _Lock(GuardAwaitable):
                 m._take(me)
                 q._exit(state)
                 raise self._finish.done()
+            if m._holder is me and m._holder_id == me.id:
+                q._exit(state)
+                raise LockHeldBySelf("this task already holds the Mutex: locking it again "
+                                     "would wait forever (a Mutex is not re-entrant)")
             q.link(me)
             me.wait_phase = 1
             holder = m._holder
