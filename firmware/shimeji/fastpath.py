@@ -75,7 +75,7 @@ def tick_fifo(sched, n):
                 completed += 1
                 continue
             except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                sched._complete(slot, FAILED, e)
+                sched._interrupted(slot, e)
                 raise e  # (a bare raise is not supported in native code)
             if r is None:
                 slot.state = QUEUED

@@ -211,7 +211,7 @@ class StaticScheduler(TaskLifecycle):
                     r = park
                 except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
                     ctx.slot = None
-                    self._complete(slot, FAILED, e)
+                    self._interrupted(slot, e)
                     raise
                 ctx.slot = None
                 preempted = False
@@ -278,6 +278,12 @@ class StaticScheduler(TaskLifecycle):
         t.woken = t.woken_external + t.woken_internal
         t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
         return t
+
+    def _interrupted(self, slot, exc):
+        # The interruption itself goes to whoever runs the loop; the task's joiners and handle
+        # see it as cancelled, so one Ctrl-C is not raised again by every task that joins it.
+        self._complete(slot, CANCELLED, Cancelled(
+            "the task was interrupted by %s" % type(exc).__name__))
 
     def _throw_in(self, slot):
         exc = slot.throw_exc

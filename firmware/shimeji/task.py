@@ -187,6 +187,8 @@ def _outcome(status, value):
         return value
     if status == FAILED:
         raise value
+    if isinstance(value, Cancelled):  # keeps the reason: cancelled, closed, interrupted
+        raise value
     raise Cancelled("the task was cancelled")
 
 
