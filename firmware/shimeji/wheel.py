@@ -16,6 +16,7 @@ they were armed. Each level's 64-slot occupancy bitmap is kept as four 16-bit wo
 byte lookup table, without ``int.bit_length``.
 """
 
+import micropython
 from micropython import const
 
 from . import core
@@ -56,12 +57,37 @@ class TimerEntry:
         """True until it fires or is cancelled. ISR-safe (reads one field)."""
         return self.pos >= 0
 
+    @micropython.native
     def cancel(self):
         """Disarm; True if it was armed. O(1), allocation-free, a no-op when not armed.
         Not ISR-safe: call it from the run loop or a task."""
-        if self.pos < 0:
+        pos = self.pos
+        if pos < 0:
             return False
-        self.wheel._unlink(self)
+        w = self.wheel  # the wheel's _unlink, inlined: cancel is on every sleep's hot path
+        prev = self.prev
+        nxt = self.next
+        if prev is None:
+            w._head[pos] = nxt
+            if nxt is None:
+                w._tail[pos] = None
+                if pos < _DUE:
+                    w._occ[pos >> 4] &= ~(1 << (pos & 15))
+            else:
+                nxt.prev = None
+                self.next = None
+        else:
+            prev.next = nxt
+            self.prev = None
+            if nxt is None:
+                w._tail[pos] = prev
+            else:
+                nxt.prev = prev
+                self.next = None
+        w._count[pos >> 6] -= 1
+        w.pending -= 1
+        self.pos = -1
+        self.wheel = None
         return True
 
 
@@ -87,23 +113,61 @@ class TimerWheel:
         x = (deadline - self.now) & _MASK
         self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
 
+    @micropython.native
     def arm_after(self, entry, delta):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
         Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
         if entry.pos >= 0:
-            entry.wheel._unlink(entry)
+            entry.cancel()
         if delta > WHEEL_MAX:
             raise DurationTooLong("a deadline %d ticks ahead is beyond the wheel's range of %d "
                                   "ticks: turn the timer more often or wait in steps"
                                   % (delta, WHEEL_MAX))
         entry.wheel = self
-        if delta <= 0:
-            entry.deadline = self.now
-            self._link(entry, _DUE, _LEVELS)
-            return
         now = self.now
-        entry.deadline = wrap_add(now, delta)
-        self._place(entry, delta > _MASK - now)
+        # _place and _link, inlined (arming is on every sleep's hot path).
+        if delta <= 0:
+            entry.deadline = now
+            pos = _DUE
+            level = _LEVELS
+        else:
+            d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
+            if d > 0:
+                d -= 1
+                entry.deadline = d
+                level = 4
+                pos = 256 | (d >> 24)
+            else:
+                d += _MASK
+                entry.deadline = d
+                x = now ^ d
+                if x < 0x40:
+                    level = 0
+                    pos = d & 63
+                elif x < 0x1000:
+                    level = 1
+                    pos = 64 | ((d >> 6) & 63)
+                elif x < 0x40000:
+                    level = 2
+                    pos = 128 | ((d >> 12) & 63)
+                elif x < 0x1000000:
+                    level = 3
+                    pos = 192 | ((d >> 18) & 63)
+                else:
+                    level = 4
+                    pos = 256 | (d >> 24)
+        entry.pos = pos
+        tail = self._tail[pos]
+        entry.prev = tail
+        if tail is None:
+            self._head[pos] = entry
+            if pos < _DUE:
+                self._occ[pos >> 4] |= 1 << (pos & 15)
+        else:
+            tail.next = entry
+        self._tail[pos] = entry
+        self._count[level] += 1
+        self.pending += 1
 
     def _place(self, entry, wrapped):
         d = entry.deadline
