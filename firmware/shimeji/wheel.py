@@ -64,7 +64,7 @@ class TimerEntry:
         pos = self.pos
         if pos < 0:
             return False
-        w = self.wheel  # the wheel's _unlink, inlined: cancel is on every sleep's hot path
+        w = self.wheel
         prev = self.prev
         nxt = self.next
         if prev is None:
@@ -202,27 +202,6 @@ class TimerWheel:
         self._count[level] += 1
         self.pending += 1
 
-    def _unlink(self, entry):
-        pos = entry.pos
-        prev = entry.prev
-        nxt = entry.next
-        if prev is None:
-            self._head[pos] = nxt
-        else:
-            prev.next = nxt
-        if nxt is None:
-            self._tail[pos] = prev
-        else:
-            nxt.prev = prev
-        if self._head[pos] is None and pos < _DUE:
-            self._occ[pos >> 4] &= ~(1 << (pos & 15))
-        self._count[pos >> 6] -= 1  # _DUE >> 6 == _LEVELS
-        self.pending -= 1
-        entry.prev = None
-        entry.next = None
-        entry.pos = -1
-        entry.wheel = None
-
     # -- advancing ------------------------------------------------------------------------------
 
     def _next_slot(self, level):
@@ -292,7 +271,7 @@ class TimerWheel:
         head = self._head
         while due > 0 and head[_DUE] is not None:
             e = head[_DUE]
-            self._unlink(e)
+            e.cancel()
             _fire(e)
             fired += 1
             due -= 1
@@ -318,17 +297,39 @@ class TimerWheel:
         self._resume = pos  # if a callback raises, the next advance finishes this slot
         level = pos >> 6
         head = self._head
+        now = self.now
         fired = 0
         e = head[pos]
         while e is not None:
-            self._unlink(e)
-            if level == 0 or e.deadline == self.now:
-                _fire(e)
+            # Unlinking the head, inlined; the count is settled once, after the loop.
+            nxt = e.next
+            head[pos] = nxt
+            if nxt is None:
+                self._tail[pos] = None
+            else:
+                nxt.prev = None
+                e.next = None
+            e.pos = -1
+            e.wheel = None
+            self._count[level] -= 1
+            self.pending -= 1
+            if level == 0 or e.deadline == now:
+                cb = e.callback  # _fire, inlined
+                if cb is None:
+                    slot = e.slot
+                    if slot is not None:
+                        sched = slot.sched
+                        if sched is not None:
+                            sched.wake(slot)
+                else:
+                    cb(e)
                 fired += 1
             else:
                 e.wheel = self
                 self._place(e, False)
             e = head[pos]
+        if pos < _DUE:
+            self._occ[pos >> 4] &= ~(1 << (pos & 15))
         self._resume = -1
         return fired
 
