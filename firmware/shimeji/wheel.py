@@ -86,6 +86,7 @@ class TimerEntry:
                 self.next = None
         w._count[pos >> 6] -= 1
         w.pending -= 1
+        w._next = -1
         self.pos = -1
         self.wheel = None
         return True
@@ -103,6 +104,7 @@ class TimerWheel:
         self._tail = [None] * (_DUE + 1)
         self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
         self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
+        self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
 
     # -- arming ---------------------------------------------------------------------------------
 
@@ -168,6 +170,7 @@ class TimerWheel:
         self._tail[pos] = entry
         self._count[level] += 1
         self.pending += 1
+        self._next = -1
 
     def _place(self, entry, wrapped):
         d = entry.deadline
@@ -250,18 +253,33 @@ class TimerWheel:
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
         far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
         Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
-        if self._count[_LEVELS]:
-            return 0
-        level = self._lowest_level()
-        if level < 0:
+        if not self.pending:
             return -1
-        return self._slot_start(level, self._next_slot(level))
+        now = self.now
+        nxt = self._next
+        if nxt >= 0:  # nothing armed, cancelled or fired since it was found
+            return (nxt - now) & _MASK
+        if self._count[_LEVELS]:
+            k = 0
+        else:
+            level = self._lowest_level()
+            k = self._slot_start(level, self._next_slot(level))
+        if self._resume < 0:  # not while a slot is being drained
+            self._next = wrap_add(now, k)
+        return k
 
     def advance(self, n):
         """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**29), firing every entry due by then, in
         deadline order (arming order within a tick); due-list entries fire first. Returns how
         many fired. Allocation-free (callbacks aside). If a callback raises, the error
         propagates and the next advance catches up: nothing is lost. Not ISR-safe."""
+        if self._resume < 0 and not self.lag:
+            k = self.next_in_ticks()
+            if k < 0 or k > n:  # nothing due by then: the turn of an idle timer
+                if n:
+                    self.now = wrap_add(self.now, n)
+                return 0
+        self._next = -1
         n += self.lag
         self.lag = n
         fired = 0
@@ -290,11 +308,13 @@ class TimerWheel:
         if n > 0:
             self.now = wrap_add(self.now, n)
         self.lag = 0
+        self._next = -1
         return fired
 
     def _drain(self, pos):
         """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
         self._resume = pos  # if a callback raises, the next advance finishes this slot
+        self._next = -1
         level = pos >> 6
         head = self._head
         now = self.now
