@@ -19,6 +19,7 @@ from .errors import DurationTooLong, NoTimer, TimerConfigError
 from .wheel import TimerWheel
 
 _MASK = const(0x3FFFFFFF)
+_BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 
 
 class Turn:
@@ -56,6 +57,9 @@ class Timer:
         self.pending = False  # set by interrupt(), cleared by turn()
         self.interrupts = 0  # interrupt() calls, wrapping at 2**30
         self._turn = Turn()
+        per_ms = self.clock._ticks_per_ms
+        self._per_ms = per_ms  # ticks per ms when a tick divides 1 ms, else 0
+        self._max_ms = MAX_TICKS // per_ms if per_ms else 0  # the longest arm_ms fast path
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
@@ -88,7 +92,10 @@ class Timer:
         if k < 0:
             return -1
         clock = self.clock
-        us = clock.us_for_ticks(k)
+        tick_us = clock.tick_us
+        us = k * tick_us if k <= MAX_US // tick_us else MAX_US  # us_for_ticks, inlined
+        if not el:
+            return us
         unit = clock.unit_us
         el_us = el * unit if el <= MAX_US // unit else MAX_US
         return us - el_us if us > el_us else 0
@@ -111,17 +118,21 @@ class Timer:
         """Advance the wheel to the clock's now and fire every entry due; returns the reused
         ``Turn``. Allocation-free in steady state. Not ISR-safe: call it from the run loop."""
         clock = self.clock
-        el = clock.elapsed()
+        el = (clock.source() - clock.base) & _MASK  # clock.elapsed(), inlined
+        if el > _BACKSTEP_LIMIT:
+            el = 0
         per = clock.per
         n = el // per
         if n:
-            clock.take(n)
+            el -= n * per
+            clock.base = wrap_add(clock.base, n * per)  # clock.take(n), inlined
         self.pending = False
         t = self._turn
-        t.expired = self.wheel.advance(n)
+        wheel = self.wheel
+        t.expired = wheel.advance(n)
         t.elapsed = n
-        t.now = self.wheel.now
-        t.next_in_us = self._next_in_us(el - n * per)
+        t.now = wheel.now
+        t.next_in_us = self._next_in_us(el)
         return t
 
     # -- arming entries -------------------------------------------------------------------------
@@ -157,6 +168,15 @@ class Timer:
     def arm_ms(self, entry, ms):
         """Arm ``entry`` to fire ``ms`` ms from now, never earlier (rounded up to the next tick
         boundary). Re-arms an armed entry. O(1), allocation-free. Not ISR-safe."""
+        if 0 < ms <= self._max_ms:  # a tick divides 1 ms: _ahead and ticks_for_ms, inlined
+            clock = self.clock
+            el = (clock.source() - clock.base) & _MASK
+            if el > _BACKSTEP_LIMIT:
+                el = 0
+            per = clock.per
+            # The part of a tick already gone counts as a whole tick (never fire early).
+            self.wheel.arm_after(entry, (el + per - 1) // per + ms * self._per_ms)
+            return
         if self.tick_us > 1000 and 0 < ms <= MAX_US // 1000:
             delta = self._ahead_us(ms * 1000)  # a ms that is not whole ticks
         else:
@@ -199,21 +219,26 @@ class _Sleep:
 
     __await__ = __iter__
 
-    def __next__(self):
-        if core.current_slot().timer.pos >= 0:
-            return core.PARK
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
+        if _ctx.slot.timer.pos >= 0:
+            return _park
         raise self._finish.done()
 
 
 _sleep = _Sleep()
 
 
-def sleep_ms(ms):
+def sleep_ms(ms, _ctx=core.context):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
     Tasks only (not ISR-safe)."""
-    slot = core.current_slot()
-    timer_of(slot).arm_ms(slot.timer, ms)
+    slot = _ctx.slot
+    if slot is None:
+        slot = core.current_slot()  # raises NoCurrentTask
+    timer = slot.sched.timer
+    if timer is None:
+        timer = timer_of(slot)  # raises NoTimer
+    timer.arm_ms(slot.timer, ms)
     return _sleep
 
 
