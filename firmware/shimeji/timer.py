@@ -11,6 +11,7 @@ task disarms the entry at once. A sleep never ends early: its deadline is rounde
 boundary at or after "now + duration", counting the part of the current tick already gone.
 """
 
+import micropython
 from micropython import const
 
 from . import core
@@ -114,6 +115,7 @@ class Timer:
 
     # -- driving the wheel ----------------------------------------------------------------------
 
+    @micropython.native
     def turn(self):
         """Advance the wheel to the clock's now and fire every entry due; returns the reused
         ``Turn``. Allocation-free in steady state. Not ISR-safe: call it from the run loop."""
@@ -165,6 +167,7 @@ class Timer:
         frac_us = (el - stale * per) * clock.unit_us  # the part of the current tick gone
         return stale + clock.ticks_for_us(frac_us + us)
 
+    @micropython.native
     def arm_ms(self, entry, ms):
         """Arm ``entry`` to fire ``ms`` ms from now, never earlier (rounded up to the next tick
         boundary). Re-arms an armed entry. O(1), allocation-free. Not ISR-safe."""
@@ -219,6 +222,7 @@ class _Sleep:
 
     __await__ = __iter__
 
+    @micropython.native
     def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
         if _ctx.slot.timer.pos >= 0:
             return _park
@@ -228,6 +232,7 @@ class _Sleep:
 _sleep = _Sleep()
 
 
+@micropython.native
 def sleep_ms(ms, _ctx=core.context):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
@@ -238,7 +243,15 @@ def sleep_ms(ms, _ctx=core.context):
     timer = slot.sched.timer
     if timer is None:
         timer = timer_of(slot)  # raises NoTimer
-    timer.arm_ms(slot.timer, ms)
+    if 0 < ms <= timer._max_ms:  # Timer.arm_ms's common case, inlined
+        clock = timer.clock
+        el = (clock.source() - clock.base) & _MASK
+        if el > _BACKSTEP_LIMIT:
+            el = 0
+        per = clock.per
+        timer.wheel.arm_after(slot.timer, (el + per - 1) // per + ms * timer._per_ms)
+    else:
+        timer.arm_ms(slot.timer, ms)
     return _sleep
 
 

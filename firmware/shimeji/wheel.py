@@ -249,6 +249,7 @@ class TimerWheel:
         span = 64 << shift
         return ((self.now & -span) | (j << shift)) - self.now
 
+    @micropython.native
     def next_in_ticks(self):
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
         far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
@@ -268,6 +269,7 @@ class TimerWheel:
             self._next = wrap_add(now, k)
         return k
 
+    @micropython.native
     def advance(self, n):
         """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**29), firing every entry due by then, in
         deadline order (arming order within a tick); due-list entries fire first. Returns how
@@ -311,6 +313,7 @@ class TimerWheel:
         self._next = -1
         return fired
 
+    @micropython.native
     def _drain(self, pos):
         """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
         self._resume = pos  # if a callback raises, the next advance finishes this slot
