@@ -105,6 +105,7 @@ class TimerWheel:
         self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
         self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
         self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
+        self._step_pos = 0  # list index of the slot _step() found
 
     # -- arming ---------------------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ class TimerWheel:
                                   % (delta, WHEEL_MAX))
         entry.wheel = self
         now = self.now
-        # _place and _link, inlined (arming is on every sleep's hot path).
+        # Find the slot and link at its tail, inline (arming is on every sleep's hot path).
         if delta <= 0:
             entry.deadline = now
             pos = _DUE
@@ -172,83 +173,54 @@ class TimerWheel:
         self.pending += 1
         self._next = -1
 
-    def _place(self, entry, wrapped):
-        d = entry.deadline
-        if wrapped:
-            level = 4
-        else:
-            x = self.now ^ d
-            if x < 0x40:
-                level = 0
-            elif x < 0x1000:
-                level = 1
-            elif x < 0x40000:
-                level = 2
-            elif x < 0x1000000:
-                level = 3
-            else:
-                level = 4
-        self._link(entry, (level << 6) | ((d >> (level * 6)) & 63), level)
-
-    def _link(self, entry, pos, level):
-        entry.pos = pos
-        entry.next = None
-        tail = self._tail[pos]
-        entry.prev = tail
-        if tail is None:
-            self._head[pos] = entry
-            if pos < _DUE:
-                self._occ[pos >> 4] |= 1 << (pos & 15)
-        else:
-            tail.next = entry
-        self._tail[pos] = entry
-        self._count[level] += 1
-        self.pending += 1
-
     # -- advancing ------------------------------------------------------------------------------
 
-    def _next_slot(self, level):
-        """Index of the first occupied slot after now's slot on ``level``, or -1."""
+    @micropython.native
+    def _step(self):
+        """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
+        if none; its list index is left in ``_step_pos``."""
+        count = self._count
+        level = 0
+        while not count[level]:
+            level += 1
+            if level == _LEVELS:
+                return -1
         occ = self._occ
+        ctz8 = _CTZ8
+        now = self.now
+        shift = level * 6
         base = level << 2
-        start = ((self.now >> (level * 6)) & 63) + 1
+        start = ((now >> shift) & 63) + 1  # the first slot after now's
+        j = -1
         w = start >> 4
         if w < 4:
             bits = occ[base + w] >> (start & 15)
             if bits:
-                return start + _ctz16(bits)
+                low = bits & 0xFF
+                j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+            else:
+                w += 1
+        while j < 0 and w < 4:
+            bits = occ[base + w]
+            if bits:
+                low = bits & 0xFF
+                j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
             w += 1
-            while w < 4:
-                bits = occ[base + w]
-                if bits:
-                    return (w << 4) + _ctz16(bits)
-                w += 1
-        if level == 4:  # the top level is a circle
+        if j < 0 and level == 4:  # the top level is a circle
             w = 0
-            while w < 4:
+            while j < 0 and w < 4:
                 bits = occ[base + w]
                 if bits:
-                    return (w << 4) + _ctz16(bits)
+                    low = bits & 0xFF
+                    j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
                 w += 1
-        return -1
-
-    def _lowest_level(self):
-        count = self._count
-        level = 0
-        while level < _LEVELS:
-            if count[level]:
-                return level
-            level += 1
-        return -1
-
-    def _slot_start(self, level, j):
-        """Ticks from ``now`` to the start of slot ``j`` of ``level``."""
-        shift = level * 6
+        self._step_pos = (level << 6) | j
         if level == 4:
-            return ((j << 24) - self.now) & _MASK
+            return ((j << 24) - now) & _MASK
         span = 64 << shift
-        return ((self.now & -span) | (j << shift)) - self.now
+        return ((now & -span) | (j << shift)) - now
 
+    @micropython.native
     @micropython.native
     def next_in_ticks(self):
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
@@ -263,8 +235,7 @@ class TimerWheel:
         if self._count[_LEVELS]:
             k = 0
         else:
-            level = self._lowest_level()
-            k = self._slot_start(level, self._next_slot(level))
+            k = self._step()
         if self._resume < 0:  # not while a slot is being drained
             self._next = wrap_add(now, k)
         return k
@@ -296,17 +267,13 @@ class TimerWheel:
             fired += 1
             due -= 1
         while n > 0:
-            level = self._lowest_level()
-            if level < 0:
-                break
-            j = self._next_slot(level)
-            step = self._slot_start(level, j)
-            if step > n:
+            step = self._step()
+            if step < 0 or step > n:
                 break
             n -= step
             self.lag = n
             self.now = wrap_add(self.now, step)
-            fired += self._drain((level << 6) | j)
+            fired += self._drain(self._step_pos)
         if n > 0:
             self.now = wrap_add(self.now, n)
         self.lag = 0
@@ -348,20 +315,12 @@ class TimerWheel:
                     cb(e)
                 fired += 1
             else:
-                e.wheel = self
-                self._place(e, False)
+                self.arm_after(e, e.deadline - now)  # cascade: in now's span, never wrapped
             e = head[pos]
         if pos < _DUE:
             self._occ[pos >> 4] &= ~(1 << (pos & 15))
         self._resume = -1
         return fired
-
-
-def _ctz16(bits):
-    low = bits & 0xFF
-    if low:
-        return _CTZ8[low]
-    return 8 + _CTZ8[bits >> 8]
 
 
 def _fire(entry):
