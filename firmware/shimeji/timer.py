@@ -217,6 +217,7 @@ class _Sleep:
     def __init__(self):
         self._finish = core.Finish()
 
+    @micropython.native
     def __iter__(self):
         return self
 
