@@ -82,12 +82,14 @@ class Timer:
         ISR-safe and allocation-free."""
         return wrap_add(self.wheel.now, self.clock.elapsed() // self.clock.per)
 
+    @micropython.native
     def next_in_us(self):
         """µs from now until the timer needs a turn (0: due now), or -1 if nothing is armed.
         Clamped to ``MAX_US`` (about 9 minutes). For tickless idle or a one-shot hardware timer.
         Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
         return self._next_in_us(self.clock.elapsed())
 
+    @micropython.native
     def _next_in_us(self, el):
         k = self.wheel.next_in_ticks()
         if k < 0:
