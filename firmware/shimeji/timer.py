@@ -217,7 +217,7 @@ class _Sleep:
     """Singleton behind the sleeps: done once the task's own timer entry has fired."""
 
     def __init__(self):
-        self._finish = core.Finish()
+        self._stop = core.Finish().exc
 
     @micropython.native
     def __iter__(self):
@@ -229,7 +229,9 @@ class _Sleep:
     def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
         if _ctx.slot.timer.pos >= 0:
             return _park
-        raise self._finish.done()
+        exc = self._stop  # Finish.done(), inlined
+        exc.__traceback__ = None
+        raise exc
 
 
 _sleep = _Sleep()
