@@ -145,12 +145,8 @@ class Timer:
         """``ticks`` after now, counted from the wheel's tick, with the current partial tick
         rounded up: the entry never fires before now + ticks."""
         clock = self.clock
-        el = clock.elapsed()
         per = clock.per
-        stale = el // per
-        if el - stale * per:
-            stale += 1
-        return stale + ticks
+        return (clock.elapsed() + per - 1) // per + ticks  # a partial tick counts as whole
 
     def arm_ticks(self, entry, ticks):
         """Arm ``entry`` (a ``TimerEntry``) to fire ``ticks`` whole ticks from now, never

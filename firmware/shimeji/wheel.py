@@ -13,7 +13,9 @@ Entries are linked in place (``prev``/``next``) into per-slot FIFO lists, so arm
 cancelling are O(1) and allocate nothing, and entries due on the same tick fire in the order
 they were armed. Each level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or
 32-bit word would not be a small int on a 32-bit board); the next occupied slot is found with a
-byte lookup table, without ``int.bit_length``.
+byte lookup table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute
+tick) until an entry is armed, cancelled or fired. The hot paths are written with few calls
+and compiled native: each Python-level call costs more here than the work inside it.
 """
 
 import micropython
@@ -220,7 +222,6 @@ class TimerWheel:
         span = 64 << shift
         return ((now & -span) | (j << shift)) - now
 
-    @micropython.native
     @micropython.native
     def next_in_ticks(self):
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
