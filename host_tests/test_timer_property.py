@@ -82,6 +82,11 @@ def test_wheel_matches_a_sorted_list(start, program):
             assert 0 <= wheel.next_in_ticks() <= model.armed[0][0] - model.now
         else:
             assert wheel.next_in_ticks() == -1
+        cached = wheel.next_in_ticks()
+        kept = wheel._next
+        wheel._next = -1  # the remembered answer is the one a fresh scan gives
+        assert wheel.next_in_ticks() == cached
+        wheel._next = kept
     assert wheel.now == model.now & MASK
 
 

@@ -15,6 +15,7 @@ interrupt-side wake also touches (see ``scheduler.py``); every sync primitive do
 Keep sections to a few statements: on a board, interrupts wait while one is held.
 """
 
+import micropython
 from micropython import const
 
 from . import port
@@ -107,6 +108,7 @@ class LockCriticalSection(CriticalSection):
         self._owner = None  # ident of the holding thread
         self._nested = 0  # re-entries beyond the first
 
+    @micropython.native
     def enter(self):
         """Take the lock (or re-enter it); returns the state for ``exit``. ISR-safe."""
         me = self._ident()
@@ -128,6 +130,7 @@ class LockCriticalSection(CriticalSection):
         self._owner = me
         return 0
 
+    @micropython.native
     def exit(self, state):
         """Leave what the matching ``enter()`` entered. ISR-safe."""
         if state:

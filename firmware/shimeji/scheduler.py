@@ -93,6 +93,7 @@ class StaticScheduler(TaskLifecycle):
 
     # -- waking ---------------------------------------------------------------------------------
 
+    @micropython.native
     def wake(self, slot):
         """Make the task in ``slot`` runnable. Idempotent; a no-op for a finished task.
 
@@ -292,6 +293,7 @@ class StaticScheduler(TaskLifecycle):
         self._unwait(slot)
         return slot.coro.throw(exc)
 
+    @micropython.native
     def _park(self, slot):
         # True if the task was woken while it ran (it stays runnable), else it now waits.
         state = self._enter()

@@ -11,6 +11,7 @@ task disarms the entry at once. A sleep never ends early: its deadline is rounde
 boundary at or after "now + duration", counting the part of the current tick already gone.
 """
 
+import micropython
 from micropython import const
 
 from . import core
@@ -19,6 +20,7 @@ from .errors import DurationTooLong, NoTimer, TimerConfigError
 from .wheel import TimerWheel
 
 _MASK = const(0x3FFFFFFF)
+_BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 
 
 class Turn:
@@ -56,6 +58,9 @@ class Timer:
         self.pending = False  # set by interrupt(), cleared by turn()
         self.interrupts = 0  # interrupt() calls, wrapping at 2**30
         self._turn = Turn()
+        per_ms = self.clock._ticks_per_ms
+        self._per_ms = per_ms  # ticks per ms when a tick divides 1 ms, else 0
+        self._max_ms = MAX_TICKS // per_ms if per_ms else 0  # the longest arm_ms fast path
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
@@ -77,18 +82,23 @@ class Timer:
         ISR-safe and allocation-free."""
         return wrap_add(self.wheel.now, self.clock.elapsed() // self.clock.per)
 
+    @micropython.native
     def next_in_us(self):
         """µs from now until the timer needs a turn (0: due now), or -1 if nothing is armed.
         Clamped to ``MAX_US`` (about 9 minutes). For tickless idle or a one-shot hardware timer.
         Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
         return self._next_in_us(self.clock.elapsed())
 
+    @micropython.native
     def _next_in_us(self, el):
         k = self.wheel.next_in_ticks()
         if k < 0:
             return -1
         clock = self.clock
-        us = clock.us_for_ticks(k)
+        tick_us = clock.tick_us
+        us = k * tick_us if k <= MAX_US // tick_us else MAX_US  # us_for_ticks, inlined
+        if not el:
+            return us
         unit = clock.unit_us
         el_us = el * unit if el <= MAX_US // unit else MAX_US
         return us - el_us if us > el_us else 0
@@ -107,21 +117,26 @@ class Timer:
 
     # -- driving the wheel ----------------------------------------------------------------------
 
+    @micropython.native
     def turn(self):
         """Advance the wheel to the clock's now and fire every entry due; returns the reused
         ``Turn``. Allocation-free in steady state. Not ISR-safe: call it from the run loop."""
         clock = self.clock
-        el = clock.elapsed()
+        el = (clock.source() - clock.base) & _MASK  # clock.elapsed(), inlined
+        if el > _BACKSTEP_LIMIT:
+            el = 0
         per = clock.per
         n = el // per
         if n:
-            clock.take(n)
+            el -= n * per
+            clock.base = wrap_add(clock.base, n * per)  # clock.take(n), inlined
         self.pending = False
         t = self._turn
-        t.expired = self.wheel.advance(n)
+        wheel = self.wheel
+        t.expired = wheel.advance(n)
         t.elapsed = n
-        t.now = self.wheel.now
-        t.next_in_us = self._next_in_us(el - n * per)
+        t.now = wheel.now
+        t.next_in_us = self._next_in_us(el)
         return t
 
     # -- arming entries -------------------------------------------------------------------------
@@ -130,12 +145,8 @@ class Timer:
         """``ticks`` after now, counted from the wheel's tick, with the current partial tick
         rounded up: the entry never fires before now + ticks."""
         clock = self.clock
-        el = clock.elapsed()
         per = clock.per
-        stale = el // per
-        if el - stale * per:
-            stale += 1
-        return stale + ticks
+        return (clock.elapsed() + per - 1) // per + ticks  # a partial tick counts as whole
 
     def arm_ticks(self, entry, ticks):
         """Arm ``entry`` (a ``TimerEntry``) to fire ``ticks`` whole ticks from now, never
@@ -154,9 +165,19 @@ class Timer:
         frac_us = (el - stale * per) * clock.unit_us  # the part of the current tick gone
         return stale + clock.ticks_for_us(frac_us + us)
 
+    @micropython.native
     def arm_ms(self, entry, ms):
         """Arm ``entry`` to fire ``ms`` ms from now, never earlier (rounded up to the next tick
         boundary). Re-arms an armed entry. O(1), allocation-free. Not ISR-safe."""
+        if 0 < ms <= self._max_ms:  # a tick divides 1 ms: _ahead and ticks_for_ms, inlined
+            clock = self.clock
+            el = (clock.source() - clock.base) & _MASK
+            if el > _BACKSTEP_LIMIT:
+                el = 0
+            per = clock.per
+            # The part of a tick already gone counts as a whole tick (never fire early).
+            self.wheel.arm_after(entry, (el + per - 1) // per + ms * self._per_ms)
+            return
         if self.tick_us > 1000 and 0 < ms <= MAX_US // 1000:
             delta = self._ahead_us(ms * 1000)  # a ms that is not whole ticks
         else:
@@ -192,28 +213,46 @@ class _Sleep:
     """Singleton behind the sleeps: done once the task's own timer entry has fired."""
 
     def __init__(self):
-        self._finish = core.Finish()
+        self._stop = core.Finish().exc
 
+    @micropython.native
     def __iter__(self):
         return self
 
     __await__ = __iter__
 
-    def __next__(self):
-        if core.current_slot().timer.pos >= 0:
-            return core.PARK
-        raise self._finish.done()
+    @micropython.native
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
+        if _ctx.slot.timer.pos >= 0:
+            return _park
+        exc = self._stop  # Finish.done(), inlined
+        exc.__traceback__ = None
+        raise exc
 
 
 _sleep = _Sleep()
 
 
-def sleep_ms(ms):
+@micropython.native
+def sleep_ms(ms, _ctx=core.context):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
     Tasks only (not ISR-safe)."""
-    slot = core.current_slot()
-    timer_of(slot).arm_ms(slot.timer, ms)
+    slot = _ctx.slot
+    if slot is None:
+        slot = core.current_slot()  # raises NoCurrentTask
+    timer = slot.sched.timer
+    if timer is None:
+        timer = timer_of(slot)  # raises NoTimer
+    if 0 < ms <= timer._max_ms:  # Timer.arm_ms's common case, inlined
+        clock = timer.clock
+        el = (clock.source() - clock.base) & _MASK
+        if el > _BACKSTEP_LIMIT:
+            el = 0
+        per = clock.per
+        timer.wheel.arm_after(slot.timer, (el + per - 1) // per + ms * timer._per_ms)
+    else:
+        timer.arm_ms(slot.timer, ms)
     return _sleep
 
 

@@ -13,9 +13,12 @@ Entries are linked in place (``prev``/``next``) into per-slot FIFO lists, so arm
 cancelling are O(1) and allocate nothing, and entries due on the same tick fire in the order
 they were armed. Each level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or
 32-bit word would not be a small int on a 32-bit board); the next occupied slot is found with a
-byte lookup table, without ``int.bit_length``.
+byte lookup table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute
+tick) until an entry is armed, cancelled or fired. The hot paths are written with few calls
+and compiled native: each Python-level call costs more here than the work inside it.
 """
 
+import micropython
 from micropython import const
 
 from . import core
@@ -56,12 +59,38 @@ class TimerEntry:
         """True until it fires or is cancelled. ISR-safe (reads one field)."""
         return self.pos >= 0
 
+    @micropython.native
     def cancel(self):
         """Disarm; True if it was armed. O(1), allocation-free, a no-op when not armed.
         Not ISR-safe: call it from the run loop or a task."""
-        if self.pos < 0:
+        pos = self.pos
+        if pos < 0:
             return False
-        self.wheel._unlink(self)
+        w = self.wheel
+        prev = self.prev
+        nxt = self.next
+        if prev is None:
+            w._head[pos] = nxt
+            if nxt is None:
+                w._tail[pos] = None
+                if pos < _DUE:
+                    w._occ[pos >> 4] &= ~(1 << (pos & 15))
+            else:
+                nxt.prev = None
+                self.next = None
+        else:
+            prev.next = nxt
+            self.prev = None
+            if nxt is None:
+                w._tail[pos] = prev
+            else:
+                nxt.prev = prev
+                self.next = None
+        w._count[pos >> 6] -= 1
+        w.pending -= 1
+        w._next = -1
+        self.pos = -1
+        self.wheel = None
         return True
 
 
@@ -77,6 +106,8 @@ class TimerWheel:
         self._tail = [None] * (_DUE + 1)
         self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
         self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
+        self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
+        self._step_pos = 0  # list index of the slot _step() found
 
     # -- arming ---------------------------------------------------------------------------------
 
@@ -87,45 +118,50 @@ class TimerWheel:
         x = (deadline - self.now) & _MASK
         self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
 
+    @micropython.native
     def arm_after(self, entry, delta):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
         Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
         if entry.pos >= 0:
-            entry.wheel._unlink(entry)
+            entry.cancel()
         if delta > WHEEL_MAX:
             raise DurationTooLong("a deadline %d ticks ahead is beyond the wheel's range of %d "
                                   "ticks: turn the timer more often or wait in steps"
                                   % (delta, WHEEL_MAX))
         entry.wheel = self
-        if delta <= 0:
-            entry.deadline = self.now
-            self._link(entry, _DUE, _LEVELS)
-            return
         now = self.now
-        entry.deadline = wrap_add(now, delta)
-        self._place(entry, delta > _MASK - now)
-
-    def _place(self, entry, wrapped):
-        d = entry.deadline
-        if wrapped:
-            level = 4
+        # Find the slot and link at its tail, inline (arming is on every sleep's hot path).
+        if delta <= 0:
+            entry.deadline = now
+            pos = _DUE
+            level = _LEVELS
         else:
-            x = self.now ^ d
-            if x < 0x40:
-                level = 0
-            elif x < 0x1000:
-                level = 1
-            elif x < 0x40000:
-                level = 2
-            elif x < 0x1000000:
-                level = 3
-            else:
+            d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
+            if d > 0:
+                d -= 1
+                entry.deadline = d
                 level = 4
-        self._link(entry, (level << 6) | ((d >> (level * 6)) & 63), level)
-
-    def _link(self, entry, pos, level):
+                pos = 256 | (d >> 24)
+            else:
+                d += _MASK
+                entry.deadline = d
+                x = now ^ d
+                if x < 0x40:
+                    level = 0
+                    pos = d & 63
+                elif x < 0x1000:
+                    level = 1
+                    pos = 64 | ((d >> 6) & 63)
+                elif x < 0x40000:
+                    level = 2
+                    pos = 128 | ((d >> 12) & 63)
+                elif x < 0x1000000:
+                    level = 3
+                    pos = 192 | ((d >> 18) & 63)
+                else:
+                    level = 4
+                    pos = 256 | (d >> 24)
         entry.pos = pos
-        entry.next = None
         tail = self._tail[pos]
         entry.prev = tail
         if tail is None:
@@ -137,88 +173,87 @@ class TimerWheel:
         self._tail[pos] = entry
         self._count[level] += 1
         self.pending += 1
-
-    def _unlink(self, entry):
-        pos = entry.pos
-        prev = entry.prev
-        nxt = entry.next
-        if prev is None:
-            self._head[pos] = nxt
-        else:
-            prev.next = nxt
-        if nxt is None:
-            self._tail[pos] = prev
-        else:
-            nxt.prev = prev
-        if self._head[pos] is None and pos < _DUE:
-            self._occ[pos >> 4] &= ~(1 << (pos & 15))
-        self._count[pos >> 6] -= 1  # _DUE >> 6 == _LEVELS
-        self.pending -= 1
-        entry.prev = None
-        entry.next = None
-        entry.pos = -1
-        entry.wheel = None
+        self._next = -1
 
     # -- advancing ------------------------------------------------------------------------------
 
-    def _next_slot(self, level):
-        """Index of the first occupied slot after now's slot on ``level``, or -1."""
+    @micropython.native
+    def _step(self):
+        """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
+        if none; its list index is left in ``_step_pos``."""
+        count = self._count
+        level = 0
+        while not count[level]:
+            level += 1
+            if level == _LEVELS:
+                return -1
         occ = self._occ
+        ctz8 = _CTZ8
+        now = self.now
+        shift = level * 6
         base = level << 2
-        start = ((self.now >> (level * 6)) & 63) + 1
+        start = ((now >> shift) & 63) + 1  # the first slot after now's
+        j = -1
         w = start >> 4
         if w < 4:
             bits = occ[base + w] >> (start & 15)
             if bits:
-                return start + _ctz16(bits)
+                low = bits & 0xFF
+                j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+            else:
+                w += 1
+        while j < 0 and w < 4:
+            bits = occ[base + w]
+            if bits:
+                low = bits & 0xFF
+                j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
             w += 1
-            while w < 4:
-                bits = occ[base + w]
-                if bits:
-                    return (w << 4) + _ctz16(bits)
-                w += 1
-        if level == 4:  # the top level is a circle
+        if j < 0 and level == 4:  # the top level is a circle
             w = 0
-            while w < 4:
+            while j < 0 and w < 4:
                 bits = occ[base + w]
                 if bits:
-                    return (w << 4) + _ctz16(bits)
+                    low = bits & 0xFF
+                    j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
                 w += 1
-        return -1
-
-    def _lowest_level(self):
-        count = self._count
-        level = 0
-        while level < _LEVELS:
-            if count[level]:
-                return level
-            level += 1
-        return -1
-
-    def _slot_start(self, level, j):
-        """Ticks from ``now`` to the start of slot ``j`` of ``level``."""
-        shift = level * 6
+        self._step_pos = (level << 6) | j
         if level == 4:
-            return ((j << 24) - self.now) & _MASK
+            return ((j << 24) - now) & _MASK
         span = 64 << shift
-        return ((self.now & -span) | (j << shift)) - self.now
+        return ((now & -span) | (j << shift)) - now
 
+    @micropython.native
     def next_in_ticks(self):
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
         far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
         Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
-        if self._count[_LEVELS]:
-            return 0
-        level = self._lowest_level()
-        if level < 0:
+        if not self.pending:
             return -1
-        return self._slot_start(level, self._next_slot(level))
+        now = self.now
+        nxt = self._next
+        if nxt >= 0:  # nothing armed, cancelled or fired since it was found
+            return (nxt - now) & _MASK
+        if self._count[_LEVELS]:
+            k = 0
+        else:
+            k = self._step()
+        if self._resume < 0:  # not while a slot is being drained
+            self._next = wrap_add(now, k)
+        return k
 
+    @micropython.native
     def advance(self, n):
         """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**29), firing every entry due by then, in
         deadline order (arming order within a tick); due-list entries fire first. Returns how
         many fired. Allocation-free (callbacks aside). If a callback raises, the error
         propagates and the next advance catches up: nothing is lost. Not ISR-safe."""
+        if self._resume < 0 and not self.lag:
+            k = self.next_in_ticks()
+            if k < 0 or k > n:  # nothing due by then: the turn of an idle timer
+                if n:
+                    self.now = wrap_add(self.now, n)
+                return 0
+        self._next = -1
         n += self.lag
         self.lag = n
         fired = 0
@@ -228,52 +263,65 @@ class TimerWheel:
         head = self._head
         while due > 0 and head[_DUE] is not None:
             e = head[_DUE]
-            self._unlink(e)
+            e.cancel()
             _fire(e)
             fired += 1
             due -= 1
         while n > 0:
-            level = self._lowest_level()
-            if level < 0:
-                break
-            j = self._next_slot(level)
-            step = self._slot_start(level, j)
-            if step > n:
+            step = self._step()
+            if step < 0 or step > n:
                 break
             n -= step
             self.lag = n
             self.now = wrap_add(self.now, step)
-            fired += self._drain((level << 6) | j)
+            fired += self._drain(self._step_pos)
         if n > 0:
             self.now = wrap_add(self.now, n)
         self.lag = 0
+        self._next = -1
         return fired
 
+    @micropython.native
     def _drain(self, pos):
         """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
         self._resume = pos  # if a callback raises, the next advance finishes this slot
+        self._next = -1
         level = pos >> 6
         head = self._head
+        now = self.now
         fired = 0
         e = head[pos]
         while e is not None:
-            self._unlink(e)
-            if level == 0 or e.deadline == self.now:
-                _fire(e)
+            # Unlinking the head, inlined; the count is settled once, after the loop.
+            nxt = e.next
+            head[pos] = nxt
+            if nxt is None:
+                self._tail[pos] = None
+            else:
+                nxt.prev = None
+                e.next = None
+            e.pos = -1
+            e.wheel = None
+            self._count[level] -= 1
+            self.pending -= 1
+            if level == 0 or e.deadline == now:
+                cb = e.callback  # _fire, inlined
+                if cb is None:
+                    slot = e.slot
+                    if slot is not None:
+                        sched = slot.sched
+                        if sched is not None:
+                            sched.wake(slot)
+                else:
+                    cb(e)
                 fired += 1
             else:
-                e.wheel = self
-                self._place(e, False)
+                self.arm_after(e, e.deadline - now)  # cascade: in now's span, never wrapped
             e = head[pos]
+        if pos < _DUE:
+            self._occ[pos >> 4] &= ~(1 << (pos & 15))
         self._resume = -1
         return fired
-
-
-def _ctz16(bits):
-    low = bits & 0xFF
-    if low:
-        return _CTZ8[low]
-    return 8 + _CTZ8[bits >> 8]
 
 
 def _fire(entry):
