@@ -159,18 +159,7 @@ class CfsPolicy(Policy):
         seq = self._seq
         seq = self._seq = seq + 1 if seq < _MAX_US else 0
         slot.seq = seq
-        vr = slot.vruntime
-        while i > 0:  # sift up, inline: this runs on every poll
-            p = (i - 1) >> 1
-            q = heap[p]
-            qv = q.vruntime
-            if qv < vr or (qv == vr and q.seq < seq):
-                break
-            heap[i] = q
-            q.queue_pos = i
-            i = p
-        heap[i] = slot
-        slot.queue_pos = i
+        self._sift_up(slot, i)
 
     def pick(self):
         """Unlink and return the task with the least virtual run time, or None.

@@ -166,8 +166,6 @@ class StaticScheduler(TaskLifecycle):
         put_back = self._put_back
         charge = self._charge
         clock = self._clock_us
-        enter = self._enter
-        exit_ = self._exit
         park = core.PARK
         polled = 0
         completed = 0
@@ -186,14 +184,10 @@ class StaticScheduler(TaskLifecycle):
                 if charge is not None:
                     t0 = ctx.poll_start = clock()
                 try:
-                    exc = slot.throw_exc
-                    if exc is None:
+                    if slot.throw_exc is None:
                         r = slot.coro.send(None)
                     else:
-                        slot.throw_exc = None
-                        slot.cancel_requested = False
-                        self._unwait(slot)
-                        r = slot.coro.throw(exc)
+                        r = self._throw_in(slot)
                 except StopIteration as e:
                     ctx.slot = None
                     self._complete(slot, OK, e.value)
@@ -224,22 +218,10 @@ class StaticScheduler(TaskLifecycle):
                     slot.state = QUEUED
                     put_back(slot, preempted)
                 elif r is park:
-                    state = enter()
-                    requeue = slot.rewoken  # decided inside: a wake after exit_ uses the inbox
-                    if requeue:
-                        slot.rewoken = False
-                        slot.state = QUEUED
-                    else:
-                        slot.state = WAITING
-                    exit_(state)
-                    if requeue:
+                    if self._park(slot):  # woken while it ran: it stays runnable
                         self._add(slot)
                 else:
-                    slot.throw_exc = ForeignAwaitable(
-                        "task %d (%r) awaited %r, which is not a shimeji awaitable: use "
-                        "shimeji's own (yield_now, sleep_ms, primitives), not asyncio's"
-                        % (slot.id, slot.name, r))
-                    slot.state = QUEUED
+                    self._foreign(slot, r)
                     put_back(slot, False)
                 if self._inbox_head is not None:
                     self._drain_inbox()
