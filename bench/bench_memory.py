@@ -11,7 +11,7 @@
 import gc
 import sys
 
-from benchlib import emit
+from benchlib import emit, mem_delta
 
 TASKS = 100
 YIELDS = 200
@@ -25,18 +25,6 @@ import asyncio  # noqa: E402
 from shimeji import StaticScheduler, TaskSlot, yield_now  # noqa: E402
 
 _sleep = asyncio.sleep_ms
-
-
-def delta(fn):
-    gc.collect()
-    gc.disable()
-    try:
-        a = gc.mem_alloc()
-        fn()
-        b = gc.mem_alloc()
-    finally:
-        gc.enable()
-    return b - a
 
 
 async def trivial():
@@ -55,7 +43,7 @@ def shimeji_per_task():
         for c in coros:
             s.spawn(c).detach()
 
-    spawned = delta(spawn_all)
+    spawned = mem_delta(spawn_all)
     s.tick()
     slots = [TaskSlot() for _ in range(TASKS)]
     for sl in slots:  # the first use registers each caller-owned slot
@@ -67,7 +55,7 @@ def shimeji_per_task():
         for i in range(TASKS):
             s.spawn_allocated(slots[i], coros[i]).detach()
 
-    owned = delta(spawn_owned)
+    owned = mem_delta(spawn_owned)
     s.tick()
     return spawned / TASKS, owned / TASKS
 
@@ -84,7 +72,7 @@ def asyncio_per_task():
             for i in range(TASKS):
                 tasks[i] = asyncio.create_task(coros[i])
 
-        out[0] = delta(spawn_all)
+        out[0] = mem_delta(spawn_all)
         for t in tasks:
             await t
 
@@ -113,9 +101,9 @@ def shimeji_per_switch():
         while s.tick().polled:
             pass
 
-    a = delta(steady)
+    a = mem_delta(steady)
     n_a = count[0]
-    b = delta(to_the_end)
+    b = mem_delta(to_the_end)
     return a / n_a, b / (count[0] - n_a)
 
 

@@ -9,39 +9,8 @@ port's ``time.ticks_us`` can step back by up to a millisecond: the board's clock
 
 import time
 
-from shimeji.bsp import BoardBase
+from shimeji.bsp import BoardBase, TextLed
 from shimeji.critical import NoCriticalSection
-
-
-class TextLed:
-    """An LED drawn as text on the UART."""
-
-    def __init__(self, name="LED", out=None):
-        self.name = name
-        self.state = False
-        self.out = out if out is not None else print
-
-    def value(self, v=None):
-        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
-        if v is None:
-            return self.state
-        v = bool(v)
-        if v != self.state:
-            self.state = v
-            self.out("%s %s" % (self.name, "on" if v else "off"))
-        return self.state
-
-    def on(self):
-        """Not ISR-safe (prints)."""
-        self.value(True)
-
-    def off(self):
-        """Not ISR-safe (prints)."""
-        self.value(False)
-
-    def toggle(self):
-        """Not ISR-safe (prints)."""
-        self.value(not self.state)
 
 
 class Board(BoardBase):

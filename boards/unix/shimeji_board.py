@@ -9,41 +9,8 @@ import _thread
 import time
 
 from shimeji.background import ThreadBackground
-from shimeji.bsp import BoardBase
+from shimeji.bsp import BoardBase, TextLed
 from shimeji.critical import LockCriticalSection
-
-
-class TextLed:
-    """An LED drawn as text: prints ``LED ●``/``LED ○`` on every change."""
-
-    def __init__(self, name="LED", out=None):
-        self.name = name
-        self.state = False
-        self.changes = 0
-        self.out = out if out is not None else print
-
-    def value(self, v=None):
-        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
-        if v is None:
-            return self.state
-        v = bool(v)
-        if v != self.state:
-            self.state = v
-            self.changes += 1
-            self.out("%s %s" % (self.name, "\u25cf" if v else "\u25cb"))
-        return self.state
-
-    def on(self):
-        """Not ISR-safe (prints)."""
-        self.value(True)
-
-    def off(self):
-        """Not ISR-safe (prints)."""
-        self.value(False)
-
-    def toggle(self):
-        """Not ISR-safe (prints)."""
-        self.value(not self.state)
 
 
 class ThreadTicker:
@@ -149,7 +116,7 @@ class Board(BoardBase):
 
     def led(self, pin=None):
         """The demo LED. Not ISR-safe (set-up)."""
-        return TextLed(pin if pin is not None else self.LED_PIN)
+        return TextLed(pin if pin is not None else self.LED_PIN, glyphs=("\u25cb", "\u25cf"))
 
     def button(self, callback, pin=None, presses_ms=(700, 1500, 2300)):
         """A simulated button: a ``_thread`` calls ``callback(None)`` at ``presses_ms``."""

@@ -51,6 +51,41 @@ class PinLed:
         self.value(not self.state)
 
 
+class TextLed:
+    """An LED drawn as text, for boards without one: prints ``LED <glyph>`` on every change
+    (``glyphs``: the off and on text) and counts the changes."""
+
+    def __init__(self, name="LED", out=None, glyphs=("off", "on")):
+        self.name = name
+        self.state = False
+        self.changes = 0
+        self.out = out if out is not None else print
+        self.glyphs = glyphs
+
+    def value(self, v=None):
+        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
+        if v is None:
+            return self.state
+        v = bool(v)
+        if v != self.state:
+            self.state = v
+            self.changes += 1
+            self.out("%s %s" % (self.name, self.glyphs[1] if v else self.glyphs[0]))
+        return self.state
+
+    def on(self):
+        """Not ISR-safe (prints)."""
+        self.value(True)
+
+    def off(self):
+        """Not ISR-safe (prints)."""
+        self.value(False)
+
+    def toggle(self):
+        """Not ISR-safe (prints)."""
+        self.value(not self.state)
+
+
 class PinButton:
     """A button on a ``machine.Pin`` interrupt; ``stop()`` removes the handler."""
 
