@@ -3,7 +3,7 @@
 # Board manifests in boards/ include this file and add their board module.
 metadata(
     description="shimeji: async runtime construction kit for MicroPython firmware",
-    version="0.1.0",
+    version="0.2.0",
     license="MIT",
 )
 package("shimeji", base_path="firmware")

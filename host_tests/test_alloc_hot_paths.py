@@ -17,7 +17,7 @@ from shimeji import (
     sleep_ms,
     yield_now,
 )
-from shimeji.critical import LockCriticalSection, NoCriticalSection, default_critical_section
+from shimeji.sync.critical import LockCriticalSection, NoCriticalSection, default_critical_section
 from support import FakeClock as UsClock
 from support import alloc_delta, heap_locked, micropython_only
 

@@ -1,12 +1,12 @@
-# Running a scheduler behind the REPL (shimeji.background): the hardware-timer way and the
+# Running a scheduler behind the REPL (shimeji.sched.background): the hardware-timer way and the
 # thread way, with a stand-in board. Both runtimes.
 import time
 
 from gate import Gate
 from shimeji import FakeClock, StaticScheduler, Timer, yield_now
-from shimeji.background import ThreadBackground, TimerBackground
-from shimeji.bsp import BoardBase, PinLed
-from shimeji.runloop import RunLoop
+from shimeji.platform.bsp import BoardBase, PinLed
+from shimeji.sched.background import ThreadBackground, TimerBackground
+from shimeji.sched.runloop import RunLoop
 from support import alloc_delta, heap_locked, micropython_only
 
 

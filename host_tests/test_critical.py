@@ -17,7 +17,7 @@ from shimeji import (
     WaitQueue,
     default_critical_section,
 )
-from shimeji.critical import MAX_DEPTH
+from shimeji.sync.critical import MAX_DEPTH
 from support import IS_MICROPYTHON, alloc_delta, heap_locked, micropython_only, raises
 
 

@@ -13,7 +13,7 @@ from shimeji import (
     StaticScheduler,
     yield_now,
 )
-from shimeji.semaphore import MAX_PERMITS
+from shimeji.sync.semaphore import MAX_PERMITS
 from support import raises
 
 

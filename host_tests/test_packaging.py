@@ -16,8 +16,13 @@ def _load(rel):
 
 def test_package_json_lists_every_firmware_module_and_nothing_else():
     pkg = _load("package.json")
-    modules = sorted(f for f in os.listdir(os.path.join(ROOT, "firmware", "shimeji"))
-                     if f.endswith(".py"))
+    modules = []
+    top = os.path.join(ROOT, "firmware", "shimeji")
+    for dirpath, _dirs, files in os.walk(top):
+        rel = os.path.relpath(dirpath, top)
+        modules += [f if rel == "." else rel + "/" + f for f in files if f.endswith(".py")]
+    modules.sort()
+    assert "sync/mutex.py" in modules and "__init__.py" in modules
     assert sorted(t for t, _ in pkg["urls"]) == ["shimeji/" + m for m in modules]
     for target, source in pkg["urls"]:
         assert source == "firmware/" + target
@@ -26,7 +31,7 @@ def test_package_json_lists_every_firmware_module_and_nothing_else():
 
 def test_package_json_version_is_the_package_version():
     assert _load("package.json")["version"] == package_json.version()
-    assert package_json.version() == "0.1.0"
+    assert package_json.version() == "0.2.0"
 
 
 def test_package_files_are_up_to_date():
@@ -70,7 +75,7 @@ def _evaluate_manifest(path, calls):
 def test_top_manifest_freezes_the_package():
     calls = []
     _evaluate_manifest(os.path.join(ROOT, "manifest.py"), calls)
-    assert calls == [("metadata", "0.1.0"), ("package", "shimeji")]
+    assert calls == [("metadata", "0.2.0"), ("package", "shimeji")]
 
 
 def test_board_manifests_include_shimeji_and_their_board_module():
@@ -85,7 +90,7 @@ def test_board_manifests_include_shimeji_and_their_board_module():
         calls = []
         _evaluate_manifest(os.path.join(ROOT, "boards", b, "manifest.py"), calls)
         assert calls == port_manifest[b] + [
-            ("include", "../../manifest.py"), ("metadata", "0.1.0"), ("package", "shimeji"),
+            ("include", "../../manifest.py"), ("metadata", "0.2.0"), ("package", "shimeji"),
             ("module", "shimeji_board.py")], b
 
 

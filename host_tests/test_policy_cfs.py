@@ -9,7 +9,7 @@ from shimeji import (
     preempt_point,
     yield_now,
 )
-from shimeji.cfs import NICE_TO_WEIGHT
+from shimeji.policy.cfs import NICE_TO_WEIGHT
 from support import FakeClock, raises
 
 

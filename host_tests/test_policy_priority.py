@@ -9,7 +9,7 @@ from shimeji import (
     preempt_point,
     yield_now,
 )
-from shimeji.waitlist import WaitList
+from shimeji.task.waitlist import WaitList
 from support import FakeClock, raises
 
 

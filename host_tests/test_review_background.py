@@ -1,8 +1,8 @@
 # Review: the timer-driven background loop survives a full micropython.schedule queue.
 from shimeji import StaticScheduler, yield_now
-from shimeji import background as bgmod
-from shimeji.background import TimerBackground
-from shimeji.runloop import RunLoop
+from shimeji.sched import background as bgmod
+from shimeji.sched.background import TimerBackground
+from shimeji.sched.runloop import RunLoop
 
 
 class Board:

@@ -1,6 +1,6 @@
 # Review: driving a scheduler from inside one of its own tasks, or another scheduler's.
 from shimeji import SchedulerBusy, StaticScheduler, core, current_task, yield_now
-from shimeji.policy import FifoPolicy
+from shimeji.policy.fifo import FifoPolicy
 
 
 def _nested_tick(policy):

@@ -1,9 +1,9 @@
 # Review: counters that run for the life of the firmware stay below 2**30 (small ints on
 # 32-bit boards), and no intermediate value reaches 2**30 either.
 from shimeji import CfsPolicy, Semaphore, StaticScheduler, yield_now
-from shimeji.accounting import PollStats
-from shimeji.runloop import RunLoop
-from shimeji.task import TaskSlot
+from shimeji.policy.accounting import PollStats
+from shimeji.sched.runloop import RunLoop
+from shimeji.task.slot import TaskSlot
 
 TOP = (1 << 30) - 1  # the largest small int of a 32-bit board
 
@@ -95,7 +95,7 @@ def test_cfs_insertion_order_wraps_without_leaving_the_small_ints():
 
 
 def test_background_steps_wrap_below_2_30():
-    from shimeji.background import TimerBackground
+    from shimeji.sched.background import TimerBackground
 
     class Board:
         def start_ticker(self, callback):

@@ -1,8 +1,8 @@
-# The run loop (shimeji.runloop): turn, tick, idle until the next deadline; stop; gc in idle.
+# The run loop (shimeji.sched.runloop): turn, tick, idle until the next deadline; stop; gc in idle.
 # A stand-in timer with the Timer's turn() interface and a fake clock keep time out of the tests.
 from gate import Gate
 from shimeji import StaticScheduler, yield_now
-from shimeji.runloop import RunLoop, run
+from shimeji.sched.runloop import RunLoop, run
 from support import FakeClock, alloc_delta, heap_locked, micropython_only
 
 

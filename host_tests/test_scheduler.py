@@ -214,7 +214,7 @@ def test_wakes_from_another_thread_are_never_lost_or_doubled():
 def test_wake_right_after_parking_is_queued_once():
     # A wake that lands just after the park leaves the critical section (as an interrupt or a
     # second thread may) must queue the task exactly once.
-    from shimeji.critical import NoCriticalSection
+    from shimeji.sync.critical import NoCriticalSection
 
     class WakeOnExit(NoCriticalSection):
         def __init__(self):

@@ -472,7 +472,7 @@ def test_ids_after_the_wrap_skip_live_ids_and_counters_stay_small():
 
 
 def test_wrap_count_never_passes_the_small_int_range():
-    from shimeji.pool import wrap_count
+    from shimeji.task.pool import wrap_count
 
     mask = (1 << 30) - 1
     assert wrap_count(mask, 1) == 0

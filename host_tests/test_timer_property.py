@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shimeji import FakeClock, Timer, TimerEntry, TimerWheel
-from shimeji.wheel import WHEEL_MAX
+from shimeji.time.wheel import WHEEL_MAX
 
 MASK = (1 << 30) - 1
 N_ENTRIES = 12

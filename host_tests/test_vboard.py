@@ -28,6 +28,15 @@ def _exec(board, code):
     return device.mpremote(board.path, "exec", code, timeout=TIMEOUT_S)
 
 
+def _tree(top, ext):
+    """Every file under ``top`` ending in ``ext``, as sorted paths relative to it."""
+    found = []
+    for dirpath, _dirs, names in os.walk(top):
+        rel = os.path.relpath(dirpath, top)
+        found += [n if rel == "." else rel + "/" + n for n in names if n.endswith(ext)]
+    return sorted(found)
+
+
 def test_deploy_compiles_for_the_boards_architecture_and_imports():
     board = _vboard().start()
     try:
@@ -35,9 +44,10 @@ def test_deploy_compiles_for_the_boards_architecture_and_imports():
         info = device.deploy(board.path, out=lines.append)
         assert (info["board"], info["arch"], info["mpy_version"]) == ("unix", "x64", (6, 3))
         lib = os.path.join(board.directory, "lib")
-        files = sorted(os.listdir(os.path.join(lib, "shimeji")))
-        modules = sorted(f[:-3] + ".mpy" for f in os.listdir(
-            os.path.join(ROOT, "firmware", "shimeji")) if f.endswith(".py"))
+        files = _tree(os.path.join(lib, "shimeji"), ".mpy")
+        src = os.path.join(ROOT, "firmware", "shimeji")
+        modules = [f[:-3] + ".mpy" for f in _tree(src, ".py")]
+        assert "sync/mutex.mpy" in files
         assert files == modules
         assert sorted(os.listdir(lib)) == ["shimeji", "shimeji_board.mpy"]
         with open(os.path.join(lib, "shimeji", "core.mpy"), "rb") as f:
@@ -46,7 +56,7 @@ def test_deploy_compiles_for_the_boards_architecture_and_imports():
         assert os.path.exists(os.path.join(ROOT, "build", "deploy", "x64", "shimeji_board.mpy"))
         assert lines[0] == "board on %s: unix, MicroPython %s, x64" % (board.path,
                                                                      info["version"])
-        assert lines[1] == "shimeji 0.1.0 on unix"
+        assert lines[1] == "shimeji 0.2.0 on unix"
         out = _exec(board, "import shimeji.core\nprint(shimeji.core.__file__)")
         assert out.strip().endswith("lib/shimeji/core.mpy")
     finally:
@@ -90,7 +100,7 @@ def test_mip_installs_the_package_json():
         assert "Installing: lib/shimeji_board.py" in out
         out = _exec(board, "import shimeji, shimeji_board\n"
                     "print(shimeji.__version__, shimeji_board.Board.NAME)")
-        assert out.strip().splitlines()[-1] == "0.1.0 unix"
+        assert out.strip().splitlines()[-1] == "0.2.0 unix"
     finally:
         _cleanup(board)
 
@@ -268,7 +278,7 @@ def test_make_run_with_a_port_runs_the_demo_on_that_board():
         out = proc.stdout
         assert proc.returncode == 0, out + proc.stderr
         assert out.startswith("running the demo on the board at %s" % board.path)
-        assert "shimeji 0.1.0 on unix" in out
+        assert "shimeji 0.2.0 on unix" in out
         assert "LED" in out and "done after" in out and "8 of 8 task slots free" in out
     finally:
         _cleanup(board)

@@ -1,7 +1,7 @@
 # The timer wheel on its own: ordering, same-tick order, cascading through every level,
 # cancel before/at/after expiry, re-arm, far deadlines, the 2**30 wrap and 10,000 entries.
 from shimeji import DurationTooLong, TimerEntry, TimerWheel
-from shimeji.wheel import WHEEL_MAX
+from shimeji.time.wheel import WHEEL_MAX
 from support import raises
 
 MASK = (1 << 30) - 1

@@ -200,8 +200,17 @@ def deploy(port, board=None, example=None, source=False, lib=None, out=print):
         "for _p in ('%s/shimeji', '%s/shimeji_board.py', '%s/shimeji_board.mpy'):\n _rm(_p)\n"
         "try:\n os.mkdir('%s')\nexcept OSError:\n pass\n") % (lib, lib, lib, lib)
     mpremote(port, "exec", stale)
-    files = sorted(f for f in os.listdir(src_pkg) if f.endswith((".py", ".mpy")))
+    files, dirs = [], []
+    for dirpath, _dirs, names in os.walk(src_pkg):
+        rel = os.path.relpath(dirpath, src_pkg).replace(os.sep, "/")
+        if rel != ".":
+            dirs.append(rel)
+        files += [n if rel == "." else rel + "/" + n for n in names
+                  if n.endswith((".py", ".mpy"))]
+    files.sort()
     args = ["fs", "mkdir", ":%s/shimeji" % lib]
+    for d in sorted(dirs):
+        args += ["+", "fs", "mkdir", ":%s/shimeji/%s" % (lib, d)]
     for f in files:
         args += ["+", "fs", "cp", os.path.join(src_pkg, f), ":%s/shimeji/%s" % (lib, f)]
     args += ["+", "fs", "cp", src_board, ":%s/%s" % (lib, board_target)]

@@ -23,7 +23,14 @@ def version():
 
 
 def firmware_modules():
-    return sorted(f for f in os.listdir(PACKAGE) if f.endswith(".py"))
+    """Every module of the package, as paths relative to it (``sync/mutex.py``)."""
+    found = []
+    for dirpath, _dirs, files in os.walk(PACKAGE):
+        rel = os.path.relpath(dirpath, PACKAGE)
+        for f in files:
+            if f.endswith(".py"):
+                found.append(f if rel == "." else rel.replace(os.sep, "/") + "/" + f)
+    return sorted(found)
 
 
 def boards():

@@ -11,8 +11,8 @@ import time
 
 import machine
 
-from shimeji.bsp import BoardBase, PinLed
-from shimeji.critical import IrqCriticalSection
+from shimeji.platform.bsp import BoardBase, PinLed
+from shimeji.sync.critical import IrqCriticalSection
 
 
 class Board(BoardBase):

@@ -9,8 +9,8 @@ port's ``time.ticks_us`` can step back by up to a millisecond: the board's clock
 
 import time
 
-from shimeji.bsp import BoardBase, TextLed
-from shimeji.critical import NoCriticalSection
+from shimeji.platform.bsp import BoardBase, TextLed
+from shimeji.sync.critical import NoCriticalSection
 
 
 class Board(BoardBase):

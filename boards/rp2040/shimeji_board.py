@@ -11,9 +11,9 @@ import time
 
 import machine
 
-from shimeji.background import ThreadBackground, TimerBackground
-from shimeji.bsp import BoardBase, PinLed
-from shimeji.critical import IrqCriticalSection
+from shimeji.platform.bsp import BoardBase, PinLed
+from shimeji.sched.background import ThreadBackground, TimerBackground
+from shimeji.sync.critical import IrqCriticalSection
 
 
 class DualCoreCriticalSection:

@@ -13,8 +13,8 @@ import time
 import machine
 import pyb
 
-from shimeji.bsp import BoardBase, PinLed
-from shimeji.critical import IrqCriticalSection
+from shimeji.platform.bsp import BoardBase, PinLed
+from shimeji.sync.critical import IrqCriticalSection
 
 
 class PybLed(PinLed):

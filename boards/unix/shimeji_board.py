@@ -8,9 +8,9 @@ terminal.
 import _thread
 import time
 
-from shimeji.background import ThreadBackground
-from shimeji.bsp import BoardBase, TextLed
-from shimeji.critical import LockCriticalSection
+from shimeji.platform.bsp import BoardBase, TextLed
+from shimeji.sched.background import ThreadBackground
+from shimeji.sync.critical import LockCriticalSection
 
 
 class ThreadTicker:

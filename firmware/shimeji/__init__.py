@@ -2,82 +2,123 @@
 
 A fixed pool of task slots, a scheduler you drive one ``tick()`` at a time, a timer wheel
 driven by a hardware timer, and sync primitives whose wake-ups interrupt handlers may call.
-See README.md for the model and examples.
+
+The package tree is the architecture (docs/architecture.md):
+
+- ``core``, ``errors``, ``port``: the task/scheduler protocol, every error, the host shims;
+- ``task``: task slots, join handles, the slot pool and a task's life cycle;
+- ``policy``: which runnable task runs next (FIFO, round-robin, CFS, priority);
+- ``sched``: the scheduler and its tick, the run loop, running behind the REPL;
+- ``time``: the clock, the timer wheel, the timer, sleeps and timeouts;
+- ``sync``: critical sections and the primitives built on wait queues;
+- ``platform``: what a board gives (``boards/<name>/shimeji_board.py`` builds on it).
+
+Every public name is importable from here (``from shimeji import Mutex``); each is loaded
+the first time it is used, so ``import shimeji`` costs little and a program pays only for the
+parts it uses.
 """
 
 from . import port  # first: installs the micropython stand-in under CPython
 
 # isort: split
-# tasks and the scheduler
+from . import core, errors
+from ._lazy import lazy_names
 from .core import PARK, current_task, wake, yield_now
 from .errors import (
+    BadPriority,
     Cancelled,
+    ChannelClosed,
+    CriticalSectionMisuse,
+    DeadlineExpired,
+    DurationTooLong,
     ForeignAwaitable,
+    InvalidCapacity,
+    InvalidPermits,
     JoinSelf,
+    LockHeldBySelf,
+    LockNotHeld,
     NoCurrentTask,
     NotACoroutine,
+    NoTimer,
+    PolicyError,
     PoolFull,
+    PrimitiveClosed,
     SchedulerBusy,
     SchedulerClosed,
     ShimejiError,
     SlotBusy,
     TaskNotComplete,
-)
-from .policy import FifoPolicy, Policy
-from .scheduler import DEFAULT_TICK_SIZE, StaticScheduler, Tick
-from .task import JoinHandle, TaskBuilder, TaskSlot
-from .waitlist import WaitList
-
-# isort: split
-# timer
-from .clock import MAX_TICKS, Clock, FakeClock, wrap_add, wrap_diff
-from .errors import DeadlineExpired, DurationTooLong, NoTimer, Timeout, TimerConfigError
-from .timeout import TimeoutGuard, timeout
-from .timer import Interval, Timer, Turn, sleep_ms, sleep_until, sleep_us
-from .wheel import TimerEntry, TimerWheel
-
-# isort: split
-# critical sections and sync primitives
-from . import blocking
-from .blocking import CriticalSectionRawMutex, RawMutexSection, ThreadRawMutex
-from .blocking import Mutex as BlockingMutex
-from .channel import Channel
-from .critical import (
-    CriticalSection,
-    IrqCriticalSection,
-    LockCriticalSection,
-    NoCriticalSection,
-    default_critical_section,
-)
-from .errors import (
-    ChannelClosed,
-    CriticalSectionMisuse,
-    InvalidCapacity,
-    InvalidPermits,
-    LockHeldBySelf,
-    LockNotHeld,
-    PrimitiveClosed,
+    Timeout,
+    TimerConfigError,
     WaiterBusy,
 )
-from .event import Event
-from .mutex import Mutex
-from .rwlock import RwLock
-from .semaphore import Semaphore
-from .waitcell import WaitCell
-from .waitmap import WaitMap
-from .waitqueue import WaitQueue
 
-# isort: split
-# scheduling policies
-from .accounting import PollStats, task_stats
-from .cfs import CfsPolicy
-from .errors import BadPriority, PolicyError
-from .preempt import preempt_due, preempt_point
-from .priority import PriorityPolicy
-from .rr import RoundRobinPolicy
+__version__ = "0.2.0"
 
-# isort: split
-# run loop
-from .runloop import RunLoop, run
+_T = "shimeji.task."
+_S = "shimeji.sched."
+_P = "shimeji.policy."
+_M = "shimeji.time."
+_Y = "shimeji.sync."
 
-__version__ = "0.1.0"
+__getattr__ = lazy_names(
+    "shimeji",
+    {
+        # tasks
+        "TaskSlot": _T + "slot",
+        "JoinHandle": _T + "slot",
+        "TaskBuilder": _T + "slot",
+        "WaitList": _T + "waitlist",
+        # scheduler and run loop
+        "StaticScheduler": _S + "scheduler",
+        "Tick": _S + "scheduler",
+        "DEFAULT_TICK_SIZE": _S + "scheduler",
+        "RunLoop": _S + "runloop",
+        "run": _S + "runloop",
+        # policies
+        "Policy": _P + "base",
+        "FifoPolicy": _P + "fifo",
+        "RoundRobinPolicy": _P + "rr",
+        "CfsPolicy": _P + "cfs",
+        "PriorityPolicy": _P + "priority",
+        "PollStats": _P + "accounting",
+        "task_stats": _P + "accounting",
+        "preempt_point": _P + "preempt",
+        "preempt_due": _P + "preempt",
+        # time
+        "Clock": _M + "clock",
+        "FakeClock": _M + "clock",
+        "MAX_TICKS": _M + "clock",
+        "wrap_add": _M + "clock",
+        "wrap_diff": _M + "clock",
+        "TimerEntry": _M + "wheel",
+        "TimerWheel": _M + "wheel",
+        "Timer": _M + "timer",
+        "Turn": _M + "timer",
+        "Interval": _M + "timer",
+        "sleep_ms": _M + "timer",
+        "sleep_us": _M + "timer",
+        "sleep_until": _M + "timer",
+        "timeout": _M + "deadline",
+        "TimeoutGuard": _M + "deadline",
+        # critical sections and sync primitives
+        "CriticalSection": _Y + "critical",
+        "NoCriticalSection": _Y + "critical",
+        "IrqCriticalSection": _Y + "critical",
+        "LockCriticalSection": _Y + "critical",
+        "default_critical_section": _Y + "critical",
+        "blocking": _Y + "blocking:",
+        "BlockingMutex": _Y + "blocking:Mutex",
+        "CriticalSectionRawMutex": _Y + "blocking",
+        "RawMutexSection": _Y + "blocking",
+        "ThreadRawMutex": _Y + "blocking",
+        "WaitQueue": _Y + "waitqueue",
+        "WaitCell": _Y + "waitcell",
+        "WaitMap": _Y + "waitmap",
+        "Mutex": _Y + "mutex",
+        "RwLock": _Y + "rwlock",
+        "Semaphore": _Y + "semaphore",
+        "Event": _Y + "event",
+        "Channel": _Y + "channel",
+    },
+)

@@ -1,0 +1,38 @@
+"""Lazy names for the package ``__init__`` modules (after MicroPython's ``asyncio/__init__``).
+
+A package lists its public names and the module each lives in; a name's module is imported
+the first time the name is used, and the name is then stored in the package, so later uses
+cost a plain attribute lookup. ``import shimeji.sync`` therefore loads the sync modules only
+when their names are used, and a firmware that needs a mutex does not pay for CFS.
+"""
+
+import sys
+
+
+def lazy_names(package, table):
+    """A module ``__getattr__`` for ``package`` that resolves the names in ``table``.
+
+    ``table`` maps a public name to the absolute path of the module that defines it
+    (``"shimeji.sync.mutex"``), to ``"module:attr"`` when the module calls it ``attr``, or to
+    ``"module:"`` when the name is the module itself.
+    """
+
+    def getattr_(attr):
+        where = table.get(attr)
+        if where is None:
+            # ``from shimeji.sched import background``: MicroPython asks this function before
+            # it looks for a submodule, so look for one here.
+            try:
+                value = __import__(package + "." + attr, None, None, ("*",), 0)
+            except ImportError:
+                msg = "module '%s' has no attribute '%s'" % (package, attr)
+                raise AttributeError(msg) from None
+            setattr(sys.modules[package], attr, value)
+            return value
+        path, sep, name = where.partition(":")
+        mod = __import__(path, None, None, ("*",), 0)
+        value = mod if sep and not name else getattr(mod, name or attr)
+        setattr(sys.modules[package], attr, value)
+        return value
+
+    return getattr_

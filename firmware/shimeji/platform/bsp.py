@@ -1,0 +1,207 @@
+"""What a board gives shimeji, and the set-up every board shares.
+
+A board module (``boards/<name>/shimeji_board.py``, frozen or copied to ``/lib`` as
+``shimeji_board``) defines ``Board``, a subclass of ``BoardBase`` that fills in:
+
+- ``ticks_us()``: the tick clock the timer reads;
+- ``critical_section()``: what guards wakes from interrupt handlers (``critical.py``);
+- ``idle(us)``: wait at most ``us`` µs or until an interrupt (``machine.idle``, ``sleep_us``);
+- ``start_ticker(callback)`` / ``stop_ticker()``: the hardware timer that calls
+  ``callback(arg)`` every ``tick_us`` (it drives ``Timer.interrupt``);
+- ``led()``: the demo LED, an object with ``on()``, ``off()``, ``toggle()`` and ``value()``;
+- ``button(callback)``: calls ``callback(arg)`` from the button's interrupt (``stop()`` ends it);
+- ``background(loop)``: how the loop runs behind the REPL (see ``background.py``).
+
+``Board.scheduler()`` wires a ``StaticScheduler`` to a timer on the board clock, and
+``Board.run(main)`` runs the ready-made loop with the hardware timer started and always
+stopped again.
+"""
+
+from .. import port
+from ..sched.runloop import RunLoop
+
+
+class PinLed:
+    """An LED on a ``machine.Pin``-like object (anything with ``value(v)``)."""
+
+    def __init__(self, pin, active_high=True):
+        self.pin = pin
+        self.active_high = active_high
+        self.state = False
+        self.off()
+
+    def value(self, v=None):
+        """The LED's state, or set it. ISR-safe, allocation-free."""
+        if v is None:
+            return self.state
+        self.state = bool(v)
+        self.pin.value(1 if self.state == self.active_high else 0)
+        return self.state
+
+    def on(self):
+        """ISR-safe."""
+        self.value(True)
+
+    def off(self):
+        """ISR-safe."""
+        self.value(False)
+
+    def toggle(self):
+        """ISR-safe."""
+        self.value(not self.state)
+
+
+class TextLed:
+    """An LED drawn as text, for boards without one: prints ``LED <glyph>`` on every change
+    (``glyphs``: the off and on text) and counts the changes."""
+
+    def __init__(self, name="LED", out=None, glyphs=("off", "on")):
+        self.name = name
+        self.state = False
+        self.changes = 0
+        self.out = out if out is not None else print
+        self.glyphs = glyphs
+
+    def value(self, v=None):
+        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
+        if v is None:
+            return self.state
+        v = bool(v)
+        if v != self.state:
+            self.state = v
+            self.changes += 1
+            self.out("%s %s" % (self.name, self.glyphs[1] if v else self.glyphs[0]))
+        return self.state
+
+    def on(self):
+        """Not ISR-safe (prints)."""
+        self.value(True)
+
+    def off(self):
+        """Not ISR-safe (prints)."""
+        self.value(False)
+
+    def toggle(self):
+        """Not ISR-safe (prints)."""
+        self.value(not self.state)
+
+
+class PinButton:
+    """A button on a ``machine.Pin`` interrupt; ``stop()`` removes the handler."""
+
+    def __init__(self, pin):
+        self.pin = pin
+
+    def stop(self):
+        """Detach the handler. Not ISR-safe."""
+        self.pin.irq(handler=None)
+
+
+class BoardBase:
+    """Defaults for a board with no hardware timer: override what the board has."""
+
+    NAME = "generic"
+    LED_PIN = None  # type: object
+    BUTTON_PIN = None  # type: object
+    MPY_ARCH = None  # type: object  # mpy-cross -march for native code
+    TICK_US = 1000
+
+    def __init__(self, tick_us=None):
+        self.tick_us = tick_us if tick_us is not None else self.TICK_US
+        self.ticker = None
+        self.loop = None
+
+    def ticks_us(self):
+        """The board's µs tick clock (wraps at 2**30). ISR-safe, allocation-free."""
+        return port.ticks_us()
+
+    def critical_section(self):
+        """A new critical section for this board (set-up; not ISR-safe)."""
+        from ..sync.critical import default_critical_section
+
+        return default_critical_section()
+
+    def idle(self, us):
+        """Wait at most ``us`` µs, or until an interrupt where the board can tell. Not
+        ISR-safe: the run loop calls it."""
+        from ..sched.runloop import sleep_idle
+
+        sleep_idle(us)
+
+    def start_ticker(self, callback):
+        """Call ``callback(arg)`` every ``tick_us`` from a hardware timer (none here). Not
+        ISR-safe (set-up)."""
+        self.ticker = None
+
+    def stop_ticker(self):
+        """Stop the hardware timer. Not ISR-safe."""
+        self.ticker = None
+
+    def led(self, pin=None):
+        """The demo LED (``pin`` overrides ``LED_PIN``). Set-up, not ISR-safe."""
+        import machine
+
+        return PinLed(machine.Pin(pin if pin is not None else self.LED_PIN, machine.Pin.OUT))
+
+    def button(self, callback, pin=None):
+        """Call ``callback(pin)`` from the interrupt of a button that pulls ``pin`` (default
+        ``BUTTON_PIN``) low. The callback runs in interrupt context: keep it to ISR-safe calls
+        such as ``WaitCell.wake``. Returns an object whose ``stop()`` detaches it. Set-up, not
+        ISR-safe."""
+        import machine
+
+        p = machine.Pin(pin if pin is not None else self.BUTTON_PIN, machine.Pin.IN,
+                        machine.Pin.PULL_UP)
+        p.irq(handler=callback, trigger=machine.Pin.IRQ_FALLING)
+        return PinButton(p)
+
+    # -- set-up shared by every board -------------------------------------------------------
+
+    def make_timer(self):
+        """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us``. Not ISR-safe."""
+        from ..time.timer import Timer
+
+        return Timer(clock=self.ticks_us, tick_us=self.tick_us)
+
+    def scheduler(self, capacity=16, policy=None):
+        """A ``StaticScheduler`` with this board's critical section and a timer. Not
+        ISR-safe."""
+        from ..sched.scheduler import StaticScheduler
+
+        return StaticScheduler(capacity, policy=policy,
+                               critical_section=self.critical_section(),
+                               timer=self.make_timer())
+
+    def make_loop(self, sched, **options):
+        """A ``RunLoop`` for ``sched`` that idles with this board's primitive. Not ISR-safe."""
+        options.setdefault("max_idle_us", self.tick_us)
+        self.loop = RunLoop(sched, idle=self.idle, **options)
+        return self.loop
+
+    def run(self, main=None, sched=None, capacity=16, **options):
+        """Run ``main`` (a coroutine) to completion with the hardware timer driving the
+        timer; returns its result. Without ``main``, run until ``board.loop.stop()``.
+        The hardware timer is stopped however the loop ends (also on Ctrl-C). Not ISR-safe."""
+        if sched is None:
+            sched = self.scheduler(capacity)
+        loop = self.make_loop(sched, **options)
+        handle = sched.spawn(main, "main") if main is not None else None
+        timer = sched.timer
+        self.start_ticker(timer.interrupt if timer is not None else _nothing)
+        try:
+            return loop.run(handle)
+        finally:
+            self.stop_ticker()
+
+    def background(self, sched, **options):
+        """Run ``sched`` behind the REPL; returns a started ``background.Background``. Not
+        ISR-safe."""
+        from ..sched.background import TimerBackground
+
+        bg = TimerBackground(self, self.make_loop(sched, **options))
+        bg.start()
+        return bg
+
+
+def _nothing(arg=None):
+    pass

@@ -1,0 +1,22 @@
+"""Scheduling: polling runnable tasks, and the loops that drive it.
+
+- ``scheduler``: ``StaticScheduler`` and its ``tick()``, the ISR-safe wake inbox;
+- ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;
+- ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;
+- ``background``: running a loop behind the REPL (a thread or a hardware timer).
+"""
+
+from .._lazy import lazy_names
+
+__getattr__ = lazy_names(
+    "shimeji.sched",
+    {
+        "StaticScheduler": "shimeji.sched.scheduler",
+        "Tick": "shimeji.sched.scheduler",
+        "DEFAULT_TICK_SIZE": "shimeji.sched.scheduler",
+        "RunLoop": "shimeji.sched.runloop",
+        "run": "shimeji.sched.runloop",
+        "ThreadBackground": "shimeji.sched.background",
+        "TimerBackground": "shimeji.sched.background",
+    },
+)

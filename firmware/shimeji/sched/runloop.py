@@ -1,0 +1,178 @@
+"""The run loop: timer turn, scheduler tick, and idle until the next deadline or interrupt.
+
+``RunLoop`` composes one iteration (``step()``) from three steps that also work on their own:
+``turn()`` advances the timer and wakes expired sleepers, ``tick()`` polls the woken tasks, and
+``idle()`` waits when nothing is runnable, for at most the time to the next deadline. Write your
+own loop from the steps, or call ``run()``. Every step and ``stop()`` allocate nothing.
+
+Design note: the time to the next deadline is read by a second ``turn()`` *after* the tick,
+because the tasks just polled may have armed earlier deadlines. A wake from an interrupt that
+lands between that check and the idle primitive is seen at the next interrupt: on boards the
+hardware timer fires every timer tick, so ``machine.idle()`` returns within one tick; the
+``max_idle_us`` cap bounds it everywhere else.
+"""
+
+from micropython import const
+
+_MAX_IDLE_US = const(1000)
+_MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
+
+
+class RunLoop:
+    """Drives ``sched`` (and its timer, ``sched.timer`` unless ``timer`` is given).
+
+    ``idle(us)``: waits at most ``us`` µs or until an interrupt (default: ``time.sleep_us``).
+    ``max_idle_us``: longest single idle, also used when no deadline is pending.
+    ``collect``: a callable such as ``gc.collect``, run only in idle windows of at least
+    ``collect_min_us`` µs and only if a task ran since the last collection.
+    ``tick_size``: tasks polled per tick at most (default: the scheduler's).
+    """
+
+    def __init__(self, sched, timer=None, idle=None, max_idle_us=_MAX_IDLE_US, collect=None,
+                 collect_min_us=5000, tick_size=None):
+        self.sched = sched
+        self.timer = timer if timer is not None else sched.timer
+        self._turn = self.timer.turn if self.timer is not None else None
+        self._tick = sched.tick
+        self._idle = idle if idle is not None else sleep_idle
+        self.max_idle_us = max_idle_us
+        self._collect = collect
+        self.collect_min_us = collect_min_us
+        self.tick_size = tick_size if tick_size is not None else sched.DEFAULT_TICK_SIZE
+        self.stopping = False
+        self.running = False
+        self.iterations = 0
+        self.idles = 0
+        self.collections = 0
+        self._dirty = False
+
+    def stop(self):
+        """Ask ``run()`` to return once the current tick ends. ISR-safe (sets a flag)."""
+        self.stopping = True
+
+    # -- the steps -------------------------------------------------------------------------
+
+    def turn(self):
+        """Advance the timer to now, waking every expired sleeper; returns the timer's Turn
+        (None without a timer). Not ISR-safe."""
+        if self._turn is None:
+            return None
+        return self._turn()
+
+    def tick(self):
+        """Poll up to ``tick_size`` runnable tasks; returns the scheduler's Tick. Not ISR-safe."""
+        t = self._tick(self.tick_size)
+        if t.polled:
+            self._dirty = True
+        return t
+
+    def runnable(self):
+        """True if a task is ready to poll (including wakes waiting in the inbox). ISR-safe."""
+        sched = self.sched
+        return sched._inbox_head is not None or sched.policy.has_ready()
+
+    def idle_window(self):
+        """The µs to idle now: until the next deadline, at most ``max_idle_us``; 0 if a task is
+        runnable, a sleeper just expired, or ``stop()`` was called. May collect garbage first
+        (see ``collect``), then returns 0. Not ISR-safe."""
+        us = self.max_idle_us
+        if self._turn is not None:
+            turn = self._turn()
+            if turn.expired:
+                return 0
+            nxt = turn.next_in_us
+            if 0 <= nxt < us:
+                us = nxt
+        if us <= 0 or self.stopping or self.runnable():
+            return 0
+        if self._collect is not None and self._dirty and us >= self.collect_min_us:
+            self._dirty = False
+            self.collections = _inc(self.collections)
+            self._collect()
+            return 0  # the collection took time: turn the timer again before waiting
+        return us
+
+    def idle(self):
+        """Wait for ``idle_window()`` µs with the idle primitive (returns early on an
+        interrupt where the board can). Returns the µs it meant to wait. Not ISR-safe."""
+        us = self.idle_window()
+        if us > 0:
+            self.idles = _inc(self.idles)
+            self._idle(us)
+        return us
+
+    def step(self):
+        """One iteration: turn, tick, and idle if nothing is runnable. Returns the Tick."""
+        self.iterations = _inc(self.iterations)
+        if self._turn is not None:
+            self._turn()
+        t = self.tick()
+        if not t.has_remaining and not self.stopping:
+            self.idle()
+        return t
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self, until=None):
+        """Iterate until ``stop()`` is called or, if given, the ``until`` JoinHandle is
+        complete; then return ``until.result()`` (or None). Tasks keep their state: ``run``
+        again to resume, or ``sched.close()`` to end them. Not ISR-safe."""
+        self.stopping = False
+        self.running = True
+        try:
+            while not self.stopping:
+                self.iterations = _inc(self.iterations)
+                if self._turn is not None:
+                    self._turn()
+                t = self.tick()
+                if until is not None and until.is_complete():
+                    break
+                if not t.has_remaining and not self.stopping:
+                    self.idle()
+        finally:
+            self.running = False
+        if until is not None and until.is_complete():
+            return until.result()
+        return None
+
+
+def _inc(n):
+    """``n + 1``, wrapping to 0 below 2**30 with no intermediate reaching it."""
+    return n + 1 if n < _MASK else 0
+
+
+def sleep_idle(us):
+    """The portable idle primitive: sleep ``us`` µs (``time.sleep_us`` or ``time.sleep``)."""
+    import time
+
+    if hasattr(time, "sleep_us"):
+        time.sleep_us(us)
+    else:
+        time.sleep(us / 1000000)
+
+
+def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):
+    """The ready-made loop: spawn ``main`` (a coroutine) on ``sched`` (default: a new
+    ``StaticScheduler(capacity)`` with a ``Timer()`` on ``time.ticks_us``) and run until it
+    completes, returning its result. With no
+    ``main``, run until a task calls ``stop()`` on the loop (``runloop.current``) or until
+    KeyboardInterrupt. ``options`` go to ``RunLoop``. Not ISR-safe."""
+    global current
+    if sched is None:
+        from .scheduler import StaticScheduler
+
+        if timer is None:
+            from ..time.timer import Timer
+
+            timer = Timer()
+        sched = StaticScheduler(capacity, timer=timer)
+    loop = RunLoop(sched, timer=timer, idle=idle, **options)
+    current = loop
+    handle = sched.spawn(main, "main") if main is not None else None
+    try:
+        return loop.run(handle)
+    finally:
+        current = None
+
+
+current = None  # the RunLoop that ``run()`` is driving, for tasks that want to stop it

@@ -1,0 +1,349 @@
+"""``StaticScheduler``: a fixed pool of task slots and a tick-driven run loop.
+
+The scheduler does not own the loop. ``tick()`` polls up to ``n`` woken tasks and returns a
+``Tick``; the caller composes timer turn, tick and idle (see ``run_until_complete`` and, for
+boards, ``shimeji.runloop``).
+
+Design note: wakes. A wake may come from a task, from an interrupt handler, or from another
+thread or core. ``wake()`` takes the critical section for the few statements that move a slot
+from WAITING to QUEUED and link it into the *inbox* (an intrusive MPSC list); the tick drains
+the inbox into the policy. The policy is therefore touched only by the scheduler's own context
+and needs no locking. A task that merely yields (``yield_now``) never goes through the inbox:
+the scheduler puts it back itself, with no critical section, because an interrupt-side wake of
+a RUNNING or QUEUED task only sets a flag. This inbox is also where a multi-core executor's
+injector and work stealing attach: another core hands a task over by waking it here.
+"""
+
+import micropython
+from micropython import const
+
+from .. import core, port
+from ..errors import Cancelled, ForeignAwaitable, SchedulerBusy
+from ..policy.fifo import FifoPolicy
+from ..sync.critical import default_critical_section
+from ..task.lifecycle import TaskLifecycle
+from ..task.pool import wrap_count
+from ..task.slot import CANCELLED, FAILED, FREE, OK, QUEUED, RUNNING, WAITING, TaskBuilder
+from .fastpath import tick_fifo
+
+_TICK_SIZE = const(256)
+DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
+
+
+
+
+class Tick:
+    """What one ``tick()`` did. The scheduler reuses one Tick object: copy what you keep.
+
+    ``spawned``, ``woken_external`` and ``woken_internal`` count events since the previous
+    tick (a wake from an interrupt between ticks is external); ``woken`` is the sum of both.
+    """
+
+    def __init__(self):
+        self.polled = 0
+        self.completed = 0
+        self.spawned = 0
+        self.woken_external = 0
+        self.woken_internal = 0
+        self.woken = 0
+        self.has_remaining = False
+
+    def __repr__(self):
+        return "Tick(polled=%d, completed=%d, spawned=%d, woken=%d+%d, has_remaining=%s)" % (
+            self.polled,
+            self.completed,
+            self.spawned,
+            self.woken_internal,
+            self.woken_external,
+            self.has_remaining,
+        )
+
+
+class StaticScheduler(TaskLifecycle):
+    """A single-core scheduler whose task slots are all made at construction.
+
+    ``capacity``: number of pool slots. ``policy``: a ``Policy`` (default ``FifoPolicy``).
+    ``critical_section``: guards wakes from interrupt handlers and other threads (default: the
+    runtime's, see ``critical.py``). ``clock_us``: a µs tick source, used only by policies that
+    charge run time (default ``time.ticks_us``). ``timer``: the timer that ``sleep_ms`` and
+    friends of tasks on this scheduler use (also settable later as ``sched.timer``).
+    """
+
+    DEFAULT_TICK_SIZE = _TICK_SIZE
+
+    def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None):
+        TaskLifecycle.__init__(self, capacity)
+        self.timer = timer
+        self._tick = Tick()
+        self._builder = TaskBuilder(self)
+        self._spawned = 0
+        self._woken_ext = 0
+        self._woken_int = 0
+        self._polling = False
+        cs = critical_section if critical_section is not None else default_critical_section()
+        self.critical_section = cs
+        self._enter = cs.enter
+        self._exit = cs.exit
+        self._inbox_head = None
+        self._inbox_tail = None
+        self._clock_us = clock_us if clock_us is not None else port.ticks_us
+        self.policy = None
+        self._fifo = None
+        self.set_policy(policy if policy is not None else FifoPolicy())
+
+    # -- waking ---------------------------------------------------------------------------------
+
+    @micropython.native
+    def wake(self, slot):
+        """Make the task in ``slot`` runnable. Idempotent; a no-op for a finished task.
+
+        ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
+        other threads and tasks may all call it."""
+        state = self._enter()
+        st = slot.state
+        if st == WAITING and slot.sched is self:
+            slot.state = QUEUED
+            slot.inbox_next = None
+            tail = self._inbox_tail
+            if tail is None:
+                self._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            self._inbox_tail = slot
+            if self._polling:
+                self._woken_int += 1
+            else:
+                self._woken_ext += 1
+        elif st == RUNNING:
+            slot.rewoken = True
+        self._exit(state)
+
+    def _inbox_push(self, slot):
+        state = self._enter()
+        slot.inbox_next = None
+        tail = self._inbox_tail
+        if tail is None:
+            self._inbox_head = slot
+        else:
+            tail.inbox_next = slot
+        self._inbox_tail = slot
+        self._exit(state)
+
+    def _take_inbox(self):
+        state = self._enter()
+        slot = self._inbox_head
+        self._inbox_head = None
+        self._inbox_tail = None
+        self._exit(state)
+        return slot
+
+    def _drain_inbox(self):
+        slot = self._take_inbox()
+        add = self._add
+        while slot is not None:
+            nxt = slot.inbox_next
+            slot.inbox_next = None
+            add(slot)
+            slot = nxt
+
+    # -- the tick ---------------------------------------------------------------------------------
+
+    def tick(self, n=_TICK_SIZE):
+        """Poll at most ``n`` runnable tasks, in the policy's order; returns the ``Tick``.
+
+        Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
+        from the run loop (or from a task of another scheduler). Raises ``SchedulerBusy`` if
+        called from one of this scheduler's own tasks."""
+        if self._polling:
+            raise self._busy()
+        if self._fifo is not None:
+            return tick_fifo(self, n)
+        ctx = core.context
+        outer_slot = ctx.slot  # a task of another scheduler may be driving this one
+        outer_sched = ctx.sched
+        outer_start = ctx.poll_start
+        pick = self._pick
+        put_back = self._put_back
+        charge = self._charge
+        clock = self._clock_us
+        park = core.PARK
+        polled = 0
+        completed = 0
+        self._polling = True
+        ctx.sched = self
+        try:
+            if self._inbox_head is not None:
+                self._drain_inbox()
+            while polled < n:
+                slot = pick()
+                if slot is None:
+                    break
+                polled += 1
+                slot.state = RUNNING
+                ctx.slot = slot
+                if charge is not None:
+                    t0 = ctx.poll_start = clock()
+                try:
+                    if slot.throw_exc is None:
+                        r = slot.coro.send(None)
+                    else:
+                        r = self._throw_in(slot)
+                except StopIteration as e:
+                    ctx.slot = None
+                    self._complete(slot, OK, e.value)
+                    completed += 1
+                    r = park
+                except Cancelled as e:
+                    ctx.slot = None
+                    self._complete(slot, CANCELLED, e)
+                    completed += 1
+                    r = park
+                except Exception as e:  # a failing task never takes the scheduler down
+                    ctx.slot = None
+                    self._complete(slot, FAILED, e)
+                    self.failed_total = wrap_count(self.failed_total, 1)
+                    completed += 1
+                    r = park
+                except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                    ctx.slot = None
+                    self._interrupted(slot, e)
+                    raise
+                ctx.slot = None
+                preempted = False
+                if charge is not None:
+                    preempted = charge(slot, port.ticks_diff(clock(), t0))
+                if slot.state != RUNNING:
+                    pass  # completed above
+                elif r is None:
+                    slot.state = QUEUED
+                    put_back(slot, preempted)
+                elif r is park:
+                    if self._park(slot):  # woken while it ran: it stays runnable
+                        self._add(slot)
+                else:
+                    self._foreign(slot, r)
+                    put_back(slot, False)
+                if self._inbox_head is not None:
+                    self._drain_inbox()
+        finally:
+            self._polling = False
+            ctx.slot = outer_slot
+            ctx.sched = outer_sched
+            ctx.poll_start = outer_start
+        return self._end_tick(polled, completed)
+
+    def _busy(self):
+        return SchedulerBusy("tick() was called from inside a task of the same scheduler: "
+                             "await yield_now() to let the other tasks run, and tick from "
+                             "the run loop")
+
+    def _end_tick(self, polled, completed):
+        t = self._tick
+        self.completed_total = wrap_count(self.completed_total, completed)
+        t.polled = polled
+        t.completed = completed
+        if self._spawned or self._woken_ext or self._woken_int:
+            # Only then the critical section: a busy loop of ticks with no wakes must not
+            # take it (with a thread playing the interrupt, a lock taken by every tick
+            # starves the waker).
+            state = self._enter()
+            t.spawned = self._spawned
+            t.woken_external = self._woken_ext
+            t.woken_internal = self._woken_int
+            self._spawned = 0
+            self._woken_ext = 0
+            self._woken_int = 0
+            self._exit(state)
+        else:
+            t.spawned = 0
+            t.woken_external = 0
+            t.woken_internal = 0
+        t.woken = t.woken_external + t.woken_internal
+        t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
+        return t
+
+    def _interrupted(self, slot, exc):
+        # The interruption itself goes to whoever runs the loop; the task's joiners and handle
+        # see it as cancelled, so one Ctrl-C is not raised again by every task that joins it.
+        self._complete(slot, CANCELLED, Cancelled(
+            "the task was interrupted by %s" % type(exc).__name__))
+
+    def _throw_in(self, slot):
+        exc = slot.throw_exc
+        slot.throw_exc = None
+        slot.cancel_requested = False
+        self._unwait(slot)
+        return slot.coro.throw(exc)
+
+    @micropython.native
+    def _park(self, slot):
+        # True if the task was woken while it ran (it stays runnable), else it now waits.
+        state = self._enter()
+        if slot.rewoken:
+            slot.rewoken = False
+            slot.state = QUEUED
+            self._exit(state)
+            return True
+        slot.state = WAITING
+        self._exit(state)
+        return False
+
+    def _foreign(self, slot, r):
+        slot.throw_exc = ForeignAwaitable(
+            "task %d (%r) awaited %r, which is not a shimeji awaitable: use "
+            "shimeji's own (yield_now, sleep_ms, primitives), not asyncio's"
+            % (slot.id, slot.name, r))
+        slot.state = QUEUED
+
+    def _unwait(self, slot):
+        """Take ``slot`` off whatever it waits on (wait list, timer) and clear wait state."""
+        waiting_on = slot.waiting_on
+        if waiting_on is not None:
+            waiting_on.remove(slot)
+        if slot.timer is not None:
+            slot.timer.cancel()
+        slot.wait_phase = 0
+        slot.wait_key = None
+        slot.wait_status = 0
+        slot.wait_value = None
+
+    @micropython.native
+    def _complete(self, slot, status, value):
+        handle = slot.handle
+        handle._status = status
+        handle._value = value
+        handle._slot = None
+        # self._unwait(slot), inlined: a finished task rarely still waits on anything
+        waiting_on = slot.waiting_on
+        if waiting_on is not None:
+            waiting_on.remove(slot)
+        timer = slot.timer
+        if timer is not None and timer.pos >= 0:  # TimerEntry.is_armed(), without the call
+            timer.cancel()
+        slot.wait_phase = 0
+        slot.wait_key = None
+        slot.wait_status = 0
+        slot.wait_value = None
+        joiners = slot.joiners
+        task_id = slot.id
+        while joiners.head is not None:
+            joiner = joiners.pop()
+            joiner.wait_status = status
+            joiner.wait_value = value
+            joiner.wait_key = task_id
+            core.wake(joiner)
+        slot.coro = None
+        slot.name = None
+        slot.throw_exc = None
+        slot.cancel_requested = False
+        slot.rewoken = False
+        slot.state = FREE
+        if slot.pooled:  # back on the free list (TaskPool._free_push, inlined)
+            slot.free_next = None
+            tail = self._free_tail
+            if tail is None:
+                self._free_head = slot
+            else:
+                tail.free_next = slot
+            self._free_tail = slot
+        slot.sched = None

@@ -1,0 +1,174 @@
+"""Critical sections: short stretches of code that an interrupt handler cannot split.
+
+A critical section object has ``enter()`` returning a state and ``exit(state)`` restoring it;
+no allocation, and nested sections restore the state they saved. The scheduler binds
+``enter``/``exit`` once at construction and uses them around the few statements that an
+interrupt-side wake also touches (see ``scheduler.py``); every sync primitive does the same.
+``with cs:`` is the same thing as a context manager (allocation-free, nests up to
+``MAX_DEPTH`` deep), and ``try_enter()`` returns ``None`` instead of blocking.
+
+- ``IrqCriticalSection``: ``machine.disable_irq()`` / ``machine.enable_irq(state)`` on boards.
+- ``LockCriticalSection``: a re-entrant ``_thread`` lock, for the unix port and CPython, where a
+  second thread plays the interrupt handler.
+- ``NoCriticalSection``: single-context programs that never wake from another context.
+
+Keep sections to a few statements: on a board, interrupts wait while one is held.
+"""
+
+import micropython
+from micropython import const
+
+from .. import port
+from ..errors import CriticalSectionMisuse
+
+_MAX_DEPTH = const(8)
+MAX_DEPTH = _MAX_DEPTH  # nesting depth of ``with cs:`` (enter/exit nest without limit)
+
+
+class CriticalSection:
+    """Base class: the context manager on top of a subclass's ``enter``/``exit``.
+
+    The saved states of nested ``with`` blocks live in a list made here, so ``with cs:``
+    allocates nothing. Only the context that holds the section touches that list."""
+
+    def __init__(self):
+        self._states = [0] * _MAX_DEPTH
+        self._depth = 0
+
+    def __enter__(self):
+        """Enter the section. ISR-safe."""
+        state = self.enter()
+        depth = self._depth
+        if depth >= _MAX_DEPTH:
+            self.exit(state)
+            raise CriticalSectionMisuse(
+                "critical sections nested more than %d deep with 'with': keep sections "
+                "short, or use enter()/exit(state) for deeper nesting" % _MAX_DEPTH
+            )
+        self._states[depth] = state
+        self._depth = depth + 1
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """Leave the section, restoring the state saved by ``__enter__``. ISR-safe."""
+        depth = self._depth - 1
+        self._depth = depth
+        self.exit(self._states[depth])
+        return False
+
+    def try_enter(self):
+        """Enter without waiting: a state for ``exit``, or ``None`` if another context holds
+        the section. ISR-safe."""
+        return self.enter()
+
+
+class NoCriticalSection(CriticalSection):
+    """Does nothing: for code that has no interrupt handler or second thread."""
+
+    def enter(self):
+        """ISR-safe (does nothing)."""
+        return 0
+
+    def exit(self, state):
+        """ISR-safe (does nothing)."""
+        pass
+
+
+class IrqCriticalSection(CriticalSection):
+    """Masks interrupts on the current core (``machine.disable_irq``).
+
+    Nesting is free: ``disable_irq`` returns the previous mask and ``enable_irq`` restores it.
+    Pass ``machine_module`` to use a stand-in (tests) or another core's implementation."""
+
+    def __init__(self, machine_module=None):
+        CriticalSection.__init__(self)
+        if machine_module is None:
+            import machine as machine_module
+        self.enter = machine_module.disable_irq
+        self.exit = machine_module.enable_irq
+
+
+class LockCriticalSection(CriticalSection):
+    """A re-entrant lock made of a ``_thread`` lock, an owner and a depth.
+
+    A second thread that plays the interrupt handler blocks in ``enter()`` until the holder
+    leaves; the holder may enter again (a wake from inside a primitive's section takes the
+    scheduler's section too). Thread idents (pthread ids) are small ints on the 64-bit unix
+    port, so the owner check allocates nothing (``host_tests/test_critical.py`` measures it);
+    on a 32-bit build an ident past 2**30 would be boxed on every ``enter()``."""
+
+    def __init__(self):
+        CriticalSection.__init__(self)
+        import _thread
+
+        lock = _thread.allocate_lock()
+        self._acquire = lock.acquire
+        self._release = lock.release
+        self._ident = _thread.get_ident
+        self._owner = None  # ident of the holding thread
+        self._nested = 0  # re-entries beyond the first
+
+    @micropython.native
+    def enter(self):
+        """Take the lock (or re-enter it); returns the state for ``exit``. ISR-safe."""
+        me = self._ident()
+        if self._owner == me:
+            self._nested += 1
+            return 1
+        self._acquire()
+        self._owner = me
+        return 0
+
+    def try_enter(self):
+        """``enter()`` without blocking: ``None`` if another thread holds it. ISR-safe."""
+        me = self._ident()
+        if self._owner == me:
+            self._nested += 1
+            return 1
+        if not self._acquire(0):
+            return None
+        self._owner = me
+        return 0
+
+    @micropython.native
+    def exit(self, state):
+        """Leave what the matching ``enter()`` entered. ISR-safe."""
+        if state:
+            self._nested -= 1
+            return
+        self._owner = None
+        self._release()
+
+    def held(self):
+        """True if the calling thread holds the section. ISR-safe."""
+        return self._owner == self._ident()
+
+
+_shared = None
+
+
+def default_critical_section():
+    """The runtime's critical section, one per interpreter (made on first use).
+
+    Boards get ``IrqCriticalSection``; the unix port and CPython a ``LockCriticalSection``; a
+    runtime without threads or ``disable_irq`` gets ``NoCriticalSection``. Schedulers and
+    primitives made without an explicit section share this one."""
+    global _shared
+    if _shared is None:
+        _shared = _make_default()
+    return _shared
+
+
+def _make_default():
+    if port.IS_MICROPYTHON:
+        try:
+            import machine
+
+            if hasattr(machine, "disable_irq"):
+                return IrqCriticalSection(machine)
+        except ImportError:
+            pass
+    try:
+        return LockCriticalSection()
+    except ImportError:
+        return NoCriticalSection()

@@ -1,0 +1,75 @@
+"""``Event``: a flag tasks wait for, like asyncio's ``Event``.
+
+``set()`` wakes every waiter and keeps the flag set until ``clear()``; ``wait()`` returns at
+once while it is set. ``set()`` and ``clear()`` may be called from an interrupt handler. For
+one waiter that consumes each signal (asyncio's ``ThreadSafeFlag``), use ``WaitCell``.
+"""
+
+from .. import core
+from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, WaitQueue, accept, closed_error
+
+
+class Event:
+    """A settable flag with waiters. ``critical_section``: default the runtime's."""
+
+    def __init__(self, critical_section=None):
+        self._q = WaitQueue(critical_section)
+        self._flag = False
+        self._wait = _EventWait(self)
+
+    def is_set(self):
+        """ISR-safe."""
+        return self._flag
+
+    def set(self):
+        """Set the flag and wake every waiter. ISR-safe, allocation-free."""
+        q = self._q
+        state = q._enter()
+        self._flag = True
+        q.release_all(WOKEN)
+        q._exit(state)
+
+    def clear(self):
+        """Clear the flag; later ``wait()`` calls park. ISR-safe."""
+        self._flag = False
+
+    def close(self):
+        """Wake every waiter with ``PrimitiveClosed``; later waits raise it. ISR-safe."""
+        self._q.close()
+
+    def wait(self):
+        """Awaitable: return once the flag is set (at once if it is). Allocates nothing.
+        Not ISR-safe (tasks only)."""
+        return self._wait
+
+    def waiters(self):
+        """How many tasks wait. ISR-safe."""
+        return self._q.count
+
+
+class _EventWait(Awaitable):
+    def __init__(self, event):
+        self.event = event
+        self._finish = core.Finish()
+
+    def __next__(self):
+        me = core.current_slot()
+        ev = self.event
+        q = ev._q
+        if me.wait_phase == 0:
+            state = q._enter()
+            if q.closed:
+                q._exit(state)
+                raise closed_error("Event")
+            if ev._flag:
+                q._exit(state)
+                raise self._finish.done()
+            q.link(me)
+            me.wait_phase = 1
+            q._exit(state)
+            return core.PARK
+        if me.wait_status == WAITING:
+            return core.PARK
+        if accept(me) == CLOSED:
+            raise closed_error("Event")
+        raise self._finish.done()

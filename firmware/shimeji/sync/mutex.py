@@ -1,0 +1,157 @@
+"""``Mutex``: an async lock with strict FIFO hand-off, like asyncio's ``Lock``.
+
+``async with m:`` (or ``await m.lock()`` ... ``m.unlock()``) holds the lock. ``unlock()`` hands
+it straight to the oldest waiter, so a task that just released cannot take it back first and
+no waiter starves. A hand-off to a task that is cancelled before it resumes passes the lock
+on to the next waiter (or frees it). A task parking on a held lock lends its priority to the
+holder through the policy (``policy.inherit``), ended by ``policy.restore`` on unlock.
+"""
+
+from .. import core
+from ..errors import LockHeldBySelf, LockNotHeld
+from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept
+
+
+class Mutex:
+    """A fair async mutual-exclusion lock. ``critical_section``: default the runtime's."""
+
+    def __init__(self, critical_section=None):
+        self._q = WaitQueue(critical_section, self._abandoned)
+        self._locked = False
+        self._holder = None  # holder's slot; None when held outside any task
+        self._holder_id = 0
+        self._lock = _Lock(self)
+
+    def locked(self):
+        """True while some task (or context) holds the lock. ISR-safe."""
+        return self._locked
+
+    def waiters(self):
+        """How many tasks wait. ISR-safe."""
+        return self._q.count
+
+    def lock(self):
+        """Awaitable: acquire the lock, waiting in FIFO order. Allocates nothing. Also works as
+        ``async with m.lock():``. Not ISR-safe (tasks only)."""
+        return self._lock
+
+    def try_lock(self):
+        """Acquire the lock if it is free and nobody waits; True on success. Not ISR-safe
+        (call from a task or the main loop)."""
+        q = self._q
+        state = q._enter()
+        ok = not self._locked
+        if ok:
+            self._take(core.context.slot)
+        q._exit(state)
+        return ok
+
+    def unlock(self):
+        """Release the lock and hand it to the oldest waiter. Raises ``LockNotHeld`` if the
+        caller does not hold it. Not ISR-safe."""
+        me = core.context.slot
+        if not self._locked or self._holder is not me or (
+            me is not None and me.id != self._holder_id
+        ):
+            raise LockNotHeld("unlock() by a task that does not hold this Mutex: only the "
+                              "task that acquired it may release it (use 'async with')")
+        self._release()
+
+    def __aenter__(self):
+        """``async with m:`` acquires. Not ISR-safe (tasks only)."""
+        return self._lock
+
+    def __aexit__(self, exc_type, exc, tb):
+        """Releases (also when the body raised). Not ISR-safe (tasks only)."""
+        self._guard_exit(exc_type)
+        return DONE
+
+    def _guard_exit(self, exc_type):
+        # ``async with`` exits only after its acquire completed, so this coroutine holds the
+        # lock. When the coroutine is being closed (``scheduler.close()``, garbage collection:
+        # GeneratorExit) it is not the running task, so release without the owner check.
+        if exc_type is GeneratorExit or core.context.slot is None:
+            if self._locked:
+                self._release()
+        else:
+            self.unlock()
+
+    def _release(self):
+        holder = self._holder
+        q = self._q
+        state = q._enter()
+        self._hand_off()
+        q._exit(state)
+        if holder is not None and holder.sched is not None:
+            holder.sched.policy.restore(holder)
+        self._lend()
+
+    def _take(self, slot):
+        self._locked = True
+        self._holder = slot
+        self._holder_id = 0 if slot is None else slot.id
+
+    def _hand_off(self):
+        # Caller holds the section.
+        q = self._q
+        slot = q.head
+        if slot is None:
+            self._locked = False
+            self._holder = None
+            self._holder_id = 0
+        else:
+            self._take(slot)
+            q.grant(slot)
+
+    def _lend(self):
+        # A new holder blocks the waiters behind it: each lends it its priority, as when it
+        # parked on the previous holder (tasks only; the list changes only in task context).
+        slot = self._q.head
+        holder = self._holder
+        if slot is None or holder is None or holder.sched is None:
+            return
+        policy = holder.sched.policy
+        while slot is not None:
+            policy.inherit(holder, slot)  # a method call, not a bound method: no allocation
+            slot = slot.wait_next
+
+    def _abandoned(self, slot):
+        # The lock was handed to ``slot``, which was cancelled before it resumed.
+        if self._holder is slot:
+            self._hand_off()
+            self._lend()
+
+
+class _Lock(GuardAwaitable):
+    def __init__(self, mutex):
+        self.mutex = mutex
+        self._finish = core.Finish()
+
+    def release(self, exc_type=None):
+        self.mutex._guard_exit(exc_type)
+
+    def __next__(self):
+        me = core.current_slot()
+        m = self.mutex
+        q = m._q
+        if me.wait_phase == 0:
+            state = q._enter()
+            if not m._locked:
+                m._take(me)
+                q._exit(state)
+                raise self._finish.done()
+            if m._holder is me and m._holder_id == me.id:
+                q._exit(state)
+                raise LockHeldBySelf("this task already holds the Mutex: locking it again "
+                                     "would wait forever (a Mutex is not re-entrant)")
+            q.link(me)
+            me.wait_phase = 1
+            holder = m._holder
+            q._exit(state)
+            if holder is not None and holder.sched is not None:
+                holder.sched.policy.inherit(holder, me)
+            return core.PARK
+        if me.wait_status == WAITING:
+            return core.PARK
+        accept(me)  # the lock was handed to us (a Mutex is never closed)
+        raise self._finish.done()

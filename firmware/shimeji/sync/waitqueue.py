@@ -1,0 +1,234 @@
+"""``WaitQueue``: FIFO waiters woken one at a time or all at once; the base of every primitive.
+
+A waiter is its task's slot, linked through the slot's own ``wait_*`` fields, so waiting and
+waking allocate nothing. Per-waiter state lives in the slot: ``wait_status`` says why the task
+was taken off the queue (``WAITING`` still on it, ``WOKEN`` by a wake or a grant, ``CLOSED``).
+
+Design note: a wake that must not be lost. ``wake()`` hands the wake to one task: the slot
+leaves the list but keeps ``waiting_on`` pointing here until the task runs and accepts it. If
+the task is cancelled first, the scheduler's ``waiting_on.remove(slot)`` lands in ``remove``
+below, which passes the wake on to the next waiter (or calls ``on_abandon``, which a Mutex or
+Semaphore uses to hand its lock or permits on). So nothing is ever given to a dead task.
+"""
+
+from micropython import const
+
+from .. import core
+from ..errors import PrimitiveClosed
+from ..task.waitlist import WaitList
+from .critical import default_critical_section
+
+WAITING = const(0)  # linked on the queue
+WOKEN = const(1)  # taken off by a wake or grant; the task has not accepted it yet
+CLOSED = const(2)  # taken off by close()
+
+
+class Awaitable:
+    """Base of the primitives' awaitables: one object per primitive, per-task state in the
+    task's slot, so ``await`` allocates nothing."""
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+
+class GuardAwaitable(Awaitable):
+    """An acquiring awaitable that also works as ``async with``: it releases on exit."""
+
+    def __aenter__(self):
+        """Acquire on entering ``async with``. Not ISR-safe (tasks only)."""
+        return self
+
+    def __aexit__(self, exc_type, exc, tb):
+        """Release on leaving ``async with``. Not ISR-safe (tasks only)."""
+        self.release(exc_type)
+        return DONE
+
+
+class _Done(Awaitable):
+    """An awaitable that completes at once (``__aexit__`` returns it)."""
+
+    def __init__(self):
+        self._finish = core.Finish()
+
+    def __next__(self):
+        raise self._finish.done()
+
+
+DONE = _Done()
+
+
+def section(critical_section):
+    """The given critical section, or the runtime's shared one."""
+    return critical_section if critical_section is not None else default_critical_section()
+
+
+def closed_error(what):
+    return PrimitiveClosed("this %s was closed: stop waiting on it, or make a new one" % what)
+
+
+def finish_with(finish, value):
+    """End an awaitable with ``value``: free for None, one small exception object otherwise
+    (MicroPython cannot change a pre-made StopIteration's value)."""
+    if value is None:
+        return finish.done()
+    return StopIteration(value)
+
+
+class WaitQueue(WaitList):
+    """FIFO of waiting tasks. ``await q.wait()`` parks until ``wake()``/``wake_all()``.
+
+    ``critical_section``: guards the list against interrupt handlers (default: the runtime's).
+    ``on_abandon(slot)``: called, inside the section, when a task that was woken is cancelled
+    before it ran; the default passes the wake on to the next waiter. ``on_leave()``: called,
+    inside the section, after a task that was still waiting left (cancelled, timed out), so a
+    primitive whose head blocked smaller requests (Semaphore, RwLock) can admit them now."""
+
+    def __init__(self, critical_section=None, on_abandon=None, on_leave=None):
+        WaitList.__init__(self)
+        cs = section(critical_section)
+        self.critical_section = cs
+        self._enter = cs.enter
+        self._exit = cs.exit
+        self.closed = False
+        self.on_abandon = on_abandon
+        self.on_leave = on_leave
+        self._wait = _Wait(self)
+
+    def wait(self):
+        """Awaitable: park until woken. Raises ``PrimitiveClosed`` if the queue is (or gets)
+        closed. Allocates nothing. Not ISR-safe (tasks only)."""
+        return self._wait
+
+    # -- ISR-safe entry points -----------------------------------------------------------------
+
+    def wake(self):
+        """Wake the oldest waiter; True if there was one. ISR-safe, allocation-free."""
+        state = self._enter()
+        woke = self.grant_head()
+        self._exit(state)
+        return woke
+
+    def wake_all(self):
+        """Wake every waiter; returns how many. ISR-safe, allocation-free."""
+        state = self._enter()
+        n = self.release_all(WOKEN)
+        self._exit(state)
+        return n
+
+    def close(self):
+        """Wake every waiter with ``PrimitiveClosed``; later waits raise it too. ISR-safe."""
+        state = self._enter()
+        self.closed = True
+        self.release_all(CLOSED)
+        self._exit(state)
+
+    def remove(self, slot):
+        """Take ``slot`` off the queue (the scheduler calls it when a waiter is cancelled). A
+        wake it had not yet accepted goes to the next waiter (see the module note). Takes the
+        critical section, so it is safe against interrupt-side wakes; not called from ISRs."""
+        state = self._enter()
+        if slot.waiting_on is self:
+            if slot.wait_status == WAITING:
+                WaitList.remove(self, slot)
+                if self.on_leave is not None:
+                    self.on_leave()
+            else:
+                slot.waiting_on = None
+                if self.on_abandon is None:
+                    self.grant_head()
+                else:
+                    self.on_abandon(slot)
+        self._exit(state)
+
+    # -- building blocks for primitives: the caller holds the critical section, so each is as
+    # -- ISR-safe as its caller (all are allocation-free). ------------------------------------
+
+    def link(self, slot):
+        """Append ``slot`` as a waiter. Inside the section; ISR-safe there."""
+        slot.wait_status = WAITING
+        WaitList.push(self, slot)
+
+    def link_front(self, slot):
+        """Put ``slot`` back at the head (a woken waiter that found its chance taken).
+        Inside the section; ISR-safe there."""
+        slot.wait_status = WAITING
+        slot.waiting_on = self
+        head = self.head
+        slot.wait_prev = None
+        slot.wait_next = head
+        if head is None:
+            self.tail = slot
+        else:
+            head.wait_prev = slot
+        self.head = slot
+        self.count += 1
+
+    def grant(self, slot):
+        """Take ``slot`` off the list and wake it with ``WOKEN``; it stays attached (its
+        ``waiting_on``) until it accepts, so a cancellation hands the grant back. Inside the
+        section; ISR-safe there."""
+        WaitList.remove(self, slot)
+        slot.waiting_on = self
+        slot.wait_status = WOKEN
+        core.wake(slot)
+
+    def grant_head(self):
+        """``grant`` the oldest waiter; False if none. Inside the section; ISR-safe there."""
+        slot = self.head
+        if slot is None:
+            return False
+        self.grant(slot)
+        return True
+
+    def release(self, slot, status):
+        """Take ``slot`` off the list and wake it with ``status``, detached: a cancellation
+        before it runs hands nothing back. Inside the section; ISR-safe there."""
+        WaitList.remove(self, slot)
+        slot.wait_status = status
+        core.wake(slot)
+
+    def release_all(self, status):
+        """``release`` every waiter; returns how many. Inside the section; ISR-safe there."""
+        n = 0
+        slot = self.head
+        while slot is not None:
+            self.release(slot, status)
+            n += 1
+            slot = self.head
+        return n
+
+
+def accept(slot):
+    """Task side, after seeing ``WOKEN`` or ``CLOSED``: detach and reset the wait fields;
+    returns the status."""
+    status = slot.wait_status
+    slot.waiting_on = None
+    slot.wait_phase = 0
+    slot.wait_status = WAITING
+    return status
+
+
+class _Wait(Awaitable):
+    def __init__(self, queue):
+        self.queue = queue
+        self._finish = core.Finish()
+
+    def __next__(self):
+        me = core.current_slot()
+        q = self.queue
+        if me.wait_phase == 0:
+            state = q._enter()
+            if q.closed:
+                q._exit(state)
+                raise closed_error("WaitQueue")
+            q.link(me)
+            me.wait_phase = 1
+            q._exit(state)
+            return core.PARK
+        if me.wait_status == WAITING:
+            return core.PARK  # a spurious wake: still queued
+        if accept(me) == CLOSED:
+            raise closed_error("WaitQueue")
+        raise self._finish.done()

@@ -1,0 +1,22 @@
+"""Tasks: where a task lives and how it ends.
+
+- ``slot``: ``TaskSlot`` (one task's state, every link it needs, made up front), its
+  ``JoinHandle`` and the ``TaskBuilder``;
+- ``waitlist``: ``WaitList``, the intrusive list of slots every wait queue is made of;
+- ``pool``: ``TaskPool``, the fixed set of slots and the free list;
+- ``lifecycle``: ``TaskLifecycle``, spawn, completion, cancellation and join.
+"""
+
+from .._lazy import lazy_names
+
+__getattr__ = lazy_names(
+    "shimeji.task",
+    {
+        "TaskSlot": "shimeji.task.slot",
+        "JoinHandle": "shimeji.task.slot",
+        "TaskBuilder": "shimeji.task.slot",
+        "WaitList": "shimeji.task.waitlist",
+        "TaskPool": "shimeji.task.pool",
+        "TaskLifecycle": "shimeji.task.lifecycle",
+    },
+)

@@ -1,0 +1,213 @@
+"""``TaskLifecycle``: how tasks enter and leave a scheduler.
+
+Spawning (pool slots, caller-owned slots, the builder), cancellation, closing, policy
+switching and ``run_until_complete``. ``StaticScheduler`` (scheduler.py) derives from it and
+adds the machinery these rely on: wakes, the inbox, the tick, parking and completion.
+"""
+
+import micropython
+from micropython import const
+
+from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy
+from ..policy.fifo import FifoPolicy
+from .pool import TaskPool
+from .slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING
+
+_ID_MASK = const(0x3FFFFFFF)
+
+
+async def _nothing():
+    pass
+
+
+_probe = _nothing()
+_CORO_TYPE = type(_probe)  # what calling an ``async def`` function returns
+_probe.close()
+del _probe
+
+
+class TaskLifecycle(TaskPool):
+    """Spawning, cancelling and closing; not used on its own (see ``StaticScheduler``)."""
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def set_policy(self, policy):
+        """Use ``policy`` from now on. Only while no task is live: a policy's queues cannot be
+        carried over."""
+        if self.policy is not None and self.live_count():
+            raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
+                                "cancel them first (live: %d)" % self.live_count())
+        policy.bind(self)
+        self.policy = policy
+        self._add = policy.add
+        self._pick = policy.pick
+        self._put_back = policy.put_back
+        self._charge = policy.charge if policy.needs_time else None
+        # The FIFO fast path inlines FifoPolicy's queue (exactly FifoPolicy: a subclass may
+        # override its methods, and then gets the general path).
+        self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
+
+    def set_priority(self, handle, value):
+        """Pass a priority (or nice value) for a live task to the policy; False if the task
+        has finished. Raises ``PolicyError`` for a task of another scheduler."""
+        slot = handle._slot
+        if slot is None:
+            return False
+        if slot.sched is not self:  # its slot is in another policy's queues
+            raise PolicyError("this task runs on another scheduler: call set_priority on the "
+                              "scheduler that spawned it")
+        return self.policy.set_priority(slot, value)
+
+    # -- spawning -----------------------------------------------------------------------------
+
+    @micropython.native
+    def spawn(self, coro, name=None):
+        """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
+
+        Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
+        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL. A task
+        spawned by a running task is queued when that task's poll ends, like a task it wakes.
+        """
+        if self.closed or type(coro) is not _CORO_TYPE:
+            self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
+        slot = self._free_head
+        if slot is not None:  # take it off the free list (TaskPool._take_free, inlined)
+            nxt = slot.free_next
+            self._free_head = nxt
+            if nxt is None:
+                self._free_tail = None
+            slot.free_next = None
+        else:
+            raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
+                           "capacity, or join/cancel tasks before spawning more" % self.capacity)
+        return self._start(slot, coro, name)
+
+    def spawn_allocated(self, slot, coro, name=None):
+        """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns."""
+        self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
+        self._adopt(slot)
+        return self._start(slot, coro, name)
+
+    def build_task(self):
+        """A ``TaskBuilder`` for name, priority or a caller-owned slot."""
+        return self._builder.reset()
+
+    @micropython.native
+    def _start(self, slot, coro, name):
+        handle = slot.handle
+        if not handle._consumed:
+            handle = slot.handle = type(handle)()  # the old handle may still be held
+        task_id = self._next_id
+        if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
+            self._next_id = task_id + 1
+        else:
+            task_id = self._new_id()
+        slot.sched = self
+        slot.coro = coro
+        slot.id = task_id
+        slot.name = name
+        slot.polls = 0
+        handle._slot = slot
+        handle.id = task_id
+        handle.name = name
+        handle._status = PENDING
+        handle._value = None
+        handle._consumed = False
+        slot.state = QUEUED
+        if self._polling:
+            self._inbox_push(slot)  # the tick owns the run queue while it polls
+        else:
+            fifo = self._fifo
+            if fifo is None:
+                self._add(slot)
+            else:  # FifoPolicy.add, inlined
+                slot.run_next = None
+                tail = fifo.tail
+                if tail is None:
+                    fifo.head = slot
+                else:
+                    tail.run_next = slot
+                fifo.tail = slot
+        self._spawned += 1
+        n = self.spawned_total
+        self.spawned_total = n + 1 if n < _ID_MASK else 0
+        return handle
+
+    # -- cancellation, closing, introspection -----------------------------------------------------
+
+    def cancel_slot(self, slot):
+        """Cancel the task in ``slot`` (see ``JoinHandle.cancel``)."""
+        if slot.state == FREE or slot.sched is not self or slot.cancel_requested:
+            return False
+        slot.cancel_requested = True
+        slot.throw_exc = Cancelled("the task was cancelled")
+        if slot.state != RUNNING:  # a running task is not inside an awaitable
+            self._unwait(slot)
+        self.wake(slot)
+        return True
+
+    def close(self):
+        """Refuse new spawns and end every live task now: each coroutine is closed (its
+        ``finally`` blocks run) and its handle reports ``Cancelled``. Call it from the run
+        loop or the REPL, not from a task. Not ISR-safe."""
+        if self._polling:
+            raise SchedulerBusy("close() was called from inside a task: cancel the tasks, or "
+                                "call close() from the run loop after tick() returns")
+        self.closed = True
+        for slot in self.live_slots():
+            if slot.state == QUEUED:
+                self.policy.remove(slot)
+            try:
+                slot.coro.close()
+            except Exception:  # a finally block that raises must not stop the close
+                pass
+            self._complete(slot, CANCELLED, Cancelled("the scheduler was closed"))
+        state = self._enter()
+        self._inbox_head = None
+        self._inbox_tail = None
+        self._exit(state)
+
+    # -- convenience -----------------------------------------------------------------------------
+
+    def run_until_complete(self, coro, idle=None):
+        """Spawn ``coro``, tick until it finishes and return its result (or raise its error).
+
+        Each round turns the scheduler's timer (if it has one), then ticks. ``idle()`` runs
+        whenever no task is runnable; the default sleeps until the timer's next deadline, but
+        at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
+        firmware composes its own loop or uses ``shimeji.runloop``. Raises ``SchedulerBusy``
+        (and spawns nothing) if called from one of this scheduler's own tasks."""
+        if self._polling:
+            raise self._busy()
+        handle = self.spawn(coro)
+        # Consumed only once its outcome is read: a consumed handle is reused by the next
+        # task in the slot, which another task may spawn in the tick that completes this one.
+        while not handle.is_complete():
+            timer = self.timer
+            if timer is not None:
+                timer.turn()
+            if not self.tick().has_remaining and not handle.is_complete():
+                if idle is None:
+                    _idle(self.timer)
+                else:
+                    idle()
+        try:
+            return handle.result()
+        finally:
+            handle._consumed = True
+
+
+def _idle(timer):
+    import time
+
+    us = 1000
+    if timer is not None:
+        nxt = timer.next_in_us()
+        if 0 <= nxt < us:
+            us = nxt
+    if us <= 0:
+        return
+    if hasattr(time, "sleep_us"):
+        time.sleep_us(us)
+    else:
+        time.sleep(us / 1e6)

@@ -1,0 +1,160 @@
+"""``TaskPool``: the task slots a scheduler owns, and the bookkeeping around them.
+
+Pool slots are made at construction and kept on a free list (freed slots go to the back, so a
+slot is reused as late as possible). Caller-owned slots (``spawn_allocated``) are linked into
+an intrusive list the first time they are used, so that ``close()`` and the REPL listing see
+them too. Task ids are 30-bit, increasing, and skip any id a live task still has after they
+wrap.
+"""
+
+from micropython import const
+
+from .. import port
+from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy
+from .slot import FREE, TaskSlot
+from .waitlist import WaitList
+
+_ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
+
+
+def wrap_count(counter, n):
+    """``counter + n`` wrapped below 2**30, with no intermediate value reaching 2**30 (which
+    would be a heap int on a 32-bit board). ``0 <= n <= 2**30-1``. Allocation-free."""
+    if counter <= _ID_MASK - n:
+        return counter + n
+    return counter - (_ID_MASK - n) - 1
+_STATE_NAMES = ("free", "queued", "running", "waiting")
+
+
+class TaskPool:
+    """Slot storage for a scheduler. Not used on its own."""
+
+    def __init__(self, capacity):
+        if not isinstance(capacity, int) or capacity < 1:
+            raise InvalidCapacity("capacity must be a positive int (the number of task slots), "
+                                  "got %r" % (capacity,))
+        self.capacity = capacity
+        self.closed = False
+        self.spawned_total = 0  # lifetime counters, wrapping at 2**30
+        self.completed_total = 0
+        self.failed_total = 0
+        self._next_id = 1
+        self.ids_wrapped = False  # True once 2**30-1 ids were handed out
+        self._owned_head = None
+        self.slots = []
+        self._free_head = None
+        self._free_tail = None
+        for _ in range(capacity):
+            slot = TaskSlot()
+            slot.pooled = True
+            slot.owner = self
+            slot.joiners = WaitList()
+            self.slots.append(slot)
+            self._free_push(slot)
+
+    def _take_free(self):
+        slot = self._free_head
+        if slot is not None:
+            self._free_head = slot.free_next
+            if self._free_head is None:
+                self._free_tail = None
+            slot.free_next = None
+        return slot
+
+    def _free_push(self, slot):
+        slot.free_next = None
+        if self._free_tail is None:
+            self._free_head = slot
+        else:
+            self._free_tail.free_next = slot
+        self._free_tail = slot
+
+    def _adopt(self, slot):
+        """Check a caller-owned slot and register it with this pool on first use."""
+        if not isinstance(slot, TaskSlot):
+            raise SlotBusy("spawn_allocated needs a shimeji.TaskSlot(), got %r" % (slot,))
+        if slot.state != FREE:
+            raise SlotBusy("this TaskSlot holds a live task: wait for it to finish, or make "
+                           "another TaskSlot()")
+        if slot.owner is not self:
+            if slot.owner is not None:
+                raise SlotBusy("this TaskSlot belongs to another scheduler (or its pool): "
+                               "make a TaskSlot() for each scheduler")
+            slot.owner = self
+            slot.joiners = WaitList()
+            slot.free_next = self._owned_head  # the owned list reuses the free-list link
+            self._owned_head = slot
+        elif slot.pooled:  # a free pool slot is on the free list: spawn() would take it too
+            raise SlotBusy("this TaskSlot belongs to this scheduler's pool: spawn() uses pool "
+                           "slots; spawn_allocated needs a TaskSlot() of your own")
+
+    def _check_spawn(self, coro):
+        if self.closed:
+            raise SchedulerClosed("this scheduler was closed: make a new StaticScheduler")
+        if not port.is_coroutine(coro):
+            if callable(coro):
+                name = getattr(coro, "__name__", "f")
+                raise NotACoroutine("spawn() takes a coroutine object: call the async "
+                                    "function, spawn(%s()) not spawn(%s)" % (name, name))
+            raise NotACoroutine("spawn() takes a coroutine object (what calling an async def "
+                                "function returns), got %r" % (coro,))
+
+    def _new_id(self):
+        """The next task id: 1..2**30-1, increasing; once the ids have wrapped, never one a
+        live task still has. Allocation-free (the check after the wrap is O(slots))."""
+        while True:
+            task_id = self._next_id
+            if task_id < _ID_MASK:
+                self._next_id = task_id + 1
+            else:
+                self._next_id = 1
+                self.ids_wrapped = True
+            if not self.ids_wrapped or not self._id_live(task_id):
+                return task_id
+
+    def _id_live(self, task_id):
+        for slot in self.slots:
+            if slot.state != FREE and slot.id == task_id:
+                return True
+        slot = self._owned_head
+        while slot is not None:
+            if slot.state != FREE and slot.id == task_id:
+                return True
+            slot = slot.free_next
+        return False
+
+    def live_slots(self):
+        """Slots holding live tasks, pool and caller-owned (a new list: REPL and tests)."""
+        live = [s for s in self.slots if s.state != FREE]
+        slot = self._owned_head
+        while slot is not None:
+            if slot.state != FREE:
+                live.append(slot)
+            slot = slot.free_next
+        return live
+
+    def live_count(self):
+        """How many tasks are live. Allocation-free."""
+        n = 0
+        for slot in self.slots:
+            if slot.state != FREE:
+                n += 1
+        slot = self._owned_head
+        while slot is not None:
+            if slot.state != FREE:
+                n += 1
+            slot = slot.free_next
+        return n
+
+    def free_count(self):
+        """How many pool slots are free. Allocation-free."""
+        n = 0
+        slot = self._free_head
+        while slot is not None:
+            n += 1
+            slot = slot.free_next
+        return n
+
+    def tasks(self):
+        """``(id, name, state)`` of every live task, for the REPL."""
+        return [(s.id, s.name, _STATE_NAMES[s.state]) for s in self.live_slots()]

@@ -1,0 +1,252 @@
+"""Task storage: ``TaskSlot`` (one task's state, made up front), ``JoinHandle`` and
+``TaskBuilder``.
+
+A scheduler makes ``capacity`` slots when it is built; ``spawn_allocated`` takes a slot the
+caller made. Every link a task needs (run queue, wake inbox, wait list, timer) is a field of
+its slot, so spawning, waking, waiting and completing allocate nothing.
+
+A slot's ``JoinHandle`` is made with the slot and reused by later tasks in that slot once it
+has been *consumed*: awaited to the end, or ``detach()``-ed. A handle that was neither is left
+to whoever holds it (it keeps its task's outcome) and the slot gets a new handle: correctness
+first, and no allocation on the two paths firmware uses (join it, or detach it).
+"""
+
+from .. import core
+from ..errors import Cancelled, JoinSelf, TaskNotComplete
+from ..time.wheel import TimerEntry
+
+# Slot states.
+FREE = 0  # no task
+QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
+RUNNING = 2  # being polled right now
+WAITING = 3  # parked until woken
+
+# Outcome of a task (JoinHandle._status, and what a joiner receives).
+_UNUSED = 0
+PENDING = 1
+OK = 2
+FAILED = 3
+CANCELLED = 4
+
+
+class TaskSlot:
+    """Storage for one task. Make your own to use with ``spawn_allocated``."""
+
+    def __init__(self):
+        self.sched = None  # owning scheduler while a task lives here
+        self.coro = None
+        self.id = 0
+        self.name = None
+        self.state = FREE
+        self.owner = None  # the scheduler this slot serves (set on first use)
+        self.pooled = False  # True for slots made by the scheduler's pool
+        self.rewoken = False  # woken while RUNNING
+        self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
+        self.cancel_requested = False
+        self.handle = JoinHandle()
+        self.joiners = None  # WaitList, made by the scheduler that owns the slot
+        # Run queue, wake inbox and free-list links.
+        self.run_next = None
+        self.run_prev = None
+        self.inbox_next = None
+        self.free_next = None
+        # Wait lists (waitlist.py) and what a waker delivers.
+        self.waiting_on = None
+        self.wait_next = None
+        self.wait_prev = None
+        self.wait_phase = 0
+        self.wait_key = None
+        self.wait_status = 0
+        self.wait_value = None
+        # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
+        self.timer = TimerEntry(self)  # sleeps and Interval waits (timer.py)
+        self.deadline = TimerEntry(self)  # the earliest pending timeout() (deadline.py)
+        self.deadline_owner = None  # the TimeoutGuard that armed ``deadline``
+        self.timeout_guard = None  # a TimeoutGuard kept for reuse, made on first timeout()
+
+        # -- sync primitives: per-waiter data beyond the wait fields above.
+
+        # -- scheduling policy: priority/nice, virtual run time, time slice, accounting.
+        self.priority = 0  # effective priority (PriorityPolicy) or nice (CfsPolicy)
+        self.base_priority = 0  # the task's own value, without a loan from inheritance
+        self.inherited = None  # value lent by a blocked waiter (priority inheritance)
+        self.weight = 1024  # CFS weight of the effective nice value
+        self.vruntime = 0  # CFS virtual run time (µs at nice 0)
+        self.vrem = 0  # CFS remainder of the last division, so no µs is lost
+        self.slice_left = 0  # µs left of the round-robin time slice
+        self.queue_pos = -1  # heap index or level in the policy's queue; -1 when not in it
+        self.seq = 0  # insertion order: FIFO among equal keys
+        self.preempted = False  # set by preempt_point when it made the task yield
+        self.policy_task = 0  # id of the task the policy fields were last set up for
+        self.polls = 0  # accounting (timed policies): polls, µs in total, longest poll
+        self.run_total_us = 0
+        self.run_max_us = 0
+        self.hogs = 0  # polls longer than the policy's hog budget
+
+    def __repr__(self):
+        return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
+
+
+class JoinHandle:
+    """A task's result, its cancellation and its identity (``id``, ``name``).
+
+    Await it from another task to get the task's return value (or its exception, or
+    ``Cancelled``). Ignoring it detaches the task. Awaiting it consumes it: afterwards the
+    scheduler may reuse this object for a later task in the same slot.
+    """
+
+    def __init__(self):
+        self._slot = None  # the live task's slot; None once complete
+        self.id = 0
+        self.name = None
+        self._status = _UNUSED
+        self._value = None
+        self._consumed = True
+
+    def __repr__(self):
+        return "<JoinHandle id=%d name=%r %s>" % (
+            self.id,
+            self.name,
+            ("unused", "pending", "ok", "failed", "cancelled")[self._status],
+        )
+
+    def is_complete(self):
+        """True once the task has returned, raised or been cancelled. ISR-safe."""
+        return self._status > PENDING
+
+    def is_cancelled(self):
+        return self._status == CANCELLED
+
+    def result(self):
+        """The task's return value; raises its exception, or ``Cancelled``.
+
+        Raises ``TaskNotComplete`` if the task is still running: await the handle instead.
+        """
+        status = self._status
+        if status <= PENDING:
+            raise TaskNotComplete(
+                "task %d (%r) has not finished: await its handle, or tick the scheduler "
+                "until handle.is_complete()" % (self.id, self.name)
+            )
+        return _outcome(status, self._value)
+
+    def cancel(self):
+        """Cancel the task: it leaves any wait at once and ``Cancelled`` is raised inside it
+        at its next poll. Returns True if this took effect, False if the task had already
+        finished or a cancellation is already pending."""
+        slot = self._slot
+        if slot is None or slot.sched is None:
+            return False
+        return slot.sched.cancel_slot(slot)
+
+    def detach(self):
+        """Say that nobody will join this task, so its handle can be reused. Returns self."""
+        self._consumed = True
+        return self
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        me = _context.slot  # core.current_slot() without the call
+        if me is None:
+            me = core.current_slot()  # raises NoCurrentTask
+        if me.wait_phase == 0:
+            slot = self._slot
+            if slot is None:
+                if self._status == _UNUSED:
+                    raise TaskNotComplete("this JoinHandle was never given a task")
+                self._consumed = True
+                return _finish(self._status, self._value)
+            if slot is me:
+                raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
+            me.wait_phase = 1
+            slot.joiners.push(me)
+            return core.PARK
+        if me.wait_status == 0:
+            return core.PARK  # woken for another reason; still on the joiners list
+        status = me.wait_status
+        value = me.wait_value
+        if self.id == me.wait_key:
+            self._consumed = True
+        me.wait_phase = 0
+        me.wait_status = 0
+        me.wait_key = None
+        me.wait_value = None
+        return _finish(status, value)
+
+
+_join_finish = core.Finish()
+_context = core.context
+
+
+def _outcome(status, value):
+    if status == OK:
+        return value
+    if status == FAILED:
+        raise value
+    if isinstance(value, Cancelled):  # keeps the reason: cancelled, closed, interrupted
+        raise value
+    raise Cancelled("the task was cancelled")
+
+
+def _finish(status, value):
+    if status == OK:
+        if value is None:
+            raise _join_finish.done()
+        raise StopIteration(value)
+    return _outcome(status, value)
+
+
+class TaskBuilder:
+    """Settings for the next task: ``sched.build_task().name("led").spawn(blink())``.
+
+    The scheduler keeps one builder and resets it on each ``build_task()``, so building a task
+    allocates nothing. Policies read ``priority`` (``set_priority`` semantics of the policy).
+    """
+
+    def __init__(self, sched):
+        self._sched = sched
+        self.reset()
+
+    def reset(self):
+        self._name = None
+        self._priority = None
+        self._slot = None
+        return self
+
+    def name(self, name):
+        self._name = name
+        return self
+
+    def priority(self, priority):
+        """Priority or nice value, as the scheduler's policy understands it."""
+        self._priority = priority
+        return self
+
+    def slot(self, slot):
+        """Run the task in this caller-owned ``TaskSlot`` instead of a pool slot."""
+        self._slot = slot
+        return self
+
+    def spawn(self, coro):
+        """Spawn ``coro`` with these settings; returns its ``JoinHandle``. A refused spawn
+        (``PoolFull``, ``BadPriority``...) spawns nothing; the builder is reset either way."""
+        sched = self._sched
+        prio = self._priority
+        try:
+            if prio is not None:  # checked first: a task must not start on a refused call
+                check = getattr(sched.policy, "check_priority", None)
+                if check is not None:
+                    check(prio)
+            if self._slot is None:
+                h = sched.spawn(coro, self._name)
+            else:
+                h = sched.spawn_allocated(self._slot, coro, self._name)
+            if prio is not None:
+                sched.set_priority(h, prio)
+        finally:
+            self.reset()
+        return h

@@ -1,0 +1,161 @@
+"""Time for the timer: a wrapping hardware tick source, a tick duration, and a fake clock.
+
+A ``Clock`` turns a source such as ``time.ticks_us`` (or ``time.ticks_ms``, with
+``source_unit_us=1000``) into timer *ticks* of ``tick_us`` microseconds. Timer ticks and source
+readings both wrap at 2**30, like MicroPython's ``ticks_*`` on 32-bit boards, so every value
+stays a small int. The helpers here do that arithmetic without an intermediate ever reaching
+2**30 (``a + b`` of two ticks would: on a 32-bit board that makes a heap int). They do not use
+``time.ticks_add``/``ticks_diff``, whose period is 2**62 on 64-bit unix builds.
+"""
+
+from micropython import const
+
+from .. import port
+from ..errors import DurationTooLong, TimerConfigError
+
+_MASK = const(0x3FFFFFFF)  # ticks wrap at 2**30
+# Readings within this many source units *behind* the tick base count as a backward step.
+_BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))
+_HALF_MAX = const(0x1FFFFFFF)
+MAX_TICKS = _HALF_MAX  # the longest duration, in ticks: half the wrap period
+MAX_US = _HALF_MAX  # durations reported in µs (next_in_us) are clamped to this
+
+
+def wrap_add(a, b):
+    """``(a + b) % 2**30`` for ``a``, ``b`` in [0, 2**30), never leaving small ints. ISR-safe."""
+    s = a - _MASK + b  # = a + b - 2**30 + 1
+    if s > 0:
+        return s - 1
+    return s + _MASK
+
+
+def wrap_diff(a, b):
+    """Signed ``a - b`` of two wrapping ticks, in [-2**29, 2**29), like ``ticks_diff``.
+    ISR-safe."""
+    x = (a - b) & _MASK
+    if x > _HALF_MAX:
+        return x - _MASK - 1
+    return x
+
+
+class Clock:
+    """A tick source and a tick duration.
+
+    ``source()`` returns wrapping ticks of ``source_unit_us`` µs (default ``port.ticks_us``,
+    resolved at construction, never at import). ``tick_us`` is the timer's tick: a multiple of
+    the source unit, and a divisor or a multiple of 1000 so that milliseconds convert exactly.
+    ``base`` is the source reading where the timer's current tick began.
+    """
+
+    def __init__(self, source=None, tick_us=1000, source_unit_us=1):
+        if source is None:
+            source = port.ticks_us
+        if not isinstance(tick_us, int) or tick_us < 1:
+            raise TimerConfigError("tick_us must be a positive int (µs per timer tick)")
+        if not isinstance(source_unit_us, int) or source_unit_us < 1 or tick_us % source_unit_us:
+            raise TimerConfigError(
+                "tick_us (%d) must be a multiple of the clock's unit (%r µs): a tick cannot be "
+                "finer than the clock that counts it" % (tick_us, source_unit_us))
+        if (1000 % tick_us if tick_us < 1000 else tick_us % 1000) or tick_us > 1000000:
+            raise TimerConfigError(
+                "tick_us=%d: use a divisor of 1000 (1, 2, 5, 10, 100, 250, 500, 1000...) or a "
+                "multiple of 1000 up to 1000000, so that milliseconds are whole ticks" % tick_us)
+        self.source = source
+        self.tick_us = tick_us
+        self.unit_us = source_unit_us
+        self.per = tick_us // source_unit_us  # source units per timer tick
+        self._ticks_per_ms = 1000 // tick_us if tick_us <= 1000 else 0
+        self._ms_per_tick = tick_us // 1000
+        self.base = source() & _MASK
+
+    def elapsed(self):
+        """Source units since the current tick began (≥ 0). ISR-safe, allocation-free.
+
+        A source that steps back a little (qemu's ``ticks_us`` jitters by up to 1 ms) reads
+        as no time passed, not as 2**30 units: the timer then waits for the source to catch up,
+        so a sleep still never ends early."""
+        d = (self.source() - self.base) & _MASK
+        if d > _BACKSTEP_LIMIT:
+            return 0
+        return d
+
+    def take(self, n):
+        """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``). Not ISR-safe."""
+        self.base = wrap_add(self.base, n * self.per)
+
+    def ticks_for_us(self, us):
+        """Whole ticks covering ``us`` µs (rounded up). Raises ``DurationTooLong``. ISR-safe."""
+        if us <= 0:
+            return 0
+        t = self.tick_us
+        n = us // t
+        if us - n * t:
+            n += 1
+        if n > MAX_TICKS:
+            self._too_long(us, "µs")
+        return n
+
+    def ticks_for_ms(self, ms):
+        """Whole ticks covering ``ms`` ms (rounded up). Raises ``DurationTooLong``. ISR-safe."""
+        if ms <= 0:
+            return 0
+        per_ms = self._ticks_per_ms
+        if per_ms:
+            if ms > MAX_TICKS // per_ms:
+                self._too_long(ms, "ms")
+            return ms * per_ms
+        m = self._ms_per_tick
+        n = ms // m
+        if ms - n * m:
+            n += 1
+        if n > MAX_TICKS:
+            self._too_long(ms, "ms")
+        return n
+
+    def us_for_ticks(self, n):
+        """``n`` ticks in µs, clamped to ``MAX_US`` (about 9 minutes). ISR-safe."""
+        if n > MAX_US // self.tick_us:
+            return MAX_US
+        return n * self.tick_us
+
+    def _too_long(self, value, unit):
+        raise DurationTooLong(
+            "%d %s is too long: the timer holds at most %d ticks of %d µs (%d ms); use a "
+            "coarser tick_us, or wait in a loop of shorter sleeps"
+            % (value, unit, MAX_TICKS, self.tick_us, MAX_TICKS * self.tick_us // 1000))
+
+
+class FakeClock:
+    """A clock for tests: call it for the current µs ticks, move it by hand.
+
+    ``advance(n)`` moves it ``n`` timer ticks of ``tick_us``; ``advance_us(us)`` by µs;
+    ``jump(timer)`` to the timer's next deadline. Wraps at 2**30 like the real ticks.
+    """
+
+    def __init__(self, start_us=0, tick_us=1000):
+        self.t = start_us & _MASK
+        self.tick_us = tick_us
+
+    def __call__(self):
+        """The current µs ticks. ISR-safe."""
+        return self.t
+
+    def advance_us(self, us):
+        """Move on ``us`` µs. Not ISR-safe (a test tool)."""
+        while us > _HALF_MAX:
+            self.t = wrap_add(self.t, _HALF_MAX)
+            us -= _HALF_MAX
+        self.t = wrap_add(self.t, us)
+        return self.t
+
+    def advance(self, n=1):
+        """Move on ``n`` timer ticks. Not ISR-safe (a test tool)."""
+        return self.advance_us(n * self.tick_us)
+
+    def jump(self, timer):
+        """Move to ``timer``'s next deadline; returns the µs moved, or -1 if none is armed.
+        Not ISR-safe (a test tool)."""
+        us = timer.next_in_us()
+        if us > 0:
+            self.advance_us(us)
+        return us

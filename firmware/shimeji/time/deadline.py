@@ -1,0 +1,174 @@
+"""``timeout(awaitable, ms)``: give up on work that takes too long.
+
+Design note. Each task slot has a second timer entry, ``slot.deadline``, that holds the
+earliest pending timeout of the task, and ``slot.deadline_owner``, the guard that armed it. When
+it fires, ``DeadlineExpired`` is thrown into the task (like a cancellation: the task leaves any
+wait list at once), unwinds the abandoned work (its ``finally`` blocks run), and the guard that
+owns the deadline turns it into ``Timeout`` for its caller. A nested timeout whose deadline is
+later than its outer one's leaves the entry alone; an earlier one borrows the entry and gives
+the outer deadline back when it ends. Each slot keeps one guard for reuse, so a timeout around
+an allocation-free awaitable allocates nothing unless timeouts are nested.
+"""
+
+from .. import core
+from ..errors import DeadlineExpired, Timeout
+from ..task.slot import FREE, WAITING
+from .timer import timer_of
+
+
+def _expire(entry):
+    """Fires from ``turn()``: throw the expiry into the task that armed ``entry``."""
+    slot = entry.slot
+    if slot.state == FREE or slot.id != entry.key or slot.sched is None:
+        return  # that task is gone
+    if slot.throw_exc is None:
+        # The class, not an instance: the throw makes the instance, at the task's next poll,
+        # so turn() allocates nothing (a pre-made instance's traceback would keep growing).
+        slot.throw_exc = DeadlineExpired
+    if slot.state == WAITING:
+        slot.sched._unwait(slot)
+    core.wake(slot)
+
+
+class TimeoutGuard:
+    """The awaitable ``timeout()`` returns. Await it once, from the task that made it."""
+
+    def __init__(self):
+        self.busy = False
+        self.ms = 0
+        self._aw = None
+        self._it = None
+        self._gen = False  # the inner iterator has send/throw/close (a coroutine)
+        self._slot = None  # set once armed
+        self._wheel = None
+        self._owner = False  # this guard armed slot.deadline
+        self._prev_owner = None
+        self._prev_deadline = 0
+        self._finish = core.Finish()
+
+    def _prepare(self, aw, ms):
+        self.busy = True
+        self.ms = ms
+        self._aw = aw
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def _start(self):
+        slot = core.current_slot()
+        timer = timer_of(slot)
+        ticks = timer.ticks_for_ms(self.ms)
+        aw = self._aw
+        self._aw = None
+        it = aw.__await__() if hasattr(aw, "__await__") else iter(aw)
+        self._it = it
+        self._gen = hasattr(it, "send")
+        self._slot = slot
+        entry = slot.deadline
+        wheel = timer.wheel
+        self._wheel = wheel
+        mine = timer._ahead(ticks)
+        if entry.pos >= 0 and entry.wheel is wheel:
+            if (entry.deadline - wheel.now) & 0x3FFFFFFF <= mine:
+                self._owner = False  # the outer deadline comes first: leave it
+                return
+            self._prev_owner = slot.deadline_owner
+            self._prev_deadline = entry.deadline
+        else:
+            self._prev_owner = None
+        self._owner = True
+        slot.deadline_owner = self
+        entry.callback = _expire
+        entry.key = slot.id
+        wheel.arm_after(entry, mine)
+
+    def _end(self):
+        slot = self._slot
+        if slot is not None and self._owner:
+            entry = slot.deadline
+            entry.cancel()
+            prev = self._prev_owner
+            slot.deadline_owner = prev
+            if prev is not None:
+                self._wheel.arm(entry, self._prev_deadline)  # give the outer deadline back
+        self._slot = None
+        self._it = None
+        self._owner = False
+        self._prev_owner = None
+        self.busy = False
+
+    def __next__(self):
+        if self._slot is None:
+            try:
+                self._start()
+            except BaseException:
+                self._end()
+                raise
+        try:
+            if self._gen:
+                return self._it.send(None)
+            return self._it.__next__()
+        except StopIteration as e:
+            value = e.value
+            self._end()
+            if value is None:
+                raise self._finish.done()  # noqa: B904 (allocation-free re-raise)
+            raise StopIteration(value)  # noqa: B904
+        except BaseException:
+            self._end()
+            raise
+
+    def throw(self, exc, val=None, tb=None):
+        """Called by ``await`` when the scheduler throws into the task (expiry, cancel).
+        Not ISR-safe."""
+        if val is not None:
+            exc = val
+        try:
+            if self._gen:
+                return self._it.throw(exc)
+            raise exc
+        except StopIteration as e:  # the inner work caught it and finished
+            value = e.value
+            self._end()
+            if value is None:
+                raise self._finish.done()  # noqa: B904
+            raise StopIteration(value)  # noqa: B904
+        except DeadlineExpired:
+            slot = self._slot
+            mine = slot is not None and self._owner and slot.deadline_owner is self
+            ms = self.ms
+            self._end()
+            if mine:
+                raise Timeout("the awaited work did not finish within %d ms" % ms)  # noqa: B904
+            raise
+        except BaseException:
+            self._end()
+            raise
+
+    def close(self):
+        """Called when the task's coroutine is closed: disarm and close the inner work.
+        Not ISR-safe."""
+        it = self._it
+        gen = self._gen
+        self._end()
+        if it is not None and gen:
+            it.close()
+
+
+def timeout(aw, ms):
+    """Awaitable: await ``aw`` but give up after ``ms`` milliseconds.
+
+    On time, returns ``aw``'s result. Too late, the inner work is abandoned (``DeadlineExpired``
+    is thrown into it, so its ``finally`` blocks run and it leaves any wait list) and
+    ``Timeout`` is raised. Call it from a task whose scheduler has a timer (not ISR-safe).
+    Allocates nothing when not nested and ``aw`` allocates nothing."""
+    slot = core.current_slot()
+    guard = slot.timeout_guard
+    if guard is None or guard.busy:
+        guard = TimeoutGuard()
+        if slot.timeout_guard is None:
+            slot.timeout_guard = guard
+    guard._prepare(aw, ms)
+    return guard

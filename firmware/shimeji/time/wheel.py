@@ -1,0 +1,334 @@
+"""A hierarchical timer wheel (after maitake's): ``TimerWheel`` and its ``TimerEntry``.
+
+Design note. Time is counted in ticks that wrap at 2**30 (30 bits = 5 levels of 6 bits). Level
+``k`` has 64 slots of 64**k ticks each. An entry whose deadline ``d`` first differs from ``now``
+in digit ``k`` (6-bit digits) goes to level ``k``, slot ``digit k of d``; a deadline past the
+wrap goes to the top level, which is a circle. So every entry on level ``k`` lies in the
+current span of level ``k+1``, strictly after ``now``: the earliest occupied slot is always on
+the lowest non-empty level. Advancing jumps from occupied slot to occupied slot: a level-0 slot
+holds entries due at exactly its tick (they fire); a higher slot is *cascaded*, its entries
+re-linked to lower levels relative to the new ``now``. Each entry is cascaded at most 4 times.
+
+Entries are linked in place (``prev``/``next``) into per-slot FIFO lists, so arming and
+cancelling are O(1) and allocate nothing, and entries due on the same tick fire in the order
+they were armed. Each level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or
+32-bit word would not be a small int on a 32-bit board); the next occupied slot is found with a
+byte lookup table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute
+tick) until an entry is armed, cancelled or fired. The hot paths are written with few calls
+and compiled native: each Python-level call costs more here than the work inside it.
+"""
+
+import micropython
+from micropython import const
+
+from .. import core
+from ..errors import DurationTooLong
+from .clock import wrap_add
+
+_MASK = const(0x3FFFFFFF)
+_LEVELS = const(5)
+_DUE = const(320)  # list index of entries already due (deadline <= now): fire on next advance
+WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
+
+# _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
+_CTZ8 = bytearray(256)
+for _b in range(1, 256):
+    _n = 0
+    while not (_b >> _n) & 1:
+        _n += 1
+    _CTZ8[_b] = _n
+
+
+class TimerEntry:
+    """One pending deadline, linked in place into a wheel. Make entries up front.
+
+    When it fires, ``callback(entry)`` is called if set, else the task in ``slot`` is woken.
+    """
+
+    def __init__(self, slot=None, callback=None):
+        self.slot = slot
+        self.callback = callback
+        self.wheel = None  # the wheel it is armed on
+        self.pos = -1  # list index in the wheel; -1 when not armed
+        self.deadline = 0
+        self.next = None
+        self.prev = None
+        self.key = 0  # free for the owner (timeout() keeps a task id here)
+
+    def is_armed(self):
+        """True until it fires or is cancelled. ISR-safe (reads one field)."""
+        return self.pos >= 0
+
+    @micropython.native
+    def cancel(self):
+        """Disarm; True if it was armed. O(1), allocation-free, a no-op when not armed.
+        Not ISR-safe: call it from the run loop or a task."""
+        pos = self.pos
+        if pos < 0:
+            return False
+        w = self.wheel
+        prev = self.prev
+        nxt = self.next
+        if prev is None:
+            w._head[pos] = nxt
+            if nxt is None:
+                w._tail[pos] = None
+                if pos < _DUE:
+                    w._occ[pos >> 4] &= ~(1 << (pos & 15))
+            else:
+                nxt.prev = None
+                self.next = None
+        else:
+            prev.next = nxt
+            self.prev = None
+            if nxt is None:
+                w._tail[pos] = prev
+            else:
+                nxt.prev = prev
+                self.next = None
+        w._count[pos >> 6] -= 1
+        w.pending -= 1
+        w._next = -1
+        self.pos = -1
+        self.wheel = None
+        return True
+
+
+class TimerWheel:
+    """Entries by deadline, in 5 levels of 64 slots. Not ISR-safe: one context drives it."""
+
+    def __init__(self, now=0):
+        self.now = now & _MASK
+        self.pending = 0  # armed entries, due list included
+        self.lag = 0  # ticks an advance still owes (a callback raised part-way)
+        self._resume = -1  # the slot that advance was emptying when a callback raised
+        self._head = [None] * (_DUE + 1)
+        self._tail = [None] * (_DUE + 1)
+        self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
+        self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
+        self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
+        self._step_pos = 0  # list index of the slot _step() found
+
+    # -- arming ---------------------------------------------------------------------------------
+
+    def arm(self, entry, deadline):
+        """Arm ``entry`` for the absolute tick ``deadline`` (re-arms if armed). A deadline at or
+        before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation.
+        Not ISR-safe."""
+        x = (deadline - self.now) & _MASK
+        self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
+
+    @micropython.native
+    def arm_after(self, entry, delta):
+        """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
+        Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
+        if entry.pos >= 0:
+            entry.cancel()
+        if delta > WHEEL_MAX:
+            raise DurationTooLong("a deadline %d ticks ahead is beyond the wheel's range of %d "
+                                  "ticks: turn the timer more often or wait in steps"
+                                  % (delta, WHEEL_MAX))
+        entry.wheel = self
+        now = self.now
+        # Find the slot and link at its tail, inline (arming is on every sleep's hot path).
+        if delta <= 0:
+            entry.deadline = now
+            pos = _DUE
+            level = _LEVELS
+        else:
+            d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
+            if d > 0:
+                d -= 1
+                entry.deadline = d
+                level = 4
+                pos = 256 | (d >> 24)
+            else:
+                d += _MASK
+                entry.deadline = d
+                x = now ^ d
+                if x < 0x40:
+                    level = 0
+                    pos = d & 63
+                elif x < 0x1000:
+                    level = 1
+                    pos = 64 | ((d >> 6) & 63)
+                elif x < 0x40000:
+                    level = 2
+                    pos = 128 | ((d >> 12) & 63)
+                elif x < 0x1000000:
+                    level = 3
+                    pos = 192 | ((d >> 18) & 63)
+                else:
+                    level = 4
+                    pos = 256 | (d >> 24)
+        entry.pos = pos
+        tail = self._tail[pos]
+        entry.prev = tail
+        if tail is None:
+            self._head[pos] = entry
+            if pos < _DUE:
+                self._occ[pos >> 4] |= 1 << (pos & 15)
+        else:
+            tail.next = entry
+        self._tail[pos] = entry
+        self._count[level] += 1
+        self.pending += 1
+        self._next = -1
+
+    # -- advancing ------------------------------------------------------------------------------
+
+    @micropython.native
+    def _step(self):
+        """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
+        if none; its list index is left in ``_step_pos``."""
+        count = self._count
+        level = 0
+        while not count[level]:
+            level += 1
+            if level == _LEVELS:
+                return -1
+        occ = self._occ
+        ctz8 = _CTZ8
+        now = self.now
+        shift = level * 6
+        base = level << 2
+        start = ((now >> shift) & 63) + 1  # the first slot after now's
+        j = -1
+        w = start >> 4
+        if w < 4:
+            bits = occ[base + w] >> (start & 15)
+            if bits:
+                low = bits & 0xFF
+                j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+            else:
+                w += 1
+        while j < 0 and w < 4:
+            bits = occ[base + w]
+            if bits:
+                low = bits & 0xFF
+                j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+            w += 1
+        if j < 0 and level == 4:  # the top level is a circle
+            w = 0
+            while j < 0 and w < 4:
+                bits = occ[base + w]
+                if bits:
+                    low = bits & 0xFF
+                    j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+                w += 1
+        self._step_pos = (level << 6) | j
+        if level == 4:
+            return ((j << 24) - now) & _MASK
+        span = 64 << shift
+        return ((now & -span) | (j << shift)) - now
+
+    @micropython.native
+    def next_in_ticks(self):
+        """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
+        far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
+        Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
+        if not self.pending:
+            return -1
+        now = self.now
+        nxt = self._next
+        if nxt >= 0:  # nothing armed, cancelled or fired since it was found
+            return (nxt - now) & _MASK
+        if self._count[_LEVELS]:
+            k = 0
+        else:
+            k = self._step()
+        if self._resume < 0:  # not while a slot is being drained
+            self._next = wrap_add(now, k)
+        return k
+
+    @micropython.native
+    def advance(self, n):
+        """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**29), firing every entry due by then, in
+        deadline order (arming order within a tick); due-list entries fire first. Returns how
+        many fired. Allocation-free (callbacks aside). If a callback raises, the error
+        propagates and the next advance catches up: nothing is lost. Not ISR-safe."""
+        if self._resume < 0 and not self.lag:
+            k = self.next_in_ticks()
+            if k < 0 or k > n:  # nothing due by then: the turn of an idle timer
+                if n:
+                    self.now = wrap_add(self.now, n)
+                return 0
+        self._next = -1
+        n += self.lag
+        self.lag = n
+        fired = 0
+        if self._resume >= 0:
+            fired += self._drain(self._resume)
+        due = self._count[_LEVELS]
+        head = self._head
+        while due > 0 and head[_DUE] is not None:
+            e = head[_DUE]
+            e.cancel()
+            _fire(e)
+            fired += 1
+            due -= 1
+        while n > 0:
+            step = self._step()
+            if step < 0 or step > n:
+                break
+            n -= step
+            self.lag = n
+            self.now = wrap_add(self.now, step)
+            fired += self._drain(self._step_pos)
+        if n > 0:
+            self.now = wrap_add(self.now, n)
+        self.lag = 0
+        self._next = -1
+        return fired
+
+    @micropython.native
+    def _drain(self, pos):
+        """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
+        self._resume = pos  # if a callback raises, the next advance finishes this slot
+        self._next = -1
+        level = pos >> 6
+        head = self._head
+        now = self.now
+        fired = 0
+        e = head[pos]
+        while e is not None:
+            # Unlinking the head, inlined; the count is settled once, after the loop.
+            nxt = e.next
+            head[pos] = nxt
+            if nxt is None:
+                self._tail[pos] = None
+            else:
+                nxt.prev = None
+                e.next = None
+            e.pos = -1
+            e.wheel = None
+            self._count[level] -= 1
+            self.pending -= 1
+            if level == 0 or e.deadline == now:
+                cb = e.callback  # _fire, inlined
+                if cb is None:
+                    slot = e.slot
+                    if slot is not None:
+                        sched = slot.sched
+                        if sched is not None:
+                            sched.wake(slot)
+                else:
+                    cb(e)
+                fired += 1
+            else:
+                self.arm_after(e, e.deadline - now)  # cascade: in now's span, never wrapped
+            e = head[pos]
+        if pos < _DUE:
+            self._occ[pos >> 4] &= ~(1 << (pos & 15))
+        self._resume = -1
+        return fired
+
+
+def _fire(entry):
+    cb = entry.callback
+    if cb is None:
+        slot = entry.slot
+        if slot is not None:
+            core.wake(slot)
+    else:
+        cb(entry)
