@@ -92,7 +92,7 @@ vboard: $(STAMP)
 package-json: $(STAMP)
 	$(PY) tools/package_json.py
 
-# The qemu firmware tests (host_tests/test_qemu_firmware.py) run when MICROPY_DIR is given.
+# The qemu firmware tests (host_tests/test_tools_qemu_firmware.py) run when MICROPY_DIR is given.
 export MICROPY_DIR
 
 # Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
