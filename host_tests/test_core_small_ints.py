@@ -1,4 +1,4 @@
-# Review: counters that run for the life of the firmware stay below 2**30 (small ints on
+# Counters that run for the life of the firmware stay below 2**30 (small ints on
 # 32-bit boards), and no intermediate value reaches 2**30 either.
 from shimeji import CfsPolicy, Semaphore, StaticScheduler, yield_now
 from shimeji.policy.accounting import PollStats

@@ -1,4 +1,4 @@
-# Review: driving a scheduler from inside one of its own tasks, or another scheduler's.
+# Driving a scheduler from inside one of its own tasks, or another scheduler's.
 from shimeji import SchedulerBusy, StaticScheduler, core, current_task, yield_now
 from shimeji.policy.fifo import FifoPolicy
 

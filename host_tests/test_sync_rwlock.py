@@ -1,4 +1,4 @@
-# Review: RwLock's writer check tells a task from a later task in the same slot.
+# RwLock's writer check tells a task from a later task in the same slot.
 from shimeji import LockNotHeld, RwLock, StaticScheduler
 from support import raises
 
