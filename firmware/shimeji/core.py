@@ -14,12 +14,30 @@ its condition does not hold yet (a spurious wake is always allowed).
 """
 
 import micropython
+from micropython import const
 
 from . import port
 from .errors import NoCurrentTask
 
 # Yielded by awaitables that wait for a wake-up.
 PARK = object()
+
+# A task slot's state (``TaskSlot.state``): part of the protocol, read by the scheduler, the
+# timer and the primitives alike.
+FREE = 0  # no task
+QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
+RUNNING = 2  # being polled right now
+WAITING = 3  # parked until woken
+
+_MASK30 = const(0x3FFFFFFF)
+
+
+def wrap_count(counter, n):
+    """``counter + n`` wrapped below 2**30, with no intermediate value reaching 2**30 (which
+    would be a heap int on a 32-bit board). ``0 <= n <= 2**30-1``. Allocation-free."""
+    if counter <= _MASK30 - n:
+        return counter + n
+    return counter - (_MASK30 - n) - 1
 
 
 class _Context:

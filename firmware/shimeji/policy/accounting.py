@@ -11,8 +11,8 @@ after about 17 minutes of CPU time; compare totals with ``port.ticks_diff``.
 
 from micropython import const
 
+from ..core import wrap_count
 from ..errors import PolicyError
-from ..task.pool import wrap_count
 
 _MASK = const(0x3FFFFFFF)
 _NO_BUDGET = const(0x3FFFFFFF)

@@ -1,5 +1,7 @@
 """Scheduling: polling runnable tasks, and the loops that drive it.
 
+- ``lifecycle``: ``TaskLifecycle``, the scheduler's upper half: spawn, cancel, close, policy
+  switching, ``run_until_complete``;
 - ``scheduler``: ``StaticScheduler`` and its ``tick()``, the ISR-safe wake inbox;
 - ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;
 - ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;

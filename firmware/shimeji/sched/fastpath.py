@@ -12,8 +12,8 @@ calls to the scheduler. Compiled by the native emitter: about 25 % faster here t
 import micropython
 
 from .. import core
+from ..core import wrap_count
 from ..errors import Cancelled
-from ..task.pool import wrap_count
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
 
 

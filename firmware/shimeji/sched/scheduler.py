@@ -18,13 +18,13 @@ import micropython
 from micropython import const
 
 from .. import core, port
+from ..core import wrap_count
 from ..errors import Cancelled, ForeignAwaitable, SchedulerBusy
 from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
-from ..task.lifecycle import TaskLifecycle
-from ..task.pool import wrap_count
 from ..task.slot import CANCELLED, FAILED, FREE, OK, QUEUED, RUNNING, WAITING, TaskBuilder
 from .fastpath import tick_fifo
+from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default

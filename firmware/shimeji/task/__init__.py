@@ -3,8 +3,9 @@
 - ``slot``: ``TaskSlot`` (one task's state, every link it needs, made up front), its
   ``JoinHandle`` and the ``TaskBuilder``;
 - ``waitlist``: ``WaitList``, the intrusive list of slots every wait queue is made of;
-- ``pool``: ``TaskPool``, the fixed set of slots and the free list;
-- ``lifecycle``: ``TaskLifecycle``, spawn, completion, cancellation and join.
+- ``pool``: ``TaskPool``, the fixed set of slots, the free list and task ids.
+
+How tasks are spawned, polled and completed is the scheduler's business (``shimeji.sched``).
 """
 
 from .._lazy import lazy_names
@@ -17,6 +18,5 @@ __getattr__ = lazy_names(
         "TaskBuilder": "shimeji.task.slot",
         "WaitList": "shimeji.task.waitlist",
         "TaskPool": "shimeji.task.pool",
-        "TaskLifecycle": "shimeji.task.lifecycle",
     },
 )

@@ -10,6 +10,7 @@ wrap.
 from micropython import const
 
 from .. import port
+from ..core import wrap_count  # noqa: F401 (re-exported)
 from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy
 from .slot import FREE, TaskSlot
 from .waitlist import WaitList
@@ -17,12 +18,6 @@ from .waitlist import WaitList
 _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
 
 
-def wrap_count(counter, n):
-    """``counter + n`` wrapped below 2**30, with no intermediate value reaching 2**30 (which
-    would be a heap int on a 32-bit board). ``0 <= n <= 2**30-1``. Allocation-free."""
-    if counter <= _ID_MASK - n:
-        return counter + n
-    return counter - (_ID_MASK - n) - 1
 _STATE_NAMES = ("free", "queued", "running", "waiting")
 
 

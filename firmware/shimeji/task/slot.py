@@ -12,14 +12,9 @@ first, and no allocation on the two paths firmware uses (join it, or detach it).
 """
 
 from .. import core
+from ..core import FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (slot states, re-exported)
 from ..errors import Cancelled, JoinSelf, TaskNotComplete
 from ..time.wheel import TimerEntry
-
-# Slot states.
-FREE = 0  # no task
-QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
-RUNNING = 2  # being polled right now
-WAITING = 3  # parked until woken
 
 # Outcome of a task (JoinHandle._status, and what a joiner receives).
 _UNUSED = 0

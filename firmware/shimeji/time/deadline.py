@@ -11,8 +11,8 @@ an allocation-free awaitable allocates nothing unless timeouts are nested.
 """
 
 from .. import core
+from ..core import FREE, WAITING
 from ..errors import DeadlineExpired, Timeout
-from ..task.slot import FREE, WAITING
 from .timer import timer_of
 
 

@@ -10,8 +10,8 @@ from micropython import const
 
 from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy
 from ..policy.fifo import FifoPolicy
-from .pool import TaskPool
-from .slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING
+from ..task.pool import TaskPool
+from ..task.slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING
 
 _ID_MASK = const(0x3FFFFFFF)
 
