@@ -90,11 +90,11 @@ class ThreadBackground(Background):
                 us = 0
                 self._hold()
                 try:
-                    loop.turn()
                     t = loop.tick()
+                    turn = loop.turn()  # the step's one clock read, reused by idle_window
                     self.steps = _inc(self.steps)
                     if not t.has_remaining:
-                        us = loop.idle_window()
+                        us = loop.idle_window(turn)
                 finally:
                     self._release()
                 if us > 0:

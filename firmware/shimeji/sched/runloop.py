@@ -1,15 +1,18 @@
-"""The run loop: timer turn, scheduler tick, and idle until the next deadline or interrupt.
+"""The run loop: scheduler tick, timer turn, and idle until the next deadline or interrupt.
 
 ``RunLoop`` composes one iteration (``step()``) from three steps that also work on their own:
-``turn()`` advances the timer and wakes expired sleepers, ``tick()`` polls the woken tasks, and
-``idle()`` waits when nothing is runnable, for at most the time to the next deadline. Write your
-own loop from the steps, or call ``run()``. Every step and ``stop()`` allocate nothing.
+``tick()`` polls the runnable tasks, ``turn()`` advances the timer and wakes expired sleepers,
+and ``idle()`` waits when nothing is runnable, for at most the time to the next deadline. Write
+your own loop from the steps, or call ``run()``. Every step and ``stop()`` allocate nothing.
 
-Design note: the time to the next deadline is read by a second ``turn()`` *after* the tick,
-because the tasks just polled may have armed earlier deadlines. A wake from an interrupt that
-lands between that check and the idle primitive is seen at the next interrupt: on boards the
-hardware timer fires every timer tick, so ``machine.idle()`` returns within one tick; the
-``max_idle_us`` cap bounds it everywhere else.
+Design note: one clock read per iteration. The turn comes *after* the tick, so the deadline it
+reports already counts what the tasks just polled armed, and the idle wait uses that figure
+(``idle_for(turn)``) instead of reading the clock again. A sleeper that expired in that turn
+is polled by the next iteration's tick, without idling. The next deadline is computed once
+and handed to whatever idles (``idle(us)``: ``time.sleep_us``, ``machine.idle`` with a
+one-shot hardware timer armed for ``us``, a poller's timeout). A wake from an interrupt that
+lands between the turn and the idle primitive is seen when the primitive returns: boards
+return from ``machine.idle()`` on any interrupt; ``max_idle_us`` bounds it everywhere else.
 """
 
 from micropython import const
@@ -71,13 +74,15 @@ class RunLoop:
         sched = self.sched
         return sched._inbox_head is not None or sched.policy.has_ready()
 
-    def idle_window(self):
+    def idle_window(self, turn=None):
         """The µs to idle now: until the next deadline, at most ``max_idle_us``; 0 if a task is
-        runnable, a sleeper just expired, or ``stop()`` was called. May collect garbage first
-        (see ``collect``), then returns 0. Not ISR-safe."""
-        us = self.max_idle_us
-        if self._turn is not None:
+        runnable, a sleeper just expired, or ``stop()`` was called. ``turn``: the ``Turn`` of
+        this iteration's ``turn()`` (without one, this turns the timer itself). May collect
+        garbage first (see ``collect``), then returns 0. Not ISR-safe."""
+        if turn is None and self._turn is not None:
             turn = self._turn()
+        us = self.max_idle_us
+        if turn is not None:
             if turn.expired:
                 return 0
             nxt = turn.next_in_us
@@ -92,23 +97,27 @@ class RunLoop:
             return 0  # the collection took time: turn the timer again before waiting
         return us
 
-    def idle(self):
-        """Wait for ``idle_window()`` µs with the idle primitive (returns early on an
+    def idle_for(self, turn):
+        """Wait with the idle primitive for ``idle_window(turn)`` µs (returns early on an
         interrupt where the board can). Returns the µs it meant to wait. Not ISR-safe."""
-        us = self.idle_window()
+        us = self.idle_window(turn)
         if us > 0:
             self.idles = _inc(self.idles)
             self._idle(us)
         return us
 
+    def idle(self):
+        """Turn the timer, then ``idle_for`` that turn. Not ISR-safe."""
+        return self.idle_for(None)
+
     def step(self):
-        """One iteration: turn, tick, and idle if nothing is runnable. Returns the Tick."""
+        """One iteration: tick, turn (the iteration's one clock read), and idle until the next
+        deadline if nothing is runnable. Returns the Tick."""
         self.iterations = _inc(self.iterations)
-        if self._turn is not None:
-            self._turn()
         t = self.tick()
+        turn = self._turn() if self._turn is not None else None
         if not t.has_remaining and not self.stopping:
-            self.idle()
+            self.idle_for(turn)
         return t
 
     # -- the loop ----------------------------------------------------------------------------
@@ -122,13 +131,12 @@ class RunLoop:
         try:
             while not self.stopping:
                 self.iterations = _inc(self.iterations)
-                if self._turn is not None:
-                    self._turn()
                 t = self.tick()
                 if until is not None and until.is_complete():
                     break
+                turn = self._turn() if self._turn is not None else None
                 if not t.has_remaining and not self.stopping:
-                    self.idle()
+                    self.idle_for(turn)
         finally:
             self.running = False
         if until is not None and until.is_complete():

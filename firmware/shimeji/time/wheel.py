@@ -29,6 +29,11 @@ _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
 _DUE = const(320)  # list index of entries already due (deadline <= now): fire on next advance
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
+_CS_BATCH = const(16)  # entries handed off per critical section at most
+# Task slot states (task/slot.py), repeated: the wheel must not import the task package.
+_QUEUED = const(1)
+_RUNNING = const(2)
+_WAITING = const(3)
 
 # _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
 _CTZ8 = bytearray(256)
@@ -259,6 +264,8 @@ class TimerWheel:
         fired = 0
         if self._resume >= 0:
             fired += self._drain(self._resume)
+        if self._count[_LEVELS]:
+            fired += self._hand_off(_DUE, _LEVELS)
         due = self._count[_LEVELS]
         head = self._head
         while due > 0 and head[_DUE] is not None:
@@ -290,6 +297,8 @@ class TimerWheel:
         head = self._head
         now = self.now
         fired = 0
+        if level == 0:
+            fired = self._hand_off(pos, 0)  # every task entry at once; callbacks stay, below
         e = head[pos]
         while e is not None:
             # Unlinking the head, inlined; the count is settled once, after the loop.
@@ -322,6 +331,74 @@ class TimerWheel:
             self._occ[pos >> 4] &= ~(1 << (pos & 15))
         self._resume = -1
         return fired
+
+    @micropython.native
+    def _hand_off(self, pos, level):
+        """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
+        its scheduler's wake inbox in one pass; entries with a callback stay in the slot, in
+        order, for ``_drain``. Each entry is unlinked and its slot linked in line (a wake
+        without the call), under one critical section per ``_CS_BATCH`` entries (a board
+        masks interrupts no longer than that). Returns the number handed off."""
+        head = self._head
+        e = head[pos]
+        kept = None  # the callback entries, relinked in their order
+        kept_tail = None
+        sched = None
+        state = None
+        n = 0
+        held = 0
+        while e is not None:
+            nxt = e.next
+            if e.callback is not None:
+                e.prev = kept_tail
+                if kept_tail is None:
+                    kept = e
+                else:
+                    kept_tail.next = e
+                kept_tail = e
+                e = nxt
+                continue
+            e.next = None
+            e.prev = None
+            e.pos = -1
+            e.wheel = None
+            n += 1
+            slot = e.slot
+            s = None if slot is None else slot.sched
+            if s is not None:
+                if s is not sched or held == _CS_BATCH:
+                    if sched is not None:
+                        sched._exit(state)
+                    sched = s
+                    state = s._enter()
+                    held = 0
+                held += 1
+                st = slot.state
+                if st == _WAITING:  # StaticScheduler.wake, inlined
+                    slot.state = _QUEUED
+                    slot.inbox_next = None
+                    tail = s._inbox_tail
+                    if tail is None:
+                        s._inbox_head = slot
+                    else:
+                        tail.inbox_next = slot
+                    s._inbox_tail = slot
+                    if s._polling:
+                        s._woken_int += 1
+                    else:
+                        s._woken_ext += 1
+                elif st == _RUNNING:
+                    slot.rewoken = True
+            e = nxt
+        if sched is not None:
+            sched._exit(state)
+        if kept_tail is not None:
+            kept_tail.next = None
+        head[pos] = kept
+        self._tail[pos] = kept_tail
+        self._count[level] -= n
+        self.pending -= n
+        return n
 
 
 def _fire(entry):

@@ -1,0 +1,139 @@
+"""Instruction counts per operation of shimeji's hot paths, on the MicroPython unix port.
+
+Usage: python tools/instr.py [--firmware DIR] [--only NAME,...] [--n N]
+
+Each workload runs under ``valgrind --tool=callgrind`` twice, with N and 2N operations; the
+difference divided by N is the cost of one operation, with start-up, imports and compilation
+cancelled out. Counts are repeatable to a fraction of a percent, unlike wall-clock times on a
+shared machine (see docs/benchmarks.md, "Timer tuning log"). ``--firmware`` measures another
+checkout (say, main's) for a before/after table.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PRELUDE = """
+import sys
+from shimeji import FakeClock, StaticScheduler, Timer, TimerEntry, TimerWheel, sleep_ms
+N = int(sys.argv[1])
+"""
+
+WORKLOADS = {
+    # 100 tasks sleeping 1-3 ms; the clock moves 250 µs per loop round (turn + tick).
+    "sleeps": """
+clock = FakeClock()
+timer = Timer(clock, TICK)
+s = StaticScheduler(100, timer=timer)
+fired = [0]
+async def sleeper(ms):
+    while True:
+        await sleep_ms(ms)
+        fired[0] += 1
+for i in range(100):
+    s.spawn(sleeper(1 + i % 3))
+while fired[0] < N:
+    timer.turn()
+    s.tick()
+    clock.advance_us(250)
+""",
+    # The bench's loop shape: the clock jumps to the next deadline when nothing is runnable.
+    "bench loop": """
+clock = FakeClock()
+timer = Timer(clock, TICK)
+s = StaticScheduler(200, timer=timer)
+fired = [0]
+async def sleeper(i):
+    ms = 1 + i % 7
+    while True:
+        await sleep_ms(ms)
+        fired[0] += 1
+for i in range(200):
+    s.spawn(sleeper(i))
+while fired[0] < N:
+    timer.turn()
+    if not s.tick().has_remaining:
+        nxt = timer.next_in_us()
+        if nxt > 0:
+            clock.advance_us(nxt)
+""",
+    "arm+cancel": """
+w = TimerWheel()
+e = TimerEntry()
+for i in range(N):
+    w.arm_after(e, 1 + (i * 7919) % 60000)
+    e.cancel()
+""",
+    "idle turn": """
+clock = FakeClock()
+timer = Timer(clock, TICK)
+timer.arm_ms(TimerEntry(), 100000)
+for i in range(N):
+    timer.turn()
+""",
+    "spawn+join": """
+s = StaticScheduler(101)
+async def trivial():
+    return None
+async def driver():
+    hs = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            hs[i] = s.spawn(trivial())
+        for i in range(100):
+            await hs[i]
+s.run_until_complete(driver())
+""",
+    "floor: create+exhaust": """
+async def trivial():
+    return None
+for _ in range(N):
+    c = trivial()
+    try:
+        c.send(None)
+    except StopIteration:
+        pass
+""",
+}
+
+
+def count(mp, firmware, code, n, tick):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "w.py")
+        with open(path, "w") as f:
+            f.write(PRELUDE + "TICK = %d\n" % tick + code)
+        out = os.path.join(tmp, "cg.out")
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", firmware]))
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                               mp, "-X", "heapsize=32M", path, str(n)], env=env,
+                              capture_output=True, text=True)
+        m = re.search(r"Collected : (\d+)", proc.stderr)
+        if not m:
+            raise RuntimeError(proc.stderr[-2000:])
+        return int(m.group(1))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--micropython", default=os.path.join(ROOT, ".venv", "bin", "micropython"))
+    ap.add_argument("--firmware", default=os.path.join(ROOT, "firmware"))
+    ap.add_argument("--only")
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--tick-us", type=int, default=1000)
+    args = ap.parse_args(argv)
+    names = args.only.split(",") if args.only else list(WORKLOADS)
+    for name in names:
+        code = WORKLOADS[name]
+        a = count(args.micropython, args.firmware, code, args.n, args.tick_us)
+        b = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us)
+        print("%-24s %10.0f instructions per operation" % (name, (b - a) / args.n), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
