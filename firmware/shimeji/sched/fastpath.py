@@ -15,6 +15,7 @@ from .. import core
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+from .foreign import shield as _shield
 
 
 @micropython.native
@@ -31,6 +32,7 @@ def tick_fifo(sched, n):
     completed = 0
     sched._polling = True
     ctx.sched = sched
+    _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     try:
         while True:
             if sched._inbox_head is not None:
@@ -91,6 +93,7 @@ def tick_fifo(sched, n):
                 tail.run_next = slot
             tail = slot
     finally:
+        _shield.off()
         fifo.head = head
         fifo.tail = tail
         sched._polling = False

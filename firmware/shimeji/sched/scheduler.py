@@ -24,6 +24,8 @@ from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
 from ..task.slot import CANCELLED, FAILED, FREE, OK, QUEUED, RUNNING, WAITING, TaskBuilder
 from .fastpath import tick_fifo
+from .foreign import ADVICE as _ADVICE
+from .foreign import shield as _shield
 from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
@@ -171,6 +173,7 @@ class StaticScheduler(TaskLifecycle):
         completed = 0
         self._polling = True
         ctx.sched = self
+        _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
         try:
             if self._inbox_head is not None:
                 self._drain_inbox()
@@ -226,6 +229,7 @@ class StaticScheduler(TaskLifecycle):
                 if self._inbox_head is not None:
                     self._drain_inbox()
         finally:
+            _shield.off()
             self._polling = False
             ctx.slot = outer_slot
             ctx.sched = outer_sched
@@ -290,9 +294,8 @@ class StaticScheduler(TaskLifecycle):
 
     def _foreign(self, slot, r):
         slot.throw_exc = ForeignAwaitable(
-            "task %d (%r) awaited %r, which is not a shimeji awaitable: use "
-            "shimeji's own (yield_now, sleep_ms, primitives), not asyncio's"
-            % (slot.id, slot.name, r))
+            "task %d (%r) awaited %r, which is not a shimeji awaitable: %s"
+            % (slot.id, slot.name, r, _ADVICE))
         slot.state = QUEUED
 
     def _unwait(self, slot):

@@ -1,0 +1,151 @@
+"""The asyncio shield: awaiting asyncio's own awaitables in a shimeji task raises
+``ForeignAwaitable`` instead of confusing (or, on MicroPython, crashing) asyncio.
+
+Design note: asyncio's awaitables do their work *before* they yield to the loop. On MicroPython
+``asyncio.sleep_ms`` pushes ``asyncio.core.cur_task`` onto its C task queue, and with asyncio's
+loop not running that is ``None``: the C queue writes into it and the VM dies with a
+segmentation fault before shimeji sees anything. So while a scheduler ticks, the shield takes
+away what those awaitables reach for, and each of them raises at its first step instead:
+
+- MicroPython: in ``asyncio.core``, ``cur_task`` is removed (a module ``__getattr__`` raises
+  for it; the C code raises ``KeyError``) and ``_task_queue``/``_io_queue`` become a guard
+  whose attributes raise. That covers sleep, sleep_ms, Event.wait, Lock.acquire,
+  ThreadSafeFlag.wait, gather, wait_for and create_task.
+- CPython: ``asyncio.events``' running-loop getters and ``asyncio.tasks``' zero sleep raise.
+
+Everything is put back when the tick ends, so asyncio works as before between ticks and when a
+scheduler is ticked from inside an asyncio task. The cost is a module lookup per tick until
+asyncio is imported, then a few dictionary stores per tick. Not thread-safe with respect to
+asyncio: do not run asyncio's loop in another thread while a scheduler ticks. An awaitable that
+completes without waiting (a free ``Lock``, a set ``Event``) never reaches the loop and simply
+returns.
+"""
+
+import sys
+
+from .. import port
+from ..errors import ForeignAwaitable
+
+_MODULES = sys.modules
+_MISSING = object()
+ADVICE = ("await shimeji's instead: shimeji.yield_now, shimeji.sleep_ms/sleep_us (for "
+          "asyncio.sleep/sleep_ms), shimeji.Event, shimeji.Mutex (for asyncio.Lock), "
+          "shimeji.WaitCell (for ThreadSafeFlag), the tasks' JoinHandles (for gather) and "
+          "shimeji.timeout (for wait_for)")
+MESSAGE = ("a shimeji task awaited one of asyncio's awaitables, which need asyncio's own loop: "
+           + ADVICE)
+
+
+def _refuse(*args, **kwargs):
+    raise ForeignAwaitable(MESSAGE)
+
+
+class _Guard:
+    """Stands in for asyncio's task and I/O queues: any use raises ``ForeignAwaitable``."""
+
+    def __getattr__(self, name):
+        raise ForeignAwaitable(MESSAGE)
+
+
+def _module_getattr(name):
+    if name == "cur_task":
+        raise ForeignAwaitable(MESSAGE)
+    raise AttributeError(name)
+
+
+class _Shield:
+    """State of the shield; one per interpreter. ``on()``/``off()`` nest (a task of one
+    scheduler may tick another)."""
+
+    def __init__(self):
+        self.depth = 0
+        self.active = False
+        self.target = None  # asyncio.core's globals (MicroPython) or asyncio.events (CPython)
+        self.guard = _Guard()
+        self.saved_task = None
+        self.saved_tasks = None
+        self.saved_io = None
+        self.saved_getattr = _MISSING
+        self.patched = []  # CPython: module, name, saved value; three entries per hook
+
+    def on(self):
+        depth = self.depth
+        self.depth = depth + 1
+        if depth:
+            return
+        if self.target is None:
+            if port.IS_MICROPYTHON:
+                mod = _MODULES.get("asyncio.core")
+                if mod is None:
+                    return
+                self.target = mod.__dict__
+            else:
+                if "asyncio.events" not in _MODULES:
+                    return
+                self.target = _MODULES["asyncio.events"]
+        if port.IS_MICROPYTHON:
+            g = self.target
+            self.saved_task = g.get("cur_task")
+            self.saved_tasks = g["_task_queue"]
+            self.saved_io = g["_io_queue"]
+            self.saved_getattr = g.get("__getattr__", _MISSING)
+            g.pop("cur_task", None)
+            g["_task_queue"] = self.guard
+            g["_io_queue"] = self.guard
+            g["__getattr__"] = _module_getattr
+        else:
+            self._on_cpython()
+        self.active = True
+
+    def off(self):
+        depth = self.depth - 1
+        self.depth = depth
+        if depth or not self.active:
+            return
+        self.active = False
+        if port.IS_MICROPYTHON:
+            g = self.target
+            g["cur_task"] = self.saved_task
+            g["_task_queue"] = self.saved_tasks
+            g["_io_queue"] = self.saved_io
+            if self.saved_getattr is _MISSING:
+                g.pop("__getattr__", None)
+            else:
+                g["__getattr__"] = self.saved_getattr
+            self.saved_task = self.saved_tasks = self.saved_io = None
+        else:
+            self._off_cpython()
+
+    def _on_cpython(self):
+        patched = self.patched
+        if not patched:  # once: what asyncio's awaitables look up at call time
+            for mod, name in _CPYTHON_HOOKS:
+                mod = _MODULES.get(mod)
+                if mod is not None and name in mod.__dict__:
+                    patched.append(mod)
+                    patched.append(name)
+                    patched.append(None)
+        for i in range(0, len(patched), 3):
+            mod = patched[i]
+            name = patched[i + 1]
+            patched[i + 2] = mod.__dict__[name]
+            setattr(mod, name, _refuse)
+
+    def _off_cpython(self):
+        patched = self.patched
+        for i in range(0, len(patched), 3):
+            setattr(patched[i], patched[i + 1], patched[i + 2])
+            patched[i + 2] = None
+
+
+# CPython: asyncio's awaitables find the running loop (or the zero sleep) through these.
+_CPYTHON_HOOKS = (
+    ("asyncio.events", "_get_running_loop"),
+    ("asyncio.events", "get_running_loop"),
+    ("asyncio.events", "get_event_loop"),
+    ("asyncio.events", "_get_event_loop"),
+    ("asyncio.tasks", "current_task"),
+    ("asyncio.tasks", "_" + "_sleep0"),
+)
+
+shield = _Shield()

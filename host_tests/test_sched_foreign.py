@@ -1,0 +1,133 @@
+# Awaiting asyncio's own awaitables inside a shimeji task raises ForeignAwaitable (on
+# MicroPython it used to crash the VM), and asyncio works as before afterwards.
+import asyncio
+
+import shimeji
+from shimeji import StaticScheduler, Timer, yield_now
+from shimeji.policy.priority import PriorityPolicy
+from support import alloc_delta, heap_locked, micropython_only
+
+
+async def _nothing():
+    return "inner"
+
+
+def _held_lock():
+    lock = asyncio.Lock()
+    asyncio.run(lock.acquire())  # held, so acquire() has to wait
+    return lock
+
+
+def _cases():
+    held = _held_lock()  # made here: asyncio.run inside a task is refused too
+    cases = [
+        ("sleep(0)", lambda: asyncio.sleep(0)),
+        ("sleep(0.01)", lambda: asyncio.sleep(0.01)),
+        ("Event.wait", lambda: asyncio.Event().wait()),
+        ("Lock.acquire", lambda: held.acquire()),
+        ("gather", lambda: asyncio.gather(_nothing(), _nothing())),
+        ("wait_for", lambda: asyncio.wait_for(_nothing(), 1)),
+    ]
+    if hasattr(asyncio, "sleep_ms"):  # MicroPython's own
+        cases.append(("sleep_ms", lambda: asyncio.sleep_ms(10)))
+    if hasattr(asyncio, "ThreadSafeFlag"):
+        cases.append(("ThreadSafeFlag.wait", lambda: asyncio.ThreadSafeFlag().wait()))
+    return cases
+
+
+async def _try_each(cases, log):
+    for name, make in cases:
+        aw = None
+        try:
+            aw = make()  # CPython's gather already looks for the loop here
+            await aw
+            log.append((name, "returned"))
+        except shimeji.ForeignAwaitable as e:
+            ok = "shimeji.sleep_ms" in str(e) and "shimeji.Event" in str(e)
+            log.append((name, "ForeignAwaitable" if ok else "unclear message"))
+        if hasattr(aw, "close"):
+            aw.close()
+        await yield_now()  # the task and its scheduler go on
+    await shimeji.sleep_ms(1)  # and shimeji's own sleep still works
+    return len(log)
+
+
+async def _asyncio_still_works():
+    ev = asyncio.Event()
+
+    async def setter():
+        await asyncio.sleep(0.001)
+        ev.set()
+
+    t = asyncio.create_task(setter())
+    await ev.wait()
+    await t
+    return "asyncio ok"
+
+
+def _expect(cases):
+    return [(name, "ForeignAwaitable") for name, _ in cases]
+
+
+def test_every_asyncio_awaitable_raises_foreign_awaitable_in_a_task():
+    cases = _cases()
+    for policy in (None, PriorityPolicy()):  # the FIFO fast path and the general tick
+        s = StaticScheduler(4, policy=policy, timer=Timer())
+        log = []
+        assert s.run_until_complete(_try_each(cases, log)) == len(cases)
+        assert log == _expect(cases)
+        assert asyncio.run(_asyncio_still_works()) == "asyncio ok"
+
+
+def test_a_scheduler_ticked_from_an_asyncio_task_still_refuses_and_restores():
+    cases = _cases()
+    log = []
+
+    async def outer():
+        s = StaticScheduler(4, timer=Timer())
+        h = s.spawn(_try_each(cases, log))
+        while not h.is_complete():
+            s.timer.turn()
+            s.tick()
+            await asyncio.sleep(0)  # asyncio's own loop, between ticks
+        return h.result()
+
+    assert asyncio.run(outer()) == len(cases)
+    assert log == _expect(cases)
+    assert asyncio.run(_asyncio_still_works()) == "asyncio ok"
+
+
+def test_a_task_not_awaiting_asyncio_is_unaffected_by_the_shield():
+    s = StaticScheduler(2)
+    out = []
+
+    async def plain():
+        out.append(asyncio.Event().is_set())  # using asyncio objects without awaiting is fine
+        await yield_now()
+        out.append("done")
+
+    s.run_until_complete(plain())
+    assert out == [False, "done"]
+
+
+def _ticks(scheds, n):
+    for _ in range(n):
+        for s in scheds:
+            s.tick()
+
+
+@micropython_only
+def test_the_shield_allocates_nothing_per_tick_once_asyncio_is_loaded():
+    async def spinner():
+        while True:
+            await yield_now()
+
+    scheds = [StaticScheduler(4), StaticScheduler(4, policy=PriorityPolicy())]
+    for s in scheds:
+        for _ in range(4):
+            s.spawn(spinner())
+    _ticks(scheds, 2)
+    heap_locked(_ticks, scheds, 20)
+    assert alloc_delta(_ticks, scheds, 20) == 0
+    assert scheds[0].tick().polled == 4 * 64  # default tick size 256
+    assert "cur_task" in asyncio.core.__dict__  # put back after each tick
