@@ -8,8 +8,17 @@ from shimeji.policy.priority import PriorityPolicy
 from support import alloc_delta, heap_locked, micropython_only
 
 
-async def _nothing():
+async def _coro():
     return "inner"
+
+
+_made = []  # coroutines handed to gather/wait_for: closed after each case (never run)
+
+
+def _nothing():
+    c = _coro()
+    _made.append(c)
+    return c
 
 
 def _held_lock():
@@ -47,6 +56,8 @@ async def _try_each(cases, log):
             log.append((name, "ForeignAwaitable" if ok else "unclear message"))
         if hasattr(aw, "close"):
             aw.close()
+        while _made:
+            _made.pop().close()
         await yield_now()  # the task and its scheduler go on
     await shimeji.sleep_ms(1)  # and shimeji's own sleep still works
     return len(log)
