@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "irq")
+WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "irq", "import")
 TIMEOUT_S = 300
 
 
@@ -39,7 +39,10 @@ def run_workload(runtime, exe, name):
     path = os.path.join(BENCH, "bench_%s.py" % name)
     env = dict(os.environ)
     if runtime == "micropython":
-        env["MICROPYPATH"] = os.pathsep.join([".frozen", os.path.join(ROOT, "firmware"), BENCH])
+        pkg = os.path.join(ROOT, "firmware")
+        if name == "import":  # .mpy as freezing compiles it, today's and round one's
+            env["SHIMEJI_MPY"], env["SHIMEJI_MPY_ROUND_ONE"] = compiled_packages()
+        env["MICROPYPATH"] = os.pathsep.join([".frozen", pkg, BENCH])
         cmd = [exe, "-X", "heapsize=32M", path]
     else:
         env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "firmware"), BENCH])
@@ -62,6 +65,30 @@ def run_workload(runtime, exe, name):
                      % (err.strip().splitlines() or ["exit %d" % rc])[-1], "unit": "",
                      "shimeji": None, "ref": None, "ref_name": "", "note": ""})
     return rows, time.time() - t0
+
+
+ROUND_ONE = "4f11819"  # the last commit of the flat package (round one)
+
+
+def compiled_packages():
+    """(today's package, round one's or "") compiled with mpy-cross for x64, as directories
+    for sys.path. Round one's comes from git history; a clone without it gets "" (the import
+    workload then reports no reference)."""
+    compile_ = [sys.executable, os.path.join(ROOT, "tools", "mpy_compile.py"), "--arch", "x64"]
+    new = os.path.join(ROOT, "build", "bench-mpy", "now")
+    subprocess.run(compile_ + ["--out", new], check=True, capture_output=True)
+    src = os.path.join(ROOT, "build", "bench-mpy", "round-one-src")
+    old = os.path.join(ROOT, "build", "bench-mpy", "round-one")
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(src)
+    archive = subprocess.run(["git", "archive", ROUND_ONE, "firmware/shimeji"], cwd=ROOT,
+                             capture_output=True)
+    if archive.returncode != 0:
+        return new, ""
+    subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+    subprocess.run(compile_ + ["--src", os.path.join(src, "firmware", "shimeji"), "--out", old],
+                   check=True, capture_output=True)
+    return new, old
 
 
 def ratio(rec):
@@ -146,6 +173,25 @@ def goals(rows):
     if early and num(early, "shimeji") is not None:
         out.append(("a shimeji sleep never wakes early", early["shimeji"] >= 0,
                     "earliest %s µs" % fmt(early["shimeji"])))
+    im = find(rows, mp, "import", "bytes after importing shimeji and every name")
+    it = find(rows, mp, "import", "µs to import shimeji and resolve every name")
+    isy = find(rows, mp, "import", "bytes after import shimeji.sync")
+    tb = find(rows, mp, "import", "bytes after import shimeji (names lazy)")
+    tt = find(rows, mp, "import", "µs for import shimeji (names lazy)")
+    if tb and num(tb, "ref") and tt and num(tt, "ref"):
+        out.append(("import shimeji: RAM and time within 10% of round one's",
+                    tb["shimeji"] <= tb["ref"] * 1.1 and tt["shimeji"] <= tt["ref"] * 1.1,
+                    "%s B, %s µs vs %s B, %s µs" % (tb["shimeji"], tt["shimeji"], tb["ref"],
+                                                   tt["ref"])))
+    if im and num(im, "ref") and it and num(it, "ref"):
+        out.append(("whole package: RAM after import within 10% of round one's",
+                    im["shimeji"] <= im["ref"] * 1.1, "%s B vs %s B" % (im["shimeji"], im["ref"])))
+        out.append(("whole package: import time within 10% of round one's",
+                    it["shimeji"] <= it["ref"] * 1.1,
+                    "%s µs vs %s µs" % (it["shimeji"], it["ref"])))
+    if isy and num(isy, "ref"):
+        out.append(("import shimeji.sync alone cheaper than round one's full import",
+                    isy["shimeji"] < isy["ref"], "%s B vs %s B" % (isy["shimeji"], isy["ref"])))
     sc = find(rows, mp, "timer scale", "cost at")
     if sc and num(sc, "shimeji") is not None:
         out.append(("arm/cancel at 10,000 pending within 1.3x of 100", sc["shimeji"] <= 1.3,

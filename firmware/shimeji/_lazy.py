@@ -8,6 +8,8 @@ when their names are used, and a firmware that needs a mutex does not pay for CF
 
 import sys
 
+TABLES = {}  # package name -> its table of lazy names (for tools: listing, benchmarks)
+
 
 def lazy_names(package, table):
     """A module ``__getattr__`` for ``package`` that resolves the names in ``table``.
@@ -16,6 +18,7 @@ def lazy_names(package, table):
     (``"shimeji.sync.mutex"``), to ``"module:attr"`` when the module calls it ``attr``, or to
     ``"module:"`` when the name is the module itself.
     """
+    TABLES[package] = table
 
     def getattr_(attr):
         where = table.get(attr)
