@@ -51,6 +51,7 @@ from .errors import (
     Timeout,
     TimerConfigError,
     WaiterBusy,
+    WrongLevel,
 )
 
 __version__ = "0.2.0"
@@ -73,6 +74,7 @@ __getattr__ = lazy_names(
         "StaticScheduler": _S + "scheduler",
         "Tick": _S + "scheduler",
         "DEFAULT_TICK_SIZE": _S + "scheduler",
+        "InterruptScheduler": _S + "interrupt",
         "RunLoop": _S + "runloop",
         "run": _S + "runloop",
         # policies

@@ -115,3 +115,8 @@ class DeadlineExpired(BaseException):
 
 class LockHeldBySelf(ShimejiError):
     """A task tried to lock an async Mutex it already holds, which would wait forever."""
+
+
+class WrongLevel(ShimejiError):
+    """A task of one level (thread or interrupt, see docs/preemption.md) was spawned, joined
+    or driven from the other level, or an interrupt-level scheduler was ticked by hand."""

@@ -43,10 +43,79 @@ if not IS_MICROPYTHON:
         stand_in.viper = _identity
         stand_in.heap_lock = lambda: 0
         stand_in.heap_unlock = lambda: 0
-        stand_in.schedule = lambda fn, arg: fn(arg)
+        stand_in.schedule = schedule
         stand_in.alloc_emergency_exception_buf = lambda size: None
         stand_in.__shimeji_standin__ = True
         sys.modules["micropython"] = stand_in
+
+    # -- micropython.schedule -------------------------------------------------------------
+    # MicroPython runs a scheduled callback at the VM's next check point, even inside a long
+    # poll. CPython has no such point: the stand-in runs a callback at once when it is called
+    # outside any poll on the thread that runs the schedulers, and otherwise queues it until
+    # the next check point: between two polls (a scheduler setting ``context.slot``), or an
+    # explicit ``check_point()``. So on CPython an interrupt-level task never preempts a poll.
+    # Like MicroPython it runs one callback at a time (never nested) and refuses with
+    # RuntimeError("schedule queue full") beyond SCHEDULE_DEPTH pending callbacks.
+    import _thread
+
+    SCHEDULE_DEPTH = 8
+    _queue = []
+    _queue_lock = _thread.allocate_lock()
+    _sched_state = {"running": False, "ctx": None, "thread": None}
+
+    def schedule(fn, arg):
+        """``micropython.schedule`` for CPython (see above)."""
+        with _queue_lock:
+            if len(_queue) >= SCHEDULE_DEPTH:
+                raise RuntimeError("schedule queue full")
+            _queue.append((fn, arg))
+        ctx = _sched_state["ctx"]
+        if ctx is None or (ctx.__dict__.get("slot") is None
+                           and _sched_state["thread"] == _thread.get_ident()):
+            check_point()
+
+    def check_point():
+        """Run the callbacks queued so far, one at a time, unless one is running already (a
+        callback that schedules another leaves it for the next check point)."""
+        if _sched_state["running"] or not _queue:
+            return
+        _sched_state["running"] = True
+        try:
+            with _queue_lock:
+                n = len(_queue)
+            for _ in range(n):
+                with _queue_lock:
+                    fn, arg = _queue.pop(0)
+                try:
+                    fn(arg)
+                except Exception as e:  # as on MicroPython: reported, never raised
+                    print("Unhandled exception in scheduled callback:", repr(e))
+        finally:
+            _sched_state["running"] = False
+
+    def install_check_points(ctx):
+        """Make every ``ctx.slot = ...`` (what a scheduler does around each poll) a check
+        point, and queue callbacks scheduled from other threads or inside a poll for it.
+        Called by the interrupt-level scheduler; a no-op on MicroPython."""
+        if _sched_state["ctx"] is ctx:
+            return
+        slot = ctx.__dict__.get("slot")
+
+        class CheckPointContext(type(ctx)):
+            @property
+            def slot(self):
+                return self.__dict__["slot"]
+
+            @slot.setter
+            def slot(self, value):
+                if _queue:
+                    check_point()
+                self.__dict__["slot"] = value
+
+        ctx.__class__ = CheckPointContext
+        ctx.__dict__["slot"] = slot
+        _sched_state["thread"] = _thread.get_ident()
+        _sched_state["ctx"] = ctx
 
     if "micropython" not in sys.modules:
         _install_micropython_standin()
@@ -64,6 +133,18 @@ if not IS_MICROPYTHON:
 
     def ticks_us():
         return int(_time.monotonic_ns() // 1_000) & TICKS_MAX
+
+
+if IS_MICROPYTHON:
+
+    def check_point():
+        """A VM check point: MicroPython runs pending scheduled callbacks at any backward
+        jump, so a short loop is one."""
+        for _ in range(2):
+            pass
+
+    def install_check_points(ctx):
+        """Nothing to do: MicroPython has real check points."""
 
 
 def is_coroutine(obj):

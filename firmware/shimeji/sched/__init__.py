@@ -5,7 +5,8 @@
 - ``scheduler``: ``StaticScheduler`` and its ``tick()``, the ISR-safe wake inbox;
 - ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;
 - ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;
-- ``background``: running a loop behind the REPL (a thread or a hardware timer).
+- ``background``: running a loop behind the REPL (a thread or a hardware timer);
+- ``interrupt``: ``InterruptScheduler``, tasks that preempt the thread level.
 """
 
 from .._lazy import lazy_names
@@ -16,6 +17,7 @@ __getattr__ = lazy_names(
         "StaticScheduler": "shimeji.sched.scheduler",
         "Tick": "shimeji.sched.scheduler",
         "DEFAULT_TICK_SIZE": "shimeji.sched.scheduler",
+        "InterruptScheduler": "shimeji.sched.interrupt",
         "RunLoop": "shimeji.sched.runloop",
         "run": "shimeji.sched.runloop",
         "ThreadBackground": "shimeji.sched.background",

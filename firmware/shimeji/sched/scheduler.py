@@ -72,6 +72,7 @@ class StaticScheduler(TaskLifecycle):
     """
 
     DEFAULT_TICK_SIZE = _TICK_SIZE
+    level = 0  # thread level; an InterruptScheduler (interrupt.py) is level 1
 
     def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None):
         TaskLifecycle.__init__(self, capacity)

@@ -12,6 +12,11 @@ interrupt-side wake also touches (see ``scheduler.py``); every sync primitive do
   second thread plays the interrupt handler.
 - ``NoCriticalSection``: single-context programs that never wake from another context.
 
+Every kind answers ``held()``: whether the calling context is inside the section. A
+``micropython.schedule`` callback runs at a bytecode boundary even inside a section, so the
+interrupt-level scheduler (``sched/interrupt.py``) asks ``held()`` and waits for the section
+to end, as an interrupt waits while interrupts are masked.
+
 Keep sections to a few statements: on a board, interrupts wait while one is held.
 """
 
@@ -63,15 +68,24 @@ class CriticalSection:
 
 
 class NoCriticalSection(CriticalSection):
-    """Does nothing: for code that has no interrupt handler or second thread."""
+    """Excludes nothing: for code that has no interrupt handler or second thread. It counts
+    how deep it is entered, so an interrupt-level scheduler (``sched/interrupt.py``) can tell
+    that the code it interrupted is inside a section and wait for it to leave."""
+
+    depth = 0  # a class default: a subclass that skips __init__ still counts
 
     def enter(self):
-        """ISR-safe (does nothing)."""
+        """ISR-safe."""
+        self.depth += 1
         return 0
 
     def exit(self, state):
-        """ISR-safe (does nothing)."""
-        pass
+        """ISR-safe."""
+        self.depth -= 1
+
+    def held(self):
+        """True while the section is entered. ISR-safe."""
+        return self.depth > 0
 
 
 class IrqCriticalSection(CriticalSection):
@@ -84,8 +98,28 @@ class IrqCriticalSection(CriticalSection):
         CriticalSection.__init__(self)
         if machine_module is None:
             import machine as machine_module
-        self.enter = machine_module.disable_irq
-        self.exit = machine_module.enable_irq
+        self._disable = machine_module.disable_irq
+        self._enable = machine_module.enable_irq
+        self.depth = 0  # how deep the section is entered (see held())
+
+    @micropython.native
+    def enter(self):
+        """Mask interrupts; returns the state for ``exit``. ISR-safe."""
+        state = self._disable()
+        self.depth += 1
+        return state
+
+    @micropython.native
+    def exit(self, state):
+        """Restore the mask ``enter`` saved. ISR-safe."""
+        self.depth -= 1
+        self._enable(state)
+
+    def held(self):
+        """True while the section is entered. A ``micropython.schedule`` callback runs even
+        with interrupts masked, so an interrupt-level scheduler asks this before it runs
+        (``sched/interrupt.py``). ISR-safe."""
+        return self.depth > 0
 
 
 class LockCriticalSection(CriticalSection):

@@ -4,7 +4,8 @@
 it straight to the oldest waiter, so a task that just released cannot take it back first and
 no waiter starves. A hand-off to a task that is cancelled before it resumes passes the lock
 on to the next waiter (or frees it). A task parking on a held lock lends its priority to the
-holder through the policy (``policy.inherit``), ended by ``policy.restore`` on unlock.
+holder through the policy (``policy.inherit``), ended by ``policy.restore`` on unlock; only
+between tasks of one level (thread or interrupt, see docs/preemption.md).
 """
 
 from .. import core
@@ -82,7 +83,7 @@ class Mutex:
         state = q._enter()
         self._hand_off()
         q._exit(state)
-        if holder is not None and holder.sched is not None:
+        if holder is not None and _same_level(holder):
             holder.sched.policy.restore(holder)
         self._lend()
 
@@ -108,7 +109,7 @@ class Mutex:
         # parked on the previous holder (tasks only; the list changes only in task context).
         slot = self._q.head
         holder = self._holder
-        if slot is None or holder is None or holder.sched is None:
+        if slot is None or holder is None or not _same_level(holder):
             return
         policy = holder.sched.policy
         while slot is not None:
@@ -120,6 +121,16 @@ class Mutex:
         if self._holder is slot:
             self._hand_off()
             self._lend()
+
+
+def _same_level(holder):
+    # A policy is touched only from its own level: a thread-level policy may be in the middle
+    # of a change when the interrupt level runs (docs/preemption.md), so no loan crosses levels.
+    sched = holder.sched
+    if sched is None:
+        return False
+    running = core.context.sched
+    return running is None or running.level == sched.level
 
 
 class _Lock(GuardAwaitable):
@@ -148,7 +159,7 @@ class _Lock(GuardAwaitable):
             me.wait_phase = 1
             holder = m._holder
             q._exit(state)
-            if holder is not None and holder.sched is not None:
+            if holder is not None and _same_level(holder):
                 holder.sched.policy.inherit(holder, me)
             return core.PARK
         if me.wait_status == WAITING:

@@ -157,6 +157,8 @@ class JoinHandle:
                 return _finish(self._status, self._value)
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
+            if slot.sched.level != me.sched.level:
+                _wrong_level()
             me.wait_phase = 1
             slot.joiners.push(me)
             return core.PARK
@@ -175,6 +177,13 @@ class JoinHandle:
 
 _join_finish = core.Finish()
 _context = core.context
+
+
+def _wrong_level():
+    from ..errors import WrongLevel
+
+    raise WrongLevel("a task cannot await the JoinHandle of a task on another level (thread "
+                     "vs interrupt): signal its end with an Event or a Channel instead")
 
 
 def _outcome(status, value):

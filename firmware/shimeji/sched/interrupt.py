@@ -1,0 +1,308 @@
+"""``InterruptScheduler``: tasks that preempt every thread-level task (docs/preemption.md).
+
+A cooperative tick cannot answer an urgent event while a task computes without yielding.
+MicroPython has one preemption point: a callback queued with ``micropython.schedule`` runs at
+the VM's next check point, even in the middle of a long poll. Like Embassy's interrupt
+executor, an ``InterruptScheduler`` runs its tasks from such a callback: a wake of one of its
+tasks (from an interrupt handler, another thread or a thread-level task) queues the callback,
+which polls every runnable task of this scheduler, in its policy's order, until none is left,
+and returns; the interrupted code then continues exactly where it stopped.
+
+Design note: the pending callback. At most one callback of a scheduler is queued at a time
+(``_pending``); a wake that finds one queued, or finds the callback running (``_active``: it
+drains the inbox before it returns), only links the task. A full queue (RuntimeError) is
+remembered (``_want``) and retried by the next wake, timer interrupt or ``service()``: the wake
+is never lost and nothing is raised into the interrupt handler. The callback is a bound method
+made once, so waking allocates nothing.
+
+Design note: critical sections mask this level. A scheduled callback runs even while the code
+it interrupts is inside a critical section (which masks only hardware interrupts), where a
+wait list or an inbox may be half linked. So the callback first asks the sections whether the
+interrupted code holds one (``held()``) and, if so, queues itself again: it runs at a later
+check point, once the section has ended, as an interrupt waits for interrupts to be unmasked.
+"""
+
+import micropython
+
+from .. import core, port
+from ..errors import SchedulerBusy, TimerConfigError, WrongLevel
+from ..sync.critical import default_critical_section
+from ..task.pool import wrap_count
+from ..task.slot import QUEUED, RUNNING, WAITING
+from ..time.clock import wrap_add, wrap_diff
+from ..time.timer import Timer
+from .scheduler import StaticScheduler
+
+_base_tick = StaticScheduler.tick
+_base_spawn = StaticScheduler.spawn
+_base_spawn_allocated = StaticScheduler.spawn_allocated
+_base_cancel_slot = StaticScheduler.cancel_slot
+
+
+class InterruptScheduler(StaticScheduler):
+    """A ``StaticScheduler`` whose tick runs from a ``micropython.schedule`` callback.
+
+    Arguments as ``StaticScheduler``. ``timer``: a ``Timer`` for this level's sleeps; its
+    ``interrupt`` becomes this scheduler's ``timer_interrupt``, so a hardware timer that calls
+    ``timer.interrupt`` runs the level when a sleep is due. ``budget``: polls per tick round.
+    Spawn its tasks from set-up code (outside any task) or from its own tasks. Do not call
+    ``tick()``: waking a task runs the level.
+    """
+
+    level = 1
+
+    def __init__(self, capacity=8, policy=None, critical_section=None, clock_us=None,
+                 timer=None, budget=64):
+        StaticScheduler.__init__(self, capacity, policy, critical_section, clock_us, None)
+        self.budget = budget
+        self._run_cb = self._run  # bound once: queueing the callback allocates nothing
+        self._schedule = micropython.schedule
+        self._pending = False  # a callback is queued and has not started
+        self._active = False  # the callback is polling (it drains the inbox before it ends)
+        self._want = False  # work arrived that no queued or running callback will see
+        self._due_armed = False  # the timer has an armed entry due at tick ``_due_tick``
+        self._due_tick = 0
+        self.runs = 0  # callbacks that polled (wrap at 2**30, like every counter)
+        self.deferred = 0  # callbacks that found a critical section held and queued again
+        self.queue_full = 0  # schedule() calls refused by a full queue (retried later)
+        self.error = None  # a BaseException (Ctrl-C) raised by a task: service() re-raises
+        cs = self.critical_section
+        self._held = _held_of(cs)
+        shared = default_critical_section()
+        self._held_shared = None if shared is cs else _held_of(shared)
+        port.install_check_points(core.context)
+        if timer is not None:
+            self.attach_timer(timer)
+
+    def attach_timer(self, timer):
+        """Use ``timer`` for this level's sleeps; ``timer.interrupt`` then runs the level when
+        a sleep is due. Set-up only (not ISR-safe)."""
+        if not isinstance(timer, Timer):
+            raise TimerConfigError("attach_timer needs a shimeji Timer, got %r" % (timer,))
+        self.timer = timer
+        timer.interrupt = self.timer_interrupt
+
+    # -- waking: ISR-safe, allocation-free ------------------------------------------------------
+
+    @micropython.native
+    def wake(self, slot):
+        """Make the task in ``slot`` runnable and queue this level's callback unless one is
+        queued or running. Idempotent. ISR-safe: allocation-free, never raises."""
+        state = self._enter()
+        st = slot.state
+        if st == WAITING and slot.sched is self:
+            slot.state = QUEUED
+            slot.inbox_next = None
+            tail = self._inbox_tail
+            if tail is None:
+                self._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            self._inbox_tail = slot
+            if self._polling:
+                self._woken_int += 1
+            else:
+                self._woken_ext += 1
+            self._want = True
+        elif st == RUNNING:
+            slot.rewoken = True
+        if self._want and not self._pending and not self._active:
+            self._queue_run()
+        self._exit(state)
+
+    @micropython.native
+    def _queue_run(self):
+        # Inside the section; _want is True and no callback is queued or running.
+        try:
+            self._schedule(self._run_cb, 0)
+            self._pending = True
+            self._want = False
+        except RuntimeError:  # the queue is full: the next wake or timer interrupt retries
+            n = self.queue_full
+            self.queue_full = n + 1 if n < 0x3FFFFFFF else 0
+
+    def timer_interrupt(self, arg=None):
+        """The hardware timer's callback (``timer.interrupt`` is this method): records the
+        tick, and queues the level's callback when a sleep is due or a queueing failed.
+        ISR-safe: allocation-free, never raises."""
+        timer = self.timer
+        Timer.interrupt(timer)
+        if self._due_armed and wrap_diff(timer.now(), self._due_tick) >= 0:
+            self._want = True
+        if self._want and not self._pending and not self._active:
+            state = self._enter()
+            if self._want and not self._pending and not self._active:
+                self._queue_run()
+            self._exit(state)
+
+    def service(self):
+        """Retry a queueing that a full queue refused, and run what is queued on CPython (a
+        check point); re-raises a ``KeyboardInterrupt`` a task of this level raised. Call it
+        from the thread-level run loop now and then. Not ISR-safe."""
+        if self._want:
+            state = self._enter()
+            if self._want and not self._pending and not self._active:
+                self._queue_run()
+            self._exit(state)
+        port.check_point()
+        err = self.error
+        if err is not None:
+            self.error = None
+            raise err
+
+    # -- the callback ---------------------------------------------------------------------------
+
+    def _run(self, _arg):
+        if self._held() or (self._held_shared is not None and self._held_shared()):
+            state = self._enter()  # re-entering a section we already hold: no wait
+            self._pending = False
+            self._want = True
+            self.deferred = wrap_count(self.deferred, 1)
+            self._queue_run()
+            self._exit(state)
+            return
+        state = self._enter()
+        self._pending = False
+        if self._active or self.closed:
+            self._exit(state)
+            return
+        self._active = True
+        self._want = False
+        self._exit(state)
+        ctx = core.context
+        saved_slot = ctx.slot  # the interrupted thread-level task's context
+        saved_sched = ctx.sched
+        saved_start = ctx.poll_start
+        try:
+            self._poll_all()
+        except BaseException as e:  # noqa: B036 - never raise into MicroPython's scheduler
+            self.error = e
+        finally:
+            ctx.slot = saved_slot
+            ctx.sched = saved_sched
+            ctx.poll_start = saved_start
+            self._active = False
+        self.runs = wrap_count(self.runs, 1)
+
+    def _poll_all(self):
+        timer = self.timer
+        budget = self.budget
+        while True:
+            if timer is not None and (timer.pending or self._due()):
+                timer.turn()
+            t = _base_tick(self, budget)
+            if not t.has_remaining:
+                state = self._enter()
+                if self._inbox_head is None and not self.policy.has_ready() and not (
+                        timer is not None and timer.pending):
+                    self._active = False
+                    self._want = False
+                    self._exit(state)
+                    break
+                self._exit(state)
+        if timer is not None:
+            self._note_due(timer)
+
+    def _due(self):
+        return self._due_armed and wrap_diff(self.timer.now(), self._due_tick) >= 0
+
+    def _note_due(self, timer):
+        wheel = timer.wheel
+        k = wheel.next_in_ticks()
+        self._due_armed = False
+        if k >= 0:
+            self._due_tick = wrap_add(wheel.now, k)
+            self._due_armed = True
+
+    # -- the level rules ----------------------------------------------------------------------
+
+    def _check_level(self, what):
+        running = core.context.sched
+        if running is not None and running is not self:
+            if running.level != self.level:
+                raise WrongLevel(
+                    "%s on an InterruptScheduler from a thread-level task: spawn its tasks "
+                    "from set-up code or from its own tasks, and signal them with a "
+                    "primitive (Event, Channel...)" % what)
+
+    def tick(self, n=None):
+        """Not for callers: waking a task runs this level. Raises ``WrongLevel``."""
+        raise WrongLevel("an InterruptScheduler ticks itself from its schedule() callback: "
+                         "wake its tasks (or spawn them) instead of calling tick()")
+
+    def spawn(self, coro, name=None):
+        """Spawn ``coro`` at this level; returns its ``JoinHandle``. From set-up code (outside
+        any task) or this level's tasks; raises ``WrongLevel`` from a thread-level task. Not
+        ISR-safe."""
+        self._check_level("spawn")
+        state = self._enter()  # the level's callback waits while the pool and queue change
+        try:
+            handle = _base_spawn(self, coro, name)
+            self._want = True
+            if not self._pending and not self._active:
+                self._queue_run()
+        finally:
+            self._exit(state)
+        return handle
+
+    def spawn_allocated(self, slot, coro, name=None):
+        """``spawn`` in a caller-owned ``TaskSlot``. Same rules as ``spawn``."""
+        self._check_level("spawn_allocated")
+        state = self._enter()
+        try:
+            handle = _base_spawn_allocated(self, slot, coro, name)
+            self._want = True
+            if not self._pending and not self._active:
+                self._queue_run()
+        finally:
+            self._exit(state)
+        return handle
+
+    def cancel_slot(self, slot):
+        """Cancel a task of this level (``JoinHandle.cancel``), from any level. Not
+        ISR-safe."""
+        state = self._enter()
+        try:
+            return _base_cancel_slot(self, slot)
+        finally:
+            self._exit(state)
+
+    def close(self):
+        """Refuse new spawns and cancel every task. From set-up code only. Not ISR-safe."""
+        if core.context.sched is not None:
+            raise SchedulerBusy("close() an InterruptScheduler from set-up code, not a task")
+        self.closed = True  # first: a callback that runs now returns at once
+        StaticScheduler.close(self)
+
+    def run_until_complete(self, coro, idle=None):
+        """Spawn ``coro`` at this level and wait (servicing the level) until it finishes;
+        returns its result. For scripts and the REPL. Not ISR-safe."""
+        handle = self.spawn(coro)
+        while not handle.is_complete():
+            self.service()
+            if not handle.is_complete():
+                if idle is None:
+                    _sleep_a_little()
+                else:
+                    idle()
+        try:
+            return handle.result()
+        finally:
+            handle._consumed = True
+
+
+def _held_of(cs):
+    held = getattr(cs, "held", None)
+    if held is None:
+        raise WrongLevel("an InterruptScheduler needs critical sections that answer held() "
+                         "(IrqCriticalSection, LockCriticalSection, NoCriticalSection)")
+    return held
+
+
+def _sleep_a_little():
+    import time
+
+    if hasattr(time, "sleep_us"):
+        time.sleep_us(200)
+    else:
+        time.sleep(0.0002)
