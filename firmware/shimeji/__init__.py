@@ -25,6 +25,8 @@ from . import core, errors
 from ._lazy import lazy_names
 from .core import PARK, current_task, wake, yield_now
 from .errors import (
+    BadArgument,
+    BadDuration,
     BadPriority,
     Cancelled,
     ChannelClosed,
@@ -47,6 +49,7 @@ from .errors import (
     SchedulerClosed,
     ShimejiError,
     SlotBusy,
+    StaleHandle,
     TaskNotComplete,
     Timeout,
     TimerConfigError,

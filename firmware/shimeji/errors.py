@@ -120,3 +120,27 @@ class LockHeldBySelf(ShimejiError):
 class WrongLevel(ShimejiError):
     """A task of one level (thread or interrupt, see docs/preemption.md) was spawned, joined
     or driven from the other level, or an interrupt-level scheduler was ticked by hand."""
+
+
+# -- arguments (issue 12) -----------------------------------------------------------------------
+# MicroPython cannot derive a class from two exception classes, so these are not also TypeErrors.
+
+
+class BadArgument(ShimejiError):
+    """An argument of the wrong kind: the message names it and says what is expected."""
+
+
+class BadDuration(BadArgument):
+    """A duration, period or deadline (sleep, timeout, Interval, timer) that is not an int."""
+
+
+class StaleHandle(ShimejiError):
+    """A ``JoinHandle`` used after it was given up (``detach()``): it no longer stands for
+    any task."""
+
+
+def int_arg(value, name, expected, error=BadDuration):
+    """``value`` if it is an int (not a bool); else raise ``error`` naming ``name``."""
+    if type(value) is not int:
+        raise error("%s must be %s, got %r" % (name, expected, value))
+    return value

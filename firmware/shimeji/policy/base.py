@@ -30,15 +30,24 @@ The policies: ``FifoPolicy`` (fifo.py), ``RoundRobinPolicy`` (rr.py), ``CfsPolic
 ``PriorityPolicy`` (priority.py). See docs/policies.md for when to use which.
 """
 
+from ..errors import PolicyError
+
+
 class Policy:
     """Base class: documents the interface and gives the defaults."""
 
     needs_time = False
     name = "policy"
     stats = None
+    _sched = None
 
     def bind(self, sched):
-        pass
+        """Called by the scheduler. A policy serves one scheduler: a second raises
+        ``PolicyError`` (two schedulers would share one run queue). Not ISR-safe."""
+        if self._sched is not None and self._sched is not sched:
+            raise PolicyError("this %s policy already serves another scheduler: make one "
+                              "policy object per scheduler" % self.name)
+        self._sched = sched
 
     def charge(self, slot, elapsed_us):
         return False

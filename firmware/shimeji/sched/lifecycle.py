@@ -32,8 +32,11 @@ class TaskLifecycle(TaskPool):
     # -- configuration ------------------------------------------------------------------------
 
     def set_policy(self, policy):
-        """Use ``policy`` from now on. Only while no task is live: a policy's queues cannot be
-        carried over."""
+        """Use ``policy`` from now on: a ``Policy`` object, or one of the names ``'fifo'``,
+        ``'rr'``, ``'cfs'``, ``'priority'`` (that policy with its defaults). Only while no task
+        is live: a policy's queues cannot be carried over. A policy object serves one
+        scheduler; ``PolicyError`` for anything else."""
+        policy = _policy_of(policy)
         if self.policy is not None and self.live_count():
             raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
                                 "cancel them first (live: %d)" % self.live_count())
@@ -195,6 +198,36 @@ class TaskLifecycle(TaskPool):
             return handle.result()
         finally:
             handle._consumed = True
+
+
+_POLICY_NAMES = {
+    "fifo": "shimeji.policy.fifo:FifoPolicy",
+    "rr": "shimeji.policy.rr:RoundRobinPolicy",
+    "round-robin": "shimeji.policy.rr:RoundRobinPolicy",
+    "cfs": "shimeji.policy.cfs:CfsPolicy",
+    "priority": "shimeji.policy.priority:PriorityPolicy",
+}
+
+
+def _policy_of(policy):
+    """The policy object for ``policy`` (a Policy or a name); ``PolicyError`` otherwise."""
+    if isinstance(policy, str):
+        where = _POLICY_NAMES.get(policy)
+        if where is None:
+            raise PolicyError("policy=%r: use one of 'fifo', 'rr', 'cfs', 'priority', or a "
+                              "policy object such as FifoPolicy()" % policy)
+        path, _, name = where.partition(":")
+        return getattr(__import__(path, None, None, (name,), 0), name)()
+    if isinstance(policy, type):
+        name = getattr(policy, "__name__", "Policy")
+        raise PolicyError("policy=%s is a class: pass an instance, policy=%s() (one per "
+                          "scheduler)" % (name, name))
+    for method in ("bind", "add", "pick", "put_back", "remove", "has_ready"):
+        if not hasattr(policy, method):
+            raise PolicyError("policy=%r is not a scheduling policy: pass FifoPolicy(), "
+                              "RoundRobinPolicy(), CfsPolicy(), PriorityPolicy() or one of "
+                              "the names 'fifo', 'rr', 'cfs', 'priority'" % (policy,))
+    return policy
 
 
 def _idle(timer):

@@ -19,7 +19,7 @@ from micropython import const
 
 from .. import core, port
 from ..core import wrap_count
-from ..errors import Cancelled, ForeignAwaitable, SchedulerBusy
+from ..errors import BadArgument, Cancelled, ForeignAwaitable, SchedulerBusy, int_arg
 from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
 from ..task.slot import CANCELLED, FAILED, FREE, OK, QUEUED, RUNNING, WAITING, TaskBuilder
@@ -159,6 +159,9 @@ class StaticScheduler(TaskLifecycle):
         called from one of this scheduler's own tasks."""
         if self._polling:
             raise self._busy()
+        if type(n) is not int:
+            int_arg(n, "tick(n)", "an int: the most tasks to poll (default %d)" % _TICK_SIZE,
+                    BadArgument)
         if self._fifo is not None:
             return tick_fifo(self, n)
         ctx = core.context

@@ -11,7 +11,7 @@ stays a small int. The helpers here do that arithmetic without an intermediate e
 from micropython import const
 
 from .. import port
-from ..errors import DurationTooLong, TimerConfigError
+from ..errors import DurationTooLong, TimerConfigError, int_arg
 
 _MASK = const(0x3FFFFFFF)  # ticks wrap at 2**30
 # Readings within this many source units *behind* the tick base count as a backward step.
@@ -50,6 +50,9 @@ class Clock:
     def __init__(self, source=None, tick_us=1000, source_unit_us=1):
         if source is None:
             source = port.ticks_us
+        elif not callable(source):
+            raise TimerConfigError("the clock must be a function returning ticks, such as "
+                                   "time.ticks_us or a FakeClock(), got %r" % (source,))
         if not isinstance(tick_us, int) or tick_us < 1:
             raise TimerConfigError("tick_us must be a positive int (µs per timer tick)")
         if not isinstance(source_unit_us, int) or source_unit_us < 1 or tick_us % source_unit_us:
@@ -133,6 +136,8 @@ class FakeClock:
     """
 
     def __init__(self, start_us=0, tick_us=1000):
+        int_arg(start_us, "FakeClock(start_us)", "an int of µs", TimerConfigError)
+        int_arg(tick_us, "FakeClock(tick_us)", "an int of µs per timer tick", TimerConfigError)
         self.t = start_us & _MASK
         self.tick_us = tick_us
 
@@ -142,6 +147,7 @@ class FakeClock:
 
     def advance_us(self, us):
         """Move on ``us`` µs. Not ISR-safe (a test tool)."""
+        int_arg(us, "advance_us(us)", "an int of µs")
         while us > _HALF_MAX:
             self.t = wrap_add(self.t, _HALF_MAX)
             us -= _HALF_MAX
@@ -150,6 +156,7 @@ class FakeClock:
 
     def advance(self, n=1):
         """Move on ``n`` timer ticks. Not ISR-safe (a test tool)."""
+        int_arg(n, "advance(n)", "an int of timer ticks")
         return self.advance_us(n * self.tick_us)
 
     def jump(self, timer):

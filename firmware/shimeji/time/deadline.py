@@ -12,7 +12,7 @@ an allocation-free awaitable allocates nothing unless timeouts are nested.
 
 from .. import core
 from ..core import FREE, WAITING
-from ..errors import DeadlineExpired, Timeout
+from ..errors import BadArgument, DeadlineExpired, Timeout, int_arg
 from .timer import timer_of
 
 
@@ -164,6 +164,10 @@ def timeout(aw, ms):
     is thrown into it, so its ``finally`` blocks run and it leaves any wait list) and
     ``Timeout`` is raised. Call it from a task whose scheduler has a timer (not ISR-safe).
     Allocates nothing when not nested and ``aw`` allocates nothing."""
+    if not (hasattr(aw, "__await__") or hasattr(aw, "__next__")):
+        raise BadArgument("timeout(aw, ms): aw must be an awaitable, such as a coroutine "
+                          "(timeout(work(), 100)) or sleep_ms(50), got %r" % (aw,))
+    int_arg(ms, "timeout(aw, ms): ms", "an int of milliseconds")
     slot = core.current_slot()
     guard = slot.timeout_guard
     if guard is None or guard.busy:

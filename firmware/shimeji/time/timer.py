@@ -15,9 +15,9 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import DurationTooLong, NoTimer, TimerConfigError
+from ..errors import DurationTooLong, NoTimer, TimerConfigError, int_arg
 from .clock import MAX_TICKS, MAX_US, Clock, wrap_add, wrap_diff
-from .wheel import TimerWheel
+from .wheel import TimerEntry, TimerWheel, check_arm
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
@@ -151,6 +151,8 @@ class Timer:
     def arm_ticks(self, entry, ticks):
         """Arm ``entry`` (a ``TimerEntry``) to fire ``ticks`` whole ticks from now, never
         earlier. Re-arms an armed entry. O(1), allocation-free. Not ISR-safe."""
+        if type(entry) is not TimerEntry or type(ticks) is not int:
+            check_arm(entry, ticks, "ticks", "an int of timer ticks")
         if ticks > MAX_TICKS:
             raise DurationTooLong("%d ticks is more than the timer's maximum of %d"
                                   % (ticks, MAX_TICKS))
@@ -169,6 +171,8 @@ class Timer:
     def arm_ms(self, entry, ms):
         """Arm ``entry`` to fire ``ms`` ms from now, never earlier (rounded up to the next tick
         boundary). Re-arms an armed entry. O(1), allocation-free. Not ISR-safe."""
+        if type(entry) is not TimerEntry or type(ms) is not int:
+            check_arm(entry, ms, "ms", "an int of milliseconds")
         if 0 < ms <= self._max_ms:  # a tick divides 1 ms: _ahead and ticks_for_ms, inlined
             clock = self.clock
             el = (clock.source() - clock.base) & _MASK
@@ -187,11 +191,15 @@ class Timer:
     def arm_us(self, entry, us):
         """Arm ``entry`` to fire ``us`` µs from now, never earlier (rounded up to the next tick
         boundary). Re-arms an armed entry. O(1), allocation-free. Not ISR-safe."""
+        if type(entry) is not TimerEntry or type(us) is not int:
+            check_arm(entry, us, "us", "an int of microseconds")
         self.wheel.arm_after(entry, self._ahead_us(us if us > 0 else 0))
 
     def arm_at(self, entry, deadline):
         """Arm ``entry`` for the tick ``deadline`` (``ticks_diff`` sense: a deadline in the
         past fires at the next turn). O(1), allocation-free. Not ISR-safe."""
+        if type(entry) is not TimerEntry or type(deadline) is not int:
+            check_arm(entry, deadline, "deadline", "an int: a timer tick such as timer.now()")
         clock = self.clock
         stale = clock.elapsed() // clock.per
         ahead = wrap_diff(deadline, wrap_add(self.wheel.now, stale))
@@ -233,6 +241,10 @@ class _Sleep:
 _sleep = _Sleep()
 
 
+def _not_ms(ms):
+    int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
+
+
 @micropython.native
 def sleep_ms(ms, _ctx=core.context):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
@@ -244,6 +256,8 @@ def sleep_ms(ms, _ctx=core.context):
     timer = slot.sched.timer
     if timer is None:
         timer = timer_of(slot)  # raises NoTimer
+    if type(ms) is not int:
+        _not_ms(ms)
     if 0 < ms <= timer._max_ms:  # Timer.arm_ms's common case, inlined
         clock = timer.clock
         el = (clock.source() - clock.base) & _MASK
@@ -259,6 +273,7 @@ def sleep_ms(ms, _ctx=core.context):
 def sleep_us(us):
     """Awaitable: wait at least ``us`` microseconds (rounded up to whole ticks). Allocates
     nothing. Tasks only (not ISR-safe)."""
+    int_arg(us, "sleep_us(us)", "an int of microseconds")
     slot = core.current_slot()
     timer_of(slot).arm_us(slot.timer, us)
     return _sleep
@@ -268,6 +283,8 @@ def sleep_until(deadline):
     """Awaitable: wait until the timer's tick ``deadline`` (``timer.now()``, ``after_ms`` and
     ``Turn.now`` are ticks). A deadline in the past (``ticks_diff`` sense) waits for the next
     turn. Allocates nothing. Tasks only (not ISR-safe)."""
+    int_arg(deadline, "sleep_until(deadline)", "an int: a timer tick such as "
+            "timer.after_ms(100) or timer.now()")
     slot = core.current_slot()
     timer_of(slot).arm_at(slot.timer, deadline)
     return _sleep
@@ -284,6 +301,10 @@ class Interval:
     """
 
     def __init__(self, period_ms=0, period_us=0, timer=None):
+        int_arg(period_ms, "Interval(period_ms)", "an int of milliseconds", TimerConfigError)
+        int_arg(period_us, "Interval(period_us)", "an int of microseconds", TimerConfigError)
+        if timer is not None and not isinstance(timer, Timer):
+            raise TimerConfigError("Interval(timer=...) must be a Timer, got %r" % (timer,))
         self.period_us = period_ms * 1000 + period_us
         if self.period_us <= 0:
             raise TimerConfigError("an Interval needs a positive period: Interval(period_ms=10)")

@@ -22,7 +22,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import DurationTooLong
+from ..errors import BadArgument, DurationTooLong, int_arg
 from .clock import wrap_add
 
 _MASK = const(0x3FFFFFFF)
@@ -99,6 +99,15 @@ class TimerEntry:
         return True
 
 
+def check_arm(entry, value, name, expected):
+    """Raise ``BadArgument`` unless ``entry`` is a ``TimerEntry`` and ``value`` an int: the
+    slow half of the ``arm*`` methods' argument checks."""
+    if not isinstance(entry, TimerEntry):
+        raise BadArgument("the entry to arm must be a TimerEntry (make it once: "
+                          "TimerEntry(callback=f)), got %r" % (entry,))
+    int_arg(value, name, expected)
+
+
 class TimerWheel:
     """Entries by deadline, in 5 levels of 64 slots. Not ISR-safe: one context drives it."""
 
@@ -120,6 +129,8 @@ class TimerWheel:
         """Arm ``entry`` for the absolute tick ``deadline`` (re-arms if armed). A deadline at or
         before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation.
         Not ISR-safe."""
+        if type(entry) is not TimerEntry or type(deadline) is not int:
+            check_arm(entry, deadline, "deadline", "an int: a wheel tick")
         x = (deadline - self.now) & _MASK
         self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
 
@@ -127,6 +138,8 @@ class TimerWheel:
     def arm_after(self, entry, delta):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
         Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
+        if type(entry) is not TimerEntry or type(delta) is not int:
+            check_arm(entry, delta, "delta", "an int of ticks")
         if entry.pos >= 0:
             entry.cancel()
         if delta > WHEEL_MAX:

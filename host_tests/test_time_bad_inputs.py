@@ -1,0 +1,134 @@
+# Bad inputs a new user tried on the timer side: each raises a ShimejiError subclass whose
+# message names the argument and what is expected, and the timer keeps working.
+import shimeji
+from shimeji import (
+    BadArgument,
+    BadDuration,
+    FakeClock,
+    Interval,
+    StaticScheduler,
+    Timer,
+    TimerConfigError,
+    TimerEntry,
+    sleep_ms,
+    sleep_until,
+    sleep_us,
+    timeout,
+)
+from support import raises
+
+
+def _sched():
+    clk = FakeClock()
+    s = StaticScheduler(4, timer=Timer(clock=clk))
+    return s, clk
+
+
+def _run(s, clk, coro, limit=200):
+    h = s.spawn(coro)
+    for _ in range(limit):
+        s.timer.turn()
+        s.tick()
+        if h.is_complete():
+            return h.result()
+        clk.advance(1)
+    raise AssertionError("task did not finish")
+
+
+async def _try(make, log):
+    try:
+        aw = make()
+        await aw
+        log.append("accepted")
+    except shimeji.ShimejiError as e:
+        log.append((type(e).__name__, str(e)))
+    await sleep_ms(2)  # the task's timer still works afterwards
+    return "slept"
+
+
+def _refused(make):
+    s, clk = _sched()
+    log = []
+    assert _run(s, clk, _try(make, log)) == "slept"
+    assert len(log) == 1 and log[0] != "accepted", log
+    return log[0]
+
+
+async def _quick():
+    return 7
+
+
+def test_sleeps_refuse_durations_that_are_not_ints():
+    for make, name, word in (
+        (lambda: sleep_ms("5"), "sleep_ms(ms)", "milliseconds"),
+        (lambda: sleep_ms(1.5), "sleep_ms(ms)", "sleep_us"),
+        (lambda: sleep_ms(None), "sleep_ms(ms)", "milliseconds"),
+        (lambda: sleep_us("5"), "sleep_us(us)", "microseconds"),
+        (lambda: sleep_until("x"), "sleep_until(deadline)", "timer tick"),
+    ):
+        kind, msg = _refused(make)
+        assert kind == "BadDuration" and name in msg and word in msg, msg
+
+
+def test_timeout_refuses_a_non_awaitable_and_a_bad_ms():
+    kind, msg = _refused(lambda: timeout(42, 10))
+    assert kind == "BadArgument" and "must be an awaitable" in msg and "42" in msg
+    kind, msg = _refused(lambda: timeout(shimeji.yield_now(), "x"))
+    assert kind == "BadDuration" and "ms must be an int of milliseconds" in msg
+    s, clk = _sched()
+
+    async def good():
+        return await timeout(_quick(), 10)
+
+    assert _run(s, clk, good()) == 7
+
+
+def test_interval_timer_and_fake_clock_refuse_bad_arguments():
+    with raises(TimerConfigError, "Interval(period_ms) must be an int"):
+        Interval("10")
+    with raises(TimerConfigError, "Interval(period_us) must be an int"):
+        Interval(period_us=2.5)
+    with raises(TimerConfigError, "must be a Timer"):
+        Interval(10, timer=5)
+    with raises(TimerConfigError, "the clock must be a function") as r:
+        Timer(clock=5)
+    assert "FakeClock()" in str(r.value)
+    with raises(TimerConfigError, "FakeClock(start_us) must be an int"):
+        FakeClock("x")
+    with raises(TimerConfigError, "FakeClock(tick_us) must be an int"):
+        FakeClock(0, tick_us=0.5)
+    clk = FakeClock()
+    with raises(BadDuration, "advance_us(us)"):
+        clk.advance_us("3")
+    assert clk.advance(2) == 2000  # still works
+    s, clk = _sched()
+    iv = Interval(3)
+
+    async def ticking():
+        for _ in range(3):
+            await iv
+        return iv.count
+
+    assert _run(s, clk, ticking()) == 3
+
+
+def test_every_arm_checks_its_entry_and_its_duration():
+    clk = FakeClock()
+    t = Timer(clock=clk)
+    fired = []
+    e = TimerEntry(callback=lambda entry: fired.append(t.now()))
+    for method, good in ((t.arm_ms, 5), (t.arm_us, 5000), (t.arm_ticks, 5), (t.arm_at, 5),
+                         (t.wheel.arm, 5), (t.wheel.arm_after, 5)):
+        with raises(BadArgument, "must be a TimerEntry") as r:
+            method("x", good)
+        assert "'x'" in str(r.value)
+        with raises(BadDuration, "must be an int"):
+            method(e, "5")
+        with raises(BadDuration, "must be an int"):
+            method(e, 1.5)
+        assert not e.is_armed()
+    t.arm_ms(e, 5)  # and then it works
+    for _ in range(6):
+        clk.advance(1)
+        t.turn()
+    assert fired == [5]
