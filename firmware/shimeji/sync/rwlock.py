@@ -4,12 +4,19 @@
 it alone. Waiters form one FIFO queue: a reader that arrives after a waiting writer waits
 behind it, so writers do not starve, and consecutive waiting readers are let in together.
 A grant to a task that is cancelled before it resumes is handed on.
+
+Each lock remembers which tasks read (a small table, grown only at a new high of concurrent
+readers, outside the critical section), so that ``read_unlock`` refuses a task that holds no
+read, and a task that asks for what it could never get raises ``LockHeldBySelf`` instead of
+waiting forever: the write lock again, the write lock while it reads (an upgrade), or a read
+while it writes. A task that already reads may read again at once (behind a waiting writer it
+would otherwise deadlock).
 """
 
 from micropython import const
 
 from .. import core
-from ..errors import LockNotHeld
+from ..errors import LockHeldBySelf, LockNotHeld
 from .waitqueue import WAITING, GuardAwaitable, WaitQueue, accept
 
 _READ = const(1)
@@ -27,6 +34,9 @@ class RwLock:
         self._writing = False
         self._read = _Acquire(self, _READ)
         self._write = _Acquire(self, _WRITE)
+        self._by = [None] * 4  # the reading tasks' slots (None: a reader outside any task)...
+        self._by_id = [0] * 4  # ...and their task ids
+        self._nby = 0
 
     def readers(self):
         """Tasks holding read access. ISR-safe."""
@@ -48,11 +58,14 @@ class RwLock:
 
     def try_read(self):
         """Take read access if no writer holds or waits; True on success. Not ISR-safe."""
+        me = core.context.slot
+        self._room()
         q = self._q
         state = q._enter()
         ok = not self._writing and q.head is None
         if ok:
             self._readers += 1
+            self._note(me)
         q._exit(state)
         return ok
 
@@ -69,16 +82,62 @@ class RwLock:
         return ok
 
     def read_unlock(self):
-        """Give back read access. Raises ``LockNotHeld`` if no reader holds it. Not ISR-safe."""
+        """Give back read access. Raises ``LockNotHeld`` unless the caller holds a read (a task
+        cannot release another task's read). Not ISR-safe."""
+        self._read_release(core.context.slot, False)
+
+    def _read_release(self, me, closing):
         q = self._q
         state = q._enter()
-        if self._readers == 0:
+        i = self._find(me)
+        if i < 0 and closing and self._nby:
+            i = self._nby - 1  # closed outside its poll: the caller is unknown
+        if i < 0:
             q._exit(state)
-            raise LockNotHeld("read_unlock() with no reader holding this RwLock: pair each "
-                              "read_unlock() with an acquired read()")
+            raise LockNotHeld("read_unlock() by a task that holds no read of this RwLock: "
+                              "only a reader may release its read (pair each read() with one "
+                              "read_unlock(), or use 'async with rw.read():')")
+        n = self._nby - 1  # the last entry fills the hole
+        self._by[i] = self._by[n]
+        self._by_id[i] = self._by_id[n]
+        self._by[n] = None
+        self._nby = n
         self._readers -= 1
         self._grant()
         q._exit(state)
+
+    def _find(self, me):
+        by = self._by
+        tid = 0 if me is None else me.id
+        for i in range(self._nby):
+            if by[i] is me and self._by_id[i] == tid:
+                return i
+        return -1
+
+    def _room(self):
+        # Before the section: room for one more reader in the table (grows at a new high).
+        n = len(self._by)
+        if self._nby >= n:
+            self._by += [None] * n
+            self._by_id += [0] * n
+
+    def _note(self, me):
+        n = self._nby
+        self._by[n] = me
+        self._by_id[n] = 0 if me is None else me.id
+        self._nby = n + 1
+
+    def _check_self(self, me, mode):
+        # Caller holds the section. Raises (after leaving it) what could never be granted.
+        if self._writing and self._writer is me and me.id == self._writer_id:
+            return ("this task holds the RwLock for writing: asking for %s again would wait "
+                    "forever (an RwLock is not re-entrant); use what you hold, or release it "
+                    "first" % ("writing" if mode == _WRITE else "reading"))
+        if mode == _WRITE and self._find(me) >= 0:
+            return ("this task holds a read of the RwLock: asking to write would wait forever "
+                    "(no upgrade): release the read first (read_unlock, or leave 'async with "
+                    "rw.read()'), then await rw.write()")
+        return None
 
     def write_unlock(self):
         """Give back write access. Raises ``LockNotHeld`` unless the caller is the writer.
@@ -138,7 +197,8 @@ class _Acquire(GuardAwaitable):
     def release(self, exc_type=None):
         rw = self.rw
         if self.mode == _READ:
-            rw.read_unlock()
+            closing = exc_type is GeneratorExit or core.context.slot is None
+            rw._read_release(core.context.slot, closing)
         elif exc_type is GeneratorExit or core.context.slot is None:
             if rw._writing:
                 rw._write_release()  # the coroutine is being closed: see Mutex._guard_exit
@@ -150,10 +210,17 @@ class _Acquire(GuardAwaitable):
         rw = self.rw
         q = rw._q
         if me.wait_phase == 0:
+            rw._room()
             state = q._enter()
-            if not rw._writing and q.head is None:
+            refused = rw._check_self(me, self.mode)
+            if refused is not None:
+                q._exit(state)
+                raise LockHeldBySelf(refused)
+            if not rw._writing and (q.head is None or (self.mode == _READ and
+                                                       rw._find(me) >= 0)):
                 if self.mode == _READ:
                     rw._readers += 1
+                    rw._note(me)
                     q._exit(state)
                     raise self._finish.done()
                 if rw._readers == 0:
@@ -169,5 +236,10 @@ class _Acquire(GuardAwaitable):
         if me.wait_status == WAITING:
             return core.PARK
         accept(me)  # granted: the counters were updated by whoever granted it
+        if me.wait_key == _READ:
+            rw._room()
+            state = q._enter()
+            rw._note(me)  # the granter counted the read; the reader records itself
+            q._exit(state)
         me.wait_key = None
         raise self._finish.done()
