@@ -2,9 +2,10 @@
 
 Usage: python tools/package_json.py [--check]
 
-``mpremote mip install github:OWNER/shimeji`` (or ``mip.install`` on a board with network)
-reads package.json at the repository's top: every module of firmware/shimeji, installed as
-``lib/shimeji/...``. ``boards/<board>/package.json`` installs that board's ``shimeji_board``.
+``mpremote mip install package.json`` (from a checkout; ``github:<owner>/shimeji`` once the
+repository is published, or ``mip.install`` on a board with network) reads package.json:
+every module of firmware/shimeji, installed as ``lib/shimeji/...``.
+``boards/<board>/package.json`` installs that board's ``shimeji_board``.
 ``--check`` exits 1 if a file is out of date instead of writing it.
 """
 

@@ -3,13 +3,18 @@
 A ``_thread`` plays the hardware timer (it calls the timer's interrupt entry every tick), the
 critical section is a ``_thread`` lock, idle is ``time.sleep_us``, and the LED is text on the
 terminal.
+
+It also runs under CPython (``PYTHONPATH=firmware:boards/unix python3 examples/blink.py``, or
+``make example NAME=blink RUNTIME=cpython``): time comes from ``shimeji.port``, which supplies
+the ``ticks_*`` functions CPython's ``time`` lacks, and sleeps from ``runloop.sleep_idle``.
 """
 
 import _thread
-import time
 
+from shimeji import port
 from shimeji.platform.bsp import BoardBase, TextLed
 from shimeji.sched.background import ThreadBackground
+from shimeji.sched.runloop import sleep_idle
 from shimeji.sync.critical import LockCriticalSection
 
 
@@ -33,7 +38,7 @@ class ThreadTicker:
     def _main(self):
         try:
             while not self._quit:
-                time.sleep_us(self.period_us)
+                sleep_idle(self.period_us)
                 self.ticks += 1
                 self.callback(None)
         finally:
@@ -43,7 +48,7 @@ class ThreadTicker:
         """End the ticker thread (waits up to ``timeout_ms``). Not ISR-safe."""
         self._quit = True
         while self.running and timeout_ms > 0:
-            time.sleep_ms(1)
+            sleep_idle(1000)
             timeout_ms -= 1
 
 
@@ -65,11 +70,11 @@ class SimulatedButton:
         return self
 
     def _main(self):
-        start = time.ticks_ms()
+        start = port.ticks_ms()
         try:
             for at in self.presses_ms:
-                while not self._quit and time.ticks_diff(time.ticks_ms(), start) < at:
-                    time.sleep_ms(1)
+                while not self._quit and port.ticks_diff(port.ticks_ms(), start) < at:
+                    sleep_idle(1000)
                 if self._quit:
                     break
                 self.presses += 1
@@ -81,7 +86,7 @@ class SimulatedButton:
         """End the pressing thread. Not ISR-safe."""
         self._quit = True
         while self.running and timeout_ms > 0:
-            time.sleep_ms(1)
+            sleep_idle(1000)
             timeout_ms -= 1
 
 
@@ -90,9 +95,14 @@ class Board(BoardBase):
     LED_PIN = "LED"
     MPY_ARCH = "x64"
 
+    def __init__(self, tick_us=None):
+        BoardBase.__init__(self, tick_us)
+        self.behind_repl = False  # True while background() runs the loop behind the REPL
+        self.text_leds = []
+
     def ticks_us(self):
         """The µs tick clock. ISR-safe, allocation-free."""
-        return time.ticks_us()
+        return port.ticks_us()
 
     def critical_section(self):
         """This board's critical section. Not ISR-safe (set-up)."""
@@ -100,7 +110,7 @@ class Board(BoardBase):
 
     def idle(self, us):
         """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
-        time.sleep_us(us)
+        sleep_idle(us)
 
     def start_ticker(self, callback):
         """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
@@ -113,10 +123,21 @@ class Board(BoardBase):
         if self.ticker is not None:
             self.ticker.stop()
             self.ticker = None
+        self._behind_repl(False)
+
+    def _behind_repl(self, on):
+        # Behind the REPL each LED line starts on a line of its own (never after a prompt).
+        self.behind_repl = on
+        for led in self.text_leds:
+            led.own_line = on
 
     def led(self, pin=None):
-        """The demo LED. Not ISR-safe (set-up)."""
-        return TextLed(pin if pin is not None else self.LED_PIN, glyphs=("\u25cb", "\u25cf"))
+        """The demo LED, as text: ``LED ●`` / ``LED ○``, one whole line per change. Not
+        ISR-safe (set-up)."""
+        led = TextLed(pin if pin is not None else self.LED_PIN, glyphs=("\u25cb", "\u25cf"))
+        led.own_line = self.behind_repl
+        self.text_leds.append(led)
+        return led
 
     def button(self, callback, pin=None, presses_ms=(700, 1500, 2300)):
         """A simulated button: a ``_thread`` calls ``callback(None)`` at ``presses_ms``."""
@@ -124,5 +145,8 @@ class Board(BoardBase):
 
     def background(self, sched, **options):
         """Run ``sched`` in a ``_thread`` behind the REPL; returns the started
-        ``ThreadBackground`` (``.spawn``, ``.tasks``, ``.stop``)."""
-        return ThreadBackground(self, self.make_loop(sched, **options)).start()
+        ``ThreadBackground`` (``.spawn``, ``.tasks``, ``.stop``). Until it stops, the text
+        LEDs start each line on a line of their own."""
+        bg = ThreadBackground(self, self.make_loop(sched, **options)).start()
+        self._behind_repl(True)  # after start(): starting the ticker stops any old one first
+        return bg

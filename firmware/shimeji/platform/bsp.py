@@ -51,26 +51,40 @@ class PinLed:
         self.value(not self.state)
 
 
+def write_line(text):
+    """Write ``text`` and a newline to stdout in one write, so that output from another
+    thread (a REPL reply, a task's print) never lands inside the line. Not ISR-safe."""
+    import sys
+
+    sys.stdout.write(text + "\n")
+
+
 class TextLed:
-    """An LED drawn as text, for boards without one: prints ``LED <glyph>`` on every change
-    (``glyphs``: the off and on text) and counts the changes."""
+    """An LED drawn as text, for boards without one: writes ``LED <glyph>`` on every change
+    (``glyphs``: the off and on text) and counts the changes.
+
+    Each change is one whole line, written at once by ``out`` (default ``write_line``). With
+    ``own_line`` set (the unix board sets it while its loop runs behind the REPL) the line also
+    starts with a newline, so it never shares a line with the REPL's prompt or reply."""
 
     def __init__(self, name="LED", out=None, glyphs=("off", "on")):
         self.name = name
         self.state = False
         self.changes = 0
-        self.out = out if out is not None else print
+        self.out = out if out is not None else write_line
         self.glyphs = glyphs
+        self.own_line = False
 
     def value(self, v=None):
-        """The LED's state, or set it (printing the change). Not ISR-safe: it prints."""
+        """The LED's state, or set it (writing the change). Not ISR-safe: it writes."""
         if v is None:
             return self.state
         v = bool(v)
         if v != self.state:
             self.state = v
             self.changes += 1
-            self.out("%s %s" % (self.name, self.glyphs[1] if v else self.glyphs[0]))
+            text = "%s %s" % (self.name, self.glyphs[1] if v else self.glyphs[0])
+            self.out("\n" + text if self.own_line else text)
         return self.state
 
     def on(self):

@@ -1,0 +1,62 @@
+# The unix board module (boards/unix/shimeji_board.py) on both runtimes: its clock, idle and
+# ticker work under CPython too (time there has no ticks_us), and its text LED writes whole
+# lines, each on a line of its own while the loop runs behind the REPL.
+import sys
+
+sys.path.append(__file__.rsplit("/", 1)[0] + "/../boards/unix")
+
+import shimeji_board  # noqa: E402
+
+from shimeji import port, sleep_ms  # noqa: E402
+from shimeji.platform.bsp import TextLed  # noqa: E402
+
+
+def test_clock_and_idle_work_on_this_runtime():
+    board = shimeji_board.Board()
+    t0 = board.ticks_us()
+    board.idle(2000)
+    assert port.ticks_diff(board.ticks_us(), t0) >= 1000
+
+
+def test_run_drives_the_timer_with_the_ticker_thread():
+    board = shimeji_board.Board()
+    lines = []
+    led = TextLed(out=lines.append, glyphs=("o", "*"))
+    sched = board.scheduler(4)
+
+    async def blink(n):
+        for _ in range(n):
+            led.toggle()
+            await sleep_ms(5)
+        return board.ticker.ticks > 0
+
+    assert board.run(blink(4), sched) is True
+    assert lines == ["LED *", "LED o", "LED *", "LED o"]
+    assert board.ticker is None  # stopped again
+
+
+def test_text_led_writes_one_whole_line_per_change():
+    lines = []
+    led = TextLed("L1", out=lines.append, glyphs=("off", "on"))
+    led.on()
+    led.on()  # no change, no line
+    led.toggle()
+    led.own_line = True
+    led.toggle()
+    assert lines == ["L1 on", "L1 off", "\nL1 on"]
+    assert led.changes == 3 and led.value() is True
+
+
+def test_board_leds_get_their_own_line_only_behind_the_repl():
+    board = shimeji_board.Board()
+    before = board.led()
+    assert before.own_line is False
+    sched = board.scheduler(4)
+    bg = board.background(sched)
+    try:
+        during = board.led()
+        assert before.own_line is True and during.own_line is True
+    finally:
+        assert bg.stop() is True
+    assert before.own_line is False and during.own_line is False
+    assert board.behind_repl is False
