@@ -1,5 +1,6 @@
 # shimeji — every target sets up what it needs (a .venv with the pinned tools) by itself.
 #   make run    the demo on the MicroPython unix port (the board when none is attached)
+#   make example NAME=blink [RUNTIME=cpython]   one example here, on the unix board
 #   make test   CPython tests + the same tests on MicroPython + mpy-cross + lint
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 ARCHS ?= x64,armv6m,armv7emsp,xtensawin
 DEMO_SECONDS ?= 4
 
-.PHONY: venv run test test-cpython test-micropython test-mpy lint clean
+.PHONY: venv run example test test-cpython test-micropython test-mpy lint clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,11 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	@$(PY) tools/run_demo.py --seconds $(DEMO_SECONDS) $(if $(PORT),--port $(PORT)) $(if $(BOARD),--board $(BOARD))
+
+# make example NAME=policies [RUNTIME=micropython|cpython] [ARGS="2"]   (examples/NAME.py)
+RUNTIME ?= micropython
+example: $(STAMP)
+	@$(PY) tools/run_example.py --runtime "$(RUNTIME)" "$(NAME)" $(ARGS)
 
 test: $(STAMP)
 	@rc=0; \

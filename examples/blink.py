@@ -1,5 +1,5 @@
 # Blink the board's LED at 2 Hz, twelve changes, drift-free (Interval keeps absolute deadlines).
-# Unix port:  MICROPYPATH=firmware:boards/unix .venv/bin/micropython examples/blink.py
+# Here:       make example NAME=blink  (on the unix board; RUNTIME=cpython for CPython)
 # A board:    make deploy PORT=... EXAMPLE=examples/blink.py
 import shimeji_board
 

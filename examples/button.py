@@ -2,7 +2,7 @@
 # WaitCell.wake() (ISR-safe, allocation-free); the task does the work. On the unix board a
 # thread "presses" the button three times; on a board, press it (rp2040: GP15 to GND, esp32:
 # BOOT, stm32: USR) within 5 s.
-# Unix port:  MICROPYPATH=firmware:boards/unix .venv/bin/micropython examples/button.py
+# Here:       make example NAME=button  (on the unix board; RUNTIME=cpython for CPython)
 import shimeji_board
 
 from shimeji import Timeout, WaitCell, timeout

@@ -4,7 +4,8 @@
 #   reporter  takes the readings out of a Channel and reports them every 500 ms
 #   button    woken by the button's interrupt handler (on the unix board, a thread presses it)
 #   main      starts them, lets them run SECONDS (default 4), stops them and sums up
-# make run    runs it on the unix board; on a board: make deploy PORT=... EXAMPLE=examples/demo.py
+# make run    runs it (on the unix board when no board is attached); also make example NAME=demo
+# ARGS=10 [RUNTIME=cpython]; on a board: make deploy PORT=... EXAMPLE=examples/demo.py
 import sys
 
 import shimeji_board

@@ -1,5 +1,6 @@
 # The task model in one screen: a pool of slots, spawn, tick, join.
-# Run: make run   (or paste into a MicroPython REPL with shimeji installed)
+# Run: make example NAME=hello_tasks  (RUNTIME=cpython for CPython), or paste it into a REPL
+# with shimeji installed (docs/repl.md).
 from shimeji import StaticScheduler, current_task, yield_now
 
 

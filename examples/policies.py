@@ -1,7 +1,6 @@
 # Scheduling policies in one screen: fixed priorities with a preemption point, CFS shares,
 # and the hog report. Uses the real µs clock, so the numbers vary from run to run.
-# Run: MICROPYPATH=firmware micropython examples/policies.py
-#      (or PYTHONPATH=firmware python3 examples/policies.py)
+# Run: make example NAME=policies  (RUNTIME=cpython for CPython)
 from shimeji import (
     CfsPolicy,
     PriorityPolicy,

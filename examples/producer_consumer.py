@@ -1,7 +1,7 @@
 # A producer and a consumer over a bounded Channel: the producer makes a reading every 5 ms,
 # the consumer handles them in batches every 40 ms. When the channel is full the producer
 # waits (back-pressure) instead of dropping readings or growing a queue.
-# Unix port:  MICROPYPATH=firmware:boards/unix .venv/bin/micropython examples/producer_consumer.py
+# Here:       make example NAME=producer_consumer  (unix board; RUNTIME=cpython for CPython)
 import shimeji_board
 
 from shimeji import Channel, ChannelClosed, Interval, sleep_ms

@@ -1,5 +1,5 @@
 # Sample a sensor every 10 ms; a reading that takes longer than 5 ms is given up (timeout).
-# Unix port:  MICROPYPATH=firmware:boards/unix .venv/bin/micropython examples/sample_sensor.py
+# Here:       make example NAME=sample_sensor  (unix board; RUNTIME=cpython for CPython)
 # A board:    make deploy PORT=... EXAMPLE=examples/sample_sensor.py
 import shimeji_board
 

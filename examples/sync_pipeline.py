@@ -1,6 +1,6 @@
 # Sync primitives in one screen: an "interrupt handler" feeds a Channel, two tasks share a bus
 # through a Mutex, a Semaphore limits how many may sample at once, an Event says "stop".
-# Run: MICROPYPATH=firmware micropython examples/sync_pipeline.py  (or python3, same code)
+# Run: make example NAME=sync_pipeline  (RUNTIME=cpython for CPython: the same code)
 # On the unix port and CPython a second thread plays the interrupt handler; on a board the
 # handler would be a Pin or Timer callback calling the same ISR-safe methods.
 import _thread

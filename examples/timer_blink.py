@@ -1,5 +1,5 @@
 # Blink at 2 Hz, sample every 10 ms, give up on a slow sensor after 200 ms.
-# Run: MICROPYPATH=firmware micropython examples/timer_blink.py   (or python3 with PYTHONPATH)
+# Run: make example NAME=timer_blink  (RUNTIME=cpython for CPython)
 # On a board, make the LED a machine.Pin and let a hardware timer call timer.interrupt.
 from shimeji import Interval, StaticScheduler, Timeout, Timer, sleep_ms, timeout
 

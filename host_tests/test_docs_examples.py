@@ -1,69 +1,85 @@
-# shimeji: cpython-only (runs the examples in the MicroPython unix port, one process each)
-# Every example runs to its end on the unix board; the demo of `make run` ends by itself and on
-# Ctrl-C. Outputs are checked for what happened, never for how long it took.
+# shimeji: cpython-only (runs the examples in fresh MicroPython and CPython processes)
+# Every example in examples/ runs to its end on the unix board, on both runtimes, through the
+# command `make example NAME=... RUNTIME=...` runs (tools/run_example.py); the demo of `make run`
+# ends by itself and on Ctrl-C. Outputs are checked for what happened, never for how long it
+# took.
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
-import mptest
+import pytest
+import run_example
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TIMEOUT_S = 60
+TIMEOUT_S = 90
+RUNTIMES = ("micropython", "cpython")
+# Arguments some examples take when run by the tests: the demo runs 1 s instead of 4.
+ARGS = {"demo": ["1"]}
 
 
-def _env():
-    env = dict(os.environ)
-    env["MICROPYPATH"] = os.pathsep.join(
-        [".frozen", os.path.join(ROOT, "firmware"), os.path.join(ROOT, "boards", "unix")])
-    return env
-
-
-def _run(name, *args):
-    proc = subprocess.run([mptest.find_micropython(None), os.path.join(ROOT, "examples", name)]
-                          + list(args), env=_env(), capture_output=True, text=True,
-                          timeout=TIMEOUT_S)
+def _run(name, runtime="micropython", *args):
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "run_example.py"), "--runtime", runtime,
+           name] + list(args)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout.splitlines()
 
 
-def test_blink():
-    lines = _run("blink.py")
+def check_blink(lines):
     assert lines[:12] == ["LED \u25cf", "LED \u25cb"] * 6
     assert re.match(r"blink done, \d+ periods missed$", lines[12])
     assert len(lines) == 13
 
 
-def test_sample_sensor():
-    (line,) = _run("sample_sensor.py")
+def check_sample_sensor(lines):
+    (line,) = lines
     m = re.match(r"(\d+) samples, mean \d+\.\d\d, (\d+) timed out, (\d+) periods missed$", line)
     assert m, line
     ok, timed_out, missed = (int(g) for g in m.groups())
     assert ok + timed_out == 100 and timed_out >= 5  # every 20th read hangs past its timeout
 
 
-def test_button():
-    lines = _run("button.py")
+def check_button(lines):
     assert [x for x in lines if not x.startswith("LED")] == [
         "button press 1 woke the task", "button press 2 woke the task",
         "button press 3 woke the task", "handled 3 presses"]
 
 
-def test_producer_consumer():
-    lines = _run("producer_consumer.py")
+def check_producer_consumer(lines):
     assert lines[-1] == "produced 60, consumed 60, nothing lost"
     counts = [int(re.match(r"batch \d+: (\d+) readings", x).group(1)) for x in lines[:-1]]
     assert sum(counts) == 60 and max(counts) <= 8  # never more than the channel holds
 
 
-def test_hello_tasks():
-    lines = _run("hello_tasks.py")
-    assert "all joined" in lines
+def check_hello_tasks(lines):
+    assert lines == ["  motor step 0", "  logger step 0", "  motor step 1", "  logger step 1",
+                     "  logger step 2", "motor done", "logger done",
+                     "flaky failed, scheduler unharmed: sensor unplugged", "all joined",
+                     "idle tick: Tick(polled=0, completed=0, spawned=0, woken=0+0, "
+                     "has_remaining=False)", "slots free: 8 of 8"]
 
 
-def test_demo_runs_its_time_and_ends_by_itself():
-    lines = _run("demo.py", "1")
+def check_policies(lines):
+    assert lines[0] == "priority order: ['crunch 0', 'crunch 1', 'motor', 'crunch 2', 'crunch 3']"
+    assert re.match(r"CFS polls, nice 0 : nice 5 = \d+ : \d+ \(weights 1024 : 335\)$", lines[1])
+
+
+def check_sync_pipeline(lines):
+    assert lines[-2:] == ["received 20 items, all present: True", "per consumer: [10, 10]"]
+
+
+def check_timer_blink(lines):
+    assert lines[0] == "sensor: the awaited work did not finish within 200 ms"
+    assert "samples summed: 1225" in lines and lines[-1] == "done"
+    leds = [x for x in lines if x.startswith("led")]
+    assert [x.split(" (")[0] for x in leds] == ["led on", "led off"] * 2
+    assert len(lines) == 7
+
+
+def check_demo(lines):
     assert lines[0] == ("shimeji demo on the unix board: 8 task slots, 1000 \u00b5s timer tick, "
                         "1 s (Ctrl-C stops it)")
     assert lines[1].endswith("started  blink, sampler, reporter, button")
@@ -74,11 +90,37 @@ def test_demo_runs_its_time_and_ends_by_itself():
                     r"\d+ LED changes, 1 button presses; 8 of 8 task slots free$", lines[-1])
 
 
-def test_demo_stops_cleanly_on_ctrl_c():
-    proc = subprocess.Popen([mptest.find_micropython(None),
-                             os.path.join(ROOT, "examples", "demo.py"), "30"],
-                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+@pytest.mark.parametrize("name", run_example.names())
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_example_runs_on_both_runtimes(name, runtime):
+    check = globals().get("check_" + name)
+    assert check is not None, "add check_%s: what the example must print" % name
+    check(_run(name, runtime, *ARGS.get(name, [])))
+
+
+def test_make_example_runs_an_example():
+    proc = subprocess.run(["make", "--no-print-directory", "example", "NAME=hello_tasks",
+                           "RUNTIME=cpython", "PY=" + sys.executable], cwd=ROOT,
+                          capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    check_hello_tasks(proc.stdout.splitlines())
+
+
+def test_make_example_says_what_to_pass():
+    for argv, says in ((["nope"], "NAME is one of blink, button, demo,"),
+                       (["--runtime", "pypy", "blink"], "use micropython (the default) or "
+                                                        "cpython")):
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "run_example.py")]
+                              + argv, cwd=ROOT, capture_output=True, text=True,
+                              timeout=TIMEOUT_S)
+        assert proc.returncode == 2 and says in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_demo_stops_cleanly_on_ctrl_c(runtime):
+    cmd, env = run_example.command("demo", runtime, ["30"])
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     try:
         first = [proc.stdout.readline(), proc.stdout.readline()]
         assert first[1].rstrip().endswith("started  blink, sampler, reporter, button"), first
