@@ -191,10 +191,15 @@ def test_thread_level_tasks_cannot_spawn_or_join_across_levels():
     ih = isr.spawn(waiter(cell, log, "i"), "i")
     _settle()
 
+    async def short():
+        await yield_now()
+
     async def thread_task():
+        coro = short()
         try:
-            isr.spawn(yield_now())
+            isr.spawn(coro)
         except WrongLevel as e:
+            coro.close()
             log.append(("spawn", "spawn its tasks" in str(e)))
         try:
             await ih
@@ -204,12 +209,15 @@ def test_thread_level_tasks_cannot_spawn_or_join_across_levels():
 
     assert sched.run_until_complete(thread_task()) == "ok"
     assert log == [("spawn", True), ("join", True)]
-    async def short():
-        await yield_now()
-
     th = sched.spawn(short(), "t")
 
     async def interrupt_task():
+        coro = short()
+        try:
+            sched.spawn(coro)
+        except WrongLevel as e:
+            coro.close()
+            log.append(("interrupt spawn refused", "Channel or Event" in str(e)))
         try:
             await th
         except WrongLevel:
@@ -217,7 +225,7 @@ def test_thread_level_tasks_cannot_spawn_or_join_across_levels():
 
     isr.spawn(interrupt_task())
     _settle()
-    assert log[-1] == "interrupt join refused"
+    assert log[-2:] == [("interrupt spawn refused", True), "interrupt join refused"]
     cell.wake()
     _settle()
     assert log[-1] == ("i", "i") and ih.result() is None

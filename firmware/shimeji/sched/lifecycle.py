@@ -8,6 +8,7 @@ adds the machinery these rely on: wakes, the inbox, the tick, parking and comple
 import micropython
 from micropython import const
 
+from .. import core
 from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy
 from ..policy.fifo import FifoPolicy
 from ..task.pool import TaskPool
@@ -64,14 +65,18 @@ class TaskLifecycle(TaskPool):
     # -- spawning -----------------------------------------------------------------------------
 
     @micropython.native
-    def spawn(self, coro, name=None):
+    def spawn(self, coro, name=None, _ctx=core.context):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
 
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
         coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL. A task
         spawned by a running task is queued when that task's poll ends, like a task it wakes.
+        Raises ``WrongLevel`` from a task of an interrupt-level scheduler (a thread-level
+        scheduler's queues may be half changed when that level runs).
         """
-        if self.closed or type(coro) is not _CORO_TYPE:
+        running = _ctx.sched
+        if self.closed or type(coro) is not _CORO_TYPE or (
+                running is not None and running.level != self.level):
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
         slot = self._free_head
         if slot is not None:  # take it off the free list (TaskPool._take_free, inlined)

@@ -9,9 +9,9 @@ wrap.
 
 from micropython import const
 
-from .. import port
+from .. import core, port
 from ..core import wrap_count  # noqa: F401 (re-exported)
-from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy
+from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy, WrongLevel
 from .slot import FREE, TaskSlot
 from .waitlist import WaitList
 
@@ -93,6 +93,10 @@ class TaskPool:
                                     "function, spawn(%s()) not spawn(%s)" % (name, name))
             raise NotACoroutine("spawn() takes a coroutine object (what calling an async def "
                                 "function returns), got %r" % (coro,))
+        running = core.context.sched
+        if running is not None and running.level != self.level:
+            raise WrongLevel("spawn on a scheduler of another level from a task (thread vs "
+                             "interrupt level): hand the work over with a Channel or Event")
 
     def _new_id(self):
         """The next task id: 1..2**30-1, increasing; once the ids have wrapped, never one a
