@@ -24,7 +24,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
-WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "irq", "import")
+WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "irq", "import",
+             "trace")
 TIMEOUT_S = 300
 
 
@@ -196,6 +197,16 @@ def goals(rows):
     if sc and num(sc, "shimeji") is not None:
         out.append(("arm/cancel at 10,000 pending within 1.3x of 100", sc["shimeji"] <= 1.3,
                     "%.2fx" % sc["shimeji"]))
+    toff = find(rows, mp, "trace", "ns per switch, tracing off")
+    ton = find(rows, mp, "trace", "ns per switch, tracing on")
+    if toff and num(toff, "ref"):
+        r = toff["shimeji"] / toff["ref"]
+        out.append(("tracing off costs at most 3% per switch (issue 17)", r <= 1.03,
+                    "%+.1f%%" % ((r - 1) * 100)))
+    if ton and num(ton, "ref"):
+        r = ton["shimeji"] / ton["ref"]
+        out.append(("tracing on costs at most 30% per switch (issue 17)", r <= 1.30,
+                    "%+.1f%%" % ((r - 1) * 100)))
     return out
 
 

@@ -53,6 +53,7 @@ from .errors import (
     TaskNotComplete,
     Timeout,
     TimerConfigError,
+    TraceError,
     WaiterBusy,
     WrongLevel,
 )
@@ -64,6 +65,7 @@ _S = "shimeji.sched."
 _P = "shimeji.policy."
 _M = "shimeji.time."
 _Y = "shimeji.sync."
+_R = "shimeji.trace."
 
 __getattr__ = lazy_names(
     "shimeji",
@@ -125,5 +127,8 @@ __getattr__ = lazy_names(
         "Semaphore": _Y + "semaphore",
         "Event": _Y + "event",
         "Channel": _Y + "channel",
+        # tracing and the live task table
+        "Trace": _R + "ring",
+        "top": _R + "top",
     },
 )

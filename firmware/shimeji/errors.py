@@ -144,3 +144,7 @@ def int_arg(value, name, expected, error=BadDuration):
     if type(value) is not int:
         raise error("%s must be %s, got %r" % (name, expected, value))
     return value
+
+
+class TraceError(ShimejiError):
+    """A ``Trace`` was attached twice, or given a value it cannot record."""

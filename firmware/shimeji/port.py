@@ -120,6 +120,10 @@ if not IS_MICROPYTHON:
     if "micropython" not in sys.modules:
         _install_micropython_standin()
 
+    def ptr32(buf):
+        """Viper's ``ptr32(buf)`` cast for CPython: index the ``array('i')`` itself."""
+        return buf
+
     def ticks_add(ticks, delta):
         """``time.ticks_add`` for CPython: add and wrap into [0, TICKS_PERIOD)."""
         return (ticks + delta) & TICKS_MAX

@@ -16,6 +16,7 @@ from ..errors import PolicyError
 
 _MASK = const(0x3FFFFFFF)
 _NO_BUDGET = const(0x3FFFFFFF)
+_HOG = const(13)  # trace.kinds.HOG
 RECENT_HOGS = 4  # how many hog polls the ring remembers
 
 
@@ -63,6 +64,9 @@ class PollStats:
             self._hog_names[i] = slot.name
             self._hog_us[i] = elapsed_us
             self._ring = (i + 1) % RECENT_HOGS
+            sched = getattr(slot, "sched", None)  # (tests charge bare stand-in slots)
+            if sched is not None and sched._trace is not None:
+                sched._trace.record(_HOG, slot.id, elapsed_us)
 
     def recent_hogs(self):
         """The latest hog polls, oldest first, as ``(task_id, name, µs)``; the name is None if

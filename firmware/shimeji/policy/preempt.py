@@ -11,7 +11,11 @@ A task made to yield here is *preempted*, not yielding of its own accord: the ro
 priority policies put it back at the front of its queue while it has slice left.
 """
 
+from micropython import const
+
 from .. import core
+
+_PREEMPT = const(12)  # trace.kinds.PREEMPT
 
 
 class PreemptPoint:
@@ -34,6 +38,8 @@ class PreemptPoint:
             slot = ctx.slot
             if slot is not None and ctx.sched.policy.should_yield(slot):
                 slot.preempted = True
+                if ctx.sched._trace is not None:
+                    ctx.sched._trace.record(_PREEMPT, slot.id, 0)
                 return None
         raise self._finish.done()
 

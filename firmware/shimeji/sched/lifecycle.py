@@ -139,6 +139,8 @@ class TaskLifecycle(TaskPool):
         self._spawned += 1
         n = self.spawned_total
         self.spawned_total = n + 1 if n < _ID_MASK else 0
+        if self._trace is not None:
+            self._trace.spawned(slot)
         return handle
 
     # -- cancellation, closing, introspection -----------------------------------------------------

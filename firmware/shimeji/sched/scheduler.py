@@ -30,6 +30,7 @@ from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
+_TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
 
 
 
@@ -90,6 +91,8 @@ class StaticScheduler(TaskLifecycle):
         self._inbox_head = None
         self._inbox_tail = None
         self._clock_us = clock_us if clock_us is not None else port.ticks_us
+        self._trace = None  # a trace.Trace (see set_trace): ticks then record every poll
+        self._traced = None
         self.policy = None
         self._fifo = None
         self.set_policy(policy if policy is not None else FifoPolicy())
@@ -117,6 +120,8 @@ class StaticScheduler(TaskLifecycle):
                 self._woken_int += 1
             else:
                 self._woken_ext += 1
+            if self._trace is not None:
+                self._trace.wake_locked(self, slot)
         elif st == RUNNING:
             slot.rewoken = True
         self._exit(state)
@@ -162,6 +167,8 @@ class StaticScheduler(TaskLifecycle):
         if type(n) is not int:
             int_arg(n, "tick(n)", "an int: the most tasks to poll (default %d)" % _TICK_SIZE,
                     BadArgument)
+        if self._trace is not None:  # tracing: the same ticks with records (traced.py)
+            return self._traced(self, n)
         if self._fifo is not None:
             return tick_fifo(self, n)
         ctx = core.context
@@ -240,6 +247,17 @@ class StaticScheduler(TaskLifecycle):
             ctx.poll_start = outer_start
         return self._end_tick(polled, completed)
 
+    def set_trace(self, trace):
+        """Record into ``trace`` (a ``Trace``), or stop with None. Use ``Trace.attach`` and
+        ``detach``, which call this. Not ISR-safe; not from a task of this scheduler."""
+        if self._polling:
+            raise self._busy()
+        if trace is not None and self._traced is None:
+            from .traced import tick  # loaded only by programs that trace
+
+            self._traced = tick
+        self._trace = trace
+
     def _busy(self):
         return SchedulerBusy("tick() was called from inside a task of the same scheduler: "
                              "await yield_now() to let the other tasks run, and tick from "
@@ -316,6 +334,8 @@ class StaticScheduler(TaskLifecycle):
 
     @micropython.native
     def _complete(self, slot, status, value):
+        if self._trace is not None:  # trace.kinds COMPLETE, FAIL, CANCEL for OK, FAILED...
+            self._trace.record(status + _TRACE_DONE, slot.id, 0)
         handle = slot.handle
         handle._status = status
         handle._value = value

@@ -13,7 +13,7 @@ from .. import core, port
 from ..core import wrap_count  # noqa: F401 (re-exported)
 from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy, WrongLevel
 from .slot import FREE, TaskSlot
-from .waitlist import WaitList
+from .waitlist import JoinList
 
 _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
 
@@ -43,7 +43,7 @@ class TaskPool:
             slot = TaskSlot()
             slot.pooled = True
             slot.owner = self
-            slot.joiners = WaitList()
+            slot.joiners = JoinList()
             self.slots.append(slot)
             self._free_push(slot)
 
@@ -76,7 +76,7 @@ class TaskPool:
                 raise SlotBusy("this TaskSlot belongs to another scheduler (or its pool): "
                                "make a TaskSlot() for each scheduler")
             slot.owner = self
-            slot.joiners = WaitList()
+            slot.joiners = JoinList()
             slot.free_next = self._owned_head  # the owned list reuses the free-list link
             self._owned_head = slot
         elif slot.pooled:  # a free pool slot is on the free list: spawn() would take it too

@@ -77,6 +77,7 @@ class TaskSlot:
         self.run_total_us = 0
         self.run_max_us = 0
         self.hogs = 0  # polls longer than the policy's hog budget
+        self.wakes = 0  # wakes while a trace is attached (trace/ring.py)
 
     def __repr__(self):
         return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)

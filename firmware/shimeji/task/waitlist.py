@@ -9,6 +9,8 @@ O(1) and allocate nothing. A slot is on at most one wait list at a time.
 class WaitList:
     """FIFO of parked task slots. Callers provide mutual exclusion where an ISR is involved."""
 
+    waits_for = 2  # what a task parked here waits on, for traces: trace.kinds.PARK_PRIMITIVE
+
     def __init__(self):
         self.head = None
         self.tail = None
@@ -54,3 +56,9 @@ class WaitList:
 
     def is_empty(self):
         return self.head is None
+
+
+class JoinList(WaitList):
+    """The tasks that join one task (``slot.joiners``): a ``WaitList`` a trace tells apart."""
+
+    waits_for = 4  # trace.kinds.PARK_JOIN

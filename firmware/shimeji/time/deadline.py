@@ -10,10 +10,14 @@ the outer deadline back when it ends. Each slot keeps one guard for reuse, so a 
 an allocation-free awaitable allocates nothing unless timeouts are nested.
 """
 
+from micropython import const
+
 from .. import core
 from ..core import FREE, WAITING
 from ..errors import BadArgument, DeadlineExpired, Timeout, int_arg
 from .timer import timer_of
+
+_DEADLINE_MISS = const(14)  # trace.kinds.DEADLINE_MISS
 
 
 def _expire(entry):
@@ -25,6 +29,8 @@ def _expire(entry):
         # The class, not an instance: the throw makes the instance, at the task's next poll,
         # so turn() allocates nothing (a pre-made instance's traceback would keep growing).
         slot.throw_exc = DeadlineExpired
+    if slot.sched._trace is not None and slot.deadline_owner is not None:
+        slot.sched._trace.record(_DEADLINE_MISS, slot.id, slot.deadline_owner.ms)
     if slot.state == WAITING:
         slot.sched._unwait(slot)
     core.wake(slot)

@@ -21,6 +21,7 @@ from .wheel import TimerEntry, TimerWheel, check_arm
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
+_INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
 
 
 class Turn:
@@ -57,6 +58,7 @@ class Timer:
         self.wheel = TimerWheel()
         self.pending = False  # set by interrupt(), cleared by turn()
         self.interrupts = 0  # interrupt() calls, wrapping at 2**30
+        self.trace = None  # a trace.Trace (set by its attach): wakes are then labelled
         self._turn = Turn()
         per_ms = self.clock._ticks_per_ms
         self._per_ms = per_ms  # ticks per ms when a tick divides 1 ms, else 0
@@ -133,7 +135,10 @@ class Timer:
         self.pending = False
         t = self._turn
         wheel = self.wheel
-        t.expired = wheel.advance(n)
+        if self.trace is None:
+            t.expired = wheel.advance(n)
+        else:
+            t.expired = self.trace.timer_turn(wheel, n)
         t.elapsed = n
         t.now = wheel.now
         t.next_in_us = self._next_in_us(el)
@@ -364,6 +369,8 @@ class Interval:
         skipped = late // period
         if skipped:
             self.missed = wrap_add(self.missed, skipped)
+            if slot.sched._trace is not None:
+                slot.sched._trace.record(_INTERVAL_MISS, slot.id, skipped)
         self.next = wrap_add(self.next, (skipped + 1) * period)
         n = self.count
         self.count = n + 1 if n < _MASK else 0

@@ -400,6 +400,8 @@ class TimerWheel:
                         s._woken_int += 1
                     else:
                         s._woken_ext += 1
+                    if s._trace is not None:
+                        s._trace.wake_locked(s, slot)
                 elif st == _RUNNING:
                     slot.rewoken = True
             e = nxt

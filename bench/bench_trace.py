@@ -1,0 +1,54 @@
+"""trace: what tracing costs on the switch workload (100 tasks x 200 yields, FIFO).
+
+- off: ``sched.tick()`` with no trace attached (the hook is one attribute test per tick)
+  against ``fastpath.tick_fifo`` called directly (no hook at all);
+- on: ``sched.tick()`` with a ``Trace(512)`` attached (two records per switch; the ring
+  wraps many times) against the same scheduler with none attached.
+Interleaved repetitions, best of each; the figure is ns per switch."""
+
+from benchlib import emit, ns_since, start
+
+from shimeji import StaticScheduler, Trace, yield_now
+from shimeji.sched.fastpath import tick_fifo
+
+TASKS = 100
+YIELDS = 200
+REPS = 11
+SWITCHES = TASKS * YIELDS
+
+
+async def task():
+    for _ in range(YIELDS):
+        await yield_now()
+
+
+def run(mode):
+    s = StaticScheduler(TASKS)
+    if mode == "on":
+        Trace(512).attach(s)
+    for _ in range(TASKS):
+        s.spawn(task()).detach()
+    t0 = start()
+    if mode == "bare":
+        while tick_fifo(s, 256).polled:
+            pass
+    else:
+        while s.tick().polled:
+            pass
+    return ns_since(t0) / SWITCHES
+
+
+def main():
+    best = {"bare": None, "off": None, "on": None}
+    for _ in range(REPS):
+        for mode in ("bare", "off", "on"):
+            v = run(mode)
+            if best[mode] is None or v < best[mode]:
+                best[mode] = v
+    emit("trace", "ns per switch, tracing off (vs no hook)", "ns", round(best["off"]),
+         round(best["bare"]), "no hook")
+    emit("trace", "ns per switch, tracing on (vs off)", "ns", round(best["on"]),
+         round(best["off"]), "off")
+
+
+main()

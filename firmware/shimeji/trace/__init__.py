@@ -1,0 +1,22 @@
+"""Seeing what the runtime did: an allocation-free trace ring and a live task table.
+
+- ``kinds``: the event kinds a trace records, and what each argument means;
+- ``ring``: ``Trace``, the ring of records made at start-up, its ``attach`` and ``dump``;
+- ``ticks``: the scheduler's ticks with every poll recorded (used while a trace is attached);
+- ``top``: ``top()``, the live table of tasks at the REPL.
+
+``tools/trace.py`` turns a dump into a Perfetto/Chrome trace and a timeline picture
+(docs/trace.md).
+"""
+
+from .._lazy import lazy_names
+
+__getattr__ = lazy_names(
+    "shimeji.trace",
+    {
+        "Trace": "shimeji.trace.ring",
+        "top": "shimeji.trace.top",
+        "task_table": "shimeji.trace.top",
+        "park_what": "shimeji.trace.ticks",
+    },
+)
