@@ -2,7 +2,7 @@
 
 The switch workload (100 tasks each yielding 200 times) under FifoPolicy (the scheduler's
 inlined fast path), FifoPolicy through the general path (a subclass: what FIFO cost before the
-fast path, and what any custom policy pays for the policy calls), and issue 5's round-robin,
+fast path, and what any custom policy pays for the policy calls), and the round-robin,
 CFS and priority policies. Timed policies read the µs clock twice per poll; that is part of
 their cost. asyncio has no policies: the reference column is the FIFO fast path."""
 
@@ -64,7 +64,8 @@ def main():
              round(fifo), "FIFO")
     missing = [n for n in ("round-robin", "CFS", "priority") if n not in best]
     if missing:
-        emit("policies", "skipped: %s (needs issue 5)" % ", ".join(missing), "ns", None)
+        emit("policies", "skipped: %s (needs the round-robin, CFS and priority policies)"
+             % ", ".join(missing), "ns", None)
 
 
 main()

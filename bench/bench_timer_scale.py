@@ -1,10 +1,10 @@
 """timer scale: the cost of arming and cancelling one timer while 100, 1,000 or 10,000 others
 are pending.
 
-shimeji: ``TimerWheel.arm_after`` + ``TimerEntry.cancel`` (issue 3's wheel). asyncio: its
-timer queue, the pairing heap of ``_asyncio.TaskQueue`` (``push`` with a deadline key, then
-``remove``), which is what ``sleep_ms`` and a cancelled sleeping task do to it. Deadlines are
-drawn uniformly from the next 60,000 ticks (a minute of 1 ms ticks)."""
+shimeji: ``TimerWheel.arm_after`` + ``TimerEntry.cancel`` (the hierarchical timer wheel).
+asyncio: its timer queue, the pairing heap of ``_asyncio.TaskQueue`` (``push`` with a
+deadline key, then ``remove``), which is what ``sleep_ms`` and a cancelled sleeping task do to
+it. Deadlines are drawn uniformly from the next 60,000 ticks (a minute of 1 ms ticks)."""
 
 from benchlib import IS_MICROPYTHON, Rng, emit, ns_since, start
 
@@ -71,7 +71,7 @@ def asyncio_setup(pending):
 
 def main():
     if TimerWheel is None:
-        emit("timer scale", "skipped: needs the timer wheel (issue 3)", "ns", None)
+        emit("timer scale", "skipped: needs shimeji.time.wheel's TimerWheel", "ns", None)
         return
     runs = [(n, shimeji_setup(n)[0], asyncio_setup(n)[0]) for n in SIZES]
     best = {}

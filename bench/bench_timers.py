@@ -114,7 +114,7 @@ def run_asyncio():
 
 def main():
     if Timer is None:
-        emit("timers", "skipped: needs Timer and sleep_ms (issue 3)", "us", None)
+        emit("timers", "skipped: needs shimeji.time's Timer and sleep_ms", "us", None)
         return
     rows = {}
     for _ in range(2):  # interleaved runs; samples pooled, CPU figure the smaller

@@ -6,7 +6,8 @@ Usage: python tools/bench.py [--micropython PATH] [--only NAME,...] [--no-cpytho
 Each workload in ``bench/`` runs in its own ``micropython`` process (the unix port, with
 asyncio frozen in) and, for reference, under CPython. A workload prints ``BENCH {json}`` lines;
 this driver collects them, prints a table (workload, figure, shimeji, reference, ratio), checks
-the goals of issue 7, and writes everything as JSON for comparing runs (``--compare``).
+the performance goals (each printed next to its figure as met / not met), and writes everything
+as JSON for comparing runs (``--compare``).
 Lower is better for every figure. Against asyncio, "ratio" is asyncio / shimeji: above 1 means
 shimeji is better by that factor. Against a baseline (the bare-generator floor, FIFO), it is
 shimeji's cost as a multiple of the baseline's.
@@ -126,7 +127,7 @@ def find(rows, runtime, workload, prefix):
 
 
 def goals(rows):
-    """The goals of issue 7, each (text, met: True/False/None, detail), on MicroPython."""
+    """The performance goals, each (text, met: True/False/None, detail), on MicroPython."""
     mp = "micropython"
     out = []
 
@@ -210,9 +211,30 @@ def goals(rows):
     return out
 
 
+RATIO_HEADER = "ratio (asyncio / shimeji: >1 = shimeji better)"
+LEGEND = (
+    "Every figure: lower is better. ratio = asyncio's figure / shimeji's figure, so above 1x\n"
+    "shimeji is better by that factor and below 1x (marked 'behind') asyncio is. Against a\n"
+    "baseline instead of asyncio ('x floor': the bare-generator loop, 'x FIFO': the FIFO\n"
+    "policy) the ratio is shimeji's cost as a multiple of that baseline's.")
+
+
+def ratio_text(r):
+    """The ratio column of row ``r``, saying which way it goes."""
+    ref_name = r.get("ref_name") or ""
+    rat = ratio(r)
+    if rat is None:
+        return "-"
+    if ref_name and ref_name != "asyncio":  # a cost relative to a baseline
+        return "%.2fx %s" % (1 / rat, ref_name) if rat else "-"
+    if rat == float("inf"):
+        return "inf (0 vs %s)" % fmt(r.get("ref"))
+    return "%.2fx" % rat + (" behind" if rat < 0.995 else "")
+
+
 def table(rows, runtimes):
-    lines = ["| runtime | workload | figure (lower is better) | shimeji | reference | ratio |",
-             "|---|---|---|---:|---:|---:|"]
+    lines = ["| runtime | workload | figure (lower is better) | shimeji | reference | %s |"
+             % RATIO_HEADER, "|---|---|---|---:|---:|---:|"]
     for rt in runtimes:
         for r in rows:
             if r["runtime"] != rt:
@@ -221,17 +243,8 @@ def table(rows, runtimes):
             ref = fmt(r.get("ref"))
             if r.get("ref") is not None and ref_name and ref_name != "asyncio":
                 ref = "%s (%s)" % (ref, ref_name)
-            rat = ratio(r)
-            if rat is None:
-                shown = "-"
-            elif ref_name and ref_name != "asyncio":  # a cost relative to a baseline
-                shown = "%.2fx %s" % (1 / rat, ref_name) if rat else "-"
-            elif rat == float("inf"):
-                shown = "inf (0 vs %s)" % fmt(r.get("ref"))
-            else:
-                shown = "%.2fx" % rat
             lines.append("| %s | %s | %s | %s | %s | %s |" % (
-                rt, r["workload"], r["metric"], fmt(r.get("shimeji")), ref, shown))
+                rt, r["workload"], r["metric"], fmt(r.get("shimeji")), ref, ratio_text(r)))
     return "\n".join(lines)
 
 
@@ -309,9 +322,10 @@ def main(argv=None):
             print("%-12s %-12s %5.1f s" % (rt, name, secs), flush=True)
     print()
     md = table(rows, [rt for rt, _ in runtimes])
+    print(LEGEND + "\n")
     print(md)
     gl = goals(rows)
-    print("\ngoals (issue 7, MicroPython unix port, one run):")
+    print("\nperformance goals (MicroPython unix port, this run):")
     for text, met, detail in gl:
         print("  [%s] %s: %s" % ("met" if met else "NOT met", text, detail))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
@@ -323,7 +337,7 @@ def main(argv=None):
     print("\nwrote %s" % os.path.relpath(args.json, ROOT))
     if args.markdown:
         with open(args.markdown, "w") as f:
-            f.write(md + "\n\n")
+            f.write(LEGEND + "\n\n" + md + "\n\n")
             for text, met, detail in gl:
                 f.write("- %s %s: %s\n" % ("met:" if met else "**not met**:", text, detail))
     if args.compare:
