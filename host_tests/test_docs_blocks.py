@@ -11,8 +11,9 @@ so a new docs page is checked without being listed here.
 - A block of ``>>>`` lines is a REPL transcript. The transcripts of one page are one session
   (as doctest does with a file), run statement by statement in one process; each reply must
   match the page, where ``...`` inside a line matches anything and a reply starting with
-  ``Traceback`` is compared by its last line. Lines of the unix board's text LED (``LED ●``),
-  which its thread prints at any time, are not part of a reply.
+  ``Traceback`` is compared by its last line. Lines of the unix board's text LED (``LED ●``)
+  and what it draws on the terminal's top line behind the REPL (``bsp.STATUS``), which its
+  thread writes at any time, are not part of a reply.
 - Every fence names its language (```python, ```sh, ```text), so Python cannot hide in an
   untagged block.
 """
@@ -31,6 +32,7 @@ TIMEOUT_S = 90
 RUNTIMES = ("cpython", "micropython")
 FENCE = re.compile(r"^```(\S*)\s*$")
 LED_LINE = re.compile(r"^LED [\u25cf\u25cb]$")
+LED_STATUS = re.compile("\x1b7\x1b\\[1;1H[^\x1b]*\x1b8")
 END = "--shimeji-docs-example-end--"
 
 
@@ -178,7 +180,7 @@ def test_docs_transcript_replies(page, runtime):
             examples += transcript_examples(body)
     stdin = "".join("%s\n%s\n" % (src, END) for src, _ in examples)
     proc = _run(runtime, ["-c", DRIVER], stdin=stdin)
-    replies = proc.stdout.split(END + "\n")
+    replies = LED_STATUS.sub("", proc.stdout).split(END + "\n")
     assert proc.returncode == 0 and len(replies) == len(examples) + 1, proc.stdout + proc.stderr
     for (src, want), reply in zip(examples, replies):
         got = [x.rstrip() for x in reply.split("\n") if x.strip() and not LED_LINE.match(x)]
@@ -225,3 +227,5 @@ def test_transcript_reader_and_matcher():
     assert _matches(ex[4][1], ["Traceback (most recent call last):",
                                "ZeroDivisionError: division by zero"])
     assert not _matches(["1"], ["1", "2"])
+    drawn = "[(2, 'bl" + "\x1b7\x1b[1;1HLED \u25cf\x1b8" + "ink')]"
+    assert LED_STATUS.sub("", drawn) == "[(2, 'blink')]"

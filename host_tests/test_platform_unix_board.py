@@ -1,6 +1,6 @@
 # The unix board module (boards/unix/shimeji_board.py) on both runtimes: its clock, idle and
 # ticker work under CPython too (time there has no ticks_us), and its text LED writes whole
-# lines, each on a line of its own while the loop runs behind the REPL.
+# lines, or draws on the terminal's top line while the loop runs behind the REPL.
 import sys
 
 sys.path.append(__file__.rsplit("/", 1)[0] + "/../boards/unix")
@@ -8,7 +8,7 @@ sys.path.append(__file__.rsplit("/", 1)[0] + "/../boards/unix")
 import shimeji_board  # noqa: E402
 
 from shimeji import port, sleep_ms  # noqa: E402
-from shimeji.platform.bsp import TextLed  # noqa: E402
+from shimeji.platform.bsp import STATUS, TextLed  # noqa: E402
 
 
 def test_clock_and_idle_work_on_this_runtime():
@@ -41,22 +41,25 @@ def test_text_led_writes_one_whole_line_per_change():
     led.on()
     led.on()  # no change, no line
     led.toggle()
-    led.own_line = True
+    drawn = []
+    led.write = drawn.append
+    led.status_line = True
     led.toggle()
-    assert lines == ["L1 on", "L1 off", "\nL1 on"]
+    assert lines == ["L1 on", "L1 off"]
+    assert drawn == ["\x1b7\x1b[1;1HL1 on\x1b8"] and STATUS % "L1 on" == drawn[0]
     assert led.changes == 3 and led.value() is True
 
 
-def test_board_leds_get_their_own_line_only_behind_the_repl():
+def test_board_leds_use_the_status_line_only_behind_the_repl():
     board = shimeji_board.Board()
     before = board.led()
-    assert before.own_line is False
+    assert before.status_line is False
     sched = board.scheduler(4)
     bg = board.background(sched)
     try:
         during = board.led()
-        assert before.own_line is True and during.own_line is True
+        assert before.status_line is True and during.status_line is True
     finally:
         assert bg.stop() is True
-    assert before.own_line is False and during.own_line is False
+    assert before.status_line is False and during.status_line is False
     assert board.behind_repl is False

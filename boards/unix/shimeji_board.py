@@ -126,16 +126,16 @@ class Board(BoardBase):
         self._behind_repl(False)
 
     def _behind_repl(self, on):
-        # Behind the REPL each LED line starts on a line of its own (never after a prompt).
+        # Behind the REPL the LEDs draw on the terminal's top line, never inside a REPL line.
         self.behind_repl = on
         for led in self.text_leds:
-            led.own_line = on
+            led.status_line = on
 
     def led(self, pin=None):
         """The demo LED, as text: ``LED ●`` / ``LED ○``, one whole line per change. Not
         ISR-safe (set-up)."""
         led = TextLed(pin if pin is not None else self.LED_PIN, glyphs=("\u25cb", "\u25cf"))
-        led.own_line = self.behind_repl
+        led.status_line = self.behind_repl
         self.text_leds.append(led)
         return led
 
@@ -146,7 +146,7 @@ class Board(BoardBase):
     def background(self, sched, **options):
         """Run ``sched`` in a ``_thread`` behind the REPL; returns the started
         ``ThreadBackground`` (``.spawn``, ``.tasks``, ``.stop``). Until it stops, the text
-        LEDs start each line on a line of their own."""
+        LEDs draw on the terminal's top line (``TextLed.status_line``)."""
         bg = ThreadBackground(self, self.make_loop(sched, **options)).start()
         self._behind_repl(True)  # after start(): starting the ticker stops any old one first
         return bg

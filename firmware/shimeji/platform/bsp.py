@@ -51,12 +51,21 @@ class PinLed:
         self.value(not self.state)
 
 
-def write_line(text):
-    """Write ``text`` and a newline to stdout in one write, so that output from another
-    thread (a REPL reply, a task's print) never lands inside the line. Not ISR-safe."""
+def write(text):
+    """Write ``text`` to stdout in one call. Not ISR-safe."""
     import sys
 
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(text)
+
+
+def write_line(text):
+    """Write ``text`` and a newline to stdout in one write, so that output from another
+    thread (a task's print) never lands inside the line. Not ISR-safe."""
+    write(text + "\n")
+
+
+# Save the cursor, draw at row 1 column 1, restore the cursor (ANSI DECSC / DECRC).
+STATUS = "\x1b7\x1b[1;1H%s\x1b8"
 
 
 class TextLed:
@@ -64,16 +73,19 @@ class TextLed:
     (``glyphs``: the off and on text) and counts the changes.
 
     Each change is one whole line, written at once by ``out`` (default ``write_line``). With
-    ``own_line`` set (the unix board sets it while its loop runs behind the REPL) the line also
-    starts with a newline, so it never shares a line with the REPL's prompt or reply."""
+    ``status_line`` set (the unix board sets it while its loop runs behind the REPL) a change is
+    drawn on the terminal's top line instead, the cursor saved and restored around it (the
+    ``STATUS`` escape sequence, one write through ``write``), so it never lands inside a
+    prompt, a reply or what you type."""
 
     def __init__(self, name="LED", out=None, glyphs=("off", "on")):
         self.name = name
         self.state = False
         self.changes = 0
         self.out = out if out is not None else write_line
+        self.write = write
         self.glyphs = glyphs
-        self.own_line = False
+        self.status_line = False
 
     def value(self, v=None):
         """The LED's state, or set it (writing the change). Not ISR-safe: it writes."""
@@ -84,7 +96,10 @@ class TextLed:
             self.state = v
             self.changes += 1
             text = "%s %s" % (self.name, self.glyphs[1] if v else self.glyphs[0])
-            self.out("\n" + text if self.own_line else text)
+            if self.status_line:
+                self.write(STATUS % text)
+            else:
+                self.out(text)
         return self.state
 
     def on(self):
