@@ -102,7 +102,7 @@ def shimeji_latency(busy):
 
     h = s.spawn(waiter())
     if busy:
-        s.spawn(spinner()).detach()
+        s.spawn_detached(spinner())
     s.tick()
     _thread.start_new_thread(waker, ())
     while not h.is_complete():

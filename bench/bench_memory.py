@@ -35,29 +35,41 @@ def shimeji_per_task():
     s = StaticScheduler(TASKS)
     for _ in range(2):  # warm up: every slot used once
         for _ in range(TASKS):
-            s.spawn(trivial()).detach()
+            s.spawn_detached(trivial())
         s.tick()
     coros = [trivial() for _ in range(TASKS)]
 
     def spawn_all():
         for c in coros:
-            s.spawn(c).detach()
+            s.spawn_detached(c)
 
     spawned = mem_delta(spawn_all)
     s.tick()
+    handles = [None] * TASKS
+    coros = [trivial() for _ in range(TASKS)]
+
+    def spawn_with_handles():  # each handle is handed out: a new one per spawn
+        for i in range(TASKS):
+            handles[i] = s.spawn(coros[i])
+
+    for i in range(TASKS):
+        handles[i] = s.spawn(trivial())
+    s.tick()
+    with_handle = mem_delta(spawn_with_handles)
+    s.tick()
     slots = [TaskSlot() for _ in range(TASKS)]
     for sl in slots:  # the first use registers each caller-owned slot
-        s.spawn_allocated(sl, trivial()).detach()
+        s.spawn_allocated(sl, trivial(), None, True)
     s.tick()
     coros = [trivial() for _ in range(TASKS)]
 
     def spawn_owned():
         for i in range(TASKS):
-            s.spawn_allocated(slots[i], coros[i]).detach()
+            s.spawn_allocated(slots[i], coros[i], None, True)
 
     owned = mem_delta(spawn_owned)
     s.tick()
-    return spawned / TASKS, owned / TASKS
+    return spawned / TASKS, owned / TASKS, with_handle / TASKS
 
 
 def asyncio_per_task():
@@ -90,7 +102,7 @@ def shimeji_per_switch():
             count[0] += 1
 
     for _ in range(TASKS):
-        s.spawn(yielder(YIELDS)).detach()
+        s.spawn_detached(yielder(YIELDS))
     s.tick(TASKS)  # every task polled once
 
     def steady():
@@ -147,9 +159,12 @@ def asyncio_per_switch():
 
 
 def main():
-    sh_task, sh_owned = shimeji_per_task()
+    sh_task, sh_owned, sh_handle = shimeji_per_task()
     as_task = asyncio_per_task()
-    emit("memory", "bytes per spawned task beyond the coroutine", "B", sh_task, as_task)
+    emit("memory", "bytes per spawned task beyond the coroutine (spawn_detached)", "B",
+         sh_task, as_task)
+    emit("memory", "bytes per spawned task with its JoinHandle (spawn)", "B", sh_handle,
+         as_task)
     emit("memory", "bytes per task, caller-owned slot (spawn_allocated)", "B", sh_owned, as_task)
     sh_steady, sh_end = shimeji_per_switch()
     as_steady, as_end = asyncio_per_switch()

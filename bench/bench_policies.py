@@ -38,7 +38,7 @@ async def yielder():
 def run(make_policy):
     s = StaticScheduler(TASKS, policy=make_policy())
     for _ in range(TASKS):
-        s.spawn(yielder()).detach()
+        s.spawn_detached(yielder())
     t0 = start()
     polls = 0
     while True:

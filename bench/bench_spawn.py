@@ -2,7 +2,7 @@
 
 Both runtimes: a driver spawns 100 tasks, waits for all of them to finish, 20 times. asyncio
 uses ``create_task`` + ``gather``; shimeji uses ``spawn`` + ``tick`` until the batch is done
-(the handles are detached: nobody joins them, as with fire-and-forget tasks). The coroutine
+(spawn_detached: no handle, nobody joins them, as with fire-and-forget tasks). The coroutine
 objects are made in the timed region on both sides."""
 
 import asyncio
@@ -26,7 +26,7 @@ def run_shimeji():
     t0 = start()
     for _ in range(BATCHES):
         for _ in range(BATCH):
-            s.spawn(trivial()).detach()
+            s.spawn_detached(trivial())
         while s.tick().polled:
             pass
     return ns_since(t0) / TASKS

@@ -26,7 +26,7 @@ def run_shimeji():
     s = StaticScheduler(TASKS)
     t0 = start()
     for _ in range(TASKS):
-        s.spawn(sh_task()).detach()
+        s.spawn_detached(sh_task())
     while s.tick().polled:
         pass
     return ns_since(t0) / SWITCHES

@@ -61,7 +61,7 @@ def run_shimeji(tick_us):
             late.append(ticks_diff(ticks_us(), t0) - d * 1000)
 
     for i in range(TASKS):
-        s.spawn(sleeper(durations(i))).detach()
+        s.spawn_detached(sleeper(durations(i)))
     idle = 0
     gc.collect()
     t0 = ticks_us()

@@ -79,12 +79,12 @@ async def quick():
 
 
 def _spawn_detached_and_run(s, coro):
-    s.spawn(coro).detach()
+    s.spawn_detached(coro)
     s.tick()
 
 
 def _spawn_allocated_and_run(s, slot, coro):
-    s.spawn_allocated(slot, coro).detach()
+    s.spawn_allocated(slot, coro, None, True)
     s.tick()
 
 
@@ -97,12 +97,19 @@ def test_spawn_into_recycled_slot_allocates_nothing_beyond_the_coroutine():
     # Completing a task raises StopIteration inside send(): that one object is the task's
     # completion cost (asyncio pays it too). Spawning itself must add nothing: measure spawn
     # alone, then the whole spawn+run.
-    assert alloc_delta(s.spawn, coro) == 0
+    assert alloc_delta(s.spawn_detached, coro) == 0
     s.tick()
     slot = TaskSlot()
     _spawn_allocated_and_run(s, slot, quick())
     coro = quick()
-    assert alloc_delta(s.spawn_allocated, slot, coro) == 0
+    assert alloc_delta(s.spawn_allocated, slot, coro, None, True) == 0
+    s.tick()
+    # A spawn that hands out a handle makes the slot a new one next time (one small object).
+    for _ in range(4):
+        s.spawn(quick())
+    s.tick()
+    coro = quick()
+    assert 0 < alloc_delta(s.spawn, coro) <= 128
     s.tick()
 
 

@@ -94,7 +94,7 @@ def test_yield_now_allocates_nothing_on_both_tick_paths():
     for policy in (FifoPolicy(), GeneralFifo()):
         s = StaticScheduler(8, policy=policy)
         for _ in range(8):
-            s.spawn(yielder(10000)).detach()
+            s.spawn_detached(yielder(10000))
         s.tick()
         heap_locked(_yield_round, s, 20)
         assert alloc_delta(_yield_round, s, 20) == 0
@@ -126,19 +126,19 @@ def test_joining_adds_nothing_to_a_task_completion():
     out = [None, 0]  # the result, and how many joins returned (no list growth: it allocates)
     for _ in range(3):  # warm up both shapes
         g = Gate()
-        s.spawn(quick(g)).detach()
+        s.spawn_detached(quick(g))
         s.tick()
         _finish_one(s, g)
         g = Gate()
-        s.spawn(joiner(s.spawn(quick(g)), Gate(), out)).detach()
+        s.spawn_detached(joiner(s.spawn(quick(g)), Gate(), out))
         s.tick()
         _finish_one(s, g)
     g = Gate()
-    s.spawn(quick(g)).detach()
+    s.spawn_detached(quick(g))
     s.tick()
     alone = alloc_delta(_finish_one, s, g)
     g = Gate()
-    s.spawn(joiner(s.spawn(quick(g)), Gate(), out)).detach()
+    s.spawn_detached(joiner(s.spawn(quick(g)), Gate(), out))
     s.tick()  # the joiner is parked on the handle now
     before = out[1]
     joined = alloc_delta(_finish_one, s, g)
@@ -180,12 +180,12 @@ def _mixed(policy, us_clock):
     s = StaticScheduler(16, policy=policy, timer=timer, clock_us=us_clock.now)
     gates = [Gate() for _ in range(4)]
     for g in gates:
-        s.spawn(parked(g)).detach()
+        s.spawn_detached(parked(g))
     for ms in (1, 2, 5, 9):
-        s.spawn(sleeper(ms)).detach()
+        s.spawn_detached(sleeper(ms))
     for _ in range(3):
-        s.spawn(busy(us_clock)).detach()
-    s.spawn(ticker_task(gates)).detach()
+        s.spawn_detached(busy(us_clock))
+    s.spawn_detached(ticker_task(gates))
     _mixed_rounds(clock, timer, s, 30)  # warm up: every path taken
     return clock, timer, s
 

@@ -25,7 +25,7 @@ def scenario(policy):
 
     async def spawner():
         log.append(("spawner", 0))
-        s.spawn(worker("child", 2)).detach()
+        s.spawn_detached(worker("child", 2))
         await yield_now()
         log.append(("spawner", 1))
         g.open()
@@ -93,12 +93,12 @@ def test_a_task_spawned_by_a_running_task_is_queued_when_that_poll_ends():
 
     async def parent():
         log.append("parent")
-        s.spawn(note("child")).detach()
+        s.spawn_detached(note("child"))
         await yield_now()
         log.append("parent again")
 
-    s.spawn(parent()).detach()
-    s.spawn(note("sibling")).detach()
+    s.spawn_detached(parent())
+    s.spawn_detached(note("sibling"))
     t = s.tick()
     assert log == ["parent", "sibling", "parent again", "child"]
     assert (t.polled, t.completed, t.spawned) == (4, 3, 3)

@@ -107,19 +107,70 @@ def test_finished_slot_is_reused_and_ids_keep_increasing():
     assert s.free_count() == 1
 
 
-def test_consumed_handle_object_is_recycled_unconsumed_one_is_not():
+def test_an_awaited_handle_never_acts_on_the_next_task_in_its_slot():
+    s = StaticScheduler(2)  # the joiner in one slot, the workers one after another in the other
+    log = []
+
+    async def main():
+        h = s.spawn(returns("one"))
+        log.append(await h)
+        other = s.spawn(returns("two", 3))  # the same slot as h's task
+        assert other is not h
+        log.append(h.result())  # still the first task's outcome
+        log.append(h.cancel())  # the first task is over: nothing to cancel
+        log.append(await h)  # awaiting again gives the same outcome
+        log.append((h.is_complete(), h.is_cancelled(), h.id != other.id))
+        log.append(await other)  # the second task was not touched
+        return "done"
+
+    assert s.run_until_complete(main()) == "done"
+    assert log == ["one", "one", False, "one", (True, False, True), "two"]
+
+
+def test_a_detached_handle_raises_stale_handle_on_every_use():
     s = StaticScheduler(1)
-    h1 = s.spawn(returns("one"))
+    h = s.spawn(returns("one"))
+    assert h.detach() is None
     drain(s)
-    h2 = s.spawn(returns("two"))  # h1 was never consumed: it keeps its outcome
-    assert h2 is not h1
-    assert h1.result() == "one"
+    nxt = s.spawn(returns("two", 2))
+    assert nxt is not h
+    for use in (h.result, h.cancel, h.is_complete, h.is_cancelled):
+        with raises(shimeji.StaleHandle, "was detached") as r:
+            use()
+        assert isinstance(r.value, shimeji.ShimejiError)
+    log = []
+
+    async def awaits_stale():
+        try:
+            await h
+        except shimeji.StaleHandle:
+            log.append("stale")
+
+    s2 = StaticScheduler(1)
+    s2.run_until_complete(awaits_stale())
     drain(s)
-    h2.detach()
-    h3 = s.spawn(returns("three"))
-    assert h3 is h2  # detached: its object serves the next task in the slot
+    assert log == ["stale"] and nxt.result() == "two"  # the live task ran untouched
+
+
+def test_spawn_detached_returns_nothing_and_reuses_the_slots_handle():
+    s = StaticScheduler(1)
+    assert s.spawn_detached(returns("a"), "bg") is None
+    internal = s.slots[0].handle
     drain(s)
-    assert h3.result() == "three"
+    assert s.spawn_detached(returns("b")) is None
+    assert s.slots[0].handle is internal  # never handed out: reused
+    drain(s)
+    h = s.spawn(returns("c"))  # handed out now
+    assert h is internal
+    drain(s)
+    s.spawn_detached(returns("d"))
+    assert s.slots[0].handle is not h  # h is the caller's for good
+    drain(s)
+    assert h.result() == "c"
+    slot = TaskSlot()
+    assert s.spawn_allocated(slot, returns("e"), detached=True) is None
+    drain(s)
+    assert s.completed_total == 5
 
 
 def test_ids_wrap_and_skip_live_ids():
@@ -347,9 +398,8 @@ def test_spawn_allocated_uses_caller_slot():
         s.spawn_allocated(slot, rejected)
     drain(s)
     assert (h.result(), pool_h.result()) == ("mine", "pool")
-    h.detach()
     h2 = s.spawn_allocated(slot, returns("again"))
-    assert h2 is h
+    assert h2 is not h and h.result() == "mine"  # a handed-out handle is never reused
     drain(s)
     assert h2.result() == "again"
     other = StaticScheduler(1)

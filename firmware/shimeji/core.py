@@ -65,7 +65,10 @@ def current_slot():
 
 def current_task():
     """The ``JoinHandle`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
-    return current_slot().handle
+    handle = current_slot().handle
+    if handle._consumed:
+        handle._consumed = False  # handed out: the slot must not reuse it for a later task
+    return handle
 
 
 def wake(slot):

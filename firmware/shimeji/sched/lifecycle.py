@@ -66,7 +66,8 @@ class TaskLifecycle(TaskPool):
 
     @micropython.native
     def spawn(self, coro, name=None, _ctx=core.context):
-        """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates nothing.
+        """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates one small
+        handle when the slot's last handle was handed out (``spawn_detached``: nothing).
 
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
         coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL. A task
@@ -90,11 +91,24 @@ class TaskLifecycle(TaskPool):
                            "capacity, or join/cancel tasks before spawning more" % self.capacity)
         return self._start(slot, coro, name)
 
-    def spawn_allocated(self, slot, coro, name=None):
-        """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns."""
+    def spawn_detached(self, coro, name=None):
+        """``spawn`` for a task nobody joins: returns None. The slot's handle is not handed
+        out, so it is reused and spawning allocates nothing (``spawn`` makes a new handle when
+        the slot's last one was handed out). Not ISR-safe."""
+        handle = self.spawn(coro, name)  # (a chained store would need a heap frame)
+        handle._consumed = True
+
+    def spawn_allocated(self, slot, coro, name=None, detached=False):
+        """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns; returns its
+        ``JoinHandle``, or None with ``detached=True`` (then allocation-free, as
+        ``spawn_detached``)."""
         self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
         self._adopt(slot)
-        return self._start(slot, coro, name)
+        handle = self._start(slot, coro, name)
+        if detached:
+            handle._consumed = True
+            return None
+        return handle
 
     def build_task(self):
         """A ``TaskBuilder`` for name, priority or a caller-owned slot."""
@@ -104,7 +118,7 @@ class TaskLifecycle(TaskPool):
     def _start(self, slot, coro, name):
         handle = slot.handle
         if not handle._consumed:
-            handle = slot.handle = type(handle)()  # the old handle may still be held
+            handle = slot.handle = type(handle)()  # the old one was handed out: never reuse it
         task_id = self._next_id
         if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
             self._next_id = task_id + 1

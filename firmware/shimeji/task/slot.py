@@ -5,15 +5,17 @@ A scheduler makes ``capacity`` slots when it is built; ``spawn_allocated`` takes
 caller made. Every link a task needs (run queue, wake inbox, wait list, timer) is a field of
 its slot, so spawning, waking, waiting and completing allocate nothing.
 
-A slot's ``JoinHandle`` is made with the slot and reused by later tasks in that slot once it
-has been *consumed*: awaited to the end, or ``detach()``-ed. A handle that was neither is left
-to whoever holds it (it keeps its task's outcome) and the slot gets a new handle: correctness
-first, and no allocation on the two paths firmware uses (join it, or detach it).
+Handles. A handle that was handed out (``spawn`` returns it, ``current_task()`` gives it) is
+never reused: it stays with its own task for good, so an old handle can never act on a later
+task in the same slot. It keeps its task's outcome after the task ends (``result()`` again is
+fine); after ``detach()`` every use raises ``StaleHandle``. The slot makes a new handle for its
+next task then (one small object). ``spawn_detached`` hands out no handle, so the slot's handle
+is reused and spawning allocates nothing: the path for fire-and-forget tasks.
 """
 
 from .. import core
 from ..core import FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (slot states, re-exported)
-from ..errors import Cancelled, JoinSelf, TaskNotComplete
+from ..errors import Cancelled, JoinSelf, StaleHandle, TaskNotComplete
 from ..time.wheel import TimerEntry
 
 # Outcome of a task (JoinHandle._status, and what a joiner receives).
@@ -87,8 +89,8 @@ class JoinHandle:
     """A task's result, its cancellation and its identity (``id``, ``name``).
 
     Await it from another task to get the task's return value (or its exception, or
-    ``Cancelled``). Ignoring it detaches the task. Awaiting it consumes it: afterwards the
-    scheduler may reuse this object for a later task in the same slot.
+    ``Cancelled``). It stands for its own task for good: never for a later task in the same
+    slot. ``detach()`` gives it up: any later use raises ``StaleHandle``.
     """
 
     def __init__(self):
@@ -97,6 +99,9 @@ class JoinHandle:
         self.name = None
         self._status = _UNUSED
         self._value = None
+        # True: reusable by the slot (nobody outside holds it); False: handed out;
+        # None: detached by its holder (every use raises StaleHandle). One field, not two:
+        # each attribute of a handle costs heap, and spawn makes a handle when it hands one out.
         self._consumed = True
 
     def __repr__(self):
@@ -108,16 +113,28 @@ class JoinHandle:
 
     def is_complete(self):
         """True once the task has returned, raised or been cancelled. ISR-safe."""
+        if self._consumed is None:
+            self._stale()
         return self._status > PENDING
 
     def is_cancelled(self):
+        """True if the task was cancelled. ISR-safe."""
+        if self._consumed is None:
+            self._stale()
         return self._status == CANCELLED
+
+    def _stale(self):
+        raise StaleHandle("this JoinHandle (task %d, %r) was detached: it no longer stands for "
+                          "any task; keep the handle instead of detaching it if you need the "
+                          "task's result, or cancel it" % (self.id, self.name))
 
     def result(self):
         """The task's return value; raises its exception, or ``Cancelled``.
 
         Raises ``TaskNotComplete`` if the task is still running: await the handle instead.
         """
+        if self._consumed is None:
+            self._stale()
         status = self._status
         if status <= PENDING:
             raise TaskNotComplete(
@@ -130,15 +147,18 @@ class JoinHandle:
         """Cancel the task: it leaves any wait at once and ``Cancelled`` is raised inside it
         at its next poll. Returns True if this took effect, False if the task had already
         finished or a cancellation is already pending."""
+        if self._consumed is None:
+            self._stale()
         slot = self._slot
         if slot is None or slot.sched is None:
             return False
         return slot.sched.cancel_slot(slot)
 
     def detach(self):
-        """Say that nobody will join this task, so its handle can be reused. Returns self."""
-        self._consumed = True
-        return self
+        """Give the handle up: nobody will join or cancel the task through it; any later use
+        raises ``StaleHandle``. The task runs on. Returns None (for a task that needs no
+        handle, ``sched.spawn_detached(coro)`` allocates nothing)."""
+        self._consumed = None
 
     def __iter__(self):
         return self
@@ -150,11 +170,12 @@ class JoinHandle:
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
         if me.wait_phase == 0:
+            if self._consumed is None:
+                self._stale()
             slot = self._slot
             if slot is None:
                 if self._status == _UNUSED:
                     raise TaskNotComplete("this JoinHandle was never given a task")
-                self._consumed = True
                 return _finish(self._status, self._value)
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
@@ -167,8 +188,6 @@ class JoinHandle:
             return core.PARK  # woken for another reason; still on the joiners list
         status = me.wait_status
         value = me.wait_value
-        if self.id == me.wait_key:
-            self._consumed = True
         me.wait_phase = 0
         me.wait_status = 0
         me.wait_key = None
