@@ -7,6 +7,7 @@ from shimeji import (
     Event,
     FakeClock,
     InterruptScheduler,
+    NoCriticalSection,
     StaticScheduler,
     Timer,
     WaitCell,
@@ -150,6 +151,23 @@ def test_the_level_waits_for_a_critical_section_to_end():
     cs.exit(state)
     _settle()
     assert log == ["section ends", ("urgent", "u")]
+
+
+def test_sections_given_to_it_mask_the_level_too():
+    other = NoCriticalSection()  # e.g. the section a thread-level scheduler was given
+    isr = InterruptScheduler(4, sections=(other,))
+    cell = WaitCell()
+    log = []
+    isr.spawn(waiter(cell, log, "urgent"), "u")
+    _settle()
+    state = other.enter()
+    cell.wake()
+    for _ in range(5):
+        _settle()
+    log.append("section ends")
+    other.exit(state)
+    _settle()
+    assert log == ["section ends", ("urgent", "u")] and isr.deferred >= 1
 
 
 def test_an_interrupt_level_sleep_fires_from_the_timer_interrupt():

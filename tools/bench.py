@@ -26,7 +26,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "irq", "import",
-             "trace")
+             "trace", "preempt")
 TIMEOUT_S = 300
 
 
@@ -208,6 +208,15 @@ def goals(rows):
         r = ton["shimeji"] / ton["ref"]
         out.append(("tracing on costs at most 30% per switch (issue 17)", r <= 1.30,
                     "%+.1f%%" % ((r - 1) * 100)))
+    pp = find(rows, mp, "preempt", "µs interrupt to urgent task, interrupt level, p99")
+    if pp and num(pp, "shimeji") is not None:
+        out.append(("interrupt level: p99 interrupt-to-task at most 1 ms beside a 50 ms hog",
+                    pp["shimeji"] <= 1000, "%s µs (asyncio ThreadSafeFlag %s µs)"
+                    % (fmt(pp["shimeji"]), fmt(pp.get("ref")))))
+    pb = find(rows, mp, "preempt", "bytes per event, interrupt level")
+    if pb and num(pb, "shimeji") is not None:
+        out.append(("interrupt level: zero bytes per event", pb["shimeji"] == 0,
+                    "%s B" % fmt(pb["shimeji"])))
     return out
 
 

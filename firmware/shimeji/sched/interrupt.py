@@ -15,6 +15,10 @@ remembered (``_want``) and retried by the next wake, timer interrupt or ``servic
 is never lost and nothing is raised into the interrupt handler. The callback is a bound method
 made once, so waking allocates nothing.
 
+Design note: where the callback runs. Any thread that runs bytecode may pick up a scheduled
+callback (on the unix port, the thread that plays the interrupt handler too). The level runs
+on the thread that made the scheduler: a callback picked up elsewhere queues itself again.
+
 Design note: critical sections mask this level. A scheduled callback runs even while the code
 it interrupts is inside a critical section (which masks only hardware interrupts), where a
 wait list or an inbox may be half linked. So the callback first asks the sections whether the
@@ -42,9 +46,12 @@ _base_cancel_slot = StaticScheduler.cancel_slot
 class InterruptScheduler(StaticScheduler):
     """A ``StaticScheduler`` whose tick runs from a ``micropython.schedule`` callback.
 
-    Arguments as ``StaticScheduler``. ``timer``: a ``Timer`` for this level's sleeps; its
-    ``interrupt`` becomes this scheduler's ``timer_interrupt``, so a hardware timer that calls
-    ``timer.interrupt`` runs the level when a sleep is due. ``budget``: polls per tick round.
+    Arguments as ``StaticScheduler``. ``sections``: more critical sections that mask this
+    level (its own and the runtime's shared one always do): pass the thread-level scheduler's
+    and the primitives' sections when they are not the shared one. ``timer``: a ``Timer``
+    for this level's sleeps; its ``interrupt`` becomes this scheduler's ``timer_interrupt``,
+    so a hardware timer that calls ``timer.interrupt`` runs the level when a sleep is due.
+    ``budget``: polls per tick round.
     Spawn its tasks from set-up code (outside any task) or from its own tasks. Do not call
     ``tick()``: waking a task runs the level.
     """
@@ -52,7 +59,7 @@ class InterruptScheduler(StaticScheduler):
     level = 1
 
     def __init__(self, capacity=8, policy=None, critical_section=None, clock_us=None,
-                 timer=None, budget=64):
+                 timer=None, budget=64, sections=()):
         StaticScheduler.__init__(self, capacity, policy, critical_section, clock_us, None)
         self.budget = budget
         self._run_cb = self._run  # bound once: queueing the callback allocates nothing
@@ -66,10 +73,16 @@ class InterruptScheduler(StaticScheduler):
         self.deferred = 0  # callbacks that found a critical section held and queued again
         self.queue_full = 0  # schedule() calls refused by a full queue (retried later)
         self.error = None  # a BaseException (Ctrl-C) raised by a task: service() re-raises
-        cs = self.critical_section
-        self._held = _held_of(cs)
-        shared = default_critical_section()
-        self._held_shared = None if shared is cs else _held_of(shared)
+        guards = [self.critical_section, default_critical_section()]
+        for cs in sections:
+            guards.append(cs)
+        self._guards = []  # held() of every section that masks this level, each once
+        seen = []
+        for cs in guards:
+            if cs not in seen:
+                seen.append(cs)
+                self._guards.append(_held_of(cs))
+        self._ident, self._home = _thread_ident()
         port.install_check_points(core.context)
         if timer is not None:
             self.attach_timer(timer)
@@ -153,7 +166,7 @@ class InterruptScheduler(StaticScheduler):
     # -- the callback ---------------------------------------------------------------------------
 
     def _run(self, _arg):
-        if self._held() or (self._held_shared is not None and self._held_shared()):
+        if self._masked():
             state = self._enter()  # re-entering a section we already hold: no wait
             self._pending = False
             self._want = True
@@ -183,6 +196,16 @@ class InterruptScheduler(StaticScheduler):
             ctx.poll_start = saved_start
             self._active = False
         self.runs = wrap_count(self.runs, 1)
+
+    def _masked(self):
+        # True if the interrupted code holds a critical section, or this is not the home
+        # thread: the level must not run here now.
+        if self._ident is not None and self._ident() != self._home:
+            return True
+        for held in self._guards:
+            if held():
+                return True
+        return False
 
     def _poll_all(self):
         timer = self.timer
@@ -289,6 +312,17 @@ class InterruptScheduler(StaticScheduler):
             return handle.result()
         finally:
             handle._consumed = True
+
+
+def _thread_ident():
+    # (get_ident, the ident of the thread that made the scheduler), or (None, 0) without
+    # threads. Any thread running bytecode may pick up a scheduled callback (on the unix port
+    # the thread that plays the interrupt handler, too): the level runs on its home thread.
+    try:
+        import _thread
+    except ImportError:
+        return None, 0
+    return _thread.get_ident, _thread.get_ident()
 
 
 def _held_of(cs):
