@@ -105,3 +105,12 @@ export MICROPY_DIR
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) tools/bench.py --micropython $(MICROPYTHON)
+
+# Traces (issue 17): make trace EXAMPLE=examples/demo.py [SECONDS=2] -> build/trace/<name>.json/.png
+#                    make top PORT=...   the live task table of a board's (or vboard's) scheduler
+.PHONY: trace top
+trace: $(STAMP)
+	$(PY) tools/trace.py run $(or $(EXAMPLE),examples/demo.py) --seconds $(or $(SECONDS),2)
+
+top: $(STAMP)
+	@$(PY) tools/trace.py top $(if $(PORT),--port $(PORT))

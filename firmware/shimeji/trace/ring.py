@@ -49,6 +49,9 @@ _SIDE = const(5)  # side records not yet moved (written under the critical secti
 HEADER = const(8)
 
 
+last = None  # the Trace attached most recently: ``tools/trace.py pull`` dumps it
+
+
 class Trace:
     """A trace ring of ``size`` records (e.g. ``Trace(512)``: 512 x 16 bytes), plus a side
     ring of ``side`` records for wakes from interrupt handlers and other threads.
@@ -112,6 +115,8 @@ class Trace:
         self.sched = sched
         if timer is not None:
             timer.trace = self
+        global last
+        last = self
         return self
 
     def detach(self):
@@ -261,15 +266,16 @@ class Trace:
         j = task_id % len(self._names)
         return self._names[j] if self._name_ids[j] == task_id else None
 
-    def dump(self, stream=None):
+    def dump(self, stream=None, label="scheduler"):
         """Write the ring as hex lines to ``stream`` (default: print to the console; a file
         opened for writing works): a header, the task names, one record a line, an end line.
-        ``tools/trace.py`` reads it. Allocates (one line at a time). Scheduler context, or
-        ``background.call(trace.dump)`` while a background loop runs."""
+        ``label`` names the scheduler (or core) in the export. ``tools/trace.py`` reads it.
+        Allocates (one line at a time). Scheduler context, or ``background.call(trace.dump)``
+        while a background loop runs."""
         write = print if stream is None else _line_writer(stream)
         recs = self.records()
-        write("shimeji-trace 1 size=%d count=%d dropped=%d" % (
-            self.size, len(recs), self.dropped))
+        write("shimeji-trace 1 size=%d count=%d dropped=%d label=%s" % (
+            self.size, len(recs), self.dropped, _clean(label).replace(" ", "_")))
         seen = {}
         for r in recs:
             if r[2] and r[2] not in seen:
