@@ -2,6 +2,7 @@
 # The device tooling against a virtual board: tools/vboard.py runs the unix port on a pty and
 # tools/device.py talks to it through mpremote, exactly as it talks to a board on USB.
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -294,4 +295,4 @@ def test_make_run_without_a_board_runs_here():
     lines = proc.stdout.splitlines()
     assert lines[0] == ("no board attached: the demo runs on the MicroPython unix port "
                         "(boards/unix)")
-    assert lines[-1].startswith("done after 0.6 s")
+    assert re.match(r"done after \d+\.\d s: ", lines[-1]), lines[-1]  # ran, never how long
