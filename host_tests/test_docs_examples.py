@@ -62,6 +62,26 @@ def check_hello_tasks(lines):
                      "has_remaining=False)", "slots free: 8 of 8"]
 
 
+def check_motor_control(lines):
+    assert lines[0] == ("motor control: control every 2 ms at the interrupt level, logger at "
+                        "the thread level")
+    logs = [re.match(r"log (\d+): position -?\d+, \d+ control steps during the statistics$", x)
+            for x in lines if x.startswith("log ")]
+    assert [int(m.group(1)) for m in logs] == list(range(1, 9))
+    assert len([x for x in lines if x.startswith("limit switch: motor stopped at position")]) == 1
+    m = re.match(r"done: (\d+) control steps, (\d+) while the logger computed, \d+ periods "
+                 r"missed; motor stopped by the limit switch$", lines[-1])
+    assert m and int(m.group(1)) > 0 and len(lines) == 11
+    return int(m.group(2))
+
+
+def test_motor_control_preempts_the_logger_on_micropython():
+    # The interrupt level runs the control loop inside the logger's 30 ms computations on
+    # MicroPython; CPython's stand-in cannot preempt a poll, so there it never does.
+    assert check_motor_control(_run("motor_control", "micropython")) > 0
+    assert check_motor_control(_run("motor_control", "cpython")) == 0
+
+
 def check_policies(lines):
     assert lines[0] == "priority order: ['crunch 0', 'crunch 1', 'motor', 'crunch 2', 'crunch 3']"
     assert re.match(r"CFS polls, nice 0 : nice 5 = \d+ : \d+ \(weights 1024 : 335\)$", lines[1])

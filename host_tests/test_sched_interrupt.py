@@ -308,3 +308,18 @@ def test_a_thread_level_wake_runs_the_level_before_the_waker_goes_on():
     _settle()
     sched.run_until_complete(worker())
     assert log == [("worker", 0), "urgent", ("worker", 1)]
+
+
+def test_a_board_drives_both_levels_from_one_hardware_timer():
+    from shimeji.platform.bsp import BoardBase
+
+    board = BoardBase()
+    sched = board.scheduler(4)
+    isr = board.interrupt_scheduler(4, sched)
+    assert isr.critical_section is sched.critical_section
+    assert board.interrupt_levels == [isr] and BoardBase().interrupt_levels == ()
+    fire = board.ticker_callback(sched.timer)
+    fire(None)
+    fire(None)
+    assert sched.timer.interrupts == 2 and isr.timer.interrupts == 2
+    assert BoardBase().ticker_callback(sched.timer) == sched.timer.interrupt

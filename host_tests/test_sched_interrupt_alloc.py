@@ -78,3 +78,18 @@ def test_timer_interrupts_and_the_sleeps_they_end_allocate_nothing():
     heap_locked(_tick_round, clock, timer)
     assert alloc_delta(_tick_round, clock, timer) == 0
     assert count[0] == 3 and isr.error is None
+
+
+@micropython_only
+def test_one_hardware_timer_driving_both_levels_allocates_nothing():
+    from shimeji.platform.bsp import TickFan
+
+    clock = FakeClock()
+    thread_timer = Timer(clock)
+    timer = Timer(clock)
+    isr = InterruptScheduler(4, timer=timer)
+    fire = TickFan([thread_timer.interrupt, timer.interrupt]).fire
+    fire(None)
+    heap_locked(fire, None)
+    assert alloc_delta(fire, None) == 0
+    assert thread_timer.interrupts == 3 and timer.interrupts == 3 and isr.error is None

@@ -14,7 +14,8 @@ A board module (``boards/<name>/shimeji_board.py``, frozen or copied to ``/lib``
 
 ``Board.scheduler()`` wires a ``StaticScheduler`` to a timer on the board clock, and
 ``Board.run(main)`` runs the ready-made loop with the hardware timer started and always
-stopped again.
+stopped again. ``Board.interrupt_scheduler()`` adds an interrupt level (docs/preemption.md)
+whose timer the same hardware timer drives.
 """
 
 from .. import port
@@ -134,6 +135,7 @@ class BoardBase:
     BUTTON_PIN = None  # type: object
     MPY_ARCH = None  # type: object  # mpy-cross -march for native code
     TICK_US = 1000
+    interrupt_levels = ()  # InterruptSchedulers made by interrupt_scheduler()
 
     def __init__(self, tick_us=None):
         self.tick_us = tick_us if tick_us is not None else self.TICK_US
@@ -201,6 +203,28 @@ class BoardBase:
                                critical_section=self.critical_section(),
                                timer=self.make_timer())
 
+    def interrupt_scheduler(self, capacity=8, sched=None, policy=None):
+        """An ``InterruptScheduler`` on this board: its own timer on the board clock, driven
+        by the hardware timer of ``run()``, and ``sched``'s critical section (the board's
+        otherwise), which then masks the level. Not ISR-safe (set-up)."""
+        from ..sched.interrupt import InterruptScheduler
+
+        cs = sched.critical_section if sched is not None else self.critical_section()
+        isr = InterruptScheduler(capacity, policy=policy, critical_section=cs,
+                                 timer=self.make_timer())
+        if not self.interrupt_levels:
+            self.interrupt_levels = []
+        self.interrupt_levels.append(isr)
+        return isr
+
+    def ticker_callback(self, timer):
+        """What the hardware timer calls: ``timer.interrupt``, then the timer interrupt of
+        every interrupt level made here (one bound method; ISR-safe, allocation-free)."""
+        first = timer.interrupt if timer is not None else _nothing
+        if not self.interrupt_levels:
+            return first
+        return TickFan([first] + [i.timer.interrupt for i in self.interrupt_levels]).fire
+
     def make_loop(self, sched, **options):
         """A ``RunLoop`` for ``sched`` that idles with this board's primitive. Not ISR-safe."""
         options.setdefault("max_idle_us", self.tick_us)
@@ -215,8 +239,7 @@ class BoardBase:
             sched = self.scheduler(capacity)
         loop = self.make_loop(sched, **options)
         handle = sched.spawn(main, "main") if main is not None else None
-        timer = sched.timer
-        self.start_ticker(timer.interrupt if timer is not None else _nothing)
+        self.start_ticker(self.ticker_callback(sched.timer))
         try:
             return loop.run(handle)
         finally:
@@ -230,6 +253,19 @@ class BoardBase:
         bg = TimerBackground(self, self.make_loop(sched, **options))
         bg.start()
         return bg
+
+
+class TickFan:
+    """Calls every callback of ``callbacks`` from one hardware timer: ``fan.fire`` is the
+    timer's callback. ISR-safe and allocation-free (a tuple walked in place)."""
+
+    def __init__(self, callbacks):
+        self.callbacks = tuple(callbacks)
+        self.fire = self._fire  # bound once
+
+    def _fire(self, arg=None):
+        for callback in self.callbacks:
+            callback(arg)
 
 
 def _nothing(arg=None):
