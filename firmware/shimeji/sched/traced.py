@@ -28,6 +28,7 @@ _HALF = const(0x20000000)
 _POS = const(0)  # the ring's header words (trace/ring.py)
 _BEGIN = const(4)
 _SIDE = const(5)
+_START = const(6)
 _HEADER = const(8)
 _PARK = const(4)  # trace.kinds.PARK
 _END_YIELD = const(0)  # trace.kinds.END_*
@@ -37,10 +38,10 @@ _END_DONE = const(3)
 _END_FOREIGN = const(4)
 
 
-def _ended(tr, buf, slot, tb, te, end):
+def _ended(tr, buf, slot, te, end):
     # A poll that did not simply yield: its pair, the end patched, PARK after a park.
     tid = slot.id
-    poll_records(buf, tb, te, tid)
+    poll_records(buf, te, tid)
     i = buf[_POS] - 1
     if i < 0:
         i += tr.size
@@ -79,7 +80,7 @@ def tick_fifo_traced(sched, n):
     if buf[_SIDE]:
         tr.drain()
     buf[_BEGIN] = buf[_POS]
-    tb = clock()  # when the next poll begins
+    buf[_START] = clock() & _MASK  # when the next poll begins
     try:
         while True:
             if sched._inbox_head is not None:
@@ -111,45 +112,44 @@ def tick_fifo_traced(sched, n):
                 else:
                     r = sched._throw_in(slot)
             except StopIteration as e:
-                _ended(tr, buf, slot, tb, clock(), _END_DONE)
+                _ended(tr, buf, slot, clock(), _END_DONE)
                 sched._complete(slot, OK, e.value)
                 completed += 1
-                tb = _restart(tr, buf)
+                _restart(tr, buf)
                 continue
             except Cancelled as e:
-                _ended(tr, buf, slot, tb, clock(), _END_DONE)
+                _ended(tr, buf, slot, clock(), _END_DONE)
                 sched._complete(slot, CANCELLED, e)
                 completed += 1
-                tb = _restart(tr, buf)
+                _restart(tr, buf)
                 continue
             except Exception as e:  # a failing task never takes the scheduler down
-                _ended(tr, buf, slot, tb, clock(), _END_DONE)
+                _ended(tr, buf, slot, clock(), _END_DONE)
                 sched._complete(slot, FAILED, e)
                 sched.failed_total = wrap_count(sched.failed_total, 1)
                 completed += 1
-                tb = _restart(tr, buf)
+                _restart(tr, buf)
                 continue
             except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                _ended(tr, buf, slot, tb, clock(), _END_DONE)
+                _ended(tr, buf, slot, clock(), _END_DONE)
                 sched._interrupted(slot, e)
                 raise e  # (a bare raise is not supported in native code)
-            te = clock()  # the records mask it
             if r is None:
                 slot.state = QUEUED
-                if records(buf, tb, te, slot.id):
-                    te = _restart(tr, buf)  # wakes the poll made (or interrupts): move them
+                if records(buf, clock(), slot.id):  # (it masks the ticks)
+                    _restart(tr, buf)  # wakes the poll made (or interrupts): move them
             else:
+                te = clock()
                 if r is park:
                     if not sched._park(slot):
-                        _ended(tr, buf, slot, tb, te, _END_PARK)
-                        tb = _restart(tr, buf)
+                        _ended(tr, buf, slot, te, _END_PARK)
+                        _restart(tr, buf)
                         continue
-                    _ended(tr, buf, slot, tb, te, _END_REWOKEN)
+                    _ended(tr, buf, slot, te, _END_REWOKEN)
                 else:
                     sched._foreign(slot, r)
-                    _ended(tr, buf, slot, tb, te, _END_FOREIGN)
-                te = _restart(tr, buf)
-            tb = te
+                    _ended(tr, buf, slot, te, _END_FOREIGN)
+                _restart(tr, buf)
             slot.run_next = None
             if tail is None:
                 head = slot
@@ -171,7 +171,7 @@ def _restart(tr, buf):
     if buf[_SIDE]:
         tr.drain()
     buf[_BEGIN] = buf[_POS]
-    return tr.clock()
+    buf[_START] = tr.clock() & _MASK
 
 
 def tick_traced(sched, n):
@@ -206,7 +206,7 @@ def tick_traced(sched, n):
             if buf[_SIDE]:
                 tr.drain()
             buf[_BEGIN] = buf[_POS]
-            t0 = ctx.poll_start = clock() & _MASK
+            t0 = ctx.poll_start = buf[_START] = clock() & _MASK
             try:
                 if slot.throw_exc is None:
                     r = slot.coro.send(None)
@@ -242,17 +242,17 @@ def tick_traced(sched, n):
                     preempted = charge(slot, us if us < _HALF else 0)
                 if r is None:
                     slot.state = QUEUED
-                    _ended(tr, buf, slot, t0, t1, _END_YIELD)
+                    _ended(tr, buf, slot, t1, _END_YIELD)
                     put_back(slot, preempted)
                 elif r is park:
                     if sched._park(slot):  # woken while it ran: it stays runnable
-                        _ended(tr, buf, slot, t0, t1, _END_REWOKEN)
+                        _ended(tr, buf, slot, t1, _END_REWOKEN)
                         sched._add(slot)
                     else:
-                        _ended(tr, buf, slot, t0, t1, _END_PARK)
+                        _ended(tr, buf, slot, t1, _END_PARK)
                 else:
                     sched._foreign(slot, r)
-                    _ended(tr, buf, slot, t0, t1, _END_FOREIGN)
+                    _ended(tr, buf, slot, t1, _END_FOREIGN)
                     put_back(slot, False)
             if sched._inbox_head is not None:
                 sched._drain_inbox()
@@ -271,4 +271,4 @@ def _charged_end(tr, buf, slot, t0, charge):
     if charge is not None:
         us = (t1 - t0) & _MASK
         charge(slot, us if us < _HALF else 0)
-    _ended(tr, buf, slot, t0, t1, _END_DONE)
+    _ended(tr, buf, slot, t1, _END_DONE)

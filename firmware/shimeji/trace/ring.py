@@ -46,6 +46,7 @@ _DROPPED = const(2)  # records overwritten, wrapping below 2**30
 _SIZE = const(3)
 _BEGIN = const(4)  # where the running poll's POLL_BEGIN goes (sched/traced.py)
 _SIDE = const(5)  # side records not yet moved (written under the critical section)
+_START = const(6)  # when the running poll began (µs ticks; sched/traced.py)
 HEADER = const(8)
 
 
@@ -324,14 +325,16 @@ def put(buf, ts: int, kind: int, task: int, arg: int):
 
 
 @micropython.viper
-def poll_records(buf, tb: int, te: int, tid: int) -> int:
-    """Write POLL_BEGIN (at ``tb``, µs ticks) where the poll began in the ring, moving the
+def poll_records(buf, te: int, tid: int) -> int:
+    """Write POLL_BEGIN (at the header's ``_START``, µs ticks) where the poll began in the
+    ring, moving the
     records made during the poll up by one, and POLL_END (at ``te``, a yield) after them.
     Returns the
     number of side-ring records waiting to be moved (``Trace.drain``). Allocation-free."""
     p = ptr32(buf)
-    tb &= _MASK
+    tb = p[_START]
     te &= _MASK
+    p[_START] = te  # the next poll begins when this one ends
     size = p[_SIZE]
     pos = p[_POS]
     b = p[_BEGIN]
