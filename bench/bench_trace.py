@@ -28,7 +28,7 @@ def run(mode):
     if mode == "on":
         Trace(512).attach(s)
     for _ in range(TASKS):
-        s.spawn(task()).detach()
+        s.spawn_detached(task())
     t0 = start()
     if mode == "bare":
         while tick_fifo(s, 256).polled:

@@ -363,8 +363,8 @@ class StaticScheduler(TaskLifecycle):
         slot.name = None
         slot.throw_exc = None
         slot.cancel_requested = False
-        slot.rewoken = False
-        slot.state = FREE
+        slot.state = FREE  # first: a wake from now on is a no-op...
+        slot.rewoken = False  # ...so none can leave this set for the next task in the slot
         if slot.pooled:  # back on the free list (TaskPool._free_push, inlined)
             slot.free_next = None
             tail = self._free_tail

@@ -5,6 +5,8 @@ wm.wait(id)``; whoever receives the response (a task, or an interrupt handler re
 calls ``wm.wake(id, value)`` and the waiting task gets ``value``. Waiters are their tasks'
 slots, linked in one list and searched by key (a linear scan: meant for a handful of
 outstanding requests). A wake for a key nobody waits on returns False and is not kept.
+A wake whose waiter is cancelled before it runs is not lost: the map keeps it (one, the
+latest: ``kept()``), and the next ``wait`` on that key returns it at once.
 """
 
 from .. import core
@@ -12,7 +14,6 @@ from ..errors import WaiterBusy
 from .waitqueue import (
     CLOSED,
     WAITING,
-    WOKEN,
     Awaitable,
     WaitQueue,
     accept,
@@ -26,8 +27,24 @@ class WaitMap:
     ``critical_section``: default the runtime's."""
 
     def __init__(self, critical_section=None):
-        self._q = WaitQueue(critical_section)
+        self._q = WaitQueue(critical_section, self._abandoned)
         self._wait = _MapWait(self)
+        self._has_kept = False  # a delivered value whose waiter was cancelled before it ran
+        self._kept_key = None
+        self._kept_value = None
+
+    def _abandoned(self, slot):
+        # Inside the section: the woken waiter was cancelled; keep its value for the key.
+        self._has_kept = True
+        self._kept_key = slot.wait_key
+        self._kept_value = slot.wait_value
+
+    def kept(self):
+        """``(key, value)`` of a wake whose waiter was cancelled before it ran, or None.
+        The next ``wait(key)`` on that key takes it. Not ISR-safe (allocates a tuple)."""
+        if not self._has_kept:
+            return None
+        return (self._kept_key, self._kept_value)
 
     def wait(self, key):
         """Awaitable: park until ``wake(key, value)``; returns ``value``. Raises
@@ -46,7 +63,7 @@ class WaitMap:
         while slot is not None:
             if slot.wait_key == key:
                 slot.wait_value = value
-                q.release(slot, WOKEN)
+                q.grant(slot)  # attached until it runs: a cancellation keeps the value
                 q._exit(state)
                 return True
             slot = slot.wait_next
@@ -86,6 +103,15 @@ class _MapWait(Awaitable):
             if q.closed:
                 q._exit(state)
                 raise closed_error("WaitMap")
+            wm = self.wm
+            if wm._has_kept and wm._kept_key == key:  # a wake its cancelled waiter missed
+                value = wm._kept_value
+                wm._has_kept = False
+                wm._kept_key = None
+                wm._kept_value = None
+                q._exit(state)
+                me.wait_key = None
+                raise finish_with(self._finish, value)
             slot = q.head
             while slot is not None and slot.wait_key != key:
                 slot = slot.wait_next
