@@ -36,12 +36,15 @@ from .errors import (
     ForeignAwaitable,
     InvalidCapacity,
     InvalidPermits,
+    IOBusy,
+    IOFailed,
     JoinSelf,
     LockHeldBySelf,
     LockNotHeld,
     NoCurrentTask,
     NotACoroutine,
     NoTimer,
+    NotPollable,
     PolicyError,
     PoolFull,
     PrimitiveClosed,
@@ -50,6 +53,7 @@ from .errors import (
     ShimejiError,
     SlotBusy,
     StaleHandle,
+    StreamClosed,
     TaskNotComplete,
     Timeout,
     TimerConfigError,
@@ -66,6 +70,7 @@ _P = "shimeji.policy."
 _M = "shimeji.time."
 _Y = "shimeji.sync."
 _R = "shimeji.trace."
+_I = "shimeji.io."
 
 __getattr__ = lazy_names(
     "shimeji",
@@ -130,5 +135,16 @@ __getattr__ = lazy_names(
         # tracing and the live task table
         "Trace": _R + "ring",
         "top": _R + "top",
+        # I/O readiness and streams
+        "IOPoller": _I + "poller",
+        "poller_for": _I + "poller",
+        "wait_readable": _I + "wait",
+        "wait_writable": _I + "wait",
+        "Stream": _I + "streams",
+        "StreamReader": _I + "streams",
+        "StreamWriter": _I + "streams",
+        "Server": _I + "streams",
+        "open_connection": _I + "streams",
+        "start_server": _I + "streams",
     },
 )

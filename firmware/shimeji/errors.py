@@ -148,3 +148,22 @@ def int_arg(value, name, expected, error=BadDuration):
 
 class TraceError(ShimejiError):
     """A ``Trace`` was attached twice, or given a value it cannot record."""
+
+
+# -- I/O readiness and streams (issue 13) -------------------------------------------------------
+
+
+class NotPollable(ShimejiError):
+    """``wait_readable``/``wait_writable`` was given an object ``select.poll`` cannot watch."""
+
+
+class IOBusy(WaiterBusy):
+    """A second task waited for the same object in the same direction as a waiting task."""
+
+
+class IOFailed(ShimejiError):
+    """The object a task waited on reported an error (``POLLERR``) or hung up (``POLLHUP``)."""
+
+
+class StreamClosed(IOFailed):
+    """A closed object was waited on (``POLLNVAL``), or a closed ``Stream`` was used."""

@@ -210,9 +210,12 @@ class TaskLifecycle(TaskPool):
             timer = self.timer
             if timer is not None:
                 timer.turn()
+            poller = getattr(self, "poller", None)  # tasks waiting for I/O (shimeji.io)
+            if poller is not None and poller.waiters:
+                poller.poll(0)
             if not self.tick().has_remaining and not handle.is_complete():
                 if idle is None:
-                    _idle(self.timer)
+                    _idle(self.timer, getattr(self, "poller", None))
                 else:
                     idle()
         try:
@@ -251,7 +254,7 @@ def _policy_of(policy):
     return policy
 
 
-def _idle(timer):
+def _idle(timer, poller=None):
     import time
 
     us = 1000
@@ -261,7 +264,9 @@ def _idle(timer):
             us = nxt
     if us <= 0:
         return
-    if hasattr(time, "sleep_us"):
+    if poller is not None and poller.waiters:
+        poller.wait_us(us, None)
+    elif hasattr(time, "sleep_us"):
         time.sleep_us(us)
     else:
         time.sleep(us / 1e6)

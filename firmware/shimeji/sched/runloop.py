@@ -13,6 +13,13 @@ and handed to whatever idles (``idle(us)``: ``time.sleep_us``, ``machine.idle`` 
 one-shot hardware timer armed for ``us``, a poller's timeout). A wake from an interrupt that
 lands between the turn and the idle primitive is seen when the primitive returns: boards
 return from ``machine.idle()`` on any interrupt; ``max_idle_us`` bounds it everywhere else.
+
+I/O: while tasks wait for I/O (``shimeji.io``), each iteration polls the scheduler's
+``IOPoller`` once with a zero timeout before the tick (not right after an idle that polled),
+and the idle waits in the poller instead of the idle primitive: until the next deadline,
+readiness, or a wake. With a wake socket (hosted ports) a wake from another thread ends that
+wait at once and an idle may last up to ``poller.max_idle_us``; on boards it lasts at most
+``max_idle_us``, as without I/O.
 """
 
 from micropython import const
@@ -48,10 +55,15 @@ class RunLoop:
         self.idles = 0
         self.collections = 0
         self._dirty = False
+        self._io_fresh = False  # the last idle polled the I/O poller: skip the next zero poll
 
     def stop(self):
-        """Ask ``run()`` to return once the current tick ends. ISR-safe (sets a flag)."""
+        """Ask ``run()`` to return once the current tick ends. ISR-safe (sets a flag, and ends
+        an idle in the I/O poller where it has a wake socket)."""
         self.stopping = True
+        notify = self.sched.idle_notify
+        if notify is not None:
+            notify()
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -61,6 +73,17 @@ class RunLoop:
         if self._turn is None:
             return None
         return self._turn()
+
+    def poll_io(self):
+        """Wake the tasks whose I/O is ready, without waiting (nothing to do if no task waits
+        for I/O, or if the last idle just polled). Returns how many. Not ISR-safe."""
+        if self._io_fresh:
+            self._io_fresh = False
+            return 0
+        poller = self.sched.poller
+        if poller is None or not poller.waiters:
+            return 0
+        return poller.poll(0)
 
     def tick(self):
         """Poll up to ``tick_size`` runnable tasks; returns the scheduler's Tick. Not ISR-safe."""
@@ -82,6 +105,9 @@ class RunLoop:
         if turn is None and self._turn is not None:
             turn = self._turn()
         us = self.max_idle_us
+        poller = self.sched.poller
+        if poller is not None and poller.max_idle_us is not None and poller.waiters:
+            us = poller.max_idle_us  # a wake ends the wait early: no need to slice it
         if turn is not None:
             if turn.expired:
                 return 0
@@ -103,7 +129,12 @@ class RunLoop:
         us = self.idle_window(turn)
         if us > 0:
             self.idles = _inc(self.idles)
-            self._idle(us)
+            poller = self.sched.poller
+            if poller is not None and poller.waiters:
+                poller.wait_us(us, self._idle)
+                self._io_fresh = True
+            else:
+                self._idle(us)
         return us
 
     def idle(self):
@@ -114,6 +145,7 @@ class RunLoop:
         """One iteration: tick, turn (the iteration's one clock read), and idle until the next
         deadline if nothing is runnable. Returns the Tick."""
         self.iterations = _inc(self.iterations)
+        self.poll_io()
         t = self.tick()
         turn = self._turn() if self._turn is not None else None
         if not t.has_remaining and not self.stopping:
@@ -128,9 +160,14 @@ class RunLoop:
         again to resume, or ``sched.close()`` to end them. Not ISR-safe."""
         self.stopping = False
         self.running = True
+        sched = self.sched
         try:
             while not self.stopping:
                 self.iterations = _inc(self.iterations)
+                if self._io_fresh:
+                    self._io_fresh = False
+                elif sched.poller is not None and sched.poller.waiters:
+                    sched.poller.poll(0)
                 t = self.tick()
                 if until is not None and until.is_complete():
                     break
@@ -166,6 +203,7 @@ def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):
     ``main``, run until a task calls ``stop()`` on the loop (``runloop.current``) or until
     KeyboardInterrupt. ``options`` go to ``RunLoop``. Not ISR-safe."""
     global current
+    made = sched is None
     if sched is None:
         from .scheduler import StaticScheduler
 
@@ -181,6 +219,8 @@ def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):
         return loop.run(handle)
     finally:
         current = None
+        if made and sched.poller is not None:
+            sched.poller.close()  # its wake socket; the next run makes a new one
 
 
 current = None  # the RunLoop that ``run()`` is driving, for tasks that want to stop it

@@ -78,6 +78,8 @@ class StaticScheduler(TaskLifecycle):
     def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None):
         TaskLifecycle.__init__(self, capacity)
         self.timer = timer
+        self.poller = None  # the IOPoller of the tasks' I/O waits (io/poller.py), made lazily
+        self.idle_notify = None  # called after a wake while no tick runs: ends the loop's idle
         self._tick = Tick()
         self._builder = TaskBuilder(self)
         self._spawned = 0
@@ -125,6 +127,8 @@ class StaticScheduler(TaskLifecycle):
         elif st == RUNNING:
             slot.rewoken = True
         self._exit(state)
+        if st == WAITING and not self._polling and self.idle_notify is not None:
+            self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
 
     def _inbox_push(self, slot):
         state = self._enter()

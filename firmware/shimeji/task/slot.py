@@ -61,6 +61,13 @@ class TaskSlot:
         self.deadline_owner = None  # the TimeoutGuard that armed ``deadline``
         self.timeout_guard = None  # a TimeoutGuard kept for reuse, made on first timeout()
 
+        # -- I/O readiness (io/wait.py): the object and direction waited for, and the events
+        # the poller delivered; ``waiting_on`` is the IOPoller while the task waits.
+        self.io_obj = None
+        self.io_mask = 0
+        self.io_events = 0
+        self.io_entry = None
+
         # -- sync primitives: per-waiter data beyond the wait fields above.
 
         # -- scheduling policy: priority/nice, virtual run time, time slice, accounting.

@@ -1,0 +1,311 @@
+"""``IOPoller``: one ``select.poll`` per scheduler, waking the tasks that wait for I/O.
+
+A task waits for an object (socket, ``machine.UART``, ``sys.stdin``, a pipe: anything
+``select.poll`` accepts) with ``wait_readable``/``wait_writable`` (wait.py). The poller keeps
+one ``_Entry`` per object: the task waiting to read, the task waiting to write, and the event
+mask registered with ``select.poll``. When a wait ends the object stays registered with the
+directions nobody waits for switched off (``poll.modify``), so the next wait on the same object
+allocates nothing (``poll.register`` allocates on MicroPython; ``modify`` does not). An object
+that reports a hang-up, an error or "closed" while nobody waits for it is unregistered;
+``forget(obj)`` unregisters one at once (streams call it when they close).
+
+The run loop (sched/runloop.py) polls with a zero timeout once per iteration while tasks wait
+for I/O, and idles in ``wait_us()`` when nothing is runnable: until the next timer deadline,
+readiness, or a wake from an interrupt or another thread.
+
+Design note: ending the idle wait on a wake. Where the port has sockets on a host (CPython,
+the MicroPython unix port) the poller makes a *wake socket*: a UDP socket on 127.0.0.1 that is
+registered like any other object. ``StaticScheduler.wake`` calls ``notify()`` (its
+``idle_notify``) when it queues a task outside a tick; ``notify`` sends one byte only while the
+loop is inside ``poll`` and no byte is pending, so the idle ends at once and a busy loop pays
+one flag test. On boards (no loopback, or wakes from hard interrupts, which must not touch a
+socket) there is no wake socket: the loop bounds each wait by ``max_idle_us`` (the board's tick),
+as it does without I/O, so an interrupt's wake is seen within one tick.
+"""
+
+import select
+
+import micropython
+from micropython import const
+
+from .. import port
+from ..core import wake
+from ..errors import IOBusy, NotPollable, StreamClosed
+from .waker import WakeSocket
+
+POLLIN = const(0x0001)
+POLLOUT = const(0x0004)
+POLLERR = const(0x0008)
+POLLHUP = const(0x0010)
+POLLNVAL = const(0x0020)
+_TROUBLE = const(0x0038)  # POLLERR | POLLHUP | POLLNVAL
+_RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
+_WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
+_LONG_IDLE_US = const(1000000)
+_EOPNOTSUPP = const(95)
+_NOT_POLLABLE = ("select.poll cannot watch %r (%s): wait on a socket, stream, UART, pipe or "
+                 "file descriptor")
+
+
+class _Entry:
+    """One watched object: its registered mask and the two waiting tasks."""
+
+    def __init__(self, obj, key):
+        self.obj = obj
+        self.key = key
+        self.mask = 0
+        self.reader = None
+        self.writer = None
+
+
+class IOPoller:
+    """The I/O waits of one scheduler's tasks (make it with ``poller_for(sched)``).
+
+    ``waiters``: tasks waiting now. ``max_idle_us``: longest single idle when a wake socket
+    ends idles early (1 s); None without one. Nothing here is ISR-safe except ``notify``."""
+
+    def __init__(self, sched, wake_socket=None):
+        self.sched = sched
+        self._poll = select.poll()
+        self._ipoll = getattr(self._poll, "ipoll", None)
+        self._entries = {}
+        self.waiters = 0
+        self.sleeping = False  # inside poll() in wait_us: a wake must end the poll
+        self.max_idle_us = None
+        self._waker = None
+        self._waker_key = None
+        if wake_socket is None:
+            wake_socket = _hosted()
+        if wake_socket:
+            self._waker = WakeSocket.open()
+        if self._waker is not None:
+            self._poll.register(self._waker.rx, POLLIN)
+            self._waker_key = self._waker.rx if port.IS_MICROPYTHON else self._waker.rx.fileno()
+            self.max_idle_us = _LONG_IDLE_US
+
+    @property
+    def wakeups(self):
+        """Idle waits that a wake from another thread ended (0 without a wake socket)."""
+        return self._waker.wakeups if self._waker is not None else 0
+
+    # -- registration (wait.py) ---------------------------------------------------------------
+
+    def add(self, slot, obj, mask):
+        """Park ``slot`` until ``obj`` is ready for ``mask`` (POLLIN or POLLOUT). Raises
+        ``IOBusy`` if another task waits for the same, ``NotPollable``/``StreamClosed`` if
+        ``select.poll`` refuses ``obj``. Allocates nothing for an object seen before."""
+        key = obj if port.IS_MICROPYTHON else _fileno(obj)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._register(obj, key)
+        elif entry.obj is not obj:
+            entry.obj = obj  # CPython: a new object on a reused descriptor
+        if mask == POLLIN:
+            if entry.reader is not None:
+                raise _busy(entry.reader, obj, "readable")
+            entry.reader = slot
+        else:
+            if entry.writer is not None:
+                raise _busy(entry.writer, obj, "writable")
+            entry.writer = slot
+        entry.mask |= mask
+        self._poll.modify(obj, entry.mask)
+        slot.io_entry = entry
+        slot.io_mask = mask
+        slot.io_events = 0
+        slot.waiting_on = self
+        self.waiters += 1
+
+    def _register(self, obj, key):
+        fileno = getattr(obj, "fileno", None)
+        if fileno is not None and port.IS_MICROPYTHON and fileno() < 0:
+            # poll would take a closed MicroPython socket for a descriptor-less stream
+            raise StreamClosed("cannot wait on %r: it is closed" % (obj,))
+        try:
+            if port.IS_MICROPYTHON:
+                # A refused register leaves a half-made entry behind that crashes the VM at
+                # the next poll (extmod/modselect.c): try it on a throwaway poll first.
+                select.poll().register(obj, 0)
+            self._poll.register(obj, 0)
+        except (TypeError, AttributeError) as e:
+            raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
+        except (ValueError, OSError) as e:
+            code = e.args[0] if e.args else None
+            if isinstance(e, OSError) and (code == _EOPNOTSUPP or isinstance(code, str)):
+                raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
+            raise StreamClosed("cannot wait on %r: it is closed (%s)" % (obj, e)) from None
+        entry = _Entry(obj, key)
+        self._entries[key] = entry
+        return entry
+
+    def remove(self, slot):
+        """Take ``slot`` off its wait without waking it (cancellation, timeout, completion:
+        the scheduler calls it through ``slot.waiting_on``). Allocates nothing."""
+        entry = slot.io_entry
+        if entry is not None:
+            if slot.io_mask == POLLIN:
+                if entry.reader is slot:
+                    entry.reader = None
+            elif entry.writer is slot:
+                entry.writer = None
+            self._quiet(entry, slot.io_mask)
+        self._detach(slot)
+        slot.io_obj = None
+
+    def _detach(self, slot):
+        slot.io_entry = None
+        slot.waiting_on = None
+        self.waiters -= 1
+
+    def _quiet(self, entry, mask):
+        entry.mask &= ~mask
+        if entry.key in self._entries:
+            try:
+                self._poll.modify(entry.obj, entry.mask)
+            except (ValueError, OSError):  # closed meanwhile: forget it
+                self._drop(entry)
+
+    def forget(self, obj):
+        """Stop watching ``obj`` (call before closing it). Tasks waiting on it are woken
+        with ``StreamClosed``. Not ISR-safe."""
+        key = obj if port.IS_MICROPYTHON else _fileno(obj)
+        entry = self._entries.get(key)
+        if entry is None and not port.IS_MICROPYTHON:
+            for e in self._entries.values():  # closed already: its descriptor is gone
+                if e.obj is obj:
+                    entry = e
+                    break
+        if entry is not None:
+            self._fire(entry, POLLNVAL)
+            self._drop(entry)
+
+    def _drop(self, entry):
+        self._entries.pop(entry.key, None)
+        try:
+            self._poll.unregister(entry.obj)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    # -- dispatch -------------------------------------------------------------------------
+
+    @micropython.native
+    def _fire(self, entry, ev):
+        # Wake the tasks of ``entry`` that ``ev`` concerns; returns how many.
+        n = 0
+        slot = entry.reader
+        if slot is not None and ev & _RD_WAKE:
+            entry.reader = None
+            entry.mask &= ~POLLIN
+            slot.io_events = ev
+            self._detach(slot)
+            wake(slot)
+            n += 1
+        slot = entry.writer
+        if slot is not None and ev & _WR_WAKE:
+            entry.writer = None
+            entry.mask &= ~POLLOUT
+            slot.io_events = ev
+            self._detach(slot)
+            wake(slot)
+            n += 1
+        return n
+
+    def poll(self, timeout_ms=0):
+        """Poll once, waiting at most ``timeout_ms`` (0: just look), and wake every task whose
+        object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
+        Not ISR-safe."""
+        woken = 0
+        if self._ipoll is not None:
+            for obj, ev in self._ipoll(timeout_ms):
+                woken += self._dispatch(obj, ev)
+        else:
+            for fd, ev in self._poll.poll(timeout_ms):
+                woken += self._dispatch(fd, ev)
+        return woken
+
+    def _dispatch(self, key, ev):
+        if key == self._waker_key:
+            self._waker.drain()
+            return 0
+        entry = self._entries.get(key)
+        if entry is None:
+            return 0
+        n = self._fire(entry, ev)
+        if n:
+            self._poll.modify(entry.obj, entry.mask)
+        if ev & _TROUBLE and entry.reader is None and entry.writer is None:
+            self._drop(entry)  # hung up or closed and nobody waits: stop reporting it
+        return n
+
+    def wait_us(self, us, idle=None):
+        """Idle for at most ``us`` µs: in ``poll`` (ms resolution, rounded down) and, for the
+        sub-ms rest when nothing became ready, in ``idle(us)`` (the board's primitive) so
+        that timer deadlines keep µs precision. Returns the number of tasks woken. Not
+        ISR-safe (the run loop calls it)."""
+        ms = us // 1000
+        self.sleeping = True
+        if self.sched._inbox_head is not None:  # a wake raced with going to sleep
+            self.sleeping = False
+            return 0
+        try:
+            woken = self.poll(ms)
+        finally:
+            self.sleeping = False
+        if woken == 0 and ms == 0 and idle is not None and self.sched._inbox_head is None:
+            idle(us)
+        return woken
+
+    # -- the wake socket ------------------------------------------------------------------
+
+    def notify(self):
+        """End a ``wait_us`` in progress (the scheduler's ``idle_notify``). Safe from another
+        thread; not from a hard interrupt handler (it sends on a socket)."""
+        if self.sleeping and self._waker is not None:
+            self._waker.signal()
+
+    def close(self):
+        """Unregister everything (waiting tasks get ``StreamClosed``) and close the wake
+        socket. The scheduler makes a new poller on the next I/O wait. Not ISR-safe."""
+        for entry in list(self._entries.values()):
+            self._fire(entry, POLLNVAL)
+            self._drop(entry)
+        if self.sched.poller is self:
+            self.sched.poller = None
+            self.sched.idle_notify = None
+        if self._waker is not None:
+            self._poll.unregister(self._waker.rx)
+            self._waker.close()
+            self._waker = self._waker_key = None
+            self.max_idle_us = None
+
+
+def poller_for(sched):
+    """The ``IOPoller`` of ``sched``, made on first use (and hooked into ``sched.wake`` so that
+    a wake ends the loop's idle). Not ISR-safe."""
+    p = sched.poller
+    if p is None:
+        p = sched.poller = IOPoller(sched)
+        if p.max_idle_us is not None:
+            sched.idle_notify = p.notify
+    return p
+
+
+def _hosted():
+    import sys
+
+    return not port.IS_MICROPYTHON or sys.platform == "linux"
+
+
+def _fileno(obj):
+    if isinstance(obj, int):
+        return obj
+    try:
+        return obj.fileno()
+    except (AttributeError, OSError, ValueError) as e:
+        raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
+
+
+def _busy(slot, obj, what):
+    return IOBusy("task %d (%r) already waits for %r to become %s: one task per object and "
+                  "direction; share the object through a Stream owned by one task, or a "
+                  "Channel" % (slot.id, slot.name, obj, what))

@@ -1,0 +1,130 @@
+"""``wait_readable(obj)`` / ``wait_writable(obj)``: park the current task until ``obj`` is ready.
+
+``obj`` is anything ``select.poll`` accepts on the runtime: a socket, ``machine.UART``,
+``sys.stdin``, a pipe or file descriptor, an object with ``ioctl`` (MicroPython streams). The
+wait is registered with the scheduler's ``IOPoller`` (one per scheduler, made on first use),
+and its state lives on the task's slot (``io_obj``, ``io_mask``, ``io_events``,
+``io_entry``), so waiting again on an object seen before allocates nothing.
+
+How a wait ends:
+
+- ready: ``await`` returns (for a read: data, or the end of the stream, can be read now);
+- ``POLLERR`` (both directions), ``POLLHUP`` for a write wait, or ``POLLHUP`` with nothing left
+  to read for a read wait: ``IOFailed``; the object was closed (``POLLNVAL``, or ``forget``):
+  ``StreamClosed``. A hang-up never leaves the task waiting;
+- cancelled or timed out (``timeout()``): the registration is removed.
+
+One task per object and direction: a second task that waits for the same raises ``IOBusy``
+(a reader and a writer on one object are fine).
+
+Call it right where you await it (``await wait_readable(sock)``): the call records the
+object on the calling task's slot, as ``sleep_ms`` does. Nothing here is ISR-safe.
+"""
+
+from micropython import const
+
+from .. import core
+from ..errors import IOFailed, NoCurrentTask, StreamClosed
+from .poller import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, poller_for
+
+_STRICT = const(1)
+_LENIENT = const(0)
+
+
+class _IOWait:
+    """The awaitable behind the wait functions (one per direction and mode, shared by every
+    task: its state is on the task's slot)."""
+
+    def __init__(self, mask, strict):
+        self.mask = mask
+        self.strict = strict
+        self._finish = core.Finish()
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        me = _context.slot
+        if me is None:
+            me = core.current_slot()  # raises NoCurrentTask
+        if me.wait_phase == 0:
+            obj = me.io_obj
+            if obj is None:
+                raise NoCurrentTask("await wait_readable(obj)/wait_writable(obj) in the task "
+                                    "that called it, right where it is called")
+            poller = me.sched.poller
+            if poller is None:
+                poller = poller_for(me.sched)
+            try:
+                poller.add(me, obj, self.mask)
+            except BaseException:
+                me.io_obj = None
+                raise
+            me.wait_phase = 1
+            return core.PARK
+        if me.io_entry is not None:
+            return core.PARK  # woken for another reason: still registered
+        ev = me.io_events
+        obj = me.io_obj
+        me.wait_phase = 0
+        me.io_events = 0
+        me.io_obj = None
+        if self.strict and ev & 0x38:  # POLLERR | POLLHUP | POLLNVAL
+            _raise_trouble(obj, ev, self.mask)
+        raise self._finish.done()
+
+
+_context = core.context
+
+
+def _raise_trouble(obj, ev, mask):
+    if ev & POLLNVAL:
+        raise StreamClosed("%r was closed while a task waited for it" % (obj,))
+    if ev & POLLERR:
+        raise IOFailed("%r reported an error (POLLERR): read or write it to get the OSError, "
+                       "then close it" % (obj,))
+    if mask == POLLOUT or not ev & POLLIN:
+        raise IOFailed("%r hung up (POLLHUP): the other end is gone; close it" % (obj,))
+    # POLLHUP with data left: the read returns it (and then the end of the stream).
+
+
+_READ = _IOWait(POLLIN, _STRICT)
+_WRITE = _IOWait(POLLOUT, _STRICT)
+_READ_ANY = _IOWait(POLLIN, _LENIENT)
+_WRITE_ANY = _IOWait(POLLOUT, _LENIENT)
+
+
+def _arm(obj):
+    slot = _context.slot
+    if slot is None:
+        slot = core.current_slot()  # raises NoCurrentTask
+    slot.io_obj = obj
+
+
+def wait_readable(obj):
+    """Awaitable: park until ``obj`` can be read without blocking. Raises ``IOFailed`` on an
+    error or hang-up, ``StreamClosed`` if ``obj`` was closed, ``IOBusy`` if another task
+    already waits to read ``obj``. Allocates nothing for an object waited on before."""
+    _arm(obj)
+    return _READ
+
+
+def wait_writable(obj):
+    """Awaitable: park until ``obj`` can be written without blocking. Raises like
+    ``wait_readable`` (``POLLHUP`` always counts: nothing can be written any more)."""
+    _arm(obj)
+    return _WRITE
+
+
+def wait_io(obj, mask):
+    """Awaitable for streams: park until ``obj`` is ready for ``mask`` (``POLLIN`` or
+    ``POLLOUT``) or reports trouble, and return either way; the read or write that follows
+    returns the data, the end of the stream, or raises the ``OSError``."""
+    _arm(obj)
+    return _READ_ANY if mask == POLLIN else _WRITE_ANY
+
+
+__all__ = ("wait_readable", "wait_writable", "wait_io", "POLLIN", "POLLOUT", "POLLERR",
+           "POLLHUP")

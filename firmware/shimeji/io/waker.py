@@ -1,0 +1,75 @@
+"""``WakeSocket``: a pair of local datagram sockets that ends the poller's idle wait.
+
+The poller registers the receiving end like any other object. ``signal()`` (from another
+thread, through ``StaticScheduler.wake`` and ``IOPoller.notify``) sends one byte unless one is
+already pending; the poller reads it back with ``drain()``. Neither allocates.
+"""
+
+
+class WakeSocket:
+    """The two ends: ``rx`` (registered with the poll) and ``tx``. Make it with ``open()``."""
+
+    def __init__(self, rx, tx):
+        self.rx = rx
+        self.tx = tx
+        self.signalled = False  # a byte was sent and not read yet
+        self.wakeups = 0  # bytes read back: idles a wake ended
+        self._byte = b"!"
+        self._buf = bytearray(16)
+        self._readinto = getattr(rx, "recv_into", None) or rx.readinto
+
+    @classmethod
+    def open(cls):
+        """A new ``WakeSocket``, or None where the runtime has no local sockets."""
+        try:
+            rx, tx = _socket_pair()
+            rx.setblocking(False)
+            tx.setblocking(False)
+        except (OSError, AttributeError, ImportError):
+            return None
+        return cls(rx, tx)
+
+    def signal(self):
+        """Make ``rx`` readable (once until ``drain``). Safe from another thread, not from a
+        hard interrupt handler."""
+        if not self.signalled:
+            self.signalled = True
+            try:
+                self.tx.send(self._byte)
+            except OSError:
+                self.signalled = False
+
+    def drain(self):
+        """Read the pending byte back. Allocates nothing."""
+        self.wakeups += 1
+        self.signalled = False
+        try:
+            self._readinto(self._buf)  # MicroPython: None when empty, never raises
+        except OSError:
+            pass  # CPython: nothing pending
+
+    def close(self):
+        self.rx.close()
+        self.tx.close()
+
+
+def _socket_pair():
+    """A connected pair of local datagram sockets: ``socket.socketpair`` where it exists,
+    else (the MicroPython unix port) two AF_UNIX sockets on a random abstract Linux name."""
+    import socket
+
+    if hasattr(socket, "socketpair"):
+        return socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    import random
+    import struct
+
+    addr = struct.pack("H", socket.AF_UNIX) + b"\0shimeji-wake-%d" % random.getrandbits(30)
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        rx.bind(addr)
+        tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        tx.connect(addr)
+    except OSError:
+        rx.close()
+        raise
+    return rx, tx

@@ -1,0 +1,325 @@
+# wait_readable / wait_writable over real loopback sockets, in the run loop: readiness, errors
+# and hang-ups, closing, cancellation, two waiters, timeouts, and a wake from another thread
+# ending the loop's idle in the poller.
+import _thread
+import time
+
+from iohelp import close, reset, send_all, tcp_pair
+
+from gate import Gate
+from shimeji import (
+    IOBusy,
+    IOFailed,
+    NoCurrentTask,
+    NotPollable,
+    RunLoop,
+    StaticScheduler,
+    StreamClosed,
+    Timeout,
+    Timer,
+    poller_for,
+    sleep_ms,
+    timeout,
+    wait_readable,
+    wait_writable,
+    yield_now,
+)
+from support import raises
+
+
+def make():
+    s = StaticScheduler(8, timer=Timer())
+    return s, RunLoop(s)
+
+
+def finish(loop, h):
+    """Run the loop until ``h`` completes, whatever its outcome."""
+    try:
+        loop.run(h)
+    except Exception:
+        pass
+    return h
+
+
+def outcome(h):
+    try:
+        return h.result()
+    except Exception as e:  # the whole outcome is compared, errors included
+        return type(e).__name__
+
+
+def test_data_wakes_the_reader_and_the_wait_is_unregistered():
+    s, loop = make()
+    a, b = tcp_pair()
+    events = []
+
+    async def reader():
+        for _ in range(3):
+            await wait_readable(b)
+            events.append(b.read(100))
+
+    async def writer():
+        for chunk in (b"one", b"two", b"three"):
+            await sleep_ms(5)
+            await wait_writable(a)
+            send_all(a, chunk)
+            events.append("sent " + chunk.decode())
+
+    s.spawn(writer())
+    h = s.spawn(reader())
+    loop.run(h)
+    assert events == ["sent one", b"one", "sent two", b"two", "sent three", b"three"]
+    p = s.poller
+    assert p.waiters == 0
+    # The objects stay registered with nothing asked for, so the next wait allocates nothing.
+    assert sorted(e.mask for e in p._entries.values()) == [0, 0]
+    close(a, b)
+
+
+def test_end_of_stream_is_readable_and_read_returns_empty():
+    s, loop = make()
+    a, b = tcp_pair()
+    send_all(a, b"last words")
+    close(a)
+
+    async def reader():
+        got = []
+        while True:
+            await wait_readable(b)
+            data = b.read(100)
+            got.append(data)
+            if not data:
+                return got
+
+    assert loop.run(s.spawn(reader())) == [b"last words", b""]
+    close(b)
+
+
+def test_peer_reset_raises_iofailed_for_reader_and_writer():
+    s, loop = make()
+    a, b = tcp_pair()
+    reset(a)
+
+    async def wait(fn):
+        await fn(b)
+        return "ready"
+
+    hr = s.spawn(wait(wait_readable))
+    hw = s.spawn(wait(wait_writable))
+    finish(loop, hr)
+    finish(loop, hw)
+    assert (outcome(hr), outcome(hw)) == ("IOFailed", "IOFailed")
+    with raises(IOFailed, "POLLERR"):
+        hr.result()
+    with raises(OSError):  # the socket itself gives the errno
+        b.read(10)
+    assert s.poller.waiters == 0
+    close(b)
+
+
+def test_closed_objects_and_forget_raise_stream_closed():
+    s, loop = make()
+    a, b = tcp_pair()
+    events = []
+
+    async def waits_then_forgotten():
+        try:
+            await wait_readable(b)
+        except StreamClosed as e:
+            events.append("closed: " + str(e).split(" was ")[1])
+
+    async def closer():
+        await sleep_ms(2)
+        s.poller.forget(b)
+        close(b)
+
+    s.spawn(closer())
+    loop.run(s.spawn(waits_then_forgotten()))
+    assert events == ["closed: closed while a task waited for it"]
+
+    async def wait_closed_socket():
+        await wait_readable(b)
+
+    h = finish(loop, s.spawn(wait_closed_socket()))
+    with raises(StreamClosed, "closed"):
+        h.result()
+    close(a)
+
+
+def test_not_pollable_and_outside_a_task():
+    s, loop = make()
+
+    async def bad():
+        await wait_readable(object())
+
+    h = finish(loop, s.spawn(bad()))
+    with raises(NotPollable, "select.poll cannot watch"):
+        h.result()
+    with raises(NoCurrentTask):
+        wait_readable(0)
+    # The poller still works after the refusal.
+    a, b = tcp_pair()
+
+    async def good():
+        await wait_writable(a)
+        return "writable"
+
+    assert loop.run(s.spawn(good())) == "writable"
+    close(a, b)
+
+
+def test_second_waiter_same_direction_raises_iobusy_and_the_first_keeps_waiting():
+    s, loop = make()
+    a, b = tcp_pair()
+    events = []
+
+    async def reader(name):
+        try:
+            await wait_readable(b)
+        except IOBusy as e:
+            events.append(name + " busy: " + str(e).split(":")[0])
+            return
+        events.append(name + " got " + b.read(10).decode())
+
+    async def writer():
+        await sleep_ms(2)
+        await wait_writable(b)  # same object, other direction: allowed
+        events.append("writer on b ok")
+        send_all(a, b"x")
+
+    h1 = s.spawn(reader("first"))
+    s.spawn(reader("second"))
+    s.spawn(writer())
+    loop.run(h1)
+    assert events[0].startswith("second busy: task ")
+    assert events[1:] == ["writer on b ok", "first got x"]
+    close(a, b)
+
+
+def test_cancel_and_timeout_unregister_the_waiter():
+    s, loop = make()
+    a, b = tcp_pair()
+
+    async def forever():
+        await wait_readable(b)
+
+    h = s.spawn(forever())
+    s.tick()
+    p = s.poller
+    assert p.waiters == 1
+    assert h.cancel()
+    s.tick()
+    assert h.is_cancelled() and p.waiters == 0
+    entry = p._entries[b if hasattr(b, "readinto") and not hasattr(b, "sock") else b.fileno()]
+    assert (entry.reader, entry.mask) == (None, 0)
+
+    async def timed():
+        try:
+            await timeout(wait_readable(b), 5)
+        except Timeout:
+            return "timed out"
+
+    assert loop.run(s.spawn(timed())) == "timed out"
+    assert p.waiters == 0 and entry.reader is None
+
+    async def again():  # the same object and direction can be waited on again
+        await wait_readable(b)
+        return b.read(5)
+
+    h = s.spawn(again())
+    s.tick()
+    send_all(a, b"again")
+    assert loop.run(h) == b"again"
+    close(a, b)
+
+
+def test_spurious_wake_keeps_waiting():
+    s, loop = make()
+    a, b = tcp_pair()
+
+    async def reader():
+        await wait_readable(b)
+        return b.read(5)
+
+    h = s.spawn(reader())
+    s.tick()
+    s.wake(h._slot)  # not the poller: the task must park again
+    s.tick()
+    assert not h.is_complete() and s.poller.waiters == 1
+    send_all(a, b"data!")
+    assert loop.run(h) == b"data!"
+    close(a, b)
+
+
+def _write_later(sock, data, delay_ms):
+    time.sleep_ms(delay_ms) if hasattr(time, "sleep_ms") else time.sleep(delay_ms / 1000)
+    send_all(sock, data)
+
+
+def _open_later(gate, delay_ms):
+    time.sleep_ms(delay_ms) if hasattr(time, "sleep_ms") else time.sleep(delay_ms / 1000)
+    gate.open()
+
+
+def test_data_from_another_thread_ends_a_long_idle():
+    s, loop = make()
+    a, b = tcp_pair()
+
+    async def reader():
+        await wait_readable(b)
+        return b.read(10)
+
+    h = s.spawn(reader())
+    _thread.start_new_thread(_write_later, (a, b"threaded", 20))
+    assert loop.run(h) == b"threaded"
+    # No timer and nothing runnable: the loop slept in the poller until the data came,
+    # in a few idles (a 1 s cap each), not a thousand 1 ms slices.
+    assert loop.idles <= 3
+    close(a, b)
+
+
+def test_a_thread_wake_ends_the_idle_through_the_wake_socket():
+    s, loop = make()
+    a, b = tcp_pair()
+    gate = Gate()
+    events = []
+
+    async def io_waiter():
+        await wait_readable(b)
+
+    async def gated():
+        await gate
+        events.append("gate opened")
+
+    s.spawn(io_waiter())
+    h = s.spawn(gated())
+    s.tick()
+    p = poller_for(s)
+    assert p.max_idle_us is not None and s.idle_notify is not None
+    _thread.start_new_thread(_open_later, (gate, 20))
+    loop.run(h)
+    assert events == ["gate opened"]
+    assert p.wakeups >= 1 and loop.idles <= 3
+    s.close()
+    assert p.waiters == 0
+    p.close()
+    assert s.poller is None and s.idle_notify is None
+    close(a, b)
+
+
+def test_run_until_complete_polls_io_too():
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+
+    async def main():
+        async def later():
+            await sleep_ms(3)
+            send_all(a, b"ruc")
+
+        s.spawn(later())
+        await yield_now()
+        await wait_readable(b)
+        return b.read(3)
+
+    assert s.run_until_complete(main()) == b"ruc"
+    close(a, b)
