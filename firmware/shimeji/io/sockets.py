@@ -11,7 +11,7 @@ have no ``getsockname``: there, port 0 means "a free port in 49152-65535" chosen
 
 import socket
 
-from .. import port as _port
+from ..port import IS_MICROPYTHON
 
 _EINPROGRESS = (115, 36, 119)  # Linux, macOS/BSD, lwIP
 _EADDRINUSE = (98, 48, 112)
@@ -76,7 +76,7 @@ class SocketIO:
 def stream_socket(sock):
     """``sock`` made non-blocking, with stream methods on every runtime."""
     sock.setblocking(False)
-    return sock if _port.IS_MICROPYTHON else SocketIO(sock)
+    return sock if IS_MICROPYTHON else SocketIO(sock)
 
 
 def raw_socket(obj):
@@ -87,7 +87,7 @@ def raw_socket(obj):
 def listen(host, port, backlog=5):
     """A non-blocking listening TCP socket on ``host:port``; returns ``(sock, port)``."""
     ai = socket.getaddrinfo(host, port if port else 0)[0]
-    if port or not _port.IS_MICROPYTHON:
+    if port or not IS_MICROPYTHON:
         s = _bound(ai[0], ai[-1])
         if not port:
             port = s.getsockname()[1]
