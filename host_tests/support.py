@@ -5,6 +5,8 @@ Markers:
   Under MicroPython it is reported as skipped, never silently dropped.
 - ``@micropython_only``: the test needs the MicroPython VM (``heap_lock``, ``gc.mem_alloc``).
   Under pytest it is reported as skipped.
+- ``@needs_threads``: the test needs ``_thread``; skipped (with that reason) on firmware
+  without it, such as the qemu port.
 A module whose first line contains ``shimeji: cpython-only`` is not imported by the MicroPython
 runner; each of its tests is reported as skipped there.
 """
@@ -12,6 +14,13 @@ runner; each of its tests is reported as skipped there.
 import sys
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
+
+try:
+    import _thread  # noqa: F401 - only asked whether it exists
+
+    HAS_THREADS = True
+except ImportError:  # the qemu port and many boards
+    HAS_THREADS = False
 
 
 class _Skipped:
@@ -37,6 +46,22 @@ def micropython_only(fn):
     return pytest.mark.skip(reason="needs the MicroPython VM (heap_lock, gc.mem_alloc)")(fn)
 
 
+def needs_threads(fn):
+    """The test needs ``_thread`` (a second thread plays the interrupt handler). Reported as
+    skipped on a port without threads (the qemu firmware, many boards)."""
+    if HAS_THREADS:
+        return fn
+    return _Skipped(fn, "needs _thread, which this port does not have")
+
+
+def thread_section():
+    """A ``LockCriticalSection`` where ``_thread`` exists, else the runtime's default section
+    (what a board without threads uses): for tests that need *a* real section."""
+    from shimeji import LockCriticalSection, default_critical_section
+
+    return LockCriticalSection() if HAS_THREADS else default_critical_section()
+
+
 class raises:
     """``with raises(SomeError) as r:`` for both runtimes; ``r.value`` is the exception."""
 
@@ -57,6 +82,18 @@ class raises:
         if self.match is not None and self.match not in str(exc):
             raise AssertionError("%r does not mention %r" % (str(exc), self.match))
         return True
+
+
+def heap_scaled(n, bytes_each, least=100):
+    """``n``, or fewer: as many as fit in half the free heap at ``bytes_each`` bytes each (a
+    32-bit board has ~140 KB). Never below ``least``, so the test still means something."""
+    if not IS_MICROPYTHON:
+        return n
+    import gc
+
+    gc.collect()
+    fit = gc.mem_free() // 2 // bytes_each
+    return max(least, min(n, fit))
 
 
 def _call(fn, args):
@@ -111,15 +148,21 @@ def alloc_delta(fn, *args):
 
 
 class FakeClock:
-    """A clock for tests: ``now()`` returns what you set; ``advance(n)`` wraps like ticks."""
+    """A clock for tests: ``now()`` returns what you set; ``advance(n)`` wraps like ticks.
+
+    ``period`` is a power of two (default 2**30, a board's ticks period). The clock keeps
+    ``period - 1`` as a mask: 2**30 itself is a heap int on a 32-bit board, and ``% 2**30``
+    would allocate on every ``advance()`` there; ``& (2**30 - 1)`` stays in the small ints."""
 
     def __init__(self, start=0, period=1 << 30):
-        self.period = period
-        self.t = start % period
+        if period & (period - 1):
+            raise ValueError("FakeClock period must be a power of two, got %r" % (period,))
+        self.mask = period - 1
+        self.t = start & self.mask
 
     def now(self):
         return self.t
 
     def advance(self, n):
-        self.t = (self.t + n) % self.period
+        self.t = (self.t + n) & self.mask
         return self.t

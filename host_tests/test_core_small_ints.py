@@ -1,9 +1,11 @@
 # Counters that run for the life of the firmware stay below 2**30 (small ints on
 # 32-bit boards), and no intermediate value reaches 2**30 either.
-from shimeji import CfsPolicy, Semaphore, StaticScheduler, yield_now
+from shimeji import CfsPolicy, Semaphore, StaticScheduler, core, yield_now
+from shimeji.policy import cfs
 from shimeji.policy.accounting import PollStats
 from shimeji.sched.runloop import RunLoop
 from shimeji.task.slot import TaskSlot
+from support import cpython_only
 
 TOP = (1 << 30) - 1  # the largest small int of a 32-bit board
 
@@ -32,6 +34,9 @@ class Small(int):
         return self._c(int(self) * int(o))
 
     __rmul__ = __mul__
+
+    def __floordiv__(self, o):
+        return self._c(int(self) // int(o))
 
 
 def test_run_loop_counters_wrap_below_2_30():
@@ -109,3 +114,54 @@ def test_background_steps_wrap_below_2_30():
     bg.steps = TOP
     bg._step(0)
     assert bg.steps == 0
+
+
+def _cfs_extremes():
+    # Largest charge (clamped), largest remainder, lightest and heaviest weights, a virtual
+    # run time at the renormalising threshold plus a full charge of the lightest weight.
+    charge = cfs.MAX_CHARGE_US * 1024
+    return charge, cfs.RENORM_AT + 2 * (charge // cfs.NICE_TO_WEIGHT[-1] + 1)
+
+
+def test_cfs_bounds_leave_room_below_2_30():
+    charge, top_vruntime = _cfs_extremes()
+    assert charge + max(cfs.NICE_TO_WEIGHT) < (1 << 30)  # elapsed * 1024 + vrem in charge()
+    assert top_vruntime + cfs.MAX_CHARGE_US < (1 << 30)  # + granularity_us or wake_bonus_us
+
+
+@cpython_only  # MicroPython cannot compare a plain int with an int subclass (TypeError)
+def test_cfs_charge_and_should_yield_never_leave_the_small_ints():
+    # The values themselves are Small: any intermediate past 2**30 raises OverflowError here,
+    # which a 64-bit unix port (63-bit small ints) would never show. On the 32-bit qemu
+    # firmware, test_policy_alloc.py proves the same paths allocate nothing (no heap ints).
+    now = [0]
+    p = CfsPolicy(granularity_us=50, wake_bonus_us=cfs.MAX_CHARGE_US)
+    s = StaticScheduler(4, policy=p, clock_us=lambda: now[0])
+
+    async def spin():
+        while True:
+            await yield_now()
+
+    hs = [s.build_task().priority(n).spawn(spin()) for n in (-20, 0, 19)]
+    s.tick(3)
+    _charge, top = _cfs_extremes()
+    for h in hs:
+        slot = h._slot
+        for vr in (0, cfs.RENORM_AT, top - cfs.MAX_CHARGE_US * 1024 // slot.weight - 1):
+            for elapsed in (0, 1, 50, cfs.MAX_CHARGE_US, TOP):
+                slot.vruntime = Small(vr)
+                slot.vrem = Small(slot.weight - 1)
+                p.charge(slot, elapsed)  # measured: a plain tick difference
+                assert 0 <= slot.vruntime <= top and 0 <= slot.vrem < slot.weight
+                slot.vruntime = Small(vr)
+                core.context.poll_start = 0
+                now[0] = elapsed  # a tick value (time.ticks_diff is C code on a board)
+                p.should_yield(slot)
+        slot.vruntime = Small(0)
+    p.min_vruntime = Small(cfs.RENORM_AT)
+    for h in hs:
+        h._slot.vruntime = Small(cfs.RENORM_AT + 10)
+    now[0] = 0
+    for _ in range(3):
+        s.tick(3)  # picks past the threshold renormalise: every task shifted down by 2**28
+    assert p.min_vruntime < cfs.RENORM_AT

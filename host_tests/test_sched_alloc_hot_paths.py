@@ -17,9 +17,9 @@ from shimeji import (
     sleep_ms,
     yield_now,
 )
-from shimeji.sync.critical import LockCriticalSection, NoCriticalSection, default_critical_section
+from shimeji.sync.critical import NoCriticalSection, default_critical_section
 from support import FakeClock as UsClock
-from support import alloc_delta, heap_locked, micropython_only
+from support import alloc_delta, heap_locked, micropython_only, thread_section
 
 MASK = (1 << 30) - 1
 
@@ -68,7 +68,7 @@ def test_every_isr_entry_point_allocates_nothing():
     h2 = s.spawn(parked(Gate()))
     s.tick()
     env = Env(s=s, a=h1._slot, b=h2._slot, free=s.slots[3], timer=timer, handle=h1)
-    for cs in (s.critical_section, default_critical_section(), LockCriticalSection(),
+    for cs in (s.critical_section, default_critical_section(), thread_section(),
                NoCriticalSection()):
         _isr_entries(env, cs)  # warm up
         assert s.tick().polled == 2  # woken, polled, parked again (the gates stay shut)

@@ -8,7 +8,7 @@ from shimeji.platform.bsp import BoardBase, PinLed
 from shimeji.sched import background as bgmod
 from shimeji.sched.background import ThreadBackground, TimerBackground
 from shimeji.sched.runloop import RunLoop
-from support import alloc_delta, heap_locked, micropython_only
+from support import alloc_delta, heap_locked, micropython_only, needs_threads
 
 
 class FakeBoard(BoardBase):
@@ -153,6 +153,7 @@ def _wait_for(cond, limit_s=10.0):
     return cond()
 
 
+@needs_threads
 def test_thread_background_runs_tasks_while_this_thread_is_free():
     clock, timer, sched, board = _setup()
     bg = ThreadBackground(board, RunLoop(sched, max_idle_us=200))

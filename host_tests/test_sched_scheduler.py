@@ -2,7 +2,7 @@
 import shimeji
 from gate import Gate
 from shimeji import FifoPolicy, StaticScheduler, core, yield_now
-from support import IS_MICROPYTHON, raises
+from support import IS_MICROPYTHON, needs_threads, raises
 
 
 def test_tick_counters():
@@ -172,6 +172,7 @@ async def yield_now_twice():
     await yield_now()
 
 
+@needs_threads
 def test_wakes_from_another_thread_are_never_lost_or_doubled():
     import _thread
     import time

@@ -8,7 +8,6 @@ from shimeji import (
     Channel,
     Event,
     IrqCriticalSection,
-    LockCriticalSection,
     Mutex,
     RwLock,
     Semaphore,
@@ -18,7 +17,7 @@ from shimeji import (
     WaitQueue,
     yield_now,
 )
-from support import alloc_delta, heap_locked, micropython_only
+from support import alloc_delta, heap_locked, micropython_only, thread_section
 
 
 def _ticks(s, n):
@@ -215,7 +214,7 @@ def _no_failures(s):
 @micropython_only
 def test_wait_and_wake_paths_allocate_nothing():
     for setup in CYCLES:
-        s, cycle, check = setup(LockCriticalSection())
+        s, cycle, check = setup(thread_section())
         _prove(cycle)
         assert check(), setup.__name__
         _no_failures(s)
@@ -277,7 +276,7 @@ def _isr_entries(cell, q, ev, sem, ch, wm, cs):
 
 @micropython_only
 def test_isr_entry_points_allocate_nothing():
-    cs = LockCriticalSection()
+    cs = thread_section()
     args = (WaitCell(cs), WaitQueue(cs), Event(cs), Semaphore(0, cs), Channel(2, cs),
             WaitMap(cs), cs)
     _isr_entries(*args)
@@ -291,7 +290,7 @@ def _isr_entries_packed(a):
 
 @micropython_only
 def test_closing_allocates_nothing():
-    cs = LockCriticalSection()
+    cs = thread_section()
     prims = [WaitCell(cs), WaitQueue(cs), Event(cs), Semaphore(0, cs), Channel(2, cs),
              WaitMap(cs)]
 

@@ -1,5 +1,4 @@
 # Critical sections (re-entrant lock, IRQ masking, context manager) and the blocking Mutex.
-import _thread
 import time
 
 from synchelp import StateMachine
@@ -12,13 +11,22 @@ from shimeji import (
     LockCriticalSection,
     LockNotHeld,
     NoCriticalSection,
+    NoThreads,
     RawMutexSection,
     ThreadRawMutex,
     WaitQueue,
     default_critical_section,
 )
 from shimeji.sync.critical import MAX_DEPTH
-from support import IS_MICROPYTHON, alloc_delta, heap_locked, micropython_only, raises
+from support import (
+    HAS_THREADS,
+    IS_MICROPYTHON,
+    alloc_delta,
+    heap_locked,
+    micropython_only,
+    needs_threads,
+    raises,
+)
 
 
 def _pause():
@@ -74,6 +82,7 @@ def test_with_nesting_deeper_than_max_depth_is_refused_and_leaves_no_trace():
     assert m.irq == 1 and cs._depth == 0
 
 
+@needs_threads
 def test_lock_section_is_reentrant_in_one_thread():
     cs = LockCriticalSection()
     a = cs.enter()
@@ -89,7 +98,10 @@ def test_lock_section_is_reentrant_in_one_thread():
     assert cs.try_enter() is not None  # free again
 
 
+@needs_threads
 def test_lock_section_excludes_another_thread_until_fully_left():
+    import _thread
+
     cs = LockCriticalSection()
     log = []
     got = []
@@ -115,7 +127,10 @@ def test_lock_section_excludes_another_thread_until_fully_left():
     assert log == ["main exits inner", "main exits outer", "other in", "other out"]
 
 
+@needs_threads
 def test_lock_section_mutual_exclusion_under_two_threads():
+    import _thread
+
     cs = LockCriticalSection()
     box = [0]
     done = []
@@ -139,7 +154,14 @@ def test_lock_section_mutual_exclusion_under_two_threads():
 
 def test_default_section_is_shared():
     assert default_critical_section() is default_critical_section()
-    assert isinstance(default_critical_section(), LockCriticalSection)  # unix port, CPython
+    if HAS_THREADS:  # unix port, CPython
+        assert isinstance(default_critical_section(), LockCriticalSection)
+    else:  # the qemu port: no _thread, no machine.disable_irq
+        assert isinstance(default_critical_section(), NoCriticalSection)
+        with raises(NoThreads, "default_critical_section()"):
+            LockCriticalSection()
+        with raises(NoThreads, "ThreadRawMutex"):
+            ThreadRawMutex()
 
 
 def test_no_critical_section_does_nothing():
@@ -188,12 +210,15 @@ def test_blocking_mutex_on_irq_section_masks_interrupts_while_held():
 
 
 def _try_from_another_thread(m):
+    import _thread
+
     out = []
     _thread.start_new_thread(lambda: out.append(m.try_with_lock(lambda v: 1, 0)), ())
     _wait_for(lambda: len(out) == 1)
     return out[0]
 
 
+@needs_threads
 def test_blocking_mutex_try_lock_fails_while_another_thread_holds_it():
     for raw in (CriticalSectionRawMutex(LockCriticalSection()), ThreadRawMutex()):
         m = BlockingMutex(raw=raw)
@@ -250,6 +275,7 @@ def _enter_exit(cs):
 
 
 @micropython_only
+@needs_threads
 def test_lock_section_enter_exit_and_with_allocate_nothing():
     cs = LockCriticalSection()
     _enter_exit(cs)

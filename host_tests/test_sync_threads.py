@@ -1,11 +1,10 @@
 # A second thread plays the interrupt handler: it hammers the ISR-safe entry points
 # (WaitCell.wake, Channel.try_send, Semaphore.release, Event.set) while the scheduler runs in
 # the main thread. Nothing may be lost or duplicated. Loops are bounded; no wall-clock asserts.
-import _thread
 import time
 
 from shimeji import Channel, Semaphore, StaticScheduler, WaitCell
-from support import IS_MICROPYTHON
+from support import IS_MICROPYTHON, needs_threads
 
 N = 300
 LIMIT = 30000  # idle rounds of at least 1 ms each: a bound, never an assertion about time
@@ -28,6 +27,12 @@ def _spin_until(cond):
     return True
 
 
+def start_thread(fn, args):
+    import _thread
+
+    _thread.start_new_thread(fn, args)
+
+
 def _run(s, cond):
     n = LIMIT
     while not cond() and n:
@@ -36,6 +41,7 @@ def _run(s, cond):
         n -= 1
 
 
+@needs_threads
 def test_waitcell_wakes_in_lockstep_are_never_lost_or_doubled():
     s = StaticScheduler(4)
     cell = WaitCell()
@@ -61,13 +67,14 @@ def test_waitcell_wakes_in_lockstep_are_never_lost_or_doubled():
 
     h = s.spawn(consumer())
     s.tick()
-    _thread.start_new_thread(isr, ())
+    start_thread(isr, ())
     _run(s, lambda: h.is_complete() and done)
     _spin_until(lambda: done)
     h.result()
     assert seen == list(range(1, N + 1))
 
 
+@needs_threads
 def test_waitcell_free_running_wakes_lose_nothing():
     s = StaticScheduler(4)
     cell = WaitCell()
@@ -88,7 +95,7 @@ def test_waitcell_free_running_wakes_lose_nothing():
 
     h = s.spawn(consumer())
     s.tick()
-    _thread.start_new_thread(isr, ())
+    start_thread(isr, ())
     _run(s, lambda: done)
     cell.wake()  # the consumer may park once more after the thread's last wake
     _run(s, h.is_complete)
@@ -124,7 +131,7 @@ def _channel_hammer(capacity, consumers, use_ready):
 
     hs = [s.spawn(consumer(got[k])) for k in range(consumers)]
     s.tick()
-    _thread.start_new_thread(isr, ())
+    start_thread(isr, ())
     _run(s, lambda: done and all(h.is_complete() for h in hs))
     _spin_until(lambda: done)
     for h in hs:
@@ -135,14 +142,17 @@ def _channel_hammer(capacity, consumers, use_ready):
     assert merged == list(range(N))  # every item once: nothing lost, nothing duplicated
 
 
+@needs_threads
 def test_channel_try_send_from_a_thread_one_receiver():
     _channel_hammer(4, 1, False)
 
 
+@needs_threads
 def test_channel_try_send_from_a_thread_two_receivers_ready_loop():
     _channel_hammer(3, 2, True)
 
 
+@needs_threads
 def test_semaphore_release_from_a_thread_loses_no_permit():
     s = StaticScheduler(4)
     sem = Semaphore(0)
@@ -161,7 +171,7 @@ def test_semaphore_release_from_a_thread_loses_no_permit():
 
     h = s.spawn(consumer())
     s.tick()
-    _thread.start_new_thread(isr, ())
+    start_thread(isr, ())
     _run(s, lambda: done and h.is_complete())
     _spin_until(lambda: done)
     h.result()

@@ -17,7 +17,7 @@ from shimeji import (
     wrap_add,
     wrap_diff,
 )
-from support import raises
+from support import needs_threads, raises
 
 MASK = (1 << 30) - 1
 
@@ -290,6 +290,7 @@ def test_run_until_complete_default_idle_really_sleeps():
     assert s.run_until_complete(main()) == 1
 
 
+@needs_threads
 def test_interrupt_from_a_thread_while_the_loop_runs():
     import _thread
     import time

@@ -43,6 +43,7 @@ from .errors import (
     LockNotHeld,
     NoCurrentTask,
     NotACoroutine,
+    NoThreads,
     NoTimer,
     NotPollable,
     PolicyError,

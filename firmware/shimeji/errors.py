@@ -66,6 +66,11 @@ class CriticalSectionMisuse(ShimejiError):
     again by the context that already holds it (which would never return)."""
 
 
+class NoThreads(ShimejiError):
+    """Something that needs ``_thread`` (a lock-based section, a thread background) was made
+    on a port without it (the qemu port, many boards)."""
+
+
 class LockNotHeld(ShimejiError):
     """A lock was released by a task (or context) that does not hold it."""
 

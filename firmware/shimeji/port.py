@@ -151,6 +151,21 @@ if IS_MICROPYTHON:
         """Nothing to do: MicroPython has real check points."""
 
 
+def thread_module(what):
+    """The ``_thread`` module, or ``NoThreads`` naming ``what`` needed it (the qemu port and
+    many boards have no threads)."""
+    try:
+        import _thread
+    except ImportError:
+        from .errors import NoThreads
+
+        raise NoThreads(
+            "%s needs _thread, which this MicroPython port does not have: use "
+            "default_critical_section() (it picks IrqCriticalSection or NoCriticalSection "
+            "here) or a TimerBackground instead" % what) from None
+    return _thread
+
+
 def is_coroutine(obj):
     """True for a coroutine object (``f()``), False for anything else, including ``f``."""
     return hasattr(obj, "send") and hasattr(obj, "throw") and hasattr(obj, "close")

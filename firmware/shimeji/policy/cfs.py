@@ -24,19 +24,27 @@ from ..errors import BadPriority, PolicyError
 from .accounting import PollStats
 from .base import Policy
 
-# Linux's sched_prio_to_weight, nice -20 .. 19.
-NICE_TO_WEIGHT = (
+# Linux's sched_prio_to_weight, nice -20 .. 19. Built from a list on purpose: a constant
+# tuple is frozen by MicroPython's mpy-tool.py with every int beyond +-8191 as a long-int
+# object, and arithmetic on those allocates a heap int per operation (nice -20 then raised
+# MemoryError in tick() under heap_lock). A list literal is built from small ints at import.
+NICE_TO_WEIGHT = tuple([
     88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
     9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
     1024, 820, 655, 526, 423, 335, 272, 215, 172, 137,
     110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
-)
+])
 NICE_MIN = const(-20)
 NICE_MAX = const(19)
 _MAX_CHARGE = const(0x7FFFF)  # µs charged for one poll at most, so us * 1024 stays small
 _RENORM_AT = const(0x20000000)
 _RENORM_BY = const(0x10000000)
 _MAX_US = const(0x3FFFFFFF)
+# Public copies of the bounds (``const`` names are not module attributes on MicroPython):
+# ``MAX_CHARGE_US * 1024 + 88761`` and ``RENORM_AT`` plus two full charges at nice 19 stay
+# below 2**30 (host_tests/test_core_small_ints.py checks both).
+MAX_CHARGE_US = _MAX_CHARGE
+RENORM_AT = _RENORM_AT
 
 
 def check_nice(value):

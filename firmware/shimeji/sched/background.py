@@ -15,6 +15,7 @@ ISR-safe calls need no such care. ``stop()`` ends the background loop; tasks kee
 
 import micropython
 
+from .. import port
 from .runloop import _inc
 
 
@@ -61,9 +62,8 @@ class ThreadBackground(Background):
     """The loop in a second thread (or core). ``stop()`` waits for it to end."""
 
     def __init__(self, board, loop):
+        _thread = port.thread_module("ThreadBackground")
         Background.__init__(self, board, loop)
-        import _thread
-
         self._thread = _thread
         lock = _thread.allocate_lock()
         self._hold = lock.acquire

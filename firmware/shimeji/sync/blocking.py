@@ -15,6 +15,7 @@ and returns its result. What "held" means is up to its *raw mutex*, an object wi
 ``critical_section``.
 """
 
+from .. import port
 from ..errors import CriticalSectionMisuse, LockNotHeld
 from .critical import CriticalSection
 from .waitqueue import section
@@ -70,9 +71,7 @@ class ThreadRawMutex:
     """A raw mutex made of a ``_thread`` lock. Not for hard interrupt handlers."""
 
     def __init__(self):
-        import _thread
-
-        self._lock = _thread.allocate_lock()
+        self._lock = port.thread_module("ThreadRawMutex").allocate_lock()
 
     def lock(self):
         """Wait for the lock. Not ISR-safe (it may block)."""

@@ -9,7 +9,8 @@ interrupt-side wake also touches (see ``scheduler.py``); every sync primitive do
 
 - ``IrqCriticalSection``: ``machine.disable_irq()`` / ``machine.enable_irq(state)`` on boards.
 - ``LockCriticalSection``: a re-entrant ``_thread`` lock, for the unix port and CPython, where a
-  second thread plays the interrupt handler.
+  second thread plays the interrupt handler. ``_thread`` is imported only when one is made
+  (the qemu port and many boards have none: making one there raises ``NoThreads``).
 - ``NoCriticalSection``: single-context programs that never wake from another context.
 
 Every kind answers ``held()``: whether the calling context is inside the section. A
@@ -24,7 +25,7 @@ import micropython
 from micropython import const
 
 from .. import port
-from ..errors import CriticalSectionMisuse
+from ..errors import CriticalSectionMisuse, NoThreads
 
 _MAX_DEPTH = const(8)
 MAX_DEPTH = _MAX_DEPTH  # nesting depth of ``with cs:`` (enter/exit nest without limit)
@@ -133,8 +134,7 @@ class LockCriticalSection(CriticalSection):
 
     def __init__(self):
         CriticalSection.__init__(self)
-        import _thread
-
+        _thread = port.thread_module("LockCriticalSection")
         lock = _thread.allocate_lock()
         self._acquire = lock.acquire
         self._release = lock.release
@@ -204,5 +204,5 @@ def _make_default():
             pass
     try:
         return LockCriticalSection()
-    except ImportError:
+    except NoThreads:
         return NoCriticalSection()
