@@ -101,6 +101,16 @@ package-json: $(STAMP)
 # The qemu firmware tests (host_tests/test_tools_qemu_firmware.py) run when MICROPY_DIR is given.
 export MICROPY_DIR
 
+# make test-firmware BOARD=qemu|rp2040 [MICROPY_DIR=...]   the host tests on booted firmware
+# make emulate BOARD=rp2040|qemu [MICROPY_DIR=...]         the firmware's REPL in an emulator
+# Without firmware or emulator both say why and skip (exit status 0).
+.PHONY: test-firmware emulate
+test-firmware: $(STAMP)
+	@$(PY) tools/fwtest.py "$(or $(BOARD),qemu)" --micropy-dir "$(MICROPY_DIR)" $(if $(PORT),--port $(PORT))
+
+emulate: $(STAMP)
+	@$(PY) tools/emulate.py "$(or $(BOARD),rp2040)" --micropy-dir "$(MICROPY_DIR)"
+
 # Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
 .PHONY: bench
 bench: $(STAMP)

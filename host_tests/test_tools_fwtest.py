@@ -1,0 +1,57 @@
+# shimeji: cpython-only (drives mpremote and emulators from the host)
+# make test-firmware / make emulate: without firmware or an emulator they skip and say why
+# (CI has no MicroPython tree); the runner parses a board's PASS/FAIL/SKIP lines like mptest.
+import os
+import subprocess
+import sys
+
+import emulate
+import fwtest
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_no_tree_and_no_firmware_skips_every_module_with_the_reason(monkeypatch, tmp_path):
+    monkeypatch.setattr(emulate.firmware, "build_dir", lambda board: str(tmp_path))
+    lines = []
+    with pytest.raises(emulate.Unavailable) as e:
+        with emulate.booted("qemu", ""):
+            pass
+    assert "no qemu firmware" in str(e.value) and "MICROPY_DIR" in str(e.value)
+    counts = fwtest.skip_all([], str(e.value), out=lines.append)
+    assert counts["PASS"] == counts["FAIL"] == 0 and counts["SKIP"] > 250
+    assert lines == ["SKIP every host test module on firmware: %s" % e.value]
+
+
+def test_make_targets_exit_0_and_say_why_without_firmware(tmp_path):
+    env = dict(os.environ, MICROPY_DIR="", RP2040JS_DIR=str(tmp_path))
+    for args in (["tools/fwtest.py", "rp2040", "host_tests/test_core_port.py"],
+                 ["tools/emulate.py", "rp2040"]):
+        if os.path.exists(os.path.join(ROOT, "build", "firmware", "rp2040", "firmware.elf")):
+            pytest.skip("an rp2040 firmware is built here: the no-firmware path is not reachable")
+        proc = subprocess.run([sys.executable] + args, cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "no rp2040 firmware" in proc.stdout, proc.stdout
+
+
+def test_a_boards_lines_become_results_and_a_missing_test_is_a_failure(monkeypatch):
+    out = "PASS test_a\nSKIP test_b: needs _thread\nFAIL test_c\nTraceback...\nMODULE-DONE\n"
+
+    class Done:
+        stdout, stderr, returncode = out, "", 0
+
+    monkeypatch.setattr(fwtest.subprocess, "run", lambda *a, **k: Done)
+    path = os.path.join(ROOT, "build", "test_fake_module.py")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("def test_a():\n    pass\n\n\ndef test_b():\n    pass\n\n\ndef test_c():\n"
+                "    pass\n\n\ndef test_d():\n    pass\n")
+    results, _ = fwtest.run_module("/dev/null", path)
+    assert results == [
+        ("PASS", "test_fake_module::test_a", ""),
+        ("SKIP", "test_fake_module::test_b", "needs _thread"),
+        ("FAIL", "test_fake_module::test_c", ""),
+        ("FAIL", "test_fake_module (module)", "crashed or did not run: ['test_d']"),
+    ]

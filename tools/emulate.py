@@ -1,0 +1,159 @@
+"""Boot shimeji's firmware in an emulator and bring up its REPL, like a board on a port.
+
+Usage: python tools/emulate.py BOARD [--micropy-dir DIR]      (BOARD: qemu or rp2040)
+
+- ``qemu``: build/firmware/qemu/firmware.elf (built first when missing and MICROPY_DIR is
+  given) in ``qemu-system-arm -machine mps2-an385``; the UART is a pty.
+- ``rp2040``: build/firmware/rp2040/firmware.elf in the ``rp2040js`` emulator (npm package,
+  installed where ``RP2040JS_DIR`` points: its ``node_modules`` holds rp2040js); the USB-CDC
+  REPL is bridged to a TCP port on 127.0.0.1 (tools/rp2040_emu.mjs).
+
+Prints the port to give mpremote (``/dev/pts/N`` or ``socket://127.0.0.1:N``) and keeps the
+emulator running until Ctrl-C. ``booted()`` is the same for tools (fwtest, bench): a context
+manager that yields the port and stops the emulator at the end. When something is missing
+(no firmware and no tree, no qemu, no node or rp2040js) it raises ``Unavailable`` saying what.
+"""
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import firmware  # noqa: E402
+
+ROOT = firmware.ROOT
+EMU_SCRIPT = os.path.join(ROOT, "tools", "rp2040_emu.mjs")
+
+
+class Unavailable(Exception):
+    """The emulator or the firmware image is not there; the message says what to do."""
+
+
+def firmware_image(board, micropy_dir):
+    """The firmware to boot: the one built before, else built now from ``micropy_dir``."""
+    name = {"qemu": "firmware.elf", "rp2040": "firmware.elf"}.get(board)
+    if name is None:
+        raise Unavailable("no emulator for BOARD=%s (qemu and rp2040 have one)" % board)
+    image = os.path.join(firmware.build_dir(board), name)
+    if os.path.exists(image):
+        return image
+    if not micropy_dir:
+        raise Unavailable(
+            "no %s firmware in %s and no MicroPython tree to build it: give MICROPY_DIR "
+            "(docs/boards.md says what to fetch)" % (board, firmware.build_dir(board)))
+    try:
+        return firmware.build(micropy_dir, board)
+    except firmware.FirmwareError as e:
+        raise Unavailable("building the %s firmware failed: %s" % (board, e)) from e
+
+
+def rp2040js_dir():
+    """The directory whose node_modules holds rp2040js (RP2040JS_DIR), or raise."""
+    if not shutil.which("node"):
+        raise Unavailable("node not found: the RP2040 emulator (rp2040js) runs on Node.js")
+    for d in (os.environ.get("RP2040JS_DIR", ""), os.path.join(ROOT, "build", "rp2040js")):
+        if d and os.path.isdir(os.path.join(d, "node_modules", "rp2040js")):
+            return os.path.abspath(d)
+    raise Unavailable(
+        "rp2040js not found: `npm install --prefix DIR rp2040js@1.4.1` then set "
+        "RP2040JS_DIR=DIR (see docs/boards.md)")
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Rp2040Emulator:
+    """rp2040js running ``image``; its USB-CDC REPL on ``self.path`` (socket://...)."""
+
+    def __init__(self, image, timeout=120.0):
+        self.image = image
+        self.timeout = timeout
+        self.proc = None
+        self.path = None
+
+    def start(self):
+        modules = rp2040js_dir()
+        port = _free_port()
+        env = dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules"))
+        self.proc = subprocess.Popen(
+            ["node", EMU_SCRIPT, self.image, str(port)], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=modules,
+            start_new_session=True)
+        deadline = time.monotonic() + self.timeout
+        seen = b""
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            line = self.proc.stdout.readline()
+            seen += line
+            if b"USB-CDC ready" in line:
+                self.path = "socket://127.0.0.1:%d" % port
+                return self
+        self.stop()
+        raise Unavailable("the RP2040 emulator did not bring up USB-CDC: %s" % seen.decode(
+            errors="replace")[-2000:])
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@contextlib.contextmanager
+def booted(board, micropy_dir=""):
+    """Boot ``board``'s firmware in its emulator; yields the port for mpremote."""
+    image = firmware_image(board, micropy_dir)
+    if board == "qemu":
+        if not shutil.which("qemu-system-arm"):
+            raise Unavailable("qemu-system-arm not found (Debian: apt-get install "
+                              "qemu-system-arm)")
+        emu = firmware.QemuBoard(image)
+        try:
+            emu.start()
+        except firmware.FirmwareError as e:
+            raise Unavailable(str(e)) from e
+    else:
+        emu = Rp2040Emulator(image)
+        emu.start()
+    try:
+        yield emu.path
+    finally:
+        emu.stop()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "rp2040")
+    ap.add_argument("--micropy-dir", default=os.environ.get("MICROPY_DIR") or "")
+    args = ap.parse_args(argv)
+    try:
+        with booted(args.board, args.micropy_dir) as port:
+            print("%s firmware is up. Its REPL: mpremote connect %s   (make repl PORT=%s)\n"
+                  "Ctrl-C stops the emulator." % (args.board, port, port))
+            sys.stdout.flush()
+            while True:
+                time.sleep(3600)
+    except Unavailable as e:
+        print("skipped: %s" % e)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Run the host tests on booted firmware, module by module, and print passed/failed/skipped.
+
+Usage: python tools/fwtest.py BOARD --micropy-dir DIR [-v] [host_tests/test_x.py ...]
+       python tools/fwtest.py --port PORT [...]     (a board or emulator already running)
+
+BOARD is ``qemu`` (the firmware is built if needed and booted in qemu-system-arm) or
+``rp2040`` (the RP2040 firmware booted in the rp2040js emulator, see tools/emulate.py). Each
+test module runs after a soft reset (a fresh heap) with ``host_tests/`` mounted by
+``mpremote mount``; shimeji itself is the copy frozen into the firmware. The per-test lines are
+the same as the unix-port runner's (tools/mptest.py). Without a MicroPython tree (CI) every
+module is reported skipped with the reason, and the exit status is 0.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import device  # noqa: E402
+import mptest  # noqa: E402
+
+ROOT = mptest.ROOT
+TESTS = mptest.TESTS
+MODULE_TIMEOUT_S = 900
+
+# Runs on the board: the loop of tools/mp_vm_runner.py (which reads sys.argv; boards have none).
+_RUNNER = """import sys, gc
+sys.path.append('/remote')  # after '' and .frozen: shimeji is the frozen copy
+mod = __import__(%r)
+for name in sorted(n for n in dir(mod) if n.startswith('test_')):
+    fn = getattr(mod, name)
+    if not callable(fn):
+        continue
+    reason = getattr(fn, 'skip_reason', None)
+    if reason is not None:
+        print('SKIP %%s: %%s' %% (name, reason))
+        continue
+    gc.collect()
+    try:
+        fn()
+    except BaseException as e:
+        print('FAIL %%s' %% name)
+        sys.print_exception(e)
+        if isinstance(e, KeyboardInterrupt):
+            raise
+    else:
+        print('PASS %%s' %% name)
+print('MODULE-DONE')
+"""
+
+
+def module_paths(paths):
+    return paths or sorted(os.path.join(TESTS, f) for f in os.listdir(TESTS)
+                           if f.startswith("test_") and f.endswith(".py"))
+
+
+def stage_source(out_dir):
+    """A directory with the tests and the working copy of shimeji, to mount instead of
+    host_tests/ (``--source``: test edits without rebuilding the firmware)."""
+    import shutil
+
+    if os.path.isdir(out_dir):
+        shutil.rmtree(out_dir)
+    shutil.copytree(TESTS, out_dir, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(os.path.join(ROOT, "firmware", "shimeji"), os.path.join(out_dir, "shimeji"),
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return out_dir
+
+
+def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS):
+    """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    with open(path) as f:
+        source = f.read()
+    expected = re.findall(r"^def (test_\w+)", source, re.M)
+    if "shimeji: cpython-only" in source.split("\n", 1)[0]:
+        return [("SKIP", "%s::%s" % (name, t), "cpython-only module") for t in expected], ""
+    cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec", _RUNNER % name]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out = proc.stdout + proc.stderr
+        crashed = proc.returncode != 0 or "MODULE-DONE" not in out
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (
+            e.stdout or "")
+        out += "\n[timed out after %d s]" % timeout
+        crashed = True
+    results = []
+    for line in out.splitlines():
+        m = re.match(r"^(PASS|FAIL|SKIP) (test_\w+)(?::\s*(.*))?$", line)
+        if m:
+            results.append((m.group(1), "%s::%s" % (name, m.group(2)), m.group(3) or ""))
+    seen = {r[1].split("::")[1] for r in results}
+    missing = sorted(set(expected) - seen)
+    if crashed or missing:
+        results.append(("FAIL", "%s (module)" % name, "crashed or did not run: %s" % missing))
+    return results, out
+
+
+def run_all(port, paths, verbose=False, out=print, source=False):
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    mount = TESTS
+    if source:
+        mount = stage_source(os.path.join(ROOT, "build", "fwtest-source"))
+        out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
+    for path in module_paths(paths):
+        t0 = time.monotonic()
+        results, output = run_module(port, path, mount=mount)
+        failed = False
+        for kind, name, info in results:
+            counts[kind] += 1
+            failed = failed or kind == "FAIL"
+            if verbose or kind != "PASS":
+                out("%s %s%s" % (kind, name, (": " + info) if info else ""))
+        if verbose:
+            out("(%s: %.0f s)" % (os.path.basename(path), time.monotonic() - t0))
+        if failed:
+            out("---- output of %s ----\n%s\n----" % (os.path.basename(path), output.rstrip()))
+    return counts
+
+
+def skip_all(paths, reason, out=print):
+    n = 0
+    for path in module_paths(paths):
+        with open(path) as f:
+            n += len(re.findall(r"^def (test_\w+)", f.read(), re.M))
+    out("SKIP every host test module on firmware: %s" % reason)
+    return {"PASS": 0, "FAIL": 0, "SKIP": n}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "qemu")
+    ap.add_argument("paths", nargs="*")
+    ap.add_argument("--micropy-dir", default=os.environ.get("MICROPY_DIR") or "")
+    ap.add_argument("--port", help="a board (or emulator) already running MicroPython")
+    ap.add_argument("--source", action="store_true",
+                    help="mount firmware/shimeji too: test the working copy, not the frozen one")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    import emulate
+
+    try:
+        if args.port:
+            counts = run_all(args.port, args.paths, args.verbose, source=args.source)
+        else:
+            with emulate.booted(args.board, args.micropy_dir) as port:
+                counts = run_all(port, args.paths, args.verbose, source=args.source)
+    except emulate.Unavailable as e:
+        counts = skip_all(args.paths, str(e))
+    print("firmware %s: %d passed, %d failed, %d skipped" % (
+        args.port or args.board, counts["PASS"], counts["FAIL"], counts["SKIP"]))
+    return 1 if counts["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
