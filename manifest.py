@@ -1,9 +1,25 @@
 # Freezes shimeji into MicroPython firmware:
 #   make BOARD=... FROZEN_MANIFEST=/path/to/shimeji/manifest.py   (in a port directory)
 # Board manifests in boards/ include this file and add their board module.
+# include("../../manifest.py", bytecode=True) freezes a bytecode-only copy instead (written to
+# build/bytecode/ by tools/bytecode_copy.py): boards/rp2040 does, because frozen native code
+# faults on ARMv6-M (Cortex-M0+); see docs/boards.md.
+options.defaults(bytecode=False)
 metadata(
     description="shimeji: async runtime construction kit for MicroPython firmware",
     version="0.2.0",
     license="MIT",
 )
-package("shimeji", base_path="firmware")
+if options.bytecode:
+    import os
+    import sys
+
+    here = os.getcwd()  # MicroPython runs a manifest in its own directory
+    sys.path.insert(0, os.path.join(here, "tools"))
+    import bytecode_copy
+
+    bytecode_copy.write_copy(os.path.join(here, "firmware", "shimeji"),
+                             os.path.join(here, "build", "bytecode", "shimeji"))
+    package("shimeji", base_path="build/bytecode")
+else:
+    package("shimeji", base_path="firmware")

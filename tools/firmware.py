@@ -8,6 +8,14 @@ run with ``FROZEN_MANIFEST=boards/BOARD/manifest.py`` and ``BUILD=build/firmware
 nothing is written into your MicroPython tree except its mpy-cross. Each port needs its own
 toolchain (see docs/boards.md): arm-none-eabi-gcc for rp2040 (plus cmake), stm32 and qemu;
 ESP-IDF for esp32. Prints the path of the image it built.
+
+rp2040 (a CMake build) also reads, from the environment:
+- ``PICO_SDK_PATH``: a pico-sdk other than the tree's lib/pico-sdk (v1.28.0 pins 2.2.0);
+- ``PICOTOOL_DIR``: a picotool install (the directory holding picotoolConfig.cmake), or
+  ``PICOTOOL_FETCH_FROM_GIT_PATH`` (+ ``PICOTOOL_GIT_REPOSITORY_URL`` for a local clone):
+  without either, pico-sdk 2.x downloads picotool from GitHub during the build;
+- ``CMAKE_ARGS``: more CMake arguments. They go to make through the environment: given on
+  make's command line they would replace the port's board and manifest arguments.
 """
 
 import argparse
@@ -60,6 +68,58 @@ def check_tree(micropy_dir, board):
     return micropy_dir
 
 
+# Submodules each port's build reads (checked before building, so a missing one is named).
+NEEDS = {
+    "rp2040": ("lib/pico-sdk", "lib/tinyusb", "lib/mbedtls", "lib/micropython-lib"),
+    "stm32": ("lib/stm32lib", "lib/micropython-lib"),
+    "esp32": ("lib/micropython-lib",),
+    "qemu": ("lib/micropython-lib",),
+    "unix": ("lib/micropython-lib",),
+}
+
+
+def pinned_commit(micropy_dir, path):
+    """The commit the MicroPython tree pins for submodule ``path`` (None if not a git tree)."""
+    try:
+        out = subprocess.run(["git", "-C", micropy_dir, "ls-tree", "HEAD", path],
+                             capture_output=True, text=True, timeout=30).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out[2] if len(out) >= 3 and out[1] == "commit" else None
+
+
+def check_submodules(micropy_dir, board, env):
+    missing = []
+    for path in NEEDS.get(board, ()):
+        where = os.path.join(micropy_dir, path)
+        if path == "lib/pico-sdk" and env.get("PICO_SDK_PATH"):
+            where = env["PICO_SDK_PATH"]
+        if not os.path.isdir(where) or not os.listdir(where):
+            commit = pinned_commit(micropy_dir, path)
+            missing.append("%s%s" % (path, " (pinned at %s)" % commit if commit else ""))
+    if missing:
+        raise FirmwareError(
+            "the %s build needs these submodules of %s, which are empty: %s.\nFetch them "
+            "with `make -C %s/ports/%s submodules`, or clone each at the pinned commit "
+            "(docs/boards.md)." % (board, micropy_dir, ", ".join(missing), micropy_dir,
+                                   PORTS[board][0]))
+
+
+def build_env(board, env=None):
+    """The environment for the port's make: rp2040's CMake arguments go in CMAKE_ARGS."""
+    env = dict(os.environ if env is None else env)
+    if board == "rp2040":
+        args = env.get("CMAKE_ARGS", "").split()
+        if env.get("PICO_SDK_PATH"):
+            args.append("-DPICO_SDK_PATH_OVERRIDE=" + env["PICO_SDK_PATH"])
+        if env.get("PICOTOOL_DIR"):
+            args.append("-Dpicotool_DIR=" + env["PICOTOOL_DIR"])
+        if env.get("PICOTOOL_GIT_REPOSITORY_URL"):
+            args.append("-DPICOTOOL_GIT_REPOSITORY_URL=" + env["PICOTOOL_GIT_REPOSITORY_URL"])
+        env["CMAKE_ARGS"] = " ".join(args)
+    return env
+
+
 def build_dir(board):
     return os.path.join(ROOT, "build", "firmware", board)
 
@@ -85,9 +145,13 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print):
         if subprocess.run(["make", "-C", os.path.join(micropy_dir, "mpy-cross"),
                            "-j%d" % jobs]).returncode != 0:
             raise FirmwareError("building mpy-cross failed (it needs a C compiler)")
+    env = build_env(board)
+    check_submodules(micropy_dir, board, env)
     cmd = make_args(micropy_dir, board, mp_board, jobs)
+    if env.get("CMAKE_ARGS"):
+        out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
-    if subprocess.run(cmd).returncode != 0:
+    if subprocess.run(cmd, env=env).returncode != 0:
         raise FirmwareError(
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))

@@ -27,7 +27,10 @@ def find_micropython(explicit):
     return here if os.path.exists(here) else shutil.which("micropython")
 
 
-def run_module(mp, path, verbose):
+FIRMWARE = os.path.join(ROOT, "firmware")
+
+
+def run_module(mp, path, verbose, firmware=FIRMWARE):
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path) as f:
         source = f.read()
@@ -36,7 +39,7 @@ def run_module(mp, path, verbose):
         return [("SKIP", "%s::%s" % (name, t), "cpython-only module") for t in tests], ""
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join(
-        [".frozen", os.path.join(ROOT, "firmware"), TESTS, os.path.join(ROOT, "tools")]
+        [".frozen", firmware, TESTS, os.path.join(ROOT, "tools")]
     )
     cmd = [mp, "-X", "heapsize=8M", os.path.join(ROOT, "tools", "mp_vm_runner.py"), name]
     try:
