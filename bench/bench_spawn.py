@@ -3,7 +3,9 @@
 Both runtimes: a driver spawns 100 tasks, waits for all of them to finish, 20 times. asyncio
 uses ``create_task`` + ``gather``; shimeji uses ``spawn`` + ``tick`` until the batch is done
 (spawn_detached: no handle, nobody joins them, as with fire-and-forget tasks). The coroutine
-objects are made in the timed region on both sides."""
+objects are made in the timed region on both sides. Joined: a task spawns a batch and awaits
+each handle (asyncio: ``create_task`` and await each task), compared with both asyncio ways.
+The floor: making each coroutine and running it to its end by hand, with no runtime."""
 
 import asyncio
 
@@ -74,17 +76,40 @@ def run_asyncio_joined():
     return ns_since(t0) / TASKS
 
 
+def run_floor():
+    """The floor: create a coroutine and run it to its end by hand, in batches of 100 like the
+    others (what any runtime must do at least per task)."""
+    coros = [None] * BATCH
+    t0 = start()
+    for _ in range(BATCHES):
+        for i in range(BATCH):
+            coros[i] = trivial()
+        for i in range(BATCH):
+            try:
+                coros[i].send(None)
+            except StopIteration:
+                pass
+    return ns_since(t0) / TASKS
+
+
 def main():
     best = {}
     for _ in range(REPS):
         for name, fn in (("sh", run_shimeji), ("as", run_asyncio),
-                         ("shj", run_shimeji_joined), ("asj", run_asyncio_joined)):
+                         ("shj", run_shimeji_joined), ("asj", run_asyncio_joined),
+                         ("floor", run_floor)):
             v = fn()
             best[name] = min(best.get(name, v), v)
     emit("spawn", "ns per task, spawn+run+complete (detached / gather)", "ns",
          round(best["sh"]), round(best["as"]))
     emit("spawn", "ns per task, spawn+run+join from a task", "ns",
          round(best["shj"]), round(best["asj"]))
+    emit("spawn", "ns per task, spawn+join vs create_task+gather", "ns",
+         round(best["shj"]), round(best["as"]))
+    emit("spawn", "ns per task, spawn+join vs the floor", "ns", round(best["shj"]),
+         round(best["floor"]), "floor")
+    emit("spawn", "ns per coroutine created and exhausted (the floor)", "ns",
+         round(best["floor"]), None)
 
 
 main()

@@ -3,9 +3,12 @@
 negative for shimeji) and CPU time per timer fired (the run's wall time minus the time the
 loop slept while idle, divided by the sleeps).
 
-shimeji: ``sleep_ms`` on a ``Timer`` (1 ms ticks, like asyncio's ``ticks_ms``; and 100 µs
-ticks), run loop = turn, tick, sleep until the next deadline. asyncio: ``sleep_ms``; its idle
-sleep is timed by wrapping its loop's ``wait_io_event``."""
+shimeji, tickless (what the tickless boards run): ``sleep_ms`` on a µs ``Timer``
+(``tick_us=1``) driven by ``RunLoop``, which idles exactly until the next deadline (the idle
+timed by wrapping the idle primitive). For reference, periodic: a ``Timer`` of 1 ms ticks (like
+asyncio's ``ticks_ms``) and of 100 µs ticks, run by a hand-written loop (turn, tick, sleep until
+the next deadline). asyncio: ``sleep_ms``; its idle sleep is timed by wrapping its loop's
+``wait_io_event``."""
 
 import gc
 import sys
@@ -15,6 +18,7 @@ from benchlib import Rng, emit
 
 try:
     from shimeji import StaticScheduler, Timer, sleep_ms
+    from shimeji.sched.runloop import RunLoop
 except ImportError:
     Timer = None
 
@@ -78,6 +82,71 @@ def run_shimeji(tick_us):
     return late, (wall - idle) * 1000 / len(late)
 
 
+def run_tickless():
+    timer = Timer(tick_us=1)
+    s = StaticScheduler(TASKS + 1, timer=timer)
+    late = []
+    idle = [0]
+
+    def timed_idle(us):
+        i0 = ticks_us()
+        sleep_us(us)
+        idle[0] += ticks_diff(ticks_us(), i0)
+
+    async def sleeper(ds):
+        for d in ds:
+            t0 = ticks_us()
+            await sleep_ms(d)
+            late.append(ticks_diff(ticks_us(), t0) - d * 1000)
+
+    async def main():
+        for i in range(TASKS):
+            s.spawn_detached(sleeper(durations(i)))
+        while s.live_count() > 1:
+            await sleep_ms(10)
+
+    loop = RunLoop(s, idle=timed_idle, max_idle_us=None)
+    gc.collect()
+    t0 = ticks_us()
+    loop.run(s.spawn(main()))
+    wall = ticks_diff(ticks_us(), t0)
+    return late, (wall - idle[0]) * 1000 / len(late)
+
+
+def bytes_per_fired_timer():
+    """Heap bytes per fired sleep in the tickless loop's steady state, on a fake clock."""
+    from benchlib import mem_delta
+
+    from shimeji import FakeClock
+
+    clock = FakeClock()
+    timer = Timer(clock, tick_us=1)
+    s = StaticScheduler(TASKS, timer=timer)
+    fired = [0]
+
+    def idle(us):
+        clock.advance_us(us)
+
+    async def sleeper(i):
+        ms = 1 + i % 7
+        while True:
+            await sleep_ms(ms)
+            fired[0] += 1
+
+    for i in range(TASKS):
+        s.spawn(sleeper(i))
+    loop = RunLoop(s, idle=idle, max_idle_us=None)
+
+    def steps():
+        for _ in range(400):
+            loop.step()
+
+    steps()
+    n0 = fired[0]
+    grew = mem_delta(steps)
+    return grew / (fired[0] - n0)
+
+
 def run_asyncio():
     import asyncio
 
@@ -118,7 +187,8 @@ def main():
         return
     rows = {}
     for _ in range(2):  # interleaved runs; samples pooled, CPU figure the smaller
-        for key, fn in (("sh", lambda: run_shimeji(1000)), ("sh100", lambda: run_shimeji(100)),
+        for key, fn in (("tl", run_tickless), ("sh", lambda: run_shimeji(1000)),
+                        ("sh100", lambda: run_shimeji(100)),
                         ("as", run_asyncio if IS_MP else None)):
             if fn is None:
                 continue
@@ -127,13 +197,16 @@ def main():
             rows[key] = (late, cpu) if old is None else (old[0] + late, min(old[1], cpu))
     asy = rows.get("as")
     a = summary(asy[0]) if asy else None
-    for key, label in (("sh", "1 ms ticks"), ("sh100", "100 µs ticks")):
+    for key, label in (("tl", "tickless"), ("sh", "1 ms ticks"), ("sh100", "100 µs ticks")):
         sh = summary(rows[key][0])
         for i, name in enumerate(("p50", "p99", "max", "earliest (<0: woke early)")):
             emit("timers", "µs late, %s, %s" % (label, name), "us", sh[i],
                  None if a is None else a[i])
         emit("timers", "CPU ns per timer fired, %s" % label, "ns", round(rows[key][1]),
              None if asy is None else round(asy[1]))
+    if IS_MP:
+        emit("timers", "bytes per fired timer (tickless, steady state)", "B",
+             bytes_per_fired_timer(), None)
 
 
 main()

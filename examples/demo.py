@@ -134,8 +134,9 @@ def summary(how):
 led = board.led()
 if hasattr(led, "out"):  # the unix board's text LED: timestamp its lines like the rest
     led.out = log
-print("shimeji demo on the %s board: %d task slots, %d µs timer tick, %.0f s (Ctrl-C stops it)"
-      % (board.NAME, sched.capacity, board.tick_us, SECONDS))
+print("shimeji demo on the %s board: %d task slots, %s, %d µs timer tick, %.0f s (Ctrl-C stops "
+      "it)" % (board.NAME, sched.capacity, "tickless" if board.tickless else "periodic",
+               board.tick_us, SECONDS))
 try:
     btn = board.button(on_press)
 except NotImplementedError:

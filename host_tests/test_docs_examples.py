@@ -100,8 +100,8 @@ def check_timer_blink(lines):
 
 
 def check_demo(lines):
-    assert lines[0] == ("shimeji demo on the unix board: 8 task slots, 1000 \u00b5s timer tick, "
-                        "1 s (Ctrl-C stops it)")
+    assert lines[0] == ("shimeji demo on the unix board: 8 task slots, tickless, 1 \u00b5s timer "
+                        "tick, 1 s (Ctrl-C stops it)")
     assert lines[1].endswith("started  blink, sampler, reporter, button")
     assert any(x.endswith("LED \u25cf") for x in lines)
     assert any(re.search(r"sensor +\d+ readings, mean", x) for x in lines)

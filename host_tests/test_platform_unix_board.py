@@ -18,8 +18,26 @@ def test_clock_and_idle_work_on_this_runtime():
     assert port.ticks_diff(board.ticks_us(), t0) >= 1000
 
 
-def test_run_drives_the_timer_with_the_ticker_thread():
+def test_tickless_by_default_run_sleeps_on_the_idle_timeout_without_a_ticker():
     board = shimeji_board.Board()
+    assert board.tickless and board.tick_us == 1  # the timer counts µs
+    sched = board.scheduler(4)
+    spans = []
+
+    async def napper():
+        for _ in range(3):
+            t0 = board.ticks_us()
+            await sleep_ms(3)
+            spans.append(port.ticks_diff(board.ticks_us(), t0))
+        return board.ticker
+
+    assert board.run(napper(), sched) is None  # no ticker thread ran
+    assert len(spans) == 3 and min(spans) >= 3000  # never early
+    assert board.loop.max_idle_us == 1000  # a thread's wake is seen within 1 ms
+
+
+def test_periodic_mode_drives_the_timer_with_the_ticker_thread():
+    board = shimeji_board.Board(tickless=False)
     lines = []
     led = TextLed(out=lines.append, glyphs=("o", "*"))
     sched = board.scheduler(4)

@@ -1,15 +1,16 @@
 """shimeji on MicroPython's qemu port (Cortex-M3, ``mps2-an385``): a board with no hardware.
 
 The port has no ``machine.Timer``, no ``machine.disable_irq`` and no ``_thread``: nothing
-interrupts the loop, so no ticker is needed (the timer reads the clock at each turn), there is
-no critical section to take, idle is ``time.sleep_us``, and the LED is text on the UART. The
+interrupts the loop, so it is tickless through the idle wait's timeout: the timer counts µs and
+idle is ``time.sleep_us`` until the next deadline (nothing else can end it, so no shorter
+bound). There is no critical section to take, and the LED is text on the UART. The
 port's ``time.ticks_us`` can step back by up to a millisecond: the board's clock holds it.
 ``background()`` is not available: step the scheduler with ``tick()`` or ``board.run()``.
 """
 
 import time
 
-from shimeji.platform.bsp import BoardBase, TextLed
+from shimeji.platform.bsp import FOREVER_US, BoardBase, TextLed
 from shimeji.sync.critical import NoCriticalSection
 
 
@@ -17,9 +18,11 @@ class Board(BoardBase):
     NAME = "qemu"
     LED_PIN = "LED"
     MPY_ARCH = "armv7m"
+    TICKLESS = True  # no timer hardware: the idle wait's timeout is the alarm
+    LONGEST_IDLE_US = FOREVER_US  # no interrupt and no thread can wake it earlier
 
-    def __init__(self, tick_us=None):
-        BoardBase.__init__(self, tick_us)
+    def __init__(self, tick_us=None, tickless=None):
+        BoardBase.__init__(self, tick_us, tickless)
         self._last_us = time.ticks_us()
 
     def ticks_us(self):

@@ -1,9 +1,12 @@
 """shimeji on the RP2040 (Raspberry Pi Pico, Pico W).
 
-The hardware timer is a periodic ``machine.Timer``; the critical section masks interrupts
-(``machine.disable_irq``); idle is ``machine.idle()`` (the core sleeps until the next
-interrupt, at the latest the next timer tick), or ``machine.lightsleep`` for long waits if
-``lightsleep_min_us`` is set; the LED is the on-board ``"LED"`` pin. ``background()`` runs the
+Tickless: the timer counts µs, and each idle arms a one-shot ``machine.Timer`` (``ONE_SHOT``,
+``tick_hz=1000000``, a hard interrupt) for the next deadline and sleeps in ``machine.idle()``
+(WFI) until it or any other interrupt fires, so an idle board takes no timer interrupt between
+deadlines and a sleep ends at its deadline. ``Board(tickless=False)`` uses a periodic
+``machine.Timer`` every ``tick_us`` instead. The critical section masks interrupts
+(``machine.disable_irq``); ``machine.lightsleep`` serves long waits if ``lightsleep_min_us`` is
+set; the LED is the on-board ``"LED"`` pin. ``background()`` runs the
 loop on the second core (``core=1``) or on the hardware timer (the default).
 """
 
@@ -11,7 +14,7 @@ import time
 
 import machine
 
-from shimeji.platform.bsp import BoardBase, PinLed
+from shimeji.platform.bsp import FOREVER_US, BoardBase, PinLed
 from shimeji.sched.background import ThreadBackground, TimerBackground
 from shimeji.sync.critical import IrqCriticalSection
 
@@ -44,9 +47,12 @@ class Board(BoardBase):
     LED_PIN = "LED"
     BUTTON_PIN = 15  # a push button from GP15 to GND (the Pico has no user button)
     MPY_ARCH = "armv6m"
+    TICKLESS = True  # machine.Timer does ONE_SHOT with µs periods (tick_hz)
+    LONGEST_IDLE_US = FOREVER_US  # WFI returns on any interrupt: nothing needs a shorter idle
 
-    def __init__(self, tick_us=None, lightsleep_min_us=None, dual_core=False):
-        BoardBase.__init__(self, tick_us)
+    def __init__(self, tick_us=None, lightsleep_min_us=None, dual_core=False, tickless=None):
+        BoardBase.__init__(self, tick_us, tickless)
+        self._ring_cb = self._ring  # bound once: arming the alarm allocates nothing
         self.lightsleep_min_us = lightsleep_min_us
         self.dual_core = dual_core
 
@@ -65,14 +71,29 @@ class Board(BoardBase):
         limit = self.lightsleep_min_us
         if limit is not None and us >= limit:
             machine.lightsleep(us // 1000)
-        else:
-            machine.idle()
+            return
+        alarm = self.alarm
+        if alarm is not None:
+            alarm.init(mode=machine.Timer.ONE_SHOT, period=us, tick_hz=1000000,
+                       callback=self._ring_cb, hard=True)
+        machine.idle()
 
     def start_ticker(self, callback):
-        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
+        """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
-        freq = 1000000 // self.tick_us
+        freq = 1000000 // self.ticker_us
         self.ticker = machine.Timer(mode=machine.Timer.PERIODIC, freq=freq, callback=callback)
+
+    def start_alarm(self):
+        """Make the one-shot timer that ``idle`` arms. Not ISR-safe (set-up)."""
+        self.stop_alarm()
+        self.alarm = machine.Timer()
+
+    def stop_alarm(self):
+        """Stop the one-shot timer. Not ISR-safe."""
+        if self.alarm is not None:
+            self.alarm.deinit()
+            self.alarm = None
 
     def stop_ticker(self):
         """Stop the hardware timer. Not ISR-safe."""

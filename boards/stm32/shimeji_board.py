@@ -1,7 +1,10 @@
 """shimeji on STM32 boards (pyboard and the other boards of MicroPython's stm32 port).
 
-The hardware timer is ``pyb.Timer(timer_id)`` (default 4) at ``1e6 / tick_us`` Hz; its
-callback runs as a hard interrupt, which the timer's interrupt entry allows. The critical
+Periodic, not tickless: ``pyb.Timer`` has no one-shot mode (a callback that stops its own
+timer would be re-armed by ``init`` on every idle, costing more than the tick it saves, and a
+late deinit lets it fire again). The hardware timer is ``pyb.Timer(timer_id)`` (default 4) at
+``1e6 / tick_us`` Hz; its callback runs as a hard interrupt, which the timer's interrupt entry
+allows. The critical
 section masks interrupts (``machine.disable_irq``); idle is ``machine.idle()`` (WFI until the
 next interrupt, at the latest the next timer tick). The LED is ``pyb.LED(1)`` (red on the
 pyboard; pass another number to ``led()``). ``background()`` runs the loop on the hardware
@@ -57,6 +60,7 @@ class Board(BoardBase):
     NAME = "stm32"
     LED_PIN = 1
     MPY_ARCH = "armv7emsp"
+    TICKLESS = False  # pyb.Timer is periodic only
 
     def __init__(self, tick_us=None, timer_id=4):
         BoardBase.__init__(self, tick_us)
@@ -75,9 +79,9 @@ class Board(BoardBase):
         machine.idle()
 
     def start_ticker(self, callback):
-        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
+        """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
-        self.ticker = pyb.Timer(self.timer_id, freq=1000000 // self.tick_us)
+        self.ticker = pyb.Timer(self.timer_id, freq=1000000 // self.ticker_us)
         self.ticker.callback(callback)
 
     def stop_ticker(self):

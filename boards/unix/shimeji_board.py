@@ -1,8 +1,11 @@
 """shimeji on the MicroPython unix port: the board when none is attached.
 
-A ``_thread`` plays the hardware timer (it calls the timer's interrupt entry every tick), the
-critical section is a ``_thread`` lock, idle is ``time.sleep_us``, and the LED is text on the
-terminal.
+Tickless through the idle wait's timeout: the timer counts µs and the loop sleeps until the
+next deadline, with no ticker. A sleep cannot be ended by a wake from another thread (a
+simulated button, the REPL), so one idle lasts at most ``LONGEST_IDLE_US`` (1 ms).
+``Board(tickless=False)``: a ``_thread`` plays a periodic hardware timer (it calls the timer's
+interrupt entry every tick). The critical section is a ``_thread`` lock, and the LED is text
+on the terminal.
 
 It also runs under CPython (``PYTHONPATH=firmware:boards/unix python3 examples/blink.py``, or
 ``make example NAME=blink RUNTIME=cpython``): time comes from ``shimeji.port``, which supplies
@@ -94,9 +97,11 @@ class Board(BoardBase):
     NAME = "unix"
     LED_PIN = "LED"
     MPY_ARCH = "x64"
+    TICKLESS = True  # the idle wait's timeout is the one-shot timer
+    LONGEST_IDLE_US = 1000  # a thread's wake is seen within 1 ms
 
-    def __init__(self, tick_us=None):
-        BoardBase.__init__(self, tick_us)
+    def __init__(self, tick_us=None, tickless=None):
+        BoardBase.__init__(self, tick_us, tickless)
         self.behind_repl = False  # True while background() runs the loop behind the REPL
         self.text_leds = []
 
@@ -113,9 +118,9 @@ class Board(BoardBase):
         sleep_idle(us)
 
     def start_ticker(self, callback):
-        """Call ``callback`` every ``tick_us`` from the hardware timer. Not ISR-safe."""
+        """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""
         self.stop_ticker()
-        self.ticker = ThreadTicker(callback, self.tick_us)
+        self.ticker = ThreadTicker(callback, self.ticker_us)
         self.ticker.start()
 
     def stop_ticker(self):

@@ -6,8 +6,13 @@ A board module (``boards/<name>/shimeji_board.py``, frozen or copied to ``/lib``
 - ``ticks_us()``: the tick clock the timer reads;
 - ``critical_section()``: what guards wakes from interrupt handlers (``critical.py``);
 - ``idle(us)``: wait at most ``us`` µs or until an interrupt (``machine.idle``, ``sleep_us``);
-- ``start_ticker(callback)`` / ``stop_ticker()``: the hardware timer that calls
-  ``callback(arg)`` every ``tick_us`` (it drives ``Timer.interrupt``);
+  a tickless board arms its one-shot alarm for ``us`` first;
+- ``TICKLESS``: True if the board idles until the next deadline with no periodic interrupt
+  (a one-shot hardware timer, ``start_alarm``/``stop_alarm``, or just the idle wait's
+  timeout); False for a periodic ticker;
+- ``start_ticker(callback)`` / ``stop_ticker()``: the periodic hardware timer that calls
+  ``callback(arg)`` every ``ticker_us`` (it drives ``Timer.interrupt`` in periodic mode, and
+  ``TimerBackground`` in both modes);
 - ``led()``: the demo LED, an object with ``on()``, ``off()``, ``toggle()`` and ``value()``;
 - ``button(callback)``: calls ``callback(arg)`` from the button's interrupt (``stop()`` ends it);
 - ``background(loop)``: how the loop runs behind the REPL (see ``background.py``).
@@ -16,10 +21,21 @@ A board module (``boards/<name>/shimeji_board.py``, frozen or copied to ``/lib``
 ``Board.run(main)`` runs the ready-made loop with the hardware timer started and always
 stopped again. ``Board.interrupt_scheduler()`` adds an interrupt level (docs/preemption.md)
 whose timer the same hardware timer drives.
+
+Design note: tickless or periodic. A tickless board's timer counts µs (``tick_us`` 1) and the
+run loop idles exactly until the next deadline, so an idle board takes no interrupt between
+deadlines and a sleep ends at its deadline, not at the next tick boundary. ``LONGEST_IDLE_US``
+bounds one idle: long where any interrupt ends the idle (``machine.idle()`` is WFI), short
+where a wake from another thread cannot (the unix port's ``sleep_us``). A periodic board's
+timer counts ``tick_us`` ticks and a hardware timer interrupts every tick.
 """
+
+from micropython import const
 
 from .. import port
 from ..sched.runloop import RunLoop
+
+FOREVER_US = const(0x1FFFFFFF)  # LONGEST_IDLE_US where any interrupt ends the idle: ~9 min
 
 
 class PinLed:
@@ -134,12 +150,19 @@ class BoardBase:
     LED_PIN = None  # type: object
     BUTTON_PIN = None  # type: object
     MPY_ARCH = None  # type: object  # mpy-cross -march for native code
-    TICK_US = 1000
+    TICK_US = 1000  # the periodic ticker's period, and the timer's tick on a periodic board
+    TICKLESS = False
+    LONGEST_IDLE_US = 1000  # one idle at most, on a tickless board
     interrupt_levels = ()  # InterruptSchedulers made by interrupt_scheduler()
 
-    def __init__(self, tick_us=None):
-        self.tick_us = tick_us if tick_us is not None else self.TICK_US
+    def __init__(self, tick_us=None, tickless=None):
+        self.tickless = self.TICKLESS if tickless is None else tickless
+        self.ticker_us = tick_us if tick_us is not None else self.TICK_US
+        # The timer's tick: 1 µs on a tickless board unless given.
+        self.tick_us = 1 if self.tickless and tick_us is None else self.ticker_us
         self.ticker = None
+        self.alarm = None
+        self.alarms = 0  # one-shot alarms that fired (tickless boards with a hardware timer)
         self.loop = None
 
     def ticks_us(self):
@@ -160,13 +183,43 @@ class BoardBase:
         sleep_idle(us)
 
     def start_ticker(self, callback):
-        """Call ``callback(arg)`` every ``tick_us`` from a hardware timer (none here). Not
+        """Call ``callback(arg)`` every ``ticker_us`` from a hardware timer (none here). Not
         ISR-safe (set-up)."""
         self.ticker = None
 
     def stop_ticker(self):
         """Stop the hardware timer. Not ISR-safe."""
         self.ticker = None
+
+    def start_alarm(self):
+        """Make the one-shot hardware timer that ``idle(us)`` arms (none here: the idle wait's
+        own timeout ends it). Not ISR-safe (set-up)."""
+        self.alarm = None
+
+    def stop_alarm(self):
+        """Stop the one-shot hardware timer. Not ISR-safe."""
+        self.alarm = None
+
+    def _ring(self, arg=None):
+        """The one-shot alarm's callback: it only ends the idle wait (the run loop reads the
+        clock). ISR-safe: allocation-free, never blocks."""
+        n = self.alarms
+        self.alarms = n + 1 if n < 0x3FFFFFFF else 0
+
+    def start_wakeups(self, timer):
+        """Start what ends the idle waits: the one-shot alarm on a tickless board, else the
+        periodic ticker driving ``timer`` (which may be None). An interrupt level
+        (``interrupt_scheduler``) runs on the periodic ticker, so with one the ticker runs on
+        a tickless board too. Not ISR-safe (set-up)."""
+        if self.tickless:
+            self.start_alarm()
+        if not self.tickless or self.interrupt_levels:
+            self.start_ticker(self.ticker_callback(timer))
+
+    def stop_wakeups(self):
+        """Stop the alarm and the ticker. Not ISR-safe."""
+        self.stop_alarm()
+        self.stop_ticker()
 
     def led(self, pin=None):
         """The demo LED (``pin`` overrides ``LED_PIN``). Set-up, not ISR-safe."""
@@ -189,7 +242,8 @@ class BoardBase:
     # -- set-up shared by every board -------------------------------------------------------
 
     def make_timer(self):
-        """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us``. Not ISR-safe."""
+        """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us`` (1 µs on a
+        tickless board). Not ISR-safe."""
         from ..time.timer import Timer
 
         return Timer(clock=self.ticks_us, tick_us=self.tick_us)
@@ -226,8 +280,10 @@ class BoardBase:
         return TickFan([first] + [i.timer.interrupt for i in self.interrupt_levels]).fire
 
     def make_loop(self, sched, **options):
-        """A ``RunLoop`` for ``sched`` that idles with this board's primitive. Not ISR-safe."""
-        options.setdefault("max_idle_us", self.tick_us)
+        """A ``RunLoop`` for ``sched`` that idles with this board's primitive, at most
+        ``LONGEST_IDLE_US`` (tickless) or one tick (periodic) at a time. Not ISR-safe."""
+        options.setdefault("max_idle_us",
+                           self.LONGEST_IDLE_US if self.tickless else self.tick_us)
         self.loop = RunLoop(sched, idle=self.idle, **options)
         return self.loop
 
@@ -239,11 +295,11 @@ class BoardBase:
             sched = self.scheduler(capacity)
         loop = self.make_loop(sched, **options)
         handle = sched.spawn(main, "main") if main is not None else None
-        self.start_ticker(self.ticker_callback(sched.timer))
+        self.start_wakeups(sched.timer)
         try:
             return loop.run(handle)
         finally:
-            self.stop_ticker()
+            self.stop_wakeups()
 
     def background(self, sched, **options):
         """Run ``sched`` behind the REPL; returns a started ``background.Background``. Not

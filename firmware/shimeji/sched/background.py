@@ -76,9 +76,7 @@ class ThreadBackground(Background):
             return self
         self._quit = False
         self.running = True
-        timer = self.sched.timer
-        if timer is not None:
-            self.board.start_ticker(timer.interrupt)
+        self.board.start_wakeups(self.sched.timer)
         self._thread.start_new_thread(self._main, ())
         return self
 
@@ -115,7 +113,7 @@ class ThreadBackground(Background):
         while self.running and waited < timeout_ms:
             sleep_idle(1000)
             waited += 1
-        self.board.stop_ticker()
+        self.board.stop_wakeups()
         return not self.running
 
 

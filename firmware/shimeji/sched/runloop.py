@@ -25,6 +25,7 @@ wait at once and an idle may last up to ``poller.max_idle_us``; on boards it las
 from micropython import const
 
 _MAX_IDLE_US = const(1000)
+_FOREVER_US = const(0x1FFFFFFF)  # the longest idle at all: the timer's MAX_US
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
 
 
@@ -32,7 +33,9 @@ class RunLoop:
     """Drives ``sched`` (and its timer, ``sched.timer`` unless ``timer`` is given).
 
     ``idle(us)``: waits at most ``us`` µs or until an interrupt (default: ``time.sleep_us``).
-    ``max_idle_us``: longest single idle, also used when no deadline is pending.
+    ``max_idle_us``: longest single idle, also used when no deadline is pending; None: no
+    bound but the next deadline (about 9 minutes when none is armed), for an idle primitive
+    that any wake ends (a board's ``machine.idle()``).
     ``collect``: a callable such as ``gc.collect``, run only in idle windows of at least
     ``collect_min_us`` µs and only if a task ran since the last collection.
     ``tick_size``: tasks polled per tick at most (default: the scheduler's).
@@ -45,7 +48,7 @@ class RunLoop:
         self._turn = self.timer.turn if self.timer is not None else None
         self._tick = sched.tick
         self._idle = idle if idle is not None else sleep_idle
-        self.max_idle_us = max_idle_us
+        self.max_idle_us = _FOREVER_US if max_idle_us is None else max_idle_us
         self._collect = collect
         self.collect_min_us = collect_min_us
         self.tick_size = tick_size if tick_size is not None else sched.DEFAULT_TICK_SIZE

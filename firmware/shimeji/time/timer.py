@@ -93,7 +93,7 @@ class Timer:
 
     @micropython.native
     def _next_in_us(self, el):
-        k = self.wheel.next_in_ticks()
+        k = self.wheel.next_deadline_in_ticks()
         if k < 0:
             return -1
         clock = self.clock

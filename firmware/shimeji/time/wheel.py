@@ -30,6 +30,7 @@ _LEVELS = const(5)
 _DUE = const(320)  # list index of entries already due (deadline <= now): fire on next advance
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
 _CS_BATCH = const(16)  # entries handed off per critical section at most
+_EXACT_WALK = const(8)  # entries of a far slot next_deadline_in_ticks looks through at most
 # Task slot states (task/slot.py), repeated: the wheel must not import the task package.
 _QUEUED = const(1)
 _RUNNING = const(2)
@@ -260,6 +261,32 @@ class TimerWheel:
         return k
 
     @micropython.native
+    def next_deadline_in_ticks(self):
+        """Ticks until the earliest deadline, for an idle wait: ``next_in_ticks()``, except
+        that when that is where a far slot cascades, the earliest deadline in that slot if it
+        holds at most ``_EXACT_WALK`` entries (a lone far sleeper is not woken early to
+        cascade). Never later than the earliest deadline. Allocation-free. Not ISR-safe."""
+        k = self.next_in_ticks()
+        if k <= 0:
+            return k
+        pos = self._step_pos
+        if pos < 64:
+            return k
+        now = self.now
+        e = self._head[pos]
+        best = -1
+        n = 0
+        while e is not None:
+            n += 1
+            if n > _EXACT_WALK:
+                return k
+            d = (e.deadline - now) & _MASK
+            if best < 0 or d < best:
+                best = d
+            e = e.next
+        return best if best > k else k
+
+    @micropython.native
     def advance(self, n):
         """Move ``now`` on by ``n`` ticks (0 ≤ n < 2**29), firing every entry due by then, in
         deadline order (arming order within a tick); due-list entries fire first. Returns how
@@ -312,6 +339,8 @@ class TimerWheel:
         fired = 0
         if level == 0:
             fired = self._hand_off(pos, 0)  # every task entry at once; callbacks stay, below
+        elif level < _LEVELS:
+            self._cascade(pos, level)  # what is not due now moves down; the rest fires below
         e = head[pos]
         while e is not None:
             # Unlinking the head, inlined; the count is settled once, after the loop.
@@ -344,6 +373,64 @@ class TimerWheel:
             self._occ[pos >> 4] &= ~(1 << (pos & 15))
         self._resume = -1
         return fired
+
+    @micropython.native
+    def _cascade(self, pos, level):
+        """Move every entry of the far slot ``pos`` that ``now`` just reached to a lower
+        level, in one pass with ``arm_after``'s placement in line (their deadlines lie in
+        ``now``'s span, after it); entries due at ``now`` itself stay, in order."""
+        head = self._head
+        tails = self._tail
+        occ = self._occ
+        count = self._count
+        now = self.now
+        e = head[pos]
+        kept = None
+        kept_tail = None
+        moved = 0
+        while e is not None:
+            nxt = e.next
+            d = e.deadline
+            if d == now:
+                e.prev = kept_tail
+                if kept_tail is None:
+                    kept = e
+                else:
+                    kept_tail.next = e
+                kept_tail = e
+                e = nxt
+                continue
+            e.next = None
+            x = now ^ d
+            if x < 0x40:
+                lv = 0
+                p = d & 63
+            elif x < 0x1000:
+                lv = 1
+                p = 64 | ((d >> 6) & 63)
+            elif x < 0x40000:
+                lv = 2
+                p = 128 | ((d >> 12) & 63)
+            else:
+                lv = 3
+                p = 192 | ((d >> 18) & 63)
+            e.pos = p
+            tail = tails[p]
+            e.prev = tail
+            if tail is None:
+                head[p] = e
+                occ[p >> 4] |= 1 << (p & 15)
+            else:
+                tail.next = e
+            tails[p] = e
+            count[lv] += 1
+            moved += 1
+            e = nxt
+        if kept_tail is not None:
+            kept_tail.next = None
+        head[pos] = kept
+        tails[pos] = kept_tail
+        count[level] -= moved
 
     @micropython.native
     def _hand_off(self, pos, level):
