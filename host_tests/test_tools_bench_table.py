@@ -30,3 +30,21 @@ def test_goals_are_named_by_what_they_are():
                      "switch within 5x of the bare-generator floor",
                      "spawn at least 3x faster than asyncio"]
     assert [m for _, m, _ in bench.goals(ROWS)] == [True, True, False]
+
+
+def test_bench_names_no_issue_numbers():
+    # A reader of `make bench` has no issue tracker: a goal or a row says what it measures.
+    import os
+    import re
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = []
+    for folder, names in (("tools", ["bench.py"]),
+                          ("bench", sorted(os.listdir(os.path.join(root, "bench"))))):
+        for name in names:
+            if name.endswith(".py"):
+                with open(os.path.join(root, folder, name), encoding="utf-8") as f:
+                    for n, line in enumerate(f, 1):
+                        if re.search(r"issue \d", line, re.I):
+                            found.append("%s/%s:%d" % (folder, name, n))
+    assert found == [], "say what the goal is, not its issue number: %s" % found

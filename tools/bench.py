@@ -204,11 +204,11 @@ def goals(rows):
     ton = find(rows, mp, "trace", "cost of tracing on")
     if toff and num(toff, "shimeji"):
         r = toff["shimeji"]
-        out.append(("tracing off costs at most 3% per switch (issue 17)", r <= 1.03,
+        out.append(("tracing off costs at most 3% per switch", r <= 1.03,
                     "%+.1f%% (median of paired runs)" % ((r - 1) * 100)))
     if ton and num(ton, "shimeji"):
         r = ton["shimeji"]
-        out.append(("tracing on costs at most 30% per switch (issue 17)", r <= 1.30,
+        out.append(("tracing on costs at most 30% per switch", r <= 1.30,
                     "%+.1f%% (median of paired runs)" % ((r - 1) * 100)))
     pp = find(rows, mp, "preempt", "µs interrupt to urgent task, interrupt level, p99")
     if pp and num(pp, "shimeji") is not None:
