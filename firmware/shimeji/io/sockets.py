@@ -17,6 +17,16 @@ _EINPROGRESS = (115, 36, 119)  # Linux, macOS/BSD, lwIP
 _EADDRINUSE = (98, 48, 112)
 _EAGAIN = (11, 35)
 
+if IS_MICROPYTHON:
+    _WOULD_BLOCK = OSError  # unused: MicroPython's sockets return None instead
+else:
+    try:
+        from ssl import SSLWantReadError, SSLWantWriteError
+
+        _WOULD_BLOCK = (BlockingIOError, SSLWantReadError, SSLWantWriteError)
+    except ImportError:
+        _WOULD_BLOCK = BlockingIOError
+
 
 class SocketIO:
     """A CPython socket with MicroPython's non-blocking stream methods (None: would block)."""
@@ -32,13 +42,13 @@ class SocketIO:
         if n >= 0:
             try:
                 return self.sock.recv(n)
-            except BlockingIOError:
+            except _WOULD_BLOCK:
                 return None
         chunks = []
         while True:
             try:
                 data = self.sock.recv(4096)
-            except BlockingIOError:
+            except _WOULD_BLOCK:
                 break
             chunks.append(data)
             if not data:
@@ -48,14 +58,14 @@ class SocketIO:
     def readinto(self, buf):
         try:
             return self.sock.recv_into(buf)
-        except BlockingIOError:
+        except _WOULD_BLOCK:
             return None
 
     def readline(self):
         """A line (with its newline), what is there if no newline came yet, or None."""
         try:
             peek = self.sock.recv(4096, socket.MSG_PEEK)
-        except BlockingIOError:
+        except _WOULD_BLOCK:
             return None
         i = peek.find(b"\n")
         return self.sock.recv(len(peek) if i < 0 else i + 1)
@@ -63,7 +73,7 @@ class SocketIO:
     def write(self, buf):
         try:
             return self.sock.send(buf)
-        except BlockingIOError:
+        except _WOULD_BLOCK:
             return None
 
     def close(self):

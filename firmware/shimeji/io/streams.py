@@ -1,0 +1,260 @@
+"""Streams with the semantics of MicroPython's asyncio streams (extmod/asyncio/stream.py).
+
+``Stream`` is both the reader and the writer (``StreamReader`` and ``StreamWriter`` are the
+same class, as in MicroPython). It wraps any non-blocking stream object whose ``read``,
+``readinto``, ``readline`` and ``write`` return None when they would block: a MicroPython
+socket, a ``machine.UART``, an ``io.IOBase`` stream with ``ioctl``; on CPython a socket
+(through ``sockets.SocketIO``) or a non-blocking ``FileIO`` such as a pipe.
+
+Each read first waits for the object in the task's I/O poller (as MicroPython's asyncio
+does) and then reads what is there: ``read(n)`` returns at most ``n`` bytes (b"" at the end
+of the stream), ``read()`` reads to the end. ``write(buf)`` tries to send at once and keeps
+what did not go out for ``drain()``; when everything goes out it allocates nothing. A peer
+reset surfaces as the ``OSError`` of the read or write (ECONNRESET, EPIPE), an operation on a
+closed stream as ``StreamClosed``. Nothing here is ISR-safe.
+"""
+
+from .. import core
+from ..errors import Cancelled, PoolFull, StreamClosed
+from .poller import POLLIN, POLLOUT
+from .sockets import connect_error, connect_nonblocking, listen, raw_socket, stream_socket
+from .wait import wait_io
+
+
+class Stream:
+    """A reader and writer on the stream object ``s``; ``e``: what ``get_extra_info``
+    returns (``{"peername": addr}`` for the streams of a server)."""
+
+    def __init__(self, s, e=None):
+        self.s = s
+        self.e = e if e is not None else {}
+        self.out_buf = b""
+        self.closed = False
+
+    def get_extra_info(self, v):
+        """``"peername"`` (the peer's address) or another key given at construction."""
+        return self.e[v]
+
+    def _check(self):
+        if self.closed:
+            raise StreamClosed("this Stream was closed: open a new connection")
+
+    def close(self):
+        """Close the stream now: tasks waiting on it are woken and get ``StreamClosed``."""
+        if self.closed:
+            return
+        self.closed = True
+        sched = core.context.sched
+        if sched is not None and sched.poller is not None:
+            sched.poller.forget(self.s)
+        close = getattr(self.s, "close", None)
+        if close is not None:
+            close()
+
+    async def wait_closed(self):
+        """Close the stream (if not yet) and let the other tasks run once."""
+        self.close()
+        await core.yield_now()
+
+    async def read(self, n=-1):
+        """At most ``n`` bytes (b"" at the end of the stream); ``n < 0``: everything up to the
+        end of the stream."""
+        r = b""
+        while True:
+            await wait_io(self.s, POLLIN)
+            self._check()
+            r2 = self.s.read(n)
+            if r2 is not None:
+                if n >= 0:
+                    return r2
+                if not len(r2):
+                    return r
+                r += r2
+
+    async def readinto(self, buf):
+        """Read into ``buf``; returns the number of bytes read (0 at the end, or None if the
+        object had nothing after all)."""
+        await wait_io(self.s, POLLIN)
+        self._check()
+        return self.s.readinto(buf)
+
+    async def readexactly(self, n):
+        """Exactly ``n`` bytes; raises ``EOFError`` if the stream ends first."""
+        r = b""
+        while n:
+            await wait_io(self.s, POLLIN)
+            self._check()
+            r2 = self.s.read(n)
+            if r2 is not None:
+                if not len(r2):
+                    raise EOFError
+                r += r2
+                n -= len(r2)
+        return r
+
+    async def readline(self):
+        """One line, with its b"\\n" (without one at the end of the stream; b"" after it)."""
+        line = b""
+        while True:
+            await wait_io(self.s, POLLIN)
+            self._check()
+            l2 = self.s.readline()
+            if l2 is None:
+                continue
+            line += l2
+            if not l2 or line[-1] == 10:
+                return line
+
+    def write(self, buf):
+        """Send ``buf`` now if the object takes it, else keep it for ``drain()``. Allocates
+        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept)."""
+        if not self.out_buf:
+            ret = self.s.write(buf)
+            if ret == len(buf):
+                return
+            if ret is not None:
+                buf = buf[ret:]
+        self.out_buf += buf
+
+    async def drain(self):
+        """Wait until everything written has gone out (partial writes and EAGAIN handled).
+        Always lets the other tasks run, even with nothing to send."""
+        if not self.out_buf:
+            await core.yield_now()
+            return
+        mv = memoryview(self.out_buf)
+        off = 0
+        while off < len(mv):
+            await wait_io(self.s, POLLOUT)
+            self._check()
+            ret = self.s.write(mv[off:])
+            if ret is not None:
+                off += ret
+        self.out_buf = b""
+
+    async def awrite(self, buf, off=0, sz=-1):
+        """``write`` then ``drain`` (MicroPython's legacy API); ``off``/``sz``: a slice."""
+        if off != 0 or sz != -1:
+            buf = memoryview(buf)
+            if sz == -1:
+                sz = len(buf)
+            buf = buf[off:off + sz]
+        self.write(buf)
+        await self.drain()
+
+    awritestr = awrite
+    aclose = wait_closed
+
+
+StreamReader = Stream
+StreamWriter = Stream
+
+
+async def open_connection(host, port, ssl=None, server_hostname=None):
+    """Connect over TCP; returns ``(reader, writer)`` (one ``Stream`` twice). ``ssl``: an
+    ``SSLContext`` or True. A refused connection raises ``OSError`` here where the runtime
+    reports it (CPython), else at the first read or write (MicroPython, like its asyncio)."""
+    s = connect_nonblocking(host, port)
+    if ssl:
+        s = _wrap_client(s, ssl, server_hostname or host)
+    obj = stream_socket(s)
+    await wait_io(obj, POLLOUT)
+    err = connect_error(raw_socket(obj))
+    if err:
+        _forget_close(obj)
+        raise OSError(err, "connect to %s:%s failed" % (host, port))
+    ss = Stream(obj, {"peername": (host, port)})
+    return ss, ss
+
+
+def _wrap_client(s, ssl, server_hostname):
+    if ssl is True:
+        import ssl as _ssl
+
+        ssl = _ssl.SSLContext(_ssl.PROTOCOL_TLS_CLIENT)
+    s = ssl.wrap_socket(s, server_hostname=server_hostname, do_handshake_on_connect=False)
+    s.setblocking(False)
+    return s
+
+
+def _forget_close(obj):
+    sched = core.context.sched
+    if sched is not None and sched.poller is not None:
+        sched.poller.forget(obj)
+    obj.close()
+
+
+class Server:
+    """A listening TCP server (``start_server``): ``close()``, ``await wait_closed()``,
+    ``async with``. ``port``: the port it listens on (useful with port 0)."""
+
+    def __init__(self):
+        self.task = None
+        self.sock = None
+        self.port = 0
+        self.state = False  # closed on purpose (close()), not cancelled from outside
+        self.started = False
+        self._joined = False
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self.close()
+        await self.wait_closed()
+
+    def close(self):
+        """Stop accepting; the listening socket is closed. Open connections stay open."""
+        self.state = True
+        self.task.cancel()
+
+    async def wait_closed(self):
+        """Wait until the server's task has ended."""
+        if not self._joined:
+            self._joined = True
+            await self.task
+
+    async def _serve(self, s, cb, ssl):
+        spawn = core.current_slot().sched.spawn
+        self.started = True
+        while True:
+            try:
+                await wait_io(s, POLLIN)
+            except Cancelled:
+                _forget_close(s)
+                if self.state:
+                    return
+                raise
+            try:
+                s2, addr = s.accept()
+            except OSError:
+                continue  # the client went away before we took it
+            if ssl:
+                try:
+                    s2 = ssl.wrap_socket(s2, server_side=True, do_handshake_on_connect=False)
+                except OSError:
+                    s2.close()
+                    continue
+            s2s = Stream(stream_socket(s2), {"peername": addr})
+            try:
+                spawn(cb(s2s, s2s), "client").detach()
+            except PoolFull:
+                s2s.close()  # no task slot for it: refuse the connection
+
+
+async def start_server(cb, host, port, backlog=5, ssl=None):
+    """Listen on ``host:port`` (0: any free port, see ``Server.port``) and run
+    ``cb(reader, writer)`` as a new task for each connection; returns the ``Server``."""
+    s, bound = listen(host, port, backlog)
+    obj = stream_socket(s)
+    srv = Server()
+    srv.sock = obj
+    srv.port = bound
+    srv.task = core.current_slot().sched.spawn(srv._serve(obj, cb, ssl), "server")
+    try:
+        while not srv.started:  # the server task starts before anyone can close it
+            await core.yield_now()
+    except Cancelled:
+        srv.task.cancel()
+        raise
+    return srv
