@@ -240,15 +240,30 @@ def test_thread_level_tasks_cannot_spawn_or_join_across_levels():
             await th
         except WrongLevel:
             log.append("interrupt join refused")
+        for call in (th.cancel, sched.close, sched.tick, lambda: sched.set_priority(th, 1)):
+            try:
+                call()
+            except WrongLevel:
+                log.append("refused")
 
     isr.spawn(interrupt_task())
     _settle()
-    assert log[-2:] == [("interrupt spawn refused", True), "interrupt join refused"]
+    assert log[-6:] == [("interrupt spawn refused", True), "interrupt join refused"] + [
+        "refused"] * 4
     cell.wake()
     _settle()
     assert log[-1] == ("i", "i") and ih.result() is None
     sched.tick()
-    assert sched.tasks() == [] and isr.tasks() == []
+    assert sched.tasks() == [] and isr.tasks() == [] and th.result() is None
+
+    async def thread_cancels(h):  # the other way round is allowed: it takes the section
+        return h.cancel()
+
+    ih2 = isr.spawn(waiter(cell, log, "i2"), "i2")
+    _settle()
+    assert sched.run_until_complete(thread_cancels(ih2)) is True
+    _settle()
+    assert ih2.is_cancelled() and isr.tasks() == []
 
 
 def test_context_of_the_interrupted_task_is_kept():

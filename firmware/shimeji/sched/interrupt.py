@@ -239,7 +239,7 @@ class InterruptScheduler(StaticScheduler):
 
     # -- the level rules ----------------------------------------------------------------------
 
-    def _check_level(self, what):
+    def _check_spawn_level(self, what):
         running = core.context.sched
         if running is not None and running is not self:
             if running.level != self.level:
@@ -257,7 +257,7 @@ class InterruptScheduler(StaticScheduler):
         """Spawn ``coro`` at this level; returns its ``JoinHandle``. From set-up code (outside
         any task) or this level's tasks; raises ``WrongLevel`` from a thread-level task. Not
         ISR-safe."""
-        self._check_level("spawn")
+        self._check_spawn_level("spawn")
         state = self._enter()  # the level's callback waits while the pool and queue change
         try:
             handle = _base_spawn(self, coro, name)
@@ -270,7 +270,7 @@ class InterruptScheduler(StaticScheduler):
 
     def spawn_allocated(self, slot, coro, name=None):
         """``spawn`` in a caller-owned ``TaskSlot``. Same rules as ``spawn``."""
-        self._check_level("spawn_allocated")
+        self._check_spawn_level("spawn_allocated")
         state = self._enter()
         try:
             handle = _base_spawn_allocated(self, slot, coro, name)

@@ -9,7 +9,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy
+from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
 from ..task.pool import TaskPool
 from ..task.slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING
@@ -51,9 +51,19 @@ class TaskLifecycle(TaskPool):
         # override its methods, and then gets the general path).
         self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
 
+    def _check_level(self, what):
+        """Raise ``WrongLevel`` when a task of a higher level (an ``InterruptScheduler``'s)
+        calls ``what`` here: this scheduler's queues may be half changed under it."""
+        running = core.context.sched
+        if running is not None and running.level > self.level:
+            raise WrongLevel("%s on a thread-level scheduler from an interrupt-level task: "
+                             "hand the request over with a Channel or Event (see "
+                             "docs/preemption.md)" % what)
+
     def set_priority(self, handle, value):
         """Pass a priority (or nice value) for a live task to the policy; False if the task
         has finished. Raises ``PolicyError`` for a task of another scheduler."""
+        self._check_level("set_priority")
         slot = handle._slot
         if slot is None:
             return False
@@ -161,6 +171,7 @@ class TaskLifecycle(TaskPool):
 
     def cancel_slot(self, slot):
         """Cancel the task in ``slot`` (see ``JoinHandle.cancel``)."""
+        self._check_level("cancel")
         if slot.state == FREE or slot.sched is not self or slot.cancel_requested:
             return False
         slot.cancel_requested = True
@@ -174,6 +185,7 @@ class TaskLifecycle(TaskPool):
         """Refuse new spawns and end every live task now: each coroutine is closed (its
         ``finally`` blocks run) and its handle reports ``Cancelled``. Call it from the run
         loop or the REPL, not from a task. Not ISR-safe."""
+        self._check_level("close")
         if self._polling:
             raise SchedulerBusy("close() was called from inside a task: cancel the tasks, or "
                                 "call close() from the run loop after tick() returns")

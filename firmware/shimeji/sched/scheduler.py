@@ -168,6 +168,9 @@ class StaticScheduler(TaskLifecycle):
         called from one of this scheduler's own tasks."""
         if self._polling:
             raise self._busy()
+        running = core.context.sched
+        if running is not None and running.level > self.level:
+            self._check_level("tick")
         if type(n) is not int:
             int_arg(n, "tick(n)", "an int: the most tasks to poll (default %d)" % _TICK_SIZE,
                     BadArgument)
