@@ -104,3 +104,17 @@ def test_mark_and_record_allocate_nothing():
     heap_locked(_marks, tr, 20)
     assert alloc_delta(_marks, tr, 20) == 0
     assert alloc_delta(tr.record, 16, 1, 2) == 0
+
+
+def _isr_records(tr, n):
+    for i in range(n):
+        tr.record_isr(23, 1, i)
+
+
+@micropython_only
+def test_record_isr_allocates_nothing_even_when_the_side_ring_overflows():
+    s = StaticScheduler(2)
+    tr = Trace(8, side=4).attach(s)
+    heap_locked(_isr_records, tr, 10)
+    assert alloc_delta(_isr_records, tr, 10) == 0
+    assert tr.dropped == 6 + 10  # the side ring was already full for the second ten

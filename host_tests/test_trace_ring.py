@@ -257,3 +257,23 @@ def test_misuse_raises_and_changes_nothing():
         pass
     assert len(tr) == n
     assert Trace(8).attach(s).sched is s
+
+
+def test_record_isr_goes_through_the_side_ring_in_time_order():
+    clk, timer, s, tr = make(side=2)
+
+    async def poller():
+        await yield_now()
+
+    s.spawn(poller(), "p")
+    tr.clear()
+    clk.advance_us(5)
+    tr.record_isr(K.IO_READY, 1, 7)  # as an interrupt handler would: not in the ring yet
+    assert tr.records() == [(5, K.IO_READY, 1, 7)]  # reading moves it (scheduler context)
+    for i in range(3):  # three into a side ring of two: the oldest is lost, and counted
+        tr.record_isr(K.CROSS_CORE_WAKE, 1, i)
+    s.tick(1)
+    assert tr.dropped == 1
+    assert tr.records() == [
+        (5, K.IO_READY, 1, 7), (5, K.CROSS_CORE_WAKE, 1, 1), (5, K.CROSS_CORE_WAKE, 1, 2),
+        (5, K.POLL_BEGIN, 1, 0), (5, K.POLL_END, 1, K.END_YIELD)]

@@ -488,7 +488,7 @@ class TimerWheel:
                     else:
                         s._woken_ext += 1
                     if s._trace is not None:
-                        s._trace.wake_locked(s, slot)
+                        s._trace.timer_woke(slot)
                 elif st == _RUNNING:
                     slot.rewoken = True
             e = nxt

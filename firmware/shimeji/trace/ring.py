@@ -1,22 +1,23 @@
 """``Trace``: a fixed ring of event records, made at start-up, that recording never grows.
 
-A record is four numbers in four preallocated arrays: a µs timestamp (30-bit wrapping ticks),
-an event kind (a byte, ``kinds.py``), a task id and one argument (both below 2**30). A full
-ring overwrites its oldest record and counts it in ``dropped``, exactly.
+A record is four 32-bit words in one preallocated ``array('i')``: a µs timestamp (30-bit
+wrapping ticks), an event kind (``kinds.py``), a task id and one argument (both below 2**30).
+A full ring overwrites its oldest record and counts it in ``dropped``, exactly. The hot
+writers (``put``, ``poll_records``) are viper functions: a record is a few machine stores.
 
 Design note: interrupts. Records come from two kinds of context. The scheduler's own context
-(its tick, the tasks it polls, the timer turn and the run loop) writes the main ring with no
-lock: it is the only writer. A wake may come from an interrupt handler or another thread in
-the middle of one of those writes, so a wake never touches the main ring: ``wake()`` already
-holds the critical section, and records into a small *side ring* under it. The scheduler moves
-the side ring into the main ring (under the critical section) at the start of each tick and
-after each poll. So a torn record is impossible: each ring has one writer at a time. A side
-ring that fills up before the next tick overwrites its oldest record and counts it too.
-The price is order: a moved wake sits after scheduler records up to one poll younger than it;
-``tools/trace.py`` sorts by timestamp (stably). A wake is labelled by where it came from: the
-timer (during a timer turn), a task (while that task is polled), else external. A wake from
-an interrupt handler that lands inside a poll or a turn is labelled as the task's or the
-timer's; nothing else is wrong with it.
+(its tick, the tasks it polls, the timer turn, the run loop) writes the ring with no lock: it
+is the only writer. A wake may come from an interrupt handler or another thread (or core) in
+the middle of one of those writes, so a wake never touches the ring: ``wake()`` already holds
+the critical section and records into a small *side ring* under it (as does ``record_isr``).
+The scheduler moves the side ring into the ring, under the critical section, at the start of
+each tick and after each poll that found it non-empty. So a torn record is impossible: each
+ring has one writer at a time, and each keeps its own dropped counter. The price is order: a
+wake made during a poll lands just after that poll's POLL_END (``tools/trace.py`` sorts by
+timestamp, stably). A wake is labelled by where it came from: the timer (its hand-off marks
+them itself), a task (while that task is polled), else external. A wake from an interrupt
+handler that lands inside a poll is labelled as that task's, and one inside a timer turn
+that runs a callback (a ``timeout()`` expiring) as the timer's; nothing else is wrong with it.
 """
 
 from array import array
@@ -47,6 +48,7 @@ _SIZE = const(3)
 _BEGIN = const(4)  # where the running poll's POLL_BEGIN goes (sched/traced.py)
 _SIDE = const(5)  # side records not yet moved (written under the critical section)
 _START = const(6)  # when the running poll began (µs ticks; sched/traced.py)
+_SIDE_DROPPED = const(7)  # side records overwritten (written under the critical section)
 HEADER = const(8)
 
 
@@ -89,8 +91,10 @@ class Trace:
 
     @property
     def dropped(self):
-        """Records lost so far (overwritten by newer ones), wrapping below 2**30."""
-        return self.buf[_DROPPED]
+        """Records lost so far (overwritten by newer ones), wrapping below 2**30: those of
+        the ring plus those of the side ring (each has its own counter, so the scheduler and
+        an interrupt handler never update the same word)."""
+        return (self.buf[_DROPPED] + self.buf[_SIDE_DROPPED]) & _MASK
 
     # -- attaching -----------------------------------------------------------------------------
 
@@ -139,6 +143,10 @@ class Trace:
         buf[_COUNT] = 0
         buf[_DROPPED] = 0
         buf[_BEGIN] = 0
+        state = self._enter() if self._enter is not None else None
+        buf[_SIDE_DROPPED] = 0
+        if self._exit is not None:
+            self._exit(state)
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -172,10 +180,31 @@ class Trace:
                     kind = K.WAKE_TASK
                     arg = waker.id
         slot.wakes += 1
+        self._side_put(kind, slot.id, arg)
+
+    @micropython.native
+    def timer_woke(self, slot):
+        """Record a wake by the timer (the wheel's hand-off, critical section held): labelled
+        exactly, whatever else runs meanwhile. ISR-safe and allocation-free."""
+        slot.wakes += 1
+        self._side_put(K.WAKE_TIMER, slot.id, 0)
+
+    def record_isr(self, kind, task, arg):
+        """Append one record from any context: an interrupt handler, another thread or core
+        (a cross-core wake, I/O readiness). It goes through the side ring under the critical
+        section, and reaches the ring at the scheduler's next poll. ISR-safe, allocation-free.
+        """
+        state = self._enter()
+        self._side_put(kind, task, arg)
+        self._exit(state)
+
+    @micropython.native
+    def _side_put(self, kind, task, arg):
+        # The caller holds the critical section: the side ring and _SIDE_DROPPED are its.
         i = self._spos
         self._sts[i] = self.clock() & _MASK
         self._skind[i] = kind
-        self._stask[i] = slot.id
+        self._stask[i] = task
         self._sarg[i] = arg
         i += 1
         self._spos = 0 if i == self.side else i
@@ -184,8 +213,8 @@ class Trace:
         if c < self.side:
             buf[_SIDE] = c + 1
         else:
-            d = self.buf[_DROPPED]
-            self.buf[_DROPPED] = d + 1 if d < _MASK else 0
+            d = buf[_SIDE_DROPPED]
+            buf[_SIDE_DROPPED] = d + 1 if d < _MASK else 0
 
     @micropython.native
     def drain(self):

@@ -119,8 +119,8 @@ def top(what=None, interval_ms=1000, count=None, clear=True, out=print):
                 out("\x1b[H\x1b[2J")  # home and clear: a terminal redraws in place
             out("shimeji top: %d tasks, %d spawned, %d failed%s" % (
                 len(rows), sched.spawned_total, sched.failed_total,
-                "" if rows and rows[0][4] is not None else
-                "  (polls/CPU: FifoPolicy(measure=True), a timed policy or a Trace)"))
+                "  (polls/CPU: FifoPolicy(measure=True), a timed policy or a Trace)"
+                if rows and rows[0][4] is None else ""))
             for line in lines:
                 out(line)
             prev = rows
