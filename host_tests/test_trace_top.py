@@ -17,7 +17,7 @@ from shimeji.platform.bsp import BoardBase
 from shimeji.sched.background import ThreadBackground
 from shimeji.sched.runloop import RunLoop
 from shimeji.trace import ring
-from shimeji.trace.top import format_table, task_table, top
+from shimeji.trace.table import format_table, task_table, top
 from support import raises
 
 

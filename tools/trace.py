@@ -367,7 +367,7 @@ def top_over_mpremote(port, what):
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import device
 
-    code = "from shimeji.trace.top import top\ntop(%s)" % (what or "")
+    code = "from shimeji.trace.table import top\ntop(%s)" % (what or "")
     exe = device.mpremote_exe()
     os.execvp(exe, [exe, "connect", port, "resume", "exec", code])
 

@@ -135,7 +135,7 @@ __getattr__ = lazy_names(
         "Channel": _Y + "channel",
         # tracing and the live task table
         "Trace": _R + "ring",
-        "top": _R + "top",
+        "top": _R + "table",
         # I/O readiness and streams
         "IOPoller": _I + "poller",
         "poller_for": _I + "poller",

@@ -2,10 +2,10 @@
 
 - ``kinds``: the event kinds a trace records, and what each argument means;
 - ``ring``: ``Trace``, the ring of records made at start-up, its ``attach`` and ``dump``;
-- ``ticks``: the scheduler's ticks with every poll recorded (used while a trace is attached);
-- ``top``: ``top()``, the live table of tasks at the REPL.
+- ``table``: ``top()``, the live table of tasks at the REPL, and ``task_table()``.
 
-``tools/trace.py`` turns a dump into a Perfetto/Chrome trace and a timeline picture
+The traced ticks themselves are the scheduler's (``sched/traced.py``). ``tools/trace.py``
+turns a dump into a Perfetto/Chrome trace and a timeline picture
 (docs/trace.md).
 """
 
@@ -15,8 +15,8 @@ __getattr__ = lazy_names(
     "shimeji.trace",
     {
         "Trace": "shimeji.trace.ring",
-        "top": "shimeji.trace.top",
-        "task_table": "shimeji.trace.top",
-        "park_what": "shimeji.trace.ticks",
+        "top": "shimeji.trace.table",
+        "task_table": "shimeji.trace.table",
+        "park_what": "shimeji.trace.ring",
     },
 )
