@@ -48,3 +48,24 @@ def test_bench_names_no_issue_numbers():
                         if re.search(r"issue \d", line, re.I):
                             found.append("%s/%s:%d" % (folder, name, n))
     assert found == [], "say what the goal is, not its issue number: %s" % found
+
+
+def test_ranges_over_saved_runs(tmp_path):
+    import json
+
+    paths = []
+    for n, (sh, ref) in enumerate(((3200, 1860), (5268, 1944), (2276, 2509))):
+        rows = [dict(ROWS[0], shimeji=sh, ref=ref), ROWS[1]]
+        path = tmp_path / ("run%d.json" % n)
+        path.write_text(json.dumps({"when": "run %d" % n, "results": rows,
+                                    "goals": [{"goal": "g", "met": n == 2, "detail": str(n)}]}))
+        paths.append(str(path))
+    out = bench.ranges(paths).split("\n")
+    assert out[0] == "3 runs: run 0, run 1, run 2"
+    rows = [x for x in out if x.startswith("| micropython")]
+    assert rows == [
+        "| micropython | spawn | ns per task, spawn+run+join from a task | 2,276-5,268 | "
+        "1,860-2,509 | 0.37-1.10x (behind in some runs) |",
+        "| micropython | switch | ns per task switch (100 tasks x 200 yields) | 380 | 2,340 | "
+        "6.16x |"]
+    assert out[-1] == "  [met in 1 of 3 runs] g: 0; 1; 2"

@@ -2,12 +2,14 @@
 
 Usage: python tools/bench.py [--micropython PATH] [--only NAME,...] [--no-cpython]
                              [--json build/bench.json] [--compare OLD.json] [--markdown FILE]
+       python tools/bench.py --ranges RUN1.json RUN2.json RUN3.json   (no new run)
 
 Each workload in ``bench/`` runs in its own ``micropython`` process (the unix port, with
 asyncio frozen in) and, for reference, under CPython. A workload prints ``BENCH {json}`` lines;
 this driver collects them, prints a table (workload, figure, shimeji, reference, ratio), checks
 the performance goals (each printed next to its figure as met / not met), and writes everything
-as JSON for comparing runs (``--compare``).
+as JSON for comparing runs (``--compare``). ``--ranges`` prints the range (lowest-highest) of
+every figure and ratio over several saved runs: quote those, not one run's figures.
 Lower is better for every figure. Against asyncio, "ratio" is asyncio / shimeji: above 1 means
 shimeji is better by that factor. Against a baseline (the bare-generator floor, FIFO), it is
 shimeji's cost as a multiple of the baseline's.
@@ -304,6 +306,68 @@ def compare(rows, old_path):
                                                    fmt(a), fmt(b), pct))
 
 
+def span(values, text):
+    """'lo-hi' (or one value) of ``values`` formatted by ``text``; '-' when none."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    lo, hi = text(min(values)), text(max(values))
+    return lo if lo == hi else "%s-%s" % (lo, hi)
+
+
+def _nums(rows, field):
+    return [r.get(field) for r in rows if isinstance(r.get(field), (int, float))]
+
+
+def ranges(paths):
+    """The table of ``ranges``: each figure's lowest-highest over the runs in ``paths``."""
+    runs = []
+    for path in paths:
+        with open(path) as f:
+            runs.append(json.load(f))
+    keys = []
+    for run in runs:
+        for r in run.get("results", []):
+            key = (r["runtime"], r["workload"], r["metric"])
+            if key not in keys:
+                keys.append(key)
+    lines = ["%d runs: %s" % (len(runs), ", ".join(r.get("when", "?") for r in runs)), "",
+             LEGEND, "",
+             "| runtime | workload | figure (lower is better) | shimeji | reference | %s |"
+             % RATIO_HEADER, "|---|---|---|---:|---:|---:|"]
+    keys.sort(key=lambda k: k[0] != "micropython")  # stable: MicroPython's rows first
+    for key in keys:
+        got = [r for run in runs for r in run.get("results", [])
+               if (r["runtime"], r["workload"], r["metric"]) == key]
+        rats = [ratio(r) for r in got]
+        ref_name = got[0].get("ref_name") or ""
+        if None in rats or float("inf") in rats or 0 in rats:
+            shown = " / ".join(sorted(set(ratio_text(r) for r in got)))
+        elif ref_name and ref_name != "asyncio":
+            shown = span([1 / v for v in rats], lambda v: "%.2f" % v) + "x " + ref_name
+        else:
+            shown = span(rats, lambda v: "%.2f" % v) + "x"
+            if max(rats) < 0.995:
+                shown += " behind"
+            elif min(rats) < 0.995:
+                shown += " (behind in some runs)"
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            key[0], key[1], key[2], span(_nums(got, "shimeji"), fmt), span(_nums(got, "ref"), fmt),
+            shown))
+    goals_seen = []
+    for run in runs:
+        for g in run.get("goals", []):
+            if g["goal"] not in goals_seen:
+                goals_seen.append(g["goal"])
+    lines += ["", "performance goals over the runs (MicroPython unix port):"]
+    for goal in goals_seen:
+        got = [g for run in runs for g in run.get("goals", []) if g["goal"] == goal]
+        met = sum(1 for g in got if g["met"])
+        lines.append("  [met in %d of %d runs] %s: %s" % (met, len(got), goal,
+                                                         "; ".join(g["detail"] for g in got)))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--micropython")
@@ -312,7 +376,12 @@ def main(argv=None):
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench.json"))
     ap.add_argument("--compare", help="an earlier bench.json to compare with")
     ap.add_argument("--markdown", help="also write the table and goals as markdown here")
+    ap.add_argument("--ranges", nargs="+", metavar="RUN.json",
+                    help="print each figure's range over these saved runs (runs nothing)")
     args = ap.parse_args(argv)
+    if args.ranges:
+        print(ranges(args.ranges))
+        return 0
     names = args.only.split(",") if args.only else list(WORKLOADS)
     for n in names:
         if n not in WORKLOADS:
