@@ -189,7 +189,8 @@ class InterruptScheduler(StaticScheduler):
         try:
             self._poll_all()
         except BaseException as e:  # noqa: B036 - never raise into MicroPython's scheduler
-            self.error = e
+            self.error = e  # service() raises it at the thread level
+            self._want = True  # tasks left runnable run at the next wake, tick or service()
         finally:
             ctx.slot = saved_slot
             ctx.sched = saved_sched
