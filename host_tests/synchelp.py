@@ -15,7 +15,7 @@ def drain(s, limit=1000):
 
 
 class RecordingPolicy(FifoPolicy):
-    """FIFO that records priority-inheritance calls as (what, holder_id, waiter_id)."""
+    """FIFO that records priority-inheritance calls as (what, holder_id, waiter_id or 0)."""
 
     def __init__(self):
         FifoPolicy.__init__(self)
@@ -26,6 +26,9 @@ class RecordingPolicy(FifoPolicy):
 
     def restore(self, holder):
         self.events.append(("restore", holder.id))
+
+    def loan(self, holder, waiter):
+        self.events.append(("loan", holder.id, 0 if waiter is None else waiter.id))
 
 
 class HeapLockingMachine:

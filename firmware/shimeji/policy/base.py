@@ -21,6 +21,9 @@ Interface (after the scheduler-policy reference):
 - ``inherit(holder, waiter)`` / ``restore(holder)``: priority inheritance. A lock whose holder
   blocks ``waiter`` lends the waiter's priority to ``holder``; ``restore`` ends the loan when
   the lock is released. No-ops for policies without priorities.
+- ``loan(holder, waiter)``: make the holder's loan exactly what ``waiter`` lends (None: no
+  loan), up or down; ``more_urgent(a, b)``: whether task ``a`` runs before ``b`` by priority.
+  A Mutex recomputes a holder's loan with these when a waiter leaves or a lock is released.
 - ``should_yield(slot)``: asked by ``preempt_point()`` from inside the running task: True if
   the task should give up the CPU now (slice used up, a more urgent task is ready). When it
   yields there, ``preempt_point`` sets ``slot.preempted``; ``put_back`` reads and clears it.
@@ -66,3 +69,12 @@ class Policy:
 
     def restore(self, holder):
         pass
+
+    def loan(self, holder, waiter):
+        # A policy that defines only inherit/restore keeps working: end the loan, lend anew.
+        self.restore(holder)
+        if waiter is not None:
+            self.inherit(holder, waiter)
+
+    def more_urgent(self, a, b):
+        return False

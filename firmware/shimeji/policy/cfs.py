@@ -280,6 +280,25 @@ class CfsPolicy(Policy):
         holder.priority = nice
         holder.weight = NICE_TO_WEIGHT[nice + 20]
 
+    def loan(self, holder, waiter):
+        """Set ``holder``'s loan to ``waiter``'s nice value (capped at -20), or end it
+        (``waiter`` None, or no lower than the holder's own). Not ISR-safe."""
+        nice = holder.base_priority
+        holder.inherited = None
+        if waiter is not None:
+            lent = waiter.priority
+            if lent < NICE_MIN:
+                lent = NICE_MIN
+            if lent < nice:
+                holder.inherited = lent
+                nice = lent
+        holder.priority = nice
+        holder.weight = NICE_TO_WEIGHT[nice + 20]
+
+    def more_urgent(self, a, b):
+        """True if task ``a`` has a lower effective nice value than ``b``. ISR-safe."""
+        return a.priority < b.priority
+
     def _renormalize(self):
         self.min_vruntime -= _RENORM_BY
         sched = self._sched

@@ -274,3 +274,22 @@ class PriorityPolicy(Policy):
         holder.inherited = None
         if holder.priority != holder.base_priority:
             self._move(holder, holder.base_priority)
+
+    def loan(self, holder, waiter):
+        """Set ``holder``'s loan to ``waiter``'s priority (capped at the top level), or end it
+        (``waiter`` None, or no higher than the holder's own). Not ISR-safe."""
+        level = holder.base_priority
+        holder.inherited = None
+        if waiter is not None:
+            lent = waiter.priority
+            if lent >= self.levels:
+                lent = self.levels - 1
+            if lent > level:
+                holder.inherited = lent
+                level = lent
+        if level != holder.priority:
+            self._move(holder, level)
+
+    def more_urgent(self, a, b):
+        """True if task ``a`` has a higher effective priority than ``b``. ISR-safe."""
+        return a.priority > b.priority

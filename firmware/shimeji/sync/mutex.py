@@ -4,8 +4,11 @@
 it straight to the oldest waiter, so a task that just released cannot take it back first and
 no waiter starves. A hand-off to a task that is cancelled before it resumes passes the lock
 on to the next waiter (or frees it). A task parking on a held lock lends its priority to the
-holder through the policy (``policy.inherit``), ended by ``policy.restore`` on unlock; only
-between tasks of one level (thread or interrupt, see docs/preemption.md).
+holder through the policy, only between tasks of one level (thread or interrupt, see
+docs/preemption.md). A holder's loan is always the most urgent of the waiters on every Mutex
+it holds: it is recomputed when a waiter parks, leaves (cancelled, timed out) or a lock is
+released, and passed along a chain (A waits on B's lock while B waits on C's: C runs at A's
+priority).
 """
 
 from .. import core
@@ -17,8 +20,10 @@ class Mutex:
     """A fair async mutual-exclusion lock. ``critical_section``: default the runtime's."""
 
     def __init__(self, critical_section=None):
-        self._q = WaitQueue(critical_section, self._abandoned)
+        self._q = WaitQueue(critical_section, self._abandoned, self._left)
+        self._q.lends_to = self
         self._locked = False
+        self._held_next = None  # the next Mutex held by the same task (slot.held_locks)
         self._holder = None  # holder's slot; None when held outside any task
         self._holder_id = 0
         self._lock = _Lock(self)
@@ -83,17 +88,32 @@ class Mutex:
         state = q._enter()
         self._hand_off()
         q._exit(state)
-        if holder is not None and _same_level(holder):
-            holder.sched.policy.restore(holder)
-        self._lend()
+        reloan(holder)  # what its other locks' waiters lend it, if any
+        reloan(self._holder)  # the new holder blocks the waiters behind it
 
     def _take(self, slot):
         self._locked = True
         self._holder = slot
-        self._holder_id = 0 if slot is None else slot.id
+        if slot is None:
+            self._holder_id = 0
+        else:
+            self._holder_id = slot.id
+            self._held_next = slot.held_locks
+            slot.held_locks = self
 
     def _hand_off(self):
         # Caller holds the section.
+        old = self._holder
+        if old is not None:  # unlink this lock from the old holder's held list
+            m = old.held_locks
+            if m is self:
+                old.held_locks = self._held_next
+            else:
+                while m is not None and m._held_next is not self:
+                    m = m._held_next
+                if m is not None:
+                    m._held_next = self._held_next
+            self._held_next = None
         q = self._q
         slot = q.head
         if slot is None:
@@ -104,23 +124,45 @@ class Mutex:
             self._take(slot)
             q.grant(slot)
 
-    def _lend(self):
-        # A new holder blocks the waiters behind it: each lends it its priority, as when it
-        # parked on the previous holder (tasks only; the list changes only in task context).
-        slot = self._q.head
-        holder = self._holder
-        if slot is None or holder is None or not _same_level(holder):
-            return
-        policy = holder.sched.policy
-        while slot is not None:
-            policy.inherit(holder, slot)  # a method call, not a bound method: no allocation
-            slot = slot.wait_next
-
     def _abandoned(self, slot):
         # The lock was handed to ``slot``, which was cancelled before it resumed.
         if self._holder is slot:
             self._hand_off()
-            self._lend()
+            reloan(self._holder)
+
+    def _left(self):
+        # A waiter left (cancelled, timed out): its loan to the holder ends.
+        reloan(self._holder)
+
+
+_CHAIN_MAX = 16  # locks followed along a chain of waiters at most (a deadlock cycle ends)
+
+
+def reloan(holder):
+    """Recompute ``holder``'s priority loan from the waiters of every Mutex it holds, then
+    that of the holder it waits for, along the chain. Allocation-free. Tasks only."""
+    depth = 0
+    while holder is not None and depth < _CHAIN_MAX and _same_level(holder):
+        policy = holder.sched.policy
+        best = None
+        m = holder.held_locks
+        while m is not None:
+            if m._holder is holder and m._holder_id == holder.id:
+                w = m._q.head
+                while w is not None:
+                    if best is None or policy.more_urgent(w, best):
+                        best = w
+                    w = w.wait_next
+            m = m._held_next
+        before = holder.priority
+        policy.loan(holder, best)
+        if holder.priority == before and depth:
+            return  # nothing changed: the rest of the chain is as it was
+        q = holder.waiting_on
+        if q is None or q.lends_to is None or holder.wait_status != WAITING:
+            return
+        holder = q.lends_to._holder
+        depth += 1
 
 
 def _same_level(holder):
@@ -159,8 +201,7 @@ class _Lock(GuardAwaitable):
             me.wait_phase = 1
             holder = m._holder
             q._exit(state)
-            if holder is not None and _same_level(holder):
-                holder.sched.policy.inherit(holder, me)
+            reloan(holder)
             return core.PARK
         if me.wait_status == WAITING:
             return core.PARK

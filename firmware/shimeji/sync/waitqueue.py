@@ -85,6 +85,8 @@ class WaitQueue(WaitList):
     inside the section, after a task that was still waiting left (cancelled, timed out), so a
     primitive whose head blocked smaller requests (Semaphore, RwLock) can admit them now."""
 
+    lends_to = None  # the Mutex whose holder a waiter here lends its priority to
+
     def __init__(self, critical_section=None, on_abandon=None, on_leave=None):
         WaitList.__init__(self)
         cs = section(critical_section)

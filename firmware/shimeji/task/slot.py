@@ -69,6 +69,7 @@ class TaskSlot:
         self.io_entry = None
 
         # -- sync primitives: per-waiter data beyond the wait fields above.
+        self.held_locks = None  # Mutexes this task holds, linked through Mutex._held_next
 
         # -- scheduling policy: priority/nice, virtual run time, time slice, accounting.
         self.priority = 0  # effective priority (PriorityPolicy) or nice (CfsPolicy)
