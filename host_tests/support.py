@@ -21,6 +21,9 @@ try:
     HAS_THREADS = True
 except ImportError:  # the qemu port and many boards
     HAS_THREADS = False
+# Why threads are off. tools/fwtest.py sets both before any test module is imported where a
+# port has _thread but the board cannot run a second thread (the RP2040 emulator: no core 1).
+NO_THREADS_REASON = "needs _thread, which this port does not have"
 
 
 class _Skipped:
@@ -51,7 +54,7 @@ def needs_threads(fn):
     skipped on a port without threads (the qemu firmware, many boards)."""
     if HAS_THREADS:
         return fn
-    return _Skipped(fn, "needs _thread, which this port does not have")
+    return _Skipped(fn, NO_THREADS_REASON)
 
 
 def thread_section():

@@ -154,14 +154,30 @@ def test_lock_section_mutual_exclusion_under_two_threads():
 
 def test_default_section_is_shared():
     assert default_critical_section() is default_critical_section()
-    if HAS_THREADS:  # unix port, CPython
-        assert isinstance(default_critical_section(), LockCriticalSection)
+    cs = default_critical_section()
+    if _has_disable_irq():  # boards (the RP2040 firmware)
+        assert isinstance(cs, IrqCriticalSection)
+    elif HAS_THREADS:  # unix port, CPython
+        assert isinstance(cs, LockCriticalSection)
     else:  # the qemu port: no _thread, no machine.disable_irq
-        assert isinstance(default_critical_section(), NoCriticalSection)
+        assert isinstance(cs, NoCriticalSection)
+    try:
+        import _thread  # noqa: F401
+    except ImportError:
         with raises(NoThreads, "default_critical_section()"):
             LockCriticalSection()
         with raises(NoThreads, "ThreadRawMutex"):
             ThreadRawMutex()
+
+
+def _has_disable_irq():
+    if not IS_MICROPYTHON:
+        return False
+    try:
+        import machine
+    except ImportError:
+        return False
+    return hasattr(machine, "disable_irq")
 
 
 def test_no_critical_section_does_nothing():

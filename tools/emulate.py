@@ -4,9 +4,11 @@ Usage: python tools/emulate.py BOARD [--micropy-dir DIR]      (BOARD: qemu or rp
 
 - ``qemu``: build/firmware/qemu/firmware.elf (built first when missing and MICROPY_DIR is
   given) in ``qemu-system-arm -machine mps2-an385``; the UART is a pty.
-- ``rp2040``: build/firmware/rp2040/firmware.elf in the ``rp2040js`` emulator (npm package,
-  installed where ``RP2040JS_DIR`` points: its ``node_modules`` holds rp2040js); the USB-CDC
-  REPL is bridged to a TCP port on 127.0.0.1 (tools/rp2040_emu.mjs).
+- ``rp2040``: build/firmware/rp2040/firmware.uf2 in the ``rp2040js`` emulator (npm package,
+  installed where ``RP2040JS_DIR`` points: its ``node_modules`` holds rp2040js, and
+  ``bootrom.ts`` there is rp2040js's demo/bootrom.ts, which npm does not ship); the USB-CDC
+  REPL is bridged to a TCP port on 127.0.0.1 (tools/rp2040_emu.mjs). The emulator runs
+  core 0 only (a ``_thread`` hangs the firmware) at about 0.2x real time, in emulated time.
 
 Prints the port to give mpremote (``/dev/pts/N`` or ``socket://127.0.0.1:N``) and keeps the
 emulator running until Ctrl-C. ``booted()`` is the same for tools (fwtest, bench): a context
@@ -31,13 +33,17 @@ ROOT = firmware.ROOT
 EMU_SCRIPT = os.path.join(ROOT, "tools", "rp2040_emu.mjs")
 
 
+# Boards whose emulator cannot run a second thread although the port has _thread.
+NO_SECOND_THREAD = {"rp2040": "the RP2040 emulator (rp2040js) does not run core 1"}
+
+
 class Unavailable(Exception):
     """The emulator or the firmware image is not there; the message says what to do."""
 
 
 def firmware_image(board, micropy_dir):
     """The firmware to boot: the one built before, else built now from ``micropy_dir``."""
-    name = {"qemu": "firmware.elf", "rp2040": "firmware.elf"}.get(board)
+    name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2"}.get(board)
     if name is None:
         raise Unavailable("no emulator for BOARD=%s (qemu and rp2040 have one)" % board)
     image = os.path.join(firmware.build_dir(board), name)
@@ -59,10 +65,14 @@ def rp2040js_dir():
         raise Unavailable("node not found: the RP2040 emulator (rp2040js) runs on Node.js")
     for d in (os.environ.get("RP2040JS_DIR", ""), os.path.join(ROOT, "build", "rp2040js")):
         if d and os.path.isdir(os.path.join(d, "node_modules", "rp2040js")):
+            if not os.path.exists(os.path.join(d, "bootrom.ts")):
+                raise Unavailable("no RP2040 bootrom in %s: copy demo/bootrom.ts of "
+                                  "github.com/wokwi/rp2040js there (docs/boards.md)" % d)
             return os.path.abspath(d)
     raise Unavailable(
-        "rp2040js not found: `npm install --prefix DIR rp2040js@1.4.1` then set "
-        "RP2040JS_DIR=DIR (see docs/boards.md)")
+        "rp2040js not found: `npm install --prefix DIR rp2040js@1.4.1`, copy "
+        "github.com/wokwi/rp2040js's demo/bootrom.ts into DIR, then set RP2040JS_DIR=DIR "
+        "(see docs/boards.md)")
 
 
 def _free_port():

@@ -7,8 +7,10 @@ BOARD is ``qemu`` (the firmware is built if needed and booted in qemu-system-arm
 ``rp2040`` (the RP2040 firmware booted in the rp2040js emulator, see tools/emulate.py). Each
 test module runs after a soft reset (a fresh heap) with ``host_tests/`` mounted by
 ``mpremote mount``; shimeji itself is the copy frozen into the firmware. The per-test lines are
-the same as the unix-port runner's (tools/mptest.py). Without a MicroPython tree (CI) every
-module is reported skipped with the reason, and the exit status is 0.
+the same as the unix-port runner's (tools/mptest.py). On the RP2040 emulator the tests that
+start a ``_thread`` are skipped with that reason (it runs core 0 only: a thread hangs it).
+Without a MicroPython tree (CI) every module is reported skipped with the reason, and the exit
+status is 0.
 """
 
 import argparse
@@ -30,6 +32,7 @@ MODULE_TIMEOUT_S = 900
 # Runs on the board: the loop of tools/mp_vm_runner.py (which reads sys.argv; boards have none).
 _RUNNER = """import sys, gc
 sys.path.append('/remote')  # after '' and .frozen: shimeji is the frozen copy
+%s
 mod = __import__(%r)
 for name in sorted(n for n in dir(mod) if n.startswith('test_')):
     fn = getattr(mod, name)
@@ -71,7 +74,7 @@ def stage_source(out_dir):
     return out_dir
 
 
-def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS):
+def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS, no_threads=None):
     """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path) as f:
@@ -79,7 +82,12 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS):
     expected = re.findall(r"^def (test_\w+)", source, re.M)
     if "shimeji: cpython-only" in source.split("\n", 1)[0]:
         return [("SKIP", "%s::%s" % (name, t), "cpython-only module") for t in expected], ""
-    cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec", _RUNNER % name]
+    prelude = ""
+    if no_threads:
+        prelude = ("import support\nsupport.HAS_THREADS = False\n"
+                   "support.NO_THREADS_REASON = %r" % ("needs a second thread: " + no_threads))
+    cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec",
+           _RUNNER % (prelude, name)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         out = proc.stdout + proc.stderr
@@ -101,7 +109,7 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS):
     return results, out
 
 
-def run_all(port, paths, verbose=False, out=print, source=False):
+def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None):
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     mount = TESTS
     if source:
@@ -109,7 +117,7 @@ def run_all(port, paths, verbose=False, out=print, source=False):
         out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
     for path in module_paths(paths):
         t0 = time.monotonic()
-        results, output = run_module(port, path, mount=mount)
+        results, output = run_module(port, path, mount=mount, no_threads=no_threads)
         failed = False
         for kind, name, info in results:
             counts[kind] += 1
@@ -140,16 +148,21 @@ def main(argv=None):
     ap.add_argument("--port", help="a board (or emulator) already running MicroPython")
     ap.add_argument("--source", action="store_true",
                     help="mount firmware/shimeji too: test the working copy, not the frozen one")
+    ap.add_argument("--no-threads", metavar="WHY",
+                    help="skip the tests that start a thread, saying WHY (the board hangs)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     import emulate
 
     try:
         if args.port:
-            counts = run_all(args.port, args.paths, args.verbose, source=args.source)
+            counts = run_all(args.port, args.paths, args.verbose, source=args.source,
+                             no_threads=args.no_threads)
         else:
+            no_threads = args.no_threads or emulate.NO_SECOND_THREAD.get(args.board)
             with emulate.booted(args.board, args.micropy_dir) as port:
-                counts = run_all(port, args.paths, args.verbose, source=args.source)
+                counts = run_all(port, args.paths, args.verbose, source=args.source,
+                                 no_threads=no_threads)
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (
