@@ -17,7 +17,7 @@ from shimeji.platform.bsp import BoardBase
 from shimeji.sched.background import ThreadBackground
 from shimeji.sched.runloop import RunLoop
 from shimeji.trace import ring
-from shimeji.trace.table import format_table, task_table, top
+from shimeji.trace.table import TracePolls, format_table, task_table, top
 from support import raises
 
 
@@ -134,3 +134,25 @@ def test_misuse_raises_with_what_to_do():
             top(count=1)
     finally:
         ring.last = keep
+
+
+def test_polls_add_up_across_snapshots_beyond_what_the_ring_holds():
+    clk = FakeClock(0, 1000)
+    s = StaticScheduler(4, clock_us=clk)
+    Trace(16).attach(s)  # 16 records: 8 polls at most
+
+    async def busy():
+        while True:
+            clk.advance_us(7)
+            await yield_now()
+
+    s.spawn(busy(), "busy")
+    acc = TracePolls()
+    got = []
+    for _ in range(5):
+        s.tick(6)  # 12 records: fewer than the ring holds, so nothing is missed
+        got.append(task_table(s, acc)[0][4:7])
+    assert got == [(6, 42, 7), (12, 84, 7), (18, 126, 7), (24, 168, 7), (30, 210, 7)]
+    assert not acc.missed
+    s.tick(20)  # 40 records between two snapshots: the oldest were overwritten
+    assert task_table(s, acc)[0][4] == 30 + 8 and acc.missed

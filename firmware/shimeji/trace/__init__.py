@@ -17,6 +17,7 @@ __getattr__ = lazy_names(
         "Trace": "shimeji.trace.ring",
         "top": "shimeji.trace.table",
         "task_table": "shimeji.trace.table",
+        "TracePolls": "shimeji.trace.table",
         "park_what": "shimeji.trace.ring",
     },
 )

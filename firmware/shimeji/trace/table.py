@@ -3,9 +3,9 @@
 Each row: task id, name, state, what it waits on, polls, CPU µs and share of the last
 interval, longest poll, wakes and hogs. Polls, CPU time, longest poll and hogs come from the
 per-task accounting of a timed policy (``FifoPolicy(measure=True)``, round-robin, CFS,
-priorities); under plain FIFO with a ``Trace`` attached they come from the trace's polls
-(within what the ring still holds); wakes are counted while a trace is attached. A figure
-nobody measures shows as ``-``.
+priorities); under plain FIFO with a ``Trace`` attached, ``top()`` adds up the trace's polls
+as they arrive (from the ring's contents at its first refresh on); wakes are counted while a
+trace is attached. A figure nobody measures shows as ``-``.
 
 With a background loop (``board.background(sched)``), pass the background object: each
 snapshot is taken with the loop held off for the few µs it takes to copy the figures, so the
@@ -44,42 +44,69 @@ def _target(what):
                      "returned, got %r" % (what,))
 
 
-def task_table(sched):
+def task_table(sched, polls=None):
     """A snapshot of ``sched``'s live tasks: a list of rows ``(id, name, state, waits_on,
-    polls, cpu_us, max_us, wakes, hogs)``, a figure nobody measures being None. Allocates
-    (the REPL). Take it with the loop held off (``background.call(task_table, sched)``)."""
+    polls, cpu_us, max_us, wakes, hogs)``, a figure nobody measures being None. Under plain
+    FIFO with a trace, pass the same ``TracePolls`` to each call to count polls over all of
+    them (without one: over what the ring holds). Allocates (the REPL). Take it with the loop
+    held off (``background.call``)."""
     timed = sched.policy.needs_time
     tr = sched._trace
-    from_trace = None if timed or tr is None else _polls_from(tr)
+    seen = None
+    if not timed and tr is not None:
+        if polls is None:
+            polls = TracePolls()
+        seen = polls.update(tr)
     rows = []
     for s in sched.live_slots():
         waits = K.PARK_NAMES[park_what(s)] if s.state == 3 else ""
         if timed:
-            polls, cpu, longest, hogs = (s.polls, s.run_total_us, s.run_max_us, s.hogs) \
+            n, cpu, longest, hogs = (s.polls, s.run_total_us, s.run_max_us, s.hogs) \
                 if s.polls else (0, 0, 0, 0)
-        elif from_trace is not None:
-            polls, cpu, longest = from_trace.get(s.id, (0, 0, 0))
+        elif seen is not None:
+            n, cpu, longest = seen.get(s.id, (0, 0, 0))
             hogs = None
         else:
-            polls = cpu = longest = hogs = None
-        rows.append((s.id, s.name, _STATES[s.state], waits, polls, cpu, longest,
+            n = cpu = longest = hogs = None
+        rows.append((s.id, s.name, _STATES[s.state], waits, n, cpu, longest,
                      s.wakes if tr is not None else None, hogs))
+    if seen is not None:
+        polls.forget([r[0] for r in rows])
     rows.sort()
     return rows
 
 
-def _polls_from(tr):
-    # (polls, cpu µs, longest µs) per task from the POLL_BEGIN/POLL_END pairs in the ring.
-    out = {}
-    begin = {}
-    for ts, kind, task, _arg in tr.records():
-        if kind == K.POLL_BEGIN:
-            begin[task] = ts
-        elif kind == K.POLL_END and task in begin:
-            us = (ts - begin.pop(task)) & 0x3FFFFFFF
-            n, cpu, longest = out.get(task, (0, 0, 0))
-            out[task] = (n + 1, cpu + us, us if us > longest else longest)
-    return out
+class TracePolls:
+    """Polls, CPU µs and longest poll per task, added up from a trace's POLL_BEGIN/POLL_END
+    pairs as they arrive (each ``update`` reads only the records written since the last)."""
+
+    def __init__(self):
+        self.per_task = {}  # task id -> (polls, cpu µs, longest µs)
+        self._begin = {}
+        self._total = None  # records the ring had taken at the last update
+        self.missed = False  # records were overwritten between two updates
+
+    def update(self, tr):
+        recs = tr.records()
+        total = len(tr) + tr.buf[2]  # records ever written to the ring (count + dropped)
+        new = len(recs) if self._total is None else (total - self._total) & 0x3FFFFFFF
+        if new > len(recs):
+            self.missed = True
+            new = len(recs)
+        self._total = total
+        per = self.per_task
+        for ts, kind, task, _arg in recs[len(recs) - new:]:
+            if kind == K.POLL_BEGIN:
+                self._begin[task] = ts
+            elif kind == K.POLL_END and task in self._begin:
+                us = (ts - self._begin.pop(task)) & 0x3FFFFFFF
+                n, cpu, longest = per.get(task, (0, 0, 0))
+                per[task] = (n + 1, cpu + us, us if us > longest else longest)
+        return per
+
+    def forget(self, live_ids):
+        for task in [t for t in self.per_task if t not in live_ids]:
+            del self.per_task[task]
 
 
 def format_table(rows, prev=None, elapsed_us=0):
@@ -107,12 +134,16 @@ def top(what=None, interval_ms=1000, count=None, clear=True, out=print):
     ``interval_ms``, ``count`` times (None: until Ctrl-C). ``clear`` redraws in place on a
     terminal. Allocates (REPL only); not ISR-safe; not from a task."""
     sched, bg = _target(what)
+    acc = TracePolls()
     prev = None
     t_prev = port.ticks_us()
     n = 0
     try:
         while count is None or n < count:
-            rows = bg.call(task_table, sched) if bg is not None else task_table(sched)
+            if bg is not None:
+                rows = bg.call(_snapshot, (sched, acc))
+            else:
+                rows = task_table(sched, acc)
             now = port.ticks_us()
             lines = format_table(rows, prev, port.ticks_diff(now, t_prev) if prev else 0)
             if clear:
@@ -130,6 +161,10 @@ def top(what=None, interval_ms=1000, count=None, clear=True, out=print):
                 _sleep_ms(interval_ms)
     except KeyboardInterrupt:
         pass
+
+
+def _snapshot(args):
+    return task_table(args[0], args[1])
 
 
 def _sleep_ms(ms):
