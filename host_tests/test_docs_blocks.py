@@ -230,3 +230,19 @@ def test_transcript_reader_and_matcher():
     assert not _matches(["1"], ["1", "2"])
     drawn = "[(2, 'bl" + "\x1b7\x1b[1;1HLED \u25cf\x1b8" + "ink')]"
     assert LED_STATUS.sub("", drawn) == "[(2, 'blink')]"
+
+
+def test_docs_make_targets_exist():
+    with open(os.path.join(ROOT, "Makefile"), encoding="utf-8") as f:
+        targets = set(re.findall(r"^([a-z][\w-]*):", f.read(), re.M))
+    missing = []
+    for page in pages():
+        with open(os.path.join(ROOT, page), encoding="utf-8") as f:
+            text = f.read()
+        code = re.findall(r"`([^`\n]+)`", text)
+        code += [x for lang, _, body in fences(page) if lang == "sh" for x in body]
+        for snippet in code:
+            for target in re.findall(r"(?:^|[\s;&(])make ([a-z][\w-]*)", snippet):
+                if target not in targets:
+                    missing.append("%s: make %s" % (page, target))
+    assert missing == [], "no such Makefile target: %s" % sorted(set(missing))
