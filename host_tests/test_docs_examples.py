@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT_S = 90
 RUNTIMES = ("micropython", "cpython")
 # Arguments some examples take when run by the tests: the demo runs 1 s instead of 4.
-ARGS = {"demo": ["1"]}
+ARGS = {"demo": ["1"], "echo_server": ["0", "2", "demo"], "http_status": ["0", "2", "demo"]}
 
 
 def _run(name, runtime="micropython", *args):
@@ -97,6 +97,19 @@ def check_timer_blink(lines):
     leds = [x for x in lines if x.startswith("led")]
     assert [x.split(" (")[0] for x in leds] == ["led on", "led off"] * 2
     assert len(lines) == 7
+
+
+def check_echo_server(lines):
+    assert re.match(r"echo server listening on 127\.0\.0\.1:\d+$", lines[0])
+    assert sorted(lines[1:7]) == ["client c%d got b'c%d line %d\\n'" % (c, c, i)
+                                  for c in (0, 1) for i in range(3)]
+    assert lines[7:] == ["served 2 connections, 60 bytes echoed"]
+
+
+def check_http_status(lines):
+    assert re.match(r"http status on http://127\.0\.0\.1:\d+/tasks$", lines[0])
+    assert lines[1:] == ["GET /tasks: 200 tasks ['client', 'conn', 'fast', 'main', 'server', "
+                         "'slow']", "GET /nope: 404", "answered 2 requests"]
 
 
 def check_demo(lines):

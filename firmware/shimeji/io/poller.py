@@ -31,6 +31,7 @@ from micropython import const
 from .. import port
 from ..core import wake
 from ..errors import IOBusy, NotPollable, StreamClosed
+from ..trace.kinds import PARK_IO
 from .waker import WakeSocket
 
 POLLIN = const(0x0001)
@@ -63,6 +64,8 @@ class IOPoller:
 
     ``waiters``: tasks waiting now. ``max_idle_us``: longest single idle when a wake socket
     ends idles early (1 s); None without one. Nothing here is ISR-safe except ``notify``."""
+
+    waits_for = PARK_IO  # what a task parked here waits on, for the trace and top()
 
     def __init__(self, sched, wake_socket=None):
         self.sched = sched

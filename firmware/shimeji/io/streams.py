@@ -237,7 +237,7 @@ class Server:
                     continue
             s2s = Stream(stream_socket(s2), {"peername": addr})
             try:
-                spawn(cb(s2s, s2s), "client").detach()
+                spawn(cb(s2s, s2s), "conn").detach()
             except PoolFull:
                 s2s.close()  # no task slot for it: refuse the connection
 

@@ -1,0 +1,64 @@
+# A TCP echo server on shimeji's streams: one task per connection, each echoing what it reads.
+# Here:       make example NAME=echo_server ARGS="7777"   then, in another shell: nc 127.0.0.1 7777
+#             ARGS="0 2 demo": a free port, 2 connections made by the example's own clients
+# A board:    copy it with a network up (esp32 after WLAN connect; it listens on 0.0.0.0:7777)
+# Arguments:  [port (0: a free one)] [connections to serve, then exit (default: forever)] [demo]
+import sys
+
+import shimeji_board
+
+from shimeji import Event, open_connection, start_server
+
+args = sys.argv[1:] if hasattr(sys, "argv") else []
+PORT = int(args[0]) if args else 7777
+CONNECTIONS = int(args[1]) if len(args) > 1 else None
+DEMO = "demo" in args
+HOST = "127.0.0.1" if sys.platform in ("linux", "darwin") else "0.0.0.0"
+
+board = shimeji_board.Board()
+sched = board.scheduler(16)
+finished = Event()
+served = []  # bytes echoed, per connection that ended
+
+
+async def echo(reader, writer):
+    total = 0
+    while True:
+        data = await reader.read(512)
+        if not data:  # the client closed its end
+            break
+        writer.write(data)
+        await writer.drain()
+        total += len(data)
+    await writer.wait_closed()
+    served.append(total)
+    if CONNECTIONS is not None and len(served) >= CONNECTIONS:
+        finished.set()
+
+
+async def demo_client(port, name):
+    reader, writer = await open_connection("127.0.0.1", port)
+    for i in range(3):
+        writer.write(b"%s line %d\n" % (name, i))
+        await writer.drain()
+        line = await reader.readline()
+        print("client %s got %r" % (name.decode(), line))
+    await writer.wait_closed()
+
+
+async def main():
+    server = await start_server(echo, HOST, PORT)
+    print("echo server listening on %s:%d" % (HOST, server.port))
+    clients = []
+    if DEMO:
+        for i in range(CONNECTIONS or 1):
+            clients.append(sched.spawn(demo_client(server.port, b"c%d" % i), "client"))
+    await finished.wait()
+    for c in clients:
+        await c
+    server.close()
+    await server.wait_closed()
+    print("served %d connections, %d bytes echoed" % (len(served), sum(served)))
+
+
+board.run(main(), sched)
