@@ -11,7 +11,7 @@ import sys
 import shimeji_board
 
 from shimeji import Event, FifoPolicy, open_connection, sleep_ms, start_server
-from shimeji.trace.top import format_table, task_table
+from shimeji.trace.table import format_table, task_table
 
 args = sys.argv[1:] if hasattr(sys, "argv") else []
 PORT = int(args[0]) if args else 8080

@@ -109,7 +109,8 @@ class RunLoop:
             turn = self._turn()
         us = self.max_idle_us
         poller = self.sched.poller
-        if poller is not None and poller.max_idle_us is not None and poller.waiters:
+        if poller is not None and poller.waiters and poller.max_idle_us is not None \
+                and poller.max_idle_us > us:
             us = poller.max_idle_us  # a wake ends the wait early: no need to slice it
         if turn is not None:
             if turn.expired:
