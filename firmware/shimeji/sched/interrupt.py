@@ -167,7 +167,7 @@ class InterruptScheduler(StaticScheduler):
 
     def _run(self, _arg):
         if self._masked():
-            state = self._enter()  # re-entering a section we already hold: no wait
+            state = self._enter()  # held by us: a re-entry; from another thread: brief
             self._pending = False
             self._want = True
             self.deferred = wrap_count(self.deferred, 1)
