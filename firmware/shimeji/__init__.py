@@ -33,6 +33,7 @@ from .errors import (
     CriticalSectionMisuse,
     DeadlineExpired,
     DurationTooLong,
+    ExecutorClosed,
     ForeignAwaitable,
     InvalidCapacity,
     InvalidPermits,
@@ -147,5 +148,7 @@ __getattr__ = lazy_names(
         "Server": _I + "streams",
         "open_connection": _I + "streams",
         "start_server": _I + "streams",
+        # the multi-core executor
+        "Executor": "shimeji.executor.executor",
     },
 )

@@ -40,26 +40,80 @@ def wrap_count(counter, n):
     return counter - (_MASK30 - n) - 1
 
 
-class _Context:
-    """What is running now. One per interpreter: schedulers on two cores each run their own
-    tick, so a multi-core executor gives each core its own context (see scheduler.py)."""
+class Context:
+    """What is running now: the slot being polled and its scheduler.
+
+    Design note: ``context`` below is the interpreter's context, which every scheduler uses by
+    default; a scheduler ticked from inside another's task saves and restores it. Schedulers
+    that poll in parallel on other threads or cores (the workers of ``shimeji.executor``) each
+    own a ``Context`` registered for their thread with ``register_thread``; ``context.slot``
+    stays None on those threads, so a reader that finds None asks ``current_context()``. The
+    common case, one thread, costs nothing extra: None is already the "not in a task" path.
+    """
 
     def __init__(self):
         self.slot = None
         self.sched = None
         self.poll_start = 0  # µs tick at the start of the current poll (timed policies only)
+        self.yielder = None  # the yield_now awaitable of a worker thread (see below)
 
 
-context = _Context()
+context = Context()
+_threads = {}  # thread id -> Context of a worker polling on that thread
+_ident = [None]  # _thread.get_ident once a worker thread is registered
+_threaded = []  # non-empty while worker contexts exist: yield_now avoids the shared ring
+
+
+def register_thread(ctx):
+    """Use ``ctx`` as the context of the calling thread (a worker of a multi-core executor).
+    Not ISR-safe; call it on the worker's thread before it polls."""
+    import _thread
+
+    _ident[0] = _thread.get_ident
+    if ctx.yielder is None:
+        ctx.yielder = YieldNow()
+    _threads[_thread.get_ident()] = ctx
+    if not _threaded:
+        _threaded.append(True)
+
+
+def unregister_thread():
+    """Forget the calling thread's worker context."""
+    get_ident = _ident[0]
+    if get_ident is not None:
+        _threads.pop(get_ident(), None)
+        if not _threads:
+            _threaded.clear()
+
+
+def current_context():
+    """The context of the calling thread: its worker's, or the interpreter's."""
+    if _threads:
+        ctx = _threads.get(_ident[0]())
+        if ctx is not None:
+            return ctx
+    return context
+
+
+def running_slot():
+    """The ``TaskSlot`` being polled on this thread, or None."""
+    slot = context.slot
+    if slot is None and _threads:
+        ctx = _threads.get(_ident[0]())
+        if ctx is not None:
+            slot = ctx.slot
+    return slot
 
 
 def current_slot():
     """The ``TaskSlot`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
     slot = context.slot
     if slot is None:
-        raise NoCurrentTask(
-            "no task is running: call this from inside a task spawned on a scheduler"
-        )
+        slot = running_slot()
+        if slot is None:
+            raise NoCurrentTask(
+                "no task is running: call this from inside a task spawned on a scheduler"
+            )
     return slot
 
 
@@ -170,9 +224,11 @@ if _ring is not None:
     _ring_append, _ring_iter = _ring
 
     @micropython.native
-    def yield_now(_append=_ring_append, _it=_ring_iter):  # defaults: locals, no global lookups
+    def yield_now(_append=_ring_append, _it=_ring_iter, _threaded=_threaded):  # locals
         """Awaitable: let every other runnable task run once, then continue. Allocates
         nothing. Takes no arguments."""
+        if _threaded:  # worker threads poll in parallel: the ring is not theirs to share
+            return _thread_yield()
         _append(None)
         return _it
 
@@ -181,5 +237,19 @@ else:
     def yield_now():
         """Awaitable: let every other runnable task run once, then continue. Allocates
         nothing."""
+        if _threaded:
+            return _thread_yield()
         _yield_now.armed = True
         return _yield_now
+
+
+def _thread_yield():
+    """yield_now while worker threads exist: each thread arms its own ``YieldNow``."""
+    y = current_context().yielder
+    if y is None:
+        if _ring is not None:  # not a worker thread, and workers never touch the ring
+            _ring_append(None)
+            return _ring_iter
+        y = _yield_now
+    y.armed = True
+    return y

@@ -18,6 +18,11 @@ class SchedulerClosed(ShimejiError):
     """The scheduler was closed; it accepts no new tasks."""
 
 
+class ExecutorClosed(SchedulerClosed):
+    """The multi-core executor was closed: its workers' ``run`` return this, spawns are
+    refused. Make a new ``Executor`` to start again."""
+
+
 class NotACoroutine(ShimejiError):
     """spawn() was given something that is not a coroutine object."""
 

@@ -234,7 +234,7 @@ class CfsPolicy(Policy):
         woken = self._sched._inbox_head is not None
         if self.n == 0 and not woken:
             return False
-        used = port.ticks_diff(self._clock(), core.context.poll_start)
+        used = port.ticks_diff(self._clock(), core.current_context().poll_start)
         if used > _MAX_CHARGE:
             used = _MAX_CHARGE
         vr = slot.vruntime + used * 1024 // slot.weight

@@ -36,6 +36,9 @@ class PreemptPoint:
             self.armed = False
             ctx = core.context
             slot = ctx.slot
+            if slot is None and core._threads:  # a worker thread of an executor
+                ctx = core.current_context()
+                slot = ctx.slot
             if slot is not None and ctx.sched.policy.should_yield(slot):
                 slot.preempted = True
                 if ctx.sched._trace is not None:
@@ -58,7 +61,7 @@ def preempt_due():
     """True if ``await preempt_point()`` would yield now: lets a task pick a good moment to
     break off (finish a chunk, release a lock) before yielding. False outside a task.
     Allocation-free. Not ISR-safe."""
-    ctx = core.context
+    ctx = core.current_context()
     slot = ctx.slot
     if slot is None:
         return False

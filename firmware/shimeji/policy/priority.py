@@ -241,7 +241,7 @@ class PriorityPolicy(Policy):
                 peer = True
             woken = woken.inbox_next
         if peer and self.slice_us is not None:
-            used = port.ticks_diff(self._clock(), core.context.poll_start)
+            used = port.ticks_diff(self._clock(), core.current_context().poll_start)
             return used >= slot.slice_left
         return False
 

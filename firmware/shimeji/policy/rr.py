@@ -147,5 +147,5 @@ class RoundRobinPolicy(Policy):
         Not ISR-safe."""
         if self.head is None and self._sched._inbox_head is None:
             return False
-        used = port.ticks_diff(self._clock(), core.context.poll_start)
+        used = port.ticks_diff(self._clock(), core.current_context().poll_start)
         return used >= slot.slice_left

@@ -22,7 +22,7 @@ from .foreign import shield as _shield
 def tick_fifo(sched, n):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
-    ctx = core.context
+    ctx = sched._ctx
     park = core.PARK
     head = fifo.head
     tail = fifo.tail
@@ -32,7 +32,9 @@ def tick_fifo(sched, n):
     completed = 0
     sched._polling = True
     ctx.sched = sched
-    _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+    shielding = sched._shielding
+    if shielding:
+        _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     try:
         while True:
             if sched._inbox_head is not None:
@@ -93,7 +95,8 @@ def tick_fifo(sched, n):
                 tail.run_next = slot
             tail = slot
     finally:
-        _shield.off()
+        if shielding:
+            _shield.off()
         fifo.head = head
         fifo.tail = tail
         sched._polling = False

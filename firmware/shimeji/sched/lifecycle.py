@@ -96,6 +96,8 @@ class TaskLifecycle(TaskPool):
             if nxt is None:
                 self._free_tail = None
             slot.free_next = None
+        elif self._returned is not None and self._reclaim():
+            return self.spawn(coro, name)
         else:
             raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
                            "capacity, or join/cancel tasks before spawning more" % self.capacity)
@@ -146,7 +148,7 @@ class TaskLifecycle(TaskPool):
         handle._value = None
         handle._consumed = False
         slot.state = QUEUED
-        if self._polling:
+        if self._polling or self.parallel:
             self._inbox_push(slot)  # the tick owns the run queue while it polls
         else:
             fifo = self._fifo

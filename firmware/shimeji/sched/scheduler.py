@@ -74,6 +74,7 @@ class StaticScheduler(TaskLifecycle):
 
     DEFAULT_TICK_SIZE = _TICK_SIZE
     level = 0  # thread level; an InterruptScheduler (interrupt.py) is level 1
+    parallel = False  # True for an executor's worker, which polls in parallel with others
 
     def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None):
         TaskLifecycle.__init__(self, capacity)
@@ -86,6 +87,8 @@ class StaticScheduler(TaskLifecycle):
         self._woken_ext = 0
         self._woken_int = 0
         self._polling = False
+        self._ctx = core.context  # where tick() says what runs (a worker has its own)
+        self._shielding = True  # tick() raises the asyncio shield (a worker's executor does)
         cs = critical_section if critical_section is not None else default_critical_section()
         self.critical_section = cs
         self._enter = cs.enter
@@ -108,8 +111,14 @@ class StaticScheduler(TaskLifecycle):
         ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
         other threads and tasks may all call it."""
         state = self._enter()
+        if slot.sched is not self:  # finished, or moved to another worker: forward it there
+            other = slot.sched
+            self._exit(state)
+            if other is not None:
+                other.wake(slot)
+            return
         st = slot.state
-        if st == WAITING and slot.sched is self:
+        if st == WAITING:
             slot.state = QUEUED
             slot.inbox_next = None
             tail = self._inbox_tail
@@ -178,7 +187,7 @@ class StaticScheduler(TaskLifecycle):
             return self._traced(self, n)
         if self._fifo is not None:
             return tick_fifo(self, n)
-        ctx = core.context
+        ctx = self._ctx
         outer_slot = ctx.slot  # a task of another scheduler may be driving this one
         outer_sched = ctx.sched
         outer_start = ctx.poll_start
@@ -191,7 +200,8 @@ class StaticScheduler(TaskLifecycle):
         completed = 0
         self._polling = True
         ctx.sched = self
-        _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+        if self._shielding:
+            _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
         try:
             if self._inbox_head is not None:
                 self._drain_inbox()
@@ -247,7 +257,8 @@ class StaticScheduler(TaskLifecycle):
                 if self._inbox_head is not None:
                     self._drain_inbox()
         finally:
-            _shield.off()
+            if self._shielding:
+                _shield.off()
             self._polling = False
             ctx.slot = outer_slot
             ctx.sched = outer_sched
@@ -372,12 +383,16 @@ class StaticScheduler(TaskLifecycle):
         slot.cancel_requested = False
         slot.state = FREE  # first: a wake from now on is a no-op...
         slot.rewoken = False  # ...so none can leave this set for the next task in the slot
-        if slot.pooled:  # back on the free list (TaskPool._free_push, inlined)
-            slot.free_next = None
-            tail = self._free_tail
-            if tail is None:
-                self._free_head = slot
-            else:
-                tail.free_next = slot
-            self._free_tail = slot
         slot.sched = None
+        if slot.pooled:
+            owner = slot.owner
+            if owner is self:  # back on the free list (TaskPool._free_push, inlined)
+                slot.free_next = None
+                tail = self._free_tail
+                if tail is None:
+                    self._free_head = slot
+                else:
+                    tail.free_next = slot
+                self._free_tail = slot
+            else:  # a slot that moved here from another worker goes home
+                owner._give_back(slot)

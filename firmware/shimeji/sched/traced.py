@@ -64,7 +64,7 @@ def tick_fifo_traced(sched, n):
     tr = sched._trace
     buf = tr.buf
     fifo = sched._fifo
-    ctx = core.context
+    ctx = sched._ctx
     park = core.PARK
     clock = tr.clock
     records = poll_records
@@ -179,7 +179,7 @@ def tick_traced(sched, n):
     charged with the same clock readings the records carry. Not ISR-safe."""
     tr = sched._trace
     buf = tr.buf
-    ctx = core.context
+    ctx = sched._ctx
     outer_slot = ctx.slot
     outer_sched = ctx.sched
     outer_start = ctx.poll_start

@@ -48,14 +48,14 @@ class Mutex:
         state = q._enter()
         ok = not self._locked
         if ok:
-            self._take(core.context.slot)
+            self._take(core.context.slot or core.running_slot())
         q._exit(state)
         return ok
 
     def unlock(self):
         """Release the lock and hand it to the oldest waiter. Raises ``LockNotHeld`` if the
         caller does not hold it. Not ISR-safe."""
-        me = core.context.slot
+        me = core.context.slot or core.running_slot()
         if not self._locked or self._holder is not me or (
             me is not None and me.id != self._holder_id
         ):
@@ -76,7 +76,7 @@ class Mutex:
         # ``async with`` exits only after its acquire completed, so this coroutine holds the
         # lock. When the coroutine is being closed (``scheduler.close()``, garbage collection:
         # GeneratorExit) it is not the running task, so release without the owner check.
-        if exc_type is GeneratorExit or core.context.slot is None:
+        if exc_type is GeneratorExit or core.running_slot() is None:
             if self._locked:
                 self._release()
         else:

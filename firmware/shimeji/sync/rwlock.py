@@ -58,7 +58,7 @@ class RwLock:
 
     def try_read(self):
         """Take read access if no writer holds or waits; True on success. Not ISR-safe."""
-        me = core.context.slot
+        me = core.context.slot or core.running_slot()
         self._room()
         q = self._q
         state = q._enter()
@@ -77,14 +77,14 @@ class RwLock:
         ok = not self._writing and self._readers == 0 and q.head is None
         if ok:
             self._writing = True
-            self._set_writer(core.context.slot)
+            self._set_writer(core.context.slot or core.running_slot())
         q._exit(state)
         return ok
 
     def read_unlock(self):
         """Give back read access. Raises ``LockNotHeld`` unless the caller holds a read (a task
         cannot release another task's read). Not ISR-safe."""
-        self._read_release(core.context.slot, False)
+        self._read_release(core.context.slot or core.running_slot(), False)
 
     def _read_release(self, me, closing):
         q = self._q
@@ -142,7 +142,7 @@ class RwLock:
     def write_unlock(self):
         """Give back write access. Raises ``LockNotHeld`` unless the caller is the writer.
         Not ISR-safe."""
-        me = core.context.slot
+        me = core.context.slot or core.running_slot()
         if not self._writing or self._writer is not me or (
             me is not None and me.id != self._writer_id
         ):
@@ -197,9 +197,9 @@ class _Acquire(GuardAwaitable):
     def release(self, exc_type=None):
         rw = self.rw
         if self.mode == _READ:
-            closing = exc_type is GeneratorExit or core.context.slot is None
-            rw._read_release(core.context.slot, closing)
-        elif exc_type is GeneratorExit or core.context.slot is None:
+            me = core.context.slot or core.running_slot()
+            rw._read_release(me, exc_type is GeneratorExit or me is None)
+        elif exc_type is GeneratorExit or core.running_slot() is None:
             if rw._writing:
                 rw._write_release()  # the coroutine is being closed: see Mutex._guard_exit
         else:

@@ -36,6 +36,7 @@ class TaskPool:
         self._next_id = 1
         self.ids_wrapped = False  # True once 2**30-1 ids were handed out
         self._owned_head = None
+        self._returned = None  # pool slots freed by other schedulers (see _give_back)
         self.slots = []
         self._free_head = None
         self._free_tail = None
@@ -63,6 +64,28 @@ class TaskPool:
         else:
             self._free_tail.free_next = slot
         self._free_tail = slot
+
+    def _give_back(self, slot):
+        """A pool slot of ours, freed by the scheduler it had moved to (a multi-core executor's
+        stealing): queue it for ``_reclaim``. Safe from another thread (critical section)."""
+        state = self._enter()
+        slot.free_next = self._returned
+        self._returned = slot
+        self._exit(state)
+
+    def _reclaim(self):
+        """Put the slots given back by other schedulers on the free list; True if any."""
+        state = self._enter()
+        slot = self._returned
+        self._returned = None
+        self._exit(state)
+        if slot is None:
+            return False
+        while slot is not None:
+            nxt = slot.free_next
+            self._free_push(slot)
+            slot = nxt
+        return True
 
     def _adopt(self, slot):
         """Check a caller-owned slot and register it with this pool on first use."""

@@ -187,8 +187,11 @@ class JoinHandle:
                 return _finish(self._status, self._value)
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
-            if slot.sched.level != me.sched.level:
+            sched = slot.sched
+            if sched.level != me.sched.level:
                 _wrong_level()
+            if sched.parallel:  # the task may finish on another thread meanwhile
+                return self._join_parallel(me, sched)
             me.wait_phase = 1
             slot.joiners.push(me)
             return core.PARK
@@ -201,6 +204,21 @@ class JoinHandle:
         me.wait_key = None
         me.wait_value = None
         return _finish(status, value)
+
+    def _join_parallel(self, me, sched):
+        # Check and link under the critical section that the executor's workers complete
+        # tasks under, so a completion cannot fall between the two.
+        cs = sched.critical_section
+        state = cs.enter()
+        slot = self._slot
+        if slot is None:
+            cs.exit(state)
+            self._consumed = True
+            return _finish(self._status, self._value)
+        me.wait_phase = 1
+        slot.joiners.push(me)
+        cs.exit(state)
+        return core.PARK
 
 
 _join_finish = core.Finish()

@@ -236,7 +236,10 @@ class _Sleep:
 
     @micropython.native
     def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
-        if _ctx.slot.timer.pos >= 0:
+        slot = _ctx.slot
+        if slot is None:
+            slot = core.current_slot()  # a worker thread of an executor
+        if slot.timer.pos >= 0:
             return _park
         exc = self._stop  # Finish.done(), inlined
         exc.__traceback__ = None

@@ -1,0 +1,16 @@
+"""The multi-core executor: one worker per core or thread, each with its own scheduler,
+sharing work by stealing (docs/executor.md).
+
+- ``executor``: ``Executor``, the workers' set: spawning from anywhere, closing, statistics;
+- ``worker``: ``Worker``, a scheduler that runs on one thread and steals when it runs dry.
+"""
+
+from .._lazy import lazy_names
+
+__getattr__ = lazy_names(
+    "shimeji.executor",
+    {
+        "Executor": "shimeji.executor.executor",
+        "Worker": "shimeji.executor.worker",
+    },
+)

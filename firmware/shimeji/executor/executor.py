@@ -1,0 +1,170 @@
+"""``Executor``: several workers, one per core or thread, that share work by stealing.
+
+After the work-stealing executor shimeji started from (a scheduler per core, an injector,
+stealing half of a victim's queue, sleepers woken by spawns and wakes). Each worker is a
+``StaticScheduler`` with its own task slots, run queue, wake inbox and timer wheel (one wheel
+per worker: arming and turning stay lock-free). A spawn from inside a worker's task stays on
+that worker; a spawn from anywhere else (the REPL, another thread) is the injector's: it goes
+to a sleeping worker, else to the next one in turn, so its ``JoinHandle`` exists at once.
+
+Policies: FIFO (``'fifo'``) or round-robin (``'rr'``) per worker. Priority and CFS lend and
+compare priorities across tasks, which would touch another worker's run queue from this
+thread: ``PolicyError``.
+"""
+
+from micropython import const
+
+from .. import core
+from ..errors import BadArgument, ExecutorClosed, PolicyError, PoolFull
+from ..sched.foreign import shield
+from ..sched.runloop import sleep_idle
+from .worker import Worker
+
+_MAX_WORKERS = const(16)
+
+
+class Executor:
+    """``Executor(workers=2, capacity=32, policy='fifo', tick_us=1000)``: ``workers``
+    workers of ``capacity`` task slots each. Run each worker with ``executor.run_worker(i)``
+    (or ``executor.workers[i].run()``) on its own thread; ``executor.start()`` starts workers
+    1..N-1 on new threads and returns, for worker 0 to run on the calling thread."""
+
+    def __init__(self, workers=2, capacity=32, policy="fifo", tick_us=1000):
+        if not isinstance(workers, int) or not 1 <= workers <= _MAX_WORKERS:
+            raise BadArgument("workers=%r: give an int from 1 to %d (one per core or thread)"
+                              % (workers, _MAX_WORKERS))
+        if policy not in ("fifo", "rr"):
+            raise PolicyError("policy=%r: an Executor's workers use 'fifo' or 'rr' (priority "
+                              "and CFS would compare tasks across workers)" % (policy,))
+        self.size = workers
+        self.closed = False
+        self._next = 0
+        self._rng = 0x2545F491
+        self.workers = []
+        for i in range(workers):
+            self.workers.append(Worker(self, i, capacity, policy, tick_us))
+        self.critical_section = self.workers[0].critical_section
+        self._threads = 0  # worker threads started by start() that are still running
+        self.errors = []  # what a worker thread started by start() raised, other than closing
+
+    # -- spawning -----------------------------------------------------------------------------
+
+    def spawn(self, coro, name=None):
+        """Run ``coro`` on a worker; returns its ``JoinHandle``. From a worker's task, on that
+        worker; from anywhere else, on a sleeping worker or the next in turn. Raises
+        ``ExecutorClosed`` once closed; a worker whose slots are all live passes the task to
+        another, and ``PoolFull`` means every worker is full.
+        Not ISR-safe (a spawn from an interrupt handler: wake a task that spawns)."""
+        ctx = core.current_context()
+        for w in self.workers:
+            if w._ctx is ctx:
+                try:
+                    return w.spawn(coro, name)
+                except PoolFull:  # this worker's slots are all live: another worker's
+                    return self._spill(coro, name, w)
+        return self._inject(coro, name)
+
+    def _spill(self, coro, name, full):
+        for w in self.workers:
+            if w is not full:
+                try:
+                    return w.spawn(coro, name)
+                except PoolFull:
+                    pass
+        raise PoolFull("every worker's %d task slots hold live tasks: make the Executor with "
+                       "a larger capacity, or join tasks before spawning more" % full.capacity)
+
+    def _inject(self, coro, name):
+        if self.closed:
+            self._refuse()
+        target = None
+        for w in self.workers:
+            if w.sleeping:
+                target = w
+                break
+        if target is None:
+            target = self.workers[self._next]
+            self._next = (self._next + 1) % self.size
+        try:
+            handle = target.spawn(coro, name)
+        except PoolFull:
+            handle = self._spill(coro, name, target)
+            target = handle._slot.sched
+        target.injected += 1
+        return handle
+
+    def _refuse(self):
+        raise ExecutorClosed("this Executor was closed: make a new Executor to run more tasks")
+
+    def _random(self, n):
+        """A number below ``n`` (xorshift, small ints only): where a steal round starts."""
+        x = self._rng
+        x ^= (x << 13) & 0x3FFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0x3FFFFFFF
+        self._rng = x or 1
+        return x % n
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run_worker(self, index, main=None):
+        """Run worker ``index`` on the calling thread (see ``Worker.run``)."""
+        return self.workers[index].run(main)
+
+    def start(self):
+        """Start workers 1..N-1, each on a new ``_thread``; worker 0 is left for the caller
+        (``run_worker(0, main)``). Raises the asyncio shield for the executor's lifetime."""
+        import _thread
+
+        shield.on()
+        for w in self.workers[1:]:
+            state = self.critical_section.enter()
+            self._threads += 1
+            self.critical_section.exit(state)
+            _thread.start_new_thread(self._thread_main, (w,))
+
+    def _thread_main(self, worker):
+        try:
+            worker.run()
+        except ExecutorClosed:
+            pass
+        except BaseException as e:  # reported, never lost: see ``errors``
+            self.errors.append((worker.index, e))
+        finally:
+            state = self.critical_section.enter()
+            self._threads -= 1
+            self.critical_section.exit(state)
+
+    def run(self, main):
+        """Start the other workers, run ``main`` on worker 0 on this thread, then close and
+        wait for the other workers; returns ``main``'s result."""
+        self.start()
+        try:
+            return self.workers[0].run(main)
+        finally:
+            self.close()
+            self.join()
+
+    def close(self):
+        """Close: every worker's ``run`` raises ``ExecutorClosed`` after its current tick and
+        cancels its tasks (their ``finally`` blocks run); spawns are refused. Safe from any
+        thread."""
+        if self.closed:
+            return
+        self.closed = True
+        for w in self.workers:
+            w.ring()
+
+    def join(self):
+        """Wait until the worker threads started by ``start()`` have returned; lowers the
+        asyncio shield. Call after ``close()``."""
+        while self._threads:
+            sleep_idle(1000)
+        for w in self.workers:  # a worker that never ran still holds its tasks
+            if w._thread is None:
+                w._shut_down()
+        shield.off()
+
+    def stats(self):
+        """Per-worker figures (a list of dicts; allocates)."""
+        return [w.stats() for w in self.workers]

@@ -1,0 +1,298 @@
+"""The multi-core executor: workers on threads that share work by stealing.
+
+On the MicroPython unix port the workers' threads really run in parallel (no GIL); under
+CPython they take turns. Every test checks that nothing is lost or run twice: each task keeps
+a "being polled" flag and the sequence of what it saw."""
+
+from shimeji import (
+    BadArgument,
+    Channel,
+    Event,
+    Executor,
+    ExecutorClosed,
+    PolicyError,
+    current_task,
+    sleep_ms,
+    yield_now,
+)
+from support import alloc_delta, micropython_only, raises
+
+
+class Probe:
+    """Per-task bookkeeping: a task is never polled by two workers at once, and resumes in
+    order (``seq`` counts its own steps)."""
+
+    def __init__(self, n):
+        self.busy = [False] * n
+        self.seq = [0] * n
+        self.overlaps = 0
+
+    def step(self, i):
+        if self.busy[i]:
+            self.overlaps += 1
+        self.busy[i] = True
+        self.seq[i] += 1
+
+    def leave(self, i):
+        self.busy[i] = False
+
+
+def test_a_main_task_and_its_children_run_to_completion_on_two_workers():
+    ex = Executor(workers=2, capacity=64)
+    probe = Probe(40)
+
+    async def child(i):
+        for _ in range(30):
+            probe.step(i)
+            probe.leave(i)
+            await yield_now()
+        return i
+
+    async def main():
+        handles = [ex.spawn(child(i)) for i in range(40)]
+        out = []
+        for h in handles:
+            out.append(await h)
+        return out
+
+    assert ex.run(main()) == list(range(40))
+    assert probe.seq == [30] * 40
+    assert probe.overlaps == 0
+    polled = sum(w.polled for w in ex.workers)
+    assert polled >= 40 * 31
+    assert sum(w.stolen for w in ex.workers) == sum(w.given for w in ex.workers)
+
+
+def _stress(workers):
+    ex = Executor(workers=workers, capacity=128)
+    ch = Channel(8)
+    done = Event()
+    probe = Probe(200)
+    finished = []
+    cancelled = []
+
+    async def grandchild(i):
+        probe.step(i)
+        await yield_now()
+        probe.leave(i)
+        return i
+
+    async def child(i):
+        probe.step(i)
+        h = ex.spawn(grandchild(100 + i))  # lands on this worker, may be stolen
+        probe.leave(i)
+        await yield_now()
+        await ch.send(i)
+        r = await h
+        finished.append(i)
+        return r
+
+    async def sleeper(i):
+        try:
+            await done.wait()
+        finally:
+            cancelled.append(i)
+
+    async def main():
+        sleepers = [ex.spawn(sleeper(i)) for i in range(10)]
+        handles = [ex.spawn(child(i)) for i in range(100)]
+        got = []
+        for _ in range(100):
+            got.append(await ch.recv())
+        results = []
+        for h in handles:
+            results.append(await h)
+        for h in sleepers[:5]:
+            assert h.cancel()
+        done.set()
+        for h in sleepers:
+            try:
+                await h
+            except BaseException:
+                pass
+        return sorted(got), results
+
+    got, results = ex.run(main())
+    assert got == list(range(100)), workers
+    assert results == list(range(100, 200)), workers
+    assert sorted(finished) == list(range(100))
+    assert sorted(cancelled) == list(range(10))
+    assert probe.overlaps == 0
+    assert probe.seq[:100] == [1] * 100 and probe.seq[100:] == [1] * 100
+
+
+def test_stress_on_two_workers_loses_nothing():
+    _stress(2)
+
+
+def test_stress_on_four_workers_loses_nothing():
+    _stress(4)
+
+
+def test_tasks_on_every_worker_see_their_own_current_task_and_sleep_on_their_worker():
+    ex = Executor(workers=2, capacity=32)
+    seen = []
+
+    async def child(i):
+        me = current_task()
+        await sleep_ms(2)
+        await yield_now()
+        seen.append(current_task() is me and me.id > 0)
+        return i
+
+    async def main():
+        hs = [ex.spawn(child(i)) for i in range(20)]
+        out = []
+        for h in hs:
+            out.append(await h)
+        return out
+
+    assert ex.run(main()) == list(range(20))
+    assert seen == [True] * 20
+
+
+def test_an_imbalanced_start_is_evened_out_by_stealing():
+    ex = Executor(workers=2, capacity=80)
+
+    async def child():
+        s = 0
+        for k in range(100):
+            for j in range(20):
+                s += j * k
+            await yield_now()
+        return s
+
+    async def main():
+        hs = [ex.spawn(child()) for _ in range(64)]  # all on worker 0
+        for h in hs:
+            await h
+
+    ex.run(main())
+    assert ex.workers[1].stolen > 0
+    assert ex.workers[1].stolen_from[0] == ex.workers[1].stolen
+    assert ex.workers[0].given == ex.workers[1].stolen
+    assert ex.workers[1].polled > 0
+
+
+def test_close_under_load_cancels_every_task_and_refuses_spawns():
+    ex = Executor(workers=2, capacity=64)
+    ended = []
+
+    async def forever(i):
+        try:
+            while True:
+                await yield_now()
+        finally:
+            ended.append(i)
+
+    async def main():
+        for i in range(30):
+            ex.spawn(forever(i))
+        for _ in range(20):
+            await yield_now()
+        ex.close()  # takes effect when this worker's tick ends
+        while True:
+            await yield_now()
+
+    with raises(ExecutorClosed, "make a new Executor"):
+        ex.run(main())
+    assert sorted(ended) == list(range(30))
+    for w in ex.workers:
+        assert w.live_count() == 0
+
+    async def late():
+        pass
+
+    coro = late()
+    with raises(ExecutorClosed):
+        ex.spawn(coro)
+    coro.close()
+
+
+def test_a_spawn_from_outside_any_worker_goes_to_a_worker_and_its_handle_joins():
+    ex = Executor(workers=2, capacity=16)
+
+    async def work(x):
+        await yield_now()
+        return x * 2
+
+    outside = ex.spawn(work(21))  # from the test's thread: the injector's path
+    assert sum(w.injected for w in ex.workers) == 1
+
+    async def main():
+        return await outside
+
+    assert ex.run(main()) == 42
+
+
+def test_bad_arguments_are_refused_with_errors_that_say_what_to_do():
+    with raises(BadArgument, "workers=0"):
+        Executor(workers=0)
+    with raises(BadArgument, "workers='2'"):
+        Executor(workers="2")
+    with raises(PolicyError, "'fifo' or 'rr'"):
+        Executor(policy="cfs")
+    ex = Executor(workers=1, capacity=4)
+
+    async def main():
+        return 7
+
+    assert ex.run(main()) == 7  # still works after the refusals
+
+
+def test_round_robin_workers_run_to_completion():
+    ex = Executor(workers=2, capacity=16, policy="rr")
+
+    async def child(i):
+        for _ in range(5):
+            await yield_now()
+        return i
+
+    async def main():
+        out = []
+        for i in range(10):
+            out.append(await ex.spawn(child(i)))
+        return out
+
+    assert ex.run(main()) == list(range(10))
+
+
+@micropython_only
+def test_the_heap_is_flat_after_warm_up():
+    import gc
+
+    ex = Executor(workers=2, capacity=64)
+    live = []
+
+    async def child():
+        for _ in range(10):
+            await yield_now()
+
+    async def round_():
+        for h in [ex.spawn(child()) for _ in range(40)]:
+            await h
+
+    async def main():
+        for _ in range(3):  # warm-up: every slot used, every worker has stolen
+            await round_()
+        for _ in range(6):
+            gc.collect()
+            live.append(gc.mem_alloc())
+            await round_()
+
+    ex.run(main())
+    # Nothing is kept from round to round. The collector scans the other worker's stack
+    # conservatively, so a stale word may keep a few bytes alive for a round: allow 256 B.
+    assert max(live) - min(live) <= 256, live
+
+
+@micropython_only
+def test_the_yield_a_worker_task_takes_allocates_nothing():
+    from shimeji import core
+
+    ctx = core.Context()
+    core.register_thread(ctx)
+    try:
+        assert alloc_delta(yield_now) == 0
+    finally:
+        core.unregister_thread()
