@@ -30,7 +30,7 @@ import bench_timing_goals  # tools/ is this script's own directory
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 WORKLOADS = ("switch", "spawn", "memory", "timers", "idle", "timer_scale", "policies", "irq",
-             "import", "trace", "preempt")
+             "import", "trace", "preempt", "executor")
 TIMEOUT_S = 300
 
 
@@ -198,6 +198,26 @@ def goals(rows):
     if isy and num(isy, "ref"):
         out.append(("import shimeji.sync alone cheaper than round one's full import",
                     isy["shimeji"] < isy["ref"], "%s B vs %s B" % (isy["shimeji"], isy["ref"])))
+    ex1 = find(rows, mp, "executor", "ns per chunk, 1 worker")
+    ex2 = find(rows, mp, "executor", "ns per chunk, 2 workers")
+    ex4 = find(rows, mp, "executor", "ns per chunk, 4 workers")
+    if ex1 and ex2 and num(ex1, "shimeji") and num(ex2, "shimeji"):
+        r = ex1["shimeji"] / ex2["shimeji"]
+        out.append(("executor: 2 workers at least 1.7x the throughput of 1", r >= 1.7,
+                    "%.2fx" % r))
+    if ex2 and ex4 and num(ex2, "shimeji") and num(ex4, "shimeji"):
+        r = ex4["shimeji"] / ex2["shimeji"]
+        out.append(("executor: 4 workers on 2 cores at most 10% slower than 2", r <= 1.1,
+                    "%.2fx the time of 2" % r))
+    gap = find(rows, mp, "executor", "largest polled-count gap")
+    if gap and num(gap, "shimeji") is not None:
+        out.append(("executor: stealing evens polled counts to within 20% of the mean",
+                    gap["shimeji"] <= 20, "%s %%" % gap["shimeji"]))
+    one = find(rows, mp, "executor", "ns per switch, 1 worker")
+    if one and num(one, "ref"):
+        r = one["shimeji"] / one["ref"]
+        out.append(("executor: one worker within 1.2x of a plain StaticScheduler", r <= 1.2,
+                    "%.2fx" % r))
     sc = find(rows, mp, "timer scale", "cost at")
     if sc and num(sc, "shimeji") is not None:
         out.append(("arm/cancel at 10,000 pending within 1.3x of 100", sc["shimeji"] <= 1.3,

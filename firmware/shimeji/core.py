@@ -61,7 +61,7 @@ class Context:
 context = Context()
 _threads = {}  # thread id -> Context of a worker polling on that thread
 _ident = [None]  # _thread.get_ident once a worker thread is registered
-_threaded = []  # non-empty while worker contexts exist: yield_now avoids the shared ring
+_threaded = []  # non-empty while two or more workers poll: yield_now avoids the shared ring
 
 
 def register_thread(ctx):
@@ -73,7 +73,7 @@ def register_thread(ctx):
     if ctx.yielder is None:
         ctx.yielder = YieldNow()
     _threads[_thread.get_ident()] = ctx
-    if not _threaded:
+    if len(_threads) > 1 and not _threaded:  # one polling thread may keep the ring
         _threaded.append(True)
 
 
@@ -82,7 +82,7 @@ def unregister_thread():
     get_ident = _ident[0]
     if get_ident is not None:
         _threads.pop(get_ident(), None)
-        if not _threads:
+        if len(_threads) < 2:
             _threaded.clear()
 
 
