@@ -34,6 +34,7 @@ from .errors import (
     DeadlineExpired,
     DurationTooLong,
     ExecutorClosed,
+    ExecutorUnavailable,
     ForeignAwaitable,
     InvalidCapacity,
     InvalidPermits,

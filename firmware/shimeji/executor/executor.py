@@ -15,7 +15,7 @@ thread: ``PolicyError``.
 from micropython import const
 
 from .. import core
-from ..errors import BadArgument, ExecutorClosed, PolicyError, PoolFull
+from ..errors import BadArgument, ExecutorClosed, ExecutorUnavailable, PolicyError, PoolFull
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
 from .worker import Worker
@@ -25,24 +25,33 @@ _MAX_WORKERS = const(16)
 
 class Executor:
     """``Executor(workers=2, capacity=32, policy='fifo', tick_us=1000)``: ``workers``
-    workers of ``capacity`` task slots each. Run each worker with ``executor.run_worker(i)``
+    workers of ``capacity`` task slots each. ``critical_section``: what guards the queues the
+    workers share, one object for all (default: the runtime's, a ``_thread`` lock on the unix
+    port; on an RP2040 give the board's dual-core section, since ``disable_irq`` alone does not
+    hold the other core off). Run each worker with ``executor.run_worker(i)``
     (or ``executor.workers[i].run()``) on its own thread; ``executor.start()`` starts workers
     1..N-1 on new threads and returns, for worker 0 to run on the calling thread."""
 
-    def __init__(self, workers=2, capacity=32, policy="fifo", tick_us=1000):
+    def __init__(self, workers=2, capacity=32, policy="fifo", tick_us=1000,
+                 critical_section=None):
         if not isinstance(workers, int) or not 1 <= workers <= _MAX_WORKERS:
             raise BadArgument("workers=%r: give an int from 1 to %d (one per core or thread)"
                               % (workers, _MAX_WORKERS))
         if policy not in ("fifo", "rr"):
             raise PolicyError("policy=%r: an Executor's workers use 'fifo' or 'rr' (priority "
                               "and CFS would compare tasks across workers)" % (policy,))
+        try:
+            import _thread  # noqa: F401
+        except ImportError:
+            raise ExecutorUnavailable("Executor needs _thread, which this port lacks: run "
+                                      "your tasks on one StaticScheduler") from None
         self.size = workers
         self.closed = False
         self._next = 0
         self._rng = 0x2545F491
         self.workers = []
         for i in range(workers):
-            self.workers.append(Worker(self, i, capacity, policy, tick_us))
+            self.workers.append(Worker(self, i, capacity, policy, tick_us, critical_section))
         self.critical_section = self.workers[0].critical_section
         self._threads = 0  # worker threads started by start() that are still running
         self.errors = []  # what a worker thread started by start() raised, other than closing

@@ -29,8 +29,8 @@ class Worker(StaticScheduler):
 
     parallel = True
 
-    def __init__(self, executor, index, capacity, policy, tick_us):
-        StaticScheduler.__init__(self, capacity, policy=policy,
+    def __init__(self, executor, index, capacity, policy, tick_us, critical_section=None):
+        StaticScheduler.__init__(self, capacity, policy=policy, critical_section=critical_section,
                                  timer=Timer(tick_us=tick_us))
         import _thread
 
