@@ -34,7 +34,6 @@ from .errors import (
     DeadlineExpired,
     DurationTooLong,
     ExecutorClosed,
-    ExecutorUnavailable,
     ForeignAwaitable,
     InvalidCapacity,
     InvalidPermits,

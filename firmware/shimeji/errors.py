@@ -23,10 +23,6 @@ class ExecutorClosed(SchedulerClosed):
     refused. Make a new ``Executor`` to start again."""
 
 
-class ExecutorUnavailable(ShimejiError):
-    """The port has no ``_thread``, which the multi-core executor's workers need."""
-
-
 class NotACoroutine(ShimejiError):
     """spawn() was given something that is not a coroutine object."""
 

@@ -15,7 +15,7 @@ thread: ``PolicyError``.
 from micropython import const
 
 from .. import core
-from ..errors import BadArgument, ExecutorClosed, ExecutorUnavailable, PolicyError, PoolFull
+from ..errors import BadArgument, ExecutorClosed, NoThreads, PolicyError, PoolFull
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
 from .worker import Worker
@@ -43,7 +43,7 @@ class Executor:
         try:
             import _thread  # noqa: F401
         except ImportError:
-            raise ExecutorUnavailable("Executor needs _thread, which this port lacks: run "
+            raise NoThreads("Executor needs _thread, which this port lacks: run "
                                       "your tasks on one StaticScheduler") from None
         self.size = workers
         self.closed = False
