@@ -113,8 +113,15 @@ emulate: $(STAMP)
 
 # Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
 .PHONY: bench
+# make bench BOARD=qemu|rp2040: the same workloads on the firmware (tools/fwbench.py), against
+# the asyncio frozen into it; qemu counts instructions (-icount), rp2040 runs in rp2040js.
 bench: $(STAMP)
-	$(PY) tools/bench.py --micropython $(MICROPYTHON)
+	$(if $(filter qemu rp2040,$(BOARD)),$(PY) tools/fwbench.py $(BOARD) --micropy-dir "$(MICROPY_DIR)",$(PY) tools/bench.py --micropython $(MICROPYTHON))
+
+# make footprint BOARD=qemu|rp2040|stm32 [RAM=1]: flash (and RAM) of shimeji in the firmware
+.PHONY: footprint
+footprint: $(STAMP)
+	@$(PY) tools/footprint.py "$(or $(BOARD),qemu)" $(if $(RAM),--ram)
 
 # Traces (issue 17): make trace EXAMPLE=examples/demo.py [SECONDS=2] -> build/trace/<name>.json/.png
 #                    make top PORT=...   the live task table of a board's (or vboard's) scheduler

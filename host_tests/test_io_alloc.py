@@ -1,3 +1,4 @@
+# shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # Waiting for I/O allocates nothing in steady state (heap_lock AND a zero gc.mem_alloc delta):
 # registering on an object seen before, the poller waking the task, the zero-timeout poll of
 # the run loop and its idle in the poller.

@@ -1,3 +1,4 @@
+# shimeji: host-only (loopback sockets and a second thread: a board without networking has neither)
 # wait_readable / wait_writable over real loopback sockets, in the run loop: readiness, errors
 # and hang-ups, closing, cancellation, two waiters, timeouts, and a wake from another thread
 # ending the loop's idle in the poller.

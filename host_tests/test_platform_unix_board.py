@@ -1,3 +1,4 @@
+# shimeji: host-only (tests boards/unix/shimeji_board.py; firmware freezes its own board module)
 # The unix board module (boards/unix/shimeji_board.py) on both runtimes: its clock, idle and
 # ticker work under CPython too (time there has no ticks_us), and its text LED writes whole
 # lines, or draws on the terminal's top line while the loop runs behind the REPL.

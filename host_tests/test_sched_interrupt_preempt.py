@@ -5,7 +5,7 @@
 import time
 
 from shimeji import InterruptScheduler, StaticScheduler, WaitCell, current_task, port
-from support import IS_MICROPYTHON
+from support import IS_MICROPYTHON, needs_threads
 
 
 def _sleep_ms(ms):
@@ -15,6 +15,7 @@ def _sleep_ms(ms):
         time.sleep(ms / 1000)
 
 
+@needs_threads
 def test_an_interrupt_level_task_runs_inside_a_50_ms_loop_that_never_yields():
     import _thread
 

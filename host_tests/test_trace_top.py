@@ -18,7 +18,7 @@ from shimeji.sched.background import ThreadBackground
 from shimeji.sched.runloop import RunLoop
 from shimeji.trace import ring
 from shimeji.trace.table import TracePolls, format_table, task_table, top
-from support import raises
+from support import needs_threads, raises
 
 
 def make(policy=None, traced=False):
@@ -87,6 +87,7 @@ def test_format_shows_the_cpu_share_of_the_interval():
     assert lines[1].split() == ["1", "busy", "queued", "9", "1250", "25.0", "30", "2", "0"]
 
 
+@needs_threads
 def test_top_prints_snapshots_while_a_background_loop_runs_the_tasks():
     class Board(BoardBase):
         def start_ticker(self, callback):

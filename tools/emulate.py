@@ -125,14 +125,15 @@ class Rp2040Emulator:
 
 
 @contextlib.contextmanager
-def booted(board, micropy_dir=""):
-    """Boot ``board``'s firmware in its emulator; yields the port for mpremote."""
+def booted(board, micropy_dir="", icount=False):
+    """Boot ``board``'s firmware in its emulator; yields the port for mpremote. ``icount``
+    (qemu): count time in guest instructions, for benchmarks."""
     image = firmware_image(board, micropy_dir)
     if board == "qemu":
         if not shutil.which("qemu-system-arm"):
             raise Unavailable("qemu-system-arm not found (Debian: apt-get install "
                               "qemu-system-arm)")
-        emu = firmware.QemuBoard(image)
+        emu = firmware.QemuBoard(image, icount=icount)
         try:
             emu.start()
         except firmware.FirmwareError as e:

@@ -163,18 +163,22 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print):
     raise FirmwareError("the build ended but left none of %s in %s" % (images, build_dir(board)))
 
 
-def qemu_command(image, serial="pty"):
-    """qemu-system-arm booting ``image`` on mps2-an385, its UART on ``serial``."""
+def qemu_command(image, serial="pty", icount=False):
+    """qemu-system-arm booting ``image`` on mps2-an385, its UART on ``serial``. ``icount``:
+    one guest instruction per emulated nanosecond (``-icount shift=0``), for benchmarks
+    that repeat from run to run whatever the host's load."""
     return ["qemu-system-arm", "-machine", "mps2-an385", "-nographic", "-monitor", "null",
-            "-semihosting", "-serial", serial, "-kernel", image]
+            "-semihosting", "-serial", serial, "-kernel", image] + (
+                ["-icount", "shift=0"] if icount else [])
 
 
 class QemuBoard:
     """The qemu firmware booted in ``qemu-system-arm`` with its UART on a pty (``self.path``,
     for ``mpremote connect PATH resume ...``). ``stop()`` ends qemu."""
 
-    def __init__(self, image):
+    def __init__(self, image, icount=False):
         self.image = image
+        self.icount = icount
         self.proc = None
         self.path = None
 
@@ -192,7 +196,8 @@ class QemuBoard:
         if not shutil.which("qemu-system-arm"):
             raise FirmwareError("qemu-system-arm not found (Debian: apt-get install "
                                 "qemu-system-arm)")
-        self.proc = subprocess.Popen(qemu_command(self.image), stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount),
+                                     stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -240,6 +245,10 @@ def main(argv=None):
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
+    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")):
+        import footprint
+
+        footprint.print_flash(args.board)
     if args.boot:
         if args.board != "qemu":
             print("error: --boot is for BOARD=qemu", file=sys.stderr)

@@ -7,8 +7,11 @@ BOARD is ``qemu`` (the firmware is built if needed and booted in qemu-system-arm
 ``rp2040`` (the RP2040 firmware booted in the rp2040js emulator, see tools/emulate.py). Each
 test module runs after a soft reset (a fresh heap) with ``host_tests/`` mounted by
 ``mpremote mount``; shimeji itself is the copy frozen into the firmware. The per-test lines are
-the same as the unix-port runner's (tools/mptest.py). On the RP2040 emulator the tests that
-start a ``_thread`` are skipped with that reason (it runs core 0 only: a thread hangs it).
+the same as the unix-port runner's (tools/mptest.py). A module whose first line says
+``shimeji: host-only (why)`` runs on CPython and the unix port only (sockets, the unix board
+module): each of its tests is reported skipped here, with that reason. On the RP2040 emulator
+the tests that start a ``_thread`` are skipped, saying so (it runs core 0 only: a thread hangs
+it).
 Without a MicroPython tree (CI) every module is reported skipped with the reason, and the exit
 status is 0.
 """
@@ -80,8 +83,13 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS, no_threads=Non
     with open(path) as f:
         source = f.read()
     expected = re.findall(r"^def (test_\w+)", source, re.M)
-    if "shimeji: cpython-only" in source.split("\n", 1)[0]:
+    first = source.split("\n", 1)[0]
+    if "shimeji: cpython-only" in first:
         return [("SKIP", "%s::%s" % (name, t), "cpython-only module") for t in expected], ""
+    host = re.search(r"shimeji: host-only \((.*)\)", first)
+    if host:
+        why = "host-only module: " + host.group(1)
+        return [("SKIP", "%s::%s" % (name, t), why) for t in expected], ""
     prelude = ""
     if no_threads:
         prelude = ("import support\nsupport.HAS_THREADS = False\n"

@@ -1,0 +1,190 @@
+"""Flash and RAM that shimeji costs in a firmware, per subpackage.
+
+Usage: python tools/footprint.py BOARD [--ram] [--port PORT] [--json FILE]
+
+Flash: the sizes of the frozen package's symbols in ``build/firmware/BOARD/firmware.elf``
+(bytecode or native code, constant tables, raw-code records, module records), read with
+``arm-none-eabi-nm`` and attributed to the module whose name they carry. Interned strings
+(qstrs) live in one pool shared with every other frozen module: shown once, apart.
+
+RAM (``--ram``, on the booted firmware: qemu, the RP2040 emulator, or ``--port``): the heap
+that importing costs, measured after a soft reset each time with ``gc.mem_alloc()``: the
+package alone (lazy names, nothing loaded), then each subpackage with every one of its public
+names used (what a firmware that uses only ``sync`` pays), then everything.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import firmware  # noqa: E402
+
+ROOT = firmware.ROOT
+PACKAGE = os.path.join(ROOT, "firmware", "shimeji")
+PREFIXES = ("fun_data_", "proto_fun_", "children_", "const_obj_table_data_", "const_obj_",
+            "const_qstr_table_data_", "frozen_module_", "raw_code_")
+
+
+def subpackages():
+    """``shimeji`` and each subpackage directory, sorted."""
+    subs = sorted(d for d in os.listdir(PACKAGE)
+                  if os.path.isfile(os.path.join(PACKAGE, d, "__init__.py")))
+    return ["shimeji"] + ["shimeji." + d for d in subs]
+
+
+def frozen_modules(frozen_c):
+    """``{mangled name: dotted module}`` of shimeji's frozen modules in frozen_content.c."""
+    with open(frozen_c) as f:
+        text = f.read()
+    mods = {}
+    for path in re.findall(r'MICROPY_FROZEN_LIST_ITEM\("[^"]*", "(shimeji/[^"]+)\.py"\)', text):
+        mods[path.replace("/", "_")] = path.replace("/", ".").replace(".__init__", "")
+    pool = re.search(r"qstr content: (\d+) unique, (\d+) bytes", text)
+    return mods, (int(pool.group(1)), int(pool.group(2))) if pool else None
+
+
+def nm_tool():
+    for name in ("arm-none-eabi-nm", "nm"):
+        if shutil.which(name):
+            return name
+    raise SystemExit("nm not found (Debian: binutils-arm-none-eabi)")
+
+
+def flash_by_module(board):
+    """``({module: bytes}, (qstrs, qstr bytes))`` of the firmware built for ``board``."""
+    out_dir = firmware.build_dir(board)
+    elf = os.path.join(out_dir, "firmware.elf")
+    mods, pool = frozen_modules(os.path.join(out_dir, "frozen_content.c"))
+    names = sorted(mods, key=len, reverse=True)  # longest first: shimeji_sync_mutex before
+    sizes = dict.fromkeys(mods.values(), 0)     # shimeji_sync
+    proc = subprocess.run([nm_tool(), "-S", elf], capture_output=True, text=True, check=True)
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) != 4 or "shimeji" not in parts[3]:
+            continue
+        sym = parts[3]
+        for prefix in PREFIXES:
+            if sym.startswith(prefix):
+                rest = sym[len(prefix):]
+                for m in names:
+                    if rest == m or rest.startswith(m + "_"):
+                        sizes[mods[m]] += int(parts[1], 16)
+                        break
+                break
+    return sizes, pool
+
+
+def group(sizes):
+    """Module sizes summed per subpackage (``shimeji`` = the top-level modules)."""
+    subs = subpackages()
+    out = dict.fromkeys(subs, 0)
+    for mod, n in sizes.items():
+        parts = mod.split(".")
+        key = "shimeji." + parts[1] if len(parts) > 2 or "shimeji." + parts[-1] in out else None
+        out[key if key in out else "shimeji"] += n
+    return out
+
+
+def public_names(sub):
+    """The names in a package's lazy table (its ``__init__.py``)."""
+    path = os.path.join(PACKAGE, *sub.split(".")[1:], "__init__.py")
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict) and node.keys and all(
+                isinstance(k, ast.Constant) for k in node.keys):
+            return [k.value for k in node.keys]
+    return []
+
+
+_MEASURE = """import gc
+gc.collect()
+a = gc.mem_alloc()
+import %s as m
+missing = []
+for n in %r:
+    try:
+        getattr(m, n)
+    except Exception as e:  # a name this firmware cannot load (no socket module, say)
+        missing.append(n)
+gc.collect()
+print('RAM-BYTES', gc.mem_alloc() - a, ','.join(missing))
+"""
+
+
+def ram_by_subpackage(port, timeout=300):
+    """``{what: bytes}`` measured on the board at ``port`` (a soft reset before each)."""
+    import device
+
+    rows = {"shimeji (import only)": ("shimeji", [])}
+    for sub in subpackages()[1:]:
+        rows["%s, every name used" % sub] = (sub, public_names(sub))
+    rows["shimeji, every name used"] = ("shimeji", public_names("shimeji"))
+    out = {}
+    for what, (mod, names) in rows.items():
+        cmd = [device.mpremote_exe(), "connect", port, "exec", _MEASURE % (mod, names)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        m = re.search(r"RAM-BYTES (\d+) ?(\S*)", proc.stdout)
+        if m and m.group(2):
+            what += " (not loadable here: %s)" % m.group(2).replace(",", ", ")
+        out[what] = int(m.group(1)) if m else None
+    return out
+
+
+def print_flash(board, out=print):
+    sizes, pool = flash_by_module(board)
+    by_sub = group(sizes)
+    out("shimeji in the %s firmware, flash per subpackage (bytes, frozen symbols):" % board)
+    for sub, n in by_sub.items():
+        out("  %-16s %7d" % (sub, n))
+    out("  %-16s %7d" % ("total", sum(by_sub.values())))
+    if pool:
+        out("  (+ interned strings: one pool of %d qstrs, %d B, shared by every frozen module)"
+            % pool)
+    return by_sub, pool
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "qemu")
+    ap.add_argument("--ram", action="store_true", help="boot the firmware and measure RAM")
+    ap.add_argument("--port", help="measure RAM on this board instead of booting one")
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args(argv)
+    if not os.path.exists(os.path.join(firmware.build_dir(args.board), "firmware.elf")):
+        print("skipped: no %s firmware built (make firmware BOARD=%s MICROPY_DIR=...)"
+              % (args.board, args.board))
+        return 0
+    flash, pool = print_flash(args.board)
+    ram = None
+    if args.ram or args.port:
+        import emulate
+
+        if args.port:
+            ram = ram_by_subpackage(args.port)
+        else:
+            try:
+                with emulate.booted(args.board) as port:
+                    ram = ram_by_subpackage(port)
+            except emulate.Unavailable as e:
+                print("RAM not measured: %s" % e)
+        if ram:
+            print("RAM after import (bytes of heap, gc.mem_alloc after a soft reset):")
+            for what, n in ram.items():
+                print("  %-40s %7s" % (what, n))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"board": args.board, "flash": flash, "qstr_pool": pool, "ram": ram},
+                      f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
