@@ -1,3 +1,4 @@
+# shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # Streams over real loopback sockets (127.0.0.1, a free port): a server and clients, reads of
 # every kind, partial writes and EAGAIN with small socket buffers, peer resets, closing, a
 # non-socket stream object, and the allocation-free write.
