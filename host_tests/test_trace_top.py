@@ -157,3 +157,28 @@ def test_polls_add_up_across_snapshots_beyond_what_the_ring_holds():
     assert not acc.missed
     s.tick(20)  # 40 records between two snapshots: the oldest were overwritten
     assert task_table(s, acc)[0][4] == 30 + 8 and acc.missed
+
+
+def test_top_says_when_the_trace_wrapped_between_refreshes():
+    clk = FakeClock(0, 1000)
+    s = StaticScheduler(4, clock_us=clk)
+    Trace(8).attach(s)
+
+    async def busy():
+        while True:
+            await yield_now()
+
+    s.spawn(busy(), "busy")
+    s.tick(2)
+    out = []
+
+    def show(line):  # the scheduler runs between refreshes: 2, then 20 polls
+        out.append(line)
+        if line.split()[:2] == ["1", "busy"]:
+            s.tick(2 if len(out) < 4 else 20)
+
+    top(s, interval_ms=1, count=3, clear=False, out=show)
+    heads = [line for line in out if line.startswith("shimeji top")]
+    assert ["undercounted" in h for h in heads] == [False, False, True]
+    rows = [line.split() for line in out if line.split()[:2] == ["1", "busy"]]
+    assert [int(r[3]) for r in rows] == [2, 4, 8]  # the last 8 records: 4 polls of 20 seen

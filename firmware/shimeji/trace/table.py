@@ -148,10 +148,14 @@ def top(what=None, interval_ms=1000, count=None, clear=True, out=print):
             lines = format_table(rows, prev, port.ticks_diff(now, t_prev) if prev else 0)
             if clear:
                 out("\x1b[H\x1b[2J")  # home and clear: a terminal redraws in place
+            note = ""
+            if rows and rows[0][4] is None:
+                note = "  (polls/CPU: FifoPolicy(measure=True), a timed policy or a Trace)"
+            elif acc.missed:
+                note = "  (polls/CPU undercounted: the trace wrapped between refreshes; a " \
+                       "larger Trace, a shorter interval or FifoPolicy(measure=True))"
             out("shimeji top: %d tasks, %d spawned, %d failed%s" % (
-                len(rows), sched.spawned_total, sched.failed_total,
-                "  (polls/CPU: FifoPolicy(measure=True), a timed policy or a Trace)"
-                if rows and rows[0][4] is None else ""))
+                len(rows), sched.spawned_total, sched.failed_total, note))
             for line in lines:
                 out(line)
             prev = rows
