@@ -128,28 +128,37 @@ class TaskLifecycle(TaskPool):
 
     @micropython.native
     def _start(self, slot, coro, name):
-        handle = slot.handle
-        if not handle._consumed:
-            handle = slot.handle = type(handle)()  # the old one was handed out: never reuse it
         task_id = self._next_id
         if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
             self._next_id = task_id + 1
         else:
             task_id = self._new_id()
+        handle = slot.handle
+        if handle._consumed:  # nobody outside holds it: the slot reuses it
+            handle._slot = slot
+            handle.id = task_id
+            handle.name = name
+            handle._status = PENDING
+            handle._value = None
+            handle._consumed = False
+        else:  # the old one was handed out: never reuse it; a new one, made ready in one go
+            handle = slot.handle = type(handle)(slot, task_id, name)
         slot.sched = self
         slot.coro = coro
         slot.id = task_id
         slot.name = name
         slot.polls = 0
-        handle._slot = slot
-        handle.id = task_id
-        handle.name = name
-        handle._status = PENDING
-        handle._value = None
-        handle._consumed = False
         slot.state = QUEUED
-        if self._polling or self.parallel:
-            self._inbox_push(slot)  # the tick owns the run queue while it polls
+        if self._polling or self.parallel:  # the tick owns the run queue: the inbox, in line
+            state = self._enter()
+            slot.inbox_next = None
+            tail = self._inbox_tail
+            if tail is None:
+                self._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            self._inbox_tail = slot
+            self._exit(state)
         else:
             fifo = self._fifo
             if fifo is None:

@@ -371,12 +371,24 @@ class StaticScheduler(TaskLifecycle):
         slot.wait_value = None
         joiners = slot.joiners
         task_id = slot.id
-        while joiners.head is not None:
-            joiner = joiners.pop()
+        joiner = joiners.head
+        while joiner is not None:  # WaitList.pop and core.wake, in line
+            nxt = joiner.wait_next
+            joiners.head = nxt
+            if nxt is None:
+                joiners.tail = None
+            else:
+                nxt.wait_prev = None
+                joiner.wait_next = None
+            joiner.waiting_on = None
+            joiners.count -= 1
             joiner.wait_status = status
             joiner.wait_value = value
             joiner.wait_key = task_id
-            core.wake(joiner)
+            waker = joiner.sched
+            if waker is not None:
+                waker.wake(joiner)
+            joiner = nxt
         slot.coro = None
         slot.name = None
         slot.throw_exc = None

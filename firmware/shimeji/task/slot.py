@@ -13,6 +13,8 @@ next task then (one small object). ``spawn_detached`` hands out no handle, so th
 is reused and spawning allocates nothing: the path for fire-and-forget tasks.
 """
 
+import micropython
+
 from .. import core
 from ..core import FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (slot states, re-exported)
 from ..errors import Cancelled, JoinSelf, StaleHandle, TaskNotComplete
@@ -101,16 +103,17 @@ class JoinHandle:
     slot. ``detach()`` gives it up: any later use raises ``StaleHandle``.
     """
 
-    def __init__(self):
-        self._slot = None  # the live task's slot; None once complete
-        self.id = 0
-        self.name = None
-        self._status = _UNUSED
+    def __init__(self, slot=None, task_id=0, name=None):
+        # spawn makes a handle for a live task in one go: JoinHandle(slot, task_id, name)
+        self._slot = slot  # the live task's slot; None once complete
+        self.id = task_id
+        self.name = name
+        self._status = _UNUSED if slot is None else PENDING
         self._value = None
         # True: reusable by the slot (nobody outside holds it); False: handed out;
         # None: detached by its holder (every use raises StaleHandle). One field, not two:
         # each attribute of a handle costs heap, and spawn makes a handle when it hands one out.
-        self._consumed = True
+        self._consumed = slot is None
 
     def __repr__(self):
         return "<JoinHandle id=%d name=%r %s>" % (
@@ -168,11 +171,13 @@ class JoinHandle:
         handle, ``sched.spawn_detached(coro)`` allocates nothing)."""
         self._consumed = None
 
+    @micropython.native
     def __iter__(self):
         return self
 
     __await__ = __iter__
 
+    @micropython.native
     def __next__(self):
         me = _context.slot  # core.current_slot() without the call
         if me is None:
@@ -182,9 +187,14 @@ class JoinHandle:
                 self._stale()
             slot = self._slot
             if slot is None:
-                if self._status == _UNUSED:
+                status = self._status
+                if status == OK and self._value is None:  # _finish's common case, in line
+                    exc = _join_stop
+                    exc.__traceback__ = None
+                    raise exc
+                if status == _UNUSED:
                     raise TaskNotComplete("this JoinHandle was never given a task")
-                return _finish(self._status, self._value)
+                return _finish(status, self._value)
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
             sched = slot.sched
@@ -203,6 +213,10 @@ class JoinHandle:
         me.wait_status = 0
         me.wait_key = None
         me.wait_value = None
+        if status == OK and value is None:
+            exc = _join_stop
+            exc.__traceback__ = None
+            raise exc
         return _finish(status, value)
 
     def _join_parallel(self, me, sched):
@@ -222,6 +236,7 @@ class JoinHandle:
 
 
 _join_finish = core.Finish()
+_join_stop = _join_finish.exc
 _context = core.context
 
 

@@ -24,25 +24,12 @@ from micropython import const
 from .. import core
 from ..errors import BadArgument, DurationTooLong, int_arg
 from .clock import wrap_add
+from .wheelpass import cascade, earliest, hand_off, step
 
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
 _DUE = const(320)  # list index of entries already due (deadline <= now): fire on next advance
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
-_CS_BATCH = const(16)  # entries handed off per critical section at most
-_EXACT_WALK = const(8)  # entries of a far slot next_deadline_in_ticks looks through at most
-# Task slot states (task/slot.py), repeated: the wheel must not import the task package.
-_QUEUED = const(1)
-_RUNNING = const(2)
-_WAITING = const(3)
-
-# _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
-_CTZ8 = bytearray(256)
-for _b in range(1, 256):
-    _n = 0
-    while not (_b >> _n) & 1:
-        _n += 1
-    _CTZ8[_b] = _n
 
 
 class TimerEntry:
@@ -122,7 +109,7 @@ class TimerWheel:
         self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
         self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
         self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
-        self._step_pos = 0  # list index of the slot _step() found
+        self._step_pos = 0  # list index of the slot step() found
 
     # -- arming ---------------------------------------------------------------------------------
 
@@ -197,51 +184,6 @@ class TimerWheel:
     # -- advancing ------------------------------------------------------------------------------
 
     @micropython.native
-    def _step(self):
-        """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
-        if none; its list index is left in ``_step_pos``."""
-        count = self._count
-        level = 0
-        while not count[level]:
-            level += 1
-            if level == _LEVELS:
-                return -1
-        occ = self._occ
-        ctz8 = _CTZ8
-        now = self.now
-        shift = level * 6
-        base = level << 2
-        start = ((now >> shift) & 63) + 1  # the first slot after now's
-        j = -1
-        w = start >> 4
-        if w < 4:
-            bits = occ[base + w] >> (start & 15)
-            if bits:
-                low = bits & 0xFF
-                j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
-            else:
-                w += 1
-        while j < 0 and w < 4:
-            bits = occ[base + w]
-            if bits:
-                low = bits & 0xFF
-                j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
-            w += 1
-        if j < 0 and level == 4:  # the top level is a circle
-            w = 0
-            while j < 0 and w < 4:
-                bits = occ[base + w]
-                if bits:
-                    low = bits & 0xFF
-                    j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
-                w += 1
-        self._step_pos = (level << 6) | j
-        if level == 4:
-            return ((j << 24) - now) & _MASK
-        span = 64 << shift
-        return ((now & -span) | (j << shift)) - now
-
-    @micropython.native
     def next_in_ticks(self):
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
         far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
@@ -255,7 +197,7 @@ class TimerWheel:
         if self._count[_LEVELS]:
             k = 0
         else:
-            k = self._step()
+            k = step(self)
         if self._resume < 0:  # not while a slot is being drained
             self._next = wrap_add(now, k)
         return k
@@ -264,27 +206,12 @@ class TimerWheel:
     def next_deadline_in_ticks(self):
         """Ticks until the earliest deadline, for an idle wait: ``next_in_ticks()``, except
         that when that is where a far slot cascades, the earliest deadline in that slot if it
-        holds at most ``_EXACT_WALK`` entries (a lone far sleeper is not woken early to
+        holds at most 8 entries (a lone far sleeper is not woken early to
         cascade). Never later than the earliest deadline. Allocation-free. Not ISR-safe."""
         k = self.next_in_ticks()
-        if k <= 0:
+        if k <= 0 or self._step_pos < 64:
             return k
-        pos = self._step_pos
-        if pos < 64:
-            return k
-        now = self.now
-        e = self._head[pos]
-        best = -1
-        n = 0
-        while e is not None:
-            n += 1
-            if n > _EXACT_WALK:
-                return k
-            d = (e.deadline - now) & _MASK
-            if best < 0 or d < best:
-                best = d
-            e = e.next
-        return best if best > k else k
+        return earliest(self, self._step_pos, k)
 
     @micropython.native
     def advance(self, n):
@@ -305,7 +232,7 @@ class TimerWheel:
         if self._resume >= 0:
             fired += self._drain(self._resume)
         if self._count[_LEVELS]:
-            fired += self._hand_off(_DUE, _LEVELS)
+            fired += hand_off(self, _DUE, _LEVELS)
         due = self._count[_LEVELS]
         head = self._head
         while due > 0 and head[_DUE] is not None:
@@ -315,12 +242,12 @@ class TimerWheel:
             fired += 1
             due -= 1
         while n > 0:
-            step = self._step()
-            if step < 0 or step > n:
+            gap = step(self)
+            if gap < 0 or gap > n:
                 break
-            n -= step
+            n -= gap
             self.lag = n
-            self.now = wrap_add(self.now, step)
+            self.now = wrap_add(self.now, gap)
             fired += self._drain(self._step_pos)
         if n > 0:
             self.now = wrap_add(self.now, n)
@@ -338,9 +265,9 @@ class TimerWheel:
         now = self.now
         fired = 0
         if level == 0:
-            fired = self._hand_off(pos, 0)  # every task entry at once; callbacks stay, below
+            fired = hand_off(self, pos, 0)  # every task entry at once; callbacks stay, below
         elif level < _LEVELS:
-            self._cascade(pos, level)  # what is not due now moves down; the rest fires below
+            cascade(self, pos, level)  # what is not due now moves down; the rest fires below
         e = head[pos]
         while e is not None:
             # Unlinking the head, inlined; the count is settled once, after the loop.
@@ -373,134 +300,6 @@ class TimerWheel:
             self._occ[pos >> 4] &= ~(1 << (pos & 15))
         self._resume = -1
         return fired
-
-    @micropython.native
-    def _cascade(self, pos, level):
-        """Move every entry of the far slot ``pos`` that ``now`` just reached to a lower
-        level, in one pass with ``arm_after``'s placement in line (their deadlines lie in
-        ``now``'s span, after it); entries due at ``now`` itself stay, in order."""
-        head = self._head
-        tails = self._tail
-        occ = self._occ
-        count = self._count
-        now = self.now
-        e = head[pos]
-        kept = None
-        kept_tail = None
-        moved = 0
-        while e is not None:
-            nxt = e.next
-            d = e.deadline
-            if d == now:
-                e.prev = kept_tail
-                if kept_tail is None:
-                    kept = e
-                else:
-                    kept_tail.next = e
-                kept_tail = e
-                e = nxt
-                continue
-            e.next = None
-            x = now ^ d
-            if x < 0x40:
-                lv = 0
-                p = d & 63
-            elif x < 0x1000:
-                lv = 1
-                p = 64 | ((d >> 6) & 63)
-            elif x < 0x40000:
-                lv = 2
-                p = 128 | ((d >> 12) & 63)
-            else:
-                lv = 3
-                p = 192 | ((d >> 18) & 63)
-            e.pos = p
-            tail = tails[p]
-            e.prev = tail
-            if tail is None:
-                head[p] = e
-                occ[p >> 4] |= 1 << (p & 15)
-            else:
-                tail.next = e
-            tails[p] = e
-            count[lv] += 1
-            moved += 1
-            e = nxt
-        if kept_tail is not None:
-            kept_tail.next = None
-        head[pos] = kept
-        tails[pos] = kept_tail
-        count[level] -= moved
-
-    @micropython.native
-    def _hand_off(self, pos, level):
-        """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
-        its scheduler's wake inbox in one pass; entries with a callback stay in the slot, in
-        order, for ``_drain``. Each entry is unlinked and its slot linked in line (a wake
-        without the call), under one critical section per ``_CS_BATCH`` entries (a board
-        masks interrupts no longer than that). Returns the number handed off."""
-        head = self._head
-        e = head[pos]
-        kept = None  # the callback entries, relinked in their order
-        kept_tail = None
-        sched = None
-        state = None
-        n = 0
-        held = 0
-        while e is not None:
-            nxt = e.next
-            if e.callback is not None:
-                e.prev = kept_tail
-                if kept_tail is None:
-                    kept = e
-                else:
-                    kept_tail.next = e
-                kept_tail = e
-                e = nxt
-                continue
-            e.next = None
-            e.prev = None
-            e.pos = -1
-            e.wheel = None
-            n += 1
-            slot = e.slot
-            s = None if slot is None else slot.sched
-            if s is not None:
-                if s is not sched or held == _CS_BATCH:
-                    if sched is not None:
-                        sched._exit(state)
-                    sched = s
-                    state = s._enter()
-                    held = 0
-                held += 1
-                st = slot.state
-                if st == _WAITING:  # StaticScheduler.wake, inlined
-                    slot.state = _QUEUED
-                    slot.inbox_next = None
-                    tail = s._inbox_tail
-                    if tail is None:
-                        s._inbox_head = slot
-                    else:
-                        tail.inbox_next = slot
-                    s._inbox_tail = slot
-                    if s._polling:
-                        s._woken_int += 1
-                    else:
-                        s._woken_ext += 1
-                    if s._trace is not None:
-                        s._trace.timer_woke(slot)
-                elif st == _RUNNING:
-                    slot.rewoken = True
-            e = nxt
-        if sched is not None:
-            sched._exit(state)
-        if kept_tail is not None:
-            kept_tail.next = None
-        head[pos] = kept
-        self._tail[pos] = kept_tail
-        self._count[level] -= n
-        self.pending -= n
-        return n
 
 
 def _fire(entry):

@@ -1,0 +1,225 @@
+"""The wheel's one-pass slot walks (``TimerWheel`` calls them; not public API).
+
+``step``: the next occupied slot. ``earliest``: the earliest deadline in a far slot, for an idle
+wait. ``hand_off``: every task entry of a due slot goes to its scheduler's wake inbox in one
+pass, with the scheduler's wake written in line. ``cascade``: every entry of a far slot that
+``now`` reached moves to a lower level in one pass, with ``arm_after``'s placement written in
+line. Each is one call per slot, whatever the number of entries: a Python-level call costs
+more here than the linking it would wrap. Each takes the wheel as ``self``, as the methods
+they were.
+"""
+
+import micropython
+from micropython import const
+
+_CS_BATCH = const(16)  # entries handed off per critical section at most
+_EXACT_WALK = const(8)  # entries of a far slot ``earliest`` looks through at most
+_MASK = const(0x3FFFFFFF)
+_LEVELS = const(5)
+
+# _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
+_CTZ8 = bytearray(256)
+for _b in range(1, 256):
+    _n = 0
+    while not (_b >> _n) & 1:
+        _n += 1
+    _CTZ8[_b] = _n
+# Task slot states (task/slot.py), repeated: the wheel must not import the task package.
+_QUEUED = const(1)
+_RUNNING = const(2)
+_WAITING = const(3)
+
+
+@micropython.native
+def cascade(self, pos, level):
+    """Move every entry of the far slot ``pos`` that ``now`` just reached to a lower
+    level, in one pass with ``arm_after``'s placement in line (their deadlines lie in
+    ``now``'s span, after it); entries due at ``now`` itself stay, in order."""
+    head = self._head
+    tails = self._tail
+    occ = self._occ
+    count = self._count
+    now = self.now
+    e = head[pos]
+    kept = None
+    kept_tail = None
+    moved = 0
+    while e is not None:
+        nxt = e.next
+        d = e.deadline
+        if d == now:
+            e.prev = kept_tail
+            if kept_tail is None:
+                kept = e
+            else:
+                kept_tail.next = e
+            kept_tail = e
+            e = nxt
+            continue
+        e.next = None
+        x = now ^ d
+        if x < 0x40:
+            lv = 0
+            p = d & 63
+        elif x < 0x1000:
+            lv = 1
+            p = 64 | ((d >> 6) & 63)
+        elif x < 0x40000:
+            lv = 2
+            p = 128 | ((d >> 12) & 63)
+        else:
+            lv = 3
+            p = 192 | ((d >> 18) & 63)
+        e.pos = p
+        tail = tails[p]
+        e.prev = tail
+        if tail is None:
+            head[p] = e
+            occ[p >> 4] |= 1 << (p & 15)
+        else:
+            tail.next = e
+        tails[p] = e
+        count[lv] += 1
+        moved += 1
+        e = nxt
+    if kept_tail is not None:
+        kept_tail.next = None
+    head[pos] = kept
+    tails[pos] = kept_tail
+    count[level] -= moved
+
+@micropython.native
+def hand_off(self, pos, level):
+    """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
+    its scheduler's wake inbox in one pass; entries with a callback stay in the slot, in
+    order, for ``TimerWheel._drain``. Each entry is unlinked and its slot linked in line (a wake
+    without the call), under one critical section per ``_CS_BATCH`` entries (a board
+    masks interrupts no longer than that). Returns the number handed off."""
+    head = self._head
+    e = head[pos]
+    kept = None  # the callback entries, relinked in their order
+    kept_tail = None
+    sched = None
+    state = None
+    n = 0
+    held = 0
+    while e is not None:
+        nxt = e.next
+        if e.callback is not None:
+            e.prev = kept_tail
+            if kept_tail is None:
+                kept = e
+            else:
+                kept_tail.next = e
+            kept_tail = e
+            e = nxt
+            continue
+        e.next = None
+        e.prev = None
+        e.pos = -1
+        e.wheel = None
+        n += 1
+        slot = e.slot
+        s = None if slot is None else slot.sched
+        if s is not None:
+            if s is not sched or held == _CS_BATCH:
+                if sched is not None:
+                    sched._exit(state)
+                sched = s
+                state = s._enter()
+                held = 0
+            held += 1
+            st = slot.state
+            if st == _WAITING:  # StaticScheduler.wake, inlined
+                slot.state = _QUEUED
+                slot.inbox_next = None
+                tail = s._inbox_tail
+                if tail is None:
+                    s._inbox_head = slot
+                else:
+                    tail.inbox_next = slot
+                s._inbox_tail = slot
+                if s._polling:
+                    s._woken_int += 1
+                else:
+                    s._woken_ext += 1
+                if s._trace is not None:
+                    s._trace.wake_locked(s, slot)
+            elif st == _RUNNING:
+                slot.rewoken = True
+        e = nxt
+    if sched is not None:
+        sched._exit(state)
+    if kept_tail is not None:
+        kept_tail.next = None
+    head[pos] = kept
+    self._tail[pos] = kept_tail
+    self._count[level] -= n
+    self.pending -= n
+    return n
+
+
+@micropython.native
+def earliest(self, pos, k):
+    """Ticks to the earliest deadline in the far slot ``pos`` that ``next_in_ticks()`` found
+    ``k`` ticks ahead (where it cascades); ``k`` itself if the slot holds more than
+    ``_EXACT_WALK`` entries. Never later than a deadline."""
+    now = self.now
+    e = self._head[pos]
+    best = -1
+    n = 0
+    while e is not None:
+        n += 1
+        if n > _EXACT_WALK:
+            return k
+        d = (e.deadline - now) & _MASK
+        if best < 0 or d < best:
+            best = d
+        e = e.next
+    return best if best > k else k
+
+
+@micropython.native
+def step(self):
+    """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
+    if none; its list index is left in ``_step_pos``."""
+    count = self._count
+    level = 0
+    while not count[level]:
+        level += 1
+        if level == _LEVELS:
+            return -1
+    occ = self._occ
+    ctz8 = _CTZ8
+    now = self.now
+    shift = level * 6
+    base = level << 2
+    start = ((now >> shift) & 63) + 1  # the first slot after now's
+    j = -1
+    w = start >> 4
+    if w < 4:
+        bits = occ[base + w] >> (start & 15)
+        if bits:
+            low = bits & 0xFF
+            j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+        else:
+            w += 1
+    while j < 0 and w < 4:
+        bits = occ[base + w]
+        if bits:
+            low = bits & 0xFF
+            j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+        w += 1
+    if j < 0 and level == 4:  # the top level is a circle
+        w = 0
+        while j < 0 and w < 4:
+            bits = occ[base + w]
+            if bits:
+                low = bits & 0xFF
+                j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
+            w += 1
+    self._step_pos = (level << 6) | j
+    if level == 4:
+        return ((j << 24) - now) & _MASK
+    span = 64 << shift
+    return ((now & -span) | (j << shift)) - now
