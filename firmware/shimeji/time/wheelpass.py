@@ -144,7 +144,7 @@ def hand_off(self, pos, level):
                 else:
                     s._woken_ext += 1
                 if s._trace is not None:
-                    s._trace.wake_locked(s, slot)
+                    s._trace.timer_woke(slot)
             elif st == _RUNNING:
                 slot.rewoken = True
         e = nxt
