@@ -30,7 +30,7 @@ import bench_timing_goals  # tools/ is this script's own directory
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 WORKLOADS = ("switch", "spawn", "memory", "timers", "idle", "timer_scale", "policies", "irq",
-             "import", "trace", "preempt", "executor")
+             "import", "trace", "preempt", "executor", "io")
 TIMEOUT_S = 300
 
 
@@ -241,6 +241,35 @@ def goals(rows):
     if pb and num(pb, "shimeji") is not None:
         out.append(("interrupt level: zero bytes per event", pb["shimeji"] == 0,
                     "%s B" % fmt(pb["shimeji"])))
+    out += io_goals(rows, num)
+    return out
+
+
+def io_goals(rows, num):
+    """The goals of bench/bench_io.py: idle sockets cost nothing, wakes are prompt, the TCP
+    echo keeps up with asyncio's in speed and heap."""
+    mp = "micropython"
+    out = []
+    iw = find(rows, mp, "io", "loop wake-ups in 1 s idle")
+    ic = find(rows, mp, "io", "CPU ms in 1 s idle")
+    if iw and ic and num(iw, "shimeji") is not None and num(ic, "shimeji") is not None:
+        out.append(("idle with 50 open sockets: <= 5 loop wake-ups and <= 10 ms CPU in 1 s",
+                    iw["shimeji"] <= 5 and ic["shimeji"] <= 10,
+                    "%s wake-ups, %s ms" % (fmt(iw["shimeji"]), fmt(ic["shimeji"]))))
+    lp = find(rows, mp, "io", "µs data-to-task wake latency, p99")
+    if lp and num(lp, "ref") is not None:
+        out.append(("I/O wake latency p99 no worse than asyncio's", lp["shimeji"] <= lp["ref"],
+                    "%s µs vs %s µs" % (fmt(lp["shimeji"]), fmt(lp["ref"]))))
+    en = find(rows, mp, "io", "ns per echo round trip")
+    if en and num(en, "ref"):
+        out.append(("TCP echo, 50 clients: round trips/s at least asyncio's",
+                    en["shimeji"] <= en["ref"], "%d vs %d per s" % (
+                        10**9 // en["shimeji"], 10**9 // en["ref"])))
+    eb = find(rows, mp, "io", "bytes per echo round trip")
+    if eb and num(eb, "ref") is not None:
+        out.append(("TCP echo: heap bytes per round trip no more than asyncio's",
+                    eb["shimeji"] <= eb["ref"], "%s B vs %s B" % (fmt(eb["shimeji"]),
+                                                               fmt(eb["ref"]))))
     return out
 
 

@@ -227,6 +227,7 @@ class IOPoller:
         return woken
 
     def _dispatch(self, key, ev):
+        self.sleeping = False  # poll returned: the wakes below need no wake byte
         if key == self._waker_key:
             self._waker.drain()
             return 0
