@@ -324,3 +324,30 @@ def test_run_until_complete_polls_io_too():
 
     assert s.run_until_complete(main()) == b"ruc"
     close(a, b)
+
+
+def test_without_a_wake_socket_the_idle_in_poll_is_sliced():
+    from shimeji import IOPoller
+
+    s = StaticScheduler(4, timer=Timer())
+    s.poller = IOPoller(s, wake_socket=False)  # as on a board
+    loop = RunLoop(s, max_idle_us=None)  # tickless: no bound of its own
+    a, b = tcp_pair()
+
+    async def waiter():
+        await wait_readable(b)
+        return b.read(3)
+
+    h = s.spawn(waiter())
+    s.tick()
+    assert s.poller.max_idle_us is None and s.idle_notify is None
+    assert loop.idle_window() == 1000  # poller.slice_us: an interrupt's wake is seen soon
+    send_all(a, b"abc")
+    assert loop.run(h) == b"abc"
+    s2, loop2 = make()  # with a wake socket, one idle may last up to a second
+    h2 = s2.spawn(waiter())
+    s2.tick()
+    assert loop2.idle_window() == 1000000
+    h2.cancel()
+    s2.tick()
+    close(a, b)

@@ -43,6 +43,7 @@ _TROUBLE = const(0x0038)  # POLLERR | POLLHUP | POLLNVAL
 _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
 _LONG_IDLE_US = const(1000000)
+_SLICE_US = const(1000)
 _EOPNOTSUPP = const(95)
 _NOT_POLLABLE = ("select.poll cannot watch %r (%s): wait on a socket, stream, UART, pipe or "
                  "file descriptor")
@@ -63,7 +64,9 @@ class IOPoller:
     """The I/O waits of one scheduler's tasks (make it with ``poller_for(sched)``).
 
     ``waiters``: tasks waiting now. ``max_idle_us``: longest single idle when a wake socket
-    ends idles early (1 s); None without one. Nothing here is ISR-safe except ``notify``."""
+    ends idles early (1 s); None without one, and then an idle in poll lasts at most
+    ``slice_us`` (1 ms: a poll does not end on an interrupt's wake). Nothing here is
+    ISR-safe except ``notify``."""
 
     waits_for = PARK_IO  # what a task parked here waits on, for the trace and top()
 
@@ -75,6 +78,7 @@ class IOPoller:
         self.waiters = 0
         self.sleeping = False  # inside poll() in wait_us: a wake must end the poll
         self.max_idle_us = None
+        self.slice_us = _SLICE_US  # longest idle in poll without a wake socket (boards)
         self._waker = None
         self._waker_key = None
         if wake_socket is None:
@@ -93,6 +97,7 @@ class IOPoller:
 
     # -- registration (wait.py) ---------------------------------------------------------------
 
+    @micropython.native
     def add(self, slot, obj, mask):
         """Park ``slot`` until ``obj`` is ready for ``mask`` (POLLIN or POLLOUT). Raises
         ``IOBusy`` if another task waits for the same, ``NotPollable``/``StreamClosed`` if
@@ -141,6 +146,7 @@ class IOPoller:
         self._entries[key] = entry
         return entry
 
+    @micropython.native
     def remove(self, slot):
         """Take ``slot`` off its wait without waking it (cancellation, timeout, completion:
         the scheduler calls it through ``slot.waiting_on``). Allocates nothing."""
@@ -155,6 +161,7 @@ class IOPoller:
         self._detach(slot)
         slot.io_obj = None
 
+    @micropython.native
     def _detach(self, slot):
         slot.io_entry = None
         slot.waiting_on = None
@@ -213,6 +220,7 @@ class IOPoller:
             n += 1
         return n
 
+    @micropython.native
     def poll(self, timeout_ms=0):
         """Poll once, waiting at most ``timeout_ms`` (0: just look), and wake every task whose
         object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
@@ -226,6 +234,7 @@ class IOPoller:
                 woken += self._dispatch(fd, ev)
         return woken
 
+    @micropython.native
     def _dispatch(self, key, ev):
         self.sleeping = False  # poll returned: the wakes below need no wake byte
         if key == self._waker_key:
@@ -241,6 +250,7 @@ class IOPoller:
             self._drop(entry)  # hung up or closed and nobody waits: stop reporting it
         return n
 
+    @micropython.native
     def wait_us(self, us, idle=None):
         """Idle for at most ``us`` µs: in ``poll`` (ms resolution, rounded down) and, for the
         sub-ms rest when nothing became ready, in ``idle(us)`` (the board's primitive) so

@@ -21,6 +21,7 @@ Call it right where you await it (``await wait_readable(sock)``): the call recor
 object on the calling task's slot, as ``sleep_ms`` does. Nothing here is ISR-safe.
 """
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -45,6 +46,7 @@ class _IOWait:
 
     __await__ = __iter__
 
+    @micropython.native
     def __next__(self):
         me = _context.slot
         if me is None:
@@ -59,9 +61,9 @@ class _IOWait:
                 poller = poller_for(me.sched)
             try:
                 poller.add(me, obj, self.mask)
-            except BaseException:
+            except BaseException as e:
                 me.io_obj = None
-                raise
+                raise e
             me.wait_phase = 1
             return core.PARK
         if me.io_entry is not None:
@@ -96,6 +98,7 @@ _READ_ANY = _IOWait(POLLIN, _LENIENT)
 _WRITE_ANY = _IOWait(POLLOUT, _LENIENT)
 
 
+@micropython.native
 def _arm(obj):
     slot = _context.slot
     if slot is None:

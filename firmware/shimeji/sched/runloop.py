@@ -109,9 +109,12 @@ class RunLoop:
             turn = self._turn()
         us = self.max_idle_us
         poller = self.sched.poller
-        if poller is not None and poller.waiters and poller.max_idle_us is not None \
-                and poller.max_idle_us > us:
-            us = poller.max_idle_us  # a wake ends the wait early: no need to slice it
+        if poller is not None and poller.waiters:
+            if poller.max_idle_us is None:  # no wake socket: an interrupt's wake cannot end
+                if us > poller.slice_us:  # a poll, so wait in slices
+                    us = poller.slice_us
+            elif poller.max_idle_us > us:
+                us = poller.max_idle_us  # a wake ends the wait early: no need to slice it
         if turn is not None:
             if turn.expired:
                 return 0
