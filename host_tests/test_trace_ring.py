@@ -277,3 +277,61 @@ def test_record_isr_goes_through_the_side_ring_in_time_order():
     assert tr.records() == [
         (5, K.IO_READY, 1, 7), (5, K.CROSS_CORE_WAKE, 1, 1), (5, K.CROSS_CORE_WAKE, 1, 2),
         (5, K.POLL_BEGIN, 1, 0), (5, K.POLL_END, 1, K.END_YIELD)]
+
+
+def test_preemption_hogs_and_deadline_misses_are_recorded():
+    from shimeji import Interval, Timeout, preempt_point, timeout
+
+    clk, timer, s, tr = make(policy=RoundRobinPolicy(slice_us=100, hog_us=150))
+
+    async def cruncher():
+        clk.advance_us(120)
+        await preempt_point()  # its slice is used up and another task is ready: it yields
+        clk.advance_us(200)  # a hog poll
+        await yield_now()
+
+    async def impatient():
+        try:
+            await timeout(sleep_ms(10), 2)
+        except Timeout:
+            pass
+        iv = Interval(1)
+        await iv
+        clk.advance_us(3000)  # late: the next await finds two deadlines past
+        await iv
+
+    s.spawn(cruncher(), "cruncher")
+    s.spawn(impatient(), "impatient")
+    for _ in range(6):
+        timer.turn()
+        s.tick()
+        clk.advance_us(1000)
+    assert tr.records() == [
+        (0, K.SPAWN, 1, 0),
+        (0, K.SPAWN, 2, 0),
+        (0, K.POLL_BEGIN, 1, 0),
+        (120, K.PREEMPT, 1, 0),
+        (120, K.POLL_END, 1, K.END_YIELD),
+        (120, K.POLL_BEGIN, 2, 0),
+        (120, K.POLL_END, 2, K.END_PARK),
+        (120, K.PARK, 2, K.PARK_TIMER),
+        (120, K.POLL_BEGIN, 1, 0),
+        (320, K.HOG, 1, 200),
+        (320, K.POLL_END, 1, K.END_YIELD),
+        (320, K.POLL_BEGIN, 1, 0),
+        (320, K.POLL_END, 1, K.END_DONE),
+        (320, K.COMPLETE, 1, 0),
+        (3320, K.TIMER_FIRE, 0, 1),
+        (3320, K.DEADLINE_MISS, 2, 2),  # the 2 ms timeout
+        (3320, K.WAKE_TIMER, 2, 0),
+        (3320, K.POLL_BEGIN, 2, 0),
+        (3320, K.POLL_END, 2, K.END_PARK),
+        (3320, K.PARK, 2, K.PARK_TIMER),
+        (4320, K.TIMER_FIRE, 0, 1),
+        (4320, K.WAKE_TIMER, 2, 0),
+        (4320, K.POLL_BEGIN, 2, 0),
+        (7320, K.INTERVAL_MISS, 2, 2),
+        (7320, K.HOG, 2, 3000),
+        (7320, K.POLL_END, 2, K.END_DONE),
+        (7320, K.COMPLETE, 2, 0),
+    ]
