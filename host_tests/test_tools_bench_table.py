@@ -39,7 +39,8 @@ def test_bench_names_no_issue_numbers():
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     found = []
-    for folder, names in (("tools", ["bench.py"]),
+    tools = sorted(n for n in os.listdir(os.path.join(root, "tools")) if n.startswith("bench"))
+    for folder, names in (("tools", tools),
                           ("bench", sorted(os.listdir(os.path.join(root, "bench"))))):
         for name in names:
             if name.endswith(".py"):
@@ -69,3 +70,18 @@ def test_ranges_over_saved_runs(tmp_path):
         "| micropython | switch | ns per task switch (100 tasks x 200 yields) | 380 | 2,340 | "
         "6.16x |"]
     assert out[-1] == "  [met in 1 of 3 runs] g: 0; 1; 2"
+    assert bench.span([-954, -854], bench.fmt) == "-954 to -854"
+
+
+def test_goal_names_are_unique():
+    # --ranges counts each goal's runs by its name: two goals may not share one.
+    import bench_timing_goals
+
+    rows = []
+    for metric in ("µs late, 1 ms ticks, p99", "CPU ns per timer fired, 1 ms ticks",
+                   "µs late, tickless, p99", "CPU ns per timer fired, tickless"):
+        rows.append({"runtime": "micropython", "workload": "timers", "unit": "us",
+                     "ref_name": "asyncio", "metric": metric, "shimeji": 5000, "ref": 4000})
+    texts = [t for t, _, _ in bench.goals(rows)]
+    texts += [t for t, _, _ in bench_timing_goals.goals(rows, bench.find)]
+    assert len(texts) >= 4 and len(texts) == len(set(texts)), texts

@@ -171,9 +171,10 @@ def goals(rows):
     cpu = find(rows, mp, "timers", "CPU ns per timer fired, 1 ms ticks")
     early = find(rows, mp, "timers", "µs late, 1 ms ticks, earliest")
     if p99 and num(p99, "ref") is not None and cpu and num(cpu, "ref"):
-        out.append(("timer lateness p99 no worse than asyncio's", p99["shimeji"] <= p99["ref"],
+        out.append(("1 ms ticks: timer lateness p99 no worse than asyncio's",
+                    p99["shimeji"] <= p99["ref"],
                     "%s µs vs %s µs" % (fmt(p99["shimeji"]), fmt(p99["ref"]))))
-        out.append(("CPU per fired timer at most half of asyncio's",
+        out.append(("1 ms ticks: CPU per fired timer at most half of asyncio's",
                     cpu["shimeji"] <= cpu["ref"] / 2,
                     "%s ns vs %s ns" % (fmt(cpu["shimeji"]), fmt(cpu["ref"]))))
     if early and num(early, "shimeji") is not None:
@@ -361,7 +362,7 @@ def span(values, text):
     if not values:
         return "-"
     lo, hi = text(min(values)), text(max(values))
-    return lo if lo == hi else "%s-%s" % (lo, hi)
+    return lo if lo == hi else ("%s to %s" if min(values) < 0 else "%s-%s") % (lo, hi)
 
 
 def _nums(rows, field):
