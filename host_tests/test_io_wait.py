@@ -351,3 +351,38 @@ def test_without_a_wake_socket_the_idle_in_poll_is_sliced():
     h2.cancel()
     s2.tick()
     close(a, b)
+
+
+def _stop_later(loop, delay_ms):
+    time.sleep_ms(delay_ms) if hasattr(time, "sleep_ms") else time.sleep(delay_ms / 1000)
+    loop.stop()
+
+
+def test_stop_from_another_thread_ends_an_idle_in_poll():
+    s, loop = make()
+    a, b = tcp_pair()
+
+    async def forever():
+        await wait_readable(b)
+
+    h = s.spawn(forever())
+    _thread.start_new_thread(_stop_later, (loop, 20))
+    assert loop.run() is None
+    assert not h.is_complete() and loop.idles <= 3 and s.poller.wakeups >= 1
+    h.cancel()
+    s.tick()
+    assert s.poller.waiters == 0
+    close(a, b)
+
+
+def test_io_names_resolve_from_both_packages():
+    import shimeji
+    import shimeji.io as io
+
+    for name in ("wait_readable", "wait_writable", "IOPoller", "poller_for", "Stream",
+                 "StreamReader", "StreamWriter", "Server", "open_connection", "start_server"):
+        assert getattr(io, name) is getattr(shimeji, name), name
+    assert io.StreamReader is io.StreamWriter is io.Stream
+    assert (io.POLLIN, io.POLLOUT, io.POLLERR, io.POLLHUP) == (1, 4, 8, 16)
+    assert issubclass(shimeji.StreamClosed, shimeji.IOFailed)
+    assert issubclass(shimeji.IOBusy, shimeji.WaiterBusy)
