@@ -1,7 +1,8 @@
 # An interrupt-level task preempts a thread-level task that computes without yielding: a
 # second thread (hosted ports) or a hardware timer (boards) plays the interrupt handler and
-# wakes it while the thread-level task is inside a loop of at least 50 ms. On MicroPython the level runs inside that loop (at a check point);
-# CPython's stand-in cannot preempt a poll and runs it right after the poll.
+# wakes it while the thread-level task is inside a loop of at least 50 ms. On MicroPython the
+# level runs inside that loop (at a check point); CPython's stand-in cannot preempt a poll and
+# runs it right after the poll.
 import time
 
 from shimeji import InterruptScheduler, StaticScheduler, WaitCell, current_task, port
