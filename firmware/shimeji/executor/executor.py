@@ -158,9 +158,13 @@ class Executor:
         """Close: every worker's ``run`` raises ``ExecutorClosed`` after its current tick and
         cancels its tasks (their ``finally`` blocks run); spawns are refused. Safe from any
         thread."""
-        if self.closed:
-            return
+        cs = self.critical_section
+        state = cs.enter()  # a spawn checks ``closed`` and lands under the same section
+        was = self.closed
         self.closed = True
+        cs.exit(state)
+        if was:
+            return
         for w in self.workers:
             w.ring()
 

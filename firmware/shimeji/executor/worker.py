@@ -89,10 +89,19 @@ class Worker(StaticScheduler):
     def cancel_slot(self, slot):
         """Cancel the task in ``slot``; from another thread the task leaves its wait on its
         own worker, at its next poll."""
-        if core.current_context() is self._ctx:
-            return StaticScheduler.cancel_slot(self, slot)
         state = self._enter()
-        ok = slot.state != FREE and slot.sched is self and not slot.cancel_requested
+        other = slot.sched
+        if other is not self:  # moved by a steal since the caller read slot.sched: follow it
+            self._exit(state)
+            if other is None or slot.state == FREE:
+                return False
+            return other.cancel_slot(slot)
+        if core.current_context() is self._ctx:
+            try:
+                return StaticScheduler.cancel_slot(self, slot)
+            finally:
+                self._exit(state)
+        ok = slot.state != FREE and not slot.cancel_requested
         if ok:
             slot.cancel_requested = True
             slot.throw_exc = Cancelled("the task was cancelled")
@@ -100,6 +109,15 @@ class Worker(StaticScheduler):
         if ok:
             self.wake(slot)
         return ok
+
+    def _unwait(self, slot):
+        # A join list is shared with the worker that completes the joined task, which pops
+        # it under the critical section: unlink under it too.
+        state = self._enter()
+        try:
+            StaticScheduler._unwait(self, slot)
+        finally:
+            self._exit(state)
 
     def _complete(self, slot, status, value):
         state = self._enter()  # joiners may be linking from other threads
@@ -178,11 +196,16 @@ class Worker(StaticScheduler):
                 self._put_back(slot, False)
             else:
                 state = self._enter()
-                slot.sched = thief  # wakes that still reach this worker are forwarded
-                thief._inbox_push(slot)
+                moved = not thief.closed  # a thief that shut down would orphan the task
+                if moved:
+                    slot.sched = thief  # wakes that still reach this worker are forwarded
+                    thief._inbox_push(slot)
                 self._exit(state)
-                thief.stolen_from[self.index] += 1
-                given += 1
+                if moved:
+                    thief.stolen_from[self.index] += 1
+                    given += 1
+                else:
+                    self._put_back(slot, False)
             i += 1
             slot = nxt
         self.given += given
@@ -234,8 +257,12 @@ class Worker(StaticScheduler):
         self._bell.acquire()  # released by ring()
 
     def _shut_down(self):
-        """Cancel every task this worker holds (their finally blocks run here)."""
+        """Cancel every task this worker holds (their finally blocks run here). ``closed`` is
+        set under the critical section, so no steal hands a task over after the scan below
+        and every spawn has either landed before it or been refused."""
+        state = self._enter()
         self.closed = True
+        self._exit(state)
         for w in self.executor.workers:
             for slot in w.slots:
                 if slot.sched is self and slot.state != FREE:

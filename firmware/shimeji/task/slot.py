@@ -198,6 +198,8 @@ class JoinHandle:
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
             sched = slot.sched
+            if sched is None:  # completed on another thread since _slot was read
+                sched = me.sched
             if sched.level != me.sched.level:
                 _wrong_level()
             if sched.parallel:  # the task may finish on another thread meanwhile
@@ -225,9 +227,8 @@ class JoinHandle:
         cs = sched.critical_section
         state = cs.enter()
         slot = self._slot
-        if slot is None:
+        if slot is None:  # completed meanwhile; the handle stays handed out (never reused)
             cs.exit(state)
-            self._consumed = True
             return _finish(self._status, self._value)
         me.wait_phase = 1
         slot.joiners.push(me)
