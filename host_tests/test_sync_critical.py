@@ -308,6 +308,17 @@ def _noop(v):
 
 
 @micropython_only
+def test_a_new_no_critical_section_allocates_nothing_on_its_first_enter():
+    # Its depth counter once appeared on the first enter(): 16 B on the 32-bit qemu firmware,
+    # where Trace.record_isr then raised MemoryError under heap_lock.
+    cs = NoCriticalSection()
+    assert alloc_delta(_enter_exit, cs) == 0
+    cs = NoCriticalSection()
+    heap_locked(_enter_exit, cs)
+    assert cs.depth == 0
+
+
+@micropython_only
 def test_blocking_mutex_with_lock_allocates_nothing():
     m = BlockingMutex(3)
     _with_lock(m, _noop)

@@ -75,6 +75,12 @@ class NoCriticalSection(CriticalSection):
 
     depth = 0  # a class default: a subclass that skips __init__ still counts
 
+    def __init__(self):
+        CriticalSection.__init__(self)
+        # Made here, not by the first ``+=`` in enter(): that would add the attribute to the
+        # instance then, allocating (16 B on a 32-bit board) inside an interrupt handler.
+        self.depth = 0
+
     def enter(self):
         """ISR-safe."""
         self.depth += 1
