@@ -15,7 +15,7 @@ from shimeji import (
     sleep_ms,
     yield_now,
 )
-from support import alloc_delta, micropython_only, raises
+from support import alloc_delta, micropython_only, needs_threads, raises
 
 
 class Probe:
@@ -37,6 +37,7 @@ class Probe:
         self.busy[i] = False
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_a_main_task_and_its_children_run_to_completion_on_two_workers():
     ex = Executor(workers=2, capacity=64)
     probe = Probe(40)
@@ -121,14 +122,17 @@ def _stress(workers):
     assert probe.seq[:100] == [1] * 100 and probe.seq[100:] == [1] * 100
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_stress_on_two_workers_loses_nothing():
     _stress(2)
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_stress_on_four_workers_loses_nothing():
     _stress(4)
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_tasks_on_every_worker_see_their_own_current_task_and_sleep_on_their_worker():
     ex = Executor(workers=2, capacity=32)
     seen = []
@@ -151,6 +155,7 @@ def test_tasks_on_every_worker_see_their_own_current_task_and_sleep_on_their_wor
     assert seen == [True] * 20
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_an_imbalanced_start_is_evened_out_by_stealing():
     ex = Executor(workers=2, capacity=80)
 
@@ -174,6 +179,7 @@ def test_an_imbalanced_start_is_evened_out_by_stealing():
     assert ex.workers[1].polled > 0
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_close_under_load_cancels_every_task_and_refuses_spawns():
     ex = Executor(workers=2, capacity=64)
     ended = []
@@ -209,6 +215,7 @@ def test_close_under_load_cancels_every_task_and_refuses_spawns():
     coro.close()
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_a_spawn_from_outside_any_worker_goes_to_a_worker_and_its_handle_joins():
     ex = Executor(workers=2, capacity=16)
 
@@ -225,6 +232,7 @@ def test_a_spawn_from_outside_any_worker_goes_to_a_worker_and_its_handle_joins()
     assert ex.run(main()) == 42
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_bad_arguments_are_refused_with_errors_that_say_what_to_do():
     with raises(BadArgument, "workers=0"):
         Executor(workers=0)
@@ -240,6 +248,7 @@ def test_bad_arguments_are_refused_with_errors_that_say_what_to_do():
     assert ex.run(main()) == 7  # still works after the refusals
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_round_robin_workers_run_to_completion():
     ex = Executor(workers=2, capacity=16, policy="rr")
 
@@ -257,6 +266,7 @@ def test_round_robin_workers_run_to_completion():
     assert ex.run(main()) == list(range(10))
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 @micropython_only
 def test_the_heap_is_flat_after_warm_up():
     import gc
@@ -287,6 +297,7 @@ def test_the_heap_is_flat_after_warm_up():
     assert max(live[1:]) - min(live[1:]) <= 256, live
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 @micropython_only
 def test_the_yield_a_worker_task_takes_allocates_nothing():
     from shimeji import core
@@ -320,6 +331,7 @@ def _inbox_of(worker):
     return out
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
 def test_a_steal_hands_over_the_newer_half_as_a_sequential_model_says():
     # The model: a victim with n runnable tasks keeps the older n - min(n // 2, 256) and the
     # thief's inbox gets the rest in order, except tasks with an armed timer entry, which

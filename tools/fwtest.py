@@ -5,15 +5,14 @@ Usage: python tools/fwtest.py BOARD --micropy-dir DIR [-v] [host_tests/test_x.py
 
 BOARD is ``qemu`` (the firmware is built if needed and booted in qemu-system-arm) or
 ``rp2040`` (the RP2040 firmware booted in the rp2040js emulator, see tools/emulate.py). Each
-test module runs after a soft reset (a fresh heap) with ``host_tests/`` mounted by
-``mpremote mount``; shimeji itself is the copy frozen into the firmware. The per-test lines are
-the same as the unix-port runner's (tools/mptest.py). A module whose first line says
-``shimeji: host-only (why)`` runs on CPython and the unix port only (sockets, the unix board
-module): each of its tests is reported skipped here, with that reason. On the RP2040 emulator
-the tests that start a ``_thread`` are skipped, saying so (it runs core 0 only: a thread hangs
-it).
-Without a MicroPython tree (CI) every module is reported skipped with the reason, and the exit
-status is 0.
+test module runs after a soft reset (a fresh heap) with the checkout mounted by ``mpremote
+mount`` and ``host_tests/`` on the path; shimeji itself is the copy frozen into the firmware.
+The per-test lines are the same as the unix-port runner's (tools/mptest.py). A module whose
+first line says ``shimeji: host-only (why)`` runs on CPython and the unix port only (sockets,
+the unix board module): each of its tests is reported skipped here, with that reason. On the
+RP2040 emulator the tests that start a ``_thread`` are skipped, saying so (it runs core 0
+only: a thread hangs it). Without a MicroPython tree (CI) every module is reported skipped
+with the reason, and the exit status is 0.
 """
 
 import argparse
@@ -34,7 +33,7 @@ MODULE_TIMEOUT_S = 900
 
 # Runs on the board: the loop of tools/mp_vm_runner.py (which reads sys.argv; boards have none).
 _RUNNER = """import sys, gc
-sys.path.append('/remote')  # after '' and .frozen: shimeji is the frozen copy
+sys.path.append(%r)  # after '' and .frozen: shimeji is the frozen copy
 %s
 mod = __import__(%r)
 for name in sorted(n for n in dir(mod) if n.startswith('test_')):
@@ -77,7 +76,7 @@ def stage_source(out_dir):
     return out_dir
 
 
-def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS, no_threads=None):
+def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None):
     """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path) as f:
@@ -94,8 +93,11 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS, no_threads=Non
     if no_threads:
         prelude = ("import support\nsupport.HAS_THREADS = False\n"
                    "support.NO_THREADS_REASON = %r" % ("needs a second thread: " + no_threads))
+    # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
+    # tests' directory goes on the path; a --source stage is the tests' directory itself.
+    tests_dir = "/remote/host_tests" if mount == ROOT else "/remote"
     cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec",
-           _RUNNER % (prelude, name)]
+           _RUNNER % (tests_dir, prelude, name)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         out = proc.stdout + proc.stderr
@@ -119,7 +121,7 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=TESTS, no_threads=Non
 
 def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None):
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    mount = TESTS
+    mount = ROOT
     if source:
         mount = stage_source(os.path.join(ROOT, "build", "fwtest-source"))
         out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
@@ -160,6 +162,9 @@ def main(argv=None):
                     help="skip the tests that start a thread, saying WHY (the board hangs)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
+    if args.board.endswith(".py"):  # fwtest.py --port P host_tests/test_x.py: no board given
+        args.paths.insert(0, args.board)
+        args.board = os.environ.get("BOARD") or "qemu"
     import emulate
 
     try:
