@@ -1,9 +1,10 @@
 """Time: a wrapping tick clock, the timer wheel, and what tasks await on it.
 
 - ``clock``: ``Clock``, ``FakeClock`` and wrap-safe tick arithmetic;
-- ``wheel``: ``TimerWheel``, the hierarchical wheel of intrusive ``TimerEntry`` links;
-- ``timer``: ``Timer`` (the wheel on a clock, turned by a hardware timer or the run loop),
-  ``sleep_ms``/``sleep_us``/``sleep_until`` and ``Interval``;
+- ``wheel``: ``TimerWheel``, the hierarchical wheel of intrusive ``TimerEntry`` links, and
+  ``wheelpass``, the passes a turn makes over it (find, fire, cascade, hand off);
+- ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop;
+- ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``, ``Interval``;
 - ``deadline``: ``timeout(aw, ms)``, a deadline around any awaitable.
 """
 
@@ -21,10 +22,10 @@ __getattr__ = lazy_names(
         "TimerWheel": "shimeji.time.wheel",
         "Timer": "shimeji.time.timer",
         "Turn": "shimeji.time.timer",
-        "Interval": "shimeji.time.timer",
-        "sleep_ms": "shimeji.time.timer",
-        "sleep_us": "shimeji.time.timer",
-        "sleep_until": "shimeji.time.timer",
+        "Interval": "shimeji.time.sleep",
+        "sleep_ms": "shimeji.time.sleep",
+        "sleep_us": "shimeji.time.sleep",
+        "sleep_until": "shimeji.time.sleep",
         "timeout": "shimeji.time.deadline",
         "TimeoutGuard": "shimeji.time.deadline",
     },

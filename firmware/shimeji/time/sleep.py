@@ -1,0 +1,177 @@
+"""What tasks await on a timer: ``sleep_ms``, ``sleep_us``, ``sleep_until`` and ``Interval``.
+
+Each task's sleeps use the timer entry of its own slot (``slot.timer``), so sleeping allocates
+nothing and cancelling the task disarms the entry at once. A sleep never ends early: its
+deadline is rounded up to a tick boundary at or after "now + duration", counting the part of
+the current tick already gone, and a wake before the entry fired (a spurious one) parks again.
+"""
+
+import micropython
+from micropython import const
+
+from .. import core
+from ..errors import DurationTooLong, TimerConfigError, int_arg
+from .clock import MAX_TICKS, wrap_add, wrap_diff
+from .timer import Timer, timer_of
+
+_MASK = const(0x3FFFFFFF)
+_BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
+_INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
+
+
+class _Sleep:
+    """Singleton behind the sleeps: done once the task's own timer entry has fired."""
+
+    def __init__(self):
+        self._stop = core.Finish().exc
+
+    @micropython.native
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    @micropython.native
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
+        slot = _ctx.slot
+        if slot is None:
+            slot = core.current_slot()  # a worker thread of an executor
+        if slot.timer.pos >= 0:
+            return _park
+        exc = self._stop  # Finish.done(), inlined
+        exc.__traceback__ = None
+        raise exc
+
+
+_sleep = _Sleep()
+
+
+def _not_ms(ms):
+    int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
+
+
+@micropython.native
+def sleep_ms(ms, _ctx=core.context):
+    """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
+    nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
+    Tasks only (not ISR-safe)."""
+    slot = _ctx.slot
+    if slot is None:
+        slot = core.current_slot()  # raises NoCurrentTask
+    timer = slot.sched.timer
+    if timer is None:
+        timer = timer_of(slot)  # raises NoTimer
+    if type(ms) is not int:
+        _not_ms(ms)
+    if 0 < ms <= timer._max_ms:  # Timer.arm_ms's common case, inlined
+        clock = timer.clock
+        el = (clock.source() - clock.base) & _MASK
+        if el > _BACKSTEP_LIMIT:
+            el = 0
+        per = clock.per
+        timer.wheel.arm_after(slot.timer, (el + per - 1) // per + ms * timer._per_ms)
+    else:
+        timer.arm_ms(slot.timer, ms)
+    return _sleep
+
+
+def sleep_us(us):
+    """Awaitable: wait at least ``us`` microseconds (rounded up to whole ticks). Allocates
+    nothing. Tasks only (not ISR-safe)."""
+    int_arg(us, "sleep_us(us)", "an int of microseconds")
+    slot = core.current_slot()
+    timer_of(slot).arm_us(slot.timer, us)
+    return _sleep
+
+
+def sleep_until(deadline):
+    """Awaitable: wait until the timer's tick ``deadline`` (``timer.now()``, ``after_ms`` and
+    ``Turn.now`` are ticks). A deadline in the past (``ticks_diff`` sense) waits for the next
+    turn. Allocates nothing. Tasks only (not ISR-safe)."""
+    int_arg(deadline, "sleep_until(deadline)", "an int: a timer tick such as "
+            "timer.after_ms(100) or timer.now()")
+    slot = core.current_slot()
+    timer_of(slot).arm_at(slot.timer, deadline)
+    return _sleep
+
+
+class Interval:
+    """Drift-free periodic wake-ups: ``await iv`` returns at start + k * period.
+
+    The schedule starts at the first ``await`` (or ``reset()``), and deadlines are absolute, so
+    time spent between awaits does not accumulate. A late task is not given a burst of
+    catch-up wake-ups: an await that finds deadlines already past returns at once, skips the
+    others, and counts them in ``missed``. ``count`` counts completed awaits. One task awaits
+    an Interval at a time; it waits on that task's own timer entry. ``await`` allocates nothing.
+    """
+
+    def __init__(self, period_ms=0, period_us=0, timer=None):
+        int_arg(period_ms, "Interval(period_ms)", "an int of milliseconds", TimerConfigError)
+        int_arg(period_us, "Interval(period_us)", "an int of microseconds", TimerConfigError)
+        if timer is not None and not isinstance(timer, Timer):
+            raise TimerConfigError("Interval(timer=...) must be a Timer, got %r" % (timer,))
+        self.period_us = period_ms * 1000 + period_us
+        if self.period_us <= 0:
+            raise TimerConfigError("an Interval needs a positive period: Interval(period_ms=10)")
+        self.timer = None
+        self.period = 0  # ticks
+        self.next = 0  # the next deadline tick
+        self.started = False
+        self.missed = 0
+        self.count = 0
+        self._waiting = False
+        self._finish = core.Finish()
+        if timer is not None:
+            self._bind(timer)
+
+    def _bind(self, timer):
+        if self.period_us % timer.tick_us:
+            raise TimerConfigError(
+                "an Interval of %d µs is not a whole number of %d µs ticks: use a multiple of "
+                "the tick, or a Timer with a finer tick_us" % (self.period_us, timer.tick_us))
+        period = self.period_us // timer.tick_us
+        if period > MAX_TICKS:
+            raise DurationTooLong("an Interval of %d ticks is longer than the maximum %d"
+                                  % (period, MAX_TICKS))
+        self.timer = timer
+        self.period = period
+
+    def reset(self):
+        """Start the schedule afresh at the next ``await``. Not ISR-safe."""
+        self.started = False
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        slot = core.current_slot()
+        entry = slot.timer
+        if self._waiting:
+            if entry.pos >= 0:
+                return core.PARK  # a spurious wake: still armed
+            self._waiting = False
+        timer = self.timer
+        if timer is None:
+            self._bind(timer_of(slot))
+            timer = self.timer
+        period = self.period
+        now = timer.now()
+        if not self.started:
+            self.started = True
+            self.next = wrap_add(now, period)
+        late = wrap_diff(now, self.next)
+        if late < 0:
+            timer.arm_at(entry, self.next)
+            self._waiting = True
+            return core.PARK
+        skipped = late // period
+        if skipped:
+            self.missed = wrap_add(self.missed, skipped)
+            if slot.sched._trace is not None:
+                slot.sched._trace.record(_INTERVAL_MISS, slot.id, skipped)
+        self.next = wrap_add(self.next, (skipped + 1) * period)
+        n = self.count
+        self.count = n + 1 if n < _MASK else 0
+        raise self._finish.done()
