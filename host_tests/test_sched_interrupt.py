@@ -338,3 +338,21 @@ def test_a_board_drives_both_levels_from_one_hardware_timer():
     fire(None)
     assert sched.timer.interrupts == 2 and isr.timer.interrupts == 2
     assert BoardBase().ticker_callback(sched.timer) == sched.timer.interrupt
+
+
+def test_its_own_tasks_run_in_its_policy_order():
+    from shimeji import PriorityPolicy
+
+    isr = InterruptScheduler(4, policy=PriorityPolicy(levels=4))
+    cells = [WaitCell() for _ in range(3)]
+    log = []
+    for i, prio in enumerate((0, 3, 1)):
+        isr.build_task().name("p%d" % prio).priority(prio).spawn(waiter(cells[i], log, "w"))
+    _settle()
+    cs = isr.critical_section
+    state = cs.enter()  # all three woken before the level runs
+    for c in cells:
+        c.wake()
+    cs.exit(state)
+    _settle()
+    assert log == [("w", "p3"), ("w", "p1"), ("w", "p0")]
