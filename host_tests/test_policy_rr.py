@@ -174,7 +174,8 @@ def test_woken_task_queues_at_the_back():
     s.spawn(worker("A"))
     s.spawn(worker("B"))
     drain(s)
-    assert "".join(ev) == "sABASBAB"
+    # S, woken by A, goes behind B but ahead of A's own yield (asyncio's order)
+    assert "".join(ev) == "sABSABAB"
 
 
 def test_bad_slices_are_refused():

@@ -89,6 +89,8 @@ __getattr__ = lazy_names(
         "InterruptScheduler": _S + "interrupt",
         "RunLoop": _S + "runloop",
         "run": _S + "runloop",
+        "spawn": _S + "spawning",
+        "join_all": _S + "spawning",
         # policies
         "Policy": _P + "base",
         "FifoPolicy": _P + "fifo",
@@ -113,6 +115,7 @@ __getattr__ = lazy_names(
         "sleep_ms": _M + "sleep",
         "sleep_us": _M + "sleep",
         "sleep_until": _M + "sleep",
+        "sleep": _M + "seconds",
         "timeout": _M + "deadline",
         "TimeoutGuard": _M + "deadline",
         # critical sections and sync primitives

@@ -6,7 +6,8 @@
 - ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;
 - ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;
 - ``background``: running a loop behind the REPL (a thread or a hardware timer);
-- ``interrupt``: ``InterruptScheduler``, tasks that preempt the thread level.
+- ``interrupt``: ``InterruptScheduler``, tasks that preempt the thread level;
+- ``spawning``: ``spawn(coro)`` on the calling task's scheduler, ``join_all(*handles)``.
 """
 
 from .._lazy import lazy_names
@@ -20,6 +21,8 @@ __getattr__ = lazy_names(
         "InterruptScheduler": "shimeji.sched.interrupt",
         "RunLoop": "shimeji.sched.runloop",
         "run": "shimeji.sched.runloop",
+        "spawn": "shimeji.sched.spawning",
+        "join_all": "shimeji.sched.spawning",
         "ThreadBackground": "shimeji.sched.background",
         "TimerBackground": "shimeji.sched.background",
     },

@@ -7,6 +7,8 @@ runs nothing else touches the queue: wakes and spawns land in the scheduler's in
 here after each poll, so the order is the general path's (``StaticScheduler.tick``). The
 rare cases (throwing into a cancelled task, parking, a foreign awaitable, completing) are
 calls to the scheduler. Compiled by the native emitter: about 25 % faster here than bytecode.
+Tasks that a poll woke or spawned are queued before the polled task goes back (asyncio's
+order), so a task that wakes others and yields runs after them.
 """
 
 import micropython
@@ -88,6 +90,20 @@ def tick_fifo(sched, n):
                     continue
             else:
                 sched._foreign(slot, r)
+            if sched._inbox_head is not None:
+                # Tasks this poll woke or spawned go ahead of it, as in asyncio: a task that
+                # sets an event and yields lets the waiters run first.
+                woken = sched._take_inbox()
+                while woken is not None:
+                    nxt = woken.inbox_next
+                    woken.inbox_next = None
+                    woken.run_next = None
+                    if tail is None:
+                        head = woken
+                    else:
+                        tail.run_next = woken
+                    tail = woken
+                    woken = nxt
             slot.run_next = None
             if tail is None:
                 head = slot

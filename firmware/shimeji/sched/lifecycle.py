@@ -12,7 +12,7 @@ from .. import core
 from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
 from ..task.pool import TaskPool
-from ..task.slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING
+from ..task.slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING, JoinHandle
 
 _ID_MASK = const(0x3FFFFFFF)
 
@@ -98,6 +98,8 @@ class TaskLifecycle(TaskPool):
             slot.free_next = None
         elif self._returned is not None and self._reclaim():
             return self.spawn(coro, name)
+        elif self.grow:
+            slot = self._grow_slot()
         else:
             raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
                            "capacity, or join/cancel tasks before spawning more" % self.capacity)
@@ -142,7 +144,7 @@ class TaskLifecycle(TaskPool):
             handle._value = None
             handle._consumed = False
         else:  # the old one was handed out: never reuse it; a new one, made ready in one go
-            handle = slot.handle = type(handle)(slot, task_id, name)
+            handle = slot.handle = JoinHandle(slot, task_id, name)  # (not a facade Task's type)
         slot.sched = self
         slot.coro = coro
         slot.id = task_id

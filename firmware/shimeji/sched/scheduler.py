@@ -33,8 +33,6 @@ DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
 
 
-
-
 class Tick:
     """What one ``tick()`` did. The scheduler reuses one Tick object: copy what you keep.
 
@@ -70,14 +68,17 @@ class StaticScheduler(TaskLifecycle):
     runtime's, see ``critical.py``). ``clock_us``: a µs tick source, used only by policies that
     charge run time (default ``time.ticks_us``). ``timer``: the timer that ``sleep_ms`` and
     friends of tasks on this scheduler use (also settable later as ``sched.timer``).
+    ``grow``: make a slot instead of raising ``PoolFull`` (off by default; on in the asyncio
+    facade); ``grown`` counts them: ``capacity + grown`` is what a static build needs.
     """
 
     DEFAULT_TICK_SIZE = _TICK_SIZE
     level = 0  # thread level; an InterruptScheduler (interrupt.py) is level 1
     parallel = False  # True for an executor's worker, which polls in parallel with others
 
-    def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None):
-        TaskLifecycle.__init__(self, capacity)
+    def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None,
+                 grow=False):
+        TaskLifecycle.__init__(self, capacity, grow)
         self.timer = timer
         self.poller = None  # the IOPoller of the tasks' I/O waits (io/poller.py), made lazily
         self.idle_notify = None  # called after a wake while no tick runs: ends the loop's idle
@@ -247,6 +248,8 @@ class StaticScheduler(TaskLifecycle):
                     pass  # completed above
                 elif r is None:
                     slot.state = QUEUED
+                    if self._inbox_head is not None:
+                        self._drain_inbox()  # what it woke goes first (fastpath.py)
                     put_back(slot, preempted)
                 elif r is park:
                     if self._park(slot):  # woken while it ran: it stays runnable

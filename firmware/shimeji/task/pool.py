@@ -24,11 +24,13 @@ _STATE_NAMES = ("free", "queued", "running", "waiting")
 class TaskPool:
     """Slot storage for a scheduler. Not used on its own."""
 
-    def __init__(self, capacity):
+    def __init__(self, capacity, grow=False):
         if not isinstance(capacity, int) or capacity < 1:
             raise InvalidCapacity("capacity must be a positive int (the number of task slots), "
                                   "got %r" % (capacity,))
         self.capacity = capacity
+        self.grow = grow  # make a new slot when the pool is empty (the asyncio facade)
+        self.grown = 0  # slots made beyond ``capacity`` by grow mode
         self.closed = False
         self.spawned_total = 0  # lifetime counters, wrapping at 2**30
         self.completed_total = 0
@@ -47,6 +49,18 @@ class TaskPool:
             slot.joiners = JoinList()
             self.slots.append(slot)
             self._free_push(slot)
+
+    def _grow_slot(self):
+        """A new pool slot, made because every slot holds a live task (grow mode only). The
+        slot stays in the pool afterwards; ``grown`` counts them, so ``capacity + grown`` is
+        what a static build of the same program needs."""
+        slot = TaskSlot()
+        slot.pooled = True
+        slot.owner = self
+        slot.joiners = WaitList()
+        self.slots.append(slot)
+        self.grown += 1
+        return slot
 
     def _take_free(self):
         slot = self._free_head

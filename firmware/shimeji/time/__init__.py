@@ -5,7 +5,8 @@
   ``wheelpass``, the passes a turn makes over it (find, fire, cascade, hand off);
 - ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop;
 - ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``, ``Interval``;
-- ``deadline``: ``timeout(aw, ms)``, a deadline around any awaitable.
+- ``deadline``: ``timeout(aw, ms)``, a deadline around any awaitable;
+- ``seconds``: ``sleep(seconds)`` with an int or a float, as asyncio's.
 """
 
 from .._lazy import lazy_names
@@ -26,6 +27,7 @@ __getattr__ = lazy_names(
         "sleep_ms": "shimeji.time.sleep",
         "sleep_us": "shimeji.time.sleep",
         "sleep_until": "shimeji.time.sleep",
+        "sleep": "shimeji.time.seconds",
         "timeout": "shimeji.time.deadline",
         "TimeoutGuard": "shimeji.time.deadline",
     },

@@ -1,0 +1,71 @@
+"""``shimeji.asyncio``: the asyncio API over shimeji's scheduler, timer and primitives.
+
+``import shimeji.asyncio as asyncio`` (or ``from shimeji.asyncio import *``) and run an asyncio
+program unchanged. Tasks run in the slots of a ``StaticScheduler`` that grows when its static
+slots run out (``get_event_loop().grown`` says by how much), sleeps are timer-wheel entries,
+and ``Event``/``Lock``/``ThreadSafeFlag`` are shimeji primitives, so shimeji tasks and asyncio
+tasks share one loop. See docs/asyncio.md for what differs from MicroPython's asyncio.
+
+- ``task``: ``Task``, ``CancelledError``, ``TimeoutError`` and the facade's scheduler;
+- ``loop``: ``run``, ``create_task``, ``sleep``/``sleep_ms``, ``current_task``, ``Loop``;
+- ``funcs``: ``wait_for``/``wait_for_ms``, ``gather``;
+- ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
+- ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``, ``TaskGroup``, ``timeout()``;
+- the streams come from ``shimeji.io``.
+"""
+
+from .._lazy import lazy_names
+
+_T = "shimeji.asyncio.task"
+_L = "shimeji.asyncio.loop"
+_F = "shimeji.asyncio.funcs"
+_Y = "shimeji.asyncio.sync"
+_X = "shimeji.asyncio.extras"
+_S = "shimeji.io.streams"
+
+_names = {
+    "Task": _T,
+    "CancelledError": _T,
+    "TimeoutError": _T,
+    "InvalidStateError": _T,
+    "Loop": _L,
+    "run": _L,
+    "create_task": _L,
+    "sleep": _L,
+    "sleep_ms": _L,
+    "current_task": _L,
+    "get_event_loop": _L,
+    "new_event_loop": _L,
+    "set_event_loop": _L,
+    "get_running_loop": _L,
+    "wait_for": _F,
+    "wait_for_ms": _F,
+    "gather": _F,
+    "Event": _Y,
+    "ThreadSafeFlag": _Y,
+    "Lock": _Y,
+    "Queue": _X,
+    "QueueEmpty": _X,
+    "QueueFull": _X,
+    "Semaphore": _X,
+    "BoundedSemaphore": _X,
+    "TaskGroup": _X,
+    "timeout": _X,
+    "StreamReader": _S,
+    "StreamWriter": _S,
+    "open_connection": _S,
+    "start_server": _S,
+    "Server": _S,
+}
+
+__all__ = tuple(n for n in _names if _names[n] is not _S) + ("run_until_complete",)
+__getattr__ = lazy_names("shimeji.asyncio", _names)
+
+
+
+def run_until_complete(main_task):
+    """MicroPython's module-level ``run_until_complete``: run the current loop until
+    ``main_task`` (a Task or coroutine) finishes; returns its result."""
+    from .loop import get_event_loop
+
+    return get_event_loop().run_until_complete(main_task)

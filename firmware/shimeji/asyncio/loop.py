@@ -1,0 +1,296 @@
+"""The event loop: ``run``, ``create_task``, ``sleep``, ``current_task`` and ``Loop``.
+
+One ``Loop`` is current at a time (``get_event_loop``; ``new_event_loop`` makes a fresh one and
+makes it current). It owns a ``FacadeScheduler`` (FIFO, grow mode) with a 1 ms ``Timer``, and
+runs them with the steps of shimeji's ``RunLoop``: turn the timer, tick, idle until the next
+deadline.
+
+ThreadSafeFlag wakes are delivered at the start of each round, before the tick, as
+MicroPython polls its flags with its streams.
+
+Design note: stopping at once. ``run_until_complete`` returns as soon as its task finishes, as
+MicroPython's does, even if other tasks are runnable in the same tick: the completion raises a
+pre-made ``_StopTick`` out of the tick (the scheduler's ``finally`` puts its run queue back),
+so nothing else runs. The remaining tasks stay queued for the next run.
+"""
+
+import sys
+
+from .. import core as _core
+from ..core import yield_now
+from ..sched.runloop import RunLoop
+from ..task.slot import PENDING as _PENDING
+from ..time.clock import MAX_TICKS
+from ..time.timer import Timer
+from ..time.timer import sleep_ms as _sleep_ms
+from .task import FacadeScheduler, Task
+
+_ctx = _core.context
+_CAPACITY = 16  # static slots; more are made on demand (see ``Loop.grown``)
+
+
+class _StopTick(BaseException):
+    pass
+
+
+_stop_tick = _StopTick()
+
+
+def _report_context(task):
+    return {"message": "Task exception wasn't retrieved", "exception": task._value,
+            "future": task}
+
+
+async def _report(loop, task):
+    # Runs one round after a detached task failed: if nobody awaited it meanwhile, report.
+    if task.state is None:
+        task.data = task._value
+        loop.call_exception_handler(_report_context(task))
+
+
+class _Stopper:
+    """Awaitable of ``run_forever``'s stop task: done once ``stop()`` was called."""
+
+    def __init__(self, loop):
+        self.loop = loop
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        if self.loop._stopping:
+            raise StopIteration
+        return _core.PARK
+
+
+async def _stop_task(stopper):
+    await stopper
+
+
+class Loop:
+    """asyncio's event loop API over a shimeji scheduler. Not ISR-safe."""
+
+    _exc_handler = None  # shared by every loop, as in MicroPython
+
+    def __init__(self, capacity=_CAPACITY):
+        self.timer = Timer()
+        self.sched = FacadeScheduler(self, capacity, self.timer)
+        self.runloop = RunLoop(self.sched)
+        self.main = None
+        self._stopping = False
+        self._stop_waiter = None
+        self._flags_head = None  # ThreadSafeFlags set since the last turn
+        self._flags_tail = None
+        self._cs = self.sched.critical_section
+
+    @property
+    def grown(self):
+        """Task slots made beyond the static capacity: what a static build would need more."""
+        return self.sched.grown
+
+    def stop_tick(self):
+        exc = _stop_tick
+        exc.__traceback__ = None
+        raise exc
+
+    def queue_flag(self, flag):
+        """Called by ``ThreadSafeFlag.set`` inside the critical section. ISR-safe."""
+        flag.flag_next = None
+        tail = self._flags_tail
+        if tail is None:
+            self._flags_head = flag
+        else:
+            tail.flag_next = flag
+        self._flags_tail = flag
+
+    def fire_flags(self):
+        """Deliver the wakes of the ThreadSafeFlags set since the last call. Not ISR-safe."""
+        cs = self._cs
+        state = cs.enter()
+        flag = self._flags_head
+        self._flags_head = None
+        self._flags_tail = None
+        cs.exit(state)
+        while flag is not None:
+            nxt = flag.flag_next
+            flag.flag_next = None
+            flag.flag_queued = False
+            flag.wake()
+            flag = nxt
+
+    def _report_later(self, task):
+        self.sched.spawn(_report(self, task)).detach()
+
+    def create_task(self, coro):
+        """Schedule ``coro`` on this loop; returns its ``Task``."""
+        if not hasattr(coro, "send"):
+            raise TypeError("coroutine expected")
+        t = Task(coro)
+        self.sched.spawn_task(t, coro)
+        return t
+
+    def run_until_complete(self, aw):
+        """Run until ``aw`` (a coroutine or Task) finishes; returns its result or raises."""
+        task = aw if isinstance(aw, Task) else self.create_task(aw)
+        return self._run(task)
+
+    def _run(self, task):
+        global _running
+        if self.sched._polling:
+            raise RuntimeError("the event loop is already running: await instead")
+        prev = self.main
+        prev_running = _running
+        self.main = task
+        _running = self
+        rl = self.runloop
+        try:
+            while task._status <= _PENDING:
+                rl.turn()
+                if self._flags_head is not None:
+                    self.fire_flags()
+                t = rl.tick()
+                if task._status > _PENDING:
+                    break
+                if not t.has_remaining and self._flags_head is None:
+                    rl.idle()
+        except _StopTick:
+            pass
+        finally:
+            self.main = prev
+            _running = prev_running
+        task.state = False
+        return task.result()
+
+    def run_forever(self):
+        """Run until ``stop()`` is called (from a task)."""
+        self._stopping = False
+        stopper = _Stopper(self)
+        t = Task(_stop_task(stopper))
+        self.sched.spawn_task(t, t.coro)
+        self._stop_waiter = t
+        try:
+            self._run(t)
+        finally:
+            self._stop_waiter = None
+            self._stopping = False
+
+    def stop(self):
+        """Make ``run_forever`` return once the tasks runnable now have run."""
+        t = self._stop_waiter
+        if t is not None and not self._stopping:
+            self._stopping = True
+            slot = t._slot
+            if slot is not None:
+                self.sched.wake(slot)
+
+    def close(self):
+        """Nothing to release: the scheduler's slots are plain objects."""
+
+    def is_running(self):
+        return self.main is not None
+
+    def set_exception_handler(self, handler):
+        """``handler(loop, context)`` is called for a failed task nobody awaited."""
+        Loop._exc_handler = handler
+
+    def get_exception_handler(self):
+        return Loop._exc_handler
+
+    def default_exception_handler(self, context):
+        print(context["message"], file=sys.stderr)
+        print("future:", context["future"], "coro=", context["future"].coro, file=sys.stderr)
+        _print_exception(context["exception"])
+
+    def call_exception_handler(self, context):
+        handler = Loop._exc_handler
+        if handler is None:
+            self.default_exception_handler(context)
+        else:
+            handler(self, context)
+
+
+def _print_exception(exc):
+    if hasattr(sys, "print_exception"):
+        sys.print_exception(exc, sys.stderr)
+    else:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+
+
+_loop = None
+_running = None
+
+
+def get_event_loop(runq_len=0, waitq_len=0):
+    """The current loop (made on first use)."""
+    global _loop
+    if _loop is None:
+        _loop = Loop()
+    return _loop
+
+
+def new_event_loop():
+    """Make a fresh loop the current one and return it (tasks of the old one are dropped)."""
+    global _loop
+    _loop = Loop()
+    return _loop
+
+
+def set_event_loop(loop):
+    global _loop
+    _loop = loop
+
+
+def get_running_loop():
+    if _running is None:
+        raise RuntimeError("no running event loop")
+    return _running
+
+
+def create_task(coro):
+    """Schedule ``coro`` to run concurrently; returns its ``Task``. Not ISR-safe."""
+    loop = _running if _running is not None else get_event_loop()
+    return loop.create_task(coro)
+
+
+def run(coro):
+    """Run ``coro`` as the main task of the current loop and return its result."""
+    return get_event_loop().run_until_complete(coro)
+
+
+def current_task():
+    """The ``Task`` running now; ``RuntimeError`` outside a task."""
+    slot = _ctx.slot
+    if slot is None:
+        raise RuntimeError("no running event loop")
+    return slot.handle
+
+
+def sleep_ms(t):
+    """Awaitable: pause for ``t`` ms (an int). Allocates nothing. Tasks only."""
+    if t <= 0:
+        return yield_now()
+    if t > MAX_TICKS:
+        return _long_sleep(t)
+    return _sleep_ms(t)
+
+
+def sleep(t):
+    """Awaitable: pause for ``t`` seconds (int or float). ``sleep(0)`` yields once."""
+    if t <= 0:
+        return yield_now()
+    return sleep_ms(int(t * 1000))
+
+
+async def _long_sleep(ms):
+    import time
+
+    if hasattr(time, "ticks_add"):
+        time.ticks_add(time.ticks_ms(), ms)  # raises OverflowError past the tick range
+    while ms > 0:
+        step = ms if ms <= MAX_TICKS else MAX_TICKS
+        await _sleep_ms(step)
+        ms -= step

@@ -1,0 +1,197 @@
+"""The facade's ``Task``, its exceptions, and the scheduler that runs facade tasks.
+
+A ``Task`` is the ``JoinHandle`` of a task slot on the loop's ``StaticScheduler`` (grow mode),
+so shimeji tasks can await it and facade tasks can await shimeji handles. Its ``state`` and
+``data`` follow MicroPython's asyncio ``Task``: ``state`` is True while it runs, then None
+(finished, not awaited) or False (finished and awaited); a task being awaited or gathered
+holds that in ``state`` too, and ``data`` names what a waiting task waits on, so that a cancel
+is forwarded to the task it awaits, as asyncio does.
+"""
+
+from .. import core as _core
+from ..errors import Cancelled
+from ..sched.scheduler import StaticScheduler
+from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle
+
+_ctx = _core.context
+_PARK = _core.PARK
+
+
+class CancelledError(Cancelled):
+    """Raised inside a cancelled task, and by awaiting it. A ``BaseException`` (through
+    shimeji's ``Cancelled``), so ``except Exception`` does not swallow it."""
+
+
+class TimeoutError(Exception):  # noqa: A001 (asyncio's name)
+    """``wait_for`` and ``timeout()`` gave up."""
+
+
+class InvalidStateError(Exception):
+    """A task's result was asked for before it finished."""
+
+
+_WAITED = "waited"  # Task.state while other tasks await it
+_finish = _core.Finish()
+
+
+class Task(JoinHandle):
+    """A coroutine scheduled by ``create_task``: ``cancel()``, ``done()``, ``await task``.
+
+    Not made directly: ``create_task(coro)`` makes and schedules one. Not ISR-safe."""
+
+    def __init__(self, coro=None, globals=None):
+        JoinHandle.__init__(self)
+        self.coro = coro
+        self.data = None  # what it waits on (a Task: cancel is forwarded there)
+        self.state = True
+
+    def __repr__(self):
+        return "<Task>"
+
+    def done(self):
+        """True once the task returned, raised or was cancelled."""
+        return self._status > PENDING
+
+    def cancel(self, msg=None):
+        """Cancel the task: ``CancelledError`` is raised inside it at its next run (in the
+        task it awaits, if it awaits one). False if it already finished. A task cannot cancel
+        itself (``RuntimeError``)."""
+        if self._status > PENDING or self._slot is None:
+            return False
+        me = _ctx.slot
+        if me is not None and me.handle is self:
+            raise RuntimeError("can't cancel self")
+        t = self
+        while isinstance(t.data, Task) and t.data._status <= PENDING and t.data._slot:
+            t = t.data
+        t.throw_in(CancelledError)
+        return True
+
+    def throw_in(self, exc):
+        """Raise ``exc`` (an exception class or instance) inside the task at its next run,
+        taking it off whatever it waits on. Not ISR-safe."""
+        slot = self._slot
+        if slot is None:
+            return
+        self.data = CancelledError
+        slot.throw_exc = exc
+        slot.cancel_requested = True
+        sched = slot.sched
+        if slot.state != RUNNING:
+            sched._unwait(slot)
+        sched.wake(slot)
+
+    def result(self):
+        """The task's return value, or its exception raised. ``InvalidStateError`` if it has
+        not finished."""
+        if self._status <= PENDING:
+            raise InvalidStateError("result is not ready")
+        return JoinHandle.result(self)
+
+    def exception(self):
+        """The exception the task raised, or None. ``InvalidStateError`` if it has not
+        finished."""
+        status = self._status
+        if status <= PENDING:
+            raise InvalidStateError("exception is not set")
+        return None if status == OK else self._value
+
+    def cancelled(self):
+        return self.is_cancelled()
+
+    def __iter__(self):
+        state = self.state
+        if not state:
+            self.state = False  # finished: it has been awaited
+        elif state is True:
+            self.state = _WAITED
+        elif state is not _WAITED:
+            raise RuntimeError("can't wait")  # it is being gathered
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        me = _ctx.slot
+        if me is None:
+            me = _core.current_slot()  # raises NoCurrentTask
+        if self._status > PENDING:
+            waiter = me.handle
+            if isinstance(waiter, Task):
+                waiter.data = None
+            me.wait_status = 0
+            me.wait_value = None
+            me.wait_key = None
+            if self._status == OK:
+                value = self._value
+                if value is None:
+                    raise _finish.done()
+                raise StopIteration(value)
+            raise self._value
+        slot = self._slot
+        if slot is None:
+            raise RuntimeError("this Task was never scheduled: use create_task(coro)")
+        if me.waiting_on is slot.joiners:
+            return _PARK  # a spurious wake: still waiting for it
+        if slot is me:
+            raise RuntimeError("a task cannot await itself")
+        slot.joiners.push(me)
+        waiter = me.handle
+        if isinstance(waiter, Task):
+            waiter.data = self
+        return _PARK
+
+    def _finished(self, loop):
+        # The scheduler calls this once the task's slot is released.
+        state = self.state
+        main = self is loop.main
+        if state is True:
+            self.state = False if main else None
+            if not main and self._status == FAILED:
+                loop._report_later(self)
+        elif state is _WAITED:
+            self.state = False
+        elif state:
+            state(self)  # a gather's callback
+            self.state = False
+        if main and loop.sched._polling:
+            loop.stop_tick()
+
+
+class FacadeScheduler(StaticScheduler):
+    """A FIFO ``StaticScheduler`` in grow mode whose completions keep asyncio's Task state."""
+
+    def __init__(self, loop, capacity, timer):
+        StaticScheduler.__init__(self, capacity, timer=timer, grow=True)
+        self.loop = loop
+
+    def _complete(self, slot, status, value):
+        handle = slot.handle
+        StaticScheduler._complete(self, slot, status, value)
+        if isinstance(handle, Task):
+            handle._finished(self.loop)
+
+    def _throw_in(self, slot):
+        handle = slot.handle
+        if isinstance(handle, Task):
+            handle.data = None
+        return StaticScheduler._throw_in(self, slot)
+
+    def cancel_slot(self, slot):
+        handle = slot.handle
+        if isinstance(handle, Task):
+            return handle.cancel()
+        return StaticScheduler.cancel_slot(self, slot)
+
+    def spawn_task(self, task, coro):
+        """Run ``coro`` as the facade ``task`` (its handle) in a free slot."""
+        slot = self._free_head
+        if slot is not None:
+            self._free_head = slot.free_next
+            if self._free_head is None:
+                self._free_tail = None
+            slot.free_next = None
+        else:
+            slot = self._grow_slot()
+        slot.handle = task
+        return self._start(slot, coro, None)

@@ -1,0 +1,37 @@
+"""Spawning and joining from inside a task, without a global scheduler variable.
+
+``spawn(coro)`` runs ``coro`` on the scheduler of the task that calls it; ``join_all(*handles)``
+waits for several tasks at once, like asyncio's ``gather`` for handles.
+"""
+
+from .. import core
+from ..task.slot import CANCELLED, FAILED
+
+
+def spawn(coro, name=None):
+    """Spawn ``coro`` on the calling task's own scheduler; returns its ``JoinHandle``.
+
+    Raises ``NoCurrentTask`` outside a task (use ``sched.spawn`` there), and whatever
+    ``sched.spawn`` raises (``PoolFull``, ``NotACoroutine``...). Not ISR-safe."""
+    return core.current_slot().sched.spawn(coro, name)
+
+
+async def join_all(*handles, return_exceptions=False):
+    """Await every handle in ``handles``; returns their results in argument order.
+
+    The tasks run concurrently (they were spawned already); ``join_all`` collects them in
+    order. A task that failed or was cancelled makes ``join_all`` raise its error (the first
+    in argument order) once the handles before it are joined; with ``return_exceptions=True``
+    its exception (``Cancelled`` for a cancelled task) takes its place in the list instead.
+    Cancelling the task that awaits ``join_all`` raises ``Cancelled`` in it and leaves the
+    joined tasks running. Tasks only (not ISR-safe); allocates the result list."""
+    results = []
+    for handle in handles:
+        try:
+            results.append(await handle)
+        except BaseException as e:  # noqa: BLE001 (a joined task's Cancelled is its outcome)
+            status = handle._status
+            if not return_exceptions or (status != FAILED and status != CANCELLED):
+                raise
+            results.append(e)
+    return results
