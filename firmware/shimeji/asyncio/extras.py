@@ -97,13 +97,13 @@ class Semaphore(_Semaphore):
         _Semaphore.__init__(self, value)
         self._acquire._finish = _finish_true()
 
-    def acquire(self):
+    def acquire(self, n=1):
         """Awaitable: take a permit, waiting in FIFO order; returns True."""
-        return _Semaphore.acquire(self, 1)
+        return _Semaphore.acquire(self, n)
 
-    def release(self):
+    def release(self, n=1):
         """Give a permit back (ISR-safe)."""
-        _Semaphore.release(self, 1)
+        _Semaphore.release(self, n)
 
     def locked(self):
         """True if ``acquire()`` would wait."""
@@ -117,10 +117,10 @@ class BoundedSemaphore(Semaphore):
         Semaphore.__init__(self, value)
         self._bound = value
 
-    def release(self):
-        if self._permits >= self._bound:
+    def release(self, n=1):
+        if self._permits + n > self._bound:
             raise ValueError("BoundedSemaphore released too many times")
-        Semaphore.release(self)
+        Semaphore.release(self, n)
 
 
 class TaskGroup:

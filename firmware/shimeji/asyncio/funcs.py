@@ -5,12 +5,12 @@ Both follow MicroPython's algorithms step for step (a runner task and a sleeping
 exactly as they do there, and error texts match.
 """
 
-from .. import core as _core
+from .. import core
 from ..task.slot import OK, PENDING, JoinHandle
 from .loop import create_task, current_task, sleep, sleep_ms
 from .task import CancelledError, Task, TimeoutError
 
-_ctx = _core.context
+_ctx = core.context
 
 
 async def _join(handle):
@@ -68,7 +68,7 @@ class _Park:
     """Awaitable: park until woken, once (the gather's own wait)."""
 
     def __init__(self):
-        self._finish = _core.Finish()
+        self._finish = core.Finish()
 
     def __iter__(self):
         return self
@@ -79,7 +79,7 @@ class _Park:
         me = _ctx.slot
         if me.wait_phase == 0:
             me.wait_phase = 1
-            return _core.PARK
+            return core.PARK
         me.wait_phase = 0
         raise self._finish.done()
 

@@ -16,7 +16,7 @@ so nothing else runs. The remaining tasks stay queued for the next run.
 
 import sys
 
-from .. import core as _core
+from .. import core
 from ..core import yield_now
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
@@ -25,7 +25,7 @@ from ..time.timer import Timer
 from ..time.timer import sleep_ms as _sleep_ms
 from .task import FacadeScheduler, Task
 
-_ctx = _core.context
+_ctx = core.context
 _CAPACITY = 16  # static slots; more are made on demand (see ``Loop.grown``)
 
 
@@ -62,7 +62,7 @@ class _Stopper:
     def __next__(self):
         if self.loop._stopping:
             raise StopIteration
-        return _core.PARK
+        return core.PARK
 
 
 async def _stop_task(stopper):

@@ -7,7 +7,7 @@ asyncio's surface: ``wait()``/``acquire()`` return True, ``Lock.release()`` may 
 task and raises ``RuntimeError`` when the lock is not held.
 """
 
-from .. import core as _core
+from .. import core
 from ..sync.event import Event as _Event
 from ..sync.mutex import Mutex, _Lock
 from ..sync.waitcell import WaitCell, _CellWait
@@ -15,7 +15,7 @@ from ..sync.waitqueue import WOKEN
 
 
 def _finish_true():
-    finish = _core.Finish()
+    finish = core.Finish()
     finish.exc = StopIteration(True)  # re-raised with its traceback cleared: no allocation
     return finish
 

@@ -8,13 +8,13 @@ holds that in ``state`` too, and ``data`` names what a waiting task waits on, so
 is forwarded to the task it awaits, as asyncio does.
 """
 
-from .. import core as _core
+from .. import core
 from ..errors import Cancelled
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle
 
-_ctx = _core.context
-_PARK = _core.PARK
+_ctx = core.context
+_PARK = core.PARK
 
 
 class CancelledError(Cancelled):
@@ -31,7 +31,7 @@ class InvalidStateError(Exception):
 
 
 _WAITED = "waited"  # Task.state while other tasks await it
-_finish = _core.Finish()
+_finish = core.Finish()
 
 
 class Task(JoinHandle):
@@ -114,7 +114,7 @@ class Task(JoinHandle):
     def __next__(self):
         me = _ctx.slot
         if me is None:
-            me = _core.current_slot()  # raises NoCurrentTask
+            me = core.current_slot()  # raises NoCurrentTask
         if self._status > PENDING:
             waiter = me.handle
             if isinstance(waiter, Task):

@@ -1,0 +1,261 @@
+# shimeji.asyncio: asyncio programs run unchanged on a shimeji scheduler (both runtimes).
+import shimeji.asyncio as asyncio
+from support import raises
+
+
+def _fresh():
+    return asyncio.new_event_loop()
+
+
+def test_run_create_task_and_interleaving():
+    _fresh()
+    log = []
+
+    async def worker(name, n):
+        for i in range(n):
+            log.append("%s%d" % (name, i))
+            await asyncio.sleep(0)
+        return name
+
+    async def main():
+        a = asyncio.create_task(worker("a", 3))
+        b = asyncio.create_task(worker("b", 2))
+        log.append("main")
+        return await a, await b
+
+    assert asyncio.run(main()) == ("a", "b")
+    assert log == ["main", "a0", "b0", "a1", "b1", "a2"]
+
+
+def test_gather_results_exceptions_and_return_exceptions():
+    _fresh()
+
+    async def ok(v, ms):
+        await asyncio.sleep_ms(ms)
+        return v
+
+    async def bad(ms):
+        await asyncio.sleep(ms / 1000)
+        raise ValueError(ms)
+
+    async def main():
+        r1 = await asyncio.gather(ok(1, 5), ok(2, 1), ok(3, 0))
+        r2 = await asyncio.gather(ok(1, 1), bad(2), return_exceptions=True)
+        try:
+            await asyncio.gather(ok(1, 20), bad(1))
+        except ValueError as e:
+            r3 = e.args
+        return r1, [type(x).__name__ for x in r2], r3, await asyncio.gather()
+
+    assert asyncio.run(main()) == ([1, 2, 3], ["int", "ValueError"], (1,), [])
+
+
+def test_cancel_is_forwarded_to_the_awaited_task_and_raises_cancelled_error():
+    _fresh()
+    log = []
+
+    async def inner():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            log.append("inner cancelled")
+            raise
+
+    async def outer():
+        try:
+            await asyncio.create_task(inner())
+        except asyncio.CancelledError:
+            log.append("outer cancelled")
+            raise
+
+    async def main():
+        t = asyncio.create_task(outer())
+        await asyncio.sleep_ms(5)
+        assert t.cancel()
+        try:
+            await t
+        except asyncio.CancelledError as e:
+            log.append(repr(e))
+        assert t.done() and not t.cancel()
+        with raises(RuntimeError):
+            asyncio.current_task().cancel()
+        log.append("can't cancel self")
+
+    asyncio.run(main())
+    assert log == ["inner cancelled", "outer cancelled", "CancelledError()", "can't cancel self"]
+
+
+def test_wait_for_timeout_and_result():
+    _fresh()
+
+    async def slow(ms, v):
+        await asyncio.sleep_ms(ms)
+        return v
+
+    async def main():
+        a = await asyncio.wait_for(slow(1, "fast"), 1)
+        try:
+            await asyncio.wait_for_ms(slow(1000, "slow"), 5)
+            b = "no timeout"
+        except asyncio.TimeoutError:
+            b = "timeout"
+        return a, b
+
+    assert asyncio.run(main()) == ("fast", "timeout")
+
+
+def test_event_lock_and_threadsafeflag():
+    _fresh()
+    log = []
+
+    async def waiter(ev):
+        log.append(("woke", await ev.wait()))
+
+    async def holder(lock, name):
+        async with lock:
+            log.append(("have", name))
+            await asyncio.sleep(0)
+        log.append(("released", name))
+
+    async def main():
+        ev = asyncio.Event()
+        t = asyncio.create_task(waiter(ev))
+        await asyncio.sleep(0)
+        ev.set()
+        await t
+        lock = asyncio.Lock()
+        assert await lock.acquire() is True
+        tasks = [asyncio.create_task(holder(lock, n)) for n in "xy"]
+        await asyncio.sleep(0)
+        lock.release()
+        await asyncio.gather(*tasks)
+        with raises(RuntimeError):
+            lock.release()
+        flag = asyncio.ThreadSafeFlag()
+        flag.set()
+        await flag.wait()  # a set() with nobody waiting is kept
+        log.append(("flag", flag.is_set()))
+
+    asyncio.run(main())
+    assert log == [("woke", True), ("have", "x"), ("released", "x"), ("have", "y"),
+                   ("released", "y"), ("flag", False)]
+
+
+def test_unretrieved_exception_goes_to_the_handler_once():
+    loop = _fresh()
+    seen = []
+    loop.set_exception_handler(lambda lp, ctx: seen.append(repr(ctx["exception"])))
+
+    async def boom():
+        raise ValueError(7)
+
+    async def main():
+        asyncio.create_task(boom())
+        for _ in range(3):
+            await asyncio.sleep(0)
+        t = asyncio.create_task(boom())
+        await asyncio.sleep(0)
+        try:
+            await t
+        except ValueError:
+            seen.append("awaited")
+
+    try:
+        asyncio.run(main())
+    finally:
+        loop.set_exception_handler(None)
+    assert seen == [repr(ValueError(7)), "awaited"]
+
+
+def test_loop_run_forever_stop_and_grown_slots():
+    loop = _fresh()
+    log = []
+
+    async def child(i):
+        await asyncio.sleep_ms(1)
+        log.append(i)
+
+    async def main():
+        for i in range(40):  # more than the 16 static slots: the pool grows
+            loop.create_task(child(i))
+        await asyncio.sleep_ms(20)
+        loop.stop()
+
+    loop.create_task(main())
+    loop.run_forever()
+    assert sorted(log) == list(range(40))
+    assert loop.grown >= 40 + 2 - 16  # main, the stop task and 40 children at once
+
+
+def test_queue_semaphores_taskgroup_and_timeout():
+    _fresh()
+    log = []
+
+    async def producer(q):
+        for i in range(4):
+            await q.put(i)
+        await q.put(None)
+
+    async def consumer(q):
+        while True:
+            item = await q.get()
+            q.task_done()
+            if item is None:
+                return
+            log.append(item)
+
+    async def limited(sem, i):
+        async with sem:
+            log.append(("in", i, sem.locked()))
+            await asyncio.sleep(0)
+
+    async def fails():
+        await asyncio.sleep(0)
+        raise KeyError("tg")
+
+    async def forever():
+        await asyncio.sleep(10)
+
+    async def main():
+        q = asyncio.Queue(maxsize=2)
+        await asyncio.gather(producer(q), consumer(q))
+        with raises(asyncio.QueueEmpty):
+            q.get_nowait()
+        q.put_nowait(1)
+        q.put_nowait(2)
+        with raises(asyncio.QueueFull):
+            q.put_nowait(3)
+        sem = asyncio.Semaphore(1)
+        await asyncio.gather(limited(sem, 0), limited(sem, 1))
+        bs = asyncio.BoundedSemaphore(1)
+        with raises(ValueError):
+            bs.release()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                other = tg.create_task(forever())
+                tg.create_task(fails())
+        except KeyError:
+            log.append(("tg", other.cancelled()))
+        try:
+            async with asyncio.timeout(0.005):
+                await asyncio.sleep(10)
+        except asyncio.TimeoutError:
+            log.append("timeout")
+
+    asyncio.run(main())
+    assert log == [0, 1, 2, 3, ("in", 0, True), ("in", 1, True), ("tg", True), "timeout"]
+
+
+def test_import_star_and_main_exception():
+    ns = {}
+    exec("from shimeji.asyncio import *", ns)
+    for name in ("run", "create_task", "gather", "Event", "Lock", "Queue", "TaskGroup",
+                 "CancelledError", "TimeoutError", "sleep_ms", "wait_for_ms"):
+        assert name in ns, name
+    _fresh()
+
+    async def main():
+        raise OSError(5)
+
+    with raises(OSError):
+        asyncio.run(main())

@@ -1,0 +1,92 @@
+# One loop, two APIs: shimeji tasks and shimeji.asyncio tasks await each other's handles,
+# events and locks; a task awaiting the runtime's OWN asyncio gets ForeignAwaitable.
+import asyncio as real_asyncio
+
+import shimeji
+import shimeji.asyncio as asyncio
+from shimeji import Event as ShimejiEvent
+from shimeji import Mutex, join_all, spawn, yield_now
+
+
+def test_handles_events_and_locks_cross_both_ways():
+    asyncio.new_event_loop()
+    log = []
+    shared_ev = asyncio.Event()  # a facade Event is a shimeji Event
+    plain_ev = ShimejiEvent()
+    lock = asyncio.Lock()  # a facade Lock is a shimeji Mutex
+    mutex = Mutex()
+
+    async def shimeji_side(facade_task):
+        log.append("shimeji waits for the facade event")
+        await shared_ev.wait()
+        async with lock:
+            log.append("shimeji holds the facade lock")
+            await yield_now()
+        log.append(("shimeji joined a facade task", await facade_task))
+        plain_ev.set()
+        return "from shimeji"
+
+    async def facade_child():
+        await asyncio.sleep_ms(1)
+        return "from facade"
+
+    async def main():
+        child = asyncio.create_task(facade_child())
+        h = spawn(shimeji_side(child), "native")  # on the facade loop's own scheduler
+        await asyncio.sleep(0)
+        shared_ev.set()
+        await asyncio.sleep(0)
+        await lock.acquire()  # waits for the shimeji task to release it
+        log.append("facade holds the lock")
+        lock.release()
+        await plain_ev.wait()  # a plain shimeji Event awaited by a facade task
+        async with mutex:
+            log.append("facade holds a shimeji Mutex")
+        log.append(("facade joined a shimeji handle", await h))
+        return await join_all(spawn(facade_child()), spawn(facade_child()))
+
+    assert asyncio.run(main()) == ["from facade", "from facade"]
+    assert log == [
+        "shimeji waits for the facade event",
+        "shimeji holds the facade lock",
+        "facade holds the lock",
+        ("shimeji joined a facade task", "from facade"),
+        "facade holds a shimeji Mutex",
+        ("facade joined a shimeji handle", "from shimeji"),
+    ]
+
+
+def test_gather_accepts_shimeji_handles():
+    asyncio.new_event_loop()
+
+    async def native(v):
+        await yield_now()
+        return v
+
+    async def main():
+        return await asyncio.gather(spawn(native(1)), native(2))
+
+    assert asyncio.run(main()) == [1, 2]
+
+
+def test_awaiting_the_runtimes_own_asyncio_raises_foreign_awaitable():
+    asyncio.new_event_loop()
+    seen = []
+
+    async def native():
+        aw = real_asyncio.Event().wait()
+        try:
+            await aw
+            seen.append("returned")
+        except shimeji.ForeignAwaitable:
+            seen.append("ForeignAwaitable")
+        if hasattr(aw, "close"):
+            aw.close()
+
+    async def main():
+        await spawn(native())
+        await asyncio.sleep_ms(1)  # the facade loop keeps working afterwards
+        return "still running"
+
+    assert asyncio.run(main()) == "still running"
+    assert seen == ["ForeignAwaitable"]
