@@ -3,6 +3,7 @@
 import gc
 
 import micropython
+
 import shimeji.asyncio as asyncio
 from support import micropython_only
 

@@ -1,7 +1,15 @@
 # shimeji.spawn (on the calling task's scheduler), join_all, sleep(seconds) and the grow mode.
 import shimeji
-from shimeji import NoCurrentTask, PoolFull, StaticScheduler, Timer, join_all, sleep, spawn
-from shimeji import yield_now
+from shimeji import (
+    NoCurrentTask,
+    PoolFull,
+    StaticScheduler,
+    Timer,
+    join_all,
+    sleep,
+    spawn,
+    yield_now,
+)
 from support import raises
 
 
