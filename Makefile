@@ -131,3 +131,10 @@ trace: $(STAMP)
 
 top: $(STAMP)
 	@$(PY) tools/trace.py top $(if $(PORT),--port $(PORT))
+
+# -- MicroPython's own asyncio suite on shimeji.asyncio (issue 13) ---------------------------
+# make test-asyncio-suite MICROPY_DIR=/path/to/micropython (a source tree, tag v1.28.0); without
+# it the target says it is skipped and why. The tests are run from that tree, never copied here.
+.PHONY: test-asyncio-suite
+test-asyncio-suite: $(STAMP)
+	@$(PY) tools/asyncio_suite.py $(if $(MICROPY_DIR),--micropy-dir $(MICROPY_DIR)) --micropython $(MICROPYTHON)
