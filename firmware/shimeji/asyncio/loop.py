@@ -270,7 +270,9 @@ def current_task():
 
 
 def sleep_ms(t):
-    """Awaitable: pause for ``t`` ms (an int). Allocates nothing. Tasks only."""
+    """Awaitable: pause for ``t`` ms (an int). Allocates nothing: the wait is armed on the
+    calling task's own timer entry, so await it at once, in the task that called it. Tasks
+    only."""
     if t <= 0:
         return yield_now()
     if t > MAX_TICKS:
@@ -279,10 +281,16 @@ def sleep_ms(t):
 
 
 def sleep(t):
-    """Awaitable: pause for ``t`` seconds (int or float). ``sleep(0)`` yields once."""
+    """Awaitable: pause for ``t`` seconds (int or float). ``sleep(0)`` yields once and
+    allocates nothing; a longer sleep is a small coroutine, so it can also be handed to
+    ``create_task``/``wait_for``/``gather`` as in CPython."""
     if t <= 0:
         return yield_now()
-    return sleep_ms(int(t * 1000))
+    return _sleep_coro(int(t * 1000))
+
+
+async def _sleep_coro(ms):
+    await sleep_ms(ms)
 
 
 async def _long_sleep(ms):
