@@ -2,8 +2,6 @@
 # yield (sleep(0)) allocates nothing per round, as asyncio_heaplock.py demands.
 import gc
 
-import micropython
-
 import shimeji.asyncio as asyncio
 from support import micropython_only
 
@@ -25,6 +23,8 @@ async def spin():
 
 @micropython_only
 def test_sleep_ms_and_switching_under_heap_lock():
+    import micropython
+
     asyncio.new_event_loop()
     log = []
 

@@ -86,12 +86,12 @@ EXPECTED = [
     (105, K.POLL_BEGIN, 3, 0),
     (109, K.POLL_END, 3, K.END_YIELD),
     (109, K.WAKE_TASK, 2, 3),  # a wake a poll made follows its POLL_END
-    (109, K.POLL_BEGIN, 3, 0),  # FIFO: the setter went back before the woken waiter
-    (109, K.POLL_END, 3, K.END_DONE),
-    (109, K.FAIL, 3, 0),
-    (109, K.POLL_BEGIN, 2, 0),
+    (109, K.POLL_BEGIN, 2, 0),  # FIFO: the woken waiter goes before the setter's yield
     (112, K.POLL_END, 2, K.END_DONE),
     (112, K.COMPLETE, 2, 0),
+    (112, K.POLL_BEGIN, 3, 0),
+    (112, K.POLL_END, 3, K.END_DONE),
+    (112, K.FAIL, 3, 0),
     (3112, K.TIMER_FIRE, 0, 1),
     (3112, K.WAKE_TIMER, 1, 0),
     (3112, K.POLL_BEGIN, 1, 0),
@@ -171,11 +171,15 @@ def test_records_a_poll_makes_go_between_its_begin_and_end():
     assert tr.records() == [
         (0, K.POLL_BEGIN, 1, 0), (2, K.SPAWN, 2, 1), (2, K.SPAWN, 3, 1),
         (4, K.POLL_END, 1, K.END_YIELD)]
-    s.tick(1)  # 4 more records: the ring of 6 drops the oldest two, the begin still fits in
+    s.tick(1)  # c1 went ahead of its parent's yield: 3 more records, the oldest dropped
     assert tr.records() == [
-        (2, K.SPAWN, 3, 1), (4, K.POLL_END, 1, K.END_YIELD), (4, K.POLL_BEGIN, 1, 0),
-        (4, K.SPAWN, 4, 1), (4, K.POLL_END, 1, K.END_DONE), (4, K.COMPLETE, 1, 0)]
-    assert len(tr) == 6 and tr.dropped == 2
+        (2, K.SPAWN, 2, 1), (2, K.SPAWN, 3, 1), (4, K.POLL_END, 1, K.END_YIELD),
+        (4, K.POLL_BEGIN, 2, 0), (4, K.POLL_END, 2, K.END_DONE), (4, K.COMPLETE, 2, 0)]
+    assert len(tr) == 6 and tr.dropped == 1
+    s.tick(2)  # c2, then the parent: its spawn goes between its begin and end
+    assert tr.records()[2:] == [
+        (4, K.POLL_BEGIN, 1, 0), (4, K.SPAWN, 4, 1), (4, K.POLL_END, 1, K.END_DONE),
+        (4, K.COMPLETE, 1, 0)]
     while s.tick().polled:  # the children run and finish
         pass
     assert s.live_count() == 0

@@ -26,11 +26,13 @@ import sys
 import time
 
 import bench_timing_goals  # tools/ is this script's own directory
+from bench_asyncio_goals import facade_goals
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 WORKLOADS = ("switch", "spawn", "memory", "timers", "idle", "timer_scale", "policies", "irq",
-             "import", "trace", "preempt", "executor", "io")
+             "import", "trace", "preempt", "executor", "io",
+             "asyncio_facade", "asyncio_echo")
 TIMEOUT_S = 300
 
 
@@ -219,6 +221,7 @@ def goals(rows):
         r = one["shimeji"] / one["ref"]
         out.append(("executor: one worker within 1.2x of a plain StaticScheduler", r <= 1.2,
                     "%.2fx" % r))
+    out.extend(facade_goals(rows, find, fmt))
     sc = find(rows, mp, "timer scale", "cost at")
     if sc and num(sc, "shimeji") is not None:
         out.append(("arm/cancel at 10,000 pending within 1.3x of 100", sc["shimeji"] <= 1.3,

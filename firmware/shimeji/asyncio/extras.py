@@ -146,11 +146,10 @@ class TaskGroup:
     async def _run(self, coro):
         try:
             return await coro
-        except Exception as e:
+        except Exception as e:  # recorded, and raised by __aexit__ (not left unretrieved)
             if not self._errors:
                 self._abort(current_task())
             self._errors.append(e)
-            raise
 
     def _abort(self, keep):
         for t in self._tasks:

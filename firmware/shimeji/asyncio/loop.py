@@ -5,8 +5,8 @@ makes it current). It owns a ``FacadeScheduler`` (FIFO, grow mode) with a 1 ms `
 runs them with the steps of shimeji's ``RunLoop``: turn the timer, tick, idle until the next
 deadline.
 
-ThreadSafeFlag wakes are delivered at the start of each round, before the tick, as
-MicroPython polls its flags with its streams.
+ThreadSafeFlag wakes are delivered after each tick, with the timer's, as MicroPython polls its
+flags with its streams.
 
 Design note: stopping at once. ``run_until_complete`` returns as soon as its task finishes, as
 MicroPython's does, even if other tasks are runnable in the same tick: the completion raises a
@@ -147,14 +147,14 @@ class Loop:
         rl = self.runloop
         try:
             while task._status <= _PENDING:
-                rl.turn()
-                if self._flags_head is not None:
-                    self.fire_flags()
                 t = rl.tick()
                 if task._status > _PENDING:
                     break
-                if not t.has_remaining and self._flags_head is None:
-                    rl.idle()
+                turn = rl.turn()  # the round's one clock read (RunLoop.run's order)
+                if self._flags_head is not None:
+                    self.fire_flags()
+                elif not t.has_remaining:
+                    rl.idle_for(turn)
         except _StopTick:
             pass
         finally:
@@ -252,8 +252,14 @@ def get_running_loop():
 
 def create_task(coro):
     """Schedule ``coro`` to run concurrently; returns its ``Task``. Not ISR-safe."""
-    loop = _running if _running is not None else get_event_loop()
-    return loop.create_task(coro)
+    loop = _running
+    if loop is None:
+        loop = get_event_loop()
+    if not hasattr(coro, "send"):
+        raise TypeError("coroutine expected")
+    t = Task(coro)
+    loop.sched.spawn_task(t, coro)
+    return t
 
 
 def run(coro):

@@ -39,11 +39,19 @@ class Task(JoinHandle):
 
     Not made directly: ``create_task(coro)`` makes and schedules one. Not ISR-safe."""
 
+    # JoinHandle's fields as class defaults: the spawn sets them, so making a Task stores
+    # only its coroutine (fewer stores and a smaller attribute table per task).
+    _slot = None
+    id = 0
+    name = None
+    _status = 0
+    _value = None
+    _consumed = True
+    data = None  # what it waits on (a Task: cancel is forwarded there)
+    state = True
+
     def __init__(self, coro=None, globals=None):
-        JoinHandle.__init__(self)
         self.coro = coro
-        self.data = None  # what it waits on (a Task: cancel is forwarded there)
-        self.state = True
 
     def __repr__(self):
         return "<Task>"
@@ -141,22 +149,6 @@ class Task(JoinHandle):
             waiter.data = self
         return _PARK
 
-    def _finished(self, loop):
-        # The scheduler calls this once the task's slot is released.
-        state = self.state
-        main = self is loop.main
-        if state is True:
-            self.state = False if main else None
-            if not main and self._status == FAILED:
-                loop._report_later(self)
-        elif state is _WAITED:
-            self.state = False
-        elif state:
-            state(self)  # a gather's callback
-            self.state = False
-        if main and loop.sched._polling:
-            loop.stop_tick()
-
 
 class FacadeScheduler(StaticScheduler):
     """A FIFO ``StaticScheduler`` in grow mode whose completions keep asyncio's Task state."""
@@ -166,10 +158,25 @@ class FacadeScheduler(StaticScheduler):
         self.loop = loop
 
     def _complete(self, slot, status, value):
-        handle = slot.handle
+        t = slot.handle
         StaticScheduler._complete(self, slot, status, value)
-        if isinstance(handle, Task):
-            handle._finished(self.loop)
+        if type(t) is not Task and not isinstance(t, Task):
+            return
+        # Task._finished, inlined: this runs once per task
+        state = t.state
+        loop = self.loop
+        main = t is loop.main
+        if state is True:
+            t.state = False if main else None
+            if status == FAILED and not main:
+                loop._report_later(t)
+        elif state is _WAITED:
+            t.state = False
+        elif state:
+            state(t)  # a gather's callback
+            t.state = False
+        if main and self._polling:
+            loop.stop_tick()
 
     def _throw_in(self, slot):
         handle = slot.handle

@@ -150,6 +150,18 @@ def tick_fifo_traced(sched, n):
                     sched._foreign(slot, r)
                     _ended(tr, buf, slot, te, _END_FOREIGN)
                 _restart(tr, buf)
+            if sched._inbox_head is not None:  # what the poll woke goes first (fastpath.py)
+                woken = sched._take_inbox()
+                while woken is not None:
+                    nxt = woken.inbox_next
+                    woken.inbox_next = None
+                    woken.run_next = None
+                    if tail is None:
+                        head = woken
+                    else:
+                        tail.run_next = woken
+                    tail = woken
+                    woken = nxt
             slot.run_next = None
             if tail is None:
                 head = slot
@@ -243,6 +255,8 @@ def tick_traced(sched, n):
                 if r is None:
                     slot.state = QUEUED
                     _ended(tr, buf, slot, t1, _END_YIELD)
+                    if sched._inbox_head is not None:
+                        sched._drain_inbox()  # what it woke goes first (fastpath.py)
                     put_back(slot, preempted)
                 elif r is park:
                     if sched._park(slot):  # woken while it ran: it stays runnable

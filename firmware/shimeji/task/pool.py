@@ -57,7 +57,7 @@ class TaskPool:
         slot = TaskSlot()
         slot.pooled = True
         slot.owner = self
-        slot.joiners = WaitList()
+        slot.joiners = JoinList()
         self.slots.append(slot)
         self.grown += 1
         return slot

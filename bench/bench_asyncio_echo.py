@@ -1,0 +1,126 @@
+"""asyncio TCP echo: the same program on MicroPython's asyncio and on shimeji.asyncio.
+
+A server echoes what it reads; 50 clients over loopback each send a 32-byte message and read
+the echo back, ROUNDS times, all concurrently. Figures: round trips per second (higher is
+better, so the row shows seconds per million round trips: lower is better, like every
+figure) and bytes allocated per round trip (``gc.mem_alloc`` with the collector off).
+"""
+
+import asyncio as mp_asyncio
+import gc
+import socket
+
+from benchlib import IS_MICROPYTHON, emit, ns_since, start
+
+import shimeji.asyncio as sh_asyncio
+
+CLIENTS = 50
+ROUNDS = 40
+MSG = b"0123456789abcdef0123456789abcdef"
+REPS = 3
+
+
+def free_port():
+    """A loopback port nobody listens on (MicroPython's sockets have no getsockname, so try
+    random ones)."""
+    import random
+
+    for _ in range(50):
+        port = 30000 + random.getrandbits(14)
+        s = socket.socket()
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise OSError("no free port found")
+
+
+def echo(aio, port):
+    async def handle(reader, writer):
+        while True:
+            data = await reader.read(64)
+            if not data:
+                break
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def client():
+        reader, writer = await aio.open_connection("127.0.0.1", port)
+        for _ in range(ROUNDS):
+            writer.write(MSG)
+            await writer.drain()
+            got = await reader.readexactly(len(MSG))
+            if got != MSG:
+                raise ValueError("echo mismatch")
+        writer.close()
+        await writer.wait_closed()
+
+    result = []
+
+    async def main():
+        server = await aio.start_server(handle, "127.0.0.1", port)
+        clients = [aio.create_task(client()) for _ in range(CLIENTS)]
+        await aio.sleep_ms(20)  # every client connected
+        if IS_MICROPYTHON:
+            gc.collect()
+            gc.disable()
+            before = gc.mem_alloc()
+        t0 = start() if not IS_MICROPYTHON else None
+        t0 = t0 if t0 is not None else _ticks()
+        await aio.gather(*clients)
+        ns = _since(t0)
+        if IS_MICROPYTHON:
+            result.append((ns, (gc.mem_alloc() - before) / (CLIENTS * ROUNDS)))
+            gc.enable()
+        else:
+            result.append((ns, None))
+        server.close()
+        await server.wait_closed()
+
+    aio.run(main())
+    return result[0]
+
+
+def _ticks():
+    import time
+
+    return time.ticks_us() if IS_MICROPYTHON else time.perf_counter_ns()
+
+
+def _since(t0):
+    if IS_MICROPYTHON:
+        return ns_since(t0)
+    import time
+
+    return time.perf_counter_ns() - t0
+
+
+def main():
+    try:
+        sh_asyncio.open_connection  # noqa: B018 (the streams come from shimeji.io)
+    except (AttributeError, ImportError):
+        emit("asyncio echo", "not run: shimeji.asyncio has no streams yet", "", None, None)
+        return
+    best = {}
+    for _ in range(REPS):
+        for name, aio in (("sh", sh_asyncio), ("as", mp_asyncio)):
+            if aio is sh_asyncio:
+                aio.new_event_loop()
+            ns, per = echo(aio, free_port())
+            rate = CLIENTS * ROUNDS * 1e9 / ns
+            if name not in best or rate > best[name][0]:
+                best[name] = (rate, per)
+    emit("asyncio echo", "µs per round trip, 50 clients (1e6 / round trips per s)", "µs",
+         round(1e6 / best["sh"][0], 1), round(1e6 / best["as"][0], 1))
+    if best["sh"][1] is not None:
+        emit("asyncio echo", "bytes allocated per round trip, 50 clients", "B",
+             round(best["sh"][1], 1), round(best["as"][1], 1))
+
+
+main()
