@@ -11,7 +11,7 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``funcs``: ``wait_for``/``wait_for_ms``, ``gather``;
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
 - ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``, ``TaskGroup``, ``timeout()``;
-- the streams come from ``shimeji.io``.
+- ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.
 """
 
 from .._lazy import lazy_names
@@ -21,7 +21,7 @@ _L = "shimeji.asyncio.loop"
 _F = "shimeji.asyncio.funcs"
 _Y = "shimeji.asyncio.sync"
 _X = "shimeji.asyncio.extras"
-_S = "shimeji.io.streams"
+_S = "shimeji.asyncio.streams"
 
 _names = {
     "Task": _T,
@@ -56,9 +56,10 @@ _names = {
     "open_connection": _S,
     "start_server": _S,
     "Server": _S,
+    "Stream": _S,
 }
 
-__all__ = tuple(n for n in _names if _names[n] is not _S) + ("run_until_complete",)
+__all__ = tuple(_names) + ("run_until_complete",)
 __getattr__ = lazy_names("shimeji.asyncio", _names)
 
 

@@ -98,6 +98,9 @@ class Loop:
     def queue_flag(self, flag):
         """Called by ``ThreadSafeFlag.set`` inside the critical section. ISR-safe."""
         flag.flag_next = None
+        notify = self.sched.idle_notify
+        if notify is not None:
+            notify()  # the loop may be idle in the I/O poller: end its wait
         tail = self._flags_tail
         if tail is None:
             self._flags_head = flag
@@ -147,6 +150,7 @@ class Loop:
         rl = self.runloop
         try:
             while task._status <= _PENDING:
+                rl.poll_io()  # readiness first, as MicroPython polls before it runs a task
                 t = rl.tick()
                 if task._status > _PENDING:
                     break

@@ -1,0 +1,79 @@
+"""The facade's streams: ``shimeji.io``'s ``Stream`` and ``open_connection``, and a
+``start_server`` whose server and connection tasks are asyncio ``Task``s.
+
+As in MicroPython's asyncio, the server runs in a ``Task`` (``server.task``): awaiting
+``wait_closed()`` awaits that task, so cancelling the awaiting task is forwarded to the server,
+which closes its socket; each connection's callback runs in a ``Task`` made by
+``create_task`` (an error nobody awaits goes to the loop's exception handler).
+"""
+
+from ..io.poller import POLLIN
+from ..io.sockets import listen, stream_socket
+from ..io.streams import Server as _IOServer
+from ..io.streams import Stream, StreamReader, StreamWriter, _forget_close, open_connection
+from ..io.wait import wait_io
+from .loop import create_task, sleep_ms
+from .task import CancelledError
+
+
+class Server(_IOServer):
+    """A listening TCP server: ``close()``, ``await wait_closed()``, ``async with``;
+    ``port`` is the port it listens on (useful with port 0)."""
+
+    async def wait_closed(self):
+        """Wait until the server's task has ended."""
+        await self.task
+
+    async def _serve(self, s, cb, ssl):
+        self.started = True
+        while True:
+            try:
+                await wait_io(s, POLLIN)
+            except CancelledError:
+                _forget_close(s)
+                if self.state:
+                    return  # closed on purpose
+                raise
+            try:
+                s2, addr = s.accept()
+            except OSError:
+                continue  # the client went away before we took it
+            if ssl:
+                try:
+                    s2 = ssl.wrap_socket(s2, server_side=True, do_handshake_on_connect=False)
+                except OSError as e:
+                    _print_exception(e)
+                    s2.close()
+                    continue
+            s2s = Stream(stream_socket(s2), {"peername": addr})
+            create_task(cb(s2s, s2s))
+
+
+def _print_exception(e):
+    import sys
+
+    if hasattr(sys, "print_exception"):
+        sys.print_exception(e)
+    else:
+        print(repr(e))
+
+
+async def start_server(cb, host, port, backlog=5, ssl=None):
+    """Listen on ``host:port`` and run ``cb(reader, writer)`` in a new task for each
+    connection; returns the ``Server``."""
+    s, bound = listen(host, port, backlog)
+    obj = stream_socket(s)
+    srv = Server()
+    srv.sock = obj
+    srv.port = bound
+    srv.task = create_task(srv._serve(obj, cb, ssl))
+    try:
+        await sleep_ms(0)  # the server task starts before anyone can close it
+    except CancelledError as er:
+        srv.task.cancel()
+        raise er
+    return srv
+
+
+__all__ = ("Stream", "StreamReader", "StreamWriter", "open_connection", "start_server",
+           "Server")

@@ -1,0 +1,67 @@
+# The facade's streams over loopback (port 0): an asyncio echo server and clients, the server
+# and connection tasks are asyncio Tasks, and cancelling a task that waits in wait_closed()
+# closes the server (its port can be bound again).
+import shimeji.asyncio as asyncio
+
+
+def test_echo_server_and_clients_over_loopback():
+    asyncio.new_event_loop()
+    log = []
+
+    async def handle(reader, writer):
+        log.append(type(asyncio.current_task()).__name__)
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            writer.write(line.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def client(port, word):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        got = []
+        for i in range(3):
+            writer.write(b"%s %d\n" % (word, i))
+            await writer.drain()
+            got.append(await reader.readline())
+        writer.close()
+        await writer.wait_closed()
+        return got
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        assert isinstance(server.task, asyncio.Task)
+        got = await asyncio.gather(client(server.port, b"a"), client(server.port, b"b"))
+        server.close()
+        await server.wait_closed()
+        return got
+
+    assert asyncio.run(main()) == [[b"A 0\n", b"A 1\n", b"A 2\n"], [b"B 0\n", b"B 1\n", b"B 2\n"]]
+    assert log == ["Task", "Task"]
+
+
+def test_cancelling_a_task_in_wait_closed_closes_the_server():
+    asyncio.new_event_loop()
+
+    async def serve_forever(ports):
+        srv = await asyncio.start_server(None, "127.0.0.1", 0)
+        ports.append(srv.port)
+        await srv.wait_closed()
+
+    async def main():
+        ports = []
+        t = asyncio.create_task(serve_forever(ports))
+        await asyncio.sleep_ms(5)
+        t.cancel()
+        try:
+            await t
+        except asyncio.CancelledError:
+            pass
+        again = await asyncio.start_server(None, "127.0.0.1", ports[0])  # the port is free
+        again.close()
+        await again.wait_closed()
+        return t.done(), t.cancelled()
+
+    assert asyncio.run(main()) == (True, True)
