@@ -90,3 +90,28 @@ def test_awaiting_the_runtimes_own_asyncio_raises_foreign_awaitable():
 
     assert asyncio.run(main()) == "still running"
     assert seen == ["ForeignAwaitable"]
+
+
+def test_wait_for_on_a_shimeji_handle_cancels_it_on_timeout():
+    asyncio.new_event_loop()
+    log = []
+
+    async def native_forever():
+        try:
+            while True:
+                await yield_now()
+        except shimeji.Cancelled:
+            log.append("native cancelled")
+            raise
+
+    async def main():
+        h = spawn(native_forever())
+        try:
+            await asyncio.wait_for(h, 0.005)
+        except asyncio.TimeoutError:
+            log.append("timeout")
+        await asyncio.sleep(0)
+        return h.is_complete(), h.is_cancelled()
+
+    assert asyncio.run(main()) == (True, True)
+    assert log == ["native cancelled", "timeout"]

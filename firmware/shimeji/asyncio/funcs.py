@@ -13,8 +13,13 @@ from .task import CancelledError, Task, TimeoutError
 _ctx = core.context
 
 
-async def _join(handle):
-    return await handle
+async def _join(aw):
+    try:
+        return await aw
+    except CancelledError:
+        if isinstance(aw, JoinHandle) and not aw.is_complete():
+            aw.cancel()  # a shimeji task given to wait_for/gather is cancelled with it
+        raise
 
 
 def _promote(aw):
