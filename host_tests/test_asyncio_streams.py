@@ -53,7 +53,9 @@ def test_cancelling_a_task_in_wait_closed_closes_the_server():
     async def main():
         ports = []
         t = asyncio.create_task(serve_forever(ports))
-        await asyncio.sleep_ms(5)
+        while not ports:  # until the server listens (no wall-clock bound)
+            await asyncio.sleep_ms(1)
+        await asyncio.sleep(0)  # and the task waits in wait_closed()
         t.cancel()
         try:
             await t
