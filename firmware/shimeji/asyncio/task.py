@@ -198,6 +198,8 @@ class FacadeScheduler(StaticScheduler):
             if self._free_head is None:
                 self._free_tail = None
             slot.free_next = None
+        elif self._returned is not None and self._reclaim():
+            return self.spawn_task(task, coro)  # slots freed by another scheduler came back
         else:
             slot = self._grow_slot()
         slot.handle = task
