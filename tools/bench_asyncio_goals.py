@@ -1,10 +1,10 @@
-"""The goals of issue 13 for ``make bench`` (tools/bench.py): the same asyncio program on
+"""The shimeji.asyncio goals of ``make bench`` (tools/bench.py): the same asyncio program on
 MicroPython's asyncio and on shimeji.asyncio (bench_asyncio_facade.py, bench_asyncio_echo.py).
 """
 
 
 def facade_goals(rows, find, fmt):
-    """The goals of issue 13: the same asyncio program on asyncio and on shimeji.asyncio."""
+    """Goals: the same asyncio program on asyncio and on shimeji.asyncio, met or not."""
     mp = "micropython"
     out = []
 
