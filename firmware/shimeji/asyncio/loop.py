@@ -21,8 +21,8 @@ from ..core import yield_now
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
 from ..time.clock import MAX_TICKS
+from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
-from ..time.timer import sleep_ms as _sleep_ms
 from .task import FacadeScheduler, Task
 
 _ctx = core.context
