@@ -168,6 +168,12 @@ def test_an_imbalanced_start_is_evened_out_by_stealing():
         return s
 
     async def main():
+        # Wait (boundedly) until worker 1, idle, has asked worker 0 for work, so the test does
+        # not depend on when the OS first runs worker 1's thread (CPython's GIL may not soon).
+        for _ in range(200000):
+            if ex.workers[0]._request is not None:
+                break
+            await yield_now()
         hs = [ex.spawn(child()) for _ in range(64)]  # all on worker 0
         for h in hs:
             await h
