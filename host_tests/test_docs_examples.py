@@ -149,11 +149,17 @@ def test_make_example_says_what_to_pass():
         assert proc.returncode == 2 and says in proc.stdout, proc.stdout
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_demo_stops_cleanly_on_ctrl_c(runtime):
     cmd, env = run_example.command("demo", runtime, ["30"])
+    # A shell that started us in the background may have set SIGINT to "ignore", which a child
+    # inherits: give the demo the default handler, as a terminal would.
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=_default_sigint)
     try:
         first = [proc.stdout.readline(), proc.stdout.readline()]
         assert first[1].rstrip().endswith("started  blink, sampler, reporter, button"), first
