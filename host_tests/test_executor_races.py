@@ -2,7 +2,9 @@
 point where one thread's step falls between two steps of another (a steal's hand-over, a
 completion, a shutdown) by calling the workers' steps in that order on one thread."""
 
-from shimeji import Executor, TaskSlot
+import time
+
+from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, yield_now
 from shimeji.task.slot import OK
 
 
@@ -130,6 +132,129 @@ def test_a_joiner_cancelled_from_its_own_worker_leaves_the_join_list_under_the_s
     b.tick()
     assert target.result() == 5
     assert target._status == OK
+
+
+def test_a_task_inside_a_timeout_stays_on_its_worker_after_its_deadline_fired():
+    # The deadline fired (entry disarmed, DeadlineExpired pending) but the guard has not
+    # ended: its _end re-arms an outer deadline on the wheel it armed on, this worker's.
+    ex = Executor(workers=2, capacity=8)
+    victim, thief = ex.workers
+    handles = [victim.spawn(_value(i)) for i in range(2)]
+    victim._drain_inbox()
+    inside = handles[1]._slot
+    inside.deadline_owner = object()  # what an active TimeoutGuard leaves
+    victim._request = thief
+    victim._serve()
+    assert inside.sched is victim and thief.stolen == 0
+    inside.deadline_owner = None
+    victim.tick()
+    assert [h.result() for h in handles] == [0, 1]
+
+
+def _tick_on_this_thread(worker):
+    core.register_thread(worker._ctx)  # what Worker.run does on the worker's own thread
+    try:
+        worker.tick()
+    finally:
+        core.unregister_thread()
+
+
+def test_an_interval_follows_its_task_to_the_worker_it_moved_to():
+    ex = Executor(workers=2, capacity=8)
+    victim, thief = ex.workers
+    iv = Interval(period_ms=2)
+    wheels = []
+
+    async def periodic():
+        for _ in range(3):
+            await iv
+            wheels.append(iv.timer)
+        return iv.count
+
+    other = victim.spawn(_value(0))
+    h = victim.spawn(periodic())
+    _tick_on_this_thread(victim)  # periodic arms its first deadline on the victim's wheel
+    slot = h._slot
+    assert slot.timer.wheel is victim.timer.wheel
+    filler = victim.spawn(_value(9))  # older than periodic's wake: it stays, periodic moves
+    for _ in range(200):
+        time.sleep(0.002)
+        victim.timer.turn()
+        if slot.state == 1:  # QUEUED: the deadline came
+            break
+    victim._drain_inbox()
+    victim._request = thief
+    victim._serve()
+    assert slot.sched is thief
+    _tick_on_this_thread(thief)  # the next await arms on the thief's wheel, never the victim's
+    assert slot.timer.wheel is thief.timer.wheel
+    assert iv.timer is thief.timer
+    for _ in range(400):
+        if h.is_complete():
+            break
+        time.sleep(0.002)
+        thief.timer.turn()
+        _tick_on_this_thread(thief)
+    assert h.result() == 3
+    assert wheels == [thief.timer] * 3  # every await after the move finished on the thief
+    _tick_on_this_thread(victim)
+    assert (other.result(), filler.result()) == (0, 9)
+
+
+def test_a_spawn_into_a_caller_owned_slot_rings_a_sleeping_worker():
+    ex = Executor(workers=2, capacity=4)
+    w = ex.workers[1]
+    ex.start()  # worker 1 on its own thread: nothing to do, it sleeps
+    try:
+        for _ in range(2000):
+            if w.sleeping:
+                break
+            time.sleep(0.001)
+        assert w.sleeping
+        h = w.spawn_allocated(TaskSlot(), _value(7))
+        for _ in range(2000):
+            if h.is_complete():
+                break
+            time.sleep(0.001)
+        assert h.is_complete() and h.result() == 7
+    finally:
+        ex.close()
+        ex.join()
+    coro = _value(8)
+    try:
+        w.spawn_allocated(TaskSlot(), coro)
+    except ExecutorClosed as e:
+        coro.close()
+        assert "make a new Executor" in str(e)
+    else:
+        raise AssertionError("a closed executor must refuse spawn_allocated")
+
+
+def test_the_tasks_left_on_the_main_worker_after_run_are_cancelled():
+    # run(main) returns when main finishes, then closes and joins: the worker that ran main
+    # is no longer running, so join() must cancel what it still holds.
+    ex = Executor(workers=2, capacity=16)
+    started = []
+    ended = []
+
+    async def forever(i):
+        started.append(i)
+        try:
+            while True:
+                await yield_now()
+        finally:
+            ended.append(i)
+
+    async def main():
+        for i in range(6):
+            ex.spawn(forever(i))
+        for _ in range(3):
+            await yield_now()
+        return 5
+
+    assert ex.run(main()) == 5
+    assert [w.live_count() for w in ex.workers] == [0, 0]
+    assert sorted(ended) == sorted(started) and len(started) >= 1
 
 
 class _Yield:

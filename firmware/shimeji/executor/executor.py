@@ -173,7 +173,7 @@ class Executor:
         asyncio shield. Call after ``close()``."""
         while self._threads:
             sleep_idle(1000)
-        for w in self.workers:  # a worker that never ran still holds its tasks
+        for w in self.workers:  # a worker that never ran, or whose run returned, holds tasks
             if w._thread is None:
                 w._shut_down()
         shield.off()

@@ -86,6 +86,20 @@ class Worker(StaticScheduler):
             self.ring()
         return handle
 
+    def spawn_allocated(self, slot, coro, name=None, detached=False):
+        """``StaticScheduler.spawn_allocated`` on this worker: under the critical section
+        (ids and the owned list), refused once closed, and rings the worker if it sleeps."""
+        state = self._enter()
+        try:
+            if self.executor.closed:
+                self.executor._refuse()
+            handle = StaticScheduler.spawn_allocated(self, slot, coro, name, detached)
+        finally:
+            self._exit(state)
+        if self.sleeping:
+            self.ring()
+        return handle
+
     def cancel_slot(self, slot):
         """Cancel the task in ``slot``; from another thread the task leaves its wait on its
         own worker, at its next poll."""
@@ -160,6 +174,7 @@ class Worker(StaticScheduler):
                     continue
                 self._sleep()
         finally:
+            self._thread = None  # not running: join() shuts down what it left
             core.unregister_thread()
 
     def _serve(self):
@@ -192,7 +207,9 @@ class Worker(StaticScheduler):
         while slot is not None:
             nxt = slot.inbox_next
             slot.inbox_next = None
-            if i < keep or slot is self._pinned or slot.timer.pos >= 0 or slot.deadline.pos >= 0:
+            if (i < keep or slot is self._pinned or slot.timer.pos >= 0
+                    or slot.deadline.pos >= 0 or slot.deadline_owner is not None):
+                # inside a timeout(): its guard re-arms an outer deadline on this wheel
                 self._put_back(slot, False)
             else:
                 state = self._enter()

@@ -136,6 +136,14 @@ class Interval:
         self.timer = timer
         self.period = period
 
+    def _follow(self, mine, timer):
+        # The task moved to another worker of an executor: each wheel belongs to its worker's
+        # thread, so the schedule moves to this worker's timer, the next deadline kept.
+        left = wrap_diff(self.next, timer.now())
+        self._bind(mine)
+        self.next = wrap_add(mine.now(), left)
+        return mine
+
     def reset(self):
         """Start the schedule afresh at the next ``await``. Not ISR-safe."""
         self.started = False
@@ -156,6 +164,8 @@ class Interval:
         if timer is None:
             self._bind(timer_of(slot))
             timer = self.timer
+        elif slot.sched.parallel and slot.sched.timer is not timer:
+            timer = self._follow(slot.sched.timer, timer)
         period = self.period
         now = timer.now()
         if not self.started:

@@ -1,0 +1,200 @@
+"""Harder stress for the multi-core executor, on 2 and 4 workers: many short tasks that spawn
+tasks, pass items through channels between workers, wake tasks on other workers, run under
+``timeout()`` (some expire), sleep, and get cancelled from other workers; then ``close()``
+from another thread while every worker is busy. Nothing is lost or duplicated, every handle
+completes exactly once, and no task is left live."""
+
+import time
+
+from shimeji import (
+    Cancelled,
+    Channel,
+    Event,
+    Executor,
+    ExecutorClosed,
+    Timeout,
+    sleep_ms,
+    timeout,
+    yield_now,
+)
+
+_TASKS = 400
+_BATCH = 50
+
+
+class Ledger:
+    """What every task did: finally blocks run once, no task polled by two workers at once."""
+
+    def __init__(self, n):
+        self.busy = [False] * n
+        self.started = [0] * n
+        self.ended = [0] * n
+        self.overlaps = 0
+
+    def enter(self, i):
+        if self.busy[i]:
+            self.overlaps += 1
+        self.busy[i] = True
+
+    def leave(self, i):
+        self.busy[i] = False
+
+
+def _churn(workers):
+    ex = Executor(workers=workers, capacity=192)
+    ledger = Ledger(2 * _TASKS)
+    items = Channel(16)
+    go = Event()
+    received = []
+    outcomes = {}
+
+    async def grandchild(i):
+        ledger.enter(i)
+        await yield_now()
+        ledger.leave(i)
+        return i
+
+    async def task(i):
+        ledger.started[i] += 1  # a task cancelled before its first poll never starts
+        try:
+            ledger.enter(i)
+            h = ex.spawn(grandchild(_TASKS + i))  # on this worker; it may be stolen
+            ledger.leave(i)
+            if i % 5 == 0:
+                try:
+                    await timeout(go.wait(), 1)  # go is set late: most of these expire
+                except Timeout:
+                    pass
+            elif i % 5 == 1:
+                await sleep_ms(i % 3)
+            await yield_now()
+            ledger.enter(i)
+            ledger.leave(i)
+            await items.send(i)  # the consumer runs on whichever worker holds it
+            if i % 7 == 3:
+                await go.wait()  # woken from another worker (or cancelled while waiting)
+            return await h
+        finally:
+            ledger.ended[i] += 1
+
+    async def consumer():
+        while True:
+            i = await items.recv()
+            if i < 0:  # main's end mark: every task has finished
+                return len(received)
+            received.append(i)
+
+    async def main():
+        cons = ex.spawn(consumer())
+        handles = []
+        for start in range(0, _TASKS, _BATCH):
+            batch = [ex.spawn(task(i)) for i in range(start, start + _BATCH)]
+            handles.extend(batch)
+            for h in batch[3::11]:  # cancelled wherever they are: queued, moved or waiting
+                h.cancel()
+            for k in range(1, _BATCH, 2):  # join some now (not those waiting for go)
+                if (start + k) % 7 != 3:
+                    try:
+                        await batch[k]
+                    except Cancelled:
+                        pass
+        await sleep_ms(2)
+        go.set()
+        for i, h in enumerate(handles):
+            try:
+                outcomes[i] = ("ok", await h)
+            except Cancelled:
+                outcomes[i] = ("cancelled", None)
+        await items.send(-1)
+        return await cons
+
+    assert ex.run(main()) == len(received)
+    assert ledger.overlaps == 0, workers
+    assert ledger.ended[:_TASKS] == ledger.started[:_TASKS], workers
+    assert max(ledger.started) == 1 and sum(ledger.started[:_TASKS]) > _TASKS // 2
+    assert len(outcomes) == _TASKS
+    oks = [i for i, (k, v) in outcomes.items() if k == "ok"]
+    assert all(outcomes[i][1] == _TASKS + i for i in oks)
+    assert sorted(set(received)) == sorted(received), "an item was delivered twice"
+    assert set(oks) <= set(received), "a task finished without its item arriving"
+    assert len(oks) + sum(1 for k, _ in outcomes.values() if k == "cancelled") == _TASKS
+    for w in ex.workers:
+        assert w.live_count() == 0, (workers, w.index, w.tasks())
+    assert sum(w.stolen for w in ex.workers) == sum(w.given for w in ex.workers)
+
+
+def test_churn_on_two_workers_loses_and_duplicates_nothing():
+    _churn(2)
+
+
+def test_churn_on_four_workers_loses_and_duplicates_nothing():
+    _churn(4)
+
+
+def _close_under_load(workers):
+    import _thread
+
+    ex = Executor(workers=workers, capacity=64)
+    ended = []
+    lock = _thread.allocate_lock()
+    handles = []
+    next_id = [1000]
+    started = []
+
+    async def busy(i):
+        with lock:
+            started.append(i)
+        try:
+            while True:
+                if i % 3 == 0:
+                    await sleep_ms(1)
+                else:
+                    await yield_now()
+                if i % 4 == 0:
+                    with lock:
+                        n = next_id[0] = next_id[0] + 1
+                    h = ex.spawn(busy(n))  # spawns race with the close
+                    with lock:
+                        handles.append(h)
+        finally:
+            with lock:
+                ended.append(i)
+
+    for i in range(40):
+        handles.append(ex.spawn(busy(i)))
+    ex.start()
+    done = []
+
+    def run0():
+        try:
+            ex.run_worker(0)
+        except ExecutorClosed:
+            done.append(True)
+
+    _thread.start_new_thread(run0, ())
+    time.sleep(0.05)
+    ex.close()  # from this thread, while every worker runs
+    for _ in range(2000):
+        if done:
+            break
+        time.sleep(0.005)
+    ex.join()
+    assert done == [True]
+    assert ex.errors == []
+    for w in ex.workers:
+        assert w.live_count() == 0, (workers, w.index, w.tasks())
+    with lock:
+        assert all(h.is_complete() for h in handles)
+        assert sorted(ended) == sorted(set(ended)), "a finally block ran twice"
+        assert sorted(ended) == sorted(started), "a started task's finally did not run"
+        assert started, "no task ran before the close"
+
+
+def test_close_under_load_from_another_thread_on_two_workers_leaves_nothing_running():
+    for _ in range(3):
+        _close_under_load(2)
+
+
+def test_close_under_load_from_another_thread_on_four_workers_leaves_nothing_running():
+    for _ in range(3):
+        _close_under_load(4)
