@@ -85,14 +85,16 @@ def _stress(workers):
         await yield_now()
         await ch.send(i)
         r = await h
-        finished.append(i)
+        with ex.critical_section:  # workers append in parallel (no GIL on MicroPython)
+            finished.append(i)
         return r
 
     async def sleeper(i):
         try:
             await done.wait()
         finally:
-            cancelled.append(i)
+            with ex.critical_section:
+                cancelled.append(i)
 
     async def main():
         sleepers = [ex.spawn(sleeper(i)) for i in range(10)]
@@ -192,12 +194,14 @@ def test_close_under_load_cancels_every_task_and_refuses_spawns():
     ended = []
 
     async def forever(i):
-        started.append(i)  # a task stolen but not yet polled when close() hits never starts
+        with ex.critical_section:  # a task stolen but not polled before close() never starts
+            started.append(i)
         try:
             while True:
                 await yield_now()
         finally:
-            ended.append(i)
+            with ex.critical_section:  # workers append in parallel (no GIL on MicroPython)
+                ended.append(i)
 
     async def main():
         for i in range(30):
