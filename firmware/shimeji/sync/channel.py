@@ -225,7 +225,7 @@ class _Recv(Awaitable):
                 raise self._finish.done()
             item = ch._take()
             ch._exit(state)
-            raise finish_with(self._finish, item)
+            raise finish_with(self._finish, item, me)
         if ch.closed:
             ch._exit(state)
             raise _closed()

@@ -111,7 +111,7 @@ class _MapWait(Awaitable):
                 wm._kept_value = None
                 q._exit(state)
                 me.wait_key = None
-                raise finish_with(self._finish, value)
+                raise finish_with(self._finish, value, me)
             slot = q.head
             while slot is not None and slot.wait_key != key:
                 slot = slot.wait_next
@@ -131,4 +131,4 @@ class _MapWait(Awaitable):
         me.wait_key = None
         if status == CLOSED:
             raise closed_error("WaitMap")
-        raise finish_with(self._finish, value)
+        raise finish_with(self._finish, value, me)

@@ -68,12 +68,12 @@ def closed_error(what):
     return PrimitiveClosed("this %s was closed: stop waiting on it, or make a new one" % what)
 
 
-def finish_with(finish, value):
-    """End an awaitable with ``value``: free for None, one small exception object otherwise
-    (MicroPython cannot change a pre-made StopIteration's value)."""
+def finish_with(finish, value, slot):
+    """End the awaitable of the task in ``slot`` with ``value``: allocation-free on
+    MicroPython (``_values.ValueFinish``, one per scheduler)."""
     if value is None:
         return finish.done()
-    return StopIteration(value)
+    return slot.sched.value_finish.done(value)
 
 
 class WaitQueue(WaitList):

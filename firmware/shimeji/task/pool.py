@@ -10,6 +10,7 @@ wrap.
 from micropython import const
 
 from .. import core, port
+from .._values import ValueFinish
 from ..core import wrap_count  # noqa: F401 (re-exported)
 from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy, WrongLevel
 from .slot import FREE, TaskSlot
@@ -31,6 +32,7 @@ class TaskPool:
         self.capacity = capacity
         self.grow = grow  # make a new slot when the pool is empty (the asyncio facade)
         self.grown = 0  # slots made beyond ``capacity`` by grow mode
+        self.value_finish = ValueFinish()  # ends its tasks' awaits with a value
         self.closed = False
         self.spawned_total = 0  # lifetime counters, wrapping at 2**30
         self.completed_total = 0

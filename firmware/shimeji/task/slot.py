@@ -194,7 +194,7 @@ class JoinHandle:
                     raise exc
                 if status == _UNUSED:
                     raise TaskNotComplete("this JoinHandle was never given a task")
-                return _finish(status, self._value)
+                return _finish(status, self._value, me)
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
             sched = slot.sched
@@ -219,7 +219,7 @@ class JoinHandle:
             exc = _join_stop
             exc.__traceback__ = None
             raise exc
-        return _finish(status, value)
+        return _finish(status, value, me)
 
     def _join_parallel(self, me, sched):
         # Check and link under the critical section that the executor's workers complete
@@ -258,11 +258,11 @@ def _outcome(status, value):
     raise Cancelled("the task was cancelled")
 
 
-def _finish(status, value):
+def _finish(status, value, me):
     if status == OK:
         if value is None:
             raise _join_finish.done()
-        raise StopIteration(value)
+        raise me.sched.value_finish.done(value)
     return _outcome(status, value)
 
 

@@ -121,7 +121,7 @@ class TimeoutGuard:
             self._end()
             if value is None:
                 raise self._finish.done()  # noqa: B904 (allocation-free re-raise)
-            raise StopIteration(value)  # noqa: B904
+            raise core.current_slot().sched.value_finish.done(value)  # noqa: B904
         except BaseException:
             self._end()
             raise
@@ -140,7 +140,7 @@ class TimeoutGuard:
             self._end()
             if value is None:
                 raise self._finish.done()  # noqa: B904
-            raise StopIteration(value)  # noqa: B904
+            raise core.current_slot().sched.value_finish.done(value)  # noqa: B904
         except DeadlineExpired:
             slot = self._slot
             mine = slot is not None and self._owner and slot.deadline_owner is self
