@@ -229,7 +229,7 @@ class JoinHandle:
         slot = self._slot
         if slot is None:  # completed meanwhile; the handle stays handed out (never reused)
             cs.exit(state)
-            return _finish(self._status, self._value)
+            return _finish(self._status, self._value, me)
         me.wait_phase = 1
         slot.joiners.push(me)
         cs.exit(state)
