@@ -290,24 +290,24 @@ def test_the_heap_is_flat_after_warm_up():
         for _ in range(10):
             await yield_now()
 
-    async def round_():
-        for h in [ex.spawn(child()) for _ in range(40)]:
+    async def round_(n):
+        for h in [ex.spawn(child()) for _ in range(n)]:
             await h
 
     async def main():
-        for _ in range(6):  # warm-up: every slot used, every worker has stolen
-            await round_()
+        for _ in range(3):  # warm-up: every slot of worker 0 used (a slot keeps its last
+            await round_(63)  # handle, so a slot used for the first time keeps 128 B more)
         for _ in range(4):
             gc.collect()
             live.append(gc.mem_alloc())
-            await round_()
+            await round_(40)
 
     ex.run(main())
     # Nothing is kept from round to round once warm: a leak of even 8 B per task would grow
-    # the heap by 960 B over the three rounds measured. What may still settle is bounded by
-    # the slots (a slot keeps the last handle it made, 128 B, once it is first used), and the
-    # collector scans the other worker's stack conservatively: allow 512 B.
-    assert live[-1] - live[0] <= 512, live
+    # the heap by 640 B over the last two rounds. The first measured round still settles
+    # once (768 B, the same in every run), and the collector scans the other worker's stack
+    # conservatively: allow 256 B from the second measurement on.
+    assert live[-1] - live[1] <= 256, live
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
