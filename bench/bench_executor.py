@@ -63,7 +63,7 @@ def wake_latency(events=200):
 
     async def main():
         h = ex.spawn(waiter())
-        while len(lat) < events and h._slot is not None:
+        while len(lat) < events and h._live_slot() is not None:
             if not ev.is_set():
                 stamp[0] = ticks_us()
                 ev.set()

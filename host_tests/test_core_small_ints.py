@@ -146,7 +146,7 @@ def test_cfs_charge_and_should_yield_never_leave_the_small_ints():
     s.tick(3)
     _charge, top = _cfs_extremes()
     for h in hs:
-        slot = h._slot
+        slot = h._live_slot()
         for vr in (0, cfs.RENORM_AT, top - cfs.MAX_CHARGE_US * 1024 // slot.weight - 1):
             for elapsed in (0, 1, 50, cfs.MAX_CHARGE_US, TOP):
                 slot.vruntime = Small(vr)
@@ -160,7 +160,7 @@ def test_cfs_charge_and_should_yield_never_leave_the_small_ints():
         slot.vruntime = Small(0)
     p.min_vruntime = Small(cfs.RENORM_AT)
     for h in hs:
-        h._slot.vruntime = Small(cfs.RENORM_AT + 10)
+        h._live_slot().vruntime = Small(cfs.RENORM_AT + 10)
     now[0] = 0
     for _ in range(3):
         s.tick(3)  # picks past the threshold renormalise: every task shifted down by 2**28

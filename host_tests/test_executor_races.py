@@ -22,7 +22,7 @@ def _fifo(worker):
 
 
 def test_a_handle_whose_task_ends_while_its_joiner_links_is_never_reused():
-    # Worker B completes the task between the joiner reading handle._slot and taking the
+    # Worker B completes the task between the joiner reading handle._ref and taking the
     # section (_join_parallel). The handle was handed out: the slot must not reuse it.
     ex = Executor(workers=2, capacity=1)
     w = ex.workers[1]
@@ -61,7 +61,7 @@ def test_a_cancel_that_reaches_the_worker_a_task_just_left_follows_the_task():
     victim.tick()  # started: a finally block runs only in a started coroutine
     victim._request = thief
     victim._serve()  # the newer task moves to the thief
-    moved = handles[1]._slot
+    moved = handles[1]._live_slot()
     assert moved.sched is thief
     assert victim.cancel_slot(moved) is True  # the stale route
     assert thief.cancel_slot(moved) is False  # already pending
@@ -124,14 +124,14 @@ def test_a_joiner_cancelled_from_its_own_worker_leaves_the_join_list_under_the_s
     joiner = TaskSlot()
     joiner.sched = a
     joiner.state = 3  # WAITING
-    target._slot.joiners.push(joiner)
-    joiner.waiting_on = Watch(target._slot.joiners)
+    target._live_slot().joiners.push(joiner)
+    joiner.waiting_on = Watch(target._live_slot().joiners)
     a._unwait(joiner)
     assert seen == [True]
-    assert target._slot.joiners.head is None
+    assert target._live_slot().joiners.head is None
     b.tick()
     assert target.result() == 5
-    assert target._status == OK
+    assert target._state() == OK
 
 
 def test_a_task_inside_a_timeout_stays_on_its_worker_after_its_deadline_fired():
@@ -141,7 +141,7 @@ def test_a_task_inside_a_timeout_stays_on_its_worker_after_its_deadline_fired():
     victim, thief = ex.workers
     handles = [victim.spawn(_value(i)) for i in range(2)]
     victim._drain_inbox()
-    inside = handles[1]._slot
+    inside = handles[1]._live_slot()
     inside.deadline_owner = object()  # what an active TimeoutGuard leaves
     victim._request = thief
     victim._serve()
@@ -174,7 +174,7 @@ def test_an_interval_follows_its_task_to_the_worker_it_moved_to():
     other = victim.spawn(_value(0))
     h = victim.spawn(periodic())
     _tick_on_this_thread(victim)  # periodic arms its first deadline on the victim's wheel
-    slot = h._slot
+    slot = h._live_slot()
     assert slot.timer.wheel is victim.timer.wheel
     filler = victim.spawn(_value(9))  # older than periodic's wake: it stays, periodic moves
     for _ in range(200):

@@ -244,7 +244,7 @@ def test_spurious_wake_keeps_waiting():
 
     h = s.spawn(reader())
     s.tick()
-    s.wake(h._slot)  # not the poller: the task must park again
+    s.wake(h._live_slot())  # not the poller: the task must park again
     s.tick()
     assert not h.is_complete() and s.poller.waiters == 1
     send_all(a, b"data!")

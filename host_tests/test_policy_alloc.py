@@ -92,12 +92,12 @@ def test_cfs_renormalising_allocates_nothing():
     s, hs = _loaded(CfsPolicy())
     p = s.policy
     for h in hs:
-        h._slot.vruntime += (1 << 29) - 500
+        h._live_slot().vruntime += (1 << 29) - 500
     p.min_vruntime += (1 << 29) - 500
     heap_locked(_ticks, s, 30)
     assert p.min_vruntime < (1 << 28) + 100000  # shifted down by 2**28
     for h in hs:
-        h._slot.vruntime += (1 << 29) - 500
+        h._live_slot().vruntime += (1 << 29) - 500
     p.min_vruntime += (1 << 29) - 500
     assert alloc_delta(_ticks, s, 30) == 0
     assert p.min_vruntime < (1 << 28) + 100000  # shifted down by 2**28
@@ -125,11 +125,11 @@ def _lend_and_restore(p, slots, n):
 def test_inheritance_and_set_priority_allocate_nothing():
     s, hs = _loaded(PriorityPolicy(), [0, 1, 6, 0, 0, 0, 0, 0, 2, 2, 2, 3])
     p = s.policy
-    slots = [hs[0]._slot, hs[2]._slot, hs[1]._slot]
+    slots = [hs[0]._live_slot(), hs[2]._live_slot(), hs[1]._live_slot()]
     heap_locked(_lend_and_restore, p, slots, 10)
     assert alloc_delta(_lend_and_restore, p, slots, 10) == 0
     s, hs = _loaded(CfsPolicy(), [5, 0, -10, 0, 0, 0, 0, 0, 2, 2, 2, 3])
     p = s.policy
-    slots = [hs[0]._slot, hs[2]._slot, hs[1]._slot]
+    slots = [hs[0]._live_slot(), hs[2]._live_slot(), hs[1]._live_slot()]
     heap_locked(_lend_and_restore, p, slots, 10)
     assert alloc_delta(_lend_and_restore, p, slots, 10) == 0

@@ -44,7 +44,7 @@ def test_nice_0_against_nice_5_is_about_3_to_1():
     a, b = counts
     assert a + b == 4000
     assert 10 * a >= 30 * b and 10 * a <= 31 * b  # 1024 / 335 = 3.06
-    assert h5._slot.priority == 5 and h5._slot.weight == 335
+    assert h5._live_slot().priority == 5 and h5._live_slot().weight == 335
 
 
 def test_three_way_shares_follow_the_weights():
@@ -164,9 +164,9 @@ def test_set_nice_range_and_type_checks():
     for bad in (-21, 20, "0", 1.5, None):
         with raises(BadPriority, "nice value"):
             s.set_priority(h, bad)
-    assert h._slot.priority == 0 and h._slot.weight == 1024
-    s.policy.set_nice(h._slot, -3)
-    assert (h._slot.priority, h._slot.weight) == (-3, 1991)
+    assert h._live_slot().priority == 0 and h._live_slot().weight == 1024
+    s.policy.set_nice(h._live_slot(), -3)
+    assert (h._live_slot().priority, h._live_slot().weight) == (-3, 1991)
     s.tick(3)
     assert counts == [3]  # still runs after the errors
     for bad in (-1, "x", 1 << 20):
@@ -179,8 +179,8 @@ def test_set_nice_range_and_type_checks():
 def test_inherit_lends_a_lower_nice_until_restore():
     clk, s = make()
     counts = [0, 0]
-    lo = s.build_task().priority(10).spawn(spin(clk, counts, 0))._slot
-    hi = s.build_task().priority(-5).spawn(spin(clk, counts, 1))._slot
+    lo = s.build_task().priority(10).spawn(spin(clk, counts, 0))._live_slot()
+    hi = s.build_task().priority(-5).spawn(spin(clk, counts, 1))._live_slot()
     s.tick(2)
     p = s.policy
     p.inherit(lo, hi)
@@ -200,14 +200,14 @@ def test_renormalising_keeps_order_and_small_ints():
     s.tick(3)
     p = s.policy
     for i, h in enumerate(hs):  # jump close to the renormalising point
-        h._slot.vruntime += (1 << 29) - 150 + i * 100
-    p.remove(hs[0]._slot)
-    p.add(hs[0]._slot)
+        h._live_slot().vruntime += (1 << 29) - 150 + i * 100
+    p.remove(hs[0]._live_slot())
+    p.add(hs[0]._live_slot())
     p.min_vruntime = (1 << 29) - 200
     for _ in range(20):
         s.tick(10)
     assert p.min_vruntime < (1 << 28) + 10000
-    assert all(h._slot.vruntime < (1 << 28) + 10000 for h in hs)
+    assert all(h._live_slot().vruntime < (1 << 28) + 10000 for h in hs)
     assert max(counts) - min(counts) <= 3
 
 

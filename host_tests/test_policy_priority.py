@@ -202,11 +202,11 @@ def _inversion(lend, holder_parks):
     s.tick(2)  # high and mid park
     drain(s)
     if holder_parks:
-        assert hl._slot.priority == (5 if lend else 1)  # parked, holding, lent to
+        assert hl._live_slot().priority == (5 if lend else 1)  # parked, holding, lent to
         gm.open()
         gl.open()
         drain(s)
-    assert hl.is_complete() and hl._slot is None
+    assert hl.is_complete() and hl._live_slot() is None
     return ev
 
 
@@ -228,8 +228,8 @@ def test_inherit_and_restore_keep_the_own_priority():
     async def idle():
         await yield_now()
 
-    a = spawn(s, 2, idle())._slot
-    b = spawn(s, 6, idle())._slot
+    a = spawn(s, 2, idle())._live_slot()
+    b = spawn(s, 6, idle())._live_slot()
     p.inherit(a, b)
     assert (a.priority, a.base_priority, a.inherited, a.queue_pos) == (6, 2, 6, 6)
     p.set_priority(a, 3)  # changing the own priority under a loan keeps the loan
@@ -291,9 +291,9 @@ def test_a_loan_from_another_policy_is_capped():
     async def idle():
         await yield_now()
 
-    a = spawn(s, 1, idle())._slot
+    a = spawn(s, 1, idle())._live_slot()
     other = StaticScheduler(1, policy=PriorityPolicy(levels=30))
-    w = other.build_task().priority(20).spawn(idle())._slot
+    w = other.build_task().priority(20).spawn(idle())._live_slot()
     p.inherit(a, w)
     assert (a.priority, a.queue_pos) == (3, 3)
     p.restore(a)

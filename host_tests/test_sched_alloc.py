@@ -70,7 +70,7 @@ def test_isr_wake_entry_allocates_nothing():
 
     h = s.spawn(waiter())
     s.tick()
-    slot = h._slot
+    slot = h._live_slot()
     heap_locked(_wake_slot, s, slot)
     assert alloc_delta(_wake_slot, s, slot) == 0  # already queued: the idempotent path
     s.tick()

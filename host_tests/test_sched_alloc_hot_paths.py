@@ -67,7 +67,7 @@ def test_every_isr_entry_point_allocates_nothing():
     h1 = s.spawn(parked(Gate()))
     h2 = s.spawn(parked(Gate()))
     s.tick()
-    env = Env(s=s, a=h1._slot, b=h2._slot, free=s.slots[3], timer=timer, handle=h1)
+    env = Env(s=s, a=h1._live_slot(), b=h2._live_slot(), free=s.slots[3], timer=timer, handle=h1)
     for cs in (s.critical_section, default_critical_section(), thread_section(),
                NoCriticalSection()):
         _isr_entries(env, cs)  # warm up

@@ -44,7 +44,7 @@ def test_the_isr_wake_entry_allocates_nothing():
 
     h = isr.spawn(urgent())
     port.check_point()
-    slot = h._slot
+    slot = h._live_slot()
     cs = isr.critical_section
     state = cs.enter()  # the callback waits for the section: only the wake is measured
     heap_locked(_wake_only, isr, slot)

@@ -91,7 +91,7 @@ def test_wake_is_idempotent_and_safe_after_completion():
 
     h = s.spawn(once())
     s.tick()
-    slot = h._slot
+    slot = h._live_slot()
     g.is_open = True
     for _ in range(5):
         core.wake(slot)
@@ -130,7 +130,7 @@ def test_spurious_wake_parks_again():
 
     h = s.spawn(waiter())
     s.tick()
-    core.wake(h._slot)  # nobody opened the gate
+    core.wake(h._live_slot())  # nobody opened the gate
     t = s.tick()
     assert (t.polled, log) == (1, [])
     g.open()
@@ -239,7 +239,7 @@ def test_wake_right_after_parking_is_queued_once():
             await g
 
     h = sched.spawn(waiter())
-    cs.target = h._slot
+    cs.target = h._live_slot()
     t = sched.tick()
     assert (cs.fired, t.polled, runs) == (1, 2, [0])
     t = sched.tick()

@@ -339,9 +339,9 @@ def test_cancelling_a_joiner_leaves_the_join_list():
 
     j = s.spawn(joiner())
     s.tick(2)
-    assert child_h._slot.joiners.count == 1
+    assert child_h._live_slot().joiners.count == 1
     j.cancel()
-    assert child_h._slot.joiners.count == 0  # at once, not at the next poll
+    assert child_h._live_slot().joiners.count == 0  # at once, not at the next poll
     drain(s)
     assert j.is_cancelled() and child_h.result() == 1
 
@@ -480,10 +480,10 @@ def test_cancel_takes_a_queued_waiter_off_its_list_at_once():
 
     j = s.spawn(joiner())
     s.tick(2)
-    shimeji.wake(j._slot)  # a spurious wake: queued, but still on the joiners list
-    assert child_h._slot.joiners.count == 1
+    shimeji.wake(j._live_slot())  # a spurious wake: queued, but still on the joiners list
+    assert child_h._live_slot().joiners.count == 1
     j.cancel()
-    assert child_h._slot.joiners.count == 0
+    assert child_h._live_slot().joiners.count == 0
     drain(s)
     assert j.is_cancelled()
 

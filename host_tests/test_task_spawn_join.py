@@ -57,7 +57,7 @@ def test_every_joiner_of_a_task_is_woken_once_with_its_outcome():
             await j
         await f
         assert h.result() == "late"
-        return (h._slot, s.slots[0].joiners.head, s.slots[0].joiners.count)
+        return (h._live_slot(), s.slots[0].joiners.head, s.slots[0].joiners.count)
 
     assert s.run_until_complete(main()) == (None, None, 0)
     assert log == [("error", "boom"), ("a", "late"), ("b", "late"), ("c", "late")]

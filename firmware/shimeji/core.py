@@ -119,10 +119,9 @@ def current_slot():
 
 def current_task():
     """The ``JoinHandle`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
-    handle = current_slot().handle
-    if handle._consumed:
-        handle._consumed = False  # handed out: the slot must not reuse it for a later task
-    return handle
+    slot = current_slot()
+    slot.handle_out = True  # handed out: the slot must not reuse it for a later task
+    return slot.handle
 
 
 def wake(slot):

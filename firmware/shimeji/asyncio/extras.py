@@ -194,7 +194,7 @@ class _Timeout:
     async def __aenter__(self):
         self._task = current_task()
         if self.delay is not None:
-            timer = self._task._slot.sched.timer
+            timer = self._task._live_slot().sched.timer
             ms = int(self.delay * 1000)
             if ms <= 0:
                 ms = 0

@@ -6,7 +6,7 @@ exactly as they do there, and error texts match.
 """
 
 from .. import core
-from ..task.slot import OK, PENDING, JoinHandle
+from ..task.slot import OK, PENDING, JoinHandle, _value_of
 from .loop import create_task, current_task, sleep, sleep_ms
 from .task import CancelledError, Task, TimeoutError
 
@@ -37,7 +37,7 @@ async def _run(waiter, aw):
     except BaseException as er:  # noqa: BLE001 (handed to the waiter)
         result = None
         status = er
-    if waiter.data is None and waiter._status <= PENDING:
+    if waiter.data is None and waiter._state() <= PENDING:
         # The waiter still sleeps: wake it with the outcome inside its CancelledError.
         waiter.throw_in(CancelledError(status, result))
 
@@ -105,14 +105,14 @@ class _Gather:
         gt = self.task
         if gt.data is not _REMOVE:
             return  # already woken, or cancelled from outside
-        if not self.return_exceptions and t._status != OK:
-            self.state = t._value
+        if not self.return_exceptions and t._state() != OK:
+            self.state = _value_of(t._ref)
         else:
             self.state -= 1
             if self.state:
                 return
         gt.data = None
-        slot = gt._slot
+        slot = gt._live_slot()
         if slot is not None:
             slot.sched.wake(slot)
 
@@ -130,7 +130,7 @@ async def gather(*aws, return_exceptions=False):
             t.state = g
             state += 1
         elif not st:
-            if t._status != OK and not return_exceptions:
+            if t._state() != OK and not return_exceptions:
                 state = -len(ts)  # a task already failed: do not wait at all
         else:
             raise RuntimeError("can't gather")
@@ -154,12 +154,12 @@ async def gather(*aws, return_exceptions=False):
             t.state = True
             if cancel_all:
                 t.cancel()
-        elif t._status == OK:
-            ts[i] = t._value
+        elif t._state() == OK:
+            ts[i] = _value_of(t._ref)
         elif return_exceptions:
-            ts[i] = t._value
+            ts[i] = _value_of(t._ref)
         elif isinstance(state, int):
-            state = t._value
+            state = _value_of(t._ref)
     if state:
         raise state
     return ts

@@ -20,6 +20,7 @@ from .. import core
 from ..core import yield_now
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
+from ..task.slot import _value_of
 from ..time.clock import MAX_TICKS
 from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
@@ -37,14 +38,14 @@ _stop_tick = _StopTick()
 
 
 def _report_context(task):
-    return {"message": "Task exception wasn't retrieved", "exception": task._value,
+    return {"message": "Task exception wasn't retrieved", "exception": _value_of(task._ref),
             "future": task}
 
 
 async def _report(loop, task):
     # Runs one round after a detached task failed: if nobody awaited it meanwhile, report.
     if task.state is None:
-        task.data = task._value
+        task.data = _value_of(task._ref)
         loop.call_exception_handler(_report_context(task))
 
 
@@ -149,10 +150,10 @@ class Loop:
         _running = self
         rl = self.runloop
         try:
-            while task._status <= _PENDING:
+            while task._state() <= _PENDING:
                 rl.poll_io()  # readiness first, as MicroPython polls before it runs a task
                 t = rl.tick()
-                if task._status > _PENDING:
+                if task._state() > _PENDING:
                     break
                 turn = rl.turn()  # the round's one clock read (RunLoop.run's order)
                 if self._flags_head is not None:
@@ -185,7 +186,7 @@ class Loop:
         t = self._stop_waiter
         if t is not None and not self._stopping:
             self._stopping = True
-            slot = t._slot
+            slot = t._live_slot()
             if slot is not None:
                 self.sched.wake(slot)
 

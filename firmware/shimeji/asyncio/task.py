@@ -11,7 +11,7 @@ is forwarded to the task it awaits, as asyncio does.
 from .. import core
 from ..errors import Cancelled
 from ..sched.scheduler import StaticScheduler
-from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle
+from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle, _value_of
 
 _ctx = core.context
 _PARK = core.PARK
@@ -40,13 +40,10 @@ class Task(JoinHandle):
     Not made directly: ``create_task(coro)`` makes and schedules one. Not ISR-safe."""
 
     # JoinHandle's fields as class defaults: the spawn sets them, so making a Task stores
-    # only its coroutine (fewer stores and a smaller attribute table per task).
-    _slot = None
+    # only its coroutine (fewer stores and a smaller attribute table per task). Its outcome
+    # is JoinHandle's: ``_state()``, and the value in ``_ref`` (``_value_of``).
+    _ref = None
     id = 0
-    name = None
-    _status = 0
-    _value = None
-    _consumed = True
     data = None  # what it waits on (a Task: cancel is forwarded there)
     state = True
 
@@ -58,19 +55,20 @@ class Task(JoinHandle):
 
     def done(self):
         """True once the task returned, raised or was cancelled."""
-        return self._status > PENDING
+        return self._state() > PENDING
 
     def cancel(self, msg=None):
         """Cancel the task: ``CancelledError`` is raised inside it at its next run (in the
         task it awaits, if it awaits one). False if it already finished. A task cannot cancel
         itself (``RuntimeError``)."""
-        if self._status > PENDING or self._slot is None:
+        if self._state() > PENDING or self._live_slot() is None:
             return False
         me = _ctx.slot
         if me is not None and me.handle is self:
             raise RuntimeError("can't cancel self")
         t = self
-        while isinstance(t.data, Task) and t.data._status <= PENDING and t.data._slot:
+        while (isinstance(t.data, Task) and t.data._state() <= PENDING
+               and t.data._live_slot() is not None):
             t = t.data
         t.throw_in(CancelledError)
         return True
@@ -78,7 +76,7 @@ class Task(JoinHandle):
     def throw_in(self, exc):
         """Raise ``exc`` (an exception class or instance) inside the task at its next run,
         taking it off whatever it waits on. Not ISR-safe."""
-        slot = self._slot
+        slot = self._live_slot()
         if slot is None:
             return
         self.data = CancelledError
@@ -92,17 +90,17 @@ class Task(JoinHandle):
     def result(self):
         """The task's return value, or its exception raised. ``InvalidStateError`` if it has
         not finished."""
-        if self._status <= PENDING:
+        if self._state() <= PENDING:
             raise InvalidStateError("result is not ready")
         return JoinHandle.result(self)
 
     def exception(self):
         """The exception the task raised, or None. ``InvalidStateError`` if it has not
         finished."""
-        status = self._status
+        status = self._state()
         if status <= PENDING:
             raise InvalidStateError("exception is not set")
-        return None if status == OK else self._value
+        return None if status == OK else _value_of(self._ref)
 
     def cancelled(self):
         return self.is_cancelled()
@@ -123,20 +121,20 @@ class Task(JoinHandle):
         me = _ctx.slot
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
-        if self._status > PENDING:
+        if self._state() > PENDING:
             waiter = me.handle
             if isinstance(waiter, Task):
                 waiter.data = None
             me.wait_status = 0
             me.wait_value = None
             me.wait_key = None
-            if self._status == OK:
-                value = self._value
+            if self._state() == OK:
+                value = _value_of(self._ref)
                 if value is None:
                     raise _finish.done()
                 raise StopIteration(value)
-            raise self._value
-        slot = self._slot
+            raise _value_of(self._ref)
+        slot = self._live_slot()
         if slot is None:
             raise RuntimeError("this Task was never scheduled: use create_task(coro)")
         if me.waiting_on is slot.joiners:
@@ -203,4 +201,5 @@ class FacadeScheduler(StaticScheduler):
         else:
             slot = self._grow_slot()
         slot.handle = task
+        slot.handle_out = False  # _start takes ``task`` as the slot's handle (and hands it out)
         return self._start(slot, coro, None)

@@ -98,7 +98,7 @@ class Executor:
             handle = target.spawn(coro, name)
         except PoolFull:
             handle = self._spill(coro, name, target)
-            target = handle._slot.sched
+            target = handle._live_slot().sched
         target.injected += 1
         return handle
 

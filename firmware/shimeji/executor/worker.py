@@ -154,7 +154,7 @@ class Worker(StaticScheduler):
         handle = None
         if main is not None:
             handle = self.spawn(main)
-            self._pinned = handle._slot  # main stays here, so this loop sees it finish
+            self._pinned = handle._live_slot()  # main stays here, so this loop sees it finish
         try:
             while True:
                 if ex.closed:
@@ -163,7 +163,7 @@ class Worker(StaticScheduler):
                 self.timer.turn()
                 t = self.tick()
                 self.polled += t.polled
-                if handle is not None and handle._slot is None:
+                if handle is not None and handle._live_slot() is None:
                     self._pinned = None
                     return handle.result()
                 if self._request is not None:

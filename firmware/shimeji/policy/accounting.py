@@ -108,7 +108,7 @@ def _hog_key(row):
 def task_stats(handle):
     """``(polls, total_us, max_us, hogs)`` of a live task, from its ``JoinHandle``; all zero
     before its first measured poll, None once it has finished. Allocates: not ISR-safe."""
-    slot = handle._slot
+    slot = handle._live_slot()
     if slot is None:
         return None
     if slot.polls == 0:

@@ -302,6 +302,7 @@ class InterruptScheduler(StaticScheduler):
         """Spawn ``coro`` at this level and wait (servicing the level) until it finishes;
         returns its result. For scripts and the REPL. Not ISR-safe."""
         handle = self.spawn(coro)
+        slot = handle._ref
         while not handle.is_complete():
             self.service()
             if not handle.is_complete():
@@ -312,7 +313,8 @@ class InterruptScheduler(StaticScheduler):
         try:
             return handle.result()
         finally:
-            handle._consumed = True
+            if slot.handle is handle and slot.state == 0:  # FREE: nobody else holds it
+                slot.handle_out = False
 
 
 def _thread_ident():

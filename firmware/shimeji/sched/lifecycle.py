@@ -12,7 +12,7 @@ from .. import core
 from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
 from ..task.pool import TaskPool
-from ..task.slot import CANCELLED, FREE, PENDING, QUEUED, RUNNING, JoinHandle
+from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle
 
 _ID_MASK = const(0x3FFFFFFF)
 
@@ -64,7 +64,7 @@ class TaskLifecycle(TaskPool):
         """Pass a priority (or nice value) for a live task to the policy; False if the task
         has finished. Raises ``PolicyError`` for a task of another scheduler."""
         self._check_level("set_priority")
-        slot = handle._slot
+        slot = handle._live_slot()
         if slot is None:
             return False
         if slot.sched is not self:  # its slot is in another policy's queues
@@ -110,7 +110,7 @@ class TaskLifecycle(TaskPool):
         out, so it is reused and spawning allocates nothing (``spawn`` makes a new handle when
         the slot's last one was handed out). Not ISR-safe."""
         handle = self.spawn(coro, name)  # (a chained store would need a heap frame)
-        handle._consumed = True
+        handle._ref.handle_out = False  # not handed out: the slot reuses it
 
     def spawn_allocated(self, slot, coro, name=None, detached=False):
         """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns; returns its
@@ -120,7 +120,7 @@ class TaskLifecycle(TaskPool):
         self._adopt(slot)
         handle = self._start(slot, coro, name)
         if detached:
-            handle._consumed = True
+            slot.handle_out = False
             return None
         return handle
 
@@ -135,16 +135,16 @@ class TaskLifecycle(TaskPool):
             self._next_id = task_id + 1
         else:
             task_id = self._new_id()
-        handle = slot.handle
-        if handle._consumed:  # nobody outside holds it: the slot reuses it
-            handle._slot = slot
+        if slot.handle_out:  # the old one was handed out: never reuse it; a new one, made
+            handle = slot.handle = JoinHandle(slot, task_id, name)  # ready in one go (not a
+            # facade Task's type: the facade sets a fresh Task and handle_out False itself)
+        else:  # nobody outside holds it: the slot reuses it
+            handle = slot.handle
+            handle._ref = slot
             handle.id = task_id
-            handle.name = name
-            handle._status = PENDING
-            handle._value = None
-            handle._consumed = False
-        else:  # the old one was handed out: never reuse it; a new one, made ready in one go
-            handle = slot.handle = JoinHandle(slot, task_id, name)  # (not a facade Task's type)
+            if name is not None or handle.name is not None:
+                handle.name = name
+            slot.handle_out = True  # spawn hands it out (spawn_detached takes that back)
         slot.sched = self
         slot.coro = coro
         slot.id = task_id
@@ -229,8 +229,9 @@ class TaskLifecycle(TaskPool):
         if self._polling:
             raise self._busy()
         handle = self.spawn(coro)
-        # Consumed only once its outcome is read: a consumed handle is reused by the next
-        # task in the slot, which another task may spawn in the tick that completes this one.
+        slot = handle._ref
+        # Given back only once its outcome is read: the slot then reuses the handle for its
+        # next task, which another task may spawn in the tick that completes this one.
         while not handle.is_complete():
             timer = self.timer
             if timer is not None:
@@ -246,7 +247,8 @@ class TaskLifecycle(TaskPool):
         try:
             return handle.result()
         finally:
-            handle._consumed = True
+            if slot.handle is handle and slot.state == FREE:  # nobody else holds it
+                slot.handle_out = False
 
 
 _POLICY_NAMES = {

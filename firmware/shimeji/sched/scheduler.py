@@ -22,7 +22,17 @@ from ..core import wrap_count
 from ..errors import BadArgument, Cancelled, ForeignAwaitable, SchedulerBusy, int_arg
 from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
-from ..task.slot import CANCELLED, FAILED, FREE, OK, QUEUED, RUNNING, WAITING, TaskBuilder
+from ..task.slot import (
+    CANCELLED,
+    FAILED,
+    FREE,
+    OK,
+    QUEUED,
+    RUNNING,
+    WAITING,
+    TaskBuilder,
+    completed_ref,
+)
 from .fastpath import tick_fifo
 from .foreign import ADVICE as _ADVICE
 from .foreign import shield as _shield
@@ -358,9 +368,8 @@ class StaticScheduler(TaskLifecycle):
         if self._trace is not None:  # trace.kinds COMPLETE, FAIL, CANCEL for OK, FAILED...
             self._trace.record(status + _TRACE_DONE, slot.id, 0)
         handle = slot.handle
-        handle._status = status
-        handle._value = value
-        handle._slot = None
+        if handle._ref is slot:  # (a detached handle stays detached)
+            handle._ref = value if value is None else completed_ref(status, value)
         # self._unwait(slot), inlined: a finished task rarely still waits on anything
         waiting_on = slot.waiting_on
         if waiting_on is not None:

@@ -30,7 +30,7 @@ async def join_all(*handles, return_exceptions=False):
         try:
             results.append(await handle)
         except BaseException as e:  # noqa: BLE001 (a joined task's Cancelled is its outcome)
-            status = handle._status
+            status = handle._state()
             if not return_exceptions or (status != FAILED and status != CANCELLED):
                 raise
             results.append(e)

@@ -6,11 +6,13 @@ caller made. Every link a task needs (run queue, wake inbox, wait list, timer) i
 its slot, so spawning, waking, waiting and completing allocate nothing.
 
 Handles. A handle that was handed out (``spawn`` returns it, ``current_task()`` gives it) is
-never reused: it stays with its own task for good, so an old handle can never act on a later
-task in the same slot. It keeps its task's outcome after the task ends (``result()`` again is
-fine); after ``detach()`` every use raises ``StaleHandle``. The slot makes a new handle for its
-next task then (one small object). ``spawn_detached`` hands out no handle, so the slot's handle
-is reused and spawning allocates nothing: the path for fire-and-forget tasks.
+never reused, so an old handle never acts on a later task in the slot. It keeps its task's
+outcome (``result()`` again is fine); after ``detach()`` every use raises ``StaleHandle``. The
+slot's next task gets a new handle: two fields, 64 B on the unix port (an asyncio Task's size).
+It cannot be free too: the holder's reference is the object itself, with no copy of a
+generation for the slot to check (a Rust handle is a value), so a reused object would let
+``h.cancel()`` reach the later task. ``spawn_detached`` hands out no handle: the slot reuses it
+and spawning allocates nothing.
 """
 
 import micropython
@@ -19,6 +21,7 @@ from .. import core
 from ..core import FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (slot states, re-exported)
 from ..errors import Cancelled, JoinSelf, StaleHandle, TaskNotComplete
 from ..time.wheel import TimerEntry
+from .builder import TaskBuilder  # noqa: F401 (re-exported: its home was this module)
 
 # Outcome of a task (JoinHandle._status, and what a joiner receives).
 _UNUSED = 0
@@ -26,6 +29,7 @@ PENDING = 1
 OK = 2
 FAILED = 3
 CANCELLED = 4
+DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
 
 
 class TaskSlot:
@@ -43,6 +47,7 @@ class TaskSlot:
         self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
         self.cancel_requested = False
         self.handle = JoinHandle()
+        self.handle_out = False  # the handle was handed out: the next task gets a new one
         self.joiners = None  # WaitList, made by the scheduler that owns the slot
         # Run queue, wake inbox and free-list links.
         self.run_next = None
@@ -103,36 +108,56 @@ class JoinHandle:
     slot. ``detach()`` gives it up: any later use raises ``StaleHandle``.
     """
 
+    # Two fields (each costs heap): ``id``, and ``_ref``: the task's slot while it runs, then
+    # its return value or the exception it ended with (a returned exception or slot is in a
+    # ``_Returned``), or ``_DETACHED``. ``name`` only when given. The slot's ``handle_out``
+    # says whether it may reuse its handle. No properties: they slow every store on MicroPython.
+    name = None
+
     def __init__(self, slot=None, task_id=0, name=None):
         # spawn makes a handle for a live task in one go: JoinHandle(slot, task_id, name)
-        self._slot = slot  # the live task's slot; None once complete
+        self._ref = slot
         self.id = task_id
-        self.name = name
-        self._status = _UNUSED if slot is None else PENDING
-        self._value = None
-        # True: reusable by the slot (nobody outside holds it); False: handed out;
-        # None: detached by its holder (every use raises StaleHandle). One field, not two:
-        # each attribute of a handle costs heap, and spawn makes a handle when it hands one out.
-        self._consumed = slot is None
+        if name is not None:
+            self.name = name
+
+    def _live_slot(self):
+        """The live task's slot; None once it has finished (or the handle was detached)."""
+        ref = self._ref
+        return ref if isinstance(ref, TaskSlot) else None
+
+    def _state(self):
+        ref = self._ref
+        if ref is None:
+            return OK if self.id else _UNUSED
+        if ref is _DETACHED:
+            return DETACHED
+        if isinstance(ref, TaskSlot):
+            return PENDING
+        if isinstance(ref, BaseException):
+            return CANCELLED if isinstance(ref, Cancelled) else FAILED
+        return OK
 
     def __repr__(self):
         return "<JoinHandle id=%d name=%r %s>" % (
             self.id,
             self.name,
-            ("unused", "pending", "ok", "failed", "cancelled")[self._status],
+            ("unused", "pending", "ok", "failed", "cancelled", "detached")[self._state()],
         )
 
     def is_complete(self):
         """True once the task has returned, raised or been cancelled. ISR-safe."""
-        if self._consumed is None:
+        status = self._state()
+        if status == DETACHED:
             self._stale()
-        return self._status > PENDING
+        return status > PENDING
 
     def is_cancelled(self):
         """True if the task was cancelled. ISR-safe."""
-        if self._consumed is None:
+        status = self._state()
+        if status == DETACHED:
             self._stale()
-        return self._status == CANCELLED
+        return status == CANCELLED
 
     def _stale(self):
         raise StaleHandle("this JoinHandle (task %d, %r) was detached: it no longer stands for "
@@ -144,32 +169,32 @@ class JoinHandle:
 
         Raises ``TaskNotComplete`` if the task is still running: await the handle instead.
         """
-        if self._consumed is None:
+        status = self._state()
+        if status == DETACHED:
             self._stale()
-        status = self._status
         if status <= PENDING:
             raise TaskNotComplete(
                 "task %d (%r) has not finished: await its handle, or tick the scheduler "
                 "until handle.is_complete()" % (self.id, self.name)
             )
-        return _outcome(status, self._value)
+        return _outcome(status, _value_of(self._ref))
 
     def cancel(self):
         """Cancel the task: it leaves any wait at once and ``Cancelled`` is raised inside it
         at its next poll. Returns True if this took effect, False if the task had already
         finished or a cancellation is already pending."""
-        if self._consumed is None:
+        ref = self._ref
+        if ref is _DETACHED:
             self._stale()
-        slot = self._slot
-        if slot is None or slot.sched is None:
+        if not isinstance(ref, TaskSlot) or ref.sched is None:
             return False
-        return slot.sched.cancel_slot(slot)
+        return ref.sched.cancel_slot(ref)
 
     def detach(self):
         """Give the handle up: nobody will join or cancel the task through it; any later use
         raises ``StaleHandle``. The task runs on. Returns None (for a task that needs no
         handle, ``sched.spawn_detached(coro)`` allocates nothing)."""
-        self._consumed = None
+        self._ref = _DETACHED  # no longer its slot: the task's completion leaves it alone
 
     @micropython.native
     def __iter__(self):
@@ -183,18 +208,13 @@ class JoinHandle:
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
         if me.wait_phase == 0:
-            if self._consumed is None:
-                self._stale()
-            slot = self._slot
-            if slot is None:
-                status = self._status
-                if status == OK and self._value is None:  # _finish's common case, in line
+            slot = self._ref
+            if type(slot) is not TaskSlot and not isinstance(slot, TaskSlot):  # finished
+                if slot is None and self.id:  # _finish's common case, in line
                     exc = _join_stop
                     exc.__traceback__ = None
                     raise exc
-                if status == _UNUSED:
-                    raise TaskNotComplete("this JoinHandle was never given a task")
-                return _finish(status, self._value, me)
+                return self._finished(me)
             if slot is me:
                 raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
             sched = slot.sched
@@ -221,21 +241,50 @@ class JoinHandle:
             raise exc
         return _finish(status, value, me)
 
+    def _finished(self, me):
+        # ``await`` on a handle whose task has finished (or that was detached, or never used).
+        status = self._state()
+        if status == DETACHED:
+            self._stale()
+        if status == _UNUSED:
+            raise TaskNotComplete("this JoinHandle was never given a task")
+        return _finish(status, _value_of(self._ref), me)
+
     def _join_parallel(self, me, sched):
         # Check and link under the critical section that the executor's workers complete
         # tasks under, so a completion cannot fall between the two.
         cs = sched.critical_section
         state = cs.enter()
-        slot = self._slot
-        if slot is None:  # completed meanwhile; the handle stays handed out (never reused)
+        slot = self._ref
+        if not isinstance(slot, TaskSlot):  # it finished meanwhile
             cs.exit(state)
-            return _finish(self._status, self._value, me)
+            return self._finished(me)
         me.wait_phase = 1
         slot.joiners.push(me)
         cs.exit(state)
         return core.PARK
 
 
+class _Returned:
+    """A task's return value that is an exception or a TaskSlot (a handle's ``_ref`` holds
+    those for a failed and a running task)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _value_of(ref):
+    return ref.value if type(ref) is _Returned else ref
+
+
+def completed_ref(status, value):
+    """What a finished task's handle keeps in ``_ref`` (see JoinHandle)."""
+    if status == OK and (isinstance(value, BaseException) or isinstance(value, TaskSlot)):
+        return _Returned(value)
+    return value
+
+
+_DETACHED = object()  # a detached handle's _ref
 _join_finish = core.Finish()
 _join_stop = _join_finish.exc
 _context = core.context
@@ -267,55 +316,3 @@ def _finish(status, value, me):
             raise StopIteration(value)
         raise sched.value_finish.done(value)
     return _outcome(status, value)
-
-
-class TaskBuilder:
-    """Settings for the next task: ``sched.build_task().name("led").spawn(blink())``.
-
-    The scheduler keeps one builder and resets it on each ``build_task()``, so building a task
-    allocates nothing. Policies read ``priority`` (``set_priority`` semantics of the policy).
-    """
-
-    def __init__(self, sched):
-        self._sched = sched
-        self.reset()
-
-    def reset(self):
-        self._name = None
-        self._priority = None
-        self._slot = None
-        return self
-
-    def name(self, name):
-        self._name = name
-        return self
-
-    def priority(self, priority):
-        """Priority or nice value, as the scheduler's policy understands it."""
-        self._priority = priority
-        return self
-
-    def slot(self, slot):
-        """Run the task in this caller-owned ``TaskSlot`` instead of a pool slot."""
-        self._slot = slot
-        return self
-
-    def spawn(self, coro):
-        """Spawn ``coro`` with these settings; returns its ``JoinHandle``. A refused spawn
-        (``PoolFull``, ``BadPriority``...) spawns nothing; the builder is reset either way."""
-        sched = self._sched
-        prio = self._priority
-        try:
-            if prio is not None:  # checked first: a task must not start on a refused call
-                check = getattr(sched.policy, "check_priority", None)
-                if check is not None:
-                    check(prio)
-            if self._slot is None:
-                h = sched.spawn(coro, self._name)
-            else:
-                h = sched.spawn_allocated(self._slot, coro, self._name)
-            if prio is not None:
-                sched.set_priority(h, prio)
-        finally:
-            self.reset()
-        return h
