@@ -178,7 +178,10 @@ def test_loop_run_forever_stop_and_grown_slots():
     async def main():
         for i in range(40):  # more than the 16 static slots: the pool grows
             loop.create_task(child(i))
-        await asyncio.sleep_ms(20)
+        for _ in range(1000):  # until every child ran (a slow emulator may take a while)
+            await asyncio.sleep_ms(2)
+            if len(log) == 40:
+                break
         loop.stop()
 
     loop.create_task(main())
@@ -259,3 +262,32 @@ def test_import_star_and_main_exception():
 
     with raises(OSError):
         asyncio.run(main())
+
+
+def test_streams_without_a_socket_module_raise_no_sockets():
+    import shimeji.io.sockets as sockets
+    from shimeji import NoSockets
+
+    _fresh()
+    saved = sockets.socket
+    sockets.socket = None  # as on a port without networking (qemu, a Pico without W)
+    try:
+
+        async def connect():
+            await asyncio.open_connection("127.0.0.1", 80)
+
+        async def serve():
+            await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+
+        with raises(NoSockets, "connect()"):
+            asyncio.run(connect())
+        with raises(NoSockets, "listen()"):
+            asyncio.run(serve())
+
+        async def main():  # the loop keeps working afterwards
+            await asyncio.sleep_ms(1)
+            return "ok"
+
+        assert asyncio.run(main()) == "ok"
+    finally:
+        sockets.socket = saved

@@ -43,6 +43,7 @@ from .errors import (
     LockHeldBySelf,
     LockNotHeld,
     NoCurrentTask,
+    NoSockets,
     NotACoroutine,
     NoThreads,
     NoTimer,

@@ -177,3 +177,8 @@ class IOFailed(ShimejiError):
 
 class StreamClosed(IOFailed):
     """A closed object was waited on (``POLLNVAL``), or a closed ``Stream`` was used."""
+
+
+class NoSockets(ShimejiError):
+    """A socket was asked for on a port without a ``socket`` module (qemu, boards without
+    networking): ``listen``, ``open_connection`` and ``start_server`` need one."""

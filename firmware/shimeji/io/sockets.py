@@ -6,12 +6,19 @@ when the operation would block. CPython's raise ``BlockingIOError`` and have no 
 
 ``listen(host, port)`` binds a listening socket and returns its port. MicroPython's sockets
 have no ``getsockname``: there, port 0 means "a free port in 49152-65535" chosen by shimeji
-(random, retried while in use) instead of by the kernel.
+(random, retried while in use) instead of by the kernel. On a port without a ``socket``
+module (qemu, a board without networking) this module still imports, so the streams' names
+do (``from shimeji.asyncio import *``); ``listen`` and ``connect_nonblocking`` raise
+``NoSockets``.
 """
 
-import socket
-
+from ..errors import NoSockets
 from ..port import IS_MICROPYTHON
+
+try:
+    import socket
+except ImportError:  # no networking on this port
+    socket = None
 
 _EINPROGRESS = (115, 36, 119)  # Linux, macOS/BSD, lwIP
 _EADDRINUSE = (98, 48, 112)
@@ -83,6 +90,12 @@ class SocketIO:
         return getattr(self.sock, name)
 
 
+def _need_sockets(what):
+    if socket is None:
+        raise NoSockets("%s(): this port has no socket module; TCP streams need a board "
+                        "with networking (or the unix port)" % what)
+
+
 def stream_socket(sock):
     """``sock`` made non-blocking, with stream methods on every runtime."""
     sock.setblocking(False)
@@ -96,6 +109,7 @@ def raw_socket(obj):
 
 def listen(host, port, backlog=5):
     """A non-blocking listening TCP socket on ``host:port``; returns ``(sock, port)``."""
+    _need_sockets("listen")
     ai = socket.getaddrinfo(host, port if port else 0)[0]
     if port or not IS_MICROPYTHON:
         s = _bound(ai[0], ai[-1])
@@ -134,6 +148,7 @@ def _bind_free_port(family, host):
 
 def connect_nonblocking(host, port):
     """A non-blocking TCP socket whose connect to ``host:port`` has started."""
+    _need_sockets("connect")
     ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     s = socket.socket(ai[0], ai[1], ai[2])
     s.setblocking(False)
