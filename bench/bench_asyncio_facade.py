@@ -9,13 +9,20 @@ TCP echo over loopback (50 clients) is in ``bench_asyncio_echo.py`` (it needs sh
 
 import asyncio as mp_asyncio
 
-from benchlib import emit, ns_since, start
+from benchlib import emit, fit, heap_cost, ns_since, slot_cost, start
 
 import shimeji.asyncio as sh_asyncio
 
-TASKS = 100
 ROUNDS = 200
-BATCH = 100
+
+
+async def _one():
+    await sh_asyncio.sleep(0)
+
+
+# Per task: a grown slot of the facade's loop (and the previous loop's, until collected), an
+# asyncio Task, their coroutines and the gather's lists.
+TASKS = BATCH = fit(100, 2 * slot_cost() + 4 * heap_cost(_one) + 160)
 BATCHES = 20
 REPS = 5
 
@@ -55,9 +62,9 @@ def main():
                 aio.new_event_loop()
             v = fn(aio)
             best[name] = min(best.get(name, v), v)
-    emit("asyncio facade", "ns per task switch, sleep(0), 100 tasks", "ns",
+    emit("asyncio facade", "ns per task switch, sleep(0), %d tasks" % TASKS, "ns",
          round(best["sw_sh"]), round(best["sw_as"]))
-    emit("asyncio facade", "ns per task, create_task+gather, batches of 100", "ns",
+    emit("asyncio facade", "ns per task, create_task+gather, batches of %d" % BATCH, "ns",
          round(best["ga_sh"]), round(best["ga_as"]))
     emit("asyncio facade", "slots grown beyond the 16 static ones", "slots",
          sh_asyncio.get_event_loop().grown, None, "")

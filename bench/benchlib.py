@@ -59,9 +59,18 @@ def best(fn, reps):
     return result
 
 
+_scaled = [""]
+
+
+def scaled(text):
+    """Say (in every following row's note) how a workload was scaled down to fit the heap."""
+    _scaled[0] = text
+
+
 def emit(workload, metric, unit, shimeji, ref=None, ref_name="asyncio", note=""):
     """Print one result line for the driver: shimeji's figure against a reference figure
     (asyncio's, or the bare-generator floor). Lower is better for every figure."""
+    note = note or _scaled[0]
     rec = {
         "workload": workload,
         "metric": metric,
@@ -85,6 +94,42 @@ def mem_delta(fn):
     finally:
         gc.enable()
     return b - a
+
+
+def heap_cost(make, n=8):
+    """Heap bytes one ``make()`` result takes, measured over ``n`` of them (MicroPython; 0 on
+    CPython, whose heap is not the limit). ``fit`` turns it into a workload size."""
+    if not IS_MICROPYTHON:
+        return 0
+    gc.collect()
+    a = gc.mem_alloc()
+    held = [make() for _ in range(n)]
+    b = gc.mem_alloc()
+    del held
+    gc.collect()
+    return (b - a + n - 1) // n
+
+
+def fit(n, each, spare=16384):
+    """``n``, or as many as fit in the free heap when each takes ``each`` bytes, keeping
+    ``spare`` bytes and a sixth of the heap for the rest of the run (fragmentation included).
+    A 32-bit board has ~140-190 KB: the workloads are scaled to ``gc.mem_free()`` there, and
+    keep their full size on the unix port and CPython."""
+    if not IS_MICROPYTHON or each <= 0:
+        return n
+    gc.collect()
+    free = gc.mem_free()
+    got = max(2, min(n, (free - free // 6 - spare) // each))
+    if got < n:
+        scaled("scaled to the heap: %d instead of %d" % (got, n))
+    return got
+
+
+def slot_cost():
+    """Heap bytes per task slot of a ``StaticScheduler`` (its share of the scheduler too)."""
+    from shimeji import StaticScheduler
+
+    return heap_cost(lambda: StaticScheduler(8), 2) // 8
 
 
 class Rng:

@@ -23,7 +23,12 @@ import emulate  # noqa: E402
 
 ROOT = emulate.ROOT
 BENCH = os.path.join(ROOT, "bench")
-WORKLOADS = ("switch", "spawn", "memory", "timers")
+# Every workload of bench/ that can run on a board without networking or a second thread
+# (io, asyncio_echo and executor need sockets or threads; preempt and irq a second thread,
+# which rp2040js cannot run; import measures loading from files, not from flash). Each
+# scales its size to the board's heap (benchlib.fit) and says so in its rows' notes.
+WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "trace", "idle",
+             "asyncio_facade")
 TIMEOUT_S = 1800
 SPAWN_GOAL = 2.0  # shimeji's spawn at least 2x asyncio's on a 32-bit board (issue 18)
 
@@ -52,13 +57,19 @@ def ratio(row):
 
 def table(board, rows, out=print):
     out("benchmarks on the %s firmware (lower is better; ratio = reference / shimeji)" % board)
-    out("%-9s %-58s %10s %10s %-8s %6s" % ("workload", "figure", "shimeji", "reference", "",
-                                            "ratio"))
+    out("%-14s %-58s %10s %10s %-8s %6s" % ("workload", "figure", "shimeji", "reference", "",
+                                             "ratio"))
+    notes = []
     for r in rows:
         rt = ratio(r)
-        out("%-9s %-58s %10s %10s %-8s %6s" % (
-            r.get("workload", ""), r.get("metric", "")[:58], r.get("shimeji", "-"),
+        out("%-14s %-58s %10s %10s %-8s %6s" % (
+            r.get("workload", "")[:14], r.get("metric", "")[:58], r.get("shimeji", "-"),
             r.get("ref", "-"), r.get("ref_name", "")[:8], "%.2f" % rt if rt is not None else "-"))
+        note = (r.get("workload"), r.get("note"))
+        if note[1] and note not in notes:
+            notes.append(note)
+    for workload, note in notes:
+        out("note, %s: %s" % (workload, note))
     spawn = [r for r in rows if r.get("workload") == "spawn" and ratio(r) is not None
              and r.get("ref_name", "asyncio") == "asyncio"]
     for r in spawn:
