@@ -1,7 +1,7 @@
 """timers: 200 tasks (fewer where the heap is smaller) each sleeping 20 times for 1-7 ms on the
 real clock. Wake-up lateness (µs after the requested duration: p50 / p99 / max, and the
-earliest wake, which must never be negative for shimeji) and CPU time per timer fired (the run's wall time minus the time the
-loop slept while idle, divided by the sleeps).
+earliest wake, which must never be negative for shimeji) and CPU time per timer fired (the
+run's wall time minus the time the loop slept while idle, divided by the sleeps).
 
 shimeji, tickless (what the tickless boards run): ``sleep_ms`` on a µs ``Timer``
 (``tick_us=1``) driven by ``RunLoop``, which idles exactly until the next deadline (the idle
