@@ -129,6 +129,7 @@ def main(argv=None):
     ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
     ap.add_argument("-v", "--verbose", action="store_true", help="print the runners' output")
     args = ap.parse_args(argv)
+    args.micropython = os.path.abspath(args.micropython)  # the runners work in the tree
     tests_dir = os.path.join(args.micropy_dir, "tests") if args.micropy_dir else ""
     if not tests_dir or not os.path.exists(os.path.join(tests_dir, "run-tests.py")):
         print("asyncio suite: skipped (MICROPY_DIR is not set to a MicroPython source tree "
