@@ -1,10 +1,18 @@
 # shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # Waiting for I/O allocates nothing in steady state (heap_lock AND a zero gc.mem_alloc delta):
 # registering on an object seen before, the poller waking the task, the zero-timeout poll of
-# the run loop and its idle in the poller.
+# the run loop and its idle in the poller; a Stream write + drain that sends everything.
 from iohelp import close, tcp_pair
 
-from shimeji import RunLoop, StaticScheduler, Timer, wait_readable, wait_writable
+from shimeji import (
+    RunLoop,
+    StaticScheduler,
+    Stream,
+    Timer,
+    wait_readable,
+    wait_writable,
+    yield_now,
+)
 from support import alloc_delta, heap_locked, micropython_only
 
 _BYTE = b"x"
@@ -71,4 +79,41 @@ def test_run_loop_step_with_io_waiters_allocates_nothing():
     heap_locked(_steps, loop, 50)
     assert alloc_delta(_steps, loop, 50) == 0
     assert counts[0] >= 100 and counts[1] == 0
+    close(a, b)
+
+
+def _write_rounds(s, b, buf, rounds):
+    for _ in range(rounds):
+        s.tick()
+        b.readinto(buf)  # keep the socket's buffer from filling
+
+
+@micropython_only
+def test_stream_write_and_drain_that_sends_everything_allocate_nothing():
+    # Stream.write hands everything to the socket and drain() has nothing to wait for: it
+    # lets the other tasks run once (the writer goes back in the run queue) and costs no
+    # coroutine.
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    w = Stream(a)
+    buf = bytearray(64)
+    counts = [0, 0]
+
+    async def writer():
+        while True:
+            w.write(_BYTE)
+            await w.drain()
+            counts[0] += 1
+
+    async def other():
+        while True:
+            await yield_now()
+            counts[1] += 1
+
+    s.spawn(writer())
+    s.spawn(other())
+    _write_rounds(s, b, buf, 3)
+    heap_locked(_write_rounds, s, b, buf, 20)
+    assert alloc_delta(_write_rounds, s, b, buf, 20) == 0
+    assert counts[0] == counts[1] >= 43 and w.out_buf == b""
     close(a, b)

@@ -116,12 +116,15 @@ class Stream:
                 buf = buf[ret:]
         self.out_buf += buf
 
-    async def drain(self):
-        """Wait until everything written has gone out (partial writes and EAGAIN handled).
-        Always lets the other tasks run, even with nothing to send."""
+    def drain(self):
+        """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
+        handled). Always lets the other tasks run, even with nothing to send; then (the usual
+        case: ``write`` sent everything) it allocates nothing, so await it where you call it."""
         if not self.out_buf:
-            await core.yield_now()
-            return
+            return core.yield_now()
+        return self._drain()
+
+    async def _drain(self):
         mv = memoryview(self.out_buf)
         off = 0
         while off < len(mv):
