@@ -89,6 +89,35 @@ async def driver():
             await hs[i]
 s.run_until_complete(driver())
 """,
+    # One task reads a loopback socket: a byte is written, the run loop's zero poll wakes
+    # the task, it reads the byte and waits again (wait, poll, dispatch, wake, resume).
+    "io wait": """
+from shimeji import RunLoop, wait_readable
+from shimeji.io.sockets import connect_nonblocking, listen, stream_socket
+srv, port = listen("127.0.0.1", 0, 1)
+a = stream_socket(connect_nonblocking("127.0.0.1", port))
+while True:
+    try:
+        b = stream_socket(srv.accept()[0])
+        break
+    except OSError:
+        pass
+s = StaticScheduler(4, timer=Timer())
+loop = RunLoop(s)
+buf = bytearray(8)
+got = [0]
+async def reader():
+    while True:
+        await wait_readable(b)
+        got[0] += b.readinto(buf)
+s.spawn(reader())
+loop.step()
+for i in range(N):
+    a.write(b"x")
+    while got[0] <= i:
+        loop.poll_io()
+        loop.tick()
+""",
     "floor: create+exhaust": """
 async def trivial():
     return None

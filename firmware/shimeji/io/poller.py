@@ -3,10 +3,13 @@
 A task waits for an object (socket, ``machine.UART``, ``sys.stdin``, a pipe: anything
 ``select.poll`` accepts) with ``wait_readable``/``wait_writable`` (wait.py). The poller keeps
 one ``_Entry`` per object: the task waiting to read, the task waiting to write, and the event
-mask registered with ``select.poll``. When a wait ends the object stays registered with the
-directions nobody waits for switched off (``poll.modify``), so the next wait on the same object
-allocates nothing (``poll.register`` allocates on MicroPython; ``modify`` does not). An object
-that reports a hang-up, an error or "closed" while nobody waits for it is unregistered;
+mask registered with ``select.poll``. An object stays registered between waits, so the next
+wait on it allocates nothing (``poll.register`` allocates on MicroPython; ``modify`` does not).
+A direction is armed (``poll.modify``) by the first wait for it and stays armed after its wake:
+a task that reads, works and waits to read again finds it armed and costs no ``modify`` at all.
+It is switched off only when a poll reports it ready while nobody waits for it (or when a wait
+is cancelled), so an object nobody waits for wakes the loop once at most. An object that
+reports a hang-up, an error or "closed" while nobody waits for it is unregistered;
 ``forget(obj)`` unregisters one at once (streams call it when they close).
 
 The run loop (sched/runloop.py) polls with a zero timeout once per iteration while tasks wait
@@ -116,8 +119,9 @@ class IOPoller:
             if entry.writer is not None:
                 raise _busy(entry.writer, obj, "writable")
             entry.writer = slot
-        entry.mask |= mask
-        self._poll.modify(obj, entry.mask)
+        if not entry.mask & mask:  # not armed yet (a wake leaves it armed: see the module note)
+            entry.mask |= mask
+            self._poll.modify(obj, entry.mask)
         slot.io_entry = entry
         slot.io_mask = mask
         slot.io_events = 0
@@ -236,6 +240,8 @@ class IOPoller:
 
     @micropython.native
     def _dispatch(self, key, ev):
+        # Wake the tasks that ``ev`` concerns; their directions stay armed for their next
+        # wait. A direction reported ready with nobody waiting is switched off.
         self.sleeping = False  # poll returned: the wakes below need no wake byte
         if key == self._waker_key:
             self._waker.drain()
@@ -243,11 +249,33 @@ class IOPoller:
         entry = self._entries.get(key)
         if entry is None:
             return 0
-        n = self._fire(entry, ev)
-        if n:
-            self._poll.modify(entry.obj, entry.mask)
+        n = 0
+        spare = 0
+        slot = entry.reader
+        if ev & _RD_WAKE:
+            if slot is not None:
+                entry.reader = None
+                slot.io_events = ev
+                self._detach(slot)
+                wake(slot)
+                n = 1
+            elif ev & POLLIN and entry.mask & POLLIN:
+                spare = POLLIN
+        slot = entry.writer
+        if ev & _WR_WAKE:
+            if slot is not None:
+                entry.writer = None
+                slot.io_events = ev
+                self._detach(slot)
+                wake(slot)
+                n += 1
+            elif ev & POLLOUT and entry.mask & POLLOUT:
+                spare |= POLLOUT
         if ev & _TROUBLE and entry.reader is None and entry.writer is None:
             self._drop(entry)  # hung up or closed and nobody waits: stop reporting it
+        elif spare:
+            entry.mask &= ~spare
+            self._poll.modify(entry.obj, entry.mask)
         return n
 
     @micropython.native
