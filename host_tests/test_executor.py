@@ -170,10 +170,11 @@ def test_an_imbalanced_start_is_evened_out_by_stealing():
         return s
 
     async def main():
-        # Wait (boundedly) until worker 1, idle, has asked worker 0 for work, so the test does
-        # not depend on when the OS first runs worker 1's thread (CPython's GIL may not soon).
+        # Wait (boundedly) until worker 1, idle, has asked worker 0 for work or gone to sleep,
+        # so the test does not depend on when the OS first runs worker 1's thread (CPython's
+        # GIL may not soon).
         for _ in range(200000):
-            if ex.workers[0]._request is not None:
+            if ex.workers[0]._request is not None or ex.workers[1].sleeping:
                 break
             await yield_now()
         hs = [ex.spawn(child()) for _ in range(64)]  # all on worker 0
@@ -228,7 +229,7 @@ def test_close_under_load_cancels_every_task_and_refuses_spawns():
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
-def test_a_spawn_from_outside_any_worker_goes_to_a_worker_and_its_handle_joins():
+def test_a_spawn_from_outside_any_worker_goes_to_the_injector_and_its_handle_joins():
     ex = Executor(workers=2, capacity=16)
 
     async def work(x):
@@ -236,12 +237,15 @@ def test_a_spawn_from_outside_any_worker_goes_to_a_worker_and_its_handle_joins()
         return x * 2
 
     outside = ex.spawn(work(21))  # from the test's thread: the injector's path
-    assert sum(w.injected for w in ex.workers) == 1
+    assert ex.injector.count == 1 and ex.injector.head is outside._live_slot()
+    assert outside._live_slot().sched is ex.injector  # on no worker until one takes it
+    assert all(w.policy.has_ready() is False and w._inbox_head is None for w in ex.workers)
 
     async def main():
         return await outside
 
     assert ex.run(main()) == 42
+    assert sum(w.injected for w in ex.workers) == 1 and ex.injector.count == 0
 
 
 @needs_threads  # the workers are threads (the qemu port has none)

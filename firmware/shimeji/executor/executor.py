@@ -4,8 +4,9 @@ After the work-stealing executor shimeji started from (a scheduler per core, an 
 stealing half of a victim's queue, sleepers woken by spawns and wakes). Each worker is a
 ``StaticScheduler`` with its own task slots, run queue, wake inbox and timer wheel (one wheel
 per worker: arming and turning stay lock-free). A spawn from inside a worker's task stays on
-that worker; a spawn from anywhere else (the REPL, another thread) is the injector's: it goes
-to a sleeping worker, else to the next one in turn, so its ``JoinHandle`` exists at once.
+that worker; a spawn from anywhere else (the REPL, another thread) goes to the global
+injector queue (injector.py), which idle workers drain before they steal; its task is built
+in a free slot of some worker's pool, so its ``JoinHandle`` exists at once.
 
 Policies: FIFO (``'fifo'``) or round-robin (``'rr'``) per worker. Priority and CFS lend and
 compare priorities across tasks, which would touch another worker's run queue from this
@@ -18,6 +19,7 @@ from .. import core
 from ..errors import BadArgument, ExecutorClosed, NoThreads, PolicyError, PoolFull
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
+from .injector import Injector
 from .worker import Worker
 
 _MAX_WORKERS = const(16)
@@ -50,9 +52,11 @@ class Executor:
         self._next = 0
         self._rng = 0x2545F491
         self.workers = []
+        self.sleepers = 0  # workers asleep on their bell (changed under the critical section)
         for i in range(workers):
             self.workers.append(Worker(self, i, capacity, policy, tick_us, critical_section))
         self.critical_section = self.workers[0].critical_section
+        self.injector = Injector(self.critical_section)
         self._threads = 0  # worker threads started by start() that are still running
         self.errors = []  # what a worker thread started by start() raised, other than closing
 
@@ -60,10 +64,11 @@ class Executor:
 
     def spawn(self, coro, name=None):
         """Run ``coro`` on a worker; returns its ``JoinHandle``. From a worker's task, on that
-        worker; from anywhere else, on a sleeping worker or the next in turn. Raises
-        ``ExecutorClosed`` once closed; a worker whose slots are all live passes the task to
-        another, and ``PoolFull`` means every worker is full.
-        Not ISR-safe (a spawn from an interrupt handler: wake a task that spawns)."""
+        worker; from anywhere else (the REPL, another thread, a callback on no worker's
+        thread) into the injector, which the first idle worker drains; a sleeping worker is
+        rung. Raises ``ExecutorClosed`` once closed; a worker whose slots are all live passes
+        the task to another, and ``PoolFull`` means every worker is full.
+        Allocates a handle when the slot's last one was handed out (``spawn_detached``: no)."""
         ctx = core.current_context()
         for w in self.workers:
             if w._ctx is ctx:
@@ -72,6 +77,20 @@ class Executor:
                 except PoolFull:  # this worker's slots are all live: another worker's
                     return self._spill(coro, name, w)
         return self._inject(coro, name)
+
+    def spawn_detached(self, coro, name=None):
+        """``spawn`` for a task nobody joins: returns None and allocates nothing (the slot's
+        handle is reused). From outside the workers, with a coroutine made beforehand, this
+        is the allocation-free path into the injector."""
+        cs = self.critical_section
+        state = cs.enter()  # the task may end on another worker at once: completion is
+        try:  # under this section, so the slot read here is still the task's
+            handle = self.spawn(coro, name)
+            slot = handle._live_slot()
+            if slot is not None:
+                slot.handle_out = False  # not handed out: the slot reuses it
+        finally:
+            cs.exit(state)
 
     def _spill(self, coro, name, full):
         for w in self.workers:
@@ -84,23 +103,41 @@ class Executor:
                        "a larger capacity, or join tasks before spawning more" % full.capacity)
 
     def _inject(self, coro, name):
-        if self.closed:
-            self._refuse()
-        target = None
-        for w in self.workers:
-            if w.sleeping:
-                target = w
-                break
-        if target is None:
-            target = self.workers[self._next]
-            self._next = (self._next + 1) % self.size
+        """Build the task in a free slot of some worker's pool (the next in turn that has
+        one), queue it on the injector, ring a sleeping worker."""
+        cs = self.critical_section
+        state = cs.enter()
         try:
-            handle = target.spawn(coro, name)
-        except PoolFull:
-            handle = self._spill(coro, name, target)
-            target = handle._live_slot().sched
-        target.injected += 1
+            if self.closed:
+                self._refuse()
+            size = self.size
+            start = self._next
+            self._next = start + 1 if start + 1 < size else 0
+            handle = None
+            for k in range(size):
+                i = start + k
+                w = self.workers[i - size if i >= size else i]
+                if w._free_head is not None or w._returned is not None:
+                    handle = w._build_injected(coro, name, self.injector)
+                    if handle is not None:
+                        break
+            if handle is None:
+                raise PoolFull("every worker's %d task slots hold live tasks: make the Executor "
+                               "with a larger capacity, or join tasks before spawning more"
+                               % self.workers[0].capacity)
+        finally:
+            cs.exit(state)
+        self.wake_one()
         return handle
+
+    def wake_one(self, busy=None):
+        """Ring one sleeping worker (other than ``busy``), if any sleeps. Any thread."""
+        if not self.sleepers:
+            return
+        for w in self.workers:
+            if w.sleeping and w is not busy:
+                w.ring()
+                return
 
     def _refuse(self):
         raise ExecutorClosed("this Executor was closed: make a new Executor to run more tasks")
@@ -165,6 +202,7 @@ class Executor:
         cs.exit(state)
         if was:
             return
+        self.injector.cancel_all()  # spawned from outside, taken by no worker yet
         for w in self.workers:
             w.ring()
 

@@ -14,13 +14,14 @@ worker whose queue it was taken from polls it: never two at once.
 """
 
 from .. import core
-from ..errors import Cancelled
+from ..errors import Cancelled, PoolFull
 from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import CANCELLED, FREE, QUEUED
 from ..time.timer import Timer
 
 _STEAL_MAX = 256
+_INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
 _IDLE_SLICE_US = 1000  # longest sleep while a timer is pending (locks here have no timeout)
 
 
@@ -42,7 +43,9 @@ class Worker(StaticScheduler):
         self._bell.acquire()  # held: a sleeping worker blocks on it until rung
         self.sleeping = False
         self._request = None  # the worker that asked this one for work
-        self._asked = None  # the worker this one asked
+        self._asked = None  # the worker this one asked, until it answers
+        self._answer = -1  # how many tasks the last answer handed over
+        self._unshared = False  # the last hand-over gave nothing: ring no sleeper for it
         self._thread = None  # ident of the thread running this worker
         self._pinned = None  # the main task of run(): never handed to another worker
         self.polled = 0
@@ -69,6 +72,7 @@ class Worker(StaticScheduler):
         state = self._enter()
         if self.sleeping:
             self.sleeping = False
+            self.executor.sleepers -= 1
             self.woken_cross += 1
             self._bell.release()
         self._exit(state)
@@ -98,6 +102,26 @@ class Worker(StaticScheduler):
             self._exit(state)
         if self.sleeping:
             self.ring()
+        return handle
+
+    def _build_injected(self, coro, name, injector):
+        """Build a task in one of this worker's free pool slots and queue it on ``injector``
+        instead of this worker's inbox; its ``JoinHandle``, or None if no slot is free. The
+        caller holds the critical section (every reader of the inbox takes it too, so none
+        sees the inbox set aside while ``spawn`` links the new slot into an empty one)."""
+        head = self._inbox_head
+        tail = self._inbox_tail
+        self._inbox_head = None
+        self._inbox_tail = None
+        try:
+            handle = StaticScheduler.spawn(self, coro, name)
+        except PoolFull:
+            handle = None
+        slot = self._inbox_head
+        self._inbox_head = head
+        self._inbox_tail = tail
+        if handle is not None:
+            injector.push(slot)
         return handle
 
     def cancel_slot(self, slot):
@@ -143,18 +167,21 @@ class Worker(StaticScheduler):
     # -- the worker's loop ------------------------------------------------------------------------
 
     def run(self, main=None):
-        """The worker's loop, on the calling thread: tick, steal when dry, sleep when nothing
-        is left. With ``main`` (a coroutine), returns its result when it finishes. Raises
-        ``ExecutorClosed`` once the executor is closed (after this tick)."""
+        """The worker's loop, on the calling thread: tick; when its own queue is empty, take
+        from the injector, steal, take from the injector again, then sleep. With ``main`` (a
+        coroutine), returns its result when it finishes. Raises ``ExecutorClosed`` once the
+        executor is closed (after this tick)."""
         import _thread
 
         ex = self.executor
+        injector = ex.injector
         self._thread = _thread.get_ident()
         core.register_thread(self._ctx)
         handle = None
         if main is not None:
             handle = self.spawn(main)
             self._pinned = handle._live_slot()  # main stays here, so this loop sees it finish
+        turns = 0
         try:
             while True:
                 if ex.closed:
@@ -169,13 +196,40 @@ class Worker(StaticScheduler):
                 if self._request is not None:
                     self._serve()
                 if t.has_remaining or self._inbox_head is not None or self.policy.has_ready():
+                    turns += 1
+                    if injector.head is not None and not turns & _INJECTOR_EVERY:
+                        self._take_injected(1)  # busy workers still drain the injector
+                    if t.spawned or t.woken:
+                        self._unshared = False  # new work since a hand-over gave none
+                    if t.polled > 1 and t.has_remaining and ex.sleepers and not self._unshared:
+                        ex.wake_one()  # more here than one worker can run: share it
                     continue
-                if self._steal():
+                if self._take_injected(_STEAL_MAX) or self._steal():
+                    continue
+                if self._take_injected(_STEAL_MAX):
                     continue
                 self._sleep()
         finally:
-            self._thread = None  # not running: join() shuts down what it left
+            self._stop_serving()
             core.unregister_thread()
+
+    def _take_injected(self, limit):
+        """Move up to ``limit`` tasks from the executor's injector into the inbox."""
+        if self.executor.injector.head is None:
+            return 0
+        n = self.executor.injector.take(self, limit)
+        self.injected += n
+        return n
+
+    def _stop_serving(self):
+        """The loop ends: no thief may ask this worker from now on, and one that asked
+        already is answered, so no worker waits for a loop that no longer runs."""
+        state = self._enter()
+        self._thread = None  # not running: join() shuts down what it left
+        pending = self._request is not None
+        self._exit(state)
+        if pending:
+            self._serve()
 
     def _serve(self):
         """Hand half of the runnable tasks to the worker that asked (at most 256)."""
@@ -183,6 +237,8 @@ class Worker(StaticScheduler):
         thief = self._request
         self._request = None
         self._exit(state)
+        if thief is None:
+            return
         pick = self._pick
         head = None
         n = 0
@@ -226,42 +282,64 @@ class Worker(StaticScheduler):
             i += 1
             slot = nxt
         self.given += given
+        self._unshared = given == 0  # ring no sleeper for this queue until new work comes
         thief.stolen += given
+        state = self._enter()
+        if thief._asked is self:
+            thief._asked = None  # answered: the thief stops waiting
+            thief._answer = given
+        self._exit(state)
         thief.ring()
 
     def _steal(self):
-        """Ask one busy worker for work, starting at a random one, up to four rounds; True
-        if a request was made (its answer arrives in the inbox and rings this worker)."""
+        """Ask busy workers for work, starting at a random one, up to four rounds; True if
+        work arrived (or the executor closed), False if every round came back empty."""
         ex = self.executor
         workers = ex.workers
         size = len(workers)
         if size < 2:
             return False
+        if self._asked is not None:  # an earlier request is still out: wait for its answer
+            self._sleep(True)
+            return True
         for _ in range(4):
             start = ex._random(size)
             for k in range(size):
                 victim = workers[(start + k) % size]
-                if victim is self or victim.sleeping or victim._request is not None:
-                    continue
+                if (victim is self or victim.sleeping or victim._request is not None
+                        or victim._thread is None):
+                    continue  # idle, being stolen from, or not running: skipped, not awaited
                 state = self._enter()
-                ok = victim._request is None and not victim.sleeping
+                ok = (victim._request is None and not victim.sleeping
+                      and victim._thread is not None)
                 if ok:
                     victim._request = self
-                    self.steal_requests += 1
+                    self._asked = victim
+                    self._answer = -1
                 self._exit(state)
-                if ok:
-                    self._sleep()  # until the victim answers (or a spawn, wake or close)
+                if not ok:
+                    continue
+                self.steal_requests += 1
+                while self._asked is not None:  # the victim answers at its next tick's end
+                    if self._inbox_head is not None or ex.closed or self._request is not None:
+                        return True  # other work came first; the answer follows into the inbox
+                    self._sleep(True)
+                if self._answer > 0 or self._inbox_head is not None:
                     return True
             self.failed_steals += 1
         return False
 
-    def _sleep(self):
-        """Wait until rung (a spawn, a wake, a steal's answer, close()) or, with a timer
-        entry pending, for at most the time to it."""
+    def _sleep(self, for_answer=False):
+        """Wait until rung (a spawn, a wake, a steal's answer, a busy worker sharing, close())
+        or, with a timer entry pending, for at most the time to it. The sleeping flag is set
+        under the section the injector and every ring use, so no ring falls before it;
+        ``for_answer``: a steal request is out, and its answer ends the wait too."""
         self.timer.turn()
         wait_us = self.timer.next_in_us()
+        ex = self.executor
         state = self._enter()
-        if self._inbox_head is not None or self._request is not None or self.executor.closed:
+        if (self._inbox_head is not None or self._request is not None or ex.closed
+                or ex.injector.head is not None or (for_answer and self._asked is None)):
             self._exit(state)
             return
         self.slept += 1
@@ -270,6 +348,7 @@ class Worker(StaticScheduler):
             sleep_idle(min(wait_us, _IDLE_SLICE_US))
             return
         self.sleeping = True
+        ex.sleepers += 1
         self._exit(state)
         self._bell.acquire()  # released by ring()
 
