@@ -120,48 +120,56 @@ def test_an_idle_worker_takes_from_the_injector_before_it_steals():
     assert all(w.live_count() == 0 for w in ex.workers)
 
 
+def _feed_from_another_thread(workers):
+    ex = Executor(workers=workers, capacity=48)
+    done = []
+    spawned = []
+    finished = []
+
+    async def job(i):
+        for _ in range(5):
+            await yield_now()
+        with ex.critical_section:  # workers append in parallel (no GIL on MicroPython)
+            done.append(i)
+        return i
+
+    def feeder():
+        try:
+            for i in range(120):
+                coro = job(i)
+                while True:
+                    try:
+                        spawned.append(ex.spawn(coro))
+                        break
+                    except PoolFull:  # every slot live: let the workers catch up
+                        time_sleep()
+        finally:
+            finished.append(True)
+
+    async def main():
+        _thread.start_new_thread(feeder, ())
+        while not finished:
+            await yield_now()
+        out = []
+        for h in spawned:
+            out.append(await h)
+        return out
+
+    assert ex.run(main()) == list(range(120))
+    assert sorted(done) == list(range(120))
+    assert sum(w.injected for w in ex.workers) >= 1
+    assert ex.injector.count == 0
+    assert all(w.live_count() == 0 for w in ex.workers)
+
+
 @needs_threads  # the workers are threads (the qemu port has none)
-def test_spawns_from_another_thread_under_load_all_complete_once():
-    for workers in (2, 4):
-        ex = Executor(workers=workers, capacity=48)
-        done = []
-        spawned = []
-        finished = []
+def test_spawns_from_another_thread_under_load_all_complete_once_on_two_workers():
+    _feed_from_another_thread(2)
 
-        async def job(i):
-            for _ in range(5):
-                await yield_now()
-            with ex.critical_section:  # workers append in parallel (no GIL on MicroPython)
-                done.append(i)
-            return i
 
-        def feeder():
-            try:
-                for i in range(120):
-                    coro = job(i)
-                    while True:
-                        try:
-                            spawned.append(ex.spawn(coro))
-                            break
-                        except PoolFull:  # every slot live: let the workers catch up
-                            time_sleep()
-            finally:
-                finished.append(True)
-
-        async def main():
-            _thread.start_new_thread(feeder, ())
-            while not finished:
-                await yield_now()
-            out = []
-            for h in spawned:
-                out.append(await h)
-            return out
-
-        assert ex.run(main()) == list(range(120))
-        assert sorted(done) == list(range(120))
-        assert sum(w.injected for w in ex.workers) >= 1
-        assert ex.injector.count == 0
-        assert all(w.live_count() == 0 for w in ex.workers)
+@needs_threads  # the workers are threads (the qemu port has none)
+def test_spawns_from_another_thread_under_load_all_complete_once_on_four_workers():
+    _feed_from_another_thread(4)
 
 
 def time_sleep():
