@@ -57,6 +57,7 @@ class Executor:
             self.workers.append(Worker(self, i, capacity, policy, tick_us, critical_section))
         self.critical_section = self.workers[0].critical_section
         self.injector = Injector(self.critical_section)
+        self._shielded = False  # start() raised the asyncio shield; join() lowers it
         self._threads = 0  # worker threads started by start() that are still running
         self.errors = []  # what a worker thread started by start() raised, other than closing
 
@@ -162,7 +163,9 @@ class Executor:
         (``run_worker(0, main)``). Raises the asyncio shield for the executor's lifetime."""
         import _thread
 
-        shield.on()
+        if not self._shielded:
+            self._shielded = True
+            shield.on()
         for w in self.workers[1:]:
             state = self.critical_section.enter()
             self._threads += 1
@@ -214,7 +217,9 @@ class Executor:
         for w in self.workers:  # a worker that never ran, or whose run returned, holds tasks
             if w._thread is None:
                 w._shut_down()
-        shield.off()
+        if self._shielded:  # lowered once, and only if start() raised it
+            self._shielded = False
+            shield.off()
 
     def stats(self):
         """Per-worker figures (a list of dicts; allocates)."""
