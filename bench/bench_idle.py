@@ -2,10 +2,11 @@
 idle waits that ended), and how late the sleeper woke.
 
 shimeji tickless: a µs ``Timer`` and ``RunLoop(max_idle_us=None)``, as the RP2040, ESP32 and
-qemu boards run it (their idle ends on any interrupt, so it needs no shorter bound). For
-reference, the unix board's loop (its ``sleep_us`` idle cannot see a wake from another thread,
-so it idles at most 1 ms at a time). asyncio: ``sleep_ms(1000)``; its wake-ups are the calls of
-its loop's ``wait_io_event``."""
+qemu boards run it (their idle ends on any interrupt, so it needs no shorter bound). The unix
+board's own loop (``boards/unix``): it idles in ``poll`` on its wake socket, which a wake from
+another thread ends, so it too idles until the deadline; and the same board with
+``wake_socket=False`` (``sleep_us`` idles, at most 1 ms each) for reference. asyncio:
+``sleep_ms(1000)``; its wake-ups are the calls of its loop's ``wait_io_event``."""
 
 import sys
 import time
@@ -52,6 +53,31 @@ def run_shimeji(max_idle_us):
     return wakes[0], late[0]
 
 
+def run_unix_board(wake_socket):
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    sys.path.append(here + "/../boards/unix")
+    import shimeji_board
+
+    board = shimeji_board.Board(wake_socket=wake_socket)
+    inner = board.idle
+    wakes = [0]
+    late = [0]
+
+    def idle(us):
+        inner(us)
+        wakes[0] += 1
+
+    board.idle = idle
+
+    async def sleeper():
+        t0 = ticks_us()
+        await sleep_ms(1000)
+        late[0] = ticks_diff(ticks_us(), t0) - 1000000
+
+    board.run(sleeper(), board.scheduler(2))
+    return wakes[0], late[0]
+
+
 def run_asyncio():
     import asyncio
 
@@ -79,12 +105,17 @@ def run_asyncio():
 
 def main():
     tl = run_shimeji(None)
-    ux = run_shimeji(1000)
+    ux = run_unix_board(True)
+    capped = run_unix_board(False)
     asy = run_asyncio() if IS_MP else None
     emit("idle", "loop wake-ups while one sleeper waits 1 s, tickless", "", tl[0],
          None if asy is None else asy[0])
-    emit("idle", "loop wake-ups while one sleeper waits 1 s, unix board (1 ms cap)", "",
+    emit("idle", "loop wake-ups while one sleeper waits 1 s, unix board (wake socket)", "",
          ux[0], None if asy is None else asy[0])
+    emit("idle", "loop wake-ups while one sleeper waits 1 s, unix board, sleep_us (1 ms cap)",
+         "", capped[0], None if asy is None else asy[0])
+    emit("idle", "µs late, the 1 s sleeper, unix board (wake socket)", "us", ux[1],
+         None if asy is None else asy[1])
     emit("idle", "µs late, the 1 s sleeper, tickless", "us", tl[1],
          None if asy is None else asy[1])
 

@@ -8,8 +8,9 @@ sys.path.append(__file__.rsplit("/", 1)[0] + "/../boards/unix")
 
 import shimeji_board  # noqa: E402
 
-from shimeji import port, sleep_ms  # noqa: E402
-from shimeji.platform.bsp import STATUS, TextLed  # noqa: E402
+from shimeji import WaitCell, port, sleep_ms  # noqa: E402
+from shimeji.platform.bsp import FOREVER_US, STATUS, TextLed  # noqa: E402
+from shimeji.sched.runloop import sleep_idle  # noqa: E402
 
 
 def test_clock_and_idle_work_on_this_runtime():
@@ -34,7 +35,78 @@ def test_tickless_by_default_run_sleeps_on_the_idle_timeout_without_a_ticker():
 
     assert board.run(napper(), sched) is None  # no ticker thread ran
     assert len(spans) == 3 and min(spans) >= 3000  # never early
-    assert board.loop.max_idle_us == 1000  # a thread's wake is seen within 1 ms
+    assert board.loop.max_idle_us == FOREVER_US  # the wake socket ends an idle at once
+    assert board.poller is None  # closed with the loop
+
+
+def _counting_idle(board):
+    calls = []
+    inner = board.idle
+
+    def idle(us):
+        calls.append(us)
+        inner(us)
+
+    board.idle = idle
+    return calls
+
+
+def test_the_loop_idles_once_until_a_far_deadline():
+    board = shimeji_board.Board()
+    calls = _counting_idle(board)
+    sched = board.scheduler(2)
+
+    async def sleeper():
+        t0 = board.ticks_us()
+        await sleep_ms(300)
+        return port.ticks_diff(board.ticks_us(), t0)
+
+    assert board.run(sleeper(), sched) >= 300000  # never early
+    assert len(calls) == 1 and 299000 <= calls[0] <= 300000  # one wait, to the deadline
+
+
+def test_a_wake_from_another_thread_ends_the_idle_before_the_deadline():
+    import _thread
+
+    board = shimeji_board.Board()
+    calls = _counting_idle(board)
+    sched = board.scheduler(4)
+    cell = WaitCell()
+    events = []
+
+    async def far_sleeper():
+        await sleep_ms(60000)
+        events.append("far sleeper woke")
+
+    def press():
+        sleep_idle(30000)  # 30 ms into the loop's idle
+        cell.wake()
+
+    async def waiter():
+        far = sched.spawn(far_sleeper())
+        _thread.start_new_thread(press, ())
+        await cell.wait()
+        # The loop idled towards the 60 s deadline; the wake ended that idle long before it.
+        events.append(("woken", far.is_complete(), sched.timer.wheel.pending))
+        far.cancel()
+        return events
+
+    assert board.run(waiter(), sched) == [("woken", False, 1)]
+    assert len(calls) >= 1 and calls[0] > 59000000  # it did wait towards the far deadline
+
+
+def test_without_the_wake_socket_an_idle_lasts_at_most_1_ms():
+    board = shimeji_board.Board(wake_socket=False)
+    calls = _counting_idle(board)
+    sched = board.scheduler(2)
+
+    async def sleeper():
+        await sleep_ms(20)
+        return board.poller
+
+    assert board.run(sleeper(), sched) is None
+    assert board.loop.max_idle_us == 1000
+    assert len(calls) >= 15 and max(calls) <= 1000
 
 
 def test_periodic_mode_drives_the_timer_with_the_ticker_thread():

@@ -33,6 +33,11 @@ def goals(rows, find):
     if _num(idle, "shimeji") is not None:
         out.append(("idle board, one sleeper due in 1 s: at most 2 loop wake-ups",
                     idle["shimeji"] <= 2, "%d (asyncio: %s)" % (idle["shimeji"], idle["ref"])))
+    ux = find(rows, MP, "idle",
+              "loop wake-ups while one sleeper waits 1 s, unix board (wake socket)")
+    if _num(ux, "shimeji") is not None:
+        out.append(("the unix board's loop, one sleeper due in 1 s: at most 2 loop wake-ups",
+                    ux["shimeji"] <= 2, "%d (asyncio: %s)" % (ux["shimeji"], ux["ref"])))
     sj = find(rows, MP, "spawn", "ns per task, spawn+join vs create_task+gather")
     if _num(sj, "ref"):
         r = sj["ref"] / sj["shimeji"]

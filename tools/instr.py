@@ -62,6 +62,36 @@ while fired[0] < N:
         if nxt > 0:
             clock.advance_us(nxt)
 """,
+    # The bench's tickless loop (bench_timers.run_tickless) on a clock that moves 2 µs per
+    # reading, so that every sleep gets a deadline of its own as on the real clock: 200 tasks
+    # x sleep_ms(1-7) on a µs Timer, RunLoop(max_idle_us=None), the idle jumping the clock.
+    "tickless": """
+from shimeji import RunLoop
+class Moving:
+    def __init__(self):
+        self.t = 0
+    def read(self):
+        t = self.t
+        self.t = (t + 2) & 0x3FFFFFFF
+        return t
+    def idle(self, us):
+        self.t = (self.t + us) & 0x3FFFFFFF
+clock = Moving()
+timer = Timer(clock.read, 1)
+s = StaticScheduler(201, timer=timer)
+fired = [0]
+async def sleeper(i):
+    ms = 1 + i % 7
+    while True:
+        await sleep_ms(ms)
+        fired[0] += 1
+async def main():
+    while fired[0] < N:
+        await sleep_ms(10)
+for i in range(200):
+    s.spawn(sleeper(i))
+RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
+""",
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()

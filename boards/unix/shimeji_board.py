@@ -1,8 +1,13 @@
 """shimeji on the MicroPython unix port: the board when none is attached.
 
 Tickless through the idle wait's timeout: the timer counts µs and the loop sleeps until the
-next deadline, with no ticker. A sleep cannot be ended by a wake from another thread (a
-simulated button, the REPL), so one idle lasts at most ``LONGEST_IDLE_US`` (1 ms).
+next deadline, with no ticker. The idle waits in ``poll`` on the scheduler's wake socket
+(``shimeji.io``'s ``IOPoller``), so a wake from another thread (a simulated button, the REPL)
+ends it at once and one idle lasts until the deadline, however far: one loop wake-up per
+deadline. ``poll`` counts ms, so the last part of an idle below 1 ms is a ``sleep_us`` (a wake
+then waits at most that long). ``Board(wake_socket=False)``, or a runtime without local
+sockets, idles in ``sleep_us`` alone, at most ``SLEEP_IDLE_US`` (1 ms) at a time, since a
+wake from another thread cannot end it.
 ``Board(tickless=False)``: a ``_thread`` plays a periodic hardware timer (it calls the timer's
 interrupt entry every tick). The critical section is a ``_thread`` lock, and the LED is text
 on the terminal.
@@ -15,7 +20,7 @@ the ``ticks_*`` functions CPython's ``time`` lacks, and sleeps from ``runloop.sl
 import _thread
 
 from shimeji import port
-from shimeji.platform.bsp import BoardBase, TextLed
+from shimeji.platform.bsp import FOREVER_US, BoardBase, TextLed
 from shimeji.sched.background import ThreadBackground
 from shimeji.sched.runloop import sleep_idle
 from shimeji.sync.critical import LockCriticalSection
@@ -98,12 +103,16 @@ class Board(BoardBase):
     LED_PIN = "LED"
     MPY_ARCH = "x64"
     TICKLESS = True  # the idle wait's timeout is the one-shot timer
-    LONGEST_IDLE_US = 1000  # a thread's wake is seen within 1 ms
+    LONGEST_IDLE_US = FOREVER_US  # the wake socket ends an idle at once: no bound needed
+    SLEEP_IDLE_US = 1000  # without it, a thread's wake is seen within 1 ms
 
-    def __init__(self, tick_us=None, tickless=None):
+    def __init__(self, tick_us=None, tickless=None, wake_socket=True):
         BoardBase.__init__(self, tick_us, tickless)
         self.behind_repl = False  # True while background() runs the loop behind the REPL
         self.text_leds = []
+        self.wake_socket = wake_socket
+        self.poller = None  # the IOPoller whose wake socket the loop idles on
+        self._made_poller = False
 
     def ticks_us(self):
         """The µs tick clock. ISR-safe, allocation-free."""
@@ -114,8 +123,55 @@ class Board(BoardBase):
         return LockCriticalSection()
 
     def idle(self, us):
-        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
-        sleep_idle(us)
+        """Wait at most ``us`` µs, or until a wake from another thread ends the wait (with the
+        wake socket of the loop ``make_loop`` made). Not ISR-safe."""
+        poller = self.poller
+        if poller is None or us < 1000:
+            sleep_idle(us)
+            return
+        # Say "sleeping" before the last look at the loop: a wake, spawn or stop() from another
+        # thread after that look sees it and sends the wake byte, which ends the poll.
+        poller.sleeping = True
+        loop = self.loop
+        if loop is not None and (loop.stopping or loop.runnable()):
+            poller.sleeping = False
+            return
+        t0 = port.ticks_us()
+        if poller.wait_us(us) or poller.sched._inbox_head is not None:
+            return  # I/O became ready or a task was woken: the loop has work
+        left = us - port.ticks_diff(port.ticks_us(), t0)
+        if 0 < left < 1000:
+            sleep_idle(left)  # poll counts whole ms: the rest of the wait
+        # 1000 µs or more left: a wake (or stop()) ended the poll early
+
+    def make_loop(self, sched, **options):
+        """The board's ``RunLoop`` for ``sched``: tickless, it idles on the wake socket of
+        ``sched``'s I/O poller (made here if ``sched`` has none) until the next deadline;
+        without a wake socket, at most ``SLEEP_IDLE_US`` at a time. Not ISR-safe."""
+        self.poller = None
+        self._made_poller = False
+        if self.tickless and self.wake_socket:
+            from shimeji.io.poller import poller_for
+
+            made = sched.poller is None
+            poller = poller_for(sched)
+            if poller.max_idle_us is not None:  # it has a wake socket
+                self.poller = poller
+                self._made_poller = made
+            elif made:
+                poller.close()
+        if self.tickless and self.poller is None:
+            options.setdefault("max_idle_us", self.SLEEP_IDLE_US)
+        return BoardBase.make_loop(self, sched, **options)
+
+    def stop_wakeups(self):
+        """Stop the ticker; close the wake socket ``make_loop`` made. Not ISR-safe."""
+        BoardBase.stop_wakeups(self)
+        poller = self.poller
+        if poller is not None and self._made_poller and not poller.waiters:
+            poller.close()
+        self.poller = None
+        self._made_poller = False
 
     def start_ticker(self, callback):
         """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""

@@ -38,6 +38,7 @@ class Background:
             return fn() if arg is None else fn(arg)
         finally:
             self._release()
+            self._ring()
 
     def spawn(self, coro, name=None):
         """``sched.spawn`` from the REPL while the loop runs. Returns the ``JoinHandle``. Not
@@ -47,6 +48,14 @@ class Background:
             return self.sched.spawn(coro, name)
         finally:
             self._release()
+            self._ring()
+
+    def _ring(self):
+        # End the loop's idle if a wake socket lets it last until the next deadline (the unix
+        # board): what the REPL just spawned or changed runs now, not at that deadline.
+        notify = self.sched.idle_notify
+        if notify is not None:
+            notify()
 
     def tasks(self):
         """``sched.tasks()`` taken while the loop is held off. Not ISR-safe."""
@@ -109,8 +118,10 @@ class ThreadBackground(Background):
         from .runloop import sleep_idle
 
         self._quit = True
+        self._ring()
         waited = 0
         while self.running and waited < timeout_ms:
+            self._ring()  # again: the loop may have been between its last look and its wait
             sleep_idle(1000)
             waited += 1
         self.board.stop_wakeups()

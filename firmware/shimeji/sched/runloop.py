@@ -8,7 +8,9 @@ your own loop from the steps, or call ``run()``. Every step and ``stop()`` alloc
 Design note: one clock read per iteration. The turn comes *after* the tick, so the deadline it
 reports already counts what the tasks just polled armed, and the idle wait uses that figure
 (``idle_for(turn)``) instead of reading the clock again. A sleeper that expired in that turn
-is polled by the next iteration's tick, without idling. The next deadline is computed once
+is polled by the next iteration's tick, without idling. ``run()`` turns once more right after
+an idle, which mostly ends at a deadline: the sleepers due then are polled by the next tick
+instead of one empty tick later. The next deadline is computed once
 and handed to whatever idles (``idle(us)``: ``time.sleep_us``, ``machine.idle`` with a
 one-shot hardware timer armed for ``us``, a poller's timeout). A wake from an interrupt that
 lands between the turn and the idle primitive is seen when the primitive returns: boards
@@ -180,7 +182,8 @@ class RunLoop:
                     break
                 turn = self._turn() if self._turn is not None else None
                 if not t.has_remaining and not self.stopping:
-                    self.idle_for(turn)
+                    if self.idle_for(turn) > 0 and turn is not None:
+                        self._turn()  # the idle ended, mostly at a deadline: wake the sleepers
         finally:
             self.running = False
         if until is not None and until.is_complete():

@@ -198,6 +198,12 @@ class StaticScheduler(TaskLifecycle):
             return self._traced(self, n)
         if self._fifo is not None:
             return tick_fifo(self, n)
+        return self._tick_general(n)
+
+    def _tick_general(self, n):
+        # The general path (any policy), apart from tick() so that tick() stays a small
+        # function: a bytecode call whose frame needs more than 11 words (locals + stack) has
+        # it allocated on the heap and freed again, a gc_alloc scan each call.
         ctx = self._ctx
         outer_slot = ctx.slot  # a task of another scheduler may be driving this one
         outer_sched = ctx.sched
