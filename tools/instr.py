@@ -148,6 +148,30 @@ for i in range(N):
         loop.poll_io()
         loop.tick()
 """,
+    # The trace bench's switch: 100 tasks yielding under FIFO, untraced and traced (N switches).
+    "switch": """
+from shimeji import yield_now
+s = StaticScheduler(100)
+async def spinner():
+    while True:
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
+    "switch traced": """
+from shimeji import Trace, yield_now
+s = StaticScheduler(100)
+Trace(512).attach(s)
+async def spinner():
+    while True:
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
     "floor: create+exhaust": """
 async def trivial():
     return None

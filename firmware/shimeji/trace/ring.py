@@ -49,7 +49,8 @@ _BEGIN = const(4)  # where the running poll's POLL_BEGIN goes (sched/traced.py)
 _SIDE = const(5)  # side records not yet moved (written under the critical section)
 _START = const(6)  # when the running poll began (µs ticks; sched/traced.py)
 _SIDE_DROPPED = const(7)  # side records overwritten (written under the critical section)
-HEADER = const(8)
+# 8 and 9: the traced FIFO tick's (sched/tracedfifo.py): in a poll, polls so far
+HEADER = const(10)
 
 
 last = None  # the Trace attached most recently: ``tools/trace.py pull`` dumps it

@@ -1,0 +1,244 @@
+"""The traced FIFO tick: ``fastpath.tick_fifo`` with every poll recorded in the trace ring.
+
+Design note. The task switch is what tracing must barely slow down, so the loop is a viper
+function that writes the ring with machine stores: a poll that yields and recorded nothing
+meanwhile costs one clock read and eight word stores (its POLL_BEGIN/POLL_END pair), with no
+call into the ring. Within a tick a poll begins when the previous one ended (the scheduler's
+few hundred ns between them go to the next poll, below the µs resolution).
+
+Viper cannot bind an exception (``except E as e`` stores None into an object local when the
+handler ends), so a poll that raises (a task completing, failing, cancelled) leaves the viper
+loop: its ``finally`` puts the run queue back into the policy and the polls counted so far
+into the ring's header, and the native shell around it (``tick_fifo_traced``) finishes the
+task and enters the loop again. A header word says whether the exception came out of a poll.
+Behaviour is the untraced tick's (``host_tests/test_trace_ticks.py`` runs it both ways).
+"""
+
+import micropython
+from micropython import const
+
+from .. import core, port
+from ..core import wrap_count
+from ..errors import Cancelled
+from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+from ..trace.ring import park_what, poll_records, put
+from .foreign import shield as _shield
+
+_MASK = const(0x3FFFFFFF)
+_POS = const(0)  # the ring's header words (trace/ring.py)
+_COUNT = const(1)
+_DROPPED = const(2)
+_SIZE = const(3)
+_BEGIN = const(4)
+_SIDE = const(5)
+_START = const(6)
+_IN_POLL = const(8)  # 1 while a task is polled: an exception out of the loop is the task's
+_POLLED = const(9)  # the tick's polls so far, when the loop is left by an exception
+_HEADER = const(10)
+_POLL_BEGIN = const(2)  # trace.kinds
+_POLL_END = const(3)
+_PARK = const(4)
+_END_YIELD = const(0)  # trace.kinds.END_*
+_END_PARK = const(1)
+_END_REWOKEN = const(2)
+_END_DONE = const(3)
+_END_FOREIGN = const(4)
+_NIL = None
+
+if not port.IS_MICROPYTHON:
+    ptr32 = port.ptr32  # viper's cast, for CPython
+
+
+def ended(tr, buf, slot, te, end):
+    """A poll that did not simply yield: its pair, the end patched, PARK after a park."""
+    tid = slot.id
+    poll_records(buf, te, tid)
+    i = buf[_POS] - 1
+    if i < 0:
+        i += tr.size
+    buf[_HEADER + 4 * i + 3] = end
+    if end == _END_PARK:
+        put(buf, te, _PARK, tid, park_what(slot))
+        buf[_BEGIN] = buf[_POS]
+
+
+def restart(tr, buf):
+    """After a poll's records: move the side ring's, and start the next poll here, now."""
+    if buf[_SIDE]:
+        tr.drain()
+    buf[_BEGIN] = buf[_POS]
+    buf[_START] = tr.clock() & _MASK
+
+
+@micropython.native
+def tick_fifo_traced(sched, n):
+    """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
+    tr = sched._trace
+    buf = tr.buf
+    ctx = sched._ctx
+    outer_slot = ctx.slot
+    outer_sched = ctx.sched
+    polled = 0
+    completed = 0
+    sched._polling = True
+    ctx.sched = sched
+    _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+    restart(tr, buf)
+    try:
+        while True:
+            buf[_IN_POLL] = 0
+            try:
+                polled = _polls(sched, tr, buf, n, polled)
+                break
+            except StopIteration as e:
+                if not buf[_IN_POLL]:
+                    raise e
+                slot = ctx.slot
+                ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, OK, e.value)
+            except Cancelled as e:
+                if not buf[_IN_POLL]:
+                    raise e
+                slot = ctx.slot
+                ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, CANCELLED, e)
+            except Exception as e:  # a failing task never takes the scheduler down
+                if not buf[_IN_POLL]:
+                    raise e
+                slot = ctx.slot
+                ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, FAILED, e)
+                sched.failed_total = wrap_count(sched.failed_total, 1)
+            except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                if buf[_IN_POLL]:
+                    slot = ctx.slot
+                    ended(tr, buf, slot, tr.clock(), _END_DONE)
+                    sched._interrupted(slot, e)
+                raise e  # (a bare raise is not supported in native code)
+            completed += 1
+            polled = buf[_POLLED]
+            restart(tr, buf)
+    finally:
+        _shield.off()
+        sched._polling = False
+        ctx.slot = outer_slot
+        ctx.sched = outer_sched
+    return sched._end_tick(polled, completed)
+
+
+@micropython.viper
+def _polls(sched, tr, buf, n: int, polled: int) -> int:
+    # The tick's loop from ``polled`` polls on; returns the polls made when the tick ends.
+    nil = _NIL  # (viper compares objects with an object None)
+    p = ptr32(buf)
+    size = p[_SIZE]
+    fifo = sched._fifo
+    ctx = sched._ctx
+    park = core.PARK
+    clock = tr.clock
+    head = fifo.head
+    tail = fifo.tail
+    try:
+        while True:
+            if sched._inbox_head is not nil:
+                slot = sched._take_inbox()
+                while slot is not nil:
+                    nxt = slot.inbox_next
+                    slot.inbox_next = nil
+                    slot.run_next = nil
+                    if tail is nil:
+                        head = slot
+                    else:
+                        tail.run_next = slot
+                    tail = slot
+                    slot = nxt
+            if polled >= n:
+                break
+            slot = head
+            if slot is nil:
+                break
+            head = slot.run_next
+            if head is nil:
+                tail = nil
+            polled += 1
+            slot.state = RUNNING
+            ctx.slot = slot
+            p[_IN_POLL] = 1
+            if slot.throw_exc is nil:
+                r = slot.coro.send(nil)
+            else:
+                r = sched._throw_in(slot)
+            p[_IN_POLL] = 0
+            if r is nil:
+                slot.state = QUEUED
+                te = int(clock()) & _MASK
+                pos = p[_POS]
+                if pos == p[_BEGIN]:  # the poll recorded nothing: its pair, inline
+                    tid = int(slot.id)
+                    j = _HEADER + (pos << 2)
+                    p[j] = p[_START]
+                    p[j + 1] = _POLL_BEGIN
+                    p[j + 2] = tid
+                    p[j + 3] = 0
+                    pos += 1
+                    if pos == size:
+                        pos = 0
+                    j = _HEADER + (pos << 2)
+                    p[j] = te
+                    p[j + 1] = _POLL_END
+                    p[j + 2] = tid
+                    p[j + 3] = _END_YIELD
+                    pos += 1
+                    if pos == size:
+                        pos = 0
+                    p[_POS] = pos
+                    p[_BEGIN] = pos
+                    p[_START] = te
+                    c = p[_COUNT] + 2
+                    if c > size:
+                        d = p[_DROPPED] + c - size
+                        if d > _MASK:
+                            d = d - _MASK - 1
+                        p[_DROPPED] = d
+                        c = size
+                    p[_COUNT] = c
+                    if p[_SIDE]:
+                        restart(tr, buf)  # wakes from elsewhere: move them
+                else:
+                    poll_records(buf, te, slot.id)  # around what the poll recorded
+                    restart(tr, buf)
+            else:
+                te1 = clock()
+                if r is park:
+                    if not sched._park(slot):
+                        ended(tr, buf, slot, te1, _END_PARK)
+                        restart(tr, buf)
+                        continue
+                    ended(tr, buf, slot, te1, _END_REWOKEN)
+                else:
+                    sched._foreign(slot, r)
+                    ended(tr, buf, slot, te1, _END_FOREIGN)
+                restart(tr, buf)
+            if sched._inbox_head is not nil:  # what the poll woke goes first (fastpath.py)
+                woken = sched._take_inbox()
+                while woken is not nil:
+                    nxt = woken.inbox_next
+                    woken.inbox_next = nil
+                    woken.run_next = nil
+                    if tail is nil:
+                        head = woken
+                    else:
+                        tail.run_next = woken
+                    tail = woken
+                    woken = nxt
+            slot.run_next = nil
+            if tail is nil:
+                head = slot
+            else:
+                tail.run_next = slot
+            tail = slot
+    finally:
+        fifo.head = head
+        fifo.tail = tail
+        p[_POLLED] = polled
+    return polled
