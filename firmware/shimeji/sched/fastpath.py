@@ -32,13 +32,32 @@ def tick_fifo(sched, n):
     outer_sched = ctx.sched
     polled = 0
     completed = 0
+    back = None  # the task just polled, if it stays runnable: queued after what it woke
     sched._polling = True
+    sched._local_ok = not sched.parallel  # a worker's spawns come from other threads too
     ctx.sched = sched
     shielding = sched._shielding
     if shielding:
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     try:
         while True:
+            # What the last poll (or completion) spawned, then woke, goes ahead of the task
+            # polled (asyncio's order: a task that sets an event and yields lets the waiters
+            # run first); spawns that followed a wake went through the inbox (lifecycle.py).
+            if sched._local_head is not None:
+                slot = sched._local_head
+                sched._local_head = None
+                sched._local_tail = None
+                while slot is not None:
+                    nxt = slot.inbox_next
+                    slot.inbox_next = None
+                    slot.run_next = None
+                    if tail is None:
+                        head = slot
+                    else:
+                        tail.run_next = slot
+                    tail = slot
+                    slot = nxt
             if sched._inbox_head is not None:
                 slot = sched._take_inbox()
                 while slot is not None:
@@ -51,6 +70,14 @@ def tick_fifo(sched, n):
                         tail.run_next = slot
                     tail = slot
                     slot = nxt
+            if back is not None:
+                back.run_next = None
+                if tail is None:
+                    head = back
+                else:
+                    tail.run_next = back
+                tail = back
+                back = None
             if polled >= n:
                 break
             slot = head
@@ -90,27 +117,30 @@ def tick_fifo(sched, n):
                     continue
             else:
                 sched._foreign(slot, r)
-            if sched._inbox_head is not None:
-                # Tasks this poll woke or spawned go ahead of it, as in asyncio: a task that
-                # sets an event and yields lets the waiters run first.
-                woken = sched._take_inbox()
-                while woken is not None:
-                    nxt = woken.inbox_next
-                    woken.inbox_next = None
-                    woken.run_next = None
-                    if tail is None:
-                        head = woken
-                    else:
-                        tail.run_next = woken
-                    tail = woken
-                    woken = nxt
-            slot.run_next = None
-            if tail is None:
-                head = slot
-            else:
-                tail.run_next = slot
-            tail = slot
+            back = slot
     finally:
+        sched._local_ok = False
+        slot = sched._local_head  # left by a completion that ended the tick (a stop)
+        if slot is not None:
+            sched._local_head = None
+            sched._local_tail = None
+            while slot is not None:
+                nxt = slot.inbox_next
+                slot.inbox_next = None
+                slot.run_next = None
+                if tail is None:
+                    head = slot
+                else:
+                    tail.run_next = slot
+                tail = slot
+                slot = nxt
+        if back is not None:
+            back.run_next = None
+            if tail is None:
+                head = back
+            else:
+                tail.run_next = back
+            tail = back
         if shielding:
             _shield.off()
         fifo.head = head

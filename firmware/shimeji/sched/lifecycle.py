@@ -136,8 +136,12 @@ class TaskLifecycle(TaskPool):
         else:
             task_id = self._new_id()
         if slot.handle_out:  # the old one was handed out: never reuse it; a new one, made
-            handle = slot.handle = JoinHandle(slot, task_id, name)  # ready in one go (not a
-            # facade Task's type: the facade sets a fresh Task and handle_out False itself)
+            handle = JoinHandle()  # (not a facade Task's type: the facade sets a fresh Task
+            handle._ref = slot  # and handle_out False itself)
+            handle.id = task_id
+            if name is not None:
+                handle.name = name
+            slot.handle = handle
         else:  # nobody outside holds it: the slot reuses it
             handle = slot.handle
             handle._ref = slot
@@ -151,7 +155,18 @@ class TaskLifecycle(TaskPool):
         slot.name = name
         slot.polls = 0
         slot.state = QUEUED
-        if self._polling or self.parallel:  # the tick owns the run queue: the inbox, in line
+        if self._local_ok and self._inbox_head is None:
+            # A task of this scheduler spawns while tick_fifo polls on this thread: the
+            # tick's own list, no critical section (see fastpath.py). Once this poll woke a
+            # task (the inbox holds it), spawns follow it through the inbox: order is kept.
+            slot.inbox_next = None
+            tail = self._local_tail
+            if tail is None:
+                self._local_head = slot
+            else:
+                tail.inbox_next = slot
+            self._local_tail = slot
+        elif self._polling or self.parallel:  # the tick owns the run queue: the inbox
             state = self._enter()
             slot.inbox_next = None
             tail = self._inbox_tail

@@ -106,6 +106,9 @@ class StaticScheduler(TaskLifecycle):
         self._exit = cs.exit
         self._inbox_head = None
         self._inbox_tail = None
+        self._local_ok = False  # tick_fifo polls on this thread: spawns use the local list
+        self._local_head = None  # spawns by this scheduler's tasks during a tick_fifo poll
+        self._local_tail = None
         self._clock_us = clock_us if clock_us is not None else port.ticks_us
         self._trace = None  # a trace.Trace (see set_trace): ticks then record every poll
         self._traced = None

@@ -112,14 +112,11 @@ class JoinHandle:
     # its return value or the exception it ended with (a returned exception or slot is in a
     # ``_Returned``), or ``_DETACHED``. ``name`` only when given. The slot's ``handle_out``
     # says whether it may reuse its handle. No properties: they slow every store on MicroPython.
+    # Class defaults, and no ``__init__``: spawn stores ``_ref`` and ``id`` into a bare
+    # ``JoinHandle()`` (a Python-level ``__init__`` call costs more than the two stores).
+    _ref = None
+    id = 0
     name = None
-
-    def __init__(self, slot=None, task_id=0, name=None):
-        # spawn makes a handle for a live task in one go: JoinHandle(slot, task_id, name)
-        self._ref = slot
-        self.id = task_id
-        if name is not None:
-            self.name = name
 
     def _live_slot(self):
         """The live task's slot; None once it has finished (or the handle was detached)."""
@@ -198,6 +195,8 @@ class JoinHandle:
 
     @micropython.native
     def __iter__(self):
+        if self._ref is None and self.id:  # finished, returned None: an exhausted iterator
+            return _done_iter  # ends the await with None: no __next__ call, no raise
         return self
 
     __await__ = __iter__
@@ -285,6 +284,7 @@ def completed_ref(status, value):
 
 
 _DETACHED = object()  # a detached handle's _ref
+_done_iter = iter(())  # exhausted for good: every await of a handle done with None shares it
 _join_finish = core.Finish()
 _join_stop = _join_finish.exc
 _context = core.context

@@ -1,0 +1,174 @@
+# A task that spawns while the FIFO tick polls it hands the new task to the tick's own list (no
+# critical section); a spawn after a wake in the same poll goes through the inbox behind it.
+# Either way the order is the order of the calls, the same as the general tick's (a round-robin
+# scheduler), and nothing is lost when a poll ends the tick. Awaiting a handle whose task
+# already returned None ends through an exhausted iterator (no __next__, no raise).
+from shimeji import Event, RoundRobinPolicy, StaticScheduler, yield_now
+from support import alloc_delta, micropython_only
+
+
+async def note(log, name):
+    log.append(name)
+
+
+def _spawner_log(policy):
+    s = StaticScheduler(8, policy=policy)
+    log = []
+    ev = Event()
+
+    async def waiter():
+        await ev.wait()
+        log.append("woken")
+
+    async def spawner():
+        await yield_now()  # the waiter parks first
+        s.spawn_detached(note(log, "a"))  # the tick's own list
+        ev.set()  # the inbox
+        s.spawn_detached(note(log, "b"))  # after a wake: the inbox, behind it
+        log.append("spawner yields")
+        await yield_now()
+        s.spawn_detached(note(log, "c"))
+        log.append("spawner ends")
+
+    s.spawn_detached(waiter())
+    s.spawn_detached(spawner())
+    for _ in range(10):
+        s.tick()
+    return log
+
+
+def test_spawns_and_wakes_of_one_poll_run_in_call_order_as_on_the_general_path():
+    fast = _spawner_log(None)
+    general = _spawner_log(RoundRobinPolicy())
+    assert fast == ["spawner yields", "a", "woken", "b", "spawner ends", "c"]
+    assert general == fast
+
+
+def test_a_spawn_before_the_poll_ends_the_tick_is_queued_not_lost():
+    s = StaticScheduler(4)
+    log = []
+
+    async def stopper():
+        s.spawn_detached(note(log, "spawned"))
+        raise KeyboardInterrupt  # ends the tick from inside the poll
+
+    h = s.spawn(stopper())
+    try:
+        s.tick()
+    except KeyboardInterrupt:
+        log.append("interrupted")
+    assert h.is_cancelled()
+    t = s.tick()
+    assert (t.polled, t.completed) == (1, 1)
+    assert log == ["interrupted", "spawned"]
+    assert s.live_count() == 0 and s.free_count() == 4
+
+
+def test_awaiting_finished_handles_gives_their_outcomes():
+    s = StaticScheduler(8)
+    got = []
+
+    async def value(v):
+        return v
+
+    async def fails():
+        raise ValueError("boom")
+
+    async def main():
+        hs = [s.spawn(value(None)), s.spawn(value(3)), s.spawn(fails())]
+        await yield_now()  # all three finish before they are awaited
+        for h in hs:
+            try:
+                got.append(await h)
+            except ValueError as e:
+                got.append(str(e))
+        got.append(await hs[0])  # again: the same exhausted iterator
+        return len(got)
+
+    assert s.run_until_complete(main()) == 4
+    assert got == [None, 3, "boom", None]
+
+
+def test_a_worker_spawn_from_its_task_still_goes_through_the_inbox():
+    from shimeji.executor import Executor
+
+    ex = Executor(workers=1, capacity=4)
+    w = ex.workers[0]
+    log = []
+
+    async def parent():
+        w.spawn_detached(note(log, "child"))
+        log.append(w._local_head is None and w._inbox_head is not None)
+
+    w.spawn_detached(parent())
+    w.tick()
+    assert log == [True, "child"]
+
+
+async def trivial():
+    return None
+
+
+def _stop_iteration_bytes():
+    # On MicroPython a send() that ends a coroutine makes a StopIteration (the same for any
+    # runtime that drives coroutines with send); spawn, tick and join are measured beyond it.
+    return alloc_delta(StopIteration)
+
+
+@micropython_only
+def test_spawning_detached_from_a_task_allocates_nothing():
+    import micropython
+
+    s = StaticScheduler(64)
+    done = [0]
+
+    async def detached_round(coros):
+        for i in range(len(coros)):  # (a for over the list would make an iterator)
+            s.spawn_detached(coros[i])
+        await yield_now()
+        done[0] += len(coros)
+
+    def drive(coros):
+        s.spawn_detached(detached_round(coros))
+        while s.tick().polled:
+            pass
+
+    for _ in range(3):  # warm every slot: its handle's fields exist
+        drive([trivial() for _ in range(40)])
+    coros = [trivial() for _ in range(40)]
+    main = detached_round(coros)
+    micropython.heap_lock()
+    try:
+        s.spawn_detached(main)
+        while s.tick().polled:
+            pass
+    finally:
+        micropython.heap_unlock()
+    one = alloc_delta(drive, [trivial() for _ in range(1)])
+    many = alloc_delta(drive, [trivial() for _ in range(41)])
+    assert many - one == 40 * _stop_iteration_bytes(), (one, many)  # nothing more
+    assert done == [40 * 4 + 42] and s.live_count() == 0 and s.failed_total == 0
+
+
+@micropython_only
+def test_a_joined_spawn_from_a_task_makes_one_handle_of_at_most_64_bytes():
+    s = StaticScheduler(64)
+
+    async def joined_round(coros, hs):
+        for i in range(len(coros)):
+            hs[i] = s.spawn(coros[i])
+        for i in range(len(hs)):
+            await hs[i]
+
+    def drive(coros, hs):
+        s.spawn_detached(joined_round(coros, hs))
+        while s.tick().polled:
+            pass
+
+    for _ in range(3):
+        drive([trivial() for _ in range(40)], [None] * 40)
+    one = alloc_delta(drive, [trivial() for _ in range(1)], [None])
+    many = alloc_delta(drive, [trivial() for _ in range(41)], [None] * 41)
+    handle = (many - one) / 40 - _stop_iteration_bytes()
+    assert 0 < handle <= 64, (one, many)  # one handle of two fields per spawn, no more
+    assert s.live_count() == 0 and s.failed_total == 0
