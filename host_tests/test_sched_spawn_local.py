@@ -172,3 +172,12 @@ def test_a_joined_spawn_from_a_task_makes_one_handle_of_at_most_64_bytes():
     handle = (many - one) / 40 - _stop_iteration_bytes()
     assert 0 < handle <= 64, (one, many)  # one handle of two fields per spawn, no more
     assert s.live_count() == 0 and s.failed_total == 0
+
+
+@micropython_only
+def test_the_first_detached_spawn_into_a_fresh_slot_allocates_nothing():
+    s = StaticScheduler(2)
+    coros = [trivial(), trivial()]
+    assert alloc_delta(s.spawn_detached, coros[0]) == 0  # the slot's handle has its fields
+    assert alloc_delta(s.spawn_detached, coros[1]) == 0
+    assert s.tick().completed == 2

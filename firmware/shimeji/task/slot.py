@@ -46,7 +46,10 @@ class TaskSlot:
         self.rewoken = False  # woken while RUNNING
         self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
         self.cancel_requested = False
-        self.handle = JoinHandle()
+        handle = JoinHandle()
+        handle._ref = None  # its two fields exist from the start: reusing it (spawn_detached)
+        handle.id = 0  # then stores into them and allocates nothing, even on a slot's first use
+        self.handle = handle
         self.handle_out = False  # the handle was handed out: the next task gets a new one
         self.joiners = None  # WaitList, made by the scheduler that owns the slot
         # Run queue, wake inbox and free-list links.
