@@ -15,6 +15,7 @@ so nothing else runs. The remaining tasks stay queued for the next run.
 """
 
 import sys
+import time
 
 from .. import core
 from ..core import yield_now
@@ -305,8 +306,6 @@ async def _sleep_coro(ms):
 
 
 async def _long_sleep(ms):
-    import time
-
     if hasattr(time, "ticks_add"):
         time.ticks_add(time.ticks_ms(), ms)  # raises OverflowError past the tick range
     while ms > 0:

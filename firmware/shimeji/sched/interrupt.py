@@ -26,6 +26,8 @@ interrupted code holds one (``held()``) and, if so, queues itself again: it runs
 check point, once the section has ended, as an interrupt waits for interrupts to be unmasked.
 """
 
+import time
+
 import micropython
 
 from .. import core, port
@@ -337,8 +339,6 @@ def _held_of(cs):
 
 
 def _sleep_a_little():
-    import time
-
     if hasattr(time, "sleep_us"):
         time.sleep_us(200)
     else:

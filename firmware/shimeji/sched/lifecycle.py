@@ -5,6 +5,8 @@ switching and ``run_until_complete``. ``StaticScheduler`` (scheduler.py) derives
 adds the machinery these rely on: wakes, the inbox, the tick, parking and completion.
 """
 
+import time
+
 import micropython
 from micropython import const
 
@@ -297,8 +299,6 @@ def _policy_of(policy):
 
 
 def _idle(timer, poller=None):
-    import time
-
     us = 1000
     if timer is not None:
         nxt = timer.next_in_us()

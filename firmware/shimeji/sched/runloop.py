@@ -24,6 +24,8 @@ wait at once and an idle may last up to ``poller.max_idle_us``; on boards it las
 ``max_idle_us``, as without I/O.
 """
 
+import time
+
 from micropython import const
 
 _MAX_IDLE_US = const(1000)
@@ -197,13 +199,17 @@ def _inc(n):
 
 
 def sleep_idle(us):
-    """The portable idle primitive: sleep ``us`` µs (``time.sleep_us`` or ``time.sleep``)."""
-    import time
-
-    if hasattr(time, "sleep_us"):
+    """The portable idle primitive: sleep ``us`` µs (``time.sleep_us`` or ``time.sleep``).
+    ``time`` is imported once, at module level: on MicroPython an ``import time`` inside a
+    function searches the filesystem for a ``time.py`` on every call (``time`` is an
+    extensible built-in module), which allocates when a directory is mounted over USB."""
+    if _HAS_SLEEP_US:
         time.sleep_us(us)
     else:
         time.sleep(us / 1000000)
+
+
+_HAS_SLEEP_US = hasattr(time, "sleep_us")
 
 
 def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):
