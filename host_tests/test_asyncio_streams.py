@@ -1,3 +1,4 @@
+# shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # The facade's streams over loopback (port 0): an asyncio echo server and clients, the server
 # and connection tasks are asyncio Tasks, and cancelling a task that waits in wait_closed()
 # closes the server (its port can be bound again).

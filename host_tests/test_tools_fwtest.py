@@ -55,3 +55,28 @@ def test_a_boards_lines_become_results_and_a_missing_test_is_a_failure(monkeypat
         ("FAIL", "test_fake_module::test_c", ""),
         ("FAIL", "test_fake_module (module)", "crashed or did not run: ['test_d']"),
     ]
+
+
+def test_a_module_that_hangs_the_board_restarts_the_emulator_and_the_rest_run(monkeypatch):
+    ran = []
+
+    def run_module(port, path, **kw):
+        name = os.path.splitext(os.path.basename(path))[0]
+        ran.append((port, name))
+        if name == "test_a":  # hangs the board: the runner timed out
+            return [("FAIL", "test_a (module)", "crashed or did not run: ['test_x']")], ""
+        return [("PASS", name + "::test_y", "")], ""
+
+    restarts = []
+
+    def restart():
+        restarts.append(True)
+        return "port%d" % (len(restarts) + 1)
+
+    monkeypatch.setattr(fwtest, "run_module", run_module)
+    lines = []
+    counts = fwtest.run_all("port1", ["t/test_a.py", "t/test_b.py", "t/test_c.py"],
+                            out=lines.append, restart=restart)
+    assert ran == [("port1", "test_a"), ("port2", "test_b"), ("port2", "test_c")]
+    assert counts == {"PASS": 2, "FAIL": 1, "SKIP": 0}
+    assert "(the board did not finish test_a.py: emulator restarted)" in lines

@@ -124,27 +124,60 @@ class Rp2040Emulator:
             self.proc.stdout.close()
 
 
-@contextlib.contextmanager
-def booted(board, micropy_dir="", icount=False):
-    """Boot ``board``'s firmware in its emulator; yields the port for mpremote. ``icount``
-    (qemu): count time in guest instructions, for benchmarks."""
-    image = firmware_image(board, micropy_dir)
-    if board == "qemu":
-        if not shutil.which("qemu-system-arm"):
-            raise Unavailable("qemu-system-arm not found (Debian: apt-get install "
-                              "qemu-system-arm)")
-        emu = firmware.QemuBoard(image, icount=icount)
-        try:
+class Emulated:
+    """``board``'s firmware running in its emulator: ``path`` is the port for mpremote;
+    ``restart()`` boots it again (after a test that hung the board), ``stop()`` ends it."""
+
+    def __init__(self, board, micropy_dir="", icount=False):
+        self.board = board
+        self.image = firmware_image(board, micropy_dir)
+        self.icount = icount
+        self.emu = None
+        self.path = None
+
+    def start(self):
+        if self.board == "qemu":
+            if not shutil.which("qemu-system-arm"):
+                raise Unavailable("qemu-system-arm not found (Debian: apt-get install "
+                                  "qemu-system-arm)")
+            emu = firmware.QemuBoard(self.image, icount=self.icount)
+            try:
+                emu.start()
+            except firmware.FirmwareError as e:
+                raise Unavailable(str(e)) from e
+        else:
+            emu = Rp2040Emulator(self.image)
             emu.start()
-        except firmware.FirmwareError as e:
-            raise Unavailable(str(e)) from e
-    else:
-        emu = Rp2040Emulator(image)
-        emu.start()
+        self.emu = emu
+        self.path = emu.path
+        return self
+
+    def stop(self):
+        if self.emu is not None:
+            self.emu.stop()
+            self.emu = None
+
+    def restart(self):
+        self.stop()
+        return self.start().path
+
+
+@contextlib.contextmanager
+def emulated(board, micropy_dir="", icount=False):
+    """Boot ``board``'s firmware in its emulator; yields the ``Emulated`` (stopped at the
+    end). ``icount`` (qemu): count time in guest instructions, for benchmarks."""
+    emu = Emulated(board, micropy_dir, icount).start()
     try:
-        yield emu.path
+        yield emu
     finally:
         emu.stop()
+
+
+@contextlib.contextmanager
+def booted(board, micropy_dir="", icount=False):
+    """As ``emulated``, yielding only the port for mpremote."""
+    with emulated(board, micropy_dir, icount) as emu:
+        yield emu.path
 
 
 def main(argv=None):

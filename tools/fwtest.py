@@ -119,7 +119,10 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None
     return results, out
 
 
-def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None):
+def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
+            restart=None):
+    """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
+    the emulator is ours) boots it again and returns the new port, so the next modules run."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     mount = ROOT
     if source:
@@ -138,6 +141,9 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
             out("(%s: %.0f s)" % (os.path.basename(path), time.monotonic() - t0))
         if failed:
             out("---- output of %s ----\n%s\n----" % (os.path.basename(path), output.rstrip()))
+        if restart is not None and any(r[1].endswith("(module)") for r in results):
+            out("(the board did not finish %s: emulator restarted)" % os.path.basename(path))
+            port = restart()
     return counts
 
 
@@ -162,6 +168,7 @@ def main(argv=None):
                     help="skip the tests that start a thread, saying WHY (the board hangs)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows while a long run goes on
     if args.board.endswith(".py"):  # fwtest.py --port P host_tests/test_x.py: no board given
         args.paths.insert(0, args.board)
         args.board = os.environ.get("BOARD") or "qemu"
@@ -173,9 +180,9 @@ def main(argv=None):
                              no_threads=args.no_threads)
         else:
             no_threads = args.no_threads or emulate.NO_SECOND_THREAD.get(args.board)
-            with emulate.booted(args.board, args.micropy_dir) as port:
-                counts = run_all(port, args.paths, args.verbose, source=args.source,
-                                 no_threads=no_threads)
+            with emulate.emulated(args.board, args.micropy_dir) as emu:
+                counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
+                                 no_threads=no_threads, restart=emu.restart)
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (
