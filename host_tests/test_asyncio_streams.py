@@ -68,3 +68,40 @@ def test_cancelling_a_task_in_wait_closed_closes_the_server():
         return t.done(), t.cancelled()
 
     assert asyncio.run(main()) == (True, True)
+
+
+def test_reads_work_through_wait_for_create_task_and_gather():
+    # A Stream's read/readexactly/readinto return a reused awaitable, not a coroutine: the
+    # asyncio idioms that take a coroutine still work with them (wait_for with a timeout that
+    # expires and one that does not, create_task, gather).
+    asyncio.new_event_loop()
+
+    async def handle(reader, writer):
+        await asyncio.sleep_ms(30)  # the client's first wait_for times out meanwhile
+        writer.write(b"hello world!")
+        await writer.drain()
+        await reader.read(1)  # until the client closes
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        out = []
+        try:
+            await asyncio.wait_for(reader.read(5), 0.005)
+        except asyncio.TimeoutError:
+            out.append("timeout")
+        out.append(await asyncio.wait_for(reader.readexactly(5), 1))
+        t = asyncio.create_task(reader.readexactly(1))
+        out.append(await t)
+        buf = bytearray(6)
+        out.extend(await asyncio.gather(reader.readinto(buf)))
+        out.append(bytes(buf))
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return out
+
+    assert asyncio.run(main()) == ["timeout", b"hello", b" ", 6, b"world!"]

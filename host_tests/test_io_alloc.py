@@ -117,3 +117,34 @@ def test_stream_write_and_drain_that_sends_everything_allocate_nothing():
     assert alloc_delta(_write_rounds, s, b, buf, 20) == 0
     assert counts[0] == counts[1] >= 43 and w.out_buf == b""
     close(a, b)
+
+
+def _echo_rounds(s, a, rounds):
+    for _ in range(rounds):
+        a.write(_BYTE)
+        for _ in range(100):
+            s.tick()
+            if s.poller.poll(0) == 0 and not s.policy.has_ready():
+                break
+
+
+@micropython_only
+def test_stream_readinto_round_trip_allocates_nothing():
+    # Stream.readinto (like read and readexactly) is one reused awaitable per stream, not a
+    # coroutine per call: into a buffer of the caller's, a read allocates nothing at all.
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    r = Stream(b)
+    buf = bytearray(8)
+    got = [0]
+
+    async def reader():
+        while True:
+            got[0] += await r.readinto(buf)
+
+    s.spawn(reader())
+    _echo_rounds(s, a, 3)
+    heap_locked(_echo_rounds, s, a, 20)
+    assert alloc_delta(_echo_rounds, s, a, 20) == 0
+    assert got[0] == 43 and bytes(buf[:1]) == _BYTE
+    close(a, b)

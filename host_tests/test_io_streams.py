@@ -7,6 +7,7 @@ import socket
 from iohelp import close, reset, tcp_pair
 
 from shimeji import (
+    IOBusy,
     RunLoop,
     StaticScheduler,
     Stream,
@@ -323,4 +324,73 @@ def test_write_allocates_nothing_when_sent_at_once_or_kept_as_is():
     real.write(b"warm")
     heap_locked(_writes, real, b"ab", buf)
     assert alloc_delta(_writes, real, b"ab", buf) == 0 and real.out_buf == b""
+    close(a, b)
+
+
+def test_a_second_reader_gets_iobusy_and_the_first_read_is_untouched():
+    # A Stream's reads share one awaitable (no coroutine per read): a second task reading
+    # while the first waits gets IOBusy, and the first still reads exactly what it asked for.
+    a, b = tcp_pair()
+    r = Stream(b)
+    events = []
+
+    async def first():
+        events.append(await r.readexactly(6))
+
+    async def second():
+        try:
+            await r.read(2)
+        except IOBusy as e:
+            events.append("busy: " + str(e).split(":")[0])
+
+    async def main():
+        from shimeji import core
+
+        spawn = core.current_slot().sched.spawn
+        h1 = spawn(first())
+        await sleep_ms(2)  # first waits for data
+        try:
+            r.read(2)  # the call itself refuses while the first waits
+        except IOBusy:
+            events.append("busy at the call")
+        await spawn(second())
+        a.write(b"abc")
+        await sleep_ms(2)
+        a.write(b"defg")
+        await h1
+        events.append(await r.read(10))  # the reader is free again: the rest
+        return events
+
+    assert run(main()) == ["busy at the call", "busy: task 2 (None) is reading this Stream",
+                           b"abcdef", b"g"]
+    close(a, b)
+
+
+def test_cancelled_readexactly_then_reading_again():
+    a, b = tcp_pair()
+    r = Stream(b)
+
+    async def reader():
+        return await r.readexactly(4)
+
+    async def main():
+        from shimeji import core
+
+        spawn = core.current_slot().sched.spawn
+        h = spawn(reader())
+        await sleep_ms(2)
+        a.write(b"xy")  # half of it: the read keeps it and waits again
+        await sleep_ms(5)
+        h.cancel()
+        await sleep_ms(1)
+        a.write(b"1234")
+        return h.is_cancelled(), await r.readexactly(4), await spawn(_read_into(r))
+
+    async def _read_into(stream):
+        buf = bytearray(8)
+        a.write(b"z")
+        n = await stream.readinto(buf)
+        return bytes(buf[:n])
+
+    assert run(main()) == (True, b"1234", b"z")
     close(a, b)

@@ -256,8 +256,10 @@ class IOPoller:
             if slot is not None:
                 entry.reader = None
                 slot.io_events = ev
-                self._detach(slot)
-                wake(slot)
+                slot.io_entry = None  # _detach, inline
+                slot.waiting_on = None
+                self.waiters -= 1
+                slot.sched.wake(slot)  # core.wake without its call: a waiter has a sched
                 n = 1
             elif ev & POLLIN and entry.mask & POLLIN:
                 spare = POLLIN
@@ -266,8 +268,10 @@ class IOPoller:
             if slot is not None:
                 entry.writer = None
                 slot.io_events = ev
-                self._detach(slot)
-                wake(slot)
+                slot.io_entry = None  # _detach, inline
+                slot.waiting_on = None
+                self.waiters -= 1
+                slot.sched.wake(slot)
                 n += 1
             elif ev & POLLOUT and entry.mask & POLLOUT:
                 spare |= POLLOUT

@@ -51,6 +51,15 @@ class _IOWait:
         me = _context.slot
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
+        if self.step(me) is None:
+            raise self._finish.done()
+        return core.PARK
+
+    @micropython.native
+    def step(self, me):
+        """Advance the wait of the task in slot ``me`` (its object in ``me.io_obj`` on the
+        first call): ``core.PARK`` while it waits, None once it is over (raising the trouble
+        in strict mode). For awaitables built on this one (``Stream``'s reads)."""
         if me.wait_phase == 0:
             obj = me.io_obj
             if obj is None:
@@ -75,7 +84,7 @@ class _IOWait:
         me.io_obj = None
         if self.strict and ev & 0x38:  # POLLERR | POLLHUP | POLLNVAL
             _raise_trouble(obj, ev, self.mask)
-        raise self._finish.done()
+        return None
 
 
 _context = core.context
@@ -128,6 +137,8 @@ def wait_io(obj, mask):
     _arm(obj)
     return _READ_ANY if mask == POLLIN else _WRITE_ANY
 
+
+READ_ANY = _READ_ANY  # the lenient read wait, for Stream's reads (step())
 
 __all__ = ("wait_readable", "wait_writable", "wait_io", "POLLIN", "POLLOUT", "POLLERR",
            "POLLHUP")
