@@ -28,7 +28,7 @@ BENCH = os.path.join(ROOT, "bench")
 # which rp2040js cannot run; import measures loading from files, not from flash). Each
 # scales its size to the board's heap (benchlib.fit) and says so in its rows' notes.
 WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "trace", "idle",
-             "asyncio_facade")
+             "critical", "asyncio_facade")
 TIMEOUT_S = 1800
 SPAWN_GOAL = 2.0  # shimeji's spawn at least 2x asyncio's on a 32-bit board (issue 18)
 
