@@ -7,6 +7,8 @@ Markers:
   Under pytest it is reported as skipped.
 - ``@needs_threads``: the test needs ``_thread``; skipped (with that reason) on firmware
   without it, such as the qemu port.
+- ``@needs_thread_module``: the test needs the ``_thread`` module (an ``Executor`` is built on
+  it) but runs on one thread: skipped only where the module is missing.
 A module whose first line contains ``shimeji: cpython-only`` is not imported by the MicroPython
 runner; each of its tests is reported as skipped there.
 """
@@ -21,6 +23,7 @@ try:
     HAS_THREADS = True
 except ImportError:  # the qemu port and many boards
     HAS_THREADS = False
+HAS_THREAD_MODULE = HAS_THREADS  # stays True where fwtest turns threads off (no core 1)
 # Why threads are off. tools/fwtest.py sets both before any test module is imported where a
 # port has _thread but the board cannot run a second thread (the RP2040 emulator: no core 1).
 NO_THREADS_REASON = "needs _thread, which this port does not have"
@@ -55,6 +58,15 @@ def needs_threads(fn):
     if HAS_THREADS:
         return fn
     return _Skipped(fn, NO_THREADS_REASON)
+
+
+def needs_thread_module(fn):
+    """The test builds an ``Executor`` (which needs ``_thread``) but drives it on this thread
+    alone. Reported as skipped on a port without ``_thread``."""
+    if HAS_THREAD_MODULE:
+        return fn
+    return _Skipped(fn, "needs the _thread module (the Executor is built on it), which this "
+                        "port does not have")
 
 
 def thread_section():

@@ -6,6 +6,7 @@ import time
 
 from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, yield_now
 from shimeji.task.slot import OK
+from support import needs_thread_module, needs_threads
 
 
 async def _value(x):
@@ -21,6 +22,7 @@ def _fifo(worker):
     return out
 
 
+@needs_thread_module  # an Executor, driven on this thread
 def test_a_handle_whose_task_ends_while_its_joiner_links_is_never_reused():
     # Worker B completes the task between the joiner reading handle._ref and taking the
     # section (_join_parallel). The handle was handed out: the slot must not reuse it.
@@ -44,6 +46,7 @@ def test_a_handle_whose_task_ends_while_its_joiner_links_is_never_reused():
     assert (h.id, h2.id) == (1, 2)
 
 
+@needs_thread_module  # an Executor, driven on this thread
 def test_a_cancel_that_reaches_the_worker_a_task_just_left_follows_the_task():
     # handle.cancel() read slot.sched (the victim), then the victim handed the task over.
     ex = Executor(workers=2, capacity=8)
@@ -75,6 +78,7 @@ def test_a_cancel_that_reaches_the_worker_a_task_just_left_follows_the_task():
     assert sorted(ended) == [0, 1]
 
 
+@needs_thread_module  # an Executor, driven on this thread
 def test_a_steal_answered_after_the_thief_shut_down_keeps_the_tasks_for_the_victim():
     # close(): the thief shuts down first; the victim answers the thief's request after that.
     # Moving the tasks then would leave them on a worker that never runs again.
@@ -103,6 +107,7 @@ def test_a_steal_answered_after_the_thief_shut_down_keeps_the_tasks_for_the_vict
     assert victim.live_count() == 0 and thief.live_count() == 0
 
 
+@needs_thread_module  # an Executor, driven on this thread
 def test_a_joiner_cancelled_from_its_own_worker_leaves_the_join_list_under_the_section():
     # The joined task's worker pops the join list under the critical section; the joiner's
     # worker must unlink under it too (Worker._unwait).
@@ -134,6 +139,7 @@ def test_a_joiner_cancelled_from_its_own_worker_leaves_the_join_list_under_the_s
     assert target._state() == OK
 
 
+@needs_thread_module  # an Executor, driven on this thread
 def test_a_task_inside_a_timeout_stays_on_its_worker_after_its_deadline_fired():
     # The deadline fired (entry disarmed, DeadlineExpired pending) but the guard has not
     # ended: its _end re-arms an outer deadline on the wheel it armed on, this worker's.
@@ -159,6 +165,7 @@ def _tick_on_this_thread(worker):
         core.unregister_thread()
 
 
+@needs_thread_module  # an Executor, driven on this thread
 def test_an_interval_follows_its_task_to_the_worker_it_moved_to():
     ex = Executor(workers=2, capacity=8)
     victim, thief = ex.workers
@@ -201,6 +208,7 @@ def test_an_interval_follows_its_task_to_the_worker_it_moved_to():
     assert (other.result(), filler.result()) == (0, 9)
 
 
+@needs_threads  # a worker runs on its own thread
 def test_a_spawn_into_a_caller_owned_slot_rings_a_sleeping_worker():
     ex = Executor(workers=2, capacity=4)
     w = ex.workers[1]
@@ -230,6 +238,7 @@ def test_a_spawn_into_a_caller_owned_slot_rings_a_sleeping_worker():
         raise AssertionError("a closed executor must refuse spawn_allocated")
 
 
+@needs_threads  # a worker runs on its own thread
 def test_the_tasks_left_on_the_main_worker_after_run_are_cancelled():
     # run(main) returns when main finishes, then closes and joins: the worker that ran main
     # is no longer running, so join() must cancel what it still holds.

@@ -17,6 +17,7 @@ from shimeji import (
     timeout,
     yield_now,
 )
+from support import needs_threads
 
 _TASKS = 400
 _BATCH = 50
@@ -123,10 +124,12 @@ def _churn(workers):
     assert sum(w.stolen for w in ex.workers) == sum(w.given for w in ex.workers)
 
 
+@needs_threads  # the workers are threads
 def test_churn_on_two_workers_loses_and_duplicates_nothing():
     _churn(2)
 
 
+@needs_threads  # the workers are threads
 def test_churn_on_four_workers_loses_and_duplicates_nothing():
     _churn(4)
 
@@ -190,11 +193,13 @@ def _close_under_load(workers):
         assert started, "no task ran before the close"
 
 
+@needs_threads  # the workers are threads
 def test_close_under_load_from_another_thread_on_two_workers_leaves_nothing_running():
     for _ in range(3):
         _close_under_load(2)
 
 
+@needs_threads  # the workers are threads
 def test_close_under_load_from_another_thread_on_four_workers_leaves_nothing_running():
     for _ in range(3):
         _close_under_load(4)
