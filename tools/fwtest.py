@@ -76,6 +76,26 @@ def stage_source(out_dir):
     return out_dir
 
 
+def stage_checkout(out_dir):
+    """A copy of the checkout's files (``git ls-files``, as they are in the working tree) to
+    mount: editing the checkout while a long run goes on cannot break the modules still to
+    come (a half-written support.py once failed a module)."""
+    import shutil
+
+    if os.path.isdir(out_dir):
+        shutil.rmtree(out_dir)
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    for rel in files:
+        src = os.path.join(ROOT, rel)
+        if not os.path.isfile(src):
+            continue
+        dst = os.path.join(out_dir, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(src, dst)
+    return out_dir
+
+
 def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None):
     """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
     name = os.path.splitext(os.path.basename(path))[0]
@@ -95,7 +115,7 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None
                    "support.NO_THREADS_REASON = %r" % ("needs a second thread: " + no_threads))
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
-    tests_dir = "/remote/host_tests" if mount == ROOT else "/remote"
+    tests_dir = "/remote" if mount.endswith("fwtest-source") else "/remote/host_tests"
     cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec",
            _RUNNER % (tests_dir, prelude, name)]
     try:
@@ -124,7 +144,7 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
     """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
     the emulator is ours) boots it again and returns the new port, so the next modules run."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    mount = ROOT
+    mount = stage_checkout(os.path.join(ROOT, "build", "fwtest-checkout"))
     if source:
         mount = stage_source(os.path.join(ROOT, "build", "fwtest-source"))
         out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
