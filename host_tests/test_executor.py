@@ -387,3 +387,28 @@ def test_a_steal_hands_over_the_newer_half_as_a_sequential_model_says():
             s.timer.pos = -1
         for c in coros:
             c.close()
+
+
+@needs_threads  # the workers are threads (the qemu port has none)
+def test_yield_now_switches_to_the_per_thread_yield_once_two_workers_poll():
+    import gc
+
+    from shimeji import core
+
+    ctx = core.Context()
+    other = core.Context()
+    plain = yield_now()  # one thread: the shared ring (MicroPython) or the shared YieldNow
+    core.register_thread(ctx)
+    core._threads[-1] = other  # a second worker thread, as register_thread on it would add
+    core._threaded.append(core._thread_yield)
+    try:
+        assert yield_now() is ctx.yielder and ctx.yielder.armed
+        ctx.yielder.armed = False
+        if hasattr(gc, "mem_alloc"):  # MicroPython: counted
+            assert alloc_delta(yield_now) == 0
+    finally:
+        del core._threads[-1]
+        core.unregister_thread()
+    assert not core._threaded and yield_now() is plain
+    for _ in plain:  # spend the item the calls above appended
+        pass

@@ -61,7 +61,11 @@ class Context:
 context = Context()
 _threads = {}  # thread id -> Context of a worker polling on that thread
 _ident = [None]  # _thread.get_ident once a worker thread is registered
-_threaded = []  # non-empty while two or more workers poll: yield_now avoids the shared ring
+# Non-empty while two or more workers poll: holds the per-thread yield (``_thread_yield``)
+# that yield_now calls instead of the shared ring. Design note: yield_now reads only its
+# default arguments; a global name read, or the call of a module-level function, in that
+# native function cost about 500 instructions per switch (callgrind, tools/instr.py switch).
+_threaded = []
 
 
 def register_thread(ctx):
@@ -74,7 +78,7 @@ def register_thread(ctx):
         ctx.yielder = YieldNow()
     _threads[_thread.get_ident()] = ctx
     if len(_threads) > 1 and not _threaded:  # one polling thread may keep the ring
-        _threaded.append(True)
+        _threaded.append(_thread_yield)
 
 
 def unregister_thread():
@@ -217,6 +221,18 @@ def _ring_yield():
         return None
 
 
+def _thread_yield():
+    """yield_now while worker threads exist: each thread arms its own ``YieldNow``."""
+    y = current_context().yielder
+    if y is None:
+        if _ring is not None:  # not a worker thread, and workers never touch the ring
+            _ring_append(None)
+            return _ring_iter
+        y = _yield_now
+    y.armed = True
+    return y
+
+
 _ring = _ring_yield()
 
 if _ring is not None:
@@ -227,7 +243,7 @@ if _ring is not None:
         """Awaitable: let every other runnable task run once, then continue. Allocates
         nothing. Takes no arguments."""
         if _threaded:  # worker threads poll in parallel: the ring is not theirs to share
-            return _thread_yield()
+            return _threaded[0]()  # the per-thread yield the workers installed
         _append(None)
         return _it
 
@@ -240,15 +256,3 @@ else:
             return _thread_yield()
         _yield_now.armed = True
         return _yield_now
-
-
-def _thread_yield():
-    """yield_now while worker threads exist: each thread arms its own ``YieldNow``."""
-    y = current_context().yielder
-    if y is None:
-        if _ring is not None:  # not a worker thread, and workers never touch the ring
-            _ring_append(None)
-            return _ring_iter
-        y = _yield_now
-    y.armed = True
-    return y
