@@ -21,7 +21,7 @@ from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
-from ..trace.ring import park_what, poll_records, put
+from ..trace.writers import park_what, poll_records, put
 from .foreign import shield as _shield
 
 _MASK = const(0x3FFFFFFF)

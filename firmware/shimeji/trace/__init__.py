@@ -2,6 +2,8 @@
 
 - ``kinds``: the event kinds a trace records, and what each argument means;
 - ``ring``: ``Trace``, the ring of records made at start-up, its ``attach`` and ``dump``;
+- ``writers``: the ring's layout and its viper writers; ``side``: the side ring that
+  interrupt handlers and other threads record into; ``dump``: the hex-line format;
 - ``table``: ``top()``, the live table of tasks at the REPL, and ``task_table()``.
 
 The traced ticks themselves are the scheduler's (``sched/traced.py``). ``tools/trace.py``
@@ -18,6 +20,6 @@ __getattr__ = lazy_names(
         "top": "shimeji.trace.table",
         "task_table": "shimeji.trace.table",
         "TracePolls": "shimeji.trace.table",
-        "park_what": "shimeji.trace.ring",
+        "park_what": "shimeji.trace.writers",
     },
 )

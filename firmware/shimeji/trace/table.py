@@ -18,7 +18,7 @@ import time
 from .. import port
 from ..errors import TraceError
 from . import kinds as K
-from .ring import park_what
+from .writers import park_what
 
 _STATES = ("free", "queued", "running", "waiting")
 _DASH = "-"
