@@ -142,3 +142,24 @@ def test_the_shield_allocates_nothing_per_tick_once_asyncio_is_loaded():
     assert alloc_delta(_ticks, scheds, 20) == 0
     assert scheds[0].tick().polled == 4 * 64  # default tick size 256
     assert "cur_task" in asyncio.core.__dict__  # put back after each tick
+
+
+def test_a_run_loop_keeps_the_shield_up_for_its_whole_run_and_lowers_it_after():
+    from shimeji import RunLoop
+    from shimeji.sched.foreign import shield
+
+    cases = _cases()
+    for policy in (None, PriorityPolicy()):
+        s = StaticScheduler(4, policy=policy, timer=Timer())
+        log = []
+        depths = []
+
+        def idle(us, depths=depths, s=s):
+            depths.append((shield.depth, s._shielding))
+
+        loop = RunLoop(s, idle=idle)
+        assert loop.run(s.spawn(_try_each(cases, log))) == len(cases)
+        assert log == _expect(cases)
+        assert depths and set(depths) == {(1, False)}  # up once; the ticks leave it alone
+        assert (shield.depth, s._shielding) == (0, True)  # lowered, per-tick shielding back
+        assert asyncio.run(_asyncio_still_works()) == "asyncio ok"

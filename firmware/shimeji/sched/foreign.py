@@ -14,7 +14,9 @@ away what those awaitables reach for, and each of them raises at its first step 
 - CPython: ``asyncio.events``' running-loop getters and ``asyncio.tasks``' zero sleep raise.
 
 Everything is put back when the tick ends, so asyncio works as before between ticks and when a
-scheduler is ticked from inside an asyncio task. The cost is a module lookup per tick until
+scheduler is ticked from inside an asyncio task. ``RunLoop.run`` raises the shield once for
+its whole run instead of once per tick (the ticks then leave it alone): timer callbacks and
+the idle primitive it calls are shielded too. The cost is a module lookup per tick until
 asyncio is imported, then a few dictionary stores per tick. Not thread-safe with respect to
 asyncio: do not run asyncio's loop in another thread while a scheduler ticks. An awaitable that
 completes without waiting (a free ``Lock``, a set ``Event``) never reaches the loop and simply
@@ -23,10 +25,13 @@ returns.
 
 import sys
 
+import micropython
+
 from .. import port
 from ..errors import ForeignAwaitable
 
 _MODULES = sys.modules
+_IS_MP = port.IS_MICROPYTHON
 _MISSING = object()
 ADVICE = ("await shimeji's instead: shimeji.yield_now, shimeji.sleep_ms/sleep_us (for "
           "asyncio.sleep/sleep_ms), shimeji.Event, shimeji.Mutex (for asyncio.Lock), "
@@ -68,42 +73,48 @@ class _Shield:
         self.saved_getattr = _MISSING
         self.patched = []  # CPython: module, name, saved value; three entries per hook
 
+    @micropython.native
     def on(self):
         depth = self.depth
         self.depth = depth + 1
         if depth:
             return
-        if self.target is None:
-            if port.IS_MICROPYTHON:
-                mod = _MODULES.get("asyncio.core")
-                if mod is None:
-                    return
-                self.target = mod.__dict__
-            else:
-                if "asyncio.events" not in _MODULES:
-                    return
-                self.target = _MODULES["asyncio.events"]
-        if port.IS_MICROPYTHON:
-            g = self.target
-            self.saved_task = g.get("cur_task")
+        g = self.target
+        if g is None:
+            g = self._find()
+            if g is None:
+                return
+        if _IS_MP:
+            guard = self.guard
+            self.saved_task = g.pop("cur_task", None)
             self.saved_tasks = g["_task_queue"]
+            g["_task_queue"] = guard
             self.saved_io = g["_io_queue"]
-            self.saved_getattr = g.get("__getattr__", _MISSING)
-            g.pop("cur_task", None)
-            g["_task_queue"] = self.guard
-            g["_io_queue"] = self.guard
+            g["_io_queue"] = guard
+            self.saved_getattr = g.pop("__getattr__", _MISSING)
             g["__getattr__"] = _module_getattr
         else:
             self._on_cpython()
         self.active = True
 
+    def _find(self):
+        # What to shield, once asyncio is imported (None until then).
+        if _IS_MP:
+            mod = _MODULES.get("asyncio.core")
+            if mod is not None:
+                self.target = mod.__dict__
+        elif "asyncio.events" in _MODULES:
+            self.target = _MODULES["asyncio.events"]
+        return self.target
+
+    @micropython.native
     def off(self):
         depth = self.depth - 1
         self.depth = depth
         if depth or not self.active:
             return
         self.active = False
-        if port.IS_MICROPYTHON:
+        if _IS_MP:
             g = self.target
             g["cur_task"] = self.saved_task
             g["_task_queue"] = self.saved_tasks
@@ -112,7 +123,9 @@ class _Shield:
                 g.pop("__getattr__", None)
             else:
                 g["__getattr__"] = self.saved_getattr
-            self.saved_task = self.saved_tasks = self.saved_io = None
+            self.saved_task = None
+            self.saved_tasks = None
+            self.saved_io = None
         else:
             self._off_cpython()
 

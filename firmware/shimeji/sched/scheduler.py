@@ -303,9 +303,11 @@ class StaticScheduler(TaskLifecycle):
                              "await yield_now() to let the other tasks run, and tick from "
                              "the run loop")
 
+    @micropython.native
     def _end_tick(self, polled, completed):
         t = self._tick
-        self.completed_total = wrap_count(self.completed_total, completed)
+        if completed:
+            self.completed_total = wrap_count(self.completed_total, completed)
         t.polled = polled
         t.completed = completed
         if self._spawned or self._woken_ext or self._woken_int:
