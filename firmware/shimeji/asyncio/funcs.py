@@ -105,8 +105,8 @@ class _Gather:
         gt = self.task
         if gt.data is not _REMOVE:
             return  # already woken, or cancelled from outside
-        if not self.return_exceptions and t._state() != OK:
-            self.state = _value_of(t._ref)
+        if t._ref is not None and not self.return_exceptions and t._state() != OK:
+            self.state = _value_of(t._ref)  # (a _ref of None: returned None, the common case)
         else:
             self.state -= 1
             if self.state:
@@ -121,7 +121,7 @@ async def gather(*aws, return_exceptions=False):
     """Run the awaitables concurrently; returns their results in order. The first exception
     is raised (the others keep running) unless ``return_exceptions`` puts exceptions in the
     list. Cancelling the gather cancels the tasks still running."""
-    ts = [_promote(aw) for aw in aws]
+    ts = [aw if type(aw) is Task else _promote(aw) for aw in aws]
     g = _Gather(current_task(), return_exceptions)
     state = 0
     for t in ts:
@@ -154,6 +154,8 @@ async def gather(*aws, return_exceptions=False):
             t.state = True
             if cancel_all:
                 t.cancel()
+        elif t._ref is None:  # returned None (the common case), without a call
+            ts[i] = None
         elif t._state() == OK:
             ts[i] = _value_of(t._ref)
         elif return_exceptions:

@@ -8,6 +8,8 @@ holds that in ``state`` too, and ``data`` names what a waiting task waits on, so
 is forwarded to the task it awaits, as asyncio does.
 """
 
+import micropython
+
 from .. import core
 from ..errors import Cancelled
 from ..sched.scheduler import StaticScheduler
@@ -30,6 +32,7 @@ class InvalidStateError(Exception):
     """A task's result was asked for before it finished."""
 
 
+_base_complete = StaticScheduler._complete
 _WAITED = "waited"  # Task.state while other tasks await it
 _finish = core.Finish()
 
@@ -155,9 +158,10 @@ class FacadeScheduler(StaticScheduler):
         StaticScheduler.__init__(self, capacity, timer=timer, grow=True)
         self.loop = loop
 
+    @micropython.native
     def _complete(self, slot, status, value):
         t = slot.handle
-        StaticScheduler._complete(self, slot, status, value)
+        _base_complete(self, slot, status, value)
         if type(t) is not Task and not isinstance(t, Task):
             return
         # Task._finished, inlined: this runs once per task
@@ -188,6 +192,7 @@ class FacadeScheduler(StaticScheduler):
             return handle.cancel()
         return StaticScheduler.cancel_slot(self, slot)
 
+    @micropython.native
     def spawn_task(self, task, coro):
         """Run ``coro`` as the facade ``task`` (its handle) in a free slot."""
         slot = self._free_head

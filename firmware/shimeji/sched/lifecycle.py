@@ -157,7 +157,7 @@ class TaskLifecycle(TaskPool):
         slot.name = name
         slot.polls = 0
         slot.state = QUEUED
-        if self._local_ok and self._inbox_head is None:
+        if self._polling and self._local_ok and self._inbox_head is None:
             # A task of this scheduler spawns while tick_fifo polls on this thread: the
             # tick's own list, no critical section (see fastpath.py). Once this poll woke a
             # task (the inbox holds it), spawns follow it through the inbox: order is kept.

@@ -115,6 +115,16 @@ class StaticScheduler(TaskLifecycle):
         self.policy = None
         self._fifo = None
         self.set_policy(policy if policy is not None else FifoPolicy())
+        # Read by every spawn: on the instance, a hit. A name that is not in an instance's
+        # attribute table is looked for there first, and MicroPython grows that table only
+        # when it is full, so a miss probes most of it before the class is asked.
+        self.level = self.level
+        self.parallel = self.parallel
+        # The methods every spawn and completion calls, bound once (a subclass's own, if it
+        # overrides them): a hit in the instance's table instead of a miss, then the class.
+        self._start = self._start
+        self._complete = self._complete
+        self._take_inbox = self._take_inbox
 
     # -- waking ---------------------------------------------------------------------------------
 
