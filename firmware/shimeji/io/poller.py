@@ -48,6 +48,7 @@ _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
 _LONG_IDLE_US = const(1000000)
 _SLICE_US = const(1000)
 _EOPNOTSUPP = const(95)
+_MP = port.IS_MICROPYTHON
 _NOT_POLLABLE = ("select.poll cannot watch %r (%s): wait on a socket, stream, UART, pipe or "
                  "file descriptor")
 
@@ -105,7 +106,7 @@ class IOPoller:
         """Park ``slot`` until ``obj`` is ready for ``mask`` (POLLIN or POLLOUT). Raises
         ``IOBusy`` if another task waits for the same, ``NotPollable``/``StreamClosed`` if
         ``select.poll`` refuses ``obj``. Allocates nothing for an object seen before."""
-        key = obj if port.IS_MICROPYTHON else _fileno(obj)
+        key = obj if _MP else _fileno(obj)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._register(obj, key)
@@ -230,22 +231,27 @@ class IOPoller:
         object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
         Not ISR-safe."""
         woken = 0
+        waker = self._waker_key
         if self._ipoll is not None:
             for obj, ev in self._ipoll(timeout_ms):
-                woken += self._dispatch(obj, ev)
+                self.sleeping = False  # poll returned: the wakes below need no wake byte
+                if obj is waker:
+                    self._waker.drain()
+                else:
+                    woken += self._dispatch(obj, ev)
         else:
             for fd, ev in self._poll.poll(timeout_ms):
-                woken += self._dispatch(fd, ev)
+                self.sleeping = False
+                if fd == waker:
+                    self._waker.drain()
+                else:
+                    woken += self._dispatch(fd, ev)
         return woken
 
     @micropython.native
     def _dispatch(self, key, ev):
         # Wake the tasks that ``ev`` concerns; their directions stay armed for their next
         # wait. A direction reported ready with nobody waiting is switched off.
-        self.sleeping = False  # poll returned: the wakes below need no wake byte
-        if key == self._waker_key:
-            self._waker.drain()
-            return 0
         entry = self._entries.get(key)
         if entry is None:
             return 0

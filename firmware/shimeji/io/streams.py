@@ -136,7 +136,7 @@ class Stream:
         handled). Always lets the other tasks run, even with nothing to send; then (the usual
         case: ``write`` sent everything) it allocates nothing, so await it where you call it."""
         if not self.out_buf:
-            return core.yield_now()
+            return _yield_now()
         return self._drain()
 
     async def _drain(self):
@@ -250,6 +250,7 @@ class _ReadOp:
 
 _context = core.context
 _PARK = core.PARK
+_yield_now = core.yield_now
 _read_step = READ_ANY.step
 
 
