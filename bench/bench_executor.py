@@ -1,11 +1,16 @@
 """executor: the multi-core executor on the MicroPython unix port (threads without a GIL).
 
-- throughput: 64 CPU-bound tasks that allocate nothing, each computing 200 chunks with
+- throughput: 64 CPU-bound tasks that allocate nothing, each computing 1,000 chunks with
   ``yield_now()`` between, on 1, 2 and 4 workers (ns per chunk; the machine's cores are
   printed). Goals: 2 workers at least 1.7x the throughput of 1; 4 workers on 2 cores no more
   than 10 % slower than 2 (an oversubscribed worker must sleep, not spin).
 - balance: all 64 tasks spawned on worker 0; each worker's polled count against the mean.
-- steals: steal requests and failed steal rounds per task, the figures that decide scaling.
+- steals: steal requests and failed steal rounds per task, the figures that decide scaling;
+  lock acquisitions per task (a separate, untimed run with a counting critical section: the
+  real lock is taken only when the section is not held already by the same thread).
+- CPU use: process CPU time over wall-clock time for each throughput run (from /proc), and
+  the load average when the bench starts: 2 workers that got both cores use ~2x; a figure
+  near 1x means the machine did not give the second core (load), not a design limit.
 - cross-worker wake: a task on one worker sets an Event that a task on the other waits on;
   µs from ``set()`` to the woken task's first line, p50/p99 over 200 events.
 - single worker: the switch benchmark's yield loop on ``Executor(workers=1)`` against a plain
@@ -23,7 +28,7 @@ if sys.implementation.name != "micropython":
 from shimeji import Event, Executor, StaticScheduler, yield_now  # noqa: E402
 
 TASKS = 64
-CHUNKS = 200
+CHUNKS = 1000  # long enough for /proc CPU times (1/100 s) and the load to average out
 
 
 async def compute():
@@ -35,18 +40,63 @@ async def compute():
     return s
 
 
-def throughput(workers, spread=True):
-    ex = Executor(workers=workers, capacity=TASKS + 4)
+def cpu_ticks():
+    """utime + stime of this process in clock ticks (1/100 s), or None without /proc."""
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().split(")")[-1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def load_average():
+    try:
+        with open("/proc/loadavg") as f:
+            return f.read().split()[0]
+    except OSError:
+        return "?"
+
+
+class CountingSection:
+    """The runtime's lock section, counting the acquisitions of the lock itself."""
+
+    def __init__(self):
+        from shimeji.sync.critical import LockCriticalSection
+
+        self.inner = LockCriticalSection()
+        self.count = 0
+
+    def enter(self):
+        state = self.inner.enter()
+        if self.inner._nested == 0:
+            self.count += 1  # under the lock: no lost increments
+        return state
+
+    def exit(self, state):
+        self.inner.exit(state)
+
+    def try_enter(self):
+        return self.enter()
+
+
+def throughput(workers, spread=True, section=None):
+    ex = Executor(workers=workers, capacity=TASKS + 4, critical_section=section)
 
     async def main():
         hs = [ex.spawn(compute()) for _ in range(TASKS)]
         for h in hs:
             await h
 
+    c0 = cpu_ticks()
     t0 = start()
     ex.run(main())
     ns = ns_since(t0)
-    return ns // (TASKS * CHUNKS), ex
+    c1 = cpu_ticks()
+    use = None
+    if c0 is not None and ns:
+        use = (c1 - c0) * 10000000 / ns  # CPU seconds per wall second
+    return ns // (TASKS * CHUNKS), ex, use
 
 
 def wake_latency(events=200):
@@ -76,9 +126,12 @@ def wake_latency(events=200):
     return lat[len(lat) // 2], lat[len(lat) * 99 // 100]
 
 
+SWITCH_YIELDS = 2000  # 200,000 switches: thread start and joins stay below 1 % of the run
+
+
 def single_worker_switch():
     async def yielder():
-        for _ in range(200):
+        for _ in range(SWITCH_YIELDS):
             await yield_now()
 
     s = StaticScheduler(100)
@@ -87,7 +140,7 @@ def single_worker_switch():
     t0 = start()
     while s.tick().has_remaining:
         pass
-    plain = ns_since(t0) // 20000
+    plain = ns_since(t0) // (100 * SWITCH_YIELDS)
     ex = Executor(workers=1, capacity=104)
 
     async def main():
@@ -97,17 +150,36 @@ def single_worker_switch():
 
     t0 = start()
     ex.run(main())
-    return ns_since(t0) // 20000, plain
+    return ns_since(t0) // (100 * SWITCH_YIELDS), plain
 
 
 cores = os.cpu_count() if hasattr(os, "cpu_count") else None
-one, _ = throughput(1)
-two, ex2 = throughput(2)
-four, _ = throughput(4)
-note = "%s cores" % (cores or "?")
+if cores is None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            cores = f.read().count("processor\t:")
+    except OSError:
+        pass
+load = load_average()
+one, _, use1 = throughput(1)
+two, ex2, use2 = throughput(2)
+four, ex4, use4 = throughput(4)
+note = "%s cores (nproc), load %s" % (cores or "?", load)
 emit("executor", "ns per chunk, 1 worker", "ns", one, None, "", note)
 emit("executor", "ns per chunk, 2 workers", "ns", two, one, "1 worker")
 emit("executor", "ns per chunk, 4 workers", "ns", four, two, "2 workers")
+for n, use in ((1, use1), (2, use2), (4, use4)):
+    if use is not None:
+        emit("executor", "CPU use, %d worker(s) (x100: 200 = two cores busy)" % n, "",
+             int(use * 100))
+for n in (2, 4):
+    counting = CountingSection()
+    _, exn, _ = throughput(n, section=counting)
+    emit("executor", "lock acquisitions per task, %d workers" % n, "", counting.count // TASKS)
+    emit("executor", "steal requests per task (x1000), %d workers, counted run" % n, "",
+         sum(w.steal_requests for w in exn.workers) * 1000 // TASKS)
+    emit("executor", "failed steal rounds per task (x1000), %d workers, counted run" % n, "",
+         sum(w.failed_steals for w in exn.workers) * 1000 // TASKS)
 polled = [w.polled for w in ex2.workers]
 mean = sum(polled) / len(polled)
 spread = max(abs(p - mean) for p in polled) / mean if mean else 0
