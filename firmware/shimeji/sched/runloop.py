@@ -225,7 +225,18 @@ class RunLoop:
                 continue
             if turn is not None and turn.expired:
                 continue  # a sleeper just woke: no idle (idle_window's first answer)
-            if self.idle_for(turn) > 0 and turn_fn is not None:
+            us = self.idle_window(turn)  # idle_for(turn), inlined
+            if us <= 0:
+                continue
+            i = self.idles
+            self.idles = i + 1 if i < _MASK else 0
+            poller = sched.poller
+            if poller is not None and poller.waiters:
+                poller.wait_us(us, self._idle)
+                self._io_fresh = True
+            else:
+                self._idle(us)
+            if turn_fn is not None:
                 turn_fn()  # the idle ended, mostly at a deadline: wake the sleepers first
 
 

@@ -16,6 +16,7 @@ from micropython import const
 from ..errors import DurationTooLong, NoTimer
 from .clock import MAX_TICKS, MAX_US, Clock, wrap_add, wrap_diff
 from .wheel import TimerEntry, TimerWheel, check_arm
+from .wheelpass import earliest
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
@@ -91,9 +92,16 @@ class Timer:
 
     @micropython.native
     def _next_in_us(self, el):
-        k = self.wheel.next_deadline_in_ticks()
-        if k < 0:
+        wheel = self.wheel
+        if not wheel.pending:
             return -1
+        nxt = wheel._next  # wheel.next_deadline_in_ticks(), inlined
+        if nxt >= 0:
+            k = (nxt - wheel.now) & _MASK
+        else:
+            k = wheel.next_in_ticks()
+        if k > 0 and wheel._step_pos >= 64:
+            k = earliest(wheel, wheel._step_pos, k)  # a lone far sleeper is not woken early
         clock = self.clock
         tick_us = clock.tick_us
         us = k * tick_us if k <= MAX_US // tick_us else MAX_US  # us_for_ticks, inlined
@@ -129,7 +137,8 @@ class Timer:
         n = el // per
         if n:
             el -= n * per
-            clock.base = wrap_add(clock.base, n * per)  # clock.take(n), inlined
+            x = clock.base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
+            clock.base = x - 1 if x > 0 else x + _MASK
         self.pending = False
         t = self._turn
         wheel = self.wheel

@@ -179,7 +179,11 @@ class TimerWheel:
         self._tail[pos] = entry
         self._count[level] += 1
         self.pending += 1
-        self._next = -1
+        nxt = self._next
+        if nxt >= 0 and ((nxt - now) & _MASK) > delta:
+            # Earlier than the remembered next_in_ticks(): forget it. A deadline at or after it
+            # cannot land on a lower level or an earlier slot, so the answer stands.
+            self._next = -1
 
     # -- advancing ------------------------------------------------------------------------------
 
@@ -199,7 +203,8 @@ class TimerWheel:
         else:
             k = step(self)
         if self._resume < 0:  # not while a slot is being drained
-            self._next = wrap_add(now, k)
+            x = now - _MASK + k  # wrap_add, inlined
+            self._next = x - 1 if x > 0 else x + _MASK
         return k
 
     @micropython.native
@@ -220,10 +225,17 @@ class TimerWheel:
         many fired. Allocation-free (callbacks aside). If a callback raises, the error
         propagates and the next advance catches up: nothing is lost. Not ISR-safe."""
         if self._resume < 0 and not self.lag:
-            k = self.next_in_ticks()
+            nxt = self._next  # next_in_ticks(), its remembered answer inlined
+            if not self.pending:
+                k = -1
+            elif nxt >= 0:
+                k = (nxt - self.now) & _MASK
+            else:
+                k = self.next_in_ticks()
             if k < 0 or k > n:  # nothing due by then: the turn of an idle timer
                 if n:
-                    self.now = wrap_add(self.now, n)
+                    x = self.now - _MASK + n  # wrap_add, inlined
+                    self.now = x - 1 if x > 0 else x + _MASK
                 return 0
         self._next = -1
         n += self.lag
@@ -247,7 +259,8 @@ class TimerWheel:
                 break
             n -= gap
             self.lag = n
-            self.now = wrap_add(self.now, gap)
+            x = self.now - _MASK + gap  # wrap_add, inlined
+            self.now = x - 1 if x > 0 else x + _MASK
             fired += self._drain(self._step_pos)
         if n > 0:
             self.now = wrap_add(self.now, n)
