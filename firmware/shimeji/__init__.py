@@ -85,7 +85,7 @@ __getattr__ = lazy_names(
         "WaitList": _T + "waitlist",
         # scheduler and run loop
         "StaticScheduler": _S + "scheduler",
-        "Tick": _S + "scheduler",
+        "Tick": _S + "general",
         "DEFAULT_TICK_SIZE": _S + "scheduler",
         "InterruptScheduler": _S + "interrupt",
         "RunLoop": _S + "runloop",

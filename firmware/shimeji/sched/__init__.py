@@ -16,7 +16,7 @@ __getattr__ = lazy_names(
     "shimeji.sched",
     {
         "StaticScheduler": "shimeji.sched.scheduler",
-        "Tick": "shimeji.sched.scheduler",
+        "Tick": "shimeji.sched.general",
         "DEFAULT_TICK_SIZE": "shimeji.sched.scheduler",
         "InterruptScheduler": "shimeji.sched.interrupt",
         "RunLoop": "shimeji.sched.runloop",

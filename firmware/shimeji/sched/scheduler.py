@@ -24,9 +24,7 @@ from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
 from ..task.slot import (
     CANCELLED,
-    FAILED,
     FREE,
-    OK,
     QUEUED,
     RUNNING,
     WAITING,
@@ -35,39 +33,12 @@ from ..task.slot import (
 )
 from .fastpath import tick_fifo
 from .foreign import ADVICE as _ADVICE
-from .foreign import shield as _shield
+from .general import Tick, tick_general
 from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
-
-
-class Tick:
-    """What one ``tick()`` did. The scheduler reuses one Tick object: copy what you keep.
-
-    ``spawned``, ``woken_external`` and ``woken_internal`` count events since the previous
-    tick (a wake from an interrupt between ticks is external); ``woken`` is the sum of both.
-    """
-
-    def __init__(self):
-        self.polled = 0
-        self.completed = 0
-        self.spawned = 0
-        self.woken_external = 0
-        self.woken_internal = 0
-        self.woken = 0
-        self.has_remaining = False
-
-    def __repr__(self):
-        return "Tick(polled=%d, completed=%d, spawned=%d, woken=%d+%d, has_remaining=%s)" % (
-            self.polled,
-            self.completed,
-            self.spawned,
-            self.woken_internal,
-            self.woken_external,
-            self.has_remaining,
-        )
 
 
 class StaticScheduler(TaskLifecycle):
@@ -211,91 +182,7 @@ class StaticScheduler(TaskLifecycle):
             return self._traced(self, n)
         if self._fifo is not None:
             return tick_fifo(self, n)
-        return self._tick_general(n)
-
-    def _tick_general(self, n):
-        # The general path (any policy), apart from tick() so that tick() stays a small
-        # function: a bytecode call whose frame needs more than 11 words (locals + stack) has
-        # it allocated on the heap and freed again, a gc_alloc scan each call.
-        ctx = self._ctx
-        outer_slot = ctx.slot  # a task of another scheduler may be driving this one
-        outer_sched = ctx.sched
-        outer_start = ctx.poll_start
-        pick = self._pick
-        put_back = self._put_back
-        charge = self._charge
-        clock = self._clock_us
-        park = core.PARK
-        polled = 0
-        completed = 0
-        self._polling = True
-        ctx.sched = self
-        if self._shielding:
-            _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
-        try:
-            if self._inbox_head is not None:
-                self._drain_inbox()
-            while polled < n:
-                slot = pick()
-                if slot is None:
-                    break
-                polled += 1
-                slot.state = RUNNING
-                ctx.slot = slot
-                if charge is not None:
-                    t0 = ctx.poll_start = clock()
-                try:
-                    if slot.throw_exc is None:
-                        r = slot.coro.send(None)
-                    else:
-                        r = self._throw_in(slot)
-                except StopIteration as e:
-                    ctx.slot = None
-                    self._complete(slot, OK, e.value)
-                    completed += 1
-                    r = park
-                except Cancelled as e:
-                    ctx.slot = None
-                    self._complete(slot, CANCELLED, e)
-                    completed += 1
-                    r = park
-                except Exception as e:  # a failing task never takes the scheduler down
-                    ctx.slot = None
-                    self._complete(slot, FAILED, e)
-                    self.failed_total = wrap_count(self.failed_total, 1)
-                    completed += 1
-                    r = park
-                except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                    ctx.slot = None
-                    self._interrupted(slot, e)
-                    raise
-                ctx.slot = None
-                preempted = False
-                if charge is not None:
-                    preempted = charge(slot, port.ticks_diff(clock(), t0))
-                if slot.state != RUNNING:
-                    pass  # completed above
-                elif r is None:
-                    slot.state = QUEUED
-                    if self._inbox_head is not None:
-                        self._drain_inbox()  # what it woke goes first (fastpath.py)
-                    put_back(slot, preempted)
-                elif r is park:
-                    if self._park(slot):  # woken while it ran: it stays runnable
-                        self._add(slot)
-                else:
-                    self._foreign(slot, r)
-                    put_back(slot, False)
-                if self._inbox_head is not None:
-                    self._drain_inbox()
-        finally:
-            if self._shielding:
-                _shield.off()
-            self._polling = False
-            ctx.slot = outer_slot
-            ctx.sched = outer_sched
-            ctx.poll_start = outer_start
-        return self._end_tick(polled, completed)
+        return tick_general(self, n)
 
     def set_trace(self, trace):
         """Record into ``trace`` (a ``Trace``), or stop with None. Use ``Trace.attach`` and
