@@ -106,7 +106,7 @@ export MICROPY_DIR
 # Without firmware or emulator both say why and skip (exit status 0).
 .PHONY: test-firmware emulate
 test-firmware: $(STAMP)
-	@$(PY) tools/fwtest.py "$(or $(BOARD),qemu)" --micropy-dir "$(MICROPY_DIR)" $(if $(PORT),--port $(PORT))
+	@$(PY) tools/fwtest.py "$(or $(BOARD),qemu)" --micropy-dir "$(MICROPY_DIR)" $(if $(PORT),--port $(PORT)) $(if $(JOBS),--jobs $(JOBS))
 
 emulate: $(STAMP)
 	@$(PY) tools/emulate.py "$(or $(BOARD),rp2040)" --micropy-dir "$(MICROPY_DIR)"

@@ -80,3 +80,28 @@ def test_a_module_that_hangs_the_board_restarts_the_emulator_and_the_rest_run(mo
     assert ran == [("port1", "test_a"), ("port2", "test_b"), ("port2", "test_c")]
     assert counts == {"PASS": 2, "FAIL": 1, "SKIP": 0}
     assert "(the board did not finish test_a.py: emulator restarted)" in lines
+
+
+def test_jobs_share_the_modules_between_emulators_and_add_up_the_counts(monkeypatch):
+    ran = []
+
+    def run_module(port, path, **kw):
+        name = os.path.splitext(os.path.basename(path))[0]
+        ran.append((port, name))
+        return [("PASS", name + "::test_y", ""), ("SKIP", name + "::test_z", "why")], ""
+
+    class Emu:
+        def __init__(self, path):
+            self.path = path
+
+        def restart(self):
+            raise AssertionError("nothing hung: no restart")
+
+    monkeypatch.setattr(fwtest, "run_module", run_module)
+    paths = ["t/test_%d.py" % i for i in range(7)]
+    lines = []
+    counts = fwtest.run_parallel([Emu("p1"), Emu("p2")], paths, out=lines.append)
+    assert counts == {"PASS": 7, "FAIL": 0, "SKIP": 7}
+    assert sorted(name for _, name in ran) == ["test_%d" % i for i in range(7)]
+    assert {port for port, _ in ran} <= {"p1", "p2"}
+    assert len([x for x in lines if x.startswith("SKIP")]) == 7

@@ -1,6 +1,6 @@
 """Run the host tests on booted firmware, module by module, and print passed/failed/skipped.
 
-Usage: python tools/fwtest.py BOARD --micropy-dir DIR [-v] [host_tests/test_x.py ...]
+Usage: python tools/fwtest.py BOARD --micropy-dir DIR [-v] [--jobs N] [host_tests/test_x.py ...]
        python tools/fwtest.py --port PORT [...]     (a board or emulator already running)
 
 BOARD is ``qemu`` (the firmware is built if needed and booted in qemu-system-arm) or
@@ -139,15 +139,23 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None
     return results, out
 
 
-def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
-            restart=None):
-    """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
-    the emulator is ours) boots it again and returns the new port, so the next modules run."""
-    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    mount = stage_checkout(os.path.join(ROOT, "build", "fwtest-checkout"))
+def stage(source=False, out=print):
+    """The directory to mount: a copy of the checkout, or with ``source`` the working copy of
+    shimeji with the tests."""
     if source:
         mount = stage_source(os.path.join(ROOT, "build", "fwtest-source"))
         out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
+        return mount
+    return stage_checkout(os.path.join(ROOT, "build", "fwtest-checkout"))
+
+
+def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
+            restart=None, mount=None):
+    """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
+    the emulator is ours) boots it again and returns the new port, so the next modules run."""
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    if mount is None:
+        mount = stage(source, out)
     for path in module_paths(paths):
         t0 = time.monotonic()
         results, output = run_module(port, path, mount=mount, no_threads=no_threads)
@@ -164,6 +172,39 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
         if restart is not None and any(r[1].endswith("(module)") for r in results):
             out("(the board did not finish %s: emulator restarted)" % os.path.basename(path))
             port = restart()
+    return counts
+
+
+def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads=None):
+    """``run_all`` over several emulators at once (``--jobs``): each takes the next module
+    when it is free; a module's lines are printed together when it ends."""
+    import threading
+
+    mount = stage(source, out)
+    todo = list(module_paths(paths))
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    lock = threading.Lock()
+
+    def work(emu):
+        while True:
+            with lock:
+                if not todo:
+                    return
+                path = todo.pop(0)
+            lines = []
+            got = run_all(emu.path, [path], verbose, lines.append, no_threads=no_threads,
+                          restart=emu.restart, mount=mount)
+            with lock:
+                for line in lines:
+                    out(line)
+                for k in counts:
+                    counts[k] += got[k]
+
+    threads = [threading.Thread(target=work, args=(emu,)) for emu in emus]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     return counts
 
 
@@ -186,8 +227,10 @@ def main(argv=None):
                     help="mount firmware/shimeji too: test the working copy, not the frozen one")
     ap.add_argument("--no-threads", metavar="WHY",
                     help="skip the tests that start a thread, saying WHY (the board hangs)")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 1),
+                    help="emulators running modules at once (each takes a core)")
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while a long run goes on
     if args.board.endswith(".py"):  # fwtest.py --port P host_tests/test_x.py: no board given
         args.paths.insert(0, args.board)
@@ -200,9 +243,20 @@ def main(argv=None):
                              no_threads=args.no_threads)
         else:
             no_threads = args.no_threads or emulate.NO_SECOND_THREAD.get(args.board)
-            with emulate.emulated(args.board, args.micropy_dir) as emu:
-                counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
-                                 no_threads=no_threads, restart=emu.restart)
+            if args.jobs > 1:
+                emus = []
+                try:
+                    for _ in range(args.jobs):
+                        emus.append(emulate.Emulated(args.board, args.micropy_dir).start())
+                    counts = run_parallel(emus, args.paths, args.verbose, source=args.source,
+                                          no_threads=no_threads)
+                finally:
+                    for emu in emus:
+                        emu.stop()
+            else:
+                with emulate.emulated(args.board, args.micropy_dir) as emu:
+                    counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
+                                     no_threads=no_threads, restart=emu.restart)
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (
