@@ -107,7 +107,10 @@ class RunLoop:
     def runnable(self):
         """True if a task is ready to poll (including wakes waiting in the inbox). ISR-safe."""
         sched = self.sched
-        return sched._inbox_head is not None or sched.policy.has_ready()
+        if sched._inbox_head is not None:
+            return True
+        fifo = sched._fifo  # FifoPolicy.has_ready(), inlined for the FIFO policy
+        return fifo.head is not None if fifo is not None else sched.policy.has_ready()
 
     def idle_window(self, turn=None):
         """The µs to idle now: until the next deadline, at most ``max_idle_us``; 0 if a task is

@@ -224,7 +224,9 @@ class StaticScheduler(TaskLifecycle):
             t.woken_external = 0
             t.woken_internal = 0
         t.woken = t.woken_external + t.woken_internal
-        t.has_remaining = self.policy.has_ready() or self._inbox_head is not None
+        fifo = self._fifo  # FifoPolicy.has_ready(), inlined for the FIFO policy
+        ready = fifo.head is not None if fifo is not None else self.policy.has_ready()
+        t.has_remaining = ready or self._inbox_head is not None
         return t
 
     def _interrupted(self, slot, exc):

@@ -23,7 +23,6 @@ from micropython import const
 
 from .. import core
 from ..errors import BadArgument, DurationTooLong, int_arg
-from .clock import wrap_add
 from .wheelpass import cascade, earliest, hand_off, step
 
 _MASK = const(0x3FFFFFFF)
@@ -263,7 +262,8 @@ class TimerWheel:
             self.now = x - 1 if x > 0 else x + _MASK
             fired += self._drain(self._step_pos)
         if n > 0:
-            self.now = wrap_add(self.now, n)
+            x = self.now - _MASK + n  # wrap_add, inlined
+            self.now = x - 1 if x > 0 else x + _MASK
         self.lag = 0
         self._next = -1
         return fired
