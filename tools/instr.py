@@ -172,6 +172,29 @@ for _ in range(100):
 for _ in range(N // 100):
     s.tick(100)
 """,
+    # The wake latency path: the task writes a byte to its own socket's peer and waits for
+    # it; nothing is runnable, so the run loop idles in poll, which returns at once: poll,
+    # dispatch, wake, the loop's return from the idle, the tick, the task.
+    "io idle wake": """
+from shimeji import RunLoop, wait_readable
+from shimeji.io.sockets import connect_nonblocking, listen, stream_socket
+srv, port = listen("127.0.0.1", 0, 1)
+a = stream_socket(connect_nonblocking("127.0.0.1", port))
+while True:
+    try:
+        b = stream_socket(srv.accept()[0])
+        break
+    except OSError:
+        pass
+s = StaticScheduler(4, timer=Timer())
+buf = bytearray(8)
+async def reader():
+    for _ in range(N):
+        a.write(b"x")
+        await wait_readable(b)
+        b.readinto(buf)
+RunLoop(s).run(s.spawn(reader()))
+""",
     "floor: create+exhaust": """
 async def trivial():
     return None

@@ -239,8 +239,11 @@ class RunLoop:
                 self._io_fresh = True
             else:
                 self._idle(us)
-            if turn_fn is not None:
-                turn_fn()  # the idle ended, mostly at a deadline: wake the sleepers first
+            if turn_fn is not None and sched._inbox_head is None:
+                # The idle ended at a deadline: wake the sleepers first. Not when it ended on
+                # a wake (I/O ready, another thread): those tasks run at once, and the turn
+                # after their tick wakes any sleeper (~10k instructions less per I/O wake).
+                turn_fn()
 
 
 def _inc(n):
