@@ -200,3 +200,38 @@ def test_make_trace_runs_an_example_on_the_unix_port(tmp_path):
     check_schema(obj)
     names = {e["args"]["name"] for e in obj["traceEvents"] if e["name"] == "thread_name"}
     assert {"2 blink", "3 sampler", "4 reporter", "5 button"} <= names
+
+
+def test_cores_get_a_process_each_with_steal_and_cross_core_wake_arrows(tmp_path):
+    from test_trace_cores import two_cores
+
+    d0, d1, _, _, ids = two_cores()
+    obj = tool.chrome_trace(tool.parse(d0 + d1))
+    check_schema(obj)
+    evs = obj["traceEvents"]
+    procs = {e["pid"]: e["args"]["name"] for e in evs if e["name"] == "process_name"}
+    assert procs == {1: "core 0", 2: "core 1"}
+    threads = {(e["pid"], e["args"]["name"]) for e in evs if e["name"] == "thread_name"}
+    assert {(1, "1 producer"), (2, "1 consumer"), (2, "2 stolen")} <= threads
+    polls = sorted((e["pid"], e["tid"], e["ts"], e["dur"]) for e in evs if e["name"] == "poll")
+    c, s, p = ids["consumer"], ids["stolen"], ids["producer"]
+    assert polls == [(1, p, 10, 120), (1, p, 260, 50), (2, c, 140, 30), (2, c, 190, 30),
+                     (2, s, 220, 40)]  # one time base: both cores' µs since the first record
+    flows = {}
+    for e in evs:
+        if e["ph"] in "sf":
+            flows.setdefault(e["id"], []).append((e["ph"], e["pid"], e["tid"], e["ts"]))
+    assert sorted(flows.values()) == [
+        # the steal: from core 0's scheduler track to the stolen task's first poll on core 1
+        [("s", 1, 0, 180), ("f", 2, s, 220)],
+        # the wake: from the producer's poll on core 0, to the consumer's next poll on core 1
+        [("s", 1, p, 110), ("f", 2, c, 140)],
+    ]
+    anchors = [(e["pid"], e["tid"], e["ts"], e["name"]) for e in evs if e.get("cat") == "flow"]
+    assert anchors == [(1, 0, 180, "stolen: 2 stolen")]
+    instants = sorted((e["pid"], e["tid"], e["name"], e["args"].get("from")) for e in evs
+                      if e["ph"] == "i" and e["name"] in ("wake", "steal"))
+    assert instants == [(2, c, "wake", "core 0"), (2, s, "steal", "core 0")]
+    path = str(tmp_path / "cores.png")
+    tool.timeline_png(tool.parse(d0 + d1), path, width=800, height=500)
+    assert png_size(path) == (800, 500)
