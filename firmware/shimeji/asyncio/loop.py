@@ -19,6 +19,7 @@ import time
 
 from .. import core
 from ..core import yield_now
+from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
 from ..task.slot import _value_of
@@ -130,7 +131,7 @@ class Loop:
 
     def create_task(self, coro):
         """Schedule ``coro`` on this loop; returns its ``Task``."""
-        if not hasattr(coro, "send"):
+        if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
             raise TypeError("coroutine expected")
         t = Task(coro)
         self.sched.spawn_task(t, coro)
@@ -261,7 +262,7 @@ def create_task(coro):
     loop = _running
     if loop is None:
         loop = get_event_loop()
-    if not hasattr(coro, "send"):
+    if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
         raise TypeError("coroutine expected")
     t = Task(coro)
     loop.sched.spawn_task(t, coro)

@@ -89,7 +89,7 @@ class TaskLifecycle(TaskPool):
         """
         running = _ctx.sched
         if self.closed or type(coro) is not _CORO_TYPE or (
-                running is not None and running.level != self.level):
+                running is not None and running is not self and running.level != self.level):
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
         slot = self._free_head
         if slot is not None:  # take it off the free list (TaskPool._take_free, inlined)

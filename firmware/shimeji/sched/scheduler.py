@@ -292,8 +292,9 @@ class StaticScheduler(TaskLifecycle):
         slot.wait_status = 0
         slot.wait_value = None
         joiners = slot.joiners
-        task_id = slot.id
         joiner = joiners.head
+        if joiner is not None:
+            task_id = slot.id
         while joiner is not None:  # WaitList.pop and core.wake, in line
             nxt = joiner.wait_next
             joiners.head = nxt
@@ -311,8 +312,7 @@ class StaticScheduler(TaskLifecycle):
             if waker is not None:
                 waker.wake(joiner)
             joiner = nxt
-        slot.coro = None
-        slot.name = None
+        slot.coro = None  # (its name stays until the next spawn, which sets it)
         slot.throw_exc = None
         slot.cancel_requested = False
         slot.state = FREE  # first: a wake from now on is a no-op...
