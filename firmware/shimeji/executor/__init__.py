@@ -2,7 +2,9 @@
 sharing work by stealing (docs/executor.md).
 
 - ``executor``: ``Executor``, the workers' set: spawning from anywhere, closing, statistics;
-- ``worker``: ``Worker``, a scheduler that runs on one thread and steals when it runs dry.
+- ``worker``: ``Worker``, a scheduler that runs on one thread and steals when it runs dry;
+- ``steal``: the steal protocol the workers share work by;
+- ``injector``: ``Injector``, the queue of tasks spawned from outside the workers.
 """
 
 from .._lazy import lazy_names

@@ -19,13 +19,14 @@ from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import CANCELLED, FREE, QUEUED
 from ..time.timer import Timer
+from .steal import STEAL_MAX as _STEAL_MAX
+from .steal import Stealing
 
-_STEAL_MAX = 256
 _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
 _IDLE_SLICE_US = 1000  # longest sleep while a timer is pending (locks here have no timeout)
 
 
-class Worker(StaticScheduler):
+class Worker(Stealing, StaticScheduler):
     """One worker of an ``Executor``: make them through ``Executor(workers=N)``."""
 
     parallel = True
@@ -46,6 +47,7 @@ class Worker(StaticScheduler):
         self._asked = None  # the worker this one asked, until it answers
         self._answer = -1  # how many tasks the last answer handed over
         self._unshared = False  # the last hand-over gave nothing: ring no sleeper for it
+        self._idle_in_poller = False  # sleeping in the I/O poller's wait, not on the bell
         self._thread = None  # ident of the thread running this worker
         self._pinned = None  # the main task of run(): never handed to another worker
         self.polled = 0
@@ -68,13 +70,19 @@ class Worker(StaticScheduler):
             self.ring()
 
     def ring(self):
-        """End this worker's sleep, if it sleeps. Safe from any thread."""
+        """End this worker's sleep, if it sleeps (on its bell, or in its I/O poller). Safe
+        from any thread."""
         state = self._enter()
         if self.sleeping:
             self.sleeping = False
             self.executor.sleepers -= 1
             self.woken_cross += 1
-            self._bell.release()
+            if self._idle_in_poller:
+                waker = self.poller._waker if self.poller is not None else None
+                if waker is not None:
+                    waker.signal()  # a byte on its wake socket ends the poll at once
+            else:
+                self._bell.release()
         self._exit(state)
 
     def spawn(self, coro, name=None):
@@ -188,6 +196,9 @@ class Worker(StaticScheduler):
                     self._shut_down()
                     ex._refuse()
                 self.timer.turn()
+                poller = self.poller
+                if poller is not None and poller.waiters:
+                    poller.poll(0)  # tasks waiting for I/O: wake those whose object is ready
                 t = self.tick()
                 self.polled += t.polled
                 if handle is not None and handle._live_slot() is None:
@@ -213,122 +224,6 @@ class Worker(StaticScheduler):
             self._stop_serving()
             core.unregister_thread()
 
-    def _take_injected(self, limit):
-        """Move up to ``limit`` tasks from the executor's injector into the inbox."""
-        if self.executor.injector.head is None:
-            return 0
-        n = self.executor.injector.take(self, limit)
-        self.injected += n
-        return n
-
-    def _stop_serving(self):
-        """The loop ends: no thief may ask this worker from now on, and one that asked
-        already is answered, so no worker waits for a loop that no longer runs."""
-        state = self._enter()
-        self._thread = None  # not running: join() shuts down what it left
-        pending = self._request is not None
-        self._exit(state)
-        if pending:
-            self._serve()
-
-    def _serve(self):
-        """Hand half of the runnable tasks to the worker that asked (at most 256)."""
-        state = self._enter()
-        thief = self._request
-        self._request = None
-        self._exit(state)
-        if thief is None:
-            return
-        pick = self._pick
-        head = None
-        n = 0
-        while True:  # every runnable task, in the policy's order, chained through inbox_next
-            slot = pick()
-            if slot is None:
-                break
-            slot.inbox_next = head
-            head = slot
-            n += 1
-        keep = n - min(n // 2, _STEAL_MAX)
-        slot = head  # reversed: the last picked first, so the oldest stay here
-        order = None
-        while slot is not None:  # back into policy order
-            nxt = slot.inbox_next
-            slot.inbox_next = order
-            order = slot
-            slot = nxt
-        slot = order
-        given = 0
-        i = 0
-        while slot is not None:
-            nxt = slot.inbox_next
-            slot.inbox_next = None
-            if (i < keep or slot is self._pinned or slot.timer.pos >= 0
-                    or slot.deadline.pos >= 0 or slot.deadline_owner is not None):
-                # inside a timeout(): its guard re-arms an outer deadline on this wheel
-                self._put_back(slot, False)
-            else:
-                state = self._enter()
-                moved = not thief.closed  # a thief that shut down would orphan the task
-                if moved:
-                    slot.sched = thief  # wakes that still reach this worker are forwarded
-                    thief._inbox_push(slot)
-                self._exit(state)
-                if moved:
-                    thief.stolen_from[self.index] += 1
-                    given += 1
-                else:
-                    self._put_back(slot, False)
-            i += 1
-            slot = nxt
-        self.given += given
-        self._unshared = given == 0  # ring no sleeper for this queue until new work comes
-        thief.stolen += given
-        state = self._enter()
-        if thief._asked is self:
-            thief._asked = None  # answered: the thief stops waiting
-            thief._answer = given
-        self._exit(state)
-        thief.ring()
-
-    def _steal(self):
-        """Ask busy workers for work, starting at a random one, up to four rounds; True if
-        work arrived (or the executor closed), False if every round came back empty."""
-        ex = self.executor
-        workers = ex.workers
-        size = len(workers)
-        if size < 2:
-            return False
-        if self._asked is not None:  # an earlier request is still out: wait for its answer
-            self._sleep(True)
-            return True
-        for _ in range(4):
-            start = ex._random(size)
-            for k in range(size):
-                victim = workers[(start + k) % size]
-                if (victim is self or victim.sleeping or victim._request is not None
-                        or victim._thread is None):
-                    continue  # idle, being stolen from, or not running: skipped, not awaited
-                state = self._enter()
-                ok = (victim._request is None and not victim.sleeping
-                      and victim._thread is not None)
-                if ok:
-                    victim._request = self
-                    self._asked = victim
-                    self._answer = -1
-                self._exit(state)
-                if not ok:
-                    continue
-                self.steal_requests += 1
-                while self._asked is not None:  # the victim answers at its next tick's end
-                    if self._inbox_head is not None or ex.closed or self._request is not None:
-                        return True  # other work came first; the answer follows into the inbox
-                    self._sleep(True)
-                if self._answer > 0 or self._inbox_head is not None:
-                    return True
-            self.failed_steals += 1
-        return False
-
     def _sleep(self, for_answer=False):
         """Wait until rung (a spawn, a wake, a steal's answer, a busy worker sharing, close())
         or, with a timer entry pending, for at most the time to it. The sleeping flag is set
@@ -343,6 +238,25 @@ class Worker(StaticScheduler):
             self._exit(state)
             return
         self.slept += 1
+        poller = self.poller
+        if poller is not None and poller.waiters:  # idle in the poller: readiness ends it too
+            us = wait_us
+            if us < 0:
+                us = poller.max_idle_us if poller.max_idle_us is not None else _IDLE_SLICE_US
+            if poller.max_idle_us is None and us > poller.slice_us:
+                us = poller.slice_us  # no wake socket: a ring cannot end the poll, so slices
+            self.sleeping = True
+            self._idle_in_poller = True
+            ex.sleepers += 1
+            self._exit(state)
+            poller.wait_us(us)
+            state = self._enter()
+            self._idle_in_poller = False
+            if self.sleeping:  # not rung: readiness or the deadline ended it
+                self.sleeping = False
+                ex.sleepers -= 1
+            self._exit(state)
+            return
         if wait_us >= 0:  # a deadline: short sleeps (a _thread lock has no timeout here)
             self._exit(state)
             sleep_idle(min(wait_us, _IDLE_SLICE_US))
@@ -373,6 +287,8 @@ class Worker(StaticScheduler):
         self._inbox_head = None
         self._inbox_tail = None
         self._exit(state)
+        if self.poller is not None:
+            self.poller.close()  # its wake socket; nothing waits on it any more
 
     def _cancel_now(self, slot):
         if slot.state == QUEUED:

@@ -1,0 +1,137 @@
+"""``Stealing``: how an executor's workers share work (a part of ``Worker``).
+
+Design note: stealing by request. MicroPython has no atomic operations to build a lock-free
+queue from, and a run queue is a policy's linked structure, so a thief never touches a
+victim's queue. It sets the victim's ``_request`` under the critical section and waits; the
+victim, at the end of its current tick, picks every runnable task, keeps the older half and
+moves the newer half (at most 256) into the thief's inbox, then answers (how many moved) and
+rings it. An empty answer sends the thief on to the next victim of its round. A victim asked
+by another thief already, asleep, or not running its loop is skipped, never waited for. A
+worker whose loop ends answers a request still pending, so no thief waits for it forever.
+Only QUEUED tasks move, and not those with an armed timer entry or inside a ``timeout()``
+whose deadline fired (the wheel belongs to the victim's thread), nor the ``main`` of ``run``.
+"""
+
+from micropython import const
+
+STEAL_MAX = const(256)  # most tasks one hand-over or one take from the injector moves
+
+
+class Stealing:
+    """The steal protocol and the injector's draining, mixed into ``Worker``."""
+
+    def _take_injected(self, limit):
+        """Move up to ``limit`` tasks from the executor's injector into the inbox."""
+        if self.executor.injector.head is None:
+            return 0
+        n = self.executor.injector.take(self, limit)
+        self.injected += n
+        return n
+
+    def _stop_serving(self):
+        """The loop ends: no thief may ask this worker from now on, and one that asked
+        already is answered, so no worker waits for a loop that no longer runs."""
+        state = self._enter()
+        self._thread = None  # not running: join() shuts down what it left
+        pending = self._request is not None
+        self._exit(state)
+        if pending:
+            self._serve()
+
+    def _serve(self):
+        """Hand half of the runnable tasks to the worker that asked (at most 256)."""
+        state = self._enter()
+        thief = self._request
+        self._request = None
+        self._exit(state)
+        if thief is None:
+            return
+        pick = self._pick
+        head = None
+        n = 0
+        while True:  # every runnable task, in the policy's order, chained through inbox_next
+            slot = pick()
+            if slot is None:
+                break
+            slot.inbox_next = head
+            head = slot
+            n += 1
+        keep = n - min(n // 2, STEAL_MAX)
+        slot = head  # reversed: the last picked first, so the oldest stay here
+        order = None
+        while slot is not None:  # back into policy order
+            nxt = slot.inbox_next
+            slot.inbox_next = order
+            order = slot
+            slot = nxt
+        slot = order
+        given = 0
+        i = 0
+        while slot is not None:
+            nxt = slot.inbox_next
+            slot.inbox_next = None
+            if (i < keep or slot is self._pinned or slot.timer.pos >= 0
+                    or slot.deadline.pos >= 0 or slot.deadline_owner is not None):
+                # inside a timeout(): its guard re-arms an outer deadline on this wheel
+                self._put_back(slot, False)
+            else:
+                state = self._enter()
+                moved = not thief.closed  # a thief that shut down would orphan the task
+                if moved:
+                    slot.sched = thief  # wakes that still reach this worker are forwarded
+                    thief._inbox_push(slot)
+                self._exit(state)
+                if moved:
+                    thief.stolen_from[self.index] += 1
+                    given += 1
+                else:
+                    self._put_back(slot, False)
+            i += 1
+            slot = nxt
+        self.given += given
+        self._unshared = given == 0  # ring no sleeper for this queue until new work comes
+        thief.stolen += given
+        state = self._enter()
+        if thief._asked is self:
+            thief._asked = None  # answered: the thief stops waiting
+            thief._answer = given
+        self._exit(state)
+        thief.ring()
+
+    def _steal(self):
+        """Ask busy workers for work, starting at a random one, up to four rounds; True if
+        work arrived (or the executor closed), False if every round came back empty."""
+        ex = self.executor
+        workers = ex.workers
+        size = len(workers)
+        if size < 2:
+            return False
+        if self._asked is not None:  # an earlier request is still out: wait for its answer
+            self._sleep(True)
+            return True
+        for _ in range(4):
+            start = ex._random(size)
+            for k in range(size):
+                victim = workers[(start + k) % size]
+                if (victim is self or victim.sleeping or victim._request is not None
+                        or victim._thread is None):
+                    continue  # idle, being stolen from, or not running: skipped, not awaited
+                state = self._enter()
+                ok = (victim._request is None and not victim.sleeping
+                      and victim._thread is not None)
+                if ok:
+                    victim._request = self
+                    self._asked = victim
+                    self._answer = -1
+                self._exit(state)
+                if not ok:
+                    continue
+                self.steal_requests += 1
+                while self._asked is not None:  # the victim answers at its next tick's end
+                    if self._inbox_head is not None or ex.closed or self._request is not None:
+                        return True  # other work came first; the answer follows into the inbox
+                    self._sleep(True)
+                if self._answer > 0 or self._inbox_head is not None:
+                    return True
+            self.failed_steals += 1
+        return False
