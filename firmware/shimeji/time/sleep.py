@@ -51,7 +51,7 @@ def _not_ms(ms):
 
 
 @micropython.native
-def sleep_ms(ms, _ctx=core.context):
+def sleep_ms(ms, _ctx=core.context, _type=type, _int=int):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
     Tasks only (not ISR-safe)."""
@@ -61,7 +61,7 @@ def sleep_ms(ms, _ctx=core.context):
     timer = slot.sched.timer
     if timer is None:
         timer = timer_of(slot)  # raises NoTimer
-    if type(ms) is not int:
+    if _type(ms) is not _int:
         _not_ms(ms)
     if 0 < ms <= timer._max_ms:  # Timer.arm_ms's common case, inlined
         clock = timer.clock
