@@ -235,3 +235,27 @@ def test_cores_get_a_process_each_with_steal_and_cross_core_wake_arrows(tmp_path
     path = str(tmp_path / "cores.png")
     tool.timeline_png(tool.parse(d0 + d1), path, width=800, height=500)
     assert png_size(path) == (800, 500)
+
+
+def test_the_interrupt_level_is_its_own_process_and_preemptions_are_slices():
+    from test_trace_interrupt import preempted_run
+
+    ti, tt, u, h = preempted_run()
+    a, b = io.StringIO(), io.StringIO()
+    tt.dump(a)
+    ti.dump(b)
+    obj = tool.chrome_trace(tool.parse(a.getvalue() + b.getvalue()))
+    check_schema(obj)
+    evs = obj["traceEvents"]
+    procs = {e["pid"]: e["args"]["name"] for e in evs if e["name"] == "process_name"}
+    assert procs == {1: "scheduler 0", 2: "interrupt level 1"}
+    polls = sorted((e["pid"], e["tid"], e["ts"], e["dur"]) for e in evs if e["name"] == "poll")
+    assert polls == [(1, h, 10, 240), (2, u, 0, 0), (2, u, 110, 40)]
+    held = [(e["pid"], e["tid"], e["ts"], e["dur"]) for e in evs if e.get("cat") == "irq"
+            and e["ph"] == "X"]
+    assert held == [(1, h, 110, 40)]  # inside the hog's poll: the level's 40 µs
+    arrows = [(e["ph"], e["pid"], e["tid"], e["ts"]) for e in evs if e.get("name") == "preempt"]
+    assert arrows == [("s", 1, h, 110), ("f", 2, u, 110)]
+    wakes = [(e["pid"], e["tid"], e["ts"], e["args"]["from"]) for e in evs
+             if e["ph"] == "i" and e["name"] == "wake"]
+    assert wakes == [(2, u, 110, "interrupt/thread")]

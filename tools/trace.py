@@ -65,6 +65,12 @@ def _traced_init(self, *args, **kw):
     if type(self) is _sched.StaticScheduler:
         _traces.append(Trace(%(size)d).attach(self))
 _sched.StaticScheduler.__init__ = _traced_init
+from shimeji.sched import interrupt as _irq
+_iinit = _irq.InterruptScheduler.__init__
+def _traced_iinit(self, *args, **kw):
+    _iinit(self, *args, **kw)
+    _traces.append(Trace(%(size)d).attach(self))
+_irq.InterruptScheduler.__init__ = _traced_iinit
 while len(sys.argv) > 1:
     sys.argv.pop()
 sys.argv.append(%(seconds)r)
@@ -74,7 +80,7 @@ finally:
     with open(%(out)r, "w") as _f:
         for _i, _t in enumerate(_traces):
             _t.detach()
-            _t.dump(_f, "scheduler")
+            _t.dump(_f)
 """
 
 

@@ -216,6 +216,16 @@ def chrome_trace(sections):
                     ev.append({"ph": "s", "id": flow, "name": "steal", "cat": "steal",
                                "pid": start[0], "tid": start[1], "ts": start[2]})
                     pending.setdefault(task, []).append(flow)
+            elif kind == K.IRQ_PREEMPT:  # the level held this poll up ``arg`` µs, until t
+                ev.append({"ph": "X", "name": "interrupt level", "cat": "irq", "pid": pid,
+                           "tid": task, "ts": t - arg, "dur": arg})
+                to = _first_poll_from(sections, spans_of, t - arg, t)
+                if to is not None:
+                    flow += 1
+                    ev.append({"ph": "s", "id": flow, "name": "preempt", "cat": "irq",
+                               "pid": pid, "tid": task, "ts": t - arg})
+                    ev.append({"ph": "f", "bp": "e", "id": flow, "name": "preempt",
+                               "cat": "irq", "pid": to[0], "tid": to[1], "ts": to[2]})
             elif kind == K.POLL_BEGIN:
                 for fid in pending.pop(task, ()):
                     ev.append({"ph": "f", "bp": "e", "id": fid, "name": "wake", "cat": "wake",
@@ -245,6 +255,19 @@ def chrome_trace(sections):
             "otherData": {"source": "shimeji Trace.dump",
                           "dropped": sum(s.header.get("dropped", 0) for s in sections),
                           "sections": len(sections)}}
+
+
+def _first_poll_from(sections, spans_of, t0, t1):
+    # (pid, task, begin) of the interrupt level's first poll in [t0, t1], if one was traced.
+    best = None
+    for i, sec in enumerate(sections):
+        if sec.label != "interrupt_level":
+            continue
+        for task, ps in spans_of[i].items():
+            for b, _e, _end in ps:
+                if t0 <= b <= t1 and (best is None or b < best[2]):
+                    best = (i + 1, task, b)
+    return best
 
 
 def _anchor(ev, pid0, tid, t, what):

@@ -24,6 +24,10 @@ it interrupts is inside a critical section (which masks only hardware interrupts
 wait list or an inbox may be half linked. So the callback first asks the sections whether the
 interrupted code holds one (``held()``) and, if so, queues itself again: it runs at a later
 check point, once the section has ended, as an interrupt waits for interrupts to be unmasked.
+
+Tracing: a ``Trace`` attached here records like any scheduler's (the callback writes its ring).
+A run that preempted a thread-level poll records ``IRQ_PREEMPT`` (the task, the µs it held it
+up) in that scheduler's trace, through its side ring.
 """
 
 import time
@@ -37,6 +41,7 @@ from ..task.pool import wrap_count
 from ..task.slot import QUEUED, RUNNING, WAITING
 from ..time.clock import wrap_add, wrap_diff
 from ..time.timer import Timer
+from ..trace.kinds import IRQ_PREEMPT
 from .scheduler import StaticScheduler
 
 _base_tick = StaticScheduler.tick
@@ -96,6 +101,8 @@ class InterruptScheduler(StaticScheduler):
             raise TimerConfigError("attach_timer needs a shimeji Timer, got %r" % (timer,))
         self.timer = timer
         timer.interrupt = self.timer_interrupt
+        if self._trace is not None:
+            timer.trace = self._trace
 
     # -- waking: ISR-safe, allocation-free ------------------------------------------------------
 
@@ -118,6 +125,8 @@ class InterruptScheduler(StaticScheduler):
                 self._woken_int += 1
             else:
                 self._woken_ext += 1
+            if self._trace is not None:
+                self._trace.wake_locked(self, slot)
             self._want = True
         elif st == RUNNING:
             slot.rewoken = True
@@ -188,6 +197,7 @@ class InterruptScheduler(StaticScheduler):
         saved_slot = ctx.slot  # the interrupted thread-level task's context
         saved_sched = ctx.sched
         saved_start = ctx.poll_start
+        t0 = self._clock_us()
         try:
             self._poll_all()
         except BaseException as e:  # noqa: B036 - never raise into MicroPython's scheduler
@@ -198,6 +208,9 @@ class InterruptScheduler(StaticScheduler):
             ctx.sched = saved_sched
             ctx.poll_start = saved_start
             self._active = False
+        tr = saved_sched._trace if saved_slot is not None and saved_sched is not self else None
+        if tr is not None:
+            tr.record_isr(IRQ_PREEMPT, saved_slot.id, (self._clock_us() - t0) & 0x3FFFFFFF)
         self.runs = wrap_count(self.runs, 1)
 
     def _masked(self):

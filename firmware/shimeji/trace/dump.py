@@ -6,8 +6,10 @@ The format: a header line ``shimeji-trace 1 size=N count=N dropped=N label=NAME`
 """
 
 
-def dump(trace, stream=None, label="scheduler", core=None):
+def dump(trace, stream=None, label=None, core=None):
     """Write ``trace``'s ring to ``stream`` (default: print). See ``Trace.dump``."""
+    if label is None:
+        label = trace.label
     write = print if stream is None else _line_writer(stream)
     recs = trace.records()
     extra = "" if core is None else " core=%d" % core

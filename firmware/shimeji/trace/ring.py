@@ -54,6 +54,7 @@ class Trace(SideRing):
         self._own_clock = clock_us is not None
         self.clock = clock_us if clock_us is not None else port.ticks_us
         self.in_timer = False  # set by the timer while its turn fires entries
+        self.label = "scheduler"  # what dump() calls it by default (attach sets it)
         self.sched = None
         self._enter = None
         self._exit = None
@@ -92,6 +93,7 @@ class Trace(SideRing):
         self._exit = cs.exit
         sched.set_trace(self)
         self.sched = sched
+        self.label = "interrupt level" if sched.level > 0 else "scheduler"
         if timer is not None:
             timer.trace = self
         global last
@@ -196,10 +198,11 @@ class Trace(SideRing):
         j = task_id % len(self._names)
         return self._names[j] if self._name_ids[j] == task_id else None
 
-    def dump(self, stream=None, label="scheduler", core=None):
+    def dump(self, stream=None, label=None, core=None):
         """Write the ring as hex lines to ``stream`` (default: print to the console; a file
         opened for writing works): a header, the task names, one record a line, an end line.
-        ``label`` names the scheduler in the export; ``core``: the executor worker's number
+        ``label`` names the scheduler in the export (default: ``scheduler``, or ``interrupt
+        level`` for an ``InterruptScheduler``'s trace); ``core``: the executor worker's number
         (its track in the export). ``tools/trace.py`` reads it. Allocates (one line at a
         time). Scheduler context, or ``background.call(trace.dump)`` while a background loop
         runs."""
