@@ -8,7 +8,7 @@ exactly as they do there, and error texts match.
 from .. import core
 from ..task.slot import OK, PENDING, JoinHandle, _value_of
 from .loop import create_task, current_task, sleep, sleep_ms
-from .task import CancelledError, Task, TimeoutError
+from .task import _REMOVE, CancelledError, Task, TimeoutError, _Gather
 
 _ctx = core.context
 
@@ -90,33 +90,6 @@ class _Park:
 
 
 _park = _Park()
-_REMOVE = "gathering"  # the gather task's data while it waits
-
-
-class _Gather:
-    """The callback set as ``state`` of each gathered task."""
-
-    def __init__(self, task, return_exceptions):
-        self.task = task
-        self.return_exceptions = return_exceptions
-        self.state = 0
-
-    def __call__(self, t):
-        gt = self.task
-        if gt.data is not _REMOVE:
-            return  # already woken, or cancelled from outside
-        if t._ref is not None and not self.return_exceptions and t._state() != OK:
-            self.state = _value_of(t._ref)  # (a _ref of None: returned None, the common case)
-        else:
-            self.state -= 1
-            if self.state:
-                return
-        gt.data = None
-        slot = gt._live_slot()
-        if slot is not None:
-            slot.sched.wake(slot)
-
-
 async def gather(*aws, return_exceptions=False):
     """Run the awaitables concurrently; returns their results in order. The first exception
     is raised (the others keep running) unless ``return_exceptions`` puts exceptions in the

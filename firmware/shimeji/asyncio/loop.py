@@ -28,6 +28,8 @@ from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
 from .task import FacadeScheduler, Task
 
+_spawn_task = FacadeScheduler.spawn_task
+
 _ctx = core.context
 _CAPACITY = 16  # static slots; more are made on demand (see ``Loop.grown``)
 
@@ -265,7 +267,7 @@ def create_task(coro):
     if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
         raise TypeError("coroutine expected")
     t = Task(coro)
-    loop.sched.spawn_task(t, coro)
+    _spawn_task(loop.sched, t, coro)  # (the method, without its lookup on the scheduler)
     return t
 
 

@@ -13,7 +13,7 @@ import micropython
 from .. import core
 from ..errors import Cancelled
 from ..sched.scheduler import StaticScheduler
-from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle, _value_of
+from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle, TaskSlot, _value_of
 
 _ctx = core.context
 _PARK = core.PARK
@@ -151,6 +151,34 @@ class Task(JoinHandle):
         return _PARK
 
 
+_REMOVE = "gathering"  # the gather task's data while it waits
+
+
+class _Gather:
+    """The callback set as ``state`` of each gathered task (``FacadeScheduler._complete``
+    runs its body in line for a task that completes)."""
+
+    def __init__(self, task, return_exceptions):
+        self.task = task
+        self.return_exceptions = return_exceptions
+        self.state = 0
+
+    def __call__(self, t):
+        gt = self.task
+        if gt.data is not _REMOVE:
+            return  # already woken, or cancelled from outside
+        if t._ref is not None and not self.return_exceptions and t._state() != OK:
+            self.state = _value_of(t._ref)  # (a _ref of None: returned None, the common case)
+        else:
+            self.state -= 1
+            if self.state:
+                return
+        gt.data = None
+        slot = gt._live_slot()
+        if slot is not None:
+            slot.sched.wake(slot)
+
+
 class FacadeScheduler(StaticScheduler):
     """A FIFO ``StaticScheduler`` in grow mode whose completions keep asyncio's Task state."""
 
@@ -175,7 +203,22 @@ class FacadeScheduler(StaticScheduler):
         elif state is _WAITED:
             t.state = False
         elif state:
-            state(t)  # a gather's callback
+            if type(state) is _Gather:  # _Gather.__call__(t), in line: once per task
+                gt = state.task
+                if gt.data is _REMOVE:
+                    if status != OK and not state.return_exceptions:
+                        state.state = value  # its exception
+                        left = 0
+                    else:
+                        left = state.state - 1
+                        state.state = left
+                    if left == 0:
+                        gt.data = None
+                        ref = gt._ref
+                        if isinstance(ref, TaskSlot):
+                            ref.sched.wake(ref)
+            else:
+                state(t)
             t.state = False
         if main and self._polling:
             loop.stop_tick()
