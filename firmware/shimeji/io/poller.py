@@ -233,12 +233,24 @@ class IOPoller:
         woken = 0
         waker = self._waker_key
         if self._ipoll is not None:
+            sched = self.sched
+            notify = sched.idle_notify
             for obj, ev in self._ipoll(timeout_ms):
-                self.sleeping = False  # poll returned: the wakes below need no wake byte
+                if notify is not None:
+                    # The loop is awake while it dispatches: its wakes need no wake byte, so
+                    # no idle_notify call per woken task (it is put back below).
+                    self.sleeping = False
+                    sched.idle_notify = None
                 if obj is waker:
                     self._waker.drain()
                 else:
-                    woken += self._dispatch(obj, ev)
+                    try:
+                        woken += self._dispatch(obj, ev)
+                    except BaseException as e:
+                        sched.idle_notify = notify
+                        raise e
+            if notify is not None:
+                sched.idle_notify = notify
         else:
             for fd, ev in self._poll.poll(timeout_ms):
                 self.sleeping = False
