@@ -69,6 +69,30 @@ def needs_thread_module(fn):
                         "port does not have")
 
 
+def _shimeji_is_native():
+    if not IS_MICROPYTHON:
+        return False
+    from shimeji.sched.fastpath import tick_fifo
+
+    return type(tick_fifo) is not type(lambda: 0)  # native code has a type of its own
+
+
+# Where shimeji runs as bytecode (the RP2040 firmware freezes it so: ARMv6-M, see
+# docs/boards.md) a task's completion also allocates its StopIteration's traceback (the VM
+# records one when a bytecode frame catches it: 16 B on 32-bit), and an await's value comes
+# back in a new StopIteration (no viper to reuse one).
+BYTECODE_REASON = ("shimeji is bytecode here (the RP2040 firmware: ARMv6-M freezes no native "
+                   "code): each task completion allocates a traceback, 16 B")
+
+
+def needs_native_shimeji(fn):
+    """An allocation count that holds where shimeji's tick is native code (every runtime
+    but the RP2040 firmware). Reported as skipped, with why, where it is bytecode."""
+    if not IS_MICROPYTHON or _shimeji_is_native():
+        return fn
+    return _Skipped(fn, BYTECODE_REASON)
+
+
 def thread_section():
     """A ``LockCriticalSection`` where ``_thread`` exists, else the runtime's default section
     (what a board without threads uses): for tests that need *a* real section."""

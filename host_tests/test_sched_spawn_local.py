@@ -4,7 +4,7 @@
 # scheduler), and nothing is lost when a poll ends the tick. Awaiting a handle whose task
 # already returned None ends through an exhausted iterator (no __next__, no raise).
 from shimeji import Event, RoundRobinPolicy, StaticScheduler, yield_now
-from support import alloc_delta, micropython_only
+from support import alloc_delta, micropython_only, needs_native_shimeji
 
 
 async def note(log, name):
@@ -116,6 +116,7 @@ def _stop_iteration_bytes():
 
 
 @micropython_only
+@needs_native_shimeji
 def test_spawning_detached_from_a_task_allocates_nothing():
     import micropython
 

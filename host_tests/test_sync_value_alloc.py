@@ -5,7 +5,7 @@
 # gc.mem_alloc() delta; the values themselves (ints, None, objects, strings) are checked on
 # both runtimes.
 from shimeji import Channel, FakeClock, StaticScheduler, Timer, WaitCell, WaitMap, timeout
-from support import alloc_delta, heap_locked, micropython_only
+from support import alloc_delta, heap_locked, micropython_only, needs_native_shimeji
 
 _VALUES = (7, None, "text", (1, 2), -3, 1 << 20, 0)
 
@@ -144,6 +144,7 @@ def test_every_value_arrives_intact():
 
 
 @micropython_only
+@needs_native_shimeji
 def test_an_await_that_ends_with_a_value_allocates_nothing():
     # (_join is left out: a handle that was handed out is never reused, so each spawn that
     # returns one makes a new handle; its value is delivered as the others are.)

@@ -2,7 +2,7 @@
 # links a spawn from a task into the inbox in line; completion pops every joiner and wakes it in
 # line; awaiting a finished handle ends without a call. Whole event lists, both runtimes.
 from shimeji import StaticScheduler, yield_now
-from support import alloc_delta, micropython_only, raises
+from support import alloc_delta, micropython_only, needs_native_shimeji, raises
 
 
 async def value(v):
@@ -88,6 +88,7 @@ def _spawn_join(s, n):
 
 
 @micropython_only
+@needs_native_shimeji
 def test_spawn_and_join_allocate_no_more_than_the_floor_and_one_handle():
     s = StaticScheduler(4)
     _spawn_join(s, 10)
