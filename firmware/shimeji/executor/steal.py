@@ -14,6 +14,7 @@ whose deadline fired (the wheel belongs to the victim's thread), nor the ``main`
 
 from micropython import const
 
+_STEAL = const(20)  # trace.kinds.STEAL
 STEAL_MAX = const(256)  # most tasks one hand-over or one take from the injector moves
 
 
@@ -80,6 +81,8 @@ class Stealing:
                 if moved:
                     slot.sched = thief  # wakes that still reach this worker are forwarded
                     thief._inbox_push(slot)
+                    if thief._trace is not None:  # STEAL in the thief's trace, arg: from whom
+                        thief._trace.record_isr(_STEAL, slot.id, self.index)
                 self._exit(state)
                 if moved:
                     thief.stolen_from[self.index] += 1

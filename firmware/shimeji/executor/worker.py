@@ -13,6 +13,8 @@ arrives at the old worker. So a task is in one run queue or inbox at a time, and
 worker whose queue it was taken from polls it: never two at once.
 """
 
+from micropython import const
+
 from .. import core
 from ..errors import Cancelled, PoolFull
 from ..sched.runloop import sleep_idle
@@ -22,6 +24,7 @@ from ..time.timer import Timer
 from .steal import STEAL_MAX as _STEAL_MAX
 from .steal import Stealing
 
+_CROSS_CORE_WAKE = const(21)  # trace.kinds.CROSS_CORE_WAKE
 _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
 _IDLE_SLICE_US = 1000  # longest sleep while a timer is pending (locks here have no timeout)
 
@@ -66,8 +69,21 @@ class Worker(Stealing, StaticScheduler):
         """Make the task in ``slot`` runnable; rings the worker if it sleeps. Safe from any
         thread and from interrupt handlers."""
         StaticScheduler.wake(self, slot)
+        if self._trace is not None and slot.sched is self:
+            self._trace_cross_wake(slot)
         if self.sleeping:
             self.ring()
+
+    def _trace_cross_wake(self, slot):
+        # A wake from another worker's thread: CROSS_CORE_WAKE (arg: that worker), through the
+        # trace's side ring under the critical section (the main ring is this thread's).
+        ctx = core.current_context()
+        if ctx is self._ctx:
+            return
+        for w in self.executor.workers:
+            if w._ctx is ctx:
+                self._trace.record_isr(_CROSS_CORE_WAKE, slot.id, w.index)
+                return
 
     def ring(self):
         """End this worker's sleep, if it sleeps (on its bell, or in its I/O poller). Safe

@@ -58,7 +58,8 @@ def tick_traced(sched, n):
     completed = 0
     sched._polling = True
     ctx.sched = sched
-    _shield.on()
+    if sched._shielding:  # (False on an executor's worker: the executor raised it once)
+        _shield.on()
     try:
         if sched._inbox_head is not None:
             sched._drain_inbox()
@@ -125,7 +126,8 @@ def tick_traced(sched, n):
             if sched._inbox_head is not None:
                 sched._drain_inbox()
     finally:
-        _shield.off()
+        if sched._shielding:
+            _shield.off()
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched

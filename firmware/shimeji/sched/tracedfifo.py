@@ -82,7 +82,8 @@ def tick_fifo_traced(sched, n):
     completed = 0
     sched._polling = True
     ctx.sched = sched
-    _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+    if sched._shielding:  # (False on an executor's worker: the executor raised it once)
+        _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     restart(tr, buf)
     try:
         while True:
@@ -119,7 +120,8 @@ def tick_fifo_traced(sched, n):
             polled = buf[_POLLED]
             restart(tr, buf)
     finally:
-        _shield.off()
+        if sched._shielding:
+            _shield.off()
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched

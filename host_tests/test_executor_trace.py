@@ -1,0 +1,53 @@
+"""A Trace attached to an executor's worker records that worker's polls, and the executor's
+own events: STEAL (a task handed to this worker; arg: the worker it came from) and
+CROSS_CORE_WAKE (a task here woken from another worker's thread; arg: that worker). Records
+from other threads go through the trace's side ring under the critical section."""
+
+from shimeji import Event, Executor, Trace, yield_now
+from shimeji.trace import kinds as K
+from support import needs_threads
+
+
+@needs_threads  # the workers are threads (the qemu port has none)
+def test_a_worker_trace_records_its_polls_steals_and_cross_worker_wakes():
+    ex = Executor(workers=2, capacity=48)
+    w0, w1 = ex.workers
+    traces = [Trace(4096, side=128).attach(w0), Trace(4096, side=128).attach(w1)]
+    ev = Event()
+    seen = []
+
+    async def child():
+        for _ in range(30):
+            await yield_now()
+
+    async def waiter():
+        await ev.wait()
+        seen.append(1)
+
+    async def main():
+        hw = w1.spawn(waiter())  # on worker 1, from worker 0's thread
+        for _ in range(2000000):
+            if w1._request is None and w0._request is not None or w1.sleeping:
+                break
+            await yield_now()
+        traces[0].clear()  # the wait above polled main many times: not what is checked here
+        hs = [ex.spawn(child()) for _ in range(40)]  # all on worker 0: worker 1 steals
+        for h in hs:
+            await h
+        ev.set()  # from worker 0's thread: a cross-worker wake of the waiter on worker 1
+        await hw
+
+    ex.run(main())
+    assert seen == [1]
+    recs = [t.records() for t in traces]
+    steals = [r for r in recs[1] if r[1] == K.STEAL]
+    assert w1.stolen > 0 and len(steals) == w1.stolen  # one per task handed over
+    assert all(r[3] == 0 for r in steals)  # all from worker 0
+    assert not [r for r in recs[0] if r[1] == K.STEAL] or w0.stolen > 0
+    cross = [r for r in recs[1] if r[1] == K.CROSS_CORE_WAKE]
+    assert cross and all(r[3] == 0 for r in cross)
+    assert [t.dropped for t in traces] == [0, 0], [len(r) for r in recs]
+    for i, r in enumerate(recs):  # each trace has its own worker's polls, in pairs
+        begins = sum(1 for x in r if x[1] == K.POLL_BEGIN)
+        ends = sum(1 for x in r if x[1] == K.POLL_END)
+        assert begins == ends and begins > 0, i
