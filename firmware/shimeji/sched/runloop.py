@@ -202,6 +202,7 @@ class RunLoop:
     def _iterate(self, sched, until):
         # run()'s loop: step() with the calls of the common case written in line.
         turn_fn = self._turn
+        tick = tick_fifo  # a local: a global lookup per iteration otherwise
         n = self.tick_size
         # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
         # first what cannot change during the run, and picks it).
@@ -216,7 +217,7 @@ class RunLoop:
                 if poller is not None and poller.waiters:
                     poller.poll(0)
             if direct and sched._fifo is not None and sched._trace is None:
-                t = tick_fifo(sched, n)
+                t = tick(sched, n)
             else:
                 t = sched.tick(n)
             if t.polled:

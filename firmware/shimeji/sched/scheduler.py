@@ -26,8 +26,6 @@ from ..task.slot import (
     CANCELLED,
     FREE,
     QUEUED,
-    RUNNING,
-    WAITING,
     TaskBuilder,
     completed_ref,
 )
@@ -38,6 +36,11 @@ from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
+# Task states (core.py) as constants here: wake and _park are native, and an imported name is
+# a lookup in this module's globals on every use.
+_QUEUED = const(1)
+_RUNNING = const(2)
+_WAITING = const(3)
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
 
 
@@ -113,8 +116,8 @@ class StaticScheduler(TaskLifecycle):
                 other.wake(slot)
             return
         st = slot.state
-        if st == WAITING:
-            slot.state = QUEUED
+        if st == _WAITING:
+            slot.state = _QUEUED
             slot.inbox_next = None
             tail = self._inbox_tail
             if tail is None:
@@ -128,10 +131,10 @@ class StaticScheduler(TaskLifecycle):
                 self._woken_ext += 1
             if self._trace is not None:
                 self._trace.wake_locked(self, slot)
-        elif st == RUNNING:
+        elif st == _RUNNING:
             slot.rewoken = True
         self._exit(state)
-        if st == WAITING and not self._polling and self.idle_notify is not None:
+        if st == _WAITING and not self._polling and self.idle_notify is not None:
             self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
 
     def _inbox_push(self, slot):
@@ -248,10 +251,10 @@ class StaticScheduler(TaskLifecycle):
         state = self._enter()
         if slot.rewoken:
             slot.rewoken = False
-            slot.state = QUEUED
+            slot.state = _QUEUED
             self._exit(state)
             return True
-        slot.state = WAITING
+        slot.state = _WAITING
         self._exit(state)
         return False
 

@@ -20,6 +20,7 @@ from .wheelpass import earliest
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
+_MAX_US = const(0x1FFFFFFF)  # clock.MAX_US, a constant here (an imported name is a lookup)
 _INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
 
 
@@ -104,11 +105,11 @@ class Timer:
             k = earliest(wheel, wheel._step_pos, k)  # a lone far sleeper is not woken early
         clock = self.clock
         tick_us = clock.tick_us
-        us = k * tick_us if k <= MAX_US // tick_us else MAX_US  # us_for_ticks, inlined
+        us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US  # us_for_ticks, inlined
         if not el:
             return us
         unit = clock.unit_us
-        el_us = el * unit if el <= MAX_US // unit else MAX_US
+        el_us = el * unit if el <= _MAX_US // unit else _MAX_US
         return us - el_us if us > el_us else 0
 
     def ticks_for_ms(self, ms):
