@@ -195,6 +195,36 @@ async def reader():
         b.readinto(buf)
 RunLoop(s).run(s.spawn(reader()))
 """,
+    "spawn detached in task": """
+from shimeji import yield_now
+s = StaticScheduler(101)
+async def trivial():
+    return None
+async def driver():
+    for _ in range(N // 100):
+        for i in range(100):
+            s.spawn_detached(trivial())
+        await yield_now()
+s.run_until_complete(driver())
+""",
+    "facade create_task+gather": """
+import shimeji.asyncio as aio
+async def trivial():
+    return None
+async def main():
+    for _ in range(N // 100):
+        await aio.gather(*[aio.create_task(trivial()) for _ in range(100)])
+aio.run(main())
+""",
+    "asyncio create_task+gather": """
+import asyncio
+async def trivial():
+    return None
+async def main():
+    for _ in range(N // 100):
+        await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(100)])
+asyncio.run(main())
+""",
     "floor: create+exhaust": """
 async def trivial():
     return None
