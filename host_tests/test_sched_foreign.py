@@ -163,3 +163,29 @@ def test_a_run_loop_keeps_the_shield_up_for_its_whole_run_and_lowers_it_after():
         assert depths and set(depths) == {(1, False)}  # up once; the ticks leave it alone
         assert (shield.depth, s._shielding) == (0, True)  # lowered, per-tick shielding back
         assert asyncio.run(_asyncio_still_works()) == "asyncio ok"
+
+
+def test_the_facade_loop_keeps_the_shield_up_for_its_whole_run_and_lowers_it_after():
+    # shimeji.asyncio's run loop raises the shield once per run, as RunLoop.run does: a task
+    # awaiting MicroPython's (or CPython's) own asyncio still gets ForeignAwaitable, and the
+    # real asyncio works again afterwards.
+    import shimeji.asyncio as sh_asyncio
+    from shimeji.sched.foreign import shield
+
+    cases = _cases()
+    log = []
+    depths = []
+
+    async def main():
+        loop = sh_asyncio.get_event_loop()
+        depths.append((shield.depth, loop.sched._shielding))
+        n = await _try_each(cases, log)
+        depths.append((shield.depth, loop.sched._shielding))
+        return n
+
+    loop = sh_asyncio.new_event_loop()
+    assert sh_asyncio.run(main()) == len(cases)
+    assert log == _expect(cases)
+    assert depths == [(1, False), (1, False)]  # up once; the ticks leave it alone
+    assert (shield.depth, loop.sched._shielding) == (0, True)
+    assert asyncio.run(_asyncio_still_works()) == "asyncio ok"

@@ -19,6 +19,7 @@ import time
 
 from .. import core
 from ..core import yield_now
+from ..sched.foreign import shield as _shield
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
@@ -153,6 +154,13 @@ class Loop:
         self.main = task
         _running = self
         rl = self.runloop
+        sched = self.sched
+        # The asyncio shield stays up for the whole run, as in RunLoop.run, instead of going
+        # up and down around every tick.
+        shielding = sched._shielding
+        if shielding:
+            _shield.on()
+            sched._shielding = False
         try:
             while task._state() <= _PENDING:
                 rl.poll_io()  # readiness first, as MicroPython polls before it runs a task
@@ -167,6 +175,9 @@ class Loop:
         except _StopTick:
             pass
         finally:
+            if shielding:
+                sched._shielding = True
+                _shield.off()
             self.main = prev
             _running = prev_running
         task.state = False
