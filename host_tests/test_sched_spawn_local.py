@@ -4,7 +4,7 @@
 # scheduler), and nothing is lost when a poll ends the tick. Awaiting a handle whose task
 # already returned None ends through an exhausted iterator (no __next__, no raise).
 from shimeji import Event, RoundRobinPolicy, StaticScheduler, yield_now
-from support import alloc_delta, micropython_only, needs_native_shimeji
+from support import alloc_delta, micropython_only, needs_native_shimeji, needs_thread_module
 
 
 async def note(log, name):
@@ -89,6 +89,7 @@ def test_awaiting_finished_handles_gives_their_outcomes():
     assert got == [None, 3, "boom", None]
 
 
+@needs_thread_module  # an Executor (built on _thread), driven on this thread
 def test_a_worker_spawn_from_its_task_still_goes_through_the_inbox():
     from shimeji.executor import Executor
 
