@@ -3,6 +3,7 @@
 # zero gc.mem_alloc() delta.
 from gate import Gate
 from shimeji import FakeClock, RoundRobinPolicy, StaticScheduler, Timer, Trace, sleep_ms, yield_now
+from shimeji.trace import kinds as K
 from support import alloc_delta, heap_locked, micropython_only
 
 
@@ -118,3 +119,41 @@ def test_record_isr_allocates_nothing_even_when_the_side_ring_overflows():
     heap_locked(_isr_records, tr, 10)
     assert alloc_delta(_isr_records, tr, 10) == 0
     assert tr.dropped == 6 + 10  # the side ring was already full for the second ten
+
+
+def _preempting_rounds(sched, n):
+    for _ in range(n):
+        sched.tick(1)
+
+
+@micropython_only
+def test_traced_interrupt_level_and_its_preemptions_allocate_nothing():
+    from shimeji import InterruptScheduler, WaitCell, port
+
+    level = InterruptScheduler(4)
+    s = StaticScheduler(4)
+    ti = Trace(16).attach(level)  # small: both rings wrap
+    tt = Trace(16).attach(s)
+    cell = WaitCell()
+    count = [0]
+
+    async def urgent():
+        while True:
+            await cell.wait()
+            count[0] += 1
+
+    async def hog():
+        while True:
+            cell.wake()  # the level's callback runs at the check point, inside this poll
+            port.check_point()
+            await yield_now()
+
+    level.spawn(urgent())
+    port.check_point()
+    s.spawn(hog())
+    _preempting_rounds(s, 5)
+    heap_locked(_preempting_rounds, s, 20)
+    assert alloc_delta(_preempting_rounds, s, 20) == 0
+    assert count[0] == 45 and level.error is None
+    kinds = [r[1] for r in tt.records()]
+    assert K.IRQ_PREEMPT in kinds and tt.dropped > 0 and ti.dropped > 0
