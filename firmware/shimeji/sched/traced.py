@@ -4,7 +4,7 @@
 Design note. Tracing must cost nothing when it is off, so the scheduler tests one attribute
 per ``tick()`` (not per poll) and, with a trace attached, runs these copies of its two ticks
 (``tracedfifo.py``'s copy of ``fastpath.tick_fifo`` for FIFO, ``tick_traced`` here of
-``StaticScheduler.tick`` otherwise). A poll's POLL_BEGIN/POLL_END pair is written when the
+``general.tick_general`` otherwise). A poll's POLL_BEGIN/POLL_END pair is written when the
 poll ends, slotted around whatever the poll recorded meanwhile (spawns, wakes), so the ring
 stays in order. Behaviour is the untraced ticks' (``host_tests/test_trace_ticks.py`` runs a
 scenario both ways); the general variant reads the clock at both ends of a poll and charges
@@ -41,7 +41,7 @@ def tick(sched, n):
 
 
 def tick_traced(sched, n):
-    """``StaticScheduler.tick``'s general path with every poll recorded; a timed policy is
+    """``general.tick_general`` (the general path) with every poll recorded; a timed policy is
     charged with the same clock readings the records carry. Not ISR-safe."""
     tr = sched._trace
     buf = tr.buf
