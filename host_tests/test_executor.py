@@ -406,6 +406,14 @@ def test_yield_now_switches_to_the_per_thread_yield_once_two_workers_poll():
         ctx.yielder.armed = False
         if hasattr(gc, "mem_alloc"):  # MicroPython: counted
             assert alloc_delta(yield_now) == 0
+            slot = Executor(workers=1, capacity=1).workers[0].slots[0]
+            assert slot.yield_ring is not None  # a worker's slot: a ring of its own
+            ctx.slot = slot
+            assert yield_now() is slot.yield_ring[1]
+            assert alloc_delta(yield_now) == 0
+            for _ in slot.yield_ring[1]:  # spend what the calls appended
+                pass
+            ctx.slot = None
     finally:
         del core._threads[-1]
         core.unregister_thread()

@@ -185,6 +185,12 @@ async def _probe(awaitable):
     return 1
 
 
+def new_yield_ring():
+    """A ring of its own for ``yield_now`` (an executor worker's slot): ``(append,
+    iterator)``, or None where the ring yield is unavailable. Allocates; made once per slot."""
+    return _ring_yield()
+
+
 def _ring_yield():
     """On MicroPython: ``(append, iterator)`` of a small deque, if awaiting the iterator yields
     once per appended item and then finishes; None where it does not.
@@ -222,8 +228,18 @@ def _ring_yield():
 
 
 def _thread_yield():
-    """yield_now while worker threads exist: each thread arms its own ``YieldNow``."""
-    y = current_context().yielder
+    """yield_now while worker threads exist. A worker's slot has a ring of its own (a task
+    may be stolen in the middle of its yield and resumed on another thread, so neither a
+    shared ring nor one per thread would be safe); elsewhere each thread arms its own
+    ``YieldNow``."""
+    ctx = current_context()
+    slot = ctx.slot
+    if slot is not None:
+        ring = slot.yield_ring
+        if ring is not None:
+            ring[0](None)
+            return ring[1]
+    y = ctx.yielder
     if y is None:
         if _ring is not None:  # not a worker thread, and workers never touch the ring
             _ring_append(None)

@@ -41,6 +41,8 @@ class Worker(Stealing, StaticScheduler):
 
         self.executor = executor
         self.index = index
+        for slot in self.slots:  # a stolen task resumes its yield on another thread: per slot
+            slot.yield_ring = core.new_yield_ring()
         self._ctx = core.Context()
         self._shielding = False  # the executor raises the asyncio shield once for all
         self._bell = _thread.allocate_lock()

@@ -35,6 +35,8 @@ DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
 class TaskSlot:
     """Storage for one task. Make your own to use with ``spawn_allocated``."""
 
+    yield_ring = None  # an executor worker's slot: its own yield_now ring (core._thread_yield)
+
     def __init__(self):
         self.sched = None  # owning scheduler while a task lives here
         self.coro = None
