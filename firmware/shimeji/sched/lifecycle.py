@@ -82,7 +82,9 @@ class TaskLifecycle(TaskPool):
         handle when the slot's last handle was handed out (``spawn_detached``: nothing).
 
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
-        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL. A task
+        coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL, on the
+        thread that ticks the scheduler (its free list and run queue are that thread's; from
+        other threads use an ``Executor``, whose spawns take the critical section). A task
         spawned by a running task is queued when that task's poll ends, like a task it wakes.
         Raises ``WrongLevel`` from a task of an interrupt-level scheduler (a thread-level
         scheduler's queues may be half changed when that level runs).
