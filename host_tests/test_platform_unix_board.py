@@ -56,13 +56,25 @@ def test_the_loop_idles_once_until_a_far_deadline():
     calls = _counting_idle(board)
     sched = board.scheduler(2)
 
+    starts = []
+    inner = board.idle
+
+    def idle(us):
+        starts.append(board.ticks_us())
+        inner(us)
+
+    board.idle = idle
+
     async def sleeper():
         t0 = board.ticks_us()
+        starts.append(t0)
         await sleep_ms(300)
         return port.ticks_diff(board.ticks_us(), t0)
 
     assert board.run(sleeper(), sched) >= 300000  # never early
-    assert len(calls) == 1 and 299000 <= calls[0] <= 300000  # one wait, to the deadline
+    # One wait, asked to last from when it began to the deadline (however late it began).
+    assert len(calls) == 1 and calls[0] <= 300000
+    assert port.ticks_diff(port.ticks_add(starts[1], calls[0]), starts[0]) >= 300000
 
 
 def test_a_wake_from_another_thread_ends_the_idle_before_the_deadline():
@@ -106,7 +118,9 @@ def test_without_the_wake_socket_an_idle_lasts_at_most_1_ms():
 
     assert board.run(sleeper(), sched) is None
     assert board.loop.max_idle_us == 1000
-    assert len(calls) >= 15 and max(calls) <= 1000
+    # Each idle asks for at most 1 ms; how many a 20 ms sleep takes depends on how late the OS
+    # wakes the process, so no count is asserted.
+    assert calls and max(calls) <= 1000
 
 
 def test_periodic_mode_drives_the_timer_with_the_ticker_thread():
