@@ -3,7 +3,7 @@ own events: STEAL (a task handed to this worker; arg: the worker it came from) a
 CROSS_CORE_WAKE (a task here woken from another worker's thread; arg: that worker). Records
 from other threads go through the trace's side ring under the critical section."""
 
-from shimeji import Event, Executor, Trace, yield_now
+from shimeji import Event, Executor, Trace, core, yield_now
 from shimeji.trace import kinds as K
 from support import needs_threads
 
@@ -51,3 +51,31 @@ def test_a_worker_trace_records_its_polls_steals_and_cross_worker_wakes():
         begins = sum(1 for x in r if x[1] == K.POLL_BEGIN)
         ends = sum(1 for x in r if x[1] == K.POLL_END)
         assert begins == ends and begins > 0, i
+
+
+@needs_threads
+def test_a_wake_and_a_spawn_between_tasks_of_one_worker_name_the_task_that_made_them():
+    ex = Executor(workers=1, capacity=8)
+    (w0,) = ex.workers
+    trace = Trace(1024, side=64).attach(w0)
+    ev = Event()
+    ids = {}
+
+    async def waiter():
+        await ev.wait()
+
+    async def main():
+        ids["main"] = core.current_context().slot.id
+        hw = w0.spawn(waiter())  # spawned by main, on main's worker and thread
+        ids["waiter"] = hw.id
+        await yield_now()  # the waiter parks on the event
+        ev.set()  # a wake by main, on the same worker's thread
+        await hw
+
+    ex.run(main())
+    recs = trace.records()
+    spawns = [(r[2], r[3]) for r in recs if r[1] == K.SPAWN]
+    assert (ids["waiter"], ids["main"]) in spawns  # the parent is main, not 0
+    wakes = [(r[1], r[3]) for r in recs if r[2] == ids["waiter"] and r[1] in (
+        K.WAKE_TASK, K.WAKE_EXTERNAL, K.WAKE_TIMER)]
+    assert wakes == [(K.WAKE_TASK, ids["main"])]

@@ -162,8 +162,9 @@ class Trace(SideRing):
 
     def spawned(self, slot):
         """Record the spawn of ``slot``'s task and remember its name. Scheduler context."""
-        ctx = core.context
-        parent = ctx.slot
+        parent = core.context.slot
+        if parent is None:  # on an executor worker's thread the context is the worker's
+            parent = core.current_context().slot
         self.record(K.SPAWN, slot.id, parent.id if parent is not None else 0)
         slot.wakes = 0
         j = slot.id % len(self._names)

@@ -9,7 +9,8 @@ the start of each tick and after each poll that found it non-empty. Each ring ha
 at a time and its own dropped counter, so a torn record is impossible. The price is order: a
 wake made during a poll lands just after that poll's POLL_END (``tools/trace.py`` sorts by
 timestamp, stably). A wake is labelled by where it came from: the timer (its hand-off marks
-them itself), a task (while that task is polled), else external. A wake from an interrupt
+them itself), a task (while that task is polled; on an executor worker, a task of that
+worker polled on its own thread), else external. A wake from an interrupt
 handler that lands inside a poll is labelled as that task's, and one inside a timer turn
 that runs a callback (a ``timeout()`` expiring) as the timer's.
 """
@@ -52,6 +53,10 @@ class SideRing:
             arg = 0
             if sched._polling:
                 waker = core.context.slot
+                if waker is None and sched.parallel:  # a worker: its thread's own context
+                    ctx = core.current_context()
+                    if ctx.sched is sched:  # else another thread's (a cross-core wake)
+                        waker = ctx.slot
                 if waker is not None:
                     kind = K.WAKE_TASK
                     arg = waker.id
