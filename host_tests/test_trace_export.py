@@ -259,3 +259,64 @@ def test_the_interrupt_level_is_its_own_process_and_preemptions_are_slices():
     wakes = [(e["pid"], e["tid"], e["ts"], e["args"]["from"]) for e in evs
              if e["ph"] == "i" and e["name"] == "wake"]
     assert wakes == [(2, u, 110, "interrupt/thread")]
+
+
+def test_a_real_executor_run_exports_a_core_each_with_its_steals_and_cross_core_wakes():
+    # End to end: two workers on two threads, each traced, dumped with core=N and converted.
+    from shimeji import Executor
+
+    ex = Executor(workers=2, capacity=48)
+    w0, w1 = ex.workers
+    traces = [Trace(4096, side=128).attach(w0), Trace(4096, side=128).attach(w1)]
+    ev = Event()
+    ids = {}
+
+    async def child():
+        for _ in range(30):
+            await yield_now()
+
+    async def waiter():
+        await ev.wait()
+
+    async def main():
+        hw = w1.spawn(waiter())
+        ids["waiter"] = hw.id
+        for _ in range(2000000):
+            if w1._request is None and w0._request is not None or w1.sleeping:
+                break
+            await yield_now()
+        hs = [ex.spawn(child()) for _ in range(40)]  # all on worker 0: worker 1 steals
+        for h in hs:
+            await h
+        ev.set()  # from worker 0's thread: a cross-core wake of the waiter on worker 1
+        await hw
+
+    ex.run(main())
+    assert w1.stolen > 0
+    text = io.StringIO()
+    for i, t in enumerate(traces):
+        t.dump(text, core=i)
+    sections = tool.parse(text.getvalue())
+    obj = tool.chrome_trace(sections)
+    check_schema(obj)
+    evs = obj["traceEvents"]
+    procs = {e["pid"]: e["args"]["name"] for e in evs if e["name"] == "process_name"}
+    assert sorted(procs.values()) == ["core 0", "core 1"]
+    pid = {name: p for p, name in procs.items()}
+    recs = [t.records() for t in traces]
+    for i, r in enumerate(recs):  # every recorded poll is a slice on its core's process
+        begins = sum(1 for x in r if x[1] == K.POLL_BEGIN)
+        slices = sum(1 for e in evs if e["name"] == "poll" and e["pid"] == pid["core %d" % i])
+        assert slices == begins > 0, i
+    for i, w in enumerate(ex.workers):  # each steal is an instant on the thief's core
+        steals = [e for e in evs if e["ph"] == "i" and e["name"] == "steal"
+                  and e["pid"] == pid["core %d" % i]]
+        assert len(steals) == w.stolen, i
+    flows = {}
+    for e in evs:
+        if e["ph"] in "sf":
+            flows.setdefault(e["id"], {})[e["ph"]] = (e["pid"], e["tid"])
+    # the event's wake: from a poll on core 0 to the waiter's next poll on core 1
+    woke = [f for f in flows.values() if f["s"][0] == pid["core 0"]
+            and f["f"] == (pid["core 1"], ids["waiter"])]
+    assert len(woke) == 1
