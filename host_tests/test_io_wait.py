@@ -18,6 +18,7 @@ from shimeji import (
     StreamClosed,
     Timeout,
     Timer,
+    Trace,
     poller_for,
     sleep_ms,
     timeout,
@@ -26,6 +27,7 @@ from shimeji import (
     yield_now,
 )
 from shimeji.io.poller import POLLIN
+from shimeji.trace import kinds as K
 from support import raises
 
 
@@ -84,6 +86,29 @@ def test_data_wakes_the_reader_and_the_wait_is_unregistered():
         if p._entries and all(e.mask == 0 for e in p._entries.values()):
             break
     assert {e.obj: e.mask for e in p._entries.values()} == {a: 0, b: 0}
+    close(a, b)
+
+
+def test_a_traced_scheduler_records_io_ready_with_the_events_before_the_wake():
+    s, loop = make()
+    trace = Trace(256, side=32).attach(s)
+    a, b = tcp_pair()
+
+    async def reader():
+        await wait_readable(b)
+        return b.read(100)
+
+    async def writer():
+        await sleep_ms(5)
+        send_all(a, b"ping")
+
+    s.spawn(writer())
+    h = s.spawn(reader())
+    assert loop.run(h) == b"ping"
+    mine = [(r[1], r[3]) for r in trace.records() if r[2] == h.id and r[1] in (
+        K.IO_READY, K.WAKE_TASK, K.WAKE_EXTERNAL, K.WAKE_TIMER, K.PARK)]
+    assert [k for k, _ in mine] == [K.PARK, K.IO_READY, K.WAKE_EXTERNAL]
+    assert mine[1][1] & POLLIN
     close(a, b)
 
 

@@ -34,6 +34,7 @@ from micropython import const
 from .. import port
 from ..core import wake
 from ..errors import IOBusy, NotPollable, StreamClosed
+from ..trace.kinds import IO_READY as _IO_READY
 from ..trace.kinds import PARK_IO
 from .waker import WakeSocket
 
@@ -277,6 +278,8 @@ class IOPoller:
                 slot.io_entry = None  # _detach, inline
                 slot.waiting_on = None
                 self.waiters -= 1
+                if slot.sched._trace is not None:
+                    slot.sched._trace.record_isr(_IO_READY, slot.id, ev)
                 slot.sched.wake(slot)  # core.wake without its call: a waiter has a sched
                 n = 1
             elif ev & POLLIN and entry.mask & POLLIN:
@@ -289,6 +292,8 @@ class IOPoller:
                 slot.io_entry = None  # _detach, inline
                 slot.waiting_on = None
                 self.waiters -= 1
+                if slot.sched._trace is not None:
+                    slot.sched._trace.record_isr(_IO_READY, slot.id, ev)
                 slot.sched.wake(slot)
                 n += 1
             elif ev & POLLOUT and entry.mask & POLLOUT:

@@ -29,7 +29,7 @@ MARK = const(16)  # a user mark (Trace.mark); arg: the user's value
 STEAL = const(20)  # a core stole the task; arg: the core it came from
 CROSS_CORE_WAKE = const(21)  # woken from another core; arg: that core
 IRQ_PREEMPT = const(22)  # interrupt-level preemption of the running task; arg: the irq
-IO_READY = const(23)  # an I/O object the task waits on became ready; arg: the fd or stream id
+IO_READY = const(23)  # an I/O object the task waits on became ready; arg: the poll events
 
 # -- POLL_END arguments: how the poll ended ---------------------------------------------------
 END_YIELD = const(0)  # yielded: runnable again at once
