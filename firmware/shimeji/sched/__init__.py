@@ -7,6 +7,7 @@
 - ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;
 - ``background``: running a loop behind the REPL (a thread or a hardware timer);
 - ``interrupt``: ``InterruptScheduler``, tasks that preempt the thread level;
+- ``levelrun``: the interrupt level's ``micropython.schedule`` callback;
 - ``spawning``: ``spawn(coro)`` on the calling task's scheduler, ``join_all(*handles)``.
 """
 

@@ -15,15 +15,8 @@ remembered (``_want``) and retried by the next wake, timer interrupt or ``servic
 is never lost and nothing is raised into the interrupt handler. The callback is a bound method
 made once, so waking allocates nothing.
 
-Design note: where the callback runs. Any thread that runs bytecode may pick up a scheduled
-callback (on the unix port, the thread that plays the interrupt handler too). The level runs
-on the thread that made the scheduler: a callback picked up elsewhere queues itself again.
-
-Design note: critical sections mask this level. A scheduled callback runs even while the code
-it interrupts is inside a critical section (which masks only hardware interrupts), where a
-wait list or an inbox may be half linked. So the callback first asks the sections whether the
-interrupted code holds one (``held()``) and, if so, queues itself again: it runs at a later
-check point, once the section has ended, as an interrupt waits for interrupts to be unmasked.
+The callback itself, and what decides whether it may run now (the home thread, the
+critical sections that mask the level), is ``levelrun.py``.
 
 Tracing: a ``Trace`` attached here records like any scheduler's (the callback writes its ring).
 A run that preempted a thread-level poll records ``IRQ_PREEMPT`` (the task, the µs it held it
@@ -37,14 +30,12 @@ import micropython
 from .. import core, port
 from ..errors import SchedulerBusy, TimerConfigError, WrongLevel
 from ..sync.critical import default_critical_section
-from ..task.pool import wrap_count
 from ..task.slot import QUEUED, RUNNING, WAITING
-from ..time.clock import wrap_add, wrap_diff
+from ..time.clock import wrap_diff
 from ..time.timer import Timer
-from ..trace.kinds import IRQ_PREEMPT
+from .levelrun import due, guards_of, masked, note_due, poll_all, run_level, thread_ident
 from .scheduler import StaticScheduler
 
-_base_tick = StaticScheduler.tick
 _base_spawn = StaticScheduler.spawn
 _base_spawn_allocated = StaticScheduler.spawn_allocated
 _base_cancel_slot = StaticScheduler.cancel_slot
@@ -65,6 +56,13 @@ class InterruptScheduler(StaticScheduler):
 
     level = 1
 
+    # The callback and its helpers (levelrun.py), bound as methods of this class.
+    _run = run_level
+    _masked = masked
+    _poll_all = poll_all
+    _due = due
+    _note_due = note_due
+
     def __init__(self, capacity=8, policy=None, critical_section=None, clock_us=None,
                  timer=None, budget=64, sections=()):
         StaticScheduler.__init__(self, capacity, policy, critical_section, clock_us, None)
@@ -83,13 +81,8 @@ class InterruptScheduler(StaticScheduler):
         guards = [self.critical_section, default_critical_section()]
         for cs in sections:
             guards.append(cs)
-        self._guards = []  # held() of every section that masks this level, each once
-        seen = []
-        for cs in guards:
-            if cs not in seen:
-                seen.append(cs)
-                self._guards.append(_held_of(cs))
-        self._ident, self._home = _thread_ident()
+        self._guards = guards_of(guards)  # held() of every section that masks this level
+        self._ident, self._home = thread_ident()
         port.install_check_points(core.context)
         if timer is not None:
             self.attach_timer(timer)
@@ -174,85 +167,6 @@ class InterruptScheduler(StaticScheduler):
             self.error = None
             raise err
 
-    # -- the callback ---------------------------------------------------------------------------
-
-    def _run(self, _arg):
-        if self._masked():
-            state = self._enter()  # held by us: a re-entry; from another thread: brief
-            self._pending = False
-            self._want = True
-            self.deferred = wrap_count(self.deferred, 1)
-            self._queue_run()
-            self._exit(state)
-            return
-        state = self._enter()
-        self._pending = False
-        if self._active or self.closed:
-            self._exit(state)
-            return
-        self._active = True
-        self._want = False
-        self._exit(state)
-        ctx = core.context
-        saved_slot = ctx.slot  # the interrupted thread-level task's context
-        saved_sched = ctx.sched
-        saved_start = ctx.poll_start
-        t0 = self._clock_us()
-        try:
-            self._poll_all()
-        except BaseException as e:  # noqa: B036 - never raise into MicroPython's scheduler
-            self.error = e  # service() raises it at the thread level
-            self._want = True  # tasks left runnable run at the next wake, tick or service()
-        finally:
-            ctx.slot = saved_slot
-            ctx.sched = saved_sched
-            ctx.poll_start = saved_start
-            self._active = False
-        tr = saved_sched._trace if saved_slot is not None and saved_sched is not self else None
-        if tr is not None:
-            tr.record_isr(IRQ_PREEMPT, saved_slot.id, (self._clock_us() - t0) & 0x3FFFFFFF)
-        self.runs = wrap_count(self.runs, 1)
-
-    def _masked(self):
-        # True if the interrupted code holds a critical section, or this is not the home
-        # thread: the level must not run here now.
-        if self._ident is not None and self._ident() != self._home:
-            return True
-        for held in self._guards:
-            if held():
-                return True
-        return False
-
-    def _poll_all(self):
-        timer = self.timer
-        budget = self.budget
-        while True:
-            if timer is not None and (timer.pending or self._due()):
-                timer.turn()
-            t = _base_tick(self, budget)
-            if not t.has_remaining:
-                state = self._enter()
-                if self._inbox_head is None and not self.policy.has_ready() and not (
-                        timer is not None and timer.pending):
-                    self._active = False
-                    self._want = False
-                    self._exit(state)
-                    break
-                self._exit(state)
-        if timer is not None:
-            self._note_due(timer)
-
-    def _due(self):
-        return self._due_armed and wrap_diff(self.timer.now(), self._due_tick) >= 0
-
-    def _note_due(self, timer):
-        wheel = timer.wheel
-        k = wheel.next_in_ticks()
-        self._due_armed = False
-        if k >= 0:
-            self._due_tick = wrap_add(wheel.now, k)
-            self._due_armed = True
-
     # -- the level rules ----------------------------------------------------------------------
 
     def _check_spawn_level(self, what):
@@ -330,25 +244,6 @@ class InterruptScheduler(StaticScheduler):
         finally:
             if slot.handle is handle and slot.state == 0:  # FREE: nobody else holds it
                 slot.handle_out = False
-
-
-def _thread_ident():
-    # (get_ident, the ident of the thread that made the scheduler), or (None, 0) without
-    # threads. Any thread running bytecode may pick up a scheduled callback (on the unix port
-    # the thread that plays the interrupt handler, too): the level runs on its home thread.
-    try:
-        import _thread
-    except ImportError:
-        return None, 0
-    return _thread.get_ident, _thread.get_ident()
-
-
-def _held_of(cs):
-    held = getattr(cs, "held", None)
-    if held is None:
-        raise WrongLevel("an InterruptScheduler needs critical sections that answer held() "
-                         "(IrqCriticalSection, LockCriticalSection, NoCriticalSection)")
-    return held
 
 
 def _sleep_a_little():

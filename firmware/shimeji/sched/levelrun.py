@@ -1,0 +1,146 @@
+"""The interrupt level's callback: what runs at a check point (``InterruptScheduler._run``).
+
+``InterruptScheduler`` (``interrupt.py``) queues this callback with ``micropython.schedule``
+when one of its tasks becomes runnable; this module is the callback and what it needs to
+decide whether it may run now. Its functions are the scheduler's methods (the class body
+binds them), so a lookup of ``self._poll_all`` is as short as if they were written there.
+
+Design note: where the callback runs. Any thread that runs bytecode may pick up a scheduled
+callback (on the unix port, the thread that plays the interrupt handler too). The level runs
+on the thread that made the scheduler: a callback picked up elsewhere queues itself again.
+
+Design note: critical sections mask this level. A scheduled callback runs even while the code
+it interrupts is inside a critical section (which masks only hardware interrupts), where a
+wait list or an inbox may be half linked. So the callback first asks the sections whether the
+interrupted code holds one (``held()``) and, if so, queues itself again: it runs at a later
+check point, once the section has ended, as an interrupt waits for interrupts to be unmasked.
+
+Tracing: a run that preempted a thread-level poll records ``IRQ_PREEMPT`` (the task, the µs
+it held it up) in that scheduler's trace, through its side ring.
+"""
+
+from .. import core
+from ..errors import WrongLevel
+from ..task.pool import wrap_count
+from ..time.clock import wrap_add, wrap_diff
+from ..trace.kinds import IRQ_PREEMPT
+from .scheduler import StaticScheduler
+
+_base_tick = StaticScheduler.tick
+
+
+def run_level(self, _arg):
+    """The scheduled callback (bound once as ``_run_cb``): polls every runnable task of the
+    level until none is left, unless the interrupted code masks the level, in which case it
+    queues itself again. Never raises into MicroPython's scheduler."""
+    if self._masked():
+        state = self._enter()  # held by us: a re-entry; from another thread: brief
+        self._pending = False
+        self._want = True
+        self.deferred = wrap_count(self.deferred, 1)
+        self._queue_run()
+        self._exit(state)
+        return
+    state = self._enter()
+    self._pending = False
+    if self._active or self.closed:
+        self._exit(state)
+        return
+    self._active = True
+    self._want = False
+    self._exit(state)
+    ctx = core.context
+    saved_slot = ctx.slot  # the interrupted thread-level task's context
+    saved_sched = ctx.sched
+    saved_start = ctx.poll_start
+    t0 = self._clock_us()
+    try:
+        self._poll_all()
+    except BaseException as e:  # noqa: B036 - never raise into MicroPython's scheduler
+        self.error = e  # service() raises it at the thread level
+        self._want = True  # tasks left runnable run at the next wake, tick or service()
+    finally:
+        ctx.slot = saved_slot
+        ctx.sched = saved_sched
+        ctx.poll_start = saved_start
+        self._active = False
+    tr = saved_sched._trace if saved_slot is not None and saved_sched is not self else None
+    if tr is not None:
+        tr.record_isr(IRQ_PREEMPT, saved_slot.id, (self._clock_us() - t0) & 0x3FFFFFFF)
+    self.runs = wrap_count(self.runs, 1)
+
+
+def masked(self):
+    """True if the interrupted code holds a critical section, or this is not the home thread:
+    the level must not run here now."""
+    if self._ident is not None and self._ident() != self._home:
+        return True
+    for held in self._guards:
+        if held():
+            return True
+    return False
+
+
+def poll_all(self):
+    """Turn the level's timer and tick until no task is runnable and no timer is pending;
+    then note when the wheel's next entry is due (``timer_interrupt`` compares with it)."""
+    timer = self.timer
+    budget = self.budget
+    while True:
+        if timer is not None and (timer.pending or self._due()):
+            timer.turn()
+        t = _base_tick(self, budget)
+        if not t.has_remaining:
+            state = self._enter()
+            if self._inbox_head is None and not self.policy.has_ready() and not (
+                    timer is not None and timer.pending):
+                self._active = False
+                self._want = False
+                self._exit(state)
+                break
+            self._exit(state)
+    if timer is not None:
+        note_due(self, timer)
+
+
+def due(self):
+    """True if the timer's next armed entry is due now."""
+    return self._due_armed and wrap_diff(self.timer.now(), self._due_tick) >= 0
+
+
+def note_due(self, timer):
+    """Remember the tick of the wheel's next armed entry (or that none is armed)."""
+    wheel = timer.wheel
+    k = wheel.next_in_ticks()
+    self._due_armed = False
+    if k >= 0:
+        self._due_tick = wrap_add(wheel.now, k)
+        self._due_armed = True
+
+
+def thread_ident():
+    """(get_ident, the ident of the calling thread), or (None, 0) without threads. Any thread
+    running bytecode may pick up a scheduled callback (on the unix port the thread that plays
+    the interrupt handler, too): the level runs on its home thread."""
+    try:
+        import _thread
+    except ImportError:
+        return None, 0
+    return _thread.get_ident, _thread.get_ident()
+
+
+def guards_of(sections):
+    """The ``held()`` of each section in ``sections``, each section once. Raises
+    ``WrongLevel`` for a section that cannot answer ``held()``."""
+    guards = []
+    seen = []
+    for cs in sections:
+        if cs not in seen:
+            seen.append(cs)
+            held = getattr(cs, "held", None)
+            if held is None:
+                raise WrongLevel("an InterruptScheduler needs critical sections that answer "
+                                 "held() (IrqCriticalSection, LockCriticalSection, "
+                                 "NoCriticalSection)")
+            guards.append(held)
+    return guards
