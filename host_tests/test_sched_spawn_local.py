@@ -89,6 +89,38 @@ def test_awaiting_finished_handles_gives_their_outcomes():
     assert got == [None, 3, "boom", None]
 
 
+def test_spawns_from_a_task_are_counted_and_keep_ids_names_and_outcomes():
+    # The second round reuses slots whose handles were handed out: spawn's in-line path (no
+    # name), and _start for the named one; every task counted once, at its tick's end (so the
+    # parent sees 0, then 3: itself and the first round).
+    s = StaticScheduler(3)
+    seen = []
+
+    async def value(v):
+        return v
+
+    async def parent():
+        for rnd in range(2):
+            hs = [s.spawn(value(rnd * 10)), s.spawn(value(rnd * 10 + 1), name="n%d" % rnd)]
+            seen.append((s.spawned_total, [h.id for h in hs], [h.name for h in hs]))
+            for h in hs:
+                seen.append(await h)
+            seen.append([h.result() for h in hs])
+
+    s.spawn_detached(parent())
+    ticks = []
+    while True:
+        t = s.tick(1)
+        ticks.append((t.polled, t.spawned, t.completed))
+        if not t.has_remaining:
+            break
+    assert seen == [(0, [2, 3], [None, "n0"]), 0, 1, [0, 1],
+                    (3, [4, 5], [None, "n1"]), 10, 11, [10, 11]]
+    assert ticks == [(1, 3, 0), (1, 0, 1), (1, 0, 1), (1, 2, 0), (1, 0, 1), (1, 0, 1),
+                     (1, 0, 1)]
+    assert s.spawned_total == 5 and s.completed_total == 5 and s.free_count() == 3
+
+
 @needs_thread_module  # an Executor (built on _thread), driven on this thread
 def test_a_worker_spawn_from_its_task_still_goes_through_the_inbox():
     from shimeji.executor import Executor

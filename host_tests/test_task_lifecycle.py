@@ -520,12 +520,13 @@ def test_ids_after_the_wrap_skip_live_ids_and_counters_stay_small():
     s._next_id = mask - 1  # the ids come round to the live task's id again
     h = s.spawn(returns(2))
     assert h.id == mask  # 2**30-2 was skipped: "old" still has it
-    s.spawned_total = mask
+    s.spawned_total = mask - 1  # counted at a tick's end: h and the next spawn are still due
     s.completed_total = mask - 1
     s.failed_total = mask
-    s.spawn(returns(3)).detach()  # spawned_total wraps to 0
+    s.spawn(returns(3)).detach()
+    assert s.spawned_total == mask - 1
     gate.open()
-    drain(s)  # three completions: 2**30-2 + 3 wraps to 1
+    drain(s)  # two spawns wrap spawned_total to 0; three completions 2**30-2 + 3 to 1
     assert (s.spawned_total, s.completed_total) == (0, 1)
     assert old.is_complete() and h.result() == 2
 

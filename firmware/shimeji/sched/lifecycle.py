@@ -17,6 +17,7 @@ from ..task.pool import TaskPool
 from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle
 
 _ID_MASK = const(0x3FFFFFFF)
+_QUEUED = const(1)
 
 
 async def _nothing():
@@ -44,6 +45,8 @@ class TaskLifecycle(TaskPool):
             raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
                                 "cancel them first (live: %d)" % self.live_count())
         policy.bind(self)
+        for slot in self.slots:  # a timed policy's poll counts: FIFO's spawn never resets them
+            slot.polls = 0
         self.policy = policy
         self._add = policy.add
         self._pick = policy.pick
@@ -77,7 +80,8 @@ class TaskLifecycle(TaskPool):
     # -- spawning -----------------------------------------------------------------------------
 
     @micropython.native
-    def spawn(self, coro, name=None, _ctx=core.context):
+    def spawn(self, coro, name=None, _ctx=core.context, _coro_type=_CORO_TYPE, _type=type,
+              _handle=JoinHandle):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates one small
         handle when the slot's last handle was handed out (``spawn_detached``: nothing).
 
@@ -89,25 +93,57 @@ class TaskLifecycle(TaskPool):
         Raises ``WrongLevel`` from a task of an interrupt-level scheduler (a thread-level
         scheduler's queues may be half changed when that level runs).
         """
+        # Design note: this is ``_start`` in line for the common case (a pool slot, a task of
+        # this scheduler or no task spawning, ids not wrapped): one Python-level call per spawn,
+        # and the globals it needs are default-argument locals (a global read in native code is
+        # a dictionary lookup). Every other case goes through ``_start``.
         running = _ctx.sched
-        if self.closed or type(coro) is not _CORO_TYPE or (
+        if self.closed or _type(coro) is not _coro_type or (
                 running is not None and running is not self and running.level != self.level):
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
         slot = self._free_head
-        if slot is not None:  # take it off the free list (TaskPool._take_free, inlined)
-            nxt = slot.free_next
-            self._free_head = nxt
-            if nxt is None:
-                self._free_tail = None
-            slot.free_next = None
-        elif self._returned is not None and self._reclaim():
-            return self.spawn(coro, name)
-        elif self.grow:
-            slot = self._grow_slot()
+        if slot is None:
+            if self._returned is not None and self._reclaim():
+                return self.spawn(coro, name)
+            if not self.grow:
+                raise PoolFull("all %d task slots hold live tasks: make the scheduler with a "
+                               "larger capacity, or join/cancel tasks before spawning more"
+                               % self.capacity)
+            return self._start(self._grow_slot(), coro, name)
+        nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined)
+        self._free_head = nxt
+        if nxt is None:
+            self._free_tail = None
+        slot.free_next = None
+        # tick_fifo sets _local_ok only while it polls, and only untraced (set_trace refuses
+        # while a tick runs), so neither _polling nor _trace needs a read here.
+        if not self._local_ok or self._inbox_head is not None or name is not None or \
+                not slot.handle_out:
+            return self._start(slot, coro, name)  # the inbox, or the policy's queue
+        task_id = self._next_id
+        if task_id >= _ID_MASK or self.ids_wrapped:
+            return self._start(slot, coro, name)
+        self._next_id = task_id + 1
+        # A task of this scheduler spawns while tick_fifo polls on this thread: the tick's own
+        # list, no critical section (see fastpath.py and _start).
+        handle = _handle()  # the slot's last handle was handed out: a new one (see _start)
+        handle._ref = slot
+        handle.id = task_id
+        slot.handle = handle
+        slot.sched = self
+        slot.coro = coro
+        slot.id = task_id
+        slot.name = None
+        slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+        slot.inbox_next = None
+        tail = self._local_tail
+        if tail is None:
+            self._local_head = slot
         else:
-            raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
-                           "capacity, or join/cancel tasks before spawning more" % self.capacity)
-        return self._start(slot, coro, name)
+            tail.inbox_next = slot
+        self._local_tail = slot
+        self._spawned += 1  # (_end_tick adds it to spawned_total)
+        return handle
 
     def spawn_detached(self, coro, name=None):
         """``spawn`` for a task nobody joins: returns None. The slot's handle is not handed
@@ -192,9 +228,7 @@ class TaskLifecycle(TaskPool):
                 else:
                     tail.run_next = slot
                 fifo.tail = slot
-        self._spawned += 1
-        n = self.spawned_total
-        self.spawned_total = n + 1 if n < _ID_MASK else 0
+        self._spawned += 1  # _end_tick adds the tick's spawns to spawned_total
         if self._trace is not None:
             self._trace.spawned(slot)
         return handle

@@ -99,6 +99,7 @@ class StaticScheduler(TaskLifecycle):
         self._start = self._start
         self._complete = self._complete
         self._take_inbox = self._take_inbox
+        self.spawn = self.spawn  # called by tasks (sched.spawn(coro)): a hit, not a miss
 
     # -- waking ---------------------------------------------------------------------------------
 
@@ -216,6 +217,8 @@ class StaticScheduler(TaskLifecycle):
             # starves the waker).
             state = self._enter()
             t.spawned = self._spawned
+            if self._spawned:  # spawned_total counts spawns as of the last tick's end
+                self.spawned_total = wrap_count(self.spawned_total, self._spawned)
             t.woken_external = self._woken_ext
             t.woken_internal = self._woken_int
             self._spawned = 0

@@ -34,7 +34,8 @@ class TaskPool:
         self.grown = 0  # slots made beyond ``capacity`` by grow mode
         self.value_finish = ValueFinish()  # ends its tasks' awaits with a value
         self.closed = False
-        self.spawned_total = 0  # lifetime counters, wrapping at 2**30
+        self.spawned_total = 0  # lifetime counters, wrapping at 2**30 (spawned and completed
+        # count up at the end of each tick)
         self.completed_total = 0
         self.failed_total = 0
         self._next_id = 1
