@@ -14,7 +14,7 @@ from .. import core
 from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
 from ..task.pool import TaskPool
-from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle
+from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle, new_handle
 
 _ID_MASK = const(0x3FFFFFFF)
 _QUEUED = const(1)
@@ -81,7 +81,7 @@ class TaskLifecycle(TaskPool):
 
     @micropython.native
     def spawn(self, coro, name=None, _ctx=core.context, _coro_type=_CORO_TYPE, _type=type,
-              _handle=JoinHandle):
+              _handle=JoinHandle, _new=new_handle):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates one small
         handle when the slot's last handle was handed out (``spawn_detached``: nothing).
 
@@ -110,11 +110,10 @@ class TaskLifecycle(TaskPool):
                                "larger capacity, or join/cancel tasks before spawning more"
                                % self.capacity)
             return self._start(self._grow_slot(), coro, name)
-        nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined)
-        self._free_head = nxt
+        nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined; its
+        self._free_head = nxt  # free_next stays: every push onto a list sets it)
         if nxt is None:
             self._free_tail = None
-        slot.free_next = None
         # tick_fifo sets _local_ok only while it polls, and only untraced (set_trace refuses
         # while a tick runs), so neither _polling nor _trace needs a read here.
         if not self._local_ok or self._inbox_head is not None or name is not None or \
@@ -126,7 +125,7 @@ class TaskLifecycle(TaskPool):
         self._next_id = task_id + 1
         # A task of this scheduler spawns while tick_fifo polls on this thread: the tick's own
         # list, no critical section (see fastpath.py and _start).
-        handle = _handle()  # the slot's last handle was handed out: a new one (see _start)
+        handle = _new(_handle)  # the slot's last handle was handed out: a new one (_start)
         handle._ref = slot
         handle.id = task_id
         slot.handle = handle
@@ -176,8 +175,8 @@ class TaskLifecycle(TaskPool):
         else:
             task_id = self._new_id()
         if slot.handle_out:  # the old one was handed out: never reuse it; a new one, made
-            handle = JoinHandle()  # (not a facade Task's type: the facade sets a fresh Task
-            handle._ref = slot  # and handle_out False itself)
+            handle = new_handle(JoinHandle)  # (not a facade Task's type: the facade sets a
+            handle._ref = slot  # fresh Task and handle_out False itself)
             handle.id = task_id
             if name is not None:
                 handle.name = name

@@ -29,6 +29,7 @@ from ..task.slot import (
     TaskBuilder,
     completed_ref,
 )
+from ..task.waitlist import wake_joiners
 from .fastpath import tick_fifo
 from .foreign import ADVICE as _ADVICE
 from .general import Tick, tick_general
@@ -298,29 +299,12 @@ class StaticScheduler(TaskLifecycle):
         slot.wait_status = 0
         slot.wait_value = None
         joiners = slot.joiners
-        joiner = joiners.head
-        if joiner is not None:
-            task_id = slot.id
-        while joiner is not None:  # WaitList.pop and core.wake, in line
-            nxt = joiner.wait_next
-            joiners.head = nxt
-            if nxt is None:
-                joiners.tail = None
-            else:
-                nxt.wait_prev = None
-                joiner.wait_next = None
-            joiner.waiting_on = None
-            joiners.count -= 1
-            joiner.wait_status = status
-            joiner.wait_value = value
-            joiner.wait_key = task_id
-            waker = joiner.sched
-            if waker is not None:
-                waker.wake(joiner)
-            joiner = nxt
+        if joiners.head is not None:
+            wake_joiners(joiners, slot.id, status, value)
         slot.coro = None  # (its name stays until the next spawn, which sets it)
-        slot.throw_exc = None
-        slot.cancel_requested = False
+        if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
+            slot.throw_exc = None
+            slot.cancel_requested = False
         slot.state = FREE  # first: a wake from now on is a no-op...
         slot.rewoken = False  # ...so none can leave this set for the next task in the slot
         slot.sched = None

@@ -30,6 +30,7 @@ OK = 2
 FAILED = 3
 CANCELLED = 4
 DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
+_DONE_ITER = iter(())  # exhausted for good: every await of a handle done with None shares it
 
 
 class TaskSlot:
@@ -199,9 +200,9 @@ class JoinHandle:
         self._ref = _DETACHED  # no longer its slot: the task's completion leaves it alone
 
     @micropython.native
-    def __iter__(self):
+    def __iter__(self, _done=_DONE_ITER):  # a default: a local, not a global lookup
         if self._ref is None and self.id:  # finished, returned None: an exhausted iterator
-            return _done_iter  # ends the await with None: no __next__ call, no raise
+            return _done  # ends the await with None: no __next__ call, no raise
         return self
 
     __await__ = __iter__
@@ -288,8 +289,14 @@ def completed_ref(status, value):
     return value
 
 
+def _call_class(cls):
+    return cls()
+
+
+# A bare instance without the class call's search for __new__ and __init__ (half the cost on
+# MicroPython); ports built without object.__new__ call the class.
+new_handle = getattr(object, "__new__", None) or _call_class
 _DETACHED = object()  # a detached handle's _ref
-_done_iter = iter(())  # exhausted for good: every await of a handle done with None shares it
 _join_finish = core.Finish()
 _join_stop = _join_finish.exc
 _context = core.context

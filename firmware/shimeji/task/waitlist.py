@@ -5,6 +5,8 @@ A slot is linked through its own ``wait_prev``/``wait_next`` fields and remember
 O(1) and allocate nothing. A slot is on at most one wait list at a time.
 """
 
+import micropython
+
 
 class WaitList:
     """FIFO of parked task slots. Callers provide mutual exclusion where an ISR is involved."""
@@ -62,3 +64,27 @@ class JoinList(WaitList):
     """The tasks that join one task (``slot.joiners``): a ``WaitList`` a trace tells apart."""
 
     waits_for = 4  # trace.kinds.PARK_JOIN
+
+
+@micropython.native
+def wake_joiners(joiners, task_id, status, value):
+    """Hand a finished task's outcome to every slot on ``joiners`` (its ``JoinList``) and wake
+    each (``WaitList.pop`` and the wake, in line). Allocation-free; the completion's caller."""
+    joiner = joiners.head
+    while joiner is not None:
+        nxt = joiner.wait_next
+        joiners.head = nxt
+        if nxt is None:
+            joiners.tail = None
+        else:
+            nxt.wait_prev = None
+            joiner.wait_next = None
+        joiner.waiting_on = None
+        joiners.count -= 1
+        joiner.wait_status = status
+        joiner.wait_value = value
+        joiner.wait_key = task_id
+        waker = joiner.sched
+        if waker is not None:
+            waker.wake(joiner)
+        joiner = nxt
