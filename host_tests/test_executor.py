@@ -4,6 +4,8 @@ On the MicroPython unix port the workers' threads really run in parallel (no GIL
 CPython they take turns. Every test checks that nothing is lost or run twice: each task keeps
 a "being polled" flag and the sequence of what it saw."""
 
+import sys
+
 from shimeji import (
     BadArgument,
     Channel,
@@ -11,6 +13,7 @@ from shimeji import (
     Executor,
     ExecutorClosed,
     PolicyError,
+    TaskSlot,
     current_task,
     sleep_ms,
     yield_now,
@@ -329,6 +332,31 @@ def test_the_yield_a_worker_task_takes_allocates_nothing():
         core.unregister_thread()
 
 
+@needs_threads  # the workers are threads (the qemu port has none)
+def test_a_slot_of_the_programs_own_yields_on_a_ring_of_its_own_on_two_workers():
+    ex = Executor(workers=2, capacity=4)
+    mine = [TaskSlot() for _ in range(6)]
+    steps = []
+
+    async def spin(i):
+        for _ in range(50):
+            await yield_now()
+        steps.append(i)
+        return i
+
+    async def main():
+        hs = [ex.workers[i % 2].spawn_allocated(mine[i], spin(i)) for i in range(6)]
+        out = []
+        for h in hs:
+            out.append(await h)
+        return out
+
+    assert ex.run(main()) == [0, 1, 2, 3, 4, 5]
+    assert sorted(steps) == [0, 1, 2, 3, 4, 5]
+    if sys.implementation.name == "micropython":  # CPython has no ring: a YieldNow per thread
+        assert all(s.yield_ring is not None for s in mine)
+
+
 def _queue_of(worker):
     """The slots in a worker's FIFO run queue, in order (without taking them out)."""
     out = []
@@ -400,7 +428,8 @@ def test_yield_now_switches_to_the_per_thread_yield_once_two_workers_poll():
     plain = yield_now()  # one thread: the shared ring (MicroPython) or the shared YieldNow
     core.register_thread(ctx)
     core._threads[-1] = other  # a second worker thread, as register_thread on it would add
-    core._threaded.append(core._thread_yield)
+    core._threaded.extend((core._threads.get, core._ident[0], core._Outside(core._ring),
+                           core._thread_yield))
     try:
         assert yield_now() is ctx.yielder and ctx.yielder.armed
         ctx.yielder.armed = False
@@ -413,7 +442,23 @@ def test_yield_now_switches_to_the_per_thread_yield_once_two_workers_poll():
             assert alloc_delta(yield_now) == 0
             for _ in slot.yield_ring[1]:  # spend what the calls appended
                 pass
+            ctx.slot = TaskSlot()  # a slot with no ring: the thread's own awaitable
+            assert yield_now() is ctx.yielder and ctx.yielder.armed
+            ctx.yielder.armed = False
             ctx.slot = None
+            import _thread
+
+            seen = []
+            lock = _thread.allocate_lock()
+            lock.acquire()
+
+            def outside():  # no worker's thread: the interpreter's shared ring
+                seen.append(yield_now())
+                lock.release()
+
+            _thread.start_new_thread(outside, ())
+            lock.acquire()
+            assert seen == [plain]
     finally:
         del core._threads[-1]
         core.unregister_thread()

@@ -60,11 +60,16 @@ class Context:
 
 context = Context()
 _threads = {}  # thread id -> Context of a worker polling on that thread
+for _i in range(16):  # grown once here: a dict that grows frees its old table, and other
+    _threads[_i] = None  # threads read this one without a lock while workers register
+for _i in range(15, -1, -1):  # last first: each freed entry reads as empty, not as deleted
+    del _threads[_i]
+del _i
 _ident = [None]  # _thread.get_ident once a worker thread is registered
-# Non-empty while two or more workers poll: holds the per-thread yield (``_thread_yield``)
-# that yield_now calls instead of the shared ring. Design note: yield_now reads only its
-# default arguments; a global name read, or the call of a module-level function, in that
-# native function cost about 500 instructions per switch (callgrind, tools/instr.py switch).
+# Non-empty once two workers poll (see ``_arm_threaded``): what yield_now needs to find the
+# running slot's own ring. Design note: yield_now reads only its default arguments; a global
+# name read in that native function costs about 500 instructions per switch, the call of a
+# Python function from it 800 to 2,300 (callgrind, tools/instr.py switch).
 _threaded = []
 
 
@@ -78,7 +83,7 @@ def register_thread(ctx):
         ctx.yielder = YieldNow()
     _threads[_thread.get_ident()] = ctx
     if len(_threads) > 1 and not _threaded:  # one polling thread may keep the ring
-        _threaded.append(_thread_yield)
+        _threaded.extend((_threads.get, _thread.get_ident, _Outside(_ring), _thread_yield))
 
 
 def unregister_thread():
@@ -86,7 +91,7 @@ def unregister_thread():
     get_ident = _ident[0]
     if get_ident is not None:
         _threads.pop(get_ident(), None)
-        if len(_threads) < 2:
+        if not _threads:  # not while a worker may still be in yield_now: it reads the list
             _threaded.clear()
 
 
@@ -227,11 +232,21 @@ def _ring_yield():
         return None
 
 
+class _Outside:
+    """What yield_now finds on a thread that is no worker's while workers poll (where
+    ``_threads.get`` finds no context): the interpreter's shared ring, which no worker
+    touches, as ``.slot.yield_ring``."""
+
+    def __init__(self, ring):
+        self.slot = self
+        self.yield_ring = ring
+
+
 def _thread_yield():
-    """yield_now while worker threads exist. A worker's slot has a ring of its own (a task
-    may be stolen in the middle of its yield and resumed on another thread, so neither a
-    shared ring nor one per thread would be safe); elsewhere each thread arms its own
-    ``YieldNow``."""
+    """yield_now while worker threads exist (the native yield_now does the common case
+    itself). A worker's slot has a ring of its own (a task may be stolen in the middle of its
+    yield and resumed on another thread, so neither a shared ring nor one per thread would be
+    safe); elsewhere each thread arms its own ``YieldNow``."""
     ctx = current_context()
     slot = ctx.slot
     if slot is not None:
@@ -258,8 +273,15 @@ if _ring is not None:
     def yield_now(_append=_ring_append, _it=_ring_iter, _threaded=_threaded):  # locals
         """Awaitable: let every other runnable task run once, then continue. Allocates
         nothing. Takes no arguments."""
-        if _threaded:  # worker threads poll in parallel: the ring is not theirs to share
-            return _threaded[0]()  # the per-thread yield the workers installed
+        if _threaded:  # worker threads poll in parallel: the running slot's own ring
+            slot = _threaded[0](_threaded[1](), _threaded[2]).slot  # this thread's context
+            if slot is None:  # a worker thread between polls
+                return _threaded[3]()
+            ring = slot.yield_ring
+            if ring is None:
+                return _threaded[3]()
+            ring[0](None)
+            return ring[1]
         _append(None)
         return _it
 

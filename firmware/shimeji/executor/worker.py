@@ -118,7 +118,10 @@ class Worker(Stealing, StaticScheduler):
 
     def spawn_allocated(self, slot, coro, name=None, detached=False):
         """``StaticScheduler.spawn_allocated`` on this worker: under the critical section
-        (ids and the owned list), refused once closed, and rings the worker if it sleeps."""
+        (ids and the owned list), refused once closed, and rings the worker if it sleeps.
+        A slot's first spawn on a worker gives it a yield_now ring of its own (allocates)."""
+        if slot.yield_ring is None:
+            slot.yield_ring = core.new_yield_ring()
         state = self._enter()
         try:
             if self.executor.closed:
