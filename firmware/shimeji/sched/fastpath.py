@@ -1,14 +1,18 @@
 """The scheduler's FIFO fast path: ``tick()`` when the policy is exactly ``FifoPolicy``.
 
 Design note: this is the loop every task switch goes through, so the run queue lives in two
-locals for the whole tick (the policy object gets them back at the end), nothing is called
-per poll but the task, and a task that yields is put back with three stores. While the tick
-runs nothing else touches the queue: wakes and spawns land in the scheduler's inbox, drained
-here after each poll, so the order is the general path's (``StaticScheduler.tick``). The
-rare cases (throwing into a cancelled task, parking, a foreign awaitable, completing) are
-calls to the scheduler. Compiled by the native emitter: about 25 % faster here than bytecode.
-Tasks that a poll woke or spawned are queued before the polled task goes back (asyncio's
-order), so a task that wakes others and yields runs after them.
+locals for the whole tick (the policy object gets them back at the end) and nothing is called
+per poll but the task. While the tick runs the queue is a ring (the tail links to the head)
+and the task being polled stays in it, as its head: a task that yields makes the ring turn one
+step (two local assignments and one read, no stores into slots); one that parks or ends is
+unlinked. While the tick runs nothing else touches the queue: wakes and spawns land in the
+scheduler's inbox (or the tick's own spawn list), drained after each poll between the tail and
+the head, so the order is the general path's (``StaticScheduler.tick``): tasks that a poll
+woke or spawned are queued before the polled task goes back (asyncio's order), so a task that
+wakes others and yields runs after them. One test per poll sees that neither list has
+anything. The rare cases (throwing into a cancelled task, parking, a foreign awaitable,
+completing) are calls to the scheduler. Compiled by the native emitter: about 25 % faster here
+than bytecode.
 """
 
 import micropython
@@ -32,60 +36,59 @@ def tick_fifo(sched, n):
     outer_sched = ctx.sched
     polled = 0
     completed = 0
-    back = None  # the task just polled, if it stays runnable: queued after what it woke
+    stays = False  # the task just polled stays runnable: it goes behind what it woke
+    gone = False
     sched._polling = True
     sched._local_ok = not sched.parallel  # a worker's spawns come from other threads too
     ctx.sched = sched
     shielding = sched._shielding
     if shielding:
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+    if tail is not None:
+        tail.run_next = head  # a ring while the tick runs (see the module's design note)
     try:
         while True:
-            # What the last poll (or completion) spawned, then woke, goes ahead of the task
-            # polled (asyncio's order: a task that sets an event and yields lets the waiters
-            # run first); spawns that followed a wake went through the inbox (lifecycle.py).
-            if sched._local_head is not None:
+            if sched._local_head is None and sched._inbox_head is None:
+                pass  # nothing spawned or woken: the common case, two reads
+            else:
+                # What the last poll (or completion) spawned, then woke, goes between the
+                # tail and the head: ahead of the task just polled, which is still the head
+                # (asyncio's order); spawns that followed a wake went through the inbox.
                 slot = sched._local_head
-                sched._local_head = None
-                sched._local_tail = None
-                while slot is not None:
-                    nxt = slot.inbox_next
-                    slot.inbox_next = None
-                    slot.run_next = None
-                    if tail is None:
-                        head = slot
-                    else:
-                        tail.run_next = slot
-                    tail = slot
-                    slot = nxt
-            if sched._inbox_head is not None:
-                slot = sched._take_inbox()
-                while slot is not None:
-                    nxt = slot.inbox_next
-                    slot.inbox_next = None
-                    slot.run_next = None
-                    if tail is None:
-                        head = slot
-                    else:
-                        tail.run_next = slot
-                    tail = slot
-                    slot = nxt
-            if back is not None:
-                back.run_next = None
-                if tail is None:
-                    head = back
-                else:
-                    tail.run_next = back
-                tail = back
-                back = None
+                if slot is not None:
+                    sched._local_head = None
+                    sched._local_tail = None
+                    while slot is not None:
+                        nxt = slot.inbox_next
+                        slot.inbox_next = None
+                        if tail is None:
+                            head = slot
+                        else:
+                            tail.run_next = slot
+                        slot.run_next = head
+                        tail = slot
+                        slot = nxt
+                if sched._inbox_head is not None:
+                    slot = sched._take_inbox()
+                    while slot is not None:
+                        nxt = slot.inbox_next
+                        slot.inbox_next = None
+                        if tail is None:
+                            head = slot
+                        else:
+                            tail.run_next = slot
+                        slot.run_next = head
+                        tail = slot
+                        slot = nxt
+            if stays:  # the ring turns one step: the task polled becomes the tail
+                tail = head
+                head = head.run_next
+                stays = False
             if polled >= n:
                 break
             slot = head
             if slot is None:
                 break
-            head = slot.run_next
-            if head is None:
-                tail = None
             polled += 1
             slot.state = RUNNING
             ctx.slot = slot
@@ -95,29 +98,44 @@ def tick_fifo(sched, n):
                 else:
                     r = sched._throw_in(slot)
             except StopIteration as e:
-                sched._complete(slot, OK, e.value)
-                completed += 1
-                continue
+                status = OK
+                value = e.value
             except Cancelled as e:
-                sched._complete(slot, CANCELLED, e)
-                completed += 1
-                continue
+                status = CANCELLED
+                value = e
             except Exception as e:  # a failing task never takes the scheduler down
-                sched._complete(slot, FAILED, e)
+                status = FAILED
+                value = e
                 sched.failed_total = wrap_count(sched.failed_total, 1)
-                completed += 1
-                continue
             except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                gone = True  # (the finally block takes it out of the ring)
                 sched._interrupted(slot, e)
                 raise e  # (a bare raise is not supported in native code)
-            if r is None:
-                slot.state = QUEUED
-            elif r is park:
-                if not sched._park(slot):
-                    continue
             else:
-                sched._foreign(slot, r)
-            back = slot
+                if r is None:
+                    slot.state = QUEUED
+                    stays = True
+                    continue
+                if r is park:
+                    if sched._park(slot):  # woken while it ran: it stays runnable
+                        stays = True
+                        continue
+                    status = 0
+                else:
+                    sched._foreign(slot, r)
+                    stays = True
+                    continue
+            # The task leaves the run queue (it parked or ended): out of the ring, first.
+            nxt = slot.run_next
+            if nxt is slot:
+                head = None
+                tail = None
+            else:
+                tail.run_next = nxt
+                head = nxt
+            if status:
+                sched._complete(slot, status, value)
+                completed += 1
     finally:
         sched._local_ok = False
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
@@ -127,20 +145,26 @@ def tick_fifo(sched, n):
             while slot is not None:
                 nxt = slot.inbox_next
                 slot.inbox_next = None
-                slot.run_next = None
                 if tail is None:
                     head = slot
                 else:
                     tail.run_next = slot
+                slot.run_next = head
                 tail = slot
                 slot = nxt
-        if back is not None:
-            back.run_next = None
-            if tail is None:
-                head = back
+        if stays:
+            tail = head
+            head = head.run_next
+        elif gone:  # interrupted in its poll: the task polled is still the head
+            nxt = head.run_next
+            if nxt is head:
+                head = None
+                tail = None
             else:
-                tail.run_next = back
-            tail = back
+                tail.run_next = nxt
+                head = nxt
+        if tail is not None:
+            tail.run_next = None  # the ring ends at the tail again
         if shielding:
             _shield.off()
         fifo.head = head
