@@ -84,11 +84,11 @@ def tick_fifo(sched, n):
                 tail = head
                 head = head.run_next
                 stays = False
+            elif head is None:  # (a ring that just turned is never empty)
+                break
             if polled >= n:
                 break
             slot = head
-            if slot is None:
-                break
             polled += 1
             slot.state = RUNNING
             ctx.slot = slot
