@@ -1,0 +1,167 @@
+# tick_fifo keeps its run queue as a ring while it runs (sched/fastpath.py): the ways a task
+# leaves or joins the ring (yield, park, wake into an empty ring, spawn from the last task,
+# completion, an interrupt, a tick cut short by n) give the general path's whole log, on both
+# runtimes.
+from gate import Gate
+from shimeji import FifoPolicy, StaticScheduler, core, yield_now
+
+
+class GeneralFifo(FifoPolicy):
+    """FIFO through the scheduler's general path (only exactly FifoPolicy is inlined)."""
+
+
+def _both(body, ticks):
+    """Run ``body(s, log)``'s tasks with ticks of ``ticks`` polls on both paths (a callable
+    in ``ticks`` runs between two ticks instead); the log (a '|' after each tick, then its
+    polled, completed and has_remaining) must be the same."""
+    logs = []
+    for policy in (FifoPolicy(), GeneralFifo()):
+        s = StaticScheduler(6, policy=policy)
+        log = []
+        body(s, log)
+        for n in ticks:
+            if callable(n):
+                n()
+                continue
+            try:
+                t = s.tick(n)
+                log.append(("|", t.polled, t.completed, t.has_remaining))
+            except KeyboardInterrupt:
+                log.append("interrupted")
+        assert s.live_count() == 0
+        logs.append(log)
+    assert logs[0] == logs[1]
+    return logs[0]
+
+
+def test_ticks_cut_short_keep_the_ring_order():
+    def body(s, log):
+        async def worker(tag):
+            for i in range(2):
+                log.append((tag, i))
+                await yield_now()
+
+        for tag in "abc":
+            s.spawn_detached(worker(tag))
+
+    assert _both(body, [2, 1, 4, 5]) == [
+        ("a", 0), ("b", 0), ("|", 2, 0, True),
+        ("c", 0), ("|", 1, 0, True),
+        ("a", 1), ("b", 1), ("c", 1), ("|", 4, 1, True),
+        ("|", 2, 2, False),
+    ]
+
+
+def test_a_lone_task_parks_and_is_woken_into_an_empty_ring():
+    def body(s, log):
+        g = Gate()
+
+        async def lone():
+            log.append("lone yields")
+            await yield_now()
+            log.append("lone parks")
+            await g
+            log.append("lone woken")
+
+        async def opener():
+            await yield_now()
+            await yield_now()
+            log.append("opens")
+            g.open()  # the ring holds only the opener: lone goes in ahead of it
+
+        s.spawn_detached(lone())
+        s.spawn_detached(opener())
+
+    assert _both(body, [10]) == [
+        "lone yields", "lone parks", "opens", "lone woken", ("|", 6, 2, False),
+    ]
+
+
+def test_an_outside_wake_refills_an_empty_ring():
+    gates = []
+
+    def body(s, log):
+        g = Gate()
+        gates.append(g)
+
+        async def waiter():
+            log.append("parks")
+            await g
+            log.append("woken")
+            await yield_now()
+            log.append("done")
+
+        s.spawn_detached(waiter())
+
+    def open_gate():
+        gates[-1].open()  # from outside any task: through the inbox into the empty ring
+
+    assert _both(body, [3, 3, open_gate, 1, 3]) == [
+        "parks", ("|", 1, 0, False), ("|", 0, 0, False),
+        "woken", ("|", 1, 0, True), "done", ("|", 1, 1, False),
+    ]
+
+
+def test_the_last_task_spawns_and_completes():
+    def body(s, log):
+        async def child(tag):
+            log.append(tag)
+            await yield_now()
+            log.append(tag + " again")
+
+        async def last():
+            log.append("last")
+            s.spawn_detached(child("child"))  # the tick's own spawn list, then the ring
+            s.spawn_detached(child("second"))
+
+        s.spawn_detached(last())
+
+    assert _both(body, [10]) == [
+        "last", "child", "second", "child again", "second again", ("|", 5, 3, False),
+    ]
+
+
+def test_an_interrupt_leaves_the_rest_of_the_ring_in_order():
+    def body(s, log):
+        async def worker(tag):
+            for i in range(3):
+                log.append((tag, i))
+                await yield_now()
+
+        async def interrupting():
+            log.append("x")
+            await yield_now()
+            raise KeyboardInterrupt
+
+        s.spawn_detached(worker("a"))
+        s.spawn_detached(interrupting())
+        s.spawn_detached(worker("b"))
+
+    assert _both(body, [10, 10]) == [
+        ("a", 0), "x", ("b", 0), ("a", 1), "interrupted",
+        ("b", 1), ("a", 2), ("b", 2), ("|", 5, 2, False),
+    ]
+
+
+def test_a_task_woken_while_it_runs_stays_in_the_ring():
+    def body(s, log):
+        g = Gate()
+
+        async def self_waking():
+            log.append("wakes itself")
+            core.wake(core.current_slot())  # while it runs: parking keeps it runnable
+            await g
+            log.append("through")
+
+        async def other():
+            log.append("other")
+            await yield_now()
+            log.append("other opens")
+            g.open()
+
+        s.spawn_detached(self_waking())
+        s.spawn_detached(other())
+
+    assert _both(body, [10]) == [
+        "wakes itself", "other", "other opens", "through", ("|", 5, 2, False),
+    ]
