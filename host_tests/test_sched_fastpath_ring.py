@@ -1,9 +1,9 @@
-# tick_fifo keeps its run queue as a ring while it runs (sched/fastpath.py): the ways a task
-# leaves or joins the ring (yield, park, wake into an empty ring, spawn from the last task,
-# completion, an interrupt, a tick cut short by n) give the general path's whole log, on both
-# runtimes.
+# tick_fifo and its traced copy keep the run queue as a ring while they run
+# (sched/fastpath.py, sched/tracedfifo.py): the ways a task leaves or joins the ring (yield,
+# park, wake into an empty ring, spawn from the last task, completion, an interrupt, a tick
+# cut short by n) give the general path's whole log, on both runtimes.
 from gate import Gate
-from shimeji import FifoPolicy, StaticScheduler, core, yield_now
+from shimeji import FifoPolicy, StaticScheduler, Trace, core, yield_now
 
 
 class GeneralFifo(FifoPolicy):
@@ -11,12 +11,15 @@ class GeneralFifo(FifoPolicy):
 
 
 def _both(body, ticks):
-    """Run ``body(s, log)``'s tasks with ticks of ``ticks`` polls on both paths (a callable
-    in ``ticks`` runs between two ticks instead); the log (a '|' after each tick, then its
-    polled, completed and has_remaining) must be the same."""
+    """Run ``body(s, log)``'s tasks with ticks of ``ticks`` polls on the fast path, the
+    general path and the traced fast path (a callable in ``ticks`` runs between two ticks
+    instead); the log (a '|' after each tick, then its polled, completed and has_remaining)
+    must be the same."""
     logs = []
-    for policy in (FifoPolicy(), GeneralFifo()):
+    for policy, traced in ((FifoPolicy(), False), (GeneralFifo(), False), (FifoPolicy(), True)):
         s = StaticScheduler(6, policy=policy)
+        if traced:
+            Trace(64).attach(s)
         log = []
         body(s, log)
         for n in ticks:
@@ -30,7 +33,7 @@ def _both(body, ticks):
                 log.append("interrupted")
         assert s.live_count() == 0
         logs.append(log)
-    assert logs[0] == logs[1]
+    assert logs[0] == logs[1] == logs[2]
     return logs[0]
 
 

@@ -10,7 +10,9 @@ Viper cannot bind an exception (``except E as e`` stores None into an object loc
 handler ends), so a poll that raises (a task completing, failing, cancelled) leaves the viper
 loop: its ``finally`` puts the run queue back into the policy and the polls counted so far
 into the ring's header, and the native shell around it (``tick_fifo_traced``) finishes the
-task and enters the loop again. A header word says whether the exception came out of a poll.
+task and enters the loop again. A header word says whether the exception came out of a poll
+(the ``finally`` then takes that task out of the run queue, which is a ring while the loop runs,
+as in ``fastpath.tick_fifo``: a yield turns it, with no stores into slots).
 Behaviour is the untraced tick's (``host_tests/test_trace_ticks.py`` runs it both ways).
 """
 
@@ -140,28 +142,32 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
     clock = tr.clock
     head = fifo.head
     tail = fifo.tail
+    if tail is not nil:
+        tail.run_next = head  # a ring while the loop runs, as in fastpath.tick_fifo
+    stays = 0  # the task just polled stays runnable: the ring turns after what it woke
     try:
         while True:
-            if sched._inbox_head is not nil:
+            if sched._inbox_head is not nil:  # between the tail and the head (fastpath.py)
                 slot = sched._take_inbox()
                 while slot is not nil:
                     nxt = slot.inbox_next
                     slot.inbox_next = nil
-                    slot.run_next = nil
                     if tail is nil:
                         head = slot
                     else:
                         tail.run_next = slot
+                    slot.run_next = head
                     tail = slot
                     slot = nxt
+            if stays:
+                tail = head
+                head = head.run_next
+                stays = 0
+            elif head is nil:
+                break
             if polled >= n:
                 break
             slot = head
-            if slot is nil:
-                break
-            head = slot.run_next
-            if head is nil:
-                tail = nil
             polled += 1
             slot.state = RUNNING
             ctx.slot = slot
@@ -213,6 +219,13 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
                 te1 = clock()
                 if r is park:
                     if not sched._park(slot):
+                        nxt = slot.run_next  # it waits: out of the ring
+                        if nxt is slot:
+                            head = nil
+                            tail = nil
+                        else:
+                            tail.run_next = nxt
+                            head = nxt
                         ended(tr, buf, slot, te1, _END_PARK)
                         restart(tr, buf)
                         continue
@@ -221,25 +234,21 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
                     sched._foreign(slot, r)
                     ended(tr, buf, slot, te1, _END_FOREIGN)
                 restart(tr, buf)
-            if sched._inbox_head is not nil:  # what the poll woke goes first (fastpath.py)
-                woken = sched._take_inbox()
-                while woken is not nil:
-                    nxt = woken.inbox_next
-                    woken.inbox_next = nil
-                    woken.run_next = nil
-                    if tail is nil:
-                        head = woken
-                    else:
-                        tail.run_next = woken
-                    tail = woken
-                    woken = nxt
-            slot.run_next = nil
-            if tail is nil:
-                head = slot
-            else:
-                tail.run_next = slot
-            tail = slot
+            stays = 1
     finally:
+        if p[_IN_POLL]:  # the poll raised (the task ends in the shell): out of the ring
+            nxt = head.run_next
+            if nxt is head:
+                head = nil
+                tail = nil
+            else:
+                tail.run_next = nxt
+                head = nxt
+        elif stays:
+            tail = head
+            head = head.run_next
+        if tail is not nil:
+            tail.run_next = nil  # the ring ends at the tail again
         fifo.head = head
         fifo.tail = tail
         p[_POLLED] = polled
