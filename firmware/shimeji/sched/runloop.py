@@ -207,6 +207,11 @@ class RunLoop:
         # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
         # first what cannot change during the run, and picks it).
         direct = type(n) is int and core.context.sched is None
+        # until.is_complete(), in line: a live task's handle refers to its slot until the task
+        # ends, and then to its outcome (three calls per iteration otherwise).
+        live = None
+        if until is not None and not until.is_complete():
+            live = until._ref
         while not self.stopping:
             i = self.iterations
             self.iterations = i + 1 if i < _MASK else 0
@@ -222,19 +227,38 @@ class RunLoop:
                 t = sched.tick(n)
             if t.polled:
                 self._dirty = True
-            if until is not None and until.is_complete():
-                return
+            if until is not None and (until._ref is not live or live is None):
+                if live is not None or until.is_complete():
+                    return
             turn = turn_fn() if turn_fn is not None else None
             if t.has_remaining or self.stopping:
                 continue
-            if turn is not None and turn.expired:
-                continue  # a sleeper just woke: no idle (idle_window's first answer)
-            us = self.idle_window(turn)  # idle_for(turn), inlined
-            if us <= 0:
-                continue
+            poller = sched.poller
+            if turn is not None and self._collect is None and (
+                    poller is None or not poller.waiters):
+                # idle_window(turn), in line for a loop with no I/O waiters and no collection
+                if turn.expired:
+                    continue  # a sleeper just woke: no idle
+                us = self.max_idle_us
+                nxt = turn.next_in_us
+                if 0 <= nxt < us:
+                    us = nxt
+                if us <= 0 or sched._inbox_head is not None:
+                    continue
+                fifo = sched._fifo
+                if fifo is not None:
+                    if fifo.head is not None:
+                        continue
+                elif sched.policy.has_ready():
+                    continue
+            else:
+                if turn is not None and turn.expired:
+                    continue  # a sleeper just woke: no idle (idle_window's first answer)
+                us = self.idle_window(turn)  # idle_for(turn), in line
+                if us <= 0:
+                    continue
             i = self.idles
             self.idles = i + 1 if i < _MASK else 0
-            poller = sched.poller
             if poller is not None and poller.waiters:
                 poller.wait_us(us, self._idle)
                 self._io_fresh = True
