@@ -21,6 +21,12 @@ from .errors import NoCurrentTask
 
 # Yielded by awaitables that wait for a wake-up.
 PARK = object()
+# Yielded by the ring sleep (time/sleep.py): park until the task's own timer entry
+# (``slot.timer``) fires. The scheduler marks the slot ``sleeping``, and ``wake()`` ignores
+# other wakes while that entry is armed: the ring's iterator ends the await on the next poll
+# whatever woke the task, so a spurious wake must not reach it. A cancellation or an expired
+# timeout disarms the entry first (``_unwait``), which lets its wake through.
+SLEEP = object()
 
 # A task slot's state (``TaskSlot.state``): part of the protocol, read by the scheduler, the
 # timer and the primitives alike.

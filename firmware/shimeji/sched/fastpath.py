@@ -16,6 +16,7 @@ than bytecode.
 """
 
 import micropython
+from micropython import const
 
 from .. import core
 from ..core import wrap_count
@@ -23,9 +24,11 @@ from ..errors import Cancelled
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
 from .foreign import shield as _shield
 
+_WAITING = const(3)  # task/slot.py's WAITING, a constant here (an imported name is a lookup)
+
 
 @micropython.native
-def tick_fifo(sched, n):
+def tick_fifo(sched, n, _sleep=core.SLEEP):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
     ctx = sched._ctx
@@ -120,6 +123,15 @@ def tick_fifo(sched, n):
                     if sched._park(slot):  # woken while it ran: it stays runnable
                         stays = True
                         continue
+                    status = 0
+                elif r is _sleep:  # sched._park_sleep(slot), in line
+                    if slot.timer.pos < 0 or slot.throw_exc is not None:
+                        slot.state = QUEUED  # its entry fired already, or a throw waits
+                        stays = True
+                        continue
+                    slot.rewoken = False
+                    slot.sleeping = True
+                    slot.state = _WAITING
                     status = 0
                 else:
                     sched._foreign(slot, r)

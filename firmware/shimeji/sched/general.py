@@ -109,6 +109,9 @@ def tick_general(sched, n):
             elif r is park:
                 if sched._park(slot):  # woken while it ran: it stays runnable
                     sched._add(slot)
+            elif r is core.SLEEP:
+                if sched._park_sleep(slot):  # its timer fired already
+                    sched._add(slot)
             else:
                 sched._foreign(slot, r)
                 put_back(slot, False)

@@ -118,7 +118,9 @@ class StaticScheduler(TaskLifecycle):
                 other.wake(slot)
             return
         st = slot.state
-        if st == _WAITING:
+        if st == _WAITING and slot.sleeping and slot.timer.pos >= 0:
+            st = _QUEUED  # a ring sleep's own timer entry is armed: a spurious wake, ignored
+        elif st == _WAITING:
             slot.state = _QUEUED
             slot.inbox_next = None
             tail = self._inbox_tail
@@ -262,6 +264,21 @@ class StaticScheduler(TaskLifecycle):
         self._exit(state)
         return False
 
+    @micropython.native
+    def _park_sleep(self, slot):
+        # The task yielded core.SLEEP (the ring sleep): it waits for its own timer entry and
+        # ignores every other wake (a wake while it ran included). True if it stays runnable:
+        # the entry is not armed (it fired already) or an exception waits to be thrown in.
+        # No critical section: a wake from elsewhere finds RUNNING (sets rewoken, ignored
+        # here) or WAITING with ``sleeping`` set (ignored), written in that order.
+        if slot.timer.pos < 0 or slot.throw_exc is not None:
+            slot.state = _QUEUED
+            return True
+        slot.rewoken = False
+        slot.sleeping = True
+        slot.state = _WAITING
+        return False
+
     def _foreign(self, slot, r):
         slot.throw_exc = ForeignAwaitable(
             "task %d (%r) awaited %r, which is not a shimeji awaitable: %s"
@@ -275,6 +292,7 @@ class StaticScheduler(TaskLifecycle):
             waiting_on.remove(slot)
         if slot.timer is not None:
             slot.timer.cancel()
+        slot.sleeping = False
         slot.wait_phase = 0
         slot.wait_key = None
         slot.wait_status = 0
@@ -294,6 +312,7 @@ class StaticScheduler(TaskLifecycle):
         timer = slot.timer
         if timer is not None and timer.pos >= 0:  # TimerEntry.is_armed(), without the call
             timer.cancel()
+            slot.sleeping = False
         slot.wait_phase = 0
         slot.wait_key = None
         slot.wait_status = 0

@@ -113,9 +113,9 @@ def tick_traced(sched, n):
                     if sched._inbox_head is not None:
                         sched._drain_inbox()  # what it woke goes first (fastpath.py)
                     put_back(slot, preempted)
-                elif r is park:
-                    if sched._park(slot):  # woken while it ran: it stays runnable
-                        ended(tr, buf, slot, t1, _END_REWOKEN)
+                elif r is park or r is core.SLEEP:
+                    if sched._park(slot) if r is park else sched._park_sleep(slot):
+                        ended(tr, buf, slot, t1, _END_REWOKEN)  # woken while it ran
                         sched._add(slot)
                     else:
                         ended(tr, buf, slot, t1, _END_PARK)

@@ -217,8 +217,8 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
                     restart(tr, buf)
             else:
                 te1 = clock()
-                if r is park:
-                    if not sched._park(slot):
+                if r is park or r is core.SLEEP:
+                    if not (sched._park(slot) if r is park else sched._park_sleep(slot)):
                         nxt = slot.run_next  # it waits: out of the ring
                         if nxt is slot:
                             head = nil

@@ -47,6 +47,7 @@ class TaskSlot:
         self.owner = None  # the scheduler this slot serves (set on first use)
         self.pooled = False  # True for slots made by the scheduler's pool
         self.rewoken = False  # woken while RUNNING
+        self.sleeping = False  # parked on a ring sleep (core.SLEEP): only slot.timer wakes it
         self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
         self.cancel_requested = False
         handle = JoinHandle()

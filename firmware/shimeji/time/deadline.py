@@ -15,9 +15,11 @@ from micropython import const
 from .. import core
 from ..core import FREE, WAITING
 from ..errors import BadArgument, DeadlineExpired, Timeout, int_arg
+from .sleep import _ring_iter
 from .timer import timer_of
 
 _DEADLINE_MISS = const(14)  # trace.kinds.DEADLINE_MISS
+_END = object()  # next()'s default: the ring sleep's iterator is done
 
 
 def _expire(entry):
@@ -45,6 +47,7 @@ class TimeoutGuard:
         self._aw = None
         self._it = None
         self._gen = False  # the inner iterator has send/throw/close (a coroutine)
+        self._ring = False  # the inner iterator is the ring sleep's (sleep.py)
         self._slot = None  # set once armed
         self._wheel = None
         self._owner = False  # this guard armed slot.deadline
@@ -71,6 +74,7 @@ class TimeoutGuard:
         it = aw.__await__() if hasattr(aw, "__await__") else iter(aw)
         self._it = it
         self._gen = hasattr(it, "send")
+        self._ring = it is _ring_iter
         self._slot = slot
         entry = slot.deadline
         wheel = timer.wheel
@@ -115,7 +119,11 @@ class TimeoutGuard:
         try:
             if self._gen:
                 return self._it.send(None)
-            return self._it.__next__()
+            if not self._ring:
+                return self._it.__next__()
+            r = next(self._it, _END)  # the C iterator's __next__ would allocate StopIteration
+            if r is not _END:
+                return r
         except StopIteration as e:
             value = e.value
             self._end()
@@ -125,6 +133,8 @@ class TimeoutGuard:
         except BaseException:
             self._end()
             raise
+        self._end()  # the ring sleep ended
+        raise self._finish.done()
 
     def throw(self, exc, val=None, tb=None):
         """Called by ``await`` when the scheduler throws into the task (expiry, cancel).

@@ -45,20 +45,36 @@ class _Sleep:
 
 _sleep = _Sleep()
 
+# The ring sleep (MicroPython): sleep_ms appends core.SLEEP to a small deque of its own and
+# returns the deque's C iterator, as core.yield_now does with None. ``await`` takes the item
+# (the task yields SLEEP: the scheduler parks it until its timer entry fires, ignoring other
+# wakes) and on the next poll finds none and finishes, without a call or a raise: _Sleep's
+# __iter__, two __next__ calls and a raise per sleep were about 5k instructions. One iterator
+# serves every task of the interpreter: each await takes the item its sleep_ms appended before
+# another task runs. An item left by a sleep_ms that was not awaited is harmless: the next
+# ring await takes it too, and the scheduler requeues a SLEEP whose entry is not armed. Worker
+# threads of an executor and interrupt-level tasks (which may run between a thread-level
+# task's append and its await) keep _Sleep. None where deque iteration is missing (CPython).
+_ring = core.new_yield_ring()
+_ring_append = _ring[0] if _ring is not None else None
+_ring_iter = _ring[1] if _ring is not None else None
+
 
 def _not_ms(ms):
     int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
 
 
 @micropython.native
-def sleep_ms(ms, _ctx=core.context, _type=type, _int=int):
+def sleep_ms(ms, _ctx=core.context, _type=type, _int=int, _append=_ring_append,
+             _it=_ring_iter, _tok=core.SLEEP):  # defaults: locals, no lookups
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
     Tasks only (not ISR-safe)."""
     slot = _ctx.slot
     if slot is None:
-        slot = core.current_slot()  # raises NoCurrentTask
-    timer = slot.sched.timer
+        return _sleep_ms_elsewhere(ms)  # a worker thread of an executor, or not in a task
+    sched = slot.sched
+    timer = sched.timer
     if timer is None:
         timer = timer_of(slot)  # raises NoTimer
     if _type(ms) is not _int:
@@ -72,6 +88,18 @@ def sleep_ms(ms, _ctx=core.context, _type=type, _int=int):
         timer.wheel.arm_after(slot.timer, (el + per - 1) // per + ms * timer._per_ms)
     else:
         timer.arm_ms(slot.timer, ms)
+    if _it is None or sched.level:
+        return _sleep
+    _append(_tok)
+    return _it
+
+
+def _sleep_ms_elsewhere(ms):
+    slot = core.current_slot()  # raises NoCurrentTask
+    timer = timer_of(slot)  # raises NoTimer
+    if type(ms) is not int:
+        _not_ms(ms)
+    timer.arm_ms(slot.timer, ms)
     return _sleep
 
 

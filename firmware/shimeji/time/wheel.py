@@ -304,6 +304,8 @@ class TimerWheel:
                     if slot is not None:
                         sched = slot.sched
                         if sched is not None:
+                            if e is slot.timer:
+                                slot.sleeping = False  # its ring sleep (if any) ends
                             sched.wake(slot)
                 else:
                     cb(e)

@@ -130,7 +130,10 @@ def hand_off(self, pos, level):
                 held = 0
             held += 1
             st = slot.state
+            if st == _WAITING and slot.sleeping and e is not slot.timer:
+                st = _QUEUED  # a ring sleep waits for its own entry only (core.SLEEP)
             if st == _WAITING:  # StaticScheduler.wake, inlined
+                slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
                 slot.state = _QUEUED
                 slot.inbox_next = None
                 tail = s._inbox_tail
