@@ -72,6 +72,7 @@ class StaticScheduler(TaskLifecycle):
         self._spawned = 0
         self._woken_ext = 0
         self._woken_int = 0
+        self._woken_timer = 0  # timer wakes linked straight into the FIFO queue (loop thread)
         self._polling = False
         self._ctx = core.context  # where tick() says what runs (a worker has its own)
         self._shielding = True  # tick() raises the asyncio shield (a worker's executor does)
@@ -117,10 +118,14 @@ class StaticScheduler(TaskLifecycle):
             if other is not None:
                 other.wake(slot)
             return
-        st = slot.state
-        if st == _WAITING and slot.sleeping and slot.timer.pos >= 0:
-            st = _QUEUED  # a ring sleep's own timer entry is armed: a spurious wake, ignored
-        elif st == _WAITING:
+        if slot.sleeping and slot.timer.pos >= 0:
+            # A ring sleep's own timer entry is armed: a spurious wake, ignored. Read before
+            # the state: the timer's hand-off (wheelpass.py) writes the state first, then the
+            # entry and the flag, with no section.
+            st = _QUEUED
+        else:
+            st = slot.state
+        if st == _WAITING:
             slot.state = _QUEUED
             slot.inbox_next = None
             tail = self._inbox_tail
@@ -232,6 +237,10 @@ class StaticScheduler(TaskLifecycle):
             t.spawned = 0
             t.woken_external = 0
             t.woken_internal = 0
+        timed = self._woken_timer  # only the loop's thread writes it: no section needed
+        if timed:
+            self._woken_timer = 0
+            t.woken_external += timed
         t.woken = t.woken_external + t.woken_internal
         fifo = self._fifo  # FifoPolicy.has_ready(), inlined for the FIFO policy
         ready = fifo.head is not None if fifo is not None else self.policy.has_ready()

@@ -85,7 +85,53 @@ def sleep_ms(ms, _ctx=core.context, _type=type, _int=int, _append=_ring_append,
         if el > _BACKSTEP_LIMIT:
             el = 0
         per = clock.per
-        timer.wheel.arm_after(slot.timer, (el + per - 1) // per + ms * timer._per_ms)
+        delta = (el + per - 1) // per + ms * timer._per_ms  # > 0, at most MAX_TICKS + 1
+        entry = slot.timer
+        if entry.pos >= 0:
+            entry.cancel()
+        # TimerWheel.arm_after(entry, delta), in line (a sleep is on every timer's path)
+        wheel = timer.wheel
+        entry.wheel = wheel
+        now = wheel.now
+        d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
+        if d > 0:
+            d -= 1
+            level = 4
+            pos = 256 | (d >> 24)
+        else:
+            d += _MASK
+            x = now ^ d
+            if x < 0x40:
+                level = 0
+                pos = d & 63
+            elif x < 0x1000:
+                level = 1
+                pos = 64 | ((d >> 6) & 63)
+            elif x < 0x40000:
+                level = 2
+                pos = 128 | ((d >> 12) & 63)
+            elif x < 0x1000000:
+                level = 3
+                pos = 192 | ((d >> 18) & 63)
+            else:
+                level = 4
+                pos = 256 | (d >> 24)
+        entry.deadline = d
+        entry.pos = pos
+        tails = wheel._tail
+        tail = tails[pos]
+        entry.prev = tail
+        if tail is None:
+            wheel._head[pos] = entry
+            wheel._occ[pos >> 4] |= 1 << (pos & 15)
+        else:
+            tail.next = entry
+        tails[pos] = entry
+        wheel._count[level] += 1
+        wheel.pending += 1
+        nxt = wheel._next
+        if nxt >= 0 and ((nxt - now) & _MASK) > delta:
+            wheel._next = -1  # earlier than the remembered next deadline (see arm_after)
     else:
         timer.arm_ms(slot.timer, ms)
     if _it is None or sched.level:

@@ -143,13 +143,43 @@ class Timer:
         self.pending = False
         t = self._turn
         wheel = self.wheel
-        if self.trace is None:
-            t.expired = wheel.advance(n)
-        else:
-            t.expired = self.trace.timer_turn(wheel, n)
         t.elapsed = n
+        k = -1  # ticks to the wheel's next deadline after the advance; -1: none armed
+        if wheel.pending:
+            nxt = wheel._next  # the remembered next_in_ticks(); -1 if unknown
+            if nxt >= 0 and wheel._resume < 0 and not wheel.lag:
+                k = (nxt - wheel.now) & _MASK
+        if k > n and self.trace is None:
+            # Nothing due by now: the idle half of wheel.advance(n), in line.
+            t.expired = 0
+            if n:
+                x = wheel.now - _MASK + n  # wrap_add, inlined
+                wheel.now = x - 1 if x > 0 else x + _MASK
+            k -= n
+        else:
+            if self.trace is None:
+                t.expired = wheel.advance(n)
+            else:
+                t.expired = self.trace.timer_turn(wheel, n)
+            if not wheel.pending:
+                k = -1
+            else:
+                nxt = wheel._next  # next_in_ticks(): advance leaves its last step's answer
+                k = (nxt - wheel.now) & _MASK if nxt >= 0 else wheel.next_in_ticks()
         t.now = wheel.now
-        t.next_in_us = self._next_in_us(el)
+        # self._next_in_us(el), in line
+        if k < 0:
+            t.next_in_us = -1
+            return t
+        if k > 0 and wheel._step_pos >= 64:
+            k = earliest(wheel, wheel._step_pos, k)  # a lone far sleeper is not woken early
+        tick_us = clock.tick_us
+        us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US  # us_for_ticks, inlined
+        if el:
+            unit = clock.unit_us
+            el_us = el * unit if el <= _MAX_US // unit else _MAX_US
+            us = us - el_us if us > el_us else 0
+        t.next_in_us = us
         return t
 
     # -- arming entries -------------------------------------------------------------------------

@@ -254,6 +254,7 @@ class TimerWheel:
             _fire(e)
             fired += 1
             due -= 1
+        gap = -1
         while n > 0:
             gap = step(self)
             if gap < 0 or gap > n:
@@ -263,11 +264,17 @@ class TimerWheel:
             x = self.now - _MASK + gap  # wrap_add, inlined
             self.now = x - 1 if x > 0 else x + _MASK
             fired += self._drain(self._step_pos)
+            gap = -1
         if n > 0:
             x = self.now - _MASK + n  # wrap_add, inlined
             self.now = x - 1 if x > 0 else x + _MASK
         self.lag = 0
         self._next = -1
+        if gap > n and not self._count[_LEVELS]:
+            # The last step found the next slot beyond n: next_in_ticks() is known (nothing
+            # was armed since; _step_pos still names that slot).
+            x = self.now - _MASK + gap - n  # wrap_add, inlined
+            self._next = x - 1 if x > 0 else x + _MASK
         return fired
 
     @micropython.native

@@ -91,16 +91,27 @@ def cascade(self, pos, level):
 @micropython.native
 def hand_off(self, pos, level):
     """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
-    its scheduler's wake inbox in one pass; entries with a callback stay in the slot, in
+    its scheduler's run queue in one pass; entries with a callback stay in the slot, in
     order, for ``TimerWheel._drain``. Each entry is unlinked and its slot linked in line (a wake
-    without the call), under one critical section per ``_CS_BATCH`` entries (a board
-    masks interrupts no longer than that). Returns the number handed off."""
+    without the call). Returns the number handed off.
+
+    Where: between ticks, on the run loop's thread (turn's), a FIFO scheduler's run queue is
+    the loop's alone, so a task goes straight into it (after any wakes still in the inbox:
+    those keep their place, through it); otherwise into the wake inbox. How: a task parked on
+    the ring sleep (``slot.sleeping``) and going straight into the queue needs no critical
+    section: ``wake()`` reads ``sleeping`` and the entry's ``pos`` before the state, and this
+    writes the state first, so a wake from elsewhere finds the sleep armed (ignored) or the
+    task queued (a no-op). Any other entry takes the scheduler's section, one per
+    ``_CS_BATCH`` entries (a board masks interrupts no longer than that)."""
     head = self._head
     e = head[pos]
     kept = None  # the callback entries, relinked in their order
     kept_tail = None
-    sched = None
+    sched = None  # the scheduler whose section is held
     state = None
+    direct = None  # the scheduler whose FIFO queue the hand-off may link into directly
+    fifo = None  # its queue
+    seen = None  # the scheduler ``direct`` was last decided for
     n = 0
     held = 0
     while e is not None:
@@ -116,25 +127,60 @@ def hand_off(self, pos, level):
             continue
         e.next = None
         e.prev = None
-        e.pos = -1
         e.wheel = None
         n += 1
         slot = e.slot
         s = None if slot is None else slot.sched
-        if s is not None:
-            if s is not sched or held == _CS_BATCH:
-                if sched is not None:
-                    sched._exit(state)
-                sched = s
-                state = s._enter()
-                held = 0
-            held += 1
-            st = slot.state
-            if st == _WAITING and slot.sleeping and e is not slot.timer:
-                st = _QUEUED  # a ring sleep waits for its own entry only (core.SLEEP)
-            if st == _WAITING:  # StaticScheduler.wake, inlined
-                slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
-                slot.state = _QUEUED
+        if s is None:
+            e.pos = -1
+            e = nxt
+            continue
+        if s is not seen:
+            seen = s
+            fifo = s._fifo
+            if fifo is None or s._polling or s.parallel or s._trace is not None:
+                direct = None
+            else:
+                direct = s
+        if (s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING
+                and s._inbox_head is None):
+            slot.state = _QUEUED  # first (see above)
+            e.pos = -1
+            slot.sleeping = False
+            slot.run_next = None  # FifoPolicy.add, inlined
+            tail = fifo.tail
+            if tail is None:
+                fifo.head = slot
+            else:
+                tail.run_next = slot
+            fifo.tail = slot
+            s._woken_timer += 1  # read by the loop's next _end_tick, no section
+            e = nxt
+            continue
+        e.pos = -1
+        if s is not sched or held == _CS_BATCH:
+            if sched is not None:
+                sched._exit(state)
+            sched = s
+            state = s._enter()
+            held = 0
+        held += 1
+        st = slot.state
+        if st == _WAITING and slot.sleeping and e is not slot.timer:
+            st = _QUEUED  # a ring sleep waits for its own entry only (core.SLEEP)
+        if st == _WAITING:  # StaticScheduler.wake, inlined
+            slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
+            slot.state = _QUEUED
+            if s is direct and s._inbox_head is None:
+                slot.run_next = None  # FifoPolicy.add, inlined
+                tail = fifo.tail
+                if tail is None:
+                    fifo.head = slot
+                else:
+                    tail.run_next = slot
+                fifo.tail = slot
+                s._woken_timer += 1
+            else:
                 slot.inbox_next = None
                 tail = s._inbox_tail
                 if tail is None:
@@ -146,10 +192,10 @@ def hand_off(self, pos, level):
                     s._woken_int += 1
                 else:
                     s._woken_ext += 1
-                if s._trace is not None:
-                    s._trace.timer_woke(slot)
-            elif st == _RUNNING:
-                slot.rewoken = True
+            if s._trace is not None:
+                s._trace.timer_woke(slot)
+        elif st == _RUNNING:
+            slot.rewoken = True
         e = nxt
     if sched is not None:
         sched._exit(state)
