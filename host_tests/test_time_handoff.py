@@ -1,10 +1,12 @@
 # Batch hand-off: a turn moves every expired task entry of a wheel slot to the scheduler's
-# inbox in one pass, under one critical section per 16 entries; callback entries of the same
-# slot still fire, in arming order. And the run loop reads the clock once per iteration.
+# run queue in one pass, under one critical section per 16 entries (none for tasks parked on
+# sleep_ms's ring awaitable, MicroPython); callback entries of the same slot still fire, in
+# arming order. And the run loop reads the clock once per iteration.
 from gate import Gate
 from shimeji import FakeClock, StaticScheduler, Timer, TimerEntry, sleep_ms, sleep_us
 from shimeji.sched.runloop import RunLoop
 from shimeji.sync.critical import NoCriticalSection
+from shimeji.time import sleep as sleep_module
 from support import alloc_delta, heap_locked, micropython_only
 
 MASK = (1 << 30) - 1
@@ -22,7 +24,7 @@ class CountingSection(NoCriticalSection):
         return 0
 
 
-def _sleepers(n, start_us=MASK - 1500):
+def _sleepers(n, start_us=MASK - 1500, wait=None):
     clock = FakeClock(start_us)  # the deadlines lie across the 2**30 wrap
     timer = Timer(clock)
     cs = CountingSection()
@@ -30,7 +32,7 @@ def _sleepers(n, start_us=MASK - 1500):
     order = []
 
     async def sleeper(i):
-        await sleep_ms(2)
+        await (sleep_ms(2) if wait is None else wait())
         order.append(i)
 
     for i in range(n):
@@ -40,12 +42,27 @@ def _sleepers(n, start_us=MASK - 1500):
 
 
 def test_one_turn_hands_every_sleeper_of_a_tick_over_in_arming_order():
-    clock, timer, s, cs, order = _sleepers(40)
+    # sleep_us parks with core.PARK (the Python awaitable): the section is taken per batch.
+    clock, timer, s, cs, order = _sleepers(40, wait=lambda: sleep_us(2000))
     clock.advance(2)
     before = cs.entered
     turn = timer.turn()
     assert turn.expired == 40 and timer.wheel.pending == 0
     assert cs.entered - before == 3  # 40 entries: critical sections of 16, 16 and 8
+    t = s.tick()
+    assert order == list(range(40))
+    assert (t.polled, t.completed, t.woken_external) == (40, 40, 40)
+
+
+def test_ring_sleepers_go_straight_into_the_run_queue_without_a_section():
+    clock, timer, s, cs, order = _sleepers(40)
+    clock.advance(2)
+    before = cs.entered
+    turn = timer.turn()
+    assert turn.expired == 40 and timer.wheel.pending == 0
+    ring = sleep_module._ring_iter is not None  # MicroPython: sleep_ms's C iterator
+    assert cs.entered - before == (0 if ring else 3)
+    assert s._inbox_head is None  # straight into the FIFO queue, in arming order
     t = s.tick()
     assert order == list(range(40))
     assert (t.polled, t.completed, t.woken_external) == (40, 40, 40)
