@@ -107,9 +107,9 @@ def test_board_manifests_include_shimeji_and_their_board_module():
     for b in BOARDS:
         calls = []
         _evaluate_manifest(os.path.join(ROOT, "boards", b, "manifest.py"), calls)
-        if b == "rp2040":  # ARMv6-M: the bytecode-only copy (tools/bytecode_copy.py)
-            top = [("include", "../../manifest.py", {"bytecode": True}), ("metadata", "0.2.0"),
-                   ("package", "shimeji", "build/bytecode")]
+        if b == "rp2040":  # ARMv6-M: native code word-aligned (tools/native_align.py)
+            top = [("include", "../../manifest.py", {"word_align_native": True}),
+                   ("metadata", "0.2.0"), ("package", "shimeji")]
         else:
             top = [("include", "../../manifest.py"), ("metadata", "0.2.0"),
                    ("package", "shimeji")]

@@ -155,12 +155,28 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print):
         raise FirmwareError(
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
+    check_native_alignment(board)
     for name in images:
         path = os.path.join(build_dir(board), name)
         if os.path.exists(path):
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (images, build_dir(board)))
+
+
+def check_native_alignment(board):
+    """Refuse an rp2040 image whose frozen native code is 2-byte aligned (it faults on the
+    Cortex-M0+): the patched mpy-tool (tools/native_align.py) was not used for it."""
+    content = os.path.join(build_dir(board), "frozen_content.c")
+    if board != "rp2040" or not os.path.exists(content):
+        return
+    with open(content) as f:
+        if "aligned (2)" in f.read():
+            raise FirmwareError(
+                "%s has frozen native code aligned to 2 bytes, which faults on the RP2040's "
+                "Cortex-M0+: the freeze did not run the patched mpy-tool.py "
+                "(tools/native_align.py). Delete %s and build again, or freeze bytecode "
+                "(bytecode=True in boards/rp2040/manifest.py)." % (content, build_dir(board)))
 
 
 def qemu_command(image, serial="pty", icount=False):
