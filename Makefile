@@ -75,13 +75,14 @@ lint-more: $(STAMP)
 	$(VENV)/bin/ruff check boards/*/shimeji_board.py examples
 
 # make firmware BOARD=qemu MICROPY_DIR=~/micropython   (boards/: rp2040 esp32 stm32 unix qemu)
+# make firmware BOARD=stm32 EMULATED=1 MICROPY_DIR=...  (B_L475E_IOT01A for qemu >= 9.0)
 # make qemu-boot MICROPY_DIR=...                        (build, then boot on a pty)
 # make deploy [PORT=/dev/ttyACM0] [EXAMPLE=examples/blink.py]
 # make repl [PORT=...]       make vboard   (the unix port on a pty, a board to deploy to)
 .PHONY: firmware qemu-boot deploy repl vboard package-json
 
 firmware: $(STAMP)
-	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)"
+	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)" $(if $(EMULATED),--emulated)
 
 qemu-boot: $(STAMP)
 	@$(PY) tools/firmware.py qemu --micropy-dir "$(MICROPY_DIR)" --boot
@@ -101,8 +102,8 @@ package-json: $(STAMP)
 # The qemu firmware tests (host_tests/test_tools_qemu_firmware.py) run when MICROPY_DIR is given.
 export MICROPY_DIR
 
-# make test-firmware BOARD=qemu|rp2040 [MICROPY_DIR=...]   the host tests on booted firmware
-# make emulate BOARD=rp2040|qemu [MICROPY_DIR=...]         the firmware's REPL in an emulator
+# make test-firmware BOARD=qemu|rp2040|stm32 [MICROPY_DIR=...]   the host tests on firmware
+# make emulate BOARD=rp2040|qemu|stm32 [MICROPY_DIR=...]   the firmware's REPL in an emulator
 # Without firmware or emulator both say why and skip (exit status 0).
 .PHONY: test-firmware emulate
 test-firmware: $(STAMP)

@@ -1,9 +1,12 @@
 """Boot shimeji's firmware in an emulator and bring up its REPL, like a board on a port.
 
-Usage: python tools/emulate.py BOARD [--micropy-dir DIR]      (BOARD: qemu or rp2040)
+Usage: python tools/emulate.py BOARD [--micropy-dir DIR]      (BOARD: qemu, rp2040 or stm32)
 
 - ``qemu``: build/firmware/qemu/firmware.elf (built first when missing and MICROPY_DIR is
   given) in ``qemu-system-arm -machine mps2-an385``; the UART is a pty.
+- ``stm32``: build/firmware/stm32-qemu/firmware.elf (``tools/firmware.py stm32 --emulated``:
+  MicroPython's B_L475E_IOT01A changed for qemu) in qemu's ``b-l475e-iot01a`` machine, which
+  needs qemu 9.0 or later (``STM32_QEMU`` names its qemu-system-arm); USART1 is a pty.
 - ``rp2040``: build/firmware/rp2040/firmware.uf2 in the ``rp2040js`` emulator (npm package,
   installed where ``RP2040JS_DIR`` points: its ``node_modules`` holds rp2040js, and
   ``bootrom.ts`` there is rp2040js's demo/bootrom.ts, which npm does not ship); the USB-CDC
@@ -43,18 +46,19 @@ class Unavailable(Exception):
 
 def firmware_image(board, micropy_dir):
     """The firmware to boot: the one built before, else built now from ``micropy_dir``."""
-    name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2"}.get(board)
+    name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2", "stm32": "firmware.elf"}.get(board)
     if name is None:
-        raise Unavailable("no emulator for BOARD=%s (qemu and rp2040 have one)" % board)
-    image = os.path.join(firmware.build_dir(board), name)
+        raise Unavailable("no emulator for BOARD=%s (qemu, rp2040 and stm32 have one)" % board)
+    emulated = board == "stm32"  # the B_L475E_IOT01A build for qemu's b-l475e-iot01a
+    image = os.path.join(firmware.build_dir(board, emulated), name)
     if os.path.exists(image):
         return image
     if not micropy_dir:
         raise Unavailable(
             "no %s firmware in %s and no MicroPython tree to build it: give MICROPY_DIR "
-            "(docs/boards.md says what to fetch)" % (board, firmware.build_dir(board)))
+            "(docs/boards.md says what to fetch)" % (board, firmware.build_dir(board, emulated)))
     try:
-        return firmware.build(micropy_dir, board)
+        return firmware.build(micropy_dir, board, emulated=emulated)
     except firmware.FirmwareError as e:
         raise Unavailable("building the %s firmware failed: %s" % (board, e)) from e
 
@@ -136,11 +140,18 @@ class Emulated:
         self.path = None
 
     def start(self):
-        if self.board == "qemu":
-            if not shutil.which("qemu-system-arm"):
-                raise Unavailable("qemu-system-arm not found (Debian: apt-get install "
-                                  "qemu-system-arm)")
-            emu = firmware.QemuBoard(self.image, icount=self.icount)
+        if self.board in ("qemu", "stm32"):
+            machine = "mps2-an385"
+            try:
+                if self.board == "stm32":
+                    machine = firmware.STM32_QEMU_MACHINE
+                    firmware.stm32_qemu()
+                elif not shutil.which("qemu-system-arm"):
+                    raise firmware.FirmwareError("qemu-system-arm not found (Debian: apt-get "
+                                                 "install qemu-system-arm)")
+            except firmware.FirmwareError as e:
+                raise Unavailable(str(e)) from e
+            emu = firmware.QemuBoard(self.image, icount=self.icount, machine=machine)
             try:
                 emu.start()
             except firmware.FirmwareError as e:

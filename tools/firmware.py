@@ -9,6 +9,12 @@ nothing is written into your MicroPython tree except its mpy-cross. Each port ne
 toolchain (see docs/boards.md): arm-none-eabi-gcc for rp2040 (plus cmake), stm32 and qemu;
 ESP-IDF for esp32. Prints the path of the image it built.
 
+stm32 ``--emulated`` builds MicroPython's ``B_L475E_IOT01A`` board changed to boot in qemu's
+``b-l475e-iot01a`` machine (qemu 9.0 or later): a copy of the board written to
+build/firmware/stm32-qemu-board with ``boards/stm32/qemu/`` appended, and the USART registers
+of the MCU's CMSIS header made 32-bit (qemu's USART model takes only word accesses), in
+build/firmware/stm32-qemu. Without it, stm32 is a firmware for a real board (PYBV11).
+
 rp2040 (a CMake build) also reads, from the environment:
 - ``PICO_SDK_PATH``: a pico-sdk other than the tree's lib/pico-sdk (v1.28.0 pins 2.2.0);
 - ``PICOTOOL_DIR``: a picotool install (the directory holding picotoolConfig.cmake), or
@@ -20,6 +26,7 @@ rp2040 (a CMake build) also reads, from the environment:
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 
@@ -120,24 +127,86 @@ def build_env(board, env=None):
     return env
 
 
-def build_dir(board):
-    return os.path.join(ROOT, "build", "firmware", board)
+def build_dir(board, emulated=False):
+    return os.path.join(ROOT, "build", "firmware", board + ("-qemu" if emulated else ""))
 
 
-def make_args(micropy_dir, board, mp_board=None, jobs=2):
+def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False):
     """The ``make`` command line for ``board``'s port."""
     port_dir, default_board, _images, _hint = PORTS[board]
     cmd = ["make", "-C", os.path.join(micropy_dir, "ports", port_dir), "-j%d" % jobs,
            "FROZEN_MANIFEST=" + os.path.join(ROOT, "boards", board, "manifest.py"),
-           "BUILD=" + build_dir(board)]
-    if default_board:
+           "BUILD=" + build_dir(board, emulated)]
+    if emulated:
+        cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
+    elif default_board:
         cmd.append("BOARD=" + (mp_board or default_board))
     return cmd
 
 
-def build(micropy_dir, board, mp_board=None, jobs=2, out=print):
-    """Build the firmware image; returns its path."""
+# stm32 --emulated: MicroPython's board for qemu's b-l475e-iot01a machine, and our changes
+STM32_QEMU_BOARD = "B_L475E_IOT01A"
+STM32_QEMU_CHANGES = os.path.join(ROOT, "boards", "stm32", "qemu")
+USART_16BIT = re.compile(r"__IO uint16_t (GTPR|RQR|RDR|TDR);")
+USART_PAD = re.compile(r"\n *uint16_t +RESERVED[2-5]; [^\n]*")
+
+
+def stm32_qemu_board_dir():
+    return os.path.join(ROOT, "build", "firmware", "stm32-qemu-board")
+
+
+def write_stm32_qemu_board(micropy_dir):
+    """Write the emulated board (a copy of B_L475E_IOT01A with boards/stm32/qemu appended) and
+    the 32-bit USART header into the build directory; the MicroPython tree is only read."""
+    src = os.path.join(micropy_dir, "ports", "stm32", "boards", STM32_QEMU_BOARD)
+    out = stm32_qemu_board_dir()
+    files = {}
+    for name in os.listdir(src):
+        with open(os.path.join(src, name)) as f:
+            files[name] = f.read()
+    for name, add in (("mpconfigboard.h", "mpconfigboard_qemu.h"),
+                      ("mpconfigboard.mk", "mpconfigboard_qemu.mk"),
+                      ("qemu_fixups.c", "qemu_fixups.c")):
+        with open(os.path.join(STM32_QEMU_CHANGES, add)) as f:
+            files[name] = files.get(name, "") + f.read()
+    os.makedirs(out, exist_ok=True)
+    for name, text in files.items():
+        _write_if_changed(os.path.join(out, name), text)  # unchanged files keep their time
+    # qemu's STM32L4x5 USART takes only 32-bit accesses; the CMSIS header declares GTPR, RQR,
+    # RDR and TDR 16-bit (a 16-bit store to TDR is a bus fault there). The build directory
+    # comes before the CMSIS directory on the include path, so copies there win.
+    cmsis = os.path.join(micropy_dir, "lib", "stm32lib", "CMSIS", "STM32L4xx", "Include")
+    build = build_dir("stm32", emulated=True)
+    os.makedirs(build, exist_ok=True)
+    with open(os.path.join(cmsis, "stm32l4xx.h")) as f:
+        _write_if_changed(os.path.join(build, "stm32l4xx.h"), f.read())
+    with open(os.path.join(cmsis, "stm32l475xx.h")) as f:
+        text = f.read()
+    head, sep, rest = text.partition("} USART_TypeDef;")
+    start = head.rindex("typedef struct")
+    usart, n = USART_16BIT.subn(r"__IO uint32_t \1;", head[start:])
+    usart, pads = USART_PAD.subn("", usart)
+    if not sep or n != 4 or pads != 4:
+        raise FirmwareError("%s/stm32l475xx.h: its USART_TypeDef is not the one expected "
+                            "(4 16-bit registers and their padding)" % cmsis)
+    _write_if_changed(os.path.join(build, "stm32l475xx.h"), head[:start] + usart + sep + rest)
+
+
+def _write_if_changed(path, text):
+    if os.path.exists(path):
+        with open(path) as f:
+            if f.read() == text:
+                return
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False):
+    """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu."""
     micropy_dir = check_tree(micropy_dir, board)
+    if emulated and board != "stm32":
+        raise FirmwareError("--emulated is for BOARD=stm32 (the other boards' firmware boots "
+                            "in its emulator as it is)")
     port_dir, _b, images, hint = PORTS[board]
     cross = os.path.join(micropy_dir, "mpy-cross", "build", "mpy-cross")
     if not os.path.exists(cross):
@@ -147,7 +216,9 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print):
             raise FirmwareError("building mpy-cross failed (it needs a C compiler)")
     env = build_env(board)
     check_submodules(micropy_dir, board, env)
-    cmd = make_args(micropy_dir, board, mp_board, jobs)
+    if emulated:
+        write_stm32_qemu_board(micropy_dir)
+    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated)
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
@@ -156,12 +227,13 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print):
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
     check_native_alignment(board)
-    for name in images:
-        path = os.path.join(build_dir(board), name)
+    for name in ("firmware.elf",) if emulated else images:
+        path = os.path.join(build_dir(board, emulated), name)
         if os.path.exists(path):
             out("firmware: %s" % path)
             return path
-    raise FirmwareError("the build ended but left none of %s in %s" % (images, build_dir(board)))
+    raise FirmwareError("the build ended but left none of %s in %s" % (
+        images, build_dir(board, emulated)))
 
 
 def check_native_alignment(board):
@@ -179,22 +251,53 @@ def check_native_alignment(board):
                 "(bytecode=True in boards/rp2040/manifest.py)." % (content, build_dir(board)))
 
 
-def qemu_command(image, serial="pty", icount=False):
-    """qemu-system-arm booting ``image`` on mps2-an385, its UART on ``serial``. ``icount``:
-    one guest instruction per emulated nanosecond (``-icount shift=0``), for benchmarks
-    that repeat from run to run whatever the host's load."""
-    return ["qemu-system-arm", "-machine", "mps2-an385", "-nographic", "-monitor", "null",
+def qemu_command(image, serial="pty", icount=False, machine="mps2-an385"):
+    """qemu-system-arm booting ``image`` on ``machine``, its (first) UART on ``serial``.
+    ``icount``: one guest instruction per emulated nanosecond (``-icount shift=0``), for
+    benchmarks that repeat from run to run whatever the host's load. ``b-l475e-iot01a`` (the
+    stm32 build for qemu) runs the qemu named by ``STM32_QEMU`` (9.0 or later)."""
+    if machine == STM32_QEMU_MACHINE:
+        return [stm32_qemu(), "-machine", machine, "-display", "none", "-audio", "none",
+                "-monitor", "null", "-serial", serial, "-kernel", image] + (
+                    ["-icount", "shift=0"] if icount else [])
+    return ["qemu-system-arm", "-machine", machine, "-nographic", "-monitor", "null",
             "-semihosting", "-serial", serial, "-kernel", image] + (
                 ["-icount", "shift=0"] if icount else [])
+
+
+STM32_QEMU_MACHINE = "b-l475e-iot01a"
+
+
+def stm32_qemu():
+    """The qemu-system-arm that has the b-l475e-iot01a machine: ``STM32_QEMU``, else the one
+    on the path if it has it; raises FirmwareError saying how to get one."""
+    import shutil
+
+    for q in (os.environ.get("STM32_QEMU", ""), shutil.which("qemu-system-arm") or ""):
+        if not q or not os.path.exists(q):
+            continue
+        try:
+            machines = subprocess.run([q, "-machine", "help"], capture_output=True, text=True,
+                                      timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if STM32_QEMU_MACHINE in machines:
+            return q
+    raise FirmwareError(
+        "no qemu-system-arm with the b-l475e-iot01a machine (qemu 9.0 or later; Debian "
+        "bookworm has 7.2): install bookworm-backports' qemu-system-arm, or unpack its .deb "
+        "(apt-get download qemu-system-arm/bookworm-backports; dpkg-deb -x) and set "
+        "STM32_QEMU=.../usr/bin/qemu-system-arm (docs/boards.md)")
 
 
 class QemuBoard:
     """The qemu firmware booted in ``qemu-system-arm`` with its UART on a pty (``self.path``,
     for ``mpremote connect PATH resume ...``). ``stop()`` ends qemu."""
 
-    def __init__(self, image, icount=False):
+    def __init__(self, image, icount=False, machine="mps2-an385"):
         self.image = image
         self.icount = icount
+        self.machine = machine
         self.proc = None
         self.path = None
 
@@ -209,10 +312,11 @@ class QemuBoard:
         import shutil
         import time
 
-        if not shutil.which("qemu-system-arm"):
+        if not shutil.which("qemu-system-arm") and self.machine == "mps2-an385":
             raise FirmwareError("qemu-system-arm not found (Debian: apt-get install "
                                 "qemu-system-arm)")
-        self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount),
+        self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount,
+                                                  machine=self.machine),
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -250,6 +354,8 @@ def main(argv=None):
         "%s for %s" % (v[1], k) for k, v in sorted(PORTS.items()) if v[1]))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--boot", action="store_true", help="qemu only: boot the image on a pty")
+    ap.add_argument("--emulated", action="store_true",
+                    help="stm32 only: the B_L475E_IOT01A build that boots in qemu >= 9.0")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"
@@ -257,11 +363,12 @@ def main(argv=None):
               % "|".join(sorted(PORTS)), file=sys.stderr)
         return 2
     try:
-        image = build(args.micropy_dir, args.board, args.mp_board, args.jobs)
+        image = build(args.micropy_dir, args.board, args.mp_board, args.jobs,
+                      emulated=args.emulated)
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
-    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")):
+    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and not args.emulated:
         import footprint
 
         footprint.print_flash(args.board)
