@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_no_tree_and_no_firmware_skips_every_module_with_the_reason(monkeypatch, tmp_path):
-    monkeypatch.setattr(emulate.firmware, "build_dir", lambda board: str(tmp_path))
+    monkeypatch.setattr(emulate.firmware, "build_dir", lambda b, emulated=False: str(tmp_path))
     lines = []
     with pytest.raises(emulate.Unavailable) as e:
         with emulate.booted("qemu", ""):
