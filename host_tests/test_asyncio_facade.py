@@ -50,6 +50,100 @@ def test_gather_results_exceptions_and_return_exceptions():
     assert asyncio.run(main()) == ([1, 2, 3], ["int", "ValueError"], (1,), [])
 
 
+def test_gather_resumes_once_after_the_last_task_or_at_the_first_failure():
+    # The gather joins one unfinished task at a time (the last first); it must still resume
+    # only once everything finished (tasks finishing out of order), or at once when a task it
+    # does not join fails, and the early end must leave the other tasks running.
+    _fresh()
+    log = []
+
+    async def ok(v, ms):
+        await asyncio.sleep_ms(ms)
+        log.append(v)
+        return v
+
+    async def bad(ms):
+        await asyncio.sleep_ms(ms)
+        log.append("bad")
+        raise ValueError(ms)
+
+    async def main():
+        r1 = await asyncio.gather(ok("a", 8), ok("b", 2), ok("c", 4), ok("d", 1))
+        log.append(r1)
+        slow = asyncio.create_task(ok("slow", 30))
+        try:
+            await asyncio.gather(ok("e", 1), bad(3), slow)
+        except ValueError as e:
+            log.append(("raised", e.args[0], slow.done()))
+        r3 = await asyncio.gather(bad(1), ok("f", 2), return_exceptions=True)
+        log.append([type(x).__name__ for x in r3])
+        await slow
+        log.append(("slow done", slow.result()))
+        return r1
+
+    assert asyncio.run(main()) == ["a", "b", "c", "d"]
+    assert log == ["d", "b", "c", "a", ["a", "b", "c", "d"], "e", "bad", ("raised", 3, False),
+                   "bad", "f", ["ValueError", "str"], "slow", ("slow done", "slow")]
+
+
+def test_gather_cancelled_while_waiting_cancels_the_unfinished_tasks():
+    _fresh()
+    log = []
+
+    async def ok(v, ms):
+        try:
+            await asyncio.sleep_ms(ms)
+        except asyncio.CancelledError:
+            log.append(("cancelled", v))
+            raise
+        log.append(v)
+        return v
+
+    async def gatherer():
+        try:
+            await asyncio.gather(ok("a", 1), ok("b", 50), ok("c", 60))
+        except asyncio.CancelledError:
+            log.append("gather cancelled")
+            raise
+
+    async def main():
+        g = asyncio.create_task(gatherer())
+        await asyncio.sleep_ms(10)
+        g.cancel()
+        try:
+            await g
+        except asyncio.CancelledError:
+            log.append("main saw it")
+        await asyncio.sleep_ms(1)
+
+    asyncio.run(main())
+    # (MicroPython's asyncio gives this list too: the cancelled tasks run before the waiter)
+    assert log == ["a", "gather cancelled", ("cancelled", "b"), ("cancelled", "c"),
+                   "main saw it"]
+
+
+def test_task_get_coro_and_a_failed_task_reported_with_its_coroutine():
+    _fresh()
+    seen = []
+
+    async def fails():
+        raise KeyError("x")
+
+    async def main():
+        loop = asyncio.get_event_loop()
+        loop.set_exception_handler(lambda lp, ctx: seen.append(
+            (type(ctx["exception"]).__name__, ctx["future"].coro is coro)))
+        coro = fails()
+        t = asyncio.create_task(coro)
+        got = t.get_coro() is coro
+        await asyncio.sleep_ms(5)
+        loop.set_exception_handler(None)
+        return got
+
+    assert asyncio.run(main()) is True
+    assert seen == [("KeyError", True)]
+
+
 def test_cancel_is_forwarded_to_the_awaited_task_and_raises_cancelled_error():
     _fresh()
     log = []

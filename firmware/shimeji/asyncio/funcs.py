@@ -1,14 +1,21 @@
 """``wait_for``, ``wait_for_ms`` and ``gather``, with MicroPython asyncio's semantics.
 
-Both follow MicroPython's algorithms step for step (a runner task and a sleeping waiter for
-``wait_for``; completion callbacks on the gathered tasks for ``gather``), so tasks interleave
-exactly as they do there, and error texts match.
+``wait_for`` follows MicroPython's algorithm step for step (a runner task and a sleeping
+waiter), so tasks interleave exactly as they do there, and error texts match. ``gather`` keeps
+its outcomes, its errors and when it resumes, but waits differently: MicroPython sets a
+completion callback on every gathered task and counts them down; here the gather joins one
+unfinished task at a time, the last one first (in FIFO order usually the last to finish), and
+only a failure looks the gather up (``task._Gather``). A task that returns costs the gather two
+reads, and the gather resumes once the last task has finished, as there, or at the first
+failure without ``return_exceptions``.
 """
 
+import micropython
+
 from .. import core
-from ..task.slot import OK, PENDING, JoinHandle, _value_of
+from ..task.slot import OK, PENDING, JoinHandle, TaskSlot, _value_of
 from .loop import create_task, current_task, sleep, sleep_ms
-from .task import _REMOVE, CancelledError, Task, TimeoutError, _Gather
+from .task import _REMOVE, CancelledError, Task, TimeoutError, _Gather, _gathered, _gathers
 
 _ctx = core.context
 
@@ -69,72 +76,63 @@ def wait_for_ms(aw, timeout):
     return wait_for(aw, timeout, sleep_ms)
 
 
-class _Park:
-    """Awaitable: park until woken, once (the gather's own wait)."""
-
-    def __init__(self):
-        self._finish = core.Finish()
-
-    def __iter__(self):
-        return self
-
-    __await__ = __iter__
-
-    def __next__(self):
-        me = _ctx.slot
-        if me.wait_phase == 0:
-            me.wait_phase = 1
-            return core.PARK
-        me.wait_phase = 0
-        raise self._finish.done()
+@micropython.native
+def _gather_start(ts, return_exceptions, _slot_type=TaskSlot, _type=type):
+    # asyncio's first loop: how many tasks to wait for, or a negative count when a task has
+    # already failed (then the gather does not wait). A task being awaited, or gathered by
+    # another gather, cannot be gathered.
+    state = 0
+    for t in ts:
+        ref = t._ref
+        if _type(ref) is _slot_type:
+            if t.state is not True or (_gathers and _gathered(t)):
+                raise RuntimeError("can't gather")
+            state += 1
+        elif ref is not None and not return_exceptions and t._state() != OK:
+            state = -len(ts)  # a task already failed: do not wait at all
+    return state
 
 
-_park = _Park()
+@micropython.native
+def _gather_end(ts, state, cancel_all, return_exceptions, _slot_type=TaskSlot, _type=type):
+    # asyncio's last loop: results in place of the tasks; the exception to raise, if any.
+    for i in range(len(ts)):
+        t = ts[i]
+        ref = t._ref
+        if ref is None:  # returned None (the common case)
+            ts[i] = None
+        elif _type(ref) is _slot_type:  # still running (the gather ended early)
+            if cancel_all:
+                t.cancel()
+        elif return_exceptions or t._state() == OK:
+            ts[i] = _value_of(ref)
+        elif isinstance(state, int):
+            state = _value_of(ref)
+    if state:
+        raise state
+    return ts
+
+
 async def gather(*aws, return_exceptions=False):
     """Run the awaitables concurrently; returns their results in order. The first exception
     is raised (the others keep running) unless ``return_exceptions`` puts exceptions in the
     list. Cancelling the gather cancels the tasks still running."""
     ts = [aw if type(aw) is Task else _promote(aw) for aw in aws]
-    g = _Gather(current_task(), return_exceptions)
-    state = 0
-    for t in ts:
-        st = t.state
-        if st is True:
-            t.state = g
-            state += 1
-        elif not st:
-            if t._state() != OK and not return_exceptions:
-                state = -len(ts)  # a task already failed: do not wait at all
-        else:
-            raise RuntimeError("can't gather")
-    g.state = state
-    gt = g.task
+    state = _gather_start(ts, return_exceptions)
     cancel_all = False
     if state > 0:
+        gt = _ctx.slot.handle
+        g = _Gather(gt, ts, return_exceptions)
+        _gathers.append(g)
         gt.data = _REMOVE
         try:
-            await _park
+            await g
         except CancelledError as er:
             cancel_all = True
             g.state = er
         finally:
+            _gathers.remove(g)
             if gt.data is _REMOVE:
                 gt.data = None
-    state = g.state
-    for i in range(len(ts)):
-        t = ts[i]
-        if t.state is g:
-            t.state = True
-            if cancel_all:
-                t.cancel()
-        elif t._ref is None:  # returned None (the common case), without a call
-            ts[i] = None
-        elif t._state() == OK:
-            ts[i] = _value_of(t._ref)
-        elif return_exceptions:
-            ts[i] = _value_of(t._ref)
-        elif isinstance(state, int):
-            state = _value_of(t._ref)
-    if state:
-        raise state
-    return ts
+        state = g.state
+    return _gather_end(ts, state, cancel_all, return_exceptions)

@@ -17,6 +17,9 @@ so nothing else runs. The remaining tasks stay queued for the next run.
 import sys
 import time
 
+import micropython
+from micropython import const
+
 from .. import core
 from ..core import yield_now
 from ..sched.foreign import shield as _shield
@@ -33,6 +36,8 @@ _spawn_task = FacadeScheduler.spawn_task
 
 _ctx = core.context
 _CAPACITY = 16  # static slots; more are made on demand (see ``Loop.grown``)
+_ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
+_QUEUED = const(1)  # core.QUEUED
 
 
 class _StopTick(BaseException):
@@ -151,10 +156,11 @@ class Loop:
             raise RuntimeError("the event loop is already running: await instead")
         prev = self.main
         prev_running = _running
+        sched = self.sched
         self.main = task
+        sched.main = task  # (its completion stops the tick: FacadeScheduler._complete)
         _running = self
         rl = self.runloop
-        sched = self.sched
         # The asyncio shield stays up for the whole run, as in RunLoop.run, instead of going
         # up and down around every tick.
         shielding = sched._shielding
@@ -179,6 +185,7 @@ class Loop:
                 sched._shielding = True
                 _shield.off()
             self.main = prev
+            sched.main = prev
             _running = prev_running
         task.state = False
         return task.result()
@@ -270,15 +277,55 @@ def get_running_loop():
     return _running
 
 
-def create_task(coro):
+@micropython.native
+def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE, _type=type):
     """Schedule ``coro`` to run concurrently; returns its ``Task``. Not ISR-safe."""
+    # Design note: one Python-level call per task. The Task is made without ``__init__`` and
+    # holds only its slot (see Task); a task of the running loop creating it takes a free slot
+    # and queues it on the tick's own list here (StaticScheduler._start's common case, in line:
+    # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped). The globals it
+    # needs are default-argument locals: a global read in native code is a dictionary lookup.
     loop = _running
     if loop is None:
         loop = get_event_loop()
-    if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
+    if _type(coro) is not _coro_type and not hasattr(coro, "send"):
         raise TypeError("coroutine expected")
-    t = Task(coro)
-    _spawn_task(loop.sched, t, coro)  # (the method, without its lookup on the scheduler)
+    t = _new(_task)
+    sched = loop.sched
+    slot = sched._free_head
+    if slot is None or not sched._local_ok or sched._inbox_head is not None:
+        _spawn_task(sched, t, coro)  # (the method, without its lookup on the scheduler)
+        return t
+    task_id = sched._next_id
+    if task_id >= _ID_MASK or sched.ids_wrapped:
+        _spawn_task(sched, t, coro)
+        return t
+    sched._next_id = task_id + 1
+    nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined)
+    sched._free_head = nxt
+    if nxt is None:
+        sched._free_tail = None
+    slot.free_next = None
+    t._ref = slot
+    slot.handle = t
+    if not slot.handle_out:
+        slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle
+    slot.sched = sched
+    slot.coro = coro
+    slot.id = task_id
+    if slot.name is not None:
+        slot.name = None
+    slot.state = _QUEUED  # (polls stays 0: the facade's policy is FIFO)
+    slot.inbox_next = None
+    tail = sched._local_tail
+    if tail is None:
+        sched._local_head = slot
+    else:
+        tail.inbox_next = slot
+    sched._local_tail = slot
+    sched._spawned += 1
+    n = sched.spawned_total
+    sched.spawned_total = n + 1 if n < _ID_MASK else 0
     return t
 
 

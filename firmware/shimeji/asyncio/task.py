@@ -9,14 +9,27 @@ is forwarded to the task it awaits, as asyncio does.
 """
 
 import micropython
+from micropython import const
 
 from .. import core
 from ..errors import Cancelled
 from ..sched.scheduler import StaticScheduler
-from ..task.slot import FAILED, OK, PENDING, RUNNING, JoinHandle, TaskSlot, _value_of
+from ..task.slot import (
+    OK,
+    PENDING,
+    RUNNING,
+    WAITING,
+    JoinHandle,
+    TaskSlot,
+    _value_of,
+    completed_ref,
+)
 
 _ctx = core.context
 _PARK = core.PARK
+_OK = const(2)  # task.slot.OK, as a constant (a global read in native code is a lookup)
+_FAILED = const(3)  # task.slot.FAILED
+_FREE = const(0)  # core.FREE
 
 
 class CancelledError(Cancelled):
@@ -42,11 +55,19 @@ class Task(JoinHandle):
 
     Not made directly: ``create_task(coro)`` makes and schedules one. Not ISR-safe."""
 
-    # JoinHandle's fields as class defaults: the spawn sets them, so making a Task stores
-    # only its coroutine (fewer stores and a smaller attribute table per task). Its outcome
-    # is JoinHandle's: ``_state()``, and the value in ``_ref`` (``_value_of``).
+    # Design note: what a Task costs. ``create_task`` makes a Task without calling
+    # ``__init__`` (``object.__new__``) and stores one field in it, ``_ref`` (the slot, then
+    # the outcome: JoinHandle's ``_state()`` and ``_value_of``); everything else is a class
+    # default until a task needs its own value, so most tasks' attribute tables hold one or two
+    # entries. ``id`` is not stored: a Task is never an unused handle (the task's id is its
+    # slot's). ``coro`` is stored only by ``Task(coro)`` and for a failure reported to the
+    # exception handler; ``get_coro()`` reads the live task's from its slot. ``state`` says
+    # whether the task is being awaited; whether it has finished is read from ``_ref``: a task
+    # that returned while nobody awaited it keeps ``state`` True (asyncio's None there is kept
+    # for a task that failed, whose exception the loop reports unless someone awaits it).
     _ref = None
-    id = 0
+    id = -1
+    coro = None
     data = None  # what it waits on (a Task: cancel is forwarded there)
     state = True
 
@@ -55,6 +76,11 @@ class Task(JoinHandle):
 
     def __repr__(self):
         return "<Task>"
+
+    def get_coro(self):
+        """The task's coroutine (CPython's ``Task.get_coro``)."""
+        slot = self._live_slot()
+        return self.coro if slot is None else slot.coro
 
     def done(self):
         """True once the task returned, raised or was cancelled."""
@@ -110,12 +136,17 @@ class Task(JoinHandle):
 
     def __iter__(self):
         state = self.state
-        if not state:
+        if state is True:
+            if type(self._ref) is not TaskSlot:
+                self.state = False  # finished: it has been awaited
+            elif _gathers and _gathered(self):
+                raise RuntimeError("can't wait")  # it is being gathered
+            else:
+                self.state = _WAITED
+        elif not state:
             self.state = False  # finished: it has been awaited
-        elif state is True:
-            self.state = _WAITED
         elif state is not _WAITED:
-            raise RuntimeError("can't wait")  # it is being gathered
+            raise RuntimeError("can't wait")
         return self
 
     __await__ = __iter__
@@ -152,31 +183,77 @@ class Task(JoinHandle):
 
 
 _REMOVE = "gathering"  # the gather task's data while it waits
+_gathers = []  # the _Gathers waiting now (of every loop): a failed task looks itself up there
+
+
+def _gathered(t):
+    for g in _gathers:
+        if t in g.ts:
+            return True
+    return False
 
 
 class _Gather:
-    """The callback set as ``state`` of each gathered task (``FacadeScheduler._complete``
-    runs its body in line for a task that completes)."""
+    """A ``gather`` waiting for its tasks: awaiting it joins one unfinished task at a time,
+    the last one first, until none is left or the gather is woken early (a task failed, the
+    gather was cancelled). A task's completion wakes it as it wakes any joiner; only a failure
+    looks the gather up (in ``_gathers``), so a task that returns costs the gather nothing."""
 
-    def __init__(self, task, return_exceptions):
+    def __init__(self, task, ts, return_exceptions):
         self.task = task
+        self.ts = ts
         self.return_exceptions = return_exceptions
-        self.state = 0
+        self.state = 0  # the exception that ended the wait early, if one did
+        self.pos = len(ts) - 1  # tasks after this one have finished
 
-    def __call__(self, t):
-        gt = self.task
-        if gt.data is not _REMOVE:
-            return  # already woken, or cancelled from outside
-        if t._ref is not None and not self.return_exceptions and t._state() != OK:
-            self.state = _value_of(t._ref)  # (a _ref of None: returned None, the common case)
-        else:
-            self.state -= 1
-            if self.state:
-                return
-        gt.data = None
-        slot = gt._live_slot()
-        if slot is not None:
-            slot.sched.wake(slot)
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        me = _ctx.slot
+        if me.wait_phase:
+            if me.waiting_on is not None:
+                return _PARK  # a spurious wake: still joined
+            me.wait_phase = 0
+            me.wait_status = 0
+            me.wait_value = None
+            me.wait_key = None
+        if self.task.data is not _REMOVE:
+            raise _finish.done()  # woken early by a failure (gather's state says which)
+        ts = self.ts
+        i = self.pos
+        while i >= 0:
+            slot = ts[i]._ref
+            if type(slot) is TaskSlot:
+                self.pos = i
+                me.wait_phase = 1
+                slot.joiners.push(me)
+                return _PARK
+            i -= 1
+        self.pos = -1
+        raise _finish.done()
+
+
+def _fail_gathered(t, exc):
+    # ``t`` failed (or was cancelled) while nobody awaited it: True if a gather waits for it.
+    # A gather without return_exceptions is woken with ``exc``, as asyncio's callback does.
+    found = False
+    for g in _gathers:
+        if t in g.ts:
+            found = True
+            gt = g.task
+            if gt.data is _REMOVE and not g.return_exceptions:
+                g.state = exc
+                gt.data = None
+                slot = gt._live_slot()
+                if slot is not None:
+                    sched = slot.sched
+                    if slot.state == WAITING:
+                        sched._unwait(slot)
+                    sched.wake(slot)
+    return found
 
 
 class FacadeScheduler(StaticScheduler):
@@ -185,44 +262,83 @@ class FacadeScheduler(StaticScheduler):
     def __init__(self, loop, capacity, timer):
         StaticScheduler.__init__(self, capacity, timer=timer, grow=True)
         self.loop = loop
+        self.main = None  # the task loop.run_until_complete runs (its end stops the tick)
 
     @micropython.native
-    def _complete(self, slot, status, value):
+    def _complete(self, slot, status, value, _task=Task):
         t = slot.handle
+        if (status == _OK and type(t) is _task and t._ref is slot and self._trace is None
+                and slot.waiting_on is None and slot.pooled):
+            # StaticScheduler._complete, in line, for a facade task that returned: no wait
+            # list to leave, no trace, a pool slot of this (never parallel) scheduler. Nothing
+            # is stored in the Task but its outcome (see Task's design note).
+            t._ref = value if value is None else completed_ref(_OK, value)
+            timer = slot.timer
+            if timer.pos >= 0:
+                timer.cancel()
+            slot.wait_phase = 0
+            slot.wait_key = None
+            slot.wait_status = 0
+            slot.wait_value = None
+            joiners = slot.joiners
+            joiner = joiners.head
+            if joiner is not None:
+                task_id = slot.id
+            while joiner is not None:  # WaitList.pop and core.wake, in line
+                nxt = joiner.wait_next
+                joiners.head = nxt
+                if nxt is None:
+                    joiners.tail = None
+                else:
+                    nxt.wait_prev = None
+                    joiner.wait_next = None
+                joiner.waiting_on = None
+                joiners.count -= 1
+                joiner.wait_status = _OK
+                joiner.wait_value = value
+                joiner.wait_key = task_id
+                waker = joiner.sched
+                if waker is not None:
+                    waker.wake(joiner)
+                joiner = nxt
+            slot.coro = None
+            if slot.cancel_requested:
+                slot.throw_exc = None
+                slot.cancel_requested = False
+            slot.state = _FREE  # first: a wake from now on is a no-op...
+            slot.rewoken = False  # ...so none can leave this set for the next task in the slot
+            slot.sched = None
+            slot.free_next = None  # back on the free list (TaskPool._free_push, inlined)
+            tail = self._free_tail
+            if tail is None:
+                self._free_head = slot
+            else:
+                tail.free_next = slot
+            self._free_tail = slot
+            if t is self.main and self._polling:
+                self.loop.stop_tick()
+            return
+        coro = slot.coro
         _base_complete(self, slot, status, value)
-        if type(t) is not Task and not isinstance(t, Task):
+        if type(t) is not _task and not isinstance(t, _task):
             return
         # Task._finished, inlined: this runs once per task
         state = t.state
-        loop = self.loop
-        main = t is loop.main
-        if state is True:
-            t.state = False if main else None
-            if status == FAILED and not main:
-                loop._report_later(t)
-        elif state is _WAITED:
+        main = t is self.main
+        if state is _WAITED:
             t.state = False
-        elif state:
-            if type(state) is _Gather:  # _Gather.__call__(t), in line: once per task
-                gt = state.task
-                if gt.data is _REMOVE:
-                    if status != OK and not state.return_exceptions:
-                        state.state = value  # its exception
-                        left = 0
-                    else:
-                        left = state.state - 1
-                        state.state = left
-                    if left == 0:
-                        gt.data = None
-                        ref = gt._ref
-                        if isinstance(ref, TaskSlot):
-                            ref.sched.wake(ref)
+        elif state is True and status != _OK:
+            if _gathers and _fail_gathered(t, value):
+                t.state = False  # a gather took its exception
+            elif main:
+                t.state = False
             else:
-                state(t)
-            t.state = False
+                t.state = None  # finished, not awaited: a failure is reported a round later,
+                if status == _FAILED:  # unless awaited meanwhile (not a cancellation)
+                    t.coro = coro  # (the exception handler shows it)
+                    self.loop._report_later(t)
         if main and self._polling:
-            loop.stop_tick()
-
+            self.loop.stop_tick()
     def _throw_in(self, slot):
         handle = slot.handle
         if isinstance(handle, Task):
