@@ -77,10 +77,16 @@ def wait_for_ms(aw, timeout):
 
 
 @micropython.native
-def _gather_start(ts, return_exceptions, _slot_type=TaskSlot, _type=type):
-    # asyncio's first loop: how many tasks to wait for, or a negative count when a task has
-    # already failed (then the gather does not wait). A task being awaited, or gathered by
-    # another gather, cannot be gathered.
+def _gather_start(aws, return_exceptions, _task=Task, _slot_type=TaskSlot, _type=type,
+                  _gathers=_gathers):
+    # The tasks to gather (awaitables other than Tasks made tasks), and asyncio's first loop:
+    # how many to wait for, or a negative count when one has already failed (then the gather
+    # does not wait). A task being awaited, or gathered by another gather, cannot be gathered.
+    ts = list(aws)
+    for i in range(len(ts)):  # all first, as asyncio does: a refused gather still runs them
+        t = ts[i]
+        if _type(t) is not _task:
+            ts[i] = _promote(t)
     state = 0
     for t in ts:
         ref = t._ref
@@ -90,7 +96,7 @@ def _gather_start(ts, return_exceptions, _slot_type=TaskSlot, _type=type):
             state += 1
         elif ref is not None and not return_exceptions and t._state() != OK:
             state = -len(ts)  # a task already failed: do not wait at all
-    return state
+    return ts, state
 
 
 @micropython.native
@@ -117,8 +123,7 @@ async def gather(*aws, return_exceptions=False):
     """Run the awaitables concurrently; returns their results in order. The first exception
     is raised (the others keep running) unless ``return_exceptions`` puts exceptions in the
     list. Cancelling the gather cancels the tasks still running."""
-    ts = [aw if type(aw) is Task else _promote(aw) for aw in aws]
-    state = _gather_start(ts, return_exceptions)
+    ts, state = _gather_start(aws, return_exceptions)
     cancel_all = False
     if state > 0:
         gt = _ctx.slot.handle

@@ -301,11 +301,10 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE, _t
         _spawn_task(sched, t, coro)
         return t
     sched._next_id = task_id + 1
-    nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined)
-    sched._free_head = nxt
+    nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined; its free_next
+    sched._free_head = nxt  # stays: every push onto a list sets it)
     if nxt is None:
         sched._free_tail = None
-    slot.free_next = None
     t._ref = slot
     slot.handle = t
     if not slot.handle_out:
@@ -323,9 +322,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE, _t
     else:
         tail.inbox_next = slot
     sched._local_tail = slot
-    sched._spawned += 1
-    n = sched.spawned_total
-    sched.spawned_total = n + 1 if n < _ID_MASK else 0
+    sched._spawned += 1  # (_end_tick adds it to spawned_total)
     return t
 
 

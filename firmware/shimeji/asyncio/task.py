@@ -24,6 +24,7 @@ from ..task.slot import (
     _value_of,
     completed_ref,
 )
+from ..task.waitlist import wake_joiners
 
 _ctx = core.context
 _PARK = core.PARK
@@ -281,28 +282,10 @@ class FacadeScheduler(StaticScheduler):
             slot.wait_status = 0
             slot.wait_value = None
             joiners = slot.joiners
-            joiner = joiners.head
-            if joiner is not None:
-                task_id = slot.id
-            while joiner is not None:  # WaitList.pop and core.wake, in line
-                nxt = joiner.wait_next
-                joiners.head = nxt
-                if nxt is None:
-                    joiners.tail = None
-                else:
-                    nxt.wait_prev = None
-                    joiner.wait_next = None
-                joiner.waiting_on = None
-                joiners.count -= 1
-                joiner.wait_status = _OK
-                joiner.wait_value = value
-                joiner.wait_key = task_id
-                waker = joiner.sched
-                if waker is not None:
-                    waker.wake(joiner)
-                joiner = nxt
+            if joiners.head is not None:
+                wake_joiners(joiners, slot.id, _OK, value)
             slot.coro = None
-            if slot.cancel_requested:
+            if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
                 slot.throw_exc = None
                 slot.cancel_requested = False
             slot.state = _FREE  # first: a wake from now on is a no-op...
