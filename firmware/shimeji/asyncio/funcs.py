@@ -77,37 +77,46 @@ def wait_for_ms(aw, timeout):
 
 
 @micropython.native
-def _gather_start(aws, return_exceptions, _task=Task, _slot_type=TaskSlot, _type=type,
-                  _gathers=_gathers):
+def _gather_start(aws, return_exceptions, _task=Task, _slot_type=TaskSlot, _gathers=_gathers):
     # The tasks to gather (awaitables other than Tasks made tasks), and asyncio's first loop:
     # how many to wait for, or a negative count when one has already failed (then the gather
     # does not wait). A task being awaited, or gathered by another gather, cannot be gathered.
     ts = list(aws)
-    for i in range(len(ts)):  # all first, as asyncio does: a refused gather still runs them
-        t = ts[i]
-        if _type(t) is not _task:
-            ts[i] = _promote(t)
+    n = len(ts)
     state = 0
-    for t in ts:
+    for i in range(n):
+        t = ts[i]
+        if t.__class__ is not _task:  # (an attribute read: cheaper than a call of type)
+            t = _promote(t)
+            ts[i] = t
         ref = t._ref
-        if _type(ref) is _slot_type:
+        if ref.__class__ is _slot_type:
             if t.state is not True or (_gathers and _gathered(t)):
+                for j in range(i + 1, n):  # all made tasks first, as asyncio does: a refused
+                    if ts[j].__class__ is not _task:  # gather still runs them
+                        ts[j] = _promote(ts[j])
                 raise RuntimeError("can't gather")
             state += 1
         elif ref is not None and not return_exceptions and t._state() != OK:
-            state = -len(ts)  # a task already failed: do not wait at all
+            state = -n  # a task already failed: do not wait at all
     return ts, state
 
 
 @micropython.native
-def _gather_end(ts, state, cancel_all, return_exceptions, _slot_type=TaskSlot, _type=type):
+def _gather_end(ts, state, cancel_all, return_exceptions, _slot_type=TaskSlot):
     # asyncio's last loop: results in place of the tasks; the exception to raise, if any.
+    if not state:
+        for t in ts:
+            if t._ref is not None:
+                break
+        else:
+            return [None] * len(ts)  # every task returned None (the common case)
     for i in range(len(ts)):
         t = ts[i]
         ref = t._ref
-        if ref is None:  # returned None (the common case)
+        if ref is None:  # returned None
             ts[i] = None
-        elif _type(ref) is _slot_type:  # still running (the gather ended early)
+        elif ref.__class__ is _slot_type:  # still running (the gather ended early)
             if cancel_all:
                 t.cancel()
         elif return_exceptions or t._state() == OK:

@@ -278,7 +278,7 @@ def get_running_loop():
 
 
 @micropython.native
-def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE, _type=type):
+def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
     """Schedule ``coro`` to run concurrently; returns its ``Task``. Not ISR-safe."""
     # Design note: one Python-level call per task. The Task is made without ``__init__`` and
     # holds only its slot (see Task); a task of the running loop creating it takes a free slot
@@ -288,7 +288,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE, _t
     loop = _running
     if loop is None:
         loop = get_event_loop()
-    if _type(coro) is not _coro_type and not hasattr(coro, "send"):
+    if coro.__class__ is not _coro_type and not hasattr(coro, "send"):
         raise TypeError("coroutine expected")
     t = _new(_task)
     sched = loop.sched

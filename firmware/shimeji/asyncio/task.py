@@ -212,7 +212,8 @@ class _Gather:
 
     __await__ = __iter__
 
-    def __next__(self):
+    @micropython.native
+    def __next__(self, _slot_type=TaskSlot):
         me = _ctx.slot
         if me.wait_phase:
             if me.waiting_on is not None:
@@ -227,7 +228,7 @@ class _Gather:
         i = self.pos
         while i >= 0:
             slot = ts[i]._ref
-            if type(slot) is TaskSlot:
+            if slot.__class__ is _slot_type:
                 self.pos = i
                 me.wait_phase = 1
                 slot.joiners.push(me)
@@ -268,7 +269,7 @@ class FacadeScheduler(StaticScheduler):
     @micropython.native
     def _complete(self, slot, status, value, _task=Task):
         t = slot.handle
-        if (status == _OK and type(t) is _task and t._ref is slot and self._trace is None
+        if (status == _OK and t.__class__ is _task and t._ref is slot and self._trace is None
                 and slot.waiting_on is None and slot.pooled):
             # StaticScheduler._complete, in line, for a facade task that returned: no wait
             # list to leave, no trace, a pool slot of this (never parallel) scheduler. Nothing
