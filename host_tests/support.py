@@ -77,17 +77,17 @@ def _shimeji_is_native():
     return type(tick_fifo) is not type(lambda: 0)  # native code has a type of its own
 
 
-# Where shimeji runs as bytecode (the RP2040 firmware freezes it so: ARMv6-M, see
+# Where shimeji runs as bytecode (an RP2040 firmware frozen with bytecode=True: ARMv6-M, see
 # docs/boards.md) a task's completion also allocates its StopIteration's traceback (the VM
 # records one when a bytecode frame catches it: 16 B on 32-bit), and an await's value comes
 # back in a new StopIteration (no viper to reuse one).
-BYTECODE_REASON = ("shimeji is bytecode here (the RP2040 firmware: ARMv6-M freezes no native "
-                   "code): each task completion allocates a traceback, 16 B")
+BYTECODE_REASON = ("shimeji is bytecode here (an ARMv6-M firmware frozen with bytecode=True, "
+                   "no native code): each task completion allocates a traceback, 16 B")
 
 
 def needs_native_shimeji(fn):
     """An allocation count that holds where shimeji's tick is native code (every runtime
-    but the RP2040 firmware). Reported as skipped, with why, where it is bytecode."""
+    but a bytecode-only freeze). Reported as skipped, with why, where it is bytecode."""
     if not IS_MICROPYTHON or _shimeji_is_native():
         return fn
     return _Skipped(fn, BYTECODE_REASON)
