@@ -37,7 +37,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP):
     tail = fifo.tail
     outer_slot = ctx.slot  # a task of another scheduler may be driving this one
     outer_sched = ctx.sched
-    polled = 0
+    left = n if n > 0 else 0  # polls still allowed (counted down: one int operation a poll)
     completed = 0
     stays = False  # the task just polled stays runnable: it goes behind what it woke
     gone = False
@@ -89,10 +89,10 @@ def tick_fifo(sched, n, _sleep=core.SLEEP):
                 stays = False
             elif head is None:  # (a ring that just turned is never empty)
                 break
-            if polled >= n:
+            if not left:
                 break
             slot = head
-            polled += 1
+            left -= 1
             slot.state = RUNNING
             ctx.slot = slot
             try:
@@ -184,4 +184,4 @@ def tick_fifo(sched, n, _sleep=core.SLEEP):
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
-    return sched._end_tick(polled, completed)
+    return sched._end_tick((n if n > 0 else 0) - left, completed)
