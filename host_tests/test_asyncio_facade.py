@@ -144,6 +144,40 @@ def test_task_get_coro_and_a_failed_task_reported_with_its_coroutine():
     assert seen == [("KeyError", True)]
 
 
+def test_a_gather_left_waiting_by_a_dropped_loop_is_forgotten():
+    # new_event_loop() drops the old loop's tasks; a gather that was waiting there must not
+    # make the tasks it named unawaitable ("can't wait") or stay referenced forever.
+    from shimeji.asyncio.task import _gathers
+
+    loop = _fresh()
+    held = []
+
+    async def forever():
+        await asyncio.sleep(10)
+
+    async def gatherer(ts):
+        await asyncio.gather(*ts)
+
+    async def main():
+        ts = [asyncio.create_task(forever()) for _ in range(2)]
+        held.extend(ts)
+        asyncio.create_task(gatherer(ts))
+        await asyncio.sleep_ms(2)
+        return len(_gathers)
+
+    assert loop.run_until_complete(main()) == 1
+    _fresh()
+    assert len(_gathers) == 0
+
+    async def quick():
+        return "ok"
+
+    async def main2():
+        return await asyncio.gather(quick(), quick())
+
+    assert asyncio.run(main2()) == ["ok", "ok"]
+
+
 def test_cancel_is_forwarded_to_the_awaited_task_and_raises_cancelled_error():
     _fresh()
     log = []

@@ -145,7 +145,8 @@ async def gather(*aws, return_exceptions=False):
             cancel_all = True
             g.state = er
         finally:
-            _gathers.remove(g)
+            if g in _gathers:  # (new_event_loop() forgets the gathers of a dropped loop)
+                _gathers.remove(g)
             if gt.data is _REMOVE:
                 gt.data = None
         state = g.state

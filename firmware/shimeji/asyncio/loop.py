@@ -30,7 +30,7 @@ from ..task.slot import _value_of
 from ..time.clock import MAX_TICKS
 from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
-from .task import FacadeScheduler, Task
+from .task import FacadeScheduler, Task, _gathers
 
 _spawn_task = FacadeScheduler.spawn_task
 
@@ -263,6 +263,7 @@ def new_event_loop():
     """Make a fresh loop the current one and return it (tasks of the old one are dropped)."""
     global _loop
     _loop = Loop()
+    del _gathers[:]  # the dropped tasks' gathers never resume: forget them
     return _loop
 
 
