@@ -203,10 +203,10 @@ def _write_if_changed(path, text):
 
 def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False):
     """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu."""
-    micropy_dir = check_tree(micropy_dir, board)
     if emulated and board != "stm32":
         raise FirmwareError("--emulated is for BOARD=stm32 (the other boards' firmware boots "
                             "in its emulator as it is)")
+    micropy_dir = check_tree(micropy_dir, board)
     port_dir, _b, images, hint = PORTS[board]
     cross = os.path.join(micropy_dir, "mpy-cross", "build", "mpy-cross")
     if not os.path.exists(cross):

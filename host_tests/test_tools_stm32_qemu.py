@@ -1,0 +1,83 @@
+# shimeji: cpython-only (writes the stm32 qemu board copy from a stand-in MicroPython tree)
+import os
+
+import pytest
+
+import firmware
+
+USART = """typedef struct
+{
+  __IO uint32_t BRR;         /*!< USART Baud rate register,                 Address offset: 0x0C */
+  __IO uint16_t GTPR;        /*!< USART Guard time and prescaler register,  Address offset: 0x10 */
+  uint16_t  RESERVED2;       /*!< Reserved, 0x12                                                 */
+  __IO uint16_t RQR;         /*!< USART Request register,                   Address offset: 0x18 */
+  uint16_t  RESERVED3;       /*!< Reserved, 0x1A                                                 */
+  __IO uint16_t RDR;         /*!< USART Receive Data register,              Address offset: 0x24 */
+  uint16_t  RESERVED4;       /*!< Reserved, 0x26                                                 */
+  __IO uint16_t TDR;         /*!< USART Transmit Data register,             Address offset: 0x28 */
+  uint16_t  RESERVED5;       /*!< Reserved, 0x2A                                                 */
+} USART_TypeDef;
+"""
+OTHER = "typedef struct\n{\n  __IO uint16_t CCR;\n  uint16_t  RESERVED2; /* kept */\n} DAC_X;\n"
+
+
+def _tree(tmp_path, usart=USART):
+    mp = tmp_path / "mp"
+    board = mp / "ports" / "stm32" / "boards" / firmware.STM32_QEMU_BOARD
+    board.mkdir(parents=True)
+    (board / "mpconfigboard.h").write_text('#define MICROPY_HW_BOARD_NAME "B-L475E-IOT01A"\n')
+    (board / "mpconfigboard.mk").write_text("MCU_SERIES = l4\n")
+    (board / "pins.csv").write_text("A0,PA0\n")
+    cmsis = mp / "lib" / "stm32lib" / "CMSIS" / "STM32L4xx" / "Include"
+    cmsis.mkdir(parents=True)
+    (cmsis / "stm32l4xx.h").write_text('#include "stm32l475xx.h"\n')
+    (cmsis / "stm32l475xx.h").write_text(OTHER + usart + "#define USART1 ((USART_TypeDef *) 1)\n")
+    return str(mp)
+
+
+@pytest.fixture
+def build(tmp_path, monkeypatch):
+    monkeypatch.setattr(firmware, "stm32_qemu_board_dir", lambda: str(tmp_path / "board"))
+    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False: str(tmp_path / "build"))
+    return tmp_path
+
+
+def test_the_board_copy_gets_our_changes_and_the_usart_registers_become_32_bit(build):
+    firmware.write_stm32_qemu_board(_tree(build))
+    board = build / "board"
+    header = (board / "mpconfigboard.h").read_text()
+    assert header.startswith('#define MICROPY_HW_BOARD_NAME "B-L475E-IOT01A"\n')
+    assert "#define MICROPY_HW_ENABLE_INTERNAL_FLASH_STORAGE (0)" in header
+    assert "-Wl,--wrap=HAL_RCC_OscConfig" in (board / "mpconfigboard.mk").read_text()
+    assert "__wrap_HAL_RCCEx_PeriphCLKConfig" in (board / "qemu_fixups.c").read_text()
+    assert (board / "pins.csv").read_text() == "A0,PA0\n"
+    usart = (build / "build" / "stm32l475xx.h").read_text()
+    body = usart.split("} DAC_X;")[1].split("} USART_TypeDef;")[0]
+    assert "uint16_t" not in body and body.count("__IO uint32_t") == 5
+    assert "  uint16_t  RESERVED2; /* kept */" in usart  # other structs untouched
+    assert (build / "build" / "stm32l4xx.h").read_text() == '#include "stm32l475xx.h"\n'
+
+
+def test_writing_again_leaves_unchanged_files_alone(build):
+    mp = _tree(build)
+    firmware.write_stm32_qemu_board(mp)
+    paths = [str(build / "board" / "mpconfigboard.h"), str(build / "build" / "stm32l475xx.h")]
+    for p in paths:
+        os.utime(p, (1, 1))
+    firmware.write_stm32_qemu_board(mp)
+    assert [os.stat(p).st_mtime for p in paths] == [1, 1]  # no rebuild of the whole port
+
+
+def test_a_header_that_is_not_the_expected_one_stops_the_build(build):
+    mp = _tree(build, USART.replace("__IO uint16_t TDR;", "__IO uint32_t TDR;"))
+    with pytest.raises(firmware.FirmwareError, match="USART_TypeDef"):
+        firmware.write_stm32_qemu_board(mp)
+
+
+def test_the_make_line_names_the_copied_board_and_its_own_build_directory(build):
+    cmd = firmware.make_args("/mp", "stm32", emulated=True)
+    assert "BOARD=B_L475E_IOT01A" in cmd and "BOARD_DIR=" + str(build / "board") in cmd
+    assert "BUILD=" + str(build / "build") in cmd
+    assert "BOARD=PYBV11" in firmware.make_args("/mp", "stm32")
+    with pytest.raises(firmware.FirmwareError, match="BOARD=stm32"):
+        firmware.build(_tree(build), "rp2040", emulated=True)
