@@ -175,12 +175,13 @@ def _close_under_load(workers):
             done.append(True)
 
     _thread.start_new_thread(run0, ())
-    time.sleep(0.05)
+    # Close once every first task has started and every worker has polled: a fixed sleep
+    # here (50 ms) saw no task run on a loaded machine, where a thread may wait longer than
+    # that for a core.
+    _wait_until(lambda: len(started) >= 40 and all(w.polled for w in ex.workers),
+                "the 40 first tasks started and every worker polled")
     ex.close()  # from this thread, while every worker runs
-    for _ in range(2000):
-        if done:
-            break
-        time.sleep(0.005)
+    _wait_until(lambda: done, "worker 0's run_worker raised ExecutorClosed")
     ex.join()
     assert done == [True]
     assert ex.errors == []
@@ -191,6 +192,15 @@ def _close_under_load(workers):
         assert sorted(ended) == sorted(set(ended)), "a finally block ran twice"
         assert sorted(ended) == sorted(started), "a started task's finally did not run"
         assert started, "no task ran before the close"
+
+
+def _wait_until(ready, what):
+    # Waits for another thread's progress; the bound only turns a hang into a failure.
+    for _ in range(60000):
+        if ready():
+            return
+        time.sleep(0.001)
+    raise AssertionError("not after a minute: " + what)
 
 
 @needs_threads  # the workers are threads
