@@ -207,6 +207,41 @@ def test_collects_garbage_only_in_long_idle_windows_after_work():
     assert loop.collections == 2
 
 
+def test_ctrl_c_in_a_collection_collects_again_then_propagates():
+    # On the MicroPython unix port a KeyboardInterrupt raised out of gc.collect() leaves the
+    # heap locked until the next collection ends: the demo's Ctrl-C then failed in its cleanup
+    # with "MemoryError: heap is locked". The loop collects once more before it raises.
+    events, clock, timer, idle = _setup()
+    s = StaticScheduler(4, timer=timer)
+    calls = []
+
+    def collect():
+        calls.append(len(calls))
+        events.append("gc")
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+
+    loop = RunLoop(s, idle=idle, max_idle_us=50000, collect=collect, collect_min_us=5000)
+
+    async def task():
+        for after in (20000, 20000):
+            g = Gate()
+            timer.arm(after, g)
+            await g
+        return "done"
+
+    h = s.spawn(task())
+    try:
+        loop.run(h)
+    except KeyboardInterrupt:
+        events.append("ctrl-c")
+    assert events == ["gc", "gc", "ctrl-c"]
+    assert loop.run(h) == "done"  # the loop and the task go on afterwards
+    assert events == ["gc", "gc", "ctrl-c", ("idle", 20000), ("expired", 20000),
+                      "gc", ("idle", 20000), ("expired", 40000)]
+    assert calls == [0, 1, 2]
+
+
 def test_no_collection_when_nothing_ran_since_the_last():
     events, clock, timer, idle = _setup()
     s = StaticScheduler(2, timer=timer)

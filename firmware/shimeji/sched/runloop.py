@@ -46,7 +46,8 @@ class RunLoop:
     bound but the next deadline (about 9 minutes when none is armed), for an idle primitive
     that any wake ends (a board's ``machine.idle()``).
     ``collect``: a callable such as ``gc.collect``, run only in idle windows of at least
-    ``collect_min_us`` µs and only if a task ran since the last collection.
+    ``collect_min_us`` µs and only if a task ran since the last collection; a Ctrl-C that
+    interrupts it runs it once more before it propagates (see ``idle_window``).
     ``tick_size``: tasks polled per tick at most (default: the scheduler's).
     """
 
@@ -138,7 +139,13 @@ class RunLoop:
         if self._collect is not None and self._dirty and us >= self.collect_min_us:
             self._dirty = False
             self.collections = _inc(self.collections)
-            self._collect()
+            try:
+                self._collect()
+            except KeyboardInterrupt:
+                # Ctrl-C raised out of gc.collect() leaves MicroPython's heap locked (every
+                # allocation fails, seen on the unix port) until the next collection ends.
+                self._collect()
+                raise
             return 0  # the collection took time: turn the timer again before waiting
         return us
 
