@@ -320,3 +320,78 @@ def test_a_real_executor_run_exports_a_core_each_with_its_steals_and_cross_core_
     woke = [f for f in flows.values() if f["s"][0] == pid["core 0"]
             and f["f"] == (pid["core 1"], ids["waiter"])]
     assert len(woke) == 1
+
+
+def _one_track_per_task_and_core(text, ids):
+    # ``ids``: task id -> name of every task of test_executor_task_ids' run (worker 1's own
+    # waiters and worker 0's children, some stolen by worker 1).
+    obj = tool.chrome_trace(tool.parse(text))
+    check_schema(obj)
+    evs = obj["traceEvents"]
+    procs = {e["pid"]: e["args"]["name"] for e in evs if e["name"] == "process_name"}
+    pid = {name: p for p, name in procs.items()}
+    tracks = {}  # tid -> {pid: track name}
+    for e in evs:
+        if e["name"] == "thread_name" and e["tid"]:
+            assert e["pid"] not in tracks.get(e["tid"], {}), e  # one track per task and core
+            tracks.setdefault(e["tid"], {})[e["pid"]] = e["args"]["name"]
+    assert set(ids) <= set(tracks)
+    for tid, by_pid in tracks.items():  # a task's tracks on every core: its id and name
+        if tid in ids:  # (or "task N" where the ring's name table forgot the name)
+            assert len(set(by_pid.values())) == 1, by_pid
+            assert set(by_pid.values()) <= {"%d %s" % (tid, ids[tid]), "task %d" % tid}
+        else:  # run()'s main task
+            assert list(by_pid) == [pid["core 0"]] and tid == 1, (tid, by_pid)
+    stolen = {e["tid"] for e in evs if e["ph"] == "i" and e["name"] == "steal"
+              and e["pid"] == pid["core 1"]}
+    own = {tid for tid, name in ids.items() if name.startswith("own")}
+    assert stolen and not stolen & own
+    polled = {(e["pid"], e["tid"]) for e in evs if e["name"] == "poll"}
+    for tid in stolen:  # a stolen child: a track on each core it ran on
+        assert {(pid["core 0"], tid), (pid["core 1"], tid)} <= polled, tid
+    for tid in own:  # worker 1's own tasks ran there only
+        assert (pid["core 1"], tid) in polled and (pid["core 0"], tid) not in polled, tid
+    return stolen
+
+
+def test_a_stolen_task_has_a_track_per_core_and_shares_no_id_with_the_thiefs_tasks():
+    from test_executor_task_ids import stolen_while_the_thief_has_tasks
+
+    ex, traces, own, children = stolen_while_the_thief_has_tasks(traced=True)
+    text = io.StringIO()
+    for i, t in enumerate(traces):
+        t.dump(text, core=i)
+    ids = {h.id: h.name for h in own + children}
+    assert len(_one_track_per_task_and_core(text.getvalue(), ids)) == ex.workers[1].stolen
+
+
+_MP_RUN = """
+import sys
+from test_executor_task_ids import stolen_while_the_thief_has_tasks
+ex, traces, own, children = stolen_while_the_thief_has_tasks(traced=True)
+for h in own + children:
+    print("task", h.id, h.name)
+print("stolen", ex.workers[1].stolen)
+for i, t in enumerate(traces):
+    t.dump(sys.stdout, core=i)
+"""
+
+
+def test_a_two_worker_run_recorded_on_micropython_exports_one_track_per_task_and_core():
+    mp = os.path.join(os.path.dirname(sys.executable), "micropython")
+    if not os.path.exists(mp):
+        pytest.skip("no micropython in the venv (make test installs it)")
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(
+        [".frozen", os.path.join(ROOT, "firmware"), os.path.join(ROOT, "host_tests")]))
+    out = subprocess.run([mp, "-X", "heapsize=8M", "-c", _MP_RUN], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    ids = {}
+    stolen = 0
+    for line in out.stdout.splitlines():
+        if line.startswith("task "):
+            _, tid, name = line.split()
+            ids[int(tid)] = name
+        elif line.startswith("stolen "):
+            stolen = int(line.split()[1])
+    assert len(_one_track_per_task_and_core(out.stdout, ids)) == stolen

@@ -4,6 +4,8 @@
 interrupt level or executor core) onto one time base; ``chrome_trace`` makes the JSON: a
 process per section, a track per task, polls as slices, instant events, flow arrows for
 wakes and steals (across cores too), a run-queue counter. ``tools/trace.py`` is the CLI.
+An executor's task ids are unique across its workers, so a task that ran on several cores
+has one track on each, with the same id and name.
 """
 
 import os
@@ -86,7 +88,22 @@ def parse(text):
     if not sections:
         raise TraceFormatError("no 'shimeji-trace' header found: is this a Trace.dump()?")
     _align(sections)
+    _share_names(sections)
     return sections
+
+
+def _share_names(sections):
+    # An executor's task ids are unique across its workers (each pool has a range of its own),
+    # and a task stolen by a core was named in the trace of the core that spawned it: every
+    # core's section knows every core's names, so its track is named the same on each core.
+    names = {}
+    for sec in sections:
+        if "core" in sec.header:
+            names.update(sec.names)
+    for sec in sections:
+        if "core" in sec.header:
+            for task, name in names.items():
+                sec.names.setdefault(task, name)
 
 
 def _unwrap(section):

@@ -23,6 +23,7 @@ from .injector import Injector
 from .worker import Worker
 
 _MAX_WORKERS = const(16)
+_ID_LAST = const(0x3FFFFFFF)  # task ids are 1..2**30-1: each worker gets a range
 
 
 class Executor:
@@ -53,8 +54,11 @@ class Executor:
         self._rng = 0x2545F491
         self.workers = []
         self.sleepers = 0  # workers asleep on their bell (changed under the critical section)
+        span = _ID_LAST // workers
         for i in range(workers):
-            self.workers.append(Worker(self, i, capacity, policy, tick_us, critical_section))
+            w = Worker(self, i, capacity, policy, tick_us, critical_section)
+            w.set_id_range(i * span + 1, (i + 1) * span)  # ids unique across the workers
+            self.workers.append(w)
         self.critical_section = self.workers[0].critical_section
         self.injector = Injector(self.critical_section)
         self._shielded = False  # start() raised the asyncio shield; join() lowers it

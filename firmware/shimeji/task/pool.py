@@ -4,7 +4,8 @@ Pool slots are made at construction and kept on a free list (freed slots go to t
 slot is reused as late as possible). Caller-owned slots (``spawn_allocated``) are linked into
 an intrusive list the first time they are used, so that ``close()`` and the REPL listing see
 them too. Task ids are 30-bit, increasing, and skip any id a live task still has after they
-wrap.
+wrap. An executor gives each worker's pool a range of ids of its own (``set_id_range``), so a
+task stolen by another worker keeps an id no task of that worker has (its trace track too).
 """
 
 from micropython import const
@@ -12,7 +13,14 @@ from micropython import const
 from .. import core, port
 from .._values import ValueFinish
 from ..core import wrap_count  # noqa: F401 (re-exported)
-from ..errors import InvalidCapacity, NotACoroutine, SchedulerClosed, SlotBusy, WrongLevel
+from ..errors import (
+    BadArgument,
+    InvalidCapacity,
+    NotACoroutine,
+    SchedulerClosed,
+    SlotBusy,
+    WrongLevel,
+)
 from .slot import FREE, TaskSlot
 from .waitlist import JoinList
 
@@ -24,6 +32,9 @@ _STATE_NAMES = ("free", "queued", "running", "waiting")
 
 class TaskPool:
     """Slot storage for a scheduler. Not used on its own."""
+
+    ids_wrapped = False  # True (on the instance) once the ids came round to the range's first
+    _id_range = (1, _ID_MASK)  # the first and last id this pool hands out (set_id_range)
 
     def __init__(self, capacity, grow=False):
         if not isinstance(capacity, int) or capacity < 1:
@@ -39,7 +50,7 @@ class TaskPool:
         self.completed_total = 0
         self.failed_total = 0
         self._next_id = 1
-        self.ids_wrapped = False  # True once 2**30-1 ids were handed out
+        self._id_fast = _ID_MASK  # _start's fast case takes ids below it; 0 once they wrapped
         self._owned_head = None
         self._returned = None  # pool slots freed by other schedulers (see _give_back)
         self.slots = []
@@ -138,16 +149,28 @@ class TaskPool:
             raise WrongLevel("spawn on a scheduler of another level from a task (thread vs "
                              "interrupt level): hand the work over with a Channel or Event")
 
+    def set_id_range(self, first, last):
+        """Hand out task ids ``first``..``last`` (within 1..2**30-1), from ``first``. Set-up
+        only, before the first spawn (an executor gives each worker a range). Not ISR-safe."""
+        if not 1 <= first <= last <= _ID_MASK:
+            raise BadArgument("set_id_range(%r, %r): give ints with 1 <= first <= last <= "
+                              "2**30-1" % (first, last))
+        self._id_range = (first, last)
+        self._next_id = first
+        self._id_fast = last
+
     def _new_id(self):
-        """The next task id: 1..2**30-1, increasing; once the ids have wrapped, never one a
-        live task still has. Allocation-free (the check after the wrap is O(slots))."""
+        """The next task id of the pool's range (1..2**30-1 unless ``set_id_range``),
+        increasing; once the ids have wrapped, never one a live task still has.
+        Allocation-free (the check after the wrap is O(slots))."""
         while True:
             task_id = self._next_id
-            if task_id < _ID_MASK:
+            if task_id < self._id_range[1]:
                 self._next_id = task_id + 1
             else:
-                self._next_id = 1
+                self._next_id = self._id_range[0]
                 self.ids_wrapped = True
+                self._id_fast = 0
             if not self.ids_wrapped or not self._id_live(task_id):
                 return task_id
 
