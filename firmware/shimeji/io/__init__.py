@@ -1,9 +1,11 @@
 """I/O: tasks wait for sockets, UARTs, pipes and streams without blocking the scheduler.
 
 - ``poller``: ``IOPoller``, the scheduler's ``select.poll`` and the run loop's idle in it;
+- ``entry``: ``WatchEntry``, one watched object, and registering it with ``select.poll``;
 - ``wait``: ``wait_readable(obj)`` / ``wait_writable(obj)``, allocation-free I/O waits;
 - ``streams``: ``Stream`` (asyncio's StreamReader/StreamWriter), ``open_connection``,
-  ``start_server`` and ``Server``.
+  ``start_server`` and ``Server``;
+- ``readop``: ``ReadOp``, the reused awaitable of a ``Stream``'s reads.
 """
 
 from .._lazy import lazy_names

@@ -2,15 +2,16 @@
 
 A task waits for an object (socket, ``machine.UART``, ``sys.stdin``, a pipe: anything
 ``select.poll`` accepts) with ``wait_readable``/``wait_writable`` (wait.py). The poller keeps
-one ``_Entry`` per object: the task waiting to read, the task waiting to write, and the event
-mask registered with ``select.poll``. An object stays registered between waits, so the next
-wait on it allocates nothing (``poll.register`` allocates on MicroPython; ``modify`` does not).
-A direction is armed (``poll.modify``) by the first wait for it and stays armed after its wake:
-a task that reads, works and waits to read again finds it armed and costs no ``modify`` at all.
-It is switched off only when a poll reports it ready while nobody waits for it (or when a wait
-is cancelled), so an object nobody waits for wakes the loop once at most. An object that
-reports a hang-up, an error or "closed" while nobody waits for it is unregistered;
-``forget(obj)`` unregisters one at once (streams call it when they close).
+one ``WatchEntry`` per object (entry.py, which registers it): the task waiting to read, the
+task waiting to write, and the event mask registered with ``select.poll``. An object stays
+registered between waits, so the next wait on it allocates nothing (``poll.register`` allocates
+on MicroPython; ``modify`` does not). A direction is armed (``poll.modify``) by the first wait
+for it and stays armed after its wake: a task that reads, works and waits to read again finds
+it armed and costs no ``modify`` at all. It is switched off only when a poll reports it ready
+while nobody waits for it (or when a wait is cancelled), so an object nobody waits for wakes
+the loop once at most. An object that reports a hang-up, an error or "closed" while nobody
+waits for it is unregistered; ``forget(obj)`` unregisters one at once (streams call it when
+they close).
 
 The run loop (sched/runloop.py) polls with a zero timeout once per iteration while tasks wait
 for I/O, and idles in ``wait_us()`` when nothing is runnable: until the next timer deadline,
@@ -33,9 +34,9 @@ from micropython import const
 
 from .. import port
 from ..core import wake
-from ..errors import IOBusy, NotPollable, StreamClosed
 from ..trace.kinds import IO_READY as _IO_READY
 from ..trace.kinds import PARK_IO
+from .entry import fileno_of, waiter_busy, watch
 from .waker import WakeSocket
 
 POLLIN = const(0x0001)
@@ -48,21 +49,7 @@ _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
 _LONG_IDLE_US = const(1000000)
 _SLICE_US = const(1000)
-_EOPNOTSUPP = const(95)
 _MP = port.IS_MICROPYTHON
-_NOT_POLLABLE = ("select.poll cannot watch %r (%s): wait on a socket, stream, UART, pipe or "
-                 "file descriptor")
-
-
-class _Entry:
-    """One watched object: its registered mask and the two waiting tasks."""
-
-    def __init__(self, obj, key):
-        self.obj = obj
-        self.key = key
-        self.mask = 0
-        self.reader = None
-        self.writer = None
 
 
 class IOPoller:
@@ -107,19 +94,20 @@ class IOPoller:
         """Park ``slot`` until ``obj`` is ready for ``mask`` (POLLIN or POLLOUT). Raises
         ``IOBusy`` if another task waits for the same, ``NotPollable``/``StreamClosed`` if
         ``select.poll`` refuses ``obj``. Allocates nothing for an object seen before."""
-        key = obj if _MP else _fileno(obj)
+        key = obj if _MP else fileno_of(obj)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._register(obj, key)
+            entry = watch(self._poll, obj, key)
+            self._entries[key] = entry
         elif entry.obj is not obj:
             entry.obj = obj  # CPython: a new object on a reused descriptor
         if mask == POLLIN:
             if entry.reader is not None:
-                raise _busy(entry.reader, obj, "readable")
+                raise waiter_busy(entry.reader, obj, "readable")
             entry.reader = slot
         else:
             if entry.writer is not None:
-                raise _busy(entry.writer, obj, "writable")
+                raise waiter_busy(entry.writer, obj, "writable")
             entry.writer = slot
         if not entry.mask & mask:  # not armed yet (a wake leaves it armed: see the module note)
             entry.mask |= mask
@@ -129,28 +117,6 @@ class IOPoller:
         slot.io_events = 0
         slot.waiting_on = self
         self.waiters += 1
-
-    def _register(self, obj, key):
-        fileno = getattr(obj, "fileno", None)
-        if fileno is not None and port.IS_MICROPYTHON and fileno() < 0:
-            # poll would take a closed MicroPython socket for a descriptor-less stream
-            raise StreamClosed("cannot wait on %r: it is closed" % (obj,))
-        try:
-            if port.IS_MICROPYTHON:
-                # A refused register leaves a half-made entry behind that crashes the VM at
-                # the next poll (extmod/modselect.c): try it on a throwaway poll first.
-                select.poll().register(obj, 0)
-            self._poll.register(obj, 0)
-        except (TypeError, AttributeError) as e:
-            raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
-        except (ValueError, OSError) as e:
-            code = e.args[0] if e.args else None
-            if isinstance(e, OSError) and (code == _EOPNOTSUPP or isinstance(code, str)):
-                raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
-            raise StreamClosed("cannot wait on %r: it is closed (%s)" % (obj, e)) from None
-        entry = _Entry(obj, key)
-        self._entries[key] = entry
-        return entry
 
     @micropython.native
     def remove(self, slot):
@@ -184,7 +150,7 @@ class IOPoller:
     def forget(self, obj):
         """Stop watching ``obj`` (call before closing it). Tasks waiting on it are woken
         with ``StreamClosed``. Not ISR-safe."""
-        key = obj if port.IS_MICROPYTHON else _fileno(obj)
+        key = obj if port.IS_MICROPYTHON else fileno_of(obj)
         entry = self._entries.get(key)
         if entry is None and not port.IS_MICROPYTHON:
             for e in self._entries.values():  # closed already: its descriptor is gone
@@ -363,18 +329,3 @@ def _hosted():
     import sys
 
     return not port.IS_MICROPYTHON or sys.platform == "linux"
-
-
-def _fileno(obj):
-    if isinstance(obj, int):
-        return obj
-    try:
-        return obj.fileno()
-    except (AttributeError, OSError, ValueError) as e:
-        raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
-
-
-def _busy(slot, obj, what):
-    return IOBusy("task %d (%r) already waits for %r to become %s: one task per object and "
-                  "direction; share the object through a Stream owned by one task, or a "
-                  "Channel" % (slot.id, slot.name, obj, what))

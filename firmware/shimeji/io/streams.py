@@ -14,18 +14,12 @@ reset surfaces as the ``OSError`` of the read or write (ECONNRESET, EPIPE), an o
 closed stream as ``StreamClosed``. Nothing here is ISR-safe.
 """
 
-import micropython
-from micropython import const
-
 from .. import core
-from ..errors import Cancelled, IOBusy, PoolFull, StreamClosed
+from ..errors import Cancelled, PoolFull, StreamClosed
 from .poller import POLLIN, POLLOUT
+from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy
 from .sockets import connect_error, connect_nonblocking, listen, raw_socket, stream_socket
-from .wait import READ_ANY, wait_io
-
-_READ = const(0)  # the kinds of _ReadOp
-_EXACT = const(1)
-_INTO = const(2)
+from .wait import wait_io
 
 
 class Stream:
@@ -37,7 +31,7 @@ class Stream:
         self.e = e if e is not None else {}
         self.out_buf = b""
         self.closed = False
-        self._op = _ReadOp(self)
+        self._op = ReadOp(self)
 
     def get_extra_info(self, v):
         """``"peername"`` (the peer's address) or another key given at construction."""
@@ -71,8 +65,8 @@ class Stream:
             return self._read_all()
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
-            raise _busy(op.owner)
-        op.kind = _READ
+            raise reader_busy(op.owner)
+        op.kind = READ_SOME
         op.n = n
         return op
 
@@ -92,8 +86,8 @@ class Stream:
         the object had nothing after all)."""
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
-            raise _busy(op.owner)
-        op.kind = _INTO
+            raise reader_busy(op.owner)
+        op.kind = READ_INTO
         op.buf = buf
         return op
 
@@ -101,8 +95,8 @@ class Stream:
         """Awaitable: exactly ``n`` bytes; raises ``EOFError`` if the stream ends first."""
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
-            raise _busy(op.owner)
-        op.kind = _EXACT
+            raise reader_busy(op.owner)
+        op.kind = READ_EXACT
         op.n = n
         op.got = b""
         return op
@@ -164,103 +158,7 @@ class Stream:
     aclose = wait_closed
 
 
-class _ReadOp:
-    """The awaitable of a ``Stream``'s ``read(n)``, ``readinto`` and ``readexactly``: one per
-    stream, reused by every read, so a read allocates only the bytes it returns (no coroutine).
-
-    Like MicroPython's asyncio, it first waits for the object to be readable (in the task's
-    I/O poller), then reads. What to read is on the op (set by the call), the wait on the
-    awaiting task's slot, so it may be awaited in another task than the caller's
-    (``wait_for``, ``gather``). One reader at a time: ``owner`` is the slot that last awaited
-    it, busy while that slot waits on the stream; another read meanwhile raises ``IOBusy``.
-    Has ``send``/``throw``/``close``, so ``create_task``/``spawn`` take it as a coroutine."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.s = stream.s
-        self.owner = None
-        self.kind = _READ
-        self.n = 0
-        self.buf = None
-        self.got = b""
-
-    def __iter__(self):
-        return self
-
-    __await__ = __iter__
-
-    @micropython.native
-    def __next__(self):
-        me = _context.slot
-        if me is None:
-            me = core.current_slot()  # raises NoCurrentTask
-        s = self.s
-        while True:
-            if me.wait_phase == 0:  # (again, after a read that found nothing)
-                owner = self.owner
-                if owner is not me:
-                    if owner is not None and owner.io_obj is s:
-                        raise _busy(owner)
-                    self.owner = me
-                me.io_obj = s
-            if _read_step(me) is not None:
-                return _PARK
-            if self.stream.closed:
-                raise _closed()
-            kind = self.kind
-            if kind == _READ:
-                r = s.read(self.n)
-                if r is not None:
-                    raise me.sched.value_finish.done(r)
-            elif kind == _INTO:
-                r = s.readinto(self.buf)
-                self.buf = None
-                raise me.sched.value_finish.done(r)
-            else:
-                r = s.read(self.n)
-                if r is not None:
-                    if len(r) == self.n and not self.got:
-                        raise me.sched.value_finish.done(r)  # all of it at once
-                    self._exact_more(me, r)
-
-    def _exact_more(self, me, r):
-        # readexactly got ``r`` (not all): keep it and return (to wait again), or raise the end.
-        if not len(r):
-            self.got = b""
-            raise EOFError
-        self.got += r
-        self.n -= len(r)
-        if self.n:
-            return
-        r = self.got
-        self.got = b""
-        raise me.sched.value_finish.done(r)
-
-    def send(self, value):
-        return self.__next__()
-
-    def throw(self, exc, *args):
-        self.close()
-        raise exc
-
-    def close(self):
-        self.buf = None
-        self.got = b""
-
-
-_context = core.context
-_PARK = core.PARK
 _yield_now = core.yield_now
-_read_step = READ_ANY.step
-
-
-def _busy(slot):
-    return IOBusy("task %d (%r) is reading this Stream: one reader per stream at a time; "
-                  "share it through one owning task, or a Channel" % (slot.id, slot.name))
-
-
-def _closed():
-    return StreamClosed("this Stream was closed: open a new connection")
 
 
 StreamReader = Stream

@@ -1,0 +1,116 @@
+"""``ReadOp``: the awaitable of a ``Stream``'s reads (streams.py), one per stream, reused.
+
+A read first waits for the object in the task's I/O poller (as MicroPython's asyncio does),
+then reads what is there; what to read (``kind``: some bytes, exactly ``n``, into a buffer)
+is set by the ``Stream`` method that returns the op. Nothing here is ISR-safe.
+"""
+
+import micropython
+from micropython import const
+
+from .. import core
+from ..errors import IOBusy, StreamClosed
+from .wait import READ_ANY
+
+READ_SOME = const(0)  # the kinds of ReadOp: read(n), readexactly(n), readinto(buf)
+READ_EXACT = const(1)
+READ_INTO = const(2)
+
+_context = core.context
+_PARK = core.PARK
+_read_step = READ_ANY.step
+
+
+class ReadOp:
+    """The awaitable of a ``Stream``'s ``read(n)``, ``readinto`` and ``readexactly``: one per
+    stream, reused by every read, so a read allocates only the bytes it returns (no coroutine).
+
+    Like MicroPython's asyncio, it first waits for the object to be readable (in the task's
+    I/O poller), then reads. What to read is on the op (set by the call), the wait on the
+    awaiting task's slot, so it may be awaited in another task than the caller's
+    (``wait_for``, ``gather``). One reader at a time: ``owner`` is the slot that last awaited
+    it, busy while that slot waits on the stream; another read meanwhile raises ``IOBusy``.
+    Has ``send``/``throw``/``close``, so ``create_task``/``spawn`` take it as a coroutine."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.s = stream.s
+        self.owner = None
+        self.kind = READ_SOME
+        self.n = 0
+        self.buf = None
+        self.got = b""
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    @micropython.native
+    def __next__(self):
+        me = _context.slot
+        if me is None:
+            me = core.current_slot()  # raises NoCurrentTask
+        s = self.s
+        while True:
+            if me.wait_phase == 0:  # (again, after a read that found nothing)
+                owner = self.owner
+                if owner is not me:
+                    if owner is not None and owner.io_obj is s:
+                        raise reader_busy(owner)
+                    self.owner = me
+                me.io_obj = s
+            if _read_step(me) is not None:
+                return _PARK
+            if self.stream.closed:
+                raise stream_closed()
+            kind = self.kind
+            if kind == READ_SOME:
+                r = s.read(self.n)
+                if r is not None:
+                    raise me.sched.value_finish.done(r)
+            elif kind == READ_INTO:
+                r = s.readinto(self.buf)
+                self.buf = None
+                raise me.sched.value_finish.done(r)
+            else:
+                r = s.read(self.n)
+                if r is not None:
+                    if len(r) == self.n and not self.got:
+                        raise me.sched.value_finish.done(r)  # all of it at once
+                    self._exact_more(me, r)
+
+    def _exact_more(self, me, r):
+        # readexactly got ``r`` (not all): keep it and return (to wait again), or raise the end.
+        if not len(r):
+            self.got = b""
+            raise EOFError
+        self.got += r
+        self.n -= len(r)
+        if self.n:
+            return
+        r = self.got
+        self.got = b""
+        raise me.sched.value_finish.done(r)
+
+    def send(self, value):
+        return self.__next__()
+
+    def throw(self, exc, *args):
+        self.close()
+        raise exc
+
+    def close(self):
+        self.buf = None
+        self.got = b""
+
+
+def reader_busy(slot):
+    """The ``IOBusy`` for a second reader while ``slot``'s task reads the stream."""
+    return IOBusy("task %d (%r) is reading this Stream: one reader per stream at a time; "
+                  "share it through one owning task, or a Channel" % (slot.id, slot.name))
+
+
+def stream_closed():
+    """The ``StreamClosed`` for a read on a closed stream."""
+    return StreamClosed("this Stream was closed: open a new connection")
