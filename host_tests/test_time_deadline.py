@@ -8,6 +8,7 @@ from shimeji import (
     StaticScheduler,
     Timeout,
     Timer,
+    core,
     sleep_ms,
     timeout,
     yield_now,
@@ -249,3 +250,30 @@ def test_closing_the_scheduler_inside_a_timeout_disarms_everything():
     s.close()
     assert h.is_cancelled() and log == ["work finally"]
     assert timer.wheel.pending == 0
+
+
+def test_a_slot_makes_its_deadline_entry_at_its_first_timeout_and_keeps_it():
+    # A slot is smaller without the entry (most tasks never use timeout()): it is made once,
+    # by the slot's first timeout, and reused by every later one and by the slot's next tasks.
+    clock, timer, s = make()
+    assert all(slot.deadline is None for slot in s.slots)
+    entries = []
+
+    async def plain():
+        await sleep_ms(1)
+
+    async def timed(log):
+        for _ in range(3):
+            assert await timeout(work(log, 1, "ok"), 5) == "ok"
+            entries.append(core.current_slot().deadline)
+
+    h = s.spawn(plain())
+    run(clock, timer, s, h)
+    assert s.slots[0].deadline is None  # a task without timeout(): no entry
+    for _ in range(2):
+        h = s.spawn(timed([]))
+        run(clock, timer, s, h)
+    slots = [sl for sl in s.slots if sl.deadline is not None]
+    assert len(slots) == 2 and None not in entries  # the two slots that ran timed()
+    assert entries[0] is entries[1] is entries[2] and entries[3] is entries[4] is entries[5]
+    assert entries[0] is not entries[3] and not any(e.is_armed() for e in entries)

@@ -72,7 +72,8 @@ class Stealing:
             nxt = slot.inbox_next
             slot.inbox_next = None
             if (i < keep or slot is self._pinned or slot.timer.pos >= 0
-                    or slot.deadline.pos >= 0 or slot.deadline_owner is not None):
+                    or slot.deadline is not None and slot.deadline.pos >= 0
+                    or slot.deadline_owner is not None):
                 # inside a timeout(): its guard re-arms an outer deadline on this wheel
                 self._put_back(slot, False)
             else:

@@ -71,8 +71,8 @@ class TaskSlot:
         self.wait_value = None
         # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
         self.timer = TimerEntry(self)  # sleeps and Interval waits (timer.py)
-        self.deadline = TimerEntry(self)  # the earliest pending timeout() (deadline.py)
-        self.deadline_owner = None  # the TimeoutGuard that armed ``deadline``
+        self.deadline = None  # TimerEntry of the earliest pending timeout(), made by the first
+        self.deadline_owner = None  # (deadline.py); the TimeoutGuard that armed ``deadline``
         self.timeout_guard = None  # a TimeoutGuard kept for reuse, made on first timeout()
 
         # -- I/O readiness (io/wait.py): the object and direction waited for, and the events

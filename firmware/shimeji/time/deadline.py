@@ -1,13 +1,15 @@
 """``timeout(awaitable, ms)``: give up on work that takes too long.
 
-Design note. Each task slot has a second timer entry, ``slot.deadline``, that holds the
+Design note. Each task slot has a second timer entry, ``slot.deadline`` (made by the slot's
+first timeout: most tasks never need it, and a slot is smaller without it), that holds the
 earliest pending timeout of the task, and ``slot.deadline_owner``, the guard that armed it. When
 it fires, ``DeadlineExpired`` is thrown into the task (like a cancellation: the task leaves any
 wait list at once), unwinds the abandoned work (its ``finally`` blocks run), and the guard that
 owns the deadline turns it into ``Timeout`` for its caller. A nested timeout whose deadline is
 later than its outer one's leaves the entry alone; an earlier one borrows the entry and gives
 the outer deadline back when it ends. Each slot keeps one guard for reuse, so a timeout around
-an allocation-free awaitable allocates nothing unless timeouts are nested.
+an allocation-free awaitable allocates nothing (after the slot's first) unless timeouts are
+nested.
 """
 
 from micropython import const
@@ -17,6 +19,7 @@ from ..core import FREE, WAITING
 from ..errors import BadArgument, DeadlineExpired, Timeout, int_arg
 from .sleep import _ring_iter
 from .timer import timer_of
+from .wheel import TimerEntry
 
 _DEADLINE_MISS = const(14)  # trace.kinds.DEADLINE_MISS
 _END = object()  # next()'s default: the ring sleep's iterator is done
@@ -77,6 +80,8 @@ class TimeoutGuard:
         self._ring = it is _ring_iter
         self._slot = slot
         entry = slot.deadline
+        if entry is None:  # the slot's first timeout(): most tasks never need the entry
+            entry = slot.deadline = TimerEntry(slot)
         wheel = timer.wheel
         self._wheel = wheel
         mine = timer._ahead(ticks)
