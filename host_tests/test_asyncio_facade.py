@@ -178,6 +178,47 @@ def test_a_gather_left_waiting_by_a_dropped_loop_is_forgotten():
     assert asyncio.run(main2()) == ["ok", "ok"]
 
 
+def test_new_event_loop_resets_an_idle_loop_and_replaces_a_busy_one():
+    # An idle loop is reset and returned (its grown slots are kept: no slot is made again);
+    # a loop with a live task is replaced, and that task never runs again.
+    loop = _fresh()
+    log = []
+
+    async def child(i):
+        return i
+
+    async def main():
+        return await asyncio.gather(*[asyncio.create_task(child(i)) for i in range(30)])
+
+    assert asyncio.run(main()) == list(range(30))
+    grown = loop.grown
+    assert grown >= 30 + 1 - 16
+    again = asyncio.new_event_loop()
+    assert again is loop and asyncio.get_event_loop() is loop
+    assert asyncio.run(main()) == list(range(30))
+    assert loop.grown == grown  # the slots were reused, none made
+
+    async def stuck():
+        log.append("stuck ran")
+        await asyncio.sleep(10)
+        log.append("stuck resumed")
+
+    async def starter():
+        asyncio.create_task(stuck())
+        await asyncio.sleep_ms(1)
+
+    asyncio.run(starter())
+    fresh = asyncio.new_event_loop()
+    assert fresh is not loop and fresh.grown == 0
+
+    async def short():
+        await asyncio.sleep_ms(2)
+        return "short"
+
+    assert asyncio.run(short()) == "short"
+    assert log == ["stuck ran"]
+
+
 def test_cancel_is_forwarded_to_the_awaited_task_and_raises_cancelled_error():
     _fresh()
     log = []

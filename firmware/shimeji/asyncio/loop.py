@@ -260,9 +260,17 @@ def get_event_loop(runq_len=0, waitq_len=0):
 
 
 def new_event_loop():
-    """Make a fresh loop the current one and return it (tasks of the old one are dropped)."""
+    """Reset the event loop and return it: the tasks of the old one are dropped. An idle
+    current loop (not running, no live task) is reset and returned, as MicroPython returns its
+    one ``Loop``, so its task slots (grown ones too) are kept; otherwise a fresh loop is made."""
     global _loop
-    _loop = Loop()
+    old = _loop
+    if (old is not None and old.main is None and old._flags_head is None
+            and old.sched.live_count() == 0):
+        old._stopping = False
+        old._stop_waiter = None
+    else:
+        _loop = Loop()
     del _gathers[:]  # the dropped tasks' gathers never resume: forget them
     return _loop
 
