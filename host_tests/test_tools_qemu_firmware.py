@@ -6,6 +6,7 @@ import re
 
 import device
 import pytest
+import qemu_boot
 
 import firmware
 
@@ -33,7 +34,7 @@ def test_qemu_firmware_builds_with_shimeji_frozen():
 
 @needs_tree
 def test_qemu_firmware_boots_and_mpremote_drives_it():
-    with firmware.QemuBoard(_build()) as board:
+    with qemu_boot.QemuBoard(_build()) as board:
         info = device.board_info(board.path)
         assert (info["platform"], info["board"]) == ("qemu", "qemu")
         out = device.mpremote(board.path, "exec",

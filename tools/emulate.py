@@ -30,6 +30,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import qemu_boot  # noqa: E402
+
 import firmware  # noqa: E402
 
 ROOT = firmware.ROOT
@@ -144,14 +146,14 @@ class Emulated:
             machine = "mps2-an385"
             try:
                 if self.board == "stm32":
-                    machine = firmware.STM32_QEMU_MACHINE
-                    firmware.stm32_qemu()
+                    machine = qemu_boot.STM32_QEMU_MACHINE
+                    qemu_boot.stm32_qemu()
                 elif not shutil.which("qemu-system-arm"):
                     raise firmware.FirmwareError("qemu-system-arm not found (Debian: apt-get "
                                                  "install qemu-system-arm)")
             except firmware.FirmwareError as e:
                 raise Unavailable(str(e)) from e
-            emu = firmware.QemuBoard(self.image, icount=self.icount, machine=machine)
+            emu = qemu_boot.QemuBoard(self.image, icount=self.icount, machine=machine)
             try:
                 emu.start()
             except firmware.FirmwareError as e:

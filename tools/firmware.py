@@ -251,101 +251,6 @@ def check_native_alignment(board):
                 "(bytecode=True in boards/rp2040/manifest.py)." % (content, build_dir(board)))
 
 
-def qemu_command(image, serial="pty", icount=False, machine="mps2-an385"):
-    """qemu-system-arm booting ``image`` on ``machine``, its (first) UART on ``serial``.
-    ``icount``: one guest instruction per emulated nanosecond (``-icount shift=0``), for
-    benchmarks that repeat from run to run whatever the host's load. ``b-l475e-iot01a`` (the
-    stm32 build for qemu) runs the qemu named by ``STM32_QEMU`` (9.0 or later)."""
-    if machine == STM32_QEMU_MACHINE:
-        return [stm32_qemu(), "-machine", machine, "-display", "none", "-audio", "none",
-                "-monitor", "null", "-serial", serial, "-kernel", image] + (
-                    ["-icount", "shift=0"] if icount else [])
-    return ["qemu-system-arm", "-machine", machine, "-nographic", "-monitor", "null",
-            "-semihosting", "-serial", serial, "-kernel", image] + (
-                ["-icount", "shift=0"] if icount else [])
-
-
-STM32_QEMU_MACHINE = "b-l475e-iot01a"
-
-
-def stm32_qemu():
-    """The qemu-system-arm that has the b-l475e-iot01a machine: ``STM32_QEMU``, else the one
-    on the path if it has it; raises FirmwareError saying how to get one."""
-    import shutil
-
-    for q in (os.environ.get("STM32_QEMU", ""), shutil.which("qemu-system-arm") or ""):
-        if not q or not os.path.exists(q):
-            continue
-        try:
-            machines = subprocess.run([q, "-machine", "help"], capture_output=True, text=True,
-                                      timeout=30).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if STM32_QEMU_MACHINE in machines:
-            return q
-    raise FirmwareError(
-        "no qemu-system-arm with the b-l475e-iot01a machine (qemu 9.0 or later; Debian "
-        "bookworm has 7.2): install bookworm-backports' qemu-system-arm, or unpack its .deb "
-        "(apt-get download qemu-system-arm/bookworm-backports; dpkg-deb -x) and set "
-        "STM32_QEMU=.../usr/bin/qemu-system-arm (docs/boards.md)")
-
-
-class QemuBoard:
-    """The qemu firmware booted in ``qemu-system-arm`` with its UART on a pty (``self.path``,
-    for ``mpremote connect PATH resume ...``). ``stop()`` ends qemu."""
-
-    def __init__(self, image, icount=False, machine="mps2-an385"):
-        self.image = image
-        self.icount = icount
-        self.machine = machine
-        self.proc = None
-        self.path = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def start(self, timeout=20.0):
-        import re
-        import shutil
-        import time
-
-        if not shutil.which("qemu-system-arm") and self.machine == "mps2-an385":
-            raise FirmwareError("qemu-system-arm not found (Debian: apt-get install "
-                                "qemu-system-arm)")
-        self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount,
-                                                  machine=self.machine),
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.monotonic() + timeout
-        seen = b""
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            seen += self.proc.stdout.readline()
-            m = re.search(rb"redirected to (/dev/pts/\d+)", seen)
-            if m:
-                self.path = m.group(1).decode()
-                return self
-        self.stop()
-        raise FirmwareError("qemu did not open a pty for the UART: %s" % seen.decode())
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc is not None and self.proc.stdout is not None:
-            self.proc.stdout.close()
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "")
@@ -379,6 +284,8 @@ def main(argv=None):
         print("booting; qemu prints the UART's pty (char device redirected to /dev/pts/N).\n"
               "Then: make repl PORT=/dev/pts/N   (Ctrl-C here stops qemu)")
         sys.stdout.flush()
+        from qemu_boot import qemu_command
+
         os.execvp("qemu-system-arm", qemu_command(image))
     return 0
 
