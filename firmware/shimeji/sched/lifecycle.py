@@ -170,7 +170,7 @@ class TaskLifecycle(TaskPool):
     @micropython.native
     def _start(self, slot, coro, name):
         task_id = self._next_id
-        if task_id < self._id_fast:  # TaskPool._new_id's fast case (until the ids wrap)
+        if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
             self._next_id = task_id + 1
         else:
             task_id = self._new_id()

@@ -33,8 +33,8 @@ _STATE_NAMES = ("free", "queued", "running", "waiting")
 class TaskPool:
     """Slot storage for a scheduler. Not used on its own."""
 
-    ids_wrapped = False  # True (on the instance) once the ids came round to the range's first
     _id_range = (1, _ID_MASK)  # the first and last id this pool hands out (set_id_range)
+    _range_wrapped = False  # True (on the instance) once the ids came round to the range's first
 
     def __init__(self, capacity, grow=False):
         if not isinstance(capacity, int) or capacity < 1:
@@ -50,7 +50,9 @@ class TaskPool:
         self.completed_total = 0
         self.failed_total = 0
         self._next_id = 1
-        self._id_fast = _ID_MASK  # _start's fast case takes ids below it; 0 once they wrapped
+        # True once the ids came round (2**30-1 handed out), or from set_id_range on: spawn's
+        # fast case (ids below 2**30-1) is then off and every id comes from _new_id.
+        self.ids_wrapped = False
         self._owned_head = None
         self._returned = None  # pool slots freed by other schedulers (see _give_back)
         self.slots = []
@@ -157,7 +159,7 @@ class TaskPool:
                               "2**30-1" % (first, last))
         self._id_range = (first, last)
         self._next_id = first
-        self._id_fast = last
+        self.ids_wrapped = True  # every id through _new_id, which keeps to the range
 
     def _new_id(self):
         """The next task id of the pool's range (1..2**30-1 unless ``set_id_range``),
@@ -170,8 +172,8 @@ class TaskPool:
             else:
                 self._next_id = self._id_range[0]
                 self.ids_wrapped = True
-                self._id_fast = 0
-            if not self.ids_wrapped or not self._id_live(task_id):
+                self._range_wrapped = True
+            if not self._range_wrapped or not self._id_live(task_id):
                 return task_id
 
     def _id_live(self, task_id):
