@@ -37,6 +37,7 @@ _spawn_task = FacadeScheduler.spawn_task
 _ctx = core.context
 _CAPACITY = 16  # static slots; more are made on demand (see ``Loop.grown``)
 _QUEUED = const(1)  # core.QUEUED
+_ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
 class _StopTick(BaseException):
@@ -305,7 +306,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
         _spawn_task(sched, t, coro)  # (the method, without its lookup on the scheduler)
         return t
     task_id = sched._next_id
-    if task_id >= sched._id_fast:  # ids wrapped, or at the end of the pool's range (_start)
+    if task_id >= _ID_MASK or sched.ids_wrapped:  # (spawn's fast case; _new_id otherwise)
         _spawn_task(sched, t, coro)
         return t
     sched._next_id = task_id + 1
