@@ -1,0 +1,95 @@
+# A task that returns None on a plain StaticScheduler's FIFO tick is completed by the tick in
+# line (no call to _complete); everything _complete does must still happen: the handle's
+# outcome, joiners woken with None, a detached handle left detached, a timer the task armed but
+# never awaited disarmed, a cancellation requested in its last poll dropped, its pool slot
+# freed (a caller-owned slot is not). A subclass that overrides _complete is still called.
+from shimeji import FakeClock, StaticScheduler, TaskSlot, Timer, sleep_ms, yield_now
+
+
+async def returns_none():
+    return None
+
+
+def test_an_in_line_completion_leaves_slot_handle_and_joiners_as_complete_does():
+    clock = FakeClock()
+    s = StaticScheduler(4, timer=Timer(clock, 1000))
+    log = []
+
+    async def arms_and_ends():
+        sleep_ms(50)  # armed, never awaited: the completion must disarm it
+        return None
+
+    async def cancels_itself():
+        log.append(s.spawn(returns_none()).cancel())  # (a different task: it is queued)
+        me = s.slots[3]  # cancelled in its own last poll: it ends before it can be thrown in
+        log.append(me.handle.cancel())
+
+    held = []
+
+    async def joiner():
+        log.append(("joined", await held[0]))  # parks first: the completion wakes it
+
+    s.spawn_detached(joiner())
+    h_joined = s.spawn(returns_none())
+    held.append(h_joined)
+    h_armed = s.spawn(arms_and_ends())
+    h_cancel = s.spawn(cancels_itself())
+    while s.tick().has_remaining:
+        pass
+    # The task it spawned was cancelled before it ran; its own cancel took effect but the task
+    # returned first (completion drops it); the joiner, woken by the completion, got None.
+    assert log == [True, True, ("joined", None)]
+    assert h_armed.result() is None and h_joined.result() is None
+    assert h_cancel.result() is None
+    assert s.slots[2].timer.pos < 0  # disarmed
+    assert all(x.state == 0 and x.coro is None and x.throw_exc is None and
+               not x.cancel_requested and not x.rewoken and x.sched is None for x in s.slots)
+    assert s.live_count() == 0 and s.free_count() == 4
+    assert (s.completed_total, s.spawned_total) == (5, 5)
+    # The next tasks in the same slots run normally and their handles are their own.
+    hs = [s.spawn(returns_none()) for _ in range(4)]
+    s.tick()
+    assert [h.result() for h in hs] == [None] * 4
+    assert h_armed.result() is None
+
+
+def test_a_detached_handle_stays_detached_and_a_caller_owned_slot_stays_off_the_pool():
+    s = StaticScheduler(2)
+    own = TaskSlot()
+    h = s.spawn_allocated(own, returns_none())
+    d = s.spawn(returns_none())
+    d.detach()
+    s.tick()
+    assert h.result() is None
+    assert own.state == 0 and s.free_count() == 2  # the pool's two, not the caller's slot
+    try:
+        d.result()
+        raise AssertionError("a detached handle must raise StaleHandle")
+    except Exception as e:  # noqa: BLE001
+        assert type(e).__name__ == "StaleHandle"
+    h2 = s.spawn_allocated(own, returns_none())  # the caller's slot can be used again
+    s.tick()
+    assert h2.result() is None and h2.id != h.id
+
+
+def test_a_subclass_that_overrides_complete_is_still_called():
+    seen = []
+
+    class Counting(StaticScheduler):
+        def _complete(self, slot, status, value):
+            seen.append((slot.id, status, value))
+            StaticScheduler._complete(self, slot, status, value)
+
+    s = Counting(3)
+
+    async def main():
+        h = s.spawn(returns_none())
+        await yield_now()
+        return await h
+
+    h = s.spawn(main())
+    while s.tick().has_remaining:
+        pass
+    assert h.result() is None
+    assert seen == [(2, 2, None), (1, 2, None)]
+    assert s.free_count() == 3
