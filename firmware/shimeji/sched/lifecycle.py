@@ -134,12 +134,11 @@ class TaskLifecycle(TaskPool):
         slot.id = task_id
         slot.name = None
         slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
-        slot.inbox_next = None
-        tail = self._local_tail
-        if tail is None:
+        tail = self._local_tail  # a piece of run queue (run_next), spliced in by the tick,
+        if tail is None:  # which sets the last one's run_next
             self._local_head = slot
         else:
-            tail.inbox_next = slot
+            tail.run_next = slot
         self._local_tail = slot
         self._spawned += 1  # (_end_tick adds it to spawned_total)
         return handle
@@ -198,12 +197,11 @@ class TaskLifecycle(TaskPool):
             # A task of this scheduler spawns while tick_fifo polls on this thread: the
             # tick's own list, no critical section (see fastpath.py). Once this poll woke a
             # task (the inbox holds it), spawns follow it through the inbox: order is kept.
-            slot.inbox_next = None
-            tail = self._local_tail
+            tail = self._local_tail  # (linked through run_next: see spawn)
             if tail is None:
                 self._local_head = slot
             else:
-                tail.inbox_next = slot
+                tail.run_next = slot
             self._local_tail = slot
         elif self._polling or self.parallel:  # the tick owns the run queue: the inbox
             state = self._enter()
