@@ -215,3 +215,26 @@ def test_the_first_detached_spawn_into_a_fresh_slot_allocates_nothing():
     assert alloc_delta(s.spawn_detached, coros[0]) == 0  # the slot's handle has its fields
     assert alloc_delta(s.spawn_detached, coros[1]) == 0
     assert s.tick().completed == 2
+
+
+def test_a_detached_spawn_from_a_task_reuses_the_slot_handle_with_its_own_name_and_id():
+    s = StaticScheduler(2)
+    slot = s.slots[1]  # the children's (the parent takes slot 0)
+    seen = []
+
+    async def child():
+        pass
+
+    async def parent():
+        first = None
+        for name in ("first", None, None):  # named: _start; unnamed: spawn's in-line path
+            s.spawn_detached(child(), name=name)
+            h = slot.handle
+            first = first or h
+            seen.append((h.id, h.name, h is first, slot.handle_out))
+            await yield_now()
+
+    s.spawn_detached(parent())
+    while s.tick().has_remaining:
+        pass
+    assert seen == [(2, "first", True, False), (3, None, True, False), (4, None, True, False)]

@@ -324,12 +324,11 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
     if slot.name is not None:
         slot.name = None
     slot.state = _QUEUED  # (polls stays 0: the facade's policy is FIFO)
-    slot.inbox_next = None
-    tail = sched._local_tail
+    tail = sched._local_tail  # linked through run_next: tick_fifo splices the list in whole
     if tail is None:
         sched._local_head = slot
     else:
-        tail.inbox_next = slot
+        tail.run_next = slot
     sched._local_tail = slot
     sched._spawned += 1  # (_end_tick adds it to spawned_total)
     return t

@@ -93,10 +93,9 @@ class TaskLifecycle(TaskPool):
         Raises ``WrongLevel`` from a task of an interrupt-level scheduler (a thread-level
         scheduler's queues may be half changed when that level runs).
         """
-        # Design note: this is ``_start`` in line for the common case (a pool slot, a task of
-        # this scheduler or no task spawning, ids not wrapped): one Python-level call per spawn,
-        # and the globals it needs are default-argument locals (a global read in native code is
-        # a dictionary lookup). Every other case goes through ``_start``.
+        # Design note: ``_start`` in line for a task's spawn while tick_fifo polls (no name, ids
+        # not wrapped): one Python-level call, globals as default-argument locals (a global read
+        # in native code is a dictionary lookup). Every other case goes through ``_start``.
         running = _ctx.sched
         if self.closed or _type(coro) is not _coro_type or (
                 running is not None and running is not self and running.level != self.level):
@@ -114,21 +113,25 @@ class TaskLifecycle(TaskPool):
         self._free_head = nxt  # free_next stays: every push onto a list sets it)
         if nxt is None:
             self._free_tail = None
-        # tick_fifo sets _local_ok only while it polls, and only untraced (set_trace refuses
-        # while a tick runs), so neither _polling nor _trace needs a read here.
-        if not self._local_ok or self._inbox_head is not None or name is not None or \
-                not slot.handle_out:
-            return self._start(slot, coro, name)  # the inbox, or the policy's queue
+        # _local_ok is set only while tick_fifo polls, untraced (set_trace refuses meanwhile):
+        # no reads of _polling or _trace. The tick's own list: no critical section (_start).
         task_id = self._next_id
-        if task_id >= _ID_MASK or self.ids_wrapped:
-            return self._start(slot, coro, name)
+        if not self._local_ok or self._inbox_head is not None or name is not None or \
+                task_id >= _ID_MASK or self.ids_wrapped:
+            return self._start(slot, coro, name)  # the inbox, or the policy's queue
         self._next_id = task_id + 1
-        # A task of this scheduler spawns while tick_fifo polls on this thread: the tick's own
-        # list, no critical section (see fastpath.py and _start).
-        handle = _new(_handle)  # the slot's last handle was handed out: a new one (_start)
-        handle._ref = slot
-        handle.id = task_id
-        slot.handle = handle
+        if slot.handle_out:  # the slot's last handle was handed out: a new one (see _start)
+            handle = _new(_handle)
+            handle._ref = slot
+            handle.id = task_id
+            slot.handle = handle
+        else:  # nobody outside holds it: reused (spawn_detached gives it back again)
+            handle = slot.handle
+            handle._ref = slot
+            handle.id = task_id
+            if handle.name is not None:
+                handle.name = None
+            slot.handle_out = True
         slot.sched = self
         slot.coro = coro
         slot.id = task_id
