@@ -219,6 +219,8 @@ class RunLoop:
         live = None
         if until is not None and not until.is_complete():
             live = until._ref
+        idle = self._idle
+        collect = self._collect  # (both fixed at construction)
         while not self.stopping:
             i = self.iterations
             self.iterations = i + 1 if i < _MASK else 0
@@ -232,8 +234,8 @@ class RunLoop:
                 t = tick(sched, n)
             else:
                 t = sched.tick(n)
-            if t.polled:
-                self._dirty = True
+            if collect is not None and t.polled:
+                self._dirty = True  # (read only to decide a collection)
             if until is not None and (until._ref is not live or live is None):
                 if live is not None or until.is_complete():
                     return
@@ -241,7 +243,7 @@ class RunLoop:
             if t.has_remaining or self.stopping:
                 continue
             poller = sched.poller
-            if turn is not None and self._collect is None and (
+            if turn is not None and collect is None and (
                     poller is None or not poller.waiters):
                 # idle_window(turn), in line for a loop with no I/O waiters and no collection
                 if turn.expired:
@@ -267,10 +269,10 @@ class RunLoop:
             i = self.idles
             self.idles = i + 1 if i < _MASK else 0
             if poller is not None and poller.waiters:
-                poller.wait_us(us, self._idle)
+                poller.wait_us(us, idle)
                 self._io_fresh = True
             else:
-                self._idle(us)
+                idle(us)
             if turn_fn is not None and sched._inbox_head is None:
                 # The idle ended at a deadline: wake the sleepers first. Not when it ended on
                 # a wake (I/O ready, another thread): those tasks run at once, and the turn

@@ -233,15 +233,19 @@ class StaticScheduler(TaskLifecycle):
             self._woken_ext = 0
             self._woken_int = 0
             self._exit(state)
-        else:
+            timed = self._woken_timer  # only the loop's thread writes it: no section needed
+            if timed:
+                self._woken_timer = 0
+                t.woken_external += timed
+            t.woken = t.woken_external + t.woken_internal
+        else:  # the timer's wakes alone, if any (a tickless loop's common case)
+            timed = self._woken_timer
             t.spawned = 0
-            t.woken_external = 0
+            t.woken_external = timed
             t.woken_internal = 0
-        timed = self._woken_timer  # only the loop's thread writes it: no section needed
-        if timed:
-            self._woken_timer = 0
-            t.woken_external += timed
-        t.woken = t.woken_external + t.woken_internal
+            t.woken = timed
+            if timed:
+                self._woken_timer = 0
         fifo = self._fifo  # FifoPolicy.has_ready(), inlined for the FIFO policy
         ready = fifo.head is not None if fifo is not None else self.policy.has_ready()
         t.has_remaining = ready or self._inbox_head is not None

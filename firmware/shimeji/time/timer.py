@@ -131,30 +131,34 @@ class Timer:
         """Advance the wheel to the clock's now and fire every entry due; returns the reused
         ``Turn``. Allocation-free in steady state. Not ISR-safe: call it from the run loop."""
         clock = self.clock
-        el = (clock.source() - clock.base) & _MASK  # clock.elapsed(), inlined
+        base = clock.base
+        el = (clock.source() - base) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
         per = clock.per
         n = el // per
         if n:
             el -= n * per
-            x = clock.base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
+            x = base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
             clock.base = x - 1 if x > 0 else x + _MASK
         self.pending = False
         t = self._turn
         wheel = self.wheel
         t.elapsed = n
         k = -1  # ticks to the wheel's next deadline after the advance; -1: none armed
+        now = wheel.now
         if wheel.pending:
             nxt = wheel._next  # the remembered next_in_ticks(); -1 if unknown
             if nxt >= 0 and wheel._resume < 0 and not wheel.lag:
-                k = (nxt - wheel.now) & _MASK
+                k = (nxt - now) & _MASK
         if k > n and self.trace is None:
             # Nothing due by now: the idle half of wheel.advance(n), in line.
             t.expired = 0
             if n:
-                x = wheel.now - _MASK + n  # wrap_add, inlined
-                wheel.now = x - 1 if x > 0 else x + _MASK
+                x = now - _MASK + n  # wrap_add, inlined
+                now = x - 1 if x > 0 else x + _MASK
+                wheel.now = now
+            t.now = now
             k -= n
         else:
             if self.trace is None:
@@ -166,7 +170,7 @@ class Timer:
             else:
                 nxt = wheel._next  # next_in_ticks(): advance leaves its last step's answer
                 k = (nxt - wheel.now) & _MASK if nxt >= 0 else wheel.next_in_ticks()
-        t.now = wheel.now
+            t.now = wheel.now
         # self._next_in_us(el), in line
         if k < 0:
             t.next_in_us = -1
