@@ -118,11 +118,8 @@ class StaticScheduler(TaskLifecycle):
             if other is not None:
                 other.wake(slot)
             return
-        if slot.sleeping and slot.timer.pos >= 0:
-            # A ring sleep's own timer entry is armed: a spurious wake, ignored. Read before
-            # the state: the timer's hand-off (wheelpass.py) writes the state first, then the
-            # entry and the flag, with no section.
-            st = _QUEUED
+        if slot.sleeping and slot.timer.pos >= 0:  # a spurious wake of a ring sleep: ignored
+            st = _QUEUED  # (read before the state, which the timer's hand-off writes first)
         else:
             st = slot.state
         if st == _WAITING:
@@ -279,11 +276,9 @@ class StaticScheduler(TaskLifecycle):
 
     @micropython.native
     def _park_sleep(self, slot):
-        # The task yielded core.SLEEP (the ring sleep): it waits for its own timer entry and
-        # ignores every other wake (a wake while it ran included). True if it stays runnable:
-        # the entry is not armed (it fired already) or an exception waits to be thrown in.
-        # No critical section: a wake from elsewhere finds RUNNING (sets rewoken, ignored
-        # here) or WAITING with ``sleeping`` set (ignored), written in that order.
+        # The task yielded core.SLEEP: it waits for its own timer entry, ignoring other wakes.
+        # True if it stays runnable (the entry fired already, or a throw waits). No section:
+        # a wake from elsewhere finds RUNNING (rewoken, ignored) or ``sleeping`` (ignored).
         if slot.timer.pos < 0 or slot.throw_exc is not None:
             slot.state = _QUEUED
             return True

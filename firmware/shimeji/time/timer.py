@@ -162,7 +162,8 @@ class Timer:
             k -= n
         else:
             if self.trace is None:
-                t.expired = wheel.advance(n)
+                # k >= 0 here: an entry is due by now, and advance's first look is done
+                t.expired = wheel._advance_due(n) if k >= 0 else wheel.advance(n)
             else:
                 t.expired = self.trace.timer_turn(wheel, n)
             if not wheel.pending:

@@ -238,6 +238,12 @@ class TimerWheel:
                     x = self.now - _MASK + n  # wrap_add, inlined
                     self.now = x - 1 if x > 0 else x + _MASK
                 return 0
+        return self._advance_due(n)
+
+    @micropython.native
+    def _advance_due(self, n):
+        """``advance(n)`` without its first look for an idle timer: for a caller that knows
+        an entry is due by then (``Timer.turn``), or that a callback raised part-way."""
         self._next = -1
         n += self.lag
         self.lag = n
@@ -263,7 +269,14 @@ class TimerWheel:
             self.lag = n
             x = self.now - _MASK + gap  # wrap_add, inlined
             self.now = x - 1 if x > 0 else x + _MASK
-            fired += self._drain(self._step_pos)
+            pos = self._step_pos
+            if pos < 64:  # a level-0 slot: hand its tasks over here (_drain's first step)
+                fired += hand_off(self, pos, 0)
+                if self._head[pos] is None:  # no callback entries left: the slot is empty
+                    self._occ[pos >> 4] &= ~(1 << (pos & 15))
+                    gap = -1
+                    continue
+            fired += self._drain(pos)
             gap = -1
         if n > 0:
             x = self.now - _MASK + n  # wrap_add, inlined
