@@ -26,10 +26,10 @@ from ..sched.foreign import shield as _shield
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
-from ..task.slot import _value_of
 from ..time.clock import MAX_TICKS
 from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
+from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
 from .task import FacadeScheduler, Task, _gathers
 
 _spawn_task = FacadeScheduler.spawn_task
@@ -40,44 +40,6 @@ _QUEUED = const(1)  # core.QUEUED
 _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
-class _StopTick(BaseException):
-    pass
-
-
-_stop_tick = _StopTick()
-
-
-def _report_context(task):
-    return {"message": "Task exception wasn't retrieved", "exception": _value_of(task._ref),
-            "future": task}
-
-
-async def _report(loop, task):
-    # Runs one round after a detached task failed: if nobody awaited it meanwhile, report.
-    if task.state is None:
-        task.data = _value_of(task._ref)
-        loop.call_exception_handler(_report_context(task))
-
-
-class _Stopper:
-    """Awaitable of ``run_forever``'s stop task: done once ``stop()`` was called."""
-
-    def __init__(self, loop):
-        self.loop = loop
-
-    def __iter__(self):
-        return self
-
-    __await__ = __iter__
-
-    def __next__(self):
-        if self.loop._stopping:
-            raise StopIteration
-        return core.PARK
-
-
-async def _stop_task(stopper):
-    await stopper
 
 
 class Loop:
@@ -236,15 +198,6 @@ class Loop:
             self.default_exception_handler(context)
         else:
             handler(self, context)
-
-
-def _print_exception(exc):
-    if hasattr(sys, "print_exception"):
-        sys.print_exception(exc, sys.stderr)
-    else:
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
 
 
 _loop = None

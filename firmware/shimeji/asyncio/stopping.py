@@ -1,0 +1,58 @@
+"""How the facade's loop stops and reports: the pre-made exception that ends a tick when
+``run_until_complete``'s task finishes, the awaitable of ``run_forever``'s stop task, and the
+report of a task exception that nobody retrieved (MicroPython's message and context). Cold
+paths, kept out of ``loop``."""
+
+import sys
+
+from .. import core
+from ..task.slot import _value_of
+
+
+class _StopTick(BaseException):
+    pass
+
+
+_stop_tick = _StopTick()
+
+
+def _report_context(task):
+    return {"message": "Task exception wasn't retrieved", "exception": _value_of(task._ref),
+            "future": task}
+
+
+async def _report(loop, task):
+    # Runs one round after a detached task failed: if nobody awaited it meanwhile, report.
+    if task.state is None:
+        task.data = _value_of(task._ref)
+        loop.call_exception_handler(_report_context(task))
+
+
+class _Stopper:
+    """Awaitable of ``run_forever``'s stop task: done once ``stop()`` was called."""
+
+    def __init__(self, loop):
+        self.loop = loop
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        if self.loop._stopping:
+            raise StopIteration
+        return core.PARK
+
+
+async def _stop_task(stopper):
+    await stopper
+
+
+def _print_exception(exc):
+    if hasattr(sys, "print_exception"):
+        sys.print_exception(exc, sys.stderr)
+    else:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
