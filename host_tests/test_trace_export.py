@@ -347,8 +347,10 @@ def _one_track_per_task_and_core(text, ids):
     own = {tid for tid, name in ids.items() if name.startswith("own")}
     assert stolen and not stolen & own
     polled = {(e["pid"], e["tid"]) for e in evs if e["name"] == "poll"}
-    for tid in stolen:  # a stolen child: a track on each core it ran on
-        assert {(pid["core 0"], tid), (pid["core 1"], tid)} <= polled, tid
+    for tid in stolen:  # a stolen child ran on the thief. (On core 0 too only if it was polled
+        # before the steal, which a task stolen from the queue never was, and if core 0's ring,
+        # which overflows in this run, kept those polls: not asserted.)
+        assert (pid["core 1"], tid) in polled, tid
     for tid in own:  # worker 1's own tasks ran there only
         assert (pid["core 1"], tid) in polled and (pid["core 0"], tid) not in polled, tid
     return stolen
