@@ -6,7 +6,8 @@ slots run out (``get_event_loop().grown`` says by how much), sleeps are timer-wh
 and ``Event``/``Lock``/``ThreadSafeFlag`` are shimeji primitives, so shimeji tasks and asyncio
 tasks share one loop. See docs/asyncio.md for what differs from MicroPython's asyncio.
 
-- ``task``: ``Task``, ``CancelledError``, ``TimeoutError`` and the facade's scheduler;
+- ``task``: ``Task``, ``CancelledError``, ``TimeoutError``;
+- ``facadesched``: ``FacadeScheduler``, the growing scheduler that runs ``Task``s;
 - ``loop``: ``run``, ``create_task``, ``sleep``/``sleep_ms``, ``current_task``, ``Loop``;
 - ``funcs``: ``wait_for``/``wait_for_ms``, ``gather``;
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;

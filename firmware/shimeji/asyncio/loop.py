@@ -29,8 +29,9 @@ from ..task.slot import PENDING as _PENDING
 from ..time.clock import MAX_TICKS
 from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
+from .facadesched import FacadeScheduler
 from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
-from .task import FacadeScheduler, Task, _gathers
+from .task import Task, _gathers
 
 _spawn_task = FacadeScheduler.spawn_task
 

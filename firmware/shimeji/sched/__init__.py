@@ -2,7 +2,8 @@
 
 - ``lifecycle``: ``TaskLifecycle``, the scheduler's upper half: spawn, cancel, close, policy
   switching, ``run_until_complete``;
-- ``scheduler``: ``StaticScheduler`` and its ``tick()``, the ISR-safe wake inbox;
+- ``scheduler``: ``StaticScheduler`` and its ``tick()``;
+- ``waking``: its ``wake()``, the ISR-safe inbox, and parking;
 - ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;
 - ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;
 - ``background``: running a loop behind the REPL (a thread or a hardware timer);

@@ -4,14 +4,10 @@ The scheduler does not own the loop. ``tick()`` polls up to ``n`` woken tasks an
 ``Tick``; the caller composes timer turn, tick and idle (see ``run_until_complete`` and, for
 boards, ``shimeji.runloop``).
 
-Design note: wakes. A wake may come from a task, from an interrupt handler, or from another
-thread or core. ``wake()`` takes the critical section for the few statements that move a slot
-from WAITING to QUEUED and link it into the *inbox* (an intrusive MPSC list); the tick drains
-the inbox into the policy. The policy is therefore touched only by the scheduler's own context
-and needs no locking. A task that merely yields (``yield_now``) never goes through the inbox:
-the scheduler puts it back itself, with no critical section, because an interrupt-side wake of
-a RUNNING or QUEUED task only sets a flag. This inbox is also where a multi-core executor's
-injector and work stealing attach: another core hands a task over by waking it here.
+Its parts: the slot pool and a task's life (spawn, cancel, close, policies) in
+``lifecycle.py``; waking and parking (``wake()``, the ISR-safe inbox, its design note) in
+``waking.py``; the ticks in ``fastpath.py`` and ``general.py``. Here: construction, ``tick()``
+and its accounting, and a task's completion.
 """
 
 import micropython
@@ -37,11 +33,6 @@ from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
-# Task states (core.py) as constants here: wake and _park are native, and an imported name is
-# a lookup in this module's globals on every use.
-_QUEUED = const(1)
-_RUNNING = const(2)
-_WAITING = const(3)
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
 
 
@@ -103,73 +94,9 @@ class StaticScheduler(TaskLifecycle):
         self._take_inbox = self._take_inbox
         self.spawn = self.spawn  # called by tasks (sched.spawn(coro)): a hit, not a miss
 
-    # -- waking ---------------------------------------------------------------------------------
-
-    @micropython.native
-    def wake(self, slot):
-        """Make the task in ``slot`` runnable. Idempotent; a no-op for a finished task.
-
-        ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
-        other threads and tasks may all call it."""
-        state = self._enter()
-        if slot.sched is not self:  # finished, or moved to another worker: forward it there
-            other = slot.sched
-            self._exit(state)
-            if other is not None:
-                other.wake(slot)
-            return
-        if slot.sleeping and slot.timer.pos >= 0:  # a spurious wake of a ring sleep: ignored
-            st = _QUEUED  # (read before the state, which the timer's hand-off writes first)
-        else:
-            st = slot.state
-        if st == _WAITING:
-            slot.state = _QUEUED
-            slot.inbox_next = None
-            tail = self._inbox_tail
-            if tail is None:
-                self._inbox_head = slot
-            else:
-                tail.inbox_next = slot
-            self._inbox_tail = slot
-            if self._polling:
-                self._woken_int += 1
-            else:
-                self._woken_ext += 1
-            if self._trace is not None:
-                self._trace.wake_locked(self, slot)
-        elif st == _RUNNING:
-            slot.rewoken = True
-        self._exit(state)
-        if st == _WAITING and not self._polling and self.idle_notify is not None:
-            self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
-
-    def _inbox_push(self, slot):
-        state = self._enter()
-        slot.inbox_next = None
-        tail = self._inbox_tail
-        if tail is None:
-            self._inbox_head = slot
-        else:
-            tail.inbox_next = slot
-        self._inbox_tail = slot
-        self._exit(state)
-
-    def _take_inbox(self):
-        state = self._enter()
-        slot = self._inbox_head
-        self._inbox_head = None
-        self._inbox_tail = None
-        self._exit(state)
-        return slot
-
-    def _drain_inbox(self):
-        slot = self._take_inbox()
-        add = self._add
-        while slot is not None:
-            nxt = slot.inbox_next
-            slot.inbox_next = None
-            add(slot)
-            slot = nxt
+    # -- waking and parking: waking.py. Imported into this class's own table, so that a lookup
+    # of ``sched.wake`` finds it here as before (no base class to search, no module global).
+    from .waking import _drain_inbox, _inbox_push, _park, _park_sleep, _take_inbox, wake
 
     # -- the tick ---------------------------------------------------------------------------------
 
@@ -260,32 +187,6 @@ class StaticScheduler(TaskLifecycle):
         slot.cancel_requested = False
         self._unwait(slot)
         return slot.coro.throw(exc)
-
-    @micropython.native
-    def _park(self, slot):
-        # True if the task was woken while it ran (it stays runnable), else it now waits.
-        state = self._enter()
-        if slot.rewoken:
-            slot.rewoken = False
-            slot.state = _QUEUED
-            self._exit(state)
-            return True
-        slot.state = _WAITING
-        self._exit(state)
-        return False
-
-    @micropython.native
-    def _park_sleep(self, slot):
-        # The task yielded core.SLEEP: it waits for its own timer entry, ignoring other wakes.
-        # True if it stays runnable (the entry fired already, or a throw waits). No section:
-        # a wake from elsewhere finds RUNNING (rewoken, ignored) or ``sleeping`` (ignored).
-        if slot.timer.pos < 0 or slot.throw_exc is not None:
-            slot.state = _QUEUED
-            return True
-        slot.rewoken = False
-        slot.sleeping = True
-        slot.state = _WAITING
-        return False
 
     def _foreign(self, slot, r):
         slot.throw_exc = ForeignAwaitable(

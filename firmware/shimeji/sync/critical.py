@@ -3,7 +3,7 @@
 A critical section object has ``enter()`` returning a state and ``exit(state)`` restoring it;
 no allocation, and nested sections restore the state they saved. The scheduler binds
 ``enter``/``exit`` once at construction and uses them around the few statements that an
-interrupt-side wake also touches (see ``scheduler.py``); every sync primitive does the same.
+interrupt-side wake also touches (see ``sched/waking.py``); every sync primitive does the same.
 ``with cs:`` is the same thing as a context manager (allocation-free, nests up to
 ``MAX_DEPTH`` deep), and ``try_enter()`` returns ``None`` instead of blocking.
 

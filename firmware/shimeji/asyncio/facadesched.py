@@ -1,0 +1,117 @@
+"""``FacadeScheduler``: the scheduler that runs the facade's tasks (one per loop).
+
+A FIFO ``StaticScheduler`` in grow mode whose completions keep asyncio's ``Task`` state
+(``state``, a failure reported to the loop's exception handler a round later, a gather woken
+by a failure it waits for: see task.py), whose cancels go through ``Task.cancel``, and whose
+``spawn_task`` runs a coroutine as a ``Task`` made beforehand.
+"""
+
+import micropython
+from micropython import const
+
+from ..sched.scheduler import StaticScheduler
+from ..task.slot import completed_ref
+from ..task.waitlist import wake_joiners
+from .task import _WAITED, Task, _fail_gathered, _gathers
+
+_OK = const(2)  # task.slot.OK, as a constant (a global read in native code is a lookup)
+_FAILED = const(3)  # task.slot.FAILED
+_FREE = const(0)  # core.FREE
+
+_base_complete = StaticScheduler._complete
+
+
+class FacadeScheduler(StaticScheduler):
+    """A FIFO ``StaticScheduler`` in grow mode whose completions keep asyncio's Task state."""
+
+    def __init__(self, loop, capacity, timer):
+        StaticScheduler.__init__(self, capacity, timer=timer, grow=True)
+        self.loop = loop
+        self.main = None  # the task loop.run_until_complete runs (its end stops the tick)
+
+    @micropython.native
+    def _complete(self, slot, status, value, _task=Task):
+        t = slot.handle
+        if (status == _OK and t.__class__ is _task and t._ref is slot and self._trace is None
+                and slot.waiting_on is None and slot.pooled):
+            # StaticScheduler._complete, in line, for a facade task that returned: no wait
+            # list to leave, no trace, a pool slot of this (never parallel) scheduler. Nothing
+            # is stored in the Task but its outcome (see Task's design note).
+            t._ref = value if value is None else completed_ref(_OK, value)
+            timer = slot.timer
+            if timer.pos >= 0:
+                timer.cancel()
+            slot.wait_phase = 0
+            slot.wait_key = None
+            slot.wait_status = 0
+            slot.wait_value = None
+            joiners = slot.joiners
+            if joiners.head is not None:
+                wake_joiners(joiners, slot.id, _OK, value)
+            slot.coro = None
+            if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
+                slot.throw_exc = None
+                slot.cancel_requested = False
+            slot.state = _FREE  # first: a wake from now on is a no-op...
+            slot.rewoken = False  # ...so none can leave this set for the next task in the slot
+            slot.sched = None
+            slot.free_next = None  # back on the free list (TaskPool._free_push, inlined)
+            tail = self._free_tail
+            if tail is None:
+                self._free_head = slot
+            else:
+                tail.free_next = slot
+            self._free_tail = slot
+            if t is self.main and self._polling:
+                self.loop.stop_tick()
+            return
+        coro = slot.coro
+        _base_complete(self, slot, status, value)
+        if type(t) is not _task and not isinstance(t, _task):
+            return
+        # Task._finished, inlined: this runs once per task
+        state = t.state
+        main = t is self.main
+        if state is _WAITED:
+            t.state = False
+        elif state is True and status != _OK:
+            if _gathers and _fail_gathered(t, value):
+                t.state = False  # a gather took its exception
+            elif main:
+                t.state = False
+            else:
+                t.state = None  # finished, not awaited: a failure is reported a round later,
+                if status == _FAILED:  # unless awaited meanwhile (not a cancellation)
+                    t.coro = coro  # (the exception handler shows it)
+                    self.loop._report_later(t)
+        if main and self._polling:
+            self.loop.stop_tick()
+
+    def _throw_in(self, slot):
+        handle = slot.handle
+        if isinstance(handle, Task):
+            handle.data = None
+        return StaticScheduler._throw_in(self, slot)
+
+    def cancel_slot(self, slot):
+        handle = slot.handle
+        if isinstance(handle, Task):
+            return handle.cancel()
+        return StaticScheduler.cancel_slot(self, slot)
+
+    @micropython.native
+    def spawn_task(self, task, coro):
+        """Run ``coro`` as the facade ``task`` (its handle) in a free slot."""
+        slot = self._free_head
+        if slot is not None:
+            self._free_head = slot.free_next
+            if self._free_head is None:
+                self._free_tail = None
+            slot.free_next = None
+        elif self._returned is not None and self._reclaim():
+            return self.spawn_task(task, coro)  # slots freed by another scheduler came back
+        else:
+            slot = self._grow_slot()
+        slot.handle = task
+        slot.handle_out = False  # _start takes ``task`` as the slot's handle (and hands it out)
+        return self._start(slot, coro, None)
