@@ -21,26 +21,55 @@ _FREE = const(0)  # core.FREE
 _base_complete = StaticScheduler._complete
 
 
+class _MainOwner:
+    """Stands in as the owner of the main task's slot while ``run_until_complete`` runs it: the
+    completion of a pool slot whose owner is not its scheduler ends by handing the slot to that
+    owner (``_give_back``), the last step of ``tick_fifo``'s in-line completion too, so this is
+    where the main task's end stops the tick (see ``FacadeScheduler``). Cold: once a run."""
+
+    def __init__(self, sched):
+        self.sched = sched
+
+    def _give_back(self, slot):
+        sched = self.sched
+        slot.owner = sched
+        sched._free_push(slot)
+        if slot.handle is sched.main and sched._polling:
+            sched.loop.stop_tick()
+
+
 class FacadeScheduler(StaticScheduler):
     """A FIFO ``StaticScheduler`` in grow mode whose completions keep asyncio's Task state."""
+
+    # Design note: a task that returned None is completed by ``tick_fifo`` in line, as on a
+    # plain StaticScheduler (no call): its Task keeps nothing but its outcome (see Task), so
+    # the class leaves ``_complete`` alone (tick_fifo asks the class) and binds its own,
+    # ``_complete_task``, on the instance, where every other completion finds it. The main
+    # task's end, which must stop the tick at once (asyncio's ``run_until_complete``), is seen
+    # through its slot's owner (``_MainOwner``), set while it runs.
 
     def __init__(self, loop, capacity, timer):
         StaticScheduler.__init__(self, capacity, timer=timer, grow=True)
         self.loop = loop
         self.main = None  # the task loop.run_until_complete runs (its end stops the tick)
+        self.main_owner = _MainOwner(self)
+        self._complete = self._complete_task
 
     @micropython.native
-    def _complete(self, slot, status, value, _task=Task):
+    def _complete_task(self, slot, status, value, _task=Task):
         t = slot.handle
+        if slot.owner is not self and slot.pooled:
+            slot.owner = self  # the main task's slot (_MainOwner): stopped below
         if (status == _OK and t.__class__ is _task and t._ref is slot and self._trace is None
                 and slot.waiting_on is None and slot.pooled):
-            # StaticScheduler._complete, in line, for a facade task that returned: no wait
-            # list to leave, no trace, a pool slot of this (never parallel) scheduler. Nothing
-            # is stored in the Task but its outcome (see Task's design note).
-            t._ref = value if value is None else completed_ref(_OK, value)
+            # StaticScheduler._complete, in line, for a facade task that returned a value: no
+            # wait list to leave, no trace, a pool slot of this (never parallel) scheduler.
+            # Nothing is stored in the Task but its outcome (see Task's design note).
+            t._ref = completed_ref(_OK, value)
             timer = slot.timer
             if timer.pos >= 0:
                 timer.cancel()
+                slot.sleeping = False
             slot.wait_phase = 0
             slot.wait_key = None
             slot.wait_status = 0

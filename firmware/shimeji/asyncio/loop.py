@@ -26,6 +26,7 @@ from ..sched.foreign import shield as _shield
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
+from ..task.slot import TaskSlot
 from ..time.clock import MAX_TICKS
 from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
@@ -121,7 +122,10 @@ class Loop:
         prev_running = _running
         sched = self.sched
         self.main = task
-        sched.main = task  # (its completion stops the tick: FacadeScheduler._complete)
+        sched.main = task  # (its completion stops the tick: FacadeScheduler._complete_task,
+        slot = task._ref
+        if slot.__class__ is TaskSlot and slot.pooled and slot.owner is sched:
+            slot.owner = sched.main_owner  # or its slot's owner, _MainOwner, after tick_fifo's)
         _running = self
         rl = self.runloop
         # The asyncio shield stays up for the whole run, as in RunLoop.run, instead of going
@@ -149,6 +153,8 @@ class Loop:
                 _shield.off()
             self.main = prev
             sched.main = prev
+            if slot.__class__ is TaskSlot and slot.owner is sched.main_owner:
+                slot.owner = sched  # the run ended before its task did
             _running = prev_running
         task.state = False
         return task.result()

@@ -1,0 +1,104 @@
+# shimeji.asyncio: how a task's end is handled. A task that returned None is completed in
+# line by the scheduler's tick; the main task's end still stops the tick at once (asyncio's
+# run_until_complete), whatever the task ended with, and its slot goes back to the pool.
+import shimeji.asyncio as asyncio
+
+
+def _owners_ok(loop):
+    # Every pool slot is owned by the loop's scheduler again and every free one is reusable.
+    sched = loop.sched
+    return [s for s in sched.slots if s.owner is not sched] == []
+
+
+def _run_with_runnable_others(main_result):
+    loop = asyncio.new_event_loop()
+    log = []
+
+    async def other(name):
+        for i in range(3):
+            log.append("%s%d" % (name, i))
+            await asyncio.sleep(0)
+
+    async def main():
+        asyncio.create_task(other("a"))
+        asyncio.create_task(other("b"))
+        await asyncio.sleep(0)
+        log.append("main")
+        if main_result == "fail":
+            raise ValueError("main")
+        return main_result
+
+    try:
+        got = loop.run_until_complete(main())
+    except ValueError as e:
+        got = e.args
+    after_first = list(log)
+    # The tasks left runnable run on in the next run, from where they were stopped.
+    async def later():
+        await asyncio.sleep_ms(5)
+
+    loop.run_until_complete(later())
+    return got, after_first, log, loop
+
+
+def test_a_main_task_returning_none_stops_the_run_at_once():
+    got, first, log, loop = _run_with_runnable_others(None)
+    assert got is None
+    # a and b were runnable behind main: asyncio returns before they run again.
+    assert first == ["a0", "b0", "main"]
+    assert log == ["a0", "b0", "main", "a1", "b1", "a2", "b2"]
+    assert _owners_ok(loop)
+
+
+def test_a_main_task_returning_a_value_or_failing_stops_the_run_at_once():
+    for result, expected in ((7, 7), ("fail", ("main",))):
+        got, first, log, loop = _run_with_runnable_others(result)
+        assert got == expected
+        assert first == ["a0", "b0", "main"]
+        assert log == ["a0", "b0", "main", "a1", "b1", "a2", "b2"]
+        assert _owners_ok(loop)
+
+
+def test_many_runs_reuse_the_main_slot_and_returning_tasks_keep_task_state():
+    loop = asyncio.new_event_loop()
+
+    async def trivial(v):
+        return v
+
+    async def main(n):
+        ts = [asyncio.create_task(trivial(None if i % 2 else i)) for i in range(n)]
+        rs = await asyncio.gather(*ts)
+        return rs, [t.done() for t in ts], [t.result() for t in ts]
+
+    for n in (1, 5, 40):
+        rs, done, results = asyncio.run(main(n))
+        expected = [None if i % 2 else i for i in range(n)]
+        assert rs == expected
+        assert done == [True] * n
+        assert results == expected
+        assert _owners_ok(loop)
+        assert loop.sched.live_count() == 0
+
+
+def test_a_run_ended_by_an_interrupt_gives_the_main_slot_back():
+    loop = asyncio.new_event_loop()
+
+    async def interrupter():
+        raise SystemExit(3)
+
+    async def main():
+        asyncio.create_task(interrupter())
+        await asyncio.sleep_ms(1000)
+
+    try:
+        loop.run_until_complete(main())
+        got = None
+    except SystemExit as e:
+        got = e.args
+    assert got == (3,)
+    assert _owners_ok(loop)  # main never finished: its slot's owner was put back
+
+    async def after():
+        return "ran"
+
+    assert asyncio.run(after()) == "ran"  # the loop still works
