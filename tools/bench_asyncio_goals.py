@@ -26,6 +26,11 @@ def facade_goals(rows, find, fmt):
         out.append(("TCP echo, 50 clients: round trips/s at least asyncio's",
                     er["shimeji"] <= er["ref"], "%.0f/s vs %.0f/s"
                     % (1e6 / er["shimeji"], 1e6 / er["ref"])))
+    ec = find(rows, mp, "asyncio echo", "server CPU µs per round trip")
+    if ec and num(ec, "ref") and num(ec, "shimeji"):  # the server alone, clients elsewhere
+        out.append(("TCP echo, 50 clients: server CPU per round trip at most asyncio's",
+                    ec["shimeji"] <= ec["ref"], "%.2f µs vs %.2f µs (%.2fx)"
+                    % (ec["shimeji"], ec["ref"], ec["ref"] / ec["shimeji"])))
     eb = find(rows, mp, "asyncio echo", "bytes allocated per round trip")
     if eb and num(eb, "ref") is not None and num(eb, "shimeji") is not None:
         out.append(("TCP echo, 50 clients: bytes per round trip at most asyncio's",
