@@ -195,6 +195,29 @@ async def reader():
         b.readinto(buf)
 RunLoop(s).run(s.spawn(reader()))
 """,
+    # bench_critical's round on a board's section: WaitCell.wake + the tick that runs the
+    # waiter, the cell and the scheduler on an IrqCriticalSection over two C built-ins (the
+    # unix port has no disable_irq; the methods around the calls are what is measured).
+    "irq wake round": """
+import gc
+from shimeji import IrqCriticalSection, WaitCell
+class M:
+    disable_irq = gc.isenabled
+    enable_irq = bool
+cs = IrqCriticalSection(M)
+s = StaticScheduler(2, critical_section=cs)
+cell = WaitCell(cs)
+async def waiter():
+    while True:
+        await cell.wait()
+s.spawn_detached(waiter())
+s.tick()
+wake = cell.wake
+tick = s.tick
+for _ in range(N):
+    wake()
+    tick()
+""",
     "spawn detached in task": """
 from shimeji import yield_now
 s = StaticScheduler(101)

@@ -93,10 +93,36 @@ class StaticScheduler(TaskLifecycle):
         self._complete = self._complete
         self._take_inbox = self._take_inbox
         self.spawn = self.spawn  # called by tasks (sched.spawn(coro)): a hit, not a miss
+        if cs.irq_direct:  # a board's IrqCriticalSection: its hot sections without method calls
+            self._irq_direct(cs)
+
+    def _irq_direct(self, cs):
+        # waking.py's _IRQ forms of what this class does not override (a subclass's own wake,
+        # _take_inbox or _park keeps taking the section through enter/exit).
+        self._irq = cs
+        self._irq_off = cs._disable
+        self._irq_on = cs._enable
+        cls = type(self)
+        if cls.wake is StaticScheduler.wake:
+            self.wake = self._wake_irq
+        if cls._take_inbox is StaticScheduler._take_inbox:
+            self._take_inbox = self._take_inbox_irq
+        if cls._park is StaticScheduler._park:
+            self._park = self._park_irq
 
     # -- waking and parking: waking.py. Imported into this class's own table, so that a lookup
     # of ``sched.wake`` finds it here as before (no base class to search, no module global).
-    from .waking import _drain_inbox, _inbox_push, _park, _park_sleep, _take_inbox, wake
+    from .waking import (
+        _drain_inbox,
+        _inbox_push,
+        _park,
+        _park_irq,
+        _park_sleep,
+        _take_inbox,
+        _take_inbox_irq,
+        _wake_irq,
+        wake,
+    )
 
     # -- the tick ---------------------------------------------------------------------------------
 

@@ -121,3 +121,82 @@ def _park_sleep(self, slot):
     slot.sleeping = True
     slot.state = _WAITING
     return False
+
+
+# -- the same on a board's IrqCriticalSection ----------------------------------------------------
+# ``StaticScheduler.__init__`` binds these in place of wake, _take_inbox and _park when its
+# section is an ``IrqCriticalSection`` (``irq_direct``) and its class does not override them.
+# Each takes the section as ``IrqCriticalSection.enter``/``exit`` do (mask, then count
+# ``depth``; uncount, then restore), calling ``disable_irq``/``enable_irq`` directly instead
+# of through two method calls per section. Nesting stays correct (``disable_irq`` returns the
+# mask it found, ``enable_irq`` restores it) and ``held()`` still sees the section. Keep each
+# in step with its generic form above.
+
+
+@micropython.native
+def _wake_irq(self, slot):
+    irq = self._irq
+    state = self._irq_off()
+    irq.depth += 1
+    if slot.sched is not self:  # finished, or moved to another worker: forward it there
+        other = slot.sched
+        irq.depth -= 1
+        self._irq_on(state)
+        if other is not None:
+            other.wake(slot)
+        return
+    if slot.sleeping and slot.timer.pos >= 0:  # a spurious wake of a ring sleep: ignored
+        st = _QUEUED
+    else:
+        st = slot.state
+    if st == _WAITING:
+        slot.state = _QUEUED
+        slot.inbox_next = None
+        tail = self._inbox_tail
+        if tail is None:
+            self._inbox_head = slot
+        else:
+            tail.inbox_next = slot
+        self._inbox_tail = slot
+        if self._polling:
+            self._woken_int += 1
+        else:
+            self._woken_ext += 1
+        if self._trace is not None:
+            self._trace.wake_locked(self, slot)
+    elif st == _RUNNING:
+        slot.rewoken = True
+    irq.depth -= 1
+    self._irq_on(state)
+    if st == _WAITING and not self._polling and self.idle_notify is not None:
+        self.idle_notify()
+
+
+@micropython.native
+def _take_inbox_irq(self):
+    irq = self._irq
+    state = self._irq_off()
+    irq.depth += 1
+    slot = self._inbox_head
+    self._inbox_head = None
+    self._inbox_tail = None
+    irq.depth -= 1
+    self._irq_on(state)
+    return slot
+
+
+@micropython.native
+def _park_irq(self, slot):
+    irq = self._irq
+    state = self._irq_off()
+    irq.depth += 1
+    if slot.rewoken:
+        slot.rewoken = False
+        slot.state = _QUEUED
+        irq.depth -= 1
+        self._irq_on(state)
+        return True
+    slot.state = _WAITING
+    irq.depth -= 1
+    self._irq_on(state)
+    return False

@@ -37,6 +37,10 @@ class CriticalSection:
     The saved states of nested ``with`` blocks live in a list made here, so ``with cs:``
     allocates nothing. Only the context that holds the section touches that list."""
 
+    # True on an ``IrqCriticalSection`` whose enter/exit are its own: a scheduler may then take
+    # it on its hot paths by calling ``_disable``/``_enable`` directly and counting ``depth``.
+    irq_direct = False
+
     def __init__(self):
         self._states = [0] * _MAX_DEPTH
         self._depth = 0
@@ -108,6 +112,9 @@ class IrqCriticalSection(CriticalSection):
         self._disable = machine_module.disable_irq
         self._enable = machine_module.enable_irq
         self.depth = 0  # how deep the section is entered (see held())
+        cls = type(self)  # (a subclass with its own enter/exit is entered only through them)
+        self.irq_direct = (cls.enter is IrqCriticalSection.enter
+                           and cls.exit is IrqCriticalSection.exit)
 
     @micropython.native
     def enter(self):
