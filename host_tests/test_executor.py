@@ -4,8 +4,6 @@ On the MicroPython unix port the workers' threads really run in parallel (no GIL
 CPython they take turns. Every test checks that nothing is lost or run twice: each task keeps
 a "being polled" flag and the sequence of what it saw."""
 
-import sys
-
 from shimeji import (
     BadArgument,
     Channel,
@@ -338,7 +336,7 @@ def test_the_yield_a_worker_task_takes_allocates_nothing():
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
-def test_a_slot_of_the_programs_own_yields_on_a_ring_of_its_own_on_two_workers():
+def test_slots_of_the_programs_own_yield_on_two_workers():
     ex = Executor(workers=2, capacity=4)
     mine = [TaskSlot() for _ in range(6)]
     steps = []
@@ -358,8 +356,6 @@ def test_a_slot_of_the_programs_own_yields_on_a_ring_of_its_own_on_two_workers()
 
     assert ex.run(main()) == [0, 1, 2, 3, 4, 5]
     assert sorted(steps) == [0, 1, 2, 3, 4, 5]
-    if sys.implementation.name == "micropython":  # CPython has no ring: a YieldNow per thread
-        assert all(s.yield_ring is not None for s in mine)
 
 
 def _queue_of(worker):
@@ -407,7 +403,10 @@ def test_a_steal_hands_over_the_newer_half_as_a_sequential_model_says():
             s.timer.pos = 0  # looks armed to the hand-over (not on any wheel)
         keep = n - min(n // 2, 256)
         victim._request = thief
+        ring = victim._ctx.ring
         victim._serve()
+        if ring is not None:  # MicroPython: a hand-over retires the victim's yield ring
+            assert (victim._ctx.ring is not ring) == (keep < n), n
         expect_given = [s for i, s in enumerate(before) if i >= keep and s not in armed]
         expect_kept = [s for s in before if s not in expect_given]
         assert _queue_of(victim) == expect_kept, n
@@ -423,7 +422,7 @@ def test_a_steal_hands_over_the_newer_half_as_a_sequential_model_says():
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
-def test_yield_now_switches_to_the_per_thread_yield_once_two_workers_poll():
+def test_yield_now_switches_to_the_threads_own_ring_once_two_workers_poll():
     import gc
 
     from shimeji import core
@@ -432,41 +431,43 @@ def test_yield_now_switches_to_the_per_thread_yield_once_two_workers_poll():
     other = core.Context()
     plain = yield_now()  # one thread: the shared ring (MicroPython) or the shared YieldNow
     core.register_thread(ctx)
+    assert yield_now() is plain  # one polling thread keeps the shared one
     core._threads[-1] = other  # a second worker thread, as register_thread on it would add
-    core._threaded.extend((core._threads.get, core._ident[0], core._Outside(core._ring),
-                           core._thread_yield))
+    core.register_thread(ctx)  # (again: now two threads poll)
     try:
-        assert yield_now() is ctx.yielder and ctx.yielder.armed
-        ctx.yielder.armed = False
-        if hasattr(gc, "mem_alloc"):  # MicroPython: counted
-            assert alloc_delta(yield_now) == 0
-            slot = Executor(workers=1, capacity=1).workers[0].slots[0]
-            assert slot.yield_ring is not None  # a worker's slot: a ring of its own
-            ctx.slot = slot
-            assert yield_now() is slot.yield_ring[1]
-            assert alloc_delta(yield_now) == 0
-            for _ in slot.yield_ring[1]:  # spend what the calls appended
-                pass
-            ctx.slot = TaskSlot()  # a slot with no ring: the thread's own awaitable
+        if not hasattr(gc, "mem_alloc"):  # CPython: no ring, a YieldNow per thread
             assert yield_now() is ctx.yielder and ctx.yielder.armed
             ctx.yielder.armed = False
-            ctx.slot = None
-            import _thread
+            return
+        old = ctx.ring
+        assert yield_now() is old[1]  # the thread's own ring
+        assert alloc_delta(yield_now) == 0
+        for _ in old[1]:  # spend what the calls left (they were not awaited)
+            pass
+        yield_now()  # left in the ring, as a yield_now() not awaited leaves it
+        core.renew_ring(ctx)  # before a hand-over: the old ring is spent and retired
+        assert ctx.ring is not old and yield_now() is ctx.ring[1]
+        assert [x for x in old[1]] == []
+        old[0](None)  # nobody appends to a retired ring; were it done, it still works
+        assert [x for x in ctx.ring[1]] == [None]
+        for _ in old[1]:
+            pass
+        import _thread
 
-            seen = []
-            lock = _thread.allocate_lock()
-            lock.acquire()
+        seen = []
+        lock = _thread.allocate_lock()
+        lock.acquire()
 
-            def outside():  # no worker's thread: the interpreter's shared ring
-                seen.append(yield_now())
-                lock.release()
+        def outside():  # no worker's thread: the interpreter's shared ring
+            seen.append(yield_now())
+            lock.release()
 
-            _thread.start_new_thread(outside, ())
-            lock.acquire()
-            assert seen == [plain]
+        _thread.start_new_thread(outside, ())
+        lock.acquire()
+        assert seen == [plain]
     finally:
         del core._threads[-1]
         core.unregister_thread()
     assert not core._threaded and yield_now() is plain
-    for _ in plain:  # spend the item the calls above appended
+    for _ in plain:  # spend the items the calls above appended
         pass

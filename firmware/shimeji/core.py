@@ -62,43 +62,83 @@ class Context:
         self.sched = None
         self.poll_start = 0  # µs tick at the start of the current poll (timed policies only)
         self.yielder = None  # the yield_now awaitable of a worker thread (see below)
+        self.ring = None  # a worker thread's own yield_now ring (see ``renew_ring``)
 
 
 context = Context()
 _threads = {}  # thread id -> Context of a worker polling on that thread
+_rings = {}  # thread id -> that worker thread's yield_now ring, (append, iterator)
 for _i in range(16):  # grown once here: a dict that grows frees its old table, and other
-    _threads[_i] = None  # threads read this one without a lock while workers register
+    _threads[_i] = None  # threads read these without a lock while workers register
+    _rings[_i] = None
 for _i in range(15, -1, -1):  # last first: each freed entry reads as empty, not as deleted
     del _threads[_i]
+    del _rings[_i]
 del _i
 _ident = [None]  # _thread.get_ident once a worker thread is registered
-# Non-empty once two workers poll (see ``_arm_threaded``): what yield_now needs to find the
-# running slot's own ring. Design note: yield_now reads only its default arguments; a global
-# name read in that native function costs about 500 instructions per switch, the call of a
-# Python function from it 800 to 2,300 (callgrind, tools/instr.py switch).
+# Non-empty once two workers poll: what yield_now needs to find the calling thread's ring
+# (``_rings.get``, ``_thread.get_ident``, and the shared ring for threads that are no
+# worker's). Design note: yield_now reads only its default arguments; a global name read in
+# that native function costs about 500 instructions per switch, the call of a Python function
+# from it 800 to 2,300 (callgrind, tools/instr.py switch).
 _threaded = []
 
 
 def register_thread(ctx):
     """Use ``ctx`` as the context of the calling thread (a worker of a multi-core executor).
-    Not ISR-safe; call it on the worker's thread before it polls."""
+    Not ISR-safe; call it on the worker's thread before it polls. Allocates (once per
+    context: its yield_now ring)."""
     import _thread
 
     _ident[0] = _thread.get_ident
     if ctx.yielder is None:
         ctx.yielder = YieldNow()
-    _threads[_thread.get_ident()] = ctx
-    if len(_threads) > 1 and not _threaded:  # one polling thread may keep the ring
-        _threaded.extend((_threads.get, _thread.get_ident, _Outside(_ring), _thread_yield))
+    if ctx.ring is None:
+        ctx.ring = new_yield_ring()
+    ident = _thread.get_ident()
+    _rings[ident] = ctx.ring
+    _threads[ident] = ctx
+    if len(_threads) > 1 and not _threaded:  # one polling thread may keep the shared ring
+        # extended from a list: one memcpy, then the length (another worker's yield_now may
+        # read the list meanwhile and must never see it part-filled)
+        _threaded.extend([_rings.get, _thread.get_ident, _ring])
 
 
 def unregister_thread():
     """Forget the calling thread's worker context."""
     get_ident = _ident[0]
     if get_ident is not None:
-        _threads.pop(get_ident(), None)
+        ident = get_ident()
+        _threads.pop(ident, None)
+        _rings.pop(ident, None)
         if not _threads:  # not while a worker may still be in yield_now: it reads the list
             _threaded.clear()
+
+
+def renew_ring(ctx):
+    """Give the calling worker thread (context ``ctx``) a new yield_now ring, before it hands
+    runnable tasks to another worker. Allocates one ring; call it on the worker's thread.
+
+    Design note: a task that yielded awaits its thread's ring iterator, and resumes by asking
+    it for the next item, wherever it resumes. A stolen task resumes on the thief's thread
+    while its old worker keeps appending to its own ring: two threads on one deque, with no
+    lock. So a worker retires its ring before a hand-over: it takes what is left in it (a
+    ``yield_now()`` not awaited at once leaves an item), and from then on nobody appends to
+    it, so every later resume only reads it (empty: the await ends). The old ring is garbage
+    once the last task awaiting it has resumed. A ring per thread costs yield_now one dict
+    look-up; a ring per task slot cost two attribute reads more (and ~150 B a slot)."""
+    ring = ctx.ring
+    if ring is None:  # no ring yield on this port: each thread arms its own YieldNow
+        return
+    for _ in ring[1]:  # spend what is left: the retired ring is only read from now on
+        pass
+    ring = new_yield_ring()
+    ctx.ring = ring
+    get_ident = _ident[0]
+    if get_ident is not None:
+        ident = get_ident()
+        if _threads.get(ident) is ctx:
+            _rings[ident] = ring  # one key's value replaced: readers see the old or the new
 
 
 def current_context():
@@ -238,33 +278,12 @@ def _ring_yield():
         return None
 
 
-class _Outside:
-    """What yield_now finds on a thread that is no worker's while workers poll (where
-    ``_threads.get`` finds no context): the interpreter's shared ring, which no worker
-    touches, as ``.slot.yield_ring``."""
-
-    def __init__(self, ring):
-        self.slot = self
-        self.yield_ring = ring
-
-
 def _thread_yield():
-    """yield_now while worker threads exist (the native yield_now does the common case
-    itself). A worker's slot has a ring of its own (a task may be stolen in the middle of its
-    yield and resumed on another thread, so neither a shared ring nor one per thread would be
-    safe); elsewhere each thread arms its own ``YieldNow``."""
-    ctx = current_context()
-    slot = ctx.slot
-    if slot is not None:
-        ring = slot.yield_ring
-        if ring is not None:
-            ring[0](None)
-            return ring[1]
-    y = ctx.yielder
-    if y is None:
-        if _ring is not None:  # not a worker thread, and workers never touch the ring
-            _ring_append(None)
-            return _ring_iter
+    """yield_now while worker threads exist, where the ring yield is unavailable (CPython,
+    ports without deque iteration): each worker thread arms its own ``YieldNow``, other
+    threads the shared one."""
+    y = current_context().yielder
+    if y is None:  # not a worker thread
         y = _yield_now
     y.armed = True
     return y
@@ -279,17 +298,12 @@ if _ring is not None:
     def yield_now(_append=_ring_append, _it=_ring_iter, _threaded=_threaded):  # locals
         """Awaitable: let every other runnable task run once, then continue. Allocates
         nothing. Takes no arguments."""
-        if _threaded:  # worker threads poll in parallel: the running slot's own ring
-            # (_append and _it serve as its locals: a local of its own would make every
-            # call's frame bigger, +25 instructions per switch on one thread too)
-            _append = _threaded[0](_threaded[1](), _threaded[2]).slot  # the running slot
-            if _append is None:  # a worker thread between polls
-                return _threaded[3]()
-            _it = _append.yield_ring
-            if _it is None:
-                return _threaded[3]()
-            _it[0](None)
-            return _it[1]
+        if _threaded:  # worker threads poll in parallel: the calling thread's own ring
+            # (the three defaults serve as its locals: a local of its own would make every
+            # call's frame bigger, +25 instructions per switch on one thread too; unpacking
+            # costs less than a subscript)
+            _append, _it, _threaded = _threaded  # _rings.get, get_ident, the shared ring
+            _append, _it = _append(_it(), _threaded)  # the shared one: no worker's thread
         _append(None)
         return _it
 

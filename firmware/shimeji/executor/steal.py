@@ -14,6 +14,8 @@ whose deadline fired (the wheel belongs to the victim's thread), nor the ``main`
 
 from micropython import const
 
+from .. import core
+
 _STEAL = const(20)  # trace.kinds.STEAL
 STEAL_MAX = const(256)  # most tasks one hand-over or one take from the injector moves
 
@@ -58,6 +60,8 @@ class Stealing:
             head = slot
             n += 1
         keep = n - min(n // 2, STEAL_MAX)
+        if keep < n:  # tasks resume their yield_now on the thief's thread: retire the ring
+            core.renew_ring(self._ctx)  # (allocates: a new ring per hand-over)
         slot = head  # reversed: the last picked first, so the oldest stay here
         order = None
         while slot is not None:  # back into policy order

@@ -41,9 +41,8 @@ class Worker(Stealing, StaticScheduler):
 
         self.executor = executor
         self.index = index
-        for slot in self.slots:  # a stolen task resumes its yield on another thread: per slot
-            slot.yield_ring = core.new_yield_ring()
         self._ctx = core.Context()
+        self._ctx.ring = core.new_yield_ring()  # this worker thread's yield_now ring
         self._shielding = False  # the executor raises the asyncio shield once for all
         self._bell = _thread.allocate_lock()
         self._bell.acquire()  # held: a sleeping worker blocks on it until rung
@@ -118,10 +117,7 @@ class Worker(Stealing, StaticScheduler):
 
     def spawn_allocated(self, slot, coro, name=None, detached=False):
         """``StaticScheduler.spawn_allocated`` on this worker: under the critical section
-        (ids and the owned list), refused once closed, and rings the worker if it sleeps.
-        A slot's first spawn on a worker gives it a yield_now ring of its own (allocates)."""
-        if slot.yield_ring is None:
-            slot.yield_ring = core.new_yield_ring()
+        (ids and the owned list), refused once closed, and rings the worker if it sleeps."""
         state = self._enter()
         try:
             if self.executor.closed:

@@ -36,8 +36,6 @@ _DONE_ITER = iter(())  # exhausted for good: every await of a handle done with N
 class TaskSlot:
     """Storage for one task. Make your own to use with ``spawn_allocated``."""
 
-    yield_ring = None  # an executor worker's slot: its own yield_now ring (core._thread_yield)
-
     def __init__(self):
         self.sched = None  # owning scheduler while a task lives here
         self.coro = None
