@@ -230,6 +230,18 @@ async def driver():
         await yield_now()
 s.run_until_complete(driver())
 """,
+    # bench_spawn.run_shimeji (the round-one "spawn" row): spawn_detached x100 from outside
+    # any task, then tick until the batch has run.
+    "spawn detached+tick": """
+s = StaticScheduler(100)
+async def trivial():
+    return None
+for _ in range(N // 100):
+    for i in range(100):
+        s.spawn_detached(trivial())
+    while s.tick().polled:
+        pass
+""",
     "facade create_task+gather": """
 import shimeji.asyncio as aio
 async def trivial():

@@ -49,7 +49,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type):
     gone = False
     plain = None  # True if _complete is StaticScheduler's (asked at the first completion)
     sched._polling = True
-    sched._local_ok = not sched.parallel  # a worker's spawns come from other threads too
+    # Spawns use the tick's own list (spawn's in-line case): not on a worker (its spawns come
+    # from other threads too), a closed scheduler or once ids wrapped (_new_id clears it).
+    sched._local_ok = not (sched.parallel or sched.ids_wrapped or sched.closed)
     ctx.sched = sched
     shielding = sched._shielding
     if shielding:

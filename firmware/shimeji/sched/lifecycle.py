@@ -87,16 +87,50 @@ class TaskLifecycle(TaskPool):
 
         Raises ``PoolFull`` if every slot holds a live task (the scheduler is unchanged; the
         coroutine stays yours). Not ISR-safe: spawn from tasks, the run loop or the REPL, on the
-        thread that ticks the scheduler (its free list and run queue are that thread's; from
-        other threads use an ``Executor``, whose spawns take the critical section). A task
-        spawned by a running task is queued when that task's poll ends, like a task it wakes.
-        Raises ``WrongLevel`` from a task of an interrupt-level scheduler (a thread-level
-        scheduler's queues may be half changed when that level runs).
-        """
-        # Design note: ``_start`` in line for a task's spawn while tick_fifo polls (no name, ids
-        # not wrapped): one Python-level call, globals as default-argument locals (a global read
-        # in native code is a dictionary lookup). Every other case goes through ``_start``.
+        thread that ticks the scheduler (from other threads use an ``Executor``). A task spawned
+        by a running task is queued when that task's poll ends, like a task it wakes. Raises
+        ``WrongLevel`` from a task of an interrupt-level scheduler."""
+        # Design note: ``_start`` in line for a task's spawn while tick_fifo polls (no name),
+        # globals as default-argument locals. ``_local_ok`` is True only while tick_fifo polls
+        # on this thread, untraced, on an open scheduler whose ids have not wrapped (see
+        # fastpath.py): no ``closed``, ``ids_wrapped``, ``_polling`` or ``_trace`` reads here.
         running = _ctx.sched
+        if self._local_ok and name is None and _type(coro) is _coro_type and \
+                self._inbox_head is None and (running is self or (
+                    running is not None and running.level == self.level)):
+            slot = self._free_head
+            task_id = self._next_id
+            if slot is not None and task_id < _ID_MASK:
+                nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined; its
+                self._free_head = nxt  # free_next stays: every push onto a list sets it)
+                if nxt is None:
+                    self._free_tail = None
+                self._next_id = task_id + 1
+                if slot.handle_out:  # its last handle was handed out: a new one (see _start)
+                    handle = _new(_handle)
+                    handle._ref = slot
+                    handle.id = task_id
+                    slot.handle = handle
+                else:  # nobody outside holds it: reused (spawn_detached gives it back again)
+                    handle = slot.handle
+                    handle._ref = slot
+                    handle.id = task_id
+                    if handle.name is not None:
+                        handle.name = None
+                    slot.handle_out = True
+                slot.sched = self
+                slot.coro = coro
+                slot.id = task_id
+                slot.name = None
+                slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+                tail = self._local_tail  # a piece of run queue (run_next), spliced in by the
+                if tail is None:  # tick, which sets the last one's run_next
+                    self._local_head = slot
+                else:
+                    tail.run_next = slot
+                self._local_tail = slot
+                self._spawned += 1  # (_end_tick adds it to spawned_total)
+                return handle
         if self.closed or _type(coro) is not _coro_type or (
                 running is not None and running is not self and running.level != self.level):
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like object
@@ -109,42 +143,11 @@ class TaskLifecycle(TaskPool):
                                "larger capacity, or join/cancel tasks before spawning more"
                                % self.capacity)
             return self._start(self._grow_slot(), coro, name)
-        nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined; its
-        self._free_head = nxt  # free_next stays: every push onto a list sets it)
+        nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined)
+        self._free_head = nxt
         if nxt is None:
             self._free_tail = None
-        # _local_ok is set only while tick_fifo polls, untraced (set_trace refuses meanwhile):
-        # no reads of _polling or _trace. The tick's own list: no critical section (_start).
-        task_id = self._next_id
-        if not self._local_ok or self._inbox_head is not None or name is not None or \
-                task_id >= _ID_MASK or self.ids_wrapped:
-            return self._start(slot, coro, name)  # the inbox, or the policy's queue
-        self._next_id = task_id + 1
-        if slot.handle_out:  # the slot's last handle was handed out: a new one (see _start)
-            handle = _new(_handle)
-            handle._ref = slot
-            handle.id = task_id
-            slot.handle = handle
-        else:  # nobody outside holds it: reused (spawn_detached gives it back again)
-            handle = slot.handle
-            handle._ref = slot
-            handle.id = task_id
-            if handle.name is not None:
-                handle.name = None
-            slot.handle_out = True
-        slot.sched = self
-        slot.coro = coro
-        slot.id = task_id
-        slot.name = None
-        slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
-        tail = self._local_tail  # a piece of run queue (run_next), spliced in by the tick,
-        if tail is None:  # which sets the last one's run_next
-            self._local_head = slot
-        else:
-            tail.run_next = slot
-        self._local_tail = slot
-        self._spawned += 1  # (_end_tick adds it to spawned_total)
-        return handle
+        return self._start(slot, coro, name)  # the tick's list, the inbox or the policy's queue
 
     def spawn_detached(self, coro, name=None):
         """``spawn`` for a task nobody joins: returns None. The slot's handle is not handed
@@ -196,10 +199,9 @@ class TaskLifecycle(TaskPool):
         slot.name = name
         slot.polls = 0
         slot.state = QUEUED
-        if self._polling and self._local_ok and self._inbox_head is None:
-            # A task of this scheduler spawns while tick_fifo polls on this thread: the
-            # tick's own list, no critical section (see fastpath.py). Once this poll woke a
-            # task (the inbox holds it), spawns follow it through the inbox: order is kept.
+        if self._local_ok and self._inbox_head is None:  # tick_fifo polls on this thread
+            # The tick's own list, no critical section (fastpath.py); once this poll woke a
+            # task (in the inbox), spawns follow it through the inbox: order is kept.
             tail = self._local_tail  # (linked through run_next: see spawn)
             if tail is None:
                 self._local_head = slot
@@ -268,8 +270,6 @@ class TaskLifecycle(TaskPool):
         self._inbox_head = None
         self._inbox_tail = None
         self._exit(state)
-
-    # -- convenience -----------------------------------------------------------------------------
 
     def run_until_complete(self, coro, idle=None):
         """Spawn ``coro``, tick until it finishes and return its result (or raise its error).

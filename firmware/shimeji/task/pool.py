@@ -160,6 +160,7 @@ class TaskPool:
         self._id_range = (first, last)
         self._next_id = first
         self.ids_wrapped = True  # every id through _new_id, which keeps to the range
+        self._local_ok = False  # (spawn's in-line case then stops for this tick)
 
     def _new_id(self):
         """The next task id of the pool's range (1..2**30-1 unless ``set_id_range``),
@@ -173,6 +174,7 @@ class TaskPool:
                 self._next_id = self._id_range[0]
                 self.ids_wrapped = True
                 self._range_wrapped = True
+                self._local_ok = False  # spawn's in-line case assumes ids that never wrapped
             if not self._range_wrapped or not self._id_live(task_id):
                 return task_id
 
