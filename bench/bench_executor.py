@@ -8,6 +8,12 @@
 - steals: steal requests and failed steal rounds per task, the figures that decide scaling;
   lock acquisitions per task (a separate, untimed run with a counting critical section: the
   real lock is taken only when the section is not held already by the same thread).
+- how: each configuration runs three times, in turn (1, 2, 4 workers, then again), from a
+  collected heap; the figure is the best of the three (a burst of load from the shared
+  machine only slows a run down; the note gives every round's 2-over-1 ratio). A run is timed
+  from ``ex.run`` to the last task's end: the executor's close and the join of its threads
+  (which polls every millisecond) come after and are not counted. Worker 1's thread start
+  is counted.
 - CPU use: process CPU time over wall-clock time for each throughput run (from /proc), and
   the load average when the bench starts: 2 workers that got both cores use ~2x; a figure
   near 1x means the machine did not give the second core (load), not a design limit.
@@ -61,6 +67,8 @@ def load_average():
 class CountingSection:
     """The runtime's lock section, counting the acquisitions of the lock itself."""
 
+    irq_direct = False  # not a board's IRQ mask: schedulers call enter/exit (sync/critical.py)
+
     def __init__(self):
         from shimeji.sync.critical import LockCriticalSection
 
@@ -80,23 +88,49 @@ class CountingSection:
         return self.enter()
 
 
-def throughput(workers, spread=True, section=None):
+def throughput(workers, section=None):
+    """ns per chunk from ``ex.run`` to the last task's end (the executor's close and the join
+    of its threads, which polls every millisecond, are not counted), the executor, and its
+    CPU use over the whole run."""
     ex = Executor(workers=workers, capacity=TASKS + 4, critical_section=section)
+    end = [0]
 
     async def main():
         hs = [ex.spawn(compute()) for _ in range(TASKS)]
         for h in hs:
             await h
+        end[0] = ticks_us()  # every task has ended
 
-    c0 = cpu_ticks()
+    c0 = cpu_ticks()  # (reading /proc allocates: before the collection start() makes)
     t0 = start()
     ex.run(main())
-    ns = ns_since(t0)
+    wall = ns_since(t0)
     c1 = cpu_ticks()
     use = None
-    if c0 is not None and ns:
-        use = (c1 - c0) * 10000000 / ns  # CPU seconds per wall second
-    return ns // (TASKS * CHUNKS), ex, use
+    if c0 is not None and wall:
+        use = (c1 - c0) * 10000000 / wall  # CPU seconds per wall second
+    return ticks_diff(end[0], t0) * 1000 // (TASKS * CHUNKS), ex, use
+
+
+ROUNDS = 3  # 1, 2 and 4 workers in turn, three times: the best of each (see the docstring)
+
+
+def best_throughputs():
+    """The best of ``ROUNDS`` runs of each configuration, run in turn (1, 2, 4, 1, 2, 4...)
+    so a burst of load on the shared machine hits one run, not one configuration; and the
+    2-worker over 1-worker ratio of every round, for the note."""
+    best = {}
+    per_round = {1: [], 2: []}
+    for _ in range(ROUNDS):
+        for n in (1, 2, 4):
+            r = throughput(n)
+            if n in per_round:
+                per_round[n].append(r[0])
+            if n not in best or r[0] < best[n][0]:
+                best[n] = r  # (only the best run's executor is kept: the heap is small)
+            r = None
+    ratios = ["%.2f" % (a / b) for a, b in zip(per_round[1], per_round[2]) if b]
+    return best, ratios
 
 
 def wake_latency(events=200):
@@ -161,12 +195,14 @@ if cores is None:
     except OSError:
         pass
 load = load_average()
-one, _, use1 = throughput(1)
-two, ex2, use2 = throughput(2)
-four, ex4, use4 = throughput(4)
-note = "%s cores (nproc), load %s" % (cores or "?", load)
+best, ratios = best_throughputs()
+one, _, use1 = best[1]
+two, ex2, use2 = best[2]
+four, ex4, use4 = best[4]
+note = "%s cores (nproc), load %s; best of %d rounds" % (cores or "?", load, ROUNDS)
 emit("executor", "ns per chunk, 1 worker", "ns", one, None, "", note)
-emit("executor", "ns per chunk, 2 workers", "ns", two, one, "1 worker")
+emit("executor", "ns per chunk, 2 workers", "ns", two, one, "1 worker",
+     "2 over 1 in each round: %s" % ", ".join(ratios))
 emit("executor", "ns per chunk, 4 workers", "ns", four, two, "2 workers")
 for n, use in ((1, use1), (2, use2), (4, use4)):
     if use is not None:
