@@ -175,3 +175,27 @@ def test_micropython_uses_the_ring_yield():
         assert core._ring is None
         assert yield_now() is core._yield_now
         core._yield_now.armed = False
+
+
+def test_slot_states_during_and_between_polls_match_the_core_constants():
+    # tick_fifo writes a slot's state from constants of its own (a global read per poll
+    # costs a lookup): they must be core's RUNNING and QUEUED, as on the general path.
+    for policy in (FifoPolicy(), GeneralFifo()):
+        s = StaticScheduler(4, policy=policy)
+        seen = []
+
+        async def looker(seen):
+            for _ in range(2):
+                seen.append(core.current_slot().state)
+                await yield_now()
+            return 5
+
+        h = s.spawn(looker(seen))
+        slot = h._ref
+        seen.append(slot.state)
+        s.tick(1)
+        seen.append(slot.state)
+        s.tick(2)
+        assert seen == [core.QUEUED, core.RUNNING, core.QUEUED, core.RUNNING]
+        assert h.result() == 5
+        assert slot.state == core.FREE

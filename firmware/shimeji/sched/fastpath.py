@@ -23,18 +23,20 @@ from micropython import const
 from .. import core
 from ..core import wrap_count
 from ..errors import Cancelled
-from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+from ..task.slot import CANCELLED, FAILED
 from ..task.waitlist import wake_joiners
 from .foreign import shield as _shield
 
 _WAITING = const(3)  # task/slot.py's WAITING, a constant here (an imported name is a lookup)
 _OK = const(2)  # task.slot's OK and core's FREE: constants, not global lookups, in native code
 _FREE = const(0)
+_QUEUED = const(1)  # core.QUEUED and core.RUNNING, written every poll
+_RUNNING = const(2)
 base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it imports this)
 
 
 @micropython.native
-def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type):
+def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
     ctx = sched._ctx
@@ -98,15 +100,15 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type):
                 break
             slot = head
             left -= 1
-            slot.state = RUNNING
+            slot.state = _RUNNING
             ctx.slot = slot
             try:
                 if slot.throw_exc is None:
                     r = slot.coro.send(None)
                 else:
                     r = sched._throw_in(slot)
-            except StopIteration as e:
-                status = OK
+            except _stop as e:  # (a default-argument local: a global is two lookups)
+                status = _OK
                 value = e.value
             except Cancelled as e:
                 status = CANCELLED
@@ -121,7 +123,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type):
                 raise e  # (a bare raise is not supported in native code)
             else:
                 if r is None:
-                    slot.state = QUEUED
+                    slot.state = _QUEUED
                     stays = True
                     continue
                 if r is park:
@@ -131,7 +133,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type):
                     status = 0
                 elif r is _sleep:  # sched._park_sleep(slot), in line
                     if slot.timer.pos < 0 or slot.throw_exc is not None:
-                        slot.state = QUEUED  # its entry fired already, or a throw waits
+                        slot.state = _QUEUED  # its entry fired already, or a throw waits
                         stays = True
                         continue
                     slot.rewoken = False
