@@ -102,3 +102,35 @@ def test_a_run_ended_by_an_interrupt_gives_the_main_slot_back():
         return "ran"
 
     assert asyncio.run(after()) == "ran"  # the loop still works
+
+
+
+def test_gather_results_are_a_new_list_whatever_the_tasks_returned():
+    # The gather reads each task's outcome as it scans; whether every task returned None,
+    # some returned values (first, last, or after the gather waited), some were finished
+    # before the gather, or awaitables had to be made tasks, the result is a fresh list.
+    asyncio.new_event_loop()
+
+    async def ret(v, ms=0):
+        if ms:
+            await asyncio.sleep_ms(ms)
+        return v
+
+    async def main():
+        out = []
+        for values in ([None] * 5, [1, None, None], [None, None, 3], [None, 2, None]):
+            ts = [asyncio.create_task(ret(v)) for v in values]
+            out.append(await asyncio.gather(*ts))
+        done = [asyncio.create_task(ret(v)) for v in (None, 4)]
+        await asyncio.sleep_ms(1)  # both finished before the gather starts
+        out.append(await asyncio.gather(*done))
+        out.append(await asyncio.gather(ret(5, 2), asyncio.create_task(ret(None)), ret(None)))
+        ts = tuple(asyncio.create_task(ret(None, 1)) for _ in range(3))
+        r = await asyncio.gather(*ts)
+        out.append((r, type(r) is list, r is not ts))
+        return out
+
+    assert asyncio.run(main()) == [
+        [None] * 5, [1, None, None], [None, None, 3], [None, 2, None], [None, 4],
+        [5, None, None], ([None, None, None], True, True),
+    ]

@@ -81,17 +81,23 @@ def _gather_start(aws, return_exceptions, _task=Task, _slot_type=TaskSlot, _gath
     # The tasks to gather (awaitables other than Tasks made tasks), and asyncio's first loop:
     # how many to wait for, or a negative count when one has already failed (then the gather
     # does not wait). A task being awaited, or gathered by another gather, cannot be gathered.
-    ts = list(aws)
+    # ``ts`` stays the caller's tuple unless an awaitable has to be made a task (copying it
+    # into a list costs ~200 instructions a task); _gather_end copies it if it writes results.
+    ts = aws
     n = len(ts)
     state = 0
     for i in range(n):
         t = ts[i]
         if t.__class__ is not _task:  # (an attribute read: cheaper than a call of type)
+            if ts is aws:
+                ts = list(aws)
             t = _promote(t)
             ts[i] = t
         ref = t._ref
         if ref.__class__ is _slot_type:
             if t.state is not True or (_gathers and _gathered(t)):
+                if ts is aws:
+                    ts = list(aws)
                 for j in range(i + 1, n):  # all made tasks first, as asyncio does: a refused
                     if ts[j].__class__ is not _task:  # gather still runs them
                         ts[j] = _promote(ts[j])
@@ -111,6 +117,8 @@ def _gather_end(ts, state, cancel_all, return_exceptions, _slot_type=TaskSlot):
                 break
         else:
             return [None] * len(ts)  # every task returned None (the common case)
+    if type(ts) is tuple:
+        ts = list(ts)  # the caller's tuple (see _gather_start): the results need a list
     for i in range(len(ts)):
         t = ts[i]
         ref = t._ref
@@ -150,4 +158,6 @@ async def gather(*aws, return_exceptions=False):
             if gt.data is _REMOVE:
                 gt.data = None
         state = g.state
+        if not state and not g.values:  # every task seen finished, each having returned None
+            return [None] * len(ts)
     return _gather_end(ts, state, cancel_all, return_exceptions)

@@ -198,6 +198,7 @@ class _Gather:
         self.return_exceptions = return_exceptions
         self.state = 0  # the exception that ended the wait early, if one did
         self.pos = len(ts) - 1  # tasks after this one have finished
+        self.values = False  # True once one of those is seen to have returned a value or failed
 
     def __iter__(self):
         return self
@@ -220,11 +221,13 @@ class _Gather:
         i = self.pos
         while i >= 0:
             slot = ts[i]._ref
-            if slot.__class__ is _slot_type:
-                self.pos = i
-                me.wait_phase = 1
-                slot.joiners.push(me)
-                return _PARK
+            if slot is not None:  # (None: it returned None, the common case)
+                if slot.__class__ is _slot_type:
+                    self.pos = i
+                    me.wait_phase = 1
+                    slot.joiners.push(me)
+                    return _PARK
+                self.values = True
             i -= 1
         self.pos = -1
         raise _finish.done()
