@@ -112,8 +112,9 @@ def _board(name, start_us=0, **kw):
     return clock, machine, board
 
 
-def _sleeper_run(name, start_us=0):
+def _sleeper_run(name, start_us=0, slack_us=0):
     clock, machine, board = _board(name, start_us)
+    board.slack_us = slack_us  # 0: exact µs deadlines; None: the timer's default slack
     woke = []
 
     async def main():
@@ -144,6 +145,16 @@ def test_esp32_idles_on_a_one_shot_alarm_until_each_deadline():
     assert machine.inits == [(0, 1000000), (0, 250000), (0, 37)]
     assert machine.idles == 3 and board.alarms == 3
     assert machine.timers[0].id == 0  # hardware timer timer_id
+
+
+def test_the_default_slack_rounds_a_board_sleep_up_to_its_grid_never_early():
+    for name, start in (("rp2040", MASK - 600000), ("esp32", MASK - 100)):
+        machine, board, woke = _sleeper_run(name, start, slack_us=None)
+        # 1000 ms: 1 µs per ms, a 512 µs grid; 250 ms: 128 µs; sleep_us is exact.
+        assert 1000000 <= woke[0] < 1000512
+        assert 250000 <= woke[1] - woke[0] < 250000 + 128 and woke[2] - woke[1] == 37
+        assert [p for _, p in machine.inits] == [woke[0], woke[1] - woke[0], 37]
+        assert machine.idles == 3 and board.alarms == 3  # still one wake-up per deadline
 
 
 def test_rp2040_periodic_mode_ticks_every_tick_us():

@@ -1,7 +1,8 @@
 # sleep_ms arms the task's entry in line (time/sleep.py: TimerWheel.arm_after's placement
 # written out, as the cascade does): for every level, across the 2**30 wrap, and with a part
 # of a tick already gone, the entry lands in the slot, with the deadline, that arm_after
-# gives it; and a task that sleeps from there wakes on that tick.
+# gives it; and a task that sleeps from there wakes on that tick. (With no slack: the slack's
+# rounding is test_time_slack.py's.)
 from shimeji import FakeClock, StaticScheduler, Timer, TimerEntry, TimerWheel, core, sleep_ms
 
 MASK = (1 << 30) - 1
@@ -10,7 +11,7 @@ NOWS = (0, 5, 63, 64, 4095, (1 << 18) - 3, (1 << 24) - 10, MASK - 70, MASK - 500
 
 def _placed(tick_us, now, ms, gone_us):
     clock = FakeClock(1000, tick_us=tick_us)
-    timer = Timer(clock, tick_us)
+    timer = Timer(clock, tick_us, slack_us=0, slack_max_us=0)
     timer.wheel = TimerWheel(now)
     s = StaticScheduler(1, timer=timer)
     seen = []
@@ -42,7 +43,7 @@ def test_sleep_ms_places_its_entry_as_arm_after_does():
 
 def test_a_sleep_across_the_wrap_wakes_on_its_tick():
     clock = FakeClock(0, tick_us=1)
-    timer = Timer(clock, 1)
+    timer = Timer(clock, 1, slack_us=0)
     timer.wheel = TimerWheel(MASK - 2500)
     s = StaticScheduler(1, timer=timer)
     log = []

@@ -153,6 +153,8 @@ class BoardBase:
     TICK_US = 1000  # the periodic ticker's period, and the timer's tick on a periodic board
     TICKLESS = False
     LONGEST_IDLE_US = 1000  # one idle at most, on a tickless board
+    SLACK_US = None  # the timer's slack (Timer's slack_us; None: its default, 64 µs)
+    SLACK_MAX_US = None  # and its cap (None: Timer's default, 1024 µs)
     interrupt_levels = ()  # InterruptSchedulers made by interrupt_scheduler()
 
     def __init__(self, tick_us=None, tickless=None):
@@ -160,6 +162,8 @@ class BoardBase:
         self.ticker_us = tick_us if tick_us is not None else self.TICK_US
         # The timer's tick: 1 µs on a tickless board unless given.
         self.tick_us = 1 if self.tickless and tick_us is None else self.ticker_us
+        self.slack_us = self.SLACK_US  # set before scheduler()/make_timer(): 0 for exact
+        self.slack_max_us = self.SLACK_MAX_US  # µs deadlines (see Timer's slack_us)
         self.ticker = None
         self.alarm = None
         self.alarms = 0  # one-shot alarms that fired (tickless boards with a hardware timer)
@@ -243,10 +247,13 @@ class BoardBase:
 
     def make_timer(self):
         """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us`` (1 µs on a
-        tickless board). Not ISR-safe."""
-        from ..time.timer import Timer
+        tickless board), with the board's ``slack_us`` and ``slack_max_us``. Not ISR-safe."""
+        from ..time.timer import SLACK_MAX_US, SLACK_US, Timer
 
-        return Timer(clock=self.ticks_us, tick_us=self.tick_us)
+        slack = SLACK_US if self.slack_us is None else self.slack_us
+        cap = SLACK_MAX_US if self.slack_max_us is None else self.slack_max_us
+        return Timer(clock=self.ticks_us, tick_us=self.tick_us, slack_us=slack,
+                     slack_max_us=cap if cap >= slack else slack)
 
     def scheduler(self, capacity=16, policy=None):
         """A ``StaticScheduler`` with this board's critical section and a timer. Not

@@ -93,6 +93,11 @@ def sleep_ms(ms, _ctx=core.context, _type=type, _int=int, _append=_ring_append,
         wheel = timer.wheel
         entry.wheel = wheel
         now = wheel.now
+        mask = timer._slack if ms < timer._slack_ms else timer.slack_mask(ms)
+        if mask:  # the timer's slack: the deadline rounded up to a multiple of mask + 1
+            r = ((now & mask) + (delta & mask)) & mask
+            if r:
+                delta += mask + 1 - r
         d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
         if d > 0:
             d -= 1

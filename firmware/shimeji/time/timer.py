@@ -13,7 +13,7 @@ to a tick boundary at or after "now + duration", so nothing fires early.
 import micropython
 from micropython import const
 
-from ..errors import DurationTooLong, NoTimer
+from ..errors import DurationTooLong, NoTimer, TimerConfigError, int_arg
 from .clock import MAX_TICKS, MAX_US, Clock, wrap_add, wrap_diff
 from .wheel import TimerEntry, TimerWheel, check_arm
 from .wheelpass import earliest
@@ -22,6 +22,8 @@ _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 _MAX_US = const(0x1FFFFFFF)  # clock.MAX_US, a constant here (an imported name is a lookup)
 _INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
+SLACK_US = const(64)  # the default slack of a millisecond deadline: at least this many µs
+SLACK_MAX_US = const(1024)  # and at most this many (see Timer)
 
 
 class Turn:
@@ -50,9 +52,17 @@ class Timer:
     default 1 ms. Deadlines are timer ticks, wrapping at 2**30; a duration may be up to
     ``MAX_TICKS`` (2**29 - 1) ticks. Turn it at least once per 2**30 clock units (about 17
     minutes for a µs clock): the run loop does, as it idles at most ``next_in_us``.
+
+    ``slack_us``, ``slack_max_us``: how late a millisecond deadline (``sleep_ms``, ``arm_ms``)
+    may fire, so that the deadlines close together fire in one turn (deadline coalescing, as
+    Linux's timer slack): 1 µs per ms of the sleep (0.1 %), at least ``slack_us``, at most
+    ``slack_max_us``, rounded down to a power of two ticks; the deadline is rounded up to a
+    multiple of it. Never early. No effect below two ticks (a 1 ms tick: none by default).
+    ``slack_us=0``: no slack, µs deadlines exactly (``sleep_us``, ``sleep_until`` always are).
     """
 
-    def __init__(self, clock=None, tick_us=1000, clock_unit_us=1):
+    def __init__(self, clock=None, tick_us=1000, clock_unit_us=1, slack_us=SLACK_US,
+                 slack_max_us=SLACK_MAX_US):
         self.clock = Clock(clock, tick_us, clock_unit_us)
         self.tick_us = tick_us
         self.wheel = TimerWheel()
@@ -63,6 +73,17 @@ class Timer:
         per_ms = self.clock._ticks_per_ms
         self._per_ms = per_ms  # ticks per ms when a tick divides 1 ms, else 0
         self._max_ms = MAX_TICKS // per_ms if per_ms else 0  # the longest arm_ms fast path
+        int_arg(slack_us, "Timer(slack_us)", "an int of µs (0: no slack)", TimerConfigError)
+        int_arg(slack_max_us, "Timer(slack_max_us)", "an int of µs", TimerConfigError)
+        if slack_us < 0 or slack_max_us < slack_us:
+            raise TimerConfigError("Timer(slack_us=%d, slack_max_us=%d): use 0 <= slack_us <= "
+                                   "slack_max_us" % (slack_us, slack_max_us))
+        self.slack_us = slack_us
+        self.slack_max_us = slack_max_us
+        self._slack = self.slack_mask(0)  # the mask of a sleep shorter than _slack_ms
+        self._slack_ms = _pow2_floor(slack_us) * 2  # where 1 µs per ms passes slack_us
+        if not slack_us or self._slack_ms > slack_max_us:
+            self._slack_ms = _MAX_US  # the slack never grows with the sleep
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
@@ -111,6 +132,16 @@ class Timer:
         unit = clock.unit_us
         el_us = el * unit if el <= _MAX_US // unit else _MAX_US
         return us - el_us if us > el_us else 0
+
+    def slack_mask(self, ms):
+        """The slack of an ``ms`` ms deadline as a mask of ticks (``2**k - 1``, 0: none): the
+        deadline is rounded up to a multiple of ``mask + 1``. ISR-safe, allocation-free."""
+        if not self.slack_us:
+            return 0
+        us = ms if ms > self.slack_us else self.slack_us  # 1 µs per ms of the sleep
+        if us > self.slack_max_us:
+            us = self.slack_max_us
+        return _pow2_floor(us // self.tick_us) - 1
 
     def ticks_for_ms(self, ms):
         """Whole ticks covering ``ms`` (rounded up). Raises ``DurationTooLong``. ISR-safe."""
@@ -228,12 +259,19 @@ class Timer:
                 el = 0
             per = clock.per
             # The part of a tick already gone counts as a whole tick (never fire early).
-            self.wheel.arm_after(entry, (el + per - 1) // per + ms * self._per_ms)
+            delta = (el + per - 1) // per + ms * self._per_ms
+            mask = self._slack if ms < self._slack_ms else self.slack_mask(ms)
+            if mask:
+                delta = slack_delta(mask, self.wheel.now, delta)
+            self.wheel.arm_after(entry, delta)
             return
         if self.tick_us > 1000 and 0 < ms <= MAX_US // 1000:
             delta = self._ahead_us(ms * 1000)  # a ms that is not whole ticks
         else:
             delta = self._ahead(self.clock.ticks_for_ms(ms))
+        mask = self.slack_mask(ms)
+        if mask and delta > 0:
+            delta = slack_delta(mask, self.wheel.now, delta)
         self.wheel.arm_after(entry, delta)
 
     def arm_us(self, entry, us):
@@ -252,6 +290,21 @@ class Timer:
         stale = clock.elapsed() // clock.per
         ahead = wrap_diff(deadline, wrap_add(self.wheel.now, stale))
         self.wheel.arm_after(entry, stale + ahead if ahead > 0 else 0)
+
+
+def _pow2_floor(n):
+    """The largest power of two at most ``n`` (1 for ``n`` below 2)."""
+    p = 1
+    while p <= n >> 1:
+        p <<= 1
+    return p
+
+
+def slack_delta(mask, now, delta):
+    """``delta`` ticks after ``now``, made longer so that the deadline is a multiple of
+    ``mask + 1`` (wrap-safe: no intermediate reaches 2**30). ISR-safe."""
+    r = ((now & mask) + (delta & mask)) & mask
+    return delta + mask + 1 - r if r else delta
 
 
 def timer_of(slot):

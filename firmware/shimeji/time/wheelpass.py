@@ -222,6 +222,8 @@ def earliest(self, pos, k):
         if n > _EXACT_WALK:
             return k
         d = (e.deadline - now) & _MASK
+        if d <= k:
+            return k  # at the slot's start (a deadline on a slack grid): none is earlier
         if best < 0 or d < best:
             best = d
         e = e.next
