@@ -16,7 +16,7 @@ thread: ``PolicyError``.
 from micropython import const
 
 from .. import core
-from ..errors import BadArgument, ExecutorClosed, NoThreads, PolicyError, PoolFull
+from ..errors import BadArgument, ExecutorClosed, NoThreads, PolicyError, PoolFull, WrongLevel
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
 from .injector import Injector
@@ -73,12 +73,18 @@ class Executor:
         thread) into the injector, which the first idle worker drains; a sleeping worker is
         rung. Raises ``ExecutorClosed`` once closed; a worker whose slots are all live passes
         the task to another, and ``PoolFull`` means every worker is full.
-        Allocates a handle when the slot's last one was handed out (``spawn_detached``: no)."""
+        Allocates a handle when the slot's last one was handed out (``spawn_detached``: no).
+        From a ``micropython.schedule`` callback that ran while its thread was inside the
+        executor's critical section: ``WrongLevel`` (see ``_check_outside``)."""
+        self._check_outside("spawn")
+        return self._spawn(coro, name)
+
+    def _spawn(self, coro, name):
         ctx = core.current_context()
         for w in self.workers:
             if w._ctx is ctx:
                 try:
-                    return w.spawn(coro, name)
+                    return w._spawn_here(coro, name)
                 except PoolFull:  # this worker's slots are all live: another worker's
                     return self._spill(coro, name, w)
         return self._inject(coro, name)
@@ -87,21 +93,39 @@ class Executor:
         """``spawn`` for a task nobody joins: returns None and allocates nothing (the slot's
         handle is reused). From outside the workers, with a coroutine made beforehand, this
         is the allocation-free path into the injector."""
+        self._check_outside("spawn_detached")
         cs = self.critical_section
         state = cs.enter()  # the task may end on another worker at once: completion is
         try:  # under this section, so the slot read here is still the task's
-            handle = self.spawn(coro, name)
+            handle = self._spawn(coro, name)
             slot = handle._live_slot()
             if slot is not None:
                 slot.handle_out = False  # not handed out: the slot reuses it
         finally:
             cs.exit(state)
 
+    def _check_outside(self, what):
+        """Refuse a spawn made while the calling thread holds the critical section.
+
+        Design note: a ``micropython.schedule`` callback runs at the VM's next check point
+        (a branch), even inside a section: on the unix port on the main thread, where
+        ``run()`` puts worker 0; on a board on core 0. The section is re-entrant, so a spawn
+        there would enter it again and change a free list or an inbox that the code it
+        interrupted was half-way through changing. So any spawn from inside a section is
+        refused (the executor's own nested spawns call ``_spawn``)."""
+        if self.critical_section.held():
+            raise WrongLevel(
+                "%s() was called while this thread holds the executor's critical section: from "
+                "a micropython.schedule callback that interrupted it (its queues may be half "
+                "changed), or from code inside the section. Retry from the callback later "
+                "(micropython.schedule(callback, arg) inside it runs it again once the "
+                "section has ended), or spawn from a task" % what)
+
     def _spill(self, coro, name, full):
         for w in self.workers:
             if w is not full:
                 try:
-                    return w.spawn(coro, name)
+                    return w._spawn_here(coro, name)
                 except PoolFull:
                     pass
         raise PoolFull("every worker's %d task slots hold live tasks: make the Executor with "

@@ -54,6 +54,7 @@ class Worker(Stealing, StaticScheduler):
         self._idle_in_poller = False  # sleeping in the I/O poller's wait, not on the bell
         self._thread = None  # ident of the thread running this worker
         self._pinned = None  # the main task of run(): never handed to another worker
+        self._building = None  # the coroutine being spawned under the section (see spawn)
         self.polled = 0
         self.stolen = 0  # tasks received from other workers
         self.stolen_from = [0] * executor.size
@@ -103,13 +104,22 @@ class Worker(Stealing, StaticScheduler):
         self._exit(state)
 
     def spawn(self, coro, name=None):
-        """Run ``coro`` on this worker; returns its ``JoinHandle``. Safe from any thread."""
+        """Run ``coro`` on this worker; returns its ``JoinHandle``. Safe from any thread; not
+        from inside the critical section (``WrongLevel``: see ``Executor._check_outside``)."""
+        if coro is self._building:  # StaticScheduler.spawn's retry once it reclaimed slots
+            return StaticScheduler.spawn(self, coro, name)
+        self.executor._check_outside("spawn")
+        return self._spawn_here(coro, name)
+
+    def _spawn_here(self, coro, name=None):
         state = self._enter()
         try:
             if self.executor.closed:
                 self.executor._refuse()
+            self._building = coro
             handle = StaticScheduler.spawn(self, coro, name)
         finally:
+            self._building = None
             self._exit(state)
         if self.sleeping:
             self.ring()
@@ -117,7 +127,9 @@ class Worker(Stealing, StaticScheduler):
 
     def spawn_allocated(self, slot, coro, name=None, detached=False):
         """``StaticScheduler.spawn_allocated`` on this worker: under the critical section
-        (ids and the owned list), refused once closed, and rings the worker if it sleeps."""
+        (ids and the owned list), refused once closed, and rings the worker if it sleeps.
+        Not from inside the critical section (``WrongLevel``)."""
+        self.executor._check_outside("spawn_allocated")
         state = self._enter()
         try:
             if self.executor.closed:
@@ -138,10 +150,12 @@ class Worker(Stealing, StaticScheduler):
         tail = self._inbox_tail
         self._inbox_head = None
         self._inbox_tail = None
+        self._building = coro
         try:
             handle = StaticScheduler.spawn(self, coro, name)
         except PoolFull:
             handle = None
+        self._building = None
         slot = self._inbox_head
         self._inbox_head = head
         self._inbox_tail = tail

@@ -1,0 +1,158 @@
+"""Spawns from a soft-interrupt callback (``micropython.schedule``) that runs on a worker's
+thread.
+
+On MicroPython's unix port without a GIL, scheduled callbacks run on the main thread only, at
+the VM's next check point (a branch): with ``Executor.run(main)`` that is worker 0's thread,
+in the middle of whatever it does (a task's poll, its loop, a critical section). A board's pin
+or timer callback lands the same way on core 0, where worker 0 runs. Each spawn must land
+exactly once; a spawn made while the thread holds the executor's critical section is refused
+with ``WrongLevel`` (it would change queues the interrupted code was changing), and the
+callback retries by scheduling itself again."""
+
+import sys
+
+from shimeji import Event, Executor, WrongLevel, yield_now
+from support import needs_threads, raises
+
+IS_MICROPYTHON = sys.implementation.name == "micropython"
+
+
+def micropython_schedule(fn):
+    """The test needs MicroPython's own ``micropython.schedule`` (CPython's stand-in in
+    ``shimeji.port`` runs a callback between polls, never inside a worker's section)."""
+    if IS_MICROPYTHON:
+        return fn
+    import pytest
+
+    return pytest.mark.skip(reason="needs MicroPython's micropython.schedule (callbacks on "
+                                   "the main thread, at the VM's check points)")(fn)
+
+
+CALLBACKS = 300
+
+
+@needs_threads  # the workers are threads (the qemu port has none)
+@micropython_schedule
+def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
+    import _thread
+
+    import micropython
+
+    ex = Executor(workers=2, capacity=CALLBACKS + 40)
+    runs = [0] * CALLBACKS  # how often each spawned task ran its body
+    handles = [None] * CALLBACKS
+    threads_seen = []  # the thread every callback ran on
+    errors = []
+    fired = [0]  # callbacks whose spawn landed
+    refused = [0]  # callbacks that found the section held, and scheduled themselves again
+    later = []  # refused when the schedule queue was full: spawned by main at the end
+    done = [False]
+    ping = Event()
+
+    async def child(i):
+        runs[i] += 1
+        await yield_now()  # stealable: it may finish on the other worker
+        return i * 3
+
+    def callback(i):  # the soft interrupt: runs on the main thread (worker 0's)
+        threads_seen.append(_thread.get_ident())
+        try:
+            handles[i] = ex.spawn(child(i))
+        except WrongLevel:  # it interrupted the section: again, once the section has ended
+            refused[0] += 1
+            try:
+                micropython.schedule(callback, i)
+            except RuntimeError:  # the queue is full: main spawns it at the end
+                later.append(i)
+            return
+        except Exception as e:  # recorded: the assertion below names it
+            errors.append((i, repr(e)))
+        fired[0] += 1
+
+    def interrupter():  # plays the hardware: schedules the callbacks, paced
+        import time
+
+        i = 0
+        while i < CALLBACKS:
+            try:
+                micropython.schedule(callback, i)
+                i += 1
+            except RuntimeError:  # the queue (8 entries) is full: try again shortly
+                time.sleep_ms(1)
+            if i % 7 == 0:
+                time.sleep_ms(1)
+        done[0] = True
+
+    async def busy(k):  # keeps both workers polling, completing, waking across workers
+        n = 0
+        while not done[0] or fired[0] + len(later) + len(errors) < CALLBACKS:
+            n += 1
+            if k == 0 and n % 5 == 0:
+                ping.set()
+            elif k == 1:
+                await ping.wait()  # often set from the other worker: a cross-worker wake
+                ping.clear()
+            await yield_now()
+        ping.set()
+        return n
+
+    async def main():
+        hs = [ex.spawn(busy(k)) for k in range(8)]
+        _thread.start_new_thread(interrupter, ())
+        for h in hs:
+            await h
+        for i in later:
+            handles[i] = ex.spawn(child(i))
+        out = []
+        for h in handles:
+            out.append(await h)
+        return out
+
+    main_thread = _thread.get_ident()
+    results = ex.run(main())
+    assert errors == []
+    assert fired[0] + len(later) == CALLBACKS
+    assert results == [i * 3 for i in range(CALLBACKS)]
+    assert runs == [1] * CALLBACKS  # every spawn ran once: none lost, none twice
+    assert len(threads_seen) == CALLBACKS + refused[0]
+    assert set(threads_seen) == {main_thread}  # all on worker 0's thread
+    assert all(w.stats()["polled"] > 0 for w in ex.workers)
+
+
+async def _value(v):
+    await yield_now()
+    return v
+
+
+@needs_threads  # the workers are threads (the qemu port has none)
+def test_a_spawn_inside_the_critical_section_is_refused_and_nothing_is_lost():
+    # What a callback that interrupts a section meets, made to happen on purpose: the
+    # section entered on worker 0's thread (in its task) and outside every worker.
+    ex = Executor(workers=2, capacity=8)
+    cs = ex.critical_section
+    seen = []
+
+    async def main():
+        state = cs.enter()
+        try:
+            for spawn in (ex.spawn, ex.spawn_detached, ex.workers[0].spawn,
+                          ex.workers[1].spawn):
+                coro = _value(1)
+                with raises(WrongLevel, "critical section"):
+                    spawn(coro)
+                coro.close()  # refused: the coroutine stays the caller's
+        finally:
+            cs.exit(state)
+        seen.append(await ex.spawn(_value(2)))  # and afterwards spawns work as before
+        ex.spawn_detached(_value(3))
+        return await ex.workers[1].spawn(_value(4))
+
+    state = cs.enter()
+    coro = _value(0)
+    with raises(WrongLevel, "micropython.schedule"):
+        ex.spawn(coro)  # outside every worker: would go to the injector
+    coro.close()
+    cs.exit(state)
+    assert ex.run(main()) == 4
+    assert seen == [2]
+    assert sum(w.stats()["polled"] for w in ex.workers) >= 4
