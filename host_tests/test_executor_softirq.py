@@ -156,3 +156,43 @@ def test_a_spawn_inside_the_critical_section_is_refused_and_nothing_is_lost():
     assert ex.run(main()) == 4
     assert seen == [2]
     assert sum(w.stats()["polled"] for w in ex.workers) >= 4
+
+
+@needs_threads  # the workers are threads (the qemu port has none)
+@micropython_schedule
+def test_a_callback_wakes_a_task_on_worker_0_while_it_idles():
+    # Worker 0 runs on the main thread, where callbacks run; with nothing to do it sleeps.
+    # Blocked on its bell it would run no callback until something else rang it: it idles in
+    # 1 ms slices instead, during which MicroPython runs them.
+    import _thread
+    import time
+
+    import micropython
+
+    ex = Executor(workers=2, capacity=8)
+    ev = Event()
+    ran = []  # (thread, ms after it was scheduled)
+    scheduled = [0]
+
+    def callback(_):
+        ran.append((_thread.get_ident(), time.ticks_diff(time.ticks_ms(), scheduled[0])))
+        ev.set()
+
+    def interrupter():
+        time.sleep_ms(50)  # worker 0 is asleep by then: its only task waits for the event
+        scheduled[0] = time.ticks_ms()
+        micropython.schedule(callback, None)
+        for _ in range(300):  # a watchdog: a callback that never runs fails the test
+            if ran:
+                return
+            time.sleep_ms(10)
+        ex.close()
+
+    async def main():
+        _thread.start_new_thread(interrupter, ())
+        await ev.wait()
+        return "woken"
+
+    assert ex.run(main()) == "woken"
+    assert len(ran) == 1 and ran[0][0] == _thread.get_ident()
+    assert ex.workers[0].stats()["slept"] >= 1  # it had gone to sleep before the callback

@@ -4,6 +4,7 @@ sharing work by stealing (docs/executor.md).
 - ``executor``: ``Executor``, the workers' set: spawning from anywhere, closing, statistics;
 - ``worker``: ``Worker``, a scheduler that runs on one thread and steals when it runs dry;
 - ``steal``: the steal protocol the workers share work by;
+- ``idle``: how a worker sleeps (on its bell; in slices on the thread that runs callbacks);
 - ``injector``: ``Injector``, the queue of tasks spawned from outside the workers.
 """
 

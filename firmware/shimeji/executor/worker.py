@@ -13,23 +13,24 @@ arrives at the old worker. So a task is in one run queue or inbox at a time, and
 worker whose queue it was taken from polls it: never two at once.
 """
 
+import micropython
 from micropython import const
 
 from .. import core
 from ..errors import Cancelled, PoolFull
-from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import CANCELLED, FREE, QUEUED
 from ..time.timer import Timer
+from .idle import CALLBACK_THREAD as _CALLBACK_THREAD
+from .idle import Idling
 from .steal import STEAL_MAX as _STEAL_MAX
 from .steal import Stealing
 
 _CROSS_CORE_WAKE = const(21)  # trace.kinds.CROSS_CORE_WAKE
 _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
-_IDLE_SLICE_US = 1000  # longest sleep while a timer is pending (locks here have no timeout)
 
 
-class Worker(Stealing, StaticScheduler):
+class Worker(Stealing, Idling, StaticScheduler):
     """One worker of an ``Executor``: make them through ``Executor(workers=N)``."""
 
     parallel = True
@@ -55,6 +56,7 @@ class Worker(Stealing, StaticScheduler):
         self._thread = None  # ident of the thread running this worker
         self._pinned = None  # the main task of run(): never handed to another worker
         self._building = None  # the coroutine being spawned under the section (see spawn)
+        self._callbacks = False  # soft-interrupt callbacks run on this worker's thread
         self.polled = 0
         self.stolen = 0  # tasks received from other workers
         self.stolen_from = [0] * executor.size
@@ -87,6 +89,7 @@ class Worker(Stealing, StaticScheduler):
                 self._trace.record_isr(_CROSS_CORE_WAKE, slot.id, w.index)
                 return
 
+    @micropython.native  # no check point inside: a callback cannot ring it half-way
     def ring(self):
         """End this worker's sleep, if it sleeps (on its bell, or in its I/O poller). Safe
         from any thread."""
@@ -215,6 +218,7 @@ class Worker(Stealing, StaticScheduler):
         ex = self.executor
         injector = ex.injector
         self._thread = _thread.get_ident()
+        self._callbacks = self._thread == _CALLBACK_THREAD
         core.register_thread(self._ctx)
         handle = None
         if main is not None:
@@ -254,48 +258,6 @@ class Worker(Stealing, StaticScheduler):
         finally:
             self._stop_serving()
             core.unregister_thread()
-
-    def _sleep(self, for_answer=False):
-        """Wait until rung (a spawn, a wake, a steal's answer, a busy worker sharing, close())
-        or, with a timer entry pending, for at most the time to it. The sleeping flag is set
-        under the section the injector and every ring use, so no ring falls before it;
-        ``for_answer``: a steal request is out, and its answer ends the wait too."""
-        self.timer.turn()
-        wait_us = self.timer.next_in_us()
-        ex = self.executor
-        state = self._enter()
-        if (self._inbox_head is not None or self._request is not None or ex.closed
-                or ex.injector.head is not None or (for_answer and self._asked is None)):
-            self._exit(state)
-            return
-        self.slept += 1
-        poller = self.poller
-        if poller is not None and poller.waiters:  # idle in the poller: readiness ends it too
-            us = wait_us
-            if us < 0:
-                us = poller.max_idle_us if poller.max_idle_us is not None else _IDLE_SLICE_US
-            if poller.max_idle_us is None and us > poller.slice_us:
-                us = poller.slice_us  # no wake socket: a ring cannot end the poll, so slices
-            self.sleeping = True
-            self._idle_in_poller = True
-            ex.sleepers += 1
-            self._exit(state)
-            poller.wait_us(us)
-            state = self._enter()
-            self._idle_in_poller = False
-            if self.sleeping:  # not rung: readiness or the deadline ended it
-                self.sleeping = False
-                ex.sleepers -= 1
-            self._exit(state)
-            return
-        if wait_us >= 0:  # a deadline: short sleeps (a _thread lock has no timeout here)
-            self._exit(state)
-            sleep_idle(min(wait_us, _IDLE_SLICE_US))
-            return
-        self.sleeping = True
-        ex.sleepers += 1
-        self._exit(state)
-        self._bell.acquire()  # released by ring()
 
     def _shut_down(self):
         """Cancel every task this worker holds (their finally blocks run here). ``closed`` is

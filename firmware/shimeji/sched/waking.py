@@ -64,7 +64,8 @@ def wake(self, slot):
         self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
 
 
-def _inbox_push(self, slot):
+@micropython.native  # no check point inside: a micropython.schedule callback that wakes a
+def _inbox_push(self, slot):  # task cannot link into the inbox half-way through this push
     state = self._enter()
     slot.inbox_next = None
     tail = self._inbox_tail
