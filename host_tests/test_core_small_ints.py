@@ -3,6 +3,7 @@
 from shimeji import CfsPolicy, Semaphore, StaticScheduler, core, yield_now
 from shimeji.policy import cfs
 from shimeji.policy.accounting import PollStats
+from shimeji.policy.base import fields_of
 from shimeji.sched.runloop import RunLoop
 from shimeji.task.slot import TaskSlot
 from support import cpython_only
@@ -60,13 +61,14 @@ def test_run_loop_counters_wrap_below_2_30():
 def test_poll_accounting_never_leaves_the_small_ints():
     stats = PollStats(hog_us=10)
     slot = TaskSlot()
-    slot.polls = Small(TOP)
-    slot.run_total_us = Small(TOP - 5)
-    slot.hogs = Small(TOP)
+    fields = fields_of(slot)
+    fields.polls = Small(TOP)
+    fields.run_total_us = Small(TOP - 5)
+    fields.hogs = Small(TOP)
     stats.polls = Small(TOP)
     stats.hog_count = Small(TOP)
     stats.record(slot, 20)  # a hog poll: every counter passes the wrap
-    assert (slot.polls, slot.run_total_us, slot.hogs) == (1, 14, 0)
+    assert (fields.polls, fields.run_total_us, fields.hogs) == (1, 14, 0)
     assert (stats.polls, stats.hog_count) == (0, 0)
 
 
@@ -147,20 +149,20 @@ def test_cfs_charge_and_should_yield_never_leave_the_small_ints():
     _charge, top = _cfs_extremes()
     for h in hs:
         slot = h._live_slot()
-        for vr in (0, cfs.RENORM_AT, top - cfs.MAX_CHARGE_US * 1024 // slot.weight - 1):
+        for vr in (0, cfs.RENORM_AT, top - cfs.MAX_CHARGE_US * 1024 // slot.pol.weight - 1):
             for elapsed in (0, 1, 50, cfs.MAX_CHARGE_US, TOP):
-                slot.vruntime = Small(vr)
-                slot.vrem = Small(slot.weight - 1)
+                slot.pol.vruntime = Small(vr)
+                slot.pol.vrem = Small(slot.pol.weight - 1)
                 p.charge(slot, elapsed)  # measured: a plain tick difference
-                assert 0 <= slot.vruntime <= top and 0 <= slot.vrem < slot.weight
-                slot.vruntime = Small(vr)
+                assert 0 <= slot.pol.vruntime <= top and 0 <= slot.pol.vrem < slot.pol.weight
+                slot.pol.vruntime = Small(vr)
                 core.context.poll_start = 0
                 now[0] = elapsed  # a tick value (time.ticks_diff is C code on a board)
                 p.should_yield(slot)
-        slot.vruntime = Small(0)
+        slot.pol.vruntime = Small(0)
     p.min_vruntime = Small(cfs.RENORM_AT)
     for h in hs:
-        h._live_slot().vruntime = Small(cfs.RENORM_AT + 10)
+        h._live_slot().pol.vruntime = Small(cfs.RENORM_AT + 10)
     now[0] = 0
     for _ in range(3):
         s.tick(3)  # picks past the threshold renormalise: every task shifted down by 2**28

@@ -114,6 +114,7 @@ def test_the_hog_ring_keeps_the_latest():
         def __init__(self, i):
             self.id = i
             self.name = "t%d" % i
+            self.pol = self  # (a stand-in slot that holds its own policy fields)
             self.polls = 0
             self.run_total_us = 0
             self.run_max_us = 0
@@ -137,6 +138,7 @@ def test_counters_wrap_below_2_30():
         hogs = 0
 
     sl = Slot()
+    sl.pol = sl  # (a stand-in slot that holds its own policy fields)
     st.polls = (1 << 30) - 1
     st.record(sl, 30)
     assert (sl.polls, sl.run_total_us, sl.run_max_us, st.polls) == (1, 20, 50, 0)

@@ -9,6 +9,7 @@ from shimeji import (
     preempt_point,
     yield_now,
 )
+from shimeji.policy.base import fields_of
 from shimeji.policy.cfs import NICE_TO_WEIGHT
 from support import FakeClock, raises
 
@@ -44,7 +45,7 @@ def test_nice_0_against_nice_5_is_about_3_to_1():
     a, b = counts
     assert a + b == 4000
     assert 10 * a >= 30 * b and 10 * a <= 31 * b  # 1024 / 335 = 3.06
-    assert h5._live_slot().priority == 5 and h5._live_slot().weight == 335
+    assert h5._live_slot().priority == 5 and h5._live_slot().pol.weight == 335
 
 
 def test_three_way_shares_follow_the_weights():
@@ -164,9 +165,9 @@ def test_set_nice_range_and_type_checks():
     for bad in (-21, 20, "0", 1.5, None):
         with raises(BadPriority, "nice value"):
             s.set_priority(h, bad)
-    assert h._live_slot().priority == 0 and h._live_slot().weight == 1024
+    assert h._live_slot().priority == 0 and h._live_slot().pol.weight == 1024
     s.policy.set_nice(h._live_slot(), -3)
-    assert (h._live_slot().priority, h._live_slot().weight) == (-3, 1991)
+    assert (h._live_slot().priority, h._live_slot().pol.weight) == (-3, 1991)
     s.tick(3)
     assert counts == [3]  # still runs after the errors
     for bad in (-1, "x", 1 << 20):
@@ -184,13 +185,13 @@ def test_inherit_lends_a_lower_nice_until_restore():
     s.tick(2)
     p = s.policy
     p.inherit(lo, hi)
-    assert (lo.priority, lo.weight, lo.base_priority) == (-5, 3121, 10)
+    assert (lo.priority, lo.pol.weight, lo.base_priority) == (-5, 3121, 10)
     p.inherit(hi, lo)  # no loan upwards
     assert hi.priority == -5 and hi.inherited is None
     p.set_priority(lo, 12)  # the own value changes under the loan
     assert (lo.priority, lo.base_priority) == (-5, 12)
     p.restore(lo)
-    assert (lo.priority, lo.weight, lo.inherited) == (12, 70, None)
+    assert (lo.priority, lo.pol.weight, lo.inherited) == (12, 70, None)
 
 
 def test_renormalising_keeps_order_and_small_ints():
@@ -200,14 +201,14 @@ def test_renormalising_keeps_order_and_small_ints():
     s.tick(3)
     p = s.policy
     for i, h in enumerate(hs):  # jump close to the renormalising point
-        h._live_slot().vruntime += (1 << 29) - 150 + i * 100
+        h._live_slot().pol.vruntime += (1 << 29) - 150 + i * 100
     p.remove(hs[0]._live_slot())
     p.add(hs[0]._live_slot())
     p.min_vruntime = (1 << 29) - 200
     for _ in range(20):
         s.tick(10)
     assert p.min_vruntime < (1 << 28) + 10000
-    assert all(h._live_slot().vruntime < (1 << 28) + 10000 for h in hs)
+    assert all(h._live_slot().pol.vruntime < (1 << 28) + 10000 for h in hs)
     assert max(counts) - min(counts) <= 3
 
 
@@ -221,15 +222,16 @@ def test_heap_against_a_sorted_list():
     slots = [TaskSlot() for _ in range(24)]
     for i, sl in enumerate(slots):
         sl.id = i + 1
+        fields_of(sl)  # (put_back is given them directly: add() would make their fields)
     queued = []
     x = 7
     for _ in range(3000):
         x = _lcg(x)
         op = x % 3
-        free = [sl for sl in slots if sl.queue_pos < 0]
+        free = [sl for sl in slots if sl.pol.queue_pos < 0]
         if op == 0 and free:
             sl = free[(x >> 4) % len(free)]
-            sl.vruntime = (x >> 8) % 50  # many ties: insertion order breaks them
+            sl.pol.vruntime = (x >> 8) % 50  # many ties: insertion order breaks them
             p.put_back(sl, False)
             queued.append(sl)
         elif op == 1 and queued:
@@ -243,8 +245,8 @@ def test_heap_against_a_sorted_list():
                 continue
             best = queued[0]
             for sl in queued:
-                if sl.vruntime < best.vruntime or (
-                    sl.vruntime == best.vruntime and sl.seq < best.seq):
+                if sl.pol.vruntime < best.pol.vruntime or (
+                    sl.pol.vruntime == best.pol.vruntime and sl.pol.seq < best.pol.seq):
                     best = sl
             assert got is best
             queued.remove(got)

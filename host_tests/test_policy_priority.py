@@ -9,6 +9,7 @@ from shimeji import (
     preempt_point,
     yield_now,
 )
+from shimeji.policy.base import fields_of
 from shimeji.task.waitlist import WaitList
 from support import FakeClock, raises
 
@@ -231,13 +232,13 @@ def test_inherit_and_restore_keep_the_own_priority():
     a = spawn(s, 2, idle())._live_slot()
     b = spawn(s, 6, idle())._live_slot()
     p.inherit(a, b)
-    assert (a.priority, a.base_priority, a.inherited, a.queue_pos) == (6, 2, 6, 6)
+    assert (a.priority, a.base_priority, a.inherited, a.pol.queue_pos) == (6, 2, 6, 6)
     p.set_priority(a, 3)  # changing the own priority under a loan keeps the loan
     assert (a.priority, a.base_priority) == (6, 3)
     p.set_priority(a, 7)  # ...unless the own priority is higher
     assert a.priority == 7
     p.restore(a)
-    assert (a.priority, a.inherited, a.queue_pos) == (7, None, 7)
+    assert (a.priority, a.inherited, a.pol.queue_pos) == (7, None, 7)
     p.inherit(b, a)
     p.restore(b)
     assert (b.priority, b.inherited) == (6, None)
@@ -295,7 +296,7 @@ def test_a_loan_from_another_policy_is_capped():
     other = StaticScheduler(1, policy=PriorityPolicy(levels=30))
     w = other.build_task().priority(20).spawn(idle())._live_slot()
     p.inherit(a, w)
-    assert (a.priority, a.queue_pos) == (3, 3)
+    assert (a.priority, a.pol.queue_pos) == (3, 3)
     p.restore(a)
     assert a.priority == 1
     drain(s)
@@ -314,13 +315,14 @@ def test_level_queues_against_a_model():
     slots = [TaskSlot() for _ in range(16)]
     for i, sl in enumerate(slots):
         sl.id = i + 1
+        fields_of(sl)  # (a caller's slot: add() would make them; the model reads them first)
     model = [[] for _ in range(20)]  # FIFO per level
     x = 11
     for _ in range(3000):
         x = _lcg(x)
         op = x % 5
-        queued = [sl for sl in slots if sl.queue_pos >= 0]
-        free = [sl for sl in slots if sl.queue_pos < 0]
+        queued = [sl for sl in slots if sl.pol.queue_pos >= 0]
+        free = [sl for sl in slots if sl.pol.queue_pos < 0]
         if op == 0 and free:
             sl = free[(x >> 4) % len(free)]
             p.add(sl)

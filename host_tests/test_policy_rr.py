@@ -103,10 +103,10 @@ def test_put_back_preempted_with_slice_left_keeps_the_front():
     assert p.pick() is a
     assert p.charge(a, 200) is False
     p.put_back(a, True)  # preempted with 800 µs left: keeps its place
-    assert (p.pick(), a.slice_left) == (a, 800)
+    assert (p.pick(), a.pol.slice_left) == (a, 800)
     assert p.charge(a, 900) is True
     p.put_back(a, True)  # slice used up: back of the queue, fresh slice
-    assert (p.pick(), p.pick(), a.slice_left) == (b, a, 1000)
+    assert (p.pick(), p.pick(), a.pol.slice_left) == (b, a, 1000)
     assert p.pick() is None and not p.has_ready()
 
 
@@ -120,7 +120,7 @@ def test_put_back_not_preempted_goes_to_the_back():
     assert p.pick() is a
     p.charge(a, 100)
     p.put_back(a, False)
-    assert (p.pick(), p.pick(), a.slice_left) == (b, a, 1000)
+    assert (p.pick(), p.pick(), a.pol.slice_left) == (b, a, 1000)
 
 
 def test_remove_from_the_middle_and_close():

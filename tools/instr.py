@@ -160,6 +160,43 @@ for _ in range(100):
 for _ in range(N // 100):
     s.tick(100)
 """,
+    # The same switch under the timed policies (a fake clock: every poll is charged 0 µs).
+    "switch rr": """
+from shimeji import RoundRobinPolicy, yield_now
+clock = FakeClock()
+s = StaticScheduler(100, policy=RoundRobinPolicy(), clock_us=clock)
+async def spinner():
+    while True:
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
+    "switch cfs": """
+from shimeji import CfsPolicy, yield_now
+clock = FakeClock()
+s = StaticScheduler(100, policy=CfsPolicy(), clock_us=clock)
+async def spinner():
+    while True:
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
+    "switch priority": """
+from shimeji import PriorityPolicy, yield_now
+clock = FakeClock()
+s = StaticScheduler(100, policy=PriorityPolicy(slice_us=1000), clock_us=clock)
+async def spinner():
+    while True:
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
     "switch traced": """
 from shimeji import Trace, yield_now
 s = StaticScheduler(100)

@@ -1,9 +1,10 @@
 """Per-task poll accounting and the hog report.
 
 A timed policy (``needs_time``) hands every poll's measured run time to ``PollStats.record``.
-Each task's slot keeps its poll count, total and longest poll (``polls``, ``run_total_us``,
-``run_max_us``); a poll longer than the hog budget counts in ``slot.hogs`` and is named in a
-small ring of recent hogs, which outlives the task. Nothing is killed: a hog is reported.
+Each task's slot keeps its poll count, total and longest poll in its policy fields
+(``slot.pol``: ``polls``, ``run_total_us``, ``run_max_us``); a poll longer than the hog budget
+counts in ``slot.pol.hogs`` and is named in a small ring of recent hogs, which outlives the
+task. Nothing is killed: a hog is reported.
 
 Counters wrap below 2**30 so they stay small ints on 32-bit boards: ``run_total_us`` wraps
 after about 17 minutes of CPU time; compare totals with ``port.ticks_diff``.
@@ -13,6 +14,7 @@ from micropython import const
 
 from ..core import wrap_count
 from ..errors import PolicyError
+from .base import fields_of
 
 _MASK = const(0x3FFFFFFF)
 _NO_BUDGET = const(0x3FFFFFFF)
@@ -43,30 +45,39 @@ class PollStats:
     def record(self, slot, elapsed_us):
         """Account one poll of ``elapsed_us`` to ``slot``. Allocation-free; the scheduler's
         context only (not ISR-safe)."""
-        polls = slot.polls
+        p = slot.pol
+        if p is None:
+            p = fields_of(slot)  # a slot first met here (grown, a caller's): once per slot
+        polls = p.polls
         if polls == 0:  # a new task (the scheduler zeroes ``polls`` at spawn)
-            slot.run_total_us = 0
-            slot.run_max_us = 0
-            slot.hogs = 0
-        slot.polls = polls + 1 if polls < _MASK else 1
-        slot.run_total_us = wrap_count(slot.run_total_us, elapsed_us)
-        if elapsed_us > slot.run_max_us:
-            slot.run_max_us = elapsed_us
+            p.run_total_us = 0
+            p.run_max_us = 0
+            p.hogs = 0
+        p.polls = polls + 1 if polls < _MASK else 1
+        p.run_total_us = wrap_count(p.run_total_us, elapsed_us)
+        if elapsed_us > p.run_max_us:
+            p.run_max_us = elapsed_us
         self.polls = wrap_count(self.polls, 1)
         if elapsed_us > self.longest_us:
             self.longest_us = elapsed_us
             self.longest_id = slot.id
         if elapsed_us > self.hog_us:
-            slot.hogs = wrap_count(slot.hogs, 1)
-            self.hog_count = wrap_count(self.hog_count, 1)
-            i = self._ring
-            self._hog_ids[i] = slot.id
-            self._hog_names[i] = slot.name
-            self._hog_us[i] = elapsed_us
-            self._ring = (i + 1) % RECENT_HOGS
-            sched = getattr(slot, "sched", None)  # (tests charge bare stand-in slots)
-            if sched is not None and sched._trace is not None:
-                sched._trace.record(_HOG, slot.id, elapsed_us)
+            self._hog(slot, p, elapsed_us)
+
+    def _hog(self, slot, p, elapsed_us):
+        # Apart from record(): a bytecode function whose locals and stack pass 11 words has
+        # its frame allocated on the heap (and freed) at every call (see docs/benchmarks.md,
+        # "Task slot size").
+        p.hogs = wrap_count(p.hogs, 1)
+        self.hog_count = wrap_count(self.hog_count, 1)
+        i = self._ring
+        self._hog_ids[i] = slot.id
+        self._hog_names[i] = slot.name
+        self._hog_us[i] = elapsed_us
+        self._ring = (i + 1) % RECENT_HOGS
+        sched = getattr(slot, "sched", None)  # (tests charge bare stand-in slots)
+        if sched is not None and sched._trace is not None:
+            sched._trace.record(_HOG, slot.id, elapsed_us)
 
     def recent_hogs(self):
         """The latest hog polls, oldest first, as ``(task_id, name, µs)``; the name is None if
@@ -84,9 +95,10 @@ class PollStats:
         hogs first, then by longest poll. Allocates (REPL, logs). Not ISR-safe."""
         rows = []
         for s in sched.live_slots():
-            polls = s.polls
+            p = s.pol
+            polls = p.polls if p is not None else 0
             if polls:
-                rows.append((s.id, s.name, polls, s.run_total_us, s.run_max_us, s.hogs))
+                rows.append((s.id, s.name, polls, p.run_total_us, p.run_max_us, p.hogs))
             else:
                 rows.append((s.id, s.name, 0, 0, 0, 0))
         rows.sort(key=_hog_key)
@@ -111,6 +123,7 @@ def task_stats(handle):
     slot = handle._live_slot()
     if slot is None:
         return None
-    if slot.polls == 0:
+    p = slot.pol
+    if p is None or p.polls == 0:
         return (0, 0, 0, 0)
-    return (slot.polls, slot.run_total_us, slot.run_max_us, slot.hogs)
+    return (p.polls, p.run_total_us, p.run_max_us, p.hogs)

@@ -26,7 +26,10 @@ Interface (after the scheduler-policy reference):
   A Mutex recomputes a holder's loan with these when a waiter leaves or a lock is released.
 - ``should_yield(slot)``: asked by ``preempt_point()`` from inside the running task: True if
   the task should give up the CPU now (slice used up, a more urgent task is ready). When it
-  yields there, ``preempt_point`` sets ``slot.preempted``; ``put_back`` reads and clears it.
+  yields there, ``preempt_point`` sets ``slot.pol.preempted``; ``put_back`` reads and clears
+  it.
+- per-task fields: a policy that keeps any (``keeps_fields``) finds them in ``slot.pol``, a
+  ``PolicyFields`` made for every pool slot at ``bind`` (``fields_of`` for any other slot).
 - ``stats``: a ``PollStats`` (accounting.py) when the policy measures polls, else None.
 
 The policies: ``FifoPolicy`` (fifo.py), ``RoundRobinPolicy`` (rr.py), ``CfsPolicy`` (cfs.py),
@@ -36,10 +39,53 @@ The policies: ``FifoPolicy`` (fifo.py), ``RoundRobinPolicy`` (rr.py), ``CfsPolic
 from ..errors import PolicyError
 
 
+class PolicyFields:
+    """A task slot's policy and accounting fields (``slot.pol``), kept off the slot itself.
+
+    Only the round-robin, CFS and priority policies and a measuring FIFO read them; plain
+    FIFO never does, and a slot without these 12 names fits MicroPython's next smaller
+    attribute table (docs/benchmarks.md, "Task slot size"). Such a policy makes one per pool
+    slot at ``bind``; a slot it meets later (grown, or a caller's) gets one at its first use
+    (``fields_of``). ``slot`` links back: the CFS heap holds these, not slots."""
+
+    def __init__(self, slot):
+        self.slot = slot
+        self.weight = 1024  # CFS weight of the effective nice value
+        self.vruntime = 0  # CFS virtual run time (µs at nice 0)
+        self.vrem = 0  # CFS remainder of the last division, so no µs is lost
+        self.slice_left = 0  # µs left of the round-robin time slice
+        self.queue_pos = -1  # heap index or level in the policy's queue; -1 when not in it
+        self.seq = 0  # insertion order: FIFO among equal keys
+        self.preempted = False  # set by preempt_point when it made the task yield
+        self.policy_task = 0  # id of the task these fields were last set up for
+        self.polls = 0  # accounting (timed policies): polls, µs in total, longest poll
+        self.run_total_us = 0
+        self.run_max_us = 0
+        self.hogs = 0  # polls longer than the policy's hog budget
+
+
+def fields_of(slot):
+    """``slot.pol``, made at the slot's first use under a policy that keeps fields (allocates
+    that once per slot). Not ISR-safe: policies run in the scheduler's context."""
+    p = slot.pol
+    if p is None:
+        p = PolicyFields(slot)
+        slot.pol = p
+    return p
+
+
+def make_fields(sched):
+    """Give every pool slot of ``sched`` its ``PolicyFields`` (at ``bind``). Not ISR-safe."""
+    for slot in sched.slots:
+        if slot.pol is None:
+            slot.pol = PolicyFields(slot)
+
+
 class Policy:
     """Base class: documents the interface and gives the defaults."""
 
     needs_time = False
+    keeps_fields = False  # True: reads slot.pol (PolicyFields), made for the pool at bind
     name = "policy"
     stats = None
     _sched = None
@@ -51,6 +97,8 @@ class Policy:
             raise PolicyError("this %s policy already serves another scheduler: make one "
                               "policy object per scheduler" % self.name)
         self._sched = sched
+        if self.keeps_fields:
+            make_fields(sched)
 
     def charge(self, slot, elapsed_us):
         return False

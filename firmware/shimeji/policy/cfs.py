@@ -11,8 +11,10 @@ CPU. ``preempt_point()`` yields once the running task is ``granularity_us`` ahea
 next one.
 
 Design note: the run queue is a binary min-heap over a list made at ``bind`` (keyed by
-virtual run time, then insertion order), each slot storing its index in ``queue_pos``: pick,
-put back and remove are O(log n) and allocate nothing. Virtual run times are in µs at nice 0
+virtual run time, then insertion order). It holds the slots' ``PolicyFields`` (``slot.pol``,
+policy/base.py), each storing its index in ``queue_pos`` and linking back to its slot, so the
+sifts compare fields with no hop through the slot: pick, put back and remove are O(log n)
+and allocate nothing. Virtual run times are in µs at nice 0
 and stay below 2**30: when the minimum passes 2**29, every live task is shifted down by 2**28
 (an O(n) pass that happens after minutes of CPU time at the soonest).
 """
@@ -22,7 +24,7 @@ from micropython import const
 from .. import core, port
 from ..errors import BadPriority, PolicyError
 from .accounting import PollStats
-from .base import Policy
+from .base import Policy, fields_of, make_fields
 
 # Linux's sched_prio_to_weight, nice -20 .. 19. Built from a list on purpose: a constant
 # tuple is frozen by MicroPython's mpy-tool.py with every int beyond +-8191 as a long-int
@@ -62,6 +64,7 @@ class CfsPolicy(Policy):
 
     needs_time = True
     name = "cfs"
+    keeps_fields = True
 
     def __init__(self, granularity_us=1000, wake_bonus_us=3000, hog_us=None):
         for arg, v in (("granularity_us", granularity_us), ("wake_bonus_us", wake_bonus_us)):
@@ -87,14 +90,15 @@ class CfsPolicy(Policy):
         self._clock = sched._clock_us
         if len(self.heap) < sched.capacity:
             self.heap = [None] * sched.capacity
+        make_fields(sched)
 
     # -- the heap ---------------------------------------------------------------------------
 
-    def _sift_down(self, slot, i):
+    def _sift_down(self, entry, i):  # (a PolicyFields, as every heap entry)
         heap = self.heap
         n = self.n
-        vr = slot.vruntime
-        seq = slot.seq
+        vr = entry.vruntime
+        seq = entry.seq
         c = 2 * i + 1
         while c < n:
             child = heap[c]
@@ -112,13 +116,13 @@ class CfsPolicy(Policy):
             child.queue_pos = i
             i = c
             c = 2 * i + 1
-        heap[i] = slot
-        slot.queue_pos = i
+        heap[i] = entry
+        entry.queue_pos = i
 
-    def _sift_up(self, slot, i):
+    def _sift_up(self, entry, i):
         heap = self.heap
-        vr = slot.vruntime
-        seq = slot.seq
+        vr = entry.vruntime
+        seq = entry.seq
         while i > 0:
             p = (i - 1) >> 1
             q = heap[p]
@@ -128,37 +132,41 @@ class CfsPolicy(Policy):
             heap[i] = q
             q.queue_pos = i
             i = p
-        heap[i] = slot
-        slot.queue_pos = i
+        heap[i] = entry
+        entry.queue_pos = i
 
     def _fresh(self, slot):
         # First sight of a new task, at its first add() or an earlier set_priority() (a task
         # spawned by a running task reaches add() only when the inbox is drained).
-        slot.policy_task = slot.id
+        p = fields_of(slot)
+        p.policy_task = slot.id
         slot.priority = 0
         slot.base_priority = 0
         slot.inherited = None
-        slot.weight = 1024
-        slot.vruntime = self.min_vruntime
-        slot.vrem = 0
-        slot.preempted = False
+        p.weight = 1024
+        p.vruntime = self.min_vruntime
+        p.vrem = 0
+        p.preempted = False
+        return p
 
     # -- the policy interface ---------------------------------------------------------------
 
     def add(self, slot):
         """A task became runnable: a new one starts at the minimum virtual run time, a woken
         one at most ``wake_bonus_us`` behind it. Not ISR-safe."""
-        if slot.policy_task != slot.id:
+        p = slot.pol
+        if p is None or p.policy_task != slot.id:
             self._fresh(slot)
         else:
             floor = self.min_vruntime - self.wake_bonus
-            if slot.vruntime < floor:
-                slot.vruntime = floor
+            if p.vruntime < floor:
+                p.vruntime = floor
         self.put_back(slot, False)
 
     def put_back(self, slot, preempted):
         """A polled task yielded: queue it by its virtual run time. Not ISR-safe."""
-        slot.preempted = False
+        p = slot.pol
+        p.preempted = False
         heap = self.heap
         i = self.n
         if i == len(heap):
@@ -166,8 +174,8 @@ class CfsPolicy(Policy):
         self.n = i + 1
         seq = self._seq
         seq = self._seq = seq + 1 if seq < _MAX_US else 0
-        slot.seq = seq
-        self._sift_up(slot, i)
+        p.seq = seq
+        self._sift_up(p, i)
 
     def pick(self):
         """Unlink and return the task with the least virtual run time, or None.
@@ -189,11 +197,14 @@ class CfsPolicy(Policy):
             self.min_vruntime = vr
             if vr > _RENORM_AT:
                 self._renormalize()
-        return top
+        return top.slot
 
     def remove(self, slot):
         """Unlink a queued task; False if it was not queued here. Not ISR-safe."""
-        i = slot.queue_pos
+        p = slot.pol
+        if p is None:
+            return False
+        i = p.queue_pos
         if i < 0:
             return False
         heap = self.heap
@@ -201,8 +212,8 @@ class CfsPolicy(Policy):
         self.n = n
         last = heap[n]
         heap[n] = None
-        slot.queue_pos = -1
-        if last is not slot:
+        p.queue_pos = -1
+        if last is not p:
             self._sift_up(last, i)
             if last.queue_pos == i:
                 self._sift_down(last, i)
@@ -220,12 +231,13 @@ class CfsPolicy(Policy):
         self.stats.record(slot, elapsed_us)
         if elapsed_us > _MAX_CHARGE:
             elapsed_us = _MAX_CHARGE
-        num = elapsed_us * 1024 + slot.vrem
-        w = slot.weight
-        q = num // w
-        slot.vrem = num - q * w
-        vr = slot.vruntime + q
-        slot.vruntime = vr
+        p = slot.pol  # (no more locals: past 11 words the frame is a heap block)
+        num = elapsed_us * 1024 + p.vrem
+        elapsed_us = p.weight
+        q = num // elapsed_us
+        p.vrem = num - q * elapsed_us
+        vr = p.vruntime + q
+        p.vruntime = vr
         return self.n > 0 and vr > self.heap[0].vruntime + self.granularity
 
     def should_yield(self, slot):
@@ -237,7 +249,8 @@ class CfsPolicy(Policy):
         used = port.ticks_diff(self._clock(), core.current_context().poll_start)
         if used > _MAX_CHARGE:
             used = _MAX_CHARGE
-        vr = slot.vruntime + used * 1024 // slot.weight
+        p = slot.pol
+        vr = p.vruntime + used * 1024 // p.weight
         nxt = self.heap[0].vruntime if self.n else self.min_vruntime
         if woken and self.min_vruntime < nxt:
             nxt = self.min_vruntime
@@ -246,14 +259,15 @@ class CfsPolicy(Policy):
     def set_priority(self, slot, value):
         """Set the task's nice value (-20..19; raises ``BadPriority``). Not ISR-safe."""
         check_nice(value)
-        if slot.policy_task != slot.id:
-            self._fresh(slot)
+        p = slot.pol
+        if p is None or p.policy_task != slot.id:
+            p = self._fresh(slot)
         slot.base_priority = value
         loan = slot.inherited
         if loan is not None and loan < value:
             value = loan
         slot.priority = value
-        slot.weight = NICE_TO_WEIGHT[value + 20]
+        p.weight = NICE_TO_WEIGHT[value + 20]
         return True
 
     set_nice = set_priority
@@ -271,14 +285,14 @@ class CfsPolicy(Policy):
         if nice < holder.priority:
             holder.inherited = nice
             holder.priority = nice
-            holder.weight = NICE_TO_WEIGHT[nice + 20]
+            fields_of(holder).weight = NICE_TO_WEIGHT[nice + 20]
 
     def restore(self, holder):
         """End any loan: the holder runs at its own nice value again. Not ISR-safe."""
         holder.inherited = None
         nice = holder.base_priority
         holder.priority = nice
-        holder.weight = NICE_TO_WEIGHT[nice + 20]
+        fields_of(holder).weight = NICE_TO_WEIGHT[nice + 20]
 
     def loan(self, holder, waiter):
         """Set ``holder``'s loan to ``waiter``'s nice value (capped at -20), or end it
@@ -293,7 +307,7 @@ class CfsPolicy(Policy):
                 holder.inherited = lent
                 nice = lent
         holder.priority = nice
-        holder.weight = NICE_TO_WEIGHT[nice + 20]
+        fields_of(holder).weight = NICE_TO_WEIGHT[nice + 20]
 
     def more_urgent(self, a, b):
         """True if task ``a`` has a lower effective nice value than ``b``. ISR-safe."""
@@ -311,5 +325,7 @@ class CfsPolicy(Policy):
 
 
 def _shift(slot):
-    vr = slot.vruntime - _RENORM_BY
-    slot.vruntime = vr if vr > 0 else 0
+    p = slot.pol
+    if p is not None:
+        vr = p.vruntime - _RENORM_BY
+        p.vruntime = vr if vr > 0 else 0

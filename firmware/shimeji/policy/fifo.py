@@ -19,6 +19,7 @@ class FifoPolicy(Policy):
         if measure or hog_us is not None:
             self.stats = PollStats(hog_us)
             self.needs_time = True
+            self.keeps_fields = True  # the poll counts live in slot.pol
 
     def charge(self, slot, elapsed_us):
         """Record one poll in ``stats`` (only with measuring on). Not ISR-safe."""

@@ -40,7 +40,7 @@ class PreemptPoint:
                 ctx = core.current_context()
                 slot = ctx.slot
             if slot is not None and ctx.sched.policy.should_yield(slot):
-                slot.preempted = True
+                slot.pol.preempted = True  # (should_yield is True only for a policy's task)
                 if ctx.sched._trace is not None:
                     ctx.sched._trace.record(_PREEMPT, slot.id, 0)
                 return None

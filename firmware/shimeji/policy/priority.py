@@ -20,7 +20,7 @@ from micropython import const
 from .. import core, port
 from ..errors import BadPriority, PolicyError
 from .accounting import PollStats
-from .base import Policy
+from .base import Policy, fields_of, make_fields
 from .rr import check_slice
 
 MAX_LEVELS = const(30)  # the bitmap stays a small int on 32-bit boards
@@ -38,6 +38,7 @@ class PriorityPolicy(Policy):
     poll accounting (always on with a slice)."""
 
     name = "priority"
+    keeps_fields = True
 
     def __init__(self, levels=8, default=0, slice_us=None, measure=False, hog_us=None):
         if not isinstance(levels, int) or levels < 1 or levels > MAX_LEVELS:
@@ -72,11 +73,12 @@ class PriorityPolicy(Policy):
                               "object per scheduler")
         self._sched = sched
         self._clock = sched._clock_us
+        make_fields(sched)
 
     # -- the level queues -------------------------------------------------------------------
 
     def _link_back(self, slot, level):
-        slot.queue_pos = level
+        slot.pol.queue_pos = level
         slot.run_next = None
         tail = self.tails[level]
         slot.run_prev = tail
@@ -88,7 +90,7 @@ class PriorityPolicy(Policy):
         self.tails[level] = slot
 
     def _link_front(self, slot, level):
-        slot.queue_pos = level
+        slot.pol.queue_pos = level
         slot.run_prev = None
         head = self.heads[level]
         slot.run_next = head
@@ -100,7 +102,8 @@ class PriorityPolicy(Policy):
         self.heads[level] = slot
 
     def _unlink(self, slot):
-        level = slot.queue_pos
+        p = slot.pol
+        level = p.queue_pos
         prev = slot.run_prev
         nxt = slot.run_next
         if prev is None:
@@ -115,11 +118,11 @@ class PriorityPolicy(Policy):
             self.bits &= ~(1 << level)
         slot.run_next = None
         slot.run_prev = None
-        slot.queue_pos = -1
+        p.queue_pos = -1
 
     def _move(self, slot, level):
         """Give ``slot`` the effective priority ``level``, re-queueing it if it is queued."""
-        if slot.queue_pos >= 0:
+        if fields_of(slot).queue_pos >= 0:
             self._unlink(slot)
             slot.priority = level
             self._link_back(slot, level)
@@ -129,11 +132,12 @@ class PriorityPolicy(Policy):
     def _fresh(self, slot):
         # First sight of a new task, at its first add() or an earlier set_priority() (a task
         # spawned by a running task reaches add() only when the inbox is drained).
-        slot.policy_task = slot.id
+        p = fields_of(slot)
+        p.policy_task = slot.id
         slot.priority = self.default
         slot.base_priority = self.default
         slot.inherited = None
-        slot.preempted = False
+        p.preempted = False
 
     # -- the policy interface ---------------------------------------------------------------
 
@@ -141,10 +145,12 @@ class PriorityPolicy(Policy):
         """A task became runnable: back of its level, fresh slice. A new task gets the
         default priority (``set_priority`` or ``build_task().priority(p)`` changes it).
         Not ISR-safe."""
-        if slot.policy_task != slot.id:
+        p = slot.pol
+        if p is None or p.policy_task != slot.id:
             self._fresh(slot)
+            p = slot.pol
         if self.slice_us is not None:
-            slot.slice_left = self.slice_us
+            p.slice_left = self.slice_us
         self._link_back(slot, slot.priority)
 
     def put_back(self, slot, preempted):
@@ -152,27 +158,27 @@ class PriorityPolicy(Policy):
         with slice left, else back with a fresh slice (behind the tasks woken during its
         turn if the slice ran out). Not ISR-safe."""
         rr = self.slice_us
-        if preempted or slot.preempted:
-            slot.preempted = False
-            if rr is None or slot.slice_left > 0:
+        p = slot.pol
+        if preempted or p.preempted:
+            p.preempted = False
+            if rr is None or p.slice_left > 0:
                 self._link_front(slot, slot.priority)
                 return
             if self._sched._inbox_head is not None:
                 self._sched._drain_inbox()  # tasks woken during its slice go first
         if rr is not None:
-            slot.slice_left = rr
+            p.slice_left = rr
         level = slot.priority  # _link_back, inline: this runs on every poll
-        slot.queue_pos = level
+        p.queue_pos = level
         slot.run_next = None
-        tails = self.tails
-        tail = tails[level]
+        tail = self.tails[level]  # (no more locals: past 11 words the frame is a heap block)
         slot.run_prev = tail
         if tail is None:
             self.heads[level] = slot
             self.bits |= 1 << level
         else:
             tail.run_next = slot
-        tails[level] = slot
+        self.tails[level] = slot
 
     def pick(self):
         """Unlink and return the oldest task of the most urgent level, or None.
@@ -198,12 +204,13 @@ class PriorityPolicy(Policy):
         else:
             nxt.run_prev = None
         slot.run_next = None
-        slot.queue_pos = -1
+        slot.pol.queue_pos = -1
         return slot
 
     def remove(self, slot):
         """Unlink a queued task; False if it was not queued here. Not ISR-safe."""
-        if slot.queue_pos < 0:
+        p = slot.pol
+        if p is None or p.queue_pos < 0:
             return False
         self._unlink(slot)
         return True
@@ -219,8 +226,9 @@ class PriorityPolicy(Policy):
         self.stats.record(slot, elapsed_us)
         if self.slice_us is None:
             return False
-        left = slot.slice_left - elapsed_us
-        slot.slice_left = left
+        p = slot.pol
+        left = p.slice_left - elapsed_us
+        p.slice_left = left
         return left <= 0
 
     def should_yield(self, slot):
@@ -232,24 +240,26 @@ class PriorityPolicy(Policy):
         peer = self.heads[level] is not None
         woken = self._sched._inbox_head
         while woken is not None:
-            p = woken.priority
-            if woken.policy_task != woken.id:
-                p = self.default  # a new task: its slot still has the last task's priority
-            if p >= level:
-                if p > level:
+            lv = woken.priority
+            wp = woken.pol
+            if wp is None or wp.policy_task != woken.id:
+                lv = self.default  # a new task: its slot still has the last task's priority
+            if lv >= level:
+                if lv > level:
                     return True
                 peer = True
             woken = woken.inbox_next
         if peer and self.slice_us is not None:
             used = port.ticks_diff(self._clock(), core.current_context().poll_start)
-            return used >= slot.slice_left
+            return used >= slot.pol.slice_left
         return False
 
     def set_priority(self, slot, value):
         """Set the task's own priority (raises ``BadPriority`` outside 0..levels-1); a loan
         from inheritance stays in force if it is higher. Not ISR-safe."""
         self._check(value)
-        if slot.policy_task != slot.id:
+        p = slot.pol
+        if p is None or p.policy_task != slot.id:
             self._fresh(slot)
         slot.base_priority = value
         loan = slot.inherited

@@ -19,7 +19,7 @@ from micropython import const
 from .. import core, port
 from ..errors import PolicyError
 from .accounting import PollStats
-from .base import Policy
+from .base import Policy, fields_of, make_fields
 
 _MAX_US = const(0x3FFFFFFF)
 DEFAULT_SLICE_US = const(10000)
@@ -38,6 +38,7 @@ class RoundRobinPolicy(Policy):
 
     needs_time = True
     name = "round-robin"
+    keeps_fields = True
 
     def __init__(self, slice_us=DEFAULT_SLICE_US, hog_us=None):
         self.slice_us = check_slice(slice_us)
@@ -54,19 +55,23 @@ class RoundRobinPolicy(Policy):
                               "object per scheduler")
         self._sched = sched
         self._clock = sched._clock_us
+        make_fields(sched)
 
     def add(self, slot):
         """A task became runnable (spawned or woken): back of the queue, fresh slice.
         Not ISR-safe (wakes from interrupts reach the policy through the inbox)."""
-        if slot.policy_task != slot.id:
-            slot.policy_task = slot.id
-            slot.preempted = False
-        self._link_back(slot)
+        p = slot.pol
+        if p is None:
+            p = fields_of(slot)  # a slot first met here (grown, a caller's): once per slot
+        if p.policy_task != slot.id:
+            p.policy_task = slot.id
+            p.preempted = False
+        self._link_back(slot, p)
 
-    def _link_back(self, slot):
+    def _link_back(self, slot, p):
         # Back of the queue with a fresh slice.
-        slot.slice_left = self.slice_us
-        slot.queue_pos = 0
+        p.slice_left = self.slice_us
+        p.queue_pos = 0
         slot.run_next = None
         tail = self.tail
         slot.run_prev = tail
@@ -79,9 +84,10 @@ class RoundRobinPolicy(Policy):
     def put_back(self, slot, preempted):
         """A polled task yielded: front if preempted with slice left, else back (behind the
         tasks woken during its turn if the slice ran out). Not ISR-safe."""
-        if (preempted or slot.preempted) and slot.slice_left > 0:
-            slot.preempted = False
-            slot.queue_pos = 0
+        p = slot.pol
+        if (preempted or p.preempted) and p.slice_left > 0:
+            p.preempted = False
+            p.queue_pos = 0
             head = self.head
             slot.run_prev = None
             slot.run_next = head
@@ -91,10 +97,10 @@ class RoundRobinPolicy(Policy):
                 head.run_prev = slot
             self.head = slot
             return
-        if (preempted or slot.preempted) and self._sched._inbox_head is not None:
+        if (preempted or p.preempted) and self._sched._inbox_head is not None:
             self._sched._drain_inbox()  # tasks woken during its slice go first
-        slot.preempted = False
-        self._link_back(slot)
+        p.preempted = False
+        self._link_back(slot, p)
 
     def pick(self):
         """Unlink and return the task at the front, or None. Not ISR-safe."""
@@ -107,12 +113,13 @@ class RoundRobinPolicy(Policy):
             else:
                 nxt.run_prev = None
             slot.run_next = None
-            slot.queue_pos = -1
+            slot.pol.queue_pos = -1
         return slot
 
     def remove(self, slot):
         """Unlink a queued task; False if it was not queued here. Not ISR-safe."""
-        if slot.queue_pos < 0:
+        p = slot.pol
+        if p is None or p.queue_pos < 0:
             return False
         prev = slot.run_prev
         nxt = slot.run_next
@@ -126,7 +133,7 @@ class RoundRobinPolicy(Policy):
             nxt.run_prev = prev
         slot.run_next = None
         slot.run_prev = None
-        slot.queue_pos = -1
+        p.queue_pos = -1
         return True
 
     def has_ready(self):
@@ -138,8 +145,9 @@ class RoundRobinPolicy(Policy):
         if elapsed_us < 0:
             elapsed_us = 0
         self.stats.record(slot, elapsed_us)
-        left = slot.slice_left - elapsed_us
-        slot.slice_left = left
+        p = slot.pol
+        left = p.slice_left - elapsed_us
+        p.slice_left = left
         return left <= 0
 
     def should_yield(self, slot):
@@ -148,4 +156,4 @@ class RoundRobinPolicy(Policy):
         if self.head is None and self._sched._inbox_head is None:
             return False
         used = port.ticks_diff(self._clock(), core.current_context().poll_start)
-        return used >= slot.slice_left
+        return used >= slot.pol.slice_left

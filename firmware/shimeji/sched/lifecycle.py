@@ -46,7 +46,9 @@ class TaskLifecycle(TaskPool):
                                 "cancel them first (live: %d)" % self.live_count())
         policy.bind(self)
         for slot in self.slots:  # a timed policy's poll counts: FIFO's spawn never resets them
-            slot.polls = 0
+            pol = slot.pol
+            if pol is not None:
+                pol.polls = 0
         self.policy = policy
         self._add = policy.add
         self._pick = policy.pick
@@ -197,7 +199,9 @@ class TaskLifecycle(TaskPool):
         slot.coro = coro
         slot.id = task_id
         slot.name = name
-        slot.polls = 0
+        pol = slot.pol  # (a policy's fields: accounting starts again for the new task)
+        if pol is not None:
+            pol.polls = 0
         slot.state = QUEUED
         if self._local_ok and self._inbox_head is None:  # tick_fifo polls on this thread
             # The tick's own list, no critical section (fastpath.py); once this poll woke a

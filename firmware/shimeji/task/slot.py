@@ -83,22 +83,13 @@ class TaskSlot:
         # -- sync primitives: per-waiter data beyond the wait fields above.
         self.held_locks = None  # Mutexes this task holds, linked through Mutex._held_next
 
-        # -- scheduling policy: priority/nice, virtual run time, time slice, accounting.
+        # -- scheduling policy: priority/nice (read across schedulers by priority inheritance).
         self.priority = 0  # effective priority (PriorityPolicy) or nice (CfsPolicy)
         self.base_priority = 0  # the task's own value, without a loan from inheritance
         self.inherited = None  # value lent by a blocked waiter (priority inheritance)
-        self.weight = 1024  # CFS weight of the effective nice value
-        self.vruntime = 0  # CFS virtual run time (µs at nice 0)
-        self.vrem = 0  # CFS remainder of the last division, so no µs is lost
-        self.slice_left = 0  # µs left of the round-robin time slice
-        self.queue_pos = -1  # heap index or level in the policy's queue; -1 when not in it
-        self.seq = 0  # insertion order: FIFO among equal keys
-        self.preempted = False  # set by preempt_point when it made the task yield
-        self.policy_task = 0  # id of the task the policy fields were last set up for
-        self.polls = 0  # accounting (timed policies): polls, µs in total, longest poll
-        self.run_total_us = 0
-        self.run_max_us = 0
-        self.hogs = 0  # polls longer than the policy's hog budget
+        # Virtual run time, time slice, queue position, accounting: a PolicyFields
+        # (policy/base.py) made by a policy that keeps them; None under plain FIFO.
+        self.pol = None
         self.wakes = 0  # wakes while a trace is attached (trace/ring.py)
 
     def __repr__(self):

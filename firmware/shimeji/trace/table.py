@@ -61,8 +61,9 @@ def task_table(sched, polls=None):
     for s in sched.live_slots():
         waits = K.PARK_NAMES[park_what(s)] if s.state == 3 else ""
         if timed:
-            n, cpu, longest, hogs = (s.polls, s.run_total_us, s.run_max_us, s.hogs) \
-                if s.polls else (0, 0, 0, 0)
+            p = s.pol
+            n, cpu, longest, hogs = (p.polls, p.run_total_us, p.run_max_us, p.hogs) \
+                if p is not None and p.polls else (0, 0, 0, 0)
         elif seen is not None:
             n, cpu, longest = seen.get(s.id, (0, 0, 0))
             hogs = None
