@@ -134,3 +134,29 @@ def test_gather_results_are_a_new_list_whatever_the_tasks_returned():
         [None] * 5, [1, None, None], [None, None, 3], [None, 2, None], [None, 4],
         [5, None, None], ([None, None, None], True, True),
     ]
+
+
+def test_create_task_ids_that_wrap_skip_live_ids_and_keep_the_order():
+    # create_task's in-line case, like spawn's, assumes ids that never wrapped: the task that
+    # wraps them goes through the scheduler, and the next ones of the same poll skip live ids.
+    mask = (1 << 30) - 1
+    loop = asyncio.new_event_loop()
+    log = []
+
+    async def note(name):
+        log.append(name)
+
+    async def main():
+        first = asyncio.create_task(note("old"))  # still live when the ids come round
+        loop.sched._next_id = mask - 1
+        ts = [asyncio.create_task(note(name)) for name in "abcd"]
+        ids = [first._ref.id] + [t._ref.id for t in ts]
+        await asyncio.gather(first, *ts)
+        return ids
+
+    ids = asyncio.run(main())
+    assert ids[1:3] == [mask - 1, mask]
+    assert len(set(ids)) == 5 and all(0 < i <= mask for i in ids)
+    assert ids[0] not in ids[3:]  # the live task's id is skipped after the wrap
+    assert log == ["old", "a", "b", "c", "d"]
+    assert loop.sched.ids_wrapped

@@ -252,7 +252,8 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
     # Design note: one Python-level call per task. The Task is made without ``__init__`` and
     # holds only its slot (see Task); a task of the running loop creating it takes a free slot
     # and queues it on the tick's own list here (StaticScheduler._start's common case, in line:
-    # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped). The globals it
+    # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped: all three said
+    # by _local_ok and the inbox, see fastpath.py). The globals it
     # needs are default-argument locals: a global read in native code is a dictionary lookup.
     loop = _running
     if loop is None:
@@ -266,7 +267,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
         _spawn_task(sched, t, coro)  # (the method, without its lookup on the scheduler)
         return t
     task_id = sched._next_id
-    if task_id >= _ID_MASK or sched.ids_wrapped:  # (spawn's fast case; _new_id otherwise)
+    if task_id >= _ID_MASK:  # (_new_id's fast case: _local_ok means the ids never wrapped)
         _spawn_task(sched, t, coro)
         return t
     sched._next_id = task_id + 1
@@ -276,8 +277,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
         sched._free_tail = None
     t._ref = slot
     slot.handle = t
-    if not slot.handle_out:
-        slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle
+    slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle
     slot.sched = sched
     slot.coro = coro
     slot.id = task_id
