@@ -183,10 +183,9 @@ def test_policy_poll_paths_take_no_heap_frames():
             ("record", _frame_bytes(policy.stats.record, slot, 5)),
             ("remove (not queued)", _frame_bytes(policy.remove, slot)),
         ]
-        if not isinstance(policy, CfsPolicy):  # (the CFS heap's sifts: see below)
-            seen.append(("put_back", _frame_bytes(policy.put_back, slot, False)))
-            slot = policy.pick()
-            seen.append(("put_back preempted", _frame_bytes(policy.put_back, slot, True)))
-            seen.append(("pick", _frame_bytes(policy.pick)))
-            seen.append(("add", _frame_bytes(policy.add, slot)))
+        seen.append(("put_back", _frame_bytes(policy.put_back, slot, False)))
+        slot = policy.pick()
+        seen.append(("put_back preempted", _frame_bytes(policy.put_back, slot, True)))
+        seen.append(("pick", _frame_bytes(policy.pick)))
+        seen.append(("add", _frame_bytes(policy.add, slot)))
         assert seen == [(what, 0) for what, _ in seen], (policy.name, seen)
