@@ -13,6 +13,7 @@ from .. import core
 from ..errors import DurationTooLong, TimerConfigError, int_arg
 from .clock import MAX_TICKS, wrap_add, wrap_diff
 from .timer import Timer, timer_of
+from .wheelpass import place_sleep
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
@@ -66,7 +67,7 @@ def _not_ms(ms):
 
 @micropython.native
 def sleep_ms(ms, _ctx=core.context, _type=type, _int=int, _append=_ring_append,
-             _it=_ring_iter, _tok=core.SLEEP):  # defaults: locals, no lookups
+             _it=_ring_iter, _tok=core.SLEEP, _place=place_sleep):  # locals, no lookups
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
     Tasks only (not ISR-safe)."""
@@ -89,54 +90,7 @@ def sleep_ms(ms, _ctx=core.context, _type=type, _int=int, _append=_ring_append,
         entry = slot.timer
         if entry.pos >= 0:
             entry.cancel()
-        # TimerWheel.arm_after(entry, delta), in line (a sleep is on every timer's path)
-        wheel = timer.wheel
-        entry.wheel = wheel
-        now = wheel.now
-        mask = timer._slack if ms < timer._slack_ms else timer.slack_mask(ms)
-        if mask:  # the timer's slack: the deadline rounded up to a multiple of mask + 1
-            r = ((now & mask) + (delta & mask)) & mask
-            if r:
-                delta += mask + 1 - r
-        d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
-        if d > 0:
-            d -= 1
-            level = 4
-            pos = 256 | (d >> 24)
-        else:
-            d += _MASK
-            x = now ^ d
-            if x < 0x40:
-                level = 0
-                pos = d & 63
-            elif x < 0x1000:
-                level = 1
-                pos = 64 | ((d >> 6) & 63)
-            elif x < 0x40000:
-                level = 2
-                pos = 128 | ((d >> 12) & 63)
-            elif x < 0x1000000:
-                level = 3
-                pos = 192 | ((d >> 18) & 63)
-            else:
-                level = 4
-                pos = 256 | (d >> 24)
-        entry.deadline = d
-        entry.pos = pos
-        tails = wheel._tail
-        tail = tails[pos]
-        entry.prev = tail
-        if tail is None:
-            wheel._head[pos] = entry
-            wheel._occ[pos >> 4] |= 1 << (pos & 15)
-        else:
-            tail.next = entry
-        tails[pos] = entry
-        wheel._count[level] += 1
-        wheel.pending += 1
-        nxt = wheel._next
-        if nxt >= 0 and ((nxt - now) & _MASK) > delta:
-            wheel._next = -1  # earlier than the remembered next deadline (see arm_after)
+        _place(timer, entry, ms, delta)  # TimerWheel.arm_after's placement, in viper
     else:
         timer.arm_ms(slot.timer, ms)
     if _it is None or sched.level:

@@ -274,3 +274,66 @@ def step(self):
         return ((j << 24) - now) & _MASK
     span = 64 << shift
     return ((now & -span) | (j << shift)) - now
+
+
+@micropython.viper
+def place_sleep(timer, entry, ms: int, delta: int):
+    """Arm ``entry`` (not armed) ``delta`` ticks after the wheel's ``now``, with the slack of
+    an ``ms`` ms sleep (``Timer.slack_mask``): ``sleep_ms``'s placement, ``arm_after``'s
+    written out in viper, whose integer operations are machine instructions (in native code
+    each is a runtime call). ``0 < delta <= MAX_TICKS + 1``: every value stays below 2**30."""
+    wheel = timer.wheel
+    entry.wheel = wheel
+    now = int(wheel.now)
+    if ms < int(timer._slack_ms):
+        mask = int(timer._slack)
+    else:
+        mask = int(timer.slack_mask(ms))
+    if mask:  # the deadline rounded up to a multiple of mask + 1
+        r = ((now & mask) + (delta & mask)) & mask
+        if r:
+            delta += mask + 1 - r
+    d = now - _MASK + delta  # wrap_add: > 0 means past the wrap
+    if d > 0:
+        d -= 1
+        level = 4
+        pos = 256 | (d >> 24)
+    else:
+        d += _MASK
+        x = now ^ d
+        if x < 0x40:
+            level = 0
+            pos = d & 63
+        elif x < 0x1000:
+            level = 1
+            pos = 64 | ((d >> 6) & 63)
+        elif x < 0x40000:
+            level = 2
+            pos = 128 | ((d >> 12) & 63)
+        elif x < 0x1000000:
+            level = 3
+            pos = 192 | ((d >> 18) & 63)
+        else:
+            level = 4
+            pos = 256 | (d >> 24)
+    entry.deadline = d
+    entry.pos = pos
+    tails = wheel._tail
+    tail = tails[pos]
+    entry.prev = tail
+    occ = wheel._occ
+    i = pos >> 4
+    bits = int(occ[i])
+    bit = 1 << (pos & 15)
+    if bits & bit:  # the slot has entries: link behind its tail
+        tail.next = entry
+    else:
+        wheel._head[pos] = entry
+        occ[i] = bits | bit
+    tails[pos] = entry
+    count = wheel._count
+    count[level] = int(count[level]) + 1
+    wheel.pending = int(wheel.pending) + 1
+    nxt = int(wheel._next)
+    if nxt >= 0 and ((nxt - now) & _MASK) > delta:
+        wheel._next = -1  # earlier than the remembered next deadline (see arm_after)
