@@ -156,7 +156,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
                 completed += 1
                 if value is None and plain is None:
                     plain = _type(sched)._complete is base_complete[0]
-                if value is not None or not plain:
+                if value is None and plain:
+                    pass  # (no `is not`/`not`: each is one more runtime call in native code)
+                else:
                     sched._complete(slot, status, value)
                     continue
                 # StaticScheduler._complete for a task that returned None, in line (this
@@ -165,10 +167,12 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
                 if handle._ref is slot:  # (a detached handle stays detached)
                     handle._ref = None
                 waiting_on = slot.waiting_on
-                if waiting_on is not None:
+                if waiting_on is None:
+                    pass
+                else:
                     waiting_on.remove(slot)
-                timer = slot.timer
-                if timer is not None and timer.pos >= 0:  # armed, never awaited
+                timer = slot.timer  # (every slot has its entry)
+                if timer.pos >= 0:  # armed, never awaited
                     timer.cancel()
                     slot.sleeping = False
                 slot.wait_phase = 0
@@ -176,10 +180,14 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
                 slot.wait_status = 0
                 slot.wait_value = None
                 joiners = slot.joiners
-                if joiners.head is not None:
+                if joiners.head is None:
+                    pass
+                else:
                     wake_joiners(joiners, slot.id, _OK, None)
                 slot.coro = None
-                if slot.throw_exc is not None:  # cancelled in its last poll
+                if slot.throw_exc is None:
+                    pass
+                else:  # cancelled in its last poll
                     slot.throw_exc = None
                     slot.cancel_requested = False
                 slot.state = _FREE  # first: a wake from now on is a no-op...

@@ -151,10 +151,10 @@ class TaskLifecycle(TaskPool):
             self._free_tail = None
         return self._start(slot, coro, name)  # the tick's list, the inbox or the policy's queue
 
+    @micropython.native
     def spawn_detached(self, coro, name=None):
         """``spawn`` for a task nobody joins: returns None. The slot's handle is not handed
-        out, so it is reused and spawning allocates nothing (``spawn`` makes a new handle when
-        the slot's last one was handed out). Not ISR-safe."""
+        out, so it is reused: spawning allocates nothing. Not ISR-safe."""
         handle = self.spawn(coro, name)  # (a chained store would need a heap frame)
         handle._ref.handle_out = False  # not handed out: the slot reuses it
 
