@@ -13,7 +13,6 @@ from shimeji import (
     Stream,
     StreamClosed,
     Timer,
-    core,
     open_connection,
     sleep_ms,
     start_server,
@@ -94,40 +93,6 @@ def test_read_kinds_to_the_end_of_the_stream():
         return first, bytes(buf[:n]), some, rest, end
 
     assert run(main()) == (b"0123", b"456789", b"abcdef", b"XYZ", b"")
-    close(b)
-
-
-def test_read_n_on_a_socket_is_one_receive_and_nothing_there_means_wait_again():
-    a, b = tcp_pair()
-    r = Stream(b)
-    op = r._op
-    # MicroPython's socket.read(n) reads until n bytes or EAGAIN: a short message cost a
-    # second, failing system call; the stream reads a plain socket with recv(n) instead.
-    assert (op.recv is not None) == IS_MICROPYTHON
-    if IS_MICROPYTHON:
-        op.n = 64
-        assert op._recv() is None  # EAGAIN (a wake that found nothing): wait again
-    events = []
-
-    async def reader():
-        while True:
-            got = await r.read(64)
-            events.append(got)
-            if not got:
-                return
-
-    async def main():
-        w = Stream(a)
-        h = core.current_slot().sched.spawn(reader())
-        for msg in (b"short", b"x" * 100):
-            w.write(msg)
-            await w.drain()
-            await sleep_ms(5)
-        w.close()
-        await h
-
-    run(main())
-    assert events == [b"short", b"x" * 64, b"x" * 36, b""]
     close(b)
 
 

@@ -10,14 +10,12 @@ from micropython import const
 
 from .. import core
 from ..errors import IOBusy, StreamClosed
-from .sockets import recv_of
 from .wait import READ_ANY
 
 READ_SOME = const(0)  # the kinds of ReadOp: read(n), readexactly(n), readinto(buf)
 READ_EXACT = const(1)
 READ_INTO = const(2)
 
-_EAGAIN = const(11)
 _context = core.context
 _PARK = core.PARK
 _read_step = READ_ANY.step
@@ -37,7 +35,6 @@ class ReadOp:
     def __init__(self, stream):
         self.stream = stream
         self.s = stream.s
-        self.recv = recv_of(stream.s)  # one system call per read(n) on a MicroPython socket
         self.owner = None
         self.kind = READ_SOME
         self.n = 0
@@ -69,10 +66,7 @@ class ReadOp:
                 raise stream_closed()
             kind = self.kind
             if kind == READ_SOME:
-                if self.recv is None:
-                    r = s.read(self.n)
-                else:
-                    r = self._recv()
+                r = s.read(self.n)
                 if r is not None:
                     raise me.sched.value_finish.done(r)
             elif kind == READ_INTO:
@@ -85,14 +79,6 @@ class ReadOp:
                     if len(r) == self.n and not self.got:
                         raise me.sched.value_finish.done(r)  # all of it at once
                     self._exact_more(me, r)
-
-    def _recv(self):
-        try:
-            return self.recv(self.n)
-        except OSError as e:
-            if e.errno == _EAGAIN:  # woken with nothing there after all: wait again
-                return None
-            raise
 
     def _exact_more(self, me, r):
         # readexactly got ``r`` (not all): keep it and return (to wait again), or raise the end.

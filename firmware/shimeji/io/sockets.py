@@ -102,16 +102,6 @@ def stream_socket(sock):
     return sock if IS_MICROPYTHON else SocketIO(sock)
 
 
-def recv_of(obj):
-    """``obj.recv`` if ``obj`` is a plain MicroPython socket, else None. ``read(n)`` on such a
-    socket keeps reading until ``n`` bytes or ``EAGAIN``, so a short message costs a second
-    system call that fails; ``recv(n)`` makes one (and raises ``OSError`` EAGAIN instead of
-    returning None when nothing is there). CPython's ``SocketIO.read`` already makes one."""
-    if IS_MICROPYTHON and socket is not None and type(obj) is socket.socket:
-        return obj.recv
-    return None
-
-
 def raw_socket(obj):
     """The socket under a ``SocketIO`` (or ``obj`` itself)."""
     return obj.sock if isinstance(obj, SocketIO) else obj
