@@ -1,0 +1,156 @@
+# A board's UARTs as streams: needs UART0 wired to UART1 (TX to RX both ways), as the RP2040
+# emulator wires them (tools/rp2040_emu.mjs); skipped, saying so, where there is no such cable
+# (CPython, the unix port, qemu, a board without the wires). Run on the emulator by
+# host_tests/test_tools_rp2040_uart.py and by `make test-firmware BOARD=rp2040`.
+import time
+
+from shimeji import Cancelled, RunLoop, StaticScheduler, Stream, Timer, sleep_ms
+from support import IS_MICROPYTHON, raises
+
+BAUD = 115200
+
+
+def _cable():
+    """(uart0, uart1) when a byte written on UART0 arrives on UART1, else the reason why not.
+    On a real board the probe sends one byte (0x55) out of UART0's TX pin."""
+    try:
+        from machine import UART
+    except ImportError:
+        return "no machine.UART on this port"
+    try:
+        u0 = UART(0, BAUD, timeout=0)
+        u1 = UART(1, BAUD, timeout=0)
+    except (ValueError, TypeError, OSError) as e:
+        return "UART(0)/UART(1) cannot be made here: %r" % e
+    _drain(u0)
+    _drain(u1)
+    u0.write(b"\x55")
+    for _ in range(50):  # 50 ms: a byte takes ~87 µs at 115200 baud
+        if u1.any():
+            _drain(u1)
+            return u0, u1
+        time.sleep_ms(1)
+    return "nothing written on UART0 arrived on UART1: no cable between them"
+
+
+def _drain(u):
+    while u.any():
+        u.read()
+
+
+_wired = _cable()
+REASON = None if isinstance(_wired, tuple) else (
+    "needs UART0 wired to UART1 (the RP2040 emulator's cable): " + _wired)
+
+
+def needs_uart_cable(fn):
+    if REASON is None:
+        return fn
+    if IS_MICROPYTHON:
+        from support import _Skipped
+
+        return _Skipped(fn, REASON)
+    import pytest
+
+    return pytest.mark.skip(reason=REASON)(fn)
+
+
+@needs_uart_cable
+def test_select_poll_reports_a_uart_readable_when_bytes_arrive():
+    import select
+
+    u0, u1 = _wired
+    p = select.poll()
+    p.register(u1, select.POLLIN)
+    assert p.poll(0) == []  # nothing there yet
+    u0.write(b"ab\n")
+    ready = p.poll(100)
+    assert [(obj is u1, ev & select.POLLIN) for obj, ev in ready] == [(True, select.POLLIN)]
+    time.sleep_ms(5)  # the rest of the line (3 bytes: ~260 µs)
+    assert u1.read() == b"ab\n"
+    assert p.poll(0) == []
+    p.unregister(u1)
+
+
+@needs_uart_cable
+def test_two_tasks_talk_over_the_cable_through_streams():
+    u0, u1 = _wired
+    sched = StaticScheduler(4, timer=Timer())
+    events = []
+    ticks = [0]
+
+    async def host_side():  # UART0: sends a command, reads the answer
+        s = Stream(u0)
+        for i in range(4):
+            s.write(b"GET %d\n" % i)
+            await s.drain()
+            events.append(("answer", await s.readline()))
+
+    async def device_side():  # UART1: answers each line it reads
+        s = Stream(u1)
+        while True:
+            line = await s.readline()
+            events.append(("command", line))
+            if line == b"GET 3\n":
+                s.write(b"OK 3 last\n")
+                await s.drain()
+                return
+            s.write(b"OK " + line[4:])
+            await s.drain()
+
+    async def ticker():  # runs while both wait for their UART
+        while True:
+            await sleep_ms(1)
+            ticks[0] += 1
+
+    a = sched.spawn(host_side())
+    b = sched.spawn(device_side())
+    t = sched.spawn(ticker())
+    loop = RunLoop(sched)
+    loop.run(a)
+    loop.run(b)
+    t.cancel()
+    with raises(Cancelled):
+        loop.run(t)
+    assert events == [
+        ("command", b"GET 0\n"), ("answer", b"OK 0\n"),
+        ("command", b"GET 1\n"), ("answer", b"OK 1\n"),
+        ("command", b"GET 2\n"), ("answer", b"OK 2\n"),
+        ("command", b"GET 3\n"), ("answer", b"OK 3 last\n"),
+    ]
+    assert ticks[0] > 0  # the loop ran the ticker while the lines travelled
+    sched.poller.forget(u0)
+    sched.poller.forget(u1)
+
+
+@needs_uart_cable
+def test_read_exactly_across_partial_arrivals_and_a_second_reader_is_refused():
+    from shimeji import IOBusy
+
+    u0, u1 = _wired
+    sched = StaticScheduler(4, timer=Timer())
+    r = Stream(u1)
+    got = []
+
+    async def reader():
+        got.append(await r.readexactly(40))  # 40 bytes arrive over ~3.5 ms, in pieces
+
+    async def second():
+        with raises(IOBusy):
+            await r.read(1)
+        got.append("busy")
+
+    async def writer():
+        await sleep_ms(2)
+        Stream(u0).write(b"0123456789" * 4)
+
+    h = sched.spawn(reader())
+    h2 = sched.spawn(second())
+    w = sched.spawn(writer())
+    loop = RunLoop(sched)
+    loop.run(h)
+    loop.run(h2)
+    loop.run(w)
+    assert got == ["busy", b"0123456789" * 4]
+    sched.poller.forget(u0)
+    sched.poller.forget(u1)
