@@ -255,6 +255,45 @@ for _ in range(N):
     wake()
     tick()
 """,
+    # The same through the streams, as bench_io's wake latency reads: Stream.read(1), and
+    # MicroPython's asyncio's StreamReader.read(1) on the same sockets.
+    "stream idle wake": """
+from shimeji import RunLoop, Stream
+from shimeji.io.sockets import connect_nonblocking, listen, stream_socket
+srv, port = listen("127.0.0.1", 0, 1)
+a = stream_socket(connect_nonblocking("127.0.0.1", port))
+while True:
+    try:
+        b = stream_socket(srv.accept()[0])
+        break
+    except OSError:
+        pass
+s = StaticScheduler(4, timer=Timer())
+async def reader():
+    r = Stream(b)
+    for _ in range(N):
+        a.write(b"x")
+        await r.read(1)
+RunLoop(s).run(s.spawn(reader()))
+""",
+    "asyncio stream idle wake": """
+import asyncio
+from shimeji.io.sockets import connect_nonblocking, listen, stream_socket
+srv, port = listen("127.0.0.1", 0, 1)
+a = stream_socket(connect_nonblocking("127.0.0.1", port))
+while True:
+    try:
+        b = stream_socket(srv.accept()[0])
+        break
+    except OSError:
+        pass
+async def reader():
+    r = asyncio.StreamReader(b)
+    for _ in range(N):
+        a.write(b"x")
+        await r.read(1)
+asyncio.run(reader())
+""",
     "spawn detached in task": """
 from shimeji import yield_now
 s = StaticScheduler(101)
