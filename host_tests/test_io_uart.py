@@ -20,7 +20,7 @@ def _cable():
     try:
         u0 = UART(0, BAUD, timeout=0)
         u1 = UART(1, BAUD, timeout=0)
-    except (ValueError, TypeError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - any port's refusal means: no cable to test
         return "UART(0)/UART(1) cannot be made here: %r" % e
     _drain(u0)
     _drain(u1)
