@@ -11,9 +11,9 @@
 - how: each configuration runs three times, in turn (1, 2, 4 workers, then again), from a
   collected heap; the figure is the best of the three (a burst of load from the shared
   machine only slows a run down; the note gives every round's 2-over-1 ratio). A run is timed
-  from ``ex.run`` to the last task's end: the executor's close and the join of its threads
-  (which polls every millisecond) come after and are not counted. Worker 1's thread start
-  is counted.
+  from ``ex.run`` to the last task's end, stamped by that task: main's wake-up after it and
+  the executor's close and thread joins come after and are not counted. Worker 1's thread
+  start is counted.
 - CPU use: process CPU time over wall-clock time for each throughput run (from /proc), and
   the load average when the bench starts: 2 workers that got both cores use ~2x; a figure
   near 1x means the machine did not give the second core (load), not a design limit.
@@ -37,12 +37,16 @@ TASKS = 64
 CHUNKS = 1000  # long enough for /proc CPU times (1/100 s) and the load to average out
 
 
+last_end = [0]  # ticks_us when a compute() task last ended (on any worker)
+
+
 async def compute():
     s = 0
     for k in range(CHUNKS):
         for j in range(40):
             s += j ^ k
         await yield_now()
+    last_end[0] = ticks_us()  # (two ending at once: either time is the end, within µs)
     return s
 
 
@@ -87,19 +91,21 @@ class CountingSection:
     def try_enter(self):
         return self.enter()
 
+    def held(self):
+        return self.inner.held()
+
 
 def throughput(workers, section=None):
-    """ns per chunk from ``ex.run`` to the last task's end (the executor's close and the join
-    of its threads, which polls every millisecond, are not counted), the executor, and its
-    CPU use over the whole run."""
+    """ns per chunk from ``ex.run`` to the last task's end, stamped by the task itself (not
+    main's wake-up after it, which may wait for its worker's next idle slice, nor the close
+    and join of the threads, which polls every millisecond), the executor, and its CPU use
+    over the whole run."""
     ex = Executor(workers=workers, capacity=TASKS + 4, critical_section=section)
-    end = [0]
 
     async def main():
         hs = [ex.spawn(compute()) for _ in range(TASKS)]
         for h in hs:
             await h
-        end[0] = ticks_us()  # every task has ended
 
     c0 = cpu_ticks()  # (reading /proc allocates: before the collection start() makes)
     t0 = start()
@@ -109,7 +115,7 @@ def throughput(workers, section=None):
     use = None
     if c0 is not None and wall:
         use = (c1 - c0) * 10000000 / wall  # CPU seconds per wall second
-    return ticks_diff(end[0], t0) * 1000 // (TASKS * CHUNKS), ex, use
+    return ticks_diff(last_end[0], t0) * 1000 // (TASKS * CHUNKS), ex, use
 
 
 ROUNDS = 3  # 1, 2 and 4 workers in turn, three times: the best of each (see the docstring)
