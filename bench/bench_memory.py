@@ -164,7 +164,23 @@ def asyncio_per_switch():
     return out[0] / out[1], out[2] / out[3]
 
 
+def pool_slot_bytes(policy=None):
+    """Bytes one pool slot adds to a ``StaticScheduler`` (the slot, its handle, its timer
+    entry and joiner list, and a policy's ``PolicyFields``), from 8 slots to 24."""
+    from shimeji import FakeClock, StaticScheduler
+
+    def make(n):
+        return lambda: StaticScheduler(n, policy=policy() if policy else None,
+                                       clock_us=FakeClock())
+
+    return (heap_cost(make(24), 1) - heap_cost(make(8), 1)) // 16
+
+
 def main():
+    from shimeji import RoundRobinPolicy
+
+    emit("memory", "bytes per pool slot: FIFO / round robin", "B",
+         "%d / %d" % (pool_slot_bytes(), pool_slot_bytes(RoundRobinPolicy)), None, "")
     sh_task, sh_owned, sh_handle = shimeji_per_task()
     as_task = asyncio_per_task()
     emit("memory", "bytes per spawned task beyond the coroutine (spawn_detached)", "B",
