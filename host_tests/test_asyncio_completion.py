@@ -11,7 +11,10 @@ def _owners_ok(loop):
 
 
 def _run_with_runnable_others(main_result):
-    loop = asyncio.new_event_loop()
+    return _run_with_runnable_others_on(asyncio.new_event_loop(), main_result)
+
+
+def _run_with_runnable_others_on(loop, main_result):
     log = []
 
     async def other(name):
@@ -160,3 +163,42 @@ def test_create_task_ids_that_wrap_skip_live_ids_and_keep_the_order():
     assert ids[0] not in ids[3:]  # the live task's id is skipped after the wrap
     assert log == ["old", "a", "b", "c", "d"]
     assert loop.sched.ids_wrapped
+
+
+def test_a_cancelled_main_task_and_a_traced_loop_stop_the_run_and_give_the_slot_back():
+    # The other ways a main task ends: cancelled by another task (a completion through
+    # _complete_task, not in line), and returning None while a trace is attached (the traced
+    # tick completes every task through _complete_task too).
+    from shimeji import Trace
+
+    loop = asyncio.new_event_loop()
+    log = []
+
+    async def canceller(t):
+        t.cancel()
+        log.append("cancelled main")
+
+    async def main():
+        asyncio.create_task(canceller(asyncio.current_task()))
+        await asyncio.sleep_ms(50)
+        log.append("main woke")  # never: cancelled while sleeping
+
+    try:
+        loop.run_until_complete(main())
+        got = None
+    except asyncio.CancelledError:
+        got = "CancelledError"
+    assert got == "CancelledError"
+    assert log == ["cancelled main"]
+    assert _owners_ok(loop)
+
+    loop = asyncio.new_event_loop()
+    trace = Trace(64)
+    trace.attach(loop.sched)
+    got, first, log2, loop = _run_with_runnable_others_on(loop, None)
+    completes = [r for r in trace.records() if r[1] == 8]  # trace.kinds.COMPLETE
+    assert len(completes) == 4  # main, a, b and the later run's main: recorded, so traced
+    assert got is None
+    assert first == ["a0", "b0", "main"]
+    assert log2 == ["a0", "b0", "main", "a1", "b1", "a2", "b2"]
+    assert _owners_ok(loop)
