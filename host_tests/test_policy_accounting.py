@@ -236,3 +236,30 @@ def test_close_empties_every_policy():
         s.close()
         assert all(h.is_cancelled() for h in hs), policy.name
         assert not policy.has_ready() and policy.pick() is None, policy.name
+
+
+def test_poll_counts_start_again_when_a_measuring_policy_is_bound_again():
+    clk = FakeClock()
+    s = StaticScheduler(2, policy=RoundRobinPolicy(500), clock_us=clk.now)
+
+    async def three_polls():
+        await yield_now()
+        await yield_now()
+
+    hs = [s.spawn(three_polls()), s.spawn(three_polls())]
+    drain(s)
+    assert all(h.is_complete() for h in hs)
+    assert [sl.pol.polls for sl in s.slots] == [3, 3]
+
+    async def parent():  # under plain FIFO its child is spawned in line, by tick_fifo,
+        await s.spawn(three_polls())  # which resets no poll count (FIFO reads none)
+
+    s.set_policy(FifoPolicy())
+    s.run_until_complete(parent())
+    assert sorted(sl.pol.polls for sl in s.slots) == [0, 3]  # the child's slot kept its 3
+    s.set_policy(RoundRobinPolicy(500))  # bind zeroes them
+    assert [sl.pol.polls for sl in s.slots] == [0, 0]
+    h = s.spawn(three_polls())
+    s.tick(1)
+    assert task_stats(h)[0] == 1
+    drain(s)

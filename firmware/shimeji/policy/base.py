@@ -75,10 +75,14 @@ def fields_of(slot):
 
 
 def make_fields(sched):
-    """Give every pool slot of ``sched`` its ``PolicyFields`` (at ``bind``). Not ISR-safe."""
+    """Give every pool slot of ``sched`` its ``PolicyFields``, or zero the poll counts of the
+    one it has (at ``bind``, with no task live: a spawn under plain FIFO leaves them). Not
+    ISR-safe."""
     for slot in sched.slots:
         if slot.pol is None:
             slot.pol = PolicyFields(slot)
+        else:
+            slot.pol.polls = 0
 
 
 class Policy:

@@ -44,11 +44,7 @@ class TaskLifecycle(TaskPool):
         if self.policy is not None and self.live_count():
             raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
                                 "cancel them first (live: %d)" % self.live_count())
-        policy.bind(self)
-        for slot in self.slots:  # a timed policy's poll counts: FIFO's spawn never resets them
-            pol = slot.pol
-            if pol is not None:
-                pol.polls = 0
+        policy.bind(self)  # (a policy that keeps slot.pol zeroes their poll counts there)
         self.policy = policy
         self._add = policy.add
         self._pick = policy.pick
