@@ -105,3 +105,21 @@ def test_jobs_share_the_modules_between_emulators_and_add_up_the_counts(monkeypa
     assert sorted(name for _, name in ran) == ["test_%d" % i for i in range(7)]
     assert {port for port, _ in ran} <= {"p1", "p2"}
     assert len([x for x in lines if x.startswith("SKIP")]) == 7
+
+
+def test_compiled_tests_leave_mpy_files_that_the_unix_port_imports(tmp_path):
+    # --compile (the stm32 default): each module becomes .mpy and its source goes, so the
+    # board imports the compiled one; conftest.py (pytest's) and a module mpy-cross refuses
+    # stay sources.
+    (tmp_path / "test_ok.py").write_text("def test_one():\n    return 41 + 1\n")
+    (tmp_path / "conftest.py").write_text("x = 1\n")
+    (tmp_path / "test_bad.py").write_text("def broken(:\n")
+    lines = []
+    assert fwtest.compile_tests(str(tmp_path), out=lines.append) == 1
+    assert sorted(os.listdir(tmp_path)) == ["conftest.py", "test_bad.py", "test_ok.mpy"]
+    mp = os.path.join(os.path.dirname(sys.executable), "micropython")
+    if os.path.exists(mp):
+        out = subprocess.run([mp, "-c", "import test_ok; print(test_ok.test_one())"],
+                             cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+        assert out.stdout.strip() == "42", out.stdout + out.stderr
+    assert "stm32" in fwtest.SMALL_BOARDS

@@ -30,6 +30,8 @@ import mptest  # noqa: E402
 ROOT = mptest.ROOT
 TESTS = mptest.TESTS
 MODULE_TIMEOUT_S = 900
+# Boards whose tests are mounted compiled (``--compile``) unless told otherwise.
+SMALL_BOARDS = ("stm32",)
 
 # Runs on the board: the loop of tools/mp_vm_runner.py (which reads sys.argv; boards have none).
 _RUNNER = """import sys, gc
@@ -96,6 +98,32 @@ def stage_checkout(out_dir):
     return out_dir
 
 
+def compile_tests(tests_dir, mpy_cross=None, out=print):
+    """Compile every module of the staged ``tests_dir`` to ``.mpy`` (bytecode, no -march) and
+    remove its source, so the board imports the compiled one (``--compile``). Two things a
+    small board gains: the compiler's parse tree, which for a 400-line test module takes more
+    of the heap than the module itself and leaves it fragmented, is never built there (the
+    STM32L475's ~87 KB heap could not fit the asyncio facade's tests next to it), and half
+    the bytes cross the link (qemu's STM32 USART takes ~100-1,000 bytes a second). A module
+    mpy-cross refuses stays a source file."""
+    import mpy_compile
+
+    cross = mpy_cross or mpy_compile.find_mpy_cross()
+    if not cross:
+        out("mpy-cross not found: the tests are mounted as sources")
+        return 0
+    n = 0
+    for f in sorted(os.listdir(tests_dir)):
+        if not f.endswith(".py") or f == "conftest.py":
+            continue
+        src = os.path.join(tests_dir, f)
+        cmd = [cross, "-s", "host_tests/" + f, "-o", src[:-3] + ".mpy", src]
+        if subprocess.run(cmd, capture_output=True).returncode == 0:
+            os.remove(src)
+            n += 1
+    return n
+
+
 def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None):
     """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
     name = os.path.splitext(os.path.basename(path))[0]
@@ -139,23 +167,28 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None
     return results, out
 
 
-def stage(source=False, out=print):
+def stage(source=False, out=print, compiled=False):
     """The directory to mount: a copy of the checkout, or with ``source`` the working copy of
-    shimeji with the tests."""
+    shimeji with the tests; with ``compiled`` the tests in it are ``.mpy`` files."""
     if source:
         mount = stage_source(os.path.join(ROOT, "build", "fwtest-source"))
         out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
-        return mount
-    return stage_checkout(os.path.join(ROOT, "build", "fwtest-checkout"))
+        tests = mount
+    else:
+        mount = stage_checkout(os.path.join(ROOT, "build", "fwtest-checkout"))
+        tests = os.path.join(mount, "host_tests")
+    if compiled:
+        out("test modules compiled to .mpy on the host: %d" % compile_tests(tests, out=out))
+    return mount
 
 
 def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
-            restart=None, mount=None):
+            restart=None, mount=None, compiled=False):
     """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
     the emulator is ours) boots it again and returns the new port, so the next modules run."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     if mount is None:
-        mount = stage(source, out)
+        mount = stage(source, out, compiled)
     for path in module_paths(paths):
         t0 = time.monotonic()
         results, output = run_module(port, path, mount=mount, no_threads=no_threads)
@@ -175,12 +208,13 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
     return counts
 
 
-def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads=None):
+def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads=None,
+                 compiled=False):
     """``run_all`` over several emulators at once (``--jobs``): each takes the next module
     when it is free; a module's lines are printed together when it ends."""
     import threading
 
-    mount = stage(source, out)
+    mount = stage(source, out, compiled)
     todo = list(module_paths(paths))
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     lock = threading.Lock()
@@ -229,6 +263,9 @@ def main(argv=None):
                     help="skip the tests that start a thread, saying WHY (the board hangs)")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 1),
                     help="emulators running modules at once (each takes a core)")
+    ap.add_argument("--compile", dest="compiled", action="store_true", default=None,
+                    help="mount the test modules compiled to .mpy (the default for stm32)")
+    ap.add_argument("--no-compile", dest="compiled", action="store_false")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_intermixed_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while a long run goes on
@@ -237,10 +274,12 @@ def main(argv=None):
         args.board = os.environ.get("BOARD") or "qemu"
     import emulate
 
+    # The STM32L475 in qemu: an 87 KB heap and a slow USART (emulate.py): compiled tests.
+    compiled = args.compiled if args.compiled is not None else args.board in SMALL_BOARDS
     try:
         if args.port:
             counts = run_all(args.port, args.paths, args.verbose, source=args.source,
-                             no_threads=args.no_threads)
+                             no_threads=args.no_threads, compiled=compiled)
         else:
             no_threads = args.no_threads or emulate.NO_SECOND_THREAD.get(args.board)
             if args.jobs > 1:
@@ -249,14 +288,15 @@ def main(argv=None):
                     for _ in range(args.jobs):
                         emus.append(emulate.Emulated(args.board, args.micropy_dir).start())
                     counts = run_parallel(emus, args.paths, args.verbose, source=args.source,
-                                          no_threads=no_threads)
+                                          no_threads=no_threads, compiled=compiled)
                 finally:
                     for emu in emus:
                         emu.stop()
             else:
                 with emulate.emulated(args.board, args.micropy_dir) as emu:
                     counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
-                                     no_threads=no_threads, restart=emu.restart)
+                                     no_threads=no_threads, restart=emu.restart,
+                                     compiled=compiled)
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (
