@@ -1,10 +1,27 @@
 # shimeji.asyncio: asyncio programs run unchanged on a shimeji scheduler (both runtimes).
+import gc
+
 import shimeji.asyncio as asyncio
-from support import raises
+from shimeji.asyncio.loop import Loop
+from support import heap_scaled, raises
+
+# A task past the loop's 16 static slots costs a grown slot (~730 B on a 32-bit board), its
+# Task and its coroutine: about 1,000 B. The tests that grow the pool scale their task counts
+# to the heap (an STM32L475 has ~87 KB free after boot) and never below 17, so the pool grows.
+_GROWN_TASK_BYTES = 1000
 
 
 def _fresh():
+    # The current loop is dropped first: a test may leave tasks in it (a busy loop is replaced,
+    # not reset), and the old and the new loop (~13 KB each on 32-bit) at once do not fit
+    # next to this module on an STM32L475's heap.
+    asyncio.set_event_loop(None)
+    gc.collect()
     return asyncio.new_event_loop()
+
+
+def _tasks(n):
+    return heap_scaled(n, _GROWN_TASK_BYTES, least=17)
 
 
 def test_run_create_task_and_interleaving():
@@ -183,19 +200,20 @@ def test_new_event_loop_resets_an_idle_loop_and_replaces_a_busy_one():
     # a loop with a live task is replaced, and that task never runs again.
     loop = _fresh()
     log = []
+    n = _tasks(30)
 
     async def child(i):
         return i
 
     async def main():
-        return await asyncio.gather(*[asyncio.create_task(child(i)) for i in range(30)])
+        return await asyncio.gather(*[asyncio.create_task(child(i)) for i in range(n)])
 
-    assert asyncio.run(main()) == list(range(30))
+    assert asyncio.run(main()) == list(range(n))
     grown = loop.grown
-    assert grown >= 30 + 1 - 16
+    assert grown >= n + 1 - 16
     again = asyncio.new_event_loop()
     assert again is loop and asyncio.get_event_loop() is loop
-    assert asyncio.run(main()) == list(range(30))
+    assert asyncio.run(main()) == list(range(n))
     assert loop.grown == grown  # the slots were reused, none made
 
     async def stuck():
@@ -207,9 +225,16 @@ def test_new_event_loop_resets_an_idle_loop_and_replaces_a_busy_one():
         asyncio.create_task(stuck())
         await asyncio.sleep_ms(1)
 
+    # The busy loop is a small one (4 slots) put in place of the idle one, which is dropped:
+    # two of the facade's 16-slot loops at once (~13 KB each on 32-bit) do not fit next to
+    # this module's tests on an STM32L475's heap (~87 KB).
+    del loop, again
+    busy = Loop(4)
+    asyncio.set_event_loop(busy)
     asyncio.run(starter())
+    assert busy.sched.live_count() == 1  # stuck() is still waiting: the loop is busy
     fresh = asyncio.new_event_loop()
-    assert fresh is not loop and fresh.grown == 0
+    assert fresh is not busy and fresh.grown == 0
 
     async def short():
         await asyncio.sleep_ms(2)
@@ -339,24 +364,35 @@ def test_unretrieved_exception_goes_to_the_handler_once():
 def test_loop_run_forever_stop_and_grown_slots():
     loop = _fresh()
     log = []
+    failed = []
+    n = _tasks(40)
+
+    def stop_on_failure(loop, context):  # a failed main would leave run_forever waiting
+        failed.append(context["exception"])
+        loop.stop()
 
     async def child(i):
         await asyncio.sleep_ms(1)
         log.append(i)
 
     async def main():
-        for i in range(40):  # more than the 16 static slots: the pool grows
+        for i in range(n):  # more than the 16 static slots: the pool grows
             loop.create_task(child(i))
         for _ in range(1000):  # until every child ran (a slow emulator may take a while)
             await asyncio.sleep_ms(2)
-            if len(log) == 40:
+            if len(log) == n:
                 break
         loop.stop()
 
-    loop.create_task(main())
-    loop.run_forever()
-    assert sorted(log) == list(range(40))
-    assert loop.grown >= 40 + 2 - 16  # main, the stop task and 40 children at once
+    loop.set_exception_handler(stop_on_failure)
+    try:
+        loop.create_task(main())
+        loop.run_forever()
+    finally:
+        loop.set_exception_handler(None)
+    assert failed == []
+    assert sorted(log) == list(range(n))
+    assert loop.grown >= n + 2 - 16  # main, the stop task and n children at once
 
 
 def test_queue_semaphores_taskgroup_and_timeout():
@@ -416,47 +452,3 @@ def test_queue_semaphores_taskgroup_and_timeout():
 
     asyncio.run(main())
     assert log == [0, 1, 2, 3, ("in", 0, True), ("in", 1, True), ("tg", True), "timeout"]
-
-
-def test_import_star_and_main_exception():
-    ns = {}
-    exec("from shimeji.asyncio import *", ns)
-    for name in ("run", "create_task", "gather", "Event", "Lock", "Queue", "TaskGroup",
-                 "CancelledError", "TimeoutError", "sleep_ms", "wait_for_ms"):
-        assert name in ns, name
-    _fresh()
-
-    async def main():
-        raise OSError(5)
-
-    with raises(OSError):
-        asyncio.run(main())
-
-
-def test_streams_without_a_socket_module_raise_no_sockets():
-    import shimeji.io.sockets as sockets
-    from shimeji import NoSockets
-
-    _fresh()
-    saved = sockets.socket
-    sockets.socket = None  # as on a port without networking (qemu, a Pico without W)
-    try:
-
-        async def connect():
-            await asyncio.open_connection("127.0.0.1", 80)
-
-        async def serve():
-            await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-
-        with raises(NoSockets, "connect()"):
-            asyncio.run(connect())
-        with raises(NoSockets, "listen()"):
-            asyncio.run(serve())
-
-        async def main():  # the loop keeps working afterwards
-            await asyncio.sleep_ms(1)
-            return "ok"
-
-        assert asyncio.run(main()) == "ok"
-    finally:
-        sockets.socket = saved
