@@ -12,6 +12,15 @@ they were.
 import micropython
 from micropython import const
 
+from .. import port
+
+if not port.IS_MICROPYTHON:
+
+    def ptr8(buf):
+        """Viper's ``ptr8(buf)`` cast, for CPython: index the bytearray itself."""
+        return buf
+
+
 _CS_BATCH = const(16)  # entries handed off per critical section at most
 _EXACT_WALK = const(8)  # entries of a far slot ``earliest`` looks through at most
 _MASK = const(0x3FFFFFFF)
@@ -230,33 +239,34 @@ def earliest(self, pos, k):
     return best if best > k else k
 
 
-@micropython.native
-def step(self):
+@micropython.viper
+def step(self) -> int:
     """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
-    if none; its list index is left in ``_step_pos``."""
+    if none; its list index is left in ``_step_pos``. Viper: the bit arithmetic is machine
+    instructions and the lowest-bit table is read through a byte pointer."""
     count = self._count
     level = 0
-    while not count[level]:
+    while not int(count[level]):
         level += 1
         if level == _LEVELS:
             return -1
     occ = self._occ
-    ctz8 = _CTZ8
-    now = self.now
+    ctz8 = ptr8(_CTZ8)
+    now = int(self.now)
     shift = level * 6
     base = level << 2
     start = ((now >> shift) & 63) + 1  # the first slot after now's
     j = -1
     w = start >> 4
     if w < 4:
-        bits = occ[base + w] >> (start & 15)
+        bits = int(occ[base + w]) >> (start & 15)
         if bits:
             low = bits & 0xFF
             j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
         else:
             w += 1
     while j < 0 and w < 4:
-        bits = occ[base + w]
+        bits = int(occ[base + w])
         if bits:
             low = bits & 0xFF
             j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
@@ -264,7 +274,7 @@ def step(self):
     if j < 0 and level == 4:  # the top level is a circle
         w = 0
         while j < 0 and w < 4:
-            bits = occ[base + w]
+            bits = int(occ[base + w])
             if bits:
                 low = bits & 0xFF
                 j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
@@ -273,7 +283,7 @@ def step(self):
     if level == 4:
         return ((j << 24) - now) & _MASK
     span = 64 << shift
-    return ((now & -span) | (j << shift)) - now
+    return ((now & (0 - span)) | (j << shift)) - now
 
 
 @micropython.viper
