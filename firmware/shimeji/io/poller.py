@@ -47,6 +47,9 @@ POLLNVAL = const(0x0020)
 _TROUBLE = const(0x0038)  # POLLERR | POLLHUP | POLLNVAL
 _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
+_QUEUED = const(1)  # task states (core.py), for the wake in line in _ready
+_RUNNING = const(2)
+_WAITING = const(3)
 _LONG_IDLE_US = const(1000000)
 _SLICE_US = const(1000)
 _MP = port.IS_MICROPYTHON
@@ -73,6 +76,11 @@ class IOPoller:
         self.slice_us = _SLICE_US  # longest idle in poll without a wake socket (boards)
         self._waker = None
         self._waker_key = None
+        # Idle waits that a wake from another thread ended (0 without a wake socket). A plain
+        # attribute, not a property: a class with a property makes every attribute store on
+        # its instances (``waiters``, ``sleeping``: several per I/O wake) look through the
+        # class first, ~1.4k instructions each on the unix port.
+        self.wakeups = 0
         if wake_socket is None:
             wake_socket = _hosted()
         if wake_socket:
@@ -81,11 +89,6 @@ class IOPoller:
             self._poll.register(self._waker.rx, POLLIN)
             self._waker_key = self._waker.rx if port.IS_MICROPYTHON else self._waker.rx.fileno()
             self.max_idle_us = _LONG_IDLE_US
-
-    @property
-    def wakeups(self):
-        """Idle waits that a wake from another thread ended (0 without a wake socket)."""
-        return self._waker.wakeups if self._waker is not None else 0
 
     # -- registration (wait.py) ---------------------------------------------------------------
 
@@ -200,29 +203,19 @@ class IOPoller:
         woken = 0
         waker = self._waker_key
         if self._ipoll is not None:
-            sched = self.sched
-            notify = sched.idle_notify
             for obj, ev in self._ipoll(timeout_ms):
-                if notify is not None:
-                    # The loop is awake while it dispatches: its wakes need no wake byte, so
-                    # no idle_notify call per woken task (it is put back below).
-                    self.sleeping = False
-                    sched.idle_notify = None
                 if obj is waker:
                     self._waker.drain()
+                    w = self.wakeups
+                    self.wakeups = w + 1 if w < 0x3FFFFFFF else 0
                 else:
-                    try:
-                        woken += self._dispatch(obj, ev)
-                    except BaseException as e:
-                        sched.idle_notify = notify
-                        raise e
-            if notify is not None:
-                sched.idle_notify = notify
+                    woken += self._dispatch(obj, ev)
         else:
             for fd, ev in self._poll.poll(timeout_ms):
-                self.sleeping = False
                 if fd == waker:
                     self._waker.drain()
+                    w = self.wakeups
+                    self.wakeups = w + 1 if w < 0x3FFFFFFF else 0
                 else:
                     woken += self._dispatch(fd, ev)
         return woken
@@ -240,13 +233,7 @@ class IOPoller:
         if ev & _RD_WAKE:
             if slot is not None:
                 entry.reader = None
-                slot.io_events = ev
-                slot.io_entry = None  # _detach, inline
-                slot.waiting_on = None
-                self.waiters -= 1
-                if slot.sched._trace is not None:
-                    slot.sched._trace.record_isr(_IO_READY, slot.id, ev)
-                slot.sched.wake(slot)  # core.wake without its call: a waiter has a sched
+                self._ready(slot, ev)
                 n = 1
             elif ev & POLLIN and entry.mask & POLLIN:
                 spare = POLLIN
@@ -254,13 +241,7 @@ class IOPoller:
         if ev & _WR_WAKE:
             if slot is not None:
                 entry.writer = None
-                slot.io_events = ev
-                slot.io_entry = None  # _detach, inline
-                slot.waiting_on = None
-                self.waiters -= 1
-                if slot.sched._trace is not None:
-                    slot.sched._trace.record_isr(_IO_READY, slot.id, ev)
-                slot.sched.wake(slot)
+                self._ready(slot, ev)
                 n += 1
             elif ev & POLLOUT and entry.mask & POLLOUT:
                 spare |= POLLOUT
@@ -270,6 +251,40 @@ class IOPoller:
             entry.mask &= ~spare
             self._poll.modify(entry.obj, entry.mask)
         return n
+
+    @micropython.native
+    def _ready(self, slot, ev):
+        # Detach ``slot`` from its wait and make it runnable: StaticScheduler.wake in line,
+        # without its idle_notify (the loop is awake: it is the one dispatching).
+        slot.io_events = ev
+        slot.io_entry = None
+        slot.waiting_on = None
+        self.waiters -= 1
+        s = slot.sched
+        if s is not self.sched or s._trace is not None or slot.sleeping:
+            self.sleeping = False  # (no wake byte for a wake the loop makes itself)
+            if s is not None and s._trace is not None:
+                s._trace.record_isr(_IO_READY, slot.id, ev)
+            wake(slot)
+            return
+        state = s._enter()
+        st = slot.state
+        if st == _WAITING:
+            slot.state = _QUEUED
+            slot.inbox_next = None
+            tail = s._inbox_tail
+            if tail is None:
+                s._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            s._inbox_tail = slot
+            if s._polling:
+                s._woken_int += 1
+            else:
+                s._woken_ext += 1
+        elif st == _RUNNING:
+            slot.rewoken = True
+        s._exit(state)
 
     @micropython.native
     def wait_us(self, us, idle=None):

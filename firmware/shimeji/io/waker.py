@@ -13,7 +13,6 @@ class WakeSocket:
         self.rx = rx
         self.tx = tx
         self.signalled = False  # a byte was sent and not read yet
-        self.wakeups = 0  # bytes read back: idles a wake ended
         self._byte = b"!"
         self._buf = bytearray(16)
         self._readinto = getattr(rx, "recv_into", None) or rx.readinto
@@ -41,7 +40,6 @@ class WakeSocket:
 
     def drain(self):
         """Read the pending byte back. Allocates nothing."""
-        self.wakeups += 1
         self.signalled = False
         try:
             self._readinto(self._buf)  # MicroPython: None when empty, never raises

@@ -199,6 +199,8 @@ class RunLoop:
             if shielding:
                 sched._shielding = True
                 _shield.off()
+            if sched.poller is not None:
+                sched.poller.sleeping = False  # (a Ctrl-C in the idle's poll left it set)
             self.running = False
         if until is not None and until.is_complete():
             return until.result()
@@ -221,11 +223,12 @@ class RunLoop:
             live = until._ref
         idle = self._idle
         collect = self._collect  # (both fixed at construction)
+        fresh = self._io_fresh  # the last idle polled the I/O poller: skip the next zero poll
         while not self.stopping:
             i = self.iterations
             self.iterations = i + 1 if i < _MASK else 0
-            if self._io_fresh:
-                self._io_fresh = False
+            if fresh:
+                fresh = False
             else:
                 poller = sched.poller
                 if poller is not None and poller.waiters:
@@ -238,17 +241,25 @@ class RunLoop:
                 self._dirty = True  # (read only to decide a collection)
             if until is not None and (until._ref is not live or live is None):
                 if live is not None or until.is_complete():
+                    self._io_fresh = False
                     return
             turn = turn_fn() if turn_fn is not None else None
             if t.has_remaining or self.stopping:
                 continue
             poller = sched.poller
-            if turn is not None and collect is None and (
-                    poller is None or not poller.waiters):
-                # idle_window(turn), in line for a loop with no I/O waiters and no collection
+            if turn is not None and collect is None:
+                # idle_window(turn), in line for a loop with no collection
                 if turn.expired:
                     continue  # a sleeper just woke: no idle
                 us = self.max_idle_us
+                waiting = poller is not None and poller.waiters
+                if waiting:
+                    most = poller.max_idle_us
+                    if most is None:  # no wake socket: an interrupt's wake cannot end
+                        if us > poller.slice_us:  # a poll, so wait in slices
+                            us = poller.slice_us
+                    elif most > us:
+                        us = most  # a wake ends the wait early: no need to slice it
                 nxt = turn.next_in_us
                 if 0 <= nxt < us:
                     us = nxt
@@ -266,11 +277,24 @@ class RunLoop:
                 us = self.idle_window(turn)  # idle_for(turn), in line
                 if us <= 0:
                     continue
+                waiting = poller is not None and poller.waiters
             i = self.idles
             self.idles = i + 1 if i < _MASK else 0
-            if poller is not None and poller.waiters:
-                poller.wait_us(us, idle)
-                self._io_fresh = True
+            if waiting:
+                # poller.wait_us(us, idle), in line: poll until the deadline, readiness or a
+                # wake; the sub-ms rest of a wait in which nothing came in the idle primitive
+                ms = us // 1000
+                poller.sleeping = True
+                if sched._inbox_head is not None:  # a wake raced with going to sleep
+                    poller.sleeping = False
+                    continue
+                woken = poller.poll(ms)  # (run() clears ``sleeping`` if this raises)
+                poller.sleeping = False
+                fresh = True
+                if woken:
+                    continue  # I/O woke tasks: they run at once, no turn before their tick
+                if ms == 0 and sched._inbox_head is None:
+                    idle(us)
             else:
                 idle(us)
             if turn_fn is not None and sched._inbox_head is None:
@@ -278,6 +302,7 @@ class RunLoop:
                 # a wake (I/O ready, another thread): those tasks run at once, and the turn
                 # after their tick wakes any sleeper (~10k instructions less per I/O wake).
                 turn_fn()
+        self._io_fresh = fresh
 
 
 def _inc(n):
