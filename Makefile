@@ -103,14 +103,17 @@ package-json: $(STAMP)
 export MICROPY_DIR
 
 # make test-firmware BOARD=qemu|rp2040|stm32 [MICROPY_DIR=...]   the host tests on firmware
+#   [TESTS="host_tests/test_x.py ..."] some modules only; [DUAL=1] (rp2040) both cores, in the
+#   two-core emulator (RP2040JS_DUAL_DIR): the executor's tests run on core 1 too; [MPY=1]
+#   (rp2040) shimeji from armv6m .mpy files in /lib (a flash image), not the frozen copy
 # make emulate BOARD=rp2040|qemu|stm32 [MICROPY_DIR=...]   the firmware's REPL in an emulator
 # Without firmware or emulator both say why and skip (exit status 0).
 .PHONY: test-firmware emulate
 test-firmware: $(STAMP)
-	@$(PY) tools/fwtest.py "$(or $(BOARD),qemu)" --micropy-dir "$(MICROPY_DIR)" $(if $(PORT),--port $(PORT)) $(if $(JOBS),--jobs $(JOBS))
+	@$(PY) tools/fwtest.py "$(or $(BOARD),qemu)" --micropy-dir "$(MICROPY_DIR)" $(if $(PORT),--port $(PORT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter-out 0,$(DUAL)),--dual) $(if $(filter-out 0,$(MPY)),--mpy) $(TESTS)
 
 emulate: $(STAMP)
-	@$(PY) tools/emulate.py "$(or $(BOARD),rp2040)" --micropy-dir "$(MICROPY_DIR)"
+	@$(PY) tools/emulate.py "$(or $(BOARD),rp2040)" --micropy-dir "$(MICROPY_DIR)" $(if $(filter-out 0,$(DUAL)),--dual)
 
 # Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
 .PHONY: bench

@@ -7,6 +7,8 @@ Markers:
   Under pytest it is reported as skipped.
 - ``@needs_threads``: the test needs ``_thread``; skipped (with that reason) on firmware
   without it, such as the qemu port.
+- ``@needs_extra_threads(n)``: the test runs n threads besides the main one; skipped where
+  the port runs fewer (the RP2040 runs one, on core 1).
 - ``@needs_thread_module``: the test needs the ``_thread`` module (an ``Executor`` is built on
   it) but runs on one thread: skipped only where the module is missing.
 A module whose first line contains ``shimeji: cpython-only`` is not imported by the MicroPython
@@ -58,6 +60,27 @@ def needs_threads(fn):
     if HAS_THREADS:
         return fn
     return _Skipped(fn, NO_THREADS_REASON)
+
+
+# Threads a port runs at once besides the main one: the rp2 port runs one, on core 1 (a
+# second start_new_thread raises OSError "core1 in use"). Elsewhere as many as tests start.
+EXTRA_THREADS = 1 if sys.platform == "rp2" else 16
+
+
+def needs_extra_threads(n):
+    """The test runs ``n`` threads besides the main one at once (an Executor of n + 1 workers,
+    or its workers and a feeding thread). Skipped, saying so, where ``_thread`` is missing or
+    the port runs fewer (the RP2040: core 1 only)."""
+
+    def mark(fn):
+        if not HAS_THREADS:
+            return _Skipped(fn, NO_THREADS_REASON)
+        if n > EXTRA_THREADS:
+            return _Skipped(fn, "needs %d threads besides the main one; this port runs %d "
+                                "(the RP2040: core 1)" % (n, EXTRA_THREADS))
+        return fn
+
+    return mark
 
 
 def needs_thread_module(fn):
@@ -133,6 +156,17 @@ def heap_scaled(n, bytes_each, least=100):
     gc.collect()
     fit = gc.mem_free() // 2 // bytes_each
     return max(least, min(n, fit))
+
+
+# An Executor worker's task slot on a 32-bit board, its yield ring included: 770 B measured on
+# the RP2040 firmware (2026-12-05); the unix port and CPython never scale (heap_scaled).
+EXECUTOR_SLOT_BYTES = 800
+
+
+def executor_capacity(capacity, workers, least=8):
+    """``capacity`` slots per worker for an Executor of ``workers``, or fewer: as many as fit
+    in half the free heap (on an RP2040 a 2 x 128-slot executor does not fit at all)."""
+    return heap_scaled(capacity, workers * EXECUTOR_SLOT_BYTES, least)
 
 
 def _call(fn, args):

@@ -16,7 +16,14 @@ from shimeji import (
     sleep_ms,
     yield_now,
 )
-from support import alloc_delta, micropython_only, needs_threads, raises
+from support import (
+    alloc_delta,
+    executor_capacity,
+    micropython_only,
+    needs_extra_threads,
+    needs_threads,
+    raises,
+)
 
 
 class Probe:
@@ -66,10 +73,12 @@ def test_a_main_task_and_its_children_run_to_completion_on_two_workers():
 
 
 def _stress(workers):
-    ex = Executor(workers=workers, capacity=128)
+    capacity = executor_capacity(128, workers, least=24)
+    n = min(100, (workers * capacity - 12) // 2)  # children: each spawns one; 10 sleepers
+    ex = Executor(workers=workers, capacity=capacity)
     ch = Channel(8)
     done = Event()
-    probe = Probe(200)
+    probe = Probe(2 * n)
     finished = []
     cancelled = []
 
@@ -81,7 +90,7 @@ def _stress(workers):
 
     async def child(i):
         probe.step(i)
-        h = ex.spawn(grandchild(100 + i))  # lands on this worker, may be stolen
+        h = ex.spawn(grandchild(n + i))  # lands on this worker, may be stolen
         probe.leave(i)
         await yield_now()
         await ch.send(i)
@@ -99,9 +108,9 @@ def _stress(workers):
 
     async def main():
         sleepers = [ex.spawn(sleeper(i)) for i in range(10)]
-        handles = [ex.spawn(child(i)) for i in range(100)]
+        handles = [ex.spawn(child(i)) for i in range(n)]
         got = []
-        for _ in range(100):
+        for _ in range(n):
             got.append(await ch.recv())
         results = []
         for h in handles:
@@ -117,12 +126,12 @@ def _stress(workers):
         return sorted(got), results
 
     got, results = ex.run(main())
-    assert got == list(range(100)), workers
-    assert results == list(range(100, 200)), workers
-    assert sorted(finished) == list(range(100))
+    assert got == list(range(n)), workers
+    assert results == list(range(n, 2 * n)), workers
+    assert sorted(finished) == list(range(n))
     assert sorted(cancelled) == list(range(10))
     assert probe.overlaps == 0
-    assert probe.seq[:100] == [1] * 100 and probe.seq[100:] == [1] * 100
+    assert probe.seq == [1] * (2 * n)
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
@@ -130,7 +139,7 @@ def test_stress_on_two_workers_loses_nothing():
     _stress(2)
 
 
-@needs_threads  # the workers are threads (the qemu port has none)
+@needs_extra_threads(3)  # four workers, three of them on threads of their own
 def test_stress_on_four_workers_loses_nothing():
     _stress(4)
 

@@ -13,7 +13,14 @@ except ImportError:  # the qemu port: every test here is marked needs_threads
     _thread = None
 
 from shimeji import Cancelled, Executor, ExecutorClosed, PoolFull, yield_now
-from support import alloc_delta, heap_locked, micropython_only, needs_threads, raises
+from support import (
+    alloc_delta,
+    heap_locked,
+    micropython_only,
+    needs_extra_threads,
+    needs_threads,
+    raises,
+)
 
 
 def _chain(head):
@@ -162,12 +169,12 @@ def _feed_from_another_thread(workers):
     assert all(w.live_count() == 0 for w in ex.workers)
 
 
-@needs_threads  # the workers are threads (the qemu port has none)
+@needs_extra_threads(2)  # worker 1's thread and the feeding thread
 def test_spawns_from_another_thread_under_load_all_complete_once_on_two_workers():
     _feed_from_another_thread(2)
 
 
-@needs_threads  # the workers are threads (the qemu port has none)
+@needs_extra_threads(4)  # workers 1-3 and the feeding thread
 def test_spawns_from_another_thread_under_load_all_complete_once_on_four_workers():
     _feed_from_another_thread(4)
 

@@ -17,7 +17,7 @@ from shimeji import (
     timeout,
     yield_now,
 )
-from support import needs_threads
+from support import executor_capacity, needs_extra_threads, needs_threads
 
 _TASKS = 400
 _BATCH = 50
@@ -42,8 +42,13 @@ class Ledger:
 
 
 def _churn(workers):
-    ex = Executor(workers=workers, capacity=192)
-    ledger = Ledger(2 * _TASKS)
+    # Scaled to the heap (an RP2040 holds 2 x ~60 slots, not 2 x 192): tasks and batches
+    # shrink with the capacity, so as many tasks are live at the peak per slot.
+    capacity = executor_capacity(192, workers, least=24)
+    per_batch = max(10, _BATCH * capacity // 192)
+    tasks = max(2 * per_batch, _TASKS * capacity // 192 // per_batch * per_batch)
+    ex = Executor(workers=workers, capacity=capacity)
+    ledger = Ledger(2 * tasks)
     items = Channel(16)
     go = Event()
     received = []
@@ -59,7 +64,7 @@ def _churn(workers):
         ledger.started[i] += 1  # a task cancelled before its first poll never starts
         try:
             ledger.enter(i)
-            h = ex.spawn(grandchild(_TASKS + i))  # on this worker; it may be stolen
+            h = ex.spawn(grandchild(tasks + i))  # on this worker; it may be stolen
             ledger.leave(i)
             if i % 5 == 0:
                 try:
@@ -88,12 +93,12 @@ def _churn(workers):
     async def main():
         cons = ex.spawn(consumer())
         handles = []
-        for start in range(0, _TASKS, _BATCH):
-            batch = [ex.spawn(task(i)) for i in range(start, start + _BATCH)]
+        for start in range(0, tasks, per_batch):
+            batch = [ex.spawn(task(i)) for i in range(start, start + per_batch)]
             handles.extend(batch)
             for h in batch[3::11]:  # cancelled wherever they are: queued, moved or waiting
                 h.cancel()
-            for k in range(1, _BATCH, 2):  # join some now (not those waiting for go)
+            for k in range(1, per_batch, 2):  # join some now (not those waiting for go)
                 if (start + k) % 7 != 3:
                     try:
                         await batch[k]
@@ -111,14 +116,14 @@ def _churn(workers):
 
     assert ex.run(main()) == len(received)
     assert ledger.overlaps == 0, workers
-    assert ledger.ended[:_TASKS] == ledger.started[:_TASKS], workers
-    assert max(ledger.started) == 1 and sum(ledger.started[:_TASKS]) > _TASKS // 2
-    assert len(outcomes) == _TASKS
+    assert ledger.ended[:tasks] == ledger.started[:tasks], workers
+    assert max(ledger.started) == 1 and sum(ledger.started[:tasks]) > tasks // 2
+    assert len(outcomes) == tasks
     oks = [i for i, (k, v) in outcomes.items() if k == "ok"]
-    assert all(outcomes[i][1] == _TASKS + i for i in oks)
+    assert all(outcomes[i][1] == tasks + i for i in oks)
     assert sorted(set(received)) == sorted(received), "an item was delivered twice"
     assert set(oks) <= set(received), "a task finished without its item arriving"
-    assert len(oks) + sum(1 for k, _ in outcomes.values() if k == "cancelled") == _TASKS
+    assert len(oks) + sum(1 for k, _ in outcomes.values() if k == "cancelled") == tasks
     for w in ex.workers:
         assert w.live_count() == 0, (workers, w.index, w.tasks())
     assert sum(w.stolen for w in ex.workers) == sum(w.given for w in ex.workers)
@@ -129,7 +134,7 @@ def test_churn_on_two_workers_loses_and_duplicates_nothing():
     _churn(2)
 
 
-@needs_threads  # the workers are threads
+@needs_extra_threads(3)  # four workers, three of them on threads of their own
 def test_churn_on_four_workers_loses_and_duplicates_nothing():
     _churn(4)
 
@@ -203,13 +208,13 @@ def _wait_until(ready, what):
     raise AssertionError("not after a minute: " + what)
 
 
-@needs_threads  # the workers are threads
+@needs_extra_threads(2)  # both workers on threads of their own, closed from the main one
 def test_close_under_load_from_another_thread_on_two_workers_leaves_nothing_running():
     for _ in range(3):
         _close_under_load(2)
 
 
-@needs_threads  # the workers are threads
+@needs_extra_threads(4)  # four workers on threads of their own, closed from the main one
 def test_close_under_load_from_another_thread_on_four_workers_leaves_nothing_running():
     for _ in range(3):
         _close_under_load(4)

@@ -5,7 +5,7 @@ would share a track with it). The ids wrap within the range and skip live ones."
 
 from shimeji import BadArgument, Event, Executor, StaticScheduler, Trace, yield_now
 from shimeji.trace import kinds as K
-from support import needs_threads
+from support import heap_scaled, needs_threads
 
 
 async def nop():
@@ -27,7 +27,9 @@ def stolen_while_the_thief_has_tasks(traced=False):
 def _one_run(traced):
     ex = Executor(workers=2, capacity=48)
     w0, w1 = ex.workers
-    traces = [Trace(4096, side=128).attach(w) for w in ex.workers] if traced else []
+    size = heap_scaled(4096, 2 * 32, least=512) if traced else 0  # as test_executor_trace
+    n = min(40, size // 70) if traced else 40
+    traces = [Trace(size, side=128).attach(w) for w in ex.workers] if traced else []
     go = Event()
     own = []
     children = []
@@ -46,7 +48,7 @@ def _one_run(traced):
             if w1._request is None and w0._request is not None or w1.sleeping:
                 break
             await yield_now()
-        for i in range(40):  # all on worker 0: worker 1 steals some
+        for i in range(n):  # all on worker 0: worker 1 steals some
             children.append(ex.spawn(child(), "child%d" % i))
         for h in children:
             await h

@@ -5,14 +5,18 @@ from other threads go through the trace's side ring under the critical section."
 
 from shimeji import Event, Executor, Trace, core, yield_now
 from shimeji.trace import kinds as K
-from support import needs_threads
+from support import heap_scaled, needs_threads
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
 def test_a_worker_trace_records_its_polls_steals_and_cross_worker_wakes():
     ex = Executor(workers=2, capacity=48)
     w0, w1 = ex.workers
-    traces = [Trace(4096, side=128).attach(w0), Trace(4096, side=128).attach(w1)]
+    # Two rings of 16 B records and the list each is made from: scaled to the heap (an RP2040
+    # fits ~900 records each, not 4096), with fewer children (~70 records each, at most).
+    size = heap_scaled(4096, 2 * 32, least=512)
+    n = min(40, size // 70)
+    traces = [Trace(size, side=128).attach(w0), Trace(size, side=128).attach(w1)]
     ev = Event()
     seen = []
 
@@ -31,7 +35,7 @@ def test_a_worker_trace_records_its_polls_steals_and_cross_worker_wakes():
                 break
             await yield_now()
         traces[0].clear()  # the wait above polled main many times: not what is checked here
-        hs = [ex.spawn(child()) for _ in range(40)]  # all on worker 0: worker 1 steals
+        hs = [ex.spawn(child()) for _ in range(n)]  # all on worker 0: worker 1 steals
         for h in hs:
             await h
         ev.set()  # from worker 0's thread: a cross-worker wake of the waiter on worker 1

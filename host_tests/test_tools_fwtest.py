@@ -127,3 +127,51 @@ def test_compiled_tests_leave_mpy_files_that_the_unix_port_imports(tmp_path):
                              cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
         assert out.stdout.strip() == "42", out.stdout + out.stderr
     assert "stm32" in fwtest.SMALL_BOARDS
+
+
+def test_dual_boots_the_two_core_emulator_and_leaves_the_threaded_tests_on(monkeypatch):
+    seen = []
+
+    class Emu:
+        path = "socket://127.0.0.1:1"
+
+        def restart(self):
+            return self.path
+
+    class Booted:
+        def __init__(self, board, micropy_dir="", icount=False, dual=False):
+            seen.append((board, dual))
+
+        def __enter__(self):
+            return Emu()
+
+        def __exit__(self, *exc):
+            return False
+
+    def run_all(port, paths, verbose=False, **kw):
+        seen.append(kw["no_threads"])
+        return {"PASS": 1, "FAIL": 0, "SKIP": 0}
+
+    monkeypatch.setattr(emulate, "emulated", Booted)
+    monkeypatch.setattr(fwtest, "run_all", run_all)
+    monkeypatch.delenv("DUAL", raising=False)
+    assert fwtest.main(["rp2040", "--dual", "host_tests/test_executor.py"]) == 0
+    assert fwtest.main(["rp2040", "host_tests/test_executor.py"]) == 0
+    monkeypatch.setenv("DUAL", "1")  # make test-firmware ... DUAL=1 in the environment
+    assert fwtest.main(["rp2040", "host_tests/test_executor.py"]) == 0
+    assert seen == [("rp2040", True), None,
+                    ("rp2040", False), emulate.NO_SECOND_THREAD["rp2040"],
+                    ("rp2040", True), None]
+
+
+def test_dual_without_the_fork_or_on_another_board_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("RP2040JS_DUAL_DIR", str(tmp_path))
+    monkeypatch.setattr(emulate, "ROOT", str(tmp_path))
+    if not emulate.shutil.which("node"):
+        pytest.skip("no node here: the message would be about node")
+    with pytest.raises(emulate.Unavailable) as e:
+        emulate.rp2040js_dual_dir()
+    assert "c1570/rp2040js" in str(e.value) and "RP2040JS_DUAL_DIR" in str(e.value)
+    with pytest.raises(emulate.Unavailable) as e:
+        emulate.Emulated("qemu", "", dual=True)
+    assert "DUAL=1 is for BOARD=rp2040" in str(e.value)

@@ -12,6 +12,10 @@ Usage: python tools/emulate.py BOARD [--micropy-dir DIR]      (BOARD: qemu, rp20
   ``bootrom.ts`` there is rp2040js's demo/bootrom.ts, which npm does not ship); the USB-CDC
   REPL is bridged to a TCP port on 127.0.0.1 (tools/rp2040_emu.mjs). The emulator runs
   core 0 only (a ``_thread`` hangs the firmware) at about 0.2x real time, in emulated time.
+  ``--dual`` (``DUAL=1``): the same firmware on both cores (tools/rp2040_dual_emu.mjs), in a
+  build of the two-core fork github.com/c1570/rp2040js (branch rp2350js/WIP, built from
+  source with the fix docs/boards.md gives) where ``RP2040JS_DUAL_DIR`` points; ``_thread``
+  runs on core 1 there, at about 0.07-0.1x real time.
 
 Prints the port to give mpremote (``/dev/pts/N`` or ``socket://127.0.0.1:N``) and keeps the
 emulator running until Ctrl-C. ``booted()`` is the same for tools (fwtest, bench): a context
@@ -36,6 +40,7 @@ import firmware  # noqa: E402
 
 ROOT = firmware.ROOT
 EMU_SCRIPT = os.path.join(ROOT, "tools", "rp2040_emu.mjs")
+DUAL_EMU_SCRIPT = os.path.join(ROOT, "tools", "rp2040_dual_emu.mjs")
 
 
 # Boards whose emulator cannot run a second thread although the port has _thread.
@@ -81,6 +86,28 @@ def rp2040js_dir():
         "(see docs/boards.md)")
 
 
+def dual_from_env():
+    """``DUAL=1`` in the environment (make's ``DUAL=1``): the two-core RP2040 emulator."""
+    return os.environ.get("DUAL", "") not in ("", "0")
+
+
+def rp2040js_dual_dir():
+    """The build of the two-core rp2040js fork (RP2040JS_DUAL_DIR), or raise."""
+    if not shutil.which("node"):
+        raise Unavailable("node not found: the RP2040 emulator (rp2040js) runs on Node.js")
+    for d in (os.environ.get("RP2040JS_DUAL_DIR", ""), os.path.join(ROOT, "build",
+                                                                    "rp2040js-dual")):
+        if d and os.path.exists(os.path.join(d, "dist", "cjs", "index.js")):
+            if not os.path.exists(os.path.join(d, "demo", "bootrom.ts")):
+                raise Unavailable("no RP2040 bootrom in %s/demo/bootrom.ts: the fork's "
+                                  "checkout has it (docs/boards.md)" % d)
+            return os.path.abspath(d)
+    raise Unavailable(
+        "no two-core RP2040 emulator: build github.com/c1570/rp2040js (branch rp2350js/WIP) "
+        "with `npm install --ignore-scripts && npx tsc` and the one-line fix in "
+        "docs/boards.md (\"Core 1 runs in the fork\"), then set RP2040JS_DUAL_DIR to it")
+
+
 def _free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -92,18 +119,25 @@ def _free_port():
 class Rp2040Emulator:
     """rp2040js running ``image``; its USB-CDC REPL on ``self.path`` (socket://...)."""
 
-    def __init__(self, image, timeout=120.0):
+    def __init__(self, image, timeout=120.0, dual=False):
         self.image = image
-        self.timeout = timeout
+        self.timeout = timeout * (3 if dual else 1)  # the two-core fork is 2-3x slower
+        self.dual = dual
         self.proc = None
         self.path = None
 
     def start(self):
-        modules = rp2040js_dir()
         port = _free_port()
-        env = dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules"))
+        if self.dual:
+            modules = rp2040js_dual_dir()
+            env = dict(os.environ, RP2040JS_DUAL_DIR=modules)
+            script = DUAL_EMU_SCRIPT
+        else:
+            modules = rp2040js_dir()
+            env = dict(os.environ, NODE_PATH=os.path.join(modules, "node_modules"))
+            script = EMU_SCRIPT
         self.proc = subprocess.Popen(
-            ["node", EMU_SCRIPT, self.image, str(port)], stdin=subprocess.DEVNULL,
+            ["node", script, self.image, str(port)], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=modules,
             start_new_session=True)
         deadline = time.monotonic() + self.timeout
@@ -134,10 +168,14 @@ class Emulated:
     """``board``'s firmware running in its emulator: ``path`` is the port for mpremote;
     ``restart()`` boots it again (after a test that hung the board), ``stop()`` ends it."""
 
-    def __init__(self, board, micropy_dir="", icount=False):
+    def __init__(self, board, micropy_dir="", icount=False, dual=False):
+        if dual and board != "rp2040":
+            raise Unavailable("DUAL=1 is for BOARD=rp2040 (its two-core emulator), not %s"
+                              % board)
         self.board = board
         self.image = firmware_image(board, micropy_dir)
         self.icount = icount
+        self.dual = dual
         self.emu = None
         self.path = None
 
@@ -159,7 +197,7 @@ class Emulated:
             except firmware.FirmwareError as e:
                 raise Unavailable(str(e)) from e
         else:
-            emu = Rp2040Emulator(self.image)
+            emu = Rp2040Emulator(self.image, dual=self.dual)
             emu.start()
         self.emu = emu
         self.path = emu.path
@@ -176,10 +214,11 @@ class Emulated:
 
 
 @contextlib.contextmanager
-def emulated(board, micropy_dir="", icount=False):
+def emulated(board, micropy_dir="", icount=False, dual=False):
     """Boot ``board``'s firmware in its emulator; yields the ``Emulated`` (stopped at the
-    end). ``icount`` (qemu): count time in guest instructions, for benchmarks."""
-    emu = Emulated(board, micropy_dir, icount).start()
+    end). ``icount`` (qemu): count time in guest instructions, for benchmarks. ``dual``
+    (rp2040): both cores, in the two-core fork."""
+    emu = Emulated(board, micropy_dir, icount, dual).start()
     try:
         yield emu
     finally:
@@ -187,9 +226,9 @@ def emulated(board, micropy_dir="", icount=False):
 
 
 @contextlib.contextmanager
-def booted(board, micropy_dir="", icount=False):
+def booted(board, micropy_dir="", icount=False, dual=False):
     """As ``emulated``, yielding only the port for mpremote."""
-    with emulated(board, micropy_dir, icount) as emu:
+    with emulated(board, micropy_dir, icount, dual) as emu:
         yield emu.path
 
 
@@ -197,9 +236,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "rp2040")
     ap.add_argument("--micropy-dir", default=os.environ.get("MICROPY_DIR") or "")
+    ap.add_argument("--dual", action="store_true", default=dual_from_env(),
+                    help="rp2040: run core 1 too (the two-core fork, RP2040JS_DUAL_DIR)")
     args = ap.parse_args(argv)
     try:
-        with booted(args.board, args.micropy_dir) as port:
+        with booted(args.board, args.micropy_dir, dual=args.dual) as port:
             print("%s firmware is up. Its REPL: mpremote connect %s   (make repl PORT=%s)\n"
                   "Ctrl-C stops the emulator." % (args.board, port, port))
             sys.stdout.flush()

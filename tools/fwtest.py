@@ -11,8 +11,11 @@ The per-test lines are the same as the unix-port runner's (tools/mptest.py). A m
 first line says ``shimeji: host-only (why)`` runs on CPython and the unix port only (sockets,
 the unix board module): each of its tests is reported skipped here, with that reason. On the
 RP2040 emulator the tests that start a ``_thread`` are skipped, saying so (it runs core 0
-only: a thread hangs it). Without a MicroPython tree (CI) every module is reported skipped
-with the reason, and the exit status is 0.
+only: a thread hangs it), unless ``--dual`` (``DUAL=1``) boots it in the two-core emulator
+(tools/rp2040_dual_emu.mjs), where core 1 runs the threads: the executor's tests, e.g.
+``make test-firmware BOARD=rp2040 DUAL=1 TESTS="host_tests/test_executor*.py"``. Without a
+MicroPython tree (CI) every module is reported skipped with the reason, and the exit status
+is 0.
 """
 
 import argparse
@@ -124,8 +127,17 @@ def compile_tests(tests_dir, mpy_cross=None, out=print):
     return n
 
 
-def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None):
+# --mpy: shimeji from the board's /lib (.mpy files, as `make deploy` leaves them), ahead of
+# the frozen copy; the run stops if it came from anywhere else.
+_FROM_LIB = """sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]
+import shimeji
+assert shimeji.__file__.startswith('/lib/shimeji/'), 'shimeji from ' + shimeji.__file__
+"""
+
+
+def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=False):
     """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
+    timeout = timeout or MODULE_TIMEOUT_S
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path) as f:
         source = f.read()
@@ -140,7 +152,9 @@ def run_module(port, path, timeout=MODULE_TIMEOUT_S, mount=ROOT, no_threads=None
     prelude = ""
     if no_threads:
         prelude = ("import support\nsupport.HAS_THREADS = False\n"
-                   "support.NO_THREADS_REASON = %r" % ("needs a second thread: " + no_threads))
+                   "support.NO_THREADS_REASON = %r\n" % ("needs a second thread: " + no_threads))
+    if from_lib:
+        prelude = _FROM_LIB + prelude
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
     tests_dir = "/remote" if mount.endswith("fwtest-source") else "/remote/host_tests"
@@ -183,7 +197,7 @@ def stage(source=False, out=print, compiled=False):
 
 
 def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
-            restart=None, mount=None, compiled=False):
+            restart=None, mount=None, compiled=False, from_lib=False):
     """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
     the emulator is ours) boots it again and returns the new port, so the next modules run."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -191,7 +205,8 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
         mount = stage(source, out, compiled)
     for path in module_paths(paths):
         t0 = time.monotonic()
-        results, output = run_module(port, path, mount=mount, no_threads=no_threads)
+        results, output = run_module(port, path, mount=mount, no_threads=no_threads,
+                                     from_lib=from_lib)
         failed = False
         for kind, name, info in results:
             counts[kind] += 1
@@ -209,7 +224,7 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
 
 
 def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads=None,
-                 compiled=False):
+                 compiled=False, from_lib=False):
     """``run_all`` over several emulators at once (``--jobs``): each takes the next module
     when it is free; a module's lines are printed together when it ends."""
     import threading
@@ -227,7 +242,7 @@ def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads
                 path = todo.pop(0)
             lines = []
             got = run_all(emu.path, [path], verbose, lines.append, no_threads=no_threads,
-                          restart=emu.restart, mount=mount)
+                          restart=emu.restart, mount=mount, from_lib=from_lib)
             with lock:
                 for line in lines:
                     out(line)
@@ -240,6 +255,22 @@ def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads
     for t in threads:
         t.join()
     return counts
+
+
+def mpy_image(board, out=print):
+    """``--mpy`` on an emulated board: shimeji compiled for it into /lib of a flash image the
+    emulator loads (tools/flash_image.py; rp2040js does not write flash, so no fs cp)."""
+    import emulate
+    import flash_image
+
+    if board != "rp2040":
+        raise emulate.Unavailable("--mpy (MPY=1) needs BOARD=rp2040 (its emulator loads a "
+                                  "flash image) or --port of a board `make deploy` filled")
+    image = os.path.join(ROOT, "build", "flash", "rp2040-lib.img")
+    files = flash_image.lib_files("armv6m")
+    flash_image.write_image(files, image)
+    os.environ["RP2040_FLASH_IMAGE"] = flash_image.env_value(image)
+    out("shimeji from /lib: %d .mpy files (mpy-cross -march=armv6m) in %s" % (len(files), image))
 
 
 def skip_all(paths, reason, out=print):
@@ -261,6 +292,11 @@ def main(argv=None):
                     help="mount firmware/shimeji too: test the working copy, not the frozen one")
     ap.add_argument("--no-threads", metavar="WHY",
                     help="skip the tests that start a thread, saying WHY (the board hangs)")
+    ap.add_argument("--mpy", action="store_true", default=os.environ.get("MPY", "") not in (
+        "", "0"), help="rp2040: shimeji from .mpy files in the board's /lib (mpy-cross "
+        "-march=armv6m, a littlefs image in the emulator's flash), not the frozen copy")
+    ap.add_argument("--dual", action="store_true", default=None,
+                    help="rp2040: both cores (the two-core emulator): threads run on core 1")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 1),
                     help="emulators running modules at once (each takes a core)")
     ap.add_argument("--compile", dest="compiled", action="store_true", default=None,
@@ -276,31 +312,45 @@ def main(argv=None):
 
     # The STM32L475 in qemu: an 87 KB heap and a slow USART (emulate.py): compiled tests.
     compiled = args.compiled if args.compiled is not None else args.board in SMALL_BOARDS
+    dual = emulate.dual_from_env() if args.dual is None else args.dual
+    if dual:  # two cores stepped in lockstep: each module takes 2-3x longer
+        global MODULE_TIMEOUT_S
+        MODULE_TIMEOUT_S = 2400
     try:
-        if args.port:
+        if args.mpy and not args.port:
+            mpy_image(args.board)
+        if args.port:  # with --mpy: the board's /lib holds them (`make deploy`)
             counts = run_all(args.port, args.paths, args.verbose, source=args.source,
-                             no_threads=args.no_threads, compiled=compiled)
+                             no_threads=args.no_threads, compiled=compiled,
+                             from_lib=args.mpy)
         else:
-            no_threads = args.no_threads or emulate.NO_SECOND_THREAD.get(args.board)
+            no_threads = args.no_threads
+            if not dual:
+                no_threads = no_threads or emulate.NO_SECOND_THREAD.get(args.board)
             if args.jobs > 1:
                 emus = []
                 try:
                     for _ in range(args.jobs):
-                        emus.append(emulate.Emulated(args.board, args.micropy_dir).start())
+                        emus.append(emulate.Emulated(args.board, args.micropy_dir,
+                                                     dual=dual).start())
                     counts = run_parallel(emus, args.paths, args.verbose, source=args.source,
-                                          no_threads=no_threads, compiled=compiled)
+                                          no_threads=no_threads, compiled=compiled,
+                                          from_lib=args.mpy)
                 finally:
                     for emu in emus:
                         emu.stop()
             else:
-                with emulate.emulated(args.board, args.micropy_dir) as emu:
+                with emulate.emulated(args.board, args.micropy_dir, dual=dual) as emu:
                     counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
                                      no_threads=no_threads, restart=emu.restart,
-                                     compiled=compiled)
+                                     compiled=compiled,
+                                     from_lib=args.mpy)
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (
-        args.port or args.board, counts["PASS"], counts["FAIL"], counts["SKIP"]))
+        (args.port or args.board) + (" (two cores)" if dual else "") + (
+            " (shimeji from /lib/*.mpy)" if args.mpy else ""), counts["PASS"],
+        counts["FAIL"], counts["SKIP"]))
     return 1 if counts["FAIL"] else 0
 
 

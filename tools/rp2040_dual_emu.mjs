@@ -46,6 +46,15 @@ const mcu = new RP2040(); // its SimulationClock moves with core 0's cycles (ste
 mcu.loadBootrom(loadBootrom());
 mcu.logger = new ConsoleLogger(LogLevel.Error);
 console.log(`loaded ${loadUF2(image, mcu)} UF2 blocks from ${image}`);
+// RP2040_FLASH_IMAGE=FILE@OFFSET: bytes written into flash at OFFSET before boot (the
+// emulator does not emulate flash programming): tools/flash_image.py's littlefs image of /lib.
+if (process.env.RP2040_FLASH_IMAGE) {
+  const spec = process.env.RP2040_FLASH_IMAGE;
+  const at = spec.lastIndexOf('@');
+  const bytes = fs.readFileSync(spec.slice(0, at));
+  mcu.flash.set(bytes, Number(spec.slice(at + 1)));
+  console.log(`loaded ${bytes.length} bytes of flash image at offset ${spec.slice(at + 1)}`);
+}
 const cdc = new USBCDC(mcu.usbCtrl);
 let client = null;
 cdc.onDeviceConnected = () => console.log('USB-CDC ready');
@@ -136,7 +145,8 @@ function run() {
   }
   if (process.env.RP2040_TRACE && Date.now() - lastReport > 5000) {
     lastReport = Date.now();
-    console.log(`core0 PC ${mcu.core0.PC.toString(16)} cycles ${mcu.core0.cycles} waiting ${mcu.core0.waiting}; core1 PC ${mcu.core1.PC.toString(16)} waiting ${mcu.core1.waiting}`);
+    const c0 = mcu.core0, c1 = mcu.core1;
+    console.log(`core0 PC ${c0.PC.toString(16)} LR ${c0.registers[14].toString(16)} cycles ${c0.cycles} waiting ${c0.waiting}; core1 PC ${c1.PC.toString(16)} LR ${c1.registers[14].toString(16)} waiting ${c1.waiting}`);
   }
   setImmediate(run);
 }

@@ -61,6 +61,15 @@ const mcu = simulator.rp2040;
 mcu.loadBootrom(loadBootrom());
 mcu.logger = new ConsoleLogger(LogLevel.Error);
 console.log(`loaded ${loadUF2(image, mcu)} UF2 blocks from ${image}`);
+// RP2040_FLASH_IMAGE=FILE@OFFSET: bytes written into flash at OFFSET before boot (the
+// emulator does not emulate flash programming): tools/flash_image.py's littlefs image of /lib.
+if (process.env.RP2040_FLASH_IMAGE) {
+  const spec = process.env.RP2040_FLASH_IMAGE;
+  const at = spec.lastIndexOf('@');
+  const bytes = fs.readFileSync(spec.slice(0, at));
+  mcu.flash.set(bytes, Number(spec.slice(at + 1)));
+  console.log(`loaded ${bytes.length} bytes of flash image at offset ${spec.slice(at + 1)}`);
+}
 
 // rp2040js 1.4.1 raises a UART's TX interrupt again on every interrupt check ("TODO: a proper
 // FIFO for TX"), so clearing it never holds; MicroPython 1.28 keeps the TX interrupt enabled,

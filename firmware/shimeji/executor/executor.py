@@ -13,6 +13,8 @@ compare priorities across tasks, which would touch another worker's run queue fr
 thread: ``PolicyError``.
 """
 
+import sys
+
 from micropython import const
 
 from .. import core
@@ -23,6 +25,11 @@ from .injector import Injector
 from .worker import Worker
 
 _MAX_WORKERS = const(16)
+# The rp2 port (v1.28.0) allocates core 1's stack (4 KB unless _thread.stack_size() says more)
+# from the GC heap when the thread starts, and runs one thread besides the main one.
+_RP2 = sys.platform == "rp2"
+_RP2_STACK = const(4096)
+_RP2_HOLE = const(5120)  # the stack and 1 KB: small allocations take the hole's first blocks
 _ID_LAST = const(0x3FFFFFFF)  # task ids are 1..2**30-1: each worker gets a range
 
 
@@ -49,6 +56,12 @@ class Executor:
             raise NoThreads("Executor needs _thread, which this port lacks: run "
                                       "your tasks on one StaticScheduler") from None
         self.size = workers
+        # rp2: a heap the slots fragmented can have 80 KB free and no 4 KB in one piece (seen:
+        # MemoryError in start() after Executor(workers=2, capacity=64)). This hole, made
+        # before the slots, is freed for core 1's stack in start(). It may be the lowest free
+        # run, where first-fit puts the few small objects made before the stack: 1 KB more.
+        self._holds_hole = _RP2 and workers > 1
+        self._stack_hole = bytearray(_RP2_HOLE) if self._holds_hole else None
         self.closed = False
         self._next = 0
         self._rng = 0x2545F491
@@ -191,14 +204,32 @@ class Executor:
         (``run_worker(0, main)``). Raises the asyncio shield for the executor's lifetime."""
         import _thread
 
+        if _RP2 and self.size > 2:
+            raise BadArgument("workers=%d: the RP2040 runs one thread besides the main one "
+                              "(core 1): make the Executor with workers=2" % self.size)
         if not self._shielded:
             self._shielded = True
             shield.on()
+        if self._holds_hole:  # tested by a flag: the bytearray loaded on this frame's stack
+            self._holds_hole = False  # would stay there, and the collector would keep it
+            self._stack_hole = None
+            import gc
+
+            gc.collect()  # the hole is free now: core 1's stack goes there
         for w in self.workers[1:]:
             state = self.critical_section.enter()
             self._threads += 1
             self.critical_section.exit(state)
-            _thread.start_new_thread(self._thread_main, (w,))
+            try:
+                self._start_thread(_thread, w)
+            except BaseException:  # no thread (MemoryError, OSError): nothing to wait for
+                state = self.critical_section.enter()
+                self._threads -= 1
+                self.critical_section.exit(state)
+                raise
+
+    def _start_thread(self, _thread, worker):
+        _thread.start_new_thread(self._thread_main, (worker,))
 
     def _thread_main(self, worker):
         try:
@@ -214,8 +245,16 @@ class Executor:
 
     def run(self, main):
         """Start the other workers, run ``main`` on worker 0 on this thread, then close and
-        wait for the other workers; returns ``main``'s result."""
-        self.start()
+        wait for the other workers; returns ``main``'s result. If a worker's thread cannot
+        start, the executor is closed, ``main`` never runs, and that error is raised."""
+        try:
+            self.start()
+        except BaseException:
+            if main is not None:
+                main.close()  # never ran (CPython would warn it was never awaited)
+            self.close()
+            self.join()
+            raise
         try:
             return self.workers[0].run(main)
         finally:

@@ -1,0 +1,72 @@
+"""What the executor does for the boards' thread limits: on the rp2 port (RP2040) a thread's
+stack comes from the GC heap and only core 1 runs a second thread; everywhere, a worker thread
+that cannot start leaves the executor closed and nothing waiting."""
+
+from shimeji import BadArgument, Executor, yield_now
+from shimeji.executor import executor as executor_module
+from support import needs_thread_module, needs_threads, raises
+
+
+class _NoThread(Executor):
+    def _start_thread(self, _thread, worker):
+        raise MemoryError("memory allocation failed, allocating 4096 bytes")
+
+
+@needs_thread_module  # an Executor, whose thread never starts
+def test_a_worker_thread_that_cannot_start_closes_the_executor_and_main_never_runs():
+    from shimeji.sched.foreign import shield
+
+    ran = []
+    depth = shield.depth
+
+    async def main():
+        ran.append(True)
+        await yield_now()
+
+    ex = _NoThread(workers=2, capacity=4)
+    coro = main()
+    with raises(MemoryError, "4096"):
+        ex.run(coro)
+    assert ran == [] and ex.closed and ex._threads == 0 and shield.depth == depth
+    assert all(w.live_count() == 0 for w in ex.workers)
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_on_rp2_a_stack_hole_is_kept_until_start_and_more_than_two_workers_are_refused():
+    executor_module._RP2 = True
+    try:
+        assert len(Executor(workers=2, capacity=2)._stack_hole) >= 4096
+        assert Executor(workers=1, capacity=2)._stack_hole is None
+        ex = Executor(workers=4, capacity=2)
+        with raises(BadArgument, "workers=4") as r:
+            ex.start()
+        assert "core 1" in str(r.value) and "workers=2" in str(r.value)
+        assert ex._threads == 0
+        ex.close()
+        ex.join()
+    finally:
+        executor_module._RP2 = executor_module.sys.platform == "rp2"
+
+
+@needs_threads  # worker 1 runs on its own thread
+def test_on_rp2_the_hole_is_given_up_when_the_threads_start_and_the_run_completes():
+    executor_module._RP2 = True
+    try:
+        ex = Executor(workers=2, capacity=8)
+        assert ex._stack_hole is not None
+
+        async def child(i):
+            await yield_now()
+            return i
+
+        async def main():
+            assert ex._stack_hole is None
+            out = []
+            for h in [ex.spawn(child(i)) for i in range(6)]:
+                out.append(await h)
+            return out
+
+        assert ex.run(main()) == list(range(6))
+        assert ex._threads == 0
+    finally:
+        executor_module._RP2 = executor_module.sys.platform == "rp2"
