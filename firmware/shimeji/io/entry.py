@@ -27,6 +27,7 @@ class WatchEntry:
         self.mask = 0
         self.reader = None
         self.writer = None
+        self.poller = None  # the IOPoller it is registered with; None once dropped
 
 
 def watch(poll, obj, key):

@@ -47,7 +47,7 @@ POLLNVAL = const(0x0020)
 _TROUBLE = const(0x0038)  # POLLERR | POLLHUP | POLLNVAL
 _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
-_QUEUED = const(1)  # task states (core.py), for the wake in line in _ready
+_QUEUED = const(1)  # task states (core.py)
 _RUNNING = const(2)
 _WAITING = const(3)
 _LONG_IDLE_US = const(1000000)
@@ -101,6 +101,7 @@ class IOPoller:
         entry = self._entries.get(key)
         if entry is None:
             entry = watch(self._poll, obj, key)
+            entry.poller = self
             self._entries[key] = entry
         elif entry.obj is not obj:
             entry.obj = obj  # CPython: a new object on a reused descriptor
@@ -133,14 +134,10 @@ class IOPoller:
             elif entry.writer is slot:
                 entry.writer = None
             self._quiet(entry, slot.io_mask)
-        self._detach(slot)
-        slot.io_obj = None
-
-    @micropython.native
-    def _detach(self, slot):
         slot.io_entry = None
         slot.waiting_on = None
         self.waiters -= 1
+        slot.io_obj = None
 
     def _quiet(self, entry, mask):
         entry.mask &= ~mask
@@ -165,6 +162,8 @@ class IOPoller:
             self._drop(entry)
 
     def _drop(self, entry):
+        entry.poller = None  # (with no mask: a Stream's in-line re-arm never takes it again)
+        entry.mask = 0
         self._entries.pop(entry.key, None)
         try:
             self._poll.unregister(entry.obj)
@@ -181,17 +180,13 @@ class IOPoller:
         if slot is not None and ev & _RD_WAKE:
             entry.reader = None
             entry.mask &= ~POLLIN
-            slot.io_events = ev
-            self._detach(slot)
-            wake(slot)
+            self._ready(slot, ev)
             n += 1
         slot = entry.writer
         if slot is not None and ev & _WR_WAKE:
             entry.writer = None
             entry.mask &= ~POLLOUT
-            slot.io_events = ev
-            self._detach(slot)
-            wake(slot)
+            self._ready(slot, ev)
             n += 1
         return n
 
@@ -271,17 +266,30 @@ class IOPoller:
         st = slot.state
         if st == _WAITING:
             slot.state = _QUEUED
-            slot.inbox_next = None
-            tail = s._inbox_tail
-            if tail is None:
-                s._inbox_head = slot
+            fifo = s._fifo
+            if fifo is not None and not s._polling and not s.parallel and s._inbox_head is None:
+                # Into the FIFO queue as the timer links sleepers (only the loop's thread
+                # touches it): the tick then takes no section for the inbox or its counts.
+                slot.run_next = None
+                tail = fifo.tail
+                if tail is None:
+                    fifo.head = slot
+                else:
+                    tail.run_next = slot
+                fifo.tail = slot
+                s._woken_timer += 1  # the loop thread's own wakes, counted as external
             else:
-                tail.inbox_next = slot
-            s._inbox_tail = slot
-            if s._polling:
-                s._woken_int += 1
-            else:
-                s._woken_ext += 1
+                slot.inbox_next = None
+                tail = s._inbox_tail
+                if tail is None:
+                    s._inbox_head = slot
+                else:
+                    tail.inbox_next = slot
+                s._inbox_tail = slot
+                if s._polling:
+                    s._woken_int += 1
+                else:
+                    s._woken_ext += 1
         elif st == _RUNNING:
             slot.rewoken = True
         s._exit(state)

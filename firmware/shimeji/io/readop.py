@@ -19,6 +19,7 @@ READ_INTO = const(2)
 _context = core.context
 _PARK = core.PARK
 _read_step = READ_ANY.step
+_POLLIN = const(0x0001)
 
 
 class ReadOp:
@@ -40,6 +41,7 @@ class ReadOp:
         self.n = 0
         self.buf = None
         self.got = b""
+        self.entry = None  # the poller's WatchEntry for s, from the first wait: re-armed in line
 
     def __iter__(self):
         return self
@@ -60,8 +62,27 @@ class ReadOp:
                         raise reader_busy(owner)
                     self.owner = me
                 me.io_obj = s
-            if _read_step(me) is not None:
+                entry = self.entry
+                poller = me.sched.poller
+                if (entry is not None and entry.poller is poller and entry.obj is s
+                        and entry.reader is None and entry.mask & _POLLIN):
+                    # poller.add(me, s, POLLIN) in line: s is registered, reading stays armed
+                    entry.reader = me
+                    me.io_entry = entry
+                    me.io_mask = _POLLIN
+                    me.io_events = 0
+                    me.waiting_on = poller
+                    poller.waiters += 1
+                    me.wait_phase = 1
+                    return _PARK
+                _read_step(me)  # registers the wait (raises what add raises)
+                self.entry = me.io_entry
                 return _PARK
+            if me.io_entry is not None:
+                return _PARK  # woken for another reason: still registered
+            me.wait_phase = 0  # READ_ANY.step's end in line: trouble shows in the read
+            me.io_events = 0
+            me.io_obj = None
             if self.stream.closed:
                 raise stream_closed()
             kind = self.kind

@@ -1,0 +1,116 @@
+# shimeji: host-only (loopback sockets: firmware without networking has no socket module)
+# The I/O wake path: a poll that finds a reader's object ready links the task straight into
+# the FIFO queue (no inbox, counted as an external wake), behind wakes already in the inbox;
+# a Stream's reads re-arm the poller's entry in line and register anew once it was dropped.
+from iohelp import close, send_all, tcp_pair
+
+from shimeji import StaticScheduler, Stream, Timer, poller_for, wait_readable
+
+
+def test_a_ready_reader_goes_straight_into_the_fifo_queue():
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    events = []
+
+    async def reader():
+        await wait_readable(b)
+        events.append(b.read(10))
+
+    h = s.spawn(reader())
+    s.tick()  # the reader registers and parks
+    p = s.poller
+    assert p.waiters == 1 and s._fifo.head is None
+    send_all(a, b"ping")
+    woken = 0
+    for _ in range(1000):
+        woken = p.poll(10)
+        if woken:
+            break
+    assert woken == 1 and p.waiters == 0
+    assert s._inbox_head is None and s._fifo.head is h._ref and s._fifo.tail is h._ref
+    t = s.tick()
+    assert (t.polled, t.woken, t.woken_external, t.completed) == (1, 1, 1, 1)
+    assert events == [b"ping"] and h.is_complete()
+    close(a, b)
+
+
+def test_an_io_wake_queues_behind_a_wake_already_in_the_inbox():
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    events = []
+
+    async def reader():
+        await wait_readable(b)
+        events.append("reader " + b.read(10).decode())
+
+    async def sleeper():
+        await wait_readable(a)  # never readable here: woken by s.wake below
+        events.append("woken first")
+
+    h1 = s.spawn(sleeper())
+    h2 = s.spawn(reader())
+    s.tick()
+    s.poller.remove(h1._ref)  # taken off its wait, then woken as a wake from elsewhere
+    s.wake(h1._ref)
+    send_all(a, b"x")
+    for _ in range(1000):
+        if s.poller.poll(10):
+            break
+    # The inbox held a wake: the I/O wake goes behind it, through the inbox too.
+    assert s._fifo.head is None and s._inbox_head is h1._ref and s._inbox_tail is h2._ref
+    t = s.tick()
+    assert t.woken == 2 and t.completed == 2
+    assert events == ["woken first", "reader x"]
+    assert h1.is_complete() and h2.is_complete()
+    close(a, b)
+
+
+def test_stream_reads_rearm_in_line_and_register_again_after_a_drop():
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    events = []
+    r = Stream(b)
+
+    async def reader(n):
+        for _ in range(n):
+            events.append(await r.read(10))
+
+    def round_trip(n, chunks):
+        h = s.spawn(reader(n))
+        for chunk in chunks:
+            for _ in range(1000):
+                s.tick()
+                if s.poller is not None and s.poller.waiters:
+                    break
+            send_all(a, chunk)
+            for _ in range(1000):
+                if s.poller.poll(10):
+                    break
+        s.tick()
+        assert h.is_complete()
+        h.result()
+
+    round_trip(2, (b"one", b"two"))
+    p = s.poller
+    entry = r._op.entry
+    assert entry is not None and entry.poller is p and entry.reader is None
+    assert list(p._entries.values()) == [entry]
+    p.forget(b)  # dropped: the next read registers b again, with a new entry
+    assert entry.poller is None and not p._entries
+    round_trip(1, (b"three",))
+    assert r._op.entry is not entry and r._op.entry.poller is p
+    p.close()  # a new poller: the next read registers with it
+    round_trip(1, (b"four",))
+    q = s.poller
+    assert q is not p and r._op.entry.poller is q and q.waiters == 0
+    assert events == [b"one", b"two", b"three", b"four"]
+    q.close()
+    close(a, b)
+
+
+def test_poller_for_gives_the_scheduler_its_one_poller():
+    s = StaticScheduler(2, timer=Timer())
+    p = poller_for(s)
+    assert poller_for(s) is p and s.poller is p and p.wakeups == 0
+    p.close()
+    assert s.poller is None
