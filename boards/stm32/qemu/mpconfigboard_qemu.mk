@@ -1,3 +1,3 @@
 # shimeji: appended to a copy of B_L475E_IOT01A's mpconfigboard.mk for qemu (see
 # mpconfigboard_qemu.h and qemu_fixups.c).
-LDFLAGS += -Wl,--wrap=HAL_RCC_OscConfig -Wl,--wrap=HAL_RCCEx_PeriphCLKConfig
+LDFLAGS += -Wl,--wrap=HAL_RCC_OscConfig -Wl,--wrap=HAL_RCCEx_PeriphCLKConfig -Wl,--wrap=rng_get
