@@ -85,21 +85,23 @@ def test_gather_resumes_once_after_the_last_task_or_at_the_first_failure():
         raise ValueError(ms)
 
     async def main():
-        r1 = await asyncio.gather(ok("a", 8), ok("b", 2), ok("c", 4), ok("d", 1))
+        # 10 ms steps: the tasks are armed one after another on the wall clock, and on a
+        # loaded machine 1 ms steps let a later, shorter sleep end after an earlier, longer one
+        r1 = await asyncio.gather(ok("a", 80), ok("b", 20), ok("c", 40), ok("d", 10))
         log.append(r1)
-        slow = asyncio.create_task(ok("slow", 30))
+        slow = asyncio.create_task(ok("slow", 300))
         try:
-            await asyncio.gather(ok("e", 1), bad(3), slow)
+            await asyncio.gather(ok("e", 10), bad(30), slow)
         except ValueError as e:
             log.append(("raised", e.args[0], slow.done()))
-        r3 = await asyncio.gather(bad(1), ok("f", 2), return_exceptions=True)
+        r3 = await asyncio.gather(bad(10), ok("f", 20), return_exceptions=True)
         log.append([type(x).__name__ for x in r3])
         await slow
         log.append(("slow done", slow.result()))
         return r1
 
     assert asyncio.run(main()) == ["a", "b", "c", "d"]
-    assert log == ["d", "b", "c", "a", ["a", "b", "c", "d"], "e", "bad", ("raised", 3, False),
+    assert log == ["d", "b", "c", "a", ["a", "b", "c", "d"], "e", "bad", ("raised", 30, False),
                    "bad", "f", ["ValueError", "str"], "slow", ("slow done", "slow")]
 
 
