@@ -213,8 +213,13 @@ class Timer:
         if k < 0:
             t.next_in_us = -1
             return t
-        if k > 0 and int(wheel._step_pos) >= 64:
-            k = int(earliest(wheel, wheel._step_pos, k))  # a lone far sleeper: its deadline
+        pos = int(wheel._step_pos)
+        if k > 0 and pos >= 64:
+            # A far slot: its first entry on the slot's start (a deadline on the slack's
+            # grid) is the earliest; else a lone far sleeper is not woken early (earliest).
+            first = wheel._head[pos]
+            if first is nil or ((int(first.deadline) - int(wheel.now)) & _MASK) > k:
+                k = int(earliest(wheel, pos, k))
         tick_us = int(clock.tick_us)
         if tick_us == 1:
             us = k if k <= _MAX_US else _MAX_US
