@@ -175,3 +175,23 @@ def test_dual_without_the_fork_or_on_another_board_says_what_to_do(monkeypatch, 
     with pytest.raises(emulate.Unavailable) as e:
         emulate.Emulated("qemu", "", dual=True)
     assert "DUAL=1 is for BOARD=rp2040" in str(e.value)
+
+
+def test_the_tests_expected_are_those_of_the_mounted_copy(monkeypatch, tmp_path):
+    # The checkout gained a test after the run staged its copy: the board cannot run it, and
+    # it is not counted as one that did not run.
+    staged = tmp_path / "stage" / "host_tests"
+    staged.mkdir(parents=True)
+    (staged / "test_fake_staged.py").write_text("def test_a():\n    pass\n")
+    live = tmp_path / "test_fake_staged.py"
+    live.write_text("def test_a():\n    pass\n\n\ndef test_new():\n    pass\n")
+
+    class Done:
+        stdout, stderr, returncode = "PASS test_a\nMODULE-DONE\n", "", 0
+
+    monkeypatch.setattr(fwtest.subprocess, "run", lambda *a, **k: Done)
+    results, _ = fwtest.run_module("/dev/null", str(live), mount=str(tmp_path / "stage"))
+    assert results == [("PASS", "test_fake_staged::test_a", "")]
+    results, _ = fwtest.run_module("/dev/null", str(live), mount=str(tmp_path / "none"))
+    assert results[-1] == ("FAIL", "test_fake_staged (module)",
+                           "crashed or did not run: ['test_new']")
