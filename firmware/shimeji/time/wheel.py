@@ -302,9 +302,8 @@ class TimerWheel:
         if level == 0:
             fired = hand_off(self, pos, 0)  # every task entry at once; callbacks stay, below
         elif level < _LEVELS:
-            cascade(self, pos, level)  # what is not due now moves down; the rest is due
-            if head[pos] is not None:
-                fired = hand_off(self, pos, level)  # (deadlines on a slack grid: all of them)
+            cascade(self, pos, level)  # what is not due now moves down; the rest is due:
+            fired = hand_off(self, pos, level)  # its tasks at once (a slack grid's deadlines)
         e = head[pos]
         while e is not None:
             # Unlinking the head, inlined; the count is settled once, after the loop.
