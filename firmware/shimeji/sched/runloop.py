@@ -26,12 +26,10 @@ wait at once and an idle may last up to ``poller.max_idle_us``; on boards it las
 
 import time
 
-import micropython
 from micropython import const
 
-from .. import core
-from .fastpath import tick_fifo
 from .foreign import shield as _shield
+from .loopiter import iterate
 
 _MAX_IDLE_US = const(1000)
 _FOREVER_US = const(0x1FFFFFFF)  # the longest idle at all: the timer's MAX_US
@@ -194,7 +192,7 @@ class RunLoop:
             _shield.on()
             sched._shielding = False
         try:
-            self._iterate(sched, until)
+            iterate(self, sched, until)
         finally:
             if shielding:
                 sched._shielding = True
@@ -205,104 +203,6 @@ class RunLoop:
         if until is not None and until.is_complete():
             return until.result()
         return None
-
-
-    @micropython.native
-    def _iterate(self, sched, until):
-        # run()'s loop: step() with the calls of the common case written in line.
-        turn_fn = self._turn
-        tick = tick_fifo  # a local: a global lookup per iteration otherwise
-        n = self.tick_size
-        # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
-        # first what cannot change during the run, and picks it).
-        direct = type(n) is int and core.context.sched is None
-        # until.is_complete(), in line: a live task's handle refers to its slot until the task
-        # ends, and then to its outcome (three calls per iteration otherwise).
-        live = None
-        if until is not None and not until.is_complete():
-            live = until._ref
-        idle = self._idle
-        collect = self._collect  # (both fixed at construction)
-        fresh = self._io_fresh  # the last idle polled the I/O poller: skip the next zero poll
-        while not self.stopping:
-            i = self.iterations
-            self.iterations = i + 1 if i < _MASK else 0
-            if fresh:
-                fresh = False
-            else:
-                poller = sched.poller
-                if poller is not None and poller.waiters:
-                    poller.poll(0)
-            if direct and sched._fifo is not None and sched._trace is None:
-                t = tick(sched, n)
-            else:
-                t = sched.tick(n)
-            if collect is not None and t.polled:
-                self._dirty = True  # (read only to decide a collection)
-            if until is not None and (until._ref is not live or live is None):
-                if live is not None or until.is_complete():
-                    self._io_fresh = False
-                    return
-            turn = turn_fn() if turn_fn is not None else None
-            if t.has_remaining or self.stopping:
-                continue
-            poller = sched.poller
-            if turn is not None and collect is None:
-                # idle_window(turn), in line for a loop with no collection
-                if turn.expired:
-                    continue  # a sleeper just woke: no idle
-                us = self.max_idle_us
-                waiting = poller is not None and poller.waiters
-                if waiting:
-                    most = poller.max_idle_us
-                    if most is None:  # no wake socket: an interrupt's wake cannot end
-                        if us > poller.slice_us:  # a poll, so wait in slices
-                            us = poller.slice_us
-                    elif most > us:
-                        us = most  # a wake ends the wait early: no need to slice it
-                nxt = turn.next_in_us
-                if 0 <= nxt < us:
-                    us = nxt
-                if us <= 0 or sched._inbox_head is not None:
-                    continue
-                fifo = sched._fifo
-                if fifo is not None:
-                    if fifo.head is not None:
-                        continue
-                elif sched.policy.has_ready():
-                    continue
-            else:
-                if turn is not None and turn.expired:
-                    continue  # a sleeper just woke: no idle (idle_window's first answer)
-                us = self.idle_window(turn)  # idle_for(turn), in line
-                if us <= 0:
-                    continue
-                waiting = poller is not None and poller.waiters
-            i = self.idles
-            self.idles = i + 1 if i < _MASK else 0
-            if waiting:
-                # poller.wait_us(us, idle), in line: poll until the deadline, readiness or a
-                # wake; the sub-ms rest of a wait in which nothing came in the idle primitive
-                ms = us // 1000
-                poller.sleeping = True
-                if sched._inbox_head is not None:  # a wake raced with going to sleep
-                    poller.sleeping = False
-                    continue
-                woken = poller.poll(ms)  # (run() clears ``sleeping`` if this raises)
-                poller.sleeping = False
-                fresh = True
-                if woken:
-                    continue  # I/O woke tasks: they run at once, no turn before their tick
-                if ms == 0 and sched._inbox_head is None:
-                    idle(us)
-            else:
-                idle(us)
-            if turn_fn is not None and sched._inbox_head is None:
-                # The idle ended at a deadline: wake the sleepers first. Not when it ended on
-                # a wake (I/O ready, another thread): those tasks run at once, and the turn
-                # after their tick wakes any sleeper (~10k instructions less per I/O wake).
-                turn_fn()
-        self._io_fresh = fresh
 
 
 def _inc(n):

@@ -1,0 +1,136 @@
+"""``iterate``: ``RunLoop.run()``'s loop (runloop.py), in native code.
+
+One iteration is ``RunLoop.step()`` with the calls of the common case written in line: the
+zero poll of the I/O poller (skipped right after an idle that polled), the tick (``tick_fifo``
+itself for a FIFO scheduler outside any task), the timer's turn, and the idle (in the poller
+while tasks wait for I/O). Kept apart from runloop.py for its length only.
+"""
+
+import micropython
+from micropython import const
+
+from .. import core
+from .fastpath import tick_fifo
+
+_MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
+_TURN_EVERY = const(0x80000)  # clock units between turns with no timer armed (0.5 s in µs)
+
+
+@micropython.native
+def iterate(loop, sched, until):
+    """``loop.run()``'s loop: ``step()`` with the calls of the common case written in line,
+    until ``loop.stop()`` or ``until`` completes. Not ISR-safe."""
+    turn_fn = loop._turn
+    tick = tick_fifo  # a local: a global lookup per iteration otherwise
+    n = loop.tick_size
+    # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
+    # first what cannot change during the run, and picks it).
+    direct = type(n) is int and core.context.sched is None
+    # until.is_complete(), in line: a live task's handle refers to its slot until the task
+    # ends, and then to its outcome (three calls per iteration otherwise).
+    live = None
+    if until is not None and not until.is_complete():
+        live = until._ref
+    idle = loop._idle
+    collect = loop._collect  # (both fixed at construction)
+    fresh = loop._io_fresh  # the last idle polled the I/O poller: skip the next zero poll
+    # The turn after a tick is skipped while no timer entry is armed at all, no interrupt
+    # asked for one and no trace records turns, for at most _TURN_EVERY of the clock's
+    # units: it would only carry the clock's base forward (arming counts from that base,
+    # so it stays right) and answer "nothing expired, no deadline" (~5k instructions per
+    # I/O wake cycle). The clock is read instead, once.
+    timer = loop.timer
+    wheel = clock = source = None
+    if turn_fn is not None and collect is None and hasattr(timer, "wheel"):
+        wheel = timer.wheel  # (a shimeji Timer: its wheel and clock are fixed)
+        clock = timer.clock
+        source = clock.source
+    while not loop.stopping:
+        i = loop.iterations
+        loop.iterations = i + 1 if i < _MASK else 0
+        if fresh:
+            fresh = False
+        else:
+            poller = sched.poller
+            if poller is not None and poller.waiters:
+                poller.poll(0)
+        if direct and sched._fifo is not None and sched._trace is None:
+            t = tick(sched, n)
+        else:
+            t = sched.tick(n)
+        if collect is not None and t.polled:
+            loop._dirty = True  # (read only to decide a collection)
+        if until is not None and (until._ref is not live or live is None):
+            if live is not None or until.is_complete():
+                loop._io_fresh = False
+                return
+        expired = 0
+        nxt = -1
+        if source is not None:
+            if (wheel.pending or timer.pending or timer.trace is not None
+                    or (source() - clock.base) & _MASK >= _TURN_EVERY):
+                turn = turn_fn()
+                expired = turn.expired
+                nxt = turn.next_in_us
+            else:
+                turn = None
+        else:
+            turn = turn_fn() if turn_fn is not None else None
+        if t.has_remaining or loop.stopping:
+            continue
+        poller = sched.poller
+        if source is not None:
+            # idle_window(turn), in line for a loop with no collection
+            if expired:
+                continue  # a sleeper just woke: no idle
+            us = loop.max_idle_us
+            waiting = poller is not None and poller.waiters
+            if waiting:
+                most = poller.max_idle_us
+                if most is None:  # no wake socket: an interrupt's wake cannot end
+                    if us > poller.slice_us:  # a poll, so wait in slices
+                        us = poller.slice_us
+                elif most > us:
+                    us = most  # a wake ends the wait early: no need to slice it
+            if 0 <= nxt < us:
+                us = nxt
+            if us <= 0 or sched._inbox_head is not None:
+                continue
+            fifo = sched._fifo
+            if fifo is not None:
+                if fifo.head is not None:
+                    continue
+            elif sched.policy.has_ready():
+                continue
+        else:
+            if turn is not None and turn.expired:
+                continue  # a sleeper just woke: no idle (idle_window's first answer)
+            us = loop.idle_window(turn)  # idle_for(turn), in line
+            if us <= 0:
+                continue
+            waiting = poller is not None and poller.waiters
+        i = loop.idles
+        loop.idles = i + 1 if i < _MASK else 0
+        if waiting:
+            # poller.wait_us(us, idle), in line: poll until the deadline, readiness or a
+            # wake; the sub-ms rest of a wait in which nothing came in the idle primitive
+            ms = us // 1000
+            poller.sleeping = True
+            if sched._inbox_head is not None:  # a wake raced with going to sleep
+                poller.sleeping = False
+                continue
+            woken = poller.poll(ms)  # (run() clears ``sleeping`` if this raises)
+            poller.sleeping = False
+            fresh = True
+            if woken:
+                continue  # I/O woke tasks: they run at once, no turn before their tick
+            if ms == 0 and sched._inbox_head is None:
+                idle(us)
+        else:
+            idle(us)
+        if turn_fn is not None and sched._inbox_head is None:
+            # The idle ended at a deadline: wake the sleepers first. Not when it ended on
+            # a wake (I/O ready, another thread): those tasks run at once, and the turn
+            # after their tick wakes any sleeper (~10k instructions less per I/O wake).
+            turn_fn()
+    loop._io_fresh = fresh
