@@ -336,6 +336,34 @@ async def main():
         await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(100)])
 asyncio.run(main())
 """,
+    # A preemption check per poll (preempt_due: the policy's should_yield) under the timed
+    # policies, 100 tasks (N polls).
+    "preempt_due cfs": """
+from shimeji import CfsPolicy, preempt_due, yield_now
+clock = FakeClock()
+s = StaticScheduler(100, policy=CfsPolicy(), clock_us=clock)
+async def spinner():
+    while True:
+        preempt_due()
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
+    "preempt_due priority": """
+from shimeji import PriorityPolicy, preempt_due, yield_now
+clock = FakeClock()
+s = StaticScheduler(100, policy=PriorityPolicy(slice_us=1000), clock_us=clock)
+async def spinner():
+    while True:
+        preempt_due()
+        await yield_now()
+for _ in range(100):
+    s.spawn_detached(spinner())
+for _ in range(N // 100):
+    s.tick(100)
+""",
     "floor: create+exhaust": """
 async def trivial():
     return None

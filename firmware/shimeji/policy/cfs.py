@@ -246,6 +246,7 @@ class CfsPolicy(Policy):
         p.vruntime = vr
         return self.n > 0 and vr > self.heap[0].vruntime + self.granularity
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def should_yield(self, slot):
         """True once the running task is ``granularity_us`` (virtual) ahead of the next
         runnable task, counting the current poll so far. Not ISR-safe."""

@@ -19,6 +19,8 @@ Tracing: a run that preempted a thread-level poll records ``IRQ_PREEMPT`` (the t
 it held it up) in that scheduler's trace, through its side ring.
 """
 
+import micropython
+
 from .. import core
 from ..errors import WrongLevel
 from ..task.pool import wrap_count
@@ -29,6 +31,7 @@ from .scheduler import StaticScheduler
 _base_tick = StaticScheduler.tick
 
 
+@micropython.native  # as bytecode its frame passed 11 words: a heap block per call
 def run_level(self, _arg):
     """The scheduled callback (bound once as ``_run_cb``): polls every runnable task of the
     level until none is left, unless the interrupted code masks the level, in which case it

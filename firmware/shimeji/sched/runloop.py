@@ -135,17 +135,22 @@ class RunLoop:
         if us <= 0 or self.stopping or self.runnable():
             return 0
         if self._collect is not None and self._dirty and us >= self.collect_min_us:
-            self._dirty = False
-            self.collections = _inc(self.collections)
-            try:
-                self._collect()
-            except KeyboardInterrupt:
-                # Ctrl-C raised out of gc.collect() leaves MicroPython's heap locked (every
-                # allocation fails, seen on the unix port) until the next collection ends.
-                self._collect()
-                raise
+            self._collect_now()
             return 0  # the collection took time: turn the timer again before waiting
         return us
+
+    def _collect_now(self):
+        # Apart from idle_window: with its try block there, idle_window's frame passed 11
+        # words and was a heap block taken and freed on every idle.
+        self._dirty = False
+        self.collections = _inc(self.collections)
+        try:
+            self._collect()
+        except KeyboardInterrupt:
+            # Ctrl-C raised out of gc.collect() leaves MicroPython's heap locked (every
+            # allocation fails, seen on the unix port) until the next collection ends.
+            self._collect()
+            raise
 
     def idle_for(self, turn):
         """Wait with the idle primitive for ``idle_window(turn)`` µs (returns early on an

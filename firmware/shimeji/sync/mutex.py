@@ -11,6 +11,8 @@ released, and passed along a chain (A waits on B's lock while B waits on C's: C 
 priority).
 """
 
+import micropython
+
 from .. import core
 from ..errors import LockHeldBySelf, LockNotHeld
 from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept
@@ -138,6 +140,7 @@ class Mutex:
 _CHAIN_MAX = 16  # locks followed along a chain of waiters at most (a deadlock cycle ends)
 
 
+@micropython.native  # as bytecode its frame passed 11 words: a heap block per call
 def reloan(holder):
     """Recompute ``holder``'s priority loan from the waiters of every Mutex it holds, then
     that of the holder it waits for, along the chain. Allocation-free. Tasks only."""

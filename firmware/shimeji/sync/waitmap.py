@@ -9,6 +9,8 @@ A wake whose waiter is cancelled before it runs is not lost: the map keeps it (o
 latest: ``kept()``), and the next ``wait`` on that key returns it at once.
 """
 
+import micropython
+
 from .. import core
 from ..errors import WaiterBusy
 from .waitqueue import (
@@ -94,6 +96,7 @@ class _MapWait(Awaitable):
         self.wm = wm
         self._finish = core.Finish()
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def __next__(self):
         me = core.current_slot()
         q = self.wm._q

@@ -186,6 +186,7 @@ class Interval:
 
     __await__ = __iter__
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def __next__(self):
         slot = core.current_slot()
         entry = slot.timer

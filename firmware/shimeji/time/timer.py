@@ -251,6 +251,7 @@ class Timer:
                                   % (ticks, MAX_TICKS))
         self.wheel.arm_after(entry, self._ahead(ticks))
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def _ahead_us(self, us):
         """Ticks from the wheel's tick to the first tick boundary at or after now + ``us``."""
         clock = self.clock

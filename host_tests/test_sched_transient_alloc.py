@@ -1,0 +1,211 @@
+# The hot paths take no heap block even for a moment. A bytecode function whose locals and
+# stack pass 11 words gets its frame from the heap and frees it on return: heap_lock cannot
+# see it (MicroPython then falls back to the C stack) and neither can a gc.mem_alloc() delta
+# (the block is freed). micropython.mem_total(), the bytes ever allocated, does: each steady
+# state round below must leave it where it was. The workloads are the other alloc tests'
+# (their helpers are reused), so every path proved heap_lock-clean there is checked here too.
+# Paths still taking a frame are listed in docs/benchmarks.md ("Transient heap frames").
+import gc
+
+from test_io_alloc import _steps
+from test_policy_alloc import _loaded, _ticks
+from test_sched_alloc_hot_paths import _mixed, _mixed_rounds
+from test_sync_alloc import CYCLES
+from test_time_alloc import _loop, make, mixed_sleeper, sleeper
+
+from gate import Gate
+from shimeji import (
+    CfsPolicy,
+    FifoPolicy,
+    InterruptScheduler,
+    PriorityPolicy,
+    RoundRobinPolicy,
+    RunLoop,
+    StaticScheduler,
+    Timer,
+    WaitCell,
+    port,
+    preempt_due,
+    preempt_point,
+    wait_readable,
+    wait_writable,
+    yield_now,
+)
+from support import FakeClock, _Skipped, micropython_only, thread_section
+
+
+def _needs_mem_total(fn):
+    import micropython
+
+    if hasattr(micropython, "mem_total"):
+        return fn
+    return _Skipped(fn, "needs micropython.mem_total (a build with MICROPY_MEM_STATS)")
+
+
+def _noop(a=None, b=None, c=None, d=None):
+    pass
+
+
+def spent(fn, *args):
+    """Bytes allocated while ``fn(*args)`` ran, freed or not (the call itself taken off)."""
+    import micropython
+
+    gc.collect()
+    before = micropython.mem_total()
+    _noop(*args)
+    call = micropython.mem_total() - before
+    before = micropython.mem_total()
+    fn(*args)
+    return micropython.mem_total() - before - call
+
+
+def _steady(fn, *args):
+    fn(*args)  # warm up: every path taken once
+    return spent(fn, *args)
+
+
+async def checker(clk):
+    while True:
+        clk.advance(30)
+        if preempt_due():
+            await preempt_point()
+        await yield_now()
+
+
+@micropython_only
+@_needs_mem_total
+def test_tick_and_preemption_checks_take_no_frame_under_every_policy():
+    seen = []
+    for make_policy in (FifoPolicy, lambda: FifoPolicy(hog_us=60),
+                        lambda: RoundRobinPolicy(70, hog_us=60), lambda: CfsPolicy(50),
+                        PriorityPolicy, lambda: PriorityPolicy(slice_us=70, hog_us=60)):
+        policy = make_policy()
+        clk = FakeClock()
+        s = StaticScheduler(4, policy=policy, clock_us=clk.now)
+        for _ in range(3):
+            s.spawn(checker(clk))
+        seen.append((policy.name, _steady(_ticks, s, 20)))
+        s.close()
+    assert seen == [(name, 0) for name, _ in seen], seen
+
+
+@micropython_only
+@_needs_mem_total
+def test_wakes_from_tasks_and_the_inbox_take_no_frame_under_every_policy():
+    seen = []
+    for policy, prios in ((FifoPolicy(), None), (RoundRobinPolicy(70, hog_us=60), None),
+                          (CfsPolicy(granularity_us=50), [0, 5, -5, 19, -20, 3, 0, 1, 0, 2]),
+                          (PriorityPolicy(slice_us=70), [1, 1, 2, 0, 3, 1, 2, 0, 4, 4, 5, 6])):
+        s, _ = _loaded(policy, prios)  # workers, parked gates and a task opening them
+        seen.append((policy.name, _steady(_ticks, s, 20)))
+        s.close()
+        gc.collect()
+    assert seen == [(name, 0) for name, _ in seen], seen
+
+
+@micropython_only
+@_needs_mem_total
+def test_sync_wait_and_wake_take_no_frame():
+    seen = []
+    for setup in CYCLES:  # WaitCell, WaitQueue + Event, Mutex + Semaphore, channels, WaitMap
+        s, cycle, check = setup(thread_section())
+        seen.append((setup.__name__, _steady(cycle)))
+        assert check(), setup.__name__
+        s.close()
+    assert seen == [(name, 0) for name, _ in seen], seen
+
+
+def _inbox_round(s, g):
+    g.open()  # what an interrupt handler does: the wake goes through the inbox
+    s.tick()
+
+
+@micropython_only
+@_needs_mem_total
+def test_a_wake_from_outside_and_the_park_take_no_frame():
+    s = StaticScheduler(4)
+    g = Gate()
+    n = [0]
+
+    async def parked():
+        while True:
+            await g
+            n[0] += 1
+
+    s.spawn(parked())
+    s.tick()
+    bytes_taken = _steady(_inbox_round, s, g)
+    assert bytes_taken == 0, bytes_taken
+    assert n[0] == 2
+
+
+@micropython_only
+@_needs_mem_total
+def test_timer_turns_and_sleeps_take_no_frame():
+    clock, timer, s = make()
+    for _ in range(4):
+        s.spawn(mixed_sleeper(timer))
+    for i in range(8):
+        s.spawn(sleeper(1 + i * 5))
+    bytes_taken = _steady(_loop, clock, timer, s, 100)
+    assert bytes_taken == 0, bytes_taken
+
+
+def _isr_round(cell):
+    cell.wake()
+    port.check_point()  # the interrupt level's callback runs here
+
+
+@micropython_only
+@_needs_mem_total
+def test_the_interrupt_level_wake_and_run_take_no_frame():
+    isr = InterruptScheduler(4)
+    cell = WaitCell()
+    n = [0]
+
+    async def urgent():
+        while True:
+            await cell.wait()
+            n[0] += 1
+
+    isr.spawn(urgent())
+    port.check_point()
+    bytes_taken = _steady(_isr_round, cell)
+    assert bytes_taken == 0, bytes_taken
+    assert n[0] == 2 and isr.error is None
+
+
+@micropython_only
+@_needs_mem_total
+def test_the_mixed_workload_takes_no_frame_under_every_policy():
+    seen = []
+    for policy_class in (FifoPolicy, RoundRobinPolicy, CfsPolicy, PriorityPolicy):
+        clock, timer, s = _mixed(policy_class(), FakeClock())
+        seen.append((policy_class.__name__, spent(_mixed_rounds, clock, timer, s, 20)))
+        s.close()
+        gc.collect()
+    assert seen == [(name, 0) for name, _ in seen], seen
+
+
+@micropython_only
+@_needs_mem_total
+def test_the_run_loop_with_io_waiters_takes_no_frame():
+    from iohelp import close, tcp_pair
+
+    s = StaticScheduler(4, timer=Timer())
+    loop = RunLoop(s)
+    a, b = tcp_pair()
+
+    async def writer():
+        while True:
+            await wait_writable(a)
+
+    async def idle_reader():
+        while True:
+            await wait_readable(b)
+
+    s.spawn(writer())
+    s.spawn(idle_reader())
+    bytes_taken = _steady(_steps, loop, 20)
+    assert bytes_taken == 0, bytes_taken
+    close(a, b)
