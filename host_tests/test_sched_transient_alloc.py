@@ -11,7 +11,8 @@ from test_io_alloc import _steps
 from test_policy_alloc import _loaded, _ticks
 from test_sched_alloc_hot_paths import _mixed, _mixed_rounds
 from test_sync_alloc import CYCLES
-from test_time_alloc import _loop, make, mixed_sleeper, sleeper
+from test_time_alloc import _loop, guarded, make, mixed_sleeper, sleeper
+from test_trace_alloc import _preempting_rounds, _turn_and_tick, _wake_all_and_tick, spinner
 
 from gate import Gate
 from shimeji import (
@@ -23,18 +24,25 @@ from shimeji import (
     RunLoop,
     StaticScheduler,
     Timer,
+    Trace,
     WaitCell,
     port,
     preempt_due,
     preempt_point,
+    sleep_ms,
     wait_readable,
     wait_writable,
     yield_now,
 )
-from support import FakeClock, _Skipped, micropython_only, thread_section
+from shimeji import FakeClock as TickClock
+from support import IS_MICROPYTHON, FakeClock, _Skipped, micropython_only, thread_section
 
 
 def _needs_mem_total(fn):
+    """MicroPython only (reported skipped by pytest), and skipped with the reason on a build
+    without ``micropython.mem_total`` (MICROPY_MEM_STATS off)."""
+    if not IS_MICROPYTHON:
+        return micropython_only(fn)
     import micropython
 
     if hasattr(micropython, "mem_total"):
@@ -72,7 +80,6 @@ async def checker(clk):
         await yield_now()
 
 
-@micropython_only
 @_needs_mem_total
 def test_tick_and_preemption_checks_take_no_frame_under_every_policy():
     seen = []
@@ -89,7 +96,6 @@ def test_tick_and_preemption_checks_take_no_frame_under_every_policy():
     assert seen == [(name, 0) for name, _ in seen], seen
 
 
-@micropython_only
 @_needs_mem_total
 def test_wakes_from_tasks_and_the_inbox_take_no_frame_under_every_policy():
     seen = []
@@ -103,7 +109,6 @@ def test_wakes_from_tasks_and_the_inbox_take_no_frame_under_every_policy():
     assert seen == [(name, 0) for name, _ in seen], seen
 
 
-@micropython_only
 @_needs_mem_total
 def test_sync_wait_and_wake_take_no_frame():
     seen = []
@@ -120,7 +125,6 @@ def _inbox_round(s, g):
     s.tick()
 
 
-@micropython_only
 @_needs_mem_total
 def test_a_wake_from_outside_and_the_park_take_no_frame():
     s = StaticScheduler(4)
@@ -139,7 +143,6 @@ def test_a_wake_from_outside_and_the_park_take_no_frame():
     assert n[0] == 2
 
 
-@micropython_only
 @_needs_mem_total
 def test_timer_turns_and_sleeps_take_no_frame():
     clock, timer, s = make()
@@ -156,7 +159,6 @@ def _isr_round(cell):
     port.check_point()  # the interrupt level's callback runs here
 
 
-@micropython_only
 @_needs_mem_total
 def test_the_interrupt_level_wake_and_run_take_no_frame():
     isr = InterruptScheduler(4)
@@ -175,7 +177,6 @@ def test_the_interrupt_level_wake_and_run_take_no_frame():
     assert n[0] == 2 and isr.error is None
 
 
-@micropython_only
 @_needs_mem_total
 def test_the_mixed_workload_takes_no_frame_under_every_policy():
     seen = []
@@ -187,7 +188,6 @@ def test_the_mixed_workload_takes_no_frame_under_every_policy():
     assert seen == [(name, 0) for name, _ in seen], seen
 
 
-@micropython_only
 @_needs_mem_total
 def test_the_run_loop_with_io_waiters_takes_no_frame():
     from iohelp import close, tcp_pair
@@ -209,3 +209,81 @@ def test_the_run_loop_with_io_waiters_takes_no_frame():
     bytes_taken = _steady(_steps, loop, 20)
     assert bytes_taken == 0, bytes_taken
     close(a, b)
+
+
+@_needs_mem_total
+def test_a_timeout_that_is_met_takes_no_frame():
+    clock, timer, s = make()
+    for _ in range(4):
+        s.spawn(guarded(3, 10))  # timeout(sleep_ms(3), 10), again and again
+    bytes_taken = _steady(_loop, clock, timer, s, 50)
+    assert bytes_taken == 0, bytes_taken
+
+
+def _ticks_plain(s, n):
+    for _ in range(n):
+        s.tick()
+
+
+@_needs_mem_total
+def test_the_traced_ticks_wakes_and_turns_take_no_frame():
+    seen = []
+    for policy in (FifoPolicy(), RoundRobinPolicy(slice_us=1000)):
+        s = StaticScheduler(8, policy=policy)
+        Trace(32).attach(s)
+        for _ in range(8):
+            s.spawn(spinner())
+        seen.append(("tick " + policy.name, _steady(_ticks_plain, s, 20)))
+        s.close()
+    s = StaticScheduler(8)
+    Trace(32, side=4).attach(s)
+    gates = [Gate() for _ in range(8)]
+
+    async def parked(g):
+        while True:
+            await g
+
+    for g in gates:
+        s.spawn(parked(g))
+    s.tick()
+    seen.append(("wake and park", _steady(_wake_all_and_tick, gates, s)))
+    s.close()
+    clock = TickClock(0, 1000)  # shimeji's FakeClock: 1 ms a tick
+    timer = Timer(clock, 1000)
+    s = StaticScheduler(8, timer=timer, clock_us=clock)
+    Trace(64).attach(s)
+
+    async def napper():
+        while True:
+            await sleep_ms(1)
+
+    for _ in range(8):
+        s.spawn(napper())
+    seen.append(("timer turn", _steady(_turn_and_tick, clock, timer, s)))
+    assert seen == [(name, 0) for name, _ in seen], seen
+
+
+@_needs_mem_total
+def test_the_traced_interrupt_level_takes_no_frame():
+    level = InterruptScheduler(4)
+    s = StaticScheduler(4)
+    Trace(16).attach(level)
+    Trace(16).attach(s)
+    cell = WaitCell()
+
+    async def urgent():
+        while True:
+            await cell.wait()
+
+    async def hog():
+        while True:
+            cell.wake()  # the level's callback runs at the check point, inside this poll
+            port.check_point()
+            await yield_now()
+
+    level.spawn(urgent())
+    port.check_point()
+    s.spawn(hog())
+    bytes_taken = _steady(_preempting_rounds, s, 10)
+    assert bytes_taken == 0, bytes_taken
+    assert level.error is None

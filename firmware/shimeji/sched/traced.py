@@ -11,6 +11,7 @@ scenario both ways); the general variant reads the clock at both ends of a poll 
 a timed policy with the same readings the records carry.
 """
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -40,6 +41,7 @@ def tick(sched, n):
     return tick_traced(sched, n)
 
 
+@micropython.native  # as bytecode its frame passed 11 words: a heap block per call
 def tick_traced(sched, n):
     """``general.tick_general`` (the general path) with every poll recorded; a timed policy is
     charged with the same clock readings the records carry. Not ISR-safe."""
@@ -99,7 +101,7 @@ def tick_traced(sched, n):
                 _charged_end(tr, buf, slot, t0, charge)
                 ctx.slot = None
                 sched._interrupted(slot, e)
-                raise
+                raise e  # (native code has no bare re-raise)
             ctx.slot = None
             if slot.state == RUNNING:
                 t1 = clock() & _MASK
@@ -135,6 +137,7 @@ def tick_traced(sched, n):
     return sched._end_tick(polled, completed)
 
 
+@micropython.native  # as bytecode its frame passed 11 words: a heap block per call
 def _charged_end(tr, buf, slot, t0, charge):
     # A poll that finished the task: charge it (timed policies), then its records.
     t1 = tr.clock() & _MASK

@@ -51,6 +51,7 @@ if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
 
 
+@micropython.native  # as bytecode its frame passed 11 words: a heap block per call
 def ended(tr, buf, slot, te, end):
     """A poll that did not simply yield: its pair, the end patched, PARK after a park."""
     tid = slot.id

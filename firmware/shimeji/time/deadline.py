@@ -12,6 +12,7 @@ an allocation-free awaitable allocates nothing (after the slot's first) unless t
 nested.
 """
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -68,6 +69,7 @@ class TimeoutGuard:
 
     __await__ = __iter__
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def _start(self):
         slot = core.current_slot()
         timer = timer_of(slot)
@@ -114,13 +116,14 @@ class TimeoutGuard:
         self._prev_owner = None
         self.busy = False
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def __next__(self):
         if self._slot is None:
             try:
                 self._start()
-            except BaseException:
+            except BaseException as e:
                 self._end()
-                raise
+                raise e  # (native code has no bare re-raise)
         try:
             if self._gen:
                 return self._it.send(None)
@@ -135,9 +138,9 @@ class TimeoutGuard:
             if value is None:
                 raise self._finish.done()  # noqa: B904 (allocation-free re-raise)
             raise core.current_slot().sched.value_finish.done(value)  # noqa: B904
-        except BaseException:
+        except BaseException as e:
             self._end()
-            raise
+            raise e
         self._end()  # the ring sleep ended
         raise self._finish.done()
 

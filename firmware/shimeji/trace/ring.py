@@ -12,6 +12,7 @@ the side ring that interrupt handlers and other threads record into (and its des
 
 from array import array
 
+import micropython
 from micropython import const
 
 from .. import core, port
@@ -140,6 +141,7 @@ class Trace(SideRing):
         slot = core.context.slot
         self.record(K.MARK, 0 if slot is None else slot.id, value)
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def timer_turn(self, wheel, n):
         """``wheel.advance(n)`` for ``Timer.turn``: a ``TIMER_FIRE`` record (its argument the
         entries fired) comes before the wakes it causes, which are labelled ``WAKE_TIMER``.
