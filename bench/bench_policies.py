@@ -6,12 +6,11 @@ fast path, and what any custom policy pays for the policy calls), and the round-
 CFS and priority policies. Timed policies read the µs clock twice per poll; that is part of
 their cost. asyncio has no policies: the reference column is the FIFO fast path."""
 
-from benchlib import emit, ns_since, start
+from benchlib import emit, fit, heap_cost, ns_since, slot_cost, start
 
 import shimeji
 from shimeji import FifoPolicy, StaticScheduler, yield_now
 
-TASKS = 100
 YIELDS = 200
 REPS = 5
 
@@ -33,6 +32,12 @@ def policies():
 async def yielder():
     for _ in range(YIELDS):
         await yield_now()
+
+
+# Per task: a slot (a round-robin or CFS slot carries more than the FIFO one slot_cost()
+# measures: ~730 B against ~570 on 32-bit) and its coroutine; a slot counts twice for a
+# fragmented heap (as bench_switch). Scaled to the heap on small boards (an STM32L475).
+TASKS = fit(100, 2 * slot_cost() + 320 + heap_cost(yielder) + 64)
 
 
 def run(make_policy):
