@@ -114,9 +114,14 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
     assert fired[0] + len(later) == CALLBACKS
     assert results == [i * 3 for i in range(CALLBACKS)]
     assert runs == [1] * CALLBACKS  # every spawn ran once: none lost, none twice
-    assert len(threads_seen) == CALLBACKS + refused[0]
+    # every callback ran once per attempt: a refused one that could not be scheduled again
+    # (the queue was full) is in `later` and not called a second time
+    assert len(threads_seen) == fired[0] + refused[0]
     assert set(threads_seen) == {main_thread}  # all on worker 0's thread
-    assert all(w.stats()["polled"] > 0 for w in ex.workers)
+    # worker 1 is not required to have polled: on a loaded machine its thread may get no core
+    # before worker 0 has run everything, and that is allowed (nothing is lost either way)
+    assert ex.workers[0].stats()["polled"] > 0
+    assert sum(w.stats()["polled"] for w in ex.workers) >= 2 * CALLBACKS + 8
 
 
 async def _value(v):
