@@ -35,7 +35,14 @@ from shimeji import (
     yield_now,
 )
 from shimeji import FakeClock as TickClock
-from support import IS_MICROPYTHON, FakeClock, _Skipped, micropython_only, thread_section
+from support import (
+    IS_MICROPYTHON,
+    FakeClock,
+    _Skipped,
+    micropython_only,
+    needs_threads,
+    thread_section,
+)
 
 
 def _needs_mem_total(fn):
@@ -287,3 +294,26 @@ def test_the_traced_interrupt_level_takes_no_frame():
     bytes_taken = _steady(_preempting_rounds, s, 10)
     assert bytes_taken == 0, bytes_taken
     assert level.error is None
+
+
+async def _done():
+    pass
+
+
+@needs_threads  # an Executor's workers are threads (the qemu port has none)
+@_needs_mem_total
+def test_injecting_into_an_executor_and_taking_take_no_frame():
+    from shimeji import Executor
+
+    ex = Executor(workers=2, capacity=8)
+    w = ex.workers[1]
+    coros = [_done() for _ in range(6)]  # made beforehand: calling an async def allocates
+    ex.spawn_detached(coros[0])
+    seen = [("spawn_detached", spent(ex.spawn_detached, coros[1]))]
+    ex.spawn_detached(coros[2])
+    seen.append(("take injected", spent(w._take_injected, 2)))
+    assert seen == [("spawn_detached", 0), ("take injected", 0)], seen
+    ex.close()
+    ex.join()
+    for c in coros[3:]:
+        c.close()

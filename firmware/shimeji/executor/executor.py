@@ -15,6 +15,7 @@ thread: ``PolicyError``.
 
 import sys
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -92,6 +93,7 @@ class Executor:
         self._check_outside("spawn")
         return self._spawn(coro, name)
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def _spawn(self, coro, name):
         ctx = core.current_context()
         for w in self.workers:
@@ -102,6 +104,7 @@ class Executor:
                     return self._spill(coro, name, w)
         return self._inject(coro, name)
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def spawn_detached(self, coro, name=None):
         """``spawn`` for a task nobody joins: returns None and allocates nothing (the slot's
         handle is reused). From outside the workers, with a coroutine made beforehand, this
@@ -144,6 +147,7 @@ class Executor:
         raise PoolFull("every worker's %d task slots hold live tasks: make the Executor with "
                        "a larger capacity, or join tasks before spawning more" % full.capacity)
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def _inject(self, coro, name):
         """Build the task in a free slot of some worker's pool (the next in turn that has
         one), queue it on the injector, ring a sleeping worker."""

@@ -144,6 +144,7 @@ class Worker(Stealing, Idling, StaticScheduler):
             self.ring()
         return handle
 
+    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def _build_injected(self, coro, name, injector):
         """Build a task in one of this worker's free pool slots and queue it on ``injector``
         instead of this worker's inbox; its ``JoinHandle``, or None if no slot is free. The
