@@ -286,3 +286,49 @@ class _Yield:
 
 def _yield():
     return _Yield()
+
+
+
+def _nap():
+    time.sleep_ms(1) if hasattr(time, "sleep_ms") else time.sleep(0.001)
+
+
+def _register_four_at_once():
+    import _thread
+
+    go = [False]
+    ready = []
+    seen = []
+    finished = []
+
+    def worker():
+        ctx = core.Context()
+        ready.append(1)
+        while not go[0]:
+            pass
+        core.register_thread(ctx)
+        seen.append(len(core._threaded))
+        while len(seen) < 4:
+            _nap()
+        core.unregister_thread()
+        finished.append(1)
+
+    for _ in range(4):
+        _thread.start_new_thread(worker, ())
+    while len(ready) < 4:
+        _nap()
+    go[0] = True
+    while len(finished) < 4:
+        _nap()
+    return seen
+
+
+@needs_threads  # four threads register as workers at the same moment
+def test_workers_registering_at_once_leave_one_threaded_entry():
+    # Workers start together; two registering at once both found core._threaded empty and
+    # extended it twice (a list of six), after which every yield_now on a worker failed to
+    # unpack it ("too many values to unpack", seen once in a fresh-clone run on 4 workers).
+    for _ in range(10):
+        seen = _register_four_at_once()
+        assert all(n in (0, 3) for n in seen), seen
+        assert core._threaded == []

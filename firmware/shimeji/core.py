@@ -84,6 +84,26 @@ _ident = [None]  # _thread.get_ident once a worker thread is registered
 _threaded = []
 
 
+class _NoLock:
+    """The registration lock of a port without ``_thread`` (no worker threads either)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+try:  # two workers registering at once both found _threaded empty and extended it twice: a
+    # list of six, and every yield_now on a worker then failed to unpack it (seen on 4 workers)
+    import _thread
+
+    _registering = _thread.allocate_lock()
+    del _thread
+except ImportError:
+    _registering = _NoLock()
+
+
 def register_thread(ctx):
     """Use ``ctx`` as the context of the calling thread (a worker of a multi-core executor).
     Not ISR-safe; call it on the worker's thread before it polls. Allocates (once per
@@ -96,12 +116,13 @@ def register_thread(ctx):
     if ctx.ring is None:
         ctx.ring = new_yield_ring()
     ident = _thread.get_ident()
-    _rings[ident] = ctx.ring
-    _threads[ident] = ctx
-    if len(_threads) > 1 and not _threaded:  # one polling thread may keep the shared ring
-        # extended from a list: one memcpy, then the length (another worker's yield_now may
-        # read the list meanwhile and must never see it part-filled)
-        _threaded.extend([_rings.get, _thread.get_ident, _ring])
+    with _registering:  # workers start at once: two of them must not both extend _threaded
+        _rings[ident] = ctx.ring
+        _threads[ident] = ctx
+        if len(_threads) > 1 and not _threaded:  # one polling thread may keep the shared ring
+            # extended from a list: one memcpy, then the length (another worker's yield_now
+            # may read the list meanwhile and must never see it part-filled)
+            _threaded.extend([_rings.get, _thread.get_ident, _ring])
 
 
 def unregister_thread():
@@ -109,10 +130,11 @@ def unregister_thread():
     get_ident = _ident[0]
     if get_ident is not None:
         ident = get_ident()
-        _threads.pop(ident, None)
-        _rings.pop(ident, None)
-        if not _threads:  # not while a worker may still be in yield_now: it reads the list
-            _threaded.clear()
+        with _registering:
+            _threads.pop(ident, None)
+            _rings.pop(ident, None)
+            if not _threads:  # not while a worker may still be in yield_now: it reads the list
+                _threaded.clear()
 
 
 def renew_ring(ctx):
