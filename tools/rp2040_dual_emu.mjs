@@ -137,7 +137,50 @@ mcu.peripherals[0x40010] = psm;
 mcu.core0.PC = FLASH_START;
 mcu.core1.PC = FLASH_START;
 mcu.core1.waiting = true;
+// RP2040_TRACE=1: every 5 s, both cores' state (PC, LR, IPSR, PRIMASK, WFE wait and event
+// flag, r0-r7) and which SIO spin locks are held, for resolving a hang with
+// arm-none-eabi-addr2line. RP2040_WATCH=ADDR:WORDS,...: those RAM words too (a mutex's owner
+// and count: `arm-none-eabi-nm firmware.elf | grep atomic_mutex`). RP2040_PCLOG=ADDR,...: the
+// last 32 entries into those functions on either core (core, PC, r0, LR, cycle), printed with
+// each report: what each core did last with a lock.
+const hex = (v) => (v >>> 0).toString(16);
+const watch = (process.env.RP2040_WATCH || '').split(',').filter(Boolean).map((w) => {
+  const [addr, words] = w.split(':');
+  return [Number(addr), Number(words || 1)];
+});
+const pcHooks = new Set((process.env.RP2040_PCLOG || '').split(',').filter(Boolean)
+  .map((a) => Number(a) & ~1));
+const pcLog = [];
+const pcLogSize = Number(process.env.RP2040_PCLOG_N || 256);
+process.on('SIGUSR2', () => console.log('lock calls, oldest first:\n' + pcLog.join('\n')));
+if (pcHooks.size) {
+  for (const [n, c] of [[0, mcu.core0], [1, mcu.core1]]) {
+    const inner = c.executeInstruction.bind(c);
+    c.executeInstruction = () => {
+      if (!c.waiting && pcHooks.has(c.PC)) {
+        pcLog.push(`c${n} ${hex(c.PC)}(r0=${hex(c.registers[0])}) lr=${hex(c.registers[14])} @${c.cycles}`);
+        if (pcLog.length > pcLogSize) pcLog.shift();
+      }
+      return inner();
+    };
+  }
+}
+function coreState(n, c) {
+  const regs = Array.from(c.registers.slice(0, 8), hex).join(' ');
+  return `core${n} PC ${hex(c.PC)} LR ${hex(c.registers[14])} IPSR ${c.IPSR} PM ${c.PM ? 1 : 0} ` +
+    `waiting ${c.waiting} event ${c.eventRegistered} r0-r7 ${regs}`;
+}
 let lastReport = Date.now();
+function report() {
+  console.log(`@${mcu.core0.cycles} ${coreState(0, mcu.core0)}`);
+  console.log(`  ${coreState(1, mcu.core1)}`);
+  console.log(`  spin locks held ${hex(mcu.sio.spinLock)}` + watch.map(([a, k]) => {
+    const words = [];
+    for (let i = 0; i < k; i++) words.push(hex(mcu.readUint32(a + 4 * i)));
+    return `; [${hex(a)}] ${words.join(' ')}`;
+  }).join(''));
+  if (pcLog.length) console.log('  last lock calls: ' + pcLog.slice(-8).join(' | '));
+}
 function run() {
   const end = Date.now() + 20;
   while (Date.now() < end) {
@@ -145,8 +188,7 @@ function run() {
   }
   if (process.env.RP2040_TRACE && Date.now() - lastReport > 5000) {
     lastReport = Date.now();
-    const c0 = mcu.core0, c1 = mcu.core1;
-    console.log(`core0 PC ${c0.PC.toString(16)} LR ${c0.registers[14].toString(16)} cycles ${c0.cycles} waiting ${c0.waiting}; core1 PC ${c1.PC.toString(16)} LR ${c1.registers[14].toString(16)} waiting ${c1.waiting}`);
+    report();
   }
   setImmediate(run);
 }

@@ -130,10 +130,19 @@ class IrqCriticalSection(CriticalSection):
         self._enable(state)
 
     def held(self):
-        """True while the section is entered. A ``micropython.schedule`` callback runs even
-        with interrupts masked, so an interrupt-level scheduler asks this before it runs
-        (``sched/interrupt.py``). ISR-safe."""
-        return self.depth > 0
+        """True while the calling core (or the code its callback interrupted) is inside the
+        section. A ``micropython.schedule`` callback runs even with interrupts masked, so an
+        interrupt-level scheduler asks this before it runs (``sched/interrupt.py``). ISR-safe.
+
+        ``depth`` is one count for every core: on an RP2040 running core 1, ``disable_irq``
+        also takes MicroPython's cross-core mutex (recursive per core), so the count is read
+        inside the section: a section the other core holds is waited out (a few statements)
+        and never counts as this core's (read bare, it did: ``WrongLevel`` on core 0's spawn
+        while core 1 woke a task, seen on two emulated cores)."""
+        state = self._disable()
+        depth = self.depth
+        self._enable(state)
+        return depth > 0
 
 
 class LockCriticalSection(CriticalSection):
