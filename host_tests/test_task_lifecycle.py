@@ -173,6 +173,28 @@ def test_spawn_detached_returns_nothing_and_reuses_the_slots_handle():
     assert s.completed_total == 5
 
 
+def test_a_subclass_keeps_its_own_spawn_and_spawn_detached():
+    # The scheduler binds spawn and spawn_detached on the instance (a hit in its attribute
+    # table instead of a miss there and two class lookups): the bound ones are the subclass's.
+    calls = []
+
+    class Logged(StaticScheduler):
+        def spawn(self, coro, name=None):
+            calls.append(("spawn", name))
+            return StaticScheduler.spawn(self, coro, name)
+
+        def spawn_detached(self, coro, name=None):
+            calls.append(("detached", name))
+            return StaticScheduler.spawn_detached(self, coro, name)
+
+    s = Logged(2)
+    h = s.spawn(returns(1), "a")
+    assert s.spawn_detached(returns(2), "b") is None
+    drain(s)
+    assert calls == [("spawn", "a"), ("detached", "b"), ("spawn", "b")]
+    assert (h.result(), s.completed_total, s.live_count()) == (1, 2, 0)
+
+
 def test_ids_wrap_and_skip_live_ids():
     s = StaticScheduler(3)
     s.spawned_total = (1 << 30) - 2  # as if a long time had passed

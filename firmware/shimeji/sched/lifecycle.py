@@ -198,7 +198,7 @@ class TaskLifecycle(TaskPool):
         pol = slot.pol  # (a policy's fields: accounting starts again for the new task)
         if pol is not None:
             pol.polls = 0
-        slot.state = QUEUED
+        slot.state = _QUEUED  # (a const: QUEUED is a module global, a dict lookup per spawn)
         if self._local_ok and self._inbox_head is None:  # tick_fifo polls on this thread
             # The tick's own list, no critical section (fastpath.py); once this poll woke a
             # task (in the inbox), spawns follow it through the inbox: order is kept.

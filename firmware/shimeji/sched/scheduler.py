@@ -93,6 +93,7 @@ class StaticScheduler(TaskLifecycle):
         self._complete = self._complete
         self._take_inbox = self._take_inbox
         self.spawn = self.spawn  # called by tasks (sched.spawn(coro)): a hit, not a miss
+        self.spawn_detached = self.spawn_detached  # (the same for fire-and-forget spawns)
         if cs.irq_direct:  # a board's IrqCriticalSection: its hot sections without method calls
             self._irq_direct(cs)
 
