@@ -66,8 +66,15 @@ class Context:
 
 
 context = Context()
-_threads = {}  # thread id -> Context of a worker polling on that thread
-_rings = {}  # thread id -> that worker thread's yield_now ring, (append, iterator)
+_threads = {}  # thread id | 2 -> Context of a worker polling on that thread
+_rings = {}  # thread id | 2 -> that worker thread's yield_now ring, (append, iterator)
+# Design note: both are keyed by ``_thread.get_ident() | 2`` (one-to-one: an ident is a
+# pointer, aligned, or a core number). MicroPython's map look-up cache is one 128-entry
+# array for all threads, indexed by the key: a name (a qstr) always lands on an even entry,
+# an int key with bit 1 set on an odd one. A bare ident may share an entry with a name the
+# poll looks up (the unix port's second thread and ``coro`` did: entry 96); the two look-ups
+# then rewrite it on every yield, and with workers on two cores each rewrite moves that cache
+# line, and the VM's ``sched_state`` beside it, between the cores (docs/executor.md).
 for _i in range(16):  # grown once here: a dict that grows frees its old table, and other
     _threads[_i] = None  # threads read these without a lock while workers register
     _rings[_i] = None
@@ -115,7 +122,7 @@ def register_thread(ctx):
         ctx.yielder = YieldNow()
     if ctx.ring is None:
         ctx.ring = new_yield_ring()
-    ident = _thread.get_ident()
+    ident = _thread.get_ident() | 2
     with _registering:  # workers start at once: two of them must not both extend _threaded
         _rings[ident] = ctx.ring
         _threads[ident] = ctx
@@ -129,7 +136,7 @@ def unregister_thread():
     """Forget the calling thread's worker context."""
     get_ident = _ident[0]
     if get_ident is not None:
-        ident = get_ident()
+        ident = get_ident() | 2
         with _registering:
             _threads.pop(ident, None)
             _rings.pop(ident, None)
@@ -158,7 +165,7 @@ def renew_ring(ctx):
     ctx.ring = ring
     get_ident = _ident[0]
     if get_ident is not None:
-        ident = get_ident()
+        ident = get_ident() | 2
         if _threads.get(ident) is ctx:
             _rings[ident] = ring  # one key's value replaced: readers see the old or the new
 
@@ -166,7 +173,7 @@ def renew_ring(ctx):
 def current_context():
     """The context of the calling thread: its worker's, or the interpreter's."""
     if _threads:
-        ctx = _threads.get(_ident[0]())
+        ctx = _threads.get(_ident[0]() | 2)
         if ctx is not None:
             return ctx
     return context
@@ -176,7 +183,7 @@ def running_slot():
     """The ``TaskSlot`` being polled on this thread, or None."""
     slot = context.slot
     if slot is None and _threads:
-        ctx = _threads.get(_ident[0]())
+        ctx = _threads.get(_ident[0]() | 2)
         if ctx is not None:
             slot = ctx.slot
     return slot
@@ -325,7 +332,7 @@ if _ring is not None:
             # call's frame bigger, +25 instructions per switch on one thread too; unpacking
             # costs less than a subscript)
             _append, _it, _threaded = _threaded  # _rings.get, get_ident, the shared ring
-            _append, _it = _append(_it(), _threaded)  # the shared one: no worker's thread
+            _append, _it = _append(_it() | 2, _threaded)  # shared: no worker's thread
         _append(None)
         return _it
 
