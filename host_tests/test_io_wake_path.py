@@ -114,3 +114,44 @@ def test_poller_for_gives_the_scheduler_its_one_poller():
     assert poller_for(s) is p and s.poller is p and p.wakeups == 0
     p.close()
     assert s.poller is None
+
+
+def test_cancelling_a_read_rearmed_in_line_unregisters_it():
+    # The in-line re-arm records no direction on the slot: remove() asks the entry.
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    r = Stream(b)
+    events = []
+
+    async def reader():
+        events.append(await r.read(10))
+        events.append(await r.read(10))  # re-armed in line, then cancelled
+
+    h = s.spawn(reader())
+    s.tick()
+    send_all(a, b"one")
+    for _ in range(1000):
+        if s.poller.poll(10):
+            break
+    s.tick()  # reads b"one", then waits again through the in-line path
+    p = s.poller
+    entry = r._op.entry
+    assert events == [b"one"] and entry.reader is h._ref and p.waiters == 1
+    h.cancel()
+    s.tick()
+    assert h.is_complete() and entry.reader is None and p.waiters == 0
+    assert not entry.mask & 1  # reading switched off: nobody waits for it
+    h2 = s.spawn(reader())  # another task reads the stream: no IOBusy
+    s.tick()
+    assert entry.reader is h2._ref and p.waiters == 1
+    send_all(a, b"two")
+    for _ in range(1000):
+        if p.poll(10):
+            break
+    s.tick()
+    assert events == [b"one", b"two"] and entry.reader is h2._ref
+    h2.cancel()
+    s.tick()
+    assert p.waiters == 0 and entry.reader is None
+    p.close()
+    close(a, b)

@@ -1,6 +1,7 @@
 """I/O: tasks wait for sockets, UARTs, pipes and streams without blocking the scheduler.
 
 - ``poller``: ``IOPoller``, the scheduler's ``select.poll`` and the run loop's idle in it;
+- ``dispatch``: ``IOPoller.poll`` and ``wait_us``, waking the tasks whose objects are ready;
 - ``entry``: ``WatchEntry``, one watched object, and registering it with ``select.poll``;
 - ``wait``: ``wait_readable(obj)`` / ``wait_writable(obj)``, allocation-free I/O waits;
 - ``streams``: ``Stream`` (asyncio's StreamReader/StreamWriter), ``open_connection``,

@@ -33,9 +33,8 @@ import micropython
 from micropython import const
 
 from .. import port
-from ..core import wake
-from ..trace.kinds import IO_READY as _IO_READY
 from ..trace.kinds import PARK_IO
+from .dispatch import _ready
 from .entry import fileno_of, waiter_busy, watch
 from .waker import WakeSocket
 
@@ -44,12 +43,8 @@ POLLOUT = const(0x0004)
 POLLERR = const(0x0008)
 POLLHUP = const(0x0010)
 POLLNVAL = const(0x0020)
-_TROUBLE = const(0x0038)  # POLLERR | POLLHUP | POLLNVAL
 _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
-_QUEUED = const(1)  # task states (core.py)
-_RUNNING = const(2)
-_WAITING = const(3)
 _LONG_IDLE_US = const(1000000)
 _SLICE_US = const(1000)
 _MP = port.IS_MICROPYTHON
@@ -127,13 +122,13 @@ class IOPoller:
         """Take ``slot`` off its wait without waking it (cancellation, timeout, completion:
         the scheduler calls it through ``slot.waiting_on``). Allocates nothing."""
         entry = slot.io_entry
-        if entry is not None:
-            if slot.io_mask == POLLIN:
-                if entry.reader is slot:
-                    entry.reader = None
+        if entry is not None:  # (the slot is its reader or its writer: a wake clears io_entry)
+            if entry.reader is slot:
+                entry.reader = None
+                self._quiet(entry, POLLIN)
             elif entry.writer is slot:
                 entry.writer = None
-            self._quiet(entry, slot.io_mask)
+                self._quiet(entry, POLLOUT)
         slot.io_entry = None
         slot.waiting_on = None
         self.waiters -= 1
@@ -180,138 +175,18 @@ class IOPoller:
         if slot is not None and ev & _RD_WAKE:
             entry.reader = None
             entry.mask &= ~POLLIN
-            self._ready(slot, ev)
+            _ready(self, slot, ev)
             n += 1
         slot = entry.writer
         if slot is not None and ev & _WR_WAKE:
             entry.writer = None
             entry.mask &= ~POLLOUT
-            self._ready(slot, ev)
+            _ready(self, slot, ev)
             n += 1
         return n
 
-    @micropython.native
-    def poll(self, timeout_ms=0):
-        """Poll once, waiting at most ``timeout_ms`` (0: just look), and wake every task whose
-        object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
-        Not ISR-safe."""
-        woken = 0
-        waker = self._waker_key
-        if self._ipoll is not None:
-            for obj, ev in self._ipoll(timeout_ms):
-                if obj is waker:
-                    self._waker.drain()
-                    w = self.wakeups
-                    self.wakeups = w + 1 if w < 0x3FFFFFFF else 0
-                else:
-                    woken += self._dispatch(obj, ev)
-        else:
-            for fd, ev in self._poll.poll(timeout_ms):
-                if fd == waker:
-                    self._waker.drain()
-                    w = self.wakeups
-                    self.wakeups = w + 1 if w < 0x3FFFFFFF else 0
-                else:
-                    woken += self._dispatch(fd, ev)
-        return woken
-
-    @micropython.native
-    def _dispatch(self, key, ev):
-        # Wake the tasks that ``ev`` concerns; their directions stay armed for their next
-        # wait. A direction reported ready with nobody waiting is switched off.
-        entry = self._entries.get(key)
-        if entry is None:
-            return 0
-        n = 0
-        spare = 0
-        slot = entry.reader
-        if ev & _RD_WAKE:
-            if slot is not None:
-                entry.reader = None
-                self._ready(slot, ev)
-                n = 1
-            elif ev & POLLIN and entry.mask & POLLIN:
-                spare = POLLIN
-        slot = entry.writer
-        if ev & _WR_WAKE:
-            if slot is not None:
-                entry.writer = None
-                self._ready(slot, ev)
-                n += 1
-            elif ev & POLLOUT and entry.mask & POLLOUT:
-                spare |= POLLOUT
-        if ev & _TROUBLE and entry.reader is None and entry.writer is None:
-            self._drop(entry)  # hung up or closed and nobody waits: stop reporting it
-        elif spare:
-            entry.mask &= ~spare
-            self._poll.modify(entry.obj, entry.mask)
-        return n
-
-    @micropython.native
-    def _ready(self, slot, ev):
-        # Detach ``slot`` from its wait and make it runnable: StaticScheduler.wake in line,
-        # without its idle_notify (the loop is awake: it is the one dispatching).
-        slot.io_events = ev
-        slot.io_entry = None
-        slot.waiting_on = None
-        self.waiters -= 1
-        s = slot.sched
-        if s is not self.sched or s._trace is not None or slot.sleeping:
-            self.sleeping = False  # (no wake byte for a wake the loop makes itself)
-            if s is not None and s._trace is not None:
-                s._trace.record_isr(_IO_READY, slot.id, ev)
-            wake(slot)
-            return
-        state = s._enter()
-        st = slot.state
-        if st == _WAITING:
-            slot.state = _QUEUED
-            fifo = s._fifo
-            if fifo is not None and not s._polling and not s.parallel and s._inbox_head is None:
-                # Into the FIFO queue as the timer links sleepers (only the loop's thread
-                # touches it): the tick then takes no section for the inbox or its counts.
-                slot.run_next = None
-                tail = fifo.tail
-                if tail is None:
-                    fifo.head = slot
-                else:
-                    tail.run_next = slot
-                fifo.tail = slot
-                s._woken_timer += 1  # the loop thread's own wakes, counted as external
-            else:
-                slot.inbox_next = None
-                tail = s._inbox_tail
-                if tail is None:
-                    s._inbox_head = slot
-                else:
-                    tail.inbox_next = slot
-                s._inbox_tail = slot
-                if s._polling:
-                    s._woken_int += 1
-                else:
-                    s._woken_ext += 1
-        elif st == _RUNNING:
-            slot.rewoken = True
-        s._exit(state)
-
-    @micropython.native
-    def wait_us(self, us, idle=None):
-        """Idle for at most ``us`` µs: in ``poll`` (ms resolution, rounded down) and, for the
-        sub-ms rest when nothing became ready, in ``idle(us)`` (the board's primitive) so
-        that timer deadlines keep µs precision. Returns the number of tasks woken. Not
-        ISR-safe (the run loop calls it)."""
-        ms = us // 1000
-        self.sleeping = True
-        if self.sched._inbox_head is not None:  # a wake raced with going to sleep
-            self.sleeping = False
-            return 0
-        try:
-            woken = self.poll(ms)
-        finally:
-            self.sleeping = False
-        if woken == 0 and ms == 0 and idle is not None and self.sched._inbox_head is None:
-            idle(us)
-        return woken
+    # poll(timeout_ms) and wait_us(us, idle), the hot half: dispatch.py
+    from .dispatch import poll, wait_us
 
     # -- the wake socket ------------------------------------------------------------------
 

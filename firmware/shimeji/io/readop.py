@@ -42,7 +42,9 @@ class ReadOp:
         self.buf = None
         self.got = b""
         self.entry = None  # the poller's WatchEntry for s, from the first wait: re-armed in line
+        self.closed = False  # the stream's (Stream.close sets both): one look-up fewer a read
 
+    @micropython.native
     def __iter__(self):
         return self
 
@@ -67,10 +69,10 @@ class ReadOp:
                 if (entry is not None and entry.poller is poller and entry.obj is s
                         and entry.reader is None and entry.mask & _POLLIN):
                     # poller.add(me, s, POLLIN) in line: s is registered, reading stays armed
+                    # (io_mask and io_events are not needed: remove() asks the entry which
+                    # direction the slot waits for, and the wake sets io_events)
                     entry.reader = me
                     me.io_entry = entry
-                    me.io_mask = _POLLIN
-                    me.io_events = 0
                     me.waiting_on = poller
                     poller.waiters += 1
                     me.wait_phase = 1
@@ -81,9 +83,8 @@ class ReadOp:
             if me.io_entry is not None:
                 return _PARK  # woken for another reason: still registered
             me.wait_phase = 0  # READ_ANY.step's end in line: trouble shows in the read
-            me.io_events = 0
-            me.io_obj = None
-            if self.stream.closed:
+            me.io_obj = None  # (io_events stays: nothing reads it before the next wake)
+            if self.closed:
                 raise stream_closed()
             kind = self.kind
             if kind == READ_SOME:

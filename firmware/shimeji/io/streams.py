@@ -14,6 +14,8 @@ reset surfaces as the ``OSError`` of the read or write (ECONNRESET, EPIPE), an o
 closed stream as ``StreamClosed``. Nothing here is ISR-safe.
 """
 
+import micropython
+
 from .. import core
 from ..errors import Cancelled, PoolFull, StreamClosed
 from .poller import POLLIN, POLLOUT
@@ -46,6 +48,7 @@ class Stream:
         if self.closed:
             return
         self.closed = True
+        self._op.closed = True
         sched = core.context.sched
         if sched is not None and sched.poller is not None:
             sched.poller.forget(self.s)
@@ -58,6 +61,7 @@ class Stream:
         self.close()
         await core.yield_now()
 
+    @micropython.native
     def read(self, n=-1):
         """Awaitable: at most ``n`` bytes (b"" at the end of the stream); ``n < 0``:
         everything up to the end of the stream."""

@@ -10,6 +10,7 @@ import micropython
 from micropython import const
 
 from .. import core
+from ..io.dispatch import poll as _io_poll
 from .fastpath import tick_fifo
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
@@ -22,6 +23,7 @@ def iterate(loop, sched, until):
     until ``loop.stop()`` or ``until`` completes. Not ISR-safe."""
     turn_fn = loop._turn
     tick = tick_fifo  # a local: a global lookup per iteration otherwise
+    io_poll = _io_poll  # IOPoller.poll, without the method look-up
     n = loop.tick_size
     # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
     # first what cannot change during the run, and picks it).
@@ -94,14 +96,20 @@ def iterate(loop, sched, until):
                     us = most  # a wake ends the wait early: no need to slice it
             if 0 <= nxt < us:
                 us = nxt
-            if us <= 0 or sched._inbox_head is not None:
+            if us <= 0:
                 continue
-            fifo = sched._fifo
-            if fifo is not None:
-                if fifo.head is not None:
+            # Runnable after all? Only a turn (its wakes) or another thread's wake (into the
+            # inbox) can have made a task runnable since the tick said none was; to idle in
+            # poll without a turn, the inbox check before poll is enough.
+            if turn is not None or not waiting:
+                if sched._inbox_head is not None:
                     continue
-            elif sched.policy.has_ready():
-                continue
+                fifo = sched._fifo
+                if fifo is not None:
+                    if fifo.head is not None:
+                        continue
+                elif sched.policy.has_ready():
+                    continue
         else:
             if turn is not None and turn.expired:
                 continue  # a sleeper just woke: no idle (idle_window's first answer)
@@ -119,7 +127,7 @@ def iterate(loop, sched, until):
             if sched._inbox_head is not None:  # a wake raced with going to sleep
                 poller.sleeping = False
                 continue
-            woken = poller.poll(ms)  # (run() clears ``sleeping`` if this raises)
+            woken = io_poll(poller, ms)  # (run() clears ``sleeping`` if this raises)
             poller.sleeping = False
             fresh = True
             if woken:

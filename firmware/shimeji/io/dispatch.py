@@ -1,0 +1,211 @@
+"""``IOPoller``'s hot half: ``poll`` (wake the tasks whose objects are ready) and ``wait_us``.
+
+Imported into ``IOPoller``'s class body (poller.py), as the scheduler imports waking.py's
+functions, and kept apart from the registration only for the modules' length. Every function
+here runs on the loop's thread; none is ISR-safe, none allocates on MicroPython.
+
+Design note: one wake in one call. The usual event, "the task waiting to read this object
+may read now", is handled in ``poll``'s loop itself: the waiter detached, marked queued and
+linked into the FIFO queue (``StaticScheduler.wake`` in line, inside its critical section),
+with no call per event but the section's two. Everything else (a writer, trouble, nobody
+waiting, another policy, a trace, a task of another scheduler) goes through ``_dispatch`` and
+``_ready``, the general forms of the same steps.
+"""
+
+import micropython
+from micropython import const
+
+from ..core import wake
+from ..trace.kinds import IO_READY as _IO_READY
+
+_POLLIN = const(0x0001)
+_POLLOUT = const(0x0004)
+_TROUBLE = const(0x0038)  # POLLERR | POLLHUP | POLLNVAL
+_RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
+_WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
+_QUEUED = const(1)  # task states (core.py)
+_RUNNING = const(2)
+_WAITING = const(3)
+_MASK = const(0x3FFFFFFF)
+
+
+@micropython.native
+def poll(self, timeout_ms=0):
+    """Poll once, waiting at most ``timeout_ms`` (0: just look), and wake every task whose
+    object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
+    Not ISR-safe."""
+    woken = 0
+    waker = self._waker_key
+    ipoll = self._ipoll
+    if ipoll is None:  # CPython: descriptors, and no hurry
+        for fd, ev in self._poll.poll(timeout_ms):
+            if fd == waker:
+                _woke_up(self)
+            else:
+                woken += _dispatch(self, fd, ev)
+        return woken
+    entries = self._entries
+    sched = self.sched
+    for obj, ev in ipoll(timeout_ms):
+        if obj is waker:
+            _woke_up(self)
+            continue
+        entry = entries.get(obj)
+        if entry is None:
+            continue
+        slot = entry.reader
+        if ev != _POLLIN or slot is None or entry.writer is not None:
+            woken += _dispatch(self, obj, ev)
+            continue
+        # A reader may read: _dispatch and _ready in line for a plain FIFO scheduler (its
+        # reading direction stays armed for the next wait: see poller.py's note).
+        entry.reader = None
+        slot.io_events = ev
+        slot.io_entry = None
+        slot.waiting_on = None
+        self.waiters -= 1
+        woken += 1
+        s = slot.sched
+        fifo = s._fifo
+        if s is not sched or fifo is None or s._trace is not None or s._polling or s.parallel:
+            _wake(self, slot, ev)
+            continue
+        state = s._enter()
+        if slot.state == _WAITING:
+            slot.state = _QUEUED
+            if s._inbox_head is None:
+                # Into the FIFO queue as the timer links sleepers (only the loop's thread
+                # touches it): the tick then takes no section for the inbox or its counts.
+                slot.run_next = None
+                tail = fifo.tail
+                if tail is None:
+                    fifo.head = slot
+                else:
+                    tail.run_next = slot
+                fifo.tail = slot
+                s._woken_timer += 1  # the loop thread's own wakes, counted as external
+            else:
+                _to_inbox(s, slot)
+                s._woken_ext += 1
+        elif slot.state == _RUNNING:
+            slot.rewoken = True
+        s._exit(state)
+    return woken
+
+
+def _woke_up(self):
+    # The wake socket's byte: read it back and count the idle it ended.
+    self._waker.drain()
+    w = self.wakeups
+    self.wakeups = w + 1 if w < _MASK else 0
+
+
+@micropython.native
+def _to_inbox(s, slot):
+    # Link ``slot`` at the end of ``s``'s inbox (the caller holds the section).
+    slot.inbox_next = None
+    tail = s._inbox_tail
+    if tail is None:
+        s._inbox_head = slot
+    else:
+        tail.inbox_next = slot
+    s._inbox_tail = slot
+
+
+@micropython.native
+def _dispatch(self, key, ev):
+    # Wake the tasks that ``ev`` concerns; their directions stay armed for their next
+    # wait. A direction reported ready with nobody waiting is switched off.
+    entry = self._entries.get(key)
+    if entry is None:
+        return 0
+    n = 0
+    spare = 0
+    slot = entry.reader
+    if ev & _RD_WAKE:
+        if slot is not None:
+            entry.reader = None
+            _ready(self, slot, ev)
+            n = 1
+        elif ev & _POLLIN and entry.mask & _POLLIN:
+            spare = _POLLIN
+    slot = entry.writer
+    if ev & _WR_WAKE:
+        if slot is not None:
+            entry.writer = None
+            _ready(self, slot, ev)
+            n += 1
+        elif ev & _POLLOUT and entry.mask & _POLLOUT:
+            spare |= _POLLOUT
+    if ev & _TROUBLE and entry.reader is None and entry.writer is None:
+        self._drop(entry)  # hung up or closed and nobody waits: stop reporting it
+    elif spare:
+        entry.mask &= ~spare
+        self._poll.modify(entry.obj, entry.mask)
+    return n
+
+
+@micropython.native
+def _ready(self, slot, ev):
+    # Detach ``slot`` from its wait and make it runnable.
+    slot.io_events = ev
+    slot.io_entry = None
+    slot.waiting_on = None
+    self.waiters -= 1
+    _wake(self, slot, ev)
+
+
+@micropython.native
+def _wake(self, slot, ev):
+    # StaticScheduler.wake in line, without its idle_notify (the loop is awake: it is the one
+    # dispatching); a task of another scheduler, a traced one or a sleeper through wake().
+    s = slot.sched
+    if s is not self.sched or s._trace is not None or slot.sleeping:
+        self.sleeping = False  # (no wake byte for a wake the loop makes itself)
+        if s is not None and s._trace is not None:
+            s._trace.record_isr(_IO_READY, slot.id, ev)
+        wake(slot)
+        return
+    state = s._enter()
+    st = slot.state
+    if st == _WAITING:
+        slot.state = _QUEUED
+        fifo = s._fifo
+        if fifo is not None and not s._polling and not s.parallel and s._inbox_head is None:
+            slot.run_next = None  # into the FIFO queue, as in poll() above
+            tail = fifo.tail
+            if tail is None:
+                fifo.head = slot
+            else:
+                tail.run_next = slot
+            fifo.tail = slot
+            s._woken_timer += 1
+        else:
+            _to_inbox(s, slot)
+            if s._polling:
+                s._woken_int += 1
+            else:
+                s._woken_ext += 1
+    elif st == _RUNNING:
+        slot.rewoken = True
+    s._exit(state)
+
+
+@micropython.native
+def wait_us(self, us, idle=None):
+    """Idle for at most ``us`` µs: in ``poll`` (ms resolution, rounded down) and, for the
+    sub-ms rest when nothing became ready, in ``idle(us)`` (the board's primitive) so that
+    timer deadlines keep µs precision. Returns the number of tasks woken. Not ISR-safe (the
+    run loop calls it)."""
+    ms = us // 1000
+    self.sleeping = True
+    if self.sched._inbox_head is not None:  # a wake raced with going to sleep
+        self.sleeping = False
+        return 0
+    try:
+        woken = poll(self, ms)
+    finally:
+        self.sleeping = False
+    if woken == 0 and ms == 0 and idle is not None and self.sched._inbox_head is None:
+        idle(us)
+    return woken
