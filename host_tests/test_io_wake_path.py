@@ -155,3 +155,34 @@ def test_cancelling_a_read_rearmed_in_line_unregisters_it():
     assert p.waiters == 0 and entry.reader is None
     p.close()
     close(a, b)
+
+
+def test_a_read_cancelled_after_its_wake_leaves_the_stream_free():
+    # Woken by the poll, cancelled before it ran: the stream is not left "being read" (a
+    # later read raised IOBusy, naming the cancelled task, whose slot kept the object).
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    r = Stream(b)
+    events = []
+
+    async def reader():
+        events.append(await r.read(10))
+
+    h = s.spawn(reader())
+    s.tick()
+    send_all(a, b"one")
+    for _ in range(1000):
+        if s.poller.poll(10):
+            break
+    h.cancel()  # queued by the wake, not run yet
+    s.tick()
+    assert h.is_cancelled() and events == []
+    h2 = s.spawn(reader())
+    s.tick()  # registers (no IOBusy), and the bytes are still there
+    for _ in range(1000):
+        if s.poller.poll(10):
+            break
+    s.tick()
+    assert h2.is_complete() and events == [b"one"]
+    s.poller.close()
+    close(a, b)

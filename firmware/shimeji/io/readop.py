@@ -123,6 +123,9 @@ class ReadOp:
         raise exc
 
     def close(self):
+        owner = self.owner
+        if owner is not None and owner.io_obj is self.s and owner.io_entry is None:
+            owner.io_obj = None  # woken, then thrown into before it read: not reading now
         self.buf = None
         self.got = b""
 
