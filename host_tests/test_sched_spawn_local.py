@@ -269,3 +269,51 @@ def test_ids_that_wrap_inside_a_poll_skip_live_ids_and_keep_the_call_order():
     assert [h.id for h in handles] == [mask, 2, 3, 4]
     assert log == ["a", "b", "c", "d", "old"]
     assert s.ids_wrapped and all(h.is_complete() for h in handles + [old])
+
+
+def _mixed_spawns(first_id):
+    # One poll spawns on every path: in line, named (_start), a caller's slot (_start), then
+    # after a wake through the inbox; tick_fifo counts the tick's own list by its ids.
+    from shimeji import TaskSlot
+
+    s = StaticScheduler(8)
+    s._next_id = first_id
+    log = []
+    ev = Event()
+    own = TaskSlot()
+
+    async def waiter():
+        await ev.wait()
+        log.append("woken")
+
+    async def spawner():
+        await yield_now()
+        s.spawn_detached(note(log, "a"))
+        s.spawn_detached(note(log, "b"), name="b")
+        s.spawn_allocated(own, note(log, "c"), detached=True)
+        ev.set()
+        s.spawn_detached(note(log, "d"))
+        await yield_now()
+        s.spawn_detached(note(log, "e"))
+
+    s.spawn_detached(waiter())
+    s.spawn_detached(spawner())
+    ticks = []
+    for _ in range(6):
+        t = s.tick(2)
+        ticks.append((t.polled, t.spawned, t.completed))
+    return log, ticks, s.spawned_total, s.completed_total
+
+
+def test_spawns_of_one_poll_on_every_path_are_counted_once():
+    log, ticks, spawned, completed = _mixed_spawns(1)
+    assert log == ["a", "b", "c", "woken", "d", "e"]
+    assert ticks == [(2, 2, 0), (2, 4, 1), (2, 0, 2), (2, 0, 2), (2, 1, 2), (0, 0, 0)]
+    assert (spawned, completed) == (7, 7)
+
+
+def test_spawn_counts_stay_exact_when_the_ids_wrap_inside_a_poll():
+    # The ids come round (2**30 - 1 is the last) inside the spawning poll: "a" and "b" take
+    # the tick's own list, "c" (the last id, which wraps them) and "d" the inbox; the counts
+    # are the same as far from the wrap.
+    assert _mixed_spawns((1 << 30) - 5) == _mixed_spawns(1)

@@ -289,8 +289,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
         sched._local_head = slot
     else:
         tail.run_next = slot
-    sched._local_tail = slot
-    sched._spawned += 1  # (_end_tick adds it to spawned_total)
+    sched._local_tail = slot  # (counted by tick_fifo when it splices the list in)
     return t
 
 

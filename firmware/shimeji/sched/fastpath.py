@@ -13,7 +13,11 @@ wakes others and yields runs after them. One test per poll sees that neither lis
 anything. The rare cases (throwing into a cancelled task, parking, a foreign awaitable,
 completing with a value or an error) are calls to the scheduler; a task that returns None is
 completed here, in line, unless the scheduler's class overrides ``_complete``. A task's spawns
-come as a piece of run queue (linked through ``run_next``, see ``spawn``) spliced in whole.
+come as a piece of run queue (linked through ``run_next``, see ``spawn``) spliced in whole,
+and counted there: its tasks took consecutive ids (every spawn on this thread takes the next
+id; none took the local list while the inbox held a task, none once the ids wrapped), so
+the piece holds ``last.id - first.id + 1`` of them (one subtraction per piece, not a counter
+per spawn).
 Compiled by the native emitter: about 25 % faster here than bytecode.
 """
 
@@ -76,6 +80,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
                         tail.run_next = slot
                     tail = sched._local_tail
                     tail.run_next = head
+                    # Its ids are consecutive (see the module's design note): its length.
+                    sched._spawned += tail.id - slot.id + 1
                     sched._local_head = None
                     sched._local_tail = None
                 if sched._inbox_head is not None:
@@ -215,6 +221,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
                 tail.run_next = slot
             tail = sched._local_tail
             tail.run_next = head
+            sched._spawned += tail.id - slot.id + 1
             sched._local_head = None
             sched._local_tail = None
         if stays:

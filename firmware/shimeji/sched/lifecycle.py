@@ -126,8 +126,7 @@ class TaskLifecycle(TaskPool):
                     self._local_head = slot
                 else:
                     tail.run_next = slot
-                self._local_tail = slot
-                self._spawned += 1  # (_end_tick adds it to spawned_total)
+                self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
                 return handle
         if self.closed or _type(coro) is not _coro_type or (
                 running is not None and running is not self and running.level != self.level):
@@ -207,8 +206,9 @@ class TaskLifecycle(TaskPool):
                 self._local_head = slot
             else:
                 tail.run_next = slot
-            self._local_tail = slot
+            self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
         elif self._polling or self.parallel:  # the tick owns the run queue: the inbox
+            self._spawned += 1  # _end_tick adds the tick's spawns to spawned_total
             state = self._enter()
             slot.inbox_next = None
             tail = self._inbox_tail
@@ -219,6 +219,7 @@ class TaskLifecycle(TaskPool):
             self._inbox_tail = slot
             self._exit(state)
         else:
+            self._spawned += 1
             fifo = self._fifo
             if fifo is None:
                 self._add(slot)
@@ -230,7 +231,6 @@ class TaskLifecycle(TaskPool):
                 else:
                     tail.run_next = slot
                 fifo.tail = slot
-        self._spawned += 1  # _end_tick adds the tick's spawns to spawned_total
         if self._trace is not None:
             self._trace.spawned(slot)
         return handle
