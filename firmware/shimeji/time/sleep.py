@@ -13,7 +13,7 @@ from .. import core
 from ..errors import DurationTooLong, TimerConfigError, int_arg
 from .clock import MAX_TICKS, wrap_add, wrap_diff
 from .timer import Timer, timer_of
-from .wheelpass import place_sleep
+from .wheelplace import place_sleep
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind

@@ -18,12 +18,15 @@ tick) until an entry is armed, cancelled or fired. The hot paths are written wit
 and compiled native: each Python-level call costs more here than the work inside it.
 """
 
+from array import array
+
 import micropython
 from micropython import const
 
 from .. import core
 from ..errors import BadArgument, DurationTooLong, int_arg
-from .wheelpass import cascade, earliest, hand_off, step
+from .wheelpass import earliest, hand_off, step
+from .wheelplace import cascade
 
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
@@ -105,8 +108,11 @@ class TimerWheel:
         self._resume = -1  # the slot that advance was emptying when a callback raised
         self._head = [None] * (_DUE + 1)
         self._tail = [None] * (_DUE + 1)
-        self._occ = [0] * (_LEVELS * 4)  # occupancy bitmaps: 4 words of 16 slots per level
-        self._count = [0] * (_LEVELS + 1)  # entries per level; [5] is the due list
+        # Flat arrays, which the viper passes (wheelpass.py, wheelplace.py) read and write as
+        # machine words through ptr16 and ptr32: the occupancy bitmaps, 4 words of 16 slots
+        # per level, and the entries per level ([5] is the due list).
+        self._occ = array("H", [0] * (_LEVELS * 4))
+        self._count = array("i", [0] * (_LEVELS + 1))
         self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
         self._step_pos = 0  # list index of the slot step() found
 

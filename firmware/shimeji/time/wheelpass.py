@@ -2,11 +2,10 @@
 
 ``step``: the next occupied slot. ``earliest``: the earliest deadline in a far slot, for an idle
 wait. ``hand_off``: every task entry of a due slot goes to its scheduler's wake inbox in one
-pass, with the scheduler's wake written in line. ``cascade``: every entry of a far slot that
-``now`` reached moves to a lower level in one pass, with ``arm_after``'s placement written in
-line. Each is one call per slot, whatever the number of entries: a Python-level call costs
-more here than the linking it would wrap. Each takes the wheel as ``self``, as the methods
-they were.
+pass, with the scheduler's wake written in line. (The placements, ``cascade`` and
+``place_sleep``, are in wheelplace.py.) Each is one call per slot, whatever the number of
+entries: a Python-level call costs more here than the linking it would wrap. Each takes the
+wheel as ``self``, as the methods they were.
 """
 
 import micropython
@@ -19,6 +18,8 @@ if not port.IS_MICROPYTHON:
     def ptr8(buf):
         """Viper's ``ptr8(buf)`` cast, for CPython: index the bytearray itself."""
         return buf
+
+    ptr16 = ptr32 = ptr8  # (the wheel's arrays: "H" and "i")
 
 
 _CS_BATCH = const(16)  # entries handed off per critical section at most
@@ -38,64 +39,6 @@ _QUEUED = const(1)
 _RUNNING = const(2)
 _WAITING = const(3)
 
-
-@micropython.native
-def cascade(self, pos, level):
-    """Move every entry of the far slot ``pos`` that ``now`` just reached to a lower
-    level, in one pass with ``arm_after``'s placement in line (their deadlines lie in
-    ``now``'s span, after it); entries due at ``now`` itself stay, in order."""
-    head = self._head
-    tails = self._tail
-    occ = self._occ
-    count = self._count
-    now = self.now
-    e = head[pos]
-    kept = None
-    kept_tail = None
-    moved = 0
-    while e is not None:
-        nxt = e.next
-        d = e.deadline
-        if d == now:
-            e.prev = kept_tail
-            if kept_tail is None:
-                kept = e
-            else:
-                kept_tail.next = e
-            kept_tail = e
-            e = nxt
-            continue
-        e.next = None
-        x = now ^ d
-        if x < 0x40:
-            lv = 0
-            p = d & 63
-        elif x < 0x1000:
-            lv = 1
-            p = 64 | ((d >> 6) & 63)
-        elif x < 0x40000:
-            lv = 2
-            p = 128 | ((d >> 12) & 63)
-        else:
-            lv = 3
-            p = 192 | ((d >> 18) & 63)
-        e.pos = p
-        tail = tails[p]
-        e.prev = tail
-        if tail is None:
-            head[p] = e
-            occ[p >> 4] |= 1 << (p & 15)
-        else:
-            tail.next = e
-        tails[p] = e
-        count[lv] += 1
-        moved += 1
-        e = nxt
-    if kept_tail is not None:
-        kept_tail.next = None
-    head[pos] = kept
-    tails[pos] = kept_tail
-    count[level] -= moved
 
 @micropython.native
 def hand_off(self, pos, level):
@@ -120,6 +63,8 @@ def hand_off(self, pos, level):
     state = None
     direct = None  # the scheduler whose FIFO queue the hand-off may link into directly
     fifo = None  # its queue
+    last = None  # its tail, kept here while this pass links (stored back on a change)
+    timed = 0  # the tasks linked into it, added to its _woken_timer once
     seen = None  # the scheduler ``direct`` was last decided for
     n = 0
     held = 0
@@ -134,9 +79,8 @@ def hand_off(self, pos, level):
             kept_tail = e
             e = nxt
             continue
-        e.next = None
-        e.prev = None
-        e.wheel = None
+        if nxt is not None:  # (prev and wheel mean something only while armed: left)
+            e.next = None
         n += 1
         slot = e.slot
         s = None if slot is None else slot.sched
@@ -145,25 +89,29 @@ def hand_off(self, pos, level):
             e = nxt
             continue
         if s is not seen:
+            if direct is not None:
+                direct._fifo.tail = last
+                direct._woken_timer += timed
+                timed = 0
             seen = s
             fifo = s._fifo
             if fifo is None or s._polling or s.parallel or s._trace is not None:
                 direct = None
             else:
                 direct = s
+                last = fifo.tail
         if (s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING
                 and s._inbox_head is None):
             slot.state = _QUEUED  # first (see above)
             e.pos = -1
             slot.sleeping = False
             slot.run_next = None  # FifoPolicy.add, inlined
-            tail = fifo.tail
-            if tail is None:
+            if last is None:
                 fifo.head = slot
             else:
-                tail.run_next = slot
-            fifo.tail = slot
-            s._woken_timer += 1  # read by the loop's next _end_tick, no section
+                last.run_next = slot
+            last = slot
+            timed += 1  # for the loop's next _end_tick, no section
             e = nxt
             continue
         e.pos = -1
@@ -182,13 +130,12 @@ def hand_off(self, pos, level):
             slot.state = _QUEUED
             if s is direct and s._inbox_head is None:
                 slot.run_next = None  # FifoPolicy.add, inlined
-                tail = fifo.tail
-                if tail is None:
+                if last is None:
                     fifo.head = slot
                 else:
-                    tail.run_next = slot
-                fifo.tail = slot
-                s._woken_timer += 1
+                    last.run_next = slot
+                last = slot
+                timed += 1
             else:
                 slot.inbox_next = None
                 tail = s._inbox_tail
@@ -206,6 +153,9 @@ def hand_off(self, pos, level):
         elif st == _RUNNING:
             slot.rewoken = True
         e = nxt
+    if direct is not None:
+        fifo.tail = last
+        direct._woken_timer += timed
     if sched is not None:
         sched._exit(state)
     if kept_tail is not None:
@@ -244,13 +194,13 @@ def step(self) -> int:
     """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
     if none; its list index is left in ``_step_pos``. Viper: the bit arithmetic is machine
     instructions and the lowest-bit table is read through a byte pointer."""
-    count = self._count
+    count = ptr32(self._count)
     level = 0
-    while not int(count[level]):
+    while not count[level]:
         level += 1
         if level == _LEVELS:
             return -1
-    occ = self._occ
+    occ = ptr16(self._occ)
     ctz8 = ptr8(_CTZ8)
     now = int(self.now)
     shift = level * 6
@@ -259,14 +209,14 @@ def step(self) -> int:
     j = -1
     w = start >> 4
     if w < 4:
-        bits = int(occ[base + w]) >> (start & 15)
+        bits = occ[base + w] >> (start & 15)
         if bits:
             low = bits & 0xFF
             j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
         else:
             w += 1
     while j < 0 and w < 4:
-        bits = int(occ[base + w])
+        bits = occ[base + w]
         if bits:
             low = bits & 0xFF
             j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
@@ -274,7 +224,7 @@ def step(self) -> int:
     if j < 0 and level == 4:  # the top level is a circle
         w = 0
         while j < 0 and w < 4:
-            bits = int(occ[base + w])
+            bits = occ[base + w]
             if bits:
                 low = bits & 0xFF
                 j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
@@ -284,66 +234,3 @@ def step(self) -> int:
         return ((j << 24) - now) & _MASK
     span = 64 << shift
     return ((now & (0 - span)) | (j << shift)) - now
-
-
-@micropython.viper
-def place_sleep(timer, entry, ms: int, delta: int):
-    """Arm ``entry`` (not armed) ``delta`` ticks after the wheel's ``now``, with the slack of
-    an ``ms`` ms sleep (``Timer.slack_mask``): ``sleep_ms``'s placement, ``arm_after``'s
-    written out in viper, whose integer operations are machine instructions (in native code
-    each is a runtime call). ``0 < delta <= MAX_TICKS + 1``: every value stays below 2**30."""
-    wheel = timer.wheel
-    entry.wheel = wheel
-    now = int(wheel.now)
-    if ms < int(timer._slack_ms):
-        mask = int(timer._slack)
-    else:
-        mask = int(timer.slack_mask(ms))
-    if mask:  # the deadline rounded up to a multiple of mask + 1
-        r = ((now & mask) + (delta & mask)) & mask
-        if r:
-            delta += mask + 1 - r
-    d = now - _MASK + delta  # wrap_add: > 0 means past the wrap
-    if d > 0:
-        d -= 1
-        level = 4
-        pos = 256 | (d >> 24)
-    else:
-        d += _MASK
-        x = now ^ d
-        if x < 0x40:
-            level = 0
-            pos = d & 63
-        elif x < 0x1000:
-            level = 1
-            pos = 64 | ((d >> 6) & 63)
-        elif x < 0x40000:
-            level = 2
-            pos = 128 | ((d >> 12) & 63)
-        elif x < 0x1000000:
-            level = 3
-            pos = 192 | ((d >> 18) & 63)
-        else:
-            level = 4
-            pos = 256 | (d >> 24)
-    entry.deadline = d
-    entry.pos = pos
-    tails = wheel._tail
-    tail = tails[pos]
-    entry.prev = tail
-    occ = wheel._occ
-    i = pos >> 4
-    bits = int(occ[i])
-    bit = 1 << (pos & 15)
-    if bits & bit:  # the slot has entries: link behind its tail
-        tail.next = entry
-    else:
-        wheel._head[pos] = entry
-        occ[i] = bits | bit
-    tails[pos] = entry
-    count = wheel._count
-    count[level] = int(count[level]) + 1
-    wheel.pending = int(wheel.pending) + 1
-    nxt = int(wheel._next)
-    if nxt >= 0 and ((nxt - now) & _MASK) > delta:
-        wheel._next = -1  # earlier than the remembered next deadline (see arm_after)
