@@ -3,7 +3,7 @@
 - ``clock``: ``Clock``, ``FakeClock`` and wrap-safe tick arithmetic;
 - ``wheel``: ``TimerWheel``, the hierarchical wheel of intrusive ``TimerEntry`` links, and
   ``wheelpass``, the passes a turn makes over it (find, fire, hand off), and ``wheelplace``,
-  its placements in viper (cascade, ``sleep_ms``'s);
+  its cascade in viper;
 - ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop;
 - ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``, ``Interval``;
 - ``deadline``: ``timeout(aw, ms)``, a deadline around any awaitable;

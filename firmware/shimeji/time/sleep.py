@@ -9,11 +9,18 @@ the current tick already gone, and a wake before the entry fired (a spurious one
 import micropython
 from micropython import const
 
-from .. import core
+from .. import core, port
 from ..errors import DurationTooLong, TimerConfigError, int_arg
 from .clock import MAX_TICKS, wrap_add, wrap_diff
 from .timer import Timer, timer_of
-from .wheelplace import place_sleep
+
+if not port.IS_MICROPYTHON:
+
+    def ptr16(buf):
+        """Viper's ``ptr16(buf)`` cast, for CPython: index the array itself."""
+        return buf
+
+    ptr32 = ptr16
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
@@ -65,38 +72,106 @@ def _not_ms(ms):
     int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
 
 
-@micropython.native
-def sleep_ms(ms, _ctx=core.context, _type=type, _int=int, _append=_ring_append,
-             _it=_ring_iter, _tok=core.SLEEP, _place=place_sleep):  # locals, no lookups
+_ctx = core.context  # (module globals for sleep_ms: a viper function takes no defaults)
+_tok = core.SLEEP
+_type = type
+_int = int
+_NIL = None  # (viper compares objects with an object None)
+
+
+@micropython.viper
+def sleep_ms(ms):
     """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
     nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
     Tasks only (not ISR-safe)."""
+    # Viper, with Timer.arm_ms's common case and TimerWheel.arm_after's placement (the
+    # slack's rounding, the slot, the links, the counts) written out: one call per sleep,
+    # and the integer operations are machine instructions (every value below 2**30).
+    nil = _NIL
     slot = _ctx.slot
-    if slot is None:
+    if slot is nil:
         return _sleep_ms_elsewhere(ms)  # a worker thread of an executor, or not in a task
     sched = slot.sched
     timer = sched.timer
-    if timer is None:
+    if timer is nil:
         timer = timer_of(slot)  # raises NoTimer
     if _type(ms) is not _int:
         _not_ms(ms)
-    if 0 < ms <= timer._max_ms:  # Timer.arm_ms's common case, inlined
+    m = int(ms)
+    if m <= 0 or m > int(timer._max_ms):
+        timer.arm_ms(slot.timer, ms)
+    else:
         clock = timer.clock
-        el = (clock.source() - clock.base) & _MASK
+        el = (int(clock.source()) - int(clock.base)) & _MASK
         if el > _BACKSTEP_LIMIT:
             el = 0
-        per = clock.per
-        delta = (el + per - 1) // per + ms * timer._per_ms  # > 0, at most MAX_TICKS + 1
+        per = int(clock.per)
+        if per != 1:
+            el = (el + per - 1) // per  # a partial tick counts as whole: never early
+        delta = el + m * int(timer._per_ms)  # > 0, at most MAX_TICKS + 1
         entry = slot.timer
-        if entry.pos >= 0:
+        if int(entry.pos) >= 0:
             entry.cancel()
-        _place(timer, entry, ms, delta)  # TimerWheel.arm_after's placement, in viper
-    else:
-        timer.arm_ms(slot.timer, ms)
-    if _it is None or sched.level:
+        wheel = timer.wheel
+        entry.wheel = wheel
+        now = int(wheel.now)
+        if m < int(timer._slack_ms):
+            mask = int(timer._slack)
+        else:
+            mask = int(timer.slack_mask(ms))
+        if mask:  # the deadline rounded up to a multiple of mask + 1
+            r = ((now & mask) + (delta & mask)) & mask
+            if r:
+                delta += mask + 1 - r
+        d = now - _MASK + delta  # wrap_add: > 0 means past the wrap
+        if d > 0:
+            d -= 1
+            level = 4
+            pos = 256 | (d >> 24)
+        else:
+            d += _MASK
+            x = now ^ d
+            if x < 0x40:
+                level = 0
+                pos = d & 63
+            elif x < 0x1000:
+                level = 1
+                pos = 64 | ((d >> 6) & 63)
+            elif x < 0x40000:
+                level = 2
+                pos = 128 | ((d >> 12) & 63)
+            elif x < 0x1000000:
+                level = 3
+                pos = 192 | ((d >> 18) & 63)
+            else:
+                level = 4
+                pos = 256 | (d >> 24)
+        entry.deadline = d
+        entry.pos = pos
+        tails = wheel._tail
+        tail = tails[pos]
+        entry.prev = tail
+        occ = ptr16(wheel._occ)
+        i = pos >> 4
+        bits = occ[i]
+        bit = 1 << (pos & 15)
+        if bits & bit:  # the slot has entries: link behind its tail
+            tail.next = entry
+        else:
+            wheel._head[pos] = entry
+            occ[i] = bits | bit
+        tails[pos] = entry
+        count = ptr32(wheel._count)
+        count[level] += 1
+        wheel.pending = int(wheel.pending) + 1
+        nxt = int(wheel._next)
+        if nxt >= 0 and ((nxt - now) & _MASK) > delta:
+            wheel._next = -1  # earlier than the remembered next deadline (see arm_after)
+    it = _ring_iter
+    if it is nil or sched.level:
         return _sleep
-    _append(_tok)
-    return _it
+    _ring_append(_tok)
+    return it
 
 
 def _sleep_ms_elsewhere(ms):

@@ -2,10 +2,9 @@
 
 ``step``: the next occupied slot. ``earliest``: the earliest deadline in a far slot, for an idle
 wait. ``hand_off``: every task entry of a due slot goes to its scheduler's wake inbox in one
-pass, with the scheduler's wake written in line. (The placements, ``cascade`` and
-``place_sleep``, are in wheelplace.py.) Each is one call per slot, whatever the number of
-entries: a Python-level call costs more here than the linking it would wrap. Each takes the
-wheel as ``self``, as the methods they were.
+pass, with the scheduler's wake written in line. (The cascade is in wheelplace.py.) Each is
+one call per slot, whatever the number of entries: a Python-level call costs more here than
+the linking it would wrap. Each takes the wheel as ``self``, as the methods they were.
 """
 
 import micropython
