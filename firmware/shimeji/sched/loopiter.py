@@ -14,6 +14,7 @@ from ..io.dispatch import poll as _io_poll
 from .fastpath import tick_fifo
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
+_W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
 _TURN_EVERY = const(0x80000)  # clock units between turns with no timer armed (0.5 s in µs)
 
 
@@ -42,9 +43,9 @@ def iterate(loop, sched, until):
     # so it stays right) and answer "nothing expired, no deadline" (~5k instructions per
     # I/O wake cycle). The clock is read instead, once.
     timer = loop.timer
-    wheel = clock = source = None
+    ws = clock = source = None
     if turn_fn is not None and collect is None and hasattr(timer, "wheel"):
-        wheel = timer.wheel  # (a shimeji Timer: its wheel and clock are fixed)
+        ws = timer.wheel._w  # (a shimeji Timer: its wheel and clock are fixed; _w: its ints)
         clock = timer.clock
         source = clock.source
     while not loop.stopping:
@@ -69,7 +70,7 @@ def iterate(loop, sched, until):
         expired = 0
         nxt = -1
         if source is not None:
-            if (wheel.pending or timer.pending or timer.trace is not None
+            if (ws[_W_PENDING] or timer.pending or timer.trace is not None
                     or (source() - clock.base) & _MASK >= _TURN_EVERY):
                 turn = turn_fn()
                 expired = turn.expired

@@ -16,15 +16,23 @@ from .timer import Timer, timer_of
 
 if not port.IS_MICROPYTHON:
 
-    def ptr16(buf):
-        """Viper's ``ptr16(buf)`` cast, for CPython: index the array itself."""
+    def ptr32(buf):
+        """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
         return buf
-
-    ptr32 = ptr16
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 _INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
+_CONF_MAX_MS = const(0)  # Timer._conf: its _max_ms, clock.per, _per_ms, _slack_ms, _slack
+_CONF_PER = const(1)
+_CONF_PER_MS = const(2)
+_CONF_SLACK_MS = const(3)
+_CONF_SLACK = const(4)
+_W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
+_W_NOW = const(26)
+_W_PENDING = const(27)
+_W_NEXT = const(28)
+
 
 
 class _Sleep:
@@ -98,25 +106,27 @@ def sleep_ms(ms):
     if _type(ms) is not _int:
         _not_ms(ms)
     m = int(ms)
-    if m <= 0 or m > int(timer._max_ms):
+    conf = ptr32(timer._conf)  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
+    if m <= 0 or m > conf[_CONF_MAX_MS]:
         timer.arm_ms(slot.timer, ms)
     else:
         clock = timer.clock
         el = (int(clock.source()) - int(clock.base)) & _MASK
         if el > _BACKSTEP_LIMIT:
             el = 0
-        per = int(clock.per)
+        per = conf[_CONF_PER]
         if per != 1:
             el = (el + per - 1) // per  # a partial tick counts as whole: never early
-        delta = el + m * int(timer._per_ms)  # > 0, at most MAX_TICKS + 1
+        delta = el + m * conf[_CONF_PER_MS]  # > 0, at most MAX_TICKS + 1
         entry = slot.timer
         if int(entry.pos) >= 0:
             entry.cancel()
         wheel = timer.wheel
         entry.wheel = wheel
-        now = int(wheel.now)
-        if m < int(timer._slack_ms):
-            mask = int(timer._slack)
+        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__)
+        now = ws[_W_NOW]
+        if m < conf[_CONF_SLACK_MS]:
+            mask = conf[_CONF_SLACK]
         else:
             mask = int(timer.slack_mask(ms))
         if mask:  # the deadline rounded up to a multiple of mask + 1
@@ -151,22 +161,20 @@ def sleep_ms(ms):
         tails = wheel._tail
         tail = tails[pos]
         entry.prev = tail
-        occ = ptr16(wheel._occ)
-        i = pos >> 4
-        bits = occ[i]
+        i = pos >> 4  # the slot's occupancy word
+        bits = ws[i]
         bit = 1 << (pos & 15)
         if bits & bit:  # the slot has entries: link behind its tail
             tail.next = entry
         else:
             wheel._head[pos] = entry
-            occ[i] = bits | bit
+            ws[i] = bits | bit
         tails[pos] = entry
-        count = ptr32(wheel._count)
-        count[level] += 1
-        wheel.pending = int(wheel.pending) + 1
-        nxt = int(wheel._next)
-        if nxt >= 0 and ((nxt - now) & _MASK) > delta:
-            wheel._next = -1  # earlier than the remembered next deadline (see arm_after)
+        ws[_W_COUNT + level] += 1
+        ws[_W_PENDING] += 1
+        nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK
+        if nxt <= _MASK and ((nxt - now) & _MASK) > delta:
+            ws[_W_NEXT] = -1  # earlier than the remembered next deadline (see arm_after)
     it = _ring_iter
     if it is nil or sched.level:
         return _sleep

@@ -10,19 +10,34 @@ What tasks await on a timer (``sleep_ms``, ``sleep_us``, ``sleep_until``, ``Inte
 to a tick boundary at or after "now + duration", so nothing fires early.
 """
 
+from array import array
+
 import micropython
 from micropython import const
 
+from .. import port
 from ..errors import DurationTooLong, NoTimer, TimerConfigError, int_arg
 from .clock import MAX_TICKS, MAX_US, Clock, wrap_add, wrap_diff
 from .wheel import TimerEntry, TimerWheel, check_arm
 from .wheelpass import earliest
+
+if not port.IS_MICROPYTHON:
+
+    def ptr32(buf):
+        """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
+        return buf
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 _MAX_US = const(0x1FFFFFFF)  # clock.MAX_US, a constant here (an imported name is a lookup)
 _INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
 _NIL = None  # (viper compares objects with an object None)
+_W_NOW = const(26)  # TimerWheel._w's indexes (wheel.py)
+_W_PENDING = const(27)
+_W_NEXT = const(28)
+_W_STEP = const(29)
+_W_LAG = const(30)
+_W_RESUME = const(31)
 SLACK_US = const(64)  # the default slack of a millisecond deadline: at least this many µs
 SLACK_MAX_US = const(1024)  # and at most this many (see Timer)
 
@@ -85,6 +100,10 @@ class Timer:
         self._slack_ms = _pow2_floor(slack_us) * 2  # where 1 µs per ms passes slack_us
         if not slack_us or self._slack_ms > slack_max_us:
             self._slack_ms = _MAX_US  # the slack never grows with the sleep
+        # The same constants as one flat array, which sleep_ms (viper) reads as machine words
+        # (sleep.py's _CONF_* indexes): one attribute load instead of five.
+        self._conf = array("i", [self._max_ms, self.clock.per, per_ms, self._slack_ms,
+                                 self._slack])
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
@@ -104,7 +123,7 @@ class Timer:
     def now(self):
         """The current tick, read from the clock (the wheel may lag until the next turn).
         ISR-safe and allocation-free."""
-        return wrap_add(self.wheel.now, self.clock.elapsed() // self.clock.per)
+        return wrap_add(self.wheel._w[_W_NOW], self.clock.elapsed() // self.clock.per)
 
     @micropython.native
     def next_in_us(self):
@@ -116,15 +135,17 @@ class Timer:
     @micropython.native
     def _next_in_us(self, el):
         wheel = self.wheel
-        if not wheel.pending:
+        ws = wheel._w
+        if not ws[_W_PENDING]:
             return -1
-        nxt = wheel._next  # wheel.next_deadline_in_ticks(), inlined
+        nxt = ws[_W_NEXT]  # wheel.next_deadline_in_ticks(), inlined
         if nxt >= 0:
-            k = (nxt - wheel.now) & _MASK
+            k = (nxt - ws[_W_NOW]) & _MASK
         else:
             k = wheel.next_in_ticks()
-        if k > 0 and wheel._step_pos >= 64:
-            k = earliest(wheel, wheel._step_pos, k)  # a lone far sleeper is not woken early
+        pos = ws[_W_STEP]
+        if k > 0 and pos >= 64:
+            k = earliest(wheel, pos, k)  # a lone far sleeper is not woken early
         clock = self.clock
         tick_us = clock.tick_us
         us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US  # us_for_ticks, inlined
@@ -181,10 +202,12 @@ class Timer:
         wheel = self.wheel
         t.elapsed = n
         k = -1  # ticks to the wheel's next deadline after the advance; -1: none armed
-        now = int(wheel.now)
-        if int(wheel.pending):
-            nxt = int(wheel._next)  # the remembered next_in_ticks(); -1 if unknown
-            if nxt >= 0 and int(wheel._resume) < 0 and not int(wheel.lag):
+        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
+        now = ws[_W_NOW]  # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
+        if ws[_W_PENDING]:
+            nxt = ws[_W_NEXT]  # the remembered next_in_ticks(); -1 if unknown
+            rs = ws[_W_RESUME]
+            if nxt >= 0 and nxt <= _MASK and (rs < 0 or rs > _MASK) and not ws[_W_LAG]:
                 k = (nxt - now) & _MASK
         trace = self.trace
         if k > n and trace is nil:
@@ -193,7 +216,7 @@ class Timer:
             if n:
                 x = now - _MASK + n  # wrap_add, inlined
                 now = x - 1 if x > 0 else x + _MASK
-                wheel.now = now
+                ws[_W_NOW] = now
             t.now = now
             k -= n
         else:
@@ -202,23 +225,26 @@ class Timer:
                 t.expired = wheel._advance_due(n) if k >= 0 else wheel.advance(n)
             else:
                 t.expired = trace.timer_turn(wheel, n)
-            if not int(wheel.pending):
+            now = ws[_W_NOW]
+            if not ws[_W_PENDING]:
                 k = -1
             else:
-                nxt = int(wheel._next)  # next_in_ticks(): advance leaves its last answer
-                now = int(wheel.now)
-                k = (nxt - now) & _MASK if nxt >= 0 else int(wheel.next_in_ticks())
-            t.now = wheel.now
+                nxt = ws[_W_NEXT]  # next_in_ticks(): advance leaves its last answer
+                if nxt >= 0 and nxt <= _MASK:
+                    k = (nxt - now) & _MASK
+                else:
+                    k = int(wheel.next_in_ticks())
+            t.now = now
         # self._next_in_us(el), in line
         if k < 0:
             t.next_in_us = -1
             return t
-        pos = int(wheel._step_pos)
+        pos = ws[_W_STEP]
         if k > 0 and pos >= 64:
             # A far slot: its first entry on the slot's start (a deadline on the slack's
             # grid) is the earliest; else a lone far sleeper is not woken early (earliest).
             first = wheel._head[pos]
-            if first is nil or ((int(first.deadline) - int(wheel.now)) & _MASK) > k:
+            if first is nil or ((int(first.deadline) - now) & _MASK) > k:
                 k = int(earliest(wheel, pos, k))
         tick_us = int(clock.tick_us)
         if tick_us == 1:

@@ -31,6 +31,14 @@ from .wheelplace import cascade
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
 _DUE = const(320)  # list index of entries already due (deadline <= now): fire on next advance
+_W_COUNT = const(20)  # TimerWheel._w: entries per level from here (see TimerWheel.__init__)
+_W_NOW = const(26)
+_W_PENDING = const(27)
+_W_NEXT = const(28)
+_W_STEP = const(29)
+_W_LAG = const(30)
+_W_RESUME = const(31)
+_W_LEN = const(32)
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
 
 
@@ -62,6 +70,7 @@ class TimerEntry:
         if pos < 0:
             return False
         w = self.wheel
+        ws = w._w
         prev = self.prev
         nxt = self.next
         if prev is None:
@@ -69,7 +78,7 @@ class TimerEntry:
             if nxt is None:
                 w._tail[pos] = None
                 if pos < _DUE:
-                    w._occ[pos >> 4] &= ~(1 << (pos & 15))
+                    ws[pos >> 4] &= ~(1 << (pos & 15))  # the slot's occupancy bit
             else:
                 nxt.prev = None
                 self.next = None
@@ -81,9 +90,9 @@ class TimerEntry:
             else:
                 nxt.prev = prev
                 self.next = None
-        w._count[pos >> 6] -= 1
-        w.pending -= 1
-        w._next = -1
+        ws[_W_COUNT + (pos >> 6)] -= 1
+        ws[_W_PENDING] -= 1
+        ws[_W_NEXT] = -1
         self.pos = -1
         self.wheel = None
         return True
@@ -102,19 +111,55 @@ class TimerWheel:
     """Entries by deadline, in 5 levels of 64 slots. Not ISR-safe: one context drives it."""
 
     def __init__(self, now=0):
-        self.now = now & _MASK
-        self.pending = 0  # armed entries, due list included
-        self.lag = 0  # ticks an advance still owes (a callback raised part-way)
-        self._resume = -1  # the slot that advance was emptying when a callback raised
+        # The wheel's integers in one flat array, which the viper passes (wheelpass.py,
+        # wheelplace.py, sleep_ms, Timer.turn) read and write as machine words through ptr32
+        # (one attribute load each, then no lookups): [0, 20) the occupancy bitmaps, 4 words of
+        # 16 slots per level (list index >> 4); [20, 26) the entries per level ([25]: the due
+        # list); then now, pending, the remembered next_in_ticks() (-1: unknown), step()'s
+        # list index, the ticks an advance still owes (lag) and the slot it was emptying when
+        # a callback raised (-1: none). The indexes are the _W_* constants.
+        self._w = array("i", [0] * _W_LEN)
+        ws = self._w
+        ws[_W_NOW] = now & _MASK
+        ws[_W_NEXT] = -1
+        ws[_W_RESUME] = -1
         self._head = [None] * (_DUE + 1)
         self._tail = [None] * (_DUE + 1)
-        # Flat arrays, which the viper passes (wheelpass.py, wheelplace.py) read and write as
-        # machine words through ptr16 and ptr32: the occupancy bitmaps, 4 words of 16 slots
-        # per level, and the entries per level ([5] is the due list).
-        self._occ = array("H", [0] * (_LEVELS * 4))
-        self._count = array("i", [0] * (_LEVELS + 1))
-        self._next = -1  # next_in_ticks() as an absolute tick, until the wheel changes; or -1
-        self._step_pos = 0  # list index of the slot step() found
+
+    @property
+    def now(self):
+        """The wheel's tick (it moves on in ``advance``)."""
+        return self._w[_W_NOW]
+
+    @now.setter
+    def now(self, tick):
+        self._w[_W_NOW] = tick
+
+    @property
+    def pending(self):
+        """Armed entries, the due list included."""
+        return self._w[_W_PENDING]
+
+    @pending.setter
+    def pending(self, n):
+        self._w[_W_PENDING] = n
+
+    @property
+    def lag(self):
+        """Ticks an advance still owes (a callback raised part-way)."""
+        return self._w[_W_LAG]
+
+    @property
+    def _resume(self):
+        return self._w[_W_RESUME]
+
+    @property
+    def _next(self):
+        return self._w[_W_NEXT]
+
+    @_next.setter
+    def _next(self, tick):
+        self._w[_W_NEXT] = tick
 
     # -- arming ---------------------------------------------------------------------------------
 
@@ -122,15 +167,17 @@ class TimerWheel:
         """Arm ``entry`` for the absolute tick ``deadline`` (re-arms if armed). A deadline at or
         before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation.
         Not ISR-safe."""
+        ws = self._w
         if type(entry) is not TimerEntry or type(deadline) is not int:
             check_arm(entry, deadline, "deadline", "an int: a wheel tick")
-        x = (deadline - self.now) & _MASK
+        x = (deadline - ws[_W_NOW]) & _MASK
         self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
 
     @micropython.native
     def arm_after(self, entry, delta, _type=type, _entry=TimerEntry, _int=int):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
         Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
+        ws = self._w
         # The defaults are locals: no lookups in the module's globals and the builtins (their
         # cost there varies by ~1k instructions with the dict's layout).
         if _type(entry) is not _entry or _type(delta) is not _int:
@@ -142,7 +189,7 @@ class TimerWheel:
                                   "ticks: turn the timer more often or wait in steps"
                                   % (delta, WHEEL_MAX))
         entry.wheel = self
-        now = self.now
+        now = ws[_W_NOW]
         # Find the slot and link at its tail, inline (arming is on every sleep's hot path).
         if delta <= 0:
             entry.deadline = now
@@ -180,17 +227,17 @@ class TimerWheel:
         if tail is None:
             self._head[pos] = entry
             if pos < _DUE:
-                self._occ[pos >> 4] |= 1 << (pos & 15)
+                ws[pos >> 4] |= 1 << (pos & 15)
         else:
             tail.next = entry
         self._tail[pos] = entry
-        self._count[level] += 1
-        self.pending += 1
-        nxt = self._next
+        ws[_W_COUNT + level] += 1
+        ws[_W_PENDING] += 1
+        nxt = ws[_W_NEXT]
         if nxt >= 0 and ((nxt - now) & _MASK) > delta:
             # Earlier than the remembered next_in_ticks(): forget it. A deadline at or after it
             # cannot land on a lower level or an earlier slot, so the answer stands.
-            self._next = -1
+            ws[_W_NEXT] = -1
 
     # -- advancing ------------------------------------------------------------------------------
 
@@ -199,19 +246,20 @@ class TimerWheel:
         """Ticks until the wheel next needs advancing: the next deadline, or earlier when a
         far slot must cascade first (never later). 0 if entries are due, -1 if none are armed.
         Allocation-free. Not ISR-safe (the run loop may be changing the wheel)."""
-        if not self.pending:
+        ws = self._w
+        if not ws[_W_PENDING]:
             return -1
-        now = self.now
-        nxt = self._next
+        now = ws[_W_NOW]
+        nxt = ws[_W_NEXT]
         if nxt >= 0:  # nothing armed, cancelled or fired since it was found
             return (nxt - now) & _MASK
-        if self._count[_LEVELS]:
+        if ws[_W_COUNT + _LEVELS]:
             k = 0
         else:
             k = step(self)
-        if self._resume < 0:  # not while a slot is being drained
+        if ws[_W_RESUME] < 0:  # not while a slot is being drained
             x = now - _MASK + k  # wrap_add, inlined
-            self._next = x - 1 if x > 0 else x + _MASK
+            ws[_W_NEXT] = x - 1 if x > 0 else x + _MASK
         return k
 
     @micropython.native
@@ -220,10 +268,11 @@ class TimerWheel:
         that when that is where a far slot cascades, the earliest deadline in that slot if it
         holds at most 8 entries (a lone far sleeper is not woken early to
         cascade). Never later than the earliest deadline. Allocation-free. Not ISR-safe."""
+        ws = self._w
         k = self.next_in_ticks()
-        if k <= 0 or self._step_pos < 64:
+        if k <= 0 or ws[_W_STEP] < 64:
             return k
-        return earliest(self, self._step_pos, k)
+        return earliest(self, ws[_W_STEP], k)
 
     @micropython.native
     def advance(self, n):
@@ -231,18 +280,19 @@ class TimerWheel:
         deadline order (arming order within a tick); due-list entries fire first. Returns how
         many fired. Allocation-free (callbacks aside). If a callback raises, the error
         propagates and the next advance catches up: nothing is lost. Not ISR-safe."""
-        if self._resume < 0 and not self.lag:
-            nxt = self._next  # next_in_ticks(), its remembered answer inlined
-            if not self.pending:
+        ws = self._w
+        if ws[_W_RESUME] < 0 and not ws[_W_LAG]:
+            nxt = ws[_W_NEXT]  # next_in_ticks(), its remembered answer inlined
+            if not ws[_W_PENDING]:
                 k = -1
             elif nxt >= 0:
-                k = (nxt - self.now) & _MASK
+                k = (nxt - ws[_W_NOW]) & _MASK
             else:
                 k = self.next_in_ticks()
             if k < 0 or k > n:  # nothing due by then: the turn of an idle timer
                 if n:
-                    x = self.now - _MASK + n  # wrap_add, inlined
-                    self.now = x - 1 if x > 0 else x + _MASK
+                    x = ws[_W_NOW] - _MASK + n  # wrap_add, inlined
+                    ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
                 return 0
         return self._advance_due(n)
 
@@ -250,15 +300,16 @@ class TimerWheel:
     def _advance_due(self, n):
         """``advance(n)`` without its first look for an idle timer: for a caller that knows
         an entry is due by then (``Timer.turn``), or that a callback raised part-way."""
-        self._next = -1
-        n += self.lag
-        self.lag = n
+        ws = self._w
+        ws[_W_NEXT] = -1
+        n += ws[_W_LAG]
+        ws[_W_LAG] = n
         fired = 0
-        if self._resume >= 0:
-            fired += self._drain(self._resume)
-        if self._count[_LEVELS]:
+        if ws[_W_RESUME] >= 0:
+            fired += self._drain(ws[_W_RESUME])
+        if ws[_W_COUNT + _LEVELS]:
             fired += hand_off(self, _DUE, _LEVELS)
-        due = self._count[_LEVELS]
+        due = ws[_W_COUNT + _LEVELS]
         head = self._head
         while due > 0 and head[_DUE] is not None:
             e = head[_DUE]
@@ -272,38 +323,39 @@ class TimerWheel:
             if gap < 0 or gap > n:
                 break
             n -= gap
-            self.lag = n
-            x = self.now - _MASK + gap  # wrap_add, inlined
-            self.now = x - 1 if x > 0 else x + _MASK
-            pos = self._step_pos
+            ws[_W_LAG] = n
+            x = ws[_W_NOW] - _MASK + gap  # wrap_add, inlined
+            ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
+            pos = ws[_W_STEP]
             if pos < 64:  # a level-0 slot: hand its tasks over here (_drain's first step)
                 fired += hand_off(self, pos, 0)
                 if self._head[pos] is None:  # no callback entries left: the slot is empty
-                    self._occ[pos >> 4] &= ~(1 << (pos & 15))
+                    ws[pos >> 4] &= ~(1 << (pos & 15))
                     gap = -1
                     continue
             fired += self._drain(pos)
             gap = -1
         if n > 0:
-            x = self.now - _MASK + n  # wrap_add, inlined
-            self.now = x - 1 if x > 0 else x + _MASK
-        self.lag = 0
-        self._next = -1
-        if gap > n and not self._count[_LEVELS]:
+            x = ws[_W_NOW] - _MASK + n  # wrap_add, inlined
+            ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
+        ws[_W_LAG] = 0
+        ws[_W_NEXT] = -1
+        if gap > n and not ws[_W_COUNT + _LEVELS]:
             # The last step found the next slot beyond n: next_in_ticks() is known (nothing
             # was armed since; _step_pos still names that slot).
-            x = self.now - _MASK + gap - n  # wrap_add, inlined
-            self._next = x - 1 if x > 0 else x + _MASK
+            x = ws[_W_NOW] - _MASK + gap - n  # wrap_add, inlined
+            ws[_W_NEXT] = x - 1 if x > 0 else x + _MASK
         return fired
 
     @micropython.native
     def _drain(self, pos):
         """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
-        self._resume = pos  # if a callback raises, the next advance finishes this slot
-        self._next = -1
+        ws = self._w
+        ws[_W_RESUME] = pos  # if a callback raises, the next advance finishes this slot
+        ws[_W_NEXT] = -1
         level = pos >> 6
         head = self._head
-        now = self.now
+        now = ws[_W_NOW]
         fired = 0
         if level == 0:
             fired = hand_off(self, pos, 0)  # every task entry at once; callbacks stay, below
@@ -322,8 +374,8 @@ class TimerWheel:
                 e.next = None
             e.pos = -1
             e.wheel = None
-            self._count[level] -= 1
-            self.pending -= 1
+            ws[_W_COUNT + level] -= 1
+            ws[_W_PENDING] -= 1
             if level == 0 or e.deadline == now:
                 cb = e.callback  # _fire, inlined
                 if cb is None:
@@ -341,8 +393,8 @@ class TimerWheel:
                 self.arm_after(e, e.deadline - now)  # cascade: in now's span, never wrapped
             e = head[pos]
         if pos < _DUE:
-            self._occ[pos >> 4] &= ~(1 << (pos & 15))
-        self._resume = -1
+            ws[pos >> 4] &= ~(1 << (pos & 15))
+        ws[_W_RESUME] = -1
         return fired
 
 

@@ -18,13 +18,18 @@ if not port.IS_MICROPYTHON:
         """Viper's ``ptr8(buf)`` cast, for CPython: index the bytearray itself."""
         return buf
 
-    ptr16 = ptr32 = ptr8  # (the wheel's arrays: "H" and "i")
+    ptr32 = ptr8  # (the wheel's array of "i")
 
 
 _CS_BATCH = const(16)  # entries handed off per critical section at most
 _EXACT_WALK = const(8)  # entries of a far slot ``earliest`` looks through at most
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
+_W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
+_W_NOW = const(26)
+_W_PENDING = const(27)
+_W_NEXT = const(28)
+_W_STEP = const(29)
 
 # _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
 _CTZ8 = bytearray(256)
@@ -161,8 +166,9 @@ def hand_off(self, pos, level):
         kept_tail.next = None
     head[pos] = kept
     self._tail[pos] = kept_tail
-    self._count[level] -= n
-    self.pending -= n
+    ws = self._w
+    ws[_W_COUNT + level] -= n
+    ws[_W_PENDING] -= n
     return n
 
 
@@ -171,7 +177,7 @@ def earliest(self, pos, k):
     """Ticks to the earliest deadline in the far slot ``pos`` that ``next_in_ticks()`` found
     ``k`` ticks ahead (where it cascades); ``k`` itself if the slot holds more than
     ``_EXACT_WALK`` entries. Never later than a deadline."""
-    now = self.now
+    now = self._w[_W_NOW]
     e = self._head[pos]
     best = -1
     n = 0
@@ -191,31 +197,31 @@ def earliest(self, pos, k):
 @micropython.viper
 def step(self) -> int:
     """Ticks from ``now`` to the start of the first occupied slot (due list aside), or -1
-    if none; its list index is left in ``_step_pos``. Viper: the bit arithmetic is machine
-    instructions and the lowest-bit table is read through a byte pointer."""
-    count = ptr32(self._count)
+    if none; its list index is left in the wheel's ``_W_STEP`` word. Viper: the bit
+    arithmetic is machine instructions, and the wheel's array and the lowest-bit table are
+    read through pointers."""
+    ws = ptr32(self._w)
     level = 0
-    while not count[level]:
+    while not ws[_W_COUNT + level]:
         level += 1
         if level == _LEVELS:
             return -1
-    occ = ptr16(self._occ)
     ctz8 = ptr8(_CTZ8)
-    now = int(self.now)
+    now = ws[_W_NOW]
     shift = level * 6
     base = level << 2
     start = ((now >> shift) & 63) + 1  # the first slot after now's
     j = -1
     w = start >> 4
     if w < 4:
-        bits = occ[base + w] >> (start & 15)
+        bits = ws[base + w] >> (start & 15)
         if bits:
             low = bits & 0xFF
             j = start + (ctz8[low] if low else 8 + ctz8[bits >> 8])
         else:
             w += 1
     while j < 0 and w < 4:
-        bits = occ[base + w]
+        bits = ws[base + w]
         if bits:
             low = bits & 0xFF
             j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
@@ -223,12 +229,12 @@ def step(self) -> int:
     if j < 0 and level == 4:  # the top level is a circle
         w = 0
         while j < 0 and w < 4:
-            bits = occ[base + w]
+            bits = ws[base + w]
             if bits:
                 low = bits & 0xFF
                 j = (w << 4) + (ctz8[low] if low else 8 + ctz8[bits >> 8])
             w += 1
-    self._step_pos = (level << 6) | j
+    ws[_W_STEP] = (level << 6) | j
     if level == 4:
         return ((j << 24) - now) & _MASK
     span = 64 << shift

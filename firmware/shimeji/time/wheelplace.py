@@ -3,22 +3,23 @@
 ``cascade``: every entry of a far slot that ``now`` reached moves to a lower level in one pass,
 with ``arm_after``'s placement written in line. Viper: its integer operations are machine
 instructions (in native code each is a runtime call), and the wheel's occupancy bitmaps and
-level counts, flat arrays, are read and written as machine words through ``ptr16`` and
+level counts, in the wheel's flat array, are read and written as machine words through
 ``ptr32``. (``sleep_ms`` writes the same placement out for its task's entry, in sleep.py.)
 """
 
 import micropython
+from micropython import const
 
 from .. import port
 
 if not port.IS_MICROPYTHON:
 
-    def ptr16(buf):
-        """Viper's ``ptr16(buf)`` cast, for CPython: index the array itself."""
+    def ptr32(buf):
+        """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
         return buf
 
-    ptr32 = ptr16
-
+_W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
+_W_NOW = const(26)
 _NIL = None  # (viper compares objects with an object None)
 
 
@@ -31,9 +32,8 @@ def cascade(self, pos: int, level: int):
     nil = _NIL
     head = self._head
     tails = self._tail
-    occ = ptr16(self._occ)
-    count = ptr32(self._count)
-    now = int(self.now)
+    ws = ptr32(self._w)
+    now = ws[_W_NOW]
     e = head[pos]
     kept = nil
     kept_tail = nil
@@ -70,15 +70,15 @@ def cascade(self, pos: int, level: int):
         e.prev = tail
         if tail is nil:
             head[p] = e
-            occ[p >> 4] |= 1 << (p & 15)
+            ws[p >> 4] |= 1 << (p & 15)
         else:
             tail.next = e
         tails[p] = e
-        count[lv] += 1
+        ws[_W_COUNT + lv] += 1
         moved += 1
         e = nxt
     if kept_tail is not nil:
         kept_tail.next = nil
     head[pos] = kept
     tails[pos] = kept_tail
-    count[level] -= moved
+    ws[_W_COUNT + level] -= moved
