@@ -7,13 +7,15 @@ import sys
 
 import emulate
 import fwtest
+import mptest
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_no_tree_and_no_firmware_skips_every_module_with_the_reason(monkeypatch, tmp_path):
-    monkeypatch.setattr(emulate.firmware, "build_dir", lambda b, emulated=False: str(tmp_path))
+    monkeypatch.setattr(emulate.firmware, "build_dir", lambda b, emulated=False, tests=False: str(
+        tmp_path))
     lines = []
     with pytest.raises(emulate.Unavailable) as e:
         with emulate.booted("qemu", ""):
@@ -139,7 +141,7 @@ def test_dual_boots_the_two_core_emulator_and_leaves_the_threaded_tests_on(monke
             return self.path
 
     class Booted:
-        def __init__(self, board, micropy_dir="", icount=False, dual=False):
+        def __init__(self, board, micropy_dir="", icount=False, dual=False, tests=False):
             seen.append((board, dual))
 
         def __enter__(self):
@@ -195,3 +197,105 @@ def test_the_tests_expected_are_those_of_the_mounted_copy(monkeypatch, tmp_path)
     results, _ = fwtest.run_module("/dev/null", str(live), mount=str(tmp_path / "none"))
     assert results[-1] == ("FAIL", "test_fake_staged (module)",
                            "crashed or did not run: ['test_new']")
+
+
+def _commands(monkeypatch, source, **kw):
+    """The mpremote command lines run_module gives for a module of ``source``."""
+    seen = []
+
+    class Done:
+        stdout, stderr, returncode = "PASS test_a\nMODULE-DONE\n", "", 0
+
+    def run(cmd, **k):
+        seen.append(cmd)
+        return Done
+
+    monkeypatch.setattr(fwtest.subprocess, "run", run)
+    path = os.path.join(ROOT, "build", "test_fake_frozen.py")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(source)
+    results, _ = fwtest.run_module("/dev/null", path, mount="/stage", **kw)
+    assert results == [("PASS", "test_fake_frozen::test_a", "")]
+    return seen[0]
+
+
+def test_a_frozen_module_is_one_line_over_the_link_and_nothing_is_mounted(monkeypatch):
+    cmd = _commands(monkeypatch, "def test_a():\n    pass\n", frozen=True)
+    assert "mount" not in cmd
+    assert cmd[-1] == "import fwtest_board\nfwtest_board.run('test_fake_frozen', None, None)"
+    # A module that reads the checkout or writes a file runs from the mount, ahead of its
+    # frozen copy.
+    cmd = _commands(monkeypatch, "def test_a():\n    open('x', 'w')\n", frozen=True)
+    assert cmd[cmd.index("mount") + 1] == "/stage"
+    assert "sys.path.insert(0, '/remote/host_tests')" in cmd[-1]
+    # Not frozen: the runner's source goes with the call (the tests mounted).
+    cmd = _commands(monkeypatch, "def test_a():\n    pass\n", no_threads="no core 1")
+    assert cmd[cmd.index("mount") + 1] == "/stage"
+    assert "def run(name, tests_dir=None, no_threads=None):" in cmd[-1]
+    assert not [line for line in cmd[-1].splitlines() if line.lstrip().startswith("#")]
+    assert cmd[-1].endswith("run('test_fake_frozen', '/remote/host_tests', 'no core 1')\n")
+
+
+def test_the_test_image_freezes_every_module_a_board_runs_and_the_runner():
+    frozen = []
+    manifest = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.py")
+    here = os.getcwd()
+    os.chdir(os.path.dirname(manifest))  # as MicroPython's manifest reader does
+    try:
+        with open(manifest) as f:
+            exec(f.read(), {"include": lambda path: frozen.append(("include", path)),
+                            "module": lambda name, base_path=".": frozen.append(
+                                (os.path.normpath(base_path), name))})
+    finally:
+        os.chdir(here)
+    assert frozen[:2] == [("include", "../manifest.py"), (os.path.join("..", "..", "..", "tools"),
+                                                           "fwtest_board.py")]
+    tests = os.path.join(ROOT, "host_tests")
+    board = set()
+    for name in os.listdir(tests):
+        with open(os.path.join(tests, name)) as f:
+            first = f.readline()
+        if name.endswith(".py") and name != "conftest.py" and "cpython-only" not in first and (
+                "host-only" not in first):
+            board.add(name)
+    assert {name for _base, name in frozen[2:]} == board
+    assert "support.py" in board and "test_core_port.py" in board
+    assert "test_tools_fwtest.py" not in board  # CPython-only: never asked of the board
+
+
+def test_the_runner_reports_each_test_on_micropython(tmp_path):
+    mp = mptest.find_micropython(None)
+    if not mp:
+        pytest.skip("no MicroPython unix port here")
+    (tmp_path / "test_fake_runner.py").write_text(
+        "def test_a():\n    pass\n\n\ndef test_b():\n    raise ValueError('b')\n\n\n"
+        "class Skipped:\n    skip_reason = 'not here'\n\n    def __call__(self):\n"
+        "        raise AssertionError('a skipped test ran')\n\n\ntest_c = Skipped()\n")
+    code = "import fwtest_board\nfwtest_board.run('test_fake_runner', %r)" % str(tmp_path)
+    out = subprocess.run([mp, "-c", "import sys\nsys.path.append(%r)\n%s" % (
+        os.path.join(ROOT, "tools"), code)], capture_output=True, text=True, timeout=60).stdout
+    lines = out.splitlines()
+    assert lines[0] == "PASS test_a" and lines[1] == "FAIL test_b"
+    assert "ValueError: b" in out
+    assert lines[-2:] == ["SKIP test_c: not here", "MODULE-DONE"]
+
+
+def test_a_test_image_older_than_a_frozen_file_is_stale(monkeypatch, tmp_path):
+    image = tmp_path / "build" / "firmware.elf"
+    image.parent.mkdir()
+    image.write_text("elf")
+    (tmp_path / "build" / "frozen_content.c").write_text("frozen")
+    tests = tmp_path / "host_tests"
+    tests.mkdir()
+    (tests / "test_x.py").write_text("def test_a():\n    pass\n")
+    (tests / "notes.txt").write_text("not frozen")
+    monkeypatch.setattr(emulate, "ROOT", str(tmp_path))
+    os.utime(tests / "test_x.py", (100, 100))
+    os.utime(tests / "notes.txt", (300, 300))
+    os.utime(tmp_path / "build" / "frozen_content.c", (200, 200))
+    os.utime(image, (400, 400))
+    assert emulate.stale_sources(str(image)) == []
+    # Edited while the port compiled: newer than the freeze, older than the linked image.
+    os.utime(tests / "test_x.py", (250, 250))
+    assert emulate.stale_sources(str(image)) == [os.path.join("host_tests", "test_x.py")]

@@ -38,7 +38,8 @@ def _tree(tmp_path, usart=USART):
 @pytest.fixture
 def build(tmp_path, monkeypatch):
     monkeypatch.setattr(firmware, "stm32_qemu_board_dir", lambda: str(tmp_path / "board"))
-    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False: str(tmp_path / "build"))
+    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False, tests=False: str(
+        tmp_path / ("build-tests" if tests else "build")))
     return tmp_path
 
 
@@ -85,3 +86,23 @@ def test_the_make_line_names_the_copied_board_and_its_own_build_directory(build)
     assert "BOARD=PYBV11" in firmware.make_args("/mp", "stm32")
     with pytest.raises(firmware.FirmwareError, match="BOARD=stm32"):
         firmware.build(_tree(build), "rp2040", emulated=True)
+
+
+def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
+    cmd = firmware.make_args("/mp", "stm32", emulated=True, tests=True)
+    assert "FROZEN_MANIFEST=" + firmware.TESTS_MANIFEST in cmd
+    assert firmware.TESTS_MANIFEST.endswith(os.path.join("boards", "stm32", "qemu",
+                                                         "manifest_tests.py"))
+    assert "BUILD=" + str(build / "build-tests") in cmd  # never the plain image's
+    mp = _tree(build)
+    firmware.write_stm32_qemu_board(mp, tests=True)
+    assert (build / "build-tests" / "stm32l475xx.h").exists()
+    assert not (build / "build").exists()
+    # The firmware may use the whole 1 MB flash (no internal filesystem in this build): the
+    # test image is larger than the 512 KB MicroPython's linker script leaves it.
+    ld = (build / "board" / "stm32l475_qemu.ld").read_text()
+    assert "FLASH (rx)      : ORIGIN = 0x08000000, LENGTH = 1024K" in ld
+    assert "LD_FILES = $(BOARD_DIR)/stm32l475_qemu.ld" in (build / "board" /
+                                                           "mpconfigboard.mk").read_text()
+    with pytest.raises(firmware.FirmwareError, match="--tests"):
+        firmware.build(mp, "stm32", tests=True)

@@ -51,21 +51,50 @@ class Unavailable(Exception):
     """The emulator or the firmware image is not there; the message says what to do."""
 
 
-def firmware_image(board, micropy_dir):
-    """The firmware to boot: the one built before, else built now from ``micropy_dir``."""
+# What the stm32 test image freezes: a file here newer than the image makes it stale.
+TEST_IMAGE_SOURCES = ("host_tests", "firmware/shimeji", "boards/stm32", "tools/fwtest_board.py")
+
+
+def stale_sources(image):
+    """The files the test image freezes that changed after they were frozen into ``image``
+    (its frozen_content.c: a file edited while the port compiled is newer than that)."""
+    content = os.path.join(os.path.dirname(image), "frozen_content.c")
+    built = os.path.getmtime(content if os.path.exists(content) else image)
+    newer = []
+    for rel in TEST_IMAGE_SOURCES:
+        top = os.path.join(ROOT, rel)
+        paths = [top] if os.path.isfile(top) else [
+            os.path.join(d, f) for d, _dirs, files in os.walk(top) for f in files
+            if f.endswith(".py")]
+        newer += [os.path.relpath(p, ROOT) for p in paths if os.path.getmtime(p) > built]
+    return sorted(newer)
+
+
+def firmware_image(board, micropy_dir, tests=False):
+    """The firmware to boot: the one built before, else built now from ``micropy_dir``.
+    ``tests`` (stm32): the test image, with the host tests frozen in; built again when a
+    file it freezes changed since (with ``micropy_dir``; without, a warning names them)."""
     name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2", "stm32": "firmware.elf"}.get(board)
     if name is None:
         raise Unavailable("no emulator for BOARD=%s (qemu, rp2040 and stm32 have one)" % board)
     emulated = board == "stm32"  # the B_L475E_IOT01A build for qemu's b-l475e-iot01a
-    image = os.path.join(firmware.build_dir(board, emulated), name)
+    tests = tests and emulated
+    image = os.path.join(firmware.build_dir(board, emulated, tests), name)
     if os.path.exists(image):
-        return image
+        newer = stale_sources(image) if tests else []
+        if not newer:
+            return image
+        if not micropy_dir:
+            print("warning: the test image %s is older than %d files it freezes (%s): its "
+                  "tests are the ones frozen when it was built; give MICROPY_DIR to rebuild"
+                  % (image, len(newer), ", ".join(newer[:5])))
+            return image
     if not micropy_dir:
         raise Unavailable(
             "no %s firmware in %s and no MicroPython tree to build it: give MICROPY_DIR "
             "(docs/boards.md says what to fetch)" % (board, firmware.build_dir(board, emulated)))
     try:
-        return firmware.build(micropy_dir, board, emulated=emulated)
+        return firmware.build(micropy_dir, board, emulated=emulated, tests=tests)
     except firmware.FirmwareError as e:
         raise Unavailable("building the %s firmware failed: %s" % (board, e)) from e
 
@@ -168,12 +197,12 @@ class Emulated:
     """``board``'s firmware running in its emulator: ``path`` is the port for mpremote;
     ``restart()`` boots it again (after a test that hung the board), ``stop()`` ends it."""
 
-    def __init__(self, board, micropy_dir="", icount=False, dual=False):
+    def __init__(self, board, micropy_dir="", icount=False, dual=False, tests=False):
         if dual and board != "rp2040":
             raise Unavailable("DUAL=1 is for BOARD=rp2040 (its two-core emulator), not %s"
                               % board)
         self.board = board
-        self.image = firmware_image(board, micropy_dir)
+        self.image = firmware_image(board, micropy_dir, tests)
         self.icount = icount
         self.dual = dual
         self.emu = None
@@ -214,11 +243,11 @@ class Emulated:
 
 
 @contextlib.contextmanager
-def emulated(board, micropy_dir="", icount=False, dual=False):
+def emulated(board, micropy_dir="", icount=False, dual=False, tests=False):
     """Boot ``board``'s firmware in its emulator; yields the ``Emulated`` (stopped at the
     end). ``icount`` (qemu): count time in guest instructions, for benchmarks. ``dual``
-    (rp2040): both cores, in the two-core fork."""
-    emu = Emulated(board, micropy_dir, icount, dual).start()
+    (rp2040): both cores, in the two-core fork. ``tests`` (stm32): the test image."""
+    emu = Emulated(board, micropy_dir, icount, dual, tests).start()
     try:
         yield emu
     finally:

@@ -14,6 +14,9 @@ stm32 ``--emulated`` builds MicroPython's ``B_L475E_IOT01A`` board changed to bo
 build/firmware/stm32-qemu-board with ``boards/stm32/qemu/`` appended, and the USART registers
 of the MCU's CMSIS header made 32-bit (qemu's USART model takes only word accesses), in
 build/firmware/stm32-qemu. Without it, stm32 is a firmware for a real board (PYBV11).
+``--emulated --tests`` is the same board with the host tests and their runner frozen in too
+(boards/stm32/qemu/manifest_tests.py), in build/firmware/stm32-qemu-tests: the image
+``make test-firmware BOARD=stm32`` boots.
 
 rp2040 (a CMake build) also reads, from the environment:
 - ``PICO_SDK_PATH``: a pico-sdk other than the tree's lib/pico-sdk (v1.28.0 pins 2.2.0);
@@ -127,16 +130,21 @@ def build_env(board, env=None):
     return env
 
 
-def build_dir(board, emulated=False):
-    return os.path.join(ROOT, "build", "firmware", board + ("-qemu" if emulated else ""))
+def build_dir(board, emulated=False, tests=False):
+    return os.path.join(ROOT, "build", "firmware", board + ("-qemu" if emulated else "") + (
+        "-tests" if tests else ""))
 
 
-def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False):
+# stm32 --emulated --tests: the host tests and their runner frozen in too (test-firmware)
+TESTS_MANIFEST = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.py")
+
+
+def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False):
     """The ``make`` command line for ``board``'s port."""
     port_dir, default_board, _images, _hint = PORTS[board]
+    manifest = TESTS_MANIFEST if tests else os.path.join(ROOT, "boards", board, "manifest.py")
     cmd = ["make", "-C", os.path.join(micropy_dir, "ports", port_dir), "-j%d" % jobs,
-           "FROZEN_MANIFEST=" + os.path.join(ROOT, "boards", board, "manifest.py"),
-           "BUILD=" + build_dir(board, emulated)]
+           "FROZEN_MANIFEST=" + manifest, "BUILD=" + build_dir(board, emulated, tests)]
     if emulated:
         cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
     elif default_board:
@@ -155,9 +163,10 @@ def stm32_qemu_board_dir():
     return os.path.join(ROOT, "build", "firmware", "stm32-qemu-board")
 
 
-def write_stm32_qemu_board(micropy_dir):
+def write_stm32_qemu_board(micropy_dir, tests=False):
     """Write the emulated board (a copy of B_L475E_IOT01A with boards/stm32/qemu appended) and
-    the 32-bit USART header into the build directory; the MicroPython tree is only read."""
+    the 32-bit USART header into the build directory (the test image's with ``tests``); the
+    MicroPython tree is only read."""
     src = os.path.join(micropy_dir, "ports", "stm32", "boards", STM32_QEMU_BOARD)
     out = stm32_qemu_board_dir()
     files = {}
@@ -166,7 +175,8 @@ def write_stm32_qemu_board(micropy_dir):
             files[name] = f.read()
     for name, add in (("mpconfigboard.h", "mpconfigboard_qemu.h"),
                       ("mpconfigboard.mk", "mpconfigboard_qemu.mk"),
-                      ("qemu_fixups.c", "qemu_fixups.c")):
+                      ("qemu_fixups.c", "qemu_fixups.c"),
+                      ("stm32l475_qemu.ld", "stm32l475_qemu.ld")):
         with open(os.path.join(STM32_QEMU_CHANGES, add)) as f:
             files[name] = files.get(name, "") + f.read()
     os.makedirs(out, exist_ok=True)
@@ -176,7 +186,7 @@ def write_stm32_qemu_board(micropy_dir):
     # RDR and TDR 16-bit (a 16-bit store to TDR is a bus fault there). The build directory
     # comes before the CMSIS directory on the include path, so copies there win.
     cmsis = os.path.join(micropy_dir, "lib", "stm32lib", "CMSIS", "STM32L4xx", "Include")
-    build = build_dir("stm32", emulated=True)
+    build = build_dir("stm32", emulated=True, tests=tests)
     os.makedirs(build, exist_ok=True)
     with open(os.path.join(cmsis, "stm32l4xx.h")) as f:
         _write_if_changed(os.path.join(build, "stm32l4xx.h"), f.read())
@@ -201,11 +211,14 @@ def _write_if_changed(path, text):
         f.write(text)
 
 
-def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False):
-    """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu."""
+def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, tests=False):
+    """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu;
+    ``tests`` (with it): the test image, the host tests frozen in too."""
     if emulated and board != "stm32":
         raise FirmwareError("--emulated is for BOARD=stm32 (the other boards' firmware boots "
                             "in its emulator as it is)")
+    if tests and not emulated:
+        raise FirmwareError("--tests is for BOARD=stm32 --emulated (the qemu test image)")
     micropy_dir = check_tree(micropy_dir, board)
     port_dir, _b, images, hint = PORTS[board]
     cross = os.path.join(micropy_dir, "mpy-cross", "build", "mpy-cross")
@@ -217,8 +230,8 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False):
     env = build_env(board)
     check_submodules(micropy_dir, board, env)
     if emulated:
-        write_stm32_qemu_board(micropy_dir)
-    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated)
+        write_stm32_qemu_board(micropy_dir, tests)
+    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests)
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
@@ -228,12 +241,12 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False):
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
     check_native_alignment(board)
     for name in ("firmware.elf",) if emulated else images:
-        path = os.path.join(build_dir(board, emulated), name)
+        path = os.path.join(build_dir(board, emulated, tests), name)
         if os.path.exists(path):
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (
-        images, build_dir(board, emulated)))
+        images, build_dir(board, emulated, tests)))
 
 
 def check_native_alignment(board):
@@ -261,6 +274,9 @@ def main(argv=None):
     ap.add_argument("--boot", action="store_true", help="qemu only: boot the image on a pty")
     ap.add_argument("--emulated", action="store_true",
                     help="stm32 only: the B_L475E_IOT01A build that boots in qemu >= 9.0")
+    ap.add_argument("--tests", action="store_true",
+                    help="with --emulated: the test image (host tests frozen in, for "
+                    "make test-firmware BOARD=stm32), in build/firmware/stm32-qemu-tests")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"
@@ -269,7 +285,7 @@ def main(argv=None):
         return 2
     try:
         image = build(args.micropy_dir, args.board, args.mp_board, args.jobs,
-                      emulated=args.emulated)
+                      emulated=args.emulated, tests=args.tests)
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

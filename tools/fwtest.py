@@ -36,31 +36,19 @@ MODULE_TIMEOUT_S = 900
 # Boards whose tests are mounted compiled (``--compile``) unless told otherwise.
 SMALL_BOARDS = ("stm32",)
 
-# Runs on the board: the loop of tools/mp_vm_runner.py (which reads sys.argv; boards have none).
-_RUNNER = """import sys, gc
-sys.path.append(%r)  # after '' and .frozen: shimeji is the frozen copy
-%s
-mod = __import__(%r)
-for name in sorted(n for n in dir(mod) if n.startswith('test_')):
-    fn = getattr(mod, name)
-    if not callable(fn):
-        continue
-    reason = getattr(fn, 'skip_reason', None)
-    if reason is not None:
-        print('SKIP %%s: %%s' %% (name, reason))
-        continue
-    gc.collect()
-    try:
-        fn()
-    except BaseException as e:
-        print('FAIL %%s' %% name)
-        sys.print_exception(e)
-        if isinstance(e, KeyboardInterrupt):
-            raise
-    else:
-        print('PASS %%s' %% name)
-print('MODULE-DONE')
-"""
+# Boards whose test image has the tests frozen in (``--frozen``, their default): qemu's STM32
+# USART takes ~125 bytes a second into the board (docs/boards.md), so a module mounted over it
+# cost 1-3 minutes; frozen, the host sends one line per module.
+FROZEN_BOARDS = ("stm32",)
+# A module that reads the checkout (``__file__``: the board modules) or writes a file needs
+# the mount even on a frozen image: it runs from the mounted copy, ahead of the frozen one.
+NEEDS_FILES = re.compile(r"__file__|(?<![\w.])open\(")
+
+
+def _runner_source():
+    """tools/fwtest_board.py's code (its comments dropped: every byte crosses the link)."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "fwtest_board.py")) as f:
+        return "".join(line for line in f if not line.lstrip().startswith("#"))
 
 
 def module_paths(paths):
@@ -129,14 +117,18 @@ def compile_tests(tests_dir, mpy_cross=None, out=print):
 
 # --mpy: shimeji from the board's /lib (.mpy files, as `make deploy` leaves them), ahead of
 # the frozen copy; the run stops if it came from anywhere else.
-_FROM_LIB = """sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]
+_FROM_LIB = """import sys
+sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]
 import shimeji
 assert shimeji.__file__.startswith('/lib/shimeji/'), 'shimeji from ' + shimeji.__file__
 """
 
 
-def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=False):
-    """Run one test module on the board at ``port``: ``(results, output)`` as mptest's."""
+def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=False,
+               frozen=False):
+    """Run one test module on the board at ``port``: ``(results, output)`` as mptest's.
+    ``frozen``: the firmware has the tests and tools/fwtest_board.py frozen in; nothing is
+    mounted unless the module reads or writes files (NEEDS_FILES)."""
     timeout = timeout or MODULE_TIMEOUT_S
     name = os.path.splitext(os.path.basename(path))[0]
     # The tests the board will find are the mounted copy's (staged when the run started): a
@@ -153,17 +145,21 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     if host:
         why = "host-only module: " + host.group(1)
         return [("SKIP", "%s::%s" % (name, t), why) for t in expected], ""
-    prelude = ""
-    if no_threads:
-        prelude = ("import support\nsupport.HAS_THREADS = False\n"
-                   "support.NO_THREADS_REASON = %r\n" % ("needs a second thread: " + no_threads))
-    if from_lib:
-        prelude = _FROM_LIB + prelude
+    prelude = _FROM_LIB if from_lib else ""
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
     tests_dir = "/remote" if mount.endswith("fwtest-source") else "/remote/host_tests"
-    cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec",
-           _RUNNER % (tests_dir, prelude, name)]
+    if frozen and not NEEDS_FILES.search(source):
+        cmd = [device.mpremote_exe(), "connect", port, "exec", prelude + (
+            "import fwtest_board\nfwtest_board.run(%r, None, %r)" % (name, no_threads))]
+    elif frozen:  # the mounted copy of the module (and its helpers) ahead of the frozen one
+        cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec", prelude + (
+            "import sys\nsys.path.insert(0, %r)\nimport fwtest_board\n"
+            "fwtest_board.run(%r, None, %r)" % (tests_dir, name, no_threads))]
+    else:
+        cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec",
+               prelude + _runner_source() + "run(%r, %r, %r)\n" % (name, tests_dir,
+                                                                   no_threads)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         out = proc.stdout + proc.stderr
@@ -201,7 +197,7 @@ def stage(source=False, out=print, compiled=False):
 
 
 def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
-            restart=None, mount=None, compiled=False, from_lib=False):
+            restart=None, mount=None, compiled=False, from_lib=False, frozen=False):
     """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
     the emulator is ours) boots it again and returns the new port, so the next modules run."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -210,7 +206,7 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
     for path in module_paths(paths):
         t0 = time.monotonic()
         results, output = run_module(port, path, mount=mount, no_threads=no_threads,
-                                     from_lib=from_lib)
+                                     from_lib=from_lib, frozen=frozen)
         failed = False
         for kind, name, info in results:
             counts[kind] += 1
@@ -228,7 +224,7 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
 
 
 def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads=None,
-                 compiled=False, from_lib=False):
+                 compiled=False, from_lib=False, frozen=False):
     """``run_all`` over several emulators at once (``--jobs``): each takes the next module
     when it is free; a module's lines are printed together when it ends."""
     import threading
@@ -246,7 +242,7 @@ def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads
                 path = todo.pop(0)
             lines = []
             got = run_all(emu.path, [path], verbose, lines.append, no_threads=no_threads,
-                          restart=emu.restart, mount=mount, from_lib=from_lib)
+                          restart=emu.restart, mount=mount, from_lib=from_lib, frozen=frozen)
             with lock:
                 for line in lines:
                     out(line)
@@ -306,6 +302,11 @@ def main(argv=None):
     ap.add_argument("--compile", dest="compiled", action="store_true", default=None,
                     help="mount the test modules compiled to .mpy (the default for stm32)")
     ap.add_argument("--no-compile", dest="compiled", action="store_false")
+    ap.add_argument("--frozen", dest="frozen", action="store_true", default=None,
+                    help="the firmware has the tests frozen in (stm32's test image, its "
+                    "default): one line crosses the link per module, nothing is mounted")
+    ap.add_argument("--no-frozen", dest="frozen", action="store_false",
+                    help="stm32: boot the plain image and mount the tests (slow)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_intermixed_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while a long run goes on
@@ -316,6 +317,9 @@ def main(argv=None):
 
     # The STM32L475 in qemu: an 87 KB heap and a slow USART (emulate.py): compiled tests.
     compiled = args.compiled if args.compiled is not None else args.board in SMALL_BOARDS
+    frozen = args.frozen
+    if frozen is None:  # a board given by --port has the tests frozen only if told so
+        frozen = args.board in FROZEN_BOARDS and not (args.port or args.source or args.mpy)
     dual = emulate.dual_from_env() if args.dual is None else args.dual
     if dual:  # two cores stepped in lockstep: each module takes 2-3x longer
         global MODULE_TIMEOUT_S
@@ -326,7 +330,7 @@ def main(argv=None):
         if args.port:  # with --mpy: the board's /lib holds them (`make deploy`)
             counts = run_all(args.port, args.paths, args.verbose, source=args.source,
                              no_threads=args.no_threads, compiled=compiled,
-                             from_lib=args.mpy)
+                             from_lib=args.mpy, frozen=frozen)
         else:
             no_threads = args.no_threads
             if not dual:
@@ -336,19 +340,19 @@ def main(argv=None):
                 try:
                     for _ in range(args.jobs):
                         emus.append(emulate.Emulated(args.board, args.micropy_dir,
-                                                     dual=dual).start())
+                                                     dual=dual, tests=frozen).start())
                     counts = run_parallel(emus, args.paths, args.verbose, source=args.source,
                                           no_threads=no_threads, compiled=compiled,
-                                          from_lib=args.mpy)
+                                          from_lib=args.mpy, frozen=frozen)
                 finally:
                     for emu in emus:
                         emu.stop()
             else:
-                with emulate.emulated(args.board, args.micropy_dir, dual=dual) as emu:
+                with emulate.emulated(args.board, args.micropy_dir, dual=dual,
+                                      tests=frozen) as emu:
                     counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
                                      no_threads=no_threads, restart=emu.restart,
-                                     compiled=compiled,
-                                     from_lib=args.mpy)
+                                     compiled=compiled, from_lib=args.mpy, frozen=frozen)
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (

@@ -12,14 +12,21 @@ import time
 from firmware import FirmwareError  # tools/ is the scripts' own directory
 
 
-def qemu_command(image, serial="pty", icount=False, machine="mps2-an385"):
+def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=None):
     """qemu-system-arm booting ``image`` on ``machine``, its (first) UART on ``serial``.
     ``icount``: one guest instruction per emulated nanosecond (``-icount shift=0``), for
     benchmarks that repeat from run to run whatever the host's load. ``b-l475e-iot01a`` (the
-    stm32 build for qemu) runs the qemu named by ``STM32_QEMU`` (9.0 or later)."""
+    stm32 build for qemu) runs the qemu named by ``STM32_QEMU`` (9.0 or later); ``cable``, two
+    free UDP ports (a, b) on 127.0.0.1, wires its USART2 to USART3, TX to RX both ways (qemu's
+    udp chardev: each sends to the other's port), as host_tests/test_io_uart.py wants."""
     if machine == STM32_QEMU_MACHINE:
+        wires = []
+        if cable:
+            a, b = cable
+            wires = ["-serial", "udp:127.0.0.1:%d@127.0.0.1:%d" % (b, a),
+                     "-serial", "udp:127.0.0.1:%d@127.0.0.1:%d" % (a, b)]
         return [stm32_qemu(), "-machine", machine, "-display", "none", "-audio", "none",
-                "-monitor", "null", "-serial", serial, "-kernel", image] + (
+                "-monitor", "null", "-serial", serial] + wires + ["-kernel", image] + (
                     ["-icount", "shift=0"] if icount else [])
     return ["qemu-system-arm", "-machine", machine, "-nographic", "-monitor", "null",
             "-semihosting", "-serial", serial, "-kernel", image] + (
@@ -27,6 +34,20 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385"):
 
 
 STM32_QEMU_MACHINE = "b-l475e-iot01a"
+
+
+def free_udp_ports(n=2):
+    """``n`` UDP ports on 127.0.0.1 free a moment ago (for the stm32 machine's UART cable)."""
+    import socket
+
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return tuple(s.getsockname()[1] for s in socks)
+    finally:
+        for s in socks:
+            s.close()
 
 
 def stm32_qemu():
@@ -70,8 +91,9 @@ class QemuBoard:
         if not shutil.which("qemu-system-arm") and self.machine == "mps2-an385":
             raise FirmwareError("qemu-system-arm not found (Debian: apt-get install "
                                 "qemu-system-arm)")
+        cable = free_udp_ports() if self.machine == STM32_QEMU_MACHINE else None
         self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount,
-                                                  machine=self.machine),
+                                                  machine=self.machine, cable=cable),
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
