@@ -7,7 +7,6 @@
 # Paths still taking a frame are listed in docs/benchmarks.md ("Transient heap frames").
 import gc
 
-from test_io_alloc import _steps
 from test_policy_alloc import _loaded, _ticks
 from test_sched_alloc_hot_paths import _mixed, _mixed_rounds
 from test_sync_alloc import CYCLES
@@ -55,6 +54,21 @@ def _needs_mem_total(fn):
     if hasattr(micropython, "mem_total"):
         return fn
     return _Skipped(fn, "needs micropython.mem_total (a build with MICROPY_MEM_STATS)")
+
+
+def _needs_sockets(fn):
+    """Skipped, saying so, on firmware without a socket module (the test uses loopback TCP;
+    test_io_alloc, whose workload it repeats, is host-only for that reason)."""
+    try:
+        import socket  # noqa: F401
+    except ImportError:
+        return _Skipped(fn, "needs loopback sockets: this firmware has no socket module")
+    return fn
+
+
+def _steps(loop, n):
+    for _ in range(n):
+        loop.step()
 
 
 def _noop(a=None, b=None, c=None, d=None):
@@ -195,6 +209,7 @@ def test_the_mixed_workload_takes_no_frame_under_every_policy():
     assert seen == [(name, 0) for name, _ in seen], seen
 
 
+@_needs_sockets
 @_needs_mem_total
 def test_the_run_loop_with_io_waiters_takes_no_frame():
     from iohelp import close, tcp_pair
