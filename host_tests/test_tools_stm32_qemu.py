@@ -94,6 +94,8 @@ def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
     assert firmware.TESTS_MANIFEST.endswith(os.path.join("boards", "stm32", "qemu",
                                                          "manifest_tests.py"))
     assert "BUILD=" + str(build / "build-tests") in cmd  # never the plain image's
+    assert "CFLAGS_EXTRA=-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1" in cmd
+    assert not [a for a in firmware.make_args("/mp", "stm32", emulated=True) if "CFLAGS" in a]
     mp = _tree(build)
     firmware.write_stm32_qemu_board(mp, tests=True)
     assert (build / "build-tests" / "stm32l475xx.h").exists()

@@ -15,7 +15,8 @@ build/firmware/stm32-qemu-board with ``boards/stm32/qemu/`` appended, and the US
 of the MCU's CMSIS header made 32-bit (qemu's USART model takes only word accesses), in
 build/firmware/stm32-qemu. Without it, stm32 is a firmware for a real board (PYBV11).
 ``--emulated --tests`` is the same board with the host tests and their runner frozen in too
-(boards/stm32/qemu/manifest_tests.py), in build/firmware/stm32-qemu-tests: the image
+(boards/stm32/qemu/manifest_tests.py) and MicroPython's memory statistics on (as on the unix
+port: ``micropython.mem_total``), in build/firmware/stm32-qemu-tests: the image
 ``make test-firmware BOARD=stm32`` boots.
 
 rp2040 (a CMake build) also reads, from the environment:
@@ -135,8 +136,10 @@ def build_dir(board, emulated=False, tests=False):
         "-tests" if tests else ""))
 
 
-# stm32 --emulated --tests: the host tests and their runner frozen in too (test-firmware)
+# stm32 --emulated --tests: the host tests and their runner frozen in too (test-firmware),
+# with the unix port's memory statistics (micropython.mem_total: the transient-frame tests).
 TESTS_MANIFEST = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.py")
+TESTS_CFLAGS = "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1"
 
 
 def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False):
@@ -145,6 +148,8 @@ def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=F
     manifest = TESTS_MANIFEST if tests else os.path.join(ROOT, "boards", board, "manifest.py")
     cmd = ["make", "-C", os.path.join(micropy_dir, "ports", port_dir), "-j%d" % jobs,
            "FROZEN_MANIFEST=" + manifest, "BUILD=" + build_dir(board, emulated, tests)]
+    if tests:
+        cmd.append("CFLAGS_EXTRA=" + TESTS_CFLAGS)
     if emulated:
         cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
     elif default_board:
