@@ -39,10 +39,12 @@ def test_every_subpackage_lists_its_public_names():
 
 
 def test_without_firmware_footprint_and_bench_say_why(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(footprint.firmware, "build_dir", lambda b, emulated=False: str(tmp_path))
+    monkeypatch.setattr(footprint.firmware, "build_dir", lambda b, emulated=False, tests=False: (
+        str(tmp_path)))
     assert footprint.main(["rp2040"]) == 0
     assert "skipped: no rp2040 firmware built" in capsys.readouterr().out
-    monkeypatch.setattr(emulate.firmware, "build_dir", lambda b, emulated=False: str(tmp_path))
+    monkeypatch.setattr(emulate.firmware, "build_dir", lambda b, emulated=False, tests=False: (
+        str(tmp_path)))
     monkeypatch.setenv("MICROPY_DIR", "")
     assert fwbench.main(["qemu"]) == 0
     assert "skipped: no qemu firmware" in capsys.readouterr().out
