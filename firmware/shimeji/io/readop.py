@@ -9,6 +9,7 @@ import micropython
 from micropython import const
 
 from .. import core
+from .._values import _WORDS, _copy_word
 from ..errors import IOBusy, StreamClosed
 from .wait import READ_ANY
 
@@ -90,7 +91,17 @@ class ReadOp:
             if kind == READ_SOME:
                 r = s.read(self.n)
                 if r is not None:
-                    raise me.sched.value_finish.done(r)
+                    # raise me.sched.value_finish.done(r), in line (no bytecode call)
+                    vf = me.sched.value_finish
+                    exc = vf.exc
+                    if exc is None:  # (CPython, or a build without viper)
+                        raise StopIteration(r)
+                    box = vf.box
+                    box[0] = r
+                    _copy_word(vf.dst, vf.src, _WORDS)
+                    box[0] = None
+                    exc.__traceback__ = None
+                    raise exc
             elif kind == READ_INTO:
                 r = s.readinto(self.buf)
                 self.buf = None
