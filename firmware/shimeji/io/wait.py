@@ -41,6 +41,7 @@ class _IOWait:
         self.strict = strict
         self._finish = core.Finish()
 
+    @micropython.native
     def __iter__(self):
         return self
 
@@ -52,8 +53,10 @@ class _IOWait:
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
         if self.step(me) is None:
-            raise self._finish.done()
-        return core.PARK
+            exc = self._finish.exc  # raise self._finish.done(), in line (no bytecode call)
+            exc.__traceback__ = None
+            raise exc
+        return _PARK
 
     @micropython.native
     def step(self, me):
@@ -74,9 +77,9 @@ class _IOWait:
                 me.io_obj = None
                 raise e
             me.wait_phase = 1
-            return core.PARK
+            return _PARK
         if me.io_entry is not None:
-            return core.PARK  # woken for another reason: still registered
+            return _PARK  # woken for another reason: still registered
         ev = me.io_events
         obj = me.io_obj
         me.wait_phase = 0
@@ -88,6 +91,7 @@ class _IOWait:
 
 
 _context = core.context
+_PARK = core.PARK
 
 
 def _raise_trouble(obj, ev, mask):
