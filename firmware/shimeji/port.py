@@ -169,3 +169,79 @@ def thread_module(what):
 def is_coroutine(obj):
     """True for a coroutine object (``f()``), False for anything else, including ``f``."""
     return hasattr(obj, "send") and hasattr(obj, "throw") and hasattr(obj, "close")
+
+
+# -- Ctrl-C at a safe point (CPython) -------------------------------------------------------
+# CPython raises KeyboardInterrupt at any bytecode check point, inside a critical section or
+# half-way through the tick's bookkeeping too. While ``RunLoop.run()`` runs on the main thread
+# a handler of its own decides: in a task's own code (or an idle wait) it raises at once, as
+# before; inside shimeji's code or a critical section this thread holds, it only stops the loop
+# and run() raises KeyboardInterrupt once the tick has ended (docs/repl.md). MicroPython has
+# no signal hook: there sections are native code, which has no check point (see critical.py).
+if IS_MICROPYTHON:
+
+    def guard_ctrl_c(loop, sections):
+        """Nothing to do: MicroPython raises Ctrl-C at its own check points."""
+        return None
+
+else:
+
+    class _CtrlCGuard:
+        def __init__(self, loop, sections, signal, previous):
+            self.loop = loop
+            self.sections = sections
+            self.pending = False
+            self._signal = signal
+            self._previous = previous
+            idle = getattr(loop._idle, "__func__", loop._idle)  # (a board's bound method)
+            self._safe_codes = (getattr(idle, "__code__", None), _sleep_idle_code())
+            signal.signal(signal.SIGINT, self._on_sigint)
+
+        def _on_sigint(self, signum, frame):
+            if self.safe(frame):
+                self.pending = False
+                raise KeyboardInterrupt
+            self.pending = True  # run() raises it once iterate() returns
+            self.loop.stop()
+
+        def safe(self, frame):
+            """True if a KeyboardInterrupt may be raised in ``frame`` now."""
+            for cs in self.sections:
+                if cs.held():
+                    return False
+            if frame is None:
+                return True
+            code = frame.f_code
+            if code in self._safe_codes:  # an idle wait: nothing half-done
+                return True
+            return not code.co_filename.startswith(_PACKAGE_DIR)
+
+        def close(self):
+            """Put the previous SIGINT handler back; True if a Ctrl-C waits to be raised."""
+            self._signal.signal(self._signal.SIGINT, self._previous)
+            return self.pending
+
+    def _sleep_idle_code():
+        from .sched.runloop import sleep_idle
+
+        return sleep_idle.__code__
+
+    import os as _os
+
+    _PACKAGE_DIR = _os.path.dirname(_os.path.abspath(__file__)) + _os.sep
+
+    def guard_ctrl_c(loop, sections):
+        """Install the safe-point SIGINT handler for ``loop.run()``; returns the guard (its
+        ``close()`` restores the previous handler) or None where it does not apply: not on the
+        main thread, or SIGINT has a handler other than Python's default."""
+        try:
+            import signal
+        except ImportError:
+            return None
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            return None
+        try:
+            return _CtrlCGuard(loop, sections, signal, previous)
+        except ValueError:  # signal only works in the main thread of the main interpreter
+            return None

@@ -40,7 +40,8 @@ base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it im
 
 
 @micropython.native
-def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
+def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
+              _cancelled=Cancelled):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
     ctx = sched._ctx
@@ -116,7 +117,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration):
             except _stop as e:  # (a default-argument local: a global is two lookups)
                 status = _OK
                 value = e.value
-            except Cancelled as e:
+            except _cancelled as e:  # (a local: see docs/repl.md, Ctrl-C on the unix port)
                 status = CANCELLED
                 value = e
             except Exception as e:  # a failing task never takes the scheduler down

@@ -18,6 +18,7 @@ from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle, new_handle
 
 _ID_MASK = const(0x3FFFFFFF)
 _QUEUED = const(1)
+_SECTION_WAIT_MS = const(2000)  # how long close() waits for another thread's section
 
 
 async def _nothing():
@@ -257,6 +258,7 @@ class TaskLifecycle(TaskPool):
         if self._polling:
             raise SchedulerBusy("close() was called from inside a task: cancel the tasks, or "
                                 "call close() from the run loop after tick() returns")
+        self._free_section("close")
         self.closed = True
         for slot in self.live_slots():
             if slot.state == QUEUED:
@@ -270,6 +272,25 @@ class TaskLifecycle(TaskPool):
         self._inbox_head = None
         self._inbox_tail = None
         self._exit(state)
+
+    def _free_section(self, what):
+        # A Ctrl-C raised inside a critical section on this thread left it held: leave it.
+        # Then wait, at most _SECTION_WAIT_MS, for another thread that holds it: a section
+        # held longer than that is a bug elsewhere, reported instead of a hang.
+        cs = self.critical_section
+        cs.leave_interrupted()
+        waited = 0
+        state = cs.try_enter()
+        while state is None:
+            if waited >= _SECTION_WAIT_MS:
+                raise SchedulerBusy(
+                    "%s: the critical section has been held by another thread for %d ms; end "
+                    "or unblock that thread (a thread stopped inside a section keeps it "
+                    "forever), then call %s again" % (what, _SECTION_WAIT_MS, what))
+            _idle(None)  # 1 ms
+            waited += 1
+            state = cs.try_enter()
+        cs.exit(state)
 
     def run_until_complete(self, coro, idle=None):
         """Spawn ``coro``, tick until it finishes and return its result (or raise its error).

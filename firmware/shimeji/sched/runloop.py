@@ -28,6 +28,8 @@ import time
 
 from micropython import const
 
+from .. import port
+from ..sync import critical
 from .foreign import shield as _shield
 from .loopiter import iterate
 
@@ -196,18 +198,37 @@ class RunLoop:
         if shielding:
             _shield.on()
             sched._shielding = False
+        guard = port.guard_ctrl_c(self, _sections(sched))  # (CPython: Ctrl-C at safe points)
         try:
             iterate(self, sched, until)
+        except KeyboardInterrupt:
+            _leave_sections(sched)  # (MicroPython: one raised inside a section left it held)
+            raise
         finally:
+            deferred = guard is not None and guard.close()
             if shielding:
                 sched._shielding = True
                 _shield.off()
             if sched.poller is not None:
                 sched.poller.sleeping = False  # (a Ctrl-C in the idle's poll left it set)
             self.running = False
+        if deferred:
+            raise KeyboardInterrupt  # deferred to here by the guard: the tick had ended
         if until is not None and until.is_complete():
             return until.result()
         return None
+
+
+def _sections(sched):
+    """The critical sections a Ctrl-C could leave held: the scheduler's and the default."""
+    cs = sched.critical_section
+    shared = critical._shared
+    return (cs,) if shared is None or shared is cs else (cs, shared)
+
+
+def _leave_sections(sched):
+    for cs in _sections(sched):
+        cs.leave_interrupted()
 
 
 def _inc(n):
