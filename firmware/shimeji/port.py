@@ -177,24 +177,27 @@ def is_coroutine(obj):
 # a handler of its own decides: in a task's own code (or an idle wait) it raises at once, as
 # before; inside shimeji's code or a critical section this thread holds, it only stops the loop
 # and run() raises KeyboardInterrupt once the tick has ended (docs/repl.md). MicroPython has
-# no signal hook: there sections are native code, which has no check point (see critical.py).
+# no signal hook: run() can only repair afterwards (``leave_interrupted``, see critical.py).
 if IS_MICROPYTHON:
 
-    def guard_ctrl_c(loop, sections):
-        """Nothing to do: MicroPython raises Ctrl-C at its own check points."""
+    def guard_ctrl_c(loop, sections, idles):
+        """Nothing to do: MicroPython has no signal hook (see docs/repl.md, Ctrl-C)."""
         return None
 
 else:
 
     class _CtrlCGuard:
-        def __init__(self, loop, sections, signal, previous):
+        def __init__(self, loop, sections, idles, signal, previous):
             self.loop = loop
             self.sections = sections
             self.pending = False
             self._signal = signal
             self._previous = previous
-            idle = getattr(loop._idle, "__func__", loop._idle)  # (a board's bound method)
-            self._safe_codes = (getattr(idle, "__code__", None), _sleep_idle_code())
+            codes = []
+            for idle in idles:
+                idle = getattr(idle, "__func__", idle)  # (a board's bound method)
+                codes.append(getattr(idle, "__code__", None))
+            self._safe_codes = codes
             signal.signal(signal.SIGINT, self._on_sigint)
 
         def _on_sigint(self, signum, frame):
@@ -221,19 +224,15 @@ else:
             self._signal.signal(self._signal.SIGINT, self._previous)
             return self.pending
 
-    def _sleep_idle_code():
-        from .sched.runloop import sleep_idle
-
-        return sleep_idle.__code__
-
     import os as _os
 
     _PACKAGE_DIR = _os.path.dirname(_os.path.abspath(__file__)) + _os.sep
 
-    def guard_ctrl_c(loop, sections):
+    def guard_ctrl_c(loop, sections, idles):
         """Install the safe-point SIGINT handler for ``loop.run()``; returns the guard (its
         ``close()`` restores the previous handler) or None where it does not apply: not on the
-        main thread, or SIGINT has a handler other than Python's default."""
+        main thread, or SIGINT has a handler other than Python's default. ``sections``: the
+        critical sections to check; ``idles``: functions in which it may raise at once."""
         try:
             import signal
         except ImportError:
@@ -242,6 +241,6 @@ else:
         if previous is not signal.default_int_handler:
             return None
         try:
-            return _CtrlCGuard(loop, sections, signal, previous)
+            return _CtrlCGuard(loop, sections, idles, signal, previous)
         except ValueError:  # signal only works in the main thread of the main interpreter
             return None

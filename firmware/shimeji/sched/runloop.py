@@ -198,7 +198,8 @@ class RunLoop:
         if shielding:
             _shield.on()
             sched._shielding = False
-        guard = port.guard_ctrl_c(self, _sections(sched))  # (CPython: Ctrl-C at safe points)
+        # CPython: Ctrl-C at safe points (docs/repl.md); nothing on MicroPython
+        guard = port.guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
         try:
             iterate(self, sched, until)
         except KeyboardInterrupt:

@@ -166,10 +166,10 @@ class LockCriticalSection(CriticalSection):
     interrupt handler: it blocks in ``enter()`` until the holder leaves; the holder may enter
     again (a wake from inside a primitive's section takes the scheduler's section too).
 
-    Under MicroPython: a ``_thread`` lock, an owner and a depth, in native code, which has no
-    check point where a pending ``KeyboardInterrupt`` could be raised between taking the lock
-    and recording the owner. Thread idents (pthread ids) are small ints on the 64-bit unix
-    port, so the owner check allocates nothing (``host_tests/test_sync_critical.py`` measures
+    Under MicroPython: a ``_thread`` lock, an owner and a depth, in native code (no VM check
+    point between taking the lock and recording the owner; but the unix port raises Ctrl-C
+    anywhere: see ``leave_interrupted``). Thread idents (pthread ids) are small ints on the
+    64-bit unix port, so the owner check allocates nothing (test_sync_critical.py measures
     it); on a 32-bit build an ident past 2**30 would be boxed on every ``enter()``. Under
     CPython: ``_thread.RLock``, which takes the lock and records its owner in one C call (the
     same steps in Python left a window where Ctrl-C left it held with no owner, and the next
