@@ -13,6 +13,15 @@ a RUNNING or QUEUED task only sets a flag (``rewoken``), which ``_park`` reads u
 section, so a wake that lands while the task runs is never lost. This inbox is also where a
 multi-core executor's injector and work stealing attach: another core hands a task over by
 waking it here.
+
+Design note: ring sleeps. A task on its ring sleep (``core.SLEEP``) ignores wakes; it parks,
+and the timer's hand-off queues it, without the section (``_park_sleep`` and tick_fifo write
+``sleeping`` then WAITING; the hand-off writes QUEUED, then the entry's ``pos`` and
+``sleeping``). So ``wake`` reads the state first, then ``sleeping`` and ``pos``, then the state
+again: it queues only a WAITING task that is not asleep and that nobody queued meanwhile.
+Reading ``sleeping`` first (as before) let a wake read it just before the park and the state
+just after, and queue the sleeper: its sleep ended early (test_time_ring_sleep_threads, once;
+test_time_ring_sleep_wake_race makes that interleaving happen).
 """
 
 import micropython
@@ -38,10 +47,10 @@ def wake(self, slot):
         if other is not None:
             other.wake(slot)
         return
-    if slot.sleeping and slot.timer.pos >= 0:  # a spurious wake of a ring sleep: ignored
-        st = _QUEUED  # (read before the state, which the timer's hand-off writes first)
-    else:
-        st = slot.state
+    st = slot.state
+    if st == _WAITING:  # not a ring sleep (see _ring_sleeping), or not any more
+        if (slot.sleeping and slot.timer.pos >= 0) or slot.state != _WAITING:
+            st = _QUEUED  # ignored: asleep, or the timer's hand-off queues it
     if st == _WAITING:
         slot.state = _QUEUED
         slot.inbox_next = None
@@ -146,10 +155,10 @@ def _wake_irq(self, slot):
         if other is not None:
             other.wake(slot)
         return
-    if slot.sleeping and slot.timer.pos >= 0:  # a spurious wake of a ring sleep: ignored
-        st = _QUEUED
-    else:
-        st = slot.state
+    st = slot.state
+    if st == _WAITING:  # (the order of wake's reads)
+        if (slot.sleeping and slot.timer.pos >= 0) or slot.state != _WAITING:
+            st = _QUEUED
     if st == _WAITING:
         slot.state = _QUEUED
         slot.inbox_next = None

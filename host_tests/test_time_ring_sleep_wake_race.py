@@ -1,0 +1,143 @@
+# A wake from another thread that reads the slot while its task is parking on the ring sleep
+# (tick_fifo writes ``sleeping`` then WAITING, with no critical section) must not queue it: the
+# sleep would end early (test_time_ring_sleep_threads saw it once). The interleaving is made
+# deterministic here: the wake's first read of the slot lets the "other thread" park the task
+# right after it, whichever field wake reads first.
+from shimeji import StaticScheduler, Timer, core
+from shimeji.sched.waking import _wake_irq
+from shimeji.task.slot import TaskSlot
+from shimeji.time.clock import FakeClock
+
+_QUEUED = 1
+_RUNNING = 2
+_WAITING = 3
+
+
+class RacySlot(TaskSlot):
+    """A slot whose first read of ``sleeping`` or ``state`` after ``after_read`` is set returns
+    the value, then runs ``after_read()``: the other thread's writes land right after it."""
+
+    def __init__(self):
+        self.after_read = None
+        self._sleeping = False
+        self._state = 0
+        TaskSlot.__init__(self)
+
+    def _read(self, value):
+        hook = self.after_read
+        if hook is not None:
+            self.after_read = None
+            hook()
+        return value
+
+    @property
+    def sleeping(self):
+        return self._read(self._sleeping)
+
+    @sleeping.setter
+    def sleeping(self, value):
+        self._sleeping = value
+
+    @property
+    def state(self):
+        return self._read(self._state)
+
+    @state.setter
+    def state(self, value):
+        self._state = value
+
+
+class RingSleep:
+    """What ``sleep_ms`` does on MicroPython (CPython's parks instead): arm the task's own
+    timer entry, yield ``core.SLEEP`` once, done on the next poll."""
+
+    def __init__(self, ms):
+        self.ms = ms
+        self.armed = False
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        if self.armed:
+            raise StopIteration
+        self.armed = True
+        slot = core.current_slot()
+        slot.sched.timer.arm_ms(slot.timer, self.ms)
+        return core.SLEEP
+
+
+def _parked_sleeper():
+    clock = FakeClock()
+    sched = StaticScheduler(2, timer=Timer(clock, 1000))
+    slot = RacySlot()
+
+    async def sleeper():
+        await RingSleep(5)
+        return "slept"
+
+    h = sched.spawn_allocated(slot, sleeper())
+    sched.tick()
+    assert slot.state == _WAITING and slot._sleeping and slot.timer.pos >= 0
+    return clock, sched, slot, h
+
+
+def _park_on_the_sleep(slot):
+    def park():  # tick_fifo's ring-sleep park, in its order
+        slot.rewoken = False
+        slot.sleeping = True
+        slot.state = _WAITING
+
+    return park
+
+
+def _race(wake):
+    clock, sched, slot, h = _parked_sleeper()
+    slot.state = _RUNNING  # back to just before the park: running, not yet asleep
+    slot.sleeping = False
+    slot.after_read = _park_on_the_sleep(slot)
+    wake(sched, slot)  # its first read sees the task running, then the task parks
+    assert slot.after_read is None  # the interleaving happened
+    assert sched._inbox_head is None and slot.state == _WAITING  # not queued: still asleep
+    sched.tick()
+    assert not h.is_complete()
+    clock.advance(6)
+    sched.timer.turn()
+    sched.tick()
+    assert h.result() == "slept"
+
+
+def test_a_wake_racing_the_ring_sleep_park_is_ignored():
+    _race(lambda sched, slot: sched.wake(slot))
+
+
+def test_the_same_on_the_interrupt_masking_wake():
+    from synchelp import StateMachine
+
+    from shimeji import IrqCriticalSection
+
+    def wake(sched, slot):
+        sched._irq = IrqCriticalSection(StateMachine())
+        sched._irq_off = sched._irq._disable
+        sched._irq_on = sched._irq._enable
+        _wake_irq(sched, slot)
+
+    _race(wake)
+
+
+def test_a_wake_racing_the_timer_hand_off_never_queues_twice():
+    # The hand-off writes QUEUED, then clears the entry's pos and ``sleeping``: a wake that read
+    # WAITING before must see the change and leave the task to the hand-off.
+    clock, sched, slot, h = _parked_sleeper()
+
+    def hand_off():
+        slot.state = _QUEUED
+        slot.timer.pos = -1
+        slot._sleeping = False
+
+    slot.after_read = hand_off
+    sched.wake(slot)
+    assert slot.after_read is None
+    assert sched._inbox_head is None and slot.state == _QUEUED
