@@ -46,6 +46,12 @@ def poll(self, timeout_ms=0):
         return woken
     entries = self._entries
     sched = self.sched
+    # The FIFO queue a ready reader goes straight into: None for another policy, a traced
+    # scheduler, a worker or inside a tick (only the loop's thread changes any of those).
+    # Read before a poll that may wait, so that not between readiness and the task's run.
+    fifo = sched  # (not known yet)
+    if timeout_ms:
+        fifo = _fifo_of(sched)
     for obj, ev in ipoll(timeout_ms):
         if obj is waker:
             _woke_up(self)
@@ -65,9 +71,10 @@ def poll(self, timeout_ms=0):
         slot.waiting_on = None
         self.waiters -= 1
         woken += 1
+        if fifo is sched:
+            fifo = _fifo_of(sched)
         s = slot.sched
-        fifo = s._fifo
-        if s is not sched or fifo is None or s._trace is not None or s._polling or s.parallel:
+        if s is not sched or fifo is None:
             _wake(self, slot, ev)
             continue
         state = s._enter()
@@ -91,6 +98,15 @@ def poll(self, timeout_ms=0):
             slot.rewoken = True
         s._exit(state)
     return woken
+
+
+@micropython.native
+def _fifo_of(sched):
+    # sched's FifoPolicy, if a ready reader may be linked into it directly, else None.
+    fifo = sched._fifo
+    if fifo is None or sched._trace is not None or sched._polling or sched.parallel:
+        return None
+    return fifo
 
 
 def _woke_up(self):
