@@ -2,7 +2,9 @@
 stack comes from the GC heap and only core 1 runs a second thread; everywhere, a worker thread
 that cannot start leaves the executor closed and nothing waiting."""
 
-from shimeji import BadArgument, Executor, yield_now
+from synchelp import StateMachine
+
+from shimeji import BadArgument, Executor, IrqCriticalSection, LockCriticalSection, yield_now
 from shimeji.executor import executor as executor_module
 from support import needs_thread_module, needs_threads, raises
 
@@ -68,5 +70,21 @@ def test_on_rp2_the_hole_is_given_up_when_the_threads_start_and_the_run_complete
 
         assert ex.run(main()) == list(range(6))
         assert ex._threads == 0
+    finally:
+        executor_module._RP2 = executor_module.sys.platform == "rp2"
+
+
+@needs_thread_module  # a LockCriticalSection is made of a _thread lock
+def test_on_rp2_a_critical_section_other_than_disable_irq_is_refused():
+    executor_module._RP2 = True
+    try:
+        with raises(BadArgument, "critical_section=LockCriticalSection") as r:
+            Executor(workers=2, capacity=2, critical_section=LockCriticalSection())
+        assert "IrqCriticalSection" in str(r.value) and "deadlock" in str(r.value)
+        cs = IrqCriticalSection(StateMachine())
+        ex = Executor(workers=2, capacity=2, critical_section=cs)
+        assert ex.critical_section is cs and not ex.closed
+        ex.close()
+        ex.join()
     finally:
         executor_module._RP2 = executor_module.sys.platform == "rp2"

@@ -19,27 +19,18 @@ from shimeji.sched.background import ThreadBackground, TimerBackground
 from shimeji.sync.critical import IrqCriticalSection
 
 
-class DualCoreCriticalSection:
-    """Masks interrupts on this core and takes a lock against the other core."""
+class DualCoreCriticalSection(IrqCriticalSection):
+    """The section for code on both cores (a ``_thread`` on core 1): ``IrqCriticalSection``.
+
+    On the rp2 port, while a thread runs on core 1, ``machine.disable_irq()`` also takes a
+    mutex shared by both cores, recursive per core (``mp_thread_begin_atomic_section``), so
+    masking this core's interrupts holds the other core off already. This class used to take
+    a ``_thread`` lock too, inside ``disable_irq``: a nested ``enter()`` then waited for its
+    own lock while holding that mutex, and the other core waited for the mutex forever
+    (docs/boards.md, "Critical sections on two cores"). ISR-safe, re-entrant."""
 
     def __init__(self):
-        import _thread
-
-        lock = _thread.allocate_lock()
-        self._acquire = lock.acquire
-        self._release = lock.release
-
-    def enter(self):
-        """Mask this core's interrupts and take the lock (waiting while the other core holds
-        it); returns the state. ISR-safe."""
-        state = machine.disable_irq()
-        self._acquire()
-        return state
-
-    def exit(self, state):
-        """Release the lock and restore ``state``. ISR-safe."""
-        self._release()
-        machine.enable_irq(state)
+        IrqCriticalSection.__init__(self, machine)
 
 
 class Board(BoardBase):
@@ -61,7 +52,8 @@ class Board(BoardBase):
         return time.ticks_us()
 
     def critical_section(self):
-        """This board's critical section. Not ISR-safe (set-up)."""
+        """This board's critical section (``disable_irq``, which spans both cores while core 1
+        runs a thread). Not ISR-safe (set-up)."""
         if self.dual_core:
             return DualCoreCriticalSection()
         return IrqCriticalSection(machine)

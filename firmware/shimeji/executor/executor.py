@@ -22,6 +22,7 @@ from .. import core
 from ..errors import BadArgument, ExecutorClosed, NoThreads, PolicyError, PoolFull, WrongLevel
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
+from ..sync.critical import IrqCriticalSection
 from .injector import Injector
 from .worker import Worker
 
@@ -38,10 +39,11 @@ class Executor:
     """``Executor(workers=2, capacity=32, policy='fifo', tick_us=1000)``: ``workers``
     workers of ``capacity`` task slots each. ``critical_section``: what guards the queues the
     workers share, one object for all (default: the runtime's, a ``_thread`` lock on the unix
-    port; on an RP2040 give the board's dual-core section, since ``disable_irq`` alone does not
-    hold the other core off). Run each worker with ``executor.run_worker(i)``
-    (or ``executor.workers[i].run()``) on its own thread; ``executor.start()`` starts workers
-    1..N-1 on new threads and returns, for worker 0 to run on the calling thread."""
+    port; ``disable_irq`` on an RP2040, where it also holds the other core off while core 1
+    runs a thread: no other kind is accepted there). Run each worker with
+    ``executor.run_worker(i)`` (or ``executor.workers[i].run()``) on its own thread;
+    ``executor.start()`` starts workers 1..N-1 on new threads and returns, for worker 0 to run
+    on the calling thread."""
 
     def __init__(self, workers=2, capacity=32, policy="fifo", tick_us=1000,
                  critical_section=None):
@@ -56,6 +58,14 @@ class Executor:
         except ImportError:
             raise NoThreads("Executor needs _thread, which this port lacks: run "
                                       "your tasks on one StaticScheduler") from None
+        if _RP2 and not (critical_section is None
+                         or isinstance(critical_section, IrqCriticalSection)):
+            raise BadArgument(
+                "critical_section=%s: on the RP2040 leave it out (or give an "
+                "IrqCriticalSection): machine.disable_irq is the rp2 port's mutex across both "
+                "cores, which the sync primitives take too, and a second lock beside it can "
+                "deadlock the cores (docs/executor.md, 'Boards')"
+                % type(critical_section).__name__)
         self.size = workers
         # rp2: a heap the slots fragmented can have 80 KB free and no 4 KB in one piece (seen:
         # MemoryError in start() after Executor(workers=2, capacity=64)). This hole, made
