@@ -9,6 +9,7 @@
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
+import { cableUarts } from './rp2040_uart_cable.mjs';
 import { createRequire } from 'module';
 
 const dir = process.env.RP2040JS_DUAL_DIR;
@@ -55,6 +56,7 @@ if (process.env.RP2040_FLASH_IMAGE) {
   mcu.flash.set(bytes, Number(spec.slice(at + 1)));
   console.log(`loaded ${bytes.length} bytes of flash image at offset ${spec.slice(at + 1)}`);
 }
+cableUarts(mcu); // the TX interrupt as on the chip (the fork re-raises it too), UART0 <-> UART1
 const cdc = new USBCDC(mcu.usbCtrl);
 let client = null;
 cdc.onDeviceConnected = () => console.log('USB-CDC ready');

@@ -5,12 +5,11 @@
 // demo/bootrom.ts (github.com/wokwi/rp2040js), which the npm package does not ship.
 // Prints "USB-CDC ready" once the firmware's USB device is up. One TCP client at a time; the
 // emulator runs in emulated time (125 MHz), about 0.2x real time on a PC.
-// A null-modem cable joins UART0 and UART1 (each one's TX to the other's RX; RP2040_UART_LOOP=0
-// cuts it): a byte every 10 bit times at the baud rate the firmware set, in emulated time, so
-// the firmware can test its UARTs with no host on the other end (host_tests/test_io_uart.py).
+// UART0 and UART1 joined by a null-modem cable (tools/rp2040_uart_cable.mjs).
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
+import { cableUarts } from './rp2040_uart_cable.mjs';
 import { createRequire } from 'module';
 
 const require = createRequire(path.join(process.cwd(), 'index.js'));
@@ -71,66 +70,7 @@ if (process.env.RP2040_FLASH_IMAGE) {
   console.log(`loaded ${bytes.length} bytes of flash image at offset ${spec.slice(at + 1)}`);
 }
 
-// rp2040js 1.4.1 raises a UART's TX interrupt again on every interrupt check ("TODO: a proper
-// FIFO for TX"), so clearing it never holds; MicroPython 1.28 keeps the TX interrupt enabled,
-// and the core never left the UART's handler once a UART was made. Here the TX interrupt is
-// raised when the line has sent everything written (the TX FIFO ran empty), as on the chip.
-const UART_TX_INTR = 1 << 5;
-for (const uart of mcu.uart) {
-  uart.checkInterrupts = function () {
-    this.rp2040.setInterrupt(this.irq, !!(this.interruptStatus & this.interruptMask));
-  };
-}
-
-function txDone(uart) {
-  uart.interruptStatus |= UART_TX_INTR;
-  uart.checkInterrupts();
-}
-
-// One direction of the cable: bytes written to `from` reach `to`'s RX FIFO one by one, each
-// after a character time (10 bits); while that FIFO is full the line waits (no overrun).
-function uartWire(from, to) {
-  const queue = [];
-  let busy = false;
-  const alarm = mcu.clock.createAlarm(() => {
-    busy = false;
-    if (to.rxFIFO.full) {
-      busy = true;
-      alarm.schedule(charNanos(to));
-      return;
-    }
-    to.feedByte(queue.shift());
-    if (!queue.length) {
-      txDone(from);
-    }
-    next();
-  });
-  function next() {
-    if (!busy && queue.length) {
-      busy = true;
-      alarm.schedule(charNanos(from));
-    }
-  }
-  from.onByte = (value) => {
-    queue.push(value);
-    next();
-  };
-}
-
-function charNanos(uart) {
-  const baud = uart.baudDivider ? uart.baudRate : 115200;
-  return Math.round(10e9 / baud);
-}
-
-if (process.env.RP2040_UART_LOOP !== '0') {
-  uartWire(mcu.uart[0], mcu.uart[1]);
-  uartWire(mcu.uart[1], mcu.uart[0]);
-  console.log('UART0 and UART1 cross-connected');
-} else {
-  for (const uart of mcu.uart) {
-    uart.onByte = () => txDone(uart); // sent at once, to nowhere
-  }
-}
+cableUarts(mcu); // the TX interrupt as on the chip, and UART0 <-> UART1
 
 const cdc = new USBCDC(mcu.usbCtrl);
 let client = null;
