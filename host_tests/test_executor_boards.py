@@ -6,7 +6,7 @@ from synchelp import StateMachine
 
 from shimeji import BadArgument, Executor, IrqCriticalSection, LockCriticalSection, yield_now
 from shimeji.executor import executor as executor_module
-from support import needs_thread_module, needs_threads, raises
+from support import micropython_only, needs_thread_module, needs_threads, raises
 
 
 class _NoThread(Executor):
@@ -88,3 +88,31 @@ def test_on_rp2_a_critical_section_other_than_disable_irq_is_refused():
         ex.join()
     finally:
         executor_module._RP2 = executor_module.sys.platform == "rp2"
+
+
+@micropython_only  # CPython's _thread.stack_size refuses less than 32 KB
+def test_on_rp2_core_1_gets_an_8_kb_stack():
+    import _thread
+
+    sizes = []
+
+    class _Recording(Executor):
+        def _start_thread(self, _thread, worker):
+            sizes.append(_thread.stack_size())  # what start() set (and back to the default)
+            raise MemoryError("no thread in this test")
+
+    async def main():
+        await yield_now()
+
+    before = _thread.stack_size()
+    executor_module._RP2 = executor_module._CORE1_STACK = True
+    try:
+        ex = _Recording(workers=2, capacity=2)
+        assert len(ex._stack_hole) >= 8192 + 1024
+        with raises(MemoryError, "no thread"):
+            ex.run(main())
+        assert sizes == [8192] and ex.closed
+    finally:
+        _thread.stack_size(before)
+        executor_module._RP2 = executor_module._CORE1_STACK = (
+            executor_module.sys.platform == "rp2")

@@ -28,10 +28,14 @@ from .worker import Worker
 
 _MAX_WORKERS = const(16)
 # The rp2 port (v1.28.0) allocates core 1's stack (4 KB unless _thread.stack_size() says more)
-# from the GC heap when the thread starts, and runs one thread besides the main one.
+# from the GC heap when the thread starts, and runs one thread besides the main one. 4 KB
+# (3.5 KB for Python) overflowed on core 1 in a wake made inside a critical section
+# ("maximum recursion depth exceeded"), and the unwinding left disable_irq held: core 0 then
+# waited for the cross-core mutex forever (docs/boards.md, "Critical sections on two cores").
 _RP2 = sys.platform == "rp2"
-_RP2_STACK = const(4096)
-_RP2_HOLE = const(5120)  # the stack and 1 KB: small allocations take the hole's first blocks
+_CORE1_STACK = _RP2  # (a flag of its own: tests that play rp2 start real threads on the host)
+_RP2_STACK = const(8192)
+_RP2_HOLE = const(9216)  # the stack and 1 KB: small allocations take the hole's first blocks
 _ID_LAST = const(0x3FFFFFFF)  # task ids are 1..2**30-1: each worker gets a range
 
 
@@ -230,6 +234,8 @@ class Executor:
             import gc
 
             gc.collect()  # the hole is free now: core 1's stack goes there
+        if _CORE1_STACK:
+            _thread.stack_size(_RP2_STACK)  # core 1's stack: 8 KB, not the port's 4 KB
         for w in self.workers[1:]:
             state = self.critical_section.enter()
             self._threads += 1
