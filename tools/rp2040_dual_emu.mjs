@@ -160,7 +160,10 @@ if (pcHooks.size) {
     const inner = c.executeInstruction.bind(c);
     c.executeInstruction = () => {
       if (!c.waiting && pcHooks.has(c.PC)) {
-        pcLog.push(`c${n} ${hex(c.PC)}(r0=${hex(c.registers[0])}) lr=${hex(c.registers[14])} @${c.cycles}`);
+        const r0 = c.registers[0];
+        const at = r0 >= 0x20000000 && r0 < 0x20042000 ? ` [r0]=${hex(mcu.readUint32(r0 & ~3))}` : '';
+        const w = watch.length ? ` w=${hex(mcu.readUint32(watch[0][0] + 4 * (watch[0][1] - 1)))}` : '';
+        pcLog.push(`c${n} ${hex(c.PC)}(r0=${hex(r0)}${at}) lr=${hex(c.registers[14])}${w} @${c.cycles}`);
         if (pcLog.length > pcLogSize) pcLog.shift();
       }
       return inner();
