@@ -6,7 +6,7 @@ import time
 
 from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, yield_now
 from shimeji.task.slot import OK
-from support import needs_thread_module, needs_threads
+from support import needs_extra_threads, needs_thread_module, needs_threads
 
 
 async def _value(x):
@@ -323,7 +323,7 @@ def _register_four_at_once():
     return seen
 
 
-@needs_threads  # four threads register as workers at the same moment
+@needs_extra_threads(4)  # four threads register as workers at the same moment
 def test_workers_registering_at_once_leave_one_threaded_entry():
     # Workers start together; two registering at once both found core._threaded empty and
     # extended it twice (a list of six), after which every yield_now on a worker failed to

@@ -12,7 +12,7 @@ callback retries by scheduling itself again."""
 import sys
 
 from shimeji import Event, Executor, WrongLevel, yield_now
-from support import needs_threads, raises
+from support import needs_extra_threads, needs_threads, raises
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -31,7 +31,7 @@ def micropython_schedule(fn):
 CALLBACKS = 300
 
 
-@needs_threads  # the workers are threads (the qemu port has none)
+@needs_extra_threads(2)  # worker 1 and the thread that schedules the callbacks
 @micropython_schedule
 def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
     import _thread
@@ -163,7 +163,7 @@ def test_a_spawn_inside_the_critical_section_is_refused_and_nothing_is_lost():
     assert sum(w.stats()["polled"] for w in ex.workers) >= 4
 
 
-@needs_threads  # the workers are threads (the qemu port has none)
+@needs_extra_threads(2)  # worker 1 and the thread that schedules the callbacks
 @micropython_schedule
 def test_a_callback_wakes_a_task_on_worker_0_while_it_idles():
     # Worker 0 runs on the main thread, where callbacks run; with nothing to do it sleeps.
