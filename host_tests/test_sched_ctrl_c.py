@@ -2,7 +2,6 @@
 # KeyboardInterrupt from its signal handler, anywhere) leaves nothing held: run() re-raises it
 # with the section free for other threads, no task is lost, the loop runs again and close()
 # returns; a section another thread keeps is reported by close() instead of a hang.
-import _thread
 import time
 
 from shimeji import (
@@ -19,6 +18,12 @@ from shimeji.sched.runloop import RunLoop
 from support import IS_MICROPYTHON, micropython_only, needs_threads, raises
 
 
+def _start_thread(fn):
+    import _thread  # here, not at the top: the module imports on firmware without _thread
+
+    _thread.start_new_thread(fn, ())
+
+
 def _pause():
     if IS_MICROPYTHON:
         time.sleep_ms(1)
@@ -33,7 +38,7 @@ def _other_thread_enters(cs, limit_ms=3000):
         cs.exit(cs.enter())
         done.append(True)
 
-    _thread.start_new_thread(enter_and_leave, ())
+    _start_thread(enter_and_leave)
     while not done and limit_ms:
         _pause()
         limit_ms -= 1
@@ -103,7 +108,7 @@ def test_after_a_ctrl_c_inside_a_section_other_threads_enter_and_wakes_arrive():
     def wake_from_thread():  # an interrupt handler's wake, from another thread
         woke.append(cell.wake())
 
-    _thread.start_new_thread(wake_from_thread, ())
+    _start_thread(wake_from_thread)
     assert loop.run(handles[2]) == "waiter" and woke == [True]
     sched.close()  # returns: nothing holds the section
     assert [h.is_complete() for h in handles] == [True] * 4
@@ -149,7 +154,7 @@ def test_close_reports_a_section_another_thread_keeps_instead_of_hanging():
         cs.exit(s)
         state["done"] = True
 
-    _thread.start_new_thread(keeper, ())
+    _start_thread(keeper)
     while not state["held"]:
         _pause()
     with raises(SchedulerBusy, match="close: the critical section has been held by another "
