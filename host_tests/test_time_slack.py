@@ -9,7 +9,6 @@ from shimeji import (
     Timer,
     TimerConfigError,
     TimerEntry,
-    TimerWheel,
     sleep_ms,
     sleep_us,
     wrap_add,
@@ -50,9 +49,7 @@ def test_bad_slack_settings_say_what_to_do_and_change_nothing():
 
 def _coalesced(slack_us, start_us=0, wheel_now=0):
     clock = FakeClock(start_us)
-    timer = Timer(clock, tick_us=1, slack_us=slack_us)
-    if wheel_now:
-        timer.wheel = TimerWheel(wheel_now)
+    timer = Timer(clock, tick_us=1, slack_us=slack_us, now=wheel_now)
     s = StaticScheduler(22, timer=timer)
     log = []
 

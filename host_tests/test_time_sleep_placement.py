@@ -11,8 +11,7 @@ NOWS = (0, 5, 63, 64, 4095, (1 << 18) - 3, (1 << 24) - 10, MASK - 70, MASK - 500
 
 def _placed(tick_us, now, ms, gone_us):
     clock = FakeClock(1000, tick_us=tick_us)
-    timer = Timer(clock, tick_us, slack_us=0, slack_max_us=0)
-    timer.wheel = TimerWheel(now)
+    timer = Timer(clock, tick_us, slack_us=0, slack_max_us=0, now=now)
     s = StaticScheduler(1, timer=timer)
     seen = []
 
@@ -43,8 +42,7 @@ def test_sleep_ms_places_its_entry_as_arm_after_does():
 
 def test_a_sleep_across_the_wrap_wakes_on_its_tick():
     clock = FakeClock(0, tick_us=1)
-    timer = Timer(clock, 1, slack_us=0)
-    timer.wheel = TimerWheel(MASK - 2500)
+    timer = Timer(clock, 1, slack_us=0, now=MASK - 2500)
     s = StaticScheduler(1, timer=timer)
     log = []
 

@@ -8,6 +8,8 @@ stays a small int. The helpers here do that arithmetic without an intermediate e
 ``time.ticks_add``/``ticks_diff``, whose period is 2**62 on 64-bit unix builds.
 """
 
+from array import array
+
 from micropython import const
 
 from .. import port
@@ -44,10 +46,12 @@ class Clock:
     ``source()`` returns wrapping ticks of ``source_unit_us`` µs (default ``port.ticks_us``,
     resolved at construction, never at import). ``tick_us`` is the timer's tick: a multiple of
     the source unit, and a divisor or a multiple of 1000 so that milliseconds convert exactly.
-    ``base`` is the source reading where the timer's current tick began.
+    ``base`` is the source reading where the timer's current tick began. It lives in the
+    int array ``ints`` at index ``at`` (a Timer hands its wheel's array, so that the viper
+    paths read it as a machine word: ``TimerWheel._w``); by default an array of its own.
     """
 
-    def __init__(self, source=None, tick_us=1000, source_unit_us=1):
+    def __init__(self, source=None, tick_us=1000, source_unit_us=1, ints=None, at=0):
         if source is None:
             source = port.ticks_us
         elif not callable(source):
@@ -69,7 +73,18 @@ class Clock:
         self.per = tick_us // source_unit_us  # source units per timer tick
         self._ticks_per_ms = 1000 // tick_us if tick_us <= 1000 else 0
         self._ms_per_tick = tick_us // 1000
-        self.base = source() & _MASK
+        self._ints = ints if ints is not None else array("i", [0])
+        self._at = at
+        self._ints[at] = source() & _MASK
+
+    @property
+    def base(self):
+        """The source reading where the timer's current tick began."""
+        return self._ints[self._at]
+
+    @base.setter
+    def base(self, reading):
+        self._ints[self._at] = reading
 
     def elapsed(self):
         """Source units since the current tick began (≥ 0). ISR-safe, allocation-free.
@@ -77,14 +92,15 @@ class Clock:
         A source that steps back a little (qemu's ``ticks_us`` jitters by up to 1 ms) reads
         as no time passed, not as 2**30 units: the timer then waits for the source to catch up,
         so a sleep still never ends early."""
-        d = (self.source() - self.base) & _MASK
+        d = (self.source() - self._ints[self._at]) & _MASK
         if d > _BACKSTEP_LIMIT:
             return 0
         return d
 
     def take(self, n):
         """Move ``base`` on by ``n`` whole ticks (the timer advanced by ``n``). Not ISR-safe."""
-        self.base = wrap_add(self.base, n * self.per)
+        ints = self._ints
+        ints[self._at] = wrap_add(ints[self._at], n * self.per)
 
     def ticks_for_us(self, us):
         """Whole ticks covering ``us`` µs (rounded up). Raises ``DurationTooLong``. ISR-safe."""

@@ -32,6 +32,7 @@ _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_NOW = const(26)
 _W_PENDING = const(27)
 _W_NEXT = const(28)
+_W_BASE = const(32)
 
 
 
@@ -110,8 +111,9 @@ def sleep_ms(ms):
     if m <= 0 or m > conf[_CONF_MAX_MS]:
         timer.arm_ms(slot.timer, ms)
     else:
-        clock = timer.clock
-        el = (int(clock.source()) - int(clock.base)) & _MASK
+        wheel = timer.wheel
+        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__), the clock's base
+        el = (int(timer._source()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
         per = conf[_CONF_PER]
@@ -121,9 +123,7 @@ def sleep_ms(ms):
         entry = slot.timer
         if int(entry.pos) >= 0:
             entry.cancel()
-        wheel = timer.wheel
         entry.wheel = wheel
-        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__)
         now = ws[_W_NOW]
         if m < conf[_CONF_SLACK_MS]:
             mask = conf[_CONF_SLACK]

@@ -38,6 +38,10 @@ _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_LAG = const(30)
 _W_RESUME = const(31)
+_W_BASE = const(32)
+_CONF_PER = const(1)  # Timer._conf's indexes (as sleep.py's)
+_CONF_TICK_US = const(5)
+_CONF_UNIT_US = const(6)
 SLACK_US = const(64)  # the default slack of a millisecond deadline: at least this many µs
 SLACK_MAX_US = const(1024)  # and at most this many (see Timer)
 
@@ -75,13 +79,16 @@ class Timer:
     ``slack_max_us``, rounded down to a power of two ticks; the deadline is rounded up to a
     multiple of it. Never early. No effect below two ticks (a 1 ms tick: none by default).
     ``slack_us=0``: no slack, µs deadlines exactly (``sleep_us``, ``sleep_until`` always are).
+    ``now``: the tick the wheel starts at (tests of the 2**30 wrap start just before it).
     """
 
     def __init__(self, clock=None, tick_us=1000, clock_unit_us=1, slack_us=SLACK_US,
-                 slack_max_us=SLACK_MAX_US):
-        self.clock = Clock(clock, tick_us, clock_unit_us)
+                 slack_max_us=SLACK_MAX_US, now=0):
+        self.wheel = TimerWheel(now)  # (fixed for the timer's life: the clock shares its ints)
+        # The clock's base lives in the wheel's int array, next to now (see TimerWheel).
+        self.clock = Clock(clock, tick_us, clock_unit_us, self.wheel._w, _W_BASE)
+        self._source = self.clock.source  # (fixed: sleep_ms and turn read it in one load)
         self.tick_us = tick_us
-        self.wheel = TimerWheel()
         self.pending = False  # set by interrupt(), cleared by turn()
         self.interrupts = 0  # interrupt() calls, wrapping at 2**30
         self.trace = None  # a trace.Trace (set by its attach): wakes are then labelled
@@ -102,8 +109,9 @@ class Timer:
             self._slack_ms = _MAX_US  # the slack never grows with the sleep
         # The same constants as one flat array, which sleep_ms (viper) reads as machine words
         # (sleep.py's _CONF_* indexes): one attribute load instead of five.
-        self._conf = array("i", [self._max_ms, self.clock.per, per_ms, self._slack_ms,
-                                 self._slack])
+        c = self.clock
+        self._conf = array("i", [self._max_ms, c.per, per_ms, self._slack_ms, self._slack,
+                                 c.tick_us, c.unit_us])
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
@@ -186,24 +194,25 @@ class Timer:
         # Viper: the integer operations are machine instructions (every value below 2**30);
         # in native code each was a runtime call (~20 per turn).
         nil = _NIL
-        clock = self.clock
-        base = int(clock.base)
-        el = (int(clock.source()) - base) & _MASK  # clock.elapsed(), inlined
+        wheel = self.wheel
+        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
+        # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
+        conf = ptr32(self._conf)  # the constants: clock.per, tick_us, unit_us...
+        base = ws[_W_BASE]  # clock.base
+        el = (int(self._source()) - base) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
-        per = int(clock.per)
+        per = conf[_CONF_PER]
         n = el if per == 1 else el // per
         if n:
             el -= n * per
             x = base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
-            clock.base = x - 1 if x > 0 else x + _MASK
+            ws[_W_BASE] = x - 1 if x > 0 else x + _MASK
         self.pending = False
         t = self._turn
-        wheel = self.wheel
         t.elapsed = n
         k = -1  # ticks to the wheel's next deadline after the advance; -1: none armed
-        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
-        now = ws[_W_NOW]  # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
+        now = ws[_W_NOW]
         if ws[_W_PENDING]:
             nxt = ws[_W_NEXT]  # the remembered next_in_ticks(); -1 if unknown
             rs = ws[_W_RESUME]
@@ -246,13 +255,13 @@ class Timer:
             first = wheel._head[pos]
             if first is nil or ((int(first.deadline) - now) & _MASK) > k:
                 k = int(earliest(wheel, pos, k))
-        tick_us = int(clock.tick_us)
+        tick_us = conf[_CONF_TICK_US]
         if tick_us == 1:
             us = k if k <= _MAX_US else _MAX_US
         else:
             us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US  # us_for_ticks, inlined
         if el:
-            unit = int(clock.unit_us)
+            unit = conf[_CONF_UNIT_US]
             el_us = el * unit if el <= _MAX_US // unit else _MAX_US
             us = us - el_us if us > el_us else 0
         t.next_in_us = us
@@ -295,7 +304,7 @@ class Timer:
             check_arm(entry, ms, "ms", "an int of milliseconds")
         if 0 < ms <= self._max_ms:  # a tick divides 1 ms: _ahead and ticks_for_ms, inlined
             clock = self.clock
-            el = (clock.source() - clock.base) & _MASK
+            el = (self._source() - self.wheel._w[_W_BASE]) & _MASK
             if el > _BACKSTEP_LIMIT:
                 el = 0
             per = clock.per

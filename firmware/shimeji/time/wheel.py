@@ -38,7 +38,8 @@ _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_LAG = const(30)
 _W_RESUME = const(31)
-_W_LEN = const(32)
+_W_BASE = const(32)  # (a Timer's Clock keeps its base here: Clock(ints=wheel._w, at=_W_BASE))
+_W_LEN = const(33)
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
 
 
@@ -117,7 +118,7 @@ class TimerWheel:
         # 16 slots per level (list index >> 4); [20, 26) the entries per level ([25]: the due
         # list); then now, pending, the remembered next_in_ticks() (-1: unknown), step()'s
         # list index, the ticks an advance still owes (lag) and the slot it was emptying when
-        # a callback raised (-1: none). The indexes are the _W_* constants.
+        # a callback raised (-1: none); a Timer's clock base. The indexes: the _W_* constants.
         self._w = array("i", [0] * _W_LEN)
         ws = self._w
         ws[_W_NOW] = now & _MASK
