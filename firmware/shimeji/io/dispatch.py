@@ -60,13 +60,14 @@ def poll(self, timeout_ms=0):
         if entry is None:
             continue
         slot = entry.reader
-        if ev != _POLLIN or slot is None or entry.writer is not None:
+        if ev != _POLLIN or slot is None:
             woken += _dispatch(self, obj, ev)
             continue
         # A reader may read: _dispatch and _ready in line for a plain FIFO scheduler (its
-        # reading direction stays armed for the next wait: see poller.py's note).
+        # reading direction stays armed for the next wait: see poller.py's note; a writer
+        # is not concerned by POLLIN alone). io_events is left as it is: 0 since the wait's
+        # add() (ReadOp's in-line re-arm never reads it), and POLLIN alone is no trouble.
         entry.reader = None
-        slot.io_events = ev
         slot.io_entry = None
         slot.waiting_on = None
         self.waiters -= 1

@@ -43,6 +43,7 @@ class ReadOp:
         self.buf = None
         self.got = b""
         self.entry = None  # the poller's WatchEntry for s, from the first wait: re-armed in line
+        self.vf = None  # the ValueFinish of that entry's scheduler
         self.closed = False  # the stream's (Stream.close sets both): one look-up fewer a read
 
     @micropython.native
@@ -52,7 +53,7 @@ class ReadOp:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self):
+    def __next__(self, _copy=_copy_word, _words=_WORDS):
         me = _context.slot
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
@@ -80,6 +81,7 @@ class ReadOp:
                     return _PARK
                 _read_step(me)  # registers the wait (raises what add raises)
                 self.entry = me.io_entry
+                self.vf = me.sched.value_finish
                 return _PARK
             if me.io_entry is not None:
                 return _PARK  # woken for another reason: still registered
@@ -91,15 +93,14 @@ class ReadOp:
             if kind == READ_SOME:
                 r = s.read(self.n)
                 if r is not None:
-                    # raise me.sched.value_finish.done(r), in line (no bytecode call)
-                    vf = me.sched.value_finish
+                    # raise me.sched.value_finish.done(r), in line (no bytecode call; the
+                    # box keeps r until the next value, as the exception's args do anyway)
+                    vf = self.vf  # (its scheduler's: set with self.entry, re-armed with it)
                     exc = vf.exc
                     if exc is None:  # (CPython, or a build without viper)
                         raise StopIteration(r)
-                    box = vf.box
-                    box[0] = r
-                    _copy_word(vf.dst, vf.src, _WORDS)
-                    box[0] = None
+                    vf.box[0] = r
+                    _copy(vf.dst, vf.src, _words)
                     exc.__traceback__ = None
                     raise exc
             elif kind == READ_INTO:
