@@ -91,6 +91,7 @@ def test_on_rp2_a_critical_section_other_than_disable_irq_is_refused():
 
 
 @micropython_only  # CPython's _thread.stack_size refuses less than 32 KB
+@needs_thread_module  # it reads _thread.stack_size (the STM32 and qemu firmware have none)
 def test_on_rp2_core_1_gets_an_8_kb_stack():
     import _thread
 
