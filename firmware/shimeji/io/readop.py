@@ -53,8 +53,8 @@ class ReadOp:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _copy=_copy_word, _words=_WORDS):
-        me = _context.slot
+    def __next__(self, _copy=_copy_word, _words=_WORDS, _ctx=_context, _park=_PARK):
+        me = _ctx.slot  # (default-argument locals: a global is a hashed look-up in native code)
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
         s = self.s
@@ -78,13 +78,13 @@ class ReadOp:
                     me.waiting_on = poller
                     poller.waiters += 1
                     me.wait_phase = 1
-                    return _PARK
+                    return _park
                 _read_step(me)  # registers the wait (raises what add raises)
                 self.entry = me.io_entry
                 self.vf = me.sched.value_finish
-                return _PARK
+                return _park
             if me.io_entry is not None:
-                return _PARK  # woken for another reason: still registered
+                return _park  # woken for another reason: still registered
             me.wait_phase = 0  # READ_ANY.step's end in line: trouble shows in the read
             me.io_obj = None  # (io_events stays: nothing reads it before the next wake)
             if self.closed:
