@@ -317,3 +317,66 @@ def test_spawn_counts_stay_exact_when_the_ids_wrap_inside_a_poll():
     # the tick's own list, "c" (the last id, which wraps them) and "d" the inbox; the counts
     # are the same as far from the wrap.
     assert _mixed_spawns((1 << 30) - 5) == _mixed_spawns(1)
+
+
+def test_a_tick_driven_by_a_task_keeps_that_schedulers_own_list_until_it_returns():
+    # outer's task spawns onto outer, ticks inner (whose task spawns onto outer: by _start,
+    # the inbox), then spawns again: call order, every spawn counted once, the in-line case
+    # back after inner's tick (outer's _local_ok held False meanwhile, then restored).
+    outer = StaticScheduler(8)
+    inner = StaticScheduler(2)
+    log = []
+
+    async def inner_task():
+        outer.spawn_detached(note(log, "from inner"))
+        log.append(("inner sees outer's list", outer._local_ok))
+
+    async def driver():
+        outer.spawn_detached(note(log, "before"))
+        inner.spawn_detached(inner_task())
+        inner.tick()
+        log.append(("back", outer._local_ok))
+        outer.spawn_detached(note(log, "after"))
+
+    outer.spawn_detached(driver())
+    first = outer.tick(1).spawned  # (the Tick is one object, refilled by each tick)
+    second = outer.tick().spawned
+    assert log == [("inner sees outer's list", False), ("back", True), "before", "from inner",
+                   "after"]
+    assert (first, second, outer.spawned_total, inner.spawned_total) == (4, 0, 4, 1)
+    assert outer.live_count() == 0 and not outer._local_ok
+
+
+def test_an_interrupt_level_task_cannot_spawn_onto_a_ticking_thread_scheduler():
+    # The level runs inside a thread-level task's poll (port.check_point: a VM check point):
+    # its task's spawn onto the thread scheduler is refused (WrongLevel) and takes nothing;
+    # the thread task's own spawns before and after go on in order.
+    from shimeji import InterruptScheduler, WaitCell, WrongLevel, port
+
+    isr = InterruptScheduler(2)
+    sched = StaticScheduler(4)
+    cell = WaitCell()
+    log = []
+
+    async def interrupt_task():
+        await cell.wait()
+        coro = note(log, "from interrupt")
+        try:
+            sched.spawn(coro)
+        except WrongLevel:
+            coro.close()
+            log.append("refused")
+
+    async def thread_task():
+        sched.spawn_detached(note(log, "before"))
+        cell.wake()
+        port.check_point()  # the level runs here, inside this poll
+        log.append(("back", sched._local_ok))
+        sched.spawn_detached(note(log, "after"))
+
+    isr.spawn_detached(interrupt_task())
+    port.check_point()
+    sched.spawn_detached(thread_task())
+    t = sched.tick()
+    assert log == ["refused", ("back", True), "before", "after"]
+    assert (t.spawned, t.completed, sched.free_count()) == (3, 3, 4)

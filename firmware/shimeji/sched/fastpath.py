@@ -27,6 +27,8 @@ from micropython import const
 from .. import core
 from ..core import wrap_count
 from ..errors import Cancelled
+from ..task.pool import hold_local as _hold
+from ..task.pool import release_local as _release
 from ..task.slot import CANCELLED, FAILED
 from ..task.waitlist import wake_joiners
 from .foreign import shield as _shield
@@ -56,10 +58,15 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
     gone = False
     plain = None  # True if _complete is StaticScheduler's (asked at the first completion)
     sched._polling = True
+    outer_held = False
+    if outer_sched is None:
+        pass
+    else:  # a task of outer_sched drives this tick: its spawns go by _start (hold_local)
+        outer_held = _hold(outer_sched)
+    ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
     # Spawns use the tick's own list (spawn's in-line case): not on a worker (its spawns come
     # from other threads too), a closed scheduler or once ids wrapped (_new_id clears it).
     sched._local_ok = not (sched.parallel or sched.ids_wrapped or sched.closed)
-    ctx.sched = sched
     shielding = sched._shielding
     if shielding:
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
@@ -245,4 +252,6 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
+        if outer_held:
+            _release(outer_sched)
     return sched._end_tick((n if n > 0 else 0) - left, completed)

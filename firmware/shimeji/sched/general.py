@@ -13,6 +13,7 @@ import micropython
 from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
+from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
 from .foreign import shield as _shield
 
@@ -60,6 +61,9 @@ def tick_general(sched, n):
     polled = 0
     completed = 0
     sched._polling = True
+    outer_held = False
+    if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
+        outer_held = hold_local(outer_sched)
     ctx.sched = sched
     if sched._shielding:
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
@@ -128,5 +132,7 @@ def tick_general(sched, n):
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
+        if outer_held:
+            release_local(outer_sched)
         ctx.poll_start = outer_start
     return sched._end_tick(polled, completed)

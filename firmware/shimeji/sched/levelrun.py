@@ -23,7 +23,7 @@ import micropython
 
 from .. import core
 from ..errors import WrongLevel
-from ..task.pool import wrap_count
+from ..task.pool import hold_local, release_local, wrap_count
 from ..time.clock import wrap_add, wrap_diff
 from ..trace.kinds import IRQ_PREEMPT
 from .scheduler import StaticScheduler
@@ -56,6 +56,8 @@ def run_level(self, _arg):
     saved_slot = ctx.slot  # the interrupted thread-level task's context
     saved_sched = ctx.sched
     saved_start = ctx.poll_start
+    # The interrupted scheduler's spawns (its tick's own list) are not for this level's tasks.
+    held = saved_sched is not None and hold_local(saved_sched)
     t0 = self._clock_us()
     try:
         self._poll_all()
@@ -66,6 +68,8 @@ def run_level(self, _arg):
         ctx.slot = saved_slot
         ctx.sched = saved_sched
         ctx.poll_start = saved_start
+        if held:
+            release_local(saved_sched)
         self._active = False
     tr = saved_sched._trace if saved_slot is not None and saved_sched is not self else None
     if tr is not None:

@@ -92,11 +92,11 @@ class TaskLifecycle(TaskPool):
         # Design note: ``_start`` in line for a task's spawn while tick_fifo polls (no name),
         # globals as default-argument locals. ``_local_ok`` is True only while tick_fifo polls
         # on this thread, untraced, on an open scheduler whose ids have not wrapped (see
-        # fastpath.py): no ``closed``, ``ids_wrapped``, ``_polling`` or ``_trace`` reads here.
-        running = _ctx.sched
+        # fastpath.py): no ``closed``, ``ids_wrapped``, ``_polling`` or ``_trace`` reads here,
+        # and no context read: a tick that runs while this scheduler's task polls (driven by
+        # it, or an interrupt level) holds ``_local_ok`` False until it returns (hold_local).
         if self._local_ok and name is None and _type(coro) is _coro_type and \
-                self._inbox_head is None and (running is self or (
-                    running is not None and running.level == self.level)):
+                self._inbox_head is None:
             slot = self._free_head
             task_id = self._next_id
             if slot is not None and task_id < _ID_MASK:
@@ -129,6 +129,7 @@ class TaskLifecycle(TaskPool):
                     tail.run_next = slot
                 self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
                 return handle
+        running = _ctx.sched
         if self.closed or _type(coro) is not _coro_type or (
                 running is not None and running is not self and running.level != self.level):
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like object

@@ -17,6 +17,7 @@ from micropython import const
 from .. import core
 from ..core import wrap_count
 from ..errors import Cancelled
+from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
 from .foreign import shield as _shield
 from .tracedfifo import ended, tick_fifo_traced
@@ -59,6 +60,9 @@ def tick_traced(sched, n):
     polled = 0
     completed = 0
     sched._polling = True
+    outer_held = False
+    if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
+        outer_held = hold_local(outer_sched)
     ctx.sched = sched
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _shield.on()
@@ -133,6 +137,8 @@ def tick_traced(sched, n):
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
+        if outer_held:
+            release_local(outer_sched)
         ctx.poll_start = outer_start
     return sched._end_tick(polled, completed)
 

@@ -22,6 +22,7 @@ from micropython import const
 from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
+from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
 from ..trace.writers import park_what, poll_records, put
 from .foreign import shield as _shield
@@ -84,6 +85,9 @@ def tick_fifo_traced(sched, n):
     polled = 0
     completed = 0
     sched._polling = True
+    outer_held = False
+    if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
+        outer_held = hold_local(outer_sched)
     ctx.sched = sched
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
@@ -128,6 +132,8 @@ def tick_fifo_traced(sched, n):
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
+        if outer_held:
+            release_local(outer_sched)
     return sched._end_tick(polled, completed)
 
 

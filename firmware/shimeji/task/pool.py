@@ -224,3 +224,18 @@ class TaskPool:
     def tasks(self):
         """``(id, name, state)`` of every live task, for the REPL."""
         return [(s.id, s.name, _STATE_NAMES[s.state]) for s in self.live_slots()]
+
+
+def hold_local(outer):
+    """A tick that starts while ``outer`` (a scheduler) runs a task (the task drives the tick,
+    or an interrupt level interrupted it) keeps spawns onto ``outer`` off its tick's own list
+    until the tick returns (``release_local``), so spawn's in-line case reads no context.
+    Returns whether the list was in use. Allocation-free."""
+    held = outer._local_ok
+    outer._local_ok = False
+    return held
+
+
+def release_local(outer):
+    """Undo ``hold_local`` (when it returned True), unless the ids wrapped meanwhile."""
+    outer._local_ok = not outer.ids_wrapped
