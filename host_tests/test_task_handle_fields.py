@@ -111,3 +111,50 @@ def test_a_spawn_that_hands_out_a_handle_costs_one_object_of_two_fields():
     s.tick()
     assert 0 < spawn <= two < three, (spawn, two, three)
     assert named <= three, (named, three)
+
+
+def test_detaching_a_running_task_gives_its_slot_a_handle_of_its_own():
+    # The in-line completion writes the slot's handle without asking whether it was
+    # detached: detach() of a running task's handle hands the slot a new one first.
+    from shimeji import current_task
+
+    s = StaticScheduler(2)
+    seen = []
+
+    async def task():
+        await yield_now()
+        me = current_task()
+        seen.append((me is h, me.id == h.id, me.is_complete()))
+        return None
+
+    h = s.spawn(task(), "t")
+    s.tick(1)  # to its first await
+    h.detach()
+    s.tick()
+    assert seen == [(False, True, False)]
+    for use in (h.result, h.cancel, h.is_complete):
+        with raises(StaleHandle, "detached"):
+            use()
+    assert s.live_count() == 0 and s.free_count() == 2
+    h2 = s.spawn(returns(5))  # the slots' handles: every later task gets its own
+    s.tick()
+    assert h2.result() == 5 and h2.id == h.id + 1
+
+
+def test_a_handle_never_given_a_task_is_not_complete_and_cannot_be_awaited():
+    from shimeji import JoinHandle, TaskNotComplete
+
+    s = StaticScheduler(2)
+    bare = JoinHandle()
+    got = []
+
+    async def joiner():
+        try:
+            await bare
+        except TaskNotComplete as e:
+            got.append("never given a task" in str(e))
+
+    assert not bare.is_complete() and "unused" in repr(bare)
+    s.spawn_detached(joiner())
+    s.tick()
+    assert got == [True]

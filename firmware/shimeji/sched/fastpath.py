@@ -177,9 +177,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
                     continue
                 # StaticScheduler._complete for a task that returned None, in line (this
                 # tick runs untraced): no call, and the scheduler's fields are hits as before.
-                handle = slot.handle
-                if handle._ref is slot:  # (a detached handle stays detached)
-                    handle._ref = None
+                slot.handle._ref = None  # (detach() gives a live task's slot a handle of its own)
                 waiting_on = slot.waiting_on
                 if waiting_on is None:
                     pass

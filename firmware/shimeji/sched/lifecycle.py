@@ -95,7 +95,7 @@ class TaskLifecycle(TaskPool):
         # fastpath.py): no ``closed``, ``ids_wrapped``, ``_polling`` or ``_trace`` reads here,
         # and no context read: a tick that runs while this scheduler's task polls (driven by
         # it, or an interrupt level) holds ``_local_ok`` False until it returns (hold_local).
-        if self._local_ok and name is None and _type(coro) is _coro_type and \
+        if self._local_ok and name is None and coro.__class__ is _coro_type and \
                 self._inbox_head is None:
             slot = self._free_head
             task_id = self._next_id

@@ -30,6 +30,7 @@ OK = 2
 FAILED = 3
 CANCELLED = 4
 DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
+_UNSET = object()  # the _ref of a handle never given a task
 _DONE_ITER = iter(())  # exhausted for good: every await of a handle done with None shares it
 
 
@@ -49,7 +50,7 @@ class TaskSlot:
         self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
         self.cancel_requested = False
         handle = JoinHandle()
-        handle._ref = None  # its two fields exist from the start: reusing it (spawn_detached)
+        handle._ref = _UNSET  # its two fields exist from the start: reusing it (spawn_detached)
         handle.id = 0  # then stores into them and allocates nothing, even on a slot's first use
         self.handle = handle
         self.handle_out = False  # the handle was handed out: the next task gets a new one
@@ -110,7 +111,7 @@ class JoinHandle:
     # says whether it may reuse its handle. No properties: they slow every store on MicroPython.
     # Class defaults, and no ``__init__``: spawn stores ``_ref`` and ``id`` into a bare
     # ``JoinHandle()`` (a Python-level ``__init__`` call costs more than the two stores).
-    _ref = None
+    _ref = _UNSET
     id = 0
     name = None
 
@@ -122,7 +123,9 @@ class JoinHandle:
     def _state(self):
         ref = self._ref
         if ref is None:
-            return OK if self.id else _UNUSED
+            return OK
+        if ref is _UNSET:
+            return _UNUSED
         if ref is _DETACHED:
             return DETACHED
         if isinstance(ref, TaskSlot):
@@ -185,13 +188,23 @@ class JoinHandle:
 
     def detach(self):
         """Give the handle up: nobody will join or cancel the task through it; any later use
-        raises ``StaleHandle``. The task runs on. Returns None (for a task that needs no
+        raises ``StaleHandle``. The task runs on. Returns None. Detaching a running task's
+        handle makes its slot a handle of its own (one small object; for a task that needs no
         handle, ``sched.spawn_detached(coro)`` allocates nothing)."""
-        self._ref = _DETACHED  # no longer its slot: the task's completion leaves it alone
+        ref = self._ref
+        if isinstance(ref, TaskSlot) and ref.handle is self:  # running: its slot gets a handle of
+            own = new_handle(JoinHandle)  # its own, which nobody holds (the completion writes
+            own._ref = ref  # the slot's handle without asking whether it was detached)
+            own.id = self.id
+            if self.name is not None:
+                own.name = self.name
+            ref.handle = own
+            ref.handle_out = False
+        self._ref = _DETACHED
 
     @micropython.native
     def __iter__(self, _done=_DONE_ITER):  # a default: a local, not a global lookup
-        if self._ref is None and self.id:  # finished, returned None: an exhausted iterator
+        if self._ref is None:  # finished, returned None: an exhausted iterator
             return _done  # ends the await with None: no __next__ call, no raise
         return self
 
@@ -205,7 +218,7 @@ class JoinHandle:
         if me.wait_phase == 0:
             slot = self._ref
             if type(slot) is not TaskSlot and not isinstance(slot, TaskSlot):  # finished
-                if slot is None and self.id:  # _finish's common case, in line
+                if slot is None:  # _finish's common case, in line
                     exc = _join_stop
                     exc.__traceback__ = None
                     raise exc
