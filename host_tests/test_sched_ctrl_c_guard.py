@@ -26,6 +26,17 @@ from shimeji.sched.runloop import RunLoop, sleep_idle
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.fixture(autouse=True)
+def _python_s_sigint_handler():
+    """Each test starts with Python's own SIGINT handler, as an interactive program has. A shell
+    that starts a job in the background (``nohup make test &``) leaves SIGINT ignored: the
+    guard then stays out of the way by design, no simulated Ctrl-C would arrive and the tests
+    below that wait for one would spin for ever."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _sched(cs=None):
     return StaticScheduler(8, critical_section=cs or LockCriticalSection(), timer=Timer())
 
