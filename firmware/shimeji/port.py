@@ -55,13 +55,16 @@ if not IS_MICROPYTHON:
     # the next check point: between two polls (a scheduler setting ``context.slot``), or an
     # explicit ``check_point()``. So on CPython an interrupt-level task never preempts a poll.
     # Like MicroPython it runs one callback at a time (never nested) and refuses with
-    # RuntimeError("schedule queue full") beyond SCHEDULE_DEPTH pending callbacks.
+    # RuntimeError("schedule queue full") beyond SCHEDULE_DEPTH pending callbacks. And like
+    # MicroPython's ring of slots, each a GC root not cleared when its callback runs, it keeps
+    # the last SCHEDULE_DEPTH callbacks (``_kept``): what a stale slot holds stays alive.
     import _thread
 
     SCHEDULE_DEPTH = 8
     _queue = []
+    _kept = [None] * SCHEDULE_DEPTH
     _queue_lock = _thread.allocate_lock()
-    _sched_state = {"running": False, "ctx": None, "thread": None}
+    _sched_state = {"running": False, "ctx": None, "thread": None, "put": 0}
 
     def schedule(fn, arg):
         """``micropython.schedule`` for CPython (see above)."""
@@ -69,6 +72,9 @@ if not IS_MICROPYTHON:
             if len(_queue) >= SCHEDULE_DEPTH:
                 raise RuntimeError("schedule queue full")
             _queue.append((fn, arg))
+            put = _sched_state["put"]
+            _kept[put] = (fn, arg)
+            _sched_state["put"] = (put + 1) % SCHEDULE_DEPTH
         ctx = _sched_state["ctx"]
         if ctx is None or (ctx.__dict__.get("slot") is None
                            and _sched_state["thread"] == _thread.get_ident()):

@@ -217,6 +217,7 @@ class BoardBase:
         a tickless board too. Not ISR-safe (set-up)."""
         if self.tickless:
             self.start_alarm()
+        self._drop_closed_levels()
         if not self.tickless or self.interrupt_levels:
             self.start_ticker(self.ticker_callback(timer))
 
@@ -267,9 +268,11 @@ class BoardBase:
     def interrupt_scheduler(self, capacity=8, sched=None, policy=None):
         """An ``InterruptScheduler`` on this board: its own timer on the board clock, driven
         by the hardware timer of ``run()``, and ``sched``'s critical section (the board's
-        otherwise), which then masks the level. Not ISR-safe (set-up)."""
+        otherwise), which then masks the level. The board lets a level go once it is closed
+        (at its next ``interrupt_scheduler()`` or ``run()``). Not ISR-safe (set-up)."""
         from ..sched.interrupt import InterruptScheduler
 
+        self._drop_closed_levels()
         cs = sched.critical_section if sched is not None else self.critical_section()
         isr = InterruptScheduler(capacity, policy=policy, critical_section=cs,
                                  timer=self.make_timer())
@@ -278,10 +281,16 @@ class BoardBase:
         self.interrupt_levels.append(isr)
         return isr
 
+    def _drop_closed_levels(self):
+        # A closed level is let go (and its timer no longer fed) at the next set-up call.
+        if self.interrupt_levels:
+            self.interrupt_levels = [i for i in self.interrupt_levels if not i.closed]
+
     def ticker_callback(self, timer):
         """What the hardware timer calls: ``timer.interrupt``, then the timer interrupt of
         every interrupt level made here (one bound method; ISR-safe, allocation-free)."""
         first = timer.interrupt if timer is not None else _nothing
+        self._drop_closed_levels()
         if not self.interrupt_levels:
             return first
         return TickFan([first] + [i.timer.interrupt for i in self.interrupt_levels]).fire

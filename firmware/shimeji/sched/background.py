@@ -136,7 +136,10 @@ class TimerBackground(Background):
         self._held = False
         self._pending = False
         self._quit = False
-        self._step_ref = self._step  # bound once: the interrupt path allocates nothing
+        # What the schedule queue gets: a plain function and this one-item list, made once (the
+        # interrupt path allocates nothing). MicroPython's queue keeps its last callbacks (see
+        # levelrun.py): stop() empties the list, so a stopped background is not kept alive.
+        self._self_ref = [self]
         timer = self.sched.timer
         self._interrupt = timer.interrupt if timer is not None else None
 
@@ -151,6 +154,8 @@ class TimerBackground(Background):
         if self.running:
             return self
         self._quit = False
+        self._pending = False  # a callback queued before stop() found the list empty
+        self._self_ref[0] = self
         self.running = True
         self.board.start_ticker(self._irq)
         return self
@@ -162,7 +167,7 @@ class TimerBackground(Background):
         if not self._pending and not self._quit:
             self._pending = True
             try:
-                micropython.schedule(self._step_ref, 0)
+                micropython.schedule(_step_of, self._self_ref)
             except RuntimeError:  # the schedule queue is full: try again at the next tick
                 self._pending = False
 
@@ -185,4 +190,12 @@ class TimerBackground(Background):
         self._quit = True
         self.board.stop_ticker()
         self.running = False
+        self._self_ref[0] = None
         return True
+
+
+def _step_of(ref):
+    """The scheduled callback: one step of the background in ``ref`` (none once stopped)."""
+    bg = ref[0]
+    if bg is not None:
+        bg._step(0)

@@ -12,8 +12,9 @@ Design note: the pending callback. At most one callback of a scheduler is queued
 (``_pending``); a wake that finds one queued, or finds the callback running (``_active``: it
 drains the inbox before it returns), only links the task. A full queue (RuntimeError) is
 remembered (``_want``) and retried by the next wake, timer interrupt or ``service()``: the wake
-is never lost and nothing is raised into the interrupt handler. The callback is a bound method
-made once, so waking allocates nothing.
+is never lost and nothing is raised into the interrupt handler. The queued callback is a plain
+function and a one-item list made once (``levelrun.py`` says why not a bound method), so waking
+allocates nothing, and a closed scheduler is not kept alive by MicroPython's queue.
 
 The callback itself, and what decides whether it may run now (the home thread, the
 critical sections that mask the level), is ``levelrun.py``.
@@ -56,8 +57,7 @@ class InterruptScheduler(StaticScheduler):
 
     level = 1
 
-    # The callback and its helpers (levelrun.py), bound as methods of this class.
-    _run = run_level
+    # The callback's helpers (levelrun.py), bound as methods of this class.
     _masked = masked
     _poll_all = poll_all
     _due = due
@@ -67,7 +67,8 @@ class InterruptScheduler(StaticScheduler):
                  timer=None, budget=64, sections=()):
         StaticScheduler.__init__(self, capacity, policy, critical_section, clock_us, None)
         self.budget = budget
-        self._run_cb = self._run  # bound once: queueing the callback allocates nothing
+        self._run_cb = run_level  # queued with _self_ref: queueing allocates nothing
+        self._self_ref = [self]  # all the schedule queue reaches; close() empties it
         self._schedule = micropython.schedule
         self._pending = False  # a callback is queued and has not started
         self._active = False  # the callback is polling (it drains the inbox before it ends)
@@ -131,7 +132,7 @@ class InterruptScheduler(StaticScheduler):
     def _queue_run(self):
         # Inside the section; _want is True and no callback is queued or running.
         try:
-            self._schedule(self._run_cb, 0)
+            self._schedule(self._run_cb, self._self_ref)
             self._pending = True
             self._want = False
         except RuntimeError:  # the queue is full: the next wake or timer interrupt retries
@@ -226,6 +227,7 @@ class InterruptScheduler(StaticScheduler):
             raise SchedulerBusy("close() an InterruptScheduler from set-up code, not a task")
         self.closed = True  # first: a callback that runs now returns at once
         StaticScheduler.close(self)
+        self._self_ref[0] = None  # a queue slot that keeps the callback keeps nothing else
 
     def run_until_complete(self, coro, idle=None):
         """Spawn ``coro`` at this level and wait (servicing the level) until it finishes;

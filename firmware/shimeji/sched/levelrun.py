@@ -2,8 +2,16 @@
 
 ``InterruptScheduler`` (``interrupt.py``) queues this callback with ``micropython.schedule``
 when one of its tasks becomes runnable; this module is the callback and what it needs to
-decide whether it may run now. Its functions are the scheduler's methods (the class body
-binds them), so a lookup of ``self._poll_all`` is as short as if they were written there.
+decide whether it may run now. Its helpers are the scheduler's methods (the class body binds
+them), so a lookup of ``self._poll_all`` is as short as if they were written there.
+
+Design note: what the schedule queue keeps. MicroPython's queue is a ring of (function,
+argument) slots that are GC roots and are not cleared when their callback runs: a slot keeps
+its last callback until the ring comes round to it again. Had the queue been given a bound
+method of the scheduler, a closed ``InterruptScheduler`` (its pool, tasks, policy and timer:
+~3.5 KB on the STM32L475) would stay on the heap until other callbacks went through every
+slot. So the queue gets ``run_level``, a plain function, and the scheduler's one-item list
+``_self_ref``, which ``close()`` empties: a stale slot then reaches that list only.
 
 Design note: where the callback runs. Any thread that runs bytecode may pick up a scheduled
 callback (on the unix port, the thread that plays the interrupt handler too). The level runs
@@ -32,10 +40,14 @@ _base_tick = StaticScheduler.tick
 
 
 @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-def run_level(self, _arg):
-    """The scheduled callback (bound once as ``_run_cb``): polls every runnable task of the
-    level until none is left, unless the interrupted code masks the level, in which case it
-    queues itself again. Never raises into MicroPython's scheduler."""
+def run_level(ref):
+    """The scheduled callback (``_run_cb``, queued with the scheduler's ``_self_ref``): polls
+    every runnable task of the level until none is left, unless the interrupted code masks the
+    level, in which case it queues itself again. Does nothing once the scheduler is closed
+    (``ref`` empty). Never raises into MicroPython's scheduler."""
+    self = ref[0]
+    if self is None:
+        return
     if self._masked():
         state = self._enter()  # held by us: a re-entry; from another thread: brief
         self._pending = False
