@@ -138,3 +138,42 @@ def test_slack_sleeps_allocate_nothing():
     _steps(loop, 20)
     heap_locked(_steps, loop, 60)
     assert alloc_delta(_steps, loop, 60) == 0
+
+
+def _grid_and_ragged(wheel_now):
+    clock = FakeClock()
+    timer = Timer(clock, tick_us=1, now=wheel_now)
+    s = StaticScheduler(3, timer=timer)
+    log = []
+    grid_at = 1000 + (-(wheel_now + 1000) & 63)  # the 64-tick grid is absolute
+
+    async def grid():
+        await sleep_ms(1)
+        log.append(("grid", wrap_diff(timer.now(), wheel_now)))
+
+    async def ragged():
+        await sleep_us(grid_at + 26)  # the same level-1 slot, past its start
+        log.append(("us", wrap_diff(timer.now(), wheel_now)))
+
+    s.spawn(grid())
+    s.spawn(ragged())
+    s.spawn(grid())
+    s.tick()
+    for _ in range(40):
+        nxt = timer.next_in_us()
+        if nxt < 0:
+            break
+        clock.advance_us(max(nxt, 1))
+        timer.turn()
+        s.tick()
+    return grid_at, log
+
+
+def test_a_task_past_a_level_one_slots_start_is_not_woken_at_that_start():
+    # Grid sleepers and a µs sleeper share a level-1 slot (64 ticks wide): the grid's are
+    # due at its start and handed off at once, the µs one (a "ragged" entry) is not woken
+    # before its own deadline; also across the 2**30 wrap (MASK - 500: the deadlines are
+    # past it, on level 4 first, and reach level 1 by cascading).
+    for wheel_now in (0, MASK - 500, MASK - 1500):
+        grid_at, log = _grid_and_ragged(wheel_now)
+        assert log == [("grid", grid_at), ("grid", grid_at), ("us", grid_at + 26)]

@@ -256,3 +256,33 @@ def test_a_raising_callback_loses_nothing():
     assert w.advance(0) == 2  # catches up: the rest of tick 20, then 5000
     assert r.events == [("a", 10), ("bad", 20), ("c", 20), ("d", 5000)]
     assert w.now == 6000 and w.lag == 0
+
+
+def test_level_one_slots_on_their_start_and_ragged_ones_fire_on_time():
+    # A level-1 slot whose entries all fall on its start (the slack's grid) is handed off
+    # without the cascade's walk; a "ragged" one (an entry past the start) cascades. Both
+    # fire every entry at its tick, in arming order within a tick, also across the wrap
+    # (there the entries start on level 4 and reach level 1 by cascading).
+
+    def ragged(w):
+        return [w._w[i] for i in range(33, 37)]  # TimerWheel._w's level-1 ragged bitmap
+
+    for start in (0, MASK - 150):
+        w = TimerWheel(start)
+        r = Recorder(w)
+        for key, d in (("a", 128), ("b", 130), ("a2", 128), ("c", 192), ("d", 320)):
+            w.arm(r.entry(key), (start + d) & MASK)
+        gone = r.entry("gone")
+        w.arm(gone, (start + 256) & MASK)
+        if start == 0:
+            assert ragged(w) == [4, 0, 0, 0]  # slot 2 of level 1 is ragged ("b")
+        gone.cancel()
+        assert w.advance(400) == 5
+        assert r.events == [(k, (start + d) & MASK) for k, d in
+                            (("a", 128), ("a2", 128), ("b", 130), ("c", 192), ("d", 320))]
+        assert ragged(w) == [0, 0, 0, 0]  # cleared with the slot it marked
+        e = r.entry("e")
+        w.arm(e, (w.now + 70) & MASK)  # ragged on level 1, then cancelled: cleared
+        assert ragged(w) != [0, 0, 0, 0]
+        e.cancel()
+        assert ragged(w) == [0, 0, 0, 0] and w.pending == 0

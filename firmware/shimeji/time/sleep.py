@@ -33,6 +33,7 @@ _W_NOW = const(26)
 _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_BASE = const(32)
+_W_RAG = const(33)
 
 
 
@@ -147,6 +148,8 @@ def sleep_ms(ms):
             elif x < 0x1000:
                 level = 1
                 pos = 64 | ((d >> 6) & 63)
+                if d & 63:  # not on the slot's start: it must cascade (TimerWheel.__init__)
+                    ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
             elif x < 0x40000:
                 level = 2
                 pos = 128 | ((d >> 12) & 63)

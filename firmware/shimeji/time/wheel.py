@@ -39,7 +39,8 @@ _W_STEP = const(29)
 _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_BASE = const(32)  # (a Timer's Clock keeps its base here: Clock(ints=wheel._w, at=_W_BASE))
-_W_LEN = const(33)
+_W_RAG = const(33)  # level 1's "ragged" bitmap: 4 words, a bit per slot (see TimerWheel.__init__)
+_W_LEN = const(37)
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
 
 
@@ -80,6 +81,8 @@ class TimerEntry:
                 w._tail[pos] = None
                 if pos < _DUE:
                     ws[pos >> 4] &= ~(1 << (pos & 15))  # the slot's occupancy bit
+                    if 64 <= pos < 128:  # and level 1's ragged bit
+                        ws[_W_RAG + ((pos >> 4) & 3)] &= ~(1 << (pos & 15))
             else:
                 nxt.prev = None
                 self.next = None
@@ -118,7 +121,11 @@ class TimerWheel:
         # 16 slots per level (list index >> 4); [20, 26) the entries per level ([25]: the due
         # list); then now, pending, the remembered next_in_ticks() (-1: unknown), step()'s
         # list index, the ticks an advance still owes (lag) and the slot it was emptying when
-        # a callback raised (-1: none); a Timer's clock base. The indexes: the _W_* constants.
+        # a callback raised (-1: none); a Timer's clock base; then level 1's ragged bitmap:
+        # a slot's bit is set when an entry whose deadline is not the slot's start was put
+        # there (cleared when the slot is drained), so a level-1 slot without it holds only
+        # entries due at its start (the slack's grid: every sleep_ms of 1-63 ms) and is
+        # handed off at once, without the cascade's walk. The indexes: the _W_* constants.
         self._w = array("i", [0] * _W_LEN)
         ws = self._w
         ws[_W_NOW] = now & _MASK
@@ -213,6 +220,8 @@ class TimerWheel:
                 elif x < 0x1000:
                     level = 1
                     pos = 64 | ((d >> 6) & 63)
+                    if d & 63:  # not on the slot's start: the slot must cascade
+                        ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
                 elif x < 0x40000:
                     level = 2
                     pos = 128 | ((d >> 12) & 63)
@@ -328,8 +337,10 @@ class TimerWheel:
             x = ws[_W_NOW] - _MASK + gap  # wrap_add, inlined
             ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
             pos = ws[_W_STEP]
-            if pos < 64:  # a level-0 slot: hand its tasks over here (_drain's first step)
-                fired += hand_off(self, pos, 0)
+            # A level-0 slot, or a level-1 slot of entries all due at its start (not ragged):
+            # hand its tasks over here (_drain's first step), no cascade.
+            if pos < 64 or (pos < 128 and not (ws[_W_RAG + ((pos >> 4) & 3)] >> (pos & 15)) & 1):
+                fired += hand_off(self, pos, pos >> 6)
                 if self._head[pos] is None:  # no callback entries left: the slot is empty
                     ws[pos >> 4] &= ~(1 << (pos & 15))
                     gap = -1
@@ -395,6 +406,8 @@ class TimerWheel:
             e = head[pos]
         if pos < _DUE:
             ws[pos >> 4] &= ~(1 << (pos & 15))
+            if 64 <= pos < 128:
+                ws[_W_RAG + ((pos >> 4) & 3)] &= ~(1 << (pos & 15))
         ws[_W_RESUME] = -1
         return fired
 

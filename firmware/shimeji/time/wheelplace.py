@@ -20,6 +20,7 @@ if not port.IS_MICROPYTHON:
 
 _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_NOW = const(26)
+_W_RAG = const(33)
 _NIL = None  # (viper compares objects with an object None)
 
 
@@ -59,6 +60,8 @@ def cascade(self, pos: int, level: int):
         elif x < 0x1000:
             lv = 1
             p = 64 | ((d >> 6) & 63)
+            if d & 63:  # not on the slot's start: it must cascade (TimerWheel.__init__)
+                ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
         elif x < 0x40000:
             lv = 2
             p = 128 | ((d >> 12) & 63)
