@@ -195,3 +195,92 @@ def test_the_facade_loop_keeps_the_shield_up_for_its_whole_run_and_lowers_it_aft
     assert depths == [(1, False), (1, False)]  # up once; the ticks leave it alone
     assert (shield.depth, loop.sched._shielding) == (0, True)
     assert asyncio.run(_asyncio_still_works()) == "asyncio ok"
+
+
+def test_run_until_complete_keeps_the_shield_up_for_its_whole_run_and_lowers_it_after():
+    from shimeji.sched.foreign import shield
+
+    cases = _cases()
+    for policy in (None, PriorityPolicy()):
+        s = StaticScheduler(4, policy=policy, timer=Timer())
+        log = []
+        seen = []
+
+        def idle(seen=seen, s=s):
+            state = (shield.depth, s._shielding)
+            if state not in seen:
+                seen.append(state)
+
+        assert s.run_until_complete(_try_each(cases, log), idle) == len(cases)
+        assert log == _expect(cases)
+        assert seen == [(1, False)]  # up once; the ticks leave it alone
+        assert (shield.depth, s._shielding) == (0, True)
+        assert asyncio.run(_asyncio_still_works()) == "asyncio ok"
+
+
+def test_a_tick_with_nothing_to_poll_leaves_asyncio_alone_and_still_counts():
+    from shimeji.sched.foreign import shield
+
+    s = StaticScheduler(2)
+    t = s.tick()
+    assert (t.polled, t.completed, t.spawned, t.woken, t.has_remaining) == (0, 0, 0, 0, False)
+    assert shield.depth == 0 and not shield.active
+    out = []
+
+    async def once():
+        out.append("ran")
+
+    s.spawn(once())  # counted at the next tick's end, which polls it
+    t = s.tick()
+    assert (t.polled, t.completed, t.spawned, t.has_remaining) == (1, 1, 1, False)
+    t = s.tick()  # nothing left: the counts start again from zero
+    assert (t.polled, t.completed, t.spawned, t.woken, t.has_remaining) == (0, 0, 0, 0, False)
+    assert out == ["ran"] and shield.depth == 0 and not shield.active
+
+
+def test_the_shield_looks_for_asyncio_again_once_a_module_was_imported():
+    # Until asyncio is found, each raise compares len(sys.modules) with the last search's;
+    # a module imported since (asyncio, here as if it had just been) means a new search.
+    import sys
+
+    from shimeji.sched.foreign import shield
+
+    target = shield.target
+    try:
+        shield.target = None
+        shield.modules = len(sys.modules) - 1  # the last search was one module ago
+        s = StaticScheduler(4, timer=Timer())
+        log = []
+        assert s.run_until_complete(_try_each(_cases(), log)) == len(_cases())
+        assert log == _expect(_cases())
+        assert shield.target is not None and shield.modules == len(sys.modules)
+    finally:
+        if shield.target is None:
+            shield.target = target
+
+
+def test_asyncio_reads_as_before_outside_a_tick():
+    # MicroPython: the shield leaves its module __getattr__ in asyncio.core, asked only for
+    # names the module lacks, so outside a tick everything reads as without it. CPython:
+    # the running-loop getters are asyncio's own again.
+    import sys
+
+    s = StaticScheduler(2)
+
+    async def touch():
+        await yield_now()
+
+    s.run_until_complete(touch())
+    core = sys.modules.get("asyncio.core")
+    if core is not None:
+        assert core.cur_task is None
+        try:
+            assert core.no_such_name_here is None
+            raise AssertionError("an unknown name was found")
+        except AttributeError:
+            pass
+    else:
+        events = sys.modules["asyncio.events"]
+        assert events._get_running_loop() is None
+        assert events._get_running_loop.__name__ == "_get_running_loop"  # not the refusal
+    assert asyncio.run(_asyncio_still_works()) == "asyncio ok"

@@ -364,6 +364,49 @@ for _ in range(100):
 for _ in range(N // 100):
     s.tick(100)
 """,
+    # A tick's fixed cost: one task that yields, one tick(1) per operation (the switch's own
+    # cost is "switch"); with asyncio imported the shield has asyncio's globals to swap.
+    "tick one": """
+from shimeji import yield_now
+s = StaticScheduler(2)
+async def spinner():
+    while True:
+        await yield_now()
+s.spawn_detached(spinner())
+tick = s.tick
+for _ in range(N):
+    tick(1)
+""",
+    "tick one asyncio": """
+import asyncio
+from shimeji import yield_now
+s = StaticScheduler(2)
+async def spinner():
+    while True:
+        await yield_now()
+s.spawn_detached(spinner())
+tick = s.tick
+for _ in range(N):
+    tick(1)
+""",
+    "tick empty": """
+s = StaticScheduler(2)
+tick = s.tick
+for _ in range(N):
+    tick()
+""",
+    # bench_spawn's detached batches as the STM32 runs them: 20 per batch, asyncio imported.
+    "spawn detached 20": """
+import asyncio
+s = StaticScheduler(20)
+async def trivial():
+    return None
+for _ in range(N // 20):
+    for i in range(20):
+        s.spawn_detached(trivial())
+    while s.tick().polled:
+        pass
+""",
     "floor: create+exhaust": """
 async def trivial():
     return None

@@ -42,13 +42,14 @@ base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it im
 
 
 @micropython.native
-def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
-              _cancelled=Cancelled):
+def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=StopIteration,
+              _cancelled=Cancelled, _on=_shield.on, _off=_shield.off):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
-    ctx = sched._ctx
-    park = core.PARK
     head = fifo.head
+    if head is None and sched._inbox_head is None:  # nothing to poll: no set-up at all
+        return sched._end_tick(0, 0)  # (_local_head is None outside a tick)
+    ctx = sched._ctx
     tail = fifo.tail
     outer_slot = ctx.slot  # a task of another scheduler may be driving this one
     outer_sched = ctx.sched
@@ -69,7 +70,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
     sched._local_ok = not (sched.parallel or sched.ids_wrapped or sched.closed)
     shielding = sched._shielding
     if shielding:
-        _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+        _on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     if tail is not None:
         tail.run_next = head  # a ring while the tick runs (see the module's design note)
     try:
@@ -140,7 +141,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
                     slot.state = _QUEUED
                     stays = True
                     continue
-                if r is park:
+                if r is _park:
                     if sched._park(slot):  # woken while it ran: it stays runnable
                         stays = True
                         continue
@@ -244,7 +245,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _type=type, _stop=StopIteration,
         if tail is not None:
             tail.run_next = None  # the ring ends at the tail again
         if shielding:
-            _shield.off()
+            _off()
         fifo.head = head
         fifo.tail = tail
         sched._polling = False

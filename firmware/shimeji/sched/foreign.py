@@ -14,13 +14,20 @@ away what those awaitables reach for, and each of them raises at its first step 
 - CPython: ``asyncio.events``' running-loop getters and ``asyncio.tasks``' zero sleep raise.
 
 Everything is put back when the tick ends, so asyncio works as before between ticks and when a
-scheduler is ticked from inside an asyncio task. ``RunLoop.run`` raises the shield once for
-its whole run instead of once per tick (the ticks then leave it alone): timer callbacks and
-the idle primitive it calls are shielded too. The cost is a module lookup per tick until
-asyncio is imported, then a few dictionary stores per tick. Not thread-safe with respect to
-asyncio: do not run asyncio's loop in another thread while a scheduler ticks. An awaitable that
-completes without waiting (a free ``Lock``, a set ``Event``) never reaches the loop and simply
-returns.
+scheduler is ticked from inside an asyncio task. ``RunLoop.run`` and ``run_until_complete``
+raise the shield once for their whole run instead of once per tick (the ticks then leave it
+alone): timer callbacks and the idle primitive they call are shielded too; a tick with
+nothing to poll does not raise it at all.
+
+The cost per raise: until asyncio is imported, a look at ``len(sys.modules)`` (the search for
+``asyncio.core`` runs again only when that changed); then, on MicroPython, three dictionary
+stores up and three down. The module ``__getattr__`` that makes ``core.cur_task`` raise is put
+into ``asyncio.core`` once, when the shield first finds it, and stays: Python asks a module's
+``__getattr__`` only for a name its dictionary lacks, and ``cur_task`` is missing only while
+the shield is up (asyncio.core has no ``__getattr__`` of its own; one that it had would be
+asked for every other name, as before). Not thread-safe with respect to asyncio: do not run
+asyncio's loop in another thread while a scheduler ticks. An awaitable that completes without
+waiting (a free ``Lock``, a set ``Event``) never reaches the loop and simply returns.
 """
 
 import sys
@@ -32,7 +39,6 @@ from ..errors import ForeignAwaitable
 
 _MODULES = sys.modules
 _IS_MP = port.IS_MICROPYTHON
-_MISSING = object()
 ADVICE = ("await shimeji's instead: shimeji.yield_now, shimeji.sleep_ms/sleep_us (for "
           "asyncio.sleep/sleep_ms), shimeji.Event, shimeji.Mutex (for asyncio.Lock), "
           "shimeji.WaitCell (for ThreadSafeFlag), the tasks' JoinHandles (for gather) and "
@@ -53,9 +59,14 @@ class _Guard:
 
 
 def _module_getattr(name):
+    # asyncio.core's module __getattr__ from the shield's first raise on: asked only for a
+    # name missing from the module, as cur_task is while the shield is up.
     if name == "cur_task":
         raise ForeignAwaitable(MESSAGE)
-    raise AttributeError(name)
+    own = shield.own_getattr
+    if own is None:
+        raise AttributeError(name)
+    return own(name)
 
 
 class _Shield:
@@ -66,11 +77,12 @@ class _Shield:
         self.depth = 0
         self.active = False
         self.target = None  # asyncio.core's globals (MicroPython) or asyncio.events (CPython)
+        self.modules = -1  # len(sys.modules) at the last search for asyncio (none found)
         self.guard = _Guard()
         self.saved_task = None
         self.saved_tasks = None
         self.saved_io = None
-        self.saved_getattr = _MISSING
+        self.own_getattr = None  # a __getattr__ asyncio.core had before the shield's
         self.patched = []  # CPython: module, name, saved value; three entries per hook
 
     @micropython.native
@@ -81,6 +93,10 @@ class _Shield:
             return
         g = self.target
         if g is None:
+            n = len(_MODULES)
+            if n == self.modules:  # no module imported since the last search: no asyncio
+                return
+            self.modules = n
             g = self._find()
             if g is None:
                 return
@@ -91,18 +107,22 @@ class _Shield:
             g["_task_queue"] = guard
             self.saved_io = g["_io_queue"]
             g["_io_queue"] = guard
-            self.saved_getattr = g.pop("__getattr__", _MISSING)
-            g["__getattr__"] = _module_getattr
         else:
             self._on_cpython()
         self.active = True
 
     def _find(self):
-        # What to shield, once asyncio is imported (None until then).
+        # What to shield, once asyncio is imported (None until then). MicroPython: the
+        # module's __getattr__ goes in here, once (see the module's note).
         if _IS_MP:
             mod = _MODULES.get("asyncio.core")
             if mod is not None:
-                self.target = mod.__dict__
+                g = mod.__dict__
+                own = g.get("__getattr__")
+                if own is not _module_getattr:
+                    self.own_getattr = own
+                    g["__getattr__"] = _module_getattr
+                self.target = g
         elif "asyncio.events" in _MODULES:
             self.target = _MODULES["asyncio.events"]
         return self.target
@@ -111,23 +131,18 @@ class _Shield:
     def off(self):
         depth = self.depth - 1
         self.depth = depth
-        if depth or not self.active:
+        if depth:
             return
-        self.active = False
-        if _IS_MP:
-            g = self.target
-            g["cur_task"] = self.saved_task
-            g["_task_queue"] = self.saved_tasks
-            g["_io_queue"] = self.saved_io
-            if self.saved_getattr is _MISSING:
-                g.pop("__getattr__", None)
+        if self.active:
+            self.active = False
+            if _IS_MP:
+                g = self.target
+                g["cur_task"] = self.saved_task
+                g["_task_queue"] = self.saved_tasks
+                g["_io_queue"] = self.saved_io
+                self.saved_task = None  # (asyncio's task: not kept alive by the shield)
             else:
-                g["__getattr__"] = self.saved_getattr
-            self.saved_task = None
-            self.saved_tasks = None
-            self.saved_io = None
-        else:
-            self._off_cpython()
+                self._off_cpython()
 
     def _on_cpython(self):
         patched = self.patched

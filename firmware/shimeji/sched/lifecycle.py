@@ -15,6 +15,7 @@ from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
 from ..task.pool import TaskPool
 from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle, new_handle
+from .foreign import shield as _shield
 
 _ID_MASK = const(0x3FFFFFFF)
 _QUEUED = const(1)
@@ -305,20 +306,31 @@ class TaskLifecycle(TaskPool):
             raise self._busy()
         handle = self.spawn(coro)
         slot = handle._ref
-        # Given back only once its outcome is read: the slot then reuses the handle for its
-        # next task, which another task may spawn in the tick that completes this one.
-        while not handle.is_complete():
-            timer = self.timer
-            if timer is not None:
-                timer.turn()
-            poller = getattr(self, "poller", None)  # tasks waiting for I/O (shimeji.io)
-            if poller is not None and poller.waiters:
-                poller.poll(0)
-            if not self.tick().has_remaining and not handle.is_complete():
-                if idle is None:
-                    _idle(self.timer, getattr(self, "poller", None))
-                else:
-                    idle()
+        # The asyncio shield (foreign.py) up once for the whole run, as RunLoop.run does,
+        # instead of up and down around every tick.
+        shielding = self._shielding
+        if shielding:
+            _shield.on()
+            self._shielding = False
+        try:
+            # Given back only once its outcome is read: the slot then reuses the handle for
+            # its next task, which another task may spawn in the tick that completes this one.
+            while not handle.is_complete():
+                timer = self.timer
+                if timer is not None:
+                    timer.turn()
+                poller = getattr(self, "poller", None)  # tasks waiting for I/O (shimeji.io)
+                if poller is not None and poller.waiters:
+                    poller.poll(0)
+                if not self.tick().has_remaining and not handle.is_complete():
+                    if idle is None:
+                        _idle(self.timer, getattr(self, "poller", None))
+                    else:
+                        idle()
+        finally:
+            if shielding:
+                self._shielding = True
+                _shield.off()
         try:
             return handle.result()
         finally:
