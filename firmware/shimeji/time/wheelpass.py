@@ -52,8 +52,11 @@ def hand_off(self, pos, level):
     without the call). Returns the number handed off.
 
     Where: between ticks, on the run loop's thread (turn's), a FIFO scheduler's run queue is
-    the loop's alone, so a task goes straight into it (after any wakes still in the inbox:
-    those keep their place, through it); otherwise into the wake inbox. How: a task parked on
+    the loop's alone, so a task goes straight into it if the inbox was empty when the pass
+    came to the scheduler (else through the inbox, behind the wakes in it; a wake that an
+    interrupt adds during the pass is concurrent with these and may land behind them);
+    otherwise into the wake inbox. Tasks linked straight get their ``run_next`` links as
+    the next one comes, the last one's cleared once at the end. How: a task parked on
     the ring sleep (``slot.sleeping``) and going straight into the queue needs no critical
     section: ``wake()`` reads ``sleeping`` and the entry's ``pos`` before the state, and this
     writes the state first, so a wake from elsewhere finds the sleep armed (ignored) or the
@@ -94,23 +97,24 @@ def hand_off(self, pos, level):
             continue
         if s is not seen:
             if direct is not None:
+                if last is not None:
+                    last.run_next = None  # the queue ends there (FifoPolicy.add's store)
                 direct._fifo.tail = last
                 direct._woken_timer += timed
                 timed = 0
             seen = s
             fifo = s._fifo
-            if fifo is None or s._polling or s.parallel or s._trace is not None:
+            if (fifo is None or s._polling or s.parallel or s._trace is not None
+                    or s._inbox_head is not None):
                 direct = None
             else:
                 direct = s
                 last = fifo.tail
-        if (s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING
-                and s._inbox_head is None):
+        if s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING:
             slot.state = _QUEUED  # first (see above)
             e.pos = -1
             slot.sleeping = False
-            slot.run_next = None  # FifoPolicy.add, inlined
-            if last is None:
+            if last is None:  # FifoPolicy.add, inlined (the tail's run_next: once, at the end)
                 fifo.head = slot
             else:
                 last.run_next = slot
@@ -133,8 +137,7 @@ def hand_off(self, pos, level):
             slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
             slot.state = _QUEUED
             if s is direct and s._inbox_head is None:
-                slot.run_next = None  # FifoPolicy.add, inlined
-                if last is None:
+                if last is None:  # FifoPolicy.add, inlined
                     fifo.head = slot
                 else:
                     last.run_next = slot
@@ -158,6 +161,8 @@ def hand_off(self, pos, level):
             slot.rewoken = True
         e = nxt
     if direct is not None:
+        if last is not None:
+            last.run_next = None
         fifo.tail = last
         direct._woken_timer += timed
     if sched is not None:
