@@ -82,11 +82,9 @@ def _not_ms(ms):
     int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
 
 
-_ctx = core.context  # (module globals for sleep_ms: a viper function takes no defaults)
-_tok = core.SLEEP
-_type = type
-_int = int
-_NIL = None  # (viper compares objects with an object None)
+# What sleep_ms reads besides its timer, in one tuple (a viper function takes no defaults):
+# one module-global look-up, then a tuple subscript each (a global is a dict probe).
+_G = (None, core.context, type, int, _ring_iter, _ring_append, core.SLEEP)
 
 
 @micropython.viper
@@ -97,24 +95,26 @@ def sleep_ms(ms):
     # Viper, with Timer.arm_ms's common case and TimerWheel.arm_after's placement (the
     # slack's rounding, the slot, the links, the counts) written out: one call per sleep,
     # and the integer operations are machine instructions (every value below 2**30).
-    nil = _NIL
-    slot = _ctx.slot
+    g = _G
+    nil = g[0]
+    slot = g[1].slot
     if slot is nil:
         return _sleep_ms_elsewhere(ms)  # a worker thread of an executor, or not in a task
     sched = slot.sched
     timer = sched.timer
     if timer is nil:
         timer = timer_of(slot)  # raises NoTimer
-    if _type(ms) is not _int:
+    if g[2](ms) is not g[3]:
         _not_ms(ms)
     m = int(ms)
-    conf = ptr32(timer._conf)  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
+    kit = timer._kit  # (_conf, wheel, wheel._w, _source, wheel._head, wheel._tail)
+    conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
     if m <= 0 or m > conf[_CONF_MAX_MS]:
         timer.arm_ms(slot.timer, ms)
     else:
-        wheel = timer.wheel
-        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__), the clock's base
-        el = (int(timer._source()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
+        wheel = kit[1]
+        ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__), the clock's base
+        el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
         per = conf[_CONF_PER]
@@ -161,7 +161,7 @@ def sleep_ms(ms):
                 pos = 256 | (d >> 24)
         entry.deadline = d
         entry.pos = pos
-        tails = wheel._tail
+        tails = kit[5]
         tail = tails[pos]
         entry.prev = tail
         i = pos >> 4  # the slot's occupancy word
@@ -170,7 +170,7 @@ def sleep_ms(ms):
         if bits & bit:  # the slot has entries: link behind its tail
             tail.next = entry
         else:
-            wheel._head[pos] = entry
+            kit[4][pos] = entry
             ws[i] = bits | bit
         tails[pos] = entry
         ws[_W_COUNT + level] += 1
@@ -178,10 +178,10 @@ def sleep_ms(ms):
         nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK
         if nxt <= _MASK and ((nxt - now) & _MASK) > delta:
             ws[_W_NEXT] = -1  # earlier than the remembered next deadline (see arm_after)
-    it = _ring_iter
+    it = g[4]  # _ring_iter
     if it is nil or sched.level:
         return _sleep
-    _ring_append(_tok)
+    g[5](g[6])  # _ring_append(core.SLEEP)
     return it
 
 

@@ -112,6 +112,9 @@ class Timer:
         c = self.clock
         self._conf = array("i", [self._max_ms, c.per, per_ms, self._slack_ms, self._slack,
                                  c.tick_us, c.unit_us])
+        # What sleep_ms reads of the timer, in one tuple: a subscript each, not a look-up.
+        w = self.wheel
+        self._kit = (self._conf, w, w._w, self._source, w._head, w._tail)
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
