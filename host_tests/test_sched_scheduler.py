@@ -1,8 +1,9 @@
 # The tick loop: counters, only woken tasks polled, wakes from tasks, outside and threads.
 import shimeji
 from gate import Gate, ThreadGate
+from irqsource import BUSY, DONE, WAIT, InterruptSource, needs_interrupt_source, uses_timer
 from shimeji import FifoPolicy, StaticScheduler, core, yield_now
-from support import IS_MICROPYTHON, needs_threads, raises
+from support import IS_MICROPYTHON, raises
 
 
 def test_tick_counters():
@@ -172,16 +173,18 @@ async def yield_now_twice():
     await yield_now()
 
 
-@needs_threads
+@needs_interrupt_source
 def test_wakes_from_another_thread_are_never_lost_or_doubled():
-    import _thread
+    # Another thread opens the gate (a hard timer interrupt on a board without one).
     import time
 
     s = StaticScheduler(4)
-    gate = ThreadGate()  # (see gate.py: a plain Gate can lose a wake to the CPU, not to shimeji)
+    # A plain Gate can lose a wake to another CPU's store buffer (gate.py), not to an
+    # interrupt on the CPU it interrupts: a timer source opens a Gate.
+    gate = Gate() if uses_timer() else ThreadGate()
     n_wakes = 300
     seen = []
-    done = []
+    opened = [0]
 
     async def counter():
         while len(seen) < n_wakes:
@@ -193,23 +196,28 @@ def test_wakes_from_another_thread_are_never_lost_or_doubled():
     s.tick()
 
     def interrupter():
-        for _ in range(n_wakes):
-            while gate.is_open:  # the task has not consumed the last one yet
-                time.sleep_ms(0) if IS_MICROPYTHON else time.sleep(0)
-            gate.open()
-        done.append(1)
+        if opened[0] == n_wakes:
+            return DONE
+        if gate.is_open:  # the task has not consumed the last one yet
+            return WAIT
+        gate.open()
+        opened[0] += 1
+        return BUSY
 
-    _thread.start_new_thread(interrupter, ())
+    src = InterruptSource(interrupter).start()
     # Bounded only as a guard against a hang; how many rounds it takes depends on load.
     rounds = 0
-    while not (done and h.is_complete()) and rounds < 5_000_000:
-        s.tick()
-        rounds += 1
-        if rounds % 64 == 0:
-            time.sleep_ms(1) if IS_MICROPYTHON else time.sleep(0.0005)
-    assert done == [1], "the interrupting thread did not finish"
+    try:
+        while not (src.done and h.is_complete()) and rounds < 5_000_000:
+            s.tick()
+            rounds += 1
+            if rounds % 64 == 0:
+                time.sleep_ms(1) if IS_MICROPYTHON else time.sleep(0.0005)
+    finally:
+        src.stop()
+    assert src.done, "the interrupt source did not finish"
     assert h.result() == n_wakes
-    assert len(seen) == n_wakes
+    assert len(seen) == n_wakes and opened[0] == n_wakes
 
 
 def test_wake_right_after_parking_is_queued_once():

@@ -1,10 +1,12 @@
-# A second thread plays the interrupt handler: it hammers the ISR-safe entry points
-# (WaitCell.wake, Channel.try_send, Semaphore.release, Event.set) while the scheduler runs in
-# the main thread. Nothing may be lost or duplicated. Loops are bounded; no wall-clock asserts.
+# Something plays the interrupt handler and hammers the ISR-safe entry points (WaitCell.wake,
+# Channel.try_send, Semaphore.release) while the scheduler runs in the main thread: a second
+# thread on the hosted ports, a hard machine.Timer interrupt on boards without one (irqsource).
+# Nothing may be lost or duplicated. Loops are bounded; no wall-clock asserts.
 import time
 
+from irqsource import BUSY, DONE, WAIT, InterruptSource, needs_interrupt_source
 from shimeji import Channel, Semaphore, StaticScheduler, WaitCell
-from support import IS_MICROPYTHON, needs_threads
+from support import IS_MICROPYTHON
 
 N = 300
 LIMIT = 30000  # idle rounds of at least 1 ms each: a bound, never an assertion about time
@@ -27,12 +29,6 @@ def _spin_until(cond):
     return True
 
 
-def start_thread(fn, args):
-    import _thread
-
-    _thread.start_new_thread(fn, args)
-
-
 def _run(s, cond):
     n = LIMIT
     while not cond() and n:
@@ -41,14 +37,13 @@ def _run(s, cond):
         n -= 1
 
 
-@needs_threads
+@needs_interrupt_source
 def test_waitcell_wakes_in_lockstep_are_never_lost_or_doubled():
     s = StaticScheduler(4)
     cell = WaitCell()
     produced = [0]
     acked = [0]
     seen = []
-    done = []
 
     async def consumer():
         while acked[0] < N:
@@ -57,47 +52,56 @@ def test_waitcell_wakes_in_lockstep_are_never_lost_or_doubled():
             seen.append(v)
             acked[0] = v
 
-    def isr():
-        for i in range(N):
-            if not _spin_until(lambda: acked[0] == i):  # noqa: B023 - called at once
-                break
-            produced[0] = i + 1
-            cell.wake()
-        done.append(1)
+    def isr():  # the next value once the consumer has taken the last
+        if acked[0] != produced[0]:
+            return WAIT
+        if produced[0] == N:
+            return DONE
+        produced[0] += 1
+        cell.wake()
+        return BUSY
 
     h = s.spawn(consumer())
     s.tick()
-    start_thread(isr, ())
-    _run(s, lambda: h.is_complete() and done)
-    _spin_until(lambda: done)
+    src = InterruptSource(isr).start()
+    try:
+        _run(s, lambda: h.is_complete() and src.done)
+        _spin_until(lambda: src.done)
+    finally:
+        src.stop()
     h.result()
-    assert seen == list(range(1, N + 1))
+    assert seen == list(range(1, N + 1)) and src.done
 
 
-@needs_threads
+@needs_interrupt_source
 def test_waitcell_free_running_wakes_lose_nothing():
     s = StaticScheduler(4)
     cell = WaitCell()
     produced = [0]
     wakeups = [0]
-    done = []
+    src = None
 
     async def consumer():
-        while produced[0] < N or not done:
+        while produced[0] < N or not src.done:
             await cell.wait()
             wakeups[0] += 1
 
     def isr():
-        for _ in range(N):
-            produced[0] += 1
-            cell.wake()
-        done.append(1)
+        if produced[0] == N:
+            return DONE
+        produced[0] += 1
+        cell.wake()
+        return BUSY
 
     h = s.spawn(consumer())
+    src = InterruptSource(isr)
     s.tick()
-    start_thread(isr, ())
-    _run(s, lambda: done)
-    cell.wake()  # the consumer may park once more after the thread's last wake
+    src.start()
+    try:
+        _run(s, lambda: src.done)
+    finally:
+        src.stop()
+    cell.wake()  # the consumer may park once more after the source's last wake
     _run(s, h.is_complete)
     h.result()
     assert produced[0] == N
@@ -108,7 +112,8 @@ def _channel_hammer(capacity, consumers, use_ready):
     s = StaticScheduler(8)
     ch = Channel(capacity)
     got = [[] for _ in range(consumers)]
-    done = []
+    items = list(range(N)) + [-1] * consumers  # made here: the interrupt allocates nothing
+    sent = [0]
 
     async def consumer(mine):
         while True:
@@ -123,17 +128,23 @@ def _channel_hammer(capacity, consumers, use_ready):
                 return
             mine.append(item)
 
-    def isr():
-        for i in list(range(N)) + [-1] * consumers:
-            if not _spin_until(lambda: ch.try_send(i)):  # noqa: B023 - called at once
-                break
-        done.append(1)
+    def isr():  # the next item, once the channel has room
+        k = sent[0]
+        if k == len(items):
+            return DONE
+        if not ch.try_send(items[k]):
+            return WAIT
+        sent[0] = k + 1
+        return BUSY
 
     hs = [s.spawn(consumer(got[k])) for k in range(consumers)]
     s.tick()
-    start_thread(isr, ())
-    _run(s, lambda: done and all(h.is_complete() for h in hs))
-    _spin_until(lambda: done)
+    src = InterruptSource(isr).start()
+    try:
+        _run(s, lambda: src.done and all(h.is_complete() for h in hs))
+        _spin_until(lambda: src.done)
+    finally:
+        src.stop()
     for h in hs:
         h.result()
     for mine in got:
@@ -142,22 +153,22 @@ def _channel_hammer(capacity, consumers, use_ready):
     assert merged == list(range(N))  # every item once: nothing lost, nothing duplicated
 
 
-@needs_threads
+@needs_interrupt_source
 def test_channel_try_send_from_a_thread_one_receiver():
     _channel_hammer(4, 1, False)
 
 
-@needs_threads
+@needs_interrupt_source
 def test_channel_try_send_from_a_thread_two_receivers_ready_loop():
     _channel_hammer(3, 2, True)
 
 
-@needs_threads
+@needs_interrupt_source
 def test_semaphore_release_from_a_thread_loses_no_permit():
     s = StaticScheduler(4)
     sem = Semaphore(0)
     taken = [0]
-    done = []
+    released = [0]
 
     async def consumer():
         while taken[0] < N:
@@ -165,14 +176,19 @@ def test_semaphore_release_from_a_thread_loses_no_permit():
             taken[0] += 1
 
     def isr():
-        for _ in range(N):
-            sem.release()
-        done.append(1)
+        if released[0] == N:
+            return DONE
+        sem.release()
+        released[0] += 1
+        return BUSY
 
     h = s.spawn(consumer())
     s.tick()
-    start_thread(isr, ())
-    _run(s, lambda: done and h.is_complete())
-    _spin_until(lambda: done)
+    src = InterruptSource(isr).start()
+    try:
+        _run(s, lambda: src.done and h.is_complete())
+        _spin_until(lambda: src.done)
+    finally:
+        src.stop()
     h.result()
     assert taken[0] == N and sem.available() == 0

@@ -1,26 +1,24 @@
-# A thread that wakes every task slot over and over (as a buggy or racing waker may) while
-# tasks sleep on the real clock in a tickless run loop: no sleep ends before its time, every
-# task finishes: the hand-off of ring sleepers without a critical section (wheelpass.py) and
-# wake() from the thread never both queue a task (a task queued twice would be resumed past
-# its next sleep early, or break the run queue); and a wake racing the tick's park on the ring
+# A thread (or, on a board without one, a hard timer interrupt every ms: irqsource) that wakes
+# every task slot over and over (as a buggy or racing waker may) while tasks sleep on the real
+# clock in a tickless run loop: no sleep ends before its time, every task finishes: the
+# hand-off of ring sleepers without a critical section (wheelpass.py) and wake() from the
+# thread or interrupt never both queue a task (a task queued twice would be resumed past its
+# next sleep early, or break the run queue); and a wake racing the tick's park on the ring
 # sleep, forced deterministically.
+from irqsource import InterruptSource, again, needs_interrupt_source
 from shimeji import RunLoop, StaticScheduler, Timer, port, sleep_ms
-from support import needs_threads
 
 TASKS = 12
 SLEEPS = 8
 
 
-@needs_threads
+@needs_interrupt_source
 def test_a_waking_thread_never_ends_a_sleep_early():
-    import _thread
-
     timer = Timer(tick_us=1)
     s = StaticScheduler(TASKS, timer=timer)
     early = []
     done = []
-    stop = [False]
-    ended = _thread.allocate_lock()
+    repeat = again()
 
     async def sleeper(i):
         for k in range(SLEEPS):
@@ -33,23 +31,20 @@ def test_a_waking_thread_never_ends_a_sleep_early():
         done.append(i)
 
     def waker():
-        with ended:
-            while not stop[0]:
-                for slot in s.slots:
-                    s.wake(slot)
+        for slot in s.slots:
+            s.wake(slot)
+        return repeat
 
     for i in range(TASKS):
         s.spawn_detached(sleeper(i))
-    _thread.start_new_thread(waker, ())
+    src = InterruptSource(waker).start()
     try:
         loop = RunLoop(s, max_idle_us=200)
         while s.live_count():
             loop.step()
     finally:
-        stop[0] = True
-        with ended:
-            pass
-    assert early == []
+        src.stop()
+    assert src.steps > 0 and early == []
     assert sorted(done) == list(range(TASKS))
 
 

@@ -1,5 +1,6 @@
 # Clock, Timer and the task API (sleeps, sleep_until, Interval) on a StaticScheduler, driven
 # by a fake clock. Every wake-up time is recorded and the whole list asserted.
+from irqsource import InterruptSource, again, needs_interrupt_source
 from shimeji import (
     MAX_TICKS,
     Clock,
@@ -17,7 +18,7 @@ from shimeji import (
     wrap_add,
     wrap_diff,
 )
-from support import needs_threads, raises
+from support import raises
 
 MASK = (1 << 30) - 1
 
@@ -290,22 +291,22 @@ def test_run_until_complete_default_idle_really_sleeps():
     assert s.run_until_complete(main()) == 1
 
 
-@needs_threads
+@needs_interrupt_source
 def test_interrupt_from_a_thread_while_the_loop_runs():
-    import _thread
+    # A thread calls timer.interrupt over and over (a hard timer interrupt, each ms, on a board
+    # without a second thread).
     import time
 
     clock, timer, s = make()
-    state = {"stop": False, "done": False}
+    repeat = again()
 
     def isr_substitute():
-        while not state["stop"]:
-            timer.interrupt(None)
-        state["done"] = True
+        timer.interrupt(None)
+        return repeat
 
     log = []
     s.spawn(sleeper(log, clock, "x", 2, 20))
-    _thread.start_new_thread(isr_substitute, ())
+    src = InterruptSource(isr_substitute).start()
     try:
         while len(log) < 20:
             timer.turn()
@@ -314,9 +315,7 @@ def test_interrupt_from_a_thread_while_the_loop_runs():
                 time.sleep(0)
             clock.advance_us(500)
     finally:
-        state["stop"] = True
-    while not state["done"]:
-        pass
+        src.stop()
     assert log == [("x", 2000)] * 20
     assert timer.interrupts > 0
 

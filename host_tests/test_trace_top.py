@@ -2,6 +2,7 @@
 # refreshing while a background loop runs the tasks (they keep running, undisturbed).
 import time
 
+from irqsource import needs_interrupt_source, uses_timer
 from shimeji import (
     Event,
     FakeClock,
@@ -14,11 +15,11 @@ from shimeji import (
     yield_now,
 )
 from shimeji.platform.bsp import BoardBase
-from shimeji.sched.background import ThreadBackground
+from shimeji.sched.background import ThreadBackground, TimerBackground
 from shimeji.sched.runloop import RunLoop
 from shimeji.trace import ring
 from shimeji.trace.table import TracePolls, format_table, task_table, top
-from support import needs_threads, raises
+from support import raises
 
 
 def make(policy=None, traced=False):
@@ -87,20 +88,40 @@ def test_format_shows_the_cpu_share_of_the_interval():
     assert lines[1].split() == ["1", "busy", "queued", "9", "1250", "25.0", "30", "2", "0"]
 
 
-@needs_threads
+class _ThreadBoard(BoardBase):
+    def start_ticker(self, callback):
+        pass
+
+    def stop_ticker(self):
+        pass
+
+    def idle(self, us):
+        time.sleep(0.0002)
+
+
+class _TimerBoard(BoardBase):
+    """A board whose ticker is ``machine.Timer`` every ms (a TimerBackground's steps)."""
+
+    ticker = None
+
+    def start_ticker(self, callback):
+        import machine
+
+        self.ticker = machine.Timer(period=1, callback=callback)
+
+    def stop_ticker(self):
+        if self.ticker is not None:
+            self.ticker.deinit()
+            self.ticker = None
+
+
+@needs_interrupt_source
 def test_top_prints_snapshots_while_a_background_loop_runs_the_tasks():
-    class Board(BoardBase):
-        def start_ticker(self, callback):
-            pass
-
-        def stop_ticker(self):
-            pass
-
-        def idle(self, us):
-            time.sleep(0.0002)
-
+    # The loop runs in a thread, or (a board without one) behind a machine.Timer ticker.
     s = StaticScheduler(4, policy=RoundRobinPolicy())
-    bg = ThreadBackground(Board(), RunLoop(s, max_idle_us=200))
+    loop = RunLoop(s, max_idle_us=200)
+    bg = TimerBackground(_TimerBoard(), loop) if uses_timer() else ThreadBackground(
+        _ThreadBoard(), loop)
     box = [0]
 
     async def counter():
