@@ -28,7 +28,8 @@ except ImportError:  # the qemu port and many boards
 HAS_THREAD_MODULE = HAS_THREADS  # stays True where fwtest turns threads off (no core 1)
 # Why threads are off. tools/fwtest.py sets both before any test module is imported where a
 # port has _thread but the board cannot run a second thread (the RP2040 emulator: no core 1).
-NO_THREADS_REASON = "needs _thread, which this port does not have"
+# (The stm32 port can have _thread, MICROPY_PY_THREAD; the B_L475E_IOT01A build has not.)
+NO_THREADS_REASON = "needs _thread, which this MicroPython build does not have"
 
 
 class _Skipped:
@@ -89,7 +90,7 @@ def needs_thread_module(fn):
     if HAS_THREAD_MODULE:
         return fn
     return _Skipped(fn, "needs the _thread module (the Executor is built on it), which this "
-                        "port does not have")
+                        "MicroPython build does not have")
 
 
 def _shimeji_is_native():
