@@ -26,7 +26,7 @@ from micropython import const
 from .. import core
 from ..errors import BadArgument, DurationTooLong, int_arg
 from .wheelpass import earliest, hand_off, step
-from .wheelplace import cascade
+from .wheelplace import advance_due, cascade
 
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
@@ -306,19 +306,14 @@ class TimerWheel:
                 return 0
         return self._advance_due(n)
 
+    _advance_due = advance_due  # (wheelplace.py, in viper)
+
     @micropython.native
-    def _advance_due(self, n):
-        """``advance(n)`` without its first look for an idle timer: for a caller that knows
-        an entry is due by then (``Timer.turn``), or that a callback raised part-way."""
+    def _take_due(self):
+        """Fire the due list (entries armed at or before ``now``): ``advance_due``'s first
+        step when it holds any. Returns how many fired."""
         ws = self._w
-        ws[_W_NEXT] = -1
-        n += ws[_W_LAG]
-        ws[_W_LAG] = n
-        fired = 0
-        if ws[_W_RESUME] >= 0:
-            fired += self._drain(ws[_W_RESUME])
-        if ws[_W_COUNT + _LEVELS]:
-            fired += hand_off(self, _DUE, _LEVELS)
+        fired = hand_off(self, _DUE, _LEVELS)
         due = ws[_W_COUNT + _LEVELS]
         head = self._head
         while due > 0 and head[_DUE] is not None:
@@ -327,36 +322,6 @@ class TimerWheel:
             _fire(e)
             fired += 1
             due -= 1
-        gap = -1
-        while n > 0:
-            gap = step(self)
-            if gap < 0 or gap > n:
-                break
-            n -= gap
-            ws[_W_LAG] = n
-            x = ws[_W_NOW] - _MASK + gap  # wrap_add, inlined
-            ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
-            pos = ws[_W_STEP]
-            # A level-0 slot, or a level-1 slot of entries all due at its start (not ragged):
-            # hand its tasks over here (_drain's first step), no cascade.
-            if pos < 64 or (pos < 128 and not (ws[_W_RAG + ((pos >> 4) & 3)] >> (pos & 15)) & 1):
-                fired += hand_off(self, pos, pos >> 6)
-                if self._head[pos] is None:  # no callback entries left: the slot is empty
-                    ws[pos >> 4] &= ~(1 << (pos & 15))
-                    gap = -1
-                    continue
-            fired += self._drain(pos)
-            gap = -1
-        if n > 0:
-            x = ws[_W_NOW] - _MASK + n  # wrap_add, inlined
-            ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
-        ws[_W_LAG] = 0
-        ws[_W_NEXT] = -1
-        if gap > n and not ws[_W_COUNT + _LEVELS]:
-            # The last step found the next slot beyond n: next_in_ticks() is known (nothing
-            # was armed since; _step_pos still names that slot).
-            x = ws[_W_NOW] - _MASK + gap - n  # wrap_add, inlined
-            ws[_W_NEXT] = x - 1 if x > 0 else x + _MASK
         return fired
 
     @micropython.native
