@@ -1,0 +1,78 @@
+# shimeji: host-only (loopback sockets: firmware without networking has no socket module)
+# A TaskSlot keeps the fields few tasks use (timeouts, I/O, held Mutexes) as class-level
+# defaults: a fresh slot's attribute table holds 31 names (a 37-entry table on MicroPython,
+# not the 47-entry one of 39 names), the rare fields read their defaults until first set, a
+# slot keeps what it set for its later tasks, and a slot that used all of them allocates
+# nothing in steady state (heap_lock AND a zero gc.mem_alloc delta).
+from iohelp import close, tcp_pair
+
+from shimeji import StaticScheduler, Timer, TimerEntry, sleep_ms, timeout, wait_readable
+from shimeji.task.slot import TaskSlot
+from support import alloc_delta, heap_locked, micropython_only
+
+RARE = {"deadline": None, "deadline_owner": None, "timeout_guard": None, "io_obj": None,
+        "io_mask": 0, "io_events": 0, "io_entry": None, "held_locks": None}
+
+
+def test_a_fresh_slot_has_31_names_and_reads_the_rare_fields_as_defaults():
+    s = StaticScheduler(2)
+    for slot in [TaskSlot()] + s.slots:
+        names = set(slot.__dict__)
+        assert len(names) == 31
+        assert not names & set(RARE)
+        for name, default in RARE.items():
+            assert getattr(slot, name) == default
+
+
+def test_a_slot_keeps_its_deadline_entry_and_guard_for_its_next_task():
+    s = StaticScheduler(1, timer=Timer())
+    seen = []
+
+    async def guarded():
+        await timeout(sleep_ms(0), 1000)
+        slot = s.slots[0]
+        seen.append((slot.deadline, slot.timeout_guard, slot.deadline_owner))
+
+    for _ in range(2):
+        s.run_until_complete(guarded())
+    slot = s.slots[0]
+    assert "deadline" in slot.__dict__ and "timeout_guard" in slot.__dict__
+    (entry, guard, owner), (entry2, guard2, owner2) = seen
+    assert type(entry) is TimerEntry and entry2 is entry and guard2 is guard
+    assert owner is None and owner2 is None  # the guard gave the entry back
+    assert slot.deadline.pos < 0 and slot.deadline_owner is None
+    assert TaskSlot.deadline is None  # the class default is never written
+
+
+def _rounds(a, s, p, n):
+    for _ in range(n):
+        a.write(b"x")
+        for _ in range(100):
+            if p.poll(0):
+                break
+        s.tick()
+
+
+@micropython_only
+def test_a_slot_with_a_timeout_and_an_io_wait_allocates_nothing_after_its_first():
+    s = StaticScheduler(2, timer=Timer())
+    a, b = tcp_pair()
+    buf = bytearray(8)
+    got = [0]
+
+    async def reader():
+        while True:
+            await timeout(wait_readable(b), 10000)
+            got[0] += b.readinto(buf)
+
+    s.spawn(reader())
+    s.tick()
+    p = s.poller
+    _rounds(a, s, p, 3)  # warm up: the poller's entry, the deadline entry, the slot's table
+    slot = s.slots[0]
+    assert {"deadline", "timeout_guard", "io_obj", "io_mask", "io_entry"} <= set(slot.__dict__)
+    assert type(slot.deadline) is TimerEntry and slot.io_obj is b
+    heap_locked(_rounds, a, s, p, 20)
+    assert alloc_delta(_rounds, a, s, p, 20) == 0
+    assert got[0] == 43
+    close(a, b)
