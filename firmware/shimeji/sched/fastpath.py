@@ -21,6 +21,8 @@ per spawn).
 Compiled by the native emitter: about 25 % faster here than bytecode.
 """
 
+import sys
+
 import micropython
 from micropython import const
 
@@ -38,17 +40,60 @@ _OK = const(2)  # task.slot's OK and core's FREE: constants, not global lookups,
 _FREE = const(0)
 _QUEUED = const(1)  # core.QUEUED and core.RUNNING, written every poll
 _RUNNING = const(2)
+_MODULES = sys.modules
 base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it imports this)
 
 
 @micropython.native
+def end_tick(sched, polled, completed, ready):
+    """What every tick path does last: fills the scheduler's ``Tick`` (``ready``: its policy
+    has a task queued) and returns it. Not ISR-safe."""
+    t = sched._tick
+    t.polled = polled
+    t.completed = completed
+    if completed:
+        sched.completed_total = wrap_count(sched.completed_total, completed)
+    spawned = sched._spawned
+    if sched._woken_ext or sched._woken_int or (spawned and sched.parallel):
+        # Only then the critical section: wakes count under it from anywhere (and a worker's
+        # spawns from other threads). A busy loop of ticks with no wakes must not take it
+        # (with a thread playing the interrupt, a lock taken by every tick starves the waker).
+        state = sched._enter()
+        spawned = sched._spawned
+        woken_ext = sched._woken_ext
+        woken_int = sched._woken_int
+        sched._spawned = 0
+        sched._woken_ext = 0
+        sched._woken_int = 0
+        sched._exit(state)
+    else:  # no wakes; spawns, if any, were this thread's own (spawn is not ISR-safe)
+        woken_ext = 0
+        woken_int = 0
+        if spawned:
+            sched._spawned = 0
+    if spawned:  # spawned_total counts spawns as of the last tick's end
+        sched.spawned_total = wrap_count(sched.spawned_total, spawned)
+    timed = sched._woken_timer  # only the loop's thread writes it: no section needed
+    if timed:
+        sched._woken_timer = 0
+        woken_ext += timed
+    t.spawned = spawned
+    t.woken_external = woken_ext
+    t.woken_internal = woken_int
+    t.woken = woken_ext + woken_int
+    t.has_remaining = ready or sched._inbox_head is not None
+    return t
+
+
+@micropython.native
 def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=StopIteration,
-              _cancelled=Cancelled, _on=_shield.on, _off=_shield.off):
+              _cancelled=Cancelled, _sh=_shield, _on=_shield.on, _off=_shield.off, _len=len,
+              _modules=_MODULES, _end=end_tick):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
     head = fifo.head
     if head is None and sched._inbox_head is None:  # nothing to poll: no set-up at all
-        return sched._end_tick(0, 0)  # (_local_head is None outside a tick)
+        return _end(sched, 0, 0, False)  # (_local_head is None outside a tick)
     ctx = sched._ctx
     tail = fifo.tail
     outer_slot = ctx.slot  # a task of another scheduler may be driving this one
@@ -69,8 +114,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     # from other threads too), a closed scheduler or once ids wrapped (_new_id clears it).
     sched._local_ok = not (sched.parallel or sched.ids_wrapped or sched.closed)
     shielding = sched._shielding
-    if shielding:
-        _on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+    if shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
+        if _sh.target is None and _len(_modules) == _sh.modules:
+            shielding = False  # on()'s first test, in line: asyncio is not even imported
+        else:
+            _on()
     if tail is not None:
         tail.run_next = head  # a ring while the tick runs (see the module's design note)
     try:
@@ -253,4 +301,4 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         ctx.sched = outer_sched
         if outer_held:
             _release(outer_sched)
-    return sched._end_tick((n if n > 0 else 0) - left, completed)
+    return _end(sched, (n if n > 0 else 0) - left, completed, head is not None)

@@ -79,33 +79,34 @@ class _Shield:
         self.target = None  # asyncio.core's globals (MicroPython) or asyncio.events (CPython)
         self.modules = -1  # len(sys.modules) at the last search for asyncio (none found)
         self.guard = _Guard()
-        self.saved_task = None
-        self.saved_tasks = None
-        self.saved_io = None
+        self.saved = [None, None, None]  # MicroPython: cur_task, _task_queue, _io_queue
         self.own_getattr = None  # a __getattr__ asyncio.core had before the shield's
         self.patched = []  # CPython: module, name, saved value; three entries per hook
 
+    # on() and off() run twice per tick: the module's names are default-argument locals
+    # (a global is a hashed lookup in native code, a built-in such as len a second one).
     @micropython.native
-    def on(self):
+    def on(self, _len=len, _modules=_MODULES, _mp=_IS_MP):
         depth = self.depth
         self.depth = depth + 1
         if depth:
             return
         g = self.target
         if g is None:
-            n = len(_MODULES)
+            n = _len(_modules)
             if n == self.modules:  # no module imported since the last search: no asyncio
                 return
             self.modules = n
             g = self._find()
             if g is None:
                 return
-        if _IS_MP:
+        if _mp:
+            saved = self.saved
             guard = self.guard
-            self.saved_task = g.pop("cur_task", None)
-            self.saved_tasks = g["_task_queue"]
+            saved[0] = g.pop("cur_task", None)
+            saved[1] = g["_task_queue"]
             g["_task_queue"] = guard
-            self.saved_io = g["_io_queue"]
+            saved[2] = g["_io_queue"]
             g["_io_queue"] = guard
         else:
             self._on_cpython()
@@ -128,19 +129,20 @@ class _Shield:
         return self.target
 
     @micropython.native
-    def off(self):
+    def off(self, _mp=_IS_MP):
         depth = self.depth - 1
         self.depth = depth
         if depth:
             return
         if self.active:
             self.active = False
-            if _IS_MP:
+            if _mp:
                 g = self.target
-                g["cur_task"] = self.saved_task
-                g["_task_queue"] = self.saved_tasks
-                g["_io_queue"] = self.saved_io
-                self.saved_task = None  # (asyncio's task: not kept alive by the shield)
+                saved = self.saved
+                g["cur_task"] = saved[0]
+                g["_task_queue"] = saved[1]
+                g["_io_queue"] = saved[2]
+                saved[0] = None  # (asyncio's task: not kept alive by the shield)
             else:
                 self._off_cpython()
 
