@@ -77,6 +77,46 @@ def hand_off(self, pos, level):
     held = 0
     while e is not None:
         nxt = e.next
+        slot = e.slot
+        s = None if slot is None else slot.sched
+        if s is None:  # (no `is not`: in native code each is a second runtime call)
+            pass
+        else:
+            if s is seen:
+                pass
+            else:
+                if direct is not None:
+                    if last is not None:
+                        last.run_next = None  # the queue ends there (FifoPolicy.add's store)
+                    direct._fifo.tail = last
+                    direct._woken_timer += timed
+                    timed = 0
+                seen = s
+                fifo = s._fifo
+                if (fifo is None or s._polling or s.parallel or s._trace is not None
+                        or s._inbox_head is not None):
+                    direct = None
+                else:
+                    direct = s
+                    last = fifo.tail
+            if s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING:
+                # A ring sleeper's own entry (a slot's timer entry has no callback).
+                if nxt is None:
+                    pass
+                else:  # (prev and wheel mean something only while armed: left)
+                    e.next = None
+                n += 1
+                slot.state = _QUEUED  # first (see above)
+                e.pos = -1
+                slot.sleeping = False
+                if last is None:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
+                    fifo.head = slot
+                else:
+                    last.run_next = slot
+                last = slot
+                timed += 1  # for the loop's next _end_tick, no section
+                e = nxt
+                continue
         if e.callback is not None:
             e.prev = kept_tail
             if kept_tail is None:
@@ -86,40 +126,11 @@ def hand_off(self, pos, level):
             kept_tail = e
             e = nxt
             continue
-        if nxt is not None:  # (prev and wheel mean something only while armed: left)
+        if nxt is not None:
             e.next = None
         n += 1
-        slot = e.slot
-        s = None if slot is None else slot.sched
         if s is None:
             e.pos = -1
-            e = nxt
-            continue
-        if s is not seen:
-            if direct is not None:
-                if last is not None:
-                    last.run_next = None  # the queue ends there (FifoPolicy.add's store)
-                direct._fifo.tail = last
-                direct._woken_timer += timed
-                timed = 0
-            seen = s
-            fifo = s._fifo
-            if (fifo is None or s._polling or s.parallel or s._trace is not None
-                    or s._inbox_head is not None):
-                direct = None
-            else:
-                direct = s
-                last = fifo.tail
-        if s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING:
-            slot.state = _QUEUED  # first (see above)
-            e.pos = -1
-            slot.sleeping = False
-            if last is None:  # FifoPolicy.add, inlined (the tail's run_next: once, at the end)
-                fifo.head = slot
-            else:
-                last.run_next = slot
-            last = slot
-            timed += 1  # for the loop's next _end_tick, no section
             e = nxt
             continue
         e.pos = -1
