@@ -112,9 +112,10 @@ class Timer:
         c = self.clock
         self._conf = array("i", [self._max_ms, c.per, per_ms, self._slack_ms, self._slack,
                                  c.tick_us, c.unit_us])
-        # What sleep_ms reads of the timer, in one tuple: a subscript each, not a look-up.
+        # What sleep_ms and turn read of the timer, in one tuple: a subscript each, not an
+        # attribute look-up (all fixed for the timer's life).
         w = self.wheel
-        self._kit = (self._conf, w, w._w, self._source, w._head, w._tail)
+        self._kit = (self._conf, w, w._w, self._source, w._head, w._tail, self._turn)
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (
@@ -197,12 +198,13 @@ class Timer:
         # Viper: the integer operations are machine instructions (every value below 2**30);
         # in native code each was a runtime call (~20 per turn).
         nil = _NIL
-        wheel = self.wheel
-        ws = ptr32(wheel._w)  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
+        kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._head, wheel._tail, _turn)
+        wheel = kit[1]
+        ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
         # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
-        conf = ptr32(self._conf)  # the constants: clock.per, tick_us, unit_us...
+        conf = ptr32(kit[0])  # the constants: clock.per, tick_us, unit_us...
         base = ws[_W_BASE]  # clock.base
-        el = (int(self._source()) - base) & _MASK  # clock.elapsed(), inlined
+        el = (int(kit[3]()) - base) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
         per = conf[_CONF_PER]
@@ -212,7 +214,7 @@ class Timer:
             x = base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
             ws[_W_BASE] = x - 1 if x > 0 else x + _MASK
         self.pending = False
-        t = self._turn
+        t = kit[6]
         t.elapsed = n
         k = -1  # ticks to the wheel's next deadline after the advance; -1: none armed
         now = ws[_W_NOW]
@@ -255,7 +257,7 @@ class Timer:
         if k > 0 and pos >= 64:
             # A far slot: its first entry on the slot's start (a deadline on the slack's
             # grid) is the earliest; else a lone far sleeper is not woken early (earliest).
-            first = wheel._head[pos]
+            first = kit[4][pos]
             if first is nil or ((int(first.deadline) - now) & _MASK) > k:
                 k = int(earliest(wheel, pos, k))
         tick_us = conf[_CONF_TICK_US]
