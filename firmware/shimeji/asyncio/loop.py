@@ -71,11 +71,10 @@ class Loop:
         raise exc
 
     def queue_flag(self, flag):
-        """Called by ``ThreadSafeFlag.set`` inside the critical section. ISR-safe."""
+        """Called by ``ThreadSafeFlag.set`` inside the critical section (stores only: it
+        cannot raise there); ``set`` then ends an idle wait (``sched.idle_notify``) outside.
+        ISR-safe."""
         flag.flag_next = None
-        notify = self.sched.idle_notify
-        if notify is not None:
-            notify()  # the loop may be idle in the I/O poller: end its wait
         tail = self._flags_tail
         if tail is None:
             self._flags_head = flag

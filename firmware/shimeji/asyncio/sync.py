@@ -47,15 +47,19 @@ class ThreadSafeFlag(WaitCell):
         """Set the flag; its waiter wakes at the loop's next turn. ISR-safe, allocation-free."""
         state = self._enter()
         slot = self.waiter
-        loop = None if slot is None or slot.sched is None else getattr(slot.sched, "loop", None)
+        sched = None if slot is None else slot.sched
+        loop = None if sched is None else getattr(sched, "loop", None)
         if loop is None:
             self._exit(state)
             self.wake()  # nobody waits (the wake is kept), or a plain shimeji scheduler
             return
-        if not self.flag_queued:
+        queued = self.flag_queued
+        if not queued:
+            loop.queue_flag(self)  # (stores only, like the lines around it)
             self.flag_queued = True
-            loop.queue_flag(self)
         self._exit(state)
+        if not queued and sched.idle_notify is not None:
+            sched.idle_notify()  # the loop may be idle in the I/O poller: end its wait
 
     def clear(self):
         """Forget a ``set()`` nobody waited for yet. ISR-safe."""

@@ -94,11 +94,13 @@ class Injector:
             if other is None or slot.state == FREE:
                 return False
             return other.cancel_slot(slot)
-        ok = not slot.cancel_requested
-        if ok:
-            slot.cancel_requested = True
-            slot.throw_exc = Cancelled("the task was cancelled")
-        self._exit(state)
+        try:  # (the exception is made here: a MemoryError must not keep the section)
+            ok = not slot.cancel_requested
+            if ok:
+                slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
+                slot.cancel_requested = True
+        finally:
+            self._exit(state)
         return ok
 
     def cancel_all(self):

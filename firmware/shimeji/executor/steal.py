@@ -82,13 +82,15 @@ class Stealing:
                 self._put_back(slot, False)
             else:
                 state = self._enter()
-                moved = not thief.closed  # a thief that shut down would orphan the task
-                if moved:
-                    slot.sched = thief  # wakes that still reach this worker are forwarded
-                    thief._inbox_push(slot)
-                    if thief._trace is not None:  # STEAL in the thief's trace, arg: from whom
-                        thief._trace.record_isr(_STEAL, slot.id, self.index)
-                self._exit(state)
+                try:  # (the trace's record may raise: the task has moved by then)
+                    moved = not thief.closed  # a thief that shut down would orphan the task
+                    if moved:
+                        slot.sched = thief  # wakes that still reach this worker are forwarded
+                        thief._inbox_push(slot)
+                        if thief._trace is not None:  # STEAL in the thief's trace: from whom
+                            thief._trace.record_isr(_STEAL, slot.id, self.index)
+                finally:
+                    self._exit(state)
                 if moved:
                     thief.stolen_from[self.index] += 1
                     given += 1

@@ -94,17 +94,19 @@ class Worker(Stealing, Idling, StaticScheduler):
         """End this worker's sleep, if it sleeps (on its bell, or in its I/O poller). Safe
         from any thread."""
         state = self._enter()
-        if self.sleeping:
-            self.sleeping = False
-            self.executor.sleepers -= 1
-            self.woken_cross += 1
-            if self._idle_in_poller:
-                waker = self.poller._waker if self.poller is not None else None
-                if waker is not None:
-                    waker.signal()  # a byte on its wake socket ends the poll at once
-            else:
-                self._bell.release()
-        self._exit(state)
+        try:  # (a socket send or a lock release: a section's exit is certain)
+            if self.sleeping:
+                self.sleeping = False
+                self.executor.sleepers -= 1
+                self.woken_cross += 1
+                if self._idle_in_poller:
+                    waker = self.poller._waker if self.poller is not None else None
+                    if waker is not None:
+                        waker.signal()  # a byte on its wake socket ends the poll at once
+                else:
+                    self._bell.release()
+        finally:
+            self._exit(state)
 
     def spawn(self, coro, name=None):
         """Run ``coro`` on this worker; returns its ``JoinHandle``. Safe from any thread; not
@@ -177,16 +179,15 @@ class Worker(Stealing, Idling, StaticScheduler):
             if other is None or slot.state == FREE:
                 return False
             return other.cancel_slot(slot)
-        if core.current_context() is self._ctx:
-            try:
+        try:  # (a context lookup, an exception made: a section's exit is certain)
+            if core.current_context() is self._ctx:
                 return StaticScheduler.cancel_slot(self, slot)
-            finally:
-                self._exit(state)
-        ok = slot.state != FREE and not slot.cancel_requested
-        if ok:
-            slot.cancel_requested = True
-            slot.throw_exc = Cancelled("the task was cancelled")
-        self._exit(state)
+            ok = slot.state != FREE and not slot.cancel_requested
+            if ok:
+                slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
+                slot.cancel_requested = True
+        finally:
+            self._exit(state)
         if ok:
             self.wake(slot)
         return ok

@@ -103,7 +103,10 @@ class InterruptScheduler(StaticScheduler):
     @micropython.native
     def wake(self, slot):
         """Make the task in ``slot`` runnable and queue this level's callback unless one is
-        queued or running. Idempotent. ISR-safe: allocation-free, never raises."""
+        queued or running. Idempotent. ISR-safe: allocation-free, never raises (traced: see
+        ``_wake_traced``)."""
+        if self._trace is not None:
+            return self._wake_traced(slot)
         state = self._enter()
         st = slot.state
         if st == WAITING and slot.sched is self:
@@ -119,14 +122,42 @@ class InterruptScheduler(StaticScheduler):
                 self._woken_int += 1
             else:
                 self._woken_ext += 1
-            if self._trace is not None:
-                self._trace.wake_locked(self, slot)
             self._want = True
         elif st == RUNNING:
             slot.rewoken = True
         if self._want and not self._pending and not self._active:
             self._queue_run()
         self._exit(state)
+
+    def _wake_traced(self, slot):
+        # ``wake`` with a trace: its record may raise (the trace's clock): the task is queued
+        # first and the section ends in a finally (docs/sync.md, "Exceptions inside a section").
+        state = self._enter()
+        try:
+            st = slot.state
+            if st == WAITING and slot.sched is self:
+                slot.state = QUEUED
+                slot.inbox_next = None
+                tail = self._inbox_tail
+                if tail is None:
+                    self._inbox_head = slot
+                else:
+                    tail.inbox_next = slot
+                self._inbox_tail = slot
+                if self._polling:
+                    self._woken_int += 1
+                else:
+                    self._woken_ext += 1
+                self._want = True
+                if not self._pending and not self._active:
+                    self._queue_run()
+                self._trace.wake_locked(self, slot)
+            elif st == RUNNING:
+                slot.rewoken = True
+            if self._want and not self._pending and not self._active:
+                self._queue_run()
+        finally:
+            self._exit(state)
 
     @micropython.native
     def _queue_run(self):

@@ -109,10 +109,11 @@ def poll_all(self):
         if timer is not None and (timer.pending or self._due()):
             timer.turn()
         t = _base_tick(self, budget)
-        if not t.has_remaining:
+        # The policy is asked outside the section (its own context only touches it; it is
+        # pluggable code, which may raise): inside, only the inbox and the timer's flag.
+        if not t.has_remaining and not self.policy.has_ready():
             state = self._enter()
-            if self._inbox_head is None and not self.policy.has_ready() and not (
-                    timer is not None and timer.pending):
+            if self._inbox_head is None and not (timer is not None and timer.pending):
                 self._active = False
                 self._want = False
                 self._exit(state)

@@ -245,8 +245,9 @@ class TaskLifecycle(TaskPool):
         self._check_level("cancel")
         if slot.state == FREE or slot.sched is not self or slot.cancel_requested:
             return False
+        exc = Cancelled("the task was cancelled")  # first: a MemoryError here changes nothing
         slot.cancel_requested = True
-        slot.throw_exc = Cancelled("the task was cancelled")
+        slot.throw_exc = exc
         if slot.state != RUNNING:  # a running task is not inside an awaitable
             self._unwait(slot)
         self.wake(slot)

@@ -121,6 +121,7 @@ class StaticScheduler(TaskLifecycle):
         _take_inbox,
         _take_inbox_irq,
         _wake_irq,
+        _wake_traced,
         wake,
     )
 

@@ -40,6 +40,8 @@ def wake(self, slot):
 
     ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
     other threads and tasks may all call it."""
+    if self._trace is not None:  # its records call out (a clock): a section with a finally
+        return self._wake_traced(slot)
     state = self._enter()
     if slot.sched is not self:  # finished, or moved to another worker: forward it there
         other = slot.sched
@@ -64,13 +66,50 @@ def wake(self, slot):
             self._woken_int += 1
         else:
             self._woken_ext += 1
-        if self._trace is not None:
-            self._trace.wake_locked(self, slot)
     elif st == _RUNNING:
         slot.rewoken = True
     self._exit(state)
     if st == _WAITING and not self._polling and self.idle_notify is not None:
         self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
+
+
+def _wake_traced(self, slot):
+    # ``wake`` with a trace: the record (``wake_locked``) is made inside the section, after
+    # the task is queued, and may raise (the trace's clock, a stack overflow): the section
+    # still ends, the wake has happened, the caller sees the exception.
+    state = self._enter()
+    try:
+        if slot.sched is not self:
+            other = slot.sched
+            st = -1
+        else:
+            st = slot.state
+            if st == _WAITING:
+                if (slot.sleeping and slot.timer.pos >= 0) or slot.state != _WAITING:
+                    st = _QUEUED
+            if st == _WAITING:
+                slot.state = _QUEUED
+                slot.inbox_next = None
+                tail = self._inbox_tail
+                if tail is None:
+                    self._inbox_head = slot
+                else:
+                    tail.inbox_next = slot
+                self._inbox_tail = slot
+                if self._polling:
+                    self._woken_int += 1
+                else:
+                    self._woken_ext += 1
+                self._trace.wake_locked(self, slot)
+            elif st == _RUNNING:
+                slot.rewoken = True
+    finally:
+        self._exit(state)
+    if st < 0:
+        if other is not None:
+            other.wake(slot)
+    elif st == _WAITING and not self._polling and self.idle_notify is not None:
+        self.idle_notify()
 
 
 @micropython.native  # no check point inside: a micropython.schedule callback that wakes a
@@ -145,6 +184,8 @@ def _park_sleep(self, slot):
 
 @micropython.native
 def _wake_irq(self, slot):
+    if self._trace is not None:  # (as in wake)
+        return self._wake_traced(slot)
     irq = self._irq
     state = self._irq_off()
     irq.depth += 1
@@ -172,8 +213,6 @@ def _wake_irq(self, slot):
             self._woken_int += 1
         else:
             self._woken_ext += 1
-        if self._trace is not None:
-            self._trace.wake_locked(self, slot)
     elif st == _RUNNING:
         slot.rewoken = True
     irq.depth -= 1

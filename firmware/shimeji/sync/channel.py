@@ -78,23 +78,24 @@ class Channel:
         """Buffer ``item`` if there is room; True on success, False if full or closed (check
         ``closed``). Wakes one receiver. ISR-safe, allocation-free."""
         state = self._enter()
-        if self.closed or self._count == self.capacity:
+        try:  # (_put wakes a receiver)
+            if self.closed or self._count == self.capacity:
+                return False
+            self._put(item)
+            return True
+        finally:
             self._exit(state)
-            return False
-        self._put(item)
-        self._exit(state)
-        return True
 
     def try_recv(self, default=None):
         """The oldest item, or ``default`` if none is buffered. Wakes one sender. ISR-safe,
         allocation-free."""
         state = self._enter()
-        if self._count == 0:
+        try:  # (_take wakes a sender)
+            if self._count == 0:
+                return default
+            return self._take()
+        finally:
             self._exit(state)
-            return default
-        item = self._take()
-        self._exit(state)
-        return item
 
     def send(self, item):
         """Awaitable: buffer ``item``, waiting while the channel is full (senders in FIFO
@@ -119,12 +120,14 @@ class Channel:
     def close(self):
         """Refuse new items and wake every waiter (see the module docstring). ISR-safe."""
         state = self._enter()
-        self.closed = True
-        self._senders.closed = True
-        self._receivers.closed = True
-        self._senders.release_all(CLOSED)
-        self._receivers.release_all(CLOSED)
-        self._exit(state)
+        try:
+            self.closed = True
+            self._senders.closed = True
+            self._receivers.closed = True
+            self._senders.release_all(CLOSED)
+            self._receivers.release_all(CLOSED)
+        finally:
+            self._exit(state)
 
     # -- the ring; the caller holds the section --------------------------------------------------
 
@@ -134,16 +137,28 @@ class Channel:
             i -= self.capacity
         self._ring[i] = item
         self._count += 1
-        self._admit_receivers()
+        if self._receivers.head is not None:
+            try:
+                self._admit_receivers()
+            except BaseException:  # a receiver's wake raised: nothing was sent (send again)
+                self._ring[i] = None
+                self._count -= 1
+                raise
 
     def _take(self):
         head = self._head
         item = self._ring[head]
         self._ring[head] = None
-        head += 1
-        self._head = 0 if head == self.capacity else head
+        self._head = 0 if head + 1 == self.capacity else head + 1
         self._count -= 1
-        self._admit_senders()
+        if self._senders.head is not None:
+            try:
+                self._admit_senders()
+            except BaseException:  # a sender's wake raised: nothing was taken (take again)
+                self._ring[head] = item
+                self._head = head
+                self._count += 1
+                raise
         return item
 
     def _admit_senders(self):
@@ -151,14 +166,22 @@ class Channel:
         q = self._senders
         while q.head is not None and self._count + self._space_held < self.capacity:
             self._space_held += 1
-            q.grant_head()
+            try:
+                q.grant_head()
+            except BaseException:  # that sender still waits (q.grant): nothing promised
+                self._space_held -= 1
+                raise
 
     def _admit_receivers(self):
         # Wake the oldest receivers while a buffered item is not yet promised to one.
         q = self._receivers
         while q.head is not None and self._count > self._items_held:
             self._items_held += 1
-            q.grant_head()
+            try:
+                q.grant_head()
+            except BaseException:  # that receiver still waits (q.grant): nothing promised
+                self._items_held -= 1
+                raise
 
     def _sender_abandoned(self, slot):
         # A woken sender was cancelled before it ran: its space goes to the next one.
@@ -184,24 +207,27 @@ class _Send(Awaitable):
         if not first and me.wait_status == WAITING:
             return core.PARK
         state = ch._enter()
-        if not first and accept(me) == WOKEN:
-            ch._space_held -= 1  # the space this task was woken for: its own now
-        if ch.closed:
+        try:  # (_put wakes a receiver)
+            if not first and accept(me) == WOKEN:
+                ch._space_held -= 1  # the space this task was woken for: its own now
+            if ch.closed:
+                sent = -1
+            elif ch._count + ch._space_held < ch.capacity:
+                ch._put(me.wait_value)
+                sent = 1
+            else:
+                if first:
+                    q.link(me)
+                else:
+                    q.link_front(me)
+                me.wait_phase = 1
+                return core.PARK
+        finally:
             ch._exit(state)
-            me.wait_value = None
+        me.wait_value = None
+        if sent < 0:
             raise _closed()
-        if ch._count + ch._space_held < ch.capacity:
-            ch._put(me.wait_value)
-            ch._exit(state)
-            me.wait_value = None
-            raise self._finish.done()
-        if first:
-            q.link(me)
-        else:
-            q.link_front(me)
-        me.wait_phase = 1
-        ch._exit(state)
-        return core.PARK
+        raise self._finish.done()
 
 
 class _Recv(Awaitable):
@@ -217,22 +243,25 @@ class _Recv(Awaitable):
         if not first and me.wait_status == WAITING:
             return core.PARK
         state = ch._enter()
-        if not first and accept(me) == WOKEN:
-            ch._items_held -= 1  # the item this task was woken for: its own now
-        if ch._count > ch._items_held:
-            if not self.take:
-                ch._exit(state)
-                raise self._finish.done()
-            item = ch._take()
+        try:  # (_take wakes a sender)
+            if not first and accept(me) == WOKEN:
+                ch._items_held -= 1  # the item this task was woken for: its own now
+            if ch._count > ch._items_held:
+                got = True
+                item = ch._take() if self.take else None
+            elif ch.closed:
+                got = False
+            else:
+                if first:
+                    ch._receivers.link(me)
+                else:
+                    ch._receivers.link_front(me)
+                me.wait_phase = 1
+                return core.PARK
+        finally:
             ch._exit(state)
-            raise finish_with(self._finish, item, me)
-        if ch.closed:
-            ch._exit(state)
+        if not got:
             raise _closed()
-        if first:
-            ch._receivers.link(me)
-        else:
-            ch._receivers.link_front(me)
-        me.wait_phase = 1
-        ch._exit(state)
-        return core.PARK
+        if not self.take:
+            raise self._finish.done()
+        raise finish_with(self._finish, item, me)

@@ -25,9 +25,11 @@ class Event:
         """Set the flag and wake every waiter. ISR-safe, allocation-free."""
         q = self._q
         state = q._enter()
-        self._flag = True
-        q.release_all(WOKEN)
-        q._exit(state)
+        try:
+            self._flag = True
+            q.release_all(WOKEN)
+        finally:
+            q._exit(state)
 
     def clear(self):
         """Clear the flag; later ``wait()`` calls park. ISR-safe."""
@@ -64,7 +66,11 @@ class _EventWait(Awaitable):
             if ev._flag:
                 q._exit(state)
                 raise self._finish.done()
-            q.link(me)
+            try:  # (WaitList.push asserts the task waits on nothing else)
+                q.link(me)
+            except BaseException:
+                q._exit(state)
+                raise
             me.wait_phase = 1
             q._exit(state)
             return core.PARK

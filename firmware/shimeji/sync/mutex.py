@@ -47,10 +47,11 @@ class Mutex:
         """Acquire the lock if it is free and nobody waits; True on success. Not ISR-safe
         (call from a task or the main loop)."""
         q = self._q
+        me = core.context.slot or core.running_slot()  # (outside the section: calls)
         state = q._enter()
         ok = not self._locked
         if ok:
-            self._take(core.context.slot or core.running_slot())
+            self._take(me)
         q._exit(state)
         return ok
 
@@ -88,8 +89,10 @@ class Mutex:
         holder = self._holder
         q = self._q
         state = q._enter()
-        self._hand_off()
-        q._exit(state)
+        try:
+            self._hand_off()
+        finally:
+            q._exit(state)
         reloan(holder)  # what its other locks' waiters lend it, if any
         reloan(self._holder)  # the new holder blocks the waiters behind it
 
@@ -124,7 +127,15 @@ class Mutex:
             self._holder_id = 0
         else:
             self._take(slot)
-            q.grant(slot)
+            try:
+                q.grant(slot)
+            except BaseException:  # not handed over (the waiter still waits, first in line):
+                slot.held_locks = self._held_next  # the lock is free; the next unlock of a
+                self._held_next = None  # later holder hands it to that waiter
+                self._locked = False
+                self._holder = None
+                self._holder_id = 0
+                raise
 
     def _abandoned(self, slot):
         # The lock was handed to ``slot``, which was cancelled before it resumed.
@@ -200,7 +211,11 @@ class _Lock(GuardAwaitable):
                 q._exit(state)
                 raise LockHeldBySelf("this task already holds the Mutex: locking it again "
                                      "would wait forever (a Mutex is not re-entrant)")
-            q.link(me)
+            try:  # (WaitList.push asserts the task waits on nothing else)
+                q.link(me)
+            except BaseException:
+                q._exit(state)
+                raise
             me.wait_phase = 1
             holder = m._holder
             q._exit(state)

@@ -73,11 +73,12 @@ class RwLock:
         """Take write access if the lock is free and nobody waits; True on success. Not
         ISR-safe."""
         q = self._q
+        me = core.context.slot or core.running_slot()  # (outside the section: calls)
         state = q._enter()
         ok = not self._writing and self._readers == 0 and q.head is None
         if ok:
             self._writing = True
-            self._set_writer(core.context.slot or core.running_slot())
+            self._set_writer(me)
         q._exit(state)
         return ok
 
@@ -103,8 +104,10 @@ class RwLock:
         self._by[n] = None
         self._nby = n
         self._readers -= 1
-        self._grant()
-        q._exit(state)
+        try:
+            self._grant()
+        finally:
+            q._exit(state)
 
     def _find(self, me):
         by = self._by
@@ -129,10 +132,9 @@ class RwLock:
 
     def _check_self(self, me, mode):
         # Caller holds the section. Raises (after leaving it) what could never be granted.
+        # (No formatting in here: it would allocate inside the section.)
         if self._writing and self._writer is me and me.id == self._writer_id:
-            return ("this task holds the RwLock for writing: asking for %s again would wait "
-                    "forever (an RwLock is not re-entrant); use what you hold, or release it "
-                    "first" % ("writing" if mode == _WRITE else "reading"))
+            return _AGAIN_WRITING if mode == _WRITE else _AGAIN_READING
         if mode == _WRITE and self._find(me) >= 0:
             return ("this task holds a read of the RwLock: asking to write would wait forever "
                     "(no upgrade): release the read first (read_unlock, or leave 'async with "
@@ -155,8 +157,10 @@ class RwLock:
         state = q._enter()
         self._writing = False
         self._set_writer(None)
-        self._grant()
-        q._exit(state)
+        try:
+            self._grant()
+        finally:
+            q._exit(state)
 
     def _set_writer(self, slot):
         self._writer = slot
@@ -166,17 +170,25 @@ class RwLock:
         # Caller holds the section: admit waiters from the head while they fit.
         q = self._q
         slot = q.head
-        while slot is not None and not self._writing:
-            if slot.wait_key == _WRITE:
-                if self._readers:
+        try:
+            while slot is not None and not self._writing:
+                if slot.wait_key == _WRITE:
+                    if self._readers:
+                        return
+                    self._writing = True
+                    self._set_writer(slot)
+                    q.grant(slot)
                     return
-                self._writing = True
-                self._set_writer(slot)
+                self._readers += 1
                 q.grant(slot)
-                return
-            self._readers += 1
-            q.grant(slot)
-            slot = q.head
+                slot = q.head
+        except BaseException:  # that waiter still waits (q.grant): undo what it was given
+            if slot.wait_key == _WRITE:
+                self._writing = False
+                self._set_writer(None)
+            else:
+                self._readers -= 1
+            raise
 
     def _abandoned(self, slot):
         # A grant went to a task cancelled before it resumed: undo it and admit the next.
@@ -186,6 +198,12 @@ class RwLock:
         else:
             self._readers -= 1
         self._grant()
+
+
+_AGAIN = ("this task holds the RwLock for writing: asking for %s again would wait forever (an "
+          "RwLock is not re-entrant); use what you hold, or release it first")
+_AGAIN_WRITING = _AGAIN % "writing"
+_AGAIN_READING = _AGAIN % "reading"
 
 
 class _Acquire(GuardAwaitable):
@@ -212,27 +230,29 @@ class _Acquire(GuardAwaitable):
         if me.wait_phase == 0:
             rw._room()
             state = q._enter()
-            refused = rw._check_self(me, self.mode)
-            if refused is not None:
+            try:  # (calls: a section's exit is certain)
+                refused = rw._check_self(me, self.mode)
+                granted = False
+                if refused is None and not rw._writing and (
+                        q.head is None or (self.mode == _READ and rw._find(me) >= 0)):
+                    if self.mode == _READ:
+                        rw._readers += 1
+                        rw._note(me)
+                        granted = True
+                    elif rw._readers == 0:
+                        rw._writing = True
+                        rw._set_writer(me)
+                        granted = True
+                if refused is None and not granted:
+                    me.wait_key = self.mode
+                    q.link(me)
+                    me.wait_phase = 1
+                    return core.PARK
+            finally:
                 q._exit(state)
+            if refused is not None:
                 raise LockHeldBySelf(refused)
-            if not rw._writing and (q.head is None or (self.mode == _READ and
-                                                       rw._find(me) >= 0)):
-                if self.mode == _READ:
-                    rw._readers += 1
-                    rw._note(me)
-                    q._exit(state)
-                    raise self._finish.done()
-                if rw._readers == 0:
-                    rw._writing = True
-                    rw._set_writer(me)
-                    q._exit(state)
-                    raise self._finish.done()
-            me.wait_key = self.mode
-            q.link(me)
-            me.wait_phase = 1
-            q._exit(state)
-            return core.PARK
+            raise self._finish.done()
         if me.wait_status == WAITING:
             return core.PARK
         accept(me)  # granted: the counters were updated by whoever granted it

@@ -84,8 +84,10 @@ class Semaphore:
             raise InvalidPermits("releasing %d permits would pass MAX_PERMITS (%d): release "
                                  "only permits you acquired" % (n, _MAX_PERMITS))
         self._permits += n
-        self._grant()
-        q._exit(state)
+        try:
+            self._grant()
+        finally:
+            q._exit(state)
 
     add_permits = release
 
@@ -107,10 +109,14 @@ class Semaphore:
         # Caller holds the section: hand permits to waiters, oldest first, while they fit.
         q = self._q
         slot = q.head
-        while slot is not None and self._permits >= slot.wait_key:
-            self._permits -= slot.wait_key
-            q.grant(slot)
-            slot = q.head
+        try:
+            while slot is not None and self._permits >= slot.wait_key:
+                self._permits -= slot.wait_key
+                q.grant(slot)
+                slot = q.head
+        except BaseException:  # that waiter still waits (q.grant): its permits stay free
+            self._permits += slot.wait_key
+            raise
 
     def _abandoned(self, slot):
         # A task granted permits was cancelled before it resumed: take them back.
@@ -137,7 +143,11 @@ class _Acquire(Awaitable):
                 q._exit(state)
                 me.wait_key = None
                 raise self._finish.done()
-            q.link(me)
+            try:  # (WaitList.push asserts the task waits on nothing else)
+                q.link(me)
+            except BaseException:
+                q._exit(state)
+                raise
             me.wait_phase = 1
             q._exit(state)
             return core.PARK

@@ -43,7 +43,13 @@ class WaitCell:
             return False
         self.waiter = None
         slot.wait_status = WOKEN  # still attached: a cancel before it runs re-arms ``pending``
-        core.wake(slot)
+        try:
+            core.wake(slot)
+        except BaseException:  # the wake did not happen: the task still waits (waitqueue.py)
+            self.waiter = slot
+            slot.wait_status = WAITING
+            self._exit(state)
+            raise
         self._exit(state)
         return True
 
@@ -57,7 +63,14 @@ class WaitCell:
             self.waiter = None
             slot.waiting_on = None
             slot.wait_status = CLOSED
-            core.wake(slot)
+            try:
+                core.wake(slot)
+            except BaseException:  # (as in wake: the task still waits; close() again)
+                self.waiter = slot
+                slot.waiting_on = self
+                slot.wait_status = WAITING
+                self._exit(state)
+                raise
         self._exit(state)
 
     def remove(self, slot):

@@ -10,6 +10,7 @@ latest: ``kept()``), and the next ``wait`` on that key returns it at once.
 """
 
 import micropython
+from micropython import const
 
 from .. import core
 from ..errors import WaiterBusy
@@ -22,6 +23,11 @@ from .waitqueue import (
     closed_error,
     finish_with,
 )
+
+# What a first poll found in the section (the exception is raised after leaving it).
+_CLOSED = const(0)
+_KEPT = const(1)
+_BUSY = const(2)
 
 
 class WaitMap:
@@ -61,16 +67,17 @@ class WaitMap:
         allocation-free (O(waiters) inside the critical section)."""
         q = self._q
         state = q._enter()
-        slot = q.head
-        while slot is not None:
-            if slot.wait_key == key:
-                slot.wait_value = value
-                q.grant(slot)  # attached until it runs: a cancellation keeps the value
-                q._exit(state)
-                return True
-            slot = slot.wait_next
-        q._exit(state)
-        return False
+        try:  # (a key's __eq__ and the grant's wake may raise)
+            slot = q.head
+            while slot is not None:
+                if slot.wait_key == key:
+                    slot.wait_value = value
+                    q.grant(slot)  # attached until it runs: a cancellation keeps the value
+                    return True
+                slot = slot.wait_next
+            return False
+        finally:
+            q._exit(state)
 
     def close(self):
         """Wake every waiter with ``PrimitiveClosed``; later waits raise it. ISR-safe."""
@@ -84,10 +91,12 @@ class WaitMap:
         """True if a task waits on ``key``. ISR-safe."""
         q = self._q
         state = q._enter()
-        slot = q.head
-        while slot is not None and slot.wait_key != key:
-            slot = slot.wait_next
-        q._exit(state)
+        try:  # (a key's __ne__ may raise)
+            slot = q.head
+            while slot is not None and slot.wait_key != key:
+                slot = slot.wait_next
+        finally:
+            q._exit(state)
         return slot is not None
 
 
@@ -102,30 +111,36 @@ class _MapWait(Awaitable):
         q = self.wm._q
         if me.wait_phase == 0:
             key = me.wait_key
-            state = q._enter()
-            if q.closed:
-                q._exit(state)
-                raise closed_error("WaitMap")
             wm = self.wm
-            if wm._has_kept and wm._kept_key == key:  # a wake its cancelled waiter missed
-                value = wm._kept_value
-                wm._has_kept = False
-                wm._kept_key = None
-                wm._kept_value = None
+            state = q._enter()
+            try:  # (a key's __eq__/__ne__ may raise)
+                if q.closed:
+                    outcome = _CLOSED
+                elif wm._has_kept and wm._kept_key == key:  # a wake its cancelled waiter missed
+                    value = wm._kept_value
+                    wm._has_kept = False
+                    wm._kept_key = None
+                    wm._kept_value = None
+                    outcome = _KEPT
+                else:
+                    slot = q.head
+                    while slot is not None and slot.wait_key != key:
+                        slot = slot.wait_next
+                    if slot is not None:
+                        outcome = _BUSY
+                    else:
+                        q.link(me)
+                        me.wait_phase = 1
+                        return core.PARK
+            finally:
                 q._exit(state)
-                me.wait_key = None
-                raise finish_with(self._finish, value, me)
-            slot = q.head
-            while slot is not None and slot.wait_key != key:
-                slot = slot.wait_next
-            if slot is not None:
-                q._exit(state)
+            if outcome == _CLOSED:
+                raise closed_error("WaitMap")
+            if outcome == _BUSY:
                 raise WaiterBusy("a task already waits on key %r of this WaitMap: use one "
                                  "key per outstanding request" % (key,))
-            q.link(me)
-            me.wait_phase = 1
-            q._exit(state)
-            return core.PARK
+            me.wait_key = None
+            raise finish_with(self._finish, value, me)
         if me.wait_status == WAITING:
             return core.PARK
         value = me.wait_value

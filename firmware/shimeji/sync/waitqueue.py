@@ -9,6 +9,13 @@ leaves the list but keeps ``waiting_on`` pointing here until the task runs and a
 the task is cancelled first, the scheduler's ``waiting_on.remove(slot)`` lands in ``remove``
 below, which passes the wake on to the next waiter (or calls ``on_abandon``, which a Mutex or
 Semaphore uses to hand its lock or permits on). So nothing is ever given to a dead task.
+
+Design note: a section's exit is certain. Every section here ends in ``finally`` (or leaves
+before anything that can raise): a wake that raises (a stack overflow on core 1's small stack,
+a scheduler's ``wake`` or trace that fails, Ctrl-C), an ``on_leave``/``on_abandon`` callback that
+raises, never leaves the critical section held (docs/sync.md, "Exceptions inside a section").
+A wake that raised did not happen: ``grant``/``release`` put the task back at the head of the
+queue, still waiting, and the caller sees the exception; calling it again reaches the task.
 """
 
 from micropython import const
@@ -108,41 +115,47 @@ class WaitQueue(WaitList):
     def wake(self):
         """Wake the oldest waiter; True if there was one. ISR-safe, allocation-free."""
         state = self._enter()
-        woke = self.grant_head()
-        self._exit(state)
-        return woke
+        try:
+            return self.grant_head()
+        finally:
+            self._exit(state)
 
     def wake_all(self):
         """Wake every waiter; returns how many. ISR-safe, allocation-free."""
         state = self._enter()
-        n = self.release_all(WOKEN)
-        self._exit(state)
-        return n
+        try:
+            return self.release_all(WOKEN)
+        finally:
+            self._exit(state)
 
     def close(self):
         """Wake every waiter with ``PrimitiveClosed``; later waits raise it too. ISR-safe."""
         state = self._enter()
-        self.closed = True
-        self.release_all(CLOSED)
-        self._exit(state)
+        try:
+            self.closed = True
+            self.release_all(CLOSED)
+        finally:
+            self._exit(state)
 
     def remove(self, slot):
         """Take ``slot`` off the queue (the scheduler calls it when a waiter is cancelled). A
         wake it had not yet accepted goes to the next waiter (see the module note). Takes the
         critical section, so it is safe against interrupt-side wakes; not called from ISRs."""
         state = self._enter()
-        if slot.waiting_on is self:
-            if slot.wait_status == WAITING:
-                WaitList.remove(self, slot)
-                if self.on_leave is not None:
-                    self.on_leave()
-            else:
-                slot.waiting_on = None
-                if self.on_abandon is None:
-                    self.grant_head()
+        try:  # on_leave, on_abandon and the grant's wake may raise
+            if slot.waiting_on is self:
+                if slot.wait_status == WAITING:
+                    WaitList.remove(self, slot)
+                    if self.on_leave is not None:
+                        self.on_leave()
                 else:
-                    self.on_abandon(slot)
-        self._exit(state)
+                    slot.waiting_on = None
+                    if self.on_abandon is None:
+                        self.grant_head()
+                    else:
+                        self.on_abandon(slot)
+        finally:
+            self._exit(state)
 
     # -- building blocks for primitives: the caller holds the critical section, so each is as
     # -- ISR-safe as its caller (all are allocation-free). ------------------------------------
@@ -174,7 +187,11 @@ class WaitQueue(WaitList):
         WaitList.remove(self, slot)
         slot.waiting_on = self
         slot.wait_status = WOKEN
-        core.wake(slot)
+        try:
+            core.wake(slot)
+        except BaseException:
+            self.link_front(slot)  # the wake did not happen: it still waits, first in line
+            raise
 
     def grant_head(self):
         """``grant`` the oldest waiter; False if none. Inside the section; ISR-safe there."""
@@ -189,7 +206,11 @@ class WaitQueue(WaitList):
         before it runs hands nothing back. Inside the section; ISR-safe there."""
         WaitList.remove(self, slot)
         slot.wait_status = status
-        core.wake(slot)
+        try:
+            core.wake(slot)
+        except BaseException:
+            self.link_front(slot)  # (as in grant)
+            raise
 
     def release_all(self, status):
         """``release`` every waiter; returns how many. Inside the section; ISR-safe there."""
@@ -225,7 +246,11 @@ class _Wait(Awaitable):
             if q.closed:
                 q._exit(state)
                 raise closed_error("WaitQueue")
-            q.link(me)
+            try:  # (WaitList.push asserts the task waits on nothing else)
+                q.link(me)
+            except BaseException:
+                q._exit(state)
+                raise
             me.wait_phase = 1
             q._exit(state)
             return core.PARK

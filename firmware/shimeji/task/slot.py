@@ -272,13 +272,16 @@ class JoinHandle:
         # tasks under, so a completion cannot fall between the two.
         cs = sched.critical_section
         state = cs.enter()
-        slot = self._ref
-        if not isinstance(slot, TaskSlot):  # it finished meanwhile
+        try:  # (WaitList.push asserts: a section's exit is certain)
+            slot = self._ref
+            finished = not isinstance(slot, TaskSlot)  # it finished meanwhile
+            if not finished:
+                me.wait_phase = 1
+                slot.joiners.push(me)
+        finally:
             cs.exit(state)
+        if finished:
             return self._finished(me)
-        me.wait_phase = 1
-        slot.joiners.push(me)
-        cs.exit(state)
         return core.PARK
 
 

@@ -40,6 +40,7 @@ class SideRing:
         self._stask = array("i", [0] * side)
         self._sarg = array("i", [0] * side)
         self._spos = 0
+        self.clock_error = None  # what the clock raised in a side record (see _side_put)
 
     @micropython.native
     def wake_locked(self, sched, slot):
@@ -76,14 +77,27 @@ class SideRing:
         section, and reaches the ring at the scheduler's next poll. ISR-safe, allocation-free.
         """
         state = self._enter()
-        self._side_put(kind, task, arg)
-        self._exit(state)
+        try:
+            self._side_put(kind, task, arg)
+        finally:
+            self._exit(state)
 
     @micropython.native
     def _side_put(self, kind, task, arg):
         # The caller holds the critical section: the side ring and _SIDE_DROPPED are its.
+        # It never raises: callers hold the section in the middle of a wheel's pass or a
+        # wake. A clock that raises drops the record (counted) and its exception waits for
+        # the next ``drain()`` (the scheduler's tick), which raises it outside any section.
+        try:
+            ts = self.clock() & _MASK
+        except Exception as e:  # kept, and raised by drain()
+            self.clock_error = e
+            buf = self.buf
+            d = buf[_SIDE_DROPPED]
+            buf[_SIDE_DROPPED] = d + 1 if d < _MASK else 0
+            return
         i = self._spos
-        self._sts[i] = self.clock() & _MASK
+        self._sts[i] = ts
         self._skind[i] = kind
         self._stask[i] = task
         self._sarg[i] = arg
@@ -100,7 +114,12 @@ class SideRing:
     @micropython.native
     def drain(self):
         """Move the side ring's records into the main ring. Scheduler context only;
-        allocation-free; holds the critical section while it copies."""
+        allocation-free; holds the critical section while it copies. Raises what the clock
+        raised in a side record since the last call (``_side_put``)."""
+        err = self.clock_error
+        if err is not None:
+            self.clock_error = None
+            raise err
         if not self.buf[_SIDE] or self._enter is None:
             return
         state = self._enter()
