@@ -416,3 +416,82 @@ def test_no_lock_acquire_in_the_library_passes_a_timeout():
         parts = [a for a in args.split(",") if a.strip() and a.strip() != "self"]
         ok = len(parts) <= 1 and "timeout" not in args  # acquire(), acquire(0), sem.acquire(n)
         assert ok, "%s:%d acquire(%s): a timeout" % (path, n, args)
+
+
+@micropython_only
+def test_no_wake_path_runs_in_a_heap_frame():
+    # A bytecode frame past 11 words goes on the heap for the call and is freed at its end:
+    # gc.mem_alloc() before and after (alloc_delta) sees nothing, but each call costs a
+    # gc_alloc (~3,600 instructions). A try adds to the frame, so the functions that have one
+    # are native. Seen from inside the wake: the heap in use must be what it is when the wake
+    # is called straight from a small function.
+    import gc
+
+    cs = _section()
+    s = StaticScheduler(8, critical_section=cs)
+    real = core.wake
+    peak = [0]
+
+    def probe(slot):
+        m = gc.mem_alloc()
+        if m > peak[0]:
+            peak[0] = m
+        real(slot)
+
+    def seen(fn, a=None, b=None):
+        gc.collect()
+        gc.disable()
+        core.wake = probe
+        peak[0] = 0
+        try:
+            base = gc.mem_alloc()
+            if a is None:
+                fn()
+            elif b is None:
+                fn(a)
+            else:
+                fn(a, b)
+        finally:
+            core.wake = real
+            gc.enable()
+        return peak[0] - base
+
+    cell, q, ev = WaitCell(cs), WaitQueue(cs), Event(cs)
+    sem, ch = Semaphore(0, cs), Channel(2, cs)
+
+    async def forever(p):
+        while True:
+            await p.wait()
+
+    async def event_waiter():
+        while True:
+            await ev.wait()
+            ev.clear()  # (set, the flag would let the loop run on without parking)
+
+    async def acquire():
+        while True:
+            await sem.acquire(1)
+
+    async def receive():
+        while True:
+            await ch.recv()
+
+    h = s.spawn(forever(cell))
+    for t in (forever(q), forever(q), event_waiter(), acquire(), receive()):
+        s.spawn(t)
+    drain(s)
+    slot = _slot(h)
+
+    def direct():
+        probe(slot)
+
+    ref = seen(direct)
+    drain(s)
+    got = {}
+    for name, fn, a in (("WaitCell.wake", cell.wake, None), ("WaitQueue.wake", q.wake, None),
+                        ("WaitQueue.wake_all", q.wake_all, None), ("Event.set", ev.set, None),
+                        ("Semaphore.release", sem.release, 1),
+                        ("Channel.try_send", ch.try_send, 1)):
+        got[name] = seen(fn, a) - ref
+        drain(s)
+    assert got == dict((k, 0) for k in got), got

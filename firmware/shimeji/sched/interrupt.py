@@ -129,6 +129,8 @@ class InterruptScheduler(StaticScheduler):
             self._queue_run()
         self._exit(state)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
+
     def _wake_traced(self, slot):
         # ``wake`` with a trace: its record may raise (the trace's clock): the task is queued
         # first and the section ends in a finally (docs/sync.md, "Exceptions inside a section").

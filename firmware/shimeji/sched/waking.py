@@ -73,6 +73,9 @@ def wake(self, slot):
         self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
 
 
+@micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
+
+
 def _wake_traced(self, slot):
     # ``wake`` with a trace: the record (``wake_locked``) is made inside the section, after
     # the task is queued, and may raise (the trace's clock, a stack overflow): the section

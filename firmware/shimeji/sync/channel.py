@@ -18,6 +18,8 @@ its chance taken by one goes back to the head of its queue. A woken task that is
 hands what it held to the next waiter (see ``waitqueue.py``), so no item is stranded.
 """
 
+import micropython
+
 from .. import core
 from ..errors import ChannelClosed, InvalidCapacity
 from .waitqueue import (
@@ -74,6 +76,7 @@ class Channel:
         """ISR-safe."""
         return self._count == 0
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def try_send(self, item):
         """Buffer ``item`` if there is room; True on success, False if full or closed (check
         ``closed``). Wakes one receiver. ISR-safe, allocation-free."""
@@ -86,6 +89,7 @@ class Channel:
         finally:
             self._exit(state)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def try_recv(self, default=None):
         """The oldest item, or ``default`` if none is buffered. Wakes one sender. ISR-safe,
         allocation-free."""
@@ -117,6 +121,7 @@ class Channel:
         drained. Allocates nothing. Not ISR-safe (tasks only)."""
         return self._ready
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def close(self):
         """Refuse new items and wake every waiter (see the module docstring). ISR-safe."""
         state = self._enter()
@@ -131,6 +136,7 @@ class Channel:
 
     # -- the ring; the caller holds the section --------------------------------------------------
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _put(self, item):
         i = self._head + self._count
         if i >= self.capacity:
@@ -140,11 +146,12 @@ class Channel:
         if self._receivers.head is not None:
             try:
                 self._admit_receivers()
-            except BaseException:  # a receiver's wake raised: nothing was sent (send again)
+            except BaseException as e:  # a receiver's wake raised: nothing was sent (send again)
                 self._ring[i] = None
                 self._count -= 1
-                raise
+                raise e
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _take(self):
         head = self._head
         item = self._ring[head]
@@ -154,13 +161,14 @@ class Channel:
         if self._senders.head is not None:
             try:
                 self._admit_senders()
-            except BaseException:  # a sender's wake raised: nothing was taken (take again)
+            except BaseException as e:  # a sender's wake raised: nothing was taken (take again)
                 self._ring[head] = item
                 self._head = head
                 self._count += 1
-                raise
+                raise e
         return item
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _admit_senders(self):
         # Wake the oldest senders while a free entry is not yet promised to one.
         q = self._senders
@@ -168,10 +176,11 @@ class Channel:
             self._space_held += 1
             try:
                 q.grant_head()
-            except BaseException:  # that sender still waits (q.grant): nothing promised
+            except BaseException as e:  # that sender still waits (q.grant): nothing promised
                 self._space_held -= 1
-                raise
+                raise e
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _admit_receivers(self):
         # Wake the oldest receivers while a buffered item is not yet promised to one.
         q = self._receivers
@@ -179,9 +188,9 @@ class Channel:
             self._items_held += 1
             try:
                 q.grant_head()
-            except BaseException:  # that receiver still waits (q.grant): nothing promised
+            except BaseException as e:  # that receiver still waits (q.grant): nothing promised
                 self._items_held -= 1
-                raise
+                raise e
 
     def _sender_abandoned(self, slot):
         # A woken sender was cancelled before it ran: its space goes to the next one.
@@ -199,6 +208,7 @@ class _Send(Awaitable):
         self.ch = ch
         self._finish = core.Finish()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         ch = self.ch
@@ -236,6 +246,7 @@ class _Recv(Awaitable):
         self.take = take  # recv() takes the item; ready() only waits for one
         self._finish = core.Finish()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         ch = self.ch

@@ -5,6 +5,8 @@ once while it is set. ``set()`` and ``clear()`` may be called from an interrupt 
 one waiter that consumes each signal (asyncio's ``ThreadSafeFlag``), use ``WaitCell``.
 """
 
+import micropython
+
 from .. import core
 from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, WaitQueue, accept, closed_error
 
@@ -21,6 +23,7 @@ class Event:
         """ISR-safe."""
         return self._flag
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def set(self):
         """Set the flag and wake every waiter. ISR-safe, allocation-free."""
         q = self._q
@@ -54,6 +57,7 @@ class _EventWait(Awaitable):
         self.event = event
         self._finish = core.Finish()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         ev = self.event
@@ -68,9 +72,9 @@ class _EventWait(Awaitable):
                 raise self._finish.done()
             try:  # (WaitList.push asserts the task waits on nothing else)
                 q.link(me)
-            except BaseException:
+            except BaseException as e:
                 q._exit(state)
-                raise
+                raise e
             me.wait_phase = 1
             q._exit(state)
             return core.PARK

@@ -85,6 +85,7 @@ class Mutex:
         else:
             self.unlock()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _release(self):
         holder = self._holder
         q = self._q
@@ -106,6 +107,7 @@ class Mutex:
             self._held_next = slot.held_locks
             slot.held_locks = self
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _hand_off(self):
         # Caller holds the section.
         old = self._holder
@@ -129,13 +131,13 @@ class Mutex:
             self._take(slot)
             try:
                 q.grant(slot)
-            except BaseException:  # not handed over (the waiter still waits, first in line):
+            except BaseException as e:  # not handed over (the waiter still waits, first in line):
                 slot.held_locks = self._held_next  # the lock is free; the next unlock of a
                 self._held_next = None  # later holder hands it to that waiter
                 self._locked = False
                 self._holder = None
                 self._holder_id = 0
-                raise
+                raise e
 
     def _abandoned(self, slot):
         # The lock was handed to ``slot``, which was cancelled before it resumed.
@@ -197,6 +199,7 @@ class _Lock(GuardAwaitable):
     def release(self, exc_type=None):
         self.mutex._guard_exit(exc_type)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         m = self.mutex
@@ -213,9 +216,9 @@ class _Lock(GuardAwaitable):
                                      "would wait forever (a Mutex is not re-entrant)")
             try:  # (WaitList.push asserts the task waits on nothing else)
                 q.link(me)
-            except BaseException:
+            except BaseException as e:
                 q._exit(state)
-                raise
+                raise e
             me.wait_phase = 1
             holder = m._holder
             q._exit(state)

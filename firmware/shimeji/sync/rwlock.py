@@ -13,6 +13,7 @@ while it writes. A task that already reads may read again at once (behind a wait
 would otherwise deadlock).
 """
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -87,6 +88,7 @@ class RwLock:
         cannot release another task's read). Not ISR-safe."""
         self._read_release(core.context.slot or core.running_slot(), False)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _read_release(self, me, closing):
         q = self._q
         state = q._enter()
@@ -152,6 +154,7 @@ class RwLock:
                               "writing: only the writer may release it (use 'async with')")
         self._write_release()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _write_release(self):
         q = self._q
         state = q._enter()
@@ -166,6 +169,7 @@ class RwLock:
         self._writer = slot
         self._writer_id = 0 if slot is None else slot.id
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _grant(self):
         # Caller holds the section: admit waiters from the head while they fit.
         q = self._q
@@ -182,13 +186,13 @@ class RwLock:
                 self._readers += 1
                 q.grant(slot)
                 slot = q.head
-        except BaseException:  # that waiter still waits (q.grant): undo what it was given
+        except BaseException as e:  # that waiter still waits (q.grant): undo what it was given
             if slot.wait_key == _WRITE:
                 self._writing = False
                 self._set_writer(None)
             else:
                 self._readers -= 1
-            raise
+            raise e
 
     def _abandoned(self, slot):
         # A grant went to a task cancelled before it resumed: undo it and admit the next.
@@ -223,6 +227,7 @@ class _Acquire(GuardAwaitable):
         else:
             rw.write_unlock()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         rw = self.rw

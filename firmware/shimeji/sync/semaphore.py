@@ -7,6 +7,7 @@ granted to a task that is cancelled before it resumes go back to the pool. ``rel
 ``add_permits``, ``try_acquire`` and ``close`` may be called from an interrupt handler.
 """
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -73,6 +74,7 @@ class Semaphore:
         q._exit(state)
         return ok
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def release(self, n=1):
         """Give back ``n`` permits, waking the waiters they satisfy. ISR-safe, allocation-free.
         Raises ``InvalidPermits`` for a negative count or past ``MAX_PERMITS``."""
@@ -105,6 +107,7 @@ class Semaphore:
         self.release(1)
         return DONE
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _grant(self):
         # Caller holds the section: hand permits to waiters, oldest first, while they fit.
         q = self._q
@@ -114,9 +117,9 @@ class Semaphore:
                 self._permits -= slot.wait_key
                 q.grant(slot)
                 slot = q.head
-        except BaseException:  # that waiter still waits (q.grant): its permits stay free
+        except BaseException as e:  # that waiter still waits (q.grant): its permits stay free
             self._permits += slot.wait_key
-            raise
+            raise e
 
     def _abandoned(self, slot):
         # A task granted permits was cancelled before it resumed: take them back.
@@ -129,6 +132,7 @@ class _Acquire(Awaitable):
         self.sem = sem
         self._finish = core.Finish()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         sem = self.sem
@@ -145,9 +149,9 @@ class _Acquire(Awaitable):
                 raise self._finish.done()
             try:  # (WaitList.push asserts the task waits on nothing else)
                 q.link(me)
-            except BaseException:
+            except BaseException as e:
                 q._exit(state)
-                raise
+                raise e
             me.wait_phase = 1
             q._exit(state)
             return core.PARK

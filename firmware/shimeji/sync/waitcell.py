@@ -7,6 +7,8 @@ once per cell, so neither waiting nor waking allocates. ``wake()`` and ``close()
 from an interrupt handler.
 """
 
+import micropython
+
 from .. import core
 from ..errors import WaiterBusy
 from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, accept, closed_error, section
@@ -31,6 +33,7 @@ class WaitCell:
         closed. Allocates nothing. Not ISR-safe (tasks only)."""
         return self._wait
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def wake(self):
         """Wake the waiter, or remember the wake if nobody waits. True if a task was woken.
         ISR-safe, allocation-free."""
@@ -45,14 +48,15 @@ class WaitCell:
         slot.wait_status = WOKEN  # still attached: a cancel before it runs re-arms ``pending``
         try:
             core.wake(slot)
-        except BaseException:  # the wake did not happen: the task still waits (waitqueue.py)
+        except BaseException as e:  # the wake did not happen: the task still waits (waitqueue.py)
             self.waiter = slot
             slot.wait_status = WAITING
             self._exit(state)
-            raise
+            raise e
         self._exit(state)
         return True
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def close(self):
         """Close: the waiter (and every later ``wait()``) raises ``PrimitiveClosed``. ISR-safe."""
         state = self._enter()
@@ -65,12 +69,12 @@ class WaitCell:
             slot.wait_status = CLOSED
             try:
                 core.wake(slot)
-            except BaseException:  # (as in wake: the task still waits; close() again)
+            except BaseException as e:  # (as in wake: the task still waits; close() again)
                 self.waiter = slot
                 slot.waiting_on = self
                 slot.wait_status = WAITING
                 self._exit(state)
-                raise
+                raise e
         self._exit(state)
 
     def remove(self, slot):

@@ -62,6 +62,7 @@ class WaitMap:
         core.current_slot().wait_key = key
         return self._wait
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def wake(self, key, value=None):
         """Deliver ``value`` to the task waiting on ``key``; True if there was one. ISR-safe,
         allocation-free (O(waiters) inside the critical section)."""
@@ -87,6 +88,7 @@ class WaitMap:
         """How many tasks wait. ISR-safe."""
         return self._q.count
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def is_waiting(self, key):
         """True if a task waits on ``key``. ISR-safe."""
         q = self._q

@@ -18,6 +18,7 @@ A wake that raised did not happen: ``grant``/``release`` put the task back at th
 queue, still waiting, and the caller sees the exception; calling it again reaches the task.
 """
 
+import micropython
 from micropython import const
 
 from .. import core
@@ -112,6 +113,7 @@ class WaitQueue(WaitList):
 
     # -- ISR-safe entry points -----------------------------------------------------------------
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def wake(self):
         """Wake the oldest waiter; True if there was one. ISR-safe, allocation-free."""
         state = self._enter()
@@ -120,6 +122,7 @@ class WaitQueue(WaitList):
         finally:
             self._exit(state)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def wake_all(self):
         """Wake every waiter; returns how many. ISR-safe, allocation-free."""
         state = self._enter()
@@ -128,6 +131,7 @@ class WaitQueue(WaitList):
         finally:
             self._exit(state)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def close(self):
         """Wake every waiter with ``PrimitiveClosed``; later waits raise it too. ISR-safe."""
         state = self._enter()
@@ -137,6 +141,7 @@ class WaitQueue(WaitList):
         finally:
             self._exit(state)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def remove(self, slot):
         """Take ``slot`` off the queue (the scheduler calls it when a waiter is cancelled). A
         wake it had not yet accepted goes to the next waiter (see the module note). Takes the
@@ -180,6 +185,7 @@ class WaitQueue(WaitList):
         self.head = slot
         self.count += 1
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def grant(self, slot):
         """Take ``slot`` off the list and wake it with ``WOKEN``; it stays attached (its
         ``waiting_on``) until it accepts, so a cancellation hands the grant back. Inside the
@@ -189,9 +195,9 @@ class WaitQueue(WaitList):
         slot.wait_status = WOKEN
         try:
             core.wake(slot)
-        except BaseException:
+        except BaseException as e:
             self.link_front(slot)  # the wake did not happen: it still waits, first in line
-            raise
+            raise e
 
     def grant_head(self):
         """``grant`` the oldest waiter; False if none. Inside the section; ISR-safe there."""
@@ -201,6 +207,7 @@ class WaitQueue(WaitList):
         self.grant(slot)
         return True
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def release(self, slot, status):
         """Take ``slot`` off the list and wake it with ``status``, detached: a cancellation
         before it runs hands nothing back. Inside the section; ISR-safe there."""
@@ -208,9 +215,9 @@ class WaitQueue(WaitList):
         slot.wait_status = status
         try:
             core.wake(slot)
-        except BaseException:
+        except BaseException as e:
             self.link_front(slot)  # (as in grant)
-            raise
+            raise e
 
     def release_all(self, status):
         """``release`` every waiter; returns how many. Inside the section; ISR-safe there."""
@@ -238,6 +245,7 @@ class _Wait(Awaitable):
         self.queue = queue
         self._finish = core.Finish()
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
         me = core.current_slot()
         q = self.queue
@@ -248,9 +256,9 @@ class _Wait(Awaitable):
                 raise closed_error("WaitQueue")
             try:  # (WaitList.push asserts the task waits on nothing else)
                 q.link(me)
-            except BaseException:
+            except BaseException as e:
                 q._exit(state)
-                raise
+                raise e
             me.wait_phase = 1
             q._exit(state)
             return core.PARK

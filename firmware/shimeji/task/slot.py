@@ -267,6 +267,7 @@ class JoinHandle:
             raise TaskNotComplete("this JoinHandle was never given a task")
         return _finish(status, _value_of(self._ref), me)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _join_parallel(self, me, sched):
         # Check and link under the critical section that the executor's workers complete
         # tasks under, so a completion cannot fall between the two.

@@ -71,6 +71,7 @@ class SideRing:
         slot.wakes += 1
         self._side_put(K.WAKE_TIMER, slot.id, 0)
 
+    @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def record_isr(self, kind, task, arg):
         """Append one record from any context: an interrupt handler, another thread or core
         (a cross-core wake, I/O readiness). It goes through the side ring under the critical
