@@ -5,7 +5,8 @@ Usage: python tools/run_demo.py [--port PORT] [--board unix] [--seconds N]
 With ``--port`` (``make run PORT=...``), or when exactly one MicroPython board is found on USB,
 shimeji and the board module are deployed to it as ``.mpy`` files and ``examples/demo.py`` runs
 there (it runs for its default 4 s). Otherwise, or with ``--board unix`` (``make run
-BOARD=unix``), the demo runs here on the MicroPython unix port with ``boards/unix``.
+BOARD=unix``), the demo runs here on the MicroPython unix port with ``boards/unix``, started
+through ``tools/mp_launch.py`` (Ctrl-C at the run loop's safe point: docs/repl.md, "Ctrl-C").
 """
 
 import argparse
@@ -51,11 +52,12 @@ def main(argv=None):
         return 2
     print("no board attached: the demo runs on the MicroPython unix port (boards/unix)")
     sys.stdout.flush()
-    mp = os.path.join(os.path.dirname(sys.executable), "micropython")
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join(
         [".frozen", os.path.join(ROOT, "firmware"), os.path.join(ROOT, "boards", "unix")])
-    os.execve(mp, [mp, DEMO, args.seconds], env)
+    # the unix port through tools/mp_launch.py: Ctrl-C stops the loop at a safe point
+    launch = os.path.join(ROOT, "tools", "mp_launch.py")
+    os.execve(sys.executable, [sys.executable, launch, DEMO, args.seconds], env)
 
 
 if __name__ == "__main__":

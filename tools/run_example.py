@@ -6,7 +6,9 @@ Runs ``examples/NAME.py`` on the unix board (``boards/unix``), in the MicroPytho
 ``.venv`` (the default) or in CPython, with the import path each needs:
 
 - MicroPython: ``MICROPYPATH=.frozen:firmware:boards/unix`` (``.frozen`` first keeps
-  MicroPython's own frozen modules, such as ``asyncio`` and ``aiorepl``, importable);
+  MicroPython's own frozen modules, such as ``asyncio`` and ``aiorepl``, importable), started
+  through ``tools/mp_launch.py`` so that a Ctrl-C stops the run loop at a safe point instead
+  of being raised wherever the VM is (docs/repl.md, "Ctrl-C");
 - CPython: ``PYTHONPATH=firmware:boards/unix``.
 
 The process is replaced by the example's, so Ctrl-C and the exit status are the example's.
@@ -18,6 +20,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
+LAUNCH = os.path.join(ROOT, "tools", "mp_launch.py")
 RUNTIMES = ("micropython", "cpython")
 
 
@@ -45,6 +48,8 @@ def command(name, runtime, args=()):
             raise ValueError("%s is missing: `make venv` installs the MicroPython unix port"
                              % exe)
         env["MICROPYPATH"] = os.pathsep.join([".frozen"] + path)
+        # the same port through tools/mp_launch.py: Ctrl-C at the run loop's safe point
+        return [sys.executable, LAUNCH, os.path.join(EXAMPLES, name + ".py")] + list(args), env
     return [exe, os.path.join(EXAMPLES, name + ".py")] + list(args), env
 
 

@@ -33,6 +33,11 @@ from ..sync import critical
 from .foreign import shield as _shield
 from .loopiter import iterate
 
+if port.IS_MICROPYTHON:
+    from .sigint import guard_ctrl_c as _guard_ctrl_c  # the launcher's signalfd, if any
+else:
+    _guard_ctrl_c = port.guard_ctrl_c
+
 _MAX_IDLE_US = const(1000)
 _FOREVER_US = const(0x1FFFFFFF)  # the longest idle at all: the timer's MAX_US
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
@@ -198,8 +203,9 @@ class RunLoop:
         if shielding:
             _shield.on()
             sched._shielding = False
-        # CPython: Ctrl-C at safe points (docs/repl.md); nothing on MicroPython
-        guard = port.guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
+        # Ctrl-C at safe points (docs/repl.md): CPython's SIGINT handler; on MicroPython a
+        # watch of tools/mp_launch.py's signalfd, or nothing
+        guard = _guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
         try:
             iterate(self, sched, until)
         except KeyboardInterrupt:
