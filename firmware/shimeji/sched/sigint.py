@@ -20,7 +20,9 @@ from micropython import const
 
 try:
     import _thread
-except ImportError:  # (boards without threads: no launcher there either)
+    import os
+    import select
+except ImportError:  # (boards without threads, os or select: no launcher there either)
     _thread = None
 
 _ENV = "SHIMEJI_SIGINT_FD"
@@ -32,13 +34,13 @@ _MAIN = _thread.get_ident() if _thread is not None else None  # (imported at the
 def _launcher_fd():
     # (the launcher's signalfd, -1 without one; a file on it to read from, made once for the
     # whole program: a file object closes its descriptor when collected)
+    if _thread is None:
+        return -1, None
     try:
-        import os
-
         value = os.getenv(_ENV)
-        if value and _thread is not None:
+        if value:
             return int(value), open(int(value), "rb")
-    except (ImportError, AttributeError, ValueError, OSError):
+    except (AttributeError, ValueError, OSError):
         pass
     return -1, None
 
@@ -63,8 +65,6 @@ class SigintWatch:
     thread. Not ISR-safe."""
 
     def __init__(self, loop, fd):
-        import select
-
         from ..io.waker import WakeSocket
 
         self.loop = loop
@@ -104,8 +104,6 @@ class SigintWatch:
         self.sigints += 1
         if self.pending:
             print("shimeji: second Ctrl-C before the loop stopped: ending the process")
-            import os
-
             os.system("kill -TERM $PPID")  # (sh's parent: this process)
             return
         self.pending = True
