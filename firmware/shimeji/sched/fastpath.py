@@ -18,6 +18,16 @@ and counted there: its tasks took consecutive ids (every spawn on this thread ta
 id; none took the local list while the inbox held a task, none once the ids wrapped), so
 the piece holds ``last.id - first.id + 1`` of them (one subtraction per piece, not a counter
 per spawn).
+The in-line completion clears the slot's wait fields only when ``wait_phase`` says the task
+ended inside a wait. Every wait that ends sets ``wait_phase`` and ``wait_status`` back to 0
+together (``waitqueue.accept``, ``JoinHandle``, the facade's gather, ``_unwait`` for a throw),
+and only a slot in a wait (phase 1) is given a status, so phase 0 means both are clean (the
+status is what a wait reads first: ``test_sched_complete_wait_fields``). ``wait_key`` and
+``wait_value`` can be left set with phase 0 by an awaitable made and never awaited
+(``Semaphore.acquire(n)``, ``Channel.send(item)``, ``WaitMap.wait(key)`` store them when
+made): every wait of a later task sets them before it reads them, so they only keep that
+object referenced until the slot's next wait (four stores fewer per task: 4.5 % of a
+spawn+join). ``StaticScheduler._complete`` still clears all four.
 Compiled by the native emitter: about 25 % faster here than bytecode.
 """
 
@@ -236,10 +246,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 if timer.pos >= 0:  # armed, never awaited
                     timer.cancel()
                     slot.sleeping = False
-                slot.wait_phase = 0
-                slot.wait_key = None
-                slot.wait_status = 0
-                slot.wait_value = None
+                if slot.wait_phase:  # ended inside a wait it drove by hand: clear it all
+                    slot.wait_phase = 0  # (phase 0 implies wait_status 0: every wait that
+                    slot.wait_key = None  # ends resets both, see the module's design note)
+                    slot.wait_status = 0
+                    slot.wait_value = None
                 joiners = slot.joiners
                 if joiners.head is None:
                     pass
