@@ -10,7 +10,14 @@ which closes its socket; each connection's callback runs in a ``Task`` made by
 from ..io.poller import POLLIN
 from ..io.sockets import listen, stream_socket
 from ..io.streams import Server as _IOServer
-from ..io.streams import Stream, StreamReader, StreamWriter, _forget_close, open_connection
+from ..io.streams import (
+    Stream,
+    StreamReader,
+    StreamWriter,
+    _forget_close,
+    check_server_args,
+    open_connection,
+)
 from ..io.wait import wait_io
 from .loop import create_task, sleep_ms
 from .task import CancelledError
@@ -26,27 +33,34 @@ class Server(_IOServer):
 
     async def _serve(self, s, cb, ssl):
         self.started = True
-        while True:
-            try:
-                await wait_io(s, POLLIN)
-            except CancelledError:
-                _forget_close(s)
-                if self.state:
-                    return  # closed on purpose
-                raise
-            try:
-                s2, addr = s.accept()
-            except OSError:
-                continue  # the client went away before we took it
-            if ssl:
+        try:
+            while True:
                 try:
-                    s2 = ssl.wrap_socket(s2, server_side=True, do_handshake_on_connect=False)
-                except OSError as e:
-                    _print_exception(e)
-                    s2.close()
-                    continue
-            s2s = Stream(stream_socket(s2), {"peername": addr})
-            create_task(cb(s2s, s2s))
+                    await wait_io(s, POLLIN)
+                except CancelledError:
+                    if self.state:
+                        return  # closed on purpose
+                    raise
+                try:
+                    s2, addr = s.accept()
+                except OSError:
+                    continue  # the client went away before we took it
+                if ssl:
+                    try:
+                        s2 = ssl.wrap_socket(s2, server_side=True,
+                                             do_handshake_on_connect=False)
+                    except OSError as e:
+                        _print_exception(e)
+                        s2.close()
+                        continue
+                s2s = Stream(stream_socket(s2), {"peername": addr})
+                try:
+                    create_task(cb(s2s, s2s))
+                except BaseException:  # (TypeError: cb is not an async def function)
+                    s2s.close()
+                    raise
+        finally:
+            _forget_close(s)  # whatever ends the server, its socket is not left open
 
 
 def _print_exception(e):
@@ -60,7 +74,9 @@ def _print_exception(e):
 
 async def start_server(cb, host, port, backlog=5, ssl=None):
     """Listen on ``host:port`` and run ``cb(reader, writer)`` in a new task for each
-    connection; returns the ``Server``."""
+    connection; returns the ``Server``. ``BadArgument`` for a ``cb`` that is not callable, a
+    ``host`` that is not a str or a ``port`` outside 0-65535."""
+    check_server_args(cb, host, port, backlog)
     s, bound = listen(host, port, backlog)
     obj = stream_socket(s)
     srv = Server()

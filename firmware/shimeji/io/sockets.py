@@ -12,7 +12,7 @@ do (``from shimeji.asyncio import *``); ``listen`` and ``connect_nonblocking`` r
 ``NoSockets``.
 """
 
-from ..errors import NoSockets
+from ..errors import BadArgument, NoSockets
 from ..port import IS_MICROPYTHON
 
 try:
@@ -94,6 +94,16 @@ def _need_sockets(what):
     if socket is None:
         raise NoSockets("%s(): this port has no socket module; TCP streams need a board "
                         "with networking (or the unix port)" % what)
+
+
+def check_address(what, host, port, lowest):
+    """``BadArgument`` unless ``host`` is a str and ``port`` an int from ``lowest`` to 65535."""
+    if not isinstance(host, str):
+        raise BadArgument("%s(host, port): host must be a str such as '127.0.0.1' or "
+                          "'0.0.0.0', got %r" % (what, host))
+    if type(port) is not int or port < lowest or port > 65535:
+        raise BadArgument("%s(host, port): port must be an int from %d to 65535, got %r"
+                          % (what, lowest, port))
 
 
 def stream_socket(sock):

@@ -17,10 +17,17 @@ closed stream as ``StreamClosed``. Nothing here is ISR-safe.
 import micropython
 
 from .. import core
-from ..errors import Cancelled, PoolFull, StreamClosed
+from ..errors import BadArgument, Cancelled, NotACoroutine, PoolFull, StreamClosed
 from .poller import POLLIN, POLLOUT
-from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy
-from .sockets import connect_error, connect_nonblocking, listen, raw_socket, stream_socket
+from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy, stream_closed
+from .sockets import (
+    check_address,
+    connect_error,
+    connect_nonblocking,
+    listen,
+    raw_socket,
+    stream_socket,
+)
 from .wait import wait_io
 
 
@@ -65,6 +72,8 @@ class Stream:
     def read(self, n=-1):
         """Awaitable: at most ``n`` bytes (b"" at the end of the stream); ``n < 0``:
         everything up to the end of the stream."""
+        if type(n) is not int:
+            raise _bad_size("read", n)
         if n < 0:
             return self._read_all()
         op = self._op
@@ -88,6 +97,9 @@ class Stream:
     def readinto(self, buf):
         """Awaitable: read into ``buf``; the number of bytes read (0 at the end, or None if
         the object had nothing after all)."""
+        if buf is None or isinstance(buf, (str, bytes, int)):
+            raise BadArgument("Stream.readinto(buf): buf must be a writable buffer (a bytearray, "
+                              "a memoryview of one, an array), got %r" % (buf,))
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
             raise reader_busy(op.owner)
@@ -97,6 +109,10 @@ class Stream:
 
     def readexactly(self, n):
         """Awaitable: exactly ``n`` bytes; raises ``EOFError`` if the stream ends first."""
+        if type(n) is not int or n < 0:
+            raise _bad_size("readexactly", n)
+        if not n:
+            return _nothing()  # as MicroPython's: b"" at once, without waiting for data
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
             raise reader_busy(op.owner)
@@ -120,14 +136,21 @@ class Stream:
 
     def write(self, buf):
         """Send ``buf`` now if the object takes it, else keep it for ``drain()``. Allocates
-        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept)."""
-        if not self.out_buf:
-            ret = self.s.write(buf)
-            if ret == len(buf):
-                return
-            if ret is not None:
-                buf = buf[ret:]
-        self.out_buf += buf
+        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept).
+        Raises ``StreamClosed`` once closed, ``BadArgument`` for a ``buf`` without bytes."""
+        if self.closed:
+            raise stream_closed()
+        try:
+            if not self.out_buf:
+                ret = self.s.write(buf)
+                if ret == len(buf):
+                    return
+                if ret is not None:
+                    buf = buf[ret:]
+            self.out_buf += buf
+        except TypeError:
+            raise BadArgument("Stream.write(buf): buf must be bytes, a bytearray or a memoryview "
+                              "(encode a str first), got %r" % (buf,)) from None
 
     def drain(self):
         """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
@@ -165,6 +188,15 @@ class Stream:
 _yield_now = core.yield_now
 
 
+def _bad_size(what, n):
+    return BadArgument("Stream.%s(n): n must be an int (a number of bytes%s), got %r"
+                       % (what, ", at least 0" if what == "readexactly" else "", n))
+
+
+async def _nothing():
+    return b""
+
+
 StreamReader = Stream
 StreamWriter = Stream
 
@@ -172,7 +204,9 @@ StreamWriter = Stream
 async def open_connection(host, port, ssl=None, server_hostname=None):
     """Connect over TCP; returns ``(reader, writer)`` (one ``Stream`` twice). ``ssl``: an
     ``SSLContext`` or True. A refused connection raises ``OSError`` here where the runtime
-    reports it (CPython), else at the first read or write (MicroPython, like its asyncio)."""
+    reports it (CPython), else at the first read or write (MicroPython, like its asyncio).
+    A ``host`` that is not a str, or a ``port`` outside 1-65535, raises ``BadArgument``."""
+    check_address("open_connection", host, port, 1)
     s = connect_nonblocking(host, port)
     if ssl:
         s = _wrap_client(s, ssl, server_hostname or host)
@@ -236,34 +270,68 @@ class Server:
     async def _serve(self, s, cb, ssl):
         spawn = core.current_slot().sched.spawn
         self.started = True
-        while True:
-            try:
-                await wait_io(s, POLLIN)
-            except Cancelled:
-                _forget_close(s)
-                if self.state:
-                    return
-                raise
-            try:
-                s2, addr = s.accept()
-            except OSError:
-                continue  # the client went away before we took it
-            if ssl:
+        try:
+            while True:
                 try:
-                    s2 = ssl.wrap_socket(s2, server_side=True, do_handshake_on_connect=False)
+                    await wait_io(s, POLLIN)
+                except Cancelled:
+                    if self.state:
+                        return
+                    raise
+                try:
+                    s2, addr = s.accept()
                 except OSError:
-                    s2.close()
-                    continue
-            s2s = Stream(stream_socket(s2), {"peername": addr})
-            try:
-                spawn(cb(s2s, s2s), "conn").detach()
-            except PoolFull:
-                s2s.close()  # no task slot for it: refuse the connection
+                    continue  # the client went away before we took it
+                if ssl:
+                    try:
+                        s2 = ssl.wrap_socket(s2, server_side=True,
+                                             do_handshake_on_connect=False)
+                    except OSError:
+                        s2.close()
+                        continue
+                s2s = Stream(stream_socket(s2), {"peername": addr})
+                try:
+                    spawn(handler_coro(cb, s2s), "conn").detach()
+                except PoolFull:
+                    s2s.close()  # no task slot for it: refuse the connection
+                except BaseException:
+                    s2s.close()  # cb is not a coroutine function: end the server with that
+                    raise
+        finally:
+            _forget_close(s)  # whatever ends the server, its socket is not left open
+
+
+def handler_coro(cb, s2s):
+    """``cb(s2s, s2s)``, the coroutine a server runs for a connection; ``NotACoroutine`` if
+    ``cb`` is not an ``async def`` function."""
+    coro = cb(s2s, s2s)
+    if not hasattr(coro, "send"):
+        if hasattr(coro, "close"):
+            coro.close()
+        raise NotACoroutine("start_server(cb): cb(reader, writer) must return a coroutine "
+                            "(make cb an async def function), got %r; the server stopped"
+                            % (coro,))
+    return coro
+
+
+def check_server_args(cb, host, port, backlog):
+    """``BadArgument`` for a ``start_server`` call that could never serve."""
+    if not callable(cb):
+        raise BadArgument("start_server(cb, host, port): cb must be an async def function "
+                          "taking (reader, writer), got %r" % (cb,))
+    check_address("start_server", host, port, 0)
+    if type(backlog) is not int or backlog < 0:
+        raise BadArgument("start_server(backlog=%r): give an int of at least 0 (waiting "
+                          "connections)" % (backlog,))
 
 
 async def start_server(cb, host, port, backlog=5, ssl=None):
     """Listen on ``host:port`` (0: any free port, see ``Server.port``) and run
-    ``cb(reader, writer)`` as a new task for each connection; returns the ``Server``."""
+    ``cb(reader, writer)`` as a new task for each connection; returns the ``Server``.
+    Raises ``BadArgument`` for a ``cb`` that is not callable, a ``host`` that is not a str or
+    a ``port`` outside 0-65535; if ``cb`` turns out not to be an ``async def`` function, the
+    first connection is closed and the server ends with ``NotACoroutine`` (``wait_closed``)."""
+    check_server_args(cb, host, port, backlog)
     s, bound = listen(host, port, backlog)
     obj = stream_socket(s)
     srv = Server()

@@ -25,7 +25,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import IOFailed, NoCurrentTask, StreamClosed
+from ..errors import IOFailed, NoCurrentTask, NotPollable, StreamClosed
 from .poller import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, poller_for
 
 _STRICT = const(1)
@@ -116,6 +116,9 @@ def _arm(obj):
     slot = _context.slot
     if slot is None:
         slot = core.current_slot()  # raises NoCurrentTask
+    if obj is None:  # (io_obj None means "not armed": step() would blame the wrong thing)
+        raise NotPollable("wait_readable(obj)/wait_writable(obj) got None: pass the socket, "
+                          "stream, UART, pipe or file descriptor to wait on")
     slot.io_obj = obj
 
 
