@@ -7,6 +7,7 @@ waiting allocates nothing and a cancelled waiter passes its wake on. Differences
 ``ExceptionGroup``), and ``timeout()`` has no ``reschedule``.
 """
 
+from ..errors import BadArgument
 from ..sync.semaphore import Semaphore as _Semaphore
 from ..sync.waitqueue import WaitQueue
 from ..time.wheel import TimerEntry
@@ -24,9 +25,13 @@ class QueueFull(Exception):
 
 
 class Queue:
-    """A FIFO queue between tasks; ``maxsize`` <= 0 means unbounded. Not ISR-safe."""
+    """A FIFO queue between tasks; ``maxsize`` <= 0 means unbounded (an int, else
+    ``BadArgument``: CPython's would fail later, at a put). Not ISR-safe."""
 
     def __init__(self, maxsize=0):
+        if type(maxsize) is not int:
+            raise BadArgument("Queue(maxsize): give an int (0 or less: no bound), got %r"
+                              % (maxsize,))
         self.maxsize = maxsize
         self._items = []
         self._getters = WaitQueue()
@@ -125,12 +130,15 @@ class BoundedSemaphore(Semaphore):
 
 class TaskGroup:
     """``async with TaskGroup() as tg: tg.create_task(coro)``: waits for every task on exit.
-    The first task to fail cancels the others, and its exception is raised on exit."""
+    The first task to fail cancels the others, and its exception is raised on exit.
+    ``create_task`` raises as CPython's does: ``RuntimeError`` outside the ``async with``,
+    ``TypeError`` for what is not a coroutine (the group's other tasks go on)."""
 
     def __init__(self):
         self._tasks = []
         self._errors = []
         self._entered = False
+        self._finished = False
 
     async def __aenter__(self):
         self._entered = True
@@ -138,7 +146,11 @@ class TaskGroup:
 
     def create_task(self, coro):
         if not self._entered:
-            raise RuntimeError("TaskGroup has not been entered")
+            raise RuntimeError("TaskGroup is finished: create tasks inside its async with"
+                               if self._finished else "TaskGroup has not been entered")
+        if not hasattr(coro, "send"):
+            raise TypeError("TaskGroup.create_task(coro): coroutine expected (call the async "
+                            "function), got %r" % (coro,))
         t = create_task(self._run(coro))
         self._tasks.append(t)
         return t
@@ -173,6 +185,7 @@ class TaskGroup:
             except Exception:  # noqa: S112 (recorded in _errors by _run)
                 continue
         self._entered = False
+        self._finished = True
         if exc_type is None and self._errors:
             raise self._errors[0]
         return False
@@ -210,5 +223,9 @@ class _Timeout:
 
 def timeout(delay):
     """``async with timeout(seconds):`` cancels the block after ``delay`` seconds (None: never)
-    and raises ``TimeoutError`` in its place."""
+    and raises ``TimeoutError`` in its place. ``TypeError`` for a delay that is not a
+    number, as CPython's."""
+    if delay is not None and type(delay) is not int and type(delay) is not float:
+        raise TypeError("timeout(delay): delay must be a number of seconds (int or float) or "
+                        "None, got %r" % (delay,))
     return _Timeout(delay)

@@ -33,6 +33,12 @@ def _promote(aw):
     if isinstance(aw, Task):
         return aw
     if isinstance(aw, JoinHandle) or not hasattr(aw, "send"):
+        if (isinstance(aw, (str, bytes)) or not hasattr(aw, "__await__")
+                and not hasattr(aw, "__iter__")):
+            # (None, a number, an async function not called: refused here, as asyncio's
+            # create_task does, not later inside a task made to await it)
+            raise TypeError("coroutine expected: pass a coroutine, Task or awaitable, got %r"
+                            % (aw,))
         return create_task(_join(aw))  # a shimeji handle or a plain awaitable (Event.wait())
     return create_task(aw)
 

@@ -109,14 +109,17 @@ class Loop:
         return t
 
     def run_until_complete(self, aw):
-        """Run until ``aw`` (a coroutine or Task) finishes; returns its result or raises."""
+        """Run until ``aw`` (a coroutine or Task) finishes; returns its result or raises.
+        ``RuntimeError`` from inside a task of this loop, before ``aw`` is scheduled."""
+        if self.sched._polling:
+            raise _already_running()
         task = aw if isinstance(aw, Task) else self.create_task(aw)
         return self._run(task)
 
     def _run(self, task):
         global _running
         if self.sched._polling:
-            raise RuntimeError("the event loop is already running: await instead")
+            raise _already_running()
         prev = self.main
         prev_running = _running
         sched = self.sched
@@ -160,6 +163,8 @@ class Loop:
 
     def run_forever(self):
         """Run until ``stop()`` is called (from a task)."""
+        if self.sched._polling:
+            raise _already_running()
         self._stopping = False
         stopper = _Stopper(self)
         t = Task(_stop_task(stopper))
@@ -204,6 +209,11 @@ class Loop:
             self.default_exception_handler(context)
         else:
             handler(self, context)
+
+
+def _already_running():
+    return RuntimeError("the event loop is already running: await the coroutine (or "
+                        "create_task it) instead of calling run() inside a task")
 
 
 _loop = None
