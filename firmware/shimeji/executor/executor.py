@@ -19,7 +19,16 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import BadArgument, ExecutorClosed, NoThreads, PolicyError, PoolFull, WrongLevel
+from ..errors import (
+    BadArgument,
+    ExecutorClosed,
+    NotACoroutine,
+    NoThreads,
+    PolicyError,
+    PoolFull,
+    SchedulerBusy,
+    WrongLevel,
+)
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
 from ..sync.critical import IrqCriticalSection
@@ -51,12 +60,15 @@ class Executor:
 
     def __init__(self, workers=2, capacity=32, policy="fifo", tick_us=1000,
                  critical_section=None):
-        if not isinstance(workers, int) or not 1 <= workers <= _MAX_WORKERS:
+        if type(workers) is not int or not 1 <= workers <= _MAX_WORKERS:
             raise BadArgument("workers=%r: give an int from 1 to %d (one per core or thread)"
                               % (workers, _MAX_WORKERS))
         if policy not in ("fifo", "rr"):
             raise PolicyError("policy=%r: an Executor's workers use 'fifo' or 'rr' (priority "
                               "and CFS would compare tasks across workers)" % (policy,))
+        if critical_section is not None and not hasattr(critical_section, "enter"):
+            raise BadArgument("critical_section=%r: give a LockCriticalSection, "
+                              "IrqCriticalSection... or leave it out" % (critical_section,))
         try:
             import _thread  # noqa: F401
         except ImportError:
@@ -215,13 +227,29 @@ class Executor:
 
     def run_worker(self, index, main=None):
         """Run worker ``index`` on the calling thread (see ``Worker.run``)."""
+        if type(index) is not int or not 0 <= index < self.size:
+            raise BadArgument("run_worker(index=%r): give an int from 0 to %d (this Executor's "
+                              "workers)" % (index, self.size - 1))
         return self.workers[index].run(main)
+
+    def _check_idle(self, what, main=None):  # (a second run would run workers twice at once)
+        if main is not None and not hasattr(main, "send"):
+            raise NotACoroutine("run(main): main must be a coroutine (ex.run(main()), not "
+                                "ex.run(main)), got %r; nothing was started" % (main,))
+        for w in self.workers:
+            if w._thread is not None or self._threads:
+                if main is not None:
+                    main.close()  # never ran (CPython would warn it was never awaited)
+                raise SchedulerBusy("%s: this Executor runs already (worker %d): run() or "
+                                    "start() it once, never from its tasks (spawn or await "
+                                    "there)" % (what, w.index))
 
     def start(self):
         """Start workers 1..N-1, each on a new ``_thread``; worker 0 is left for the caller
         (``run_worker(0, main)``). Raises the asyncio shield for the executor's lifetime."""
         import _thread
 
+        self._check_idle("start()")
         if _RP2 and self.size > 2:
             raise BadArgument("workers=%d: the RP2040 runs one thread besides the main one "
                               "(core 1): make the Executor with workers=2" % self.size)
@@ -266,7 +294,9 @@ class Executor:
     def run(self, main):
         """Start the other workers, run ``main`` on worker 0 on this thread, then close and
         wait for the other workers; returns ``main``'s result. If a worker's thread cannot
-        start, the executor is closed, ``main`` never runs, and that error is raised."""
+        start, the executor is closed, ``main`` never runs, and that error is raised. Misuse
+        (``SchedulerBusy``: it runs already; ``NotACoroutine``) starts and closes nothing."""
+        self._check_idle("run()", main)
         try:
             self.start()
         except BaseException:
@@ -298,7 +328,14 @@ class Executor:
 
     def join(self):
         """Wait until the worker threads started by ``start()`` have returned; lowers the
-        asyncio shield. Call after ``close()``."""
+        asyncio shield. After ``close()``, not from its tasks (``SchedulerBusy``: no hang)."""
+        ctx = core.current_context()
+        if any(w._ctx is ctx for w in self.workers):
+            raise SchedulerBusy("join() from a task of this Executor would wait for its own "
+                                "worker: close() there, join() on the thread that started it")
+        if not self.closed:
+            raise SchedulerBusy("join() before close(): the workers run until the Executor is "
+                                "closed; call close() first (from any thread or task)")
         while self._threads:
             sleep_idle(1000)
         for w in self.workers:  # a worker that never ran, or whose run returned, holds tasks

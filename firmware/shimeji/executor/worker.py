@@ -17,7 +17,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import Cancelled, PoolFull
+from ..errors import Cancelled, PoolFull, SchedulerBusy
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import CANCELLED, FREE, QUEUED
 from ..time.timer import Timer
@@ -219,12 +219,23 @@ class Worker(Stealing, Idling, StaticScheduler):
 
         ex = self.executor
         injector = ex.injector
+        if self._thread is not None:  # (its loop, and the finally below, are not re-entrant)
+            if main is not None:
+                main.close()
+            raise SchedulerBusy("worker %d runs already (on thread %r): run each worker on one "
+                                "thread, once; spawn or await from its tasks"
+                                % (self.index, self._thread))
         self._thread = _thread.get_ident()
         self._callbacks = self._thread == _CALLBACK_THREAD
         core.register_thread(self._ctx)
         handle = None
         if main is not None:
-            handle = self.spawn(main)
+            try:
+                handle = self.spawn(main)
+            except BaseException:  # (closed, full, not a coroutine) not running: undo the above
+                self._stop_serving()
+                core.unregister_thread()
+                raise
             self._pinned = handle._live_slot()  # main stays here, so this loop sees it finish
         turns = 0
         try:

@@ -25,6 +25,7 @@ from .slot import FREE, TaskSlot
 from .waitlist import JoinList
 
 _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
+_MAX_CAPACITY = const(65536)  # more slots than any board's heap holds (a host would only stall)
 
 
 _STATE_NAMES = ("free", "queued", "running", "waiting")
@@ -37,9 +38,9 @@ class TaskPool:
     _range_wrapped = False  # True (on the instance) once the ids came round to the range's first
 
     def __init__(self, capacity, grow=False):
-        if not isinstance(capacity, int) or capacity < 1:
-            raise InvalidCapacity("capacity must be a positive int (the number of task slots), "
-                                  "got %r" % (capacity,))
+        if not isinstance(capacity, int) or capacity < 1 or capacity > _MAX_CAPACITY:
+            raise InvalidCapacity("capacity must be a positive int (the number of task slots, "
+                                  "at most %d), got %r" % (_MAX_CAPACITY, capacity))
         self.capacity = capacity
         self.grow = grow  # make a new slot when the pool is empty (the asyncio facade)
         self.grown = 0  # slots made beyond ``capacity`` by grow mode

@@ -1,0 +1,96 @@
+# Misuse of the multi-core Executor, table-driven: each wrong call raises a ShimejiError
+# subclass whose message names the argument or the state and what to do, starts and closes
+# nothing it should not, and the same executor (or a new one, once closed) still runs tasks:
+# nothing spawned is lost.
+from shimeji import (
+    BadArgument,
+    Executor,
+    ExecutorClosed,
+    InvalidCapacity,
+    NotACoroutine,
+    PolicyError,
+    SchedulerBusy,
+    ShimejiError,
+    TimerConfigError,
+    yield_now,
+)
+from support import needs_thread_module, needs_threads, raises
+
+
+async def _value(x):
+    await yield_now()
+    return x
+
+
+@needs_thread_module  # an Executor is built on _thread (one thread is enough here)
+def test_constructor_arguments_are_checked_first():
+    cases = (({"workers": 0}, BadArgument, "workers=0: give an int from 1"),
+             ({"workers": True}, BadArgument, "workers=True"),
+             ({"workers": 2 ** 30}, BadArgument, "workers=1073741824"),
+             ({"capacity": 0}, InvalidCapacity, "capacity must be a positive int"),
+             ({"capacity": 2.5}, InvalidCapacity, "got 2.5"),
+             ({"capacity": 2 ** 30}, InvalidCapacity, "at most 65536"),  # (was: a stall)
+             ({"tick_us": 0}, TimerConfigError, "tick_us must be a positive int"),
+             ({"tick_us": 1.5}, TimerConfigError, "tick_us"),
+             ({"policy": None}, PolicyError, "'fifo' or 'rr'"),
+             ({"critical_section": 5}, BadArgument, "critical_section=5"))
+    for kw, exc, words in cases:
+        with raises(exc, words) as r:
+            Executor(**kw)
+        assert isinstance(r.value, ShimejiError)
+    assert Executor(workers=1, capacity=2).run(_value(3)) == 3
+
+
+@needs_thread_module
+def test_bad_main_index_or_order_starts_and_closes_nothing():
+    ex = Executor(workers=2, capacity=4)
+    for main in ("main", 5, _value):
+        with raises(NotACoroutine, "run(main): main must be a coroutine") as r:
+            ex.run(main)
+        assert "nothing was started" in str(r.value)
+    for index in (2, -1, "0", None):
+        with raises(BadArgument, "run_worker(index=") as r:
+            ex.run_worker(index)
+        assert "from 0 to 1" in str(r.value)
+    with raises(SchedulerBusy, "join() before close(): ") as r:
+        ex.join()
+    assert "call close() first" in str(r.value)
+    for bad in (None, 5, _value):
+        with raises(NotACoroutine, "spawn() takes a coroutine object"):
+            ex.spawn(bad)
+        with raises(NotACoroutine, "coroutine"):
+            ex.spawn_detached(bad)
+    h = ex.spawn(_value("queued before run"))  # injected: kept while the misuse is refused
+    assert not ex.closed and sum(w.live_count() for w in ex.workers) == 1  # just h
+
+    async def main():
+        return (await h), (await ex.spawn(_value(2)))
+
+    assert ex.run(main()) == ("queued before run", 2)
+
+
+@needs_threads  # worker 1 runs on a thread of its own
+def test_running_again_from_inside_or_after_close():
+    ex = Executor(workers=2, capacity=4)
+    refused = []
+
+    async def main():
+        for call in (lambda: ex.run(_value(0)), lambda: ex.run_worker(0), ex.start, ex.join):
+            with raises(SchedulerBusy) as r:
+                call()
+            refused.append(str(r.value)[:30])
+        h = ex.spawn(_value(5))  # the executor still runs: nothing was started twice or closed
+        return await h
+
+    assert ex.run(main()) == 5
+    assert refused == ["run(): this Executor runs alre", "worker 0 runs already (on thre",
+                       "start(): this Executor runs al", "join() from a task of this Exe"]
+    assert ex.errors == []  # no worker thread raised
+    ex.close()  # a second close is a no-op
+    ex.join()
+    for call in (ex.spawn, ex.run):
+        c = _value(1)
+        with raises(ExecutorClosed, "make a new Executor"):
+            call(c)
+        c.close()  # refused, so still the caller's
+    assert Executor(workers=2, capacity=4).run(_value(6)) == 6
