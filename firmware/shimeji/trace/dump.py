@@ -5,9 +5,17 @@ The format: a header line ``shimeji-trace 1 size=N count=N dropped=N label=NAME`
 (``ts kind task arg``, hex), and ``end``. Readable over a REPL, one line at a time.
 """
 
+from ..errors import TraceError
+
 
 def dump(trace, stream=None, label=None, core=None):
     """Write ``trace``'s ring to ``stream`` (default: print). See ``Trace.dump``."""
+    if stream is not None and not hasattr(stream, "write"):
+        raise TraceError("dump(stream): give an object with write() (a file opened for "
+                         "writing, sys.stdout) or None to print, got %r" % (stream,))
+    if core is not None and type(core) is not int:
+        raise TraceError("dump(core=%r): give the executor worker's number (an int) or None"
+                         % (core,))
     if label is None:
         label = trace.label
     write = print if stream is None else _line_writer(stream)

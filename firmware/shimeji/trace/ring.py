@@ -16,7 +16,7 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import InvalidCapacity, TraceError
+from ..errors import InvalidCapacity, SchedulerBusy, TraceError
 from . import kinds as K
 from .dump import dump
 from .side import SideRing
@@ -48,6 +48,9 @@ class Trace(SideRing):
             if not isinstance(v, int) or v < lo or v > _MAX_SIZE:
                 raise InvalidCapacity("Trace(%s=%r): give an int from %d to %d records"
                                       % (what, v, lo, _MAX_SIZE))
+        if clock_us is not None and not callable(clock_us):
+            raise TraceError("Trace(clock_us=%r): give a function returning µs ticks (such as "
+                             "time.ticks_us), or leave it out" % (clock_us,))
         self.size = size
         self.buf = array("i", [0] * (HEADER + 4 * size))
         self.buf[_SIZE] = size
@@ -77,6 +80,9 @@ class Trace(SideRing):
     def attach(self, sched):
         """Trace ``sched`` (and its timer) from now on; returns self. Raises ``TraceError``
         if either already has a trace. Not ISR-safe; not from one of the scheduler's tasks."""
+        if not hasattr(sched, "set_trace"):
+            raise TraceError("attach(sched): give a StaticScheduler (or an executor's worker), "
+                             "got %r" % (sched,))
         if sched._trace is not None and sched._trace is not self:
             raise TraceError("this scheduler already has a trace: detach() it first")
         if self.sched is not None and self.sched is not sched:
@@ -86,7 +92,7 @@ class Trace(SideRing):
         if timer is not None and timer.trace is not None and timer.trace is not self:
             raise TraceError("the scheduler's timer already has a trace: detach() it first")
         if sched._polling:
-            raise sched._busy()
+            raise _from_task("attach")
         if not self._own_clock:
             self.clock = sched._clock_us
         cs = sched.critical_section
@@ -106,7 +112,9 @@ class Trace(SideRing):
         sched = self.sched
         if sched is None:
             return
-        sched.set_trace(None)  # raises SchedulerBusy from one of its tasks, changing nothing
+        if sched._polling:
+            raise _from_task("detach")
+        sched.set_trace(None)
         self.drain()
         if sched.timer is not None and sched.timer.trace is self:
             sched.timer.trace = None
@@ -198,6 +206,8 @@ class Trace(SideRing):
 
     def name_of(self, task_id):
         """The name a task was spawned with, if still remembered; else None."""
+        if type(task_id) is not int:
+            raise TraceError("name_of(task_id): give a task id (an int), got %r" % (task_id,))
         j = task_id % len(self._names)
         return self._names[j] if self._name_ids[j] == task_id else None
 
@@ -210,3 +220,9 @@ class Trace(SideRing):
         time). Scheduler context, or ``background.call(trace.dump)`` while a background loop
         runs."""
         dump(self, stream, label, core)
+
+
+def _from_task(what):
+    return SchedulerBusy("Trace.%s() from a task of the scheduler it traces: call it from "
+                         "set-up code or the run loop (with a background loop: "
+                         "background.call(...))" % what)

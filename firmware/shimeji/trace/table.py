@@ -15,7 +15,7 @@ tasks are not disturbed; printing happens outside. Ctrl-C ends ``top()``.
 import sys
 import time
 
-from .. import port
+from .. import core, port
 from ..errors import TraceError
 from . import kinds as K
 from .writers import park_what
@@ -133,7 +133,17 @@ def format_table(rows, prev=None, elapsed_us=0):
 def top(what=None, interval_ms=1000, count=None, clear=True, out=print):
     """Print the task table of ``what`` (a scheduler, or a background loop object) every
     ``interval_ms``, ``count`` times (None: until Ctrl-C). ``clear`` redraws in place on a
-    terminal. Allocates (REPL only); not ISR-safe; not from a task."""
+    terminal. Allocates (REPL only); not ISR-safe; not from a task (``TraceError``: it would
+    hold the scheduler up while it sleeps between refreshes)."""
+    if core.current_context().slot is not None:
+        raise TraceError("top() from a task would stop the scheduler between refreshes: call "
+                         "it at the REPL (with board.background(sched) running the tasks)")
+    if type(interval_ms) is not int or interval_ms < 1:
+        raise TraceError("top(interval_ms=%r): give an int of at least 1 (ms between "
+                         "refreshes)" % (interval_ms,))
+    if count is not None and (type(count) is not int or count < 1):
+        raise TraceError("top(count=%r): give an int of at least 1, or None to refresh until "
+                         "Ctrl-C" % (count,))
     sched, bg = _target(what)
     acc = TracePolls()
     prev = None
