@@ -70,6 +70,25 @@ def test_sleeps_refuse_durations_that_are_not_ints():
         assert kind == "BadDuration" and name in msg and word in msg, msg
 
 
+def test_sleep_in_seconds_takes_an_int_or_a_float_and_nothing_else():
+    for bad, kind, words in ((None, "BadDuration", "must be an int or float number of seconds"),
+                             ("1", "BadDuration", "got '1'"),
+                             (True, "BadDuration", "got True"),
+                             (float("nan"), "BadDuration", "got nan"),
+                             (float("inf"), "DurationTooLong", "give at most 1073741 seconds"),
+                             (2 ** 30, "DurationTooLong", "in a loop of shorter sleeps")):
+        got, msg = _refused(lambda bad=bad: shimeji.sleep(bad))
+        assert got == kind and words in msg and "sleep(" in msg, msg
+    s, clk = _sched()
+
+    async def good():
+        await shimeji.sleep(0.0015)  # rounded up to 2 ms, never early
+        await shimeji.sleep(0)
+        return clk() // 1000  # ms of fake time passed
+
+    assert _run(s, clk, good()) >= 2
+
+
 def test_timeout_refuses_a_non_awaitable_and_a_bad_ms():
     kind, msg = _refused(lambda: timeout(42, 10))
     assert kind == "BadArgument" and "must be an awaitable" in msg and "42" in msg

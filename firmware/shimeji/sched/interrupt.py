@@ -29,7 +29,7 @@ import time
 import micropython
 
 from .. import core, port
-from ..errors import SchedulerBusy, TimerConfigError, WrongLevel
+from ..errors import BadArgument, SchedulerBusy, TimerConfigError, WrongLevel
 from ..sync.critical import default_critical_section
 from ..task.slot import QUEUED, RUNNING, WAITING
 from ..time.clock import wrap_diff
@@ -65,6 +65,12 @@ class InterruptScheduler(StaticScheduler):
 
     def __init__(self, capacity=8, policy=None, critical_section=None, clock_us=None,
                  timer=None, budget=64, sections=()):
+        if type(budget) is not int or budget < 1:  # (0 or less: a run polls nothing, for ever)
+            raise BadArgument("InterruptScheduler(budget=%r): give an int of at least 1 (polls "
+                              "per round)" % (budget,))
+        if not isinstance(sections, (tuple, list)):
+            raise BadArgument("InterruptScheduler(sections=%r): give a tuple of critical "
+                              "sections, () for none" % (sections,))
         StaticScheduler.__init__(self, capacity, policy, critical_section, clock_us, None)
         self.budget = budget
         self._run_cb = run_level  # queued with _self_ref: queueing allocates nothing
@@ -264,7 +270,11 @@ class InterruptScheduler(StaticScheduler):
 
     def run_until_complete(self, coro, idle=None):
         """Spawn ``coro`` at this level and wait (servicing the level) until it finishes;
-        returns its result. For scripts and the REPL. Not ISR-safe."""
+        returns its result. For scripts and the REPL. Not ISR-safe. From a task (which would
+        wait for ever: its level cannot run under it): ``SchedulerBusy``."""
+        if core.context.sched is not None:
+            raise SchedulerBusy("run_until_complete() from a task would wait for ever: spawn "
+                                "the coroutine and await its handle instead")
         handle = self.spawn(coro)
         slot = handle._ref
         while not handle.is_complete():

@@ -5,7 +5,8 @@ waits for several tasks at once, like asyncio's ``gather`` for handles.
 """
 
 from .. import core
-from ..task.slot import CANCELLED, FAILED
+from ..errors import BadArgument
+from ..task.slot import CANCELLED, FAILED, JoinHandle
 
 
 def spawn(coro, name=None):
@@ -24,7 +25,13 @@ async def join_all(*handles, return_exceptions=False):
     in argument order) once the handles before it are joined; with ``return_exceptions=True``
     its exception (``Cancelled`` for a cancelled task) takes its place in the list instead.
     Cancelling the task that awaits ``join_all`` raises ``Cancelled`` in it and leaves the
-    joined tasks running. Tasks only (not ISR-safe); allocates the result list."""
+    joined tasks running. Tasks only (not ISR-safe); allocates the result list. Anything
+    but a ``JoinHandle`` among ``handles``: ``BadArgument`` before any is awaited."""
+    for i in range(len(handles)):
+        if not isinstance(handles[i], JoinHandle):
+            raise BadArgument("join_all(*handles): argument %d is %r, not a JoinHandle: pass "
+                              "what spawn() returned (spawn(coro), not coro)"
+                              % (i + 1, handles[i]))
     results = []
     for handle in handles:
         try:
