@@ -97,7 +97,7 @@ class Stream:
     def readinto(self, buf):
         """Awaitable: read into ``buf``; the number of bytes read (0 at the end, or None if
         the object had nothing after all)."""
-        if buf is None or isinstance(buf, (str, bytes, int)):
+        if buf is None or isinstance(buf, _NOT_BUFFERS):
             raise BadArgument("Stream.readinto(buf): buf must be a writable buffer (a bytearray, "
                               "a memoryview of one, an array), got %r" % (buf,))
         op = self._op
@@ -186,6 +186,7 @@ class Stream:
 
 
 _yield_now = core.yield_now
+_NOT_BUFFERS = (str, bytes, int)  # made once: a tuple in the call would allocate each read
 
 
 def _bad_size(what, n):
