@@ -148,6 +148,43 @@ def test_counts_and_locks_raise_what_asyncio_raises_and_keep_their_state():
     assert asyncio.run(main()) == [True, False, True, "a", "c"]
 
 
+def test_awaitables_that_are_not_coroutines_still_go_through_wait_for_and_gather():
+    # (MicroPython: yield_now's awaitable is a C iterator with __next__ only; the check that
+    # refuses None or a number must not refuse it)
+    _fresh()
+    import shimeji
+
+    async def main():
+        ev = asyncio.Event()
+        ev.set()
+        a = await asyncio.wait_for(shimeji.yield_now(), 1)
+        b = await asyncio.wait_for(ev.wait(), 1)
+        c = await asyncio.gather(shimeji.yield_now(), _value(4))
+        return a, b, c
+
+    assert asyncio.run(main()) == (None, True, [None, 4])
+
+
+def test_an_exception_handler_that_is_not_callable_is_refused():
+    loop = _fresh()
+    seen = []
+    with raises(TypeError, "a callable object or None is expected, got 5"):
+        loop.set_exception_handler(5)
+    assert loop.get_exception_handler() is None  # unchanged: failures are still reported
+
+    async def boom():
+        raise ValueError("boom")
+
+    async def main():
+        loop.set_exception_handler(lambda lp, ctx: seen.append(type(ctx["exception"])))
+        asyncio.create_task(boom())
+        await asyncio.sleep_ms(2)
+        loop.set_exception_handler(None)
+
+    asyncio.run(main())
+    assert seen == [ValueError]
+
+
 def test_outside_a_task_and_awaiting_a_task_twice():
     _fresh()
     with raises(RuntimeError, "no running event loop"):

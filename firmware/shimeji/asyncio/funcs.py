@@ -29,12 +29,16 @@ async def _join(aw):
         raise
 
 
+_NOT_AWAITABLE = (str, bytes)  # iterable, but never awaitables
+# (MicroPython: shimeji's native awaitables show __next__ only, as type 'iterator')
+
+
 def _promote(aw):
     if isinstance(aw, Task):
         return aw
     if isinstance(aw, JoinHandle) or not hasattr(aw, "send"):
-        if (isinstance(aw, (str, bytes)) or not hasattr(aw, "__await__")
-                and not hasattr(aw, "__iter__")):
+        if isinstance(aw, _NOT_AWAITABLE) or not (
+                hasattr(aw, "__await__") or hasattr(aw, "__iter__") or hasattr(aw, "__next__")):
             # (None, a number, an async function not called: refused here, as asyncio's
             # create_task does, not later inside a task made to await it)
             raise TypeError("coroutine expected: pass a coroutine, Task or awaitable, got %r"

@@ -192,7 +192,11 @@ class Loop:
         return self.main is not None
 
     def set_exception_handler(self, handler):
-        """``handler(loop, context)`` is called for a failed task nobody awaited."""
+        """``handler(loop, context)`` is called for a failed task nobody awaited (None: the
+        default). Else ``TypeError``, as CPython's (the reports would be lost)."""
+        if handler is not None and not callable(handler):
+            raise TypeError("set_exception_handler(handler): a callable object or None is "
+                            "expected, got %r" % (handler,))
         Loop._exc_handler = handler
 
     def get_exception_handler(self):
