@@ -81,3 +81,17 @@ def test_a_wake_during_the_tick_counts_as_internal():
     t = s.tick()
     assert _counts(t) == (2, 2, 1, 0, 1, 1, False)
     assert _counts(s.tick()) == (0, 0, 0, 0, 0, 0, False)
+
+
+def test_an_empty_tick_under_another_policy_returns_at_once_and_counts():
+    from shimeji import PriorityPolicy, RoundRobinPolicy
+
+    for policy in (PriorityPolicy(), RoundRobinPolicy()):
+        cs = CountingSection()
+        s = StaticScheduler(4, policy=policy, critical_section=cs)
+        assert _counts(s.tick()) == (0, 0, 0, 0, 0, 0, False)
+        s.spawn_detached(_nothing())
+        assert _counts(s.tick()) == (1, 1, 1, 0, 0, 0, False)
+        entries = cs.entries
+        assert _counts(s.tick()) == (0, 0, 0, 0, 0, 0, False)
+        assert cs.entries == entries and (s.spawned_total, s.completed_total) == (1, 1)

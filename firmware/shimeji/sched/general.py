@@ -49,6 +49,8 @@ class Tick:
 def tick_general(sched, n):
     """``sched.tick(n)`` for any policy: polls in ``policy.pick()`` order, charges timed
     policies, puts yielding tasks back with ``put_back``. Returns the ``Tick``. Not ISR-safe."""
+    if sched._inbox_head is None and not sched.policy.has_ready():
+        return sched._end_tick(0, 0)  # nothing to poll: no set-up, no shield (as tick_fifo)
     ctx = sched._ctx
     outer_slot = ctx.slot  # a task of another scheduler may be driving this one
     outer_sched = ctx.sched
