@@ -255,6 +255,23 @@ for _ in range(N):
     wake()
     tick()
 """,
+    # The interrupt level's round: WaitCell.wake on an InterruptScheduler's task queues the
+    # level's micropython.schedule callback, which polls the waiter at the loop's next
+    # backward jump (a VM check point) and parks it again.
+    "isr wake round": """
+from shimeji import InterruptScheduler, WaitCell
+isr = InterruptScheduler(2)
+cell = WaitCell()
+async def waiter():
+    while True:
+        await cell.wait()
+isr.spawn(waiter())
+for _ in range(2):
+    pass
+wake = cell.wake
+for _ in range(N):
+    wake()
+""",
     # The same through the streams, as bench_io's wake latency reads: Stream.read(1), and
     # MicroPython's asyncio's StreamReader.read(1) on the same sockets.
     "stream idle wake": """
