@@ -46,11 +46,8 @@ def test_echo_server_and_clients_over_loopback():
 def test_cancelling_a_task_in_wait_closed_closes_the_server():
     asyncio.new_event_loop()
 
-    async def unused(reader, writer):  # no client connects (a cb that is None is refused)
-        writer.close()
-
     async def serve_forever(ports):
-        srv = await asyncio.start_server(unused, "127.0.0.1", 0)
+        srv = await asyncio.start_server(None, "127.0.0.1", 0)
         ports.append(srv.port)
         await srv.wait_closed()
 
@@ -65,7 +62,7 @@ def test_cancelling_a_task_in_wait_closed_closes_the_server():
             await t
         except asyncio.CancelledError:
             pass
-        again = await asyncio.start_server(unused, "127.0.0.1", ports[0])  # the port is free
+        again = await asyncio.start_server(None, "127.0.0.1", ports[0])  # the port is free
         again.close()
         await again.wait_closed()
         return t.done(), t.cancelled()

@@ -12,6 +12,10 @@ of the stream), ``read()`` reads to the end. ``write(buf)`` tries to send at onc
 what did not go out for ``drain()``; when everything goes out it allocates nothing. A peer
 reset surfaces as the ``OSError`` of the read or write (ECONNRESET, EPIPE), an operation on a
 closed stream as ``StreamClosed``. Nothing here is ISR-safe.
+
+Misuse raises what MicroPython's asyncio streams do (``shimeji.asyncio`` hands this class out;
+its test suite checks): ``TypeError`` for a wrong type (``readinto(5)``), ``OSError`` for a
+write once closed, ``ValueError`` for ``readexactly(-1)`` (CPython's; MicroPython's hangs).
 """
 
 import micropython
@@ -19,7 +23,7 @@ import micropython
 from .. import core
 from ..errors import BadArgument, Cancelled, NotACoroutine, PoolFull, StreamClosed
 from .poller import POLLIN, POLLOUT
-from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy, stream_closed
+from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy
 from .sockets import (
     check_address,
     connect_error,
@@ -98,8 +102,8 @@ class Stream:
         """Awaitable: read into ``buf``; the number of bytes read (0 at the end, or None if
         the object had nothing after all)."""
         if buf is None or isinstance(buf, _NOT_BUFFERS):
-            raise BadArgument("Stream.readinto(buf): buf must be a writable buffer (a bytearray, "
-                              "a memoryview of one, an array), got %r" % (buf,))
+            raise TypeError("Stream.readinto(buf): buf must be a writable buffer (a bytearray, "
+                            "a memoryview of one, an array), got %r" % (buf,))
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
             raise reader_busy(op.owner)
@@ -136,10 +140,7 @@ class Stream:
 
     def write(self, buf):
         """Send ``buf`` now if the object takes it, else keep it for ``drain()``. Allocates
-        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept).
-        Raises ``StreamClosed`` once closed, ``BadArgument`` for a ``buf`` without bytes."""
-        if self.closed:
-            raise stream_closed()
+        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept)."""
         try:
             if not self.out_buf:
                 ret = self.s.write(buf)
@@ -149,8 +150,8 @@ class Stream:
                     buf = buf[ret:]
             self.out_buf += buf
         except TypeError:
-            raise BadArgument("Stream.write(buf): buf must be bytes, a bytearray or a memoryview "
-                              "(encode a str first), got %r" % (buf,)) from None
+            raise TypeError("Stream.write(buf): buf must be bytes, a bytearray or a memoryview "
+                            "(encode a str first), got %r" % (buf,)) from None
 
     def drain(self):
         """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
@@ -190,8 +191,9 @@ _NOT_BUFFERS = (str, bytes, int)  # made once: a tuple in the call would allocat
 
 
 def _bad_size(what, n):
-    return BadArgument("Stream.%s(n): n must be an int (a number of bytes%s), got %r"
-                       % (what, ", at least 0" if what == "readexactly" else "", n))
+    if type(n) is int:  # (readexactly(-1))
+        return ValueError("Stream.readexactly(n): n must be at least 0, got %d" % n)
+    return TypeError("Stream.%s(n): n must be an int (a number of bytes), got %r" % (what, n))
 
 
 async def _nothing():
