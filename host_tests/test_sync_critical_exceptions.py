@@ -7,8 +7,10 @@ from synchelp import drain
 from shimeji import (
     Channel,
     Event,
+    InterruptScheduler,
     LockHeldBySelf,
     Mutex,
+    RoundRobinPolicy,
     RwLock,
     Semaphore,
     StaticScheduler,
@@ -16,6 +18,8 @@ from shimeji import (
     WaitCell,
     WaitQueue,
     core,
+    port,
+    yield_now,
 )
 from support import (
     HAS_THREADS,
@@ -495,3 +499,70 @@ def test_no_wake_path_runs_in_a_heap_frame():
         got[name] = seen(fn, a) - ref
         drain(s)
     assert got == dict((k, 0) for k in got), got
+
+
+class _SectionCheckingPolicy(RoundRobinPolicy):
+    """A pluggable policy that records every call made while the section is held: a policy
+    is code the section cannot trust (it may raise)."""
+
+    def __init__(self, cs):
+        RoundRobinPolicy.__init__(self)
+        self.cs = cs
+        self.inside = []
+        self.calls = 0
+
+    def _note(self, what):
+        self.calls += 1
+        if self.cs.held():
+            self.inside.append(what)
+
+    def add(self, slot):
+        self._note("add")
+        return RoundRobinPolicy.add(self, slot)
+
+    def pick(self):
+        self._note("pick")
+        return RoundRobinPolicy.pick(self)
+
+    def remove(self, slot):
+        self._note("remove")
+        return RoundRobinPolicy.remove(self, slot)
+
+    def has_ready(self):
+        self._note("has_ready")
+        return RoundRobinPolicy.has_ready(self)
+
+
+def test_the_policy_is_asked_outside_the_section_at_either_level():
+    cs = _section()
+    log = []
+    for make in (lambda p: StaticScheduler(4, policy=p, critical_section=cs),
+                 lambda p: InterruptScheduler(4, policy=p, critical_section=cs)):
+        policy = _SectionCheckingPolicy(cs)
+        s = make(policy)
+        cell = WaitCell(cs)
+
+        async def waiter(cell):
+            await cell.wait()
+            log.append("woke")
+            await yield_now()
+
+        h = s.spawn(waiter(cell))
+        for _ in range(3):
+            port.check_point()  # (the interrupt level runs here)
+            if not hasattr(s, "service"):
+                drain(s)
+        cell.wake()
+        for _ in range(3):
+            port.check_point()
+            if hasattr(s, "service"):
+                s.service()
+            else:
+                drain(s)
+        assert h.is_complete(), type(s).__name__
+        # Only the interrupt level's spawn adds its task inside its section (under a
+        # finally); nothing asks the policy inside one (poll_all used to: has_ready).
+        want = ["add"] if hasattr(s, "service") else []
+        assert policy.calls > 3 and policy.inside == want, (type(s).__name__, policy.inside)
+        _free(cs)
+    assert log == ["woke", "woke"]
