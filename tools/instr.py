@@ -274,6 +274,36 @@ for _ in range(N):
 """,
     # The same through the streams, as bench_io's wake latency reads: Stream.read(1), and
     # MicroPython's asyncio's StreamReader.read(1) on the same sockets.
+    # A round of the primitives' wake paths (each wakes one parked task; thread section).
+    "sync wake round": """
+from shimeji import Channel, Event, LockCriticalSection, Semaphore, WaitQueue
+cs = LockCriticalSection()
+s = StaticScheduler(8, critical_section=cs)
+ev, q, sem, ch = Event(cs), WaitQueue(cs), Semaphore(0, cs), Channel(2, cs)
+async def on_event():
+    while True:
+        await ev.wait()
+        ev.clear()
+async def on_queue():
+    while True:
+        await q.wait()
+async def on_sem():
+    while True:
+        await sem.acquire(1)
+async def on_chan():
+    while True:
+        await ch.recv()
+for t in (on_event(), on_queue(), on_sem(), on_chan()):
+    s.spawn_detached(t)
+s.tick()
+tick = s.tick
+for _ in range(N):
+    ev.set()
+    q.wake()
+    sem.release(1)
+    ch.try_send(None)
+    tick()
+""",
     "stream idle wake": """
 from shimeji import RunLoop, Stream
 from shimeji.io.sockets import connect_nonblocking, listen, stream_socket
