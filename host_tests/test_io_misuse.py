@@ -9,6 +9,7 @@ from iohelp import close, send_all, tcp_pair
 
 from shimeji import (
     BadArgument,
+    InterruptScheduler,
     IOBusy,
     NoCurrentTask,
     NotACoroutine,
@@ -19,6 +20,7 @@ from shimeji import (
     Stream,
     StreamClosed,
     Timer,
+    WrongLevel,
     open_connection,
     start_server,
     wait_readable,
@@ -98,6 +100,30 @@ def test_waiting_outside_a_task_and_twice_in_one_direction():
         RunLoop(s).run(h)
         h.result()
         assert events == [("second", "IOBusy"), ("first", b"data")]  # the first wake kept
+    finally:
+        close(a, b)
+
+
+def test_an_interrupt_level_task_cannot_wait_for_io_and_goes_on():
+    # (it used to wait for ever: no run loop polls I/O at the interrupt level)
+    a, b = tcp_pair()
+    isr = InterruptScheduler(4)
+
+    async def at_interrupt_level():
+        with raises(WrongLevel, "an interrupt-level task cannot wait for I/O"):
+            await wait_readable(a)
+        with raises(WrongLevel, "wait in a thread-level task"):
+            await Stream(a).read(1)
+        return "went on"
+
+    async def thread_level():
+        await wait_readable(a)
+        return a.read(8)
+
+    try:
+        assert isr.run_until_complete(at_interrupt_level()) == "went on"
+        send_all(b, b"ok")
+        assert run(thread_level())[0] == b"ok"  # the socket was left unclaimed
     finally:
         close(a, b)
 

@@ -33,6 +33,7 @@ import micropython
 from micropython import const
 
 from .. import port
+from ..errors import WrongLevel
 from ..trace.kinds import PARK_IO
 from .dispatch import _ready
 from .entry import fileno_of, waiter_busy, watch
@@ -214,9 +215,14 @@ class IOPoller:
 
 def poller_for(sched):
     """The ``IOPoller`` of ``sched``, made on first use (and hooked into ``sched.wake`` so that
-    a wake ends the loop's idle). Not ISR-safe."""
+    a wake ends the loop's idle). Not ISR-safe. ``WrongLevel`` for an ``InterruptScheduler``:
+    no run loop polls I/O at that level, so its tasks would wait for ever."""
     p = sched.poller
     if p is None:
+        if sched.level:
+            raise WrongLevel("an interrupt-level task cannot wait for I/O (nothing polls it at "
+                             "that level): wait in a thread-level task and wake this one with "
+                             "a primitive (WaitCell, Event, Channel)")
         p = sched.poller = IOPoller(sched)
         if p.max_idle_us is not None:
             sched.idle_notify = p.notify

@@ -69,9 +69,9 @@ class _IOWait:
                 raise NoCurrentTask("await wait_readable(obj)/wait_writable(obj) in the task "
                                     "that called it, right where it is called")
             poller = me.sched.poller
-            if poller is None:
-                poller = poller_for(me.sched)
             try:
+                if poller is None:
+                    poller = poller_for(me.sched)  # (raises WrongLevel at interrupt level)
                 poller.add(me, obj, self.mask)
             except BaseException as e:
                 me.io_obj = None
