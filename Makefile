@@ -82,7 +82,7 @@ lint-more: $(STAMP)
 .PHONY: firmware qemu-boot deploy repl vboard package-json
 
 firmware: $(STAMP)
-	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)" $(if $(EMULATED),--emulated)
+	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)" $(if $(EMULATED),--emulated) $(if $(NETWORK),--network $(NETWORK))
 
 qemu-boot: $(STAMP)
 	@$(PY) tools/firmware.py qemu --micropy-dir "$(MICROPY_DIR)" --boot

@@ -38,8 +38,8 @@ def _tree(tmp_path, usart=USART):
 @pytest.fixture
 def build(tmp_path, monkeypatch):
     monkeypatch.setattr(firmware, "stm32_qemu_board_dir", lambda: str(tmp_path / "board"))
-    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False, tests=False: str(
-        tmp_path / ("build-tests" if tests else "build")))
+    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False, tests=False,
+                        network=None: str(tmp_path / ("build-tests" if tests else "build")))
     return tmp_path
 
 

@@ -19,6 +19,15 @@ build/firmware/stm32-qemu. Without it, stm32 is a firmware for a real board (PYB
 port: ``micropython.mem_total``), in build/firmware/stm32-qemu-tests: the image
 ``make test-firmware BOARD=stm32`` boots.
 
+stm32 ``--network ppp`` (``make firmware BOARD=stm32 NETWORK=ppp``) adds MicroPython's lwIP
+with PPP (``MICROPY_PY_LWIP=1``, ``MICROPY_PY_NETWORK_PPP_LWIP=1``): ``network.PPP(uart)`` and
+``socket``, in build/firmware/stm32[-qemu]-ppp. lwIP comes from the tree's lib/lwip, else from
+an lwIP checkout named by ``LWIP_TREE`` (or ``lwip`` next to the tree): its sources are read
+where they are (``LWIP_DIR`` relative to the tree), never copied into it. It freezes
+boards/stm32/manifest_ppp.py: the board's usual modules, ``ppp_link`` and the two network
+examples. With ``--emulated`` it is the qemu board that tools/netboard.py boots with USART2
+as its PPP link.
+
 rp2040 (a CMake build) also reads, from the environment:
 - ``PICO_SDK_PATH``: a pico-sdk other than the tree's lib/pico-sdk (v1.28.0 pins 2.2.0);
 - ``PICOTOOL_DIR``: a picotool install (the directory holding picotoolConfig.cmake), or
@@ -131,9 +140,36 @@ def build_env(board, env=None):
     return env
 
 
-def build_dir(board, emulated=False, tests=False):
-    return os.path.join(ROOT, "build", "firmware", board + ("-qemu" if emulated else "") + (
-        "-tests" if tests else ""))
+def build_dir(board, emulated=False, tests=False, network=None):
+    """The port's BUILD directory. A network build's is ``<variant>/fw``: lwIP's objects go to
+    $(BUILD)/$(LWIP_DIR), and an lwIP next to the tree (LWIP_DIR ``../lwip/src``) puts them in
+    ``<variant>/lwip``, not beside the other variants' objects."""
+    variant = board + ("-qemu" if emulated else "") + ("-tests" if tests else "")
+    if network:
+        return os.path.join(ROOT, "build", "firmware", variant + "-" + network, "fw")
+    return os.path.join(ROOT, "build", "firmware", variant)
+
+
+# stm32 --network ppp: lwIP and its PPP, as the port's Ethernet boards turn lwIP on.
+NETWORKS = ("ppp",)
+PPP_MAKE_ARGS = ("MICROPY_PY_LWIP=1",)
+PPP_CFLAGS = "-DMICROPY_PY_NETWORK_PPP_LWIP=1"
+
+
+def lwip_tree(micropy_dir, env=None):
+    """The lwIP checkout to build with: the tree's lib/lwip if it has one, else ``LWIP_TREE``,
+    else ``lwip`` next to the MicroPython tree; raises FirmwareError saying how to get it."""
+    env = os.environ if env is None else env
+    for where in (os.path.join(micropy_dir, "lib", "lwip"), env.get("LWIP_TREE", ""),
+                  os.path.join(os.path.dirname(micropy_dir), "lwip")):
+        if where and os.path.exists(os.path.join(where, "src", "core", "tcp.c")):
+            return os.path.abspath(where)
+    commit = pinned_commit(micropy_dir, "lib/lwip")
+    raise FirmwareError(
+        "NETWORK=ppp needs lwIP: %s/lib/lwip is empty. Fetch it (`git -C %s submodule update "
+        "--init lib/lwip`), or clone https://github.com/lwip-tcpip/lwip%s elsewhere and set "
+        "LWIP_TREE to it." % (micropy_dir, micropy_dir,
+                              " at %s" % commit if commit else ""))
 
 
 # stm32 --emulated --tests: the host tests and their runner frozen in too (test-firmware),
@@ -142,14 +178,23 @@ TESTS_MANIFEST = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.p
 TESTS_CFLAGS = "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1"
 
 
-def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False):
-    """The ``make`` command line for ``board``'s port."""
+def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False,
+              network=None, lwip=None):
+    """The ``make`` command line for ``board``'s port (``lwip``: the checkout for --network)."""
     port_dir, default_board, _images, _hint = PORTS[board]
-    manifest = TESTS_MANIFEST if tests else os.path.join(ROOT, "boards", board, "manifest.py")
+    manifest = TESTS_MANIFEST if tests else os.path.join(
+        ROOT, "boards", board, "manifest_ppp.py" if network else "manifest.py")
     cmd = ["make", "-C", os.path.join(micropy_dir, "ports", port_dir), "-j%d" % jobs,
-           "FROZEN_MANIFEST=" + manifest, "BUILD=" + build_dir(board, emulated, tests)]
-    if tests:
-        cmd.append("CFLAGS_EXTRA=" + TESTS_CFLAGS)
+           "FROZEN_MANIFEST=" + manifest, "BUILD=" + build_dir(board, emulated, tests, network)]
+    cflags = [TESTS_CFLAGS] if tests else []
+    if network:
+        cmd += list(PPP_MAKE_ARGS)
+        cflags.append(PPP_CFLAGS)
+        if lwip and lwip != os.path.join(micropy_dir, "lib", "lwip"):
+            # extmod.mk names lwIP's files $(TOP)/$(LWIP_DIR)/...: a path relative to the tree
+            cmd.append("LWIP_DIR=" + os.path.relpath(os.path.join(lwip, "src"), micropy_dir))
+    if cflags:
+        cmd.append("CFLAGS_EXTRA=" + " ".join(cflags))
     if emulated:
         cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
     elif default_board:
@@ -168,7 +213,7 @@ def stm32_qemu_board_dir():
     return os.path.join(ROOT, "build", "firmware", "stm32-qemu-board")
 
 
-def write_stm32_qemu_board(micropy_dir, tests=False):
+def write_stm32_qemu_board(micropy_dir, tests=False, network=None):
     """Write the emulated board (a copy of B_L475E_IOT01A with boards/stm32/qemu appended) and
     the 32-bit USART header into the build directory (the test image's with ``tests``); the
     MicroPython tree is only read."""
@@ -181,6 +226,7 @@ def write_stm32_qemu_board(micropy_dir, tests=False):
     for name, add in (("mpconfigboard.h", "mpconfigboard_qemu.h"),
                       ("mpconfigboard.mk", "mpconfigboard_qemu.mk"),
                       ("qemu_fixups.c", "qemu_fixups.c"),
+                      ("ppp_fixups.c", "ppp_fixups.c"),
                       ("stm32l475_qemu.ld", "stm32l475_qemu.ld")):
         with open(os.path.join(STM32_QEMU_CHANGES, add)) as f:
             files[name] = files.get(name, "") + f.read()
@@ -191,7 +237,7 @@ def write_stm32_qemu_board(micropy_dir, tests=False):
     # RDR and TDR 16-bit (a 16-bit store to TDR is a bus fault there). The build directory
     # comes before the CMSIS directory on the include path, so copies there win.
     cmsis = os.path.join(micropy_dir, "lib", "stm32lib", "CMSIS", "STM32L4xx", "Include")
-    build = build_dir("stm32", emulated=True, tests=tests)
+    build = build_dir("stm32", emulated=True, tests=tests, network=network)
     os.makedirs(build, exist_ok=True)
     with open(os.path.join(cmsis, "stm32l4xx.h")) as f:
         _write_if_changed(os.path.join(build, "stm32l4xx.h"), f.read())
@@ -216,15 +262,20 @@ def _write_if_changed(path, text):
         f.write(text)
 
 
-def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, tests=False):
+def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, tests=False,
+          network=None):
     """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu;
-    ``tests`` (with it): the test image, the host tests frozen in too."""
+    ``tests`` (with it): the test image, the host tests frozen in too; ``network="ppp"``
+    (stm32): lwIP with PPP."""
     if emulated and board != "stm32":
         raise FirmwareError("--emulated is for BOARD=stm32 (the other boards' firmware boots "
                             "in its emulator as it is)")
     if tests and not emulated:
         raise FirmwareError("--tests is for BOARD=stm32 --emulated (the qemu test image)")
+    if network and (board != "stm32" or network not in NETWORKS):
+        raise FirmwareError("NETWORK=%s: only NETWORK=ppp, for BOARD=stm32" % network)
     micropy_dir = check_tree(micropy_dir, board)
+    lwip = lwip_tree(micropy_dir) if network else None
     port_dir, _b, images, hint = PORTS[board]
     cross = os.path.join(micropy_dir, "mpy-cross", "build", "mpy-cross")
     if not os.path.exists(cross):
@@ -235,8 +286,8 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
     env = build_env(board)
     check_submodules(micropy_dir, board, env)
     if emulated:
-        write_stm32_qemu_board(micropy_dir, tests)
-    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests)
+        write_stm32_qemu_board(micropy_dir, tests, network)
+    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests, network, lwip)
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
@@ -246,12 +297,12 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
     check_native_alignment(board)
     for name in ("firmware.elf",) if emulated else images:
-        path = os.path.join(build_dir(board, emulated, tests), name)
+        path = os.path.join(build_dir(board, emulated, tests, network), name)
         if os.path.exists(path):
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (
-        images, build_dir(board, emulated, tests)))
+        images, build_dir(board, emulated, tests, network)))
 
 
 def check_native_alignment(board):
@@ -282,6 +333,8 @@ def main(argv=None):
     ap.add_argument("--tests", action="store_true",
                     help="with --emulated: the test image (host tests frozen in, for "
                     "make test-firmware BOARD=stm32), in build/firmware/stm32-qemu-tests")
+    ap.add_argument("--network", choices=NETWORKS,
+                    help="stm32 only: lwIP with PPP (network.PPP over a UART, socket)")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"
@@ -290,7 +343,7 @@ def main(argv=None):
         return 2
     try:
         image = build(args.micropy_dir, args.board, args.mp_board, args.jobs,
-                      emulated=args.emulated, tests=args.tests)
+                      emulated=args.emulated, tests=args.tests, network=args.network)
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2

@@ -12,16 +12,21 @@ import time
 from firmware import FirmwareError  # tools/ is the scripts' own directory
 
 
-def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=None):
+def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=None,
+                 ppp=None):
     """qemu-system-arm booting ``image`` on ``machine``, its (first) UART on ``serial``.
     ``icount``: one guest instruction per emulated nanosecond (``-icount shift=0``), for
     benchmarks that repeat from run to run whatever the host's load. ``b-l475e-iot01a`` (the
     stm32 build for qemu) runs the qemu named by ``STM32_QEMU`` (9.0 or later); ``cable``, two
     free UDP ports (a, b) on 127.0.0.1, wires its USART2 to USART3, TX to RX both ways (qemu's
-    udp chardev: each sends to the other's port), as host_tests/test_io_uart.py wants."""
+    udp chardev: each sends to the other's port), as host_tests/test_io_uart.py wants;
+    ``ppp``, two UDP ports (ours, qemu's), puts its USART2 on a udp chardev that sends to ours
+    and listens on qemu's instead (tools/netboard.py: the board's PPP link)."""
     if machine == STM32_QEMU_MACHINE:
         wires = []
-        if cable:
+        if ppp:
+            wires = ["-serial", "udp:127.0.0.1:%d@127.0.0.1:%d" % ppp]
+        elif cable:
             a, b = cable
             wires = ["-serial", "udp:127.0.0.1:%d@127.0.0.1:%d" % (b, a),
                      "-serial", "udp:127.0.0.1:%d@127.0.0.1:%d" % (a, b)]
@@ -74,8 +79,9 @@ class QemuBoard:
     """The qemu firmware booted in ``qemu-system-arm`` with its UART on a pty (``self.path``,
     for ``mpremote connect PATH resume ...``). ``stop()`` ends qemu."""
 
-    def __init__(self, image, icount=False, machine="mps2-an385"):
+    def __init__(self, image, icount=False, machine="mps2-an385", ppp=None):
         self.image = image
+        self.ppp = ppp
         self.icount = icount
         self.machine = machine
         self.proc = None
@@ -93,7 +99,8 @@ class QemuBoard:
                                 "qemu-system-arm)")
         cable = free_udp_ports() if self.machine == STM32_QEMU_MACHINE else None
         self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount,
-                                                  machine=self.machine, cable=cable),
+                                                  machine=self.machine, cable=cable,
+                                                  ppp=self.ppp),
                                      stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)

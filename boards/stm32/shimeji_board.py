@@ -5,8 +5,9 @@ timer would be re-armed by ``init`` on every idle, costing more than the tick it
 late deinit lets it fire again). The hardware timer is ``pyb.Timer(timer_id)`` (default 4) at
 ``1e6 / tick_us`` Hz; its callback runs as a hard interrupt, which the timer's interrupt entry
 allows. The critical
-section masks interrupts (``machine.disable_irq``); idle is ``machine.idle()`` (WFI until the
-next interrupt, at the latest the next timer tick). The LED is ``pyb.LED(1)`` (red on the
+section masks interrupts (``machine.disable_irq``); idle waits for the next interrupt (WFI, at
+the latest the next timer tick) and then runs the soft interrupt handlers that interrupts
+scheduled (``time.sleep_ms(0)``, see ``Board.idle``). The LED is ``pyb.LED(1)`` (red on the
 pyboard; pass another number to ``led()``). ``background()`` runs the loop on the hardware
 timer, scheduled out of the hard interrupt with ``micropython.schedule``.
 """
@@ -75,8 +76,14 @@ class Board(BoardBase):
         return IrqCriticalSection(machine)
 
     def idle(self, us):
-        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
-        machine.idle()
+        """Wait at most ``us`` µs or until an interrupt, and run the callbacks interrupts
+        scheduled (``micropython.schedule``: soft ``Pin``/``UART``/``Timer`` handlers, and
+        lwIP's PPP input, network.PPP's UART handler). ``time.sleep_ms(0)`` is one
+        ``mp_event_wait_ms(1)``: those callbacks, then WFI. ``machine.idle()`` is WFI alone,
+        and the run loop is native code, which never runs them: a task waiting on such a
+        callback (a socket fed by PPP) waited until some bytecode happened to run them.
+        Not ISR-safe."""
+        time.sleep_ms(0)
 
     def start_ticker(self, callback):
         """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""
