@@ -202,12 +202,38 @@ def netns_connect(pid, port, host=CLIENT_ADDR, timeout=60.0):
     return out[0]
 
 
+# What the networked image freezes or compiles from this checkout: rebuilt when one is newer.
+IMAGE_SOURCES = ("firmware/shimeji", "boards/stm32", "examples/echo_server.py",
+                 "examples/http_status.py")
+
+
+def stale_sources(image):
+    """The files of IMAGE_SOURCES changed since ``image`` was built."""
+    content = os.path.join(os.path.dirname(image), "frozen_content.c")
+    built = os.path.getmtime(content if os.path.exists(content) else image)
+    newer = []
+    for rel in IMAGE_SOURCES:
+        top = os.path.join(ROOT, rel)
+        paths = [top] if os.path.isfile(top) else [
+            os.path.join(d, f) for d, _dirs, files in os.walk(top) for f in files
+            if f.endswith((".py", ".c", ".h", ".mk", ".ld"))]
+        newer += [os.path.relpath(p, ROOT) for p in paths if os.path.getmtime(p) > built]
+    return sorted(newer)
+
+
 def ppp_image(micropy_dir, out=print):
-    """The networked qemu firmware: built before, else built now (needs ``micropy_dir``)."""
+    """The networked qemu firmware: the one built before if no source changed since, else
+    built now (needs ``micropy_dir``; without it, an old image is used with a warning)."""
     image = os.path.join(firmware.build_dir("stm32", emulated=True, network="ppp"),
                          "firmware.elf")
     if os.path.exists(image):
-        return image
+        newer = stale_sources(image)
+        if not newer:
+            return image
+        if not micropy_dir:
+            out("warning: %s is older than %s; give MICROPY_DIR to rebuild it" % (
+                image, ", ".join(newer[:5])))
+            return image
     if not micropy_dir:
         raise Unavailable("no networked stm32 firmware in %s and no MicroPython tree to build "
                           "it: give MICROPY_DIR (and lwIP: LWIP_TREE)" % os.path.dirname(image))
