@@ -114,6 +114,13 @@ export MICROPY_DIR
 test-firmware: $(STAMP)
 	@$(PY) tools/fwtest.py "$(or $(BOARD),qemu)" --micropy-dir "$(MICROPY_DIR)" $(if $(PORT),--port $(PORT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(filter-out 0,$(DUAL)),--dual) $(if $(filter-out 0,$(MPY)),--mpy) $(TESTS)
 
+# make netboard [MICROPY_DIR=...]   the stm32 qemu board on a network (lwIP PPP on USART2, slirp
+#   in its own network namespace): the echo server and HTTP status examples run on the board,
+#   real TCP clients here; prints the figures (tools/netboard.py, docs/boards.md)
+.PHONY: netboard
+netboard: $(STAMP)
+	@$(PY) tools/netboard.py --micropy-dir "$(MICROPY_DIR)"
+
 emulate: $(STAMP)
 	@$(PY) tools/emulate.py "$(or $(BOARD),rp2040)" --micropy-dir "$(MICROPY_DIR)" $(if $(filter-out 0,$(DUAL)),--dual)
 

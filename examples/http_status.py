@@ -3,7 +3,8 @@
 # table busy.
 # Here:       make example NAME=http_status ARGS="8080"  then: curl http://127.0.0.1:8080/tasks
 #             ARGS="0 2 demo": a free port, 2 requests made by the example's own client
-# A board:    copy it with a network up (it listens on 0.0.0.0:8080)
+# A board:    with a network up it listens on 0.0.0.0:8080; run on the emulated STM32L475 over
+#             lwIP's PPP by `make netboard` (docs/boards.md), on no real board yet
 # Arguments:  [port (0: a free one)] [requests to answer, then exit (default: forever)] [demo]
 import json
 import sys

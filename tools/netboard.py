@@ -293,8 +293,10 @@ class NetBoard:
 
 
 # The board's side of the demo: the link, then each example serving a given number of clients.
-BOARD_CODE = ("import ppp_link\nppp=ppp_link.up()\nprint('PPP-UP', ppp_link.address())\n"
+BOARD_CODE = ("import ppp_link,gc\nppp=ppp_link.up()\nprint('PPP-UP', ppp_link.address())\n"
+              "gc.collect()\nprint('FREE',gc.mem_free())\n"
               "ppp_link.run_example('echo_server','%d','%d')\n"
+              "gc.collect()\nprint('FREE',gc.mem_free())\n"
               "ppp_link.run_example('http_status','%d','%d')\nprint('BOARD-DONE')\n")
 
 
@@ -352,8 +354,9 @@ def http_get(board, path):
 
 
 def ppp_frames(chunks):
-    """The PPP frames (HDLC escapes undone, FCS dropped) in ``chunks``, one direction's
-    (seconds, bytes) in order: a list of (seconds the frame ended, frame)."""
+    """The PPP frames (HDLC escapes undone, FCS checked and dropped) in ``chunks``, one
+    direction's (seconds, bytes) in order: a list of (seconds the frame ended, frame); a frame
+    whose FCS is wrong comes as b"BAD FCS " + its bytes."""
     out, buf = [], b""
     for t, data in chunks:
         buf += data
@@ -372,12 +375,24 @@ def ppp_frames(chunks):
                     esc = True
                 else:
                     frame.append(c)
-            out.append((t, bytes(frame[:-2])))
+            out.append((t, bytes(frame[:-2]) if fcs_ok(frame) else b"BAD FCS " + frame))
     return out
+
+
+def fcs_ok(frame):
+    """True if ``frame`` (escapes undone) ends with its right PPP FCS-16 (RFC 1662)."""
+    fcs = 0xFFFF
+    for b in frame:
+        fcs ^= b
+        for _ in range(8):
+            fcs = (fcs >> 1) ^ 0x8408 if fcs & 1 else fcs >> 1
+    return fcs == 0xF0B8
 
 
 def describe(frame):
     """One line for a PPP frame: its protocol, and for TCP its ports, flags and length."""
+    if frame.startswith(b"BAD FCS "):
+        return "bad FCS, %d bytes: %s" % (len(frame) - 8, frame[8:].hex())
     f = frame[2:] if frame[:2] == b"\xff\x03" else frame
     if len(f) < 4:
         return "short frame %s" % f.hex()

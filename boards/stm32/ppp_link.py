@@ -12,7 +12,8 @@ board, and so do shimeji's streams (``start_server``, ``open_connection``) and t
 ``up()`` also starts a soft timer that feeds what the UART received to lwIP (``ppp.poll``)
 every ``poll_ms``: MicroPython's PPP reads the UART from its RX-idle interrupt, which qemu's
 STM32L4 USART model never raises; on a real board the interrupt does it and the timer only
-adds polls that find nothing. Nothing here is ISR-safe (set-up).
+adds polls that find nothing. The UART's ``timeout`` is 0: ``poll`` reads what is there and
+never waits. Nothing here is ISR-safe (set-up).
 """
 
 import sys
