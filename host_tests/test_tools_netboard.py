@@ -128,6 +128,7 @@ def test_examples_serve_real_clients_on_the_networked_stm32():
         status2, text = netboard.http_get(board, b"/")
         netboard.expect(proc, r"BOARD-DONE", 120, seen)
         assert proc.wait(30) == 0
+        assert board.bridge.drops() == 0  # the wire lost nothing (qemu sends a byte a datagram)
     finally:
         board.stop()
     assert got == [b"client %d line %d\n" % (c, i) for c in range(2) for i in range(3)]

@@ -48,6 +48,7 @@ CLIENT_ADDR = "192.0.2.1"
 ECHO_PORT = 7777
 HTTP_PORT = 8080
 _CLONE_NEWNET = 0x40000000
+RCVBUF = 16 << 20  # the bridge's UDP receive buffer (see UdpBridge)
 
 
 class Unavailable(Exception):
@@ -136,6 +137,16 @@ class UdpBridge:
         self.fd = fd
         self.qemu = ("127.0.0.1", qemu_port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # qemu sends every byte the board transmits as a datagram of its own (~1 KB of receive
+        # buffer each): the default buffer (208 KB) held ~200, and an HTTP response overflowed
+        # it (hundreds of drops in /proc/net/udp, frames with a bad FCS, TCP resending them
+        # after tens of seconds). 16 MB: SO_RCVBUFFORCE (root) beats net.core.rmem_max.
+        for opt in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, opt, RCVBUF)
+                break
+            except (OSError, TypeError):
+                continue
         self.sock.bind(("127.0.0.1", port))
         self.port = port
         self.to_board = 0
@@ -151,9 +162,19 @@ class UdpBridge:
         while self.running:
             if not select.select([self.sock], [], [], 0.2)[0]:
                 continue
+            chunks = []
             try:
-                data = self.sock.recv(65536)
-                os.write(self.fd, data)
+                while True:  # every datagram waiting, then one write
+                    chunks.append(self.sock.recv(65536, socket.MSG_DONTWAIT))
+            except BlockingIOError:
+                pass
+            except OSError:
+                return
+            data = b"".join(chunks)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.fd, view):]
             except OSError:
                 return
             self.from_board += len(data)
@@ -172,6 +193,19 @@ class UdpBridge:
             self.to_board += len(data)
             if self.log is not None:
                 self.log.append((">", time.monotonic(), data))
+
+    def drops(self):
+        """Datagrams the kernel dropped at our socket (its receive buffer full), from
+        /proc/net/udp; None if not found there."""
+        try:
+            with open("/proc/net/udp") as f:
+                for line in f.read().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[1] == "0100007F:%04X" % self.port:
+                        return int(fields[-1])
+        except OSError:
+            pass
+        return None
 
     def stop(self):
         self.running = False
@@ -454,6 +488,7 @@ def main(argv=None):
         proc.wait(30)
     finally:
         bridge = board.bridge
+        drops = bridge.drops()
         board.stop()
         print("\n".join(seen))
         if bridge.log is not None:
@@ -463,6 +498,7 @@ def main(argv=None):
               t_up, sum(1 for g in got if g), len(got), min(rtts), max(rtts),
               sorted(rtts)[len(rtts) // 2], status.decode(), [r["name"] for r in rows],
               status2.decode(), len(text.splitlines()), bridge.to_board, bridge.from_board))
+    print("datagrams dropped at the bridge: %s" % drops)
     return 0
 
 
