@@ -124,8 +124,9 @@ class TimerWheel:
         # a callback raised (-1: none); a Timer's clock base; then level 1's ragged bitmap:
         # a slot's bit is set when an entry whose deadline is not the slot's start was put
         # there (cleared when the slot is drained), so a level-1 slot without it holds only
-        # entries due at its start (the slack's grid: every sleep_ms of 1-63 ms) and is
-        # handed off at once, without the cascade's walk. The indexes: the _W_* constants.
+        # entries due at its start (the slack's grid of 64 ticks or more: every sleep_ms on a
+        # µs timer with the default slack) and is handed off at once, without the cascade's
+        # walk. The indexes: the _W_* constants.
         self._w = array("i", [0] * _W_LEN)
         ws = self._w
         ws[_W_NOW] = now & _MASK
