@@ -195,6 +195,26 @@ def test_a_sleep_ms_handed_to_wait_for_or_gather_is_refused_not_skipped():
     assert asyncio.run(main()) == ["refused"] * 3 + ["set", "woken"]
 
 
+def test_wait_for_a_semaphore_acquire_waits_for_the_permits_asked():
+    # Semaphore.acquire(n) keeps n on the calling task (allocation-free); awaited in the task
+    # wait_for makes, it used to raise TypeError (no n there), a CPython idiom broken.
+    _fresh()
+
+    async def main():
+        sem = asyncio.Semaphore(2)
+        out = [await asyncio.wait_for(sem.acquire(), 1), sem._permits]
+        with raises(asyncio.TimeoutError):
+            await asyncio.wait_for(sem.acquire(2), 0.01)  # one free, two asked: times out
+        out.append(sem._permits)  # the timed-out acquire took nothing
+        sem.release()
+        out.append(await asyncio.wait_for(sem.acquire(2), 1))
+        out.append(sem._permits)
+        out.append(await asyncio.gather(sem.acquire(0), _value(5)))
+        return out
+
+    assert asyncio.run(main()) == [True, 1, 1, True, 0, [True, 5]]
+
+
 def test_an_exception_handler_that_is_not_callable_is_refused():
     loop = _fresh()
     seen = []

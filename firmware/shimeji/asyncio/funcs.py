@@ -13,6 +13,7 @@ failure without ``return_exceptions``.
 import micropython
 
 from .. import core
+from ..sync.semaphore import _Acquire
 from ..task.slot import OK, PENDING, JoinHandle, TaskSlot, _value_of
 from ..time.sleep import _ring_iter, _sleep
 from .loop import create_task, current_task, sleep, sleep_ms
@@ -46,8 +47,18 @@ def _promote(aw):
                             % (aw,))
         if aw is _sleep or aw is _ring_iter:
             _refuse_armed_sleep()
+        if aw.__class__ is _Acquire:  # Semaphore.acquire(n) kept n on the calling task
+            slot = _ctx.slot
+            key = slot.wait_key
+            slot.wait_key = None
+            return create_task(_acquire_in_task(aw, key))
         return create_task(_join(aw))  # a shimeji handle or a plain awaitable (Event.wait())
     return create_task(aw)
+
+
+async def _acquire_in_task(aw, n):
+    core.current_slot().wait_key = n  # where Semaphore.acquire(n) would have put it
+    return await aw
 
 
 def _refuse_armed_sleep():
