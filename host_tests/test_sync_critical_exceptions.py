@@ -16,6 +16,7 @@ from shimeji import (
     StaticScheduler,
     Trace,
     WaitCell,
+    WaitMap,
     WaitQueue,
     core,
     port,
@@ -27,6 +28,7 @@ from support import (
     cpython_only,
     heap_locked,
     micropython_only,
+    needs_threads,
     raises,
 )
 from support import thread_section as _section
@@ -179,9 +181,12 @@ def test_semaphore_release_that_raises_keeps_every_permit():
     _free(cs)
     assert sem._permits == 1 and sem._q.count == 1  # released, not handed: nothing lost
     assert not sem.try_acquire(1)  # the waiter is first in line for it
-    sem.release(1)  # the next release hands the waiter its permit
+    s.spawn(_acquirer(sem, log, "b"))  # the next acquire hands the waiter its permit first
     drain(s)
-    assert log == ["a"] and sem._permits == 1
+    assert log == ["a"] and sem._permits == 0 and sem._q.count == 1  # b waits
+    sem.release(1)
+    drain(s)
+    assert log == ["a", "b"] and sem._permits == 0
 
 
 async def _locker(m, log, name, hold=None):
@@ -208,9 +213,9 @@ def test_mutex_unlock_whose_hand_off_raises_leaves_the_lock_free_and_the_waiter_
     with raises(Boom):
         holder.result()
     assert not m.locked() and m._q.count == 1
-    s.spawn(_locker(m, log, "later"))  # the next holder's unlock hands the lock on
+    s.spawn(_locker(m, log, "later"))  # the next lock() hands it to the waiter first
     drain(s)
-    assert log == ["holder", "later", "waiter"] and not m.locked()
+    assert log == ["holder", "waiter", "later"] and not m.locked()
 
 
 async def _receiver(ch, log):
@@ -566,3 +571,110 @@ def test_the_policy_is_asked_outside_the_section_at_either_level():
         assert policy.calls > 3 and policy.inside == want, (type(s).__name__, policy.inside)
         _free(cs)
     assert log == ["woke", "woke"]
+
+
+async def _map_waiter(wm, key, log):
+    log.append(await wm.wait(key))
+
+
+def test_waitmap_wake_that_raises_leaves_the_section_and_the_waiter_waiting():
+    cs = _section()
+    s = StaticScheduler(4, critical_section=cs)
+    wm = WaitMap(cs)
+    log = []
+    h = s.spawn(_map_waiter(wm, 7, log))
+    drain(s)
+    with _FailingWake(_slot(h)):
+        with raises(Boom):
+            wm.wake(7, "v")
+    _free(cs)
+    assert wm.is_waiting(7)  # still the key's waiter
+    _free(cs)
+    assert wm.wake(7, "w") is True
+    drain(s)
+    assert log == ["w"]
+
+
+def test_rwlock_write_unlock_whose_grant_raises_leaves_the_lock_free_for_the_readers():
+    cs = _section()
+    s = StaticScheduler(4, critical_section=cs)
+    rw = RwLock(cs)
+    gate = Event(cs)
+    log = []
+
+    async def writer():
+        async with rw.write():
+            log.append("w")
+            await gate.wait()
+
+    async def reader(name):
+        async with rw.read():
+            log.append(name)
+
+    w = s.spawn(writer())
+    h = s.spawn(reader("r1"))
+    drain(s)
+    with _FailingWake(_slot(h)):
+        gate.set()
+        drain(s)  # the writer's unlock raises, in the writer
+    _free(cs)
+    with raises(Boom):
+        w.result()
+    assert not rw._writing and rw._readers == 0 and rw._q.count == 1  # r1 still waits
+    s.spawn(reader("r2"))  # the next acquire admits r1 first, then reads itself at once
+    drain(s)
+    assert log == ["w", "r2", "r1"] and not rw._writing and rw._readers == 0
+
+
+def test_interrupt_level_traced_wake_whose_record_raises_leaves_the_section():
+    cs = _section()
+    isr = InterruptScheduler(4, critical_section=cs)
+    tr = Trace()
+    tr.attach(isr)
+    cell = WaitCell(cs)
+    log = []
+    h = isr.spawn(_cell_waiter(cell, log))
+    port.check_point()
+    isr.service()
+
+    def overflow(sched, slot):
+        raise RuntimeError("maximum recursion depth exceeded")
+
+    tr.wake_locked = overflow
+    with raises(RuntimeError, "recursion"):
+        cell.wake()
+    del tr.wake_locked
+    _free(cs)
+    assert cell.wake() is True  # (WaitCell took the failed wake back)
+    for _ in range(3):
+        port.check_point()
+        isr.service()
+    assert log == ["woke"] and h.is_complete()
+    tr.detach()
+    isr.close()
+
+
+class _RaisingBell:
+    def release(self):
+        raise Boom("bell failed")
+
+
+@needs_threads
+def test_executor_ring_that_raises_leaves_the_section():
+    from shimeji import Executor
+
+    ex = Executor(workers=2, capacity=4)
+    try:
+        w = ex.workers[1]
+        cs = ex.critical_section
+        bell = w._bell
+        w.sleeping = True
+        ex.sleepers += 1
+        w._bell = _RaisingBell()
+        with raises(Boom):
+            w.ring()
+        w._bell = bell
+        _free(cs)
+        assert not w.sleeping and ex.sleepers == 0  # rung: its flag and count agree
+    finally:
+        ex.close()

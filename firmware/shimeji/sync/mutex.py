@@ -206,6 +206,12 @@ class _Lock(GuardAwaitable):
         q = m._q
         if me.wait_phase == 0:
             state = q._enter()
+            if not m._locked and q.head is not None:
+                try:  # only after a hand-off whose wake raised (free, its waiter first)
+                    m._hand_off()
+                except BaseException as e:
+                    q._exit(state)
+                    raise e
             if not m._locked:
                 m._take(me)
                 q._exit(state)

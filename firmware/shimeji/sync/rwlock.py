@@ -236,6 +236,10 @@ class _Acquire(GuardAwaitable):
             rw._room()
             state = q._enter()
             try:  # (calls: a section's exit is certain)
+                head = q.head
+                if head is not None and not rw._writing and (
+                        head.wait_key == _READ or rw._readers == 0):
+                    rw._grant()  # only after a grant whose wake raised: hand it on now
                 refused = rw._check_self(me, self.mode)
                 granted = False
                 if refused is None and not rw._writing and (

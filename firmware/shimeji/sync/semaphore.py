@@ -142,6 +142,13 @@ class _Acquire(Awaitable):
             if q.closed:
                 q._exit(state)
                 raise closed_error("Semaphore")
+            head = q.head
+            if head is not None and sem._permits >= head.wait_key:
+                try:  # only after a grant whose wake raised (it waits, its permits free)
+                    sem._grant()
+                except BaseException as e:
+                    q._exit(state)
+                    raise e
             if q.head is None and sem._permits >= me.wait_key:
                 sem._permits -= me.wait_key
                 q._exit(state)
