@@ -347,7 +347,8 @@ def main(argv=None):
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
-    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and not args.emulated:
+    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and not (
+            args.emulated or args.network):  # (make footprint reads the plain build only)
         import footprint
 
         footprint.print_flash(args.board)
