@@ -70,6 +70,38 @@ def test_waiting_on_what_poll_cannot_watch_then_on_a_socket():
         close(a, b)
 
 
+def test_files_and_in_memory_streams_then_the_same_loop_goes_on():
+    # MicroPython: an io.BytesIO registers with select.poll and fails only when polled
+    # (EINVAL), which ended the run loop itself; a closed file raised ValueError.
+    import io
+
+    a, b = tcp_pair()
+    f = open(__file__, "rb")
+    closed = open(__file__, "rb")
+    closed.close()
+    got = []
+
+    async def main():
+        for obj, exc, words in ((io.BytesIO(b"x"), NotPollable, "select.poll cannot watch"),
+                                (io.StringIO("x"), NotPollable, "wait on a socket, stream"),
+                                (closed, StreamClosed, "it is closed")):
+            with raises(exc, words):
+                await wait_readable(obj)
+            got.append(exc.__name__)
+        await wait_readable(f)  # a regular file is always ready
+        got.append(f.read(2))
+        send_all(b, b"go")
+        await wait_readable(a)  # the run loop still polls
+        return a.read(4)
+
+    try:
+        assert run(main())[0] == b"go"
+        assert got == ["NotPollable", "NotPollable", "StreamClosed", b"# "]
+    finally:
+        f.close()
+        close(a, b)
+
+
 def test_waiting_outside_a_task_and_twice_in_one_direction():
     with raises(NoCurrentTask, "inside a task"):
         wait_readable(0)

@@ -14,6 +14,7 @@ from .. import port
 from ..errors import IOBusy, NotPollable, StreamClosed
 
 _EOPNOTSUPP = const(95)
+_EINVAL = const(22)  # MicroPython: a stream without a poll ioctl (io.BytesIO), at poll time
 _NOT_POLLABLE = ("select.poll cannot watch %r (%s): wait on a socket, stream, UART, pipe or "
                  "file descriptor")
 
@@ -34,23 +35,35 @@ def watch(poll, obj, key):
     """Register ``obj`` with ``poll`` (no events armed yet) and return its new entry. Raises
     ``NotPollable`` if ``select.poll`` cannot watch it, ``StreamClosed`` if it is closed."""
     fileno = getattr(obj, "fileno", None)
-    if fileno is not None and port.IS_MICROPYTHON and fileno() < 0:
+    if fileno is not None and port.IS_MICROPYTHON and _fd(fileno) < 0:
         # poll would take a closed MicroPython socket for a descriptor-less stream
         raise StreamClosed("cannot wait on %r: it is closed" % (obj,))
     try:
         if port.IS_MICROPYTHON:
             # A refused register leaves a half-made entry behind that crashes the VM at the
-            # next poll (extmod/modselect.c): try it on a throwaway poll first.
-            select.poll().register(obj, 0)
+            # next poll (extmod/modselect.c): try it on a throwaway poll first, and poll it
+            # once: a stream without a poll ioctl raises only then (and would end the run
+            # loop's poll, not this task's wait).
+            trial = select.poll()
+            trial.register(obj, 0)
+            trial.poll(0)
         poll.register(obj, 0)
     except (TypeError, AttributeError) as e:
         raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
     except (ValueError, OSError) as e:
         code = e.args[0] if e.args else None
-        if isinstance(e, OSError) and (code == _EOPNOTSUPP or isinstance(code, str)):
+        if isinstance(e, OSError) and (code == _EOPNOTSUPP or code == _EINVAL
+                                       or isinstance(code, str)):
             raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
         raise StreamClosed("cannot wait on %r: it is closed (%s)" % (obj, e)) from None
     return WatchEntry(obj, key)
+
+
+def _fd(fileno):
+    try:
+        return fileno()
+    except (OSError, ValueError):  # a closed MicroPython file: "I/O operation on closed file"
+        return -1
 
 
 def fileno_of(obj):
@@ -60,6 +73,8 @@ def fileno_of(obj):
     try:
         return obj.fileno()
     except (AttributeError, OSError, ValueError) as e:
+        if getattr(obj, "closed", False) is True:  # a closed file (CPython: ValueError)
+            raise StreamClosed("cannot wait on %r: it is closed" % (obj,)) from None
         raise NotPollable(_NOT_POLLABLE % (obj, e)) from None
 
 
