@@ -2,6 +2,7 @@
 # this thread's own spawns (or for one with nothing at all), one when wakes were counted (a
 # worker's spawns from other threads count under it too), and the counts stay exact.
 from shimeji import NoCriticalSection, StaticScheduler, WaitCell, yield_now
+from support import alloc_delta, heap_locked, micropython_only
 
 
 class CountingSection(NoCriticalSection):
@@ -95,3 +96,38 @@ def test_an_empty_tick_under_another_policy_returns_at_once_and_counts():
         entries = cs.entries
         assert _counts(s.tick()) == (0, 0, 0, 0, 0, 0, False)
         assert cs.entries == entries and (s.spawned_total, s.completed_total) == (1, 1)
+
+
+def _empty_ticks(scheds, n):
+    for _ in range(n):
+        for s in scheds:
+            s.tick()
+
+
+def _wake_rounds(s, cell, n):
+    for _ in range(n):
+        cell.wake()  # counted under the section at the tick's end
+        s.tick()
+
+
+@micropython_only
+def test_empty_ticks_and_counted_wakes_allocate_nothing():
+    from shimeji import PriorityPolicy
+
+    scheds = [StaticScheduler(2), StaticScheduler(2, policy=PriorityPolicy())]
+    _empty_ticks(scheds, 2)
+    heap_locked(_empty_ticks, scheds, 50)
+    assert alloc_delta(_empty_ticks, scheds, 50) == 0
+    s = StaticScheduler(2)
+    cell = WaitCell()
+
+    async def waiter():
+        while True:
+            await cell.wait()
+
+    s.spawn_detached(waiter())
+    _wake_rounds(s, cell, 3)
+    heap_locked(_wake_rounds, s, cell, 50)
+    assert alloc_delta(_wake_rounds, s, cell, 50) == 0
+    t = s.tick()
+    assert (t.polled, t.woken) == (0, 0) and s.completed_total == 0
