@@ -171,8 +171,11 @@ def test_stream_calls_with_bad_arguments_lose_nothing():
            ("readinto", None, TypeError, "Stream.readinto(buf): buf must be a writable buffer"),
            ("readinto", 5, TypeError, "a bytearray"),
            ("readinto", b"ro", TypeError, "a bytearray"),
-           ("write", None, TypeError, "Stream.write(buf): buf must be bytes"))
+           ("write", None, TypeError, "Stream.write(buf): give bytes"))
     seen = []
+
+    with raises(TypeError, "Stream(s): give the socket or stream object to wrap, got None"):
+        Stream(None)
 
     async def main():
         send_all(b, b"hello")

@@ -13,17 +13,16 @@ what did not go out for ``drain()``; when everything goes out it allocates nothi
 reset surfaces as the ``OSError`` of the read or write (ECONNRESET, EPIPE), an operation on a
 closed stream as ``StreamClosed``. Nothing here is ISR-safe.
 
-Misuse raises what MicroPython's asyncio streams do (``shimeji.asyncio`` hands this class out;
-its test suite checks): ``TypeError`` for a wrong type (``readinto(5)``), ``OSError`` for a
-write once closed, ``ValueError`` for ``readexactly(-1)`` (CPython's; MicroPython's hangs).
+Misuse raises what MicroPython's asyncio streams do (its tests check): ``TypeError`` for a wrong
+type, ``OSError`` for a write once closed, ``ValueError`` for ``readexactly(-1)`` (CPython's).
 """
 
 import micropython
 
 from .. import core
-from ..errors import BadArgument, Cancelled, NotACoroutine, PoolFull, StreamClosed
+from ..errors import BadArgument, Cancelled, NotACoroutine, PoolFull
 from .poller import POLLIN, POLLOUT
-from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy
+from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy, stream_closed
 from .sockets import (
     check_address,
     connect_error,
@@ -40,6 +39,8 @@ class Stream:
     returns (``{"peername": addr}`` for the streams of a server)."""
 
     def __init__(self, s, e=None):
+        if s is None:  # (a read would blame the task: "await in the task that called it")
+            raise TypeError("Stream(s): give the socket or stream object to wrap, got None")
         self.s = s
         self.e = e if e is not None else {}
         self.out_buf = b""
@@ -52,7 +53,7 @@ class Stream:
 
     def _check(self):
         if self.closed:
-            raise StreamClosed("this Stream was closed: open a new connection")
+            raise stream_closed()
 
     def close(self):
         """Close the stream now: tasks waiting on it are woken and get ``StreamClosed``."""
@@ -150,8 +151,8 @@ class Stream:
                     buf = buf[ret:]
             self.out_buf += buf
         except TypeError:
-            raise TypeError("Stream.write(buf): buf must be bytes, a bytearray or a memoryview "
-                            "(encode a str first), got %r" % (buf,)) from None
+            raise TypeError("Stream.write(buf): give bytes, a bytearray or a memoryview (encode "
+                            "a str first), got %r" % (buf,)) from None
 
     def drain(self):
         """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
@@ -305,8 +306,7 @@ class Server:
 
 
 def handler_coro(cb, s2s):
-    """``cb(s2s, s2s)``, the coroutine a server runs for a connection; ``NotACoroutine`` if
-    ``cb`` is not an ``async def`` function."""
+    """``cb(s2s, s2s)``, a connection's coroutine; ``NotACoroutine`` if ``cb`` is not async."""
     coro = cb(s2s, s2s)
     if not hasattr(coro, "send"):
         if hasattr(coro, "close"):
