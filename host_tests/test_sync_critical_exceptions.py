@@ -310,8 +310,8 @@ def test_traced_wake_whose_record_raises_still_wakes_and_leaves_the_section():
     cs = _section()
     s = StaticScheduler(4, critical_section=cs)
     clock = _Clock()
-    tr = Trace(clock_us=clock)
-    tr.attach(s)
+    tr = Trace(32, clock_us=clock)  # a few records: the default 512 (8 KB) did not fit the
+    tr.attach(s)  # STM32L475's heap by this point of the module
     cell = WaitCell(cs)
     log = []
     h = s.spawn(_cell_waiter(cell, log))
@@ -328,7 +328,7 @@ def test_traced_wake_whose_record_raises_still_wakes_and_leaves_the_section():
 def test_traced_wake_whose_record_call_overflows_the_stack_leaves_the_section():
     cs = _section()
     s = StaticScheduler(4, critical_section=cs)
-    tr = Trace()
+    tr = Trace(32)  # (as above: 8 KB did not fit the STM32L475's heap here)
     tr.attach(s)
     cell = WaitCell(cs)
     log = []
