@@ -2,9 +2,10 @@
 
 Tickless: the timer counts µs, and each idle arms a one-shot ``machine.Timer`` (``ONE_SHOT``,
 ``tick_hz=1000000``, a hard interrupt) for the next deadline and sleeps in ``machine.idle()``
-(WFI) until it or any other interrupt fires, so an idle board takes no timer interrupt between
-deadlines and a sleep ends at its deadline. ``Board(tickless=False)`` uses a periodic
-``machine.Timer`` every ``tick_us`` instead. The critical section masks interrupts
+(WFE, at most 1 ms) until it or any other interrupt fires, so an idle board takes no timer
+interrupt between deadlines and a sleep ends at its deadline; then the idle runs the callbacks
+interrupts scheduled (``micropython.schedule``, see ``Board.idle``). ``Board(tickless=False)``
+uses a periodic ``machine.Timer`` every ``tick_us`` instead. The critical section masks interrupts
 (``machine.disable_irq``); ``machine.lightsleep`` serves long waits if ``lightsleep_min_us`` is
 set; the LED is the on-board ``"LED"`` pin. ``background()`` runs the
 loop on the second core (``core=1``) or on the hardware timer (the default).
@@ -59,16 +60,22 @@ class Board(BoardBase):
         return IrqCriticalSection(machine)
 
     def idle(self, us):
-        """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
+        """Wait at most ``us`` µs or until an interrupt, then run the callbacks interrupts
+        scheduled (``micropython.schedule``: soft ``Pin``/``UART``/``Timer`` handlers) before
+        returning. ``machine.idle()`` is a WFE (at most 1 ms) that runs none, and the run
+        loop is native code, which never runs them; bytecode does at each branch, so this
+        method is bytecode and its wait ends in one: the jump past ``else`` (a test pins
+        it). Not ``time.sleep_ms(0)``: on rp2 its WFE has a timeout already reached and
+        returns at once, which would make the idle a busy spin. Not ISR-safe."""
         limit = self.lightsleep_min_us
-        if limit is not None and us >= limit:
+        if limit is None or us < limit:
+            alarm = self.alarm
+            if alarm is not None:
+                alarm.init(mode=machine.Timer.ONE_SHOT, period=us, tick_hz=1000000,
+                           callback=self._ring_cb, hard=True)
+            machine.idle()
+        else:
             machine.lightsleep(us // 1000)
-            return
-        alarm = self.alarm
-        if alarm is not None:
-            alarm.init(mode=machine.Timer.ONE_SHOT, period=us, tick_hz=1000000,
-                       callback=self._ring_cb, hard=True)
-        machine.idle()
 
     def start_ticker(self, callback):
         """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""
