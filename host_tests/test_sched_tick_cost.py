@@ -131,3 +131,22 @@ def test_empty_ticks_and_counted_wakes_allocate_nothing():
     assert alloc_delta(_wake_rounds, s, cell, 50) == 0
     t = s.tick()
     assert (t.polled, t.woken) == (0, 0) and s.completed_total == 0
+
+
+def test_the_tick_own_spawn_list_stays_off_once_the_ids_wrapped():
+    # tick_fifo's spawns use the tick's own list only while the ids never wrapped: off for
+    # good once they did (here outside a tick, between two ticks).
+    s = StaticScheduler(4)
+    seen = []
+
+    async def look():
+        seen.append(s._local_ok)
+
+    s.spawn_detached(look())
+    s.tick()
+    s._next_id = (1 << 30) - 1  # the next spawn wraps the ids
+    s.spawn_detached(look())
+    s.tick()
+    s.spawn_detached(look())
+    s.tick()
+    assert seen == [True, False, False] and s.ids_wrapped
