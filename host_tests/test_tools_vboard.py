@@ -134,12 +134,23 @@ h2 = bg.spawn(ticker('bg'), 'sleeper')
 print('running:', bg.running, type(bg).__name__)
 """
 
+# The REPL waits for the loop thread to make progress (bounded: 10 s) rather than a fixed time:
+# on a loaded machine the thread can be kept off the CPU for tens of ms; and for the sleeper to
+# be seen waiting, since between its timer's expiry and its poll it is briefly queued.
 REPL_WHILE_RUNNING = """
 import time
 c0 = counts['bg']
-time.sleep_ms(60)
+for _ in range(1000):
+    if counts['bg'] > c0 and h.is_complete():
+        break
+    time.sleep_ms(10)
 print('progress:', counts['bg'] > c0, 'stepped done:', h.result())
-print('tasks:', bg.tasks())
+for _ in range(1000):
+    tasks = bg.tasks()
+    if tasks[0][2] == 'waiting':
+        break
+    time.sleep_ms(1)
+print('tasks:', tasks)
 """
 
 REPL_STOP = """
