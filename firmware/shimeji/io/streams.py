@@ -139,6 +139,7 @@ class Stream:
             if not l2 or line[-1] == 10:
                 return line
 
+    @micropython.native  # as bytecode, the try block puts its frame on the heap at every call
     def write(self, buf):
         """Send ``buf`` now if the object takes it, else keep it for ``drain()``. Allocates
         nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept)."""
@@ -152,7 +153,7 @@ class Stream:
             self.out_buf += buf
         except TypeError:
             raise TypeError("Stream.write(buf): give bytes, a bytearray or a memoryview (encode "
-                            "a str first), got %r" % (buf,)) from None
+                            "a str first), got %r" % (buf,))
 
     def drain(self):
         """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
