@@ -151,9 +151,11 @@ class Stream:
                 if ret is not None:
                     buf = buf[ret:]
             self.out_buf += buf
+            return
         except TypeError:
-            raise TypeError("Stream.write(buf): give bytes, a bytearray or a memoryview (encode "
-                            "a str first), got %r" % (buf,))
+            pass  # raised below, outside the handler (native code has no 'raise ... from')
+        raise TypeError("Stream.write(buf): give bytes, a bytearray or a memoryview (encode "
+                        "a str first), got %r" % (buf,))
 
     def drain(self):
         """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
