@@ -120,6 +120,15 @@ class InterruptSource:
             _yield_cpu()
             n -= 1
 
+    def wait_started(self, limit_ms=5000):
+        """Wait (1 ms at a time, at most ``limit_ms``) until ``step`` has run once: a thread
+        started under load may get no CPU for tens of ms. Returns True if it ran."""
+        n = limit_ms
+        while not self.steps and n:
+            _yield_cpu()
+            n -= 1
+        return self.steps > 0
+
     def wait_done(self, limit_ms=30000):
         """Wait (1 ms at a time, at most ``limit_ms``) until ``done``; returns it."""
         n = limit_ms
