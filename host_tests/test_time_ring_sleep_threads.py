@@ -114,3 +114,90 @@ def test_a_wake_racing_the_park_on_a_ring_sleep_is_ignored():
     slot = _ParksDuringWake(s, entry, state=3, sleeping=True)
     s.wake(slot)
     assert s._inbox_head is slot and slot._state == 1
+
+
+def _queue_as_the_aba_wake_did(s, slot):
+    # What wake() writes once its three reads passed in the interleaving of the design note
+    # "ABA" (sched/waking.py): WAITING in sleep 1, ``sleeping`` False after its hand-off,
+    # WAITING after the park on sleep 2. Made directly: no read order of a real slot gets it.
+    slot.state = 1  # QUEUED
+    slot.inbox_next = None
+    s._inbox_head = s._inbox_tail = slot
+
+
+def _aba_run(traced, policy=None):
+    from shimeji import FakeClock
+    from shimeji.trace import Trace
+
+    clock = FakeClock(0)
+    s = StaticScheduler(2, timer=Timer(clock), policy=policy)
+    if traced:
+        Trace(64).attach(s)
+    events = []
+
+    async def sleeper():
+        await sleep_ms(3)  # sleep 1
+        events.append(("sleep 1 ended", clock()))
+        await sleep_ms(5)  # sleep 2: the wake lands here
+        events.append(("sleep 2 ended", clock()))
+
+    s.spawn(sleeper())
+    for _ in range(20):
+        if events:
+            break
+        clock.advance(1)
+        s.timer.turn()
+        s.tick()
+    slot = s.slots[0]
+    assert (slot.state, slot.timer.pos >= 0) == (3, True)  # asleep (on MicroPython's ring
+    # sleep ``sleeping`` is set too; CPython's _Sleep parks and re-parks a spurious wake)
+    _queue_as_the_aba_wake_did(s, slot)
+    s.tick()  # the inbox is drained: the sleeper goes back to WAITING, not polled
+    assert (slot.state, events) == (3, [("sleep 1 ended", 4000)])
+    s.wake(slot)  # a wake after it is ignored as for any sleeper
+    s.tick()
+    for _ in range(20):
+        if len(events) == 2:
+            break
+        clock.advance(1)
+        s.timer.turn()
+        s.tick()
+    return events
+
+
+def test_a_wake_that_read_across_two_sleeps_does_not_end_the_second_early():
+    assert _aba_run(False) == [("sleep 1 ended", 4000), ("sleep 2 ended", 9000)]
+
+
+def test_the_traced_tick_keeps_a_sleeper_asleep_the_same_way():
+    assert _aba_run(True) == [("sleep 1 ended", 4000), ("sleep 2 ended", 9000)]
+
+
+def test_a_policys_inbox_drain_keeps_a_sleeper_asleep_the_same_way():
+    from shimeji import RoundRobinPolicy
+
+    assert _aba_run(False, RoundRobinPolicy()) == [("sleep 1 ended", 4000),
+                                                   ("sleep 2 ended", 9000)]
+
+
+def test_a_cancel_of_a_ring_sleeper_still_gets_through_the_inbox():
+    from shimeji import Cancelled, FakeClock
+
+    clock = FakeClock(0)
+    s = StaticScheduler(1, timer=Timer(clock))
+    seen = []
+
+    async def sleeper():
+        try:
+            await sleep_ms(50)
+        except Cancelled:
+            seen.append(("cancelled", clock()))
+            raise
+
+    h = s.spawn(sleeper())
+    s.tick()
+    clock.advance(1)
+    h.cancel()
+    s.timer.turn()
+    s.tick()
+    assert seen == [("cancelled", 1000)] and s.live_count() == 0

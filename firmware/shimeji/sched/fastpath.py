@@ -156,6 +156,10 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     while slot is not None:
                         nxt = slot.inbox_next
                         slot.inbox_next = None
+                        if slot.sleeping and slot.timer.pos >= 0 and slot.throw_exc is None:
+                            slot.state = _WAITING  # still asleep (waking.py, "ABA")
+                            slot = nxt
+                            continue
                         if tail is None:
                             head = slot
                         else:

@@ -22,6 +22,15 @@ again: it queues only a WAITING task that is not asleep and that nobody queued m
 Reading ``sleeping`` first (as before) let a wake read it just before the park and the state
 just after, and queue the sleeper: its sleep ended early (test_time_ring_sleep_threads, once;
 test_time_ring_sleep_wake_race makes that interleaving happen).
+
+Design note: ABA. Reads without the section cannot tell two sleeps apart: a wake that reads
+WAITING in sleep 1, ``sleeping`` False after its hand-off, and WAITING again after the task
+parked on sleep 2 queues a sleeper (another read only moves the window). So the scheduler's
+own thread, which alone does hand-offs and parks, checks what the inbox brings: a slot still
+``sleeping`` on an armed entry with no throw pending goes back to WAITING instead of into the
+run queue (``_drain_inbox``, and the same lines in ``tick_fifo`` and the traced tick). Every
+legitimate wake of a ring sleeper disarms its entry or sets a throw first; the hand-off
+clears ``sleeping``. It costs one attribute read per task taken from the inbox.
 """
 
 import micropython
@@ -143,7 +152,10 @@ def _drain_inbox(self):
     while slot is not None:
         nxt = slot.inbox_next
         slot.inbox_next = None
-        add(slot)
+        if slot.sleeping and slot.timer.pos >= 0 and slot.throw_exc is None:
+            slot.state = _WAITING  # still asleep: a wake that read across two sleeps (ABA)
+        else:
+            add(slot)
         slot = nxt
 
 
