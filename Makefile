@@ -152,3 +152,29 @@ top: $(STAMP)
 .PHONY: test-asyncio-suite
 test-asyncio-suite: $(STAMP)
 	@$(PY) tools/asyncio_suite.py $(if $(MICROPY_DIR),--micropy-dir $(MICROPY_DIR)) --micropython $(MICROPYTHON)
+
+# -- MicroPython with a GIL (ESP32's threading model, on the host) ---------------------------
+# make micropython-gil MICROPY_DIR=...   the unix port built with MICROPY_PY_THREAD_GIL=1 into
+#   GIL_BUILD (default: $(MICROPY_DIR)/ports/unix/build-gil, outside this repo)
+# make test-gil [MICROPY_GIL_BIN=...]    host_tests/test_platform_gil.py (an idle thread hands
+#   the GIL over) and the thread-heavy modules on that build; without a binary: skipped, why
+GIL_BUILD ?= $(if $(MICROPY_DIR),$(abspath $(MICROPY_DIR))/ports/unix/build-gil)
+MICROPY_GIL_BIN ?= $(if $(GIL_BUILD),$(wildcard $(GIL_BUILD)/micropython))
+GIL_TESTS ?= host_tests/test_executor.py host_tests/test_executor_races.py \
+	host_tests/test_executor_stress.py host_tests/test_sched_background.py \
+	host_tests/test_time_ring_sleep_threads.py host_tests/test_sched_irq_wake.py \
+	host_tests/test_platform_idle_wait.py
+.PHONY: micropython-gil test-gil
+micropython-gil:
+	@test -n "$(MICROPY_DIR)" || { echo "micropython-gil: give MICROPY_DIR (a MicroPython v1.28 source tree)"; exit 2; }
+	$(MAKE) -C $(MICROPY_DIR)/ports/unix VARIANT=standard BUILD=$(GIL_BUILD) \
+		MICROPY_PY_THREAD_GIL=1 MICROPY_PY_BTREE=0 MICROPY_PY_FFI=0
+	@$(GIL_BUILD)/micropython -c "import sys; print('built', sys.implementation)"
+
+test-gil: $(STAMP)
+	@if [ -z "$(MICROPY_GIL_BIN)" ]; then \
+		echo "test-gil: skipped: no MicroPython with a GIL (MICROPY_GIL_BIN=..., or make micropython-gil MICROPY_DIR=... first)"; \
+	else \
+		MICROPY_GIL_BIN=$(MICROPY_GIL_BIN) $(PY) -m pytest -q host_tests/test_platform_gil.py && \
+		$(PY) tools/mptest.py --micropython $(MICROPY_GIL_BIN) $(GIL_TESTS); \
+	fi

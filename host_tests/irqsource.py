@@ -6,6 +6,7 @@
 import time
 
 import support
+from shimeji import port
 
 WAIT = 0  # step(): nothing to do yet (the consumer has not caught up)
 BUSY = 1  # step(): did one thing; call again
@@ -41,6 +42,12 @@ def needs_interrupt_source(fn):
     if support.HAS_THREADS or _machine_timer() is not None:
         return fn
     return support._Skipped(fn, _TIMER_REASON)
+
+
+# On a MicroPython built with a GIL (test_platform_gil.py) a thread hands the GIL over only in a
+# wait that releases it: a step loop that never waits would keep it from the code under test.
+_GIL = port.GIL
+_hand_over = port.sleep_idle
 
 
 def _yield_cpu():
@@ -91,6 +98,8 @@ class InterruptSource:
                     break
                 if r == WAIT:
                     _yield_cpu()
+                elif _GIL:
+                    _hand_over(1)  # a release of the GIL: its hammering would starve the rest
         finally:
             self.left = True
 

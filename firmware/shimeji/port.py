@@ -250,3 +250,73 @@ else:
             return _CtrlCGuard(loop, sections, idles, signal, previous)
         except ValueError:  # signal only works in the main thread of the main interpreter
             return None
+
+
+# -- the idle wait, and the GIL -------------------------------------------------------------
+# MicroPython built with a global interpreter lock (the ESP32 port; the stm32 port with
+# threads; a unix build with MICROPY_PY_THREAD_GIL=1) says so in sys.implementation._thread:
+# "GIL" ("unsafe" without one; absent without _thread). There a thread hands the lock to
+# another only inside a call that releases it (time.sleep_ms, time.sleep, a blocking
+# lock.acquire, select.poll, machine.idle on ESP32) and at every 32nd bytecode branch, which on
+# the unix port hands nothing over (its GIL is a plain mutex, taken back before a waiting
+# thread wakes). time.sleep_us (a busy wait on boards, usleep on unix) and native code keep it,
+# so a native run loop idling in time.sleep_us starved every other thread: a second executor
+# worker, the thread whose wake it waited for (docs/executor.md, "Ports with a GIL").
+GIL = IS_MICROPYTHON and (getattr(sys.implementation, "_thread", None) == "GIL"
+                          or sys.platform == "esp32")
+
+if IS_MICROPYTHON:
+    # 10, 20 ... 100 µs: made once, so a sleep in slices allocates nothing
+    _SLICES_S = (0.00001, 0.00002, 0.00003, 0.00004, 0.00005,
+                 0.00006, 0.00007, 0.00008, 0.00009, 0.0001)
+
+    def sleep_releasing(us):
+        """Sleep about ``us`` µs (at least one slice) in ``time.sleep`` slices of at most
+        100 µs, each a wait without the GIL (``select`` on the unix port): the idle wait of a
+        unix build with a GIL. Ends late by the system's timer slack at most. Not ISR-safe;
+        allocation-free."""
+        end = ticks_add(ticks_us(), us)
+        left = us
+        while True:
+            k = (left + 9) // 10 - 1  # the slice that ends the wait: 1-10 µs left, 10 µs
+            if k > 9:
+                k = 9
+            elif k < 0:
+                k = 0
+            time.sleep(_SLICES_S[k])
+            left = ticks_diff(end, ticks_us())
+            if left <= 0:
+                return
+
+    def sleep_us_idle(us):
+        """The idle primitive without a GIL: ``time.sleep_us(us)``. Its ``if`` is a VM
+        branch, where the ``micropython.schedule`` callbacks pending run (the native run loop
+        that calls it runs none). Not ISR-safe."""
+        if us > 0:
+            time.sleep_us(us)
+
+    def sleep_ms0_idle(us):
+        """The idle primitive with a GIL on ESP32 and STM32: ``time.sleep_ms(0)``, the
+        callbacks interrupts scheduled, then a wait without the GIL that lets a ready thread
+        run (ESP32: ``taskYIELD()``, which returns at once, so the caller spins; stm32: one
+        WFE, a thread switch or WFI until the next interrupt, at most 1 ms). Their
+        ``sleep_us`` is a busy wait that keeps the GIL. Not ISR-safe."""
+        time.sleep_ms(0)
+
+    def pick_sleep_idle(gil, platform):
+        """The idle primitive for a runtime with (``gil``) or without a GIL on ``platform``
+        (``sys.platform``)."""
+        if not gil:
+            return sleep_us_idle
+        if platform in ("esp32", "pyboard"):
+            return sleep_ms0_idle
+        return sleep_releasing
+
+    sleep_idle = pick_sleep_idle(GIL, sys.platform)
+
+else:
+
+    def sleep_idle(us):
+        """The portable idle primitive: ``time.sleep(us / 1e6)`` (CPython releases its GIL
+        there). Not ISR-safe."""
+        _time.sleep(us / 1000000)

@@ -24,8 +24,6 @@ A run that preempted a thread-level poll records ``IRQ_PREEMPT`` (the task, the 
 up) in that scheduler's trace, through its side ring.
 """
 
-import time
-
 import micropython
 
 from .. import core, port
@@ -292,7 +290,4 @@ class InterruptScheduler(StaticScheduler):
 
 
 def _sleep_a_little():
-    if hasattr(time, "sleep_us"):
-        time.sleep_us(200)
-    else:
-        time.sleep(0.0002)
+    port.sleep_idle(200)  # (with a GIL, a wait that releases it: see port.py)

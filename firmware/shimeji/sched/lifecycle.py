@@ -5,14 +5,13 @@ switching and ``run_until_complete``. ``StaticScheduler`` (scheduler.py) derives
 adds the machinery these rely on: wakes, the inbox, the tick, parking and completion.
 """
 
-import time
-
 import micropython
 from micropython import const
 
 from .. import core
 from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
+from ..port import sleep_idle
 from ..task.pool import TaskPool
 from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle, new_handle
 from .foreign import shield as _shield
@@ -379,7 +378,5 @@ def _idle(timer, poller=None):
         return
     if poller is not None and poller.waiters:
         poller.wait_us(us, None)
-    elif hasattr(time, "sleep_us"):
-        time.sleep_us(us)
     else:
-        time.sleep(us / 1e6)
+        sleep_idle(us)  # (with a GIL, a wait that releases it: see port.py)

@@ -24,11 +24,10 @@ wait at once and an idle may last up to ``poller.max_idle_us``; on boards it las
 ``max_idle_us``, as without I/O.
 """
 
-import time
-
 from micropython import const
 
 from .. import port
+from ..port import sleep_idle  # the default idle (port.py: what a port with a GIL needs)
 from ..sync import critical
 from .foreign import shield as _shield
 from .loopiter import iterate
@@ -46,7 +45,8 @@ _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit
 class RunLoop:
     """Drives ``sched`` (and its timer, ``sched.timer`` unless ``timer`` is given).
 
-    ``idle(us)``: waits at most ``us`` µs or until an interrupt (default: ``time.sleep_us``).
+    ``idle(us)``: waits at most ``us`` µs or until an interrupt (default: ``sleep_idle``,
+    ``time.sleep_us``; on a port with a GIL a wait that releases it, see ``port.sleep_idle``).
     ``max_idle_us``: longest single idle, also used when no deadline is pending; None: no
     bound but the next deadline (about 9 minutes when none is armed), for an idle primitive
     that any wake ends (a board's ``machine.idle()``).
@@ -243,18 +243,6 @@ def _inc(n):
     return n + 1 if n < _MASK else 0
 
 
-def sleep_idle(us):
-    """The portable idle primitive: sleep ``us`` µs (``time.sleep_us`` or ``time.sleep``).
-    ``time`` is imported once, at module level: on MicroPython an ``import time`` inside a
-    function searches the filesystem for a ``time.py`` on every call (``time`` is an
-    extensible built-in module), which allocates when a directory is mounted over USB."""
-    if _HAS_SLEEP_US:
-        time.sleep_us(us)
-    else:
-        time.sleep(us / 1000000)
-
-
-_HAS_SLEEP_US = hasattr(time, "sleep_us")
 
 
 def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):

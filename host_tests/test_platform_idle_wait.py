@@ -1,0 +1,79 @@
+# The idle primitive (shimeji.port.sleep_idle), the default idle of RunLoop, the executor's
+# workers and every wait loop of the package: time.sleep_us where MicroPython has no GIL; on a
+# build with one (sys.implementation._thread == "GIL": ESP32, stm32 with threads, a unix build
+# with MICROPY_PY_THREAD_GIL=1) a wait that releases it, since time.sleep_us keeps it and
+# starved every other thread (test_platform_gil.py shows it on such a build).
+import sys
+import time
+
+from shimeji import port
+from shimeji.sched import runloop
+from support import IS_MICROPYTHON, alloc_delta, heap_locked, micropython_only
+
+
+def _elapsed_us(fn, us):
+    t0 = port.ticks_us()
+    fn(us)
+    return port.ticks_diff(port.ticks_us(), t0)
+
+
+def test_this_runtime_has_no_gil_and_idles_in_sleep_us():
+    assert port.GIL is (IS_MICROPYTHON and getattr(sys.implementation, "_thread", None) == "GIL")
+    assert runloop.sleep_idle is port.sleep_idle  # re-exported where it always was
+    if IS_MICROPYTHON and not port.GIL:
+        assert port.sleep_idle is port.sleep_us_idle
+
+
+@micropython_only
+def test_the_primitive_follows_the_gil_and_the_port():
+    assert port.pick_sleep_idle(False, "linux") is port.sleep_us_idle
+    assert port.pick_sleep_idle(False, "rp2") is port.sleep_us_idle
+    assert port.pick_sleep_idle(True, "esp32") is port.sleep_ms0_idle
+    assert port.pick_sleep_idle(True, "pyboard") is port.sleep_ms0_idle
+    assert port.pick_sleep_idle(True, "linux") is port.sleep_releasing
+
+
+def test_idle_waits_are_never_short():
+    for us in (1, 50, 250, 1000):
+        assert _elapsed_us(port.sleep_idle, us) >= us
+
+
+@micropython_only
+def test_sleep_releasing_is_never_short_and_sleeps_at_least_once():
+    for us in (0, 1, 9, 10, 11, 95, 100, 101, 250, 1000):
+        assert _elapsed_us(port.sleep_releasing, us) >= us
+    calls = []
+    saved = port.time
+    port.time = _CountingTime(calls)  # the module's own global: what sleep_releasing calls
+    try:
+        port.sleep_releasing(0)
+        port.sleep_releasing(-5)
+        port.sleep_releasing(35)
+    finally:
+        port.time = saved
+    assert calls[0] == 0.00001 and calls[1] == 0.00001  # one 10 µs slice: the GIL goes round
+    assert calls[2] == 0.00004  # 35 µs left: one 40 µs slice ends it
+    assert len(calls) >= 3 and max(calls) <= 0.0001
+
+
+class _CountingTime:
+    def __init__(self, calls):
+        self.calls = calls
+
+    def sleep(self, s):
+        self.calls.append(s)
+        time.sleep(s)
+
+
+def _idle_rounds(fn, us, rounds):
+    for _ in range(rounds):
+        fn(us)
+
+
+@micropython_only
+def test_idle_primitives_allocate_nothing():
+    for fn in (port.sleep_idle, port.sleep_us_idle, port.sleep_releasing,
+               port.sleep_ms0_idle):
+        fn(5)  # warm
+        heap_locked(_idle_rounds, fn, 120, 3)
+        assert alloc_delta(_idle_rounds, fn, 30, 20) == 0, fn
