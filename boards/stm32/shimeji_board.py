@@ -66,6 +66,7 @@ class Board(BoardBase):
     def __init__(self, tick_us=None, timer_id=4):
         BoardBase.__init__(self, tick_us)
         self.timer_id = timer_id
+        self.waits = 0  # idles that waited for an interrupt (wraps below 2**30)
 
     def ticks_us(self):
         """The µs tick clock. ISR-safe, allocation-free."""
@@ -76,14 +77,25 @@ class Board(BoardBase):
         return IrqCriticalSection(machine)
 
     def idle(self, us):
-        """Wait at most ``us`` µs or until an interrupt, and run the callbacks interrupts
+        """Wait at most ``us`` µs or until an interrupt, running the callbacks interrupts
         scheduled (``micropython.schedule``: soft ``Pin``/``UART``/``Timer`` handlers, and
-        lwIP's PPP input, network.PPP's UART handler). ``time.sleep_ms(0)`` is one
-        ``mp_event_wait_ms(1)``: those callbacks, then WFI. ``machine.idle()`` is WFI alone,
-        and the run loop is native code, which never runs them: a task waiting on such a
-        callback (a socket fed by PPP) waited until some bytecode happened to run them.
-        Not ISR-safe."""
+        lwIP's PPP input, network.PPP's UART handler) before and after the wait. The run loop
+        is native code, which never runs them; bytecode runs them at every branch
+        (``py/vm.c``), so this method's first ``if`` runs those scheduled so far (at its first
+        jump, before the rest of its test is read), and if one of them woke a task (or
+        stopped the loop) it returns without waiting: before, the wait came after them anyway
+        and the woken task waited for the next interrupt, up to 1 ms. The wait is
+        ``time.sleep_ms(0)``, one ``mp_event_wait_ms(1)``: the callbacks scheduled since the
+        check, then WFI, or with threads a switch to a ready thread without the GIL
+        (``machine.idle()`` is a bare WFI that keeps the GIL). The count of waits after it
+        (``waits``) is a branch too: what the interrupt that ended the wait scheduled runs
+        before ``idle`` returns. Not ISR-safe."""
+        loop = self.loop
+        if loop is not None and (loop.stopping or loop.runnable()):  # (after its first jump)
+            return  # a callback woke a task: no wait
         time.sleep_ms(0)
+        w = self.waits  # counted in a branch (the wrap below 2**30): the callbacks run there
+        self.waits = w + 1 if w < 0x3FFFFFFF else 0
 
     def start_ticker(self, callback):
         """Call ``callback`` every ``ticker_us`` from the hardware timer. Not ISR-safe."""
