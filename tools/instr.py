@@ -92,6 +92,14 @@ for i in range(200):
     s.spawn(sleeper(i))
 RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
 """,
+    # The same workload on bench/proto_flat_sleep.py: a design study with the timer entry's
+    # and the task slot's hot fields in one flat array and the sleep path in viper
+    # (docs/benchmarks.md, "Timers, round seven").
+    "flat sleep prototype": """
+sys.path.insert(0, %r)
+import proto_flat_sleep
+proto_flat_sleep.run(N)
+""" % os.path.join(ROOT, "bench"),
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()
