@@ -47,13 +47,13 @@ _STATE = const(_DL + _SLOTS)
 _RUN = const(_STATE + _SLOTS)
 _THROW = const(_RUN + _SLOTS)  # an exception waits to be thrown in
 _LEN = const(_THROW + _SLOTS)
-_NONE = const(0x1000)  # a -1 stored in the array reads as 2**32 - 1 through ptr32 (64-bit)
+_NONE = const(0x1000)  # "no slot" (a -1 would read as 2**32 - 1 through ptr32 on 64-bit only)
 _SLACK = const(63)  # the default slack's grid on a µs timer: 64 ticks
 _QUEUED = const(1)
 _RUNNING = const(2)
 _ASLEEP = const(4)
 
-A = array("i", [-1] * _LEN)
+A = array("i", [_NONE] * _LEN)
 for _i in range(_HEAD):
     A[_i] = 0
 for _i in range(_SLOTS):
@@ -415,7 +415,7 @@ def _start(coros, read):
         SLOTS[i] = Slot(sched, i)
         CORO[i] = coros[i]
         A[_STATE + i] = _QUEUED
-        A[_RUN + i] = i + 1 if i < n - 1 else -1
+        A[_RUN + i] = i + 1 if i < n - 1 else _NONE
     A[_RQH] = 0
     A[_RQT] = n - 1
     sched.live = n
@@ -451,7 +451,7 @@ def _compare(rounds):
     import gc
     import time
 
-    from benchlib import Rng
+    from benchlib import Rng, fit, slot_cost
 
     from shimeji import StaticScheduler, Timer
     from shimeji import sleep_ms as shimeji_sleep_ms
@@ -459,8 +459,9 @@ def _compare(rounds):
 
     ticks_us = time.ticks_us
     ticks_diff = time.ticks_diff
+    tasks = fit(200, slot_cost() + 400 + 20 * 2 * 4 * 4 * 2)  # (bench_timers' TASKS)
     durations = []
-    for i in range(200):
+    for i in range(tasks):
         rng = Rng(1000 + i)
         durations.append([1 + rng.below(7) for _ in range(20)])
 
@@ -488,7 +489,7 @@ def _compare(rounds):
         return (wall - idle[0]) * 1000 / len(late), min(late)
 
     def shimeji_loop(sleeper_of, timed_idle, idle):
-        s = StaticScheduler(201, timer=Timer(tick_us=1))
+        s = StaticScheduler(tasks + 1, timer=Timer(tick_us=1))
         sleeper = sleeper_of(shimeji_sleep_ms)
 
         async def main():
@@ -529,9 +530,9 @@ def _compare(rounds):
         p, pe = timed(proto_loop)
         t, te = timed(shimeji_loop)
         a, ae = timed(asyncio_loop)
-        print("CPU ns per fired timer: flat prototype %d (%.2fx asyncio's, earliest %+d us), "
-              "shimeji tickless %d (%.2fx, %+d us), asyncio %d (%+d us)"
-              % (p, p / a, pe, t, t / a, te, a, ae))
+        print("%d tasks, CPU ns per fired timer: flat prototype %d (%.2fx asyncio's, earliest "
+              "%+d us), shimeji tickless %d (%.2fx, %+d us), asyncio %d (%+d us)"
+              % (tasks, p, p / a, pe, t, t / a, te, a, ae))
 
 
 if __name__ == "__main__":
