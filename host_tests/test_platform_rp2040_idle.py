@@ -132,6 +132,49 @@ def _rp2040_runs_the_wakes_interrupt_scheduled():
     assert clock.sleeps == []
 
 
+class FakeLoop:
+    """The RunLoop the board idles for: ``runnable()`` says what the callbacks did."""
+
+    def __init__(self):
+        self.stopping = False
+        self.ready = False
+
+    def runnable(self):
+        return self.ready
+
+
+def test_rp2040_idle_waits_unless_the_loop_has_work():
+    machine, clock, board = _rp2040()
+    machine._end_wait = lambda: None
+    board.alarm = FakeTimer(machine.events)
+    board.loop = FakeLoop()
+    board.idle(500)
+    board.loop.ready = True  # a task is runnable: no arming, no wait
+    board.idle(500)
+    board.loop.ready = False
+    board.loop.stopping = True  # stop() was called: neither
+    board.idle(500)
+    assert machine.events == [("arm", 500), "wait"]
+
+
+def _rp2040_a_callback_that_woke_a_task_skips_the_wait():
+    import micropython
+
+    machine, clock, board = _rp2040()
+    machine._end_wait = lambda: None
+    board.alarm = FakeTimer(machine.events)
+    loop = FakeLoop()
+    board.loop = loop
+
+    def soft_irq(_arg):  # a soft handler that wakes a task, as a Pin or UART callback does
+        machine.events.append("soft irq")
+        loop.ready = True
+
+    micropython.schedule(soft_irq, None)
+    board.idle(1000)
+    assert machine.events == ["soft irq"]  # ran inside idle; no alarm armed, no WFE after it
+
+
 def _rp2040_lightsleep_runs_what_was_scheduled_before():
     import micropython
 
@@ -161,6 +204,9 @@ if IS_MICROPYTHON:
     def test_rp2040_lightsleep_idle_runs_what_was_scheduled_before():
         _rp2040_lightsleep_runs_what_was_scheduled_before()
 
+    def test_rp2040_a_callback_that_woke_a_task_skips_the_wait():
+        _rp2040_a_callback_that_woke_a_task_skips_the_wait()
+
     def test_esp32_idle_runs_what_was_scheduled_before_its_wait():
         _esp32_runs_what_was_scheduled_before_its_wait()
 else:
@@ -173,6 +219,10 @@ else:
     @pytest.mark.skip(reason=_NO_SCHEDULE)
     def test_rp2040_lightsleep_idle_runs_what_was_scheduled_before():
         _rp2040_lightsleep_runs_what_was_scheduled_before()
+
+    @pytest.mark.skip(reason=_NO_SCHEDULE)
+    def test_rp2040_a_callback_that_woke_a_task_skips_the_wait():
+        _rp2040_a_callback_that_woke_a_task_skips_the_wait()
 
     @pytest.mark.skip(reason=_NO_SCHEDULE)
     def test_esp32_idle_runs_what_was_scheduled_before_its_wait():

@@ -66,7 +66,13 @@ class Board(BoardBase):
         loop is native code, which never runs them; bytecode does at each branch, so this
         method is bytecode and its wait ends in one: the jump past ``else`` (a test pins
         it). Not ``time.sleep_ms(0)``: on rp2 its WFE has a timeout already reached and
-        returns at once, which would make the idle a busy spin. Not ISR-safe."""
+        returns at once, which would make the idle a busy spin. The first ``if`` runs those
+        scheduled before the idle (at its first jump, before the rest of its test is read):
+        if one of them woke a task or stopped the loop, there is no wait (before, the WFE
+        came after them anyway, up to 1 ms). Not ISR-safe."""
+        loop = self.loop
+        if loop is not None and (loop.stopping or loop.runnable()):
+            return  # a callback woke a task: no wait
         limit = self.lightsleep_min_us
         if limit is None or us < limit:
             alarm = self.alarm
