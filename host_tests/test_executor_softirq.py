@@ -205,3 +205,36 @@ def test_a_callback_wakes_a_task_on_worker_0_while_it_idles():
     assert len(ran) == 1  # once; without a GIL on worker 0's thread, the main one
     assert GIL or ran[0][0] == _thread.get_ident()
     assert ex.workers[0].stats()["slept"] >= 1  # it had gone to sleep before the callback
+
+
+@needs_threads  # Executor needs _thread (the qemu port has none)
+def test_worker_0s_slices_start_short_and_double_up_to_a_millisecond():
+    # A steal's answer comes at the victim's next tick boundary (tens of µs): the thread that
+    # runs callbacks waited for it in whole 1 ms slices (seen at the end of the executor
+    # bench: ~1.1 ms for every answer to worker 0). Its slices now start at 25 µs and double.
+    from shimeji.executor import idle
+
+    ex = Executor(workers=2, capacity=4)
+    w = ex.workers[0]
+    slices = []
+
+    def fake_sleep(us):
+        slices.append(us)
+        if len(slices) == 9:
+            w.ring()  # what a steal's answer or a sharing worker does
+
+    state = w._enter()
+    w.sleeping = True  # as _sleep leaves it before the slices
+    ex.sleepers += 1
+    w._exit(state)
+    real = idle.sleep_idle
+    idle.sleep_idle = fake_sleep
+    try:
+        w._sleep_in_slices()
+    finally:
+        idle.sleep_idle = real
+    assert slices == [25, 50, 100, 200, 400, 800, 1000, 1000, 1000]
+    assert not w.sleeping and ex.sleepers == 0 and w.woken_cross == 1
+    assert not w._bell.acquire(0)  # taken by the slice that saw the ring: held again
+    ex.close()
+    ex.join()

@@ -15,6 +15,7 @@ from .. import port
 from ..sched.runloop import sleep_idle
 
 _IDLE_SLICE_US = 1000  # longest sleep while a timer is pending (locks here have no timeout)
+_FIRST_SLICE_US = 25  # the callback thread's first slice; each next one doubles, up to 1 ms
 
 
 def _callback_thread():
@@ -86,8 +87,12 @@ class Idling:
         a lock runs none, so a callback that would wake a task here would wait for the next
         ring. MicroPython runs them while it sleeps: 1 ms slices, until rung. A callback that
         ran inside ``_sleep``'s section, before the sleeping flag was set, woke its task
-        without a ring: the inbox says so."""
+        without a ring: the inbox says so. The slices start at 25 µs and double up to 1 ms:
+        a ring soon after the sleep began (a steal's answer comes at the victim's next tick
+        boundary, a busy worker shares at its) is seen within ~2x the wait, not after a whole
+        millisecond, and a long sleep still wakes ~once a millisecond."""
         bell = self._bell
+        us = _FIRST_SLICE_US
         while not bell.acquire(0):
             if self._inbox_head is not None:
                 state = self._enter()
@@ -99,4 +104,6 @@ class Idling:
                 if rung:
                     bell.acquire()  # (released already: returns at once)
                 return
-            sleep_idle(_IDLE_SLICE_US)
+            sleep_idle(us)
+            if us < _IDLE_SLICE_US:
+                us = us + us if us + us < _IDLE_SLICE_US else _IDLE_SLICE_US
