@@ -165,36 +165,6 @@ def test_awaitables_that_are_not_coroutines_still_go_through_wait_for_and_gather
     assert asyncio.run(main()) == (None, True, [None, 4])
 
 
-def test_a_sleep_ms_handed_to_wait_for_or_gather_is_refused_not_skipped():
-    # sleep_ms arms the calling task at the call (allocation-free); awaited in the task that
-    # wait_for/gather make it used to end at once, and wake the caller later.
-    _fresh()
-
-    async def main():
-        out = []
-        for make in (lambda: asyncio.wait_for(asyncio.sleep_ms(200), 0.01),
-                     lambda: asyncio.wait_for_ms(asyncio.sleep_ms(200), 10),
-                     lambda: asyncio.gather(asyncio.sleep_ms(200))):
-            with raises(TypeError, "sleep_ms(ms) arms the task that calls it: await it there"):
-                await make()
-            out.append("refused")
-        ev = asyncio.Event()
-
-        async def setter():
-            await asyncio.sleep_ms(30)
-            out.append("set")
-            ev.set()
-
-        asyncio.create_task(setter())
-        await ev.wait()  # not ended early by the refused sleep's entry
-        out.append("woken")
-        with raises(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.sleep(0.2), 0.01)  # the coroutine form works
-        return out
-
-    assert asyncio.run(main()) == ["refused"] * 3 + ["set", "woken"]
-
-
 def test_wait_for_a_semaphore_acquire_waits_for_the_permits_asked():
     # Semaphore.acquire(n) keeps n on the calling task (allocation-free); awaited in the task
     # wait_for makes, it used to raise TypeError (no n there), a CPython idiom broken.

@@ -382,6 +382,37 @@ async def main():
         await aio.gather(*[aio.create_task(trivial()) for _ in range(100)])
 aio.run(main())
 """,
+    # The facade's task switch: 100 asyncio tasks x await asyncio.sleep(0) (N switches).
+    "facade switch": """
+import shimeji.asyncio as aio
+async def spinner(k):
+    for _ in range(k):
+        await aio.sleep(0)
+async def main():
+    await aio.gather(*[aio.create_task(spinner(N // 100)) for _ in range(100)])
+aio.run(main())
+""",
+    # The facade's sleep_ms: 100 asyncio tasks sleeping 1-3 ms on a FakeClock timer, the
+    # clock moving 250 us per loop round (turn + tick), as "sleeps" does for shimeji's.
+    "facade sleep_ms": """
+import shimeji.asyncio as aio
+from shimeji.asyncio.facadesched import FacadeScheduler
+clock = FakeClock()
+timer = Timer(clock, TICK)
+s = FacadeScheduler(aio.get_event_loop(), 100, timer)
+fired = [0]
+async def sleeper(ms):
+    while True:
+        await aio.sleep_ms(ms)
+        fired[0] += 1
+for i in range(100):
+    c = sleeper(1 + i % 3)
+    s.spawn_task(aio.Task(c), c)
+while fired[0] < N:
+    timer.turn()
+    s.tick()
+    clock.advance_us(250)
+""",
     "asyncio create_task+gather": """
 import asyncio
 async def trivial():

@@ -7,8 +7,11 @@ waiting allocates nothing and a cancelled waiter passes its wake on. Differences
 ``ExceptionGroup``), and ``timeout()`` has no ``reschedule``.
 """
 
+from .. import core
 from ..errors import BadArgument
 from ..sync.semaphore import Semaphore as _Semaphore
+from ..sync.semaphore import _Acquire
+from ..sync.semaphore import _check as _check_permits
 from ..sync.waitqueue import WaitQueue
 from ..time.wheel import TimerEntry
 from .loop import create_task, current_task
@@ -100,11 +103,16 @@ class Semaphore(_Semaphore):
         if value < 0:
             raise ValueError("Semaphore initial value must be >= 0")
         _Semaphore.__init__(self, value)
-        self._acquire._finish = _finish_true()
+        self._acquire = _AcquireTrue(self, 1)
 
     def acquire(self, n=1):
-        """Awaitable: take a permit, waiting in FIFO order; returns True."""
-        return _Semaphore.acquire(self, n)
+        """Awaitable: take ``n`` permits (default one), waiting in FIFO order; returns True.
+        Any task may await it (``n`` is the awaitable's: ``acquire(n)`` with ``n`` other than
+        1 makes one)."""
+        if n == 1 and type(n) is int:
+            return self._acquire
+        _check_permits(n, "acquire(n)")
+        return _AcquireTrue(self, n)
 
     def release(self, n=1):
         """Give a permit back (ISR-safe)."""
@@ -113,6 +121,24 @@ class Semaphore(_Semaphore):
     def locked(self):
         """True if ``acquire()`` would wait."""
         return self._permits == 0 or self._q.head is not None
+
+
+class _AcquireTrue(_Acquire):
+    # The awaitable of Semaphore.acquire(n): ``n`` is set on the task that awaits it, at its
+    # first step (shimeji's keeps it on the calling task, so only that task could await it).
+    def __init__(self, sem, n):
+        _Acquire.__init__(self, sem)
+        self.n = n
+        self._finish = _finish_true()
+
+    def __next__(self):
+        me = core.current_slot()
+        if me.wait_phase == 0:
+            me.wait_key = self.n
+        return _acquire_next(self)
+
+
+_acquire_next = _Acquire.__next__
 
 
 class BoundedSemaphore(Semaphore):

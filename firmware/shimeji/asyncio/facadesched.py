@@ -12,6 +12,7 @@ from micropython import const
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import completed_ref
 from ..task.waitlist import wake_joiners
+from .sleeping import SleepMs
 from .task import _WAITED, Task, _fail_gathered, _gathers
 
 _OK = const(2)  # task.slot.OK, as a constant (a global read in native code is a lookup)
@@ -54,6 +55,13 @@ class FacadeScheduler(StaticScheduler):
         self.main = None  # the task loop.run_until_complete runs (its end stops the tick)
         self.main_owner = _MainOwner(self)
         self._complete = self._complete_task
+        for slot in self.slots:  # each slot's sleep_ms awaitable, made now: sleeping
+            slot.fsleep = SleepMs(slot, timer)  # allocates nothing afterwards
+
+    def _grow_slot(self):
+        slot = StaticScheduler._grow_slot(self)
+        slot.fsleep = SleepMs(slot, self.timer)
+        return slot
 
     @micropython.native
     def _complete_task(self, slot, status, value, _task=Task):

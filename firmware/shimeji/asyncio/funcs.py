@@ -15,8 +15,8 @@ import micropython
 from .. import core
 from ..sync.semaphore import _Acquire
 from ..task.slot import OK, PENDING, JoinHandle, TaskSlot, _value_of
-from ..time.sleep import _ring_iter, _sleep
-from .loop import create_task, current_task, sleep, sleep_ms
+from .loop import create_task, current_task
+from .sleeping import SleepMs, sleep, sleep_ms
 from .task import _REMOVE, CancelledError, Task, TimeoutError, _Gather, _gathered, _gathers
 
 _ctx = core.context
@@ -45,32 +45,20 @@ def _promote(aw):
             # create_task does, not later inside a task made to await it)
             raise TypeError("coroutine expected: pass a coroutine, Task or awaitable, got %r"
                             % (aw,))
-        if aw is _sleep or aw is _ring_iter:
-            _refuse_armed_sleep()
         if aw.__class__ is _Acquire:  # Semaphore.acquire(n) kept n on the calling task
             slot = _ctx.slot
             key = slot.wait_key
             slot.wait_key = None
             return create_task(_acquire_in_task(aw, key))
         return create_task(_join(aw))  # a shimeji handle or a plain awaitable (Event.wait())
+    if aw.__class__ is SleepMs:
+        aw.unarm()  # (its caller's entry would wake the caller for nothing)
     return create_task(aw)
 
 
 async def _acquire_in_task(aw, n):
     core.current_slot().wait_key = n  # where Semaphore.acquire(n) would have put it
     return await aw
-
-
-def _refuse_armed_sleep():
-    # sleep_ms(n) arms the timer entry of the task that calls it, at the call: awaited in
-    # another task (the one wait_for or gather would make) it ended at once, and the caller's
-    # entry woke the caller later. (The same object is yield_now's: no armed entry, no refusal.)
-    slot = _ctx.slot
-    entry = slot.timer if slot is not None else None
-    if entry is not None and entry.pos >= 0:
-        entry.cancel()
-        raise TypeError("sleep_ms(ms) arms the task that calls it: await it there, or give "
-                        "wait_for/gather a coroutine such as asyncio.sleep(ms / 1000)")
 
 
 async def _run(waiter, aw):

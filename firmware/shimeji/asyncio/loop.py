@@ -15,22 +15,19 @@ so nothing else runs. The remaining tasks stay queued for the next run.
 """
 
 import sys
-import time
 
 import micropython
 from micropython import const
 
 from .. import core
-from ..core import yield_now
 from ..sched.foreign import shield as _shield
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
 from ..task.slot import TaskSlot
-from ..time.clock import MAX_TICKS
-from ..time.sleep import sleep_ms as _sleep_ms
 from ..time.timer import Timer
 from .facadesched import FacadeScheduler
+from .sleeping import sleep, sleep_ms  # noqa: F401 (loop's names, as before)
 from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
 from .task import Task, _gathers
 
@@ -317,36 +314,3 @@ def current_task():
     if slot is None:
         raise RuntimeError("no running event loop")
     return slot.handle
-
-
-def sleep_ms(t):
-    """Awaitable: pause for ``t`` ms (an int). Allocates nothing: the wait is armed on the
-    calling task's own timer entry, so await it at once, in the task that called it. Tasks
-    only."""
-    if t <= 0:
-        return yield_now()
-    if t > MAX_TICKS:
-        return _long_sleep(t)
-    return _sleep_ms(t)
-
-
-def sleep(t):
-    """Awaitable: pause for ``t`` seconds (int or float). ``sleep(0)`` yields once and
-    allocates nothing; a longer sleep is a small coroutine, so it can also be handed to
-    ``create_task``/``wait_for``/``gather`` as in CPython."""
-    if t <= 0:
-        return yield_now()
-    return _sleep_coro(int(t * 1000))
-
-
-async def _sleep_coro(ms):
-    await sleep_ms(ms)
-
-
-async def _long_sleep(ms):
-    if hasattr(time, "ticks_add"):
-        time.ticks_add(time.ticks_ms(), ms)  # raises OverflowError past the tick range
-    while ms > 0:
-        step = ms if ms <= MAX_TICKS else MAX_TICKS
-        await _sleep_ms(step)
-        ms -= step

@@ -57,6 +57,8 @@ class TaskSlot:
     io_entry = None
     # -- sync primitives: the Mutexes this task holds, linked through Mutex._held_next.
     held_locks = None
+    # -- shimeji.asyncio: the slot's reusable sleep_ms awaitable (asyncio/sleeping.py).
+    fsleep = None
 
     def __init__(self):
         self.sched = None  # owning scheduler while a task lives here
