@@ -101,17 +101,22 @@ def executor_busy_worker(old):
             rounds[0] += 1
             await yield_now()
 
+    longest = [0]
+
     async def main():
         ex.workers[1].spawn(task())
         n = 0
         while rounds[0] < YIELDS and n < IDLE_LIMIT:
+            t0 = time.ticks_us()
             await sleep_ms(1)
+            longest[0] = max(longest[0], time.ticks_diff(time.ticks_us(), t0))
             n += 1
         return n
 
     n = ex.run(main())
     report(rounds=rounds[0], sleeps=n, polled_0=ex.workers[0].polled,
-           polled_1=ex.workers[1].polled, stolen_0=ex.workers[0].stolen)
+           polled_1=ex.workers[1].polled, stolen_0=ex.workers[0].stolen,
+           longest_sleep_us=longest[0])
 
 
 YIELDS = 20000
