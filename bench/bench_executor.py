@@ -17,6 +17,11 @@
 - CPU use: process CPU time over wall-clock time for each throughput run (from /proc), and
   the load average when the bench starts: 2 workers that got both cores use ~2x; a figure
   near 1x means the machine did not give the second core (load), not a design limit.
+- the machine's ceiling: the same chunks as plain generators resumed by ``next`` on 1 thread
+  and on 2 (the calling one and one more, 32 generators each), in the same rounds: what two
+  threads of this VM give on this machine at that moment, with no executor at all. On the
+  shared machine two threads (and two processes alike) often run each chunk 10-30 % slower
+  while both run (docs/executor.md, "Session 7"); the executor's 2-over-1 is read against it.
 - cross-worker wake: a task on one worker sets an Event that a task on the other waits on;
   µs from ``set()`` to the woken task's first line, p50/p99 over 200 events.
 - single worker: the switch benchmark's yield loop on ``Executor(workers=1)`` against a plain
@@ -118,6 +123,47 @@ def throughput(workers, section=None):
     return ticks_diff(last_end[0], t0) * 1000 // (TASKS * CHUNKS), ex, use
 
 
+def bare_generator():
+    """``compute()``'s chunk as a plain generator: the machine's own figure, no executor."""
+    s = 0
+    for k in range(CHUNKS):
+        for j in range(40):
+            s += j ^ k
+        yield s
+
+
+def bare_half(gens, ends, i, done):
+    for _ in range(CHUNKS):  # (each generator yields CHUNKS times: no StopIteration)
+        for g in gens:
+            next(g)
+    ends[i] = ticks_us()
+    if done is not None:
+        done.release()
+
+
+def bare_throughput(threads):
+    """ns per chunk of ``TASKS`` plain generators resumed in turn by ``next``, on ``threads``
+    threads (the calling one and one more), TASKS / threads each, timed as ``throughput``
+    (from before the thread starts to the last generator's end). What two threads of this VM
+    give on this machine at this moment: the ceiling for the executor's 2-over-1."""
+    import _thread
+
+    gens = [bare_generator() for _ in range(TASKS)]
+    ends = [0, 0]
+    done = _thread.allocate_lock()
+    done.acquire()
+    half = TASKS // threads
+    t0 = start()
+    if threads == 2:
+        _thread.start_new_thread(bare_half, (gens[half:], ends, 1, done))
+    bare_half(gens[:half], ends, 0, None)
+    if threads == 2:
+        done.acquire()  # released by the other thread at its end
+        if ticks_diff(ends[1], ends[0]) > 0:
+            ends[0] = ends[1]
+    return ticks_diff(ends[0], t0) * 1000 // (TASKS * CHUNKS)
+
+
 ROUNDS = 3  # 1, 2 and 4 workers in turn, three times: the best of each (see the docstring)
 
 
@@ -126,7 +172,7 @@ def best_throughputs():
     so a burst of load on the shared machine hits one run, not one configuration; and the
     2-worker over 1-worker ratio of every round, for the note."""
     best = {}
-    per_round = {1: [], 2: []}
+    per_round = {1: [], 2: [], "bare 1": [], "bare 2": []}
     for _ in range(ROUNDS):
         for n in (1, 2, 4):
             r = throughput(n)
@@ -135,8 +181,11 @@ def best_throughputs():
             if n not in best or r[0] < best[n][0]:
                 best[n] = r  # (only the best run's executor is kept: the heap is small)
             r = None
+        for n in (1, 2):
+            per_round["bare %d" % n].append(bare_throughput(n))
     ratios = ["%.2f" % (a / b) for a, b in zip(per_round[1], per_round[2]) if b]
-    return best, ratios
+    bare = ["%.2f" % (a / b) for a, b in zip(per_round["bare 1"], per_round["bare 2"]) if b]
+    return best, ratios, bare, min(per_round["bare 1"]), min(per_round["bare 2"])
 
 
 def wake_latency(events=200):
@@ -201,7 +250,7 @@ if cores is None:
     except OSError:
         pass
 load = load_average()
-best, ratios = best_throughputs()
+best, ratios, bare, bare1, bare2 = best_throughputs()
 one, _, use1 = best[1]
 two, ex2, use2 = best[2]
 four, ex4, use4 = best[4]
@@ -210,6 +259,8 @@ emit("executor", "ns per chunk, 1 worker", "ns", one, None, "", note)
 emit("executor", "ns per chunk, 2 workers", "ns", two, one, "1 worker",
      "2 over 1 in each round: %s" % ", ".join(ratios))
 emit("executor", "ns per chunk, 4 workers", "ns", four, two, "2 workers")
+emit("executor", "ns per chunk, bare generators on 2 threads (the machine's ceiling)", "ns",
+     bare2, bare1, "1 thread", "2 over 1 in each round: %s" % ", ".join(bare))
 for n, use in ((1, use1), (2, use2), (4, use4)):
     if use is not None:
         emit("executor", "CPU use, %d worker(s) (x100: 200 = two cores busy)" % n, "",

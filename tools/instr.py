@@ -24,7 +24,52 @@ from shimeji import FakeClock, StaticScheduler, Timer, TimerEntry, TimerWheel, s
 N = int(sys.argv[1])
 """
 
+EXECUTOR_CHUNK = """
+from shimeji import Executor, yield_now
+CHUNKS = N // 64
+async def compute():
+    s = 0
+    for k in range(CHUNKS):
+        for j in range(40):
+            s += j ^ k
+        await yield_now()
+    return s
+ex = Executor(workers=%d, capacity=68)
+async def main():
+    hs = [ex.spawn(compute()) for _ in range(64)]
+    for h in hs:
+        await h
+ex.run(main())
+"""
+
+EXECUTOR_TASK = """
+from shimeji import Executor, yield_now
+async def compute():
+    s = 0
+    for k in range(4):
+        for j in range(40):
+            s += j ^ k
+        await yield_now()
+    return s
+ex = Executor(workers=%d, capacity=68)
+async def main():
+    for _ in range(N // 64):
+        hs = [ex.spawn(compute()) for _ in range(64)]
+        for h in hs:
+            await h
+ex.run(main())
+"""
+
 WORKLOADS = {
+    # The executor bench's chunk (bench/bench_executor.py): 64 tasks, N // 64 chunks each,
+    # yield_now() between; the difference of the N and 2N runs is a chunk's steady cost on
+    # the worker loop (threads run one at a time under valgrind: no contention counted).
+    "executor chunk 1w": EXECUTOR_CHUNK % 1,
+    "executor chunk 2w": EXECUTOR_CHUNK % 2,
+    # A task's whole life (spawned by main, polled 4 times, joined), 64 at a time: the
+    # difference between 2 workers and 1 is what a task's steal and hand-over cost.
+    "executor task 1w": EXECUTOR_TASK % 1,
+    "executor task 2w": EXECUTOR_TASK % 2,
     # 100 tasks sleeping 1-3 ms; the clock moves 250 µs per loop round (turn + tick).
     "sleeps": """
 clock = FakeClock()

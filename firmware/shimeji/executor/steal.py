@@ -47,8 +47,29 @@ class Stealing:
         thief = self._request
         self._request = None
         self._exit(state)
-        if thief is None:
-            return
+        if thief is not None:
+            self._hand_over(thief)
+
+    def _share(self):
+        """More runnable tasks here than this worker can run while another sleeps: hand half
+        of them (at most 256) straight into a sleeper's inbox and ring it. Ringing it to
+        come and ask cost a round trip more: its wake-up, its request, and this worker's
+        next tick before the answer (a tick of every task here: ~0.1 ms at the bench's
+        start, with 64 tasks)."""
+        ex = self.executor
+        thief = None
+        state = self._enter()
+        for w in ex.workers:
+            if w.sleeping and w is not self and not w.closed:
+                thief = w
+                break
+        self._exit(state)
+        if thief is not None:
+            self._hand_over(thief)
+
+    def _hand_over(self, thief):
+        """Move the newer half of the runnable tasks (at most 256) into ``thief``'s inbox,
+        answer its request if it asked this worker, ring it. On this worker's thread."""
         pick = self._pick
         head = None
         n = 0

@@ -261,7 +261,7 @@ class Worker(Stealing, Idling, StaticScheduler):
                     if t.spawned or t.woken:
                         self._unshared = False  # new work since a hand-over gave none
                     if t.polled > 1 and t.has_remaining and ex.sleepers and not self._unshared:
-                        ex.wake_one()  # more here than one worker can run: share it
+                        self._share()  # more here than one worker can run: hand it over
                     continue
                 if self._take_injected(_STEAL_MAX) or self._steal():
                     continue
