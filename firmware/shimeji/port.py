@@ -320,3 +320,12 @@ else:
         """The portable idle primitive: ``time.sleep(us / 1e6)`` (CPython releases its GIL
         there). Not ISR-safe."""
         _time.sleep(us / 1000000)
+
+
+# -- asyncio's TimeoutError ------------------------------------------------------------------
+# CPython's asyncio.TimeoutError is the built-in TimeoutError (3.11+), so a ported program may
+# catch that; shimeji.asyncio's derives from it there. MicroPython has no built-in of the name.
+try:
+    TIMEOUT_ERROR_BASE = TimeoutError
+except NameError:
+    TIMEOUT_ERROR_BASE = Exception

@@ -11,7 +11,8 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``loop``: ``run``, ``create_task``, ``sleep``/``sleep_ms``, ``current_task``, ``Loop``;
 - ``funcs``: ``wait_for``/``wait_for_ms``, ``gather``;
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
-- ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``, ``TaskGroup``, ``timeout()``;
+- ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``;
+- ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
 - ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.
 """
 
@@ -23,6 +24,7 @@ _F = "shimeji.asyncio.funcs"
 _Y = "shimeji.asyncio.sync"
 _X = "shimeji.asyncio.extras"
 _S = "shimeji.asyncio.streams"
+_G = "shimeji.asyncio.groups"
 
 _names = {
     "Task": _T,
@@ -50,8 +52,10 @@ _names = {
     "QueueFull": _X,
     "Semaphore": _X,
     "BoundedSemaphore": _X,
-    "TaskGroup": _X,
-    "timeout": _X,
+    "TaskGroup": _G,
+    "timeout": _G,
+    "timeout_at": _G,
+    "Timeout": _G,
     "StreamReader": _S,
     "StreamWriter": _S,
     "open_connection": _S,

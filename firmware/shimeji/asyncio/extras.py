@@ -1,10 +1,8 @@
-"""What MicroPython's asyncio lacks and its users ask for: ``Queue``, ``Semaphore``,
-``BoundedSemaphore``, ``TaskGroup`` and ``timeout()``, with CPython's API.
+"""What MicroPython's asyncio lacks and its users ask for: ``Queue``, ``Semaphore`` and
+``BoundedSemaphore``, with CPython's API (``TaskGroup`` and ``timeout()`` are in groups.py).
 
 ``Queue`` waits on two shimeji ``WaitQueue``s, the semaphores are shimeji's ``Semaphore``; so
-waiting allocates nothing and a cancelled waiter passes its wake on. Differences from CPython:
-``TaskGroup`` raises the first error of its tasks itself (MicroPython has no
-``ExceptionGroup``), and ``timeout()`` has no ``reschedule``.
+waiting allocates nothing and a cancelled waiter passes its wake on.
 """
 
 from .. import core
@@ -13,10 +11,7 @@ from ..sync.semaphore import Semaphore as _Semaphore
 from ..sync.semaphore import _Acquire
 from ..sync.semaphore import _check as _check_permits
 from ..sync.waitqueue import WaitQueue
-from ..time.wheel import TimerEntry
-from .loop import create_task, current_task
 from .sync import Event, _finish_true
-from .task import CancelledError, TimeoutError
 
 
 class QueueEmpty(Exception):
@@ -152,106 +147,3 @@ class BoundedSemaphore(Semaphore):
         if self._permits + n > self._bound:
             raise ValueError("BoundedSemaphore released too many times")
         Semaphore.release(self, n)
-
-
-class TaskGroup:
-    """``async with TaskGroup() as tg: tg.create_task(coro)``: waits for every task on exit.
-    The first task to fail cancels the others, and its exception is raised on exit.
-    ``create_task`` raises as CPython's does: ``RuntimeError`` outside the ``async with``,
-    ``TypeError`` for what is not a coroutine (the group's other tasks go on)."""
-
-    def __init__(self):
-        self._tasks = []
-        self._errors = []
-        self._entered = False
-        self._finished = False
-
-    async def __aenter__(self):
-        self._entered = True
-        return self
-
-    def create_task(self, coro):
-        if not self._entered:
-            raise RuntimeError("TaskGroup is finished: create tasks inside its async with"
-                               if self._finished else "TaskGroup has not been entered")
-        if not hasattr(coro, "send"):
-            raise TypeError("TaskGroup.create_task(coro): coroutine expected (call the async "
-                            "function), got %r" % (coro,))
-        t = create_task(self._run(coro))
-        self._tasks.append(t)
-        return t
-
-    async def _run(self, coro):
-        try:
-            return await coro
-        except Exception as e:  # recorded, and raised by __aexit__ (not left unretrieved)
-            if not self._errors:
-                self._abort(current_task())
-            self._errors.append(e)
-
-    def _abort(self, keep):
-        for t in self._tasks:
-            if t is not keep and not t.done():
-                t.cancel()
-
-    async def __aexit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self._abort(None)
-        i = 0
-        while i < len(self._tasks):  # tasks may add tasks while we wait
-            t = self._tasks[i]
-            i += 1
-            try:
-                await t
-            except CancelledError:
-                if t.done() and t.cancelled():
-                    continue
-                self._abort(None)  # the group's own task was cancelled
-                raise
-            except Exception:  # noqa: S112 (recorded in _errors by _run)
-                continue
-        self._entered = False
-        self._finished = True
-        if exc_type is None and self._errors:
-            raise self._errors[0]
-        return False
-
-
-class _Timeout:
-    """The async context manager ``timeout()`` returns."""
-
-    def __init__(self, delay):
-        self.delay = delay
-        self.expired = False
-        self._task = None
-        self._entry = TimerEntry(None, self._fire)
-
-    def _fire(self, entry):
-        self.expired = True
-        self._task.cancel()
-
-    async def __aenter__(self):
-        self._task = current_task()
-        if self.delay is not None:
-            timer = self._task._live_slot().sched.timer
-            ms = int(self.delay * 1000)
-            if ms <= 0:
-                ms = 0
-            timer.arm_ms(self._entry, ms)
-        return self
-
-    async def __aexit__(self, exc_type, exc, tb):
-        self._entry.cancel()
-        if self.expired and exc_type is not None and issubclass(exc_type, CancelledError):
-            raise TimeoutError
-        return False
-
-
-def timeout(delay):
-    """``async with timeout(seconds):`` cancels the block after ``delay`` seconds (None: never)
-    and raises ``TimeoutError`` in its place. ``TypeError`` for a delay that is not a
-    number, as CPython's."""
-    if delay is not None and type(delay) is not int and type(delay) is not float:
-        raise TypeError("timeout(delay): delay must be a number of seconds (int or float) or "
-                        "None, got %r" % (delay,))
-    return _Timeout(delay)

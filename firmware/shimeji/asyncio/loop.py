@@ -24,7 +24,7 @@ from ..sched.foreign import shield as _shield
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
-from ..task.slot import TaskSlot
+from ..task.slot import JoinHandle, TaskSlot
 from ..time.timer import Timer
 from .facadesched import FacadeScheduler
 from .sleeping import sleep, sleep_ms  # noqa: F401 (loop's names, as before)
@@ -100,7 +100,7 @@ class Loop:
     def create_task(self, coro):
         """Schedule ``coro`` on this loop; returns its ``Task``."""
         if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
-            raise TypeError("coroutine expected")
+            coro = as_coro(coro)
         t = Task(coro)
         self.sched.spawn_task(t, coro)
         return t
@@ -185,6 +185,12 @@ class Loop:
     def close(self):
         """Nothing to release: the scheduler's slots are plain objects."""
 
+    def time(self):
+        """The loop's clock in seconds, as CPython's ``loop.time()`` (for ``timeout_at``): its
+        timer's ticks (they wrap after 2**30 ticks, ~12 days at 1 ms)."""
+        timer = self.timer
+        return timer.now() * timer.tick_us / 1000000
+
     def is_running(self):
         return self.main is not None
 
@@ -210,6 +216,20 @@ class Loop:
             self.default_exception_handler(context)
         else:
             handler(self, context)
+
+
+def as_coro(aw):
+    """A coroutine awaiting ``aw``, an awaitable that is not one (``sleep(0)``, ``Event.wait()``,
+    ``Lock.acquire()``: CPython's are coroutines, so ``create_task`` takes them there).
+    ``TypeError("coroutine expected")`` for what is not awaitable, or a Task (as asyncio's)."""
+    if (isinstance(aw, (str, bytes, JoinHandle))
+            or not (hasattr(aw, "__next__") or hasattr(aw, "__await__"))):
+        raise TypeError("coroutine expected")
+    return _await(aw)
+
+
+async def _await(aw):
+    return await aw
 
 
 def _already_running():
@@ -269,7 +289,7 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
     if loop is None:
         loop = get_event_loop()
     if coro.__class__ is not _coro_type and not hasattr(coro, "send"):
-        raise TypeError("coroutine expected")
+        coro = as_coro(coro)  # (raises TypeError for what is not awaitable)
     t = _new(_task)
     sched = loop.sched
     slot = sched._free_head

@@ -25,7 +25,13 @@ async def _report(loop, task):
     # Runs one round after a detached task failed: if nobody awaited it meanwhile, report.
     if task.state is None:
         task.data = _value_of(task._ref)
-        loop.call_exception_handler(_report_context(task))
+        context = _report_context(task)
+        try:
+            loop.call_exception_handler(context)
+        except Exception as e:  # (CPython's loop logs it and goes on; this task is detached)
+            print("Unhandled error in exception handler", file=sys.stderr)
+            print("context:", context["message"], context["exception"], file=sys.stderr)
+            _print_exception(e)
 
 
 class _Stopper:

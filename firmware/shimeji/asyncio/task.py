@@ -10,7 +10,7 @@ is forwarded to the task it awaits, as asyncio does.
 
 import micropython
 
-from .. import core
+from .. import core, port
 from ..errors import Cancelled
 from ..task.slot import (
     OK,
@@ -31,8 +31,9 @@ class CancelledError(Cancelled):
     shimeji's ``Cancelled``), so ``except Exception`` does not swallow it."""
 
 
-class TimeoutError(Exception):  # noqa: A001 (asyncio's name)
-    """``wait_for`` and ``timeout()`` gave up."""
+class TimeoutError(port.TIMEOUT_ERROR_BASE):  # noqa: A001 (asyncio's name)
+    """``wait_for`` and ``timeout()`` gave up. On CPython a subclass of the built-in
+    ``TimeoutError`` (CPython's asyncio raises that one); on MicroPython of ``Exception``."""
 
 
 class InvalidStateError(Exception):

@@ -1,0 +1,218 @@
+"""CPython's ``TaskGroup``, ``timeout()`` and ``timeout_at()``, which MicroPython's asyncio lacks.
+
+Differences from CPython: a ``TaskGroup`` raises the first error of its tasks itself, not an
+``ExceptionGroup`` (MicroPython has none, nor ``except*``). Otherwise the rules are CPython's:
+the first task to fail cancels the others and the task running the ``async with`` body (the
+body's ``await`` is interrupted, and that ``CancelledError`` does not leave the block); a
+cancellation of that task from outside cancels the group's tasks, waits for them, and goes on
+as ``CancelledError``.
+
+Design note: telling the group's own cancellation from a child's. Awaiting a ``Task`` forwards
+a cancel of the awaiting task to the awaited one (MicroPython's rule, kept by ``Task``), so a
+group awaiting its children could not tell "my task was cancelled" from "that child was
+cancelled". ``__aexit__`` joins its children through ``_Join`` (shimeji's join: nothing
+forwarded), so a cancellation arrives in the group's own task, and the exception instance
+says whose it is.
+"""
+
+from ..core import yield_now
+from ..task.slot import JoinHandle, _value_of
+from ..time.wheel import TimerEntry
+from .loop import as_coro, create_task, current_task, get_event_loop
+from .task import CancelledError, TimeoutError
+
+_join_next = JoinHandle.__next__
+
+
+class _Join:
+    """Awaits a ``Task`` without forwarding a cancel of the awaiting task to it."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        return _join_next(self.task)
+
+
+class TaskGroup:
+    """``async with TaskGroup() as tg: tg.create_task(coro)``: waits for every task on exit.
+    The first task to fail cancels the others (and the body's task), and its exception is
+    raised on exit. ``create_task`` raises as CPython's does: ``RuntimeError`` outside the
+    ``async with`` or once the group is shutting down, ``TypeError`` for what is not a
+    coroutine (the group's other tasks go on). Not ISR-safe."""
+
+    def __init__(self):
+        self._tasks = []
+        self._errors = []
+        self._entered = False
+        self._finished = False
+        self._exiting = False
+        self._parent = None
+        self._cancel_sent = False  # the group cancelled its body's task (a child failed)
+
+    async def __aenter__(self):
+        if self._entered or self._finished:
+            raise RuntimeError("TaskGroup has already been entered: make a new one")
+        self._entered = True
+        self._parent = current_task()
+        return self
+
+    def create_task(self, coro):
+        if not self._entered:
+            raise RuntimeError("TaskGroup is finished: create tasks inside its async with"
+                               if self._finished else "TaskGroup has not been entered")
+        if not hasattr(coro, "send"):
+            try:
+                coro = as_coro(coro)  # (sleep(0), Event.wait(): CPython's are coroutines)
+            except TypeError:
+                raise TypeError("TaskGroup.create_task(coro): coroutine expected (call the "
+                                "async function), got %r" % (coro,)) from None
+        if self._errors:
+            coro.close()
+            raise RuntimeError("TaskGroup is shutting down (a task failed): no new tasks")
+        t = create_task(self._run(coro))
+        self._tasks.append(t)
+        return t
+
+    async def _run(self, coro):
+        try:
+            return await coro
+        except Exception as e:  # recorded, and raised by __aexit__ (not left unretrieved)
+            try:  # CPython's group hears of it by a done callback, run after the tasks
+                await yield_now()  # runnable now (woken with this one): they run first
+            finally:
+                self._errors.append(e)
+                if len(self._errors) == 1:
+                    self._abort(current_task())
+                    if not self._exiting:  # the body still runs: interrupt it (CPython's rule)
+                        self._cancel_sent = True
+                        self._parent.cancel()
+
+    def _abort(self, keep):
+        for t in self._tasks:
+            if t is not keep and not t.done():
+                t.cancel()
+
+    def _own_cancel(self):
+        # A CancelledError in the body's task: True if it is the one the group sent.
+        if self._cancel_sent:
+            self._cancel_sent = False
+            return True
+        return False
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self._exiting = True
+        cancelled = False  # the body's task was cancelled from outside
+        if exc_type is not None:
+            if issubclass(exc_type, CancelledError) and not self._own_cancel():
+                cancelled = True
+            self._abort(None)
+        i = 0
+        while i < len(self._tasks):  # tasks may add tasks while we wait
+            t = self._tasks[i]
+            if t.done():
+                i += 1
+                continue
+            try:
+                await _Join(t)
+            except CancelledError as e:
+                if t.done() and e is _value_of(t._ref):
+                    continue  # the child was cancelled
+                if not self._own_cancel():
+                    cancelled = True
+                self._abort(None)
+            except Exception:  # noqa: S112 (recorded in _errors by _run)
+                continue
+        self._entered = False
+        self._finished = True
+        if self._errors and (exc_type is None or issubclass(exc_type, CancelledError)):
+            raise self._errors[0]
+        if cancelled:
+            if exc_type is not None and issubclass(exc_type, CancelledError):
+                return False  # the body's CancelledError goes on
+            raise CancelledError
+        if exc_type is not None and issubclass(exc_type, CancelledError):
+            return True  # the group's own cancel of the body (no error left to raise)
+        return False
+
+
+class Timeout:
+    """The async context manager ``timeout()``/``timeout_at()`` return: cancels the task
+    running the block at the deadline and raises ``TimeoutError`` in its place. ``when()``,
+    ``reschedule(when)`` and ``expired()`` as in CPython (``when`` in ``loop.time()``
+    seconds, or None: never). Not ISR-safe."""
+
+    def __init__(self, when):
+        self._when = when
+        self._expired = False
+        self._task = None
+        self._state = 0  # 0 made, 1 inside the block, 2 left
+        self._entry = TimerEntry(None, self._fire)
+
+    def when(self):
+        return self._when
+
+    def expired(self):
+        """True if the deadline passed and the block was cancelled."""
+        return self._expired
+
+    def reschedule(self, when):
+        """Move the deadline to ``when`` (``loop.time()`` seconds, or None: never)."""
+        if self._state != 1:
+            raise RuntimeError("Timeout.reschedule(): only inside its async with block")
+        _check_when(when, "Timeout.reschedule(when)")
+        self._when = when
+        self._entry.cancel()
+        self._arm()
+
+    def _arm(self):
+        if self._when is None:
+            return
+        loop = get_event_loop()
+        ms = int((self._when - loop.time()) * 1000 + 0.999)
+        loop.timer.arm_ms(self._entry, ms if ms > 0 else 0)
+
+    def _fire(self, entry):
+        if self._state == 1:
+            self._expired = True
+            self._task.cancel()
+
+    async def __aenter__(self):
+        if self._state:
+            raise RuntimeError("Timeout has already been entered: make a new one")
+        self._task = current_task()
+        self._state = 1
+        self._arm()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        self._entry.cancel()
+        self._state = 2
+        if self._expired and exc_type is not None and issubclass(exc_type, CancelledError):
+            raise TimeoutError
+        return False
+
+
+def _check_when(when, what):
+    if when is not None and type(when) is not int and type(when) is not float:
+        raise TypeError("%s: %s must be a number of seconds (int or float) or None, got %r"
+                        % (what, what[what.index("(") + 1:-1], when))
+
+
+def timeout(delay):
+    """``async with timeout(seconds):`` cancels the block after ``delay`` seconds (None: never)
+    and raises ``TimeoutError`` in its place. ``TypeError`` for a delay that is not a
+    number, as CPython's."""
+    _check_when(delay, "timeout(delay)")
+    return Timeout(None if delay is None else get_event_loop().time() + delay)
+
+
+def timeout_at(when):
+    """``timeout()`` with an absolute deadline in ``loop.time()`` seconds (None: never)."""
+    _check_when(when, "timeout_at(when)")
+    return Timeout(when)
