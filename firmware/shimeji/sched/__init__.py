@@ -5,6 +5,7 @@
 - ``scheduler``: ``StaticScheduler`` and its ``tick()``;
 - ``waking``: its ``wake()``, the ISR-safe inbox, and parking;
 - ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;
+- ``detached``: ``spawn_detached``'s common cases in one native call;
 - ``runloop``: ``RunLoop`` and ``run()``: timer turn, tick, idle;
 - ``background``: running a loop behind the REPL (a thread or a hardware timer);
 - ``interrupt``: ``InterruptScheduler``, tasks that preempt the thread level;

@@ -231,10 +231,15 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 head = nxt
             if status:
                 completed += 1
-                if value is None and plain is None:
-                    plain = _type(sched)._complete is base_complete[0]
-                if value is None and plain:
-                    pass  # (no `is not`/`not`: each is one more runtime call in native code)
+                if value is None:  # (no `is not`/`not`: each is a runtime call more here)
+                    if plain:  # (one test per completion once known: plain is True/False)
+                        pass
+                    elif plain is None and _type(sched)._complete is base_complete[0]:
+                        plain = True  # asked at the tick's first completion
+                    else:
+                        plain = False
+                        sched._complete(slot, status, value)
+                        continue
                 else:
                     sched._complete(slot, status, value)
                     continue

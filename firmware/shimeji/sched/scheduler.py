@@ -92,7 +92,14 @@ class StaticScheduler(TaskLifecycle):
         self._complete = self._complete
         self._take_inbox = self._take_inbox
         self.spawn = self.spawn  # called by tasks (sched.spawn(coro)): a hit, not a miss
-        self.spawn_detached = self.spawn_detached  # (the same for fire-and-forget spawns)
+        cls = type(self)
+        if (cls.spawn is TaskLifecycle.spawn and cls._start is TaskLifecycle._start
+                and cls.spawn_detached is TaskLifecycle.spawn_detached):
+            # Its common cases in one native call (detached.py); a class with a spawn of its
+            # own (an interrupt level, a worker) keeps spawn_detached = spawn + give back.
+            self.spawn_detached = self._spawn_detached_inline
+        else:
+            self.spawn_detached = self.spawn_detached
         if cs.irq_direct:  # a board's IrqCriticalSection: its hot sections without method calls
             self._irq_direct(cs)
 
@@ -109,6 +116,8 @@ class StaticScheduler(TaskLifecycle):
             self._take_inbox = self._take_inbox_irq
         if cls._park is StaticScheduler._park:
             self._park = self._park_irq
+
+    from .detached import spawn_detached_inline as _spawn_detached_inline
 
     # -- waking and parking: waking.py. Imported into this class's own table, so that a lookup
     # of ``sched.wake`` finds it here as before (no base class to search, no module global).

@@ -1,0 +1,90 @@
+"""``spawn_detached`` in one native call: a spawn whose handle nobody gets.
+
+Design note: ``sched.spawn_detached(coro)`` was ``spawn`` (itself a call to ``_start`` outside
+a tick) and then a store giving the handle back: three native calls on a spawn from the run
+loop, each ~300 instructions of argument set-up on the unix port alone, and the slot's
+``handle_out`` written twice. Here its two common cases are in line:
+
+- a task's spawn while ``tick_fifo`` polls it: ``spawn``'s in-line case (``_local_ok``, an
+  empty inbox; see lifecycle.py and fastpath.py), onto the tick's own list;
+- a spawn from outside any task onto a FIFO scheduler that no tick is polling (a run loop, a
+  REPL line, a driver that spawns a batch and then ticks): ``_start``'s last case, onto the
+  ``FifoPolicy``'s queue (exactly ``FifoPolicy``: ``_fifo``).
+
+Both need a plain coroutine with no name, a free pool slot whose handle was not handed out
+(it is reused: nothing is allocated) and ids that never wrapped; the second also an open,
+untraced scheduler that is not an executor's worker. Anything else goes through ``spawn``,
+unchanged. ``StaticScheduler`` binds this as ``spawn_detached`` only when its class keeps
+``TaskLifecycle``'s ``spawn`` and ``_start`` (an ``InterruptScheduler`` or a worker spawns
+under its own rules, so its detached spawns go through its ``spawn``).
+"""
+
+import micropython
+from micropython import const
+
+from .. import core
+from .lifecycle import _CORO_TYPE
+
+_ID_MASK = const(0x3FFFFFFF)
+_QUEUED = const(1)
+
+
+@micropython.native
+def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_CORO_TYPE):
+    """``spawn`` for a task nobody joins: returns None. The slot's handle is not handed out,
+    so it is reused: spawning allocates nothing. Not ISR-safe."""
+    if name is None and coro.__class__ is _coro_type:
+        slot = self._free_head
+        task_id = self._next_id
+        if slot is not None and task_id < _ID_MASK:
+            fifo = None
+            ok = False
+            if slot.handle_out:  # its last handle was handed out: spawn makes a new one
+                pass
+            elif self._local_ok:  # tick_fifo polls a task of this scheduler on this thread
+                ok = self._inbox_head is None  # (once a poll woke a task: the inbox, by spawn)
+            elif self._polling or self.closed or self.ids_wrapped or self.parallel:
+                pass  # another tick polls (general, traced, held), or spawn refuses
+            elif self._trace is None and _ctx.sched is None:  # outside any task
+                fifo = self._fifo
+                if fifo is None:  # another policy: its add(), through spawn
+                    pass
+                else:
+                    ok = True
+            if ok:
+                nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined)
+                self._free_head = nxt
+                if nxt is None:
+                    self._free_tail = None
+                self._next_id = task_id + 1
+                handle = slot.handle  # reused: nobody outside holds it (handle_out stays False)
+                handle._ref = slot
+                handle.id = task_id
+                if handle.name is None:
+                    pass
+                else:
+                    handle.name = None
+                slot.sched = self
+                slot.coro = coro
+                slot.id = task_id
+                slot.name = None
+                slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+                if fifo is None:  # the tick's own list, spliced in and counted by tick_fifo
+                    tail = self._local_tail
+                    if tail is None:
+                        self._local_head = slot
+                    else:
+                        tail.run_next = slot
+                    self._local_tail = slot
+                else:  # FifoPolicy.add, in line; counted at the next tick's end
+                    self._spawned += 1
+                    slot.run_next = None
+                    tail = fifo.tail
+                    if tail is None:
+                        fifo.head = slot
+                    else:
+                        tail.run_next = slot
+                    fifo.tail = slot
+                return
+    handle = self.spawn(coro, name)  # (a chained store would need a heap frame)
+    handle._ref.handle_out = False  # not handed out: the slot reuses it
