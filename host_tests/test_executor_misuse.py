@@ -41,17 +41,16 @@ def test_constructor_arguments_are_checked_first():
     assert Executor(workers=1, capacity=2).run(_value(3)) == 3
 
 
-@needs_thread_module
-def test_bad_main_index_or_order_starts_and_closes_nothing():
-    ex = Executor(workers=2, capacity=4)
+def _misuse_then_run(workers):
+    ex = Executor(workers=workers, capacity=4)
     for main in ("main", 5, _value):
         with raises(NotACoroutine, "run(main): main must be a coroutine") as r:
             ex.run(main)
         assert "nothing was started" in str(r.value)
-    for index in (2, -1, "0", None):
+    for index in (workers, -1, "0", None):
         with raises(BadArgument, "run_worker(index=") as r:
             ex.run_worker(index)
-        assert "from 0 to 1" in str(r.value)
+        assert "from 0 to %d" % (workers - 1) in str(r.value)
     with raises(SchedulerBusy, "join() before close(): ") as r:
         ex.join()
     assert "call close() first" in str(r.value)
@@ -67,6 +66,16 @@ def test_bad_main_index_or_order_starts_and_closes_nothing():
         return (await h), (await ex.spawn(_value(2)))
 
     assert ex.run(main()) == ("queued before run", 2)
+
+
+@needs_thread_module  # one worker: run() starts no thread (a board with one core runs it)
+def test_bad_main_index_or_order_starts_and_closes_nothing():
+    _misuse_then_run(1)
+
+
+@needs_threads  # run() starts worker 1 on a thread of its own
+def test_bad_main_index_or_order_on_two_workers_starts_and_closes_nothing():
+    _misuse_then_run(2)
 
 
 @needs_threads  # worker 1 runs on a thread of its own

@@ -88,8 +88,10 @@ def test_every_native_function_starts_on_a_word_boundary():
         len(found), len(odd), failed))
     assert odd == []
     names = [n for n, _ in found]
-    assert "shimeji.sched.fastpath.tick_fifo" in names
-    assert "shimeji._values._copy_word" in names
+    # by identity: a function imported by another module (io.readop takes _copy_word) is
+    # listed under whichever module sys.modules yields first
+    assert [f for _, f in found if f is tick_fifo], names
+    assert [f for _, f in found if f is _copy_word], names
     assert len(found) >= 40, names
     # and calls into them run: a spawn and a tick (where 2-byte alignment faulted)
     sched = StaticScheduler(2)
