@@ -18,6 +18,7 @@ from shimeji import (
     CfsPolicy,
     FifoPolicy,
     InterruptScheduler,
+    NoSockets,
     PriorityPolicy,
     RoundRobinPolicy,
     RunLoop,
@@ -58,14 +59,15 @@ def _needs_mem_total(fn):
 
 def _needs_sockets(fn):
     """Skipped, saying so, on firmware without loopback sockets (the test uses loopback TCP;
-    test_io_alloc, whose workload it repeats, is host-only for that reason): no socket module,
-    or one with no network interface (the STM32L475 build: "no available NIC")."""
+    test_io_alloc, whose workload it repeats, is host-only for that reason): no socket module
+    (``listen`` raises ``NoSockets``: the RP2040 build), or one with no network interface (the
+    STM32L475 build: "no available NIC")."""
     try:
         from shimeji.io.sockets import listen
 
         srv, _port = listen("127.0.0.1", 0, 1)
         srv.close()
-    except (ImportError, OSError) as e:
+    except (ImportError, OSError, NoSockets) as e:
         return _Skipped(fn, "needs loopback sockets, which this firmware has not: %r" % e)
     return fn
 
