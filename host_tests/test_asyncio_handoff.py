@@ -213,6 +213,34 @@ def test_lock_semaphore_and_event_awaitables_made_in_another_task():
     assert asyncio.run(main()) == [[True, True, True, 1, True, 0, True], True, True, True]
 
 
+def test_shimeji_own_sleeps_handed_to_create_task_wait_for_and_gather():
+    # shimeji.sleep_ms arms the calling task (the core's rule): handed to the facade's
+    # create_task/wait_for/gather it moves to the task they make (it used to end at once there,
+    # the caller being woken later). shimeji.yield_now() handed on still just yields.
+    import shimeji
+
+    _fresh()
+
+    async def main():
+        out = []
+        t0 = ticks_ms()
+        await asyncio.create_task(shimeji.sleep_ms(30))
+        out.append(_since(t0) >= 30)
+        t0 = ticks_ms()
+        out.append(await asyncio.wait_for(shimeji.sleep_ms(30), 5))
+        out.append(await asyncio.gather(shimeji.sleep_ms(20), shimeji.yield_now()))
+        out.append(_since(t0) >= 50)
+        try:
+            await asyncio.wait_for(shimeji.sleep_ms(5000), 0.01)
+        except asyncio.TimeoutError:
+            out.append("timeout")
+        out.append(_my_entry_armed())
+        out.append(await asyncio.wait_for(shimeji.yield_now(), 1))
+        return out
+
+    assert asyncio.run(main()) == [True, None, [None, None], True, "timeout", False, None]
+
+
 @micropython_only
 def test_the_usual_sleep_and_a_slot_after_a_handoff_allocate_nothing():
     _fresh()

@@ -16,7 +16,7 @@ from .. import core
 from ..sync.semaphore import _Acquire
 from ..task.slot import OK, PENDING, JoinHandle, TaskSlot, _value_of
 from .loop import create_task, current_task
-from .sleeping import SleepMs, sleep, sleep_ms
+from .sleeping import SleepMs, adopt_armed_sleep, sleep, sleep_ms
 from .task import _REMOVE, CancelledError, Task, TimeoutError, _Gather, _gathered, _gathers
 
 _ctx = core.context
@@ -45,6 +45,9 @@ def _promote(aw):
             # create_task does, not later inside a task made to await it)
             raise TypeError("coroutine expected: pass a coroutine, Task or awaitable, got %r"
                             % (aw,))
+        sleep = adopt_armed_sleep(aw)  # shimeji.sleep_ms(n): armed on the calling task
+        if sleep is not None:
+            return create_task(sleep)
         if aw.__class__ is _Acquire:  # Semaphore.acquire(n) kept n on the calling task
             slot = _ctx.slot
             key = slot.wait_key

@@ -27,7 +27,7 @@ from ..task.slot import PENDING as _PENDING
 from ..task.slot import JoinHandle, TaskSlot
 from ..time.timer import Timer
 from .facadesched import FacadeScheduler
-from .sleeping import sleep, sleep_ms  # noqa: F401 (loop's names, as before)
+from .sleeping import adopt_armed_sleep, sleep, sleep_ms  # noqa: F401 (loop's names)
 from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
 from .task import Task, _gathers
 
@@ -225,7 +225,8 @@ def as_coro(aw):
     if (isinstance(aw, (str, bytes, JoinHandle))
             or not (hasattr(aw, "__next__") or hasattr(aw, "__await__"))):
         raise TypeError("coroutine expected")
-    return _await(aw)
+    armed = adopt_armed_sleep(aw)  # shimeji.sleep_ms(n): armed on the calling task
+    return _await(aw) if armed is None else armed
 
 
 async def _await(aw):

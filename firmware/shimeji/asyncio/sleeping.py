@@ -24,6 +24,7 @@ from .. import core
 from ..core import yield_now
 from ..time.clock import MAX_TICKS, wrap_diff
 from ..time.sleep import _ring_append, _ring_iter
+from ..time.sleep import _sleep as _core_sleep
 from ..time.sleep import sleep_ms as _arm_ms
 from ..time.timer import timer_of
 
@@ -119,6 +120,25 @@ class SleepMs:
             left = wrap_diff(self.deadline, self.timer.now())
             timer.arm_us(me.timer, left * self.timer.tick_us if left > 0 else 0)
         return _SLEEP
+
+
+def adopt_armed_sleep(aw):
+    """``aw`` as a ``SleepMs`` if it is shimeji's own sleep (``shimeji.sleep_ms``...) armed on
+    the calling task's entry, about to be handed to another task (``create_task``,
+    ``wait_for``, ``gather``); else None. The deadline leaves the caller's entry (and the
+    ring's item, the ring sleep's, is taken back)."""
+    if aw is not _ring_iter and aw is not _core_sleep:
+        return None
+    slot = _ctx.slot
+    if slot is None or slot.timer.pos < 0:
+        return None  # (yield_now's ring iterator: no sleep armed)
+    if aw is _ring_iter:
+        next(_ring_iter)
+    sleep = SleepMs(slot, slot.sched.timer)
+    sleep.deadline = slot.timer.deadline
+    sleep.state = _ARMED_NO_RING
+    sleep.detach()
+    return sleep
 
 
 def _fresh(slot, old):
