@@ -186,3 +186,44 @@ def test_a_read_cancelled_after_its_wake_leaves_the_stream_free():
     assert h2.is_complete() and events == [b"one"]
     s.poller.close()
     close(a, b)
+
+
+def test_the_polls_section_in_line_and_held_already():
+    # poll takes a free LockCriticalSection with the lock's own calls (MicroPython); held by
+    # this thread already (a re-entry), it goes through the scheduler's enter/exit instead.
+    # Either way the wake is made under it and the section is free afterwards.
+    from shimeji import LockCriticalSection, port
+
+    cs = LockCriticalSection()
+    s = StaticScheduler(4, timer=Timer(), critical_section=cs)
+    a, b = tcp_pair()
+    events = []
+
+    async def reader():
+        for _ in range(2):
+            await wait_readable(b)
+            events.append(b.read(10))
+
+    h = s.spawn(reader())
+    p = poller_for(s)
+    assert p._lock is (cs if port.IS_MICROPYTHON else None)
+    for held in (False, True):
+        s.tick()  # the reader (re)registers and parks
+        send_all(a, b"free" if not held else b"held")
+        woken = 0
+        for _ in range(1000):
+            if held:
+                state = cs.enter()
+                woken = p.poll(10)
+                assert cs.held()
+                cs.exit(state)
+            else:
+                woken = p.poll(10)
+            if woken:
+                break
+        assert woken == 1 and not cs.held() and s._fifo.head is h._ref
+        if p._lock is not None:
+            assert cs._owner is None and not cs._locked()
+    s.tick()
+    assert events == [b"free", b"held"] and h.is_complete()
+    close(a, b)

@@ -78,7 +78,18 @@ def poll(self, timeout_ms=0):
         if s is not sched or fifo is None:
             _wake(self, slot, ev)
             continue
-        state = s._enter()
+        # The section: a free LockCriticalSection taken in line (two calls and the owner
+        # compare fewer); any other section, or one held (a re-entry), through s._enter()
+        lock = self._lock
+        if lock is None:
+            state = s._enter()
+        elif lock._owner is None:
+            me = lock._ident()
+            lock._acquire()  # (native: no check point between this and the owner's store)
+            lock._owner = me
+        else:
+            lock = None
+            state = s._enter()
         if slot.state == _WAITING:
             slot.state = _QUEUED
             if s._inbox_head is None:
@@ -97,7 +108,11 @@ def poll(self, timeout_ms=0):
                 s._woken_ext += 1
         elif slot.state == _RUNNING:
             slot.rewoken = True
-        s._exit(state)
+        if lock is None:
+            s._exit(state)
+        else:
+            lock._owner = None
+            lock._release()
     return woken
 
 

@@ -77,6 +77,9 @@ class IOPoller:
         # its instances (``waiters``, ``sleeping``: several per I/O wake) look through the
         # class first, ~1.4k instructions each on the unix port.
         self.wakeups = 0
+        # The scheduler's section if poll() may take it in line (dispatch.py), else None
+        cs = sched.critical_section
+        self._lock = cs if getattr(cs, "lock_direct", False) else None
         if wake_socket is None:
             wake_socket = _hosted()
         if wake_socket:

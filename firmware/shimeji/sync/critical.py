@@ -43,6 +43,9 @@ class CriticalSection:
     # True on an ``IrqCriticalSection`` whose enter/exit are its own: a scheduler may then take
     # it on its hot paths by calling ``_disable``/``_enable`` directly and counting ``depth``.
     irq_direct = False
+    # True on a MicroPython ``LockCriticalSection`` whose enter/exit are its own: the I/O
+    # poll (io/dispatch.py) then takes it, when free, with the lock's own calls in line.
+    lock_direct = False
 
     def __init__(self):
         self._states = [0] * _MAX_DEPTH
@@ -183,6 +186,9 @@ class LockCriticalSection(CriticalSection):
         if port.IS_MICROPYTHON:
             self._ident = _thread.get_ident
             self._use(_thread.allocate_lock())
+            cls = type(self)  # (as IrqCriticalSection's irq_direct)
+            self.lock_direct = (cls.enter is LockCriticalSection.enter
+                                and cls.exit is LockCriticalSection.exit)
         else:
             lock = _thread.RLock()
             self._is_owned = lock._is_owned
