@@ -200,30 +200,32 @@ def test_the_polls_section_in_line_and_held_already():
     events = []
 
     async def reader():
-        for _ in range(2):
+        for _ in range(4):
             await wait_readable(b)
             events.append(b.read(10))
 
     h = s.spawn(reader())
     p = poller_for(s)
     assert p._lock is (cs if port.IS_MICROPYTHON else None)
-    for held in (False, True):
+    # A poll that may wait reads the lock's calls before it waits (ms > 0), one that just
+    # looks at the first ready reader (ms == 0)
+    for held, ms in ((False, 10), (True, 10), (False, 0), (True, 0)):
         s.tick()  # the reader (re)registers and parks
-        send_all(a, b"free" if not held else b"held")
+        send_all(a, b"held" if held else b"free")
         woken = 0
         for _ in range(1000):
             if held:
                 state = cs.enter()
-                woken = p.poll(10)
+                woken = p.poll(ms)
                 assert cs.held()
                 cs.exit(state)
             else:
-                woken = p.poll(10)
+                woken = p.poll(ms)
             if woken:
                 break
         assert woken == 1 and not cs.held() and s._fifo.head is h._ref
         if p._lock is not None:
             assert cs._owner is None and not cs._locked()
     s.tick()
-    assert events == [b"free", b"held"] and h.is_complete()
+    assert events == [b"free", b"held", b"free", b"held"] and h.is_complete()
     close(a, b)

@@ -50,8 +50,17 @@ def poll(self, timeout_ms=0):
     # scheduler, a worker or inside a tick (only the loop's thread changes any of those).
     # Read before a poll that may wait, so that not between readiness and the task's run.
     fifo = sched  # (not known yet)
+    # A LockCriticalSection, taken in line below: this thread's ident and the lock's calls,
+    # read before a poll that may wait too (then the wake costs the acquire and release only)
+    lock = acquire = release = None
+    me = state = 0
     if timeout_ms:
         fifo = _fifo_of(sched)
+        lock = self._lock
+        if lock is not None:
+            me = lock._ident()
+            acquire = lock._acquire
+            release = lock._release
     for obj, ev in ipoll(timeout_ms):
         if obj is waker:
             _woke_up(self)
@@ -74,21 +83,26 @@ def poll(self, timeout_ms=0):
         woken += 1
         if fifo is sched:
             fifo = _fifo_of(sched)
+            lock = self._lock
+            if lock is not None:
+                me = lock._ident()
+                acquire = lock._acquire
+                release = lock._release
         s = slot.sched
         if s is not sched or fifo is None:
             _wake(self, slot, ev)
             continue
-        # The section: a free LockCriticalSection taken in line (two calls and the owner
-        # compare fewer); any other section, or one held (a re-entry), through s._enter()
-        lock = self._lock
+        # The section: a free LockCriticalSection taken in line (two native calls, the
+        # owner compare and the method look-ups fewer); any other section, or one held by
+        # this thread already (a re-entry), through s._enter()
+        direct = False
         if lock is None:
             state = s._enter()
         elif lock._owner is None:
-            me = lock._ident()
-            lock._acquire()  # (native: no check point between this and the owner's store)
+            acquire()  # (native: no check point between this and the owner's store)
             lock._owner = me
+            direct = True
         else:
-            lock = None
             state = s._enter()
         if slot.state == _WAITING:
             slot.state = _QUEUED
@@ -108,11 +122,11 @@ def poll(self, timeout_ms=0):
                 s._woken_ext += 1
         elif slot.state == _RUNNING:
             slot.rewoken = True
-        if lock is None:
-            s._exit(state)
-        else:
+        if direct:
             lock._owner = None
-            lock._release()
+            release()
+        else:
+            s._exit(state)
     return woken
 
 
