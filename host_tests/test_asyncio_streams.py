@@ -105,3 +105,48 @@ def test_reads_work_through_wait_for_create_task_and_gather():
         return out
 
     assert asyncio.run(main()) == ["timeout", b"hello", b" ", 6, b"world!"]
+
+
+def test_serve_forever_is_serving_and_sockets_as_in_cpython():
+    # A CPython server program: async with server: await server.serve_forever(), the task
+    # cancelled to stop it; sockets[0].getsockname() for a port-0 server (CPython only:
+    # MicroPython's sockets have no getsockname, server.port works on both).
+    from shimeji import port as shimeji_port
+
+    asyncio.new_event_loop()
+
+    async def handle(reader, writer):
+        writer.write(await reader.readline())
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        out = [server.is_serving(), len(server.sockets)]
+        if not shimeji_port.IS_MICROPYTHON:
+            out.append(server.sockets[0].getsockname()[1] == server.port)
+
+        async def run_server():
+            async with server:
+                await server.serve_forever()
+
+        st = asyncio.create_task(run_server())
+        r, w = await asyncio.open_connection("127.0.0.1", server.port)
+        w.write(b"hi\n")
+        await w.drain()
+        out.append(await r.readline())
+        w.close()
+        await w.wait_closed()
+        st.cancel()
+        try:
+            await st
+        except asyncio.CancelledError:
+            out.append("stopped")
+        out += [server.is_serving(), len(server.sockets)]
+        return out
+
+    expected = [True, 1, b"hi\n", "stopped", False, 0]
+    if not shimeji_port.IS_MICROPYTHON:
+        expected.insert(2, True)
+    assert asyncio.run(main()) == expected

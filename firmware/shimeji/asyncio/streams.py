@@ -25,11 +25,26 @@ from .task import CancelledError
 
 class Server(_IOServer):
     """A listening TCP server: ``close()``, ``await wait_closed()``, ``async with``;
-    ``port`` is the port it listens on (useful with port 0)."""
+    ``port`` is the port it listens on (useful with port 0). CPython's ``serve_forever()``,
+    ``is_serving()`` and ``sockets`` too. Not ISR-safe."""
 
     async def wait_closed(self):
         """Wait until the server's task has ended."""
         await self.task
+
+    async def serve_forever(self):
+        """Wait until the server is closed (CPython's; it serves from ``start_server`` on).
+        Cancelling the waiting task closes the server."""
+        await self.task
+
+    def is_serving(self):
+        return not self.state and not self.task.done()
+
+    @property
+    def sockets(self):
+        """The listening socket in a tuple, empty once closed (CPython's ``Server.sockets``;
+        MicroPython's sockets have no ``getsockname()``: read ``port`` there)."""
+        return () if self.state or self.task.done() else (self.sock,)
 
     async def _serve(self, s, cb, ssl):
         self.started = True
