@@ -6,6 +6,7 @@ import shimeji
 import shimeji.asyncio as asyncio
 from shimeji import Event as ShimejiEvent
 from shimeji import Mutex, join_all, spawn, yield_now
+from support import needs_threads
 
 
 def test_handles_events_and_locks_cross_both_ways():
@@ -115,3 +116,26 @@ def test_wait_for_on_a_shimeji_handle_cancels_it_on_timeout():
 
     assert asyncio.run(main()) == (True, True)
     assert log == ["native cancelled", "timeout"]
+
+
+@needs_threads  # the executor's workers are threads
+def test_asyncio_sleeps_in_tasks_of_an_executor():
+    # On a worker thread the task is found through the thread (no context slot): the facade's
+    # sleep_ms is then shimeji's own (it made a coroutine that called itself for ever).
+    from shimeji import Executor
+
+    ex = Executor(workers=2, capacity=8)
+
+    async def child(i):
+        await asyncio.sleep_ms(5)
+        await asyncio.sleep(0.002)
+        return i
+
+    async def main():
+        hs = [ex.spawn(child(i)) for i in range(4)]
+        out = []
+        for h in hs:
+            out.append(await h)
+        return out
+
+    assert ex.run(main()) == [0, 1, 2, 3]

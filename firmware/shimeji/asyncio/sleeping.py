@@ -161,7 +161,7 @@ def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TI
         return _long_sleep(t)
     slot = _ctx.slot
     if slot is None:
-        return _sleep_coro(t)  # outside a task (asyncio.run(asyncio.sleep(1))): a coroutine
+        return _outside(t)
     aw = slot.fsleep
     if aw is None or aw.state:
         aw = _fresh(slot, aw)
@@ -181,6 +181,12 @@ def sleep(t):
     if t <= 0:
         return yield_now()
     return sleep_ms(int(t * 1000))
+
+
+def _outside(t):
+    if core.running_slot() is not None:  # a task on an executor's worker thread
+        return _arm_ms(t)  # shimeji's sleep: bound to that task
+    return _sleep_coro(t)  # not in a task (asyncio.run(asyncio.sleep(1))): a coroutine
 
 
 async def _sleep_coro(ms):
