@@ -139,3 +139,27 @@ def test_asyncio_sleeps_in_tasks_of_an_executor():
         return out
 
     assert ex.run(main()) == [0, 1, 2, 3]
+
+
+def test_asyncio_sleep_ms_in_an_interrupt_level_task():
+    # An interrupt-level task gets shimeji's own sleep from the facade's sleep_ms: no SleepMs
+    # is made for its slot (nothing allocated at that level).
+    from shimeji import FakeClock, InterruptScheduler, Timer, port
+
+    clock = FakeClock()
+    timer = Timer(clock)
+    isr = InterruptScheduler(4, timer=timer)
+    log = []
+
+    async def sleeper():
+        log.append(("sleep", timer.now()))
+        await asyncio.sleep_ms(5)
+        log.append(("woke", timer.now(), shimeji.core.current_slot().fsleep))
+
+    isr.spawn(sleeper())
+    port.check_point()
+    for _ in range(5):
+        clock.advance(1)
+        timer.interrupt()
+        port.check_point()
+    assert log == [("sleep", 0), ("woke", 5, None)]

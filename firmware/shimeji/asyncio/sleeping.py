@@ -146,6 +146,8 @@ def _fresh(slot, old):
     # another task): the slot gets a new one.
     if old is not None:
         old.unarm()
+    if slot.sched.level:
+        return None
     aw = SleepMs(slot, slot.sched.timer)
     slot.fsleep = aw
     return aw
@@ -165,6 +167,8 @@ def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TI
     aw = slot.fsleep
     if aw is None or aw.state:
         aw = _fresh(slot, aw)
+        if aw is None:  # an interrupt-level task: shimeji's sleep (nothing allocated there)
+            return _arm(t)
     if _arm(t) is _it:  # (the ring sleep's item: taken back, SleepMs.__iter__ puts it again)
         _next(_it)
         aw.state = _ARMED
