@@ -229,3 +229,41 @@ def test_the_polls_section_in_line_and_held_already():
     s.tick()
     assert events == [b"free", b"held", b"free", b"held"] and h.is_complete()
     close(a, b)
+
+
+def test_a_trace_attached_by_a_timer_callback_during_an_io_idle_records_the_next_tick():
+    # The run loop decides before an idle in poll which tick comes after it (tick_fifo or the
+    # scheduler's, traced); a timer entry's callback in the turn after that idle attaches a
+    # trace and wakes a task: the tick that runs it is the traced one.
+    from shimeji import Event, RunLoop, TimerEntry, Trace
+
+    s = StaticScheduler(4, timer=Timer())
+    a, b = tcp_pair()
+    trace = Trace(32)
+    ev = Event()
+    order = []
+
+    async def idle_reader():
+        await wait_readable(b)  # the loop idles in poll while this waits
+        order.append("reader")
+
+    async def waiter():
+        await ev.wait()
+        order.append("waiter")
+        send_all(a, b"x")
+
+    def attach_and_wake(entry):
+        trace.attach(s)
+        order.append("callback")
+        ev.set()
+
+    h1 = s.spawn(idle_reader())
+    h2 = s.spawn(waiter(), "waiter")
+    entry = TimerEntry(callback=attach_and_wake)
+    s.timer.arm_ms(entry, 3)
+    RunLoop(s).run(h1)
+    trace.detach()
+    assert order == ["callback", "waiter", "reader"] and h2.is_complete()
+    polled = [task for _, kind, task, _ in trace.records() if kind == 2]  # POLL_BEGIN
+    assert polled[:1] == [h2.id]
+    close(a, b)

@@ -48,16 +48,18 @@ def iterate(loop, sched, until):
         ws = timer.wheel._w  # (a shimeji Timer: its wheel and clock are fixed; _w: its ints)
         clock = timer.clock
         source = clock.source
+    fast = False
     while not loop.stopping:
         i = loop.iterations
         loop.iterations = i + 1 if i < _MASK else 0
         if fresh:
-            fresh = False
+            fresh = False  # (after an idle in poll: ``fast`` was decided before it)
         else:
             poller = sched.poller
             if poller is not None and poller.waiters:
                 poller.poll(0)
-        if direct and sched._fifo is not None and sched._trace is None:
+            fast = direct and sched._fifo is not None and sched._trace is None
+        if fast:
             t = tick(sched, n)
         else:
             t = sched.tick(n)
@@ -124,6 +126,9 @@ def iterate(loop, sched, until):
             # poller.wait_us(us, idle), in line: poll until the deadline, readiness or a
             # wake; the sub-ms rest of a wait in which nothing came in the idle primitive
             ms = us // 1000
+            # The tick after the wake: decided now (only this thread changes the policy or
+            # the trace), not between readiness and the task's run
+            fast = direct and sched._fifo is not None and sched._trace is None
             poller.sleeping = True
             if sched._inbox_head is not None:  # a wake raced with going to sleep
                 poller.sleeping = False
@@ -142,4 +147,6 @@ def iterate(loop, sched, until):
             # a wake (I/O ready, another thread): those tasks run at once, and the turn
             # after their tick wakes any sleeper (~10k instructions less per I/O wake).
             turn_fn()
+            if fresh:  # (an entry's callback may have set a trace)
+                fast = direct and sched._fifo is not None and sched._trace is None
     loop._io_fresh = fresh
