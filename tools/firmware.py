@@ -9,6 +9,13 @@ nothing is written into your MicroPython tree except its mpy-cross. Each port ne
 toolchain (see docs/boards.md): arm-none-eabi-gcc for rp2040 (plus cmake), stm32 and qemu;
 ESP-IDF for esp32. Prints the path of the image it built.
 
+esp32 ``--chip c3`` (``make firmware BOARD=esp32 CHIP=c3``) builds boards/esp32/c3, an
+ESP32-C3 board made to build with what package registries and public repositories give
+(Debian's RISC-V gcc, newlib and libstdc++ built here, ESP-IDF v5.5.1): set it up once with
+tools/esp32c3_setup.sh and source the env.sh it writes; the image goes to
+build/firmware/esp32-c3. Without ESP-IDF set up (no ``idf.py`` on PATH) esp32 stops at once
+and says what to set up.
+
 stm32 ``--emulated`` builds MicroPython's ``B_L475E_IOT01A`` board changed to boot in qemu's
 ``b-l475e-iot01a`` machine (qemu 9.0 or later): a copy of the board written to
 build/firmware/stm32-qemu-board with ``boards/stm32/qemu/`` appended, and the USART registers
@@ -60,6 +67,32 @@ PORTS = {
 
 class FirmwareError(Exception):
     pass
+
+
+# esp32 --chip: our board directories for chips that MicroPython's default esp32 board is not
+ESP32_CHIPS = ("c3",)
+ESP32_SETUP = (
+    "the esp32 build needs ESP-IDF v5.5 set up in this shell (idf.py on PATH, IDF_PATH set):\n"
+    "    . ~/esp-idf/export.sh            # ESP-IDF installed with Espressif's install.sh\n"
+    "or, for CHIP=c3 without Espressif's toolchain download:\n"
+    "    tools/esp32c3_setup.sh ~/esp-c3 && . ~/esp-c3/env.sh\n"
+    "(docs/boards.md, ESP32, says what each needs)")
+
+
+def esp32_board_dir(chip):
+    return os.path.join(ROOT, "boards", "esp32", chip)
+
+
+def check_esp_idf(env, which=None):
+    """Raise FirmwareError saying how to set ESP-IDF up when it is not in ``env``."""
+    import shutil
+
+    which = which or shutil.which
+    missing = [name for name, ok in (("IDF_PATH", env.get("IDF_PATH")),
+                                     ("idf.py", which("idf.py", path=env.get("PATH"))))
+               if not ok]
+    if missing:
+        raise FirmwareError("%s not found: %s" % (" and ".join(missing), ESP32_SETUP))
 
 
 NO_TREE = (
@@ -125,8 +158,9 @@ def check_submodules(micropy_dir, board, env):
                                    PORTS[board][0]))
 
 
-def build_env(board, env=None):
-    """The environment for the port's make: rp2040's CMake arguments go in CMAKE_ARGS."""
+def build_env(board, env=None, micropy_dir=None):
+    """The environment for the port's make: rp2040's CMake arguments go in CMAKE_ARGS;
+    esp32's freeze uses the tree's mpy-cross (``MICROPY_MPYCROSS``)."""
     env = dict(os.environ if env is None else env)
     if board == "rp2040":
         args = env.get("CMAKE_ARGS", "").split()
@@ -137,7 +171,15 @@ def build_env(board, env=None):
         if env.get("PICOTOOL_GIT_REPOSITORY_URL"):
             args.append("-DPICOTOOL_GIT_REPOSITORY_URL=" + env["PICOTOOL_GIT_REPOSITORY_URL"])
         env["CMAKE_ARGS"] = " ".join(args)
+    if board == "esp32" and micropy_dir and not env.get("MICROPY_MPYCROSS"):
+        # the mpy-cross built before the port: else the port's CMake remakes it with a make
+        # that inherits our BUILD= (make passes it on) and writes into the firmware's genhdr
+        env["MICROPY_MPYCROSS"] = os.path.join(micropy_dir, "mpy-cross", "build", "mpy-cross")
     return env
+
+
+def esp32_build_dir(chip):
+    return os.path.join(ROOT, "build", "firmware", "esp32-" + chip)
 
 
 def build_dir(board, emulated=False, tests=False, network=None):
@@ -179,13 +221,15 @@ TESTS_CFLAGS = "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1"
 
 
 def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False,
-              network=None, lwip=None):
-    """The ``make`` command line for ``board``'s port (``lwip``: the checkout for --network)."""
+              network=None, lwip=None, chip=None):
+    """The ``make`` command line for ``board``'s port (``lwip``: the checkout for --network;
+    ``chip``: esp32's board directory boards/esp32/CHIP)."""
     port_dir, default_board, _images, _hint = PORTS[board]
     manifest = TESTS_MANIFEST if tests else os.path.join(
         ROOT, "boards", board, "manifest_ppp.py" if network else "manifest.py")
+    build = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
     cmd = ["make", "-C", os.path.join(micropy_dir, "ports", port_dir), "-j%d" % jobs,
-           "FROZEN_MANIFEST=" + manifest, "BUILD=" + build_dir(board, emulated, tests, network)]
+           "FROZEN_MANIFEST=" + manifest, "BUILD=" + build]
     cflags = [TESTS_CFLAGS] if tests else []
     if network:
         cmd += list(PPP_MAKE_ARGS)
@@ -197,6 +241,8 @@ def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=F
         cmd.append("CFLAGS_EXTRA=" + " ".join(cflags))
     if emulated:
         cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
+    elif chip:
+        cmd.append("BOARD_DIR=" + esp32_board_dir(chip))
     elif default_board:
         cmd.append("BOARD=" + (mp_board or default_board))
     return cmd
@@ -263,10 +309,13 @@ def _write_if_changed(path, text):
 
 
 def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, tests=False,
-          network=None):
+          network=None, chip=None):
     """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu;
     ``tests`` (with it): the test image, the host tests frozen in too; ``network="ppp"``
-    (stm32): lwIP with PPP."""
+    (stm32): lwIP with PPP; ``chip`` (esp32): the board boards/esp32/CHIP."""
+    if chip and (board != "esp32" or chip not in ESP32_CHIPS):
+        raise FirmwareError("CHIP=%s: only CHIP=%s, for BOARD=esp32" % (
+            chip, "|".join(ESP32_CHIPS)))
     if emulated and board != "stm32":
         raise FirmwareError("--emulated is for BOARD=stm32 (the other boards' firmware boots "
                             "in its emulator as it is)")
@@ -283,11 +332,13 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
         if subprocess.run(["make", "-C", os.path.join(micropy_dir, "mpy-cross"),
                            "-j%d" % jobs]).returncode != 0:
             raise FirmwareError("building mpy-cross failed (it needs a C compiler)")
-    env = build_env(board)
+    env = build_env(board, micropy_dir=micropy_dir)
+    if board == "esp32":
+        check_esp_idf(env)
     check_submodules(micropy_dir, board, env)
     if emulated:
         write_stm32_qemu_board(micropy_dir, tests, network)
-    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests, network, lwip)
+    cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests, network, lwip, chip)
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
@@ -296,13 +347,13 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
     check_native_alignment(board)
+    built = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
     for name in ("firmware.elf",) if emulated else images:
-        path = os.path.join(build_dir(board, emulated, tests, network), name)
+        path = os.path.join(built, name)
         if os.path.exists(path):
             out("firmware: %s" % path)
             return path
-    raise FirmwareError("the build ended but left none of %s in %s" % (
-        images, build_dir(board, emulated, tests, network)))
+    raise FirmwareError("the build ended but left none of %s in %s" % (images, built))
 
 
 def check_native_alignment(board):
@@ -335,6 +386,9 @@ def main(argv=None):
                     "make test-firmware BOARD=stm32), in build/firmware/stm32-qemu-tests")
     ap.add_argument("--network", choices=NETWORKS,
                     help="stm32 only: lwIP with PPP (network.PPP over a UART, socket)")
+    ap.add_argument("--chip", choices=ESP32_CHIPS,
+                    help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3, set up with "
+                    "tools/esp32c3_setup.sh)")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"
@@ -343,12 +397,13 @@ def main(argv=None):
         return 2
     try:
         image = build(args.micropy_dir, args.board, args.mp_board, args.jobs,
-                      emulated=args.emulated, tests=args.tests, network=args.network)
+                      emulated=args.emulated, tests=args.tests, network=args.network,
+                      chip=args.chip)
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
-    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and not (
-            args.emulated or args.network):  # (make footprint reads the plain build only)
+    plain = not (args.emulated or args.network or args.chip)  # make footprint reads only it
+    if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and plain:
         import footprint
 
         footprint.print_flash(args.board)

@@ -1,0 +1,91 @@
+# shimeji: cpython-only (the esp32 firmware build's command line and set-up checks, a host tool)
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import firmware
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+C3 = os.path.join(ROOT, "boards", "esp32", "c3")
+
+
+def test_chip_c3_builds_our_board_directory_in_its_own_build_directory():
+    cmd = firmware.make_args("/mp", "esp32", chip="c3")
+    assert cmd[:4] == ["make", "-C", os.path.join("/mp", "ports", "esp32"), "-j2"]
+    assert "BOARD_DIR=" + C3 in cmd
+    assert "BUILD=" + os.path.join(ROOT, "build", "firmware", "esp32-c3") in cmd
+    assert "FROZEN_MANIFEST=" + os.path.join(ROOT, "boards", "esp32", "manifest.py") in cmd
+    assert not [a for a in cmd if a.startswith("BOARD=")]
+    plain = firmware.make_args("/mp", "esp32")
+    assert "BOARD=ESP32_GENERIC" in plain and not [a for a in plain if "BOARD_DIR" in a]
+
+
+def test_a_chip_is_for_esp32_only_and_c3_only():
+    with pytest.raises(firmware.FirmwareError, match="only CHIP=c3, for BOARD=esp32"):
+        firmware.build("/mp", "stm32", chip="c3")
+    with pytest.raises(firmware.FirmwareError, match="CHIP=s3"):
+        firmware.build("/mp", "esp32", chip="s3")
+
+
+def test_without_esp_idf_the_build_says_what_to_set_up():
+    with pytest.raises(firmware.FirmwareError) as e:
+        firmware.check_esp_idf({"PATH": "/nowhere"}, which=lambda name, path=None: None)
+    msg = str(e.value)
+    assert msg.startswith("IDF_PATH and idf.py not found: the esp32 build needs ESP-IDF v5.5")
+    assert "tools/esp32c3_setup.sh ~/esp-c3 && . ~/esp-c3/env.sh" in msg
+    with pytest.raises(firmware.FirmwareError, match="^idf.py not found"):
+        firmware.check_esp_idf({"IDF_PATH": "/idf"}, which=lambda name, path=None: None)
+    firmware.check_esp_idf({"IDF_PATH": "/idf"}, which=lambda name, path=None: "/bin/idf.py")
+
+
+def test_make_firmware_without_esp_idf_stops_before_the_port_build(tmp_path):
+    mp = tmp_path / "mp"
+    (mp / "py").mkdir(parents=True)
+    (mp / "py" / "mpconfig.h").write_text("")
+    (mp / "ports" / "esp32").mkdir(parents=True)
+    (mp / "lib" / "micropython-lib").mkdir(parents=True)
+    (mp / "lib" / "micropython-lib" / "README.md").write_text("")
+    (mp / "mpy-cross" / "build").mkdir(parents=True)
+    (mp / "mpy-cross" / "build" / "mpy-cross").write_text("")
+    env = {k: v for k, v in os.environ.items() if k != "IDF_PATH"}
+    env["PATH"] = str(tmp_path)  # no idf.py there
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "firmware.py"), "esp32",
+                        "--chip", "c3", "--micropy-dir", str(mp)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: IDF_PATH and idf.py not found")
+    assert "make -C" not in r.stdout
+
+
+def test_the_c3_board_leaves_out_what_needs_unreachable_blobs():
+    header = open(os.path.join(C3, "mpconfigboard.h")).read()
+    for off in ("MICROPY_PY_NETWORK_WLAN", "MICROPY_PY_ESPNOW", "MICROPY_PY_BLUETOOTH",
+                "MICROPY_HW_ENABLE_MDNS_QUERIES", "MICROPY_HW_ENABLE_MDNS_RESPONDER"):
+        assert re.search(r"#define %s +\(0\)\n" % off, header), off
+    sdk = open(os.path.join(C3, "sdkconfig.board")).read().split()
+    assert "CONFIG_APP_NO_BLOBS=y" in sdk and "CONFIG_BT_ENABLED=n" in sdk
+    assert "CONFIG_MBEDTLS_HARDWARE_AES=n" in sdk
+    cmake = open(os.path.join(C3, "mpconfigboard.cmake")).read()
+    assert "set(IDF_TARGET esp32c3)" in cmake
+    assert "${CMAKE_CURRENT_LIST_DIR}/sdkconfig.board" in cmake
+
+
+def test_the_setup_script_is_valid_shell_and_prints_its_usage():
+    script = os.path.join(ROOT, "tools", "esp32c3_setup.sh")
+    assert subprocess.run(["bash", "-n", script]).returncode == 0
+    r = subprocess.run(["bash", script], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
+    assert "tools/esp32c3_setup.sh DEST [--mirror DIR] [--jobs N] [--check]" in r.stderr
+
+
+def test_esp32_freezes_with_the_trees_mpy_cross_not_one_the_port_remakes():
+    # the port's CMake would otherwise run make in mpy-cross/, which inherits our BUILD=
+    # (make passes command-line variables on) and writes mpy-cross's headers into genhdr/
+    env = firmware.build_env("esp32", {"PATH": "/bin"}, micropy_dir="/mp")
+    assert env["MICROPY_MPYCROSS"] == os.path.join("/mp", "mpy-cross", "build", "mpy-cross")
+    mine = firmware.build_env("esp32", {"MICROPY_MPYCROSS": "/x"}, micropy_dir="/mp")
+    assert mine["MICROPY_MPYCROSS"] == "/x"
+    assert "MICROPY_MPYCROSS" not in firmware.build_env("stm32", {}, micropy_dir="/mp")
