@@ -293,33 +293,46 @@ def _nap():
     time.sleep_ms(1) if hasattr(time, "sleep_ms") else time.sleep(0.001)
 
 
+def _wait_for(done, what):
+    """Nap until ``done()`` (at most ~10 s): a test that waits on other threads never hangs."""
+    for _ in range(10000):
+        if done():
+            return
+        _nap()
+    raise AssertionError("waited 10 s for " + what)
+
+
 def _register_four_at_once():
     import _thread
 
+    # One element per thread, each written by its own thread only: with no GIL (the unix
+    # port) two threads appending to one list at once can lose an item, and a wait on its
+    # length then never ends (seen as a hang in a fresh-clone run, 2026-12-06).
     go = [False]
-    ready = []
-    seen = []
-    finished = []
+    ready = [False] * 4
+    seen = [None] * 4
+    finished = [False] * 4
 
-    def worker():
+    def worker(i):
         ctx = core.Context()
-        ready.append(1)
-        while not go[0]:
-            pass
+        ready[i] = True
+        for _ in range(10000000):  # spins until go; bounded
+            if go[0]:
+                break
         core.register_thread(ctx)
-        seen.append(len(core._threaded))
-        while len(seen) < 4:
+        seen[i] = len(core._threaded)
+        for _ in range(10000):
+            if None not in seen:
+                break
             _nap()
         core.unregister_thread()
-        finished.append(1)
+        finished[i] = True
 
-    for _ in range(4):
-        _thread.start_new_thread(worker, ())
-    while len(ready) < 4:
-        _nap()
+    for i in range(4):
+        _thread.start_new_thread(worker, (i,))
+    _wait_for(lambda: all(ready), "the four threads to start")
     go[0] = True
-    while len(finished) < 4:
-        _nap()
+    _wait_for(lambda: all(finished), "the four threads to register and unregister")
     return seen
 
 
