@@ -6,9 +6,10 @@ ch.recv()`` waits while it is empty. ``try_send`` and ``try_recv`` never wait: a
 handler feeds a task with ``try_send``. ``close()`` wakes every waiter: senders get
 ``ChannelClosed``, receivers first drain what is buffered, then get ``ChannelClosed``.
 
-``item = await ch.recv()`` must return a value through ``StopIteration``, which MicroPython
-allocates (about 32 bytes) for each item that is not None. The allocation-free receive loop
-is ``await ch.ready()`` then ``ch.try_recv()``.
+``item = await ch.recv()`` returns its value through a ``StopIteration``: the scheduler's one
+pre-made instance where the value probe of ``_values.py`` holds (MicroPython with native
+code), so it allocates nothing; elsewhere (CPython, a bytecode-only build) a new one per item
+that is not None. ``await ch.ready()`` then ``ch.try_recv()`` allocates nothing everywhere.
 
 Design note: a woken sender holds the space it was woken for (``_space_held``) and a woken
 receiver the item (``_items_held``) until it runs, so a task that arrives in between waits
@@ -111,8 +112,9 @@ class Channel:
 
     def recv(self):
         """Awaitable: the oldest item, waiting while the channel is empty. Raises
-        ``ChannelClosed`` once closed and drained. Allocates one small object per item that is
-        not None (see the module note). Not ISR-safe (tasks only)."""
+        ``ChannelClosed`` once closed and drained. Allocates nothing on MicroPython with native
+        code; elsewhere a ``StopIteration`` per item that is not None (see the module note).
+        Not ISR-safe (tasks only)."""
         return self._recv
 
     def ready(self):

@@ -57,8 +57,9 @@ class WaitMap:
     def wait(self, key):
         """Awaitable: park until ``wake(key, value)``; returns ``value``. Raises
         ``WaiterBusy`` if another task waits on ``key``, ``PrimitiveClosed`` if closed.
-        Allocates one small object when ``value`` is not None. Not ISR-safe: await it at once
-        in a task."""
+        Allocates nothing on MicroPython with native code (the value comes back in the
+        scheduler's one StopIteration, docs/sync.md "Allocation"); elsewhere a
+        ``StopIteration`` when ``value`` is not None. Not ISR-safe: await it at once in a task."""
         core.current_slot().wait_key = key
         return self._wait
 
