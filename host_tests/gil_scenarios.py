@@ -140,7 +140,8 @@ def executor_throughput(old):
                 for i in range(500):
                     x = (x * 31 + i) & 0xFFFF
                 await yield_now()
-            done[0] += 1
+            with ex.critical_section:  # both workers count: a GIL may switch inside the +=
+                done[0] += 1
 
         async def main():
             handles = [ex.spawn(work()) for _ in range(64)]

@@ -117,6 +117,59 @@ def needs_native_shimeji(fn):
     return _Skipped(fn, BYTECODE_REASON)
 
 
+# -- waiting for other threads (docs/testing.md, "Tests with threads") ------------------------
+# Every wait on another thread is bounded: a thread that died or never got a core fails the
+# test with a message naming what it waited for, instead of hanging the run.
+
+
+def nap():
+    """Give the CPU away for ~1 ms (both runtimes)."""
+    import time
+
+    if hasattr(time, "sleep_ms"):
+        time.sleep_ms(1)
+    else:
+        time.sleep(0.001)
+
+
+def wait_until(ready, what, naps=20000):
+    """Nap 1 ms at a time until ``ready()`` is true, at most ``naps`` times (~20 s; longer
+    on a loaded machine); then raise ``AssertionError`` naming ``what``."""
+    for _ in range(naps):
+        if ready():
+            return
+        nap()
+    if not ready():
+        raise AssertionError("waited %d naps of 1 ms for %s" % (naps, what))
+
+
+def acquire_within(lock, what, naps=20000):
+    """Take ``lock`` (a ``_thread`` lock another thread releases), napping between tries, at
+    most ``naps`` times: MicroPython's ``acquire`` has no timeout (py/modthread.c)."""
+    wait_until(lambda: lock.acquire(0), what, naps)
+
+
+class Bound:
+    """``Bound(seconds)``: a wall-clock bound for a loop that cannot nap (a task that yields
+    while it waits for another thread): ``passed()`` once that much time has gone by. Only a
+    bound that turns a hang into a failure, never an assertion about time."""
+
+    def __init__(self, seconds):
+        import time
+
+        if hasattr(time, "ticks_ms"):
+            self._now = time.ticks_ms
+            self._diff = time.ticks_diff
+        else:
+            self._now = lambda: int(time.monotonic() * 1000)
+            self._diff = lambda a, b: a - b
+        self._start = self._now()
+        self._ms = int(seconds * 1000)
+
+    def passed(self):
+        return self._diff(self._now(), self._start) >= self._ms
+
+
 def thread_section():
     """A ``LockCriticalSection`` where ``_thread`` exists, else the runtime's default section
     (what a board without threads uses): for tests that need *a* real section."""

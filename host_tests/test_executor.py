@@ -17,6 +17,7 @@ from shimeji import (
     yield_now,
 )
 from support import (
+    acquire_within,
     alloc_delta,
     executor_capacity,
     micropython_only,
@@ -147,13 +148,13 @@ def test_stress_on_four_workers_loses_nothing():
 @needs_threads  # the workers are threads (the qemu port has none)
 def test_tasks_on_every_worker_see_their_own_current_task_and_sleep_on_their_worker():
     ex = Executor(workers=2, capacity=32)
-    seen = []
+    seen = [None] * 20  # one element per task: two workers appending at once can lose one
 
     async def child(i):
         me = current_task()
         await sleep_ms(2)
         await yield_now()
-        seen.append(current_task() is me and me.id > 0)
+        seen[i] = current_task() is me and me.id > 0
         return i
 
     async def main():
@@ -348,12 +349,12 @@ def test_the_yield_a_worker_task_takes_allocates_nothing():
 def test_slots_of_the_programs_own_yield_on_two_workers():
     ex = Executor(workers=2, capacity=4)
     mine = [TaskSlot() for _ in range(6)]
-    steps = []
+    steps = [None] * 6  # one element per task (its worker writes it): no shared append
 
     async def spin(i):
         for _ in range(50):
             await yield_now()
-        steps.append(i)
+        steps[i] = i
         return i
 
     async def main():
@@ -364,7 +365,7 @@ def test_slots_of_the_programs_own_yield_on_two_workers():
         return out
 
     assert ex.run(main()) == [0, 1, 2, 3, 4, 5]
-    assert sorted(steps) == [0, 1, 2, 3, 4, 5]
+    assert steps == [0, 1, 2, 3, 4, 5]
 
 
 def _queue_of(worker):
@@ -472,7 +473,7 @@ def test_yield_now_switches_to_the_threads_own_ring_once_two_workers_poll():
             lock.release()
 
         _thread.start_new_thread(outside, ())
-        lock.acquire()
+        acquire_within(lock, "the thread outside every worker to call yield_now()")
         assert seen == [plain]
     finally:
         del core._threads[-1]

@@ -14,6 +14,7 @@ except ImportError:  # the qemu port: every test here is marked needs_threads
 
 from shimeji import Cancelled, Executor, ExecutorClosed, PoolFull, yield_now
 from support import (
+    Bound,
     alloc_delta,
     heap_locked,
     micropython_only,
@@ -140,22 +141,27 @@ def _feed_from_another_thread(workers):
             done.append(i)
         return i
 
-    def feeder():
+    def feeder():  # the only writer of ``spawned`` and ``finished``
         try:
             for i in range(120):
                 coro = job(i)
-                while True:
+                for _ in range(60000):  # bounded: workers that never catch up fail the test
                     try:
                         spawned.append(ex.spawn(coro))
                         break
                     except PoolFull:  # every slot live: let the workers catch up
                         time_sleep()
+                else:
+                    coro.close()
+                    return
         finally:
             finished.append(True)
 
     async def main():
         _thread.start_new_thread(feeder, ())
+        bound = Bound(120)
         while not finished:
+            assert not bound.passed(), "the feeding thread did not finish within 120 s"
             await yield_now()
         out = []
         for h in spawned:
@@ -204,7 +210,9 @@ def test_a_sleeping_worker_is_rung_to_share_work_a_busy_worker_spawned():
             await yield_now()
 
     async def main():
+        bound = Bound(60)
         while not (w1.sleeping and w1._asked is None):  # ran dry, asked in vain, sleeps
+            assert not bound.passed(), "worker 1 did not fall asleep within 60 s"
             await yield_now()
         slept = w1.slept
         hs = [ex.spawn(spin()) for _ in range(24)]

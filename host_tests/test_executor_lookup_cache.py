@@ -39,8 +39,11 @@ def _run_two_workers(tasks=8, most=20000):
             # made this yield_now hand out the shared ring while the tables already held the
             # thread's own: the test failed 1 run in 3 to 8 on MicroPython)
             if registered and core._threaded and (len(seen) < 400 or key not in keys):
-                keys.add(key)
-                seen.append((key, aw, core._rings.get(key), core._threads.get(key)))
+                # both workers record: under the section (no GIL on MicroPython's unix
+                # port: two appends, or two set adds, at once can lose one)
+                with ex.critical_section:
+                    keys.add(key)
+                    seen.append((key, aw, core._rings.get(key), core._threads.get(key)))
             await aw
             if len(keys) == 2 and len(seen) >= 40:
                 return

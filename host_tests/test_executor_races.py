@@ -248,12 +248,14 @@ def test_the_tasks_left_on_the_main_worker_after_run_are_cancelled():
     ended = []
 
     async def forever(i):
-        started.append(i)
+        with ex.critical_section:  # both workers append (no GIL on MicroPython's unix port)
+            started.append(i)
         try:
             while True:
                 await yield_now()
         finally:
-            ended.append(i)
+            with ex.critical_section:
+                ended.append(i)
 
     async def main():
         for i in range(6):

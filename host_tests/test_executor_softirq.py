@@ -14,7 +14,7 @@ import sys
 
 from shimeji import Event, Executor, WrongLevel, yield_now
 from shimeji.port import GIL  # a build with a GIL runs callbacks on any thread
-from support import needs_extra_threads, needs_threads, raises
+from support import Bound, needs_extra_threads, needs_threads, raises
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -50,6 +50,7 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
     later = []  # refused when the schedule queue was full: spawned by main at the end
     done = [False]
     ping = Event()
+    bound = Bound(120)  # a callback lost for good fails the test instead of hanging it
 
     async def child(i):
         runs[i] += 1
@@ -75,7 +76,7 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
         import time
 
         i = 0
-        while i < CALLBACKS:
+        while i < CALLBACKS and not bound.passed():
             try:
                 micropython.schedule(callback, i)
                 i += 1
@@ -83,11 +84,13 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
                 time.sleep_ms(1)
             if i % 7 == 0:
                 time.sleep_ms(1)
-        done[0] = True
+        done[0] = i == CALLBACKS
 
     async def busy(k):  # keeps both workers polling, completing, waking across workers
         n = 0
         while not done[0] or fired[0] + len(later) + len(errors) < CALLBACKS:
+            if bound.passed():  # (the assertions after the run say what was missing)
+                break
             n += 1
             if k == 0 and n % 5 == 0:
                 ping.set()
@@ -103,6 +106,11 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
         _thread.start_new_thread(interrupter, ())
         for h in hs:
             await h
+        failed = [i for i, _ in errors]
+        lost = [i for i in range(CALLBACKS)
+                if handles[i] is None and i not in later and i not in failed]
+        assert done[0] and not lost, "in 120 s: thread finished %s, spawns missing %s; %s" % (
+            done[0], lost[:10], errors[:3])
         for i in later:
             handles[i] = ex.spawn(child(i))
         out = []

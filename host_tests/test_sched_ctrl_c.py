@@ -15,7 +15,7 @@ from shimeji import (
     yield_now,
 )
 from shimeji.sched.runloop import RunLoop
-from support import IS_MICROPYTHON, micropython_only, needs_threads, raises
+from support import IS_MICROPYTHON, micropython_only, needs_threads, raises, wait_until
 
 
 def _start_thread(fn):
@@ -146,25 +146,25 @@ def test_close_reports_a_section_another_thread_keeps_instead_of_hanging():
     sched.tick()
     state = {"held": False, "release": False, "done": False}
 
-    def keeper():
+    def keeper():  # bounded too: a test that failed before the release ends this thread
         s = cs.enter()
         state["held"] = True
-        while not state["release"]:
+        for _ in range(30000):
+            if state["release"]:
+                break
             _pause()
         cs.exit(s)
         state["done"] = True
 
     _start_thread(keeper)
-    while not state["held"]:
-        _pause()
+    wait_until(lambda: state["held"], "the other thread to enter the section")
     with raises(SchedulerBusy, match="close: the critical section has been held by another "
                                      "thread for 2000 ms") as r:
         sched.close()
     assert "call close again" in str(r.value)
     assert not sched.closed and not h.is_complete()  # nothing was half closed
     state["release"] = True
-    while not state["done"]:
-        _pause()
+    wait_until(lambda: state["done"], "the other thread to leave the section")
     sched.close()
     assert h.is_cancelled() and sched.live_count() == 0
 

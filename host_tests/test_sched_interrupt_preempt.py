@@ -43,7 +43,9 @@ def test_an_interrupt_level_task_runs_inside_a_50_ms_loop_that_never_yields():
         log.append(("urgent", current_task().name, state["in_loop"]))
 
     def interrupt_source():
-        while not state["started"]:
+        for _ in range(20000):  # bounded: a hog that never started leaves no thread behind
+            if state["started"]:
+                break
             _sleep_ms(1)
         _sleep_ms(10)
         cell.wake()  # what a pin or timer interrupt handler would call

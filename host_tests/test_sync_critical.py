@@ -133,10 +133,10 @@ def test_lock_section_mutual_exclusion_under_two_threads():
 
     cs = LockCriticalSection()
     box = [0]
-    done = []
+    done = [False, False]  # one element per thread: two appends at once can lose one
     n = 2000
 
-    def bump():
+    def bump(me):
         for _ in range(n):
             s = cs.enter()
             s2 = cs.enter()  # nested, as a wake inside a primitive's section does
@@ -144,11 +144,11 @@ def test_lock_section_mutual_exclusion_under_two_threads():
             box[0] = v + 1
             cs.exit(s2)
             cs.exit(s)
-        done.append(1)
+        done[me] = True
 
-    _thread.start_new_thread(bump, ())
-    bump()
-    _wait_for(lambda: len(done) == 2)
+    _thread.start_new_thread(bump, (1,))
+    bump(0)
+    _wait_for(lambda: all(done))
     assert box[0] == 2 * n
 
 

@@ -18,7 +18,7 @@ from shimeji import (
     wrap_add,
     wrap_diff,
 )
-from support import raises
+from support import raises, wait_until
 
 MASK = (1 << 30) - 1
 
@@ -295,8 +295,6 @@ def test_run_until_complete_default_idle_really_sleeps():
 def test_interrupt_from_a_thread_while_the_loop_runs():
     # A thread calls timer.interrupt over and over (a hard timer interrupt, each ms, on a board
     # without a second thread).
-    import time
-
     clock, timer, s = make()
     repeat = again()
 
@@ -308,11 +306,13 @@ def test_interrupt_from_a_thread_while_the_loop_runs():
     s.spawn(sleeper(log, clock, "x", 2, 20))
     src = InterruptSource(isr_substitute).start()
     try:
-        while len(log) < 20:
+        for _ in range(1000):  # 20 sleeps of 4 steps each, and a bound: never a hang
+            if len(log) >= 20:
+                break
             timer.turn()
             s.tick()
-            while not timer.pending:  # the loop moves on only when the "interrupt" says so
-                time.sleep(0)
+            # the loop moves on only when the "interrupt" says so (a bounded wait for it)
+            wait_until(lambda: timer.pending, "the interrupt thread to call timer.interrupt")
             clock.advance_us(500)
     finally:
         src.stop()
