@@ -285,7 +285,11 @@ class Executor:
         except ExecutorClosed:
             pass
         except BaseException as e:  # reported, never lost: see ``errors``
-            self.errors.append((worker.index, e))
+            state = self.critical_section.enter()  # two workers may fail at once (no GIL)
+            try:
+                self.errors.append((worker.index, e))
+            finally:
+                self.critical_section.exit(state)
         finally:
             state = self.critical_section.enter()
             self._threads -= 1

@@ -121,8 +121,8 @@ class Stealing:
             slot = nxt
         self.given += given
         self._unshared = given == 0  # ring no sleeper for this queue until new work comes
-        thief.stolen += given
         state = self._enter()
+        thief.stolen += given  # two victims may hand over to one sleeper at once (_share)
         if thief._asked is self:
             thief._asked = None  # answered: the thief stops waiting
             thief._answer = given
