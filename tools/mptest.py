@@ -30,7 +30,11 @@ def find_micropython(explicit):
 FIRMWARE = os.path.join(ROOT, "firmware")
 
 
-def run_module(mp, path, verbose, firmware=FIRMWARE):
+def run_module(mp, path, verbose, firmware=FIRMWARE, timeout=None):
+    """Run one test module in its own ``micropython`` process; ``(results, output)``. A module
+    still running after ``timeout`` seconds (``MODULE_TIMEOUT_S``) is killed and reported as a
+    failure that names it and says it timed out."""
+    timeout = timeout or MODULE_TIMEOUT_S
     name = os.path.splitext(os.path.basename(path))[0]
     with open(path) as f:
         source = f.read()
@@ -42,16 +46,17 @@ def run_module(mp, path, verbose, firmware=FIRMWARE):
         [".frozen", firmware, TESTS, os.path.join(ROOT, "tools")]
     )
     cmd = [mp, "-X", "heapsize=8M", os.path.join(ROOT, "tools", "mp_vm_runner.py"), name]
+    timed_out = False
     try:
         proc = subprocess.run(
-            cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=MODULE_TIMEOUT_S
+            cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
         )
         out = proc.stdout + proc.stderr
         crashed = proc.returncode != 0
-    except subprocess.TimeoutExpired as e:
+    except subprocess.TimeoutExpired as e:  # (its output so far comes as bytes)
         out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-        out += "\n[timed out after %d s]" % MODULE_TIMEOUT_S
-        crashed = True
+        out += "\n[timed out after %d s]" % timeout
+        crashed = timed_out = True
     results = []
     for line in out.splitlines():
         m = re.match(r"^(PASS|FAIL|SKIP) (test_\w+)(?::\s*(.*))?$", line)
@@ -61,7 +66,10 @@ def run_module(mp, path, verbose, firmware=FIRMWARE):
     seen = {r[1].split("::")[1] for r in results}
     if crashed or expected - seen:
         missing = sorted(expected - seen)
-        results.append(("FAIL", "%s (module)" % name, "crashed or did not run: %s" % missing))
+        why = ("timed out after %d s (a hang?), killed; did not finish (the first hung): %s"
+               % (timeout, missing)
+               if timed_out else "crashed or did not run: %s" % missing)
+        results.append(("FAIL", "%s (module)" % name, why))
     return results, out
 
 
