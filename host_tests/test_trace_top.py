@@ -19,7 +19,7 @@ from shimeji.sched.background import ThreadBackground, TimerBackground
 from shimeji.sched.runloop import RunLoop
 from shimeji.trace import ring
 from shimeji.trace.table import TracePolls, format_table, task_table, top
-from support import raises
+from support import needs_threads, raises
 
 
 def make(policy=None, traced=False):
@@ -144,6 +144,36 @@ def test_top_prints_snapshots_while_a_background_loop_runs_the_tasks():
     rows = [line.split() for line in out if line.split()[:2] == ["1", "counter"]]
     assert len(rows) == 3
     assert int(rows[2][3]) > int(rows[0][3])  # polls grew between refreshes
+
+
+@needs_threads  # a loop on a thread of its own
+def test_top_at_the_repl_is_not_taken_for_a_task_while_a_loop_thread_polls():
+    # A ThreadBackground's ticks set the interpreter's shared context (core.context.slot) on
+    # the loop's thread; the REPL's thread, calling top(bg) at that moment, saw a task there and
+    # got TraceError (1 run in ~160 of the test above on MicroPython, under load). With the
+    # loop on a thread of its own, the calling thread tells.
+    from shimeji import core
+    from shimeji.trace import table
+
+    class LoopOnAnotherThread:
+        loop_thread = -1  # not an ident of this thread
+
+    class LoopOnThisThread:
+        def __init__(self):
+            import _thread
+
+            self.loop_thread = _thread.get_ident()
+
+    ctx = core.current_context()
+    assert ctx.slot is None
+    ctx.slot = object()  # as the loop's thread leaves it mid-poll
+    try:
+        assert table._in_a_task(LoopOnAnotherThread()) is False
+        assert table._in_a_task(LoopOnThisThread()) is True  # top() from one of its tasks
+        assert table._in_a_task(None) is True  # no loop thread: the context tells
+    finally:
+        ctx.slot = None
+    assert table._in_a_task(None) is False
 
 
 def test_misuse_raises_with_what_to_do():

@@ -78,6 +78,9 @@ class ThreadBackground(Background):
         self._hold = lock.acquire
         self._release = lock.release
         self._quit = False
+        # The loop's thread while it runs (its ident), else None. Its ticks use the
+        # interpreter's context, which the REPL's thread shares (see trace.table.top).
+        self.loop_thread = None
 
     def start(self):
         """Start the loop thread (and the board's ticker); returns self. Not ISR-safe."""
@@ -92,6 +95,7 @@ class ThreadBackground(Background):
     def _main(self):
         loop = self.loop
         idle = self.board.idle
+        self.loop_thread = self._thread.get_ident()
         try:
             while not self._quit:
                 us = 0
@@ -110,6 +114,7 @@ class ThreadBackground(Background):
             self.error = e
             print("shimeji background loop stopped:", repr(e))
         finally:
+            self.loop_thread = None
             self.running = False
 
     def stop(self, timeout_ms=2000):

@@ -44,6 +44,18 @@ def _target(what):
                      "returned, got %r" % (what,))
 
 
+def _in_a_task(what):
+    """Whether top() was called from a task. A background loop on a thread of its own polls
+    with the interpreter's context, which the REPL's thread shares: there the calling thread
+    tells (the context's slot is the loop's task whenever the REPL looks mid-poll)."""
+    loop_thread = getattr(what, "loop_thread", None)
+    if loop_thread is not None:
+        import _thread
+
+        return _thread.get_ident() == loop_thread
+    return core.current_context().slot is not None
+
+
 def task_table(sched, polls=None):
     """A snapshot of ``sched``'s live tasks: a list of rows ``(id, name, state, waits_on,
     polls, cpu_us, max_us, wakes, hogs)``, a figure nobody measures being None. Under plain
@@ -135,7 +147,7 @@ def top(what=None, interval_ms=1000, count=None, clear=True, out=print):
     ``interval_ms``, ``count`` times (None: until Ctrl-C). ``clear`` redraws in place on a
     terminal. Allocates (REPL only); not ISR-safe; not from a task (``TraceError``: it would
     hold the scheduler up while it sleeps between refreshes)."""
-    if core.current_context().slot is not None:
+    if _in_a_task(what):
         raise TraceError("top() from a task would stop the scheduler between refreshes: call "
                          "it at the REPL (with board.background(sched) running the tasks)")
     if type(interval_ms) is not int or interval_ms < 1:
