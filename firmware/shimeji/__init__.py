@@ -11,7 +11,11 @@ The package tree is the architecture (docs/architecture.md):
 - ``sched``: the scheduler and its tick, the run loop, running behind the REPL;
 - ``time``: the clock, the timer wheel, the timer, sleeps and timeouts;
 - ``sync``: critical sections and the primitives built on wait queues;
-- ``platform``: what a board gives (``boards/<name>/shimeji_board.py`` builds on it).
+- ``io``: waiting on sockets, UARTs and pipes; streams and servers;
+- ``trace``: the trace ring and ``top()``;
+- ``executor``: several schedulers, one per core or thread, that steal work;
+- ``platform``: what a board gives (``boards/<name>/shimeji_board.py`` builds on it);
+- ``asyncio``: the asyncio API over shimeji (``import shimeji.asyncio as asyncio``).
 
 Every public name is importable from here (``from shimeji import Mutex``); each is loaded
 the first time it is used, so ``import shimeji`` costs little and a program pays only for the

@@ -202,7 +202,8 @@ def current_slot():
 
 
 def current_task():
-    """The ``JoinHandle`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
+    """The ``JoinHandle`` of the task being polled. Raises ``NoCurrentTask`` outside a task.
+    Not ISR-safe: in an interrupt handler it would name the task it interrupted."""
     slot = current_slot()
     slot.handle_out = True  # handed out: the slot must not reuse it for a later task
     return slot.handle
@@ -326,7 +327,7 @@ if _ring is not None:
     @micropython.native
     def yield_now(_append=_ring_append, _it=_ring_iter, _threaded=_threaded):  # locals
         """Awaitable: let every other runnable task run once, then continue. Allocates
-        nothing. Takes no arguments."""
+        nothing. Takes no arguments. Tasks only (not ISR-safe)."""
         if _threaded:  # worker threads poll in parallel: the calling thread's own ring
             # (the three defaults serve as its locals: a local of its own would make every
             # call's frame bigger, +25 instructions per switch on one thread too; unpacking
@@ -340,7 +341,7 @@ else:
 
     def yield_now():
         """Awaitable: let every other runnable task run once, then continue. Allocates
-        nothing."""
+        nothing. Tasks only (not ISR-safe)."""
         if _threaded:
             return _thread_yield()
         _yield_now.armed = True

@@ -115,7 +115,9 @@ class Executor:
         the task to another, and ``PoolFull`` means every worker is full.
         Allocates a handle when the slot's last one was handed out (``spawn_detached``: no).
         From a ``micropython.schedule`` callback that ran while its thread was inside the
-        executor's critical section: ``WrongLevel`` (see ``_check_outside``)."""
+        executor's critical section: ``WrongLevel`` (see ``_check_outside``). Not for a hard
+        interrupt handler (it may allocate the handle): use ``spawn_detached`` from a
+        ``micropython.schedule`` callback."""
         self._check_outside("spawn")
         return self._spawn(coro, name)
 
@@ -134,7 +136,9 @@ class Executor:
     def spawn_detached(self, coro, name=None):
         """``spawn`` for a task nobody joins: returns None and allocates nothing (the slot's
         handle is reused). From outside the workers, with a coroutine made beforehand, this
-        is the allocation-free path into the injector."""
+        is the allocation-free path into the injector: another thread or a
+        ``micropython.schedule`` callback may call it (``WrongLevel`` inside the section, as
+        ``spawn``); from a hard interrupt handler it has not been tested."""
         self._check_outside("spawn_detached")
         cs = self.critical_section
         state = cs.enter()  # the task may end on another worker at once: completion is
@@ -226,7 +230,7 @@ class Executor:
     # -- running -----------------------------------------------------------------------------
 
     def run_worker(self, index, main=None):
-        """Run worker ``index`` on the calling thread (see ``Worker.run``)."""
+        """Run worker ``index`` on the calling thread (see ``Worker.run``). Not ISR-safe."""
         if type(index) is not int or not 0 <= index < self.size:
             raise BadArgument("run_worker(index=%r): give an int from 0 to %d (this Executor's "
                               "workers)" % (index, self.size - 1))
@@ -246,7 +250,8 @@ class Executor:
 
     def start(self):
         """Start workers 1..N-1, each on a new ``_thread``; worker 0 is left for the caller
-        (``run_worker(0, main)``). Raises the asyncio shield for the executor's lifetime."""
+        (``run_worker(0, main)``). Raises the asyncio shield for the executor's lifetime.
+        Not ISR-safe."""
         import _thread
 
         self._check_idle("start()")
@@ -299,7 +304,8 @@ class Executor:
         """Start the other workers, run ``main`` on worker 0 on this thread, then close and
         wait for the other workers; returns ``main``'s result. If a worker's thread cannot
         start, the executor is closed, ``main`` never runs, and that error is raised. Misuse
-        (``SchedulerBusy``: it runs already; ``NotACoroutine``) starts and closes nothing."""
+        (``SchedulerBusy``: it runs already; ``NotACoroutine``) starts and closes nothing.
+        Not ISR-safe."""
         self._check_idle("run()", main)
         try:
             self.start()
@@ -332,7 +338,8 @@ class Executor:
 
     def join(self):
         """Wait until the worker threads started by ``start()`` have returned; lowers the
-        asyncio shield. After ``close()``, not from its tasks (``SchedulerBusy``: no hang)."""
+        asyncio shield. After ``close()``, not from its tasks (``SchedulerBusy``: no hang).
+        Not ISR-safe (it waits)."""
         ctx = core.current_context()
         if any(w._ctx is ctx for w in self.workers):
             raise SchedulerBusy("join() from a task of this Executor would wait for its own "
@@ -350,5 +357,5 @@ class Executor:
             shield.off()
 
     def stats(self):
-        """Per-worker figures (a list of dicts; allocates)."""
+        """Per-worker figures (a list of dicts; allocates). Not ISR-safe."""
         return [w.stats() for w in self.workers]

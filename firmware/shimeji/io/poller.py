@@ -95,7 +95,8 @@ class IOPoller:
     def add(self, slot, obj, mask):
         """Park ``slot`` until ``obj`` is ready for ``mask`` (POLLIN or POLLOUT). Raises
         ``IOBusy`` if another task waits for the same, ``NotPollable``/``StreamClosed`` if
-        ``select.poll`` refuses ``obj``. Allocates nothing for an object seen before."""
+        ``select.poll`` refuses ``obj``. Allocates nothing for an object seen before. Not
+        ISR-safe (the scheduler's context: ``wait_readable``/``wait_writable`` call it)."""
         key = obj if _MP else fileno_of(obj)
         entry = self._entries.get(key)
         if entry is None:
@@ -124,7 +125,8 @@ class IOPoller:
     @micropython.native
     def remove(self, slot):
         """Take ``slot`` off its wait without waking it (cancellation, timeout, completion:
-        the scheduler calls it through ``slot.waiting_on``). Allocates nothing."""
+        the scheduler calls it through ``slot.waiting_on``). Allocates nothing. Not
+        ISR-safe."""
         entry = slot.io_entry
         if entry is not None:  # (the slot is its reader or its writer: a wake clears io_entry)
             if entry.reader is slot:

@@ -48,7 +48,8 @@ class Stream:
         self._op = ReadOp(self)
 
     def get_extra_info(self, v):
-        """``"peername"`` (the peer's address) or another key given at construction."""
+        """``"peername"`` (the peer's address) or another key given at construction. Not
+        ISR-safe."""
         return self.e[v]
 
     def _check(self):
@@ -56,7 +57,8 @@ class Stream:
             raise stream_closed()
 
     def close(self):
-        """Close the stream now: tasks waiting on it are woken and get ``StreamClosed``."""
+        """Close the stream now: tasks waiting on it are woken and get ``StreamClosed``. Not
+        ISR-safe."""
         if self.closed:
             return
         self.closed = True
@@ -69,14 +71,15 @@ class Stream:
             close()
 
     async def wait_closed(self):
-        """Close the stream (if not yet) and let the other tasks run once."""
+        """Close the stream (if not yet) and let the other tasks run once. Tasks only (not
+        ISR-safe)."""
         self.close()
         await core.yield_now()
 
     @micropython.native
     def read(self, n=-1):
         """Awaitable: at most ``n`` bytes (b"" at the end of the stream); ``n < 0``:
-        everything up to the end of the stream."""
+        everything up to the end of the stream. Tasks only (not ISR-safe)."""
         if type(n) is not int:
             raise _bad_size("read", n)
         if n < 0:
@@ -101,7 +104,7 @@ class Stream:
 
     def readinto(self, buf):
         """Awaitable: read into ``buf``; the number of bytes read (0 at the end, or None if
-        the object had nothing after all)."""
+        the object had nothing after all). Tasks only (not ISR-safe)."""
         if buf is None or isinstance(buf, _NOT_BUFFERS):
             raise TypeError("Stream.readinto(buf): buf must be a writable buffer (a bytearray, "
                             "a memoryview of one, an array), got %r" % (buf,))
@@ -113,7 +116,8 @@ class Stream:
         return op
 
     def readexactly(self, n):
-        """Awaitable: exactly ``n`` bytes; raises ``EOFError`` if the stream ends first."""
+        """Awaitable: exactly ``n`` bytes; raises ``EOFError`` if the stream ends first.
+        Tasks only (not ISR-safe)."""
         if type(n) is not int or n < 0:
             raise _bad_size("readexactly", n)
         if not n:
@@ -127,7 +131,8 @@ class Stream:
         return op
 
     async def readline(self):
-        """One line, with its b"\\n" (without one at the end of the stream; b"" after it)."""
+        """One line, with its b"\\n" (without one at the end of the stream; b"" after it).
+        Tasks only (not ISR-safe)."""
         line = b""
         while True:
             await wait_io(self.s, POLLIN)
@@ -142,7 +147,8 @@ class Stream:
     @micropython.native  # as bytecode, the try block puts its frame on the heap at every call
     def write(self, buf):
         """Send ``buf`` now if the object takes it, else keep it for ``drain()``. Allocates
-        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept)."""
+        nothing when the object takes it all (or when ``buf`` is bytes and nothing is kept).
+        Not ISR-safe."""
         try:
             if not self.out_buf:
                 ret = self.s.write(buf)
@@ -160,7 +166,8 @@ class Stream:
     def drain(self):
         """Awaitable: wait until everything written has gone out (partial writes and EAGAIN
         handled). Always lets the other tasks run, even with nothing to send; then (the usual
-        case: ``write`` sent everything) it allocates nothing, so await it where you call it."""
+        case: ``write`` sent everything) it allocates nothing, so await it where you call it.
+        Tasks only (not ISR-safe)."""
         if not self.out_buf:
             return _yield_now()
         return self._drain()
@@ -177,7 +184,8 @@ class Stream:
         self.out_buf = b""
 
     async def awrite(self, buf, off=0, sz=-1):
-        """``write`` then ``drain`` (MicroPython's legacy API); ``off``/``sz``: a slice."""
+        """``write`` then ``drain`` (MicroPython's legacy API); ``off``/``sz``: a slice.
+        Tasks only (not ISR-safe)."""
         if off != 0 or sz != -1:
             buf = memoryview(buf)
             if sz == -1:
@@ -212,7 +220,8 @@ async def open_connection(host, port, ssl=None, server_hostname=None):
     """Connect over TCP; returns ``(reader, writer)`` (one ``Stream`` twice). ``ssl``: an
     ``SSLContext`` or True. A refused connection raises ``OSError`` here where the runtime
     reports it (CPython), else at the first read or write (MicroPython, like its asyncio).
-    A ``host`` that is not a str, or a ``port`` outside 1-65535, raises ``BadArgument``."""
+    A ``host`` that is not a str, or a ``port`` outside 1-65535, raises ``BadArgument``. Tasks
+    only (not ISR-safe)."""
     check_address("open_connection", host, port, 1)
     s = connect_nonblocking(host, port)
     if ssl:
@@ -264,12 +273,13 @@ class Server:
         await self.wait_closed()
 
     def close(self):
-        """Stop accepting; the listening socket is closed. Open connections stay open."""
+        """Stop accepting; the listening socket is closed. Open connections stay open. Not
+        ISR-safe."""
         self.state = True
         self.task.cancel()
 
     async def wait_closed(self):
-        """Wait until the server's task has ended."""
+        """Wait until the server's task has ended. Tasks only (not ISR-safe)."""
         if not self._joined:
             self._joined = True
             await self.task
@@ -336,7 +346,8 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
     ``cb(reader, writer)`` as a new task for each connection; returns the ``Server``.
     Raises ``BadArgument`` for a ``cb`` that is not callable, a ``host`` that is not a str or
     a ``port`` outside 0-65535; if ``cb`` turns out not to be an ``async def`` function, the
-    first connection is closed and the server ends with ``NotACoroutine`` (``wait_closed``)."""
+    first connection is closed and the server ends with ``NotACoroutine`` (``wait_closed``).
+    Tasks only (not ISR-safe)."""
     check_server_args(cb, host, port, backlog)
     s, bound = listen(host, port, backlog)
     obj = stream_socket(s)

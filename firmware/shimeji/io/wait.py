@@ -125,14 +125,16 @@ def _arm(obj):
 def wait_readable(obj):
     """Awaitable: park until ``obj`` can be read without blocking. Raises ``IOFailed`` on an
     error or hang-up, ``StreamClosed`` if ``obj`` was closed, ``IOBusy`` if another task
-    already waits to read ``obj``. Allocates nothing for an object waited on before."""
+    already waits to read ``obj``. Allocates nothing for an object waited on before. Tasks
+    only (not ISR-safe)."""
     _arm(obj)
     return _READ
 
 
 def wait_writable(obj):
     """Awaitable: park until ``obj`` can be written without blocking. Raises like
-    ``wait_readable`` (``POLLHUP`` always counts: nothing can be written any more)."""
+    ``wait_readable`` (``POLLHUP`` always counts: nothing can be written any more). Tasks
+    only (not ISR-safe)."""
     _arm(obj)
     return _WRITE
 

@@ -40,7 +40,7 @@ class TaskLifecycle(TaskPool):
         """Use ``policy`` from now on: a ``Policy`` object, or one of the names ``'fifo'``,
         ``'rr'``, ``'cfs'``, ``'priority'`` (that policy with its defaults). Only while no task
         is live: a policy's queues cannot be carried over. A policy object serves one
-        scheduler; ``PolicyError`` for anything else."""
+        scheduler; ``PolicyError`` for anything else. Not ISR-safe."""
         policy = _policy_of(policy)
         if self.policy is not None and self.live_count():
             raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
@@ -66,7 +66,7 @@ class TaskLifecycle(TaskPool):
 
     def set_priority(self, handle, value):
         """Pass a priority (or nice value) for a live task to the policy; False if the task
-        has finished. Raises ``PolicyError`` for a task of another scheduler."""
+        has finished. Raises ``PolicyError`` for a task of another scheduler. Not ISR-safe."""
         self._check_level("set_priority")
         slot = handle._live_slot()
         if slot is None:
@@ -158,7 +158,7 @@ class TaskLifecycle(TaskPool):
     def spawn_allocated(self, slot, coro, name=None, detached=False):
         """Run ``coro`` in ``slot``, a ``TaskSlot`` the caller made and owns; returns its
         ``JoinHandle``, or None with ``detached=True`` (then allocation-free, as
-        ``spawn_detached``)."""
+        ``spawn_detached``). Not ISR-safe."""
         self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
         self._adopt(slot)
         handle = self._start(slot, coro, name)
@@ -168,7 +168,8 @@ class TaskLifecycle(TaskPool):
         return handle
 
     def build_task(self):
-        """A ``TaskBuilder`` for name, priority or a caller-owned slot."""
+        """A ``TaskBuilder`` for name, priority or a caller-owned slot (the scheduler's one
+        builder, reset). Not ISR-safe."""
         return self._builder.reset()
 
     @micropython.native
@@ -240,7 +241,7 @@ class TaskLifecycle(TaskPool):
     # -- cancellation, closing, introspection -----------------------------------------------------
 
     def cancel_slot(self, slot):
-        """Cancel the task in ``slot`` (see ``JoinHandle.cancel``)."""
+        """Cancel the task in ``slot`` (see ``JoinHandle.cancel``). Not ISR-safe."""
         self._check_level("cancel")
         if slot.state == FREE or slot.sched is not self or slot.cancel_requested:
             return False
@@ -301,7 +302,7 @@ class TaskLifecycle(TaskPool):
         whenever no task is runnable; the default sleeps until the timer's next deadline, but
         at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
         firmware composes its own loop or uses ``shimeji.runloop``. Raises ``SchedulerBusy``
-        (and spawns nothing) if called from one of this scheduler's own tasks."""
+        (and spawns nothing) if called from one of this scheduler's own tasks. Not ISR-safe."""
         if self._polling:
             raise self._busy()
         handle = self.spawn(coro)

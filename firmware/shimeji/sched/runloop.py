@@ -179,7 +179,8 @@ class RunLoop:
 
     def step(self):
         """One iteration: tick, turn (the iteration's one clock read), and idle until the next
-        deadline if nothing is runnable. Returns the Tick."""
+        deadline if nothing is runnable. Returns the Tick. Allocation-free; not ISR-safe
+        (it is the loop: ``stop()`` is the call for an interrupt handler)."""
         self.iterations = _inc(self.iterations)
         self.poll_io()
         t = self.tick()

@@ -13,28 +13,32 @@ class TaskBuilder:
         self.reset()
 
     def reset(self):
+        """Forget the settings (``build_task()`` does it). Not ISR-safe."""
         self._name = None
         self._priority = None
         self._slot = None
         return self
 
     def name(self, name):
+        """The task's name (``current_task().name``, ``tasks()``, traces). Not ISR-safe."""
         self._name = name
         return self
 
     def priority(self, priority):
-        """Priority or nice value, as the scheduler's policy understands it."""
+        """Priority or nice value, as the scheduler's policy understands it. Not ISR-safe."""
         self._priority = priority
         return self
 
     def slot(self, slot):
-        """Run the task in this caller-owned ``TaskSlot`` instead of a pool slot."""
+        """Run the task in this caller-owned ``TaskSlot`` instead of a pool slot. Not
+        ISR-safe."""
         self._slot = slot
         return self
 
     def spawn(self, coro):
         """Spawn ``coro`` with these settings; returns its ``JoinHandle``. A refused spawn
-        (``PoolFull``, ``BadPriority``...) spawns nothing; the builder is reset either way."""
+        (``PoolFull``, ``BadPriority``...) spawns nothing; the builder is reset either way.
+        Not ISR-safe."""
         sched = self._sched
         prio = self._priority
         try:

@@ -191,7 +191,8 @@ class TaskPool:
         return False
 
     def live_slots(self):
-        """Slots holding live tasks, pool and caller-owned (a new list: REPL and tests)."""
+        """Slots holding live tasks, pool and caller-owned (a new list: REPL and tests). Not
+        ISR-safe."""
         live = [s for s in self.slots if s.state != FREE]
         slot = self._owned_head
         while slot is not None:
@@ -201,7 +202,8 @@ class TaskPool:
         return live
 
     def live_count(self):
-        """How many tasks are live. Allocation-free."""
+        """How many tasks are live. Allocation-free. Not ISR-safe (it reads slot states and
+        lists that spawns and completions change)."""
         n = 0
         for slot in self.slots:
             if slot.state != FREE:
@@ -214,7 +216,8 @@ class TaskPool:
         return n
 
     def free_count(self):
-        """How many pool slots are free. Allocation-free."""
+        """How many pool slots are free. Allocation-free. Not ISR-safe (it walks the free
+        list, which spawns and completions change)."""
         n = 0
         slot = self._free_head
         while slot is not None:
@@ -223,7 +226,8 @@ class TaskPool:
         return n
 
     def tasks(self):
-        """``(id, name, state)`` of every live task, for the REPL."""
+        """``(id, name, state)`` of every live task, for the REPL (a new list). Not ISR-safe;
+        behind the REPL use ``bg.tasks()``."""
         return [(s.id, s.name, _STATE_NAMES[s.state]) for s in self.live_slots()]
 
 

@@ -175,6 +175,7 @@ class JoinHandle:
         """The task's return value; raises its exception, or ``Cancelled``.
 
         Raises ``TaskNotComplete`` if the task is still running: await the handle instead.
+        Not ISR-safe (that error allocates): call it from a task, the run loop or the REPL.
         """
         status = self._state()
         if status == DETACHED:
@@ -189,7 +190,9 @@ class JoinHandle:
     def cancel(self):
         """Cancel the task: it leaves any wait at once and ``Cancelled`` is raised inside it
         at its next poll. Returns True if this took effect, False if the task had already
-        finished or a cancellation is already pending."""
+        finished or a cancellation is already pending. Not ISR-safe: it makes the
+        ``Cancelled`` exception and disarms the task's timer entry, which the run loop owns;
+        from another thread while a loop runs, ``bg.call(handle.cancel)``."""
         ref = self._ref
         if ref is _DETACHED:
             self._stale()
@@ -201,7 +204,7 @@ class JoinHandle:
         """Give the handle up: nobody will join or cancel the task through it; any later use
         raises ``StaleHandle``. The task runs on. Returns None. Detaching a running task's
         handle makes its slot a handle of its own (one small object; for a task that needs no
-        handle, ``sched.spawn_detached(coro)`` allocates nothing)."""
+        handle, ``sched.spawn_detached(coro)`` allocates nothing). Not ISR-safe."""
         ref = self._ref
         if isinstance(ref, TaskSlot) and ref.handle is self:  # running: its slot gets a handle of
             own = new_handle(JoinHandle)  # its own, which nobody holds (the completion writes

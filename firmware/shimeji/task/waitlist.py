@@ -19,7 +19,8 @@ class WaitList:
         self.count = 0
 
     def push(self, slot):
-        """Append ``slot``; it must not be on any wait list."""
+        """Append ``slot``; it must not be on any wait list. ISR-safe only inside the
+        critical section that guards this list (every primitive takes it)."""
         assert slot.waiting_on is None, "slot is already waiting"
         slot.waiting_on = self
         slot.wait_next = None
@@ -32,7 +33,8 @@ class WaitList:
         self.count += 1
 
     def remove(self, slot):
-        """Unlink ``slot`` from this list (it must be on it)."""
+        """Unlink ``slot`` from this list (it must be on it). ISR-safe only inside the
+        critical section that guards this list."""
         assert slot.waiting_on is self, "slot is not on this list"
         prev = slot.wait_prev
         nxt = slot.wait_next
@@ -50,13 +52,15 @@ class WaitList:
         self.count -= 1
 
     def pop(self):
-        """Unlink and return the oldest slot, or None."""
+        """Unlink and return the oldest slot, or None. ISR-safe only inside the critical
+        section that guards this list."""
         slot = self.head
         if slot is not None:
             self.remove(slot)
         return slot
 
     def is_empty(self):
+        """True if no slot is linked. ISR-safe (a read)."""
         return self.head is None
 
 

@@ -79,7 +79,7 @@ class Clock:
 
     @property
     def base(self):
-        """The source reading where the timer's current tick began."""
+        """The source reading where the timer's current tick began. ISR-safe (a read)."""
         return self._ints[self._at]
 
     @base.setter

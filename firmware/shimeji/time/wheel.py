@@ -137,7 +137,7 @@ class TimerWheel:
 
     @property
     def now(self):
-        """The wheel's tick (it moves on in ``advance``)."""
+        """The wheel's tick (it moves on in ``advance``). ISR-safe (a read)."""
         return self._w[_W_NOW]
 
     @now.setter
@@ -146,7 +146,7 @@ class TimerWheel:
 
     @property
     def pending(self):
-        """Armed entries, the due list included."""
+        """Armed entries, the due list included. ISR-safe (a read)."""
         return self._w[_W_PENDING]
 
     @pending.setter
@@ -155,7 +155,7 @@ class TimerWheel:
 
     @property
     def lag(self):
-        """Ticks an advance still owes (a callback raised part-way)."""
+        """Ticks an advance still owes (a callback raised part-way). ISR-safe (a read)."""
         return self._w[_W_LAG]
 
     @property

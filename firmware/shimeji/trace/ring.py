@@ -205,7 +205,7 @@ class Trace(SideRing):
         return out
 
     def name_of(self, task_id):
-        """The name a task was spawned with, if still remembered; else None."""
+        """The name a task was spawned with, if still remembered; else None. Not ISR-safe."""
         if type(task_id) is not int:
             raise TraceError("name_of(task_id): give a task id (an int), got %r" % (task_id,))
         j = task_id % len(self._names)
