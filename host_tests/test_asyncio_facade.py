@@ -444,8 +444,8 @@ def test_queue_semaphores_taskgroup_and_timeout():
             async with asyncio.TaskGroup() as tg:
                 other = tg.create_task(forever())
                 tg.create_task(fails())
-        except KeyError:
-            log.append(("tg", other.cancelled()))
+        except asyncio.ExceptionGroup as eg:
+            log.append(("tg", other.cancelled(), [type(e).__name__ for e in eg.exceptions]))
         try:
             async with asyncio.timeout(0.005):
                 await asyncio.sleep(10)
@@ -453,4 +453,5 @@ def test_queue_semaphores_taskgroup_and_timeout():
             log.append("timeout")
 
     asyncio.run(main())
-    assert log == [0, 1, 2, 3, ("in", 0, True), ("in", 1, True), ("tg", True), "timeout"]
+    assert log == [0, 1, 2, 3, ("in", 0, True), ("in", 1, True), ("tg", True, ["KeyError"]),
+                   "timeout"]

@@ -329,3 +329,11 @@ try:
     TIMEOUT_ERROR_BASE = TimeoutError
 except NameError:
     TIMEOUT_ERROR_BASE = Exception
+
+# -- ExceptionGroup ----------------------------------------------------------------------------
+# CPython 3.11+ has the built-in, and its TaskGroup raises one; MicroPython has none (nor
+# ``except*``): shimeji.asyncio raises its stand-in there (asyncio/errgroup.py).
+try:
+    EXCEPTION_GROUP = ExceptionGroup  # noqa: F821 (a built-in since CPython 3.11)
+except NameError:
+    EXCEPTION_GROUP = None

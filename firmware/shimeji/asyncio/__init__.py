@@ -13,6 +13,7 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
 - ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
+- ``errgroup``: ``ExceptionGroup`` (the built-in on CPython 3.11+, a stand-in on MicroPython);
 - ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.
 """
 
@@ -25,6 +26,7 @@ _Y = "shimeji.asyncio.sync"
 _X = "shimeji.asyncio.extras"
 _S = "shimeji.asyncio.streams"
 _G = "shimeji.asyncio.groups"
+_E = "shimeji.asyncio.errgroup"
 
 _names = {
     "Task": _T,
@@ -56,6 +58,7 @@ _names = {
     "timeout": _G,
     "timeout_at": _G,
     "Timeout": _G,
+    "ExceptionGroup": _E,
     "StreamReader": _S,
     "StreamWriter": _S,
     "open_connection": _S,

@@ -1,11 +1,13 @@
 """CPython's ``TaskGroup``, ``timeout()`` and ``timeout_at()``, which MicroPython's asyncio lacks.
 
-Differences from CPython: a ``TaskGroup`` raises the first error of its tasks itself, not an
-``ExceptionGroup`` (MicroPython has none, nor ``except*``). Otherwise the rules are CPython's:
-the first task to fail cancels the others and the task running the ``async with`` body (the
-body's ``await`` is interrupted, and that ``CancelledError`` does not leave the block); a
-cancellation of that task from outside cancels the group's tasks, waits for them, and goes on
-as ``CancelledError``.
+The rules are CPython's: the first task to fail cancels the others and the task running the
+``async with`` body (the body's ``await`` is interrupted, and that ``CancelledError`` does not
+leave the block); on exit the errors of the tasks, then the body's own, are raised together as
+an ``ExceptionGroup`` (the built-in on CPython 3.11+, the stand-in of errgroup.py on
+MicroPython); a cancellation of that task from outside cancels the group's tasks, waits for
+them, and goes on as ``CancelledError``. A failed task keeps its exception
+(``task.exception()``), and is not reported to the loop's exception handler: the group
+retrieves it.
 
 Design note: telling the group's own cancellation from a child's. Awaiting a ``Task`` forwards
 a cancel of the awaiting task to the awaited one (MicroPython's rule, kept by ``Task``), so a
@@ -18,8 +20,9 @@ says whose it is.
 from ..core import yield_now
 from ..task.slot import JoinHandle, _value_of
 from ..time.wheel import TimerEntry
+from .errgroup import exception_group
 from .loop import as_coro, create_task, current_task, get_event_loop
-from .task import CancelledError, TimeoutError
+from .task import _WAITED, CancelledError, TimeoutError, _gathered, _gathers
 
 _join_next = JoinHandle.__next__
 
@@ -41,8 +44,9 @@ class _Join:
 
 class TaskGroup:
     """``async with TaskGroup() as tg: tg.create_task(coro)``: waits for every task on exit.
-    The first task to fail cancels the others (and the body's task), and its exception is
-    raised on exit. ``create_task`` raises as CPython's does: ``RuntimeError`` outside the
+    The first task to fail cancels the others (and the body's task); on exit the tasks'
+    errors (then the body's, if it raised one) are raised as one ``ExceptionGroup``.
+    ``create_task`` raises as CPython's does: ``RuntimeError`` outside the
     ``async with`` or once the group is shutting down, ``TypeError`` for what is not a
     coroutine (the group's other tasks go on). Not ISR-safe."""
 
@@ -82,16 +86,21 @@ class TaskGroup:
     async def _run(self, coro):
         try:
             return await coro
-        except Exception as e:  # recorded, and raised by __aexit__ (not left unretrieved)
+        except Exception as e:  # recorded, raised by __aexit__ in the group, and kept by the task
             try:  # CPython's group hears of it by a done callback, run after the tasks
                 await yield_now()  # runnable now (woken with this one): they run first
-            finally:
-                self._errors.append(e)
-                if len(self._errors) == 1:
-                    self._abort(current_task())
-                    if not self._exiting:  # the body still runs: interrupt it (CPython's rule)
-                        self._cancel_sent = True
-                        self._parent.cancel()
+            except CancelledError:
+                pass  # another's failure aborted the group meanwhile: this one failed first
+            self._errors.append(e)
+            me = current_task()
+            if me.state is True and not (_gathers and _gathered(me)):
+                me.state = _WAITED  # retrieved by the group: no report to the handler
+            if len(self._errors) == 1:
+                self._abort(me)
+                if not self._exiting:  # the body still runs: interrupt it (CPython's rule)
+                    self._cancel_sent = True
+                    self._parent.cancel()
+            raise e  # the task's own outcome: task.exception() is ``e``
 
     def _abort(self, keep):
         for t in self._tasks:
@@ -130,8 +139,15 @@ class TaskGroup:
                 continue
         self._entered = False
         self._finished = True
-        if self._errors and (exc_type is None or issubclass(exc_type, CancelledError)):
-            raise self._errors[0]
+        if exc_type is not None and not issubclass(exc_type, Exception) and not issubclass(
+                exc_type, CancelledError):
+            return False  # KeyboardInterrupt, SystemExit...: goes on as it is (CPython's rule)
+        errors = self._errors
+        if exc_type is not None and not issubclass(exc_type, CancelledError):
+            errors = errors + [exc]  # the body's own error, after the tasks' (CPython's order)
+        if errors:
+            self._errors = []
+            raise exception_group("unhandled errors in a TaskGroup", errors) from None
         if cancelled:
             if exc_type is not None and issubclass(exc_type, CancelledError):
                 return False  # the body's CancelledError goes on
