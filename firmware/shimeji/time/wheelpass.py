@@ -42,10 +42,12 @@ for _b in range(1, 256):
 _QUEUED = const(1)
 _RUNNING = const(2)
 _WAITING = const(3)
+_NIL = None  # (viper compares objects with an object None)
+_YES = True  # (and a flag with an object True: `is`, a pointer compare)
 
 
-@micropython.native
-def hand_off(self, pos, level):
+@micropython.viper
+def hand_off(self, pos: int, level: int) -> int:
     """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
     its scheduler's run queue in one pass; entries with a callback stay in the slot, in
     order, for ``TimerWheel._drain``. Each entry is unlinked and its slot linked in line (a wake
@@ -61,55 +63,56 @@ def hand_off(self, pos, level):
     section: ``wake()`` reads ``sleeping`` and the entry's ``pos`` before the state, and this
     writes the state first, so a wake from elsewhere finds the sleep armed (ignored) or the
     task queued (a no-op). Any other entry takes the scheduler's section, one per
-    ``_CS_BATCH`` entries (a board masks interrupts no longer than that)."""
+    ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: its counts,
+    states and object identities are machine words and pointer compares (in native code
+    each test was a runtime call)."""
+    nil = _NIL
+    yes = _YES
     head = self._head
     e = head[pos]
-    kept = None  # the callback entries, relinked in their order
-    kept_tail = None
-    sched = None  # the scheduler whose section is held
-    state = None
-    direct = None  # the scheduler whose FIFO queue the hand-off may link into directly
-    fifo = None  # its queue
-    last = None  # its tail, kept here while this pass links (stored back on a change)
+    kept = nil  # the callback entries, relinked in their order
+    kept_tail = nil
+    sched = nil  # the scheduler whose section is held
+    state = nil
+    direct = nil  # the scheduler whose FIFO queue the hand-off may link into directly
+    fifo = nil  # its queue
+    last = nil  # its tail, kept here while this pass links (stored back on a change)
     timed = 0  # the tasks linked into it, added to its _woken_timer once
-    seen = None  # the scheduler ``direct`` was last decided for
+    seen = nil  # the scheduler ``direct`` was last decided for
     n = 0
     held = 0
-    while e is not None:
+    while e is not nil:
         nxt = e.next
         slot = e.slot
-        s = None if slot is None else slot.sched
-        if s is None:  # (no `is not`: in native code each is a second runtime call)
-            pass
-        else:
-            if s is seen:
-                pass
-            else:
-                if direct is not None:
-                    if last is not None:
-                        last.run_next = None  # the queue ends there (FifoPolicy.add's store)
+        s = nil
+        if slot is not nil:
+            s = slot.sched
+        if s is not nil:
+            if s is not seen:
+                if direct is not nil:
+                    if last is not nil:
+                        last.run_next = nil  # the queue ends there (FifoPolicy.add's store)
                     direct._fifo.tail = last
-                    direct._woken_timer += timed
+                    direct._woken_timer = int(direct._woken_timer) + timed
                     timed = 0
                 seen = s
                 fifo = s._fifo
-                if (fifo is None or s._polling or s.parallel or s._trace is not None
-                        or s._inbox_head is not None):
-                    direct = None
+                if (fifo is nil or s._polling is yes or s.parallel is yes
+                        or s._trace is not nil or s._inbox_head is not nil):
+                    direct = nil
                 else:
                     direct = s
                     last = fifo.tail
-            if s is direct and slot.sleeping and e is slot.timer and slot.state == _WAITING:
+            if (s is direct and slot.sleeping is yes and e is slot.timer
+                    and int(slot.state) == _WAITING):
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
-                if nxt is None:
-                    pass
-                else:  # (prev and wheel mean something only while armed: left)
-                    e.next = None
+                if nxt is not nil:  # (prev and wheel mean something only while armed: left)
+                    e.next = nil
                 n += 1
                 slot.state = _QUEUED  # first (see above)
                 e.pos = -1
                 slot.sleeping = False
-                if last is None:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
+                if last is nil:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
                     fifo.head = slot
                 else:
                     last.run_next = slot
@@ -117,72 +120,72 @@ def hand_off(self, pos, level):
                 timed += 1  # for the loop's next _end_tick, no section
                 e = nxt
                 continue
-        if e.callback is not None:
+        if e.callback is not nil:
             e.prev = kept_tail
-            if kept_tail is None:
+            if kept_tail is nil:
                 kept = e
             else:
                 kept_tail.next = e
             kept_tail = e
             e = nxt
             continue
-        if nxt is not None:
-            e.next = None
+        if nxt is not nil:
+            e.next = nil
         n += 1
-        if s is None:
-            e.pos = -1
+        e.pos = -1
+        if s is nil:
             e = nxt
             continue
-        e.pos = -1
         if s is not sched or held == _CS_BATCH:
-            if sched is not None:
+            if sched is not nil:
                 sched._exit(state)
             sched = s
             state = s._enter()
             held = 0
         held += 1
-        st = slot.state
-        if st == _WAITING and slot.sleeping and e is not slot.timer:
+        st = int(slot.state)
+        if st == _WAITING and slot.sleeping is yes and e is not slot.timer:
             st = _QUEUED  # a ring sleep waits for its own entry only (core.SLEEP)
         if st == _WAITING:  # StaticScheduler.wake, inlined
             slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
             slot.state = _QUEUED
-            if s is direct and s._inbox_head is None:
-                if last is None:  # FifoPolicy.add, inlined
+            if s is direct and s._inbox_head is nil:
+                if last is nil:  # FifoPolicy.add, inlined
                     fifo.head = slot
                 else:
                     last.run_next = slot
                 last = slot
                 timed += 1
             else:
-                slot.inbox_next = None
+                slot.inbox_next = nil
                 tail = s._inbox_tail
-                if tail is None:
+                if tail is nil:
                     s._inbox_head = slot
                 else:
                     tail.inbox_next = slot
                 s._inbox_tail = slot
-                if s._polling:
-                    s._woken_int += 1
+                if s._polling is yes:
+                    s._woken_int = int(s._woken_int) + 1
                 else:
-                    s._woken_ext += 1
-            if s._trace is not None:
-                s._trace.timer_woke(slot)
+                    s._woken_ext = int(s._woken_ext) + 1
+            trace = s._trace
+            if trace is not nil:
+                trace.timer_woke(slot)
         elif st == _RUNNING:
             slot.rewoken = True
         e = nxt
-    if direct is not None:
-        if last is not None:
-            last.run_next = None
+    if direct is not nil:
+        if last is not nil:
+            last.run_next = nil
         fifo.tail = last
-        direct._woken_timer += timed
-    if sched is not None:
+        direct._woken_timer = int(direct._woken_timer) + timed
+    if sched is not nil:
         sched._exit(state)
-    if kept_tail is not None:
-        kept_tail.next = None
+    if kept_tail is not nil:
+        kept_tail.next = nil
     head[pos] = kept
     self._tail[pos] = kept_tail
-    ws = self._w
+    ws = ptr32(self._w)
     ws[_W_COUNT + level] -= n
     ws[_W_PENDING] -= n
     return n
