@@ -145,6 +145,14 @@ sys.path.insert(0, %r)
 import proto_flat_sleep
 proto_flat_sleep.run(N)
 """ % os.path.join(ROOT, "bench"),
+    # The flat prototype's wheel in words with the task slot left an object (its state,
+    # sleeping flag and FIFO link as fields, the tick native code over them): the redesign's
+    # step "the wheel in words" alone (docs/benchmarks.md, "Timers, round eight").
+    "wheel words prototype": """
+sys.path.insert(0, %r)
+import proto_wheel_words
+proto_wheel_words.run(N)
+""" % os.path.join(ROOT, "bench"),
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()
