@@ -13,6 +13,8 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
 - ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
+- ``futures``: ``Future``, done callbacks, ``call_soon``/``call_later``/``call_at`` handles;
+- ``waiting``: ``shield``, ``wait``, ``as_completed``, ``ensure_future``, ``all_tasks``;
 - ``errgroup``: ``ExceptionGroup`` (the built-in on CPython 3.11+, a stand-in on MicroPython);
 - ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.
 """
@@ -27,6 +29,8 @@ _X = "shimeji.asyncio.extras"
 _S = "shimeji.asyncio.streams"
 _G = "shimeji.asyncio.groups"
 _E = "shimeji.asyncio.errgroup"
+_U = "shimeji.asyncio.futures"
+_W = "shimeji.asyncio.waiting"
 
 _names = {
     "Task": _T,
@@ -59,6 +63,18 @@ _names = {
     "timeout_at": _G,
     "Timeout": _G,
     "ExceptionGroup": _E,
+    "Future": _U,
+    "Handle": _U,
+    "TimerHandle": _U,
+    "isfuture": _U,
+    "ensure_future": _W,
+    "all_tasks": _W,
+    "shield": _W,
+    "wait": _W,
+    "as_completed": _W,
+    "FIRST_COMPLETED": _W,
+    "FIRST_EXCEPTION": _W,
+    "ALL_COMPLETED": _W,
     "StreamReader": _S,
     "StreamWriter": _S,
     "open_connection": _S,

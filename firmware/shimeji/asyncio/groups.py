@@ -18,28 +18,11 @@ says whose it is.
 """
 
 from ..core import yield_now
-from ..task.slot import JoinHandle, _value_of
+from ..task.slot import _value_of
 from ..time.wheel import TimerEntry
 from .errgroup import exception_group
 from .loop import as_coro, create_task, current_task, get_event_loop
-from .task import _WAITED, CancelledError, TimeoutError, _gathered, _gathers
-
-_join_next = JoinHandle.__next__
-
-
-class _Join:
-    """Awaits a ``Task`` without forwarding a cancel of the awaiting task to it."""
-
-    def __init__(self, task):
-        self.task = task
-
-    def __iter__(self):
-        return self
-
-    __await__ = __iter__
-
-    def __next__(self):
-        return _join_next(self.task)
+from .task import _WAITED, CancelledError, TimeoutError, _gathered, _gathers, _Join
 
 
 class TaskGroup:

@@ -27,6 +27,7 @@ from ..task.slot import PENDING as _PENDING
 from ..task.slot import JoinHandle, TaskSlot
 from ..time.timer import Timer
 from .facadesched import FacadeScheduler
+from .futures import LoopCallbacks
 from .sleeping import adopt_armed_sleep, sleep, sleep_ms  # noqa: F401 (loop's names)
 from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
 from .task import Task, _gathers
@@ -41,8 +42,9 @@ _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
 
-class Loop:
-    """asyncio's event loop API over a shimeji scheduler. Not ISR-safe."""
+class Loop(LoopCallbacks):
+    """asyncio's event loop API over a shimeji scheduler (``call_soon``, ``call_later``,
+    ``call_at`` and ``create_future`` from futures.py). Not ISR-safe."""
 
     _exc_handler = None  # shared by every loop, as in MicroPython
 
@@ -207,8 +209,11 @@ class Loop:
 
     def default_exception_handler(self, context):
         print(context["message"], file=sys.stderr)
-        print("future:", context["future"], "coro=", context["future"].coro, file=sys.stderr)
-        _print_exception(context["exception"])
+        fut = context.get("future")
+        if fut is not None:
+            print("future:", fut, "coro=", getattr(fut, "coro", None), file=sys.stderr)
+        if "exception" in context:
+            _print_exception(context["exception"])
 
     def call_exception_handler(self, context):
         handler = Loop._exc_handler

@@ -64,6 +64,7 @@ class Task(JoinHandle):
     coro = None
     data = None  # what it waits on (a Task: cancel is forwarded there)
     state = True
+    _callbacks = None  # add_done_callback's, until a watcher task calls them (futures.py)
 
     def __init__(self, coro=None, globals=None):
         self.coro = coro
@@ -112,18 +113,41 @@ class Task(JoinHandle):
 
     def result(self):
         """The task's return value, or its exception raised. ``InvalidStateError`` if it has
-        not finished."""
+        not finished. Retrieves a failure: the loop's exception handler is not called for it."""
         if self._state() <= PENDING:
             raise InvalidStateError("result is not ready")
+        if self.state is None:
+            self.state = False  # retrieved (as CPython's result() marks it)
         return JoinHandle.result(self)
 
     def exception(self):
-        """The exception the task raised, or None. ``InvalidStateError`` if it has not
-        finished."""
+        """The exception the task raised, or None; ``CancelledError`` raised if it was
+        cancelled (as CPython's). ``InvalidStateError`` if it has not finished. Retrieves a
+        failure, as ``result()``."""
         status = self._state()
         if status <= PENDING:
             raise InvalidStateError("exception is not set")
-        return None if status == OK else _value_of(self._ref)
+        if self.state is None:
+            self.state = False
+        if status == OK:
+            return None
+        value = _value_of(self._ref)
+        if isinstance(value, Cancelled):
+            raise value
+        return value
+
+    def add_done_callback(self, fn, context=None):
+        """Call ``fn(task)`` from the loop once the task is done (soon, if it is already), as
+        CPython's. A callback that raises is reported to the loop's exception handler."""
+        from .futures import add_task_callback
+
+        add_task_callback(self, fn)
+
+    def remove_done_callback(self, fn):
+        """Remove every ``fn`` not called yet; returns how many were removed."""
+        from .futures import remove_callbacks
+
+        return remove_callbacks(self, fn)
 
     def cancelled(self):
         return self.is_cancelled()
@@ -176,6 +200,23 @@ class Task(JoinHandle):
         return _PARK
 
 
+class _Join:
+    """Awaits a ``Task`` without forwarding a cancel of the awaiting task to it, or marking
+    it awaited (shimeji's join): TaskGroup's exit and done callbacks' watcher use it."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def __iter__(self):
+        return self
+
+    __await__ = __iter__
+
+    def __next__(self):
+        return _join_next(self.task)
+
+
+_join_next = JoinHandle.__next__
 _REMOVE = "gathering"  # the gather task's data while it waits
 _gathers = []  # the _Gathers waiting now (of every loop): a failed task looks itself up there
 

@@ -1,0 +1,331 @@
+"""CPython's ``Future``, done callbacks, and the loop's ``call_soon``/``call_later``/``call_at``.
+
+None of it is on a hot path: a ``Future`` is a plain object with a ``WaitList`` of the tasks
+awaiting it, and every callback runs in a detached task of the loop's scheduler, spawned when
+it is due. That keeps CPython's order (a callback made ready runs after the tasks already
+runnable, its handles and the tasks share one FIFO) and lets a callback do what a task step
+may: set a Future, create a task, cancel one. A callback that raises is reported to the loop's
+exception handler (``Exception in callback ...``) and the loop goes on, as in CPython.
+
+Design note: a ``Task``'s done callbacks cost its completion nothing. ``add_done_callback`` on
+a running task spawns one watcher task that joins it (``task._Join``: not an await, so the task
+still counts as unretrieved) and calls the callbacks once it is done. The completion path of a
+task without callbacks is untouched; with them, the watcher is woken as any joiner.
+"""
+
+import sys
+
+from micropython import const
+
+from .. import core
+from ..errors import Cancelled
+from ..task.slot import TaskSlot
+from ..task.waitlist import WaitList
+from ..time.wheel import TimerEntry
+from .stopping import _print_exception
+from .task import CancelledError, InvalidStateError, Task, _Join
+
+_PENDING = const(0)
+_DONE = const(1)
+_CANCELLED = const(2)
+
+
+def _loop():
+    from .loop import get_event_loop
+
+    return get_event_loop()
+
+
+class Future:
+    """A result set later (``set_result``, ``set_exception``, ``cancel``), awaited by tasks:
+    ``await fut`` returns the result or raises the exception. ``loop.create_future()`` makes
+    one. Cancelling a task that awaits it cancels the Future, as in CPython. Not ISR-safe."""
+
+    def __init__(self, loop=None):
+        self._loop = loop
+        self._state = _PENDING
+        self._result = None
+        self._exception = None  # (a cancelled Future keeps its CancelledError here)
+        self._callbacks = None  # done callbacks and awaiting task slots, in the order they came
+        self._waiters = None  # WaitList of the task slots awaiting it, made by the first
+
+    def __repr__(self):
+        return "<Future %s>" % ("pending", "finished", "cancelled")[self._state]
+
+    def get_loop(self):
+        return self._loop if self._loop is not None else _loop()
+
+    def done(self):
+        return self._state != _PENDING
+
+    def cancelled(self):
+        return self._state == _CANCELLED
+
+    def result(self):
+        """The result; raises the exception set (``CancelledError`` if cancelled).
+        ``InvalidStateError`` before it is done."""
+        if self._state == _PENDING:
+            raise InvalidStateError("Result is not set: await the Future first")
+        if self._exception is not None:
+            raise self._exception
+        return self._result
+
+    def exception(self):
+        """The exception set, or None; raises ``CancelledError`` if cancelled.
+        ``InvalidStateError`` before it is done."""
+        if self._state == _PENDING:
+            raise InvalidStateError("Exception is not set: await the Future first")
+        if self._state == _CANCELLED:
+            raise self._exception
+        return self._exception
+
+    def _check_pending(self, what):
+        if self._state != _PENDING:
+            raise InvalidStateError("%s: the Future is already %s" % (
+                what, "cancelled" if self._state == _CANCELLED else "done"))
+
+    def set_result(self, result):
+        """Make the Future done with ``result`` and wake its awaiters.
+        ``InvalidStateError`` if it is done already."""
+        self._check_pending("set_result()")
+        self._result = result
+        self._state = _DONE
+        self._finish()
+
+    def set_exception(self, exception):
+        """Make the Future done with ``exception`` (a class or an instance) raised to its
+        awaiters. ``TypeError`` for ``StopIteration`` or what is not an exception (CPython's)."""
+        self._check_pending("set_exception()")
+        if isinstance(exception, type):
+            exception = exception()
+        if not isinstance(exception, BaseException):
+            raise TypeError("set_exception(exception): an exception class or instance is "
+                            "expected, got %r" % (exception,))
+        if isinstance(exception, StopIteration):
+            raise TypeError("StopIteration interacts badly with generators and cannot be "
+                            "raised into a Future: raise another exception")
+        self._exception = exception
+        self._state = _DONE
+        self._finish()
+
+    def cancel(self, msg=None):
+        """Cancel the Future: its awaiters get ``CancelledError``. False if it is done."""
+        if self._state != _PENDING:
+            return False
+        self._exception = CancelledError() if msg is None else CancelledError(msg)
+        self._state = _CANCELLED
+        self._finish()
+        return True
+
+    def _finish(self):
+        # Wake the awaiters and run the callbacks in the order they came (CPython's: an
+        # awaiting task is a done callback there): consecutive callbacks share one runner task.
+        entries = self._callbacks
+        if not entries:
+            return
+        self._callbacks = None
+        q = self._waiters
+        run = None
+        for e in entries:
+            if type(e) is TaskSlot:  # a task awaiting it (still, unless it was cancelled)
+                run = None
+                if e.waiting_on is q:
+                    q.remove(e)
+                    if e.sched is not None:
+                        e.sched.wake(e)
+            elif run is None:
+                run = [e]
+                loop = self.get_loop()
+                run_soon(loop, _run_callbacks(loop, run, self))
+            else:
+                run.append(e)  # (the runner has not run yet: it calls this one too)
+
+    def add_done_callback(self, fn, context=None):
+        """Call ``fn(fut)`` from the loop once the Future is done (soon, if it is already)."""
+        if self._state != _PENDING:
+            self.get_loop().call_soon(fn, self)
+        else:
+            self._add(fn)
+
+    def _add(self, entry):
+        if self._callbacks is None:
+            self._callbacks = [entry]
+        else:
+            self._callbacks.append(entry)
+
+    def remove_done_callback(self, fn):
+        """Remove every ``fn`` not called yet; returns how many were removed."""
+        return remove_callbacks(self, fn)
+
+    def __iter__(self):
+        if self._state == _PENDING:
+            me = core.current_slot()
+            q = self._waiters
+            if q is None:
+                q = self._waiters = WaitList()
+            try:
+                while self._state == _PENDING:
+                    if me.waiting_on is not q:
+                        q.push(me)
+                        self._add(me)
+                    yield core.PARK
+            except Cancelled:
+                self.cancel()  # (CPython: cancelling the awaiting task cancels the Future)
+                raise
+            finally:
+                if me.waiting_on is q:
+                    q.remove(me)
+        return self.result()
+
+    __await__ = __iter__
+
+
+def isfuture(obj):
+    """True for a ``Future`` or a ``Task``."""
+    return isinstance(obj, Future) or isinstance(obj, Task)
+
+
+def remove_callbacks(fut, fn):
+    cbs = fut._callbacks
+    if not cbs:
+        return 0
+    kept = [cb for cb in cbs if type(cb) is TaskSlot or cb != fn]  # (slots: Future's awaiters)
+    fut._callbacks = kept
+    return len(cbs) - len(kept)
+
+
+def add_task_callback(task, fn):
+    if task.done():
+        _loop().call_soon(fn, task)
+    elif task._callbacks is None:
+        task._callbacks = [fn]
+        task._live_slot().sched.spawn_detached(_watch(task))
+    else:
+        task._callbacks.append(fn)
+
+
+async def _watch(task):
+    try:
+        await _Join(task)
+    except GeneratorExit:
+        raise
+    except BaseException:  # noqa: S110 (the task's outcome, read by the callbacks)
+        pass
+    cbs = task._callbacks
+    task._callbacks = None
+    if cbs:
+        await _run_callbacks(_loop(), cbs, task)
+
+
+def run_soon(loop, coro):
+    loop.sched.spawn_detached(coro)
+
+
+async def _run_callbacks(loop, cbs, arg):
+    for fn in cbs:
+        call(loop, fn, (arg,), None)
+
+
+def call(loop, fn, args, handle):
+    """Call ``fn(*args)``; an exception is reported to ``loop``'s exception handler."""
+    try:
+        fn(*args)
+    except Exception as e:
+        context = {"message": "Exception in callback %r" % (fn,), "exception": e}
+        if handle is not None:
+            context["handle"] = handle
+        try:
+            loop.call_exception_handler(context)
+        except Exception as e2:  # (CPython's loop logs it and goes on)
+            print("Unhandled error in exception handler", file=sys.stderr)
+            _print_exception(e2)
+
+
+class Handle:
+    """What ``loop.call_soon`` returns: ``cancel()`` before it runs and it does not run."""
+
+    def __init__(self, loop, callback, args):
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+
+    def __repr__(self):
+        return "<%s %r%s>" % (type(self).__name__, self._callback,
+                              " cancelled" if self._cancelled else "")
+
+    def cancel(self):
+        self._cancelled = True
+
+    def cancelled(self):
+        return self._cancelled
+
+    def get_context(self):
+        return None
+
+
+class TimerHandle(Handle):
+    """What ``loop.call_later``/``call_at`` return: ``when()`` is its ``loop.time()``."""
+
+    def __init__(self, loop, when, callback, args):
+        Handle.__init__(self, loop, callback, args)
+        self._when = when
+        self._entry = TimerEntry(None, self._fire)
+
+    def when(self):
+        return self._when
+
+    def cancel(self):
+        self._cancelled = True
+        self._entry.cancel()
+
+    def _fire(self, entry):
+        if not self._cancelled:
+            run_soon(self._loop, _run_handle(self))
+
+
+async def _run_handle(handle):
+    if not handle._cancelled:
+        call(handle._loop, handle._callback, handle._args, handle)
+
+
+def _check_callable(fn, what):
+    if not callable(fn):
+        raise TypeError("%s: a callable object was expected as the callback, got %r"
+                        % (what, fn))
+
+
+def _check_number(x, what):
+    if type(x) is not int and type(x) is not float:
+        raise TypeError("%s must be a number of seconds (int or float), got %r" % (what, x))
+
+
+class LoopCallbacks:
+    """The ``Loop`` methods of this module (``Loop`` derives from it). Not ISR-safe."""
+
+    def create_future(self):
+        """A new ``Future`` of this loop."""
+        return Future(self)
+
+    def call_soon(self, callback, *args, context=None):
+        """Call ``callback(*args)`` once the tasks runnable now have run; returns a
+        ``Handle`` (``cancel()``)."""
+        _check_callable(callback, "call_soon()")
+        h = Handle(self, callback, args)
+        run_soon(self, _run_handle(h))
+        return h
+
+    def call_later(self, delay, callback, *args, context=None):
+        """Call ``callback(*args)`` ``delay`` seconds from now (never earlier; 1 ms ticks);
+        returns a ``TimerHandle``. ``DurationTooLong`` past what the timer holds (~6 days)."""
+        _check_number(delay, "call_later(delay)")
+        return self.call_at(self.time() + delay, callback, *args)
+
+    def call_at(self, when, callback, *args, context=None):
+        """``call_later`` at ``when`` in ``loop.time()`` seconds."""
+        _check_number(when, "call_at(when)")
+        _check_callable(callback, "call_at()")
+        h = TimerHandle(self, when, callback, args)
+        ms = int((when - self.time()) * 1000 + 0.999)
+        self.timer.arm_ms(h._entry, ms if ms > 0 else 0)
+        return h
