@@ -6,7 +6,8 @@ import gc
 import sys
 
 import shimeji.asyncio as asyncio
-from support import IS_MICROPYTHON, raises
+from shimeji import DurationTooLong
+from support import IS_MICROPYTHON, needs_threads, raises
 
 
 def _fresh():
@@ -216,6 +217,48 @@ def test_misuse_raises_cpythons_exception_types_with_what_to_do():
         asyncio.get_running_loop()
     assert fut.result() == 1  # unchanged by the refused calls
     assert asyncio.isfuture(fut) and not asyncio.isfuture(object())
+
+
+@needs_threads
+def test_call_soon_threadsafe_from_another_thread_wakes_the_idle_loop():
+    import _thread
+
+    _fresh()
+    out = []
+
+    def other(loop, fut, go):
+        while not go:  # (the loop is idle, waiting on the Future, once main has set go)
+            pass
+        loop.call_soon_threadsafe(out.append, "from thread")
+        loop.call_soon_threadsafe(fut.set_result, "set by thread")
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        go = []
+        _thread.start_new_thread(other, (loop, fut, go))
+        await asyncio.sleep(0)
+        go.append(1)
+        out.append(await asyncio.wait_for(fut, 10))  # (a bound: never a hang)
+        return out
+
+    assert asyncio.run(main()) == ["from thread", "set by thread"]
+
+
+def test_a_delay_longer_than_the_timer_holds_is_refused_and_nothing_is_armed():
+    loop = _fresh()
+    with raises(DurationTooLong):
+        loop.call_later(10 ** 7, print)  # ~116 days: the timer holds ~6 at 1 ms
+    with raises(TypeError, "callable"):
+        loop.call_soon_threadsafe(None)
+
+    async def main():
+        asyncio.get_running_loop().call_later(0.001, out.append, "ok")
+        await asyncio.sleep(0.005)
+        return out
+
+    out = []
+    assert asyncio.run(main()) == ["ok"]
 
 
 def test_the_loop_is_usable_after_everything_above():

@@ -13,7 +13,8 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
 - ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
-- ``futures``: ``Future``, done callbacks, ``call_soon``/``call_later``/``call_at`` handles;
+- ``futures``: ``Future``, done callbacks;
+- ``handles``: ``call_soon``/``call_soon_threadsafe``/``call_later``/``call_at`` and handles;
 - ``waiting``: ``shield``, ``wait``, ``as_completed``, ``ensure_future``, ``all_tasks``;
 - ``errgroup``: ``ExceptionGroup`` (the built-in on CPython 3.11+, a stand-in on MicroPython);
 - ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.
@@ -31,6 +32,7 @@ _G = "shimeji.asyncio.groups"
 _E = "shimeji.asyncio.errgroup"
 _U = "shimeji.asyncio.futures"
 _W = "shimeji.asyncio.waiting"
+_H = "shimeji.asyncio.handles"
 
 _names = {
     "Task": _T,
@@ -64,8 +66,8 @@ _names = {
     "Timeout": _G,
     "ExceptionGroup": _E,
     "Future": _U,
-    "Handle": _U,
-    "TimerHandle": _U,
+    "Handle": _H,
+    "TimerHandle": _H,
     "isfuture": _U,
     "ensure_future": _W,
     "all_tasks": _W,

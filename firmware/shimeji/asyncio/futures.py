@@ -1,4 +1,5 @@
-"""CPython's ``Future``, done callbacks, and the loop's ``call_soon``/``call_later``/``call_at``.
+"""CPython's ``Future``, and the done callbacks of Futures and Tasks (the loop's
+``call_soon``/``call_later``/``call_at`` are in handles.py).
 
 None of it is on a hot path: a ``Future`` is a plain object with a ``WaitList`` of the tasks
 awaiting it, and every callback runs in a detached task of the loop's scheduler, spawned when
@@ -21,7 +22,6 @@ from .. import core
 from ..errors import Cancelled
 from ..task.slot import TaskSlot
 from ..task.waitlist import WaitList
-from ..time.wheel import TimerEntry
 from .stopping import _print_exception
 from .task import CancelledError, InvalidStateError, Task, _Join
 
@@ -239,93 +239,3 @@ def call(loop, fn, args, handle):
         except Exception as e2:  # (CPython's loop logs it and goes on)
             print("Unhandled error in exception handler", file=sys.stderr)
             _print_exception(e2)
-
-
-class Handle:
-    """What ``loop.call_soon`` returns: ``cancel()`` before it runs and it does not run."""
-
-    def __init__(self, loop, callback, args):
-        self._loop = loop
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-
-    def __repr__(self):
-        return "<%s %r%s>" % (type(self).__name__, self._callback,
-                              " cancelled" if self._cancelled else "")
-
-    def cancel(self):
-        self._cancelled = True
-
-    def cancelled(self):
-        return self._cancelled
-
-    def get_context(self):
-        return None
-
-
-class TimerHandle(Handle):
-    """What ``loop.call_later``/``call_at`` return: ``when()`` is its ``loop.time()``."""
-
-    def __init__(self, loop, when, callback, args):
-        Handle.__init__(self, loop, callback, args)
-        self._when = when
-        self._entry = TimerEntry(None, self._fire)
-
-    def when(self):
-        return self._when
-
-    def cancel(self):
-        self._cancelled = True
-        self._entry.cancel()
-
-    def _fire(self, entry):
-        if not self._cancelled:
-            run_soon(self._loop, _run_handle(self))
-
-
-async def _run_handle(handle):
-    if not handle._cancelled:
-        call(handle._loop, handle._callback, handle._args, handle)
-
-
-def _check_callable(fn, what):
-    if not callable(fn):
-        raise TypeError("%s: a callable object was expected as the callback, got %r"
-                        % (what, fn))
-
-
-def _check_number(x, what):
-    if type(x) is not int and type(x) is not float:
-        raise TypeError("%s must be a number of seconds (int or float), got %r" % (what, x))
-
-
-class LoopCallbacks:
-    """The ``Loop`` methods of this module (``Loop`` derives from it). Not ISR-safe."""
-
-    def create_future(self):
-        """A new ``Future`` of this loop."""
-        return Future(self)
-
-    def call_soon(self, callback, *args, context=None):
-        """Call ``callback(*args)`` once the tasks runnable now have run; returns a
-        ``Handle`` (``cancel()``)."""
-        _check_callable(callback, "call_soon()")
-        h = Handle(self, callback, args)
-        run_soon(self, _run_handle(h))
-        return h
-
-    def call_later(self, delay, callback, *args, context=None):
-        """Call ``callback(*args)`` ``delay`` seconds from now (never earlier; 1 ms ticks);
-        returns a ``TimerHandle``. ``DurationTooLong`` past what the timer holds (~6 days)."""
-        _check_number(delay, "call_later(delay)")
-        return self.call_at(self.time() + delay, callback, *args)
-
-    def call_at(self, when, callback, *args, context=None):
-        """``call_later`` at ``when`` in ``loop.time()`` seconds."""
-        _check_number(when, "call_at(when)")
-        _check_callable(callback, "call_at()")
-        h = TimerHandle(self, when, callback, args)
-        ms = int((when - self.time()) * 1000 + 0.999)
-        self.timer.arm_ms(h._entry, ms if ms > 0 else 0)
-        return h
