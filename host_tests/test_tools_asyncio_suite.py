@@ -25,3 +25,45 @@ def test_the_shim_resolves_asyncio_to_the_facade():
             "print(asyncio.run is f.run, asyncio.Lock is f.Lock, asyncio.sleep_ms is f.sleep_ms)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.split() == ["True", "True", "True"], out.stderr
+
+
+def _runs(outcomes):
+    calls = []
+
+    def run(tests_dir, micropython, shim, files):
+        calls.append(files)
+        res = outcomes[len(calls) - 1]
+        return {files[0]: (res, "line 12: expected 'task work 2', got 'finish'" if res == "fail"
+                           else "")}, ""
+
+    return run, calls
+
+
+def test_a_timing_dependent_test_that_failed_is_tried_again_and_says_so():
+    name = "extmod/asyncio_fair.py"
+    results = {name: ("fail", "line 12: expected 'task work 2', got 'finish'"),
+               "extmod/asyncio_basic.py": ("fail", "x")}
+    run, calls = _runs(["pass"])
+    asyncio_suite.retry_timing(results, "tests", "mp", "shim", run)
+    assert calls == [[name]]  # only the timing-dependent one, once more
+    res, why = results[name]
+    assert res == "pass" and why.startswith("timing-dependent: t2's fifth print")
+    assert "1 of 2 tries failed (line 12: expected 'task work 2', got 'finish')" in why
+    assert results["extmod/asyncio_basic.py"] == ("fail", "x")  # never retried
+
+
+def test_a_timing_dependent_test_failing_every_try_stays_a_failure():
+    name = "extmod/asyncio_fair.py"
+    results = {name: ("fail", "line 12: expected 'task work 2', got 'finish'")}
+    run, calls = _runs(["fail", "fail"])
+    asyncio_suite.retry_timing(results, "tests", "mp", "shim", run)
+    assert len(calls) == asyncio_suite.TIMING_TRIES - 1
+    res, why = results[name]
+    assert res == "fail" and "3 of 3 tries failed" in why
+
+
+def test_a_timing_dependent_test_that_passed_runs_once():
+    results = {"extmod/asyncio_fair.py": ("pass", "")}
+    run, calls = _runs([])
+    asyncio_suite.retry_timing(results, "tests", "mp", "shim", run)
+    assert calls == [] and results == {"extmod/asyncio_fair.py": ("pass", "")}

@@ -31,6 +31,15 @@ def __getattr__(name):
     return getattr(_facade, name)
 """
 TIMEOUT_S = 900
+# Tests whose expected output depends on wall-clock timing that a loaded machine breaks, for
+# MicroPython's own asyncio and CPython alike (run-tests.py compares with CPython's output made
+# in the same run): a failure is tried again, up to TIMING_TRIES in all, and reported as a pass
+# only if a try passes, with the failed tries named (docs/testing.md, "asyncio_fair.py").
+TIMING_DEPENDENT = {
+    "extmod/asyncio_fair.py": "t2's fifth print lands 50 ms before main's 0.45 s sleep ends, "
+                              "after four 0.1 s sleeps whose lateness adds up",
+}
+TIMING_TRIES = 3
 
 
 def make_shim():
@@ -66,6 +75,26 @@ def run_single(tests_dir, micropython, shim, files):
             base = name.replace("/", "_")
             found[name] = (res, _first_diff(results_dir, base))
     return found, out
+
+
+def retry_timing(results, tests_dir, micropython, shim, run=None):
+    """Try a failed ``TIMING_DEPENDENT`` test again, up to ``TIMING_TRIES`` in all; a pass then
+    says how many tries failed first and what differed."""
+    run = run or run_single
+    for name in sorted(TIMING_DEPENDENT):
+        res, why = results.get(name, ("skip", ""))
+        failed = []
+        tries = 1
+        while res == "fail" and tries < TIMING_TRIES:
+            failed.append(why)
+            tries += 1
+            res, why = run(tests_dir, micropython, shim, [name])[0].get(
+                name, ("fail", "no result from run-tests.py"))
+        if failed:
+            note = "timing-dependent: %s; %d of %d tries failed (%s)" % (
+                TIMING_DEPENDENT[name], len(failed) + (res == "fail"), tries,
+                "; ".join(failed + ([why] if res == "fail" else [])))
+            results[name] = (res, note)
 
 
 def _first_diff(results_dir, base):
@@ -143,6 +172,7 @@ def main(argv=None):
     results, out1 = run_single(tests_dir, args.micropython, shim, single)
     for name in single:
         results.setdefault(name, ("fail", "no result from run-tests.py"))
+    retry_timing(results, tests_dir, args.micropython, shim)
     mres, out2 = run_multi(tests_dir, args.micropython, shim, multi)
     results.update(mres)
     if args.verbose:
