@@ -12,6 +12,7 @@ from shimeji import (
     Event,
     Executor,
     ExecutorClosed,
+    PoolFull,
     Timeout,
     sleep_ms,
     timeout,
@@ -161,7 +162,12 @@ def _close_under_load(workers):
                 if i % 4 == 0:
                     with lock:
                         n = next_id[0] = next_id[0] + 1
-                    h = ex.spawn(busy(n))  # spawns race with the close
+                    coro = busy(n)
+                    try:
+                        h = ex.spawn(coro)  # spawns race with the close
+                    except (ExecutorClosed, PoolFull):  # closed, or every slot live
+                        coro.close()  # refused, so still ours: it never ran (no warning)
+                        raise
                     with lock:
                         handles.append(h)
         finally:
