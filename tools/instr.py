@@ -1,12 +1,14 @@
 """Instruction counts per operation of shimeji's hot paths, on the MicroPython unix port.
 
-Usage: python tools/instr.py [--firmware DIR] [--only NAME,...] [--n N]
+Usage: python tools/instr.py [--firmware DIR] [--only NAME,...] [--n N] [--calls]
 
 Each workload runs under ``valgrind --tool=callgrind`` twice, with N and 2N operations; the
 difference divided by N is the cost of one operation, with start-up, imports and compilation
 cancelled out. Counts are repeatable to a fraction of a percent, unlike wall-clock times on a
 shared machine (see docs/benchmarks.md, "Timer tuning log"). ``--firmware`` measures another
-checkout (say, main's) for a before/after table.
+checkout (say, main's) for a before/after table. ``--calls`` also prints, per operation, how
+many times the VM's runtime helpers behind attribute access, subscripts and object tests
+were called (``RUNTIME_CALLS``): what a hot path's Python-level operations cost, by kind.
 """
 
 import argparse
@@ -559,7 +561,38 @@ for _ in range(N):
 }
 
 
-def count(mp, firmware, code, n, tick):
+# The runtime helpers ``--calls`` counts: attribute loads and stores, method look-ups,
+# subscripts (loads and stores), binary and unary operations on objects (in native and viper
+# code an ``is`` between objects is one of these too), and truth tests of objects.
+RUNTIME_CALLS = ("mp_load_attr", "mp_store_attr", "mp_load_method", "mp_obj_subscr",
+                 "mp_binary_op", "mp_unary_op", "mp_obj_is_true")
+
+
+def calls_to(lines, names):
+    """{name: calls} summed over a callgrind output file's ``calls=`` lines to each function
+    in ``names`` (names as callgrind prints them, compressed ``(id)`` references resolved)."""
+    ids = {}
+    total = dict.fromkeys(names, 0)
+    callee = None
+    for line in lines:
+        if line.startswith(("fn=", "cfn=")):
+            key, _, rest = line.partition("=")
+            m = re.match(r"\((\d+)\)(?: (.*))?", rest.strip())
+            if m:
+                if m.group(2):
+                    ids[m.group(1)] = m.group(2)
+                name = ids.get(m.group(1), "")
+            else:
+                name = rest.strip()
+            callee = name if key == "cfn" else None
+        elif line.startswith("calls=") and callee in total:
+            total[callee] += int(line[6:].split()[0])
+    return total
+
+
+def count(mp, firmware, code, n, tick, calls=None):
+    """Instructions of one run of ``code`` with ``n``; with ``calls`` (a dict), also the
+    calls to each of ``RUNTIME_CALLS``, stored in it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "w.py")
         with open(path, "w") as f:
@@ -572,6 +605,9 @@ def count(mp, firmware, code, n, tick):
         m = re.search(r"Collected : (\d+)", proc.stderr)
         if not m:
             raise RuntimeError(proc.stderr[-2000:])
+        if calls is not None:
+            with open(out, errors="replace") as f:
+                calls.update(calls_to(f, RUNTIME_CALLS))
         return int(m.group(1))
 
 
@@ -586,15 +622,22 @@ def main(argv=None):
                     help="gc.disable() first: a collection of the 32 MB heap (tens of millions "
                          "of instructions) falls in the N or the 2N run depending on a few bytes "
                          "more or less, which moves allocating workloads by ~1k per operation")
+    ap.add_argument("--calls", action="store_true",
+                    help="also print the runtime helper calls per operation (RUNTIME_CALLS)")
     args = ap.parse_args(argv)
     names = args.only.split(",") if args.only else list(WORKLOADS)
     for name in names:
         code = WORKLOADS[name]
         if args.gc_off:
             code = "import gc\ngc.disable()\n" + code
-        a = count(args.micropython, args.firmware, code, args.n, args.tick_us)
-        b = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us)
+        ca = {} if args.calls else None
+        cb = {} if args.calls else None
+        a = count(args.micropython, args.firmware, code, args.n, args.tick_us, ca)
+        b = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us, cb)
         print("%-24s %10.0f instructions per operation" % (name, (b - a) / args.n), flush=True)
+        if args.calls:
+            print("    calls per operation: " + ", ".join(
+                "%s %.1f" % (k, (cb[k] - ca[k]) / args.n) for k in RUNTIME_CALLS), flush=True)
     return 0
 
 

@@ -104,7 +104,9 @@ def sleep_ms(ms):
     timer = sched.timer
     if timer is nil:
         timer = timer_of(slot)  # raises NoTimer
-    if g[2](ms) is not g[3]:
+    if g[2](ms) is g[3]:
+        pass
+    else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
         _not_ms(ms)
     m = int(ms)
     kit = timer._kit  # (_conf, wheel, wheel._w, _source, wheel._head, wheel._tail)

@@ -63,9 +63,9 @@ def hand_off(self, pos: int, level: int) -> int:
     section: ``wake()`` reads ``sleeping`` and the entry's ``pos`` before the state, and this
     writes the state first, so a wake from elsewhere finds the sleep armed (ignored) or the
     task queued (a no-op). Any other entry takes the scheduler's section, one per
-    ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: its counts,
-    states and object identities are machine words and pointer compares (in native code
-    each test was a runtime call)."""
+    ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: its counts and
+    states are machine words (in native code each operation on them was a runtime call);
+    an ``is`` between objects stays a runtime call, as in native code (``is not``: two)."""
     nil = _NIL
     yes = _YES
     head = self._head
@@ -81,14 +81,22 @@ def hand_off(self, pos: int, level: int) -> int:
     seen = nil  # the scheduler ``direct`` was last decided for
     n = 0
     held = 0
-    while e is not nil:
+    while True:  # (no `is not` on the way of an entry: in viper too each is a second call)
+        if e is nil:
+            break
         nxt = e.next
         slot = e.slot
         s = nil
-        if slot is not nil:
+        if slot is nil:
+            pass
+        else:
             s = slot.sched
-        if s is not nil:
-            if s is not seen:
+        if s is nil:
+            pass
+        else:
+            if s is seen:
+                pass
+            else:
                 if direct is not nil:
                     if last is not nil:
                         last.run_next = nil  # the queue ends there (FifoPolicy.add's store)
@@ -106,7 +114,9 @@ def hand_off(self, pos: int, level: int) -> int:
             if (s is direct and slot.sleeping is yes and e is slot.timer
                     and int(slot.state) == _WAITING):
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
-                if nxt is not nil:  # (prev and wheel mean something only while armed: left)
+                if nxt is nil:
+                    pass
+                else:  # (prev and wheel mean something only while armed: left)
                     e.next = nil
                 n += 1
                 slot.state = _QUEUED  # first (see above)
