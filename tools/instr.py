@@ -155,6 +155,14 @@ sys.path.insert(0, %r)
 import proto_wheel_words
 proto_wheel_words.run(N)
 """ % os.path.join(ROOT, "bench"),
+    # The flat prototype with the duties the runtime's path keeps (per poll, per handed-off
+    # entry, per tick and per loop iteration), as words where the flat design keeps them:
+    # the redesign's target (docs/benchmarks.md, "Timers, round eight").
+    "flat duties prototype": """
+sys.path.insert(0, %r)
+import proto_flat_duties
+proto_flat_duties.run(N)
+""" % os.path.join(ROOT, "bench"),
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()
