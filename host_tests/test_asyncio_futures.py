@@ -271,3 +271,24 @@ def test_the_loop_is_usable_after_everything_above():
         return await fut
 
     assert asyncio.run(main()) == sys.implementation.name
+
+
+async def _names(aio):
+    async def nap():
+        await aio.sleep(0)
+
+    out = []
+    a = aio.create_task(nap(), name="worker")
+    b = aio.get_running_loop().create_task(nap(), name=7)
+    c = aio.create_task(nap())
+    out.append((a.get_name(), b.get_name(), c.get_name().startswith("Task-")))
+    c.set_name("renamed")
+    async with aio.TaskGroup() as tg:
+        d = tg.create_task(nap(), name="in group")
+    out.append((c.get_name(), d.get_name()))
+    await aio.gather(a, b, c)
+    return out
+
+
+def test_tasks_have_cpythons_names():
+    _check(_names, [("worker", "7", True), ("renamed", "in group")])

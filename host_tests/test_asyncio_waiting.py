@@ -235,3 +235,27 @@ def test_ensure_future_all_tasks_and_misuse():
         return out
 
     assert asyncio.run(main()) == [True, True, True, "t", "T"]
+
+
+async def _futures_elsewhere(aio):
+    out = []
+    loop = aio.get_running_loop()
+    f1, f2 = loop.create_future(), loop.create_future()
+    loop.call_soon(f1.set_result, 1)
+    loop.call_later(0.001, f2.set_result, 2)
+    out.append(await aio.gather(f1, f2))
+    f3 = loop.create_future()
+    try:
+        await aio.wait_for(f3, 0.002)
+    except aio.TimeoutError:
+        out.append(("timed out", f3.cancelled()))
+    f4 = loop.create_future()
+    loop.call_soon(f4.set_exception, OSError("f4"))
+    out.append([(type(e).__name__, e.args) for e in await aio.gather(f4, return_exceptions=True)])
+    done, _ = await aio.wait([f4])
+    out.append(done == {f4})
+    return out
+
+
+def test_futures_in_gather_wait_for_and_wait():
+    _check(_futures_elsewhere, [[1, 2], ("timed out", True), [("OSError", ("f4",))], True])

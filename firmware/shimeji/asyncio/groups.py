@@ -49,7 +49,7 @@ class TaskGroup:
         self._parent = current_task()
         return self
 
-    def create_task(self, coro):
+    def create_task(self, coro, name=None, context=None):
         if not self._entered:
             raise RuntimeError("TaskGroup is finished: create tasks inside its async with"
                                if self._finished else "TaskGroup has not been entered")
@@ -62,7 +62,7 @@ class TaskGroup:
         if self._errors:
             coro.close()
             raise RuntimeError("TaskGroup is shutting down (a task failed): no new tasks")
-        t = create_task(self._run(coro))
+        t = create_task(self._run(coro), name)
         self._tasks.append(t)
         return t
 

@@ -100,13 +100,13 @@ class Loop(LoopCallbacks):
     def _report_later(self, task):
         self.sched.spawn(_report(self, task)).detach()
 
-    def create_task(self, coro):
-        """Schedule ``coro`` on this loop; returns its ``Task``."""
+    def create_task(self, coro, name=None, context=None):
+        """Schedule ``coro`` on this loop; returns its ``Task`` (named ``name``)."""
         if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
             coro = as_coro(coro)
         t = Task(coro)
         self.sched.spawn_task(t, coro)
-        return t
+        return t if name is None else _with_name(t, name)
 
     def run_until_complete(self, aw):
         """Run until ``aw`` (a coroutine or Task) finishes; returns its result or raises.
@@ -284,14 +284,17 @@ def get_running_loop():
 
 
 @micropython.native
-def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
-    """Schedule ``coro`` to run concurrently; returns its ``Task``. Not ISR-safe."""
+def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
+    """Schedule ``coro`` to run concurrently; returns its ``Task`` (named ``name``, as
+    CPython's). Not ISR-safe."""
     # Design note: one Python-level call per task. The Task is made without ``__init__`` and
     # holds only its slot (see Task); a task of the running loop creating it takes a free slot
     # and queues it on the tick's own list here (StaticScheduler._start's common case, in line:
     # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped: all three said
     # by _local_ok and the inbox, see fastpath.py). The globals it
     # needs are default-argument locals: a global read in native code is a dictionary lookup.
+    if name is not None:
+        return _with_name(create_task(coro), name)
     loop = _running
     if loop is None:
         loop = get_event_loop()
@@ -328,6 +331,11 @@ def create_task(coro, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
         tail.run_next = slot
     sched._local_tail = slot  # (counted by tick_fifo when it splices the list in)
     return t
+
+
+def _with_name(task, name):
+    task.set_name(name)
+    return task
 
 
 def run(coro):

@@ -40,6 +40,7 @@ class InvalidStateError(Exception):
     """A task's result was asked for before it finished."""
 
 
+_named = [0]  # default names given (Task.get_name)
 _WAITED = "waited"  # Task.state while other tasks await it
 _finish = core.Finish()
 
@@ -71,6 +72,17 @@ class Task(JoinHandle):
 
     def __repr__(self):
         return "<Task>"
+
+    def get_name(self):
+        """The task's name: the one given (``create_task(coro, name=...)``, ``set_name``),
+        else ``Task-<n>`` (n counts the tasks asked, as CPython counts those made)."""
+        if self.name is None:
+            _named[0] += 1
+            self.name = "Task-%d" % _named[0]
+        return self.name
+
+    def set_name(self, value):
+        self.name = str(value)
 
     def get_coro(self):
         """The task's coroutine (CPython's ``Task.get_coro``)."""
