@@ -163,6 +163,14 @@ sys.path.insert(0, %r)
 import proto_flat_duties
 proto_flat_duties.run(N)
 """ % os.path.join(ROOT, "bench"),
+    # The wheel-words prototype with the runtime's duties as the object model has them (the
+    # entry's pos kept on the object, the hand-off's and the tick's checks of slot fields):
+    # the redesign without the slot's words (docs/benchmarks.md, "Timers, round eight").
+    "wheel duties prototype": """
+sys.path.insert(0, %r)
+import proto_wheel_duties
+proto_wheel_duties.run(N)
+""" % os.path.join(ROOT, "bench"),
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()
