@@ -244,8 +244,16 @@ def wait_us(self, us, idle=None):
     timer deadlines keep µs precision. Returns the number of tasks woken. Not ISR-safe (the
     run loop calls it)."""
     ms = us // 1000
+    # ``sleeping`` is set and the inbox read inside the section a wake links under: a wake
+    # from another thread then either queued before the look (seen here) or reads ``sleeping``
+    # after it (and sends the wake byte). Bare, a CPU that lets a load pass an earlier store
+    # (x86 does) could let both miss the other: the idle then ran to its end (1 s) instead.
+    sched = self.sched
+    state = sched._enter()
     self.sleeping = True
-    if self.sched._inbox_head is not None:  # a wake raced with going to sleep
+    queued = sched._inbox_head is not None
+    sched._exit(state)
+    if queued:  # a wake raced with going to sleep
         self.sleeping = False
         return 0
     try:
