@@ -11,7 +11,8 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``loop``: ``run``, ``create_task``, ``sleep``/``sleep_ms``, ``current_task``, ``Loop``;
 - ``funcs``: ``wait_for``/``wait_for_ms``, ``gather``;
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
-- ``extras``: ``Queue``, ``Semaphore``/``BoundedSemaphore``;
+- ``extras``: ``Queue``/``LifoQueue``/``PriorityQueue``, ``Semaphore``/``BoundedSemaphore``;
+- ``conditions``: ``Condition``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
 - ``futures``: ``Future``, done callbacks;
 - ``handles``: ``call_soon``/``call_soon_threadsafe``/``call_later``/``call_at`` and handles;
@@ -33,6 +34,7 @@ _E = "shimeji.asyncio.errgroup"
 _U = "shimeji.asyncio.futures"
 _W = "shimeji.asyncio.waiting"
 _H = "shimeji.asyncio.handles"
+_C = "shimeji.asyncio.conditions"
 
 _names = {
     "Task": _T,
@@ -56,10 +58,13 @@ _names = {
     "ThreadSafeFlag": _Y,
     "Lock": _Y,
     "Queue": _X,
+    "LifoQueue": _X,
+    "PriorityQueue": _X,
     "QueueEmpty": _X,
     "QueueFull": _X,
     "Semaphore": _X,
     "BoundedSemaphore": _X,
+    "Condition": _C,
     "TaskGroup": _G,
     "timeout": _G,
     "timeout_at": _G,

@@ -1,5 +1,6 @@
-"""What MicroPython's asyncio lacks and its users ask for: ``Queue``, ``Semaphore`` and
-``BoundedSemaphore``, with CPython's API (``TaskGroup`` and ``timeout()`` are in groups.py).
+"""What MicroPython's asyncio lacks and its users ask for: ``Queue`` (and ``LifoQueue``,
+``PriorityQueue``), ``Semaphore`` and ``BoundedSemaphore``, with CPython's API (``TaskGroup``
+and ``timeout()`` are in groups.py, ``Condition`` in conditions.py).
 
 ``Queue`` waits on two shimeji ``WaitQueue``s, the semaphores are shimeji's ``Semaphore``; so
 waiting allocates nothing and a cancelled waiter passes its wake on.
@@ -12,6 +13,13 @@ from ..sync.semaphore import _Acquire
 from ..sync.semaphore import _check as _check_permits
 from ..sync.waitqueue import WaitQueue
 from .sync import Event, _finish_true
+
+try:
+    from heapq import heappop as _heappop
+    from heapq import heappush as _heappush
+except ImportError:  # a port built without heapq (PriorityQueue then keeps a sorted list)
+    _heappop = None
+    _heappush = None
 
 
 class QueueEmpty(Exception):
@@ -57,7 +65,7 @@ class Queue:
         """Put ``item`` now; ``QueueFull`` if there is no room."""
         if self.full():
             raise QueueFull()
-        self._items.append(item)
+        self._put(item)
         self._unfinished += 1
         self._all_done.clear()
         self._getters.wake()
@@ -72,11 +80,17 @@ class Queue:
         """Take the oldest item now; ``QueueEmpty`` if there is none."""
         if not self._items:
             raise QueueEmpty()
-        item = self._items.pop(0)
+        item = self._get()
         self._putters.wake()
         if self._items:
             self._getters.wake()  # more items: pass the turn on (a woken getter may be gone)
         return item
+
+    def _put(self, item):
+        self._items.append(item)
+
+    def _get(self):
+        return self._items.pop(0)
 
     def task_done(self):
         """Say that an item taken with ``get`` has been processed (for ``join``)."""
@@ -89,6 +103,33 @@ class Queue:
     async def join(self):
         """Wait until every item put has been marked ``task_done``."""
         await self._all_done.wait()
+
+
+class LifoQueue(Queue):
+    """A ``Queue`` that gives the newest item first."""
+
+    def _get(self):
+        return self._items.pop()
+
+
+class PriorityQueue(Queue):
+    """A ``Queue`` that gives the smallest item first (``(priority, data)`` tuples, as
+    CPython's; a heap, through ``heapq``)."""
+
+    def _put(self, item):
+        if _heappush is not None:
+            _heappush(self._items, item)
+            return
+        items = self._items  # (a port without heapq: kept sorted, oldest first among equals)
+        i = len(items)
+        while i > 0 and item < items[i - 1]:
+            i -= 1
+        items.insert(i, item)
+
+    def _get(self):
+        if _heappop is not None:
+            return _heappop(self._items)
+        return self._items.pop(0)
 
 
 class Semaphore(_Semaphore):
