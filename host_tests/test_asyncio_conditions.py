@@ -142,3 +142,42 @@ def test_a_priority_queue_without_heapq_keeps_the_same_order():
     finally:
         extras._heappush, extras._heappop = saved
     assert got == ["a", "a2", "b", "c"]
+
+
+async def _barrier(aio):
+    out = []
+    b = aio.Barrier(3)
+
+    async def party(name):
+        out.append((name, "waits", b.n_waiting))
+        i = await b.wait()
+        out.append((name, i))
+
+    ts = [aio.create_task(party(n)) for n in ("a", "b")]
+    await _rounds(aio)
+    out.append(("waiting", b.n_waiting))
+    out.append(("main", await b.wait()))
+    await aio.gather(*ts)
+    ts = [aio.create_task(party(n)) for n in ("c", "d")]  # used again
+    await _rounds(aio)
+    await b.abort()
+    for t in ts:
+        try:
+            await t
+        except aio.BrokenBarrierError:
+            out.append("broken")
+    out.append((b.broken, b.parties, b.n_waiting))
+    try:
+        await b.wait()
+    except aio.BrokenBarrierError:
+        out.append("still broken")
+    await b.reset()
+    out.append(b.broken)
+    await _rounds(aio)  # (the loop's look at the failed tasks, a round later: nothing to say)
+    return out
+
+
+def test_a_barrier_lets_its_parties_go_together_and_abort_breaks_it():
+    _check(_barrier, [("a", "waits", 0), ("b", "waits", 1), ("waiting", 2), ("main", 2),
+                      ("a", 0), ("b", 1), ("c", "waits", 0), ("d", "waits", 1), "broken",
+                      "broken", (True, 3, 0), "still broken", False])

@@ -12,7 +12,8 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``funcs``: ``wait_for``/``wait_for_ms``, ``gather``;
 - ``sync``: ``Event``, ``ThreadSafeFlag``, ``Lock``;
 - ``extras``: ``Queue``/``LifoQueue``/``PriorityQueue``, ``Semaphore``/``BoundedSemaphore``;
-- ``conditions``: ``Condition``;
+- ``conditions``: ``Condition``, ``Barrier``;
+- ``threads``: ``to_thread`` (and ``loop.run_in_executor(None, ...)``); ``runner``: ``Runner``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
 - ``futures``: ``Future``, done callbacks;
 - ``handles``: ``call_soon``/``call_soon_threadsafe``/``call_later``/``call_at`` and handles;
@@ -35,6 +36,8 @@ _U = "shimeji.asyncio.futures"
 _W = "shimeji.asyncio.waiting"
 _H = "shimeji.asyncio.handles"
 _C = "shimeji.asyncio.conditions"
+_TH = "shimeji.asyncio.threads"
+_R = "shimeji.asyncio.runner"
 
 _names = {
     "Task": _T,
@@ -65,6 +68,10 @@ _names = {
     "Semaphore": _X,
     "BoundedSemaphore": _X,
     "Condition": _C,
+    "Barrier": _C,
+    "BrokenBarrierError": _C,
+    "to_thread": _TH,
+    "Runner": _R,
     "TaskGroup": _G,
     "timeout": _G,
     "timeout_at": _G,

@@ -143,6 +143,14 @@ class LoopCallbacks:
         self._threadsafe.push(h)
         return h
 
+    def run_in_executor(self, executor, func, *args):
+        """A ``Future`` of ``func(*args)`` run in a thread of its own (threads.py). Only
+        ``executor`` None is supported (else ``BadArgument``)."""
+        from .threads import check_executor, start_in_thread
+
+        check_executor(executor)
+        return start_in_thread(self, func, args)
+
     def call_later(self, delay, callback, *args, context=None):
         """Call ``callback(*args)`` ``delay`` seconds from now (never earlier; 1 ms ticks);
         returns a ``TimerHandle``. ``DurationTooLong`` past what the timer holds (~6 days)."""
