@@ -244,6 +244,32 @@ def test_blocking_mutex_try_lock_fails_while_another_thread_holds_it():
         assert _try_from_another_thread(m) == 1
 
 
+@needs_threads
+def test_blocking_mutex_unlock_from_a_thread_that_does_not_hold_it_is_refused():
+    # Leaving the section from another thread released the holder's lock on MicroPython (and
+    # left the mutex marked unlocked while held, under CPython's RLock).
+    import _thread
+
+    m = BlockingMutex(raw=CriticalSectionRawMutex(LockCriticalSection()))
+    m.lock()
+    out = []
+
+    def other():
+        try:
+            m.unlock()
+            out.append("unlocked")
+        except LockNotHeld as e:
+            out.append(str(e))
+
+    _thread.start_new_thread(other, ())
+    _wait_for(lambda: out)
+    assert out == ["unlock() of a blocking Mutex that another thread holds: only the thread "
+                   "(or context) that locked it may unlock it"]
+    assert m.is_locked() and _try_from_another_thread(m) == 0  # still held, still excluding
+    m.unlock()
+    assert not m.is_locked() and _try_from_another_thread(m) == 1
+
+
 class CountingRaw:
     """A user-supplied raw mutex (maitake's RawMutex hook): counts what it is asked."""
 

@@ -29,6 +29,7 @@ class CriticalSectionRawMutex:
         self._enter = cs.enter
         self._exit = cs.exit
         self._try_enter = cs.try_enter
+        self._held = getattr(cs, "held", None)  # (a section of the user's may have none)
         self._state = 0
         self._locked = False
 
@@ -58,6 +59,10 @@ class CriticalSectionRawMutex:
         """Leave the section. ISR-safe."""
         if not self._locked:
             raise LockNotHeld("unlock() of a blocking Mutex that is not locked")
+        held = self._held
+        if held is not None and not held():  # leaving would release the holder's section
+            raise LockNotHeld("unlock() of a blocking Mutex that another thread holds: only "
+                              "the thread (or context) that locked it may unlock it")
         state = self._state
         self._locked = False
         self._exit(state)
