@@ -65,6 +65,51 @@ def test_a_detached_spawn_reuses_the_slot_handle_with_its_own_id_and_no_old_name
     assert handle.is_complete() and s.free_count() == 1
 
 
+def test_a_named_slot_reused_from_a_task_or_after_detach_clears_the_handle_name():
+    # The in-line spawns read the name to clear from the slot (a reused handle carries its
+    # slot's name): from a task (spawn_detached and spawn, both in line), and after detach(),
+    # which gives the running task's slot a handle of its own with the name copied.
+    s = StaticScheduler(2)
+    seen = []
+
+    def named():  # a named detached task, run to its end: its slot goes last on the free list
+        s.spawn_detached(trivial(), name="named")
+        a = [slot for slot in s.slots if slot.name == "named"][0]
+        assert (a.handle.name, a.handle_out) == ("named", False)
+        _drain(s)
+        return a, a.handle
+
+    async def driver(spawn, a):
+        h = spawn(trivial())  # takes slot a (the driver has the other one), in line
+        seen.append((a.handle.id, a.handle.name, a.name, a.handle_out, h))
+
+    a, handle = named()
+    s.run_until_complete(driver(s.spawn_detached, a))
+    assert a.handle is handle and seen[0][:4] == (handle.id, None, None, False)
+    assert seen[0][4] is None
+    a, handle = named()
+    s.run_until_complete(driver(s.spawn, a))
+    assert a.handle is handle and seen[1][:4] == (handle.id, None, None, True)
+    assert seen[1][4] is handle and handle.name is None and handle.result() is None
+
+    t = StaticScheduler(1)
+    slot = t.slots[0]
+
+    async def waits():
+        await yield_now()
+
+    h = t.spawn(waits(), name="kept")
+    t.tick(1)  # its first poll: it yielded, it has not ended
+    assert h._live_slot() is slot
+    h.detach()  # the running task's slot: a handle of its own, named as the task
+    own = slot.handle
+    assert own is not h and (own.name, slot.name, slot.handle_out) == ("kept", "kept", False)
+    _drain(t)
+    t.spawn_detached(trivial())  # reuses it: its name cleared with the slot's
+    assert slot.handle is own and (own.name, slot.name) == (None, None)
+    _drain(t)
+
+
 def test_a_slot_whose_handle_was_handed_out_gets_a_new_one():
     s = StaticScheduler(1)
     slot = s.slots[0]

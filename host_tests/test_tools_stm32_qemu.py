@@ -94,8 +94,14 @@ def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
     assert firmware.TESTS_MANIFEST.endswith(os.path.join("boards", "stm32", "qemu",
                                                          "manifest_tests.py"))
     assert "BUILD=" + str(build / "build-tests") in cmd  # never the plain image's
-    assert "CFLAGS_EXTRA=-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1" in cmd
-    assert not [a for a in firmware.make_args("/mp", "stm32", emulated=True) if "CFLAGS" in a]
+    assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512 "
+            "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1") in cmd
+    # The plain image (emulated or the real board) gets the larger look-up cache only.
+    for plain in (firmware.make_args("/mp", "stm32", emulated=True),
+                  firmware.make_args("/mp", "stm32")):
+        assert [a for a in plain if "CFLAGS" in a] == [
+            "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512"]
+    assert not [a for a in firmware.make_args("/mp", "qemu") if "CFLAGS" in a]
     mp = _tree(build)
     firmware.write_stm32_qemu_board(mp, tests=True)
     assert (build / "build-tests" / "stm32l475xx.h").exists()
@@ -108,3 +114,27 @@ def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
                                                            "mpconfigboard.mk").read_text()
     with pytest.raises(firmware.FirmwareError, match="--tests"):
         firmware.build(mp, "stm32", tests=True)
+
+
+def test_a_build_directory_made_with_other_cflags_is_built_again_from_scratch(tmp_path):
+    # make rebuilds nothing for a changed CFLAGS_EXTRA: objects with a 128-entry look-up cache
+    # beside ones with 512 disagree on MicroPython's state layout, so the directory is emptied.
+    build = tmp_path / "stm32-qemu"
+    build.mkdir()
+    (build / "old.o").write_text("")  # built before the flags were recorded
+    said = []
+    cmd = firmware.make_args("/mp", "stm32", emulated=True)
+    firmware.clean_on_new_cflags(str(build), cmd, said.append)
+    assert sorted(os.listdir(build)) == [firmware.CFLAGS_STAMP]
+    assert "not recorded" in said[0] and len(said) == 1
+    (build / "new.o").write_text("")
+    firmware.clean_on_new_cflags(str(build), cmd, said.append)  # the same flags: kept
+    assert sorted(os.listdir(build)) == ["new.o", firmware.CFLAGS_STAMP] and len(said) == 1
+    firmware.clean_on_new_cflags(str(build), cmd + ["CFLAGS_EXTRA=-DX=1"], said.append)
+    assert sorted(os.listdir(build)) == [firmware.CFLAGS_STAMP]
+    assert "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512" in said[1]
+    with open(build / firmware.CFLAGS_STAMP) as f:
+        assert f.read() == "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512CFLAGS_EXTRA=-DX=1"
+    fresh = tmp_path / "fresh"
+    firmware.clean_on_new_cflags(str(fresh), cmd, said.append)  # none yet: made, no message
+    assert os.listdir(fresh) == [firmware.CFLAGS_STAMP] and len(said) == 2

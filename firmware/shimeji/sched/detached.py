@@ -13,7 +13,14 @@ loop, each ~300 instructions of argument set-up on the unix port alone, and the 
 
 Both need a plain coroutine with no name, a free pool slot whose handle was not handed out
 (it is reused: nothing is allocated) and ids that never wrapped; the second also an open,
-untraced scheduler that is not an executor's worker. Anything else goes through ``spawn``,
+untraced scheduler that is not an executor's worker.
+
+A handle that is not handed out carries its slot's last name (``_start`` names both alike;
+``detach`` copies the name to the slot's new handle), so the name to clear is read from the
+slot: ``handle.name`` of a never-named handle is a class default, a miss in the handle's
+attribute table and then a class look-up, both hashed (two of the ~8 hashed look-ups per
+detached spawn left on the STM32 with a 512-entry look-up cache), and ``slot.name`` is then
+written only when it was set. Anything else goes through ``spawn``,
 unchanged. ``StaticScheduler`` binds this as ``spawn_detached`` only when its class keeps
 ``TaskLifecycle``'s ``spawn`` and ``_start`` (an ``InterruptScheduler`` or a worker spawns
 under its own rules, so its detached spawns go through its ``spawn``).
@@ -60,14 +67,14 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 handle = slot.handle  # reused: nobody outside holds it (handle_out stays False)
                 handle._ref = slot
                 handle.id = task_id
-                if handle.name is None:
+                if slot.name is None:  # a reused handle's name is its slot's (see below)
                     pass
                 else:
                     handle.name = None
+                    slot.name = None
                 slot.sched = self
                 slot.coro = coro
                 slot.id = task_id
-                slot.name = None
                 slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
                 if fifo is None:  # the tick's own list, spliced in and counted by tick_fifo
                     tail = self._local_tail

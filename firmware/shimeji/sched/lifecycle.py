@@ -110,17 +110,18 @@ class TaskLifecycle(TaskPool):
                     handle._ref = slot
                     handle.id = task_id
                     slot.handle = handle
+                    slot.name = None
                 else:  # nobody outside holds it: reused (spawn_detached gives it back again)
                     handle = slot.handle
                     handle._ref = slot
                     handle.id = task_id
-                    if handle.name is not None:
+                    if slot.name is not None:  # its name is the slot's (see detached.py)
                         handle.name = None
+                        slot.name = None
                     slot.handle_out = True
                 slot.sched = self
                 slot.coro = coro
                 slot.id = task_id
-                slot.name = None
                 slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
                 tail = self._local_tail  # a piece of run queue (run_next), spliced in by the
                 if tail is None:  # tick, which sets the last one's run_next
