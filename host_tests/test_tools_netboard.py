@@ -53,7 +53,7 @@ def test_network_build_reads_lwip_where_it_is(tmp_path):
     assert firmware.lwip_tree(str(tree), env={}) == str(lwip)  # next to the tree
     cmd = firmware.make_args(str(tree), "stm32", emulated=True, network="ppp", lwip=str(lwip))
     assert "MICROPY_PY_LWIP=1" in cmd and "LWIP_DIR=../lwip/src" in cmd
-    assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512 "
+    assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024 "
             "-DMICROPY_PY_NETWORK_PPP_LWIP=1") in cmd
     assert any(a.startswith("FROZEN_MANIFEST=") and a.endswith("manifest_ppp.py") for a in cmd)
     build = [a for a in cmd if a.startswith("BUILD=")][0]

@@ -94,13 +94,13 @@ def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
     assert firmware.TESTS_MANIFEST.endswith(os.path.join("boards", "stm32", "qemu",
                                                          "manifest_tests.py"))
     assert "BUILD=" + str(build / "build-tests") in cmd  # never the plain image's
-    assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512 "
+    assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024 "
             "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1") in cmd
     # The plain image (emulated or the real board) gets the larger look-up cache only.
     for plain in (firmware.make_args("/mp", "stm32", emulated=True),
                   firmware.make_args("/mp", "stm32")):
         assert [a for a in plain if "CFLAGS" in a] == [
-            "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512"]
+            "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024"]
     assert not [a for a in firmware.make_args("/mp", "qemu") if "CFLAGS" in a]
     mp = _tree(build)
     firmware.write_stm32_qemu_board(mp, tests=True)
@@ -132,9 +132,9 @@ def test_a_build_directory_made_with_other_cflags_is_built_again_from_scratch(tm
     assert sorted(os.listdir(build)) == ["new.o", firmware.CFLAGS_STAMP] and len(said) == 1
     firmware.clean_on_new_cflags(str(build), cmd + ["CFLAGS_EXTRA=-DX=1"], said.append)
     assert sorted(os.listdir(build)) == [firmware.CFLAGS_STAMP]
-    assert "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512" in said[1]
+    assert "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024" in said[1]
     with open(build / firmware.CFLAGS_STAMP) as f:
-        assert f.read() == "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512CFLAGS_EXTRA=-DX=1"
+        assert f.read() == "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024CFLAGS_EXTRA=-DX=1"
     fresh = tmp_path / "fresh"
     firmware.clean_on_new_cflags(str(fresh), cmd, said.append)  # none yet: made, no message
     assert os.listdir(fresh) == [firmware.CFLAGS_STAMP] and len(said) == 2

@@ -219,11 +219,11 @@ def lwip_tree(micropy_dir, env=None):
 # with the unix port's memory statistics (micropython.mem_total: the transient-frame tests).
 TESTS_MANIFEST = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.py")
 TESTS_CFLAGS = "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1"
-# Every stm32 build: MicroPython's map look-up cache at 512 entries instead of 128 (+384 B of
+# Every stm32 build: MicroPython's map look-up cache at 1024 entries instead of 128 (+896 B of
 # RAM). The cache is indexed by a qstr's number alone, and with 128 entries (64 usable by
-# qstrs) a spawn's attribute names evict each other; asyncio's figures do not move with it
+# qstrs) a spawn's attribute names evict each other; asyncio's figures hardly move with it
 # (docs/boards.md, "Spawn on 32-bit, session 8").
-STM32_CFLAGS = "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=512"
+STM32_CFLAGS = "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024"
 
 
 def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False,
