@@ -134,7 +134,8 @@ def test_a_build_directory_made_with_other_cflags_is_built_again_from_scratch(tm
     assert sorted(os.listdir(build)) == [firmware.CFLAGS_STAMP]
     assert "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024" in said[1]
     with open(build / firmware.CFLAGS_STAMP) as f:
-        assert f.read() == "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024CFLAGS_EXTRA=-DX=1"
+        assert f.read() == ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024"
+                            "CFLAGS_EXTRA=-DX=1")
     fresh = tmp_path / "fresh"
     firmware.clean_on_new_cflags(str(fresh), cmd, said.append)  # none yet: made, no message
     assert os.listdir(fresh) == [firmware.CFLAGS_STAMP] and len(said) == 2
