@@ -629,7 +629,7 @@ def test_rwlock_write_unlock_whose_grant_raises_leaves_the_lock_free_for_the_rea
 def test_interrupt_level_traced_wake_whose_record_raises_leaves_the_section():
     cs = _section()
     isr = InterruptScheduler(4, critical_section=cs)
-    tr = Trace()
+    tr = Trace(32)  # (as above: 8 KB did not fit the qemu firmware's heap either)
     tr.attach(isr)
     cell = WaitCell(cs)
     log = []
