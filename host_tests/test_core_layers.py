@@ -79,3 +79,24 @@ def test_the_base_imports_no_subpackage():
     for me, target in _edges():
         if _layer_of(me) == "base" and me != "__init__":
             assert _layer_of(target) == "base", (me, target)
+
+
+def test_every_module_is_named_in_the_architecture_table():
+    with open(os.path.join(ROOT, "docs", "architecture.md")) as f:
+        doc = f.read()
+    rows = {}
+    for line in doc.splitlines():
+        m = re.match(r"\| `([a-z_]+)` \|", line)
+        if m:
+            rows[m.group(1)] = line
+    assert "time" in rows and "sched" in rows  # the table was found
+    missing = []
+    for sub in sorted(LAYERS):
+        d = os.path.join(PKG, sub)
+        if not os.path.isdir(d):
+            continue
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".py") and f != "__init__.py" and "`%s`" % f[:-3] not in rows[sub]:
+                missing.append("%s/%s" % (sub, f))
+    assert not missing, ("module(s) %s: name each in its layer's row of the table in "
+                         "docs/architecture.md" % missing)

@@ -1,10 +1,11 @@
 """Time: a wrapping tick clock, the timer wheel, and what tasks await on it.
 
 - ``clock``: ``Clock``, ``FakeClock`` and wrap-safe tick arithmetic;
-- ``wheel``: ``TimerWheel``, the hierarchical wheel of intrusive ``TimerEntry`` links, and
-  ``wheelpass``, the passes a turn makes over it (find, fire, hand off), and ``wheelplace``,
-  its cascade in viper;
-- ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop;
+- ``wheel``: ``TimerWheel``, the hierarchical wheel of intrusive ``TimerEntry`` links
+  (``wheelentry``: the entry and its O(1) cancel), and ``wheelpass``, the passes a turn makes
+  over it (find, fire, hand off), and ``wheelplace``, its cascade in viper;
+- ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop
+  (``timerturn``: the turn, in viper, and the ``Turn`` it returns);
 - ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``, ``Interval``;
 - ``deadline``: ``timeout(aw, ms)``, a deadline around any awaitable;
 - ``seconds``: ``sleep(seconds)`` with an int or a float, as asyncio's.
@@ -20,10 +21,10 @@ __getattr__ = lazy_names(
         "MAX_TICKS": "shimeji.time.clock",
         "wrap_add": "shimeji.time.clock",
         "wrap_diff": "shimeji.time.clock",
-        "TimerEntry": "shimeji.time.wheel",
+        "TimerEntry": "shimeji.time.wheelentry",
         "TimerWheel": "shimeji.time.wheel",
         "Timer": "shimeji.time.timer",
-        "Turn": "shimeji.time.timer",
+        "Turn": "shimeji.time.timerturn",
         "Interval": "shimeji.time.sleep",
         "sleep_ms": "shimeji.time.sleep",
         "sleep_us": "shimeji.time.sleep",

@@ -1,9 +1,9 @@
 """``Timer``: a timer wheel driven by a clock and a hardware timer.
 
-The run loop calls ``timer.turn()``: it reads the clock, advances the wheel by the whole ticks
-that passed, wakes every task whose deadline came, and returns a reused ``Turn``. A hardware
-timer's callback calls ``timer.interrupt()``, which only records that time passed: time itself
-comes from the clock, so a missed or late interrupt loses nothing.
+The run loop calls ``timer.turn()`` (timerturn.py): it reads the clock, advances the wheel by
+the whole ticks that passed, wakes every task whose deadline came, and returns a reused
+``Turn``. A hardware timer's callback calls ``timer.interrupt()``, which only records that time
+passed: time itself comes from the clock, so a missed or late interrupt loses nothing.
 
 What tasks await on a timer (``sleep_ms``, ``sleep_us``, ``sleep_until``, ``Interval``) is in
 ``sleep.py``; they arm entries through the ``arm*`` methods here, which round every deadline up
@@ -15,53 +15,22 @@ from array import array
 import micropython
 from micropython import const
 
-from .. import port
 from ..errors import DurationTooLong, NoTimer, TimerConfigError, int_arg
 from .clock import MAX_TICKS, MAX_US, Clock, wrap_add, wrap_diff
+from .timerturn import Turn, turn
 from .wheel import TimerEntry, TimerWheel, check_arm
 from .wheelpass import earliest
-
-if not port.IS_MICROPYTHON:
-
-    def ptr32(buf):
-        """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
-        return buf
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 _MAX_US = const(0x1FFFFFFF)  # clock.MAX_US, a constant here (an imported name is a lookup)
-_INTERVAL_MISS = const(15)  # trace.kinds.INTERVAL_MISS
-_NIL = None  # (viper compares objects with an object None)
 _W_NOW = const(26)  # TimerWheel._w's indexes (wheel.py)
 _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
-_W_LAG = const(30)
-_W_RESUME = const(31)
 _W_BASE = const(32)
-_CONF_PER = const(1)  # Timer._conf's indexes (as sleep.py's)
-_CONF_TICK_US = const(5)
-_CONF_UNIT_US = const(6)
 SLACK_US = const(64)  # the default slack of a millisecond deadline: at least this many µs
 SLACK_MAX_US = const(1024)  # and at most this many (see Timer)
-
-
-class Turn:
-    """What one ``turn()`` did; the timer reuses one Turn object (copy what you keep).
-
-    ``now``: the timer's tick after the turn. ``elapsed``: ticks advanced. ``expired``: entries
-    that fired (tasks woken, callbacks run). ``next_in_us``: µs until the timer next needs a
-    turn (0: now), or -1 if nothing is armed; clamped to about 9 minutes."""
-
-    def __init__(self):
-        self.now = 0
-        self.elapsed = 0
-        self.expired = 0
-        self.next_in_us = -1
-
-    def __repr__(self):
-        return "Turn(now=%d, elapsed=%d, expired=%d, next_in_us=%d)" % (
-            self.now, self.elapsed, self.expired, self.next_in_us)
 
 
 class Timer:
@@ -191,86 +160,7 @@ class Timer:
 
     # -- driving the wheel ----------------------------------------------------------------------
 
-    @micropython.viper
-    def turn(self):
-        """Advance the wheel to the clock's now and fire every entry due; returns the reused
-        ``Turn``. Allocation-free in steady state. Not ISR-safe: call it from the run loop."""
-        # Viper: the integer operations are machine instructions (every value below 2**30);
-        # in native code each was a runtime call (~20 per turn).
-        nil = _NIL
-        kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._head, wheel._tail, _turn)
-        wheel = kit[1]
-        ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
-        # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
-        conf = ptr32(kit[0])  # the constants: clock.per, tick_us, unit_us...
-        base = ws[_W_BASE]  # clock.base
-        el = (int(kit[3]()) - base) & _MASK  # clock.elapsed(), inlined
-        if el > _BACKSTEP_LIMIT:
-            el = 0
-        per = conf[_CONF_PER]
-        n = el if per == 1 else el // per
-        if n:
-            el -= n * per
-            x = base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
-            ws[_W_BASE] = x - 1 if x > 0 else x + _MASK
-        self.pending = False
-        t = kit[6]
-        t.elapsed = n
-        k = -1  # ticks to the wheel's next deadline after the advance; -1: none armed
-        now = ws[_W_NOW]
-        if ws[_W_PENDING]:
-            nxt = ws[_W_NEXT]  # the remembered next_in_ticks(); -1 if unknown
-            rs = ws[_W_RESUME]
-            if nxt >= 0 and nxt <= _MASK and (rs < 0 or rs > _MASK) and not ws[_W_LAG]:
-                k = (nxt - now) & _MASK
-        trace = self.trace
-        if k > n and trace is nil:
-            # Nothing due by now: the idle half of wheel.advance(n), in line.
-            t.expired = 0
-            if n:
-                x = now - _MASK + n  # wrap_add, inlined
-                now = x - 1 if x > 0 else x + _MASK
-                ws[_W_NOW] = now
-            t.now = now
-            k -= n
-        else:
-            if trace is nil:
-                # k >= 0 here: an entry is due by now, and advance's first look is done
-                t.expired = wheel._advance_due(n) if k >= 0 else wheel.advance(n)
-            else:
-                t.expired = trace.timer_turn(wheel, n)
-            now = ws[_W_NOW]
-            if not ws[_W_PENDING]:
-                k = -1
-            else:
-                nxt = ws[_W_NEXT]  # next_in_ticks(): advance leaves its last answer
-                if nxt >= 0 and nxt <= _MASK:
-                    k = (nxt - now) & _MASK
-                else:
-                    k = int(wheel.next_in_ticks())
-            t.now = now
-        # self._next_in_us(el), in line
-        if k < 0:
-            t.next_in_us = -1
-            return t
-        pos = ws[_W_STEP]
-        if k > 0 and pos >= 64:
-            # A far slot: its first entry on the slot's start (a deadline on the slack's
-            # grid) is the earliest; else a lone far sleeper is not woken early (earliest).
-            first = kit[4][pos]
-            if first is nil or ((int(first.deadline) - now) & _MASK) > k:
-                k = int(earliest(wheel, pos, k))
-        tick_us = conf[_CONF_TICK_US]
-        if tick_us == 1:
-            us = k if k <= _MAX_US else _MAX_US
-        else:
-            us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US  # us_for_ticks, inlined
-        if el:
-            unit = conf[_CONF_UNIT_US]
-            el_us = el * unit if el <= _MAX_US // unit else _MAX_US
-            us = us - el_us if us > el_us else 0
-        t.next_in_us = us
-        return t
+    turn = turn  # (timerturn.py, in viper)
 
     # -- arming entries -------------------------------------------------------------------------
 

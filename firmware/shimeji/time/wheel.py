@@ -1,4 +1,4 @@
-"""A hierarchical timer wheel (after maitake's): ``TimerWheel`` and its ``TimerEntry``.
+"""A hierarchical timer wheel (after maitake's): ``TimerWheel``, of ``TimerEntry`` (wheelentry.py).
 
 Design note. Time is counted in ticks that wrap at 2**30 (30 bits = 5 levels of 6 bits). Level
 ``k`` has 64 slots of 64**k ticks each. An entry whose deadline ``d`` first differs from ``now``
@@ -24,7 +24,8 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import BadArgument, DurationTooLong, int_arg
+from ..errors import DurationTooLong
+from .wheelentry import TimerEntry, check_arm
 from .wheelpass import earliest, hand_off, step
 from .wheelplace import advance_due, cascade
 
@@ -42,73 +43,6 @@ _W_BASE = const(32)  # (a Timer's Clock keeps its base here: Clock(ints=wheel._w
 _W_RAG = const(33)  # level 1's "ragged" bitmap: 4 words, a bit per slot (see TimerWheel.__init__)
 _W_LEN = const(37)
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
-
-
-class TimerEntry:
-    """One pending deadline, linked in place into a wheel. Make entries up front.
-
-    When it fires, ``callback(entry)`` is called if set, else the task in ``slot`` is woken.
-    """
-
-    def __init__(self, slot=None, callback=None):
-        self.slot = slot
-        self.callback = callback
-        self.wheel = None  # the wheel it is armed on
-        self.pos = -1  # list index in the wheel; -1 when not armed
-        self.deadline = 0
-        self.next = None
-        self.prev = None
-        self.key = 0  # free for the owner (timeout() keeps a task id here)
-
-    def is_armed(self):
-        """True until it fires or is cancelled. ISR-safe (reads one field)."""
-        return self.pos >= 0
-
-    @micropython.native
-    def cancel(self):
-        """Disarm; True if it was armed. O(1), allocation-free, a no-op when not armed.
-        Not ISR-safe: call it from the run loop or a task."""
-        pos = self.pos
-        if pos < 0:
-            return False
-        w = self.wheel
-        ws = w._w
-        prev = self.prev
-        nxt = self.next
-        if prev is None:
-            w._head[pos] = nxt
-            if nxt is None:
-                w._tail[pos] = None
-                if pos < _DUE:
-                    ws[pos >> 4] &= ~(1 << (pos & 15))  # the slot's occupancy bit
-                    if 64 <= pos < 128:  # and level 1's ragged bit
-                        ws[_W_RAG + ((pos >> 4) & 3)] &= ~(1 << (pos & 15))
-            else:
-                nxt.prev = None
-                self.next = None
-        else:
-            prev.next = nxt
-            self.prev = None
-            if nxt is None:
-                w._tail[pos] = prev
-            else:
-                nxt.prev = prev
-                self.next = None
-        ws[_W_COUNT + (pos >> 6)] -= 1
-        ws[_W_PENDING] -= 1
-        ws[_W_NEXT] = -1
-        self.pos = -1
-        self.wheel = None
-        return True
-
-
-def check_arm(entry, value, name, expected):
-    """Raise ``BadArgument`` unless ``entry`` is a ``TimerEntry`` and ``value`` an int: the
-    slow half of the ``arm*`` methods' argument checks."""
-    if not isinstance(entry, TimerEntry):
-        raise BadArgument("the entry to arm must be a TimerEntry (make it once: "
-                          "TimerEntry(callback=f)), got %r" % (entry,))
-    int_arg(value, name, expected)
 
 
 class TimerWheel:
