@@ -103,13 +103,14 @@ package-json: $(STAMP)
 # The qemu firmware tests (host_tests/test_tools_qemu_firmware.py) run when MICROPY_DIR is given.
 export MICROPY_DIR
 
-# make test-firmware BOARD=qemu|rp2040|stm32 [MICROPY_DIR=...]   the host tests on firmware
+# make test-firmware BOARD=qemu|rp2040|stm32|esp32 [MICROPY_DIR=...]   the host tests on firmware
 #   [TESTS="host_tests/test_x.py ..."] some modules only; [DUAL=1] (rp2040) both cores, in the
 #   two-core emulator (RP2040JS_DUAL_DIR): the executor's tests run on core 1 too; [MPY=1]
 #   (rp2040) shimeji from armv6m .mpy files in /lib (a flash image), not the frozen copy;
 #   stm32 boots a test image with the tests frozen in (build/firmware/stm32-qemu-tests, rebuilt
 #   when a test changed): qemu's STM32 USART is too slow to mount them (docs/boards.md)
-# make emulate BOARD=rp2040|qemu|stm32 [MICROPY_DIR=...]   the firmware's REPL in an emulator
+# make emulate BOARD=rp2040|qemu|stm32|esp32 [MICROPY_DIR=...]   the firmware's REPL in an emulator
+#   (esp32: the ESP32-C3 firmware, CHIP=c3, in Espressif's qemu fork named by ESP32_QEMU)
 # Without firmware or emulator both say why and skip (exit status 0).
 .PHONY: test-firmware emulate
 test-firmware: $(STAMP)

@@ -5,7 +5,8 @@
 # build/bytecode/ by tools/bytecode_copy.py): boards/rp2040 does, because frozen native code
 # faults on ARMv6-M (Cortex-M0+) with MicroPython's own mpy-tool.py; see docs/boards.md.
 # include("../../manifest.py", word_align_native=True) keeps native code and has the freeze run
-# a copy of mpy-tool.py patched to align it to 4 bytes (tools/native_align.py): boards/rp2040.
+# a copy of mpy-tool.py patched to align it to 4 bytes (tools/native_align.py): boards/rp2040;
+# word_align_native="rv32imc" does the same for the ESP32-C3 (boards/esp32).
 options.defaults(bytecode=False, word_align_native=False)
 metadata(
     description="shimeji: async runtime construction kit for MicroPython firmware",
@@ -32,5 +33,7 @@ else:
         sys.path.insert(0, os.path.join(here, "tools"))
         import native_align
 
-        native_align.install(os.path.join(here, "build", "mpy-tool"))
+        arch = options.word_align_native
+        native_align.install(os.path.join(here, "build", "mpy-tool" if arch is True else
+                                          "mpy-tool-" + arch), patch=native_align.patch_for(arch))
     package("shimeji", base_path="firmware")

@@ -1,12 +1,16 @@
 """Boot shimeji's firmware in an emulator and bring up its REPL, like a board on a port.
 
-Usage: python tools/emulate.py BOARD [--micropy-dir DIR]      (BOARD: qemu, rp2040 or stm32)
+Usage: python tools/emulate.py BOARD [--micropy-dir DIR]   (BOARD: qemu, rp2040, stm32, esp32)
 
 - ``qemu``: build/firmware/qemu/firmware.elf (built first when missing and MICROPY_DIR is
   given) in ``qemu-system-arm -machine mps2-an385``; the UART is a pty.
 - ``stm32``: build/firmware/stm32-qemu/firmware.elf (``tools/firmware.py stm32 --emulated``:
   MicroPython's B_L475E_IOT01A changed for qemu) in qemu's ``b-l475e-iot01a`` machine, which
   needs qemu 9.0 or later (``STM32_QEMU`` names its qemu-system-arm); USART1 is a pty.
+- ``esp32``: build/firmware/esp32-c3/firmware.bin (``make firmware BOARD=esp32 CHIP=c3``)
+  padded to the C3's 4 MB flash, in the ``esp32c3`` machine of Espressif's qemu fork
+  (``ESP32_QEMU`` names its qemu-system-riscv32; the fork's ROM image esp32c3-rom.bin sits
+  in its pc-bios); UART0, the REPL, is a pty.
 - ``rp2040``: build/firmware/rp2040/firmware.uf2 in the ``rp2040js`` emulator (npm package,
   installed where ``RP2040JS_DIR`` points: its ``node_modules`` holds rp2040js, and
   ``bootrom.ts`` there is rp2040js's demo/bootrom.ts, which npm does not ship); the USB-CDC
@@ -27,6 +31,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -74,9 +79,12 @@ def firmware_image(board, micropy_dir, tests=False):
     """The firmware to boot: the one built before, else built now from ``micropy_dir``.
     ``tests`` (stm32): the test image, with the host tests frozen in; built again when a
     file it freezes changed since (with ``micropy_dir``; without, a warning names them)."""
+    if board == "esp32":
+        return esp32c3_image(micropy_dir)
     name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2", "stm32": "firmware.elf"}.get(board)
     if name is None:
-        raise Unavailable("no emulator for BOARD=%s (qemu, rp2040 and stm32 have one)" % board)
+        raise Unavailable("no emulator for BOARD=%s (qemu, rp2040, stm32 and esp32 (C3) have "
+                          "one)" % board)
     emulated = board == "stm32"  # the B_L475E_IOT01A build for qemu's b-l475e-iot01a
     tests = tests and emulated
     image = os.path.join(firmware.build_dir(board, emulated, tests), name)
@@ -97,6 +105,44 @@ def firmware_image(board, micropy_dir, tests=False):
         return firmware.build(micropy_dir, board, emulated=emulated, tests=tests)
     except firmware.FirmwareError as e:
         raise Unavailable("building the %s firmware failed: %s" % (board, e)) from e
+
+
+def esp32c3_image(micropy_dir):
+    """The ESP32-C3 firmware (``make firmware BOARD=esp32 CHIP=c3``): the one built before,
+    else built now when ``micropy_dir`` is given and ESP-IDF is set up. Only the C3 has an
+    emulator (Espressif's qemu fork); the Xtensa ESP32s are not built here."""
+    chip = os.environ.get("CHIP") or "c3"
+    if chip != "c3":
+        raise Unavailable("CHIP=%s: only the ESP32-C3 (CHIP=c3) has an emulator here" % chip)
+    image = os.path.join(firmware.esp32_build_dir(chip), "firmware.bin")
+    if os.path.exists(image):
+        return image
+    if not micropy_dir:
+        raise Unavailable("no ESP32-C3 firmware in %s and no MicroPython tree to build it: "
+                          "`make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...` (ESP-IDF set up "
+                          "by tools/esp32c3_setup.sh, docs/boards.md)" % os.path.dirname(image))
+    try:
+        return firmware.build(micropy_dir, "esp32", chip=chip)
+    except firmware.FirmwareError as e:
+        raise Unavailable("building the ESP32-C3 firmware failed: %s" % e) from e
+
+
+def wait_for_prompt(emu, timeout=120.0):
+    """Wait until the firmware on ``emu``'s pty answers a line with the REPL prompt. The C3
+    takes a few seconds to boot in qemu (more on its first boot, which formats the flash's
+    filesystem), and an mpremote that talked to it before then waited forever."""
+    import serial
+
+    deadline = time.monotonic() + timeout
+    seen = b""
+    with serial.Serial(emu.path, 115200, timeout=0.5) as port:
+        while time.monotonic() < deadline and emu.alive():
+            port.write(b"\r\n")
+            seen = (seen + port.read(256))[-2000:]
+            if b">>> " in seen:
+                return
+    raise firmware.FirmwareError("the firmware in qemu did not reach its REPL prompt within "
+                                 "%d s: %r" % (timeout, seen[-300:]))
 
 
 def rp2040js_dir():
@@ -209,10 +255,15 @@ class Emulated:
         self.path = None
 
     def start(self):
-        if self.board in ("qemu", "stm32"):
+        if self.board in ("qemu", "stm32", "esp32"):
             machine = "mps2-an385"
+            image = self.image
             try:
-                if self.board == "stm32":
+                if self.board == "esp32":
+                    machine = qemu_boot.ESP32C3_QEMU_MACHINE
+                    qemu_boot.esp32c3_qemu()
+                    image = qemu_boot.esp32c3_flash(self.image, self._flash_path())
+                elif self.board == "stm32":
                     machine = qemu_boot.STM32_QEMU_MACHINE
                     qemu_boot.stm32_qemu()
                 elif not shutil.which("qemu-system-arm"):
@@ -220,10 +271,13 @@ class Emulated:
                                                  "install qemu-system-arm)")
             except firmware.FirmwareError as e:
                 raise Unavailable(str(e)) from e
-            emu = qemu_boot.QemuBoard(self.image, icount=self.icount, machine=machine)
+            emu = qemu_boot.QemuBoard(image, icount=self.icount, machine=machine)
             try:
                 emu.start()
+                if self.board == "esp32":
+                    wait_for_prompt(emu)
             except firmware.FirmwareError as e:
+                emu.stop()
                 raise Unavailable(str(e)) from e
         else:
             emu = Rp2040Emulator(self.image, dual=self.dual)
@@ -232,10 +286,19 @@ class Emulated:
         self.path = emu.path
         return self
 
+    def _flash_path(self):
+        """This emulator's own copy of the C3's flash (several may run: ``--jobs``)."""
+        return os.path.join(os.path.dirname(self.image), "qemu-flash-%d.bin" % id(self))
+
     def stop(self):
         if self.emu is not None:
             self.emu.stop()
             self.emu = None
+            if self.board == "esp32":
+                flash = self._flash_path()
+                for path in (flash, qemu_boot.esp32c3_efuse_path(flash)):
+                    if os.path.exists(path):
+                        os.remove(path)
 
     def restart(self):
         self.stop()
@@ -268,6 +331,8 @@ def main(argv=None):
     ap.add_argument("--dual", action="store_true", default=dual_from_env(),
                     help="rp2040: run core 1 too (the two-core fork, RP2040JS_DUAL_DIR)")
     args = ap.parse_args(argv)
+    # a kill (SIGTERM) ends the emulator too: qemu runs in its own session
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with booted(args.board, args.micropy_dir, dual=args.dual) as port:
             print("%s firmware is up. Its REPL: mpremote connect %s   (make repl PORT=%s)\n"

@@ -24,6 +24,13 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATCH = os.path.join(ROOT, "boards", "rp2040", "mpy-tool-armv6m-align.patch")
+# The patch for each architecture word_align_native= names (True: ARMv6-M, the RP2040).
+PATCHES = {
+    "armv6m": PATCH,
+    # the ESP32-C3: RV32IMC aligned to 4 and each native array a whole number of words (in
+    # .text, an odd-length array left the next one at an odd address after linker relaxation)
+    "rv32imc": os.path.join(ROOT, "boards", "esp32", "mpy-tool-rv32imc-align.patch"),
+}
 MPY_TOOL = "/tools/mpy-tool.py"
 
 
@@ -78,9 +85,20 @@ def patched_copy(mpy_tool, out_dir, patch=PATCH):
     return out
 
 
-def install(out_dir, main=None):
-    """Run the patched mpy-tool for this freeze. Returns False (and does nothing) when not
-    running inside MicroPython's makemanifest.py (a test evaluating the manifest)."""
+def patch_for(arch):
+    """The patch for ``word_align_native=arch`` (True or "armv6m": the RP2040's)."""
+    if arch is True:
+        return PATCH
+    if arch not in PATCHES:
+        raise SystemExit("shimeji: word_align_native=%r: one of True, %s" % (
+            arch, ", ".join(repr(a) for a in sorted(PATCHES))))
+    return PATCHES[arch]
+
+
+def install(out_dir, main=None, patch=PATCH):
+    """Run the mpy-tool patched by ``patch`` for this freeze. Returns False (and does
+    nothing) when not running inside MicroPython's makemanifest.py (a test evaluating the
+    manifest)."""
     main = main or sys.modules.get("__main__")
     if os.path.basename(getattr(main, "__file__", "") or "") != "makemanifest.py":
         return False
@@ -94,7 +112,7 @@ def install(out_dir, main=None):
     def patched_system(cmd):
         if len(cmd) > 1 and str(cmd[1]).endswith(MPY_TOOL):
             cmd = list(cmd)
-            cmd[1] = patched_copy(cmd[1], out_dir)
+            cmd[1] = patched_copy(cmd[1], out_dir, patch)
         return system(cmd)
 
     main.system = patched_system

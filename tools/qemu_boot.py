@@ -21,7 +21,15 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
     free UDP ports (a, b) on 127.0.0.1, wires its USART2 to USART3, TX to RX both ways (qemu's
     udp chardev: each sends to the other's port), as host_tests/test_io_uart.py wants;
     ``ppp``, two UDP ports (ours, qemu's), puts its USART2 on a udp chardev that sends to ours
-    and listens on qemu's instead (tools/netboard.py: the board's PPP link)."""
+    and listens on qemu's instead (tools/netboard.py: the board's PPP link). ``esp32c3`` (the
+    ESP32-C3 firmware in Espressif's qemu fork, ``ESP32_QEMU``): ``image`` is the flash image
+    (``esp32c3_flash``), UART0 is ``serial``."""
+    if machine == ESP32C3_QEMU_MACHINE:
+        return [esp32c3_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
+                "-serial", serial, "-drive", "file=%s,if=mtd,format=raw" % image,
+                "-drive", "file=%s,if=none,format=raw,id=efuse" % esp32c3_efuse_path(image),
+                "-global", "driver=nvram.esp32c3.efuse,property=drive,value=efuse"] + (
+                    ["-icount", "shift=0"] if icount else [])
     if machine == STM32_QEMU_MACHINE:
         wires = []
         if ppp:
@@ -39,6 +47,10 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
 
 
 STM32_QEMU_MACHINE = "b-l475e-iot01a"
+ESP32C3_QEMU_MACHINE = "esp32c3"
+# The C3 board's flash (sdkconfig: CONFIG_ESPTOOLPY_FLASHSIZE_4MB); qemu's esp32c3 machine
+# takes an image of exactly 2, 4, 8 or 16 MB
+ESP32C3_FLASH_BYTES = 4 * 1024 * 1024
 
 
 def free_udp_ports(n=2):
@@ -58,7 +70,26 @@ def free_udp_ports(n=2):
 def stm32_qemu():
     """The qemu-system-arm that has the b-l475e-iot01a machine: ``STM32_QEMU``, else the one
     on the path if it has it; raises FirmwareError saying how to get one."""
-    for q in (os.environ.get("STM32_QEMU", ""), shutil.which("qemu-system-arm") or ""):
+    return _qemu_with(STM32_QEMU_MACHINE, "STM32_QEMU", "qemu-system-arm", (
+        "no qemu-system-arm with the b-l475e-iot01a machine (qemu 9.0 or later; Debian "
+        "bookworm has 7.2): install bookworm-backports' qemu-system-arm, or unpack its .deb "
+        "(apt-get download qemu-system-arm/bookworm-backports; dpkg-deb -x) and set "
+        "STM32_QEMU=.../usr/bin/qemu-system-arm (docs/boards.md)"))
+
+
+def esp32c3_qemu():
+    """The qemu-system-riscv32 that has the esp32c3 machine (Espressif's qemu fork):
+    ``ESP32_QEMU``, else the one on the path if it has it; raises FirmwareError saying how
+    to get one."""
+    return _qemu_with(ESP32C3_QEMU_MACHINE, "ESP32_QEMU", "qemu-system-riscv32", (
+        "no qemu-system-riscv32 with the esp32c3 machine: mainline qemu has none. Espressif's "
+        "fork (github.com/espressif/qemu) has it; ESP-IDF installs its build with `python "
+        "$IDF_PATH/tools/idf_tools.py install qemu-riscv32`. Set ESP32_QEMU to its "
+        "qemu-system-riscv32 (docs/boards.md, ESP32)"))
+
+
+def _qemu_with(machine, env_name, exe, missing):
+    for q in (os.environ.get(env_name, ""), shutil.which(exe) or ""):
         if not q or not os.path.exists(q):
             continue
         try:
@@ -66,13 +97,50 @@ def stm32_qemu():
                                       timeout=30).stdout
         except (OSError, subprocess.TimeoutExpired):
             continue
-        if STM32_QEMU_MACHINE in machines:
+        if re.search(r"^%s\s" % re.escape(machine), machines, re.M):
             return q
-    raise FirmwareError(
-        "no qemu-system-arm with the b-l475e-iot01a machine (qemu 9.0 or later; Debian "
-        "bookworm has 7.2): install bookworm-backports' qemu-system-arm, or unpack its .deb "
-        "(apt-get download qemu-system-arm/bookworm-backports; dpkg-deb -x) and set "
-        "STM32_QEMU=.../usr/bin/qemu-system-arm (docs/boards.md)")
+    raise FirmwareError(missing)
+
+
+def esp32c3_flash(firmware_bin, out_path):
+    """The C3's 4 MB flash as qemu reads it: ``firmware_bin`` (bootloader, partition table
+    and app from 0x0, as ``esptool.py write_flash 0x0`` puts it) padded with 0xff (erased
+    flash), and its eFuses next to it (``esp32c3_efuses``). Written fresh each boot: the
+    firmware formats its filesystem in the flash."""
+    with open(firmware_bin, "rb") as f:
+        data = f.read()
+    if len(data) > ESP32C3_FLASH_BYTES:
+        raise FirmwareError("%s is %d bytes, more than the C3's %d-byte flash" % (
+            firmware_bin, len(data), ESP32C3_FLASH_BYTES))
+    with open(out_path, "wb") as f:
+        f.write(data + b"\xff" * (ESP32C3_FLASH_BYTES - len(data)))
+    with open(esp32c3_efuse_path(out_path), "wb") as f:
+        f.write(esp32c3_efuses())
+    return out_path
+
+
+def esp32c3_efuse_path(flash_path):
+    return flash_path[:-len(".bin")] + "-efuse.bin" if flash_path.endswith(".bin") else (
+        flash_path + "-efuse")
+
+
+# The eFuse file of the fork's esp32c3 machine: its eFuse registers from EFUSE_RD_WR_DIS
+# (0x2c) on, 1,024 bytes; block 1 starts at 0x18, block 2 at 0x30 in the file.
+_EFUSE_BYTES = 1024
+_EFUSE_WAFER_MINOR_LOW = 0x26  # block 1 word 3 bits 18-20: WAFER_VERSION_MINOR_LO
+_EFUSE_BLK2_WORD4 = 0x40  # block 2 bits 128-129: BLK_VERSION_MAJOR
+
+
+def esp32c3_efuses():
+    """The C3's eFuses as a chip leaves the factory, for what ESP-IDF reads at boot: chip
+    revision v0.3 (the same bytes as ESP-IDF's ``idf.py qemu``) and block 2 marked "with
+    calibration" (BLK_VERSION_MAJOR 1, init codes 0). Without that mark ESP-IDF calibrates
+    the ADC itself before ``app_main`` (the ADC2 constructor) and waits for a conversion the
+    emulator never finishes: MicroPython hung there, silent, before its banner."""
+    efuses = bytearray(_EFUSE_BYTES)
+    efuses[_EFUSE_WAFER_MINOR_LOW] = 3 << 2
+    efuses[_EFUSE_BLK2_WORD4] = 1
+    return bytes(efuses)
 
 
 class QemuBoard:

@@ -1,0 +1,118 @@
+# shimeji: cpython-only (the ESP32-C3 firmware in Espressif's qemu fork: files, subprocesses)
+# The command line, flash and eFuse images are checked everywhere; the boot itself runs when
+# ESP32_QEMU names a qemu-system-riscv32 with the esp32c3 machine and the C3 firmware is built
+# (`make firmware BOARD=esp32 CHIP=c3`), and is skipped, saying which is missing, otherwise.
+import os
+
+import device
+import emulate
+import pytest
+import qemu_boot
+
+import firmware
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+C3_IMAGE = os.path.join(ROOT, "build", "firmware", "esp32-c3", "firmware.bin")
+
+
+def _qemu_or_none():
+    try:
+        return qemu_boot.esp32c3_qemu()
+    except firmware.FirmwareError:
+        return None
+
+
+def test_the_flash_image_is_the_firmware_padded_to_4_mb_of_erased_flash(tmp_path):
+    fw = tmp_path / "firmware.bin"
+    fw.write_bytes(b"\xe9" + bytes(range(256)) * 4)
+    flash = qemu_boot.esp32c3_flash(str(fw), str(tmp_path / "flash.bin"))
+    data = open(flash, "rb").read()
+    assert len(data) == 4 * 1024 * 1024
+    assert data[:1025] == fw.read_bytes()
+    assert data[1025:] == b"\xff" * (len(data) - 1025)
+    efuse = open(str(tmp_path / "flash-efuse.bin"), "rb").read()
+    assert efuse == qemu_boot.esp32c3_efuses()
+
+
+def test_a_firmware_larger_than_the_flash_is_refused(tmp_path):
+    fw = tmp_path / "firmware.bin"
+    fw.write_bytes(b"\0" * (4 * 1024 * 1024 + 1))
+    with pytest.raises(firmware.FirmwareError, match="more than the C3's 4194304-byte flash"):
+        qemu_boot.esp32c3_flash(str(fw), str(tmp_path / "flash.bin"))
+
+
+def test_the_efuses_say_chip_revision_0_3_and_block_2_calibrated():
+    efuses = qemu_boot.esp32c3_efuses()
+    assert len(efuses) == 1024
+    # block 1 word 3 (file offset 0x24): WAFER_VERSION_MINOR_LO, bits 18-20, is 3
+    word = int.from_bytes(efuses[0x24:0x28], "little")
+    assert (word >> 18) & 7 == 3
+    # block 2 word 4 (file offset 0x40): BLK_VERSION_MAJOR, bits 0-1, is 1 ("with calibration")
+    assert int.from_bytes(efuses[0x40:0x44], "little") & 3 == 1
+    assert sum(1 for b in efuses if b) == 2  # nothing else is burnt
+
+
+def test_the_command_boots_the_flash_with_its_efuses_and_uart0_on_the_serial(monkeypatch):
+    monkeypatch.setattr(qemu_boot, "esp32c3_qemu", lambda: "/q/qemu-system-riscv32")
+    cmd = qemu_boot.qemu_command("/b/qemu-flash-1.bin", machine="esp32c3")
+    assert cmd[:3] == ["/q/qemu-system-riscv32", "-machine", "esp32c3"]
+    assert cmd[cmd.index("-serial") + 1] == "pty"
+    drives = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-drive"]
+    assert drives == ["file=/b/qemu-flash-1.bin,if=mtd,format=raw",
+                      "file=/b/qemu-flash-1-efuse.bin,if=none,format=raw,id=efuse"]
+    assert "driver=nvram.esp32c3.efuse,property=drive,value=efuse" in cmd
+    assert "-icount" not in cmd
+    timed = qemu_boot.qemu_command("/b/f.bin", machine="esp32c3", icount=True)
+    assert timed[-2:] == ["-icount", "shift=0"]
+
+
+def test_without_the_fork_the_emulator_says_where_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("ESP32_QEMU", str(tmp_path / "none"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(firmware.FirmwareError) as e:
+        qemu_boot.esp32c3_qemu()
+    assert str(e.value).startswith("no qemu-system-riscv32 with the esp32c3 machine")
+    assert "idf_tools.py install qemu-riscv32" in str(e.value)
+    assert "ESP32_QEMU" in str(e.value)
+
+
+def test_only_the_c3_has_an_emulator(monkeypatch):
+    monkeypatch.setenv("CHIP", "s3")
+    with pytest.raises(emulate.Unavailable, match="CHIP=s3: only the ESP32-C3"):
+        emulate.firmware_image("esp32", "")
+
+
+needs_c3 = pytest.mark.skipif(
+    _qemu_or_none() is None or not os.path.exists(C3_IMAGE),
+    reason="needs ESP32_QEMU (Espressif's qemu-system-riscv32 with the esp32c3 machine) and "
+    "build/firmware/esp32-c3/firmware.bin (make firmware BOARD=esp32 CHIP=c3): docs/boards.md")
+
+
+@needs_c3
+def test_the_c3_firmware_boots_in_qemu_and_runs_the_readme_example():
+    with emulate.emulated("esp32") as emu:
+        info = device.board_info(emu.path)
+        assert info["platform"] == "esp32"
+        out = device.mpremote(emu.path, "exec", (
+            "from shimeji import StaticScheduler, yield_now, current_task\n"
+            "async def blink(n):\n"
+            "    for i in range(n):\n"
+            "        print(current_task().name, i)\n"
+            "        await yield_now()\n"
+            "    return 'done'\n"
+            "s = StaticScheduler(capacity=4)\n"
+            "h = s.spawn(blink(3), 'led')\n"
+            "print(s.tick(1))\n"
+            "print(s.tick())\n"
+            "print(h.result(), s.tasks())\n"), timeout=60)
+        assert out.strip().splitlines() == [
+            "led 0",
+            "Tick(polled=1, completed=0, spawned=1, woken=0+0, has_remaining=True)",
+            "led 1",
+            "led 2",
+            "Tick(polled=3, completed=1, spawned=0, woken=0+0, has_remaining=False)",
+            "done []",
+        ]
+        flash = emu._flash_path()
+        assert os.path.exists(flash)
+    assert not os.path.exists(flash)  # each emulator's flash copy goes with it
