@@ -116,3 +116,43 @@ def test_the_c3_firmware_boots_in_qemu_and_runs_the_readme_example():
         flash = emu._flash_path()
         assert os.path.exists(flash)
     assert not os.path.exists(flash)  # each emulator's flash copy goes with it
+
+
+MICROPY_DIR = os.environ.get("MICROPY_DIR", "")
+
+
+def test_word_align_native_names_the_patch_of_its_architecture():
+    import native_align
+
+    assert native_align.patch_for(True) == native_align.PATCH
+    assert native_align.patch_for("rv32imc").endswith(
+        os.path.join("boards", "esp32", "mpy-tool-rv32imc-align.patch"))
+    with pytest.raises(SystemExit, match="word_align_native='x86': one of True, 'armv6m'"):
+        native_align.patch_for("x86")
+
+
+@pytest.mark.skipif(not MICROPY_DIR, reason="needs MICROPY_DIR (its tools/mpy-tool.py and "
+                    "mpy-cross) to freeze RV32IMC native code")
+def test_frozen_rv32imc_native_code_is_word_aligned_and_whole_words(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    import mpy_compile
+    import native_align
+
+    tool = native_align.patched_copy(os.path.join(MICROPY_DIR, "tools", "mpy-tool.py"),
+                                     str(tmp_path / "out"), native_align.patch_for("rv32imc"))
+    src = tmp_path / "m.py"
+    src.write_text("import micropython\n\n@micropython.native\ndef f(a, b):\n"
+                   "    return a + b * 3\n\n@micropython.native\ndef g(x):\n"
+                   "    return [x, x + 1]\n")
+    subprocess.run([mpy_compile.find_mpy_cross(), "-march=rv32imc", "-o", "m.mpy", "m.py"],
+                   check=True, cwd=str(tmp_path))
+    out = subprocess.run([sys.executable, tool, "-f", str(tmp_path / "m.mpy")],
+                         capture_output=True, text=True, cwd=str(tmp_path), check=True)
+    arrays = re.findall(r"static const byte fun_data_m_(\w+)\[(\d+)\] (.*) = \{", out.stdout)
+    assert sorted(a[0] for a in arrays) == ["f", "g"]
+    for _name, size, attributes in arrays:
+        assert int(size) % 4 == 0
+        assert "aligned (4)" in attributes and "aligned (2)" not in attributes
