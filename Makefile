@@ -128,11 +128,12 @@ emulate: $(STAMP)
 
 # Benchmarks (not part of `make test`): shimeji vs MicroPython's asyncio, table + build/bench.json
 .PHONY: bench
-# make bench BOARD=qemu|stm32|rp2040: the same workloads on the firmware (tools/fwbench.py),
-# against the asyncio frozen into it; qemu and stm32 (qemu's b-l475e-iot01a, STM32_QEMU) count
-# instructions (-icount), rp2040 runs in rp2040js.
+# make bench BOARD=qemu|stm32|rp2040|esp32: the same workloads on the firmware
+# (tools/fwbench.py), against the asyncio frozen into it; qemu, stm32 (qemu's b-l475e-iot01a,
+# STM32_QEMU) and esp32 (the C3 in Espressif's qemu, ESP32_QEMU) count instructions (-icount),
+# rp2040 runs in rp2040js.
 bench: $(STAMP)
-	$(if $(filter qemu stm32 rp2040,$(BOARD)),$(PY) tools/fwbench.py $(BOARD) --micropy-dir "$(MICROPY_DIR)",$(PY) tools/bench.py --micropython $(MICROPYTHON))
+	$(if $(filter qemu stm32 rp2040 esp32,$(BOARD)),$(PY) tools/fwbench.py $(BOARD) --micropy-dir "$(MICROPY_DIR)",$(PY) tools/bench.py --micropython $(MICROPYTHON))
 
 # make footprint BOARD=qemu|rp2040|stm32 [RAM=1]: flash (and RAM) of shimeji in the firmware
 .PHONY: footprint

@@ -107,8 +107,9 @@ def test_board_manifests_include_shimeji_and_their_board_module():
     for b in BOARDS:
         calls = []
         _evaluate_manifest(os.path.join(ROOT, "boards", b, "manifest.py"), calls)
-        if b == "rp2040":  # ARMv6-M: native code word-aligned (tools/native_align.py)
-            top = [("include", "../../manifest.py", {"word_align_native": True}),
+        if b in ("rp2040", "esp32"):  # ARMv6-M, RV32IMC (the C3): native code word-aligned
+            align = True if b == "rp2040" else "rv32imc"  # (tools/native_align.py)
+            top = [("include", "../../manifest.py", {"word_align_native": align}),
                    ("metadata", "0.2.0"), ("package", "shimeji")]
         else:
             top = [("include", "../../manifest.py"), ("metadata", "0.2.0"),

@@ -5,7 +5,8 @@ Usage: python tools/fwbench.py BOARD [--only switch,spawn] [--port PORT] [--json
 BOARD ``qemu`` boots the qemu firmware with ``-icount shift=0`` (one instruction per
 emulated nanosecond: repeatable figures, counted in guest instructions), ``stm32`` the
 B_L475E_IOT01A build for qemu in qemu's ``b-l475e-iot01a`` machine the same way (STM32_QEMU:
-qemu 9.0 or later); ``rp2040`` boots the
+qemu 9.0 or later), ``esp32`` the ESP32-C3 firmware in Espressif's qemu fork the same way
+(ESP32_QEMU); ``rp2040`` boots the
 RP2040 firmware in rp2040js (emulated time at 125 MHz). Each workload of ``bench/`` runs after
 a soft reset with ``bench/`` mounted; its ``BENCH`` lines are printed as a table, ratio =
 asyncio / shimeji (above 1: shimeji is better), with the issue's goal for 32-bit spawn.

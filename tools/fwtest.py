@@ -307,6 +307,9 @@ def main(argv=None):
                     "default): one line crosses the link per module, nothing is mounted")
     ap.add_argument("--no-frozen", dest="frozen", action="store_false",
                     help="stm32: boot the plain image and mount the tests (slow)")
+    ap.add_argument("--timeout", type=int, default=0,
+                    help="seconds a module may take before it counts as hung (default 900; "
+                    "two cores: 2400)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_intermixed_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while a long run goes on
@@ -321,9 +324,11 @@ def main(argv=None):
     if frozen is None:  # a board given by --port has the tests frozen only if told so
         frozen = args.board in FROZEN_BOARDS and not (args.port or args.source or args.mpy)
     dual = emulate.dual_from_env() if args.dual is None else args.dual
+    global MODULE_TIMEOUT_S
     if dual:  # two cores stepped in lockstep: each module takes 2-3x longer
-        global MODULE_TIMEOUT_S
         MODULE_TIMEOUT_S = 2400
+    if args.timeout:
+        MODULE_TIMEOUT_S = args.timeout
     try:
         if args.mpy and not args.port:
             mpy_image(args.board)
