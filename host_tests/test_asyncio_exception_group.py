@@ -21,6 +21,12 @@ async def _fail(out, name, ms, exc=ValueError):
     raise exc(name)
 
 
+async def _fail_on(out, name, go, exc=ValueError):
+    await go.wait()
+    out.append(name)
+    raise exc(name)
+
+
 async def _slow(out, name):
     try:
         await asyncio.sleep(1)
@@ -36,11 +42,13 @@ def test_failed_children_keep_their_exception_and_the_group_holds_them_all():
 
     async def main():
         out = []
+        go = asyncio.Event()
         try:
             async with asyncio.TaskGroup() as tg:
-                a = tg.create_task(_fail(out, "a", 1))
-                b = tg.create_task(_fail(out, "b", 1, KeyError))
+                a = tg.create_task(_fail_on(out, "a", go))
+                b = tg.create_task(_fail_on(out, "b", go, KeyError))
                 s = tg.create_task(_slow(out, "s"))
+                go.set()  # a and b fail in the same round (two sleeps could end a tick apart)
         except asyncio.ExceptionGroup as e:
             group = e
             out.append(str(group))

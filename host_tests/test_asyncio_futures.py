@@ -106,7 +106,13 @@ async def _handles(aio):
     out = []
     loop = aio.get_running_loop()
     t0 = loop.time()
-    loop.call_later(0.02, out.append, "later 20")
+    last = loop.create_future()
+
+    def later():
+        out.append("later 20")
+        last.set_result(None)
+
+    loop.call_later(0.02, later)
     loop.call_at(t0 + 0.002, out.append, "at 2")
     h = loop.call_later(0.001, out.append, "cancelled")
     out.append((type(h.when()).__name__, h.cancelled()))
@@ -122,7 +128,7 @@ async def _handles(aio):
     out.append(("cancelled", h.cancelled()))
     await aio.sleep(0)
     out.append("main")
-    await aio.sleep(0.04)
+    await last
     return out
 
 
@@ -158,7 +164,7 @@ async def _task_callbacks(aio):
     await aio.sleep(0)
     c.cancel()
     out.append(await a)
-    await aio.sleep(0.005)
+    await aio.wait([b])  # (b's callbacks run first: they came first)
     a.add_done_callback(lambda t: out.append(("late", t.result())))
     await aio.sleep(0)
     return out
@@ -185,7 +191,10 @@ def test_a_raising_callback_goes_to_the_exception_handler_and_the_loop_goes_on()
         fut = lp.create_future()
         fut.add_done_callback(lambda f: 1 / 0)
         fut.set_result(None)
-        await asyncio.sleep(0.005)
+        for _ in range(10000):  # until the timer's callback ran too (however loaded)
+            if len(seen) == 3:
+                break
+            await asyncio.sleep_ms(1)
         return "went on"
 
     try:

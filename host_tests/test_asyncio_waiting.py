@@ -103,7 +103,7 @@ async def _waiting(aio):
     done, pending = await aio.wait(ts)
     out.append(("all", sorted(t.result() for t in done), len(pending)))
     bad = aio.create_task(_work(aio, out, "bad", 1, ValueError))
-    slow = aio.create_task(_work(aio, out, "slow", 20))
+    slow = aio.create_task(_work(aio, out, "slow", 1000))
     done, pending = await aio.wait([slow, bad], return_when=aio.FIRST_EXCEPTION)
     out.append(("exception", [type(t.exception()).__name__ for t in done], pending == {slow}))
     done, pending = await aio.wait([slow], timeout=0.002)
