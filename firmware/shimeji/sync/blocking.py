@@ -162,8 +162,8 @@ class Mutex:
         return self.raw.try_lock()
 
     def unlock(self):
-        """Release the lock. Raises ``LockNotHeld`` if it is not locked. ISR-safe with the
-        default raw mutex."""
+        """Release the lock. Raises ``LockNotHeld`` if it is not locked (with the default raw
+        mutex, also if another thread holds it). ISR-safe with the default raw mutex."""
         self.raw.unlock()
 
     def is_locked(self):
