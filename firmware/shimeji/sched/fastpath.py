@@ -106,8 +106,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         return _end(sched, 0, 0, False)  # (_local_head is None outside a tick)
     ctx = sched._ctx
     tail = fifo.tail
-    outer_slot = ctx.slot  # a task of another scheduler may be driving this one
-    outer_sched = ctx.sched
+    outer_sched = ctx.sched  # a task of another scheduler may be driving this one
+    outer_slot = None  # (ctx.slot is None whenever ctx.sched is: only ticks set them)
     left = n if n > 0 else 0  # polls still allowed (counted down: one int operation a poll)
     completed = 0
     stays = False  # the task just polled stays runnable: it goes behind what it woke
@@ -118,6 +118,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     if outer_sched is None:
         pass
     else:  # a task of outer_sched drives this tick: its spawns go by _start (hold_local)
+        outer_slot = ctx.slot
         outer_held = _hold(outer_sched)
     ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
     # Spawns use the tick's own list (spawn's in-line case): not on a worker (its spawns come
