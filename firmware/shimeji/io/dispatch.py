@@ -10,6 +10,16 @@ linked into the FIFO queue (``StaticScheduler.wake`` in line, inside its critica
 with no call per event but the section's two. Everything else (a writer, trouble, nobody
 waiting, another policy, a trace, a task of another scheduler) goes through ``_dispatch`` and
 ``_ready``, the general forms of the same steps.
+
+Design note: the in-line section records no owner. ``LockCriticalSection`` stores its owner
+so that this thread can re-enter it and ``leave_interrupted`` can release what a Ctrl-C left
+held. Between ``poll``'s ``acquire()`` and ``release()`` runs native code with no call at all:
+no check point, nothing that could enter the section again on this thread; another thread
+compares the owner with its own ident, which None fails as the loop thread's would. A Ctrl-C
+raised there by the unix port's signal handler (``MICROPY_ASYNC_KBD_INTR``) leaves the lock
+held with no owner, the case ``leave_interrupted`` already handles for the window between an
+``enter()``'s acquire and its owner's store (released after ``_STUCK_MS``). Two attribute
+stores fewer per wake, and the thread's ident is not needed.
 """
 
 import micropython
@@ -50,15 +60,14 @@ def poll(self, timeout_ms=0):
     # scheduler, a worker or inside a tick (only the loop's thread changes any of those).
     # Read before a poll that may wait, so that not between readiness and the task's run.
     fifo = sched  # (not known yet)
-    # A LockCriticalSection, taken in line below: this thread's ident and the lock's calls,
-    # read before a poll that may wait too (then the wake costs the acquire and release only)
+    # A LockCriticalSection, taken in line below: the lock's calls, read before a poll that
+    # may wait too (then the wake costs the acquire and release only)
     lock = acquire = release = None
-    me = state = 0
+    state = 0
     if timeout_ms:
         fifo = _fifo_of(sched)
         lock = self._lock
         if lock is not None:
-            me = lock._ident()
             acquire = lock._acquire
             release = lock._release
     for obj, ev in ipoll(timeout_ms):
@@ -85,22 +94,20 @@ def poll(self, timeout_ms=0):
             fifo = _fifo_of(sched)
             lock = self._lock
             if lock is not None:
-                me = lock._ident()
                 acquire = lock._acquire
                 release = lock._release
         s = slot.sched
         if s is not sched or fifo is None:
             _wake(self, slot, ev)
             continue
-        # The section: a free LockCriticalSection taken in line (two native calls, the
-        # owner compare and the method look-ups fewer); any other section, or one held by
-        # this thread already (a re-entry), through s._enter()
+        # The section: a free LockCriticalSection taken in line, with no owner recorded (see
+        # the module's design note); any other section, or one held by this thread already
+        # (a re-entry), through s._enter()
         direct = False
         if lock is None:
             state = s._enter()
         elif lock._owner is None:
-            acquire()  # (native: no check point between this and the owner's store)
-            lock._owner = me
+            acquire()
             direct = True
         else:
             state = s._enter()
@@ -123,7 +130,6 @@ def poll(self, timeout_ms=0):
         elif slot.state == _RUNNING:
             slot.rewoken = True
         if direct:
-            lock._owner = None
             release()
         else:
             s._exit(state)
