@@ -16,7 +16,8 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``threads``: ``to_thread`` (and ``loop.run_in_executor(None, ...)``); ``runner``: ``Runner``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
 - ``futures``: ``Future``, done callbacks;
-- ``handles``: ``call_soon``/``call_soon_threadsafe``/``call_later``/``call_at`` and handles;
+- ``handles``: ``call_soon``/``call_soon_threadsafe``/``call_later``/``call_at`` and handles
+  (``loopcalls``: the ``Loop`` methods that load it at their first use);
 - ``waiting``: ``shield``, ``wait``, ``as_completed``, ``ensure_future``, ``all_tasks``;
 - ``errgroup``: ``ExceptionGroup`` (the built-in on CPython 3.11+, a stand-in on MicroPython);
 - ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.

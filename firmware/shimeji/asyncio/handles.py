@@ -1,5 +1,6 @@
 """The loop's ``call_soon``, ``call_soon_threadsafe``, ``call_later``, ``call_at`` and
-``create_future`` (``LoopCallbacks``, a base of ``Loop``), and the handles they return.
+``run_in_executor`` (``Loop``'s methods, in loopcalls.py, call these), and the handles they
+return.
 
 A callback runs in a detached task of the loop's scheduler, spawned when it is due (at once
 for ``call_soon``, by a timer entry for ``call_later``/``call_at``, at the loop's next turn for
@@ -8,7 +9,7 @@ that raises is reported to the exception handler (futures.py's ``call``). Not a 
 """
 
 from ..time.wheel import TimerEntry
-from .futures import Future, call, run_soon
+from .futures import call, run_soon
 
 
 class Handle:
@@ -119,49 +120,48 @@ class ThreadsafeCalls:
             h = nxt
 
 
-class LoopCallbacks:
-    """The ``Loop`` methods of this module (``Loop`` derives from it). Not ISR-safe."""
+# -- the Loop methods (loopcalls.py's LoopCallbacks calls these at their first use) ----------
 
-    def create_future(self):
-        """A new ``Future`` of this loop."""
-        return Future(self)
 
-    def call_soon(self, callback, *args, context=None):
-        """Call ``callback(*args)`` once the tasks runnable now have run; returns a
-        ``Handle`` (``cancel()``)."""
-        _check_callable(callback, "call_soon()")
-        h = Handle(self, callback, args)
-        run_soon(self, _run_handle(h))
-        return h
+def call_soon(loop, callback, args):
+    _check_callable(callback, "call_soon()")
+    h = Handle(loop, callback, args)
+    run_soon(loop, _run_handle(h))
+    return h
 
-    def call_soon_threadsafe(self, callback, *args, context=None):
-        """``call_soon`` from another thread (or a ``micropython.schedule`` callback): the
-        callback runs in the loop's thread once it next turns, and an idle loop wakes for it.
-        It allocates (a ``Handle``): from an interrupt handler set a ``ThreadSafeFlag``."""
-        _check_callable(callback, "call_soon_threadsafe()")
-        h = Handle(self, callback, args)
-        self._threadsafe.push(h)
-        return h
 
-    def run_in_executor(self, executor, func, *args):
-        """A ``Future`` of ``func(*args)`` run in a thread of its own (threads.py). Only
-        ``executor`` None is supported (else ``BadArgument``)."""
-        from .threads import check_executor, start_in_thread
+def call_soon_threadsafe(loop, callback, args):
+    _check_callable(callback, "call_soon_threadsafe()")
+    h = Handle(loop, callback, args)
+    calls = loop._threadsafe
+    if calls is None:  # the first call (from any thread): made outside the section, kept once
+        made = ThreadsafeCalls(loop)
+        cs = loop._cs
+        state = cs.enter()
+        if loop._threadsafe is None:
+            loop._threadsafe = made
+        cs.exit(state)
+        calls = loop._threadsafe
+    calls.push(h)
+    return h
 
-        check_executor(executor)
-        return start_in_thread(self, func, args)
 
-    def call_later(self, delay, callback, *args, context=None):
-        """Call ``callback(*args)`` ``delay`` seconds from now (never earlier; 1 ms ticks);
-        returns a ``TimerHandle``. ``DurationTooLong`` past what the timer holds (~6 days)."""
-        _check_number(delay, "call_later(delay)")
-        return self.call_at(self.time() + delay, callback, *args)
+def run_in_executor(loop, executor, func, args):
+    from .threads import check_executor, start_in_thread
 
-    def call_at(self, when, callback, *args, context=None):
-        """``call_later`` at ``when`` in ``loop.time()`` seconds."""
-        _check_number(when, "call_at(when)")
-        _check_callable(callback, "call_at()")
-        h = TimerHandle(self, when, callback, args)
-        ms = int((when - self.time()) * 1000 + 0.999)
-        self.timer.arm_ms(h._entry, ms if ms > 0 else 0)
-        return h
+    check_executor(executor)
+    return start_in_thread(loop, func, args)
+
+
+def call_at(loop, when, callback, args):
+    _check_number(when, "call_at(when)")
+    _check_callable(callback, "call_at()")
+    h = TimerHandle(loop, when, callback, args)
+    ms = int((when - loop.time()) * 1000 + 0.999)
+    loop.timer.arm_ms(h._entry, ms if ms > 0 else 0)
+    return h
+
+
+def call_later(loop, delay, callback, args):
+    _check_number(delay, "call_later(delay)")
+    return call_at(loop, loop.time() + delay, callback, args)

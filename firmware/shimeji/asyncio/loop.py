@@ -27,7 +27,7 @@ from ..task.slot import PENDING as _PENDING
 from ..task.slot import JoinHandle, TaskSlot
 from ..time.timer import Timer
 from .facadesched import FacadeScheduler
-from .handles import LoopCallbacks, ThreadsafeCalls
+from .loopcalls import LoopCallbacks
 from .sleeping import adopt_armed_sleep, sleep, sleep_ms  # noqa: F401 (loop's names)
 from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
 from .task import Task, _gathers
@@ -44,7 +44,7 @@ _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 class Loop(LoopCallbacks):
     """asyncio's event loop API over a shimeji scheduler (``call_soon``, ``call_later``,
-    ``call_at`` and ``create_future`` from handles.py). Not ISR-safe."""
+    ``call_at`` and ``create_future`` from loopcalls.py). Not ISR-safe."""
 
     _exc_handler = None  # shared by every loop, as in MicroPython
 
@@ -58,7 +58,7 @@ class Loop(LoopCallbacks):
         self._flags_head = None  # ThreadSafeFlags set since the last turn
         self._flags_tail = None
         self._cs = self.sched.critical_section
-        self._threadsafe = ThreadsafeCalls(self)  # call_soon_threadsafe's queue
+        self._threadsafe = None  # call_soon_threadsafe's queue, made at its first call
 
     @property
     def grown(self):

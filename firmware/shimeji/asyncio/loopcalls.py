@@ -1,0 +1,52 @@
+"""``LoopCallbacks``, a base of ``Loop``: its ``create_future``, ``call_soon``,
+``call_soon_threadsafe``, ``call_later``, ``call_at`` and ``run_in_executor``.
+
+Kept light on purpose: each method imports futures.py/handles.py at its first use, so a
+program that never calls one does not pay for compiling them (about 28 KB of heap on the unix
+port when imported from source). Not ISR-safe.
+"""
+
+
+class LoopCallbacks:
+    """The callback methods of ``Loop`` (handles.py does the work)."""
+
+    def create_future(self):
+        """A new ``Future`` of this loop."""
+        from .futures import Future
+
+        return Future(self)
+
+    def call_soon(self, callback, *args, context=None):
+        """Call ``callback(*args)`` once the tasks runnable now have run; returns a
+        ``Handle`` (``cancel()``)."""
+        from .handles import call_soon
+
+        return call_soon(self, callback, args)
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        """``call_soon`` from another thread (or a ``micropython.schedule`` callback): the
+        callback runs in the loop's thread once it next turns, and an idle loop wakes for it.
+        It allocates (a ``Handle``): from an interrupt handler set a ``ThreadSafeFlag``."""
+        from .handles import call_soon_threadsafe
+
+        return call_soon_threadsafe(self, callback, args)
+
+    def call_later(self, delay, callback, *args, context=None):
+        """Call ``callback(*args)`` ``delay`` seconds from now (never earlier; 1 ms ticks);
+        returns a ``TimerHandle``. ``DurationTooLong`` past what the timer holds (~6 days)."""
+        from .handles import call_later
+
+        return call_later(self, delay, callback, args)
+
+    def call_at(self, when, callback, *args, context=None):
+        """``call_later`` at ``when`` in ``loop.time()`` seconds."""
+        from .handles import call_at
+
+        return call_at(self, when, callback, args)
+
+    def run_in_executor(self, executor, func, *args):
+        """A ``Future`` of ``func(*args)`` run in a thread of its own (threads.py). Only
+        ``executor`` None is supported (else ``BadArgument``)."""
+        from .handles import run_in_executor
+
+        return run_in_executor(self, executor, func, args)
