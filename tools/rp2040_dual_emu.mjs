@@ -10,6 +10,7 @@ import fs from 'fs';
 import net from 'net';
 import path from 'path';
 import { cableUarts } from './rp2040_uart_cable.mjs';
+import { pacedHostCdc } from './rp2040_usb_host.mjs';
 import { createRequire } from 'module';
 
 const dir = process.env.RP2040JS_DUAL_DIR;
@@ -58,6 +59,7 @@ if (process.env.RP2040_FLASH_IMAGE) {
 }
 cableUarts(mcu); // the TX interrupt as on the chip (the fork re-raises it too), UART0 <-> UART1
 const cdc = new USBCDC(mcu.usbCtrl);
+pacedHostCdc(cdc); // an empty OUT completion once per 1 ms frame, not every 10 us
 let client = null;
 cdc.onDeviceConnected = () => console.log('USB-CDC ready');
 cdc.onSerialData = (value) => {
