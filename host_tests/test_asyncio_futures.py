@@ -301,3 +301,26 @@ async def _names(aio):
 
 def test_tasks_have_cpythons_names():
     _check(_names, [("worker", "7", True), ("renamed", "in group")])
+
+
+def test_a_call_later_of_a_dropped_loop_never_runs_in_the_next():
+    # new_event_loop() reuses an idle loop (MicroPython's rule) only when nothing is armed on
+    # its timer: a pending call_later belongs to the dropped loop, as with CPython's new loop.
+    _fresh()
+    out = []
+
+    async def first():
+        asyncio.get_running_loop().call_later(0.005, out.append, "dropped")
+        return "first"
+
+    async def second():
+        await asyncio.sleep(0.02)
+        return "second"
+
+    assert asyncio.run(first()) == "first"
+    old = asyncio.get_event_loop()
+    new = asyncio.new_event_loop()
+    assert asyncio.run(second()) == "second"
+    assert (out, new is old) == ([], False)
+    reused = asyncio.new_event_loop()  # idle, nothing armed: reset and returned
+    assert reused is new

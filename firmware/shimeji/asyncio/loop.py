@@ -40,8 +40,6 @@ _QUEUED = const(1)  # core.QUEUED
 _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
-
-
 class Loop(LoopCallbacks):
     """asyncio's event loop API over a shimeji scheduler (``call_soon``, ``call_later``,
     ``call_at`` and ``create_future`` from loopcalls.py). Not ISR-safe."""
@@ -257,13 +255,13 @@ def get_event_loop(runq_len=0, waitq_len=0):
 
 
 def new_event_loop():
-    """Reset the event loop and return it: the tasks of the old one are dropped. An idle
-    current loop (not running, no live task) is reset and returned, as MicroPython returns its
-    one ``Loop``, so its task slots (grown ones too) are kept; otherwise a fresh loop is made."""
+    """Reset the event loop and return it: the tasks of the old one are dropped. An idle loop
+    (not running; no task, queued wake or armed timer entry) is reset and returned, as
+    MicroPython returns its one ``Loop`` (its slots are kept); otherwise a fresh one is made."""
     global _loop
     old = _loop
     if (old is not None and old.main is None and old._flags_head is None
-            and old.sched.live_count() == 0):
+            and old.sched.live_count() == 0 and old.timer.next_in_us() < 0):
         old._stopping = False
         old._stop_waiter = None
     else:
