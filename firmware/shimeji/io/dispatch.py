@@ -67,7 +67,9 @@ def poll(self, timeout_ms=0):
     if timeout_ms:
         fifo = _fifo_of(sched)
         lock = self._lock
-        if lock is not None:
+        if lock is None:  # (no ``is not`` here: in native code, a runtime call more)
+            pass
+        else:
             acquire = lock._acquire
             release = lock._release
     for obj, ev in ipoll(timeout_ms):
@@ -97,7 +99,11 @@ def poll(self, timeout_ms=0):
                 acquire = lock._acquire
                 release = lock._release
         s = slot.sched
-        if s is not sched or fifo is None:
+        if s is sched:
+            if fifo is None:
+                _wake(self, slot, ev)
+                continue
+        else:
             _wake(self, slot, ev)
             continue
         # The section: a free LockCriticalSection taken in line, with no owner recorded (see

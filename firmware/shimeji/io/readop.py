@@ -83,7 +83,9 @@ class ReadOp:
                 self.entry = me.io_entry
                 self.vf = me.sched.value_finish
                 return _park
-            if me.io_entry is not None:
+            if me.io_entry is None:  # (no ``is not``: in native code, a runtime call more)
+                pass
+            else:
                 return _park  # woken for another reason: still registered
             me.wait_phase = 0  # READ_ANY.step's end in line: trouble shows in the read
             me.io_obj = None  # (io_events stays: nothing reads it before the next wake)
@@ -92,17 +94,18 @@ class ReadOp:
             kind = self.kind
             if kind == READ_SOME:
                 r = s.read(self.n)
-                if r is not None:
-                    # raise me.sched.value_finish.done(r), in line (no bytecode call; the
-                    # box keeps r until the next value, as the exception's args do anyway)
-                    vf = self.vf  # (its scheduler's: set with self.entry, re-armed with it)
-                    exc = vf.exc
-                    if exc is None:  # (CPython, or a build without viper)
-                        raise StopIteration(r)
-                    vf.box[0] = r
-                    _copy(vf.dst, vf.src, _words)
-                    exc.__traceback__ = None
-                    raise exc
+                if r is None:
+                    continue  # nothing after all: wait again
+                # raise me.sched.value_finish.done(r), in line (no bytecode call; the box
+                # keeps r until the next value, as the exception's args do anyway)
+                vf = self.vf  # (its scheduler's: set with self.entry, re-armed with it)
+                exc = vf.exc
+                if exc is None:  # (CPython, or a build without viper)
+                    raise StopIteration(r)
+                vf.box[0] = r
+                _copy(vf.dst, vf.src, _words)
+                exc.__traceback__ = None
+                raise exc
             elif kind == READ_INTO:
                 r = s.readinto(self.buf)
                 self.buf = None

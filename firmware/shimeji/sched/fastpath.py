@@ -123,14 +123,20 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
     # Spawns use the tick's own list (spawn's in-line case): not on a worker (its spawns come
     # from other threads too), a closed scheduler or once ids wrapped (_new_id clears it).
-    sched._local_ok = not (sched.parallel or sched.ids_wrapped or sched.closed)
+    # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
+    if sched.parallel or sched.ids_wrapped or sched.closed:
+        sched._local_ok = False
+    else:
+        sched._local_ok = True
     shielding = sched._shielding
     if shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
         if _sh.target is None and _len(_modules) == _sh.modules:
             shielding = False  # on()'s first test, in line: asyncio is not even imported
         else:
             _on()
-    if tail is not None:
+    if tail is None:
+        pass
+    else:
         tail.run_next = head  # a ring while the tick runs (see the module's design note)
     try:
         while True:
@@ -290,7 +296,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     finally:
         sched._local_ok = False
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
-        if slot is not None:
+        if slot is None:
+            pass
+        else:
             if tail is None:
                 head = slot
             else:
@@ -311,7 +319,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
             else:
                 tail.run_next = nxt
                 head = nxt
-        if tail is not None:
+        if tail is None:
+            pass
+        else:
             tail.run_next = None  # the ring ends at the tail again
         if shielding:
             _off()
@@ -322,4 +332,4 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         ctx.sched = outer_sched
         if outer_held:
             _release(outer_sched)
-    return _end(sched, (n if n > 0 else 0) - left, completed, head is not None)
+    return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)

@@ -48,6 +48,13 @@ def iterate(loop, sched, until):
         ws = timer.wheel._w  # (a shimeji Timer: its wheel and clock are fixed; _w: its ints)
         clock = timer.clock
         source = clock.source
+    # Tests of what cannot change during the run, made once: in native code ``x is not
+    # None`` is two runtime calls (``is``, then ``not``), so the loop tests ``is None`` only
+    timed = source is not None
+    turning = turn_fn is not None
+    collecting = collect is not None
+    watching = until is not None
+    live_set = live is not None
     fast = False
     while not loop.stopping:
         i = loop.iterations
@@ -56,40 +63,55 @@ def iterate(loop, sched, until):
             fresh = False  # (after an idle in poll: ``fast`` was decided before it)
         else:
             poller = sched.poller
-            if poller is not None and poller.waiters:
+            if poller is None:
+                pass
+            elif poller.waiters:
                 poller.poll(0)
-            fast = direct and sched._fifo is not None and sched._trace is None
+            fast = direct and sched._trace is None
+            if fast and sched._fifo is None:
+                fast = False
         if fast:
             t = tick(sched, n)
         else:
             t = sched.tick(n)
-        if collect is not None and t.polled:
+        if collecting and t.polled:
             loop._dirty = True  # (read only to decide a collection)
-        if until is not None and (until._ref is not live or live is None):
-            if live is not None or until.is_complete():
+        if watching:
+            if until._ref is live and live_set:
+                pass  # the task still runs
+            elif live_set or until.is_complete():
                 loop._io_fresh = False
                 return
         expired = 0
         nxt = -1
-        if source is not None:
-            if (ws[_W_PENDING] or timer.pending or timer.trace is not None
-                    or (source() - clock.base) & _MASK >= _TURN_EVERY):
+        if timed:
+            if ws[_W_PENDING] or timer.pending or (source() - clock.base) & _MASK >= _TURN_EVERY:
                 turn = turn_fn()
                 expired = turn.expired
                 nxt = turn.next_in_us
-            else:
+            elif timer.trace is None:
                 turn = None
+            else:  # (a trace records every turn)
+                turn = turn_fn()
+                expired = turn.expired
+                nxt = turn.next_in_us
+        elif turning:
+            turn = turn_fn()
         else:
-            turn = turn_fn() if turn_fn is not None else None
+            turn = None
         if t.has_remaining or loop.stopping:
             continue
         poller = sched.poller
-        if source is not None:
+        waiting = 0
+        if poller is None:
+            pass
+        else:
+            waiting = poller.waiters
+        if timed:
             # idle_window(turn), in line for a loop with no collection
             if expired:
                 continue  # a sleeper just woke: no idle
             us = loop.max_idle_us
-            waiting = poller is not None and poller.waiters
             if waiting:
                 most = poller.max_idle_us
                 if most is None:  # no wake socket: an interrupt's wake cannot end
@@ -104,22 +126,29 @@ def iterate(loop, sched, until):
             # Runnable after all? Only a turn (its wakes) or another thread's wake (into the
             # inbox) can have made a task runnable since the tick said none was; to idle in
             # poll without a turn, the inbox check before poll is enough.
-            if turn is not None or not waiting:
-                if sched._inbox_head is not None:
+            if turn is None and waiting:
+                pass
+            else:
+                if sched._inbox_head is None:
+                    pass
+                else:
                     continue
                 fifo = sched._fifo
-                if fifo is not None:
-                    if fifo.head is not None:
+                if fifo is None:
+                    if sched.policy.has_ready():
                         continue
-                elif sched.policy.has_ready():
+                elif fifo.head is None:
+                    pass
+                else:
                     continue
         else:
-            if turn is not None and turn.expired:
+            if turn is None:
+                pass
+            elif turn.expired:
                 continue  # a sleeper just woke: no idle (idle_window's first answer)
             us = loop.idle_window(turn)  # idle_for(turn), in line
             if us <= 0:
                 continue
-            waiting = poller is not None and poller.waiters
         i = loop.idles
         loop.idles = i + 1 if i < _MASK else 0
         if waiting:
@@ -128,9 +157,13 @@ def iterate(loop, sched, until):
             ms = us // 1000
             # The tick after the wake: decided now (only this thread changes the policy or
             # the trace), not between readiness and the task's run
-            fast = direct and sched._fifo is not None and sched._trace is None
+            fast = direct and sched._trace is None
+            if fast and sched._fifo is None:
+                fast = False
             poller.sleeping = True
-            if sched._inbox_head is not None:  # a wake raced with going to sleep
+            if sched._inbox_head is None:
+                pass
+            else:  # a wake raced with going to sleep
                 poller.sleeping = False
                 continue
             woken = io_poll(poller, ms)  # (run() clears ``sleeping`` if this raises)
@@ -142,11 +175,13 @@ def iterate(loop, sched, until):
                 idle(us)
         else:
             idle(us)
-        if turn_fn is not None and sched._inbox_head is None:
+        if turning and sched._inbox_head is None:
             # The idle ended at a deadline: wake the sleepers first. Not when it ended on
             # a wake (I/O ready, another thread): those tasks run at once, and the turn
             # after their tick wakes any sleeper (~10k instructions less per I/O wake).
             turn_fn()
             if fresh:  # (an entry's callback may have set a trace)
-                fast = direct and sched._fifo is not None and sched._trace is None
+                fast = direct and sched._trace is None
+                if fast and sched._fifo is None:
+                    fast = False
     loop._io_fresh = fresh
