@@ -310,6 +310,9 @@ def main(argv=None):
     ap.add_argument("--timeout", type=int, default=0,
                     help="seconds a module may take before it counts as hung (default 900; "
                     "two cores: 2400)")
+    ap.add_argument("--icount", action="store_true",
+                    help="qemu boards: emulated time counts guest instructions (-icount; "
+                    "the C3: shift=3), not the host's clock, whatever its load")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_intermixed_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # progress shows while a long run goes on
@@ -345,7 +348,8 @@ def main(argv=None):
                 try:
                     for _ in range(args.jobs):
                         emus.append(emulate.Emulated(args.board, args.micropy_dir,
-                                                     dual=dual, tests=frozen).start())
+                                                     icount=args.icount, dual=dual,
+                                                     tests=frozen).start())
                     counts = run_parallel(emus, args.paths, args.verbose, source=args.source,
                                           no_threads=no_threads, compiled=compiled,
                                           from_lib=args.mpy, frozen=frozen)
@@ -353,7 +357,8 @@ def main(argv=None):
                     for emu in emus:
                         emu.stop()
             else:
-                with emulate.emulated(args.board, args.micropy_dir, dual=dual,
+                with emulate.emulated(args.board, args.micropy_dir, icount=args.icount,
+                                      dual=dual,
                                       tests=frozen) as emu:
                     counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
                                      no_threads=no_threads, restart=emu.restart,
