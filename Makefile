@@ -76,7 +76,7 @@ lint-more: $(STAMP)
 
 # make firmware BOARD=qemu MICROPY_DIR=~/micropython   (boards/: rp2040 esp32 stm32 unix qemu)
 # make firmware BOARD=stm32 EMULATED=1 MICROPY_DIR=...  (B_L475E_IOT01A for qemu >= 9.0)
-# make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...    (ESP32-C3: tools/esp32c3_setup.sh first)
+# make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...    (ESP32-C3: ESP-IDF v5.5 exported first)
 # make qemu-boot MICROPY_DIR=...                        (build, then boot on a pty)
 # make deploy [PORT=/dev/ttyACM0] [EXAMPLE=examples/blink.py]
 # make repl [PORT=...]       make vboard   (the unix port on a pty, a board to deploy to)

@@ -119,8 +119,8 @@ def esp32c3_image(micropy_dir):
         return image
     if not micropy_dir:
         raise Unavailable("no ESP32-C3 firmware in %s and no MicroPython tree to build it: "
-                          "`make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...` (ESP-IDF set up "
-                          "by tools/esp32c3_setup.sh, docs/boards.md)" % os.path.dirname(image))
+                          "`make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...` (ESP-IDF v5.5 "
+                          "installed and exported, docs/boards.md)" % os.path.dirname(image))
     try:
         return firmware.build(micropy_dir, "esp32", chip=chip)
     except firmware.FirmwareError as e:

@@ -10,9 +10,8 @@ toolchain (see docs/boards.md): arm-none-eabi-gcc for rp2040 (plus cmake), stm32
 ESP-IDF for esp32. Prints the path of the image it built.
 
 esp32 ``--chip c3`` (``make firmware BOARD=esp32 CHIP=c3``) builds boards/esp32/c3, an
-ESP32-C3 board made to build with what package registries and public repositories give
-(Debian's RISC-V gcc, newlib and libstdc++ built here, ESP-IDF v5.5.1): set it up once with
-tools/esp32c3_setup.sh and source the env.sh it writes; the image goes to
+ESP32-C3 board without the radio; ESP-IDF v5.5 must be installed (Espressif's
+``install.sh esp32c3``) and exported (``. export.sh``) in the shell; the image goes to
 build/firmware/esp32-c3. Without ESP-IDF set up (no ``idf.py`` on PATH) esp32 stops at once
 and says what to set up.
 
@@ -73,11 +72,12 @@ class FirmwareError(Exception):
 # esp32 --chip: our board directories for chips that MicroPython's default esp32 board is not
 ESP32_CHIPS = ("c3",)
 ESP32_SETUP = (
-    "the esp32 build needs ESP-IDF v5.5 set up in this shell (idf.py on PATH, IDF_PATH set):\n"
-    "    . ~/esp-idf/export.sh            # ESP-IDF installed with Espressif's install.sh\n"
-    "or, for CHIP=c3 without Espressif's toolchain download:\n"
-    "    tools/esp32c3_setup.sh ~/esp-c3 && . ~/esp-c3/env.sh\n"
-    "(docs/boards.md, ESP32, says what each needs)")
+    "the esp32 build needs Espressif's ESP-IDF v5.5.x set up in this shell (idf.py on PATH, "
+    "IDF_PATH set). Install it once the official way (Espressif's Get Started guide: "
+    "ESP-IDF v5.5.x in ~/esp-idf), then export it in each shell:\n"
+    "    ~/esp-idf/install.sh esp32c3      # once; or esp32, esp32s3...: the chips you build for\n"
+    "    . ~/esp-idf/export.sh\n"
+    "(docs/boards.md, ESP32, says more)")
 
 
 def esp32_board_dir(chip):
@@ -421,8 +421,8 @@ def main(argv=None):
     ap.add_argument("--network", choices=NETWORKS,
                     help="stm32 only: lwIP with PPP (network.PPP over a UART, socket)")
     ap.add_argument("--chip", choices=ESP32_CHIPS,
-                    help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3, set up with "
-                    "tools/esp32c3_setup.sh)")
+                    help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3 without the "
+                    "radio; needs ESP-IDF v5.5 exported)")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"

@@ -1,2 +1,2 @@
-# mdns.h for the port's sources (the component manager would bring espressif/mdns; it is off)
+# mdns.h for the port's sources when ESP-IDF's component manager is off (SHIMEJI_ESP_EXTRAS)
 target_include_directories(usermod INTERFACE $ENV{SHIMEJI_ESP_EXTRAS}/mdns/include)
