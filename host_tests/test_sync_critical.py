@@ -26,6 +26,7 @@ from support import (
     micropython_only,
     needs_threads,
     raises,
+    wait_until,
 )
 
 
@@ -350,3 +351,41 @@ def test_blocking_mutex_with_lock_allocates_nothing():
     _with_lock(m, _noop)
     heap_locked(_with_lock, m, _noop)
     assert alloc_delta(_with_lock, m, _noop) == 0
+
+
+@needs_threads
+def test_default_section_first_calls_from_threads_at_once_share_one():
+    """Threads released together all call default_critical_section() first: one section."""
+    import _thread
+
+    from shimeji.sync import critical
+
+    kept = critical._shared
+    n = 4
+    try:
+        for round_ in range(50):
+            critical._shared = None  # this round's calls are the first ones
+            go = [False]
+            ready = [0]
+            got = [None] * n  # one writer per slot
+            count = _thread.allocate_lock()
+
+            def call(i, go=go, ready=ready, got=got, count=count):
+                with count:
+                    ready[0] += 1
+                while not go[0]:
+                    pass  # spin: released together, not one nap apart
+                got[i] = critical.default_critical_section()
+
+            for i in range(n):
+                _thread.start_new_thread(call, (i,))
+            try:
+                wait_until(lambda ready=ready: ready[0] == n, "round %d's starts" % round_)
+            finally:
+                go[0] = True  # never leaves a thread spinning
+            wait_until(lambda got=got: None not in got, "round %d's threads to call" % round_)
+            assert all(cs is got[0] for cs in got), (round_, got)
+            assert critical._shared is got[0]
+    finally:
+        critical._shared = kept
+    assert default_critical_section() is kept

@@ -9,8 +9,8 @@ interrupt-side wake also touches (see ``sched/waking.py``); every sync primitive
 
 - ``IrqCriticalSection``: ``machine.disable_irq()`` / ``machine.enable_irq(state)`` on boards.
 - ``LockCriticalSection``: a re-entrant ``_thread`` lock, for the unix port and CPython, where a
-  second thread plays the interrupt handler. ``_thread`` is imported only when one is made
-  (the qemu port and many boards have none: making one there raises ``NoThreads``).
+  second thread plays the interrupt handler. (the qemu port and many boards have no ``_thread``:
+  making one there raises ``NoThreads``).
 - ``NoCriticalSection``: single-context programs that never wake from another context.
 
 Every kind answers ``held()``: whether the calling context is inside the section. A
@@ -299,18 +299,37 @@ class LockCriticalSection(CriticalSection):
 
 
 _shared = None
+try:  # guards the first make: two threads calling first at once get the same section
+    import _thread
+
+    _making = _thread.allocate_lock()
+    del _thread
+except ImportError:  # one thread only: nothing to race with
+    _making = None
 
 
 def default_critical_section():
-    """The runtime's critical section, one per interpreter (made on first use).
+    """The runtime's critical section, one per interpreter (made on first use, under a lock
+    where ``_thread`` exists, so threads calling first at the same moment share one).
 
     Boards get ``IrqCriticalSection``; the unix port and CPython a ``LockCriticalSection``; a
     runtime without threads or ``disable_irq`` gets ``NoCriticalSection``. Schedulers and
-    primitives made without an explicit section share this one."""
+    primitives made without an explicit section share this one. Not for an interrupt handler
+    before the first call (the first call may wait for the lock and allocates)."""
     global _shared
-    if _shared is None:
-        _shared = _make_default()
-    return _shared
+    shared = _shared
+    if shared is not None:
+        return shared
+    if _making is None:
+        _shared = shared = _make_default()
+        return shared
+    _making.acquire()
+    try:
+        if _shared is None:
+            _shared = _make_default()
+        return _shared
+    finally:
+        _making.release()
 
 
 def _make_default():
