@@ -4,6 +4,7 @@
 # nothing spawned is lost.
 from shimeji import (
     BadArgument,
+    BadDuration,
     Executor,
     ExecutorClosed,
     InvalidCapacity,
@@ -11,10 +12,11 @@ from shimeji import (
     PolicyError,
     SchedulerBusy,
     ShimejiError,
+    Timeout,
     TimerConfigError,
     yield_now,
 )
-from support import needs_thread_module, needs_threads, raises
+from support import Bound, needs_thread_module, needs_threads, raises, wait_until
 
 
 async def _value(x):
@@ -103,3 +105,35 @@ def test_running_again_from_inside_or_after_close():
             call(c)
         c.close()  # refused, so still the caller's
     assert Executor(workers=2, capacity=4).run(_value(6)) == 6
+
+
+@needs_threads  # worker 1 runs the spinning task on a thread of its own
+def test_join_with_a_timeout_names_the_worker_a_task_that_never_yields_holds():
+    ex = Executor(workers=2, capacity=4)
+    for bad in (-1, 1.5, True, "50", 2 ** 29):
+        with raises(BadDuration, "join(timeout_ms=%r): give an int of ms" % (bad,)):
+            ex.join(timeout_ms=bad)
+    release = [False]
+    events = []
+
+    async def spin():
+        events.append("spinning")
+        bound = Bound(20)
+        while not release[0] and not bound.passed():
+            pass  # never yields: worker 1 cannot see close() until released
+        events.append("released" if release[0] else "bound passed")
+        return 7
+
+    ex.start()  # worker 1 only: worker 0 is not run, so worker 1 takes the spawn
+    h = ex.spawn(spin())
+    wait_until(lambda: events == ["spinning"], "the task to start spinning")
+    ex.close()
+    with raises(Timeout, "join(timeout_ms=50): worker(s) [1] still running after 50 ms") as r:
+        ex.join(timeout_ms=50)
+    assert "make it yield" in str(r.value) and "join() again" in str(r.value)
+    release[0] = True
+    ex.join()
+    assert events == ["spinning", "released"]
+    assert ex.errors == [] and ex._threads == 0
+    assert h.is_complete() and h.result() == 7
+    ex.join(timeout_ms=0)  # every worker has returned: nothing to wait for

@@ -18,15 +18,17 @@ import sys
 import micropython
 from micropython import const
 
-from .. import core
+from .. import core, port
 from ..errors import (
     BadArgument,
+    BadDuration,
     ExecutorClosed,
     NotACoroutine,
     NoThreads,
     PolicyError,
     PoolFull,
     SchedulerBusy,
+    Timeout,
     WrongLevel,
 )
 from ..sched.foreign import shield
@@ -45,6 +47,7 @@ _RP2 = sys.platform == "rp2"
 _CORE1_STACK = _RP2  # (a flag of its own: tests that play rp2 start real threads on the host)
 _RP2_STACK = const(8192)
 _RP2_HOLE = const(9216)  # the stack and 1 KB: small allocations take the hole's first blocks
+_TIMEOUT_LIMIT = const(0x20000000)  # join(timeout_ms): below half the ticks_ms period
 _ID_LAST = const(0x3FFFFFFF)  # task ids are 1..2**30-1: each worker gets a range
 
 
@@ -336,10 +339,17 @@ class Executor:
         for w in self.workers:
             w.ring()
 
-    def join(self):
+    def join(self, timeout_ms=None):
         """Wait until the worker threads started by ``start()`` have returned; lowers the
         asyncio shield. After ``close()``, not from its tasks (``SchedulerBusy``: no hang).
-        Not ISR-safe (it waits)."""
+        ``timeout_ms``: wait at most that long (an int, ms), then raise ``Timeout`` naming the
+        workers still running (a task that never yields holds its worker); nothing is lost,
+        and a later ``join()`` waits on. Not ISR-safe (it waits)."""
+        if timeout_ms is not None and (type(timeout_ms) is not int
+                                       or not 0 <= timeout_ms < _TIMEOUT_LIMIT):
+            raise BadDuration("join(timeout_ms=%r): give an int of ms from 0 to %d, or leave it "
+                              "out to wait until the workers return"
+                              % (timeout_ms, _TIMEOUT_LIMIT - 1))
         ctx = core.current_context()
         if any(w._ctx is ctx for w in self.workers):
             raise SchedulerBusy("join() from a task of this Executor would wait for its own "
@@ -347,7 +357,11 @@ class Executor:
         if not self.closed:
             raise SchedulerBusy("join() before close(): the workers run until the Executor is "
                                 "closed; call close() first (from any thread or task)")
+        if timeout_ms is not None:
+            start = port.ticks_ms()
         while self._threads:
+            if timeout_ms is not None and port.ticks_diff(port.ticks_ms(), start) >= timeout_ms:
+                self._join_timed_out(timeout_ms)
             sleep_idle(1000)
         for w in self.workers:  # a worker that never ran, or whose run returned, holds tasks
             if w._thread is None:
@@ -355,6 +369,13 @@ class Executor:
         if self._shielded:  # lowered once, and only if start() raised it
             self._shielded = False
             shield.off()
+
+    def _join_timed_out(self, timeout_ms):
+        running = [w.index for w in self.workers[1:] if w._thread is not None]
+        raise Timeout("join(timeout_ms=%d): worker(s) %s still running after %d ms: a task there "
+                      "that never yields keeps its worker from seeing close(); make it yield "
+                      "(await sleep_ms(0) in its loop) or close() earlier, then join() again "
+                      "(nothing was lost)" % (timeout_ms, running or "starting", timeout_ms))
 
     def stats(self):
         """Per-worker figures (a list of dicts; allocates). Not ISR-safe."""
