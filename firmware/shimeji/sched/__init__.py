@@ -1,7 +1,8 @@
 """Scheduling: polling runnable tasks, and the loops that drive it.
 
-- ``lifecycle``: ``TaskLifecycle``, the scheduler's upper half: spawn, cancel, close, policy
-  switching, ``run_until_complete``;
+- ``lifecycle``: ``TaskLifecycle``, the scheduler's upper half: spawn, cancel, close;
+- ``policyset``: its ``set_policy`` and ``set_priority``;
+- ``untilcomplete``: its ``run_until_complete``;
 - ``scheduler``: ``StaticScheduler`` and its ``tick()``;
 - ``waking``: its ``wake()``, the ISR-safe inbox, and parking;
 - ``fastpath``: the inlined FIFO tick used when the policy asks for no timing;

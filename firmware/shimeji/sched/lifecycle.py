@@ -1,20 +1,20 @@
 """``TaskLifecycle``: how tasks enter and leave a scheduler.
 
-Spawning (pool slots, caller-owned slots, the builder), cancellation, closing, policy
-switching and ``run_until_complete``. ``StaticScheduler`` (scheduler.py) derives from it and
-adds the machinery these rely on: wakes, the inbox, the tick, parking and completion.
+Spawning (pool slots, caller-owned slots, the builder), cancellation and closing; policy
+switching (policyset.py) and ``run_until_complete`` (untilcomplete.py) are taken in as its
+methods. ``StaticScheduler`` (scheduler.py) derives from it and adds the machinery these rely
+on: wakes, the inbox, the tick, parking and completion.
 """
 
 import micropython
 from micropython import const
 
 from .. import core
-from ..errors import Cancelled, PolicyError, PoolFull, SchedulerBusy, WrongLevel
-from ..policy.fifo import FifoPolicy
-from ..port import sleep_idle
+from ..errors import Cancelled, PoolFull, SchedulerBusy
 from ..task.pool import TaskPool
 from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle, new_handle
-from .foreign import shield as _shield
+from .policyset import _check_level, set_policy, set_priority
+from .untilcomplete import _idle, run_until_complete
 
 _ID_MASK = const(0x3FFFFFFF)
 _QUEUED = const(1)
@@ -34,47 +34,12 @@ del _probe
 class TaskLifecycle(TaskPool):
     """Spawning, cancelling and closing; not used on its own (see ``StaticScheduler``)."""
 
-    # -- configuration ------------------------------------------------------------------------
+    # -- configuration (policyset.py) and running one coroutine (untilcomplete.py) ------------
 
-    def set_policy(self, policy):
-        """Use ``policy`` from now on: a ``Policy`` object, or one of the names ``'fifo'``,
-        ``'rr'``, ``'cfs'``, ``'priority'`` (that policy with its defaults). Only while no task
-        is live: a policy's queues cannot be carried over. A policy object serves one
-        scheduler; ``PolicyError`` for anything else. Not ISR-safe."""
-        policy = _policy_of(policy)
-        if self.policy is not None and self.live_count():
-            raise SchedulerBusy("set_policy needs a scheduler with no live tasks: join or "
-                                "cancel them first (live: %d)" % self.live_count())
-        policy.bind(self)  # (a policy that keeps slot.pol zeroes their poll counts there)
-        self.policy = policy
-        self._add = policy.add
-        self._pick = policy.pick
-        self._put_back = policy.put_back
-        self._charge = policy.charge if policy.needs_time else None
-        # The FIFO fast path inlines FifoPolicy's queue (exactly FifoPolicy: a subclass may
-        # override its methods, and then gets the general path).
-        self._fifo = policy if type(policy) is FifoPolicy and not policy.needs_time else None
-
-    def _check_level(self, what):
-        """Raise ``WrongLevel`` when a task of a higher level (an ``InterruptScheduler``'s)
-        calls ``what`` here: this scheduler's queues may be half changed under it."""
-        running = core.context.sched
-        if running is not None and running.level > self.level:
-            raise WrongLevel("%s on a thread-level scheduler from an interrupt-level task: "
-                             "hand the request over with a Channel or Event (see "
-                             "docs/preemption.md)" % what)
-
-    def set_priority(self, handle, value):
-        """Pass a priority (or nice value) for a live task to the policy; False if the task
-        has finished. Raises ``PolicyError`` for a task of another scheduler. Not ISR-safe."""
-        self._check_level("set_priority")
-        slot = handle._live_slot()
-        if slot is None:
-            return False
-        if slot.sched is not self:  # its slot is in another policy's queues
-            raise PolicyError("this task runs on another scheduler: call set_priority on the "
-                              "scheduler that spawned it")
-        return self.policy.set_priority(slot, value)
+    set_policy = set_policy
+    _check_level = _check_level
+    set_priority = set_priority
+    run_until_complete = run_until_complete
 
     # -- spawning -----------------------------------------------------------------------------
 
@@ -295,90 +260,3 @@ class TaskLifecycle(TaskPool):
             waited += 1
             state = cs.try_enter()
         cs.exit(state)
-
-    def run_until_complete(self, coro, idle=None):
-        """Spawn ``coro``, tick until it finishes and return its result (or raise its error).
-
-        Each round turns the scheduler's timer (if it has one), then ticks. ``idle()`` runs
-        whenever no task is runnable; the default sleeps until the timer's next deadline, but
-        at most 1 ms so that wakes from other threads are seen soon. For scripts and the REPL;
-        firmware composes its own loop or uses ``shimeji.runloop``. Raises ``SchedulerBusy``
-        (and spawns nothing) if called from one of this scheduler's own tasks. Not ISR-safe."""
-        if self._polling:
-            raise self._busy()
-        handle = self.spawn(coro)
-        slot = handle._ref
-        # The asyncio shield (foreign.py) up once for the whole run, as RunLoop.run does,
-        # instead of up and down around every tick.
-        shielding = self._shielding
-        if shielding:
-            _shield.on()
-            self._shielding = False
-        try:
-            # Given back only once its outcome is read: the slot then reuses the handle for
-            # its next task, which another task may spawn in the tick that completes this one.
-            while not handle.is_complete():
-                timer = self.timer
-                if timer is not None:
-                    timer.turn()
-                poller = getattr(self, "poller", None)  # tasks waiting for I/O (shimeji.io)
-                if poller is not None and poller.waiters:
-                    poller.poll(0)
-                if not self.tick().has_remaining and not handle.is_complete():
-                    if idle is None:
-                        _idle(self.timer, getattr(self, "poller", None))
-                    else:
-                        idle()
-        finally:
-            if shielding:
-                self._shielding = True
-                _shield.off()
-        try:
-            return handle.result()
-        finally:
-            if slot.handle is handle and slot.state == FREE:  # nobody else holds it
-                slot.handle_out = False
-
-
-_POLICY_NAMES = {
-    "fifo": "shimeji.policy.fifo:FifoPolicy",
-    "rr": "shimeji.policy.rr:RoundRobinPolicy",
-    "round-robin": "shimeji.policy.rr:RoundRobinPolicy",
-    "cfs": "shimeji.policy.cfs:CfsPolicy",
-    "priority": "shimeji.policy.priority:PriorityPolicy",
-}
-
-
-def _policy_of(policy):
-    """The policy object for ``policy`` (a Policy or a name); ``PolicyError`` otherwise."""
-    if isinstance(policy, str):
-        where = _POLICY_NAMES.get(policy)
-        if where is None:
-            raise PolicyError("policy=%r: use one of 'fifo', 'rr', 'cfs', 'priority', or a "
-                              "policy object such as FifoPolicy()" % policy)
-        path, _, name = where.partition(":")
-        return getattr(__import__(path, None, None, (name,), 0), name)()
-    if isinstance(policy, type):
-        name = getattr(policy, "__name__", "Policy")
-        raise PolicyError("policy=%s is a class: pass an instance, policy=%s() (one per "
-                          "scheduler)" % (name, name))
-    for method in ("bind", "add", "pick", "put_back", "remove", "has_ready"):
-        if not hasattr(policy, method):
-            raise PolicyError("policy=%r is not a scheduling policy: pass FifoPolicy(), "
-                              "RoundRobinPolicy(), CfsPolicy(), PriorityPolicy() or one of "
-                              "the names 'fifo', 'rr', 'cfs', 'priority'" % (policy,))
-    return policy
-
-
-def _idle(timer, poller=None):
-    us = 1000
-    if timer is not None:
-        nxt = timer.next_in_us()
-        if 0 <= nxt < us:
-            us = nxt
-    if us <= 0:
-        return
-    if poller is not None and poller.waiters:
-        poller.wait_us(us, None)
-    else:
-        sleep_idle(us)  # (with a GIL, a wait that releases it: see port.py)

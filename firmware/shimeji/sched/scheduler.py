@@ -4,10 +4,11 @@ The scheduler does not own the loop. ``tick()`` polls up to ``n`` woken tasks an
 ``Tick``; the caller composes timer turn, tick and idle (see ``run_until_complete`` and, for
 boards, ``shimeji.runloop``).
 
-Its parts: the slot pool and a task's life (spawn, cancel, close, policies) in
-``lifecycle.py``; waking and parking (``wake()``, the ISR-safe inbox, its design note) in
-``waking.py``; the ticks in ``fastpath.py`` and ``general.py``. Here: construction, ``tick()``
-and its accounting, and a task's completion.
+Its parts: the slot pool and a task's life (spawn, cancel, close) in ``lifecycle.py``, its
+policy in ``policyset.py``, ``run_until_complete`` in ``untilcomplete.py``; waking and parking
+(``wake()``, the ISR-safe inbox, its design note) in ``waking.py``; the ticks in
+``fastpath.py`` and ``general.py``. Here: construction, ``tick()`` and its accounting, and a
+task's completion.
 """
 
 import micropython
