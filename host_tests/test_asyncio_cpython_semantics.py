@@ -243,3 +243,38 @@ def test_an_exception_handler_that_raises_does_not_stop_the_loop():
 
     assert asyncio.run(main()) == "done"
     assert seen == ["first", "second"]
+
+
+async def _cancel_messages(aio):
+    out = []
+
+    async def victim(name):
+        try:
+            await aio.sleep(1)
+        except aio.CancelledError as e:
+            out.append((name, e.args))
+            raise
+
+    a = aio.create_task(victim("a"))
+    b = aio.create_task(victim("b"))
+    await aio.sleep(0)
+    out.append((a.cancel("stop now"), b.cancel()))
+    early = aio.create_task(victim("early"))
+    early.cancel("before its first run")  # the body never runs: nothing records it
+    for name, t in (("a", a), ("b", b), ("early", early)):
+        try:
+            await t
+        except aio.CancelledError as e:  # the awaiter gets the task's error, msg and all
+            out.append((name, e.args, t.cancelled()))
+    return out
+
+
+def test_cancel_msg_reaches_the_task_as_cancelled_error_args():
+    expected = [(True, True), ("a", ("stop now",)), ("b", ()), ("a", ("stop now",), True),
+                ("b", (), True), ("early", ("before its first run",), True)]
+    _fresh()
+    assert asyncio.run(_cancel_messages(asyncio)) == expected
+    if not port.IS_MICROPYTHON:  # CPython's own asyncio gives the same list
+        import asyncio as cpython_asyncio
+
+        assert cpython_asyncio.run(_cancel_messages(cpython_asyncio)) == expected

@@ -95,8 +95,9 @@ class Task(JoinHandle):
 
     def cancel(self, msg=None):
         """Cancel the task: ``CancelledError`` is raised inside it at its next run (in the
-        task it awaits, if it awaits one). False if it already finished. A task cannot cancel
-        itself (``RuntimeError``)."""
+        task it awaits, if it awaits one), ``CancelledError(msg)`` if a ``msg`` is given (as
+        CPython; without one nothing is allocated). False if it already finished. A task
+        cannot cancel itself (``RuntimeError``). Not ISR-safe."""
         if self._state() > PENDING or self._live_slot() is None:
             return False
         me = _ctx.slot
@@ -106,7 +107,7 @@ class Task(JoinHandle):
         while (isinstance(t.data, Task) and t.data._state() <= PENDING
                and t.data._live_slot() is not None):
             t = t.data
-        t.throw_in(CancelledError)
+        t.throw_in(CancelledError if msg is None else CancelledError(msg))
         return True
 
     def throw_in(self, exc):
