@@ -1,0 +1,70 @@
+"""How an ``Executor`` ends: ``close()`` and ``join()``.
+
+Module functions that ``Executor`` takes in as its methods (``close = close``), kept apart
+from the spawning and the threads' start so that each module stays small.
+"""
+
+from micropython import const
+
+from .. import core, port
+from ..errors import BadDuration, SchedulerBusy, Timeout
+from ..sched.foreign import shield
+from ..sched.runloop import sleep_idle
+
+_TIMEOUT_LIMIT = const(0x20000000)  # join(timeout_ms): below half the ticks_ms period
+
+
+def close(self):
+    """Close: every worker's ``run`` raises ``ExecutorClosed`` after its current tick and
+    cancels its tasks (their ``finally`` blocks run); spawns are refused. Safe from any
+    thread."""
+    cs = self.critical_section
+    state = cs.enter()  # a spawn checks ``closed`` and lands under the same section
+    was = self.closed
+    self.closed = True
+    cs.exit(state)
+    if was:
+        return
+    self.injector.cancel_all()  # spawned from outside, taken by no worker yet
+    for w in self.workers:
+        w.ring()
+
+
+def join(self, timeout_ms=None):
+    """Wait until the worker threads started by ``start()`` have returned; lowers the
+    asyncio shield. After ``close()``, not from its tasks (``SchedulerBusy``: no hang).
+    ``timeout_ms``: wait at most that long (an int, ms), then raise ``Timeout`` naming the
+    workers still running (a task that never yields holds its worker); nothing is lost,
+    and a later ``join()`` waits on. Not ISR-safe (it waits)."""
+    if timeout_ms is not None and (type(timeout_ms) is not int
+                                   or not 0 <= timeout_ms < _TIMEOUT_LIMIT):
+        raise BadDuration("join(timeout_ms=%r): give an int of ms from 0 to %d, or leave it "
+                          "out to wait until the workers return"
+                          % (timeout_ms, _TIMEOUT_LIMIT - 1))
+    ctx = core.current_context()
+    if any(w._ctx is ctx for w in self.workers):
+        raise SchedulerBusy("join() from a task of this Executor would wait for its own "
+                            "worker: close() there, join() on the thread that started it")
+    if not self.closed:
+        raise SchedulerBusy("join() before close(): the workers run until the Executor is "
+                            "closed; call close() first (from any thread or task)")
+    if timeout_ms is not None:
+        start = port.ticks_ms()
+    while self._threads:
+        if timeout_ms is not None and port.ticks_diff(port.ticks_ms(), start) >= timeout_ms:
+            self._join_timed_out(timeout_ms)
+        sleep_idle(1000)
+    for w in self.workers:  # a worker that never ran, or whose run returned, holds tasks
+        if w._thread is None:
+            w._shut_down()
+    if self._shielded:  # lowered once, and only if start() raised it
+        self._shielded = False
+        shield.off()
+
+
+def _join_timed_out(self, timeout_ms):
+    running = [w.index for w in self.workers[1:] if w._thread is not None]
+    raise Timeout("join(timeout_ms=%d): worker(s) %s still running after %d ms: a task there "
+                  "that never yields keeps its worker from seeing close(); make it yield "
+                  "(await sleep_ms(0) in its loop) or close() earlier, then join() again "
+                  "(nothing was lost)" % (timeout_ms, running or "starting", timeout_ms))
