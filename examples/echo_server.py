@@ -1,6 +1,7 @@
 # A TCP echo server on shimeji's streams: one task per connection, each echoing what it reads.
 # Here:       make example NAME=echo_server ARGS="7777"   then, in another shell: nc 127.0.0.1 7777
 #             ARGS="0 2 demo": a free port, 2 connections made by the example's own clients
+#             (no nc needed: make venv does not install it)
 # A board:    with a network up it listens on 0.0.0.0:7777; run on the emulated STM32L475 over
 #             lwIP's PPP by `make netboard` (docs/boards.md), on no real board yet
 # Arguments:  [port (0: a free one)] [connections to serve, then exit (default: forever)] [demo]
