@@ -170,3 +170,61 @@ def test_board_leds_use_the_status_line_only_behind_the_repl():
         assert bg.stop() is True
     assert before.status_line is False and during.status_line is False
     assert board.behind_repl is False
+
+
+def _level_ends_idle(level_task):
+    # The thread level awaits an Event that a task of the board's interrupt level sets, while
+    # a far sleeper makes its loop idle in poll() towards a 60 s deadline. MicroPython runs the
+    # level's scheduled callback only on the home thread at a check point, never inside
+    # poll(): the level's wake must end that idle. Bounded: 5 s, then Timeout.
+    from shimeji import Event, Timeout, timeout
+
+    board = shimeji_board.Board()
+    sched = board.scheduler(4)
+    isr = board.interrupt_scheduler(4, sched)
+    done = Event()
+    isr.spawn(level_task(done))
+
+    async def main():
+        async def far_sleeper():
+            await sleep_ms(60000)
+
+        far = sched.spawn(far_sleeper())
+        try:
+            await timeout(done.wait(), 5000)
+            return "level ran"
+        except Timeout:
+            return "the level did not run while the loop idled"
+        finally:
+            far.cancel()
+
+    try:
+        return board.run(main(), sched)
+    finally:
+        isr.close()
+
+
+def test_an_interrupt_level_wake_from_another_thread_ends_the_loops_idle():
+    import _thread
+
+    cell = WaitCell()
+
+    async def on_press(done):
+        await cell.wait()
+        done.set()
+
+    def press():
+        sleep_idle(30000)  # 30 ms into the loop's idle
+        cell.wake()
+
+    _thread.start_new_thread(press, ())
+    assert _level_ends_idle(on_press) == "level ran"
+
+
+def test_an_interrupt_level_sleep_ends_the_loops_idle():
+    async def control(done):  # a control loop at the interrupt level: 5 sleeps of 2 ms
+        for _ in range(5):
+            await sleep_ms(2)
+        done.set()
+
+    assert _level_ends_idle(control) == "level ran"

@@ -137,7 +137,10 @@ class Board(BoardBase):
             poller.sleeping = False
             return
         t0 = port.ticks_us()
-        if poller.wait_us(us) or poller.sched._inbox_head is not None:
+        ready = poller.wait_us(us)
+        if self.interrupt_levels:
+            port.check_point()  # a level's wake ended the poll: run it (CPython's stand-in)
+        if ready or poller.sched._inbox_head is not None:
             return  # I/O became ready or a task was woken: the loop has work
         left = us - port.ticks_diff(port.ticks_us(), t0)
         if 0 < left < 1000:

@@ -276,6 +276,7 @@ class BoardBase:
         cs = sched.critical_section if sched is not None else self.critical_section()
         isr = InterruptScheduler(capacity, policy=policy, critical_section=cs,
                                  timer=self.make_timer())
+        isr.home_sched = sched  # its wakes end sched's loop's idle in poll (unix board)
         if not self.interrupt_levels:
             self.interrupt_levels = []
         self.interrupt_levels.append(isr)

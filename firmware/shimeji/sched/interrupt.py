@@ -83,6 +83,10 @@ class InterruptScheduler(StaticScheduler):
         self.deferred = 0  # callbacks that found a critical section held and queued again
         self.queue_full = 0  # schedule() calls refused by a full queue (retried later)
         self.error = None  # a BaseException (Ctrl-C) raised by a task: service() re-raises
+        # The thread-level scheduler whose loop runs on this level's home thread (set by
+        # board.interrupt_scheduler(n, sched)): a queued callback ends that loop's idle in the
+        # I/O poller, where no check point would run the level until the poll timed out.
+        self.home_sched = None
         guards = [self.critical_section, default_critical_section()]
         for cs in sections:
             guards.append(cs)
@@ -132,6 +136,8 @@ class InterruptScheduler(StaticScheduler):
         if self._want and not self._pending and not self._active:
             self._queue_run()
         self._exit(state)
+        if self.home_sched is not None and self._pending:
+            self._end_home_idle()
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
 
@@ -164,6 +170,8 @@ class InterruptScheduler(StaticScheduler):
                 self._queue_run()
         finally:
             self._exit(state)
+        if self.home_sched is not None and self._pending:
+            self._end_home_idle()
 
     @micropython.native
     def _queue_run(self):
@@ -175,6 +183,14 @@ class InterruptScheduler(StaticScheduler):
         except RuntimeError:  # the queue is full: the next wake or timer interrupt retries
             n = self.queue_full
             self.queue_full = n + 1 if n < 0x3FFFFFFF else 0
+
+    def _end_home_idle(self):
+        # A callback is queued: end the home thread's idle in the I/O poller (the unix board
+        # idles in poll(), inside which MicroPython runs no scheduled callback). Outside the
+        # section; allocation-free; a no-op unless that loop is idle in poll.
+        notify = self.home_sched.idle_notify
+        if notify is not None:
+            notify()
 
     def timer_interrupt(self, arg=None):
         """The hardware timer's callback (``timer.interrupt`` is this method): records the
@@ -189,6 +205,8 @@ class InterruptScheduler(StaticScheduler):
             if self._want and not self._pending and not self._active:
                 self._queue_run()
             self._exit(state)
+            if self.home_sched is not None and self._pending:
+                self._end_home_idle()
 
     def service(self):
         """Retry a queueing that a full queue refused, and run what is queued on CPython (a
