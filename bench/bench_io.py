@@ -342,4 +342,5 @@ def main():
         emit("io", "bytes per echo round trip, 50 clients", "B", nbytes, ref_bytes, note=note)
 
 
-main()
+if __name__ == "__main__":
+    main()

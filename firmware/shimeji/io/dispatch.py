@@ -37,6 +37,7 @@ _QUEUED = const(1)  # task states (core.py)
 _RUNNING = const(2)
 _WAITING = const(3)
 _MASK = const(0x3FFFFFFF)
+_HALF = const(0x1FFFFFFF)
 
 
 @micropython.native
@@ -273,5 +274,44 @@ def wait_us(self, us, idle=None):
     finally:
         self.sleeping = False
     if woken == 0 and ms == 0 and idle is not None and self.sched._inbox_head is None:
+        timer = self.sched.timer
+        if timer is not None and hasattr(timer, "clock"):
+            clock = timer.clock
+            return rest(self, us, idle, clock.source, clock.unit_us)
         idle(us)
     return woken
+
+
+@micropython.native
+def rest(self, us, idle, source, unit):
+    """Idle the sub-ms rest ``us`` of a wait (a poll's timeout is in ms) in ``idle`` slices of
+    at most ``rest_slice_us``, polling with a zero timeout after each, until ``us`` has passed
+    on the clock ``source`` (wrapping ticks of ``unit`` µs), an object is ready or another
+    thread queued a wake. Returns the number of tasks woken. The timer keeps its µs
+    precision (the last slice ends where one ``idle(us)`` would) and I/O waits at most one
+    slice; ``rest_slice_us`` None: one blind ``idle(us)``, as before. Not ISR-safe (the run
+    loop calls it); allocation-free."""
+    sl = self.rest_slice_us
+    if sl is None:
+        idle(us)
+        return 0
+    end = (source() + us // unit) & _MASK
+    sched = self.sched
+    while True:
+        if us > sl:
+            idle(sl)
+        else:
+            idle(us)
+        woken = poll(self, 0)
+        if woken:
+            return woken
+        if sched._inbox_head is None:
+            pass
+        else:
+            return 0  # another thread's wake (no wake byte: the loop was not in poll)
+        left = (end - source()) & _MASK
+        if left > _HALF:  # (wrapped: the end has passed)
+            return 0
+        us = left * unit
+        if us <= 0:
+            return 0

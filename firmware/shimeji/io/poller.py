@@ -48,6 +48,7 @@ _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
 _LONG_IDLE_US = const(1000000)
 _SLICE_US = const(1000)
+_REST_SLICE_US = const(100)
 _MP = port.IS_MICROPYTHON
 
 
@@ -70,6 +71,9 @@ class IOPoller:
         self.sleeping = False  # inside poll() in wait_us: a wake must end the poll
         self.max_idle_us = None
         self.slice_us = _SLICE_US  # longest idle in poll without a wake socket (boards)
+        # Longest blind idle (a wait the poll cannot see through) in the sub-ms rest of a
+        # wait: poll's timeout is in ms (dispatch.py, ``rest``); None: one idle for the rest
+        self.rest_slice_us = _REST_SLICE_US
         self._waker = None
         self._waker_key = None
         # Idle waits that a wake from another thread ended (0 without a wake socket). A plain
@@ -191,8 +195,8 @@ class IOPoller:
             n += 1
         return n
 
-    # poll(timeout_ms) and wait_us(us, idle), the hot half: dispatch.py
-    from .dispatch import poll, wait_us
+    # poll(timeout_ms), wait_us(us, idle) and rest(...), the hot half: dispatch.py
+    from .dispatch import poll, rest, wait_us
 
     # -- the wake socket ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from micropython import const
 
 from .. import core
 from ..io.dispatch import poll as _io_poll
+from ..io.dispatch import rest as _io_rest
 from .fastpath import tick_fifo
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
@@ -25,6 +26,7 @@ def iterate(loop, sched, until):
     turn_fn = loop._turn
     tick = tick_fifo  # a local: a global lookup per iteration otherwise
     io_poll = _io_poll  # IOPoller.poll, without the method look-up
+    rest = _io_rest  # IOPoller.rest: the sub-ms rest of an idle in poll, in slices
     n = loop.tick_size
     # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
     # first what cannot change during the run, and picks it).
@@ -44,10 +46,12 @@ def iterate(loop, sched, until):
     # I/O wake cycle). The clock is read instead, once.
     timer = loop.timer
     ws = clock = source = None
+    unit = 1
     if turn_fn is not None and collect is None and hasattr(timer, "wheel"):
         ws = timer.wheel._w  # (a shimeji Timer: its wheel and clock are fixed; _w: its ints)
         clock = timer.clock
         source = clock.source
+        unit = clock.unit_us
     # Tests of what cannot change during the run, made once: in native code ``x is not
     # None`` is two runtime calls (``is``, then ``not``), so the loop tests ``is None`` only
     timed = source is not None
@@ -172,7 +176,11 @@ def iterate(loop, sched, until):
             if woken:
                 continue  # I/O woke tasks: they run at once, no turn before their tick
             if ms == 0 and sched._inbox_head is None:
-                idle(us)
+                if timed:  # the sub-ms rest: in slices, polling between (io/dispatch.py)
+                    if rest(poller, us, idle, source, unit):
+                        continue
+                else:
+                    idle(us)
         else:
             idle(us)
         if turning and sched._inbox_head is None:

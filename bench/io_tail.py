@@ -1,0 +1,223 @@
+"""io tail: bench_io's wake latency, every sample kept, with what each sample met.
+
+Not a ``make bench`` workload (no ``bench_`` prefix): ``tools/io_tail.py`` runs it in several
+processes and reads its ``TAIL {json}`` lines, one per set of ``SAMPLES`` wakes. The sets
+alternate shimeji / asyncio as in bench_io.py, on the same socket pair and the same ``Sender``
+thread; each sample records:
+
+- ``lat``: µs from the stamp just before the sender's write to the reader holding its byte
+  (bench_io's figure, measured identically);
+- ``wr``: µs the sender's ``write`` call took (a second stamp after it: a write that the
+  kernel's wake of the reader, or a preemption of the sender, stretched);
+- ``late``: 1 if the reader awaited its byte only after the stamp (it was not waiting yet);
+- ``it``, ``idl`` (shimeji only): run-loop iterations and idles since the previous sample.
+
+Per set: ``alloc``, the heap's growth over the set (``gc.mem_alloc()``, which walks the whole
+heap: read per set, not per sample; negative: a collection ran), the reader thread's
+voluntary and involuntary context switches (``/proc/thread-self/status``), the load average
+before the set.
+
+``IO_TAIL_TICKER_MS`` (env): a second task on each side sleeps that many ms in a loop, so
+the loop idles towards timer deadlines too (bench_io has none).
+``IO_TAIL_SETS`` (env, default 5): sets per runtime; ``IO_TAIL_COUNT=1``: asyncio's
+``wait_io_event`` wrapped to count its polls per sample (adds a call to asyncio's side: the
+latencies of such a run are not comparable)."""
+
+import gc
+import json
+import os
+import sys
+
+import bench_io
+from bench_io import (
+    BYTES,
+    LATENCY_SAMPLES,
+    close_pairs,
+    sleep_ms_blocking,
+    tcp_pairs,
+    ticks_diff,
+    ticks_us,
+)
+
+from shimeji import RunLoop, StaticScheduler, Stream, Timer, sleep_ms
+
+IS_MP = sys.implementation.name == "micropython"
+SAMPLES = LATENCY_SAMPLES
+SETS = int(os.getenv("IO_TAIL_SETS") or 5) if IS_MP else 5
+COUNT = (os.getenv("IO_TAIL_COUNT") or "") == "1" if IS_MP else False
+TICKER_MS = int(os.getenv("IO_TAIL_TICKER_MS") or 0) if IS_MP else 0
+
+
+class Sender(bench_io.Sender):
+    """bench_io's sender, with a second stamp after each write."""
+
+    def __init__(self, sock, n):
+        super().__init__(sock, n)
+        self.after = [0] * n
+
+    def _main(self):
+        sleep_ms_blocking(20)
+        stamps = self.stamps
+        after = self.after
+        sock = self.sock
+        for i in range(self.n):
+            stamps[i] = ticks_us()
+            sock.write(BYTES[i & 0xFF])
+            after[i] = ticks_us()
+            sleep_ms_blocking(2 + (i % 3))
+        self.done = True
+
+
+class Rec:
+    """Per-sample columns, preallocated (recording allocates nothing on the measured path)."""
+
+    def __init__(self, sender):
+        self.sender = sender
+        self.lat = [0] * SAMPLES
+        self.late = [0] * SAMPLES
+        self.it = [0] * SAMPLES
+        self.idl = [0] * SAMPLES
+        self.polls = [0] * SAMPLES
+        self.t_await = 0
+        self.mem = heap()
+
+    def before(self):
+        self.t_await = ticks_us()
+
+    def record(self, i, got, loop=None):
+        now = ticks_us()
+        if got != BYTES[i & 0xFF]:
+            raise ValueError("read %r, expected byte %d" % (got, i & 0xFF))
+        stamp = self.sender.stamps[i]
+        self.lat[i] = ticks_diff(now, stamp)
+        self.late[i] = 1 if ticks_diff(self.t_await, stamp) > 0 else 0
+        if loop is not None:
+            self.it[i] = loop.iterations
+            self.idl[i] = loop.idles
+
+    def out(self, runtime, k, ctx0, ctx1, load):
+        alloc = heap() - self.mem
+        s = self.sender
+        wr = [ticks_diff(s.after[i], s.stamps[i]) for i in range(SAMPLES)]
+        it = [self.it[i] - self.it[i - 1] if i else 0 for i in range(SAMPLES)]
+        idl = [self.idl[i] - self.idl[i - 1] if i else 0 for i in range(SAMPLES)]
+        print("TAIL " + json.dumps({
+            "runtime": runtime, "set": k, "lat": self.lat, "wr": wr, "alloc": alloc,
+            "late": self.late, "it": it, "idl": idl, "polls": self.polls,
+            "vcsw": ctx1[0] - ctx0[0], "ivcsw": ctx1[1] - ctx0[1], "load": load}))
+
+
+def heap():
+    return gc.mem_alloc() if IS_MP else 0
+
+
+def ctx_switches():
+    """(voluntary, involuntary) context switches of this thread so far."""
+    v = iv = 0
+    try:
+        with open("/proc/thread-self/status") as f:
+            for line in f.read().split("\n"):
+                if line.startswith("voluntary_ctxt_switches"):
+                    v = int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    iv = int(line.split()[1])
+    except OSError:
+        pass
+    return v, iv
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def tail_shimeji(a, b, k):
+    s = StaticScheduler(4, timer=Timer())
+    sender = Sender(a, SAMPLES)
+    rec = Rec(sender)
+    loop = RunLoop(s)
+
+    async def reader():
+        r = Stream(b)
+        for i in range(SAMPLES):
+            rec.before()
+            rec.record(i, await r.read(1), loop)
+        done[0] = True
+
+    async def ticker():
+        while not done[0]:
+            await sleep_ms(TICKER_MS)
+
+    done = [False]
+    h = s.spawn(reader())
+    if TICKER_MS:
+        s.spawn(ticker())
+    load = loadavg()
+    c0 = ctx_switches()
+    sender.start()
+    loop.run(h)
+    c1 = ctx_switches()
+    s.poller.close()
+    while not sender.done:
+        sleep_ms_blocking(1)
+    rec.out("shimeji", k, c0, c1, load)
+
+
+def tail_asyncio(a, b, k):
+    import asyncio
+
+    sender = Sender(a, SAMPLES)
+    rec = Rec(sender)
+    q = asyncio.core._io_queue
+    inner = q.wait_io_event
+    polls = [0]
+    if COUNT:
+        def counting(dt):
+            polls[0] += 1
+            return inner(dt)
+
+        q.wait_io_event = counting
+    ctx = []
+
+    async def ticker():
+        while not done[0]:
+            await asyncio.sleep_ms(TICKER_MS)
+
+    done = [False]
+
+    async def reader():
+        r = asyncio.StreamReader(b)
+        if TICKER_MS:
+            asyncio.create_task(ticker())
+        ctx.append(ctx_switches())
+        sender.start()
+        for i in range(SAMPLES):
+            rec.before()
+            got = await r.read(1)
+            rec.record(i, got)
+            rec.polls[i] = polls[0]
+        done[0] = True
+
+    load = loadavg()
+    try:
+        asyncio.run(reader())
+    finally:
+        q.wait_io_event = inner
+    c1 = ctx_switches()
+    while not sender.done:
+        sleep_ms_blocking(1)
+    if COUNT:
+        rec.polls = [rec.polls[i] - rec.polls[i - 1] if i else 0 for i in range(SAMPLES)]
+    rec.out("asyncio", k, ctx[0], c1, load)
+
+
+def main():
+    (a, b), = tcp_pairs(1)
+    for k in range(SETS):
+        tail_shimeji(a, b, k)
+        if IS_MP:
+            tail_asyncio(a, b, k)
+    close_pairs([(a, b)])
+
+
+main()

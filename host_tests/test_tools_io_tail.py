@@ -1,0 +1,33 @@
+# shimeji: cpython-only (tools/io_tail.py is a host tool: subprocess, argparse, json)
+# tools/io_tail.py reads saved sets of per-sample wake latencies: bench_io's percentile (p99 of
+# 200 is the second-slowest), the slowest two of each set and what they have in common, and
+# the back-to-back pairs in which shimeji's p99 is no worse than asyncio's.
+import io_tail
+
+
+def _set(runtime, run, lat, first=None):
+    lat = list(lat)
+    if first is not None:
+        lat[0] = first
+    n = len(lat)
+    return {"runtime": runtime, "run": run, "set": 0, "lat": lat, "wr": [20] * n,
+            "late": [0] * n, "it": [1] * n, "idl": [1] * n, "polls": [0] * n,
+            "alloc": 100, "vcsw": n, "ivcsw": 0, "load": 0.5}
+
+
+def test_p99_of_200_is_the_second_slowest():
+    lat = list(range(200))
+    assert io_tail.pct(lat, 99) == 198 and io_tail.pct(lat, 50) == 100
+
+
+def test_the_slow_samples_and_the_first_wake(capsys):
+    base = [50] * 200
+    sets = [_set("shimeji", 0, base, first=120), _set("asyncio", 0, base, first=100)]
+    sets[0]["lat"][7] = 300  # the slowest, not the first: p99 is then the first wake
+    io_tail.describe(sets, "shimeji")
+    out = capsys.readouterr().out
+    assert "sets' p50 50-50 (median 50) µs; p99 120-120" in out
+    assert "p99 without the set's first wake 50-50" in out
+    assert "slowest two per set (2 samples): 1 are a set's first wake" in out
+    io_tail.pairs(sets)
+    assert "0 of 1 back-to-back set pairs; 0 of 1 runs" in capsys.readouterr().out
