@@ -116,9 +116,10 @@ def check_tree(micropy_dir, board):
     if not os.path.isdir(os.path.join(micropy_dir, "ports", port_dir)):
         raise FirmwareError("%s has no ports/%s" % (micropy_dir, port_dir))
     if not os.path.exists(os.path.join(micropy_dir, "lib", "micropython-lib", "README.md")):
-        raise FirmwareError(
-            "freezing needs the micropython-lib submodule of %s. Fetch the port's submodules "
-            "once:\n    make -C %s/ports/%s submodules" % (micropy_dir, micropy_dir, port_dir))
+        check_submodules(micropy_dir, board, os.environ)  # names every one the board needs
+        raise FirmwareError("freezing needs the micropython-lib submodule of %s, which is "
+                            "empty.\n%s" % (micropy_dir, fetch_hint(micropy_dir, board,
+                                                                    ["lib/micropython-lib"])))
     return micropy_dir
 
 
@@ -132,14 +133,75 @@ NEEDS = {
 }
 
 
-def pinned_commit(micropy_dir, path):
-    """The commit the MicroPython tree pins for submodule ``path`` (None if not a git tree)."""
+# The submodules MicroPython v1.28.0 pins that these builds read (`git ls-tree v1.28.0 lib/`
+# in a clone), for a tree that is not a git checkout (copied, or unpacked from an archive
+# without its submodules): there `make submodules` cannot work and git cannot name the pins.
+PINS_V1_28_0 = {
+    "lib/micropython-lib": ("https://github.com/micropython/micropython-lib",
+                            "8380c7bb8f9e5e5260e9539156742925e00366b2"),
+    "lib/pico-sdk": ("https://github.com/raspberrypi/pico-sdk",  # tag 2.2.0
+                     "a1438dff1d38bd9c65dbd693f0e5db4b9ae91779"),
+    "lib/tinyusb": ("https://github.com/hathach/tinyusb",
+                    "aa0fc2e08f1c2dd6f026a431e8989357fbb4c5bf"),
+    "lib/mbedtls": ("https://github.com/Mbed-TLS/mbedtls",
+                    "107ea89daaefb9867ea9121002fbbdf926780e98"),
+    "lib/stm32lib": ("https://github.com/micropython/stm32lib",
+                     "07619754261b571fb2f7c9f36ab94c203880d9fb"),
+    "lib/lwip": ("https://github.com/lwip-tcpip/lwip",
+                 "77dcd25a72509eb83f72b033d219b1d40cd8eb95"),
+}
+
+
+def tree_version(micropy_dir):
+    """(major, minor, micro) from the tree's py/mpconfig.h, or None."""
     try:
-        out = subprocess.run(["git", "-C", micropy_dir, "ls-tree", "HEAD", path],
-                             capture_output=True, text=True, timeout=30).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
+        with open(os.path.join(micropy_dir, "py", "mpconfig.h")) as f:
+            text = f.read()
+    except OSError:
         return None
-    return out[2] if len(out) >= 3 and out[1] == "commit" else None
+    parts = [re.search(r"#define MICROPY_VERSION_%s \(?(\d+)" % p, text)
+             for p in ("MAJOR", "MINOR", "MICRO")]
+    return tuple(int(m.group(1)) for m in parts) if all(parts) else None
+
+
+def is_git_tree(micropy_dir):
+    return os.path.exists(os.path.join(micropy_dir, ".git"))
+
+
+def pinned_commit(micropy_dir, path):
+    """The commit the MicroPython tree pins for submodule ``path``: from git in a checkout,
+    from PINS_V1_28_0 in a v1.28.0 tree that is not one; else None."""
+    if is_git_tree(micropy_dir):
+        try:
+            out = subprocess.run(["git", "-C", micropy_dir, "ls-tree", "HEAD", path],
+                                 capture_output=True, text=True, timeout=30).stdout.split()
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out[2] if len(out) >= 3 and out[1] == "commit" else None
+    if tree_version(micropy_dir) == (1, 28, 0) and path in PINS_V1_28_0:
+        return PINS_V1_28_0[path][1]
+    return None
+
+
+def fetch_hint(micropy_dir, board, paths):
+    """How to fill the empty submodules ``paths`` of the tree: `make submodules` in a git
+    checkout; in a tree without git, a clone of each at its pinned commit."""
+    if is_git_tree(micropy_dir):
+        return ("Fetch them with `make -C %s/ports/%s submodules` (docs/boards.md)."
+                % (micropy_dir, PORTS[board][0]))
+    lines = ["%s is not a git checkout, so `make submodules` cannot fetch them; clone each "
+             "at the commit the tree pins (docs/boards.md, \"Getting the sources\"):"
+             % micropy_dir]
+    for path in paths:
+        url_commit = PINS_V1_28_0.get(path) if tree_version(micropy_dir) == (1, 28, 0) else None
+        if url_commit:
+            where = os.path.join(micropy_dir, path)
+            lines.append("    git clone %s %s && git -C %s checkout %s"
+                         % (url_commit[0], where, where, url_commit[1]))
+        else:
+            lines.append("    %s: the commit in .gitmodules' history of your MicroPython "
+                         "version (`git ls-tree vX.Y.Z %s` in a clone)" % (path, path))
+    return "\n".join(lines)
 
 
 def check_submodules(micropy_dir, board, env):
@@ -149,14 +211,13 @@ def check_submodules(micropy_dir, board, env):
         if path == "lib/pico-sdk" and env.get("PICO_SDK_PATH"):
             where = env["PICO_SDK_PATH"]
         if not os.path.isdir(where) or not os.listdir(where):
-            commit = pinned_commit(micropy_dir, path)
-            missing.append("%s%s" % (path, " (pinned at %s)" % commit if commit else ""))
+            missing.append(path)
     if missing:
+        named = ["%s%s" % (p, " (pinned at %s)" % c if c else "")
+                 for p, c in ((p, pinned_commit(micropy_dir, p)) for p in missing)]
         raise FirmwareError(
-            "the %s build needs these submodules of %s, which are empty: %s.\nFetch them "
-            "with `make -C %s/ports/%s submodules`, or clone each at the pinned commit "
-            "(docs/boards.md)." % (board, micropy_dir, ", ".join(missing), micropy_dir,
-                                   PORTS[board][0]))
+            "the %s build needs these submodules of %s, which are empty: %s.\n%s"
+            % (board, micropy_dir, ", ".join(named), fetch_hint(micropy_dir, board, missing)))
 
 
 def build_env(board, env=None, micropy_dir=None):
