@@ -136,9 +136,11 @@ bench: $(STAMP)
 	$(if $(filter qemu stm32 rp2040 esp32,$(BOARD)),$(PY) tools/fwbench.py $(BOARD) --micropy-dir "$(MICROPY_DIR)",$(PY) tools/bench.py --micropython $(MICROPYTHON))
 
 # make footprint BOARD=qemu|rp2040|stm32 [RAM=1]: flash (and RAM) of shimeji in the firmware
+#   [MODULES=shimeji.asyncio] each module of a subpackage too; [MPY=1] (rp2040) the RAM with
+#   shimeji from armv6m .mpy files in /lib (the make deploy path), not the frozen copy
 .PHONY: footprint
 footprint: $(STAMP)
-	@$(PY) tools/footprint.py "$(or $(BOARD),qemu)" $(if $(RAM),--ram)
+	@$(PY) tools/footprint.py "$(or $(BOARD),qemu)" $(if $(filter-out 0,$(RAM)),--ram) $(if $(MODULES),--modules $(MODULES)) $(if $(filter-out 0,$(MPY)),--mpy)
 
 # Traces (issue 17): make trace EXAMPLE=examples/demo.py [SECONDS=2] -> build/trace/<name>.json/.png
 #                    make top PORT=...   the live task table of a board's (or vboard's) scheduler

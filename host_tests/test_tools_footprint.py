@@ -62,3 +62,46 @@ def test_bench_table_prints_ratios_and_the_spawn_goal():
     assert lines[-1] == ("goal: spawn >= 2x asyncio's on 32-bit (ns per task, "
                          "spawn+run+complete): 2.50x, met")
     assert os.path.isdir(fwbench.BENCH)
+
+
+def test_modules_of_a_subpackage_and_their_flash(monkeypatch):
+    mods = footprint.modules_of("shimeji.asyncio")
+    assert mods[0] == "shimeji.asyncio" and "shimeji.asyncio.futures" in mods
+    assert all(m.startswith("shimeji.asyncio") for m in mods) and len(mods) == len(set(mods))
+    monkeypatch.setattr(footprint, "flash_by_module", lambda board: (
+        {"shimeji.asyncio": 800, "shimeji.asyncio.futures": 2000}, (10, 100)))
+    lines = []
+    footprint.print_flash("qemu", out=lines.append, detail="shimeji.asyncio")
+    assert "shimeji.asyncio, flash per module:" in lines
+    assert any(line.split() == ["shimeji.asyncio.futures", "2000"] for line in lines)
+    rows = footprint.ram_rows("shimeji.asyncio")
+    assert rows["shimeji.asyncio.futures (import only)"] == ("shimeji.asyncio.futures", [])
+    assert "shimeji.sync, every name used" in rows
+
+
+def test_ram_rows_from_lib_must_come_from_lib(monkeypatch):
+    class Proc:
+        def __init__(self, stdout):
+            self.stdout, self.stderr = stdout, ""
+
+    sent = []
+
+    def run(cmd, **kw):
+        sent.append(cmd[-1])
+        where = "/lib/shimeji/__init__.mpy" if len(sent) == 1 else "shimeji/__init__.py"
+        return Proc("RAM-BYTES 8000 230000 \nFROM %s\n" % where)
+
+    monkeypatch.setattr(footprint, "ram_rows", lambda detail=None: {
+        "a": ("shimeji", []), "b": ("shimeji.sync", ["Mutex"])})
+    monkeypatch.setattr(footprint.subprocess, "run", run)
+    out = footprint.ram_by_subpackage("socket://x", from_lib=True)
+    assert out["a"] == (8000, 230000)
+    assert out["b (failed: shimeji from shimeji/__init__.py, not /lib)"] == (None, None)
+    assert all("sys.path[:] = [''] + ['/lib']" in code for code in sent)
+    # the frozen copy: no path change, the same figures
+    sent.clear()
+    out = footprint.ram_by_subpackage("socket://x")
+    assert out["b"] == (8000, 230000) and "['/lib']" not in sent[0]
+    # the code it sends is MicroPython that imports the module and reads every name
+    assert "import shimeji.sync\nm = sys.modules['shimeji.sync']" in sent[1]
+    compile(sent[1], "measure", "exec")

@@ -10,7 +10,17 @@ Flash: the sizes of the frozen package's symbols in ``build/firmware/BOARD/firmw
 RAM (``--ram``, on the booted firmware: qemu, the RP2040 emulator, or ``--port``): the heap
 that importing costs, measured after a soft reset each time with ``gc.mem_alloc()``: the
 package alone (lazy names, nothing loaded), then each subpackage with every one of its public
-names used (what a firmware that uses only ``sync`` pays), then everything.
+names used (what a firmware that uses only ``sync`` pays), then everything; and the heap left
+after it (``gc.mem_free()``).
+
+``--modules SUB`` (``make footprint MODULES=shimeji.asyncio``) also prints the flash of each
+module of subpackage SUB, and with ``--ram`` the heap each one costs imported alone (with
+what it imports).
+
+``--mpy`` (``MPY=1``, rp2040 only): the RAM of the ``.mpy`` deploy path instead of the frozen
+package: shimeji compiled with mpy-cross ``-march=armv6m`` as ``make deploy`` does, in ``/lib``
+of the flash image the emulator loads (tools/flash_image.py), ``/lib`` ahead of the frozen
+copy on ``sys.path``; each row checks that shimeji came from ``/lib``.
 """
 
 import argparse
@@ -105,9 +115,12 @@ def public_names(sub):
 
 
 _MEASURE = """import gc
+import sys
+%s
 gc.collect()
 a = gc.mem_alloc()
-import %s as m
+import %s
+m = sys.modules[%r]
 missing = []
 for n in %r:
     try:
@@ -115,30 +128,57 @@ for n in %r:
     except Exception as e:  # a name this firmware cannot load (no socket module, say)
         missing.append(n)
 gc.collect()
-print('RAM-BYTES', gc.mem_alloc() - a, ','.join(missing))
+print('RAM-BYTES', gc.mem_alloc() - a, gc.mem_free(), ','.join(missing))
+print('FROM', sys.modules['shimeji'].__file__)
 """
 
+# --mpy: shimeji from the board's /lib (.mpy files), ahead of the frozen copy (each row then
+# checks where it came from: "FROM /lib/shimeji/__init__.mpy")
+FROM_LIB = "sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]"
 
-def ram_by_subpackage(port, timeout=300):
-    """``{what: bytes}`` measured on the board at ``port`` (a soft reset before each)."""
-    import device
 
+def modules_of(sub):
+    """The modules of subpackage ``sub`` (dotted), its ``__init__`` first."""
+    where = os.path.join(PACKAGE, *sub.split(".")[1:])
+    return [sub] + ["%s.%s" % (sub, n[:-3]) for n in sorted(os.listdir(where))
+                    if n.endswith(".py") and n != "__init__.py"]
+
+
+def ram_rows(detail=None):
+    """``{what: (module, names)}``: the rows ``ram_by_subpackage`` measures."""
     rows = {"shimeji (import only)": ("shimeji", [])}
     for sub in subpackages()[1:]:
         rows["%s, every name used" % sub] = (sub, public_names(sub))
     rows["shimeji, every name used"] = ("shimeji", public_names("shimeji"))
+    for mod in modules_of(detail) if detail else ():
+        rows["%s (import only)" % mod] = (mod, [])
+    return rows
+
+
+def ram_by_subpackage(port, timeout=300, detail=None, from_lib=False):
+    """``{what: (bytes, heap free after)}`` measured on the board at ``port`` (a soft reset
+    before each); ``from_lib``: shimeji from ``/lib`` (``--mpy``)."""
+    import device
+
     out = {}
-    for what, (mod, names) in rows.items():
-        cmd = [device.mpremote_exe(), "connect", port, "exec", _MEASURE % (mod, names)]
+    for what, (mod, names) in ram_rows(detail).items():
+        code = _MEASURE % (FROM_LIB if from_lib else "", mod, mod, names)
+        cmd = [device.mpremote_exe(), "connect", port, "exec", code]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        m = re.search(r"RAM-BYTES (\d+) ?(\S*)", proc.stdout)
-        if m and m.group(2):
-            what += " (not loadable here: %s)" % m.group(2).replace(",", ", ")
-        out[what] = int(m.group(1)) if m else None
+        m = re.search(r"RAM-BYTES (\d+) (\d+) ?(\S*)", proc.stdout)
+        where = re.search(r"FROM (\S+)", proc.stdout)
+        if m and from_lib and not (where and where.group(1).startswith("/lib/shimeji/")):
+            what += " (failed: shimeji from %s, not /lib)" % (where and where.group(1))
+            m = None
+        elif m and m.group(3):
+            what += " (not loadable here: %s)" % m.group(3).replace(",", ", ")
+        elif not m:
+            what += " (failed: %s)" % (proc.stdout + proc.stderr).strip()[-200:]
+        out[what] = (int(m.group(1)), int(m.group(2))) if m else (None, None)
     return out
 
 
-def print_flash(board, out=print):
+def print_flash(board, out=print, detail=None):
     sizes, pool = flash_by_module(board)
     by_sub = group(sizes)
     out("shimeji in the %s firmware, flash per subpackage (bytes, frozen symbols):" % board)
@@ -148,6 +188,10 @@ def print_flash(board, out=print):
     if pool:
         out("  (+ interned strings: one pool of %d qstrs, %d B, shared by every frozen module)"
             % pool)
+    if detail:
+        out("%s, flash per module:" % detail)
+        for mod in modules_of(detail):
+            out("  %-34s %7d" % (mod, sizes.get(mod, 0)))
     return by_sub, pool
 
 
@@ -157,28 +201,40 @@ def main(argv=None):
     ap.add_argument("--ram", action="store_true", help="boot the firmware and measure RAM")
     ap.add_argument("--port", help="measure RAM on this board instead of booting one")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--modules", metavar="SUB", help="also each module of subpackage SUB "
+                    "(shimeji.asyncio, say): flash, and with --ram its import alone")
+    ap.add_argument("--mpy", action="store_true", help="rp2040 RAM: shimeji from armv6m .mpy "
+                    "files in /lib (the make deploy path), not the frozen copy")
     args = ap.parse_args(argv)
+    if args.modules and args.modules not in subpackages():
+        ap.error("--modules: one of %s" % ", ".join(subpackages()))
     if not os.path.exists(os.path.join(firmware.build_dir(args.board), "firmware.elf")):
         print("skipped: no %s firmware built (make firmware BOARD=%s MICROPY_DIR=...)"
               % (args.board, args.board))
         return 0
-    flash, pool = print_flash(args.board)
+    flash, pool = print_flash(args.board, detail=args.modules)
     ram = None
-    if args.ram or args.port:
+    if args.ram or args.port or args.mpy:
         import emulate
 
-        if args.port:
-            ram = ram_by_subpackage(args.port)
-        else:
-            try:
+        try:
+            if args.port:
+                ram = ram_by_subpackage(args.port, detail=args.modules, from_lib=args.mpy)
+            else:
+                if args.mpy:
+                    import fwtest
+
+                    fwtest.mpy_image(args.board)
                 with emulate.booted(args.board) as port:
-                    ram = ram_by_subpackage(port)
-            except emulate.Unavailable as e:
-                print("RAM not measured: %s" % e)
+                    ram = ram_by_subpackage(port, detail=args.modules, from_lib=args.mpy)
+        except emulate.Unavailable as e:
+            print("RAM not measured: %s" % e)
         if ram:
-            print("RAM after import (bytes of heap, gc.mem_alloc after a soft reset):")
-            for what, n in ram.items():
-                print("  %-40s %7s" % (what, n))
+            print("RAM after import (bytes of heap, gc.mem_alloc after a soft reset; then the "
+                  "heap left, gc.mem_free)%s:" % (
+                      ", shimeji from /lib/*.mpy" if args.mpy else ""))
+            for what, (n, free) in ram.items():
+                print("  %-44s %7s %7s" % (what, n, free))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"board": args.board, "flash": flash, "qstr_pool": pool, "ram": ram},
