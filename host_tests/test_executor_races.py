@@ -6,7 +6,14 @@ import time
 
 from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, yield_now
 from shimeji.task.slot import OK
-from support import needs_extra_threads, needs_thread_module, needs_threads
+from support import (
+    alloc_delta,
+    heap_locked,
+    micropython_only,
+    needs_extra_threads,
+    needs_thread_module,
+    needs_threads,
+)
 
 
 async def _value(x):
@@ -347,3 +354,44 @@ def test_workers_registering_at_once_leave_one_threaded_entry():
         seen = _register_four_at_once()
         assert all(n in (0, 3) for n in seen), seen
         assert core._threaded == []
+
+
+def _xorshift_reference(x):
+    # the steal-round start's generator as it was written first: shift, then mask (the
+    # 43-bit intermediate is a big int on 32-bit boards, hence the masked-first form)
+    x ^= (x << 13) & 0x3FFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0x3FFFFFFF
+    return x or 1
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_each_worker_draws_its_steal_start_from_its_own_state():
+    # Executor._random was one state that every worker read and wrote without the section:
+    # two thieves at once could lose an update and ask the same victims in step. Now each
+    # worker owns its state, seeded apart, and a draw on one leaves the others' unchanged.
+    ex = Executor(workers=4, capacity=2)
+    seeds = [w._rng for w in ex.workers]
+    assert len(set(seeds)) == 4 and all(0 < s < 1 << 30 for s in seeds), seeds
+    w = ex.workers[2]
+    x = w._rng
+    for _ in range(1000):
+        r = w._random(3)
+        x = _xorshift_reference(x)
+        assert w._rng == x and 0 <= r < 3 and r == x % 3
+        assert 0 < x < 1 << 30  # a small int on every board
+    assert [v._rng for v in ex.workers if v is not w] == seeds[:2] + seeds[3:]
+    assert len({v._rng for v in ex.workers}) == 4
+
+
+def _draw(worker, n):
+    for _ in range(n):
+        worker._random(4)
+
+
+@micropython_only  # heap_lock, gc.mem_alloc
+def test_the_steal_start_draw_allocates_nothing():
+    ex = Executor(workers=2, capacity=2)
+    w = ex.workers[1]
+    heap_locked(_draw, w, 2000)  # a big int on the way would raise MemoryError here
+    assert alloc_delta(_draw, w, 2000) == 0

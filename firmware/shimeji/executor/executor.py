@@ -91,7 +91,6 @@ class Executor:
         self._stack_hole = bytearray(_RP2_HOLE) if self._holds_hole else None
         self.closed = False
         self._next = 0
-        self._rng = 0x2545F491
         self.workers = []
         self.sleepers = 0  # workers asleep on their bell (changed under the critical section)
         span = _ID_LAST // workers
@@ -217,15 +216,6 @@ class Executor:
 
     def _refuse(self):
         raise ExecutorClosed("this Executor was closed: make a new Executor to run more tasks")
-
-    def _random(self, n):
-        """A number below ``n`` (xorshift, small ints only): where a steal round starts."""
-        x = self._rng
-        x ^= (x << 13) & 0x3FFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0x3FFFFFFF
-        self._rng = x or 1
-        return x % n
 
     # -- running -----------------------------------------------------------------------------
 

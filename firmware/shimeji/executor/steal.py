@@ -23,6 +23,18 @@ STEAL_MAX = const(256)  # most tasks one hand-over or one take from the injector
 class Stealing:
     """The steal protocol and the injector's draining, mixed into ``Worker``."""
 
+    def _random(self, n):
+        """A number below ``n``: where this worker's steal round starts (xorshift on its own
+        state, ``_rng``, which only its thread writes: no section, nothing lost between
+        workers). Each shift is masked first, so no intermediate passes 2**30: small ints on
+        32-bit boards, allocation-free. Not ISR-safe (the worker's own thread only)."""
+        x = self._rng
+        x ^= (x & 0x1FFFF) << 13  # == (x << 13) & 0x3FFFFFFF, without the 43-bit step
+        x ^= x >> 17
+        x ^= (x & 0x1FFFFFF) << 5  # == (x << 5) & 0x3FFFFFFF
+        self._rng = x or 1
+        return x % n
+
     def _take_injected(self, limit):
         """Move up to ``limit`` tasks from the executor's injector into the inbox."""
         if self.executor.injector.head is None:
@@ -141,7 +153,7 @@ class Stealing:
             self._sleep(True)
             return True
         for _ in range(4):
-            start = ex._random(size)
+            start = self._random(size)
             for k in range(size):
                 victim = workers[(start + k) % size]
                 if (victim is self or victim.sleeping or victim._request is not None

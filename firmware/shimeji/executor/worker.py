@@ -66,6 +66,9 @@ class Worker(Stealing, Idling, StaticScheduler):
         self.woken_cross = 0  # rings from other threads that ended a sleep
         self.steal_requests = 0
         self.failed_steals = 0
+        # where this worker's steal rounds start: its own xorshift state (steal.py _random),
+        # seeded apart per worker so that two thieves do not ask the same victims in step
+        self._rng = (0x2545F491 + index * 0x9E3779B) & 0x3FFFFFFF or 1
 
     # -- what other threads may call (under the critical section) ----------------------------
 
