@@ -172,6 +172,7 @@ GIL_TESTS ?= host_tests/test_executor.py host_tests/test_executor_races.py \
 .PHONY: micropython-gil test-gil
 micropython-gil:
 	@test -n "$(MICROPY_DIR)" || { echo "micropython-gil: give MICROPY_DIR (a MicroPython v1.28 source tree)"; exit 2; }
+	$(MAKE) -C $(MICROPY_DIR)/mpy-cross  # first: BUILD= below would reach its sub-make too
 	$(MAKE) -C $(MICROPY_DIR)/ports/unix VARIANT=standard BUILD=$(GIL_BUILD) \
 		MICROPY_PY_THREAD_GIL=1 MICROPY_PY_BTREE=0 MICROPY_PY_FFI=0
 	@$(GIL_BUILD)/micropython -c "import sys; print('built', sys.implementation)"
