@@ -122,6 +122,42 @@ def executor_busy_worker(old):
 YIELDS = 20000
 
 
+def executor_busy_worker_one_core(old):
+    """Run under ``taskset -c 0 chrt -f 1`` (one CPU, threads of equal real-time priority, as
+    FreeRTOS runs them on a one-core ESP32-C3): main, on worker 0, sleeps 1 ms at a time while
+    worker 1 runs 10 x YIELDS yield_now rounds. A thread there runs until it waits, so worker 0
+    wakes only when worker 1 waits: at its GIL hand-overs (``Worker.gil_turn_ms``), or, with
+    ``old`` (none), once the task has ended: 1 sleep."""
+    from shimeji import yield_now
+    from shimeji.executor import worker as worker_mod
+
+    if old:
+        worker_mod.Worker.gil_turn_ms = 0
+    ex = Executor(workers=2, capacity=8)
+    rounds = [0]
+    total = 10 * YIELDS
+    seen = [0]  # rounds worker 1 had made when worker 0's sleeps ended, first time
+
+    async def task():
+        while rounds[0] < total:
+            rounds[0] += 1
+            await yield_now()
+
+    async def main():
+        ex.workers[1].spawn(task())
+        n = 0
+        while rounds[0] < total and n < IDLE_LIMIT:
+            await sleep_ms(1)
+            n += 1
+            if n == 1:
+                seen[0] = rounds[0]
+        return n
+
+    n = ex.run(main())
+    report(rounds=rounds[0], sleeps=n, first_wake_at=seen[0],
+           handovers_1=ex.workers[1].gil_handovers, turn_ms=ex.workers[1].gil_turn_ms)
+
+
 def executor_throughput(old):
     """64 CPU-bound tasks (chunks of arithmetic, yield_now between), on 1 and 2 workers: the
     tasks per second of each (what 2 workers gain on a GIL build)."""
@@ -170,6 +206,7 @@ SCENARIOS = {
     "executor_two_workers": executor_two_workers,
     "executor_busy_worker": executor_busy_worker,
     "executor_throughput": executor_throughput,
+    "executor_busy_worker_one_core": executor_busy_worker_one_core,
 }
 
 if __name__ == "__main__":

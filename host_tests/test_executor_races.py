@@ -4,7 +4,7 @@ completion, a shutdown) by calling the workers' steps in that order on one threa
 
 import time
 
-from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, yield_now
+from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, port, yield_now
 from shimeji.task.slot import OK
 from support import (
     alloc_delta,
@@ -328,6 +328,8 @@ def _register_four_at_once():
         for _ in range(10000000):  # spins until go; bounded
             if go[0]:
                 break
+            if port.GIL:  # a spin keeps the GIL: where threads switch only when one waits
+                _nap()  # (one core: ESP32-C3, SCHED_FIFO) no other thread ran before 10**7
         core.register_thread(ctx)
         seen[i] = len(core._threaded)
         for _ in range(10000):

@@ -22,11 +22,31 @@ SKIP_REASON = ("MICROPY_GIL_BIN is not set: give it a MicroPython unix build wit
 needs_gil_bin = pytest.mark.skipif(not GIL_BIN, reason=SKIP_REASON)
 
 
-def run_scenario(name, *args):
+# One CPU, threads at one real-time priority: a thread runs until it waits, as FreeRTOS runs
+# MicroPython's threads on a one-core ESP32-C3 (a GIL released at a bytecode branch is taken
+# back before anyone else runs). Needs taskset and the right to set SCHED_FIFO (root or
+# CAP_SYS_NICE); the tests that use it say so and skip otherwise.
+ONE_CORE = ["taskset", "-c", "0", "chrt", "-f", "1"]
+
+
+def _one_core_allowed():
+    try:
+        return subprocess.run(ONE_CORE + ["true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+needs_one_core = pytest.mark.skipif(
+    not (GIL_BIN and _one_core_allowed()),
+    reason="needs MICROPY_GIL_BIN and permission to run `taskset -c 0 chrt -f 1` (SCHED_FIFO: "
+           "root or CAP_SYS_NICE)")
+
+
+def run_scenario(name, *args, wrap=()):
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join([os.path.join(ROOT, "firmware"),
                                           os.path.join(ROOT, "host_tests")])
-    proc = subprocess.run([GIL_BIN, os.path.join(ROOT, "host_tests", "gil_scenarios.py"),
+    proc = subprocess.run([*wrap, GIL_BIN, os.path.join(ROOT, "host_tests", "gil_scenarios.py"),
                            name, *args], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=240)
     out = proc.stdout + proc.stderr
@@ -68,3 +88,23 @@ def test_executor_two_workers_finish_every_task():
     r = run_scenario("executor_throughput")
     assert r["done_1"] == 192 and r["done_2"] == 192, r  # 64 tasks, three runs each
 
+
+
+@needs_one_core
+def test_a_busy_worker_lets_the_others_run_on_one_core():
+    # Worker 1 runs 200,000 yield_now rounds while worker 0 sleeps 1 ms at a time; on one CPU
+    # under SCHED_FIFO worker 0 runs only when worker 1 waits: its GIL hand-overs.
+    r = run_scenario("executor_busy_worker_one_core", wrap=ONE_CORE)
+    assert r["rounds"] == 200000 and r["turn_ms"] == 10, r
+    assert r["handovers_1"] >= 1 and r["sleeps"] >= 2, r  # worker 0 woke while it ran
+    assert r["first_wake_at"] < 200000, r
+
+
+@needs_one_core
+def test_without_hand_overs_a_busy_worker_starved_the_others_on_one_core():
+    # The control: with gil_turn_ms = 0 worker 0's first 1 ms sleep ended only when the whole
+    # task had (before session 9: close() from another thread never ran, and the tests that
+    # waited for it hung, as on the ESP32-C3 in an emulator).
+    r = run_scenario("executor_busy_worker_one_core", "old", wrap=ONE_CORE)
+    assert r == {"rounds": 200000, "sleeps": 1, "first_wake_at": 200000, "handovers_1": 0,
+                 "turn_ms": 0}, r

@@ -16,8 +16,9 @@ worker whose queue it was taken from polls it: never two at once.
 import micropython
 from micropython import const
 
-from .. import core
+from .. import core, port
 from ..errors import Cancelled, PoolFull, SchedulerBusy
+from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import CANCELLED, FREE, QUEUED
 from ..time.timer import Timer
@@ -28,12 +29,19 @@ from .steal import Stealing
 
 _CROSS_CORE_WAKE = const(21)  # trace.kinds.CROSS_CORE_WAKE
 _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
+# With a GIL a busy worker waits without it (port.sleep_idle: a thread switch) once this many
+# ms have passed since its last wait: a GIL handed over at a bytecode branch reaches nobody
+# where threads of equal priority switch only when one blocks (FreeRTOS on a one-core ESP32-C3,
+# SCHED_FIFO on one CPU), so the other workers and the thread that calls close() never ran.
+_GIL_TURN_MS = const(10)
 
 
 class Worker(Stealing, Idling, StaticScheduler):
     """One worker of an ``Executor``: make them through ``Executor(workers=N)``."""
 
     parallel = True
+    # ms between a busy worker's GIL hand-overs; 0: none (no GIL: the threads run in parallel)
+    gil_turn_ms = _GIL_TURN_MS if port.GIL else 0
 
     def __init__(self, executor, index, capacity, policy, tick_us, critical_section=None):
         StaticScheduler.__init__(self, capacity, policy=policy, critical_section=critical_section,
@@ -66,6 +74,7 @@ class Worker(Stealing, Idling, StaticScheduler):
         self.woken_cross = 0  # rings from other threads that ended a sleep
         self.steal_requests = 0
         self.failed_steals = 0
+        self.gil_handovers = 0  # waits a busy worker made only to let other threads run
         # where this worker's steal rounds start: its own xorshift state (steal.py _random),
         # seeded apart per worker so that two thieves do not ask the same victims in step
         self._rng = (0x2545F491 + index * 0x9E3779B) & 0x3FFFFFFF or 1
@@ -241,6 +250,10 @@ class Worker(Stealing, Idling, StaticScheduler):
                 raise
             self._pinned = handle._live_slot()  # main stays here, so this loop sees it finish
         turns = 0
+        gil_turn = self.gil_turn_ms
+        ticks_ms = port.ticks_ms
+        ticks_diff = port.ticks_diff
+        handed = ticks_ms()
         try:
             while True:
                 if ex.closed:
@@ -259,6 +272,10 @@ class Worker(Stealing, Idling, StaticScheduler):
                     self._serve()
                 if t.has_remaining or self._inbox_head is not None or self.policy.has_ready():
                     turns += 1
+                    if gil_turn and ticks_diff(ticks_ms(), handed) >= gil_turn:
+                        self.gil_handovers += 1  # a wait without the GIL: the other threads
+                        sleep_idle(1)  # run (a bytecode branch's release reached none)
+                        handed = ticks_ms()
                     if injector.head is not None and not turns & _INJECTOR_EVERY:
                         self._take_injected(1)  # busy workers still drain the injector
                     if t.spawned or t.woken:
@@ -271,6 +288,7 @@ class Worker(Stealing, Idling, StaticScheduler):
                 if self._take_injected(_STEAL_MAX):
                     continue
                 self._sleep()
+                handed = ticks_ms()  # (a wait: the other threads ran, or could have)
         finally:
             self._stop_serving()
             core.unregister_thread()
@@ -321,4 +339,5 @@ class Worker(Stealing, Idling, StaticScheduler):
             "woken_cross": self.woken_cross,
             "steal_requests": self.steal_requests,
             "failed_steals": self.failed_steals,
+            "gil_handovers": self.gil_handovers,
         }
