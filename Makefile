@@ -161,8 +161,13 @@ test-asyncio-suite: $(STAMP)
 # -- MicroPython with a GIL (ESP32's threading model, on the host) ---------------------------
 # make micropython-gil MICROPY_DIR=...   the unix port built with MICROPY_PY_THREAD_GIL=1 into
 #   GIL_BUILD (default: $(MICROPY_DIR)/ports/unix/build-gil, outside this repo)
+#   (a tree without submodules: add MICROPY_PY_SSL=0, and FROZEN_MANIFEST= or a manifest and
+#   an MPY_LIB_DIR holding a README.md: docs/executor.md, "One core with a GIL")
 # make test-gil [MICROPY_GIL_BIN=...]    host_tests/test_platform_gil.py (an idle thread hands
-#   the GIL over) and the thread-heavy modules on that build; without a binary: skipped, why
+#   the GIL over) and the thread-heavy modules on that build, on both cores and then on one
+#   CPU under each real-time policy (GIL_ONE_CORE: as FreeRTOS runs threads on a one-core
+#   ESP32-C3); without a binary: skipped, why; without the right to use chrt: that pass, why
+GIL_ONE_CORE ?= taskset -c 0 chrt -f 1,taskset -c 0 chrt -r 1
 GIL_BUILD ?= $(if $(MICROPY_DIR),$(abspath $(MICROPY_DIR))/ports/unix/build-gil)
 MICROPY_GIL_BIN ?= $(if $(GIL_BUILD),$(wildcard $(GIL_BUILD)/micropython))
 GIL_TESTS ?= host_tests/test_executor.py host_tests/test_executor_races.py \
@@ -182,5 +187,12 @@ test-gil: $(STAMP)
 		echo "test-gil: skipped: no MicroPython with a GIL (MICROPY_GIL_BIN=..., or make micropython-gil MICROPY_DIR=... first)"; \
 	else \
 		MICROPY_GIL_BIN=$(MICROPY_GIL_BIN) $(PY) -m pytest -q host_tests/test_platform_gil.py && \
-		$(PY) tools/mptest.py --micropython $(MICROPY_GIL_BIN) $(GIL_TESTS); \
+		$(PY) tools/mptest.py --micropython $(MICROPY_GIL_BIN) $(GIL_TESTS) && \
+		modes='$(GIL_ONE_CORE)'; IFS=,; for wrap in $$modes; do IFS=' '; \
+			if $$wrap true 2>/dev/null; then echo "test-gil: one CPU: $$wrap"; \
+				$(PY) tools/mptest.py --micropython $(MICROPY_GIL_BIN) --wrap "$$wrap" \
+					--timeout 120 $(GIL_TESTS) || exit 1; \
+			else echo "test-gil: one-CPU pass skipped: '$$wrap' is not permitted here" \
+				"(chrt needs root or CAP_SYS_NICE; taskset must exist)"; fi; \
+		done; \
 	fi

@@ -43,7 +43,7 @@ def test_the_runner_prints_the_hung_module_and_fails(tmp_path, monkeypatch, caps
     mp, path = _hung_module(tmp_path)
     real = mptest.run_module
 
-    def run_module(mp, path, verbose):  # the module lives in tmp_path, with a short limit
+    def run_module(mp, path, verbose, **kw):  # the module lives in tmp_path, a short limit
         return real(mp, path, verbose, firmware=str(tmp_path), timeout=10)
 
     monkeypatch.setattr(mptest, "run_module", run_module)
@@ -64,3 +64,18 @@ def test_pytest_timeout_is_pinned_and_applies_to_every_test(request):
     assert request.config.pluginmanager.hasplugin("timeout")
     limit = float(request.config.getini("timeout"))
     assert 60 <= limit <= 3600  # a hang fails its test; the slowest test takes ~25 s loaded
+
+
+def test_wrap_runs_each_module_under_a_command_prefix(tmp_path):
+    # make test-gil runs the GIL build under `taskset -c 0 chrt -f 1`: the prefix goes first
+    mp = mptest.find_micropython(None)
+    if not mp:
+        pytest.skip("no micropython (make venv installs it)")
+    path = tmp_path / "test_fake_wrapped.py"
+    path.write_text("import os\n\n\ndef test_wrapped():\n"
+                    "    assert os.getenv('SHIMEJI_WRAPPED') == '1'\n")
+    results, out = mptest.run_module(mp, str(path), False, firmware=str(tmp_path),
+                                     wrap=["env", "SHIMEJI_WRAPPED=1"])
+    assert results == [("PASS", "test_fake_wrapped::test_wrapped", "")], out
+    results, out = mptest.run_module(mp, str(path), False, firmware=str(tmp_path))
+    assert results[0][0] == "FAIL", out  # the control: without the prefix, unset

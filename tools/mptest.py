@@ -1,16 +1,20 @@
 """Run the host tests under the MicroPython unix port and print ``N passed, N failed``.
 
-Usage: python tools/mptest.py [--micropython PATH] [-v] [host_tests/test_x.py ...]
+Usage: python tools/mptest.py [--micropython PATH] [--wrap CMD] [--timeout S] [-v]
+                              [host_tests/test_x.py ...]
 
 Each test module runs in its own ``micropython`` process (a crash or hang in one module cannot
 hide the others) with ``MICROPYPATH`` set to the frozen modules, ``firmware/`` and
 ``host_tests/``. A module whose first line says ``shimeji: cpython-only`` is not run; each of
-its tests is reported as skipped. Exit status 1 if anything failed.
+its tests is reported as skipped. ``--wrap`` runs each process under a command prefix
+(``make test-gil``: ``taskset -c 0 chrt -f 1``, one CPU at real-time priority, the way threads
+of equal priority share one core under FreeRTOS). Exit status 1 if anything failed.
 """
 
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -30,7 +34,7 @@ def find_micropython(explicit):
 FIRMWARE = os.path.join(ROOT, "firmware")
 
 
-def run_module(mp, path, verbose, firmware=FIRMWARE, timeout=None):
+def run_module(mp, path, verbose, firmware=FIRMWARE, timeout=None, wrap=()):
     """Run one test module in its own ``micropython`` process; ``(results, output)``. A module
     still running after ``timeout`` seconds (``MODULE_TIMEOUT_S``) is killed and reported as a
     failure that names it and says it timed out."""
@@ -45,7 +49,7 @@ def run_module(mp, path, verbose, firmware=FIRMWARE, timeout=None):
     env["MICROPYPATH"] = os.pathsep.join(
         [".frozen", firmware, TESTS, os.path.join(ROOT, "tools")]
     )
-    cmd = [mp, "-X", "heapsize=8M", os.path.join(ROOT, "tools", "mp_vm_runner.py"), name]
+    cmd = list(wrap) + [mp, "-X", "heapsize=8M", os.path.join(ROOT, "tools", "mp_vm_runner.py"), name]
     timed_out = False
     try:
         proc = subprocess.run(
@@ -78,6 +82,10 @@ def main(argv=None):
     ap.add_argument("paths", nargs="*")
     ap.add_argument("--micropython")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--wrap", default="", help="a command prefix for each micropython process")
+    ap.add_argument("--timeout", type=int, default=None,
+                    help="seconds a module may run before it is killed (default %d)"
+                    % MODULE_TIMEOUT_S)
     args = ap.parse_args(argv)
     mp = find_micropython(args.micropython)
     if not mp:
@@ -90,7 +98,8 @@ def main(argv=None):
     )
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     for path in paths:
-        results, out = run_module(mp, path, args.verbose)
+        results, out = run_module(mp, path, args.verbose, timeout=args.timeout,
+                                  wrap=shlex.split(args.wrap))
         failed = False
         for kind, name, info in results:
             counts[kind] += 1
