@@ -49,7 +49,8 @@ def run_module(mp, path, verbose, firmware=FIRMWARE, timeout=None, wrap=()):
     env["MICROPYPATH"] = os.pathsep.join(
         [".frozen", firmware, TESTS, os.path.join(ROOT, "tools")]
     )
-    cmd = list(wrap) + [mp, "-X", "heapsize=8M", os.path.join(ROOT, "tools", "mp_vm_runner.py"), name]
+    runner = os.path.join(ROOT, "tools", "mp_vm_runner.py")
+    cmd = list(wrap) + [mp, "-X", "heapsize=8M", runner, name]
     timed_out = False
     try:
         proc = subprocess.run(
