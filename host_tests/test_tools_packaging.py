@@ -32,6 +32,8 @@ def test_package_json_lists_every_firmware_module_and_nothing_else():
 def test_package_json_version_is_the_package_version():
     assert _load("package.json")["version"] == package_json.version()
     assert package_json.version() == "0.2.0"
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:  # one version everywhere
+        assert 'version = "%s"' % package_json.version() in f.read()
 
 
 def test_package_files_are_up_to_date():
