@@ -165,7 +165,7 @@ def main(argv=None):
     secs = parse(text)
     print("%d records (%d dropped) -> %s, %s" % (
         sum(len(s.records) for s in secs), sum(s.header.get("dropped", 0) for s in secs),
-        os.path.relpath(jpath, ROOT), os.path.relpath(ppath, ROOT)))
+        os.path.relpath(jpath), os.path.relpath(ppath)))  # from where you are
     return 0
 
 
