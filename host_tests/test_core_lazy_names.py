@@ -82,3 +82,17 @@ def test_a_name_no_package_lists_raises_attribute_error():
         assert "no_such_name" in str(e)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_star_import_gives_every_public_name():
+    # MicroPython's ``import *`` asks the package's ``__getattr__`` for ``__all__`` (and
+    # failed with "module 'shimeji' has no attribute '__all__'"); CPython's took only the
+    # names already loaded, so ``StaticScheduler`` was missing.
+    ns = {}
+    exec("from shimeji import *", ns)
+    for name in ("StaticScheduler", "Mutex", "sleep_ms", "yield_now", "PoolFull", "Executor"):
+        assert name in ns, name
+    assert "lazy_names" not in ns and "port" not in ns and "core" not in ns
+    ns = {}
+    exec("from shimeji.sync import *", ns)
+    assert "Channel" in ns and "Mutex" in ns
