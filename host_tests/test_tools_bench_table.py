@@ -85,3 +85,22 @@ def test_goal_names_are_unique():
     texts = [t for t, _, _ in bench.goals(rows)]
     texts += [t for t, _, _ in bench_timing_goals.goals(rows, bench.find)]
     assert len(texts) >= 4 and len(texts) == len(set(texts)), texts
+
+
+def test_the_memory_workload_reports_numbers_that_the_table_formats():
+    # bench_memory once reported "972 / 1292" (a string) as a figure, and `make bench` stopped
+    # at its table with "ValueError: Cannot specify ',' with 's'" after 7 minutes of runs.
+    import os
+    import sys
+
+    import mptest
+
+    exe = mptest.find_micropython(None)
+    if exe is None:  # (make test always has it: make venv installs it)
+        exe = os.path.join(os.path.dirname(sys.executable), "micropython")
+    rows, _ = bench.run_workload("micropython", exe, "memory")
+    assert rows and not [r for r in rows if r["metric"].startswith("FAILED")], rows
+    for r in rows:
+        for key in ("shimeji", "ref"):
+            assert r.get(key) is None or isinstance(r[key], (int, float)), r
+    assert bench.table(rows, ["micropython"]).count("\n") == len(rows) + 1
