@@ -137,10 +137,11 @@ bench: $(STAMP)
 
 # make footprint BOARD=qemu|rp2040|stm32 [RAM=1]: flash (and RAM) of shimeji in the firmware
 #   [MODULES=shimeji.asyncio] each module of a subpackage too; [MPY=1] (rp2040) the RAM with
-#   shimeji from armv6m .mpy files in /lib (the make deploy path), not the frozen copy
+#   shimeji from armv6m .mpy files in /lib (the make deploy path), not the frozen copy;
+#   [EMULATED=1] (stm32) the build for qemu (make firmware BOARD=stm32 EMULATED=1)
 .PHONY: footprint
 footprint: $(STAMP)
-	@$(PY) tools/footprint.py "$(or $(BOARD),qemu)" $(if $(filter-out 0,$(RAM)),--ram) $(if $(MODULES),--modules $(MODULES)) $(if $(filter-out 0,$(MPY)),--mpy)
+	@$(PY) tools/footprint.py "$(or $(BOARD),qemu)" $(if $(filter-out 0,$(RAM)),--ram) $(if $(MODULES),--modules $(MODULES)) $(if $(filter-out 0,$(MPY)),--mpy) $(if $(filter-out 0,$(EMULATED)),--emulated)
 
 # Traces (issue 17): make trace EXAMPLE=examples/demo.py [SECONDS=2] -> build/trace/<name>.json/.png
 #                    make top PORT=...   the live task table of a board's (or vboard's) scheduler

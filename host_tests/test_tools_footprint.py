@@ -68,7 +68,7 @@ def test_modules_of_a_subpackage_and_their_flash(monkeypatch):
     mods = footprint.modules_of("shimeji.asyncio")
     assert mods[0] == "shimeji.asyncio" and "shimeji.asyncio.futures" in mods
     assert all(m.startswith("shimeji.asyncio") for m in mods) and len(mods) == len(set(mods))
-    monkeypatch.setattr(footprint, "flash_by_module", lambda board: (
+    monkeypatch.setattr(footprint, "flash_by_module", lambda board, emulated=False: (
         {"shimeji.asyncio": 800, "shimeji.asyncio.futures": 2000}, (10, 100)))
     lines = []
     footprint.print_flash("qemu", out=lines.append, detail="shimeji.asyncio")
@@ -105,3 +105,17 @@ def test_ram_rows_from_lib_must_come_from_lib(monkeypatch):
     # the code it sends is MicroPython that imports the module and reads every name
     assert "import shimeji.sync\nm = sys.modules['shimeji.sync']" in sent[1]
     compile(sent[1], "measure", "exec")
+
+
+def test_the_stm32_build_for_qemu_is_read_with_emulated(monkeypatch, tmp_path, capsys):
+    asked = []
+
+    def build_dir(board, emulated=False, tests=False):
+        asked.append((board, emulated))
+        return str(tmp_path)
+
+    monkeypatch.setattr(footprint.firmware, "build_dir", build_dir)
+    monkeypatch.delenv("EMULATED", raising=False)
+    assert footprint.main(["stm32", "--emulated"]) == 0
+    assert asked == [("stm32", True)]
+    assert "make firmware BOARD=stm32 EMULATED=1" in capsys.readouterr().out

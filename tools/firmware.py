@@ -497,11 +497,12 @@ def main(argv=None):
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
-    plain = not (args.emulated or args.network or args.chip)  # make footprint reads only it
+    # make footprint reads these: the board's plain build, and stm32's for qemu (EMULATED=1)
+    plain = not (args.tests or args.network or args.chip)
     if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and plain:
         import footprint
 
-        footprint.print_flash(args.board)
+        footprint.print_flash(args.board, emulated=args.emulated)
     if args.boot:
         if args.board != "qemu":
             print("error: --boot is for BOARD=qemu", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Flash and RAM that shimeji costs in a firmware, per subpackage.
 
-Usage: python tools/footprint.py BOARD [--ram] [--port PORT] [--json FILE]
+Usage: python tools/footprint.py BOARD [--ram] [--port PORT] [--json FILE] [--modules SUB]
+                                [--emulated] [--mpy]
 
 Flash: the sizes of the frozen package's symbols in ``build/firmware/BOARD/firmware.elf``
 (bytecode or native code, constant tables, raw-code records, module records), read with
@@ -67,9 +68,10 @@ def nm_tool():
     raise SystemExit("nm not found (Debian: binutils-arm-none-eabi)")
 
 
-def flash_by_module(board):
-    """``({module: bytes}, (qstrs, qstr bytes))`` of the firmware built for ``board``."""
-    out_dir = firmware.build_dir(board)
+def flash_by_module(board, emulated=False):
+    """``({module: bytes}, (qstrs, qstr bytes))`` of the firmware built for ``board``
+    (``emulated``: stm32's build for qemu, ``make firmware BOARD=stm32 EMULATED=1``)."""
+    out_dir = firmware.build_dir(board, emulated)
     elf = os.path.join(out_dir, "firmware.elf")
     mods, pool = frozen_modules(os.path.join(out_dir, "frozen_content.c"))
     names = sorted(mods, key=len, reverse=True)  # longest first: shimeji_sync_mutex before
@@ -178,10 +180,11 @@ def ram_by_subpackage(port, timeout=300, detail=None, from_lib=False):
     return out
 
 
-def print_flash(board, out=print, detail=None):
-    sizes, pool = flash_by_module(board)
+def print_flash(board, out=print, detail=None, emulated=False):
+    sizes, pool = flash_by_module(board, emulated)
     by_sub = group(sizes)
-    out("shimeji in the %s firmware, flash per subpackage (bytes, frozen symbols):" % board)
+    out("shimeji in the %s%s firmware, flash per subpackage (bytes, frozen symbols):" % (
+        board, " (for qemu)" if emulated else ""))
     for sub, n in by_sub.items():
         out("  %-16s %7d" % (sub, n))
     out("  %-16s %7d" % ("total", sum(by_sub.values())))
@@ -203,16 +206,21 @@ def main(argv=None):
     ap.add_argument("--json", help="write the figures here")
     ap.add_argument("--modules", metavar="SUB", help="also each module of subpackage SUB "
                     "(shimeji.asyncio, say): flash, and with --ram its import alone")
+    ap.add_argument("--emulated", action="store_true", default=os.environ.get(
+        "EMULATED", "") not in ("", "0"), help="stm32: the build for qemu's b-l475e-iot01a "
+                    "(make firmware BOARD=stm32 EMULATED=1), the one its RAM is measured on")
     ap.add_argument("--mpy", action="store_true", help="rp2040 RAM: shimeji from armv6m .mpy "
                     "files in /lib (the make deploy path), not the frozen copy")
     args = ap.parse_args(argv)
     if args.modules and args.modules not in subpackages():
         ap.error("--modules: one of %s" % ", ".join(subpackages()))
-    if not os.path.exists(os.path.join(firmware.build_dir(args.board), "firmware.elf")):
-        print("skipped: no %s firmware built (make firmware BOARD=%s MICROPY_DIR=...)"
-              % (args.board, args.board))
+    emulated = args.board == "stm32" and args.emulated
+    if not os.path.exists(os.path.join(firmware.build_dir(args.board, emulated),
+                                       "firmware.elf")):
+        print("skipped: no %s firmware built (make firmware BOARD=%s%s MICROPY_DIR=...)"
+              % (args.board, args.board, " EMULATED=1" if emulated else ""))
         return 0
-    flash, pool = print_flash(args.board, detail=args.modules)
+    flash, pool = print_flash(args.board, detail=args.modules, emulated=emulated)
     ram = None
     if args.ram or args.port or args.mpy:
         import emulate
