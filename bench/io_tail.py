@@ -15,10 +15,11 @@ thread; each sample records:
 Per set: ``alloc``, the heap's growth over the set (``gc.mem_alloc()``, which walks the whole
 heap: read per set, not per sample; negative: a collection ran), the reader thread's
 voluntary and involuntary context switches (``/proc/thread-self/status``), the load average
-before the set.
+before the set, the reader thread's CPU ms in the set (10 ms steps).
 
 ``IO_TAIL_TICKER_MS`` (env): a second task on each side sleeps that many ms in a loop, so
 the loop idles towards timer deadlines too (bench_io has none).
+``IO_TAIL_REST_US`` (env): shimeji's ``poller.rest_slice_us`` ("none": one blind idle).
 ``IO_TAIL_SETS`` (env, default 5): sets per runtime; ``IO_TAIL_COUNT=1``: asyncio's
 ``wait_io_event`` wrapped to count its polls per sample (adds a call to asyncio's side: the
 latencies of such a run are not comparable)."""
@@ -39,13 +40,14 @@ from bench_io import (
     ticks_us,
 )
 
-from shimeji import RunLoop, StaticScheduler, Stream, Timer, sleep_ms
+from shimeji import RunLoop, StaticScheduler, Stream, Timer, poller_for, sleep_ms
 
 IS_MP = sys.implementation.name == "micropython"
 SAMPLES = LATENCY_SAMPLES
 SETS = int(os.getenv("IO_TAIL_SETS") or 5) if IS_MP else 5
 COUNT = (os.getenv("IO_TAIL_COUNT") or "") == "1" if IS_MP else False
 TICKER_MS = int(os.getenv("IO_TAIL_TICKER_MS") or 0) if IS_MP else 0
+REST_US = os.getenv("IO_TAIL_REST_US") if IS_MP else None
 
 
 class Sender(bench_io.Sender):
@@ -95,7 +97,7 @@ class Rec:
             self.it[i] = loop.iterations
             self.idl[i] = loop.idles
 
-    def out(self, runtime, k, ctx0, ctx1, load):
+    def out(self, runtime, k, ctx0, ctx1, load, cpu):
         alloc = heap() - self.mem
         s = self.sender
         wr = [ticks_diff(s.after[i], s.stamps[i]) for i in range(SAMPLES)]
@@ -104,7 +106,8 @@ class Rec:
         print("TAIL " + json.dumps({
             "runtime": runtime, "set": k, "lat": self.lat, "wr": wr, "alloc": alloc,
             "late": self.late, "it": it, "idl": idl, "polls": self.polls,
-            "vcsw": ctx1[0] - ctx0[0], "ivcsw": ctx1[1] - ctx0[1], "load": load}))
+            "vcsw": ctx1[0] - ctx0[0], "ivcsw": ctx1[1] - ctx0[1], "load": load,
+            "cpu_ms": cpu}))
 
 
 def heap():
@@ -124,6 +127,13 @@ def ctx_switches():
     except OSError:
         pass
     return v, iv
+
+
+def cpu_ms():
+    """This thread's user + system CPU time so far, in ms (10 ms steps)."""
+    with open("/proc/thread-self/stat") as f:
+        fields = f.read().split(")")[-1].split()
+    return (int(fields[11]) + int(fields[12])) * 10
 
 
 def loadavg():
@@ -149,18 +159,22 @@ def tail_shimeji(a, b, k):
             await sleep_ms(TICKER_MS)
 
     done = [False]
+    if REST_US:
+        poller_for(s).rest_slice_us = None if REST_US == "none" else int(REST_US)
     h = s.spawn(reader())
     if TICKER_MS:
         s.spawn(ticker())
     load = loadavg()
     c0 = ctx_switches()
+    t0 = cpu_ms()
     sender.start()
     loop.run(h)
     c1 = ctx_switches()
+    cpu = cpu_ms() - t0
     s.poller.close()
     while not sender.done:
         sleep_ms_blocking(1)
-    rec.out("shimeji", k, c0, c1, load)
+    rec.out("shimeji", k, c0, c1, load, cpu)
 
 
 def tail_asyncio(a, b, k):
@@ -190,6 +204,7 @@ def tail_asyncio(a, b, k):
         if TICKER_MS:
             asyncio.create_task(ticker())
         ctx.append(ctx_switches())
+        ctx.append(cpu_ms())
         sender.start()
         for i in range(SAMPLES):
             rec.before()
@@ -204,11 +219,12 @@ def tail_asyncio(a, b, k):
     finally:
         q.wait_io_event = inner
     c1 = ctx_switches()
+    cpu = cpu_ms() - ctx[1]
     while not sender.done:
         sleep_ms_blocking(1)
     if COUNT:
         rec.polls = [rec.polls[i] - rec.polls[i - 1] if i else 0 for i in range(SAMPLES)]
-    rec.out("asyncio", k, ctx[0], c1, load)
+    rec.out("asyncio", k, ctx[0], c1, load, cpu)
 
 
 def main():

@@ -1,6 +1,7 @@
 # shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # The sub-ms rest of an idle while tasks wait for I/O: a poll's timeout is in ms, so the last
-# part of a wait before a timer deadline is idled in slices of at most ``rest_slice_us``,
+# part of a wait before a timer deadline is idled in slices of at most ``rest_slice_us`` (50 µs
+# where there is a wake socket, hosted ports; None, one idle, on boards),
 # polling between (io/dispatch.py ``rest``): bytes arriving then wake their reader within a
 # slice, not at the deadline; the sleeper still wakes at its µs deadline; allocation-free.
 # Time is a FakeClock that the idle primitive advances: no wall-clock assertion.
@@ -53,8 +54,10 @@ def _scene():
 
 def test_bytes_arriving_in_the_sub_ms_rest_wake_their_reader_within_a_slice():
     s, loop, hr, hs, a, b, calls, events = _scene()
+    s.tick()  # the reader registers: its poller exists now
+    assert s.poller.rest_slice_us == 50  # the default where there is a wake socket
+    s.poller.rest_slice_us = 100
     loop.run(hr)
-    assert s.poller.rest_slice_us == 100  # (the default)
     assert events == [("read", 100, b"x")]  # after the first slice, the sleeper still asleep
     loop.run(hs)
     assert events == [("read", 100, b"x"), ("slept", 700)]
@@ -98,6 +101,14 @@ def test_a_rest_ending_uneven_slices_at_the_deadline():
     assert RunLoop(s, idle=idle).run(h) == 700
     assert calls == [300, 300, 100]
     close(a, b)
+
+
+def test_no_wake_socket_no_slices():
+    # boards: no wake socket, and a zero poll costs tens of µs there: one idle, as before
+    from shimeji.io.poller import IOPoller
+
+    s = StaticScheduler(4, timer=Timer())
+    assert IOPoller(s, wake_socket=False).rest_slice_us is None
 
 
 def _steps(loop, n):

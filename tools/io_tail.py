@@ -1,6 +1,7 @@
 """The I/O wake latency's tail, sample by sample: shimeji against MicroPython's asyncio.
 
-Usage: python tools/io_tail.py [--runs 6] [--sets 5] [--save FILE] [--load FILE ...]
+Usage: python tools/io_tail.py [--runs 6] [--sets 5] [--ticker-ms MS] [--firmware DIR]
+                               [--save FILE] [--load FILE ...]
 
 Runs ``bench/io_tail.py`` (bench_io.py's wake latency with every sample kept) in ``--runs``
 MicroPython processes, one after another, each ``--sets`` alternating sets of 200 wakes per
@@ -10,7 +11,9 @@ set's p99, i.e. the slowest two of each set) have in common: their place in the 
 wake of a set), whether the sender's write call was slow too (``wr``: the kernel's wake of the
 reader, or the sender thread preempted between its stamp and the write), whether the reader
 was late (not yet waiting), the shimeji loop's iterations and idles per sample, the sets'
-involuntary context switches, heap growth and load. ``--save`` keeps the raw sets (JSON
+involuntary context switches, heap growth and load. ``--ticker-ms``: a second task on each
+side sleeps that long in a loop (the loop then idles towards timer deadlines too; bench_io has
+no timer). ``--save`` keeps the raw sets (JSON
 lines), ``--load`` analyses saved ones instead of running."""
 
 import argparse
@@ -22,12 +25,14 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_sets(mp, runs, sets, count=False):
+def run_sets(mp, runs, sets, count=False, firmware=None, ticker_ms=0, rest_us=None):
     env = dict(os.environ)
-    env["MICROPYPATH"] = os.pathsep.join([".frozen", os.path.join(ROOT, "firmware"),
+    env["MICROPYPATH"] = os.pathsep.join([".frozen", firmware or os.path.join(ROOT, "firmware"),
                                           os.path.join(ROOT, "bench")])
     env["IO_TAIL_SETS"] = str(sets)
     env["IO_TAIL_COUNT"] = "1" if count else ""
+    env["IO_TAIL_TICKER_MS"] = str(ticker_ms or "")
+    env["IO_TAIL_REST_US"] = rest_us or ""
     out = []
     for r in range(runs):
         script = os.path.join(ROOT, "bench", "io_tail.py")
@@ -130,6 +135,9 @@ def describe(sets, runtime):
         print("  polls per sample: %s" % sorted(pol.items()))
     iv = sorted(d["ivcsw"] for d in mine)
     al = sorted(d["alloc"] for d in mine)
+    cpu = sum(d.get("cpu_ms", 0) for d in mine)
+    print("  reader thread CPU: %.1f ms per set of %d wakes (10 ms steps, summed over sets)"
+          % (cpu / len(mine), n))
     print("  per set: involuntary context switches of the reader %d-%d; heap growth %d-%d B "
           "(negative: a collection); load %.1f-%.1f" % (
               iv[0], iv[-1], al[0], al[-1], min(d["load"] for d in mine),
@@ -173,6 +181,10 @@ def main():
     ap.add_argument("--runs", type=int, default=6)
     ap.add_argument("--sets", type=int, default=5)
     ap.add_argument("--micropython", default=os.path.join(ROOT, ".venv", "bin", "micropython"))
+    ap.add_argument("--firmware", help="the shimeji package's parent (default: firmware/)")
+    ap.add_argument("--ticker-ms", type=int, default=0,
+                    help="a second task on each side sleeps this many ms in a loop")
+    ap.add_argument("--rest-us", help="shimeji's poller.rest_slice_us (none: one blind idle)")
     ap.add_argument("--save")
     ap.add_argument("--load", nargs="*")
     ap.add_argument("--count-polls", action="store_true",
@@ -180,11 +192,16 @@ def main():
     args = ap.parse_args()
     if args.load:
         sets = []
-        for path in args.load:
+        for k, path in enumerate(args.load):
             with open(path) as f:
-                sets += [json.loads(line) for line in f if line.strip()]
+                for line in f:
+                    if line.strip():
+                        d = json.loads(line)
+                        d["run"] = (k, d["run"])  # runs of several files apart
+                        sets.append(d)
     else:
-        sets = run_sets(args.micropython, args.runs, args.sets, args.count_polls)
+        sets = run_sets(args.micropython, args.runs, args.sets, args.count_polls,
+                        args.firmware, args.ticker_ms, args.rest_us)
         if args.save:
             with open(args.save, "w") as f:
                 for d in sets:

@@ -48,7 +48,7 @@ _RD_WAKE = const(0x0039)  # what ends a read wait: POLLIN or trouble
 _WR_WAKE = const(0x003C)  # what ends a write wait: POLLOUT or trouble
 _LONG_IDLE_US = const(1000000)
 _SLICE_US = const(1000)
-_REST_SLICE_US = const(100)
+_REST_SLICE_US = const(50)
 _MP = port.IS_MICROPYTHON
 
 
@@ -71,9 +71,6 @@ class IOPoller:
         self.sleeping = False  # inside poll() in wait_us: a wake must end the poll
         self.max_idle_us = None
         self.slice_us = _SLICE_US  # longest idle in poll without a wake socket (boards)
-        # Longest blind idle (a wait the poll cannot see through) in the sub-ms rest of a
-        # wait: poll's timeout is in ms (dispatch.py, ``rest``); None: one idle for the rest
-        self.rest_slice_us = _REST_SLICE_US
         self._waker = None
         self._waker_key = None
         # Idle waits that a wake from another thread ended (0 without a wake socket). A plain
@@ -92,6 +89,10 @@ class IOPoller:
             self._poll.register(self._waker.rx, POLLIN)
             self._waker_key = self._waker.rx if port.IS_MICROPYTHON else self._waker.rx.fileno()
             self.max_idle_us = _LONG_IDLE_US
+        # Longest blind idle (a wait no readiness ends) in the sub-ms rest of a wait: poll's
+        # timeout is in ms (dispatch.py, ``rest``). None: one idle for the rest, as on boards
+        # (no wake socket): a zero poll there costs tens of µs, not measured yet
+        self.rest_slice_us = _REST_SLICE_US if self._waker is not None else None
 
     # -- registration (wait.py) ---------------------------------------------------------------
 
