@@ -19,7 +19,7 @@ def _placed(tick_us, now, ms, gone_us):
         clock.advance_us(gone_us)
         sleep_ms(ms)  # armed at once; not awaited: only the placement is looked at
         e = core.current_slot().timer
-        seen.append((e.pos, e.deadline))
+        seen.append((timer.wheel.list_index(e), e.deadline))
         e.cancel()
 
     s.spawn(task())
@@ -28,7 +28,7 @@ def _placed(tick_us, now, ms, gone_us):
     ref = TimerEntry()
     w = TimerWheel(now)
     w.arm_after(ref, ms * per + (1 if gone_us % tick_us else 0) + gone_us // tick_us)
-    return seen[0], (ref.pos, ref.deadline)
+    return seen[0], (w.list_index(ref), ref.deadline)
 
 
 def test_sleep_ms_places_its_entry_as_arm_after_does():

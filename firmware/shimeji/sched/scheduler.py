@@ -56,6 +56,8 @@ class StaticScheduler(TaskLifecycle):
                  grow=False):
         TaskLifecycle.__init__(self, capacity, grow)
         self.timer = timer
+        if timer is not None and hasattr(timer, "wheel"):
+            timer.wheel.reserve(2 * capacity)  # a sleep and a timeout per slot: no growth
         self.poller = None  # the IOPoller of the tasks' I/O waits (io/poller.py), made lazily
         self.idle_notify = None  # called after a wake while no tick runs: ends the loop's idle
         self._tick = Tick()

@@ -1,9 +1,10 @@
 """Time: a wrapping tick clock, the timer wheel, and what tasks await on it.
 
 - ``clock``: ``Clock``, ``FakeClock`` and wrap-safe tick arithmetic;
-- ``wheel``: ``TimerWheel``, the hierarchical wheel of intrusive ``TimerEntry`` links
-  (``wheelentry``: the entry and its O(1) cancel), and ``wheelpass``, the passes a turn makes
-  over it (find, fire, hand off), and ``wheelplace``, its cascade in viper;
+- ``wheel``: ``TimerWheel``, the hierarchical wheel of ``TimerEntry`` lists kept as machine
+  words (``wheelentry``: the entry and its O(1) cancel), and ``wheelpass``, the passes a turn
+  makes over it (find, hand off), and ``wheelplace``, its placement, cascade, drain and
+  advance in viper;
 - ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop
   (``timerturn``: the turn, in viper, and the ``Turn`` it returns);
 - ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``, ``Interval``;

@@ -34,6 +34,12 @@ _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_BASE = const(32)
 _W_RAG = const(33)
+_W_FREE = const(37)
+_HEAD = const(40)
+_TAIL = const(361)
+_E = const(684)
+_OWN = const(0x400)
+_NONE = const(0x3FFFFFFF)
 
 
 
@@ -109,13 +115,12 @@ def sleep_ms(ms):
     else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
         _not_ms(ms)
     m = int(ms)
-    kit = timer._kit  # (_conf, wheel, wheel._w, _source, wheel._head, wheel._tail)
+    kit = timer._kit  # (_conf, wheel, wheel._w, _source, wheel._obj, _, _turn)
     conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
     if m <= 0 or m > conf[_CONF_MAX_MS]:
         timer.arm_ms(slot.timer, ms)
     else:
-        wheel = kit[1]
-        ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__), the clock's base
+        ws = ptr32(kit[2])  # the wheel's words (TimerWheel.__init__), the clock's base
         el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
@@ -126,7 +131,14 @@ def sleep_ms(ms):
         entry = slot.timer
         if int(entry.pos) >= 0:
             entry.cancel()
-        entry.wheel = wheel
+        i = ws[_W_FREE]  # a number for the entry (TimerEntry.cancel gives it back)
+        if i >= _NONE:
+            wheel = kit[1]
+            wheel._grow()  # (an allocation: TimerWheel.reserve avoids it)
+            ws = ptr32(kit[2])
+            i = ws[_W_FREE]
+        b = _E + (i << 2)
+        ws[_W_FREE] = ws[b]
         now = ws[_W_NOW]
         if m < conf[_CONF_SLACK_MS]:
             mask = conf[_CONF_SLACK]
@@ -161,25 +173,26 @@ def sleep_ms(ms):
             else:
                 level = 4
                 pos = 256 | (d >> 24)
+        kit[4][i] = entry  # wheel._obj
+        entry.wheel = kit[1]
         entry.deadline = d
-        entry.pos = pos
-        tails = kit[5]
-        tail = tails[pos]
-        entry.prev = tail
-        i = pos >> 4  # the slot's occupancy word
-        bits = ws[i]
-        bit = 1 << (pos & 15)
-        if bits & bit:  # the slot has entries: link behind its tail
-            tail.next = entry
+        entry.pos = i
+        tail = ws[_TAIL + pos]
+        ws[b] = _NONE
+        ws[b + 1] = tail
+        ws[b + 2] = pos | _OWN  # the slot's own sleep entry (wheelpass.hand_off)
+        ws[b + 3] = d
+        if tail < _NONE:  # the slot has entries: link behind its tail
+            ws[_E + (tail << 2)] = i
         else:
-            kit[4][pos] = entry
-            ws[i] = bits | bit
-        tails[pos] = entry
+            ws[_HEAD + pos] = i
+            ws[pos >> 4] |= 1 << (pos & 15)  # the slot's occupancy bit
+        ws[_TAIL + pos] = i
         ws[_W_COUNT + level] += 1
         ws[_W_PENDING] += 1
         nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK
         if nxt <= _MASK and ((nxt - now) & _MASK) > delta:
-            ws[_W_NEXT] = -1  # earlier than the remembered next deadline (see arm_after)
+            ws[_W_NEXT] = -1  # earlier than the remembered next deadline (see place)
     it = g[4]  # _ring_iter
     if it is nil or sched.level:
         return _sleep

@@ -30,6 +30,9 @@ _W_STEP = const(29)
 _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_BASE = const(32)
+_HEAD = const(40)
+_E = const(684)
+_NONE = const(0x3FFFFFFF)
 _CONF_PER = const(1)  # Timer._conf's indexes (timer.py; as sleep.py's)
 _CONF_TICK_US = const(5)
 _CONF_UNIT_US = const(6)
@@ -60,7 +63,7 @@ def turn(self):
     # Viper: the integer operations are machine instructions (every value below 2**30);
     # in native code each was a runtime call (~20 per turn).
     nil = _NIL
-    kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._head, wheel._tail, _turn)
+    kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._obj, _, _turn)
     wheel = kit[1]
     ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
     # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
@@ -101,6 +104,7 @@ def turn(self):
             t.expired = wheel._advance_due(n) if k >= 0 else wheel.advance(n)
         else:
             t.expired = trace.timer_turn(wheel, n)
+        ws = ptr32(kit[2])  # (again: a callback may have grown the array)
         now = ws[_W_NOW]
         if not ws[_W_PENDING]:
             k = -1
@@ -119,8 +123,8 @@ def turn(self):
     if k > 0 and pos >= 64:
         # A far slot: its first entry on the slot's start (a deadline on the slack's
         # grid) is the earliest; else a lone far sleeper is not woken early (earliest).
-        first = kit[4][pos]
-        if first is nil or ((int(first.deadline) - now) & _MASK) > k:
+        first = ws[_HEAD + pos]
+        if first >= _NONE or ((ws[_E + (first << 2) + 3] - now) & _MASK) > k:
             k = int(earliest(wheel, pos, k))
     tick_us = conf[_CONF_TICK_US]
     if tick_us == 1:

@@ -9,13 +9,19 @@ the lowest non-empty level. Advancing jumps from occupied slot to occupied slot:
 holds entries due at exactly its tick (they fire); a higher slot is *cascaded*, its entries
 re-linked to lower levels relative to the new ``now``. Each entry is cascaded at most 4 times.
 
-Entries are linked in place (``prev``/``next``) into per-slot FIFO lists, so arming and
-cancelling are O(1) and allocate nothing, and entries due on the same tick fire in the order
-they were armed. Each level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or
-32-bit word would not be a small int on a 32-bit board); the next occupied slot is found with a
-byte lookup table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute
-tick) until an entry is armed, cancelled or fired. The hot paths are written with few calls
-and compiled native: each Python-level call costs more here than the work inside it.
+Entries are linked in place into per-slot FIFO lists, so arming and cancelling are O(1) and
+allocate nothing, and entries due on the same tick fire in the order they were armed. The
+lists are *words*: an armed entry takes a number from the wheel's free list (its ``pos``),
+and its links, list index and deadline are four machine words of the wheel's one
+``array('i')`` at that number, the entry object kept beside them in ``_obj`` (the passes find
+a task's slot through it). "None" in a link is ``_NONE``, a number above every capacity (not
+-1: through viper's ``ptr32`` a stored -1 reads as 2**32 - 1 on a 64-bit machine). Each
+level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or 32-bit word would
+not be a small int on a 32-bit board); the next occupied slot is found with a byte lookup
+table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute tick) until
+an entry is armed, cancelled or fired. The hot paths are viper over the words (wheelplace.py,
+wheelpass.py, sleep.py, timerturn.py): each Python-level call and attribute operation costs
+more here than the work inside it.
 """
 
 from array import array
@@ -24,10 +30,10 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import DurationTooLong
+from ..errors import BadArgument, DurationTooLong
 from .wheelentry import TimerEntry, check_arm
 from .wheelpass import earliest, hand_off, step
-from .wheelplace import advance_due, cascade
+from .wheelplace import advance_due, drain, place
 
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
@@ -41,14 +47,20 @@ _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_BASE = const(32)  # (a Timer's Clock keeps its base here: Clock(ints=wheel._w, at=_W_BASE))
 _W_RAG = const(33)  # level 1's "ragged" bitmap: 4 words, a bit per slot (see TimerWheel.__init__)
-_W_LEN = const(37)
+_W_FREE = const(37)  # the first free number (its NEXT word links the next free one)
+_W_CAP = const(38)  # numbers the array has words for
+_HEAD = const(40)  # per list index (0..320): its first entry's number, or _NONE
+_TAIL = const(361)  # its last
+_E = const(684)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
+_OWN = const(0x400)  # in the list-index word: a slot's own sleep entry (slot.timer)
+_NONE = const(0x3FFFFFFF)  # "no entry" in a link
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
 
 
 class TimerWheel:
     """Entries by deadline, in 5 levels of 64 slots. Not ISR-safe: one context drives it."""
 
-    def __init__(self, now=0):
+    def __init__(self, now=0, capacity=16):
         # The wheel's integers in one flat array, which the viper passes (wheelpass.py,
         # wheelplace.py, sleep_ms, Timer.turn) read and write as machine words through ptr32
         # (one attribute load each, then no lookups): [0, 20) the occupancy bitmaps, 4 words of
@@ -60,14 +72,49 @@ class TimerWheel:
         # there (cleared when the slot is drained), so a level-1 slot without it holds only
         # entries due at its start (the slack's grid of 64 ticks or more: every sleep_ms on a
         # µs timer with the default slack) and is handed off at once, without the cascade's
-        # walk. The indexes: the _W_* constants.
-        self._w = array("i", [0] * _W_LEN)
+        # walk; the free list's head and the capacity. Then each list's head and tail, and
+        # four words per entry number. The indexes: the constants above.
+        int_cap = capacity if type(capacity) is int and capacity > 0 else 0
+        if not int_cap:
+            raise BadArgument("TimerWheel(capacity) must be an int above 0 (entries armed "
+                              "at once; it grows as needed), got %r" % (capacity,))
+        self._w = array("i", [0] * _E)
+        self._obj = []  # the armed entry of each number (None when free)
         ws = self._w
+        for i in range(_HEAD, _E):
+            ws[i] = _NONE
         ws[_W_NOW] = now & _MASK
         ws[_W_NEXT] = -1
         ws[_W_RESUME] = -1
-        self._head = [None] * (_DUE + 1)
-        self._tail = [None] * (_DUE + 1)
+        ws[_W_FREE] = _NONE
+        self.reserve(int_cap)
+
+    def reserve(self, n):
+        """Make room for ``n`` entries armed at once, so that arming them allocates nothing
+        (the wheel grows by itself when it must, allocating then). Not ISR-safe."""
+        ws = self._w
+        cap = ws[_W_CAP]
+        if n <= cap:
+            return
+        ws.extend(array("i", [0] * (4 * (n - cap))))
+        self._obj.extend([None] * (n - cap))
+        free = ws[_W_FREE]
+        for i in range(n - 1, cap - 1, -1):  # the new numbers first, lowest first
+            ws[_E + 4 * i] = free
+            free = i
+        ws[_W_FREE] = free
+        ws[_W_CAP] = n
+
+    def _grow(self):
+        self.reserve(2 * self._w[_W_CAP])
+
+    def list_index(self, entry):
+        """The list index ``entry`` is armed in (level * 64 + slot; 320: the due list), or -1
+        if it is not armed here. For tests and tools. ISR-safe (reads)."""
+        i = entry.pos
+        if i < 0 or entry.wheel is not self:
+            return -1
+        return self._w[_E + 4 * i + 2] & (_OWN - 1)
 
     @property
     def now(self):
@@ -108,8 +155,8 @@ class TimerWheel:
 
     def arm(self, entry, deadline):
         """Arm ``entry`` for the absolute tick ``deadline`` (re-arms if armed). A deadline at or
-        before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation.
-        Not ISR-safe."""
+        before ``now`` (``ticks_diff`` sense) fires on the next advance. O(1), no allocation
+        (within the reserved capacity). Not ISR-safe."""
         ws = self._w
         if type(entry) is not TimerEntry or type(deadline) is not int:
             check_arm(entry, deadline, "deadline", "an int: a wheel tick")
@@ -119,8 +166,8 @@ class TimerWheel:
     @micropython.native
     def arm_after(self, entry, delta, _type=type, _entry=TimerEntry, _int=int):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
-        Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation. Not ISR-safe."""
-        ws = self._w
+        Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation (within the
+        reserved capacity). Not ISR-safe."""
         # The defaults are locals: no lookups in the module's globals and the builtins (their
         # cost there varies by ~1k instructions with the dict's layout).
         if _type(entry) is not _entry or _type(delta) is not _int:
@@ -131,58 +178,11 @@ class TimerWheel:
             raise DurationTooLong("a deadline %d ticks ahead is beyond the wheel's range of %d "
                                   "ticks: turn the timer more often or wait in steps"
                                   % (delta, WHEEL_MAX))
-        entry.wheel = self
-        now = ws[_W_NOW]
-        # Find the slot and link at its tail, inline (arming is on every sleep's hot path).
-        if delta <= 0:
-            entry.deadline = now
-            pos = _DUE
-            level = _LEVELS
-        else:
-            d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
-            if d > 0:
-                d -= 1
-                entry.deadline = d
-                level = 4
-                pos = 256 | (d >> 24)
-            else:
-                d += _MASK
-                entry.deadline = d
-                x = now ^ d
-                if x < 0x40:
-                    level = 0
-                    pos = d & 63
-                elif x < 0x1000:
-                    level = 1
-                    pos = 64 | ((d >> 6) & 63)
-                    if d & 63:  # not on the slot's start: the slot must cascade
-                        ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
-                elif x < 0x40000:
-                    level = 2
-                    pos = 128 | ((d >> 12) & 63)
-                elif x < 0x1000000:
-                    level = 3
-                    pos = 192 | ((d >> 18) & 63)
-                else:
-                    level = 4
-                    pos = 256 | (d >> 24)
-        entry.pos = pos
-        tail = self._tail[pos]
-        entry.prev = tail
-        if tail is None:
-            self._head[pos] = entry
-            if pos < _DUE:
-                ws[pos >> 4] |= 1 << (pos & 15)
-        else:
-            tail.next = entry
-        self._tail[pos] = entry
-        ws[_W_COUNT + level] += 1
-        ws[_W_PENDING] += 1
-        nxt = ws[_W_NEXT]
-        if nxt >= 0 and ((nxt - now) & _MASK) > delta:
-            # Earlier than the remembered next_in_ticks(): forget it. A deadline at or after it
-            # cannot land on a lower level or an earlier slot, so the answer stands.
-            ws[_W_NEXT] = -1
+        own = 0
+        slot = entry.slot
+        if slot is not None and entry.callback is None and slot.timer is entry:
+            own = _OWN  # a slot's own sleep entry: the hand-off's ring sleeper (by its word)
+        place(self, entry, delta if delta > 0 else 0, own)
 
     # -- advancing ------------------------------------------------------------------------------
 
@@ -242,6 +242,7 @@ class TimerWheel:
         return self._advance_due(n)
 
     _advance_due = advance_due  # (wheelplace.py, in viper)
+    _drain = drain  # empty the slot that ``now`` just reached: fire or cascade (wheelplace.py)
 
     @micropython.native
     def _take_due(self):
@@ -250,73 +251,17 @@ class TimerWheel:
         ws = self._w
         fired = hand_off(self, _DUE, _LEVELS)
         due = ws[_W_COUNT + _LEVELS]
-        head = self._head
-        while due > 0 and head[_DUE] is not None:
-            e = head[_DUE]
+        objs = self._obj
+        while due > 0 and ws[_HEAD + _DUE] != _NONE:
+            e = objs[ws[_HEAD + _DUE]]
             e.cancel()
-            _fire(e)
+            cb = e.callback
+            if cb is None:
+                slot = e.slot
+                if slot is not None:
+                    core.wake(slot)
+            else:
+                cb(e)
             fired += 1
             due -= 1
         return fired
-
-    @micropython.native
-    def _drain(self, pos):
-        """Empty the slot that ``now`` just reached: fire (level 0, or due now) or cascade."""
-        ws = self._w
-        ws[_W_RESUME] = pos  # if a callback raises, the next advance finishes this slot
-        ws[_W_NEXT] = -1
-        level = pos >> 6
-        head = self._head
-        now = ws[_W_NOW]
-        fired = 0
-        if level == 0:
-            fired = hand_off(self, pos, 0)  # every task entry at once; callbacks stay, below
-        elif level < _LEVELS:
-            cascade(self, pos, level)  # what is not due now moves down; the rest is due:
-            fired = hand_off(self, pos, level)  # its tasks at once (a slack grid's deadlines)
-        e = head[pos]
-        while e is not None:
-            # Unlinking the head, inlined; the count is settled once, after the loop.
-            nxt = e.next
-            head[pos] = nxt
-            if nxt is None:
-                self._tail[pos] = None
-            else:
-                nxt.prev = None
-                e.next = None
-            e.pos = -1
-            e.wheel = None
-            ws[_W_COUNT + level] -= 1
-            ws[_W_PENDING] -= 1
-            if level == 0 or e.deadline == now:
-                cb = e.callback  # _fire, inlined
-                if cb is None:
-                    slot = e.slot
-                    if slot is not None:
-                        sched = slot.sched
-                        if sched is not None:
-                            if e is slot.timer:
-                                slot.sleeping = False  # its ring sleep (if any) ends
-                            sched.wake(slot)
-                else:
-                    cb(e)
-                fired += 1
-            else:
-                self.arm_after(e, e.deadline - now)  # cascade: in now's span, never wrapped
-            e = head[pos]
-        if pos < _DUE:
-            ws[pos >> 4] &= ~(1 << (pos & 15))
-            if 64 <= pos < 128:
-                ws[_W_RAG + ((pos >> 4) & 3)] &= ~(1 << (pos & 15))
-        ws[_W_RESUME] = -1
-        return fired
-
-
-def _fire(entry):
-    cb = entry.callback
-    if cb is None:
-        slot = entry.slot
-        if slot is not None:
-            core.wake(slot)
-    else:
-        cb(entry)

@@ -1,77 +1,91 @@
 """``TimerEntry``: one deadline, linked in place into a ``TimerWheel`` (wheel.py).
 
-An entry holds its wheel, its list index there (``pos``), its deadline and the ``prev``/``next``
-links of its slot's FIFO list: arming links it (``TimerWheel.arm_after``), ``cancel`` unlinks it,
-in O(1) and without allocating. Make entries up front (a task slot embeds one).
+An armed entry holds its wheel, its number there (``pos``: its links, list index and deadline
+are words of the wheel's array at that number) and its deadline: arming takes a number and
+links it (``TimerWheel.arm_after``), ``cancel`` unlinks it and gives the number back, in O(1)
+and without allocating. Make entries up front (a task slot embeds one).
 """
 
 import micropython
 from micropython import const
 
+from .. import port
 from ..errors import BadArgument, int_arg
+
+if not port.IS_MICROPYTHON:
+
+    def ptr32(buf):
+        """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
+        return buf
 
 _DUE = const(320)  # TimerWheel's list index of the due entries (wheel.py)
 _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_RAG = const(33)
+_W_FREE = const(37)
+_HEAD = const(40)
+_TAIL = const(361)
+_E = const(684)
+_LIST = const(0x3FF)  # the list index in its word (without the _OWN flag)
+_NONE = const(0x3FFFFFFF)
+_NIL = None  # (viper compares objects with an object None)
 
 
 class TimerEntry:
     """One pending deadline, linked in place into a wheel. Make entries up front.
 
     When it fires, ``callback(entry)`` is called if set, else the task in ``slot`` is woken.
+    ``pos`` is -1 when the entry is not armed (its number in the wheel's words when it is);
+    ``deadline`` the wheel tick it was last armed for.
     """
 
     def __init__(self, slot=None, callback=None):
         self.slot = slot
         self.callback = callback
         self.wheel = None  # the wheel it is armed on
-        self.pos = -1  # list index in the wheel; -1 when not armed
+        self.pos = -1  # its number in the wheel's words; -1 when not armed
         self.deadline = 0
-        self.next = None
-        self.prev = None
         self.key = 0  # free for the owner (timeout() keeps a task id here)
 
     def is_armed(self):
         """True until it fires or is cancelled. ISR-safe (reads one field)."""
         return self.pos >= 0
 
-    @micropython.native
-    def cancel(self):
+    @micropython.viper
+    def cancel(self) -> bool:
         """Disarm; True if it was armed. O(1), allocation-free, a no-op when not armed.
         Not ISR-safe: call it from the run loop or a task."""
-        pos = self.pos
-        if pos < 0:
+        i = int(self.pos)
+        if i < 0:
             return False
         w = self.wheel
-        ws = w._w
-        prev = self.prev
-        nxt = self.next
-        if prev is None:
-            w._head[pos] = nxt
-            if nxt is None:
-                w._tail[pos] = None
-                if pos < _DUE:
-                    ws[pos >> 4] &= ~(1 << (pos & 15))  # the slot's occupancy bit
-                    if 64 <= pos < 128:  # and level 1's ragged bit
-                        ws[_W_RAG + ((pos >> 4) & 3)] &= ~(1 << (pos & 15))
-            else:
-                nxt.prev = None
-                self.next = None
+        ws = ptr32(w._w)
+        b = _E + (i << 2)
+        nxt = ws[b]
+        prev = ws[b + 1]
+        pos = ws[b + 2] & _LIST
+        if prev < _NONE:
+            ws[_E + (prev << 2)] = nxt
         else:
-            prev.next = nxt
-            self.prev = None
-            if nxt is None:
-                w._tail[pos] = prev
-            else:
-                nxt.prev = prev
-                self.next = None
+            ws[_HEAD + pos] = nxt
+        if nxt < _NONE:
+            ws[_E + (nxt << 2) + 1] = prev
+        else:
+            ws[_TAIL + pos] = prev
+            if prev >= _NONE and pos < _DUE:  # the list is empty now
+                ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))  # occupancy bit
+                if pos >= 64 and pos < 128:  # and level 1's ragged bit
+                    r = _W_RAG + ((pos >> 4) & 3)
+                    ws[r] = ws[r] & (0xFFFF ^ (1 << (pos & 15)))
         ws[_W_COUNT + (pos >> 6)] -= 1
         ws[_W_PENDING] -= 1
         ws[_W_NEXT] = -1
+        ws[b] = ws[_W_FREE]  # the number back on the free list
+        ws[_W_FREE] = i
+        w._obj[i] = _NIL
         self.pos = -1
-        self.wheel = None
+        self.wheel = _NIL
         return True
 
 

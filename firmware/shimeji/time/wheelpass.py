@@ -30,6 +30,12 @@ _W_NOW = const(26)
 _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
+_W_FREE = const(37)
+_HEAD = const(40)
+_TAIL = const(361)
+_E = const(684)
+_OWN = const(0x400)
+_NONE = const(0x3FFFFFFF)
 
 # _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
 _CTZ8 = bytearray(256)
@@ -50,8 +56,8 @@ _YES = True  # (and a flag with an object True: `is`, a pointer compare)
 def hand_off(self, pos: int, level: int) -> int:
     """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
     its scheduler's run queue in one pass; entries with a callback stay in the slot, in
-    order, for ``TimerWheel._drain``. Each entry is unlinked and its slot linked in line (a wake
-    without the call). Returns the number handed off.
+    order, for ``TimerWheel._drain``. Each entry is unlinked, its number freed and its slot
+    linked in line (a wake without the call). Returns the number handed off.
 
     Where: between ticks, on the run loop's thread (turn's), a FIFO scheduler's run queue is
     the loop's alone, so a task goes straight into it if the inbox was empty when the pass
@@ -63,15 +69,18 @@ def hand_off(self, pos: int, level: int) -> int:
     section: ``wake()`` reads ``sleeping`` and the entry's ``pos`` before the state, and this
     writes the state first, so a wake from elsewhere finds the sleep armed (ignored) or the
     task queued (a no-op). Any other entry takes the scheduler's section, one per
-    ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: its counts and
-    states are machine words (in native code each operation on them was a runtime call);
-    an ``is`` between objects stays a runtime call, as in native code (``is not``: two)."""
+    ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: the list,
+    the links, the kind of entry (a slot's own sleep entry: ``_OWN`` in its list word) and
+    the counts are machine words; an ``is`` between objects stays a runtime call, as in
+    native code (``is not``: two)."""
     nil = _NIL
     yes = _YES
-    head = self._head
-    e = head[pos]
-    kept = nil  # the callback entries, relinked in their order
-    kept_tail = nil
+    ws = ptr32(self._w)
+    objs = self._obj
+    i = ws[_HEAD + pos]
+    free = ws[_W_FREE]
+    kept = _NONE  # the callback entries, relinked in their order
+    kt = _NONE
     sched = nil  # the scheduler whose section is held
     state = nil
     direct = nil  # the scheduler whose FIFO queue the hand-off may link into directly
@@ -81,10 +90,11 @@ def hand_off(self, pos: int, level: int) -> int:
     seen = nil  # the scheduler ``direct`` was last decided for
     n = 0
     held = 0
-    while True:  # (no `is not` on the way of an entry: in viper too each is a second call)
-        if e is nil:
-            break
-        nxt = e.next
+    while i < _NONE:  # (no `is not` on the way of an entry: in viper each is a second call)
+        b = _E + (i << 2)
+        nxt = ws[b]
+        own = ws[b + 2] & _OWN
+        e = objs[i]
         slot = e.slot
         s = nil
         if slot is nil:
@@ -111,16 +121,13 @@ def hand_off(self, pos: int, level: int) -> int:
                 else:
                     direct = s
                     last = fifo.tail
-            if (s is direct and slot.sleeping is yes and e is slot.timer
-                    and int(slot.state) == _WAITING):
+            if own and s is direct and slot.sleeping is yes and int(slot.state) == _WAITING:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
-                if nxt is nil:
-                    pass
-                else:  # (prev and wheel mean something only while armed: left)
-                    e.next = nil
                 n += 1
                 slot.state = _QUEUED  # first (see above)
                 e.pos = -1
+                ws[b] = free  # its number back on the free list (the entry stays in _obj)
+                free = i
                 slot.sleeping = False
                 if last is nil:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
                     fifo.head = slot
@@ -128,23 +135,25 @@ def hand_off(self, pos: int, level: int) -> int:
                     last.run_next = slot
                 last = slot
                 timed += 1  # for the loop's next _end_tick, no section
-                e = nxt
+                i = nxt
                 continue
         if e.callback is not nil:
-            e.prev = kept_tail
-            if kept_tail is nil:
-                kept = e
+            ws[b] = _NONE
+            ws[b + 1] = kt
+            if kt < _NONE:
+                ws[_E + (kt << 2)] = i
             else:
-                kept_tail.next = e
-            kept_tail = e
-            e = nxt
+                kept = i
+            kt = i
+            i = nxt
             continue
-        if nxt is not nil:
-            e.next = nil
         n += 1
         e.pos = -1
+        ws[b] = free
+        free = i
+        objs[i] = nil
         if s is nil:
-            e = nxt
+            i = nxt
             continue
         if s is not sched or held == _CS_BATCH:
             if sched is not nil:
@@ -154,7 +163,7 @@ def hand_off(self, pos: int, level: int) -> int:
             held = 0
         held += 1
         st = int(slot.state)
-        if st == _WAITING and slot.sleeping is yes and e is not slot.timer:
+        if st == _WAITING and slot.sleeping is yes and not own:
             st = _QUEUED  # a ring sleep waits for its own entry only (core.SLEEP)
         if st == _WAITING:  # StaticScheduler.wake, inlined
             slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
@@ -183,7 +192,7 @@ def hand_off(self, pos: int, level: int) -> int:
                 trace.timer_woke(slot)
         elif st == _RUNNING:
             slot.rewoken = True
-        e = nxt
+        i = nxt
     if direct is not nil:
         if last is not nil:
             last.run_next = nil
@@ -191,11 +200,9 @@ def hand_off(self, pos: int, level: int) -> int:
         direct._woken_timer = int(direct._woken_timer) + timed
     if sched is not nil:
         sched._exit(state)
-    if kept_tail is not nil:
-        kept_tail.next = nil
-    head[pos] = kept
-    self._tail[pos] = kept_tail
-    ws = ptr32(self._w)
+    ws[_W_FREE] = free
+    ws[_HEAD + pos] = kept
+    ws[_TAIL + pos] = kt
     ws[_W_COUNT + level] -= n
     ws[_W_PENDING] -= n
     return n
@@ -206,20 +213,21 @@ def earliest(self, pos, k):
     """Ticks to the earliest deadline in the far slot ``pos`` that ``next_in_ticks()`` found
     ``k`` ticks ahead (where it cascades); ``k`` itself if the slot holds more than
     ``_EXACT_WALK`` entries. Never later than a deadline."""
-    now = self._w[_W_NOW]
-    e = self._head[pos]
+    ws = self._w
+    now = ws[_W_NOW]
+    i = ws[_HEAD + pos]
     best = -1
     n = 0
-    while e is not None:
+    while i < _NONE:
         n += 1
         if n > _EXACT_WALK:
             return k
-        d = (e.deadline - now) & _MASK
+        d = (ws[_E + 4 * i + 3] - now) & _MASK
         if d <= k:
             return k  # at the slot's start (a deadline on a slack grid): none is earlier
         if best < 0 or d < best:
             best = d
-        e = e.next
+        i = ws[_E + 4 * i]
     return best if best > k else k
 
 

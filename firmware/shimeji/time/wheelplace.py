@@ -1,14 +1,18 @@
-"""The wheel's advance and cascade in viper (``TimerWheel`` calls them; not public API).
+"""The wheel's placement, cascade, drain and advance in viper (``TimerWheel`` calls them; not
+public API).
 
-``advance_due``: ``TimerWheel.advance`` once an entry is known to be due (``Timer.turn``
-calls it so), stepping from occupied slot to occupied slot; a slot of task entries all due
-at once (level 0, or a level-1 slot on the slack's grid) is handed off in one call.
-
+``place``: ``arm_after``'s work once its checks are done: a number from the free list, the
+level and slot of the deadline, the links at the slot's tail, the counts, all machine words.
 ``cascade``: every entry of a far slot that ``now`` reached moves to a lower level in one pass,
-with ``arm_after``'s placement written in line. Viper: its integer operations are machine
-instructions (in native code each is a runtime call), and the wheel's occupancy bitmaps and
-level counts, in the wheel's flat array, are read and written as machine words through
-``ptr32``. (``sleep_ms`` writes the same placement out for its task's entry, in sleep.py.)
+with the same placement in line. ``drain``: empty the slot ``now`` reached (hand its tasks
+over, cascade, fire the callbacks). ``advance_due``: ``TimerWheel.advance`` once an entry is
+known to be due (``Timer.turn`` calls it so), stepping from occupied slot to occupied slot; a
+slot of task entries all due at once (level 0, or a level-1 slot on the slack's grid) is
+handed off in one call. Viper: the integer operations are machine instructions, and the
+wheel's words (wheel.py: counts, bitmaps, lists, each number's links, list index and
+deadline) are read and written through ``ptr32``. A callback may arm entries and so grow
+the array: the pointer is taken again after every call that may run one. (``sleep_ms``
+writes the same placement out for its task's entry, in sleep.py.)
 """
 
 import micropython
@@ -25,45 +29,118 @@ if not port.IS_MICROPYTHON:
 
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
+_DUE = const(320)
 _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_NOW = const(26)
+_W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_RAG = const(33)
+_W_FREE = const(37)
+_HEAD = const(40)
+_TAIL = const(361)
+_E = const(684)
+_OWN = const(0x400)
+_NONE = const(0x3FFFFFFF)
 _NIL = None  # (viper compares objects with an object None)
+
+
+@micropython.viper
+def place(self, entry, delta: int, own: int):
+    """Arm ``entry`` (not armed) ``delta`` ticks after ``now`` (0: the due list; at most
+    ``WHEEL_MAX``): take a number, find the slot, link at its tail. ``own`` is ``_OWN`` for
+    a slot's own sleep entry, else 0. Allocates only when the free list is empty."""
+    ws = ptr32(self._w)
+    i = ws[_W_FREE]
+    if i >= _NONE:
+        self._grow()  # (an allocation: TimerWheel.reserve avoids it)
+        ws = ptr32(self._w)
+        i = ws[_W_FREE]
+    b = _E + (i << 2)
+    ws[_W_FREE] = ws[b]
+    now = ws[_W_NOW]
+    if delta <= 0:
+        d = now
+        pos = _DUE
+        level = _LEVELS
+    else:
+        d = now - _MASK + delta  # wrap_add, inlined: > 0 means past the wrap
+        if d > 0:
+            d -= 1
+            level = 4
+            pos = 256 | (d >> 24)
+        else:
+            d += _MASK
+            x = now ^ d
+            if x < 0x40:
+                level = 0
+                pos = d & 63
+            elif x < 0x1000:
+                level = 1
+                pos = 64 | ((d >> 6) & 63)
+                if d & 63:  # not on the slot's start: the slot must cascade
+                    ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
+            elif x < 0x40000:
+                level = 2
+                pos = 128 | ((d >> 12) & 63)
+            elif x < 0x1000000:
+                level = 3
+                pos = 192 | ((d >> 18) & 63)
+            else:
+                level = 4
+                pos = 256 | (d >> 24)
+    self._obj[i] = entry
+    entry.wheel = self
+    entry.deadline = d
+    entry.pos = i
+    tail = ws[_TAIL + pos]
+    ws[b] = _NONE
+    ws[b + 1] = tail
+    ws[b + 2] = pos | own
+    ws[b + 3] = d
+    if tail < _NONE:
+        ws[_E + (tail << 2)] = i
+    else:
+        ws[_HEAD + pos] = i
+        if pos < _DUE:
+            ws[pos >> 4] |= 1 << (pos & 15)
+    ws[_TAIL + pos] = i
+    ws[_W_COUNT + level] += 1
+    ws[_W_PENDING] += 1
+    nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK
+    if nxt <= _MASK and ((nxt - now) & _MASK) > delta:
+        # Earlier than the remembered next_in_ticks(): forget it. A deadline at or after it
+        # cannot land on a lower level or an earlier slot, so the answer stands.
+        ws[_W_NEXT] = -1
 
 
 @micropython.viper
 def cascade(self, pos: int, level: int):
     """Move every entry of the far slot ``pos`` that ``now`` just reached to a lower
-    level, in one pass with ``arm_after``'s placement in line (their deadlines lie in
-    ``now``'s span, after it); entries due at ``now`` itself stay, in order. Viper: the
-    placement's integer operations and the bitmap and count arrays are machine words."""
-    nil = _NIL
-    head = self._head
-    tails = self._tail
+    level, in one pass with ``place``'s placement in line (their deadlines lie in ``now``'s
+    span, after it); entries due at ``now`` itself stay, in order. The numbers stay."""
     ws = ptr32(self._w)
     now = ws[_W_NOW]
-    e = head[pos]
-    kept = nil
-    kept_tail = nil
+    i = ws[_HEAD + pos]
+    kept = _NONE
+    kt = _NONE
     moved = 0
-    while e is not nil:
-        nxt = e.next
-        d = int(e.deadline)
+    while i < _NONE:
+        b = _E + (i << 2)
+        nxt = ws[b]
+        d = ws[b + 3]
+        ws[b] = _NONE
         if d == now:
-            e.prev = kept_tail
-            if kept_tail is nil:
-                kept = e
+            ws[b + 1] = kt
+            if kt < _NONE:
+                ws[_E + (kt << 2)] = i
             else:
-                kept_tail.next = e
-            kept_tail = e
-            e = nxt
+                kept = i
+            kt = i
+            i = nxt
             continue
-        if nxt is not nil:
-            e.next = nil
         x = now ^ d
         if x < 0x40:
             lv = 0
@@ -79,23 +156,85 @@ def cascade(self, pos: int, level: int):
         else:
             lv = 3
             p = 192 | ((d >> 18) & 63)
-        e.pos = p
-        tail = tails[p]
-        e.prev = tail
-        if tail is nil:
-            head[p] = e
-            ws[p >> 4] |= 1 << (p & 15)
+        ws[b + 2] = p | (ws[b + 2] & _OWN)
+        tail = ws[_TAIL + p]
+        ws[b + 1] = tail
+        if tail < _NONE:
+            ws[_E + (tail << 2)] = i
         else:
-            tail.next = e
-        tails[p] = e
+            ws[_HEAD + p] = i
+            ws[p >> 4] |= 1 << (p & 15)
+        ws[_TAIL + p] = i
         ws[_W_COUNT + lv] += 1
         moved += 1
-        e = nxt
-    if kept_tail is not nil:
-        kept_tail.next = nil
-    head[pos] = kept
-    tails[pos] = kept_tail
+        i = nxt
+    ws[_HEAD + pos] = kept
+    ws[_TAIL + pos] = kt
     ws[_W_COUNT + level] -= moved
+
+
+@micropython.viper
+def drain(self, pos: int) -> int:
+    """Empty the slot that ``now`` just reached: hand its tasks over (level 0, or due now
+    after the cascade), cascade the rest, then fire the callback entries left, in order.
+    Returns how many fired. If a callback raises, the next advance finishes the slot."""
+    nil = _NIL
+    ws = ptr32(self._w)
+    ws[_W_RESUME] = pos  # if a callback raises, the next advance finishes this slot
+    ws[_W_NEXT] = -1
+    level = pos >> 6
+    now = ws[_W_NOW]
+    fired = 0
+    if level == 0:
+        fired = int(hand_off(self, pos, 0))  # every task entry at once; callbacks stay
+    elif level < _LEVELS:
+        cascade(self, pos, level)  # what is not due now moves down; the rest is due:
+        fired = int(hand_off(self, pos, level))  # its tasks at once (a slack grid's deadlines)
+    objs = self._obj
+    while True:
+        ws = ptr32(self._w)  # (again: a callback may have grown the array)
+        i = ws[_HEAD + pos]
+        if i >= _NONE:
+            break
+        b = _E + (i << 2)
+        nxt = ws[b]
+        ws[_HEAD + pos] = nxt
+        if nxt < _NONE:
+            ws[_E + (nxt << 2) + 1] = _NONE
+        else:
+            ws[_TAIL + pos] = _NONE
+        own = ws[b + 2] & _OWN
+        d = ws[b + 3]
+        ws[b] = ws[_W_FREE]  # the number back on the free list
+        ws[_W_FREE] = i
+        ws[_W_COUNT + level] -= 1
+        ws[_W_PENDING] -= 1
+        e = objs[i]
+        objs[i] = nil
+        e.pos = -1
+        e.wheel = nil
+        if level == 0 or d == now:
+            cb = e.callback
+            if cb is nil:
+                slot = e.slot
+                if slot is not nil:
+                    sched = slot.sched
+                    if sched is not nil:
+                        if own:
+                            slot.sleeping = False  # its ring sleep (if any) ends
+                        sched.wake(slot)
+            else:
+                cb(e)
+            fired += 1
+        else:
+            place(self, e, d - now, own)  # cascade: in now's span, never wrapped
+    if pos < _DUE:
+        ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))
+        if pos >= 64 and pos < 128:
+            r = _W_RAG + ((pos >> 4) & 3)
+            ws[r] = ws[r] & (0xFFFF ^ (1 << (pos & 15)))
+    ws[_W_RESUME] = -1
+    return fired
 
 
 @micropython.viper
@@ -104,9 +243,7 @@ def advance_due(self, n: int) -> int:
     entry is due by then (``Timer.turn``), or that a callback raised part-way. Returns how
     many fired. Viper: the wheel's integers are machine words (a -1 stored in them reads as
     2**32 - 1 on a 64-bit machine: "unset" is any value outside [0, 2**30))."""
-    nil = _NIL
     ws = ptr32(self._w)
-    head = self._head
     ws[_W_NEXT] = -1
     n += ws[_W_LAG]
     ws[_W_LAG] = n
@@ -114,8 +251,10 @@ def advance_due(self, n: int) -> int:
     rs = ws[_W_RESUME]
     if rs >= 0 and rs <= _MASK:  # a callback raised while that slot was being emptied
         fired += int(self._drain(rs))
+        ws = ptr32(self._w)
     if ws[_W_COUNT + _LEVELS]:
         fired += int(self._take_due())
+        ws = ptr32(self._w)
     gap = -1
     while n > 0:
         gap = int(step(self))
@@ -130,14 +269,15 @@ def advance_due(self, n: int) -> int:
             ws[_W_NOW] = x + _MASK
         pos = ws[_W_STEP]
         # A level-0 slot, or a level-1 slot of entries all due at its start (not ragged):
-        # hand its tasks over here (_drain's first step), no cascade.
+        # hand its tasks over here (drain's first step), no cascade.
         if pos < 64 or (pos < 128 and not ((ws[_W_RAG + ((pos >> 4) & 3)] >> (pos & 15)) & 1)):
             fired += int(hand_off(self, pos, pos >> 6))
-            if head[pos] is nil:  # no callback entries left: the slot is empty
+            if ws[_HEAD + pos] >= _NONE:  # no callback entries left: the slot is empty
                 ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))
                 gap = -1
                 continue
         fired += int(self._drain(pos))
+        ws = ptr32(self._w)
         gap = -1
     if n > 0:
         x = ws[_W_NOW] - _MASK + n  # wrap_add, inlined
