@@ -216,8 +216,14 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         continue
                     status = 0
                 elif r is _sleep:  # sched._park_sleep(slot), in line
-                    if slot.timer.pos < 0 or slot.throw_exc is not None:
-                        slot.state = _QUEUED  # its entry fired already, or a throw waits
+                    if slot.timer.pos < 0:
+                        slot.state = _QUEUED  # its entry fired already
+                        stays = True
+                        continue
+                    if slot.throw_exc is None:  # (no `is not`: two runtime calls)
+                        pass
+                    else:
+                        slot.state = _QUEUED  # a throw waits
                         stays = True
                         continue
                     slot.rewoken = False
