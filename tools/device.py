@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -191,30 +192,39 @@ def deploy(port, board=None, example=None, source=False, lib=None, out=print):
         board_target = "shimeji_board.py"
     else:
         check_mpy(info, local_mpy_version())
-        built = build(info, os.path.join(ROOT, "build", "deploy", info["arch"] or "bytecode"),
-                      board)
+        # A directory of this deploy's own, removed after: `make deploy` beside a `make test`
+        # (whose virtual-board tests deploy too) shared build/deploy/<arch>, and one rebuilt
+        # it while the other copied from it ("can't open .../semaphore.mpy").
+        base = os.path.join(ROOT, "build", "deploy")
+        os.makedirs(base, exist_ok=True)
+        built = build(info, tempfile.mkdtemp(prefix=(info["arch"] or "bytecode") + "-",
+                                             dir=base), board)
         src_pkg = os.path.join(built, "shimeji")
         src_board = os.path.join(built, "shimeji_board.mpy")
         board_target = "shimeji_board.mpy"
-    stale = _RMTREE + (
-        "for _p in ('%s/shimeji', '%s/shimeji_board.py', '%s/shimeji_board.mpy'):\n _rm(_p)\n"
-        "try:\n os.mkdir('%s')\nexcept OSError:\n pass\n") % (lib, lib, lib, lib)
-    mpremote(port, "exec", stale)
-    files, dirs = [], []
-    for dirpath, _dirs, names in os.walk(src_pkg):
-        rel = os.path.relpath(dirpath, src_pkg).replace(os.sep, "/")
-        if rel != ".":
-            dirs.append(rel)
-        files += [n if rel == "." else rel + "/" + n for n in names
-                  if n.endswith((".py", ".mpy"))]
-    files.sort()
-    args = ["fs", "mkdir", ":%s/shimeji" % lib]
-    for d in sorted(dirs):
-        args += ["+", "fs", "mkdir", ":%s/shimeji/%s" % (lib, d)]
-    for f in files:
-        args += ["+", "fs", "cp", os.path.join(src_pkg, f), ":%s/shimeji/%s" % (lib, f)]
-    args += ["+", "fs", "cp", src_board, ":%s/%s" % (lib, board_target)]
-    mpremote(port, *args, timeout=TIMEOUT_S * 4)
+    try:
+        stale = _RMTREE + (
+            "for _p in ('%s/shimeji', '%s/shimeji_board.py', '%s/shimeji_board.mpy'):\n _rm(_p)\n"
+            "try:\n os.mkdir('%s')\nexcept OSError:\n pass\n") % (lib, lib, lib, lib)
+        mpremote(port, "exec", stale)
+        files, dirs = [], []
+        for dirpath, _dirs, names in os.walk(src_pkg):
+            rel = os.path.relpath(dirpath, src_pkg).replace(os.sep, "/")
+            if rel != ".":
+                dirs.append(rel)
+            files += [n if rel == "." else rel + "/" + n for n in names
+                      if n.endswith((".py", ".mpy"))]
+        files.sort()
+        args = ["fs", "mkdir", ":%s/shimeji" % lib]
+        for d in sorted(dirs):
+            args += ["+", "fs", "mkdir", ":%s/shimeji/%s" % (lib, d)]
+        for f in files:
+            args += ["+", "fs", "cp", os.path.join(src_pkg, f), ":%s/shimeji/%s" % (lib, f)]
+        args += ["+", "fs", "cp", src_board, ":%s/%s" % (lib, board_target)]
+        mpremote(port, *args, timeout=TIMEOUT_S * 4)
+    finally:
+        if not source:
+            shutil.rmtree(built, ignore_errors=True)
     check = mpremote(port, "exec", "import shimeji, shimeji_board\nprint('shimeji', "
                      "shimeji.__version__, 'on', shimeji_board.Board.NAME)")
     out(check.strip().splitlines()[-1] if check.strip() else "(no answer)")
