@@ -37,3 +37,13 @@ def test_each_deploy_builds_in_its_own_directory_and_removes_it(monkeypatch):
     assert all(os.path.basename(d).startswith("x64-") for d in built)
     assert not any(os.path.exists(d) for d in built)  # removed once copied
     assert any(a[:1] == ("fs",) for a in calls)
+
+
+def test_make_run_with_a_board_named_but_none_attached_says_so(monkeypatch, capsys):
+    # `make run BOARD=rp2040` with no board on USB ran the demo on the unix port, silently.
+    import run_demo
+
+    monkeypatch.setattr(run_demo, "pick_port", lambda port: None)
+    assert run_demo.main(["--board", "rp2040"]) == 2
+    out = capsys.readouterr().out
+    assert "BOARD=rp2040, but no board was found on USB" in out and "BOARD=unix" in out

@@ -38,15 +38,21 @@ def pick_port(port):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port")
-    ap.add_argument("--board", help="'unix' to run here even when a board is attached")
+    ap.add_argument("--board", help="'unix' to run here even when a board is attached; "
+                    "another name: the board module to deploy to the attached board")
     ap.add_argument("--seconds", default="4")
     args = ap.parse_args(argv)
     try:
         port = None if args.board == "unix" else pick_port(args.port)
         if port:
             print("running the demo on the board at %s (make run BOARD=unix runs it here)" % port)
-            device.deploy(port, example=DEMO)
+            device.deploy(port, board=args.board, example=DEMO)
             return 0
+        if args.board not in (None, "unix"):  # BOARD=rp2040 with no board: it ran here
+            print("make run: BOARD=%s, but no board was found on USB: plug it in or name its "
+                  "port (PORT=/dev/ttyACM0); BOARD=unix (or no BOARD) runs the demo here"
+                  % args.board)
+            return 2
     except device.DeviceError as e:
         print("make run: %s" % e)
         return 2
