@@ -73,25 +73,29 @@ async def sampler():
         i += 1
 
 
+def report():
+    n = 0
+    total = 0.0
+    lo = hi = None
+    while True:
+        v = readings.try_recv(None)
+        if v is None:
+            break
+        n += 1
+        total += v
+        lo = v if lo is None or v < lo else lo
+        hi = v if hi is None or v > hi else hi
+    stats["reported"] += n
+    if n:
+        log("sensor   %2d readings, mean %.2f °C (%.1f..%.1f), %d timed out so far" % (
+            n, total / n, lo, hi, stats["timeouts"]))
+
+
 async def reporter():
     every = Interval(period_ms=500)
     while True:
         await every
-        n = 0
-        total = 0.0
-        lo = hi = None
-        while True:
-            v = readings.try_recv(None)
-            if v is None:
-                break
-            n += 1
-            total += v
-            lo = v if lo is None or v < lo else lo
-            hi = v if hi is None or v > hi else hi
-        stats["reported"] += n
-        if n:
-            log("sensor   %2d readings, mean %.2f °C (%.1f..%.1f), %d timed out so far" % (
-                n, total / n, lo, hi, stats["timeouts"]))
+        report()
 
 
 async def button():
@@ -120,6 +124,7 @@ async def main(led):
         except BaseException:  # noqa: B036 - Cancelled is what we expect here
             pass
     readings.close()
+    report()  # what came in since the reporter's last round: every reading is reported
     return len(tasks)
 
 
@@ -146,6 +151,7 @@ try:
     summary("done")
 except KeyboardInterrupt:
     sched.close()
+    report()
     summary("stopped by Ctrl-C")
 finally:
     if btn is not None:

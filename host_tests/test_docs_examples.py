@@ -119,8 +119,10 @@ def check_demo(lines):
     assert any(x.endswith("LED \u25cf") for x in lines)
     assert any(re.search(r"sensor +\d+ readings, mean", x) for x in lines)
     assert any(re.search(r"button +press 1 woke task 'button'", x) for x in lines)
-    assert re.match(r"done after \d+\.\d s: \d+ samples \(\d+ timed out\), \d+ reported, "
-                    r"\d+ LED changes, 1 button presses; 8 of 8 task slots free$", lines[-1])
+    m = re.match(r"done after \d+\.\d s: (\d+) samples \(\d+ timed out\), (\d+) reported, "
+                 r"\d+ LED changes, 1 button presses; 8 of 8 task slots free$", lines[-1])
+    assert m, lines[-1]
+    assert m.group(1) == m.group(2), lines[-1]  # every reading is reported (the last ones too)
 
 
 @pytest.mark.parametrize("name", run_example.names())
