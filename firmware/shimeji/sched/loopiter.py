@@ -157,7 +157,8 @@ def iterate(loop, sched, until):
         loop.idles = i + 1 if i < _MASK else 0
         if waiting:
             # poller.wait_us(us, idle), in line: poll until the deadline, readiness or a
-            # wake; the sub-ms rest of a wait in which nothing came in the idle primitive
+            # wake; the sub-ms rest of a wait in which nothing came in the idle primitive, in
+            # slices with a zero poll after each (io/dispatch.py ``rest``)
             ms = us // 1000
             # The tick after the wake: decided now (only this thread changes the policy or
             # the trace), not between readiness and the task's run
