@@ -12,6 +12,7 @@ from micropython import const
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import completed_ref
 from ..task.waitlist import wake_joiners
+from .contexts import unwrapped
 from .sleeping import SleepMs
 from .task import _WAITED, Task, _fail_gathered, _gathers
 
@@ -119,7 +120,7 @@ class FacadeScheduler(StaticScheduler):
             else:
                 t.state = None  # finished, not awaited: a failure is reported a round later,
                 if status == _FAILED:  # unless awaited meanwhile (not a cancellation)
-                    t.coro = coro  # (the exception handler shows it)
+                    t.coro = unwrapped(coro)  # (the exception handler shows it)
                     self.loop._report_later(t)
         if main and self._polling:
             self.loop.stop_tick()

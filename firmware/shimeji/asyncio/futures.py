@@ -23,7 +23,9 @@ from ..errors import Cancelled
 from ..task.slot import TaskSlot
 from ..task.waitlist import WaitList
 from .stopping import _print_exception
-from .task import CancelledError, InvalidStateError, Task, _Join
+from .task import CancelledError, InvalidStateError, Task, _Join, in_callback
+
+_ctx = core.context
 
 _PENDING = const(0)
 _DONE = const(1)
@@ -227,9 +229,16 @@ async def _run_callbacks(loop, cbs, arg):
 
 
 def call(loop, fn, args, handle):
-    """Call ``fn(*args)``; an exception is reported to ``loop``'s exception handler."""
+    """Call ``fn(*args)``; an exception is reported to ``loop``'s exception handler. Inside it
+    ``current_task()`` is None, as in CPython."""
+    prev = in_callback[0]
+    in_callback[0] = _ctx.slot
     try:
-        fn(*args)
+        context = None if handle is None else handle._context
+        if context is None:
+            fn(*args)
+        else:
+            context.run(fn, *args)  # (CPython: the context it was scheduled in)
     except Exception as e:
         context = {"message": "Exception in callback %r" % (fn,), "exception": e}
         if handle is not None:
@@ -239,3 +248,5 @@ def call(loop, fn, args, handle):
         except Exception as e2:  # (CPython's loop logs it and goes on)
             print("Unhandled error in exception handler", file=sys.stderr)
             _print_exception(e2)
+    finally:
+        in_callback[0] = prev

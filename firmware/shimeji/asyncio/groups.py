@@ -20,6 +20,7 @@ says whose it is.
 from ..core import yield_now
 from ..task.slot import _value_of
 from ..time.wheel import TimerEntry
+from .contexts import copy_context
 from .errgroup import exception_group
 from .loop import as_coro, create_task, current_task, get_event_loop
 from .task import _WAITED, CancelledError, TimeoutError, _gathered, _gathers, _Join
@@ -62,7 +63,10 @@ class TaskGroup:
         if self._errors:
             coro.close()
             raise RuntimeError("TaskGroup is shutting down (a task failed): no new tasks")
-        t = create_task(self._run(coro), name)
+        if context is not None and copy_context is not None:  # (MicroPython: no contextvars)
+            t = create_task(self._run(coro), name, context=context)
+        else:
+            t = create_task(self._run(coro), name)
         self._tasks.append(t)
         return t
 
@@ -91,10 +95,11 @@ class TaskGroup:
                 t.cancel()
 
     def _own_cancel(self):
-        # A CancelledError in the body's task: True if it is the one the group sent.
+        # A CancelledError in the body's task: True if it is the one the group sent and no
+        # other cancel of that task is pending (CPython 3.11's rule: ``uncancel()`` gives 0).
         if self._cancel_sent:
             self._cancel_sent = False
-            return True
+            return _uncancel(self._parent) == 0
         return False
 
     async def __aexit__(self, exc_type, exc, tb):
@@ -122,6 +127,9 @@ class TaskGroup:
                 continue
         self._entered = False
         self._finished = True
+        if self._cancel_sent:  # sent, but the body caught it: the request is taken back
+            self._cancel_sent = False
+            _uncancel(self._parent)
         if exc_type is not None and not issubclass(exc_type, Exception) and not issubclass(
                 exc_type, CancelledError):
             return False  # KeyboardInterrupt, SystemExit...: goes on as it is (CPython's rule)
@@ -150,6 +158,7 @@ class Timeout:
         self._when = when
         self._expired = False
         self._task = None
+        self._cancelling = 0  # the task's cancelling() when the block was entered
         self._state = 0  # 0 made, 1 inside the block, 2 left
         self._entry = TimerEntry(None, self._fire)
 
@@ -185,6 +194,7 @@ class Timeout:
         if self._state:
             raise RuntimeError("Timeout has already been entered: make a new one")
         self._task = current_task()
+        self._cancelling = _cancelling(self._task)
         self._state = 1
         self._arm()
         return self
@@ -192,9 +202,19 @@ class Timeout:
     async def __aexit__(self, exc_type, exc, tb):
         self._entry.cancel()
         self._state = 2
-        if self._expired and exc_type is not None and issubclass(exc_type, CancelledError):
-            raise TimeoutError
+        if self._expired:  # its cancel is taken back; another one (from outside) goes on
+            if (_uncancel(self._task) <= self._cancelling and exc_type is not None
+                    and issubclass(exc_type, CancelledError)):
+                raise TimeoutError
         return False
+
+
+def _cancelling(task):
+    return getattr(task, "_cancels", 0)  # (a shimeji task's JoinHandle counts none)
+
+
+def _uncancel(task):
+    return task.uncancel() if hasattr(task, "uncancel") else 0
 
 
 def _check_when(when, what):

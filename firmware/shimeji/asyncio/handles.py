@@ -9,16 +9,18 @@ that raises is reported to the exception handler (futures.py's ``call``). Not a 
 """
 
 from ..time.wheel import TimerEntry
+from .contexts import handle_context
 from .futures import call, run_soon
 
 
 class Handle:
     """What ``loop.call_soon`` returns: ``cancel()`` before it runs and it does not run."""
 
-    def __init__(self, loop, callback, args):
+    def __init__(self, loop, callback, args, context=None):
         self._loop = loop
         self._callback = callback
         self._args = args
+        self._context = handle_context(context)  # (CPython: it runs there; None on MicroPython)
         self._cancelled = False
         self._next = None  # call_soon_threadsafe's queue (made here: linking it allocates nothing)
 
@@ -33,14 +35,15 @@ class Handle:
         return self._cancelled
 
     def get_context(self):
-        return None
+        """The ``contextvars.Context`` the callback runs in (CPython); None on MicroPython."""
+        return self._context
 
 
 class TimerHandle(Handle):
     """What ``loop.call_later``/``call_at`` return: ``when()`` is its ``loop.time()``."""
 
-    def __init__(self, loop, when, callback, args):
-        Handle.__init__(self, loop, callback, args)
+    def __init__(self, loop, when, callback, args, context=None):
+        Handle.__init__(self, loop, callback, args, context)
         self._when = when
         self._entry = TimerEntry(None, self._fire)
 
@@ -123,16 +126,16 @@ class ThreadsafeCalls:
 # -- the Loop methods (loopcalls.py's LoopCallbacks calls these at their first use) ----------
 
 
-def call_soon(loop, callback, args):
+def call_soon(loop, callback, args, context=None):
     _check_callable(callback, "call_soon()")
-    h = Handle(loop, callback, args)
+    h = Handle(loop, callback, args, context)
     run_soon(loop, _run_handle(h))
     return h
 
 
-def call_soon_threadsafe(loop, callback, args):
+def call_soon_threadsafe(loop, callback, args, context=None):
     _check_callable(callback, "call_soon_threadsafe()")
-    h = Handle(loop, callback, args)
+    h = Handle(loop, callback, args, context)
     calls = loop._threadsafe
     if calls is None:  # the first call (from any thread): made outside the section, kept once
         made = ThreadsafeCalls(loop)
@@ -153,15 +156,15 @@ def run_in_executor(loop, executor, func, args):
     return start_in_thread(loop, func, args)
 
 
-def call_at(loop, when, callback, args):
+def call_at(loop, when, callback, args, context=None):
     _check_number(when, "call_at(when)")
     _check_callable(callback, "call_at()")
-    h = TimerHandle(loop, when, callback, args)
+    h = TimerHandle(loop, when, callback, args, context)
     ms = int((when - loop.time()) * 1000 + 0.999)
     loop.timer.arm_ms(h._entry, ms if ms > 0 else 0)
     return h
 
 
-def call_later(loop, delay, callback, args):
+def call_later(loop, delay, callback, args, context=None):
     _check_number(delay, "call_later(delay)")
-    return call_at(loop, loop.time() + delay, callback, args)
+    return call_at(loop, loop.time() + delay, callback, args, context)

@@ -14,8 +14,6 @@ pre-made ``_StopTick`` out of the tick (the scheduler's ``finally`` puts its run
 so nothing else runs. The remaining tasks stay queued for the next run.
 """
 
-import sys
-
 import micropython
 from micropython import const
 
@@ -26,11 +24,18 @@ from ..sched.runloop import RunLoop
 from ..task.slot import PENDING as _PENDING
 from ..task.slot import JoinHandle, TaskSlot
 from ..time.timer import Timer
+from .contexts import copy_context, in_context, with_contexts
 from .facadesched import FacadeScheduler
 from .loopcalls import LoopCallbacks
+from .loophandlers import LoopHandlers
 from .sleeping import adopt_armed_sleep, sleep, sleep_ms  # noqa: F401 (loop's names)
-from .stopping import _print_exception, _report, _stop_task, _stop_tick, _Stopper, _StopTick
-from .task import Task, _gathers
+from .stopping import LoopStopping, _already_running, _report, _stop_tick, _StopTick
+from .task import Task, _gathers, in_callback
+
+try:
+    from _thread import get_ident as _get_ident
+except ImportError:  # a port without threads: one thread runs every loop
+    _get_ident = None
 
 _spawn_task = FacadeScheduler.spawn_task
 
@@ -40,11 +45,10 @@ _QUEUED = const(1)  # core.QUEUED
 _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
-class Loop(LoopCallbacks):
+class Loop(LoopCallbacks, LoopHandlers, LoopStopping):
     """asyncio's event loop API over a shimeji scheduler (``call_soon``, ``call_later``,
-    ``call_at`` and ``create_future`` from loopcalls.py). Not ISR-safe."""
-
-    _exc_handler = None  # shared by every loop, as in MicroPython
+    ``call_at`` and ``create_future`` from loopcalls.py, the exception handler's methods from
+    loophandlers.py, ``run_forever`` and ``stop`` from stopping.py). Not ISR-safe."""
 
     def __init__(self, capacity=_CAPACITY):
         self.timer = Timer()
@@ -57,6 +61,7 @@ class Loop(LoopCallbacks):
         self._flags_tail = None
         self._cs = self.sched.critical_section
         self._threadsafe = None  # call_soon_threadsafe's queue, made at its first call
+        self._tid = None  # the thread running it (_thread.get_ident()), while it runs
 
     @property
     def grown(self):
@@ -99,10 +104,14 @@ class Loop(LoopCallbacks):
         self.sched.spawn(_report(self, task)).detach()
 
     def create_task(self, coro, name=None, context=None):
-        """Schedule ``coro`` on this loop; returns its ``Task`` (named ``name``)."""
+        """Schedule ``coro`` on this loop; returns its ``Task`` (named ``name``). On CPython
+        its steps run in ``context`` (None: a copy of the current one); on MicroPython (no
+        ``contextvars``) ``context`` is ignored."""
         if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
             coro = as_coro(coro)
         t = Task(coro)
+        if copy_context is not None:
+            coro, t._context = in_context(coro, context)
         self.sched.spawn_task(t, coro)
         return t if name is None else _with_name(t, name)
 
@@ -120,6 +129,9 @@ class Loop(LoopCallbacks):
             raise _already_running()
         prev = self.main
         prev_running = _running
+        prev_tid = self._tid
+        if _get_ident is not None:
+            self._tid = _get_ident()
         sched = self.sched
         self.main = task
         sched.main = task  # (its completion stops the tick: FacadeScheduler._complete_task,
@@ -148,6 +160,8 @@ class Loop(LoopCallbacks):
         except _StopTick:
             pass
         finally:
+            if task._callbacks and task._state() > _PENDING:  # (CPython's loop runs them
+                _call_main_callbacks(self, task)  # before run() returns: the loop still runs)
             if shielding:
                 sched._shielding = True
                 _shield.off()
@@ -156,32 +170,9 @@ class Loop(LoopCallbacks):
             if slot.__class__ is TaskSlot and slot.owner is sched.main_owner:
                 slot.owner = sched  # the run ended before its task did
             _running = prev_running
+            self._tid = prev_tid
         task.state = False
         return task.result()
-
-    def run_forever(self):
-        """Run until ``stop()`` is called (from a task)."""
-        if self.sched._polling:
-            raise _already_running()
-        self._stopping = False
-        stopper = _Stopper(self)
-        t = Task(_stop_task(stopper))
-        self.sched.spawn_task(t, t.coro)
-        self._stop_waiter = t
-        try:
-            self._run(t)
-        finally:
-            self._stop_waiter = None
-            self._stopping = False
-
-    def stop(self):
-        """Make ``run_forever`` return once the tasks runnable now have run."""
-        t = self._stop_waiter
-        if t is not None and not self._stopping:
-            self._stopping = True
-            slot = t._live_slot()
-            if slot is not None:
-                self.sched.wake(slot)
 
     def close(self):
         """Nothing to release: the scheduler's slots are plain objects."""
@@ -195,31 +186,14 @@ class Loop(LoopCallbacks):
     def is_running(self):
         return self.main is not None
 
-    def set_exception_handler(self, handler):
-        """``handler(loop, context)`` is called for a failed task nobody awaited (None: the
-        default). Else ``TypeError``, as CPython's (the reports would be lost)."""
-        if handler is not None and not callable(handler):
-            raise TypeError("set_exception_handler(handler): a callable object or None is "
-                            "expected, got %r" % (handler,))
-        Loop._exc_handler = handler
 
-    def get_exception_handler(self):
-        return Loop._exc_handler
+def _call_main_callbacks(loop, task):
+    from .futures import call
 
-    def default_exception_handler(self, context):
-        print(context["message"], file=sys.stderr)
-        fut = context.get("future")
-        if fut is not None:
-            print("future:", fut, "coro=", getattr(fut, "coro", None), file=sys.stderr)
-        if "exception" in context:
-            _print_exception(context["exception"])
-
-    def call_exception_handler(self, context):
-        handler = Loop._exc_handler
-        if handler is None:
-            self.default_exception_handler(context)
-        else:
-            handler(self, context)
+    cbs = task._callbacks
+    task._callbacks = None  # (the watcher task add_done_callback spawned finds none left)
+    for fn in cbs:
+        call(loop, fn, (task,), None)
 
 
 def as_coro(aw):
@@ -235,11 +209,6 @@ def as_coro(aw):
 
 async def _await(aw):
     return await aw
-
-
-def _already_running():
-    return RuntimeError("the event loop is already running: await the coroutine (or "
-                        "create_task it) instead of calling run() inside a task")
 
 
 _loop = None
@@ -276,7 +245,8 @@ def set_event_loop(loop):
 
 
 def get_running_loop():
-    if _running is None:
+    """The loop running on this thread; ``RuntimeError`` if none is (CPython's)."""
+    if _running is None or (_get_ident is not None and _running._tid != _get_ident()):
         raise RuntimeError("no running event loop")
     return _running
 
@@ -331,6 +301,10 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     return t
 
 
+if copy_context is not None:  # CPython: each task runs in a copy of the context (contexts.py)
+    create_task = with_contexts(create_task, as_coro)  # noqa: F811
+
+
 def _with_name(task, name):
     task.set_name(name)
     return task
@@ -341,9 +315,14 @@ def run(coro):
     return get_event_loop().run_until_complete(coro)
 
 
-def current_task():
-    """The ``Task`` running now; ``RuntimeError`` outside a task."""
+def current_task(loop=None):
+    """The ``Task`` running now; None inside a callback (``call_soon``, ``call_later``, done
+    callbacks), as CPython's. ``RuntimeError`` outside a running loop, and on another thread
+    than the loop's (the REPL's, while a loop polls on a thread of its own)."""
+    if _running is None or (_get_ident is not None and _running._tid != _get_ident()):
+        raise RuntimeError("no running event loop: call current_task() inside a task (or a "
+                           "callback) of a running loop")
     slot = _ctx.slot
-    if slot is None:
-        raise RuntimeError("no running event loop")
+    if slot is None or slot is in_callback[0]:
+        return None
     return slot.handle

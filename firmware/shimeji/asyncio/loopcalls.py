@@ -21,7 +21,7 @@ class LoopCallbacks:
         ``Handle`` (``cancel()``)."""
         from .handles import call_soon
 
-        return call_soon(self, callback, args)
+        return call_soon(self, callback, args, context)
 
     def call_soon_threadsafe(self, callback, *args, context=None):
         """``call_soon`` from another thread (or a ``micropython.schedule`` callback): the
@@ -29,20 +29,20 @@ class LoopCallbacks:
         It allocates (a ``Handle``): from an interrupt handler set a ``ThreadSafeFlag``."""
         from .handles import call_soon_threadsafe
 
-        return call_soon_threadsafe(self, callback, args)
+        return call_soon_threadsafe(self, callback, args, context)
 
     def call_later(self, delay, callback, *args, context=None):
         """Call ``callback(*args)`` ``delay`` seconds from now (never earlier; 1 ms ticks);
         returns a ``TimerHandle``. ``DurationTooLong`` past what the timer holds (~6 days)."""
         from .handles import call_later
 
-        return call_later(self, delay, callback, args)
+        return call_later(self, delay, callback, args, context)
 
     def call_at(self, when, callback, *args, context=None):
         """``call_later`` at ``when`` in ``loop.time()`` seconds."""
         from .handles import call_at
 
-        return call_at(self, when, callback, args)
+        return call_at(self, when, callback, args, context)
 
     def run_in_executor(self, executor, func, *args):
         """A ``Future`` of ``func(*args)`` run in a thread of its own (threads.py). Only

@@ -1,7 +1,8 @@
 """CPython 3.11's ``Runner``: ``with asyncio.Runner() as runner: runner.run(coro)`` runs
 several top-level coroutines on one loop. Not ISR-safe."""
 
-from .loop import new_event_loop
+from .contexts import copy_context
+from .loop import _already_running, new_event_loop
 
 _NEW = 0
 _INITIALIZED = 1
@@ -17,6 +18,7 @@ class Runner:
         self._state = _NEW
         self._loop = None
         self._loop_factory = loop_factory
+        self._context = None  # (CPython) the context run() runs its coroutines in
 
     def __enter__(self):
         self._lazy_init()
@@ -33,10 +35,18 @@ class Runner:
 
     def run(self, coro, *, context=None):
         """Run ``coro`` on the Runner's loop and return its result. ``ValueError`` for what is
-        not a coroutine, ``RuntimeError`` once closed or inside a running loop (CPython's)."""
+        not a coroutine, ``RuntimeError`` once closed or inside a running loop (CPython's).
+        On CPython it runs in ``context``, else in the Runner's one copy of the context it
+        was made in (shared by its runs, as CPython's); ignored on MicroPython."""
         if not hasattr(coro, "send"):
             raise ValueError("Runner.run(coro): a coroutine was expected, got %r" % (coro,))
-        return self.get_loop().run_until_complete(coro)
+        loop = self.get_loop()
+        if copy_context is None:
+            return loop.run_until_complete(coro)
+        if loop.sched._polling:  # (refused before the coroutine is scheduled, as there)
+            raise _already_running()
+        return loop.run_until_complete(loop.create_task(
+            coro, context=self._context if context is None else context))
 
     def close(self):
         """Close the Runner (its loop with it). Calling it again does nothing."""
@@ -51,4 +61,6 @@ class Runner:
         if self._state == _INITIALIZED:
             return
         self._loop = new_event_loop() if self._loop_factory is None else self._loop_factory()
+        if copy_context is not None:
+            self._context = copy_context()
         self._state = _INITIALIZED

@@ -21,6 +21,7 @@ from ..task.slot import (
     TaskSlot,
     _value_of,
 )
+from .contexts import unwrapped
 
 _ctx = core.context
 _PARK = core.PARK
@@ -41,6 +42,9 @@ class InvalidStateError(Exception):
 
 
 _named = [0]  # default names given (Task.get_name)
+# The slot of the task running a callback now (futures.py's ``call``): ``current_task()`` is
+# None there, as in CPython, where a callback runs outside any task.
+in_callback = [None]
 _WAITED = "waited"  # Task.state while other tasks await it
 _finish = core.Finish()
 
@@ -66,6 +70,8 @@ class Task(JoinHandle):
     data = None  # what it waits on (a Task: cancel is forwarded there)
     state = True
     _callbacks = None  # add_done_callback's, until a watcher task calls them (futures.py)
+    _cancels = 0  # cancel() requests not taken back by uncancel() (CPython's cancelling())
+    _context = None  # the contextvars.Context its steps run in (CPython; contexts.py)
 
     def __init__(self, coro=None, globals=None):
         self.coro = coro
@@ -87,7 +93,12 @@ class Task(JoinHandle):
     def get_coro(self):
         """The task's coroutine (CPython's ``Task.get_coro``)."""
         slot = self._live_slot()
-        return self.coro if slot is None else slot.coro
+        return unwrapped(self.coro if slot is None else slot.coro)
+
+    def get_context(self):
+        """The ``contextvars.Context`` the task's steps run in (CPython 3.12's); None on
+        MicroPython, which has no ``contextvars``."""
+        return self._context
 
     def done(self):
         """True once the task returned, raised or was cancelled."""
@@ -103,12 +114,29 @@ class Task(JoinHandle):
         me = _ctx.slot
         if me is not None and me.handle is self:
             raise RuntimeError("can't cancel self")
+        self._cancels += 1
         t = self
         while (isinstance(t.data, Task) and t.data._state() <= PENDING
                and t.data._live_slot() is not None):
             t = t.data
+            t._cancels += 1  # (CPython's cancel() cancels the awaited task: it counts there)
         t.throw_in(CancelledError if msg is None else CancelledError(msg))
         return True
+
+    def cancelling(self):
+        """How many ``cancel()`` requests the task has had that ``uncancel()`` did not take
+        back (CPython 3.11's): ``timeout()`` and ``TaskGroup`` use it to tell their own
+        cancel from one that came from outside."""
+        return self._cancels
+
+    def uncancel(self):
+        """Take back one ``cancel()`` request; returns how many are left (never below 0).
+        Call it only for a cancel you made and caught, as CPython 3.11's."""
+        n = self._cancels
+        if n > 0:
+            n -= 1
+            self._cancels = n
+        return n
 
     def throw_in(self, exc):
         """Raise ``exc`` (an exception class or instance) inside the task at its next run,

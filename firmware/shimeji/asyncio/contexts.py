@@ -1,0 +1,86 @@
+"""``contextvars`` for the facade's tasks and callbacks, as CPython runs them: each task's
+steps run in a ``contextvars.Context`` (a copy of the one current at ``create_task``, or the
+``context=`` given), and each ``call_soon``/``call_later``/``call_at`` callback in the context
+current when it was scheduled (or its ``context=``). ``Task.get_context()`` and
+``Handle.get_context()`` return it.
+
+MicroPython has no ``contextvars`` module (so no ``Context`` to pass): there
+``copy_context`` is None, nothing is wrapped and ``context=`` is accepted and ignored where
+CPython takes it (``loop.create_task``, ``TaskGroup.create_task``, ``Runner.run``, the
+``call_*`` methods); the module's ``create_task`` takes no ``context=`` there (an argument
+costs every task of that native call, see docs/asyncio.md).
+
+Design note: a task's coroutine is wrapped, not the scheduler changed. On CPython a task's
+coroutine is handed to the scheduler as a ``ContextCoro`` whose ``send``/``throw``/``close``
+run the coroutine's in ``Context.run``; the scheduler and the facade's awaitables see a
+coroutine like any other. MicroPython, whose hot paths are measured, never takes this path.
+Not ISR-safe.
+"""
+
+try:
+    from contextvars import copy_context
+except ImportError:  # MicroPython
+    copy_context = None
+
+
+class ContextCoro:
+    """A task's coroutine whose every step runs in ``context`` (CPython only)."""
+
+    def __init__(self, coro, context):
+        self.coro = coro
+        self.context = context
+
+    def send(self, value):
+        return self.context.run(self.coro.send, value)
+
+    def throw(self, *args):
+        return self.context.run(self.coro.throw, *args)
+
+    def close(self):
+        return self.context.run(self.coro.close)
+
+    def __repr__(self):
+        return repr(self.coro)
+
+
+def in_context(coro, context):
+    """``(coroutine to schedule, its context)``: on CPython ``coro`` wrapped to run in
+    ``context`` (None: a copy of the current one); on MicroPython ``(coro, None)``."""
+    if copy_context is None:
+        return coro, None
+    if context is None:
+        context = copy_context()
+    elif not hasattr(context, "run"):
+        raise TypeError("context=: a contextvars.Context (contextvars.copy_context()) or "
+                        "None is expected, got %r" % (context,))
+    return ContextCoro(coro, context), context
+
+
+def unwrapped(coro):
+    """The coroutine a ``ContextCoro`` runs (``Task.get_coro()``), else ``coro``."""
+    return coro.coro if type(coro) is ContextCoro else coro
+
+
+def handle_context(context):
+    """The context a callback scheduled now runs in: ``context``, else a copy of the current
+    one (CPython); None on MicroPython."""
+    if copy_context is None:
+        return None
+    return copy_context() if context is None else context
+
+
+def with_contexts(create_task, as_coro):
+    """The module's ``create_task`` on CPython: ``create_task`` (the native one) given the
+    coroutine wrapped to run in ``context`` (None: a copy of the current context)."""
+
+    def create_task_in_context(coro, name=None, context=None):
+        """Schedule ``coro`` to run concurrently, its steps in ``context`` (None: a copy of
+        the current one, as CPython's); returns its ``Task`` (named ``name``)."""
+        if not hasattr(coro, "send"):
+            coro = as_coro(coro)  # (raises TypeError for what is not awaitable)
+        coro, context = in_context(coro, context)
+        t = create_task(coro, name)
+        t._context = context
+        return t
+
+    return create_task_in_context
