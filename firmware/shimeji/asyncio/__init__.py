@@ -14,6 +14,7 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
 - ``extras``: ``Queue``/``LifoQueue``/``PriorityQueue``, ``Semaphore``/``BoundedSemaphore``;
 - ``conditions``: ``Condition``, ``Barrier``;
 - ``threads``: ``to_thread`` (and ``loop.run_in_executor(None, ...)``); ``runner``: ``Runner``;
+- ``threadsafe``: ``run_coroutine_threadsafe``, ``wrap_future``, ``ConcurrentFuture``;
 - ``groups``: ``TaskGroup``, ``timeout()``/``timeout_at()``;
 - ``futures``: ``Future``, done callbacks;
 - ``handles``: ``call_soon``/``call_soon_threadsafe``/``call_later``/``call_at`` and handles
@@ -39,6 +40,7 @@ _H = "shimeji.asyncio.handles"
 _C = "shimeji.asyncio.conditions"
 _TH = "shimeji.asyncio.threads"
 _R = "shimeji.asyncio.runner"
+_TS = "shimeji.asyncio.threadsafe"
 
 _names = {
     "Task": _T,
@@ -73,6 +75,10 @@ _names = {
     "BrokenBarrierError": _C,
     "to_thread": _TH,
     "Runner": _R,
+    "run_coroutine_threadsafe": _TS,
+    "wrap_future": _TS,
+    "ConcurrentFuture": _TS,
+    "WouldDeadlock": _TS,
     "TaskGroup": _G,
     "timeout": _G,
     "timeout_at": _G,
