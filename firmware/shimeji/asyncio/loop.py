@@ -27,7 +27,6 @@ from ..time.timer import Timer
 from .contexts import copy_context, in_context, with_contexts
 from .facadesched import FacadeScheduler
 from .loopcalls import LoopCallbacks
-from .loophandlers import LoopHandlers
 from .sleeping import adopt_armed_sleep, sleep, sleep_ms  # noqa: F401 (loop's names)
 from .stopping import LoopStopping, _already_running, _report, _stop_tick, _StopTick
 from .task import Task, _gathers, in_callback
@@ -45,10 +44,10 @@ _QUEUED = const(1)  # core.QUEUED
 _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
-class Loop(LoopCallbacks, LoopHandlers, LoopStopping):
+class Loop(LoopCallbacks, LoopStopping):
     """asyncio's event loop API over a shimeji scheduler (``call_soon``, ``call_later``,
-    ``call_at`` and ``create_future`` from loopcalls.py, the exception handler's methods from
-    loophandlers.py, ``run_forever`` and ``stop`` from stopping.py). Not ISR-safe."""
+    ``call_at``, ``create_future`` and the exception handler's methods from loopcalls.py,
+    ``run_forever`` and ``stop`` from stopping.py). Not ISR-safe."""
 
     def __init__(self, capacity=_CAPACITY):
         self.timer = Timer()
