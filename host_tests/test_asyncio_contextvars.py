@@ -147,3 +147,40 @@ def test_without_contextvars_context_is_accepted_and_ignored():
         with asyncio.Runner() as runner:
             assert runner.run(child("runner"), context=None) is None
         assert ran[-1] == "runner"
+
+
+@cpython_only
+def test_done_callbacks_run_in_the_context_current_when_they_were_added():
+    contextvars, var = _var()
+
+    async def main(aio):
+        out = []
+        loop = aio.get_running_loop()
+        fut = loop.create_future()
+        var.set("future cb")
+        fut.add_done_callback(lambda f: out.append(("future", var.get())))
+        ctx = contextvars.copy_context()
+        ctx.run(var.set, "given")
+        fut.add_done_callback(lambda f: out.append(("given", var.get())), context=ctx)
+
+        async def child():
+            await aio.sleep(0)
+
+        t = aio.create_task(child())
+        var.set("task cb")
+        t.add_done_callback(lambda t: out.append(("task", var.get())))
+        var.set("main")
+        fut.set_result(None)
+        await t
+        await aio.sleep(0)
+        done = loop.create_future()
+        done.set_result(None)
+        var.set("done already")
+        done.add_done_callback(lambda f: out.append(("done already", var.get())))
+        var.set("main")
+        await aio.sleep(0)
+        return out
+
+    assert _both(lambda aio: main(aio)) == [
+        ("future", "future cb"), ("given", "given"), ("task", "task cb"),
+        ("done already", "done already")]

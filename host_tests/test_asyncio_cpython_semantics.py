@@ -20,7 +20,7 @@ def _fresh():
 
 async def _slow(out, name):
     try:
-        await asyncio.sleep(1)
+        await asyncio.sleep(60)
     except asyncio.CancelledError:
         out.append(name + " cancelled")
         raise
@@ -99,7 +99,7 @@ def test_tasks_woken_with_the_failing_one_still_run_and_new_tasks_are_refused():
                 tg.create_task(_bad(out, "one"))
                 tg.create_task(_bad(out, "two"))
                 try:
-                    await asyncio.sleep(1)
+                    await asyncio.sleep(60)
                 except asyncio.CancelledError:
                     try:
                         tg.create_task(asyncio.sleep(0))
@@ -123,7 +123,7 @@ def test_a_task_cancelled_by_the_user_does_not_fail_the_group():
 
     async def main():
         async with asyncio.TaskGroup() as tg:
-            a = tg.create_task(asyncio.sleep(1))
+            a = tg.create_task(asyncio.sleep(60))
             b = tg.create_task(val(20))
             c = tg.create_task(asyncio.sleep(0))  # not a coroutine here: CPython's is one
             await asyncio.sleep(0)
@@ -141,7 +141,7 @@ def test_timeout_expired_when_reschedule_and_timeout_at():
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(0.02) as cm:
-                await asyncio.sleep(1)
+                await asyncio.sleep(60)
         except asyncio.TimeoutError:
             out.append(("expired", cm.expired()))
         async with asyncio.timeout(5) as cm:
@@ -151,19 +151,19 @@ def test_timeout_expired_when_reschedule_and_timeout_at():
             async with asyncio.timeout(None) as cm:
                 assert cm.when() is None
                 cm.reschedule(loop.time() + 0.02)
-                await asyncio.sleep(1)
+                await asyncio.sleep(60)
         except asyncio.TimeoutError:
             out.append(("rescheduled", cm.expired()))
         try:
             async with asyncio.timeout_at(loop.time() + 0.02):
-                await asyncio.sleep(1)
+                await asyncio.sleep(60)
         except asyncio.TimeoutError:
             out.append("timeout_at")
         try:
             async with asyncio.timeout(5):
                 try:
                     async with asyncio.timeout(0.01):
-                        await asyncio.sleep(1)
+                        await asyncio.sleep(60)
                 except asyncio.TimeoutError:
                     out.append("inner")
                 await asyncio.sleep(0.001)
@@ -185,7 +185,7 @@ def test_timeout_error_is_the_builtin_one_on_cpython():
 
     async def main():
         try:
-            await asyncio.wait_for(asyncio.sleep(1), 0.01)
+            await asyncio.wait_for(asyncio.sleep(60), 0.01)
         except asyncio.TimeoutError as e:
             return e
 
@@ -250,7 +250,7 @@ async def _cancel_messages(aio):
 
     async def victim(name):
         try:
-            await aio.sleep(1)
+            await aio.sleep(60)
         except aio.CancelledError as e:
             out.append((name, e.args))
             raise

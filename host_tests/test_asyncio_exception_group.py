@@ -29,7 +29,7 @@ async def _fail_on(out, name, go, exc=ValueError):
 
 async def _slow(out, name):
     try:
-        await asyncio.sleep(1)
+        await asyncio.sleep(60)
     except asyncio.CancelledError:
         out.append(name + " cancelled")
         raise
@@ -88,7 +88,7 @@ def test_the_bodys_own_error_joins_the_group_after_the_tasks():
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(_fail(out, "x", 1))
                 try:
-                    await asyncio.sleep(1)
+                    await asyncio.sleep(60)
                 finally:
                     raise OSError("body too")  # replaces the group's cancel of the body
         except asyncio.ExceptionGroup as eg:

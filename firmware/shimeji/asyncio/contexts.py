@@ -1,14 +1,15 @@
 """``contextvars`` for the facade's tasks and callbacks, as CPython runs them: each task's
 steps run in a ``contextvars.Context`` (a copy of the one current at ``create_task``, or the
 ``context=`` given), and each ``call_soon``/``call_later``/``call_at`` callback in the context
-current when it was scheduled (or its ``context=``). ``Task.get_context()`` and
+current when it was scheduled (or its ``context=``), and each done callback in the context
+current when it was added (or its ``context=``). ``Task.get_context()`` and
 ``Handle.get_context()`` return it.
 
 MicroPython has no ``contextvars`` module (so no ``Context`` to pass): there
 ``copy_context`` is None, nothing is wrapped and ``context=`` is accepted and ignored where
 CPython takes it (``loop.create_task``, ``TaskGroup.create_task``, ``Runner.run``, the
-``call_*`` methods); the module's ``create_task`` takes no ``context=`` there (an argument
-costs every task of that native call, see docs/asyncio.md).
+``call_*`` methods, ``add_done_callback``); the module's ``create_task`` takes no
+``context=`` there (an argument costs every task of that native call, see docs/asyncio.md).
 
 Design note: a task's coroutine is wrapped, not the scheduler changed. On CPython a task's
 coroutine is handed to the scheduler as a ``ContextCoro`` whose ``send``/``throw``/``close``
@@ -41,6 +42,28 @@ class ContextCoro:
 
     def __repr__(self):
         return repr(self.coro)
+
+
+class ContextCall:
+    """A done callback called in ``context`` (CPython only): ``add_done_callback`` stores it."""
+
+    def __init__(self, fn, context):
+        self.fn = fn
+        self.context = context
+
+    def __call__(self, *args):
+        return self.context.run(self.fn, *args)
+
+    def __repr__(self):
+        return repr(self.fn)
+
+
+def in_context_call(fn, context):
+    """``fn`` to call in ``context`` (None: a copy of the current one) on CPython; ``fn``
+    itself on MicroPython."""
+    if copy_context is None:
+        return fn
+    return ContextCall(fn, copy_context() if context is None else context)
 
 
 def in_context(coro, context):

@@ -22,6 +22,7 @@ from .. import core
 from ..errors import Cancelled
 from ..task.slot import TaskSlot
 from ..task.waitlist import WaitList
+from .contexts import ContextCall, in_context_call
 from .stopping import _print_exception
 from .task import CancelledError, InvalidStateError, Task, _Join, in_callback
 
@@ -143,11 +144,12 @@ class Future:
                 run.append(e)  # (the runner has not run yet: it calls this one too)
 
     def add_done_callback(self, fn, context=None):
-        """Call ``fn(fut)`` from the loop once the Future is done (soon, if it is already)."""
+        """Call ``fn(fut)`` from the loop once the Future is done (soon, if it is already); on
+        CPython in ``context``, else in the context current now (as CPython's)."""
         if self._state != _PENDING:
-            self.get_loop().call_soon(fn, self)
+            self.get_loop().call_soon(fn, self, context=context)
         else:
-            self._add(fn)
+            self._add(in_context_call(fn, context))
 
     def _add(self, entry):
         if self._callbacks is None:
@@ -191,15 +193,18 @@ def remove_callbacks(fut, fn):
     cbs = fut._callbacks
     if not cbs:
         return 0
-    kept = [cb for cb in cbs if type(cb) is TaskSlot or cb != fn]  # (slots: Future's awaiters)
+    kept = [cb for cb in cbs  # (slots: Future's awaiters)
+            if type(cb) is TaskSlot or (cb.fn if type(cb) is ContextCall else cb) != fn]
     fut._callbacks = kept
     return len(cbs) - len(kept)
 
 
-def add_task_callback(task, fn):
+def add_task_callback(task, fn, context=None):
     if task.done():
-        _loop().call_soon(fn, task)
-    elif task._callbacks is None:
+        _loop().call_soon(fn, task, context=context)
+        return
+    fn = in_context_call(fn, context)
+    if task._callbacks is None:
         task._callbacks = [fn]
         task._live_slot().sched.spawn_detached(_watch(task))
     else:

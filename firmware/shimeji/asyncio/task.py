@@ -179,10 +179,11 @@ class Task(JoinHandle):
 
     def add_done_callback(self, fn, context=None):
         """Call ``fn(task)`` from the loop once the task is done (soon, if it is already), as
-        CPython's. A callback that raises is reported to the loop's exception handler."""
+        CPython's (on CPython in ``context``, else in the context current now). A callback
+        that raises is reported to the loop's exception handler."""
         from .futures import add_task_callback
 
-        add_task_callback(self, fn)
+        add_task_callback(self, fn, context)
 
     def remove_done_callback(self, fn):
         """Remove every ``fn`` not called yet; returns how many were removed."""
