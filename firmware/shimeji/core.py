@@ -16,7 +16,7 @@ its condition does not hold yet (a spurious wake is always allowed).
 import micropython
 from micropython import const
 
-from . import port
+from . import lines, port
 from .errors import NoCurrentTask
 
 # Yielded by awaitables that wait for a wake-up.
@@ -67,7 +67,8 @@ class Context:
 
 context = Context()
 _threads = {}  # thread id | 2 -> Context of a worker polling on that thread
-_rings = {}  # thread id | 2 -> that worker thread's yield_now ring, (append, iterator)
+# thread id | 2 -> the worker thread's yield_now ring (append, iterator); lines.py: why placed
+_rings, _rings_guard = lines.isolated(lambda: dict.fromkeys(range(17)), lines.dict_extents)
 # Design note: both are keyed by ``_thread.get_ident() | 2`` (one-to-one: an ident is a
 # pointer, aligned, or a core number). MicroPython's map look-up cache is one 128-entry
 # array for all threads, indexed by the key: a name (a qstr) always lands on an even entry,
@@ -77,18 +78,18 @@ _rings = {}  # thread id | 2 -> that worker thread's yield_now ring, (append, it
 # line, and the VM's ``sched_state`` beside it, between the cores (docs/executor.md).
 for _i in range(16):  # grown once here: a dict that grows frees its old table, and other
     _threads[_i] = None  # threads read these without a lock while workers register
-    _rings[_i] = None
-for _i in range(15, -1, -1):  # last first: each freed entry reads as empty, not as deleted
-    del _threads[_i]
+for _i in range(16, -1, -1):  # last first: each freed entry reads as empty, not as deleted
+    _threads.pop(_i, None)
     del _rings[_i]
 del _i
+_rings_get, _rings_get_guard = lines.isolated(lambda: _rings.get, lines.one_block)
 _ident = [None]  # _thread.get_ident once a worker thread is registered
 # Non-empty once two workers poll: what yield_now needs to find the calling thread's ring
 # (``_rings.get``, ``_thread.get_ident``, and the shared ring for threads that are no
 # worker's). Design note: yield_now reads only its default arguments; a global name read in
 # that native function costs about 500 instructions per switch, the call of a Python function
 # from it 800 to 2,300 (callgrind, tools/instr.py switch).
-_threaded = []
+_threaded, _threaded_guard = lines.isolated(list, lines.list_extents)  # a line of its own
 
 
 class _NoLock:
@@ -129,7 +130,7 @@ def register_thread(ctx):
         if len(_threads) > 1 and not _threaded:  # one polling thread may keep the shared ring
             # extended from a list: one memcpy, then the length (another worker's yield_now
             # may read the list meanwhile and must never see it part-filled)
-            _threaded.extend([_rings.get, _thread.get_ident, _ring])
+            _threaded.extend([_rings_get, _thread.get_ident, _ring])
 
 
 def unregister_thread():
