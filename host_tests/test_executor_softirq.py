@@ -14,7 +14,14 @@ import sys
 
 from shimeji import Event, Executor, WrongLevel, yield_now
 from shimeji.port import GIL  # a build with a GIL runs callbacks on any thread
-from support import Bound, needs_extra_threads, needs_threads, raises
+from support import (
+    EXECUTOR_SLOT_BYTES,
+    Bound,
+    heap_scaled,
+    needs_extra_threads,
+    needs_threads,
+    raises,
+)
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -40,9 +47,12 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
 
     import micropython
 
-    ex = Executor(workers=2, capacity=CALLBACKS + 40)
-    runs = [0] * CALLBACKS  # how often each spawned task ran its body
-    handles = [None] * CALLBACKS
+    # 300 callbacks, or as many as half the free heap holds slots for (the ESP32-C3 ran out
+    # making 2 x 340 slots): each needs a slot of its own on either worker
+    calls = heap_scaled(CALLBACKS, 2 * EXECUTOR_SLOT_BYTES, least=40)
+    ex = Executor(workers=2, capacity=calls + 40)
+    runs = [0] * calls  # how often each spawned task ran its body
+    handles = [None] * calls
     threads_seen = []  # the thread every callback ran on
     errors = []
     fired = [0]  # callbacks whose spawn landed
@@ -76,7 +86,7 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
         import time
 
         i = 0
-        while i < CALLBACKS and not bound.passed():
+        while i < calls and not bound.passed():
             try:
                 micropython.schedule(callback, i)
                 i += 1
@@ -84,11 +94,11 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
                 time.sleep_ms(1)
             if i % 7 == 0:
                 time.sleep_ms(1)
-        done[0] = i == CALLBACKS
+        done[0] = i == calls
 
     async def busy(k):  # keeps both workers polling, completing, waking across workers
         n = 0
-        while not done[0] or fired[0] + len(later) + len(errors) < CALLBACKS:
+        while not done[0] or fired[0] + len(later) + len(errors) < calls:
             if bound.passed():  # (the assertions after the run say what was missing)
                 break
             n += 1
@@ -107,7 +117,7 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
         for h in hs:
             await h
         failed = [i for i, _ in errors]
-        lost = [i for i in range(CALLBACKS)
+        lost = [i for i in range(calls)
                 if handles[i] is None and i not in later and i not in failed]
         assert done[0] and not lost, "in 120 s: thread finished %s, spawns missing %s; %s" % (
             done[0], lost[:10], errors[:3])
@@ -121,9 +131,9 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
     main_thread = _thread.get_ident()
     results = ex.run(main())
     assert errors == []
-    assert fired[0] + len(later) == CALLBACKS
-    assert results == [i * 3 for i in range(CALLBACKS)]
-    assert runs == [1] * CALLBACKS  # every spawn ran once: none lost, none twice
+    assert fired[0] + len(later) == calls
+    assert results == [i * 3 for i in range(calls)]
+    assert runs == [1] * calls  # every spawn ran once: none lost, none twice
     # every callback ran once per attempt: a refused one that could not be scheduled again
     # (the queue was full) is in `later` and not called a second time
     assert len(threads_seen) == fired[0] + refused[0]
@@ -132,7 +142,7 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
     # worker 1 is not required to have polled: on a loaded machine its thread may get no core
     # before worker 0 has run everything, and that is allowed (nothing is lost either way)
     assert ex.workers[0].stats()["polled"] > 0
-    assert sum(w.stats()["polled"] for w in ex.workers) >= 2 * CALLBACKS + 8
+    assert sum(w.stats()["polled"] for w in ex.workers) >= 2 * calls + 8
 
 
 async def _value(v):
