@@ -1,21 +1,21 @@
 """Cache lines of their own for the objects that every executor worker reads at every task
 switch (the unix port on a host; a no-op elsewhere).
 
-Design note: the layout lottery (docs/executor.md, "Cache lines of their own"). A 64-byte
-cache line holds two of MicroPython's 32-byte GC blocks (64-bit builds). ``yield_now`` on a
-worker thread reads ``_threaded`` (a list), the bound ``_rings.get`` in it and the dict
-``_rings``; each shared a line with whatever the allocator put in the block beside it, which
-could be a task's coroutine object or slot table, written by the worker polling that task at
-every resume: then every switch on every other core missed that line. Which block lies
-beside it depends on everything the program allocated before (the audit, tools/layout_audit.py,
-found ``_rings``' table beside a task slot in 5 of 16 layouts). ``isolated`` keeps a try of
-``make()`` only when its allocations fill whole lines from a line's start (with one inert
+Design note: the layout lottery (docs/executor.md, "Cache lines of their own"). A 64-byte cache
+line holds two of MicroPython's 32-byte GC blocks (64-bit builds). ``yield_now`` on a worker
+thread reads ``_threaded`` (a list), the bound ``_rings.get`` in it and the dict ``_rings``;
+each shared a line with whatever the allocator put in the block beside it, which could be a
+task's coroutine object or slot table, written by the worker polling that task at every resume:
+then every switch on every other core missed that line. Which block lies beside it depends on
+everything the program allocated before (an audit by address found the bound ``_rings.get``
+beside a task's coroutine in 3 of 10 layouts: tools/layout_audit.py). ``isolated`` keeps a try
+of ``make()`` only when its allocations fill whole lines from a line's start (with one inert
 ``object()`` block after them if needed), which ``id`` and ``uctypes`` confirm; nothing
 allocated later can share those lines. It runs at import, where the heap is young and a try
 lands within a few dozen blocks. Not placed (yet): each worker's own ring, which a hand-over
-renews while workers run, and per-worker and per-task tables (docs/executor.md). Boards skip
-it (the RP2040's SRAM has no data cache; the ESP32's two cores share one cache), and so does
-a port without ``uctypes``.
+renews while workers run, and per-worker and per-task tables (docs/executor.md). Boards skip it
+(the RP2040's SRAM has no data cache; the ESP32's two cores share one cache), and so does a
+port without ``uctypes``.
 """
 
 import sys
