@@ -10,6 +10,7 @@ port's ``time.ticks_us`` can step back by up to a millisecond: the board's clock
 
 import time
 
+from shimeji.errors import NoThreads, NotOnThisBoard
 from shimeji.platform.bsp import FOREVER_US, BoardBase, TextLed
 from shimeji.sync.critical import NoCriticalSection
 
@@ -48,10 +49,11 @@ class Board(BoardBase):
 
     def button(self, callback, pin=None):
         """Attach ``callback`` to the button's interrupt. Not ISR-safe (set-up)."""
-        raise NotImplementedError("the qemu port has no pins: call the handler yourself")
+        raise NotOnThisBoard("the qemu port has no pins: call the handler yourself")
 
     def background(self, sched, **options):
-        """Not available on this port: raises ``NotImplementedError`` saying what to use."""
-        raise NotImplementedError(
+        """Not available on this port (no ``_thread``, no hardware timer): raises ``NoThreads``
+        saying what to use."""
+        raise NoThreads(
             "the qemu port has no hardware timer and no threads: drive the scheduler with "
             "sched.tick() or board.run(main) instead")

@@ -51,6 +51,7 @@ from .errors import (
     NotACoroutine,
     NoThreads,
     NoTimer,
+    NotOnThisBoard,
     NotPollable,
     PolicyError,
     PoolFull,

@@ -76,6 +76,11 @@ class NoThreads(ShimejiError):
     on a port without it (the qemu port, many boards)."""
 
 
+class NotOnThisBoard(ShimejiError):
+    """A board feature this port does not have (pins, a hardware timer) was asked for; the
+    message says what to use instead."""
+
+
 class LockNotHeld(ShimejiError):
     """A lock was released by a task (or context) that does not hold it."""
 
