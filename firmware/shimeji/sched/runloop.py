@@ -20,8 +20,8 @@ I/O: while tasks wait for I/O (``shimeji.io``), each iteration polls the schedul
 ``IOPoller`` once with a zero timeout before the tick (not right after an idle that polled),
 and the idle waits in the poller instead of the idle primitive: until the next deadline,
 readiness, or a wake. With a wake socket (hosted ports) a wake from another thread ends that
-wait at once and an idle may last up to ``poller.max_idle_us``; on boards it lasts at most
-``max_idle_us``, as without I/O.
+wait at once and an idle may last up to ``poller.max_idle_us``, or ``max_idle_us`` if that is
+longer; on boards it lasts at most ``max_idle_us``, as without I/O.
 """
 
 from micropython import const
