@@ -91,25 +91,14 @@ _ident = [None]  # _thread.get_ident once a worker thread is registered
 # from it 800 to 2,300 (callgrind, tools/instr.py switch).
 _threaded, _threaded_guard = lines.isolated(list, lines.list_extents)  # a line of its own
 
-
-class _NoLock:
-    """The registration lock of a port without ``_thread`` (no worker threads either)."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 try:  # two workers registering at once both found _threaded empty and extended it twice: a
     # list of six, and every yield_now on a worker then failed to unpack it (seen on 4 workers)
     import _thread
 
     _registering = _thread.allocate_lock()
     del _thread
-except ImportError:
-    _registering = _NoLock()
+except ImportError:  # no threads: register_thread fails first, unregister_thread never locks
+    _registering = None
 
 
 def register_thread(ctx):
@@ -202,10 +191,22 @@ def current_slot():
     return slot
 
 
+slot_here = [None]  # while a ThreadBackground runs: background.py's _slot_here (task_slot)
+
+
+def task_slot():
+    """``current_slot()`` for calls users also make outside tasks (``current_task()``,
+    ``spawn()``; the hot paths never look): a ThreadBackground's loop thread polls with
+    ``context``, which the REPL's thread shares, so the calling thread tells. Not ISR-safe."""
+    here = slot_here[0]
+    return current_slot() if here is None else here()
+
+
 def current_task():
-    """The ``JoinHandle`` of the task being polled. Raises ``NoCurrentTask`` outside a task.
-    Not ISR-safe: in an interrupt handler it would name the task it interrupted."""
-    slot = current_slot()
+    """The ``JoinHandle`` of the task polled on the calling thread. Raises ``NoCurrentTask``
+    outside a task, as on the REPL's thread while a background loop thread polls. Not
+    ISR-safe: in an interrupt handler it would name the task it interrupted."""
+    slot = task_slot()
     slot.handle_out = True  # handed out: the slot must not reuse it for a later task
     return slot.handle
 

@@ -15,8 +15,30 @@ ISR-safe calls need no such care. ``stop()`` ends the background loop; tasks kee
 
 import micropython
 
-from .. import port
+from .. import core, port
+from ..errors import NoCurrentTask
 from .runloop import _inc
+
+# The idents of the running ThreadBackgrounds' loop threads (ident -> True). Once one has
+# started, ``core.slot_here[0]`` is ``_slot_here``, which current_task() and spawn() ask.
+_loop_threads = {}
+
+
+def _slot_here():
+    """The slot polled on the calling thread while a ThreadBackground's loop thread runs. That
+    thread polls with the interpreter's context, which the REPL's thread shares: another
+    thread finds its slot there mid-poll but runs none of its tasks. Raises ``NoCurrentTask``
+    there (an executor worker's own context still answers). Not ISR-safe."""
+    import _thread
+
+    if not _loop_threads or _thread.get_ident() in _loop_threads:
+        return core.current_slot()
+    ctx = core.current_context()
+    if ctx is not core.context and ctx.slot is not None:  # an executor worker's own task
+        return ctx.slot
+    raise NoCurrentTask("no task is running on this thread (a background loop polls its tasks "
+                        "on a thread of its own): call this from inside a task; from the REPL "
+                        "use bg.spawn(coro), bg.tasks() or bg.call(fn)")
 
 
 class Background:
@@ -95,7 +117,10 @@ class ThreadBackground(Background):
     def _main(self):
         loop = self.loop
         idle = self.board.idle
-        self.loop_thread = self._thread.get_ident()
+        ident = self._thread.get_ident()
+        self.loop_thread = ident
+        _loop_threads[ident] = True  # before this thread's first tick sets the context
+        core.slot_here[0] = _slot_here
         try:
             while not self._quit:
                 us = 0
@@ -113,7 +138,8 @@ class ThreadBackground(Background):
         except BaseException as e:  # noqa: B036 - keep the REPL informed, never die silently
             self.error = e
             print("shimeji background loop stopped:", repr(e))
-        finally:
+        finally:  # after this thread's last tick (core.slot_here stays: never a stale None)
+            _loop_threads.pop(ident, None)
             self.loop_thread = None
             self.running = False
 

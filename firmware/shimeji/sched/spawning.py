@@ -12,9 +12,10 @@ from ..task.slot import CANCELLED, FAILED, JoinHandle
 def spawn(coro, name=None):
     """Spawn ``coro`` on the calling task's own scheduler; returns its ``JoinHandle``.
 
-    Raises ``NoCurrentTask`` outside a task (use ``sched.spawn`` there), and whatever
+    Raises ``NoCurrentTask`` outside a task, as on the REPL's thread while a background loop
+    thread polls (use ``sched.spawn`` there, ``bg.spawn`` while a background runs), and whatever
     ``sched.spawn`` raises (``PoolFull``, ``NotACoroutine``...). Not ISR-safe."""
-    return core.current_slot().sched.spawn(coro, name)
+    return core.task_slot().sched.spawn(coro, name)
 
 
 async def join_all(*handles, return_exceptions=False):
