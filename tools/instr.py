@@ -198,6 +198,17 @@ async def driver():
             await hs[i]
 s.run_until_complete(driver())
 """,
+    # A task spawns one task and awaits its handle at once: every join parks and is woken
+    # (the join's own path: JoinHandle.__next__ twice, the joiners list, the wake).
+    "spawn+join one": """
+s = StaticScheduler(2)
+async def trivial():
+    return None
+async def driver():
+    for _ in range(N):
+        await s.spawn(trivial())
+s.run_until_complete(driver())
+""",
     # One task reads a loopback socket: a byte is written, the run loop's zero poll wakes
     # the task, it reads the byte and waits again (wait, poll, dispatch, wake, resume).
     "io wait": """

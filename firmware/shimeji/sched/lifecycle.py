@@ -60,6 +60,9 @@ class TaskLifecycle(TaskPool):
         # fastpath.py): no ``closed``, ``ids_wrapped``, ``_polling`` or ``_trace`` reads here,
         # and no context read: a tick that runs while this scheduler's task polls (driven by
         # it, or an interrupt level) holds ``_local_ok`` False until it returns (hold_local).
+        # No module global either (nor builtin): a native function that reads one swaps the
+        # module's globals in and out around its body under an exception handler (nlr_push),
+        # ~300 instructions per call on the unix port; PoolFull is raised by _pool_full.
         if self._local_ok and name is None and coro.__class__ is _coro_type and \
                 self._inbox_head is None:
             slot = self._free_head
@@ -104,15 +107,17 @@ class TaskLifecycle(TaskPool):
             if self._returned is not None and self._reclaim():
                 return self.spawn(coro, name)
             if not self.grow:
-                raise PoolFull("all %d task slots hold live tasks: make the scheduler with a "
-                               "larger capacity, or join/cancel tasks before spawning more"
-                               % self.capacity)
+                self._pool_full()  # raises (see the design note: no global read here)
             return self._start(self._grow_slot(), coro, name)
         nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined)
         self._free_head = nxt
         if nxt is None:
             self._free_tail = None
         return self._start(slot, coro, name)  # the tick's list, the inbox or the policy's queue
+
+    def _pool_full(self):
+        raise PoolFull("all %d task slots hold live tasks: make the scheduler with a larger "
+                       "capacity, or join/cancel tasks before spawning more" % self.capacity)
 
     @micropython.native
     def spawn_detached(self, coro, name=None):
@@ -139,14 +144,14 @@ class TaskLifecycle(TaskPool):
         return self._builder.reset()
 
     @micropython.native
-    def _start(self, slot, coro, name):
+    def _start(self, slot, coro, name, _handle=JoinHandle, _new=new_handle):  # (no globals)
         task_id = self._next_id
         if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
             self._next_id = task_id + 1
         else:
             task_id = self._new_id()
         if slot.handle_out:  # the old one was handed out: never reuse it; a new one, made
-            handle = new_handle(JoinHandle)  # (not a facade Task's type: the facade sets a
+            handle = _new(_handle)  # (not a facade Task's type: the facade sets a
             handle._ref = slot  # fresh Task and handle_out False itself)
             handle.id = task_id
             if name is not None:

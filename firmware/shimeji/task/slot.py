@@ -16,10 +16,11 @@ and spawning allocates nothing.
 """
 
 import micropython
+from micropython import const
 
 from .. import core
 from ..core import FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (slot states, re-exported)
-from ..errors import Cancelled, JoinSelf, StaleHandle, TaskNotComplete
+from ..errors import Cancelled, JoinSelf, StaleHandle, TaskNotComplete, WrongLevel
 from ..time.wheel import TimerEntry
 from .builder import TaskBuilder  # noqa: F401 (re-exported: its home was this module)
 
@@ -27,6 +28,7 @@ from .builder import TaskBuilder  # noqa: F401 (re-exported: its home was this m
 _UNUSED = 0
 PENDING = 1
 OK = 2
+_OK = const(2)  # OK in native code (a module global there is a look-up and more)
 FAILED = 3
 CANCELLED = 4
 DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
@@ -108,6 +110,32 @@ class TaskSlot:
         return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
 
 
+_join_finish = core.Finish()  # (before JoinHandle: its __next__ takes them as defaults)
+_join_stop = _join_finish.exc
+_context = core.context
+
+
+def _outcome(status, value):
+    if status == OK:
+        return value
+    if status == FAILED:
+        raise value
+    if isinstance(value, Cancelled):  # keeps the reason: cancelled, closed, interrupted
+        raise value
+    raise Cancelled("the task was cancelled")
+
+
+def _finish(status, value, me):
+    if status == OK:
+        if value is None:
+            raise _join_finish.done()
+        sched = me.sched
+        if sched is None:  # a slot outside any scheduler (tests drive _join_parallel so)
+            raise StopIteration(value)
+        raise sched.value_finish.done(value)
+    return _outcome(status, value)
+
+
 class JoinHandle:
     """A task's result, its cancellation and its identity (``id``, ``name``).
 
@@ -128,8 +156,7 @@ class JoinHandle:
 
     def _live_slot(self):
         """The live task's slot; None once it has finished (or the handle was detached)."""
-        ref = self._ref
-        return ref if isinstance(ref, TaskSlot) else None
+        return self._ref if isinstance(self._ref, TaskSlot) else None
 
     def _state(self):
         ref = self._ref
@@ -225,43 +252,50 @@ class JoinHandle:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self):
-        me = _context.slot  # core.current_slot() without the call
+    def __next__(self, _ctx=_context, _park=core.PARK, _stop=_join_stop, _slot_type=TaskSlot,
+                 _type=type, _isinstance=isinstance, _current=core.current_slot, _end=_finish):
+        # No global read (defaults are locals, misuse a method): a native function that reads
+        # one swaps the globals in and out under an exception handler (~300 instructions).
+        me = _ctx.slot  # core.current_slot() without the call
         if me is None:
-            me = core.current_slot()  # raises NoCurrentTask
+            me = _current()  # raises NoCurrentTask
         if me.wait_phase == 0:
             slot = self._ref
-            if type(slot) is not TaskSlot and not isinstance(slot, TaskSlot):  # finished
+            if _type(slot) is not _slot_type and not _isinstance(slot, _slot_type):  # finished
                 if slot is None:  # _finish's common case, in line
-                    exc = _join_stop
+                    exc = _stop
                     exc.__traceback__ = None
                     raise exc
                 return self._finished(me)
-            if slot is me:
-                raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
             sched = slot.sched
             if sched is None:  # completed on another thread since _slot was read
                 sched = me.sched
-            if sched.level != me.sched.level:
-                _wrong_level()
+            if slot is me or sched.level != me.sched.level:
+                self._misuse(me, sched)  # raises
             if sched.parallel:  # the task may finish on another thread meanwhile
                 return self._join_parallel(me, sched)
             me.wait_phase = 1
             slot.joiners.push(me)
-            return core.PARK
+            return _park
         if me.wait_status == 0:
-            return core.PARK  # woken for another reason; still on the joiners list
+            return _park  # woken for another reason; still on the joiners list
         status = me.wait_status
         value = me.wait_value
         me.wait_phase = 0
         me.wait_status = 0
         me.wait_key = None
         me.wait_value = None
-        if status == OK and value is None:
-            exc = _join_stop
+        if status == _OK and value is None:
+            exc = _stop
             exc.__traceback__ = None
             raise exc
-        return _finish(status, value, me)
+        return _end(status, value, me)
+
+    def _misuse(self, me, sched):
+        if self._ref is me:
+            raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
+        raise WrongLevel("a task cannot await the JoinHandle of a task on another level "
+                         "(thread vs interrupt): signal its end with an Event or a Channel")
 
     def _finished(self, me):
         # ``await`` on a handle whose task has finished (or that was detached, or never used).
@@ -310,42 +344,7 @@ def completed_ref(status, value):
     return value
 
 
-def _call_class(cls):
-    return cls()
-
-
 # A bare instance without the class call's search for __new__ and __init__ (half the cost on
 # MicroPython); ports built without object.__new__ call the class.
-new_handle = getattr(object, "__new__", None) or _call_class
+new_handle = getattr(object, "__new__", None) or (lambda cls: cls())
 _DETACHED = object()  # a detached handle's _ref
-_join_finish = core.Finish()
-_join_stop = _join_finish.exc
-_context = core.context
-
-
-def _wrong_level():
-    from ..errors import WrongLevel
-
-    raise WrongLevel("a task cannot await the JoinHandle of a task on another level (thread "
-                     "vs interrupt): signal its end with an Event or a Channel instead")
-
-
-def _outcome(status, value):
-    if status == OK:
-        return value
-    if status == FAILED:
-        raise value
-    if isinstance(value, Cancelled):  # keeps the reason: cancelled, closed, interrupted
-        raise value
-    raise Cancelled("the task was cancelled")
-
-
-def _finish(status, value, me):
-    if status == OK:
-        if value is None:
-            raise _join_finish.done()
-        sched = me.sched
-        if sched is None:  # a slot outside any scheduler (tests drive _join_parallel so)
-            raise StopIteration(value)
-        raise sched.value_finish.done(value)
-    return _outcome(status, value)
