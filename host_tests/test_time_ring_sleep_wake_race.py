@@ -1,8 +1,8 @@
 # A wake from another thread that reads the slot while its task is parking on the ring sleep
-# (tick_fifo writes ``sleeping`` then WAITING, with no critical section) must not queue it: the
-# sleep would end early (test_time_ring_sleep_threads saw it once). The interleaving is made
-# deterministic here: the wake's first read of the slot lets the "other thread" park the task
-# right after it, whichever field wake reads first.
+# (tick_fifo writes ASLEEP, with no critical section) must not queue it: the sleep would end
+# early (test_time_ring_sleep_threads saw it once, when the sleep was a ``sleeping`` flag
+# beside WAITING). The interleaving is made deterministic here: the wake's first read of the
+# slot's state lets the "other thread" park the task right after it.
 from shimeji import StaticScheduler, Timer, core
 from shimeji.sched.waking import _wake_irq
 from shimeji.task.slot import TaskSlot
@@ -11,36 +11,26 @@ from shimeji.time.clock import FakeClock
 _QUEUED = 1
 _RUNNING = 2
 _WAITING = 3
+_ASLEEP = 4
 
 
 class RacySlot(TaskSlot):
-    """A slot whose first read of ``sleeping`` or ``state`` after ``after_read`` is set returns
-    the value, then runs ``after_read()``: the other thread's writes land right after it."""
+    """A slot whose first read of ``state`` after ``after_read`` is set returns the value,
+    then runs ``after_read()``: the other thread's writes land right after it."""
 
     def __init__(self):
         self.after_read = None
-        self._sleeping = False
         self._state = 0
         TaskSlot.__init__(self)
 
-    def _read(self, value):
+    @property
+    def state(self):
+        value = self._state
         hook = self.after_read
         if hook is not None:
             self.after_read = None
             hook()
         return value
-
-    @property
-    def sleeping(self):
-        return self._read(self._sleeping)
-
-    @sleeping.setter
-    def sleeping(self, value):
-        self._sleeping = value
-
-    @property
-    def state(self):
-        return self._read(self._state)
 
     @state.setter
     def state(self, value):
@@ -80,15 +70,14 @@ def _parked_sleeper():
 
     h = sched.spawn_allocated(slot, sleeper())
     sched.tick()
-    assert slot.state == _WAITING and slot._sleeping and slot.timer.pos >= 0
+    assert slot.state == _ASLEEP and slot.timer.pos >= 0
     return clock, sched, slot, h
 
 
 def _park_on_the_sleep(slot):
     def park():  # tick_fifo's ring-sleep park, in its order
         slot.rewoken = False
-        slot.sleeping = True
-        slot.state = _WAITING
+        slot.state = _ASLEEP
 
     return park
 
@@ -96,11 +85,11 @@ def _park_on_the_sleep(slot):
 def _race(wake):
     clock, sched, slot, h = _parked_sleeper()
     slot.state = _RUNNING  # back to just before the park: running, not yet asleep
-    slot.sleeping = False
     slot.after_read = _park_on_the_sleep(slot)
     wake(sched, slot)  # its first read sees the task running, then the task parks
     assert slot.after_read is None  # the interleaving happened
-    assert sched._inbox_head is None and slot.state == _WAITING  # not queued: still asleep
+    assert sched._inbox_head is None and slot.state == _ASLEEP  # not queued: still asleep
+    assert slot.rewoken  # it read RUNNING: at worst a later PARK sees a spurious wake
     sched.tick()
     assert not h.is_complete()
     clock.advance(6)
@@ -128,14 +117,13 @@ def test_the_same_on_the_interrupt_masking_wake():
 
 
 def test_a_wake_racing_the_timer_hand_off_never_queues_twice():
-    # The hand-off writes QUEUED, then clears the entry's pos and ``sleeping``: a wake that read
-    # WAITING before must see the change and leave the task to the hand-off.
+    # The hand-off writes QUEUED (one word), then clears the entry's pos: a wake that comes
+    # while it does finds ASLEEP (ignored) or QUEUED (a no-op), never a state to queue.
     clock, sched, slot, h = _parked_sleeper()
 
     def hand_off():
         slot.state = _QUEUED
         slot.timer.pos = -1
-        slot._sleeping = False
 
     slot.after_read = hand_off
     sched.wake(slot)

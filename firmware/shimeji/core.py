@@ -22,10 +22,10 @@ from .errors import NoCurrentTask
 # Yielded by awaitables that wait for a wake-up.
 PARK = object()
 # Yielded by the ring sleep (time/sleep.py): park until the task's own timer entry
-# (``slot.timer``) fires. The scheduler marks the slot ``sleeping``, and ``wake()`` ignores
-# other wakes while that entry is armed: the ring's iterator ends the await on the next poll
-# whatever woke the task, so a spurious wake must not reach it. A cancellation or an expired
-# timeout disarms the entry first (``_unwait``), which lets its wake through.
+# (``slot.timer``) fires: the slot's state is ``ASLEEP``, which ``wake()`` ignores (the ring's
+# iterator ends the await on the next poll whatever woke the task). The entry's hand-off
+# queues it; a cancellation or an expired timeout disarms the entry and makes the slot
+# WAITING first (``_unwait``), which lets its wake through.
 SLEEP = object()
 
 # A task slot's state (``TaskSlot.state``): part of the protocol, read by the scheduler, the
@@ -34,6 +34,7 @@ FREE = 0  # no task
 QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
 RUNNING = 2  # being polled right now
 WAITING = 3  # parked until woken
+ASLEEP = 4  # parked on its ring sleep: only its own timer entry (or ``_unwait``) ends it
 
 _MASK30 = const(0x3FFFFFFF)
 

@@ -78,7 +78,6 @@ class FacadeScheduler(StaticScheduler):
             timer = slot.timer
             if timer.pos >= 0:
                 timer.cancel()
-                slot.sleeping = False
             slot.wait_phase = 0
             slot.wait_key = None
             slot.wait_status = 0

@@ -48,6 +48,7 @@ _ARMED = const(1)  # made by sleep_ms, not awaited; the deadline is on the slot'
 _ARMED_NO_RING = const(2)  # the same where the ring sleep is unavailable (CPython, IRQ level)
 _DETACHED = const(3)  # not awaited; the deadline is here only (the entry was needed again)
 _SPENT = const(4)  # awaited by another task than its slot's: never reused
+_ASLEEP = const(4)  # core.ASLEEP, a slot's state: parked on its ring sleep
 
 
 class SleepMs:
@@ -103,7 +104,7 @@ class SleepMs:
         self.state = _DETACHED
         slot = self.slot
         entry = slot.timer
-        if entry.pos >= 0 and entry.deadline == self.deadline and not slot.sleeping:
+        if entry.pos >= 0 and entry.deadline == self.deadline and slot.state != _ASLEEP:
             entry.cancel()
 
     def unarm(self):

@@ -331,7 +331,7 @@ def _fail_gathered(t, exc):
                 slot = gt._live_slot()
                 if slot is not None:
                     sched = slot.sched
-                    if slot.state == WAITING:
+                    if slot.state >= WAITING:  # (or ASLEEP: core.py)
                         sched._unwait(slot)
                     sched.wake(slot)
     return found

@@ -217,9 +217,10 @@ def _ready(self, slot, ev):
 @micropython.native
 def _wake(self, slot, ev):
     # StaticScheduler.wake in line, without its idle_notify (the loop is awake: it is the one
-    # dispatching); a task of another scheduler, a traced one or a sleeper through wake().
+    # dispatching); a task of another scheduler or a traced one through wake(). (A ring
+    # sleeper, ASLEEP, is neither WAITING nor RUNNING: ignored below, as wake() does.)
     s = slot.sched
-    if s is not self.sched or s._trace is not None or slot.sleeping:
+    if s is not self.sched or s._trace is not None:
         self.sleeping = False  # (no wake byte for a wake the loop makes itself)
         if s is not None and s._trace is not None:
             s._trace.record_isr(_IO_READY, slot.id, ev)

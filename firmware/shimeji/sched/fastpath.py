@@ -45,7 +45,7 @@ from ..task.slot import CANCELLED, FAILED
 from ..task.waitlist import wake_joiners
 from .foreign import shield as _shield
 
-_WAITING = const(3)  # task/slot.py's WAITING, a constant here (an imported name is a lookup)
+_ASLEEP = const(4)  # core.ASLEEP, a constant here (an imported name is a lookup)
 _OK = const(2)  # task.slot's OK and core's FREE: constants, not global lookups, in native code
 _FREE = const(0)
 _QUEUED = const(1)  # core.QUEUED and core.RUNNING, written every poll
@@ -160,13 +160,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     sched._local_tail = None
                 if sched._inbox_head is not None:
                     slot = sched._take_inbox()
-                    while slot is not None:
+                    while slot is not None:  # (no ring sleeper: waking.py, "ABA")
                         nxt = slot.inbox_next
                         slot.inbox_next = None
-                        if slot.sleeping and slot.timer.pos >= 0 and slot.throw_exc is None:
-                            slot.state = _WAITING  # still asleep (waking.py, "ABA")
-                            slot = nxt
-                            continue
                         if tail is None:
                             head = slot
                         else:
@@ -227,8 +223,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         stays = True
                         continue
                     slot.rewoken = False
-                    slot.sleeping = True
-                    slot.state = _WAITING
+                    slot.state = _ASLEEP  # one word: wake() ignores it, the hand-off reads it
                     status = 0
                 else:
                     sched._foreign(slot, r)
@@ -267,7 +262,6 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 timer = slot.timer  # (every slot has its entry)
                 if timer.pos >= 0:  # armed, never awaited
                     timer.cancel()
-                    slot.sleeping = False
                 if slot.wait_phase:  # ended inside a wait it drove by hand: clear it all
                     slot.wait_phase = 0  # (phase 0 implies wait_status 0: every wait that
                     slot.wait_key = None  # ends resets both, see the module's design note)

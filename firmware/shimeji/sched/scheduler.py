@@ -34,6 +34,8 @@ from .lifecycle import TaskLifecycle
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
+_WAITING = const(3)  # core.WAITING and core.ASLEEP (constants: no module globals more)
+_ASLEEP = const(4)
 
 
 class StaticScheduler(TaskLifecycle):
@@ -210,7 +212,8 @@ class StaticScheduler(TaskLifecycle):
             waiting_on.remove(slot)
         if slot.timer is not None:
             slot.timer.cancel()
-        slot.sleeping = False
+        if slot.state == _ASLEEP:  # its ring sleep ends: a wake may queue it now (waking.py)
+            slot.state = _WAITING
         slot.wait_phase = 0
         slot.wait_key = None
         slot.wait_status = 0
@@ -230,7 +233,6 @@ class StaticScheduler(TaskLifecycle):
         timer = slot.timer
         if timer is not None and timer.pos >= 0:  # TimerEntry.is_armed(), without the call
             timer.cancel()
-            slot.sleeping = False
         slot.wait_phase = 0
         slot.wait_key = None
         slot.wait_status = 0

@@ -23,7 +23,7 @@ from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
-from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING, WAITING
+from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
 from ..trace.writers import park_what, poll_records, put
 from .foreign import shield as _shield
 
@@ -156,13 +156,9 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
         while True:
             if sched._inbox_head is not nil:  # between the tail and the head (fastpath.py)
                 slot = sched._take_inbox()
-                while slot is not nil:
+                while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
                     nxt = slot.inbox_next
                     slot.inbox_next = nil
-                    if slot.sleeping and int(slot.timer.pos) >= 0 and slot.throw_exc is nil:
-                        slot.state = WAITING  # still asleep (waking.py, "ABA")
-                        slot = nxt
-                        continue
                     if tail is nil:
                         head = slot
                     else:

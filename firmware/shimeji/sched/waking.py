@@ -14,23 +14,20 @@ section, so a wake that lands while the task runs is never lost. This inbox is a
 multi-core executor's injector and work stealing attach: another core hands a task over by
 waking it here.
 
-Design note: ring sleeps. A task on its ring sleep (``core.SLEEP``) ignores wakes; it parks,
-and the timer's hand-off queues it, without the section (``_park_sleep`` and tick_fifo write
-``sleeping`` then WAITING; the hand-off writes QUEUED, then the entry's ``pos`` and
-``sleeping``). So ``wake`` reads the state first, then ``sleeping`` and ``pos``, then the state
-again: it queues only a WAITING task that is not asleep and that nobody queued meanwhile.
-Reading ``sleeping`` first (as before) let a wake read it just before the park and the state
-just after, and queue the sleeper: its sleep ended early (test_time_ring_sleep_threads, once;
-test_time_ring_sleep_wake_race makes that interleaving happen).
+Design note: ring sleeps. A task on its ring sleep (``core.SLEEP``) ignores wakes: it parks
+in the state ``ASLEEP`` (one word, written without the section: ``_park_sleep``, tick_fifo),
+which ``wake`` does not queue, and the timer's hand-off queues it (ASLEEP to QUEUED, again
+without the section). A legitimate early end (a cancellation, an expired timeout) goes
+through ``_unwait`` on the scheduler's thread: it disarms the entry and makes the slot
+WAITING, then wakes it. So ``wake`` reads the state once, under the section, and queues only
+a WAITING task.
 
-Design note: ABA. Reads without the section cannot tell two sleeps apart: a wake that reads
-WAITING in sleep 1, ``sleeping`` False after its hand-off, and WAITING again after the task
-parked on sleep 2 queues a sleeper (another read only moves the window). So the scheduler's
-own thread, which alone does hand-offs and parks, checks what the inbox brings: a slot still
-``sleeping`` on an armed entry with no throw pending goes back to WAITING instead of into the
-run queue (``_drain_inbox``, and the same lines in ``tick_fifo`` and the traced tick). Every
-legitimate wake of a ring sleeper disarms its entry or sets a throw first; the hand-off
-clears ``sleeping``. It costs one attribute read per task taken from the inbox.
+Design note: ABA. Every way out of WAITING (a wake, the hand-off of a timeout-kind entry)
+takes the section, and a ring sleeper is never WAITING, so the state a wake reads under the
+section stays what it read until it writes QUEUED: no wake can queue a sleeper, and the
+inbox holds no sleeper to check. (While the ring sleep was a ``sleeping`` flag beside
+WAITING, a wake's reads without the section could not tell two sleeps apart, and the
+scheduler's thread checked every slot the inbox brought.)
 """
 
 import micropython
@@ -41,6 +38,7 @@ from micropython import const
 _QUEUED = const(1)
 _RUNNING = const(2)
 _WAITING = const(3)
+_ASLEEP = const(4)
 
 
 @micropython.native
@@ -58,10 +56,7 @@ def wake(self, slot):
         if other is not None:
             other.wake(slot)
         return
-    st = slot.state
-    if st == _WAITING:  # not a ring sleep (see _ring_sleeping), or not any more
-        if (slot.sleeping and slot.timer.pos >= 0) or slot.state != _WAITING:
-            st = _QUEUED  # ignored: asleep, or the timer's hand-off queues it
+    st = slot.state  # (ASLEEP, a ring sleep, is ignored: see the design notes)
     if st == _WAITING:
         slot.state = _QUEUED
         slot.inbox_next = None
@@ -96,9 +91,6 @@ def _wake_traced(self, slot):
             st = -1
         else:
             st = slot.state
-            if st == _WAITING:
-                if (slot.sleeping and slot.timer.pos >= 0) or slot.state != _WAITING:
-                    st = _QUEUED
             if st == _WAITING:
                 slot.state = _QUEUED
                 slot.inbox_next = None
@@ -149,13 +141,10 @@ def _take_inbox(self):
 def _drain_inbox(self):
     slot = self._take_inbox()
     add = self._add
-    while slot is not None:
+    while slot is not None:  # (no ring sleeper: see the design note "ABA")
         nxt = slot.inbox_next
         slot.inbox_next = None
-        if slot.sleeping and slot.timer.pos >= 0 and slot.throw_exc is None:
-            slot.state = _WAITING  # still asleep: a wake that read across two sleeps (ABA)
-        else:
-            add(slot)
+        add(slot)
         slot = nxt
 
 
@@ -177,13 +166,12 @@ def _park(self, slot):
 def _park_sleep(self, slot):
     # The task yielded core.SLEEP: it waits for its own timer entry, ignoring other wakes.
     # True if it stays runnable (the entry fired already, or a throw waits). No section:
-    # a wake from elsewhere finds RUNNING (rewoken, ignored) or ``sleeping`` (ignored).
+    # a wake from elsewhere finds RUNNING (rewoken, ignored) or ASLEEP (ignored).
     if slot.timer.pos < 0 or slot.throw_exc is not None:
         slot.state = _QUEUED
         return True
     slot.rewoken = False
-    slot.sleeping = True
-    slot.state = _WAITING
+    slot.state = _ASLEEP
     return False
 
 
@@ -212,9 +200,6 @@ def _wake_irq(self, slot):
             other.wake(slot)
         return
     st = slot.state
-    if st == _WAITING:  # (the order of wake's reads)
-        if (slot.sleeping and slot.timer.pos >= 0) or slot.state != _WAITING:
-            st = _QUEUED
     if st == _WAITING:
         slot.state = _QUEUED
         slot.inbox_next = None

@@ -28,7 +28,7 @@ _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-
 _MAX_CAPACITY = const(65536)  # more slots than any board's heap holds (a host would only stall)
 
 
-_STATE_NAMES = ("free", "queued", "running", "waiting")
+_STATE_NAMES = ("free", "queued", "running", "waiting", "waiting")  # 4: core.ASLEEP
 
 
 class TaskPool:

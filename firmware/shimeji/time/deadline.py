@@ -37,7 +37,7 @@ def _expire(entry):
         slot.throw_exc = DeadlineExpired
     if slot.sched._trace is not None and slot.deadline_owner is not None:
         slot.sched._trace.record(_DEADLINE_MISS, slot.id, slot.deadline_owner.ms)
-    if slot.state == WAITING:
+    if slot.state >= WAITING:  # WAITING, or ASLEEP on its ring sleep
         slot.sched._unwait(slot)
     core.wake(slot)
 

@@ -48,6 +48,7 @@ for _b in range(1, 256):
 _QUEUED = const(1)
 _RUNNING = const(2)
 _WAITING = const(3)
+_ASLEEP = const(4)
 _NIL = None  # (viper compares objects with an object None)
 _YES = True  # (and a flag with an object True: `is`, a pointer compare)
 
@@ -65,10 +66,10 @@ def hand_off(self, pos: int, level: int) -> int:
     interrupt adds during the pass is concurrent with these and may land behind them);
     otherwise into the wake inbox. Tasks linked straight get their ``run_next`` links as
     the next one comes, the last one's cleared once at the end. How: a task parked on
-    the ring sleep (``slot.sleeping``) and going straight into the queue needs no critical
-    section: ``wake()`` reads ``sleeping`` and the entry's ``pos`` before the state, and this
-    writes the state first, so a wake from elsewhere finds the sleep armed (ignored) or the
-    task queued (a no-op). Any other entry takes the scheduler's section, one per
+    the ring sleep (state ``ASLEEP``) and going straight into the queue needs no critical
+    section: ``wake()`` ignores ASLEEP and this writes QUEUED in one store, so a wake from
+    elsewhere finds the sleep (ignored) or the task queued (a no-op); one read of the state
+    is the whole check. Any other entry takes the scheduler's section, one per
     ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: the list,
     the links, the kind of entry (a slot's own sleep entry: ``_OWN`` in its list word) and
     the counts are machine words; an ``is`` between objects stays a runtime call, as in
@@ -121,14 +122,13 @@ def hand_off(self, pos: int, level: int) -> int:
                 else:
                     direct = s
                     last = fifo.tail
-            if own and s is direct and slot.sleeping is yes and int(slot.state) == _WAITING:
+            if own and s is direct and int(slot.state) == _ASLEEP:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
                 n += 1
                 slot.state = _QUEUED  # first (see above)
                 e.pos = -1
                 ws[b] = free  # its number back on the free list (the entry stays in _obj)
                 free = i
-                slot.sleeping = False
                 if last is nil:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
                     fifo.head = slot
                 else:
@@ -163,10 +163,9 @@ def hand_off(self, pos: int, level: int) -> int:
             held = 0
         held += 1
         st = int(slot.state)
-        if st == _WAITING and slot.sleeping is yes and not own:
-            st = _QUEUED  # a ring sleep waits for its own entry only (core.SLEEP)
+        if st == _ASLEEP and own:  # a ring sleep waits for its own entry only (core.SLEEP)
+            st = _WAITING  # ...which fired: it ends
         if st == _WAITING:  # StaticScheduler.wake, inlined
-            slot.sleeping = False  # its ring sleep (if any) ends: the entry fired
             slot.state = _QUEUED
             if s is direct and s._inbox_head is nil:
                 if last is nil:  # FifoPolicy.add, inlined

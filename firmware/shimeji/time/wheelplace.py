@@ -44,6 +44,8 @@ _TAIL = const(361)
 _E = const(684)
 _OWN = const(0x400)
 _NONE = const(0x3FFFFFFF)
+_WAITING = const(3)  # core's slot states (the wheel does not import the task package)
+_ASLEEP = const(4)
 _NIL = None  # (viper compares objects with an object None)
 
 
@@ -220,8 +222,8 @@ def drain(self, pos: int) -> int:
                 if slot is not nil:
                     sched = slot.sched
                     if sched is not nil:
-                        if own:
-                            slot.sleeping = False  # its ring sleep (if any) ends
+                        if own and int(slot.state) == _ASLEEP:
+                            slot.state = _WAITING  # its ring sleep ends: wake() queues it
                         sched.wake(slot)
             else:
                 cb(e)

@@ -20,7 +20,7 @@ from ..errors import TraceError
 from . import kinds as K
 from .writers import park_what
 
-_STATES = ("free", "queued", "running", "waiting")
+_STATES = ("free", "queued", "running", "waiting", "waiting")  # (4: core.ASLEEP)
 _DASH = "-"
 
 
@@ -71,7 +71,7 @@ def task_table(sched, polls=None):
         seen = polls.update(tr)
     rows = []
     for s in sched.live_slots():
-        waits = K.PARK_NAMES[park_what(s)] if s.state == 3 else ""
+        waits = K.PARK_NAMES[park_what(s)] if s.state >= 3 else ""
         if timed:
             p = s.pol
             n, cpu, longest, hogs = (p.polls, p.run_total_us, p.run_max_us, p.hogs) \
