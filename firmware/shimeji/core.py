@@ -22,10 +22,9 @@ from .errors import NoCurrentTask
 # Yielded by awaitables that wait for a wake-up.
 PARK = object()
 # Yielded by the ring sleep (time/sleep.py): park until the task's own timer entry
-# (``slot.timer``) fires: the slot's state is ``ASLEEP``, which ``wake()`` ignores (the ring's
-# iterator ends the await on the next poll whatever woke the task). The entry's hand-off
-# queues it; a cancellation or an expired timeout disarms the entry and makes the slot
-# WAITING first (``_unwait``), which lets its wake through.
+# (``slot.timer``) fires: the slot's state is ``ASLEEP``, which ``wake()`` ignores; the entry's
+# hand-off queues it. A cancellation or an expired timeout disarms the entry and makes the
+# slot WAITING first (``_unwait``), which lets its wake through.
 SLEEP = object()
 
 # A task slot's state (``TaskSlot.state``): part of the protocol, read by the scheduler, the
@@ -54,8 +53,7 @@ class Context:
     default; a scheduler ticked from inside another's task saves and restores it. Schedulers
     that poll in parallel on other threads or cores (the workers of ``shimeji.executor``) each
     own a ``Context`` registered for their thread with ``register_thread``; ``context.slot``
-    stays None on those threads, so a reader that finds None asks ``current_context()``. The
-    common case, one thread, costs nothing extra: None is already the "not in a task" path.
+    stays None on those threads, so a reader that finds None asks ``current_context()``.
     """
 
     def __init__(self):
@@ -64,6 +62,7 @@ class Context:
         self.poll_start = 0  # µs tick at the start of the current poll (timed policies only)
         self.yielder = None  # the yield_now awaitable of a worker thread (see below)
         self.ring = None  # a worker thread's own yield_now ring (see ``renew_ring``)
+        self.tkit = None  # the ticking scheduler's Timer._kit for sleep_ms (sched/fastpath.py)
 
 
 context = Context()

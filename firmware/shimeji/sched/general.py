@@ -67,6 +67,8 @@ def tick_general(sched, n):
     if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
         outer_held = hold_local(outer_sched)
     ctx.sched = sched
+    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo; None: by the slot)
+    ctx.tkit = None
     if sched._shielding:
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     try:
@@ -134,6 +136,7 @@ def tick_general(sched, n):
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
+        ctx.tkit = outer_tkit
         if outer_held:
             release_local(outer_sched)
         ctx.poll_start = outer_start

@@ -89,6 +89,8 @@ def tick_fifo_traced(sched, n):
     if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
         outer_held = hold_local(outer_sched)
     ctx.sched = sched
+    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo; None: by the slot)
+    ctx.tkit = None
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     restart(tr, buf)
@@ -132,6 +134,7 @@ def tick_fifo_traced(sched, n):
         sched._polling = False
         ctx.slot = outer_slot
         ctx.sched = outer_sched
+        ctx.tkit = outer_tkit
         if outer_held:
             release_local(outer_sched)
     return sched._end_tick(polled, completed)

@@ -103,22 +103,28 @@ def sleep_ms(ms):
     # and the integer operations are machine instructions (every value below 2**30).
     g = _G
     nil = g[0]
-    slot = g[1].slot
+    ctx = g[1]
+    slot = ctx.slot
     if slot is nil:
         return _sleep_ms_elsewhere(ms)  # a worker thread of an executor, or not in a task
-    sched = slot.sched
-    timer = sched.timer
-    if timer is nil:
-        timer = timer_of(slot)  # raises NoTimer
+    kit = ctx.tkit  # the ticking scheduler's timer (tick_fifo sets it; None elsewhere)
+    ring = 1
+    if kit is nil:
+        sched = slot.sched
+        timer = sched.timer
+        if timer is nil:
+            timer = timer_of(slot)  # raises NoTimer
+        kit = timer._kit
+        if sched.level:
+            ring = 0  # an interrupt level: _Sleep (see _ring's note)
     if g[2](ms) is g[3]:
         pass
     else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
         _not_ms(ms)
-    m = int(ms)
-    kit = timer._kit  # (_conf, wheel, wheel._w, _source, wheel._obj, _, _turn)
+    m = int(ms)  # kit: (_conf, wheel, wheel._w, _source, wheel._obj, the Timer, _turn)
     conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
     if m <= 0 or m > conf[_CONF_MAX_MS]:
-        timer.arm_ms(slot.timer, ms)
+        kit[5].arm_ms(slot.timer, ms)
     else:
         ws = ptr32(kit[2])  # the wheel's words (TimerWheel.__init__), the clock's base
         el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
@@ -143,7 +149,7 @@ def sleep_ms(ms):
         if m < conf[_CONF_SLACK_MS]:
             mask = conf[_CONF_SLACK]
         else:
-            mask = int(timer.slack_mask(ms))
+            mask = int(kit[5].slack_mask(ms))
         if mask:  # the deadline rounded up to a multiple of mask + 1
             r = ((now & mask) + (delta & mask)) & mask
             if r:
@@ -194,7 +200,7 @@ def sleep_ms(ms):
         if nxt <= _MASK and ((nxt - now) & _MASK) > delta:
             ws[_W_NEXT] = -1  # earlier than the remembered next deadline (see place)
     it = g[4]  # _ring_iter
-    if it is nil or sched.level:
+    if it is nil or ring == 0:
         return _sleep
     g[5](g[6])  # _ring_append(core.SLEEP)
     return it
