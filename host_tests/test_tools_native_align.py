@@ -73,3 +73,45 @@ def test_install_does_nothing_outside_makemanifest(tmp_path):
     assert main.system is print
     with pytest.raises(SystemExit, match="bytecode=True"):
         native_align.install(str(tmp_path), types.SimpleNamespace(__file__="makemanifest.py"))
+
+
+# What make firmware reads after an rp2040 build: the native arrays of frozen_content.c (in
+# .text) and their addresses in the linked ELF (arm-none-eabi-nm).
+_ATTRS = ('__attribute__((section(".text,\\"ax\\",%progbits @ "))) '
+          "__attribute__ ((aligned (4))) = {\n")
+FROZEN = ("static const byte fun_data_shimeji_time_wheelplace_place[96] " + _ATTRS
+          + "static const byte fun_data_shimeji_core_yield_now[168] " + _ATTRS
+          + "static const byte fun_data_shimeji_core_spawn[40] = {\n")
+
+
+def _built(tmp_path, monkeypatch, place_at):
+    import firmware
+
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "frozen_content.c").write_text(FROZEN)
+    (build / "firmware.elf").write_text("")
+    nm = tmp_path / "arm-none-eabi-nm"
+    nm.write_text("#!/bin/sh\necho '%08x t fun_data_shimeji_time_wheelplace_place'\n"
+                  "echo '10036f6c t fun_data_shimeji_core_yield_now'\n"
+                  "echo '10030001 r fun_data_shimeji_core_spawn'\n" % place_at)
+    nm.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s%s%s" % (tmp_path, os.pathsep, os.environ["PATH"]))
+    monkeypatch.setattr(firmware, "build_dir", lambda board: str(build))
+    return firmware
+
+
+def test_make_firmware_reads_each_native_functions_address_in_the_elf(tmp_path, monkeypatch):
+    firmware = _built(tmp_path, monkeypatch, 0x100388AC)
+    said = []
+    firmware.check_native_alignment("rp2040", said.append)
+    # the two native arrays, not the bytecode one (whose odd address is harmless)
+    assert said == ["frozen native and viper functions: 2, every one word-aligned in %s"
+                    % (tmp_path / "build" / "firmware.elf")]
+
+
+def test_make_firmware_refuses_native_code_the_link_left_off_a_word(tmp_path, monkeypatch):
+    firmware = _built(tmp_path, monkeypatch, 0x100388AE)
+    with pytest.raises(firmware.FirmwareError,
+                       match="fun_data_shimeji_time_wheelplace_place at 0x100388ae"):
+        firmware.check_native_alignment("rp2040", print)

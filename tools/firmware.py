@@ -417,7 +417,7 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
         raise FirmwareError(
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
-    check_native_alignment(board)
+    check_native_alignment(board, out)
     built = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
     for name in ("firmware.elf",) if emulated else images:
         path = os.path.join(built, name)
@@ -451,9 +451,35 @@ def clean_on_new_cflags(build, cmd, out=print):
         f.write(flags)
 
 
-def check_native_alignment(board):
+# A frozen native or viper function's machine code: mpy-tool puts it in .text (bytecode is
+# plain const data)
+NATIVE_FUN_DATA = re.compile(r'byte (fun_data_\w+)\[\d+\] __attribute__\(\(section\("\.text')
+
+
+def native_code_addresses(content, elf, nm="arm-none-eabi-nm"):
+    """``[(symbol, address)]`` of every frozen native/viper function's code in ``elf``, the
+    names read from the build's ``frozen_content.c``. Raises ``FirmwareError`` if one of them
+    is not in the ELF's symbols."""
+    with open(content) as f:
+        names = NATIVE_FUN_DATA.findall(f.read())
+    proc = subprocess.run([nm, elf], capture_output=True, text=True, check=True)
+    where = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            where[parts[2]] = int(parts[0], 16)
+    missing = [n for n in names if n not in where]
+    if missing:
+        raise FirmwareError("%s: no symbol for the native code %s in %s"
+                            % (content, ", ".join(missing[:5]), elf))
+    return [(n, where[n]) for n in names]
+
+
+def check_native_alignment(board, out=print):
     """Refuse an rp2040 image whose frozen native code is 2-byte aligned (it faults on the
-    Cortex-M0+): the patched mpy-tool (tools/native_align.py) was not used for it."""
+    Cortex-M0+): the patched mpy-tool (tools/native_align.py) was not used for it. Then
+    read the linked ELF: every native and viper function's code must start on a word
+    boundary there too (the address the VM reads a word at)."""
     content = os.path.join(build_dir(board), "frozen_content.c")
     if board != "rp2040" or not os.path.exists(content):
         return
@@ -464,6 +490,17 @@ def check_native_alignment(board):
                 "Cortex-M0+: the freeze did not run the patched mpy-tool.py "
                 "(tools/native_align.py). Delete %s and build again, or freeze bytecode "
                 "(bytecode=True in boards/rp2040/manifest.py)." % (content, build_dir(board)))
+    elf = os.path.join(build_dir(board), "firmware.elf")
+    if not os.path.exists(elf) or not shutil.which("arm-none-eabi-nm"):
+        out("not checked: the native code's addresses (no %s or no arm-none-eabi-nm)" % elf)
+        return
+    found = native_code_addresses(content, elf)
+    odd = ["%s at 0x%x" % (n, a) for n, a in found if a % 4]
+    if odd:
+        raise FirmwareError("%s: frozen native code not word-aligned, which faults on the "
+                            "RP2040's Cortex-M0+: %s" % (elf, "; ".join(odd[:5])))
+    out("frozen native and viper functions: %d, every one word-aligned in %s"
+        % (len(found), elf))
 
 
 def main(argv=None):
