@@ -14,6 +14,7 @@ import gc
 import sys
 import time
 
+import benchlib
 from benchlib import Rng, emit, fit, slot_cost
 
 try:
@@ -46,6 +47,17 @@ else:
 def durations(i):
     rng = Rng(1000 + i)
     return [1 + rng.below(7) for _ in range(SLEEPS)]
+
+
+MEAN_MS = sum(sum(durations(i)) for i in range(TASKS)) / (TASKS * SLEEPS)
+
+
+def offered_load(cpu_ns):
+    """The CPU the workload asks for, as a fraction of the CPU: sleeps asked per second
+    (``TASKS`` sleepers of ``MEAN_MS`` each) times CPU ns per fired timer. Above 1 the CPU
+    cannot serve the wakes as they fall due, and the lateness is the queue's (the RP2040 in
+    rp2040js: docs/boards.md, "Sleep lateness on the RP2040")."""
+    return cpu_ns * TASKS / (MEAN_MS * 1e6)
 
 
 def summary(samples):
@@ -117,9 +129,11 @@ def run_tickless():
             await sleep_ms(d)
             late.add(ticks_diff(ticks_us(), t0) - d * 1000)
 
+    ds = [durations(i) for i in range(TASKS)]  # before t0: not CPU per timer (asyncio's too)
+
     async def main():
-        for i in range(TASKS):
-            s.spawn_detached(sleeper(durations(i)))
+        for d in ds:
+            s.spawn_detached(sleeper(d))
         while s.live_count() > 1:
             await sleep_ms(10)
 
@@ -185,8 +199,10 @@ def run_asyncio():
             await asyncio.sleep_ms(d)
             late.add(ticks_diff(ticks_us(), t0) - d * 1000)
 
+    ds = [durations(i) for i in range(TASKS)]  # before t0, as in run_tickless
+
     async def main():
-        await asyncio.gather(*[sleeper(durations(i)) for i in range(TASKS)])
+        await asyncio.gather(*[sleeper(d) for d in ds])
 
     q.wait_io_event = wait_io_event
     try:
@@ -215,13 +231,19 @@ def main():
             rows[key] = (late, cpu) if old is None else (old[0] + late, min(old[1], cpu))
     asy = rows.get("as")
     a = summary(asy[0]) if asy else None
+    note = "offered load, tickless: %.2f of the CPU%s%s" % (
+        offered_load(rows["tl"][1]), "" if asy is None else ", asyncio %.2f" % offered_load(
+            asy[1]), "" if offered_load(rows["tl"][1]) <= 1 else
+        " (above 1: the lateness is the queue's, not the timer's)")
+    if benchlib._scaled[0]:
+        note = benchlib._scaled[0] + "; " + note
     for key, label in (("tl", "tickless"), ("sh", "1 ms ticks"), ("sh100", "100 µs ticks")):
         sh = summary(rows[key][0])
         for i, name in enumerate(("p50", "p99", "max", "earliest (<0: woke early)")):
             emit("timers", "µs late, %s, %s" % (label, name), "us", sh[i],
-                 None if a is None else a[i])
+                 None if a is None else a[i], note=note)
         emit("timers", "CPU ns per timer fired, %s" % label, "ns", round(rows[key][1]),
-             None if asy is None else round(asy[1]))
+             None if asy is None else round(asy[1]), note=note)
     if IS_MP:
         emit("timers", "bytes per fired timer (tickless, steady state)", "B",
              bytes_per_fired_timer(), None)
