@@ -52,15 +52,45 @@ def segments(mp, firmware, code, n, last):
             raise RuntimeError(proc.stderr[-2000:])
         parts = sorted((int(p.rsplit(".", 1)[1]), p) for p in os.listdir(tmp)
                        if re.match(r"cg\.out\.\d+$", p))
-        found = {s: [] for s in SEGMENTS}
-        for _, p in parts[-3 * last - 1:-1]:  # (the last dump is the program's end)
+        dumps = []
+        for _, p in parts[-6 * last - 1:-1]:  # (the last dump is the program's end)
             with open(os.path.join(tmp, p)) as f:
                 text = f.read(4096)
             trigger = re.search(r"Trigger: --dump-before=(\w+)", text)
             total = re.search(r"^summary: (\d+)", text, re.M)
             if trigger and total and trigger.group(1) in CALLS:
-                found[SEGMENTS[CALLS.index(trigger.group(1))]].append(int(total.group(1)))
+                dumps.append((trigger.group(1), int(total.group(1))))
+        found = {s: [] for s in SEGMENTS}
+        for cycle in cycles(dumps)[-last:]:
+            for s in SEGMENTS:
+                found[s].append(cycle[s])
     return {s: sorted(v)[len(v) // 2] if v else None for s, v in found.items()}
+
+
+def cycles(dumps):
+    """The full cycles in ``dumps`` ((trigger, instructions) in order), each {segment: sum}.
+    A dump belongs to the segment named by the calls that bound it: the one ending at a poll
+    to ``write -> poll``, the one from a poll to a read to ``poll -> read``, the rest (the
+    value's delivery, a second read such as ``readinto``'s EAGAIN) to ``read -> write``; a
+    cycle ends at its write."""
+    done = []
+    cur = {}
+    prev = None
+    for trigger, total in dumps:
+        if prev is not None:
+            if trigger == "poll":
+                seg = "write -> poll"
+            elif trigger == "read" and prev == "poll":
+                seg = "poll -> read"
+            else:
+                seg = "read -> write"
+            cur[seg] = cur.get(seg, 0) + total
+        if trigger == "write":
+            if len(cur) == len(SEGMENTS):
+                done.append(cur)
+            cur = {}
+        prev = trigger
+    return done
 
 
 def main(argv=None):
