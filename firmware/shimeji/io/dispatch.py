@@ -19,7 +19,10 @@ compares the owner with its own ident, which None fails as the loop thread's wou
 raised there by the unix port's signal handler (``MICROPY_ASYNC_KBD_INTR``) leaves the lock
 held with no owner, the case ``leave_interrupted`` already handles for the window between an
 ``enter()``'s acquire and its owner's store (released after ``_STUCK_MS``). Two attribute
-stores fewer per wake, and the thread's ident is not needed.
+stores fewer per wake, and the thread's ident is not needed. Whether the section may be
+taken so (``free``: no owner recorded, so this thread does not hold it) is read before a
+poll that may wait: only this thread could take it for itself, and it does not while it
+polls; another thread that takes it meanwhile makes ``acquire()`` wait, as before.
 """
 
 import micropython
@@ -62,8 +65,11 @@ def poll(self, timeout_ms=0):
     # Read before a poll that may wait, so that not between readiness and the task's run.
     fifo = sched  # (not known yet)
     # A LockCriticalSection, taken in line below: the lock's calls, read before a poll that
-    # may wait too (then the wake costs the acquire and release only)
+    # may wait too (then the wake costs the acquire and release only). ``free``: this
+    # thread does not hold it (no owner recorded), so it may be acquired directly; only this
+    # thread could change that, and it does not in between (see the module's design note)
     lock = acquire = release = None
+    free = False
     state = 0
     if timeout_ms:
         fifo = _fifo_of(sched)
@@ -73,6 +79,7 @@ def poll(self, timeout_ms=0):
         else:
             acquire = lock._acquire
             release = lock._release
+            free = lock._owner is None
     for obj, ev in ipoll(timeout_ms):
         if obj is waker:
             _woke_up(self)
@@ -99,6 +106,7 @@ def poll(self, timeout_ms=0):
             if lock is not None:
                 acquire = lock._acquire
                 release = lock._release
+                free = lock._owner is None
         s = slot.sched
         if s is sched:
             if fifo is None:
@@ -109,13 +117,9 @@ def poll(self, timeout_ms=0):
             continue
         # The section: a free LockCriticalSection taken in line, with no owner recorded (see
         # the module's design note); any other section, or one held by this thread already
-        # (a re-entry), through s._enter()
-        direct = False
-        if lock is None:
-            state = s._enter()
-        elif lock._owner is None:
+        # (a re-entry: an owner recorded before the poll), through s._enter()
+        if free:
             acquire()
-            direct = True
         else:
             state = s._enter()
         if slot.state == _WAITING:
@@ -136,7 +140,7 @@ def poll(self, timeout_ms=0):
                 s._woken_ext += 1
         elif slot.state == _RUNNING:
             slot.rewoken = True
-        if direct:
+        if free:
             release()
         else:
             s._exit(state)

@@ -22,7 +22,7 @@ import micropython
 from .. import core
 from ..errors import BadArgument, Cancelled, NotACoroutine, PoolFull
 from .poller import POLLIN, POLLOUT
-from .readop import READ_EXACT, READ_INTO, READ_SOME, ReadOp, reader_busy, stream_closed
+from .readop import CLOSED, READ_EXACT, READ_INTO, ReadOp, reader_busy, stream_closed
 from .sockets import (
     check_address,
     connect_error,
@@ -62,7 +62,7 @@ class Stream:
         if self.closed:
             return
         self.closed = True
-        self._op.closed = True
+        self._op.kind = CLOSED  # (the read waiting now, if any, raises StreamClosed)
         sched = core.context.sched
         if sched is not None and sched.poller is not None:
             sched.poller.forget(self.s)
@@ -87,8 +87,9 @@ class Stream:
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
             raise reader_busy(op.owner)
-        op.kind = READ_SOME
-        op.n = n
+        if self.closed:
+            return op  # its kind stays CLOSED: awaiting it raises StreamClosed
+        op.kind = n  # (read(n)'s kind is n itself: ReadOp's design note)
         return op
 
     async def _read_all(self):
@@ -111,6 +112,8 @@ class Stream:
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
             raise reader_busy(op.owner)
+        if self.closed:
+            return op  # its kind stays CLOSED
         op.kind = READ_INTO
         op.buf = buf
         return op
@@ -125,6 +128,8 @@ class Stream:
         op = self._op
         if op.owner is not None and op.owner.io_obj is self.s:
             raise reader_busy(op.owner)
+        if self.closed:
+            return op  # its kind stays CLOSED
         op.kind = READ_EXACT
         op.n = n
         op.got = b""

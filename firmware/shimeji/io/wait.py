@@ -24,7 +24,7 @@ object on the calling task's slot, as ``sleep_ms`` does. Nothing here is ISR-saf
 import micropython
 from micropython import const
 
-from .. import core
+from .. import core, port
 from ..errors import IOFailed, NoCurrentTask, NotPollable, StreamClosed
 from .poller import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, poller_for
 
@@ -40,6 +40,9 @@ class _IOWait:
         self.mask = mask
         self.strict = strict
         self._finish = core.Finish()
+        self._exc = self._finish.exc  # (raised in line: see __next__)
+        if port.IS_MICROPYTHON:  # found in the instance's table (readop.py's design note)
+            self.__next__ = self.__next__
 
     @micropython.native
     def __iter__(self):
@@ -48,15 +51,29 @@ class _IOWait:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self):
-        me = _context.slot
+    def __next__(self, _ctx=core.context, _park=core.PARK):
+        me = _ctx.slot  # (default-argument locals: a global is a hashed look-up in native code)
         if me is None:
             me = core.current_slot()  # raises NoCurrentTask
-        if self.step(me) is None:
-            exc = self._finish.exc  # raise self._finish.done(), in line (no bytecode call)
-            exc.__traceback__ = None
-            raise exc
-        return _PARK
+        if me.io_entry is None and me.wait_phase:
+            # Woken (the poll cleared io_entry): step()'s end in line, with no method call
+            # between readiness and the task's run
+            ev = me.io_events
+            obj = me.io_obj
+            me.wait_phase = 0
+            if ev:
+                me.io_events = 0
+                if self.strict and ev & 0x38:  # POLLERR | POLLHUP | POLLNVAL
+                    me.io_obj = None
+                    _raise_trouble(obj, ev, self.mask)
+            me.io_obj = None
+        elif self.step(me) is None:
+            pass  # (the first call, or woken for another reason: still registered)
+        else:
+            return _park
+        exc = self._exc  # raise self._finish.done(), in line (no bytecode call)
+        exc.__traceback__ = None
+        raise exc
 
     @micropython.native
     def step(self, me):
