@@ -18,7 +18,7 @@ from .. import core
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
-from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+from ..task.slot import CANCELLED, FAILED, OK
 from .foreign import shield as _shield
 from .tracedfifo import ended, tick_fifo_traced
 
@@ -33,13 +33,8 @@ _END_PARK = const(1)
 _END_REWOKEN = const(2)
 _END_DONE = const(3)
 _END_FOREIGN = const(4)
-
-
-def tick(sched, n):
-    """``sched.tick(n)`` with every poll recorded in ``sched._trace``. Not ISR-safe."""
-    if sched._fifo is not None:
-        return tick_fifo_traced(sched, n)
-    return tick_traced(sched, n)
+_QUEUED = const(1)  # task.slot's QUEUED and RUNNING, written every poll: constants (an
+_RUNNING = const(2)  # imported name read in native code is a global look-up, the name hashed)
 
 
 @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
@@ -76,7 +71,7 @@ def tick_traced(sched, n):
             if slot is None:
                 break
             polled += 1
-            slot.state = RUNNING
+            slot.state = _RUNNING
             ctx.slot = slot
             if buf[_SIDE]:
                 tr.drain()
@@ -109,14 +104,14 @@ def tick_traced(sched, n):
                 sched._interrupted(slot, e)
                 raise e  # (native code has no bare re-raise)
             ctx.slot = None
-            if slot.state == RUNNING:
+            if slot.state == _RUNNING:
                 t1 = clock() & _MASK
                 preempted = False
                 if charge is not None:
                     us = (t1 - t0) & _MASK
                     preempted = charge(slot, us if us < _HALF else 0)
                 if r is None:
-                    slot.state = QUEUED
+                    slot.state = _QUEUED
                     ended(tr, buf, slot, t1, _END_YIELD)
                     if sched._inbox_head is not None:
                         sched._drain_inbox()  # what it woke goes first (fastpath.py)
@@ -154,3 +149,11 @@ def _charged_end(tr, buf, slot, t0, charge):
         us = (t1 - t0) & _MASK
         charge(slot, us if us < _HALF else 0)
     ended(tr, buf, slot, t1, _END_DONE)
+
+
+@micropython.native  # (as bytecode, a frame set up per tick: ~1k instructions)
+def tick(sched, n, _fifo=tick_fifo_traced, _general=tick_traced):
+    """``sched.tick(n)`` with every poll recorded in ``sched._trace``. Not ISR-safe."""
+    if sched._fifo is None:
+        return _general(sched, n)
+    return _fifo(sched, n)

@@ -23,8 +23,9 @@ from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
-from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+from ..task.slot import CANCELLED, FAILED, OK
 from ..trace.writers import park_what, poll_records, put
+from .fastpath import end_tick
 from .foreign import shield as _shield
 
 _MASK = const(0x3FFFFFFF)
@@ -46,7 +47,8 @@ _END_PARK = const(1)
 _END_REWOKEN = const(2)
 _END_DONE = const(3)
 _END_FOREIGN = const(4)
-_NIL = None
+_RUNNING = const(2)  # task.slot's states, consts (an imported name is a global look-up):
+_QUEUED = const(1)  # objects in the native shell, which passes them to _polls
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
@@ -66,6 +68,7 @@ def ended(tr, buf, slot, te, end):
         buf[_BEGIN] = buf[_POS]
 
 
+@micropython.native  # called per park and per tick: as bytecode, ~2k instructions a call
 def restart(tr, buf):
     """After a poll's records: move the side ring's, and start the next poll here, now."""
     if buf[_SIDE]:
@@ -74,81 +77,19 @@ def restart(tr, buf):
     buf[_START] = tr.clock() & _MASK
 
 
-@micropython.native
-def tick_fifo_traced(sched, n):
-    """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
-    tr = sched._trace
-    buf = tr.buf
-    ctx = sched._ctx
-    outer_slot = ctx.slot
-    outer_sched = ctx.sched
-    polled = 0
-    completed = 0
-    sched._polling = True
-    outer_held = False
-    if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
-        outer_held = hold_local(outer_sched)
-    ctx.sched = sched
-    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo; None: by the slot)
-    ctx.tkit = None
-    if sched._shielding:  # (False on an executor's worker: the executor raised it once)
-        _shield.on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
-    restart(tr, buf)
-    try:
-        while True:
-            buf[_IN_POLL] = 0
-            try:
-                polled = _polls(sched, tr, buf, n, polled)
-                break
-            except StopIteration as e:
-                if not buf[_IN_POLL]:
-                    raise e
-                slot = ctx.slot
-                ended(tr, buf, slot, tr.clock(), _END_DONE)
-                sched._complete(slot, OK, e.value)
-            except Cancelled as e:
-                if not buf[_IN_POLL]:
-                    raise e
-                slot = ctx.slot
-                ended(tr, buf, slot, tr.clock(), _END_DONE)
-                sched._complete(slot, CANCELLED, e)
-            except Exception as e:  # a failing task never takes the scheduler down
-                if not buf[_IN_POLL]:
-                    raise e
-                slot = ctx.slot
-                ended(tr, buf, slot, tr.clock(), _END_DONE)
-                sched._complete(slot, FAILED, e)
-                sched.failed_total = wrap_count(sched.failed_total, 1)
-            except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                if buf[_IN_POLL]:
-                    slot = ctx.slot
-                    ended(tr, buf, slot, tr.clock(), _END_DONE)
-                    sched._interrupted(slot, e)
-                raise e  # (a bare raise is not supported in native code)
-            completed += 1
-            polled = buf[_POLLED]
-            restart(tr, buf)
-    finally:
-        if sched._shielding:
-            _shield.off()
-        sched._polling = False
-        ctx.slot = outer_slot
-        ctx.sched = outer_sched
-        ctx.tkit = outer_tkit
-        if outer_held:
-            release_local(outer_sched)
-    return sched._end_tick(polled, completed)
-
-
 @micropython.viper
-def _polls(sched, tr, buf, n: int, polled: int) -> int:
+def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, sleep, restart,
+           ended) -> int:
     # The tick's loop from ``polled`` polls on; returns the polls made when the tick ends.
-    nil = _NIL  # (viper compares objects with an object None)
+    # The arguments from ``nil`` on: None, two slot states, core's PARK and SLEEP, and this
+    # module's two functions, as objects (viper compares objects with an object None, and
+    # boxes a viper int stored into an attribute) passed in by the native shell, where they
+    # cost nothing: read here, each was a global look-up per tick or per poll, which hashes
+    # the name (150-250 instructions; the imported QUEUED read per poll was 9 % of a switch).
     p = ptr32(buf)
     size = p[_SIZE]
     fifo = sched._fifo
     ctx = sched._ctx
-    park = core.PARK
     clock = tr.clock
     head = fifo.head
     tail = fifo.tail
@@ -179,7 +120,7 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
                 break
             slot = head
             polled += 1
-            slot.state = RUNNING
+            slot.state = running
             ctx.slot = slot
             p[_IN_POLL] = 1
             if slot.throw_exc is nil:
@@ -188,7 +129,7 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
                 r = sched._throw_in(slot)
             p[_IN_POLL] = 0
             if r is nil:
-                slot.state = QUEUED
+                slot.state = queued
                 te = int(clock()) & _MASK
                 pos = p[_POS]
                 if pos == p[_BEGIN]:  # the poll recorded nothing: its pair, inline
@@ -227,7 +168,7 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
                     restart(tr, buf)
             else:
                 te1 = clock()
-                if r is park or r is core.SLEEP:
+                if r is park or r is sleep:
                     if not (sched._park(slot) if r is park else sched._park_sleep(slot)):
                         nxt = slot.run_next  # it waits: out of the ring
                         if nxt is slot:
@@ -263,3 +204,74 @@ def _polls(sched, tr, buf, n: int, polled: int) -> int:
         fifo.tail = tail
         p[_POLLED] = polled
     return polled
+
+
+@micropython.native
+def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
+                     _off=_shield.off, _end=end_tick, _park=core.PARK, _sleep=core.SLEEP,
+                     _ended=ended):
+    """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
+    # (the module's names as default-argument locals, as in fastpath.tick_fifo: in native code
+    # a global read is a look-up that hashes the name, 150-250 instructions each)
+    tr = sched._trace
+    buf = tr.buf
+    ctx = sched._ctx
+    outer_slot = ctx.slot
+    outer_sched = ctx.sched
+    polled = 0
+    completed = 0
+    sched._polling = True
+    outer_held = False
+    if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
+        outer_held = hold_local(outer_sched)
+    ctx.sched = sched
+    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo; None: by the slot)
+    ctx.tkit = None
+    if sched._shielding:  # (False on an executor's worker: the executor raised it once)
+        _on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
+    _restart(tr, buf)
+    try:
+        while True:
+            buf[_IN_POLL] = 0
+            try:
+                polled = _polls(sched, tr, buf, n, polled, None, _RUNNING, _QUEUED, _park,
+                                _sleep, _restart, _ended)
+                break
+            except StopIteration as e:
+                if not buf[_IN_POLL]:
+                    raise e
+                slot = ctx.slot
+                ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, OK, e.value)
+            except Cancelled as e:
+                if not buf[_IN_POLL]:
+                    raise e
+                slot = ctx.slot
+                ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, CANCELLED, e)
+            except Exception as e:  # a failing task never takes the scheduler down
+                if not buf[_IN_POLL]:
+                    raise e
+                slot = ctx.slot
+                ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, FAILED, e)
+                sched.failed_total = wrap_count(sched.failed_total, 1)
+            except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+                if buf[_IN_POLL]:
+                    slot = ctx.slot
+                    ended(tr, buf, slot, tr.clock(), _END_DONE)
+                    sched._interrupted(slot, e)
+                raise e  # (a bare raise is not supported in native code)
+            completed += 1
+            polled = buf[_POLLED]
+            _restart(tr, buf)
+    finally:
+        if sched._shielding:
+            _off()
+        sched._polling = False
+        ctx.slot = outer_slot
+        ctx.sched = outer_sched
+        ctx.tkit = outer_tkit
+        if outer_held:
+            release_local(outer_sched)
+    return _end(sched, polled, completed, sched._fifo.head is not None)  # (_end_tick)
