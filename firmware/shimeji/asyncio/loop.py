@@ -61,6 +61,7 @@ class Loop(LoopCallbacks, LoopStopping):
         self._cs = self.sched.critical_section
         self._threadsafe = None  # call_soon_threadsafe's queue, made at its first call
         self._tid = None  # the thread running it (_thread.get_ident()), while it runs
+        self._reports = {}  # task -> its _report coroutine, spawned and not run yet
 
     @property
     def grown(self):
@@ -100,7 +101,9 @@ class Loop(LoopCallbacks, LoopStopping):
             flag = nxt
 
     def _report_later(self, task):
-        self.sched.spawn(_report(self, task)).detach()
+        coro = _report(self, task)
+        self._reports[task] = coro
+        self.sched.spawn(coro).detach()
 
     def create_task(self, coro, name=None, context=None):
         """Schedule ``coro`` on this loop; returns its ``Task`` (named ``name``). On CPython
@@ -174,7 +177,9 @@ class Loop(LoopCallbacks, LoopStopping):
         return task.result()
 
     def close(self):
-        """Nothing to release: the scheduler's slots are plain objects."""
+        """Drop the reports of failed tasks still waiting for their round (``_forget``);
+        nothing else to release: the scheduler's slots are plain objects."""
+        _forget(self)
 
     def time(self):
         """The loop's clock in seconds, as CPython's ``loop.time()`` (for ``timeout_at``): its
@@ -233,6 +238,7 @@ def new_event_loop():
         old._stopping = False
         old._stop_waiter = None
     else:
+        _forget(old)
         _loop = Loop()
     del _gathers[:]  # the dropped tasks' gathers never resume: forget them
     return _loop
@@ -240,7 +246,21 @@ def new_event_loop():
 
 def set_event_loop(loop):
     global _loop
+    if _loop is not loop:
+        _forget(_loop)
     _loop = loop
+
+
+def _forget(loop):
+    # A loop dropped (or closed) before a failed task's report had its round: the report's
+    # coroutine, never started, is closed (MicroPython's asyncio queues the task itself
+    # again, and so leaves nothing behind; CPython warned "coroutine '_report' was never
+    # awaited" when such a loop was collected).
+    if loop is not None:
+        reports = loop._reports
+        for coro in reports.values():
+            coro.close()
+        reports.clear()
 
 
 def get_running_loop():

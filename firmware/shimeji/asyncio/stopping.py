@@ -24,6 +24,7 @@ def _report_context(task):
 
 async def _report(loop, task):
     # Runs one round after a detached task failed: if nobody awaited it meanwhile, report.
+    loop._reports.pop(task, None)
     if task.state is None:
         task.data = _value_of(task._ref)
         context = _report_context(task)
