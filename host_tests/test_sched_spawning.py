@@ -76,3 +76,6 @@ def test_grow_mode_makes_slots_and_counts_them():
     hs = [grown.spawn(nothing()) for _ in range(5)]  # the grown slots are reused
     assert grown.grown == 3
     assert shimeji.StaticScheduler is StaticScheduler
+    fixed.close()  # their coroutines never ran: closed, not left to warn "never awaited"
+    grown.close()
+    assert all(h.is_complete() for h in hs)
