@@ -182,8 +182,19 @@ class Timeout:
         if self._when is None:
             return
         loop = get_event_loop()
+        timer = loop.timer
+        # The deadline as a tick of loop.time()'s clock, armed at that tick: blocks given one
+        # ``when`` share it whenever each is entered. (A delay from now, rounded to whole ms
+        # and then to the slack grid, gave the inner of two nested blocks a later tick when
+        # the clock moved between the two: the outer one fired alone.) loop.time() reads the
+        # tick the clock is in, so ``when`` counts from that tick's end, as a sleep armed in
+        # it does (never early, never before a sleep of the same delay armed before it), then
+        # goes up to the slack grid sleep_ms uses (docs/timer.md).
+        tick = int(self._when * 1000000 / timer.tick_us + 0.5) + 1
         ms = int((self._when - loop.time()) * 1000 + 0.999)
-        loop.timer.arm_ms(self._entry, ms if ms > 0 else 0)
+        mask = timer.slack_mask(ms) if ms > 0 else 0
+        tick = (tick + mask) & ~mask & 0x3FFFFFFF  # (loop.time() wraps as the ticks do)
+        timer.arm_at(self._entry, tick)
 
     def _fire(self, entry):
         if self._state == 1:
