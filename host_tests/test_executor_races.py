@@ -392,6 +392,7 @@ def _draw(worker, n):
 
 
 @micropython_only  # heap_lock, gc.mem_alloc
+@needs_thread_module  # an Executor, driven on this thread only
 def test_the_steal_start_draw_allocates_nothing():
     ex = Executor(workers=2, capacity=2)
     w = ex.workers[1]

@@ -8,7 +8,7 @@ import time
 
 from shimeji import port
 from shimeji.sched import runloop
-from support import IS_MICROPYTHON, alloc_delta, heap_locked, micropython_only
+from support import IS_MICROPYTHON, _Skipped, alloc_delta, heap_locked, micropython_only
 
 
 def _elapsed_us(fn, us):
@@ -35,6 +35,18 @@ def test_the_primitive_follows_the_gil_and_the_port():
     assert port.pick_sleep_idle(True, "linux") is port.sleep_releasing
 
 
+# MicroPython's qemu port (v1.28.0, ports/qemu/mcu/arm/ticks.c) reads its ms count and the
+# SysTick counter apart: time.ticks_us steps back by up to 1 ms when the tick lands between
+# the two reads (76 of 200,000 reads, worst -985 us, measured 2026-12-06), so a wait timed with
+# it can look short there however long it was (docs/boards.md, "No hardware: the qemu board").
+def not_on_the_qemu_port(fn):
+    if sys.platform == "qemu":
+        return _Skipped(fn, "the qemu port's time.ticks_us steps back by up to 1 ms, so a "
+                            "wait timed with it can look short (docs/boards.md)")
+    return fn
+
+
+@not_on_the_qemu_port
 def test_idle_waits_are_never_short():
     # (sleep_ms0_idle, the ESP32/STM32 one with a GIL, may end early: "at most us")
     if not IS_MICROPYTHON or port.sleep_idle is not port.sleep_ms0_idle:
@@ -46,6 +58,7 @@ def test_idle_waits_are_never_short():
 
 
 @micropython_only
+@not_on_the_qemu_port
 def test_sleep_releasing_is_never_short_and_sleeps_at_least_once():
     for us in (0, 1, 9, 10, 11, 95, 100, 101, 250, 1000):
         assert _elapsed_us(port.sleep_releasing, us) >= us
