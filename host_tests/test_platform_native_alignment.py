@@ -26,26 +26,47 @@ def needs_word_aligned_arch(fn):
     return fn
 
 
-def _import_everything():
-    """Every module of shimeji that imports here: each subpackage and each module its lazy
-    table names. Returns the names that failed to import (no sockets, no threads...)."""
-    import shimeji
+# Functions that must be among those checked, by module: the scheduler's fast path, the
+# value copies, and the timer wheel's viper passes (session 9; first checked on an armv6m
+# build in session 10)
+REQUIRED = (("shimeji.sched.fastpath", "tick_fifo"), ("shimeji._values", "_copy_word"),
+            ("shimeji.time.wheelplace", "place"), ("shimeji.time.wheelplace", "drain"),
+            ("shimeji.time.wheelpass", "hand_off"), ("shimeji.time.timerturn", "turn"),
+            ("shimeji.time.sleep", "sleep_ms"))
+
+
+def _targets(sub, keep):
+    """``shimeji.<sub>`` and each module its lazy table names (read by importing it once)."""
     from shimeji import _lazy
 
-    failed = []
-    for sub in SUBPACKAGES:
-        try:
-            __import__("shimeji." + sub)
-        except Exception:  # noqa: BLE001 - a port without what the subpackage needs
-            failed.append("shimeji." + sub)
-    for table in list(_lazy.TABLES.values()):
-        for where in table.values():
-            path = where.partition(":")[0]
+    try:
+        __import__("shimeji." + sub)
+    except Exception:  # noqa: BLE001 - a port without what the subpackage needs
+        return ["shimeji." + sub]
+    paths = ["shimeji." + sub]
+    for where in _lazy.TABLES.get("shimeji." + sub, {}).values():
+        path = where.partition(":")[0]
+        if path not in paths:
+            paths.append(path)
+    _unload(keep)
+    return paths
+
+
+def _unload(keep):
+    """Forget every shimeji module not in ``keep``, so that its code can be collected: from
+    ``.mpy`` files (code in the heap) the whole package does not fit in the RP2040's heap at
+    once (docs/boards.md, "Footprint")."""
+    import gc
+
+    for name in [m for m in sys.modules if m.startswith("shimeji") and m not in keep]:
+        mod = sys.modules.pop(name)
+        parent = sys.modules.get(name.rpartition(".")[0])
+        if parent is not None and getattr(parent, name.rpartition(".")[2], None) is mod:
             try:
-                __import__(path)
-            except Exception:  # noqa: BLE001
-                failed.append(path)
-    return shimeji, failed
+                delattr(parent, name.rpartition(".")[2])
+            except (AttributeError, TypeError):  # a port whose modules refuse it
+                pass
+    gc.collect()
 
 
 def _functions(kinds):
@@ -72,37 +93,52 @@ def _functions(kinds):
 def test_every_native_function_starts_on_a_word_boundary():
     import machine
 
-    from shimeji import StaticScheduler
     from shimeji._values import _copy_word
-    from shimeji.sched.fastpath import tick_fifo
+    from shimeji.core import yield_now  # native, in a module that imports little
 
     def bytecode():
         pass
 
-    native = type(tick_fifo)
+    native = type(yield_now)
     if native is type(bytecode):
         raise AssertionError("shimeji here is bytecode only: nothing native to check")
-    _shimeji, failed = _import_everything()
     kinds = (native, type(_copy_word))
-    found = _functions(kinds)
-    starts = [(n, machine.mem32[id(f) + _CODE]) for n, f in found]
-    odd = [(n, hex(a)) for n, a in starts if a % 4]
+    del yield_now, _copy_word
+    keep = set(m for m in sys.modules if m.startswith("shimeji"))
+    # One module at a time (with what it imports), each checked while it is loaded, then
+    # forgotten: frozen, everything fits at once; from .mpy files it does not.
+    checked = {}  # qualified name -> its code's address
+    odd = []
+    failed = []
+    required = {}
+    for sub in SUBPACKAGES:
+        for path in _targets(sub, keep):
+            try:
+                __import__(path)
+            except Exception as e:  # noqa: BLE001 - no sockets, no threads, no room...
+                failed.append("%s (%s)" % (path, type(e).__name__))
+                _unload(keep)
+                continue
+            for n, f in _functions(kinds):
+                a = machine.mem32[id(f) + _CODE]
+                checked[n] = a
+                if a % 4:
+                    odd.append((n, hex(a)))
+                for mod, fn in REQUIRED:
+                    m = sys.modules.get(mod)
+                    # by identity: a function imported by another module (io.readop takes
+                    # _copy_word) is listed under whichever module sys.modules yields first
+                    if m is not None and getattr(m, fn, None) is f:
+                        required[mod + "." + fn] = a
+            _unload(keep)
     print("native/viper functions: %d, not word-aligned: %d, modules not imported: %s" % (
-        len(found), len(odd), failed))
+        len(checked), len(odd), failed))
     assert odd == []
-    names = [n for n, _ in found]
-    # by identity: a function imported by another module (io.readop takes _copy_word) is
-    # listed under whichever module sys.modules yields first
-    assert [f for _, f in found if f is tick_fifo], names
-    assert [f for _, f in found if f is _copy_word], names
-    # the timer wheel's viper passes (session 9; first checked on an armv6m build in session 10)
-    mods = sys.modules
-    for mod, fn in (("wheelplace", "place"), ("wheelplace", "drain"), ("wheelpass", "hand_off"),
-                    ("timerturn", "turn"), ("sleep", "sleep_ms")):
-        f = getattr(mods["shimeji.time." + mod], fn)
-        assert [g for _, g in found if g is f], (mod, fn)
-    assert len(found) >= 40, names
+    assert sorted(required) == sorted(m + "." + f for m, f in REQUIRED), sorted(required)
+    assert len(checked) >= 40, sorted(checked)
     # and calls into them run: a spawn and a tick (where 2-byte alignment faulted)
+    from shimeji import StaticScheduler
+
     sched = StaticScheduler(2)
     events = []
 
