@@ -35,3 +35,12 @@ def test_calls_are_summed_per_callee_across_callers_and_compressed_names():
 def test_names_outside_the_list_are_not_counted():
     got = instr.calls_to(CALLGRIND.splitlines(True), ("mp_store_attr",))
     assert got == {"mp_store_attr": 1}
+
+
+def test_layout_prefix_interns_that_many_names_and_runs_as_nothing():
+    assert instr.layout_prefix(0) == ""
+    src = instr.layout_prefix(17)
+    names = {}
+    exec(src, names)  # defines a function, never called: its names are only interned
+    code = names["_layout"].__code__
+    assert len(set(code.co_names)) == 17

@@ -617,13 +617,22 @@ def calls_to(lines, names):
     return total
 
 
-def count(mp, firmware, code, n, tick, calls=None):
+def layout_prefix(k):
+    """Source that interns ``k`` names before shimeji loads (a function never called): every
+    later qstr is renumbered, as by an unrelated change, which moves look-ups in and out of
+    MicroPython's map look-up cache (``--layouts``)."""
+    if not k:
+        return ""
+    return "def _layout():\n    return (%s)\n" % ", ".join("_lay%d" % i for i in range(k))
+
+
+def count(mp, firmware, code, n, tick, calls=None, layout=0):
     """Instructions of one run of ``code`` with ``n``; with ``calls`` (a dict), also the
     calls to each of ``RUNTIME_CALLS``, stored in it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "w.py")
         with open(path, "w") as f:
-            f.write(PRELUDE + "TICK = %d\n" % tick + code)
+            f.write(layout_prefix(layout) + PRELUDE + "TICK = %d\n" % tick + code)
         out = os.path.join(tmp, "cg.out")
         env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", firmware]))
         proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
@@ -651,18 +660,32 @@ def main(argv=None):
                          "more or less, which moves allocating workloads by ~1k per operation")
     ap.add_argument("--calls", action="store_true",
                     help="also print the runtime helper calls per operation (RUNTIME_CALLS)")
+    ap.add_argument("--layouts", default="0",
+                    help="qstr layouts to measure each workload on, comma-separated: N names "
+                         "interned before shimeji loads (e.g. 0,5,17,40); prints each and "
+                         "their mean (a change's effect apart from the look-up cache's)")
     args = ap.parse_args(argv)
+    layouts = [int(k) for k in args.layouts.split(",")]
     names = args.only.split(",") if args.only else list(WORKLOADS)
     for name in names:
         code = WORKLOADS[name]
         if args.gc_off:
             code = "import gc\ngc.disable()\n" + code
-        ca = {} if args.calls else None
-        cb = {} if args.calls else None
-        a = count(args.micropython, args.firmware, code, args.n, args.tick_us, ca)
-        b = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us, cb)
-        print("%-24s %10.0f instructions per operation" % (name, (b - a) / args.n), flush=True)
-        if args.calls:
+        per = []
+        for layout in layouts:
+            ca = {} if args.calls else None
+            cb = {} if args.calls else None
+            a = count(args.micropython, args.firmware, code, args.n, args.tick_us, ca, layout)
+            b = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us, cb,
+                      layout)
+            per.append((b - a) / args.n)
+        if len(layouts) == 1:
+            print("%-24s %10.0f instructions per operation" % (name, per[0]), flush=True)
+        else:
+            print("%-24s %10.0f instructions per operation (mean; layouts %s: %s)" % (
+                name, sum(per) / len(per), args.layouts,
+                " / ".join("%.0f" % v for v in per)), flush=True)
+        if args.calls:  # (of the last layout)
             print("    calls per operation: " + ", ".join(
                 "%s %.1f" % (k, (cb[k] - ca[k]) / args.n) for k in RUNTIME_CALLS), flush=True)
     return 0

@@ -43,7 +43,9 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
     if name is None and coro.__class__ is _coro_type:
         slot = self._free_head
         task_id = self._next_id
-        if slot is not None and task_id < _ID_MASK:
+        if slot is None:  # (no ``is not``: in native code it is a runtime call more)
+            pass
+        elif task_id < _ID_MASK:
             fifo = None
             ok = False
             if slot.handle_out:  # its last handle was handed out: spawn makes a new one

@@ -109,9 +109,7 @@ class TaskSlot:
         return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
 
 
-_join_finish = core.Finish()  # (before JoinHandle: its __next__ takes them as defaults)
-_join_stop = _join_finish.exc
-_context = core.context
+_join_finish = core.Finish()  # (before JoinHandle: its __next__ takes its exc as a default)
 
 
 def _outcome(status, value):
@@ -251,18 +249,18 @@ class JoinHandle:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _ctx=_context, _park=core.PARK, _stop=_join_stop, _slot_type=TaskSlot,
-                 _type=type, _isinstance=isinstance, _current=core.current_slot, _end=_finish):
-        # No global read (defaults are locals, misuse a method): a native function that reads
-        # one swaps the globals in and out under an exception handler (~300 instructions).
+    def __next__(self, _ctx=core.context, _park=core.PARK, _end=_finish, _slot_type=TaskSlot,
+                 _join_stop=_join_finish.exc, _type=type, isinstance=isinstance,
+                 current_slot=core.current_slot):
+        # No global read (defaults, a method for misuse, no new names): see lifecycle.py's spawn.
         me = _ctx.slot  # core.current_slot() without the call
         if me is None:
-            me = _current()  # raises NoCurrentTask
+            me = current_slot()  # raises NoCurrentTask
         if me.wait_phase == 0:
             slot = self._ref
-            if _type(slot) is not _slot_type and not _isinstance(slot, _slot_type):  # finished
+            if _type(slot) is not _slot_type and not isinstance(slot, _slot_type):  # finished
                 if slot is None:  # _finish's common case, in line
-                    exc = _stop
+                    exc = _join_stop
                     exc.__traceback__ = None
                     raise exc
                 return self._finished(me)
@@ -270,7 +268,7 @@ class JoinHandle:
             if sched is None:  # completed on another thread since _slot was read
                 sched = me.sched
             if slot is me or sched.level != me.sched.level:
-                self._misuse(me, sched)  # raises
+                self._wrong_level(me)  # raises JoinSelf or WrongLevel
             if sched.parallel:  # the task may finish on another thread meanwhile
                 return self._join_parallel(me, sched)
             me.wait_phase = 1
@@ -285,12 +283,12 @@ class JoinHandle:
         me.wait_key = None
         me.wait_value = None
         if status == _OK and value is None:
-            exc = _stop
+            exc = _join_stop
             exc.__traceback__ = None
             raise exc
         return _end(status, value, me)
 
-    def _misuse(self, me, sched):
+    def _wrong_level(self, me):  # (JoinSelf too: a name the firmware's qstr pool has)
         if self._ref is me:
             raise JoinSelf("a task cannot await its own JoinHandle: it would wait forever")
         raise WrongLevel("a task cannot await the JoinHandle of a task on another level "
@@ -343,7 +341,10 @@ def completed_ref(status, value):
     return value
 
 
-# A bare instance without the class call's search for __new__ and __init__ (half the cost on
-# MicroPython); ports built without object.__new__ call the class.
-new_handle = getattr(object, "__new__", None) or (lambda cls: cls())
+def _call_class(cls):  # (ports built without object.__new__)
+    return cls()
+
+
+# A bare instance, without the class call's search for __new__ and __init__ (half the cost).
+new_handle = getattr(object, "__new__", None) or _call_class
 _DETACHED = object()  # a detached handle's _ref
