@@ -21,6 +21,8 @@ Call it right where you await it (``await wait_readable(sock)``): the call recor
 object on the calling task's slot, as ``sleep_ms`` does. Nothing here is ISR-safe.
 """
 
+import sys
+
 import micropython
 from micropython import const
 
@@ -107,8 +109,19 @@ class _IOWait:
         return None
 
 
-_context = core.context
+_context = core.context  # a context no tick sets while a loop thread runs (check_threads)
 _PARK = core.PARK
+_slot_of = core.current_slot
+_UNSET = core.Context()
+
+
+def check_threads(on):
+    """The wait functions find their task by the calling thread while ``on``: sleep.py's
+    ``check_threads``, which ``ThreadBackground`` calls (at the REPL, while its loop polls a
+    task, ``wait_readable(obj)`` recorded ``obj`` on that task's slot). Not ISR-safe."""
+    global _context, _slot_of
+    _context = _UNSET if on else core.context
+    _slot_of = core.task_slot if on else core.current_slot
 
 
 def _raise_trouble(obj, ev, mask):
@@ -132,7 +145,7 @@ _WRITE_ANY = _IOWait(POLLOUT, _LENIENT)
 def _arm(obj):
     slot = _context.slot
     if slot is None:
-        slot = core.current_slot()  # raises NoCurrentTask
+        slot = _slot_of()  # raises NoCurrentTask
     if obj is None:  # (io_obj None means "not armed": step() would blame the wrong thing)
         raise NotPollable("wait_readable(obj)/wait_writable(obj) got None: pass the socket, "
                           "stream, UART, pipe or file descriptor to wait on")
@@ -168,3 +181,7 @@ READ_ANY = _READ_ANY  # the lenient read wait, for Stream's reads (step())
 
 __all__ = ("wait_readable", "wait_writable", "wait_io", "POLLIN", "POLLOUT", "POLLERR",
            "POLLHUP")
+
+_bg = sys.modules.get("shimeji.sched.background")  # imported while a loop thread runs:
+if _bg is not None and _bg._loop_threads:  # checked from the start (see check_threads)
+    check_threads(True)

@@ -22,6 +22,19 @@ from .runloop import _inc
 # The idents of the running ThreadBackgrounds' loop threads (ident -> True). Once one has
 # started, ``core.slot_here[0]`` is ``_slot_here``, which current_task() and spawn() ask.
 _loop_threads = {}
+# The modules whose calls bind an awaitable to the calling task's slot when called (a sleep's
+# timer entry, a timeout's guard, an I/O wait's object): while a loop thread runs, each finds
+# its task by the calling thread (their ``check_threads``); a module imported later starts so.
+_BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
+
+
+def _check_threads(on):
+    import sys
+
+    for name in _BINDERS:
+        mod = sys.modules.get(name)
+        if mod is not None:
+            mod.check_threads(on)
 
 
 def _slot_here():
@@ -121,6 +134,7 @@ class ThreadBackground(Background):
         self.loop_thread = ident
         _loop_threads[ident] = True  # before this thread's first tick sets the context
         core.slot_here[0] = _slot_here
+        _check_threads(True)
         try:
             while not self._quit:
                 us = 0
@@ -140,6 +154,8 @@ class ThreadBackground(Background):
             print("shimeji background loop stopped:", repr(e))
         finally:  # after this thread's last tick (core.slot_here stays: never a stale None)
             _loop_threads.pop(ident, None)
+            if not _loop_threads:
+                _check_threads(False)  # (the sleeps' look-ups as before)
             self.loop_thread = None
             self.running = False
 

@@ -18,7 +18,7 @@ from micropython import const
 from .. import core
 from ..core import FREE, WAITING
 from ..errors import BadArgument, DeadlineExpired, Timeout, int_arg
-from .sleep import _ring_iter
+from .sleep import _loop_threads_running, _ring_iter
 from .timer import timer_of
 from .wheel import TimerEntry
 
@@ -181,6 +181,16 @@ class TimeoutGuard:
             it.close()
 
 
+_slot_of = core.current_slot  # core.task_slot while a loop thread runs (check_threads)
+
+
+def check_threads(on):
+    """``timeout()`` finds its task by the calling thread while ``on``: sleep.py's
+    ``check_threads``, which ``ThreadBackground`` calls. Not ISR-safe."""
+    global _slot_of
+    _slot_of = core.task_slot if on else core.current_slot
+
+
 def timeout(aw, ms):
     """Awaitable: await ``aw`` but give up after ``ms`` milliseconds.
 
@@ -192,7 +202,7 @@ def timeout(aw, ms):
         raise BadArgument("timeout(aw, ms): aw must be an awaitable, such as a coroutine "
                           "(timeout(work(), 100)) or sleep_ms(50), got %r" % (aw,))
     int_arg(ms, "timeout(aw, ms): ms", "an int of milliseconds")
-    slot = core.current_slot()
+    slot = _slot_of()  # (raises NoCurrentTask; at the REPL too while a loop thread polls)
     guard = slot.timeout_guard
     if guard is None or guard.busy:
         guard = TimeoutGuard()
@@ -200,3 +210,7 @@ def timeout(aw, ms):
             slot.timeout_guard = guard
     guard._prepare(aw, ms)
     return guard
+
+
+if _loop_threads_running():
+    check_threads(True)

@@ -6,6 +6,8 @@ deadline is rounded up to a tick boundary at or after "now + duration", counting
 the current tick already gone, and a wake before the entry fired (a spurious one) parks again.
 """
 
+import sys
+
 import micropython
 from micropython import const
 
@@ -90,7 +92,31 @@ def _not_ms(ms):
 
 # What sleep_ms reads besides its timer, in one tuple (a viper function takes no defaults):
 # one module-global look-up, then a tuple subscript each (a global is a dict probe).
-_G = (None, core.context, type, int, _ring_iter, _ring_append, core.SLEEP)
+_G = _G_FAST = (None, core.context, type, int, _ring_iter, _ring_append, core.SLEEP)
+# While a ThreadBackground's loop thread runs (check_threads): a context no tick sets, so
+# every sleep takes _sleep_ms_elsewhere, which asks the calling thread
+_G_CHECKED = (None, core.Context()) + _G_FAST[2:]
+_slot_of = core.current_slot  # core.task_slot while a loop thread runs (check_threads)
+
+
+def check_threads(on):
+    """Called by ``ThreadBackground`` (sched/background.py) when its loop thread starts
+    (True) and when no loop thread is left (False). That thread polls with the interpreter's
+    context, which the REPL's thread (and any other) shares: there a sleep made while the
+    loop polls a task found that task's slot and armed its timer entry. While ``on``, the
+    sleeps find their task by the calling thread (``core.task_slot``: ``NoCurrentTask``
+    outside that loop's tasks), at a few hundred instructions per sleep; otherwise their
+    look-ups are the same as before (a module global each). Not ISR-safe."""
+    global _G, _slot_of
+    _G = _G_CHECKED if on else _G_FAST
+    _slot_of = core.task_slot if on else core.current_slot
+
+
+def _loop_threads_running():
+    # A module that binds awaitables, imported while a ThreadBackground's loop thread runs,
+    # starts checked (the background switched the modules loaded when it started).
+    bg = sys.modules.get("shimeji.sched.background")
+    return bg is not None and bool(bg._loop_threads)
 
 
 @micropython.viper
@@ -207,7 +233,7 @@ def sleep_ms(ms):
 
 
 def _sleep_ms_elsewhere(ms):
-    slot = core.current_slot()  # raises NoCurrentTask
+    slot = _slot_of()  # raises NoCurrentTask
     timer = timer_of(slot)  # raises NoTimer
     if type(ms) is not int:
         _not_ms(ms)
@@ -219,7 +245,7 @@ def sleep_us(us):
     """Awaitable: wait at least ``us`` microseconds (rounded up to whole ticks). Allocates
     nothing. Tasks only (not ISR-safe)."""
     int_arg(us, "sleep_us(us)", "an int of microseconds")
-    slot = core.current_slot()
+    slot = _slot_of()  # (raises NoCurrentTask)
     timer_of(slot).arm_us(slot.timer, us)
     return _sleep
 
@@ -230,7 +256,7 @@ def sleep_until(deadline):
     turn. Allocates nothing. Tasks only (not ISR-safe)."""
     int_arg(deadline, "sleep_until(deadline)", "an int: a timer tick such as "
             "timer.after_ms(100) or timer.now()")
-    slot = core.current_slot()
+    slot = _slot_of()  # (raises NoCurrentTask)
     timer_of(slot).arm_at(slot.timer, deadline)
     return _sleep
 
@@ -326,3 +352,7 @@ class Interval:
         n = self.count
         self.count = n + 1 if n < _MASK else 0
         raise self._finish.done()
+
+
+if _loop_threads_running():
+    check_threads(True)
