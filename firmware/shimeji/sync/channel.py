@@ -31,6 +31,7 @@ from .waitqueue import (
     WaitQueue,
     accept,
     finish_with,
+    own_next,
     section,
 )
 
@@ -209,6 +210,7 @@ class _Send(Awaitable):
     def __init__(self, ch):
         self.ch = ch
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):
@@ -247,6 +249,7 @@ class _Recv(Awaitable):
         self.ch = ch
         self.take = take  # recv() takes the item; ready() only waits for one
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):

@@ -8,7 +8,7 @@ one waiter that consumes each signal (asyncio's ``ThreadSafeFlag``), use ``WaitC
 import micropython
 
 from .. import core
-from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, WaitQueue, accept, closed_error
+from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, WaitQueue, accept, closed_error, own_next
 
 
 class Event:
@@ -56,6 +56,7 @@ class _EventWait(Awaitable):
     def __init__(self, event):
         self.event = event
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):

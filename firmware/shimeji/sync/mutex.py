@@ -15,7 +15,7 @@ import micropython
 
 from .. import core
 from ..errors import LockHeldBySelf, LockNotHeld
-from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept
+from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept, own_next
 
 
 class Mutex:
@@ -195,6 +195,7 @@ class _Lock(GuardAwaitable):
     def __init__(self, mutex):
         self.mutex = mutex
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     def release(self, exc_type=None):
         self.mutex._guard_exit(exc_type)

@@ -18,7 +18,7 @@ from micropython import const
 
 from .. import core
 from ..errors import LockHeldBySelf, LockNotHeld
-from .waitqueue import WAITING, GuardAwaitable, WaitQueue, accept
+from .waitqueue import WAITING, GuardAwaitable, WaitQueue, accept, own_next
 
 _READ = const(1)
 _WRITE = const(2)
@@ -215,6 +215,7 @@ class _Acquire(GuardAwaitable):
         self.rw = rw
         self.mode = mode
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     def release(self, exc_type=None):
         rw = self.rw

@@ -20,6 +20,7 @@ from .waitqueue import (
     WaitQueue,
     accept,
     closed_error,
+    own_next,
 )
 
 _MAX_PERMITS = const(0x3FFFFFFF)  # stays a small int on 32-bit boards
@@ -131,6 +132,7 @@ class _Acquire(Awaitable):
     def __init__(self, sem):
         self.sem = sem
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def __next__(self):

@@ -11,7 +11,7 @@ import micropython
 
 from .. import core
 from ..errors import WaiterBusy
-from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, accept, closed_error, section
+from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, accept, closed_error, own_next, section
 
 
 class WaitCell:
@@ -95,6 +95,7 @@ class _CellWait(Awaitable):
     def __init__(self, cell):
         self.cell = cell
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     def __next__(self):
         me = core.current_slot()

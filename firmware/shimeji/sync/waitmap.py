@@ -22,6 +22,7 @@ from .waitqueue import (
     accept,
     closed_error,
     finish_with,
+    own_next,
 )
 
 # What a first poll found in the section (the exception is raised after leaving it).
@@ -107,6 +108,7 @@ class _MapWait(Awaitable):
     def __init__(self, wm):
         self.wm = wm
         self._finish = core.Finish()
+        own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def __next__(self):
