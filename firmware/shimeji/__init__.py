@@ -65,6 +65,7 @@ from .errors import (
     TaskNotComplete,
     Timeout,
     TimerConfigError,
+    TimerFull,
     TraceError,
     WaiterBusy,
     WrongLevel,

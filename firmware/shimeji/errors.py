@@ -117,6 +117,11 @@ class TimerConfigError(ShimejiError):
     """A Timer, Clock or Interval was given a tick or period it cannot count exactly."""
 
 
+class TimerFull(ShimejiError):
+    """A timer wheel had every entry number armed and the heap had no block to grow it: make
+    the ``Timer`` with a larger ``capacity`` at start-up. The wheel is unchanged."""
+
+
 class Timeout(ShimejiError):
     """``timeout(awaitable, ms)`` gave up: the awaited work did not finish in time."""
 

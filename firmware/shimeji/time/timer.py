@@ -31,6 +31,7 @@ _W_STEP = const(29)
 _W_BASE = const(32)
 SLACK_US = const(64)  # the default slack of a millisecond deadline: at least this many µs
 SLACK_MAX_US = const(1024)  # and at most this many (see Timer)
+CAPACITY = const(32)  # a Timer's entries by default: a default StaticScheduler's 16 slots x 2
 
 
 class Timer:
@@ -49,11 +50,15 @@ class Timer:
     multiple of it. Never early. No effect below two ticks (a 1 ms tick: none by default).
     ``slack_us=0``: no slack, µs deadlines exactly (``sleep_us``, ``sleep_until`` always are).
     ``now``: the tick the wheel starts at (tests of the 2**30 wrap start just before it).
+    ``capacity``: entries armed at once without growing (each sleeping task holds one, each
+    ``timeout`` one more; a ``StaticScheduler`` reserves 2 per slot): the wheel's words are one
+    block of 2,736 + 16 per entry bytes, made once (docs/timer.md, "What a timer costs").
     """
 
     def __init__(self, clock=None, tick_us=1000, clock_unit_us=1, slack_us=SLACK_US,
-                 slack_max_us=SLACK_MAX_US, now=0):
-        self.wheel = TimerWheel(now)  # (fixed for the timer's life: the clock shares its ints)
+                 slack_max_us=SLACK_MAX_US, now=0, capacity=CAPACITY):
+        # (fixed for the timer's life: the clock shares its ints)
+        self.wheel = TimerWheel(now, capacity)
         # The clock's base lives in the wheel's int array, next to now (see TimerWheel).
         self.clock = Clock(clock, tick_us, clock_unit_us, self.wheel._w, _W_BASE)
         self._source = self.clock.source  # (fixed: sleep_ms and turn read it in one load)

@@ -30,7 +30,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import BadArgument, DurationTooLong
+from ..errors import BadArgument, DurationTooLong, TimerFull
 from .wheelentry import TimerEntry, check_arm
 from .wheelpass import earliest, hand_off, step
 from .wheelplace import advance_due, drain, place
@@ -76,37 +76,60 @@ class TimerWheel:
         # four words per entry number. The indexes: the constants above.
         int_cap = capacity if type(capacity) is int and capacity > 0 else 0
         if not int_cap:
-            raise BadArgument("TimerWheel(capacity) must be an int above 0 (entries armed "
+            raise BadArgument("capacity (Timer, TimerWheel) must be an int above 0 (entries armed "
                               "at once; it grows as needed), got %r" % (capacity,))
-        self._w = array("i", [0] * _E)
-        self._obj = []  # the armed entry of each number (None when free)
-        ws = self._w
+        # One block of the final size, no temporary: an array made from a range is allocated
+        # at its length at once (a list of zeros would be a second block as large, and growing
+        # to the capacity afterwards a third), so a fragmented heap needs one hole, not three.
+        n = _E + 4 * int_cap
+        ws = array("i", range(n))
+        self._w = ws
+        self._obj = [None] * int_cap  # the armed entry of each number (None when free)
+        for i in range(_HEAD):
+            ws[i] = 0
         for i in range(_HEAD, _E):
             ws[i] = _NONE
         ws[_W_NOW] = now & _MASK
         ws[_W_NEXT] = -1
         ws[_W_RESUME] = -1
-        ws[_W_FREE] = _NONE
-        self.reserve(int_cap)
+        ws[_W_CAP] = int_cap
+        ws[_W_FREE] = _link_free(ws, 0, int_cap, _NONE)
 
     def reserve(self, n):
         """Make room for ``n`` entries armed at once, so that arming them allocates nothing
-        (the wheel grows by itself when it must, allocating then). Not ISR-safe."""
+        (the wheel grows by itself when it must, allocating then): ``16 * (n - capacity)``
+        bytes more in the wheel's one array (its block moves unless the heap after it is
+        free) and ``4 * (n - capacity)`` in its list of entries. Raises ``TimerFull`` if the
+        heap has no room, the wheel unchanged. Not ISR-safe."""
         ws = self._w
         cap = ws[_W_CAP]
         if n <= cap:
             return
-        ws.extend(array("i", [0] * (4 * (n - cap))))
-        self._obj.extend([None] * (n - cap))
-        free = ws[_W_FREE]
-        for i in range(n - 1, cap - 1, -1):  # the new numbers first, lowest first
-            ws[_E + 4 * i] = free
-            free = i
-        ws[_W_FREE] = free
+        k = n - cap
+        objs = self._obj
+        try:
+            _extend(ws, objs, k)
+        except MemoryError:
+            while len(objs) > cap:  # (the list may have grown before the array failed)
+                objs.pop()
+            raise TimerFull("the timer wheel could not grow from %d to %d entries (%d B more "
+                            "in one block of %d B, not free on this heap): make the Timer "
+                            "with Timer(capacity=%d) or more at start-up, before the heap is "
+                            "cut up (a StaticScheduler(timer=...) reserves 2 per slot)"
+                            % (cap, n, 16 * k, 4 * (_E + 4 * n), n)) from None
+        for i in range(_E + 4 * cap, _E + 4 * n):
+            ws[i] = 0
+        ws[_W_FREE] = _link_free(ws, cap, n, ws[_W_FREE])
         ws[_W_CAP] = n
 
     def _grow(self):
-        self.reserve(2 * self._w[_W_CAP])
+        # Every number is armed (the passes' free list is empty): by half again, and if that
+        # block is not free, by the smallest step; TimerFull if even that fails.
+        cap = self._w[_W_CAP]
+        try:
+            self.reserve(cap + (cap >> 1) + 8)
+        except TimerFull:
+            self.reserve(cap + 8)
 
     def list_index(self, entry):
         """The list index ``entry`` is armed in (level * 64 + slot; 320: the due list), or -1
@@ -265,3 +288,20 @@ class TimerWheel:
             fired += 1
             due -= 1
         return fired
+
+
+def _extend(ws, objs, k):
+    """Room for ``k`` more entries: ``4 * k`` words in ``ws``, ``k`` slots in ``objs``. On a
+    ``MemoryError`` ``ws`` is unchanged (``objs`` may have grown). Tests replace it to inject
+    the error."""
+    objs.extend([None] * k)
+    ws.extend(array("i", range(4 * k)))  # (one temporary block of the added size)
+
+
+def _link_free(ws, lo, hi, free):
+    """Put the numbers ``lo`` to ``hi - 1`` on the free list ahead of ``free``, lowest first;
+    returns the new head."""
+    for i in range(hi - 1, lo - 1, -1):
+        ws[_E + 4 * i] = free
+        free = i
+    return free
