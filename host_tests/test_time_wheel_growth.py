@@ -162,9 +162,9 @@ def test_a_growth_larger_than_the_heap_raises_timer_full_with_the_real_memory_er
     e = TimerEntry(callback=lambda e: None)
     w.arm_after(e, 1)
     try:
-        w.reserve(1 << 22)  # 64 MB of words: no heap has that block
+        w.reserve(1 << 24)  # 256 MB of words (and a list of 64 MB or more): no heap has it
     except TimerFull as err:
-        assert "Timer(capacity=4194304)" in str(err)
+        assert "Timer(capacity=16777216)" in str(err)
     else:
         raise AssertionError("reserve past the heap did not raise TimerFull")
     assert _cap(w) == 2 and len(w._obj) == 2 and w.pending == 1
