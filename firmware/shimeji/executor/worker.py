@@ -45,7 +45,7 @@ class Worker(Stealing, Idling, StaticScheduler):
 
     def __init__(self, executor, index, capacity, policy, tick_us, critical_section=None):
         StaticScheduler.__init__(self, capacity, policy=policy, critical_section=critical_section,
-                                 timer=Timer(tick_us=tick_us, capacity=2 * capacity))
+                                 timer=Timer(tick_us=tick_us))
         import _thread
 
         self.executor = executor

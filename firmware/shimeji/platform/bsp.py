@@ -246,17 +246,15 @@ class BoardBase:
 
     # -- set-up shared by every board -------------------------------------------------------
 
-    def make_timer(self, capacity=32):
+    def make_timer(self):
         """A shimeji ``Timer`` on this board's clock, ticking every ``tick_us`` (1 µs on a
-        tickless board), with the board's ``slack_us`` and ``slack_max_us``, room for
-        ``capacity`` armed entries (docs/timer.md, "What a timer costs in RAM"). Not
-        ISR-safe."""
+        tickless board), with the board's ``slack_us`` and ``slack_max_us``. Not ISR-safe."""
         from ..time.timer import SLACK_MAX_US, SLACK_US, Timer
 
         slack = SLACK_US if self.slack_us is None else self.slack_us
         cap = SLACK_MAX_US if self.slack_max_us is None else self.slack_max_us
         return Timer(clock=self.ticks_us, tick_us=self.tick_us, slack_us=slack,
-                     slack_max_us=cap if cap >= slack else slack, capacity=capacity)
+                     slack_max_us=cap if cap >= slack else slack)
 
     def scheduler(self, capacity=16, policy=None):
         """A ``StaticScheduler`` with this board's critical section and a timer. Not
@@ -265,7 +263,7 @@ class BoardBase:
 
         return StaticScheduler(capacity, policy=policy,
                                critical_section=self.critical_section(),
-                               timer=self.make_timer(2 * capacity))
+                               timer=self.make_timer())
 
     def interrupt_scheduler(self, capacity=8, sched=None, policy=None):
         """An ``InterruptScheduler`` on this board: its own timer on the board clock, driven
@@ -277,7 +275,7 @@ class BoardBase:
         self._drop_closed_levels()
         cs = sched.critical_section if sched is not None else self.critical_section()
         isr = InterruptScheduler(capacity, policy=policy, critical_section=cs,
-                                 timer=self.make_timer(2 * capacity))
+                                 timer=self.make_timer())
         isr.home_sched = sched  # its wakes end sched's loop's idle in poll (unix board)
         if not self.interrupt_levels:
             self.interrupt_levels = []

@@ -260,7 +260,7 @@ def run(main=None, sched=None, timer=None, idle=None, capacity=16, **options):
         if timer is None:
             from ..time.timer import Timer
 
-            timer = Timer(capacity=2 * capacity)  # (what the scheduler reserves: made once)
+            timer = Timer()
         sched = StaticScheduler(capacity, timer=timer)
     loop = RunLoop(sched, timer=timer, idle=idle, **options)
     current = loop
