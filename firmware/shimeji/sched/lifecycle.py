@@ -238,6 +238,7 @@ class TaskLifecycle(TaskPool):
                                 "call close() from the run loop after tick() returns")
         self._free_section("close")
         self.closed = True
+        self._local_next = False  # (fastpath.tick_fifo: no spawn on the tick's own list)
         for slot in self.live_slots():
             if slot.state == QUEUED:
                 self.policy.remove(slot)

@@ -53,6 +53,7 @@ class StaticScheduler(TaskLifecycle):
     DEFAULT_TICK_SIZE = _TICK_SIZE
     level = 0  # thread level; an InterruptScheduler (interrupt.py) is level 1
     parallel = False  # True for an executor's worker, which polls in parallel with others
+    _local_next = False  # (on the instance from __init__: see there)
 
     def __init__(self, capacity=16, policy=None, critical_section=None, clock_us=None, timer=None,
                  grow=False):
@@ -91,6 +92,9 @@ class StaticScheduler(TaskLifecycle):
         # when it is full, so a miss probes most of it before the class is asked.
         self.level = self.level
         self.parallel = self.parallel
+        # What tick_fifo puts in _local_ok: False once parallel, ids_wrapped or closed (where
+        # those are set), one read per tick instead of three (~0.6-0.9k instructions).
+        self._local_next = not self.parallel and not self.ids_wrapped and not self.closed
         # The methods every spawn and completion calls, bound once (a subclass's own, if it
         # overrides them): a hit in the instance's table instead of a miss, then the class.
         self._start = self._start

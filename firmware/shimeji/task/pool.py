@@ -162,6 +162,7 @@ class TaskPool:
         self._next_id = first
         self.ids_wrapped = True  # every id through _new_id, which keeps to the range
         self._local_ok = False  # (spawn's in-line case then stops for this tick)
+        self._local_next = False  # (and for every later tick: fastpath.tick_fifo)
 
     def _new_id(self):
         """The next task id of the pool's range (1..2**30-1 unless ``set_id_range``),
@@ -176,6 +177,7 @@ class TaskPool:
                 self.ids_wrapped = True
                 self._range_wrapped = True
                 self._local_ok = False  # spawn's in-line case assumes ids that never wrapped
+                self._local_next = False  # (and for every later tick: fastpath.tick_fifo)
             if not self._range_wrapped or not self._id_live(task_id):
                 return task_id
 
