@@ -213,13 +213,15 @@ class _Send(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         ch = self.ch
         q = ch._senders
         first = me.wait_phase == 0
         if not first and me.wait_status == WAITING:
-            return core.PARK
+            return _park
         state = ch._enter()
         try:  # (_put wakes a receiver)
             if not first and accept(me) == WOKEN:
@@ -235,7 +237,7 @@ class _Send(Awaitable):
                 else:
                     q.link_front(me)
                 me.wait_phase = 1
-                return core.PARK
+                return _park
         finally:
             ch._exit(state)
         me.wait_value = None
@@ -252,12 +254,14 @@ class _Recv(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         ch = self.ch
         first = me.wait_phase == 0
         if not first and me.wait_status == WAITING:
-            return core.PARK
+            return _park
         state = ch._enter()
         try:  # (_take wakes a sender)
             if not first and accept(me) == WOKEN:
@@ -273,7 +277,7 @@ class _Recv(Awaitable):
                 else:
                     ch._receivers.link_front(me)
                 me.wait_phase = 1
-                return core.PARK
+                return _park
         finally:
             ch._exit(state)
         if not got:

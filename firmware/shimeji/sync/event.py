@@ -59,8 +59,10 @@ class _EventWait(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         ev = self.event
         q = ev._q
         if me.wait_phase == 0:
@@ -78,9 +80,9 @@ class _EventWait(Awaitable):
                 raise e
             me.wait_phase = 1
             q._exit(state)
-            return core.PARK
+            return _park
         if me.wait_status == WAITING:
-            return core.PARK
+            return _park
         if accept(me) == CLOSED:
             raise closed_error("Event")
         raise self._finish.done()

@@ -201,8 +201,10 @@ class _Lock(GuardAwaitable):
         self.mutex._guard_exit(exc_type)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         m = self.mutex
         q = m._q
         if me.wait_phase == 0:
@@ -230,8 +232,8 @@ class _Lock(GuardAwaitable):
             holder = m._holder
             q._exit(state)
             reloan(holder)
-            return core.PARK
+            return _park
         if me.wait_status == WAITING:
-            return core.PARK
+            return _park
         accept(me)  # the lock was handed to us (a Mutex is never closed)
         raise self._finish.done()

@@ -229,8 +229,10 @@ class _Acquire(GuardAwaitable):
             rw.write_unlock()
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         rw = self.rw
         q = rw._q
         if me.wait_phase == 0:
@@ -257,14 +259,14 @@ class _Acquire(GuardAwaitable):
                     me.wait_key = self.mode
                     q.link(me)
                     me.wait_phase = 1
-                    return core.PARK
+                    return _park
             finally:
                 q._exit(state)
             if refused is not None:
                 raise LockHeldBySelf(refused)
             raise self._finish.done()
         if me.wait_status == WAITING:
-            return core.PARK
+            return _park
         accept(me)  # granted: the counters were updated by whoever granted it
         if me.wait_key == _READ:
             rw._room()

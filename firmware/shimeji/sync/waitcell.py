@@ -97,8 +97,10 @@ class _CellWait(Awaitable):
         self._finish = core.Finish()
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         cell = self.cell
         if me.wait_phase == 0:
             state = cell._enter()
@@ -118,9 +120,9 @@ class _CellWait(Awaitable):
             me.wait_status = WAITING
             me.wait_phase = 1
             cell._exit(state)
-            return core.PARK
+            return _park
         if me.wait_status == WAITING:
-            return core.PARK  # a spurious wake: still the cell's waiter
+            return _park  # a spurious wake: still the cell's waiter
         if accept(me) == CLOSED:
             raise closed_error("WaitCell")
         raise self._finish.done()

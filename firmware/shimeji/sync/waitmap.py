@@ -111,8 +111,10 @@ class _MapWait(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-    def __next__(self):
-        me = core.current_slot()
+    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+        me = _ctx.slot  # core.current_slot(), in line
+        if me is None:
+            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
         q = self.wm._q
         if me.wait_phase == 0:
             key = me.wait_key
@@ -136,7 +138,7 @@ class _MapWait(Awaitable):
                     else:
                         q.link(me)
                         me.wait_phase = 1
-                        return core.PARK
+                        return _park
             finally:
                 q._exit(state)
             if outcome == _CLOSED:
@@ -147,7 +149,7 @@ class _MapWait(Awaitable):
             me.wait_key = None
             raise finish_with(self._finish, value, me)
         if me.wait_status == WAITING:
-            return core.PARK
+            return _park
         value = me.wait_value
         status = accept(me)
         me.wait_value = None
