@@ -25,12 +25,17 @@
 - cross-worker wake: a task on one worker sets an Event that a task on the other waits on;
   µs from ``set()`` to the woken task's first line, p50/p99 over 200 events.
 - single worker: the switch benchmark's yield loop on ``Executor(workers=1)`` against a plain
-  ``StaticScheduler`` (goal: at most 1.2x)."""
+  ``StaticScheduler`` (goal: at most 1.2x).
+- on a board (``tools/fwbench.py esp32 --only executor``): the task counts are scaled to the
+  free heap (``benchlib.fit``: 4 workers of ``TASKS + 4`` slots is the largest run; the unix
+  port keeps 64 and 100), one round instead of three (-icount repeats), no CPU use (no /proc).
+  With a GIL (ESP32) the workers take turns: the figures say what the executor costs there,
+  not a speed-up."""
 
 import os
 import sys
 
-from benchlib import emit, ns_since, start, ticks_diff, ticks_us
+from benchlib import emit, fit, heap_cost, ns_since, slot_cost, start, ticks_diff, ticks_us
 
 if sys.implementation.name != "micropython":
     emit("executor", "executor figures (MicroPython unix port only)", "ns", None, None)
@@ -38,8 +43,11 @@ if sys.implementation.name != "micropython":
 
 from shimeji import Event, Executor, StaticScheduler, yield_now  # noqa: E402
 
-TASKS = 64
+TASKS = 64  # on a board, as many as its heap holds (below)
 CHUNKS = 1000  # long enough for /proc CPU times (1/100 s) and the load to average out
+# A board (no /proc): emulated time with -icount repeats, so one round instead of the best of
+# three, which on the shared unix machine keeps a burst of load out of the figure.
+BOARD = sys.platform not in ("linux", "darwin")
 
 
 last_end = [0]  # ticks_us when a compute() task last ended (on any worker)
@@ -53,6 +61,22 @@ async def compute():
         await yield_now()
     last_end[0] = ticks_us()  # (two ending at once: either time is the end, within µs)
     return s
+
+
+
+def executor_capacity_cost(workers=4):
+    """Heap bytes one unit of ``capacity`` costs an ``Executor(workers)`` (a slot on each
+    worker): the difference between capacities 16 and 8, so the workers' fixed parts cancel
+    (MicroPython; 0 on CPython)."""
+    big = heap_cost(lambda: Executor(workers=workers, capacity=16), 1)
+    small = heap_cost(lambda: Executor(workers=workers, capacity=8), 1)
+    return max(0, (big - small) // 8)
+
+
+# The largest run has 4 workers of TASKS + 4 slots each and TASKS coroutines alive: 2 units of
+# capacity per task (a slot's attribute table is one block that a fragmented heap cannot
+# always place, as in bench_switch), its coroutine, and a spare 64 B. The unix port keeps 64.
+TASKS = fit(TASKS, 2 * executor_capacity_cost(4) + heap_cost(compute) + 64)
 
 
 def cpu_ticks():
@@ -120,7 +144,15 @@ def throughput(workers, section=None):
     use = None
     if c0 is not None and wall:
         use = (c1 - c0) * 10000000 / wall  # CPU seconds per wall second
-    return ticks_diff(last_end[0], t0) * 1000 // (TASKS * CHUNKS), ex, use
+    return ticks_diff(last_end[0], t0) * 1000 // (TASKS * CHUNKS), summary(ex), use
+
+
+def summary(ex):
+    """What the figures read of a finished executor (polled per worker, steal requests,
+    failed steal rounds), so that the executor itself, all its slots, can be dropped: a
+    board's heap holds one executor of this size at a time."""
+    return ([w.polled for w in ex.workers], sum(w.steal_requests for w in ex.workers),
+            sum(w.failed_steals for w in ex.workers))
 
 
 def bare_generator():
@@ -164,7 +196,7 @@ def bare_throughput(threads):
     return ticks_diff(ends[0], t0) * 1000 // (TASKS * CHUNKS)
 
 
-ROUNDS = 3  # 1, 2 and 4 workers in turn, three times: the best of each (see the docstring)
+ROUNDS = 1 if BOARD else 3  # 1, 2 and 4 workers in turn, three times: the best of each
 
 
 def best_throughputs():
@@ -179,7 +211,7 @@ def best_throughputs():
             if n in per_round:
                 per_round[n].append(r[0])
             if n not in best or r[0] < best[n][0]:
-                best[n] = r  # (only the best run's executor is kept: the heap is small)
+                best[n] = r  # (the best run's summary; its executor is dropped)
             r = None
         for n in (1, 2):
             per_round["bare %d" % n].append(bare_throughput(n))
@@ -218,28 +250,36 @@ def wake_latency(events=200):
 SWITCH_YIELDS = 2000  # 200,000 switches: thread start and joins stay below 1 % of the run
 
 
-def single_worker_switch():
-    async def yielder():
-        for _ in range(SWITCH_YIELDS):
-            await yield_now()
+async def yielder():
+    for _ in range(SWITCH_YIELDS):
+        await yield_now()
 
-    s = StaticScheduler(100)
-    for _ in range(100):
+
+# 100 tasks on a plain scheduler, then on one worker (one of them alive at a time); fewer on a
+# board whose heap is short (as bench_switch: a slot counted twice, its coroutine, 64 B).
+SWITCH_TASKS = fit(100, 2 * slot_cost() + heap_cost(yielder) + 64)
+
+
+def single_worker_switch():
+    n = SWITCH_TASKS
+    s = StaticScheduler(n)
+    for _ in range(n):
         s.spawn_detached(yielder())
     t0 = start()
     while s.tick().has_remaining:
         pass
-    plain = ns_since(t0) // (100 * SWITCH_YIELDS)
-    ex = Executor(workers=1, capacity=104)
+    plain = ns_since(t0) // (n * SWITCH_YIELDS)
+    s = None  # (its slots go before the executor's are made)
+    ex = Executor(workers=1, capacity=n + 4)
 
     async def main():
-        hs = [ex.spawn(yielder()) for _ in range(100)]
+        hs = [ex.spawn(yielder()) for _ in range(n)]
         for h in hs:
             await h
 
     t0 = start()
     ex.run(main())
-    return ns_since(t0) // (100 * SWITCH_YIELDS), plain
+    return ns_since(t0) // (n * SWITCH_YIELDS), plain
 
 
 cores = os.cpu_count() if hasattr(os, "cpu_count") else None
@@ -252,9 +292,14 @@ if cores is None:
 load = load_average()
 best, ratios, bare, bare1, bare2 = best_throughputs()
 one, _, use1 = best[1]
-two, ex2, use2 = best[2]
-four, ex4, use4 = best[4]
-note = "%s cores (nproc), load %s; best of %d rounds" % (cores or "?", load, ROUNDS)
+two, sum2, use2 = best[2]
+four, _, use4 = best[4]
+if BOARD:
+    note = "%s, %d tasks of %d chunks, one round" % (sys.platform, TASKS, CHUNKS)
+else:
+    note = "%s cores (nproc), load %s; best of %d rounds" % (cores or "?", load, ROUNDS)
+    if TASKS != 64:
+        note += "; %d tasks (scaled to the heap)" % TASKS
 emit("executor", "ns per chunk, 1 worker", "ns", one, None, "", note)
 emit("executor", "ns per chunk, 2 workers", "ns", two, one, "1 worker",
      "2 over 1 in each round: %s" % ", ".join(ratios))
@@ -267,22 +312,21 @@ for n, use in ((1, use1), (2, use2), (4, use4)):
              int(use * 100))
 for n in (2, 4):
     counting = CountingSection()
-    _, exn, _ = throughput(n, section=counting)
+    _, (_, requests, failed), _ = throughput(n, section=counting)
     emit("executor", "lock acquisitions per task, %d workers" % n, "", counting.count // TASKS)
     emit("executor", "steal requests per task (x1000), %d workers, counted run" % n, "",
-         sum(w.steal_requests for w in exn.workers) * 1000 // TASKS)
+         requests * 1000 // TASKS)
     emit("executor", "failed steal rounds per task (x1000), %d workers, counted run" % n, "",
-         sum(w.failed_steals for w in exn.workers) * 1000 // TASKS)
-polled = [w.polled for w in ex2.workers]
+         failed * 1000 // TASKS)
+polled, requests, failed = sum2
 mean = sum(polled) / len(polled)
 spread = max(abs(p - mean) for p in polled) / mean if mean else 0
 emit("executor", "largest polled-count gap from the mean, 2 workers", "%", int(spread * 100))
-requests = sum(w.steal_requests for w in ex2.workers)
-failed = sum(w.failed_steals for w in ex2.workers)
 emit("executor", "steal requests per task (x1000), 2 workers", "", requests * 1000 // TASKS)
 emit("executor", "failed steal rounds per task (x1000), 2 workers", "", failed * 1000 // TASKS)
 p50, p99 = wake_latency()
 emit("executor", "µs cross-worker wake, p50", "µs", p50)
 emit("executor", "µs cross-worker wake, p99", "µs", p99)
 sw, plain = single_worker_switch()
-emit("executor", "ns per switch, 1 worker vs StaticScheduler", "ns", sw, plain, "StaticScheduler")
+emit("executor", "ns per switch, 1 worker vs StaticScheduler", "ns", sw, plain, "StaticScheduler",
+     "%d tasks%s" % (SWITCH_TASKS, "" if SWITCH_TASKS == 100 else " (scaled to the heap)"))

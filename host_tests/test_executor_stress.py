@@ -143,7 +143,9 @@ def test_churn_on_four_workers_loses_and_duplicates_nothing():
 def _close_under_load(workers):
     import _thread
 
-    ex = Executor(workers=workers, capacity=64)
+    # 64 slots a worker, or as many as half a board's heap holds (a C3 ran out making the
+    # 4 x 64 slots: MemoryError); 16 a worker still holds the 40 first tasks on 4 workers.
+    ex = Executor(workers=workers, capacity=executor_capacity(64, workers, least=16))
     ended = []
     lock = _thread.allocate_lock()
     handles = []
