@@ -26,6 +26,13 @@ PARK = object()
 # hand-off queues it. A cancellation or an expired timeout disarms the entry and makes the
 # slot WAITING first (``_unwait``), which lets its wake through.
 SLEEP = object()
+# Returned by ``JoinHandle.__next__`` (task/slot.py) only to ``tick_fifo`` polling on this
+# thread (``sched._local_ok``), for a join of a task of the joiner's own scheduler: the joiner
+# parks ``ASLEEP`` without the critical section (no wake but the completion's, on this same
+# thread, can end that wait: ``wake()`` ignores ASLEEP), and the in-line completion links it
+# back into the tick's ring, again without the section. ``_unwait`` (a cancellation, an expired
+# timeout) makes it WAITING first, as for a ring sleep.
+JOIN = object()
 
 # A task slot's state (``TaskSlot.state``): part of the protocol, read by the scheduler, the
 # timer and the primitives alike.
@@ -33,7 +40,7 @@ FREE = 0  # no task
 QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
 RUNNING = 2  # being polled right now
 WAITING = 3  # parked until woken
-ASLEEP = 4  # parked on its ring sleep: only its own timer entry (or ``_unwait``) ends it
+ASLEEP = 4  # parked on its ring sleep (or a JOIN): only its entry (its join's end, ``_unwait``) ends it
 
 _MASK30 = const(0x3FFFFFFF)
 

@@ -28,6 +28,12 @@ status is what a wait reads first: ``test_sched_complete_wait_fields``). ``wait_
 made): every wait of a later task sets them before it reads them, so they only keep that
 object referenced until the slot's next wait (four stores fewer per task: 4.5 % of a
 spawn+join). ``StaticScheduler._complete`` still clears all four.
+A join of a task of this scheduler (``JoinHandle.__next__`` returns ``core.JOIN`` only while
+this tick polls on its thread, ``_local_ok``) parks the joiner ASLEEP with no section, and the
+in-line completion of the joined task puts its one ASLEEP joiner into the ring where the
+inbox's drain would have (when nothing else was spawned or woken), with no section either:
+no other context can end that wait (``wake()`` ignores ASLEEP; ``_unwait`` makes it WAITING
+first). Three sections fewer per spawn-then-await (``tools/instr.py``'s "spawn+join one").
 The tick puts its timer's ``_kit`` in the context (``ctx.tkit``; None at an interrupt level
 or without a timer) for ``sleep_ms``, which then reads no ``slot.sched``, ``sched.timer``,
 ``timer._kit`` or ``sched.level`` (-3 % per fired timer), and gives the outer value back at
@@ -102,7 +108,7 @@ def end_tick(sched, polled, completed, ready):
 @micropython.native
 def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=StopIteration,
               _cancelled=Cancelled, _sh=_shield, _on=_shield.on, _off=_shield.off, _len=len,
-              _modules=_MODULES, _end=end_tick, _getattr=getattr):
+              _modules=_MODULES, _end=end_tick, _getattr=getattr, _join=core.JOIN):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
     head = fifo.head
@@ -114,6 +120,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     outer_slot = None  # (ctx.slot is None whenever ctx.sched is: only ticks set them)
     left = n if n > 0 else 0  # polls still allowed (counted down: one int operation a poll)
     completed = 0
+    joins = 0  # joiners the in-line completion queued itself (added to _woken_int at the end)
     stays = False  # the task just polled stays runnable: it goes behind what it woke
     gone = False
     plain = None  # True if _complete is StaticScheduler's (asked at the first completion)
@@ -233,6 +240,10 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     slot.rewoken = False
                     slot.state = _ASLEEP  # one word: wake() ignores it, the hand-off reads it
                     status = 0
+                elif r is _join:  # a join of a task of this scheduler (core.JOIN): it ends in
+                    slot.rewoken = False  # a poll of this tick's thread, which queues it
+                    slot.state = _ASLEEP  # (below); wake() ignores ASLEEP: no section
+                    status = 0
                 else:
                     sched._foreign(slot, r)
                     stays = True
@@ -276,8 +287,29 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     slot.wait_status = 0
                     slot.wait_value = None
                 joiners = slot.joiners
-                if joiners.head is None:
+                joiner = joiners.head
+                if joiner is None:
                     pass
+                elif joiner.state == _ASLEEP and joiner.wait_next is None and \
+                        sched._local_head is None and sched._inbox_head is None:
+                    # Its one joiner parked by core.JOIN (a task of this scheduler): queued
+                    # here, where the inbox's drain would put it (nothing else was woken or
+                    # spawned), with no section (wake_joiners and a wake, in line).
+                    joiners.head = None
+                    joiners.tail = None
+                    joiners.count = 0
+                    joiner.waiting_on = None
+                    joiner.wait_status = _OK
+                    joiner.wait_value = None
+                    joiner.wait_key = slot.id
+                    joiner.state = _QUEUED
+                    if tail is None:
+                        head = joiner
+                    else:
+                        tail.run_next = joiner
+                    joiner.run_next = head
+                    tail = joiner
+                    joins += 1
                 else:
                     wake_joiners(joiners, slot.id, _OK, None)
                 slot.coro = None
@@ -341,4 +373,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         ctx.tkit = outer_tkit
         if outer_held:
             _release(outer_sched)
+        if joins:  # counted as wake() counts a task's wakes (under the section: ISRs count too)
+            state = sched._enter()
+            sched._woken_int += joins
+            sched._exit(state)
     return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)

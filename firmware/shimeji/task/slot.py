@@ -251,7 +251,7 @@ class JoinHandle:
     @micropython.native
     def __next__(self, _ctx=core.context, _park=core.PARK, _end=_finish, _slot_type=TaskSlot,
                  _join_stop=_join_finish.exc, _type=type, isinstance=isinstance,
-                 current_slot=core.current_slot):
+                 current_slot=core.current_slot, _join=core.JOIN):
         # No global read (defaults, a method for misuse, no new names): see lifecycle.py's spawn.
         me = _ctx.slot  # core.current_slot() without the call
         if me is None:
@@ -265,14 +265,28 @@ class JoinHandle:
                     raise exc
                 return self._finished(me)
             sched = slot.sched
+            mine = me.sched
+            local = sched is mine  # (the task has not ended: it ends in a tick of mine)
             if sched is None:  # completed on another thread since _slot was read
-                sched = me.sched
-            if slot is me or sched.level != me.sched.level:
+                sched = mine
+            if slot is me or sched.level != mine.level:
                 self._wrong_level(me)  # raises JoinSelf or WrongLevel
             if sched.parallel:  # the task may finish on another thread meanwhile
                 return self._join_parallel(me, sched)
             me.wait_phase = 1
-            slot.joiners.push(me)
+            joiners = slot.joiners  # joiners.push(me), in line (me is on no list: it runs)
+            last = joiners.tail
+            me.waiting_on = joiners
+            me.wait_next = None
+            me.wait_prev = last
+            if last is None:
+                joiners.head = me
+            else:
+                last.wait_next = me
+            joiners.tail = me
+            joiners.count += 1
+            if local and sched._local_ok:  # tick_fifo polls me on this thread, and the
+                return _join  # task's end comes in one of its polls: no section (core.JOIN)
             return _park
         if me.wait_status == 0:
             return _park  # woken for another reason; still on the joiners list

@@ -73,7 +73,8 @@ class JoinList(WaitList):
 @micropython.native
 def wake_joiners(joiners, task_id, status, value):
     """Hand a finished task's outcome to every slot on ``joiners`` (its ``JoinList``) and wake
-    each (``WaitList.pop`` and the wake, in line). Allocation-free; the completion's caller."""
+    each (``WaitList.pop`` and the wake, in line). Allocation-free; the completion's caller.
+    Not ISR-safe (a joiner parked by ``core.JOIN`` is made WAITING without the section)."""
     joiner = joiners.head
     while joiner is not None:
         nxt = joiner.wait_next
@@ -90,5 +91,7 @@ def wake_joiners(joiners, task_id, status, value):
         joiner.wait_key = task_id
         waker = joiner.sched
         if waker is not None:
+            if joiner.state == 4:  # parked by core.JOIN (ASLEEP, which wake() ignores): its
+                joiner.state = 3  # scheduler's thread is this one; WAITING lets the wake through
             waker.wake(joiner)
         joiner = nxt
