@@ -40,7 +40,7 @@ FREE = 0  # no task
 QUEUED = 1  # runnable: in the policy's run queue or the wake inbox
 RUNNING = 2  # being polled right now
 WAITING = 3  # parked until woken
-ASLEEP = 4  # parked on its ring sleep (or a JOIN): only its entry (its join's end, ``_unwait``) ends it
+ASLEEP = 4  # parked on its ring sleep or a JOIN: its entry, its join or ``_unwait`` ends it
 
 _MASK30 = const(0x3FFFFFFF)
 
