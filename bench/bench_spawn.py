@@ -4,7 +4,9 @@ Both runtimes: a driver spawns 100 tasks, waits for all of them to finish, 20 ti
 uses ``create_task`` + ``gather``; shimeji uses ``spawn`` + ``tick`` until the batch is done
 (spawn_detached: no handle, nobody joins them, as with fire-and-forget tasks). The coroutine
 objects are made in the timed region on both sides. Joined: a task spawns a batch and awaits
-each handle (asyncio: ``create_task`` and await each task), compared with both asyncio ways.
+each handle (asyncio: ``create_task`` and await each task), compared with both asyncio ways;
+at once: a task spawns one task and awaits it at once, TASKS times (asyncio: ``create_task``
+then ``await`` it), the join parking every time.
 The floor: making each coroutine and running it to its end by hand, with no runtime."""
 
 import asyncio
@@ -57,6 +59,30 @@ def run_shimeji_joined():
     return ns_since(t0) / TASKS
 
 
+def run_shimeji_at_once():
+    # What users write most: spawn, then await the handle at once (the join parks every time).
+    s = StaticScheduler(2)
+
+    async def driver():
+        for _ in range(TASKS):
+            await s.spawn(trivial())
+
+    t0 = start()
+    s.run_until_complete(driver())
+    return ns_since(t0) / TASKS
+
+
+async def as_main_at_once():
+    for _ in range(TASKS):
+        await asyncio.create_task(trivial())
+
+
+def run_asyncio_at_once():
+    t0 = start()
+    asyncio.run(as_main_at_once())
+    return ns_since(t0) / TASKS
+
+
 async def as_main():
     for _ in range(BATCHES):
         await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(BATCH)])
@@ -104,6 +130,7 @@ def main():
     for _ in range(REPS):
         for name, fn in (("sh", run_shimeji), ("as", run_asyncio),
                          ("shj", run_shimeji_joined), ("asj", run_asyncio_joined),
+                         ("sh1", run_shimeji_at_once), ("as1", run_asyncio_at_once),
                          ("floor", run_floor)):
             v = fn()
             best[name] = min(best.get(name, v), v)
@@ -111,6 +138,8 @@ def main():
          round(best["sh"]), round(best["as"]))
     emit("spawn", "ns per task, spawn+run+join from a task", "ns",
          round(best["shj"]), round(best["asj"]))
+    emit("spawn", "ns per task, spawn then await at once (create_task, await)", "ns",
+         round(best["sh1"]), round(best["as1"]))
     emit("spawn", "ns per task, spawn+join vs create_task+gather", "ns",
          round(best["shj"]), round(best["as"]))
     emit("spawn", "ns per task, spawn+join vs the floor", "ns", round(best["shj"]),

@@ -301,8 +301,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     joiner.waiting_on = None
                     joiner.wait_status = _OK
                     joiner.wait_value = None
-                    joiner.wait_key = slot.id
-                    joiner.state = _QUEUED
+                    joiner.state = _QUEUED  # (no wait_key: a join never reads it)
                     if tail is None:
                         head = joiner
                     else:

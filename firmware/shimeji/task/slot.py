@@ -266,13 +266,23 @@ class JoinHandle:
                 return self._finished(me)
             sched = slot.sched
             mine = me.sched
-            local = sched is mine  # (the task has not ended: it ends in a tick of mine)
-            if sched is None:  # completed on another thread since _slot was read
-                sched = mine
-            if slot is me or sched.level != mine.level:
-                self._wrong_level(me)  # raises JoinSelf or WrongLevel
-            if sched.parallel:  # the task may finish on another thread meanwhile
-                return self._join_parallel(me, sched)
+            if sched is mine:  # a task of my scheduler: it ends in one of its ticks
+                if slot is me:
+                    self._wrong_level(me)  # raises JoinSelf
+                if sched._local_ok:  # tick_fifo polls me on this thread (so not parallel):
+                    r = _join  # no section, to park or to wake (core.JOIN)
+                elif sched.parallel:  # the task may finish on another thread meanwhile
+                    return self._join_parallel(me, sched)
+                else:
+                    r = _park
+            else:
+                if sched is None:  # completed on another thread since _slot was read
+                    sched = mine
+                if sched.level != mine.level:
+                    self._wrong_level(me)  # raises WrongLevel
+                if sched.parallel:
+                    return self._join_parallel(me, sched)
+                r = _park
             me.wait_phase = 1
             joiners = slot.joiners  # joiners.push(me), in line (me is on no list: it runs)
             last = joiners.tail
@@ -285,21 +295,20 @@ class JoinHandle:
                 last.wait_next = me
             joiners.tail = me
             joiners.count += 1
-            if local and sched._local_ok:  # tick_fifo polls me on this thread, and the
-                return _join  # task's end comes in one of its polls: no section (core.JOIN)
-            return _park
-        if me.wait_status == 0:
-            return _park  # woken for another reason; still on the joiners list
+            return r
         status = me.wait_status
+        if status == 0:
+            return _park  # woken for another reason; still on the joiners list
         value = me.wait_value
         me.wait_phase = 0
         me.wait_status = 0
-        me.wait_key = None
-        me.wait_value = None
-        if status == _OK and value is None:
-            exc = _join_stop
-            exc.__traceback__ = None
-            raise exc
+        if value is None:  # (wait_key, never read after a join, is left: see fastpath.py)
+            if status == _OK:
+                exc = _join_stop
+                exc.__traceback__ = None
+                raise exc
+        else:
+            me.wait_value = None  # (the task's result is not kept alive by the joiner's slot)
         return _end(status, value, me)
 
     def _wrong_level(self, me):  # (JoinSelf too: a name the firmware's qstr pool has)
