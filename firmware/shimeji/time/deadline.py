@@ -12,13 +12,15 @@ an allocation-free awaitable allocates nothing (after the slot's first) unless t
 nested.
 """
 
+import sys
+
 import micropython
 from micropython import const
 
 from .. import core
 from ..core import FREE, WAITING
 from ..errors import BadArgument, DeadlineExpired, Timeout, int_arg
-from .sleep import _loop_threads_running, _ring_iter
+from .sleep import _ring_iter
 from .timer import timer_of
 from .wheel import TimerEntry
 
@@ -212,5 +214,6 @@ def timeout(aw, ms):
     return guard
 
 
-if _loop_threads_running():
+_bg = sys.modules.get("shimeji.sched.background")  # (imported while a loop thread runs)
+if _bg is not None and _bg._loop_threads:
     check_threads(True)

@@ -93,30 +93,17 @@ def _not_ms(ms):
 # What sleep_ms reads besides its timer, in one tuple (a viper function takes no defaults):
 # one module-global look-up, then a tuple subscript each (a global is a dict probe).
 _G = _G_FAST = (None, core.context, type, int, _ring_iter, _ring_append, core.SLEEP)
-# While a ThreadBackground's loop thread runs (check_threads): a context no tick sets, so
-# every sleep takes _sleep_ms_elsewhere, which asks the calling thread
-_G_CHECKED = (None, core.Context()) + _G_FAST[2:]
-_slot_of = core.current_slot  # core.task_slot while a loop thread runs (check_threads)
+_G_CHECKED = (None, core.Context()) + _G_FAST[2:]  # (check_threads: a context no tick sets)
+_slot_of = core.current_slot
 
 
 def check_threads(on):
-    """Called by ``ThreadBackground`` (sched/background.py) when its loop thread starts
-    (True) and when no loop thread is left (False). That thread polls with the interpreter's
-    context, which the REPL's thread (and any other) shares: there a sleep made while the
-    loop polls a task found that task's slot and armed its timer entry. While ``on``, the
-    sleeps find their task by the calling thread (``core.task_slot``: ``NoCurrentTask``
-    outside that loop's tasks), at a few hundred instructions per sleep; otherwise their
-    look-ups are the same as before (a module global each). Not ISR-safe."""
+    """While ``on`` (a ThreadBackground's loop thread runs: background.py), the sleeps find
+    their task by the calling thread (``core.task_slot``) and arm by ``Timer.arm_ms``: slower
+    (docs/repl.md), but never the task that thread polls. Not ISR-safe."""
     global _G, _slot_of
     _G = _G_CHECKED if on else _G_FAST
     _slot_of = core.task_slot if on else core.current_slot
-
-
-def _loop_threads_running():
-    # A module that binds awaitables, imported while a ThreadBackground's loop thread runs,
-    # starts checked (the background switched the modules loaded when it started).
-    bg = sys.modules.get("shimeji.sched.background")
-    return bg is not None and bool(bg._loop_threads)
 
 
 @micropython.viper
@@ -354,5 +341,6 @@ class Interval:
         raise self._finish.done()
 
 
-if _loop_threads_running():
+_bg = sys.modules.get("shimeji.sched.background")  # (imported while a loop thread runs)
+if _bg is not None and _bg._loop_threads:
     check_threads(True)
