@@ -77,6 +77,7 @@ lint-more: $(STAMP)
 # make firmware BOARD=qemu MICROPY_DIR=~/micropython   (boards/: rp2040 esp32 stm32 unix qemu)
 # make firmware BOARD=stm32 EMULATED=1 MICROPY_DIR=...  (B_L475E_IOT01A for qemu >= 9.0)
 # make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...    (ESP32-C3: ESP-IDF v5.5 exported first)
+# make firmware BOARD=esp32 CHIP=esp32 MICROPY_DIR=... (classic Xtensa ESP32, no radio: the same)
 # make qemu-boot MICROPY_DIR=...                        (build, then boot on a pty)
 # make deploy [PORT=/dev/ttyACM0] [EXAMPLE=examples/blink.py]
 # make repl [PORT=...]       make vboard   (the unix port on a pty, a board to deploy to)
@@ -110,7 +111,8 @@ export MICROPY_DIR
 #   stm32 boots a test image with the tests frozen in (build/firmware/stm32-qemu-tests, rebuilt
 #   when a test changed): qemu's STM32 USART is too slow to mount them (docs/boards.md)
 # make emulate BOARD=rp2040|qemu|stm32|esp32 [MICROPY_DIR=...]   the firmware's REPL in an emulator
-#   (esp32: the ESP32-C3 firmware, CHIP=c3, in Espressif's qemu fork named by ESP32_QEMU)
+#   (esp32: the ESP32-C3 firmware, CHIP=c3, in Espressif's qemu fork named by ESP32_QEMU;
+#   CHIP=esp32: the classic ESP32 in the same fork's qemu-system-xtensa, ESP32_XTENSA_QEMU)
 # Without firmware or emulator both say why and skip (exit status 0).
 .PHONY: test-firmware emulate
 test-firmware: $(STAMP)

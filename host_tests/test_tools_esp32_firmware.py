@@ -10,6 +10,7 @@ import firmware
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 C3 = os.path.join(ROOT, "boards", "esp32", "c3")
+LX6 = os.path.join(ROOT, "boards", "esp32", "esp32")
 
 
 def test_chip_c3_builds_our_board_directory_in_its_own_build_directory():
@@ -23,8 +24,16 @@ def test_chip_c3_builds_our_board_directory_in_its_own_build_directory():
     assert "BOARD=ESP32_GENERIC" in plain and not [a for a in plain if "BOARD_DIR" in a]
 
 
-def test_a_chip_is_for_esp32_only_and_c3_only():
-    with pytest.raises(firmware.FirmwareError, match="only CHIP=c3, for BOARD=esp32"):
+def test_chip_esp32_builds_the_classic_esp32_board_in_its_own_build_directory():
+    cmd = firmware.make_args("/mp", "esp32", chip="esp32")
+    assert "BOARD_DIR=" + LX6 in cmd
+    assert "BUILD=" + os.path.join(ROOT, "build", "firmware", "esp32-esp32") in cmd
+    assert "FROZEN_MANIFEST=" + os.path.join(ROOT, "boards", "esp32", "manifest.py") in cmd
+    assert not [a for a in cmd if a.startswith("BOARD=")]
+
+
+def test_a_chip_is_for_esp32_only_and_c3_or_esp32_only():
+    with pytest.raises(firmware.FirmwareError, match=r"only CHIP=c3\|esp32, for BOARD=esp32"):
         firmware.build("/mp", "stm32", chip="c3")
     with pytest.raises(firmware.FirmwareError, match="CHIP=s3"):
         firmware.build("/mp", "esp32", chip="s3")
@@ -64,11 +73,23 @@ def test_make_firmware_without_esp_idf_stops_before_the_port_build(tmp_path):
     assert "make -C" not in r.stdout
 
 
-def test_the_c3_board_leaves_out_what_needs_unreachable_blobs():
-    header = open(os.path.join(C3, "mpconfigboard.h")).read()
+@pytest.mark.parametrize("board", [C3, LX6])
+def test_the_boards_leave_out_the_radio_whose_blobs_were_unreachable(board):
+    header = open(os.path.join(board, "mpconfigboard.h")).read()
     for off in ("MICROPY_PY_NETWORK_WLAN", "MICROPY_PY_ESPNOW", "MICROPY_PY_BLUETOOTH",
                 "MICROPY_HW_ENABLE_MDNS_QUERIES", "MICROPY_HW_ENABLE_MDNS_RESPONDER"):
         assert re.search(r"#define %s +\(0\)\n" % off, header), off
+
+
+def test_the_classic_esp32_board_is_esp32_with_the_c3s_radio_less_settings():
+    cmake = open(os.path.join(LX6, "mpconfigboard.cmake")).read()
+    assert "set(IDF_TARGET esp32)" in cmake
+    assert "${CMAKE_CURRENT_LIST_DIR}/../c3/sdkconfig.board" in cmake
+    assert "${CMAKE_CURRENT_LIST_DIR}/../c3/mdns_header.cmake" in cmake
+    assert "sdkconfig.ble" not in cmake and "sdkconfig.riscv" not in cmake
+
+
+def test_the_c3_board_is_the_c3_without_blobs():
     sdk = open(os.path.join(C3, "sdkconfig.board")).read().split()
     assert "CONFIG_APP_NO_BLOBS=y" in sdk and "CONFIG_BT_ENABLED=n" in sdk
     assert "CONFIG_MBEDTLS_HARDWARE_AES=n" in sdk

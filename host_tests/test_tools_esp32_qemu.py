@@ -1,7 +1,8 @@
 # shimeji: cpython-only (the ESP32-C3 firmware in Espressif's qemu fork: files, subprocesses)
 # The command line, flash and eFuse images are checked everywhere; the boot itself runs when
 # ESP32_QEMU names a qemu-system-riscv32 with the esp32c3 machine and the C3 firmware is built
-# (`make firmware BOARD=esp32 CHIP=c3`), and is skipped, saying which is missing, otherwise.
+# (`make firmware BOARD=esp32 CHIP=c3`), and is skipped, saying which is missing, otherwise;
+# the same for the classic ESP32 (CHIP=esp32) in the fork's qemu-system-xtensa.
 import os
 
 import device
@@ -76,20 +77,84 @@ def test_without_the_fork_the_emulator_says_where_to_get_it(monkeypatch, tmp_pat
     assert "ESP32_QEMU" in str(e.value)
 
 
-def test_only_the_c3_has_an_emulator(monkeypatch):
+def test_only_the_c3_and_the_classic_esp32_have_an_emulator(monkeypatch):
     monkeypatch.setenv("CHIP", "s3")
-    with pytest.raises(emulate.Unavailable, match="CHIP=s3: only the ESP32-C3"):
+    with pytest.raises(emulate.Unavailable, match=r"CHIP=s3: only the ESP32-C3 \(CHIP=c3\) "
+                       r"and the classic ESP32 \(CHIP=esp32\)"):
         emulate.firmware_image("esp32", "")
 
 
-needs_c3 = pytest.mark.skipif(
-    _qemu_or_none() is None or not os.path.exists(C3_IMAGE),
-    reason="needs ESP32_QEMU (Espressif's qemu-system-riscv32 with the esp32c3 machine) and "
-    "build/firmware/esp32-c3/firmware.bin (make firmware BOARD=esp32 CHIP=c3): docs/boards.md")
+def test_the_classic_esp32s_flash_holds_the_firmware_from_0x1000(tmp_path):
+    fw = tmp_path / "firmware.bin"
+    fw.write_bytes(b"\xe9" + bytes(range(256)) * 4)
+    flash = qemu_boot.esp32_flash(str(fw), str(tmp_path / "flash.bin"))
+    data = open(flash, "rb").read()
+    assert len(data) == 4 * 1024 * 1024
+    assert data[:0x1000] == b"\xff" * 0x1000
+    assert data[0x1000:0x1000 + 1025] == fw.read_bytes()
+    assert data[0x1000 + 1025:] == b"\xff" * (len(data) - 0x1000 - 1025)
+    assert open(str(tmp_path / "flash-efuse.bin"), "rb").read() == qemu_boot.esp32_efuses()
+    fw.write_bytes(b"\0" * (4 * 1024 * 1024 - 0x1000 + 1))
+    with pytest.raises(firmware.FirmwareError, match="more than the ESP32's 4194304-byte flash"):
+        qemu_boot.esp32_flash(str(fw), str(tmp_path / "flash.bin"))
 
 
-@needs_c3
-def test_the_c3_firmware_boots_in_qemu_and_runs_the_readme_example():
+def test_the_classic_esp32s_efuses_say_chip_revision_3_as_idf_py_qemu_writes_them():
+    efuses = qemu_boot.esp32_efuses()
+    assert len(efuses) == 124  # blocks 0-3
+    assert int.from_bytes(efuses[0x0c:0x10], "little") == 1 << 15  # BLK0 word 3: CHIP_VER_REV1
+    assert int.from_bytes(efuses[0x14:0x18], "little") == 1 << 20  # BLK0 word 5: CHIP_VER_REV2
+    assert sum(1 for b in efuses if b) == 2
+
+
+def test_the_classic_esp32_boots_from_flash_in_the_forks_xtensa_qemu(monkeypatch):
+    monkeypatch.setattr(qemu_boot, "esp32_qemu", lambda: "/q/qemu-system-xtensa")
+    cmd = qemu_boot.qemu_command("/b/qemu-flash-1.bin", machine="esp32")
+    assert cmd[:3] == ["/q/qemu-system-xtensa", "-machine", "esp32"]
+    assert cmd[cmd.index("-serial") + 1] == "pty"
+    drives = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-drive"]
+    assert drives == ["file=/b/qemu-flash-1.bin,if=mtd,format=raw",
+                      "file=/b/qemu-flash-1-efuse.bin,if=none,format=raw,id=efuse"]
+    assert "driver=nvram.esp32.efuse,property=drive,value=efuse" in cmd
+    assert not [a for a in cmd if "strap_mode" in a]  # the default straps boot from flash
+    assert "-icount" not in cmd
+    assert qemu_boot.qemu_command("/b/f.bin", machine="esp32", icount=True)[-1] == "shift=3"
+
+
+def test_without_the_xtensa_fork_the_emulator_says_where_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("ESP32_XTENSA_QEMU", str(tmp_path / "none"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(firmware.FirmwareError) as e:
+        qemu_boot.esp32_qemu()
+    assert str(e.value).startswith("no qemu-system-xtensa with the esp32 machine")
+    assert "idf_tools.py install qemu-xtensa" in str(e.value)
+
+
+def _xtensa_qemu_or_none():
+    try:
+        return qemu_boot.esp32_qemu()
+    except firmware.FirmwareError:
+        return None
+
+
+LX6_IMAGE = os.path.join(ROOT, "build", "firmware", "esp32-esp32", "firmware.bin")
+CHIPS = [
+    pytest.param("c3", marks=pytest.mark.skipif(
+        _qemu_or_none() is None or not os.path.exists(C3_IMAGE),
+        reason="needs ESP32_QEMU (Espressif's qemu-system-riscv32 with the esp32c3 machine) "
+        "and build/firmware/esp32-c3/firmware.bin (make firmware BOARD=esp32 CHIP=c3): "
+        "docs/boards.md")),
+    pytest.param("esp32", marks=pytest.mark.skipif(
+        _xtensa_qemu_or_none() is None or not os.path.exists(LX6_IMAGE),
+        reason="needs ESP32_XTENSA_QEMU (Espressif's qemu-system-xtensa with the esp32 "
+        "machine) and build/firmware/esp32-esp32/firmware.bin (make firmware BOARD=esp32 "
+        "CHIP=esp32): docs/boards.md")),
+]
+
+
+@pytest.mark.parametrize("chip", CHIPS)
+def test_the_firmware_boots_in_qemu_and_runs_the_readme_example(chip, monkeypatch):
+    monkeypatch.setenv("CHIP", chip)
     with emulate.emulated("esp32") as emu:
         info = device.board_info(emu.path)
         assert info["platform"] == "esp32"

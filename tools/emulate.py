@@ -10,7 +10,10 @@ Usage: python tools/emulate.py BOARD [--micropy-dir DIR]   (BOARD: qemu, rp2040,
 - ``esp32``: build/firmware/esp32-c3/firmware.bin (``make firmware BOARD=esp32 CHIP=c3``)
   padded to the C3's 4 MB flash, in the ``esp32c3`` machine of Espressif's qemu fork
   (``ESP32_QEMU`` names its qemu-system-riscv32; the fork's ROM image esp32c3-rom.bin sits
-  in its pc-bios); UART0, the REPL, is a pty.
+  in its pc-bios); UART0, the REPL, is a pty. ``CHIP=esp32``: build/firmware/esp32-esp32/
+  firmware.bin (``make firmware BOARD=esp32 CHIP=esp32``, the classic Xtensa ESP32) at 0x1000
+  of a 4 MB flash, in the same fork's ``esp32`` machine (``ESP32_XTENSA_QEMU`` names its
+  qemu-system-xtensa; ROM image esp32-v3-rom.bin).
 - ``rp2040``: build/firmware/rp2040/firmware.uf2 in the ``rp2040js`` emulator (npm package,
   installed where ``RP2040JS_DIR`` points: its ``node_modules`` holds rp2040js, and
   ``bootrom.ts`` there is rp2040js's demo/bootrom.ts, which npm does not ship); the USB-CDC
@@ -80,11 +83,11 @@ def firmware_image(board, micropy_dir, tests=False):
     ``tests`` (stm32): the test image, with the host tests frozen in; built again when a
     file it freezes changed since (with ``micropy_dir``; without, a warning names them)."""
     if board == "esp32":
-        return esp32c3_image(micropy_dir)
+        return esp32_image(micropy_dir)
     name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2", "stm32": "firmware.elf"}.get(board)
     if name is None:
-        raise Unavailable("no emulator for BOARD=%s (qemu, rp2040, stm32 and esp32 (C3) have "
-                          "one)" % board)
+        raise Unavailable("no emulator for BOARD=%s (qemu, rp2040, stm32 and esp32 (C3, "
+                          "ESP32) have one)" % board)
     emulated = board == "stm32"  # the B_L475E_IOT01A build for qemu's b-l475e-iot01a
     tests = tests and emulated
     image = os.path.join(firmware.build_dir(board, emulated, tests), name)
@@ -107,24 +110,37 @@ def firmware_image(board, micropy_dir, tests=False):
         raise Unavailable("building the %s firmware failed: %s" % (board, e)) from e
 
 
-def esp32c3_image(micropy_dir):
-    """The ESP32-C3 firmware (``make firmware BOARD=esp32 CHIP=c3``): the one built before,
-    else built now when ``micropy_dir`` is given and ESP-IDF is set up. Only the C3 has an
-    emulator (Espressif's qemu fork); the Xtensa ESP32s are not built here."""
+# CHIP (make's CHIP=...) -> its name in messages; each boots in a machine of Espressif's fork
+ESP32_EMULATED = {"c3": "ESP32-C3", "esp32": "ESP32"}
+
+
+def esp32_chip():
+    """The esp32 chip to emulate: ``CHIP`` (c3 or esp32), the C3 when unset; else raise."""
     chip = os.environ.get("CHIP") or "c3"
-    if chip != "c3":
-        raise Unavailable("CHIP=%s: only the ESP32-C3 (CHIP=c3) has an emulator here" % chip)
+    if chip not in ESP32_EMULATED:
+        raise Unavailable("CHIP=%s: only the ESP32-C3 (CHIP=c3) and the classic ESP32 "
+                          "(CHIP=esp32) have an emulator here" % chip)
+    return chip
+
+
+def esp32_image(micropy_dir):
+    """The ESP32-C3 firmware (``make firmware BOARD=esp32 CHIP=c3``), or the classic ESP32's
+    with ``CHIP=esp32``: the one built before, else built now when ``micropy_dir`` is given
+    and ESP-IDF is set up. Both boot in Espressif's qemu fork."""
+    chip = esp32_chip()
+    name = ESP32_EMULATED[chip]
     image = os.path.join(firmware.esp32_build_dir(chip), "firmware.bin")
     if os.path.exists(image):
         return image
     if not micropy_dir:
-        raise Unavailable("no ESP32-C3 firmware in %s and no MicroPython tree to build it: "
-                          "`make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...` (ESP-IDF v5.5 "
-                          "installed and exported, docs/boards.md)" % os.path.dirname(image))
+        raise Unavailable("no %s firmware in %s and no MicroPython tree to build it: "
+                          "`make firmware BOARD=esp32 CHIP=%s MICROPY_DIR=...` (ESP-IDF v5.5 "
+                          "installed and exported, docs/boards.md)" % (
+                              name, os.path.dirname(image), chip))
     try:
         return firmware.build(micropy_dir, "esp32", chip=chip)
     except firmware.FirmwareError as e:
-        raise Unavailable("building the ESP32-C3 firmware failed: %s" % e) from e
+        raise Unavailable("building the %s firmware failed: %s" % (name, e)) from e
 
 
 def wait_for_prompt(emu, timeout=120.0):
@@ -248,6 +264,7 @@ class Emulated:
             raise Unavailable("DUAL=1 is for BOARD=rp2040 (its two-core emulator), not %s"
                               % board)
         self.board = board
+        self.chip = esp32_chip() if board == "esp32" else None
         self.image = firmware_image(board, micropy_dir, tests)
         self.icount = icount
         self.dual = dual
@@ -259,7 +276,11 @@ class Emulated:
             machine = "mps2-an385"
             image = self.image
             try:
-                if self.board == "esp32":
+                if self.board == "esp32" and self.chip == "esp32":
+                    machine = qemu_boot.ESP32_QEMU_MACHINE
+                    qemu_boot.esp32_qemu()
+                    image = qemu_boot.esp32_flash(self.image, self._flash_path())
+                elif self.board == "esp32":
                     machine = qemu_boot.ESP32C3_QEMU_MACHINE
                     qemu_boot.esp32c3_qemu()
                     image = qemu_boot.esp32c3_flash(self.image, self._flash_path())
@@ -287,7 +308,7 @@ class Emulated:
         return self
 
     def _flash_path(self):
-        """This emulator's own copy of the C3's flash (several may run: ``--jobs``)."""
+        """This emulator's own copy of the ESP32's flash (several may run: ``--jobs``)."""
         return os.path.join(os.path.dirname(self.image), "qemu-flash-%d.bin" % id(self))
 
     def stop(self):

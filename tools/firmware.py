@@ -10,10 +10,11 @@ toolchain (see docs/boards.md): arm-none-eabi-gcc for rp2040 (plus cmake), stm32
 ESP-IDF for esp32. Prints the path of the image it built.
 
 esp32 ``--chip c3`` (``make firmware BOARD=esp32 CHIP=c3``) builds boards/esp32/c3, an
-ESP32-C3 board without the radio; ESP-IDF v5.5 must be installed (Espressif's
-``install.sh esp32c3``) and exported (``. export.sh``) in the shell; the image goes to
-build/firmware/esp32-c3. Without ESP-IDF set up (no ``idf.py`` on PATH) esp32 stops at once
-and says what to set up.
+ESP32-C3 board without the radio, and ``--chip esp32`` boards/esp32/esp32, the classic
+(Xtensa) ESP32 without the radio; ESP-IDF v5.5 must be installed (Espressif's
+``install.sh esp32c3`` or ``install.sh esp32``) and exported (``. export.sh``) in the shell;
+the image goes to build/firmware/esp32-CHIP. Without ESP-IDF set up (no ``idf.py`` on
+PATH) esp32 stops at once and says what to set up.
 
 stm32 ``--emulated`` builds MicroPython's ``B_L475E_IOT01A`` board changed to boot in qemu's
 ``b-l475e-iot01a`` machine (qemu 9.0 or later): a copy of the board written to
@@ -70,7 +71,7 @@ class FirmwareError(Exception):
 
 
 # esp32 --chip: our board directories for chips that MicroPython's default esp32 board is not
-ESP32_CHIPS = ("c3",)
+ESP32_CHIPS = ("c3", "esp32")
 ESP32_SETUP = (
     "the esp32 build needs Espressif's ESP-IDF v5.5.x set up in this shell (idf.py on PATH, "
     "IDF_PATH set). Install it once the official way (Espressif's Get Started guide: "
@@ -519,8 +520,9 @@ def main(argv=None):
     ap.add_argument("--network", choices=NETWORKS,
                     help="stm32 only: lwIP with PPP (network.PPP over a UART, socket)")
     ap.add_argument("--chip", choices=ESP32_CHIPS,
-                    help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3 without the "
-                    "radio; needs ESP-IDF v5.5 exported)")
+                    help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3, esp32: the "
+                    "classic Xtensa ESP32, both without the radio; needs ESP-IDF v5.5 "
+                    "exported)")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"

@@ -23,7 +23,16 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
     ``ppp``, two UDP ports (ours, qemu's), puts its USART2 on a udp chardev that sends to ours
     and listens on qemu's instead (tools/netboard.py: the board's PPP link). ``esp32c3`` (the
     ESP32-C3 firmware in Espressif's qemu fork, ``ESP32_QEMU``): ``image`` is the flash image
-    (``esp32c3_flash``), UART0 is ``serial``."""
+    (``esp32c3_flash``), UART0 is ``serial``. ``esp32`` (the classic, Xtensa ESP32 firmware in
+    the same fork's qemu-system-xtensa, ``ESP32_XTENSA_QEMU``): the same, as ESP-IDF's
+    ``idf.py qemu`` boots it (``esp32_flash``; the machine's strapping pins say "boot from
+    flash" unless told otherwise: ``strap_mode=0x0f`` is ESP-IDF's download mode)."""
+    if machine == ESP32_QEMU_MACHINE:
+        return [esp32_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
+                "-serial", serial, "-drive", "file=%s,if=mtd,format=raw" % image,
+                "-drive", "file=%s,if=none,format=raw,id=efuse" % esp32c3_efuse_path(image),
+                "-global", "driver=nvram.esp32.efuse,property=drive,value=efuse"] + (
+                    ["-icount", ESP32C3_ICOUNT] if icount else [])
     if machine == ESP32C3_QEMU_MACHINE:
         return [esp32c3_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
                 "-serial", serial, "-drive", "file=%s,if=mtd,format=raw" % image,
@@ -54,6 +63,10 @@ ESP32C3_ICOUNT = "shift=3"
 # The C3 board's flash (sdkconfig: CONFIG_ESPTOOLPY_FLASHSIZE_4MB); qemu's esp32c3 machine
 # takes an image of exactly 2, 4, 8 or 16 MB
 ESP32C3_FLASH_BYTES = 4 * 1024 * 1024
+# The classic ESP32 in the fork's qemu-system-xtensa: its 4 MB flash holds the firmware from
+# 0x1000 (``esptool.py write_flash 0x1000 firmware.bin``: the ROM loads the bootloader there)
+ESP32_QEMU_MACHINE = "esp32"
+ESP32_FIRMWARE_OFFSET = 0x1000
 
 
 def free_udp_ports(n=2):
@@ -91,6 +104,17 @@ def esp32c3_qemu():
         "qemu-system-riscv32 (docs/boards.md, ESP32)"))
 
 
+def esp32_qemu():
+    """The qemu-system-xtensa that has the (classic) esp32 machine, Espressif's qemu fork:
+    ``ESP32_XTENSA_QEMU``, else the one on the path if it has it; raises FirmwareError saying
+    how to get one."""
+    return _qemu_with(ESP32_QEMU_MACHINE, "ESP32_XTENSA_QEMU", "qemu-system-xtensa", (
+        "no qemu-system-xtensa with the esp32 machine: mainline qemu has none. Espressif's "
+        "fork (github.com/espressif/qemu) has it; ESP-IDF installs its build with `python "
+        "$IDF_PATH/tools/idf_tools.py install qemu-xtensa`. Set ESP32_XTENSA_QEMU to its "
+        "qemu-system-xtensa (docs/boards.md, ESP32)"))
+
+
 def _qemu_with(machine, env_name, exe, missing):
     for q in (os.environ.get(env_name, ""), shutil.which(exe) or ""):
         if not q or not os.path.exists(q):
@@ -120,6 +144,31 @@ def esp32c3_flash(firmware_bin, out_path):
     with open(esp32c3_efuse_path(out_path), "wb") as f:
         f.write(esp32c3_efuses())
     return out_path
+
+
+def esp32_flash(firmware_bin, out_path):
+    """The classic ESP32's 4 MB flash as qemu reads it: erased (0xff) but for
+    ``firmware_bin`` at 0x1000, and its eFuses next to it (``esp32_efuses``)."""
+    with open(firmware_bin, "rb") as f:
+        data = b"\xff" * ESP32_FIRMWARE_OFFSET + f.read()
+    if len(data) > ESP32C3_FLASH_BYTES:
+        raise FirmwareError("%s is %d bytes from 0x1000, more than the ESP32's %d-byte flash"
+                            % (firmware_bin, len(data) - ESP32_FIRMWARE_OFFSET,
+                               ESP32C3_FLASH_BYTES))
+    with open(out_path, "wb") as f:
+        f.write(data + b"\xff" * (ESP32C3_FLASH_BYTES - len(data)))
+    with open(esp32c3_efuse_path(out_path), "wb") as f:
+        f.write(esp32_efuses())
+    return out_path
+
+
+def esp32_efuses():
+    """The classic ESP32's eFuses (124 bytes, blocks 0-3) as ESP-IDF v5.5's ``idf.py qemu``
+    writes them: chip revision 3 (block 0 word 3 bit 15, word 5 bit 20), nothing else."""
+    efuses = bytearray(124)
+    efuses[0x0d] = 0x80  # BLK0 word 3 bit 15: CHIP_VER_REV1
+    efuses[0x16] = 0x10  # BLK0 word 5 bit 20: CHIP_VER_REV2
+    return bytes(efuses)
 
 
 def esp32c3_efuse_path(flash_path):
