@@ -52,7 +52,11 @@ class Trace(SideRing):
             raise TraceError("Trace(clock_us=%r): give a function returning µs ticks (such as "
                              "time.ticks_us), or leave it out" % (clock_us,))
         self.size = size
-        self.buf = array("i", [0] * (HEADER + 4 * size))
+        n = HEADER + 4 * size
+        buf = array("i", range(n))  # one block at its length ([0] * n: a second as large)
+        for i in range(n):
+            buf[i] = 0
+        self.buf = buf
         self.buf[_SIZE] = size
         self._init_side(side)
         self._own_clock = clock_us is not None
