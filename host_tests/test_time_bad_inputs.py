@@ -63,6 +63,9 @@ def test_sleeps_refuse_durations_that_are_not_ints():
         (lambda: sleep_ms("5"), "sleep_ms(ms)", "milliseconds"),
         (lambda: sleep_ms(1.5), "sleep_ms(ms)", "sleep_us"),
         (lambda: sleep_ms(None), "sleep_ms(ms)", "milliseconds"),
+        (lambda: sleep_ms(True), "sleep_ms(ms)", "milliseconds"),  # bools convert to 1 and 0
+        (lambda: sleep_ms(False), "sleep_ms(ms)", "milliseconds"),
+        (lambda: sleep_ms(7.0), "sleep_ms(ms)", "milliseconds"),
         (lambda: sleep_us("5"), "sleep_us(us)", "microseconds"),
         (lambda: sleep_until("x"), "sleep_until(deadline)", "timer tick"),
     ):

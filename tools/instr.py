@@ -139,6 +139,37 @@ for i in range(200):
     s.spawn(sleeper(i))
 RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
 """,
+    # The same with every sleep awaiting time.sleep's _Sleep (as on an executor's worker or
+    # an interrupt level), not the ring: _Sleep's __next__ per resumption.
+    "tickless no ring": """
+from shimeji import RunLoop
+import shimeji.time.sleep as _S
+_S._G = _S._G[:4] + (None,) + _S._G[5:]  # every sleep awaits _Sleep (as on a worker)
+class Moving:
+    def __init__(self):
+        self.t = 0
+    def read(self):
+        t = self.t
+        self.t = (t + 2) & 0x3FFFFFFF
+        return t
+    def idle(self, us):
+        self.t = (self.t + us) & 0x3FFFFFFF
+clock = Moving()
+timer = Timer(clock.read, 1)
+s = StaticScheduler(201, timer=timer)
+fired = [0]
+async def sleeper(i):
+    ms = 1 + i % 7
+    while True:
+        await sleep_ms(ms)
+        fired[0] += 1
+async def main():
+    while fired[0] < N:
+        await sleep_ms(10)
+for i in range(200):
+    s.spawn(sleeper(i))
+RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
+""",
     # The same workload on bench/proto_flat_sleep.py: a design study with the timer entry's
     # and the task slot's hot fields in one flat array and the sleep path in viper
     # (docs/benchmarks.md, "Timers, round seven").

@@ -50,6 +50,8 @@ class _Sleep:
 
     def __init__(self):
         self._stop = core.Finish().exc
+        if port.IS_MICROPYTHON:  # __next__ in the instance's own table (io/readop.py's note)
+            self.__next__ = self.__next__
 
     @micropython.native
     def __iter__(self):
@@ -130,11 +132,17 @@ def sleep_ms(ms):
         kit = timer._kit
         if sched.level:
             ring = 0  # an interrupt level: _Sleep (see _ring's note)
-    if g[2](ms) is g[3]:
-        pass
-    else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
+    m = 0
+    try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
+        m = int(ms)  # a float, None, a str raise TypeError here (MicroPython's conversion)
+    except TypeError:
         _not_ms(ms)
-    m = int(ms)  # kit: (_conf, wheel, wheel._w, _source, wheel._obj, the Timer, _turn)
+    if m <= 1:  # a bool converts too (to 1 or 0): type(ms) is checked in this range only
+        if g[2](ms) is g[3]:
+            pass
+        else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
+            _not_ms(ms)
+    # kit: (_conf, wheel, wheel._w, _source, wheel._obj, the Timer, _turn)
     conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
     if m <= 0 or m > conf[_CONF_MAX_MS]:
         kit[5].arm_ms(slot.timer, ms)
@@ -217,6 +225,16 @@ def sleep_ms(ms):
         return _sleep
     g[5](g[6])  # _ring_append(core.SLEEP)
     return it
+
+
+if not port.IS_MICROPYTHON:  # CPython's int() takes floats and strs too: check the type first
+    _sleep_ms = sleep_ms
+
+    def sleep_ms(ms):
+        """Awaitable: wait at least ``ms`` milliseconds (see the viper form above)."""
+        if type(ms) is not int:
+            _not_ms(ms)
+        return _sleep_ms(ms)
 
 
 def _sleep_ms_elsewhere(ms):
