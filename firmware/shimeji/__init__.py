@@ -118,7 +118,7 @@ __getattr__ = lazy_names(
         "TimerWheel": _M + "wheel",
         "Timer": _M + "timer",
         "Turn": _M + "timerturn",
-        "Interval": _M + "sleep",
+        "Interval": _M + "interval",
         "sleep_ms": _M + "sleep",
         "sleep_us": _M + "sleep",
         "sleep_until": _M + "sleep",

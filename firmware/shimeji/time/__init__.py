@@ -7,7 +7,8 @@
   advance in viper;
 - ``timer``: ``Timer``, the wheel on a clock, turned by a hardware timer or the run loop
   (``timerturn``: the turn, in viper, and the ``Turn`` it returns);
-- ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``, ``Interval``;
+- ``sleep``: what tasks await on it: ``sleep_ms``/``sleep_us``/``sleep_until``; ``interval``:
+  ``Interval``;
 - ``deadline``: ``timeout(aw, ms)``, a deadline around any awaitable;
 - ``seconds``: ``sleep(seconds)`` with an int or a float, as asyncio's.
 """
@@ -26,7 +27,7 @@ __getattr__ = lazy_names(
         "TimerWheel": "shimeji.time.wheel",
         "Timer": "shimeji.time.timer",
         "Turn": "shimeji.time.timerturn",
-        "Interval": "shimeji.time.sleep",
+        "Interval": "shimeji.time.interval",
         "sleep_ms": "shimeji.time.sleep",
         "sleep_us": "shimeji.time.sleep",
         "sleep_until": "shimeji.time.sleep",

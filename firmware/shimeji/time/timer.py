@@ -270,8 +270,12 @@ def timer_of(slot):
 
 def __getattr__(name):
     # The sleeps moved to sleep.py: ``from shimeji.time.timer import sleep_ms`` keeps working.
-    if name in ("sleep_ms", "sleep_us", "sleep_until", "Interval"):
+    if name in ("sleep_ms", "sleep_us", "sleep_until"):
         from . import sleep
 
         return getattr(sleep, name)
+    if name == "Interval":
+        from .interval import Interval
+
+        return Interval
     raise AttributeError("module 'shimeji.time.timer' has no attribute '%s'" % name)
