@@ -283,22 +283,18 @@ def new_yield_ring():
 
 def _ring_yield():
     """On MicroPython: ``(append, iterator)`` of a small deque, if awaiting the iterator yields
-    once per appended item and then finishes; None where it does not.
-
-    Design note: a Python-level awaitable costs three method calls and a raise per await (about
+    once per appended item and then finishes; None where it does not. Design note:
+    a Python-level awaitable costs three method calls and a raise per await (about
     two thirds of a task switch). A deque's iterator is a C iterator that yields the items
-    appended after it and reports "finished" without raising, and keeps working when more
-    items are appended later. ``yield_now()`` appends one ``None`` and returns the iterator:
-    ``await`` takes the item (the task yields ``None``, "requeue me"), and on resume finds no
-    item and finishes. Every await consumes the item it appended before any other task runs,
-    so one iterator serves every task of the interpreter. Nothing is allocated: the ring is
-    fixed and the iterator is reused."""
-    if not port.IS_MICROPYTHON:
+    appended after it and reports "finished" without raising, even after more appends.
+    ``yield_now()`` appends one ``None`` and returns the iterator: ``await`` takes the item
+    (the task yields ``None``, "requeue me"), and on resume finds none and finishes. Every
+    await consumes its item before any other task runs: one iterator serves every task, the
+    ring is fixed and nothing is allocated."""
+    if not port.IS_MICROPYTHON or _deque is None:  # (docs/executor.md, "Imports on workers")
         return None
     try:
-        from collections import deque
-
-        ring = deque((), 4)
+        ring = _deque((), 4)
         it = iter(ring)
         for _ in range(3):
             ring.append(None)
@@ -328,6 +324,10 @@ def _thread_yield():
     return y
 
 
+try:  # once: each import of an extensible built-in looks on the filesystem first
+    from collections import deque as _deque
+except ImportError:  # a port without deque: YieldNow
+    _deque = None
 _ring = _ring_yield()
 
 if _ring is not None:
