@@ -9,6 +9,9 @@ over USB (``mpremote mount``), each search allocated 592 B: the facade loop's id
 imported ``time`` inside ``sleep_idle``, allocated 1,120 B per idle and hung the heap-locked
 test on the qemu and RP2040 firmware. Import them once, at module level; a function may import
 one only where it is set-up code that runs on hosted ports alone (listed below, with why).
+``core._ring_yield`` was listed as "once, at import", but ``new_yield_ring()`` runs it per
+task slot and per worker thread: on the ESP32-C3 under ``mpremote mount`` a worker's search
+and the main thread's spoke the mount's protocol at once and both waited for ever.
 """
 
 import ast
@@ -27,7 +30,6 @@ SET_UP_ONLY = {
     ("io/waker.py", "_socket_pair"): "makes the wake socket pair once, on hosted ports only",
     ("io/sockets.py", "_bind_free_port"): "binds a listening socket: set-up, never per round",
     ("io/streams.py", "_wrap_client"): "wraps a socket in TLS: once per connection",
-    ("core.py", "_ring_yield"): "probes collections.deque once, at import",
 }
 
 
