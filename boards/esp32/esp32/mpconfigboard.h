@@ -5,6 +5,8 @@
 #define MICROPY_HW_MCU_NAME                 "ESP32"
 
 #define MICROPY_PY_NETWORK_WLAN             (0)
+// Ethernet too: its LAN867x PHY driver is a component-registry package (espressif/lan867x)
+#define MICROPY_PY_NETWORK_LAN              (0)
 #define MICROPY_PY_ESPNOW                   (0)
 #define MICROPY_PY_BLUETOOTH                (0)
 #define MICROPY_HW_ENABLE_MDNS_QUERIES      (0)
