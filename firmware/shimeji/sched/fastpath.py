@@ -53,6 +53,7 @@ from ..task.pool import hold_local as _hold
 from ..task.pool import release_local as _release
 from ..task.slot import CANCELLED, FAILED
 from ..task.waitlist import wake_joiners
+from .endtick import end_tick
 from .foreign import shield as _shield
 
 _ASLEEP = const(4)  # core.ASLEEP, a constant here (an imported name is a lookup)
@@ -62,47 +63,6 @@ _QUEUED = const(1)  # core.QUEUED and core.RUNNING, written every poll
 _RUNNING = const(2)
 _MODULES = sys.modules
 base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it imports this)
-
-
-@micropython.native
-def end_tick(sched, polled, completed, ready):
-    """What every tick path does last: fills the scheduler's ``Tick`` (``ready``: its policy
-    has a task queued) and returns it. Not ISR-safe."""
-    t = sched._tick
-    t.polled = polled
-    t.completed = completed
-    if completed:
-        sched.completed_total = wrap_count(sched.completed_total, completed)
-    spawned = sched._spawned
-    if sched._woken_ext or sched._woken_int or (spawned and sched.parallel):
-        # Only then the critical section: wakes count under it from anywhere (and a worker's
-        # spawns from other threads). A busy loop of ticks with no wakes must not take it
-        # (with a thread playing the interrupt, a lock taken by every tick starves the waker).
-        state = sched._enter()
-        spawned = sched._spawned
-        woken_ext = sched._woken_ext
-        woken_int = sched._woken_int
-        sched._spawned = 0
-        sched._woken_ext = 0
-        sched._woken_int = 0
-        sched._exit(state)
-    else:  # no wakes; spawns, if any, were this thread's own (spawn is not ISR-safe)
-        woken_ext = 0
-        woken_int = 0
-        if spawned:
-            sched._spawned = 0
-    if spawned:  # spawned_total counts spawns as of the last tick's end
-        sched.spawned_total = wrap_count(sched.spawned_total, spawned)
-    timed = sched._woken_timer  # only the loop's thread writes it: no section needed
-    if timed:
-        sched._woken_timer = 0
-        woken_ext += timed
-    t.spawned = spawned
-    t.woken_external = woken_ext
-    t.woken_internal = woken_int
-    t.woken = woken_ext + woken_int
-    t.has_remaining = ready or sched._inbox_head is not None
-    return t
 
 
 @micropython.native

@@ -25,7 +25,7 @@ from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK
 from ..trace.writers import park_what, poll_records, put
-from .fastpath import end_tick
+from .endtick import end_tick
 from .foreign import shield as _shield
 
 _MASK = const(0x3FFFFFFF)

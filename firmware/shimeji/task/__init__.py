@@ -1,7 +1,7 @@
 """Tasks: where a task lives and how it ends.
 
-- ``slot``: ``TaskSlot`` (one task's state, every link it needs, made up front), its
-  ``JoinHandle`` and the ``TaskBuilder``;
+- ``taskslot``: ``TaskSlot`` (one task's state, every link it needs, made up front);
+- ``slot``: its ``JoinHandle`` (and ``TaskSlot``, ``TaskBuilder`` re-exported);
 - ``waitlist``: ``WaitList``, the intrusive list of slots every wait queue is made of;
 - ``pool``: ``TaskPool``, the fixed set of slots, the free list and task ids.
 

@@ -1,0 +1,89 @@
+"""``TaskSlot``: one task's storage, made up front (its handle is task/slot.py's).
+
+A scheduler makes ``capacity`` slots when it is built; ``spawn_allocated`` takes a slot the
+caller made. Every link a task needs (run queue, wake inbox, wait list, timer) is a field of
+its slot, so spawning, waking, waiting and completing allocate nothing.
+"""
+
+from ..core import ASLEEP, FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (states, re-exported)
+from ..time.wheel import TimerEntry
+
+HANDLE = [None]  # JoinHandle (task/slot.py sets it: it imports this module)
+
+
+class TaskSlot:
+    """Storage for one task. Make your own to use with ``spawn_allocated``."""
+
+    # Fields few tasks use are class-level defaults: a slot gets its own entry at its first
+    # store (its first timeout(), I/O wait or Mutex), keeps it, and reads it as before. Fewer
+    # names in ``__init__`` make every slot's attribute table smaller: 30 names fit a 37-entry
+    # table (592 B on the unix port, ~296 B on 32-bit) where 39 took a 47-entry one (752 B).
+    # A table grows only when full (7 entries to spare here: the I/O group and the mutex's
+    # fit; a slot that uses I/O and timeouts grows once, at its first use of the second, and
+    # keeps the larger table: one allocation for the slot's lifetime, not per wait).
+    # -- timeouts (time/deadline.py): the TimerEntry of the earliest pending timeout(), made
+    # by the slot's first; the TimeoutGuard that armed it; a TimeoutGuard kept for reuse.
+    deadline = None
+    deadline_owner = None
+    timeout_guard = None
+    # -- I/O readiness (io/wait.py, io/readop.py): the object and direction waited for, the
+    # events the poller delivered, the poller's entry; ``waiting_on`` is the IOPoller then.
+    io_obj = None
+    io_mask = 0
+    io_events = 0
+    io_entry = None
+    # -- sync primitives: the Mutexes this task holds, linked through Mutex._held_next.
+    held_locks = None
+    # -- shimeji.asyncio: the slot's reusable sleep_ms awaitable (asyncio/sleeping.py).
+    fsleep = None
+
+    def __init__(self):
+        self.sched = None  # owning scheduler while a task lives here
+        self.coro = None
+        self.id = 0
+        self.name = None
+        self.state = FREE
+        self.owner = None  # the scheduler this slot serves (set on first use)
+        self.pooled = False  # True for slots made by the scheduler's pool
+        self.rewoken = False  # woken while RUNNING
+        self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
+        self.cancel_requested = False
+        handle = HANDLE[0]
+        if handle is None:  # task.slot not imported yet (it sets HANDLE when it is)
+            from .slot import JoinHandle as handle
+        handle = handle()
+        # Its two fields exist from the start (_ref: its class default, "never given a task"):
+        # reusing it (spawn_detached) then stores into them and allocates nothing.
+        handle._ref = handle._ref
+        handle.id = 0
+        self.handle = handle
+        self.handle_out = False  # the handle was handed out: the next task gets a new one
+        self.joiners = None  # WaitList, made by the scheduler that owns the slot
+        # Run queue, wake inbox and free-list links.
+        self.run_next = None
+        self.run_prev = None
+        self.inbox_next = None
+        self.free_next = None
+        # Wait lists (waitlist.py) and what a waker delivers.
+        self.waiting_on = None
+        self.wait_next = None
+        self.wait_prev = None
+        self.wait_phase = 0
+        self.wait_key = None
+        self.wait_status = 0
+        self.wait_value = None
+        # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
+        self.timer = TimerEntry(self)  # sleeps and Interval waits (timer.py)
+        # (timeouts, I/O and held Mutexes: class-level defaults above, set on first use)
+
+        # -- scheduling policy: priority/nice (read across schedulers by priority inheritance).
+        self.priority = 0  # effective priority (PriorityPolicy) or nice (CfsPolicy)
+        self.base_priority = 0  # the task's own value, without a loan from inheritance
+        self.inherited = None  # value lent by a blocked waiter (priority inheritance)
+        # Virtual run time, time slice, queue position, accounting: a PolicyFields
+        # (policy/base.py) made by a policy that keeps them; None under plain FIFO.
+        self.pol = None
+        self.wakes = 0  # wakes while a trace is attached (trace/ring.py)
+
+    def __repr__(self):
+        return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
