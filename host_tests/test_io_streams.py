@@ -267,7 +267,9 @@ def _stream_object():
         def ioctl(self, req, arg):
             if req == 3:  # MP_STREAM_POLL
                 return arg & 1 if self.rx else 0
-            return 0
+            # EINVAL for the rest: MP_STREAM_GET_FILENO answered 0 made the unix port's poll
+            # watch fd 0 (stdin) in place of this object, and the test depend on stdin
+            return -22
 
     u = FakeUart()
 
@@ -394,3 +396,23 @@ def test_cancelled_readexactly_then_reading_again():
 
     assert run(main()) == (True, b"1234", b"z")
     close(a, b)
+
+
+def test_micropythons_legacy_names_awrite_awritestr_and_aclose():
+    # awrite(buf, off, sz) writes that slice and drains; awritestr the same with a str on
+    # MicroPython (bytes here: a CPython socket takes bytes only); aclose closes and waits.
+    a, b = tcp_pair()
+    wa, rb = Stream(a), Stream(b)
+
+    async def main():
+        await wa.awrite(b"0123456789", 2, 3)
+        await wa.awrite(b"ab")
+        await wa.awritestr("cd" if IS_MICROPYTHON else b"cd")
+        got = b""
+        while len(got) < 7:
+            got += await rb.read(7 - len(got))
+        await wa.aclose()
+        return got, wa.closed, await rb.read(10)
+
+    assert run(main()) == (b"234abcd", True, b"")
+    close(b)

@@ -5,7 +5,7 @@
 import _thread
 import time
 
-from iohelp import close, reset, send_all, tcp_pair
+from iohelp import close, hung_up_reader, hung_up_writer, reset, send_all, tcp_pair
 
 from gate import Gate
 from shimeji import (
@@ -151,6 +151,46 @@ def test_peer_reset_raises_iofailed_for_reader_and_writer():
         b.read(10)
     assert s.poller.waiters == 0
     close(b)
+
+
+def test_a_hang_up_gives_the_data_left_then_iofailed_and_fails_a_write_wait():
+    # POLLHUP: a read wait returns while data is left (the read gets it), and once nothing is
+    # left raises IOFailed; a write wait raises IOFailed at once. The loop goes on after.
+    s, loop = make()
+    r, close_r = hung_up_reader(b"bye")
+    w, close_w = hung_up_writer()
+
+    async def reader():
+        got = []
+        await wait_readable(r)
+        got.append(r.read(10))
+        try:
+            await wait_readable(r)
+        except IOFailed as e:
+            got.append(str(e))
+        return got
+
+    async def writer():
+        await wait_writable(w)
+
+    got = loop.run(s.spawn(reader()))
+    assert got[0] == b"bye"
+    assert "hung up (POLLHUP)" in got[1] and "close it" in got[1], got
+    hw = finish(loop, s.spawn(writer()))
+    assert outcome(hw) == "IOFailed"
+    with raises(IOFailed, "hung up (POLLHUP)"):
+        hw.result()
+    assert s.poller.waiters == 0
+    s.poller.forget(r)
+    s.poller.forget(w)
+    close_r()
+    close_w()
+
+    async def after():
+        await sleep_ms(1)
+        return "goes on"
+
+    assert loop.run(s.spawn(after())) == "goes on"
 
 
 def test_closed_objects_and_forget_raise_stream_closed():
@@ -460,3 +500,31 @@ def test_io_names_resolve_from_both_packages():
     assert (io.POLLIN, io.POLLOUT, io.POLLERR, io.POLLHUP) == (1, 4, 8, 16)
     assert issubclass(shimeji.StreamClosed, shimeji.IOFailed)
     assert issubclass(shimeji.IOBusy, shimeji.WaiterBusy)
+
+
+def test_fifty_silent_sockets_and_one_sleep_idle_in_poll_not_spin():
+    # Issue 13's idle goal in counts, not time: 50 tasks wait to read 50 open, silent sockets
+    # while one sleeps 200 ms; the loop idles in poll until that deadline (a few idles, not one
+    # per ms), and no reader is woken.
+    s = StaticScheduler(56, timer=Timer())
+    loop = RunLoop(s)
+    pairs = [tcp_pair() for _ in range(50)]
+    woken = []
+
+    async def silent(sock):
+        await wait_readable(sock)
+        woken.append(sock)
+
+    async def sleeper():
+        await sleep_ms(200)
+        return "slept"
+
+    for _, b in pairs:
+        s.spawn(silent(b))
+    assert loop.run(s.spawn(sleeper())) == "slept"
+    assert woken == [] and s.poller.waiters == 50
+    assert 1 <= loop.idles <= 5, loop.idles  # (a loop that spun would idle ~200 times)
+    s.close()
+    assert s.poller.waiters == 0
+    for a, b in pairs:
+        close(a, b)
