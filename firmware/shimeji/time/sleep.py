@@ -22,6 +22,8 @@ if not port.IS_MICROPYTHON:
         """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
         return buf
 
+    ptr16 = ptr32  # (the heads' and tails' array of "H")
+
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 _CONF_MAX_MS = const(0)  # Timer._conf: its _max_ms, clock.per, _per_ms, _slack_ms, _slack
@@ -36,11 +38,11 @@ _W_NEXT = const(28)
 _W_BASE = const(32)
 _W_RAG = const(33)
 _W_FREE = const(37)
-_HEAD = const(40)
-_TAIL = const(361)
-_E = const(684)
+_HEAD = const(0)
+_TAIL = const(321)
+_E = const(40)
 _OWN = const(0x400)
-_NONE = const(0x3FFFFFFF)
+_NONE = const(0xFFFF)
 
 
 
@@ -141,7 +143,7 @@ def sleep_ms(ms):
             pass
         else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
             _not_ms(ms)
-    # kit: (_conf, wheel, wheel._w, _source, wheel._obj, the Timer, _turn)
+    # kit: (_conf, wheel, wheel._w, _source, wheel._obj, the Timer, _turn, wheel._ht)
     conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
     if m <= 0 or m > conf[_CONF_MAX_MS]:
         kit[5].arm_ms(slot.timer, ms)
@@ -203,7 +205,8 @@ def sleep_ms(ms):
         entry.wheel = kit[1]
         entry.deadline = d
         entry.pos = i
-        tail = ws[_TAIL + pos]
+        ht = ptr16(kit[7])  # wheel._ht
+        tail = ht[_TAIL + pos]
         ws[b] = _NONE
         ws[b + 1] = tail
         ws[b + 2] = pos | _OWN  # the slot's own sleep entry (wheelpass.hand_off)
@@ -211,9 +214,9 @@ def sleep_ms(ms):
         if tail < _NONE:  # the slot has entries: link behind its tail
             ws[_E + (tail << 2)] = i
         else:
-            ws[_HEAD + pos] = i
+            ht[_HEAD + pos] = i
             ws[pos >> 4] |= 1 << (pos & 15)  # the slot's occupancy bit
-        ws[_TAIL + pos] = i
+        ht[_TAIL + pos] = i
         ws[_W_COUNT + level] += 1
         ws[_W_PENDING] += 1
         nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK

@@ -89,7 +89,7 @@ class Timer:
         # What sleep_ms and turn read of the timer, in one tuple: a subscript each, not an
         # attribute look-up (all fixed for the timer's life).
         w = self.wheel
-        self._kit = (self._conf, w, w._w, self._source, w._obj, self, self._turn)
+        self._kit = (self._conf, w, w._w, self._source, w._obj, self, self._turn, w._ht)
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (

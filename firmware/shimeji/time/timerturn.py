@@ -19,6 +19,8 @@ if not port.IS_MICROPYTHON:
         """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
         return buf
 
+    ptr16 = ptr32  # (the heads' and tails' array of "H")
+
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
 _MAX_US = const(0x1FFFFFFF)  # clock.MAX_US, a constant here (an imported name is a lookup)
@@ -30,9 +32,9 @@ _W_STEP = const(29)
 _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_BASE = const(32)
-_HEAD = const(40)
-_E = const(684)
-_NONE = const(0x3FFFFFFF)
+_HEAD = const(0)
+_E = const(40)
+_NONE = const(0xFFFF)
 _CONF_PER = const(1)  # Timer._conf's indexes (timer.py; as sleep.py's)
 _CONF_TICK_US = const(5)
 _CONF_UNIT_US = const(6)
@@ -63,7 +65,7 @@ def turn(self):
     # Viper: the integer operations are machine instructions (every value below 2**30);
     # in native code each was a runtime call (~20 per turn).
     nil = _NIL
-    kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._obj, _, _turn)
+    kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._obj, _, _turn, wheel._ht)
     wheel = kit[1]
     ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
     # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
@@ -123,7 +125,8 @@ def turn(self):
     if k > 0 and pos >= 64:
         # A far slot: its first entry on the slot's start (a deadline on the slack's
         # grid) is the earliest; else a lone far sleeper is not woken early (earliest).
-        first = ws[_HEAD + pos]
+        ht = ptr16(kit[7])  # wheel._ht
+        first = ht[_HEAD + pos]
         if first >= _NONE or ((ws[_E + (first << 2) + 3] - now) & _MASK) > k:
             k = int(earliest(wheel, pos, k))
     tick_us = conf[_CONF_TICK_US]

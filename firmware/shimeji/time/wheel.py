@@ -14,8 +14,11 @@ allocate nothing, and entries due on the same tick fire in the order they were a
 lists are *words*: an armed entry takes a number from the wheel's free list (its ``pos``),
 and its links, list index and deadline are four machine words of the wheel's one
 ``array('i')`` at that number, the entry object kept beside them in ``_obj`` (the passes find
-a task's slot through it). "None" in a link is ``_NONE``, a number above every capacity (not
--1: through viper's ``ptr32`` a stored -1 reads as 2**32 - 1 on a 64-bit machine). Each
+a task's slot through it); each list's head and tail numbers are 16-bit, in a small
+``array('H')`` of their own (so the block that grows with the capacity is only the entries'
+words, and a cut-up heap need not find 3 KB in one piece). "None" in a link, head or tail is
+``_NONE``, 0xFFFF, above every number (capacity: at most 0xFFFF; not -1: through viper's
+``ptr32`` a stored -1 reads as 2**32 - 1 on a 64-bit machine). Each
 level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or 32-bit word would
 not be a small int on a 32-bit board); the next occupied slot is found with a byte lookup
 table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute tick) until
@@ -49,11 +52,13 @@ _W_BASE = const(32)  # (a Timer's Clock keeps its base here: Clock(ints=wheel._w
 _W_RAG = const(33)  # level 1's "ragged" bitmap: 4 words, a bit per slot (see TimerWheel.__init__)
 _W_FREE = const(37)  # the first free number (its NEXT word links the next free one)
 _W_CAP = const(38)  # numbers the array has words for
-_HEAD = const(40)  # per list index (0..320): its first entry's number, or _NONE
-_TAIL = const(361)  # its last
-_E = const(684)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
+_LISTS = const(321)  # list indexes: 5 levels of 64 slots, and the due list
+_HEAD = const(0)  # TimerWheel._ht, per list index (0..320): its first entry's number, or _NONE
+_TAIL = const(321)  # its last
+_E = const(40)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
 _OWN = const(0x400)  # in the list-index word: a slot's own sleep entry (slot.timer)
-_NONE = const(0x3FFFFFFF)  # "no entry" in a link
+_NONE = const(0xFFFF)  # "no entry" in a link, a head or a tail (numbers are 16-bit)
+_MAX_CAP = const(0xFFFF)  # numbers 0 .. 0xFFFE
 WHEEL_MAX = const(0x3F000000)  # furthest deadline ahead of ``now``: 63 * 2**24 ticks
 
 
@@ -72,23 +77,30 @@ class TimerWheel:
         # there (cleared when the slot is drained), so a level-1 slot without it holds only
         # entries due at its start (the slack's grid of 64 ticks or more: every sleep_ms on a
         # µs timer with the default slack) and is handed off at once, without the cascade's
-        # walk; the free list's head and the capacity. Then each list's head and tail, and
-        # four words per entry number. The indexes: the constants above.
-        int_cap = capacity if type(capacity) is int and capacity > 0 else 0
+        # walk; the free list's head and the capacity. Then four words per entry number. The
+        # indexes: the constants above. Each list's head and tail are 16-bit numbers in a
+        # second array, ``_ht`` (``array('H')``, read through ptr16): [0, 321) the heads,
+        # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows
+        # with the capacity is 160 B + 16 B per entry (it held the heads and tails as 2,568 B
+        # of 32-bit words before: on a board's cut-up heap that block was the one not found).
+        int_cap = capacity if type(capacity) is int and 0 < capacity <= _MAX_CAP else 0
         if not int_cap:
-            raise BadArgument("capacity (Timer, TimerWheel) must be an int above 0 (entries armed "
-                              "at once; it grows as needed), got %r" % (capacity,))
+            raise BadArgument("capacity (Timer, TimerWheel) must be an int from 1 to %d "
+                              "(entries armed at once; it grows as needed), got %r"
+                              % (_MAX_CAP, capacity))
         # One block of the final size, no temporary: an array made from a range is allocated
         # at its length at once (a list of zeros would be a second block as large, and growing
         # to the capacity afterwards a third), so a fragmented heap needs one hole, not three.
         n = _E + 4 * int_cap
         ws = array("i", range(n))
+        ht = array("H", range(2 * _LISTS))
         self._w = ws
+        self._ht = ht
         self._obj = [None] * int_cap  # the armed entry of each number (None when free)
-        for i in range(_HEAD):
+        for i in range(_E):
             ws[i] = 0
-        for i in range(_HEAD, _E):
-            ws[i] = _NONE
+        for i in range(2 * _LISTS):
+            ht[i] = _NONE
         ws[_W_NOW] = now & _MASK
         ws[_W_NEXT] = -1
         ws[_W_RESUME] = -1
@@ -106,6 +118,10 @@ class TimerWheel:
         if n <= cap:
             return
         k = n - cap
+        if n > _MAX_CAP:
+            raise TimerFull("a timer wheel holds at most %d entries armed at once (its "
+                            "numbers are 16-bit), asked for %d: use a second Timer"
+                            % (_MAX_CAP, n))
         objs = self._obj
         try:
             _extend(ws, objs, k)
@@ -272,11 +288,12 @@ class TimerWheel:
         """Fire the due list (entries armed at or before ``now``): ``advance_due``'s first
         step when it holds any. Returns how many fired."""
         ws = self._w
+        ht = self._ht
         fired = hand_off(self, _DUE, _LEVELS)
         due = ws[_W_COUNT + _LEVELS]
         objs = self._obj
-        while due > 0 and ws[_HEAD + _DUE] != _NONE:
-            e = objs[ws[_HEAD + _DUE]]
+        while due > 0 and ht[_HEAD + _DUE] != _NONE:
+            e = objs[ht[_HEAD + _DUE]]
             e.cancel()
             cb = e.callback
             if cb is None:

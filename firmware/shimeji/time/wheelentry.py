@@ -18,17 +18,19 @@ if not port.IS_MICROPYTHON:
         """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
         return buf
 
+    ptr16 = ptr32  # (the heads' and tails' array of "H")
+
 _DUE = const(320)  # TimerWheel's list index of the due entries (wheel.py)
 _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_RAG = const(33)
 _W_FREE = const(37)
-_HEAD = const(40)
-_TAIL = const(361)
-_E = const(684)
+_HEAD = const(0)
+_TAIL = const(321)
+_E = const(40)
 _LIST = const(0x3FF)  # the list index in its word (without the _OWN flag)
-_NONE = const(0x3FFFFFFF)
+_NONE = const(0xFFFF)
 _NIL = None  # (viper compares objects with an object None)
 
 
@@ -61,6 +63,7 @@ class TimerEntry:
             return False
         w = self.wheel
         ws = ptr32(w._w)
+        ht = ptr16(w._ht)
         b = _E + (i << 2)
         nxt = ws[b]
         prev = ws[b + 1]
@@ -68,11 +71,11 @@ class TimerEntry:
         if prev < _NONE:
             ws[_E + (prev << 2)] = nxt
         else:
-            ws[_HEAD + pos] = nxt
+            ht[_HEAD + pos] = nxt
         if nxt < _NONE:
             ws[_E + (nxt << 2) + 1] = prev
         else:
-            ws[_TAIL + pos] = prev
+            ht[_TAIL + pos] = prev
             if prev >= _NONE and pos < _DUE:  # the list is empty now
                 ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))  # occupancy bit
                 if pos >= 64 and pos < 128:  # and level 1's ragged bit

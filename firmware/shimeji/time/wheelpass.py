@@ -19,6 +19,7 @@ if not port.IS_MICROPYTHON:
         return buf
 
     ptr32 = ptr8  # (the wheel's array of "i")
+    ptr16 = ptr8  # (its heads and tails, "H")
 
 
 _CS_BATCH = const(16)  # entries handed off per critical section at most
@@ -31,11 +32,11 @@ _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_FREE = const(37)
-_HEAD = const(40)
-_TAIL = const(361)
-_E = const(684)
+_HEAD = const(0)
+_TAIL = const(321)
+_E = const(40)
 _OWN = const(0x400)
-_NONE = const(0x3FFFFFFF)
+_NONE = const(0xFFFF)
 
 # _CTZ8[b]: index of the lowest set bit of the byte b (b > 0).
 _CTZ8 = bytearray(256)
@@ -77,8 +78,9 @@ def hand_off(self, pos: int, level: int) -> int:
     nil = _NIL
     yes = _YES
     ws = ptr32(self._w)
+    ht = ptr16(self._ht)
     objs = self._obj
-    i = ws[_HEAD + pos]
+    i = ht[_HEAD + pos]
     free = ws[_W_FREE]
     kept = _NONE  # the callback entries, relinked in their order
     kt = _NONE
@@ -200,8 +202,8 @@ def hand_off(self, pos: int, level: int) -> int:
     if sched is not nil:
         sched._exit(state)
     ws[_W_FREE] = free
-    ws[_HEAD + pos] = kept
-    ws[_TAIL + pos] = kt
+    ht[_HEAD + pos] = kept
+    ht[_TAIL + pos] = kt
     ws[_W_COUNT + level] -= n
     ws[_W_PENDING] -= n
     return n
@@ -214,7 +216,7 @@ def earliest(self, pos, k):
     ``_EXACT_WALK`` entries. Never later than a deadline."""
     ws = self._w
     now = ws[_W_NOW]
-    i = ws[_HEAD + pos]
+    i = self._ht[_HEAD + pos]
     best = -1
     n = 0
     while i < _NONE:

@@ -9,9 +9,10 @@ over, cascade, fire the callbacks). ``advance_due``: ``TimerWheel.advance`` once
 known to be due (``Timer.turn`` calls it so), stepping from occupied slot to occupied slot; a
 slot of task entries all due at once (level 0, or a level-1 slot on the slack's grid) is
 handed off in one call. Viper: the integer operations are machine instructions, and the
-wheel's words (wheel.py: counts, bitmaps, lists, each number's links, list index and
-deadline) are read and written through ``ptr32``. A callback may arm entries and so grow
-the array: the pointer is taken again after every call that may run one. (``sleep_ms``
+wheel's words (wheel.py: counts, bitmaps, each number's links, list index and deadline) are
+read and written through ``ptr32``, the lists' 16-bit heads and tails through ``ptr16``. A
+callback may arm entries and so grow the words' array: its pointer is taken again after every
+call that may run one (the heads' and tails' array never grows). (``sleep_ms``
 writes the same placement out for its task's entry, in sleep.py.)
 """
 
@@ -27,6 +28,8 @@ if not port.IS_MICROPYTHON:
         """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
         return buf
 
+    ptr16 = ptr32  # (the heads' and tails' array of "H")
+
 _MASK = const(0x3FFFFFFF)
 _LEVELS = const(5)
 _DUE = const(320)
@@ -39,11 +42,11 @@ _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_RAG = const(33)
 _W_FREE = const(37)
-_HEAD = const(40)
-_TAIL = const(361)
-_E = const(684)
+_HEAD = const(0)
+_TAIL = const(321)
+_E = const(40)
 _OWN = const(0x400)
-_NONE = const(0x3FFFFFFF)
+_NONE = const(0xFFFF)
 _WAITING = const(3)  # core's slot states (the wheel does not import the task package)
 _ASLEEP = const(4)
 _NIL = None  # (viper compares objects with an object None)
@@ -55,6 +58,7 @@ def place(self, entry, delta: int, own: int):
     ``WHEEL_MAX``): take a number, find the slot, link at its tail. ``own`` is ``_OWN`` for
     a slot's own sleep entry, else 0. Allocates only when the free list is empty."""
     ws = ptr32(self._w)
+    ht = ptr16(self._ht)
     i = ws[_W_FREE]
     if i >= _NONE:
         self._grow()  # (an allocation: TimerWheel.reserve avoids it)
@@ -97,7 +101,7 @@ def place(self, entry, delta: int, own: int):
     entry.wheel = self
     entry.deadline = d
     entry.pos = i
-    tail = ws[_TAIL + pos]
+    tail = ht[_TAIL + pos]
     ws[b] = _NONE
     ws[b + 1] = tail
     ws[b + 2] = pos | own
@@ -105,10 +109,10 @@ def place(self, entry, delta: int, own: int):
     if tail < _NONE:
         ws[_E + (tail << 2)] = i
     else:
-        ws[_HEAD + pos] = i
+        ht[_HEAD + pos] = i
         if pos < _DUE:
             ws[pos >> 4] |= 1 << (pos & 15)
-    ws[_TAIL + pos] = i
+    ht[_TAIL + pos] = i
     ws[_W_COUNT + level] += 1
     ws[_W_PENDING] += 1
     nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK
@@ -124,8 +128,9 @@ def cascade(self, pos: int, level: int):
     level, in one pass with ``place``'s placement in line (their deadlines lie in ``now``'s
     span, after it); entries due at ``now`` itself stay, in order. The numbers stay."""
     ws = ptr32(self._w)
+    ht = ptr16(self._ht)
     now = ws[_W_NOW]
-    i = ws[_HEAD + pos]
+    i = ht[_HEAD + pos]
     kept = _NONE
     kt = _NONE
     moved = 0
@@ -159,19 +164,19 @@ def cascade(self, pos: int, level: int):
             lv = 3
             p = 192 | ((d >> 18) & 63)
         ws[b + 2] = p | (ws[b + 2] & _OWN)
-        tail = ws[_TAIL + p]
+        tail = ht[_TAIL + p]
         ws[b + 1] = tail
         if tail < _NONE:
             ws[_E + (tail << 2)] = i
         else:
-            ws[_HEAD + p] = i
+            ht[_HEAD + p] = i
             ws[p >> 4] |= 1 << (p & 15)
-        ws[_TAIL + p] = i
+        ht[_TAIL + p] = i
         ws[_W_COUNT + lv] += 1
         moved += 1
         i = nxt
-    ws[_HEAD + pos] = kept
-    ws[_TAIL + pos] = kt
+    ht[_HEAD + pos] = kept
+    ht[_TAIL + pos] = kt
     ws[_W_COUNT + level] -= moved
 
 
@@ -182,6 +187,7 @@ def drain(self, pos: int) -> int:
     Returns how many fired. If a callback raises, the next advance finishes the slot."""
     nil = _NIL
     ws = ptr32(self._w)
+    ht = ptr16(self._ht)  # (never grown: its pointer stays)
     ws[_W_RESUME] = pos  # if a callback raises, the next advance finishes this slot
     ws[_W_NEXT] = -1
     level = pos >> 6
@@ -195,16 +201,16 @@ def drain(self, pos: int) -> int:
     objs = self._obj
     while True:
         ws = ptr32(self._w)  # (again: a callback may have grown the array)
-        i = ws[_HEAD + pos]
+        i = ht[_HEAD + pos]
         if i >= _NONE:
             break
         b = _E + (i << 2)
         nxt = ws[b]
-        ws[_HEAD + pos] = nxt
+        ht[_HEAD + pos] = nxt
         if nxt < _NONE:
             ws[_E + (nxt << 2) + 1] = _NONE
         else:
-            ws[_TAIL + pos] = _NONE
+            ht[_TAIL + pos] = _NONE
         own = ws[b + 2] & _OWN
         d = ws[b + 3]
         ws[b] = ws[_W_FREE]  # the number back on the free list
@@ -246,6 +252,7 @@ def advance_due(self, n: int) -> int:
     many fired. Viper: the wheel's integers are machine words (a -1 stored in them reads as
     2**32 - 1 on a 64-bit machine: "unset" is any value outside [0, 2**30))."""
     ws = ptr32(self._w)
+    ht = ptr16(self._ht)
     ws[_W_NEXT] = -1
     n += ws[_W_LAG]
     ws[_W_LAG] = n
@@ -274,7 +281,7 @@ def advance_due(self, n: int) -> int:
         # hand its tasks over here (drain's first step), no cascade.
         if pos < 64 or (pos < 128 and not ((ws[_W_RAG + ((pos >> 4) & 3)] >> (pos & 15)) & 1)):
             fired += int(hand_off(self, pos, pos >> 6))
-            if ws[_HEAD + pos] >= _NONE:  # no callback entries left: the slot is empty
+            if ht[_HEAD + pos] >= _NONE:  # no callback entries left: the slot is empty
                 ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))
                 gap = -1
                 continue
