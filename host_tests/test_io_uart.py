@@ -1,8 +1,10 @@
 # A board's UARTs as streams: needs UART0 wired to UART1 (TX to RX both ways), as the RP2040
-# emulator wires them (tools/rp2040_emu.mjs), or on STM32 UART2 to UART3, as qemu's
-# b-l475e-iot01a is wired by tools/qemu_boot.py; skipped, saying so, where there is no such
+# emulator wires them (tools/rp2040_emu.mjs), on STM32 UART2 to UART3, as qemu's
+# b-l475e-iot01a is wired by tools/qemu_boot.py, on the classic ESP32 UART1 to UART2, as
+# tools/qemu_boot.py wires the fork's esp32 machine; skipped, saying so, where there is no such
 # cable (CPython, the unix port, qemu's mps2, a board without the wires). Run on the emulators
-# by host_tests/test_tools_rp2040_uart.py and `make test-firmware BOARD=rp2040|stm32`.
+# by host_tests/test_tools_rp2040_uart.py and `make test-firmware BOARD=rp2040|stm32|esp32`.
+import os
 import sys
 import time
 
@@ -10,8 +12,13 @@ from shimeji import Cancelled, RunLoop, StaticScheduler, Stream, Timer, sleep_ms
 from support import IS_MICROPYTHON, raises
 
 BAUD = 115200
-# The two UARTs the cable joins: STM32 numbers its UARTs from 1 and UART1 is its REPL.
-A, B = (2, 3) if sys.platform == "pyboard" else (0, 1)
+# The two UARTs the cable joins: STM32 numbers its UARTs from 1 and UART1 is its REPL; the
+# classic ESP32's UART0 is its REPL (its machine name ends "with ESP32", a C3's "with ESP32C3"),
+# and UART1's default pins (9, 10) are the flash's on a module: 5 and 4 instead, as
+# MicroPython's own default where PSRAM takes 9 and 10.
+CLASSIC_ESP32 = sys.platform == "esp32" and os.uname().machine.endswith("ESP32")
+A, B = (2, 3) if sys.platform == "pyboard" else (1, 2) if CLASSIC_ESP32 else (0, 1)
+PINS = {1: {"tx": 5, "rx": 4}} if CLASSIC_ESP32 else {}
 # How long a few bytes may take to cross: ~87 µs a byte at 115200 baud on a wire; qemu's STM32
 # USART takes the next byte only when its main loop wakes (~8 ms a byte, docs/boards.md).
 CROSS_MS = 1000
@@ -25,8 +32,8 @@ def _cable():
     except ImportError:
         return "no machine.UART on this port"
     try:
-        u0 = UART(A, BAUD, timeout=0)
-        u1 = UART(B, BAUD, timeout=0)
+        u0 = UART(A, BAUD, timeout=0, **PINS.get(A, {}))
+        u1 = UART(B, BAUD, timeout=0, **PINS.get(B, {}))
     except Exception as e:  # noqa: BLE001 - any port's refusal means: no cable to test
         return "UART(%d)/UART(%d) cannot be made here: %r" % (A, B, e)
     _drain(u0)

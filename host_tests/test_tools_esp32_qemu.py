@@ -121,6 +121,60 @@ def test_the_classic_esp32_boots_from_flash_in_the_forks_xtensa_qemu(monkeypatch
     assert qemu_boot.qemu_command("/b/f.bin", machine="esp32", icount=True)[-1] == "shift=3"
 
 
+def test_the_classic_esp32s_uart1_and_uart2_are_joined_by_a_tcp_cable(monkeypatch):
+    monkeypatch.setattr(qemu_boot, "esp32_qemu", lambda: "/q/qemu-system-xtensa")
+    cmd = qemu_boot.qemu_command("/b/f.bin", machine="esp32", cable=(5123,))
+    serials = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-serial"]
+    # UART0 (the REPL), then UART1 a server, UART2 its client: udp drops the fork's TX bytes
+    assert serials == ["pty", "tcp:127.0.0.1:5123,server=on,wait=off", "tcp:127.0.0.1:5123"]
+    assert [a for a in qemu_boot.qemu_command("/b/f.bin", machine="esp32")
+            if a == "-serial"] == ["-serial"]
+    port = qemu_boot.free_tcp_port()
+    assert 0 < port < 65536
+
+
+class _FakePort:
+    """A pty that shows the banner's prompt after ``after`` reads, recording the writes."""
+
+    def __init__(self, after, log):
+        self.after, self.log = after, log
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def write(self, data):
+        self.log.append(("write", data))
+
+    def read(self, n):
+        self.after -= 1
+        self.log.append(("read",))
+        return b"MicroPython v1.28.0\r\n>>> " if self.after <= 0 else b""
+
+
+class _FakeEmu:
+    path = "/dev/pts/fake"
+
+    def alive(self):
+        return True
+
+
+def test_the_probe_holds_its_input_while_the_classic_esp32_boots(monkeypatch):
+    import serial
+
+    log = []
+    monkeypatch.setattr(serial, "Serial", lambda *a, **k: _FakePort(3, log))
+    emulate.wait_for_prompt(_FakeEmu(), timeout=30, quiet=20)
+    assert log == [("read",)] * 3  # the banner's own prompt came: nothing was sent
+    log.clear()
+    monkeypatch.setattr(serial, "Serial", lambda *a, **k: _FakePort(2, log))
+    emulate.wait_for_prompt(_FakeEmu(), timeout=30)
+    assert log == [("write", b"\r\n"), ("read",)] * 2  # the C3's probe: a line every read
+    assert emulate.ESP32_QUIET_S >= 30  # the ESP32's banner took 12-17 s here
+
+
 def test_without_the_xtensa_fork_the_emulator_says_where_to_get_it(monkeypatch, tmp_path):
     monkeypatch.setenv("ESP32_XTENSA_QEMU", str(tmp_path / "none"))
     monkeypatch.setenv("PATH", str(tmp_path))

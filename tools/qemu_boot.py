@@ -26,10 +26,13 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
     (``esp32c3_flash``), UART0 is ``serial``. ``esp32`` (the classic, Xtensa ESP32 firmware in
     the same fork's qemu-system-xtensa, ``ESP32_XTENSA_QEMU``): the same, as ESP-IDF's
     ``idf.py qemu`` boots it (``esp32_flash``; the machine's strapping pins say "boot from
-    flash" unless told otherwise: ``strap_mode=0x0f`` is ESP-IDF's download mode)."""
+    flash" unless told otherwise: ``strap_mode=0x0f`` is ESP-IDF's download mode); ``cable``
+    (a free TCP port) wires its UART1 to UART2 (UART0 is its REPL; the machine gives its three
+    UARTs the first three serial ports) over a TCP connection, not udp (``_tcp_cable``)."""
     if machine == ESP32_QEMU_MACHINE:
         return [esp32_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
-                "-serial", serial, "-drive", "file=%s,if=mtd,format=raw" % image,
+                "-serial", serial] + _tcp_cable(cable) + [
+                "-drive", "file=%s,if=mtd,format=raw" % image,
                 "-drive", "file=%s,if=none,format=raw,id=efuse" % esp32c3_efuse_path(image),
                 "-global", "driver=nvram.esp32.efuse,property=drive,value=efuse"] + (
                     ["-icount", ESP32C3_ICOUNT] if icount else [])
@@ -53,6 +56,18 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
     return ["qemu-system-arm", "-machine", machine, "-nographic", "-monitor", "null",
             "-semihosting", "-serial", serial, "-kernel", image] + (
                 ["-icount", "shift=0"] if icount else [])
+
+
+def _tcp_cable(cable):
+    """The classic ESP32's UART1 joined to its UART2, TX to RX both ways: the fork's esp32
+    machine's second serial port a TCP server on 127.0.0.1 (``cable``: a 1-tuple, a free
+    port), its third a client of it (not two udp chardevs, as the STM32's: the fork's
+    UART drops every byte it sends to a chardev whose backend is not open, which a udp chardev
+    never is (qemu's char-udp.c opens it "not connected"): over udp nothing crossed)."""
+    if not cable:
+        return []
+    return ["-serial", "tcp:127.0.0.1:%d,server=on,wait=off" % cable[0],
+            "-serial", "tcp:127.0.0.1:%d" % cable[0]]
 
 
 STM32_QEMU_MACHINE = "b-l475e-iot01a"
@@ -81,6 +96,15 @@ def free_udp_ports(n=2):
     finally:
         for s in socks:
             s.close()
+
+
+def free_tcp_port():
+    """A TCP port on 127.0.0.1 free a moment ago (the classic ESP32's UART cable)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stm32_qemu():
@@ -217,7 +241,11 @@ class QemuBoard:
         if not shutil.which("qemu-system-arm") and self.machine == "mps2-an385":
             raise FirmwareError("qemu-system-arm not found (Debian: apt-get install "
                                 "qemu-system-arm)")
-        cable = free_udp_ports() if self.machine == STM32_QEMU_MACHINE else None
+        cable = None
+        if self.machine == STM32_QEMU_MACHINE:
+            cable = free_udp_ports()
+        elif self.machine == ESP32_QEMU_MACHINE:
+            cable = (free_tcp_port(),)
         self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount,
                                                   machine=self.machine, cable=cable,
                                                   ppp=self.ppp),

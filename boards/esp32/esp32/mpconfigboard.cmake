@@ -17,4 +17,5 @@ endif()
 set(SDKCONFIG_DEFAULTS
     boards/sdkconfig.base
     ${CMAKE_CURRENT_LIST_DIR}/../c3/sdkconfig.board
+    ${CMAKE_CURRENT_LIST_DIR}/sdkconfig.board
 )
