@@ -22,7 +22,10 @@ the first time it is used, so ``import shimeji`` costs little and a program pays
 parts it uses.
 """
 
-from . import port  # first: installs the micropython stand-in under CPython
+from . import _names  # first: the hot paths' names, interned before they are used
+
+# isort: split
+from . import port  # installs the micropython stand-in under CPython
 
 # isort: split
 from . import core, errors
