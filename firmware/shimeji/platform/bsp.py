@@ -33,7 +33,6 @@ timer counts ``tick_us`` ticks and a hardware timer interrupts every tick.
 from micropython import const
 
 from .. import port
-from ..sched.runloop import RunLoop
 
 FOREVER_US = const(0x1FFFFFFF)  # LONGEST_IDLE_US where any interrupt ends the idle: ~9 min
 
@@ -301,6 +300,11 @@ class BoardBase:
         ``LONGEST_IDLE_US`` (tickless) or one tick (periodic) at a time. Not ISR-safe."""
         options.setdefault("max_idle_us",
                            self.LONGEST_IDLE_US if self.tickless else self.tick_us)
+        # (imported here, not at the top: the run loop's imports reach the task and time
+        # packages, and a board module imported from a test nested deep enough ran past the
+        # qemu port's 10 KB C stack: "maximum recursion depth exceeded")
+        from ..sched.runloop import RunLoop
+
         self.loop = RunLoop(sched, idle=self.idle, **options)
         return self.loop
 

@@ -18,9 +18,9 @@ from micropython import const
 from .. import core
 from ..core import ASLEEP, FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (states, re-exported)
 from ..errors import Cancelled, JoinSelf, StaleHandle, TaskNotComplete, WrongLevel
-from . import taskslot as _taskslot
 from .builder import TaskBuilder  # noqa: F401 (re-exported: its home was this module)
-from .taskslot import TaskSlot
+from .taskslot import HANDLE as _HANDLE
+from .taskslot import TaskSlot  # (by its module: `from . import taskslot` is a lazy look-up first)
 
 # Outcome of a task (JoinHandle._status, and what a joiner receives).
 _UNUSED = 0
@@ -296,4 +296,4 @@ def _call_class(cls):  # (ports built without object.__new__)
 # A bare instance, without the class call's search for __new__ and __init__ (half the cost).
 new_handle = getattr(object, "__new__", None) or _call_class
 _DETACHED = object()  # a detached handle's _ref
-_taskslot.HANDLE[0] = JoinHandle  # (TaskSlot makes its first handle: taskslot.py)
+_HANDLE[0] = JoinHandle  # (TaskSlot makes its first handle: taskslot.py)
