@@ -588,6 +588,42 @@ tick = s.tick
 for _ in range(N):
     tick(1)
 """,
+    # RunLoop.step() with nothing runnable and nothing due (a far entry armed), a no-op idle:
+    # the trip round the loop that an idle ends, as a loop written from the steps pays it.
+    "step empty": """
+from shimeji import RunLoop
+timer = Timer(FakeClock(), TICK)
+timer.arm_ms(TimerEntry(), 100000)
+s = StaticScheduler(4, timer=timer)
+def idle(us):
+    pass
+step = RunLoop(s, idle=idle, max_idle_us=None).step
+for _ in range(N):
+    step()
+""",
+    # "tickless" with one sleeper (sleep_ms(1)): each fired timer pays a whole trip round
+    # run()'s loop (tick, turn, idle, turn), none shared with other sleepers.
+    "tickless one": """
+from shimeji import RunLoop
+class Moving:
+    def __init__(self):
+        self.t = 0
+    def read(self):
+        t = self.t
+        self.t = (t + 2) & 0x3FFFFFFF
+        return t
+    def idle(self, us):
+        self.t = (self.t + us) & 0x3FFFFFFF
+clock = Moving()
+timer = Timer(clock.read, 1)
+s = StaticScheduler(2, timer=timer)
+fired = [0]
+async def sleeper():
+    while fired[0] < N:
+        await sleep_ms(1)
+        fired[0] += 1
+RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(sleeper()))
+""",
     "tick empty": """
 s = StaticScheduler(2)
 tick = s.tick
