@@ -51,12 +51,12 @@ def _raises_no_task(fn, *args):
 
 
 def _checked():
-    return (sleepmod._G is sleepmod._G_CHECKED and sleepmod._slot_of is core.task_slot
+    return (sleepmod._bound[0] is sleepmod._CHECKED and sleepmod._slot_of is core.task_slot
             and deadlinemod._slot_of is core.task_slot and waitmod._context is waitmod._UNSET)
 
 
 def _fast():
-    return (sleepmod._G is sleepmod._G_FAST and sleepmod._slot_of is core.current_slot
+    return (sleepmod._bound[0] is core.context and sleepmod._slot_of is core.current_slot
             and deadlinemod._slot_of is core.current_slot and waitmod._context is core.context)
 
 

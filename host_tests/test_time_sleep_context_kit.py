@@ -54,7 +54,7 @@ def _nested(outer_policy, inner_policy, inner_traced=False):
 
     h = outer.spawn(outer_task())
     outer.tick()
-    assert core.context.tkit is None  # restored: no kit outside a tick
+    assert core.context.tkit is core.NO_KIT  # restored: no kit outside a tick
     for _ in range(10):
         if h.is_complete():
             break
@@ -133,4 +133,4 @@ def test_an_interrupt_level_task_inside_a_fifo_tick_sleeps_on_its_own_timer():
     outer.spawn(outer_task())
     outer.tick()
     assert seen == [("irq", True, "_Sleep"), ("outer", True)], seen
-    assert core.context.tkit is None
+    assert core.context.tkit is core.NO_KIT

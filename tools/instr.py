@@ -144,7 +144,7 @@ RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
     "tickless no ring": """
 from shimeji import RunLoop
 import shimeji.time.sleep as _S
-_S._G = _S._G[:4] + (None,) + _S._G[5:]  # every sleep awaits _Sleep (as on a worker)
+_S._rebind(_S._bound[0], _S._sleep, _S._no_ring)  # every sleep awaits _Sleep (as on a worker)
 class Moving:
     def __init__(self):
         self.t = 0

@@ -69,7 +69,12 @@ class Context:
         self.poll_start = 0  # µs tick at the start of the current poll (timed policies only)
         self.yielder = None  # the yield_now awaitable of a worker thread (see below)
         self.ring = None  # a worker thread's own yield_now ring (see ``renew_ring``)
-        self.tkit = None  # the ticking scheduler's Timer._kit for sleep_ms (sched/fastpath.py)
+        self.tkit = NO_KIT  # the ticking scheduler's Timer._kit for sleep_ms (sched/fastpath.py)
+
+
+# ``Context.tkit`` outside a tick that gives ``sleep_ms`` its timer: a kit whose first word
+# (the timer's longest ``sleep_ms``) is 0, so every sleep takes time/sleep.py's slow way.
+NO_KIT = (bytearray(4),)
 
 
 context = Context()

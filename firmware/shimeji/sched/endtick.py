@@ -1,4 +1,5 @@
-"""``end_tick``: what every tick path does last (fills the scheduler's ``Tick``).
+"""``end_tick``: what every tick path does last (fills the scheduler's ``Tick``); and
+``tick_kit``, the timer's kit a tick puts in the context for ``sleep_ms``.
 
 Its own module since the FIFO tick (fastpath.py) outgrew 350 lines; the general, traced and
 traced-FIFO ticks call it too (``StaticScheduler._end_tick``).
@@ -6,7 +7,18 @@ traced-FIFO ticks call it too (``StaticScheduler._end_tick``).
 
 import micropython
 
-from ..core import wrap_count
+from ..core import NO_KIT, wrap_count
+
+
+def tick_kit(sched):
+    """What a tick of ``sched`` puts in ``ctx.tkit`` for ``sleep_ms`` (time/sleep.py): its
+    timer's ``_kit``; ``core.NO_KIT`` at an interrupt level (its sleeps await ``_Sleep``),
+    without a timer, or for a stand-in timer without a ``_kit`` (sleep_ms's slow way then
+    finds the timer by the slot). ``tick_fifo`` does the same in line. Not ISR-safe."""
+    timer = sched.timer
+    if timer is None or sched.level:
+        return NO_KIT
+    return getattr(timer, "_kit", NO_KIT)
 
 
 @micropython.native

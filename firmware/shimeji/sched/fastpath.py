@@ -34,10 +34,10 @@ in-line completion of the joined task puts its one ASLEEP joiner into the ring w
 inbox's drain would have (when nothing else was spawned or woken), with no section either:
 no other context can end that wait (``wake()`` ignores ASLEEP; ``_unwait`` makes it WAITING
 first). Three sections fewer per spawn-then-await (``tools/instr.py``'s "spawn+join one").
-The tick puts its timer's ``_kit`` in the context (``ctx.tkit``; None at an interrupt level
-or without a timer) for ``sleep_ms``, which then reads no ``slot.sched``, ``sched.timer``,
+The tick puts its timer's ``_kit`` in the context (``ctx.tkit``; ``core.NO_KIT`` at an interrupt
+level or without a timer) for ``sleep_ms``, which then reads no ``slot.sched``, ``sched.timer``,
 ``timer._kit`` or ``sched.level`` (-3 % per fired timer), and gives the outer value back at
-its end; the other tick paths put None there (``sleep_ms`` finds the timer by the slot).
+its end; the other tick paths put the same there (``endtick.tick_kit``).
 Compiled by the native emitter: about 25 % faster here than bytecode.
 """
 
@@ -68,7 +68,8 @@ base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it im
 @micropython.native
 def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=StopIteration,
               _cancelled=Cancelled, _sh=_shield, _on=_shield.on, _off=_shield.off, _len=len,
-              _modules=_MODULES, _end=end_tick, _getattr=getattr, _join=core.JOIN):
+              _modules=_MODULES, _end=end_tick, _getattr=getattr, _join=core.JOIN,
+              _no_kit=core.NO_KIT):
     """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not ISR-safe."""
     fifo = sched._fifo
     head = fifo.head
@@ -95,9 +96,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here, not through slot.sched
     timer = sched.timer
     if timer is None or sched.level:
-        ctx.tkit = None  # (sleep_ms then finds the timer, or the level, by the slot)
-    else:  # (a stand-in with a Timer's turn() but no _kit: None, sleep_ms's slow way)
-        ctx.tkit = _getattr(timer, "_kit", None)
+        ctx.tkit = _no_kit  # (sleep_ms's slow way finds the timer, or the level, by the slot)
+    else:  # (a stand-in with a Timer's turn() but no _kit: NO_KIT, sleep_ms's slow way)
+        ctx.tkit = _getattr(timer, "_kit", _no_kit)
     # Spawns use the tick's own list (spawn's in-line case): not on a worker (its spawns come
     # from other threads too), a closed scheduler or once ids wrapped: ``_local_next``, which
     # is cleared where any of those is set (one read here instead of three, ~0.3-0.9k).

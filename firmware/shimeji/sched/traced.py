@@ -19,6 +19,7 @@ from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK
+from .endtick import tick_kit
 from .foreign import shield as _shield
 from .tracedfifo import ended, tick_fifo_traced
 
@@ -59,8 +60,8 @@ def tick_traced(sched, n):
     if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
         outer_held = hold_local(outer_sched)
     ctx.sched = sched
-    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo; None: by the slot)
-    ctx.tkit = None
+    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo)
+    ctx.tkit = tick_kit(sched)
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _shield.on()
     try:

@@ -25,7 +25,7 @@ from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK
 from ..trace.writers import park_what, poll_records, put
-from .endtick import end_tick
+from .endtick import end_tick, tick_kit
 from .foreign import shield as _shield
 
 _MASK = const(0x3FFFFFFF)
@@ -225,8 +225,8 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
     if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
         outer_held = hold_local(outer_sched)
     ctx.sched = sched
-    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo; None: by the slot)
-    ctx.tkit = None
+    outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo)
+    ctx.tkit = tick_kit(sched)
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     _restart(tr, buf)

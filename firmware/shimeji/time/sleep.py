@@ -93,61 +93,58 @@ def _not_ms(ms):
     int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
 
 
-# What sleep_ms reads besides its timer, in one tuple (a viper function takes no defaults):
-# one module-global look-up, then a tuple subscript each (a global is a dict probe).
-_G = _G_FAST = (None, core.context, type, int, _ring_iter, _ring_append, core.SLEEP)
-_G_CHECKED = (None, core.Context()) + _G_FAST[2:]  # (check_threads: a context no tick sets)
+def _no_ring(item):
+    """The ring's append where there is no ring (CPython): sleep_ms then returns _Sleep."""
+
+
+_TYPE = type  # (sleep_ms's check of a bool: module globals, read for 0 and 1 ms only)
+_INT = int
+_CHECKED = core.Context()  # check_threads: a context no tick sets (its tkit: core.NO_KIT)
 _slot_of = core.current_slot
+# What sleep_ms is bound to (its closure's cells, see _bind): the context it reads, the
+# awaitable it returns after appending SLEEP with the append. _rebind keeps this in step.
+_bound = [core.context, _ring_iter, _ring_append] if _ring is not None else \
+    [core.context, _sleep, _no_ring]
 
 
-def check_threads(on):
-    """While ``on`` (a ThreadBackground's loop thread runs: background.py), the sleeps find
-    their task by the calling thread (``core.task_slot``) and arm by ``Timer.arm_ms``: slower
-    (docs/repl.md), but never the task that thread polls. Not ISR-safe."""
-    global _G, _slot_of
-    _G = _G_CHECKED if on else _G_FAST
-    _slot_of = core.task_slot if on else core.current_slot
+def _bind(ctx, it, append, item):
+    """``sleep_ms``, closed over what it reads besides its timer (``ctx``, the ring's ``it``
+    and ``append``, ``item``: core.SLEEP), and the function that rebinds them.
 
+    Design note: a viper function takes no default arguments, and each module global it reads
+    is a dict probe, each item of a tuple a subscript (~90 instructions); a closure's variables
+    are cells, one machine load each. MicroPython calls a closure without allocating while its
+    cells and arguments are at most five words (``closure_call``): four cells and ``ms``. The
+    timer comes from ``ctx.tkit`` (tick_fifo and the other ticks put their timer's ``_kit``
+    there), which is never None: ``core.NO_KIT`` outside such a tick, whose first word (the
+    longest sleep) is 0, so that the one compare that checks the range sends those sleeps to
+    ``_sleep_ms_slow`` with no test of its own; inside one, ``ctx.slot`` is the task polled."""
 
-@micropython.viper
-def sleep_ms(ms):
-    """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
-    nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
-    Tasks only (not ISR-safe)."""
-    # Viper, with Timer.arm_ms's common case and TimerWheel.arm_after's placement (the
-    # slack's rounding, the slot, the links, the counts) written out: one call per sleep,
-    # and the integer operations are machine instructions (every value below 2**30).
-    g = _G
-    nil = g[0]
-    ctx = g[1]
-    slot = ctx.slot
-    if slot is nil:
-        return _sleep_ms_elsewhere(ms)  # a worker thread of an executor, or not in a task
-    kit = ctx.tkit  # the ticking scheduler's timer (tick_fifo sets it; None elsewhere)
-    ring = 1
-    if kit is nil:
-        sched = slot.sched
-        timer = sched.timer
-        if timer is nil:
-            timer = timer_of(slot)  # raises NoTimer
-        kit = timer._kit
-        if sched.level:
-            ring = 0  # an interrupt level: _Sleep (see _ring's note)
-    m = 0
-    try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
-        m = int(ms)  # a float, None, a str raise TypeError here (MicroPython's conversion)
-    except TypeError:
-        _not_ms(ms)
-    if m <= 1:  # a bool converts too (to 1 or 0): type(ms) is checked in this range only
-        if g[2](ms) is g[3]:
-            pass
-        else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
+    @micropython.viper
+    def sleep_ms(ms):
+        """Awaitable: wait at least ``ms`` milliseconds (rounded up to whole ticks). Allocates
+        nothing. Raises ``NoTimer`` without a timer, ``DurationTooLong`` beyond its range.
+        Tasks only (not ISR-safe)."""
+        # Viper, with Timer.arm_ms's common case and TimerWheel.arm_after's placement (the
+        # slack's rounding, the slot, the links, the counts) written out: one call per sleep,
+        # and the integer operations are machine instructions (every value below 2**30).
+        kit = ctx.tkit  # (_conf, wheel, wheel._w, _source, wheel._obj, Timer, _turn, wheel._ht)
+        conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
+        if conf[_CONF_MAX_MS] == 0:
+            return _sleep_ms_slow(ms)  # core.NO_KIT: not in a tick that gives the timer
+        m = 0
+        try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
+            m = int(ms)  # a float, None, a str raise TypeError here (MicroPython's conversion)
+        except TypeError:
             _not_ms(ms)
-    # kit: (_conf, wheel, wheel._w, _source, wheel._obj, the Timer, _turn, wheel._ht)
-    conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
-    if m <= 0 or m > conf[_CONF_MAX_MS]:
-        kit[5].arm_ms(slot.timer, ms)
-    else:
+        if m <= 1:  # a bool converts too (to 1 or 0): type(ms) is checked in this range only
+            if _TYPE(ms) is _INT:
+                pass
+            else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
+                _not_ms(ms)
+        if m <= 0 or m > conf[_CONF_MAX_MS]:
+            return _sleep_ms_slow(ms)  # (Timer.arm_ms: a due entry, or DurationTooLong)
+        slot = ctx.slot
         ws = ptr32(kit[2])  # the wheel's words (TimerWheel.__init__), the clock's base
         el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
@@ -222,11 +219,59 @@ def sleep_ms(ms):
         nxt = ws[_W_NEXT]  # -1 (unknown) reads as 2**32 - 1 on a 64-bit machine: above _MASK
         if nxt <= _MASK and ((nxt - now) & _MASK) > delta:
             ws[_W_NEXT] = -1  # earlier than the remembered next deadline (see place)
-    it = g[4]  # _ring_iter
-    if it is nil or ring == 0:
-        return _sleep
-    g[5](g[6])  # _ring_append(core.SLEEP)
-    return it
+        append(item)  # the ring's append(core.SLEEP) (_ring's note)
+        return it
+
+    def rebind(new_ctx, new_it, new_append):
+        nonlocal ctx, it, append
+        ctx = new_ctx
+        it = new_it
+        append = new_append
+        _bound[0] = new_ctx
+        _bound[1] = new_it
+        _bound[2] = new_append
+
+    return sleep_ms, rebind
+
+
+sleep_ms, _rebind = _bind(_bound[0], _bound[1], _bound[2], core.SLEEP)
+
+
+def check_threads(on):
+    """While ``on`` (a ThreadBackground's loop thread runs: background.py), the sleeps find
+    their task by the calling thread (``core.task_slot``) and arm by ``Timer.arm_ms``: slower
+    (docs/repl.md), but never the task that thread polls. Not ISR-safe."""
+    global _slot_of
+    _rebind(_CHECKED if on else core.context, _bound[1], _bound[2])
+    _slot_of = core.task_slot if on else core.current_slot
+
+
+def _sleep_ms_slow(ms):
+    # sleep_ms outside a tick that gives it the timer (an interrupt level, a stand-in timer,
+    # check_threads), out of its viper range (0 ms or less, longer than the wheel), or not
+    # in a task at all (a worker thread of an executor: core.current_slot() finds its task).
+    ctx = _bound[0]
+    slot = ctx.slot
+    if slot is None:
+        return _sleep_ms_elsewhere(ms)
+    kit = ctx.tkit
+    ring = True
+    if kit is core.NO_KIT:
+        sched = slot.sched
+        timer = sched.timer
+        if timer is None:
+            timer = timer_of(slot)  # raises NoTimer
+        if sched.level:
+            ring = False  # an interrupt level: _Sleep (see _ring's note)
+    else:
+        timer = kit[5]
+    if type(ms) is not int:
+        _not_ms(ms)
+    timer.arm_ms(slot.timer, ms)
+    if ring:
+        _bound[2](core.SLEEP)
+        return _bound[1]
+    return _sleep
 
 
 if not port.IS_MICROPYTHON:  # CPython's int() takes floats and strs too: check the type first
