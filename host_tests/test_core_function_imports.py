@@ -29,7 +29,7 @@ EXTENSIBLE = {"array", "binascii", "collections", "errno", "hashlib", "heapq", "
 SET_UP_ONLY = {
     ("io/waker.py", "_socket_pair"): "makes the wake socket pair once, on hosted ports only",
     ("io/sockets.py", "_bind_free_port"): "binds a listening socket: set-up, never per round",
-    ("io/streams.py", "_wrap_client"): "wraps a socket in TLS: once per connection",
+    ("io/servers.py", "_wrap_client"): "wraps a socket in TLS: once per connection",
 }
 
 

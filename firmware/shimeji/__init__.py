@@ -158,9 +158,9 @@ __getattr__ = lazy_names(
         "Stream": _I + "streams",
         "StreamReader": _I + "streams",
         "StreamWriter": _I + "streams",
-        "Server": _I + "streams",
-        "open_connection": _I + "streams",
-        "start_server": _I + "streams",
+        "Server": _I + "servers",
+        "open_connection": _I + "servers",
+        "start_server": _I + "servers",
         # the multi-core executor
         "Executor": "shimeji.executor.executor",
     },

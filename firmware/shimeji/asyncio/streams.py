@@ -8,16 +8,10 @@ which closes its socket; each connection's callback runs in a ``Task`` made by
 """
 
 from ..io.poller import POLLIN
+from ..io.servers import Server as _IOServer
+from ..io.servers import _forget_close, check_server_args, open_connection
 from ..io.sockets import listen, stream_socket
-from ..io.streams import Server as _IOServer
-from ..io.streams import (
-    Stream,
-    StreamReader,
-    StreamWriter,
-    _forget_close,
-    check_server_args,
-    open_connection,
-)
+from ..io.streams import Stream, StreamReader, StreamWriter
 from ..io.wait import wait_io
 from .loop import create_task, sleep_ms
 from .task import CancelledError

@@ -4,8 +4,8 @@
 - ``dispatch``: ``IOPoller.poll`` and ``wait_us``, waking the tasks whose objects are ready;
 - ``entry``: ``WatchEntry``, one watched object, and registering it with ``select.poll``;
 - ``wait``: ``wait_readable(obj)`` / ``wait_writable(obj)``, allocation-free I/O waits;
-- ``streams``: ``Stream`` (asyncio's StreamReader/StreamWriter), ``open_connection``,
-  ``start_server`` and ``Server``;
+- ``streams``: ``Stream`` (asyncio's StreamReader/StreamWriter);
+- ``servers``: ``open_connection``, ``start_server`` and ``Server`` (TCP, giving ``Stream``s);
 - ``readop``: ``ReadOp``, the reused awaitable of a ``Stream``'s reads.
 """
 
@@ -14,6 +14,7 @@ from .._lazy import lazy_names
 _P = "shimeji.io.poller"
 _W = "shimeji.io.wait"
 _S = "shimeji.io.streams"
+_T = "shimeji.io.servers"
 
 __getattr__ = lazy_names(
     "shimeji.io",
@@ -30,8 +31,8 @@ __getattr__ = lazy_names(
         "Stream": _S,
         "StreamReader": _S,
         "StreamWriter": _S,
-        "Server": _S,
-        "open_connection": _S,
-        "start_server": _S,
+        "Server": _T,
+        "open_connection": _T,
+        "start_server": _T,
     },
 )
