@@ -4,9 +4,23 @@ that cannot start leaves the executor closed and nothing waiting."""
 
 from synchelp import StateMachine
 
-from shimeji import BadArgument, Executor, IrqCriticalSection, LockCriticalSection, yield_now
+from shimeji import (
+    BadArgument,
+    Executor,
+    IrqCriticalSection,
+    LockCriticalSection,
+    NoThreads,
+    yield_now,
+)
 from shimeji.executor import executor as executor_module
-from support import micropython_only, needs_thread_module, needs_threads, raises
+from shimeji.executor import threads
+from support import (
+    micropython_only,
+    needs_extra_threads,
+    needs_thread_module,
+    needs_threads,
+    raises,
+)
 
 
 class _NoThread(Executor):
@@ -117,3 +131,71 @@ def test_on_rp2_core_1_gets_an_8_kb_stack():
         _thread.stack_size(before)
         executor_module._RP2 = executor_module._CORE1_STACK = (
             executor_module.sys.platform == "rp2")
+
+
+@needs_thread_module  # an Executor, whose thread cannot start
+def test_a_thread_that_cannot_start_raises_no_threads_saying_what_to_do():
+    class _NoStack(Executor):
+        def _start_thread(self, _thread, worker):
+            raise OSError("can't create thread")  # the ESP32 port, no stack fits
+
+    async def main():
+        await yield_now()
+
+    ex = _NoStack(workers=2, capacity=4)
+    with raises(NoThreads, "worker 1") as r:
+        ex.run(main())
+    assert "can't create thread" in str(r.value) and "fewer workers" in str(r.value)
+    assert ex.closed and ex._threads == 0
+
+
+def _run_children(ex, n):
+    async def child(i):
+        await yield_now()
+        return i
+
+    async def main():
+        out = []
+        for h in [ex.spawn(child(i)) for i in range(n)]:
+            out.append(await h)
+        return out
+
+    return ex.run(main())
+
+
+@needs_extra_threads(2)  # workers 1 and 2 on parked threads
+def test_on_esp32_worker_threads_start_before_the_slots_and_are_kept_for_the_next_executor():
+    # ESP32: a thread's stack comes from ESP-IDF's heap, which MicroPython's heap grows into
+    # as the slots are made; so Executor() starts its threads first, parked, and they serve
+    # the next Executor too (executor/threads.py).
+    was = threads.PARK
+    threads.PARK = True
+    try:
+        idle = threads.idle_count()
+        made = threads.made
+        ex = Executor(workers=3, capacity=8)
+        assert threads.idle_count() == max(idle, 2)  # started by the constructor
+        assert threads.made == made + max(0, 2 - idle)
+        assert _run_children(ex, 12) == list(range(12))
+        assert ex.errors == [] and ex._threads == 0
+        assert threads.idle_count() == max(idle, 2)  # parked again before join() returned
+        made = threads.made
+        for _ in range(3):  # the same two threads, again and again
+            assert _run_children(Executor(workers=3, capacity=8), 6) == list(range(6))
+        assert threads.made == made and threads.idle_count() == max(idle, 2)
+    finally:
+        threads.PARK = was
+
+
+@needs_thread_module
+def test_threads_are_parked_on_esp32_only():
+    import sys
+
+    assert threads.PARK == (sys.platform == "esp32")
+    idle = threads.idle_count()
+    made = threads.made
+    Executor(workers=3, capacity=2).close()  # never started
+    if threads.PARK:  # two parked threads wait for it (or the next Executor)
+        assert threads.idle_count() == max(idle, 2)
+    else:  # none started (those an earlier test parked stay parked)
+        assert (threads.idle_count(), threads.made) == (idle, made)

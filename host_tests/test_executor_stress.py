@@ -143,6 +143,24 @@ def test_churn_on_four_workers_loses_and_duplicates_nothing():
 def _close_under_load(workers):
     import _thread
 
+    made = []
+    done = []
+
+    def run0():  # worker 0, on a thread started before the executor's slots are made
+        for _ in range(60000):
+            if made:
+                break
+            time.sleep(0.001)
+        else:
+            return  # the executor was never made: the test failed before
+        try:
+            made[0].run_worker(0)
+        except ExecutorClosed:
+            done.append(True)
+
+    # Its stack first: on ESP32 a thread's stack comes from ESP-IDF's heap, which
+    # MicroPython's heap grows into as the slots are made ("can't create thread" on the C3).
+    _thread.start_new_thread(run0, ())
     # 64 slots a worker, or as many as half a board's heap holds (a C3 ran out making the
     # 4 x 64 slots: MemoryError); 16 a worker still holds the 40 first tasks on 4 workers.
     ex = Executor(workers=workers, capacity=executor_capacity(64, workers, least=16))
@@ -179,15 +197,7 @@ def _close_under_load(workers):
     for i in range(40):
         handles.append(ex.spawn(busy(i)))
     ex.start()
-    done = []
-
-    def run0():
-        try:
-            ex.run_worker(0)
-        except ExecutorClosed:
-            done.append(True)
-
-    _thread.start_new_thread(run0, ())
+    made.append(ex)  # worker 0 starts
     # Close once every first task has started and every worker has polled: a fixed sleep
     # here (50 ms) saw no task run on a loaded machine, where a thread may wait longer than
     # that for a core.

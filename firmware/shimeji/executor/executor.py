@@ -33,6 +33,7 @@ from ..sched.foreign import shield
 from ..sync.critical import IrqCriticalSection
 from .injector import Injector
 from .shutdown import _join_timed_out, close, join
+from .threads import repark, reserve, start_on_thread
 from .worker import Worker
 
 _MAX_WORKERS = const(16)
@@ -91,6 +92,11 @@ class Executor:
         self._stack_hole = bytearray(_RP2_HOLE) if self._holds_hole else None
         self.closed = False
         self._next = 0
+        if workers > 1:  # on ESP32 the threads first, parked: their stacks before the slots
+            try:
+                reserve(workers - 1)
+            except (OSError, RuntimeError) as e:
+                raise NoThreads(_no_room(workers - 1, e)) from None
         self.workers = []
         self.sleepers = 0  # workers asleep on their bell (changed under the critical section)
         span = _ID_LAST // workers
@@ -265,16 +271,18 @@ class Executor:
             self.critical_section.exit(state)
             try:
                 self._start_thread(_thread, w)
-            except BaseException:  # no thread (MemoryError, OSError): nothing to wait for
+            except BaseException as e:  # no thread (MemoryError, OSError): nothing to wait for
                 state = self.critical_section.enter()
                 self._threads -= 1
                 self.critical_section.exit(state)
+                if isinstance(e, (OSError, RuntimeError)):  # ESP32: "can't create thread"
+                    raise NoThreads("worker %d: %s" % (w.index, _no_room(1, e))) from None
                 raise
 
     def _start_thread(self, _thread, worker):
-        _thread.start_new_thread(self._thread_main, (worker,))
+        start_on_thread(_thread, self._thread_main, worker)  # a parked thread (ESP32) or new
 
-    def _thread_main(self, worker):
+    def _thread_main(self, worker, parked=None):
         try:
             worker.run()
         except ExecutorClosed:
@@ -286,6 +294,7 @@ class Executor:
             finally:
                 self.critical_section.exit(state)
         finally:
+            repark(parked)  # first: a start() right after join() finds this thread idle
             state = self.critical_section.enter()
             self._threads -= 1
             self.critical_section.exit(state)
@@ -318,3 +327,19 @@ class Executor:
     def stats(self):
         """Per-worker figures (a list of dicts; allocates). Not ISR-safe."""
         return [w.stats() for w in self.workers]
+
+
+def _no_room(n, e):
+    """What to do when ``n`` worker threads cannot start (``e``: the port's error)."""
+    try:
+        import esp32
+
+        heap = esp32.idf_heap_info(esp32.HEAP_DATA)
+        where = ("ESP-IDF's heap, which MicroPython's heap grows into: %d B free, largest "
+                 "block %d B" % (sum(r[1] for r in heap), max(r[2] for r in heap)))
+    except ImportError:
+        where = "outside the Python heap"
+    return ("%d worker thread(s) could not start (%r): a thread's stack comes from %s. Make "
+            "the Executor before the program's large allocations (on ESP32 its threads are "
+            "made before its slots and kept for the next Executor), with fewer workers or a "
+            "smaller capacity, or end other threads first" % (n, e, where))

@@ -1,0 +1,100 @@
+"""Where an ``Executor``'s worker threads come from: a new ``_thread`` each, or, on ESP32,
+threads made before the executor's task slots and kept, parked, for the next executor.
+
+On ESP32 a thread's stack (5 KB by default, FreeRTOS's ``xTaskCreate``) comes from ESP-IDF's
+heap, and MicroPython's heap grows into that same heap when a collection does not free
+enough: it takes a block at least as large as itself, or the largest block there is. An
+executor's slots (about 600 B each on an ESP32-C3) can make it grow, and then no stack fits
+(seen: ``OSError: can't create thread`` after two ``Executor(workers=2, capacity=64)``, the
+largest ESP-IDF block 13.8 KB before and 0.9 KB after; docs/executor.md, "Thread stacks on
+ESP32"). So there ``Executor()`` calls ``reserve(workers - 1)`` before it makes its slots:
+the threads start at once and wait on a lock; ``start()`` hands each a worker
+(``start_on_thread``), and a thread whose worker returned parks again, for the next
+executor. Parked threads cost their stacks for as long as the program runs (a soft reset
+ends them); they never run Python code between executors.
+
+Elsewhere (the unix port, CPython, the RP2040, whose core-1 stack comes from the GC heap)
+``PARK`` is false: ``reserve`` does nothing and each worker gets a new thread that ends with
+it. The tests turn ``PARK`` on to run the ESP32 path on the host.
+"""
+
+import sys
+
+PARK = sys.platform == "esp32"
+
+_lock = None  # guards _idle and made (a _thread lock, made with the first parked thread)
+_idle = []  # parked threads, each waiting on its own gate for a worker
+made = 0  # parked threads started so far (the tests read it)
+
+
+class _Parked:
+    __slots__ = ("gate", "job")
+
+    def __init__(self, _thread):
+        self.gate = _thread.allocate_lock()
+        self.gate.acquire()  # held: the thread waits on it until a job is given
+        self.job = None
+
+
+def _park_loop(p):
+    while True:
+        p.gate.acquire()  # blocks (without the GIL) until start_on_thread gives a job
+        fn, arg = p.job
+        p.job = None
+        fn(arg, p)  # Executor._thread_main: reports its errors, calls repark() before it ends
+
+
+def repark(p):
+    """Put parked thread ``p`` back among the idle ones: called on it by the job it ran,
+    before the job tells its executor it ended, so that a ``start()`` right after a
+    ``join()`` finds it. ``p`` None (a thread of its own): nothing. Any thread; not from an
+    interrupt handler (it takes a ``_thread`` lock)."""
+    if p is None:
+        return
+    with _lock:
+        _idle.append(p)
+
+
+def reserve(n):
+    """Make sure ``n`` parked threads wait idle (where ``PARK``; elsewhere nothing): start as
+    many as are missing. Raises what ``_thread.start_new_thread`` raised (``OSError`` on
+    ESP32 when no stack fits). Not ISR-safe; allocates."""
+    global _lock, made
+    if not PARK:
+        return
+    import _thread
+
+    if _lock is None:
+        _lock = _thread.allocate_lock()
+    with _lock:
+        missing = n - len(_idle)
+    for _ in range(missing):
+        p = _Parked(_thread)
+        _thread.start_new_thread(_park_loop, (p,))
+        with _lock:
+            made += 1
+            _idle.append(p)
+
+
+def start_on_thread(_thread, fn, arg):
+    """Run ``fn(arg, parked)`` on a parked thread if one is idle, else on a new thread
+    (``fn(arg, None)``). Raises what ``_thread.start_new_thread`` raised when a new thread
+    cannot start. Not ISR-safe."""
+    p = None
+    if PARK and _lock is not None:
+        with _lock:
+            if _idle:
+                p = _idle.pop()
+    if p is None:
+        _thread.start_new_thread(fn, (arg, None))
+        return
+    p.job = (fn, arg)
+    p.gate.release()
+
+
+def idle_count():
+    """Parked threads waiting for a worker now. Any thread."""
+    if _lock is None:
+        return 0
+    with _lock:
+        return len(_idle)
