@@ -200,6 +200,32 @@ class raises:
         return True
 
 
+def reserve_threads(n):
+    """Where shimeji parks threads (ESP32: a thread's stack comes from ESP-IDF's heap, which
+    MicroPython's heap grows into and keeps), make ``n`` parked threads now, while stacks
+    fit: ``start_thread`` and the executors' workers then take those. Elsewhere nothing."""
+    if HAS_THREADS:
+        from shimeji.executor import threads
+
+        threads.reserve(n)
+
+
+def start_thread(fn, *args):
+    """``_thread.start_new_thread(fn, args)``, on a parked thread where there is one idle
+    (``reserve_threads``), which parks again when ``fn`` returns."""
+    import _thread
+
+    from shimeji.executor import threads
+
+    def body(_, parked):
+        try:
+            fn(*args)
+        finally:
+            threads.repark(parked)
+
+    threads.start_on_thread(_thread, body, None)
+
+
 def heap_scaled(n, bytes_each, least=100):
     """``n``, or fewer: as many as fit in half the free heap at ``bytes_each`` bytes each (a
     32-bit board has ~140 KB). Never below ``least``, so the test still means something."""
@@ -215,12 +241,22 @@ def heap_scaled(n, bytes_each, least=100):
 # An Executor worker's task slot on a 32-bit board, its yield ring included: 770 B measured on
 # the RP2040 firmware (2026-12-05); the unix port and CPython never scale (heap_scaled).
 EXECUTOR_SLOT_BYTES = 800
+# What a worker costs besides its slots (its scheduler, timer wheel and rings): 6.1 KB measured
+# on the ESP32-C3 firmware (2026-12-06: Executor(workers, capacity) at 8 and 16 slots).
+EXECUTOR_WORKER_BYTES = 6200
 
 
 def executor_capacity(capacity, workers, least=8):
     """``capacity`` slots per worker for an Executor of ``workers``, or fewer: as many as fit
-    in half the free heap (on an RP2040 a 2 x 128-slot executor does not fit at all)."""
-    return heap_scaled(capacity, workers * EXECUTOR_SLOT_BYTES, least)
+    in half the free heap with each worker's own 6 KB (on an RP2040 a 2 x 128-slot executor
+    does not fit at all; on a C3 4 x 25 slots, sized without the workers' share, did not)."""
+    if not IS_MICROPYTHON:
+        return capacity
+    import gc
+
+    gc.collect()
+    room = gc.mem_free() // 2 - workers * EXECUTOR_WORKER_BYTES
+    return max(least, min(capacity, room // (workers * EXECUTOR_SLOT_BYTES)))
 
 
 def _call(fn, args):

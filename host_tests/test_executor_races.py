@@ -13,7 +13,13 @@ from support import (
     needs_extra_threads,
     needs_thread_module,
     needs_threads,
+    reserve_threads,
+    start_thread,
 )
+
+# ESP32: the four threads of the registering test, made while their stacks fit
+# (support.reserve_threads); elsewhere nothing.
+reserve_threads(4)
 
 
 async def _value(x):
@@ -312,7 +318,6 @@ def _wait_for(done, what):
 
 
 def _register_four_at_once():
-    import _thread
 
     # One element per thread, each written by its own thread only: with no GIL (the unix
     # port) two threads appending to one list at once can lose an item, and a wait on its
@@ -340,7 +345,7 @@ def _register_four_at_once():
         finished[i] = True
 
     for i in range(4):
-        _thread.start_new_thread(worker, (i,))
+        start_thread(worker, i)  # ESP32: a thread parked at the module's import
     _wait_for(lambda: all(ready), "the four threads to start")
     go[0] = True
     _wait_for(lambda: all(finished), "the four threads to register and unregister")

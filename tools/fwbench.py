@@ -27,11 +27,14 @@ import emulate  # noqa: E402
 ROOT = emulate.ROOT
 BENCH = os.path.join(ROOT, "bench")
 # Every workload of bench/ that can run on a board without networking or a second thread
-# (io, asyncio_echo and executor need sockets or threads; preempt and irq a second thread,
+# (io, asyncio_echo and executor need sockets or threads, and executor runs on the boards of
+# THREADED_WORKLOADS; preempt and irq a second thread,
 # which rp2040js cannot run; import measures loading from files, not from flash). Each
 # scales its size to the board's heap (benchlib.fit) and says so in its rows' notes.
 WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "trace", "idle",
              "critical", "asyncio_facade")
+# Boards whose firmware runs threads: their bench runs the executor's workload too.
+THREADED_WORKLOADS = {"esp32": ("executor",)}
 TIMEOUT_S = 1800
 SPAWN_GOAL = 2.0  # shimeji's spawn at least 2x asyncio's on a 32-bit board (issue 18)
 
@@ -90,7 +93,8 @@ def main(argv=None):
     ap.add_argument("--micropy-dir", default=os.environ.get("MICROPY_DIR") or "")
     ap.add_argument("--json", help="write the rows here")
     args = ap.parse_args(argv)
-    names = args.only.split(",") if args.only else list(WORKLOADS)
+    names = args.only.split(",") if args.only else (
+        list(WORKLOADS) + list(THREADED_WORKLOADS.get(args.board, ())))
     rows = []
     try:
         if args.port:

@@ -5,7 +5,8 @@ sharing work by stealing (docs/executor.md).
 - ``worker``: ``Worker``, a scheduler that runs on one thread and steals when it runs dry;
 - ``steal``: the steal protocol the workers share work by;
 - ``idle``: how a worker sleeps (on its bell; in slices on the thread that runs callbacks);
-- ``injector``: ``Injector``, the queue of tasks spawned from outside the workers.
+- ``injector``: ``Injector``, the queue of tasks spawned from outside the workers;
+- ``threads``: where the worker threads come from (on ESP32: made before the slots, kept).
 """
 
 from .._lazy import lazy_names

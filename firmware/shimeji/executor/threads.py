@@ -42,6 +42,27 @@ def _park_loop(p):
         fn, arg = p.job
         p.job = None
         fn(arg, p)  # Executor._thread_main: reports its errors, calls repark() before it ends
+        fn = arg = None  # (held here while parked, they would keep the last executor alive)
+        _scrub()
+
+
+def _deeper(n):
+    return 0 if n >= _SCRUB_FRAMES else _deeper(n + 1) + 1
+
+
+_SCRUB_FRAMES = 64  # at least a 5 KB stack's worth of frames (a 4 KB one ends in RuntimeError)
+
+
+def _scrub():
+    # The ESP32 port's collector scans a thread's whole stack, the part below the running
+    # frame too: pointers left there by the last worker's run kept its executor (150 KB on a
+    # C3) alive while the thread was parked. Frames of _deeper overwrite them with small ints.
+    # Bounded: on the unix port a thread at its recursion limit has no room left for the
+    # collector's signal handler (a segfault, seen).
+    try:
+        _deeper(0)
+    except RuntimeError:  # maximum recursion depth (CPython: RecursionError, a subclass)
+        pass
 
 
 def repark(p):
