@@ -22,6 +22,7 @@ from support import (
     executor_capacity,
     micropython_only,
     needs_extra_threads,
+    needs_thread_module,
     needs_threads,
     raises,
 )
@@ -481,3 +482,15 @@ def test_yield_now_switches_to_the_threads_own_ring_once_two_workers_poll():
     assert not core._threaded and yield_now() is plain
     for _ in plain:  # spend the items the calls above appended
         pass
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_a_steal_gives_up_after_four_rounds_without_a_victim():
+    # Issue 14: up to four rounds over the other workers, from a random one. No other worker
+    # runs (none has a thread), so each is skipped, never waited for, in every round.
+    ex = Executor(workers=3, capacity=2)
+    w0 = ex.workers[0]
+    assert w0._steal() is False
+    assert (w0.failed_steals, w0.steal_requests, w0._asked) == (4, 0, None)
+    ex.close()
+    ex.join()
