@@ -21,7 +21,13 @@ from support import (
     needs_extra_threads,
     needs_threads,
     raises,
+    reserve_threads,
+    start_thread,
 )
+
+# ESP32: the three worker threads and the feeding thread of the largest test, made while their
+# stacks fit (support.reserve_threads); elsewhere nothing.
+reserve_threads(4)
 
 
 def _chain(head):
@@ -158,7 +164,7 @@ def _feed_from_another_thread(workers):
             finished.append(True)
 
     async def main():
-        _thread.start_new_thread(feeder, ())
+        start_thread(feeder)  # ESP32: a thread parked at the module's import
         bound = Bound(120)
         while not finished:
             assert not bound.passed(), "the feeding thread did not finish within 120 s"
