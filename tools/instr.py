@@ -701,7 +701,11 @@ def count(mp, firmware, code, n, tick, calls=None, layout=0):
         with open(path, "w") as f:
             f.write(layout_prefix(layout) + PRELUDE + "TICK = %d\n" % tick + code)
         out = os.path.join(tmp, "cg.out")
-        env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", firmware]))
+        # PYTHONHASHSEED: the unix port here is a CPython extension run by a CPython script,
+        # and CPython's randomised string hashes moved its dict work between the N and 2N
+        # runs by +-100 instructions per operation (a switch: 3,120 or 3,248 for one tree)
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", firmware]),
+                   PYTHONHASHSEED="0")
         proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
                                mp, "-X", "heapsize=32M", path, str(n)], env=env,
                               capture_output=True, text=True)
