@@ -67,6 +67,32 @@ def test_the_command_boots_the_flash_with_its_efuses_and_uart0_on_the_serial(mon
     assert timed[-2:] == ["-icount", "shift=3"]  # 125 MIPS: shift=0 never booted
 
 
+def test_the_c3s_uart1_is_looped_onto_itself_through_the_hosts_echo(monkeypatch):
+    monkeypatch.setattr(qemu_boot, "esp32c3_qemu", lambda: "/q/qemu-system-riscv32")
+    cmd = qemu_boot.qemu_command("/b/f.bin", machine="esp32c3", cable=(5124,))
+    serials = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-serial"]
+    # UART0 (the REPL), then UART1 a client of the echo: udp drops the fork's TX bytes
+    assert serials == ["pty", "tcp:127.0.0.1:5124"]
+    echo = qemu_boot.UartEcho()
+    try:
+        import socket
+
+        with socket.create_connection(("127.0.0.1", echo.port), timeout=10) as c:
+            c.sendall(b"GET 0\n")
+            got = b""
+            while len(got) < 6:
+                got += c.recv(16)
+            assert got == b"GET 0\n"
+            c.sendall(b"\x55")
+            assert c.recv(16) == b"\x55"
+        from support import wait_until
+
+        wait_until(lambda: echo.echoed == 7, "the echo to count 7 bytes")
+    finally:
+        echo.close()
+    assert echo.closed and not echo._thread.is_alive()
+
+
 def test_without_the_fork_the_emulator_says_where_to_get_it(monkeypatch, tmp_path):
     monkeypatch.setenv("ESP32_QEMU", str(tmp_path / "none"))
     monkeypatch.setenv("PATH", str(tmp_path))

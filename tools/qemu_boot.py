@@ -28,7 +28,9 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
     ``idf.py qemu`` boots it (``esp32_flash``; the machine's strapping pins say "boot from
     flash" unless told otherwise: ``strap_mode=0x0f`` is ESP-IDF's download mode); ``cable``
     (a free TCP port) wires its UART1 to UART2 (UART0 is its REPL; the machine gives its three
-    UARTs the first three serial ports) over a TCP connection, not udp (``_tcp_cable``)."""
+    UARTs the first three serial ports) over a TCP connection, not udp (``_tcp_cable``). On the
+    C3, which has no UART but UART1 besides its REPL, ``cable`` (a 1-tuple: the port of a
+    ``UartEcho``) makes UART1 a TCP client of that echo: what it sends comes back to it."""
     if machine == ESP32_QEMU_MACHINE:
         return [esp32_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
                 "-serial", serial] + _tcp_cable(cable) + [
@@ -37,8 +39,9 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
                 "-global", "driver=nvram.esp32.efuse,property=drive,value=efuse"] + (
                     ["-icount", ESP32C3_ICOUNT] if icount else [])
     if machine == ESP32C3_QEMU_MACHINE:
+        loop = ["-serial", "tcp:127.0.0.1:%d" % cable[0]] if cable else []
         return [esp32c3_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
-                "-serial", serial, "-drive", "file=%s,if=mtd,format=raw" % image,
+                "-serial", serial] + loop + ["-drive", "file=%s,if=mtd,format=raw" % image,
                 "-drive", "file=%s,if=none,format=raw,id=efuse" % esp32c3_efuse_path(image),
                 "-global", "driver=nvram.esp32c3.efuse,property=drive,value=efuse"] + (
                     ["-icount", ESP32C3_ICOUNT] if icount else [])
@@ -82,6 +85,61 @@ ESP32C3_FLASH_BYTES = 4 * 1024 * 1024
 # 0x1000 (``esptool.py write_flash 0x1000 firmware.bin``: the ROM loads the bootloader there)
 ESP32_QEMU_MACHINE = "esp32"
 ESP32_FIRMWARE_OFFSET = 0x1000
+
+
+class UartEcho:
+    """The host end of the C3's UART1 loop: a TCP server on 127.0.0.1 (``port``, free: bound
+    before qemu starts, so no other program can take it meanwhile) that sends every byte its
+    one client (qemu's UART1 chardev) sends back to it, on a daemon thread, until the client
+    hangs up or ``close()``. Not a udp chardev, as the STM32's cable: the fork's UART drops
+    what it sends while its chardev is not open, and qemu's udp chardev never is.
+    ``echoed``: bytes sent back so far."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.echoed = 0
+        self.closed = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        import socket
+
+        conn = None
+        while conn is None:
+            if self.closed:
+                return
+            try:
+                conn = self.listener.accept()[0]
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+        conn.settimeout(0.2)
+        with conn:
+            while not self.closed:
+                try:
+                    data = conn.recv(256)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                if not data:  # qemu ended
+                    return
+                conn.sendall(data)
+                self.echoed += len(data)
+
+    def close(self):
+        self.closed = True
+        self.listener.close()
+        self._thread.join(2)
 
 
 def free_udp_ports(n=2):
@@ -230,6 +288,7 @@ class QemuBoard:
         self.machine = machine
         self.proc = None
         self.path = None
+        self.echo = None  # the C3's UART1 loop (UartEcho)
 
     def __enter__(self):
         return self.start()
@@ -246,6 +305,9 @@ class QemuBoard:
             cable = free_udp_ports()
         elif self.machine == ESP32_QEMU_MACHINE:
             cable = (free_tcp_port(),)
+        elif self.machine == ESP32C3_QEMU_MACHINE:
+            self.echo = UartEcho()
+            cable = (self.echo.port,)
         self.proc = subprocess.Popen(qemu_command(self.image, icount=self.icount,
                                                   machine=self.machine, cable=cable,
                                                   ppp=self.ppp),
@@ -276,3 +338,6 @@ class QemuBoard:
                 self.proc.wait(5)
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
+        if self.echo is not None:
+            self.echo.close()
+            self.echo = None
