@@ -72,9 +72,10 @@ class Context:
         self.tkit = NO_KIT  # the ticking scheduler's Timer._kit for sleep_ms (sched/fastpath.py)
 
 
-# ``Context.tkit`` outside a tick that gives ``sleep_ms`` its timer: a kit whose first word
-# (the timer's longest ``sleep_ms``) is 0, so every sleep takes time/sleep.py's slow way.
-NO_KIT = (bytearray(4),)
+# ``Context.tkit`` outside a tick that gives ``sleep_ms`` its timer: a kit whose wheel words
+# hold 0 as the timer's longest ``sleep_ms`` (word 40, time/wheel.py's _W_CONF), so every
+# sleep takes time/sleep.py's slow way.
+NO_KIT = (None, None, bytearray(4 * 48))
 
 
 context = Context()

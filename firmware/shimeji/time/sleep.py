@@ -26,11 +26,11 @@ if not port.IS_MICROPYTHON:
 
 _MASK = const(0x3FFFFFFF)
 _BACKSTEP_LIMIT = const(0x3FFFFFFF - (1 << 20))  # as in clock.py: a reading this far behind
-_CONF_MAX_MS = const(0)  # Timer._conf: its _max_ms, clock.per, _per_ms, _slack_ms, _slack
-_CONF_PER = const(1)
-_CONF_PER_MS = const(2)
-_CONF_SLACK_MS = const(3)
-_CONF_SLACK = const(4)
+_C_MAX_MS = const(40)  # the Timer's constants in its wheel's words (wheel.py's _W_CONF):
+_C_PER = const(41)  # its _max_ms, clock.per, _per_ms, _slack_ms, _slack (timer.py)
+_C_PER_MS = const(42)
+_C_SLACK_MS = const(43)
+_C_SLACK = const(44)
 _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_NOW = const(26)
 _W_PENDING = const(27)
@@ -40,7 +40,7 @@ _W_RAG = const(33)
 _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
-_E = const(40)
+_E = const(48)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
 
@@ -128,9 +128,9 @@ def _bind(ctx, it, append, item):
         # Viper, with Timer.arm_ms's common case and TimerWheel.arm_after's placement (the
         # slack's rounding, the slot, the links, the counts) written out: one call per sleep,
         # and the integer operations are machine instructions (every value below 2**30).
-        kit = ctx.tkit  # (_conf, wheel, wheel._w, _source, wheel._obj, Timer, _turn, wheel._ht)
-        conf = ptr32(kit[0])  # Timer's constants: _max_ms, clock.per, _per_ms, _slack_ms...
-        if conf[_CONF_MAX_MS] == 0:
+        kit = ctx.tkit  # (_, wheel, wheel._w, _source, wheel._obj, Timer, _turn, wheel._ht)
+        ws = ptr32(kit[2])  # the wheel's words (TimerWheel.__init__): the Timer's constants
+        if ws[_C_MAX_MS] == 0:  # (_max_ms, clock.per, _per_ms...), the clock's base, the lists
             return _sleep_ms_slow(ms)  # core.NO_KIT: not in a tick that gives the timer
         m = 0
         try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
@@ -142,17 +142,16 @@ def _bind(ctx, it, append, item):
                 pass
             else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
                 _not_ms(ms)
-        if m <= 0 or m > conf[_CONF_MAX_MS]:
+        if m <= 0 or m > ws[_C_MAX_MS]:
             return _sleep_ms_slow(ms)  # (Timer.arm_ms: a due entry, or DurationTooLong)
         slot = ctx.slot
-        ws = ptr32(kit[2])  # the wheel's words (TimerWheel.__init__), the clock's base
         el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
-        per = conf[_CONF_PER]
+        per = ws[_C_PER]
         if per != 1:
             el = (el + per - 1) // per  # a partial tick counts as whole: never early
-        delta = el + m * conf[_CONF_PER_MS]  # > 0, at most MAX_TICKS + 1
+        delta = el + m * ws[_C_PER_MS]  # > 0, at most MAX_TICKS + 1
         entry = slot.timer
         if int(entry.pos) >= 0:
             entry.cancel()
@@ -165,8 +164,8 @@ def _bind(ctx, it, append, item):
         b = _E + (i << 2)
         ws[_W_FREE] = ws[b]
         now = ws[_W_NOW]
-        if m < conf[_CONF_SLACK_MS]:
-            mask = conf[_CONF_SLACK]
+        if m < ws[_C_SLACK_MS]:
+            mask = ws[_C_SLACK]
         else:
             mask = int(kit[5].slack_mask(ms))
         if mask:  # the deadline rounded up to a multiple of mask + 1

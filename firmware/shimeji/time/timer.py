@@ -10,7 +10,6 @@ What tasks await on a timer (``sleep_ms``, ``sleep_us``, ``sleep_until``, ``Inte
 to a tick boundary at or after "now + duration", so nothing fires early.
 """
 
-from array import array
 
 import micropython
 from micropython import const
@@ -29,6 +28,7 @@ _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_BASE = const(32)
+_W_CONF = const(40)
 SLACK_US = const(64)  # the default slack of a millisecond deadline: at least this many µs
 SLACK_MAX_US = const(1024)  # and at most this many (see Timer)
 CAPACITY = const(32)  # a Timer's entries by default: a default StaticScheduler's 16 slots x 2
@@ -81,15 +81,19 @@ class Timer:
         self._slack_ms = _pow2_floor(slack_us) * 2  # where 1 µs per ms passes slack_us
         if not slack_us or self._slack_ms > slack_max_us:
             self._slack_ms = _MAX_US  # the slack never grows with the sleep
-        # The same constants as one flat array, which sleep_ms (viper) reads as machine words
-        # (sleep.py's _CONF_* indexes): one attribute load instead of five.
+        # The same constants as words of the wheel's array (from _W_CONF: sleep.py's and
+        # timerturn.py's _C_* indexes), which sleep_ms and turn (viper) read through the
+        # pointer they take to the wheel's words anyway: no load or subscript of their own.
         c = self.clock
-        self._conf = array("i", [self._max_ms, c.per, per_ms, self._slack_ms, self._slack,
-                                 c.tick_us, c.unit_us])
-        # What sleep_ms and turn read of the timer, in one tuple: a subscript each, not an
-        # attribute look-up (all fixed for the timer's life).
         w = self.wheel
-        self._kit = (self._conf, w, w._w, self._source, w._obj, self, self._turn, w._ht)
+        ws = w._w
+        for k, v in enumerate((self._max_ms, c.per, per_ms, self._slack_ms, self._slack,
+                               c.tick_us, c.unit_us)):
+            ws[_W_CONF + k] = v
+        # What sleep_ms and turn read of the timer, in one tuple: a subscript each, not an
+        # attribute look-up (all fixed for the timer's life). [0] is free (the constants'
+        # array, before they moved into the wheel's words).
+        self._kit = (None, w, ws, self._source, w._obj, self, self._turn, w._ht)
 
     def __repr__(self):
         return "<Timer tick_us=%d now=%d armed=%d>" % (

@@ -33,11 +33,11 @@ _W_LAG = const(30)
 _W_RESUME = const(31)
 _W_BASE = const(32)
 _HEAD = const(0)
-_E = const(40)
+_E = const(48)
 _NONE = const(0xFFFF)
-_CONF_PER = const(1)  # Timer._conf's indexes (timer.py; as sleep.py's)
-_CONF_TICK_US = const(5)
-_CONF_UNIT_US = const(6)
+_C_PER = const(41)  # the Timer's constants in the wheel's words (wheel.py's _W_CONF; timer.py)
+_C_TICK_US = const(45)
+_C_UNIT_US = const(46)
 
 
 class Turn:
@@ -65,16 +65,16 @@ def turn(self):
     # Viper: the integer operations are machine instructions (every value below 2**30);
     # in native code each was a runtime call (~20 per turn).
     nil = _NIL
-    kit = self._kit  # (_conf, wheel, wheel._w, _source, wheel._obj, _, _turn, wheel._ht)
+    kit = self._kit  # (_, wheel, wheel._w, _source, wheel._obj, _, _turn, wheel._ht)
     wheel = kit[1]
     ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
-    # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK
-    conf = ptr32(kit[0])  # the constants: clock.per, tick_us, unit_us...
+    # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK; the timer's
+    # constants (clock.per, tick_us, unit_us...) are words of it too
     base = ws[_W_BASE]  # clock.base
     el = (int(kit[3]()) - base) & _MASK  # clock.elapsed(), inlined
     if el > _BACKSTEP_LIMIT:
         el = 0
-    per = conf[_CONF_PER]
+    per = ws[_C_PER]
     n = el if per == 1 else el // per
     if n:
         el -= n * per
@@ -129,13 +129,13 @@ def turn(self):
         first = ht[_HEAD + pos]
         if first >= _NONE or ((ws[_E + (first << 2) + 3] - now) & _MASK) > k:
             k = int(earliest(wheel, pos, k))
-    tick_us = conf[_CONF_TICK_US]
+    tick_us = ws[_C_TICK_US]
     if tick_us == 1:
         us = k if k <= _MAX_US else _MAX_US
     else:
         us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US  # us_for_ticks, inlined
     if el:
-        unit = conf[_CONF_UNIT_US]
+        unit = ws[_C_UNIT_US]
         el_us = el * unit if el <= _MAX_US // unit else _MAX_US
         us = us - el_us if us > el_us else 0
     t.next_in_us = us

@@ -52,10 +52,11 @@ _W_BASE = const(32)  # (a Timer's Clock keeps its base here: Clock(ints=wheel._w
 _W_RAG = const(33)  # level 1's "ragged" bitmap: 4 words, a bit per slot (see TimerWheel.__init__)
 _W_FREE = const(37)  # the first free number (its NEXT word links the next free one)
 _W_CAP = const(38)  # numbers the array has words for
+_W_CONF = const(40)  # a Timer's constants, 7 words (timer.py; sleep.py's and timerturn.py's _C_*)
 _LISTS = const(321)  # list indexes: 5 levels of 64 slots, and the due list
 _HEAD = const(0)  # TimerWheel._ht, per list index (0..320): its first entry's number, or _NONE
 _TAIL = const(321)  # its last
-_E = const(40)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
+_E = const(48)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
 _OWN = const(0x400)  # in the list-index word: a slot's own sleep entry (slot.timer)
 _NONE = const(0xFFFF)  # "no entry" in a link, a head or a tail (numbers are 16-bit)
 _MAX_CAP = const(0xFFFF)  # numbers 0 .. 0xFFFE
@@ -77,11 +78,14 @@ class TimerWheel:
         # there (cleared when the slot is drained), so a level-1 slot without it holds only
         # entries due at its start (the slack's grid of 64 ticks or more: every sleep_ms on a
         # µs timer with the default slack) and is handed off at once, without the cascade's
-        # walk; the free list's head and the capacity. Then four words per entry number. The
+        # walk; the free list's head and the capacity; from 40, the constants of the Timer that
+        # owns the wheel (its longest sleep_ms, ticks per clock unit, ...: timer.py), so that
+        # sleep_ms and turn read them through the same pointer (0 in a wheel without a
+        # Timer). Then, from 48, four words per entry number. The
         # indexes: the constants above. Each list's head and tail are 16-bit numbers in a
         # second array, ``_ht`` (``array('H')``, read through ptr16): [0, 321) the heads,
         # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows
-        # with the capacity is 160 B + 16 B per entry (it held the heads and tails as 2,568 B
+        # with the capacity is 192 B + 16 B per entry (it held the heads and tails as 2,568 B
         # of 32-bit words before: on a board's cut-up heap that block was the one not found).
         int_cap = capacity if type(capacity) is int and 0 < capacity <= _MAX_CAP else 0
         if not int_cap:

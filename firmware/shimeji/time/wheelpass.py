@@ -34,7 +34,7 @@ _W_STEP = const(29)
 _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
-_E = const(40)
+_E = const(48)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
 
