@@ -15,7 +15,12 @@ A module whose first line contains ``shimeji: cpython-only`` is not imported by 
 runner; each of its tests is reported as skipped there.
 """
 
+# time imported once, here: on a board under `mpremote mount` each `import time` in a function
+# (an extensible built-in) looks for time.py over the mount's one UART channel first, and two
+# threads doing that at once (a test's nap on the main thread, a Bound made on a worker)
+# waited for each other for ever: test_executor_misuse's join-timeout test on the ESP32-C3
 import sys
+import time
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
 
@@ -124,8 +129,6 @@ def needs_native_shimeji(fn):
 
 def nap():
     """Give the CPU away for ~1 ms (both runtimes)."""
-    import time
-
     if hasattr(time, "sleep_ms"):
         time.sleep_ms(1)
     else:
@@ -155,8 +158,6 @@ class Bound:
     bound that turns a hang into a failure, never an assertion about time."""
 
     def __init__(self, seconds):
-        import time
-
         if hasattr(time, "ticks_ms"):
             self._now = time.ticks_ms
             self._diff = time.ticks_diff

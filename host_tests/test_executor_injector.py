@@ -6,6 +6,7 @@ operations are the ones worker threads perform, in an order chosen by the test (
 seeded generator for the property test against a sequential model)."""
 
 import random
+import time  # once: an import in a thread is a lookup over a board's mount
 
 try:
     import _thread
@@ -192,8 +193,6 @@ def test_spawns_from_another_thread_under_load_all_complete_once_on_four_workers
 
 
 def time_sleep():
-    import time
-
     time.sleep(0.001)
 
 

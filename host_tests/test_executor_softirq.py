@@ -11,6 +11,7 @@ with ``WrongLevel`` (it would change queues the interrupted code was changing), 
 callback retries by scheduling itself again."""
 
 import sys
+import time  # once: an import in a thread is a lookup over a board's mount
 
 from shimeji import Event, Executor, WrongLevel, yield_now
 from shimeji.port import GIL  # a build with a GIL runs callbacks on any thread
@@ -83,8 +84,6 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
         fired[0] += 1
 
     def interrupter():  # plays the hardware: schedules the callbacks, paced
-        import time
-
         i = 0
         while i < calls and not bound.passed():
             try:
@@ -191,7 +190,6 @@ def test_a_callback_wakes_a_task_on_worker_0_while_it_idles():
     # Blocked on its bell it would run no callback until something else rang it: it idles in
     # 1 ms slices instead, during which MicroPython runs them.
     import _thread
-    import time
 
     import micropython
 
