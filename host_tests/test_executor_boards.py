@@ -15,11 +15,13 @@ from shimeji import (
 from shimeji.executor import executor as executor_module
 from shimeji.executor import threads
 from support import (
+    IS_MICROPYTHON,
     micropython_only,
     needs_extra_threads,
     needs_thread_module,
     needs_threads,
     raises,
+    wait_until,
 )
 
 
@@ -192,6 +194,7 @@ def test_threads_are_parked_on_esp32_only():
     import sys
 
     assert threads.PARK == (sys.platform == "esp32")
+    assert threads.WIPE == (threads.PARK and "ESP32C3" in sys.implementation._machine)
     idle = threads.idle_count()
     made = threads.made
     Executor(workers=3, capacity=2).close()  # never started
@@ -199,3 +202,80 @@ def test_threads_are_parked_on_esp32_only():
         assert threads.idle_count() == max(idle, 2)
     else:  # none started (those an earlier test parked stay parked)
         assert (threads.idle_count(), threads.made) == (idle, made)
+
+
+class _FakeMem:
+    """machine.mem32 over a dict: reads give what was written, else ``fill``; writes listed."""
+
+    def __init__(self, words, fill=0x11111111):
+        self.words = dict(words)
+        self.fill = fill
+        self.writes = []
+
+    def __getitem__(self, addr):
+        return self.words.get(addr, self.fill)
+
+    def __setitem__(self, addr, value):
+        self.writes.append((addr, value))
+        self.words[addr] = value
+
+
+class _Stand:
+    def __init__(self, **kw):
+        for k in kw:
+            setattr(self, k, kw[k])
+
+
+def _wipe_with(words, used=700):
+    saved = threads.machine, threads._thread, threads.micropython
+    mem = _FakeMem(words)
+    threads.machine = _Stand(mem32=mem)
+    threads._thread = _Stand(get_ident=lambda: 0x1000)
+    threads.micropython = _Stand(stack_use=lambda: used)
+    try:
+        return threads._wipe(), mem.writes
+    finally:
+        threads.machine, threads._thread, threads.micropython = saved
+
+
+def test_a_parked_thread_fills_its_stack_below_its_frames_with_freertos_fill_word():
+    # The C3: the bounds from the task's control block (the handle is _thread.get_ident()):
+    # pxStack at +0x30, MicroPython's thread state (first word: the stack top) at +0x54.
+    stack, state = 0x8000, 0x8000 + 4800
+    top = state + 36
+    done, writes = _wipe_with({0x1030: stack, 0x1054: state, state: top})
+    assert done is True
+    end = top - 700 - 512  # the frames stack_use() saw, and a margin under them, untouched
+    assert [a for a, _ in writes] == list(range(stack + 64, end, 4))  # the canary stays too
+    assert {v for _, v in writes} == {0xA5A5A5A5}
+    # a block that does not look as expected: nothing written, and _scrub does the work
+    for words in ({0x1030: stack, 0x1054: stack - 4, stack - 4: top},  # state off the stack
+                  {0x1030: stack, 0x1054: state, state: state},  # top not above the state
+                  {0x1030: stack, 0x1054: state, state: state + 4096}):  # top too far
+        assert _wipe_with(words) == (False, [])
+    assert _wipe_with({0x1030: stack, 0x1054: stack + 800, stack + 800: stack + 832},
+                      used=300) == (False, [])  # no room below the frames
+
+
+def _on_the_c3(fn):
+    if threads.WIPE:
+        return needs_threads(fn)
+    why = "the ESP32-C3's FreeRTOS task control block (threads.WIPE is off here)"
+    if IS_MICROPYTHON:
+        from support import _Skipped
+
+        return _Skipped(fn, why)
+    import pytest
+
+    return pytest.mark.skip(reason=why)(fn)
+
+
+@_on_the_c3  # a thread of its own: its thread state is on its stack
+def test_on_the_c3_a_thread_can_wipe_its_stack_and_the_main_thread_cannot():
+    import _thread
+
+    got = []
+    _thread.start_new_thread(lambda: got.append(threads._wipe()), ())
+    wait_until(lambda: got, "the thread to wipe its stack")
+    assert got == [True]
+    assert threads._wipe() is False  # the main task's thread state is static, not on a stack
