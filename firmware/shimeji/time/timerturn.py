@@ -66,7 +66,6 @@ def turn(self):
     # in native code each was a runtime call (~20 per turn).
     nil = _NIL
     kit = self._kit  # (_, wheel, wheel._w, _source, wheel._obj, _, _turn, wheel._ht)
-    wheel = kit[1]
     ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
     # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK; the timer's
     # constants (clock.per, tick_us, unit_us...) are words of it too
@@ -91,7 +90,8 @@ def turn(self):
         if nxt >= 0 and nxt <= _MASK and (rs < 0 or rs > _MASK) and not ws[_W_LAG]:
             k = (nxt - now) & _MASK
     trace = self.trace
-    if k > n and trace is nil:
+    traced = 0 if trace is nil else 1  # (one ``is``, a runtime call in viper; then compares)
+    if k > n and not traced:
         # Nothing due by now: the idle half of wheel.advance(n), in line.
         t.expired = 0
         if n:
@@ -101,7 +101,8 @@ def turn(self):
         t.now = now
         k -= n
     else:
-        if trace is nil:
+        wheel = kit[1]
+        if not traced:
             # k >= 0 here: an entry is due by now, and advance's first look is done
             t.expired = wheel._advance_due(n) if k >= 0 else wheel.advance(n)
         else:
@@ -128,7 +129,7 @@ def turn(self):
         ht = ptr16(kit[7])  # wheel._ht
         first = ht[_HEAD + pos]
         if first >= _NONE or ((ws[_E + (first << 2) + 3] - now) & _MASK) > k:
-            k = int(earliest(wheel, pos, k))
+            k = int(earliest(kit[1], pos, k))
     tick_us = ws[_C_TICK_US]
     if tick_us == 1:
         us = k if k <= _MAX_US else _MAX_US

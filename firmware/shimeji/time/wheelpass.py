@@ -91,6 +91,11 @@ def hand_off(self, pos: int, level: int) -> int:
     last = nil  # its tail, kept here while this pass links (stored back on a change)
     timed = 0  # the tasks linked into it, added to its _woken_timer once
     seen = nil  # the scheduler ``direct`` was last decided for
+    # Whether ``direct`` and ``last`` are set, as machine words: once ``s is seen``, ``s is
+    # direct`` is ``dflag`` (direct is decided with seen), and these tests per entry are
+    # compares, not an ``is`` (a runtime call, and one more for the branch) each.
+    dflag = 0
+    nlast = 0
     n = 0
     held = 0
     while i < _NONE:  # (no `is not` on the way of an entry: in viper each is a second call)
@@ -100,7 +105,9 @@ def hand_off(self, pos: int, level: int) -> int:
         e = objs[i]
         slot = e.slot
         s = nil
-        if slot is nil:
+        if own:  # a slot's own entry has its slot (sleep_ms, TimerWheel.arm_after)
+            s = slot.sched
+        elif slot is nil:
             pass
         else:
             s = slot.sched
@@ -110,8 +117,8 @@ def hand_off(self, pos: int, level: int) -> int:
             if s is seen:
                 pass
             else:
-                if direct is not nil:
-                    if last is not nil:
+                if dflag:
+                    if nlast:
                         last.run_next = nil  # the queue ends there (FifoPolicy.add's store)
                     direct._fifo.tail = last
                     direct._woken_timer = int(direct._woken_timer) + timed
@@ -121,20 +128,24 @@ def hand_off(self, pos: int, level: int) -> int:
                 if (fifo is nil or s._polling is yes or s.parallel is yes
                         or s._trace is not nil or s._inbox_head is not nil):
                     direct = nil
+                    dflag = 0
                 else:
                     direct = s
+                    dflag = 1
                     last = fifo.tail
-            if own and s is direct and int(slot.state) == _ASLEEP:
+                    nlast = 0 if last is nil else 1
+            if own and dflag and int(slot.state) == _ASLEEP:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
                 n += 1
                 slot.state = _QUEUED  # first (see above)
                 e.pos = -1
                 ws[b] = free  # its number back on the free list (the entry stays in _obj)
                 free = i
-                if last is nil:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
-                    fifo.head = slot
-                else:
+                if nlast:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
                     last.run_next = slot
+                else:
+                    fifo.head = slot
+                    nlast = 1
                 last = slot
                 timed += 1  # for the loop's next _end_tick, no section
                 i = nxt
@@ -169,11 +180,12 @@ def hand_off(self, pos: int, level: int) -> int:
             st = _WAITING  # ...which fired: it ends
         if st == _WAITING:  # StaticScheduler.wake, inlined
             slot.state = _QUEUED
-            if s is direct and s._inbox_head is nil:
-                if last is nil:  # FifoPolicy.add, inlined
-                    fifo.head = slot
-                else:
+            if dflag and s._inbox_head is nil:  # (s is seen here: ``s is direct``)
+                if nlast:  # FifoPolicy.add, inlined
                     last.run_next = slot
+                else:
+                    fifo.head = slot
+                    nlast = 1
                 last = slot
                 timed += 1
             else:
@@ -194,8 +206,8 @@ def hand_off(self, pos: int, level: int) -> int:
         elif st == _RUNNING:
             slot.rewoken = True
         i = nxt
-    if direct is not nil:
-        if last is not nil:
+    if dflag:
+        if nlast:
             last.run_next = nil
         fifo.tail = last
         direct._woken_timer = int(direct._woken_timer) + timed
