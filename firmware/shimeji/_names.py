@@ -30,7 +30,7 @@ import sys
 # The slot, scheduler, handle, context and wait-list fields of spawn, the tick, completion,
 # join, wake and sleep, in order of how often they are read or written there.
 names = (
-    b"sched state run_next _inbox_head _ref id timer name inbox_next _inbox_tail rewoken "
+    b"sched state run_next _news _inbox_head _ref id timer name inbox_next _inbox_tail rewoken "
     b"_polling tail slot head _trace handle_out _local_tail _fifo handle _woken_int _spawned "
     b"_local_head pos _woken_ext wait_phase throw_exc level coro _free_head tkit parallel "
     b"free_next _woken_timer _next_id _local_ok wait_value wait_status waiting_on wait_next "

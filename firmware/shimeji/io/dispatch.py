@@ -173,6 +173,7 @@ def _to_inbox(s, slot):
     else:
         tail.inbox_next = slot
     s._inbox_tail = slot
+    s._news = True  # (tick_fifo reads this one word per poll)
 
 
 @micropython.native

@@ -9,10 +9,14 @@ unlinked. While the tick runs nothing else touches the queue: wakes and spawns l
 scheduler's inbox (or the tick's own spawn list), drained after each poll between the tail and
 the head, so the order is the general path's (``StaticScheduler.tick``): tasks that a poll
 woke or spawned are queued before the polled task goes back (asyncio's order), so a task that
-wakes others and yields runs after them. One test per poll sees that neither list has
-anything. The rare cases (throwing into a cancelled task, parking, a foreign awaitable,
-completing with a value or an error) are calls to the scheduler; a task that returns None is
-completed here, in line, unless the scheduler's class overrides ``_complete``. A task's spawns
+wakes others and yields runs after them. One read per poll sees that neither list has
+anything: ``sched._news``, which every writer of the inbox or of the spawn list sets (after
+linking), the tick's set-up sets, and the tick clears before it reads the lists (a wake that
+comes after the clear sets it again: seen at the next poll), where two reads and two ``is``
+tests were (-230 instructions per switch, -150 per fired timer). The rare cases (throwing
+into a cancelled task, parking, a foreign awaitable, completing with a value or an error)
+are calls to the scheduler; a task that returns None is completed here, in line, unless
+the scheduler's class overrides ``_complete``. A task's spawns
 come as a piece of run queue (linked through ``run_next``, see ``spawn``) spliced in whole,
 and counted there: its tasks took consecutive ids (every spawn on this thread takes the next
 id; none took the local list while the inbox held a task, none once the ids wrapped), so
@@ -104,6 +108,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     # is cleared where any of those is set (one read here instead of three, ~0.3-0.9k).
     # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
     sched._local_ok = sched._local_next  # not parallel, ids_wrapped or closed: one read
+    sched._news = True  # the first pass looks at both lists whatever came before the tick
     shielding = sched._shielding
     if shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
         if _sh.target is None and _len(_modules) == _sh.modules:
@@ -116,9 +121,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         tail.run_next = head  # a ring while the tick runs (see the module's design note)
     try:
         while True:
-            if sched._local_head is None and sched._inbox_head is None:
-                pass  # nothing spawned or woken: the common case, two reads
-            else:
+            if sched._news:  # a spawn or a wake since the last look (one read: see above)
+                sched._news = False  # (before the lists are read: a wake after it sets it)
                 # What the last poll (or completion) spawned, then woke, goes between the
                 # tail and the head: ahead of the task just polled, which is still the head
                 # (asyncio's order); spawns that followed a wake went through the inbox.

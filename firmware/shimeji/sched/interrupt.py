@@ -126,6 +126,7 @@ class InterruptScheduler(StaticScheduler):
             else:
                 tail.inbox_next = slot
             self._inbox_tail = slot
+            self._news = True  # (tick_fifo reads this one word per poll)
             if self._polling:
                 self._woken_int += 1
             else:
@@ -156,6 +157,7 @@ class InterruptScheduler(StaticScheduler):
                 else:
                     tail.inbox_next = slot
                 self._inbox_tail = slot
+                self._news = True  # (tick_fifo reads this one word per poll)
                 if self._polling:
                     self._woken_int += 1
                 else:

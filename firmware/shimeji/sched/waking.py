@@ -66,6 +66,7 @@ def wake(self, slot):
         else:
             tail.inbox_next = slot
         self._inbox_tail = slot
+        self._news = True  # (tick_fifo reads this one word per poll)
         if self._polling:
             self._woken_int += 1
         else:
@@ -100,6 +101,7 @@ def _wake_traced(self, slot):
                 else:
                     tail.inbox_next = slot
                 self._inbox_tail = slot
+                self._news = True  # (tick_fifo reads this one word per poll)
                 if self._polling:
                     self._woken_int += 1
                 else:
@@ -126,6 +128,7 @@ def _inbox_push(self, slot):  # task cannot link into the inbox half-way through
     else:
         tail.inbox_next = slot
     self._inbox_tail = slot
+    self._news = True  # (tick_fifo reads this one word per poll)
     self._exit(state)
 
 
@@ -209,6 +212,7 @@ def _wake_irq(self, slot):
         else:
             tail.inbox_next = slot
         self._inbox_tail = slot
+        self._news = True  # (tick_fifo reads this one word per poll)
         if self._polling:
             self._woken_int += 1
         else:
