@@ -10,13 +10,11 @@ scheduler's inbox (or the tick's own spawn list), drained after each poll betwee
 the head, so the order is the general path's (``StaticScheduler.tick``): tasks that a poll
 woke or spawned are queued before the polled task goes back (asyncio's order), so a task that
 wakes others and yields runs after them. One read per poll sees that neither list has
-anything: ``sched._news``, which every writer of the inbox or of the spawn list sets (after
-linking), the tick's set-up sets, and the tick clears before it reads the lists (a wake that
-comes after the clear sets it again: seen at the next poll), where two reads and two ``is``
-tests were (-230 instructions per switch, -150 per fired timer). The rare cases (throwing
-into a cancelled task, parking, a foreign awaitable, completing with a value or an error)
-are calls to the scheduler; a task that returns None is completed here, in line, unless
-the scheduler's class overrides ``_complete``. A task's spawns
+anything: ``sched._news``, set by every writer of either list after linking and by the tick's
+set-up, cleared by the tick before it reads them. The rare cases (throwing into a cancelled
+task, parking, a foreign awaitable, completing with a value or an error) are calls to the
+scheduler; a task that returns None is completed here, in line, unless the scheduler's
+class overrides ``_complete``. A task's spawns
 come as a piece of run queue (linked through ``run_next``, see ``spawn``) spliced in whole,
 and counted there: its tasks took consecutive ids (every spawn on this thread takes the next
 id; none took the local list while the inbox held a task, none once the ids wrapped), so
