@@ -299,3 +299,25 @@ def test_a_test_image_older_than_a_frozen_file_is_stale(monkeypatch, tmp_path):
     # Edited while the port compiled: newer than the freeze, older than the linked image.
     os.utime(tests / "test_x.py", (250, 250))
     assert emulate.stale_sources(str(image)) == [os.path.join("host_tests", "test_x.py")]
+
+
+def test_each_run_stages_its_own_copy_and_clears_the_copies_of_dead_runs(monkeypatch, tmp_path):
+    monkeypatch.setattr(fwtest, "ROOT", str(tmp_path))
+    build = tmp_path / "build"
+    build.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid no process has now (reaped)
+    (build / ("fwtest-checkout-%d" % dead.pid)).mkdir()  # a run that died mid-way
+    (build / ("fwtest-checkout-%d" % os.getppid())).mkdir()  # a live run's: kept
+    (build / "fwtest-checkout").mkdir()  # the old shared name: not a run's, left alone
+    registered = []
+    monkeypatch.setattr("atexit.register", lambda *a: registered.append(a))
+    path = fwtest.stage_dir("checkout")
+    assert path == str(build / ("fwtest-checkout-%d" % os.getpid()))
+    assert not (build / ("fwtest-checkout-%d" % dead.pid)).exists()
+    assert (build / ("fwtest-checkout-%d" % os.getppid())).exists()
+    assert (build / "fwtest-checkout").exists()
+    assert len(registered) == 1 and registered[0][1] == path  # removed when this run ends
+    assert fwtest.stage_dir("source", pid=7).endswith("fwtest-source-7")
+    assert fwtest._is_source_stage(fwtest.stage_dir("source", pid=7))
+    assert not fwtest._is_source_stage(path)

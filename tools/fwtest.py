@@ -133,7 +133,7 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     name = os.path.splitext(os.path.basename(path))[0]
     # The tests the board will find are the mounted copy's (staged when the run started): a
     # checkout edited since (a rebase mid-run) must not make a new test count as not run.
-    staged = os.path.join(mount, "" if mount.endswith("fwtest-source") else "host_tests",
+    staged = os.path.join(mount, "" if _is_source_stage(mount) else "host_tests",
                           os.path.basename(path))
     with open(staged if os.path.exists(staged) else path) as f:
         source = f.read()
@@ -148,7 +148,7 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     prelude = _FROM_LIB if from_lib else ""
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
-    tests_dir = "/remote" if mount.endswith("fwtest-source") else "/remote/host_tests"
+    tests_dir = "/remote" if _is_source_stage(mount) else "/remote/host_tests"
     if frozen and not NEEDS_FILES.search(source):
         cmd = [device.mpremote_exe(), "connect", port, "exec", prelude + (
             "import fwtest_board\nfwtest_board.run(%r, None, %r)" % (name, no_threads))]
@@ -181,15 +181,52 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     return results, out
 
 
+def _is_source_stage(mount):
+    return os.path.basename(mount.rstrip(os.sep)).startswith("fwtest-source")
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def stage_dir(kind, pid=None):
+    """``build/fwtest-KIND-PID``: each run stages its own copy (two runs in one worktree, say
+    the ESP32 and the C3 at once, shared one ``build/fwtest-checkout`` and the second run's
+    ``rmtree`` pulled the files from under the first's mount). The copy is removed when its
+    run ends (``atexit``); a copy whose run died is removed by the next run's ``stage``."""
+    import atexit
+    import shutil
+
+    pid = os.getpid() if pid is None else pid
+    build = os.path.join(ROOT, "build")
+    prefix = "fwtest-%s-" % kind
+    if os.path.isdir(build):
+        for name in os.listdir(build):
+            if name.startswith(prefix) and name[len(prefix):].isdigit():
+                other = int(name[len(prefix):])
+                if other != pid and not _pid_alive(other):  # its run died: nobody mounts it
+                    shutil.rmtree(os.path.join(build, name), ignore_errors=True)
+    path = os.path.join(build, prefix + str(pid))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def stage(source=False, out=print, compiled=False):
     """The directory to mount: a copy of the checkout, or with ``source`` the working copy of
-    shimeji with the tests; with ``compiled`` the tests in it are ``.mpy`` files."""
+    shimeji with the tests; with ``compiled`` the tests in it are ``.mpy`` files. The copy is
+    this run's own (``stage_dir``)."""
     if source:
-        mount = stage_source(os.path.join(ROOT, "build", "fwtest-source"))
+        mount = stage_source(stage_dir("source"))
         out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
         tests = mount
     else:
-        mount = stage_checkout(os.path.join(ROOT, "build", "fwtest-checkout"))
+        mount = stage_checkout(stage_dir("checkout"))
         tests = os.path.join(mount, "host_tests")
     if compiled:
         out("test modules compiled to .mpy on the host: %d" % compile_tests(tests, out=out))
