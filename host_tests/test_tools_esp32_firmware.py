@@ -108,3 +108,47 @@ def test_esp32_freezes_with_the_trees_mpy_cross_not_one_the_port_remakes():
     mine = firmware.build_env("esp32", {"MICROPY_MPYCROSS": "/x"}, micropy_dir="/mp")
     assert mine["MICROPY_MPYCROSS"] == "/x"
     assert "MICROPY_MPYCROSS" not in firmware.build_env("stm32", {}, micropy_dir="/mp")
+
+
+def test_a_changed_sdkconfig_default_makes_the_build_write_sdkconfig_again(monkeypatch, tmp_path):
+    board = tmp_path / "board"
+    board.mkdir()
+    with open(os.path.join(LX6, "mpconfigboard.cmake")) as f:  # our list, another directory
+        (board / "mpconfigboard.cmake").write_text(f.read())
+    (board / "sdkconfig.board").write_text("CONFIG_ESP_INT_WDT=n\n")
+    mp = tmp_path / "mp"
+    (mp / "ports" / "esp32" / "boards").mkdir(parents=True)
+    (mp / "ports" / "esp32" / "boards" / "sdkconfig.base").write_text("CONFIG_A=y\n")
+    build = tmp_path / "build"
+    monkeypatch.setattr(firmware, "esp32_board_dir", lambda chip: str(board))
+    monkeypatch.setattr(firmware, "esp32_build_dir", lambda chip: str(build))
+    paths = firmware.sdkconfig_defaults(str(mp), "esp32")
+    assert paths == [str(board / "mpconfigboard.cmake"),
+                     str(mp / "ports" / "esp32" / "boards" / "sdkconfig.base"),
+                     os.path.normpath(str(board / ".." / "c3" / "sdkconfig.board")),
+                     str(board / "sdkconfig.board")]
+    said = []
+    assert not firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # none yet
+    assert said == [] and (build / firmware.SDKCONFIG_STAMP).exists()
+    (build / "sdkconfig").write_text("# made by ESP-IDF\n")
+    assert not firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # nothing changed
+    assert (build / "sdkconfig").exists() and said == []
+    (board / "sdkconfig.board").write_text("CONFIG_ESP_INT_WDT=y\n")  # a default changed
+    assert firmware.refresh_sdkconfig(str(mp), "esp32", said.append)
+    assert not (build / "sdkconfig").exists() and "changed since" in said[0]
+    (build / "sdkconfig").write_text("# made again\n")
+    assert not firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # recorded: kept
+    (mp / "ports" / "esp32" / "boards" / "sdkconfig.base").write_text("CONFIG_A=n\n")
+    assert firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # the port's, too
+    (build / "sdkconfig").write_text("# an older build's, with no record\n")
+    os.remove(build / firmware.SDKCONFIG_STAMP)
+    assert firmware.refresh_sdkconfig(str(mp), "esp32", said.append)
+    assert "not recorded" in said[-1] and len(said) == 3
+
+
+def test_the_real_boards_name_their_sdkconfig_defaults():
+    for chip in firmware.ESP32_CHIPS:
+        paths = firmware.sdkconfig_defaults("/mp", chip)
+        assert paths[0].endswith("mpconfigboard.cmake") and len(paths) >= 3
+        assert os.path.join("/mp", "ports", "esp32", "boards", "sdkconfig.base") in paths
+        assert os.path.join(ROOT, "boards", "esp32", chip, "sdkconfig.board") in paths

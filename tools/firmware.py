@@ -409,6 +409,8 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
     cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests, network, lwip, chip)
     if board == "stm32":
         clean_on_new_cflags(build_dir(board, emulated, tests, network), cmd, out)
+    if chip:
+        refresh_sdkconfig(micropy_dir, chip, out)
     if emulated:
         write_stm32_qemu_board(micropy_dir, tests, network)
     if env.get("CMAKE_ARGS"):
@@ -426,6 +428,62 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (images, built))
+
+
+SDKCONFIG_STAMP = "shimeji-sdkconfig-defaults.txt"
+SDKCONFIG_DEFAULTS = re.compile(r"set\(SDKCONFIG_DEFAULTS\s+([^)]*)\)")
+
+
+def sdkconfig_defaults(micropy_dir, chip):
+    """The files ``boards/esp32/CHIP/mpconfigboard.cmake`` lists in ``SDKCONFIG_DEFAULTS``
+    (a relative one is the esp32 port's, as ESP-IDF reads it), and that file itself."""
+    board = esp32_board_dir(chip)
+    cmake = os.path.join(board, "mpconfigboard.cmake")
+    with open(cmake) as f:
+        m = SDKCONFIG_DEFAULTS.search(f.read())
+    paths = [cmake]
+    for item in m.group(1).split() if m else ():
+        item = item.replace("${CMAKE_CURRENT_LIST_DIR}", board)
+        if not os.path.isabs(item):
+            item = os.path.join(micropy_dir, "ports", "esp32", item)
+        paths.append(os.path.normpath(item))
+    return paths
+
+
+def refresh_sdkconfig(micropy_dir, chip, out=print):
+    """Delete ``build/firmware/esp32-CHIP/sdkconfig`` when the defaults it was made from
+    changed since (or were not recorded), so that the build makes it again from them; then
+    record them. ESP-IDF writes ``sdkconfig`` from ``SDKCONFIG_DEFAULTS`` once and keeps its
+    values afterwards: a default changed in boards/esp32 never reached a build directory that
+    had one (it had to be deleted by hand). Returns True if it was deleted."""
+    import hashlib
+
+    record = []
+    for path in sdkconfig_defaults(micropy_dir, chip):
+        try:
+            with open(path, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+        except OSError:
+            digest = "missing"
+        record.append("%s %s\n" % (digest, path))
+    record = "".join(record)
+    build = esp32_build_dir(chip)
+    stamp = os.path.join(build, SDKCONFIG_STAMP)
+    sdkconfig = os.path.join(build, "sdkconfig")
+    old = None
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            old = f.read()
+    removed = False
+    if os.path.exists(sdkconfig) and old != record:
+        out("%s was made from other sdkconfig defaults (%s): deleted, the build makes it "
+            "again" % (sdkconfig, "not recorded" if old is None else "changed since"))
+        os.remove(sdkconfig)
+        removed = True
+    os.makedirs(build, exist_ok=True)
+    with open(stamp, "w") as f:
+        f.write(record)
+    return removed
 
 
 CFLAGS_STAMP = "shimeji-cflags.txt"
