@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = os.path.join(ROOT, "firmware", "shimeji")
 
 # every layer's base:
-BASE = {"core", "errors", "port", "lines", "_lazy", "_values", "_names", "__init__"}
+BASE = {"core", "yielding", "errors", "port", "lines", "_lazy", "_values", "_names", "__init__"}
 # Each layer and what it may import besides the base (and itself). Keep docs/architecture.md
 # in step with this table.
 LAYERS = {

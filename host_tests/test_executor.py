@@ -334,14 +334,14 @@ def test_the_heap_is_flat_after_warm_up():
 @needs_threads  # the workers are threads (the qemu port has none)
 @micropython_only
 def test_the_yield_a_worker_task_takes_allocates_nothing():
-    from shimeji import core
+    from shimeji import core, yielding
 
     ctx = core.Context()
     core.register_thread(ctx)
     try:
         assert alloc_delta(yield_now) == 0  # one worker thread: the shared ring
-        assert alloc_delta(core._thread_yield) == 0  # several: the thread's own awaitable
-        assert core._thread_yield() is ctx.yielder
+        assert alloc_delta(yielding._thread_yield) == 0  # several: the thread's own awaitable
+        assert yielding._thread_yield() is ctx.yielder
     finally:
         core.unregister_thread()
 
@@ -436,7 +436,7 @@ def test_a_steal_hands_over_the_newer_half_as_a_sequential_model_says():
 def test_yield_now_switches_to_the_threads_own_ring_once_two_workers_poll():
     import gc
 
-    from shimeji import core
+    from shimeji import core, yielding
 
     ctx = core.Context()
     other = core.Context()
@@ -479,7 +479,7 @@ def test_yield_now_switches_to_the_threads_own_ring_once_two_workers_poll():
     finally:
         del core._threads[-1]
         core.unregister_thread()
-    assert not core._threaded and yield_now() is plain
+    assert not yielding._threaded and yield_now() is plain
     for _ in plain:  # spend the items the calls above appended
         pass
 

@@ -10,7 +10,7 @@ executor keys its per-thread tables by ``ident | 2``: never the entry of a name.
 
 import sys
 
-from shimeji import Executor, core, sleep_ms, yield_now
+from shimeji import Executor, core, sleep_ms, yield_now, yielding
 from support import needs_extra_threads
 
 IS_MICROPYTHON = sys.implementation.name == "micropython"
@@ -33,17 +33,17 @@ def _run_two_workers(tasks=8, most=20000):
     async def task():
         for _ in range(most):
             key = _thread.get_ident() | 2
-            registered = bool(core._threaded)  # before the call: yield_now reads it first
+            registered = bool(yielding._threaded)  # before the call: yield_now reads it first
             aw = yield_now()  # (awaited below: one not awaited leaves an item in the ring)
             # both registered before the call and after it (a worker registering in between
             # made this yield_now hand out the shared ring while the tables already held the
             # thread's own: the test failed 1 run in 3 to 8 on MicroPython)
-            if registered and core._threaded and (len(seen) < 400 or key not in keys):
+            if registered and yielding._threaded and (len(seen) < 400 or key not in keys):
                 # both workers record: under the section (no GIL on MicroPython's unix
                 # port: two appends, or two set adds, at once can lose one)
                 with ex.critical_section:
                     keys.add(key)
-                    seen.append((key, aw, core._rings.get(key), core._threads.get(key)))
+                    seen.append((key, aw, yielding._rings.get(key), core._threads.get(key)))
             await aw
             if len(keys) == 2 and len(seen) >= 40:
                 return
@@ -72,7 +72,7 @@ def test_worker_threads_are_keyed_by_ident_with_bit_1_set():
         assert ctx in contexts  # the thread's own context, found by its key
         if ring is not None:  # MicroPython: the ring yield_now returned is the key's ring's
             assert returned is ring[1]
-    assert core._rings == {} and core._threads == {}  # both unregistered at the end
+    assert yielding._rings == {} and core._threads == {}  # both unregistered at the end
     assert [_int_key_entry(k) % 2 for k in keys] == [1, 1]  # odd entries: never a name's
 
 

@@ -4,7 +4,7 @@ completion, a shutdown) by calling the workers' steps in that order on one threa
 
 import time
 
-from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, port, yield_now
+from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, port, yield_now, yielding
 from shimeji.task.slot import OK
 from support import (
     alloc_delta,
@@ -336,7 +336,7 @@ def _register_four_at_once():
             if port.GIL:  # a spin keeps the GIL: where threads switch only when one waits
                 _nap()  # (one core: ESP32-C3, SCHED_FIFO) no other thread ran before 10**7
         core.register_thread(ctx)
-        seen[i] = len(core._threaded)
+        seen[i] = len(yielding._threaded)
         for _ in range(10000):
             if None not in seen:
                 break
@@ -354,13 +354,13 @@ def _register_four_at_once():
 
 @needs_extra_threads(4)  # four threads register as workers at the same moment
 def test_workers_registering_at_once_leave_one_threaded_entry():
-    # Workers start together; two registering at once both found core._threaded empty and
+    # Workers start together; two registering at once both found yielding._threaded empty and
     # extended it twice (a list of six), after which every yield_now on a worker failed to
     # unpack it ("too many values to unpack", seen once in a fresh-clone run on 4 workers).
     for _ in range(10):
         seen = _register_four_at_once()
         assert all(n in (0, 3) for n in seen), seen
-        assert core._threaded == []
+        assert yielding._threaded == []
 
 
 def _xorshift_reference(x):

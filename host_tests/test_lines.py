@@ -7,7 +7,7 @@ or at its guard block. Elsewhere (CPython, boards) ``isolated`` only makes the o
 
 import sys
 
-from shimeji import core, lines, port
+from shimeji import lines, port, yielding
 from support import micropython_only
 
 ON_HOST = port.IS_MICROPYTHON and sys.platform in ("linux", "darwin")
@@ -30,12 +30,12 @@ def test_elsewhere_isolated_only_makes_the_object():
 def test_the_shared_yield_objects_own_their_lines():
     if not ON_HOST:
         return  # (a board: nothing placed, nothing to check)
-    assert core._rings_guard is not None and core._rings_get_guard is not None
-    assert _owns_its_lines(core._rings, lines.dict_extents, core._rings_guard)
-    assert _owns_its_lines(core._rings_get, lines.one_block, core._rings_get_guard)
-    assert core._rings_get == core._rings.get  # the same bound method yield_now calls
-    assert core._threaded_guard is not None
-    assert _owns_its_lines(core._threaded, lines.list_extents, core._threaded_guard)
+    assert yielding._rings_guard is not None and yielding._rings_get_guard is not None
+    assert _owns_its_lines(yielding._rings, lines.dict_extents, yielding._rings_guard)
+    assert _owns_its_lines(yielding._rings_get, lines.one_block, yielding._rings_get_guard)
+    assert yielding._rings_get == yielding._rings.get  # the same bound method yield_now calls
+    assert yielding._threaded_guard is not None
+    assert _owns_its_lines(yielding._threaded, lines.list_extents, yielding._threaded_guard)
 
 
 def _placed_lists(shift):

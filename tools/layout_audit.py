@@ -17,7 +17,7 @@ _shift = [(None, None) for _ in range(SHIFT)]  # (each 2-tuple: one block)
 
 import uctypes  # noqa: E402
 
-from shimeji import Executor, core, yield_now  # noqa: E402
+from shimeji import Executor, core, yield_now, yielding  # noqa: E402
 from shimeji import lines as lines_mod  # noqa: E402
 
 LINE = 64
@@ -59,10 +59,10 @@ async def compute(i):
             out.append(("coro%d" % i, id(ctx.slot.coro), 224))
             ring("ring%d" % w, ctx.ring, out)
             if not shared:
-                for a, n in lines_mod.list_extents(core._threaded):
+                for a, n in lines_mod.list_extents(yielding._threaded):
                     shared.append(("placed:_threaded", a, n))
-                shared.append(("placed:_rings.get", id(core._threaded[0]), 32))
-                for a, n in lines_mod.dict_extents(core._rings):
+                shared.append(("placed:_rings.get", id(yielding._threaded[0]), 32))
+                for a, n in lines_mod.dict_extents(yielding._rings):
                     shared.append(("placed:_rings", a, n))
         await yield_now()
     return s
