@@ -12,12 +12,19 @@ from shimeji.executor.worker import Worker
 from support import needs_thread_module
 
 
-def _busy_for(ms):
+def _busy_for(ms, worker=None):
+    """Yield until ``ms`` have passed on the clock and, given a ``worker``, it has handed the
+    GIL over at least once (a loaded machine may stop this thread for the whole ``ms`` inside
+    one tick: the busy task then ended before the worker looked at the clock between ticks,
+    with no hand-over, once in 4 loaded runs); False after 5 s without (bounded)."""
     async def busy():
         start = port.ticks_ms()
-        for _ in range(10000000):  # bounded: until `ms` have passed on the clock
-            if port.ticks_diff(port.ticks_ms(), start) >= ms:
+        for _ in range(10000000):  # bounded, as the 5 s are
+            gone = port.ticks_diff(port.ticks_ms(), start)
+            if gone >= ms and (worker is None or worker.gil_handovers):
                 return True
+            if gone >= 5000:
+                return False
             await yield_now()
         return False
 
@@ -29,7 +36,7 @@ def test_a_busy_worker_hands_over_once_per_turn_when_set():
     ex = Executor(workers=1, capacity=4)
     w = ex.workers[0]
     w.gil_turn_ms = 1
-    assert ex.run(_busy_for(20)) is True
+    assert ex.run(_busy_for(20, w)) is True  # (False: no hand-over in 5 s)
     # 20 ms of turns (thousands), a hand-over each 1 ms or more: not one a turn, not none
     assert 1 <= w.gil_handovers <= 30, w.gil_handovers
     assert ex.stats()[0]["gil_handovers"] == w.gil_handovers
