@@ -280,7 +280,24 @@ def test_a_port_with_no_repl_is_a_clear_error():
         os.close(master)
         os.close(slave)
     assert msg.startswith("no MicroPython REPL answered on /dev/pts/"), msg
-    assert "within 3 s" in msg and "reset" in msg
+    assert "nothing for 3 s" in msg and "reset" in msg
+
+
+def test_a_call_ends_when_it_prints_nothing_for_its_timeout_not_while_it_prints():
+    # mpremote's timeout is the seconds it may go without printing (a hang), so a mip install
+    # of the whole package that keeps printing on a loaded machine is not cut at 30 s; a
+    # limit bounds the whole call all the same.
+    rc, out, err = device.run_watched([sys.executable, "-c", "import sys; print('a'); "
+                                       "print('b', file=sys.stderr); sys.exit(3)"], 30)
+    assert (rc, out, err) == (3, "a\n", "b\n")
+    for cmd, timeout, limit in (([sys.executable, "-c", "import time; time.sleep(60)"], 1, 30),
+                                ([sys.executable, "-c", "while 1: print(1, flush=True)"], 30, 1)):
+        try:
+            device.run_watched(cmd, timeout, limit)
+        except subprocess.TimeoutExpired:
+            pass
+        else:
+            raise AssertionError("expected TimeoutExpired: %r" % (cmd,))
 
 
 def test_make_run_with_a_port_runs_the_demo_on_that_board():

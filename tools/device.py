@@ -85,19 +85,63 @@ def mpremote_exe():
     return here if os.path.exists(here) else (shutil.which("mpremote") or "mpremote")
 
 
+def run_watched(cmd, timeout, limit=None, env=None):
+    """Run ``cmd``; returns ``(returncode, stdout, stderr)`` as text. Raises
+    ``subprocess.TimeoutExpired`` when it printed nothing for ``timeout`` seconds (a hang) or
+    ran ``limit`` seconds in all (default: ``max(600, 10 * timeout)``). A long job that keeps
+    printing, such as ``mip install`` of the whole package over a slow or loaded link (110
+    files: it took more than 30 s under a load of 30 on two cores), is not a hang."""
+    import selectors
+    import time
+
+    limit = max(600, 10 * timeout) if limit is None else limit
+    env = dict(os.environ if env is None else env, PYTHONUNBUFFERED="1")  # (mpremote's lines)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    fds = (proc.stdout.fileno(), proc.stderr.fileno())
+    got = {fd: [] for fd in fds}
+    sel = selectors.DefaultSelector()
+    for fd in got:
+        sel.register(fd, selectors.EVENT_READ)
+    start = last = time.monotonic()
+    try:
+        while sel.get_map():
+            now = time.monotonic()
+            if now - last > timeout or now - start > limit:
+                proc.kill()
+                raise subprocess.TimeoutExpired(cmd, timeout, b"".join(got[fds[0]]))
+            for key, _ in sel.select(min(1.0, timeout)):
+                data = os.read(key.fd, 65536)
+                if data:
+                    got[key.fd].append(data)
+                    last = time.monotonic()
+                else:
+                    sel.unregister(key.fd)
+        rc = proc.wait(timeout=max(1.0, timeout))  # (its pipes closed: it is ending)
+    finally:
+        sel.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    out, err = (b"".join(got[fd]).decode(errors="replace") for fd in fds)
+    return rc, out, err
+
+
 def mpremote(port, *args, timeout=TIMEOUT_S, check=True):
-    """Run ``mpremote connect PORT resume ARGS...``; returns its output."""
+    """Run ``mpremote connect PORT resume ARGS...``; returns its output. ``timeout``: the
+    seconds it may go without printing (``run_watched``)."""
     cmd = [mpremote_exe(), "connect", port, "resume"] + list(args)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        rc, stdout, stderr = run_watched(cmd, timeout)
     except subprocess.TimeoutExpired as e:
         raise DeviceError(
-            "no MicroPython REPL answered on %s within %d s (mpremote %s). Is it a MicroPython "
-            "board? Is another program (a serial terminal, an IDE) using the port? Is a "
-            "program running that ignores Ctrl-C? Press the board's reset button and try "
-            "again." % (port, timeout, " ".join(args))) from e
-    out = proc.stdout + proc.stderr
-    if check and proc.returncode != 0:
+            "no MicroPython REPL answered on %s: nothing for %d s (mpremote %s). Is it a "
+            "MicroPython board? Is another program (a serial terminal, an IDE) using the "
+            "port? Is a program running that ignores Ctrl-C? Press the board's reset button "
+            "and try again." % (port, timeout, " ".join(args))) from e
+    out = stdout + stderr
+    if check and rc != 0:
         if "failed to access" in out or "could not enter raw repl" in out or "no device" in out:
             raise DeviceError("cannot talk to a MicroPython REPL on %s:\n%s" % (port, out.strip()))
         raise DeviceError("mpremote %s failed:\n%s" % (" ".join(args), out.strip()))
