@@ -147,6 +147,7 @@ class Task(JoinHandle):
         self.data = CancelledError
         slot.throw_exc = exc
         slot.cancel_requested = True
+        slot.dirty = True  # (see TaskSlot.dirty)
         sched = slot.sched
         if slot.state != RUNNING:
             sched._unwait(slot)
@@ -236,6 +237,7 @@ class Task(JoinHandle):
         if slot is me:
             raise RuntimeError("a task cannot await itself")
         slot.joiners.push(me)
+        slot.dirty = True  # (its completion wakes its joiners: see TaskSlot.dirty)
         waiter = me.handle
         if isinstance(waiter, Task):
             waiter.data = self
@@ -310,6 +312,7 @@ class _Gather:
                     self.pos = i
                     me.wait_phase = 1
                     slot.joiners.push(me)
+                    slot.dirty = True  # (see TaskSlot.dirty)
                     return _PARK
                 self.values = True
             i -= 1

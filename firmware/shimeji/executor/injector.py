@@ -99,6 +99,7 @@ class Injector:
             if ok:
                 slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
                 slot.cancel_requested = True
+                slot.dirty = True  # (see TaskSlot.dirty)
         finally:
             self._exit(state)
         return ok

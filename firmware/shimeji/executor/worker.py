@@ -199,6 +199,7 @@ class Worker(Stealing, Idling, StaticScheduler):
             if ok:
                 slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
                 slot.cancel_requested = True
+                slot.dirty = True  # (see TaskSlot.dirty)
         finally:
             self._exit(state)
         if ok:

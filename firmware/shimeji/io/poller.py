@@ -125,6 +125,7 @@ class IOPoller:
         slot.io_mask = mask
         slot.io_events = 0
         slot.waiting_on = self
+        slot.dirty = True  # (see TaskSlot.dirty)
         self.waiters += 1
 
     @micropython.native

@@ -93,6 +93,7 @@ class ReadOp:
                     entry.reader = me
                     me.io_entry = entry
                     me.waiting_on = poller
+                    me.dirty = True  # (see TaskSlot.dirty)
                     poller.waiters += 1
                     me.wait_phase = 1
                     return _park

@@ -226,6 +226,7 @@ class TaskLifecycle(TaskPool):
         exc = Cancelled("the task was cancelled")  # first: a MemoryError here changes nothing
         slot.cancel_requested = True
         slot.throw_exc = exc
+        slot.dirty = True  # (a cancel in its own last poll: its completion drops it)
         if slot.state != RUNNING:  # a running task is not inside an awaitable
             self._unwait(slot)
         self.wake(slot)

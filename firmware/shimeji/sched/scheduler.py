@@ -208,6 +208,7 @@ class StaticScheduler(TaskLifecycle):
         slot.throw_exc = ForeignAwaitable(
             "task %d (%r) awaited %r, which is not a shimeji awaitable: %s"
             % (slot.id, slot.name, r, _ADVICE))
+        slot.dirty = True  # (see TaskSlot.dirty)
         slot.state = QUEUED
 
     def _unwait(self, slot):
@@ -249,6 +250,7 @@ class StaticScheduler(TaskLifecycle):
         if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
             slot.throw_exc = None
             slot.cancel_requested = False
+        slot.dirty = False  # (everything it stands for is seen to above: TaskSlot.dirty)
         slot.state = FREE  # first: a wake from now on is a no-op...
         slot.rewoken = False  # ...so none can leave this set for the next task in the slot
         slot.sched = None

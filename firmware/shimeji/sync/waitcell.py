@@ -72,6 +72,7 @@ class WaitCell:
             except BaseException as e:  # (as in wake: the task still waits; close() again)
                 self.waiter = slot
                 slot.waiting_on = self
+                slot.dirty = True  # (see TaskSlot.dirty)
                 slot.wait_status = WAITING
                 self._exit(state)
                 raise e
@@ -117,6 +118,7 @@ class _CellWait(Awaitable):
                                  "WaitQueue (or an Event) for several waiters")
             cell.waiter = me
             me.waiting_on = cell
+            me.dirty = True  # (see TaskSlot.dirty)
             me.wait_status = WAITING
             me.wait_phase = 1
             cell._exit(state)

@@ -196,6 +196,7 @@ class WaitQueue(WaitList):
         Inside the section; ISR-safe there."""
         slot.wait_status = WAITING
         slot.waiting_on = self
+        slot.dirty = True  # (see TaskSlot.dirty)
         head = self.head
         slot.wait_prev = None
         slot.wait_next = head

@@ -212,6 +212,8 @@ class JoinHandle:
             joiners = slot.joiners  # joiners.push(me), in line (me is on no list: it runs)
             last = joiners.tail
             me.waiting_on = joiners
+            me.dirty = True  # (both: each completion has a list to see to; TaskSlot.dirty)
+            slot.dirty = True
             me.wait_next = None
             me.wait_prev = last
             if last is None:
@@ -263,6 +265,7 @@ class JoinHandle:
             if not finished:
                 me.wait_phase = 1
                 slot.joiners.push(me)
+                slot.dirty = True  # (its completion wakes its joiners: TaskSlot.dirty)
         finally:
             cs.exit(state)
         if finished:

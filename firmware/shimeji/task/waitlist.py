@@ -23,6 +23,7 @@ class WaitList:
         critical section that guards this list (every primitive takes it)."""
         assert slot.waiting_on is None, "slot is already waiting"
         slot.waiting_on = self
+        slot.dirty = True  # (its completion takes it off: sched/fastpath.py)
         slot.wait_next = None
         slot.wait_prev = self.tail
         if self.tail is None:
