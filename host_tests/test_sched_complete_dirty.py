@@ -69,8 +69,8 @@ def _left_in_a_wait(name, make, waiters):
     assert _clean(slot), name
     if waiters is not None:
         assert waiters() == 0, name
-    # The slot's next task (the child: the free list reuses it last) joins and is joined as
-    # new.
+    # The slot's next task (the parent: the free list is a stack) joins as new, and its child
+    # is joined.
     got = []
 
     async def child():
@@ -82,7 +82,7 @@ def _left_in_a_wait(name, make, waiters):
 
     s.spawn(parent())
     _run(s)
-    assert got == [7] and slot.id == 3, name
+    assert got == [7] and slot.id == 2, name
     assert all(_clean(x) for x in s.slots), name
 
 

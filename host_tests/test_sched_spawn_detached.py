@@ -11,6 +11,7 @@ from shimeji import (
     RoundRobinPolicy,
     SchedulerClosed,
     StaticScheduler,
+    TaskSlot,
     Trace,
     yield_now,
 )
@@ -72,7 +73,7 @@ def test_a_named_slot_reused_from_a_task_or_after_detach_clears_the_handle_name(
     s = StaticScheduler(2)
     seen = []
 
-    def named():  # a named detached task, run to its end: its slot goes last on the free list
+    def named():  # a named detached task, run to its end: its slot goes on top of the free list
         s.spawn_detached(trivial(), name="named")
         a = [slot for slot in s.slots if slot.name == "named"][0]
         assert (a.handle.name, a.handle_out) == ("named", False)
@@ -80,15 +81,19 @@ def test_a_named_slot_reused_from_a_task_or_after_detach_clears_the_handle_name(
         return a, a.handle
 
     async def driver(spawn, a):
-        h = spawn(trivial())  # takes slot a (the driver has the other one), in line
+        h = spawn(trivial())  # takes slot a (the driver runs in a slot of its own), in line
         seen.append((a.handle.id, a.handle.name, a.name, a.handle_out, h))
 
+    def run(coro):  # the driver in a caller-owned slot: the pool's top slot stays a
+        s.spawn_allocated(TaskSlot(), coro)
+        _drain(s)
+
     a, handle = named()
-    s.run_until_complete(driver(s.spawn_detached, a))
+    run(driver(s.spawn_detached, a))
     assert a.handle is handle and seen[0][:4] == (handle.id, None, None, False)
     assert seen[0][4] is None
     a, handle = named()
-    s.run_until_complete(driver(s.spawn, a))
+    run(driver(s.spawn, a))
     assert a.handle is handle and seen[1][:4] == (handle.id, None, None, True)
     assert seen[1][4] is handle and handle.name is None and handle.result() is None
 
@@ -158,11 +163,13 @@ def test_wrapped_ids_and_a_trace_go_through_spawn():
     s = StaticScheduler(3)
     s.set_id_range(5, 6)  # ids 5, 6, then 5 again: every id through _new_id
     log = []
+    ids = []
     for name in ("a", "b", "c"):
         s.spawn_detached(note(log, name))
         s.tick()
+        ids.append(s.slots[0].id)  # (the free list is a stack: slot 0 each time)
     assert log == ["a", "b", "c"]
-    assert [slot.id for slot in s.slots] == [5, 6, 5]  # the free list's order: 0, 1, 2
+    assert ids == [5, 6, 5]
     s = StaticScheduler(3)
     trace = Trace(32)
     trace.attach(s)

@@ -273,7 +273,14 @@ def test_a_slot_makes_its_deadline_entry_at_its_first_timeout_and_keeps_it():
     for _ in range(2):
         h = s.spawn(timed([]))
         run(clock, timer, s, h)
+    # The free list is a stack: both ran in plain()'s slot, one after the other.
     slots = [sl for sl in s.slots if sl.deadline is not None]
-    assert len(slots) == 2 and None not in entries  # the two slots that ran timed()
-    assert entries[0] is entries[1] is entries[2] and entries[3] is entries[4] is entries[5]
-    assert entries[0] is not entries[3] and not any(e.is_armed() for e in entries)
+    assert slots == [s.slots[0]] and None not in entries
+    assert all(e is entries[0] for e in entries) and not any(e.is_armed() for e in entries)
+    # Two at once: the second slot makes its own entry at its first timeout.
+    hs = [s.spawn(timed([])) for _ in range(2)]
+    for h in hs:
+        run(clock, timer, s, h)
+    slots = [sl for sl in s.slots if sl.deadline is not None]
+    assert len(slots) == 2 and slots[0].deadline is entries[0]
+    assert slots[1].deadline is not entries[0] and not slots[1].deadline.is_armed()

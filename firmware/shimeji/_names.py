@@ -34,7 +34,7 @@ names = (
     b"_polling tail slot head _trace handle_out _local_tail _fifo handle _woken_int _spawned "
     b"_local_head pos _woken_ext dirty wait_phase throw_exc level coro _free_head tkit "
     b"parallel free_next _woken_timer _next_id _local_ok wait_value wait_status waiting_on "
-    b"wait_next joiners cancel_requested _shielding _complete _free_tail count _local_next "
+    b"wait_next joiners cancel_requested _shielding _complete count _local_next "
     b"_kit _tick _ctx pooled owner wait_prev wait_key closed pol"
 )
 

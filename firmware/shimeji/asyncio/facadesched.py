@@ -92,13 +92,8 @@ class FacadeScheduler(StaticScheduler):
             slot.state = _FREE  # first: a wake from now on is a no-op...
             slot.rewoken = False  # ...so none can leave this set for the next task in the slot
             slot.sched = None
-            slot.free_next = None  # back on the free list (TaskPool._free_push, inlined)
-            tail = self._free_tail
-            if tail is None:
-                self._free_head = slot
-            else:
-                tail.free_next = slot
-            self._free_tail = slot
+            slot.free_next = self._free_head  # on top of the free list (TaskPool._free_push)
+            self._free_head = slot
             if t is self.main and self._polling:
                 self.loop.stop_tick()
             return
@@ -142,8 +137,6 @@ class FacadeScheduler(StaticScheduler):
         slot = self._free_head
         if slot is not None:
             self._free_head = slot.free_next
-            if self._free_head is None:
-                self._free_tail = None
             slot.free_next = None
         elif self._returned is not None and self._reclaim():
             return self.spawn_task(task, coro)  # slots freed by another scheduler came back

@@ -298,10 +298,8 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
         _spawn_task(sched, t, coro)
         return t
     sched._next_id = task_id + 1
-    nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined; its free_next
-    sched._free_head = nxt  # stays: every push onto a list sets it)
-    if nxt is None:
-        sched._free_tail = None
+    sched._free_head = slot.free_next  # off the free list (TaskPool._take_free, inlined;
+    # its free_next stays: every push onto a list sets it)
     t._ref = slot
     slot.handle = t
     slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle

@@ -292,14 +292,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 slot.sched = None
                 if slot.pooled:
                     owner = slot.owner
-                    if owner is sched:  # back on the free list
-                        slot.free_next = None
-                        last = sched._free_tail
-                        if last is None:
-                            sched._free_head = slot
-                        else:
-                            last.free_next = slot
-                        sched._free_tail = slot
+                    if owner is sched:  # on top of the free list (TaskPool._free_push)
+                        slot.free_next = sched._free_head
+                        sched._free_head = slot
                     else:  # a slot that moved here from another worker goes home
                         owner._give_back(slot)
     finally:

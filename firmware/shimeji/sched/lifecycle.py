@@ -72,10 +72,8 @@ class TaskLifecycle(TaskPool):
             if slot is None:  # (no ``is not``: in native code it is a runtime call more)
                 pass
             elif task_id < _ID_MASK:
-                nxt = slot.free_next  # off the free list (TaskPool._take_free, inlined; its
-                self._free_head = nxt  # free_next stays: every push onto a list sets it)
-                if nxt is None:
-                    self._free_tail = None
+                self._free_head = slot.free_next  # off the free list (TaskPool._take_free,
+                # inlined; its free_next stays: every push onto a list sets it)
                 self._next_id = task_id + 1
                 if slot.handle_out:  # its last handle was handed out: a new one (see _start)
                     handle = _new(_handle)
@@ -114,10 +112,7 @@ class TaskLifecycle(TaskPool):
             if not self.grow:
                 self._refuse()  # raises PoolFull (see the design note: no global read here)
             return self._start(self._grow_slot(), coro, name)
-        nxt = slot.free_next  # take it off the free list (TaskPool._take_free, inlined)
-        self._free_head = nxt
-        if nxt is None:
-            self._free_tail = None
+        self._free_head = slot.free_next  # off the free list (TaskPool._take_free, inlined)
         return self._start(slot, coro, name)  # the tick's list, the inbox or the policy's queue
 
     def _refuse(self):

@@ -256,14 +256,9 @@ class StaticScheduler(TaskLifecycle):
         slot.sched = None
         if slot.pooled:
             owner = slot.owner
-            if owner is self:  # back on the free list (TaskPool._free_push, inlined)
-                slot.free_next = None
-                tail = self._free_tail
-                if tail is None:
-                    self._free_head = slot
-                else:
-                    tail.free_next = slot
-                self._free_tail = slot
+            if owner is self:  # on top of the free list (TaskPool._free_push, inlined)
+                slot.free_next = self._free_head
+                self._free_head = slot
             else:  # a slot that moved here from another worker goes home
                 owner._give_back(slot)
 

@@ -1,11 +1,13 @@
 """``TaskPool``: the task slots a scheduler owns, and the bookkeeping around them.
 
-Pool slots are made at construction and kept on a free list (freed slots go to the back, so a
-slot is reused as late as possible). Caller-owned slots (``spawn_allocated``) are linked into
-an intrusive list the first time they are used, so that ``close()`` and the REPL listing see
-them too. Task ids are 30-bit, increasing, and skip any id a live task still has after they
-wrap. An executor gives each worker's pool a range of ids of its own (``set_id_range``), so a
-task stolen by another worker keeps an id no task of that worker has (its trace track too).
+Pool slots are made at construction and kept on a free list, a stack: a freed slot goes on
+top and is the next one spawned into (two stores, no tail to keep; the slot reused is the one
+the machine's cache saw last). The list starts in the order of ``slots``. Caller-owned slots
+(``spawn_allocated``) are linked into an intrusive list the first time they are used, so that
+``close()`` and the REPL listing see them too. Task ids are 30-bit, increasing, and skip any
+id a live task still has after they wrap. An executor gives each worker's pool a range of ids
+of its own (``set_id_range``), so a task stolen by another worker keeps an id no task of that
+worker has (its trace track too).
 """
 
 from micropython import const
@@ -58,14 +60,14 @@ class TaskPool:
         self._returned = None  # pool slots freed by other schedulers (see _give_back)
         self.slots = []
         self._free_head = None
-        self._free_tail = None
         for _ in range(capacity):
             slot = TaskSlot()
             slot.pooled = True
             slot.owner = self
             slot.joiners = JoinList()
             self.slots.append(slot)
-            self._free_push(slot)
+        for i in range(capacity - 1, -1, -1):  # slots[0] on top: spawned into first
+            self._free_push(self.slots[i])
 
     def _grow_slot(self):
         """A new pool slot, made because every slot holds a live task (grow mode only). The
@@ -83,18 +85,12 @@ class TaskPool:
         slot = self._free_head
         if slot is not None:
             self._free_head = slot.free_next
-            if self._free_head is None:
-                self._free_tail = None
             slot.free_next = None
         return slot
 
     def _free_push(self, slot):
-        slot.free_next = None
-        if self._free_tail is None:
-            self._free_head = slot
-        else:
-            self._free_tail.free_next = slot
-        self._free_tail = slot
+        slot.free_next = self._free_head
+        self._free_head = slot
 
     def _give_back(self, slot):
         """A pool slot of ours, freed by the scheduler it had moved to (a multi-core executor's
