@@ -4,9 +4,11 @@
 # tools/qemu_boot.py wires the fork's esp32 machine; on the ESP32-C3, whose only UART besides
 # its REPL is UART1, UART1 looped onto itself (in its qemu, through the host's UartEcho in
 # tools/qemu_boot.py; on a chip, a wire from its TX pin to its RX pin): there the test of two
-# UARTs talking is skipped, saying so. Skipped, saying so, where there is no such cable
-# (CPython, the unix port, qemu's mps2, a board without the wires). Run on the emulators by
-# host_tests/test_tools_rp2040_uart.py and `make test-firmware BOARD=rp2040|stm32|esp32`.
+# UARTs talking is skipped, saying so. On qemu's mps2-an385, whose port has no machine.UART,
+# the board module's Uart (a CMSDK UART through machine.mem32): UART1 to UART2, as
+# tools/qemu_boot.py wires them. Skipped, saying so, where there is no such cable (CPython,
+# the unix port, a board without the wires). Run on the emulators by
+# host_tests/test_tools_rp2040_uart.py and `make test-firmware BOARD=rp2040|stm32|esp32|qemu`.
 import os
 import sys
 import time
@@ -21,7 +23,8 @@ BAUD = 115200
 # MicroPython's own default where PSRAM takes 9 and 10.
 CLASSIC_ESP32 = sys.platform == "esp32" and os.uname().machine.endswith("ESP32")
 ESP32_C3 = sys.platform == "esp32" and os.uname().machine.endswith("ESP32C3")
-A, B = (2, 3) if sys.platform == "pyboard" else (1, 2) if CLASSIC_ESP32 else (
+QEMU = sys.platform == "qemu"
+A, B = (2, 3) if sys.platform == "pyboard" else (1, 2) if CLASSIC_ESP32 or QEMU else (
     (1, 1) if ESP32_C3 else (0, 1))
 PINS = {1: {"tx": 5, "rx": 4}} if CLASSIC_ESP32 else {}
 # How long a few bytes may take to cross: ~87 µs a byte at 115200 baud on a wire; qemu's STM32
@@ -33,7 +36,10 @@ def _cable():
     """(uart A, uart B) when a byte written on UART A arrives on UART B, else the reason why
     not. On a real board the probe sends one byte (0x55) out of UART A's TX pin."""
     try:
-        from machine import UART
+        if QEMU:  # the port has no machine.UART: the board module's CMSDK UART
+            from shimeji_board import Uart as UART
+        else:
+            from machine import UART
     except ImportError:
         return "no machine.UART on this port"
     try:

@@ -51,3 +51,14 @@ def test_qemu_firmware_boots_and_mpremote_drives_it():
         assert re.match(r"done after 4\.\d s: .* 0 button presses; 8 of 8 task slots free$",
                         lines[-1]), out
     assert not board.alive()
+
+
+def test_the_qemu_boards_uart1_and_uart2_are_joined_by_a_tcp_cable():
+    # The mps2-an385 gives its CMSDK UARTs the serial ports in order: UART0 the REPL's pty,
+    # UART1 a TCP server, UART2 its client (host_tests/test_io_uart.py's cable there)
+    cmd = qemu_boot.qemu_command("/b/firmware.elf", cable=(5124,))
+    serials = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-serial"]
+    assert serials == ["pty", "tcp:127.0.0.1:5124,server=on,wait=off", "tcp:127.0.0.1:5124"]
+    assert cmd[cmd.index("-kernel") + 1] == "/b/firmware.elf"
+    assert [a for a in qemu_boot.qemu_command("/b/firmware.elf") if a == "-serial"] == [
+        "-serial"]

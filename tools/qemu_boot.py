@@ -30,7 +30,9 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
     (a free TCP port) wires its UART1 to UART2 (UART0 is its REPL; the machine gives its three
     UARTs the first three serial ports) over a TCP connection, not udp (``_tcp_cable``). On the
     C3, which has no UART but UART1 besides its REPL, ``cable`` (a 1-tuple: the port of a
-    ``UartEcho``) makes UART1 a TCP client of that echo: what it sends comes back to it."""
+    ``UartEcho``) makes UART1 a TCP client of that echo: what it sends comes back to it. On
+    ``mps2-an385`` (the qemu board) ``cable`` (a free TCP port) wires UART1 to UART2 as on the
+    classic ESP32 (the machine gives its five CMSDK UARTs the serial ports in order)."""
     if machine == ESP32_QEMU_MACHINE:
         return [esp32_qemu(), "-machine", machine, "-display", "none", "-monitor", "null",
                 "-serial", serial] + _tcp_cable(cable) + [
@@ -57,7 +59,7 @@ def qemu_command(image, serial="pty", icount=False, machine="mps2-an385", cable=
                 "-monitor", "null", "-serial", serial] + wires + ["-kernel", image] + (
                     ["-icount", "shift=0"] if icount else [])
     return ["qemu-system-arm", "-machine", machine, "-nographic", "-monitor", "null",
-            "-semihosting", "-serial", serial, "-kernel", image] + (
+            "-semihosting", "-serial", serial] + _tcp_cable(cable) + ["-kernel", image] + (
                 ["-icount", "shift=0"] if icount else [])
 
 
@@ -303,7 +305,7 @@ class QemuBoard:
         cable = None
         if self.machine == STM32_QEMU_MACHINE:
             cable = free_udp_ports()
-        elif self.machine == ESP32_QEMU_MACHINE:
+        elif self.machine in (ESP32_QEMU_MACHINE, "mps2-an385"):
             cable = (free_tcp_port(),)
         elif self.machine == ESP32C3_QEMU_MACHINE:
             self.echo = UartEcho()
