@@ -6,6 +6,7 @@ cost a plain attribute lookup. ``import shimeji.sync`` therefore loads the sync 
 when their names are used, and a firmware that needs a mutex does not pay for CFS.
 """
 
+import gc
 import sys
 
 TABLES = {}  # package name -> its table of lazy names (for tools: listing, benchmarks)
@@ -35,12 +36,30 @@ def lazy_names(package, table):
             setattr(sys.modules[package], attr, value)
             return value
         path, sep, name = where.partition(":")
-        mod = __import__(path, None, None, ("*",), 0)
+        mod = load(path)
         value = mod if sep and not name else getattr(mod, name or attr)
         setattr(sys.modules[package], attr, value)
         return value
 
     return getattr_
+
+
+# Where shimeji's code loads into the heap (``.mpy`` files in /lib, or source), a module's
+# code takes blocks of up to ~5 KB (one per native function, sched/fastpath.py's tick_fifo the
+# largest). MicroPython collects only when an allocation fails, so without a collection first
+# the new code goes above whatever garbage the program left, into the heap's largest free
+# run, and cuts it up; after one it fills the holes the garbage leaves. Frozen (code in
+# flash) and on CPython: no collection.
+_COLLECT = sys.implementation.name == "micropython" and not globals().get(
+    "__file__", ".frozen").startswith(".frozen")
+
+
+def load(path):
+    """Import the module ``path`` (absolute), collecting garbage first where its code goes
+    into the heap and it is not loaded yet. Not ISR-safe (it imports)."""
+    if _COLLECT and path not in sys.modules:
+        gc.collect()
+    return __import__(path, None, None, ("*",), 0)
 
 
 def _public_names(package, table):

@@ -176,9 +176,9 @@ class StaticScheduler(TaskLifecycle):
         if self._polling:
             raise self._busy()
         if trace is not None and self._traced is None:
-            from .traced import tick  # loaded only by programs that trace
+            from .._lazy import load
 
-            self._traced = tick
+            self._traced = load("shimeji.sched.traced").tick  # loaded only by tracers
         self._trace = trace
 
     def _busy(self):
