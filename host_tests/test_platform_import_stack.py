@@ -1,0 +1,119 @@
+# Every module's import chain fits the C stack, from nothing of shimeji loaded. MicroPython's
+# qemu port checks its C stack against 10 KB, and each nested import takes some of it: in
+# session 12 a board module's chain of ten nested imports (platform/bsp.py -> runloop ->
+# loopiter -> fastpath -> task/pool -> task/slot -> the lazy look-up -> task/taskslot -> time)
+# ran out of it ("maximum recursion depth exceeded"). Here every module of the package (and
+# the board module, where the firmware has one) is imported fresh at the depth a test module
+# runs at, MARGIN_BYTES deeper (a pad of Python calls, sized by micropython.stack_use()).
+# `margins()` pads further, to measure by hand over mpremote what each chain leaves (on qemu,
+# session 13: docs/boards.md, "The C stack an import chain leaves").
+import gc
+import sys
+
+from support import micropython_only
+
+# What every chain must leave free at a test module's depth. 0: on qemu, pads of 400-2,000 B
+# made a fresh import stop the firmware (no RuntimeError) in some passes and not in others
+# (docs/boards.md): no margin above 0 holds there reliably.
+MARGIN_BYTES = 0
+PACKAGES = ("asyncio", "executor", "io", "platform", "policy", "sched", "sync", "task", "time",
+            "trace")
+
+
+def public_modules():
+    """Every module of the package (read from the checkout's firmware/shimeji, next to this
+    module's directory: the frozen copy cannot be listed), then ``shimeji_board``."""
+    import os
+
+    here = __file__.rsplit("/", 1)[0] if "/" in __file__ else "."
+    names = []
+
+    def walk(d, dotted):
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".py"):
+                names.append(dotted if f == "__init__.py" else dotted + "." + f[:-3])
+            elif "." not in f and f != "__pycache__":
+                walk(d + "/" + f, dotted + "." + f)
+
+    walk(here + "/../firmware/shimeji", "shimeji")
+    return names + ["shimeji_board"]
+
+
+def _forget():
+    for key in [k for k in sys.modules if k.startswith("shimeji")]:
+        del sys.modules[key]
+    gc.collect()
+
+
+def _pad(n, name):
+    if n:
+        return _pad(n - 1, name)
+    return __import__(name)
+
+
+def _depth_use(n):
+    if n:
+        return _depth_use(n - 1)
+    import micropython
+
+    return micropython.stack_use()
+
+
+def bytes_per_level():
+    """The C stack one ``_pad`` call takes (None where ``micropython.stack_use`` is missing)."""
+    try:
+        return (_depth_use(20) - _depth_use(0)) // 20
+    except (ImportError, AttributeError):
+        return None
+
+
+def fits(levels, name):
+    """True if ``name`` imports, from nothing of shimeji loaded, ``levels`` calls deeper;
+    None if it does not import here at all (``_thread``, ``socket``: not this port's)."""
+    _forget()
+    try:
+        _pad(levels, name)
+    except RuntimeError as e:  # MicroPython: "maximum recursion depth exceeded"
+        if "recursion" not in str(e):
+            raise
+        return False
+    except ImportError:
+        return None
+    return True
+
+
+def margins(names=None, most=400):
+    """{module: levels of ``_pad`` still free (binary search, at most ``most``)}."""
+    out = {}
+    for name in names or public_modules():
+        lo, hi = 0, most  # fits(lo) holds; find the largest
+        first = fits(0, name)
+        if not first:
+            out[name] = None if first is None else -1
+            continue
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(mid, name):
+                lo = mid
+            else:
+                hi = mid - 1
+        out[name] = lo
+    return out
+
+
+@micropython_only
+def test_every_public_modules_import_chain_leaves_a_margin_of_c_stack():
+    per = bytes_per_level()
+    levels = 0 if per is None else (MARGIN_BYTES + per - 1) // max(per, 1)
+    got = {n: fits(levels, n) for n in public_modules()}
+    _forget()
+    short = [n for n in got if got[n] is False]
+    assert not short, "less than %d B of C stack left importing %r" % (MARGIN_BYTES, short)
+    assert len([n for n in got if got[n]]) > 80  # most import everywhere
+
+
+def test_the_module_list_covers_every_package():
+    names = public_modules()
+    for package in PACKAGES:
+        assert "shimeji." + package in names
+    assert "shimeji.sched.runloop" in names and "shimeji.platform.bsp" in names
