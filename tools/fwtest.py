@@ -337,7 +337,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS") or 1),
                     help="emulators running modules at once (each takes a core)")
     ap.add_argument("--compile", dest="compiled", action="store_true", default=None,
-                    help="mount the test modules compiled to .mpy (the default for stm32)")
+                    help="mount the test modules compiled to .mpy (the default for stm32 "
+                    "and --mpy)")
     ap.add_argument("--no-compile", dest="compiled", action="store_false")
     ap.add_argument("--frozen", dest="frozen", action="store_true", default=None,
                     help="the firmware has the tests frozen in (stm32's test image, its "
@@ -359,7 +360,10 @@ def main(argv=None):
     import emulate
 
     # The STM32L475 in qemu: an 87 KB heap and a slow USART (emulate.py): compiled tests.
-    compiled = args.compiled if args.compiled is not None else args.board in SMALL_BOARDS
+    # --mpy (the deploy path) too: a program deployed with shimeji's .mpy files is compiled
+    # as well, and a test module compiled on the board cuts up the heap its code needs
+    compiled = args.compiled if args.compiled is not None else (
+        args.board in SMALL_BOARDS or args.mpy)
     frozen = args.frozen
     if frozen is None:  # a board given by --port has the tests frozen only if told so
         frozen = args.board in FROZEN_BOARDS and not (args.port or args.source or args.mpy)
