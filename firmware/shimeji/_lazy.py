@@ -50,8 +50,20 @@ def lazy_names(package, table):
 # the new code goes above whatever garbage the program left, into the heap's largest free
 # run, and cuts it up; after one it fills the holes the garbage leaves. Frozen (code in
 # flash) and on CPython: no collection.
-_COLLECT = sys.implementation.name == "micropython" and not globals().get(
-    "__file__", ".frozen").startswith(".frozen")
+def _code_in_heap():
+    # Frozen, ``__file__`` is the module's path inside the firmware ("shimeji/_lazy.py"), no
+    # file of the filesystem: opening it fails. From /lib or from source it opens.
+    path = globals().get("__file__")
+    if sys.implementation.name != "micropython" or path is None:
+        return False
+    try:
+        open(path).close()
+    except OSError:
+        return False
+    return True
+
+
+_COLLECT = _code_in_heap()
 
 
 def load(path):
