@@ -36,7 +36,11 @@ def lazy_names(package, table):
             setattr(sys.modules[package], attr, value)
             return value
         path, sep, name = where.partition(":")
-        mod = load(path)
+        # load(path) in line: a call more per lazy hop is ~200 B more of the C stack a chain
+        # of imports takes, and qemu's leaves a few hundred (docs/boards.md)
+        if _COLLECT and path not in sys.modules:
+            gc.collect()
+        mod = __import__(path, None, None, ("*",), 0)
         value = mod if sep and not name else getattr(mod, name or attr)
         setattr(sys.modules[package], attr, value)
         return value
