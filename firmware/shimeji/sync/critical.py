@@ -21,6 +21,7 @@ to end, as an interrupt waits while interrupts are masked.
 Keep sections to a few statements: on a board, interrupts wait while one is held.
 """
 
+import sys
 import time
 
 import micropython
@@ -313,9 +314,11 @@ def default_critical_section():
     where ``_thread`` exists, so threads calling first at the same moment share one).
 
     Boards get ``IrqCriticalSection``; the unix port and CPython a ``LockCriticalSection``; a
-    runtime without threads or ``disable_irq`` gets ``NoCriticalSection``. Schedulers and
-    primitives made without an explicit section share this one. Not for an interrupt handler
-    before the first call (the first call may wait for the lock and allocates)."""
+    runtime without threads or ``disable_irq`` gets ``NoCriticalSection``. ESP32 boards with
+    ``_thread`` a lock too: a GIL hand-over or lock wait inside ``disable_irq`` (a FreeRTOS
+    critical section) corrupts FreeRTOS's lists (docs/boards.md, "ESP32 (Xtensa), session 13"),
+    and no Python runs in a hard interrupt there. Schedulers and primitives made without one
+    share this one. Not for an interrupt handler before the first call (it may wait; allocates)."""
     global _shared
     shared = _shared
     if shared is not None:
@@ -337,7 +340,7 @@ def _make_default():
         try:
             import machine
 
-            if hasattr(machine, "disable_irq"):
+            if hasattr(machine, "disable_irq") and not (_making and sys.platform == "esp32"):
                 return IrqCriticalSection(machine)
         except ImportError:
             pass
