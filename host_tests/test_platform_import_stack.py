@@ -6,15 +6,19 @@
 # the board module, where the firmware has one) is imported fresh at the depth a test module
 # runs at, MARGIN_BYTES deeper (a pad of Python calls, sized by micropython.stack_use()).
 # `margins()` pads further, to measure by hand over mpremote what each chain leaves (on qemu,
-# session 13: docs/boards.md, "The C stack an import chain leaves").
+# session 13: docs/boards.md, "The C stack an import chain leaves"). The padded imports look
+# only where the board's own modules are (`_local_path`): under `mpremote mount` (how the
+# firmware tests run) each look-up in /remote is a command to the host with Ctrl-C switched
+# off, and a RecursionError raised in the middle of one left the host and the board waiting
+# on each other: that, not the port's stack check, was session 13's "stopped answering"
+# (session 14: docs/boards.md).
 import gc
 import sys
 
 from support import IS_MICROPYTHON, _Skipped, micropython_only
 
-# What every chain must leave free at a test module's depth. 0: on qemu, pads of 400-2,000 B
-# made a fresh import stop the firmware (no RuntimeError) in some passes and not in others
-# (docs/boards.md): no margin above 0 holds there reliably.
+# What every chain must leave free at a test module's depth. 0 in session 13: on qemu, pads of
+# 400-2,000 B made a fresh import stop the firmware (the mount's hang above, not the stack).
 MARGIN_BYTES = 0
 PACKAGES = ("asyncio", "executor", "io", "platform", "policy", "sched", "sync", "task", "time",
             "trace")
@@ -67,10 +71,39 @@ def bytes_per_level():
         return None
 
 
+def _local_path():
+    """``sys.path`` without the entries `mpremote mount` serves from the host (/remote, and the
+    current directory when it is there), unless shimeji itself came from there: an import
+    that runs out of C stack inside the mount's file system code (a command to the host sent,
+    Ctrl-C switched off, the rest never sent) leaves the board and mpremote waiting on each
+    other for good, instead of raising where the stack ran out."""
+    try:
+        import os
+
+        cwd = os.getcwd()
+    except (ImportError, AttributeError, OSError):
+        cwd = ""
+    mounted = cwd.startswith("/remote")
+    here = getattr(sys.modules.get("shimeji"), "__file__", "") or ""  # "" if not loaded
+    relative = here and not here.startswith("/") and not here.startswith(".frozen")
+    if here.startswith("/remote") or (mounted and relative):
+        return list(sys.path)  # shimeji's own code is on the mount (fwtest --source)
+    return [p for p in sys.path if not (p.startswith("/remote") or (mounted and p in ("", ".")))]
+
+
+def _set_path(entries):
+    while sys.path:
+        sys.path.pop()
+    sys.path.extend(entries)
+
+
 def fits(levels, name):
     """True if ``name`` imports, from nothing of shimeji loaded, ``levels`` calls deeper;
     None if it does not import here at all (``_thread``, ``socket``: not this port's)."""
+    local = _local_path()
     _forget()
+    saved = list(sys.path)
+    _set_path(local)
     try:
         _pad(levels, name)
     except RuntimeError as e:  # MicroPython: "maximum recursion depth exceeded"
@@ -79,7 +112,27 @@ def fits(levels, name):
         return False
     except ImportError:
         return None
+    finally:
+        _set_path(saved)
     return True
+
+
+def _how_deep(box):
+    box[0] += 1
+    return _how_deep(box)
+
+
+def deepest():
+    """How many calls deep the runtime lets a plain recursion go from here before it raises
+    (MicroPython: a RuntimeError, "maximum recursion depth exceeded"; CPython RecursionError,
+    a RuntimeError too)."""
+    box = [0]
+    try:
+        _how_deep(box)
+    except RuntimeError as e:
+        assert "recursion" in str(e), e
+        return box[0]
+    raise AssertionError("a recursion without end returned")
 
 
 def margins(names=None, most=400):
@@ -134,6 +187,25 @@ def test_every_public_modules_import_chain_leaves_a_margin_of_c_stack():
     short = [n for n in got if got[n] is False]
     assert not short, "less than %d B of C stack left importing %r" % (MARGIN_BYTES, short)
     assert len([n for n in got if got[n]]) > 80  # most import everywhere
+
+
+def test_recursion_past_the_c_stack_raises():
+    # Bounded by the stack itself: on the qemu port (a 10 KB check) ~45 calls.
+    first = deepest()
+    assert first > 10
+    assert deepest() == first  # nothing was left behind: the same depth again
+
+
+@micropython_only
+@_frozen_or_big_heap
+def test_an_import_chain_that_runs_out_of_c_stack_raises_and_the_next_one_imports():
+    # An import started 3 calls short of the deepest plain recursion needs more than those 3
+    # calls' stack (the chain of nested imports under shimeji.sched.runloop: ~8 KB on qemu):
+    # it must raise RuntimeError, not stop the board (session 13's hang under the mount), and
+    # leave nothing behind that stops the same import from the usual depth.
+    assert fits(max(deepest() - 3, 0), "shimeji.sched.runloop") is False
+    assert fits(0, "shimeji.sched.runloop") is True
+    _forget()
 
 
 def test_the_module_list_covers_every_package():

@@ -6,12 +6,12 @@ itself for a FIFO scheduler outside any task), the timer's turn, and the idle (i
 while tasks wait for I/O). Kept apart from runloop.py for its length only.
 """
 
+import sys
+
 import micropython
 from micropython import const
 
 from .. import core
-from ..io.dispatch import poll as _io_poll
-from ..io.dispatch import rest as _io_rest
 from .fastpath import tick_fifo
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
@@ -25,8 +25,10 @@ def iterate(loop, sched, until):
     until ``loop.stop()`` or ``until`` completes. Not ISR-safe."""
     turn_fn = loop._turn
     tick = tick_fifo  # a local: a global lookup per iteration otherwise
-    io_poll = _io_poll  # IOPoller.poll, without the method look-up
-    rest = _io_rest  # IOPoller.rest: the sub-ms rest of an idle in poll, in slices
+    # IOPoller.poll and .rest (io/dispatch.py), without the method look-up: taken at the
+    # first idle with a task waiting for I/O (whoever made the poller loaded them), so a
+    # program without I/O never loads shimeji.io (~10 KB of heap from .mpy on the RP2040)
+    io_poll = rest = None
     n = loop.tick_size
     # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
     # first what cannot change during the run, and picks it).
@@ -174,6 +176,10 @@ def iterate(loop, sched, until):
             else:  # a wake raced with going to sleep
                 poller.sleeping = False
                 continue
+            if io_poll is None:  # (a look-up, not an import: allocates nothing)
+                dispatch = sys.modules["shimeji.io.dispatch"]
+                io_poll = dispatch.poll
+                rest = dispatch.rest
             woken = io_poll(poller, ms)  # (run() clears ``sleeping`` if this raises)
             poller.sleeping = False
             fresh = True
@@ -197,3 +203,4 @@ def iterate(loop, sched, until):
                 if fast and sched._fifo is None:
                     fast = False
     loop._io_fresh = fresh
+

@@ -24,6 +24,8 @@ wait at once and an idle may last up to ``poller.max_idle_us``, or ``max_idle_us
 longer; on boards it lasts at most ``max_idle_us``, as without I/O.
 """
 
+import sys
+
 import micropython
 from micropython import const
 
@@ -33,10 +35,14 @@ from ..sync import critical
 from .foreign import shield as _shield
 from .loopiter import iterate
 
-if port.IS_MICROPYTHON:
-    from .sigint import guard_ctrl_c as _guard_ctrl_c  # the launcher's signalfd, if any
-else:
+if not port.IS_MICROPYTHON:
     _guard_ctrl_c = port.guard_ctrl_c
+elif sys.platform == "linux":
+    from .sigint import guard_ctrl_c as _guard_ctrl_c  # the launcher's signalfd, if any
+else:  # a board: no launcher, no signalfd (and 1.3 KB of .mpy less in the heap)
+
+    def _guard_ctrl_c(loop, sections=None, idles=None):
+        return None
 
 _MAX_IDLE_US = const(1000)
 _FOREVER_US = const(0x1FFFFFFF)  # the longest idle at all: the timer's MAX_US
