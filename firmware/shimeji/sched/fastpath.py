@@ -1,50 +1,30 @@
 """The scheduler's FIFO fast path: ``tick()`` when the policy is exactly ``FifoPolicy``.
 
-Design note: this is the loop every task switch goes through, so the run queue lives in two
-locals for the whole tick (the policy object gets them back at the end) and nothing is called
-per poll but the task. While the tick runs the queue is a ring (the tail links to the head)
-and the task being polled stays in it, as its head: a task that yields makes the ring turn one
-step (two local assignments and one read, no stores into slots); one that parks or ends is
-unlinked. While the tick runs nothing else touches the queue: wakes and spawns land in the
-scheduler's inbox (or the tick's own spawn list), drained after each poll between the tail and
-the head, so the order is the general path's (``StaticScheduler.tick``): tasks that a poll
-woke or spawned are queued before the polled task goes back (asyncio's order), so a task that
-wakes others and yields runs after them. One read per poll sees that neither list has
-anything: ``sched._news``, set by every writer of either list after linking and by the tick's
-set-up, cleared by the tick before it reads them. The rare cases (throwing into a cancelled
-task, parking, a foreign awaitable, completing with a value or an error) are calls to the
-scheduler; a task that returns None is completed here, in line, unless the scheduler's
-class overrides ``_complete``. A task's spawns
-come as a piece of run queue (linked through ``run_next``, see ``spawn``) spliced in whole,
-and counted there: its tasks took consecutive ids (every spawn on this thread takes the next
-id; none took the local list while the inbox held a task, none once the ids wrapped), so
-the piece holds ``last.id - first.id + 1`` of them (one subtraction per piece, not a counter
-per spawn).
-The in-line completion reads one field, ``slot.dirty``, before its checks of the slot's wait
-list, wait phase, joiners and pending throw: whatever links a slot on a wait list (or links a
-joiner on its ``joiners``, or sets its ``throw_exc``) sets it, every wait that sets
-``wait_phase`` links the slot first, and the completion clears it (four reads fewer per task
-that never waited: 5.5 % of a batch's spawn+join; ``test_sched_complete_dirty``). Inside,
-it clears the slot's wait fields only when ``wait_phase`` says the task ended inside a wait.
-Every wait that ends sets ``wait_phase`` and ``wait_status`` back to 0 together
-(``waitqueue.accept``, ``JoinHandle``, the facade's gather, ``_unwait`` for a throw), and
-only a slot in a wait (phase 1) is given a status, so phase 0 means both are clean (the status
-is what a wait reads first: ``test_sched_complete_wait_fields``). ``wait_key`` and
-``wait_value`` can be left set with phase 0 by an awaitable made and never awaited
-(``Semaphore.acquire(n)``, ``Channel.send(item)``, ``WaitMap.wait(key)`` store them when
-made): every wait of a later task sets them before it reads them, so they only keep that
-object referenced until the slot's next wait (four stores fewer per task: 4.5 % of a
-spawn+join). ``StaticScheduler._complete`` still clears all four.
-A join of a task of this scheduler (``JoinHandle.__next__`` returns ``core.JOIN`` only while
-this tick polls on its thread, ``_local_ok``) parks the joiner ASLEEP with no section, and the
-in-line completion of the joined task puts its one ASLEEP joiner into the ring where the
-inbox's drain would have (when nothing else was spawned or woken), with no section either:
-no other context can end that wait (``wake()`` ignores ASLEEP; ``_unwait`` makes it WAITING
-first). Three sections fewer per spawn-then-await (``tools/instr.py``'s "spawn+join one").
-The tick puts its timer's ``_kit`` in the context (``ctx.tkit``; ``core.NO_KIT`` at an interrupt
-level or without a timer) for ``sleep_ms``, which then reads no ``slot.sched``, ``sched.timer``,
-``timer._kit`` or ``sched.level`` (-3 % per fired timer), and gives the outer value back at
-its end; the other tick paths put the same there (``endtick.tick_kit``).
+Design note: this is the loop every task switch goes through, so the run queue lives in two locals
+for the whole tick (the policy object gets them back at the end) and nothing is called per poll but
+the task. While the tick runs the queue is a ring (the tail links to the head) and the task being
+polled stays in it, as its head: a task that yields makes the ring turn one step (two local
+assignments and one read, no stores into slots); one that parks or ends is unlinked. While the tick
+runs nothing else touches the queue: wakes and spawns land in the scheduler's inbox (or the tick's
+own spawn list), drained after each poll between the tail and the head, so the order is the general
+path's (``StaticScheduler.tick``): tasks that a poll woke or spawned are queued before the polled
+task goes back (asyncio's order), so a task that wakes others and yields runs after them. One read
+per poll sees that neither list has anything: ``sched._news``, set by every writer of either list
+after linking and by the tick's set-up, cleared by the tick before it reads them. The rare cases
+(throwing into a cancelled task, parking, a foreign awaitable, completing with a value or an error)
+are calls to the scheduler; a task that returns None is completed here, in line, unless the
+scheduler's class overrides ``_complete``. A task's spawns come as a piece of run queue (linked
+through ``run_next``, see ``spawn``) spliced in whole, and counted there: its tasks took
+consecutive ids (every spawn on this thread takes the next id; none took the local list while the
+inbox held a task, none once the ids wrapped), so the piece holds ``last.id - first.id + 1`` of
+them (one subtraction per piece).
+In-line completion and join: docs/architecture.md, "The life of a tick"; ctx.tkit: endtick.py.
+Shape (the classic ESP32): no try around the loop (~3 KB of xtensawin code): MicroPython's Xtensa
+assembler loads a handler's address with a 12-bit MOVI that wraps past 2,047 B (docs/boards.md,
+"ESP32 (Xtensa), session 14"). Each call that can raise sits in a short try whose handler keeps
+the exception; a test after it breaks out to the closing code (what a finally did; a break in a
+handler would load the loop's end, far too). Between them only fields and small ints are read
+and written, which raise nothing. No try body may pass ~1.9 KB (test_tools_xtensa_reach.py).
 Compiled by the native emitter: about 25 % faster here than bytecode.
 """
 
@@ -106,9 +86,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         ctx.tkit = _no_kit  # (sleep_ms's slow way finds the timer, or the level, by the slot)
     else:  # (a stand-in with a Timer's turn() but no _kit: NO_KIT, sleep_ms's slow way)
         ctx.tkit = _getattr(timer, "_kit", _no_kit)
-    # Spawns use the tick's own list (spawn's in-line case): not on a worker (its spawns come
-    # from other threads too), a closed scheduler or once ids wrapped: ``_local_next``, which
-    # is cleared where any of those is set (one read here instead of three, ~0.3-0.9k).
+    # Spawns use the tick's own list (spawn's in-line case) unless on a worker, closed or ids
+    # wrapped: ``_local_next``, cleared where any of those is set (one read, not three).
     # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
     sched._local_ok = sched._local_next  # not parallel, ids_wrapped or closed: one read
     sched._news = True  # the first pass looks at both lists whatever came before the tick
@@ -122,9 +101,10 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         pass
     else:
         tail.run_next = head  # a ring while the tick runs (see the module's design note)
-    try:
-        while True:
-            if sched._news:  # a spawn or a wake since the last look (one read: see above)
+    err = None  # what ended the tick by raising: raised again once the ring is put back
+    while True:
+        if sched._news:  # a spawn or a wake since the last look (one read: see above)
+            try:  # (_take_inbox is a call)
                 sched._news = False  # (before the lists are read: a wake after it sets it)
                 # What the last poll (or completion) spawned, then woke, goes between the
                 # tail and the head: ahead of the task just polled, which is still the head
@@ -137,8 +117,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         tail.run_next = slot
                     tail = sched._local_tail
                     tail.run_next = head
-                    # Its ids are consecutive (see the module's design note): its length.
-                    sched._spawned += tail.id - slot.id + 1
+                    sched._spawned += tail.id - slot.id + 1  # consecutive ids (design note)
                     sched._local_head = None
                     sched._local_tail = None
                 if sched._inbox_head is not None:
@@ -153,78 +132,91 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         slot.run_next = head
                         tail = slot
                         slot = nxt
-            if stays:  # the ring turns one step: the task polled becomes the tail
-                tail = head
-                head = head.run_next
-                stays = False
-            elif head is None:  # (a ring that just turned is never empty)
-                break
-            if not left:
-                break
-            slot = head
-            left -= 1
-            slot.state = _RUNNING
-            ctx.slot = slot
-            try:
-                if slot.throw_exc is None:
-                    r = slot.coro.send(None)
-                else:
-                    r = sched._throw_in(slot)
-            except _stop as e:  # (a default-argument local: a global is two lookups)
-                status = _OK
-                value = e.value
-            except _cancelled as e:  # (a local: see docs/repl.md, Ctrl-C on the unix port)
-                status = CANCELLED
-                value = e
-            except Exception as e:  # a failing task never takes the scheduler down
-                status = FAILED
-                value = e
-                sched.failed_total = wrap_count(sched.failed_total, 1)
-            except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                gone = True  # (the finally block takes it out of the ring)
-                sched._interrupted(slot, e)
-                raise e  # (a bare raise is not supported in native code)
+            except BaseException as e:
+                err = e
+            if err is None:  # (no break in a handler: see the shape note)
+                pass
             else:
-                if r is None:
-                    slot.state = _QUEUED
+                break
+        if stays:  # the ring turns one step: the task polled becomes the tail
+            tail = head
+            head = head.run_next
+            stays = False
+        elif head is None:  # (a ring that just turned is never empty)
+            break
+        if not left:
+            break
+        slot = head
+        left -= 1
+        slot.state = _RUNNING
+        ctx.slot = slot
+        try:
+            if slot.throw_exc is None:
+                r = slot.coro.send(None)
+            else:
+                r = sched._throw_in(slot)
+        except _stop as e:  # (a default-argument local: a global is two lookups)
+            status = _OK
+            value = e.value
+        except _cancelled as e:  # (a local: see docs/repl.md, Ctrl-C on the unix port)
+            status = CANCELLED
+            value = e
+        except Exception as e:  # a failing task never takes the scheduler down
+            status = FAILED
+            value = e
+            sched.failed_total = wrap_count(sched.failed_total, 1)
+        except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+            gone = True  # (recorded, taken out of the ring and raised after the loop)
+            err = e
+        else:
+            if r is None:
+                slot.state = _QUEUED
+                stays = True
+                continue
+            if r is _sleep:  # sched._park_sleep(slot), in line
+                if slot.timer.pos < 0:
+                    slot.state = _QUEUED  # its entry fired already
                     stays = True
                     continue
-                if r is _park:
-                    if sched._park(slot):  # woken while it ran: it stays runnable
-                        stays = True
-                        continue
-                    status = 0
-                elif r is _sleep:  # sched._park_sleep(slot), in line
-                    if slot.timer.pos < 0:
-                        slot.state = _QUEUED  # its entry fired already
-                        stays = True
-                        continue
-                    if slot.throw_exc is None:  # (no `is not`: two runtime calls)
-                        pass
+                if slot.throw_exc is None:  # (no `is not`: two runtime calls)
+                    pass
+                else:
+                    slot.state = _QUEUED  # a throw waits
+                    stays = True
+                    continue
+                slot.rewoken = False
+                slot.state = _ASLEEP  # one word: wake() ignores it, the hand-off reads it
+                status = 0
+            elif r is _join:  # a join of a task of this scheduler (core.JOIN): it ends in
+                slot.rewoken = False  # a poll of this tick's thread, which queues it
+                slot.state = _ASLEEP  # (below); wake() ignores ASLEEP: no section
+                status = 0
+            else:
+                try:
+                    if r is _park:
+                        stays = sched._park(slot)  # woken while it ran: it stays runnable
                     else:
-                        slot.state = _QUEUED  # a throw waits
+                        sched._foreign(slot, r)  # (a throw queued: it stays runnable)
                         stays = True
-                        continue
-                    slot.rewoken = False
-                    slot.state = _ASLEEP  # one word: wake() ignores it, the hand-off reads it
-                    status = 0
-                elif r is _join:  # a join of a task of this scheduler (core.JOIN): it ends in
-                    slot.rewoken = False  # a poll of this tick's thread, which queues it
-                    slot.state = _ASLEEP  # (below); wake() ignores ASLEEP: no section
-                    status = 0
-                else:
-                    sched._foreign(slot, r)
-                    stays = True
+                except BaseException as e:
+                    err = e
+                if stays:
                     continue
-            # The task leaves the run queue (it parked or ended): out of the ring, first.
-            nxt = slot.run_next
-            if nxt is slot:
-                head = None
-                tail = None
-            else:
-                tail.run_next = nxt
-                head = nxt
-            if status:
+                status = 0
+        if err is None:
+            pass
+        else:
+            break
+        # The task leaves the run queue (it parked or ended): out of the ring, first.
+        nxt = slot.run_next
+        if nxt is slot:
+            head = None
+            tail = None
+        else:
+            tail.run_next = nxt
+            head = nxt
+        if status:
+            try:  # (calls: _complete, cancel, remove, wake_joiners, _give_back)
                 completed += 1
                 if value is None:  # (no `is not`/`not`: each is a runtime call more here)
                     if plain:  # (one test per completion once known: plain is True/False)
@@ -297,48 +289,62 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         sched._free_head = slot
                     else:  # a slot that moved here from another worker goes home
                         owner._give_back(slot)
-    finally:
-        sched._local_ok = False
-        slot = sched._local_head  # left by a completion that ended the tick (a stop)
-        if slot is None:
-            pass
-        else:
-            if tail is None:
-                head = slot
+            except BaseException as e:
+                err = e
+            if err is None:
+                pass
             else:
-                tail.run_next = slot
-            tail = sched._local_tail
-            tail.run_next = head
-            sched._spawned += tail.id - slot.id + 1
-            sched._local_head = None
-            sched._local_tail = None
-        if stays:
-            tail = head
-            head = head.run_next
-        elif gone:  # interrupted in its poll: the task polled is still the head
-            nxt = head.run_next
-            if nxt is head:
-                head = None
-                tail = None
-            else:
-                tail.run_next = nxt
-                head = nxt
+                break
+    if gone:  # interrupted in its poll: recorded first, as the task polled (still the head)
+        try:
+            sched._interrupted(slot, err)
+        except BaseException as e:
+            err = e
+    sched._local_ok = False
+    slot = sched._local_head  # left by a completion that ended the tick (a stop)
+    if slot is None:
+        pass
+    else:
         if tail is None:
-            pass
+            head = slot
         else:
-            tail.run_next = None  # the ring ends at the tail again
-        if shielding:
-            _off()
-        fifo.head = head
-        fifo.tail = tail
-        sched._polling = False
-        ctx.slot = outer_slot
-        ctx.sched = outer_sched
-        ctx.tkit = outer_tkit
-        if outer_held:
-            _release(outer_sched)
-        if joins:  # counted as wake() counts a task's wakes (under the section: ISRs count too)
-            state = sched._enter()
-            sched._woken_int += joins
-            sched._exit(state)
+            tail.run_next = slot
+        tail = sched._local_tail
+        tail.run_next = head
+        sched._spawned += tail.id - slot.id + 1
+        sched._local_head = None
+        sched._local_tail = None
+    if stays:
+        tail = head
+        head = head.run_next
+    elif gone:  # interrupted in its poll: the task polled is still the head
+        nxt = head.run_next
+        if nxt is head:
+            head = None
+            tail = None
+        else:
+            tail.run_next = nxt
+            head = nxt
+    if tail is None:
+        pass
+    else:
+        tail.run_next = None  # the ring ends at the tail again
+    if shielding:
+        _off()
+    fifo.head = head
+    fifo.tail = tail
+    sched._polling = False
+    ctx.slot = outer_slot
+    ctx.sched = outer_sched
+    ctx.tkit = outer_tkit
+    if outer_held:
+        _release(outer_sched)
+    if joins:  # counted as wake() counts a task's wakes (under the section: ISRs count too)
+        state = sched._enter()
+        sched._woken_int += joins
+        sched._exit(state)
+    if err is None:
+        pass
+    else:
+        raise err  # (a bare raise is not supported in native code)
     return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)

@@ -42,19 +42,10 @@ _RUNNING = const(2)  # imported name read in native code is a global look-up, th
 def tick_traced(sched, n):
     """``general.tick_general`` (the general path) with every poll recorded; a timed policy is
     charged with the same clock readings the records carry. Not ISR-safe."""
-    tr = sched._trace
-    buf = tr.buf
     ctx = sched._ctx
     outer_slot = ctx.slot
     outer_sched = ctx.sched
     outer_start = ctx.poll_start
-    pick = sched._pick
-    put_back = sched._put_back
-    charge = sched._charge
-    clock = tr.clock
-    park = core.PARK
-    polled = 0
-    completed = 0
     sched._polling = True
     outer_held = False
     if outer_sched is not None:  # a task of outer_sched drives this tick (see hold_local)
@@ -64,71 +55,11 @@ def tick_traced(sched, n):
     ctx.tkit = tick_kit(sched)
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _shield.on()
+    # The loop is a function of its own, called once a tick: a try body that held it would
+    # pass what the classic ESP32's native code reaches from a try to its handler (~2 KB:
+    # fastpath.py's "Shape" note; host_tests/test_tools_xtensa_reach.py).
     try:
-        if sched._inbox_head is not None:
-            sched._drain_inbox()
-        while polled < n:
-            slot = pick()
-            if slot is None:
-                break
-            polled += 1
-            slot.state = _RUNNING
-            ctx.slot = slot
-            if buf[_SIDE]:
-                tr.drain()
-            buf[_BEGIN] = buf[_POS]
-            t0 = ctx.poll_start = buf[_START] = clock() & _MASK
-            try:
-                if slot.throw_exc is None:
-                    r = slot.coro.send(None)
-                else:
-                    r = sched._throw_in(slot)
-            except StopIteration as e:
-                _charged_end(tr, buf, slot, t0, charge)
-                sched._complete(slot, OK, e.value)
-                completed += 1
-                r = park
-            except Cancelled as e:
-                _charged_end(tr, buf, slot, t0, charge)
-                sched._complete(slot, CANCELLED, e)
-                completed += 1
-                r = park
-            except Exception as e:  # a failing task never takes the scheduler down
-                _charged_end(tr, buf, slot, t0, charge)
-                sched._complete(slot, FAILED, e)
-                sched.failed_total = wrap_count(sched.failed_total, 1)
-                completed += 1
-                r = park
-            except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-                _charged_end(tr, buf, slot, t0, charge)
-                ctx.slot = None
-                sched._interrupted(slot, e)
-                raise e  # (native code has no bare re-raise)
-            ctx.slot = None
-            if slot.state == _RUNNING:
-                t1 = clock() & _MASK
-                preempted = False
-                if charge is not None:
-                    us = (t1 - t0) & _MASK
-                    preempted = charge(slot, us if us < _HALF else 0)
-                if r is None:
-                    slot.state = _QUEUED
-                    ended(tr, buf, slot, t1, _END_YIELD)
-                    if sched._inbox_head is not None:
-                        sched._drain_inbox()  # what it woke goes first (fastpath.py)
-                    put_back(slot, preempted)
-                elif r is park or r is core.SLEEP:
-                    if sched._park(slot) if r is park else sched._park_sleep(slot):
-                        ended(tr, buf, slot, t1, _END_REWOKEN)  # woken while it ran
-                        sched._add(slot)
-                    else:
-                        ended(tr, buf, slot, t1, _END_PARK)
-                else:
-                    sched._foreign(slot, r)
-                    ended(tr, buf, slot, t1, _END_FOREIGN)
-                    put_back(slot, False)
-            if sched._inbox_head is not None:
-                sched._drain_inbox()
+        polled = _polls(sched, n, ctx)
     finally:
         if sched._shielding:
             _shield.off()
@@ -139,7 +70,87 @@ def tick_traced(sched, n):
         if outer_held:
             release_local(outer_sched)
         ctx.poll_start = outer_start
-    return sched._end_tick(polled, completed)
+    return sched._end_tick(polled, sched._tick.completed)  # (_polls left it there)
+
+
+@micropython.native  # as bytecode its frame passed 11 words: a heap block per call
+def _polls(sched, n, ctx):
+    # tick_traced's loop: returns the polls, leaves the completions in sched._tick.completed.
+    tr = sched._trace
+    buf = tr.buf
+    pick = sched._pick
+    put_back = sched._put_back
+    charge = sched._charge
+    clock = tr.clock
+    park = core.PARK
+    polled = 0
+    completed = 0
+    if sched._inbox_head is not None:
+        sched._drain_inbox()
+    while polled < n:
+        slot = pick()
+        if slot is None:
+            break
+        polled += 1
+        slot.state = _RUNNING
+        ctx.slot = slot
+        if buf[_SIDE]:
+            tr.drain()
+        buf[_BEGIN] = buf[_POS]
+        t0 = ctx.poll_start = buf[_START] = clock() & _MASK
+        try:
+            if slot.throw_exc is None:
+                r = slot.coro.send(None)
+            else:
+                r = sched._throw_in(slot)
+        except StopIteration as e:
+            _charged_end(tr, buf, slot, t0, charge)
+            sched._complete(slot, OK, e.value)
+            completed += 1
+            r = park
+        except Cancelled as e:
+            _charged_end(tr, buf, slot, t0, charge)
+            sched._complete(slot, CANCELLED, e)
+            completed += 1
+            r = park
+        except Exception as e:  # a failing task never takes the scheduler down
+            _charged_end(tr, buf, slot, t0, charge)
+            sched._complete(slot, FAILED, e)
+            sched.failed_total = wrap_count(sched.failed_total, 1)
+            completed += 1
+            r = park
+        except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
+            _charged_end(tr, buf, slot, t0, charge)
+            ctx.slot = None
+            sched._interrupted(slot, e)
+            raise e  # (native code has no bare re-raise)
+        ctx.slot = None
+        if slot.state == _RUNNING:
+            t1 = clock() & _MASK
+            preempted = False
+            if charge is not None:
+                us = (t1 - t0) & _MASK
+                preempted = charge(slot, us if us < _HALF else 0)
+            if r is None:
+                slot.state = _QUEUED
+                ended(tr, buf, slot, t1, _END_YIELD)
+                if sched._inbox_head is not None:
+                    sched._drain_inbox()  # what it woke goes first (fastpath.py)
+                put_back(slot, preempted)
+            elif r is park or r is core.SLEEP:
+                if sched._park(slot) if r is park else sched._park_sleep(slot):
+                    ended(tr, buf, slot, t1, _END_REWOKEN)  # woken while it ran
+                    sched._add(slot)
+                else:
+                    ended(tr, buf, slot, t1, _END_PARK)
+            else:
+                sched._foreign(slot, r)
+                ended(tr, buf, slot, t1, _END_FOREIGN)
+                put_back(slot, False)
+        if sched._inbox_head is not None:
+            sched._drain_inbox()
+    sched._tick.completed = completed
+    return polled
 
 
 @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
