@@ -202,6 +202,30 @@ sys.path.insert(0, %r)
 import proto_wheel_duties
 proto_wheel_duties.run(N)
 """ % os.path.join(ROOT, "bench"),
+    # The FIFO tick's poll loop in viper over slot words (the state, the throw flag and the
+    # ring's link by slot number; a completion's exception bound to a module global) against
+    # the same loop in native code over attributes: per poll of a yielding task, and per
+    # task that ends at its poll (docs/benchmarks.md, "Timers, round fourteen").
+    "poll prototype native": """
+sys.path.insert(0, %r)
+import proto_viper_poll
+proto_viper_poll.run("yield", "native", N)
+""" % os.path.join(ROOT, "bench"),
+    "poll prototype viper": """
+sys.path.insert(0, %r)
+import proto_viper_poll
+proto_viper_poll.run("yield", "viper", N)
+""" % os.path.join(ROOT, "bench"),
+    "poll prototype native end": """
+sys.path.insert(0, %r)
+import proto_viper_poll
+proto_viper_poll.run("end", "native", N)
+""" % os.path.join(ROOT, "bench"),
+    "poll prototype viper end": """
+sys.path.insert(0, %r)
+import proto_viper_poll
+proto_viper_poll.run("end", "viper", N)
+""" % os.path.join(ROOT, "bench"),
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()
