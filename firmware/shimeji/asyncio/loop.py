@@ -18,6 +18,7 @@ import micropython
 from micropython import const
 
 from .. import core
+from ..sched import loopthread as _loopthread
 from ..sched.foreign import shield as _shield
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.runloop import RunLoop
@@ -148,6 +149,7 @@ class Loop(LoopCallbacks, LoopStopping):
         if shielding:
             _shield.on()
             sched._shielding = False
+        mine = _loopthread.enter()  # other threads' timeouts... raise NoCurrentTask
         try:
             while task._state() <= _PENDING:
                 rl.poll_io()  # readiness first, as MicroPython polls before it runs a task
@@ -162,6 +164,7 @@ class Loop(LoopCallbacks, LoopStopping):
         except _StopTick:
             pass
         finally:
+            _loopthread.leave(mine)
             if task._callbacks and task._state() > _PENDING:  # (CPython's loop runs them
                 _call_main_callbacks(self, task)  # before run() returns: the loop still runs)
             if shielding:

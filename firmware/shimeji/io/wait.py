@@ -113,15 +113,38 @@ _context = core.context  # a context no tick sets while a loop thread runs (chec
 _PARK = core.PARK
 _slot_of = core.current_slot
 _UNSET = core.Context()
+# _arm's: the context (one no tick sets while a loop thread runs: check_threads), and while a
+# foreground loop guards its thread (guard_thread) get_ident and the loop's thread's ident
+_GUARD = [core.context, None, None]
+_checks = [False, None]  # check_threads' on, guard_thread's slot_of
 
 
 def check_threads(on):
     """The wait functions find their task by the calling thread while ``on``: sleep.py's
     ``check_threads``, which ``ThreadBackground`` calls (at the REPL, while its loop polls a
     task, ``wait_readable(obj)`` recorded ``obj`` on that task's slot). Not ISR-safe."""
+    _checks[0] = on
+    _apply()
+
+
+def guard_thread(slot_of):
+    """While a foreground loop runs (``slot_of``: sched/loopthread.py's, else None), a wait
+    made mid-poll on another thread than the loop's finds its task through ``slot_of``, which
+    raises ``NoCurrentTask`` there. Not ISR-safe."""
+    _checks[1] = slot_of
+    _apply()
+
+
+def _apply():
     global _context, _slot_of
+    on, fg = _checks
     _context = _UNSET if on else core.context
-    _slot_of = core.task_slot if on else core.current_slot
+    _slot_of = core.task_slot if on else core.current_slot if fg is None else fg
+    _GUARD[0] = _context
+    own, ident = (None, None) if fg is None or on else \
+        sys.modules["shimeji.sched.loopthread"].thread_check()
+    _GUARD[2] = ident
+    _GUARD[1] = own
 
 
 def _raise_trouble(obj, ev, mask):
@@ -142,10 +165,14 @@ _WRITE_ANY = _IOWait(POLLOUT, _LENIENT)
 
 
 @micropython.native
-def _arm(obj):
-    slot = _context.slot
+def _arm(obj, _g=_GUARD):
+    slot = _g[0].slot  # (a default argument is a local: no global look-up)
     if slot is None:
         slot = _slot_of()  # raises NoCurrentTask
+    else:
+        own = _g[1]  # get_ident while a foreground loop guards its thread (guard_thread)
+        if own is not None and own() != _g[2]:
+            slot = _slot_of()  # not the loop's thread: raises NoCurrentTask
     if obj is None:  # (io_obj None means "not armed": step() would blame the wrong thing)
         raise NotPollable("wait_readable(obj)/wait_writable(obj) got None: pass the socket, "
                           "stream, UART, pipe or file descriptor to wait on")
@@ -185,3 +212,6 @@ __all__ = ("wait_readable", "wait_writable", "wait_io", "POLLIN", "POLLOUT", "PO
 _bg = sys.modules.get("shimeji.sched.background")  # imported while a loop thread runs:
 if _bg is not None and _bg._loop_threads:  # checked from the start (see check_threads)
     check_threads(True)
+_lt = sys.modules.get("shimeji.sched.loopthread")  # (imported while a foreground loop runs)
+if _lt is not None and _lt.guard() is not None:
+    guard_thread(_lt.guard())

@@ -32,6 +32,7 @@ from micropython import const
 from .. import port
 from ..port import sleep_idle  # the default idle (port.py: what a port with a GIL needs)
 from ..sync import critical
+from . import loopthread as _loopthread
 from .foreign import shield as _shield
 from .loopiter import iterate
 
@@ -278,12 +279,14 @@ class RunLoop:
         # Ctrl-C at safe points (docs/repl.md): CPython's SIGINT handler; on MicroPython a
         # watch of tools/mp_launch.py's signalfd, or nothing
         guard = _guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
+        mine = _loopthread.enter()  # other threads' timeouts... raise NoCurrentTask (its note)
         try:
             iterate(self, sched, until)
         except KeyboardInterrupt:
             _leave_sections(sched)  # (MicroPython: one raised inside a section left it held)
             raise
         finally:
+            _loopthread.leave(mine)
             deferred = guard is not None and guard.close()
             if shielding:
                 sched._shielding = True

@@ -7,6 +7,7 @@ default wait, and ``close()``'s 1 ms step while another thread holds the critica
 
 from ..port import sleep_idle
 from ..task.slot import FREE
+from . import loopthread as _loopthread
 from .foreign import shield as _shield
 
 
@@ -28,6 +29,7 @@ def run_until_complete(self, coro, idle=None):
     if shielding:
         _shield.on()
         self._shielding = False
+    mine = _loopthread.enter()  # other threads' timeouts... raise NoCurrentTask (its note)
     try:
         # Given back only once its outcome is read: the slot then reuses the handle for
         # its next task, which another task may spawn in the tick that completes this one.
@@ -44,6 +46,7 @@ def run_until_complete(self, coro, idle=None):
                 else:
                     idle()
     finally:
+        _loopthread.leave(mine)
         if shielding:
             self._shielding = True
             _shield.off()

@@ -184,13 +184,24 @@ class TimeoutGuard:
 
 
 _slot_of = core.current_slot  # core.task_slot while a loop thread runs (check_threads)
+_checks = [False, None]  # check_threads' on, guard_thread's slot_of
 
 
 def check_threads(on):
     """``timeout()`` finds its task by the calling thread while ``on``: sleep.py's
     ``check_threads``, which ``ThreadBackground`` calls. Not ISR-safe."""
     global _slot_of
-    _slot_of = core.task_slot if on else core.current_slot
+    _checks[0] = on
+    _slot_of = core.task_slot if on else _checks[1] or core.current_slot
+
+
+def guard_thread(slot_of):
+    """``timeout()`` finds its task through ``slot_of`` (sched/loopthread.py's: it refuses a
+    thread that is not the loop's) while a foreground loop runs; None ends it. Not
+    ISR-safe."""
+    global _slot_of
+    _checks[1] = slot_of
+    _slot_of = core.task_slot if _checks[0] else slot_of or core.current_slot
 
 
 def timeout(aw, ms):
@@ -217,3 +228,6 @@ def timeout(aw, ms):
 _bg = sys.modules.get("shimeji.sched.background")  # (imported while a loop thread runs)
 if _bg is not None and _bg._loop_threads:
     check_threads(True)
+_lt = sys.modules.get("shimeji.sched.loopthread")  # (imported while a foreground loop runs)
+if _lt is not None and _lt.guard() is not None:
+    guard_thread(_lt.guard())

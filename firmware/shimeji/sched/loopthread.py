@@ -1,0 +1,109 @@
+"""The thread a foreground loop polls on, so that a call from another thread is refused.
+
+A foreground loop (``RunLoop.run``, ``run()``, ``run_until_complete``, the asyncio facade's
+loop) polls its tasks with the interpreter's context (``core.context``), which every thread
+shares: a thread of the user's own that calls ``timeout()`` or ``wait_readable()`` while the
+loop is in the middle of polling a task would find that task's slot there and bind its guard
+or object to a task it is not in. So while a foreground loop runs on a port with threads, it
+records its thread here (``enter``/``leave``) and tells the modules whose calls bind to the
+calling task (``BINDERS``): they find their task through ``slot_of``, which raises
+``NoCurrentTask`` on a thread that is not a loop's (an executor worker's own task still
+answers). A ``ThreadBackground``'s check (background.py) takes precedence while one runs.
+Ports without ``_thread`` (no other thread can call) are not checked at all.
+
+Design note: what is checked, and what is not. The check is one ``get_ident()`` call, and
+nothing else tells the threads apart: every field a binder reads (``context.slot``, its
+``tkit``, the slot's state, its coroutine running) reads the same from any thread while the
+loop polls, and a native function reaches no per-thread state but through a call. The calls
+it guards take their task through a function call already (``timeout()``, ``sleep_us()``,
+``sleep_until()``, ``sleep_ms()``'s slow way) or are an I/O wait (``wait_readable``, whose
+fast path compares the thread while a loop guards: docs/repl.md has the figures). The viper
+fast path of ``sleep_ms()`` (a FIFO tick's timer, 1 ms up to the wheel's range) is not
+checked: the cheapest check there, a call of ``get_ident`` and a compare, costs every sleep
+about 2 % of a tickless timer's instructions (docs/repl.md, "Threads of your own").
+"""
+
+import sys
+
+from .. import core
+from ..errors import NoCurrentTask
+
+# The modules whose calls bind an awaitable to the calling task's slot when called: each has
+# ``guard_thread(slot_of)`` (None: unguarded); one imported while a loop runs asks ``guard()``
+# at its import.
+BINDERS = ("shimeji.time.deadline", "shimeji.io.wait")
+
+_get_ident = [None]  # _thread.get_ident once a loop has run; False on a port without threads
+_owners = {}  # the idents of the threads foreground loops run on (ident -> depth)
+
+
+def enter():
+    """Record the calling thread as a foreground loop's, for the loop's whole run; returns
+    what ``leave`` takes (None on a port without threads). Not ISR-safe (a loop's start)."""
+    gi = _get_ident[0]
+    if gi is None:
+        try:
+            import _thread
+
+            gi = _thread.get_ident
+        except ImportError:  # no threads: no other thread can call
+            gi = False
+        _get_ident[0] = gi
+    if gi is False:
+        return None
+    ident = gi()
+    first = not _owners
+    _owners[ident] = _owners.get(ident, 0) + 1
+    if first:
+        _tell(slot_of)
+    return ident
+
+
+def leave(ident):
+    """End what ``enter`` returned ``ident`` for (None: nothing). Not ISR-safe."""
+    if ident is None:
+        return
+    depth = _owners.get(ident, 1) - 1
+    if depth > 0:
+        _owners[ident] = depth
+        return
+    _owners.pop(ident, None)
+    _tell(slot_of if _owners else None)  # (another thread's loop still runs: its ident now)
+
+
+def guard():
+    """What a binder imported now applies: ``slot_of`` while a foreground loop runs, else
+    None. Not ISR-safe."""
+    return slot_of if _owners else None
+
+
+def thread_check():
+    """``(get_ident, ident)``: what a binder's own fast check compares, the calling thread's
+    ``get_ident()`` with a loop's thread's ``ident`` (the first loop's: one polls with the
+    interpreter's context at a time); ``(None, None)`` while no foreground loop runs. Not
+    ISR-safe."""
+    for ident in _owners:
+        return _get_ident[0], ident
+    return None, None
+
+
+def _tell(fn):
+    for name in BINDERS:
+        mod = sys.modules.get(name)
+        if mod is not None:
+            mod.guard_thread(fn)
+
+
+def slot_of():
+    """The slot polled on the calling thread while a foreground loop runs: ``NoCurrentTask``
+    on a thread that is not a loop's (an executor worker's own context still answers). Not
+    ISR-safe."""
+    if not _owners or _get_ident[0]() in _owners:
+        return core.current_slot()
+    ctx = core.current_context()
+    if ctx is not core.context and ctx.slot is not None:  # an executor worker's own task
+        return ctx.slot
+    raise NoCurrentTask("no task is running on this thread (a loop polls its tasks on "
+                        "another thread): call this from inside a task; from another thread, "
+                        "hand work to the loop with a Gate, Event.set(), sched.wake() or the "
+                        "asyncio facade's call_soon_threadsafe")
