@@ -2,8 +2,9 @@
 # (RunLoop.run, run(), run_until_complete, the asyncio facade's run) is in the middle of polling
 # a task on another thread: the calls raise NoCurrentTask, saying what to do, instead of
 # binding to the task the loop polls; that task is left as it was and the loop goes on. Every
-# wait is bounded (support.acquire_within / wait_until). sleep_ms()'s viper fast path is the
-# documented exception (sched/loopthread.py's note): checked here to bind, as documented.
+# wait is bounded (support.acquire_within / wait_until). sleep_ms()'s viper fast path on
+# MicroPython is the documented exception (sched/loopthread.py's note): checked here to bind,
+# as documented; CPython checks it.
 import shimeji
 import shimeji.asyncio as asyncio
 from shimeji import (
@@ -12,6 +13,7 @@ from shimeji import (
     StaticScheduler,
     Timer,
     sleep_ms,
+    sleep_until,
     sleep_us,
     timeout,
     wait_readable,
@@ -20,6 +22,7 @@ from shimeji import (
 from shimeji.io import wait as wait_mod
 from shimeji.sched import loopthread
 from shimeji.time import deadline as deadline_mod
+from shimeji.time import sleep as sleep_mod
 from support import acquire_within, needs_threads, wait_until
 
 try:
@@ -30,6 +33,9 @@ except ImportError:  # (the tests are skipped: needs_threads)
 CALLS = (
     ("timeout", lambda: timeout(yield_now(), 5)),
     ("wait_readable", lambda: wait_readable(0)),
+    ("sleep_us", lambda: sleep_us(900)),
+    ("sleep_until", lambda: sleep_until(0)),
+    ("sleep_ms(0)", lambda: sleep_ms(0)),  # (its slow way: 0 ms or less)
 )
 
 
@@ -80,7 +86,7 @@ def _task_body(mid, sleep):
     return task()
 
 
-EXPECTED = [("timeout", True), ("wait_readable", True)]
+EXPECTED = [(name, True) for name, _ in CALLS]
 
 
 def _check(mid, result):
@@ -88,6 +94,8 @@ def _check(mid, result):
     assert result == (True, True)
     assert loopthread.guard() is None and not loopthread._owners  # the run over: unguarded
     assert wait_mod._GUARD[1] is None and deadline_mod._slot_of is shimeji.core.current_slot
+    assert wait_mod._arm is wait_mod._arm_plain  # (the unguarded wait, no check's cost)
+    assert sleep_mod._slot_of is shimeji.core.current_slot and sleep_mod._checks == [False, None]
 
 
 @needs_threads
@@ -144,3 +152,38 @@ def test_the_loops_own_thread_outside_a_task_still_gets_the_plain_no_current_tas
             raise AssertionError("no error")
         except NoCurrentTask as e:
             assert "no task is running" in str(e)
+
+
+@needs_threads
+def test_sleep_ms_fast_path_from_another_thread_mid_poll():
+    # CPython: NoCurrentTask, as the other calls. MicroPython: the viper fast path is not
+    # checked (loopthread's note): it arms the polled task's entry, as docs/repl.md says.
+    mid = _MidPoll()
+    mid.out = []
+    seen = []
+
+    def other():
+        try:
+            acquire_within(mid.go, "the task's poll to start")
+            try:
+                sleep_ms(50)
+                mid.out.append("no error")
+            except NoCurrentTask as e:
+                mid.out.append("another thread" in str(e))
+        finally:
+            mid.done.release()
+
+    async def task():
+        me = shimeji.core.current_slot()
+        mid.hold()
+        seen.append(me.timer.pos >= 0)
+        await sleep_ms(2)  # the task's own sleep re-arms its entry and ends
+        return True
+
+    _thread.start_new_thread(other, ())
+    s = StaticScheduler(4, timer=Timer())
+    assert RunLoop(s).run(s.spawn(task())) is True
+    if shimeji.port.IS_MICROPYTHON:
+        assert mid.out == ["no error"] and seen == [True], (mid.out, seen)
+    else:
+        assert mid.out == [True] and seen == [False], (mid.out, seen)

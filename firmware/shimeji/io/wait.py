@@ -136,7 +136,7 @@ def guard_thread(slot_of):
 
 
 def _apply():
-    global _context, _slot_of
+    global _context, _slot_of, _arm
     on, fg = _checks
     _context = _UNSET if on else core.context
     _slot_of = core.task_slot if on else core.current_slot if fg is None else fg
@@ -145,6 +145,7 @@ def _apply():
         sys.modules["shimeji.sched.loopthread"].thread_check()
     _GUARD[2] = ident
     _GUARD[1] = own
+    _arm = _arm_plain if own is None else _arm_guarded  # (unguarded: no cost of the check)
 
 
 def _raise_trouble(obj, ev, mask):
@@ -165,18 +166,31 @@ _WRITE_ANY = _IOWait(POLLOUT, _LENIENT)
 
 
 @micropython.native
-def _arm(obj, _g=_GUARD):
-    slot = _g[0].slot  # (a default argument is a local: no global look-up)
+def _arm_plain(obj):
+    slot = _context.slot
     if slot is None:
         slot = _slot_of()  # raises NoCurrentTask
-    else:
-        own = _g[1]  # get_ident while a foreground loop guards its thread (guard_thread)
-        if own is not None and own() != _g[2]:
-            slot = _slot_of()  # not the loop's thread: raises NoCurrentTask
     if obj is None:  # (io_obj None means "not armed": step() would blame the wrong thing)
         raise NotPollable("wait_readable(obj)/wait_writable(obj) got None: pass the socket, "
                           "stream, UART, pipe or file descriptor to wait on")
     slot.io_obj = obj
+
+
+@micropython.native
+def _arm_guarded(obj, _g=_GUARD):
+    # _arm while a foreground loop guards its thread (guard_thread): _g[1] is get_ident, _g[2]
+    # the loop's thread's ident; another thread mid-poll gets _slot_of's NoCurrentTask
+    slot = _g[0].slot  # (a default argument is a local: no global look-up)
+    if slot is None:
+        slot = _slot_of()  # raises NoCurrentTask
+    elif _g[1]() != _g[2]:
+        slot = _slot_of()  # not the loop's thread: raises NoCurrentTask
+    if obj is None:
+        _arm_plain(obj)  # (raises NotPollable)
+    slot.io_obj = obj
+
+
+_arm = _arm_plain  # _arm_guarded while a foreground loop guards its thread (_apply)
 
 
 def wait_readable(obj):

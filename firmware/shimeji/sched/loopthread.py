@@ -31,7 +31,7 @@ from ..errors import NoCurrentTask
 # The modules whose calls bind an awaitable to the calling task's slot when called: each has
 # ``guard_thread(slot_of)`` (None: unguarded); one imported while a loop runs asks ``guard()``
 # at its import.
-BINDERS = ("shimeji.time.deadline", "shimeji.io.wait")
+BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
 
 _get_ident = [None]  # _thread.get_ident once a loop has run; False on a port without threads
 _owners = {}  # the idents of the threads foreground loops run on (ident -> depth)

@@ -236,13 +236,28 @@ def _bind(ctx, it, append, item):
 sleep_ms, _rebind = _bind(_bound[0], _bound[1], _bound[2], core.SLEEP)
 
 
+_checks = [False, None]  # check_threads' on, guard_thread's slot_of (sched/loopthread.py)
+
+
 def check_threads(on):
     """While ``on`` (a ThreadBackground's loop thread runs: background.py), the sleeps find
     their task by the calling thread (``core.task_slot``) and arm by ``Timer.arm_ms``: slower
     (docs/repl.md), but never the task that thread polls. Not ISR-safe."""
     global _slot_of
+    _checks[0] = on
     _rebind(_CHECKED if on else core.context, _bound[1], _bound[2])
-    _slot_of = core.task_slot if on else core.current_slot
+    _slot_of = core.task_slot if on else _checks[1] or core.current_slot
+
+
+def guard_thread(slot_of):
+    """While a foreground loop runs (``slot_of``: sched/loopthread.py's, else None), the sleeps
+    that find their task through a call (``sleep_us``, ``sleep_until``, ``sleep_ms``'s slow way;
+    on CPython ``sleep_ms`` too) find it through ``slot_of``, which raises ``NoCurrentTask`` on
+    another thread than the loop's. ``sleep_ms``'s viper fast path is not checked (loopthread's
+    note). Not ISR-safe."""
+    global _slot_of
+    _checks[1] = slot_of
+    _slot_of = core.task_slot if _checks[0] else slot_of or core.current_slot
 
 
 def _sleep_ms_slow(ms):
@@ -253,6 +268,8 @@ def _sleep_ms_slow(ms):
     slot = ctx.slot
     if slot is None:
         return _sleep_ms_elsewhere(ms)
+    if _checks[1] is not None:  # a foreground loop guards its thread: another one raises
+        slot = _slot_of()
     kit = ctx.tkit
     ring = True
     if kit is core.NO_KIT:
@@ -280,6 +297,8 @@ if not port.IS_MICROPYTHON:  # CPython's int() takes floats and strs too: check 
         """Awaitable: wait at least ``ms`` milliseconds (see the viper form above)."""
         if type(ms) is not int:
             _not_ms(ms)
+        if _checks[1] is not None and _bound[0].slot is not None:
+            _slot_of()  # (guard_thread: CPython checks the fast path's calls too)
         return _sleep_ms(ms)
 
 
@@ -315,3 +334,6 @@ def sleep_until(deadline):
 _bg = sys.modules.get("shimeji.sched.background")  # (imported while a loop thread runs)
 if _bg is not None and _bg._loop_threads:
     check_threads(True)
+_lt = sys.modules.get("shimeji.sched.loopthread")  # (imported while a foreground loop runs)
+if _lt is not None and _lt.guard() is not None:
+    guard_thread(_lt.guard())
