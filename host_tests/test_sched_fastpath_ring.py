@@ -168,3 +168,58 @@ def test_a_task_woken_while_it_runs_stays_in_the_ring():
     assert _both(body, [10]) == [
         "wakes itself", "other", "other opens", "through", ("|", 5, 2, False),
     ]
+
+
+class _Stop(Exception):
+    pass
+
+
+class _StoppingScheduler(StaticScheduler):
+    """Raises out of the tick when a task returns "stop", as the facade's completion does
+    (asyncio/loop.py's _StopTick): the tick's closing code must put the ring back."""
+
+    def _complete(self, slot, status, value):
+        StaticScheduler._complete(self, slot, status, value)
+        if value == "stop":
+            raise _Stop()
+
+
+async def _worker(log, tag):
+    for i in range(3):
+        log.append((tag, i))
+        await yield_now()
+
+
+async def _stopper(log):
+    log.append("x")
+    await yield_now()
+    log.append("y")
+    return "stop"
+
+
+def test_an_exception_out_of_a_completion_leaves_the_rest_of_the_ring_in_order():
+    # tick_fifo has no finally (the classic ESP32's reach: fastpath.py's "Shape" note): an
+    # exception out of a call in its loop ends the loop and is raised after the ring is back;
+    # tick_traced runs its loop in a function of its own, inside its try
+    logs = []
+    for policy, traced in ((FifoPolicy(), False), (GeneralFifo(), False), (FifoPolicy(), True),
+                           (GeneralFifo(), True)):
+        s = _StoppingScheduler(6, policy=policy)
+        if traced:
+            Trace(64).attach(s)
+        log = []
+        s.spawn_detached(_worker(log, "a"))
+        s.spawn_detached(_stopper(log))
+        s.spawn_detached(_worker(log, "b"))
+        for _ in range(2):
+            try:
+                t = s.tick(10)
+                log.append(("|", t.polled, t.completed, t.has_remaining))
+            except _Stop:
+                log.append("stopped")
+        assert s.live_count() == 0
+        logs.append(log)
+    assert logs[0] == logs[1] == logs[2] == logs[3] == [
+        ("a", 0), "x", ("b", 0), ("a", 1), "y", "stopped",
+        ("b", 1), ("a", 2), ("b", 2), ("|", 5, 2, False),
+    ]

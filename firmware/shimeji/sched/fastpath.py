@@ -22,9 +22,11 @@ In-line completion and join: docs/architecture.md, "The life of a tick"; ctx.tki
 Shape (the classic ESP32): no try around the loop (~3 KB of xtensawin code): MicroPython's Xtensa
 assembler loads a handler's address with a 12-bit MOVI that wraps past 2,047 B (docs/boards.md,
 "ESP32 (Xtensa), session 14"). Each call that can raise sits in a short try whose handler keeps
-the exception; a test after it breaks out to the closing code (what a finally did; a break in a
-handler would load the loop's end, far too). Between them only fields and small ints are read
-and written, which raise nothing. No try body may pass ~1.9 KB (test_tools_xtensa_reach.py).
+the exception and sets ``left = 0``: the loop ends at its next ``if not left`` and the closing
+code (what a finally did) raises it. No break in a handler (it would load the loop's end, far
+too) and no test on the way (``err is None`` is two runtime calls in native code). Between the
+tries only fields and small ints are read and written, which raise nothing. No try body may
+pass ~1.9 KB (test_tools_xtensa_reach.py).
 Compiled by the native emitter: about 25 % faster here than bytecode.
 """
 
@@ -70,7 +72,6 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     completed = 0
     joins = 0  # joiners the in-line completion queued itself (added to _woken_int at the end)
     stays = False  # the task just polled stays runnable: it goes behind what it woke
-    gone = False
     plain = None  # True if _complete is StaticScheduler's (asked at the first completion)
     sched._polling = True
     outer_held = False
@@ -132,12 +133,10 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         slot.run_next = head
                         tail = slot
                         slot = nxt
-            except BaseException as e:
-                err = e
-            if err is None:  # (no break in a handler: see the shape note)
-                pass
-            else:
-                break
+            except BaseException as e:  # (maybe after another: the first one is raised)
+                if err is None:
+                    err = e
+                left = 0  # (the loop ends below: see the shape note)
         if stays:  # the ring turns one step: the task polled becomes the tail
             tail = head
             head = head.run_next
@@ -166,8 +165,13 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
             value = e
             sched.failed_total = wrap_count(sched.failed_total, 1)
         except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-            gone = True  # (recorded, taken out of the ring and raised after the loop)
-            err = e
+            err = e  # recorded; unlinked as a task that parked; the loop ends (left = 0)
+            status = 0
+            left = 0
+            try:
+                sched._interrupted(slot, e)
+            except BaseException as e2:
+                err = e2
         else:
             if r is None:
                 slot.state = _QUEUED
@@ -200,13 +204,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         stays = True
                 except BaseException as e:
                     err = e
+                    left = 0
+                    stays = True  # (kept in the ring; the loop ends at its top)
                 if stays:
                     continue
                 status = 0
-        if err is None:
-            pass
-        else:
-            break
         # The task leaves the run queue (it parked or ended): out of the ring, first.
         nxt = slot.run_next
         if nxt is slot:
@@ -291,15 +293,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         owner._give_back(slot)
             except BaseException as e:
                 err = e
-            if err is None:
-                pass
-            else:
-                break
-    if gone:  # interrupted in its poll: recorded first, as the task polled (still the head)
-        try:
-            sched._interrupted(slot, err)
-        except BaseException as e:
-            err = e
+                left = 0
     sched._local_ok = False
     slot = sched._local_head  # left by a completion that ended the tick (a stop)
     if slot is None:
@@ -317,14 +311,6 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     if stays:
         tail = head
         head = head.run_next
-    elif gone:  # interrupted in its poll: the task polled is still the head
-        nxt = head.run_next
-        if nxt is head:
-            head = None
-            tail = None
-        else:
-            tail.run_next = nxt
-            head = nxt
     if tail is None:
         pass
     else:
