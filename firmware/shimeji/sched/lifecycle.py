@@ -44,8 +44,7 @@ class TaskLifecycle(TaskPool):
     # -- spawning -----------------------------------------------------------------------------
 
     @micropython.native
-    def spawn(self, coro, name=None, _ctx=core.context, _coro_type=_CORO_TYPE, _type=type,
-              _handle=JoinHandle, _new=new_handle):
+    def spawn(self, coro, name=None, _coro_type=_CORO_TYPE, _handle=JoinHandle, _new=new_handle):
         """Run ``coro`` in a free pool slot; returns its ``JoinHandle``. Allocates one small
         handle when the slot's last handle was handed out (``spawn_detached``: nothing).
 
@@ -101,6 +100,15 @@ class TaskLifecycle(TaskPool):
                     tail.run_next = slot
                 self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
                 return handle
+        return self._spawn(coro, name)
+
+    @micropython.native
+    def _spawn(self, coro, name, _ctx=core.context, _coro_type=_CORO_TYPE, _type=type):
+        # spawn's every other case: checks, a slot, then _start (the tick's list, the inbox or
+        # the policy's queue). Apart from spawn so that the in-line case's call sets up only
+        # the defaults it reads: a native call copies every default in, ~36 instructions each
+        # on the unix port (-47 a joined spawn). A name the firmware's qstr pool has (the
+        # Executor's own _spawn; no scheduler class defines one): see the design note above.
         running = _ctx.sched
         if self.closed or _type(coro) is not _coro_type or (
                 running is not None and running is not self and running.level != self.level):
