@@ -191,8 +191,11 @@ def _arm_guarded(obj, _g=_GUARD):
 
 
 _arm = _arm_plain  # _arm_guarded while a foreground loop guards its thread (_apply)
+# (wait_readable and wait_writable are native: no bytecode frame per wait, ~100-170
+# instructions less per wait_readable cycle, tools/instr.py "io wait"/"io idle wake")
 
 
+@micropython.native
 def wait_readable(obj):
     """Awaitable: park until ``obj`` can be read without blocking. Raises ``IOFailed`` on an
     error or hang-up, ``StreamClosed`` if ``obj`` was closed, ``IOBusy`` if another task
@@ -202,6 +205,7 @@ def wait_readable(obj):
     return _READ
 
 
+@micropython.native
 def wait_writable(obj):
     """Awaitable: park until ``obj`` can be written without blocking. Raises like
     ``wait_readable`` (``POLLHUP`` always counts: nothing can be written any more). Tasks

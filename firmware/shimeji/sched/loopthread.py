@@ -17,10 +17,12 @@ nothing else tells the threads apart: every field a binder reads (``context.slot
 loop polls, and a native function reaches no per-thread state but through a call. The calls
 it guards take their task through a function call already (``timeout()``, ``sleep_us()``,
 ``sleep_until()``, ``sleep_ms()``'s slow way) or are an I/O wait (``wait_readable``, whose
-fast path compares the thread while a loop guards: docs/repl.md has the figures). The viper
-fast path of ``sleep_ms()`` (a FIFO tick's timer, 1 ms up to the wheel's range) is not
-checked: the cheapest check there, a call of ``get_ident`` and a compare, costs every sleep
-265 instructions, +1.6 % of a tickless timer (docs/repl.md, "Threads of your own").
+fast path compares the thread in a second form bound only while a loop guards: docs/repl.md
+has the figures). The viper fast path of ``sleep_ms()`` on MicroPython (a FIFO tick's timer,
+1 ms up to the wheel's range) is not checked (CPython's is): the cheapest check there, a call
+of ``get_ident`` and a compare, costs every sleep 265 instructions, +1.6 % of a tickless
+timer, and a check at the tick cannot tell a foreign arm from the task's own (docs/repl.md,
+"Threads of your own").
 """
 
 import sys
