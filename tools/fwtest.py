@@ -116,8 +116,13 @@ def compile_tests(tests_dir, mpy_cross=None, out=print):
 
 
 # --mpy: shimeji from the board's /lib (.mpy files, as `make deploy` leaves them), ahead of
-# the frozen copy; the run stops if it came from anywhere else.
-_FROM_LIB = """import sys
+# the frozen copy; the run stops if it came from anywhere else. Loading a module's .mpy
+# leaves garbage beside its code blocks, and MicroPython collects only when an allocation
+# fails: by then the free heap is in pieces too small for the next native function (2-5 KB).
+# A collection every 4 KB allocated keeps it whole (docs/boards.md, "RP2040 / qemu / STM32,
+# session 14").
+_FROM_LIB = """import gc, sys
+gc.threshold(4096)
 sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]
 import shimeji
 assert shimeji.__file__.startswith('/lib/shimeji/'), 'shimeji from ' + shimeji.__file__
