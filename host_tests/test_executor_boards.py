@@ -189,6 +189,24 @@ def test_on_esp32_worker_threads_start_before_the_slots_and_are_kept_for_the_nex
         threads.PARK = was
 
 
+@needs_extra_threads(2)  # workers 1 and 2 on parked threads
+def test_join_returns_once_every_parked_thread_it_used_has_wiped_after_its_worker():
+    # A parked thread gives its worker back (the executor sees it end) before it wipes or
+    # scrubs its stack; a collection in that gap found the worker on the stack and kept the
+    # executor (36 KB on the ESP32-C3, tools/heapwhy.py). join() waits for the wipe.
+    was = threads.PARK
+    threads.PARK = True
+    try:
+        for _ in range(3):
+            ex = Executor(workers=3, capacity=8)
+            assert _run_children(ex, 6) == list(range(6))
+            assert ex._tickets == []
+            for p in threads._idle:  # every job handed to a parked thread is over and wiped
+                assert p.settled == p.given and p.job is None, (p.settled, p.given)
+    finally:
+        threads.PARK = was
+
+
 @needs_thread_module
 def test_threads_are_parked_on_esp32_only():
     import sys

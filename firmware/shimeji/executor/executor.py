@@ -108,6 +108,7 @@ class Executor:
         self.injector = Injector(self.critical_section)
         self._shielded = False  # start() raised the asyncio shield; join() lowers it
         self._threads = 0  # worker threads started by start() that are still running
+        self._tickets = []  # (parked thread, job) of each started on one: join() waits for it
         self.errors = []  # what a worker thread started by start() raised, other than closing
 
     # -- spawning -----------------------------------------------------------------------------
@@ -280,7 +281,9 @@ class Executor:
                 raise
 
     def _start_thread(self, _thread, worker):
-        start_on_thread(_thread, self._thread_main, worker)  # a parked thread (ESP32) or new
+        ticket = start_on_thread(_thread, self._thread_main, worker)  # parked (ESP32) or new
+        if ticket is not None:
+            self._tickets.append(ticket)
 
     def _thread_main(self, worker, parked=None):
         try:

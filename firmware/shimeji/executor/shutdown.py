@@ -10,8 +10,10 @@ from .. import core, port
 from ..errors import BadDuration, SchedulerBusy, Timeout
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
+from .threads import settled
 
 _TIMEOUT_LIMIT = const(0x20000000)  # join(timeout_ms): below half the ticks_ms period
+_SETTLE_MS = const(500)  # a parked thread's wipe takes ~1-3 ms on an ESP32-C3
 
 
 def close(self):
@@ -54,12 +56,33 @@ def join(self, timeout_ms=None):
         if timeout_ms is not None and port.ticks_diff(port.ticks_ms(), start) >= timeout_ms:
             self._join_timed_out(timeout_ms)
         sleep_idle(1000)
+    _settle(self)
     for w in self.workers:  # a worker that never ran, or whose run returned, holds tasks
         if w._thread is None:
             w._shut_down()
     if self._shielded:  # lowered once, and only if start() raised it
         self._shielded = False
         shield.off()
+
+
+def _settle(self):
+    # What of the executor is left outside it once join() returns: a parked thread (ESP32)
+    # has given its worker back (_threads) before it wiped its stack, and a collection in
+    # between found a Worker there and kept the executor (36 KB on the ESP32-C3): wait, a few
+    # ms at most, for each to say it wiped (threads.settled). A trace attached to a worker
+    # stays ``trace.ring.last`` (what tools/trace.py pull dumps), and through its scheduler it
+    # kept the whole executor (96 KB): detached here, its records stay.
+    tickets = self._tickets
+    start = port.ticks_ms()
+    while tickets and port.ticks_diff(port.ticks_ms(), start) < _SETTLE_MS:
+        if settled(tickets[-1]):
+            tickets.pop()
+        else:
+            sleep_idle(1000)
+    del tickets[:]  # one that did not settle in time still will, before its next job
+    for w in self.workers:
+        if w._trace is not None:
+            w._trace.detach()
 
 
 def _join_timed_out(self, timeout_ms):
