@@ -18,6 +18,7 @@ from shimeji.port import GIL  # a build with a GIL runs callbacks on any thread
 from support import (
     EXECUTOR_SLOT_BYTES,
     Bound,
+    flush_schedule_queue,
     heap_scaled,
     needs_extra_threads,
     needs_threads,
@@ -138,6 +139,7 @@ def test_spawns_from_scheduled_callbacks_on_worker_0s_thread_each_run_once():
     assert len(threads_seen) == fired[0] + refused[0]
     # all on worker 0's thread; with a GIL on whichever reaches a branch first (py/scheduler.c)
     assert GIL or set(threads_seen) == {main_thread}
+    flush_schedule_queue()  # the queue's slots keep `callback`, and through it `ex`
     # worker 1 is not required to have polled: on a loaded machine its thread may get no core
     # before worker 0 has run everything, and that is allowed (nothing is lost either way)
     assert ex.workers[0].stats()["polled"] > 0
@@ -203,7 +205,12 @@ def test_a_callback_wakes_a_task_on_worker_0_while_it_idles():
         ev.set()
 
     def interrupter():
-        time.sleep_ms(50)  # worker 0 is asleep by then: its only task waits for the event
+        # Until worker 0 sleeps (its only task waits for the event): 50 ms were not always
+        # enough on the ESP32-C3 in qemu, whose first run of a module imports over the mount
+        for _ in range(500):
+            if ex.workers[0].slept:
+                break
+            time.sleep_ms(10)
         scheduled[0] = time.ticks_ms()
         micropython.schedule(callback, None)
         for _ in range(300):  # a watchdog: a callback that never runs fails the test
