@@ -9,8 +9,9 @@ on ``gc_collect_end``), and runs SCENARIO.py on the board over the raw REPL (``-
 checkout mounted at /remote, as ``make test-firmware`` does). The scenario gets three names:
 ``why(obj, label)`` records an object (its address inverted, so the record is no pointer),
 ``arm()`` asks for an analysis at the next collection's end, ``reset()`` forgets the records.
-What gdb prints goes to PREFIX-gdb.log: for each recorded object whether the collector marked
-it and, per root group, the shortest chain of blocks from the root to it.
+What gdb prints goes to PREFIX-gdb.log (build/heapwhy-gdb.log): for each recorded object
+whether the collector marked it and, per root group, the shortest chain of blocks from the
+root to it.
 
 The model (``HeapModel``, pure Python: host_tests/test_tools_heapwhy.py) follows MicroPython
 v1.28's ``py/gc.c``: a word keeps a block only if it is the exact address of the block's head
@@ -360,10 +361,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("scenario")
     ap.add_argument("--mount", action="store_true", help="mount the checkout at /remote")
-    ap.add_argument("--log", default="heapwhy", help="PREFIX of the -gdb.log file")
+    ap.add_argument("--log", help="PREFIX of the -gdb.log file (default: build/heapwhy)")
     args = ap.parse_args(argv)
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
+    if args.log is None:
+        os.makedirs(os.path.join(root, "build"), exist_ok=True)
+        args.log = os.path.join(root, "build", "heapwhy")
     sys.path.insert(0, here)
     import qemu_boot
     from mpremote.transport_serial import SerialTransport
