@@ -35,7 +35,8 @@ def close(self):
 def join(self, timeout_ms=None):
     """Wait until the worker threads started by ``start()`` have returned (a parked thread,
     on ESP32: and wiped its stack, 500 ms at most); detaches the workers' traces (their
-    records stay); lowers the asyncio shield. After ``close()``, not from its tasks (``SchedulerBusy``: no hang).
+    records stay); lowers the asyncio shield. After ``close()``, not from its tasks
+    (``SchedulerBusy``: no hang).
     ``timeout_ms``: wait at most that long (an int, ms), then raise ``Timeout`` naming the
     workers still running (a task that never yields holds its worker); nothing is lost,
     and a later ``join()`` waits on. Not ISR-safe (it waits)."""
