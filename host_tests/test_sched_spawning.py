@@ -41,6 +41,46 @@ def test_spawn_uses_the_current_tasks_scheduler_and_join_all_collects():
     c.close()
 
 
+def test_join_all_takes_finished_handles_without_awaiting_them_and_keeps_every_place():
+    # join_all's in-line case: a plain JoinHandle whose task returned None is not awaited
+    # (its place holds None); handles still running, ones with values and failed ones go
+    # through the await, in argument order.
+    s = StaticScheduler(12)
+
+    async def driver():
+        done = [s.spawn(value(None)) for _ in range(3)]
+        await yield_now()  # they have finished: each handle's _ref is None
+        assert all(h.is_complete() for h in done)
+        late = s.spawn(_later(7))
+        got = await join_all(done[0], s.spawn(value(1)), done[1], late, done[2],
+                             s.spawn(value(None)))
+        failed = s.spawn(boom())
+        await yield_now()
+        mixed = await join_all(done[0], failed, s.spawn(value(2)), return_exceptions=True)
+        with raises(ValueError, "boom"):
+            await join_all(done[1], s.spawn(boom()), done[2])
+        return got, [type(r).__name__ if isinstance(r, Exception) else r for r in mixed]
+
+    got, mixed = s.run_until_complete(driver())
+    assert got == [None, 1, None, 7, None, None], got
+    assert mixed == [None, "ValueError", 2], mixed
+    assert s.free_count() == 12
+
+
+async def value(v):
+    return v
+
+
+async def boom():
+    raise ValueError("boom")
+
+
+async def _later(v):
+    await yield_now()
+    await yield_now()
+    return v
+
+
 def test_sleep_takes_float_seconds():
     s = StaticScheduler(2, timer=Timer())
     log = []

@@ -264,6 +264,21 @@ async def driver():
         await s.spawn(trivial())
 s.run_until_complete(driver())
 """,
+    # "spawn+join" with the batch joined by join_all (asyncio's gather for handles), which
+    # takes a handle whose task returned None without awaiting it.
+    "spawn+join_all": """
+from shimeji import join_all
+s = StaticScheduler(101)
+async def trivial():
+    return None
+async def driver():
+    hs = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            hs[i] = s.spawn(trivial())
+        await join_all(*hs)
+s.run_until_complete(driver())
+""",
     # One task reads a loopback socket: a byte is written, the run loop's zero poll wakes
     # the task, it reads the byte and waits again (wait, poll, dispatch, wake, resume).
     "io wait": """

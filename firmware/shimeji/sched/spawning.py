@@ -4,6 +4,8 @@
 waits for several tasks at once, like asyncio's ``gather`` for handles.
 """
 
+import micropython
+
 from .. import core
 from ..errors import BadArgument
 from ..task.slot import CANCELLED, FAILED, JoinHandle
@@ -18,7 +20,8 @@ def spawn(coro, name=None):
     return core.task_slot().sched.spawn(coro, name)
 
 
-async def join_all(*handles, return_exceptions=False):
+@micropython.native
+async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstance=isinstance):
     """Await every handle in ``handles``; returns their results in argument order.
 
     The tasks run concurrently (they were spawned already); ``join_all`` collects them in
@@ -28,18 +31,27 @@ async def join_all(*handles, return_exceptions=False):
     Cancelling the task that awaits ``join_all`` raises ``Cancelled`` in it and leaves the
     joined tasks running. Tasks only (not ISR-safe); allocates the result list. Anything
     but a ``JoinHandle`` among ``handles``: ``BadArgument`` before any is awaited."""
-    for i in range(len(handles)):
-        if not isinstance(handles[i], JoinHandle):
+    for handle in handles:
+        if handle.__class__ is not _jh and not _isinstance(handle, _jh):
+            i = 0
+            while handles[i] is not handle:  # (the first bad one, by identity)
+                i += 1
             raise BadArgument("join_all(*handles): argument %d is %r, not a JoinHandle: pass "
                               "what spawn() returned (spawn(coro), not coro)"
                               % (i + 1, handles[i]))
-    results = []
+    results = [None] * len(handles)
+    i = 0
     for handle in handles:
+        if handle._ref is None and handle.__class__ is _jh:  # finished, returned None:
+            # its place holds None already (a subclass's await may do more: a facade Task's)
+            i += 1
+            continue
         try:
-            results.append(await handle)
+            results[i] = await handle
         except BaseException as e:  # noqa: BLE001 (a joined task's Cancelled is its outcome)
             status = handle._state()
             if not return_exceptions or (status != FAILED and status != CANCELLED):
-                raise
-            results.append(e)
+                raise e  # (a bare raise is not supported in native code)
+            results[i] = e
+        i += 1
     return results
