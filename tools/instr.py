@@ -240,6 +240,8 @@ timer.arm_ms(TimerEntry(), 100000)
 for i in range(N):
     timer.turn()
 """,
+    # A task spawns a batch of 100 and joins it by a loop of awaits (bench_spawn's information
+    # row against create_task+gather, and its row against the floor).
     "spawn+join": """
 s = StaticScheduler(101)
 async def trivial():
@@ -265,7 +267,9 @@ async def driver():
 s.run_until_complete(driver())
 """,
     # "spawn+join" with the batch joined by join_all (asyncio's gather for handles), which
-    # takes a handle whose task returned None without awaiting it.
+    # takes a handle whose task returned None without awaiting it. The spawn+join goal
+    # (3x create_task+gather) compares this one with "asyncio create_task+gather": like
+    # with like.
     "spawn+join_all": """
 from shimeji import join_all
 s = StaticScheduler(101)
@@ -565,6 +569,7 @@ while fired[0] < N:
     s.tick()
     clock.advance_us(250)
 """,
+    # The reference of the spawn+join goal: against "spawn+join_all".
     "asyncio create_task+gather": """
 import asyncio
 async def trivial():
