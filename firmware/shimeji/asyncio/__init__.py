@@ -21,8 +21,12 @@ tasks share one loop. See docs/asyncio.md for what differs from MicroPython's as
   (``loopcalls``: the ``Loop`` methods that load it at their first use);
 - ``waiting``: ``shield``, ``wait``, ``as_completed``, ``ensure_future``, ``all_tasks``;
 - ``errgroup``: ``ExceptionGroup`` (the built-in on CPython 3.11+, a stand-in on MicroPython);
-- ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s.
+- ``streams``: ``shimeji.io``'s streams, and a ``start_server`` whose tasks are ``Task``s;
+- ``contextvars``: CPython's ``contextvars``, or on MicroPython a stand-in (``import
+  contextvars`` finds it there once this package is imported; contexts.py).
 """
+
+import sys as _sys
 
 from .._lazy import lazy_names
 
@@ -106,6 +110,12 @@ _names = {
 
 __all__ = tuple(_names) + ("run_until_complete",)
 __getattr__ = lazy_names("shimeji.asyncio", _names)
+
+if _sys.implementation.name == "micropython" and "contextvars" not in _sys.modules:
+    from .contexts import OnUse
+
+    _sys.modules["contextvars"] = OnUse()  # ``import contextvars``: the stand-in, on use
+    del OnUse
 
 
 

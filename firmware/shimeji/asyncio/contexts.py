@@ -5,27 +5,67 @@ current when it was scheduled (or its ``context=``), and each done callback in t
 current when it was added (or its ``context=``). ``Task.get_context()`` and
 ``Handle.get_context()`` return it.
 
-MicroPython has no ``contextvars`` module (so no ``Context`` to pass): there
-``copy_context`` is None, nothing is wrapped and ``context=`` is accepted and ignored where
-CPython takes it (``loop.create_task``, ``TaskGroup.create_task``, ``Runner.run``, the
-``call_*`` methods, ``add_done_callback``); the module's ``create_task`` takes no
-``context=`` there (an argument costs every task of that native call, see docs/asyncio.md).
+MicroPython has no ``contextvars`` module: there ``copy_context`` is None until
+``shimeji.asyncio.contextvars`` (the stand-in: ``import contextvars`` finds it once
+``shimeji.asyncio`` is imported, see ``OnUse``) is loaded and calls ``enable``; until then
+nothing is wrapped and ``context=`` is accepted and ignored where CPython takes it
+(``loop.create_task``, ``TaskGroup.create_task``, ``Runner.run``, the ``call_*`` methods,
+``add_done_callback``), and the module's ``create_task`` takes no ``context=`` (an argument
+costs every task of that native call, see docs/asyncio.md). After ``enable`` it all runs as on
+CPython, through the stand-in's ``Context.run``.
 
 Design note: a task's coroutine is wrapped, not the scheduler changed. On CPython a task's
 coroutine is handed to the scheduler as a ``ContextCoro`` whose ``send``/``throw``/``close``
 run the coroutine's in ``Context.run``; the scheduler and the facade's awaitables see a
-coroutine like any other. MicroPython, whose hot paths are measured, never takes this path.
-Not ISR-safe.
+coroutine like any other. MicroPython, whose hot paths are measured, takes this path only
+once a program loaded the ``contextvars`` stand-in. Not ISR-safe.
 """
 
-try:
-    from contextvars import copy_context
-except ImportError:  # MicroPython
+import sys
+
+from ..port import IS_MICROPYTHON
+
+if IS_MICROPYTHON:  # None until the stand-in calls enable()
     copy_context = None
+else:
+    from contextvars import copy_context
+
+
+class OnUse:
+    """What ``import contextvars`` finds on MicroPython once ``shimeji.asyncio`` is imported:
+    its first attribute loads the stand-in (``shimeji.asyncio.contextvars``), which switches
+    the contexts on and takes its place in ``sys.modules``. Not ISR-safe."""
+
+    def __getattr__(self, name):
+        from . import contextvars
+
+        return getattr(contextvars, name)
+
+
+def enable(copy_fn):
+    """Switch the contexts on (MicroPython, from the stand-in's import): ``copy_context``
+    becomes ``copy_fn`` here and in the facade's modules loaded already, and their
+    ``create_task`` the one that takes ``context=``. Not ISR-safe."""
+    global copy_context
+    if copy_context is not None:
+        return
+    copy_context = copy_fn
+    loop = sys.modules.get("shimeji.asyncio.loop")
+    if loop is None:  # (loop.py, when it loads, finds copy_context set and wraps its own)
+        return
+    native = loop.create_task
+    wrapped = with_contexts(native, loop.as_coro)
+    for name in list(sys.modules):
+        if name.startswith("shimeji.asyncio"):
+            d = sys.modules[name].__dict__
+            if d.get("create_task") is native:
+                d["create_task"] = wrapped
+            if "copy_context" in d:
+                d["copy_context"] = copy_fn
 
 
 class ContextCoro:
-    """A task's coroutine whose every step runs in ``context`` (CPython only)."""
+    """A task's coroutine whose every step runs in ``context``."""
 
     def __init__(self, coro, context):
         self.coro = coro
@@ -45,7 +85,7 @@ class ContextCoro:
 
 
 class ContextCall:
-    """A done callback called in ``context`` (CPython only): ``add_done_callback`` stores it."""
+    """A done callback called in ``context``: ``add_done_callback`` stores it."""
 
     def __init__(self, fn, context):
         self.fn = fn
