@@ -111,8 +111,10 @@ def test_a_runner_runs_its_coroutines_in_one_copy_and_get_context_returns_it():
         h = asyncio.get_running_loop().call_soon(print)
         h.cancel()
         await asyncio.sleep(0)  # (its task runs, and finds it cancelled)
+        probe = main()  # (a coroutine object, for its type; closed, never run)
+        probe.close()
         return (type(me.get_context()).__name__, type(h.get_context()).__name__,
-                type(me.get_coro()) is type(main()))
+                type(me.get_coro()) is type(probe))
 
     _fresh()
     assert asyncio.run(main()) == ("Context", "Context", True)
