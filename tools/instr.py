@@ -226,6 +226,38 @@ sys.path.insert(0, %r)
 import proto_viper_poll
 proto_viper_poll.run("end", "viper", N)
 """ % os.path.join(ROOT, "bench"),
+    # bench/proto_viper_spawn.py (round fifteen's study): a task's spawn, its poll to its end
+    # and the take of its handle, native over attributes or viper over words, per mode.
+    "spawn prototype native": """
+sys.path.insert(0, %r)
+import proto_viper_spawn
+proto_viper_spawn.run("native", N)
+""" % os.path.join(ROOT, "bench"),
+    "spawn prototype viper": """
+sys.path.insert(0, %r)
+import proto_viper_spawn
+proto_viper_spawn.run("viper", N)
+""" % os.path.join(ROOT, "bench"),
+    "spawn prototype viper2": """
+sys.path.insert(0, %r)
+import proto_viper_spawn
+proto_viper_spawn.run("viper2", N)
+""" % os.path.join(ROOT, "bench"),
+    "spawn prototype vipergen": """
+sys.path.insert(0, %r)
+import proto_viper_spawn
+proto_viper_spawn.run("vipergen", N)
+""" % os.path.join(ROOT, "bench"),
+    "spawn prototype wnative": """
+sys.path.insert(0, %r)
+import proto_viper_spawn
+proto_viper_spawn.run("wnative", N)
+""" % os.path.join(ROOT, "bench"),
+    "spawn prototype wviper": """
+sys.path.insert(0, %r)
+import proto_viper_spawn
+proto_viper_spawn.run("wviper", N)
+""" % os.path.join(ROOT, "bench"),
     "arm+cancel": """
 w = TimerWheel()
 e = TimerEntry()

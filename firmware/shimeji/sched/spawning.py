@@ -31,8 +31,12 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
     Cancelling the task that awaits ``join_all`` raises ``Cancelled`` in it and leaves the
     joined tasks running. Tasks only (not ISR-safe); allocates the result list. Anything
     but a ``JoinHandle`` among ``handles``: ``BadArgument`` before any is awaited."""
+    plain = True  # every one a JoinHandle itself (no subclass: a facade Task's await does more)
     for handle in handles:
-        if handle.__class__ is not _jh and not _isinstance(handle, _jh):
+        if handle.__class__ is _jh:
+            continue
+        plain = False
+        if not _isinstance(handle, _jh):
             i = 0
             while handles[i] is not handle:  # (the first bad one, by identity)
                 i += 1
@@ -42,8 +46,9 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
     results = [None] * len(handles)
     i = 0
     for handle in handles:
-        if handle._ref is None and handle.__class__ is _jh:  # finished, returned None:
-            # its place holds None already (a subclass's await may do more: a facade Task's)
+        if handle._ref is None and (plain or handle.__class__ is _jh):  # finished, returned
+            # None: its place holds None already (a subclass's await may do more: a facade
+            # Task's; ``plain``: the first pass saw none, so no class is read again here)
             i += 1
             continue
         try:
