@@ -222,6 +222,43 @@ def test_threads_are_parked_on_esp32_only():
         assert (threads.idle_count(), threads.made) == (idle, made)
 
 
+class _FakeThreadModule:
+    """``_thread``'s stack_size and start_new_thread, recording the size each start saw."""
+
+    def __init__(self, size):
+        self.size = size
+        self.starts = []
+
+    def stack_size(self, n=None):
+        old = self.size
+        if n is not None:
+            self.size = n
+        return old
+
+    def start_new_thread(self, fn, args):
+        self.starts.append((fn, args, self.size))
+
+
+def test_on_xtensa_shimejis_threads_start_with_an_8_kb_stack_and_the_size_is_put_back():
+    # The classic ESP32's worker threads overflowed the port's 5 KB (4 KB for Python) in a
+    # wake from a task and in a spawn from a feeding thread (docs/boards.md, session 15)
+    import sys
+
+    arch = (getattr(sys.implementation, "_mpy", 0) >> 10) & 15
+    assert threads.XTENSA == (threads.PARK and arch in (9, 10))
+    was = threads.XTENSA, threads.PARK, threads._lock
+    fake = _FakeThreadModule(4096)  # a size the program set: kept for its own threads
+    threads.XTENSA, threads.PARK, threads._lock = True, False, None
+    try:
+        assert threads.start_on_thread(fake, print, 1) is None  # no parked one: a new thread
+        threads.XTENSA = False
+        threads.start_on_thread(fake, print, 2)
+    finally:
+        threads.XTENSA, threads.PARK, threads._lock = was
+    assert fake.starts == [(print, (1, None), 8192), (print, (2, None), 4096)]
+    assert fake.size == 4096 and threads.XTENSA_STACK == 8192
+
+
 class _FakeMem:
     """machine.mem32 over a dict: reads give what was written, else ``fill``; writes listed."""
 

@@ -32,6 +32,15 @@ if WIPE:
     import micropython
 else:
     _thread = machine = micropython = None  # (tests put stand-ins here)
+# Xtensa chips (the classic ESP32: sys.implementation._mpy's arch 9, xtensa, or 10,
+# xtensawin): the windowed ABI's C frames are large. Measured on the classic ESP32 in qemu
+# (session 15): a task on a worker thread starts 2,288 B down the port's 5 KB stack, whose
+# Python limit is 4 KB, with room for 6 more plain Python calls ("maximum recursion depth
+# exceeded" in a wake from a task, and in a spawn from a feeding thread); worker 0, on the main
+# task's 16 KB, has room for 40. So their threads get XTENSA_STACK (as RP2040's core 1 gets 8
+# KB). The C3 (RISC-V) keeps the port's 5 KB.
+XTENSA_STACK = 8192
+XTENSA = PARK and (getattr(sys.implementation, "_mpy", 0) >> 10) & 15 in (9, 10)
 
 _lock = None  # guards _idle and made (a _thread lock, made with the first parked thread)
 _idle = []  # parked threads, each waiting on its own gate for a worker
@@ -116,6 +125,19 @@ def _wipe():
     return True
 
 
+def _new_thread(_thread, fn, args):
+    # _thread.start_new_thread, with XTENSA_STACK where XTENSA; the size set before is put
+    # back (a program's own threads keep theirs)
+    if not XTENSA:
+        _thread.start_new_thread(fn, args)
+        return
+    old = _thread.stack_size(XTENSA_STACK)
+    try:
+        _thread.start_new_thread(fn, args)
+    finally:
+        _thread.stack_size(old)
+
+
 def repark(p):
     """Put parked thread ``p`` back among the idle ones: called on it by the job it ran,
     before the job tells its executor it ended, so that a ``start()`` right after a
@@ -142,7 +164,7 @@ def reserve(n):
         missing = n - len(_idle)
     for _ in range(missing):
         p = _Parked(_thread)
-        _thread.start_new_thread(_park_loop, (p,))
+        _new_thread(_thread, _park_loop, (p,))
         with _lock:
             made += 1
             _idle.append(p)
@@ -159,7 +181,7 @@ def start_on_thread(_thread, fn, arg):
             if _idle:
                 p = _idle.pop()
     if p is None:
-        _thread.start_new_thread(fn, (arg, None))
+        _new_thread(_thread, fn, (arg, None))
         return None
     p.given += 1
     ticket = (p, p.given)
