@@ -222,6 +222,31 @@ def test_an_interval_follows_its_task_to_the_worker_it_moved_to():
     assert (other.result(), filler.result()) == (0, 9)
 
 
+@needs_thread_module  # an Executor, driven on this thread
+def test_an_idle_worker_never_asks_a_worker_that_waits_for_an_answer_itself():
+    # Worker 1's queue ran dry and it asked worker 0, as its thread would; worker 0, dry too,
+    # looks for work. It asked worker 1 back, saw worker 1's request on its way to sleep,
+    # answered it, and both asked again: on the classic ESP32 (a GIL interleaves them) worker
+    # 0 did not sleep in 5 s, 42 requests each way. A thief is skipped: nothing to steal.
+    ex = Executor(workers=2, capacity=2)
+    w0, w1 = ex.workers
+    with ex.critical_section:
+        w0._thread = w1._thread = 1  # both loops "running"
+        w0._request = w1
+        w1._asked = w0
+        w1._answer = -1
+    try:
+        assert w0._steal() is False  # four rounds, worker 1 skipped in each
+        assert (w0.steal_requests, w0.failed_steals, w0._asked) == (0, 4, None)
+        assert w1._request is None  # nothing asked of it
+        w0._serve()  # worker 1's own request is answered as before
+        assert w1._asked is None and w1._answer == 0
+    finally:
+        w0._thread = w1._thread = None
+        ex.close()
+        ex.join()
+
+
 @needs_threads  # a worker runs on its own thread
 def test_a_spawn_into_a_caller_owned_slot_rings_a_sleeping_worker():
     ex = Executor(workers=2, capacity=4)

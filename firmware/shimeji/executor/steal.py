@@ -6,8 +6,12 @@ victim's queue. It sets the victim's ``_request`` under the critical section and
 victim, at the end of its current tick, picks every runnable task, keeps the older half and
 moves the newer half (at most 256) into the thief's inbox, then answers (how many moved) and
 rings it. An empty answer sends the thief on to the next victim of its round. A victim asked
-by another thief already, asleep, or not running its loop is skipped, never waited for. A
-worker whose loop ends answers a request still pending, so no thief waits for it forever.
+by another thief already, asleep, not running its loop, or waiting for an answer itself (a
+thief: its own queue ran dry) is skipped, never waited for. Two idle workers that asked each
+other kept each other awake: each saw the other's request on its way to sleep, answered it
+and asked again (the classic ESP32, where a GIL interleaves them: worker 0 never slept in 5 s,
+42 requests each way). A worker whose loop ends answers a request still pending, so no thief
+waits for it forever.
 Only QUEUED tasks move, and not those with an armed timer entry or inside a ``timeout()``
 whose deadline fired (the wheel belongs to the victim's thread), nor the ``main`` of ``run``.
 """
@@ -157,11 +161,11 @@ class Stealing:
             for k in range(size):
                 victim = workers[(start + k) % size]
                 if (victim is self or victim.sleeping or victim._request is not None
-                        or victim._thread is None):
-                    continue  # idle, being stolen from, or not running: skipped, not awaited
+                        or victim._thread is None or victim._asked is not None):
+                    continue  # idle, being stolen from, not running, or a thief: skipped
                 state = self._enter()
                 ok = (victim._request is None and not victim.sleeping
-                      and victim._thread is not None)
+                      and victim._thread is not None and victim._asked is None)
                 if ok:
                     victim._request = self
                     self._asked = victim
