@@ -201,6 +201,38 @@ def test_sleep_until_an_absolute_tick_and_a_past_one():
     assert log == [("at", True), ("past", True)]
 
 
+def test_a_deadline_passed_before_the_timer_turns_fires_in_deadline_order():
+    # arm_at of a deadline the clock has passed but the wheel (not turned since) has not: it
+    # went to the due list, which fires first, ahead of earlier deadlines still in their
+    # slots. asyncio's timeout() arms that way; on the classic ESP32 in qemu (a collection
+    # between computing its deadline and arming it) it cancelled its task before a sleep due
+    # a tick earlier woke the task that was to cancel it (test_asyncio_cpython_tasks).
+    clock = FakeClock(0, 1000)
+    timer = Timer(clock)
+    fired = []
+
+    def entry(key):
+        e = TimerEntry(callback=lambda en: fired.append((en.key, timer.wheel.now)))
+        e.key = key
+        return e
+
+    timer.arm_at(entry("due at 22, armed first"), 22)
+    clock.advance_us(26_500)  # not turned: the wheel still says tick 0, the clock 26
+    timer.arm_at(entry("due at 23, armed at 26"), 23)
+    timer.arm_at(entry("due at 10, armed at 26"), 10)
+    timer.arm_at(entry("due at 30"), 30)
+    timer.turn()
+    assert fired == [("due at 10, armed at 26", 10), ("due at 22, armed first", 22),
+                     ("due at 23, armed at 26", 23)]
+    timer.arm_at(entry("due at 20, armed at 26 after the turn"), 20)  # behind the wheel too
+    clock.advance_us(1000)
+    timer.turn()
+    assert [k for k, _ in fired[3:]] == ["due at 20, armed at 26 after the turn"]  # next turn
+    clock.advance_us(3000)
+    timer.turn()
+    assert fired[4:] == [("due at 30", 30)]
+
+
 def test_cancelling_a_sleeping_task_removes_its_entry_at_once():
     clock, timer, s = make()
     log = []

@@ -237,13 +237,17 @@ class Timer:
 
     def arm_at(self, entry, deadline):
         """Arm ``entry`` for the tick ``deadline`` (``ticks_diff`` sense: a deadline in the
-        past fires at the next turn). O(1), allocation-free. Not ISR-safe."""
+        past fires at the next turn, in deadline order with the entries due by then). O(1),
+        allocation-free. Not ISR-safe."""
         if type(entry) is not TimerEntry or type(deadline) is not int:
             check_arm(entry, deadline, "deadline", "an int: a timer tick such as timer.now()")
-        clock = self.clock
-        stale = clock.elapsed() // clock.per
-        ahead = wrap_diff(deadline, wrap_add(self.wheel.now, stale))
-        self.wheel.arm_after(entry, stale + ahead if ahead > 0 else 0)
+        # Counted from the wheel's tick, not the clock's: a deadline the clock has passed but
+        # the wheel (not turned since) has not goes to its own slot, and the next turn fires
+        # it after the earlier deadlines it passes on the way. (It went to the due list, which
+        # fires first: on the classic ESP32 in qemu asyncio's timeout(), armed ~9 ms after
+        # its deadline was computed, cancelled its task before a sleep due 1 ms earlier woke.)
+        ahead = wrap_diff(deadline, self.wheel.now)
+        self.wheel.arm_after(entry, ahead if ahead > 0 else 0)
 
 
 def _pow2_floor(n):
