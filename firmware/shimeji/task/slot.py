@@ -175,15 +175,14 @@ class JoinHandle:
 
     @micropython.native
     def __next__(self, _ctx=core.context, _park=core.PARK, _end=_finish, _slot_type=TaskSlot,
-                 _join_stop=_join_finish.exc, _type=type, isinstance=isinstance,
-                 current_slot=core.current_slot, _join=core.JOIN):
+                 _join_stop=_join_finish.exc, isinstance=isinstance, _join=core.JOIN):
         # No global read (defaults, a method for misuse, no new names): see lifecycle.py's spawn.
         me = _ctx.slot  # core.current_slot() without the call
         if me is None:
-            me = current_slot()  # raises NoCurrentTask
+            me = self._no_task()  # raises NoCurrentTask
         if me.wait_phase == 0:
             slot = self._ref
-            if _type(slot) is not _slot_type and not isinstance(slot, _slot_type):  # finished
+            if slot.__class__ is not _slot_type and not isinstance(slot, _slot_type):  # finished
                 if slot is None:  # _finish's common case, in line
                     exc = _join_stop
                     exc.__traceback__ = None
@@ -237,6 +236,9 @@ class JoinHandle:
         else:
             me.wait_value = None  # (the task's result is not kept alive by the joiner's slot)
         return _end(status, value, me)
+
+    def _no_task(self):  # (a method: the misuse's look-up costs nothing on the join's path)
+        return core.current_slot()  # raises NoCurrentTask
 
     def _wrong_level(self, me):  # (JoinSelf too: a name the firmware's qstr pool has)
         if self._ref is me:
