@@ -149,7 +149,7 @@ class Loop(LoopCallbacks, LoopStopping):
         if shielding:
             _shield.on()
             sched._shielding = False
-        mine = _loopthread.enter()  # other threads' timeouts... raise NoCurrentTask
+        mine = _loopthread.enter(sched.timer)  # other threads' sleeps... raise NoCurrentTask
         try:
             while task._state() <= _PENDING:
                 rl.poll_io()  # readiness first, as MicroPython polls before it runs a task
@@ -164,7 +164,7 @@ class Loop(LoopCallbacks, LoopStopping):
         except _StopTick:
             pass
         finally:
-            _loopthread.leave(mine)
+            _loopthread.leave(mine, sched.timer)
             if task._callbacks and task._state() > _PENDING:  # (CPython's loop runs them
                 _call_main_callbacks(self, task)  # before run() returns: the loop still runs)
             if shielding:

@@ -2,14 +2,15 @@
 
 A foreground loop (``RunLoop.run``, ``run()``, ``run_until_complete``, the asyncio facade's
 loop) polls its tasks with the interpreter's context (``core.context``), which every thread
-shares: a thread of the user's own that calls ``timeout()`` or ``wait_readable()`` while the
-loop is in the middle of polling a task would find that task's slot there and bind its guard
-or object to a task it is not in. So while a foreground loop runs on a port with threads, it
-records its thread here (``enter``/``leave``) and tells the modules whose calls bind to the
-calling task (``BINDERS``): they find their task through ``slot_of``, which raises
-``NoCurrentTask`` on a thread that is not a loop's (an executor worker's own task still
-answers). A ``ThreadBackground``'s check (background.py) takes precedence while one runs.
-Ports without ``_thread`` (no other thread can call) are not checked at all.
+shares: a thread of the user's own that calls ``sleep_ms()``, ``timeout()`` or
+``wait_readable()`` while the loop is in the middle of polling a task would find that task's
+slot there and bind its timer entry, guard or object to a task it is not in. So while a
+foreground loop runs on a port with threads, it records its thread here (``enter``/``leave``)
+and tells the modules whose calls bind to the calling task (``BINDERS``): they find their
+task through ``slot_of``, which raises ``NoCurrentTask`` on a thread that is not a loop's (an
+executor worker's own task still answers). A ``ThreadBackground``'s check (background.py)
+takes precedence while one runs. Ports without ``_thread`` (no other thread can call) are not
+checked at all.
 
 Design note: what is checked, and what is not. The check is one ``get_ident()`` call, and
 nothing else tells the threads apart: every field a binder reads (``context.slot``, its
@@ -18,17 +19,33 @@ loop polls, and a native function reaches no per-thread state but through a call
 it guards take their task through a function call already (``timeout()``, ``sleep_us()``,
 ``sleep_until()``, ``sleep_ms()``'s slow way) or are an I/O wait (``wait_readable``, whose
 fast path compares the thread in a second form bound only while a loop guards: docs/repl.md
-has the figures). The viper fast path of ``sleep_ms()`` on MicroPython (a FIFO tick's timer,
-1 ms up to the wheel's range) is not checked (CPython's is): the cheapest check there, a call
-of ``get_ident`` and a compare, costs every sleep 265 instructions, +1.6 % of a tickless
-timer, and a check at the tick cannot tell a foreign arm from the task's own (docs/repl.md,
-"Threads of your own").
+has the figures). The viper fast path of ``sleep_ms()`` (a FIFO tick's timer, 1 ms up to the
+wheel's range) has no call to swap, and its closure no cell to spare (a sixth word makes every
+call allocate): so the loop marks its timer's wheel words (``_guard_words``: the flag and its
+thread's ident, words 47 and 39, which the fast path loads anyway through the pointer it
+takes), and the fast path compares ``get_ident()`` only where it finds the mark: +318
+instructions per sleep under a foreground loop (+2.0 % of a tickless timer), a load and a
+compare outside one (docs/repl.md, "Threads of your own").
 """
 
 import sys
 
-from .. import core
+import micropython
+from micropython import const
+
+from .. import core, port
 from ..errors import NoCurrentTask
+
+if not port.IS_MICROPYTHON:
+
+    def ptr32(buf):
+        """Viper's ``ptr32(buf)`` cast, for CPython: index the array itself."""
+        return buf
+
+_MASK = const(0x3FFFFFFF)
+_W_GUARD = const(47)  # a timer wheel's words (time/wheel.py): sleep_ms's guard, nonzero while
+_W_IDENT = const(39)  # a foreground loop polls with it, and that loop's thread's ident
+_SMALL = (sys.maxsize >> 1) + 1  # MicroPython's small ints: -_SMALL up to _SMALL - 1
 
 # The modules whose calls bind an awaitable to the calling task's slot when called: each has
 # ``guard_thread(slot_of)`` (None: unguarded); one imported while a loop runs asks ``guard()``
@@ -37,11 +54,14 @@ BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
 
 _get_ident = [None]  # _thread.get_ident once a loop has run; False on a port without threads
 _owners = {}  # the idents of the threads foreground loops run on (ident -> depth)
+_timers = {}  # id(timer) -> depth: the timers whose sleep_ms fast path compares the thread
 
 
-def enter():
-    """Record the calling thread as a foreground loop's, for the loop's whole run; returns
-    what ``leave`` takes (None on a port without threads). Not ISR-safe (a loop's start)."""
+def enter(timer=None):
+    """Record the calling thread as a foreground loop's, for the loop's whole run, and mark
+    ``timer`` (the loop's scheduler's, or None) so that ``sleep_ms``'s fast path refuses
+    another thread's call (time/sleep.py's ``guard_words``); returns what ``leave`` takes
+    (None on a port without threads). Not ISR-safe (a loop's start)."""
     gi = _get_ident[0]
     if gi is None:
         try:
@@ -58,13 +78,28 @@ def enter():
     _owners[ident] = _owners.get(ident, 0) + 1
     if first:
         _tell(slot_of)
+    if timer is not None:
+        k = id(timer)
+        depth = _timers.get(k, 0)
+        if depth == 0:
+            _guard_timer(timer, ident)
+        _timers[k] = depth + 1
     return ident
 
 
-def leave(ident):
-    """End what ``enter`` returned ``ident`` for (None: nothing). Not ISR-safe."""
+def leave(ident, timer=None):
+    """End what ``enter`` returned ``ident`` for (None: nothing), ``timer`` as given to it.
+    Not ISR-safe."""
     if ident is None:
         return
+    if timer is not None:
+        k = id(timer)
+        depth = _timers.get(k, 1) - 1
+        if depth > 0:
+            _timers[k] = depth
+        else:
+            _timers.pop(k, None)
+            _guard_timer(timer, None)
     depth = _owners.get(ident, 1) - 1
     if depth > 0:
         _owners[ident] = depth
@@ -87,6 +122,35 @@ def thread_check():
     for ident in _owners:
         return _get_ident[0], ident
     return None, None
+
+
+@micropython.viper
+def _guard_words(words, ident, on: int):
+    # the words sleep_ms's fast path compares the calling thread with (time/sleep.py), cut
+    # from ``ident`` in viper as the fast path cuts get_ident()'s: its low 30 bits, the next 20
+    ws = ptr32(words)
+    if on:
+        x = int(ident)
+        ws[_W_IDENT] = x & _MASK
+        ws[_W_GUARD] = ((x >> 30) & 0xFFFFF) | 0x100000
+    else:
+        ws[_W_GUARD] = 0
+        ws[_W_IDENT] = 0
+
+
+def _guard_timer(timer, ident):
+    # While a foreground loop polls with ``timer`` on the thread ``ident`` (None: no longer),
+    # sleep_ms's fast path compares the calling thread with it and sends another thread's call
+    # its slow way, where ``slot_of`` refuses it. A timer without a wheel's words (a stand-in)
+    # is left alone, and so is an ident that is not a small int (the compare would allocate:
+    # no port shimeji runs on; the unix port's are below 2**47, the ESP32's DRAM addresses
+    # below 2**30, the RP2040's core numbers).
+    kit = getattr(timer, "_kit", None)
+    if kit is None:
+        return
+    if ident is not None and port.IS_MICROPYTHON and not -_SMALL <= ident < _SMALL:
+        return
+    _guard_words(kit[2], 0 if ident is None else ident, ident is not None)
 
 
 def _tell(fn):

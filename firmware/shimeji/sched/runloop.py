@@ -279,14 +279,14 @@ class RunLoop:
         # Ctrl-C at safe points (docs/repl.md): CPython's SIGINT handler; on MicroPython a
         # watch of tools/mp_launch.py's signalfd, or nothing
         guard = _guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
-        mine = _loopthread.enter()  # other threads' timeouts... raise NoCurrentTask (its note)
+        mine = _loopthread.enter(sched.timer)  # other threads' sleeps... raise NoCurrentTask
         try:
             iterate(self, sched, until)
         except KeyboardInterrupt:
             _leave_sections(sched)  # (MicroPython: one raised inside a section left it held)
             raise
         finally:
-            _loopthread.leave(mine)
+            _loopthread.leave(mine, sched.timer)
             deferred = guard is not None and guard.close()
             if shielding:
                 sched._shielding = True

@@ -29,7 +29,7 @@ def run_until_complete(self, coro, idle=None):
     if shielding:
         _shield.on()
         self._shielding = False
-    mine = _loopthread.enter()  # other threads' timeouts... raise NoCurrentTask (its note)
+    mine = _loopthread.enter(self.timer)  # other threads' sleeps... raise NoCurrentTask
     try:
         # Given back only once its outcome is read: the slot then reuses the handle for
         # its next task, which another task may spawn in the tick that completes this one.
@@ -46,7 +46,7 @@ def run_until_complete(self, coro, idle=None):
                 else:
                     idle()
     finally:
-        _loopthread.leave(mine)
+        _loopthread.leave(mine, self.timer)
         if shielding:
             self._shielding = True
             _shield.off()

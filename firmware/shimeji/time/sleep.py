@@ -16,6 +16,11 @@ from .. import core, port
 from ..errors import int_arg
 from .timer import timer_of
 
+try:
+    from _thread import get_ident as _get_ident
+except ImportError:  # no threads: no loop guards its thread, so the fast path never calls it
+    _get_ident = None
+
 if not port.IS_MICROPYTHON:
 
     def ptr32(buf):
@@ -31,6 +36,8 @@ _C_PER = const(41)  # its _max_ms, clock.per, _per_ms, _slack_ms, _slack (timer.
 _C_PER_MS = const(42)
 _C_SLACK_MS = const(43)
 _C_SLACK = const(44)
+_W_GUARD = const(47)  # nonzero while a foreground loop guards its thread, and _W_IDENT: the
+_W_IDENT = const(39)  # thread's get_ident() (sched/loopthread.py's _guard_words)
 _W_COUNT = const(20)  # TimerWheel._w's indexes (wheel.py)
 _W_NOW = const(26)
 _W_PENDING = const(27)
@@ -144,6 +151,10 @@ def _bind(ctx, it, append, item):
                 _not_ms(ms)
         if m <= 0 or m > ws[_C_MAX_MS]:
             return _sleep_ms_slow(ms)  # (Timer.arm_ms: a due entry, or DurationTooLong)
+        if ws[_W_GUARD]:  # a foreground loop polls on its thread: is it this one?
+            x = int(_get_ident())
+            if (x & _MASK) != ws[_W_IDENT] or (((x >> 30) & 0xFFFFF) | 0x100000) != ws[_W_GUARD]:
+                return _sleep_ms_slow(ms)  # another thread: its _slot_of raises NoCurrentTask
         slot = ctx.slot
         el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
@@ -253,8 +264,8 @@ def guard_thread(slot_of):
     """While a foreground loop runs (``slot_of``: sched/loopthread.py's, else None), the sleeps
     that find their task through a call (``sleep_us``, ``sleep_until``, ``sleep_ms``'s slow way;
     on CPython ``sleep_ms`` too) find it through ``slot_of``, which raises ``NoCurrentTask`` on
-    another thread than the loop's. ``sleep_ms``'s viper fast path is not checked (loopthread's
-    note). Not ISR-safe."""
+    another thread than the loop's; ``sleep_ms``'s fast path sends such a call there (the
+    loop's timer's words: loopthread's ``_guard_words``). Not ISR-safe."""
     global _slot_of
     _checks[1] = slot_of
     _slot_of = core.task_slot if _checks[0] else slot_of or core.current_slot
@@ -262,14 +273,13 @@ def guard_thread(slot_of):
 
 def _sleep_ms_slow(ms):
     # sleep_ms outside a tick that gives it the timer (an interrupt level, a stand-in timer,
-    # check_threads), out of its viper range (0 ms or less, longer than the wheel), or not
-    # in a task at all (a worker thread of an executor: core.current_slot() finds its task).
+    # check_threads), out of its viper range (0 ms or less, longer than the wheel), not in a
+    # task at all, or on another thread than a guarding foreground loop's (_slot_of raises;
+    # on an executor's worker it finds the worker's task: _sleep_ms_elsewhere's way, _Sleep)
     ctx = _bound[0]
     slot = ctx.slot
-    if slot is None:
+    if slot is None or (_checks[1] is not None and _slot_of() is not slot):
         return _sleep_ms_elsewhere(ms)
-    if _checks[1] is not None:  # a foreground loop guards its thread: another one raises
-        slot = _slot_of()
     kit = ctx.tkit
     ring = True
     if kit is core.NO_KIT:
