@@ -254,3 +254,38 @@ def test_a_thread_hammering_sleep_ms_never_binds_nor_loses_a_wake_up():
     assert out["result"] == [0, n, n // 2, n, n, 4 * n], out["result"]
     assert st["bound"] == 0 and st["other"] == [] and st["refused"] >= 20, st
     assert timer.wheel.pending == 0  # nothing armed by the other thread is left
+
+
+@needs_threads
+def test_an_executor_workers_sleeps_mid_poll_arm_the_workers_task_not_the_polled_one():
+    # An executor's worker polls with a context of its own, but sleep_ms reads the
+    # interpreter's: mid-poll of a foreground loop's task it found that task there (the old
+    # fast path armed the polled task's entry 20 times). Now the guard sends the worker's call
+    # its slow way, which finds the worker's own task (loopthread.slot_of).
+    from shimeji import Executor
+
+    ex = Executor(workers=2, capacity=8)
+    ex.start()
+    try:
+        out = {}
+
+        async def on_worker():
+            for _ in range(20):
+                await sleep_ms(3)
+            return "worker slept"
+
+        h = ex.spawn(on_worker())
+
+        async def polled():
+            me = shimeji.core.current_slot()
+            wait_until(h.is_complete, "the worker's sleeps")  # (held inside this poll)
+            out["untouched"] = me.timer.pos < 0
+            await sleep_ms(1)
+            return "polled"
+
+        s = StaticScheduler(4, timer=Timer())
+        assert RunLoop(s).run(s.spawn(polled())) == "polled"
+        assert h.result() == "worker slept" and out["untouched"], out
+    finally:
+        ex.close()
+        ex.join()
