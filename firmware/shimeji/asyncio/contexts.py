@@ -42,14 +42,17 @@ class OnUse:
         return getattr(contextvars, name)
 
 
-def enable(copy_fn):
+def enable(copy_fn, coro_class):
     """Switch the contexts on (MicroPython, from the stand-in's import): ``copy_context``
-    becomes ``copy_fn`` here and in the facade's modules loaded already, and their
-    ``create_task`` the one that takes ``context=``. Not ISR-safe."""
-    global copy_context
+    becomes ``copy_fn`` here and in the facade's modules loaded already, their
+    ``create_task`` the one that takes ``context=``, and tasks' coroutines are wrapped in
+    ``coro_class`` (a ``ContextCoro`` whose steps switch the stand-in's context in line).
+    Not ISR-safe."""
+    global copy_context, _Wrap
     if copy_context is not None:
         return
     copy_context = copy_fn
+    _Wrap = coro_class
     loop = sys.modules.get("shimeji.asyncio.loop")
     if loop is None:  # (loop.py, when it loads, finds copy_context set and wraps its own)
         return
@@ -116,12 +119,15 @@ def in_context(coro, context):
     elif not hasattr(context, "run"):
         raise TypeError("context=: a contextvars.Context (contextvars.copy_context()) or "
                         "None is expected, got %r" % (context,))
-    return ContextCoro(coro, context), context
+    return _Wrap(coro, context), context
+
+
+_Wrap = ContextCoro  # (the stand-in's subclass once enabled on MicroPython)
 
 
 def unwrapped(coro):
     """The coroutine a ``ContextCoro`` runs (``Task.get_coro()``), else ``coro``."""
-    return coro.coro if type(coro) is ContextCoro else coro
+    return coro.coro if isinstance(coro, ContextCoro) else coro
 
 
 def handle_context(context):

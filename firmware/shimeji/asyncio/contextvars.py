@@ -24,6 +24,8 @@ task's, and ``set`` may allocate).
 
 import sys
 
+import micropython
+
 from ..port import IS_MICROPYTHON
 
 if not IS_MICROPYTHON:
@@ -176,8 +178,26 @@ else:
             d = "" if self._default is _MISSING else " default=%r" % (self._default,)
             return "<ContextVar name=%r%s>" % (self._name, d)
 
-    from .contexts import OnUse, enable
+    from .contexts import ContextCoro, OnUse, enable
+
+    class _InContext(ContextCoro):
+        """A task's coroutine whose steps run in ``context``: ``Context.run`` in line (the
+        facade's wrapper on MicroPython; a step is a call less)."""
+
+        @micropython.native  # (as bytecode its frame, with the try, is a heap block per call)
+        def send(self, value):
+            ctx = self.context
+            if ctx._entered:
+                ctx.run(None)  # (raises RuntimeError: entered already)
+            cur = _current[0]
+            ctx._entered = True
+            _current[0] = ctx
+            try:
+                return self.coro.send(value)
+            finally:
+                _current[0] = cur
+                ctx._entered = False
 
     if type(sys.modules.get("contextvars")) is OnUse:  # (the stand-in made this module load)
         sys.modules["contextvars"] = sys.modules[__name__]
-    enable(copy_context)
+    enable(copy_context, _InContext)
