@@ -7,6 +7,7 @@ its slot, so spawning, waking, waiting and completing allocate nothing.
 
 from ..core import ASLEEP, FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (states, re-exported)
 from ..time.wheel import TimerEntry
+from .words import new_words, state_of
 
 HANDLE = [None]  # JoinHandle (task/slot.py sets it: it imports this module)
 
@@ -42,11 +43,12 @@ class TaskSlot:
         self.coro = None
         self.id = 0
         self.name = None
-        self.state = FREE
+        # The state (core.FREE...ASLEEP, words.REWOKEN: woken while running) and the throw
+        # flag are machine words (task/words.py): ``self.w``, made here, never replaced.
+        self.w = new_words()
         self.owner = None  # the scheduler this slot serves (set on first use)
         self.pooled = False  # True for slots made by the scheduler's pool
-        self.rewoken = False  # woken while RUNNING
-        self.throw_exc = None  # exception to throw in at the next poll (cancel, misuse)
+        self.throw_exc = None  # exception to throw in at the next poll (with its flag: words.py)
         self.cancel_requested = False
         # True once the task may have left something for its completion to clear: set by
         # whatever links it on a wait list (``waiting_on``), links a joiner on its ``joiners``
@@ -92,4 +94,4 @@ class TaskSlot:
         self.wakes = 0  # wakes while a trace is attached (trace/ring.py)
 
     def __repr__(self):
-        return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, self.state)
+        return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, state_of(self))

@@ -1,0 +1,78 @@
+"""A task slot's words: what the hot paths read and write of a slot, as machine words.
+
+Every ``TaskSlot`` makes, at construction, one ``array('i')`` of ``WORDS`` words (``slot.w``)
+that it keeps for its lifetime: the array is never replaced nor grown, so a word's address
+never changes and viper code (the FIFO tick, ``wake``, ``_park``, the timer's hand-off) reads
+and writes it with a machine load or store through ``ptr32(slot.w)``, while bytecode and native
+code use the accessors below (or a subscript of ``slot.w``). An executor's steal moves the slot
+object, and its words with it. The words:
+
+- ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``, or ``REWOKEN``: running
+  and woken meanwhile (what ``slot.rewoken = True`` said while the state was RUNNING: a wake
+  only ever set that flag on a RUNNING task, and every way out of RUNNING cleared it). So
+  "is it running" is ``state == RUNNING or state == REWOKEN``; ``state_of`` answers RUNNING
+  for both.
+- ``W_THROW`` (1): 1 while ``slot.throw_exc`` holds an exception to throw in at the next poll
+  (the exception stays the attribute; the flag is what the polls test). Set and cleared with
+  the attribute by ``set_throw``/``clear_throw`` (or the same two stores in line).
+- ``W_SPARE`` (2, 3): 0, reserved (the slot's timer entry's number; the spawn side's words).
+
+Design note: why a slot's own array and not numbered chunks. Round fourteen's plan numbered
+every slot of the interpreter and kept its words in shared ``array('i')`` chunks, with a
+number-to-slot table for links kept as numbers. MicroPython calls no ``__del__`` of a Python
+class, so such a table would keep every slot ever made alive (a scheduler dropped without
+``close()`` never freed: ``test_sched_close_frees``, every test's schedulers), or leak numbers
+(a bounded table runs out). A slot's own array is freed with the slot, needs no table, moves
+with a steal, and reads the same on CPython (``ptr32`` is the array itself there). Its cost:
+one attribute load and one buffer cast per slot a viper function touches (the numbered design
+would have paid a subscript for the slot object instead), 16 B of words per slot (one heap
+block on a 32-bit board) and the array object. The FIFO ring's and the inbox's links stay
+slot attributes (``run_next``, ``inbox_next``).
+
+Not ISR-safe to construct (``new_words`` allocates); every accessor below is allocation-free
+and ISR-safe (each is one or two word operations).
+"""
+
+from array import array
+
+from micropython import const
+
+W_STATE = const(0)
+W_THROW = const(1)
+WORDS = const(4)
+REWOKEN = const(5)  # running, and woken meanwhile (see the module's note)
+_RUNNING = const(2)
+
+
+def new_words():
+    """A slot's words, all 0 (FREE, no throw). Allocates: slot construction only."""
+    return array("i", (0, 0, 0, 0))
+
+
+def state_of(slot):
+    """The slot's state as ``core`` names it (REWOKEN reads as RUNNING). ISR-safe."""
+    s = slot.w[0]
+    return _RUNNING if s == REWOKEN else s
+
+
+def set_state(slot, state):
+    """Write the slot's state word (REWOKEN included). ISR-safe."""
+    slot.w[0] = state
+
+
+def rewoken(slot):
+    """True if the task was woken while it ran (its state word is REWOKEN). ISR-safe."""
+    return slot.w[0] == REWOKEN
+
+
+def set_throw(slot, exc):
+    """Have ``exc`` thrown into the task at its next poll (``throw_exc`` and its flag word).
+    ISR-safe (allocation-free: the caller made ``exc``)."""
+    slot.throw_exc = exc
+    slot.w[1] = 1
+
+
+def clear_throw(slot):
+    """Take back the exception to throw in (``throw_exc`` None and its flag 0). ISR-safe."""
+    slot.throw_exc = None
+    slot.w[1] = 0
