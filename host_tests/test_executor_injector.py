@@ -61,7 +61,7 @@ def test_the_injector_follows_a_sequential_model_of_its_queue():
         for _ in range(60):
             op = rng.randrange(4)
             if op <= 1:  # spawn from this thread (outside every worker)
-                free = sum(1 for w in ex.workers for s in w.slots if s.state == 0)
+                free = sum(1 for w in ex.workers for s in w.slots if s.w[0] == 0)
                 if not free:
                     continue
                 h = ex.spawn(_idle())

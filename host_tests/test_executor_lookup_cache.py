@@ -78,7 +78,7 @@ def test_worker_threads_are_keyed_by_ident_with_bit_1_set():
 
 def test_names_and_bit_1_int_keys_never_share_an_entry():
     # The arithmetic the keys rely on, for every name the worker's poll looks up.
-    names = ["state", "run_next", "_local_head", "slot", "_inbox_head", "throw_exc", "send",
+    names = ["w", "run_next", "_local_head", "slot", "_inbox_head", "throw_exc", "send",
              "coro", "yield_now"]
     if IS_MICROPYTHON:
 

@@ -142,7 +142,7 @@ def test_a_joiner_cancelled_from_its_own_worker_leaves_the_join_list_under_the_s
     target = b.spawn(_value(5))
     joiner = TaskSlot()
     joiner.sched = a
-    joiner.state = 3  # WAITING
+    joiner.w[0] = 3  # WAITING
     target._live_slot().joiners.push(joiner)
     joiner.waiting_on = Watch(target._live_slot().joiners)
     a._unwait(joiner)
@@ -201,7 +201,7 @@ def test_an_interval_follows_its_task_to_the_worker_it_moved_to():
     for _ in range(200):
         time.sleep(0.002)
         victim.timer.turn()
-        if slot.state == 1:  # QUEUED: the deadline came
+        if slot.w[0] == 1:  # QUEUED: the deadline came
             break
     victim._drain_inbox()
     victim._request = thief

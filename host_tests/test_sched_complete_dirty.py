@@ -26,7 +26,8 @@ def _run(s):
 
 def _clean(slot):
     return (slot.dirty, slot.waiting_on, slot.wait_phase, slot.wait_status,
-            slot.throw_exc, slot.cancel_requested) == (False, None, 0, 0, None, False)
+            slot.throw_exc, slot.w[1], slot.cancel_requested) == \
+        (False, None, 0, 0, None, 0, False)
 
 
 def _waits():

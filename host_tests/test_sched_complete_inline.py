@@ -42,8 +42,8 @@ def test_an_in_line_completion_leaves_slot_handle_and_joiners_as_complete_does()
     assert h_armed.result() is None and h_joined.result() is None
     assert h_cancel.result() is None
     assert s.slots[2].timer.pos < 0  # disarmed
-    assert all(x.state == 0 and x.coro is None and x.throw_exc is None and
-               not x.cancel_requested and not x.rewoken and x.sched is None for x in s.slots)
+    assert all(list(x.w) == [0, 0, 0, 0] and x.coro is None and x.throw_exc is None and
+               not x.cancel_requested and x.sched is None for x in s.slots)
     assert s.live_count() == 0 and s.free_count() == 4
     assert (s.completed_total, s.spawned_total) == (5, 5)
     # The next tasks in the same slots run normally and their handles are their own.
@@ -61,7 +61,7 @@ def test_a_detached_handle_stays_detached_and_a_caller_owned_slot_stays_off_the_
     d.detach()
     s.tick()
     assert h.result() is None
-    assert own.state == 0 and s.free_count() == 2  # the pool's two, not the caller's slot
+    assert own.w[0] == 0 and s.free_count() == 2  # the pool's two, not the caller's slot
     try:
         d.result()
         raise AssertionError("a detached handle must raise StaleHandle")

@@ -186,16 +186,16 @@ def test_slot_states_during_and_between_polls_match_the_core_constants():
 
         async def looker(seen):
             for _ in range(2):
-                seen.append(core.current_slot().state)
+                seen.append(core.current_slot().w[0])
                 await yield_now()
             return 5
 
         h = s.spawn(looker(seen))
         slot = h._ref
-        seen.append(slot.state)
+        seen.append(slot.w[0])
         s.tick(1)
-        seen.append(slot.state)
+        seen.append(slot.w[0])
         s.tick(2)
         assert seen == [core.QUEUED, core.RUNNING, core.QUEUED, core.RUNNING]
         assert h.result() == 5
-        assert slot.state == core.FREE
+        assert slot.w[0] == core.FREE

@@ -232,7 +232,7 @@ def test_wake_right_after_parking_is_queued_once():
 
         def exit(self, state):
             target = self.target
-            if target is not None and target.state == 3 and not self.fired:  # WAITING
+            if target is not None and target.w[0] == 3 and not self.fired:  # WAITING
                 self.fired += 1
                 sched.wake(target)
 

@@ -26,7 +26,7 @@ def _refused(policy, bad):
     with raises(BadPriority):
         s.build_task().slot(own).priority(bad).spawn(never)
     never.close()
-    assert s.tasks() == [] and s.free_count() == 2 and own.state == 0
+    assert s.tasks() == [] and s.free_count() == 2 and own.w[0] == 0
     h = s.spawn(coro)  # the refused coroutine is still the caller's, unstarted
     h2 = s.build_task().slot(own).spawn(t("own"))
     while s.tick().has_remaining:

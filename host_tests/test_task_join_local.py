@@ -88,10 +88,10 @@ def test_the_parked_joiner_is_asleep_and_a_stray_wake_leaves_it_parked():
     h = s.spawn(joiner())
     s.tick()
     me = h._ref
-    assert me.state == core.ASLEEP and me.waiting_on is not None
+    assert me.w[0] == core.ASLEEP and me.waiting_on is not None
     s.wake(me)  # an interrupt handler's wake of it (or any stray one): ignored
     t = s.tick()
-    assert t.polled == 0 and me.state == core.ASLEEP and got == []
+    assert t.polled == 0 and me.w[0] == core.ASLEEP and got == []
     g.open()
     while s.tick().has_remaining:
         pass
@@ -119,7 +119,7 @@ def test_a_cancelled_joiner_leaves_the_join_and_the_joined_task_runs_on():
 
     h = s.spawn(joiner())
     s.tick()
-    assert h._ref.state == core.ASLEEP
+    assert h._ref.w[0] == core.ASLEEP
     assert h.cancel() is True
     s.tick()
     assert out[1:] == ["cancelled"] and h.is_cancelled()
@@ -151,7 +151,7 @@ def test_a_timeout_ends_the_parked_join_and_the_joined_task_runs_on():
 
     h = s.spawn(joiner())
     s.tick()
-    assert h._ref.state == core.ASLEEP
+    assert h._ref.w[0] == core.ASLEEP
     for _ in range(5):
         clock.advance(1000)
         s.timer.turn()
@@ -221,7 +221,7 @@ def _parked_join(s, out):
     h = s.spawn(_gated(g))
     s.spawn_detached(_joiner(h, Gate(), out))
     s.tick()  # the joiner is parked on the handle now, ASLEEP (core.JOIN)
-    assert len([x for x in s.slots if x.state == core.ASLEEP and x.waiting_on is not None]) == 1
+    assert len([x for x in s.slots if x.w[0] == core.ASLEEP and x.waiting_on is not None]) == 1
     return g
 
 

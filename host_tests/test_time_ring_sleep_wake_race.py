@@ -2,11 +2,15 @@
 # (tick_fifo writes ASLEEP, with no critical section) must not queue it: the sleep would end
 # early (test_time_ring_sleep_threads saw it once, when the sleep was a ``sleeping`` flag
 # beside WAITING). The interleaving is made deterministic here: the wake's first read of the
-# slot's state lets the "other thread" park the task right after it.
+# slot's state lets the "other thread" park the task right after it. The read is a word of the
+# slot's words (task/words.py), which viper reads with a machine load on MicroPython: the
+# interleaving can only be injected on CPython, where viper's ptr32 is the array itself (any
+# object with items there): each test here says so by its skip on MicroPython.
 from shimeji import StaticScheduler, Timer, core
 from shimeji.sched.waking import _wake_irq
 from shimeji.task.slot import TaskSlot
 from shimeji.time.clock import FakeClock
+from support import cpython_only
 
 _QUEUED = 1
 _RUNNING = 2
@@ -14,27 +18,53 @@ _WAITING = 3
 _ASLEEP = 4
 
 
-class RacySlot(TaskSlot):
-    """A slot whose first read of ``state`` after ``after_read`` is set returns the value,
-    then runs ``after_read()``: the other thread's writes land right after it."""
+class RacyWords:
+    """A slot's words whose first read of the state (word 0) after ``after_read`` is set
+    returns the value, then runs ``after_read()``: the other thread's writes land right after
+    it. ``words`` holds the words themselves (read them there: no hook)."""
 
-    def __init__(self):
+    def __init__(self, words):
+        self.words = words
         self.after_read = None
-        self._state = 0
-        TaskSlot.__init__(self)
 
-    @property
-    def state(self):
-        value = self._state
+    def __getitem__(self, i):
+        value = self.words[i]
         hook = self.after_read
-        if hook is not None:
+        if i == 0 and hook is not None:
             self.after_read = None
             hook()
         return value
 
+    def __setitem__(self, i, value):
+        self.words[i] = value
+
+
+class RacySlot(TaskSlot):
+    """A slot with ``RacyWords`` (``slot.after_read``: its words' hook)."""
+
+    def __init__(self):
+        TaskSlot.__init__(self)
+        self.w = RacyWords(self.w)
+
+    @property
+    def after_read(self):
+        return self.w.after_read
+
+    @after_read.setter
+    def after_read(self, hook):
+        self.w.after_read = hook
+
+    @property
+    def state(self):  # (the test's own reads: no hook)
+        return self.w.words[0]
+
     @state.setter
     def state(self, value):
-        self._state = value
+        self.w.words[0] = value
+
+    @property
+    def rewoken(self):
+        return self.w.words[2]
 
 
 class RingSleep:
@@ -76,7 +106,7 @@ def _parked_sleeper():
 
 def _park_on_the_sleep(slot):
     def park():  # tick_fifo's ring-sleep park, in its order
-        slot.rewoken = False
+        slot.w.words[2] = 0  # (rewoken)
         slot.state = _ASLEEP
 
     return park
@@ -98,10 +128,12 @@ def _race(wake):
     assert h.result() == "slept"
 
 
+@cpython_only
 def test_a_wake_racing_the_ring_sleep_park_is_ignored():
     _race(lambda sched, slot: sched.wake(slot))
 
 
+@cpython_only
 def test_the_same_on_the_interrupt_masking_wake():
     from synchelp import StateMachine
 
@@ -116,6 +148,7 @@ def test_the_same_on_the_interrupt_masking_wake():
     _race(wake)
 
 
+@cpython_only
 def test_a_wake_racing_the_timer_hand_off_never_queues_twice():
     # The hand-off writes QUEUED (one word), then clears the entry's pos: a wake that comes
     # while it does finds ASLEEP (ignored) or QUEUED (a no-op), never a state to queue.

@@ -88,9 +88,10 @@ class FacadeScheduler(StaticScheduler):
             slot.coro = None
             if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
                 slot.throw_exc = None
+                slot.w[1] = 0  # (its flag: task/words.py)
                 slot.cancel_requested = False
-            slot.state = _FREE  # first: a wake from now on is a no-op...
-            slot.rewoken = False  # ...so none can leave this set for the next task in the slot
+            slot.w[0] = _FREE  # first: a wake from now on is a no-op...
+            slot.w[2] = 0  # ...so none can leave rewoken set for the next task (words.py)
             slot.sched = None
             slot.free_next = self._free_head  # on top of the free list (TaskPool._free_push)
             self._free_head = slot

@@ -311,7 +311,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     slot.id = task_id
     if slot.name is not None:
         slot.name = None
-    slot.state = _QUEUED  # (polls stays 0: the facade's policy is FIFO)
+    slot.w[0] = _QUEUED  # (polls stays 0: the facade's policy is FIFO)
     tail = sched._local_tail  # linked through run_next: tick_fifo splices the list in whole
     if tail is None:
         sched._local_head = slot

@@ -104,7 +104,7 @@ class SleepMs:
         self.state = _DETACHED
         slot = self.slot
         entry = slot.timer
-        if entry.pos >= 0 and entry.deadline == self.deadline and slot.state != _ASLEEP:
+        if entry.pos >= 0 and entry.deadline == self.deadline and slot.w[0] != _ASLEEP:
             entry.cancel()
 
     def unarm(self):

@@ -146,10 +146,11 @@ class Task(JoinHandle):
             return
         self.data = CancelledError
         slot.throw_exc = exc
+        slot.w[1] = 1  # (its flag: task/words.py)
         slot.cancel_requested = True
         slot.dirty = True  # (see TaskSlot.dirty)
         sched = slot.sched
-        if slot.state != RUNNING:
+        if slot.w[0] != RUNNING:  # (the state word: task/words.py)
             sched._unwait(slot)
         sched.wake(slot)
 
@@ -334,7 +335,7 @@ def _fail_gathered(t, exc):
                 slot = gt._live_slot()
                 if slot is not None:
                     sched = slot.sched
-                    if slot.state >= WAITING:  # (or ASLEEP: core.py)
+                    if slot.w[0] >= WAITING:  # (or ASLEEP: core.py)
                         sched._unwait(slot)
                     sched.wake(slot)
     return found

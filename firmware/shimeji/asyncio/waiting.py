@@ -45,7 +45,7 @@ def all_tasks(loop=None):
 
         loop = get_running_loop()
     return {s.handle for s in loop.sched.slots
-            if s.state != FREE and isinstance(s.handle, Task) and not s.handle.done()}
+            if s.w[0] != FREE and isinstance(s.handle, Task) and not s.handle.done()}
 
 
 def _retrieved(f):

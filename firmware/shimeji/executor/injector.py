@@ -91,13 +91,14 @@ class Injector:
         other = slot.sched
         if other is not self:
             self._exit(state)
-            if other is None or slot.state == FREE:
+            if other is None or slot.w[0] == FREE:
                 return False
             return other.cancel_slot(slot)
         try:  # (the exception is made here: a MemoryError must not keep the section)
             ok = not slot.cancel_requested
             if ok:
                 slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
+                slot.w[1] = 1  # (its flag: task/words.py)
                 slot.cancel_requested = True
                 slot.dirty = True  # (see TaskSlot.dirty)
         finally:

@@ -189,15 +189,16 @@ class Worker(Stealing, Idling, StaticScheduler):
         other = slot.sched
         if other is not self:  # moved by a steal since the caller read slot.sched: follow it
             self._exit(state)
-            if other is None or slot.state == FREE:
+            if other is None or slot.w[0] == FREE:
                 return False
             return other.cancel_slot(slot)
         try:  # (a context lookup, an exception made: a section's exit is certain)
             if core.current_context() is self._ctx:
                 return StaticScheduler.cancel_slot(self, slot)
-            ok = slot.state != FREE and not slot.cancel_requested
+            ok = slot.w[0] != FREE and not slot.cancel_requested
             if ok:
                 slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
+                slot.w[1] = 1  # (its flag: task/words.py)
                 slot.cancel_requested = True
                 slot.dirty = True  # (see TaskSlot.dirty)
         finally:
@@ -304,12 +305,12 @@ class Worker(Stealing, Idling, StaticScheduler):
         self._exit(state)
         for w in self.executor.workers:
             for slot in w.slots:
-                if slot.sched is self and slot.state != FREE:
+                if slot.sched is self and slot.w[0] != FREE:
                     self._cancel_now(slot)
             slot = w._owned_head
             while slot is not None:
                 nxt = slot.free_next
-                if slot.sched is self and slot.state != FREE:
+                if slot.sched is self and slot.w[0] != FREE:
                     self._cancel_now(slot)
                 slot = nxt
         state = self._enter()
@@ -320,7 +321,7 @@ class Worker(Stealing, Idling, StaticScheduler):
             self.poller.close()  # its wake socket; nothing waits on it any more
 
     def _cancel_now(self, slot):
-        if slot.state == QUEUED:
+        if slot.w[0] == QUEUED:
             self.policy.remove(slot)
         try:
             slot.coro.close()

@@ -122,8 +122,8 @@ def poll(self, timeout_ms=0):
             acquire()
         else:
             state = s._enter()
-        if slot.state == _WAITING:
-            slot.state = _QUEUED
+        if slot.w[0] == _WAITING:
+            slot.w[0] = _QUEUED
             if s._inbox_head is None:
                 # Into the FIFO queue as the timer links sleepers (only the loop's thread
                 # touches it): the tick then takes no section for the inbox or its counts.
@@ -138,8 +138,8 @@ def poll(self, timeout_ms=0):
             else:
                 _to_inbox(s, slot)
                 s._woken_ext += 1
-        elif slot.state == _RUNNING:
-            slot.rewoken = True
+        elif slot.w[0] == _RUNNING:
+            slot.w[2] = 1  # rewoken (task/words.py)
         if free:
             release()
         else:
@@ -232,9 +232,9 @@ def _wake(self, slot, ev):
         wake(slot)
         return
     state = s._enter()
-    st = slot.state
+    st = slot.w[0]
     if st == _WAITING:
-        slot.state = _QUEUED
+        slot.w[0] = _QUEUED
         fifo = s._fifo
         if fifo is not None and not s._polling and not s.parallel and s._inbox_head is None:
             slot.run_next = None  # into the FIFO queue, as in poll() above
@@ -252,7 +252,7 @@ def _wake(self, slot, ev):
             else:
                 s._woken_ext += 1
     elif st == _RUNNING:
-        slot.rewoken = True
+        slot.w[2] = 1  # rewoken (task/words.py)
     s._exit(state)
 
 

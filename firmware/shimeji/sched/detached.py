@@ -74,7 +74,7 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 slot.sched = self
                 slot.coro = coro
                 slot.id = task_id
-                slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+                slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
                 if fifo is None:  # the tick's own list, spliced in and counted by tick_fifo
                     tail = self._local_tail
                     if tail is None:

@@ -147,7 +147,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
             break
         slot = head
         left -= 1
-        slot.state = _RUNNING
+        slot.w[0] = _RUNNING
         ctx.slot = slot
         try:
             if slot.throw_exc is None:
@@ -174,26 +174,26 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 err = e2
         else:
             if r is None:
-                slot.state = _QUEUED
+                slot.w[0] = _QUEUED
                 stays = True
                 continue
             if r is _sleep:  # sched._park_sleep(slot), in line
                 if slot.timer.pos < 0:
-                    slot.state = _QUEUED  # its entry fired already
+                    slot.w[0] = _QUEUED  # its entry fired already
                     stays = True
                     continue
                 if slot.throw_exc is None:  # (no `is not`: two runtime calls)
                     pass
                 else:
-                    slot.state = _QUEUED  # a throw waits
+                    slot.w[0] = _QUEUED  # a throw waits
                     stays = True
                     continue
-                slot.rewoken = False
-                slot.state = _ASLEEP  # one word: wake() ignores it, the hand-off reads it
+                slot.w[2] = 0  # (rewoken: task/words.py)
+                slot.w[0] = _ASLEEP  # wake() ignores it, the hand-off reads it
                 status = 0
             elif r is _join:  # a join of a task of this scheduler (core.JOIN): it ends in
-                slot.rewoken = False  # a poll of this tick's thread, which queues it
-                slot.state = _ASLEEP  # (below); wake() ignores ASLEEP: no section
+                slot.w[2] = 0  # a poll of this tick's thread, which queues it (below);
+                slot.w[0] = _ASLEEP
                 status = 0
             else:
                 try:
@@ -254,7 +254,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     joiner = joiners.head
                     if joiner is None:
                         pass
-                    elif joiner.state == _ASLEEP and joiner.wait_next is None and \
+                    elif joiner.w[0] == _ASLEEP and joiner.wait_next is None and \
                             sched._local_head is None and sched._inbox_head is None:
                         # Its one joiner parked by core.JOIN (a task of this scheduler): queued
                         # here, where the inbox's drain would put it (nothing else was woken or
@@ -265,7 +265,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         joiner.waiting_on = None
                         joiner.wait_status = _OK
                         joiner.wait_value = None
-                        joiner.state = _QUEUED  # (no wait_key: a join never reads it)
+                        joiner.w[0] = _QUEUED  # (no wait_key: a join never reads it)
                         if tail is None:
                             head = joiner
                         else:
@@ -279,10 +279,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         pass
                     else:  # cancelled in its last poll
                         slot.throw_exc = None
+                        slot.w[1] = 0
                         slot.cancel_requested = False
                 slot.coro = None
-                slot.state = _FREE  # first: a wake from now on is a no-op...
-                slot.rewoken = False  # ...so none can leave this set for the slot's next task
+                slot.w[0] = _FREE  # first: a wake from now on is a no-op...
+                slot.w[2] = 0  # ...so none can leave rewoken set for the slot's next task
                 slot.sched = None
                 if slot.pooled:
                     owner = slot.owner
@@ -334,3 +335,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     else:
         raise err  # (a bare raise is not supported in native code)
     return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)
+
+
+# The tick every scheduler but an executor's worker uses: this one in viper over the slots'
+# words (wordtick.py; on a port without a GIL, this native one).
+from .wordtick import tick_fifo as tick_words  # noqa: E402, F401 (it reads this module)

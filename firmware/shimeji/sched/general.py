@@ -80,7 +80,7 @@ def tick_general(sched, n):
             if slot is None:
                 break
             polled += 1
-            slot.state = RUNNING
+            slot.w[0] = RUNNING
             ctx.slot = slot
             if charge is not None:
                 t0 = ctx.poll_start = clock()
@@ -113,10 +113,10 @@ def tick_general(sched, n):
             preempted = False
             if charge is not None:
                 preempted = charge(slot, port.ticks_diff(clock(), t0))
-            if slot.state != RUNNING:
+            if slot.w[0] != RUNNING:  # (the state word: task/words.py)
                 pass  # completed above
             elif r is None:
-                slot.state = QUEUED
+                slot.w[0] = QUEUED
                 if sched._inbox_head is not None:
                     sched._drain_inbox()  # what it woke goes first (fastpath.py)
                 put_back(slot, preempted)

@@ -116,9 +116,9 @@ class InterruptScheduler(StaticScheduler):
         if self._trace is not None:
             return self._wake_traced(slot)
         state = self._enter()
-        st = slot.state
+        st = slot.w[0]
         if st == WAITING and slot.sched is self:
-            slot.state = QUEUED
+            slot.w[0] = QUEUED
             slot.inbox_next = None
             tail = self._inbox_tail
             if tail is None:
@@ -133,7 +133,7 @@ class InterruptScheduler(StaticScheduler):
                 self._woken_ext += 1
             self._want = True
         elif st == RUNNING:
-            slot.rewoken = True
+            slot.w[2] = 1  # rewoken (task/words.py)
         if self._want and not self._pending and not self._active:
             self._queue_run()
         self._exit(state)
@@ -147,9 +147,9 @@ class InterruptScheduler(StaticScheduler):
         # first and the section ends in a finally (docs/sync.md, "Exceptions inside a section").
         state = self._enter()
         try:
-            st = slot.state
+            st = slot.w[0]
             if st == WAITING and slot.sched is self:
-                slot.state = QUEUED
+                slot.w[0] = QUEUED
                 slot.inbox_next = None
                 tail = self._inbox_tail
                 if tail is None:
@@ -167,7 +167,7 @@ class InterruptScheduler(StaticScheduler):
                     self._queue_run()
                 self._trace.wake_locked(self, slot)
             elif st == RUNNING:
-                slot.rewoken = True
+                slot.w[2] = 1  # rewoken (task/words.py)
             if self._want and not self._pending and not self._active:
                 self._queue_run()
         finally:
@@ -305,7 +305,7 @@ class InterruptScheduler(StaticScheduler):
         try:
             return handle.result()
         finally:
-            if slot.handle is handle and slot.state == 0:  # FREE: nobody else holds it
+            if slot.handle is handle and slot.w[0] == 0:  # FREE: nobody else holds it
                 slot.handle_out = False
 
 

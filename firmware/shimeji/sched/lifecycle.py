@@ -91,7 +91,7 @@ class TaskLifecycle(TaskPool):
                 slot.sched = self
                 slot.coro = coro
                 slot.id = task_id
-                slot.state = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+                slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
                 tail = self._local_tail  # a piece of run queue (run_next), spliced in by the
                 if tail is None:  # tick, which sets the last one's run_next
                     self._local_head = slot
@@ -179,7 +179,7 @@ class TaskLifecycle(TaskPool):
         pol = slot.pol  # (a policy's fields: accounting starts again for the new task)
         if pol is not None:
             pol.polls = 0
-        slot.state = _QUEUED  # (a const: QUEUED is a module global, a dict lookup per spawn)
+        slot.w[0] = _QUEUED  # (a const: QUEUED is a module global, a dict lookup per spawn)
         if self._local_ok and self._inbox_head is None:  # tick_fifo polls on this thread
             # The tick's own list, no critical section (fastpath.py); once this poll woke a
             # task (in the inbox), spawns follow it through the inbox: order is kept.
@@ -224,13 +224,14 @@ class TaskLifecycle(TaskPool):
     def cancel_slot(self, slot):
         """Cancel the task in ``slot`` (see ``JoinHandle.cancel``). Not ISR-safe."""
         self._check_level("cancel")
-        if slot.state == FREE or slot.sched is not self or slot.cancel_requested:
+        if slot.w[0] == FREE or slot.sched is not self or slot.cancel_requested:
             return False
         exc = Cancelled("the task was cancelled")  # first: a MemoryError here changes nothing
         slot.cancel_requested = True
         slot.throw_exc = exc
+        slot.w[1] = 1  # (its flag: task/words.py)
         slot.dirty = True  # (a cancel in its own last poll: its completion drops it)
-        if slot.state != RUNNING:  # a running task is not inside an awaitable
+        if slot.w[0] != RUNNING:  # a running task is not inside an awaitable
             self._unwait(slot)
         self.wake(slot)
         return True
@@ -247,7 +248,7 @@ class TaskLifecycle(TaskPool):
         self.closed = True
         self._local_next = False  # (fastpath.tick_fifo: no spawn on the tick's own list)
         for slot in self.live_slots():
-            if slot.state == QUEUED:
+            if slot.w[0] == QUEUED:
                 self.policy.remove(slot)
             try:
                 slot.coro.close()

@@ -148,7 +148,7 @@ class StaticScheduler(TaskLifecycle):
 
     @micropython.native
     def tick(self, n=_TICK_SIZE, _ctx=core.context, _type=type, _int=int,
-             _fifo=fastpath.tick_fifo, _general=tick_general):
+             _fifo=fastpath.tick_words, _general=tick_general):
         """Poll at most ``n`` runnable tasks, in the policy's order; returns the ``Tick``.
 
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
@@ -200,6 +200,7 @@ class StaticScheduler(TaskLifecycle):
     def _throw_in(self, slot):
         exc = slot.throw_exc
         slot.throw_exc = None
+        slot.w[1] = 0  # (its flag: task/words.py)
         slot.cancel_requested = False
         self._unwait(slot)
         return slot.coro.throw(exc)
@@ -208,8 +209,9 @@ class StaticScheduler(TaskLifecycle):
         slot.throw_exc = ForeignAwaitable(
             "task %d (%r) awaited %r, which is not a shimeji awaitable: %s"
             % (slot.id, slot.name, r, _ADVICE))
+        slot.w[1] = 1  # (its flag: task/words.py)
         slot.dirty = True  # (see TaskSlot.dirty)
-        slot.state = QUEUED
+        slot.w[0] = QUEUED
 
     def _unwait(self, slot):
         """Take ``slot`` off whatever it waits on (wait list, timer) and clear wait state."""
@@ -218,8 +220,8 @@ class StaticScheduler(TaskLifecycle):
             waiting_on.remove(slot)
         if slot.timer is not None:
             slot.timer.cancel()
-        if slot.state == _ASLEEP:  # its ring sleep ends: a wake may queue it now (waking.py)
-            slot.state = _WAITING
+        if slot.w[0] == _ASLEEP:  # its ring sleep ends: a wake may queue it now (waking.py)
+            slot.w[0] = _WAITING
         slot.wait_phase = 0
         slot.wait_key = None
         slot.wait_status = 0
@@ -249,10 +251,11 @@ class StaticScheduler(TaskLifecycle):
         slot.coro = None  # (its name stays until the next spawn, which sets it)
         if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
             slot.throw_exc = None
+            slot.w[1] = 0
             slot.cancel_requested = False
         slot.dirty = False  # (everything it stands for is seen to above: TaskSlot.dirty)
-        slot.state = FREE  # first: a wake from now on is a no-op...
-        slot.rewoken = False  # ...so none can leave this set for the next task in the slot
+        slot.w[0] = FREE  # first: a wake from now on is a no-op...
+        slot.w[2] = 0  # ...so none can leave rewoken set for the next task (task/words.py)
         slot.sched = None
         if slot.pooled:
             owner = slot.owner

@@ -92,7 +92,7 @@ def _polls(sched, n, ctx):
         if slot is None:
             break
         polled += 1
-        slot.state = _RUNNING
+        slot.w[0] = _RUNNING
         ctx.slot = slot
         if buf[_SIDE]:
             tr.drain()
@@ -125,14 +125,14 @@ def _polls(sched, n, ctx):
             sched._interrupted(slot, e)
             raise e  # (native code has no bare re-raise)
         ctx.slot = None
-        if slot.state == _RUNNING:
+        if slot.w[0] == _RUNNING:  # (the state word: task/words.py)
             t1 = clock() & _MASK
             preempted = False
             if charge is not None:
                 us = (t1 - t0) & _MASK
                 preempted = charge(slot, us if us < _HALF else 0)
             if r is None:
-                slot.state = _QUEUED
+                slot.w[0] = _QUEUED
                 ended(tr, buf, slot, t1, _END_YIELD)
                 if sched._inbox_head is not None:
                     sched._drain_inbox()  # what it woke goes first (fastpath.py)

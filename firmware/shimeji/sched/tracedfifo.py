@@ -120,16 +120,17 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
                 break
             slot = head
             polled += 1
-            slot.state = running
+            sw = ptr32(slot.w)  # its state and throw flag (task/words.py)
+            sw[0] = _RUNNING
             ctx.slot = slot
             p[_IN_POLL] = 1
-            if slot.throw_exc is nil:
+            if sw[1] == 0:
                 r = slot.coro.send(nil)
             else:
                 r = sched._throw_in(slot)
             p[_IN_POLL] = 0
             if r is nil:
-                slot.state = queued
+                sw[0] = _QUEUED
                 te = int(clock()) & _MASK
                 pos = p[_POS]
                 if pos == p[_BEGIN]:  # the poll recorded nothing: its pair, inline

@@ -53,7 +53,7 @@ def run_until_complete(self, coro, idle=None):
     try:
         return handle.result()
     finally:
-        if slot.handle is handle and slot.state == FREE:  # nobody else holds it
+        if slot.handle is handle and slot.w[0] == FREE:  # nobody else holds it
             slot.handle_out = False
 
 

@@ -33,6 +33,8 @@ scheduler's thread checked every slot the inbox brought.)
 import micropython
 from micropython import const
 
+from .. import port
+
 # Task states (core.py) as constants here: wake and _park are native, and an imported name is
 # a lookup in this module's globals on every use.
 _QUEUED = const(1)
@@ -40,42 +42,101 @@ _RUNNING = const(2)
 _WAITING = const(3)
 _ASLEEP = const(4)
 
+if not port.IS_MICROPYTHON:
+    ptr32 = port.ptr32  # viper's cast, for CPython
 
-@micropython.native
-def wake(self, slot):
-    """Make the task in ``slot`` runnable. Idempotent; a no-op for a finished task.
 
-    ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
-    other threads and tasks may all call it."""
-    if self._trace is not None:  # its records call out (a clock): a section with a finally
-        return self._wake_traced(slot)
-    state = self._enter()
-    if slot.sched is not self:  # finished, or moved to another worker: forward it there
-        other = slot.sched
+def _bind_wakes(nil):
+    """``wake`` and ``_wake_irq``, closed over ``nil`` (None: viper compares an object with an
+    object, and a constant None is a type of its own there; a cell is one machine load)."""
+
+    @micropython.viper
+    def wake(self, slot):
+        """Make the task in ``slot`` runnable. Idempotent; a no-op for a finished task.
+
+        ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
+        other threads and tasks may all call it."""
+        # Viper: the slot's state is a machine word (task/words.py), read and written in line.
+        if self._trace is not nil:  # its records call out (a clock): a section with a finally
+            return self._wake_traced(slot)
+        state = self._enter()
+        if slot.sched is not self:  # finished, or moved to another worker: forward it there
+            other = slot.sched
+            self._exit(state)
+            if other is not nil:
+                other.wake(slot)
+            return nil
+        sw = ptr32(slot.w)
+        st = sw[0]  # (ASLEEP, a ring sleep, is ignored: see the design notes)
+        if st == _WAITING:
+            sw[0] = _QUEUED
+            slot.inbox_next = nil  # (a constant None stored from viper is an int 0)
+            tail = self._inbox_tail
+            if tail is nil:
+                self._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            self._inbox_tail = slot
+            self._news = True  # (tick_fifo reads this one word per poll)
+            if self._polling:
+                self._woken_int = int(self._woken_int) + 1
+            else:
+                self._woken_ext = int(self._woken_ext) + 1
+        elif st == _RUNNING:
+            sw[2] = 1  # rewoken: woken while it runs, _park keeps it runnable
         self._exit(state)
-        if other is not None:
-            other.wake(slot)
-        return
-    st = slot.state  # (ASLEEP, a ring sleep, is ignored: see the design notes)
-    if st == _WAITING:
-        slot.state = _QUEUED
-        slot.inbox_next = None
-        tail = self._inbox_tail
-        if tail is None:
-            self._inbox_head = slot
-        else:
-            tail.inbox_next = slot
-        self._inbox_tail = slot
-        self._news = True  # (tick_fifo reads this one word per poll)
-        if self._polling:
-            self._woken_int += 1
-        else:
-            self._woken_ext += 1
-    elif st == _RUNNING:
-        slot.rewoken = True
-    self._exit(state)
-    if st == _WAITING and not self._polling and self.idle_notify is not None:
-        self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
+        if st == _WAITING:
+            if self._polling:
+                pass
+            elif self.idle_notify is not nil:
+                self.idle_notify()  # the loop may be idle in the I/O poller: end its wait
+        return nil
+
+    @micropython.viper
+    def _wake_irq(self, slot):
+        if self._trace is not nil:  # (as in wake)
+            return self._wake_traced(slot)
+        irq = self._irq
+        state = self._irq_off()
+        irq.depth = int(irq.depth) + 1
+        if slot.sched is not self:  # finished, or moved to another worker: forward it there
+            other = slot.sched
+            irq.depth = int(irq.depth) - 1
+            self._irq_on(state)
+            if other is not nil:
+                other.wake(slot)
+            return nil
+        sw = ptr32(slot.w)  # (task/words.py)
+        st = sw[0]
+        if st == _WAITING:
+            sw[0] = _QUEUED
+            slot.inbox_next = nil
+            tail = self._inbox_tail
+            if tail is nil:
+                self._inbox_head = slot
+            else:
+                tail.inbox_next = slot
+            self._inbox_tail = slot
+            self._news = True  # (tick_fifo reads this one word per poll)
+            if self._polling:
+                self._woken_int = int(self._woken_int) + 1
+            else:
+                self._woken_ext = int(self._woken_ext) + 1
+        elif st == _RUNNING:
+            sw[2] = 1  # rewoken
+        irq.depth = int(irq.depth) - 1
+        self._irq_on(state)
+        if st == _WAITING:
+            if self._polling:
+                pass
+            elif self.idle_notify is not nil:
+                self.idle_notify()
+        return nil
+
+    return wake, _wake_irq
+
+
+wake, _wake_irq = _bind_wakes(None)
 
 
 @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
@@ -91,9 +152,9 @@ def _wake_traced(self, slot):
             other = slot.sched
             st = -1
         else:
-            st = slot.state
+            st = slot.w[0]
             if st == _WAITING:
-                slot.state = _QUEUED
+                slot.w[0] = _QUEUED
                 slot.inbox_next = None
                 tail = self._inbox_tail
                 if tail is None:
@@ -108,7 +169,7 @@ def _wake_traced(self, slot):
                     self._woken_ext += 1
                 self._trace.wake_locked(self, slot)
             elif st == _RUNNING:
-                slot.rewoken = True
+                slot.w[2] = 1  # rewoken (task/words.py)
     finally:
         self._exit(state)
     if st < 0:
@@ -151,30 +212,32 @@ def _drain_inbox(self):
         slot = nxt
 
 
-@micropython.native
-def _park(self, slot):
+@micropython.viper
+def _park(self, slot) -> bool:
     # True if the task was woken while it ran (it stays runnable), else it now waits.
+    sw = ptr32(slot.w)  # (task/words.py: word 2 is rewoken, "woken while it ran")
     state = self._enter()
-    if slot.rewoken:
-        slot.rewoken = False
-        slot.state = _QUEUED
+    if sw[2]:
+        sw[2] = 0
+        sw[0] = _QUEUED
         self._exit(state)
         return True
-    slot.state = _WAITING
+    sw[0] = _WAITING
     self._exit(state)
     return False
 
 
-@micropython.native
-def _park_sleep(self, slot):
+@micropython.viper
+def _park_sleep(self, slot) -> bool:
     # The task yielded core.SLEEP: it waits for its own timer entry, ignoring other wakes.
     # True if it stays runnable (the entry fired already, or a throw waits). No section:
     # a wake from elsewhere finds RUNNING (rewoken, ignored) or ASLEEP (ignored).
-    if slot.timer.pos < 0 or slot.throw_exc is not None:
-        slot.state = _QUEUED
+    sw = ptr32(slot.w)
+    if int(slot.timer.pos) < 0 or sw[1]:
+        sw[0] = _QUEUED
         return True
-    slot.rewoken = False
-    slot.state = _ASLEEP
+    sw[2] = 0
+    sw[0] = _ASLEEP
     return False
 
 
@@ -186,43 +249,6 @@ def _park_sleep(self, slot):
 # of through two method calls per section. Nesting stays correct (``disable_irq`` returns the
 # mask it found, ``enable_irq`` restores it) and ``held()`` still sees the section. Keep each
 # in step with its generic form above.
-
-
-@micropython.native
-def _wake_irq(self, slot):
-    if self._trace is not None:  # (as in wake)
-        return self._wake_traced(slot)
-    irq = self._irq
-    state = self._irq_off()
-    irq.depth += 1
-    if slot.sched is not self:  # finished, or moved to another worker: forward it there
-        other = slot.sched
-        irq.depth -= 1
-        self._irq_on(state)
-        if other is not None:
-            other.wake(slot)
-        return
-    st = slot.state
-    if st == _WAITING:
-        slot.state = _QUEUED
-        slot.inbox_next = None
-        tail = self._inbox_tail
-        if tail is None:
-            self._inbox_head = slot
-        else:
-            tail.inbox_next = slot
-        self._inbox_tail = slot
-        self._news = True  # (tick_fifo reads this one word per poll)
-        if self._polling:
-            self._woken_int += 1
-        else:
-            self._woken_ext += 1
-    elif st == _RUNNING:
-        slot.rewoken = True
-    irq.depth -= 1
-    self._irq_on(state)
-    if st == _WAITING and not self._polling and self.idle_notify is not None:
-        self.idle_notify()
 
 
 @micropython.native
@@ -238,18 +264,19 @@ def _take_inbox_irq(self):
     return slot
 
 
-@micropython.native
-def _park_irq(self, slot):
+@micropython.viper
+def _park_irq(self, slot) -> bool:
+    sw = ptr32(slot.w)  # (task/words.py)
     irq = self._irq
     state = self._irq_off()
-    irq.depth += 1
-    if slot.rewoken:
-        slot.rewoken = False
-        slot.state = _QUEUED
-        irq.depth -= 1
+    irq.depth = int(irq.depth) + 1
+    if sw[2]:
+        sw[2] = 0
+        sw[0] = _QUEUED
+        irq.depth = int(irq.depth) - 1
         self._irq_on(state)
         return True
-    slot.state = _WAITING
-    irq.depth -= 1
+    sw[0] = _WAITING
+    irq.depth = int(irq.depth) - 1
     self._irq_on(state)
     return False

@@ -25,6 +25,7 @@ from ..errors import (
 )
 from .slot import FREE, TaskSlot
 from .waitlist import JoinList
+from .words import state_of
 
 _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
 _MAX_CAPACITY = const(65536)  # more slots than any board's heap holds (a host would only stall)
@@ -118,7 +119,7 @@ class TaskPool:
         """Check a caller-owned slot and register it with this pool on first use."""
         if not isinstance(slot, TaskSlot):
             raise SlotBusy("spawn_allocated needs a shimeji.TaskSlot(), got %r" % (slot,))
-        if slot.state != FREE:
+        if slot.w[0] != FREE:
             raise SlotBusy("this TaskSlot holds a live task: wait for it to finish, or make "
                            "another TaskSlot()")
         if slot.owner is not self:
@@ -179,11 +180,11 @@ class TaskPool:
 
     def _id_live(self, task_id):
         for slot in self.slots:
-            if slot.state != FREE and slot.id == task_id:
+            if slot.w[0] != FREE and slot.id == task_id:
                 return True
         slot = self._owned_head
         while slot is not None:
-            if slot.state != FREE and slot.id == task_id:
+            if slot.w[0] != FREE and slot.id == task_id:
                 return True
             slot = slot.free_next
         return False
@@ -191,10 +192,10 @@ class TaskPool:
     def live_slots(self):
         """Slots holding live tasks, pool and caller-owned (a new list: REPL and tests). Not
         ISR-safe."""
-        live = [s for s in self.slots if s.state != FREE]
+        live = [s for s in self.slots if s.w[0] != FREE]
         slot = self._owned_head
         while slot is not None:
-            if slot.state != FREE:
+            if slot.w[0] != FREE:
                 live.append(slot)
             slot = slot.free_next
         return live
@@ -204,11 +205,11 @@ class TaskPool:
         lists that spawns and completions change)."""
         n = 0
         for slot in self.slots:
-            if slot.state != FREE:
+            if slot.w[0] != FREE:
                 n += 1
         slot = self._owned_head
         while slot is not None:
-            if slot.state != FREE:
+            if slot.w[0] != FREE:
                 n += 1
             slot = slot.free_next
         return n
@@ -226,7 +227,7 @@ class TaskPool:
     def tasks(self):
         """``(id, name, state)`` of every live task, for the REPL (a new list). Not ISR-safe;
         behind the REPL use ``bg.tasks()``."""
-        return [(s.id, s.name, _STATE_NAMES[s.state]) for s in self.live_slots()]
+        return [(s.id, s.name, _STATE_NAMES[state_of(s)]) for s in self.live_slots()]
 
 
 def hold_local(outer):

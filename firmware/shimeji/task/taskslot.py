@@ -43,8 +43,8 @@ class TaskSlot:
         self.coro = None
         self.id = 0
         self.name = None
-        # The state (core.FREE...ASLEEP, words.REWOKEN: woken while running) and the throw
-        # flag are machine words (task/words.py): ``self.w``, made here, never replaced.
+        # The state, the throw flag and "woken while it ran" (rewoken) are machine words
+        # (task/words.py): ``self.w``, made here, never replaced.
         self.w = new_words()
         self.owner = None  # the scheduler this slot serves (set on first use)
         self.pooled = False  # True for slots made by the scheduler's pool

@@ -92,7 +92,7 @@ def wake_joiners(joiners, task_id, status, value):
         joiner.wait_key = task_id
         waker = joiner.sched
         if waker is not None:
-            if joiner.state == 4:  # parked by core.JOIN (ASLEEP, which wake() ignores): its
-                joiner.state = 3  # scheduler's thread is this one; WAITING lets the wake through
+            if joiner.w[0] == 4:  # parked by core.JOIN (ASLEEP, which wake() ignores): its
+                joiner.w[0] = 3  # scheduler's thread is this one; WAITING lets the wake through
             waker.wake(joiner)
         joiner = nxt

@@ -7,15 +7,21 @@ and writes it with a machine load or store through ``ptr32(slot.w)``, while byte
 code use the accessors below (or a subscript of ``slot.w``). An executor's steal moves the slot
 object, and its words with it. The words:
 
-- ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``, or ``REWOKEN``: running
-  and woken meanwhile (what ``slot.rewoken = True`` said while the state was RUNNING: a wake
-  only ever set that flag on a RUNNING task, and every way out of RUNNING cleared it). So
-  "is it running" is ``state == RUNNING or state == REWOKEN``; ``state_of`` answers RUNNING
-  for both.
+- ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``.
 - ``W_THROW`` (1): 1 while ``slot.throw_exc`` holds an exception to throw in at the next poll
   (the exception stays the attribute; the flag is what the polls test). Set and cleared with
   the attribute by ``set_throw``/``clear_throw`` (or the same two stores in line).
-- ``W_SPARE`` (2, 3): 0, reserved (the slot's timer entry's number; the spawn side's words).
+- ``W_REWOKEN`` (2): 1 once a wake found the task RUNNING (was ``slot.rewoken``): ``_park``
+  reads and clears it under the section, the ring sleep's park and the completion clear it.
+- word 3: 0, reserved (the slot's timer entry's number; the spawn side's words).
+
+Design note: "woken while it ran" is a word of its own, not a state. Folded into the state
+(a sixth state, round fourteen's plan) a wake's read-modify-write of the state word would
+race the tick's stores without the section (RUNNING to ASLEEP at a ring sleep's park) on a
+port whose cores run Python at once (no GIL): a wake that read RUNNING and wrote its state
+after the park's ASLEEP would leave a sleeper no hand-off queues. As a word of its own, a
+wake writes only it, as it wrote only ``rewoken`` before; in viper the store is one machine
+instruction either way.
 
 Design note: why a slot's own array and not numbered chunks. Round fourteen's plan numbered
 every slot of the interpreter and kept its words in shared ``array('i')`` chunks, with a
@@ -39,9 +45,8 @@ from micropython import const
 
 W_STATE = const(0)
 W_THROW = const(1)
+W_REWOKEN = const(2)
 WORDS = const(4)
-REWOKEN = const(5)  # running, and woken meanwhile (see the module's note)
-_RUNNING = const(2)
 
 
 def new_words():
@@ -50,19 +55,18 @@ def new_words():
 
 
 def state_of(slot):
-    """The slot's state as ``core`` names it (REWOKEN reads as RUNNING). ISR-safe."""
-    s = slot.w[0]
-    return _RUNNING if s == REWOKEN else s
+    """The slot's state (``core.FREE``..``core.ASLEEP``). ISR-safe."""
+    return slot.w[0]
 
 
 def set_state(slot, state):
-    """Write the slot's state word (REWOKEN included). ISR-safe."""
+    """Write the slot's state word. ISR-safe."""
     slot.w[0] = state
 
 
 def rewoken(slot):
-    """True if the task was woken while it ran (its state word is REWOKEN). ISR-safe."""
-    return slot.w[0] == REWOKEN
+    """True if a wake found the task running since its last park. ISR-safe."""
+    return slot.w[2] != 0
 
 
 def set_throw(slot, exc):

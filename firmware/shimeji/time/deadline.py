@@ -31,15 +31,16 @@ _END = object()  # next()'s default: the ring sleep's iterator is done
 def _expire(entry):
     """Fires from ``turn()``: throw the expiry into the task that armed ``entry``."""
     slot = entry.slot
-    if slot.state == FREE or slot.id != entry.key or slot.sched is None:
+    if slot.w[0] == FREE or slot.id != entry.key or slot.sched is None:
         return  # that task is gone
     if slot.throw_exc is None:
         # The class, not an instance: the throw makes the instance, at the task's next poll,
         # so turn() allocates nothing (a pre-made instance's traceback would keep growing).
         slot.throw_exc = DeadlineExpired
+        slot.w[1] = 1  # (its flag: task/words.py)
     if slot.sched._trace is not None and slot.deadline_owner is not None:
         slot.sched._trace.record(_DEADLINE_MISS, slot.id, slot.deadline_owner.ms)
-    if slot.state >= WAITING:  # WAITING, or ASLEEP on its ring sleep
+    if slot.w[0] >= WAITING:  # WAITING, or ASLEEP on its ring sleep
         slot.sched._unwait(slot)
     core.wake(slot)
 

@@ -134,10 +134,11 @@ def hand_off(self, pos: int, level: int) -> int:
                     dflag = 1
                     last = fifo.tail
                     nlast = 0 if last is nil else 1
-            if own and dflag and int(slot.state) == _ASLEEP:
+            sw = ptr32(slot.w)  # the slot's words (task/words.py): its state, word 0
+            if own and dflag and sw[0] == _ASLEEP:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
                 n += 1
-                slot.state = _QUEUED  # first (see above)
+                sw[0] = _QUEUED  # first (see above)
                 e.pos = -1
                 ws[b] = free  # its number back on the free list (the entry stays in _obj)
                 free = i
@@ -175,11 +176,12 @@ def hand_off(self, pos: int, level: int) -> int:
             state = s._enter()
             held = 0
         held += 1
-        st = int(slot.state)
+        sw = ptr32(slot.w)  # (task/words.py)
+        st = sw[0]
         if st == _ASLEEP and own:  # a ring sleep waits for its own entry only (core.SLEEP)
             st = _WAITING  # ...which fired: it ends
         if st == _WAITING:  # StaticScheduler.wake, inlined
-            slot.state = _QUEUED
+            sw[0] = _QUEUED
             if dflag and s._inbox_head is nil:  # (s is seen here: ``s is direct``)
                 if nlast:  # FifoPolicy.add, inlined
                     last.run_next = slot
@@ -205,7 +207,7 @@ def hand_off(self, pos: int, level: int) -> int:
             if trace is not nil:
                 trace.timer_woke(slot)
         elif st == _RUNNING:
-            slot.rewoken = True
+            sw[2] = 1  # rewoken (task/words.py)
         i = nxt
     if dflag:
         if nlast:

@@ -228,8 +228,9 @@ def drain(self, pos: int) -> int:
                 if slot is not nil:
                     sched = slot.sched
                     if sched is not nil:
-                        if own and int(slot.state) == _ASLEEP:
-                            slot.state = _WAITING  # its ring sleep ends: wake() queues it
+                        sw = ptr32(slot.w)  # (task/words.py: the state is word 0)
+                        if own and sw[0] == _ASLEEP:
+                            sw[0] = _WAITING  # its ring sleep ends: wake() queues it
                         sched.wake(slot)
             else:
                 cb(e)

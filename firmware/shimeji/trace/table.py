@@ -17,6 +17,7 @@ import time
 
 from .. import core, port
 from ..errors import TraceError
+from ..task.words import state_of
 from . import kinds as K
 from .writers import park_what
 
@@ -71,7 +72,7 @@ def task_table(sched, polls=None):
         seen = polls.update(tr)
     rows = []
     for s in sched.live_slots():
-        waits = K.PARK_NAMES[park_what(s)] if s.state >= 3 else ""
+        waits = K.PARK_NAMES[park_what(s)] if 3 <= s.w[0] <= 4 else ""
         if timed:
             p = s.pol
             n, cpu, longest, hogs = (p.polls, p.run_total_us, p.run_max_us, p.hogs) \
@@ -81,7 +82,7 @@ def task_table(sched, polls=None):
             hogs = None
         else:
             n = cpu = longest = hogs = None
-        rows.append((s.id, s.name, _STATES[s.state], waits, n, cpu, longest,
+        rows.append((s.id, s.name, _STATES[state_of(s)], waits, n, cpu, longest,
                      s.wakes if tr is not None else None, hogs))
     if seen is not None:
         polls.forget([r[0] for r in rows])

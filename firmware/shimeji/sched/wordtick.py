@@ -1,0 +1,374 @@
+"""The FIFO tick in viper over the slots' words: ``tick_fifo`` (fastpath.py's, its native form).
+
+Design note. ``fastpath.tick_fifo``'s loop (its design note holds for this one: the ring, the
+spawn list and the inbox spliced in between the tail and the head, the in-line completion and
+join), written in viper so that a slot's state and throw flag (task/words.py) are machine
+loads and stores: per poll one attribute load and one buffer cast (``ptr32(slot.w)``) where
+the native loop made three attribute loads and three stores (``state`` twice, ``throw_exc``,
+``rewoken``). Three things differ because viper is viper:
+
+- A task's completion needs its exception (``e.value``), and viper cannot bind one to a local
+  (``except E as e`` stores None into ``e`` when the handler ends: a type of its own there).
+  It is bound to the module global ``_exc`` (``global _exc``): a store and a delete in this
+  module's dict per completion, nothing allocated (docs/benchmarks.md, "Timers, round
+  fourteen"). With a GIL nothing runs between the handler's store and its read; two threads
+  completing tasks at once on a port without one would share it: so an executor's workers
+  (``sched.parallel``) tick with the native ``fastpath.tick_fifo``, and so does every
+  scheduler on a port without a GIL (``_GILLESS``: the RP2040's two cores).
+- A viper function takes no default arguments: what the native tick kept as defaults is the
+  closure's three cells (``nil``: None, which viper compares only as an object; ``sleep``:
+  core.SLEEP, compared per poll; ``kit``: a tuple of the rest, each item read where it is
+  needed: two args and three cells are the five words MicroPython calls a closure with
+  without allocating).
+- ``is`` between objects is a runtime call here as in native code, a word test is not: the
+  per-poll tests are on words (the throw flag) and ints (``stays``, ``left``).
+Shape: no try around the loop; each try body is a poll or a call (the Xtensa MOVI reach,
+fastpath.py's "Shape" note; test_tools_xtensa_reach.py reads this module too).
+"""
+
+import sys
+
+import micropython
+from micropython import const
+
+from .. import core, port
+from ..core import wrap_count
+from ..errors import Cancelled
+from ..task.pool import hold_local, release_local
+from ..task.waitlist import wake_joiners
+from . import fastpath
+from .endtick import end_tick
+from .foreign import shield
+
+if not port.IS_MICROPYTHON:
+    ptr32 = port.ptr32  # viper's cast, for CPython
+
+_FREE = const(0)  # core's states (task/words.py)
+_QUEUED = const(1)
+_RUNNING = const(2)
+_ASLEEP = const(4)
+_OK = const(2)  # task.slot's outcomes
+_FAILED = const(3)
+_CANCELLED = const(4)
+# kit's items (see _bind)
+_K_NATIVE = const(0)
+_K_END = const(1)
+_K_GETATTR = const(2)
+_K_NO_KIT = const(3)
+_K_PARK = const(4)
+_K_JOIN = const(5)
+_K_HOLD = const(6)
+_K_RELEASE = const(7)
+_K_SHIELD = const(8)
+_K_TYPE = const(9)
+_K_BASE = const(10)
+_K_WAKE_JOINERS = const(11)
+_K_WRAP = const(12)
+_K_MODULES = const(13)
+_K_LEN = const(14)
+_K_STOP = const(15)
+
+_GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (see the note)
+_exc = None  # the exception a poll ended with (see the note): set and deleted by its handler
+
+
+def _outcome(sched, slot, exc):
+    # A poll ended with an exception other than StopIteration (rare: no viper needed):
+    # CANCELLED, FAILED (counted), or 0 for a BaseException (KeyboardInterrupt, SystemExit).
+    if isinstance(exc, Cancelled):  # (keeps the reason: docs/repl.md, Ctrl-C on unix)
+        return _CANCELLED
+    if isinstance(exc, Exception):  # a failing task never takes the scheduler down
+        sched.failed_total = wrap_count(sched.failed_total, 1)
+        return _FAILED
+    return 0
+
+
+def _interrupted(sched, slot, exc, err):
+    # A KeyboardInterrupt or SystemExit out of a poll: recorded; what the tick raises at its end.
+    try:
+        sched._interrupted(slot, exc)
+    except BaseException as e2:
+        return e2
+    return exc
+
+
+def _bind(nil, sleep, kit):
+    @micropython.viper
+    def tick_fifo(sched, n):
+        """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not
+        ISR-safe."""
+        global _exc
+        if sched.parallel:  # an executor's worker: the native tick (the module's note)
+            return kit[_K_NATIVE](sched, n)
+        fifo = sched._fifo
+        head = fifo.head
+        if head is nil:
+            if sched._inbox_head is nil:  # nothing to poll: no set-up at all
+                return kit[_K_END](sched, 0, 0, False)
+        ctx = sched._ctx
+        tail = fifo.tail
+        outer_sched = ctx.sched  # a task of another scheduler may be driving this one
+        outer_slot = nil
+        left = int(n)
+        if left < 0:
+            left = 0
+        n0 = left
+        completed = 0
+        joins = 0  # joiners the in-line completion queued itself
+        stays = 0  # the task just polled stays runnable: it goes behind what it woke
+        plain = -1  # 1 if _complete is StaticScheduler's (asked at the first completion)
+        have = 0  # park and join read from kit (at the first poll that needs them)
+        park = nil
+        join = nil
+        sched._polling = True
+        outer_held = 0
+        if outer_sched is not nil:  # its spawns go by _start (hold_local)
+            outer_slot = ctx.slot
+            if kit[_K_HOLD](outer_sched):
+                outer_held = 1
+        ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
+        outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here (endtick.tick_kit)
+        timer = sched.timer
+        no_kit = kit[_K_NO_KIT]
+        if timer is nil:
+            ctx.tkit = no_kit
+        elif sched.level:
+            ctx.tkit = no_kit
+        else:
+            ctx.tkit = kit[_K_GETATTR](timer, "_kit", no_kit)
+        sched._local_ok = sched._local_next  # (fastpath.py: one read, not three)
+        sched._news = True  # the first pass looks at both lists whatever came before the tick
+        shielding = 0
+        if sched._shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
+            sh = kit[_K_SHIELD]
+            if sh.target is nil and kit[_K_LEN](kit[_K_MODULES]) == sh.modules:
+                pass  # on()'s first test, in line: asyncio is not even imported
+            else:
+                sh.on()
+                shielding = 1
+        if tail is not nil:
+            tail.run_next = head  # a ring while the tick runs (fastpath.py's note)
+        err = nil  # what ended the tick by raising: raised again once the ring is put back
+        stop = kit[_K_STOP]
+        while True:
+            if sched._news:  # a spawn or a wake since the last look
+                try:  # (_take_inbox is a call)
+                    sched._news = False  # (before the lists are read: a wake after it sets it)
+                    slot = sched._local_head  # linked through run_next: spliced in whole
+                    if slot is not nil:
+                        if tail is nil:
+                            head = slot
+                        else:
+                            tail.run_next = slot
+                        tail = sched._local_tail
+                        tail.run_next = head
+                        sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
+                        sched._local_head = nil
+                        sched._local_tail = nil
+                    if sched._inbox_head is not nil:
+                        slot = sched._take_inbox()
+                        while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
+                            nxt = slot.inbox_next
+                            slot.inbox_next = nil
+                            if tail is nil:
+                                head = slot
+                            else:
+                                tail.run_next = slot
+                            slot.run_next = head
+                            tail = slot
+                            slot = nxt
+                except BaseException as _exc:  # (maybe after another: the first is raised)
+                    if err is nil:
+                        err = _exc
+                    left = 0
+            if stays:  # the ring turns one step: the task polled becomes the tail
+                tail = head
+                head = head.run_next
+                stays = 0
+            elif head is nil:  # (a ring that just turned is never empty)
+                break
+            if left == 0:
+                break
+            slot = head
+            left -= 1
+            sw = ptr32(slot.w)  # the slot's words: its state and throw flag (task/words.py)
+            sw[0] = _RUNNING
+            ctx.slot = slot
+            status = 0
+            value = nil
+            r = nil
+            try:
+                if sw[1]:
+                    r = sched._throw_in(slot)
+                else:
+                    r = slot.coro.send(nil)
+            except stop as _exc:  # (a local: a builtin's name is two look-ups)
+                status = _OK
+                value = _exc.value
+            except BaseException as _exc:
+                status = -1
+                value = _exc
+            if status == 0:
+                if r is nil:
+                    sw[0] = _QUEUED
+                    stays = 1
+                    continue
+                if r is sleep:  # sched._park_sleep(slot), in line
+                    if int(slot.timer.pos) < 0:
+                        sw[0] = _QUEUED  # its entry fired already
+                        stays = 1
+                        continue
+                    if sw[1]:
+                        sw[0] = _QUEUED  # a throw waits
+                        stays = 1
+                        continue
+                    sw[2] = 0  # (rewoken)
+                    sw[0] = _ASLEEP  # wake() ignores it, the hand-off reads it
+                else:
+                    if have == 0:
+                        park = kit[_K_PARK]
+                        join = kit[_K_JOIN]
+                        have = 1
+                    if r is join:  # a join of a task of this scheduler (core.JOIN): it ends
+                        sw[2] = 0
+                        sw[0] = _ASLEEP  # in a poll of this thread, which queues it (below)
+                    else:
+                        try:
+                            if r is park:
+                                if sched._park(slot):  # woken while it ran: stays runnable
+                                    stays = 1
+                            else:
+                                sched._foreign(slot, r)  # (a throw queued: it stays runnable)
+                                stays = 1
+                        except BaseException as _exc:
+                            err = _exc
+                            left = 0
+                            stays = 1  # (kept in the ring; the loop ends at its top)
+                        if stays:
+                            continue
+            elif status < 0:  # (fastpath.py's except clauses, by the exception's class)
+                status = int(_outcome(sched, slot, value))
+                if status == 0:  # KeyboardInterrupt, SystemExit: recorded, re-raised
+                    err = _interrupted(sched, slot, value, err)
+                    left = 0
+            # The task leaves the run queue (it parked or ended): out of the ring, first.
+            nxt = slot.run_next
+            if nxt is slot:
+                head = nil
+                tail = nil
+            else:
+                tail.run_next = nxt
+                head = nxt
+            if status:
+                try:  # (calls: _complete, cancel, remove, wake_joiners, _give_back)
+                    completed += 1
+                    if value is nil:
+                        if plain < 0:  # asked at the tick's first completion
+                            plain = 0
+                            if kit[_K_TYPE](sched)._complete is kit[_K_BASE][0]:
+                                plain = 1
+                    if plain < 1 or value is not nil:
+                        sched._complete(slot, status, value)
+                        continue
+                    # StaticScheduler._complete for a task that returned None, in line
+                    # (fastpath.py's, on the words).
+                    slot.handle._ref = nil  # (detach() gives a live task a handle of its own)
+                    timer = slot.timer  # (every slot has its entry)
+                    if int(timer.pos) >= 0:  # armed, never awaited
+                        timer.cancel()
+                    if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
+                        slot.dirty = False
+                        waiting_on = slot.waiting_on
+                        if waiting_on is not nil:
+                            waiting_on.remove(slot)
+                        if slot.wait_phase:  # ended inside a wait it drove by hand
+                            slot.wait_phase = 0
+                            slot.wait_key = nil
+                            slot.wait_status = 0
+                            slot.wait_value = nil
+                        joiners = slot.joiners
+                        joiner = joiners.head
+                        if joiner is not nil:
+                            jw = ptr32(joiner.w)
+                            if jw[0] == _ASLEEP and joiner.wait_next is nil and \
+                                    sched._local_head is nil and sched._inbox_head is nil:
+                                # Its one joiner parked by core.JOIN: queued here, where the
+                                # inbox's drain would put it, with no section (fastpath.py).
+                                joiners.head = nil
+                                joiners.tail = nil
+                                joiners.count = 0
+                                joiner.waiting_on = nil
+                                joiner.wait_status = _OK
+                                joiner.wait_value = nil
+                                jw[0] = _QUEUED  # (no wait_key: a join never reads it)
+                                if tail is nil:
+                                    head = joiner
+                                else:
+                                    tail.run_next = joiner
+                                joiner.run_next = head
+                                tail = joiner
+                                joins += 1
+                            else:
+                                kit[_K_WAKE_JOINERS](joiners, slot.id, _OK, nil)
+                        if sw[1]:  # cancelled in its last poll
+                            sw[1] = 0
+                            slot.throw_exc = nil
+                            slot.cancel_requested = False
+                    slot.coro = nil
+                    sw[0] = _FREE  # first: a wake from now on is a no-op...
+                    sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
+                    slot.sched = nil
+                    if slot.pooled:
+                        owner = slot.owner
+                        if owner is sched:  # on top of the free list (TaskPool._free_push)
+                            slot.free_next = sched._free_head
+                            sched._free_head = slot
+                        else:  # a slot that moved here from another worker goes home
+                            owner._give_back(slot)
+                except BaseException as _exc:
+                    err = _exc
+                    left = 0
+        sched._local_ok = False
+        slot = sched._local_head  # left by a completion that ended the tick (a stop)
+        if slot is not nil:
+            if tail is nil:
+                head = slot
+            else:
+                tail.run_next = slot
+            tail = sched._local_tail
+            tail.run_next = head
+            sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
+            sched._local_head = nil
+            sched._local_tail = nil
+        if stays:
+            tail = head
+            head = head.run_next
+        if tail is not nil:
+            tail.run_next = nil  # the ring ends at the tail again
+        if shielding:
+            kit[_K_SHIELD].off()
+        fifo.head = head
+        fifo.tail = tail
+        sched._polling = False
+        ctx.slot = outer_slot
+        ctx.sched = outer_sched
+        ctx.tkit = outer_tkit
+        if outer_held:
+            kit[_K_RELEASE](outer_sched)
+        if joins:  # counted as wake() counts a task's wakes (under the section)
+            state = sched._enter()
+            sched._woken_int = int(sched._woken_int) + joins
+            sched._exit(state)
+        if err is not nil:
+            raise err
+        return kit[_K_END](sched, n0 - left, completed, head is not nil)
+
+    return tick_fifo
+
+
+tick_fifo = _bind(None, core.SLEEP, (
+    fastpath.tick_fifo, end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local,
+    release_local, shield, type, fastpath.base_complete, wake_joiners, wrap_count, sys.modules,
+    len, StopIteration))
+if _GILLESS:
+    tick_fifo = fastpath.tick_fifo  # noqa: F811 (the native tick: see the module's note)
