@@ -1,5 +1,7 @@
 """``end_tick``: what every tick path does last (fills the scheduler's ``Tick``); and
-``tick_kit``, the timer's kit a tick puts in the context for ``sleep_ms``.
+``tick_kit``, the timer's kit a tick puts in the context for ``sleep_ms``; and what the viper
+FIFO tick (wordtick.py) calls for a poll that ended with an exception other than
+StopIteration (rare: no viper needed).
 
 Its own module since the FIFO tick (fastpath.py) outgrew 350 lines; the general, traced and
 traced-FIFO ticks call it too (``StaticScheduler._end_tick``).
@@ -12,8 +14,13 @@ timer), and gives the outer value back at its end; the other tick paths put the 
 """
 
 import micropython
+from micropython import const
 
 from ..core import NO_KIT, wrap_count
+from ..errors import Cancelled
+
+_FAILED = const(3)  # task.slot's outcomes
+_CANCELLED = const(4)
 
 
 def tick_kit(sched):
@@ -66,3 +73,25 @@ def end_tick(sched, polled, completed, ready):
     t.woken = woken_ext + woken_int
     t.has_remaining = ready or sched._inbox_head is not None
     return t
+
+
+def poll_outcome(sched, exc):
+    """A poll ended with ``exc`` (not StopIteration): CANCELLED, FAILED (counted in
+    ``failed_total``), or 0 for a BaseException (KeyboardInterrupt, SystemExit). Not
+    ISR-safe."""
+    if isinstance(exc, Cancelled):  # (keeps the reason: docs/repl.md, Ctrl-C on unix)
+        return _CANCELLED
+    if isinstance(exc, Exception):  # a failing task never takes the scheduler down
+        sched.failed_total = wrap_count(sched.failed_total, 1)
+        return _FAILED
+    return 0
+
+
+def poll_interrupted(sched, slot, exc):
+    """A KeyboardInterrupt or SystemExit out of a poll: recorded (``sched._interrupted``);
+    returns what the tick raises at its end. Not ISR-safe."""
+    try:
+        sched._interrupted(slot, exc)
+    except BaseException as e2:
+        return e2
+    return exc

@@ -336,7 +336,3 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         raise err  # (a bare raise is not supported in native code)
     return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)
 
-
-# The tick every scheduler but an executor's worker uses: this one in viper over the slots'
-# words (wordtick.py; on a port without a GIL, this native one).
-from .wordtick import tick_fifo as tick_words  # noqa: E402, F401 (it reads this module)

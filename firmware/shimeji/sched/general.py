@@ -9,14 +9,18 @@ under a non-FIFO policy took a 344 B heap frame on the unix port).
 """
 
 import micropython
+from micropython import const
 
 from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
-from ..task.slot import CANCELLED, FAILED, OK, QUEUED, RUNNING
+from ..task.slot import CANCELLED, FAILED, OK
 from .endtick import tick_kit
 from .foreign import shield as _shield
+
+_QUEUED = const(1)  # core's states: consts (an imported name is a look-up, and more code)
+_RUNNING = const(2)
 
 
 class Tick:
@@ -80,7 +84,7 @@ def tick_general(sched, n):
             if slot is None:
                 break
             polled += 1
-            slot.w[0] = RUNNING
+            slot.w[0] = _RUNNING
             ctx.slot = slot
             if charge is not None:
                 t0 = ctx.poll_start = clock()
@@ -113,10 +117,10 @@ def tick_general(sched, n):
             preempted = False
             if charge is not None:
                 preempted = charge(slot, port.ticks_diff(clock(), t0))
-            if slot.w[0] != RUNNING:  # (the state word: task/words.py)
+            if slot.w[0] != _RUNNING:  # (the state word: task/words.py)
                 pass  # completed above
             elif r is None:
-                slot.w[0] = QUEUED
+                slot.w[0] = _QUEUED
                 if sched._inbox_head is not None:
                     sched._drain_inbox()  # what it woke goes first (fastpath.py)
                 put_back(slot, preempted)

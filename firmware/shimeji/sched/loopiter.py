@@ -12,7 +12,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from .fastpath import tick_words as tick_fifo
+from .wordtick import tick_fifo  # (viper over the words; fastpath's native one on workers)
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
 _W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)

@@ -5,7 +5,8 @@ spawn list and the inbox spliced in between the tail and the head, the in-line c
 join), written in viper so that a slot's state and throw flag (task/words.py) are machine
 loads and stores: per poll one attribute load and one buffer cast (``ptr32(slot.w)``) where
 the native loop made three attribute loads and three stores (``state`` twice, ``throw_exc``,
-``rewoken``). Three things differ because viper is viper:
+``rewoken``). Two things differ because viper is viper (and a third: in viper a constant
+None stored into an attribute is the int 0, so None is the cell ``nil`` everywhere here):
 
 - A task's completion needs its exception (``e.value``), and viper cannot bind one to a local
   (``except E as e`` stores None into ``e`` when the handler ends: a type of its own there).
@@ -20,8 +21,6 @@ the native loop made three attribute loads and three stores (``state`` twice, ``
   core.SLEEP, compared per poll; ``kit``: a tuple of the rest, each item read where it is
   needed: two args and three cells are the five words MicroPython calls a closure with
   without allocating).
-- ``is`` between objects is a runtime call here as in native code, a word test is not: the
-  per-poll tests are on words (the throw flag) and ints (``stays``, ``left``).
 Shape: no try around the loop; each try body is a poll or a call (the Xtensa MOVI reach,
 fastpath.py's "Shape" note; test_tools_xtensa_reach.py reads this module too).
 """
@@ -33,11 +32,10 @@ from micropython import const
 
 from .. import core, port
 from ..core import wrap_count
-from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
 from . import fastpath
-from .endtick import end_tick
+from .endtick import end_tick, poll_interrupted, poll_outcome
 from .foreign import shield
 
 if not port.IS_MICROPYTHON:
@@ -47,9 +45,7 @@ _FREE = const(0)  # core's states (task/words.py)
 _QUEUED = const(1)
 _RUNNING = const(2)
 _ASLEEP = const(4)
-_OK = const(2)  # task.slot's outcomes
-_FAILED = const(3)
-_CANCELLED = const(4)
+_OK = const(2)  # task.slot's OK
 # kit's items (see _bind)
 _K_NATIVE = const(0)
 _K_END = const(1)
@@ -70,26 +66,6 @@ _K_STOP = const(15)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (see the note)
 _exc = None  # the exception a poll ended with (see the note): set and deleted by its handler
-
-
-def _outcome(sched, slot, exc):
-    # A poll ended with an exception other than StopIteration (rare: no viper needed):
-    # CANCELLED, FAILED (counted), or 0 for a BaseException (KeyboardInterrupt, SystemExit).
-    if isinstance(exc, Cancelled):  # (keeps the reason: docs/repl.md, Ctrl-C on unix)
-        return _CANCELLED
-    if isinstance(exc, Exception):  # a failing task never takes the scheduler down
-        sched.failed_total = wrap_count(sched.failed_total, 1)
-        return _FAILED
-    return 0
-
-
-def _interrupted(sched, slot, exc, err):
-    # A KeyboardInterrupt or SystemExit out of a poll: recorded; what the tick raises at its end.
-    try:
-        sched._interrupted(slot, exc)
-    except BaseException as e2:
-        return e2
-    return exc
 
 
 def _bind(nil, sleep, kit):
@@ -247,9 +223,9 @@ def _bind(nil, sleep, kit):
                         if stays:
                             continue
             elif status < 0:  # (fastpath.py's except clauses, by the exception's class)
-                status = int(_outcome(sched, slot, value))
+                status = int(poll_outcome(sched, value))
                 if status == 0:  # KeyboardInterrupt, SystemExit: recorded, re-raised
-                    err = _interrupted(sched, slot, value, err)
+                    err = poll_interrupted(sched, slot, value)
                     left = 0
             # The task leaves the run queue (it parked or ended): out of the ring, first.
             nxt = slot.run_next
