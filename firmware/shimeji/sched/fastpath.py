@@ -147,7 +147,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
             break
         slot = head
         left -= 1
-        slot.w[0] = _RUNNING
+        w = slot.w  # its words (task/words.py): one load, then subscripts
+        w[0] = _RUNNING
         ctx.slot = slot
         try:
             if slot.throw_exc is None:
@@ -174,26 +175,26 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 err = e2
         else:
             if r is None:
-                slot.w[0] = _QUEUED
+                w[0] = _QUEUED
                 stays = True
                 continue
             if r is _sleep:  # sched._park_sleep(slot), in line
                 if slot.timer.pos < 0:
-                    slot.w[0] = _QUEUED  # its entry fired already
+                    w[0] = _QUEUED  # its entry fired already
                     stays = True
                     continue
                 if slot.throw_exc is None:  # (no `is not`: two runtime calls)
                     pass
                 else:
-                    slot.w[0] = _QUEUED  # a throw waits
+                    w[0] = _QUEUED  # a throw waits
                     stays = True
                     continue
-                slot.w[2] = 0  # (rewoken: task/words.py)
-                slot.w[0] = _ASLEEP  # wake() ignores it, the hand-off reads it
+                w[2] = 0  # (rewoken: task/words.py)
+                w[0] = _ASLEEP  # wake() ignores it, the hand-off reads it
                 status = 0
             elif r is _join:  # a join of a task of this scheduler (core.JOIN): it ends in
-                slot.w[2] = 0  # a poll of this tick's thread, which queues it (below);
-                slot.w[0] = _ASLEEP
+                w[2] = 0  # a poll of this tick's thread, which queues it (below);
+                w[0] = _ASLEEP
                 status = 0
             else:
                 try:
@@ -279,11 +280,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         pass
                     else:  # cancelled in its last poll
                         slot.throw_exc = None
-                        slot.w[1] = 0
+                        w[1] = 0
                         slot.cancel_requested = False
                 slot.coro = None
-                slot.w[0] = _FREE  # first: a wake from now on is a no-op...
-                slot.w[2] = 0  # ...so none can leave rewoken set for the slot's next task
+                w[0] = _FREE  # first: a wake from now on is a no-op...
+                w[2] = 0  # ...so none can leave rewoken set for the slot's next task
                 slot.sched = None
                 if slot.pooled:
                     owner = slot.owner

@@ -1,28 +1,22 @@
 """The FIFO tick in viper over the slots' words: ``tick_fifo`` (fastpath.py's, its native form).
 
-Design note. ``fastpath.tick_fifo``'s loop (its design note holds for this one: the ring, the
-spawn list and the inbox spliced in between the tail and the head, the in-line completion and
-join), written in viper so that a slot's state and throw flag (task/words.py) are machine
-loads and stores: per poll one attribute load and one buffer cast (``ptr32(slot.w)``) where
-the native loop made three attribute loads and three stores (``state`` twice, ``throw_exc``,
-``rewoken``). Two things differ because viper is viper (and a third: in viper a constant
-None stored into an attribute is the int 0, so None is the cell ``nil`` everywhere here):
-
-- A task's completion needs its exception (``e.value``), and viper cannot bind one to a local
-  (``except E as e`` stores None into ``e`` when the handler ends: a type of its own there).
-  It is bound to the module global ``_exc`` (``global _exc``): a store and a delete in this
-  module's dict per completion, nothing allocated (docs/benchmarks.md, "Timers, round
-  fourteen"). With a GIL nothing runs between the handler's store and its read; two threads
-  completing tasks at once on a port without one would share it: so an executor's workers
-  (``sched.parallel``) tick with the native ``fastpath.tick_fifo``, and so does every
-  scheduler on a port without a GIL (``_GILLESS``: the RP2040's two cores).
-- A viper function takes no default arguments: what the native tick kept as defaults is the
-  closure's three cells (``nil``: None, which viper compares only as an object; ``sleep``:
-  core.SLEEP, compared per poll; ``kit``: a tuple of the rest, each item read where it is
-  needed: two args and three cells are the five words MicroPython calls a closure with
-  without allocating).
-Shape: no try around the loop; each try body is a poll or a call (the Xtensa MOVI reach,
-fastpath.py's "Shape" note; test_tools_xtensa_reach.py reads this module too).
+Design note. ``fastpath.tick_fifo``'s loop and design notes (the ring, the spawn list and the
+inbox spliced in between the tail and the head, the in-line completion and join), in viper so
+that a slot's state, throw flag and rewoken flag (task/words.py) are machine loads and stores
+through ``ptr32(slot.w)``. Viper's differences: a constant None stored into an attribute is
+the int 0, so None is the object ``nil`` (the kit's) everywhere here; ``is not`` is two
+runtime calls, so the hot tests are ``is nil: pass / else``; no default arguments, so what the
+native tick keeps as defaults is the closure's cells (``sleep``, compared per poll; ``kit``, a
+tuple read where needed; ``exc``: two args and three cells are the five words MicroPython
+calls a closure with without allocating); and no exception bound to a local (``except E as
+e`` stores None into ``e`` at the handler's end), so a completion's is bound to the cell
+``exc`` (``nonlocal``: a machine store; round fourteen's module global cost three dict
+operations per completion). One cell serves every tick of the closure: with a GIL nothing runs
+between a handler's store and its read (viper releases no GIL; a nested tick runs inside a
+poll, never inside a handler); without one, two threads would share it, so an executor's
+workers (``sched.parallel``) and every scheduler on a port without a GIL (``_GILLESS``: the
+RP2040) tick with the native ``fastpath.tick_fifo``. Shape: no try around the loop (the Xtensa
+MOVI reach: fastpath.py's "Shape" note; test_tools_xtensa_reach.py reads this module too).
 """
 
 import sys
@@ -31,7 +25,6 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..core import wrap_count
 from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
 from . import fastpath
@@ -46,8 +39,7 @@ _QUEUED = const(1)
 _RUNNING = const(2)
 _ASLEEP = const(4)
 _OK = const(2)  # task.slot's OK
-# kit's items (see _bind)
-_K_NATIVE = const(0)
+_K_NATIVE = const(0)  # kit's items (see the module's end)
 _K_END = const(1)
 _K_GETATTR = const(2)
 _K_NO_KIT = const(3)
@@ -59,23 +51,24 @@ _K_SHIELD = const(8)
 _K_TYPE = const(9)
 _K_BASE = const(10)
 _K_WAKE_JOINERS = const(11)
-_K_WRAP = const(12)
-_K_MODULES = const(13)
-_K_LEN = const(14)
-_K_STOP = const(15)
+_K_MODULES = const(12)
+_K_LEN = const(13)
+_K_STOP = const(14)
+_K_NIL = const(15)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (see the note)
-_exc = None  # the exception a poll ended with (see the note): set and deleted by its handler
 
 
-def _bind(nil, sleep, kit):
+def _bind(sleep, kit):
+    exc = None  # the exception a poll ended with: a cell (see the module's note)
+
     @micropython.viper
     def tick_fifo(sched, n):
-        """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; returns the ``Tick``. Not
-        ISR-safe."""
-        global _exc
+        """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; the ``Tick``. Not ISR-safe."""
+        nonlocal exc
         if sched.parallel:  # an executor's worker: the native tick (the module's note)
             return kit[_K_NATIVE](sched, n)
+        nil = kit[_K_NIL]  # None, as an object (viper compares objects only with objects)
         fifo = sched._fifo
         head = fifo.head
         if head is nil:
@@ -84,31 +77,27 @@ def _bind(nil, sleep, kit):
         ctx = sched._ctx
         tail = fifo.tail
         outer_sched = ctx.sched  # a task of another scheduler may be driving this one
-        outer_slot = nil
-        left = int(n)
-        if left < 0:
-            left = 0
-        n0 = left
+        outer_slot = ctx.slot  # (None whenever ctx.sched is: only ticks set them)
+        n0 = int(n)
+        if n0 < 0:
+            n0 = 0
+        left = n0  # polls still allowed (counted down)
         completed = 0
         joins = 0  # joiners the in-line completion queued itself
         stays = 0  # the task just polled stays runnable: it goes behind what it woke
         plain = -1  # 1 if _complete is StaticScheduler's (asked at the first completion)
         have = 0  # park and join read from kit (at the first poll that needs them)
-        park = nil
-        join = nil
+        park = join = nil
         sched._polling = True
         outer_held = 0
         if outer_sched is not nil:  # its spawns go by _start (hold_local)
-            outer_slot = ctx.slot
             if kit[_K_HOLD](outer_sched):
                 outer_held = 1
         ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
         outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here (endtick.tick_kit)
         timer = sched.timer
         no_kit = kit[_K_NO_KIT]
-        if timer is nil:
-            ctx.tkit = no_kit
-        elif sched.level:
+        if timer is nil or sched.level:
             ctx.tkit = no_kit
         else:
             ctx.tkit = kit[_K_GETATTR](timer, "_kit", no_kit)
@@ -131,7 +120,9 @@ def _bind(nil, sleep, kit):
                 try:  # (_take_inbox is a call)
                     sched._news = False  # (before the lists are read: a wake after it sets it)
                     slot = sched._local_head  # linked through run_next: spliced in whole
-                    if slot is not nil:
+                    if slot is nil:  # (no ``is not`` here: a second runtime call, a ``not``)
+                        pass
+                    else:
                         if tail is nil:
                             head = slot
                         else:
@@ -141,7 +132,9 @@ def _bind(nil, sleep, kit):
                         sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
                         sched._local_head = nil
                         sched._local_tail = nil
-                    if sched._inbox_head is not nil:
+                    if sched._inbox_head is nil:
+                        pass
+                    else:
                         slot = sched._take_inbox()
                         while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
                             nxt = slot.inbox_next
@@ -153,9 +146,9 @@ def _bind(nil, sleep, kit):
                             slot.run_next = head
                             tail = slot
                             slot = nxt
-                except BaseException as _exc:  # (maybe after another: the first is raised)
+                except BaseException as exc:  # (maybe after another: the first is raised)
                     if err is nil:
-                        err = _exc
+                        err = exc
                     left = 0
             if stays:  # the ring turns one step: the task polled becomes the tail
                 tail = head
@@ -178,12 +171,12 @@ def _bind(nil, sleep, kit):
                     r = sched._throw_in(slot)
                 else:
                     r = slot.coro.send(nil)
-            except stop as _exc:  # (a local: a builtin's name is two look-ups)
+            except stop as exc:  # (a local: a builtin's name is two look-ups)
                 status = _OK
-                value = _exc.value
-            except BaseException as _exc:
+                value = exc.value
+            except BaseException as exc:
                 status = -1
-                value = _exc
+                value = exc
             if status == 0:
                 if r is nil:
                     sw[0] = _QUEUED
@@ -216,8 +209,8 @@ def _bind(nil, sleep, kit):
                             else:
                                 sched._foreign(slot, r)  # (a throw queued: it stays runnable)
                                 stays = 1
-                        except BaseException as _exc:
-                            err = _exc
+                        except BaseException as exc:
+                            err = exc
                             left = 0
                             stays = 1  # (kept in the ring; the loop ends at its top)
                         if stays:
@@ -238,12 +231,14 @@ def _bind(nil, sleep, kit):
             if status:
                 try:  # (calls: _complete, cancel, remove, wake_joiners, _give_back)
                     completed += 1
+                    inline = 0
                     if value is nil:
                         if plain < 0:  # asked at the tick's first completion
                             plain = 0
                             if kit[_K_TYPE](sched)._complete is kit[_K_BASE][0]:
                                 plain = 1
-                    if plain < 1 or value is not nil:
+                        inline = plain
+                    if inline == 0:
                         sched._complete(slot, status, value)
                         continue
                     # StaticScheduler._complete for a task that returned None, in line
@@ -255,7 +250,9 @@ def _bind(nil, sleep, kit):
                     if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
                         slot.dirty = False
                         waiting_on = slot.waiting_on
-                        if waiting_on is not nil:
+                        if waiting_on is nil:
+                            pass
+                        else:
                             waiting_on.remove(slot)
                         if slot.wait_phase:  # ended inside a wait it drove by hand
                             slot.wait_phase = 0
@@ -264,7 +261,9 @@ def _bind(nil, sleep, kit):
                             slot.wait_value = nil
                         joiners = slot.joiners
                         joiner = joiners.head
-                        if joiner is not nil:
+                        if joiner is nil:
+                            pass
+                        else:
                             jw = ptr32(joiner.w)
                             if jw[0] == _ASLEEP and joiner.wait_next is nil and \
                                     sched._local_head is nil and sched._inbox_head is nil:
@@ -301,8 +300,8 @@ def _bind(nil, sleep, kit):
                             sched._free_head = slot
                         else:  # a slot that moved here from another worker goes home
                             owner._give_back(slot)
-                except BaseException as _exc:
-                    err = _exc
+                except BaseException as exc:
+                    err = exc
                     left = 0
         sched._local_ok = False
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
@@ -342,9 +341,9 @@ def _bind(nil, sleep, kit):
     return tick_fifo
 
 
-tick_fifo = _bind(None, core.SLEEP, (
+tick_fifo = _bind(core.SLEEP, (
     fastpath.tick_fifo, end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local,
-    release_local, shield, type, fastpath.base_complete, wake_joiners, wrap_count, sys.modules,
-    len, StopIteration))
+    release_local, shield, type, fastpath.base_complete, wake_joiners, sys.modules, len,
+    StopIteration, None))
 if _GILLESS:
     tick_fifo = fastpath.tick_fifo  # noqa: F811 (the native tick: see the module's note)
