@@ -133,7 +133,8 @@ emulate: $(STAMP)
 # make bench BOARD=qemu|stm32|rp2040|esp32: the same workloads on the firmware
 # (tools/fwbench.py), against the asyncio frozen into it; qemu, stm32 (qemu's b-l475e-iot01a,
 # STM32_QEMU) and esp32 (the C3 in Espressif's qemu, ESP32_QEMU) count instructions (-icount),
-# rp2040 runs in rp2040js.
+# rp2040 runs in rp2040js; esp32 CHIP=esp32 (the classic ESP32, which does not boot with
+# -icount) runs on the host's clock: take ranges over runs.
 bench: $(STAMP)
 	$(if $(filter qemu stm32 rp2040 esp32,$(BOARD)),$(PY) tools/fwbench.py $(BOARD) --micropy-dir "$(MICROPY_DIR)",$(PY) tools/bench.py --micropython $(MICROPYTHON))
 
