@@ -2,7 +2,8 @@
 where the heap is smaller).
 
 - off: ``sched.tick()`` with no trace attached (the hook is one attribute test per tick)
-  against ``fastpath.tick_fifo`` called directly (no hook at all);
+  against the FIFO tick ``sched.tick()`` dispatches to (``wordtick``'s, viper over the slot
+  words since session 15) called directly (no hook at all);
 - on: ``sched.tick()`` with a ``Trace(512)`` attached (two records per switch; the ring
   wraps many times) against the same scheduler with none attached.
 Each repetition runs the three back to back; the goals use the median of the paired ratios
@@ -13,7 +14,7 @@ import gc
 from benchlib import emit, fit, heap_cost, ns_since, slot_cost, start
 
 from shimeji import StaticScheduler, Trace, yield_now
-from shimeji.sched.fastpath import tick_fifo
+from shimeji.sched.wordtick import tick_fifo  # what sched.tick() runs for FIFO, no hook
 
 YIELDS = 200
 REPS = 21
