@@ -71,6 +71,7 @@ from .errors import (
     TimerFull,
     TraceError,
     WaiterBusy,
+    WorkerDied,
     WrongLevel,
 )
 

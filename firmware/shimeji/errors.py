@@ -23,6 +23,12 @@ class ExecutorClosed(SchedulerClosed):
     refused. Make a new ``Executor`` to start again."""
 
 
+class WorkerDied(ExecutorClosed):
+    """A worker thread's ``run`` ended in an error other than closing (a ``RecursionError``
+    from a small thread stack, a ``MemoryError``, a bug): the executor closed itself, and
+    ``run`` raises this, chained to that error (``Executor.errors`` records it too)."""
+
+
 class NotACoroutine(ShimejiError):
     """spawn() was given something that is not a coroutine object."""
 

@@ -32,7 +32,7 @@ from ..errors import (
 from ..sched.foreign import shield
 from ..sync.critical import IrqCriticalSection
 from .injector import Injector
-from .shutdown import _join_timed_out, close, join
+from .shutdown import _join_timed_out, close, join, refuse
 from .threads import repark, reserve, start_on_thread
 from .worker import Worker
 
@@ -221,9 +221,6 @@ class Executor:
                 w.ring()
                 return
 
-    def _refuse(self):
-        raise ExecutorClosed("this Executor was closed: make a new Executor to run more tasks")
-
     # -- running -----------------------------------------------------------------------------
 
     def run_worker(self, index, main=None):
@@ -296,6 +293,7 @@ class Executor:
                 self.errors.append((worker.index, e))
             finally:
                 self.critical_section.exit(state)
+            self.close()  # the others end (WorkerDied); join() cancels this worker's tasks
         finally:
             repark(parked)  # first: a start() right after join() finds this thread idle
             state = self.critical_section.enter()
@@ -305,7 +303,8 @@ class Executor:
     def run(self, main):
         """Start the other workers, run ``main`` on worker 0 on this thread, then close and
         wait for the other workers; returns ``main``'s result. If a worker's thread cannot
-        start, the executor is closed, ``main`` never runs, and that error is raised. Misuse
+        start, the executor is closed, ``main`` never runs, and that error is raised; if one
+        dies of an error, the executor closes and this raises ``WorkerDied``. Misuse
         (``SchedulerBusy``: it runs already; ``NotACoroutine``) starts and closes nothing.
         Not ISR-safe."""
         self._check_idle("run()", main)
@@ -325,6 +324,7 @@ class Executor:
 
     close = close
     join = join
+    _refuse = refuse
     _join_timed_out = _join_timed_out
 
     def stats(self):

@@ -7,7 +7,7 @@ from the spawning and the threads' start so that each module stays small.
 from micropython import const
 
 from .. import core, port
-from ..errors import BadDuration, SchedulerBusy, Timeout
+from ..errors import BadDuration, ExecutorClosed, SchedulerBusy, Timeout, WorkerDied
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
 from .threads import settled
@@ -30,6 +30,22 @@ def close(self):
     self.injector.cancel_all()  # spawned from outside, taken by no worker yet
     for w in self.workers:
         w.ring()
+
+
+def refuse(self):
+    """Raise what a closed executor raises: ``WorkerDied`` (chained to the error) once a worker
+    thread died of one, else ``ExecutorClosed``. Allocates; not ISR-safe."""
+    if self.errors:
+        index, e = self.errors[0]
+        raise WorkerDied(
+            "worker %d's thread died of %r, so the executor closed itself: the other workers "
+            "ended and its tasks are cancelled (their finally blocks run in join(), on the "
+            "thread that joins; Executor.errors has the error). A RecursionError: give the "
+            "threads more stack (_thread.stack_size(bytes) before start() or run(); Xtensa "
+            "boards use threads.XTENSA_STACK); a MemoryError: fewer workers or a smaller "
+            "capacity; anything else is a bug to report. Make a new Executor to run more "
+            "tasks" % (index, e)) from e
+    raise ExecutorClosed("this Executor was closed: make a new Executor to run more tasks")
 
 
 def join(self, timeout_ms=None):
