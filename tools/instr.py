@@ -72,6 +72,31 @@ WORKLOADS = {
     # difference between 2 workers and 1 is what a task's steal and hand-over cost.
     "executor task 1w": EXECUTOR_TASK % 1,
     "executor task 2w": EXECUTOR_TASK % 2,
+    # bench_executor's "1 worker vs StaticScheduler" pair: 100 tasks of N // 100 yield_now()
+    # each, on Executor(workers=1) (spawned by main, joined) and ticked by a plain scheduler.
+    "executor switch 1w": """
+from shimeji import Executor, yield_now
+async def yielder():
+    for _ in range(N // 100):
+        await yield_now()
+ex = Executor(workers=1, capacity=104)
+async def main():
+    hs = [ex.spawn(yielder()) for _ in range(100)]
+    for h in hs:
+        await h
+ex.run(main())
+""",
+    "executor switch plain": """
+from shimeji import yield_now
+async def yielder():
+    for _ in range(N // 100):
+        await yield_now()
+s = StaticScheduler(100)
+for _ in range(100):
+    s.spawn_detached(yielder())
+while s.tick().has_remaining:
+    pass
+""",
     # 100 tasks sleeping 1-3 ms; the clock moves 250 µs per loop round (turn + tick).
     "sleeps": """
 clock = FakeClock()

@@ -1,15 +1,17 @@
 """How an ``Executor`` ends: ``close()`` and ``join()``.
 
-Module functions that ``Executor`` takes in as its methods (``close = close``), kept apart
+Module functions that ``Executor`` takes in as its methods (``close = close``), and a
+``Worker``'s own shutdown (``shut_down_worker``, ``cancel_now``), kept apart
 from the spawning and the threads' start so that each module stays small.
 """
 
 from micropython import const
 
 from .. import core, port
-from ..errors import BadDuration, ExecutorClosed, SchedulerBusy, Timeout, WorkerDied
+from ..errors import BadDuration, Cancelled, ExecutorClosed, SchedulerBusy, Timeout, WorkerDied
 from ..sched.foreign import shield
 from ..sched.runloop import sleep_idle
+from ..task.slot import CANCELLED, FREE, QUEUED
 from .threads import settled
 
 _TIMEOUT_LIMIT = const(0x20000000)  # join(timeout_ms): below half the ticks_ms period
@@ -109,3 +111,40 @@ def _join_timed_out(self, timeout_ms):
                   "that never yields keeps its worker from seeing close(); make it yield "
                   "(await sleep_ms(0) in its loop) or close() earlier, then join() again "
                   "(nothing was lost)" % (timeout_ms, running or "starting", timeout_ms))
+
+
+def shut_down_worker(self):
+    """``Worker._shut_down``: cancel every task this worker holds (their finally blocks run
+    here). ``closed`` is set under the critical section, so no steal hands a task over after
+    the scan below and every spawn has either landed before it or been refused. Not
+    ISR-safe."""
+    state = self._enter()
+    self.closed = True
+    self._exit(state)
+    for w in self.executor.workers:
+        for slot in w.slots:
+            if slot.sched is self and slot.w[0] != FREE:
+                self._cancel_now(slot)
+        slot = w._owned_head
+        while slot is not None:
+            nxt = slot.free_next
+            if slot.sched is self and slot.w[0] != FREE:
+                self._cancel_now(slot)
+            slot = nxt
+    state = self._enter()
+    self._inbox_head = None
+    self._inbox_tail = None
+    self._exit(state)
+    if self.poller is not None:
+        self.poller.close()  # its wake socket; nothing waits on it any more
+
+
+def cancel_now(self, slot):
+    """End the task in ``slot`` cancelled, at once (a worker's shutdown). Not ISR-safe."""
+    if slot.w[0] == QUEUED:
+        self.policy.remove(slot)
+    try:
+        slot.coro.close()
+    except Exception:  # a finally block that raises must not stop the shutdown
+        pass
+    self._complete(slot, CANCELLED, Cancelled("the executor was closed"))

@@ -18,15 +18,18 @@ from micropython import const
 
 from .. import core, port
 from ..errors import Cancelled, PoolFull, SchedulerBusy
+from ..sched import wordtick
 from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
-from ..task.slot import CANCELLED, FREE, QUEUED
+from ..task.slot import FREE
 from ..time.timer import Timer
 from .idle import CALLBACK_THREAD as _CALLBACK_THREAD
 from .idle import Idling
+from .shutdown import cancel_now, shut_down_worker
 from .steal import STEAL_MAX as _STEAL_MAX
 from .steal import Stealing
 
+_TICK_SIZE = const(256)  # StaticScheduler.DEFAULT_TICK_SIZE
 _CROSS_CORE_WAKE = const(21)  # trace.kinds.CROSS_CORE_WAKE
 _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
 # With a GIL a busy worker waits without it (port.sleep_idle: a thread switch) once this many
@@ -78,6 +81,9 @@ class Worker(Stealing, Idling, StaticScheduler):
         # where this worker's steal rounds start: its own xorshift state (steal.py _random),
         # seeded apart per worker so that two thieves do not ask the same victims in step
         self._rng = (0x2545F491 + index * 0x9E3779B) & 0x3FFFFFFF or 1
+        # The viper FIFO tick bound for this worker alone: its exception cell is this
+        # thread's only (sched/wordtick.py, ``bind``; the native tick on rp2)
+        self._tick_own = wordtick.bind(self)
 
     # -- what other threads may call (under the critical section) ----------------------------
 
@@ -225,6 +231,21 @@ class Worker(Stealing, Idling, StaticScheduler):
 
     # -- the worker's loop ------------------------------------------------------------------------
 
+    @micropython.native
+    def tick(self, n=_TICK_SIZE, _ctx=core.context, _type=type, _int=int,
+             _base=StaticScheduler.tick):
+        """``StaticScheduler.tick``: an untraced FIFO worker's tick is the viper tick bound for
+        it alone (``wordtick.bind``: no other thread shares its cell). Allocates nothing in
+        steady state. Not ISR-safe: from the worker's loop (or a task of another scheduler)."""
+        if self._trace is None and self._polling is False and _type(n) is _int:
+            running = _ctx.sched  # (tick()'s checks; it raises what they find)
+            if running is None or running.level == 0:
+                if self._fifo is None:
+                    pass
+                else:
+                    return self._tick_own(self, n)
+        return _base(self, n)
+
     def run(self, main=None):
         """The worker's loop, on the calling thread: tick; when its own queue is empty, take
         from the injector, steal, take from the injector again, then sleep. With ``main`` (a
@@ -296,38 +317,8 @@ class Worker(Stealing, Idling, StaticScheduler):
             self._stop_serving()
             core.unregister_thread()
 
-    def _shut_down(self):
-        """Cancel every task this worker holds (their finally blocks run here). ``closed`` is
-        set under the critical section, so no steal hands a task over after the scan below
-        and every spawn has either landed before it or been refused."""
-        state = self._enter()
-        self.closed = True
-        self._exit(state)
-        for w in self.executor.workers:
-            for slot in w.slots:
-                if slot.sched is self and slot.w[0] != FREE:
-                    self._cancel_now(slot)
-            slot = w._owned_head
-            while slot is not None:
-                nxt = slot.free_next
-                if slot.sched is self and slot.w[0] != FREE:
-                    self._cancel_now(slot)
-                slot = nxt
-        state = self._enter()
-        self._inbox_head = None
-        self._inbox_tail = None
-        self._exit(state)
-        if self.poller is not None:
-            self.poller.close()  # its wake socket; nothing waits on it any more
-
-    def _cancel_now(self, slot):
-        if slot.w[0] == QUEUED:
-            self.policy.remove(slot)
-        try:
-            slot.coro.close()
-        except Exception:  # a finally block that raises must not stop the shutdown
-            pass
-        self._complete(slot, CANCELLED, Cancelled("the executor was closed"))
+    _shut_down = shut_down_worker  # (shutdown.py)
+    _cancel_now = cancel_now
 
     def stats(self):
         """This worker's figures, as a dict (allocates: for the REPL and benchmarks)."""

@@ -1,22 +1,20 @@
 """The FIFO tick in viper over the slots' words: ``tick_fifo`` (fastpath.py's, its native form).
 
-Design note. ``fastpath.tick_fifo``'s loop and design notes (the ring, the spawn list and the
-inbox spliced in between the tail and the head, the in-line completion and join), in viper so
-that a slot's state, throw flag and rewoken flag (task/words.py) are machine loads and stores
-through ``ptr32(slot.w)``. Viper's differences: a constant None stored into an attribute is
-the int 0, so None is the object ``nil`` (the kit's) everywhere here; ``is not`` is two
-runtime calls, so the hot tests are ``is nil: pass / else``; no default arguments, so what the
-native tick keeps as defaults is the closure's cells (``sleep``, compared per poll; ``kit``, a
-tuple read where needed; ``exc``: two args and three cells are the five words MicroPython
-calls a closure with without allocating); and no exception bound to a local (``except E as
-e`` stores None into ``e`` at the handler's end), so a completion's is bound to the cell
-``exc`` (``nonlocal``: a machine store; round fourteen's module global cost three dict
-operations per completion). One cell serves every tick of the closure: with a GIL nothing runs
-between a handler's store and its read (viper releases no GIL; a nested tick runs inside a
-poll, never inside a handler); without one, two threads would share it, so an executor's
-workers (``sched.parallel``) and every scheduler on a port without a GIL (``_GILLESS``: the
-RP2040) tick with the native ``fastpath.tick_fifo``. Shape: no try around the loop (the Xtensa
-MOVI reach: fastpath.py's "Shape" note; test_tools_xtensa_reach.py reads this module too).
+Design note. ``fastpath.tick_fifo``'s loop and notes in viper, so that a slot's state, throw and
+rewoken flags (task/words.py) are machine loads and stores through ``ptr32(slot.w)``. Viper's
+differences: a constant None stored into an attribute is the int 0, so None is the kit's object
+``nil``; ``is not`` is two runtime calls (hot tests: ``is nil: pass / else``); no default
+arguments: the native tick's defaults are the closure's cells (``sleep``, compared per poll;
+``kit``, a tuple; ``exc``: two args and three cells, the five words a closure is called with
+without allocating); ``except E as e`` stores None into ``e`` at the handler's end, so a
+completion's exception is bound to the cell ``exc`` (``nonlocal``: a machine store, not a global's
+dict operations). A cell is safe while one thread at a time calls its closure: with a GIL nothing
+runs between a handler's store and its read (viper releases no GIL; a nested tick runs inside a
+poll, not a handler); without one, each executor worker has a closure of its own (``bind``: its kit
+names the worker, whose thread alone calls it), the module's gives a worker the native
+``fastpath.tick_fifo``, and on the RP2040 (``_GILLESS``: both cores would share the module's) every
+scheduler ticks natively. Shape: no try around the loop (the Xtensa MOVI reach: fastpath.py's
+"Shape"; test_tools_xtensa_reach.py reads it too).
 """
 
 import sys
@@ -39,7 +37,7 @@ _QUEUED = const(1)
 _RUNNING = const(2)
 _ASLEEP = const(4)
 _OK = const(2)  # task.slot's OK
-_K_NATIVE = const(0)  # kit's items (see the module's end)
+_K_OWNER = const(0)  # kit's items (see the module's end): the worker of bind(), or None
 _K_END = const(1)
 _K_GETATTR = const(2)
 _K_NO_KIT = const(3)
@@ -66,8 +64,8 @@ def _bind(sleep, kit):
     def tick_fifo(sched, n):
         """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; the ``Tick``. Not ISR-safe."""
         nonlocal exc
-        if sched.parallel:  # an executor's worker: the native tick (the module's note)
-            return kit[_K_NATIVE](sched, n)
+        if sched.parallel and kit[_K_OWNER] is not sched:  # a worker, not bind()'s: the
+            return fastpath.tick_fifo(sched, n)  # native tick (the module's note)
         nil = kit[_K_NIL]  # None, as an object (viper compares objects only with objects)
         fifo = sched._fifo
         head = fifo.head
@@ -341,9 +339,12 @@ def _bind(sleep, kit):
     return tick_fifo
 
 
-tick_fifo = _bind(core.SLEEP, (
-    fastpath.tick_fifo, end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local,
-    release_local, shield, type, fastpath.base_complete, wake_joiners, sys.modules, len,
-    StopIteration, None))
-if _GILLESS:
-    tick_fifo = fastpath.tick_fifo  # noqa: F811 (the native tick: see the module's note)
+_KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
+        type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None)
+tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT)
+
+
+def bind(sched):
+    """``tick_fifo`` for the worker ``sched`` alone (its own exception cell: the module's note);
+    the native tick on the RP2040. Allocates: once per worker. Not ISR-safe."""
+    return fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (sched,) + _KIT)
