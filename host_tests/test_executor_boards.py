@@ -2,8 +2,6 @@
 stack comes from the GC heap and only core 1 runs a second thread; everywhere, a worker thread
 that cannot start leaves the executor closed and nothing waiting."""
 
-from synchelp import StateMachine
-
 from shimeji import (
     BadArgument,
     Executor,
@@ -23,6 +21,7 @@ from support import (
     raises,
     wait_until,
 )
+from synchelp import StateMachine
 
 
 class _NoThread(Executor):

@@ -4,7 +4,6 @@ idle worker with tasks waiting for I/O sleeps in that poller, and a ring (a spaw
 answer, close()) ends the poll through the poller's wake socket."""
 
 from iohelp import close, send_all, tcp_pair
-
 from shimeji import Executor, wait_readable, yield_now
 
 

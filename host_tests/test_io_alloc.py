@@ -3,7 +3,6 @@
 # registering on an object seen before, the poller waking the task, the zero-timeout poll of
 # the run loop and its idle in the poller; a Stream write + drain that sends everything.
 from iohelp import close, tcp_pair
-
 from shimeji import (
     RunLoop,
     StaticScheduler,

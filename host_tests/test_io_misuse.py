@@ -6,7 +6,6 @@
 # readexactly(-1), as CPython's): shimeji.asyncio hands out this class, and MicroPython's
 # asyncio test suite (tools/asyncio_suite.py) checks readinto(5) raises TypeError.
 from iohelp import close, send_all, tcp_pair
-
 from shimeji import (
     BadArgument,
     InterruptScheduler,

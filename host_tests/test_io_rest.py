@@ -8,7 +8,6 @@
 import select
 
 from iohelp import close, tcp_pair
-
 from shimeji import FakeClock, RunLoop, StaticScheduler, Timer, sleep_us, wait_readable
 from support import alloc_delta, heap_locked, micropython_only
 

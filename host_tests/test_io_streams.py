@@ -5,7 +5,6 @@
 import socket
 
 from iohelp import close, reset, tcp_pair
-
 from shimeji import (
     IOBusy,
     RunLoop,

@@ -5,9 +5,8 @@
 import _thread
 import time
 
-from iohelp import close, hung_up_reader, hung_up_writer, reset, send_all, tcp_pair
-
 from gate import Gate
+from iohelp import close, hung_up_reader, hung_up_writer, reset, send_all, tcp_pair
 from shimeji import (
     IOBusy,
     IOFailed,

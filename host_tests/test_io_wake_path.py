@@ -3,7 +3,6 @@
 # the FIFO queue (no inbox, counted as an external wake), behind wakes already in the inbox;
 # a Stream's reads re-arm the poller's entry in line and register anew once it was dropped.
 from iohelp import close, send_all, tcp_pair
-
 from shimeji import StaticScheduler, Stream, Timer, poller_for, wait_readable
 
 

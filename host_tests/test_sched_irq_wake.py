@@ -2,8 +2,6 @@
 # wake, the tick's inbox take and the park call disable_irq/enable_irq directly and count the
 # section's depth themselves. Same outcomes as through enter/exit, nesting restores the mask,
 # held() is True inside, a subclass's own wake is kept, and nothing allocates.
-from synchelp import HeapLockingMachine, StateMachine
-
 from shimeji import (
     IrqCriticalSection,
     StaticScheduler,
@@ -12,6 +10,7 @@ from shimeji import (
     yield_now,
 )
 from support import alloc_delta, heap_locked, micropython_only
+from synchelp import HeapLockingMachine, StateMachine
 
 
 class _ParkOnce:

@@ -11,7 +11,6 @@
 import gc
 
 from framehelp import let_go, needs_mem_total, spent, steady
-
 from gate import Gate
 from shimeji import (
     CfsPolicy,

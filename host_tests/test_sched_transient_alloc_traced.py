@@ -5,7 +5,6 @@
 # for a test that is then skipped: on the RP2040's .mpy deploy path (shimeji's code in the
 # heap) importing all of them at the module's top ran out of heap (session 14).
 from framehelp import let_go, needs_mem_total, spent, steady
-
 from gate import Gate
 from shimeji import (
     FifoPolicy,
@@ -47,7 +46,6 @@ def _steps(loop, n):
 @needs_mem_total
 def test_the_run_loop_with_io_waiters_takes_no_frame():
     from iohelp import close, tcp_pair
-
     from shimeji import RunLoop, Timer, wait_readable, wait_writable
 
     s = StaticScheduler(4, timer=Timer())

@@ -4,8 +4,6 @@
 # fails the test even where the rest of the code may allocate.
 import sys
 
-from synchelp import HeapLockingMachine
-
 from shimeji import (
     Channel,
     Event,
@@ -20,6 +18,7 @@ from shimeji import (
     yield_now,
 )
 from support import alloc_delta, heap_locked, micropython_only, thread_section
+from synchelp import HeapLockingMachine
 
 # The most tasks a cycle's tick polls: tick()'s default (256) on a host, 24 on a board (each
 # task of the largest cycle, twice). The lock and channel cycles' tasks never stop (each

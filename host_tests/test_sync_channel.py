@@ -1,8 +1,7 @@
 # Channel: FIFO through the ring, full/empty, close with clean wake-ups, cancellation, misuse.
-from synchelp import drain
-
 from shimeji import Channel, ChannelClosed, InvalidCapacity, StaticScheduler, yield_now
 from support import raises
+from synchelp import drain
 
 
 async def sender(ch, items, log, name):

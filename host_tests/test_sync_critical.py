@@ -2,8 +2,6 @@
 import sys
 import time
 
-from synchelp import StateMachine
-
 from shimeji import (
     BlockingMutex,
     CriticalSectionMisuse,
@@ -31,6 +29,7 @@ from support import (
     start_thread,
     wait_until,
 )
+from synchelp import StateMachine
 
 # ESP32: the threads these tests start are parked ones made now, while their stacks fit
 # (support.reserve_threads): 200 new threads in turn (50 rounds of 4) found no room for a

@@ -2,8 +2,6 @@
 # clock that raises, a MemoryError) never leaves it held, and nothing waiting is lost.
 import time
 
-from synchelp import drain
-
 from shimeji import (
     Channel,
     Event,
@@ -32,6 +30,7 @@ from support import (
     raises,
 )
 from support import thread_section as _section
+from synchelp import drain
 
 
 class Boom(Exception):

@@ -1,7 +1,5 @@
 # Mutex, Semaphore and RwLock: fairness, exclusion under many tasks, cancellation, misuse,
 # and the priority-inheritance hook.
-from synchelp import RecordingPolicy, drain
-
 from gate import Gate
 from shimeji import (
     InvalidPermits,
@@ -15,6 +13,7 @@ from shimeji import (
 )
 from shimeji.sync.semaphore import MAX_PERMITS
 from support import raises
+from synchelp import RecordingPolicy, drain
 
 
 async def hold(m, gate, log, name):

@@ -1,9 +1,8 @@
 # RwLock: its owner checks (a later task in the writer's slot, read_unlock by a non-reader)
 # and the requests that could never be granted (LockHeldBySelf instead of a hang).
-from synchelp import drain
-
 from shimeji import LockHeldBySelf, LockNotHeld, RwLock, StaticScheduler, yield_now
 from support import raises
+from synchelp import drain
 
 
 def test_a_later_task_in_the_writers_slot_cannot_write_unlock():

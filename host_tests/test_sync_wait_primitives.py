@@ -1,6 +1,4 @@
 # WaitCell, WaitQueue, Event and WaitMap: order, wake-before-wait, wake_all, close, cancel.
-from synchelp import drain
-
 from shimeji import (
     Event,
     PrimitiveClosed,
@@ -11,6 +9,7 @@ from shimeji import (
     WaitQueue,
 )
 from support import raises
+from synchelp import drain
 
 
 async def wait_and_log(prim, log, name):

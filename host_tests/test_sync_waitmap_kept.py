@@ -1,8 +1,7 @@
 # WaitMap: a wake whose waiter is cancelled before it runs is kept for the next wait on that key
 # (it used to return True and lose the value).
-from synchelp import drain
-
 from shimeji import StaticScheduler, WaitMap
+from synchelp import drain
 
 
 def test_a_wake_for_a_cancelled_waiter_is_kept_for_the_next_wait_on_its_key():

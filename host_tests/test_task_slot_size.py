@@ -5,7 +5,6 @@
 # slot keeps what it set for its later tasks, and a slot that used all of them allocates
 # nothing in steady state (heap_lock AND a zero gc.mem_alloc delta).
 from iohelp import close, tcp_pair
-
 from shimeji import StaticScheduler, Timer, TimerEntry, sleep_ms, timeout, wait_readable
 from shimeji.task.slot import TaskSlot
 from support import alloc_delta, heap_locked, micropython_only

@@ -135,9 +135,8 @@ def test_a_wake_racing_the_ring_sleep_park_is_ignored():
 
 @cpython_only
 def test_the_same_on_the_interrupt_masking_wake():
-    from synchelp import StateMachine
-
     from shimeji import IrqCriticalSection
+    from synchelp import StateMachine
 
     def wake(sched, slot):
         sched._irq = IrqCriticalSection(StateMachine())
