@@ -98,7 +98,9 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
     stays = 0  # the task just polled stays runnable: the ring turns after what it woke
     try:
         while True:
-            if sched._inbox_head is not nil:  # between the tail and the head (fastpath.py)
+            if sched._inbox_head is nil:  # (no ``is not``: two runtime calls, wordtick.py)
+                pass
+            else:  # what was woken goes between the tail and the head (fastpath.py)
                 slot = sched._take_inbox()
                 while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
                     nxt = slot.inbox_next
@@ -140,28 +142,35 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
                     p[j + 1] = _POLL_BEGIN
                     p[j + 2] = tid
                     p[j + 3] = 0
-                    pos += 1
-                    if pos == size:
-                        pos = 0
-                    j = _HEADER + (pos << 2)
+                    pos += 2
+                    if pos >= size:  # the ring wraps after the pair or between its two
+                        pos -= size
+                    if pos == 1:  # (records: then the end record is the ring's first)
+                        j = _HEADER
+                    else:
+                        j += 4
                     p[j] = te
                     p[j + 1] = _POLL_END
                     p[j + 2] = tid
                     p[j + 3] = _END_YIELD
-                    pos += 1
-                    if pos == size:
-                        pos = 0
                     p[_POS] = pos
                     p[_BEGIN] = pos
                     p[_START] = te
-                    c = p[_COUNT] + 2
-                    if c > size:
-                        d = p[_DROPPED] + c - size
-                        if d > _MASK:
-                            d = d - _MASK - 1
-                        p[_DROPPED] = d
-                        c = size
-                    p[_COUNT] = c
+                    c = p[_COUNT]
+                    if c == size:  # full: the pair overwrote two records
+                        c = p[_DROPPED] + 2
+                        if c > _MASK:
+                            c = c - _MASK - 1
+                        p[_DROPPED] = c
+                    else:
+                        c += 2
+                        if c > size:  # (by one)
+                            c = p[_DROPPED] + 1
+                            if c > _MASK:
+                                c = 0
+                            p[_DROPPED] = c
+                            c = size
+                        p[_COUNT] = c
                     if p[_SIDE]:
                         restart(tr, buf)  # wakes from elsewhere: move them
                 else:
