@@ -725,6 +725,20 @@ async def sleeper():
         fired[0] += 1
 RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(sleeper()))
 """,
+    # "tick one" with a Trace attached: the traced FIFO tick's fixed cost per tick (the
+    # native shell, its set-up and the ring's restart; the switch itself is "switch traced").
+    "tick one traced": """
+from shimeji import Trace, yield_now
+s = StaticScheduler(2)
+Trace(512).attach(s)
+async def spinner():
+    while True:
+        await yield_now()
+s.spawn_detached(spinner())
+tick = s.tick
+for _ in range(N):
+    tick(1)
+""",
     "tick empty": """
 s = StaticScheduler(2)
 tick = s.tick

@@ -125,6 +125,7 @@ class Stealing:
                         slot.sched = thief  # wakes that still reach this worker are forwarded
                         thief._inbox_push(slot)
                         if thief._trace is not None:  # STEAL in the thief's trace: from whom
+                            slot.w[3] = slot.id  # (W_ID: the thief's traced tick reads it)
                             thief._trace.record_isr(_STEAL, slot.id, self.index)
                 finally:
                     self._exit(state)

@@ -27,7 +27,8 @@ def tick_kit(sched):
     """What a tick of ``sched`` puts in ``ctx.tkit`` for ``sleep_ms`` (time/sleep.py): its
     timer's ``_kit``; ``core.NO_KIT`` at an interrupt level (its sleeps await ``_Sleep``),
     without a timer, or for a stand-in timer without a ``_kit`` (sleep_ms's slow way then
-    finds the timer by the slot). ``tick_fifo`` does the same in line. Not ISR-safe."""
+    finds the timer by the slot). ``tick_fifo`` and ``tick_fifo_traced`` do the same in line.
+    Not ISR-safe."""
     timer = sched.timer
     if timer is None or sched.level:
         return NO_KIT

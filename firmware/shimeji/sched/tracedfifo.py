@@ -25,7 +25,7 @@ from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
 from ..task.slot import CANCELLED, FAILED, OK
 from ..trace.writers import park_what, poll_records, put
-from .endtick import end_tick, tick_kit
+from .endtick import end_tick
 from .foreign import shield as _shield
 
 _MASK = const(0x3FFFFFFF)
@@ -39,6 +39,7 @@ _START = const(6)
 _IN_POLL = const(8)  # 1 while a task is polled: an exception out of the loop is the task's
 _POLLED = const(9)  # the tick's polls so far, when the loop is left by an exception
 _HEADER = const(10)
+_W_ID = const(3)  # task.words.W_ID
 _POLL_BEGIN = const(2)  # trace.kinds
 _POLL_END = const(3)
 _PARK = const(4)
@@ -136,7 +137,7 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
                 te = int(clock()) & _MASK
                 pos = p[_POS]
                 if pos == p[_BEGIN]:  # the poll recorded nothing: its pair, inline
-                    tid = int(slot.id)
+                    tid = sw[_W_ID]  # the task's id (Trace.spawned wrote it: task/words.py)
                     j = _HEADER + (pos << 2)
                     p[j] = p[_START]
                     p[j + 1] = _POLL_BEGIN
@@ -219,7 +220,7 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
 @micropython.native
 def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
                      _off=_shield.off, _end=end_tick, _park=core.PARK, _sleep=core.SLEEP,
-                     _ended=ended):
+                     _ended=ended, _no_kit=core.NO_KIT):
     """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
     # (the module's names as default-argument locals, as in fastpath.tick_fifo: in native code
     # a global read is a look-up that hashes the name, 150-250 instructions each)
@@ -236,7 +237,8 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
         outer_held = hold_local(outer_sched)
     ctx.sched = sched
     outer_tkit = ctx.tkit  # (sleep_ms: see fastpath.tick_fifo)
-    ctx.tkit = tick_kit(sched)
+    timer = sched.timer  # endtick.tick_kit(sched), in line (a bytecode call per tick)
+    ctx.tkit = _no_kit if timer is None or sched.level else getattr(timer, "_kit", _no_kit)
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     _restart(tr, buf)

@@ -13,7 +13,10 @@ object, and its words with it. The words:
   the attribute by ``set_throw``/``clear_throw`` (or the same two stores in line).
 - ``W_REWOKEN`` (2): 1 once a wake found the task RUNNING (was ``slot.rewoken``): ``_park``
   reads and clears it under the section, the ring sleep's park and the completion clear it.
-- word 3: 0, reserved (the slot's timer entry's number; the spawn side's words).
+- ``W_ID`` (3): the task's id while a ``Trace`` watches the slot's scheduler (the traced FIFO
+  tick writes it into each poll's records with a machine load): ``Trace.spawned``,
+  ``Trace.attach`` and a steal into a traced worker write it; an untraced spawn leaves it
+  stale, so only a traced tick reads it (``trace/ring.py``).
 
 Design note: "woken while it ran" is a word of its own, not a state. Folded into the state
 (a sixth state, round fourteen's plan) a wake's read-modify-write of the state word would
@@ -46,6 +49,7 @@ from micropython import const
 W_STATE = const(0)
 W_THROW = const(1)
 W_REWOKEN = const(2)
+W_ID = const(3)
 WORDS = const(4)
 
 

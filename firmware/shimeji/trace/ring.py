@@ -31,6 +31,7 @@ _SIZE = const(3)
 _BEGIN = const(4)
 _SIDE = const(5)
 _SIDE_DROPPED = const(7)
+_W_ID = const(3)  # task.words.W_ID: the task's id, for the traced FIFO tick
 
 last = None  # the Trace attached most recently: ``tools/trace.py pull`` dumps it
 
@@ -103,6 +104,7 @@ class Trace(SideRing):
         self._enter = cs.enter
         self._exit = cs.exit
         sched.set_trace(self)
+        _write_ids(sched)  # (after set_trace: from now on every spawn there writes its own)
         self.sched = sched
         self.label = "interrupt level" if sched.level > 0 else "scheduler"
         if timer is not None:
@@ -180,6 +182,7 @@ class Trace(SideRing):
         if parent is None:  # on an executor worker's thread the context is the worker's
             parent = core.current_context().slot
         self.record(K.SPAWN, slot.id, parent.id if parent is not None else 0)
+        slot.w[_W_ID] = slot.id  # (what the traced FIFO tick records: task/words.py)
         slot.wakes = 0
         j = slot.id % len(self._names)
         self._name_ids[j] = slot.id
@@ -224,6 +227,29 @@ class Trace(SideRing):
         time). Scheduler context, or ``background.call(trace.dump)`` while a background loop
         runs."""
         dump(self, stream, label, core)
+
+
+def _write_ids(sched):
+    # The W_ID word (task/words.py) of every slot ``sched``'s traced tick may poll: its pool's,
+    # and on an executor's worker every worker's (a steal moves a slot; executor/steal.py
+    # writes the word then). Each id read again after the store: a spawn on another thread
+    # that changes it meanwhile writes its own (Trace.spawned, after slot.id).
+    ex = getattr(sched, "executor", None)
+    for pool in ex.workers if ex is not None else (sched,):
+        for slot in pool.slots:
+            _write_id(slot)
+        slot = pool._owned_head  # caller-owned slots (TaskPool.live_slots' second list)
+        while slot is not None:
+            _write_id(slot)
+            slot = slot.free_next
+
+
+def _write_id(slot):
+    while True:
+        i = slot.id
+        slot.w[_W_ID] = i
+        if slot.id == i:
+            return
 
 
 def _from_task(what):
