@@ -40,7 +40,7 @@ def _targets(sub, keep):
     from shimeji import _lazy
 
     try:
-        __import__("shimeji." + sub)
+        _import("shimeji." + sub, keep)
     except Exception:  # noqa: BLE001 - a port without what the subpackage needs
         return ["shimeji." + sub]
     paths = ["shimeji." + sub]
@@ -48,8 +48,29 @@ def _targets(sub, keep):
         path = where.partition(":")[0]
         if path not in paths:
             paths.append(path)
-    _unload(keep)
     return paths
+
+
+# Free heap below which the loaded modules are forgotten before the next import. Each module
+# is imported (and read) once while it fits, not once per module that imports it: on the
+# RP2040's .mpy path importing every target afresh, with its whole chain of imports, took
+# 783-1,265 s (sessions 13 and 15), past fwtest's 900 s.
+LOW_HEAP = 64 * 1024
+
+
+def _import(path, keep):
+    """Import ``path``; if the heap is low, or the import runs out of memory, forget the
+    loaded modules first (and try once more). The exception of an import that fails for
+    another reason (a port without sockets or threads) propagates."""
+    import gc
+
+    if hasattr(gc, "mem_free") and gc.mem_free() < LOW_HEAP:
+        _unload(keep)
+    try:
+        __import__(path)
+    except MemoryError:
+        _unload(keep)
+        __import__(path)
 
 
 def _unload(keep):
@@ -87,8 +108,8 @@ def _code(f, closure):
     return machine.mem32[obj + _CODE]
 
 
-def _functions(kinds):
-    """(name, function) for every function of a ``kinds`` type in shimeji's loaded modules,
+def _functions(kinds, modnames):
+    """(name, function) for every function of a ``kinds`` type in the modules ``modnames``,
     module level and class level, and every closure over one (``time.sleep``'s ``sleep_ms``
     is a viper closure since round twelve)."""
     import machine
@@ -96,9 +117,7 @@ def _functions(kinds):
     closure = _closure_type()
     type_words = [id(k) for k in kinds]  # a function object's first word is its type
     seen = {}
-    for modname in list(sys.modules):
-        if not modname.startswith("shimeji"):
-            continue
+    for modname in modnames:
         # __dict__, not dir(): MicroPython's dir() asks a package's lazy __getattr__ for
         # every interned name
         for name, value in list(sys.modules[modname].__dict__.items()):
@@ -130,21 +149,24 @@ def test_every_native_function_starts_on_a_word_boundary():
     closure = _closure_type()
     del yield_now, _copy_word
     keep = set(m for m in sys.modules if m.startswith("shimeji"))
-    # One module at a time (with what it imports), each checked while it is loaded, then
-    # forgotten: frozen, everything fits at once; from .mpy files it does not.
+    # Each module's functions read once, while it is loaded; the loaded modules forgotten
+    # when the heap runs low (_import): frozen, everything fits at once; from .mpy files
+    # it does not.
     checked = {}  # qualified name -> its code's address
     odd = []
     failed = []
     required = {}
+    read = set()  # modules whose functions were read (each once)
     for sub in SUBPACKAGES:
         for path in _targets(sub, keep):
             try:
-                __import__(path)
+                _import(path, keep)
             except Exception as e:  # noqa: BLE001 - no sockets, no threads, no room...
                 failed.append("%s (%s)" % (path, type(e).__name__))
                 _unload(keep)
                 continue
-            for n, f in _functions(kinds):
+            fresh = [m for m in sys.modules if m.startswith("shimeji") and m not in read]
+            for n, f in _functions(kinds, fresh):
                 a = _code(f, closure)
                 checked[n] = a
                 if a % 4:
@@ -155,7 +177,8 @@ def test_every_native_function_starts_on_a_word_boundary():
                     # _copy_word) is listed under whichever module sys.modules yields first
                     if m is not None and getattr(m, fn, None) is f:
                         required[mod + "." + fn] = a
-            _unload(keep)
+            read.update(fresh)
+    _unload(keep)
     print("native/viper functions: %d, not word-aligned: %d, modules not imported: %s" % (
         len(checked), len(odd), failed))
     assert odd == []
