@@ -47,7 +47,7 @@ def _run(policy, stale):
     s.tick(10)
     g2.open()  # between ticks: into the inbox
     if stale:
-        s._news = False  # a word left cleared: the next tick's set-up looks anyway
+        s._news[0] = 0  # a word left cleared: the next tick's set-up looks anyway
     t = s.tick(10)
     log.append(("|", t.polled, t.completed))
     assert s.live_count() == 0

@@ -315,7 +315,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     tail = sched._local_tail  # linked through run_next: tick_fifo splices the list in whole
     if tail is None:
         sched._local_head = slot
-        sched._news = True  # (tick_fifo reads this one word per poll)
+        sched._news[0] = 1  # (tick_fifo reads this one word per poll)
     else:
         tail.run_next = slot
     sched._local_tail = slot  # (counted by tick_fifo when it splices the list in)

@@ -183,7 +183,7 @@ class Worker(Stealing, Idling, StaticScheduler):
         slot = self._inbox_head
         self._inbox_head = head
         self._inbox_tail = tail
-        self._news = True  # (the inbox set back: tick_fifo looks again)
+        self._news[0] = 1  # (the inbox set back: tick_fifo looks again)
         if handle is not None:
             injector.push(slot)
         return handle

@@ -173,7 +173,7 @@ def _to_inbox(s, slot):
     else:
         tail.inbox_next = slot
     s._inbox_tail = slot
-    s._news = True  # (tick_fifo reads this one word per poll)
+    s._news[0] = 1  # (tick_fifo reads this one word per poll)
 
 
 @micropython.native

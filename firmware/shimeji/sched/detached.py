@@ -79,7 +79,7 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                     tail = self._local_tail
                     if tail is None:
                         self._local_head = slot
-                        self._news = True  # (tick_fifo reads this one word per poll)
+                        self._news[0] = 1  # (tick_fifo reads this one word per poll)
                     else:
                         tail.run_next = slot
                     self._local_tail = slot

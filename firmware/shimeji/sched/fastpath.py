@@ -9,12 +9,12 @@ runs nothing else touches the queue: wakes and spawns land in the scheduler's in
 own spawn list), drained after each poll between the tail and the head, so the order is the general
 path's (``StaticScheduler.tick``): tasks that a poll woke or spawned are queued before the polled
 task goes back (asyncio's order), so a task that wakes others and yields runs after them. One read
-per poll sees that neither list has anything: ``sched._news``, set by every writer of either list
-after linking and by the tick's set-up, cleared by the tick before it reads them. The rare cases
-(throwing into a cancelled task, parking, a foreign awaitable, completing with a value or an error)
-are calls to the scheduler; a task that returns None is completed here, in line, unless the
-scheduler's class overrides ``_complete``. A task's spawns come as a piece of run queue (linked
-through ``run_next``, see ``spawn``) spliced in whole, and counted there: its tasks took
+per poll sees that neither list has anything: ``sched._news[0]`` (a word), set by every writer of
+either list after linking and by the tick's set-up, cleared by the tick before it reads them. The
+rare cases (throwing into a cancelled task, parking, a foreign awaitable, completing with a value
+or an error) are calls to the scheduler; a task that returns None is completed here, in line,
+unless the scheduler's class overrides ``_complete``. A task's spawns come as a piece of run queue
+(linked through ``run_next``, see ``spawn``) spliced in whole, and counted there: its tasks took
 consecutive ids (every spawn on this thread takes the next id; none took the local list while the
 inbox held a task, none once the ids wrapped), so the piece holds ``last.id - first.id + 1`` of
 them (one subtraction per piece).
@@ -91,7 +91,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     # wrapped: ``_local_next``, cleared where any of those is set (one read, not three).
     # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
     sched._local_ok = sched._local_next  # not parallel, ids_wrapped or closed: one read
-    sched._news = True  # the first pass looks at both lists whatever came before the tick
+    news = sched._news  # (an array('i', 1): task/words.py new_flag)
+    news[0] = 1  # the first pass looks at both lists whatever came before the tick
     shielding = sched._shielding
     if shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
         if _sh.target is None and _len(_modules) == _sh.modules:
@@ -104,9 +105,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         tail.run_next = head  # a ring while the tick runs (see the module's design note)
     err = None  # what ended the tick by raising: raised again once the ring is put back
     while True:
-        if sched._news:  # a spawn or a wake since the last look (one read: see above)
+        if news[0]:  # a spawn or a wake since the last look (one read: see above)
             try:  # (_take_inbox is a call)
-                sched._news = False  # (before the lists are read: a wake after it sets it)
+                news[0] = 0  # (before the lists are read: a wake after it sets it)
                 # What the last poll (or completion) spawned, then woke, goes between the
                 # tail and the head: ahead of the task just polled, which is still the head
                 # (asyncio's order); spawns that followed a wake went through the inbox.

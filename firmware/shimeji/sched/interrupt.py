@@ -126,7 +126,7 @@ class InterruptScheduler(StaticScheduler):
             else:
                 tail.inbox_next = slot
             self._inbox_tail = slot
-            self._news = True  # (tick_fifo reads this one word per poll)
+            self._news[0] = 1  # (tick_fifo reads this one word per poll)
             if self._polling:
                 self._woken_int += 1
             else:
@@ -157,7 +157,7 @@ class InterruptScheduler(StaticScheduler):
                 else:
                     tail.inbox_next = slot
                 self._inbox_tail = slot
-                self._news = True  # (tick_fifo reads this one word per poll)
+                self._news[0] = 1  # (tick_fifo reads this one word per poll)
                 if self._polling:
                     self._woken_int += 1
                 else:

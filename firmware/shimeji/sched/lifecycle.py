@@ -95,7 +95,7 @@ class TaskLifecycle(TaskPool):
                 tail = self._local_tail  # a piece of run queue (run_next), spliced in by the
                 if tail is None:  # tick, which sets the last one's run_next
                     self._local_head = slot
-                    self._news = True  # (tick_fifo reads this one word per poll)
+                    self._news[0] = 1  # (tick_fifo reads this one word per poll)
                 else:
                     tail.run_next = slot
                 self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
@@ -186,7 +186,7 @@ class TaskLifecycle(TaskPool):
             tail = self._local_tail  # (linked through run_next: see spawn)
             if tail is None:
                 self._local_head = slot
-                self._news = True  # (tick_fifo reads this one word per poll)
+                self._news[0] = 1  # (tick_fifo reads this one word per poll)
             else:
                 tail.run_next = slot
             self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
@@ -200,7 +200,7 @@ class TaskLifecycle(TaskPool):
             else:
                 tail.inbox_next = slot
             self._inbox_tail = slot
-            self._news = True  # (tick_fifo reads this one word per poll)
+            self._news[0] = 1  # (tick_fifo reads this one word per poll)
             self._exit(state)
         else:
             self._spawned += 1

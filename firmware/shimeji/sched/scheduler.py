@@ -79,7 +79,7 @@ class StaticScheduler(TaskLifecycle):
         self._inbox_head = None
         self._inbox_tail = None
         self._local_ok = False  # tick_fifo polls on this thread: spawns use the local list
-        self._news = False  # True once the inbox or _local_head may hold tasks (tick_fifo)
+        # (``_news``, made by TaskPool.__init__: 1 once the inbox or _local_head may hold tasks)
         self._local_head = None  # spawns by this scheduler's tasks during a tick_fifo poll
         self._local_tail = None
         self._clock_us = clock_us if clock_us is not None else port.ticks_us

@@ -77,7 +77,7 @@ def _bind_wakes(nil):
             else:
                 tail.inbox_next = slot
             self._inbox_tail = slot
-            self._news = True  # (tick_fifo reads this one word per poll)
+            ptr32(self._news)[0] = 1  # (tick_fifo reads this one word per poll)
             if self._polling:
                 self._woken_int = int(self._woken_int) + 1
             else:
@@ -117,7 +117,7 @@ def _bind_wakes(nil):
             else:
                 tail.inbox_next = slot
             self._inbox_tail = slot
-            self._news = True  # (tick_fifo reads this one word per poll)
+            ptr32(self._news)[0] = 1  # (tick_fifo reads this one word per poll)
             if self._polling:
                 self._woken_int = int(self._woken_int) + 1
             else:
@@ -162,7 +162,7 @@ def _wake_traced(self, slot):
                 else:
                     tail.inbox_next = slot
                 self._inbox_tail = slot
-                self._news = True  # (tick_fifo reads this one word per poll)
+                self._news[0] = 1  # (tick_fifo reads this one word per poll)
                 if self._polling:
                     self._woken_int += 1
                 else:
@@ -189,7 +189,7 @@ def _inbox_push(self, slot):  # task cannot link into the inbox half-way through
     else:
         tail.inbox_next = slot
     self._inbox_tail = slot
-    self._news = True  # (tick_fifo reads this one word per poll)
+    self._news[0] = 1  # (tick_fifo reads this one word per poll)
     self._exit(state)
 
 

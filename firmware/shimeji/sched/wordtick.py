@@ -100,7 +100,8 @@ def _bind(sleep, kit):
         else:
             ctx.tkit = kit[_K_GETATTR](timer, "_kit", no_kit)
         sched._local_ok = sched._local_next  # (fastpath.py: one read, not three)
-        sched._news = True  # the first pass looks at both lists whatever came before the tick
+        news = ptr32(sched._news)  # a word (scheduler.py): one machine load per poll
+        news[0] = 1  # the first pass looks at both lists whatever came before the tick
         shielding = 0
         if sched._shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
             sh = kit[_K_SHIELD]
@@ -114,9 +115,9 @@ def _bind(sleep, kit):
         err = nil  # what ended the tick by raising: raised again once the ring is put back
         stop = kit[_K_STOP]
         while True:
-            if sched._news:  # a spawn or a wake since the last look
+            if news[0]:  # a spawn or a wake since the last look
                 try:  # (_take_inbox is a call)
-                    sched._news = False  # (before the lists are read: a wake after it sets it)
+                    news[0] = 0  # (before the lists are read: a wake after it sets it)
                     slot = sched._local_head  # linked through run_next: spliced in whole
                     if slot is nil:  # (no ``is not`` here: a second runtime call, a ``not``)
                         pass
@@ -239,8 +240,7 @@ def _bind(sleep, kit):
                     if inline == 0:
                         sched._complete(slot, status, value)
                         continue
-                    # StaticScheduler._complete for a task that returned None, in line
-                    # (fastpath.py's, on the words).
+                    # StaticScheduler._complete for a None return, in line (fastpath.py's)
                     slot.handle._ref = nil  # (detach() gives a live task a handle of its own)
                     timer = slot.timer  # (every slot has its entry)
                     if int(timer.pos) >= 0:  # armed, never awaited

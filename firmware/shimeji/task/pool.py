@@ -25,7 +25,7 @@ from ..errors import (
 )
 from .slot import FREE, TaskSlot
 from .waitlist import JoinList
-from .words import state_of
+from .words import new_flag, state_of
 
 _ID_MASK = const(0x3FFFFFFF)  # ids and lifetime counters stay small ints on 32-bit boards
 _MAX_CAPACITY = const(65536)  # more slots than any board's heap holds (a host would only stall)
@@ -59,6 +59,9 @@ class TaskPool:
         self.ids_wrapped = False
         self._owned_head = None
         self._returned = None  # pool slots freed by other schedulers (see _give_back)
+        # 1 once the inbox or the tick's own spawn list may hold tasks: a word the FIFO tick
+        # reads per poll (sched/wordtick.py: a machine load, not an attribute's look-up)
+        self._news = new_flag()
         self.slots = []
         self._free_head = None
         for _ in range(capacity):

@@ -58,6 +58,13 @@ def new_words():
     return array("i", (0, 0, 0, 0))
 
 
+def new_flag():
+    """A scheduler's one-word flag, 0 (``sched._news``: the FIFO tick reads it per poll with a
+    machine load; writers store ``_news[0] = 1``, in viper through ``ptr32``). Never replaced.
+    Allocates: set-up only."""
+    return array("i", (0,))
+
+
 def state_of(slot):
     """The slot's state (``core.FREE``..``core.ASLEEP``). ISR-safe."""
     return slot.w[0]

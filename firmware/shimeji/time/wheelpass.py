@@ -198,7 +198,7 @@ def hand_off(self, pos: int, level: int) -> int:
                 else:
                     tail.inbox_next = slot
                 s._inbox_tail = slot
-                s._news = True  # (tick_fifo reads this one word per poll)
+                ptr32(s._news)[0] = 1  # (tick_fifo reads this one word per poll)
                 if s._polling is yes:
                     s._woken_int = int(s._woken_int) + 1
                 else:
