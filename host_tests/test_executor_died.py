@@ -26,14 +26,14 @@ async def _value(x):
 
 
 def _doom(worker, armed):
-    tick = worker.tick
+    tick = worker._tick_own
 
-    def failing_tick():
+    def failing_tick(sched, n):
         if armed[0]:
             raise _Injected("maximum recursion depth exceeded (injected)")
-        return tick()
+        return tick(sched, n)
 
-    worker.tick = failing_tick  # an instance attribute: the worker's loop calls self.tick()
+    worker._tick_own = failing_tick  # the tick a FIFO worker's loop calls (Worker.run)
 
 
 def _run_with_dead_worker(workers):

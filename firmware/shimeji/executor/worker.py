@@ -273,6 +273,8 @@ class Worker(Stealing, Idling, StaticScheduler):
                 core.unregister_thread()
                 raise
             self._pinned = handle._live_slot()  # main stays here, so this loop sees it finish
+        pinned = self._pinned  # (main's slot: its handle's _ref until main ends)
+        own = self._tick_own
         turns = 0
         gil_turn = self.gil_turn_ms
         ticks_ms = port.ticks_ms
@@ -287,9 +289,12 @@ class Worker(Stealing, Idling, StaticScheduler):
                 poller = self.poller
                 if poller is not None and poller.waiters:
                     poller.poll(0)  # tasks waiting for I/O: wake those whose object is ready
-                t = self.tick()
+                if self._trace is None and self._fifo is not None:
+                    t = own(self, _TICK_SIZE)  # self.tick()'s common case, without its call
+                else:
+                    t = self.tick()
                 self.polled += t.polled
-                if handle is not None and handle._live_slot() is None:
+                if handle is not None and handle._ref is not pinned:  # (_live_slot, in line)
                     self._pinned = None
                     return handle.result()
                 if self._request is not None:
@@ -300,11 +305,11 @@ class Worker(Stealing, Idling, StaticScheduler):
                         self.gil_handovers += 1  # a wait without the GIL: the other threads
                         sleep_idle(1)  # run (a bytecode branch's release reached none)
                         handed = ticks_ms()
-                    if injector.head is not None and not turns & _INJECTOR_EVERY:
+                    if not turns & _INJECTOR_EVERY and injector.head is not None:
                         self._take_injected(1)  # busy workers still drain the injector
                     if t.spawned or t.woken:
                         self._unshared = False  # new work since a hand-over gave none
-                    if t.polled > 1 and t.has_remaining and ex.sleepers and not self._unshared:
+                    if ex.sleepers and t.polled > 1 and t.has_remaining and not self._unshared:
                         self._share()  # more here than one worker can run: hand it over
                     continue
                 if self._take_injected(_STEAL_MAX) or self._steal():
