@@ -340,6 +340,22 @@ async def driver():
         await join_all(*hs)
 s.run_until_complete(driver())
 """,
+    # "spawn+join_all" with a Trace attached: a traced spawn (SPAWN, the name table, the
+    # task id's word) and completion (COMPLETE) besides the traced polls.
+    "spawn+join_all traced": """
+from shimeji import Trace, join_all
+s = StaticScheduler(101)
+Trace(512).attach(s)
+async def trivial():
+    return None
+async def driver():
+    hs = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            hs[i] = s.spawn(trivial())
+        await join_all(*hs)
+s.run_until_complete(driver())
+""",
     # One task reads a loopback socket: a byte is written, the run loop's zero poll wakes
     # the task, it reads the byte and waits again (wait, poll, dispatch, wake, resume).
     "io wait": """

@@ -23,7 +23,6 @@ from .. import core, port
 from ..core import wrap_count
 from ..errors import Cancelled
 from ..task.pool import hold_local, release_local
-from ..task.slot import CANCELLED, FAILED, OK
 from ..trace.writers import park_what, poll_records, put
 from .endtick import end_tick
 from .foreign import shield as _shield
@@ -50,22 +49,25 @@ _END_DONE = const(3)
 _END_FOREIGN = const(4)
 _RUNNING = const(2)  # task.slot's states, consts (an imported name is a global look-up):
 _QUEUED = const(1)  # objects in the native shell, which passes them to _polls
+_OK = const(2)  # task.slot's outcomes
+_FAILED = const(3)
+_CANCELLED = const(4)
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
 
 
 @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-def ended(tr, buf, slot, te, end):
+def ended(tr, buf, slot, te, end, _records=poll_records, _put=put, _what=park_what):
     """A poll that did not simply yield: its pair, the end patched, PARK after a park."""
     tid = slot.id
-    poll_records(buf, te, tid)
+    _records(buf, te, tid)
     i = buf[_POS] - 1
     if i < 0:
         i += tr.size
     buf[_HEADER + 4 * i + 3] = end
     if end == _END_PARK:
-        put(buf, te, _PARK, tid, park_what(slot))
+        _put(buf, te, _PARK, tid, _what(slot))
         buf[_BEGIN] = buf[_POS]
 
 
@@ -220,7 +222,8 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
 @micropython.native
 def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
                      _off=_shield.off, _end=end_tick, _park=core.PARK, _sleep=core.SLEEP,
-                     _ended=ended, _no_kit=core.NO_KIT):
+                     _ended=ended, _no_kit=core.NO_KIT, _stop=StopIteration,
+                     _cancelled=Cancelled):
     """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
     # (the module's names as default-argument locals, as in fastpath.tick_fifo: in native code
     # a global read is a look-up that hashes the name, 150-250 instructions each)
@@ -249,29 +252,29 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
                 polled = _polls(sched, tr, buf, n, polled, None, _RUNNING, _QUEUED, _park,
                                 _sleep, _restart, _ended)
                 break
-            except StopIteration as e:
+            except _stop as e:  # (locals: a global or builtin read is a look-up)
                 if not buf[_IN_POLL]:
                     raise e
                 slot = ctx.slot
-                ended(tr, buf, slot, tr.clock(), _END_DONE)
-                sched._complete(slot, OK, e.value)
-            except Cancelled as e:
+                _ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, _OK, e.value)
+            except _cancelled as e:
                 if not buf[_IN_POLL]:
                     raise e
                 slot = ctx.slot
-                ended(tr, buf, slot, tr.clock(), _END_DONE)
-                sched._complete(slot, CANCELLED, e)
+                _ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, _CANCELLED, e)
             except Exception as e:  # a failing task never takes the scheduler down
                 if not buf[_IN_POLL]:
                     raise e
                 slot = ctx.slot
-                ended(tr, buf, slot, tr.clock(), _END_DONE)
-                sched._complete(slot, FAILED, e)
+                _ended(tr, buf, slot, tr.clock(), _END_DONE)
+                sched._complete(slot, _FAILED, e)
                 sched.failed_total = wrap_count(sched.failed_total, 1)
             except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
                 if buf[_IN_POLL]:
                     slot = ctx.slot
-                    ended(tr, buf, slot, tr.clock(), _END_DONE)
+                    _ended(tr, buf, slot, tr.clock(), _END_DONE)
                     sched._interrupted(slot, e)
                 raise e  # (a bare raise is not supported in native code)
             completed += 1

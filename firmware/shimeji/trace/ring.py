@@ -32,6 +32,7 @@ _BEGIN = const(4)
 _SIDE = const(5)
 _SIDE_DROPPED = const(7)
 _W_ID = const(3)  # task.words.W_ID: the task's id, for the traced FIFO tick
+_SPAWN = const(1)  # kinds.SPAWN
 
 last = None  # the Trace attached most recently: ``tools/trace.py pull`` dumps it
 
@@ -141,10 +142,11 @@ class Trace(SideRing):
 
     # -- recording ------------------------------------------------------------------------------
 
-    def record(self, kind, task, arg):
+    @micropython.native  # (native: per traced spawn and completion; ``_put``: a local)
+    def record(self, kind, task, arg, _put=put):
         """Append one record stamped now. Allocation-free. The scheduler's context only (its
         tasks, the run loop, timer callbacks): interrupt handlers record through ``wake``."""
-        put(self.buf, self.clock() & _MASK, kind, task, arg)
+        _put(self.buf, self.clock() & _MASK, kind, task, arg)
 
     def mark(self, value=0):
         """Record a ``MARK`` of the running task (0 outside a task) with ``value`` (an int
@@ -176,16 +178,18 @@ class Trace(SideRing):
             buf[HEADER + 4 * i + 3] = fired
         return fired
 
-    def spawned(self, slot):
+    @micropython.native  # (per traced spawn: module names as default-argument locals)
+    def spawned(self, slot, _ctx=core.context, _current=core.current_context, _len=len):
         """Record the spawn of ``slot``'s task and remember its name. Scheduler context."""
-        parent = core.context.slot
+        parent = _ctx.slot
         if parent is None:  # on an executor worker's thread the context is the worker's
-            parent = core.current_context().slot
-        self.record(K.SPAWN, slot.id, parent.id if parent is not None else 0)
-        slot.w[_W_ID] = slot.id  # (what the traced FIFO tick records: task/words.py)
+            parent = _current().slot
+        tid = slot.id
+        self.record(_SPAWN, tid, parent.id if parent is not None else 0)
+        slot.w[_W_ID] = tid  # (what the traced FIFO tick records: task/words.py)
         slot.wakes = 0
-        j = slot.id % len(self._names)
-        self._name_ids[j] = slot.id
+        j = tid % _len(self._names)
+        self._name_ids[j] = tid
         self._names[j] = slot.name
 
     # -- reading --------------------------------------------------------------------------------

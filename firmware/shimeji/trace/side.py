@@ -21,12 +21,14 @@ import micropython
 from micropython import const
 
 from .. import core
-from . import kinds as K
 from .writers import put
 
 _MASK = const(0x3FFFFFFF)
 _SIDE = const(5)  # writers.SIDE
 _SIDE_DROPPED = const(7)  # writers.SIDE_DROPPED
+_WAKE_TASK = const(5)  # kinds.WAKE_*: constants (``K.X`` in native code is two look-ups)
+_WAKE_EXTERNAL = const(6)
+_WAKE_TIMER = const(7)
 
 
 class SideRing:
@@ -43,23 +45,23 @@ class SideRing:
         self.clock_error = None  # what the clock raised in a side record (see _side_put)
 
     @micropython.native
-    def wake_locked(self, sched, slot):
+    def wake_locked(self, sched, slot, _ctx=core.context):
         """Record the wake of ``slot`` into the side ring. Called by ``sched.wake`` with the
         critical section held; ISR-safe and allocation-free."""
         if self.in_timer:
-            kind = K.WAKE_TIMER
+            kind = _WAKE_TIMER
             arg = 0
         else:
-            kind = K.WAKE_EXTERNAL
+            kind = _WAKE_EXTERNAL
             arg = 0
             if sched._polling:
-                waker = core.context.slot
+                waker = _ctx.slot
                 if waker is None and sched.parallel:  # a worker: its thread's own context
                     ctx = core.current_context()
                     if ctx.sched is sched:  # else another thread's (a cross-core wake)
                         waker = ctx.slot
                 if waker is not None:
-                    kind = K.WAKE_TASK
+                    kind = _WAKE_TASK
                     arg = waker.id
         slot.wakes += 1
         self._side_put(kind, slot.id, arg)
@@ -69,7 +71,7 @@ class SideRing:
         """Record a wake by the timer (the wheel's hand-off, critical section held): labelled
         exactly, whatever else runs meanwhile. ISR-safe and allocation-free."""
         slot.wakes += 1
-        self._side_put(K.WAKE_TIMER, slot.id, 0)
+        self._side_put(_WAKE_TIMER, slot.id, 0)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def record_isr(self, kind, task, arg):
