@@ -154,8 +154,9 @@ class Timeout:
     ``reschedule(when)`` and ``expired()`` as in CPython (``when`` in ``loop.time()``
     seconds, or None: never). Not ISR-safe."""
 
-    def __init__(self, when):
+    def __init__(self, when, at=None):
         self._when = when
+        self._at = at  # the deadline in ints (_at_of): (a tick, µs after it); None: from when
         self._expired = False
         self._task = None
         self._cancelling = 0  # the task's cancelling() when the block was entered
@@ -175,26 +176,34 @@ class Timeout:
             raise RuntimeError("Timeout.reschedule(): only inside its async with block")
         _check_when(when, "Timeout.reschedule(when)")
         self._when = when
+        self._at = None
         self._entry.cancel()
         self._arm()
 
     def _arm(self):
         if self._when is None:
             return
-        loop = get_event_loop()
-        timer = loop.timer
+        timer = get_event_loop().timer
+        if self._at is None:
+            self._at = _at_of(timer, self._when)
+        base, us = self._at
+        tick_us = timer.tick_us
         # The deadline as a tick of loop.time()'s clock, armed at that tick: blocks given one
         # ``when`` share it whenever each is entered. (A delay from now, rounded to whole ms
         # and then to the slack grid, gave the inner of two nested blocks a later tick when
         # the clock moved between the two: the outer one fired alone.) loop.time() reads the
         # tick the clock is in, so ``when`` counts from that tick's end, as a sleep armed in
         # it does (never early, never before a sleep of the same delay armed before it), then
-        # goes up to the slack grid sleep_ms uses (docs/timer.md).
-        tick = int(self._when * 1000000 / timer.tick_us + 0.5) + 1
-        ms = int((self._when - loop.time()) * 1000 + 0.999)
-        mask = timer.slack_mask(ms) if ms > 0 else 0
-        tick = (tick + mask) & ~mask & 0x3FFFFFFF  # (loop.time() wraps as the ticks do)
-        timer.arm_at(self._entry, tick)
+        # goes up to the slack grid sleep_ms uses (docs/timer.md). In ints: exact at any tick
+        # and across the wrap (in floats, single precision on the ESP32 put a tick near 2**30
+        # up to ~64 ticks off, early as well as late).
+        tick = base + (2 * us + tick_us) // (2 * tick_us) + 1  # when's tick, rounded, + 1
+        left = (base - timer.now()) & _MASK  # (ticks from now to base: base may have wrapped)
+        if left > _HALF:
+            left -= _MASK + 1
+        left = left * tick_us + us  # µs from now to when
+        mask = timer.slack_mask((left + 999) // 1000) if left > 0 else 0
+        timer.arm_at(self._entry, (tick + mask) & ~mask & _MASK)
 
     def _fire(self, entry):
         if self._state == 1:
@@ -220,6 +229,17 @@ class Timeout:
         return False
 
 
+_MASK = 0x3FFFFFFF  # (loop.time() wraps as the ticks do)
+_HALF = _MASK >> 1
+
+
+def _at_of(timer, when):
+    # ``when`` (loop.time() seconds) as (the tick the clock is in, the µs from that tick's
+    # start to when): a float difference of two close numbers, then ints
+    now = timer.now()
+    return now, int(round((when - now * timer.tick_us / 1000000) * 1000000))
+
+
 def _cancelling(task):
     return getattr(task, "_cancels", 0)  # (a shimeji task's JoinHandle counts none)
 
@@ -239,7 +259,11 @@ def timeout(delay):
     and raises ``TimeoutError`` in its place. ``TypeError`` for a delay that is not a
     number, as CPython's."""
     _check_when(delay, "timeout(delay)")
-    return Timeout(None if delay is None else get_event_loop().time() + delay)
+    if delay is None:
+        return Timeout(None)
+    timer = get_event_loop().timer
+    now = timer.now()  # (the deadline kept in ints from this tick: exact, see _arm)
+    return Timeout(now * timer.tick_us / 1000000 + delay, (now, int(round(delay * 1000000))))
 
 
 def timeout_at(when):
