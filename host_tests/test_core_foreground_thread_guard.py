@@ -155,6 +155,9 @@ def test_the_loops_own_thread_outside_a_task_still_gets_the_plain_no_current_tas
             assert "no task is running" in str(e)
 
 
+HAMMERED = []  # (calls, bound) of each hammering run: for repeated runs' tallies
+
+
 @needs_threads
 def test_a_thread_hammering_sleep_ms_never_binds_nor_loses_a_wake_up():
     # Before the fast path compared the thread (session 15), this run on the unix port (no
@@ -251,6 +254,7 @@ def test_a_thread_hammering_sleep_ms_never_binds_nor_loses_a_wake_up():
     finally:
         st["stop"] = True
         wait_until(lambda: st["ended"], "the other thread to end")
+    HAMMERED.append((st["bound"] + st["refused"] + len(st["other"]), st["bound"]))
     assert out["result"] == [0, n, n // 2, n, n, 4 * n], out["result"]
     assert st["bound"] == 0 and st["other"] == [] and st["refused"] >= 20, st
     assert timer.wheel.pending == 0  # nothing armed by the other thread is left

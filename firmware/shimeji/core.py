@@ -127,6 +127,28 @@ def current_slot():
     return slot
 
 
+# How many times a foreground loop's thread guard went up or down (sched/loopthread.py: bumped
+# after enter's changes, before leave's; wraps below 2**30). A look-up of the calling task on a
+# thread that may not be the loop's (time/sleep.py, time/deadline.py, io/wait.py) reads it
+# before it picks its way (guarded or not) and again after it read the slot: if it moved, a
+# loop started or ended meanwhile, and the slot read may be a task that loop polls on another
+# thread (or one it no longer polls): ``settled`` makes the look-up again.
+guard_moves = [0]
+
+
+def settled(look_up):
+    """``look_up()``, a binder's look-up of the calling task's slot, made again while a
+    foreground loop's guard moves during it (``guard_moves``); ``NoCurrentTask`` after three
+    such look-ups. Not ISR-safe."""
+    for _ in range(3):
+        n = guard_moves[0]
+        slot = look_up()  # (raises NoCurrentTask)
+        if guard_moves[0] == n:
+            return slot
+    raise NoCurrentTask("foreground loops kept starting and ending during this call: call it "
+                        "from inside a task, on the thread its loop polls it")
+
+
 slot_here = [None]  # while a ThreadBackground runs: background.py's _slot_here (task_slot)
 
 

@@ -117,6 +117,7 @@ _UNSET = core.Context()
 # foreground loop guards its thread (guard_thread) get_ident and the loop's thread's ident
 _GUARD = [core.context, None, None]
 _checks = [False, None]  # check_threads' on, guard_thread's slot_of
+_MOVES = core.guard_moves  # (a foreground loop's guard went up or down: core.settled)
 
 
 def check_threads(on):
@@ -167,13 +168,14 @@ _WRITE_ANY = _IOWait(POLLOUT, _LENIENT)
 
 @micropython.native
 def _arm_plain(obj):
+    # The calling task's slot (for obj: not None)
     slot = _context.slot
     if slot is None:
         slot = _slot_of()  # raises NoCurrentTask
     if obj is None:  # (io_obj None means "not armed": step() would blame the wrong thing)
         raise NotPollable("wait_readable(obj)/wait_writable(obj) got None: pass the socket, "
                           "stream, UART, pipe or file descriptor to wait on")
-    slot.io_obj = obj
+    return slot
 
 
 @micropython.native
@@ -187,30 +189,45 @@ def _arm_guarded(obj, _g=_GUARD):
         slot = _slot_of()  # not the loop's thread: raises NoCurrentTask
     if obj is None:
         _arm_plain(obj)  # (raises NotPollable)
-    slot.io_obj = obj
+    return slot
+
+
+def _slot_now():  # (the look-up as it is at the call: guard_thread rebinds it)
+    return _slot_of()
 
 
 _arm = _arm_plain  # _arm_guarded while a foreground loop guards its thread (_apply)
 # (wait_readable and wait_writable are native: no bytecode frame per wait, ~100-170
-# instructions less per wait_readable cycle, tools/instr.py "io wait"/"io idle wake")
+# instructions less per wait_readable cycle, tools/instr.py "io wait"/"io idle wake").
+# Each reads core.guard_moves (_m) before it reads _arm and again after _arm read the slot:
+# if a foreground loop started or ended meanwhile, the slot may be a task that loop polls
+# on another thread (or one it no longer polls), so the look-up is made again (core.settled).
 
 
 @micropython.native
-def wait_readable(obj):
+def wait_readable(obj, _m=_MOVES):
     """Awaitable: park until ``obj`` can be read without blocking. Raises ``IOFailed`` on an
     error or hang-up, ``StreamClosed`` if ``obj`` was closed, ``IOBusy`` if another task
     already waits to read ``obj``. Allocates nothing for an object waited on before. Tasks
     only (not ISR-safe)."""
-    _arm(obj)
+    n = _m[0]
+    slot = _arm(obj)
+    if _m[0] != n:
+        slot = core.settled(_slot_now)
+    slot.io_obj = obj
     return _READ
 
 
 @micropython.native
-def wait_writable(obj):
+def wait_writable(obj, _m=_MOVES):
     """Awaitable: park until ``obj`` can be written without blocking. Raises like
     ``wait_readable`` (``POLLHUP`` always counts: nothing can be written any more). Tasks
     only (not ISR-safe)."""
-    _arm(obj)
+    n = _m[0]
+    slot = _arm(obj)
+    if _m[0] != n:
+        slot = core.settled(_slot_now)
+    slot.io_obj = obj
     return _WRITE
 
 
@@ -218,7 +235,11 @@ def wait_io(obj, mask):
     """Awaitable for streams: park until ``obj`` is ready for ``mask`` (``POLLIN`` or
     ``POLLOUT``) or reports trouble, and return either way; the read or write that follows
     returns the data, the end of the stream, or raises the ``OSError``."""
-    _arm(obj)
+    n = _MOVES[0]
+    slot = _arm(obj)
+    if _MOVES[0] != n:
+        slot = core.settled(_slot_now)
+    slot.io_obj = obj
     return _READ_ANY if mask == POLLIN else _WRITE_ANY
 
 

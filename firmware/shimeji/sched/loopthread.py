@@ -25,7 +25,11 @@ call allocate): so the loop marks its timer's wheel words (``_guard_words``: the
 thread's ident, words 47 and 39, which the fast path loads anyway through the pointer it
 takes), and the fast path compares ``get_ident()`` only where it finds the mark: +318
 instructions per sleep under a foreground loop (+2.0 % of a tickless timer), a load and a
-compare outside one (docs/repl.md, "Threads of your own").
+compare outside one (docs/repl.md, "Threads of your own"). A look-up that straddles a loop's
+start or end (it read "no loop" and then the slot of the loop's first poll, or a slot and
+then found its loop gone) is made again: ``enter`` and ``leave`` move ``core.guard_moves``,
+which each binder reads before and after its look-up (``core.settled``); the one window left,
+on ``sleep_ms``'s fast path, is in docs/repl.md ("A call that straddles a loop's start").
 """
 
 import sys
@@ -84,6 +88,7 @@ def enter(timer=None):
         if depth == 0:
             _guard_timer(timer, ident)
         _timers[k] = depth + 1
+    _moved()  # (after the guard went up: core.guard_moves)
     return ident
 
 
@@ -92,6 +97,7 @@ def leave(ident, timer=None):
     Not ISR-safe."""
     if ident is None:
         return
+    _moved()  # (before the guard comes down: core.guard_moves)
     if timer is not None:
         k = id(timer)
         depth = _timers.get(k, 1) - 1
@@ -106,6 +112,13 @@ def leave(ident, timer=None):
         return
     _owners.pop(ident, None)
     _tell(slot_of if _owners else None)  # (another thread's loop still runs: its ident now)
+
+
+def _moved():
+    # A binder's look-up that straddles this (it read the guard's state before and the slot
+    # after, or the slot before and the state after) sees the count moved and looks again
+    moves = core.guard_moves
+    moves[0] = core.wrap_count(moves[0], 1)
 
 
 def guard():

@@ -185,6 +185,7 @@ class TimeoutGuard:
 
 
 _slot_of = core.current_slot  # core.task_slot while a loop thread runs (check_threads)
+_moves = core.guard_moves  # (a foreground loop's guard went up or down: core.settled)
 _checks = [False, None]  # check_threads' on, guard_thread's slot_of
 
 
@@ -205,6 +206,10 @@ def guard_thread(slot_of):
     _slot_of = core.task_slot if _checks[0] else slot_of or core.current_slot
 
 
+def _slot_now():  # (the look-up as it is at the call: guard_thread rebinds it)
+    return _slot_of()
+
+
 def timeout(aw, ms):
     """Awaitable: await ``aw`` but give up after ``ms`` milliseconds.
 
@@ -216,7 +221,10 @@ def timeout(aw, ms):
         raise BadArgument("timeout(aw, ms): aw must be an awaitable, such as a coroutine "
                           "(timeout(work(), 100)) or sleep_ms(50), got %r" % (aw,))
     int_arg(ms, "timeout(aw, ms): ms", "an int of milliseconds")
+    n = _moves[0]  # (before the look-up is picked, and again after it)
     slot = _slot_of()  # (raises NoCurrentTask; at the REPL too while a loop thread polls)
+    if _moves[0] != n:  # a foreground loop started or ended meanwhile: look again
+        slot = core.settled(_slot_now)
     guard = slot.timeout_guard
     if guard is None or guard.busy:
         guard = TimeoutGuard()

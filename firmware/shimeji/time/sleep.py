@@ -14,6 +14,7 @@ from micropython import const
 
 from .. import core, port
 from ..errors import int_arg
+from .asleep import _no_ring, _ring, _ring_append, _ring_iter, _Sleep, _sleep  # noqa: F401
 from .timer import timer_of
 
 try:
@@ -50,58 +51,11 @@ _TAIL = const(321)
 _E = const(48)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
-
-
-
-class _Sleep:
-    """Singleton behind the sleeps: done once the task's own timer entry has fired."""
-
-    def __init__(self):
-        self._stop = core.Finish().exc
-        if port.IS_MICROPYTHON:  # __next__ in the instance's own table (io/readop.py's note)
-            self.__next__ = self.__next__
-
-    @micropython.native
-    def __iter__(self):
-        return self
-
-    __await__ = __iter__
-
-    @micropython.native
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
-        slot = _ctx.slot
-        if slot is None:
-            slot = core.current_slot()  # a worker thread of an executor
-        if slot.timer.pos >= 0:
-            return _park
-        exc = self._stop  # Finish.done(), inlined
-        exc.__traceback__ = None
-        raise exc
-
-
-_sleep = _Sleep()
-
-# The ring sleep (MicroPython): sleep_ms appends core.SLEEP to a small deque of its own and
-# returns the deque's C iterator, as core.yield_now does with None. ``await`` takes the item
-# (the task yields SLEEP: the scheduler parks it until its timer entry fires, ignoring other
-# wakes) and on the next poll finds none and finishes, without a call or a raise: _Sleep's
-# __iter__, two __next__ calls and a raise per sleep were about 5k instructions. One iterator
-# serves every task of the interpreter: each await takes the item its sleep_ms appended before
-# another task runs. An item left by a sleep_ms that was not awaited is harmless: the next
-# ring await takes it too, and the scheduler requeues a SLEEP whose entry is not armed. Worker
-# threads of an executor and interrupt-level tasks (which may run between a thread-level
-# task's append and its await) keep _Sleep. None where deque iteration is missing (CPython).
-_ring = core.new_yield_ring()
-_ring_append = _ring[0] if _ring is not None else None
-_ring_iter = _ring[1] if _ring is not None else None
+_moves = core.guard_moves  # (a foreground loop's guard went up or down: core.settled)
 
 
 def _not_ms(ms):
     int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
-
-
-def _no_ring(item):
-    """The ring's append where there is no ring (CPython): sleep_ms then returns _Sleep."""
 
 
 _TYPE = type  # (sleep_ms's check of a bool: module globals, read for 0 and 1 ms only)
@@ -142,8 +96,11 @@ def _bind(ctx, it, append, item):
         m = 0
         try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
             m = int(ms)  # a float, None, a str raise TypeError here (MicroPython's conversion)
-        except TypeError:
+            entry = ctx.slot.timer  # the polled task's entry; its slot is read before the guard
+        except TypeError:  # word, so that a loop of this timer that starts polling is seen
             _not_ms(ms)
+        except AttributeError:  # no slot: the tick that gave kit ended since (another
+            return _sleep_ms_slow(ms)  # thread's call: its look-up raises NoCurrentTask)
         if m <= 1:  # a bool converts too (to 1 or 0): type(ms) is checked in this range only
             if _TYPE(ms) is _INT:
                 pass
@@ -155,7 +112,6 @@ def _bind(ctx, it, append, item):
             x = int(_get_ident())
             if (x & _MASK) != ws[_W_IDENT] or (((x >> 30) & 0xFFFFF) | 0x100000) != ws[_W_GUARD]:
                 return _sleep_ms_slow(ms)  # another thread: its _slot_of raises NoCurrentTask
-        slot = ctx.slot
         el = (int(kit[3]()) - ws[_W_BASE]) & _MASK  # clock.elapsed(), inlined
         if el > _BACKSTEP_LIMIT:
             el = 0
@@ -163,7 +119,6 @@ def _bind(ctx, it, append, item):
         if per != 1:
             el = (el + per - 1) // per  # a partial tick counts as whole: never early
         delta = el + m * ws[_C_PER_MS]  # > 0, at most MAX_TICKS + 1
-        entry = slot.timer
         if int(entry.pos) >= 0:
             entry.cancel()
         i = ws[_W_FREE]  # a number for the entry (TimerEntry.cancel gives it back)
@@ -276,19 +231,19 @@ def _sleep_ms_slow(ms):
     # check_threads), out of its viper range (0 ms or less, longer than the wheel), not in a
     # task at all, or on another thread than a guarding foreground loop's (_slot_of raises;
     # on an executor's worker it finds the worker's task: _sleep_ms_elsewhere's way, _Sleep)
+    n = _moves[0]  # (read before the guard's state; again after: core.settled)
     ctx = _bound[0]
     slot = ctx.slot
-    if slot is None or (_checks[1] is not None and _slot_of() is not slot):
+    if slot is None or (_checks[1] is not None and _slot_of() is not slot) or _moves[0] != n:
         return _sleep_ms_elsewhere(ms)
     kit = ctx.tkit
     ring = True
     if kit is core.NO_KIT:
-        sched = slot.sched
-        timer = sched.timer
+        timer = slot.sched.timer
         if timer is None:
             timer = timer_of(slot)  # raises NoTimer
-        if sched.level:
-            ring = False  # an interrupt level: _Sleep (see _ring's note)
+        if slot.sched.level:
+            ring = False  # an interrupt level: _Sleep (see _ring's note: asleep.py)
     else:
         timer = kit[5]
     if type(ms) is not int:
@@ -312,8 +267,15 @@ if not port.IS_MICROPYTHON:  # CPython's int() takes floats and strs too: check 
         return _sleep_ms(ms)
 
 
+def _slot_now():  # (the look-up as it is at the call: guard_thread rebinds it)
+    return _slot_of()
+
+
 def _sleep_ms_elsewhere(ms):
+    n = _moves[0]  # (before the look-up is picked; again after it: core.settled)
     slot = _slot_of()  # raises NoCurrentTask
+    if _moves[0] != n:
+        slot = core.settled(_slot_now)
     timer = timer_of(slot)  # raises NoTimer
     if type(ms) is not int:
         _not_ms(ms)
@@ -325,7 +287,10 @@ def sleep_us(us):
     """Awaitable: wait at least ``us`` microseconds (rounded up to whole ticks). Allocates
     nothing. Tasks only (not ISR-safe)."""
     int_arg(us, "sleep_us(us)", "an int of microseconds")
+    n = _moves[0]
     slot = _slot_of()  # (raises NoCurrentTask)
+    if _moves[0] != n:  # a foreground loop started or ended meanwhile: look again
+        slot = core.settled(_slot_now)
     timer_of(slot).arm_us(slot.timer, us)
     return _sleep
 
@@ -336,7 +301,10 @@ def sleep_until(deadline):
     turn. Allocates nothing. Tasks only (not ISR-safe)."""
     int_arg(deadline, "sleep_until(deadline)", "an int: a timer tick such as "
             "timer.after_ms(100) or timer.now()")
+    n = _moves[0]
     slot = _slot_of()  # (raises NoCurrentTask)
+    if _moves[0] != n:  # a foreground loop started or ended meanwhile: look again
+        slot = core.settled(_slot_now)
     timer_of(slot).arm_at(slot.timer, deadline)
     return _sleep
 
