@@ -293,3 +293,37 @@ def test_an_executor_workers_sleeps_mid_poll_arm_the_workers_task_not_the_polled
     finally:
         ex.close()
         ex.join()
+
+
+@needs_threads
+def test_the_facades_sleep_ms_from_another_thread_leaves_the_polled_tasks_sleep_armed():
+    # asyncio.sleep_ms replaces the slot's sleep when it is armed and not awaited yet (_fresh
+    # detaches it): called on another thread mid-poll, it did so before shimeji's sleep_ms
+    # raised there, so the polled task's sleep left its entry (and the two threads wrote the
+    # wheel at once). Now it looks its task up first.
+    mid = _MidPoll()
+    mid.other = lambda: None
+    out = []
+
+    def other():
+        try:
+            acquire_within(mid.go, "the task's poll to start")
+            try:
+                asyncio.sleep_ms(5)
+                out.append("no error")
+            except NoCurrentTask as e:
+                out.append("another thread" in str(e))
+        finally:
+            mid.done.release()
+
+    async def task():
+        me = shimeji.core.current_slot()
+        s = asyncio.sleep_ms(30)  # armed on the task's entry, not awaited yet
+        mid.hold()
+        kept = (me.fsleep is s, s.state in (1, 2), me.timer.pos >= 0)  # (_ARMED: sleeping.py)
+        await s
+        return kept
+
+    _thread.start_new_thread(other, ())
+    assert asyncio.run(task()) == (True, True, True)
+    assert out == [True], out

@@ -202,3 +202,33 @@ def test_sleep_ms_sees_a_loop_of_its_timer_that_started_polling_before_it_read_t
         loopthread._guard_words(timer._kit[2], 0, False)
     assert ANOTHER in msg and slot.timer.pos < 0, (msg, slot.timer.pos)
     assert timer.wheel.pending == 0
+
+
+def test_a_look_up_a_background_loop_thread_started_during_is_made_again():
+    # The same window at a ThreadBackground's start (its loop thread switches the binders to
+    # their by-thread look-up, check_threads): a call made as it started bound its first
+    # polled task. Its switch now moves the count too.
+    from shimeji.sched import background as bgmod
+
+    slot = _Slot()
+    ident = 0x7FFF0  # (the loop thread's: not this one)
+    saved_here = shimeji.core.slot_here[0]
+
+    def starts():  # what ThreadBackground._main does before its first tick
+        bgmod._loop_threads[ident] = True
+        shimeji.core.slot_here[0] = bgmod._slot_here
+        bgmod._check_threads(True)
+        return slot
+
+    saved = sleep_mod._slot_of
+    sleep_mod._slot_of = starts
+    try:
+        msg = _outcome(lambda: sleep_us(900))
+    finally:
+        sleep_mod._slot_of = saved
+        bgmod._loop_threads.pop(ident, None)
+        bgmod._check_threads(False)
+        shimeji.core.slot_here[0] = saved_here
+    assert "background loop" in msg and "inside a task" in msg, msg
+    assert slot.timer.pos < 0
+    assert sleep_mod._slot_of is shimeji.core.current_slot and sleep_mod._checks == [False, None]

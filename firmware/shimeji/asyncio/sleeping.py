@@ -35,6 +35,7 @@ from ..core import yield_now
 from ..time.clock import MAX_TICKS, wrap_diff
 from ..time.sleep import _ring_append, _ring_iter
 from ..time.sleep import _sleep as _core_sleep
+from ..time.sleep import _slot_now
 from ..time.sleep import sleep_ms as _arm_ms
 from ..time.timer import timer_of
 
@@ -177,7 +178,8 @@ def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TI
         return _outside(t)
     aw = slot.fsleep
     if aw is None or aw.state:
-        aw = _fresh(slot, aw)
+        _slot_now()  # (raises NoCurrentTask on a thread a foreground loop does not poll,
+        aw = _fresh(slot, aw)  # before _fresh detaches the polled task's sleep: docs/repl.md)
         if aw is None:  # an interrupt-level task: shimeji's sleep (nothing allocated there)
             return _arm(t)
     if _arm(t) is _it:  # (the ring sleep's item: taken back, SleepMs.__iter__ puts it again)

@@ -32,10 +32,15 @@ _BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
 def _check_threads(on):
     import sys
 
+    moves = core.guard_moves  # (moved after the check is on, before it is off: core.settled)
+    if not on:
+        moves[0] = core.wrap_count(moves[0], 1)
     for name in _BINDERS:
         mod = sys.modules.get(name)
         if mod is not None:
             mod.check_threads(on)
+    if on:
+        moves[0] = core.wrap_count(moves[0], 1)
 
 
 def _slot_here():
