@@ -33,9 +33,8 @@ from micropython import const
 from .. import core
 from ..core import yield_now
 from ..time.clock import MAX_TICKS, wrap_diff
-from ..time.sleep import _ring_append, _ring_iter
+from ..time.sleep import _ring_append, _ring_iter, _slot_now
 from ..time.sleep import _sleep as _core_sleep
-from ..time.sleep import _slot_now
 from ..time.sleep import sleep_ms as _arm_ms
 from ..time.timer import timer_of
 
