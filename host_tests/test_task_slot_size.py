@@ -1,6 +1,6 @@
 # shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # A TaskSlot keeps the fields few tasks use (timeouts, I/O, held Mutexes) as class-level
-# defaults: a fresh slot's attribute table holds 30 names (a 37-entry table on MicroPython,
+# defaults: a fresh slot's attribute table holds 31 names (a 37-entry table on MicroPython,
 # not the 47-entry one of 39 names), the rare fields read their defaults until first set, a
 # slot keeps what it set for its later tasks, and a slot that used all of them allocates
 # nothing in steady state (heap_lock AND a zero gc.mem_alloc delta).
@@ -13,11 +13,11 @@ RARE = {"deadline": None, "deadline_owner": None, "timeout_guard": None, "io_obj
         "io_mask": 0, "io_events": 0, "io_entry": None, "held_locks": None}
 
 
-def test_a_fresh_slot_has_30_names_and_reads_the_rare_fields_as_defaults():
+def test_a_fresh_slot_has_31_names_and_reads_the_rare_fields_as_defaults():
     s = StaticScheduler(2)
     for slot in [TaskSlot()] + s.slots:
         names = set(slot.__dict__)
-        assert len(names) == 30  # (31 until the state and rewoken became words: task/words.py)
+        assert len(names) == 31  # (the state and rewoken words, then ``wa``: task/words.py)
         assert not names & set(RARE)
         for name, default in RARE.items():
             assert getattr(slot, name) == default

@@ -74,6 +74,7 @@ class _ParksDuringWake:
         self.timer = entry
         self._state = state  # 2: RUNNING, the task is being polled
         self.w = self  # the words: items 0 (state, below), 1 (throw) and 2 (rewoken)
+        self.wa = self  # (what viper casts: task/words.py; on CPython the words' object)
         self.more = [0, 0, 0, 0]
         self.inbox_next = None
         self.reads = 0

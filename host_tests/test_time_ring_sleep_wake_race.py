@@ -45,6 +45,7 @@ class RacySlot(TaskSlot):
     def __init__(self):
         TaskSlot.__init__(self)
         self.w = RacyWords(self.w)
+        self.wa = self.w  # (what viper casts: task/words.py; on CPython the words' object)
 
     @property
     def after_read(self):

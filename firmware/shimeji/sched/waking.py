@@ -66,7 +66,7 @@ def _bind_wakes(nil):
             if other is not nil:
                 other.wake(slot)
             return nil
-        sw = ptr32(slot.w)
+        sw = ptr32(slot.wa)
         st = sw[0]  # (ASLEEP, a ring sleep, is ignored: see the design notes)
         if st == _WAITING:
             sw[0] = _QUEUED
@@ -106,7 +106,7 @@ def _bind_wakes(nil):
             if other is not nil:
                 other.wake(slot)
             return nil
-        sw = ptr32(slot.w)  # (task/words.py)
+        sw = ptr32(slot.wa)  # (task/words.py)
         st = sw[0]
         if st == _WAITING:
             sw[0] = _QUEUED
@@ -215,7 +215,7 @@ def _drain_inbox(self):
 @micropython.viper
 def _park(self, slot) -> bool:
     # True if the task was woken while it ran (it stays runnable), else it now waits.
-    sw = ptr32(slot.w)  # (task/words.py: word 2 is rewoken, "woken while it ran")
+    sw = ptr32(slot.wa)  # (task/words.py: word 2 is rewoken, "woken while it ran")
     state = self._enter()
     if sw[2]:
         sw[2] = 0
@@ -232,7 +232,7 @@ def _park_sleep(self, slot) -> bool:
     # The task yielded core.SLEEP: it waits for its own timer entry, ignoring other wakes.
     # True if it stays runnable (the entry fired already, or a throw waits). No section:
     # a wake from elsewhere finds RUNNING (rewoken, ignored) or ASLEEP (ignored).
-    sw = ptr32(slot.w)
+    sw = ptr32(slot.wa)
     if int(slot.timer.pos) < 0 or sw[1]:
         sw[0] = _QUEUED
         return True
@@ -266,7 +266,7 @@ def _take_inbox_irq(self):
 
 @micropython.viper
 def _park_irq(self, slot) -> bool:
-    sw = ptr32(slot.w)  # (task/words.py)
+    sw = ptr32(slot.wa)  # (task/words.py)
     irq = self._irq
     state = self._irq_off()
     irq.depth = int(irq.depth) + 1

@@ -159,7 +159,7 @@ def _bind(sleep, kit):
                 break
             slot = head
             left -= 1
-            sw = ptr32(slot.w)  # the slot's words: its state and throw flag (task/words.py)
+            sw = ptr32(slot.wa)  # the slot's words: its state and throw flag (task/words.py)
             sw[0] = _RUNNING
             ctx.slot = slot
             status = 0
@@ -262,7 +262,7 @@ def _bind(sleep, kit):
                         if joiner is nil:
                             pass
                         else:
-                            jw = ptr32(joiner.w)
+                            jw = ptr32(joiner.wa)
                             if jw[0] == _ASLEEP and joiner.wait_next is nil and \
                                     sched._local_head is nil and sched._inbox_head is nil:
                                 # Its one joiner parked by core.JOIN: queued here, where the

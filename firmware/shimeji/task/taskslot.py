@@ -7,7 +7,7 @@ its slot, so spawning, waking, waiting and completing allocate nothing.
 
 from ..core import ASLEEP, FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (states, re-exported)
 from ..time.wheel import TimerEntry
-from .words import new_words, state_of
+from .words import addr_of, new_words, state_of
 
 HANDLE = [None]  # JoinHandle (task/slot.py sets it: it imports this module)
 
@@ -17,9 +17,9 @@ class TaskSlot:
 
     # Fields few tasks use are class-level defaults: a slot gets its own entry at its first
     # store (its first timeout(), I/O wait or Mutex), keeps it, and reads it as before. Fewer
-    # names in ``__init__`` make every slot's attribute table smaller: 30 names fit a 37-entry
+    # names in ``__init__`` make every slot's attribute table smaller: 31 names fit a 37-entry
     # table (592 B on the unix port, ~296 B on 32-bit) where 39 took a 47-entry one (752 B).
-    # A table grows only when full (7 entries to spare here: the I/O group and the mutex's
+    # A table grows only when full (6 entries to spare here: the I/O group and the mutex's
     # fit; a slot that uses I/O and timeouts grows once, at its first use of the second, and
     # keeps the larger table: one allocation for the slot's lifetime, not per wait).
     # -- timeouts (time/deadline.py): the TimerEntry of the earliest pending timeout(), made
@@ -46,6 +46,7 @@ class TaskSlot:
         # The state, the throw flag and "woken while it ran" (rewoken) are machine words
         # (task/words.py): ``self.w``, made here, never replaced.
         self.w = new_words()
+        self.wa = addr_of(self.w)  # its address (words.py): what viper casts
         self.owner = None  # the scheduler this slot serves (set on first use)
         self.pooled = False  # True for slots made by the scheduler's pool
         self.throw_exc = None  # exception to throw in at the next poll (with its flag: words.py)

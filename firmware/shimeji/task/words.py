@@ -4,8 +4,11 @@ Every ``TaskSlot`` makes, at construction, one ``array('i')`` of ``WORDS`` words
 that it keeps for its lifetime: the array is never replaced nor grown, so a word's address
 never changes and viper code (the FIFO tick, ``wake``, ``_park``, the timer's hand-off) reads
 and writes it with a machine load or store through ``ptr32(slot.w)``, while bytecode and native
-code use the accessors below (or a subscript of ``slot.w``). An executor's steal moves the slot
-object, and its words with it. The words:
+code use the accessors below (or a subscript of ``slot.w``). ``slot.wa`` holds the array's
+address as an int (``addr_of``; on CPython the array itself): ``ptr32(slot.wa)`` casts an int,
+which skips the buffer protocol's call that ``ptr32(slot.w)`` makes (~50 instructions a cast on
+the unix port; the address stays valid: MicroPython's heap never moves an object). An
+executor's steal moves the slot object, and its words with it. The words:
 
 - ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``.
 - ``W_THROW`` (1): 1 while ``slot.throw_exc`` holds an exception to throw in at the next poll
@@ -44,7 +47,10 @@ and ISR-safe (each is one or two word operations).
 
 from array import array
 
+import micropython
 from micropython import const
+
+from ..port import IS_MICROPYTHON as IS_MP
 
 W_STATE = const(0)
 W_THROW = const(1)
@@ -56,6 +62,26 @@ WORDS = const(4)
 def new_words():
     """A slot's words, all 0 (FREE, no throw). Allocates: slot construction only."""
     return array("i", (0, 0, 0, 0))
+
+
+def addr_of(buf):
+    """The int ``ptr32(slot.wa)`` casts: the address of ``buf``'s data (viper's ``_address``);
+    on CPython and in a bytecode-only build (tools/bytecode_copy.py), whose casts index the
+    array itself, the array. Set-up only (a slot's construction)."""
+    return buf
+
+
+if IS_MP:
+
+    @micropython.viper
+    def _address(buf) -> int:
+        return int(ptr32(buf))  # noqa: F821 (viper's cast)
+
+    try:  # (a bytecode-only build: ptr32 is defined after this, or indexes: it raises)
+        if _address(new_words()) > 0:
+            addr_of = _address  # noqa: F811
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def new_flag():
