@@ -99,22 +99,26 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
     if tail is not nil:
         tail.run_next = head  # a ring while the loop runs, as in fastpath.tick_fifo
     stays = 0  # the task just polled stays runnable: the ring turns after what it woke
+    news = ptr32(sched._news)  # the scheduler's news word (wordtick.py): a load per poll
+    news[0] = 1  # the first pass looks at the inbox whatever came before
     try:
         while True:
-            if sched._inbox_head is nil:  # (no ``is not``: two runtime calls, wordtick.py)
-                pass
-            else:  # what was woken goes between the tail and the head (fastpath.py)
-                slot = sched._take_inbox()
-                while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
-                    nxt = slot.inbox_next
-                    slot.inbox_next = nil
-                    if tail is nil:
-                        head = slot
-                    else:
-                        tail.run_next = slot
-                    slot.run_next = head
-                    tail = slot
-                    slot = nxt
+            if news[0]:  # a wake or a spawn since the last look (every inbox push sets it)
+                news[0] = 0  # (before the inbox is read: a wake after it sets it again)
+                if sched._inbox_head is nil:  # (no ``is not``: two runtime calls)
+                    pass
+                else:  # what was woken goes between the tail and the head (fastpath.py)
+                    slot = sched._take_inbox()
+                    while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
+                        nxt = slot.inbox_next
+                        slot.inbox_next = nil
+                        if tail is nil:
+                            head = slot
+                        else:
+                            tail.run_next = slot
+                        slot.run_next = head
+                        tail = slot
+                        slot = nxt
             if stays:
                 tail = head
                 head = head.run_next
