@@ -79,15 +79,29 @@ def _unload(keep):
     once (docs/boards.md, "Footprint")."""
     import gc
 
+    from shimeji import _lazy
+
     for name in [m for m in sys.modules if m.startswith("shimeji") and m not in keep]:
         mod = sys.modules.pop(name)
         parent = sys.modules.get(name.rpartition(".")[0])
-        if parent is not None and getattr(parent, name.rpartition(".")[2], None) is mod:
-            try:
-                delattr(parent, name.rpartition(".")[2])
-            except (AttributeError, TypeError):  # a port whose modules refuse it
-                pass
+        # the parent's __dict__, not getattr: a lazy package's __getattr__ would import
+        if parent is not None and parent.__dict__.get(name.rpartition(".")[2]) is mod:
+            _forget(parent, name.rpartition(".")[2])
+    # A kept package stores each lazy name it resolved (shimeji.StaticScheduler...): that
+    # value would keep its module, and the modules it imports, alive.
+    for name in keep:
+        pkg = sys.modules.get(name)
+        for attr in _lazy.TABLES.get(name, ()):
+            if pkg is not None and attr in pkg.__dict__:
+                _forget(pkg, attr)
     gc.collect()
+
+
+def _forget(mod, attr):
+    try:
+        delattr(mod, attr)
+    except (AttributeError, TypeError):  # a port whose modules refuse it
+        pass
 
 
 def _closure_type():
@@ -133,6 +147,24 @@ def _functions(kinds, modnames):
     return list(seen.values())
 
 
+def _read(modnames, kinds, closure, checked, odd, required):
+    """Record where each native function of ``modnames`` starts. A function of its own: a
+    function left in a local keeps its module's globals, and through them the modules it
+    imports, alive past ``_unload`` (on the RP2040's .mpy path the next imports then ran out
+    of memory)."""
+    for n, f in _functions(kinds, modnames):
+        a = _code(f, closure)
+        checked[n] = a
+        if a % 4:
+            odd.append((n, hex(a)))
+        for mod, fn in REQUIRED:
+            m = sys.modules.get(mod)
+            # by identity: a function imported by another module (io.readop takes
+            # _copy_word) is listed under whichever module sys.modules yields first
+            if m is not None and getattr(m, fn, None) is f:
+                required[mod + "." + fn] = a
+
+
 @micropython_only
 @needs_word_aligned_arch
 def test_every_native_function_starts_on_a_word_boundary():
@@ -166,17 +198,7 @@ def test_every_native_function_starts_on_a_word_boundary():
                 _unload(keep)
                 continue
             fresh = [m for m in sys.modules if m.startswith("shimeji") and m not in read]
-            for n, f in _functions(kinds, fresh):
-                a = _code(f, closure)
-                checked[n] = a
-                if a % 4:
-                    odd.append((n, hex(a)))
-                for mod, fn in REQUIRED:
-                    m = sys.modules.get(mod)
-                    # by identity: a function imported by another module (io.readop takes
-                    # _copy_word) is listed under whichever module sys.modules yields first
-                    if m is not None and getattr(m, fn, None) is f:
-                        required[mod + "." + fn] = a
+            _read(fresh, kinds, closure, checked, odd, required)
             read.update(fresh)
     _unload(keep)
     print("native/viper functions: %d, not word-aligned: %d, modules not imported: %s" % (
