@@ -7,6 +7,7 @@
 # sleep, forced deterministically.
 from irqsource import InterruptSource, again, needs_interrupt_source
 from shimeji import RunLoop, StaticScheduler, Timer, port, sleep_ms
+from shimeji.task.words import set_words
 from support import cpython_only
 
 TASKS = 12
@@ -73,8 +74,9 @@ class _ParksDuringWake:
         self.sched = sched
         self.timer = entry
         self._state = state  # 2: RUNNING, the task is being polled
-        self.w = self  # the words: items 0 (state, below), 1 (throw) and 2 (rewoken)
-        self.wa = self  # (what viper casts: task/words.py; on CPython the words' object)
+        # The words: items 0 (state, below), 1 (throw) and 2 (rewoken); wa (what viper casts)
+        # with them: on CPython the words' object itself.
+        set_words(self, self)
         self.more = [0, 0, 0, 0]
         self.inbox_next = None
         self.reads = 0

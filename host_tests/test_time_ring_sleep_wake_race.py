@@ -9,6 +9,7 @@
 from shimeji import StaticScheduler, Timer, core
 from shimeji.sched.waking import _wake_irq
 from shimeji.task.slot import TaskSlot
+from shimeji.task.words import set_words
 from shimeji.time.clock import FakeClock
 from support import cpython_only
 
@@ -44,8 +45,7 @@ class RacySlot(TaskSlot):
 
     def __init__(self):
         TaskSlot.__init__(self)
-        self.w = RacyWords(self.w)
-        self.wa = self.w  # (what viper casts: task/words.py; on CPython the words' object)
+        set_words(self, RacyWords(self.w))  # (and wa: on CPython the words' object itself)
 
     @property
     def after_read(self):

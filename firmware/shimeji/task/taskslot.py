@@ -7,7 +7,7 @@ its slot, so spawning, waking, waiting and completing allocate nothing.
 
 from ..core import ASLEEP, FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (states, re-exported)
 from ..time.wheel import TimerEntry
-from .words import addr_of, new_words, state_of
+from .words import new_words, set_words, state_of
 
 HANDLE = [None]  # JoinHandle (task/slot.py sets it: it imports this module)
 
@@ -44,9 +44,9 @@ class TaskSlot:
         self.id = 0
         self.name = None
         # The state, the throw flag and "woken while it ran" (rewoken) are machine words
-        # (task/words.py): ``self.w``, made here, never replaced.
-        self.w = new_words()
-        self.wa = addr_of(self.w)  # its address (words.py): what viper casts
+        # (task/words.py): ``self.w``, made here, never replaced, and its address ``self.wa``
+        # (what viper casts), set together by set_words.
+        set_words(self, new_words())
         self.owner = None  # the scheduler this slot serves (set on first use)
         self.pooled = False  # True for slots made by the scheduler's pool
         self.throw_exc = None  # exception to throw in at the next poll (with its flag: words.py)

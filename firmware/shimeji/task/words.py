@@ -5,10 +5,11 @@ that it keeps for its lifetime: the array is never replaced nor grown, so a word
 never changes and viper code (the FIFO tick, ``wake``, ``_park``, the timer's hand-off) reads
 and writes it with a machine load or store through ``ptr32(slot.w)``, while bytecode and native
 code use the accessors below (or a subscript of ``slot.w``). ``slot.wa`` holds the array's
-address as an int (``addr_of``; on CPython the array itself): ``ptr32(slot.wa)`` casts an int,
-which skips the buffer protocol's call that ``ptr32(slot.w)`` makes (~50 instructions a cast on
-the unix port; the address stays valid: MicroPython's heap never moves an object). An
-executor's steal moves the slot object, and its words with it. The words:
+address as an int (``addr_of``; on CPython the array itself), the two set together by
+``set_words`` and nothing else: ``ptr32(slot.wa)`` casts an int, which skips the buffer
+protocol's call that ``ptr32(slot.w)`` makes (~50 instructions a cast on the unix port; the
+address stays valid: MicroPython's heap never moves an object). An executor's steal moves the
+slot object, and its words with it. The words:
 
 - ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``.
 - ``W_THROW`` (1): 1 while ``slot.throw_exc`` holds an exception to throw in at the next poll
@@ -82,6 +83,15 @@ if IS_MP:
             addr_of = _address  # noqa: F811
     except Exception:  # noqa: BLE001
         pass
+
+
+def set_words(slot, buf):
+    """Give ``slot`` the words ``buf`` and their address ``slot.wa`` together: the one place a
+    slot's words are set (``TaskSlot()``, a test's instrumented words). ``wa`` is what viper
+    casts with ``ptr32``: words set without it would leave the casts on the old array (freed
+    once nothing else holds it: a store through it writes freed heap). Set-up only."""
+    slot.w = buf
+    slot.wa = addr_of(buf)
 
 
 def new_flag():
