@@ -198,3 +198,56 @@ class StreamClosed(IOFailed):
 class NoSockets(ShimejiError):
     """A socket was asked for on a port without a ``socket`` module (qemu, boards without
     networking): ``listen``, ``open_connection`` and ``start_server`` need one."""
+
+
+# -- a task's error made on a full heap ---------------------------------------------------------
+# Design note. MicroPython makes an exception that finds no heap (a full heap, or a locked one:
+# an interrupt handler) in one static object, its "emergency exception", and makes the next
+# such exception in the same object: it changes its class and its message. So a task that
+# failed with MemoryError on a full heap, kept as its handle's outcome, turned into the
+# StopIteration of the next task that ended while the heap was still full (``coro.send``
+# makes one per completion): its joiner's ``await`` then ended as if the task had returned
+# None, and ``result()`` raised StopIteration. The completion keeps ``kept_error(e)`` instead.
+
+
+def _emergency_exception():
+    """MicroPython's emergency exception object (what an exception made with the heap locked
+    is); None on CPython, which has none."""
+    import sys
+
+    if sys.implementation.name != "micropython":
+        return None
+    import micropython
+
+    caught = None
+    micropython.heap_lock()
+    try:
+        raise KeyError  # (made with no heap: the emergency object)
+    except KeyError as e:
+        caught = e
+    finally:
+        micropython.heap_unlock()
+    return caught
+
+
+_EMERGENCY = _emergency_exception()
+HEAP_FULL = MemoryError(
+    "a task failed while the heap was full (or locked: an interrupt handler) and its error "
+    "could not be copied out of MicroPython's one emergency exception object, which the next "
+    "error made on a full heap reuses: free memory (smaller or fewer allocations in the task, "
+    "gc.collect()) and run it again to see its own error")
+
+
+def kept_error(e):
+    """``e``, or where ``e`` is MicroPython's emergency exception object, a copy of it (its
+    class and arguments) that no later error can change; ``HEAP_FULL`` when even the copy
+    finds no heap. What a task's completion keeps of its error. Allocates only for the
+    emergency object (a failure on a full or locked heap)."""
+    if e is not _EMERGENCY or e is None:
+        return e
+    cls = e.__class__  # (read first: a failed copy below makes the object a MemoryError)
+    try:
+        return cls(*[("%s" % (a,)) if isinstance(a, str) else a for a in e.args])
+    except Exception:  # noqa: BLE001 (no heap for the copy)
+        HEAP_FULL.__traceback__ = None  # (it is raised again by every joiner)
+        return HEAP_FULL

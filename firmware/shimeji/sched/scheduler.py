@@ -15,7 +15,7 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import BadArgument, Cancelled, ForeignAwaitable, SchedulerBusy, int_arg
+from ..errors import BadArgument, Cancelled, ForeignAwaitable, SchedulerBusy, int_arg, kept_error
 from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
 from ..task.slot import (
@@ -34,6 +34,7 @@ from .lifecycle import TaskLifecycle
 _TICK_SIZE = const(256)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
+_FAILED = const(3)  # task.slot.FAILED
 _WAITING = const(3)  # core.WAITING and core.ASLEEP (constants: no module globals more)
 _ASLEEP = const(4)
 
@@ -231,6 +232,9 @@ class StaticScheduler(TaskLifecycle):
     def _complete(self, slot, status, value):
         if self._trace is not None:  # trace.kinds COMPLETE, FAIL, CANCEL for OK, FAILED...
             self._trace.record(status + _TRACE_DONE, slot.id, 0)
+        if status == _FAILED:  # an error made on a full heap is kept as a copy (errors.py)
+            slot.coro = None  # (first: its frame's memory is free for the copy)
+            value = kept_error(value)
         handle = slot.handle
         if handle._ref is slot:  # (a detached handle stays detached)
             handle._ref = value if value is None else completed_ref(status, value)
