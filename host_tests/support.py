@@ -90,12 +90,13 @@ def needs_extra_threads(n):
 
 
 def needs_thread_module(fn):
-    """The test builds an ``Executor`` (which needs ``_thread``) but drives it on this thread
+    """The test builds an ``Executor`` (which needs ``_thread``), or stages what a loop on
+    another thread leaves (the thread checks ask ``_thread.get_ident``), on this thread
     alone. Reported as skipped on a port without ``_thread``."""
     if HAS_THREAD_MODULE:
         return fn
-    return _Skipped(fn, "needs the _thread module (the Executor is built on it), which this "
-                        "MicroPython build does not have")
+    return _Skipped(fn, "needs the _thread module (the Executor is built on it, the thread "
+                        "checks ask its get_ident), which this MicroPython build does not have")
 
 
 def _shimeji_is_native():

@@ -12,6 +12,7 @@ from shimeji.sched import loopthread
 from shimeji.time import deadline as deadline_mod
 from shimeji.time import sleep as sleep_mod
 from shimeji.time.wheelentry import TimerEntry
+from support import needs_thread_module
 
 ANOTHER = "another thread"  # (slot_of's advice: the loop polls its tasks on another thread)
 
@@ -178,6 +179,11 @@ def test_sleep_ms_whose_tick_ended_before_it_read_the_slot_raises_no_current_tas
     assert timer.wheel.pending == 0
 
 
+# The two tests below stage a loop on another thread (its guard word and thread ident, a
+# ThreadBackground's by-thread look-up), which the library's checks answer with
+# _thread.get_ident: on a port without _thread no such loop can start (loopthread.enter and
+# ThreadBackground record nothing), so neither state can arise there.
+@needs_thread_module
 def test_sleep_ms_sees_a_loop_of_its_timer_that_started_polling_before_it_read_the_slot():
     # The fast path read the guard word (0: no loop), then a foreground loop with the same
     # timer started on another thread and polled a task: the slot it read next was that task's
@@ -204,6 +210,7 @@ def test_sleep_ms_sees_a_loop_of_its_timer_that_started_polling_before_it_read_t
     assert timer.wheel.pending == 0
 
 
+@needs_thread_module
 def test_a_look_up_a_background_loop_thread_started_during_is_made_again():
     # The same window at a ThreadBackground's start (its loop thread switches the binders to
     # their by-thread look-up, check_threads): a call made as it started bound its first
