@@ -22,7 +22,7 @@ class WakeWhileFreeing(TaskSlot):
         if value is None and self.armed and name == self.when:
             self.armed = False
             self.seen_by_wake.append(self.w[0])
-            self.owner.wake(self)
+            self.waker.wake(self)  # (its scheduler: a caller-owned slot's owner is not)
 
     @property
     def coro(self):
@@ -46,6 +46,7 @@ class WakeWhileFreeing(TaskSlot):
 def _run(when):
     s = StaticScheduler(2)
     slot = WakeWhileFreeing(when)
+    slot.waker = s
     log = []
 
     async def quick():

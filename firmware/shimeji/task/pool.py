@@ -34,6 +34,16 @@ _MAX_CAPACITY = const(65536)  # more slots than any board's heap holds (a host w
 _STATE_NAMES = ("free", "queued", "running", "waiting", "waiting")  # 4: core.ASLEEP
 
 
+class OwnedBy:
+    """The ``owner`` of the caller-owned slots of one pool (``spawn_allocated``)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def _complete(self, slot, status, value):  # (an executor's close: injector.py)
+        self.pool._complete(slot, status, value)
+
+
 class TaskPool:
     """Slot storage for a scheduler. Not used on its own."""
 
@@ -58,6 +68,10 @@ class TaskPool:
         # fast case (ids below 2**30-1) is then off and every id comes from _new_id.
         self.ids_wrapped = False
         self._owned_head = None
+        # A caller-owned slot's ``owner`` (a pool slot's is the pool itself): never the
+        # scheduler that completes it, so a completion pushes onto the free list when
+        # ``slot.owner is sched`` without reading ``pooled`` first (sched/wordtick.py).
+        self._owned_by = OwnedBy(self)
         self._returned = None  # pool slots freed by other schedulers (see _give_back)
         # 1 once the inbox or the tick's own spawn list may hold tasks: a word the FIFO tick
         # reads per poll (sched/wordtick.py: a machine load, not an attribute's look-up)
@@ -125,17 +139,18 @@ class TaskPool:
         if slot.w[0] != FREE:
             raise SlotBusy("this TaskSlot holds a live task: wait for it to finish, or make "
                            "another TaskSlot()")
-        if slot.owner is not self:
-            if slot.owner is not None:
+        owner = slot.owner
+        if owner is not self._owned_by:
+            if owner is self:  # a free pool slot is on the free list: spawn() would take it too
+                raise SlotBusy("this TaskSlot belongs to this scheduler's pool: spawn() uses "
+                               "pool slots; spawn_allocated needs a TaskSlot() of your own")
+            if owner is not None:
                 raise SlotBusy("this TaskSlot belongs to another scheduler (or its pool): "
                                "make a TaskSlot() for each scheduler")
-            slot.owner = self
+            slot.owner = self._owned_by
             slot.joiners = JoinList()
             slot.free_next = self._owned_head  # the owned list reuses the free-list link
             self._owned_head = slot
-        elif slot.pooled:  # a free pool slot is on the free list: spawn() would take it too
-            raise SlotBusy("this TaskSlot belongs to this scheduler's pool: spawn() uses pool "
-                           "slots; spawn_allocated needs a TaskSlot() of your own")
 
     def _check_spawn(self, coro):
         if self.closed:

@@ -47,7 +47,7 @@ class TaskSlot:
         # (task/words.py): ``self.w``, made here, never replaced, and its address ``self.wa``
         # (what viper casts), set together by set_words.
         set_words(self, new_words())
-        self.owner = None  # the scheduler this slot serves (set on first use)
+        self.owner = None  # its pool (a pool slot), or its pool's OwnedBy (first use: pool.py)
         self.pooled = False  # True for slots made by the scheduler's pool
         self.throw_exc = None  # exception to throw in at the next poll (with its flag: words.py)
         self.cancel_requested = False
