@@ -290,13 +290,14 @@ def _bind(sleep, kit):
                     slot.coro = nil
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
                     sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
-                    slot.sched = nil
                     owner = slot.owner  # (a caller-owned slot's never is: TaskPool._owned_by)
-                    if owner is sched:  # on top of the free list (TaskPool._free_push)
-                        slot.free_next = sched._free_head
-                        sched._free_head = slot
-                    elif slot.pooled:  # a slot that moved here from another worker goes home
-                        owner._give_back(slot)
+                    if owner is sched:  # on top of the free list (TaskPool._free_push); it keeps
+                        slot.free_next = sched._free_head  # its sched (FREE: wakes are no-ops;
+                        sched._free_head = slot  # spawn writes it again: TaskSlot.sched)
+                    else:
+                        slot.sched = nil
+                        if slot.pooled:  # a slot that moved here from another worker goes home
+                            owner._give_back(slot)
                 except BaseException as exc:
                     err = exc
                     left = 0

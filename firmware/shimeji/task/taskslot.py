@@ -39,7 +39,8 @@ class TaskSlot:
     fsleep = None
 
     def __init__(self):
-        self.sched = None  # owning scheduler while a task lives here
+        self.sched = None  # owning scheduler while a task lives here (a free pool slot may
+        # keep it: docs/architecture.md, the in-line completion's notes)
         self.coro = None
         self.id = 0
         self.name = None
