@@ -92,8 +92,8 @@ class FacadeScheduler(StaticScheduler):
                 slot.cancel_requested = False
             slot.w[0] = _FREE  # first: a wake from now on is a no-op...
             slot.w[2] = 0  # ...so none can leave rewoken set for the next task (words.py)
-            slot.sched = None
-            slot.free_next = self._free_head  # on top of the free list (TaskPool._free_push)
+            slot.free_next = self._free_head  # on top of the free list (TaskPool._free_push:
+            # it keeps its sched, TaskSlot.sched)
             self._free_head = slot
             if t is self.main and self._polling:
                 self.loop.stop_tick()

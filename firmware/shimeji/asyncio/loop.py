@@ -306,8 +306,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     t._ref = slot
     slot.handle = t
     slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle
-    slot.sched = sched
-    slot.coro = coro
+    slot.coro = coro  # (its sched is sched: a free pool slot keeps it, TaskSlot.sched)
     slot.id = task_id
     if slot.name is not None:
         slot.name = None

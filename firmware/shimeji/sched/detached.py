@@ -71,8 +71,7 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 else:
                     handle.name = None
                     slot.name = None
-                slot.sched = self
-                slot.coro = coro
+                slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
                 slot.id = task_id
                 slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
                 if fifo is None:  # the tick's own list, spliced in and counted by tick_fifo

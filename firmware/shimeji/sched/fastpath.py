@@ -289,7 +289,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 owner = slot.owner  # (a caller-owned slot's is never sched: TaskPool._owned_by)
                 if owner is sched:  # on top of the free list (TaskPool._free_push); it keeps
                     slot.free_next = sched._free_head  # its sched (FREE: wakes are no-ops;
-                    sched._free_head = slot  # spawn writes it again: TaskSlot.sched)
+                    sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
                 else:
                     slot.sched = None
                     if slot.pooled:  # a slot that moved here from another worker goes home

@@ -88,8 +88,7 @@ class TaskLifecycle(TaskPool):
                         handle.name = None
                         slot.name = None
                     slot.handle_out = True
-                slot.sched = self
-                slot.coro = coro
+                slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
                 slot.id = task_id
                 slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
                 tail = self._local_tail  # a piece of run queue (run_next), spliced in by the

@@ -260,13 +260,14 @@ class StaticScheduler(TaskLifecycle):
         slot.dirty = False  # (everything it stands for is seen to above: TaskSlot.dirty)
         slot.w[0] = FREE  # first: a wake from now on is a no-op...
         slot.w[2] = 0  # ...so none can leave rewoken set for the next task (task/words.py)
-        slot.sched = None
         owner = slot.owner  # (a caller-owned slot's is never self: TaskPool._owned_by)
-        if owner is self:  # on top of the free list (TaskPool._free_push, inlined)
-            slot.free_next = self._free_head
+        if owner is self:  # on top of the free list (TaskPool._free_push, inlined: it keeps
+            slot.free_next = self._free_head  # its sched, TaskSlot.sched)
             self._free_head = slot
-        elif slot.pooled:  # a slot that moved here from another worker goes home
-            owner._give_back(slot)
+        else:
+            slot.sched = None
+            if slot.pooled:  # a slot that moved here from another worker goes home
+                owner._give_back(slot)
 
 
 fastpath.base_complete[0] = StaticScheduler._complete  # tick_fifo completes in line if it is

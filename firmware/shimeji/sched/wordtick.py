@@ -293,7 +293,7 @@ def _bind(sleep, kit):
                     owner = slot.owner  # (a caller-owned slot's never is: TaskPool._owned_by)
                     if owner is sched:  # on top of the free list (TaskPool._free_push); it keeps
                         slot.free_next = sched._free_head  # its sched (FREE: wakes are no-ops;
-                        sched._free_head = slot  # spawn writes it again: TaskSlot.sched)
+                        sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
                     else:
                         slot.sched = nil
                         if slot.pooled:  # a slot that moved here from another worker goes home

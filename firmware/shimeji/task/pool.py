@@ -107,7 +107,8 @@ class TaskPool:
         return slot
 
     def _free_push(self, slot):
-        slot.free_next = self._free_head
+        slot.sched = self  # a free pool slot keeps its scheduler (TaskSlot.sched: spawn's
+        slot.free_next = self._free_head  # fast path does not write it)
         self._free_head = slot
 
     def _give_back(self, slot):

@@ -39,8 +39,9 @@ class TaskSlot:
     fsleep = None
 
     def __init__(self):
-        self.sched = None  # owning scheduler while a task lives here (a free pool slot may
-        # keep it: docs/architecture.md, the in-line completion's notes)
+        self.sched = None  # owning scheduler while a task lives here; a pool slot on its
+        # scheduler's free list keeps it (TaskPool._free_push, the completions), so spawn's
+        # fast path does not write it (docs/architecture.md, the in-line completion's notes)
         self.coro = None
         self.id = 0
         self.name = None
