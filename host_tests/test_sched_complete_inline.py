@@ -94,3 +94,40 @@ def test_a_subclass_that_overrides_complete_is_still_called():
     assert h.result() is None
     assert seen == [(2, 2, None), (1, 2, None)]
     assert s.free_count() == 3
+
+
+async def returns_one():
+    return 1
+
+
+def _named_then_unnamed(coro):
+    s = StaticScheduler(1)
+    slot = s.slots[0]
+    h = s.spawn(coro(), name="kept")
+    s.tick()
+    assert h.name == "kept" and slot.name is None
+    s.spawn_detached(coro(), name="dropped")  # a new handle, which the slot keeps
+    reused = slot.handle
+    assert reused.name == "dropped" and not slot.handle_out
+    s.tick()
+    assert slot.name is None and reused.name is None and h.name == "kept"
+    seen = []
+
+    async def spawns():  # in a slot of its own: the pool's slot is spawned in line
+        seen.append(s.spawn(coro()))
+        seen.append(s.tasks())
+
+    s.spawn_allocated(TaskSlot(), spawns())
+    s.tick()
+    assert seen[0] is reused and seen[0].name is None
+    assert [row[1] for row in seen[1]] == [None, None]
+    s.tick()
+    return seen[0].result()
+
+
+def test_a_named_tasks_completion_leaves_its_slot_and_a_reused_handle_nameless():
+    # spawn's fast path writes no name (a free slot has none): every completion clears it,
+    # the in-line one (a None return) and StaticScheduler._complete (a value) alike, and the
+    # name of a handle the slot reuses (not handed out); a handed-out handle keeps its own.
+    assert _named_then_unnamed(returns_none) is None
+    assert _named_then_unnamed(returns_one) == 1

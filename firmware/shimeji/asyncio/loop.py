@@ -307,9 +307,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     slot.handle = t
     slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle
     slot.coro = coro  # (its sched is sched: a free pool slot keeps it, TaskSlot.sched)
-    slot.id = task_id
-    if slot.name is not None:
-        slot.name = None
+    slot.id = task_id  # (its name is None: a free slot's is, see sched/detached.py)
     slot.w[0] = _QUEUED  # (polls stays 0: the facade's policy is FIFO)
     tail = sched._local_tail  # linked through run_next: tick_fifo splices the list in whole
     if tail is None:

@@ -15,12 +15,11 @@ Both need a plain coroutine with no name, a free pool slot whose handle was not 
 (it is reused: nothing is allocated) and ids that never wrapped; the second also an open,
 untraced scheduler that is not an executor's worker.
 
-A handle that is not handed out carries its slot's last name (``_start`` names both alike;
-``detach`` copies the name to the slot's new handle), so the name to clear is read from the
-slot: ``handle.name`` of a never-named handle is a class default, a miss in the handle's
-attribute table and then a class look-up, both hashed (two of the ~8 hashed look-ups per
-detached spawn left on the STM32 with a 512-entry look-up cache), and ``slot.name`` is then
-written only when it was set. Anything else goes through ``spawn``,
+A free slot has no name, and neither has a handle it reuses: ``_start`` marks a named task's
+slot ``dirty`` and every completion clears both names (the slot's, and its handle's when not
+handed out), so neither spawn reads or writes a name (round seventeen: before, the name to
+clear was read from the slot here and ``spawn`` wrote ``slot.name``). Anything else goes
+through ``spawn``,
 unchanged. ``StaticScheduler`` binds this as ``spawn_detached`` only when its class keeps
 ``TaskLifecycle``'s ``spawn`` and ``_start`` (an ``InterruptScheduler`` or a worker spawns
 under its own rules, so its detached spawns go through its ``spawn``).
@@ -64,13 +63,8 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 self._free_head = slot.free_next  # off the free list (TaskPool._take_free)
                 self._next_id = task_id + 1
                 handle = slot.handle  # reused: nobody outside holds it (handle_out stays False)
-                handle._ref = slot
+                handle._ref = slot  # (nameless, as the free slot: see below)
                 handle.id = task_id
-                if slot.name is None:  # a reused handle's name is its slot's (see below)
-                    pass
-                else:
-                    handle.name = None
-                    slot.name = None
                 slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
                 slot.id = task_id
                 slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)

@@ -242,6 +242,12 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     timer.cancel()
                 if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
                     slot.dirty = False  # (the five checks below only then: the design note)
+                    if slot.name is not None:  # a named task (_start set dirty): a free
+                        slot.name = None  # slot's name is None (spawn does not write it)
+                        if slot.handle_out:
+                            pass
+                        else:  # a handle the slot reuses is nameless too (detached.py)
+                            slot.handle.name = None
                     waiting_on = slot.waiting_on
                     if waiting_on is None:
                         pass

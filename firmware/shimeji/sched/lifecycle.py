@@ -79,14 +79,10 @@ class TaskLifecycle(TaskPool):
                     handle._ref = slot
                     handle.id = task_id
                     slot.handle = handle
-                    slot.name = None
                 else:  # nobody outside holds it: reused (spawn_detached gives it back again)
-                    handle = slot.handle
+                    handle = slot.handle  # (nameless, as the free slot: the completions)
                     handle._ref = slot
                     handle.id = task_id
-                    if slot.name is not None:  # its name is the slot's (see detached.py)
-                        handle.name = None
-                        slot.name = None
                     slot.handle_out = True
                 slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
                 slot.id = task_id
@@ -175,6 +171,8 @@ class TaskLifecycle(TaskPool):
         slot.coro = coro
         slot.id = task_id
         slot.name = name
+        if name is not None:  # its completion clears the name: a free slot's is None
+            slot.dirty = True  # (spawn's fast path does not write it; TaskSlot.dirty)
         pol = slot.pol  # (a policy's fields: accounting starts again for the new task)
         if pol is not None:
             pol.polls = 0

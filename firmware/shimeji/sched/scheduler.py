@@ -252,7 +252,11 @@ class StaticScheduler(TaskLifecycle):
         joiners = slot.joiners
         if joiners.head is not None:
             wake_joiners(joiners, slot.id, status, value)
-        slot.coro = None  # (its name stays until the next spawn, which sets it)
+        slot.coro = None
+        if slot.name is not None:  # a free slot's name is None (spawn does not write it)
+            slot.name = None
+            if not slot.handle_out:  # a handle the slot reuses is nameless too (detached.py)
+                handle.name = None
         if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
             slot.throw_exc = None
             slot.w[1] = 0

@@ -247,6 +247,12 @@ def _bind(sleep, kit):
                         timer.cancel()
                     if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
                         slot.dirty = False
+                        if slot.name is not nil:  # a named task (_start set dirty): a free
+                            slot.name = nil  # slot's name is None (spawn does not write it)
+                            if slot.handle_out:
+                                pass
+                            else:  # a handle the slot reuses is nameless too (detached.py)
+                                slot.handle.name = nil
                         waiting_on = slot.waiting_on
                         if waiting_on is nil:
                             pass

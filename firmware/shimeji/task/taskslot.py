@@ -55,9 +55,10 @@ class TaskSlot:
         self.cancel_requested = False
         # True once the task may have left something for its completion to clear: set by
         # whatever links it on a wait list (``waiting_on``), links a joiner on its ``joiners``
-        # or sets its ``throw_exc``; every wait that sets ``wait_phase`` links it first. The
-        # FIFO tick's in-line completion reads this one field instead of those four, and
-        # clears it (sched/fastpath.py). Set too often is only slower, never wrong.
+        # or sets its ``throw_exc``, or names it (``_start``: the completion clears the name);
+        # every wait that sets ``wait_phase`` links it first. The FIFO tick's in-line
+        # completion reads this one field instead of those five, and clears it
+        # (sched/fastpath.py). Set too often is only slower, never wrong.
         self.dirty = False
         handle = HANDLE[0]
         if handle is None:  # task.slot not imported yet (it sets HANDLE when it is)
