@@ -10,13 +10,16 @@ from shimeji import (
     InvalidCapacity,
     NotACoroutine,
     PolicyError,
+    RunLoop,
     SchedulerBusy,
     ShimejiError,
+    StaticScheduler,
     Timeout,
     TimerConfigError,
+    port,
     yield_now,
 )
-from support import Bound, needs_thread_module, needs_threads, raises, wait_until
+from support import Bound, nap, needs_thread_module, needs_threads, raises, wait_until
 
 
 async def _value(x):
@@ -120,7 +123,12 @@ def test_join_with_a_timeout_names_the_worker_a_task_that_never_yields_holds():
         events.append("spinning")
         bound = Bound(20)
         while not release[0] and not bound.passed():
-            pass  # never yields: worker 1 cannot see close() until released
+            # never yields to its worker: worker 1 cannot see close() until released. With a
+            # GIL it naps (a wait, not a yield): a spin keeps the GIL where threads switch only
+            # when one waits (a one-core ESP32-C3, SCHED_FIFO on one CPU), and the main thread
+            # never ran to release it: 20 s of spin, then wait_until's 20 s, then a failure
+            if port.GIL:
+                nap()
         events.append("released" if release[0] else "bound passed")
         return 7
 
@@ -132,8 +140,34 @@ def test_join_with_a_timeout_names_the_worker_a_task_that_never_yields_holds():
         ex.join(timeout_ms=50)
     assert "make it yield" in str(r.value) and "join() again" in str(r.value)
     release[0] = True
-    ex.join()
+    ex.join(timeout_ms=20000)  # bounded: a worker that did not return is a Timeout, not a hang
     assert events == ["spinning", "released"]
     assert ex.errors == [] and ex._threads == 0
     assert h.is_complete() and h.result() == 7
     ex.join(timeout_ms=0)  # every worker has returned: nothing to wait for
+
+
+@needs_thread_module  # one worker, on this thread
+def test_a_plain_scheduler_ticked_from_a_workers_task_is_refused():
+    # Its polls would say what runs in the interpreter's one context cell, which the main
+    # loop's thread uses too: with threads in parallel the two would overwrite it.
+    plain = StaticScheduler(2)
+    ran = []
+
+    async def on_plain():
+        ran.append("plain")
+
+    h = plain.spawn(on_plain())
+    ex = Executor(workers=1, capacity=4)
+
+    async def main():
+        for call in (plain.tick, RunLoop(plain).run):
+            with raises(SchedulerBusy, "of a StaticScheduler on an executor worker's thread") as r:
+                call()
+            assert "Spawn those tasks on the executor" in str(r.value)
+        return await ex.spawn(_value("still runs"))
+
+    assert ex.run(main()) == "still runs"
+    assert ran == [] and not h.is_complete()  # nothing of the plain scheduler ran there
+    plain.tick()  # on the thread that owns it, once no worker polls here: it runs
+    assert ran == ["plain"] and h.is_complete()

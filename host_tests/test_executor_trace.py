@@ -3,9 +3,10 @@ own events: STEAL (a task handed to this worker; arg: the worker it came from) a
 CROSS_CORE_WAKE (a task here woken from another worker's thread; arg: that worker). Records
 from other threads go through the trace's side ring under the critical section."""
 
-from shimeji import Event, Executor, Trace, core, yield_now
+from shimeji import Event, Executor, Trace, core, port, yield_now
 from shimeji.trace import kinds as K
-from support import heap_scaled, needs_threads
+from shimeji.trace import writers
+from support import heap_scaled, needs_thread_module, needs_threads
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
@@ -83,3 +84,63 @@ def test_a_wake_and_a_spawn_between_tasks_of_one_worker_name_the_task_that_made_
     wakes = [(r[1], r[3]) for r in recs if r[2] == ids["waiter"] and r[1] in (
         K.WAKE_TASK, K.WAKE_EXTERNAL, K.WAKE_TIMER)]
     assert wakes == [(K.WAKE_TASK, ids["main"])]
+
+
+async def _yielding():
+    await yield_now()
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_a_spawn_from_another_thread_reaches_the_ring_through_its_side_ring():
+    # A worker's main ring has one writer, the worker's own thread, with no lock. A spawn
+    # onto it from anywhere else (here: this thread, not the worker's) goes to the side ring
+    # under the critical section and reaches the main ring at the worker's next tick; before,
+    # it wrote the main ring's words at once, while the worker's thread might be writing them.
+    ex = Executor(workers=2, capacity=8)
+    w1 = ex.workers[1]
+    trace = Trace(64, side=8).attach(w1)
+    before = [trace.buf[i] for i in (writers.POS, writers.COUNT)]
+    h = w1.spawn(_yielding(), "injected")
+    assert [trace.buf[i] for i in (writers.POS, writers.COUNT)] == before  # main ring untouched
+    assert trace.buf[writers.SIDE] == 1
+    core.register_thread(w1._ctx)  # this thread is worker 1's now (what Worker.run does)
+    try:
+        own = w1.spawn(_yielding())  # on the worker's own thread: straight into the ring
+        assert trace.buf[writers.SIDE] == 1 and len(trace) == before[1] + 1
+        while not (h.is_complete() and own.is_complete()):
+            w1.tick()
+    finally:
+        core.unregister_thread()
+    spawns = [(r[2], r[3]) for r in trace.records() if r[1] == K.SPAWN]
+    assert sorted(spawns) == sorted([(h.id, 0), (own.id, 0)]), spawns
+    assert trace.dropped == 0 and trace.name_of(h.id) == "injected"
+
+
+@needs_threads  # worker 1 polls, traced, on a thread of its own while this one spawns onto it
+def test_spawns_onto_a_traced_worker_from_other_threads_lose_no_record():
+    rounds = 3 if port.GIL else 12
+    ex = Executor(workers=2, capacity=40)
+    w0, w1 = ex.workers
+    size = heap_scaled(4096, 2 * 32, least=512)
+    trace = Trace(size, side=64).attach(w1)
+    ids = []
+
+    async def child():
+        for _ in range(3):
+            await yield_now()
+
+    async def main():  # on worker 0's thread: every spawn below is another thread's for w1
+        for _ in range(rounds):
+            hs = [w1.spawn(child()) for _ in range(min(16, size // 40))]
+            ids.extend(h.id for h in hs)
+            for h in hs:
+                await h
+
+    ex.run(main())
+    recs = trace.records()
+    spawns = sorted(r[2] for r in recs if r[1] == K.SPAWN)
+    assert trace.dropped == 0, (trace.dropped, len(recs))
+    assert spawns == sorted(ids)  # each spawn recorded once, none torn or overwritten
+    begins = sum(1 for x in recs if x[1] == K.POLL_BEGIN)
+    ends = sum(1 for x in recs if x[1] == K.POLL_END)
+    assert begins == ends and begins > 0

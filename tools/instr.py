@@ -68,6 +68,21 @@ WORKLOADS = {
     # the worker loop (threads run one at a time under valgrind: no contention counted).
     "executor chunk 1w": EXECUTOR_CHUNK % 1,
     "executor chunk 2w": EXECUTOR_CHUNK % 2,
+    # bench_executor's bare_throughput on one thread: the chunk as a plain generator resumed
+    # by ``next``, no executor (what the workers' chunks cost beyond it is theirs).
+    "executor chunk bare": """
+CHUNKS = N // 64
+def compute():
+    s = 0
+    for k in range(CHUNKS):
+        for j in range(40):
+            s += j ^ k
+        yield s
+gens = [compute() for _ in range(64)]
+for _ in range(CHUNKS):
+    for g in gens:
+        next(g)
+""",
     # A task's whole life (spawned by main, polled 4 times, joined), 64 at a time: the
     # difference between 2 workers and 1 is what a task's steal and hand-over cost.
     "executor task 1w": EXECUTOR_TASK % 1,

@@ -267,9 +267,11 @@ class RunLoop:
         """Iterate until ``stop()`` is called or, if given, the ``until`` JoinHandle is
         complete; then return ``until.result()`` (or None). Tasks keep their state: ``run``
         again to resume, or ``sched.close()`` to end them. Not ISR-safe."""
+        sched = self.sched
+        if not sched.parallel:  # (SchedulerBusy on an executor worker's thread)
+            sched.check_thread("run")
         self.stopping = False
         self.running = True
-        sched = self.sched
         # The asyncio shield (foreign.py) stays up for the whole run instead of going up and
         # down around every tick: about 10k instructions per iteration on the unix port.
         shielding = sched._shielding

@@ -149,7 +149,7 @@ class StaticScheduler(TaskLifecycle):
 
     @micropython.native
     def tick(self, n=_TICK_SIZE, _ctx=core.context, _type=type, _int=int,
-             _fifo=wordtick.tick_fifo, _general=tick_general):
+             _fifo=wordtick.tick_fifo, _general=tick_general, _threads=core._threads):
         """Poll at most ``n`` runnable tasks, in the policy's order; returns the ``Tick``.
 
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
@@ -159,6 +159,9 @@ class StaticScheduler(TaskLifecycle):
         # per tick than as bytecode with global lookups)
         if self._polling:
             raise self._busy()
+        if _threads:  # an executor's workers poll (on other threads, or on this one)
+            if self.parallel is False:
+                self.check_thread("tick")
         running = _ctx.sched
         if running is not None and running.level > self.level:
             self._check_level("tick")
@@ -181,6 +184,19 @@ class StaticScheduler(TaskLifecycle):
 
             self._traced = load("shimeji.sched.traced").tick  # loaded only by tracers
         self._trace = trace
+
+    def check_thread(self, what):
+        """Refuse to poll this (plain, thread-level) scheduler on a thread an executor's worker
+        polls on: its polls say what runs in the interpreter's one context cell
+        (``core.context``), which the thread that runs plain schedulers (the main loop, the
+        REPL) uses too; with threads in parallel the two would overwrite it. Not ISR-safe."""
+        if self.level == 0 and core.current_context() is not core.context:
+            raise SchedulerBusy(
+                "%s() of a StaticScheduler on an executor worker's thread (from one of its "
+                "tasks): its polls would share the interpreter's context with the main loop's "
+                "thread. Spawn those tasks on the executor (executor.spawn or spawn from the "
+                "task), or run this scheduler on a thread of its own (a ThreadBackground, or "
+                "the main thread outside Executor.run)" % what)
 
     def _busy(self):
         return SchedulerBusy("tick() was called from inside a task of the same scheduler: "

@@ -180,12 +180,26 @@ class Trace(SideRing):
 
     @micropython.native  # (per traced spawn: module names as default-argument locals)
     def spawned(self, slot, _ctx=core.context, _current=core.current_context, _len=len):
-        """Record the spawn of ``slot``'s task and remember its name. Scheduler context."""
-        parent = _ctx.slot
-        if parent is None:  # on an executor worker's thread the context is the worker's
-            parent = _current().slot
-        tid = slot.id
-        self.record(_SPAWN, tid, parent.id if parent is not None else 0)
+        """Record the spawn of ``slot``'s task and remember its name. Scheduler context; on
+        an executor's worker, any thread (its spawns hold the critical section)."""
+        sched = self.sched
+        if sched is not None and sched.parallel:
+            # A worker's main ring is written by its own thread only, with no lock: a spawn
+            # onto it from another thread (an injection, a spill, another worker's task, the
+            # REPL before the worker runs) goes through the side ring, as a cross-core wake.
+            ctx = _current()
+            parent = ctx.slot
+            tid = slot.id
+            if ctx is sched._ctx:
+                self.record(_SPAWN, tid, parent.id if parent is not None else 0)
+            else:
+                self.record_isr(_SPAWN, tid, parent.id if parent is not None else 0)
+        else:
+            parent = _ctx.slot
+            if parent is None:  # a worker's task spawning here: its thread's context
+                parent = _current().slot
+            tid = slot.id
+            self.record(_SPAWN, tid, parent.id if parent is not None else 0)
         slot.w[_W_ID] = tid  # (what the traced FIFO tick records: task/words.py)
         slot.wakes = 0
         j = tid % _len(self._names)
