@@ -50,3 +50,42 @@ def test_no_hand_overs_without_a_gil_or_when_off():
     w.gil_turn_ms = 0
     assert ex.run(_busy_for(15)) is True
     assert w.gil_handovers == 0
+
+
+async def _idle():
+    return None
+
+
+@needs_thread_module  # an Executor, its steps driven on this thread
+def test_a_thief_waiting_for_an_answer_takes_an_injected_task_instead_of_spinning():
+    # Worker 1 ran dry and asked worker 0, busy, for work; a spawn from another thread then
+    # filled the injector. Its wait for the answer ended at once each time (_sleep returns
+    # when the injector holds work) and it looked only at its inbox, closing and requests:
+    # a spin that never waited. With a GIL on one CPU (SCHED_FIFO; FreeRTOS on a one-core
+    # ESP32-C3) worker 0 never ran to answer: test_executor_injector's feeding test on two
+    # workers hung there, 3 runs of 3 (session 17). It now returns, and takes the task.
+    ex = Executor(workers=2, capacity=4)
+    w0, w1 = ex.workers
+    w0._thread = w1._thread = 1  # both "running", so the thief asks worker 0
+    ex.spawn_detached(_idle())  # the injector holds a task from now on
+    waits = []
+    sleep = w1._sleep
+
+    def counted(for_answer=False):
+        waits.append(for_answer)
+        assert len(waits) < 100, "the thief spun waiting for worker 0's answer"
+        sleep(for_answer)
+
+    w1._sleep = counted
+    try:
+        assert w1._steal() is True
+        assert w1._asked is w0 and w0._request is w1  # still asked: the answer follows
+        assert w1._take_injected(256) == 1
+    finally:
+        del w1._sleep
+        w0._thread = w1._thread = None
+    w0._serve()  # worker 0 answers (nothing to hand over) and rings worker 1
+    assert w1._asked is None and w0._request is None
+    ex.close()
+    ex.join()
+    assert all(w.live_count() == 0 for w in ex.workers)

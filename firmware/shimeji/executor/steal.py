@@ -176,8 +176,12 @@ class Stealing:
                     continue
                 self.steal_requests += 1
                 while self._asked is not None:  # the victim answers at its next tick's end
-                    if self._inbox_head is not None or ex.closed or self._request is not None:
-                        return True  # other work came first; the answer follows into the inbox
+                    # other work came first (the answer follows into the inbox): every case
+                    # in which _sleep returns without waiting, or this loop would spin (with
+                    # a GIL on one core, never letting the victim run to answer)
+                    if (self._inbox_head is not None or ex.closed or self._request is not None
+                            or ex.injector.head is not None):
+                        return True
                     self._sleep(True)
                 if self._answer > 0 or self._inbox_head is not None:
                     return True
