@@ -17,7 +17,7 @@ from support import alloc_delta, micropython_only
 
 MASK = (1 << 30) - 1
 _W_CAP = 38  # TimerWheel._w's capacity word (wheel.py)
-_E = 48  # its words before the entries' (4 per entry)
+_E = 52  # its words before the entries' (4 per entry)
 _LISTS = 321  # list indexes: TimerWheel._ht holds a 16-bit head and tail for each
 
 

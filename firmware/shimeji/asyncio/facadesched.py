@@ -75,9 +75,8 @@ class FacadeScheduler(StaticScheduler):
             # wait list to leave, no trace, a pool slot of this (never parallel) scheduler.
             # Nothing is stored in the Task but its outcome (see Task's design note).
             t._ref = completed_ref(_OK, value)
-            timer = slot.timer
-            if timer.pos >= 0:
-                timer.cancel()
+            if slot.w[4] < 0xFFFF:  # its timer armed (task/words.py W_TPOS)
+                slot.timer.cancel()
             slot.wait_phase = 0
             slot.wait_key = None
             slot.wait_status = 0

@@ -103,9 +103,9 @@ class SleepMs:
         """Take the deadline off the arming slot's entry (kept here for the awaiter)."""
         self.state = _DETACHED
         slot = self.slot
-        entry = slot.timer
-        if entry.pos >= 0 and entry.deadline == self.deadline and slot.w[0] != _ASLEEP:
-            entry.cancel()
+        w = slot.w  # (task/words.py: slot.timer's number, 4, and deadline, 6)
+        if w[4] < 0xFFFF and w[6] == self.deadline and w[0] != _ASLEEP:
+            slot.timer.cancel()
 
     def unarm(self):
         """``detach`` if the deadline is still on the slot's entry (the sleep is handed on)."""
@@ -141,12 +141,12 @@ def adopt_armed_sleep(aw):
     if aw is not _ring_iter and aw is not _core_sleep:
         return None
     slot = _ctx.slot
-    if slot is None or slot.timer.pos < 0:
+    if slot is None or slot.w[4] >= 0xFFFF:  # (slot.timer not armed: task/words.py)
         return None  # (yield_now's ring iterator: no sleep armed)
     if aw is _ring_iter:
         next(_ring_iter)
     sleep = SleepMs(slot, slot.sched.timer)
-    sleep.deadline = slot.timer.deadline
+    sleep.deadline = slot.w[6]  # slot.timer.deadline (task/words.py)
     sleep.state = _ARMED_NO_RING
     sleep.detach()
     return sleep
@@ -186,7 +186,7 @@ def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TI
         aw.state = _ARMED
     else:
         aw.state = _ARMED_NO_RING
-    aw.deadline = slot.timer.deadline
+    aw.deadline = slot.w[6]  # slot.timer.deadline (task/words.py)
     return aw
 
 

@@ -112,7 +112,7 @@ class Stealing:
         while slot is not None:
             nxt = slot.inbox_next
             slot.inbox_next = None
-            if (i < keep or slot is self._pinned or slot.timer.pos >= 0
+            if (i < keep or slot is self._pinned or slot.w[4] < 0xFFFF
                     or slot.deadline is not None and slot.deadline.pos >= 0
                     or slot.deadline_owner is not None):
                 # inside a timeout(): its guard re-arms an outer deadline on this wheel

@@ -180,7 +180,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 stays = True
                 continue
             if r is _sleep:  # sched._park_sleep(slot), in line
-                if slot.timer.pos < 0:
+                if w[4] >= 0xFFFF:  # (slot.timer.pos < 0: task/words.py W_TPOS)
                     w[0] = _QUEUED  # its entry fired already
                     stays = True
                     continue
@@ -237,9 +237,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 # StaticScheduler._complete for a task that returned None, in line (this
                 # tick runs untraced): no call, and the scheduler's fields are hits as before.
                 slot.handle._ref = None  # (detach() gives a live task's slot a handle of its own)
-                timer = slot.timer  # (every slot has its entry)
-                if timer.pos >= 0:  # armed, never awaited
-                    timer.cancel()
+                if w[4] < 0xFFFF:  # its timer armed, never awaited (task/words.py W_TPOS)
+                    slot.timer.cancel()
                 if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
                     slot.dirty = False  # (the five checks below only then: the design note)
                     if slot.name is not None:  # a named task (_start set dirty): a free

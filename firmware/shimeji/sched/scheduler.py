@@ -258,9 +258,8 @@ class StaticScheduler(TaskLifecycle):
         waiting_on = slot.waiting_on
         if waiting_on is not None:
             waiting_on.remove(slot)
-        timer = slot.timer
-        if timer is not None and timer.pos >= 0:  # TimerEntry.is_armed(), without the call
-            timer.cancel()
+        if slot.w[4] < 0xFFFF:  # its timer armed (task/words.py W_TPOS: slot.timer.pos >= 0)
+            slot.timer.cancel()
         slot.wait_phase = 0
         slot.wait_key = None
         slot.wait_status = 0

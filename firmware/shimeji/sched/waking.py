@@ -233,7 +233,7 @@ def _park_sleep(self, slot) -> bool:
     # True if it stays runnable (the entry fired already, or a throw waits). No section:
     # a wake from elsewhere finds RUNNING (rewoken, ignored) or ASLEEP (ignored).
     sw = ptr32(slot.wa)
-    if int(slot.timer.pos) < 0 or sw[1]:
+    if sw[4] >= 0xFFFF or sw[1]:  # its timer fired (task/words.py W_TPOS), or a throw
         sw[0] = _QUEUED
         return True
     sw[2] = 0

@@ -36,6 +36,8 @@ _FREE = const(0)  # core's states (task/words.py)
 _QUEUED = const(1)
 _RUNNING = const(2)
 _ASLEEP = const(4)
+_W_TPOS = const(4)  # the slot's timer entry's number (task/words.py)
+_NOT_ARMED = const(0xFFFF)  # ...when it is not armed
 _OK = const(2)  # task.slot's OK
 _K_OWNER = const(0)  # kit's items (see the module's end): the worker of bind(), or None
 _K_END = const(1)
@@ -182,7 +184,7 @@ def _bind(sleep, kit):
                     stays = 1
                     continue
                 if r is sleep:  # sched._park_sleep(slot), in line
-                    if int(slot.timer.pos) < 0:
+                    if sw[_W_TPOS] >= _NOT_ARMED:  # (slot.timer.pos < 0: task/words.py)
                         sw[0] = _QUEUED  # its entry fired already
                         stays = 1
                         continue
@@ -242,9 +244,8 @@ def _bind(sleep, kit):
                         continue
                     # StaticScheduler._complete for a None return, in line (fastpath.py's)
                     slot.handle._ref = nil  # (detach() gives a live task a handle of its own)
-                    timer = slot.timer  # (every slot has its entry)
-                    if int(timer.pos) >= 0:  # armed, never awaited
-                        timer.cancel()
+                    if sw[_W_TPOS] < _NOT_ARMED:  # its timer armed, never awaited
+                        slot.timer.cancel()
                     if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
                         slot.dirty = False
                         if slot.name is not nil:  # a named task (_start set dirty): a free

@@ -6,7 +6,7 @@ its slot, so spawning, waking, waiting and completing allocate nothing.
 """
 
 from ..core import ASLEEP, FREE, QUEUED, RUNNING, WAITING  # noqa: F401 (states, re-exported)
-from ..time.wheel import TimerEntry
+from ..time.wheelentry import SlotTimer
 from .words import new_words, set_words, state_of
 
 HANDLE = [None]  # JoinHandle (task/slot.py sets it: it imports this module)
@@ -85,7 +85,7 @@ class TaskSlot:
         self.wait_status = 0
         self.wait_value = None
         # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
-        self.timer = TimerEntry(self)  # sleeps and Interval waits (timer.py)
+        self.timer = SlotTimer(self)  # sleeps and Interval waits: its fields are words (4-6)
         # (timeouts, I/O and held Mutexes: class-level defaults above, set on first use)
 
         # -- scheduling policy: priority/nice (read across schedulers by priority inheritance).

@@ -21,6 +21,12 @@ slot object, and its words with it. The words:
   tick writes it into each poll's records with a machine load): ``Trace.spawned``,
   ``Trace.attach`` and a steal into a traced worker write it; an untraced spawn leaves it
   stale, so only a traced tick reads it (``trace/ring.py``).
+- ``W_TPOS`` (4), ``W_TWHEEL`` (5), ``W_TDL`` (6): the slot's own timer entry (``slot.timer``,
+  a ``SlotTimer``: time/wheelentry.py): its number in its wheel's words (``NOT_ARMED``, 0xFFFF,
+  when it is not armed; ``slot.timer.pos`` reads -1 then), the id of the wheel
+  ``slot.timer.wheel`` is (that wheel's ``_W_ID`` word; 0: none yet) and the deadline it was
+  last armed for (``slot.timer.deadline``). ``sleep_ms``, the tick's park and the timer's
+  hand-off read and write them as machine words, not the entry's attributes.
 
 Design note: "woken while it ran" is a word of its own, not a state. Folded into the state
 (a sixth state, round fourteen's plan) a wake's read-modify-write of the state word would
@@ -57,12 +63,18 @@ W_STATE = const(0)
 W_THROW = const(1)
 W_REWOKEN = const(2)
 W_ID = const(3)
-WORDS = const(4)
+W_TPOS = const(4)
+W_TWHEEL = const(5)
+W_TDL = const(6)
+WORDS = const(7)
+NOT_ARMED = const(0xFFFF)  # W_TPOS of an entry not armed (above every wheel number; not -1:
+#                            through viper's ptr32 a stored -1 reads as 2**32 - 1 on 64 bits)
 
 
 def new_words():
-    """A slot's words, all 0 (FREE, no throw). Allocates: slot construction only."""
-    return array("i", (0, 0, 0, 0))
+    """A slot's words: FREE, no throw, its timer entry not armed. Allocates: slot
+    construction only."""
+    return array("i", (0, 0, 0, 0, NOT_ARMED, 0, 0))
 
 
 def addr_of(buf):

@@ -29,7 +29,7 @@ class _Sleep:
         slot = _ctx.slot
         if slot is None:
             slot = core.current_slot()  # a worker thread of an executor
-        if slot.timer.pos >= 0:
+        if slot.w[4] < 0xFFFF:  # its timer still armed (task/words.py W_TPOS)
             return _park
         exc = self._stop  # Finish.done(), inlined
         exc.__traceback__ = None

@@ -76,9 +76,8 @@ class Interval:
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def __next__(self):
         slot = core.current_slot()
-        entry = slot.timer
         if self._waiting:
-            if entry.pos >= 0:
+            if slot.w[4] < 0xFFFF:  # slot.timer still armed (task/words.py W_TPOS)
                 return core.PARK  # a spurious wake: still armed
             self._waiting = False
         timer = self.timer
@@ -94,7 +93,7 @@ class Interval:
             self.next = wrap_add(now, period)
         late = wrap_diff(now, self.next)
         if late < 0:
-            timer.arm_at(entry, self.next)
+            timer.arm_at(slot.timer, self.next)
             self._waiting = True
             return core.PARK
         skipped = late // period

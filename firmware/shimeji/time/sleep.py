@@ -48,9 +48,13 @@ _W_RAG = const(33)
 _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
-_E = const(48)
+_W_ID = const(48)  # the wheel's id (wheel.py)
+_E = const(52)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
+_W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number,
+_W_TWHEEL = const(5)  # the id of its wheel,
+_W_TDL = const(6)  # its deadline
 _moves = core.guard_moves  # (a foreground loop's guard went up or down: core.settled)
 
 
@@ -96,8 +100,9 @@ def _bind(ctx, it, append, item):
         m = 0
         try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
             m = int(ms)  # a float, None, a str raise TypeError here (MicroPython's conversion)
-            entry = ctx.slot.timer  # the polled task's entry; its slot is read before the guard
-        except TypeError:  # word, so that a loop of this timer that starts polling is seen
+            slot = ctx.slot  # the polled task's slot, read before the guard word, so that a
+            sw = ptr32(slot.wa)  # loop of this timer that starts polling is seen; its words
+        except TypeError:  # (task/words.py) hold its entry's number, wheel and deadline
             _not_ms(ms)
         except AttributeError:  # no slot: the tick that gave kit ended since (another
             return _sleep_ms_slow(ms)  # thread's call: its look-up raises NoCurrentTask)
@@ -119,8 +124,8 @@ def _bind(ctx, it, append, item):
         if per != 1:
             el = (el + per - 1) // per  # a partial tick counts as whole: never early
         delta = el + m * ws[_C_PER_MS]  # > 0, at most MAX_TICKS + 1
-        if int(entry.pos) >= 0:
-            entry.cancel()
+        if sw[_W_TPOS] < _NONE:  # armed (slot.timer.pos >= 0): a sleep called, not awaited
+            slot.timer.cancel()
         i = ws[_W_FREE]  # a number for the entry (TimerEntry.cancel gives it back)
         if i >= _NONE:
             wheel = kit[1]
@@ -163,10 +168,13 @@ def _bind(ctx, it, append, item):
             else:
                 level = 4
                 pos = 256 | (d >> 24)
-        kit[4][i] = entry  # wheel._obj
-        entry.wheel = kit[1]
-        entry.deadline = d
-        entry.pos = i
+        kit[4][i] = slot  # wheel._obj: a slot's own entry keeps its slot there (place)
+        wid = ws[_W_ID]
+        if sw[_W_TWHEEL] != wid:  # slot.timer.wheel is another wheel (or none yet)
+            slot.timer.wheel = kit[1]
+            sw[_W_TWHEEL] = wid
+        sw[_W_TDL] = d  # slot.timer.deadline
+        sw[_W_TPOS] = i  # slot.timer.pos
         ht = ptr16(kit[7])  # wheel._ht
         tail = ht[_TAIL + pos]
         ws[b] = _NONE

@@ -32,9 +32,9 @@ from array import array
 import micropython
 from micropython import const
 
-from .. import core
+from .. import core, port
 from ..errors import BadArgument, DurationTooLong, TimerFull
-from .wheelentry import TimerEntry, check_arm
+from .wheelentry import SlotTimer, TimerEntry, check_arm
 from .wheelpass import earliest, hand_off, step
 from .wheelplace import advance_due, drain, place
 
@@ -56,7 +56,8 @@ _W_CONF = const(40)  # a Timer's constants, 7 words (timer.py; sleep.py's and ti
 _LISTS = const(321)  # list indexes: 5 levels of 64 slots, and the due list
 _HEAD = const(0)  # TimerWheel._ht, per list index (0..320): its first entry's number, or _NONE
 _TAIL = const(321)  # its last
-_E = const(48)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
+_W_ID = const(48)  # the wheel's id: a slot's timer names its wheel by it (task/words.py W_TWHEEL)
+_E = const(52)  # number i's words: _E + 4 * i: next, prev, list index (| _OWN), deadline
 _OWN = const(0x400)  # in the list-index word: a slot's own sleep entry (slot.timer)
 _NONE = const(0xFFFF)  # "no entry" in a link, a head or a tail (numbers are 16-bit)
 _MAX_CAP = const(0xFFFF)  # numbers 0 .. 0xFFFE
@@ -81,11 +82,12 @@ class TimerWheel:
         # walk; the free list's head and the capacity; from 40, the constants of the Timer that
         # owns the wheel (its longest sleep_ms, ticks per clock unit, ...: timer.py), so that
         # sleep_ms and turn read them through the same pointer (0 in a wheel without a
-        # Timer). Then, from 48, four words per entry number. The
-        # indexes: the constants above. Each list's head and tail are 16-bit numbers in a
+        # Timer); 48 the wheel's id (``_id_of``: a slot's words name its timer's wheel by it),
+        # 49-51 free; from 52, four words per entry number. The indexes: the constants above.
+        # Each list's head and tail are 16-bit numbers in a
         # second array, ``_ht`` (``array('H')``, read through ptr16): [0, 321) the heads,
         # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows
-        # with the capacity is 192 B + 16 B per entry (it held the heads and tails as 2,568 B
+        # with the capacity is 208 B + 16 B per entry (it held the heads and tails as 2,568 B
         # of 32-bit words before: on a board's cut-up heap that block was the one not found).
         int_cap = capacity if type(capacity) is int and 0 < capacity <= _MAX_CAP else 0
         if not int_cap:
@@ -109,6 +111,7 @@ class TimerWheel:
         ws[_W_NEXT] = -1
         ws[_W_RESUME] = -1
         ws[_W_CAP] = int_cap
+        ws[_W_ID] = _id_of(self)
         ws[_W_FREE] = _link_free(ws, 0, int_cap, _NONE)
 
     def reserve(self, n):
@@ -207,13 +210,20 @@ class TimerWheel:
         self.arm_after(entry, x if x <= 0x1FFFFFFF else 0)
 
     @micropython.native
-    def arm_after(self, entry, delta, _type=type, _entry=TimerEntry, _int=int):
+    def arm_after(self, entry, delta, _type=type, _entry=TimerEntry, _int=int, _own=SlotTimer):
         """Arm ``entry`` to fire ``delta`` ticks after ``now`` (0 or less: on the next advance).
         Raises ``DurationTooLong`` beyond ``WHEEL_MAX``. O(1), no allocation (within the
         reserved capacity). Not ISR-safe."""
         # The defaults are locals: no lookups in the module's globals and the builtins (their
         # cost there varies by ~1k instructions with the dict's layout).
-        if _type(entry) is not _entry or _type(delta) is not _int:
+        t = _type(entry)
+        if t is _own:  # a slot's own sleep entry: its number, deadline and wheel are words
+            own = _OWN  # of the slot (the hand-off's ring sleeper, by the list word's flag)
+        else:
+            own = 0
+            if t is not _entry:
+                check_arm(entry, delta, "delta", "an int of ticks")
+        if _type(delta) is not _int:
             check_arm(entry, delta, "delta", "an int of ticks")
         if entry.pos >= 0:
             entry.cancel()
@@ -221,10 +231,6 @@ class TimerWheel:
             raise DurationTooLong("a deadline %d ticks ahead is beyond the wheel's range of %d "
                                   "ticks: turn the timer more often or wait in steps"
                                   % (delta, WHEEL_MAX))
-        own = 0
-        slot = entry.slot
-        if slot is not None and entry.callback is None and slot.timer is entry:
-            own = _OWN  # a slot's own sleep entry: the hand-off's ring sleeper (by its word)
         place(self, entry, delta if delta > 0 else 0, own)
 
     # -- advancing ------------------------------------------------------------------------------
@@ -297,7 +303,10 @@ class TimerWheel:
         due = ws[_W_COUNT + _LEVELS]
         objs = self._obj
         while due > 0 and ht[_HEAD + _DUE] != _NONE:
-            e = objs[ht[_HEAD + _DUE]]
+            i = ht[_HEAD + _DUE]
+            e = objs[i]
+            if ws[_E + 4 * i + 2] & _OWN:  # a slot's own entry: _obj holds its slot
+                e = e.timer
             e.cancel()
             cb = e.callback
             if cb is None:
@@ -309,6 +318,19 @@ class TimerWheel:
             fired += 1
             due -= 1
         return fired
+
+
+def _id_of(wheel):
+    """The wheel's id, never 0: on MicroPython its address (never moved) cut to 30 bits, unique
+    among the wheels alive, in one heap far below 2**32 B (a slot whose words hold it keeps the
+    wheel alive: ``slot.timer.wheel``); on CPython a count."""
+    if port.IS_MICROPYTHON:
+        return ((id(wheel) >> 2) & _MASK) | 1
+    _count[0] = _count[0] % _MASK + 1
+    return _count[0]
+
+
+_count = [0]
 
 
 def _extend(ws, objs, k):

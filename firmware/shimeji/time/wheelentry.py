@@ -28,10 +28,14 @@ _W_RAG = const(33)
 _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
-_E = const(48)
+_E = const(52)
 _LIST = const(0x3FF)  # the list index in its word (without the _OWN flag)
 _NONE = const(0xFFFF)
 _NIL = None  # (viper compares objects with an object None)
+_W_ID = const(48)  # the wheel's id word (wheel.py)
+_W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number,
+_W_TWHEEL = const(5)  # the id of its wheel,
+_W_TDL = const(6)  # its deadline
 
 
 class TimerEntry:
@@ -89,6 +93,70 @@ class TimerEntry:
         w._obj[i] = _NIL
         self.pos = -1
         self.wheel = _NIL
+        return True
+
+
+def _pos(self):
+    i = self.slot.w[_W_TPOS]
+    return -1 if i >= _NONE else i
+
+
+def _set_pos(self, i):
+    self.slot.w[_W_TPOS] = _NONE if i < 0 else i
+
+
+def _deadline(self):
+    return self.slot.w[_W_TDL]
+
+
+def _set_deadline(self, d):
+    self.slot.w[_W_TDL] = d
+
+
+class SlotTimer(TimerEntry):
+    """A task slot's own timer entry (``slot.timer``: its sleeps and Interval waits). A
+    ``TimerEntry`` whose ``pos`` and ``deadline`` are words of its slot (task/words.py
+    ``W_TPOS``, ``W_TDL``), beside the id of its ``wheel`` (``W_TWHEEL``): ``sleep_ms``, the
+    tick's park and the timer's hand-off read and write them as machine words. ``wheel`` stays
+    the wheel it was last armed on (cancelling or firing leaves it: the id word names it)."""
+
+    pos = property(_pos, _set_pos)
+    deadline = property(_deadline, _set_deadline)
+
+    @micropython.viper
+    def cancel(self) -> bool:
+        """Disarm; True if it was armed (``TimerEntry.cancel`` over the slot's words)."""
+        sw = ptr32(self.slot.wa)
+        i = sw[_W_TPOS]
+        if i >= _NONE:
+            return False
+        w = self.wheel
+        ws = ptr32(w._w)
+        ht = ptr16(w._ht)
+        b = _E + (i << 2)
+        nxt = ws[b]
+        prev = ws[b + 1]
+        pos = ws[b + 2] & _LIST
+        if prev < _NONE:
+            ws[_E + (prev << 2)] = nxt
+        else:
+            ht[_HEAD + pos] = nxt
+        if nxt < _NONE:
+            ws[_E + (nxt << 2) + 1] = prev
+        else:
+            ht[_TAIL + pos] = prev
+            if prev >= _NONE and pos < _DUE:  # the list is empty now
+                ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))  # occupancy bit
+                if pos >= 64 and pos < 128:  # and level 1's ragged bit
+                    r = _W_RAG + ((pos >> 4) & 3)
+                    ws[r] = ws[r] & (0xFFFF ^ (1 << (pos & 15)))
+        ws[_W_COUNT + (pos >> 6)] -= 1
+        ws[_W_PENDING] -= 1
+        ws[_W_NEXT] = -1
+        ws[b] = ws[_W_FREE]  # the number back on the free list
+        ws[_W_FREE] = i
+        w._obj[i] = _NIL
+        sw[_W_TPOS] = _NONE
         return True
 
 

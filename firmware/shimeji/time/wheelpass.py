@@ -34,7 +34,7 @@ _W_STEP = const(29)
 _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
-_E = const(48)
+_E = const(52)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
 
@@ -50,6 +50,7 @@ _QUEUED = const(1)
 _RUNNING = const(2)
 _WAITING = const(3)
 _ASLEEP = const(4)
+_W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number
 _NIL = None  # (viper compares objects with an object None)
 _YES = True  # (and a flag with an object True: `is`, a pointer compare)
 
@@ -102,15 +103,17 @@ def hand_off(self, pos: int, level: int) -> int:
         b = _E + (i << 2)
         nxt = ws[b]
         own = ws[b + 2] & _OWN
-        e = objs[i]
-        slot = e.slot
+        e = objs[i]  # (a slot's own entry: its slot, see place; else the entry)
         s = nil
         if own:  # a slot's own entry has its slot (sleep_ms, TimerWheel.arm_after)
+            slot = e
             s = slot.sched
-        elif slot is nil:
-            pass
         else:
-            s = slot.sched
+            slot = e.slot
+            if slot is nil:
+                pass
+            else:
+                s = slot.sched
         if s is nil:
             pass
         else:
@@ -134,13 +137,13 @@ def hand_off(self, pos: int, level: int) -> int:
                     dflag = 1
                     last = fifo.tail
                     nlast = 0 if last is nil else 1
-            sw = ptr32(slot.w)  # the slot's words (task/words.py): its state, word 0
+            sw = ptr32(slot.wa)  # the slot's words (task/words.py): its state, word 0
             if own and dflag and sw[0] == _ASLEEP:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
                 n += 1
                 sw[0] = _QUEUED  # first (see above)
-                e.pos = -1
-                ws[b] = free  # its number back on the free list (the entry stays in _obj)
+                sw[_W_TPOS] = _NONE  # (slot.timer.pos: -1)
+                ws[b] = free  # its number back on the free list (the slot stays in _obj)
                 free = i
                 if nlast:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
                     last.run_next = slot
@@ -151,7 +154,9 @@ def hand_off(self, pos: int, level: int) -> int:
                 timed += 1  # for the loop's next _end_tick, no section
                 i = nxt
                 continue
-        if e.callback is not nil:
+        if own:
+            pass  # (a slot's timer has no callback)
+        elif e.callback is not nil:
             ws[b] = _NONE
             ws[b + 1] = kt
             if kt < _NONE:
@@ -162,7 +167,11 @@ def hand_off(self, pos: int, level: int) -> int:
             i = nxt
             continue
         n += 1
-        e.pos = -1
+        if own:
+            sw = ptr32(slot.wa)
+            sw[_W_TPOS] = _NONE
+        else:
+            e.pos = -1
         ws[b] = free
         free = i
         objs[i] = nil
@@ -176,7 +185,7 @@ def hand_off(self, pos: int, level: int) -> int:
             state = s._enter()
             held = 0
         held += 1
-        sw = ptr32(slot.w)  # (task/words.py)
+        sw = ptr32(slot.wa)  # (task/words.py)
         st = sw[0]
         if st == _ASLEEP and own:  # a ring sleep waits for its own entry only (core.SLEEP)
             st = _WAITING  # ...which fired: it ends

@@ -44,12 +44,16 @@ _W_RAG = const(33)
 _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
-_E = const(48)
+_E = const(52)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
 _WAITING = const(3)  # core's slot states (the wheel does not import the task package)
 _ASLEEP = const(4)
 _NIL = None  # (viper compares objects with an object None)
+_W_ID = const(48)  # the wheel's id (wheel.py)
+_W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number,
+_W_TWHEEL = const(5)  # the id of its wheel,
+_W_TDL = const(6)  # its deadline
 
 
 @micropython.viper
@@ -97,10 +101,21 @@ def place(self, entry, delta: int, own: int):
             else:
                 level = 4
                 pos = 256 | (d >> 24)
-    self._obj[i] = entry
-    entry.wheel = self
-    entry.deadline = d
-    entry.pos = i
+    if own:  # a SlotTimer: its number, deadline and wheel's id are words of its slot
+        slot = entry.slot
+        self._obj[i] = slot  # (the hand-off's way to the slot: a slot's own entry, by _OWN)
+        sw = ptr32(slot.wa)
+        wid = ws[_W_ID]
+        if sw[_W_TWHEEL] != wid:
+            entry.wheel = self
+            sw[_W_TWHEEL] = wid
+        sw[_W_TDL] = d
+        sw[_W_TPOS] = i
+    else:
+        self._obj[i] = entry
+        entry.wheel = self
+        entry.deadline = d
+        entry.pos = i
     tail = ht[_TAIL + pos]
     ws[b] = _NONE
     ws[b + 1] = tail
@@ -219,8 +234,13 @@ def drain(self, pos: int) -> int:
         ws[_W_PENDING] -= 1
         e = objs[i]
         objs[i] = nil
-        e.pos = -1
-        e.wheel = nil
+        if own:  # objs holds a SlotTimer's slot; its wheel stays (the slot's id word)
+            pw = ptr32(e.wa)
+            pw[_W_TPOS] = _NONE
+            e = e.timer
+        else:
+            e.pos = -1
+            e.wheel = nil
         if level == 0 or d == now:
             cb = e.callback
             if cb is nil:

@@ -133,6 +133,6 @@ def park_what(slot):
     wl = slot.waiting_on
     if wl is not None:
         return getattr(wl, "waits_for", 0)
-    if slot.timer.pos >= 0:
+    if slot.w[4] < 0xFFFF:  # slot.timer armed (task/words.py W_TPOS)
         return _PARK_TIMER
     return 0
