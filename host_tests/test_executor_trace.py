@@ -6,7 +6,7 @@ from other threads go through the trace's side ring under the critical section."
 from shimeji import Event, Executor, Trace, core, port, yield_now
 from shimeji.trace import kinds as K
 from shimeji.trace import writers
-from support import heap_scaled, needs_thread_module, needs_threads
+from support import executor_capacity, heap_scaled, needs_thread_module, needs_threads
 
 
 @needs_threads  # the workers are threads (the qemu port has none)
@@ -118,11 +118,13 @@ def test_a_spawn_from_another_thread_reaches_the_ring_through_its_side_ring():
 
 @needs_threads  # worker 1 polls, traced, on a thread of its own while this one spawns onto it
 def test_spawns_onto_a_traced_worker_from_other_threads_lose_no_record():
-    rounds = 3 if port.GIL else 12
-    ex = Executor(workers=2, capacity=40)
+    ex = Executor(workers=2, capacity=executor_capacity(24, 2))
     w0, w1 = ex.workers
     size = heap_scaled(4096, 2 * 32, least=512)
     trace = Trace(size, side=64).attach(w1)
+    per = max(1, min(16, w1.capacity - 4))
+    # ~11 records a task (its spawn, four polls' pairs, its end): all of them fit the ring
+    rounds = max(1, min(3 if port.GIL else 12, size // (16 * per)))
     ids = []
 
     async def child():
@@ -131,7 +133,7 @@ def test_spawns_onto_a_traced_worker_from_other_threads_lose_no_record():
 
     async def main():  # on worker 0's thread: every spawn below is another thread's for w1
         for _ in range(rounds):
-            hs = [w1.spawn(child()) for _ in range(min(16, size // 40))]
+            hs = [w1.spawn(child()) for _ in range(per)]
             ids.extend(h.id for h in hs)
             for h in hs:
                 await h
