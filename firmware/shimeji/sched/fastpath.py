@@ -91,7 +91,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     # wrapped: ``_local_next``, cleared where any of those is set (one read, not three).
     # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
     sched._local_ok = sched._local_next  # not parallel, ids_wrapped or closed: one read
-    news = sched._news  # (an array('i', 1): task/words.py new_flag)
+    news = sched._news  # (word 0 of an array('i'): task/words.py new_flag)
     news[0] = 1  # the first pass looks at both lists whatever came before the tick
     shielding = sched._shielding
     if shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run

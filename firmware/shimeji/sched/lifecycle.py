@@ -177,9 +177,10 @@ class TaskLifecycle(TaskPool):
         if pol is not None:
             pol.polls = 0
         slot.w[0] = _QUEUED  # (a const: QUEUED is a module global, a dict lookup per spawn)
-        if self._local_ok and self._inbox_head is None:  # tick_fifo polls on this thread
-            # The tick's own list, no critical section (fastpath.py); once this poll woke a
-            # task (in the inbox), spawns follow it through the inbox: order is kept.
+        if (self._local_ok or self._news[1]) and self._inbox_head is None:
+            # tick_fifo (or tick_fifo_traced: word 1 of _news) polls on this thread: the
+            # tick's own list, no critical section (fastpath.py); once this poll woke a task
+            # (in the inbox), spawns follow it through the inbox: order is kept.
             tail = self._local_tail  # (linked through run_next: see spawn)
             if tail is None:
                 self._local_head = slot

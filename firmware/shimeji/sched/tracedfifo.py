@@ -80,9 +80,44 @@ def restart(tr, buf):
     buf[_START] = tr.clock() & _MASK
 
 
+@micropython.native
+def spliced(sched, tail, head, inbox):
+    """Into the ring between ``tail`` and ``head``, where ``fastpath.tick_fifo`` puts them: the
+    tick's own list (what the last poll spawned: ``_start``), then, if ``inbox``, the wake
+    inbox (at the loop's end it stays for the next tick, as in fastpath.py). Returns the
+    new tail (whose ``run_next`` is the head; None if the ring and both lists were empty). A
+    function of its own: in line, the viper loop's try body grew past the reach of the
+    classic ESP32's MOVI (test_tools_xtensa_reach; it was at 2,014 of 2,047 B)."""
+    slot = sched._local_head
+    if slot is not None:
+        if tail is None:
+            head = slot
+        else:
+            tail.run_next = slot
+        tail = sched._local_tail
+        tail.run_next = head
+        sched._spawned += tail.id - slot.id + 1  # consecutive ids (fastpath.py's design note)
+        sched._local_head = None
+        sched._local_tail = None
+    if not inbox or sched._inbox_head is None:
+        return tail
+    slot = sched._take_inbox()
+    while slot is not None:  # (no ring sleeper: waking.py, "ABA")
+        nxt = slot.inbox_next
+        slot.inbox_next = None
+        if tail is None:
+            head = slot
+        else:
+            tail.run_next = slot
+        slot.run_next = head
+        tail = slot
+        slot = nxt
+    return tail
+
+
 @micropython.viper
 def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, sleep, restart,
-           ended) -> int:
+           ended, spliced) -> int:
     # The tick's loop from ``polled`` polls on; returns the polls made when the tick ends.
     # The arguments from ``nil`` on: None, two slot states, core's PARK and SLEEP, and this
     # module's two functions, as objects (viper compares objects with an object None, and
@@ -104,21 +139,15 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
     try:
         while True:
             if news[0]:  # a wake or a spawn since the last look (every inbox push sets it)
-                news[0] = 0  # (before the inbox is read: a wake after it sets it again)
-                if sched._inbox_head is nil:  # (no ``is not``: two runtime calls)
+                news[0] = 0  # (before the lists are read: a wake after it sets it again)
+                slot = sched._local_head  # what the last poll spawned, then what was woken
+                if slot is nil:
+                    slot = sched._inbox_head
+                if slot is nil:  # (no ``is not``: two runtime calls)
                     pass
-                else:  # what was woken goes between the tail and the head (fastpath.py)
-                    slot = sched._take_inbox()
-                    while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
-                        nxt = slot.inbox_next
-                        slot.inbox_next = nil
-                        if tail is nil:
-                            head = slot
-                        else:
-                            tail.run_next = slot
-                        slot.run_next = head
-                        tail = slot
-                        slot = nxt
+                else:  # between the tail and the head (fastpath.py), by a call: see spliced
+                    tail = spliced(sched, tail, head, 1)
+                    head = tail.run_next
             if stays:
                 tail = head
                 head = head.run_next
@@ -204,6 +233,9 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
                 restart(tr, buf)
             stays = 1
     finally:
+        if sched._local_head is not nil:  # what the poll that ended the loop spawned
+            tail = spliced(sched, tail, head, 0)
+            head = tail.run_next
         if p[_IN_POLL]:  # the poll raised (the task ends in the shell): out of the ring
             nxt = head.run_next
             if nxt is head:
@@ -223,10 +255,27 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
     return polled
 
 
+def _local_to_fifo(sched):
+    # The tick's own list (what a completion in the shell spawned, a rare case) onto the
+    # policy's queue, after the tail: the tick ends.
+    slot = sched._local_head
+    tail = sched._local_tail
+    sched._spawned += tail.id - slot.id + 1
+    sched._local_head = None
+    sched._local_tail = None
+    fifo = sched._fifo
+    tail.run_next = None
+    if fifo.tail is None:
+        fifo.head = slot
+    else:
+        fifo.tail.run_next = slot
+    fifo.tail = tail
+
+
 @micropython.native
 def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
                      _off=_shield.off, _end=end_tick, _park=core.PARK, _sleep=core.SLEEP,
-                     _ended=ended, _no_kit=core.NO_KIT, _stop=StopIteration,
+                     _ended=ended, _spliced=spliced, _no_kit=core.NO_KIT, _stop=StopIteration,
                      _cancelled=Cancelled):
     """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
     # (the module's names as default-argument locals, as in fastpath.tick_fifo: in native code
@@ -249,12 +298,14 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
     if sched._shielding:  # (False on an executor's worker: the executor raised it once)
         _on()  # asyncio's awaitables raise ForeignAwaitable while tasks run
     _restart(tr, buf)
+    news = sched._news  # word 1: spawns go on the tick's own list (lifecycle.py's _start)
+    news[1] = 1 if sched._local_next else 0  # (not parallel, closed or ids wrapped)
     try:
         while True:
             buf[_IN_POLL] = 0
             try:
                 polled = _polls(sched, tr, buf, n, polled, None, _RUNNING, _QUEUED, _park,
-                                _sleep, _restart, _ended)
+                                _sleep, _restart, _ended, _spliced)
                 break
             except _stop as e:  # (locals: a global or builtin read is a look-up)
                 if not buf[_IN_POLL]:
@@ -285,6 +336,9 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
             polled = buf[_POLLED]
             _restart(tr, buf)
     finally:
+        news[1] = 0
+        if sched._local_head is not None:  # spawned since the loop's last look: queued
+            _local_to_fifo(sched)
         if sched._shielding:
             _off()
         sched._polling = False

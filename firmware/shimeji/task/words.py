@@ -107,10 +107,11 @@ def set_words(slot, buf):
 
 
 def new_flag():
-    """A scheduler's one-word flag, 0 (``sched._news``: the FIFO tick reads it per poll with a
-    machine load; writers store ``_news[0] = 1``, in viper through ``ptr32``). Never replaced.
-    Allocates: set-up only."""
-    return array("i", (0,))
+    """A scheduler's flag words, 0 (``sched._news``). Word 0: the FIFO tick reads it per poll
+    with a machine load; writers store ``_news[0] = 1``, in viper through ``ptr32``. Word 1: 1
+    while the traced FIFO tick polls on this thread, so that ``_start`` puts a spawn on the
+    tick's own list (sched/tracedfifo.py). Never replaced. Allocates: set-up only."""
+    return array("i", (0, 0))
 
 
 def state_of(slot):
