@@ -44,3 +44,41 @@ def test_layout_prefix_interns_that_many_names_and_runs_as_nothing():
     exec(src, names)  # defines a function, never called: its names are only interned
     code = names["_layout"].__code__
     assert len(set(code.co_names)) == 17
+
+
+def test_operations_are_the_fired_count_a_run_printed_else_n():
+    assert instr.operations("x\nFIRED 2192\n", 2000) == 2192
+    assert instr.operations("", 2000) == 2000
+    assert instr.operations("FIRED 12 ms\n", 7) == 7  # (only a line of its own counts)
+
+
+def test_each_ratio_pairs_two_workloads_that_count_their_fired_timers():
+    for ours, theirs in instr.RATIOS:
+        assert "FIRED" in instr.WORKLOADS[ours] and "FIRED" in instr.WORKLOADS[theirs]
+        assert "import asyncio" in instr.WORKLOADS[theirs]
+        assert "import asyncio" not in instr.WORKLOADS[ours]
+
+
+def test_tickless_workloads_fire_at_least_n_timers_on_the_unix_port():
+    import os
+    import subprocess
+    import tempfile
+
+    import pytest
+
+    mp = os.path.join(instr.ROOT, ".venv", "bin", "micropython")
+    if not os.path.exists(mp):
+        pytest.skip("needs the unix port at .venv/bin/micropython (make venv)")
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", os.path.join(instr.ROOT,
+                                                                               "firmware")]))
+    names = [name for pair in instr.RATIOS for name in pair] + ["tickless no ring"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            path = os.path.join(tmp, "w.py")
+            with open(path, "w") as f:
+                f.write(instr.PRELUDE + "TICK = 1000\n" + instr.WORKLOADS[name])
+            runs = [subprocess.run([mp, path, "300"], env=env, capture_output=True, text=True,
+                                   timeout=60) for _ in range(2)]
+            fired = [instr.operations(r.stdout, None) for r in runs]
+            assert fired[0] is not None and fired[0] >= 300, (name, runs[0].stderr[-500:])
+            assert fired[0] == fired[1], name  # deterministic: the clock is the program's

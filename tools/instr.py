@@ -4,11 +4,14 @@ Usage: python tools/instr.py [--firmware DIR] [--only NAME,...] [--n N] [--calls
 
 Each workload runs under ``valgrind --tool=callgrind`` twice, with N and 2N operations; the
 difference divided by N is the cost of one operation, with start-up, imports and compilation
-cancelled out. Counts are repeatable to a fraction of a percent, unlike wall-clock times on a
-shared machine (see docs/benchmarks.md, "Timer tuning log"). ``--firmware`` measures another
-checkout (say, main's) for a before/after table. ``--calls`` also prints, per operation, how
-many times the VM's runtime helpers behind attribute access, subscripts and object tests
-were called (``RUNTIME_CALLS``): what a hot path's Python-level operations cost, by kind.
+cancelled out. A workload that prints ``FIRED <count>`` (the tickless ones: their loops stop at
+a check that overshoots N) is divided by the difference of the counts instead, and pairs of a
+shimeji and an asyncio workload (``RATIOS``) print their ratio. Counts are repeatable to a
+fraction of a percent, unlike wall-clock times on a shared machine (see docs/benchmarks.md,
+"Timer tuning log"). ``--firmware`` measures another checkout (say, main's) for a before/after
+table. ``--calls`` also prints, per operation, how many times the VM's runtime helpers behind
+attribute access, subscripts and object tests were called (``RUNTIME_CALLS``): what a hot
+path's Python-level operations cost, by kind.
 """
 
 import argparse
@@ -61,6 +64,129 @@ async def main():
             await h
 ex.run(main())
 """
+
+# The tickless workloads' parts: a clock (``clock.read``, ``clock.idle(us)``) and the program.
+MOVING_CLOCK = """
+class Moving:
+    def __init__(self):
+        self.t = 0
+    def read(self):
+        t = self.t
+        self.t = (t + 2) & 0x3FFFFFFF
+        return t
+    def idle(self, us):
+        self.t = (self.t + us) & 0x3FFFFFFF
+clock = Moving()
+"""
+
+VIPER_CLOCK = """
+import micropython
+from array import array
+_t = array("i", [0])
+@micropython.viper
+def _read() -> int:
+    b = ptr32(_t)
+    t = b[0]
+    b[0] = (t + 2) & 0x3FFFFFFF
+    return t
+class Moving:
+    read = staticmethod(_read)
+    def idle(self, us):
+        _t[0] = (_t[0] + us) & 0x3FFFFFFF
+clock = Moving()
+"""
+
+TICKLESS = """
+from shimeji import RunLoop
+timer = Timer(clock.read, 1)
+s = StaticScheduler(201, timer=timer)
+fired = [0]
+async def sleeper(i):
+    ms = 1 + i % 7
+    while True:
+        await sleep_ms(ms)
+        fired[0] += 1
+async def main():
+    k = 0
+    while fired[0] < N:
+        await sleep_ms(10)
+        k += 1
+    print("FIRED", fired[0] + k)
+for i in range(200):
+    s.spawn(sleeper(i))
+RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
+"""
+
+# asyncio's clock in ms: µs moving 2 a read, read in ms; ``idle(ms)`` jumps it.
+ASYNCIO_MOVING_CLOCK = """
+class Moving:
+    def __init__(self):
+        self.t = 0
+    def read(self):
+        t = self.t
+        self.t = t + 2
+        return t // 1000
+    def idle(self, ms):
+        self.t += ms * 1000
+clock = Moving()
+"""
+
+ASYNCIO_VIPER_CLOCK = """
+import micropython
+from array import array
+_t = array("i", [0])
+@micropython.viper
+def _read() -> int:
+    b = ptr32(_t)
+    t = b[0]
+    b[0] = t + 2
+    return t // 1000
+class Moving:
+    read = staticmethod(_read)
+    def idle(self, ms):
+        _t[0] += ms * 1000
+clock = Moving()
+"""
+
+# Every task is queued at a key of the clock (create_task's push without a key reads the real
+# ticks_ms in C), run by asyncio's own loop: deterministic, as the shimeji runs are.
+ASYNCIO_TICKLESS = """
+import asyncio
+from asyncio import core
+class IdleQueue(core.IOQueue):
+    def wait_io_event(self, dt):
+        if dt > 0:
+            clock.idle(dt)
+            dt = 0
+        for s, ev in self.poller.ipoll(dt):
+            pass  # (no stream is registered)
+core.ticks = clock.read
+core._io_queue = IdleQueue()
+fired = [0]
+async def sleeper(i):
+    ms = 1 + i % 7
+    while True:
+        await asyncio.sleep_ms(ms)
+        fired[0] += 1
+async def main():
+    k = 0
+    while fired[0] < N:
+        await asyncio.sleep_ms(10)
+        k += 1
+    print("FIRED", fired[0] + k)
+def start(coro):
+    t = asyncio.create_task(coro)
+    core._task_queue.remove(t)
+    core._task_queue.push(t, clock.read())
+    return t
+for i in range(200):
+    start(sleeper(i))
+core.run_until_complete(start(main()))
+"""
+
+# Pairs printed as a ratio when both are measured: (shimeji's, asyncio's).
+RATIOS = (("tickless", "asyncio tickless"),
+          ("tickless viper clock", "asyncio tickless viper clock"))
 
 WORKLOADS = {
     # The executor bench's chunk (bench/bench_executor.py): 64 tasks, N // 64 chunks each,
@@ -152,64 +278,26 @@ while fired[0] < N:
     # The bench's tickless loop (bench_timers.run_tickless) on a clock that moves 2 µs per
     # reading, so that every sleep gets a deadline of its own as on the real clock: 200 tasks
     # x sleep_ms(1-7) on a µs Timer, RunLoop(max_idle_us=None), the idle jumping the clock.
-    "tickless": """
-from shimeji import RunLoop
-class Moving:
-    def __init__(self):
-        self.t = 0
-    def read(self):
-        t = self.t
-        self.t = (t + 2) & 0x3FFFFFFF
-        return t
-    def idle(self, us):
-        self.t = (self.t + us) & 0x3FFFFFFF
-clock = Moving()
-timer = Timer(clock.read, 1)
-s = StaticScheduler(201, timer=timer)
-fired = [0]
-async def sleeper(i):
-    ms = 1 + i % 7
-    while True:
-        await sleep_ms(ms)
-        fired[0] += 1
-async def main():
-    while fired[0] < N:
-        await sleep_ms(10)
-for i in range(200):
-    s.spawn(sleeper(i))
-RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
-""",
+    # Per fired timer (it prints FIRED: main's sleeps of 10 ms count too). The clock is a
+    # Python method (~1k instructions a read), as in "asyncio tickless"; "tickless viper
+    # clock" reads one as cheap as a board's time.ticks_us.
+    "tickless": MOVING_CLOCK + TICKLESS,
+    # The same workload on MicroPython's asyncio (its C _asyncio), counted the same way:
+    # asyncio.sleep_ms(1-7) x 200 tasks, main's sleep_ms(10) until N have fired. Its ticks_ms
+    # (asyncio.core's ``ticks``) is the same Python clock read in ms, and its idle
+    # (IOQueue.wait_io_event with dt > 0) jumps it; at dt 0 it polls as asyncio does,
+    # ipoll(0) once per task run.
+    "asyncio tickless": ASYNCIO_MOVING_CLOCK + ASYNCIO_TICKLESS,
+    # Both again with a clock that costs what a board's ticks_us costs (a viper function
+    # over an array: ~100-200 instructions a read, where the Python method costs ~1k).
+    "tickless viper clock": VIPER_CLOCK + TICKLESS,
+    "asyncio tickless viper clock": ASYNCIO_VIPER_CLOCK + ASYNCIO_TICKLESS,
     # The same with every sleep awaiting time.sleep's _Sleep (as on an executor's worker or
     # an interrupt level), not the ring: _Sleep's __next__ per resumption.
     "tickless no ring": """
-from shimeji import RunLoop
 import shimeji.time.sleep as _S
 _S._rebind(_S._bound[0], _S._sleep, _S._no_ring)  # every sleep awaits _Sleep (as on a worker)
-class Moving:
-    def __init__(self):
-        self.t = 0
-    def read(self):
-        t = self.t
-        self.t = (t + 2) & 0x3FFFFFFF
-        return t
-    def idle(self, us):
-        self.t = (self.t + us) & 0x3FFFFFFF
-clock = Moving()
-timer = Timer(clock.read, 1)
-s = StaticScheduler(201, timer=timer)
-fired = [0]
-async def sleeper(i):
-    ms = 1 + i % 7
-    while True:
-        await sleep_ms(ms)
-        fired[0] += 1
-async def main():
-    while fired[0] < N:
-        await sleep_ms(10)
-for i in range(200):
-    s.spawn(sleeper(i))
-RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
-""",
+""" + MOVING_CLOCK + TICKLESS,
     # The same workload on bench/proto_flat_sleep.py: a design study with the timer entry's
     # and the task slot's hot fields in one flat array and the sleep path in viper
     # (docs/benchmarks.md, "Timers, round seven").
@@ -840,8 +928,9 @@ def layout_prefix(k):
 
 
 def count(mp, firmware, code, n, tick, calls=None, layout=0):
-    """Instructions of one run of ``code`` with ``n``; with ``calls`` (a dict), also the
-    calls to each of ``RUNTIME_CALLS``, stored in it."""
+    """(instructions, operations) of one run of ``code`` with ``n``: the operations are what
+    the program printed as ``FIRED <count>`` (the timers it actually fired), else ``n``; with
+    ``calls`` (a dict), also the calls to each of ``RUNTIME_CALLS``, stored in it."""
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "w.py")
         with open(path, "w") as f:
@@ -861,7 +950,14 @@ def count(mp, firmware, code, n, tick, calls=None, layout=0):
         if calls is not None:
             with open(out, errors="replace") as f:
                 calls.update(calls_to(f, RUNTIME_CALLS))
-        return int(m.group(1))
+        return int(m.group(1)), operations(proc.stdout, n)
+
+
+def operations(stdout, n):
+    """The operations a run counted: its ``FIRED <count>`` line's (the timers it fired), else
+    ``n`` (the workloads whose loop runs exactly ``n`` operations)."""
+    fired = re.search(r"^FIRED (\d+)$", stdout, re.M)
+    return int(fired.group(1)) if fired else n
 
 
 def main(argv=None):
@@ -884,27 +980,39 @@ def main(argv=None):
     args = ap.parse_args(argv)
     layouts = [int(k) for k in args.layouts.split(",")]
     names = args.only.split(",") if args.only else list(WORKLOADS)
+    means = {}
     for name in names:
         code = WORKLOADS[name]
         if args.gc_off:
             code = "import gc\ngc.disable()\n" + code
         per = []
+        ops = []
         for layout in layouts:
             ca = {} if args.calls else None
             cb = {} if args.calls else None
-            a = count(args.micropython, args.firmware, code, args.n, args.tick_us, ca, layout)
-            b = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us, cb,
-                      layout)
-            per.append((b - a) / args.n)
+            a, na = count(args.micropython, args.firmware, code, args.n, args.tick_us, ca,
+                          layout)
+            b, nb = count(args.micropython, args.firmware, code, 2 * args.n, args.tick_us, cb,
+                          layout)
+            per.append((b - a) / (nb - na))
+            ops.append(nb - na)
+        means[name] = sum(per) / len(per)
+        what = "operation"
+        if "FIRED" in code:  # divided by the timers fired, not by N (counted: per layout)
+            what = "fired timer (%s fired for N)" % "/".join("%d" % o for o in ops)
         if len(layouts) == 1:
-            print("%-24s %10.0f instructions per operation" % (name, per[0]), flush=True)
+            print("%-24s %10.0f instructions per %s" % (name, per[0], what), flush=True)
         else:
-            print("%-24s %10.0f instructions per operation (mean; layouts %s: %s)" % (
-                name, sum(per) / len(per), args.layouts,
+            print("%-24s %10.0f instructions per %s (mean; layouts %s: %s)" % (
+                name, means[name], what, args.layouts,
                 " / ".join("%.0f" % v for v in per)), flush=True)
         if args.calls:  # (of the last layout)
             print("    calls per operation: " + ", ".join(
-                "%s %.1f" % (k, (cb[k] - ca[k]) / args.n) for k in RUNTIME_CALLS), flush=True)
+                "%s %.1f" % (k, (cb[k] - ca[k]) / (nb - na)) for k in RUNTIME_CALLS),
+                flush=True)
+    for ours, theirs in RATIOS:
+        if ours in means and theirs in means:
+            print("%s / %s: %.3f" % (ours, theirs, means[ours] / means[theirs]), flush=True)
     return 0
 
 
