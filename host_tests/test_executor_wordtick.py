@@ -19,19 +19,13 @@ class Mine(Exception):
     pass
 
 
-def _own_ticks():
-    return not wordtick._GILLESS  # (rp2 keeps the native tick: the module's note)
-
-
 @needs_thread_module  # an Executor, driven on this thread
 def test_each_worker_has_a_binding_of_its_own_and_its_tick_runs_it():
     ex = Executor(workers=2, capacity=4)
     a, b = ex.workers
-    if _own_ticks():
-        assert a._tick_own is not b._tick_own
-        assert a._tick_own is not wordtick.tick_fifo
-    else:
-        assert a._tick_own is fastpath.tick_fifo
+    assert a._tick_own is not b._tick_own  # (on the RP2040 too: on core 1 as on core 0)
+    assert a._tick_own is not wordtick.tick_fifo
+    assert a._tick_own is not fastpath.tick_fifo
     calls = []
     own = a._tick_own
 

@@ -82,7 +82,7 @@ class Worker(Stealing, Idling, StaticScheduler):
         # seeded apart per worker so that two thieves do not ask the same victims in step
         self._rng = (0x2545F491 + index * 0x9E3779B) & 0x3FFFFFFF or 1
         # The viper FIFO tick bound for this worker alone: its exception cell is this
-        # thread's only (sched/wordtick.py, ``bind``; the native tick on rp2)
+        # thread's only (sched/wordtick.py, ``bind``; on rp2's core 1 too)
         self._tick_own = wordtick.bind(self)
 
     # -- what other threads may call (under the critical section) ----------------------------

@@ -11,10 +11,10 @@ completion's exception is bound to the cell ``exc`` (``nonlocal``: a machine sto
 dict operations). A cell is safe while one thread at a time calls its closure: with a GIL nothing
 runs between a handler's store and its read (viper releases no GIL; a nested tick runs inside a
 poll, not a handler); without one, each executor worker has a closure of its own (``bind``: its kit
-names the worker, whose thread alone calls it), the module's gives a worker the native
-``fastpath.tick_fifo``, and on the RP2040 (``_GILLESS``: both cores would share the module's) every
-scheduler ticks natively. Shape: no try around the loop (the Xtensa MOVI reach: fastpath.py's
-"Shape"; test_tools_xtensa_reach.py reads it too).
+names the worker, whose thread alone calls it; on the RP2040's core 1 too), the module's gives a
+worker the native ``fastpath.tick_fifo``, and on the RP2040 (``_GILLESS``: a plain scheduler on
+each core would share the module's) the module's is the native tick. Shape: no try around the
+loop (the Xtensa MOVI reach: fastpath.py's "Shape"; test_tools_xtensa_reach.py reads it too).
 """
 
 import sys
@@ -352,6 +352,6 @@ tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT
 
 
 def bind(sched):
-    """``tick_fifo`` for the worker ``sched`` alone (its own exception cell: the module's note);
-    the native tick on the RP2040. Allocates: once per worker. Not ISR-safe."""
-    return fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (sched,) + _KIT)
+    """``tick_fifo`` for the worker ``sched`` alone (its own exception cell: the module's note),
+    on every port. Allocates: once per worker. Not ISR-safe."""
+    return _bind(core.SLEEP, (sched,) + _KIT)
