@@ -26,6 +26,7 @@ from ..time.timer import Timer
 from .idle import CALLBACK_THREAD as _CALLBACK_THREAD
 from .idle import Idling
 from .shutdown import cancel_now, shut_down_worker
+from .spare import hand, spare
 from .steal import STEAL_MAX as _STEAL_MAX
 from .steal import Stealing
 
@@ -67,6 +68,7 @@ class Worker(Stealing, Idling, StaticScheduler):
         self._thread = None  # ident of the thread running this worker
         self._pinned = None  # the main task of run(): never handed to another worker
         self._building = None  # the coroutine being spawned under the section (see spawn)
+        self._spare = None  # a handle made outside the section for the next spawn (spare.py)
         self._callbacks = False  # soft-interrupt callbacks run on this worker's thread
         self.polled = 0
         self.stolen = 0  # tasks received from other workers
@@ -135,10 +137,12 @@ class Worker(Stealing, Idling, StaticScheduler):
         return self._spawn_here(coro, name)
 
     def _spawn_here(self, coro, name=None):
+        h = spare(self)  # allocated here: never inside the section (spare.py)
         state = self._enter()
         try:
             if self.executor.closed:
                 self.executor._refuse()
+            hand(self, h)
             self._building = coro
             handle = StaticScheduler.spawn(self, coro, name)
         finally:
