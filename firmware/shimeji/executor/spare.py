@@ -26,10 +26,12 @@ def spare(worker):
 
 
 def hand(worker, h):
-    """Under the section: the next free slot takes ``h`` if its own handle was handed out, so
-    ``StaticScheduler.spawn`` reuses ``h`` instead of making one. Allocates nothing."""
+    """Under the section: the next free slot takes ``h`` if its own handle was handed out and
+    ``h`` is still the worker's spare, so ``StaticScheduler.spawn`` reuses ``h`` instead of
+    making one. Allocates nothing. (Another thread may spawn on this worker too, e.g. a worker
+    whose pool is full: two spawns that read the same spare outside the section hand it once.)"""
     slot = worker._free_head
-    if slot is not None and slot.handle_out:
+    if slot is not None and slot.handle_out and worker._spare is h:
         slot.handle = h
         slot.handle_out = False
         worker._spare = None
