@@ -39,6 +39,7 @@ _ASLEEP = const(4)
 _W_TPOS = const(4)  # the slot's timer entry's number (task/words.py)
 _NOT_ARMED = const(0xFFFF)  # ...when it is not armed
 _OK = const(2)  # task.slot's OK
+_MASK = const(0x3FFFFFFF)  # counters wrap below 2**30 (core.wrap_count)
 _K_OWNER = const(0)  # kit's items (see the module's end): the worker of bind(), or None
 _K_END = const(1)
 _K_GETATTR = const(2)
@@ -341,7 +342,32 @@ def _bind(sleep, kit):
             sched._exit(state)
         if err is not nil:
             raise err
-        return kit[_K_END](sched, n0 - left, completed, head is not nil)
+        if sched._woken_ext or sched._woken_int or sched._spawned:  # counted under the section
+            return kit[_K_END](sched, n0 - left, completed, head is not nil)
+        # end_tick(sched, ...) in line for a tick with no wakes or spawns to count (endtick.py's
+        # common case; a call and its four arguments fewer per tick, 1 in 6 timers' share)
+        t = sched._tick
+        t.polled = n0 - left
+        t.completed = completed
+        if completed:  # sched.completed_total = wrap_count(sched.completed_total, completed)
+            c = int(sched.completed_total)
+            if c <= _MASK - completed:
+                c += completed
+            else:
+                c = c - (_MASK - completed) - 1
+            sched.completed_total = c
+        timed = int(sched._woken_timer)  # only the loop's thread writes it
+        if timed:
+            sched._woken_timer = 0
+        t.spawned = 0
+        t.woken_external = timed
+        t.woken_internal = 0
+        t.woken = timed
+        rem = head is not nil
+        if not rem:
+            rem = sched._inbox_head is not nil
+        t.has_remaining = rem
+        return t
 
     return tick_fifo
 
