@@ -51,7 +51,7 @@ def test_another_version_without_git_is_told_where_to_read_its_pins(tmp_path):
     with pytest.raises(firmware.FirmwareError) as e:
         firmware.check_tree(tree, "stm32")
     text = str(e.value)
-    assert "lib/stm32lib, lib/micropython-lib" in text and "pinned at" not in text
+    assert "lib/stm32lib, lib/tinyusb, lib/micropython-lib" in text and "pinned at" not in text
     assert "git ls-tree vX.Y.Z lib/stm32lib" in text
 
 

@@ -125,9 +125,11 @@ def check_tree(micropy_dir, board):
 
 
 # Submodules each port's build reads (checked before building, so a missing one is named).
+# The stm32 port's Makefile links tinyusb's device stack into every v1.28.0 board, USB on or
+# off (without it, a link error naming tinyusb's .o files).
 NEEDS = {
     "rp2040": ("lib/pico-sdk", "lib/tinyusb", "lib/mbedtls", "lib/micropython-lib"),
-    "stm32": ("lib/stm32lib", "lib/micropython-lib"),
+    "stm32": ("lib/stm32lib", "lib/tinyusb", "lib/micropython-lib"),
     "esp32": ("lib/micropython-lib",),
     "qemu": ("lib/micropython-lib",),
     "unix": ("lib/micropython-lib",),
