@@ -60,6 +60,14 @@ def _emergency():
         return e
 
 
+def _emergency_keeps_args():
+    """True where MicroPython's emergency exception keeps its arguments (a port with an
+    emergency exception buffer: the unix port); the qemu and STM32 ports have none (0 B until
+    ``micropython.alloc_emergency_exception_buf``), so an exception made on a full heap there
+    has no message, and a ``StopIteration`` no value: lost before shimeji sees it."""
+    return list(heap_locked(_emergency).args) == ["k"]
+
+
 @micropython_only
 def test_kept_error_copies_the_emergency_exception():
     e = heap_locked(_emergency)
@@ -146,7 +154,8 @@ def test_a_task_failing_on_its_own_allocations_keeps_its_own_message():
     finally:
         hog.free()
     assert type(err) is MemoryError
-    assert str(err).startswith("memory allocation failed"), str(err)
+    if _emergency_keeps_args() or err is not HEAP_FULL and str(err):
+        assert str(err).startswith("memory allocation failed"), str(err)
 
 
 @micropython_only
@@ -171,6 +180,7 @@ def test_many_tasks_running_out_of_memory_each_end_in_memoryerror_or_their_resul
         hs = [spawn(alloc(i)) for i in range(32)]
         return await join_all(*hs, return_exceptions=True)
 
+    lost = None if not _emergency_keeps_args() else -1  # (a value a port may lose: above)
     for _ in range(3):
         try:
             r = s.run_until_complete(main())
@@ -178,5 +188,5 @@ def test_many_tasks_running_out_of_memory_each_end_in_memoryerror_or_their_resul
             hog.free()
         assert len(r) == 32
         for i, x in enumerate(r):
-            assert x == i if i % 2 == 0 else type(x) is MemoryError, (i, x)
+            assert x in (i, lost) if i % 2 == 0 else type(x) is MemoryError, (i, x)
         assert s.free_count() == 40

@@ -247,7 +247,11 @@ def kept_error(e):
         return e
     cls = e.__class__  # (read first: a failed copy below makes the object a MemoryError)
     try:
-        return cls(*[("%s" % (a,)) if isinstance(a, str) else a for a in e.args])
+        copy = cls(*[("%s" % (a,)) if isinstance(a, str) else a for a in e.args])
     except Exception:  # noqa: BLE001 (no heap for the copy)
+        copy = e
+    if copy is e:  # (also where making it found no heap: an exception's constructor then
+        # returns the emergency object itself, made again, rather than raise)
         HEAP_FULL.__traceback__ = None  # (it is raised again by every joiner)
         return HEAP_FULL
+    return copy
