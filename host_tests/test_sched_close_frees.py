@@ -108,12 +108,47 @@ def weak_ref(obj):
 # the collecting thread's stack pointer, where the collector does not look, and only
 # references that live on (shimeji's, the test's) keep what a cycle made.
 DEPTH = 16  # frames: some 1.5-3 KB of a board's stack, below gc.collect()'s own few hundred B
+# A board's C stack may not hold DEPTH frames more and a cycle on top (the RP2040's 8 KB:
+# "maximum recursion depth exceeded" inside a cycle, whose half-done state then broke the next
+# cycle). So before any cycle, with nothing of shimeji touched, a pure recursion finds how many
+# frames the stack still has here (_frames_free), and the cycles run min(DEPTH, what leaves a
+# cycle CYCLE_ROOM frames) deep: never a cycle started that may run out of stack half-way.
+# Measured (2026-12-07), from a caller with F frames free: a cycle ran at most F - 10 frames
+# deep on the unix port (F = 174) and F - 11 on the RP2040 firmware in rp2040js (F = 26, both
+# cycles); so CYCLE_ROOM = 16 leaves 5 frames to spare, and the RP2040 runs them 9 deep.
+CYCLE_ROOM = 16
+_REACHED = [0]  # frames the last probe entered (made here: the probe allocates nothing)
 
 
 def _at_depth(n, fn, a, b):
     if n:
         return _at_depth(n - 1, fn, a, b)
     return fn(a, b)
+
+
+def _dive(n, fn, a, b):  # _at_depth's frame, touching nothing but _REACHED
+    _REACHED[0] += 1
+    if n:
+        _dive(n - 1, fn, a, b)
+
+
+def _frames_free(most):
+    """How many frames of _at_depth (up to ``most``) the C stack still has below the caller."""
+    _REACHED[0] = 0
+    try:
+        _dive(most - 1, None, None, None)
+    except RuntimeError:  # maximum recursion depth exceeded: the probe's own frames unwound
+        pass
+    return _REACHED[0]
+
+
+def _cycle_depth():
+    """How deep below _kept the cycles run: DEPTH where the stack has room, else less."""
+    free = _frames_free(DEPTH + CYCLE_ROOM)
+    if free < CYCLE_ROOM:  # not even one cycle fits: say so before any starts
+        raise AssertionError("the C stack has %d frames left here, a cycle needs %d"
+                             % (free, CYCLE_ROOM))
+    return min(DEPTH, free - CYCLE_ROOM)
 
 
 def _kept(cycle, n):
@@ -125,11 +160,12 @@ def _kept(cycle, n):
             cycle(i % 3, weak)
         gc.collect()
         return [repr(w()) for w in weak if w() is not None]
-    _at_depth(DEPTH, cycle, 2, None)  # warm up: every path and import taken once
+    depth = _cycle_depth()  # before any cycle: none may run out of stack half-way
+    _at_depth(depth, cycle, 2, None)  # warm up: every path and import taken once
     gc.collect()
     base = gc.mem_alloc()
     for i in range(n):
-        _at_depth(DEPTH, cycle, i % 3, None)
+        _at_depth(depth, cycle, i % 3, None)
     gc.collect()
     return gc.mem_alloc() - base
 
@@ -139,6 +175,26 @@ def _assert_freed(kept):
         assert kept <= KEPT_BYTES, "%d bytes kept after the cycles" % kept
     else:
         assert kept == [], kept
+
+
+def test_the_cycles_run_depth_frames_deep_where_the_stack_has_room():
+    depth = _cycle_depth()  # as _kept finds it, one frame below a test
+    free = _frames_free(DEPTH + CYCLE_ROOM + 1)  # the same frames, from one frame higher
+    assert depth == min(DEPTH, free - 1 - CYCLE_ROOM), (depth, free)
+    if free > DEPTH + CYCLE_ROOM:  # the unix port: all DEPTH frames
+        assert depth == DEPTH, depth
+    if free > CYCLE_ROOM + 8:  # fewer frames left: fewer frames deep
+        assert 0 < _at_depth(0, _depth_near_the_end, 4, None) < DEPTH
+
+
+def _depth_near_the_end(left, _):
+    """The cycle depth where only CYCLE_ROOM + ``left`` frames are free (deep in a probe)."""
+    free = _frames_free(10000)
+    return _at_depth(free - CYCLE_ROOM - left - 1, _left_cycle_depth, None, None)
+
+
+def _left_cycle_depth(a, b):
+    return _cycle_depth()
 
 
 def test_a_closed_interrupt_scheduler_gives_its_heap_back():
