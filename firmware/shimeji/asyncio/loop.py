@@ -123,6 +123,7 @@ class Loop(LoopCallbacks, LoopStopping):
         ``RuntimeError`` from inside a task of this loop, before ``aw`` is scheduled."""
         if self.sched._polling:
             raise _already_running()
+        _loopthread.refuse_others("asyncio's run_until_complete()")  # (aw not scheduled yet)
         task = aw if isinstance(aw, Task) else self.create_task(aw)
         return self._run(task)
 
@@ -130,12 +131,13 @@ class Loop(LoopCallbacks, LoopStopping):
         global _running
         if self.sched._polling:
             raise _already_running()
+        sched = self.sched  # first: SchedulerBusy while another thread's loop polls (nothing
+        mine = _loopthread.enter(sched.timer, "asyncio's loop")  # changed): see the finally
         prev = self.main
         prev_running = _running
         prev_tid = self._tid
         if _get_ident is not None:
             self._tid = _get_ident()
-        sched = self.sched
         self.main = task
         sched.main = task  # (its completion stops the tick: FacadeScheduler._complete_task,
         slot = task._ref
@@ -149,7 +151,6 @@ class Loop(LoopCallbacks, LoopStopping):
         if shielding:
             _shield.on()
             sched._shielding = False
-        mine = _loopthread.enter(sched.timer)  # other threads' sleeps... raise NoCurrentTask
         try:
             while task._state() <= _PENDING:
                 rl.poll_io()  # readiness first, as MicroPython polls before it runs a task

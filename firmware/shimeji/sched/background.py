@@ -17,6 +17,7 @@ import micropython
 
 from .. import core, port
 from ..errors import NoCurrentTask
+from . import loopthread
 from .runloop import _inc
 
 # The idents of the running ThreadBackgrounds' loop threads (ident -> True). Once one has
@@ -127,9 +128,14 @@ class ThreadBackground(Background):
         self.loop_thread = None
 
     def start(self):
-        """Start the loop thread (and the board's ticker); returns self. Not ISR-safe."""
+        """Start the loop thread (and the board's ticker); returns self. ``SchedulerBusy``
+        (nothing started) while another loop polls plain schedulers (sched/loopthread.py).
+        Not ISR-safe."""
         if self.running:
             return self
+        other = loopthread.other_loop(None)
+        if other is not None:
+            raise loopthread.busy("ThreadBackground.start()", other)
         self._quit = False
         self.running = True
         self.board.start_wakeups(self.sched.timer)
@@ -140,8 +146,9 @@ class ThreadBackground(Background):
         loop = self.loop
         idle = self.board.idle
         ident = self._thread.get_ident()
+        if not self._claim(ident):
+            return
         self.loop_thread = ident
-        _loop_threads[ident] = True  # before this thread's first tick sets the context
         core.slot_here[0] = _slot_here
         _check_threads(True)
         try:
@@ -162,11 +169,26 @@ class ThreadBackground(Background):
             self.error = e
             print("shimeji background loop stopped:", repr(e))
         finally:  # after this thread's last tick (core.slot_here stays: never a stale None)
-            _loop_threads.pop(ident, None)
+            with loopthread._lock[0]:
+                _loop_threads.pop(ident, None)
             if not _loop_threads:
                 _check_threads(False)  # (the sleeps' look-ups as before)
             self.loop_thread = None
             self.running = False
+
+    def _claim(self, ident):
+        # Record this loop thread before its first tick sets the context; False (the error
+        # kept, the background stopped) if a loop started on another thread since start()
+        loopthread._threads()
+        with loopthread._lock[0]:
+            other = loopthread.other_loop(ident)
+            if other is None:
+                _loop_threads[ident] = True
+                return True
+        self.error = loopthread.busy("ThreadBackground's loop thread", other)
+        print("shimeji background loop stopped:", repr(self.error))
+        self.running = False
+        return False
 
     def stop(self, timeout_ms=2000):
         """End the loop thread and the ticker; returns True once the thread has ended. Not

@@ -30,6 +30,13 @@ start or end (it read "no loop" and then the slot of the loop's first poll, or a
 then found its loop gone) is made again: ``enter`` and ``leave`` move ``core.guard_moves``,
 which each binder reads before and after its look-up (``core.settled``); the one window left,
 on ``sleep_ms``'s fast path, is in docs/repl.md ("A call that straddles a loop's start").
+
+One thread at a time: a loop's polls say what runs in the interpreter's one context cell
+(``core.context``) and its tasks' ``yield_now`` use one shared ring, so a loop that starts on a
+thread while another thread's loop (a foreground loop's or a ``ThreadBackground``'s) runs is
+refused with ``SchedulerBusy`` before it changes anything (``enter``, under a lock: no GIL on
+the unix port nor the RP2040). A loop of the user's own that calls ``tick()`` itself is not
+checked: the check is a thread look-up, which each tick would pay (docs/repl.md).
 """
 
 import sys
@@ -38,7 +45,7 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import NoCurrentTask
+from ..errors import NoCurrentTask, SchedulerBusy
 
 if not port.IS_MICROPYTHON:
 
@@ -57,38 +64,86 @@ _SMALL = (sys.maxsize >> 1) + 1  # MicroPython's small ints: -_SMALL up to _SMAL
 BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
 
 _get_ident = [None]  # _thread.get_ident once a loop has run; False on a port without threads
+_lock = [None]  # a _thread lock: a loop's start and end, one at a time even without a GIL
 _owners = {}  # the idents of the threads foreground loops run on (ident -> depth)
 _timers = {}  # id(timer) -> depth: the timers whose sleep_ms fast path compares the thread
 
 
-def enter(timer=None):
-    """Record the calling thread as a foreground loop's, for the loop's whole run, and mark
-    ``timer`` (the loop's scheduler's, or None) so that ``sleep_ms``'s fast path refuses
-    another thread's call (time/sleep.py's ``guard_words``); returns what ``leave`` takes
-    (None on a port without threads). Not ISR-safe (a loop's start)."""
+def _threads():
+    # _thread.get_ident (False on a port without threads), and the lock made with it
     gi = _get_ident[0]
     if gi is None:
         try:
             import _thread
 
             gi = _thread.get_ident
+            _lock[0] = _thread.allocate_lock()
         except ImportError:  # no threads: no other thread can call
             gi = False
         _get_ident[0] = gi
+    return gi
+
+
+def other_loop(ident):
+    """The ident of a thread other than ``ident`` (None: any) that polls plain schedulers
+    with the interpreter's context (a foreground loop's, a ThreadBackground's), or None."""
+    for k in _owners:
+        if k != ident:
+            return k
+    bg = sys.modules.get("shimeji.sched.background")
+    if bg is not None:
+        for k in bg._loop_threads:
+            if k != ident:
+                return k
+    return None
+
+
+def busy(what, other):
+    """The ``SchedulerBusy`` for ``what`` (a loop's start) while thread ``other`` polls."""
+    return SchedulerBusy(
+        "%s while another thread (%r) runs a loop over plain schedulers: both would say what "
+        "runs in the interpreter's one context cell and share yield_now's ring. Poll every "
+        "plain scheduler from one thread (spawn the tasks on one scheduler, or tick them in "
+        "one loop) and hand work to it from other threads (bg.spawn, a Gate, Event.set(), "
+        "call_soon_threadsafe), or use an Executor (each worker has a context of its own)"
+        % (what, other))
+
+
+def refuse_others(what):
+    """Raise ``busy(what, ...)`` if another thread's loop polls plain schedulers now (a
+    check before a loop's set-up; ``enter`` checks again, atomically). Not ISR-safe."""
+    gi = _threads()
+    if gi is not False:
+        other = other_loop(gi())
+        if other is not None:
+            raise busy(what, other)
+
+
+def enter(timer=None, what="a loop"):
+    """Record the calling thread as a foreground loop's, for the loop's whole run, and mark
+    ``timer`` (the loop's scheduler's, or None) so that ``sleep_ms``'s fast path refuses
+    another thread's call (time/sleep.py's ``guard_words``); returns what ``leave`` takes
+    (None on a port without threads). ``SchedulerBusy`` (``busy``: nothing recorded) while
+    another thread's loop polls plain schedulers. Not ISR-safe (a loop's start)."""
+    gi = _threads()
     if gi is False:
         return None
     ident = gi()
-    first = not _owners
-    _owners[ident] = _owners.get(ident, 0) + 1
-    if first:
-        _tell(slot_of)
-    if timer is not None:
-        k = id(timer)
-        depth = _timers.get(k, 0)
-        if depth == 0:
-            _guard_timer(timer, ident)
-        _timers[k] = depth + 1
-    _moved()  # (after the guard went up: core.guard_moves)
+    with _lock[0]:
+        other = other_loop(ident)
+        if other is not None:
+            raise busy(what, other)
+        first = not _owners
+        _owners[ident] = _owners.get(ident, 0) + 1
+        if first:
+            _tell(slot_of)
+        if timer is not None:
+            k = id(timer)
+            depth = _timers.get(k, 0)
+            if depth == 0:
+                _guard_timer(timer, ident)
+            _timers[k] = depth + 1
+        _moved()  # (after the guard went up: core.guard_moves)
     return ident
 
 
@@ -97,6 +152,11 @@ def leave(ident, timer=None):
     Not ISR-safe."""
     if ident is None:
         return
+    with _lock[0]:
+        _leave(ident, timer)
+
+
+def _leave(ident, timer):
     _moved()  # (before the guard comes down: core.guard_moves)
     if timer is not None:
         k = id(timer)
@@ -111,7 +171,7 @@ def leave(ident, timer=None):
         _owners[ident] = depth
         return
     _owners.pop(ident, None)
-    _tell(slot_of if _owners else None)  # (another thread's loop still runs: its ident now)
+    _tell(None)  # (one thread's loops at a time: enter)
 
 
 def _moved():
@@ -129,9 +189,9 @@ def guard():
 
 def thread_check():
     """``(get_ident, ident)``: what a binder's own fast check compares, the calling thread's
-    ``get_ident()`` with a loop's thread's ``ident`` (the first loop's: one polls with the
-    interpreter's context at a time); ``(None, None)`` while no foreground loop runs. Not
-    ISR-safe."""
+    ``get_ident()`` with the loop's thread's ``ident`` (one thread polls with the
+    interpreter's context at a time: ``enter``); ``(None, None)`` while no foreground loop
+    runs. Not ISR-safe."""
     for ident in _owners:
         return _get_ident[0], ident
     return None, None

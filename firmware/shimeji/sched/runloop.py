@@ -270,19 +270,22 @@ class RunLoop:
         sched = self.sched
         if not sched.parallel:  # (SchedulerBusy on an executor worker's thread)
             sched.check_thread("run")
-        self.stopping = False
-        self.running = True
-        # The asyncio shield (foreign.py) stays up for the whole run instead of going up and
-        # down around every tick: about 10k instructions per iteration on the unix port.
-        shielding = sched._shielding
-        if shielding:
-            _shield.on()
-            sched._shielding = False
-        # Ctrl-C at safe points (docs/repl.md): CPython's SIGINT handler; on MicroPython a
-        # watch of tools/mp_launch.py's signalfd, or nothing
-        guard = _guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
-        mine = _loopthread.enter(sched.timer)  # other threads' sleeps... raise NoCurrentTask
+        # First: SchedulerBusy while another thread's loop polls (docs/repl.md); while this
+        # runs, other threads' sleeps... raise NoCurrentTask
+        mine = _loopthread.enter(sched.timer, "RunLoop.run()")
+        shielding = guard = None
         try:
+            self.stopping = False
+            self.running = True
+            # The asyncio shield (foreign.py) stays up for the whole run instead of going up
+            # and down around every tick: about 10k instructions per iteration (unix port).
+            shielding = sched._shielding
+            if shielding:
+                _shield.on()
+                sched._shielding = False
+            # Ctrl-C at safe points (docs/repl.md): CPython's SIGINT handler; on MicroPython a
+            # watch of tools/mp_launch.py's signalfd, or nothing
+            guard = _guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
             iterate(self, sched, until)
         except KeyboardInterrupt:
             _leave_sections(sched)  # (MicroPython: one raised inside a section left it held)

@@ -21,7 +21,14 @@ def run_until_complete(self, coro, idle=None):
     (and spawns nothing) if called from one of this scheduler's own tasks. Not ISR-safe."""
     if self._polling:
         raise self._busy()
-    handle = self.spawn(coro)
+    # first (SchedulerBusy while another thread's loop polls, nothing spawned); while it runs,
+    # other threads' sleeps... raise NoCurrentTask
+    mine = _loopthread.enter(self.timer, "run_until_complete()")
+    try:
+        handle = self.spawn(coro)
+    except BaseException:
+        _loopthread.leave(mine, self.timer)
+        raise
     slot = handle._ref
     # The asyncio shield (foreign.py) up once for the whole run, as RunLoop.run does,
     # instead of up and down around every tick.
@@ -29,7 +36,6 @@ def run_until_complete(self, coro, idle=None):
     if shielding:
         _shield.on()
         self._shielding = False
-    mine = _loopthread.enter(self.timer)  # other threads' sleeps... raise NoCurrentTask
     try:
         # Given back only once its outcome is read: the slot then reuses the handle for
         # its next task, which another task may spawn in the tick that completes this one.
