@@ -15,9 +15,14 @@ import time
 
 import machine
 
+from shimeji import platform
 from shimeji.platform.bsp import FOREVER_US, BoardBase, PinLed
 from shimeji.sched.background import ThreadBackground, TimerBackground
 from shimeji.sync.critical import IrqCriticalSection
+
+# The one-shot alarm's callback is a hard interrupt (the heap locked): an error there keeps its
+# message and traceback in this buffer (docs/boards.md). Once, at import.
+platform.emergency_buffer()
 
 
 class DualCoreCriticalSection(IrqCriticalSection):

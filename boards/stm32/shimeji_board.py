@@ -17,8 +17,13 @@ import time
 import machine
 import pyb
 
+from shimeji import platform
 from shimeji.platform.bsp import BoardBase, PinLed
 from shimeji.sync.critical import IrqCriticalSection
+
+# The ticker's and the USR switch's callbacks are hard interrupts (the heap locked): an error
+# there keeps its message and traceback in this buffer (docs/boards.md). Once, at import.
+platform.emergency_buffer()
 
 
 class PybLed(PinLed):
