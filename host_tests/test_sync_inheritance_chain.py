@@ -3,6 +3,7 @@
 # passes along a chain of locks (A waits on B's lock while B waits on C's: C runs at A's level).
 from shimeji import CfsPolicy, Mutex, PriorityPolicy, StaticScheduler, yield_now
 from shimeji.core import current_slot
+from support import FakeClock
 
 
 def _drain(s):
@@ -98,10 +99,20 @@ def test_releasing_one_lock_keeps_the_loan_of_another_still_held():
     assert seen == [("both", 7), ("m2 only", 5), "w7", ("none", 1), "w5"]
 
 
-def _chain(policy, levels):
+def _stepping_clock(step_us):
+    """A clock that moves ``step_us`` at every read (a step < 0: one that steps back)."""
+    clk = FakeClock(1 << 20)
+
+    def now():
+        return clk.advance(step_us)
+
+    return now
+
+
+def _chain(policy, levels, clock_us=None):
     """C holds lc; B holds lb and waits on lc; A waits on lb; M is busy in between."""
     low_level, b_level, med_level, a_level = levels
-    s = StaticScheduler(5, policy=policy)
+    s = StaticScheduler(5, policy=policy, clock_us=clock_us)
     lb = Mutex()
     lc = Mutex()
     log = []
@@ -160,7 +171,29 @@ def test_a_chain_loan_ends_when_its_source_leaves():
 
 
 def test_cfs_passes_a_nice_value_along_a_chain():
-    s, a, log = _chain(CfsPolicy(), (19, 10, 0, -20))
+    # The staging needs C's first poll charged (C then queues behind the new B): a clock that
+    # moves at every read. A board's ticks_us may not move over a poll (qemu's stands still in
+    # the last µs of each ms, and steps back): then B and C tie, as in the next test.
+    s, a, log = _chain(CfsPolicy(), (19, 10, 0, -20), _stepping_clock(100))
     _drain(s)
-    assert ("C", 1, -20) in log and ("C", 3, -20) in log
-    assert log.index("C released") < log.index("A got lb")
+    # C (nice 19) is 100 µs * 1024 / 15 ahead, so M (0) runs first; C then runs lent A's -20.
+    assert log == [
+        ("C", 0, 19), ("M", 0), ("M", 1), ("M", 2), ("C", 1, -20), ("C", 2, -20), ("C", 3, -20),
+        "C released", "B got lc", "B released", "A got lb",
+    ]
+
+
+def test_cfs_chain_on_a_clock_that_stands_still_or_steps_back():
+    # Every poll measured 0 µs (or less, charged as 0): virtual run times tie and the queue's
+    # order decides; C runs again before B first, and the loan still passes along the chain.
+    logs = []
+    for step in (0, -955):
+        s, a, log = _chain(CfsPolicy(), (19, 10, 0, -20), _stepping_clock(step))
+        _drain(s)
+        assert s.live_count() == 0 and a.is_complete()
+        assert s.policy.min_vruntime == 0
+        logs.append(log)
+    assert logs[0] == logs[1] == [
+        ("C", 0, 19), ("C", 1, 19), ("C", 2, 10), ("M", 0), ("C", 3, -20), ("M", 1),
+        "C released", ("M", 2), "B got lc", "B released", "A got lb",
+    ]
