@@ -34,8 +34,8 @@ BENCH = os.path.join(ROOT, "bench")
 # THREADED_WORKLOADS; preempt and irq a second thread,
 # which rp2040js cannot run; import measures loading from files, not from flash). Each
 # scales its size to the board's heap (benchlib.fit) and says so in its rows' notes.
-WORKLOADS = ("switch", "spawn", "memory", "timers", "timer_scale", "policies", "trace", "idle",
-             "critical", "asyncio_facade")
+WORKLOADS = ("switch", "spawn", "spawn_batches", "memory", "timers", "timer_scale", "policies",
+             "trace", "idle", "critical", "asyncio_facade")
 # Boards whose firmware runs threads: their bench runs the executor's workload too.
 THREADED_WORKLOADS = {"esp32": ("executor",)}
 TIMEOUT_S = 1800
