@@ -12,6 +12,7 @@ from micropython import const
 
 from .. import port
 from .wheelpass import earliest
+from .wheelplace import advance_due
 
 if not port.IS_MICROPYTHON:
 
@@ -104,7 +105,7 @@ def turn(self):
         wheel = kit[1]
         if not traced:
             # k >= 0 here: an entry is due by now, and advance's first look is done
-            t.expired = wheel._advance_due(n) if k >= 0 else wheel.advance(n)
+            t.expired = advance_due(wheel, n) if k >= 0 else wheel.advance(n)
         else:
             t.expired = trace.timer_turn(wheel, n)
         ws = ptr32(kit[2])  # (again: a callback may have grown the array)

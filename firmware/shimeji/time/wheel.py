@@ -18,13 +18,12 @@ a task's slot through it); each list's head and tail numbers are 16-bit, in a sm
 ``array('H')`` of their own (so the block that grows with the capacity is only the entries'
 words, and a cut-up heap need not find 3 KB in one piece). "None" in a link, head or tail is
 ``_NONE``, 0xFFFF, above every number (capacity: at most 0xFFFF; not -1: through viper's
-``ptr32`` a stored -1 reads as 2**32 - 1 on a 64-bit machine). Each
-level's 64-slot occupancy bitmap is kept as four 16-bit words (a 64-bit or 32-bit word would
-not be a small int on a 32-bit board); the next occupied slot is found with a byte lookup
-table, without ``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute tick) until
-an entry is armed, cancelled or fired. The hot paths are viper over the words (wheelplace.py,
-wheelpass.py, sleep.py, timerturn.py): each Python-level call and attribute operation costs
-more here than the work inside it.
+``ptr32`` a stored -1 reads as 2**32 - 1 on a 64-bit machine). Each level's 64-slot occupancy
+bitmap is kept as four 16-bit words (a 64-bit or 32-bit word would not be a small int on a
+32-bit board); the next occupied slot is found with a byte lookup table, without
+``int.bit_length``. ``next_in_ticks`` is remembered (as an absolute tick, its slot in
+``_W_STEP``) until an entry is armed earlier, cancelled or fired. Hot paths: viper over the
+words (wheelplace.py, wheelpass.py, sleep.py, timerturn.py; a call costs more than their work).
 """
 
 from array import array
@@ -170,6 +169,7 @@ class TimerWheel:
     @now.setter
     def now(self, tick):
         self._w[_W_NOW] = tick
+        self._w[_W_NEXT] = -1  # (the remembered next deadline and its slot: found again)
 
     @property
     def pending(self):

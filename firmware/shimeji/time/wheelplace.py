@@ -274,6 +274,9 @@ def advance_due(self, n: int) -> int:
     2**32 - 1 on a 64-bit machine: "unset" is any value outside [0, 2**30))."""
     ws = ptr32(self._w)
     ht = ptr16(self._ht)
+    # The remembered next_in_ticks(): where step() found it, _W_STEP still names its slot
+    # (whatever armed or cancelled since would have reset it), so the first step is known.
+    known = ws[_W_NEXT]
     ws[_W_NEXT] = -1
     n += ws[_W_LAG]
     ws[_W_LAG] = n
@@ -282,12 +285,19 @@ def advance_due(self, n: int) -> int:
     if rs >= 0 and rs <= _MASK:  # a callback raised while that slot was being emptied
         fired += int(self._drain(rs))
         ws = ptr32(self._w)
-    if ws[_W_COUNT + _LEVELS]:
+        known = -1
+    if ws[_W_COUNT + _LEVELS]:  # (then the remembered answer was 0: the due list's)
         fired += int(self._take_due())
         ws = ptr32(self._w)
+        known = -1
     gap = -1
     while n > 0:
-        gap = int(step(self))
+        gap = 0
+        if known >= 0 and known <= _MASK:  # (-1, unknown, reads as 2**32 - 1 on 64-bit)
+            gap = (known - ws[_W_NOW]) & _MASK  # > 0: step()'s answer, to _W_STEP's slot
+            known = -1
+        if gap == 0:
+            gap = int(step(self))
         if gap < 0 or gap > n:
             break
         n -= gap
