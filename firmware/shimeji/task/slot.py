@@ -58,6 +58,23 @@ def _finish(status, value, me):
     return _outcome(status, value)
 
 
+def _await_of(done, nil):
+    """``JoinHandle.__iter__`` (and ``__await__``): ``done`` (an exhausted iterator) for a
+    handle whose task returned None, which ends the await with None (no ``__next__`` call, no
+    raise), else the handle itself. A viper closure: MicroPython calls a viper function
+    without the native or bytecode frame's set-up (an await of a finished handle, a loop of
+    awaits' every step); ``done`` and ``nil`` (None as an object: viper compares objects with
+    objects) are its cells, not global look-ups."""
+
+    @micropython.viper
+    def __iter__(self):
+        if self._ref is nil:
+            return done
+        return self
+
+    return __iter__
+
+
 class JoinHandle:
     """A task's result, its cancellation and its identity (``id``, ``name``).
 
@@ -165,12 +182,7 @@ class JoinHandle:
             ref.handle_out = False
         self._ref = _DETACHED
 
-    @micropython.native
-    def __iter__(self, _done=_DONE_ITER):  # a default: a local, not a global lookup
-        if self._ref is None:  # finished, returned None: an exhausted iterator
-            return _done  # ends the await with None: no __next__ call, no raise
-        return self
-
+    __iter__ = _await_of(_DONE_ITER, None)  # (a viper closure: see _await_of)
     __await__ = __iter__
 
     @micropython.native
