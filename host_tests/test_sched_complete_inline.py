@@ -4,6 +4,7 @@
 # never awaited disarmed, a cancellation requested in its last poll dropped, its pool slot
 # freed (a caller-owned slot is not). A subclass that overrides _complete is still called.
 from shimeji import FakeClock, StaticScheduler, TaskSlot, Timer, sleep_ms, yield_now
+from support import needs_thread_module
 
 
 async def returns_none():
@@ -131,3 +132,44 @@ def test_a_named_tasks_completion_leaves_its_slot_and_a_reused_handle_nameless()
     # name of a handle the slot reuses (not handed out); a handed-out handle keeps its own.
     assert _named_then_unnamed(returns_none) is None
     assert _named_then_unnamed(returns_one) == 1
+
+
+def _chain(slot, link):
+    out = []
+    while slot is not None:
+        out.append(slot)
+        slot = getattr(slot, link)
+    return out
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_a_slot_handed_over_by_a_steal_or_the_injector_goes_back_to_its_owner():
+    # A clean slot's in-line completion puts it on the completing scheduler's free list
+    # without reading its owner (TaskSlot.dirty); a worker completes by its own _complete,
+    # which reads it: a slot that moved to another worker (a steal, the injector) goes home.
+    from shimeji import Executor
+
+    ex = Executor(workers=2, capacity=4)
+    victim, thief = ex.workers
+    hs = [victim.spawn(returns_none()) for _ in range(2)]
+    victim._drain_inbox()  # spawned tasks wait in the inbox until the tick drains it
+    victim._request = thief
+    victim._serve()  # the newer half (one task) moves to the thief
+    moved = [h._live_slot() for h in hs if h._live_slot().sched is thief]
+    assert len(moved) == 1 and moved[0].owner is victim
+    thief.tick()
+    assert hs[1].result() is None
+    assert moved[0] in _chain(victim._returned, "free_next")  # given back, not kept
+    assert moved[0] not in _chain(thief._free_head, "free_next")
+    victim.tick()
+    assert hs[0].result() is None
+    # The injector: a task spawned from outside every worker runs on whichever takes it.
+    h = ex.spawn(returns_none())
+    slot = h._live_slot()
+    other = thief if slot.owner is victim else victim
+    ex.injector.take(other)
+    other.tick()
+    assert h.result() is None
+    assert slot in _chain(slot.owner._returned, "free_next")
+    assert slot not in _chain(other._free_head, "free_next")
+    ex.close()

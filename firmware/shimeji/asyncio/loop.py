@@ -143,6 +143,7 @@ class Loop(LoopCallbacks, LoopStopping):
         slot = task._ref
         if slot.__class__ is TaskSlot and slot.pooled and slot.owner is sched:
             slot.owner = sched.main_owner  # or its slot's owner, _MainOwner, after tick_fifo's)
+            slot.dirty = True  # (a slot not of the pool now: the completion's slow way)
         _running = self
         rl = self.runloop
         # The asyncio shield stays up for the whole run, as in RunLoop.run, instead of going

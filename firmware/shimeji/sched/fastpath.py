@@ -239,8 +239,10 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 slot.handle._ref = None  # (detach() gives a live task's slot a handle of its own)
                 if w[4] < 0xFFFF:  # its timer armed, never awaited (task/words.py W_TPOS)
                     slot.timer.cancel()
-                if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
-                    slot.dirty = False  # (the five checks below only then: the design note)
+                home = True  # a pool slot of sched, unless dirty (TaskSlot.dirty)
+                if slot.dirty:  # a wait list, a wait phase, joiners, a throw to see to, or
+                    slot.dirty = False  # a slot not of sched's pool: the checks only then
+                    home = slot.owner is sched  # (a caller-owned slot's never is: pool.py)
                     if slot.name is not None:  # a named task (_start set dirty): a free
                         slot.name = None  # slot's name is None (spawn does not write it)
                         if slot.handle_out:
@@ -291,14 +293,13 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 slot.coro = None
                 w[0] = _FREE  # first: a wake from now on is a no-op...
                 w[2] = 0  # ...so none can leave rewoken set for the slot's next task
-                owner = slot.owner  # (a caller-owned slot's is never sched: TaskPool._owned_by)
-                if owner is sched:  # on top of the free list (TaskPool._free_push); it keeps
-                    slot.free_next = sched._free_head  # its sched (FREE: wakes are no-ops;
+                if home:  # on top of the free list (TaskPool._free_push); it keeps its
+                    slot.free_next = sched._free_head  # sched (FREE: wakes are no-ops;
                     sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
                 else:
                     slot.sched = None
                     if slot.pooled:  # a slot that moved here from another worker goes home
-                        owner._give_back(slot)
+                        slot.owner._give_back(slot)
             except BaseException as e:
                 err = e
                 left = 0

@@ -135,6 +135,7 @@ class TaskLifecycle(TaskPool):
         ``spawn_detached``). Not ISR-safe."""
         self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
         self._adopt(slot)
+        slot.dirty = True  # not a pool slot: its completion's slow way (TaskSlot.dirty)
         handle = self._start(slot, coro, name)
         if detached:
             slot.handle_out = False

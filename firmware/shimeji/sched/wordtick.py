@@ -247,8 +247,13 @@ def _bind(sleep, kit):
                     slot.handle._ref = nil  # (detach() gives a live task a handle of its own)
                     if sw[_W_TPOS] < _NOT_ARMED:  # its timer armed, never awaited
                         slot.timer.cancel()
-                    if slot.dirty:  # a wait list, a wait phase, joiners or a throw to see to
-                        slot.dirty = False
+                    home = 1  # a pool slot of sched, unless dirty (TaskSlot.dirty)
+                    if slot.dirty:  # a wait list, a wait phase, joiners, a throw to see to,
+                        slot.dirty = False  # or a slot not of sched's pool
+                        if slot.owner is sched:  # (a caller-owned slot's never is: pool.py)
+                            pass
+                        else:
+                            home = 0
                         if slot.name is not nil:  # a named task (_start set dirty): a free
                             slot.name = nil  # slot's name is None (spawn does not write it)
                             if slot.handle_out:
@@ -298,14 +303,13 @@ def _bind(sleep, kit):
                     slot.coro = nil
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
                     sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
-                    owner = slot.owner  # (a caller-owned slot's never is: TaskPool._owned_by)
-                    if owner is sched:  # on top of the free list (TaskPool._free_push); it keeps
-                        slot.free_next = sched._free_head  # its sched (FREE: wakes are no-ops;
+                    if home:  # on top of the free list (TaskPool._free_push); it keeps its
+                        slot.free_next = sched._free_head  # sched (FREE: wakes are no-ops;
                         sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
                     else:
                         slot.sched = nil
                         if slot.pooled:  # a slot that moved here from another worker goes home
-                            owner._give_back(slot)
+                            slot.owner._give_back(slot)
                 except BaseException as exc:
                     err = exc
                     left = 0

@@ -70,7 +70,8 @@ class TaskPool:
         self._owned_head = None
         # A caller-owned slot's ``owner`` (a pool slot's is the pool itself): never the
         # scheduler that completes it, so a completion pushes onto the free list when
-        # ``slot.owner is sched`` without reading ``pooled`` first (sched/wordtick.py).
+        # ``slot.owner is sched`` without reading ``pooled`` first (StaticScheduler._complete;
+        # the in-line completions read it only for a dirty slot: TaskSlot.dirty).
         self._owned_by = OwnedBy(self)
         self._returned = None  # pool slots freed by other schedulers (see _give_back)
         # 1 once the inbox or the tick's own spawn list may hold tasks: a word the FIFO tick

@@ -58,7 +58,11 @@ class TaskSlot:
         # or sets its ``throw_exc``, or names it (``_start``: the completion clears the name);
         # every wait that sets ``wait_phase`` links it first. The FIFO tick's in-line
         # completion reads this one field instead of those five, and clears it
-        # (sched/fastpath.py). Set too often is only slower, never wrong.
+        # (sched/fastpath.py). Set too often is only slower, never wrong. Set too where a
+        # slot runs on a scheduler that is not its owner (``spawn_allocated``, the facade's
+        # main task): a clean slot's in-line completion puts it on the completing scheduler's
+        # free list without reading ``owner``. (An executor worker, whose slots move by steals
+        # and the injector, completes by its own ``_complete``, which reads it.)
         self.dirty = False
         handle = HANDLE[0]
         if handle is None:  # task.slot not imported yet (it sets HANDLE when it is)
