@@ -9,7 +9,6 @@ a task that ``wait()`` returns as done, or that ``as_completed()`` yields, is ma
 its exception is the caller's to read.
 """
 
-from ..core import FREE
 from .futures import Future, isfuture
 from .task import Task, TimeoutError
 
@@ -45,7 +44,7 @@ def all_tasks(loop=None):
 
         loop = get_running_loop()
     return {s.handle for s in loop.sched.slots
-            if s.w[0] != FREE and isinstance(s.handle, Task) and not s.handle.done()}
+            if s.coro is not None and isinstance(s.handle, Task) and not s.handle.done()}
 
 
 def _retrieved(f):

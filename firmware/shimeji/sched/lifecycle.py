@@ -12,7 +12,7 @@ from micropython import const
 from .. import core
 from ..errors import Cancelled, PoolFull, SchedulerBusy
 from ..task.pool import TaskPool
-from ..task.slot import CANCELLED, FREE, QUEUED, RUNNING, JoinHandle, new_handle
+from ..task.slot import CANCELLED, QUEUED, RUNNING, JoinHandle, new_handle
 from .policyset import _check_level, set_policy, set_priority
 from .untilcomplete import _idle, run_until_complete
 
@@ -85,8 +85,9 @@ class TaskLifecycle(TaskPool):
                     handle.id = task_id
                     slot.handle_out = True
                 slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
-                slot.id = task_id
-                slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+                slot.id = task_id  # (its state word stays FREE until its first poll: the
+                # store is ~300 instructions in native code; a slot holding a coroutine is
+                # live, and state_of() reads QUEUED for it: task/words.py W_STATE)
                 tail = self._local_tail  # a piece of run queue (run_next), spliced in by the
                 if tail is None:  # tick, which sets the last one's run_next
                     self._local_head = slot
@@ -223,8 +224,8 @@ class TaskLifecycle(TaskPool):
     def cancel_slot(self, slot):
         """Cancel the task in ``slot`` (see ``JoinHandle.cancel``). Not ISR-safe."""
         self._check_level("cancel")
-        if slot.w[0] == FREE or slot.sched is not self or slot.cancel_requested:
-            return False
+        if slot.coro is None or slot.sched is not self or slot.cancel_requested:
+            return False  # (finished: no coroutine; FREE may be a task not yet polled)
         exc = Cancelled("the task was cancelled")  # first: a MemoryError here changes nothing
         slot.cancel_requested = True
         slot.throw_exc = exc
@@ -247,7 +248,7 @@ class TaskLifecycle(TaskPool):
         self.closed = True
         self._local_next = False  # (fastpath.tick_fifo: no spawn on the tick's own list)
         for slot in self.live_slots():
-            if slot.w[0] == QUEUED:
+            if slot.w[0] <= QUEUED:  # (FREE: spawned in line, queued, never polled)
                 self.policy.remove(slot)
             try:
                 slot.coro.close()

@@ -200,11 +200,11 @@ class TaskPool:
 
     def _id_live(self, task_id):
         for slot in self.slots:
-            if slot.w[0] != FREE and slot.id == task_id:
+            if slot.coro is not None and slot.id == task_id:
                 return True
         slot = self._owned_head
         while slot is not None:
-            if slot.w[0] != FREE and slot.id == task_id:
+            if slot.coro is not None and slot.id == task_id:
                 return True
             slot = slot.free_next
         return False
@@ -212,10 +212,10 @@ class TaskPool:
     def live_slots(self):
         """Slots holding live tasks, pool and caller-owned (a new list: REPL and tests). Not
         ISR-safe."""
-        live = [s for s in self.slots if s.w[0] != FREE]
+        live = [s for s in self.slots if s.coro is not None]
         slot = self._owned_head
         while slot is not None:
-            if slot.w[0] != FREE:
+            if slot.coro is not None:  # (live: its state may read FREE, words.py)
                 live.append(slot)
             slot = slot.free_next
         return live
@@ -225,11 +225,11 @@ class TaskPool:
         lists that spawns and completions change)."""
         n = 0
         for slot in self.slots:
-            if slot.w[0] != FREE:
+            if slot.coro is not None:  # (live: its state may read FREE, words.py)
                 n += 1
         slot = self._owned_head
         while slot is not None:
-            if slot.w[0] != FREE:
+            if slot.coro is not None:  # (live: its state may read FREE, words.py)
                 n += 1
             slot = slot.free_next
         return n

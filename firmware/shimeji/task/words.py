@@ -11,7 +11,13 @@ protocol's call that ``ptr32(slot.w)`` makes (~50 instructions a cast on the uni
 address stays valid: MicroPython's heap never moves an object). An executor's steal moves the
 slot object, and its words with it. The words:
 
-- ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``.
+- ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``. A task that a task
+  spawned in line (``spawn``'s in-line case, while the FIFO tick polls) keeps FREE until its
+  first poll writes RUNNING: the store is ~300 instructions of a spawn's ~10k in native code,
+  and until that poll nothing reads it but as "not running, not waiting" (a wake of a FREE
+  or a QUEUED slot does nothing). So a slot is live while it holds a coroutine
+  (``slot.coro``, what the pool's queries and ``cancel_slot`` read), and ``state_of`` reads
+  QUEUED for a live slot whose word is FREE.
 - ``W_THROW`` (1): 1 while ``slot.throw_exc`` holds an exception to throw in at the next poll
   (the exception stays the attribute; the flag is what the polls test). Set and cleared with
   the attribute by ``set_throw``/``clear_throw`` (or the same two stores in line).
@@ -115,8 +121,12 @@ def new_flag():
 
 
 def state_of(slot):
-    """The slot's state (``core.FREE``..``core.ASLEEP``). ISR-safe."""
-    return slot.w[0]
+    """The slot's state (``core.FREE``..``core.ASLEEP``): QUEUED for a live slot whose word
+    is FREE (spawned in line, not polled yet: see ``W_STATE``). ISR-safe."""
+    st = slot.w[0]
+    if st == 0 and slot.coro is not None:
+        return 1
+    return st
 
 
 def set_state(slot, state):
