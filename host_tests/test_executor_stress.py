@@ -53,16 +53,16 @@ class Ledger:
         self.busy[i] = False
 
 
-def _churn(workers):
+def _churn(workers, critical_section=None):
     # Scaled to the heap (an RP2040 holds 2 x ~60 slots, not 2 x 192): tasks and batches
     # shrink with the capacity, so as many tasks are live at the peak per slot.
     capacity = executor_capacity(192, workers, least=24)
     per_batch = max(10, _BATCH * capacity // 192)
     tasks = max(2 * per_batch, _TASKS * capacity // 192 // per_batch * per_batch)
-    ex = Executor(workers=workers, capacity=capacity)
+    ex = Executor(workers=workers, capacity=capacity, critical_section=critical_section)
     ledger = Ledger(2 * tasks)
-    items = Channel(16)
-    go = Event()
+    items = Channel(16, critical_section=critical_section)
+    go = Event(critical_section=critical_section)
     received = []
     outcomes = {}
 
@@ -151,7 +151,7 @@ def test_churn_on_four_workers_loses_and_duplicates_nothing():
     _churn(4)
 
 
-def _close_under_load(workers):
+def _close_under_load(workers, critical_section=None):
     import _thread
 
     made = []
@@ -178,7 +178,7 @@ def _close_under_load(workers):
     # its heap had no 3 KB hole left for 2 x 43 slots' timer wheels (MemoryError).
     least = max(16, 48 // workers)
     capacity = 64 if sys.platform in ("linux", "darwin", "win32") else least
-    ex = Executor(workers=workers, capacity=capacity)
+    ex = Executor(workers=workers, capacity=capacity, critical_section=critical_section)
     ended = []
     lock = _thread.allocate_lock()
     handles = []

@@ -242,9 +242,15 @@ def kept_error(e):
     """``e``, or where ``e`` is MicroPython's emergency exception object, a copy of it (its
     class and arguments) that no later error can change; ``HEAP_FULL`` when even the copy
     finds no heap. What a task's completion keeps of its error. Allocates only for the
-    emergency object (a failure on a full or locked heap)."""
+    emergency object (a failure on a full or locked heap). Its frame is small (the copy is
+    ``_copied``'s): a completion calls it inside a critical section, where a bytecode frame
+    of more than 11 words would come from the heap (py/objfun.c)."""
     if e is not _EMERGENCY or e is None:
         return e
+    return _copied(e)
+
+
+def _copied(e):
     cls = e.__class__  # (read first: a failed copy below makes the object a MemoryError)
     try:
         copy = cls(*[("%s" % (a,)) if isinstance(a, str) else a for a in e.args])

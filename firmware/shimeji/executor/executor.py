@@ -33,6 +33,7 @@ from ..sched.foreign import shield
 from ..sync.critical import IrqCriticalSection
 from .injector import Injector
 from .shutdown import _join_timed_out, close, join, refuse
+from .spawning import inject, report
 from .threads import repark, reserve, start_on_thread
 from .worker import Worker
 
@@ -92,6 +93,7 @@ class Executor:
         self._stack_hole = bytearray(_RP2_HOLE) if self._holds_hole else None
         self.closed = False
         self._next = 0
+        self._spare = None  # a handle made outside the section for the next injection
         if workers > 1:  # on ESP32 the threads first, parked: their stacks before the slots
             try:
                 reserve(workers - 1)
@@ -128,33 +130,26 @@ class Executor:
         return self._spawn(coro, name)
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-    def _spawn(self, coro, name):
+    def _spawn(self, coro, name, detached=False):
         ctx = core.current_context()
         for w in self.workers:
             if w._ctx is ctx:
                 try:
-                    return w._spawn_here(coro, name)
+                    return w._spawn_here(coro, name, detached)
                 except PoolFull:  # this worker's slots are all live: another worker's
-                    return self._spill(coro, name, w)
-        return self._inject(coro, name)
+                    return self._spill(coro, name, w, detached)
+        return self._inject(coro, name, detached)
 
-    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def spawn_detached(self, coro, name=None):
-        """``spawn`` for a task nobody joins: returns None and allocates nothing (the slot's
-        handle is reused). From outside the workers, with a coroutine made beforehand, this
-        is the allocation-free path into the injector: another thread or a
-        ``micropython.schedule`` callback may call it (``WrongLevel`` inside the section, as
-        ``spawn``); from a hard interrupt handler it has not been tested."""
+        """``spawn`` for a task nobody joins: returns None, and the slot's handle is reused
+        (set so under the section the spawn lands in, before the task can end on another
+        worker). From outside the workers, with a coroutine made beforehand, this is the
+        allocation-free path into the injector (once the executor has its spare handle):
+        another thread or a ``micropython.schedule`` callback may call it (``WrongLevel``
+        inside the section, as ``spawn``); from a hard interrupt handler it has not been
+        tested."""
         self._check_outside("spawn_detached")
-        cs = self.critical_section
-        state = cs.enter()  # the task may end on another worker at once: completion is
-        try:  # under this section, so the slot read here is still the task's
-            handle = self._spawn(coro, name)
-            slot = handle._live_slot()
-            if slot is not None:
-                slot.handle_out = False  # not handed out: the slot reuses it
-        finally:
-            cs.exit(state)
+        self._spawn(coro, name, True)
 
     def _check_outside(self, what):
         """Refuse a spawn made while the calling thread holds the critical section.
@@ -173,44 +168,17 @@ class Executor:
                 "(micropython.schedule(callback, arg) inside it runs it again once the "
                 "section has ended), or spawn from a task" % what)
 
-    def _spill(self, coro, name, full):
+    def _spill(self, coro, name, full, detached=False):
         for w in self.workers:
             if w is not full:
                 try:
-                    return w._spawn_here(coro, name)
+                    return w._spawn_here(coro, name, detached)
                 except PoolFull:
                     pass
         raise PoolFull("every worker's %d task slots hold live tasks: make the Executor with "
                        "a larger capacity, or join tasks before spawning more" % full.capacity)
 
-    @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-    def _inject(self, coro, name):
-        """Build the task in a free slot of some worker's pool (the next in turn that has
-        one), queue it on the injector, ring a sleeping worker."""
-        cs = self.critical_section
-        state = cs.enter()
-        try:
-            if self.closed:
-                self._refuse()
-            size = self.size
-            start = self._next
-            self._next = start + 1 if start + 1 < size else 0
-            handle = None
-            for k in range(size):
-                i = start + k
-                w = self.workers[i - size if i >= size else i]
-                if w._free_head is not None or w._returned is not None:
-                    handle = w._build_injected(coro, name, self.injector)
-                    if handle is not None:
-                        break
-            if handle is None:
-                raise PoolFull("every worker's %d task slots hold live tasks: make the Executor "
-                               "with a larger capacity, or join tasks before spawning more"
-                               % self.workers[0].capacity)
-        finally:
-            cs.exit(state)
-        self.wake_one()
-        return handle
+    _inject = inject  # (spawning.py: nothing allocated inside the section)
 
     def wake_one(self, busy=None):
         """Ring one sleeping worker (other than ``busy``), if any sleeps. Any thread."""
@@ -288,11 +256,7 @@ class Executor:
         except ExecutorClosed:
             pass
         except BaseException as e:  # reported, never lost: see ``errors``
-            state = self.critical_section.enter()  # two workers may fail at once (no GIL)
-            try:
-                self.errors.append((worker.index, e))
-            finally:
-                self.critical_section.exit(state)
+            report(self, worker.index, e)
             self.close()  # the others end (WorkerDied); join() cancels this worker's tasks
         finally:
             repark(parked)  # first: a start() right after join() finds this thread idle

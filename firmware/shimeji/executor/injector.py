@@ -86,7 +86,9 @@ class Injector:
 
     def cancel_slot(self, slot):
         """Cancel a task: ``Cancelled`` is thrown into it at its first poll, on the worker
-        that takes it. Follows a task a worker took meanwhile."""
+        that takes it. Follows a task a worker took meanwhile. The ``Cancelled`` is made
+        before the section."""
+        exc = Cancelled("the task was cancelled")  # (a MemoryError here: nothing changed)
         state = self._enter()
         other = slot.sched
         if other is not self:
@@ -94,10 +96,10 @@ class Injector:
             if other is None or slot.w[0] == FREE:
                 return False
             return other.cancel_slot(slot)
-        try:  # (the exception is made here: a MemoryError must not keep the section)
+        try:  # (a section's exit is certain)
             ok = not slot.cancel_requested
             if ok:
-                slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
+                slot.throw_exc = exc
                 slot.w[1] = 1  # (its flag: task/words.py)
                 slot.cancel_requested = True
                 slot.dirty = True  # (see TaskSlot.dirty)

@@ -17,16 +17,16 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import Cancelled, PoolFull, SchedulerBusy
+from ..errors import Cancelled, PoolFull, SchedulerBusy, kept_error
 from ..sched import wordtick
 from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
-from ..task.slot import FREE
+from ..task.slot import FREE, RUNNING, completed_ref
 from ..time.timer import Timer
 from .idle import CALLBACK_THREAD as _CALLBACK_THREAD
 from .idle import Idling
 from .shutdown import cancel_now, shut_down_worker
-from .spare import hand, spare
+from .spawning import spawn_allocated, spawn_here
 from .steal import STEAL_MAX as _STEAL_MAX
 from .steal import Stealing
 
@@ -38,6 +38,8 @@ _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of 
 # where threads of equal priority switch only when one blocks (FreeRTOS on a one-core ESP32-C3,
 # SCHED_FIFO on one CPU), so the other workers and the thread that calls close() never ran.
 _GIL_TURN_MS = const(10)
+_OK = const(2)  # task.slot.OK, FAILED
+_FAILED = const(3)
 
 
 class Worker(Stealing, Idling, StaticScheduler):
@@ -136,37 +138,14 @@ class Worker(Stealing, Idling, StaticScheduler):
         self.executor._check_outside("spawn")
         return self._spawn_here(coro, name)
 
-    def _spawn_here(self, coro, name=None):
-        h = spare(self)  # allocated here: never inside the section (spare.py)
-        state = self._enter()
-        try:
-            if self.executor.closed:
-                self.executor._refuse()
-            hand(self, h)
-            self._building = coro
-            handle = StaticScheduler.spawn(self, coro, name)
-        finally:
-            self._building = None
-            self._exit(state)
-        if self.sleeping:
-            self.ring()
-        return handle
+    def spawn_detached(self, coro, name=None):
+        """``spawn`` for a task nobody joins: returns None; the slot keeps its handle (set
+        under the section, before the task can end on another worker)."""
+        self.executor._check_outside("spawn_detached")
+        self._spawn_here(coro, name, True)
 
-    def spawn_allocated(self, slot, coro, name=None, detached=False):
-        """``StaticScheduler.spawn_allocated`` on this worker: under the critical section
-        (ids and the owned list), refused once closed, and rings the worker if it sleeps.
-        Not from inside the critical section (``WrongLevel``)."""
-        self.executor._check_outside("spawn_allocated")
-        state = self._enter()
-        try:
-            if self.executor.closed:
-                self.executor._refuse()
-            handle = StaticScheduler.spawn_allocated(self, slot, coro, name, detached)
-        finally:
-            self._exit(state)
-        if self.sleeping:
-            self.ring()
-        return handle
+    _spawn_here = spawn_here  # (spawning.py: nothing allocated inside the section)
+    spawn_allocated = spawn_allocated
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
     def _build_injected(self, coro, name, injector):
@@ -194,7 +173,11 @@ class Worker(Stealing, Idling, StaticScheduler):
 
     def cancel_slot(self, slot):
         """Cancel the task in ``slot``; from another thread the task leaves its wait on its
-        own worker, at its next poll."""
+        own worker, at its next poll. The ``Cancelled`` is made before the section."""
+        own = core.current_context() is self._ctx
+        if own:
+            self._check_level("cancel")
+        exc = Cancelled("the task was cancelled")  # (a MemoryError here: nothing changed)
         state = self._enter()
         other = slot.sched
         if other is not self:  # moved by a steal since the caller read slot.sched: follow it
@@ -202,18 +185,16 @@ class Worker(Stealing, Idling, StaticScheduler):
             if other is None or slot.w[0] == FREE:
                 return False
             return other.cancel_slot(slot)
-        try:  # (a context lookup, an exception made: a section's exit is certain)
-            if core.current_context() is self._ctx:
-                return StaticScheduler.cancel_slot(self, slot)
-            ok = slot.w[0] != FREE and not slot.cancel_requested
-            if ok:
-                slot.throw_exc = Cancelled("the task was cancelled")  # (a MemoryError: no change)
-                slot.w[1] = 1  # (its flag: task/words.py)
-                slot.cancel_requested = True
-                slot.dirty = True  # (see TaskSlot.dirty)
-        finally:
-            self._exit(state)
+        ok = slot.w[0] != FREE and not slot.cancel_requested
         if ok:
+            slot.throw_exc = exc
+            slot.w[1] = 1  # (its flag: task/words.py)
+            slot.cancel_requested = True
+            slot.dirty = True  # (see TaskSlot.dirty)
+        self._exit(state)
+        if ok:
+            if own and slot.w[0] != RUNNING:  # StaticScheduler.cancel_slot's own case: it
+                self._unwait(slot)  # leaves its wait now (a call: its frame may be heap)
             self.wake(slot)
         return ok
 
@@ -227,6 +208,21 @@ class Worker(Stealing, Idling, StaticScheduler):
             self._exit(state)
 
     def _complete(self, slot, status, value):
+        # What the completion may allocate is made before the section: the copy of an error
+        # made on a full heap, the wrapper of a returned exception or slot (completed_ref)
+        if status == _FAILED:
+            value = kept_error(value)
+        elif status == _OK and value is not None:
+            ref = completed_ref(status, value)
+            if ref is not value:
+                state = self._enter()  # joiners may be linking from other threads
+                try:
+                    if slot.handle._ref is slot:  # (a detached handle stays detached)
+                        slot.handle._ref = ref  # (the base's own store then skips it)
+                    StaticScheduler._complete(self, slot, status, value)
+                finally:
+                    self._exit(state)
+                return
         state = self._enter()  # joiners may be linking from other threads
         try:
             StaticScheduler._complete(self, slot, status, value)
