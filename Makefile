@@ -179,7 +179,9 @@ GIL_TESTS ?= host_tests/test_executor.py host_tests/test_executor_races.py \
 	host_tests/test_time_ring_sleep_threads.py host_tests/test_sched_irq_wake.py \
 	host_tests/test_platform_idle_wait.py host_tests/test_executor_softirq.py \
 	host_tests/test_executor_misuse.py host_tests/test_executor_trace.py \
-	host_tests/test_executor_injector.py host_tests/test_executor_gil.py
+	host_tests/test_executor_injector.py host_tests/test_executor_gil.py \
+	host_tests/test_executor_stealing.py host_tests/test_executor_sharing.py \
+	host_tests/test_executor_rings.py host_tests/test_executor_section_heap.py
 .PHONY: micropython-gil test-gil
 micropython-gil:
 	@test -n "$(MICROPY_DIR)" || { echo "micropython-gil: give MICROPY_DIR (a MicroPython v1.28 source tree)"; exit 2; }

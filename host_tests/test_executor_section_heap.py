@@ -14,9 +14,11 @@ Two sections (heaplocked.py), given to the executor and its primitives:
 CPython has no heap lock and no allocation count: there the same workloads run through a
 section that only counts, and the tests check that it was used and every entry left."""
 
-from heaplocked import HeapLockedSection
+from test_executor import _stress
+from test_executor_injector import _feed_from_another_thread
 from test_executor_stress import _churn, _close_under_load
 
+from heaplocked import HeapLockedSection
 from shimeji import (
     Cancelled,
     Channel,
@@ -212,6 +214,20 @@ def _on_two_workers(rounds):
 def test_two_workers_spawning_stealing_and_waking_allocate_nothing_inside_the_section():
     ex = _on_two_workers(5)
     assert sum(w.stolen for w in ex.workers) == sum(w.given for w in ex.workers)
+
+
+@needs_threads  # worker 1 on its own thread
+def test_the_stress_allocates_nothing_inside_the_section_on_two_workers():
+    cs = HeapLockedSection()
+    _stress(2, cs)  # children spawning grandchildren, a channel, cancelled sleepers
+    assert cs.check_balanced() > 100
+
+
+@needs_extra_threads(2)  # worker 1's thread and the feeding thread
+def test_feeding_the_injector_under_load_allocates_nothing_inside_the_section():
+    cs = HeapLockedSection()
+    _feed_from_another_thread(2, cs)  # PoolFull refusals and retries from the other thread
+    assert cs.check_balanced() > 120
 
 
 @needs_threads  # worker 1 on its own thread
