@@ -27,6 +27,9 @@ from shimeji import (
     ExecutorClosed,
     PoolFull,
     TaskSlot,
+    Timeout,
+    sleep_ms,
+    timeout,
     yield_now,
 )
 from support import needs_extra_threads, needs_thread_module, needs_threads, raises
@@ -104,6 +107,44 @@ def test_cancels_failures_and_returned_errors_allocate_nothing_inside_the_sectio
 
     assert ex.run(main()) == 4
     assert cs.check_balanced() > 20
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_channels_events_sleeps_and_timeouts_on_the_section_allocate_nothing_inside_it():
+    cs, ex = _solo(capacity=16)
+    ch = Channel(2, critical_section=cs)
+    ev = Event(critical_section=cs)
+
+    async def producer(n):
+        for i in range(n):
+            await ch.send(i)  # parks when the channel is full: woken by the receiver
+
+    async def waiter():
+        await ev.wait()
+        return 1
+
+    async def late():
+        await sleep_ms(1)
+        with raises(Timeout):
+            await timeout(ev.wait(), 1)  # expires: ev is set only after it
+        return 2
+
+    async def main():
+        total = 0
+        for _ in range(3):
+            hs = [ex.spawn(producer(10))] + [ex.spawn(waiter()) for _ in range(3)]
+            hs.append(ex.spawn(late()))
+            for _ in range(10):
+                total += await ch.recv()
+            await hs[-1]
+            ev.set()
+            for h in hs[:-1]:
+                total += await h or 0
+            ev.clear()
+        return total
+
+    assert ex.run(main()) == 3 * (sum(range(10)) + 3)
+    assert cs.check_balanced() > 100
 
 
 @needs_thread_module  # an Executor, driven on this thread
