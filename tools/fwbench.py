@@ -79,8 +79,8 @@ def table(board, rows, out=print):
             notes.append(note)
     for workload, note in notes:
         out("note, %s: %s" % (workload, note))
-    spawn = [r for r in rows if r.get("workload") == "spawn" and ratio(r) is not None
-             and r.get("ref_name", "asyncio") == "asyncio"]
+    spawn = [r for r in rows if r.get("workload") in ("spawn", "spawn_batches")
+             and ratio(r) is not None and r.get("ref_name", "asyncio") == "asyncio"]
     for r in spawn:
         rt = ratio(r)
         out("goal: spawn >= %.0fx asyncio's on 32-bit (%s): %.2fx, %s" % (
