@@ -39,10 +39,16 @@ def test_the_primitive_follows_the_gil_and_the_port():
 # SysTick counter apart: time.ticks_us steps back by up to 1 ms when the tick lands between
 # the two reads (76 of 200,000 reads, worst -985 us, measured 2026-12-06), so a wait timed with
 # it can look short there however long it was (docs/boards.md, "No hardware: the qemu board").
+# In qemu's STM32L475 machine (our build for it names itself "... in qemu"), time.sleep_us
+# ends early against time.ticks_us: 1000 us measured ~320 us with -icount, every time, and now
+# and then without it (docs/boards.md, "STM32 and qemu mps2, session 18").
 def not_on_the_qemu_port(fn):
     if sys.platform == "qemu":
         return _Skipped(fn, "the qemu port's time.ticks_us steps back by up to 1 ms, so a "
                             "wait timed with it can look short (docs/boards.md)")
+    if " in qemu" in getattr(sys.implementation, "_machine", ""):
+        return _Skipped(fn, "qemu's STM32 machine: time.sleep_us ends early against "
+                            "time.ticks_us there (docs/boards.md)")
     return fn
 
 

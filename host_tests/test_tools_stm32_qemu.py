@@ -49,6 +49,7 @@ def test_the_board_copy_gets_our_changes_and_the_usart_registers_become_32_bit(b
     header = (board / "mpconfigboard.h").read_text()
     assert header.startswith('#define MICROPY_HW_BOARD_NAME "B-L475E-IOT01A"\n')
     assert "#define MICROPY_HW_ENABLE_INTERNAL_FLASH_STORAGE (0)" in header
+    assert header.endswith('#define MICROPY_HW_BOARD_NAME "B-L475E-IOT01A in qemu"\n')
     assert "-Wl,--wrap=HAL_RCC_OscConfig" in (board / "mpconfigboard.mk").read_text()
     assert "__wrap_HAL_RCCEx_PeriphCLKConfig" in (board / "qemu_fixups.c").read_text()
     # rng_get (random's seed at import) must not read the unique ID qemu does not map: the
