@@ -1,7 +1,8 @@
 """``end_tick``: what every tick path does last (fills the scheduler's ``Tick``); and
 ``tick_kit``, the timer's kit a tick puts in the context for ``sleep_ms``; and what the viper
 FIFO tick (wordtick.py) calls for a poll that ended with an exception other than
-StopIteration (rare: no viper needed).
+StopIteration, or for a finished slot's name, wait list or hand-driven wait (rare: no viper
+needed).
 
 Its own module since the FIFO tick (fastpath.py) outgrew 350 lines; the general, traced and
 traced-FIFO ticks call it too (``StaticScheduler._end_tick``).
@@ -74,6 +75,29 @@ def end_tick(sched, polled, completed, ready):
     t.woken = woken_ext + woken_int
     t.has_remaining = ready or sched._inbox_head is not None
     return t
+
+
+def ended_aside(slot):
+    """A finished slot's rare leftovers, seen to by the viper FIFO tick's in-line completion
+    (wordtick.py): its name, the wait list it was on, a wait it drove by hand, a cancel in its
+    last poll. Not ISR-safe."""
+    if slot.name is not None:  # a named task (_start set dirty): a free slot's name is None
+        slot.name = None  # (spawn does not write it)
+        if not slot.handle_out:  # a handle the slot reuses is nameless too (detached.py)
+            slot.handle.name = None
+    waiting_on = slot.waiting_on
+    if waiting_on is not None:
+        waiting_on.remove(slot)
+    if slot.wait_phase:  # ended inside a wait it drove by hand
+        slot.wait_phase = 0
+        slot.wait_key = None
+        slot.wait_status = 0
+        slot.wait_value = None
+    w = slot.w  # (task/words.py: word 1, the throw flag)
+    if w[1]:  # cancelled in its last poll
+        w[1] = 0
+        slot.throw_exc = None
+        slot.cancel_requested = False
 
 
 def poll_outcome(sched, exc):

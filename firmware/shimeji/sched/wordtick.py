@@ -1,20 +1,6 @@
-"""The FIFO tick in viper over the slots' words: ``tick_fifo`` (fastpath.py's, its native form).
-
-Design note. ``fastpath.tick_fifo``'s loop and notes in viper, so that a slot's state, throw and
-rewoken flags (task/words.py) are machine loads and stores through ``ptr32(slot.w)``. Viper's
-differences: a constant None stored into an attribute is the int 0, so None is the kit's object
-``nil``; ``is not`` is two runtime calls (hot tests: ``is nil: pass / else``); no default
-arguments: the native tick's defaults are the closure's cells (``sleep``, compared per poll;
-``kit``, a tuple; ``exc``: two args and three cells, the five words a closure is called with
-without allocating); ``except E as e`` stores None into ``e`` at the handler's end, so a
-completion's exception is bound to the cell ``exc`` (``nonlocal``: a machine store, not a global's
-dict operations). A cell is safe while one thread at a time calls its closure: with a GIL nothing
-runs between a handler's store and its read (viper releases no GIL; a nested tick runs inside a
-poll, not a handler); without one, each executor worker has a closure of its own (``bind``: its kit
-names the worker, whose thread alone calls it; on the RP2040's core 1 too), the module's gives a
-worker the native ``fastpath.tick_fifo``, and on the RP2040 (``_GILLESS``: a plain scheduler on
-each core would share the module's) the module's is the native tick. Shape: no try around the
-loop (the Xtensa MOVI reach: fastpath.py's "Shape"; test_tools_xtensa_reach.py reads it too).
+"""The FIFO tick in viper over the slots' words (task/words.py): ``tick_fifo``, fastpath.py's in
+viper. Design note (viper's differences, the closure's cells, which thread calls which tick):
+docs/architecture.md, "The FIFO tick in viper". Rare completion parts: endtick.ended_aside.
 """
 
 import sys
@@ -27,6 +13,7 @@ from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
 from . import fastpath
 from .endtick import end_tick, poll_interrupted, poll_outcome
+from .endtick import ended_aside as _aside
 from .foreign import shield
 
 if not port.IS_MICROPYTHON:
@@ -56,19 +43,19 @@ _K_MODULES = const(12)
 _K_LEN = const(13)
 _K_STOP = const(14)
 _K_NIL = const(15)
+_K_ASIDE = const(16)
 
-_GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (see the note)
+_GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
 
 
 def _bind(sleep, kit):
-    exc = None  # the exception a poll ended with: a cell (see the module's note)
-
+    exc = None  # the exception a poll ended with: a cell (docs/architecture.md)
     @micropython.viper
     def tick_fifo(sched, n):
         """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; the ``Tick``. Not ISR-safe."""
         nonlocal exc
         if sched.parallel and kit[_K_OWNER] is not sched:  # a worker, not bind()'s: the
-            return fastpath.tick_fifo(sched, n)  # native tick (the module's note)
+            return fastpath.tick_fifo(sched, n)  # native tick (the design note)
         nil = kit[_K_NIL]  # None, as an object (viper compares objects only with objects)
         fifo = sched._fifo
         head = fifo.head
@@ -91,9 +78,8 @@ def _bind(sleep, kit):
         park = join = nil
         sched._polling = True
         outer_held = 0
-        if outer_sched is not nil:  # its spawns go by _start (hold_local)
-            if kit[_K_HOLD](outer_sched):
-                outer_held = 1
+        if outer_sched is not nil and kit[_K_HOLD](outer_sched):  # its spawns go by _start
+            outer_held = 1
         ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
         outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here (endtick.tick_kit)
         timer = sched.timer
@@ -222,8 +208,7 @@ def _bind(sleep, kit):
                 if status == 0:  # KeyboardInterrupt, SystemExit: recorded, re-raised
                     err = poll_interrupted(sched, slot, value)
                     left = 0
-            # The task leaves the run queue (it parked or ended): out of the ring, first.
-            nxt = slot.run_next
+            nxt = slot.run_next  # it leaves the run queue (parked or ended): the ring first
             if nxt is slot:
                 head = nil
                 tail = nil
@@ -243,8 +228,7 @@ def _bind(sleep, kit):
                     if inline == 0:
                         sched._complete(slot, status, value)
                         continue
-                    # StaticScheduler._complete for a None return, in line (fastpath.py's)
-                    slot.handle._ref = nil  # (detach() gives a live task a handle of its own)
+                    slot.handle._ref = nil  # StaticScheduler._complete of a None, in line
                     if sw[_W_TPOS] < _NOT_ARMED:  # its timer armed, never awaited
                         slot.timer.cancel()
                     home = 1  # a pool slot of sched, unless dirty (TaskSlot.dirty)
@@ -254,22 +238,11 @@ def _bind(sleep, kit):
                             pass
                         else:
                             home = 0
-                        if slot.name is not nil:  # a named task (_start set dirty): a free
-                            slot.name = nil  # slot's name is None (spawn does not write it)
-                            if slot.handle_out:
-                                pass
-                            else:  # a handle the slot reuses is nameless too (detached.py)
-                                slot.handle.name = nil
-                        waiting_on = slot.waiting_on
-                        if waiting_on is nil:
+                        if slot.name is nil and slot.waiting_on is nil and \
+                                not slot.wait_phase and sw[1] == 0:
                             pass
-                        else:
-                            waiting_on.remove(slot)
-                        if slot.wait_phase:  # ended inside a wait it drove by hand
-                            slot.wait_phase = 0
-                            slot.wait_key = nil
-                            slot.wait_status = 0
-                            slot.wait_value = nil
+                        else:  # a name, a wait list, a hand-driven wait, a cancel (endtick)
+                            kit[_K_ASIDE](slot)
                         joiners = slot.joiners
                         joiner = joiners.head
                         if joiner is nil:
@@ -278,11 +251,9 @@ def _bind(sleep, kit):
                             jw = ptr32(joiner.wa)
                             if jw[0] == _ASLEEP and joiner.wait_next is nil and \
                                     sched._local_head is nil and sched._inbox_head is nil:
-                                # Its one joiner parked by core.JOIN: queued here, where the
-                                # inbox's drain would put it, with no section (fastpath.py).
-                                joiners.head = nil
-                                joiners.tail = nil
-                                joiners.count = 0
+                                joiners.head = nil  # its one joiner, parked by core.JOIN:
+                                joiners.tail = nil  # queued here, where the inbox's drain
+                                joiners.count = 0  # would put it, with no section (fastpath.py)
                                 joiner.waiting_on = nil
                                 joiner.wait_status = _OK
                                 joiner.wait_value = nil
@@ -296,10 +267,6 @@ def _bind(sleep, kit):
                                 joins += 1
                             else:
                                 kit[_K_WAKE_JOINERS](joiners, slot.id, _OK, nil)
-                        if sw[1]:  # cancelled in its last poll
-                            sw[1] = 0
-                            slot.throw_exc = nil
-                            slot.cancel_requested = False
                     slot.coro = nil
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
                     sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
@@ -348,9 +315,7 @@ def _bind(sleep, kit):
             raise err
         if sched._woken_ext or sched._woken_int or sched._spawned:  # counted under the section
             return kit[_K_END](sched, n0 - left, completed, head is not nil)
-        # end_tick(sched, ...) in line for a tick with no wakes or spawns to count (endtick.py's
-        # common case; a call and its four arguments fewer per tick, 1 in 6 timers' share)
-        t = sched._tick
+        t = sched._tick  # end_tick in line: no wakes or spawns to count (endtick.py's common case)
         t.polled = n0 - left
         t.completed = completed
         if completed:  # sched.completed_total = wrap_count(sched.completed_total, completed)
@@ -367,21 +332,18 @@ def _bind(sleep, kit):
         t.woken_external = timed
         t.woken_internal = 0
         t.woken = timed
-        rem = head is not nil
-        if not rem:
-            rem = sched._inbox_head is not nil
-        t.has_remaining = rem
+        t.has_remaining = head is not nil or sched._inbox_head is not nil
         return t
 
     return tick_fifo
 
 
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
-        type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None)
+        type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside)
 tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT)
 
 
 def bind(sched):
-    """``tick_fifo`` for the worker ``sched`` alone (its own exception cell: the module's note),
+    """``tick_fifo`` for the worker ``sched`` alone (its own exception cell: docs/architecture.md),
     on every port. Allocates: once per worker. Not ISR-safe."""
     return _bind(core.SLEEP, (sched,) + _KIT)
