@@ -15,6 +15,8 @@ import micropython
 from micropython import const
 
 from .. import core
+from ..time.timerturn import fire, peek
+from ..time.timerturn import turn as _timer_turn
 from .wordtick import tick_fifo  # (viper over the words; fastpath's native one on workers)
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
@@ -50,16 +52,19 @@ def iterate(loop, sched, until):
     # so it stays right) and answer "nothing expired, no deadline" (~5k instructions per
     # I/O wake cycle). The clock is read instead, once.
     timer = loop.timer
-    ws = clock = source = None
+    ws = clock = source = kit = None
     unit = 1
     if turn_fn is not None and collect is None and hasattr(timer, "wheel"):
         ws = timer.wheel._w  # (a shimeji Timer: its wheel and clock are fixed; _w: its ints)
         clock = timer.clock
         source = clock.source
         unit = clock.unit_us
+        if type(timer).turn is _timer_turn:  # its turn is timerturn's: the turn after a tick
+            kit = timer._kit  # peeks first (timerturn.peek: no Turn, no call of the method)
     # Tests of what cannot change during the run, made once: in native code ``x is not
     # None`` is two runtime calls (``is``, then ``not``), so the loop tests ``is None`` only
     timed = source is not None
+    peeking = kit is not None
     turning = turn_fn is not None
     collecting = collect is not None
     watching = until is not None
@@ -68,6 +73,8 @@ def iterate(loop, sched, until):
     # loop.iterations counted in a local and stored (only this loop writes it during a
     # run): one look-up fewer per iteration, between an idle's wake and the tick too
     it = loop.iterations
+    idles = loop.idles  # (the same: only this loop counts them during a run)
+    quiet = True  # no trace on the timer (read after each tick)
     while not loop.stopping:
         it = it + 1 if it < _MASK else 0
         loop.iterations = it
@@ -97,11 +104,27 @@ def iterate(loop, sched, until):
         expired = 0
         nxt = -1
         if timed:
-            if ws[_W_PENDING] or timer.pending or (source() - clock.base) & _MASK >= _TURN_EVERY:
+            quiet = timer.trace is None  # (a task attaches one, or an entry's callback)
+            if ws[_W_PENDING]:
+                nxt = -2
+                if peeking and quiet:
+                    if timer.pending:
+                        pass
+                    else:
+                        nxt = peek(kit)  # the µs to the next turn if nothing is due, else -2
+                if nxt < -1:
+                    turn = turn_fn()
+                    expired = turn.expired
+                    nxt = turn.next_in_us
+                    quiet = timer.trace is None
+                else:
+                    turn = None  # (nothing expired: as when no turn is taken)
+            elif timer.pending or (source() - clock.base) & _MASK >= _TURN_EVERY:
                 turn = turn_fn()
                 expired = turn.expired
                 nxt = turn.next_in_us
-            elif timer.trace is None:
+                quiet = timer.trace is None
+            elif quiet:
                 turn = None
             else:  # (a trace records every turn)
                 turn = turn_fn()
@@ -135,24 +158,15 @@ def iterate(loop, sched, until):
                 us = nxt
             if us <= 0:
                 continue
-            # Runnable after all? Only a turn (its wakes) or another thread's wake (into the
-            # inbox) can have made a task runnable since the tick said none was; to idle in
-            # poll without a turn, the inbox check before poll is enough.
+            # Runnable after all? Only a turn's wakes (none: it expired nothing) or another
+            # thread's wake (into the inbox) can have made a task runnable since the tick said
+            # none was; to idle in poll, the inbox check before poll is enough.
             if turn is None and waiting:
                 pass
+            elif sched._inbox_head is None:
+                pass
             else:
-                if sched._inbox_head is None:
-                    pass
-                else:
-                    continue
-                fifo = sched._fifo
-                if fifo is None:
-                    if sched.policy.has_ready():
-                        continue
-                elif fifo.head is None:
-                    pass
-                else:
-                    continue
+                continue
         else:
             if turn is None:
                 pass
@@ -161,8 +175,8 @@ def iterate(loop, sched, until):
             us = loop.idle_window(turn)  # idle_for(turn), in line
             if us <= 0:
                 continue
-        i = loop.idles
-        loop.idles = i + 1 if i < _MASK else 0
+        idles = idles + 1 if idles < _MASK else 0
+        loop.idles = idles
         if waiting:
             # poller.wait_us(us, idle), in line: poll until the deadline, readiness or a
             # wake; the sub-ms rest of a wait in which nothing came in the idle primitive, in
@@ -200,7 +214,10 @@ def iterate(loop, sched, until):
             # The idle ended at a deadline: wake the sleepers first. Not when it ended on
             # a wake (I/O ready, another thread): those tasks run at once, and the turn
             # after their tick wakes any sleeper (~10k instructions less per I/O wake).
-            turn_fn()
+            if peeking and quiet:
+                fire(kit)  # (the turn without its Turn: this loop reads nothing of it)
+            else:
+                turn_fn()
             if fresh:  # (an entry's callback may have set a trace)
                 fast = direct and sched._trace is None
                 if fast and sched._fifo is None:

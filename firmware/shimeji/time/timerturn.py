@@ -142,3 +142,84 @@ def turn(self):
         us = us - el_us if us > el_us else 0
     t.next_in_us = us
     return t
+
+
+@micropython.viper
+def peek(kit) -> int:
+    """``turn()``'s answer when it would fire nothing (``kit``: the timer's ``_kit``): the µs
+    to its next turn, after the same advance of the clock's base and the wheel's ``now``;
+    -2 (and nothing changed) where ``turn()`` has more to do: an entry due, nothing armed, the
+    next deadline not remembered, a far slot's entries to look through, an advance owed. For
+    the run loop's turn after a tick (loopiter.py), which checks the timer's ``pending`` and
+    ``trace`` first and leaves the ``Turn`` as it was. Allocation-free. Not ISR-safe."""
+    ws = ptr32(kit[2])
+    nxt = ws[_W_NEXT]  # the remembered next_in_ticks(), as in turn()
+    rs = ws[_W_RESUME]
+    if not ws[_W_PENDING] or nxt < 0 or nxt > _MASK or (rs >= 0 and rs <= _MASK) or ws[_W_LAG]:
+        return -2
+    now = ws[_W_NOW]
+    k = (nxt - now) & _MASK
+    pos = ws[_W_STEP]
+    if pos >= 64:  # a far slot: the next deadline only if its first entry is on its start
+        ht = ptr16(kit[7])  # (else turn() looks for the earliest: wheelpass.earliest)
+        first = ht[_HEAD + pos]
+        if first >= _NONE or ((ws[_E + (first << 2) + 3] - now) & _MASK) > k:
+            return -2
+    base = ws[_W_BASE]
+    el = (int(kit[3]()) - base) & _MASK  # clock.elapsed(), inlined
+    if el > _BACKSTEP_LIMIT:
+        el = 0
+    per = ws[_C_PER]
+    n = el if per == 1 else el // per
+    if k <= n:
+        return -2  # an entry is due: the turn (it reads the clock again)
+    if n:
+        el -= n * per
+        x = base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
+        ws[_W_BASE] = x - 1 if x > 0 else x + _MASK
+        x = now - _MASK + n
+        ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
+        k -= n
+    tick_us = ws[_C_TICK_US]
+    if tick_us == 1:
+        us = k if k <= _MAX_US else _MAX_US
+    else:
+        us = k * tick_us if k <= _MAX_US // tick_us else _MAX_US
+    if el:
+        unit = ws[_C_UNIT_US]
+        el_us = el * unit if el <= _MAX_US // unit else _MAX_US
+        us = us - el_us if us > el_us else 0
+    return us
+
+
+@micropython.viper
+def fire(kit) -> int:
+    """``turn()``'s work without its answer (``kit``: the timer's ``_kit``): the clock's base
+    and the wheel advanced to now, every entry due fired; returns how many fired. For the run
+    loop's turn after an idle (loopiter.py), which reads nothing of it and checks the timer's
+    ``trace`` first; ``pending`` stays set (the next ``turn()`` clears it). Not ISR-safe."""
+    ws = ptr32(kit[2])
+    base = ws[_W_BASE]
+    el = (int(kit[3]()) - base) & _MASK  # clock.elapsed(), inlined
+    if el > _BACKSTEP_LIMIT:
+        el = 0
+    per = ws[_C_PER]
+    n = el if per == 1 else el // per
+    if n:
+        x = base - _MASK + n * per  # clock.take(n) and wrap_add, inlined
+        ws[_W_BASE] = x - 1 if x > 0 else x + _MASK
+    k = -1
+    now = ws[_W_NOW]
+    if ws[_W_PENDING]:
+        nxt = ws[_W_NEXT]  # the remembered next_in_ticks(), as in turn()
+        rs = ws[_W_RESUME]
+        if nxt >= 0 and nxt <= _MASK and (rs < 0 or rs > _MASK) and not ws[_W_LAG]:
+            k = (nxt - now) & _MASK
+    if k > n:  # nothing due by now
+        if n:
+            x = now - _MASK + n  # wrap_add, inlined
+            ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
+        return 0
+    if k >= 0:
+        return int(advance_due(kit[1], n))
+    return int(kit[1].advance(n))
