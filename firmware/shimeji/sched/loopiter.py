@@ -30,6 +30,8 @@ def iterate(loop, sched, until):
     until ``loop.stop()`` or ``until`` completes. Not ISR-safe."""
     turn_fn = loop._turn
     tick = tick_fifo  # a local: a global lookup per iteration otherwise
+    peek_fn = peek  # (the same)
+    fire_fn = fire
     # IOPoller.poll and .rest (io/dispatch.py), without the method look-up: taken at the
     # first idle with a task waiting for I/O (whoever made the poller loaded them), so a
     # program without I/O never loads shimeji.io (~10 KB of heap from .mpy on the RP2040)
@@ -111,7 +113,7 @@ def iterate(loop, sched, until):
                     if timer.pending:
                         pass
                     else:
-                        nxt = peek(kit)  # the µs to the next turn if nothing is due, else -2
+                        nxt = peek_fn(kit)  # the µs to the next turn if nothing is due, else -2
                 if nxt < -1:
                     turn = turn_fn()
                     expired = turn.expired
@@ -215,7 +217,7 @@ def iterate(loop, sched, until):
             # a wake (I/O ready, another thread): those tasks run at once, and the turn
             # after their tick wakes any sleeper (~10k instructions less per I/O wake).
             if peeking and quiet:
-                fire(kit)  # (the turn without its Turn: this loop reads nothing of it)
+                fire_fn(kit)  # (the turn without its Turn: this loop reads nothing of it)
             else:
                 turn_fn()
             if fresh:  # (an entry's callback may have set a trace)
