@@ -8,6 +8,11 @@ poller, the ``until`` task, the idle count and the timer's flags. What it measur
 flat design's instructions per fired timer with the runtime's duties, as the target for
 the redesign (``tools/instr.py --only "flat duties prototype"``; docs/benchmarks.md, "Timers,
 round eight"). MicroPython only (viper).
+
+Historical: round eight's study, kept because docs/benchmarks.md ("Timers, round eight") cites
+its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the runtime has
+moved on since), so its figures are that round's. ``host_tests/test_bench_prototypes.py``
+checks that it still runs.
 """
 
 from array import array

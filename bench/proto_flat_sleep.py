@@ -15,6 +15,11 @@ scheduler keep up to date per poll and per iteration (``context.slot``, a ``Tick
 throw-in (a flag is read per poll), wakes from other threads (a slot's state is one word:
 "asleep" is a state of its own, so a wake needs no second flag), traces, policies other than
 FIFO, I/O. MicroPython only (viper).
+
+Historical: round seven's study, kept because docs/benchmarks.md ("Timers, round seven") cites
+its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the runtime has
+moved on since), so its figures are that round's. ``host_tests/test_bench_prototypes.py``
+checks that it still runs.
 """
 
 from array import array

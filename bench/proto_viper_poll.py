@@ -13,6 +13,11 @@ storage. ``run(kind, mode, n)``: ``n`` polls of 50 tasks that yield (``kind`` "y
 end at their first poll and get a new coroutine in their slot (``kind`` "end"; the coroutine's
 making is the same on both sides). ``tools/instr.py --only "poll prototype..."``. MicroPython
 only (viper).
+
+Historical: round fourteen's study, kept because docs/benchmarks.md ("Timers, round fourteen")
+cites its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the
+runtime has moved on since), so its figures are that round's.
+``host_tests/test_bench_prototypes.py`` checks that it still runs.
 """
 
 from array import array

@@ -27,6 +27,11 @@ takes finished ones. The coroutine's making and its one resumption are the same 
   (``ptr32(slot.w)[0] = ...``); the pass native over ``slot.w``.
 
 ``tools/instr.py --only "spawn prototype native,..."``. MicroPython only (viper).
+
+Historical: round fifteen's study, kept because docs/benchmarks.md ("Spawn, round fifteen")
+cites its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the
+runtime has moved on since), so its figures are that round's.
+``host_tests/test_bench_prototypes.py`` checks that it still runs.
 """
 
 from array import array

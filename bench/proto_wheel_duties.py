@@ -6,6 +6,11 @@ and state, the tick's spawn-list and inbox tests per poll and its ``None``/``PAR
 tests, the ``Tick``'s fields, the run loop's tests. What it measures: the redesign with the
 wheel in words but the slot's fields left objects (``tools/instr.py --only "wheel duties
 prototype"``; docs/benchmarks.md, "Timers, round eight"). MicroPython only (viper).
+
+Historical: round eight's study, kept because docs/benchmarks.md ("Timers, round eight") cites
+its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the runtime has
+moved on since), so its figures are that round's. ``host_tests/test_bench_prototypes.py``
+checks that it still runs.
 """
 
 from array import array

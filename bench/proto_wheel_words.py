@@ -7,6 +7,11 @@ entry's list links, list index and deadline in one flat ``array('i')`` indexed b
 What it measures: the redesign's step "the wheel in words" alone, without the slot's fields
 (``tools/instr.py --only "wheel words prototype"``; docs/benchmarks.md, "Timers, round
 eight"). MicroPython only (viper).
+
+Historical: round eight's study, kept because docs/benchmarks.md ("Timers, round eight") cites
+its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the runtime has
+moved on since), so its figures are that round's. ``host_tests/test_bench_prototypes.py``
+checks that it still runs.
 """
 
 from array import array
