@@ -1,8 +1,10 @@
-"""Real sockets over loopback for the I/O tests, the same way on both runtimes."""
+"""Real sockets over loopback for the I/O tests, the same way on both runtimes, and the
+scheduler with a timer and its run loop that they run in (``loop_with_timer``)."""
 
 import socket
 import time
 
+from shimeji import RunLoop, StaticScheduler, Timer
 from shimeji.io.sockets import connect_nonblocking, listen, raw_socket, stream_socket
 
 
@@ -114,3 +116,19 @@ def hung_up_writer():
             return -22  # EINVAL: no file descriptor (0 would make poll watch stdin instead)
 
     return HungUp(), lambda: None
+
+
+def loop_with_timer():
+    """A ``StaticScheduler`` of 8 slots with a ``Timer``, and a ``RunLoop`` over it."""
+    s = StaticScheduler(8, timer=Timer())
+    return s, RunLoop(s)
+
+
+def run_to_end(main, capacity=16):
+    """Spawn ``main`` on a new scheduler (``capacity`` slots, a ``Timer``), run a ``RunLoop``
+    until it ends and return its result."""
+    s = StaticScheduler(capacity, timer=Timer())
+    loop = RunLoop(s)
+    h = s.spawn(main)
+    loop.run(h)
+    return h.result()

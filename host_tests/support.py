@@ -228,29 +228,6 @@ def start_thread(fn, *args):
     threads.start_on_thread(_thread, body, None)
 
 
-def _nothing(_):
-    pass
-
-
-def flush_schedule_queue():
-    """Overwrite every slot of MicroPython's ``micropython.schedule`` queue with a callback
-    that reaches nothing, and run them. The queue is a ring of GC roots that keep their last
-    callback after it ran: a test's own callback, a closure over its executor and handles,
-    kept the executor (107 KB on the ESP32-C3, found with tools/heapwhy.py). Nothing to do
-    on CPython."""
-    if not IS_MICROPYTHON:
-        return
-    import micropython
-
-    for _ in range(64):  # until the queue is full: every slot then holds _nothing
-        try:
-            micropython.schedule(_nothing, None)
-        except RuntimeError:
-            break
-    for _ in range(20):  # a backward jump: MicroPython runs scheduled callbacks here
-        pass
-
-
 def heap_scaled(n, bytes_each, least=100):
     """``n``, or fewer: as many as fit in half the free heap at ``bytes_each`` bytes each (a
     32-bit board has ~140 KB). Never below ``least``, so the test still means something."""

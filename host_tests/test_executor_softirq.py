@@ -13,12 +13,12 @@ callback retries by scheduling itself again."""
 import sys
 import time  # once: an import in a thread is a lookup over a board's mount
 
+from schedqueue import flush_schedule_queue
 from shimeji import Event, Executor, WrongLevel, yield_now
 from shimeji.port import GIL  # a build with a GIL runs callbacks on any thread
 from support import (
     EXECUTOR_SLOT_BYTES,
     Bound,
-    flush_schedule_queue,
     heap_scaled,
     needs_extra_threads,
     needs_threads,

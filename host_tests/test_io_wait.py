@@ -1,38 +1,32 @@
-# shimeji: host-only (loopback sockets and a second thread: a board without networking has neither)
+# shimeji: host-only (loopback sockets: a board without networking has none)
 # wait_readable / wait_writable over real loopback sockets, in the run loop: readiness, errors
-# and hang-ups, closing, cancellation, two waiters, timeouts, and a wake from another thread
-# ending the loop's idle in the poller.
-import _thread
-import time
-
-from gate import Gate
-from iohelp import close, hung_up_reader, hung_up_writer, reset, send_all, tcp_pair
+# and hang-ups, closing, cancellation, two waiters, timeouts. The loop's idle in the poller:
+# test_io_wait_idle.py.
+from iohelp import (
+    close,
+    hung_up_reader,
+    hung_up_writer,
+    loop_with_timer,
+    reset,
+    send_all,
+    tcp_pair,
+)
 from shimeji import (
     IOBusy,
     IOFailed,
     NoCurrentTask,
     NotPollable,
-    RunLoop,
-    StaticScheduler,
     StreamClosed,
     Timeout,
-    Timer,
     Trace,
-    poller_for,
     sleep_ms,
     timeout,
     wait_readable,
     wait_writable,
-    yield_now,
 )
 from shimeji.io.poller import POLLIN
 from shimeji.trace import kinds as K
 from support import raises
-
-
-def make():
-    s = StaticScheduler(8, timer=Timer())
-    return s, RunLoop(s)
 
 
 def finish(loop, h):
@@ -52,7 +46,7 @@ def outcome(h):
 
 
 def test_data_wakes_the_reader_and_the_wait_is_unregistered():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
     events = []
 
@@ -89,7 +83,7 @@ def test_data_wakes_the_reader_and_the_wait_is_unregistered():
 
 
 def test_a_traced_scheduler_records_io_ready_with_the_events_before_the_wake():
-    s, loop = make()
+    s, loop = loop_with_timer()
     trace = Trace(256, side=32).attach(s)
     a, b = tcp_pair()
 
@@ -112,7 +106,7 @@ def test_a_traced_scheduler_records_io_ready_with_the_events_before_the_wake():
 
 
 def test_end_of_stream_is_readable_and_read_returns_empty():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
     send_all(a, b"last words")
     close(a)
@@ -131,7 +125,7 @@ def test_end_of_stream_is_readable_and_read_returns_empty():
 
 
 def test_peer_reset_raises_iofailed_for_reader_and_writer():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
     reset(a)
 
@@ -155,7 +149,7 @@ def test_peer_reset_raises_iofailed_for_reader_and_writer():
 def test_a_hang_up_gives_the_data_left_then_iofailed_and_fails_a_write_wait():
     # POLLHUP: a read wait returns while data is left (the read gets it), and once nothing is
     # left raises IOFailed; a write wait raises IOFailed at once. The loop goes on after.
-    s, loop = make()
+    s, loop = loop_with_timer()
     r, close_r = hung_up_reader(b"bye")
     w, close_w = hung_up_writer()
 
@@ -193,7 +187,7 @@ def test_a_hang_up_gives_the_data_left_then_iofailed_and_fails_a_write_wait():
 
 
 def test_closed_objects_and_forget_raise_stream_closed():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
     events = []
 
@@ -222,7 +216,7 @@ def test_closed_objects_and_forget_raise_stream_closed():
 
 
 def test_not_pollable_and_outside_a_task():
-    s, loop = make()
+    s, loop = loop_with_timer()
 
     async def bad():
         await wait_readable(object())
@@ -244,7 +238,7 @@ def test_not_pollable_and_outside_a_task():
 
 
 def test_second_waiter_same_direction_raises_iobusy_and_the_first_keeps_waiting():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
     events = []
 
@@ -272,7 +266,7 @@ def test_second_waiter_same_direction_raises_iobusy_and_the_first_keeps_waiting(
 
 
 def test_cancel_and_timeout_unregister_the_waiter():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
 
     async def forever():
@@ -309,7 +303,7 @@ def test_cancel_and_timeout_unregister_the_waiter():
 
 
 def test_spurious_wake_keeps_waiting():
-    s, loop = make()
+    s, loop = loop_with_timer()
     a, b = tcp_pair()
 
     async def reader():
@@ -326,168 +320,6 @@ def test_spurious_wake_keeps_waiting():
     close(a, b)
 
 
-def _write_later(sock, data, delay_ms):
-    time.sleep_ms(delay_ms) if hasattr(time, "sleep_ms") else time.sleep(delay_ms / 1000)
-    send_all(sock, data)
-
-
-def _open_later(gate, delay_ms):
-    time.sleep_ms(delay_ms) if hasattr(time, "sleep_ms") else time.sleep(delay_ms / 1000)
-    gate.open()
-
-
-def test_data_from_another_thread_ends_a_long_idle():
-    s, loop = make()
-    a, b = tcp_pair()
-
-    async def reader():
-        await wait_readable(b)
-        return b.read(10)
-
-    h = s.spawn(reader())
-    _thread.start_new_thread(_write_later, (a, b"threaded", 20))
-    assert loop.run(h) == b"threaded"
-    # No timer and nothing runnable: the loop slept in the poller until the data came,
-    # in a few idles (a 1 s cap each), not a thousand 1 ms slices.
-    assert loop.idles <= 3
-    close(a, b)
-
-
-def test_a_thread_wake_ends_the_idle_through_the_wake_socket():
-    s, loop = make()
-    a, b = tcp_pair()
-    gate = Gate()
-    events = []
-
-    async def io_waiter():
-        await wait_readable(b)
-
-    async def gated():
-        await gate
-        events.append("gate opened")
-
-    s.spawn(io_waiter())
-    h = s.spawn(gated())
-    s.tick()
-    p = poller_for(s)
-    assert p.max_idle_us is not None and s.idle_notify is not None
-    _thread.start_new_thread(_open_later, (gate, 20))
-    loop.run(h)
-    assert events == ["gate opened"]
-    assert p.wakeups >= 1 and loop.idles <= 3
-    s.close()
-    assert p.waiters == 0
-    p.close()
-    assert s.poller is None and s.idle_notify is None
-    close(a, b)
-
-
-def test_run_until_complete_polls_io_too():
-    s = StaticScheduler(4, timer=Timer())
-    a, b = tcp_pair()
-
-    async def main():
-        async def later():
-            await sleep_ms(3)
-            send_all(a, b"ruc")
-
-        s.spawn(later())
-        await yield_now()
-        await wait_readable(b)
-        return b.read(3)
-
-    assert s.run_until_complete(main()) == b"ruc"
-    close(a, b)
-
-
-def test_without_a_wake_socket_the_idle_in_poll_is_sliced():
-    from shimeji import IOPoller
-
-    s = StaticScheduler(4, timer=Timer())
-    s.poller = IOPoller(s, wake_socket=False)  # as on a board
-    loop = RunLoop(s, max_idle_us=None)  # tickless: no bound of its own
-    a, b = tcp_pair()
-
-    async def waiter():
-        await wait_readable(b)
-        return b.read(3)
-
-    h = s.spawn(waiter())
-    s.tick()
-    assert s.poller.max_idle_us is None and s.idle_notify is None
-    assert loop.idle_window() == 1000  # poller.slice_us: an interrupt's wake is seen soon
-    send_all(a, b"abc")
-    assert loop.run(h) == b"abc"
-    s2, loop2 = make()  # with a wake socket, one idle may last up to a second
-    h2 = s2.spawn(waiter())
-    s2.tick()
-    assert loop2.idle_window() == 1000000
-    h2.cancel()
-    s2.tick()
-    close(a, b)
-
-
-def test_going_to_sleep_in_the_poller_looks_at_the_inbox_inside_the_section():
-    # wait_us sets ``sleeping`` and reads the inbox inside the section a wake links under: a
-    # wake from another thread either queued before the look, or reads ``sleeping`` after it
-    # (and ends the poll). Bare, a CPU that lets the load pass the store could let both miss.
-    s, _ = make()
-    p = poller_for(s)
-    seen = []
-    exit_ = s._exit
-
-    def spy(state):
-        seen.append(("exit", p.sleeping, s._inbox_head is None))
-        exit_(state)
-
-    s._exit = spy
-    try:
-        assert p.wait_us(0) == 0
-    finally:
-        s._exit = exit_
-    assert seen[0] == ("exit", True, True) and not p.sleeping
-    g = Gate()
-
-    async def gated():
-        await g
-
-    h = s.spawn(gated())
-    s.tick()
-    g.open()  # queued in the inbox before the poller looks: no idle at all
-    seen.clear()
-    s._exit = spy
-    try:
-        assert p.wait_us(1000000) == 0
-    finally:
-        s._exit = exit_
-    assert seen == [("exit", True, False)] and not p.sleeping  # looked, left, never polled
-    s.tick()
-    assert h.is_complete()
-    p.close()
-
-
-def _stop_later(loop, delay_ms):
-    time.sleep_ms(delay_ms) if hasattr(time, "sleep_ms") else time.sleep(delay_ms / 1000)
-    loop.stop()
-
-
-def test_stop_from_another_thread_ends_an_idle_in_poll():
-    s, loop = make()
-    a, b = tcp_pair()
-
-    async def forever():
-        await wait_readable(b)
-
-    h = s.spawn(forever())
-    _thread.start_new_thread(_stop_later, (loop, 20))
-    assert loop.run() is None
-    assert not h.is_complete() and loop.idles <= 3 and s.poller.wakeups >= 1
-    h.cancel()
-    s.tick()
-    assert s.poller.waiters == 0
-    close(a, b)
-
-
 def test_io_names_resolve_from_both_packages():
     import shimeji
     import shimeji.io as io
@@ -499,31 +331,3 @@ def test_io_names_resolve_from_both_packages():
     assert (io.POLLIN, io.POLLOUT, io.POLLERR, io.POLLHUP) == (1, 4, 8, 16)
     assert issubclass(shimeji.StreamClosed, shimeji.IOFailed)
     assert issubclass(shimeji.IOBusy, shimeji.WaiterBusy)
-
-
-def test_fifty_silent_sockets_and_one_sleep_idle_in_poll_not_spin():
-    # Issue 13's idle goal in counts, not time: 50 tasks wait to read 50 open, silent sockets
-    # while one sleeps 200 ms; the loop idles in poll until that deadline (a few idles, not one
-    # per ms), and no reader is woken.
-    s = StaticScheduler(56, timer=Timer())
-    loop = RunLoop(s)
-    pairs = [tcp_pair() for _ in range(50)]
-    woken = []
-
-    async def silent(sock):
-        await wait_readable(sock)
-        woken.append(sock)
-
-    async def sleeper():
-        await sleep_ms(200)
-        return "slept"
-
-    for _, b in pairs:
-        s.spawn(silent(b))
-    assert loop.run(s.spawn(sleeper())) == "slept"
-    assert woken == [] and s.poller.waiters == 50
-    assert 1 <= loop.idles <= 5, loop.idles  # (a loop that spun would idle ~200 times)
-    s.close()
-    assert s.poller.waiters == 0
-    for a, b in pairs:
-        close(a, b)

@@ -1,5 +1,7 @@
-# PriorityPolicy: order, FIFO/round-robin among equals, preemption points, inheritance.
+# PriorityPolicy: order, FIFO/round-robin among equals, preemption points, the levels'
+# queues against a model. Priority inheritance: test_policy_priority_inheritance.py.
 from gate import Gate
+from policyhelp import spawn_at, tick_each
 from shimeji import (
     BadPriority,
     PolicyError,
@@ -10,61 +12,7 @@ from shimeji import (
     yield_now,
 )
 from shimeji.policy.base import fields_of
-from shimeji.task.waitlist import WaitList
 from support import FakeClock, raises
-
-
-class TinyLock:
-    """A test-local async lock that calls the policy's inheritance hooks the way the async
-    Mutex does: ``inherit(holder, waiter)`` when a waiter parks, ``restore(holder)`` on
-    release. ``await lock`` acquires; ``lock.release()`` hands over to the oldest waiter."""
-
-    def __init__(self, lend=True):
-        self.holder = None
-        self.waiters = WaitList()
-        self.lend = lend
-        self._finish = core.Finish()
-
-    def __iter__(self):
-        return self
-
-    __await__ = __iter__
-
-    def __next__(self):
-        me = core.current_slot()
-        if self.holder is None:
-            self.holder = me
-        if self.holder is me:
-            raise self._finish.done()
-        if me.waiting_on is None:
-            self.waiters.push(me)
-            if self.lend:
-                self.holder.sched.policy.inherit(self.holder, me)
-        return core.PARK
-
-    def release(self):
-        holder = self.holder
-        if self.lend:
-            holder.sched.policy.restore(holder)
-        nxt = self.waiters.pop()
-        self.holder = nxt
-        if nxt is not None:
-            w = self.waiters.head
-            while w is not None and self.lend:
-                nxt.sched.policy.inherit(nxt, w)
-                w = w.wait_next
-            core.wake(nxt)
-
-
-def drain(s, limit=1000):
-    n = 0
-    while n < limit and s.tick(1).polled:
-        n += 1
-    return n
-
-
-def spawn(s, prio, coro):
-    return s.build_task().priority(prio).spawn(coro)
 
 
 def test_higher_priority_first_fifo_among_equals():
@@ -77,8 +25,8 @@ def test_higher_priority_first_fifo_among_equals():
             await yield_now()
 
     for name, prio in (("a1", 1), ("c3", 3), ("b2", 2), ("d3", 3), ("e0", 0)):
-        spawn(s, prio, run(name))
-    drain(s)
+        spawn_at(s, prio, run(name))
+    tick_each(s)
     assert ev == ["c3", "d3", "c3", "d3", "b2", "b2", "a1", "a1", "e0", "e0"]
 
 
@@ -91,8 +39,8 @@ def test_thirty_levels_through_the_bitmap():
 
     prios = [0, 7, 8, 15, 16, 23, 24, 29, 3, 17, 9]
     for p in prios:
-        spawn(s, p, run(p))
-    drain(s)
+        spawn_at(s, p, run(p))
+    tick_each(s)
     assert ev == sorted(prios, reverse=True)
 
 
@@ -108,7 +56,7 @@ def test_set_priority_requeues_a_queued_task():
     c = s.spawn(run("C"))
     assert s.set_priority(c, 2) is True
     assert s.set_priority(a, 0) is True
-    drain(s)
+    tick_each(s)
     assert ev == ["C", "B", "A"]
 
 
@@ -123,10 +71,10 @@ def test_round_robin_among_equals():
             ev.append(name)
             await preempt_point()
 
-    spawn(s, 2, work("A", 6))
-    spawn(s, 2, work("B", 6))
-    spawn(s, 0, work("C", 2))
-    drain(s)
+    spawn_at(s, 2, work("A", 6))
+    spawn_at(s, 2, work("B", 6))
+    spawn_at(s, 0, work("C", 2))
+    tick_each(s)
     assert "".join(ev) == "AAAABBBBAABBCC"
 
 
@@ -156,93 +104,13 @@ def test_preempt_point_yields_to_a_woken_urgent_task_and_keeps_the_front():
     async def peer():
         ev.append("L2")
 
-    spawn(s, 4, urgent())
-    spawn(s, 0, background())
+    spawn_at(s, 4, urgent())
+    spawn_at(s, 0, background())
     s.tick()
-    spawn(s, 1, long_job())
-    spawn(s, 1, peer())
-    drain(s)
+    spawn_at(s, 1, long_job())
+    spawn_at(s, 1, peer())
+    tick_each(s)
     assert ev == ["L1:0", "L1:1", "L1:2", "H", "L1:3", "L1:4", "L2", "bg"]
-
-
-def _inversion(lend, holder_parks):
-    s = StaticScheduler(4, policy=PriorityPolicy())
-    lock = TinyLock(lend)
-    gh, gm, gl = Gate(), Gate(), Gate()
-    ev = []
-
-    async def low():
-        await lock
-        ev.append("L:got")
-        gh.open()
-        if holder_parks:
-            await gl
-        else:
-            gm.open()
-            await yield_now()
-        ev.append("L:release")
-        lock.release()
-        assert core.current_slot().priority == 1
-        await yield_now()
-        ev.append("L:done")
-
-    async def high():
-        await gh
-        ev.append("H:wait")
-        await lock
-        ev.append("H:got")
-        lock.release()
-
-    async def mid():
-        await gm
-        ev.append("M")
-
-    hl = spawn(s, 1, low())
-    spawn(s, 5, high())
-    spawn(s, 3, mid())
-    s.tick(2)  # high and mid park
-    drain(s)
-    if holder_parks:
-        assert hl._live_slot().priority == (5 if lend else 1)  # parked, holding, lent to
-        gm.open()
-        gl.open()
-        drain(s)
-    assert hl.is_complete() and hl._live_slot() is None
-    return ev
-
-
-def test_inheritance_lifts_a_queued_holder_until_release():
-    assert _inversion(True, False) == ["L:got", "H:wait", "L:release", "H:got", "M", "L:done"]
-    # Without the loan the middle task runs first: the inversion inheritance prevents.
-    assert _inversion(False, False) == ["L:got", "H:wait", "M", "L:release", "H:got", "L:done"]
-
-
-def test_inheritance_reaches_a_parked_holder():
-    assert _inversion(True, True) == ["L:got", "H:wait", "L:release", "H:got", "M", "L:done"]
-    assert _inversion(False, True) == ["L:got", "H:wait", "M", "L:release", "H:got", "L:done"]
-
-
-def test_inherit_and_restore_keep_the_own_priority():
-    p = PriorityPolicy()
-    s = StaticScheduler(4, policy=p)
-
-    async def idle():
-        await yield_now()
-
-    a = spawn(s, 2, idle())._live_slot()
-    b = spawn(s, 6, idle())._live_slot()
-    p.inherit(a, b)
-    assert (a.priority, a.base_priority, a.inherited, a.pol.queue_pos) == (6, 2, 6, 6)
-    p.set_priority(a, 3)  # changing the own priority under a loan keeps the loan
-    assert (a.priority, a.base_priority) == (6, 3)
-    p.set_priority(a, 7)  # ...unless the own priority is higher
-    assert a.priority == 7
-    p.restore(a)
-    assert (a.priority, a.inherited, a.pol.queue_pos) == (7, None, 7)
-    p.inherit(b, a)
-    p.restore(b)
-    assert (b.priority, b.inherited) == (6, None)
-    drain(s)
 
 
 def test_bad_priorities_and_levels():
@@ -259,7 +127,7 @@ def test_bad_priorities_and_levels():
     async def run():
         ev.append(core.current_slot().priority)
 
-    h = spawn(s, 2, run())
+    h = spawn_at(s, 2, run())
     for bad in (-1, 4, "1", 1.0):
         with raises(BadPriority, "more levels"):
             s.set_priority(h, bad)
@@ -267,7 +135,7 @@ def test_bad_priorities_and_levels():
     with raises(BadPriority):
         s.build_task().priority(9).spawn(refused)  # refused before it spawns anything
     refused.close()
-    drain(s)
+    tick_each(s)
     assert sorted(ev) == [2]
 
 
@@ -278,29 +146,11 @@ def test_a_reused_slot_starts_at_the_default():
     async def run():
         seen.append(core.current_slot().priority)
 
-    spawn(s, 6, run())
-    drain(s)
+    spawn_at(s, 6, run())
+    tick_each(s)
     s.spawn(run())
-    drain(s)
+    tick_each(s)
     assert seen == [6, 2]
-
-
-def test_a_loan_from_another_policy_is_capped():
-    p = PriorityPolicy(levels=4)
-    s = StaticScheduler(2, policy=p)
-
-    async def idle():
-        await yield_now()
-
-    a = spawn(s, 1, idle())._live_slot()
-    other = StaticScheduler(1, policy=PriorityPolicy(levels=30))
-    w = other.build_task().priority(20).spawn(idle())._live_slot()
-    p.inherit(a, w)
-    assert (a.priority, a.pol.queue_pos) == (3, 3)
-    p.restore(a)
-    assert a.priority == 1
-    drain(s)
-    drain(other)
 
 
 def _lcg(x):
@@ -380,8 +230,8 @@ def test_round_robin_yields_to_an_equal_task_woken_during_the_poll():
                 g.open()  # the equal peer is only in the wake inbox during this poll
             await preempt_point()
 
-    spawn(s, 2, peer())
+    spawn_at(s, 2, peer())
     s.tick()
-    spawn(s, 2, work())
-    drain(s)
+    spawn_at(s, 2, work())
+    tick_each(s)
     assert "".join(ev) == "WWWWPWW"

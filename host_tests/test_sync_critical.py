@@ -1,19 +1,15 @@
-# Critical sections (re-entrant lock, IRQ masking, context manager) and the blocking Mutex.
+# Critical sections: the re-entrant lock, IRQ masking, the context manager, the default and
+# the no-op section. The blocking Mutex: test_sync_blocking_mutex.py.
 import sys
-import time
 
+from criticalhelp import enter_exit, pause, wait_for
 from shimeji import (
-    BlockingMutex,
     CriticalSectionMisuse,
-    CriticalSectionRawMutex,
     IrqCriticalSection,
     LockCriticalSection,
-    LockNotHeld,
     NoCriticalSection,
     NoThreads,
-    RawMutexSection,
     ThreadRawMutex,
-    WaitQueue,
     default_critical_section,
 )
 from shimeji.sync.critical import MAX_DEPTH
@@ -36,20 +32,6 @@ from synchelp import StateMachine
 # stack on the C3 after the heap grew (OSError: can't create thread, session 13); elsewhere
 # each is a new thread as before
 reserve_threads(4)
-
-
-def _pause():
-    if IS_MICROPYTHON:
-        time.sleep_ms(1)
-    else:
-        time.sleep(0.001)
-
-
-def _wait_for(cond, limit=20000):
-    while limit and not cond():
-        _pause()
-        limit -= 1
-    assert cond(), "timed out waiting for the other thread"
 
 
 def test_irq_section_nesting_restores_saved_state():
@@ -123,13 +105,13 @@ def test_lock_section_excludes_another_thread_until_fully_left():
     outer = cs.enter()
     inner = cs.enter()
     start_thread(other)
-    _wait_for(lambda: len(got) == 1)
+    wait_for(lambda: len(got) == 1)
     log.append("main exits inner")
     cs.exit(inner)
-    _pause()
+    pause()
     log.append("main exits outer")
     cs.exit(outer)
-    _wait_for(lambda: len(log) == 4)
+    wait_for(lambda: len(log) == 4)
     assert got == [None]
     assert log == ["main exits inner", "main exits outer", "other in", "other out"]
 
@@ -153,7 +135,7 @@ def test_lock_section_mutual_exclusion_under_two_threads():
 
     start_thread(bump, 1)
     bump(0)
-    _wait_for(lambda: all(done))
+    wait_for(lambda: all(done))
     assert box[0] == 2 * n
 
 
@@ -191,167 +173,13 @@ def test_no_critical_section_does_nothing():
         assert cs.exit(cs.enter()) is None
 
 
-# -- blocking Mutex -------------------------------------------------------------------------
-
-
-def test_blocking_mutex_with_lock_returns_and_releases():
-    m = BlockingMutex([0])
-
-    def bump(v):
-        v[0] += 1
-        return v[0]
-
-    assert m.with_lock(bump) == 1
-    assert not m.is_locked()
-    with raises(ValueError):
-        m.with_lock(lambda v: int("x"))
-    assert not m.is_locked()
-    with m as v:
-        v[0] += 10
-    assert m.value == [11]
-
-
-def test_blocking_mutex_is_not_reentrant_and_says_so():
-    m = BlockingMutex()
-    assert m.try_lock()
-    assert not m.try_lock()
-    with raises(CriticalSectionMisuse, "not re-entrant"):
-        m.lock()
-    m.unlock()
-    with raises(LockNotHeld):
-        m.unlock()
-    assert m.try_with_lock(lambda v: "ran") == "ran"
-
-
-def test_blocking_mutex_on_irq_section_masks_interrupts_while_held():
-    mach = StateMachine()
-    m = BlockingMutex(raw=CriticalSectionRawMutex(IrqCriticalSection(mach)))
-    seen = m.with_lock(lambda v: mach.irq)
-    assert seen == 0 and mach.irq == 1
-
-
-def _try_from_another_thread(m):
-    out = []
-    start_thread(lambda: out.append(m.try_with_lock(lambda v: 1, 0)))
-    _wait_for(lambda: len(out) == 1)
-    return out[0]
-
-
-@needs_threads
-def test_blocking_mutex_try_lock_fails_while_another_thread_holds_it():
-    for raw in (CriticalSectionRawMutex(LockCriticalSection()), ThreadRawMutex()):
-        m = BlockingMutex(raw=raw)
-        m.lock()
-        assert _try_from_another_thread(m) == 0
-        m.unlock()
-        assert _try_from_another_thread(m) == 1
-
-
-@needs_threads
-def test_blocking_mutex_unlock_from_a_thread_that_does_not_hold_it_is_refused():
-    # Leaving the section from another thread released the holder's lock on MicroPython (and
-    # left the mutex marked unlocked while held, under CPython's RLock).
-
-    m = BlockingMutex(raw=CriticalSectionRawMutex(LockCriticalSection()))
-    m.lock()
-    out = []
-
-    def other():
-        try:
-            m.unlock()
-            out.append("unlocked")
-        except LockNotHeld as e:
-            out.append(str(e))
-
-    start_thread(other)
-    _wait_for(lambda: out)
-    assert out == ["unlock() of a blocking Mutex that another thread holds: only the thread "
-                   "(or context) that locked it may unlock it"]
-    assert m.is_locked() and _try_from_another_thread(m) == 0  # still held, still excluding
-    m.unlock()
-    assert not m.is_locked() and _try_from_another_thread(m) == 1
-
-
-class CountingRaw:
-    """A user-supplied raw mutex (maitake's RawMutex hook): counts what it is asked."""
-
-    def __init__(self):
-        self.log = []
-        self.held = False
-
-    def lock(self):
-        self.log.append("lock")
-        self.held = True
-
-    def try_lock(self):
-        self.log.append("try")
-        if self.held:
-            return False
-        self.held = True
-        return True
-
-    def unlock(self):
-        self.log.append("unlock")
-        self.held = False
-
-    def is_locked(self):
-        return self.held
-
-
-def test_user_raw_mutex_guards_a_blocking_mutex_and_a_primitive():
-    raw = CountingRaw()
-    m = BlockingMutex(5, raw=raw)
-    assert m.with_lock(lambda v: v * 2) == 10
-    assert raw.log == ["lock", "unlock"]
-    raw.log = []
-    q = WaitQueue(RawMutexSection(raw))
-    assert q.wake() is False
-    assert raw.log == ["lock", "unlock"]
-
-
-def _enter_exit(cs):
-    s = cs.enter()
-    s2 = cs.enter()
-    cs.exit(s2)
-    cs.exit(s)
-    with cs:
-        pass
-
-
 @micropython_only
 @needs_threads
 def test_lock_section_enter_exit_and_with_allocate_nothing():
     cs = LockCriticalSection()
-    _enter_exit(cs)
-    heap_locked(_enter_exit, cs)
-    assert alloc_delta(_enter_exit, cs) == 0
-
-
-def _with_lock(m, fn):
-    return m.with_lock(fn)
-
-
-def _noop(v):
-    return v
-
-
-@micropython_only
-def test_a_new_no_critical_section_allocates_nothing_on_its_first_enter():
-    # Its depth counter once appeared on the first enter(): 16 B on the 32-bit qemu firmware,
-    # where Trace.record_isr then raised MemoryError under heap_lock.
-    cs = NoCriticalSection()
-    assert alloc_delta(_enter_exit, cs) == 0
-    cs = NoCriticalSection()
-    heap_locked(_enter_exit, cs)
-    assert cs.depth == 0
-
-
-@micropython_only
-def test_blocking_mutex_with_lock_allocates_nothing():
-    m = BlockingMutex(3)
-    _with_lock(m, _noop)
-    heap_locked(_with_lock, m, _noop)
-    assert alloc_delta(_with_lock, m, _noop) == 0
+    enter_exit(cs)
+    heap_locked(enter_exit, cs)
+    assert alloc_delta(enter_exit, cs) == 0
 
 
 @needs_threads
@@ -361,7 +189,7 @@ def test_default_section_first_calls_from_threads_at_once_share_one():
 
     from shimeji.sync import critical
 
-    kept = critical._shared
+    kept = default_critical_section()  # (made now if no test before this one made it)
     n = 4
     try:
         for round_ in range(50):
