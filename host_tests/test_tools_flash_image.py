@@ -3,11 +3,16 @@
 # image laid out as MicroPython's RPI_PICO formats its flash, for the emulator to load.
 import os
 import re
+import shutil
+import time
 
+import emulate
 import flash_image
 import fwtest
 import littlefs
 import pytest
+
+import firmware
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -70,3 +75,52 @@ def test_mpy_runs_say_where_shimeji_must_come_from(monkeypatch, tmp_path):
     assert "shimeji.__file__.startswith('/lib/shimeji/')" in seen[0]
     assert seen[0].index("'/lib'") < seen[0].index("__import__")
     assert "/lib" not in seen[1]
+
+
+def _uf2(path, end):
+    """A UF2 file whose 256-byte blocks write flash from its start up to offset ``end``."""
+    import struct
+
+    with open(path, "wb") as f:
+        for at in range(0, end, 256):
+            head = struct.pack("<IIIIIIII", 0x0A324655, 0x9E5D5157, 0x2000, 0x10000000 + at,
+                               256, at // 256, end // 256, 0xE48BFF56)
+            f.write(head + bytes(476) + struct.pack("<I", 0x0AB16F30))
+
+
+def test_a_firmware_reaching_into_the_filesystem_is_named_and_not_given_a_lib(
+        monkeypatch, tmp_path):
+    fits, over = str(tmp_path / "fits.uf2"), str(tmp_path / "over.uf2")
+    _uf2(fits, flash_image.FS_OFFSET - 4096)
+    _uf2(over, flash_image.FS_OFFSET + 6400)
+    assert flash_image.uf2_flash_end(fits) == flash_image.FS_OFFSET - 4096
+    assert flash_image.overlap(fits) == -4096 and flash_image.overlap(over) == 6400
+    lines = []
+    monkeypatch.setattr(firmware, "build_dir", lambda board, *a, **k: str(tmp_path))
+    os.rename(over, str(tmp_path / "firmware.uf2"))
+    firmware.check_flash_room("rp2040", lines.append)
+    assert "6400 B past 0xa0000" in lines[0] and lines[0].startswith("WARNING")
+    with pytest.raises(emulate.Unavailable) as e:
+        fwtest.mpy_image("rp2040")
+    assert "6400 B past 0xa0000" in str(e.value)
+    os.rename(fits, str(tmp_path / "firmware.uf2"))
+    firmware.check_flash_room("rp2040", lines.append)
+    assert lines[1] == "flash: the firmware ends 4096 B before RPI_PICO's filesystem"
+
+
+def test_an_emulator_that_never_brings_up_usb_is_given_up_at_its_deadline(monkeypatch,
+                                                                            tmp_path):
+    """The .mpy path's image over a firmware's tail left rp2040js silent: the start blocked
+    in a read for 23 minutes instead of its 120 s."""
+    if not shutil.which("node"):
+        pytest.skip("needs node")
+    silent = tmp_path / "silent.mjs"
+    silent.write_text("console.log('loaded');\nsetTimeout(() => {}, 60000);\n")
+    monkeypatch.setattr(emulate, "EMU_SCRIPT", str(silent))
+    monkeypatch.setattr(emulate, "rp2040js_dir", lambda: str(tmp_path))
+    emu = emulate.Rp2040Emulator(str(tmp_path / "firmware.uf2"), timeout=2.0)
+    t0 = time.monotonic()
+    with pytest.raises(emulate.Unavailable, match="did not bring up USB-CDC: loaded"):
+        emu.start()
+    assert time.monotonic() - t0 < 10
+    assert emu.proc.poll() is not None

@@ -33,6 +33,7 @@ manager that yields the port and stops the emulator at the end. When something i
 import argparse
 import contextlib
 import os
+import select
 import shutil
 import signal
 import socket
@@ -243,12 +244,19 @@ class Rp2040Emulator:
             start_new_session=True)
         deadline = time.monotonic() + self.timeout
         seen = b""
+        fd = self.proc.stdout.fileno()
+        # select, not readline: an emulator that prints nothing (a firmware that never
+        # brings up USB) blocked readline past the deadline for good
         while time.monotonic() < deadline and self.proc.poll() is None:
-            line = self.proc.stdout.readline()
-            seen += line
-            if b"USB-CDC ready" in line:
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                break
+            chunk = os.read(fd, 4096)
+            seen += chunk
+            if b"USB-CDC ready" in seen:
                 self.path = "socket://127.0.0.1:%d" % port
                 return self
+            if not chunk:
+                break
         self.stop()
         raise Unavailable("the RP2040 emulator did not bring up USB-CDC: %s" % seen.decode(
             errors="replace")[-2000:])

@@ -423,6 +423,7 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
     check_native_alignment(board, out)
+    check_flash_room(board, out)
     built = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
     for name in ("firmware.elf",) if emulated else images:
         path = os.path.join(built, name)
@@ -430,6 +431,23 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (images, built))
+
+
+def check_flash_room(board, out=print):
+    """Say loudly when the rp2040 image runs into RPI_PICO's filesystem (the last 1408 KB of
+    flash): a Pico's first boot formats it and erases the firmware's tail."""
+    uf2 = os.path.join(build_dir(board), "firmware.uf2")
+    if board != "rp2040" or not os.path.exists(uf2):
+        return
+    import flash_image
+
+    over = flash_image.overlap(uf2)
+    if over > 0:
+        out("WARNING: %s ends %d B past 0x%x, inside RPI_PICO's filesystem: a Pico's first "
+            "boot formats it and erases the firmware's tail (docs/boards.md, \"RP2040, "
+            "session 18\")" % (uf2, over, flash_image.FS_OFFSET))
+    else:
+        out("flash: the firmware ends %d B before RPI_PICO's filesystem" % -over)
 
 
 SDKCONFIG_STAMP = "shimeji-sdkconfig-defaults.txt"

@@ -71,6 +71,28 @@ def write_image(files, out):
     return len(fs.context.buffer)
 
 
+def uf2_flash_end(uf2):
+    """The flash offset just past the last byte a UF2 image writes (its blocks' target
+    addresses, from the XIP base 0x10000000)."""
+    import struct
+
+    end = 0
+    with open(uf2, "rb") as f:
+        while True:
+            block = f.read(512)
+            if len(block) < 512:
+                return end
+            addr, size = struct.unpack_from("<II", block, 12)
+            end = max(end, addr - 0x10000000 + size)
+
+
+def overlap(uf2):
+    """Bytes of the firmware past ``FS_OFFSET``: where RPI_PICO's filesystem begins. Above 0,
+    the firmware's tail lies in the filesystem: a Pico's first boot formats it (``_boot.py``,
+    no littlefs there), erasing that tail, and loading the image here overwrites it."""
+    return uf2_flash_end(uf2) - FS_OFFSET
+
+
 def env_value(image):
     """The ``RP2040_FLASH_IMAGE`` value the emulator scripts read."""
     return "%s@%d" % (os.path.abspath(image), FS_OFFSET)

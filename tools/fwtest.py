@@ -308,6 +308,13 @@ def mpy_image(board, out=print):
     if board != "rp2040":
         raise emulate.Unavailable("--mpy (MPY=1) needs BOARD=rp2040 (its emulator loads a "
                                   "flash image) or --port of a board `make deploy` filled")
+    uf2 = os.path.join(emulate.firmware.build_dir("rp2040"), "firmware.uf2")
+    over = flash_image.overlap(uf2) if os.path.exists(uf2) else 0
+    if over > 0:  # the image would overwrite the firmware's tail: it never boots
+        raise emulate.Unavailable(
+            "%s ends %d B past 0x%x, where RPI_PICO's filesystem begins: /lib cannot be "
+            "loaded beside it (docs/boards.md, \"RP2040, session 18\")"
+            % (uf2, over, flash_image.FS_OFFSET))
     image = os.path.join(ROOT, "build", "flash", "rp2040-lib.img")
     files = flash_image.lib_files("armv6m")
     flash_image.write_image(files, image)
