@@ -141,9 +141,18 @@ def test_channels_events_sleeps_and_timeouts_on_the_section_allocate_nothing_ins
             for h in hs[:-1]:
                 total += await h or 0
             ev.clear()
+            parked = [ex.spawn(waiter()), ex.spawn(producer(3)), ex.spawn(late())]
+            for _ in range(3):
+                await yield_now()
+            for h in parked:  # cancelled where they wait: the event, the full channel, a sleep
+                assert h.cancel()
+            for h in parked:
+                with raises(Cancelled):
+                    await h
+            total += await ch.recv() + await ch.recv()  # the 0 and 1 sent before it parked
         return total
 
-    assert ex.run(main()) == 3 * (sum(range(10)) + 3)
+    assert ex.run(main()) == 3 * (sum(range(10)) + 3 + 1)
     assert cs.check_balanced() > 100
 
 

@@ -26,7 +26,10 @@ _FULL = const(2)  # no free slot,
 _AGAIN = const(3)  # or no handle for the slot (another thread took the spare): again
 
 
-def spawn_here(self, coro, name=None, detached=False, _context=core.context):
+@micropython.native  # (as bytecode its frame passed 11 words: a heap block per spawn)
+def spawn_here(self, coro, name=None, detached=False, _context=core.context, _type=type,
+               _coro_type=_CORO_TYPE, _spare=spare, _ready=ready, _grow=grow,
+               _base=StaticScheduler.spawn):
     """``Worker._spawn_here``: spawn on this worker (any thread). Raises ``ExecutorClosed``,
     or ``PoolFull`` when its slots are all live (``Executor.spawn`` then passes the task to
     another worker), after leaving the section."""
@@ -34,15 +37,15 @@ def spawn_here(self, coro, name=None, detached=False, _context=core.context):
     # mode the slot) is made first, the checks that raise run first, and a spawn that
     # finds the executor closed or no free slot raises after leaving it.
     running = _context.sched  # (the checks StaticScheduler._spawn makes, made here)
-    if type(coro) is not _CORO_TYPE or (running is not None and running is not self
+    if _type(coro) is not _coro_type or (running is not None and running is not self
                                         and running.level != self.level):
         if not self.executor.closed:
             self._check_spawn(coro)  # raises unless coro is some other coroutine-like
     why = 0
     while True:  # (a detached spawn into a slot that keeps its handle needs no spare)
-        h = self._spare if detached and why != _AGAIN else spare(self)
+        h = self._spare if detached and why != _AGAIN else _spare(self)
         if self.grow and self._free_head is None and self._returned is None:
-            grow(self, self._enter, self._exit)
+            _grow(self, self._enter, self._exit)
         state = self._enter()
         try:
             if self.executor.closed:
@@ -53,12 +56,12 @@ def spawn_here(self, coro, name=None, detached=False, _context=core.context):
                     slot = self._free_head
                 if slot is None:
                     why = _FULL
-                elif not ready(self, slot, h, name):
+                elif not _ready(self, slot, h, name):
                     why = _AGAIN  # another thread's spawn took the spare: make one more
                 else:
                     why = 0
                     self._building = coro
-                    handle = StaticScheduler.spawn(self, coro, name)  # into slot
+                    handle = _base(self, coro, name)  # into slot
                     if detached:
                         slot.handle_out = False  # not handed out: the slot reuses it
         finally:
