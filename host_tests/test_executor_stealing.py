@@ -17,6 +17,12 @@ from support import (
 )
 
 
+def _nap():
+    import time
+
+    time.sleep_ms(1) if hasattr(time, "sleep_ms") else time.sleep(0.001)
+
+
 @needs_threads  # the workers are threads (the qemu port has none)
 def test_an_imbalanced_start_is_evened_out_by_stealing():
     ex = Executor(workers=2, capacity=80)
@@ -32,10 +38,13 @@ def test_an_imbalanced_start_is_evened_out_by_stealing():
     async def main():
         # Wait (boundedly) until worker 1, idle, has asked worker 0 for work or gone to sleep,
         # so the test does not depend on when the OS first runs worker 1's thread (CPython's
-        # GIL may not soon).
-        for _ in range(200000):
+        # GIL may not soon). Each turn naps without the GIL: with a GIL on one CPU under
+        # SCHED_FIFO (make test-gil) a new thread never ran while this one only yielded (its
+        # 1 µs hand-overs were too short), unless earlier tests had started it (session 18).
+        for _ in range(2000):
             if ex.workers[0]._request is not None or ex.workers[1].sleeping:
                 break
+            _nap()
             await yield_now()
         hs = [ex.spawn(child()) for _ in range(64)]  # all on worker 0
         for h in hs:
