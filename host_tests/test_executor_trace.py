@@ -9,6 +9,12 @@ from shimeji.trace import writers
 from support import executor_capacity, heap_scaled, needs_thread_module, needs_threads
 
 
+def _nap():
+    import time
+
+    time.sleep_ms(1) if hasattr(time, "sleep_ms") else time.sleep(0.001)
+
+
 @needs_threads  # the workers are threads (the qemu port has none)
 def test_a_worker_trace_records_its_polls_steals_and_cross_worker_wakes():
     ex = Executor(workers=2, capacity=48)
@@ -31,9 +37,10 @@ def test_a_worker_trace_records_its_polls_steals_and_cross_worker_wakes():
 
     async def main():
         hw = w1.spawn(waiter())  # on worker 1, from worker 0's thread
-        for _ in range(2000000):
+        for _ in range(2000):  # (a nap without the GIL each turn: with a GIL on one CPU a
             if w1._request is None and w0._request is not None or w1.sleeping:
-                break
+                break  # thread that only yields may never let worker 1's run: session 18)
+            _nap()
             await yield_now()
         traces[0].clear()  # the wait above polled main many times: not what is checked here
         hs = [ex.spawn(child()) for _ in range(n)]  # all on worker 0: worker 1 steals
