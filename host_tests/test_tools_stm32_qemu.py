@@ -140,3 +140,14 @@ def test_a_build_directory_made_with_other_cflags_is_built_again_from_scratch(tm
     fresh = tmp_path / "fresh"
     firmware.clean_on_new_cflags(str(fresh), cmd, said.append)  # none yet: made, no message
     assert os.listdir(fresh) == [firmware.CFLAGS_STAMP] and len(said) == 2
+
+
+def test_the_test_image_leaves_out_what_fwtest_mounts_anyway():
+    # boards/stm32/qemu/manifest_tests.py freezes no test module that fwtest runs from the
+    # mount (NEEDS_FILES): the same pattern in both, or a module is frozen for nothing.
+    import fwtest
+
+    path = os.path.join(firmware.STM32_QEMU_CHANGES, "manifest_tests.py")
+    with open(path) as f:
+        text = f.read()
+    assert 're.compile(r"%s")' % fwtest.NEEDS_FILES.pattern in text
