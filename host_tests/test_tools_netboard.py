@@ -7,8 +7,10 @@ import json
 import os
 
 import netboard
+import ppp_trace
 import pytest
 import qemu_boot
+import slirp_link
 
 import firmware
 
@@ -39,8 +41,8 @@ def test_the_link_trace_decodes_frames_split_across_datagrams():
                         "00000000000000005002200000000000")
     stream = _frame(LCP_CONFREQ) + _frame(syn)
     chunks = [(i * 0.01, stream[i:i + 3]) for i in range(0, len(stream), 3)]  # 3 bytes each
-    frames = netboard.ppp_frames(chunks)
-    assert [netboard.describe(f) for _t, f in frames] == [
+    frames = ppp_trace.ppp_frames(chunks)
+    assert [ppp_trace.describe(f) for _t, f in frames] == [
         "LCP code 1 id 1", "TCP 192.0.2.1:51380 > 10.0.2.15:7777 flags 02, 40 bytes"]
     assert frames[0][1] == b"\xff\x03" + LCP_CONFREQ  # escapes undone, FCS dropped
 
@@ -74,10 +76,10 @@ def test_qemu_puts_usart2_on_the_bridge(monkeypatch):
 
 
 def _slirp_or_skip():
-    link = netboard.SlirpLink()
+    link = slirp_link.SlirpLink()
     try:
         return link.start()
-    except netboard.Unavailable as e:
+    except slirp_link.Unavailable as e:
         pytest.skip(str(e))
 
 
@@ -91,7 +93,7 @@ def test_slirp_talks_ppp_in_its_own_namespace():
         while got.count(b"\x7e") < 4:  # two frames back
             assert select.select([link.master], [], [], 20)[0], got
             got += os.read(link.master, 4096)
-        codes = sorted(netboard.describe(f) for _t, f in netboard.ppp_frames([(0, got)]))
+        codes = sorted(ppp_trace.describe(f) for _t, f in ppp_trace.ppp_frames([(0, got)]))
         assert codes == ["LCP code 1 id 1", "LCP code 2 id 1"]  # its request, our ack
         assert os.readlink("/proc/%d/ns/net" % link.pid) != os.readlink("/proc/self/ns/net")
     finally:
