@@ -1,8 +1,8 @@
-# shimeji: cpython-only (tools/heapwhy.py's model of MicroPython's mark phase, on a made-up heap)
+# shimeji: cpython-only (tools/heap_model.py: heapwhy's mark phase model, on a made-up heap)
 import struct
 
-import heapwhy
-from heapwhy import AT_FREE, AT_HEAD, AT_MARK, AT_TAIL, HeapModel
+import heap_model
+from heap_model import AT_FREE, AT_HEAD, AT_MARK, AT_TAIL, HeapModel
 
 POOL = 0x3FC90000
 N = 16  # blocks
@@ -56,7 +56,7 @@ def test_marks_referrers_and_a_report_against_the_collectors_marks():
     assert model.referrers(blk(6)) == [(blk(2), 24)]
     assert model.referrers(blk(5)) == []  # only an interior pointer, blk(5)+4, is held
     lines = []
-    heapwhy.report(model, [("roots", [("r0", blk(0))]), ("other", [("r1", blk(8))])],
+    heap_model.report(model, [("roots", [("r0", blk(0))]), ("other", [("r1", blk(8))])],
                    [(blk(6), "C"), (blk(5), "D")], lambda p: "obj", lambda q: None,
                    out=lines.append)
     text = "\n".join(lines)
@@ -69,9 +69,9 @@ def test_marks_referrers_and_a_report_against_the_collectors_marks():
 def test_a_map_tables_value_is_named_by_its_qstr_key():
     # REPR_A: a qstr object is (q << 3) | 2; a map table is (key, value) pairs
     model = _heap({0: AT_HEAD, 1: AT_HEAD}, {blk(0): (77 << 3) | 2, blk(0) + 4: blk(1)})
-    assert heapwhy.slot_name(model, blk(0), 4, {77: "_ctx"}.get) == "['_ctx']"
-    assert heapwhy.slot_name(model, blk(0), 0, {77: "_ctx"}.get) == "+0"
-    assert heapwhy.slot_name(model, blk(0), 4, {}.get) == "+4"
+    assert heap_model.slot_name(model, blk(0), 4, {77: "_ctx"}.get) == "['_ctx']"
+    assert heap_model.slot_name(model, blk(0), 0, {77: "_ctx"}.get) == "+0"
+    assert heap_model.slot_name(model, blk(0), 4, {}.get) == "+4"
 
 
 def test_a_free_block_never_counts():
