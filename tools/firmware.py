@@ -35,6 +35,9 @@ boards/stm32/manifest_ppp.py: the board's usual modules, ``ppp_link`` and the tw
 examples. With ``--emulated`` it is the qemu board that tools/netboard.py boots with USART2
 as its PPP link.
 
+rp2040 builds our board boards/rp2040/pico (MicroPython's RPI_PICO with a 1280 KB filesystem,
+so that the firmware fits before it: tools/rp2040_build.py); ``--mp-board NAME`` one of the
+port's own. The build fails when the firmware reaches into the board's filesystem.
 rp2040 (a CMake build) also reads, from the environment:
 - ``PICO_SDK_PATH``: a pico-sdk other than the tree's lib/pico-sdk (v1.28.0 pins 2.2.0);
 - ``PICOTOOL_DIR``: a picotool install (the directory holding picotoolConfig.cmake), or
@@ -52,9 +55,14 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import rp2040_build  # noqa: E402
+from rp2040_build import check_native_alignment, native_code_addresses  # noqa: E402, F401
 
 # board -> (port directory, MicroPython board, image files to look for, toolchain hint)
 PORTS = {
+    # rp2040: our board boards/rp2040/pico (RPI_PICO with a smaller filesystem: rp2040_build)
     "rp2040": ("rp2", "RPI_PICO", ("firmware.uf2",), "arm-none-eabi-gcc and cmake"),
     "esp32": ("esp32", "ESP32_GENERIC", ("firmware.bin",),
               "ESP-IDF (run its export.sh first)"),
@@ -315,6 +323,8 @@ def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=F
         cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
     elif chip:
         cmd.append("BOARD_DIR=" + esp32_board_dir(chip))
+    elif board == "rp2040":
+        cmd += rp2040_build.board_args(mp_board)
     elif default_board:
         cmd.append("BOARD=" + (mp_board or default_board))
     return cmd
@@ -413,6 +423,9 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
         clean_on_new_cflags(build_dir(board, emulated, tests, network), cmd, out)
     if chip:
         refresh_sdkconfig(micropy_dir, chip, out)
+    if board == "rp2040":
+        rp2040_build.reconfigure_on_new_board(build_dir(board), micropy_dir, mp_board, out)
+        rp2040_build.remove_images(build_dir(board))  # a failed link leaves none behind
     if emulated:
         write_stm32_qemu_board(micropy_dir, tests, network)
     if env.get("CMAKE_ARGS"):
@@ -423,7 +436,9 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
     check_native_alignment(board, out)
-    check_flash_room(board, out)
+    if board == "rp2040":
+        rp2040_build.check_flash_room(build_dir(board), rp2040_build.fs_offset(micropy_dir,
+                                                                               mp_board), out)
     built = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
     for name in ("firmware.elf",) if emulated else images:
         path = os.path.join(built, name)
@@ -431,23 +446,6 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (images, built))
-
-
-def check_flash_room(board, out=print):
-    """Say loudly when the rp2040 image runs into RPI_PICO's filesystem (the last 1408 KB of
-    flash): a Pico's first boot formats it and erases the firmware's tail."""
-    uf2 = os.path.join(build_dir(board), "firmware.uf2")
-    if board != "rp2040" or not os.path.exists(uf2):
-        return
-    import flash_image
-
-    over = flash_image.overlap(uf2)
-    if over > 0:
-        out("WARNING: %s ends %d B past 0x%x, inside RPI_PICO's filesystem: a Pico's first "
-            "boot formats it and erases the firmware's tail (docs/boards.md, \"RP2040, "
-            "session 18\")" % (uf2, over, flash_image.FS_OFFSET))
-    else:
-        out("flash: the firmware ends %d B before RPI_PICO's filesystem" % -over)
 
 
 SDKCONFIG_STAMP = "shimeji-sdkconfig-defaults.txt"
@@ -530,64 +528,14 @@ def clean_on_new_cflags(build, cmd, out=print):
         f.write(flags)
 
 
-# A frozen native or viper function's machine code: mpy-tool puts it in .text (bytecode is
-# plain const data)
-NATIVE_FUN_DATA = re.compile(r'byte (fun_data_\w+)\[\d+\] __attribute__\(\(section\("\.text')
-
-
-def native_code_addresses(content, elf, nm="arm-none-eabi-nm"):
-    """``[(symbol, address)]`` of every frozen native/viper function's code in ``elf``, the
-    names read from the build's ``frozen_content.c``. Raises ``FirmwareError`` if one of them
-    is not in the ELF's symbols."""
-    with open(content) as f:
-        names = NATIVE_FUN_DATA.findall(f.read())
-    proc = subprocess.run([nm, elf], capture_output=True, text=True, check=True)
-    where = {}
-    for line in proc.stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 3:
-            where[parts[2]] = int(parts[0], 16)
-    missing = [n for n in names if n not in where]
-    if missing:
-        raise FirmwareError("%s: no symbol for the native code %s in %s"
-                            % (content, ", ".join(missing[:5]), elf))
-    return [(n, where[n]) for n in names]
-
-
-def check_native_alignment(board, out=print):
-    """Refuse an rp2040 image whose frozen native code is 2-byte aligned (it faults on the
-    Cortex-M0+): the patched mpy-tool (tools/native_align.py) was not used for it. Then
-    read the linked ELF: every native and viper function's code must start on a word
-    boundary there too (the address the VM reads a word at)."""
-    content = os.path.join(build_dir(board), "frozen_content.c")
-    if board != "rp2040" or not os.path.exists(content):
-        return
-    with open(content) as f:
-        if "aligned (2)" in f.read():
-            raise FirmwareError(
-                "%s has frozen native code aligned to 2 bytes, which faults on the RP2040's "
-                "Cortex-M0+: the freeze did not run the patched mpy-tool.py "
-                "(tools/native_align.py). Delete %s and build again, or freeze bytecode "
-                "(bytecode=True in boards/rp2040/manifest.py)." % (content, build_dir(board)))
-    elf = os.path.join(build_dir(board), "firmware.elf")
-    if not os.path.exists(elf) or not shutil.which("arm-none-eabi-nm"):
-        out("not checked: the native code's addresses (no %s or no arm-none-eabi-nm)" % elf)
-        return
-    found = native_code_addresses(content, elf)
-    odd = ["%s at 0x%x" % (n, a) for n, a in found if a % 4]
-    if odd:
-        raise FirmwareError("%s: frozen native code not word-aligned, which faults on the "
-                            "RP2040's Cortex-M0+: %s" % (elf, "; ".join(odd[:5])))
-    out("frozen native and viper functions: %d, every one word-aligned in %s"
-        % (len(found), elf))
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "")
     ap.add_argument("--micropy-dir", default=os.environ.get("MICROPY_DIR") or "")
-    ap.add_argument("--mp-board", help="the port's board name (default: %s)" % ", ".join(
-        "%s for %s" % (v[1], k) for k, v in sorted(PORTS.items()) if v[1]))
+    ap.add_argument("--mp-board", help="a MicroPython board of the port (default: %s; for "
+                    "rp2040 our boards/rp2040/pico, RPI_PICO with a smaller filesystem)"
+                    % ", ".join("%s for %s" % (v[1], k) for k, v in sorted(PORTS.items())
+                                if v[1] and k != "rp2040"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--boot", action="store_true", help="qemu only: boot the image on a pty")
     ap.add_argument("--emulated", action="store_true",

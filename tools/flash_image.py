@@ -6,8 +6,10 @@ Usage: python tools/flash_image.py [--arch armv6m] [--out build/flash/rp2040-lib
 architecture and copies them to ``/lib`` with ``mpremote fs cp``. rp2040js does not emulate
 flash programming, so on the emulated RP2040 that copy cannot happen; this writes the same
 files (``/lib/shimeji/**.mpy``, ``/lib/shimeji_board.mpy``) into a littlefs2 image laid out
-as MicroPython v1.28.0's RPI_PICO formats its flash (``ports/rp2/modules/_boot.py``:
-``VfsLfs2(rp2.Flash(), progsize=256)``, 4 KB blocks, the last 1408 KB of the 2 MB flash).
+as the firmware of ``make firmware BOARD=rp2040`` formats its flash (MicroPython v1.28.0's
+``ports/rp2/modules/_boot.py``: ``VfsLfs2(rp2.Flash(), progsize=256)``, 4 KB blocks, the last
+``MICROPY_HW_FLASH_STORAGE_BYTES`` of the 2 MB flash: 1280 KB on our board,
+boards/rp2040/pico, where MicroPython's RPI_PICO has 1408 KB).
 The emulator scripts load it at ``FS_OFFSET`` when ``RP2040_FLASH_IMAGE=FILE@OFFSET`` is set
 in their environment, so the firmware's boot mounts it as ``/``: the ``.mpy`` deploy path,
 read from flash as on a board (``tools/fwtest.py --mpy``). Needs ``littlefs-python``.
@@ -15,6 +17,7 @@ read from flash as on a board (``tools/fwtest.py --mpy``). Needs ``littlefs-pyth
 
 import argparse
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,9 +25,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import device  # noqa: E402
 
 ROOT = device.ROOT
-FLASH_BYTES = 2 * 1024 * 1024  # RPI_PICO: PICO_FLASH_SIZE_BYTES
-FS_BYTES = 1408 * 1024  # MICROPY_HW_FLASH_STORAGE_BYTES (boards/RPI_PICO/mpconfigboard.h)
-FS_OFFSET = FLASH_BYTES - FS_BYTES  # 0xa0000, from the start of flash (XIP 0x10000000)
+BOARD_DIR = os.path.join(ROOT, "boards", "rp2040", "pico")  # make firmware BOARD=rp2040's board
+FLASH_BYTES = 2 * 1024 * 1024  # the Pico's: PICO_FLASH_SIZE_BYTES
+STORAGE = re.compile(r"#define MICROPY_HW_FLASH_STORAGE_BYTES\s+\((\d+) \* 1024\)")
+
+
+def storage_bytes(header):
+    """``MICROPY_HW_FLASH_STORAGE_BYTES`` of a board's ``mpconfigboard.h`` when it is a plain
+    ``(N * 1024)``; else None."""
+    with open(header) as f:
+        m = STORAGE.search(f.read())
+    return int(m.group(1)) * 1024 if m else None
+
+
+FS_BYTES = storage_bytes(os.path.join(BOARD_DIR, "mpconfigboard.h"))  # 1280 KB
+FS_OFFSET = FLASH_BYTES - FS_BYTES  # 0xc0000, from the start of flash (XIP 0x10000000)
 BLOCK = 4096
 PROG = 256  # _boot.py's progsize
 READ = 32  # VfsLfs2's default readsize
@@ -86,11 +101,12 @@ def uf2_flash_end(uf2):
             end = max(end, addr - 0x10000000 + size)
 
 
-def overlap(uf2):
-    """Bytes of the firmware past ``FS_OFFSET``: where RPI_PICO's filesystem begins. Above 0,
-    the firmware's tail lies in the filesystem: a Pico's first boot formats it (``_boot.py``,
-    no littlefs there), erasing that tail, and loading the image here overwrites it."""
-    return uf2_flash_end(uf2) - FS_OFFSET
+def overlap(uf2, fs_offset=FS_OFFSET):
+    """Bytes of the firmware past ``fs_offset``, where the board's filesystem begins (our
+    board's by default). Above 0, the firmware's tail lies in the filesystem: a Pico's first
+    boot formats it (``_boot.py``, no littlefs there), erasing that tail, and loading the image
+    here overwrites it."""
+    return uf2_flash_end(uf2) - fs_offset
 
 
 def env_value(image):

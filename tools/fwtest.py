@@ -308,12 +308,22 @@ def mpy_image(board, out=print):
     if board != "rp2040":
         raise emulate.Unavailable("--mpy (MPY=1) needs BOARD=rp2040 (its emulator loads a "
                                   "flash image) or --port of a board `make deploy` filled")
-    uf2 = os.path.join(emulate.firmware.build_dir("rp2040"), "firmware.uf2")
+    import rp2040_build
+
+    build = emulate.firmware.build_dir("rp2040")
+    uf2 = os.path.join(build, "firmware.uf2")
+    had = rp2040_build.configured_board(build)
+    if had and had != os.path.abspath(rp2040_build.BOARD_DIR):
+        raise emulate.Unavailable(
+            "%s was built for %s, whose filesystem is not where the /lib image goes (0x%x, "
+            "boards/rp2040/pico's): build it with make firmware BOARD=rp2040" % (
+                uf2, had, flash_image.FS_OFFSET))
     over = flash_image.overlap(uf2) if os.path.exists(uf2) else 0
     if over > 0:  # the image would overwrite the firmware's tail: it never boots
         raise emulate.Unavailable(
-            "%s ends %d B past 0x%x, where RPI_PICO's filesystem begins: /lib cannot be "
-            "loaded beside it (docs/boards.md, \"RP2040, session 18\")"
+            "%s ends %d B past 0x%x, where the board's filesystem begins: /lib cannot be "
+            "loaded beside it (a firmware of MicroPython's RPI_PICO? make firmware BOARD=rp2040 "
+            "builds boards/rp2040/pico; docs/boards.md, \"RP2040, session 19\")"
             % (uf2, over, flash_image.FS_OFFSET))
     image = os.path.join(ROOT, "build", "flash", "rp2040-lib.img")
     files = flash_image.lib_files("armv6m")
