@@ -70,6 +70,39 @@ def test_gather_accepts_shimeji_handles():
     assert asyncio.run(main()) == [1, 2]
 
 
+def test_join_all_awaits_facade_tasks_and_refuses_a_non_handle_after_them():
+    # A facade Task is a JoinHandle subclass: join_all awaits it even when it has finished
+    # with None (a subclass's await may do more), keeps every place in order, and still
+    # refuses anything else before awaiting any handle, naming its position.
+    asyncio.new_event_loop()
+
+    async def none():
+        return None
+
+    async def main():
+        done = asyncio.create_task(none())
+        plain = spawn(none())
+        await asyncio.sleep(0)
+        assert done.done() and plain.is_complete()
+        got = await join_all(spawn(none()), done, asyncio.create_task(value(3)), spawn(none()))
+        c = none()
+        try:
+            await join_all(plain, done, c)
+        except shimeji.BadArgument as e:
+            refused = str(e)
+        c.close()
+        return got, refused
+
+    got, refused = asyncio.run(main())
+    assert got == [None, None, 3, None], got
+    assert refused.startswith("join_all(*handles): argument 3 is"), refused
+
+
+async def value(v):
+    await yield_now()
+    return v
+
+
 def test_awaiting_the_runtimes_own_asyncio_raises_foreign_awaitable():
     asyncio.new_event_loop()
     seen = []

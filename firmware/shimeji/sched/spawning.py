@@ -20,8 +20,44 @@ def spawn(coro, name=None):
     return core.task_slot().sched.spawn(coro, name)
 
 
+def _walks(jh, nil):
+    """``join_all``'s two walks over its handles, as viper functions (closures over the class
+    and None: viper compares objects with objects only): an index loop is machine code, where
+    the native coroutine's ``for`` over the tuple is a runtime call per handle (~140
+    instructions on the unix port) and its counter an object."""
+
+    @micropython.viper
+    def first_odd(handles, n: int) -> int:
+        # The index of the first of the ``n`` handles that is not exactly a JoinHandle; n if
+        # none. (``n`` passed in: ``len`` here would be a global look-up.)
+        i = 0
+        while i < n:
+            if handles[i].__class__ is jh:  # (no ``is not``: a second runtime call)
+                i += 1
+            else:
+                return i
+        return n
+
+    @micropython.viper
+    def first_pending(handles, i: int, n: int) -> int:
+        # From ``i``, the index of the first of the ``n`` handles whose task has not returned
+        # None (a JoinHandle's ``_ref`` is None exactly then); n if none.
+        while i < n:
+            if handles[i]._ref is nil:
+                i += 1
+            else:
+                return i
+        return n
+
+    return first_odd, first_pending
+
+
+_first_odd, _first_pending = _walks(JoinHandle, None)
+
+
 @micropython.native
-async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstance=isinstance):
+async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstance=isinstance,
+                   _odd=_first_odd, _pending=_first_pending):
     """Await every handle in ``handles``; returns their results in argument order.
 
     The tasks run concurrently (they were spawned already); ``join_all`` collects them in
@@ -31,32 +67,30 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
     Cancelling the task that awaits ``join_all`` raises ``Cancelled`` in it and leaves the
     joined tasks running. Tasks only (not ISR-safe); allocates the result list. Anything
     but a ``JoinHandle`` among ``handles``: ``BadArgument`` before any is awaited."""
-    plain = True  # every one a JoinHandle itself (no subclass: a facade Task's await does more)
-    for handle in handles:
-        if handle.__class__ is _jh:
-            continue
-        plain = False
-        if not _isinstance(handle, _jh):
-            i = 0
-            while handles[i] is not handle:  # (the first bad one, by identity)
-                i += 1
+    n = len(handles)
+    i = _odd(handles, n)
+    plain = i == n  # every one a JoinHandle itself (no subclass: a facade Task's await does more)
+    while i < n:
+        if not _isinstance(handles[i], _jh):
             raise BadArgument("join_all(*handles): argument %d is %r, not a JoinHandle: pass "
                               "what spawn() returned (spawn(coro), not coro)"
                               % (i + 1, handles[i]))
-    results = [None] * len(handles)
-    i = 0
-    for handle in handles:
-        if handle._ref is None and (plain or handle.__class__ is _jh):  # finished, returned
-            # None: its place holds None already (a subclass's await may do more: a facade
-            # Task's; ``plain``: the first pass saw none, so no class is read again here)
-            i += 1
-            continue
-        try:
-            results[i] = await handle
-        except BaseException as e:  # noqa: BLE001 (a joined task's Cancelled is its outcome)
-            status = handle._state()
-            if not return_exceptions or (status != FAILED and status != CANCELLED):
-                raise e  # (a bare raise is not supported in native code)
-            results[i] = e
         i += 1
-    return results
+    results = [None] * n
+    i = 0
+    while True:
+        if plain:  # a handle whose task returned None: its place holds None already
+            i = _pending(handles, i, n)
+        if i >= n:
+            return results
+        handle = handles[i]
+        if plain or handle._ref is not None or handle.__class__ is not _jh:
+            # (a subclass's await may do more than a finished JoinHandle's: a facade Task's)
+            try:
+                results[i] = await handle
+            except BaseException as e:  # noqa: BLE001 (a joined task's Cancelled is its outcome)
+                status = handle._state()
+                if not return_exceptions or (status != FAILED and status != CANCELLED):
+                    raise e  # (a bare raise is not supported in native code)
+                results[i] = e
+        i += 1
