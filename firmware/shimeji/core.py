@@ -59,8 +59,11 @@ class Context:
     Design note: ``context`` below is the interpreter's context, which every scheduler uses by
     default; a scheduler ticked from inside another's task saves and restores it. Schedulers
     that poll in parallel on other threads or cores (the workers of ``shimeji.executor``) each
-    own a ``Context`` registered for their thread with ``register_thread``; ``context.slot``
-    stays None on those threads, so a reader that finds None asks ``current_context()``.
+    own a ``Context`` registered for their thread with ``register_thread``. While one is
+    registered, ``context.slot`` may be the task a plain loop polls on another thread (the
+    main loop beside the workers), so a reader asks ``current_context()`` whenever
+    ``_threads`` is not empty, not only when it finds None there (before session 19 a worker's
+    task found the main loop's task: its sleeps ended at once).
     """
 
     def __init__(self):
@@ -94,6 +97,10 @@ for _i in range(16, -1, -1):  # last first: each freed entry reads as empty, not
     _threads.pop(_i, None)
 del _i
 _ident = [None]  # _thread.get_ident once a worker thread is registered (yielding.py)
+# Why the binders (time/sleep.py, time/deadline.py, io/wait.py) find their task by the calling
+# thread, a bit each (yielding.check_threads): 1 a ThreadBackground's loop thread runs,
+# 2 an executor's worker is registered.
+threads_checked = [0]
 
 
 def current_context():
@@ -106,19 +113,20 @@ def current_context():
 
 
 def running_slot():
-    """The ``TaskSlot`` being polled on this thread, or None."""
-    slot = context.slot
-    if slot is None and _threads:
+    """The ``TaskSlot`` being polled on this thread, or None. While an executor's workers are
+    registered the calling thread tells (its worker's context, else the interpreter's): the
+    interpreter's context may hold another thread's task then (a plain loop mid-poll)."""
+    if _threads:
         ctx = _threads.get(_ident[0]() | 2)
         if ctx is not None:
-            slot = ctx.slot
-    return slot
+            return ctx.slot
+    return context.slot
 
 
 def current_slot():
     """The ``TaskSlot`` of the task being polled. Raises ``NoCurrentTask`` outside a task."""
     slot = context.slot
-    if slot is None:
+    if slot is None or _threads:  # (no worker registered: the interpreter's context tells)
         slot = running_slot()
         if slot is None:
             raise NoCurrentTask(
@@ -202,6 +210,7 @@ class Finish:
 # the worker threads' registration (``core.yield_now``, ``core.register_thread``...).
 from .yielding import (  # noqa: E402, F401, I001
     YieldNow,
+    check_threads,
     new_yield_ring,
     register_thread,
     renew_ring,

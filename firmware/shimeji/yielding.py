@@ -10,7 +10,15 @@ elsewhere the ``YieldNow`` singleton. Each executor worker thread registers its 
 import micropython
 
 from . import lines, port
-from .core import Finish, _ident, _threads, current_context
+from .core import (
+    Finish,
+    _ident,
+    _threads,
+    current_context,
+    guard_moves,
+    threads_checked,
+    wrap_count,
+)
 
 # thread id | 2 -> the worker thread's yield_now ring (append, iterator); lines.py: why placed
 _rings, _rings_guard = lines.isolated(lambda: dict.fromkeys(range(17)), lines.dict_extents)
@@ -31,9 +39,11 @@ try:  # two workers registering at once both found _threaded empty and extended 
     import _thread
 
     _registering = _thread.allocate_lock()
+    _MAIN = _thread.get_ident() | 2  # the thread that imported shimeji: plain loops run there
     del _thread
 except ImportError:  # no threads: register_thread fails first, unregister_thread never locks
     _registering = None
+    _MAIN = None
 
 
 def register_thread(ctx):
@@ -51,10 +61,24 @@ def register_thread(ctx):
     with _registering:  # workers start at once: two of them must not both extend _threaded
         _rings[ident] = ctx.ring
         _threads[ident] = ctx
-        if len(_threads) > 1 and not _threaded:  # one polling thread may keep the shared ring
-            # extended from a list: one memcpy, then the length (another worker's yield_now
-            # may read the list meanwhile and must never see it part-filled)
-            _threaded.extend([_rings_get, _thread.get_ident, _ring])
+        if len(_threads) == 1:  # the first: the binders look by the thread (check_threads)
+            _check(_WORKERS, True)
+        _rings_apart()
+
+
+def _rings_apart():
+    # (under _registering) From now on each worker thread's yield_now uses a ring of its own,
+    # once two threads may use the shared ring at once: two workers, a worker on a thread
+    # that is not the main one (a plain loop may poll there: session 19), or a worker beside
+    # a ThreadBackground's loop thread. One worker alone on the main thread (Executor.run
+    # with one worker) keeps the shared ring. Never undone while a worker is registered: its
+    # yield_now may be reading the list.
+    if _threaded or not _threads:
+        return
+    if len(_threads) > 1 or _MAIN not in _threads or threads_checked[0] & BACKGROUND:
+        # extended from a list: one memcpy, then the length (another worker's yield_now
+        # may read the list meanwhile and must never see it part-filled)
+        _threaded.extend([_rings_get, _ident[0], _ring])
 
 
 def unregister_thread():
@@ -67,6 +91,46 @@ def unregister_thread():
             _rings.pop(ident, None)
             if not _threads:  # not while a worker may still be in yield_now: it reads the list
                 _threaded.clear()
+                _check(_WORKERS, False)
+
+
+# The modules whose calls bind an awaitable to the calling task's slot when called (a sleep's
+# timer entry, a timeout's guard, an I/O wait's object): each has ``check_threads(on)``.
+BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
+BACKGROUND = 1  # check_threads' reasons (core.threads_checked): a ThreadBackground's loop
+_WORKERS = 2  # thread runs; an executor's worker is registered
+
+
+def check_threads(why, on):
+    """Set (``on``) or clear reason ``why`` (``BACKGROUND``) for the binders to find their task
+    by the calling thread; they switch when the first reason is set and when the last ends.
+    Not ISR-safe."""
+    if _registering is None:
+        _check(why, on)
+    else:
+        with _registering:
+            _check(why, on)
+
+
+def _check(why, on):
+    # (under _registering: a ThreadBackground and workers may set and clear at once)
+    import sys
+
+    was = threads_checked[0]
+    now = was | why if on else was & ~why
+    threads_checked[0] = now
+    if (now == 0) == (was == 0):
+        return
+    moves = guard_moves  # (moved after the check is on, before it is off: core.settled)
+    if now == 0:
+        moves[0] = wrap_count(moves[0], 1)
+    for name in BINDERS:
+        check = getattr(sys.modules.get(name), "check_threads", None)  # (None: importing,
+        if check is not None:  # and its import's end looks at threads_checked)
+            check(now != 0)
+    if now != 0:
+        moves[0] = wrap_count(moves[0], 1)
+        _rings_apart()  # (a ThreadBackground's loop thread beside a worker on the main one)
 
 
 def renew_ring(ctx):

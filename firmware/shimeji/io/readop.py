@@ -70,9 +70,10 @@ class ReadOp:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _copy=_copy_word, _words=_WORDS, _ctx=_context, _park=_PARK):
+    def __next__(self, _copy=_copy_word, _words=_WORDS, _ctx=_context, _park=_PARK,
+                 _threads=core._threads):
         me = _ctx.slot  # (default-argument locals: a global is a hashed look-up in native code)
-        if me is None:
+        if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = core.current_slot()  # raises NoCurrentTask
         s = self.s
         while True:

@@ -56,7 +56,7 @@ def _wrap_client(s, ssl, server_hostname):
 
 
 def _forget_close(obj):
-    sched = core.context.sched
+    sched = core.current_context().sched  # (a worker's own poller)
     if sched is not None and sched.poller is not None:
         sched.poller.forget(obj)
     obj.close()

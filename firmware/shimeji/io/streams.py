@@ -55,7 +55,7 @@ class Stream:
             return
         self.closed = True
         self._op.kind = CLOSED  # (the read waiting now, if any, raises StreamClosed)
-        sched = core.context.sched
+        sched = core.current_context().sched  # (a worker's own poller)
         if sched is not None and sched.poller is not None:
             sched.poller.forget(self.s)
         close = getattr(self.s, "close", None)

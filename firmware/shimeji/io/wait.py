@@ -53,9 +53,9 @@ class _IOWait:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _ctx=core.context, _park=core.PARK):
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):
         me = _ctx.slot  # (default-argument locals: a global is a hashed look-up in native code)
-        if me is None:
+        if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = core.current_slot()  # raises NoCurrentTask
         if me.io_entry is None and me.wait_phase:
             # Woken (the poll cleared io_entry): step()'s end in line, with no method call
@@ -122,7 +122,7 @@ _MOVES = core.guard_moves  # (a foreground loop's guard went up or down: core.se
 
 def check_threads(on):
     """The wait functions find their task by the calling thread while ``on``: sleep.py's
-    ``check_threads``, which ``ThreadBackground`` calls (at the REPL, while its loop polls a
+    ``check_threads``, which ``core.check_threads`` calls (at the REPL, while its loop polls a
     task, ``wait_readable(obj)`` recorded ``obj`` on that task's slot). Not ISR-safe."""
     _checks[0] = on
     _apply()
@@ -248,8 +248,7 @@ READ_ANY = _READ_ANY  # the lenient read wait, for Stream's reads (step())
 __all__ = ("wait_readable", "wait_writable", "wait_io", "POLLIN", "POLLOUT", "POLLERR",
            "POLLHUP")
 
-_bg = sys.modules.get("shimeji.sched.background")  # imported while a loop thread runs:
-if _bg is not None and _bg._loop_threads:  # checked from the start (see check_threads)
+if core.threads_checked[0]:  # (imported while a loop thread or an executor's workers run)
     check_threads(True)
 _lt = sys.modules.get("shimeji.sched.loopthread")  # (imported while a foreground loop runs)
 if _lt is not None and _lt.guard() is not None:

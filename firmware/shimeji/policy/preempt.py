@@ -35,10 +35,9 @@ class PreemptPoint:
         if self.armed:
             self.armed = False
             ctx = core.context
-            slot = ctx.slot
-            if slot is None and core._threads:  # a worker thread of an executor
+            if core._threads:  # executor workers: the calling thread's context (core.py)
                 ctx = core.current_context()
-                slot = ctx.slot
+            slot = ctx.slot
             if slot is not None and ctx.sched.policy.should_yield(slot):
                 slot.pol.preempted = True  # (should_yield is True only for a policy's task)
                 if ctx.sched._trace is not None:

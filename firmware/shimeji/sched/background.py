@@ -17,6 +17,7 @@ import micropython
 
 from .. import core, port
 from ..errors import NoCurrentTask
+from ..yielding import BACKGROUND
 from . import loopthread
 from .runloop import _inc
 
@@ -24,24 +25,12 @@ from .runloop import _inc
 # started, ``core.slot_here[0]`` is ``_slot_here``, which current_task() and spawn() ask.
 _loop_threads = {}
 _get_ident = [None]  # _thread.get_ident, once _slot_here first runs
-# The modules whose calls bind an awaitable to the calling task's slot when called (a sleep's
-# timer entry, a timeout's guard, an I/O wait's object): while a loop thread runs, each finds
-# its task by the calling thread (their ``check_threads``); a module imported later starts so.
-_BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
 
 
 def _check_threads(on):
-    import sys
-
-    moves = core.guard_moves  # (moved after the check is on, before it is off: core.settled)
-    if not on:
-        moves[0] = core.wrap_count(moves[0], 1)
-    for name in _BINDERS:
-        mod = sys.modules.get(name)
-        if mod is not None:
-            mod.check_threads(on)
-    if on:
-        moves[0] = core.wrap_count(moves[0], 1)
+    # While a loop thread runs, the binders (time/sleep.py...) find their task by the calling
+    # thread (core.check_threads; a module imported later starts so).
+    core.check_threads(BACKGROUND, on)
 
 
 def _slot_here():

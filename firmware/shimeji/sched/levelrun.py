@@ -68,6 +68,15 @@ def run_level(ref):
     saved_slot = ctx.slot  # the interrupted thread-level task's context
     saved_sched = ctx.sched
     saved_start = ctx.poll_start
+    # On an executor worker's thread (worker 0 on the main thread, which runs the callbacks)
+    # the level's tasks would find the worker's context there (core.running_slot): the thread
+    # is the interpreter's while the level polls (a value replaced: the dict never grows).
+    key = worker = None
+    if core._threads:
+        key = core._ident[0]() | 2
+        worker = core._threads.get(key)
+        if worker is not None:
+            core._threads[key] = ctx
     # The interrupted scheduler's spawns (its tick's own list) are not for this level's tasks.
     held = saved_sched is not None and hold_local(saved_sched)
     t0 = self._clock_us()
@@ -77,6 +86,8 @@ def run_level(ref):
         self.error = e  # service() raises it at the thread level
         self._want = True  # tasks left runnable run at the next wake, tick or service()
     finally:
+        if worker is not None:
+            core._threads[key] = worker
         ctx.slot = saved_slot
         ctx.sched = saved_sched
         ctx.poll_start = saved_start

@@ -33,7 +33,7 @@ def set_policy(self, policy):
 def _check_level(self, what):
     """Raise ``WrongLevel`` when a task of a higher level (an ``InterruptScheduler``'s)
     calls ``what`` here: this scheduler's queues may be half changed under it."""
-    running = core.context.sched
+    running = core.current_context().sched if core._threads else core.context.sched
     if running is not None and running.level > self.level:
         raise WrongLevel("%s on a thread-level scheduler from an interrupt-level task: "
                          "hand the request over with a Channel or Event (see "

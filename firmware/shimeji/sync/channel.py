@@ -213,10 +213,10 @@ class _Send(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         me = _ctx.slot  # core.current_slot(), in line
-        if me is None:
-            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
+        if me is None or _threads:  # none, or executor workers: the thread tells (core.py)
+            me = core.current_slot()  # (raises NoCurrentTask)
         ch = self.ch
         q = ch._senders
         first = me.wait_phase == 0
@@ -254,10 +254,10 @@ class _Recv(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         me = _ctx.slot  # core.current_slot(), in line
-        if me is None:
-            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
+        if me is None or _threads:  # none, or executor workers: the thread tells (core.py)
+            me = core.current_slot()  # (raises NoCurrentTask)
         ch = self.ch
         first = me.wait_phase == 0
         if not first and me.wait_status == WAITING:

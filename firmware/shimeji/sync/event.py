@@ -59,10 +59,10 @@ class _EventWait(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         me = _ctx.slot  # core.current_slot(), in line
-        if me is None:
-            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
+        if me is None or _threads:  # none, or executor workers: the thread tells (core.py)
+            me = core.current_slot()  # (raises NoCurrentTask)
         ev = self.event
         q = ev._q
         if me.wait_phase == 0:

@@ -17,6 +17,9 @@ from .. import core
 from ..errors import LockHeldBySelf, LockNotHeld
 from .waitqueue import DONE, WAITING, GuardAwaitable, WaitQueue, accept, own_next
 
+_ctx = core.context  # the calling task is _ctx.slot unless executor workers are registered
+_threads = core._threads  # (then the calling thread tells: core.running_slot())
+
 
 class Mutex:
     """A fair async mutual-exclusion lock. ``critical_section``: default the runtime's."""
@@ -47,7 +50,7 @@ class Mutex:
         """Acquire the lock if it is free and nobody waits; True on success. Not ISR-safe
         (call from a task or the main loop)."""
         q = self._q
-        me = core.context.slot or core.running_slot()  # (outside the section: calls)
+        me = (core.running_slot() if _threads else _ctx.slot)  # (outside the section: calls)
         state = q._enter()
         ok = not self._locked
         if ok:
@@ -58,7 +61,7 @@ class Mutex:
     def unlock(self):
         """Release the lock and hand it to the oldest waiter. Raises ``LockNotHeld`` if the
         caller does not hold it. Not ISR-safe."""
-        me = core.context.slot or core.running_slot()
+        me = (core.running_slot() if _threads else _ctx.slot)
         if not self._locked or self._holder is not me or (
             me is not None and me.id != self._holder_id
         ):
@@ -187,7 +190,7 @@ def _same_level(holder):
     sched = holder.sched
     if sched is None:
         return False
-    running = core.context.sched
+    running = core.current_context().sched if _threads else _ctx.sched
     return running is None or running.level == sched.level
 
 
@@ -201,10 +204,10 @@ class _Lock(GuardAwaitable):
         self.mutex._guard_exit(exc_type)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         me = _ctx.slot  # core.current_slot(), in line
-        if me is None:
-            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
+        if me is None or _threads:  # none, or executor workers: the thread tells (core.py)
+            me = core.current_slot()  # (raises NoCurrentTask)
         m = self.mutex
         q = m._q
         if me.wait_phase == 0:

@@ -20,6 +20,8 @@ from .. import core
 from ..errors import LockHeldBySelf, LockNotHeld
 from .waitqueue import WAITING, GuardAwaitable, WaitQueue, accept, own_next
 
+_ctx = core.context  # the calling task is _ctx.slot unless executor workers are registered
+_threads = core._threads  # (then the calling thread tells: core.running_slot())
 _READ = const(1)
 _WRITE = const(2)
 
@@ -59,7 +61,7 @@ class RwLock:
 
     def try_read(self):
         """Take read access if no writer holds or waits; True on success. Not ISR-safe."""
-        me = core.context.slot or core.running_slot()
+        me = (core.running_slot() if _threads else _ctx.slot)
         self._room()
         q = self._q
         state = q._enter()
@@ -74,7 +76,7 @@ class RwLock:
         """Take write access if the lock is free and nobody waits; True on success. Not
         ISR-safe."""
         q = self._q
-        me = core.context.slot or core.running_slot()  # (outside the section: calls)
+        me = (core.running_slot() if _threads else _ctx.slot)  # (outside the section: calls)
         state = q._enter()
         ok = not self._writing and self._readers == 0 and q.head is None
         if ok:
@@ -86,7 +88,7 @@ class RwLock:
     def read_unlock(self):
         """Give back read access. Raises ``LockNotHeld`` unless the caller holds a read (a task
         cannot release another task's read). Not ISR-safe."""
-        self._read_release(core.context.slot or core.running_slot(), False)
+        self._read_release((core.running_slot() if _threads else _ctx.slot), False)
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _read_release(self, me, closing):
@@ -146,7 +148,7 @@ class RwLock:
     def write_unlock(self):
         """Give back write access. Raises ``LockNotHeld`` unless the caller is the writer.
         Not ISR-safe."""
-        me = core.context.slot or core.running_slot()
+        me = (core.running_slot() if _threads else _ctx.slot)
         if not self._writing or self._writer is not me or (
             me is not None and me.id != self._writer_id
         ):
@@ -220,7 +222,7 @@ class _Acquire(GuardAwaitable):
     def release(self, exc_type=None):
         rw = self.rw
         if self.mode == _READ:
-            me = core.context.slot or core.running_slot()
+            me = (core.running_slot() if _threads else _ctx.slot)
             rw._read_release(me, exc_type is GeneratorExit or me is None)
         elif exc_type is GeneratorExit or core.running_slot() is None:
             if rw._writing:
@@ -229,10 +231,10 @@ class _Acquire(GuardAwaitable):
             rw.write_unlock()
 
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         me = _ctx.slot  # core.current_slot(), in line
-        if me is None:
-            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
+        if me is None or _threads:  # none, or executor workers: the thread tells (core.py)
+            me = core.current_slot()  # (raises NoCurrentTask)
         rw = self.rw
         q = rw._q
         if me.wait_phase == 0:

@@ -111,10 +111,10 @@ class _MapWait(Awaitable):
         own_next(self)  # (waitqueue.own_next: found at once on resumption)
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # (defaults: locals)
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         me = _ctx.slot  # core.current_slot(), in line
-        if me is None:
-            me = core.current_slot()  # a worker thread, or none: NoCurrentTask
+        if me is None or _threads:  # none, or executor workers: the thread tells (core.py)
+            me = core.current_slot()  # (raises NoCurrentTask)
         q = self.wm._q
         if me.wait_phase == 0:
             key = me.wait_key

@@ -187,10 +187,11 @@ class JoinHandle:
 
     @micropython.native
     def __next__(self, _ctx=core.context, _park=core.PARK, _end=_finish, _slot_type=TaskSlot,
-                 _join_stop=_join_finish.exc, isinstance=isinstance, _join=core.JOIN):
+                 _join_stop=_join_finish.exc, isinstance=isinstance, _join=core.JOIN,
+                 _threads=core._threads):
         # No global read (defaults, a method for misuse, no new names): see lifecycle.py's spawn.
         me = _ctx.slot  # core.current_slot() without the call
-        if me is None:
+        if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = self._no_task()  # raises NoCurrentTask
         if me.wait_phase == 0:
             slot = self._ref
@@ -249,7 +250,7 @@ class JoinHandle:
             me.wait_value = None  # (the task's result is not kept alive by the joiner's slot)
         return _end(status, value, me)
 
-    def _no_task(self):  # (a method: the misuse's look-up costs nothing on the join's path)
+    def _no_task(self):  # (a method: the look-up costs nothing on the one-thread join path)
         return core.current_slot()  # raises NoCurrentTask
 
     def _wrong_level(self, me):  # (JoinSelf too: a name the firmware's qstr pool has)

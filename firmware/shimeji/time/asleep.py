@@ -25,10 +25,10 @@ class _Sleep:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _ctx=core.context, _park=core.PARK):  # defaults: locals, no lookups
+    def __next__(self, _ctx=core.context, _park=core.PARK, _threads=core._threads):  # locals
         slot = _ctx.slot
-        if slot is None:
-            slot = core.current_slot()  # a worker thread of an executor
+        if slot is None or _threads:  # executor workers: the calling thread tells (core.py)
+            slot = core.current_slot()
         if slot.w[4] < 0xFFFF:  # its timer still armed (task/words.py W_TPOS)
             return _park
         exc = self._stop  # Finish.done(), inlined

@@ -191,7 +191,7 @@ _checks = [False, None]  # check_threads' on, guard_thread's slot_of
 
 def check_threads(on):
     """``timeout()`` finds its task by the calling thread while ``on``: sleep.py's
-    ``check_threads``, which ``ThreadBackground`` calls. Not ISR-safe."""
+    ``check_threads``, which ``core.check_threads`` calls. Not ISR-safe."""
     global _slot_of
     _checks[0] = on
     _slot_of = core.task_slot if on else _checks[1] or core.current_slot
@@ -234,8 +234,7 @@ def timeout(aw, ms):
     return guard
 
 
-_bg = sys.modules.get("shimeji.sched.background")  # (imported while a loop thread runs)
-if _bg is not None and _bg._loop_threads:
+if core.threads_checked[0]:  # (imported while a loop thread or an executor's workers run)
     check_threads(True)
 _lt = sys.modules.get("shimeji.sched.loopthread")  # (imported while a foreground loop runs)
 if _lt is not None and _lt.guard() is not None:

@@ -214,9 +214,10 @@ _checks = [False, None]  # check_threads' on, guard_thread's slot_of (sched/loop
 
 
 def check_threads(on):
-    """While ``on`` (a ThreadBackground's loop thread runs: background.py), the sleeps find
-    their task by the calling thread (``core.task_slot``) and arm by ``Timer.arm_ms``: slower
-    (docs/repl.md), but never the task that thread polls. Not ISR-safe."""
+    """While ``on`` (a ThreadBackground's loop thread runs, or an executor's worker is
+    registered: core.check_threads), the sleeps find their task by the calling thread
+    (``core.task_slot``) and arm by ``Timer.arm_ms``: slower (docs/repl.md), but never the
+    task another thread polls. Not ISR-safe."""
     global _slot_of
     _checks[0] = on
     _rebind(_CHECKED if on else core.context, _bound[1], _bound[2])
@@ -317,8 +318,7 @@ def sleep_until(deadline):
     return _sleep
 
 
-_bg = sys.modules.get("shimeji.sched.background")  # (imported while a loop thread runs)
-if _bg is not None and _bg._loop_threads:
+if core.threads_checked[0]:  # (imported while a loop thread or an executor's workers run)
     check_threads(True)
 _lt = sys.modules.get("shimeji.sched.loopthread")  # (imported while a foreground loop runs)
 if _lt is not None and _lt.guard() is not None:

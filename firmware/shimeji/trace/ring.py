@@ -154,7 +154,7 @@ class Trace(SideRing):
         scheduler's context only."""
         if not isinstance(value, int) or value < 0 or value > _MASK:
             raise TraceError("mark(value): give an int from 0 to 2**30 - 1, got %r" % (value,))
-        slot = core.context.slot
+        slot = core.running_slot()  # (the calling thread's: an executor worker's own)
         self.record(K.MARK, 0 if slot is None else slot.id, value)
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
@@ -179,7 +179,8 @@ class Trace(SideRing):
         return fired
 
     @micropython.native  # (per traced spawn: module names as default-argument locals)
-    def spawned(self, slot, _ctx=core.context, _current=core.current_context, _len=len):
+    def spawned(self, slot, _ctx=core.context, _current=core.current_context, _len=len,
+                _threads=core._threads):
         """Record the spawn of ``slot``'s task and remember its name. Scheduler context; on
         an executor's worker, any thread (its spawns hold the critical section)."""
         sched = self.sched
@@ -196,7 +197,7 @@ class Trace(SideRing):
                 self.record_isr(_SPAWN, tid, parent.id if parent is not None else 0)
         else:
             parent = _ctx.slot
-            if parent is None:  # a worker's task spawning here: its thread's context
+            if parent is None or _threads:  # executor workers: the calling thread's context
                 parent = _current().slot
             tid = slot.id
             self.record(_SPAWN, tid, parent.id if parent is not None else 0)

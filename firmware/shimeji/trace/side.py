@@ -45,7 +45,7 @@ class SideRing:
         self.clock_error = None  # what the clock raised in a side record (see _side_put)
 
     @micropython.native
-    def wake_locked(self, sched, slot, _ctx=core.context):
+    def wake_locked(self, sched, slot, _ctx=core.context, _threads=core._threads):
         """Record the wake of ``slot`` into the side ring. Called by ``sched.wake`` with the
         critical section held; ISR-safe and allocation-free."""
         if self.in_timer:
@@ -56,10 +56,9 @@ class SideRing:
             arg = 0
             if sched._polling:
                 waker = _ctx.slot
-                if waker is None and sched.parallel:  # a worker: its thread's own context
+                if waker is None or _threads:  # executor workers: the calling thread's context
                     ctx = core.current_context()
-                    if ctx.sched is sched:  # else another thread's (a cross-core wake)
-                        waker = ctx.slot
+                    waker = ctx.slot if ctx.sched is sched else None  # else another thread's
                 if waker is not None:
                     kind = _WAKE_TASK
                     arg = waker.id
