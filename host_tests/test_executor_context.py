@@ -8,12 +8,15 @@ read the interpreter's context first, which held the main loop's task: a worker'
 
 from contexthelp import failures, spawn_probes, spin_until
 
+from levelhelp import settle, waiter
 from shimeji import (
     Executor,
+    InterruptScheduler,
     RunLoop,
     StaticScheduler,
     Timer,
     Trace,
+    WaitCell,
     core,
     current_task,
     port,
@@ -21,7 +24,7 @@ from shimeji import (
 )
 from shimeji.platform.bsp import BoardBase
 from shimeji.sched.background import ThreadBackground
-from support import Bound, nap, needs_extra_threads, wait_until
+from support import Bound, nap, needs_extra_threads, needs_thread_module, wait_until
 
 
 def _stop(*executors):
@@ -148,3 +151,29 @@ def test_a_worker_finds_its_own_task_while_a_background_loop_thread_is_mid_poll(
     assert spun["own"] and spun["slept"] >= 3000, spun
     assert not ex.errors
     assert not core.threads_checked[0]
+
+
+@needs_thread_module
+def test_an_interrupt_level_on_a_workers_thread_finds_its_own_task():
+    # Executor.run gives worker 0 the main thread, where the interrupt level's callback runs
+    # (in the middle of worker 0's poll): the level's task finds itself, not worker 0's task.
+    isr = InterruptScheduler(2)
+    cell = WaitCell()
+    log = []
+    h = isr.spawn(waiter(cell, log, "urgent"), "urgent")
+    settle()
+    ex = Executor(workers=1, capacity=4)
+
+    async def main():
+        me = current_task()
+        cell.wake()  # the level runs at the next check point: in this poll
+        bound = Bound(30)
+        while not log and not bound.passed():
+            settle()
+        log.append(current_task() is me)
+
+    try:
+        ex.run(main())
+    finally:
+        isr.close()
+    assert log == [("urgent", "urgent"), True] and h.is_complete(), log
