@@ -2,6 +2,7 @@
 that everything which finds "the calling task" finds its own (issue 14's per-core context),
 and the loops it runs beside."""
 
+import shimeji.asyncio as asyncio
 from shimeji import (
     LockNotHeld,
     Mutex,
@@ -61,6 +62,9 @@ class Probe:
         t0 = port.ticks_us()
         await sleep_us(3000)
         self._slept(t0, 3000, "sleep_us(3000)")
+        t0 = port.ticks_us()
+        await asyncio.sleep_ms(4)  # the asyncio facade's, on a worker: shimeji's sleep
+        self._slept(t0, 4000, "asyncio.sleep_ms(4)")
         t0 = port.ticks_us()
         try:
             await timeout(sleep_ms(10000), 5)

@@ -54,6 +54,7 @@ def _beside_a_main_loop(workers, mid_poll):
             while not all(p.done for p in probes) and not bound.passed():
                 await sleep_ms(1)
         main["own"] = current_task() is me
+        main["untouched"] = core.current_slot().fsleep is None  # (no asyncio sleep bound here)
         t0 = port.ticks_us()
         await sleep_ms(3)  # the main loop's own sleep, while the workers are registered
         main["slept"] = port.ticks_diff(port.ticks_us(), t0)
@@ -67,6 +68,7 @@ def _beside_a_main_loop(workers, mid_poll):
         _stop(ex)
     assert failures(probes) == [], failures(probes)
     assert main["own"] and main["own after"] and main["slept"] >= 3000, main
+    assert main["untouched"], main
     assert not ex.errors, ex.errors
     assert not core._threads and not core.threads_checked[0]  # all undone after join()
 

@@ -165,7 +165,8 @@ def _fresh(slot, old):
 
 
 @micropython.native
-def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TICKS):
+def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TICKS,
+             _threads=core._threads):
     """Awaitable: pause for ``t`` ms (an int), counted from the call. Allocates nothing in
     the usual case (awaited at once by the task that calls it); any task may await it."""
     if t <= 0:
@@ -175,6 +176,8 @@ def sleep_ms(t, _ctx=_ctx, _arm=_arm_ms, _it=_ring_iter, _next=next, _max=MAX_TI
     slot = _ctx.slot
     if slot is None:
         return _outside(t)
+    if _threads and core.current_context() is not _ctx:  # an executor worker's task: the
+        return _outside(t)  # interpreter's context holds another thread's (core.py)
     aw = slot.fsleep
     if aw is None or aw.state:
         _slot_now()  # (raises NoCurrentTask on a thread a foreground loop does not poll,
