@@ -17,7 +17,7 @@ from micropython import const
 from .. import core
 from ..time.timerturn import fire, peek
 from ..time.timerturn import turn as _timer_turn
-from .wordtick import tick_fifo  # (viper over the words; fastpath's native one on workers)
+from .wordtick import tick_fifo, tick_lean  # (viper over the words; fastpath's on rp2)
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
 _W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
@@ -47,6 +47,9 @@ def iterate(loop, sched, until):
         live = until._ref
     idle = loop._idle
     collect = loop._collect  # (both fixed at construction)
+    lean = tick_lean is not None and collect is None
+    if lean:  # the tick answers whether tasks remain, and fills no Tick (wordtick.py)
+        tick = tick_lean
     fresh = loop._io_fresh  # the last idle polled the I/O poller: skip the next zero poll
     # The turn after a tick is skipped while no timer entry is armed at all, no interrupt
     # asked for one and no trace records turns, for at most _TURN_EVERY of the clock's
@@ -92,10 +95,15 @@ def iterate(loop, sched, until):
             if fast and sched._fifo is None:
                 fast = False
         if fast:
-            t = tick(sched, n)
+            if lean:
+                remaining = tick(sched, n)
+            else:
+                t = tick(sched, n)
+                remaining = t.has_remaining
         else:
             t = sched.tick(n)
-        if collecting and t.polled:
+            remaining = t.has_remaining
+        if collecting and t.polled:  # (never lean)
             loop._dirty = True  # (read only to decide a collection)
         if watching:
             if until._ref is live and live_set:
@@ -136,7 +144,7 @@ def iterate(loop, sched, until):
             turn = turn_fn()
         else:
             turn = None
-        if t.has_remaining or loop.stopping:
+        if remaining or loop.stopping:
             continue
         poller = sched.poller
         waiting = 0

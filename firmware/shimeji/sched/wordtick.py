@@ -12,7 +12,7 @@ from .. import core, port
 from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
 from . import fastpath
-from .endtick import end_tick, poll_interrupted, poll_outcome
+from .endtick import end_lean, end_tick, poll_interrupted, poll_outcome
 from .endtick import ended_aside as _aside
 from .foreign import shield
 
@@ -44,6 +44,7 @@ _K_LEN = const(13)
 _K_STOP = const(14)
 _K_NIL = const(15)
 _K_ASIDE = const(16)
+_K_LEAN = const(17)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
 
@@ -315,19 +316,18 @@ def _bind(sleep, kit):
             raise err
         if sched._woken_ext or sched._woken_int or sched._spawned:  # counted under the section
             return kit[_K_END](sched, n0 - left, completed, head is not nil)
-        t = sched._tick  # end_tick in line: no wakes or spawns to count (endtick.py's common case)
-        t.polled = n0 - left
-        t.completed = completed
+        # end_tick in line: no wakes or spawns to count (endtick.py's common case)
         if completed:  # sched.completed_total = wrap_count(sched.completed_total, completed)
-            c = int(sched.completed_total)
-            if c <= _MASK - completed:
-                c += completed
-            else:
-                c = c - (_MASK - completed) - 1
-            sched.completed_total = c
+            c = int(sched.completed_total) + completed  # (< 2**31: a machine int on 32 bits)
+            sched.completed_total = c if c <= _MASK else c - _MASK - 1
         timed = int(sched._woken_timer)  # only the loop's thread writes it
         if timed:
             sched._woken_timer = 0
+        if kit[_K_LEAN] is not nil:  # tick_lean (endtick.end_lean): whether tasks remain
+            return head is not nil or sched._inbox_head is not nil
+        t = sched._tick
+        t.polled = n0 - left
+        t.completed = completed
         t.spawned = 0
         t.woken_external = timed
         t.woken_internal = 0
@@ -340,10 +340,11 @@ def _bind(sleep, kit):
 
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
         type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside)
-tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT)
+tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
+# (tick_lean: for RunLoop.run(), which reads only whether tasks remain: endtick.end_lean)
+tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 
 
 def bind(sched):
-    """``tick_fifo`` for the worker ``sched`` alone (its own exception cell: docs/architecture.md),
-    on every port. Allocates: once per worker. Not ISR-safe."""
-    return _bind(core.SLEEP, (sched,) + _KIT)
+    """The worker ``sched``'s own ``tick_fifo`` on every port (docs/architecture.md). Allocates."""
+    return _bind(core.SLEEP, (sched,) + _KIT + (None,))
