@@ -1,7 +1,8 @@
 # The FIFO tick (sched/wordtick.py) fills its Tick in line when no wakes or spawns are counted
 # under the section (end_tick's common case): the same figures as end_tick, the completions
 # added to completed_total across 2**30, the timer's wakes counted once, bools for
-# has_remaining. A tick with spawns still goes through end_tick.
+# has_remaining. A tick with spawns still goes through end_tick. The run loop's lean tick
+# (tick_lean) answers whether tasks remain and fills no Tick.
 from shimeji import FakeClock, StaticScheduler, Timer, sleep_ms, yield_now
 from shimeji.core import wrap_count
 
@@ -69,3 +70,24 @@ def test_timer_wakes_count_once_as_external():
     t = s.tick(2)  # the wakes were counted by the tick before
     assert _fields(t) == (2, 0, 0, 0, 0, 0, True)
     assert sorted(woke) == [0, 1, 2, 3]
+
+
+def test_the_run_loops_lean_tick_answers_whether_tasks_remain_and_leaves_the_tick():
+    from shimeji.sched import wordtick
+
+    if wordtick.tick_lean is None:  # (a port without a GIL ticks with fastpath's tick_fifo)
+        assert wordtick.tick_fifo is not None
+        return
+    s = StaticScheduler(8)
+    for k in (0, 1):
+        s.spawn(_yields(k))
+    before = _fields(s.tick(0))  # (the spawns counted, nothing polled)
+    assert wordtick.tick_lean(s, 2) is True  # both polled once, the first ended
+    assert _fields(s._tick) == before  # no Tick written
+    assert s.completed_total == 1
+    s.completed_total = _MASK
+    assert wordtick.tick_lean(s, 8) is False  # the second ended: nothing remains
+    assert s.completed_total == wrap_count(_MASK, 1)
+    assert wordtick.tick_lean(s, 8) is False  # nothing to poll (end_tick's way: end_lean)
+    s.spawn(_yields(1))  # a spawn to count: end_tick's way, whose answer it returns
+    assert wordtick.tick_lean(s, 8) is False and s.spawned_total == 3
