@@ -127,6 +127,34 @@ def test_a_sleeper_of_another_scheduler_on_the_same_timer_goes_to_its_own_inbox(
     assert order == ["one", "two"]
 
 
+def test_a_slot_of_entries_of_two_schedulers_and_a_callback_hands_each_to_its_own():
+    # One wheel slot, in arming order: two sleepers of s1, a callback entry (no task), one of
+    # s2, one more of s1: the pass decides for each new scheduler, and the callback stays.
+    clock = FakeClock()
+    timer = Timer(clock)
+    s1 = StaticScheduler(4, timer=timer)
+    s2 = StaticScheduler(2, timer=timer)
+    order = []
+    fired = []
+
+    async def sleeper(name):
+        await sleep_ms(2)
+        order.append(name)
+
+    s1.spawn(sleeper("a1"))
+    s1.spawn(sleeper("a2"))
+    s1.tick()
+    timer.arm_ms(TimerEntry(callback=lambda e: fired.append(len(order))), 2)
+    s2.spawn(sleeper("b1"))
+    s2.tick()
+    s1.spawn(sleeper("a3"))
+    s1.tick()
+    clock.advance(2)
+    assert timer.turn().expired == 5 and fired == [0] and timer.wheel.pending == 0
+    assert (s1.tick().polled, s2.tick().polled) == (3, 1)
+    assert order == ["a1", "a2", "a3", "b1"]
+
+
 def test_a_sleep_due_at_once_is_handed_over_from_the_due_list():
     clock = FakeClock()
     timer = Timer(clock)

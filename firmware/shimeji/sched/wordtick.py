@@ -1,6 +1,6 @@
 """The FIFO tick in viper over the slots' words (task/words.py): ``tick_fifo``, fastpath.py's in
-viper. Design note (viper's differences, the closure's cells, which thread calls which tick):
-docs/architecture.md, "The FIFO tick in viper". Rare completion parts: endtick.ended_aside.
+viper, and ``tick_lean``, RunLoop.run()'s (endtick.end_lean). Design note: docs/architecture.md,
+"The FIFO tick in viper". Rare completion parts: endtick.ended_aside.
 """
 
 import sys
@@ -60,7 +60,8 @@ def _bind(sleep, kit):
         nil = kit[_K_NIL]  # None, as an object (viper compares objects only with objects)
         fifo = sched._fifo
         head = fifo.head
-        if head is nil:
+        hn = 0 if head is nil else 1  # head and tail not None: ``if hn`` is no runtime call
+        if hn == 0:
             if sched._inbox_head is nil:  # nothing to poll: no set-up at all
                 return kit[_K_END](sched, 0, 0, False)
         ctx = sched._ctx
@@ -78,9 +79,7 @@ def _bind(sleep, kit):
         have = 0  # park and join read from kit (at the first poll that needs them)
         park = join = nil
         sched._polling = True
-        outer_held = 0
-        if outer_sched is not nil and kit[_K_HOLD](outer_sched):  # its spawns go by _start
-            outer_held = 1
+        outer_held = 1 if outer_sched is not nil and kit[_K_HOLD](outer_sched) else 0  # (_start)
         ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
         outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here (endtick.tick_kit)
         timer = sched.timer
@@ -100,7 +99,7 @@ def _bind(sleep, kit):
             else:
                 sh.on()
                 shielding = 1
-        if tail is not nil:
+        if hn:
             tail.run_next = head  # a ring while the tick runs (fastpath.py's note)
         err = nil  # what ended the tick by raising: raised again once the ring is put back
         stop = kit[_K_STOP]
@@ -112,15 +111,15 @@ def _bind(sleep, kit):
                     if slot is nil:  # (no ``is not`` here: a second runtime call, a ``not``)
                         pass
                     else:
-                        if tail is nil:
-                            head = slot
-                        else:
+                        if hn:
                             tail.run_next = slot
+                        else:
+                            head = slot
+                        hn = 1
                         tail = sched._local_tail
                         tail.run_next = head
                         sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
-                        sched._local_head = nil
-                        sched._local_tail = nil
+                        sched._local_head = sched._local_tail = nil
                     if sched._inbox_head is nil:
                         pass
                     else:
@@ -128,10 +127,11 @@ def _bind(sleep, kit):
                         while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
                             nxt = slot.inbox_next
                             slot.inbox_next = nil
-                            if tail is nil:
-                                head = slot
-                            else:
+                            if hn:
                                 tail.run_next = slot
+                            else:
+                                head = slot
+                            hn = 1
                             slot.run_next = head
                             tail = slot
                             slot = nxt
@@ -143,7 +143,7 @@ def _bind(sleep, kit):
                 tail = head
                 head = head.run_next
                 stays = 0
-            elif head is nil:  # (a ring that just turned is never empty)
+            elif hn == 0:  # (a ring that just turned is never empty)
                 break
             if left == 0:
                 break
@@ -211,8 +211,8 @@ def _bind(sleep, kit):
                     left = 0
             nxt = slot.run_next  # it leaves the run queue (parked or ended): the ring first
             if nxt is slot:
-                head = nil
-                tail = nil
+                head = tail = nil
+                hn = 0
             else:
                 tail.run_next = nxt
                 head = nxt
@@ -259,10 +259,11 @@ def _bind(sleep, kit):
                                 joiner.wait_status = _OK
                                 joiner.wait_value = nil
                                 jw[0] = _QUEUED  # (no wait_key: a join never reads it)
-                                if tail is nil:
-                                    head = joiner
-                                else:
+                                if hn:
                                     tail.run_next = joiner
+                                else:
+                                    head = joiner
+                                hn = 1
                                 joiner.run_next = head
                                 tail = joiner
                                 joins += 1
@@ -284,19 +285,19 @@ def _bind(sleep, kit):
         sched._local_ok = False
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
         if slot is not nil:
-            if tail is nil:
-                head = slot
-            else:
+            if hn:
                 tail.run_next = slot
+            else:
+                head = slot
+            hn = 1
             tail = sched._local_tail
             tail.run_next = head
             sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
-            sched._local_head = nil
-            sched._local_tail = nil
+            sched._local_head = sched._local_tail = nil
         if stays:
             tail = head
             head = head.run_next
-        if tail is not nil:
+        if hn:
             tail.run_next = nil  # the ring ends at the tail again
         if shielding:
             kit[_K_SHIELD].off()
@@ -323,7 +324,7 @@ def _bind(sleep, kit):
         timed = int(sched._woken_timer)  # only the loop's thread writes it
         if timed:
             sched._woken_timer = 0
-        if kit[_K_LEAN] is not nil:  # tick_lean (endtick.end_lean): whether tasks remain
+        if kit[_K_LEAN]:  # tick_lean (endtick.end_lean): whether tasks remain
             return head is not nil or sched._inbox_head is not nil
         t = sched._tick
         t.polled = n0 - left
@@ -341,7 +342,6 @@ def _bind(sleep, kit):
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
         type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside)
 tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
-# (tick_lean: for RunLoop.run(), which reads only whether tasks remain: endtick.end_lean)
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 
 

@@ -114,31 +114,33 @@ def hand_off(self, pos: int, level: int) -> int:
                 pass
             else:
                 s = slot.sched
-        if s is nil:
+        fast = 0  # s is direct: an entry of the scheduler decided for (one ``is`` for most)
+        if s is seen:  # (the entry before's scheduler; or None again, never decided: dflag 0)
+            fast = dflag
+        elif s is nil:
             pass
         else:
-            if s is seen:
-                pass
+            if dflag:
+                if nlast:
+                    last.run_next = nil  # the queue ends there (FifoPolicy.add's store)
+                direct._fifo.tail = last
+                direct._woken_timer = int(direct._woken_timer) + timed
+                timed = 0
+            seen = s
+            fifo = s._fifo
+            if (fifo is nil or s._polling is yes or s.parallel is yes
+                    or s._trace is not nil or s._inbox_head is not nil):
+                direct = nil
+                dflag = 0
             else:
-                if dflag:
-                    if nlast:
-                        last.run_next = nil  # the queue ends there (FifoPolicy.add's store)
-                    direct._fifo.tail = last
-                    direct._woken_timer = int(direct._woken_timer) + timed
-                    timed = 0
-                seen = s
-                fifo = s._fifo
-                if (fifo is nil or s._polling is yes or s.parallel is yes
-                        or s._trace is not nil or s._inbox_head is not nil):
-                    direct = nil
-                    dflag = 0
-                else:
-                    direct = s
-                    dflag = 1
-                    last = fifo.tail
-                    nlast = 0 if last is nil else 1
+                direct = s
+                dflag = 1
+                last = fifo.tail
+                nlast = 0 if last is nil else 1
+            fast = dflag
+        if own and fast:
             sw = ptr32(slot.wa)  # the slot's words (task/words.py): its state, word 0
-            if own and dflag and sw[0] == _ASLEEP:
+            if sw[0] == _ASLEEP:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
                 n += 1
                 sw[0] = _QUEUED  # first (see above)
