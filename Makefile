@@ -13,7 +13,11 @@ DEMO_SECONDS ?= 4
 
 .PHONY: venv run example test test-cpython test-micropython test-mpy lint clean
 
-$(STAMP): requirements.txt
+# The stamp's name is the requirements' checksum, so the venv is made again when they change,
+# not when requirements.txt is merely newer (a checkout, or a .venv linked to another tree's
+# venv made before it). A linked venv made from other requirements is not touched.
+$(STAMP):
+	@if [ -L $(VENV) ]; then echo "$(VENV) is a link to $$(readlink $(VENV)), a venv made from other requirements than this tree's requirements.txt: remove the link and run make venv (each tree makes its own)"; exit 2; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	rm -f $(VENV)/.installed-*
@@ -56,11 +60,12 @@ clean:
 
 # -- boards, firmware and device tooling (issue 6) ------------------------------------------
 # Board stubs live in their own directories (.venv/stubs/<package>): each ships a `machine`.
+# The stamp names the stubs' checksum (as the venv's: made again when they change).
 STUBS_STAMP := $(VENV)/stubs/.installed-$(shell cksum < requirements-stubs.txt | cut -d' ' -f1)
 
 .PHONY: typecheck lint-more
 
-$(STUBS_STAMP): requirements-stubs.txt $(STAMP)
+$(STUBS_STAMP): | $(STAMP)
 	$(PY) tools/typecheck.py --install-only
 	touch $@
 
