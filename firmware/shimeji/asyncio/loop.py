@@ -41,7 +41,6 @@ _spawn_task = FacadeScheduler.spawn_task
 
 _ctx = core.context
 _CAPACITY = 16  # static slots; more are made on demand (see ``Loop.grown``)
-_QUEUED = const(1)  # core.QUEUED
 _ID_MASK = const(0x3FFFFFFF)  # task ids wrap below this (lifecycle.py)
 
 
@@ -309,8 +308,10 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     slot.handle = t
     slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle
     slot.coro = coro  # (its sched is sched: a free pool slot keeps it, TaskSlot.sched)
-    slot.id = task_id  # (its name is None: a free slot's is, see sched/detached.py)
-    slot.w[0] = _QUEUED  # (polls stays 0: the facade's policy is FIFO)
+    slot.id = task_id  # (its name is None: a free slot's is, see sched/detached.py; its
+    # state word stays FREE until its first poll, as spawn's in-line case leaves it, and
+    # state_of() reads QUEUED for it: task/words.py W_STATE; its pol.polls stays 0: the
+    # facade's policy is FIFO)
     tail = sched._local_tail  # linked through run_next: tick_fifo splices the list in whole
     if tail is None:
         sched._local_head = slot
