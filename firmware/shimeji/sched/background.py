@@ -160,6 +160,7 @@ class ThreadBackground(Background):
         finally:  # after this thread's last tick (core.slot_here stays: never a stale None)
             with loopthread._lock[0]:
                 _loop_threads.pop(ident, None)
+                loopthread.hold_ticks(ident, -1)
             if not _loop_threads:
                 _check_threads(False)  # (the sleeps' look-ups as before)
             self.loop_thread = None
@@ -173,6 +174,7 @@ class ThreadBackground(Background):
             other = loopthread.other_loop(ident)
             if other is None:
                 _loop_threads[ident] = True
+                loopthread.hold_ticks(ident, 1)  # other threads' ticks are refused from now
                 return True
         self.error = loopthread.busy("ThreadBackground's loop thread", other)
         print("shimeji background loop stopped:", repr(self.error))

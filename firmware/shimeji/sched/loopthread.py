@@ -35,8 +35,12 @@ One thread at a time: a loop's polls say what runs in the interpreter's one cont
 (``core.context``) and its tasks' ``yield_now`` use one shared ring, so a loop that starts on a
 thread while another thread's loop (a foreground loop's or a ``ThreadBackground``'s) runs is
 refused with ``SchedulerBusy`` before it changes anything (``enter``, under a lock: no GIL on
-the unix port nor the RP2040). A loop of the user's own that calls ``tick()`` itself is not
-checked: the check is a thread look-up, which each tick would pay (docs/repl.md).
+the unix port nor the RP2040). While such a loop runs, ``ticking`` holds its thread, and
+``StaticScheduler.tick`` refuses a tick on any other thread (``refuse_tick``: a hand-written
+loop's ``tick()`` there would poll with the same context cell). The one-thread tick pays one
+test of ``ticking``'s truth, a default-argument local; only while a loop runs does a tick look
+its thread up (docs/repl.md). A hand-written loop that was ticking before the other loop
+started is refused from its next tick on.
 """
 
 import sys
@@ -66,6 +70,10 @@ BINDERS = ("shimeji.time.sleep", "shimeji.time.deadline", "shimeji.io.wait")
 _get_ident = [None]  # _thread.get_ident once a loop has run; False on a port without threads
 _lock = [None]  # a _thread lock: a loop's start and end, one at a time even without a GIL
 _owners = {}  # the idents of the threads foreground loops run on (ident -> depth)
+# The threads whose loops poll plain schedulers now, foreground loops' and ThreadBackgrounds'
+# (ident -> loops): StaticScheduler.tick refuses the ticks of every other thread while this is
+# not empty (refuse_tick). Changed under _lock.
+ticking = {}
 _timers = {}  # id(timer) -> depth: the timers whose sleep_ms fast path compares the thread
 
 
@@ -109,6 +117,28 @@ def busy(what, other):
         % (what, other))
 
 
+def hold_ticks(ident, step):
+    """Count a loop over plain schedulers on thread ``ident`` in (``step`` 1) or out (-1) of
+    ``ticking``. Under ``_lock``. Not ISR-safe."""
+    n = ticking.get(ident, 0) + step
+    if n > 0:
+        ticking[ident] = n
+    else:
+        ticking.pop(ident, None)
+
+
+def refuse_tick(sched):
+    """``StaticScheduler.tick`` on a thread not in ``ticking`` (which is not empty: the
+    thread look-up is the tick's, ``_get_ident`` set by the loop's ``enter``):
+    ``SchedulerBusy`` if ``sched`` is a plain thread-level scheduler (an interrupt level's or
+    an executor's is checked by its own rules). Nothing has changed when it raises. Not
+    ISR-safe."""
+    if sched.level or sched.parallel:
+        return
+    for other in ticking:
+        raise busy("tick() on a thread that runs no loop", other)
+
+
 def refuse_others(what):
     """Raise ``busy(what, ...)`` if another thread's loop polls plain schedulers now (a
     check before a loop's set-up; ``enter`` checks again, atomically). Not ISR-safe."""
@@ -135,6 +165,7 @@ def enter(timer=None, what="a loop"):
             raise busy(what, other)
         first = not _owners
         _owners[ident] = _owners.get(ident, 0) + 1
+        hold_ticks(ident, 1)
         if first:
             _tell(slot_of)
         if timer is not None:
@@ -166,6 +197,7 @@ def _leave(ident, timer):
         else:
             _timers.pop(k, None)
             _guard_timer(timer, None)
+    hold_ticks(ident, -1)
     depth = _owners.get(ident, 1) - 1
     if depth > 0:
         _owners[ident] = depth

@@ -26,7 +26,7 @@ from ..task.slot import (
     completed_ref,
 )
 from ..task.waitlist import wake_joiners
-from . import fastpath, wordtick  # (modules: one name more here measured +190 a switch)
+from . import fastpath, loopthread, wordtick  # (modules: a name more measured +190 a switch)
 from .foreign import ADVICE as _ADVICE
 from .general import Tick, tick_general
 from .lifecycle import TaskLifecycle
@@ -149,14 +149,21 @@ class StaticScheduler(TaskLifecycle):
 
     @micropython.native
     def tick(self, n=_TICK_SIZE, _ctx=core.context, _type=type, _int=int,
-             _fifo=wordtick.tick_fifo, _general=tick_general, _threads=core._threads):
+             _fifo=wordtick.tick_fifo, _general=tick_general, _threads=core._threads,
+             _loops=loopthread.ticking, _ident=loopthread._get_ident,
+             _refuse=loopthread.refuse_tick):
         """Poll at most ``n`` runnable tasks, in the policy's order; returns the ``Tick``.
 
         Only woken tasks are polled. Allocates nothing in steady state. Not ISR-safe: call it
         from the run loop (or from a task of another scheduler). Raises ``SchedulerBusy`` if
-        called from one of this scheduler's own tasks."""
+        called from one of this scheduler's own tasks, or on a thread other than the one
+        whose loop (a ``RunLoop``, ``run_until_complete``, a ``ThreadBackground``...) polls
+        plain schedulers now."""
         # (native, the module's names as default-argument locals: ~1.5k instructions less
         # per tick than as bytecode with global lookups)
+        if _loops:  # a loop polls plain schedulers on a thread: is it this one? (loopthread)
+            if _ident[0]() not in _loops:
+                _refuse(self)
         if self._polling:
             raise self._busy()
         if _threads:  # an executor's workers poll (on other threads, or on this one)
