@@ -160,7 +160,7 @@ def test_a_slot_handed_over_by_a_steal_or_the_injector_goes_back_to_its_owner():
     thief.tick()
     assert hs[1].result() is None
     assert moved[0] in _chain(victim._returned, "free_next")  # given back, not kept
-    assert moved[0] not in _chain(thief._free_head, "free_next")
+    assert moved[0] not in _chain(thief._free_head, "run_next")
     victim.tick()
     assert hs[0].result() is None
     # The injector: a task spawned from outside every worker runs on whichever takes it.
@@ -171,5 +171,5 @@ def test_a_slot_handed_over_by_a_steal_or_the_injector_goes_back_to_its_owner():
     other.tick()
     assert h.result() is None
     assert slot in _chain(slot.owner._returned, "free_next")
-    assert slot not in _chain(other._free_head, "free_next")
+    assert slot not in _chain(other._free_head, "run_next")
     ex.close()

@@ -91,7 +91,7 @@ class FacadeScheduler(StaticScheduler):
                 slot.cancel_requested = False
             slot.w[0] = _FREE  # first: a wake from now on is a no-op...
             slot.w[2] = 0  # ...so none can leave rewoken set for the next task (words.py)
-            slot.free_next = self._free_head  # on top of the free list (TaskPool._free_push:
+            slot.run_next = self._free_head  # on top of the free list (TaskPool._free_push:
             # it keeps its sched, TaskSlot.sched)
             self._free_head = slot
             if t is self.main and self._polling:
@@ -136,8 +136,8 @@ class FacadeScheduler(StaticScheduler):
         """Run ``coro`` as the facade ``task`` (its handle) in a free slot."""
         slot = self._free_head
         if slot is not None:
-            self._free_head = slot.free_next
-            slot.free_next = None
+            self._free_head = slot.run_next
+            slot.run_next = None
         elif self._returned is not None and self._reclaim():
             return self.spawn_task(task, coro)  # slots freed by another scheduler came back
         else:

@@ -302,8 +302,8 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
         _spawn_task(sched, t, coro)
         return t
     sched._next_id = task_id + 1
-    sched._free_head = slot.free_next  # off the free list (TaskPool._take_free, inlined;
-    # its free_next stays: every push onto a list sets it)
+    sched._free_head = slot.run_next  # off the free list (TaskPool._take_free, inlined;
+    # its run_next stays: the free list's top, task/pool.py)
     t._ref = slot
     slot.handle = t
     slot.handle_out = True  # handed out: a later spawn in this slot makes a new handle

@@ -60,7 +60,7 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 else:
                     ok = True
             if ok:
-                self._free_head = slot.free_next  # off the free list (TaskPool._take_free)
+                self._free_head = slot.run_next  # off the free list (TaskPool._take_free)
                 self._next_id = task_id + 1
                 handle = slot.handle  # reused: nobody outside holds it (handle_out stays False)
                 handle._ref = slot  # (nameless, as the free slot: see below)

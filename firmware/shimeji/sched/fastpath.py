@@ -70,7 +70,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     outer_slot = None  # (ctx.slot is None whenever ctx.sched is: only ticks set them)
     left = n if n > 0 else 0  # polls still allowed (counted down: one int operation a poll)
     completed = 0
-    joins = 0  # joiners the in-line completion queued itself (added to _woken_int at the end)
+    joins = intr = 0  # joiners the in-line completion queued itself (to _woken_int); Ctrl-C
     stays = False  # the task just polled stays runnable: it goes behind what it woke
     plain = None  # True if _complete is StaticScheduler's (asked at the first completion)
     sched._polling = True
@@ -167,13 +167,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
             value = e
             sched.failed_total = wrap_count(sched.failed_total, 1)
         except BaseException as e:  # KeyboardInterrupt, SystemExit: record, re-raise
-            err = e  # recorded; unlinked as a task that parked; the loop ends (left = 0)
+            err = e  # recorded once unlinked as a task that parked; the loop ends (left = 0)
+            value = e
             status = 0
             left = 0
-            try:
-                sched._interrupted(slot, e)
-            except BaseException as e2:
-                err = e2
+            intr = 1
         else:
             if r is None:
                 w[0] = _QUEUED
@@ -219,6 +217,11 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         else:
             tail.run_next = nxt
             head = nxt
+        if intr:  # recorded out of the ring: its completion reuses run_next (task/pool.py)
+            try:
+                sched._interrupted(slot, value)
+            except BaseException as e2:
+                err = e2
         if status:
             try:  # (calls: _complete, cancel, remove, wake_joiners, _give_back)
                 completed += 1
@@ -294,7 +297,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 w[0] = _FREE  # first: a wake from now on is a no-op...
                 w[2] = 0  # ...so none can leave rewoken set for the slot's next task
                 if home:  # on top of the free list (TaskPool._free_push); it keeps its
-                    slot.free_next = sched._free_head  # sched (FREE: wakes are no-ops;
+                    slot.run_next = sched._free_head  # sched (FREE: wakes are no-ops;
                     sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
                 else:
                     slot.sched = None

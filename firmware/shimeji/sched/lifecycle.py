@@ -71,8 +71,8 @@ class TaskLifecycle(TaskPool):
             if slot is None:  # (no ``is not``: in native code it is a runtime call more)
                 pass
             elif task_id < _ID_MASK:
-                self._free_head = slot.free_next  # off the free list (TaskPool._take_free,
-                # inlined; its free_next stays: every push onto a list sets it)
+                self._free_head = slot.run_next  # off the free list (TaskPool._take_free,
+                # inlined; its run_next stays: the free list's top, see below)
                 self._next_id = task_id + 1
                 if slot.handle_out:  # its last handle was handed out: a new one (see _start)
                     handle = _new(_handle)
@@ -88,12 +88,12 @@ class TaskLifecycle(TaskPool):
                 slot.id = task_id  # (its state word stays FREE until its first poll: the
                 # store is ~300 instructions in native code; a slot holding a coroutine is
                 # live, and state_of() reads QUEUED for it: task/words.py W_STATE)
-                tail = self._local_tail  # a piece of run queue (run_next), spliced in by the
-                if tail is None:  # tick, which sets the last one's run_next
+                # A piece of run queue (run_next), spliced in by the tick, which sets the last
+                # one's run_next. Its last links to the free list's top already (task/pool.py),
+                # the slot just taken: appended with no store.
+                if self._local_tail is None:
                     self._local_head = slot
                     self._news[0] = 1  # (tick_fifo reads this one word per poll)
-                else:
-                    tail.run_next = slot
                 self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
                 return handle
         return self._spawn(coro, name)
@@ -116,7 +116,7 @@ class TaskLifecycle(TaskPool):
             if not self.grow:
                 self._refuse()  # raises PoolFull (see the design note: no global read here)
             return self._start(self._grow_slot(), coro, name)
-        self._free_head = slot.free_next  # off the free list (TaskPool._take_free, inlined)
+        self._free_head = slot.run_next  # off the free list (TaskPool._take_free, inlined)
         return self._start(slot, coro, name)  # the tick's list, the inbox or the policy's queue
 
     def _refuse(self):
@@ -189,6 +189,7 @@ class TaskLifecycle(TaskPool):
                 self._news[0] = 1  # (tick_fifo reads this one word per poll)
             else:
                 tail.run_next = slot
+            slot.run_next = self._free_head  # (a grown or caller-owned slot: task/pool.py)
             self._local_tail = slot  # (counted by tick_fifo when it splices the list in)
         elif self._polling or self.parallel:  # the tick owns the run queue: the inbox
             self._spawned += 1  # _end_tick adds the tick's spawns to spawned_total

@@ -288,7 +288,7 @@ class StaticScheduler(TaskLifecycle):
         slot.w[2] = 0  # ...so none can leave rewoken set for the next task (task/words.py)
         owner = slot.owner  # (a caller-owned slot's is never self: TaskPool._owned_by)
         if owner is self:  # on top of the free list (TaskPool._free_push, inlined: it keeps
-            slot.free_next = self._free_head  # its sched, TaskSlot.sched)
+            slot.run_next = self._free_head  # its sched, TaskSlot.sched)
             self._free_head = slot
         else:
             slot.sched = None

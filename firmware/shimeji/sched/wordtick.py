@@ -73,7 +73,7 @@ def _bind(sleep, kit):
             n0 = 0
         left = n0  # polls still allowed (counted down)
         completed = 0
-        joins = 0  # joiners the in-line completion queued itself
+        joins = intr = 0  # joiners the in-line completion queued itself; interrupted
         stays = 0  # the task just polled stays runnable: it goes behind what it woke
         plain = -1  # 1 if _complete is StaticScheduler's (asked at the first completion)
         have = 0  # park and join read from kit (at the first poll that needs them)
@@ -207,8 +207,7 @@ def _bind(sleep, kit):
             elif status < 0:  # (fastpath.py's except clauses, by the exception's class)
                 status = int(poll_outcome(sched, value))
                 if status == 0:  # KeyboardInterrupt, SystemExit: recorded, re-raised
-                    err = poll_interrupted(sched, slot, value)
-                    left = 0
+                    intr = 1
             nxt = slot.run_next  # it leaves the run queue (parked or ended): the ring first
             if nxt is slot:
                 head = tail = nil
@@ -216,6 +215,9 @@ def _bind(sleep, kit):
             else:
                 tail.run_next = nxt
                 head = nxt
+            if intr:  # recorded out of the ring: its completion reuses run_next (pool.py)
+                err = poll_interrupted(sched, slot, value)
+                left = 0
             if status:
                 try:  # (calls: _complete, cancel, remove, wake_joiners, _give_back)
                     completed += 1
@@ -235,9 +237,7 @@ def _bind(sleep, kit):
                     home = 1  # a pool slot of sched, unless dirty (TaskSlot.dirty)
                     if slot.dirty:  # a wait list, a wait phase, joiners, a throw to see to,
                         slot.dirty = False  # or a slot not of sched's pool
-                        if slot.owner is sched:  # (a caller-owned slot's never is: pool.py)
-                            pass
-                        else:
+                        if slot.owner is not sched:  # (a caller-owned slot's: pool.py)
                             home = 0
                         if slot.name is nil and slot.waiting_on is nil and \
                                 not slot.wait_phase and sw[1] == 0:
@@ -273,7 +273,7 @@ def _bind(sleep, kit):
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
                     sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
                     if home:  # on top of the free list (TaskPool._free_push); it keeps its
-                        slot.free_next = sched._free_head  # sched (FREE: wakes are no-ops;
+                        slot.run_next = sched._free_head  # sched (FREE: wakes are no-ops;
                         sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
                     else:
                         slot.sched = nil

@@ -8,6 +8,16 @@ the machine's cache saw last). The list starts in the order of ``slots``. Caller
 id a live task still has after they wrap. An executor gives each worker's pool a range of ids
 of its own (``set_id_range``), so a task stolen by another worker keeps an id no task of that
 worker has (its trace track too).
+
+The free list is linked through ``run_next`` (a free slot is on no run queue). While a poll's
+spawns wait on the FIFO tick's own list (spawn's in-line case, sched/lifecycle.py), that
+list's last task links to the free list's top, so the next in-line spawn takes the slot its
+last one already links to and appends it with no store. What else changes the top while the
+list waits keeps that: ``_start`` links the slot it appends to the top (a grown slot, a
+caller's, one taken after ``_reclaim`` pushed the slots given back); a completion pushes its
+slot after the poll, and the tick splices the list in (its last's link set again) before it
+polls anything that could spawn; a pop that is not appended (``_start`` into the inbox) comes
+only while the inbox holds a task, which keeps spawns off the in-line case until the splice.
 """
 
 from micropython import const
@@ -103,13 +113,13 @@ class TaskPool:
     def _take_free(self):
         slot = self._free_head
         if slot is not None:
-            self._free_head = slot.free_next
-            slot.free_next = None
+            self._free_head = slot.run_next  # (the free list is linked through run_next)
+            slot.run_next = None
         return slot
 
     def _free_push(self, slot):
         slot.sched = self  # a free pool slot keeps its scheduler (TaskSlot.sched: spawn's
-        slot.free_next = self._free_head  # fast path does not write it)
+        slot.run_next = self._free_head  # fast path does not write it)
         self._free_head = slot
 
     def _give_back(self, slot):
@@ -241,7 +251,7 @@ class TaskPool:
         slot = self._free_head
         while slot is not None:
             n += 1
-            slot = slot.free_next
+            slot = slot.run_next
         return n
 
     def tasks(self):
