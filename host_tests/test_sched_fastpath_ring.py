@@ -223,3 +223,68 @@ def test_an_exception_out_of_a_completion_leaves_the_rest_of_the_ring_in_order()
         ("a", 0), "x", ("b", 0), ("a", 1), "y", "stopped",
         ("b", 1), ("a", 2), ("b", 2), ("|", 5, 2, False),
     ]
+
+
+def test_runs_of_tasks_that_leave_between_tasks_that_stay_keep_the_ring():
+    # The FIFO tick writes the tail's link once per run of tasks that left (parked or ended),
+    # when the ring next turns: the ring's last task leaving, a lone task turning after a run
+    # of them and the next tick's wakes all find it whole.
+    gates = []
+
+    def body(s, log):
+        del gates[:]
+
+        async def parker(tag):
+            g = Gate()
+            gates.append(g)
+            log.append(tag + " parks")
+            await g
+            log.append(tag + " woken")
+
+        async def yielder():
+            for i in range(2):
+                log.append(("y", i))
+                await yield_now()
+            log.append("y done")
+
+        async def done():
+            log.append("c done")
+
+        for coro in (parker("p1"), yielder(), parker("p2"), done(), parker("p3")):
+            s.spawn_detached(coro)
+
+    def open_gates():
+        for k in (2, 0, 1):  # p3, p1, p2: woken from outside, in that order
+            gates[k].open()
+
+    assert _both(body, [10, open_gates, 10]) == [
+        "p1 parks", ("y", 0), "p2 parks", "c done", "p3 parks", ("y", 1), "y done",
+        ("|", 7, 2, False),
+        "p3 woken", "p1 woken", "p2 woken", ("|", 3, 3, False),
+    ]
+
+
+def test_a_wake_after_a_park_joins_a_ring_whose_tail_link_is_stale():
+    gates = []
+
+    def body(s, log):
+        del gates[:]
+        g1, g2 = Gate(), Gate()
+        gates.append(g2)
+
+        async def parker(tag, g):
+            log.append(tag + " parks")
+            await g
+            log.append(tag + " woken")
+
+        async def opener():
+            log.append("o opens")
+            g1.open()  # p1 parked just before: into the ring behind its tail, r
+
+        for coro in (parker("p", g1), opener(), parker("r", g2)):
+            s.spawn_detached(coro)
+
+    assert _both(body, [10, lambda: gates[0].open(), 10]) == [
+        "p parks", "o opens", "r parks", "p woken", ("|", 4, 2, False),
+        "r woken", ("|", 1, 1, False),
+    ]

@@ -61,9 +61,8 @@ def _bind(sleep, kit):
         fifo = sched._fifo
         head = fifo.head
         hn = 0 if head is nil else 1  # head and tail not None: ``if hn`` is no runtime call
-        if hn == 0:
-            if sched._inbox_head is nil:  # nothing to poll: no set-up at all
-                return kit[_K_END](sched, 0, 0, False)
+        if hn == 0 and sched._inbox_head is nil:  # nothing to poll: no set-up at all
+            return kit[_K_END](sched, 0, 0, False)
         ctx = sched._ctx
         tail = fifo.tail
         outer_sched = ctx.sched  # a task of another scheduler may be driving this one
@@ -74,7 +73,7 @@ def _bind(sleep, kit):
         left = n0  # polls still allowed (counted down)
         completed = 0
         joins = intr = 0  # joiners the in-line completion queued itself; interrupted
-        stays = 0  # the task just polled stays runnable: it goes behind what it woke
+        stays = stale = 0  # polled task stays (behind what it woke); tail's run_next is stale
         plain = -1  # 1 if _complete is StaticScheduler's (asked at the first completion)
         have = 0  # park and join read from kit (at the first poll that needs them)
         park = join = nil
@@ -83,20 +82,17 @@ def _bind(sleep, kit):
         ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
         outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here (endtick.tick_kit)
         timer = sched.timer
-        no_kit = kit[_K_NO_KIT]
         if timer is nil or sched.level:
-            ctx.tkit = no_kit
+            ctx.tkit = kit[_K_NO_KIT]
         else:
-            ctx.tkit = kit[_K_GETATTR](timer, "_kit", no_kit)
+            ctx.tkit = kit[_K_GETATTR](timer, "_kit", kit[_K_NO_KIT])
         sched._local_ok = sched._local_next  # (fastpath.py: one read, not three)
         news = ptr32(sched._news)  # a word (scheduler.py): one machine load per poll
         news[0] = 1  # the first pass looks at both lists whatever came before the tick
         shielding = 0
         if sched._shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
-            sh = kit[_K_SHIELD]
-            if sh.target is nil and kit[_K_LEN](kit[_K_MODULES]) == sh.modules:
-                pass  # on()'s first test, in line: asyncio is not even imported
-            else:
+            sh = kit[_K_SHIELD]  # (on()'s first test in line: is asyncio imported at all?)
+            if sh.target is not nil or kit[_K_LEN](kit[_K_MODULES]) != sh.modules:
                 sh.on()
                 shielding = 1
         if hn:
@@ -140,6 +136,9 @@ def _bind(sleep, kit):
                         err = exc
                     left = 0
             if stays:  # the ring turns one step: the task polled becomes the tail
+                if stale:
+                    tail.run_next = head  # (past the tasks that left since it last turned)
+                    stale = 0
                 tail = head
                 head = head.run_next
                 stays = 0
@@ -208,13 +207,12 @@ def _bind(sleep, kit):
                 status = int(poll_outcome(sched, value))
                 if status == 0:  # KeyboardInterrupt, SystemExit: recorded, re-raised
                     intr = 1
-            nxt = slot.run_next  # it leaves the run queue (parked or ended): the ring first
-            if nxt is slot:
+            if slot is tail:  # it leaves the run queue (parked or ended), the ring's last
                 head = tail = nil
                 hn = 0
-            else:
-                tail.run_next = nxt
-                head = nxt
+            else:  # (tail's run_next is written once for a run of tasks that leave: stale)
+                head = slot.run_next
+                stale = 1
             if intr:  # recorded out of the ring: its completion reuses run_next (pool.py)
                 err = poll_interrupted(sched, slot, value)
                 left = 0
@@ -295,6 +293,8 @@ def _bind(sleep, kit):
             sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
             sched._local_head = sched._local_tail = nil
         if stays:
+            if stale:
+                tail.run_next = head
             tail = head
             head = head.run_next
         if hn:
