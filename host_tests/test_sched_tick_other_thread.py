@@ -87,6 +87,10 @@ def test_a_tick_by_hand_on_another_thread_is_refused_while_a_loop_runs_then_tick
                 time.sleep(0.0003)
         e = r.value
         assert isinstance(e, ShimejiError) and "tick()" in str(e) and "Executor" in str(e)
+        steps = RunLoop(mine)  # a loop written from a RunLoop's steps (docs/boards.md)
+        for step in (steps.step, steps.tick):
+            with raises(SchedulerBusy, ADVICE):
+                step()
         assert box == [0] and not h.is_complete() and mine.live_count() == 1  # not polled
         seen = other.ticks[0]
         wait_until(lambda: other.ticks[0] > seen + 2, "the loop's task running on")
