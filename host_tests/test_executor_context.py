@@ -20,9 +20,12 @@ from shimeji import (
     core,
     current_task,
     port,
+    preempt_point,
     sleep_ms,
+    spawn,
 )
 from shimeji.platform.bsp import BoardBase
+from shimeji.policy.rr import DEFAULT_SLICE_US
 from shimeji.sched.background import ThreadBackground
 from support import Bound, nap, needs_extra_threads, needs_thread_module, wait_until
 
@@ -179,3 +182,44 @@ def test_an_interrupt_level_on_a_workers_thread_finds_its_own_task():
     finally:
         isr.close()
     assert log == [("urgent", "urgent"), True] and h.is_complete(), log
+
+
+@needs_extra_threads(1)
+def test_preempt_point_on_a_round_robin_worker_asks_its_policy_while_the_main_loop_is_mid_poll():
+    # The worker's task spins past its slice with another task ready: preempt_point() asks
+    # the worker's own policy (round-robin: yield), not the main loop's (FIFO: never).
+    ex = Executor(workers=2, capacity=8, policy="rr")  # (worker 0 is left unrun: start())
+    go = [False]
+    log = []
+
+    async def other():
+        log.append("other")
+
+    async def spinner():
+        while not go[0]:
+            await sleep_ms(1)
+        h = spawn(other())  # on this worker: ready while this task spins
+        t0 = port.ticks_us()
+        while port.ticks_diff(port.ticks_us(), t0) < 3 * DEFAULT_SLICE_US:
+            pass
+        log.append("spun")
+        await preempt_point()
+        log.append("after")
+        await h
+
+    h = ex.workers[1].spawn(spinner())
+
+    async def polled():
+        go[0] = True
+        bound = Bound(30)
+        while not h.is_complete() and not bound.passed():
+            nap()
+
+    ex.start()
+    try:
+        s = StaticScheduler(4, timer=Timer())
+        RunLoop(s).run(s.spawn(polled()))
+        h.result()
+    finally:
+        _stop(ex)
+    assert log == ["spun", "other", "after"], log
