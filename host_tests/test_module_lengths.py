@@ -14,7 +14,6 @@ KNOWN_LONG = {
     "tools/fwtest.py": "rp19's",
     "tools/emulate.py": "rp19's",
     "host_tests/test_sched_runloop.py": "tickless19's",
-    "host_tests/test_sched_spawn_local.py": "spawn19's",
 }
 
 

@@ -282,8 +282,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     # holds only its slot (see Task); a task of the running loop creating it takes a free slot
     # and queues it on the tick's own list here (StaticScheduler._start's common case, in line:
     # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped: all three said
-    # by _local_ok and the inbox, see fastpath.py). The globals it
-    # needs are default-argument locals: a global read in native code is a dictionary lookup.
+    # by _local_ok and the inbox, see fastpath.py). Its globals are default-argument locals.
     if name is not None:
         return _with_name(create_task(coro), name)
     loop = _running
@@ -312,6 +311,8 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     # state word stays FREE until its first poll, as spawn's in-line case leaves it, and
     # state_of() reads QUEUED for it: task/words.py W_STATE; its pol.polls stays 0: the
     # facade's policy is FIFO)
+    if coro.__class__ is not _coro_type:  # (CPython's context wrapper, an awaitable with send)
+        slot.w[7] = 1  # not a generator: polled by its own send (task/words.py W_SEND)
     tail = sched._local_tail  # linked through run_next: tick_fifo splices the list in whole
     if tail is None:
         sched._local_head = slot

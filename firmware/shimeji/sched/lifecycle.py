@@ -149,7 +149,7 @@ class TaskLifecycle(TaskPool):
         return self._builder.reset()
 
     @micropython.native
-    def _start(self, slot, coro, name, _handle=JoinHandle, _new=new_handle):  # (no globals)
+    def _start(self, slot, coro, name, _handle=JoinHandle, _new=new_handle, _gen=_CORO_TYPE):
         task_id = self._next_id
         if task_id < _ID_MASK and not self.ids_wrapped:  # TaskPool._new_id's fast case
             self._next_id = task_id + 1
@@ -179,6 +179,10 @@ class TaskLifecycle(TaskPool):
         if pol is not None:
             pol.polls = 0
         slot.w[0] = _QUEUED  # (a const: QUEUED is a module global, a dict lookup per spawn)
+        if coro.__class__ is _gen:  # (no globals here: defaults)
+            pass
+        else:  # not a generator: the viper tick polls it by its own send (task/words.py W_SEND)
+            slot.w[7] = 1
         if (self._local_ok or self._news[1]) and self._inbox_head is None:
             # tick_fifo (or tick_fifo_traced: word 1 of _news) polls on this thread: the
             # tick's own list, no critical section (fastpath.py); once this poll woke a task

@@ -15,6 +15,7 @@ from . import fastpath
 from .endtick import end_lean, end_tick, poll_interrupted, poll_outcome
 from .endtick import ended_aside as _aside
 from .foreign import shield
+from .lifecycle import _CORO_TYPE
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
@@ -44,7 +45,8 @@ _K_LEN = const(13)
 _K_STOP = const(14)
 _K_NIL = const(15)
 _K_ASIDE = const(16)
-_K_LEAN = const(17)
+_K_SEND = const(17)
+_K_LEAN = const(18)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
 
@@ -67,9 +69,7 @@ def _bind(sleep, kit):
         tail = fifo.tail
         outer_sched = ctx.sched  # a task of another scheduler may be driving this one
         outer_slot = ctx.slot  # (None whenever ctx.sched is: only ticks set them)
-        n0 = int(n)
-        if n0 < 0:
-            n0 = 0
+        n0 = 0 if int(n) < 0 else int(n)
         left = n0  # polls still allowed (counted down)
         completed = 0
         joins = intr = 0  # joiners the in-line completion queued itself; interrupted
@@ -82,10 +82,8 @@ def _bind(sleep, kit):
         ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
         outer_tkit = ctx.tkit  # sleep_ms reads the timer's kit here (endtick.tick_kit)
         timer = sched.timer
-        if timer is nil or sched.level:
-            ctx.tkit = kit[_K_NO_KIT]
-        else:
-            ctx.tkit = kit[_K_GETATTR](timer, "_kit", kit[_K_NO_KIT])
+        ctx.tkit = kit[_K_NO_KIT] if timer is nil or sched.level else \
+            kit[_K_GETATTR](timer, "_kit", kit[_K_NO_KIT])
         sched._local_ok = sched._local_next  # (fastpath.py: one read, not three)
         news = ptr32(sched._news)  # a word (scheduler.py): one machine load per poll
         news[0] = 1  # the first pass looks at both lists whatever came before the tick
@@ -98,7 +96,7 @@ def _bind(sleep, kit):
         if hn:
             tail.run_next = head  # a ring while the tick runs (fastpath.py's note)
         err = nil  # what ended the tick by raising: raised again once the ring is put back
-        stop = kit[_K_STOP]
+        stop, gsend = kit[_K_STOP], kit[_K_SEND]  # gsend: the generator type's own send
         while True:
             if news[0]:  # a spawn or a wake since the last look
                 try:  # (_take_inbox is a call)
@@ -157,8 +155,10 @@ def _bind(sleep, kit):
             try:
                 if sw[1]:
                     r = sched._throw_in(slot)
-                else:
+                elif sw[7]:  # not a generator: by its own send (task/words.py W_SEND)
                     r = slot.coro.send(nil)
+                else:
+                    r = gsend(slot.coro, nil)  # (no method look-up)
             except stop as exc:  # (a local: a builtin's name is two look-ups)
                 status = _OK
                 value = exc.value
@@ -268,6 +268,7 @@ def _bind(sleep, kit):
                             else:
                                 kit[_K_WAKE_JOINERS](joiners, slot.id, _OK, nil)
                     slot.coro = nil
+                    sw[7] = 0  # (W_SEND: the next task is a generator unless _start says not)
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
                     sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
                     if home:  # on top of the free list (TaskPool._free_push); it keeps its
@@ -301,11 +302,9 @@ def _bind(sleep, kit):
             tail.run_next = nil  # the ring ends at the tail again
         if shielding:
             kit[_K_SHIELD].off()
-        fifo.head = head
-        fifo.tail = tail
+        fifo.head, fifo.tail = head, tail
         sched._polling = False
-        ctx.slot = outer_slot
-        ctx.sched = outer_sched
+        ctx.slot, ctx.sched = outer_slot, outer_sched
         ctx.tkit = outer_tkit
         if outer_held:
             kit[_K_RELEASE](outer_sched)
@@ -340,7 +339,8 @@ def _bind(sleep, kit):
 
 
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
-        type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside)
+        type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside,
+        _CORO_TYPE.send)
 tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 

@@ -33,6 +33,14 @@ slot object, and its words with it. The words:
   ``slot.timer.wheel`` is (that wheel's ``_W_ID`` word; 0: none yet) and the deadline it was
   last armed for (``slot.timer.deadline``). ``sleep_ms``, the tick's park and the timer's
   hand-off read and write them as machine words, not the entry's attributes.
+- ``W_SEND`` (7): 1 while the slot may hold a coroutine that is not a generator (a
+  coroutine-like object with ``send``, ``throw`` and ``close``): ``_start`` and the facade's
+  ``create_task`` set it for one, the viper tick's in-line completion clears it. While it is
+  0 the viper tick polls with the generator type's own ``send`` (``gsend(coro, None)``, read
+  once per tick) instead of looking ``coro.send`` up per poll (-84 instructions a switch on
+  the unix port); a generator in a slot marked 1 is polled the general way, as before. The
+  spawns that take only generators (spawn's and ``spawn_detached``'s in-line cases) write
+  nothing. Eight words fill the two 16 B heap blocks seven took on a 32-bit board.
 
 Design note: "woken while it ran" is a word of its own, not a state. Folded into the state
 (a sixth state, round fourteen's plan) a wake's read-modify-write of the state word would
@@ -72,7 +80,8 @@ W_ID = const(3)
 W_TPOS = const(4)
 W_TWHEEL = const(5)
 W_TDL = const(6)
-WORDS = const(7)
+W_SEND = const(7)
+WORDS = const(8)
 NOT_ARMED = const(0xFFFF)  # W_TPOS of an entry not armed (above every wheel number; not -1:
 #                            through viper's ptr32 a stored -1 reads as 2**32 - 1 on 64 bits)
 
@@ -80,7 +89,7 @@ NOT_ARMED = const(0xFFFF)  # W_TPOS of an entry not armed (above every wheel num
 def new_words():
     """A slot's words: FREE, no throw, its timer entry not armed. Allocates: slot
     construction only."""
-    return array("i", (0, 0, 0, 0, NOT_ARMED, 0, 0))
+    return array("i", (0, 0, 0, 0, NOT_ARMED, 0, 0, 0))
 
 
 def addr_of(buf):
