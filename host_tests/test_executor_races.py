@@ -6,8 +6,8 @@ import time
 
 from executorhelp import plain_yield
 from heaplocked import FixedLog
-from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, yield_now
-from shimeji.task.slot import OK
+from shimeji import Executor, ExecutorClosed, Interval, TaskSlot, core, spawn, yield_now
+from shimeji.task.slot import OK, QUEUED
 from support import (
     needs_thread_module,
     needs_threads,
@@ -139,12 +139,66 @@ def test_a_task_inside_a_timeout_stays_on_its_worker_after_its_deadline_fired():
     assert [h.result() for h in handles] == [0, 1]
 
 
-def _tick_on_this_thread(worker):
+def _tick_on_this_thread(worker, n=256):
     core.register_thread(worker._ctx)  # what Worker.run does on the worker's own thread
     try:
-        worker.tick()
+        return worker.tick(n)
     finally:
         core.unregister_thread()
+
+
+@needs_thread_module  # an Executor, driven on this thread
+def test_a_task_spawned_by_a_worker_task_moves_before_its_first_poll_and_runs_once_there():
+    # docs/executor.md "How a task moves": only a QUEUED task moves. A plain scheduler's task
+    # spawned in line keeps a FREE state word until its first poll (task/words.py); a worker
+    # never spawns in line (parallel: _local_next is False), so what its task spawns is QUEUED
+    # at once, and a hand-over before its first poll moves it whole: each step runs once,
+    # never on two workers, none lost (a "being polled" flag and a step count per task).
+    ex = Executor(workers=2, capacity=16)
+    victim, thief = ex.workers
+    assert victim._local_next is False and thief._local_next is False
+    n = 6
+    busy = [False] * n
+    steps = [0] * n
+    overlaps = []
+    where = [[] for _ in range(n)]
+    states = []
+
+    async def child(i):
+        for _ in range(3):
+            if busy[i]:
+                overlaps.append(i)
+            busy[i] = True
+            steps[i] += 1
+            where[i].append(core.current_slot().sched)
+            busy[i] = False
+            await plain_yield()
+        return i
+
+    async def parent():
+        hs = []
+        for i in range(n):
+            h = spawn(child(i))  # from a worker's task: onto this worker
+            states.append(h._live_slot().w[0])
+            hs.append(h)
+        return hs
+
+    ph = victim.spawn(parent())
+    assert _tick_on_this_thread(victim, 1).polled == 1  # the parent only: children unpolled
+    handles = ph.result()
+    slots = [h._live_slot() for h in handles]
+    assert states == [QUEUED] * n and steps == [0] * n
+    victim._drain_inbox()
+    victim._request = thief
+    victim._serve()  # the newer half moves, never polled
+    assert [s.sched for s in slots] == [victim] * 3 + [thief] * 3
+    assert [s.w[0] for s in slots] == [QUEUED] * n
+    for _ in range(10):
+        _tick_on_this_thread(thief)
+        _tick_on_this_thread(victim)
+    assert [h.result() for h in handles] == list(range(n))
+    assert steps == [3] * n and overlaps == []
+    assert where == [[victim] * 3] * 3 + [[thief] * 3] * 3
 
 
 @needs_thread_module  # an Executor, driven on this thread

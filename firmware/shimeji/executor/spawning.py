@@ -126,16 +126,16 @@ def spawn_allocated(self, slot, coro, name=None, detached=False):
 
 
 @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
-def inject(self, coro, name, detached=False, _context=core.context):
+def inject(self, coro, name, detached=False):
     """``Executor._inject``: build the task in a free slot of some worker's pool (the next
     in turn that has one), queue it on the injector, ring a sleeping worker. Nothing
     allocates or raises inside the section (spare.py): the handle is made first, the checks
     that raise run first, and a closed executor or a full one raises after leaving it."""
     w = self.workers[0]
-    running = _context.sched  # (the checks StaticScheduler._spawn makes, made here)
-    if type(coro) is not _CORO_TYPE or (running is not None and running.level != w.level):
-        if not self.closed:
-            w._check_spawn(coro)  # raises unless coro is some other coroutine-like
+    if type(coro) is not _CORO_TYPE and not self.closed:
+        w._check_coro(coro)  # raises unless coro is some other coroutine-like
+    # (no level check: the injector takes spawns from any level, an interrupt level's task
+    # included, under the section, which masks that level or refuses: _check_outside)
     cs = self.critical_section
     why = 0
     while True:  # (a detached spawn into a slot that keeps its handle needs no spare)

@@ -145,6 +145,13 @@ class Worker(Stealing, Idling, StaticScheduler):
         self.executor._check_outside("spawn_detached")
         self._spawn_here(coro, name, True)
 
+    def _check_spawn(self, coro):
+        # The spawn made under the section by the executor itself (``_building``: spawn_here,
+        # the injector) was checked before the section; nothing may raise inside it (its
+        # level check would read the interrupt level an injection comes from).
+        if coro is not self._building:
+            StaticScheduler._check_spawn(self, coro)
+
     _spawn_here = spawn_here  # (spawning.py: nothing allocated inside the section)
     spawn_allocated = spawn_allocated
 

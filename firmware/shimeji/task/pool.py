@@ -165,6 +165,18 @@ class TaskPool:
             self._owned_head = slot
 
     def _check_spawn(self, coro):
+        self._check_coro(coro)
+        # The level of the task spawning: while executor workers are registered, the calling
+        # thread's (the interpreter's context may hold an interrupt level's scheduler, polling
+        # on the main thread while a worker's task spawns: session 20, docs/executor.md).
+        running = (core.current_context() if core._threads else core.context).sched
+        if running is not None and running.level != self.level:
+            raise WrongLevel("spawn on a scheduler of another level from a task (thread vs "
+                             "interrupt level): hand the work over with a Channel or Event")
+
+    def _check_coro(self, coro):
+        """``_check_spawn`` without the level check: the scheduler open, ``coro`` a
+        coroutine. Raises ``SchedulerClosed`` or ``NotACoroutine``."""
         if self.closed:
             raise SchedulerClosed("this scheduler was closed: make a new StaticScheduler")
         if not port.is_coroutine(coro):
@@ -174,10 +186,6 @@ class TaskPool:
                                     "function, spawn(%s()) not spawn(%s)" % (name, name))
             raise NotACoroutine("spawn() takes a coroutine object (what calling an async def "
                                 "function returns), got %r" % (coro,))
-        running = core.context.sched
-        if running is not None and running.level != self.level:
-            raise WrongLevel("spawn on a scheduler of another level from a task (thread vs "
-                             "interrupt level): hand the work over with a Channel or Event")
 
     def set_id_range(self, first, last):
         """Hand out task ids ``first``..``last`` (within 1..2**30-1), from ``first``. Set-up

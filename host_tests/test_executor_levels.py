@@ -1,0 +1,111 @@
+"""Spawns across levels on an executor (issue 14): a worker's task spawns while an
+interrupt-level scheduler polls on the main thread (the level's context is the interpreter's,
+which a worker's spawn check must not read), and an interrupt-level task spawns onto the
+executor (from no worker: into the injector). Until session 20 the first was refused with
+``WrongLevel``: the spawn checks read the interpreter's context's scheduler."""
+
+from levelhelp import settle
+from shimeji import (
+    Executor,
+    InterruptScheduler,
+    JoinHandle,
+    WaitCell,
+    WrongLevel,
+    core,
+    sleep_ms,
+    spawn,
+)
+from support import Bound, needs_extra_threads, needs_thread_module, wait_until
+
+
+async def _child(log, what):
+    log.append(what)
+    return what
+
+
+def _level_spinning_until(cell, flag, log):
+    # An interrupt-level task that, once woken, holds the main thread (its poll lasts) until
+    # ``flag[0]``: meanwhile the interpreter's context holds the level's scheduler.
+    async def urgent():
+        await cell.wait()
+        log.append("level polls")
+        bound = Bound(30)
+        while not flag[0] and not bound.passed():
+            pass
+        log.append("level ends")
+
+    return urgent
+
+
+@needs_extra_threads(1)
+def test_a_worker_task_spawns_while_an_interrupt_level_polls_on_the_main_thread():
+    isr = InterruptScheduler(2)
+    cell = WaitCell()
+    flag = [False]
+    log = []
+    isr.spawn(_level_spinning_until(cell, flag, log)())
+    settle()
+    ex = Executor(workers=2, capacity=8)  # (worker 0 is left unrun: start())
+    out = {}
+
+    async def on_worker():
+        while "level polls" not in log:
+            await sleep_ms(1)
+        try:
+            out["spawn"] = await spawn(_child(log, "spawn"))
+            out["ex.spawn"] = await ex.spawn(_child(log, "ex.spawn"))
+            out["worker.spawn"] = await ex.workers[1].spawn(_child(log, "worker.spawn"))
+        except WrongLevel as e:
+            out["refused"] = str(e)
+        finally:
+            flag[0] = True
+
+    h = ex.workers[1].spawn(on_worker())
+    ex.start()
+    try:
+        cell.wake()
+        settle()  # the level runs here, on the main thread, until the worker's spawns end
+        wait_until(h.is_complete, "the worker's task")
+    finally:
+        flag[0] = True
+        ex.close()
+        ex.join()
+        isr.close()
+    assert "refused" not in out, out
+    assert out == {"spawn": "spawn", "ex.spawn": "ex.spawn", "worker.spawn": "worker.spawn"}, out
+    assert log.index("level ends") > log.index("worker.spawn"), log  # (spawned mid-level)
+    assert not ex.errors and not core._threads
+
+
+@needs_thread_module
+def test_an_interrupt_level_task_spawns_onto_an_executor_through_its_injector():
+    isr = InterruptScheduler(2)
+    cell = WaitCell()
+    log = []
+    ex = Executor(workers=1, capacity=4)
+    handles = []
+
+    async def urgent():
+        await cell.wait()
+        try:
+            handles.append(ex.spawn(_child(log, "from the level")))
+        except WrongLevel as e:
+            handles.append(str(e))
+
+    isr.spawn(urgent())
+    settle()
+    cell.wake()
+    settle()
+    try:
+        assert len(handles) == 1 and isinstance(handles[0], JoinHandle), handles
+        assert ex.injector.count == 1 and ex.injector.pushed == 1  # queued there, not run yet
+        assert log == []
+
+        async def main():
+            return await handles[0]
+
+        assert ex.run(main()) == "from the level"
+    finally:
+        isr.close()
+    assert log == ["from the level"]
+    assert ex.workers[0].stats()["injected"] == 1  # worker 0 took it from the injector
