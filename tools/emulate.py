@@ -39,6 +39,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,6 +52,9 @@ ROOT = firmware.ROOT
 EMU_SCRIPT = os.path.join(ROOT, "tools", "rp2040_emu.mjs")
 DUAL_EMU_SCRIPT = os.path.join(ROOT, "tools", "rp2040_dual_emu.mjs")
 
+
+# The last bytes of the RP2040 emulator's own output kept (its error when it exits).
+TAIL_BYTES = 8192
 
 # Boards whose emulator cannot run a second thread although the port has _thread.
 NO_SECOND_THREAD = {"rp2040": "the RP2040 emulator (rp2040js) does not run core 1"}
@@ -227,6 +231,8 @@ class Rp2040Emulator:
         self.dual = dual
         self.proc = None
         self.path = None
+        self.tail = b""
+        self._reader = None
 
     def start(self):
         port = _free_port()
@@ -254,12 +260,38 @@ class Rp2040Emulator:
             seen += chunk
             if b"USB-CDC ready" in seen:
                 self.path = "socket://127.0.0.1:%d" % port
+                self.tail = seen[-TAIL_BYTES:]
+                self._reader = threading.Thread(target=self._drain, args=(fd,), daemon=True)
+                self._reader.start()
                 return self
             if not chunk:
                 break
         self.stop()
         raise Unavailable("the RP2040 emulator did not bring up USB-CDC: %s" % seen.decode(
             errors="replace")[-2000:])
+
+    def _drain(self, fd):
+        """Read the emulator's output for as long as it runs, keeping its last TAIL_BYTES.
+        Nothing read it after the start: what it printed later (rp2040js's error before it
+        throws and exits, the board's output with RP2040_ECHO while no client is connected)
+        was lost, and Node kept every unread byte in memory."""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.tail = (self.tail + chunk)[-TAIL_BYTES:]
+
+    def exit_note(self):
+        """None while the emulator runs; once it has exited, its status and last output."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        if self._reader is not None:
+            self._reader.join(2)
+        return "the RP2040 emulator exited (status %s); its last output: %s" % (
+            self.proc.returncode, self.tail.decode(errors="replace").strip()[-1000:])
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -269,6 +301,9 @@ class Rp2040Emulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self._reader is not None:
+            self._reader.join(2)
+            self._reader = None
         if self.proc is not None and self.proc.stdout is not None:
             self.proc.stdout.close()
 
@@ -340,6 +375,9 @@ class Emulated:
                         os.remove(path)
 
     def restart(self):
+        note = getattr(self.emu, "exit_note", lambda: None)()
+        if note:  # the emulator itself died (not the board hung): say why before the next
+            print(note)
         self.stop()
         return self.start().path
 

@@ -10,7 +10,7 @@ import fs from 'fs';
 import net from 'net';
 import path from 'path';
 import { cableUarts } from './rp2040_uart_cable.mjs';
-import { pacedHostCdc } from './rp2040_usb_host.mjs';
+import { hostSerial, pacedHostCdc } from './rp2040_usb_host.mjs';
 import { createRequire } from 'module';
 
 const dir = process.env.RP2040JS_DUAL_DIR;
@@ -61,6 +61,8 @@ cableUarts(mcu); // the TX interrupt as on the chip (the fork re-raises it too),
 const cdc = new USBCDC(mcu.usbCtrl);
 pacedHostCdc(cdc); // an empty OUT completion once per 1 ms frame, not every 10 us
 let client = null;
+// the client's bytes wait for room in rp2040js's 512 B FIFO instead of being dropped
+const fromHost = hostSerial(cdc, { pause: () => client?.pause(), resume: () => client?.resume() });
 cdc.onDeviceConnected = () => console.log('USB-CDC ready');
 cdc.onSerialData = (value) => {
   if (client) client.write(Buffer.from(value));
@@ -70,7 +72,7 @@ const server = net.createServer((sock) => {
   if (client) { sock.end('another client is connected\r\n'); return; }
   client = sock;
   sock.setNoDelay(true);
-  sock.on('data', (chunk) => { for (const b of chunk) cdc.sendSerialByte(b); });
+  sock.on('data', (chunk) => fromHost.send(chunk));
   const gone = () => { if (client === sock) client = null; };
   sock.on('close', gone);
   sock.on('error', gone);

@@ -10,7 +10,7 @@ import fs from 'fs';
 import net from 'net';
 import path from 'path';
 import { cableUarts } from './rp2040_uart_cable.mjs';
-import { pacedHostCdc } from './rp2040_usb_host.mjs';
+import { hostSerial, pacedHostCdc } from './rp2040_usb_host.mjs';
 import { createRequire } from 'module';
 
 const require = createRequire(path.join(process.cwd(), 'index.js'));
@@ -76,7 +76,8 @@ cableUarts(mcu); // the TX interrupt as on the chip, and UART0 <-> UART1
 const cdc = new USBCDC(mcu.usbCtrl);
 pacedHostCdc(cdc); // an empty OUT completion once per 1 ms frame, not every 10 us
 let client = null;
-let pending = [];
+// the client's bytes wait for room in rp2040js's 512 B FIFO instead of being dropped
+const fromHost = hostSerial(cdc, { pause: () => client?.pause(), resume: () => client?.resume() });
 cdc.onDeviceConnected = () => {
   console.log('USB-CDC ready');
 };
@@ -95,11 +96,7 @@ const server = net.createServer((sock) => {
   }
   client = sock;
   sock.setNoDelay(true);
-  sock.on('data', (chunk) => {
-    for (const byte of chunk) {
-      cdc.sendSerialByte(byte);
-    }
-  });
+  sock.on('data', (chunk) => fromHost.send(chunk));
   const gone = () => {
     if (client === sock) {
       client = null;

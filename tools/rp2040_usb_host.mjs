@@ -19,3 +19,59 @@ export function pacedHostCdc(cdc) {
     complete(endpoint, size);
   };
 }
+
+// Bytes from the host for the chip, none lost. rp2040js's USBCDC keeps them in a 512-byte FIFO
+// that drops whatever does not fit, and the chip takes at most 64 B per OUT transfer: a burst
+// past 512 B (a `mpremote mount` read of a file over ~512 B, sent in one write) lost its tail,
+// and the board then waited for bytes that never came. Here the rest waits in a backlog that
+// tops the FIFO up each time the chip arms its OUT endpoint, as a real host holds bytes while
+// the device NAKs. Past HIGH_WATER bytes waiting, `pause()` is called (stop reading the
+// client), and `resume()` once the backlog is empty. Install after pacedHostCdc: the FIFO is
+// topped up before the paced host looks whether it has bytes.
+const HIGH_WATER = 64 * 1024;
+
+export function hostSerial(cdc, { pause = () => {}, resume = () => {} } = {}) {
+  const backlog = [];
+  let offset = 0;
+  let waiting = 0;
+  let paused = false;
+  const topUp = () => {
+    const fifo = cdc.txFIFO;
+    while (backlog.length && !fifo.full) {
+      const chunk = backlog[0];
+      fifo.push(chunk[offset++]);
+      waiting--;
+      if (offset === chunk.length) {
+        backlog.shift();
+        offset = 0;
+      }
+    }
+    if (paused && waiting === 0) {
+      paused = false;
+      resume();
+    }
+  };
+  const read = cdc.usb.onEndpointRead;
+  cdc.usb.onEndpointRead = (endpoint, size) => {
+    if (endpoint === cdc.outEndpoint) {
+      topUp();
+    }
+    read(endpoint, size);
+  };
+  return {
+    send(chunk) {
+      if (chunk.length) {
+        backlog.push(chunk);
+        waiting += chunk.length;
+      }
+      topUp();
+      if (!paused && waiting > HIGH_WATER) {
+        paused = true;
+        pause();
+      }
+    },
+    get waiting() {
+      return waiting;
+    },
+  };
+}
