@@ -177,6 +177,16 @@ def is_coroutine(obj):
     return hasattr(obj, "send") and hasattr(obj, "throw") and hasattr(obj, "close")
 
 
+async def _nothing():
+    pass
+
+
+_probe = _nothing()
+CORO_TYPE = type(_probe)  # what calling an ``async def`` function returns
+_probe.close()
+del _probe
+
+
 # -- Ctrl-C at a safe point (CPython) -------------------------------------------------------
 # CPython raises KeyboardInterrupt at any bytecode check point, inside a critical section or
 # half-way through the tick's bookkeeping too. While ``RunLoop.run()`` runs on the main thread

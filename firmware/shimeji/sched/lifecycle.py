@@ -11,6 +11,7 @@ from micropython import const
 
 from .. import core
 from ..errors import Cancelled, PoolFull, SchedulerBusy
+from ..port import CORO_TYPE as _CORO_TYPE  # what calling an ``async def`` function returns
 from ..task.pool import TaskPool
 from ..task.slot import CANCELLED, QUEUED, RUNNING, JoinHandle, new_handle
 from .policyset import _check_level, set_policy, set_priority
@@ -19,16 +20,6 @@ from .untilcomplete import _idle, run_until_complete
 _ID_MASK = const(0x3FFFFFFF)
 _QUEUED = const(1)
 _SECTION_WAIT_MS = const(2000)  # how long close() waits for another thread's section
-
-
-async def _nothing():
-    pass
-
-
-_probe = _nothing()
-_CORO_TYPE = type(_probe)  # what calling an ``async def`` function returns
-_probe.close()
-del _probe
 
 
 class TaskLifecycle(TaskPool):

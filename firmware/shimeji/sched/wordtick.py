@@ -9,13 +9,13 @@ import micropython
 from micropython import const
 
 from .. import core, port
+from ..port import CORO_TYPE as _CORO_TYPE  # not .lifecycle's: 3 imports deeper
 from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
 from . import fastpath
 from .endtick import end_lean, end_tick, poll_interrupted, poll_outcome
 from .endtick import ended_aside as _aside
 from .foreign import shield
-from .lifecycle import _CORO_TYPE
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
