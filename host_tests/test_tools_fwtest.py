@@ -9,6 +9,7 @@ import emulate
 import fwtest
 import mptest
 import pytest
+import testimage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -230,6 +231,14 @@ def test_a_frozen_module_is_one_line_over_the_link_and_nothing_is_mounted(monkey
     cmd = _commands(monkeypatch, "def test_a():\n    open('x', 'w')\n", frozen=True)
     assert cmd[cmd.index("mount") + 1] == "/stage"
     assert "sys.path.insert(0, '/remote/host_tests')" in cmd[-1]
+    # A test module the image left out (past its flash budget): mounted, found after the
+    # frozen helpers.
+    monkeypatch.setattr(fwtest, "_left_out", lambda tests_dir: {"test_fake_frozen.py"})
+    cmd = _commands(monkeypatch, "def test_a():\n    pass\n", frozen=True)
+    assert cmd[cmd.index("mount") + 1] == "/stage"
+    assert cmd[-1] == ("import sys\nsys.path.append('/remote/host_tests')\nimport fwtest_board\n"
+                       "fwtest_board.run('test_fake_frozen', None, None)")
+    monkeypatch.undo()
     # Not frozen: the runner's source goes with the call (the tests mounted).
     cmd = _commands(monkeypatch, "def test_a():\n    pass\n", no_threads="no core 1")
     assert cmd[cmd.index("mount") + 1] == "/stage"
@@ -253,16 +262,22 @@ def test_the_test_image_freezes_every_module_a_board_runs_and_the_runner():
     assert frozen[:2] == [("include", "../manifest.py"), (os.path.join("..", "..", "..", "tools"),
                                                            "fwtest_board.py")]
     tests = os.path.join(ROOT, "host_tests")
-    board = set()
-    for name in os.listdir(tests):
+    board, past_budget = set(), set()
+    used = 0
+    for name in sorted(os.listdir(tests)):
         with open(os.path.join(tests, name)) as f:
             source = f.read()
         first = source.split("\n", 1)[0]
         mounted = name.startswith("test_") and fwtest.NEEDS_FILES.search(source)  # run mounted
         if name.endswith(".py") and name != "conftest.py" and "cpython-only" not in first and (
                 "host-only" not in first) and not mounted:
+            if name.startswith("test_") and used + len(source) > testimage.FROZEN_SOURCE_BUDGET:
+                past_budget.add(name)
+                continue
+            used += name.startswith("test_") and len(source)
             board.add(name)
     assert {name for _base, name in frozen[2:]} == board
+    assert set(testimage.plan(tests)[1]) == past_budget
     assert "support.py" in board and "test_core_port.py" in board
     assert "test_tools_fwtest.py" not in board  # CPython-only: never asked of the board
 

@@ -1,5 +1,6 @@
 # shimeji: cpython-only (writes the stm32 qemu board copy from a stand-in MicroPython tree)
 import os
+import sys
 
 import pytest
 
@@ -143,11 +144,47 @@ def test_a_build_directory_made_with_other_cflags_is_built_again_from_scratch(tm
 
 
 def test_the_test_image_leaves_out_what_fwtest_mounts_anyway():
-    # boards/stm32/qemu/manifest_tests.py freezes no test module that fwtest runs from the
-    # mount (NEEDS_FILES): the same pattern in both, or a module is frozen for nothing.
+    # boards/stm32/qemu/manifest_tests.py freezes what tools/testimage.py's plan says, and
+    # fwtest runs from the mount what the plan leaves out (NEEDS_FILES, the flash budget):
+    # one rule in both, or a module is frozen for nothing or not found at all.
     import fwtest
+    import testimage
 
     path = os.path.join(firmware.STM32_QEMU_CHANGES, "manifest_tests.py")
     with open(path) as f:
         text = f.read()
-    assert 're.compile(r"%s")' % fwtest.NEEDS_FILES.pattern in text
+    assert "testimage.plan(_TESTS)[0]" in text
+    assert fwtest.NEEDS_FILES is testimage.NEEDS_FILES
+
+
+def test_an_image_too_large_for_the_flash_says_so_and_what_to_lower(build, monkeypatch):
+    mp = _tree(build)
+    cross = os.path.join(mp, "mpy-cross", "build", "mpy-cross")
+    os.makedirs(os.path.dirname(cross))
+    open(cross, "w").close()
+    monkeypatch.setattr(firmware, "check_tree", lambda path, board: path)
+    monkeypatch.setattr(firmware, "check_submodules", lambda *a: None)
+    link = "ld: region `FLASH' overflowed by 11972 bytes\n"
+
+    def make(cmd, env, tail, said=[link]):  # noqa: B006 (what make printed last)
+        tail.extend(["LINK firmware.elf\n"] + said)
+        return 2
+
+    monkeypatch.setattr(firmware, "_run_keeping_tail", make)
+    with pytest.raises(firmware.FirmwareError, match=r"\(11972 B over\): lower "
+                       "FROZEN_SOURCE_BUDGET in tools/testimage.py"):
+        firmware.build(mp, "stm32", emulated=True, tests=True, out=lambda line: None)
+    with pytest.raises(firmware.FirmwareError) as e:  # the plain image: no budget to lower
+        firmware.build(mp, "stm32", emulated=True, out=lambda line: None)
+    assert str(e.value).endswith("(11972 B over).")
+    monkeypatch.setattr(firmware, "_run_keeping_tail", lambda cmd, env, tail: 2)
+    with pytest.raises(firmware.FirmwareError, match="It needs"):  # any other failure
+        firmware.build(mp, "stm32", emulated=True, out=lambda line: None)
+
+
+def test_a_build_passes_its_output_on_and_keeps_its_tail(capsys):
+    tail = []
+    code = "for i in range(50): print(i)\nraise SystemExit(3)"
+    assert firmware._run_keeping_tail([sys.executable, "-c", code], None, tail, keep=5) == 3
+    assert tail == ["45\n", "46\n", "47\n", "48\n", "49\n"]
+    assert capsys.readouterr().out.splitlines() == [str(i) for i in range(50)]

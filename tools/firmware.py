@@ -390,6 +390,23 @@ def _write_if_changed(path, text):
         f.write(text)
 
 
+TESTS_OVER = (": lower FROZEN_SOURCE_BUDGET in tools/testimage.py, the test modules frozen "
+              "(the rest run from the mount)")
+
+
+def _run_keeping_tail(cmd, env, tail, keep=40):
+    """Run ``cmd``, its output passed on as it comes; its last ``keep`` lines into ``tail``.
+    Returns its exit status."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        tail.append(line)
+        del tail[:-keep]
+    sys.stdout.flush()
+    return proc.wait()
+
+
 def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, tests=False,
           network=None, chip=None):
     """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu;
@@ -431,7 +448,13 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
-    if subprocess.run(cmd, env=env).returncode != 0:
+    tail = []
+    if _run_keeping_tail(cmd, env, tail) != 0:
+        over = re.search(r"region `FLASH' overflowed by (\d+) bytes", "".join(tail))
+        if over:
+            raise FirmwareError(
+                "the %s port's build failed: the image does not fit the board's flash (%s B "
+                "over)%s." % (port_dir, over.group(1), TESTS_OVER if tests else ""))
         raise FirmwareError(
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))

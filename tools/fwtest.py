@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import device  # noqa: E402
 import mptest  # noqa: E402
+import testimage  # noqa: E402
 
 ROOT = mptest.ROOT
 TESTS = mptest.TESTS
@@ -41,8 +42,10 @@ SMALL_BOARDS = ("stm32",)
 # cost 1-3 minutes; frozen, the host sends one line per module.
 FROZEN_BOARDS = ("stm32",)
 # A module that reads the checkout (``__file__``: the board modules) or writes a file needs
-# the mount even on a frozen image: it runs from the mounted copy, ahead of the frozen one.
-NEEDS_FILES = re.compile(r"__file__|(?<![\w.])open\(")
+# the mount even on a frozen image: it runs from the mounted copy, ahead of the frozen one. A
+# test module past the image's flash budget is not frozen: it runs from the mount, behind the
+# frozen helpers (tools/testimage.py, the rule boards/stm32/qemu/manifest_tests.py follows).
+NEEDS_FILES = testimage.NEEDS_FILES
 
 
 def _runner_source():
@@ -154,7 +157,13 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
     tests_dir = "/remote" if _is_source_stage(mount) else "/remote/host_tests"
-    if frozen and not NEEDS_FILES.search(source):
+    left_out = frozen and name + ".py" in _left_out(os.path.dirname(staged if os.path.exists(
+        staged) else path))
+    if frozen and left_out:  # past the image's budget: the module mounted, behind the frozen
+        cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec", prelude + (
+            "import sys\nsys.path.append(%r)\nimport fwtest_board\n"
+            "fwtest_board.run(%r, None, %r)" % (tests_dir, name, no_threads))]
+    elif frozen and not NEEDS_FILES.search(source):
         cmd = [device.mpremote_exe(), "connect", port, "exec", prelude + (
             "import fwtest_board\nfwtest_board.run(%r, None, %r)" % (name, no_threads))]
     elif frozen:  # the mounted copy of the module (and its helpers) ahead of the frozen one
@@ -184,6 +193,16 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     if crashed or missing:
         results.append(("FAIL", "%s (module)" % name, "crashed or did not run: %s" % missing))
     return results, out
+
+
+_LEFT_OUT = {}
+
+
+def _left_out(tests_dir):
+    """The test modules of ``tests_dir`` the stm32 test image leaves out (its flash budget)."""
+    if tests_dir not in _LEFT_OUT:
+        _LEFT_OUT[tests_dir] = set(testimage.plan(tests_dir)[1])
+    return _LEFT_OUT[tests_dir]
 
 
 def _is_source_stage(mount):
