@@ -17,6 +17,7 @@ from micropython import const
 from .. import core
 from ..time.timerturn import fire, peek
 from ..time.timerturn import turn as _timer_turn
+from .leanloop import RESUME, UNTIL, run_lean
 from .wordtick import tick_fifo, tick_lean  # (viper over the words; fastpath's on rp2)
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
@@ -75,6 +76,8 @@ def iterate(loop, sched, until):
     watching = until is not None
     live_set = live is not None
     fast = False
+    # The loop and its tick as one viper function (leanloop.py), where the case is its own
+    fuse = lean and peeking and run_lean is not None and (until is None or live_set)
     # loop.iterations counted in a local and stored (only this loop writes it during a
     # run): one look-up fewer per iteration, between an idle's wake and the tick too
     it = loop.iterations
@@ -86,14 +89,34 @@ def iterate(loop, sched, until):
         if fresh:
             fresh = False  # (after an idle in poll: ``fast`` was decided before it)
         else:
+            io = False
             poller = sched.poller
             if poller is None:
                 pass
             elif poller.waiters:
                 poller.poll(0)
+                io = True
             fast = direct and sched._trace is None
             if fast and sched._fifo is None:
                 fast = False
+            if fast and fuse and not io:
+                code = run_lean(loop, sched, until, live)
+                it = loop.iterations
+                idles = loop.idles
+                if code == UNTIL:
+                    loop._io_fresh = False
+                    return
+                if code >= RESUME:  # it counted an iteration: its top, here (STOPPED: ends)
+                    if loop.stopping:
+                        continue
+                    poller = sched.poller
+                    if poller is None:
+                        pass
+                    elif poller.waiters:
+                        poller.poll(0)
+                    fast = direct and sched._trace is None
+                    if fast and sched._fifo is None:
+                        fast = False
         if fast:
             if lean:
                 remaining = tick(sched, n)

@@ -1,0 +1,350 @@
+"""``run_lean``: ``RunLoop.run()``'s loop (loopiter.py's ``iterate``) and its lean FIFO tick
+(wordtick.py's ``tick_lean``) in one viper function, for the loop's common case.
+
+Design note: the tick's set-up and its end are mostly loads of what does not change while the
+loop runs (the scheduler's queue, context and news word, the tick's constants, the timer's kit
+for ``sleep_ms``) and the loop's own iteration is object arithmetic and truth tests in native
+code; here those loads are made once per run, the loop's integers are machine words, and no
+call is made between the loop and its tick (~6k instructions an iteration on the unix port:
+docs/benchmarks.md, "Timers, round twenty"). What others can see between ticks is as before:
+each tick stores the context, ``_polling``, ``_local_ok`` and the queue's ends, and gives the
+context back at its end, before the turn, the idle and the timer's callbacks run.
+
+The case: a FIFO scheduler ticked by ``RunLoop.run()`` outside any task, with no collection,
+a shimeji ``Timer`` whose turn peeks (loopiter.py), not an executor's worker. Each iteration
+is ``iterate``'s: the tick, ``until``'s check, the turn (``peek``, else ``turn()``), the idle
+to the next deadline, the ``fire`` after it. ``iterate`` keeps what this leaves to it: tasks
+waiting for I/O (the zero poll, the idle in the poller), a trace on the scheduler, a policy
+other than FIFO. When one of those holds at an iteration's top this returns ``RESUME`` (that
+iteration counted, its top still to do); where an iteration finds tasks waiting for I/O after
+its tick it skips its idle (the next top hands over). A task that completes goes through
+``sched._complete`` (the general completion: the in-line one stays ``tick_fifo``'s). Shape:
+wordtick.py's (short tries, no break in a handler; test_tools_xtensa_reach.py). None where
+the port ticks with fastpath's native tick (rp2: no GIL, see wordtick.py).
+"""
+
+import sys
+
+import micropython
+from micropython import const
+
+from .. import core, port
+from ..time.timerturn import fire, peek
+from .endtick import end_lean, poll_interrupted, poll_outcome
+from .foreign import shield as _shield
+from .lifecycle import _CORO_TYPE
+
+if not port.IS_MICROPYTHON:
+    ptr32 = port.ptr32  # viper's cast, for CPython
+
+DECLINED = const(0)  # run_lean's answers: nothing done, the iteration is iterate's
+RESUME = const(1)  # an iteration counted, its top (the zero poll, the checks) is iterate's
+UNTIL = const(2)  # ``until`` completed: run() returns
+STOPPED = const(3)  # loop.stop(): run() returns
+_QUEUED = const(1)  # core's states (task/words.py)
+_RUNNING = const(2)
+_ASLEEP = const(4)
+_W_TPOS = const(4)  # the slot's timer entry's number (task/words.py)
+_NOT_ARMED = const(0xFFFF)
+_OK = const(2)
+_MASK = const(0x3FFFFFFF)
+_W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
+_TURN_EVERY = const(0x80000)  # as in loopiter.py
+_K = (None, core.NO_KIT, core.SLEEP, core.PARK, core.JOIN, StopIteration, _CORO_TYPE.send, getattr,
+      end_lean, poll_outcome, poll_interrupted, peek, fire, _shield, sys.modules, len)
+
+
+def _bind():
+    exc = None  # the exception a poll ended with: a cell (wordtick.py, docs/architecture.md)
+
+    @micropython.viper
+    def run_lean(loop, sched, until, live) -> int:
+        """``iterate``'s loop from the tick of an iteration it has begun (see the module's
+        note); returns why it stopped. Not ISR-safe."""
+        nonlocal exc
+        k = _K
+        nil = k[0]
+        no_kit = k[1]
+        ctx = sched._ctx
+        if sched.parallel or sched._shielding or ctx.sched is not nil:
+            return DECLINED
+        watch = 0 if until is nil else 1  # (then live is its task's slot: iterate's fuse)
+        sleep, park, join, stop, gsend, end = k[2], k[3], k[4], k[5], k[6], k[8]
+        timer = loop.timer  # (a shimeji Timer: iterate checked; its wheel and clock are fixed)
+        tk = timer._kit
+        wa = tk[2]  # the wheel's words (re-cast each turn: arming may grow them)
+        clock = timer.clock
+        source = clock.source
+        peek_fn, fire_fn, turn_fn, idle = k[11], k[12], loop._turn, loop._idle
+        news = ptr32(sched._news)  # (a word array that never grows)
+        outer_slot, outer_tkit = ctx.slot, ctx.tkit
+        stimer = nil  # sched.timer as last seen, and the kit its ticks give sleep_ms
+        tkit = no_kit
+        n0 = 0 if int(loop.tick_size) < 0 else int(loop.tick_size)
+        it, idles = int(loop.iterations), int(loop.idles)
+        fifo = sched._fifo  # (iterate checked it, and the trace, for this iteration)
+        top = 0  # iterate began this iteration
+        while True:
+            if top:  # the top of an iteration (iterate's): its count and its checks
+                if loop.stopping:
+                    return STOPPED
+                it = it + 1 if it < _MASK else 0
+                loop.iterations = it
+                poller = sched.poller
+                if poller is nil:
+                    pass
+                elif poller.waiters:
+                    return RESUME
+                fifo = sched._fifo
+                if fifo is nil:
+                    return RESUME
+                if sched._trace is nil:
+                    pass
+                else:
+                    return RESUME
+            top = 1
+            # -- the tick (wordtick.py's tick_lean, the outer context known) -----------------
+            head = fifo.head
+            hn = 0 if head is nil else 1  # head and tail not None, as a machine word
+            if hn == 0 and sched._inbox_head is nil:  # nothing to poll: end_tick's way
+                remaining = 1 if end(sched, 0, 0, False) else 0
+            else:
+                tail = fifo.tail
+                left = n0
+                completed = intr = stays = stale = 0
+                sched._polling = True
+                ctx.sched = sched
+                st = sched.timer
+                if st is stimer:
+                    pass
+                else:  # (endtick.tick_kit)
+                    stimer = st
+                    tkit = no_kit if st is nil or sched.level else k[7](st, "_kit", no_kit)
+                ctx.tkit = tkit
+                sched._local_ok = sched._local_next
+                news[0] = 1
+                shielding = 0
+                if sched._shielding:  # (run() raised the shield: set again since, see tick_fifo)
+                    sh = k[13]
+                    if sh.target is not nil or k[15](k[14]) != sh.modules:
+                        sh.on()
+                        shielding = 1
+                if hn:
+                    tail.run_next = head  # a ring while the tick runs (fastpath.py's note)
+                err = nil
+                while True:
+                    if news[0]:  # a spawn or a wake since the last look (tick_fifo's)
+                        try:
+                            news[0] = 0
+                            slot = sched._local_head
+                            if slot is nil:
+                                pass
+                            else:
+                                if hn:
+                                    tail.run_next = slot
+                                else:
+                                    head = slot
+                                hn = 1
+                                tail = sched._local_tail
+                                tail.run_next = head
+                                sched._spawned = int(sched._spawned) + int(tail.id) - \
+                                    int(slot.id) + 1
+                                sched._local_head = sched._local_tail = nil
+                            if sched._inbox_head is nil:
+                                pass
+                            else:
+                                slot = sched._take_inbox()
+                                while slot is not nil:
+                                    nx = slot.inbox_next
+                                    slot.inbox_next = nil
+                                    if hn:
+                                        tail.run_next = slot
+                                    else:
+                                        head = slot
+                                    hn = 1
+                                    slot.run_next = head
+                                    tail = slot
+                                    slot = nx
+                        except BaseException as exc:
+                            if err is nil:
+                                err = exc
+                            left = 0
+                    if stays:  # the ring turns one step
+                        if stale:
+                            tail.run_next = head
+                            stale = 0
+                        tail = head
+                        head = head.run_next
+                        stays = 0
+                    elif hn == 0:
+                        break
+                    if left == 0:
+                        break
+                    slot = head
+                    left -= 1
+                    sw = ptr32(slot.wa)
+                    sw[0] = _RUNNING
+                    ctx.slot = slot
+                    status = 0
+                    value = nil
+                    r = nil
+                    try:
+                        if sw[1]:
+                            r = sched._throw_in(slot)
+                        elif sw[7]:
+                            r = slot.coro.send(nil)
+                        else:
+                            r = gsend(slot.coro, nil)
+                    except stop as exc:
+                        status = _OK
+                        value = exc.value
+                    except BaseException as exc:
+                        status = -1
+                        value = exc
+                    if status == 0:
+                        if r is nil:
+                            sw[0] = _QUEUED
+                            stays = 1
+                            continue
+                        if r is sleep:  # sched._park_sleep(slot), in line
+                            if sw[_W_TPOS] >= _NOT_ARMED or sw[1]:  # fired already; a throw
+                                sw[0] = _QUEUED
+                                stays = 1
+                                continue
+                            sw[2] = 0
+                            sw[0] = _ASLEEP
+                        elif r is join:  # (its completion queues it: wake_joiners)
+                            sw[2] = 0
+                            sw[0] = _ASLEEP
+                        else:
+                            try:
+                                if r is park:
+                                    if sched._park(slot):
+                                        stays = 1
+                                else:
+                                    sched._foreign(slot, r)
+                                    stays = 1
+                            except BaseException as exc:
+                                err = exc
+                                left = 0
+                                stays = 1
+                            if stays:
+                                continue
+                    elif status < 0:
+                        status = int(k[9](sched, value))  # poll_outcome
+                        if status == 0:
+                            intr = 1
+                    if slot is tail:  # it leaves the ring (tick_fifo's lazy unlink)
+                        head = tail = nil
+                        hn = 0
+                    else:
+                        head = slot.run_next
+                        stale = 1
+                    if intr:
+                        err = k[10](sched, slot, value)  # poll_interrupted
+                        left = 0
+                    if status:
+                        try:
+                            completed += 1
+                            sched._complete(slot, status, value)
+                        except BaseException as exc:
+                            err = exc
+                            left = 0
+                sched._local_ok = False
+                slot = sched._local_head  # left by a completion that ended the tick
+                if slot is not nil:
+                    if hn:
+                        tail.run_next = slot
+                    else:
+                        head = slot
+                    hn = 1
+                    tail = sched._local_tail
+                    tail.run_next = head
+                    sched._spawned = int(sched._spawned) + int(tail.id) - int(slot.id) + 1
+                    sched._local_head = sched._local_tail = nil
+                if stays:
+                    if stale:
+                        tail.run_next = head
+                    tail = head
+                    head = head.run_next
+                if hn:
+                    tail.run_next = nil
+                if shielding:
+                    k[13].off()
+                fifo.head, fifo.tail = head, tail
+                sched._polling = False
+                ctx.slot, ctx.sched = outer_slot, nil
+                ctx.tkit = outer_tkit
+                if err is not nil:
+                    raise err
+                if sched._woken_ext or sched._woken_int or sched._spawned:
+                    remaining = 1 if end(sched, n0 - left, completed, hn != 0) else 0
+                else:  # end_tick in line (tick_fifo's common end)
+                    if completed:
+                        c = int(sched.completed_total) + completed
+                        sched.completed_total = c if c <= _MASK else c - _MASK - 1
+                    if int(sched._woken_timer):
+                        sched._woken_timer = 0
+                    remaining = hn
+                    if hn == 0 and sched._inbox_head is not nil:
+                        remaining = 1
+            # -- until, the turn, the idle (iterate's, timed and peeking) -----------------
+            if watch:
+                if until._ref is live:
+                    pass
+                else:
+                    return UNTIL
+            expired = 0
+            nxt = -1
+            quiet = 1 if timer.trace is nil else 0
+            ws = ptr32(wa)
+            turned = 0
+            if ws[_W_PENDING]:
+                nxt = -2
+                if quiet:
+                    if timer.pending:
+                        pass
+                    else:
+                        nxt = int(peek_fn(tk))
+                if nxt < -1:
+                    turned = 1
+            elif timer.pending or ((int(source()) - int(clock.base)) & _MASK) >= _TURN_EVERY:
+                turned = 1
+            elif quiet == 0:
+                turned = 1
+            if turned:
+                turn = turn_fn()
+                expired = int(turn.expired)
+                nxt = int(turn.next_in_us)
+                quiet = 1 if timer.trace is nil else 0
+            if remaining or loop.stopping:
+                continue
+            poller = sched.poller
+            if poller is nil:
+                pass
+            elif poller.waiters:
+                continue  # tasks wait for I/O: the next top hands the loop to iterate
+            if expired:
+                continue  # a sleeper just woke: no idle
+            us = int(loop.max_idle_us)
+            if 0 <= nxt and nxt < us:
+                us = nxt
+            if us <= 0:
+                continue
+            if sched._inbox_head is nil:
+                pass
+            else:
+                continue
+            idles = idles + 1 if idles < _MASK else 0
+            loop.idles = idles
+            idle(us)
+            if sched._inbox_head is nil:  # the idle ended at a deadline: wake the sleepers
+                if quiet:
+                    fire_fn(tk)
+                else:
+                    turn_fn()
+
+    return run_lean
+
+
+run_lean = None if sys.platform == "rp2" else _bind()
