@@ -1,26 +1,21 @@
 """``run_lean``: ``RunLoop.run()``'s loop (loopiter.py's ``iterate``) and its lean FIFO tick
 (wordtick.py's ``tick_lean``) in one viper function, for the loop's common case.
 
-Design note: the tick's set-up and its end are mostly loads of what does not change while the
-loop runs (the scheduler's queue, context and news word, the tick's constants, the timer's kit
-for ``sleep_ms``) and the loop's own iteration is object arithmetic and truth tests in native
-code; here those loads are made once per run, the loop's integers are machine words, and no
-call is made between the loop and its tick (~6k instructions an iteration on the unix port:
-docs/benchmarks.md, "Timers, round twenty"). What others can see between ticks is as before:
-each tick stores the context, ``_polling``, ``_local_ok`` and the queue's ends, and gives the
-context back at its end, before the turn, the idle and the timer's callbacks run.
-
-The case: a FIFO scheduler ticked by ``RunLoop.run()`` outside any task, with no collection,
-a shimeji ``Timer`` whose turn peeks (loopiter.py), not an executor's worker. Each iteration
-is ``iterate``'s: the tick, ``until``'s check, the turn (``peek``, else ``turn()``), the idle
-to the next deadline, the ``fire`` after it. ``iterate`` keeps what this leaves to it: tasks
-waiting for I/O (the zero poll, the idle in the poller), a trace on the scheduler, a policy
-other than FIFO. When one of those holds at an iteration's top this returns ``RESUME`` (that
-iteration counted, its top still to do); where an iteration finds tasks waiting for I/O after
-its tick it skips its idle (the next top hands over). A task that completes goes through
-``sched._complete`` (the general completion: the in-line one stays ``tick_fifo``'s). Shape:
-wordtick.py's (short tries, no break in a handler; test_tools_xtensa_reach.py). None where
-the port ticks with fastpath's native tick (rp2: no GIL, see wordtick.py).
+Design note: the tick's set-up and end are mostly loads of what does not change while the loop
+runs (the scheduler's queue, context and news word, the tick's constants, the kit ``sleep_ms``
+is given), and the loop's own iteration was object arithmetic and truth tests in native code:
+here those loads are made once per run, the loop's integers are machine words, and no call is
+made between the loop and its tick (docs/benchmarks.md, "Timers, round twenty"). Between ticks
+others see what they saw before: each tick stores the context, ``_polling``, ``_local_ok`` and
+the queue's ends, and gives the context back before the turn, the idle and the callbacks run.
+The case: a FIFO scheduler ticked outside any task, no collection, a shimeji ``Timer`` whose
+turn peeks, not an executor's worker (``iterate`` checks). Each iteration is ``iterate``'s:
+the tick, ``until``'s check, the turn (``peek``, else ``turn()``), the idle, the ``fire``.
+A trace on the scheduler, a policy other than FIFO or a task waiting for I/O at an iteration's
+top returns ``RESUME`` (the iteration counted, its top is ``iterate``'s); tasks found waiting
+for I/O after a tick skip that iteration's idle. A task that completes goes through
+``sched._complete`` (the in-line completion stays ``tick_fifo``'s). Shape: wordtick.py's (short
+tries, no break in a handler). None on rp2 (the native tick there, see wordtick.py).
 """
 
 import sys
@@ -78,22 +73,20 @@ def _bind():
         peek_fn, fire_fn, turn_fn, idle = k[11], k[12], loop._turn, loop._idle
         news = ptr32(sched._news)  # (a word array that never grows)
         outer_slot, outer_tkit = ctx.slot, ctx.tkit
-        stimer = nil  # sched.timer as last seen, and the kit its ticks give sleep_ms
-        tkit = no_kit
+        stimer, tkit = nil, no_kit  # sched.timer as last seen, the kit its ticks give sleep_ms
         n0 = 0 if int(loop.tick_size) < 0 else int(loop.tick_size)
         it, idles = int(loop.iterations), int(loop.idles)
         fifo = sched._fifo  # (iterate checked it, and the trace, for this iteration)
         top = 0  # iterate began this iteration
+        io = 0  # tasks wait for I/O (read after each tick: only polls start such waits)
+        news[0] = 1  # the first tick looks at both lists whatever came before (wordtick's)
         while True:
             if top:  # the top of an iteration (iterate's): its count and its checks
                 if loop.stopping:
                     return STOPPED
                 it = it + 1 if it < _MASK else 0
                 loop.iterations = it
-                poller = sched.poller
-                if poller is nil:
-                    pass
-                elif poller.waiters:
+                if io:
                     return RESUME
                 fifo = sched._fifo
                 if fifo is nil:
@@ -121,8 +114,7 @@ def _bind():
                     stimer = st
                     tkit = no_kit if st is nil or sched.level else k[7](st, "_kit", no_kit)
                 ctx.tkit = tkit
-                sched._local_ok = sched._local_next
-                news[0] = 1
+                sched._local_ok = sched._local_next  # (news: every writer sets it after linking)
                 shielding = 0
                 if sched._shielding:  # (run() raised the shield: set again since, see tick_fifo)
                     sh = k[13]
@@ -251,7 +243,13 @@ def _bind():
                             err = exc
                             left = 0
                 sched._local_ok = False
-                slot = sched._local_head  # left by a completion that ended the tick
+                slot = nil  # left by a completion that ended the tick (or a raise in the drain)
+                if news[0]:
+                    slot = sched._local_head
+                elif err is nil:
+                    pass
+                else:
+                    slot = sched._local_head
                 if slot is not nil:
                     if hn:
                         tail.run_next = slot
@@ -289,6 +287,11 @@ def _bind():
                     if hn == 0 and sched._inbox_head is not nil:
                         remaining = 1
             # -- until, the turn, the idle (iterate's, timed and peeking) -----------------
+            poller = sched.poller
+            if poller is nil:
+                pass
+            elif poller.waiters:
+                io = 1
             if watch:
                 if until._ref is live:
                     pass
@@ -319,10 +322,7 @@ def _bind():
                 quiet = 1 if timer.trace is nil else 0
             if remaining or loop.stopping:
                 continue
-            poller = sched.poller
-            if poller is nil:
-                pass
-            elif poller.waiters:
+            if io:
                 continue  # tasks wait for I/O: the next top hands the loop to iterate
             if expired:
                 continue  # a sleeper just woke: no idle
