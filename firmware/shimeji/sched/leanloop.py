@@ -27,7 +27,6 @@ from .. import core, port
 from ..time.timerturn import fire, peek
 from .endtick import end_lean, poll_interrupted, poll_outcome
 from .foreign import shield as _shield
-from .lifecycle import _CORO_TYPE
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
@@ -45,8 +44,8 @@ _OK = const(2)
 _MASK = const(0x3FFFFFFF)
 _W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
 _TURN_EVERY = const(0x80000)  # as in loopiter.py
-_K = (None, core.NO_KIT, core.SLEEP, core.PARK, core.JOIN, StopIteration, _CORO_TYPE.send, getattr,
-      end_lean, poll_outcome, poll_interrupted, peek, fire, _shield, sys.modules, len)
+_K = (None, core.NO_KIT, core.SLEEP, core.PARK, core.JOIN, StopIteration, port.CORO_TYPE.send,
+      getattr, end_lean, poll_outcome, poll_interrupted, peek, fire, _shield, sys.modules, len)
 
 
 def _bind():
