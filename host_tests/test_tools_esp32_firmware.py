@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import esp32_build
 import pytest
 
 import firmware
@@ -41,7 +42,7 @@ def test_a_chip_is_for_esp32_only_and_c3_or_esp32_only():
 
 def test_without_esp_idf_the_build_says_what_to_set_up():
     with pytest.raises(firmware.FirmwareError) as e:
-        firmware.check_esp_idf({"PATH": "/nowhere"}, which=lambda name, path=None: None)
+        esp32_build.check_esp_idf({"PATH": "/nowhere"}, which=lambda name, path=None: None)
     msg = str(e.value)
     assert msg.startswith("IDF_PATH and idf.py not found: the esp32 build needs Espressif's "
                           "ESP-IDF v5.5.x set up in this shell")
@@ -50,8 +51,8 @@ def test_without_esp_idf_the_build_says_what_to_set_up():
     assert "\n    . ~/esp-idf/export.sh\n" in msg
     assert "_setup.sh" not in msg and "env.sh" not in msg
     with pytest.raises(firmware.FirmwareError, match="^idf.py not found"):
-        firmware.check_esp_idf({"IDF_PATH": "/idf"}, which=lambda name, path=None: None)
-    firmware.check_esp_idf({"IDF_PATH": "/idf"}, which=lambda name, path=None: "/bin/idf.py")
+        esp32_build.check_esp_idf({"IDF_PATH": "/idf"}, which=lambda name, path=None: None)
+    esp32_build.check_esp_idf({"IDF_PATH": "/idf"}, which=lambda name, path=None: "/bin/idf.py")
 
 
 def test_make_firmware_without_esp_idf_stops_before_the_port_build(tmp_path):
@@ -120,35 +121,35 @@ def test_a_changed_sdkconfig_default_makes_the_build_write_sdkconfig_again(monke
     (mp / "ports" / "esp32" / "boards").mkdir(parents=True)
     (mp / "ports" / "esp32" / "boards" / "sdkconfig.base").write_text("CONFIG_A=y\n")
     build = tmp_path / "build"
-    monkeypatch.setattr(firmware, "esp32_board_dir", lambda chip: str(board))
-    monkeypatch.setattr(firmware, "esp32_build_dir", lambda chip: str(build))
-    paths = firmware.sdkconfig_defaults(str(mp), "esp32")
+    monkeypatch.setattr(esp32_build, "esp32_board_dir", lambda chip: str(board))
+    monkeypatch.setattr(esp32_build, "esp32_build_dir", lambda chip: str(build))
+    paths = esp32_build.sdkconfig_defaults(str(mp), "esp32")
     assert paths == [str(board / "mpconfigboard.cmake"),
                      str(mp / "ports" / "esp32" / "boards" / "sdkconfig.base"),
                      os.path.normpath(str(board / ".." / "c3" / "sdkconfig.board")),
                      str(board / "sdkconfig.board")]
     said = []
-    assert not firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # none yet
-    assert said == [] and (build / firmware.SDKCONFIG_STAMP).exists()
+    assert not esp32_build.refresh_sdkconfig(str(mp), "esp32", said.append)  # none yet
+    assert said == [] and (build / esp32_build.SDKCONFIG_STAMP).exists()
     (build / "sdkconfig").write_text("# made by ESP-IDF\n")
-    assert not firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # nothing changed
+    assert not esp32_build.refresh_sdkconfig(str(mp), "esp32", said.append)  # nothing changed
     assert (build / "sdkconfig").exists() and said == []
     (board / "sdkconfig.board").write_text("CONFIG_ESP_INT_WDT=y\n")  # a default changed
-    assert firmware.refresh_sdkconfig(str(mp), "esp32", said.append)
+    assert esp32_build.refresh_sdkconfig(str(mp), "esp32", said.append)
     assert not (build / "sdkconfig").exists() and "changed since" in said[0]
     (build / "sdkconfig").write_text("# made again\n")
-    assert not firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # recorded: kept
+    assert not esp32_build.refresh_sdkconfig(str(mp), "esp32", said.append)  # recorded: kept
     (mp / "ports" / "esp32" / "boards" / "sdkconfig.base").write_text("CONFIG_A=n\n")
-    assert firmware.refresh_sdkconfig(str(mp), "esp32", said.append)  # the port's, too
+    assert esp32_build.refresh_sdkconfig(str(mp), "esp32", said.append)  # the port's, too
     (build / "sdkconfig").write_text("# an older build's, with no record\n")
-    os.remove(build / firmware.SDKCONFIG_STAMP)
-    assert firmware.refresh_sdkconfig(str(mp), "esp32", said.append)
+    os.remove(build / esp32_build.SDKCONFIG_STAMP)
+    assert esp32_build.refresh_sdkconfig(str(mp), "esp32", said.append)
     assert "not recorded" in said[-1] and len(said) == 3
 
 
 def test_the_real_boards_name_their_sdkconfig_defaults():
-    for chip in firmware.ESP32_CHIPS:
-        paths = firmware.sdkconfig_defaults("/mp", chip)
+    for chip in esp32_build.ESP32_CHIPS:
+        paths = esp32_build.sdkconfig_defaults("/mp", chip)
         assert paths[0].endswith("mpconfigboard.cmake") and len(paths) >= 3
         assert os.path.join("/mp", "ports", "esp32", "boards", "sdkconfig.base") in paths
         assert os.path.join(ROOT, "boards", "esp32", chip, "sdkconfig.board") in paths

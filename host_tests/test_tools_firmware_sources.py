@@ -4,6 +4,7 @@
 # clone command for each; a git checkout is told to run `make submodules`.
 import os
 
+import micropy_tree
 import pytest
 
 import firmware
@@ -25,13 +26,13 @@ def _tree(tmp_path, version=(1, 28, 0), git=False):
 
 def test_a_tree_without_git_gets_every_pin_and_a_clone_line(tmp_path):
     tree = _tree(tmp_path)
-    assert firmware.tree_version(tree) == (1, 28, 0)
+    assert micropy_tree.tree_version(tree) == (1, 28, 0)
     with pytest.raises(firmware.FirmwareError) as e:
-        firmware.check_tree(tree, "rp2040")
+        micropy_tree.check_tree(tree, "rp2040")
     text = str(e.value)
     assert "is not a git checkout" in text
     for path in ("lib/pico-sdk", "lib/tinyusb", "lib/mbedtls", "lib/micropython-lib"):
-        url, commit = firmware.PINS_V1_28_0[path]
+        url, commit = micropy_tree.PINS_V1_28_0[path]
         assert "%s (pinned at %s)" % (path, commit) in text
         where = os.path.join(tree, path)
         assert "git clone %s %s && git -C %s checkout %s" % (url, where, where, commit) in text
@@ -39,9 +40,9 @@ def test_a_tree_without_git_gets_every_pin_and_a_clone_line(tmp_path):
 
 
 def test_the_pins_are_whole_commits_of_v1_28_0():
-    assert firmware.PINS_V1_28_0["lib/pico-sdk"][1].startswith("a1438dff")
-    assert firmware.PINS_V1_28_0["lib/stm32lib"][1].startswith("07619754")
-    for url, commit in firmware.PINS_V1_28_0.values():
+    assert micropy_tree.PINS_V1_28_0["lib/pico-sdk"][1].startswith("a1438dff")
+    assert micropy_tree.PINS_V1_28_0["lib/stm32lib"][1].startswith("07619754")
+    for url, commit in micropy_tree.PINS_V1_28_0.values():
         assert url.startswith("https://github.com/") and len(commit) == 40
         int(commit, 16)
 
@@ -49,7 +50,7 @@ def test_the_pins_are_whole_commits_of_v1_28_0():
 def test_another_version_without_git_is_told_where_to_read_its_pins(tmp_path):
     tree = _tree(tmp_path, version=(1, 27, 0))
     with pytest.raises(firmware.FirmwareError) as e:
-        firmware.check_tree(tree, "stm32")
+        micropy_tree.check_tree(tree, "stm32")
     text = str(e.value)
     assert "lib/stm32lib, lib/tinyusb, lib/micropython-lib" in text and "pinned at" not in text
     assert "git ls-tree vX.Y.Z lib/stm32lib" in text
@@ -58,7 +59,7 @@ def test_another_version_without_git_is_told_where_to_read_its_pins(tmp_path):
 def test_a_git_checkout_is_told_to_run_make_submodules(tmp_path):
     tree = _tree(tmp_path, git=True)
     with pytest.raises(firmware.FirmwareError) as e:
-        firmware.check_tree(tree, "qemu")
+        micropy_tree.check_tree(tree, "qemu")
     assert "make -C %s/ports/qemu submodules" % tree in str(e.value)
     assert "git clone" not in str(e.value)
 
@@ -66,12 +67,12 @@ def test_a_git_checkout_is_told_to_run_make_submodules(tmp_path):
 def test_a_filled_tree_passes(tmp_path):
     tree = _tree(tmp_path)
     (tmp_path / "lib" / "micropython-lib" / "README.md").write_text("x")
-    assert firmware.check_tree(tree, "qemu") == tree
-    firmware.check_submodules(tree, "qemu", {})
+    assert micropy_tree.check_tree(tree, "qemu") == tree
+    micropy_tree.check_submodules(tree, "qemu", {})
     with pytest.raises(firmware.FirmwareError, match="lib/pico-sdk"):
-        firmware.check_submodules(tree, "rp2040", {})
+        micropy_tree.check_submodules(tree, "rp2040", {})
     (tmp_path / "sdk").mkdir()
     (tmp_path / "sdk" / "x").write_text("x")
     with pytest.raises(firmware.FirmwareError) as e:
-        firmware.check_submodules(tree, "rp2040", {"PICO_SDK_PATH": str(tmp_path / "sdk")})
+        micropy_tree.check_submodules(tree, "rp2040", {"PICO_SDK_PATH": str(tmp_path / "sdk")})
     assert "lib/pico-sdk" not in str(e.value) and "lib/tinyusb" in str(e.value)

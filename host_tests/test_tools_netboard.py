@@ -6,6 +6,7 @@
 import json
 import os
 
+import micropy_tree
 import netboard
 import ppp_trace
 import pytest
@@ -52,7 +53,7 @@ def test_network_build_reads_lwip_where_it_is(tmp_path):
     (tree / "lib" / "lwip").mkdir(parents=True)  # the tree's submodule, empty
     (lwip / "src" / "core").mkdir(parents=True)
     (lwip / "src" / "core" / "tcp.c").write_text("")
-    assert firmware.lwip_tree(str(tree), env={}) == str(lwip)  # next to the tree
+    assert micropy_tree.lwip_tree(str(tree), env={}) == str(lwip)  # next to the tree
     cmd = firmware.make_args(str(tree), "stm32", emulated=True, network="ppp", lwip=str(lwip))
     assert "MICROPY_PY_LWIP=1" in cmd and "LWIP_DIR=../lwip/src" in cmd
     assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024 "
@@ -62,7 +63,7 @@ def test_network_build_reads_lwip_where_it_is(tmp_path):
     assert build.endswith(os.path.join("stm32-qemu-ppp", "fw"))  # lwIP's objects: ../lwip
     (lwip / "src" / "core" / "tcp.c").unlink()
     with pytest.raises(firmware.FirmwareError, match="LWIP_TREE"):
-        firmware.lwip_tree(str(tree), env={})
+        micropy_tree.lwip_tree(str(tree), env={})
     with pytest.raises(firmware.FirmwareError, match="only NETWORK=ppp, for BOARD=stm32"):
         firmware.build(str(tree), "rp2040", network="ppp")
 
@@ -106,7 +107,7 @@ def _board_or_skip():
                     "slirp and qemu 9+) builds the networked stm32 firmware and boots it")
     try:
         qemu_boot.stm32_qemu()
-        firmware.lwip_tree(os.path.abspath(MICROPY_DIR))
+        micropy_tree.lwip_tree(os.path.abspath(MICROPY_DIR))
         return netboard.NetBoard(netboard.ppp_image(MICROPY_DIR, out=lambda line: None))
     except (netboard.Unavailable, firmware.FirmwareError) as e:
         pytest.skip(str(e))

@@ -3,6 +3,7 @@ import os
 import sys
 
 import pytest
+import stm32_build
 
 import firmware
 
@@ -24,7 +25,7 @@ OTHER = "typedef struct\n{\n  __IO uint16_t CCR;\n  uint16_t  RESERVED2; /* kept
 
 def _tree(tmp_path, usart=USART):
     mp = tmp_path / "mp"
-    board = mp / "ports" / "stm32" / "boards" / firmware.STM32_QEMU_BOARD
+    board = mp / "ports" / "stm32" / "boards" / stm32_build.STM32_QEMU_BOARD
     board.mkdir(parents=True)
     (board / "mpconfigboard.h").write_text('#define MICROPY_HW_BOARD_NAME "B-L475E-IOT01A"\n')
     (board / "mpconfigboard.mk").write_text("MCU_SERIES = l4\n")
@@ -38,14 +39,14 @@ def _tree(tmp_path, usart=USART):
 
 @pytest.fixture
 def build(tmp_path, monkeypatch):
-    monkeypatch.setattr(firmware, "stm32_qemu_board_dir", lambda: str(tmp_path / "board"))
+    monkeypatch.setattr(stm32_build, "stm32_qemu_board_dir", lambda: str(tmp_path / "board"))
     monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False, tests=False,
                         network=None: str(tmp_path / ("build-tests" if tests else "build")))
     return tmp_path
 
 
 def test_the_board_copy_gets_our_changes_and_the_usart_registers_become_32_bit(build):
-    firmware.write_stm32_qemu_board(_tree(build))
+    stm32_build.write_stm32_qemu_board(_tree(build))
     board = build / "board"
     header = (board / "mpconfigboard.h").read_text()
     assert header.startswith('#define MICROPY_HW_BOARD_NAME "B-L475E-IOT01A"\n')
@@ -67,18 +68,18 @@ def test_the_board_copy_gets_our_changes_and_the_usart_registers_become_32_bit(b
 
 def test_writing_again_leaves_unchanged_files_alone(build):
     mp = _tree(build)
-    firmware.write_stm32_qemu_board(mp)
+    stm32_build.write_stm32_qemu_board(mp)
     paths = [str(build / "board" / "mpconfigboard.h"), str(build / "build" / "stm32l475xx.h")]
     for p in paths:
         os.utime(p, (1, 1))
-    firmware.write_stm32_qemu_board(mp)
+    stm32_build.write_stm32_qemu_board(mp)
     assert [os.stat(p).st_mtime for p in paths] == [1, 1]  # no rebuild of the whole port
 
 
 def test_a_header_that_is_not_the_expected_one_stops_the_build(build):
     mp = _tree(build, USART.replace("__IO uint16_t TDR;", "__IO uint32_t TDR;"))
     with pytest.raises(firmware.FirmwareError, match="USART_TypeDef"):
-        firmware.write_stm32_qemu_board(mp)
+        stm32_build.write_stm32_qemu_board(mp)
 
 
 def test_the_make_line_names_the_copied_board_and_its_own_build_directory(build):
@@ -92,8 +93,8 @@ def test_the_make_line_names_the_copied_board_and_its_own_build_directory(build)
 
 def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
     cmd = firmware.make_args("/mp", "stm32", emulated=True, tests=True)
-    assert "FROZEN_MANIFEST=" + firmware.TESTS_MANIFEST in cmd
-    assert firmware.TESTS_MANIFEST.endswith(os.path.join("boards", "stm32", "qemu",
+    assert "FROZEN_MANIFEST=" + stm32_build.TESTS_MANIFEST in cmd
+    assert stm32_build.TESTS_MANIFEST.endswith(os.path.join("boards", "stm32", "qemu",
                                                          "manifest_tests.py"))
     assert "BUILD=" + str(build / "build-tests") in cmd  # never the plain image's
     assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024 "
@@ -105,7 +106,7 @@ def test_the_test_image_freezes_the_tests_in_its_own_build_directory(build):
             "CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024"]
     assert not [a for a in firmware.make_args("/mp", "qemu") if "CFLAGS" in a]
     mp = _tree(build)
-    firmware.write_stm32_qemu_board(mp, tests=True)
+    stm32_build.write_stm32_qemu_board(mp, tests=True)
     assert (build / "build-tests" / "stm32l475xx.h").exists()
     assert not (build / "build").exists()
     # The firmware may use the whole 1 MB flash (no internal filesystem in this build): the
@@ -126,21 +127,21 @@ def test_a_build_directory_made_with_other_cflags_is_built_again_from_scratch(tm
     (build / "old.o").write_text("")  # built before the flags were recorded
     said = []
     cmd = firmware.make_args("/mp", "stm32", emulated=True)
-    firmware.clean_on_new_cflags(str(build), cmd, said.append)
-    assert sorted(os.listdir(build)) == [firmware.CFLAGS_STAMP]
+    stm32_build.clean_on_new_cflags(str(build), cmd, said.append)
+    assert sorted(os.listdir(build)) == [stm32_build.CFLAGS_STAMP]
     assert "not recorded" in said[0] and len(said) == 1
     (build / "new.o").write_text("")
-    firmware.clean_on_new_cflags(str(build), cmd, said.append)  # the same flags: kept
-    assert sorted(os.listdir(build)) == ["new.o", firmware.CFLAGS_STAMP] and len(said) == 1
-    firmware.clean_on_new_cflags(str(build), cmd + ["CFLAGS_EXTRA=-DX=1"], said.append)
-    assert sorted(os.listdir(build)) == [firmware.CFLAGS_STAMP]
+    stm32_build.clean_on_new_cflags(str(build), cmd, said.append)  # the same flags: kept
+    assert sorted(os.listdir(build)) == ["new.o", stm32_build.CFLAGS_STAMP] and len(said) == 1
+    stm32_build.clean_on_new_cflags(str(build), cmd + ["CFLAGS_EXTRA=-DX=1"], said.append)
+    assert sorted(os.listdir(build)) == [stm32_build.CFLAGS_STAMP]
     assert "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024" in said[1]
-    with open(build / firmware.CFLAGS_STAMP) as f:
+    with open(build / stm32_build.CFLAGS_STAMP) as f:
         assert f.read() == ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024"
                             "CFLAGS_EXTRA=-DX=1")
     fresh = tmp_path / "fresh"
-    firmware.clean_on_new_cflags(str(fresh), cmd, said.append)  # none yet: made, no message
-    assert os.listdir(fresh) == [firmware.CFLAGS_STAMP] and len(said) == 2
+    stm32_build.clean_on_new_cflags(str(fresh), cmd, said.append)  # none yet: made, no message
+    assert os.listdir(fresh) == [stm32_build.CFLAGS_STAMP] and len(said) == 2
 
 
 def test_the_test_image_leaves_out_what_fwtest_mounts_anyway():
@@ -150,7 +151,7 @@ def test_the_test_image_leaves_out_what_fwtest_mounts_anyway():
     import fwtest
     import testimage
 
-    path = os.path.join(firmware.STM32_QEMU_CHANGES, "manifest_tests.py")
+    path = os.path.join(stm32_build.STM32_QEMU_CHANGES, "manifest_tests.py")
     with open(path) as f:
         text = f.read()
     assert "testimage.plan(_TESTS)[0]" in text

@@ -44,6 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import esp32_build  # noqa: E402
 import qemu_boot  # noqa: E402
 
 import firmware  # noqa: E402
@@ -139,7 +140,7 @@ def esp32_image(micropy_dir):
     and ESP-IDF is set up. Both boot in Espressif's qemu fork."""
     chip = esp32_chip()
     name = ESP32_EMULATED[chip]
-    image = os.path.join(firmware.esp32_build_dir(chip), "firmware.bin")
+    image = os.path.join(esp32_build.esp32_build_dir(chip), "firmware.bin")
     if os.path.exists(image):
         return image
     if not micropy_dir:

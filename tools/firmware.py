@@ -50,14 +50,16 @@ rp2040 (a CMake build) also reads, from the environment:
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
+import esp32_build  # noqa: E402
+import micropy_tree  # noqa: E402
 import rp2040_build  # noqa: E402
+import stm32_build  # noqa: E402
 from rp2040_build import check_native_alignment, native_code_addresses  # noqa: E402, F401
 
 # board -> (port directory, MicroPython board, image files to look for, toolchain hint)
@@ -76,159 +78,6 @@ PORTS = {
 
 class FirmwareError(Exception):
     pass
-
-
-# esp32 --chip: our board directories for chips that MicroPython's default esp32 board is not
-ESP32_CHIPS = ("c3", "esp32")
-ESP32_SETUP = (
-    "the esp32 build needs Espressif's ESP-IDF v5.5.x set up in this shell (idf.py on PATH, "
-    "IDF_PATH set). Install it once the official way (Espressif's Get Started guide: "
-    "ESP-IDF v5.5.x in ~/esp-idf), then export it in each shell:\n"
-    "    ~/esp-idf/install.sh esp32c3      # once; or esp32, esp32s3...: the chips you build for\n"
-    "    . ~/esp-idf/export.sh\n"
-    "(docs/boards.md, ESP32, says more)")
-
-
-def esp32_board_dir(chip):
-    return os.path.join(ROOT, "boards", "esp32", chip)
-
-
-def check_esp_idf(env, which=None):
-    """Raise FirmwareError saying how to set ESP-IDF up when it is not in ``env``."""
-    import shutil
-
-    which = which or shutil.which
-    missing = [name for name, ok in (("IDF_PATH", env.get("IDF_PATH")),
-                                     ("idf.py", which("idf.py", path=env.get("PATH"))))
-               if not ok]
-    if missing:
-        raise FirmwareError("%s not found: %s" % (" and ".join(missing), ESP32_SETUP))
-
-
-NO_TREE = (
-    "make firmware needs a MicroPython source tree. Get one once, then point MICROPY_DIR at it:\n"
-    "    git clone https://github.com/micropython/micropython ~/micropython\n"
-    "    make -C ~/micropython/ports/%s submodules   # for ports that need them\n"
-    "    make firmware BOARD=%s MICROPY_DIR=~/micropython\n"
-    "No toolchain? `make run` runs the demo on the unix port, and `make deploy PORT=...` puts "
-    "shimeji on a board that already runs MicroPython (docs/boards.md).")
-
-
-def check_tree(micropy_dir, board):
-    port_dir = PORTS[board][0]
-    if not micropy_dir:
-        raise FirmwareError(NO_TREE % (port_dir, board))
-    micropy_dir = os.path.abspath(os.path.expanduser(micropy_dir))
-    if not os.path.exists(os.path.join(micropy_dir, "py", "mpconfig.h")):
-        raise FirmwareError("%s is not a MicroPython source tree (no py/mpconfig.h).\n\n%s" % (
-            micropy_dir, NO_TREE % (port_dir, board)))
-    if not os.path.isdir(os.path.join(micropy_dir, "ports", port_dir)):
-        raise FirmwareError("%s has no ports/%s" % (micropy_dir, port_dir))
-    if not os.path.exists(os.path.join(micropy_dir, "lib", "micropython-lib", "README.md")):
-        check_submodules(micropy_dir, board, os.environ)  # names every one the board needs
-        raise FirmwareError("freezing needs the micropython-lib submodule of %s, which is "
-                            "empty.\n%s" % (micropy_dir, fetch_hint(micropy_dir, board,
-                                                                    ["lib/micropython-lib"])))
-    return micropy_dir
-
-
-# Submodules each port's build reads (checked before building, so a missing one is named).
-# The stm32 port's Makefile links tinyusb's device stack into every v1.28.0 board, USB on or
-# off (without it, a link error naming tinyusb's .o files).
-NEEDS = {
-    "rp2040": ("lib/pico-sdk", "lib/tinyusb", "lib/mbedtls", "lib/micropython-lib"),
-    "stm32": ("lib/stm32lib", "lib/tinyusb", "lib/micropython-lib"),
-    "esp32": ("lib/micropython-lib",),
-    "qemu": ("lib/micropython-lib",),
-    "unix": ("lib/micropython-lib",),
-}
-
-
-# The submodules MicroPython v1.28.0 pins that these builds read (`git ls-tree v1.28.0 lib/`
-# in a clone), for a tree that is not a git checkout (copied, or unpacked from an archive
-# without its submodules): there `make submodules` cannot work and git cannot name the pins.
-PINS_V1_28_0 = {
-    "lib/micropython-lib": ("https://github.com/micropython/micropython-lib",
-                            "8380c7bb8f9e5e5260e9539156742925e00366b2"),
-    "lib/pico-sdk": ("https://github.com/raspberrypi/pico-sdk",  # tag 2.2.0
-                     "a1438dff1d38bd9c65dbd693f0e5db4b9ae91779"),
-    "lib/tinyusb": ("https://github.com/hathach/tinyusb",
-                    "aa0fc2e08f1c2dd6f026a431e8989357fbb4c5bf"),
-    "lib/mbedtls": ("https://github.com/Mbed-TLS/mbedtls",
-                    "107ea89daaefb9867ea9121002fbbdf926780e98"),
-    "lib/stm32lib": ("https://github.com/micropython/stm32lib",
-                     "07619754261b571fb2f7c9f36ab94c203880d9fb"),
-    "lib/lwip": ("https://github.com/lwip-tcpip/lwip",
-                 "77dcd25a72509eb83f72b033d219b1d40cd8eb95"),
-}
-
-
-def tree_version(micropy_dir):
-    """(major, minor, micro) from the tree's py/mpconfig.h, or None."""
-    try:
-        with open(os.path.join(micropy_dir, "py", "mpconfig.h")) as f:
-            text = f.read()
-    except OSError:
-        return None
-    parts = [re.search(r"#define MICROPY_VERSION_%s \(?(\d+)" % p, text)
-             for p in ("MAJOR", "MINOR", "MICRO")]
-    return tuple(int(m.group(1)) for m in parts) if all(parts) else None
-
-
-def is_git_tree(micropy_dir):
-    return os.path.exists(os.path.join(micropy_dir, ".git"))
-
-
-def pinned_commit(micropy_dir, path):
-    """The commit the MicroPython tree pins for submodule ``path``: from git in a checkout,
-    from PINS_V1_28_0 in a v1.28.0 tree that is not one; else None."""
-    if is_git_tree(micropy_dir):
-        try:
-            out = subprocess.run(["git", "-C", micropy_dir, "ls-tree", "HEAD", path],
-                                 capture_output=True, text=True, timeout=30).stdout.split()
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out[2] if len(out) >= 3 and out[1] == "commit" else None
-    if tree_version(micropy_dir) == (1, 28, 0) and path in PINS_V1_28_0:
-        return PINS_V1_28_0[path][1]
-    return None
-
-
-def fetch_hint(micropy_dir, board, paths):
-    """How to fill the empty submodules ``paths`` of the tree: `make submodules` in a git
-    checkout; in a tree without git, a clone of each at its pinned commit."""
-    if is_git_tree(micropy_dir):
-        return ("Fetch them with `make -C %s/ports/%s submodules` (docs/boards.md)."
-                % (micropy_dir, PORTS[board][0]))
-    lines = ["%s is not a git checkout, so `make submodules` cannot fetch them; clone each "
-             "at the commit the tree pins (docs/boards.md, \"Getting the sources\"):"
-             % micropy_dir]
-    for path in paths:
-        url_commit = PINS_V1_28_0.get(path) if tree_version(micropy_dir) == (1, 28, 0) else None
-        if url_commit:
-            where = os.path.join(micropy_dir, path)
-            lines.append("    git clone %s %s && git -C %s checkout %s"
-                         % (url_commit[0], where, where, url_commit[1]))
-        else:
-            lines.append("    %s: the commit in .gitmodules' history of your MicroPython "
-                         "version (`git ls-tree vX.Y.Z %s` in a clone)" % (path, path))
-    return "\n".join(lines)
-
-
-def check_submodules(micropy_dir, board, env):
-    missing = []
-    for path in NEEDS.get(board, ()):
-        where = os.path.join(micropy_dir, path)
-        if path == "lib/pico-sdk" and env.get("PICO_SDK_PATH"):
-            where = env["PICO_SDK_PATH"]
-        if not os.path.isdir(where) or not os.listdir(where):
-            missing.append(path)
-    if missing:
-        named = ["%s%s" % (p, " (pinned at %s)" % c if c else "")
-                 for p, c in ((p, pinned_commit(micropy_dir, p)) for p in missing)]
-        raise FirmwareError(
-            "the %s build needs these submodules of %s, which are empty: %s.\n%s"
-            % (board, micropy_dir, ", ".join(named), fetch_hint(micropy_dir, board, missing)))
 
 
 def build_env(board, env=None, micropy_dir=None):
@@ -251,10 +100,6 @@ def build_env(board, env=None, micropy_dir=None):
     return env
 
 
-def esp32_build_dir(chip):
-    return os.path.join(ROOT, "build", "firmware", "esp32-" + chip)
-
-
 def build_dir(board, emulated=False, tests=False, network=None):
     """The port's BUILD directory. A network build's is ``<variant>/fw``: lwIP's objects go to
     $(BUILD)/$(LWIP_DIR), and an lwIP next to the tree (LWIP_DIR ``../lwip/src``) puts them in
@@ -265,129 +110,40 @@ def build_dir(board, emulated=False, tests=False, network=None):
     return os.path.join(ROOT, "build", "firmware", variant)
 
 
-# stm32 --network ppp: lwIP and its PPP, as the port's Ethernet boards turn lwIP on.
-NETWORKS = ("ppp",)
-PPP_MAKE_ARGS = ("MICROPY_PY_LWIP=1",)
-PPP_CFLAGS = "-DMICROPY_PY_NETWORK_PPP_LWIP=1"
-
-
-def lwip_tree(micropy_dir, env=None):
-    """The lwIP checkout to build with: the tree's lib/lwip if it has one, else ``LWIP_TREE``,
-    else ``lwip`` next to the MicroPython tree; raises FirmwareError saying how to get it."""
-    env = os.environ if env is None else env
-    for where in (os.path.join(micropy_dir, "lib", "lwip"), env.get("LWIP_TREE", ""),
-                  os.path.join(os.path.dirname(micropy_dir), "lwip")):
-        if where and os.path.exists(os.path.join(where, "src", "core", "tcp.c")):
-            return os.path.abspath(where)
-    commit = pinned_commit(micropy_dir, "lib/lwip")
-    raise FirmwareError(
-        "NETWORK=ppp needs lwIP: %s/lib/lwip is empty. Fetch it (`git -C %s submodule update "
-        "--init lib/lwip`), or clone https://github.com/lwip-tcpip/lwip%s elsewhere and set "
-        "LWIP_TREE to it." % (micropy_dir, micropy_dir,
-                              " at %s" % commit if commit else ""))
-
-
-# stm32 --emulated --tests: the host tests and their runner frozen in too (test-firmware),
-# with the unix port's memory statistics (micropython.mem_total: the transient-frame tests).
-TESTS_MANIFEST = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.py")
-TESTS_CFLAGS = "-DMICROPY_MALLOC_USES_ALLOCATED_SIZE=1 -DMICROPY_MEM_STATS=1"
-# Every stm32 build: MicroPython's map look-up cache at 1024 entries instead of 128 (+896 B of
-# RAM). The cache is indexed by a qstr's number alone, and with 128 entries (64 usable by
-# qstrs) a spawn's attribute names evict each other; asyncio's figures hardly move with it
-# (docs/boards.md, "Spawn on 32-bit, session 8").
-STM32_CFLAGS = "-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024"
-
-
 def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=False,
               network=None, lwip=None, chip=None):
     """The ``make`` command line for ``board``'s port (``lwip``: the checkout for --network;
     ``chip``: esp32's board directory boards/esp32/CHIP)."""
     port_dir, default_board, _images, _hint = PORTS[board]
-    manifest = TESTS_MANIFEST if tests else os.path.join(
+    manifest = stm32_build.TESTS_MANIFEST if tests else os.path.join(
         ROOT, "boards", board, "manifest_ppp.py" if network else "manifest.py")
-    build = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
+    if chip:
+        build = esp32_build.esp32_build_dir(chip)
+    else:
+        build = build_dir(board, emulated, tests, network)
     cmd = ["make", "-C", os.path.join(micropy_dir, "ports", port_dir), "-j%d" % jobs,
            "FROZEN_MANIFEST=" + manifest, "BUILD=" + build]
-    cflags = [STM32_CFLAGS] if board == "stm32" else []
+    cflags = [stm32_build.STM32_CFLAGS] if board == "stm32" else []
     if tests:
-        cflags.append(TESTS_CFLAGS)
+        cflags.append(stm32_build.TESTS_CFLAGS)
     if network:
-        cmd += list(PPP_MAKE_ARGS)
-        cflags.append(PPP_CFLAGS)
+        cmd += list(stm32_build.PPP_MAKE_ARGS)
+        cflags.append(stm32_build.PPP_CFLAGS)
         if lwip and lwip != os.path.join(micropy_dir, "lib", "lwip"):
             # extmod.mk names lwIP's files $(TOP)/$(LWIP_DIR)/...: a path relative to the tree
             cmd.append("LWIP_DIR=" + os.path.relpath(os.path.join(lwip, "src"), micropy_dir))
     if cflags:
         cmd.append("CFLAGS_EXTRA=" + " ".join(cflags))
     if emulated:
-        cmd += ["BOARD=" + STM32_QEMU_BOARD, "BOARD_DIR=" + stm32_qemu_board_dir()]
+        cmd += ["BOARD=" + stm32_build.STM32_QEMU_BOARD,
+                "BOARD_DIR=" + stm32_build.stm32_qemu_board_dir()]
     elif chip:
-        cmd.append("BOARD_DIR=" + esp32_board_dir(chip))
+        cmd.append("BOARD_DIR=" + esp32_build.esp32_board_dir(chip))
     elif board == "rp2040":
         cmd += rp2040_build.board_args(mp_board)
     elif default_board:
         cmd.append("BOARD=" + (mp_board or default_board))
     return cmd
-
-
-# stm32 --emulated: MicroPython's board for qemu's b-l475e-iot01a machine, and our changes
-STM32_QEMU_BOARD = "B_L475E_IOT01A"
-STM32_QEMU_CHANGES = os.path.join(ROOT, "boards", "stm32", "qemu")
-USART_16BIT = re.compile(r"__IO uint16_t (GTPR|RQR|RDR|TDR);")
-USART_PAD = re.compile(r"\n *uint16_t +RESERVED[2-5]; [^\n]*")
-
-
-def stm32_qemu_board_dir():
-    return os.path.join(ROOT, "build", "firmware", "stm32-qemu-board")
-
-
-def write_stm32_qemu_board(micropy_dir, tests=False, network=None):
-    """Write the emulated board (a copy of B_L475E_IOT01A with boards/stm32/qemu appended) and
-    the 32-bit USART header into the build directory (the test image's with ``tests``); the
-    MicroPython tree is only read."""
-    src = os.path.join(micropy_dir, "ports", "stm32", "boards", STM32_QEMU_BOARD)
-    out = stm32_qemu_board_dir()
-    files = {}
-    for name in os.listdir(src):
-        with open(os.path.join(src, name)) as f:
-            files[name] = f.read()
-    for name, add in (("mpconfigboard.h", "mpconfigboard_qemu.h"),
-                      ("mpconfigboard.mk", "mpconfigboard_qemu.mk"),
-                      ("qemu_fixups.c", "qemu_fixups.c"),
-                      ("ppp_fixups.c", "ppp_fixups.c"),
-                      ("stm32l475_qemu.ld", "stm32l475_qemu.ld")):
-        with open(os.path.join(STM32_QEMU_CHANGES, add)) as f:
-            files[name] = files.get(name, "") + f.read()
-    os.makedirs(out, exist_ok=True)
-    for name, text in files.items():
-        _write_if_changed(os.path.join(out, name), text)  # unchanged files keep their time
-    # qemu's STM32L4x5 USART takes only 32-bit accesses; the CMSIS header declares GTPR, RQR,
-    # RDR and TDR 16-bit (a 16-bit store to TDR is a bus fault there). The build directory
-    # comes before the CMSIS directory on the include path, so copies there win.
-    cmsis = os.path.join(micropy_dir, "lib", "stm32lib", "CMSIS", "STM32L4xx", "Include")
-    build = build_dir("stm32", emulated=True, tests=tests, network=network)
-    os.makedirs(build, exist_ok=True)
-    with open(os.path.join(cmsis, "stm32l4xx.h")) as f:
-        _write_if_changed(os.path.join(build, "stm32l4xx.h"), f.read())
-    with open(os.path.join(cmsis, "stm32l475xx.h")) as f:
-        text = f.read()
-    head, sep, rest = text.partition("} USART_TypeDef;")
-    start = head.rindex("typedef struct")
-    usart, n = USART_16BIT.subn(r"__IO uint32_t \1;", head[start:])
-    usart, pads = USART_PAD.subn("", usart)
-    if not sep or n != 4 or pads != 4:
-        raise FirmwareError("%s/stm32l475xx.h: its USART_TypeDef is not the one expected "
-                            "(4 16-bit registers and their padding)" % cmsis)
-    _write_if_changed(os.path.join(build, "stm32l475xx.h"), head[:start] + usart + sep + rest)
-
-
-def _write_if_changed(path, text):
-    if os.path.exists(path):
-        with open(path) as f:
-            if f.read() == text:
-                return
-    with open(path, "w") as f:
-        f.write(text)
 
 
 TESTS_OVER = (": lower FROZEN_SOURCE_BUDGET in tools/testimage.py, the test modules frozen "
@@ -412,18 +168,18 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
     """Build the firmware image; returns its path. ``emulated``: stm32's build for qemu;
     ``tests`` (with it): the test image, the host tests frozen in too; ``network="ppp"``
     (stm32): lwIP with PPP; ``chip`` (esp32): the board boards/esp32/CHIP."""
-    if chip and (board != "esp32" or chip not in ESP32_CHIPS):
+    if chip and (board != "esp32" or chip not in esp32_build.ESP32_CHIPS):
         raise FirmwareError("CHIP=%s: only CHIP=%s, for BOARD=esp32" % (
-            chip, "|".join(ESP32_CHIPS)))
+            chip, "|".join(esp32_build.ESP32_CHIPS)))
     if emulated and board != "stm32":
         raise FirmwareError("--emulated is for BOARD=stm32 (the other boards' firmware boots "
                             "in its emulator as it is)")
     if tests and not emulated:
         raise FirmwareError("--tests is for BOARD=stm32 --emulated (the qemu test image)")
-    if network and (board != "stm32" or network not in NETWORKS):
+    if network and (board != "stm32" or network not in stm32_build.NETWORKS):
         raise FirmwareError("NETWORK=%s: only NETWORK=ppp, for BOARD=stm32" % network)
-    micropy_dir = check_tree(micropy_dir, board)
-    lwip = lwip_tree(micropy_dir) if network else None
+    micropy_dir = micropy_tree.check_tree(micropy_dir, board)
+    lwip = micropy_tree.lwip_tree(micropy_dir) if network else None
     port_dir, _b, images, hint = PORTS[board]
     cross = os.path.join(micropy_dir, "mpy-cross", "build", "mpy-cross")
     if not os.path.exists(cross):
@@ -433,18 +189,18 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
             raise FirmwareError("building mpy-cross failed (it needs a C compiler)")
     env = build_env(board, micropy_dir=micropy_dir)
     if board == "esp32":
-        check_esp_idf(env)
-    check_submodules(micropy_dir, board, env)
+        esp32_build.check_esp_idf(env)
+    micropy_tree.check_submodules(micropy_dir, board, env)
     cmd = make_args(micropy_dir, board, mp_board, jobs, emulated, tests, network, lwip, chip)
     if board == "stm32":
-        clean_on_new_cflags(build_dir(board, emulated, tests, network), cmd, out)
+        stm32_build.clean_on_new_cflags(build_dir(board, emulated, tests, network), cmd, out)
     if chip:
-        refresh_sdkconfig(micropy_dir, chip, out)
+        esp32_build.refresh_sdkconfig(micropy_dir, chip, out)
     if board == "rp2040":
         rp2040_build.reconfigure_on_new_board(build_dir(board), micropy_dir, mp_board, out)
         rp2040_build.remove_images(build_dir(board))  # a failed link leaves none behind
     if emulated:
-        write_stm32_qemu_board(micropy_dir, tests, network)
+        stm32_build.write_stm32_qemu_board(micropy_dir, tests, network)
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
@@ -462,93 +218,16 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
     if board == "rp2040":
         rp2040_build.check_flash_room(build_dir(board), rp2040_build.fs_offset(micropy_dir,
                                                                                mp_board), out)
-    built = esp32_build_dir(chip) if chip else build_dir(board, emulated, tests, network)
+    if chip:
+        built = esp32_build.esp32_build_dir(chip)
+    else:
+        built = build_dir(board, emulated, tests, network)
     for name in ("firmware.elf",) if emulated else images:
         path = os.path.join(built, name)
         if os.path.exists(path):
             out("firmware: %s" % path)
             return path
     raise FirmwareError("the build ended but left none of %s in %s" % (images, built))
-
-
-SDKCONFIG_STAMP = "shimeji-sdkconfig-defaults.txt"
-SDKCONFIG_DEFAULTS = re.compile(r"set\(SDKCONFIG_DEFAULTS\s+([^)]*)\)")
-
-
-def sdkconfig_defaults(micropy_dir, chip):
-    """The files ``boards/esp32/CHIP/mpconfigboard.cmake`` lists in ``SDKCONFIG_DEFAULTS``
-    (a relative one is the esp32 port's, as ESP-IDF reads it), and that file itself."""
-    board = esp32_board_dir(chip)
-    cmake = os.path.join(board, "mpconfigboard.cmake")
-    with open(cmake) as f:
-        m = SDKCONFIG_DEFAULTS.search(f.read())
-    paths = [cmake]
-    for item in m.group(1).split() if m else ():
-        item = item.replace("${CMAKE_CURRENT_LIST_DIR}", board)
-        if not os.path.isabs(item):
-            item = os.path.join(micropy_dir, "ports", "esp32", item)
-        paths.append(os.path.normpath(item))
-    return paths
-
-
-def refresh_sdkconfig(micropy_dir, chip, out=print):
-    """Delete ``build/firmware/esp32-CHIP/sdkconfig`` when the defaults it was made from
-    changed since (or were not recorded), so that the build makes it again from them; then
-    record them. ESP-IDF writes ``sdkconfig`` from ``SDKCONFIG_DEFAULTS`` once and keeps its
-    values afterwards: a default changed in boards/esp32 never reached a build directory that
-    had one (it had to be deleted by hand). Returns True if it was deleted."""
-    import hashlib
-
-    record = []
-    for path in sdkconfig_defaults(micropy_dir, chip):
-        try:
-            with open(path, "rb") as f:
-                digest = hashlib.sha256(f.read()).hexdigest()
-        except OSError:
-            digest = "missing"
-        record.append("%s %s\n" % (digest, path))
-    record = "".join(record)
-    build = esp32_build_dir(chip)
-    stamp = os.path.join(build, SDKCONFIG_STAMP)
-    sdkconfig = os.path.join(build, "sdkconfig")
-    old = None
-    if os.path.exists(stamp):
-        with open(stamp) as f:
-            old = f.read()
-    removed = False
-    if os.path.exists(sdkconfig) and old != record:
-        out("%s was made from other sdkconfig defaults (%s): deleted, the build makes it "
-            "again" % (sdkconfig, "not recorded" if old is None else "changed since"))
-        os.remove(sdkconfig)
-        removed = True
-    os.makedirs(build, exist_ok=True)
-    with open(stamp, "w") as f:
-        f.write(record)
-    return removed
-
-
-CFLAGS_STAMP = "shimeji-cflags.txt"
-
-
-def clean_on_new_cflags(build, cmd, out=print):
-    """Empty ``build`` when it was built with other ``CFLAGS_EXTRA`` than ``cmd`` has (or
-    before they were recorded): make does not rebuild objects for a changed flag, and objects
-    compiled with another ``MICROPY_OPT_MAP_LOOKUP_CACHE_SIZE`` disagree on the layout of
-    MicroPython's state. Then records the flags."""
-    flags = "".join(a for a in cmd if a.startswith("CFLAGS_EXTRA="))
-    stamp = os.path.join(build, CFLAGS_STAMP)
-    if os.path.isdir(build) and os.listdir(build):
-        old = None
-        if os.path.exists(stamp):
-            with open(stamp) as f:
-                old = f.read()
-        if old != flags:
-            out("%s was built with other CFLAGS_EXTRA (%s): building it again from scratch"
-                % (build, "not recorded" if old is None else old or "none"))
-            shutil.rmtree(build)
-    os.makedirs(build, exist_ok=True)
-    with open(stamp, "w") as f:
-        f.write(flags)
 
 
 def main(argv=None):
@@ -566,9 +245,9 @@ def main(argv=None):
     ap.add_argument("--tests", action="store_true",
                     help="with --emulated: the test image (host tests frozen in, for "
                     "make test-firmware BOARD=stm32), in build/firmware/stm32-qemu-tests")
-    ap.add_argument("--network", choices=NETWORKS,
+    ap.add_argument("--network", choices=stm32_build.NETWORKS,
                     help="stm32 only: lwIP with PPP (network.PPP over a UART, socket)")
-    ap.add_argument("--chip", choices=ESP32_CHIPS,
+    ap.add_argument("--chip", choices=esp32_build.ESP32_CHIPS,
                     help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3, esp32: the "
                     "classic Xtensa ESP32, both without the radio; needs ESP-IDF v5.5 "
                     "exported)")
@@ -605,4 +284,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import firmware  # one module: the build modules raise firmware.FirmwareError, main catches it
+
+    sys.exit(firmware.main())
