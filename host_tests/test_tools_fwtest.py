@@ -7,6 +7,7 @@ import sys
 
 import emulate
 import fwtest
+import fwtest_stage
 import mptest
 import pytest
 import testimage
@@ -123,7 +124,7 @@ def test_compiled_tests_leave_mpy_files_that_the_unix_port_imports(tmp_path):
     (tmp_path / "conftest.py").write_text("x = 1\n")
     (tmp_path / "test_bad.py").write_text("def broken(:\n")
     lines = []
-    assert fwtest.compile_tests(str(tmp_path), out=lines.append) == 1
+    assert fwtest_stage.compile_tests(str(tmp_path), out=lines.append) == 1
     assert sorted(os.listdir(tmp_path)) == ["conftest.py", "test_bad.py", "test_ok.mpy"]
     mp = os.path.join(os.path.dirname(sys.executable), "micropython")
     if os.path.exists(mp):
@@ -320,7 +321,7 @@ def test_a_test_image_older_than_a_frozen_file_is_stale(monkeypatch, tmp_path):
 
 
 def test_each_run_stages_its_own_copy_and_clears_the_copies_of_dead_runs(monkeypatch, tmp_path):
-    monkeypatch.setattr(fwtest, "ROOT", str(tmp_path))
+    monkeypatch.setattr(fwtest_stage, "ROOT", str(tmp_path))
     build = tmp_path / "build"
     build.mkdir()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -330,12 +331,12 @@ def test_each_run_stages_its_own_copy_and_clears_the_copies_of_dead_runs(monkeyp
     (build / "fwtest-checkout").mkdir()  # the old shared name: not a run's, left alone
     registered = []
     monkeypatch.setattr("atexit.register", lambda *a: registered.append(a))
-    path = fwtest.stage_dir("checkout")
+    path = fwtest_stage.stage_dir("checkout")
     assert path == str(build / ("fwtest-checkout-%d" % os.getpid()))
     assert not (build / ("fwtest-checkout-%d" % dead.pid)).exists()
     assert (build / ("fwtest-checkout-%d" % os.getppid())).exists()
     assert (build / "fwtest-checkout").exists()
     assert len(registered) == 1 and registered[0][1] == path  # removed when this run ends
-    assert fwtest.stage_dir("source", pid=7).endswith("fwtest-source-7")
-    assert fwtest._is_source_stage(fwtest.stage_dir("source", pid=7))
-    assert not fwtest._is_source_stage(path)
+    assert fwtest_stage.stage_dir("source", pid=7).endswith("fwtest-source-7")
+    assert fwtest_stage.is_source_stage(fwtest_stage.stage_dir("source", pid=7))
+    assert not fwtest_stage.is_source_stage(path)

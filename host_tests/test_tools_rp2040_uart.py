@@ -8,6 +8,7 @@ import os
 
 import emulate
 import fwtest
+import fwtest_stage
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +33,7 @@ MISSING = _missing()
 
 @pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 def test_uart_streams_on_the_emulated_rp2040(tmp_path):
-    mount = fwtest.stage_source(str(tmp_path / "fwtest-source"))
+    mount = fwtest_stage.stage_source(str(tmp_path / "fwtest-source"))
     emu = emulate.Rp2040Emulator(IMAGE).start()
     try:
         results, out = fwtest.run_module(emu.path, MODULE, timeout=600, mount=mount)

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import device  # noqa: E402
 import mptest  # noqa: E402
 import testimage  # noqa: E402
+from fwtest_stage import is_source_stage, stage  # noqa: E402
 
 ROOT = mptest.ROOT
 TESTS = mptest.TESTS
@@ -59,65 +60,6 @@ def module_paths(paths):
                            if f.startswith("test_") and f.endswith(".py"))
 
 
-def stage_source(out_dir):
-    """A directory with the tests and the working copy of shimeji, to mount instead of
-    host_tests/ (``--source``: test edits without rebuilding the firmware)."""
-    import shutil
-
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    shutil.copytree(TESTS, out_dir, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copytree(os.path.join(ROOT, "firmware", "shimeji"), os.path.join(out_dir, "shimeji"),
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return out_dir
-
-
-def stage_checkout(out_dir):
-    """A copy of the checkout's files (``git ls-files``, as they are in the working tree) to
-    mount: editing the checkout while a long run goes on cannot break the modules still to
-    come (a half-written support.py once failed a module)."""
-    import shutil
-
-    if os.path.isdir(out_dir):
-        shutil.rmtree(out_dir)
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
-    for rel in files:
-        src = os.path.join(ROOT, rel)
-        if not os.path.isfile(src):
-            continue
-        dst = os.path.join(out_dir, rel)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(src, dst)
-    return out_dir
-
-
-def compile_tests(tests_dir, mpy_cross=None, out=print):
-    """Compile every module of the staged ``tests_dir`` to ``.mpy`` (bytecode, no -march) and
-    remove its source, so the board imports the compiled one (``--compile``). Two things a
-    small board gains: the compiler's parse tree, which for a 400-line test module takes more
-    of the heap than the module itself and leaves it fragmented, is never built there (the
-    STM32L475's ~87 KB heap could not fit the asyncio facade's tests next to it), and half
-    the bytes cross the link (qemu's STM32 USART takes ~100-1,000 bytes a second). A module
-    mpy-cross refuses stays a source file."""
-    import mpy_compile
-
-    cross = mpy_cross or mpy_compile.find_mpy_cross()
-    if not cross:
-        out("mpy-cross not found: the tests are mounted as sources")
-        return 0
-    n = 0
-    for f in sorted(os.listdir(tests_dir)):
-        if not f.endswith(".py") or f == "conftest.py":
-            continue
-        src = os.path.join(tests_dir, f)
-        cmd = [cross, "-s", "host_tests/" + f, "-o", src[:-3] + ".mpy", src]
-        if subprocess.run(cmd, capture_output=True).returncode == 0:
-            os.remove(src)
-            n += 1
-    return n
-
-
 # --mpy: shimeji from the board's /lib (.mpy files, as `make deploy` leaves them), ahead of
 # the frozen copy; the run stops if it came from anywhere else. Loading a module's .mpy
 # leaves garbage beside its code blocks, and MicroPython collects only when an allocation
@@ -141,7 +83,7 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     name = os.path.splitext(os.path.basename(path))[0]
     # The tests the board will find are the mounted copy's (staged when the run started): a
     # checkout edited since (a rebase mid-run) must not make a new test count as not run.
-    staged = os.path.join(mount, "" if _is_source_stage(mount) else "host_tests",
+    staged = os.path.join(mount, "" if is_source_stage(mount) else "host_tests",
                           os.path.basename(path))
     with open(staged if os.path.exists(staged) else path) as f:
         source = f.read()
@@ -156,7 +98,7 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     prelude = _FROM_LIB if from_lib else ""
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
-    tests_dir = "/remote" if _is_source_stage(mount) else "/remote/host_tests"
+    tests_dir = "/remote" if is_source_stage(mount) else "/remote/host_tests"
     left_out = frozen and name + ".py" in _left_out(os.path.dirname(staged if os.path.exists(
         staged) else path))
     if frozen and left_out:  # past the image's budget: the module mounted, behind the frozen
@@ -203,58 +145,6 @@ def _left_out(tests_dir):
     if tests_dir not in _LEFT_OUT:
         _LEFT_OUT[tests_dir] = set(testimage.plan(tests_dir)[1])
     return _LEFT_OUT[tests_dir]
-
-
-def _is_source_stage(mount):
-    return os.path.basename(mount.rstrip(os.sep)).startswith("fwtest-source")
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
-
-
-def stage_dir(kind, pid=None):
-    """``build/fwtest-KIND-PID``: each run stages its own copy (two runs in one worktree, say
-    the ESP32 and the C3 at once, shared one ``build/fwtest-checkout`` and the second run's
-    ``rmtree`` pulled the files from under the first's mount). The copy is removed when its
-    run ends (``atexit``); a copy whose run died is removed by the next run's ``stage``."""
-    import atexit
-    import shutil
-
-    pid = os.getpid() if pid is None else pid
-    build = os.path.join(ROOT, "build")
-    prefix = "fwtest-%s-" % kind
-    if os.path.isdir(build):
-        for name in os.listdir(build):
-            if name.startswith(prefix) and name[len(prefix):].isdigit():
-                other = int(name[len(prefix):])
-                if other != pid and not _pid_alive(other):  # its run died: nobody mounts it
-                    shutil.rmtree(os.path.join(build, name), ignore_errors=True)
-    path = os.path.join(build, prefix + str(pid))
-    atexit.register(shutil.rmtree, path, True)
-    return path
-
-
-def stage(source=False, out=print, compiled=False):
-    """The directory to mount: a copy of the checkout, or with ``source`` the working copy of
-    shimeji with the tests; with ``compiled`` the tests in it are ``.mpy`` files. The copy is
-    this run's own (``stage_dir``)."""
-    if source:
-        mount = stage_source(stage_dir("source"))
-        out("testing the working copy of shimeji (mounted from %s), not the frozen one" % mount)
-        tests = mount
-    else:
-        mount = stage_checkout(stage_dir("checkout"))
-        tests = os.path.join(mount, "host_tests")
-    if compiled:
-        out("test modules compiled to .mpy on the host: %d" % compile_tests(tests, out=out))
-    return mount
 
 
 def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
