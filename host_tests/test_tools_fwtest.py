@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import emulate
+import emulated_images
 import fwtest
 import fwtest_stage
 import mptest
@@ -309,15 +310,15 @@ def test_a_test_image_older_than_a_frozen_file_is_stale(monkeypatch, tmp_path):
     tests.mkdir()
     (tests / "test_x.py").write_text("def test_a():\n    pass\n")
     (tests / "notes.txt").write_text("not frozen")
-    monkeypatch.setattr(emulate, "ROOT", str(tmp_path))
+    monkeypatch.setattr(emulated_images, "ROOT", str(tmp_path))
     os.utime(tests / "test_x.py", (100, 100))
     os.utime(tests / "notes.txt", (300, 300))
     os.utime(tmp_path / "build" / "frozen_content.c", (200, 200))
     os.utime(image, (400, 400))
-    assert emulate.stale_sources(str(image)) == []
+    assert emulated_images.stale_sources(str(image)) == []
     # Edited while the port compiled: newer than the freeze, older than the linked image.
     os.utime(tests / "test_x.py", (250, 250))
-    assert emulate.stale_sources(str(image)) == [os.path.join("host_tests", "test_x.py")]
+    assert emulated_images.stale_sources(str(image)) == [os.path.join("host_tests", "test_x.py")]
 
 
 def test_each_run_stages_its_own_copy_and_clears_the_copies_of_dead_runs(monkeypatch, tmp_path):
