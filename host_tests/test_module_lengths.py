@@ -5,15 +5,18 @@
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DIRS = ("firmware", "tools", "host_tests", "boards", "examples")
+DIRS = ("firmware", "tools", "host_tests", "boards", "examples", "bench")
 LIMIT = 350
 # Over the limit and left for now, each with its reason (another helper's area this session);
 # a module here that gets split may leave the list.
+_PROTOTYPE = ("a prototype measured whole: docs/benchmarks.md's prototype rows count its "
+              "instructions (tools/instr.py), and a split moves the counts")
 KNOWN_LONG = {
-    "tools/firmware.py": "rp19's (RP2040 firmware builds)",
-    "tools/fwtest.py": "rp19's",
-    "tools/emulate.py": "rp19's",
-    "host_tests/test_sched_runloop.py": "tickless19's",
+    "bench/proto_flat_duties.py": _PROTOTYPE,
+    "bench/proto_flat_sleep.py": _PROTOTYPE,
+    "bench/proto_viper_spawn.py": _PROTOTYPE,
+    "bench/proto_wheel_duties.py": _PROTOTYPE,
+    "bench/proto_wheel_words.py": _PROTOTYPE,
 }
 
 
@@ -41,4 +44,5 @@ def test_every_module_is_at_most_350_lines_or_listed_with_its_reason():
 def test_the_walk_sees_the_tree():
     seen = dict(_modules())
     assert "tools/instr.py" in seen and "firmware/shimeji/__init__.py" in seen
+    assert "bench/benchlib.py" in seen
     assert len(seen) > 200
