@@ -12,12 +12,14 @@ address stays valid: MicroPython's heap never moves an object). An executor's st
 slot object, and its words with it. The words:
 
 - ``W_STATE`` (0): the slot's state, ``core.FREE``..``core.ASLEEP``. A task that a task
-  spawned in line (``spawn``'s in-line case, while the FIFO tick polls) keeps FREE until its
-  first poll writes RUNNING: the store is ~300 instructions of a spawn's ~10k in native code,
-  and until that poll nothing reads it but as "not running, not waiting" (a wake of a FREE
-  or a QUEUED slot does nothing). So a slot is live while it holds a coroutine
-  (``slot.coro``, what the pool's queries and ``cancel_slot`` read), and ``state_of`` reads
-  QUEUED for a live slot whose word is FREE.
+  spawned in line while the FIFO tick polls keeps FREE until its first poll writes RUNNING:
+  ``spawn``'s in-line case and the asyncio facade's ``create_task`` (its in-line case,
+  asyncio/loop.py) write no state (the store is ~300 instructions of a spawn's ~10k in
+  native code); ``_start`` and ``spawn_detached``'s in-line case write QUEUED. Until that
+  poll nothing reads the word but as "not running, not waiting" (a wake of a FREE or a
+  QUEUED slot does nothing). So a slot is live while it holds a coroutine (``slot.coro``,
+  what the pool's queries and ``cancel_slot`` read), and ``state_of`` reads QUEUED for a
+  live slot whose word is FREE.
 - ``W_THROW`` (1): 1 while ``slot.throw_exc`` holds an exception to throw in at the next poll
   (the exception stays the attribute; the flag is what the polls test). Set and cleared with
   the attribute by ``set_throw``/``clear_throw`` (or the same two stores in line).
@@ -35,7 +37,8 @@ slot object, and its words with it. The words:
   hand-off read and write them as machine words, not the entry's attributes.
 - ``W_SEND`` (7): 1 while the slot may hold a coroutine that is not a generator (a
   coroutine-like object with ``send``, ``throw`` and ``close``): ``_start`` and the facade's
-  ``create_task`` set it for one, the viper tick's in-line completion clears it. While it is
+  ``create_task`` set it for one; only the viper tick's in-line completion clears it (a slot
+  completed another way keeps its 1 until then: "may hold"). While it is
   0 the viper tick polls with the generator type's own ``send`` (``gsend(coro, None)``, read
   once per tick) instead of looking ``coro.send`` up per poll (-84 instructions a switch on
   the unix port); a generator in a slot marked 1 is polled the general way, as before. The
@@ -131,7 +134,8 @@ def new_flag():
 
 def state_of(slot):
     """The slot's state (``core.FREE``..``core.ASLEEP``): QUEUED for a live slot whose word
-    is FREE (spawned in line, not polled yet: see ``W_STATE``). ISR-safe."""
+    is FREE (spawned in line by ``spawn`` or the facade's ``create_task``, not polled yet: see
+    ``W_STATE``). ISR-safe."""
     st = slot.w[0]
     if st == 0 and slot.coro is not None:
         return 1
