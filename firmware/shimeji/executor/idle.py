@@ -11,11 +11,17 @@ on the bell: a blocked thread runs no callback, so one that would wake a task wo
 the next ring. It sleeps in 1 ms slices instead, during which MicroPython runs callbacks.
 """
 
+from micropython import const
+
 from .. import port
 from ..sched.runloop import sleep_idle
 
 _IDLE_SLICE_US = 1000  # longest sleep while a timer is pending (locks here have no timeout)
 _FIRST_SLICE_US = 25  # the callback thread's first slice; each next one doubles, up to 1 ms
+# A busy worker's GIL hand-over (Worker.gil_turn_ms): its wait must block. A 10 us select
+# returned before the thread slept (in a VM; 20 us did sleep), so no other thread ran
+# (test_platform_gil's one-core test, flaky under load). ESP32's and STM32's idle ignore it.
+_HAND_OVER_US = const(100)
 
 
 def _callback_thread():
@@ -36,6 +42,10 @@ CALLBACK_THREAD = _callback_thread()
 
 class Idling:
     """The worker's sleep, mixed into ``Worker``."""
+
+    def _gil_wait(self):
+        """A busy worker's wait without the GIL, so that the other threads run."""
+        sleep_idle(_HAND_OVER_US)
 
     def _sleep(self, for_answer=False):
         """Wait until rung (a spawn, a wake, a steal's answer, a busy worker sharing, close())

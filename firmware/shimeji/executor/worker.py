@@ -19,7 +19,6 @@ from micropython import const
 from .. import core, port
 from ..errors import Cancelled, PoolFull, SchedulerBusy, kept_error
 from ..sched import wordtick
-from ..sched.runloop import sleep_idle
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import FREE, RUNNING, TaskSlot, completed_ref
 from ..time.timer import Timer
@@ -311,7 +310,7 @@ class Worker(Stealing, Idling, StaticScheduler):
                     turns += 1
                     if gil_turn and ticks_diff(ticks_ms(), handed) >= gil_turn:
                         self.gil_handovers += 1  # a wait without the GIL: the other threads
-                        sleep_idle(1)  # run (a bytecode branch's release reached none)
+                        self._gil_wait()  # run (a bytecode branch's release reached none)
                         handed = ticks_ms()
                     if not turns & _INJECTOR_EVERY and injector.head is not None:
                         self._take_injected(1)  # busy workers still drain the injector
