@@ -1,14 +1,13 @@
 """A design study, not shimeji's runtime: a batch's spawns, their polls to completion and the
-take of their finished handles (``join_all``'s), in native code over slot attributes against
-viper over slot words.
+take of their finished handles (``join_all``'s), native over slot attributes v viper over words.
 
-Round fifteen's question (docs/benchmarks.md, "Spawn, round fifteen"): what do spawn and the
-completion cost with the slot's fields as words written in viper, with a fixed-argument viper
-entry ``spawn(coro)``, and what does the handle cost. Each mode runs ``n`` tasks in batches of
-100 from a driver outside any task: 100 spawns onto the tick's own list (as ``spawn``'s in-line
-case), one pass that polls each task once (each ends: its handle's ``_ref`` cleared, its slot
-freed, as ``tick_fifo``'s in-line completion), then the batch's handles taken as ``join_all``
-takes finished ones. The coroutine's making and its one resumption are the same in all modes.
+Round fifteen's question: what do spawn and the completion cost with the slot's fields as
+words written in viper, with a fixed-argument viper entry ``spawn(coro)``, and the handle?
+Each mode runs ``n`` tasks in batches of 100 from a driver outside any task: 100 spawns onto
+the tick's own list (as ``spawn``'s in-line case), one pass that polls each task once (each
+ends: its handle's ``_ref`` cleared, its slot freed, as ``tick_fifo``'s in-line completion),
+then the batch's handles taken as ``join_all`` takes finished ones. The coroutine's making
+and its one resumption are the same in all modes.
 
 - "native": today's outline: attributes (``state``, links, the free list, the scheduler's
   heads and next id), a native method ``spawn(self, coro, name=None)`` bound on the instance.
@@ -18,20 +17,16 @@ takes finished ones. The coroutine's making and its one resumption are the same 
   count) bound on the instance; a new handle per spawn (``object.__new__``, two stores).
 - "viper2": "viper" behind a native ``spawn(coro, name=None)`` that calls it (the named form
   kept on the one entry: two calls).
-- "vipergen": "viper" with a per-slot handle made once and never replaced (a generation in
-  the words): what no handle per spawn would save. It does not keep JoinHandle's contract
-  (a handle handed out stands for its own task after the slot is reused).
+- "vipergen": "viper" with a per-slot handle made once, never replaced (a generation in the
+  words): what no handle per spawn would save (not JoinHandle's contract).
 - "wnative", "wviper": session 15's slot layout (tick15): only the state is a word, in the
   slot's own ``array('i')`` (``slot.w``); links, heads and the free list stay attributes;
   spawn native (``slot.w[0] = ...``) or a viper closure ``spawn(coro)``
   (``ptr32(slot.w)[0] = ...``); the pass native over ``slot.w``.
 
-``tools/instr.py --only "spawn prototype native,..."``. MicroPython only (viper).
-
-Historical: round fifteen's study, kept because docs/benchmarks.md ("Spawn, round fifteen")
-cites its figures and ``tools/instr.py`` runs it; not kept in step with the runtime (the
-runtime has moved on since), so its figures are that round's.
-``host_tests/test_bench_prototypes.py`` checks that it still runs.
+Historical (MicroPython only: viper): docs/benchmarks.md ("Spawn, round fifteen") cites its
+figures, ``tools/instr.py --only "spawn prototype native,..."`` runs it and
+``host_tests/test_bench_prototypes.py`` checks that it runs; not kept in step with the runtime.
 """
 
 from array import array

@@ -9,12 +9,13 @@ DIRS = ("firmware", "tools", "host_tests", "boards", "examples", "bench")
 LIMIT = 350
 # Over the limit and left for now, each with its reason (another helper's area this session);
 # a module here that gets split may leave the list.
-_PROTOTYPE = ("a prototype measured whole: docs/benchmarks.md's prototype rows count its "
-              "instructions (tools/instr.py), and a split moves the counts")
+_PROTOTYPE = ("a design study measured whole (docs/benchmarks.md's prototype rows, "
+              "tools/instr_prototypes.py): its viper and native code share one module's globals "
+              "and consts; split only once its rows' counts are shown unmoved by the split "
+              "(not done in session 20)")
 KNOWN_LONG = {
     "bench/proto_flat_duties.py": _PROTOTYPE,
     "bench/proto_flat_sleep.py": _PROTOTYPE,
-    "bench/proto_viper_spawn.py": _PROTOTYPE,
     "bench/proto_wheel_duties.py": _PROTOTYPE,
     "bench/proto_wheel_words.py": _PROTOTYPE,
 }
