@@ -2,6 +2,7 @@
 import os
 import sys
 
+import micropy_tree
 import pytest
 import stm32_build
 
@@ -163,8 +164,8 @@ def test_an_image_too_large_for_the_flash_says_so_and_what_to_lower(build, monke
     cross = os.path.join(mp, "mpy-cross", "build", "mpy-cross")
     os.makedirs(os.path.dirname(cross))
     open(cross, "w").close()
-    monkeypatch.setattr(firmware, "check_tree", lambda path, board: path)
-    monkeypatch.setattr(firmware, "check_submodules", lambda *a: None)
+    monkeypatch.setattr(micropy_tree, "check_tree", lambda path, board: path)
+    monkeypatch.setattr(micropy_tree, "check_submodules", lambda *a: None)
     link = "ld: region `FLASH' overflowed by 11972 bytes\n"
 
     def make(cmd, env, tail, said=[link]):  # noqa: B006 (what make printed last)
