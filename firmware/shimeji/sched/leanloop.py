@@ -193,17 +193,17 @@ def _bind():
                         status = -1
                         value = exc
                     if status == 0:
-                        if r is nil:
-                            sw[0] = _QUEUED
-                            stays = 1
-                            continue
-                        if r is sleep:  # sched._park_sleep(slot), in line
+                        if r is sleep:  # sched._park_sleep(slot), in line (first: a timer loop)
                             if sw[_W_TPOS] >= _NOT_ARMED or sw[1]:  # fired already; a throw
                                 sw[0] = _QUEUED
                                 stays = 1
                                 continue
                             sw[2] = 0
                             sw[0] = _ASLEEP
+                        elif r is nil:
+                            sw[0] = _QUEUED
+                            stays = 1
+                            continue
                         elif r is join:  # (its completion queues it: wake_joiners)
                             sw[2] = 0
                             sw[0] = _ASLEEP
@@ -280,8 +280,7 @@ def _bind():
                     if completed:
                         c = int(sched.completed_total) + completed
                         sched.completed_total = c if c <= _MASK else c - _MASK - 1
-                    if int(sched._woken_timer):
-                        sched._woken_timer = 0
+                    sched._woken_timer = 0  # (the loop's thread alone writes it: no load first)
                     remaining = hn
                     if hn == 0 and sched._inbox_head is not nil:
                         remaining = 1
