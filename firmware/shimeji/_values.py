@@ -50,6 +50,7 @@ class ValueFinish:
 
     def __init__(self, probed=False):
         self.exc = None
+        self.parts = None  # (exc, box, dst, src) once they work: one load for an in-line done
         if not port.IS_MICROPYTHON or not (probed or _VALUES_FREE):
             return
         exc = StopIteration(self)  # a one-item args tuple of its own (no shared constant)
@@ -73,6 +74,7 @@ class ValueFinish:
             return
         box[0] = None
         self.exc = exc
+        self.parts = (exc, box, self.dst, self.src)
 
     def done(self, value):
         """The exception that ends the awaitable with ``value``: raise it at once."""

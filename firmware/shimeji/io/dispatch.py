@@ -118,12 +118,13 @@ def poll(self, timeout_ms=0):
         # The section: a free LockCriticalSection taken in line, with no owner recorded (see
         # the module's design note); any other section, or one held by this thread already
         # (a re-entry: an owner recorded before the poll), through s._enter()
+        w = slot.w  # (its words, task/words.py: one attribute load for the state's two uses)
         if free:
             acquire()
         else:
             state = s._enter()
-        if slot.w[0] == _WAITING:
-            slot.w[0] = _QUEUED
+        if w[0] == _WAITING:
+            w[0] = _QUEUED
             if s._inbox_head is None:
                 # Into the FIFO queue as the timer links sleepers (only the loop's thread
                 # touches it): the tick then takes no section for the inbox or its counts.
@@ -138,8 +139,8 @@ def poll(self, timeout_ms=0):
             else:
                 _to_inbox(s, slot)
                 s._woken_ext += 1
-        elif slot.w[0] == _RUNNING:
-            slot.w[2] = 1  # rewoken (task/words.py)
+        elif w[0] == _RUNNING:
+            w[2] = 1  # rewoken (task/words.py)
         if free:
             release()
         else:

@@ -59,7 +59,7 @@ class ReadOp:
         self.buf = None
         self.got = b""
         self.entry = None  # the poller's WatchEntry for s, from the first wait: re-armed in line
-        self.vf = None  # the ValueFinish of that entry's scheduler
+        self.fin = None  # the parts of that entry's scheduler's ValueFinish (vf.parts)
         if _MP:  # __next__ found in the instance's own table (see the module's design note)
             self.__next__ = self.__next__
 
@@ -100,7 +100,7 @@ class ReadOp:
                     return _park
                 _read_step(me)  # registers the wait (raises what add raises)
                 self.entry = me.io_entry
-                self.vf = me.sched.value_finish
+                self.fin = me.sched.value_finish.parts
                 return _park
             if me.io_entry is None:  # (no ``is not``: in native code, a runtime call more)
                 pass
@@ -114,13 +114,14 @@ class ReadOp:
                 if r is None:
                     continue  # nothing after all: wait again
                 # raise me.sched.value_finish.done(r), in line (no bytecode call; the box
-                # keeps r until the next value, as the exception's args do anyway)
-                vf = self.vf  # (its scheduler's: set with self.entry, re-armed with it)
-                exc = vf.exc
-                if exc is None:  # (CPython, or a build without viper)
+                # keeps r until the next value, as the exception's args do anyway), its four
+                # parts from one tuple: one attribute load and an unpack, not five loads
+                fin = self.fin  # (its scheduler's: set with self.entry, re-armed with it)
+                if fin is None:  # (CPython, or a build without viper)
                     raise StopIteration(r)
-                vf.box[0] = r
-                _copy(vf.dst, vf.src, _words)
+                exc, box, dst, src = fin
+                box[0] = r
+                _copy(dst, src, _words)
                 exc.__traceback__ = None
                 raise exc
             elif kind == READ_INTO:
