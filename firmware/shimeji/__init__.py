@@ -73,6 +73,7 @@ from .errors import (
     WaiterBusy,
     WorkerDied,
     WrongLevel,
+    WrongThread,
 )
 
 __version__ = "0.2.0"

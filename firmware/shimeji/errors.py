@@ -148,6 +148,12 @@ class WrongLevel(ShimejiError):
     or driven from the other level, or an interrupt-level scheduler was ticked by hand."""
 
 
+class WrongThread(ShimejiError):
+    """A call that belongs to another thread's loop: the asyncio facade's task calls
+    (``create_task``, ``gather``, ``wait_for``, ``current_task``, a ``Task``'s await or
+    cancel) made on an executor worker's thread (docs/executor.md, "Session 20")."""
+
+
 # -- arguments (issue 12) -----------------------------------------------------------------------
 # MicroPython cannot derive a class from two exception classes, so these are not also TypeErrors.
 

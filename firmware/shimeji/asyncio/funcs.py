@@ -16,10 +16,20 @@ from .. import core
 from ..sync.semaphore import _Acquire
 from ..task.slot import OK, PENDING, JoinHandle, TaskSlot, _value_of
 from .loop import create_task, current_task
+from .onworkers import refuse_on_worker
 from .sleeping import SleepMs, adopt_armed_sleep, sleep, sleep_ms
-from .task import _REMOVE, CancelledError, Task, TimeoutError, _Gather, _gathered, _gathers
+from .task import (
+    _REMOVE,
+    CancelledError,
+    Task,
+    TimeoutError,
+    _Gather,
+    _gathered,
+    _gathers,
+)
 
 _ctx = core.context
+_threads = core._threads
 
 
 async def _join(aw):
@@ -78,7 +88,10 @@ async def _run(waiter, aw):
 
 async def wait_for(aw, timeout, sleep=sleep):
     """Await ``aw`` for at most ``timeout`` seconds (None: no limit); ``TimeoutError`` when it
-    takes longer (``aw`` is cancelled). Cancelling the caller cancels ``aw``."""
+    takes longer (``aw`` is cancelled). Cancelling the caller cancels ``aw``. ``WrongThread``
+    on an executor worker's thread (``shimeji.timeout(aw, ms)`` works there)."""
+    if _threads:
+        refuse_on_worker("asyncio.wait_for()")
     aw = _promote(aw)
     if timeout is None:
         return await aw
@@ -166,7 +179,10 @@ def _gather_end(ts, state, cancel_all, return_exceptions, _slot_type=TaskSlot):
 async def gather(*aws, return_exceptions=False):
     """Run the awaitables concurrently; returns their results in order. The first exception
     is raised (the others keep running) unless ``return_exceptions`` puts exceptions in the
-    list. Cancelling the gather cancels the tasks still running."""
+    list. Cancelling the gather cancels the tasks still running. ``WrongThread`` on an
+    executor worker's thread."""
+    if _threads:
+        refuse_on_worker("asyncio.gather()")
     ts, state = _gather_start(aws, return_exceptions)
     cancel_all = False
     if state > 0:

@@ -23,10 +23,18 @@ from ..errors import Cancelled
 from ..task.slot import TaskSlot
 from ..task.waitlist import WaitList
 from .contexts import ContextCall, in_context_call
+from .onworkers import locked_finish, locked_settle, locked_wait, refuse_on_worker
 from .stopping import _print_exception
-from .task import CancelledError, InvalidStateError, Task, _Join, in_callback
+from .task import (
+    CancelledError,
+    InvalidStateError,
+    Task,
+    _Join,
+    in_callback,
+)
 
 _ctx = core.context
+_threads = core._threads  # executor workers registered: futurelocks.py's ways
 
 _PENDING = const(0)
 _DONE = const(1)
@@ -90,6 +98,11 @@ class Future:
     def set_result(self, result):
         """Make the Future done with ``result`` and wake its awaiters.
         ``InvalidStateError`` if it is done already."""
+        if _threads:
+            if not locked_settle(self, _DONE, result, None):
+                self._check_pending("set_result()")  # (raises)
+            self._finish()
+            return
         self._check_pending("set_result()")
         self._result = result
         self._state = _DONE
@@ -107,6 +120,11 @@ class Future:
         if isinstance(exception, StopIteration):
             raise TypeError("StopIteration interacts badly with generators and cannot be "
                             "raised into a Future: raise another exception")
+        if _threads:
+            if not locked_settle(self, _DONE, None, exception):
+                self._check_pending("set_exception()")  # (raises)
+            self._finish()
+            return
         self._exception = exception
         self._state = _DONE
         self._finish()
@@ -115,7 +133,13 @@ class Future:
         """Cancel the Future: its awaiters get ``CancelledError``. False if it is done."""
         if self._state != _PENDING:
             return False
-        self._exception = CancelledError() if msg is None else CancelledError(msg)
+        exc = CancelledError() if msg is None else CancelledError(msg)
+        if _threads:
+            if not locked_settle(self, _CANCELLED, None, exc):
+                return False
+            self._finish()
+            return True
+        self._exception = exc
         self._state = _CANCELLED
         self._finish()
         return True
@@ -123,29 +147,43 @@ class Future:
     def _finish(self):
         # Wake the awaiters and run the callbacks in the order they came (CPython's: an
         # awaiting task is a done callback there): consecutive callbacks share one runner task.
-        entries = self._callbacks
+        # With executor workers registered, under the section (futurelocks.py), and from a
+        # worker's thread the loop spawns each runner (call_soon_threadsafe).
+        if _threads:
+            entries = locked_finish(self)
+            q = None  # (the awaiters are woken)
+            there = core.current_context() is not _ctx
+        else:
+            entries = self._callbacks
+            q = self._waiters
+            there = False
         if not entries:
             return
         self._callbacks = None
-        q = self._waiters
         run = None
         for e in entries:
             if type(e) is TaskSlot:  # a task awaiting it (still, unless it was cancelled)
                 run = None
-                if e.waiting_on is q:
+                if q is not None and e.waiting_on is q:
                     q.remove(e)
                     if e.sched is not None:
                         e.sched.wake(e)
             elif run is None:
                 run = [e]
                 loop = self.get_loop()
-                run_soon(loop, _run_callbacks(loop, run, self))
+                if there:
+                    loop.call_soon_threadsafe(run_soon, loop, _run_callbacks(loop, run, self))
+                else:
+                    run_soon(loop, _run_callbacks(loop, run, self))
             else:
                 run.append(e)  # (the runner has not run yet: it calls this one too)
 
     def add_done_callback(self, fn, context=None):
         """Call ``fn(fut)`` from the loop once the Future is done (soon, if it is already); on
-        CPython in ``context``, else in the context current now (as CPython's)."""
+        CPython in ``context``, else in the context current now (as CPython's).
+        ``WrongThread`` on an executor worker's thread."""
+        if _threads:
+            refuse_on_worker("Future.add_done_callback()")
         if self._state != _PENDING:
             self.get_loop().call_soon(fn, self, context=context)
         else:
@@ -164,6 +202,9 @@ class Future:
     def __iter__(self):
         if self._state == _PENDING:
             me = core.current_slot()
+            if _threads:  # a worker's task may set it meanwhile (futurelocks.py)
+                yield from locked_wait(self, me)
+                return self.result()
             q = self._waiters
             if q is None:
                 q = self._waiters = WaitList()
@@ -222,6 +263,15 @@ async def _watch(task):
     task._callbacks = None
     if cbs:
         await _run_callbacks(_loop(), cbs, task)
+
+
+def call_main_callbacks(loop, task):
+    """The done callbacks of the main task of ``loop.run_until_complete``, called as its run
+    ends (CPython's loop runs them before ``run()`` returns)."""
+    cbs = task._callbacks
+    task._callbacks = None  # (the watcher task add_done_callback spawned finds none left)
+    for fn in cbs:
+        call(loop, fn, (task,), None)
 
 
 def run_soon(loop, coro):

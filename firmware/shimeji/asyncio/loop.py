@@ -28,6 +28,7 @@ from ..time.timer import Timer
 from .contexts import copy_context, in_context, with_contexts
 from .facadesched import FacadeScheduler
 from .loopcalls import LoopCallbacks
+from .onworkers import refuse_on_worker
 from .sleeping import adopt_armed_sleep, sleep, sleep_ms  # noqa: F401 (loop's names)
 from .stopping import LoopStopping, _already_running, _report, _stop_tick, _StopTick
 from .task import Task, _gathers, in_callback
@@ -108,7 +109,9 @@ class Loop(LoopCallbacks, LoopStopping):
     def create_task(self, coro, name=None, context=None):
         """Schedule ``coro`` on this loop; returns its ``Task`` (named ``name``). On CPython
         its steps run in ``context`` (None: a copy of the current one); on MicroPython (no
-        ``contextvars``) ``context`` is ignored."""
+        ``contextvars``) ``context`` is ignored. ``WrongThread`` on a worker's thread."""
+        if core._threads:
+            refuse_on_worker("loop.create_task()")
         if type(coro) is not _CORO_TYPE and not hasattr(coro, "send"):
             coro = as_coro(coro)
         t = Task(coro)
@@ -166,8 +169,9 @@ class Loop(LoopCallbacks, LoopStopping):
             pass
         finally:
             _loopthread.leave(mine, sched.timer)
-            if task._callbacks and task._state() > _PENDING:  # (CPython's loop runs them
-                _call_main_callbacks(self, task)  # before run() returns: the loop still runs)
+            if task._callbacks and task._state() > _PENDING:
+                from .futures import call_main_callbacks  # (loaded on first use)
+                call_main_callbacks(self, task)  # (CPython's loop: before run() returns)
             if shielding:
                 sched._shielding = True
                 _shield.off()
@@ -193,15 +197,6 @@ class Loop(LoopCallbacks, LoopStopping):
 
     def is_running(self):
         return self.main is not None
-
-
-def _call_main_callbacks(loop, task):
-    from .futures import call
-
-    cbs = task._callbacks
-    task._callbacks = None  # (the watcher task add_done_callback spawned finds none left)
-    for fn in cbs:
-        call(loop, fn, (task,), None)
 
 
 def as_coro(aw):
@@ -275,14 +270,17 @@ def get_running_loop():
 
 
 @micropython.native
-def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE):
+def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CORO_TYPE,
+                _threads=core._threads):
     """Schedule ``coro`` to run concurrently; returns its ``Task`` (named ``name``, as
-    CPython's). Not ISR-safe."""
+    CPython's). ``WrongThread`` on an executor worker's thread. Not ISR-safe."""
     # Design note: one Python-level call per task. The Task is made without ``__init__`` and
     # holds only its slot (see Task); a task of the running loop creating it takes a free slot
     # and queues it on the tick's own list here (StaticScheduler._start's common case, in line:
     # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped: all three said
     # by _local_ok and the inbox, see fastpath.py). Its globals are default-argument locals.
+    if _threads:  # (an executor's workers registered: is this one of their threads?)
+        refuse_on_worker("asyncio.create_task()")
     if name is not None:
         return _with_name(create_task(coro), name)
     loop = _running
@@ -340,8 +338,9 @@ def run(coro):
 def current_task(loop=None):
     """The ``Task`` running now; None inside a callback (``call_soon``, ``call_later``, done
     callbacks), as CPython's. ``RuntimeError`` outside a running loop, and on another thread
-    than the loop's (the REPL's, while a loop polls on a thread of its own)."""
+    than the loop's (the REPL's, while a loop polls on its own); ``WrongThread`` on a worker's."""
     if _running is None or (_get_ident is not None and _running._tid != _get_ident()):
+        refuse_on_worker("asyncio.current_task()")
         raise RuntimeError("no running event loop: call current_task() inside a task (or a "
                            "callback) of a running loop")
     slot = _ctx.slot

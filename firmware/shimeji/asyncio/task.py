@@ -22,11 +22,11 @@ from ..task.slot import (
     _value_of,
 )
 from .contexts import unwrapped
+from .onworkers import refuse_on_worker
 
 _ctx = core.context
 _PARK = core.PARK
-
-
+_threads = core._threads  # (executor workers registered: core.py)
 class CancelledError(Cancelled):
     """Raised inside a cancelled task, and by awaiting it. A ``BaseException`` (through
     shimeji's ``Cancelled``), so ``except Exception`` does not swallow it."""
@@ -109,6 +109,8 @@ class Task(JoinHandle):
         task it awaits, if it awaits one), ``CancelledError(msg)`` if a ``msg`` is given (as
         CPython; without one nothing is allocated). False if it already finished. A task
         cannot cancel itself (``RuntimeError``). Not ISR-safe."""
+        if _threads:
+            refuse_on_worker("Task.cancel()")
         if self._state() > PENDING or self._live_slot() is None:
             return False
         me = _ctx.slot
@@ -197,6 +199,8 @@ class Task(JoinHandle):
         return self.is_cancelled()
 
     def __iter__(self):
+        if _threads:
+            refuse_on_worker("await of an asyncio Task")
         state = self.state
         if state is True:
             if type(self._ref) is not TaskSlot:
