@@ -262,6 +262,12 @@ def test_the_facades_task_calls_are_refused_on_a_worker_and_shimejis_own_work_th
             after["spawned"] = await join_all(spawn(_child(3)), spawn(_child(4)))
             after["timeout"] = await timeout(_child(6), 1000)
             await asyncio.sleep_ms(2)  # the facade's sleep works on a worker (session 19)
+            lock = asyncio.Lock()  # and its Lock and Event (shimeji's primitives)
+            async with lock:
+                after["locked"] = lock.locked()
+            ev = asyncio.Event()
+            ev.set()
+            await ev.wait()
             after["future"] = await fut  # and its Futures
 
         h = ex.workers[1].spawn(on_worker())
@@ -277,4 +283,5 @@ def test_the_facades_task_calls_are_refused_on_a_worker_and_shimejis_own_work_th
         _stop(ex)
     assert refused == ["create_task", "loop.create_task", "current_task", "Task.cancel",
                        "add_done_callback", "await Task", "gather", "wait_for", "timeout"]
-    assert after == {"own": True, "spawned": [3, 4], "timeout": 6, "future": 7}, after
+    assert after == {"own": True, "spawned": [3, 4], "timeout": 6, "locked": True,
+                     "future": 7}, after
