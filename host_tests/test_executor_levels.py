@@ -15,7 +15,7 @@ from shimeji import (
     sleep_ms,
     spawn,
 )
-from support import Bound, needs_extra_threads, needs_thread_module, wait_until
+from support import Bound, nap, needs_extra_threads, needs_thread_module, wait_until
 
 
 async def _child(log, what):
@@ -25,13 +25,14 @@ async def _child(log, what):
 
 def _level_spinning_until(cell, flag, log):
     # An interrupt-level task that, once woken, holds the main thread (its poll lasts) until
-    # ``flag[0]``: meanwhile the interpreter's context holds the level's scheduler.
+    # ``flag[0]``: meanwhile the interpreter's context holds the level's scheduler. It naps
+    # (a blocking sleep): with a GIL a spinning callback would keep the workers from running.
     async def urgent():
         await cell.wait()
         log.append("level polls")
         bound = Bound(30)
         while not flag[0] and not bound.passed():
-            pass
+            nap()
         log.append("level ends")
 
     return urgent
