@@ -247,6 +247,7 @@ def test_the_facades_task_calls_are_refused_on_a_worker_and_shimejis_own_work_th
             refuse("current_task", asyncio.current_task)
             refuse("Task.cancel", loop_task.cancel)
             refuse("add_done_callback", lambda: fut.add_done_callback(print))
+            refuse("Task.add_done_callback", lambda: loop_task.add_done_callback(print))
             await refuse_await("await Task", loop_task)
             await refuse_await("gather", asyncio.gather(loop_task))
             coro = _child(2)
@@ -271,7 +272,7 @@ def test_the_facades_task_calls_are_refused_on_a_worker_and_shimejis_own_work_th
             after["future"] = await fut  # and its Futures
 
         h = ex.workers[1].spawn(on_worker())
-        await _until(lambda: len(refused) >= 9, "the refusals")
+        await _until(lambda: len(refused) >= 10, "the refusals")
         fut.set_result(7)
         await _until(h.is_complete, "the worker's task")
         h.result()  # (raises what the worker's task raised)
@@ -282,6 +283,7 @@ def test_the_facades_task_calls_are_refused_on_a_worker_and_shimejis_own_work_th
     finally:
         _stop(ex)
     assert refused == ["create_task", "loop.create_task", "current_task", "Task.cancel",
-                       "add_done_callback", "await Task", "gather", "wait_for", "timeout"]
+                       "add_done_callback", "Task.add_done_callback", "await Task", "gather",
+                       "wait_for", "timeout"]
     assert after == {"own": True, "spawned": [3, 4], "timeout": 6, "locked": True,
                      "future": 7}, after

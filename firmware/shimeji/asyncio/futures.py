@@ -241,6 +241,8 @@ def remove_callbacks(fut, fn):
 
 
 def add_task_callback(task, fn, context=None):
+    if _threads:
+        refuse_on_worker("Task.add_done_callback()")
     if task.done():
         _loop().call_soon(fn, task, context=context)
         return
