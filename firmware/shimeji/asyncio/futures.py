@@ -25,16 +25,10 @@ from ..task.waitlist import WaitList
 from .contexts import ContextCall, in_context_call
 from .onworkers import locked_finish, locked_settle, locked_wait, refuse_on_worker
 from .stopping import _print_exception
-from .task import (
-    CancelledError,
-    InvalidStateError,
-    Task,
-    _Join,
-    in_callback,
-)
+from .task import CancelledError, InvalidStateError, Task, _Join, in_callback
 
 _ctx = core.context
-_threads = core._threads  # executor workers registered: futurelocks.py's ways
+_threads = core._threads  # executor workers registered: onworkers.py
 
 _PENDING = const(0)
 _DONE = const(1)
@@ -147,7 +141,7 @@ class Future:
     def _finish(self):
         # Wake the awaiters and run the callbacks in the order they came (CPython's: an
         # awaiting task is a done callback there): consecutive callbacks share one runner task.
-        # With executor workers registered, under the section (futurelocks.py), and from a
+        # With executor workers registered, under the section (onworkers.py), and from a
         # worker's thread the loop spawns each runner (call_soon_threadsafe).
         if _threads:
             entries = locked_finish(self)
@@ -202,7 +196,7 @@ class Future:
     def __iter__(self):
         if self._state == _PENDING:
             me = core.current_slot()
-            if _threads:  # a worker's task may set it meanwhile (futurelocks.py)
+            if _threads:  # a worker's task may set it meanwhile (onworkers.py)
                 yield from locked_wait(self, me)
                 return self.result()
             q = self._waiters
