@@ -63,7 +63,7 @@ def import_sync():
 
 def import_all():
     pkg = __import__("shimeji")
-    for name in sorted(__import__("shimeji._lazy", None, None, ("*",), 0).TABLES["shimeji"]):
+    for name in sorted(__import__("shimeji._lazy", None, None, ("*",), 0).entries("shimeji")):
         getattr(pkg, name)
 
 

@@ -44,7 +44,7 @@ def _targets(sub, keep):
     except Exception:  # noqa: BLE001 - a port without what the subpackage needs
         return ["shimeji." + sub]
     paths = ["shimeji." + sub]
-    for where in _lazy.TABLES.get("shimeji." + sub, {}).values():
+    for where in _lazy.entries("shimeji." + sub).values():
         path = where.partition(":")[0]
         if path not in paths:
             paths.append(path)
@@ -91,7 +91,7 @@ def _unload(keep):
     # value would keep its module, and the modules it imports, alive.
     for name in keep:
         pkg = sys.modules.get(name)
-        for attr in _lazy.TABLES.get(name, ()):
+        for attr in _lazy.entries(name):
             if pkg is not None and attr in pkg.__dict__:
                 _forget(pkg, attr)
     gc.collect()

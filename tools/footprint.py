@@ -105,11 +105,19 @@ def group(sizes):
 
 
 def public_names(sub):
-    """The names in a package's lazy table (its ``__init__.py``)."""
+    """The names in a package's lazy table (its ``__init__.py``: a tuple of pairs, or a
+    dict)."""
     path = os.path.join(PACKAGE, *sub.split(".")[1:], "__init__.py")
     with open(path) as f:
         tree = ast.parse(f.read())
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "lazy_names":
+            table = node.args[1]
+            if isinstance(table, ast.Tuple):  # (name, where) pairs: the names, every other
+                return [k.value for k in table.elts[::2]]
+            if isinstance(table, ast.Dict):
+                return [k.value for k in table.keys]
+    for node in ast.walk(tree):  # a table built apart (shimeji.asyncio's _names)
         if isinstance(node, ast.Dict) and node.keys and all(
                 isinstance(k, ast.Constant) for k in node.keys):
             return [k.value for k in node.keys]

@@ -9,20 +9,24 @@ when their names are used, and a firmware that needs a mutex does not pay for CF
 import gc
 import sys
 
-TABLES = {}  # package name -> its table of lazy names (for tools: listing, benchmarks)
+TABLES = {}  # package name -> its table of lazy names (tools read it through entries())
 
 
 def lazy_names(package, table):
     """A module ``__getattr__`` for ``package`` that resolves the names in ``table``.
 
-    ``table`` maps a public name to the absolute path of the module that defines it
-    (``"shimeji.sync.mutex"``), to ``"module:attr"`` when the module calls it ``attr``, or to
-    ``"module:"`` when the name is the module itself.
+    ``table`` gives each public name the absolute path of the module that defines it
+    (``"shimeji.sync.mutex"``), ``"module:attr"`` when the module calls it ``attr``, or
+    ``"module:"`` when the name is the module itself: as pairs in one flat tuple of string
+    literals, ``("Mutex", "shimeji.sync.mutex", ...)``, or as a dict. The tuple is a constant:
+    frozen, it stays in flash, where a dict literal is built in the heap at import (~8 B a name
+    on a 32-bit board: ~1.4 KB for the tables a firmware that spawns and joins loads). A name
+    is looked up in it once (then it is the package's attribute): a scan is cheap enough.
     """
     TABLES[package] = table
 
     def getattr_(attr):
-        where = table.get(attr)
+        where = _where(table, attr)
         if where is None:
             if attr == "__all__":  # ``from shimeji import *``: see _public_names
                 return _public_names(package, table)
@@ -78,6 +82,25 @@ def load(path):
     return __import__(path, None, None, ("*",), 0)
 
 
+def _where(table, attr):
+    """Where ``table`` says ``attr`` lives; None if it does not name it."""
+    if type(table) is dict:
+        return table.get(attr)
+    for i in range(0, len(table), 2):
+        if table[i] == attr:
+            return table[i + 1]
+    return None
+
+
+def entries(package):
+    """``{name: where}`` of ``package``'s lazy names (an empty dict for a package without
+    them): for tools and tests. Allocates."""
+    table = TABLES.get(package, ())
+    if type(table) is dict:
+        return dict(table)
+    return {table[i]: table[i + 1] for i in range(0, len(table), 2)}
+
+
 def _public_names(package, table):
     """``__all__`` of a lazy package, made when asked (``from shimeji import *``): its lazy
     names and its other public names that are not modules. Without it MicroPython's
@@ -85,8 +108,8 @@ def _public_names(package, table):
     back), and CPython's takes only the names already loaded. It loads every module the
     names live in: ``from shimeji import *`` costs ~250 KB of heap on the unix port."""
     mod = sys.modules[package]
-    names = [n for n in table]
+    names = list(entries(package))
     for n, v in mod.__dict__.items():
-        if n[0] != "_" and n not in table and type(v) is not type(sys) and v is not lazy_names:
+        if n[0] != "_" and n not in names and type(v) is not type(sys) and v is not lazy_names:
             names.append(n)
     return names

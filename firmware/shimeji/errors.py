@@ -3,6 +3,12 @@
 Messages say what went wrong and what to do about it. ``Cancelled`` is not an error of use:
 like asyncio's ``CancelledError`` it derives from ``BaseException`` so that a task's
 ``except Exception:`` does not swallow a cancellation by accident.
+
+The errors a scheduler that spawns and joins may raise are made here; the others (timers,
+sync primitives, I/O, tracing, the executor) in ``_rare.py``, the first time any of them is
+used: ``from shimeji.errors import Timeout`` works as ever (``__getattr__`` below). Each error
+class is a type object and its dict in the heap (~100-150 B on a 32-bit board), which a
+firmware that only spawns and joins need not keep.
 """
 
 
@@ -16,17 +22,6 @@ class PoolFull(ShimejiError):
 
 class SchedulerClosed(ShimejiError):
     """The scheduler was closed; it accepts no new tasks."""
-
-
-class ExecutorClosed(SchedulerClosed):
-    """The multi-core executor was closed: its workers' ``run`` return this, spawns are
-    refused. Make a new ``Executor`` to start again."""
-
-
-class WorkerDied(ExecutorClosed):
-    """A worker thread's ``run`` ended in an error other than closing (a ``RecursionError``
-    from a small thread stack, a ``MemoryError``, a bug): the executor closed itself, and
-    ``run`` raises this, chained to that error (``Executor.errors`` records it too)."""
 
 
 class NotACoroutine(ShimejiError):
@@ -65,10 +60,6 @@ class PolicyError(ShimejiError):
     """A scheduling policy was configured or used in a way it does not support."""
 
 
-class BadPriority(PolicyError):
-    """A priority or nice value outside the range of the scheduler's policy, or not an int."""
-
-
 # -- sync primitives (issue 4) ------------------------------------------------------------------
 
 
@@ -82,65 +73,8 @@ class NoThreads(ShimejiError):
     on a port without it (the qemu port, many boards)."""
 
 
-class NotOnThisBoard(ShimejiError):
-    """A board feature this port does not have (pins, a hardware timer) was asked for; the
-    message says what to use instead."""
-
-
-class LockNotHeld(ShimejiError):
-    """A lock was released by a task (or context) that does not hold it."""
-
-
-class PrimitiveClosed(ShimejiError):
-    """A task waited on, or sent into, a sync primitive that was closed."""
-
-
-class ChannelClosed(PrimitiveClosed):
-    """``send``/``recv`` on a closed channel (``recv`` only once its buffer is drained)."""
-
-
-class InvalidPermits(ShimejiError):
-    """A negative or too large number of permits was given to a ``Semaphore``."""
-
-
 class InvalidCapacity(ShimejiError):
     """A channel or pool was made with a capacity that makes no sense (zero or negative)."""
-
-
-class WaiterBusy(ShimejiError):
-    """A second task tried to wait where only one may (a ``WaitCell``, a ``WaitMap`` key)."""
-
-
-class NoTimer(ShimejiError):
-    """A task used sleep_ms, timeout or Interval on a scheduler that has no timer."""
-
-
-class DurationTooLong(ShimejiError):
-    """A sleep, timeout or timer entry asked for more ticks than the timer can hold."""
-
-
-class TimerConfigError(ShimejiError):
-    """A Timer, Clock or Interval was given a tick or period it cannot count exactly."""
-
-
-class TimerFull(ShimejiError):
-    """A timer wheel had every entry number armed and the heap had no block to grow it: make
-    the ``Timer`` with a larger ``capacity`` at start-up. The wheel is unchanged."""
-
-
-class Timeout(ShimejiError):
-    """``timeout(awaitable, ms)`` gave up: the awaited work did not finish in time."""
-
-
-class DeadlineExpired(BaseException):
-    """Thrown into the work a ``timeout()`` abandons; ``timeout()`` turns it into ``Timeout``.
-
-    A ``BaseException`` like ``Cancelled``, so an ``except Exception:`` in that work does not
-    swallow it."""
-
-
-class LockHeldBySelf(ShimejiError):
-    """A task tried to lock an async Mutex it already holds, which would wait forever."""
 
 
 class WrongLevel(ShimejiError):
@@ -176,34 +110,6 @@ def int_arg(value, name, expected, error=BadDuration):
     if type(value) is not int:
         raise error("%s must be %s, got %r" % (name, expected, value))
     return value
-
-
-class TraceError(ShimejiError):
-    """A ``Trace`` was attached twice, or given a value it cannot record."""
-
-
-# -- I/O readiness and streams (issue 13) -------------------------------------------------------
-
-
-class NotPollable(ShimejiError):
-    """``wait_readable``/``wait_writable`` was given an object ``select.poll`` cannot watch."""
-
-
-class IOBusy(WaiterBusy):
-    """A second task waited for the same object in the same direction as a waiting task."""
-
-
-class IOFailed(ShimejiError):
-    """The object a task waited on reported an error (``POLLERR``) or hung up (``POLLHUP``)."""
-
-
-class StreamClosed(IOFailed):
-    """A closed object was waited on (``POLLNVAL``), or a closed ``Stream`` was used."""
-
-
-class NoSockets(ShimejiError):
-    """A socket was asked for on a port without a ``socket`` module (qemu, boards without
-    networking): ``listen``, ``open_connection`` and ``start_server`` need one."""
 
 
 # -- a task's error made on a full heap ---------------------------------------------------------
@@ -267,3 +173,19 @@ def _copied(e):
         HEAP_FULL.__traceback__ = None  # (it is raised again by every joiner)
         return HEAP_FULL
     return copy
+
+
+def __getattr__(name):
+    """The error classes of ``_rare.py``, made the first time one is asked for, every one of
+    them copied here then (so the module is loaded once, and its classes are the ones every
+    later look-up finds). Not ISR-safe (it imports)."""
+    if name[:2] == "__":  # (CPython's import asks for ``__path__``: no reason to load them)
+        raise AttributeError("module 'shimeji.errors' has no attribute '%s'" % name)
+    rare = __import__("shimeji._rare", None, None, ("*",), 0)
+    mine = globals()
+    for key, value in rare.__dict__.items():
+        if type(value) is type and key not in mine:
+            mine[key] = value
+    if name in mine:
+        return mine[name]
+    raise AttributeError("module 'shimeji.errors' has no attribute '%s'" % name)

@@ -13,8 +13,8 @@ from .._lazy import lazy_names
 
 __getattr__ = lazy_names(
     "shimeji.executor",
-    {
-        "Executor": "shimeji.executor.executor",
-        "Worker": "shimeji.executor.worker",
-    },
+    (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
+        "Executor", "shimeji.executor.executor",
+        "Worker", "shimeji.executor.worker",
+    ),
 )

@@ -11,28 +11,23 @@
 
 from .._lazy import lazy_names
 
-_P = "shimeji.io.poller"
-_W = "shimeji.io.wait"
-_S = "shimeji.io.streams"
-_T = "shimeji.io.servers"
-
 __getattr__ = lazy_names(
     "shimeji.io",
-    {
-        "IOPoller": _P,
-        "poller_for": _P,
-        "POLLIN": _P,
-        "POLLOUT": _P,
-        "POLLERR": _P,
-        "POLLHUP": _P,
-        "wait_readable": _W,
-        "wait_writable": _W,
-        "wait_io": _W,
-        "Stream": _S,
-        "StreamReader": _S,
-        "StreamWriter": _S,
-        "Server": _T,
-        "open_connection": _T,
-        "start_server": _T,
-    },
+    (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
+        "IOPoller", "shimeji.io.poller",
+        "poller_for", "shimeji.io.poller",
+        "POLLIN", "shimeji.io.poller",
+        "POLLOUT", "shimeji.io.poller",
+        "POLLERR", "shimeji.io.poller",
+        "POLLHUP", "shimeji.io.poller",
+        "wait_readable", "shimeji.io.wait",
+        "wait_writable", "shimeji.io.wait",
+        "wait_io", "shimeji.io.wait",
+        "Stream", "shimeji.io.streams",
+        "StreamReader", "shimeji.io.streams",
+        "StreamWriter", "shimeji.io.streams",
+        "Server", "shimeji.io.servers",
+        "open_connection", "shimeji.io.servers",
+        "start_server", "shimeji.io.servers",
+    ),
 )

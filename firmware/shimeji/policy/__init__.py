@@ -11,15 +11,15 @@ from .._lazy import lazy_names
 
 __getattr__ = lazy_names(
     "shimeji.policy",
-    {
-        "Policy": "shimeji.policy.base",
-        "FifoPolicy": "shimeji.policy.fifo",
-        "RoundRobinPolicy": "shimeji.policy.rr",
-        "CfsPolicy": "shimeji.policy.cfs",
-        "PriorityPolicy": "shimeji.policy.priority",
-        "PollStats": "shimeji.policy.accounting",
-        "task_stats": "shimeji.policy.accounting",
-        "preempt_point": "shimeji.policy.preempt",
-        "preempt_due": "shimeji.policy.preempt",
-    },
+    (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
+        "Policy", "shimeji.policy.base",
+        "FifoPolicy", "shimeji.policy.fifo",
+        "RoundRobinPolicy", "shimeji.policy.rr",
+        "CfsPolicy", "shimeji.policy.cfs",
+        "PriorityPolicy", "shimeji.policy.priority",
+        "PollStats", "shimeji.policy.accounting",
+        "task_stats", "shimeji.policy.accounting",
+        "preempt_point", "shimeji.policy.preempt",
+        "preempt_due", "shimeji.policy.preempt",
+    ),
 )

@@ -18,16 +18,16 @@ from .._lazy import lazy_names
 
 __getattr__ = lazy_names(
     "shimeji.sched",
-    {
-        "StaticScheduler": "shimeji.sched.scheduler",
-        "Tick": "shimeji.sched.general",
-        "DEFAULT_TICK_SIZE": "shimeji.sched.scheduler",
-        "InterruptScheduler": "shimeji.sched.interrupt",
-        "RunLoop": "shimeji.sched.runloop",
-        "run": "shimeji.sched.runloop",
-        "spawn": "shimeji.sched.spawning",
-        "join_all": "shimeji.sched.spawning",
-        "ThreadBackground": "shimeji.sched.background",
-        "TimerBackground": "shimeji.sched.background",
-    },
+    (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
+        "StaticScheduler", "shimeji.sched.scheduler",
+        "Tick", "shimeji.sched.general",
+        "DEFAULT_TICK_SIZE", "shimeji.sched.scheduler",
+        "InterruptScheduler", "shimeji.sched.interrupt",
+        "RunLoop", "shimeji.sched.runloop",
+        "run", "shimeji.sched.runloop",
+        "spawn", "shimeji.sched.spawning",
+        "join_all", "shimeji.sched.spawning",
+        "ThreadBackground", "shimeji.sched.background",
+        "TimerBackground", "shimeji.sched.background",
+    ),
 )

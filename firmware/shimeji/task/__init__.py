@@ -12,11 +12,11 @@ from .._lazy import lazy_names
 
 __getattr__ = lazy_names(
     "shimeji.task",
-    {
-        "TaskSlot": "shimeji.task.slot",
-        "JoinHandle": "shimeji.task.slot",
-        "TaskBuilder": "shimeji.task.slot",
-        "WaitList": "shimeji.task.waitlist",
-        "TaskPool": "shimeji.task.pool",
-    },
+    (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
+        "TaskSlot", "shimeji.task.slot",
+        "JoinHandle", "shimeji.task.slot",
+        "TaskBuilder", "shimeji.task.slot",
+        "WaitList", "shimeji.task.waitlist",
+        "TaskPool", "shimeji.task.pool",
+    ),
 )

@@ -15,11 +15,11 @@ from .._lazy import lazy_names
 
 __getattr__ = lazy_names(
     "shimeji.trace",
-    {
-        "Trace": "shimeji.trace.ring",
-        "top": "shimeji.trace.table",
-        "task_table": "shimeji.trace.table",
-        "TracePolls": "shimeji.trace.table",
-        "park_what": "shimeji.trace.writers",
-    },
+    (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
+        "Trace", "shimeji.trace.ring",
+        "top", "shimeji.trace.table",
+        "task_table", "shimeji.trace.table",
+        "TracePolls", "shimeji.trace.table",
+        "park_what", "shimeji.trace.writers",
+    ),
 )
