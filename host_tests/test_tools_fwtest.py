@@ -264,22 +264,24 @@ def test_the_test_image_freezes_every_module_a_board_runs_and_the_runner():
     assert frozen[:2] == [("include", "../manifest.py"), (os.path.join("..", "..", "..", "tools"),
                                                            "fwtest_board.py")]
     tests = os.path.join(ROOT, "host_tests")
-    board, past_budget = set(), set()
-    used = 0
-    for name in sorted(os.listdir(tests)):
+    board = {name for _base, name in frozen[2:]}
+    plan_frozen, left_out = testimage.plan(tests)
+    assert board == set(plan_frozen)
+    sources = {}
+    for name in os.listdir(tests):
         with open(os.path.join(tests, name)) as f:
-            source = f.read()
+            sources[name] = f.read()
+    imported = set()
+    for name, source in sources.items():
         first = source.split("\n", 1)[0]
+        runs = name.endswith(".py") and name != "conftest.py" and "cpython-only" not in first and (
+            "host-only" not in first)
         mounted = name.startswith("test_") and fwtest.NEEDS_FILES.search(source)  # run mounted
-        if name.endswith(".py") and name != "conftest.py" and "cpython-only" not in first and (
-                "host-only" not in first) and not mounted:
-            if name.startswith("test_") and used + len(source) > testimage.FROZEN_SOURCE_BUDGET:
-                past_budget.add(name)
-                continue
-            used += name.startswith("test_") and len(source)
-            board.add(name)
-    assert {name for _base, name in frozen[2:]} == board
-    assert set(testimage.plan(tests)[1]) == past_budget
+        # Each module a board runs is frozen, left out for the budget, or run mounted anyway.
+        assert (name in board) + (name in left_out) + bool(runs and mounted) == runs, name
+        if runs:
+            imported.update(m + ".py" for m in testimage._IMPORTS.findall(source))
+    assert not imported & set(left_out)  # a module another imports is never left out
     assert "support.py" in board and "test_core_port.py" in board
     assert "test_tools_fwtest.py" not in board  # CPython-only: never asked of the board
 

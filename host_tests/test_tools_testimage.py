@@ -16,3 +16,8 @@ def test_the_test_image_freezes_test_modules_within_its_budget_and_leaves_out_th
     assert left_out == ["test_b.py"]
     assert testimage.plan(str(tmp_path), budget=10**6) == (
         ["support.py", "test_a.py", "test_b.py", "test_c.py"], [])
+    # A test module another imports (its rounds, say) is frozen whatever the budget: left
+    # out, the import would fail on the board (test_sched_transient_alloc_traced, session 20).
+    (tmp_path / "test_f.py").write_text("def test_f():\n    from test_b import test_b\n")
+    frozen, left_out = testimage.plan(str(tmp_path), budget=130)
+    assert "test_b.py" in frozen and "test_b.py" not in left_out
