@@ -68,8 +68,13 @@ def _measure(make_run, free_for, each):
             out[batch] = (None, free, {})
             continue
         n = max(8 * free // (each * batch), 2)
-        on = _best(make_run, batch, n, True) + (n,)
-        off = {k: _best(make_run, batch, k, False, 3)[0] for k in fits}
+        try:
+            on = _best(make_run, batch, n, True) + (n,)
+            off = {k: _best(make_run, batch, k, False, 3)[0] for k in fits}
+        except MemoryError:  # (a scheduler's slots in a heap cut up by the windows before)
+            gc.collect()
+            out[batch] = (None, free, {})
+            continue
         out[batch] = (on, free, off)
     return out
 
@@ -130,7 +135,8 @@ def main():
         on_as, free_as, off_as = theirs[batch]
         if on_sh is None or on_as is None:
             emit("spawn_batches", "batch %d: does not fit this heap" % batch, "ns", None, None,
-                 note="%d B free beside a %d-slot scheduler" % (free_sh, batch + 1))
+                 note="%d B free beside a %d-slot scheduler (or a MemoryError in its windows)"
+                 % (free_sh, batch + 1))
             continue
         emit("spawn_batches", "join_all vs gather, batch %d, collections at their rate"
              % batch, "ns", on_sh[0], on_as[0], note="each alone: %d and %d batches, %d B and "
