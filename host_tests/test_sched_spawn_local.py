@@ -219,8 +219,9 @@ def test_spawn_counts_stay_exact_when_the_ids_wrap_inside_a_poll():
 
 def test_a_tick_driven_by_a_task_keeps_that_schedulers_own_list_until_it_returns():
     # outer's task spawns onto outer, ticks inner (whose task spawns onto outer: by _start,
-    # the inbox), then spawns again: call order, every spawn counted once, the in-line case
-    # back after inner's tick (outer's _local_ok held False meanwhile, then restored).
+    # the inbox), then spawns again: call order, every spawn counted once. outer's _local_ok
+    # is held False meanwhile and stays False after inner's tick, its inbox holding a task
+    # (the spawn after it follows it there); test_sched_wake_clears_local has it restored.
     outer = StaticScheduler(8)
     inner = StaticScheduler(2)
     log = []
@@ -239,7 +240,7 @@ def test_a_tick_driven_by_a_task_keeps_that_schedulers_own_list_until_it_returns
     outer.spawn_detached(driver())
     first = outer.tick(1).spawned  # (the Tick is one object, refilled by each tick)
     second = outer.tick().spawned
-    assert log == [("inner sees outer's list", False), ("back", True), "before", "from inner",
+    assert log == [("inner sees outer's list", False), ("back", False), "before", "from inner",
                    "after"]
     assert (first, second, outer.spawned_total, inner.spawned_total) == (4, 0, 4, 1)
     assert outer.live_count() == 0 and not outer._local_ok

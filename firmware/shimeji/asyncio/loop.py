@@ -278,7 +278,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     # holds only its slot (see Task); a task of the running loop creating it takes a free slot
     # and queues it on the tick's own list here (StaticScheduler._start's common case, in line:
     # tick_fifo polls on this thread, nothing woken this poll, ids not wrapped: all three said
-    # by _local_ok and the inbox, see fastpath.py). Its globals are default-argument locals.
+    # by _local_ok, see fastpath.py). Its globals are default-argument locals.
     if _threads:  # (an executor's workers registered: is this one of their threads?)
         refuse_on_worker("asyncio.create_task()")
     if name is not None:
@@ -291,7 +291,7 @@ def create_task(coro, name=None, _new=object.__new__, _task=Task, _coro_type=_CO
     t = _new(_task)
     sched = loop.sched
     slot = sched._free_head
-    if slot is None or not sched._local_ok or sched._inbox_head is not None:
+    if slot is None or not sched._local_ok:  # (a wake into the inbox clears _local_ok)
         _spawn_task(sched, t, coro)  # (the method, without its lookup on the scheduler)
         return t
     task_id = sched._next_id

@@ -249,6 +249,7 @@ def _wake(self, slot, ev):
         else:
             _to_inbox(s, slot)
             if s._polling:
+                s._local_ok = False  # spawns follow it (sched/lifecycle.py's spawn)
                 s._woken_int += 1
             else:
                 s._woken_ext += 1

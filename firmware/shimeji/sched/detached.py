@@ -5,8 +5,9 @@ a tick) and then a store giving the handle back: three native calls on a spawn f
 loop, each ~300 instructions of argument set-up on the unix port alone, and the slot's
 ``handle_out`` written twice. Here its two common cases are in line:
 
-- a task's spawn while ``tick_fifo`` polls it: ``spawn``'s in-line case (``_local_ok``, an
-  empty inbox; see lifecycle.py and fastpath.py), onto the tick's own list;
+- a task's spawn while ``tick_fifo`` polls it: ``spawn``'s in-line case (``_local_ok``:
+  which also says the inbox is empty; see lifecycle.py and fastpath.py), onto the tick's own
+  list;
 - a spawn from outside any task onto a FIFO scheduler that no tick is polling (a run loop, a
   REPL line, a driver that spawns a batch and then ticks): ``_start``'s last case, onto the
   ``FifoPolicy``'s queue (exactly ``FifoPolicy``: ``_fifo``).
@@ -49,8 +50,8 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
             ok = False
             if slot.handle_out:  # its last handle was handed out: spawn makes a new one
                 pass
-            elif self._local_ok:  # tick_fifo polls a task of this scheduler on this thread
-                ok = self._inbox_head is None  # (once a poll woke a task: the inbox, by spawn)
+            elif self._local_ok:  # tick_fifo polls a task of this scheduler on this thread,
+                ok = True  # its inbox empty (a wake into it clears _local_ok: lifecycle.py)
             elif self._polling or self.closed or self.ids_wrapped or self.parallel:
                 pass  # another tick polls (general, traced, held), or spawn refuses
             elif self._trace is None and _ctx.sched is None:  # outside any task

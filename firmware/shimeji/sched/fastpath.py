@@ -15,9 +15,9 @@ rare cases (throwing into a cancelled task, parking, a foreign awaitable, comple
 or an error) are calls to the scheduler; a task that returns None is completed here, in line,
 unless the scheduler's class overrides ``_complete``. A task's spawns come as a piece of run queue
 (linked through ``run_next``, see ``spawn``) spliced in whole, and counted there: its tasks took
-consecutive ids (every spawn on this thread takes the next id; none took the local list while the
-inbox held a task, none once the ids wrapped), so the piece holds ``last.id - first.id + 1`` of
-them (one subtraction per piece).
+consecutive ids (every spawn on this thread takes the next id and the local list while
+``_local_ok``, which a wake into the inbox clears, the ids' wrap too, and the drain sets again),
+so the piece holds ``last.id - first.id + 1`` of them (one subtraction per piece).
 In-line completion and join: docs/architecture.md, "The life of a tick"; ctx.tkit: endtick.py.
 Shape (the classic ESP32): no try around the loop (~3 KB of xtensawin code): MicroPython's Xtensa
 assembler loads a handler's address with a 12-bit MOVI that wraps past 2,047 B (docs/boards.md,
@@ -90,7 +90,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     # Spawns use the tick's own list (spawn's in-line case) unless on a worker, closed or ids
     # wrapped: ``_local_next``, cleared where any of those is set (one read, not three).
     # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
-    sched._local_ok = sched._local_next  # not parallel, ids_wrapped or closed: one read
+    sched._local_ok = lnext = sched._local_next  # not parallel, ids_wrapped or closed
     news = sched._news  # (word 0 of an array('i'): task/words.py new_flag)
     news[0] = 1  # the first pass looks at both lists whatever came before the tick
     shielding = sched._shielding
@@ -123,6 +123,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                     sched._local_head = None
                     sched._local_tail = None
                 if sched._inbox_head is not None:
+                    sched._local_ok = lnext  # (before the take: a wake after it clears it)
                     slot = sched._take_inbox()
                     while slot is not None:  # (no ring sleeper: waking.py, "ABA")
                         nxt = slot.inbox_next

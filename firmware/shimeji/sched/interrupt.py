@@ -128,6 +128,7 @@ class InterruptScheduler(StaticScheduler):
             self._inbox_tail = slot
             self._news[0] = 1  # (tick_fifo reads this one word per poll)
             if self._polling:
+                self._local_ok = False  # spawns follow the woken task (lifecycle.py's spawn)
                 self._woken_int += 1
             else:
                 self._woken_ext += 1
@@ -159,6 +160,7 @@ class InterruptScheduler(StaticScheduler):
                 self._inbox_tail = slot
                 self._news[0] = 1  # (tick_fifo reads this one word per poll)
                 if self._polling:
+                    self._local_ok = False  # (as in wake)
                     self._woken_int += 1
                 else:
                     self._woken_ext += 1

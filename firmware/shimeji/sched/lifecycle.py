@@ -47,16 +47,17 @@ class TaskLifecycle(TaskPool):
         # Design note: ``_start`` in line for a task's spawn while tick_fifo polls (no name),
         # globals as default-argument locals. ``_local_ok`` is True only while tick_fifo polls
         # on this thread, untraced, on an open scheduler whose ids have not wrapped (see
-        # fastpath.py): no ``closed``, ``ids_wrapped``, ``_polling`` or ``_trace`` reads here,
-        # and no context read: a tick that runs while this scheduler's task polls (driven by
-        # it, or an interrupt level) holds ``_local_ok`` False until it returns (hold_local).
+        # fastpath.py), and its inbox is empty (a wake into the inbox while a tick polls
+        # clears it, the tick's drain sets it again): no ``closed``, ``ids_wrapped``,
+        # ``_polling``, ``_trace`` or ``_inbox_head`` reads here, and no context read: a tick
+        # that runs while this scheduler's task polls (driven by it, or an interrupt level)
+        # holds ``_local_ok`` False until it returns (hold_local).
         # No module global either (nor builtin): a native function that reads one swaps the
         # module's globals in and out around its body under an exception handler (nlr_push),
         # ~300 instructions per call on the unix port; PoolFull is raised by _refuse (a name
         # the firmware's sorted qstr pool had: a new one renumbers every later qstr and moves
         # look-ups in and out of MicroPython's look-up cache: measured +155 a task on the STM32).
-        if self._local_ok and name is None and coro.__class__ is _coro_type and \
-                self._inbox_head is None:
+        if self._local_ok and name is None and coro.__class__ is _coro_type:
             slot = self._free_head
             task_id = self._next_id
             if slot is None:  # (no ``is not``: in native code it is a runtime call more)
@@ -174,10 +175,12 @@ class TaskLifecycle(TaskPool):
             pass
         else:  # not a generator: the viper tick polls it by its own send (task/words.py W_SEND)
             slot.w[7] = 1
-        if (self._local_ok or self._news[1]) and self._inbox_head is None:
+        if self._local_ok or (self._news[1] and self._inbox_head is None):
             # tick_fifo (or tick_fifo_traced: word 1 of _news) polls on this thread: the
             # tick's own list, no critical section (fastpath.py); once this poll woke a task
-            # (in the inbox), spawns follow it through the inbox: order is kept.
+            # (in the inbox: the wake cleared _local_ok), spawns follow it through the inbox:
+            # order is kept. (The same test as spawn's in-line case: a piece of the tick's
+            # list then holds consecutive ids, see fastpath.py.)
             tail = self._local_tail  # (linked through run_next: see spawn)
             if tail is None:
                 self._local_head = slot

@@ -79,6 +79,7 @@ def _bind_wakes(nil):
             self._inbox_tail = slot
             ptr32(self._news)[0] = 1  # (tick_fifo reads this one word per poll)
             if self._polling:
+                self._local_ok = False  # spawns follow the woken task (lifecycle.py's spawn)
                 self._woken_int = int(self._woken_int) + 1
             else:
                 self._woken_ext = int(self._woken_ext) + 1
@@ -119,6 +120,7 @@ def _bind_wakes(nil):
             self._inbox_tail = slot
             ptr32(self._news)[0] = 1  # (tick_fifo reads this one word per poll)
             if self._polling:
+                self._local_ok = False  # spawns follow the woken task (lifecycle.py's spawn)
                 self._woken_int = int(self._woken_int) + 1
             else:
                 self._woken_ext = int(self._woken_ext) + 1
@@ -164,6 +166,7 @@ def _wake_traced(self, slot):
                 self._inbox_tail = slot
                 self._news[0] = 1  # (tick_fifo reads this one word per poll)
                 if self._polling:
+                    self._local_ok = False  # (as in wake)
                     self._woken_int += 1
                 else:
                     self._woken_ext += 1

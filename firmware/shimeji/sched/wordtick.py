@@ -69,11 +69,9 @@ def _bind(sleep, kit):
         tail = fifo.tail
         outer_sched = ctx.sched  # a task of another scheduler may be driving this one
         outer_slot = ctx.slot  # (None whenever ctx.sched is: only ticks set them)
-        n0 = 0 if int(n) < 0 else int(n)
-        left = n0  # polls still allowed (counted down)
-        completed = 0
-        joins = intr = 0  # joiners the in-line completion queued itself; interrupted
-        stays = stale = 0  # polled task stays (behind what it woke); tail's run_next is stale
+        left = n0 = 0 if int(n) < 0 else int(n)  # polls still allowed (counted down)
+        joins = intr = completed = 0  # joiners the in-line completion queued; interrupted
+        stays = stale = shielding = 0  # polled task stays; tail's run_next is stale
         plain = -1  # 1 if _complete is StaticScheduler's (asked at the first completion)
         have = 0  # park and join read from kit (at the first poll that needs them)
         park = join = nil
@@ -84,10 +82,9 @@ def _bind(sleep, kit):
         timer = sched.timer
         ctx.tkit = kit[_K_NO_KIT] if timer is nil or sched.level else \
             kit[_K_GETATTR](timer, "_kit", kit[_K_NO_KIT])
-        sched._local_ok = sched._local_next  # (fastpath.py: one read, not three)
+        sched._local_ok = lnext = sched._local_next  # (fastpath.py; set again at each drain)
         news = ptr32(sched._news)  # a word (scheduler.py): one machine load per poll
         news[0] = 1  # the first pass looks at both lists whatever came before the tick
-        shielding = 0
         if sched._shielding:  # asyncio's awaitables raise ForeignAwaitable while tasks run
             sh = kit[_K_SHIELD]  # (on()'s first test in line: is asyncio imported at all?)
             if sh.target is not nil or kit[_K_LEN](kit[_K_MODULES]) != sh.modules:
@@ -116,7 +113,8 @@ def _bind(sleep, kit):
                         sched._local_head = sched._local_tail = nil
                     if sched._inbox_head is nil:
                         pass
-                    else:
+                    else:  # (spawns in line again: before the take, so a wake after it
+                        sched._local_ok = lnext  # clears it again; lifecycle.py's spawn)
                         slot = sched._take_inbox()
                         while slot is not nil:  # (no ring sleeper: waking.py, "ABA")
                             nxt = slot.inbox_next
@@ -150,8 +148,7 @@ def _bind(sleep, kit):
             sw[0] = _RUNNING
             ctx.slot = slot
             status = 0
-            value = nil
-            r = nil
+            value = r = nil
             try:
                 if sw[1]:
                     r = sched._throw_in(slot)
@@ -328,10 +325,8 @@ def _bind(sleep, kit):
         t = sched._tick
         t.polled = n0 - left
         t.completed = completed
-        t.spawned = 0
-        t.woken_external = timed
-        t.woken_internal = 0
-        t.woken = timed
+        t.spawned = t.woken_internal = 0
+        t.woken_external = t.woken = timed
         t.has_remaining = head is not nil or sched._inbox_head is not nil
         return t
 

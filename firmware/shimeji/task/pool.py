@@ -279,5 +279,6 @@ def hold_local(outer):
 
 
 def release_local(outer):
-    """Undo ``hold_local`` (when it returned True), unless the ids wrapped meanwhile."""
-    outer._local_ok = not outer.ids_wrapped
+    """Undo ``hold_local`` (when it returned True), unless the ids wrapped meanwhile or a task
+    was woken into ``outer``'s inbox (spawns follow it there until the tick's next drain)."""
+    outer._local_ok = outer._local_next and outer._inbox_head is None

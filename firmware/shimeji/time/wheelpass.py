@@ -211,6 +211,7 @@ def hand_off(self, pos: int, level: int) -> int:
                 s._inbox_tail = slot
                 ptr32(s._news)[0] = 1  # (tick_fifo reads this one word per poll)
                 if s._polling is yes:
+                    s._local_ok = False  # spawns follow it (sched/lifecycle.py's spawn)
                     s._woken_int = int(s._woken_int) + 1
                 else:
                     s._woken_ext = int(s._woken_ext) + 1
