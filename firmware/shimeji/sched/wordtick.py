@@ -71,10 +71,10 @@ def _bind(sleep, kit):
         outer_slot = ctx.slot  # (None whenever ctx.sched is: only ticks set them)
         left = n0 = 0 if int(n) < 0 else int(n)  # polls still allowed (counted down)
         joins = intr = completed = 0  # joiners the in-line completion queued; interrupted
-        stays = stale = shielding = 0  # polled task stays; tail's run_next is stale
-        plain = -1  # 1 if _complete is StaticScheduler's (asked at the first completion)
+        stays = stale = fok = shielding = 0  # task stays; tail's run_next stale; ftop still is
+        plain = -1  # 1 if _complete is StaticScheduler's, 2 if not parallel too (see ftop)
         have = 0  # park and join read from kit (at the first poll that needs them)
-        park = join = nil
+        park = join = ftop = nil
         sched._polling = True
         outer_held = 1 if outer_sched is not nil and kit[_K_HOLD](outer_sched) else 0  # (_start)
         ctx.sched = sched  # (before _local_ok: an interrupt level then holds this one's list)
@@ -97,7 +97,7 @@ def _bind(sleep, kit):
         while True:
             if news[0]:  # a spawn or a wake since the last look
                 try:  # (_take_inbox is a call)
-                    news[0] = 0  # (before the lists are read: a wake after it sets it)
+                    news[0] = fok = 0  # (before the lists are read: a wake after it sets it)
                     slot = sched._local_head  # linked through run_next: spliced in whole
                     if slot is nil:  # (no ``is not`` here: a second runtime call, a ``not``)
                         pass
@@ -221,10 +221,11 @@ def _bind(sleep, kit):
                         if plain < 0:  # asked at the tick's first completion
                             plain = 0
                             if kit[_K_TYPE](sched)._complete is kit[_K_BASE][0]:
-                                plain = 1
+                                plain = 1 if sched.parallel else 2
                         inline = plain
                     if inline == 0:
                         sched._complete(slot, status, value)
+                        fok = 0
                         continue
                     slot.handle._ref = nil  # StaticScheduler._complete of a None, in line
                     if sw[_W_TPOS] < _NOT_ARMED:  # its timer armed, never awaited
@@ -269,10 +270,14 @@ def _bind(sleep, kit):
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
                     sw[2] = 0  # ...so none can leave rewoken set for the slot's next task
                     if home:  # on top of the free list (TaskPool._free_push); it keeps its
-                        slot.run_next = sched._free_head  # sched (FREE: wakes are no-ops;
-                        sched._free_head = slot  # spawn does not write it: TaskSlot.sched)
+                        if fok == 0 or news[0]:  # sched (FREE: wakes are no-ops; spawn does
+                            ftop = sched._free_head  # not write it: TaskSlot.sched); ftop is
+                        slot.run_next = ftop  # the top this tick left unless a spawn (news),
+                        sched._free_head = ftop = slot  # a call or another thread (a worker:
+                        fok = plain - 1  # plain 1) may have moved it (docs/architecture.md)
                     else:
                         slot.sched = nil
+                        fok = 0
                         if slot.pooled:  # a slot that moved here from another worker goes home
                             slot.owner._give_back(slot)
                 except BaseException as exc:
