@@ -1,9 +1,9 @@
 # spawn takes any coroutine-like object (send, throw and close), not only what an async def
 # returns. The viper tick polls a generator with the generator type's own send (no method
 # look-up per poll) and anything else by its own send: the slot's W_SEND word says which
-# (task/words.py), set by _start and the facade's create_task, cleared by the in-line
-# completion. Generators and coroutine-like objects share slots in any order and each runs its
-# own way, on the plain scheduler and in the facade.
+# (task/words.py), set by _start and the facade's create_task, cleared by the completions
+# (in line, StaticScheduler._complete, the facade's). Generators and coroutine-like objects
+# share slots in any order and each runs its own way, on the plain scheduler and in the facade.
 import shimeji.asyncio as asyncio
 from shimeji import StaticScheduler, yield_now
 from shimeji.task.words import W_SEND
@@ -75,3 +75,47 @@ def test_the_facade_runs_a_coroutine_like_object_and_generators_in_its_slots():
 
     assert asyncio.run(main()) == ["facade", "g"]
     assert log == ["step", "step", "gen", "step"], log
+
+
+class Fails(Steps):
+    def send(self, _):
+        raise ValueError("boom")
+
+
+def test_every_completion_clears_the_mark_so_the_slot_polls_generators_the_fast_way_again():
+    # A coroutine-like task that ends with a value, an error or a cancellation completes
+    # through _complete, not in line: its slot's mark is cleared there too (before, the slot
+    # stayed marked until a task in it completed in line).
+    s = StaticScheduler(1)
+    log = []
+    for coro in (Steps(log, 1, "v"), Fails(log, 0), Steps(log, 5)):
+        h = s.spawn(coro)
+        slot = h._ref
+        assert slot.w[W_SEND] == 1
+        if isinstance(coro, Fails):
+            s.tick()
+            assert h.is_complete() and not h.is_cancelled()
+        elif coro.k == 5:
+            s.tick(1)
+            h.cancel()
+            s.tick()
+            assert h.is_cancelled()
+        else:
+            s.tick()
+            assert h.result() == "v"
+        assert slot.w[W_SEND] == 0 and slot.coro is None
+    s.close()
+
+
+def test_the_facades_completion_with_a_value_clears_the_mark():
+    marks = []
+
+    async def main():
+        t = asyncio.create_task(Steps([], 1, "x"))
+        slot = t._ref
+        got = await t
+        marks.append(slot.w[W_SEND])
+        return got
+
+    assert asyncio.run(main()) == "x"
+    assert marks == [0]

@@ -75,7 +75,8 @@ class FacadeScheduler(StaticScheduler):
             # wait list to leave, no trace, a pool slot of this (never parallel) scheduler.
             # Nothing is stored in the Task but its outcome (see Task's design note).
             t._ref = completed_ref(_OK, value)
-            if slot.w[4] < 0xFFFF:  # its timer armed (task/words.py W_TPOS)
+            w = slot.w  # (its words: task/words.py)
+            if w[4] < 0xFFFF:  # its timer armed (W_TPOS)
                 slot.timer.cancel()
             slot.wait_phase = 0
             slot.wait_key = None
@@ -87,10 +88,11 @@ class FacadeScheduler(StaticScheduler):
             slot.coro = None
             if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
                 slot.throw_exc = None
-                slot.w[1] = 0  # (its flag: task/words.py)
+                w[1] = 0  # (its flag)
                 slot.cancel_requested = False
-            slot.w[0] = _FREE  # first: a wake from now on is a no-op...
-            slot.w[2] = 0  # ...so none can leave rewoken set for the next task (words.py)
+            w[7] = 0  # W_SEND: a generator next (the in-line create_task does not write it)
+            w[0] = _FREE  # first: a wake from now on is a no-op...
+            w[2] = 0  # ...so none can leave rewoken set for the next task
             slot.run_next = self._free_head  # on top of the free list (TaskPool._free_push:
             # it keeps its sched, TaskSlot.sched)
             self._free_head = slot

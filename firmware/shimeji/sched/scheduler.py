@@ -265,7 +265,8 @@ class StaticScheduler(TaskLifecycle):
         waiting_on = slot.waiting_on
         if waiting_on is not None:
             waiting_on.remove(slot)
-        if slot.w[4] < 0xFFFF:  # its timer armed (task/words.py W_TPOS: slot.timer.pos >= 0)
+        w = slot.w  # (its words: task/words.py)
+        if w[4] < 0xFFFF:  # its timer armed (W_TPOS: slot.timer.pos >= 0)
             slot.timer.cancel()
         slot.wait_phase = 0
         slot.wait_key = None
@@ -281,11 +282,12 @@ class StaticScheduler(TaskLifecycle):
                 handle.name = None
         if slot.throw_exc is not None:  # (cancel_requested is only ever set with it)
             slot.throw_exc = None
-            slot.w[1] = 0
+            w[1] = 0
             slot.cancel_requested = False
         slot.dirty = False  # (everything it stands for is seen to above: TaskSlot.dirty)
-        slot.w[0] = FREE  # first: a wake from now on is a no-op...
-        slot.w[2] = 0  # ...so none can leave rewoken set for the next task (task/words.py)
+        w[7] = 0  # W_SEND: a generator next (the in-line spawns do not write it)
+        w[0] = FREE  # first: a wake from now on is a no-op...
+        w[2] = 0  # ...so none can leave rewoken set for the next task (task/words.py)
         owner = slot.owner  # (a caller-owned slot's is never self: TaskPool._owned_by)
         if owner is self:  # on top of the free list (TaskPool._free_push, inlined: it keeps
             slot.run_next = self._free_head  # its sched, TaskSlot.sched)

@@ -37,8 +37,9 @@ slot object, and its words with it. The words:
   hand-off read and write them as machine words, not the entry's attributes.
 - ``W_SEND`` (7): 1 while the slot may hold a coroutine that is not a generator (a
   coroutine-like object with ``send``, ``throw`` and ``close``): ``_start`` and the facade's
-  ``create_task`` set it for one; only the viper tick's in-line completion clears it (a slot
-  completed another way keeps its 1 until then: "may hold"). While it is
+  ``create_task`` set it for one, the completions clear it (the viper tick's in-line one,
+  ``StaticScheduler._complete``, an executor worker's through it, the facade's; the native
+  tick, which polls every task by its own ``send``, leaves it). While it is
   0 the viper tick polls with the generator type's own ``send`` (``gsend(coro, None)``, read
   once per tick) instead of looking ``coro.send`` up per poll (-84 instructions a switch on
   the unix port); a generator in a slot marked 1 is polled the general way, as before. The
