@@ -158,3 +158,49 @@ def test_the_facades_create_task_follows_a_wake_through_the_inbox():
 
     aio.run(main())
     assert log == ["a", "woken", "b"]
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0
+
+    def read(self):
+        self.t = (self.t + 3) & 0x3FFFFFFF
+        return self.t
+
+    def idle(self, us):
+        self.t = (self.t + us) & 0x3FFFFFFF
+
+
+def test_run_loops_lean_tick_clears_and_sets_it_as_tick_does():
+    from shimeji import RunLoop, Timer
+    from shimeji.sched import leanloop
+
+    if leanloop.run_lean is None:
+        return  # rp2: no lean loop (RunLoop.run() ticks with the native tick, checked above)
+    clock = _Clock()
+    s = StaticScheduler(8, timer=Timer(clock.read, 1))
+    ev = Event()
+    log = []
+
+    async def waiter():
+        await ev.wait()
+        log.append("woken")
+
+    async def spawner():
+        await yield_now()
+        s.spawn(note(log, "a"))
+        ev.set()
+        log.append(("after the wake", s._local_ok))
+        s.spawn(note(log, "b"))
+        await yield_now()
+        log.append(("next poll", s._local_ok))
+        s.spawn(note(log, "c"))
+
+    async def main():
+        w = s.spawn(waiter())
+        await s.spawn(spawner())
+        await w
+
+    RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(main()))
+    assert log == [("after the wake", False), "a", "woken", "b", ("next poll", True), "c"]

@@ -113,7 +113,7 @@ def _bind():
                     stimer = st
                     tkit = no_kit if st is nil or sched.level else k[7](st, "_kit", no_kit)
                 ctx.tkit = tkit
-                sched._local_ok = sched._local_next  # (news: every writer sets it after linking)
+                sched._local_ok = lnext = sched._local_next  # (set again at each drain)
                 shielding = 0
                 if sched._shielding:  # (run() raised the shield: set again since, see tick_fifo)
                     sh = k[13]
@@ -143,7 +143,8 @@ def _bind():
                                 sched._local_head = sched._local_tail = nil
                             if sched._inbox_head is nil:
                                 pass
-                            else:
+                            else:  # (before the take: a wake clears it, lifecycle.py)
+                                sched._local_ok = lnext
                                 slot = sched._take_inbox()
                                 while slot is not nil:
                                     nx = slot.inbox_next
