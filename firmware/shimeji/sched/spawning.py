@@ -91,6 +91,7 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
     # await of a handle (-236 instructions a task of a batch of 100, tools/instr.py). Tasks
     # that need more rounds are joined as before, one poll later.
     n = len(handles)
+    results = [None] * n  # (first: after the yield the tasks may have filled the heap)
     i = _open(handles, 0, n)
     if i < n:
         h = handles[i]
@@ -98,7 +99,7 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
             await _yield()
             i = _open(handles, i, n)
     if i >= n:
-        return [None] * n
+        return results
     i = _odd(handles, n)
     plain = i == n  # every one a JoinHandle itself (no subclass: a facade Task's await does more)
     while i < n:
@@ -107,7 +108,6 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
                               "what spawn() returned (spawn(coro), not coro)"
                               % (i + 1, handles[i]))
         i += 1
-    results = [None] * n
     i = 0
     while True:
         if plain:  # a handle whose task returned None: its place holds None already
