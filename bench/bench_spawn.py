@@ -11,16 +11,21 @@ The spawn+join goal (3x ``create_task`` + ``gather``) compares like with like: a
 batch and joins it with ``join_all`` (shimeji's counterpart of ``gather``) against asyncio's
 ``create_task`` + ``gather``. The batch joined by a loop of awaits against ``gather`` stays as
 an information row.
-The floor: making each coroutine and running it to its end by hand, with no runtime."""
+The floor: making each coroutine and running it to its end by hand, with no runtime.
+
+Pairing: every figure is the best of ``REPS`` runs, all ways interleaved in each repetition
+and their order reversed every other one, as bench_switch's (a run is a few ms: a preemption
+or a slow moment of the shared host stretches a whole run, and the best of several is the
+least disturbed; docs/benchmarks.md, "Lateness tails, session 21")."""
 
 import asyncio
 
-from benchlib import emit, fit, heap_cost, ns_since, slot_cost, start
+from benchlib import big_heap, emit, fit, heap_cost, ns_since, slot_cost, start
 
 from shimeji import StaticScheduler, join_all
 
 BATCHES = 20
-REPS = 5
+REPS = 9 if big_heap() else 5  # (a board: its time)
 
 
 async def trivial():
@@ -147,12 +152,15 @@ def run_floor():
 
 def main():
     best = {}
-    for _ in range(REPS):
-        for name, fn in (("sh", run_shimeji), ("as", run_asyncio),
-                         ("shj", run_shimeji_joined), ("asj", run_asyncio_joined),
-                         ("sha", run_shimeji_join_all),
-                         ("sh1", run_shimeji_at_once), ("as1", run_asyncio_at_once),
-                         ("floor", run_floor)):
+    ways = (("sh", run_shimeji), ("as", run_asyncio),
+            ("shj", run_shimeji_joined), ("asj", run_asyncio_joined),
+            ("sha", run_shimeji_join_all),
+            ("sh1", run_shimeji_at_once), ("as1", run_asyncio_at_once),
+            ("floor", run_floor))
+    back = list(ways)
+    back.reverse()  # (MicroPython slices only with step 1)
+    for rep in range(REPS):
+        for name, fn in ways if rep % 2 == 0 else back:
             v = fn()
             best[name] = min(best.get(name, v), v)
     emit("spawn", "ns per task, spawn+run+complete (detached / gather)", "ns",

@@ -8,14 +8,22 @@ shimeji, tickless (what the tickless boards run): ``sleep_ms`` on a µs ``Timer`
 timed by wrapping the idle primitive). For reference, periodic: a ``Timer`` of 1 ms ticks (like
 asyncio's ``ticks_ms``) and of 100 µs ticks, run by a hand-written loop (turn, tick, sleep until
 the next deadline). asyncio: ``sleep_ms``; its idle sleep is timed by wrapping its loop's
-``wait_io_event``."""
+``wait_io_event``.
+
+Pairing: ``ROUNDS`` rounds of the four ways, interleaved, the order reversed every other round
+(tickless first, then asyncio first), so that no way is always measured first or last; each
+way's lateness samples are pooled over its rounds and its CPU figure is its smallest round's.
+On this two-core shared host a run's p99 is set by whether the kernel woke the process late in
+it (docs/benchmarks.md, "Lateness tails, session 21"): six rounds (two where the heap is
+small) sample such moments for both runtimes alike, and the note gives each runtime's range of
+per-round p99 beside the pooled one."""
 
 import gc
 import sys
 import time
 
 import benchlib
-from benchlib import Rng, emit, fit, slot_cost
+from benchlib import Rng, big_heap, emit, fit, slot_cost
 
 try:
     from shimeji import StaticScheduler, Timer, sleep_ms
@@ -25,8 +33,11 @@ except ImportError:
 
 SLEEPS = 20
 IS_MP = sys.implementation.name == "micropython"
-# Per task: a slot, its coroutine and durations, and its lateness samples (4 ways, 2 runs).
-TASKS = fit(200, slot_cost() + 400 + SLEEPS * 2 * 4 * 4 * 2) if Timer else 200
+
+
+ROUNDS = 6 if big_heap() else 2  # (a board: its heap and its time)
+# Per task: a slot, its coroutine and durations, and its lateness samples (4 ways, ROUNDS runs).
+TASKS = fit(200, slot_cost() + 400 + SLEEPS * 2 * 4 * 4 * ROUNDS) if Timer else 200
 
 if IS_MP:
     ticks_us = time.ticks_us
@@ -225,21 +236,28 @@ def main():
         emit("timers", "skipped: needs shimeji.time's Timer and sleep_ms", "us", None)
         return
     rows = {}
-    for _ in range(2):  # interleaved runs; samples pooled, CPU figure the smaller
-        for key, fn in (("tl", run_tickless), ("sh", lambda: run_shimeji(1000)),
-                        ("sh100", lambda: run_shimeji(100)),
-                        ("as", run_asyncio if IS_MP else None)):
-            if fn is None:
-                continue
+    p99s = {}  # each way's per-round p99, for the note
+    ways = [("tl", run_tickless), ("sh", lambda: run_shimeji(1000)),
+            ("sh100", lambda: run_shimeji(100))]
+    if IS_MP:
+        ways.append(("as", run_asyncio))
+    back = list(ways)
+    back.reverse()  # (MicroPython slices only with step 1)
+    for r in range(ROUNDS):  # interleaved, the order reversed every other round; pooled
+        for key, fn in ways if r % 2 == 0 else back:
             late, cpu = fn()
+            p99s.setdefault(key, []).append(summary(late)[1])
             old = rows.get(key)
             rows[key] = (late, cpu) if old is None else (old[0] + late, min(old[1], cpu))
     asy = rows.get("as")
     a = summary(asy[0]) if asy else None
-    note = "offered load, tickless: %.2f of the CPU%s%s" % (
-        offered_load(rows["tl"][1]), "" if asy is None else ", asyncio %.2f" % offered_load(
-            asy[1]), "" if offered_load(rows["tl"][1]) <= 1 else
-        " (above 1: the lateness is the queue's, not the timer's)")
+    note = "offered load, tickless: %.2f of the CPU%s%s; %d rounds pooled, p99 per round: " \
+        "tickless %d-%d µs%s" % (
+            offered_load(rows["tl"][1]), "" if asy is None else ", asyncio %.2f" % offered_load(
+                asy[1]), "" if offered_load(rows["tl"][1]) <= 1 else
+            " (above 1: the lateness is the queue's, not the timer's)", ROUNDS,
+            min(p99s["tl"]), max(p99s["tl"]),
+            "" if asy is None else ", asyncio %d-%d µs" % (min(p99s["as"]), max(p99s["as"])))
     if benchlib._scaled[0]:
         note = benchlib._scaled[0] + "; " + note
     for key, label in (("tl", "tickless"), ("sh", "1 ms ticks"), ("sh100", "100 µs ticks")):

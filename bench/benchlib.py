@@ -125,6 +125,15 @@ def fit(n, each, spare=16384):
     return got
 
 
+def big_heap():
+    """True on CPython and where MicroPython's free heap passes 4 MB (the unix port): room
+    for more repetitions than a board's heap and time allow."""
+    if not IS_MICROPYTHON:
+        return True
+    gc.collect()
+    return gc.mem_free() > 4 * 1024 * 1024
+
+
 def slot_cost():
     """Heap bytes per task slot of a ``StaticScheduler`` (its share of the scheduler too)."""
     from shimeji import StaticScheduler
