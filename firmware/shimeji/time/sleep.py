@@ -49,6 +49,7 @@ _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
 _W_ID = const(48)  # the wheel's id (wheel.py)
+_W_HT = const(49)  # its heads' and tails' address (wheelpass.note_ht)
 _E = const(52)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
@@ -175,7 +176,12 @@ def _bind(ctx, it, append, item):
             sw[_W_TWHEEL] = wid
         sw[_W_TDL] = d  # slot.timer.deadline
         sw[_W_TPOS] = i  # slot.timer.pos
-        ht = ptr16(kit[7])  # wheel._ht
+        lo = ws[_W_HT]
+        hi = ws[_W_HT + 1]
+        if lo | hi:  # wheel._ht's address (wheelpass.note_ht), else the array: kit[7]
+            ht = ptr16(lo | ((hi << 16) << 16))
+        else:
+            ht = ptr16(kit[7])
         tail = ht[_TAIL + pos]
         ws[b] = _NONE
         ws[b + 1] = tail

@@ -14,9 +14,8 @@ allocate nothing, and entries due on the same tick fire in the order they were a
 lists are *words*: an armed entry takes a number from the wheel's free list (its ``pos``),
 and its links, list index and deadline are four machine words of the wheel's one
 ``array('i')`` at that number, the entry object kept beside them in ``_obj`` (the passes find
-a task's slot through it); each list's head and tail numbers are 16-bit, in a small
-``array('H')`` of their own (so the block that grows with the capacity is only the entries'
-words, and a cut-up heap need not find 3 KB in one piece). "None" in a link, head or tail is
+a task's slot through it); each list's head and tail numbers are 16-bit, in an ``array('H')``
+of their own (the block that grows is the entries' words alone). "None" in a link, head or tail is
 ``_NONE``, 0xFFFF, above every number (capacity: at most 0xFFFF; not -1: through viper's
 ``ptr32`` a stored -1 reads as 2**32 - 1 on a 64-bit machine). Each level's 64-slot occupancy
 bitmap is kept as four 16-bit words (a 64-bit or 32-bit word would not be a small int on a
@@ -34,7 +33,7 @@ from micropython import const
 from .. import core, port
 from ..errors import BadArgument, DurationTooLong, TimerFull
 from .wheelentry import SlotTimer, TimerEntry, check_arm
-from .wheelpass import earliest, hand_off, step
+from .wheelpass import earliest, hand_off, note_ht, step
 from .wheelplace import advance_due, drain, place
 
 _MASK = const(0x3FFFFFFF)
@@ -82,12 +81,12 @@ class TimerWheel:
         # owns the wheel (its longest sleep_ms, ticks per clock unit, ...: timer.py), so that
         # sleep_ms and turn read them through the same pointer (0 in a wheel without a
         # Timer); 48 the wheel's id (``_id_of``: a slot's words name its timer's wheel by it),
-        # 49-51 free; from 52, four words per entry number. The indexes: the constants above.
-        # Each list's head and tail are 16-bit numbers in a
-        # second array, ``_ht`` (``array('H')``, read through ptr16): [0, 321) the heads,
-        # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows
-        # with the capacity is 208 B + 16 B per entry (it held the heads and tails as 2,568 B
-        # of 32-bit words before: on a board's cut-up heap that block was the one not found).
+        # 49-50 ``_ht``'s address (wheelpass.note_ht), 51 free; from 52, four words per entry
+        # number. The indexes: the constants above. Each list's head and tail are 16-bit numbers
+        # in a second array, ``_ht`` (``array('H')``, read through ptr16): [0, 321) the heads,
+        # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows with
+        # the capacity is 208 B + 16 B per entry (it held the heads and tails as 2,568 B of
+        # 32-bit words before: on a board's cut-up heap that block was the one not found).
         int_cap = capacity if type(capacity) is int and 0 < capacity <= _MAX_CAP else 0
         if not int_cap:
             raise BadArgument("capacity (Timer, TimerWheel) must be an int from 1 to %d "
@@ -112,6 +111,7 @@ class TimerWheel:
         ws[_W_CAP] = int_cap
         ws[_W_ID] = _id_of(self)
         ws[_W_FREE] = _link_free(ws, 0, int_cap, _NONE)
+        note_ht(ws, ht)
 
     def reserve(self, n):
         """Make room for ``n`` entries armed at once, so that arming them allocates nothing

@@ -32,6 +32,7 @@ _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_FREE = const(37)
+_W_HT = const(49)  # _ht's address, low and high 32 bits (0, 0: not known; note_ht)
 _HEAD = const(0)
 _TAIL = const(321)
 _E = const(52)
@@ -79,7 +80,12 @@ def hand_off(self, pos: int, level: int) -> int:
     nil = _NIL
     yes = _YES
     ws = ptr32(self._w)
-    ht = ptr16(self._ht)
+    lo = ws[_W_HT]
+    hi = ws[_W_HT + 1]
+    if lo | hi:  # (note_ht: no attribute load, no buffer call)
+        ht = ptr16(lo | ((hi << 16) << 16))
+    else:
+        ht = ptr16(self._ht)
     objs = self._obj
     i = ht[_HEAD + pos]
     free = ws[_W_FREE]
@@ -234,6 +240,27 @@ def hand_off(self, pos: int, level: int) -> int:
     ws[_W_COUNT + level] -= n
     ws[_W_PENDING] -= n
     return n
+
+
+def note_ht(ws, ht):
+    """Write the address of the wheel's heads and tails (``ht``, never moved nor grown) into
+    its words ``ws`` (``_W_HT``, two words: low and high 32 bits), so that a viper pass that
+    has the words casts it with no attribute load and no buffer call (~200 instructions per
+    fired timer); left 0 (the passes read ``_ht``) where viper is not compiled: CPython, a
+    bytecode-only build. Set-up only (``TimerWheel()``)."""
+    if port.IS_MICROPYTHON:
+        try:
+            _ht_address(ws, ht)
+        except Exception:  # noqa: BLE001 (a bytecode-only build: ptr16 indexes, int() raises)
+            pass
+
+
+@micropython.viper
+def _ht_address(ws, ht):
+    a = int(ptr16(ht))
+    w = ptr32(ws)
+    w[_W_HT] = a
+    w[_W_HT + 1] = (a >> 16) >> 16  # (0 on a 32-bit board: two shifts, each below its width)
 
 
 @micropython.native

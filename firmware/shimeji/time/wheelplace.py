@@ -51,6 +51,7 @@ _WAITING = const(3)  # core's slot states (the wheel does not import the task pa
 _ASLEEP = const(4)
 _NIL = None  # (viper compares objects with an object None)
 _W_ID = const(48)  # the wheel's id (wheel.py)
+_W_HT = const(49)  # its heads' and tails' address (wheelpass.note_ht)
 _W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number,
 _W_TWHEEL = const(5)  # the id of its wheel,
 _W_TDL = const(6)  # its deadline
@@ -273,7 +274,12 @@ def advance_due(self, n: int) -> int:
     many fired. Viper: the wheel's integers are machine words (a -1 stored in them reads as
     2**32 - 1 on a 64-bit machine: "unset" is any value outside [0, 2**30))."""
     ws = ptr32(self._w)
-    ht = ptr16(self._ht)
+    lo = ws[_W_HT]
+    hi = ws[_W_HT + 1]
+    if lo | hi:  # (wheelpass.note_ht: the heads' and tails' address)
+        ht = ptr16(lo | ((hi << 16) << 16))
+    else:
+        ht = ptr16(self._ht)
     # The remembered next_in_ticks(): where step() found it, _W_STEP still names its slot
     # (whatever armed or cancelled since would have reset it), so the first step is known.
     known = ws[_W_NEXT]
