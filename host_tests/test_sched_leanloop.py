@@ -2,7 +2,16 @@
 # same programs give the same results with it and without it (loopiter.iterate alone), event
 # for event, iteration for iteration; the loop hands itself back to iterate when a trace is
 # attached, a task waits for I/O or the policy changes, and takes over again after.
-from shimeji import RunLoop, StaticScheduler, Timer, TimerEntry, sleep_ms, yield_now
+from shimeji import (
+    Event,
+    RunLoop,
+    StaticScheduler,
+    Timer,
+    TimerEntry,
+    sleep_ms,
+    sleep_us,
+    yield_now,
+)
 from shimeji.sched import leanloop, loopiter
 from shimeji.trace import Trace
 
@@ -160,3 +169,48 @@ def test_stop_from_a_task_ends_the_run_after_its_tick():
         loopiter.run_lean = counting.fn
     assert seen == list(range(8)) and counting.answers == [leanloop.STOPPED]
     assert s.tick().has_remaining is False  # its sleep armed: nothing runnable, all put back
+
+
+def _late_fire(fused):
+    """One fire after an idle that overslept past two deadlines: a timer callback's wake (into
+    the inbox) at the first, a sleeper's entry at the second. Log of what ran, in order."""
+    clock = Moving()
+    clock.idle = lambda us: Moving.idle(clock, us + 2000 if us > 1000 else us)  # (overslept)
+    timer = Timer(clock.read, 1)
+    s = StaticScheduler(4, timer=timer)
+    ev = Event()
+    log = []
+
+    async def parked():
+        await ev.wait()
+        log.append("parked")
+
+    async def sleeper():
+        await sleep_us(500)
+        await sleep_ms(3)
+        log.append("sleeper")
+
+    entry = TimerEntry(callback=lambda e: ev.set())
+    s.spawn(parked())
+    h = s.spawn(sleeper())
+    timer.arm_ms(entry, 3)  # (due ~500 µs before the sleeper, in the same fire)
+    counting = Counting()
+    loopiter.run_lean = counting if fused else None
+    try:
+        RunLoop(s, idle=clock.idle, max_idle_us=None).run(h)
+    finally:
+        loopiter.run_lean = counting.fn
+    return log, counting.calls
+
+
+def test_a_callback_that_fills_the_inbox_drops_the_hand_offs_hint():
+    # run_lean's fire tells the hand-off its scheduler's inbox was empty (wheelpass.hand_off's
+    # hint); a callback that runs in the same fire may wake a task into it, and a sleeper
+    # handed off after that callback must queue behind that wake, as without run_lean (a
+    # ring sleeper's hand-off on MicroPython; CPython's sleeps park, and queue the slow way).
+    if leanloop.run_lean is None:
+        return
+    plain = _late_fire(False)
+    fused = _late_fire(True)
+    assert plain[1] == 0 and fused[1] >= 1
+    assert plain[0] == fused[0] == ["parked", "sleeper"]

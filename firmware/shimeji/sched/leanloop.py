@@ -339,7 +339,7 @@ def _bind():
             idle(us)
             if sched._inbox_head is nil:  # the idle ended at a deadline: wake the sleepers
                 if quiet:
-                    fire_fn(tk)
+                    fire_fn(tk, sched)  # (a hint: between ticks, its inbox just seen empty)
                 else:
                     turn_fn()
 

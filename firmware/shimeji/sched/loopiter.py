@@ -248,7 +248,7 @@ def iterate(loop, sched, until):
             # a wake (I/O ready, another thread): those tasks run at once, and the turn
             # after their tick wakes any sleeper (~10k instructions less per I/O wake).
             if peeking and quiet:
-                fire_fn(kit)  # (the turn without its Turn: this loop reads nothing of it)
+                fire_fn(kit, None)  # (the turn without its Turn: this loop reads nothing of it)
             else:
                 turn_fn()
             if fresh:  # (an entry's callback may have set a trace)

@@ -105,7 +105,7 @@ def turn(self):
         wheel = kit[1]
         if not traced:
             # k >= 0 here: an entry is due by now, and advance's first look is done
-            t.expired = advance_due(wheel, n) if k >= 0 else wheel.advance(n)
+            t.expired = advance_due(wheel, n, nil) if k >= 0 else wheel.advance(n)
         else:
             t.expired = trace.timer_turn(wheel, n)
         ws = ptr32(kit[2])  # (again: a callback may have grown the array)
@@ -193,11 +193,13 @@ def peek(kit) -> int:
 
 
 @micropython.viper
-def fire(kit) -> int:
+def fire(kit, hint) -> int:
     """``turn()``'s work without its answer (``kit``: the timer's ``_kit``): the clock's base
     and the wheel advanced to now, every entry due fired; returns how many fired. For the run
     loop's turn after an idle (loopiter.py), which reads nothing of it and checks the timer's
-    ``trace`` first; ``pending`` stays set (the next ``turn()`` clears it). Not ISR-safe."""
+    ``trace`` first; ``pending`` stays set (the next ``turn()`` clears it). ``hint``: a
+    scheduler seen between ticks with an empty inbox, or None (wheelpass.hand_off's). Not
+    ISR-safe."""
     ws = ptr32(kit[2])
     base = ws[_W_BASE]
     el = (int(kit[3]()) - base) & _MASK  # clock.elapsed(), inlined
@@ -221,5 +223,5 @@ def fire(kit) -> int:
             ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
         return 0
     if k >= 0:
-        return int(advance_due(kit[1], n))
+        return int(advance_due(kit[1], n, hint))
     return int(kit[1].advance(n))

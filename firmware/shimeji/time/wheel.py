@@ -288,7 +288,7 @@ class TimerWheel:
                     x = ws[_W_NOW] - _MASK + n  # wrap_add, inlined
                     ws[_W_NOW] = x - 1 if x > 0 else x + _MASK
                 return 0
-        return self._advance_due(n)
+        return self._advance_due(n, None)
 
     _advance_due = advance_due  # (wheelplace.py, in viper)
     _drain = drain  # empty the slot that ``now`` just reached: fire or cascade (wheelplace.py)
@@ -299,7 +299,7 @@ class TimerWheel:
         step when it holds any. Returns how many fired."""
         ws = self._w
         ht = self._ht
-        fired = hand_off(self, _DUE, _LEVELS)
+        fired = hand_off(self, _DUE, _LEVELS, None)
         due = ws[_W_COUNT + _LEVELS]
         objs = self._obj
         while due > 0 and ht[_HEAD + _DUE] != _NONE:

@@ -57,11 +57,13 @@ _YES = True  # (and a flag with an object True: `is`, a pointer compare)
 
 
 @micropython.viper
-def hand_off(self, pos: int, level: int) -> int:
+def hand_off(self, pos: int, level: int, hint) -> int:
     """Batch hand-off: move every task entry of list ``pos`` (on ``level``; all due now) to
     its scheduler's run queue in one pass; entries with a callback stay in the slot, in
     order, for ``TimerWheel._drain``. Each entry is unlinked, its number freed and its slot
-    linked in line (a wake without the call). Returns the number handed off.
+    linked in line (a wake without the call). Returns the number handed off. ``hint``: a
+    scheduler whose caller saw it between ticks with an empty inbox (``RunLoop.run()``'s lean
+    loop, right before this turn; else None): for it the pass tests only its queue and trace.
 
     Where: between ticks, on the run loop's thread (turn's), a FIFO scheduler's run queue is
     the loop's alone, so a task goes straight into it if the inbox was empty when the pass
@@ -134,15 +136,19 @@ def hand_off(self, pos: int, level: int) -> int:
                 timed = 0
             seen = s
             fifo = s._fifo
-            if (fifo is nil or s._polling is yes or s.parallel is yes
-                    or s._trace is not nil or s._inbox_head is not nil):
-                direct = nil
+            dflag = 1
+            if fifo is nil or s._trace is not nil:
                 dflag = 0
-            else:
+            elif s is hint:  # (no ``is not``: two runtime calls in viper)
+                pass
+            elif s._polling is yes or s.parallel is yes or s._inbox_head is not nil:
+                dflag = 0
+            if dflag:
                 direct = s
-                dflag = 1
                 last = fifo.tail
                 nlast = 0 if last is nil else 1
+            else:
+                direct = nil
             fast = dflag
         if own and fast:
             sw = ptr32(slot.wa)  # the slot's words (task/words.py): its state, word 0

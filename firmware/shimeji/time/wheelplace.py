@@ -210,10 +210,10 @@ def drain(self, pos: int) -> int:
     now = ws[_W_NOW]
     fired = 0
     if level == 0:
-        fired = int(hand_off(self, pos, 0))  # every task entry at once; callbacks stay
+        fired = int(hand_off(self, pos, 0, nil))  # every task entry at once; callbacks stay
     elif level < _LEVELS:
         cascade(self, pos, level)  # what is not due now moves down; the rest is due:
-        fired = int(hand_off(self, pos, level))  # its tasks at once (a slack grid's deadlines)
+        fired = int(hand_off(self, pos, level, nil))  # its tasks at once (a slack grid's)
     objs = self._obj
     while True:
         ws = ptr32(self._w)  # (again: a callback may have grown the array)
@@ -268,11 +268,12 @@ def drain(self, pos: int) -> int:
 
 
 @micropython.viper
-def advance_due(self, n: int) -> int:
+def advance_due(self, n: int, hint) -> int:
     """``advance(n)`` without its first look for an idle timer: for a caller that knows an
     entry is due by then (``Timer.turn``), or that a callback raised part-way. Returns how
-    many fired. Viper: the wheel's integers are machine words (a -1 stored in them reads as
-    2**32 - 1 on a 64-bit machine: "unset" is any value outside [0, 2**30))."""
+    many fired. ``hint``: hand_off's (dropped once a callback may have run). Viper: the
+    wheel's integers are machine words (a -1 stored in them reads as 2**32 - 1 on a 64-bit
+    machine: "unset" is any value outside [0, 2**30))."""
     ws = ptr32(self._w)
     lo = ws[_W_HT]
     hi = ws[_W_HT + 1]
@@ -292,10 +293,12 @@ def advance_due(self, n: int) -> int:
         fired += int(self._drain(rs))
         ws = ptr32(self._w)
         known = -1
+        hint = _NIL
     if ws[_W_COUNT + _LEVELS]:  # (then the remembered answer was 0: the due list's)
         fired += int(self._take_due())
         ws = ptr32(self._w)
         known = -1
+        hint = _NIL
     gap = -1
     while n > 0:
         gap = 0
@@ -317,7 +320,7 @@ def advance_due(self, n: int) -> int:
         # A level-0 slot, or a level-1 slot of entries all due at its start (not ragged):
         # hand its tasks over here (drain's first step), no cascade.
         if pos < 64 or (pos < 128 and not ((ws[_W_RAG + ((pos >> 4) & 3)] >> (pos & 15)) & 1)):
-            fired += int(hand_off(self, pos, pos >> 6))
+            fired += int(hand_off(self, pos, pos >> 6, hint))
             if ht[_HEAD + pos] >= _NONE:  # no callback entries left: the slot is empty
                 ws[pos >> 4] = ws[pos >> 4] & (0xFFFF ^ (1 << (pos & 15)))
                 gap = -1
@@ -325,6 +328,7 @@ def advance_due(self, n: int) -> int:
         fired += int(self._drain(pos))
         ws = ptr32(self._w)
         gap = -1
+        hint = _NIL  # (its callbacks may have traced, filled or ticked the scheduler)
     if n > 0:
         x = ws[_W_NOW] - _MASK + n  # wrap_add, inlined
         if x > 0:
