@@ -14,11 +14,9 @@ either list after linking and by the tick's set-up, cleared by the tick before i
 rare cases (throwing into a cancelled task, parking, a foreign awaitable, completing with a value
 or an error) are calls to the scheduler; a task that returns None is completed here, in line,
 unless the scheduler's class overrides ``_complete``. A task's spawns come as a piece of run queue
-(linked through ``run_next``, see ``spawn``) spliced in whole, and counted there: its tasks took
-consecutive ids (every spawn on this thread takes the next id and the local list while
-``_local_ok``, which a wake into the inbox clears, the ids' wrap too, and the drain sets again),
-so the piece holds ``last.id - first.id + 1`` of them (one subtraction per piece).
+spliced in whole, counted by its ids (docs/architecture.md, "The FIFO tick in viper").
 In-line completion and join: docs/architecture.md, "The life of a tick"; ctx.tkit: endtick.py.
+On rp2 (no GIL) every scheduler ticks with a viper closure of its own: ``tick_own`` (below).
 Shape (the classic ESP32): no try around the loop (~3 KB of xtensawin code): MicroPython's Xtensa
 assembler loads a handler's address with a 12-bit MOVI that wraps past 2,047 B (docs/boards.md,
 "ESP32 (Xtensa), session 14"). Each call that can raise sits in a short try whose handler keeps
@@ -26,8 +24,7 @@ the exception and sets ``left = 0``: the loop ends at its next ``if not left`` a
 code (what a finally did) raises it. No break in a handler (it would load the loop's end, far
 too) and no test on the way (``err is None`` is two runtime calls in native code). Between the
 tries only fields and small ints are read and written, which raise nothing. No try body may
-pass ~1.9 KB (test_tools_xtensa_reach.py).
-Compiled by the native emitter: about 25 % faster here than bytecode.
+pass ~1.9 KB (test_tools_xtensa_reach.py). Native code: about 25 % faster here than bytecode.
 """
 
 import sys
@@ -88,8 +85,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
     else:  # (a stand-in with a Timer's turn() but no _kit: NO_KIT, sleep_ms's slow way)
         ctx.tkit = _getattr(timer, "_kit", _no_kit)
     # Spawns use the tick's own list (spawn's in-line case) unless on a worker, closed or ids
-    # wrapped: ``_local_next``, cleared where any of those is set (one read, not three).
-    # (no ``not`` and no ``is not`` on the tick's path: in native code each is a runtime call)
+    # wrapped: ``_local_next`` (one read, not three). No ``not``/``is not``: runtime calls here.
     sched._local_ok = lnext = sched._local_next  # not parallel, ids_wrapped or closed
     news = sched._news  # (word 0 of an array('i'): task/words.py new_flag)
     news[0] = 1  # the first pass looks at both lists whatever came before the tick
@@ -238,8 +234,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                 else:
                     sched._complete(slot, status, value)
                     continue
-                # StaticScheduler._complete for a task that returned None, in line (this
-                # tick runs untraced): no call, and the scheduler's fields are hits as before.
+                # StaticScheduler._complete of a task that returned None, in line: no call.
                 slot.handle._ref = None  # (detach() gives a live task's slot a handle of its own)
                 if w[4] < 0xFFFF:  # its timer armed, never awaited (task/words.py W_TPOS)
                     slot.timer.cancel()
@@ -348,3 +343,8 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         raise err  # (a bare raise is not supported in native code)
     return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)
 
+
+@micropython.native
+def tick_own(sched, n):
+    """rp2's ``tick_fifo``: ``sched``'s own viper tick (``wordtick.bind``, made in __init__)."""
+    return sched._tick_own(sched, n)

@@ -32,6 +32,7 @@ from .general import Tick, tick_general
 from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
+_OWN_TICK = wordtick._GILLESS  # every scheduler binds its own viper tick (fastpath.tick_own)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
 _FAILED = const(3)  # task.slot.FAILED
@@ -97,6 +98,8 @@ class StaticScheduler(TaskLifecycle):
         # What tick_fifo puts in _local_ok: False once parallel, ids_wrapped or closed (where
         # those are set), one read per tick instead of three (~0.6-0.9k instructions).
         self._local_next = not self.parallel and not self.ids_wrapped and not self.closed
+        if _OWN_TICK and not self.parallel:  # rp2: its own viper tick (a worker makes its own)
+            self._tick_own = wordtick.bind(self)  # (fastpath.tick_own calls it: no GIL there)
         # The methods every spawn and completion calls, bound once (a subclass's own, if it
         # overrides them): a hit in the instance's table instead of a miss, then the class.
         self._start = self._start

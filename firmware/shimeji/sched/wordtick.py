@@ -341,10 +341,10 @@ def _bind(sleep, kit):
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
         type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside,
         _CORO_TYPE.send)
-tick_fifo = fastpath.tick_fifo if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
+tick_fifo = fastpath.tick_own if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 
 
 def bind(sched):
-    """The worker ``sched``'s own ``tick_fifo`` on every port (docs/architecture.md). Allocates."""
+    """``sched``'s own ``tick_fifo``: a worker's, every scheduler's on rp2. Allocates."""
     return _bind(core.SLEEP, (sched,) + _KIT + (None,))
