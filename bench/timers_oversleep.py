@@ -22,9 +22,10 @@ docs/benchmarks.md, "Timers, round nineteen" and "Lateness tails, session 21".
 
 ``json``: one ``OVERSLEEP {...}`` line per run instead of the text (``raw``: with every
 sleep's lateness, for pooling runs afterwards; the json adds the quantiles of the µs each idle
-asked for). ``spin=US``: the tickless idle waits shorter than ``US`` µs by spinning on the
-clock instead of sleeping (an experiment: a spin is not an idle here, so its time counts as
-CPU). Not part of ``make bench`` (a diagnosis, not a figure of the goals). MicroPython only.
+asked for, and ``stalls``: the idles that overslept more than 1 ms). ``spin=US``: the
+tickless idle waits shorter than ``US`` µs by spinning on the clock instead of sleeping (an
+experiment: a spin is not an idle here, so its time counts as CPU). Not part of ``make
+bench`` (a diagnosis, not a figure of the goals). MicroPython only.
 """
 
 import gc
@@ -159,6 +160,7 @@ class Probe:
                 "cpu_ns": (self.wall - slept) * 1000 // max(1, self.n),
                 "asked": q(wants, m, (10, 25, 50, 75, 90)),
                 "short": [sum(1 for a in wants if a < x) for x in (32, 64, 128)],
+                "stalls": sum(1 for k in range(m) if self.over[k] > 1000),
                 "idles": self.idles, "over": q(self.over, self.idles),
                 "busy": q(self.busy, self.idles)[1:], "top": top, "pos": pos,
                 "blame": [round(100 * x / total) for x in (over, asked, queue, busy)]}
