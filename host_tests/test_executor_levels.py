@@ -15,7 +15,14 @@ from shimeji import (
     sleep_ms,
     spawn,
 )
-from support import Bound, nap, needs_extra_threads, needs_thread_module, wait_until
+from support import (
+    Bound,
+    nap,
+    needs_extra_threads,
+    needs_thread_module,
+    start_thread,
+    wait_until,
+)
 
 
 async def _child(log, what):
@@ -110,3 +117,82 @@ def test_an_interrupt_level_task_spawns_onto_an_executor_through_its_injector():
         isr.close()
     assert log == ["from the level"]
     assert ex.workers[0].stats()["injected"] == 1  # worker 0 took it from the injector
+
+
+def _spawns_from_a_third_thread(ex, log, out):
+    # Every spawn a thread that is neither a worker's nor the level's home thread can make,
+    # while the interrupt level polls there: each lands, none is refused. Until session 21
+    # a worker's own spawn (``w.spawn``...) was refused with ``WrongLevel`` there: its level
+    # check read the interpreter's context, which names the level to every thread.
+    from shimeji import TaskSlot
+
+    w = ex.workers[-1]  # (the one that runs: worker 1 on its thread if started, else 0)
+    got = out["handles"] = []
+    try:
+        got.append(ex.spawn(_child(log, "ex.spawn")))
+        ex.spawn_detached(_child(log, "ex.spawn_detached"))
+        got.append(w.spawn(_child(log, "worker.spawn")))
+        w.spawn_detached(_child(log, "worker.spawn_detached"))
+        got.append(w.spawn_allocated(TaskSlot(), _child(log, "spawn_allocated")))
+    except WrongLevel as e:
+        out["refused"] = str(e)
+
+
+def _third_thread_spawns_while_the_level_polls(workers, started):
+    isr = InterruptScheduler(2)
+    cell = WaitCell()
+    flag = [False]
+    log = []
+    isr.spawn(_level_spinning_until(cell, flag, log)())
+    settle()
+    ex = Executor(workers=workers, capacity=8)
+    out = {}
+
+    def third():
+        try:
+            wait_until(lambda: "level polls" in log, "the level's poll")
+            _spawns_from_a_third_thread(ex, log, out)
+        finally:
+            out["done"] = True
+            flag[0] = True
+
+    if started:
+        ex.start()  # workers 1.. on their threads (registered), worker 0 left unrun
+    start_thread(third)
+    try:
+        cell.wake()
+        settle()  # the level polls here, on the main thread, until the third thread is done
+        wait_until(lambda: "done" in out, "the third thread")
+        assert log.index("level ends") > log.index("level polls"), log
+        assert "refused" not in out, out
+
+        async def main():
+            results = []
+            for h in out["handles"]:
+                results.append(await h)
+            return results
+
+        if started:
+            results = ex.run_worker(0, main())  # (worker 1 runs what is its own)
+        else:
+            results = ex.run(main())
+    finally:
+        flag[0] = True
+        ex.close()
+        ex.join()
+        isr.close()
+    assert results == ["ex.spawn", "worker.spawn", "spawn_allocated"], results
+    ran = [what for what in log if not what.startswith("level")]
+    assert sorted(ran) == sorted(["ex.spawn", "ex.spawn_detached", "worker.spawn",
+                                      "worker.spawn_detached", "spawn_allocated"]), log
+    assert not ex.errors and not core._threads
+
+
+@needs_extra_threads(1)
+def test_a_third_thread_spawns_while_an_interrupt_level_polls_on_the_main_thread():
+    _third_thread_spawns_while_the_level_polls(1, started=False)
+
+
+@needs_extra_threads(2)
+def test_a_third_thread_spawns_beside_running_workers_while_an_interrupt_level_polls():
+    _third_thread_spawns_while_the_level_polls(2, started=True)

@@ -112,6 +112,17 @@ def current_context():
     return context
 
 
+def off_home(sched):
+    """True when ``sched`` is an interrupt level whose home thread is not the calling one.
+    A level polls only on its home thread (sched/levelrun.py, ``masked``), so while it polls
+    there the interpreter's context names it to every other thread too: the level checks of
+    a spawn or a cancel from another thread (neither a worker's nor the home thread) must not
+    take it for the caller's level (session 21: such a spawn was refused with ``WrongLevel``).
+    Called only where a check would refuse."""
+    ident = getattr(sched, "_ident", None)
+    return ident is not None and ident() != sched._home
+
+
 def running_slot():
     """The ``TaskSlot`` being polled on this thread, or None. While an executor's workers are
     registered the calling thread tells (its worker's context, else the interpreter's): the

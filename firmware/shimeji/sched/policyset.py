@@ -34,7 +34,7 @@ def _check_level(self, what):
     """Raise ``WrongLevel`` when a task of a higher level (an ``InterruptScheduler``'s)
     calls ``what`` here: this scheduler's queues may be half changed under it."""
     running = core.current_context().sched if core._threads else core.context.sched
-    if running is not None and running.level > self.level:
+    if running is not None and running.level > self.level and not core.off_home(running):
         raise WrongLevel("%s on a thread-level scheduler from an interrupt-level task: "
                          "hand the request over with a Channel or Event (see "
                          "docs/preemption.md)" % what)

@@ -168,9 +168,10 @@ class TaskPool:
         self._check_coro(coro)
         # The level of the task spawning: while executor workers are registered, the calling
         # thread's (the interpreter's context may hold an interrupt level's scheduler, polling
-        # on the main thread while a worker's task spawns: session 20, docs/executor.md).
+        # on the main thread while a worker's task spawns: session 20, docs/executor.md); a
+        # thread that is not the level's home thread runs none of its tasks (session 21).
         running = (core.current_context() if core._threads else core.context).sched
-        if running is not None and running.level != self.level:
+        if running is not None and running.level != self.level and not core.off_home(running):
             raise WrongLevel("spawn on a scheduler of another level from a task (thread vs "
                              "interrupt level): hand the work over with a Channel or Event")
 
