@@ -5,6 +5,9 @@ a ``Lock`` released, until another task holding it calls ``notify()``; a ``Barri
 Each waiter waits on a ``Future`` of its own (futures.py), as CPython's does, so ``notify(n)``
 wakes the n oldest in order and a cancelled waiter takes the lock again before its
 ``CancelledError`` leaves ``wait()``. Not a hot path (a wait allocates a Future). Not ISR-safe.
+The waiters' list is changed only with the lock held (a waiter leaves it after it has taken
+the lock again), so tasks of an executor's workers and of the loop may share a ``Condition``:
+its lock is shimeji's ``Mutex``, its Futures work between threads (session 21).
 """
 
 from .futures import Future
@@ -42,15 +45,12 @@ class Condition:
         """Release the lock, wait for a ``notify()``, take the lock again; returns True."""
         if not self._lock.locked():
             raise RuntimeError("Condition.wait(): take the lock first (async with cond:)")
+        fut = Future()
+        self._waiters.append(fut)  # (under the lock, as notify's walk)
         self._lock.release()
         try:
-            fut = Future()
-            self._waiters.append(fut)
-            try:
-                await fut
-                return True
-            finally:
-                self._waiters.remove(fut)
+            await fut
+            return True
         finally:
             cancelled = None
             while True:  # the lock is taken again even if the task is cancelled meanwhile
@@ -59,6 +59,7 @@ class Condition:
                     break
                 except CancelledError as e:
                     cancelled = e
+            self._waiters.remove(fut)  # under the lock again: no notify walks the list now
             if cancelled is not None:
                 raise cancelled
 

@@ -12,6 +12,7 @@ from ..sync.semaphore import Semaphore as _Semaphore
 from ..sync.semaphore import _Acquire
 from ..sync.semaphore import _check as _check_permits
 from ..sync.waitqueue import WaitQueue
+from .onworkers import refuse_on_worker
 from .sync import Event, _finish_true
 
 try:
@@ -30,9 +31,21 @@ class QueueFull(Exception):
     """``put_nowait()`` on a full queue."""
 
 
+_threads = core._threads  # (executor workers registered: core.py)
+# A Queue's list and counters are changed with no lock: on an executor worker's thread (in
+# parallel with the loop's) its put and get are refused, saying what to use (session 21).
+_ON_A_WORKER = ("an asyncio Queue belongs to its loop's thread (its items and counters have "
+                "no lock). Between a worker's tasks and other workers' or the loop's, use "
+                "shimeji's Channel (await ch.send(item) / await ch.recv(), from any worker); "
+                "to hand an item to the loop's queue, loop.call_soon_threadsafe("
+                "q.put_nowait, item)")
+
+
 class Queue:
     """A FIFO queue between tasks; ``maxsize`` <= 0 means unbounded (an int, else
-    ``BadArgument``: CPython's would fail later, at a put). Not ISR-safe."""
+    ``BadArgument``: CPython's would fail later, at a put). Not ISR-safe. On an executor
+    worker's thread its ``put``/``get``/``task_done``/``join`` raise ``WrongThread``: use
+    shimeji's ``Channel`` there."""
 
     def __init__(self, maxsize=0):
         if type(maxsize) is not int:
@@ -57,12 +70,16 @@ class Queue:
 
     async def put(self, item):
         """Put ``item``, waiting while the queue is full."""
+        if _threads:
+            refuse_on_worker("Queue.put()", _ON_A_WORKER)
         while self.full():
             await self._putters.wait()
         self.put_nowait(item)
 
     def put_nowait(self, item):
         """Put ``item`` now; ``QueueFull`` if there is no room."""
+        if _threads:
+            refuse_on_worker("Queue.put_nowait()", _ON_A_WORKER)
         if self.full():
             raise QueueFull()
         self._put(item)
@@ -72,12 +89,16 @@ class Queue:
 
     async def get(self):
         """Take the oldest item, waiting while the queue is empty."""
+        if _threads:
+            refuse_on_worker("Queue.get()", _ON_A_WORKER)
         while not self._items:
             await self._getters.wait()
         return self.get_nowait()
 
     def get_nowait(self):
         """Take the oldest item now; ``QueueEmpty`` if there is none."""
+        if _threads:
+            refuse_on_worker("Queue.get_nowait()", _ON_A_WORKER)
         if not self._items:
             raise QueueEmpty()
         item = self._get()
@@ -94,6 +115,8 @@ class Queue:
 
     def task_done(self):
         """Say that an item taken with ``get`` has been processed (for ``join``)."""
+        if _threads:
+            refuse_on_worker("Queue.task_done()", _ON_A_WORKER)
         if self._unfinished <= 0:
             raise ValueError("task_done() called too many times")
         self._unfinished -= 1
@@ -102,6 +125,8 @@ class Queue:
 
     async def join(self):
         """Wait until every item put has been marked ``task_done``."""
+        if _threads:
+            refuse_on_worker("Queue.join()", _ON_A_WORKER)
         await self._all_done.wait()
 
 

@@ -23,7 +23,14 @@ from ..errors import Cancelled
 from ..task.slot import TaskSlot
 from ..task.waitlist import WaitList
 from .contexts import ContextCall, in_context_call
-from .onworkers import locked_finish, locked_settle, locked_wait, refuse_on_worker
+from .onworkers import (
+    locked_add,
+    locked_finish,
+    locked_remove,
+    locked_settle,
+    locked_wait,
+    refuse_on_worker,
+)
 from .stopping import _print_exception
 from .task import CancelledError, InvalidStateError, Task, _Join, in_callback
 
@@ -178,7 +185,9 @@ class Future:
         ``WrongThread`` on an executor worker's thread."""
         if _threads:
             refuse_on_worker("Future.add_done_callback()")
-        if self._state != _PENDING:
+            if not locked_add(self, in_context_call(fn, context)):  # (done meanwhile)
+                self.get_loop().call_soon(fn, self, context=context)
+        elif self._state != _PENDING:
             self.get_loop().call_soon(fn, self, context=context)
         else:
             self._add(in_context_call(fn, context))
@@ -190,7 +199,8 @@ class Future:
             self._callbacks.append(entry)
 
     def remove_done_callback(self, fn):
-        """Remove every ``fn`` not called yet; returns how many were removed."""
+        """Remove every ``fn`` not called yet; returns how many were removed. From any
+        thread: with executor workers registered, under the section (onworkers.py)."""
         return remove_callbacks(self, fn)
 
     def __iter__(self):
@@ -225,11 +235,15 @@ def isfuture(obj):
 
 
 def remove_callbacks(fut, fn):
+    def keep(cb):  # (slots: the Future's awaiters)
+        return type(cb) is TaskSlot or (cb.fn if type(cb) is ContextCall else cb) != fn
+
+    if _threads:  # a worker's task may register as an awaiter meanwhile (onworkers.py)
+        return locked_remove(fut, keep)
     cbs = fut._callbacks
     if not cbs:
         return 0
-    kept = [cb for cb in cbs  # (slots: Future's awaiters)
-            if type(cb) is TaskSlot or (cb.fn if type(cb) is ContextCall else cb) != fn]
+    kept = [cb for cb in cbs if keep(cb)]
     fut._callbacks = kept
     return len(cbs) - len(kept)
 

@@ -28,19 +28,63 @@ _ctx = core.context
 _threads = core._threads
 
 
-def refuse_on_worker(what):
+_TASKS = ("the asyncio facade's tasks belong to its loop's thread (create_task, gather, "
+          "wait_for, timeout, current_task, a Task's await, cancel and done callbacks). On a "
+          "worker use shimeji's own: spawn(coro) and await its handle, join_all(), "
+          "timeout(aw, ms), current_task(); await an asyncio.Future or Event the loop sets; "
+          "or hand work to the loop with loop.call_soon_threadsafe()")
+
+
+def refuse_on_worker(what, why=_TASKS):
     """Raise ``WrongThread`` when called on an executor worker's thread: the facade's tasks
     and loop belong to the loop's thread (a worker's task would link into the loop's
-    queues from another thread, or find the loop's task as its own). Callers test
-    ``_threads`` first, so a program without an executor pays one truth test."""
+    queues from another thread, or find the loop's task as its own). ``why``: what belongs
+    to the loop and what to use on a worker instead. Callers test ``_threads`` first, so a
+    program without an executor pays one truth test."""
     if _threads and core.current_context() is not _ctx:
-        raise WrongThread(
-            "%s on an executor worker's thread: the asyncio facade's tasks belong to its "
-            "loop's thread (create_task, gather, wait_for, timeout, current_task, a Task's "
-            "await or cancel). On a worker use shimeji's own: spawn(coro) and await its "
-            "handle, join_all(), timeout(aw, ms), current_task(); await an asyncio.Future "
-            "or Event the loop sets; or hand work to the loop with "
-            "loop.call_soon_threadsafe() (docs/executor.md)" % what)
+        raise WrongThread("%s on an executor worker's thread: %s (docs/executor.md)"
+                          % (what, why))
+
+
+def locked_add(fut, entry):
+    """``Future.add_done_callback``'s add while workers are registered: ``entry`` appended to
+    ``fut``'s callbacks if it is pending (True), else False (the caller calls it soon). A
+    longer list is made outside the section and swapped in if no other thread changed the
+    list meanwhile: an append in place could be lost to a worker task's registration, which
+    swaps in a longer copy of the list it read (``locked_wait``; session 21)."""
+    cs = default_critical_section()
+    while True:
+        old = fut._callbacks
+        longer = [entry] if old is None else old + [entry]
+        s = cs.enter()
+        if fut._state != _PENDING:
+            cs.exit(s)
+            return False
+        same = fut._callbacks is old
+        if same:
+            fut._callbacks = longer
+        cs.exit(s)
+        if same:
+            return True
+
+
+def locked_remove(fut, keep):
+    """``remove_done_callback`` while workers are registered: ``fut``'s callbacks for which
+    ``keep(entry)`` is false are dropped (a shorter list swapped in under the section, as
+    ``locked_add``); returns how many."""
+    cs = default_critical_section()
+    while True:
+        old = fut._callbacks
+        if not old:
+            return 0
+        kept = [e for e in old if keep(e)]
+        s = cs.enter()
+        same = fut._callbacks is old
+        if same:
+            fut._callbacks = kept
+        cs.exit(s)
+        if same:
+            return len(old) - len(kept)
 
 
 def locked_settle(fut, state, result, exc):

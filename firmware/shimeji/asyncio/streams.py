@@ -7,6 +7,7 @@ which closes its socket; each connection's callback runs in a ``Task`` made by
 ``create_task`` (an error nobody awaits goes to the loop's exception handler).
 """
 
+from .. import core
 from ..io.poller import POLLIN
 from ..io.servers import Server as _IOServer
 from ..io.servers import _forget_close, check_server_args, open_connection
@@ -14,7 +15,14 @@ from ..io.sockets import listen, stream_socket
 from ..io.streams import Stream, StreamReader, StreamWriter
 from ..io.wait import wait_io
 from .loop import create_task, sleep_ms
+from .onworkers import refuse_on_worker
 from .task import CancelledError
+
+_threads = core._threads  # (executor workers registered: core.py)
+_SERVER_ON_A_WORKER = ("the facade's server runs in asyncio Tasks of its loop's thread. On a "
+                       "worker use shimeji.io.start_server(cb, host, port) (its connection "
+                       "tasks are spawned on that worker), or start this server from the "
+                       "loop's task; open_connection and Stream work on a worker")
 
 
 class Server(_IOServer):
@@ -89,7 +97,11 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
     """Listen on ``host:port`` and run ``cb(reader, writer)`` in a new task for each
     connection; returns the ``Server``. ``BadArgument`` for a ``host`` that is not a str or
     a ``port`` outside 0-65535. ``cb`` is not checked, as in MicroPython (whose tests pass
-    None for a server nobody connects to): a bad one fails that connection's task."""
+    None for a server nobody connects to): a bad one fails that connection's task.
+    ``WrongThread`` on an executor worker's thread, before it listens (its tasks are the
+    loop's): use ``shimeji.io.start_server`` there."""
+    if _threads:
+        refuse_on_worker("start_server()", _SERVER_ON_A_WORKER)
     check_server_args(_unchecked, host, port, backlog)
     s, bound = listen(host, port, backlog)
     obj = stream_socket(s)

@@ -190,8 +190,12 @@ class Task(JoinHandle):
         add_task_callback(self, fn, context)
 
     def remove_done_callback(self, fn):
-        """Remove every ``fn`` not called yet; returns how many were removed."""
+        """Remove every ``fn`` not called yet; returns how many were removed.
+        ``WrongThread`` on an executor worker's thread (as ``add_done_callback``)."""
         from .futures import remove_callbacks
+
+        if _threads:
+            refuse_on_worker("Task.remove_done_callback()")
 
         return remove_callbacks(self, fn)
 
