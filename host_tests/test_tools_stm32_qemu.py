@@ -5,6 +5,7 @@ import sys
 import micropy_tree
 import pytest
 import stm32_build
+import testimage
 
 import firmware
 
@@ -173,15 +174,64 @@ def test_an_image_too_large_for_the_flash_says_so_and_what_to_lower(build, monke
         return 2
 
     monkeypatch.setattr(firmware, "_run_keeping_tail", make)
-    with pytest.raises(firmware.FirmwareError, match=r"\(11972 B over\): lower "
-                       "FROZEN_SOURCE_BUDGET in tools/testimage.py"):
-        firmware.build(mp, "stm32", emulated=True, tests=True, out=lambda line: None)
+    monkeypatch.delenv(testimage.BUDGET_ENV, raising=False)
+    said = []
+    with pytest.raises(firmware.FirmwareError, match=r"\(11972 B over\) after the frozen test "
+                       "source was lowered to 671006 B: lower FROZEN_SOURCE_BUDGET"):
+        firmware.build(mp, "stm32", emulated=True, tests=True, out=said.append)
+    # The test image was linked three times, its budget lowered by what it was over each time.
+    assert [line for line in said if "over the flash" in line] == [
+        "the test image is 11972 B over the flash: frozen test source 780000 -> 725503 B, "
+        "linking again",
+        "the test image is 11972 B over the flash: frozen test source 725503 -> 671006 B, "
+        "linking again"]
+    assert not os.path.exists(os.path.join(str(build / "build-tests"), testimage.BUDGET_FILE))
     with pytest.raises(firmware.FirmwareError) as e:  # the plain image: no budget to lower
         firmware.build(mp, "stm32", emulated=True, out=lambda line: None)
     assert str(e.value).endswith("(11972 B over).")
     monkeypatch.setattr(firmware, "_run_keeping_tail", lambda cmd, env, tail: 2)
     with pytest.raises(firmware.FirmwareError, match="It needs"):  # any other failure
         firmware.build(mp, "stm32", emulated=True, out=lambda line: None)
+
+
+def test_a_test_image_over_the_flash_is_linked_again_with_less_frozen_and_records_it(
+        build, monkeypatch):
+    # The budget follows the flash map (tools/testimage.py): an overflowing link is built again
+    # at once with the budget lowered; the one that fits records its budget and spare flash,
+    # which fwtest's plan reads and the next build starts from (raised by the spare).
+    mp = _tree(build)
+    cross = os.path.join(mp, "mpy-cross", "build", "mpy-cross")
+    os.makedirs(os.path.dirname(cross))
+    open(cross, "w").close()
+    monkeypatch.setattr(micropy_tree, "check_tree", lambda path, board: path)
+    monkeypatch.setattr(micropy_tree, "check_submodules", lambda *a: None)
+    monkeypatch.delenv(testimage.BUDGET_ENV, raising=False)
+    budgets = []
+
+    def make(cmd, env, tail):
+        budgets.append(int(env[testimage.BUDGET_ENV]))
+        if len(budgets) == 1:
+            tail.append("ld: region `FLASH' overflowed by 3000 bytes\n")
+            return 2
+        os.makedirs(str(build / "build-tests"), exist_ok=True)
+        (build / "build-tests" / "firmware.elf").write_text("")
+        tail.append("   text\t   data\t    bss\t    dec\t    hex\tfilename\n"
+                    "1000000\t     56\t  21840\t1021896\t  f97c8\t%s/firmware.elf\n"
+                    % (build / "build-tests"))
+        return 0
+
+    monkeypatch.setattr(firmware, "_run_keeping_tail", make)
+    said = []
+    firmware.build(mp, "stm32", emulated=True, tests=True, out=said.append)
+    assert budgets == [780000, 780000 - int((3000 + 8192) / 0.37)]
+    assert "test image: frozen test source %d B, 48520 B of flash spare" % budgets[1] in said
+    where = str(build / "build-tests")
+    assert testimage.built(where) == (budgets[1], 48520)
+    assert testimage.current_budget(where) == budgets[1]  # what fwtest's plan uses
+    monkeypatch.setenv(testimage.BUDGET_ENV, "1234")  # (while a build runs: the manifest's)
+    assert testimage.current_budget(where) == 1234
+    # The next build freezes more: its budget raised by the spare flash past the margin.
+    assert testimage.next_budget(where) == budgets[1] + int((48520 - 8192) / 0.37)
 
 
 def test_a_build_passes_its_output_on_and_keeps_its_tail(capsys):

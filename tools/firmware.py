@@ -60,6 +60,7 @@ import esp32_build  # noqa: E402
 import micropy_tree  # noqa: E402
 import rp2040_build  # noqa: E402
 import stm32_build  # noqa: E402
+import testimage  # noqa: E402
 from rp2040_build import check_native_alignment, native_code_addresses  # noqa: E402, F401
 
 # board -> (port directory, MicroPython board, image files to look for, toolchain hint)
@@ -146,8 +147,34 @@ def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=F
     return cmd
 
 
-TESTS_OVER = (": lower FROZEN_SOURCE_BUDGET in tools/testimage.py, the test modules frozen "
-              "(the rest run from the mount)")
+TESTS_OVER = (" after the frozen test source was lowered to %d B: lower FROZEN_SOURCE_BUDGET in "
+              "tools/testimage.py and delete %s in the build directory")
+_TRIES = 3  # links of a test image: the first, and twice with the budget lowered
+
+
+def _make(cmd, env, board, tests, out):
+    """Run the port's make; a test image whose link overflows the flash is built again with
+    the frozen test source lowered (tools/testimage.py), and the budget it fit with recorded.
+    ``(exit status, output's tail, budget)``."""
+    where = build_dir(board, True, True) if tests else None
+    budget = testimage.next_budget(where) if tests else None
+    for attempt in range(_TRIES):
+        if tests:
+            env[testimage.BUDGET_ENV] = str(budget)
+        tail = []
+        code = _run_keeping_tail(cmd, env, tail)
+        over = code and re.search(r"region `FLASH' overflowed by (\d+) bytes", "".join(tail))
+        if not (tests and over and attempt + 1 < _TRIES):
+            break
+        lower = testimage.lowered(budget, int(over.group(1)))
+        out("the test image is %s B over the flash: frozen test source %d -> %d B, linking "
+            "again" % (over.group(1), budget, lower))
+        budget = lower
+    if tests and code == 0:
+        ld = os.path.join(stm32_build.STM32_QEMU_CHANGES, "stm32l475_qemu.ld")
+        spare = testimage.record(where, budget, "".join(tail), testimage.flash_bytes(ld))
+        out("test image: frozen test source %d B, %s B of flash spare" % (budget, spare))
+    return code, tail, budget
 
 
 def _run_keeping_tail(cmd, env, tail, keep=40):
@@ -204,13 +231,14 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
     if env.get("CMAKE_ARGS"):
         out("CMAKE_ARGS=%r (environment)" % env["CMAKE_ARGS"])
     out(" ".join(cmd))
-    tail = []
-    if _run_keeping_tail(cmd, env, tail) != 0:
+    code, tail, budget = _make(cmd, env, board, tests, out)
+    if code != 0:
         over = re.search(r"region `FLASH' overflowed by (\d+) bytes", "".join(tail))
         if over:
             raise FirmwareError(
                 "the %s port's build failed: the image does not fit the board's flash (%s B "
-                "over)%s." % (port_dir, over.group(1), TESTS_OVER if tests else ""))
+                "over)%s." % (port_dir, over.group(1), TESTS_OVER % (
+                    budget, testimage.BUDGET_FILE) if tests else ""))
         raise FirmwareError(
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))

@@ -8,8 +8,15 @@ in the 1 MB of flash qemu's STM32L475 has. It outgrew it twice as the suite grew
 fwtest ran them anyway) and in session 20 (11,972 B over). So the test modules are frozen in
 sorted order while their source adds up to ``FROZEN_SOURCE_BUDGET`` bytes (the frozen bytecode
 is ~0.37 of the source); the rest are left out and run from the mount, behind the frozen
-helpers (only the module itself crosses qemu's slow USART). When the link says the image
-overflows again, lower the budget.
+helpers (only the module itself crosses qemu's slow USART).
+
+The budget follows the board's flash map (session 21): ``FROZEN_SOURCE_BUDGET`` is only the
+first build's. A link that overflows the flash is built again at once with the budget lowered
+by what it was over (at ``BYTECODE_SHARE``) and ``MARGIN`` more; a link that fits records the
+budget it was built with and the flash it left (``BUDGET_FILE``, beside the image), which
+fwtest's plan reads (what the image froze), and the next build raises the budget by the spare
+flash past ``MARGIN``: as shimeji grows the image freezes fewer test modules, as it shrinks
+more, and it never fails to link for the tests' sake.
 """
 
 import os
@@ -26,6 +33,68 @@ FROZEN_SOURCE_BUDGET = 780000
 NEEDS_HEAP = ("test_time_wheel_words.py", "test_trace_fifo_records.py",
               "test_trace_spawn_local.py", "test_trace_top.py")
 _IMPORTS = re.compile(r"^\s*(?:from|import) (test_\w+)", re.M)
+BYTECODE_SHARE = 0.37  # frozen bytes (bytecode, constants, qstrs) per byte of test source
+MARGIN = 8192  # bytes of flash a budget leaves spare
+BUDGET_FILE = "frozen_test_budget.txt"  # "<budget> <spare flash>" of the image beside it
+BUDGET_ENV = "SHIMEJI_TEST_BUDGET"  # the budget of the build under way (firmware.py sets it)
+FLASH = re.compile(r"^\s*FLASH\s*\(\w+\)\s*:\s*ORIGIN\s*=\s*\w+,\s*LENGTH\s*=\s*(\d+)([KM]?)",
+                   re.M)
+_SIZE = re.compile(r"^\s*(\d+)\s+(\d+)\s+\d+\s+\d+\s+[0-9a-f]+\s+\S*firmware\.elf\s*$", re.M)
+# The test image's build directory (firmware.build_dir("stm32", emulated=True, tests=True)).
+_BUILD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build",
+                      "firmware", "stm32-qemu-tests")
+
+
+def built(build_dir=None):
+    """``(budget, spare)``: the budget the test image in ``build_dir`` was built with and the
+    bytes of flash it left; ``(FROZEN_SOURCE_BUDGET, None)`` where none was recorded."""
+    try:
+        with open(os.path.join(build_dir or _BUILD, BUDGET_FILE)) as f:
+            budget, spare = f.read().split()
+        return int(budget), int(spare)
+    except (OSError, ValueError):
+        return FROZEN_SOURCE_BUDGET, None
+
+
+def current_budget(build_dir=None):
+    """The budget the plan uses: the build's under way (``BUDGET_ENV``), else the image's."""
+    under_way = os.environ.get(BUDGET_ENV)
+    return int(under_way) if under_way else built(build_dir)[0]
+
+
+def next_budget(build_dir=None):
+    """The budget a new build starts from: the image's, raised by its spare flash past
+    ``MARGIN`` when it left more than twice that."""
+    budget, spare = built(build_dir)
+    if spare is not None and spare > 2 * MARGIN:
+        budget += int((spare - MARGIN) / BYTECODE_SHARE)
+    return budget
+
+
+def lowered(budget, over):
+    """The budget for a build whose link overflowed the flash by ``over`` bytes."""
+    return budget - int((over + MARGIN) / BYTECODE_SHARE)
+
+
+def flash_bytes(linker_script):
+    """The FLASH region's length in a GNU linker script (``LENGTH = 1024K``)."""
+    with open(linker_script) as f:
+        m = FLASH.search(f.read())
+    if not m:
+        raise ValueError("no FLASH region in %s" % linker_script)
+    return int(m.group(1)) * {"": 1, "K": 1024, "M": 1024 * 1024}[m.group(2)]
+
+
+def record(build_dir, budget, build_output, flash):
+    """Keep ``budget`` and the flash the link left (its ``size`` line's text + data, in the
+    build's output) beside the image; returns the spare bytes, None if no size was printed."""
+    m = _SIZE.search(build_output)
+    if not m:
+        return None
+    spare = flash - int(m.group(1)) - int(m.group(2))
+    with open(os.path.join(build_dir, BUDGET_FILE), "w") as f:
+        f.write("%d %d\n" % (budget, spare))
+    return spare
 
 
 def on_board(name, source):
@@ -35,12 +104,14 @@ def on_board(name, source):
             and "shimeji: cpython-only" not in first and "shimeji: host-only" not in first)
 
 
-def plan(tests_dir, budget=FROZEN_SOURCE_BUDGET):
+def plan(tests_dir, budget=None):
     """``(frozen, left_out)``: the file names of ``tests_dir`` the test image freezes (the
-    helpers and the test modules other modules import, and the test modules within ``budget``),
-    and the test modules it leaves out for lack of flash (fwtest mounts them behind the frozen
-    helpers). A test module that needs
-    files (``NEEDS_FILES``) is in neither: fwtest mounts it ahead of everything."""
+    helpers and the test modules other modules import, and the test modules within ``budget``,
+    by default ``current_budget()``), and the test modules it leaves out for lack of flash
+    (fwtest mounts them behind the frozen helpers). A test module that needs files
+    (``NEEDS_FILES``) is in neither: fwtest mounts it ahead of everything."""
+    if budget is None:
+        budget = current_budget()
     sources = {}
     for name in sorted(os.listdir(tests_dir)):
         path = os.path.join(tests_dir, name)
