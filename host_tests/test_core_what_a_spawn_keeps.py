@@ -83,10 +83,14 @@ def test_a_rarer_error_is_made_at_its_first_use_and_is_the_same_everywhere():
 
 def test_every_lazy_table_is_a_tuple_of_pairs():
     for package in ("shimeji", "shimeji.sched", "shimeji.task", "shimeji.sync",
-                    "shimeji.time", "shimeji.policy"):
+                    "shimeji.time", "shimeji.policy", "shimeji.asyncio"):
         __import__(package)
         table = _lazy.TABLES[package]
         assert type(table) is tuple and len(table) % 2 == 0, package
         names = _lazy.entries(package)
         assert len(names) * 2 == len(table)  # (no name listed twice)
         assert all(where.startswith("shimeji.") for where in names.values())
+    # The facade's __all__ (a constant tuple too) is its table's names and its own function.
+    facade = sys.modules["shimeji.asyncio"]
+    assert type(facade.__all__) is tuple and len(set(facade.__all__)) == len(facade.__all__)
+    assert set(facade.__all__) == set(_lazy.entries("shimeji.asyncio")) | {"run_until_complete"}

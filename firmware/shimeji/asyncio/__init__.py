@@ -30,86 +30,84 @@ import sys as _sys
 
 from .._lazy import lazy_names
 
-_T = "shimeji.asyncio.task"
-_L = "shimeji.asyncio.loop"
-_F = "shimeji.asyncio.funcs"
-_Y = "shimeji.asyncio.sync"
-_X = "shimeji.asyncio.extras"
-_S = "shimeji.asyncio.streams"
-_G = "shimeji.asyncio.groups"
-_E = "shimeji.asyncio.errgroup"
-_U = "shimeji.asyncio.futures"
-_W = "shimeji.asyncio.waiting"
-_H = "shimeji.asyncio.handles"
-_C = "shimeji.asyncio.conditions"
-_TH = "shimeji.asyncio.threads"
-_R = "shimeji.asyncio.runner"
-_TS = "shimeji.asyncio.threadsafe"
-
-_names = {
-    "Task": _T,
-    "CancelledError": _T,
-    "TimeoutError": _T,
-    "InvalidStateError": _T,
-    "Loop": _L,
-    "run": _L,
-    "create_task": _L,
-    "sleep": _L,
-    "sleep_ms": _L,
-    "current_task": _L,
-    "get_event_loop": _L,
-    "new_event_loop": _L,
-    "set_event_loop": _L,
-    "get_running_loop": _L,
-    "wait_for": _F,
-    "wait_for_ms": _F,
-    "gather": _F,
-    "Event": _Y,
-    "ThreadSafeFlag": _Y,
-    "Lock": _Y,
-    "Queue": _X,
-    "LifoQueue": _X,
-    "PriorityQueue": _X,
-    "QueueEmpty": _X,
-    "QueueFull": _X,
-    "Semaphore": _X,
-    "BoundedSemaphore": _X,
-    "Condition": _C,
-    "Barrier": _C,
-    "BrokenBarrierError": _C,
-    "to_thread": _TH,
-    "Runner": _R,
-    "run_coroutine_threadsafe": _TS,
-    "wrap_future": _TS,
-    "ConcurrentFuture": _TS,
-    "WouldDeadlock": _TS,
-    "TaskGroup": _G,
-    "timeout": _G,
-    "timeout_at": _G,
-    "Timeout": _G,
-    "ExceptionGroup": _E,
-    "Future": _U,
-    "Handle": _H,
-    "TimerHandle": _H,
-    "isfuture": _U,
-    "ensure_future": _W,
-    "all_tasks": _W,
-    "shield": _W,
-    "wait": _W,
-    "as_completed": _W,
-    "FIRST_COMPLETED": _W,
-    "FIRST_EXCEPTION": _W,
-    "ALL_COMPLETED": _W,
-    "StreamReader": _S,
-    "StreamWriter": _S,
-    "open_connection": _S,
-    "start_server": _S,
-    "Server": _S,
-    "Stream": _S,
-}
-
-__all__ = tuple(_names) + ("run_until_complete",)
-__getattr__ = lazy_names("shimeji.asyncio", _names)
+# (name, module) pairs: a constant tuple, in flash when frozen (_lazy.py; as a dict, with
+# __all__ made from it, ~850 B of a 32-bit heap), and __all__ a constant too
+# (test_asyncio_facade_imports checks that they agree).
+__getattr__ = lazy_names(
+    "shimeji.asyncio",
+    (
+        "Task", "shimeji.asyncio.task",
+        "CancelledError", "shimeji.asyncio.task",
+        "TimeoutError", "shimeji.asyncio.task",
+        "InvalidStateError", "shimeji.asyncio.task",
+        "Loop", "shimeji.asyncio.loop",
+        "run", "shimeji.asyncio.loop",
+        "create_task", "shimeji.asyncio.loop",
+        "sleep", "shimeji.asyncio.loop",
+        "sleep_ms", "shimeji.asyncio.loop",
+        "current_task", "shimeji.asyncio.loop",
+        "get_event_loop", "shimeji.asyncio.loop",
+        "new_event_loop", "shimeji.asyncio.loop",
+        "set_event_loop", "shimeji.asyncio.loop",
+        "get_running_loop", "shimeji.asyncio.loop",
+        "wait_for", "shimeji.asyncio.funcs",
+        "wait_for_ms", "shimeji.asyncio.funcs",
+        "gather", "shimeji.asyncio.funcs",
+        "Event", "shimeji.asyncio.sync",
+        "ThreadSafeFlag", "shimeji.asyncio.sync",
+        "Lock", "shimeji.asyncio.sync",
+        "Queue", "shimeji.asyncio.extras",
+        "LifoQueue", "shimeji.asyncio.extras",
+        "PriorityQueue", "shimeji.asyncio.extras",
+        "QueueEmpty", "shimeji.asyncio.extras",
+        "QueueFull", "shimeji.asyncio.extras",
+        "Semaphore", "shimeji.asyncio.extras",
+        "BoundedSemaphore", "shimeji.asyncio.extras",
+        "Condition", "shimeji.asyncio.conditions",
+        "Barrier", "shimeji.asyncio.conditions",
+        "BrokenBarrierError", "shimeji.asyncio.conditions",
+        "to_thread", "shimeji.asyncio.threads",
+        "Runner", "shimeji.asyncio.runner",
+        "run_coroutine_threadsafe", "shimeji.asyncio.threadsafe",
+        "wrap_future", "shimeji.asyncio.threadsafe",
+        "ConcurrentFuture", "shimeji.asyncio.threadsafe",
+        "WouldDeadlock", "shimeji.asyncio.threadsafe",
+        "TaskGroup", "shimeji.asyncio.groups",
+        "timeout", "shimeji.asyncio.groups",
+        "timeout_at", "shimeji.asyncio.groups",
+        "Timeout", "shimeji.asyncio.groups",
+        "ExceptionGroup", "shimeji.asyncio.errgroup",
+        "Future", "shimeji.asyncio.futures",
+        "Handle", "shimeji.asyncio.handles",
+        "TimerHandle", "shimeji.asyncio.handles",
+        "isfuture", "shimeji.asyncio.futures",
+        "ensure_future", "shimeji.asyncio.waiting",
+        "all_tasks", "shimeji.asyncio.waiting",
+        "shield", "shimeji.asyncio.waiting",
+        "wait", "shimeji.asyncio.waiting",
+        "as_completed", "shimeji.asyncio.waiting",
+        "FIRST_COMPLETED", "shimeji.asyncio.waiting",
+        "FIRST_EXCEPTION", "shimeji.asyncio.waiting",
+        "ALL_COMPLETED", "shimeji.asyncio.waiting",
+        "StreamReader", "shimeji.asyncio.streams",
+        "StreamWriter", "shimeji.asyncio.streams",
+        "open_connection", "shimeji.asyncio.streams",
+        "start_server", "shimeji.asyncio.streams",
+        "Server", "shimeji.asyncio.streams",
+        "Stream", "shimeji.asyncio.streams",
+    ),
+)
+__all__ = ("Task", "CancelledError", "TimeoutError", "InvalidStateError", "Loop", "run",
+           "create_task", "sleep", "sleep_ms", "current_task", "get_event_loop", "new_event_loop",
+           "set_event_loop", "get_running_loop", "wait_for", "wait_for_ms", "gather", "Event",
+           "ThreadSafeFlag", "Lock", "Queue", "LifoQueue", "PriorityQueue", "QueueEmpty",
+           "QueueFull", "Semaphore", "BoundedSemaphore", "Condition", "Barrier",
+           "BrokenBarrierError", "to_thread", "Runner", "run_coroutine_threadsafe", "wrap_future",
+           "ConcurrentFuture", "WouldDeadlock", "TaskGroup", "timeout", "timeout_at", "Timeout",
+           "ExceptionGroup", "Future", "Handle", "TimerHandle", "isfuture", "ensure_future",
+           "all_tasks", "shield", "wait", "as_completed", "FIRST_COMPLETED", "FIRST_EXCEPTION",
+           "ALL_COMPLETED", "StreamReader", "StreamWriter", "open_connection", "start_server",
+           "Server", "Stream", "run_until_complete")
 
 if _sys.implementation.name == "micropython" and "contextvars" not in _sys.modules:
     from .contexts import OnUse
