@@ -52,19 +52,22 @@ def set_priority(self, handle, value):
     return self.policy.set_priority(slot, value)
 
 
-_POLICY_NAMES = {
-    "fifo": "shimeji.policy.fifo:FifoPolicy",
-    "rr": "shimeji.policy.rr:RoundRobinPolicy",
-    "round-robin": "shimeji.policy.rr:RoundRobinPolicy",
-    "cfs": "shimeji.policy.cfs:CfsPolicy",
-    "priority": "shimeji.policy.priority:PriorityPolicy",
-}
+_POLICY_NAMES = (  # (name, where) pairs: a constant tuple, in flash when frozen (not a dict)
+    "fifo", "shimeji.policy.fifo:FifoPolicy",
+    "rr", "shimeji.policy.rr:RoundRobinPolicy",
+    "round-robin", "shimeji.policy.rr:RoundRobinPolicy",
+    "cfs", "shimeji.policy.cfs:CfsPolicy",
+    "priority", "shimeji.policy.priority:PriorityPolicy",
+)
 
 
 def _policy_of(policy):
     """The policy object for ``policy`` (a Policy or a name); ``PolicyError`` otherwise."""
     if isinstance(policy, str):
-        where = _POLICY_NAMES.get(policy)
+        where = None
+        for i in range(0, len(_POLICY_NAMES), 2):
+            if _POLICY_NAMES[i] == policy:
+                where = _POLICY_NAMES[i + 1]
         if where is None:
             raise PolicyError("policy=%r: use one of 'fifo', 'rr', 'cfs', 'priority', or a "
                               "policy object such as FifoPolicy()" % policy)
