@@ -8,6 +8,7 @@ from shimeji import (
     StaticScheduler,
     Timer,
     TimerEntry,
+    core,
     sleep_ms,
     sleep_us,
     yield_now,
@@ -214,3 +215,73 @@ def test_a_callback_that_fills_the_inbox_drops_the_hand_offs_hint():
     fused = _late_fire(True)
     assert plain[1] == 0 and fused[1] >= 1
     assert plain[0] == fused[0] == ["parked", "sleeper"]
+
+
+def _sleep_from_a_callback(fused):
+    """A timer callback (outside any task) that calls sleep_ms during a run: what it raised,
+    and the context's kit after the run."""
+    clock = Moving()
+    timer = Timer(clock.read, 1)
+    s = StaticScheduler(4, timer=timer)
+    seen = []
+
+    def callback(entry):
+        try:
+            sleep_ms(5)
+        except Exception as e:  # noqa: BLE001 (what it raised is the point)
+            seen.append(type(e).__name__)
+
+    async def napper():
+        for _ in range(5):
+            await sleep_ms(2)
+
+    entry = TimerEntry(callback=callback)
+    timer.arm_ms(entry, 3)  # (between two of the napper's ticks)
+    counting = Counting()
+    loopiter.run_lean = counting if fused else None
+    try:
+        RunLoop(s, idle=clock.idle, max_idle_us=None).run(s.spawn(napper()))
+    finally:
+        loopiter.run_lean = counting.fn
+    return seen, core.context.tkit is core.NO_KIT, counting.calls
+
+
+def test_between_its_ticks_run_lean_leaves_the_kit_and_a_sleep_outside_a_task_still_raises():
+    # run_lean leaves its timer's kit in the context between ticks (sleep_ms's fast way then
+    # finds no slot there and takes the slow one); iterate puts the outer kit back after.
+    if leanloop.run_lean is None:
+        return
+    plain = _sleep_from_a_callback(False)
+    fused = _sleep_from_a_callback(True)
+    assert plain[:2] == fused[:2] == (["NoCurrentTask"], True)
+    assert plain[2] == 0 and fused[2] >= 1
+
+
+class _Parallel(StaticScheduler):
+    parallel = True  # (as an executor's worker and injector are: run_lean declines them)
+
+
+def test_a_parallel_scheduler_never_calls_run_lean():
+    # iterate decides once per run that run_lean will decline it (parallel is a class's,
+    # fixed): no call per iteration only to be declined.
+    if leanloop.run_lean is None:
+        return
+    clock = Moving()
+    timer = Timer(clock.read, 1)
+    s = _Parallel(4, timer=timer)
+    done = []
+
+    async def napper():
+        for i in range(4):
+            await sleep_ms(1)
+            done.append(i)
+
+    counting = Counting()
+    loopiter.run_lean = counting
+    try:
+        loop = RunLoop(s, idle=clock.idle, max_idle_us=None)
+        loop.run(s.spawn(napper()))
+    finally:
+        loopiter.run_lean = counting.fn
+    assert done == [0, 1, 2, 3] and loop.iterations >= 4
+    assert counting.calls == 0

@@ -1,5 +1,5 @@
 # The wheel's heads and tails (TimerWheel._ht, never moved nor grown) have their address in two
-# of its words (wheelpass.note_ht), so that sleep_ms, the hand-off and the advance cast them
+# of its words (wheelentry.note_ht), so that sleep_ms, the hand-off and the advance cast them
 # from the words they already hold. Where viper is not compiled (CPython, a bytecode-only
 # build) the words stay 0 and the passes read ``_ht``: both ways must run every sleep alike.
 from array import array

@@ -1,21 +1,21 @@
 """``run_lean``: ``RunLoop.run()``'s loop (loopiter.py's ``iterate``) and its lean FIFO tick
 (wordtick.py's ``tick_lean``) in one viper function, for the loop's common case.
 
-Design note: the tick's set-up and end are mostly loads of what does not change while the loop
-runs (the scheduler's queue, context and news word, the tick's constants, the kit ``sleep_ms``
-is given), and the loop's own iteration was object arithmetic and truth tests in native code:
-here those loads are made once per run, the loop's integers are machine words, and no call is
-made between the loop and its tick (docs/benchmarks.md, "Timers, round twenty"). Between ticks
-others see what they saw before: each tick stores the context, ``_polling``, ``_local_ok`` and
-the queue's ends, and gives the context back before the turn, the idle and the callbacks run.
-The case: a FIFO scheduler ticked outside any task, no collection, a shimeji ``Timer`` whose
-turn peeks, not an executor's worker (``iterate`` checks). Each iteration is ``iterate``'s:
-the tick, ``until``'s check, the turn (``peek``, else ``turn()``), the idle, the ``fire``.
-A trace on the scheduler, a policy other than FIFO or a task waiting for I/O at an iteration's
-top returns ``RESUME`` (the iteration counted, its top is ``iterate``'s); tasks found waiting
-for I/O after a tick skip that iteration's idle. A task that completes goes through
-``sched._complete`` (the in-line completion stays ``tick_fifo``'s). Shape: wordtick.py's (short
-tries, no break in a handler). None on rp2 (the native tick there, see wordtick.py).
+Design note: what does not change while the loop runs (the scheduler's queue, context and news
+word, the tick's constants, the kit ``sleep_ms`` is given) is loaded once per run, the loop's
+integers are machine words, and no call is made between the loop and its tick (docs/
+benchmarks.md, "Timers, round twenty"). Between ticks others see what they saw before: each
+tick stores ``_polling``, ``_local_ok``, the queue's ends and the context's slot and scheduler;
+only the kit stays (a sleep outside any task finds no slot there: sleep_ms's slow way) until
+``iterate`` puts the outer one back. The wake counts are read after news only (each wake into
+the inbox sets the news word). The case: a FIFO scheduler ticked outside any task, no
+collection, a shimeji ``Timer`` whose turn peeks, not an executor's worker (``iterate``
+checks). Each iteration is ``iterate``'s: the tick, ``until``'s check, the turn (``peek``, else
+``turn()``), the idle, the ``fire`` (telling the hand-off its scheduler). A trace, a policy
+other than FIFO or a task waiting for I/O at an iteration's top returns ``RESUME`` (that
+iteration counted, its top ``iterate``'s); tasks found waiting for I/O after a tick skip its
+idle. A completion goes through ``sched._complete``. Shape: wordtick.py's (short tries, no
+break in a handler). None on rp2 (the native tick there, see wordtick.py).
 """
 
 import sys
@@ -24,6 +24,7 @@ import micropython
 from micropython import const
 
 from .. import core, port
+from ..task.words import addr_of
 from ..time.timerturn import fire, peek
 from .endtick import end_lean, poll_interrupted, poll_outcome
 from .foreign import shield as _shield
@@ -45,7 +46,8 @@ _MASK = const(0x3FFFFFFF)
 _W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
 _TURN_EVERY = const(0x80000)  # as in loopiter.py
 _K = (None, core.NO_KIT, core.SLEEP, core.PARK, core.JOIN, StopIteration, port.CORO_TYPE.send,
-      getattr, end_lean, poll_outcome, poll_interrupted, peek, fire, _shield, sys.modules, len)
+      getattr, end_lean, poll_outcome, poll_interrupted, peek, fire, _shield, sys.modules, len,
+      1 if type(addr_of(bytearray(4))) is int else 0)  # (16: slots' words' addresses are ints)
 
 
 def _bind():
@@ -53,12 +55,12 @@ def _bind():
 
     @micropython.viper
     def run_lean(loop, sched, until, live) -> int:
-        """``iterate``'s loop from the tick of an iteration it has begun (see the module's
-        note); returns why it stopped. Not ISR-safe."""
+        """``iterate``'s loop from an iteration's tick; returns why it stopped. Not ISR-safe."""
         nonlocal exc
         k = _K
         nil = k[0]
         no_kit = k[1]
+        vip = int(k[16])
         ctx = sched._ctx
         if sched.parallel or sched._shielding or ctx.sched is not nil:
             return DECLINED
@@ -71,7 +73,7 @@ def _bind():
         source = clock.source
         peek_fn, fire_fn, turn_fn, idle = k[11], k[12], loop._turn, loop._idle
         news = ptr32(sched._news)  # (a word array that never grows)
-        outer_slot, outer_tkit = ctx.slot, ctx.tkit
+        outer_slot = ctx.slot
         stimer, tkit = nil, no_kit  # sched.timer as last seen, the kit its ticks give sleep_ms
         n0 = 0 if int(loop.tick_size) < 0 else int(loop.tick_size)
         it, idles = int(loop.iterations), int(loop.idles)
@@ -103,7 +105,7 @@ def _bind():
             else:
                 tail = fifo.tail
                 left = n0
-                completed = intr = stays = stale = 0
+                completed = intr = stays = stale = nw = 0
                 sched._polling = True
                 ctx.sched = sched
                 st = sched.timer
@@ -112,7 +114,7 @@ def _bind():
                 else:  # (endtick.tick_kit)
                     stimer = st
                     tkit = no_kit if st is nil or sched.level else k[7](st, "_kit", no_kit)
-                ctx.tkit = tkit
+                    ctx.tkit = tkit  # (left between ticks: iterate puts NO_KIT back after)
                 sched._local_ok = lnext = sched._local_next  # (set again at each drain)
                 shielding = 0
                 if sched._shielding:  # (run() raised the shield: set again since, see tick_fifo)
@@ -127,6 +129,7 @@ def _bind():
                     if news[0]:  # a spawn or a wake since the last look (tick_fifo's)
                         try:
                             news[0] = 0
+                            nw = 1  # (the wake counts are read at the end only after news)
                             slot = sched._local_head
                             if slot is nil:
                                 pass
@@ -174,7 +177,7 @@ def _bind():
                         break
                     slot = head
                     left -= 1
-                    sw = ptr32(slot.wa)
+                    sw = ptr32(int(slot.wa)) if vip else ptr32(slot.wa)
                     sw[0] = _RUNNING
                     ctx.slot = slot
                     status = 0
@@ -272,16 +275,14 @@ def _bind():
                 fifo.head, fifo.tail = head, tail
                 sched._polling = False
                 ctx.slot, ctx.sched = outer_slot, nil
-                ctx.tkit = outer_tkit
                 if err is not nil:
                     raise err
-                if sched._woken_ext or sched._woken_int or sched._spawned:
+                if (nw or news[0]) and (sched._woken_ext or sched._woken_int) or sched._spawned:
                     remaining = 1 if end(sched, n0 - left, completed, hn != 0) else 0
                 else:  # end_tick in line (tick_fifo's common end)
                     if completed:
                         c = int(sched.completed_total) + completed
                         sched.completed_total = c if c <= _MASK else c - _MASK - 1
-                    sched._woken_timer = 0  # (the loop's thread alone writes it: no load first)
                     remaining = hn
                     if hn == 0 and sched._inbox_head is not nil:
                         remaining = 1

@@ -77,7 +77,9 @@ def iterate(loop, sched, until):
     live_set = live is not None
     fast = False
     # The loop and its tick as one viper function (leanloop.py), where the case is its own
-    fuse = lean and peeking and run_lean is not None and (until is None or live_set)
+    # (never an executor worker's: parallel is fixed at its making, and run_lean declines it)
+    fuse = lean and peeking and run_lean is not None and (until is None or live_set) and \
+        not sched.parallel
     # loop.iterations counted in a local and stored (only this loop writes it during a
     # run): one look-up fewer per iteration, between an idle's wake and the tick too
     it = loop.iterations
@@ -100,7 +102,13 @@ def iterate(loop, sched, until):
             if fast and sched._fifo is None:
                 fast = False
             if fast and fuse and not io:
-                code = run_lean(loop, sched, until, live)
+                ctx = sched._ctx  # (run_lean leaves its kit for sleep_ms there between ticks)
+                outer = ctx.tkit
+                try:
+                    code = run_lean(loop, sched, until, live)
+                finally:
+                    ctx.tkit = outer
+                    sched._woken_timer = 0  # (its hand-offs leave the count: Tick's alone)
                 it = loop.iterations
                 idles = loop.idles
                 if code == UNTIL:

@@ -49,7 +49,7 @@ _W_FREE = const(37)
 _HEAD = const(0)
 _TAIL = const(321)
 _W_ID = const(48)  # the wheel's id (wheel.py)
-_W_HT = const(49)  # its heads' and tails' address (wheelpass.note_ht)
+_W_HT = const(49)  # its heads' and tails' address (wheelentry.note_ht)
 _E = const(52)
 _OWN = const(0x400)
 _NONE = const(0xFFFF)
@@ -63,8 +63,7 @@ def _not_ms(ms):
     int_arg(ms, "sleep_ms(ms)", "an int of milliseconds (for less than 1 ms use sleep_us(us))")
 
 
-_TYPE = type  # (sleep_ms's check of a bool: module globals, read for 0 and 1 ms only)
-_INT = int
+_TRUE = True  # (sleep_ms's check of a bool: a module global, read for 1 ms only)
 _CHECKED = core.Context()  # check_threads: a context no tick sets (its tkit: core.NO_KIT)
 _slot_of = core.current_slot
 # What sleep_ms is bound to (its closure's cells, see _bind): the context it reads, the
@@ -99,18 +98,21 @@ def _bind(ctx, it, append, item):
         if ws[_C_MAX_MS] == 0:  # (_max_ms, clock.per, _per_ms...), the clock's base, the lists
             return _sleep_ms_slow(ms)  # core.NO_KIT: not in a tick that gives the timer
         m = 0
+        lo = ws[_W_HT]  # where viper compiles (these words are the heads' address), a
+        hi = ws[_W_HT + 1]  # slot's words' address is an int: int() casts it, no buffer call
         try:  # (viper: the function's nlr handler, which its globals need anyway, serves it)
             m = int(ms)  # a float, None, a str raise TypeError here (MicroPython's conversion)
             slot = ctx.slot  # the polled task's slot, read before the guard word, so that a
-            sw = ptr32(slot.wa)  # loop of this timer that starts polling is seen; its words
-        except TypeError:  # (task/words.py) hold its entry's number, wheel and deadline
+            if lo | hi:  # loop of this timer that starts polling is seen; its words
+                sw = ptr32(int(slot.wa))  # (task/words.py) hold its entry's number, wheel
+            else:  # and deadline
+                sw = ptr32(slot.wa)
+        except TypeError:
             _not_ms(ms)
         except AttributeError:  # no slot: the tick that gave kit ended since (another
             return _sleep_ms_slow(ms)  # thread's call: its look-up raises NoCurrentTask)
-        if m <= 1:  # a bool converts too (to 1 or 0): type(ms) is checked in this range only
-            if _TYPE(ms) is _INT:
-                pass
-            else:  # (no `is not`: in viper an ``is`` is a runtime call, and a ``not`` a second)
+        if m == 1:  # True converts too (False to 0: the slow way checks the type there)
+            if ms is _TRUE:
                 _not_ms(ms)
         if m <= 0 or m > ws[_C_MAX_MS]:
             return _sleep_ms_slow(ms)  # (Timer.arm_ms: a due entry, or DurationTooLong)
@@ -169,19 +171,21 @@ def _bind(ctx, it, append, item):
             else:
                 level = 4
                 pos = 256 | (d >> 24)
-        kit[4][i] = slot  # wheel._obj: a slot's own entry keeps its slot there (place)
+        if lo | hi:  # wheel._ht's address (wheelentry.note_ht), else the array: kit[7]
+            ht = ptr16(lo | ((hi << 16) << 16))
+            a = int(sw)  # a number this slot's last sleep left: wheel._obj holds the slot
+            hi = (a >> 16) >> 16  # still (its words' address in its free words: hand_off)
+            if ws[b + 1] != hi or ws[b + 3] != a - ((hi << 16) << 16):
+                kit[4][i] = slot  # wheel._obj: a slot's own entry keeps its slot there
+        else:
+            ht = ptr16(kit[7])
+            kit[4][i] = slot
         wid = ws[_W_ID]
         if sw[_W_TWHEEL] != wid:  # slot.timer.wheel is another wheel (or none yet)
             slot.timer.wheel = kit[1]
             sw[_W_TWHEEL] = wid
         sw[_W_TDL] = d  # slot.timer.deadline
         sw[_W_TPOS] = i  # slot.timer.pos
-        lo = ws[_W_HT]
-        hi = ws[_W_HT + 1]
-        if lo | hi:  # wheel._ht's address (wheelpass.note_ht), else the array: kit[7]
-            ht = ptr16(lo | ((hi << 16) << 16))
-        else:
-            ht = ptr16(kit[7])
         tail = ht[_TAIL + pos]
         ws[b] = _NONE
         ws[b + 1] = tail

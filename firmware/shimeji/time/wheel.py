@@ -32,8 +32,8 @@ from micropython import const
 
 from .. import core, port
 from ..errors import BadArgument, DurationTooLong, TimerFull
-from .wheelentry import SlotTimer, TimerEntry, check_arm
-from .wheelpass import earliest, hand_off, note_ht, step
+from .wheelentry import SlotTimer, TimerEntry, check_arm, note_ht
+from .wheelpass import earliest, hand_off, step
 from .wheelplace import advance_due, drain, place
 
 _MASK = const(0x3FFFFFFF)
@@ -81,7 +81,7 @@ class TimerWheel:
         # owns the wheel (its longest sleep_ms, ticks per clock unit, ...: timer.py), so that
         # sleep_ms and turn read them through the same pointer (0 in a wheel without a
         # Timer); 48 the wheel's id (``_id_of``: a slot's words name its timer's wheel by it),
-        # 49-50 ``_ht``'s address (wheelpass.note_ht), 51 free; from 52, four words per entry
+        # 49-50 ``_ht``'s address (wheelentry.note_ht), 51 free; from 52, four words per entry
         # number. The indexes: the constants above. Each list's head and tail are 16-bit numbers
         # in a second array, ``_ht`` (``array('H')``, read through ptr16): [0, 321) the heads,
         # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows with
@@ -345,6 +345,6 @@ def _link_free(ws, lo, hi, free):
     """Put the numbers ``lo`` to ``hi - 1`` on the free list ahead of ``free``, lowest first;
     returns the new head."""
     for i in range(hi - 1, lo - 1, -1):
-        ws[_E + 4 * i] = free
+        ws[_E + 4 * i], ws[_E + 4 * i + 1] = free, _NONE  # (untagged: wheelpass.hand_off)
         free = i
     return free

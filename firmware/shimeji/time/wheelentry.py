@@ -36,6 +36,7 @@ _W_ID = const(48)  # the wheel's id word (wheel.py)
 _W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number,
 _W_TWHEEL = const(5)  # the id of its wheel,
 _W_TDL = const(6)  # its deadline
+_W_HT = const(49)  # _ht's address, low and high 32 bits (0, 0: not known; note_ht)
 
 
 class TimerEntry:
@@ -89,6 +90,7 @@ class TimerEntry:
         ws[_W_PENDING] -= 1
         ws[_W_NEXT] = -1
         ws[b] = ws[_W_FREE]  # the number back on the free list
+        ws[b + 1] = _NONE  # (untagged: wheelpass.hand_off)
         ws[_W_FREE] = i
         w._obj[i] = _NIL
         self.pos = -1
@@ -154,6 +156,7 @@ class SlotTimer(TimerEntry):
         ws[_W_PENDING] -= 1
         ws[_W_NEXT] = -1
         ws[b] = ws[_W_FREE]  # the number back on the free list
+        ws[b + 1] = _NONE  # (untagged: wheelpass.hand_off)
         ws[_W_FREE] = i
         w._obj[i] = _NIL
         sw[_W_TPOS] = _NONE
@@ -167,3 +170,25 @@ def check_arm(entry, value, name, expected):
         raise BadArgument("the entry to arm must be a TimerEntry (make it once: "
                           "TimerEntry(callback=f)), got %r" % (entry,))
     int_arg(value, name, expected)
+
+
+def note_ht(ws, ht):
+    """Write the address of the wheel's heads and tails (``ht``, never moved nor grown) into
+    its words ``ws`` (``_W_HT``, two words: low and high 32 bits), so that a viper pass that
+    has the words casts it with no attribute load and no buffer call (sleep_ms, hand_off,
+    advance_due: ~350 instructions per fired timer); left 0 (the passes read ``_ht``) where
+    viper is not compiled (CPython, a bytecode-only build: then hand_off tags no number
+    either). Set-up only (``TimerWheel()``)."""
+    if port.IS_MICROPYTHON:
+        try:
+            _ht_address(ws, ht)
+        except Exception:  # noqa: BLE001 (a bytecode-only build: ptr16 indexes, int() raises)
+            pass
+
+
+@micropython.viper
+def _ht_address(ws, ht):
+    a = int(ptr16(ht))
+    w = ptr32(ws)
+    w[_W_HT] = a
+    w[_W_HT + 1] = (a >> 16) >> 16  # (0 on a 32-bit board: two shifts, each below its width)

@@ -32,7 +32,7 @@ _W_PENDING = const(27)
 _W_NEXT = const(28)
 _W_STEP = const(29)
 _W_FREE = const(37)
-_W_HT = const(49)  # _ht's address, low and high 32 bits (0, 0: not known; note_ht)
+_W_HT = const(49)  # _ht's address, low and high 32 bits (0, 0: not known; wheelentry.note_ht)
 _HEAD = const(0)
 _TAIL = const(321)
 _E = const(52)
@@ -78,19 +78,26 @@ def hand_off(self, pos: int, level: int, hint) -> int:
     ``_CS_BATCH`` entries (a board masks interrupts no longer than that). Viper: the list,
     the links, the kind of entry (a slot's own sleep entry: ``_OWN`` in its list word) and
     the counts are machine words; an ``is`` between objects stays a runtime call, as in
-    native code (``is not``: two)."""
+    native code (``is not``: two). A ring sleeper's number goes back to the free list in the
+    order its task is queued, tagged with the address of its slot's words (its prev and
+    deadline words; every other way a number is freed writes ``_NONE`` in its prev word), so
+    that the task's next ``sleep_ms``, which takes it first, finds its own tag and leaves
+    ``_obj`` as it is (where viper compiles: the heads' address words are set)."""
     nil = _NIL
     yes = _YES
     ws = ptr32(self._w)
     lo = ws[_W_HT]
     hi = ws[_W_HT + 1]
-    if lo | hi:  # (note_ht: no attribute load, no buffer call)
+    tag = lo | hi  # (note_ht: no attribute load, no buffer call; and the numbers' tags)
+    if tag:
         ht = ptr16(lo | ((hi << 16) << 16))
     else:
         ht = ptr16(self._ht)
     objs = self._obj
     i = ht[_HEAD + pos]
     free = ws[_W_FREE]
+    qh = _NONE  # the ring sleepers' numbers, freed in the order their tasks are queued
+    qt = _NONE
     kept = _NONE  # the callback entries, relinked in their order
     kt = _NONE
     sched = nil  # the scheduler whose section is held
@@ -104,6 +111,7 @@ def hand_off(self, pos: int, level: int, hint) -> int:
     # direct`` is ``dflag`` (direct is decided with seen), and these tests per entry are
     # compares, not an ``is`` (a runtime call, and one more for the branch) each.
     dflag = 0
+    counted = 1
     nlast = 0
     n = 0
     held = 0
@@ -132,15 +140,17 @@ def hand_off(self, pos: int, level: int, hint) -> int:
                 if nlast:
                     last.run_next = nil  # the queue ends there (FifoPolicy.add's store)
                 direct._fifo.tail = last
-                direct._woken_timer = int(direct._woken_timer) + timed
+                if counted:
+                    direct._woken_timer = int(direct._woken_timer) + timed
                 timed = 0
             seen = s
             fifo = s._fifo
             dflag = 1
+            counted = 1  # (not for the hint's: RunLoop.run()'s lean loop reads no count)
             if fifo is nil or s._trace is not nil:
                 dflag = 0
             elif s is hint:  # (no ``is not``: two runtime calls in viper)
-                pass
+                counted = 0
             elif s._polling is yes or s.parallel is yes or s._inbox_head is not nil:
                 dflag = 0
             if dflag:
@@ -151,14 +161,25 @@ def hand_off(self, pos: int, level: int, hint) -> int:
                 direct = nil
             fast = dflag
         if own and fast:
-            sw = ptr32(slot.wa)  # the slot's words (task/words.py): its state, word 0
+            if tag:  # the slot's words (task/words.py): its state, word 0 (an int address
+                sw = ptr32(int(slot.wa))  # where viper compiles: no buffer call)
+            else:
+                sw = ptr32(slot.wa)
             if sw[0] == _ASLEEP:
                 # A ring sleeper's own entry (a slot's timer entry has no callback).
                 n += 1
                 sw[0] = _QUEUED  # first (see above)
                 sw[_W_TPOS] = _NONE  # (slot.timer.pos: -1)
-                ws[b] = free  # its number back on the free list (the slot stays in _obj)
-                free = i
+                if tag:  # the slot stays in _obj: its words' address tags the number
+                    a = int(sw)  # (sleep_ms then leaves _obj as it is: the tag matches)
+                    hi = (a >> 16) >> 16
+                    ws[b + 1] = hi
+                    ws[b + 3] = a - ((hi << 16) << 16)
+                if qt < _NONE:  # back on the free list, in queue order (first out first)
+                    ws[_E + (qt << 2)] = i
+                else:
+                    qh = i
+                qt = i
                 if nlast:  # FifoPolicy.add, inlined (the tail's run_next: at the end)
                     last.run_next = slot
                 else:
@@ -187,6 +208,7 @@ def hand_off(self, pos: int, level: int, hint) -> int:
         else:
             e.pos = -1
         ws[b] = free
+        ws[b + 1] = _NONE  # (no tag: see the ring sleepers' above)
         free = i
         objs[i] = nil
         if s is nil:
@@ -237,36 +259,19 @@ def hand_off(self, pos: int, level: int, hint) -> int:
         if nlast:
             last.run_next = nil
         fifo.tail = last
-        direct._woken_timer = int(direct._woken_timer) + timed
+        if counted:
+            direct._woken_timer = int(direct._woken_timer) + timed
     if sched is not nil:
         sched._exit(state)
+    if qt < _NONE:
+        ws[_E + (qt << 2)] = free
+        free = qh
     ws[_W_FREE] = free
     ht[_HEAD + pos] = kept
     ht[_TAIL + pos] = kt
     ws[_W_COUNT + level] -= n
     ws[_W_PENDING] -= n
     return n
-
-
-def note_ht(ws, ht):
-    """Write the address of the wheel's heads and tails (``ht``, never moved nor grown) into
-    its words ``ws`` (``_W_HT``, two words: low and high 32 bits), so that a viper pass that
-    has the words casts it with no attribute load and no buffer call (~200 instructions per
-    fired timer); left 0 (the passes read ``_ht``) where viper is not compiled: CPython, a
-    bytecode-only build. Set-up only (``TimerWheel()``)."""
-    if port.IS_MICROPYTHON:
-        try:
-            _ht_address(ws, ht)
-        except Exception:  # noqa: BLE001 (a bytecode-only build: ptr16 indexes, int() raises)
-            pass
-
-
-@micropython.viper
-def _ht_address(ws, ht):
-    a = int(ptr16(ht))
-    w = ptr32(ws)
-    w[_W_HT] = a
-    w[_W_HT + 1] = (a >> 16) >> 16  # (0 on a 32-bit board: two shifts, each below its width)
 
 
 @micropython.native

@@ -51,7 +51,7 @@ _WAITING = const(3)  # core's slot states (the wheel does not import the task pa
 _ASLEEP = const(4)
 _NIL = None  # (viper compares objects with an object None)
 _W_ID = const(48)  # the wheel's id (wheel.py)
-_W_HT = const(49)  # its heads' and tails' address (wheelpass.note_ht)
+_W_HT = const(49)  # its heads' and tails' address (wheelentry.note_ht)
 _W_TPOS = const(4)  # a task slot's words (task/words.py): its own entry's number,
 _W_TWHEEL = const(5)  # the id of its wheel,
 _W_TDL = const(6)  # its deadline
@@ -230,6 +230,7 @@ def drain(self, pos: int) -> int:
         own = ws[b + 2] & _OWN
         d = ws[b + 3]
         ws[b] = ws[_W_FREE]  # the number back on the free list
+        ws[b + 1] = _NONE  # (untagged: wheelpass.hand_off)
         ws[_W_FREE] = i
         ws[_W_COUNT + level] -= 1
         ws[_W_PENDING] -= 1
@@ -277,7 +278,7 @@ def advance_due(self, n: int, hint) -> int:
     ws = ptr32(self._w)
     lo = ws[_W_HT]
     hi = ws[_W_HT + 1]
-    if lo | hi:  # (wheelpass.note_ht: the heads' and tails' address)
+    if lo | hi:  # (wheelentry.note_ht: the heads' and tails' address)
         ht = ptr16(lo | ((hi << 16) << 16))
     else:
         ht = ptr16(self._ht)
