@@ -8,20 +8,31 @@
 - steals: steal requests and failed steal rounds per task, the figures that decide scaling;
   lock acquisitions per task (a separate, untimed run with a counting critical section: the
   real lock is taken only when the section is not held already by the same thread).
-- how: each configuration runs three times, in turn (1, 2, 4 workers, then again), from a
-  collected heap; the figure is the best of the three (a burst of load from the shared
-  machine only slows a run down; the note gives every round's 2-over-1 ratio). A run is timed
-  from ``ex.run`` to the last task's end, stamped by that task: main's wake-up after it and
-  the executor's close and thread joins come after and are not counted. Worker 1's thread
-  start is counted.
+- how: a round runs 1, 2 and 4 workers, then the bare generators (below) on 1 and 2
+  threads, one after the other, each from a collected heap; five rounds (three until session
+  21). Each configuration's figure is the best of its five runs (a burst of load from the
+  shared machine only slows a run down), and the goal's 2 over 1 is the best 1-worker run over
+  the best 2-worker run, as before. A run is timed from ``ex.run`` to the last task's end,
+  stamped by that task: main's wake-up after it and the executor's close and thread joins
+  come after and are not counted. Worker 1's thread start is counted (one start_new_thread,
+  well under 1 % of a run).
+- every round, in the notes: the executor's 2 over 1 beside the bare generators' 2 over 1 of
+  the same round, with the CPU use of both 2-thread runs; the executor's 4 over 2 with the
+  4-worker run's sleeps. The row "2 over 1 as a share of the bare 2 over 1 of the same round"
+  is the median over the rounds of (executor's 2 over 1) / (bare 2 over 1): what the
+  executor keeps of what two threads of this VM gave at that moment.
 - CPU use: process CPU time over wall-clock time for each throughput run (from /proc), and
   the load average when the bench starts: 2 workers that got both cores use ~2x; a figure
-  near 1x means the machine did not give the second core (load), not a design limit.
+  near 1x means the machine did not give the second core (load), not a design limit. CPU ns
+  per chunk (CPU use x ns per chunk, all threads; the median over the rounds; /proc's 10 ms
+  ticks make it a few % coarse): the work done per chunk whatever share of the cores the
+  machine gave. Equal on 1 and 2 workers, a 2 over 1 short of 2x was the machine's.
 - the machine's ceiling: the same chunks as plain generators resumed by ``next`` on 1 thread
   and on 2 (the calling one and one more, 32 generators each), in the same rounds: what two
   threads of this VM give on this machine at that moment, with no executor at all. On the
   shared machine two threads (and two processes alike) often run each chunk 10-30 % slower
-  while both run (docs/executor.md, "Session 7"); the executor's 2-over-1 is read against it.
+  while both run (docs/executor.md, "Session 7"); the executor's 2-over-1 is read against it
+  (tools/bench_goals.py prints it beside the goal, and says when it was under 1.7x itself).
 - cross-worker wake: a task on one worker sets an Event that a task on the other waits on;
   µs from ``set()`` to the woken task's first line, p50/p99 over 200 events.
 - single worker: the switch benchmark's yield loop on ``Executor(workers=1)`` against a plain
@@ -36,6 +47,7 @@ import os
 import sys
 
 from benchlib import emit, fit, heap_cost, ns_since, slot_cost, start, ticks_diff, ticks_us
+from executor_rounds import CountingSection, bare_throughput, cpu_ticks, load_average, round_notes
 
 if sys.implementation.name != "micropython":
     emit("executor", "executor figures (MicroPython unix port only)", "ns", None, None)
@@ -86,51 +98,6 @@ _UNITS = 3 if threads.PARK else 2
 TASKS = fit(TASKS, _UNITS * executor_capacity_cost(4) + heap_cost(compute) + 64)
 
 
-def cpu_ticks():
-    """utime + stime of this process in clock ticks (1/100 s), or None without /proc."""
-    try:
-        with open("/proc/self/stat") as f:
-            fields = f.read().split(")")[-1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def load_average():
-    try:
-        with open("/proc/loadavg") as f:
-            return f.read().split()[0]
-    except OSError:
-        return "?"
-
-
-class CountingSection:
-    """The runtime's lock section, counting the acquisitions of the lock itself."""
-
-    irq_direct = False  # not a board's IRQ mask: schedulers call enter/exit (sync/critical.py)
-
-    def __init__(self):
-        from shimeji.sync.critical import LockCriticalSection
-
-        self.inner = LockCriticalSection()
-        self.count = 0
-
-    def enter(self):
-        state = self.inner.enter()
-        if self.inner._nested == 0:
-            self.count += 1  # under the lock: no lost increments
-        return state
-
-    def exit(self, state):
-        self.inner.exit(state)
-
-    def try_enter(self):
-        return self.enter()
-
-    def held(self):
-        return self.inner.held()
-
-
 def throughput(workers, section=None):
     """ns per chunk from ``ex.run`` to the last task's end, stamped by the task itself (not
     main's wake-up after it, which may wait for its worker's next idle slice, nor the close
@@ -156,75 +123,40 @@ def throughput(workers, section=None):
 
 def summary(ex):
     """What the figures read of a finished executor (polled per worker, steal requests,
-    failed steal rounds), so that the executor itself, all its slots, can be dropped: a
-    board's heap holds one executor of this size at a time."""
+    failed steal rounds, sleeps, sleeps ended by another thread's ring), so that the executor
+    itself, all its slots, can be dropped: a board's heap holds one executor of this size at
+    a time."""
     return ([w.polled for w in ex.workers], sum(w.steal_requests for w in ex.workers),
-            sum(w.failed_steals for w in ex.workers))
+            sum(w.failed_steals for w in ex.workers), sum(w.slept for w in ex.workers),
+            sum(w.woken_cross for w in ex.workers))
 
 
-def bare_generator():
-    """``compute()``'s chunk as a plain generator: the machine's own figure, no executor."""
-    s = 0
-    for k in range(CHUNKS):
-        for j in range(40):
-            s += j ^ k
-        yield s
-
-
-def bare_half(gens, ends, i, done):
-    for _ in range(CHUNKS):  # (each generator yields CHUNKS times: no StopIteration)
-        for g in gens:
-            next(g)
-    ends[i] = ticks_us()
-    if done is not None:
-        done.release()
-
-
-def bare_throughput(threads):
-    """ns per chunk of ``TASKS`` plain generators resumed in turn by ``next``, on ``threads``
-    threads (the calling one and one more), TASKS / threads each, timed as ``throughput``
-    (from before the thread starts to the last generator's end). What two threads of this VM
-    give on this machine at this moment: the ceiling for the executor's 2-over-1."""
-    import _thread
-
-    gens = [bare_generator() for _ in range(TASKS)]
-    ends = [0, 0]
-    done = _thread.allocate_lock()
-    done.acquire()
-    half = TASKS // threads
-    t0 = start()
-    if threads == 2:
-        _thread.start_new_thread(bare_half, (gens[half:], ends, 1, done))
-    bare_half(gens[:half], ends, 0, None)
-    if threads == 2:
-        done.acquire()  # released by the other thread at its end
-        if ticks_diff(ends[1], ends[0]) > 0:
-            ends[0] = ends[1]
-    return ticks_diff(ends[0], t0) * 1000 // (TASKS * CHUNKS)
-
-
-ROUNDS = 1 if BOARD else 3  # 1, 2 and 4 workers in turn, three times: the best of each
+# 1, 2 and 4 workers and the bare generators on 1 and 2 threads in turn, five times: the best
+# of each (session 21: five rounds, was three; each round ~1 s on the unix port)
+ROUNDS = 1 if BOARD else 5
 
 
 def best_throughputs():
-    """The best of ``ROUNDS`` runs of each configuration, run in turn (1, 2, 4, 1, 2, 4...)
-    so a burst of load on the shared machine hits one run, not one configuration; and the
-    2-worker over 1-worker ratio of every round, for the note."""
+    """The best of ``ROUNDS`` runs of each configuration, run in turn (1, 2, 4 workers, bare
+    1 and 2 threads; then again) so a burst of load on the shared machine hits one run, not
+    one configuration; and every round's figures (``rounds``: a dict per round), for the
+    notes: the executor's 2 over 1 beside the bare generators' 2 over 1 of the same round."""
     best = {}
-    per_round = {1: [], 2: [], "bare 1": [], "bare 2": []}
+    rounds = []
     for _ in range(ROUNDS):
+        one = {}
         for n in (1, 2, 4):
             r = throughput(n)
-            if n in per_round:
-                per_round[n].append(r[0])
+            one[n] = r[0]
+            one["use %d" % n] = r[2]
+            one["slept %d" % n] = r[1][3]
             if n not in best or r[0] < best[n][0]:
                 best[n] = r  # (the best run's summary; its executor is dropped)
             r = None
         for n in (1, 2):
-            per_round["bare %d" % n].append(bare_throughput(n))
-    ratios = ["%.2f" % (a / b) for a, b in zip(per_round[1], per_round[2]) if b]
-    bare = ["%.2f" % (a / b) for a, b in zip(per_round["bare 1"], per_round["bare 2"]) if b]
-    return best, ratios, bare, min(per_round["bare 1"]), min(per_round["bare 2"])
+            one["bare %d" % n], one["bare use %d" % n] = bare_throughput(n, TASKS, CHUNKS)
+        rounds.append(one)
+    return best, rounds
 
 
 def wake_latency(events=200):
@@ -298,10 +230,13 @@ if cores is None:
     except OSError:
         pass
 load = load_average()
-best, ratios, bare, bare1, bare2 = best_throughputs()
+best, rounds = best_throughputs()
+bare1 = min(r["bare 1"] for r in rounds)
+bare2 = min(r["bare 2"] for r in rounds)
+notes2, notes4 = round_notes(rounds)
 one, _, use1 = best[1]
 two, sum2, use2 = best[2]
-four, _, use4 = best[4]
+four, sum4, use4 = best[4]
 if BOARD:
     note = "%s, %d tasks of %d chunks, one round" % (sys.platform, TASKS, CHUNKS)
 else:
@@ -310,23 +245,46 @@ else:
         note += "; %d tasks (scaled to the heap)" % TASKS
 emit("executor", "ns per chunk, 1 worker", "ns", one, None, "", note)
 emit("executor", "ns per chunk, 2 workers", "ns", two, one, "1 worker",
-     "2 over 1 in each round: %s" % ", ".join(ratios))
-emit("executor", "ns per chunk, 4 workers", "ns", four, two, "2 workers")
+     "2 over 1 in each round, executor/bare (CPU use x100 of each 2-thread run): " + notes2)
+emit("executor", "ns per chunk, 4 workers", "ns", four, two, "2 workers",
+     "4 over 2 in each round: " + notes4)
 emit("executor", "ns per chunk, bare generators on 2 threads (the machine's ceiling)", "ns",
-     bare2, bare1, "1 thread", "2 over 1 in each round: %s" % ", ".join(bare))
+     bare2, bare1, "1 thread", "the best of each over the same rounds")
+# The executor's 2 over 1 as a share of what two threads of this VM gave in the same round
+# (the bare generators' 2 over 1): the executor's own loss, apart from the machine's moment.
+shares = sorted((r[1] / r[2]) / (r["bare 1"] / r["bare 2"]) for r in rounds if r[2])
+if shares:
+    emit("executor", "2 over 1 as a share of the bare 2 over 1 of the same round, median",
+         "%", int(shares[len(shares) // 2] * 100), None, "",
+         "each round: " + ", ".join("%d" % (x * 100) for x in shares))
 for n, use in ((1, use1), (2, use2), (4, use4)):
     if use is not None:
         emit("executor", "CPU use, %d worker(s) (x100: 200 = two cores busy)" % n, "",
              int(use * 100))
+# CPU time per chunk (all threads; ticks of 10 ms over runs of 0.2-0.5 s: a few % apart),
+# the median over the rounds: the work the executor did, whatever share of the cores the
+# machine gave it. Equal figures on 1 and 2 workers: a 2 over 1 short of 2x was the machine's.
+if rounds[0]["use 1"] is not None:
+    for n in (1, 2, 4):
+        cpu = sorted(int(r[n] * r["use %d" % n]) for r in rounds)
+        emit("executor", "CPU ns per chunk, %d worker(s), median of rounds" % n, "ns",
+             cpu[len(cpu) // 2], None, "", "each round: " + ", ".join(str(c) for c in cpu))
+    for n in (1, 2):
+        cpu = sorted(int(r["bare %d" % n] * (r["bare use %d" % n] or 0)) for r in rounds)
+        emit("executor", "CPU ns per chunk, bare generators on %d thread(s), median" % n, "ns",
+             cpu[len(cpu) // 2], None, "", "each round: " + ", ".join(str(c) for c in cpu))
+for n, figures in ((2, sum2), (4, sum4)):
+    emit("executor", "sleeps in the best run, %d workers (rung by another thread)" % n, "",
+         figures[3], None, "", "%d rung" % figures[4])
 for n in (2, 4):
     counting = CountingSection()
-    _, (_, requests, failed), _ = throughput(n, section=counting)
+    _, (_, requests, failed, _, _), _ = throughput(n, section=counting)
     emit("executor", "lock acquisitions per task, %d workers" % n, "", counting.count // TASKS)
     emit("executor", "steal requests per task (x1000), %d workers, counted run" % n, "",
          requests * 1000 // TASKS)
     emit("executor", "failed steal rounds per task (x1000), %d workers, counted run" % n, "",
          failed * 1000 // TASKS)
-polled, requests, failed = sum2
+polled, requests, failed, _, _ = sum2
 mean = sum(polled) / len(polled)
 spread = max(abs(p - mean) for p in polled) / mean if mean else 0
 emit("executor", "largest polled-count gap from the mean, 2 workers", "%", int(spread * 100))

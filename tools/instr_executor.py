@@ -44,8 +44,9 @@ WORKLOADS = {
     # the worker loop (threads run one at a time under valgrind: no contention counted).
     "executor chunk 1w": EXECUTOR_CHUNK % 1,
     "executor chunk 2w": EXECUTOR_CHUNK % 2,
-    # bench_executor's bare_throughput on one thread: the chunk as a plain generator resumed
-    # by ``next``, no executor (what the workers' chunks cost beyond it is theirs).
+    # the executor bench's bare_throughput (bench/executor_rounds.py) on one thread: the chunk
+    # as a plain generator resumed by ``next``, no executor (what the workers' chunks cost
+    # beyond it is theirs).
     "executor chunk bare": """
 CHUNKS = N // 64
 def compute():
