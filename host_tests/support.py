@@ -49,11 +49,14 @@ class _Skipped:
 class _HeapSkipped:
     """A test skipped, saying why, where shimeji runs from ``.mpy`` files in /lib and less
     than ``least`` bytes of the heap are free just before it runs (read then by the runners:
-    ``skip_reason`` is a property). Its code is in the heap there, not in flash."""
+    ``skip_reason`` is a property). Its code is in the heap there, not in flash. The reason is
+    made at import: where it is read the heap may not hold a new string."""
 
     def __init__(self, fn, least):
         self.fn = fn
         self.least = least
+        self.why = ("shimeji's code from .mpy fills the heap here: needs %d KB free, has less "
+                    "(docs/boards.md, \"RP2040, session 21\")" % (least // 1024))
 
     @property
     def skip_reason(self):
@@ -64,14 +67,7 @@ class _HeapSkipped:
         if not getattr(shimeji, "__file__", "").startswith("/lib/"):
             return None
         gc.collect()
-        free = gc.mem_free()
-        if free >= self.least:
-            return None
-        return ("shimeji runs from .mpy files here: its native code is in the heap (on the "
-                "RP2040 the scheduler's and timer's ~108 KB, the asyncio facade's ~70 KB of "
-                "~240 KB) and this test needs ~%d KB beside it, of which %d KB are free; "
-                "frozen (make firmware) it runs (docs/boards.md, \"RP2040, session 21\")"
-                % (self.least // 1024, free // 1024))
+        return self.why if gc.mem_free() < self.least else None
 
     def __call__(self, *args):
         return self.fn(*args)

@@ -63,6 +63,7 @@ def test_handles_events_and_locks_cross_both_ways():
     ]
 
 
+@needs_heap_beside_mpy_code(_MPY_HEAP)
 def test_gather_accepts_shimeji_handles():
     asyncio.new_event_loop()
 
@@ -132,6 +133,7 @@ def test_awaiting_the_runtimes_own_asyncio_raises_foreign_awaitable():
     assert seen == ["ForeignAwaitable"]
 
 
+@needs_heap_beside_mpy_code(_MPY_HEAP)
 def test_wait_for_on_a_shimeji_handle_cancels_it_on_timeout():
     asyncio.new_event_loop()
     log = []

@@ -13,30 +13,43 @@ def _body(x=1):
     RAN.append(x)
 
 
-def test_off_the_mpy_path_the_test_runs_whatever_the_heap():
-    marked = needs_heap_beside_mpy_code(1 << 29)(_body)
-    assert getattr(marked, "skip_reason", None) is None
-    del RAN[:]
-    marked(7)
-    assert RAN == [7]
-    if not IS_MICROPYTHON:  # pytest sees the function itself
-        assert marked is _body
-
-
-@micropython_only
-def test_on_the_mpy_path_it_is_skipped_only_when_the_heap_is_short():
+def _as_if_from(path, check):
+    """Run ``check`` with ``shimeji.__file__`` as an import from ``path`` leaves it."""
     had = getattr(shimeji, "__file__", None)
-    shimeji.__file__ = "/lib/shimeji/__init__.mpy"  # as the .mpy path's import leaves it
+    shimeji.__file__ = path
     try:
-        short = needs_heap_beside_mpy_code(1 << 29)(_body)
-        room = needs_heap_beside_mpy_code(0)(_body)
-        why = short.skip_reason
-        assert why is not None and ".mpy" in why and "frozen" in why, why
-        assert "524288 KB" in why, why  # what the test needs, then what is free
-        assert room.skip_reason is None
+        check()
     finally:
         if had is None:
             del shimeji.__file__
         else:
             shimeji.__file__ = had
-    assert short.skip_reason is None  # off the .mpy path again
+
+
+def test_off_the_mpy_path_the_test_runs_whatever_the_heap():
+    marked = needs_heap_beside_mpy_code(1 << 29)(_body)
+    if not IS_MICROPYTHON:  # pytest sees the function itself
+        assert marked is _body
+    else:  # frozen (the firmware) or from the tree (the unix port)
+        for path in (".frozen/shimeji/__init__.py", "firmware/shimeji/__init__.py"):
+            _as_if_from(path, lambda: _no_reason(marked))
+    del RAN[:]
+    marked(7)
+    assert RAN == [7]
+
+
+def _no_reason(marked):
+    assert marked.skip_reason is None, marked.skip_reason
+
+
+@micropython_only
+def test_on_the_mpy_path_it_is_skipped_only_when_the_heap_is_short():
+    short = needs_heap_beside_mpy_code(1 << 29)(_body)
+    room = needs_heap_beside_mpy_code(0)(_body)
+
+    def check():
+        why = short.skip_reason
+        assert why is not None and ".mpy" in why and "524288 KB" in why, why
+        _no_reason(room)
+
+    _as_if_from("/lib/shimeji/__init__.mpy", check)  # as the .mpy path's import leaves it
