@@ -34,4 +34,9 @@ def run(name, tests_dir=None, no_threads=None):
                 raise
         else:
             print("PASS %s" % test)
+    # The module's code back to the heap before the host's unmount, which needs some (where
+    # shimeji's .mpy code fills the heap the unmount failed after every test had run).
+    mod = fn = None
+    sys.modules.pop(name, None)
+    gc.collect()
     print("MODULE-DONE")
