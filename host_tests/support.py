@@ -46,43 +46,6 @@ class _Skipped:
         return self.fn(*args)
 
 
-class _HeapSkipped:
-    """A test skipped, saying why, where shimeji runs from ``.mpy`` files in /lib and less
-    than ``least`` bytes of the heap are free just before it runs (read then by the runners:
-    ``skip_reason`` is a property). Its code is in the heap there, not in flash. The reason is
-    made at import: where it is read the heap may not hold a new string."""
-
-    def __init__(self, fn, least):
-        self.fn = fn
-        self.least = least
-        self.why = ("shimeji's code from .mpy fills the heap here: needs %d KB free, has less "
-                    "(docs/boards.md, \"RP2040, session 21\")" % (least // 1024))
-
-    @property
-    def skip_reason(self):
-        import gc
-
-        import shimeji
-
-        if not getattr(shimeji, "__file__", "").startswith("/lib/"):
-            return None
-        gc.collect()
-        return self.why if gc.mem_free() < self.least else None
-
-    def __call__(self, *args):
-        return self.fn(*args)
-
-
-def needs_heap_beside_mpy_code(least):
-    """Skip the test where shimeji's code is loaded from .mpy into a heap that no longer has
-    ``least`` bytes free for the test (the asyncio facade's tests on the RP2040's .mpy path)."""
-
-    def mark(fn):
-        return _HeapSkipped(fn, least) if IS_MICROPYTHON else fn
-
-    return mark
-
-
 def cpython_only(fn):
     if IS_MICROPYTHON:
         return _Skipped(fn, "needs CPython")

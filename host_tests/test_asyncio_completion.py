@@ -3,8 +3,10 @@
 # run_until_complete), whatever the task ended with, and its slot goes back to the pool.
 import gc
 
+from mpyheap import needs_heap_beside_mpy_code
+
 import shimeji.asyncio as asyncio
-from support import heap_scaled, needs_heap_beside_mpy_code
+from support import heap_scaled
 
 # On the RP2040's .mpy path the facade's and the scheduler's code fill most of the heap; the
 # tests marked below (gather, queues, a second loop...) load ~14 KB more and need room for their

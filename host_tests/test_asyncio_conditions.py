@@ -3,8 +3,10 @@
 # too: the event lists asserted are what CPython 3.11 gives.
 import gc
 
+from mpyheap import needs_heap_beside_mpy_code
+
 import shimeji.asyncio as asyncio
-from support import IS_MICROPYTHON, needs_heap_beside_mpy_code, raises
+from support import IS_MICROPYTHON, raises
 
 # On the RP2040's .mpy path the facade's and the scheduler's code fill most of the heap; the
 # tests marked below (gather, queues, a second loop...) load ~14 KB more and need room for their

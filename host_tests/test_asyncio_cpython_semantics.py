@@ -7,9 +7,11 @@
 # on CPython and shimeji.asyncio's stand-in on MicroPython: both caught as asyncio.ExceptionGroup).
 import gc
 
+from mpyheap import needs_heap_beside_mpy_code
+
 import shimeji.asyncio as asyncio
 from shimeji import port
-from support import needs_heap_beside_mpy_code, raises
+from support import raises
 
 # On the RP2040's .mpy path the facade's and the scheduler's code fill most of the heap; the
 # tests marked below (gather, queues, a second loop...) load ~14 KB more and need room for their

@@ -2,11 +2,13 @@
 # events and locks; a task awaiting the runtime's OWN asyncio gets ForeignAwaitable.
 import asyncio as real_asyncio
 
+from mpyheap import needs_heap_beside_mpy_code
+
 import shimeji
 import shimeji.asyncio as asyncio
 from shimeji import Event as ShimejiEvent
 from shimeji import Mutex, join_all, spawn, yield_now
-from support import needs_heap_beside_mpy_code, needs_threads
+from support import needs_threads
 
 # On the RP2040's .mpy path the facade's and the scheduler's code fill most of the heap; the
 # tests marked below (gather, queues, a second loop...) load ~14 KB more and need room for their

@@ -1,10 +1,12 @@
-"""support.needs_heap_beside_mpy_code: a test skipped, with its reason, only where shimeji runs
+"""mpyheap.needs_heap_beside_mpy_code: a test skipped, with its reason, only where shimeji runs
 from .mpy files in /lib (its code in the heap: the RP2040's .mpy path) and the heap then has less
 free than the test needs; read by the runners just before the test runs. Everywhere else (the
 frozen firmware, the unix port, CPython) the test runs. Both runtimes."""
 
+from mpyheap import needs_heap_beside_mpy_code
+
 import shimeji
-from support import IS_MICROPYTHON, micropython_only, needs_heap_beside_mpy_code
+from support import IS_MICROPYTHON, micropython_only
 
 RAN = []
 
