@@ -4,14 +4,15 @@ batches of 20 and 52, with the collector's cost and without it; ns per task.
 ``bench_spawn`` runs both runtimes in one heap, each window from a collected heap and short
 enough to meet few collections. On a board the collector is part of the cost, and not the
 same for both: what a runtime keeps in the heap (shimeji's modules once the scheduler is
-used, ~27 KB on the STM32, and its slots, ~540 B each on 32-bit; asyncio's ~3 KB there, the
+used, ~24 KB on the STM32, and its slots, ~560 B each on 32-bit; asyncio's ~3 KB there, the
 C ``_asyncio``) leaves less free heap, so collections come more often for the same bytes,
 and each one marks what is kept. So here each runtime runs alone: asyncio first, before
 shimeji is imported, then asyncio's modules are dropped and shimeji's loaded. Two figures
 per batch size, both printed: "collections at their rate", a window in which the runtime
 allocates about 8 times its free heap (several collections, at the rate a long run meets
 them), and "collector off", ``gc.disable()`` in windows of as many batches as fit both
-(the same count on both sides): the work alone. Runs on MicroPython with a heap under
+(the same count on both sides): the work alone. shimeji's scheduler is made once per batch
+size, before its windows. Runs on MicroPython with a heap under
 512 KB (a board); elsewhere it says so: collections are rare on a desktop's heap.
 """
 
@@ -89,10 +90,28 @@ def _asyncio_run(batch, batches):
     return lambda: asyncio.run(main())
 
 
-def _shimeji_run(batch, batches):
-    from shimeji import StaticScheduler, join_all
+_SCHEDULER = []  # the scheduler of the batch size measured now, made once for all its windows
 
-    s = StaticScheduler(batch + 1)  # made before the window (asyncio's loop is made in its)
+
+def _scheduler(batch):
+    """A scheduler of ``batch + 1`` slots, made before the windows (asyncio's loop is made in
+    each of its) and kept for every window of that batch size, as a program keeps its one:
+    making one per window on the STM32 cut the heap up (no 296 B block for a slot's table at
+    batch 52 with 26 KB free)."""
+    from shimeji import StaticScheduler
+
+    if _SCHEDULER and _SCHEDULER[0].capacity == batch + 1:
+        return _SCHEDULER[0]
+    _SCHEDULER.clear()  # (the last batch size's: garbage before the new one is made)
+    gc.collect()
+    _SCHEDULER.append(StaticScheduler(batch + 1))
+    return _SCHEDULER[0]
+
+
+def _shimeji_run(batch, batches):
+    from shimeji import join_all
+
+    s = _scheduler(batch)
     handles = [None] * batch
 
     async def driver():
@@ -110,12 +129,8 @@ def _free():
 
 
 def _free_beside_scheduler(batch):
-    from shimeji import StaticScheduler
-
-    s = StaticScheduler(batch + 1)
-    free = _free()
-    del s
-    return free
+    _scheduler(batch)
+    return _free()
 
 
 def _drop_asyncio():
