@@ -1,7 +1,7 @@
 # RunLoop.run()'s common case runs as one viper function (sched/leanloop.py's run_lean): the
 # same programs give the same results with it and without it (loopiter.iterate alone), event
 # for event, iteration for iteration; the loop hands itself back to iterate when a trace is
-# attached, a task waits for I/O or the policy changes, and takes over again after.
+# attached or the policy changes, and takes over again after (I/O waits: test_io_leanloop).
 from shimeji import (
     Event,
     RunLoop,

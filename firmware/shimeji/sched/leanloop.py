@@ -1,22 +1,8 @@
 """``run_lean``: ``RunLoop.run()``'s loop (loopiter.py's ``iterate``) and its lean FIFO tick
-(wordtick.py's ``tick_lean``) in one viper function, for the loop's common case.
-
-Design note: what does not change while the loop runs (the scheduler's queue, context and news
-word, the tick's constants, the kit ``sleep_ms`` is given) is loaded once per run, the loop's
-integers are machine words, and no call is made between the loop and its tick (docs/
-benchmarks.md, "Timers, round twenty"). Between ticks others see what they saw before: each
-tick stores ``_polling``, ``_local_ok``, the queue's ends and the context's slot and scheduler;
-only the kit stays (a sleep outside any task finds no slot there: sleep_ms's slow way) until
-``iterate`` puts the outer one back. The wake counts are read after news only (each wake into
-the inbox sets the news word). The case: a FIFO scheduler ticked outside any task, no
-collection, a shimeji ``Timer`` whose turn peeks, not an executor's worker (``iterate``
-checks). Each iteration is ``iterate``'s: the tick, ``until``'s check, the turn (``peek``, else
-``turn()``), the idle, the ``fire`` (telling the hand-off its scheduler). A trace, a policy
-other than FIFO or a task waiting for I/O at an iteration's top returns ``RESUME`` (that
-iteration counted, its top ``iterate``'s); tasks found waiting for I/O after a tick skip its
-idle. A completion goes through ``sched._complete``. Shape: wordtick.py's (short tries, no
-break in a handler). None on rp2 (the native tick there, see wordtick.py).
-"""
+(wordtick.py's ``tick_lean``) in one viper function, for the loop's common case (iterate
+checks it; a trace or another policy at an iteration's top returns ``RESUME``), tasks waiting
+for I/O included. Design note: docs/timer.md ("the loop's common case"), docs/io.md ("Round
+twenty-one"). Shape: wordtick.py's. None on rp2 (the native tick there, see wordtick.py)."""
 
 import sys
 
@@ -80,6 +66,8 @@ def _bind():
         fifo = sched._fifo  # (iterate checked it, and the trace, for this iteration)
         top = 0  # iterate began this iteration
         io = 0  # tasks wait for I/O (read after each tick: only polls start such waits)
+        fresh = 0  # the last idle polled the I/O poller: the next top skips the zero poll
+        wait_us = poller = nil  # io/dispatch.py's (loaded at the first idle in the poller)
         news[0] = 1  # the first tick looks at both lists whatever came before (wordtick's)
         while True:
             if top:  # the top of an iteration (iterate's): its count and its checks
@@ -87,8 +75,10 @@ def _bind():
                     return STOPPED
                 it = it + 1 if it < _MASK else 0
                 loop.iterations = it
-                if io:
-                    return RESUME
+                if fresh:
+                    fresh = 0  # the last idle polled: no zero poll (iterate's)
+                elif io and int(poller.poll(0)):  # tasks waited for I/O: the zero poll
+                    sched._woken_timer = 0  # (its in-line wakes count there: Tick's alone)
                 fifo = sched._fifo
                 if fifo is nil:
                     return RESUME
@@ -96,8 +86,7 @@ def _bind():
                     pass
                 else:
                     return RESUME
-            top = 1
-            # -- the tick (wordtick.py's tick_lean, the outer context known) -----------------
+            top = 1  # the tick (wordtick.py's tick_lean, the outer context known)
             head = fifo.head
             hn = 0 if head is nil else 1  # head and tail not None, as a machine word
             if hn == 0 and sched._inbox_head is nil:  # nothing to poll: end_tick's way
@@ -181,8 +170,7 @@ def _bind():
                     sw[0] = _RUNNING
                     ctx.slot = slot
                     status = 0
-                    value = nil
-                    r = nil
+                    value = r = nil
                     try:
                         if sw[1]:
                             r = sched._throw_in(slot)
@@ -286,8 +274,8 @@ def _bind():
                     remaining = hn
                     if hn == 0 and sched._inbox_head is not nil:
                         remaining = 1
-            # -- until, the turn, the idle (iterate's, timed and peeking) -----------------
-            poller = sched.poller
+            poller = sched.poller  # until, the turn, the idle (iterate's, timed and peeking)
+            io = 0
             if poller is nil:
                 pass
             elif poller.waiters:
@@ -297,11 +285,10 @@ def _bind():
                     pass
                 else:
                     return UNTIL
-            expired = 0
+            expired = turned = 0
             nxt = -1
             quiet = 1 if timer.trace is nil else 0
             ws = ptr32(wa)
-            turned = 0
             if ws[_W_PENDING]:
                 nxt = -2
                 if quiet:
@@ -311,9 +298,8 @@ def _bind():
                         nxt = int(peek_fn(tk))
                 if nxt < -1:
                     turned = 1
-            elif timer.pending or ((int(source()) - int(clock.base)) & _MASK) >= _TURN_EVERY:
-                turned = 1
-            elif quiet == 0:
+            elif quiet == 0 or timer.pending or \
+                    ((int(source()) - int(clock.base)) & _MASK) >= _TURN_EVERY:
                 turned = 1
             if turned:
                 turn = turn_fn()
@@ -322,22 +308,36 @@ def _bind():
                 quiet = 1 if timer.trace is nil else 0
             if remaining or loop.stopping:
                 continue
-            if io:
-                continue  # tasks wait for I/O: the next top hands the loop to iterate
             if expired:
                 continue  # a sleeper just woke: no idle
             us = int(loop.max_idle_us)
+            if io:  # (iterate's idle_window for a poller)
+                most = poller.max_idle_us
+                if most is nil:  # no wake socket: an interrupt's wake cannot end a poll
+                    us = int(min(us, int(poller.slice_us)))
+                elif int(most) > us:
+                    us = int(most)  # a wake ends the wait early: no need to slice it
             if 0 <= nxt and nxt < us:
                 us = nxt
             if us <= 0:
                 continue
-            if sched._inbox_head is nil:
+            if io:
+                pass  # (wait_us reads the inbox under the section, after ``sleeping``)
+            elif sched._inbox_head is nil:
                 pass
             else:
                 continue
             idles = idles + 1 if idles < _MASK else 0
             loop.idles = idles
-            idle(us)
+            if io:  # in the poller until the deadline, readiness or a wake (io/dispatch.py)
+                if wait_us is nil:  # (a look-up, not an import: allocates nothing)
+                    wait_us = k[14]["shimeji.io.dispatch"].wait_us
+                fresh = 1
+                if int(wait_us(poller, us, idle)):
+                    sched._woken_timer = 0  # (poll's in-line wakes count there: Tick's alone)
+                    continue  # I/O woke tasks: they run at once, no turn before their tick
+            else:
+                idle(us)
             if sched._inbox_head is nil:  # the idle ended at a deadline: wake the sleepers
                 if quiet:
                     fire_fn(tk, sched)  # (a hint: between ticks, its inbox just seen empty)

@@ -91,17 +91,15 @@ def iterate(loop, sched, until):
         if fresh:
             fresh = False  # (after an idle in poll: ``fast`` was decided before it)
         else:
-            io = False
             poller = sched.poller
             if poller is None:
                 pass
             elif poller.waiters:
                 poller.poll(0)
-                io = True
             fast = direct and sched._trace is None
             if fast and sched._fifo is None:
                 fast = False
-            if fast and fuse and not io:
+            if fast and fuse:  # (after the zero poll: its wakes are run_lean's first tick's)
                 ctx = sched._ctx  # (run_lean leaves its kit for sleep_ms there between ticks)
                 outer = ctx.tkit
                 try:
