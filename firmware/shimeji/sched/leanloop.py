@@ -1,8 +1,6 @@
 """``run_lean``: ``RunLoop.run()``'s loop (loopiter.py's ``iterate``) and its lean FIFO tick
-(wordtick.py's ``tick_lean``) in one viper function, for the loop's common case (iterate
-checks it; a trace or another policy at an iteration's top returns ``RESUME``), tasks waiting
-for I/O included. Design note: docs/timer.md ("the loop's common case"), docs/io.md ("Round
-twenty-one"). Shape: wordtick.py's. None on rp2 (the native tick there, see wordtick.py)."""
+(wordtick.py's ``tick_lean``) in one viper function, for the loop's common case, tasks waiting
+for I/O included (design note: docs/timer.md, docs/io.md "Round twenty-one"). None on rp2."""
 
 import sys
 
@@ -67,7 +65,7 @@ def _bind():
         top = 0  # iterate began this iteration
         io = 0  # tasks wait for I/O (read after each tick: only polls start such waits)
         fresh = 0  # the last idle polled the I/O poller: the next top skips the zero poll
-        wait_us = poller = nil  # io/dispatch.py's (loaded at the first idle in the poller)
+        io_poll = wait_us = poller = nil  # io/dispatch.py's poll, wait_us (at the first idle)
         news[0] = 1  # the first tick looks at both lists whatever came before (wordtick's)
         while True:
             if top:  # the top of an iteration (iterate's): its count and its checks
@@ -75,10 +73,9 @@ def _bind():
                     return STOPPED
                 it = it + 1 if it < _MASK else 0
                 loop.iterations = it
-                if fresh:
-                    fresh = 0  # the last idle polled: no zero poll (iterate's)
-                elif io and int(poller.poll(0)):  # tasks waited for I/O: the zero poll
-                    sched._woken_timer = 0  # (its in-line wakes count there: Tick's alone)
+                if fresh or io and int(poller.poll(0)):  # the zero poll (iterate's), not
+                    fresh = 0  # right after an idle in the poller; the poll's in-line wakes
+                    sched._woken_timer = 0  # count there: Tick's alone, none here
                 fifo = sched._fifo
                 if fifo is nil:
                     return RESUME
@@ -94,7 +91,7 @@ def _bind():
             else:
                 tail = fifo.tail
                 left = n0
-                completed = intr = stays = stale = nw = 0
+                completed = intr = stays = stale = nw = shielding = 0
                 sched._polling = True
                 ctx.sched = sched
                 st = sched.timer
@@ -105,7 +102,6 @@ def _bind():
                     tkit = no_kit if st is nil or sched.level else k[7](st, "_kit", no_kit)
                     ctx.tkit = tkit  # (left between ticks: iterate puts NO_KIT back after)
                 sched._local_ok = lnext = sched._local_next  # (set again at each drain)
-                shielding = 0
                 if sched._shielding:  # (run() raised the shield: set again since, see tick_fifo)
                     sh = k[13]
                     if sh.target is not nil or k[15](k[14]) != sh.modules:
@@ -317,24 +313,28 @@ def _bind():
                     us = int(min(us, int(poller.slice_us)))
                 elif int(most) > us:
                     us = int(most)  # a wake ends the wait early: no need to slice it
+            elif sched._inbox_head is nil:  # (with I/O: read below, after ``sleeping``)
+                pass
+            else:
+                continue
             if 0 <= nxt and nxt < us:
                 us = nxt
             if us <= 0:
                 continue
-            if io:
-                pass  # (wait_us reads the inbox under the section, after ``sleeping``)
-            elif sched._inbox_head is nil:
-                pass
-            else:
-                continue
             idles = idles + 1 if idles < _MASK else 0
             loop.idles = idles
             if io:  # in the poller until the deadline, readiness or a wake (io/dispatch.py)
-                if wait_us is nil:  # (a look-up, not an import: allocates nothing)
+                if io_poll is nil:  # (look-ups, not an import: allocates nothing)
+                    io_poll = k[14]["shimeji.io.dispatch"].poll
                     wait_us = k[14]["shimeji.io.dispatch"].wait_us
                 fresh = 1
-                if int(wait_us(poller, us, idle)):
-                    sched._woken_timer = 0  # (poll's in-line wakes count there: Tick's alone)
+                if us < 1000:  # the sub-ms rest too, in slices: wait_us's
+                    woken = int(wait_us(poller, us, idle))
+                else:  # wait_us in line (iterate's: no section, a wake byte ends the poll)
+                    poller.sleeping = True
+                    woken = int(io_poll(poller, us // 1000)) if sched._inbox_head is nil else 0
+                    poller.sleeping = False  # (run() clears it if the poll raises)
+                if woken:
                     continue  # I/O woke tasks: they run at once, no turn before their tick
             else:
                 idle(us)
