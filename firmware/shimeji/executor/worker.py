@@ -100,16 +100,17 @@ class Worker(Stealing, Idling, StaticScheduler):
         if self.sleeping:
             self.ring()
 
-    def _trace_cross_wake(self, slot):
-        # A wake from another worker's thread: CROSS_CORE_WAKE (arg: that worker), through the
-        # trace's side ring under the critical section (the main ring is this thread's).
+    @micropython.native  # called inside the section (a completion wakes its joiners): as
+    def _trace_cross_wake(self, slot):  # bytecode its frame passed 11 words, a heap block
+        # A wake from another worker's thread: CROSS_CORE_WAKE (arg: that worker), side ring
         ctx = core.current_context()
-        if ctx is self._ctx:
-            return
-        for w in self.executor.workers:
-            if w._ctx is ctx:
-                self._trace.record_isr(_CROSS_CORE_WAKE, slot.id, w.index)
+        workers = self.executor.workers
+        i = 0 if ctx is not self._ctx else len(workers)
+        while i < len(workers):
+            if workers[i]._ctx is ctx:
+                self._trace.record_isr(_CROSS_CORE_WAKE, slot.id, i)
                 return
+            i += 1
 
     @micropython.native  # no check point inside: a callback cannot ring it half-way
     def ring(self):
