@@ -1,8 +1,8 @@
 # shimeji: host-only (loopback sockets and a second thread: a board without networking has neither)
 # The run loop's idle in the poller while tasks wait for I/O: data or a wake from another
 # thread ends a long idle (through the wake socket), run_until_complete polls I/O too, an idle
-# without a wake socket is sliced, going to sleep looks at the inbox inside the section, stop()
-# from another thread ends it, and fifty silent sockets idle in poll, not spin.
+# without a wake socket is sliced, stop() from another thread ends it, and fifty silent sockets
+# idle in poll, not spin. (Going to sleep inside the section: test_io_doze.py.)
 import _thread
 import time
 
@@ -110,45 +110,6 @@ def test_without_a_wake_socket_the_idle_in_poll_is_sliced():
     h2.cancel()
     s2.tick()
     close(a, b)
-
-
-def test_going_to_sleep_in_the_poller_looks_at_the_inbox_inside_the_section():
-    # wait_us sets ``sleeping`` and reads the inbox inside the section a wake links under: a
-    # wake from another thread either queued before the look, or reads ``sleeping`` after it
-    # (and ends the poll). Bare, a CPU that lets the load pass the store could let both miss.
-    s, _ = loop_with_timer()
-    p = poller_for(s)
-    seen = []
-    exit_ = s._exit
-
-    def spy(state):
-        seen.append(("exit", p.sleeping, s._inbox_head is None))
-        exit_(state)
-
-    s._exit = spy
-    try:
-        assert p.wait_us(0) == 0
-    finally:
-        s._exit = exit_
-    assert seen[0] == ("exit", True, True) and not p.sleeping
-    g = Gate()
-
-    async def gated():
-        await g
-
-    h = s.spawn(gated())
-    s.tick()
-    g.open()  # queued in the inbox before the poller looks: no idle at all
-    seen.clear()
-    s._exit = spy
-    try:
-        assert p.wait_us(1000000) == 0
-    finally:
-        s._exit = exit_
-    assert seen == [("exit", True, False)] and not p.sleeping  # looked, left, never polled
-    s.tick()
-    assert h.is_complete()
-    p.close()
 
 
 def _stop_later(loop, delay_ms):

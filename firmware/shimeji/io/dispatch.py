@@ -259,23 +259,43 @@ def _wake(self, slot, ev):
 
 
 @micropython.native
+def doze(self):
+    """Set ``sleeping`` and look at the inbox, inside the section a wake links under: True if
+    nothing is queued (``sleeping`` stays set for the poll), else False (cleared). A wake from
+    another thread then either queued before the look or reads ``sleeping`` after it (and
+    sends the wake byte). Bare, a CPU that lets a load pass an earlier store (x86 does) could
+    let both miss the other: the idle then ran to its end (up to 1 s). A free
+    ``LockCriticalSection`` is taken in line, as ``poll`` takes it; without a wake socket
+    nobody reads ``sleeping``: no section. Not ISR-safe (the run loop calls it)."""
+    sched = self.sched
+    lock = self._lock
+    if self._waker is None:
+        self.sleeping = True
+        empty = sched._inbox_head is None
+    elif lock is not None and lock._owner is None:
+        lock._acquire()
+        self.sleeping = True
+        empty = sched._inbox_head is None
+        lock._release()
+    else:
+        state = sched._enter()
+        self.sleeping = True
+        empty = sched._inbox_head is None
+        sched._exit(state)
+    if empty:
+        return True
+    self.sleeping = False
+    return False
+
+
+@micropython.native
 def wait_us(self, us, idle=None):
     """Idle for at most ``us`` µs: in ``poll`` (ms resolution, rounded down) and, for the
     sub-ms rest when nothing became ready, in ``idle(us)`` (the board's primitive) so that
     timer deadlines keep µs precision. Returns the number of tasks woken. Not ISR-safe (the
     run loop calls it)."""
     ms = us // 1000
-    # ``sleeping`` is set and the inbox read inside the section a wake links under: a wake
-    # from another thread then either queued before the look (seen here) or reads ``sleeping``
-    # after it (and sends the wake byte). Bare, a CPU that lets a load pass an earlier store
-    # (x86 does) could let both miss the other: the idle then ran to its end (1 s) instead.
-    sched = self.sched
-    state = sched._enter()
-    self.sleeping = True
-    queued = sched._inbox_head is not None
-    sched._exit(state)
-    if queued:  # a wake raced with going to sleep
-        self.sleeping = False
+    if not doze(self):  # a wake raced with going to sleep
         return 0
     try:
         woken = poll(self, ms)

@@ -42,8 +42,7 @@ def _bind():
         """``iterate``'s loop from an iteration's tick; returns why it stopped. Not ISR-safe."""
         nonlocal exc
         k = _K
-        nil = k[0]
-        no_kit = k[1]
+        nil, no_kit = k[0], k[1]
         vip = int(k[16])
         ctx = sched._ctx
         if sched.parallel or sched._shielding or ctx.sched is not nil:
@@ -51,21 +50,16 @@ def _bind():
         watch = 0 if until is nil else 1  # (then live is its task's slot: iterate's fuse)
         sleep, park, join, stop, gsend, end = k[2], k[3], k[4], k[5], k[6], k[8]
         timer = loop.timer  # (a shimeji Timer: iterate checked; its wheel and clock are fixed)
-        tk = timer._kit
-        wa = tk[2]  # the wheel's words (re-cast each turn: arming may grow them)
-        clock = timer.clock
-        source = clock.source
+        tk, clock = timer._kit, timer.clock
+        wa, source = tk[2], clock.source  # the wheel's words (re-cast each turn: arming may grow)
         peek_fn, fire_fn, turn_fn, idle = k[11], k[12], loop._turn, loop._idle
         news = ptr32(sched._news)  # (a word array that never grows)
-        outer_slot = ctx.slot
         stimer, tkit = nil, no_kit  # sched.timer as last seen, the kit its ticks give sleep_ms
         n0 = 0 if int(loop.tick_size) < 0 else int(loop.tick_size)
         it, idles = int(loop.iterations), int(loop.idles)
-        fifo = sched._fifo  # (iterate checked it, and the trace, for this iteration)
-        top = 0  # iterate began this iteration
-        io = 0  # tasks wait for I/O (read after each tick: only polls start such waits)
-        fresh = 0  # the last idle polled the I/O poller: the next top skips the zero poll
-        io_poll = wait_us = poller = nil  # io/dispatch.py's poll, wait_us (at the first idle)
+        fifo, outer_slot = sched._fifo, ctx.slot  # (iterate checked the queue and the trace)
+        top = io = fresh = 0  # iterate began it; tasks wait for I/O; the last idle polled
+        io_poll = wait_us = poller = dpoll = lk = acq = rel = nil  # (see their first uses)
         news[0] = 1  # the first tick looks at both lists whatever came before (wordtick's)
         while True:
             if top:  # the top of an iteration (iterate's): its count and its checks
@@ -328,11 +322,17 @@ def _bind():
                     io_poll = k[14]["shimeji.io.dispatch"].poll
                     wait_us = k[14]["shimeji.io.dispatch"].wait_us
                 fresh = 1
-                if us < 1000:  # the sub-ms rest too, in slices: wait_us's
-                    woken = int(wait_us(poller, us, idle))
-                else:  # wait_us in line (iterate's: no section, a wake byte ends the poll)
+                if poller is not dpoll:  # its section's lock, if poll() takes it in line
+                    dpoll, lk = poller, poller._lock  # (None: wait_us, which dozes in it)
+                    acq, rel = k[7](lk, "_acquire", nil), k[7](lk, "_release", nil)
+                if us < 1000 or lk is nil or lk._owner is not nil:
+                    woken = int(wait_us(poller, us, idle))  # (the sub-ms rest: in slices)
+                else:  # wait_us in line, its doze too: ``sleeping`` set and the inbox read
+                    acq()  # in the section a wake links under (else each may miss the other)
                     poller.sleeping = True
-                    woken = int(io_poll(poller, us // 1000)) if sched._inbox_head is nil else 0
+                    empty = sched._inbox_head is nil
+                    rel()
+                    woken = int(io_poll(poller, us // 1000)) if empty else 0
                     poller.sleeping = False  # (run() clears it if the poll raises)
                 if woken:
                     continue  # I/O woke tasks: they run at once, no turn before their tick

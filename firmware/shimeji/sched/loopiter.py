@@ -33,10 +33,10 @@ def iterate(loop, sched, until):
     tick = tick_fifo  # a local: a global lookup per iteration otherwise
     peek_fn = peek  # (the same)
     fire_fn = fire
-    # IOPoller.poll and .rest (io/dispatch.py), without the method look-up: taken at the
+    # IOPoller.poll, .rest and doze (io/dispatch.py), without the method look-up: taken at the
     # first idle with a task waiting for I/O (whoever made the poller loaded them), so a
     # program without I/O never loads shimeji.io (~10 KB of heap from .mpy on the RP2040)
-    io_poll = rest = None
+    io_poll = rest = doze = None
     n = loop.tick_size
     # Outside any task, a FIFO scheduler's tick is tick_fifo itself (tick() only checks
     # first what cannot change during the run, and picks it).
@@ -226,16 +226,15 @@ def iterate(loop, sched, until):
             fast = direct and sched._trace is None
             if fast and sched._fifo is None:
                 fast = False
-            poller.sleeping = True
-            if sched._inbox_head is None:
-                pass
-            else:  # a wake raced with going to sleep
-                poller.sleeping = False
-                continue
             if io_poll is None:  # (a look-up, not an import: allocates nothing)
                 dispatch = sys.modules["shimeji.io.dispatch"]
                 io_poll = dispatch.poll
                 rest = dispatch.rest
+                doze = dispatch.doze
+            if doze(poller):  # ``sleeping`` set and the inbox read in the section (dispatch.py)
+                pass
+            else:  # a wake raced with going to sleep
+                continue
             woken = io_poll(poller, ms)  # (run() clears ``sleeping`` if this raises)
             poller.sleeping = False
             fresh = True
