@@ -51,9 +51,10 @@ class SectionSpy:
         setattr(self.obj, self.names[1], self.real[1])
 
 
-def _io_cycles(n, fused):
+def _io_cycles(n, fused, held=False):
     # n wake cycles as tools/instr.py's "io idle wake": the task writes a byte to its socket's
     # peer and waits for it; nothing else is runnable, so each cycle the loop idles in poll.
+    # ``held``: the loop's thread holds the scheduler's section all along (it re-enters it).
     s = StaticScheduler(4, timer=Timer())
     a, b = tcp_pair()
     p = poller_for(s)
@@ -69,10 +70,13 @@ def _io_cycles(n, fused):
     loop = RunLoop(s)
     saved = loopiter.run_lean
     loopiter.run_lean = saved if fused else None
+    state = s._enter() if held else None
     try:
         with SectionSpy(s, p) as spy:
             assert loop.run(s.spawn(reader())) == "read"
     finally:
+        if held:
+            s._exit(state)
         loopiter.run_lean = saved
         close(a, b)
     return loop, p, spy
@@ -90,6 +94,15 @@ def test_iterate_dozes_inside_the_section():
     loop, p, spy = _io_cycles(20, False)
     assert loop.idles >= 20 and not p.sleeping
     assert len(spy.dozes) == loop.idles and all(spy.dozes), (loop.idles, spy.dozes)
+
+
+def test_a_loop_whose_thread_holds_the_section_dozes_by_re_entering_it():
+    # (taken in line there, the lock would wait for itself: the run would never end)
+    for fused in (True, False):
+        loop, p, spy = _io_cycles(5, fused, held=True)
+        assert loop.idles >= 5 and not p.sleeping
+        if p._lock is None:  # (the section's own calls: the spy sees the re-entries)
+            assert len(spy.dozes) == loop.idles and all(spy.dozes)
 
 
 def test_wait_us_dozes_inside_the_section_and_leaves_at_a_queued_wake():

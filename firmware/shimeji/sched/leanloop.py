@@ -1,6 +1,5 @@
-"""``run_lean``: ``RunLoop.run()``'s loop (loopiter.py's ``iterate``) and its lean FIFO tick
-(wordtick.py's ``tick_lean``) in one viper function, for the loop's common case, tasks waiting
-for I/O included (design note: docs/timer.md, docs/io.md "Round twenty-one"). None on rp2."""
+"""``run_lean``: ``RunLoop.run()``'s loop (loopiter's ``iterate``) and its FIFO tick (wordtick)
+in one viper function, for the common case, I/O waits included (docs/timer.md, docs/io.md)."""
 
 import sys
 
@@ -322,15 +321,16 @@ def _bind():
                     io_poll = k[14]["shimeji.io.dispatch"].poll
                     wait_us = k[14]["shimeji.io.dispatch"].wait_us
                 fresh = 1
-                if poller is not dpoll:  # its section's lock, if poll() takes it in line
-                    dpoll, lk = poller, poller._lock  # (None: wait_us, which dozes in it)
+                if poller is dpoll:  # its section's lock, if poll() takes it in line
+                    pass
+                else:  # (None: wait_us, which dozes in the section)
+                    dpoll, lk = poller, poller._lock
                     acq, rel = k[7](lk, "_acquire", nil), k[7](lk, "_release", nil)
-                if us < 1000 or lk is nil or lk._owner is not nil:
+                if us < 1000 or lk is nil or not acq(0):  # (held: by this thread, or soon free)
                     woken = int(wait_us(poller, us, idle))  # (the sub-ms rest: in slices)
                 else:  # wait_us in line, its doze too: ``sleeping`` set and the inbox read
-                    acq()  # in the section a wake links under (else each may miss the other)
-                    poller.sleeping = True
-                    empty = sched._inbox_head is nil
+                    poller.sleeping = True  # in the section a wake links under (else each may
+                    empty = sched._inbox_head is nil  # miss the other: dispatch.py's doze)
                     rel()
                     woken = int(io_poll(poller, us // 1000)) if empty else 0
                     poller.sleeping = False  # (run() clears it if the poll raises)
