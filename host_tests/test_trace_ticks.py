@@ -14,6 +14,7 @@ from shimeji import (
     sleep_ms,
     yield_now,
 )
+from shimeji.trace import kinds as K
 
 
 def workload(policy, traced):
@@ -84,3 +85,47 @@ def test_priority_traced_tick_behaves_like_the_general_path():
 
 def test_cfs_traced_tick_behaves_like_the_general_path():
     same(CfsPolicy)
+
+
+class Steps:
+    """Coroutine-like, not a generator: ``k`` yields, then returns ``value``."""
+
+    def __init__(self, k, value):
+        self.k = k
+        self.value = value
+
+    def send(self, _):
+        if self.k:
+            self.k -= 1
+            return None
+        raise StopIteration(self.value)
+
+    def throw(self, exc, *rest):
+        raise exc
+
+    def close(self):
+        self.k = 0
+
+
+def test_fifo_traced_tick_polls_coroutine_like_objects_and_generators_sharing_a_slot():
+    # The traced FIFO loop polls a generator with the generator type's own send and anything
+    # else by its own send, as the untraced viper tick does (the slot's W_SEND word): in one
+    # slot, one after the other in both orders, with every poll recorded.
+    s = StaticScheduler(1)
+    tr = Trace(64).attach(s)
+
+    async def gen(v):
+        await yield_now()
+        return v
+
+    got = []
+    for coro in (Steps(2, "a"), gen("b"), Steps(1, "c"), gen("d")):
+        h = s.spawn(coro)
+        while s.tick().has_remaining:
+            pass
+        got.append(h.result())
+    assert got == ["a", "b", "c", "d"]
+    ends = [r[3] for r in tr.records() if r[1] == K.POLL_END]
+    assert ends == [K.END_YIELD, K.END_YIELD, K.END_DONE, K.END_YIELD, K.END_DONE,
+                    K.END_YIELD, K.END_DONE, K.END_YIELD, K.END_DONE], ends
+    assert s.free_count() == 1

@@ -11,9 +11,8 @@ handler ends), so a poll that raises (a task completing, failing, cancelled) lea
 loop: its ``finally`` puts the run queue back into the policy and the polls counted so far
 into the ring's header, and the native shell around it (``tick_fifo_traced``) finishes the
 task and enters the loop again. A header word says whether the exception came out of a poll
-(the ``finally`` then takes that task out of the run queue, which is a ring while the loop runs,
-as in ``fastpath.tick_fifo``: a yield turns it, with no stores into slots).
-Behaviour is the untraced tick's (``host_tests/test_trace_ticks.py`` runs it both ways).
+(the ``finally`` then takes that task out of the run queue, a ring while the loop runs, as in
+``fastpath.tick_fifo``). Behaviour is the untraced tick's (``host_tests/test_trace_ticks.py``).
 """
 
 import micropython
@@ -47,9 +46,9 @@ _END_PARK = const(1)
 _END_REWOKEN = const(2)
 _END_DONE = const(3)
 _END_FOREIGN = const(4)
-_RUNNING = const(2)  # task.slot's states, consts (an imported name is a global look-up):
-_QUEUED = const(1)  # objects in the native shell, which passes them to _polls
-_OK = const(2)  # task.slot's outcomes
+_RUNNING = const(2)  # task.slot's states and outcomes, consts (an imported name is a global
+_QUEUED = const(1)  # look-up)
+_OK = const(2)
 _FAILED = const(3)
 _CANCELLED = const(4)
 
@@ -116,14 +115,13 @@ def spliced(sched, tail, head, inbox):
 
 
 @micropython.viper
-def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, sleep, restart,
-           ended, spliced) -> int:
+def _polls(sched, tr, buf, n: int, polled: int, nil, gsend, park, sleep, restart, ended,
+           spliced) -> int:
     # The tick's loop from ``polled`` polls on; returns the polls made when the tick ends.
-    # The arguments from ``nil`` on: None, two slot states, core's PARK and SLEEP, and this
-    # module's two functions, as objects (viper compares objects with an object None, and
-    # boxes a viper int stored into an attribute) passed in by the native shell, where they
-    # cost nothing: read here, each was a global look-up per tick or per poll, which hashes
-    # the name (150-250 instructions; the imported QUEUED read per poll was 9 % of a switch).
+    # The arguments from ``nil`` on (None, the generator type's own send: no ``coro.send``
+    # look-up per poll; core's PARK and SLEEP; this module's three functions) come from the
+    # native shell, where they cost nothing (read here, each was a global look-up that hashes
+    # the name, 150-250 instructions; viper compares objects with an object None).
     p = ptr32(buf)
     size = p[_SIZE]
     fifo = sched._fifo
@@ -158,14 +156,16 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, running, queued, park, slee
                 break
             slot = head
             polled += 1
-            sw = ptr32(slot.w)  # its state and throw flag (task/words.py)
+            sw = ptr32(slot.wa)  # its words (task/words.py): an int cast, no buffer call
             sw[0] = _RUNNING
             ctx.slot = slot
             p[_IN_POLL] = 1
-            if sw[1] == 0:
+            if sw[1]:
+                r = sched._throw_in(slot)
+            elif sw[7]:  # not a generator: by its own send (task/words.py W_SEND)
                 r = slot.coro.send(nil)
             else:
-                r = sched._throw_in(slot)
+                r = gsend(slot.coro, nil)
             p[_IN_POLL] = 0
             if r is nil:
                 sw[0] = _QUEUED
@@ -276,7 +276,7 @@ def _local_to_fifo(sched):
 def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
                      _off=_shield.off, _end=end_tick, _park=core.PARK, _sleep=core.SLEEP,
                      _ended=ended, _spliced=spliced, _no_kit=core.NO_KIT, _stop=StopIteration,
-                     _cancelled=Cancelled):
+                     _cancelled=Cancelled, _gsend=port.CORO_TYPE.send):
     """``fastpath.tick_fifo`` with every poll recorded. Not ISR-safe."""
     # (the module's names as default-argument locals, as in fastpath.tick_fifo: in native code
     # a global read is a look-up that hashes the name, 150-250 instructions each)
@@ -304,8 +304,8 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
         while True:
             buf[_IN_POLL] = 0
             try:
-                polled = _polls(sched, tr, buf, n, polled, None, _RUNNING, _QUEUED, _park,
-                                _sleep, _restart, _ended, _spliced)
+                polled = _polls(sched, tr, buf, n, polled, None, _gsend, _park, _sleep,
+                                _restart, _ended, _spliced)
                 break
             except _stop as e:  # (locals: a global or builtin read is a look-up)
                 if not buf[_IN_POLL]:
