@@ -29,6 +29,12 @@ def find(rows, runtime, workload, prefix):
     return None
 
 
+def _of(row):
+    """``; `` and a row's note (the trace rows': their rounds, range and middle half), or
+    nothing."""
+    return "; " + row["note"] if row.get("note") else ""
+
+
 def goals(rows):
     """The performance goals, each (text, met: True/False/None, detail), on MicroPython."""
     mp = "micropython"
@@ -137,11 +143,11 @@ def goals(rows):
     if toff and num(toff, "shimeji"):
         r = toff["shimeji"]
         out.append(("tracing off costs at most 3% per switch", r <= 1.03,
-                    "%+.1f%% (median of paired runs)" % ((r - 1) * 100)))
+                    "%+.1f%% (median of paired runs%s)" % ((r - 1) * 100, _of(toff))))
     if ton and num(ton, "shimeji"):
         r = ton["shimeji"]
         out.append(("tracing on costs at most 30% per switch", r <= 1.30,
-                    "%+.1f%% (median of paired runs)" % ((r - 1) * 100)))
+                    "%+.1f%% (median of paired runs%s)" % ((r - 1) * 100, _of(ton))))
     pp = find(rows, mp, "preempt", "µs interrupt to urgent task, interrupt level, p99")
     if pp and num(pp, "shimeji") is not None:
         out.append(("interrupt level: p99 interrupt-to-task at most 1 ms beside a 50 ms hog",
