@@ -1,23 +1,34 @@
 # shimeji: host-only (loopback sockets: firmware without networking has no socket module)
-# A TaskSlot keeps the fields few tasks use (timeouts, I/O, held Mutexes) as class-level
-# defaults: a fresh slot's attribute table holds 31 names (a 37-entry table on MicroPython,
-# not the 47-entry one of 39 names), the rare fields read their defaults until first set, a
-# slot keeps what it set for its later tasks, and a slot that used all of them allocates
-# nothing in steady state (heap_lock AND a zero gc.mem_alloc delta).
+# A TaskSlot keeps the fields few tasks use (timeouts, I/O, held Mutexes, priorities, a
+# trace's count) as class-level defaults: a fresh slot's attribute table holds 27 names (a
+# 29-entry table on MicroPython, not the 37-entry one of 31 names), the rare fields read their
+# defaults until first set, a slot keeps what it set for its later tasks, and a slot that used
+# all of them allocates nothing in steady state (heap_lock AND a zero gc.mem_alloc delta).
 from iohelp import close, tcp_pair
-from shimeji import StaticScheduler, Timer, TimerEntry, sleep_ms, timeout, wait_readable
+from shimeji import (
+    CfsPolicy,
+    PriorityPolicy,
+    RoundRobinPolicy,
+    StaticScheduler,
+    Timer,
+    TimerEntry,
+    sleep_ms,
+    timeout,
+    wait_readable,
+)
 from shimeji.task.slot import TaskSlot
 from support import alloc_delta, heap_locked, micropython_only
 
 RARE = {"deadline": None, "deadline_owner": None, "timeout_guard": None, "io_obj": None,
-        "io_mask": 0, "io_events": 0, "io_entry": None, "held_locks": None}
+        "io_mask": 0, "io_events": 0, "io_entry": None, "held_locks": None, "priority": 0,
+        "base_priority": 0, "inherited": None, "wakes": 0}
 
 
-def test_a_fresh_slot_has_31_names_and_reads_the_rare_fields_as_defaults():
+def test_a_fresh_slot_has_27_names_and_reads_the_rare_fields_as_defaults():
     s = StaticScheduler(2)
     for slot in [TaskSlot()] + s.slots:
         names = set(slot.__dict__)
-        assert len(names) == 31  # (the state and rewoken words, then ``wa``: task/words.py)
+        assert len(names) == 27  # (the state and rewoken words, then ``wa``: task/words.py)
         assert not names & set(RARE)
         for name, default in RARE.items():
             assert getattr(slot, name) == default
@@ -75,3 +86,57 @@ def test_a_slot_with_a_timeout_and_an_io_wait_allocates_nothing_after_its_first(
     assert alloc_delta(_rounds, a, s, p, 20) == 0
     assert got[0] == 43
     close(a, b)
+
+
+def test_a_slots_own_timer_entry_keeps_two_names_and_reads_callback_and_key_as_defaults():
+    slot = TaskSlot()
+    assert set(slot.timer.__dict__) == {"slot", "wheel"}  # (pos, deadline: the slot's words)
+    assert slot.timer.callback is None and slot.timer.key == 0 and slot.timer.pos == -1
+
+
+def _spawn_rounds(s, coros):
+    for coro in coros:
+        s.spawn_detached(coro)
+        s.tick()
+
+
+def _coros(n):
+    return [_noop() for _ in range(n)]  # (made before the heap is locked)
+
+
+def _policies():
+    return (PriorityPolicy(), CfsPolicy(), RoundRobinPolicy(500))
+
+
+def test_a_policy_that_keeps_fields_gives_each_slot_its_priority_names_with_them():
+    names = {"priority", "base_priority", "inherited"}
+    for policy in _policies():
+        s = StaticScheduler(2, policy=policy)
+        mine = TaskSlot()
+        assert not names & set(mine.__dict__)
+        s.spawn_allocated(mine, _noop())  # a caller's slot: its fields at its first use
+        s.tick()
+        for slot in s.slots + [mine]:
+            assert names <= set(slot.__dict__), (policy, slot)
+    s = StaticScheduler(2)  # plain FIFO: none of them, the class defaults read
+    _spawn_rounds(s, _coros(3))
+    for slot in s.slots:
+        assert not names & set(slot.__dict__) and slot.priority == 0 and slot.inherited is None
+
+
+@micropython_only
+def test_a_policys_stores_per_spawn_never_grow_a_slots_table():
+    fifo = StaticScheduler(2)
+    _spawn_rounds(fifo, _coros(2))
+    coros = _coros(20)
+    plain = alloc_delta(_spawn_rounds, fifo, coros)  # (a finished coroutine's StopIteration)
+    for policy in _policies():
+        s = StaticScheduler(2, policy=policy)
+        _spawn_rounds(s, _coros(2))  # warm: the policy's own first-use work
+        heap_locked(_spawn_rounds, s, _coros(20))  # (a table's growth fails here)
+        coros = _coros(20)
+        assert alloc_delta(_spawn_rounds, s, coros) == plain, policy
+
+
+async def _noop():
+    return None

@@ -50,6 +50,12 @@ class PolicyFields:
 
     def __init__(self, slot):
         self.slot = slot
+        # The slot's own entries for its priority names (class-level defaults on TaskSlot):
+        # made here, when the slot gets its fields (at bind, or its first use: one allocation
+        # then), so a policy's stores per spawn never grow the slot's attribute table.
+        slot.priority = slot.priority
+        slot.base_priority = slot.base_priority
+        slot.inherited = slot.inherited
         self.weight = 1024  # CFS weight of the effective nice value
         self.vruntime = 0  # CFS virtual run time (µs at nice 0)
         self.vrem = 0  # CFS remainder of the last division, so no µs is lost

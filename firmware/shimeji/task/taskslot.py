@@ -16,12 +16,15 @@ class TaskSlot:
     """Storage for one task. Make your own to use with ``spawn_allocated``."""
 
     # Fields few tasks use are class-level defaults: a slot gets its own entry at its first
-    # store (its first timeout(), I/O wait or Mutex), keeps it, and reads it as before. Fewer
-    # names in ``__init__`` make every slot's attribute table smaller: 31 names fit a 37-entry
-    # table (592 B on the unix port, ~296 B on 32-bit) where 39 took a 47-entry one (752 B).
-    # A table grows only when full (6 entries to spare here: the I/O group and the mutex's
-    # fit; a slot that uses I/O and timeouts grows once, at its first use of the second, and
-    # keeps the larger table: one allocation for the slot's lifetime, not per wait).
+    # store (its first timeout(), I/O wait, Mutex or traced spawn), keeps it, and reads it as
+    # before. Fewer names in ``__init__`` make every slot's attribute table smaller: 27 names
+    # fit a 29-entry table (464 B on the unix port, 232 B on 32-bit) where 31 took a 37-entry
+    # one (592 B, 296 B). A table grows only when full (2 entries to spare here: the mutex's
+    # and the facade's sleep fit, or a trace's count); a slot that uses timeouts or I/O grows
+    # once, at the first use, when that group's first use allocates anyway (its TimerEntry,
+    # the poller's entry), and keeps the larger table: one allocation for the slot's
+    # lifetime, not per wait. A policy that keeps fields gives the slot its priority names
+    # with its ``PolicyFields`` (policy/base.py), at ``bind`` or the slot's first use.
     # -- timeouts (time/deadline.py): the TimerEntry of the earliest pending timeout(), made
     # by the slot's first; the TimeoutGuard that armed it; a TimeoutGuard kept for reuse.
     deadline = None
@@ -37,6 +40,14 @@ class TaskSlot:
     held_locks = None
     # -- shimeji.asyncio: the slot's reusable sleep_ms awaitable (asyncio/sleeping.py).
     fsleep = None
+    # -- priority and its inheritance (PriorityPolicy, CfsPolicy; read across schedulers by
+    # priority inheritance): the effective priority or nice, the task's own value, a value
+    # lent by a blocked waiter. Plain FIFO never writes them.
+    priority = 0
+    base_priority = 0
+    inherited = None
+    # -- tracing: wakes while a trace is attached (trace/ring.py sets it at a traced spawn).
+    wakes = 0
 
     def __init__(self):
         self.sched = None  # owning scheduler while a task lives here; a pool slot on its
@@ -90,16 +101,11 @@ class TaskSlot:
         self.wait_value = None
         # -- timer: the slot's timer entry (``cancel()`` is called when the task stops waiting).
         self.timer = SlotTimer(self)  # sleeps and Interval waits: its fields are words (4-6)
-        # (timeouts, I/O and held Mutexes: class-level defaults above, set on first use)
+        # (timeouts, I/O, held Mutexes, priorities, a trace's count: class-level defaults)
 
-        # -- scheduling policy: priority/nice (read across schedulers by priority inheritance).
-        self.priority = 0  # effective priority (PriorityPolicy) or nice (CfsPolicy)
-        self.base_priority = 0  # the task's own value, without a loan from inheritance
-        self.inherited = None  # value lent by a blocked waiter (priority inheritance)
         # Virtual run time, time slice, queue position, accounting: a PolicyFields
         # (policy/base.py) made by a policy that keeps them; None under plain FIFO.
         self.pol = None
-        self.wakes = 0  # wakes while a trace is attached (trace/ring.py)
 
     def __repr__(self):
         return "<TaskSlot id=%d name=%r state=%d>" % (self.id, self.name, state_of(self))
