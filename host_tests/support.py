@@ -102,9 +102,9 @@ def needs_thread_module(fn):
 def _shimeji_is_native():
     if not IS_MICROPYTHON:
         return False
-    from shimeji.sched.fastpath import tick_fifo
+    from shimeji.sched.owntick import tick_own  # (not fastpath: rp2 does not load it)
 
-    return type(tick_fifo) is not type(lambda: 0)  # native code has a type of its own
+    return type(tick_own) is not type(lambda: 0)  # native code has a type of its own
 
 
 # Where shimeji runs as bytecode (an RP2040 firmware frozen with bytecode=True: ARMv6-M, see

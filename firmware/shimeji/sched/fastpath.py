@@ -16,7 +16,8 @@ or an error) are calls to the scheduler; a task that returns None is completed h
 unless the scheduler's class overrides ``_complete``. A task's spawns come as a piece of run queue
 spliced in whole, counted by its ids (docs/architecture.md, "The FIFO tick in viper").
 In-line completion and join: docs/architecture.md, "The life of a tick"; ctx.tkit: endtick.py.
-On rp2 (no GIL) every scheduler ticks with a viper closure of its own: ``tick_own`` (below).
+On rp2 (no GIL) every scheduler ticks with a viper closure of its own (owntick.py's ``tick_own``),
+and this module is not loaded there (owntick.py says why).
 Shape (the classic ESP32): no try around the loop (~3 KB of xtensawin code): MicroPython's Xtensa
 assembler loads a handler's address with a 12-bit MOVI that wraps past 2,047 B (docs/boards.md,
 "ESP32 (Xtensa), session 14"). Each call that can raise sits in a short try whose handler keeps
@@ -41,6 +42,7 @@ from ..task.slot import CANCELLED, FAILED
 from ..task.waitlist import wake_joiners
 from .endtick import end_tick
 from .foreign import shield as _shield
+from .owntick import base_complete  # (StaticScheduler._complete: scheduler.py sets it)
 
 _ASLEEP = const(4)  # core.ASLEEP, a constant here (an imported name is a lookup)
 _OK = const(2)  # task.slot's OK and core's FREE: constants, not global lookups, in native code
@@ -48,7 +50,6 @@ _FREE = const(0)
 _QUEUED = const(1)  # core.QUEUED and core.RUNNING, written every poll
 _RUNNING = const(2)
 _MODULES = sys.modules
-base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it imports this)
 
 
 @micropython.native
@@ -343,8 +344,3 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
         raise err  # (a bare raise is not supported in native code)
     return _end(sched, (n if n > 0 else 0) - left, completed, False if head is None else True)
 
-
-@micropython.native
-def tick_own(sched, n):
-    """rp2's ``tick_fifo``: ``sched``'s own viper tick (``wordtick.bind``, made in __init__)."""
-    return sched._tick_own(sched, n)

@@ -17,12 +17,18 @@ from micropython import const
 from .. import core
 from ..time.timerturn import fire, peek
 from ..time.timerturn import turn as _timer_turn
-from .leanloop import RESUME, UNTIL, run_lean
 from .wordtick import tick_fifo, tick_lean  # (viper over the words; fastpath's on rp2)
+
+if sys.platform == "rp2":  # leanloop's run_lean is None there: its code (8 KB) is not loaded
+    run_lean = None
+else:
+    from .leanloop import run_lean
 
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
 _W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
 _TURN_EVERY = const(0x80000)  # clock units between turns with no timer armed (0.5 s in µs)
+_RESUME = const(1)  # run_lean's answers (leanloop.py's RESUME and UNTIL)
+_UNTIL = const(2)
 
 
 @micropython.native
@@ -109,10 +115,10 @@ def iterate(loop, sched, until):
                     sched._woken_timer = 0  # (its hand-offs leave the count: Tick's alone)
                 it = loop.iterations
                 idles = loop.idles
-                if code == UNTIL:
+                if code == _UNTIL:
                     loop._io_fresh = False
                     return
-                if code >= RESUME:  # it counted an iteration: its top, here (STOPPED: ends)
+                if code >= _RESUME:  # it counted an iteration: its top, here (STOPPED: ends)
                     if loop.stopping:
                         continue
                     poller = sched.poller

@@ -26,13 +26,13 @@ from ..task.slot import (
     completed_ref,
 )
 from ..task.waitlist import wake_joiners
-from . import fastpath, loopthread, wordtick  # (modules: a name more measured +190 a switch)
+from . import loopthread, owntick, wordtick  # (modules: a name more measured +190 a switch)
 from .foreign import ADVICE as _ADVICE
 from .general import Tick, tick_general
 from .lifecycle import TaskLifecycle
 
 _TICK_SIZE = const(256)
-_OWN_TICK = wordtick._GILLESS  # every scheduler binds its own viper tick (fastpath.tick_own)
+_OWN_TICK = wordtick._GILLESS  # every scheduler binds its own viper tick (owntick.tick_own)
 DEFAULT_TICK_SIZE = _TICK_SIZE  # tasks polled by one tick() at most, by default
 _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace event kind
 _FAILED = const(3)  # task.slot.FAILED
@@ -99,7 +99,7 @@ class StaticScheduler(TaskLifecycle):
         # those are set), one read per tick instead of three (~0.6-0.9k instructions).
         self._local_next = not self.parallel and not self.ids_wrapped and not self.closed
         if _OWN_TICK and not self.parallel:  # rp2: its own viper tick (a worker makes its own)
-            self._tick_own = wordtick.bind(self)  # (fastpath.tick_own calls it: no GIL there)
+            self._tick_own = wordtick.bind(self)  # (owntick.tick_own calls it: no GIL there)
         # The methods every spawn and completion calls, bound once (a subclass's own, if it
         # overrides them): a hit in the instance's table instead of a miss, then the class.
         self._start = self._start
@@ -216,7 +216,7 @@ class StaticScheduler(TaskLifecycle):
     def _end_tick(self, polled, completed):
         fifo = self._fifo  # FifoPolicy.has_ready(), inlined for the FIFO policy
         ready = fifo.head is not None if fifo is not None else self.policy.has_ready()
-        return fastpath.end_tick(self, polled, completed, ready)
+        return owntick.end_tick(self, polled, completed, ready)
 
     def _interrupted(self, slot, exc):
         # The interruption itself goes to whoever runs the loop; the task's joiners and handle
@@ -301,4 +301,4 @@ class StaticScheduler(TaskLifecycle):
                 owner._give_back(slot)
 
 
-fastpath.base_complete[0] = StaticScheduler._complete  # tick_fifo completes in line if it is
+owntick.base_complete[0] = StaticScheduler._complete  # tick_fifo completes in line if it is

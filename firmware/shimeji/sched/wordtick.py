@@ -1,7 +1,6 @@
 """The FIFO tick in viper over the slots' words (task/words.py): ``tick_fifo``, fastpath.py's in
 viper, and ``tick_lean``, RunLoop.run()'s (endtick.end_lean). Design note: docs/architecture.md,
-"The FIFO tick in viper". Rare completion parts: endtick.ended_aside.
-"""
+"The FIFO tick in viper". Rare completion parts: endtick.ended_aside."""
 
 import sys
 
@@ -9,10 +8,9 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..port import CORO_TYPE as _CORO_TYPE  # not .lifecycle's: 3 imports deeper
 from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
-from . import fastpath
+from . import owntick
 from .endtick import end_lean, end_tick, poll_interrupted, poll_outcome
 from .endtick import ended_aside as _aside
 from .foreign import shield
@@ -49,6 +47,8 @@ _K_SEND = const(17)
 _K_LEAN = const(18)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
+if not _GILLESS:  # (rp2 never calls the native tick: owntick.py; its code is not loaded there)
+    from . import fastpath
 
 
 def _bind(sleep, kit):
@@ -339,9 +339,9 @@ def _bind(sleep, kit):
 
 
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
-        type, fastpath.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside,
-        _CORO_TYPE.send)
-tick_fifo = fastpath.tick_own if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
+        type, owntick.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside,
+        port.CORO_TYPE.send)  # (port's, not .lifecycle's: 3 imports deeper)
+tick_fifo = owntick.tick_own if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 
 
