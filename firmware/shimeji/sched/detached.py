@@ -33,7 +33,6 @@ from .. import core
 from .lifecycle import _CORO_TYPE
 
 _ID_MASK = const(0x3FFFFFFF)
-_QUEUED = const(1)
 
 
 @micropython.native
@@ -52,8 +51,8 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 pass
             elif self._local_ok:  # tick_fifo polls a task of this scheduler on this thread,
                 ok = True  # its inbox empty (a wake into it clears _local_ok: lifecycle.py)
-            elif self._polling or self.closed or self.ids_wrapped or self.parallel:
-                pass  # another tick polls (general, traced, held), or spawn refuses
+            elif self._polling or not self._local_next:  # (False once closed, parallel or
+                pass  # ids_wrapped) another tick polls (general, traced, held), or spawn refuses
             elif self._trace is None and _ctx.sched is None:  # outside any task
                 fifo = self._fifo
                 if fifo is None:  # another policy: its add(), through spawn
@@ -67,8 +66,8 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                 handle._ref = slot  # (nameless, as the free slot: see below)
                 handle.id = task_id
                 slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
-                slot.id = task_id
-                slot.w[0] = _QUEUED  # (polls stays 0 under FIFO: set_policy clears it)
+                slot.id = task_id  # (its state word stays FREE until its first poll, as
+                # spawn's in-line case leaves it, on either list: task/words.py W_STATE)
                 if fifo is None:  # the tick's own list, spliced in and counted by tick_fifo
                     tail = self._local_tail
                     if tail is None:

@@ -27,6 +27,7 @@ _UNUSED = 0
 PENDING = 1
 OK = 2
 _OK = const(2)  # OK in native code (a module global there is a look-up and more)
+_ENDED = const(2)  # a joiner's wait_phase once the joined task returned None in line
 FAILED = 3
 CANCELLED = 4
 DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
@@ -193,7 +194,8 @@ class JoinHandle:
         me = _ctx.slot  # core.current_slot() without the call
         if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = self._no_task()  # raises NoCurrentTask
-        if me.wait_phase == 0:
+        phase = me.wait_phase
+        if phase == 0:
             slot = self._ref
             if slot.__class__ is not _slot_type and not isinstance(slot, _slot_type):  # finished
                 if slot is None:  # _finish's common case, in line
@@ -226,15 +228,19 @@ class JoinHandle:
             me.waiting_on = joiners
             me.dirty = True  # (both: each completion has a list to see to; TaskSlot.dirty)
             slot.dirty = True
-            me.wait_next = None
-            me.wait_prev = last
-            if last is None:
+            if last is None:  # (me on no list: its wait_prev and wait_next are None)
                 joiners.head = me
             else:
+                me.wait_prev = last
                 last.wait_next = me
             joiners.tail = me
             joiners.count += 1
             return r
+        if phase == _ENDED:  # the tick's in-line completion: the task returned None
+            me.wait_phase = 0
+            exc = _join_stop
+            exc.__traceback__ = None
+            raise exc
         status = me.wait_status
         if status == 0:
             return _park  # woken for another reason; still on the joiners list

@@ -15,7 +15,8 @@ slot object, and its words with it. The words:
   spawned in line while the FIFO tick polls keeps FREE until its first poll writes RUNNING:
   ``spawn``'s in-line case and the asyncio facade's ``create_task`` (its in-line case,
   asyncio/loop.py) write no state (the store is ~300 instructions of a spawn's ~10k in
-  native code); ``_start`` and ``spawn_detached``'s in-line case write QUEUED. Until that
+  native code); ``spawn_detached``'s in-line case neither (onto the FIFO queue too), and
+  ``_start`` writes QUEUED. Until that
   poll nothing reads the word but as "not running, not waiting" (a wake of a FREE or a
   QUEUED slot does nothing). So a slot is live while it holds a coroutine (``slot.coro``,
   what the pool's queries and ``cancel_slot`` read), and ``state_of`` reads QUEUED for a
