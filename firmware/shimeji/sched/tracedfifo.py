@@ -70,23 +70,23 @@ def ended(tr, buf, slot, te, end, _records=poll_records, _put=put, _what=park_wh
         buf[_BEGIN] = buf[_POS]
 
 
-@micropython.native  # called per park and per tick: as bytecode, ~2k instructions a call
+@micropython.viper  # per park and per tick: native, it set up a frame (~700 instructions)
 def restart(tr, buf):
     """After a poll's records: move the side ring's, and start the next poll here, now."""
-    if buf[_SIDE]:
+    p = ptr32(buf)
+    if p[_SIDE]:
         tr.drain()
-    buf[_BEGIN] = buf[_POS]
-    buf[_START] = tr.clock() & _MASK
+    p[_BEGIN] = p[_POS]
+    p[_START] = int(tr.clock()) & _MASK
 
 
 @micropython.native
 def spliced(sched, tail, head, inbox):
     """Into the ring between ``tail`` and ``head``, where ``fastpath.tick_fifo`` puts them: the
     tick's own list (what the last poll spawned: ``_start``), then, if ``inbox``, the wake
-    inbox (at the loop's end it stays for the next tick, as in fastpath.py). Returns the
-    new tail (whose ``run_next`` is the head; None if the ring and both lists were empty). A
-    function of its own: in line, the viper loop's try body grew past the reach of the
-    classic ESP32's MOVI (test_tools_xtensa_reach; it was at 2,014 of 2,047 B)."""
+    inbox (at the loop's end it stays for the next tick, as in fastpath.py). Returns the new
+    tail (whose ``run_next`` is the head; None if the ring and both lists were empty). In line,
+    the viper try body grew past the classic ESP32's MOVI reach (test_tools_xtensa_reach)."""
     slot = sched._local_head
     if slot is not None:
         if tail is None:
@@ -123,6 +123,7 @@ def _polls(sched, tr, buf, n: int, polled: int, nil, gsend, park, sleep, restart
     # native shell, where they cost nothing (read here, each was a global look-up that hashes
     # the name, 150-250 instructions; viper compares objects with an object None).
     p = ptr32(buf)
+    p[_IN_POLL] = 0  # (an exception before the first poll is not a task's)
     size = p[_SIZE]
     fifo = sched._fifo
     ctx = sched._ctx
@@ -302,7 +303,6 @@ def tick_fifo_traced(sched, n, _polls=_polls, _restart=restart, _on=_shield.on,
     news[1] = 1 if sched._local_next else 0  # (not parallel, closed or ids wrapped)
     try:
         while True:
-            buf[_IN_POLL] = 0
             try:
                 polled = _polls(sched, tr, buf, n, polled, None, _gsend, _park, _sleep,
                                 _restart, _ended, _spliced)
