@@ -18,7 +18,7 @@ class _HeapSkipped:
         self.fn = fn
         self.least = least
         self.why = ("shimeji's code from .mpy fills the heap here: needs %d KB free, has less "
-                    "(docs/boards.md, \"RP2040, session 21\")" % (least // 1024))
+                    "(docs/boards.md, \"RP2040, session 22\")" % (least // 1024))
 
     @property
     def skip_reason(self):

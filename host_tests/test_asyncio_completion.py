@@ -9,8 +9,9 @@ import shimeji.asyncio as asyncio
 from support import heap_scaled
 
 # On the RP2040's .mpy path the facade's and the scheduler's code fill most of the heap; the
-# tests marked below (gather, queues, a second loop...) load ~14 KB more and need room for their
-# tasks: measured, 17 KB free there before them (docs/boards.md, "RP2040, session 21").
+# tests marked below (gather, wrapping ids, many runs) load more of it and need room for their
+# tasks: each failed there with 29 KB free before it, and has not been seen to pass on that path
+# (docs/boards.md, "RP2040, session 22"). The other marks give the free heap each test passed with.
 _MPY_HEAP = 32 * 1024
 
 # A task past the loop's 16 static slots costs a grown slot, its Task and its coroutine: about

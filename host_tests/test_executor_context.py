@@ -7,6 +7,7 @@ read the interpreter's context first, which held the main loop's task: a worker'
 ``sleep_ms(5)`` ended after 15-34 us and ``current_task()`` was the main loop's task."""
 
 from contexthelp import failures, spawn_probes, spin_until
+from mpyheap import needs_heap_beside_mpy_code
 
 from levelhelp import settle, waiter
 from shimeji import (
@@ -159,7 +160,8 @@ def test_a_worker_finds_its_own_task_while_a_background_loop_thread_is_mid_poll(
 
 
 @needs_thread_module
-def test_an_interrupt_level_on_a_workers_thread_finds_its_own_task():
+@needs_heap_beside_mpy_code(32 * 1024)  # the RP2040's .mpy path: this module's imports leave
+def test_an_interrupt_level_on_a_workers_thread_finds_its_own_task():  # 4 KB (session 22)
     # Executor.run gives worker 0 the main thread, where the interrupt level's callback runs
     # (in the middle of worker 0's poll): the level's task finds itself, not worker 0's task.
     isr = InterruptScheduler(2)

@@ -1,19 +1,17 @@
-"""The executor allocates nothing inside its critical section (issue 14; docs/executor.md,
-"Session 18"). On the RP2040 with core 1 running the section is the rp2 port's mutex across
-both cores, and an allocation inside it waits for the GC's mutex: both cores can stop.
+"""The executor allocates nothing inside its critical section (issue 14, docs/executor.md "Session
+18"). On the RP2040 with core 1 running the section is the rp2 port's mutex across both cores, and
+allocating inside it waits for the GC's mutex: both cores can stop. Two sections (heaplocked.py),
+for the executor and its primitives: locked (MicroPython): ``micropython.heap_lock()`` while a
+thread holds the section, so allocating there raises ``MemoryError``; with every worker on its own
+thread (stress, spawns from another thread into the injector, close under load); solo (builds with
+``micropython.mem_total``: the unix port): the bytes allocated between entering and leaving, exact
+while one thread runs, so the workers are driven on this thread. It sees what a locked heap hides:
+a bytecode call whose frame passes 11 words takes its frame from the heap, or from the C stack when
+the heap is locked. Without ``mem_total`` (boards) the solo tests run locked. CPython has neither
+heap lock nor allocation count: there the same workloads run through a section that only counts,
+and the tests check it was used and every entry left."""
 
-Two sections (heaplocked.py), given to the executor and its primitives:
-- locked (MicroPython): ``micropython.heap_lock()`` while a thread holds the section, so an
-  allocation there raises ``MemoryError``; with every worker on its own thread (stress, spawns
-  from another thread into the injector, close under load);
-- solo (MicroPython builds with ``micropython.mem_total``, the unix port): the bytes allocated
-  between entering and leaving, exact while one thread runs, so the workers are driven on
-  this thread. It also sees what a locked heap hides: a bytecode call whose frame passes 11
-  words takes its frame from the heap, or from the C stack when the heap is locked. Where
-  ``mem_total`` is missing (boards) the solo tests run locked.
-CPython has no heap lock and no allocation count: there the same workloads run through a
-section that only counts, and the tests check that it was used and every entry left."""
-
+from mpyheap import needs_heap_beside_mpy_code
 from test_executor import _stress
 from test_executor_injector import _feed_from_another_thread
 from test_executor_stress import _churn, _close_under_load
@@ -157,6 +155,7 @@ def test_channels_events_sleeps_and_timeouts_on_the_section_allocate_nothing_ins
 
 
 @needs_thread_module  # an Executor, driven on this thread
+@needs_heap_beside_mpy_code(19 * 1024)  # failed with 18 KB on the .mpy path (RP2040 s. 22)
 def test_injected_spawns_a_grown_pool_and_a_close_allocate_nothing_inside_the_section():
     cs, ex = _solo(workers=2, capacity=4)
     hs = [ex.spawn(_leaf(i)) for i in range(6)]  # from no worker: into the injector
@@ -192,6 +191,7 @@ def test_injected_spawns_a_grown_pool_and_a_close_allocate_nothing_inside_the_se
 
 
 @needs_thread_module  # an Executor, driven on this thread
+@needs_heap_beside_mpy_code(32 * 1024)  # failed with 31 KB on the .mpy path (RP2040 s. 22)
 def test_hand_overs_the_injector_and_traced_workers_allocate_nothing_inside_the_section():
     from shimeji import Trace
 
