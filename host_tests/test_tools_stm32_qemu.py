@@ -231,7 +231,9 @@ def test_a_test_image_over_the_flash_is_linked_again_with_less_frozen_and_record
     monkeypatch.setenv(testimage.BUDGET_ENV, "1234")  # (while a build runs: the manifest's)
     assert testimage.current_budget(where) == 1234
     # The next build freezes more: its budget raised by the spare flash past the margin.
-    assert testimage.next_budget(where) == budgets[1] + int((48520 - 8192) / 0.37)
+    # (at the share a raise's modules take, larger than the suite's: session 22's raise at
+    # 0.37 left 908 B of flash, not the margin)
+    assert testimage.next_budget(where) == budgets[1] + int((48520 - 8192) / 0.55)
 
 
 def test_a_build_passes_its_output_on_and_keeps_its_tail(capsys):

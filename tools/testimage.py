@@ -15,8 +15,8 @@ first build's. A link that overflows the flash is built again at once with the b
 by what it was over (at ``BYTECODE_SHARE``) and ``MARGIN`` more; a link that fits records the
 budget it was built with and the flash it left (``BUDGET_FILE``, beside the image), which
 fwtest's plan reads (what the image froze), and the next build raises the budget by the spare
-flash past ``MARGIN``: as shimeji grows the image freezes fewer test modules, as it shrinks
-more, and it never fails to link for the tests' sake.
+flash past ``MARGIN`` (at ``RAISE_SHARE``): as shimeji grows the image freezes fewer test
+modules, as it shrinks more, and it never fails to link for the tests' sake.
 """
 
 import os
@@ -34,6 +34,10 @@ NEEDS_HEAP = ("test_time_wheel_words.py", "test_trace_fifo_records.py",
               "test_trace_spawn_local.py", "test_trace_top.py")
 _IMPORTS = re.compile(r"^\s*(?:from|import) (test_\w+)", re.M)
 BYTECODE_SHARE = 0.37  # frozen bytes (bytecode, constants, qstrs) per byte of test source
+# The share a raise assumes: the modules a raise adds (the last in sorted order) came to ~0.52
+# frozen bytes a byte of source in session 22 (a raise by 25,828 B of spare left 908 B, not
+# MARGIN), more than the whole suite's 0.37; the larger share keeps a raise inside MARGIN.
+RAISE_SHARE = 0.55
 MARGIN = 8192  # bytes of flash a budget leaves spare
 BUDGET_FILE = "frozen_test_budget.txt"  # "<budget> <spare flash>" of the image beside it
 BUDGET_ENV = "SHIMEJI_TEST_BUDGET"  # the budget of the build under way (firmware.py sets it)
@@ -64,10 +68,10 @@ def current_budget(build_dir=None):
 
 def next_budget(build_dir=None):
     """The budget a new build starts from: the image's, raised by its spare flash past
-    ``MARGIN`` when it left more than twice that."""
+    ``MARGIN`` (at ``RAISE_SHARE``) when it left more than twice that."""
     budget, spare = built(build_dir)
     if spare is not None and spare > 2 * MARGIN:
-        budget += int((spare - MARGIN) / BYTECODE_SHARE)
+        budget += int((spare - MARGIN) / RAISE_SHARE)
     return budget
 
 
