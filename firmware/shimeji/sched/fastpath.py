@@ -49,7 +49,6 @@ _OK = const(2)  # task.slot's OK and core's FREE: constants, not global lookups,
 _FREE = const(0)
 _QUEUED = const(1)  # core.QUEUED and core.RUNNING, written every poll
 _RUNNING = const(2)
-_ENDED = const(2)  # task.slot's _ENDED: a joiner's wait_phase, its task returned None
 _MODULES = sys.modules
 
 
@@ -273,7 +272,7 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         joiners.tail = None
                         joiners.count = 0
                         joiner.waiting_on = None
-                        joiner.wait_phase = _ENDED  # (JoinHandle.__next__ ends it)
+                        joiner.wait_phase = _OK  # ended: JoinHandle.__next__ reads it
                         joiner.w[0] = _QUEUED  # (no wait_key: a join never reads it)
                         if tail is None:
                             head = joiner

@@ -25,7 +25,6 @@ _ASLEEP = const(4)
 _W_TPOS = const(4)  # the slot's timer entry's number (task/words.py)
 _NOT_ARMED = const(0xFFFF)  # ...when it is not armed
 _OK = const(2)  # task.slot's OK
-_ENDED = const(2)  # task.slot's _ENDED: a joiner's wait_phase, its task returned None
 _MASK = const(0x3FFFFFFF)  # counters wrap below 2**30 (core.wrap_count)
 _K_OWNER = const(0)  # kit's items (see the module's end): the worker of bind(), or None
 _K_END = const(1)
@@ -253,7 +252,7 @@ def _bind(sleep, kit):
                                 joiners.tail = nil  # queued here, where the inbox's drain
                                 joiners.count = 0  # would put it, with no section (fastpath.py)
                                 joiner.waiting_on = nil
-                                joiner.wait_phase = _ENDED  # (JoinHandle.__next__ ends it)
+                                joiner.wait_phase = _OK  # ended: JoinHandle.__next__ reads it
                                 jw[0] = _QUEUED  # (no wait_key: a join never reads it)
                                 if hn:
                                     tail.run_next = joiner

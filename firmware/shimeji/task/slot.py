@@ -26,8 +26,8 @@ from .taskslot import TaskSlot  # (by its module: `from . import taskslot` is a 
 _UNUSED = 0
 PENDING = 1
 OK = 2
-_OK = const(2)  # OK in native code (a module global there is a look-up and more)
-_ENDED = const(2)  # a joiner's wait_phase once the joined task returned None in line
+_OK = const(2)  # OK in native code (a module global there is a look-up and more); also a
+# joiner's wait_phase once the tick's in-line completion ended its join (the task returned None)
 FAILED = 3
 CANCELLED = 4
 DETACHED = 5  # the holder gave the handle up: every use raises StaleHandle
@@ -187,17 +187,16 @@ class JoinHandle:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _ctx=core.context, _park=core.PARK, _end=_finish, _slot_type=TaskSlot,
-                 _join_stop=_join_finish.exc, isinstance=isinstance, _join=core.JOIN,
-                 _threads=core._threads):
+    def __next__(self, _ctx=core.context, _park=core.PARK, _slot_type=TaskSlot,
+                 _join_stop=_join_finish.exc, _join=core.JOIN, _threads=core._threads):
         # No global read (defaults, a method for misuse, no new names): see lifecycle.py's spawn.
         me = _ctx.slot  # core.current_slot() without the call
         if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = self._no_task()  # raises NoCurrentTask
-        phase = me.wait_phase
-        if phase == 0:
+        wait_phase = me.wait_phase
+        if wait_phase == 0:
             slot = self._ref
-            if slot.__class__ is not _slot_type and not isinstance(slot, _slot_type):  # finished
+            if slot.__class__ is not _slot_type and self._live_slot() is None:  # finished
                 if slot is None:  # _finish's common case, in line
                     exc = _join_stop
                     exc.__traceback__ = None
@@ -236,7 +235,7 @@ class JoinHandle:
             joiners.tail = me
             joiners.count += 1
             return r
-        if phase == _ENDED:  # the tick's in-line completion: the task returned None
+        if wait_phase == _OK:  # ended by the tick's in-line completion: it returned None
             me.wait_phase = 0
             exc = _join_stop
             exc.__traceback__ = None
@@ -254,7 +253,9 @@ class JoinHandle:
                 raise exc
         else:
             me.wait_value = None  # (the task's result is not kept alive by the joiner's slot)
-        return _end(status, value, me)
+        return self._end(status, value, me)
+
+    _end = staticmethod(_finish)  # (a value or an error: __next__'s rare end, off its defaults)
 
     def _no_task(self):  # (a method: the look-up costs nothing on the one-thread join path)
         return core.current_slot()  # raises NoCurrentTask
