@@ -6,7 +6,16 @@
 import socket
 
 from iohelp import close, reset, run_to_end, tcp_pair
-from shimeji import Stream, StreamClosed, open_connection, sleep_ms, start_server
+from shimeji import (
+    Stream,
+    StreamClosed,
+    core,
+    open_connection,
+    sleep_ms,
+    spawn,
+    start_server,
+    wait_readable,
+)
 from support import raises
 
 
@@ -133,6 +142,17 @@ def test_peer_reset_surfaces_as_oserror_on_read_and_drain():
             out.append("read returned")
         except OSError as e:
             out.append("read OSError %d" % e.args[0])
+        # the read's wait ended with it (the op resets the slot's wait after the read, in a
+        # finally): a wait on another object now waits for that object, it does not return
+        me = core.current_slot()
+        out.append((me.wait_phase, me.io_obj))
+        c, d = tcp_pair()
+        waiter = spawn(_read_one(d))
+        await sleep_ms(2)
+        out.append(waiter.is_complete())
+        c.write(b"!")
+        out.append(await waiter)
+        close(c, d)
         try:
             for _ in range(20):
                 r.write(b"x" * 4096)
@@ -143,7 +163,12 @@ def test_peer_reset_surfaces_as_oserror_on_read_and_drain():
         r.close()
         return out
 
-    assert run_to_end(main()) == ["read OSError 104", "drain OSError"]
+    assert run_to_end(main()) == ["read OSError 104", (0, None), False, b"!", "drain OSError"]
+
+
+async def _read_one(sock):
+    await wait_readable(sock)
+    return sock.read(1)
 
 
 def test_close_wakes_a_reader_with_stream_closed_and_server_close_refuses_clients():

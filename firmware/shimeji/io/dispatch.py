@@ -44,10 +44,11 @@ _HALF = const(0x1FFFFFFF)
 
 
 @micropython.native
-def poll(self, timeout_ms=0):
+def poll(self, timeout_ms=0, tally=True):
     """Poll once, waiting at most ``timeout_ms`` (0: just look), and wake every task whose
     object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
-    Not ISR-safe."""
+    Not ISR-safe. (``tally`` False: the wakes linked straight into the queue are not added
+    to the next ``Tick``'s count, which the lean loop never reads.)"""
     woken = 0
     waker = self._waker_key
     ipoll = self._ipoll
@@ -135,7 +136,8 @@ def poll(self, timeout_ms=0):
                 else:
                     tail.run_next = slot
                 fifo.tail = slot
-                s._woken_timer += 1  # the loop thread's own wakes, counted as external
+                if tally:  # the loop thread's own wakes, counted as external
+                    s._woken_timer += 1
             else:
                 _to_inbox(s, slot)
                 s._woken_ext += 1

@@ -70,8 +70,7 @@ class ReadOp:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _copy=_copy_word, _words=_WORDS, _ctx=_context, _park=_PARK,
-                 _threads=core._threads):
+    def __next__(self, _ctx=_context, _threads=core._threads):
         me = _ctx.slot  # (default-argument locals: a global is a hashed look-up in native code)
         if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = core.current_slot()  # raises NoCurrentTask
@@ -97,20 +96,22 @@ class ReadOp:
                     me.dirty = True  # (see TaskSlot.dirty)
                     poller.waiters += 1
                     me.wait_phase = 1
-                    return _park
+                    return _PARK
                 _read_step(me)  # registers the wait (raises what add raises)
                 self.entry = me.io_entry
                 self.fin = me.sched.value_finish.parts
-                return _park
+                return _PARK
             if me.io_entry is None:  # (no ``is not``: in native code, a runtime call more)
                 pass
             else:
-                return _park  # woken for another reason: still registered
-            me.wait_phase = 0  # READ_ANY.step's end in line: trouble shows in the read
-            me.io_obj = None  # (io_events stays: nothing reads it before the next wake)
+                return _PARK  # woken for another reason: still registered
             kind = self.kind
             if kind >= 0:  # read(n): kind is n
-                r = s.read(kind)
+                try:
+                    r = s.read(kind)
+                finally:  # (READ_ANY.step's end in line, after the read: not between
+                    me.wait_phase = 0  # readiness and it; trouble shows in the read)
+                    me.io_obj = None
                 if r is None:
                     continue  # nothing after all: wait again
                 # raise me.sched.value_finish.done(r), in line (no bytecode call; the box
@@ -121,10 +122,12 @@ class ReadOp:
                     raise StopIteration(r)
                 exc, box, dst, src = fin
                 box[0] = r
-                _copy(dst, src, _words)
+                _copy_word(dst, src, _WORDS)
                 exc.__traceback__ = None
                 raise exc
-            elif kind == READ_INTO:
+            me.wait_phase = 0  # READ_ANY.step's end in line: trouble shows in the read
+            me.io_obj = None  # (io_events stays: nothing reads it before the next wake)
+            if kind == READ_INTO:
                 r = s.readinto(self.buf)
                 self.buf = None
                 raise me.sched.value_finish.done(r)

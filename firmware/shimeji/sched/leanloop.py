@@ -1,16 +1,12 @@
 """``run_lean``: ``RunLoop.run()``'s loop (loopiter's ``iterate``) and its FIFO tick (wordtick)
 in one viper function, for the common case, I/O waits included (docs/timer.md, docs/io.md)."""
 
-import sys
-
 import micropython
 from micropython import const
 
-from .. import core, port
-from ..task.words import addr_of
-from ..time.timerturn import fire, peek
-from .endtick import end_lean, poll_interrupted, poll_outcome
-from .foreign import shield as _shield
+from .. import port
+from .leankit import KIT as _K
+from .leankit import RP2
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
@@ -28,9 +24,6 @@ _OK = const(2)
 _MASK = const(0x3FFFFFFF)
 _W_PENDING = const(27)  # TimerWheel._w's armed-entry count (time/wheel.py)
 _TURN_EVERY = const(0x80000)  # as in loopiter.py
-_K = (None, core.NO_KIT, core.SLEEP, core.PARK, core.JOIN, StopIteration, port.CORO_TYPE.send,
-      getattr, end_lean, poll_outcome, poll_interrupted, peek, fire, _shield, sys.modules, len,
-      1 if type(addr_of(bytearray(4))) is int else 0)  # (16: slots' words' addresses are ints)
 
 
 def _bind():
@@ -65,17 +58,20 @@ def _bind():
                 if loop.stopping:
                     return STOPPED
                 it = it + 1 if it < _MASK else 0
-                loop.iterations = it
-                if fresh or io and int(poller.poll(0)):  # the zero poll (iterate's), not
-                    fresh = 0  # right after an idle in the poller; the poll's in-line wakes
-                    sched._woken_timer = 0  # count there: Tick's alone, none here
-                fifo = sched._fifo
-                if fifo is nil:
-                    return RESUME
-                if sched._trace is nil:
-                    pass
+                if fresh == 2:  # the idle's poll woke tasks, uncounted: run them at once
+                    fresh = 0  # (the count stored and the queue and trace checked before it)
                 else:
-                    return RESUME
+                    loop.iterations = it
+                    if fresh or io and int(poller.poll(0)):  # the zero poll (iterate's), not
+                        fresh = 0  # right after an idle in the poller; the poll's in-line
+                        sched._woken_timer = 0  # wakes count there: Tick's alone, none here
+                    fifo = sched._fifo
+                    if fifo is nil:
+                        return RESUME
+                    if sched._trace is nil:
+                        pass
+                    else:
+                        return RESUME
             top = 1  # the tick (wordtick.py's tick_lean, the outer context known)
             head = fifo.head
             hn = 0 if head is nil else 1  # head and tail not None, as a machine word
@@ -317,25 +313,27 @@ def _bind():
             idles = idles + 1 if idles < _MASK else 0
             loop.idles = idles
             if io:  # in the poller until the deadline, readiness or a wake (io/dispatch.py)
-                if io_poll is nil:  # (look-ups, not an import: allocates nothing)
-                    io_poll = k[14]["shimeji.io.dispatch"].poll
-                    wait_us = k[14]["shimeji.io.dispatch"].wait_us
                 fresh = 1
-                if poller is dpoll:  # its section's lock, if poll() takes it in line
-                    pass
-                else:  # (None: wait_us, which dozes in the section)
-                    dpoll, lk = poller, poller._lock
+                if poller is not dpoll:  # its section's lock, if poll() takes it in line (None:
+                    dpoll, lk = poller, poller._lock  # wait_us, which dozes in the section)
                     acq, rel = k[7](lk, "_acquire", nil), k[7](lk, "_release", nil)
+                    io_poll = k[14]["shimeji.io.dispatch"].poll  # (look-ups, not an import:
+                    wait_us = k[14]["shimeji.io.dispatch"].wait_us  # it allocates nothing)
                 if us < 1000 or lk is nil or not acq(0):  # (held: by this thread, or soon free)
                     woken = int(wait_us(poller, us, idle))  # (the sub-ms rest: in slices)
                 else:  # wait_us in line, its doze too: ``sleeping`` set and the inbox read
                     poller.sleeping = True  # in the section a wake links under (else each may
                     empty = sched._inbox_head is nil  # miss the other: dispatch.py's doze)
                     rel()
-                    woken = int(io_poll(poller, us // 1000)) if empty else 0
+                    if empty and sched._fifo is fifo and sched._trace is nil and \
+                            int(sched._woken_timer) == 0:  # (the next top's checks and count,
+                        fresh = 2  # made now: only this thread changes what they read)
+                        loop.iterations = it + 1 if it < _MASK else 0
+                    woken = int(io_poll(poller, us // 1000, False)) if empty else 0
                     poller.sleeping = False  # (run() clears it if the poll raises)
                 if woken:
                     continue  # I/O woke tasks: they run at once, no turn before their tick
+                fresh = 1
             else:
                 idle(us)
             if sched._inbox_head is nil:  # the idle ended at a deadline: wake the sleepers
@@ -347,4 +345,4 @@ def _bind():
     return run_lean
 
 
-run_lean = None if sys.platform == "rp2" else _bind()
+run_lean = None if RP2 else _bind()
