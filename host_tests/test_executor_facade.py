@@ -100,14 +100,17 @@ class _SlowWaiters(WaitList):
         WaitList.__init__(self)
         self.fut = fut
         self.pushing = False
+        self.bound = Bound(0.05)  # made here: push runs inside the section
 
     def push(self, slot):
         # (called inside the runtime's critical section: with the fix the set waits for it,
         # 50 ms, then goes on. A busy wait, not a nap: on the RP2040 the section masks the
         # core's interrupts, and with a time.sleep_ms there the test did not end in 600 s on
-        # two emulated cores: session 21)
+        # two emulated cores: session 21. Nothing allocated: a Bound made there allocated on
+        # core 1 inside the section, which can stop both cores: session 22)
         self.pushing = True
-        bound = Bound(0.05)
+        bound = self.bound
+        bound.restart()
         while not self.fut.done() and not bound.passed():
             pass
         WaitList.push(self, slot)
