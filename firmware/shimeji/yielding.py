@@ -188,9 +188,13 @@ async def _probe(awaitable):
 
 
 def new_yield_ring():
-    """A ring of its own for ``yield_now`` (an executor worker's slot): ``(append,
-    iterator)``, or None where the ring yield is unavailable. Allocates; made once per slot."""
-    return _ring_yield()
+    """A ring of its own for ``yield_now`` (an executor worker's thread): ``(append,
+    iterator)``, or None where the ring yield is unavailable (the import's probe, ``_ring``,
+    said so). Allocates a deque and its iterator: a worker makes one at each hand-over."""
+    if _ring is None:
+        return None
+    ring = _deque((), 4)
+    return ring.append, iter(ring)
 
 
 def _ring_yield():
