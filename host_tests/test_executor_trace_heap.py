@@ -5,6 +5,9 @@ docs/executor.md, "Session 22"). Measured with the solo section of heaplocked.py
 ``micropython.mem_total()`` counts between entering and leaving), so the workers are driven
 in turn on this thread."""
 
+# First, before the test modules: their chain and the library's from this depth run past the
+# qemu port's C stack (docs/boards.md, the import-depth trap).
+from shimeji import Executor  # noqa: F401, I001
 from test_executor_section_heap import _leaf, _solo
 
 from shimeji import Trace, core
