@@ -47,6 +47,32 @@ s.run_until_complete(driver())
 """,
     # "spawn+join_all" with a Trace attached: a traced spawn (SPAWN, the name table, the
     # task id's word) and completion (COMPLETE) besides the traced polls.
+    # "spawn+join_all" driven by RunLoop.run() on a scheduler with a Timer (README's shape: the
+    # firmware's loop, leanloop.run_lean's tick) instead of run_until_complete's tick().
+    "spawn+join_all runloop": """
+from shimeji import RunLoop, join_all
+s = StaticScheduler(101, timer=Timer())
+async def trivial():
+    return None
+async def driver():
+    hs = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            hs[i] = s.spawn(trivial())
+        await join_all(*hs)
+RunLoop(s).run(s.spawn(driver()))
+""",
+    # A task spawns one task and awaits it at once, driven by RunLoop.run() (with a Timer).
+    "spawn+join one runloop": """
+from shimeji import RunLoop
+s = StaticScheduler(2, timer=Timer())
+async def trivial():
+    return None
+async def driver():
+    for _ in range(N):
+        await s.spawn(trivial())
+RunLoop(s).run(s.spawn(driver()))
+""",
     "spawn+join_all traced": """
 from shimeji import Trace, join_all
 s = StaticScheduler(101)

@@ -5,8 +5,10 @@ import micropython
 from micropython import const
 
 from .. import port
+from .leanend import end_none as _end_none
 from .leankit import KIT as _K
 from .leankit import RP2
+from .owntick import base_complete as _base
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
@@ -39,6 +41,8 @@ def _bind():
         ctx = sched._ctx
         if sched.parallel or sched._shielding or ctx.sched is not nil:
             return DECLINED
+        fin = _end_none  # (leanend.py) for a scheduler whose _complete is StaticScheduler's:
+        plain = 1 if type(sched)._complete is _base[0] else 0
         watch = 0 if until is nil else 1  # (then live is its task's slot: iterate's fuse)
         sleep, park, join, stop, gsend, end = k[2], k[3], k[4], k[5], k[6], k[8]
         timer = loop.timer  # (a shimeji Timer: iterate checked; its wheel and clock are fixed)
@@ -66,11 +70,7 @@ def _bind():
                         fresh = 0  # right after an idle in the poller; the poll's in-line
                         sched._woken_timer = 0  # wakes count there: Tick's alone, none here
                     fifo = sched._fifo
-                    if fifo is nil:
-                        return RESUME
-                    if sched._trace is nil:
-                        pass
-                    else:
+                    if 1 if fifo is nil else (0 if sched._trace is nil else 1):
                         return RESUME
             top = 1  # the tick (wordtick.py's tick_lean, the outer context known)
             head = fifo.head
@@ -80,7 +80,7 @@ def _bind():
             else:
                 tail = fifo.tail
                 left = n0
-                completed = intr = stays = stale = nw = shielding = 0
+                completed = intr = stays = stale = nw = shielding = joins = 0
                 sched._polling = True
                 ctx.sched = sched
                 st = sched.timer
@@ -214,18 +214,27 @@ def _bind():
                     if status:
                         try:
                             completed += 1
-                            sched._complete(slot, status, value)
+                            if value is nil and plain:  # _complete's common case, in line
+                                slot = fin(sched, slot)  # (leanend.py): a joiner it queues
+                                if slot is nil:
+                                    pass
+                                else:  # at the ring's tail (tick_fifo's, wordtick.py)
+                                    if hn:
+                                        tail.run_next = slot
+                                    else:
+                                        head = slot
+                                    hn = 1
+                                    slot.run_next = head
+                                    tail = slot
+                                    joins += 1
+                            else:
+                                sched._complete(slot, status, value)
                         except BaseException as exc:
                             err = exc
                             left = 0
                 sched._local_ok = False
-                slot = nil  # left by a completion that ended the tick (or a raise in the drain)
-                if news[0]:
-                    slot = sched._local_head
-                elif err is nil:
-                    pass
-                else:
-                    slot = sched._local_head
+                # left by a completion that ended the tick (or a raise in the drain)
+                slot = sched._local_head if news[0] else (nil if err is nil else sched._local_head)
                 if slot is not nil:
                     if hn:
                         tail.run_next = slot
@@ -248,6 +257,10 @@ def _bind():
                 fifo.head, fifo.tail = head, tail
                 sched._polling = False
                 ctx.slot, ctx.sched = outer_slot, nil
+                if joins:  # counted as wake() counts a task's wakes (tick_fifo's)
+                    state = sched._enter()
+                    sched._woken_int = int(sched._woken_int) + joins
+                    sched._exit(state)
                 if err is not nil:
                     raise err
                 if (nw or news[0]) and (sched._woken_ext or sched._woken_int) or sched._spawned:
@@ -260,27 +273,15 @@ def _bind():
                     if hn == 0 and sched._inbox_head is not nil:
                         remaining = 1
             poller = sched.poller  # until, the turn, the idle (iterate's, timed and peeking)
-            io = 0
-            if poller is nil:
-                pass
-            elif poller.waiters:
-                io = 1
-            if watch:
-                if until._ref is live:
-                    pass
-                else:
-                    return UNTIL
+            io = 0 if poller is nil else (1 if poller.waiters else 0)
+            if watch and (0 if until._ref is live else 1):
+                return UNTIL
             expired = turned = 0
             nxt = -1
             quiet = 1 if timer.trace is nil else 0
             ws = ptr32(wa)
             if ws[_W_PENDING]:
-                nxt = -2
-                if quiet:
-                    if timer.pending:
-                        pass
-                    else:
-                        nxt = int(peek_fn(tk))
+                nxt = (-2 if timer.pending else int(peek_fn(tk))) if quiet else -2
                 if nxt < -1:
                     turned = 1
             elif quiet == 0 or timer.pending or \
