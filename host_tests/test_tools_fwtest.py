@@ -11,7 +11,6 @@ import fwtest
 import fwtest_stage
 import mptest
 import pytest
-import testimage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -240,6 +239,9 @@ def test_a_frozen_module_is_one_line_over_the_link_and_nothing_is_mounted(monkey
     assert cmd[cmd.index("mount") + 1] == "/stage"
     assert cmd[-1] == ("import sys\nsys.path.append('/remote/host_tests')\nimport fwtest_board\n"
                        "fwtest_board.run('test_fake_frozen', None, None)")
+    # On the second test image it is frozen: one line again.
+    cmd = _commands(monkeypatch, "def test_a():\n    pass\n", frozen=True, second=True)
+    assert "mount" not in cmd
     monkeypatch.undo()
     # Not frozen: the runner's source goes with the call (the tests mounted).
     cmd = _commands(monkeypatch, "def test_a():\n    pass\n", no_threads="no core 1")
@@ -247,43 +249,6 @@ def test_a_frozen_module_is_one_line_over_the_link_and_nothing_is_mounted(monkey
     assert "def run(name, tests_dir=None, no_threads=None):" in cmd[-1]
     assert not [line for line in cmd[-1].splitlines() if line.lstrip().startswith("#")]
     assert cmd[-1].endswith("run('test_fake_frozen', '/remote/host_tests', 'no core 1')\n")
-
-
-def test_the_test_image_freezes_every_module_a_board_runs_and_the_runner():
-    frozen = []
-    manifest = os.path.join(ROOT, "boards", "stm32", "qemu", "manifest_tests.py")
-    here = os.getcwd()
-    os.chdir(os.path.dirname(manifest))  # as MicroPython's manifest reader does
-    try:
-        with open(manifest) as f:
-            exec(f.read(), {"include": lambda path: frozen.append(("include", path)),
-                            "module": lambda name, base_path=".": frozen.append(
-                                (os.path.normpath(base_path), name))})
-    finally:
-        os.chdir(here)
-    assert frozen[:2] == [("include", "../manifest.py"), (os.path.join("..", "..", "..", "tools"),
-                                                           "fwtest_board.py")]
-    tests = os.path.join(ROOT, "host_tests")
-    board = {name for _base, name in frozen[2:]}
-    plan_frozen, left_out = testimage.plan(tests)
-    assert board == set(plan_frozen)
-    sources = {}
-    for name in os.listdir(tests):
-        with open(os.path.join(tests, name)) as f:
-            sources[name] = f.read()
-    imported = set()
-    for name, source in sources.items():
-        first = source.split("\n", 1)[0]
-        runs = name.endswith(".py") and name != "conftest.py" and "cpython-only" not in first and (
-            "host-only" not in first)
-        mounted = name.startswith("test_") and fwtest.NEEDS_FILES.search(source)  # run mounted
-        # Each module a board runs is frozen, left out for the budget, or run mounted anyway.
-        assert (name in board) + (name in left_out) + bool(runs and mounted) == runs, name
-        if runs:
-            imported.update(m + ".py" for m in testimage._IMPORTS.findall(source))
-    assert not imported & set(left_out)  # a module another imports is never left out
-    assert "support.py" in board and "test_core_port.py" in board
-    assert "test_tools_fwtest.py" not in board  # CPython-only: never asked of the board
 
 
 def test_the_runner_reports_each_test_on_micropython(tmp_path):

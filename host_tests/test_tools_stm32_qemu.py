@@ -156,7 +156,7 @@ def test_the_test_image_leaves_out_what_fwtest_mounts_anyway():
     path = os.path.join(stm32_build.STM32_QEMU_CHANGES, "manifest_tests.py")
     with open(path) as f:
         text = f.read()
-    assert "testimage.plan(_TESTS)[0]" in text
+    assert "testimage.plan(_TESTS, part=testimage.current_part())[0]" in text
     assert fwtest.NEEDS_FILES is testimage.NEEDS_FILES
 
 
@@ -234,6 +234,45 @@ def test_a_test_image_over_the_flash_is_linked_again_with_less_frozen_and_record
     # (at the share a raise's modules take, larger than the suite's: session 22's raise at
     # 0.37 left 908 B of flash, not the margin)
     assert testimage.next_budget(where) == budgets[1] + int((48520 - 8192) / 0.55)
+
+
+def test_the_second_test_image_is_planned_from_the_first_and_built_beside_it(
+        tmp_path, monkeypatch):
+    # The second test image freezes what the first leaves out: its build reads the first's
+    # budget, asks the manifest for part 2 (PART_ENV) and records that budget, so that a
+    # first image built again with another one makes it stale.
+    assert firmware.build_dir("stm32", True, 2).endswith(os.path.join("firmware",
+                                                                      "stm32-qemu-tests2"))
+    assert firmware.build_dir("stm32", True, True).endswith("stm32-qemu-tests")
+    cmd = firmware.make_args("/mp", "stm32", emulated=True, tests=2)
+    assert "FROZEN_MANIFEST=" + stm32_build.TESTS_MANIFEST in cmd
+    assert "BUILD=" + firmware.build_dir("stm32", True, 2) in cmd
+    dirs = {True: tmp_path / "t1", 2: tmp_path / "t2"}
+    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False, tests=False,
+                        network=None: str(dirs.get(tests, tmp_path / "plain")))
+    dirs[True].mkdir()
+    (dirs[True] / testimage.BUDGET_FILE).write_text("812065 9000\n")
+    seen = []
+
+    def make(cmd, env, tail):
+        seen.append((env.get(testimage.PART_ENV), env[testimage.BUDGET_ENV]))
+        dirs[2].mkdir(exist_ok=True)
+        tail.append("   text\t   data\t    bss\t    dec\t    hex\tfilename\n"
+                    "700000\t     56\t  21840\t721896\t  f97c8\t%s/firmware.elf\n" % dirs[2])
+        return 0
+
+    monkeypatch.setattr(firmware, "_run_keeping_tail", make)
+    said = []
+    env = {testimage.PART_ENV: "2"}
+    assert firmware._make(["make"], env, "stm32", 2, said.append)[0] == 0
+    assert seen == [("2", "812065")]
+    assert testimage.built(str(dirs[2])) == (812065, 1048576 - 700056)
+    assert not testimage.second_is_stale(str(dirs[True]), str(dirs[2]))
+    assert said == ["second test image: the test modules the first (frozen test source 812065 "
+                    "B) leaves out, 348520 B of flash spare"]
+    # The first image's build never asks for part 2, whatever the environment had.
+    firmware._make(["make"], env, "stm32", True, said.append)
+    assert seen[-1][0] is None
 
 
 def test_a_build_passes_its_output_on_and_keeps_its_tail(capsys):

@@ -5,6 +5,7 @@ changed; the ESP32 chip to emulate. ``Unavailable`` says what is missing."""
 import os
 
 import esp32_build
+import testimage
 
 import firmware
 
@@ -37,7 +38,9 @@ def stale_sources(image):
 def firmware_image(board, micropy_dir, tests=False):
     """The firmware to boot: the one built before, else built now from ``micropy_dir``.
     ``tests`` (stm32): the test image, with the host tests frozen in; built again when a
-    file it freezes changed since (with ``micropy_dir``; without, a warning names them)."""
+    file it freezes changed since (with ``micropy_dir``; without, a warning names them).
+    ``tests=2``: the second test image (what the first leaves out), built again too when the
+    first was built with another budget since (other modules left out)."""
     if board == "esp32":
         return esp32_image(micropy_dir)
     name = {"qemu": "firmware.elf", "rp2040": "firmware.uf2", "stm32": "firmware.elf"}.get(board)
@@ -49,6 +52,12 @@ def firmware_image(board, micropy_dir, tests=False):
     image = os.path.join(firmware.build_dir(board, emulated, tests), name)
     if os.path.exists(image):
         newer = stale_sources(image) if tests else []
+        if tests == 2 and testimage.second_is_stale(firmware.build_dir(board, True, True),
+                                                    os.path.dirname(image)):
+            if not micropy_dir:  # it would lack modules the first leaves out now
+                raise Unavailable("the second test image %s was planned from another budget "
+                                  "than the first image's; give MICROPY_DIR to rebuild" % image)
+            newer.append("the first test image's budget (%s)" % testimage.BUDGET_FILE)
         if not newer:
             return image
         if not micropy_dir:

@@ -24,7 +24,9 @@ build/firmware/stm32-qemu. Without it, stm32 is a firmware for a real board (PYB
 ``--emulated --tests`` is the same board with the host tests and their runner frozen in too
 (boards/stm32/qemu/manifest_tests.py) and MicroPython's memory statistics on (as on the unix
 port: ``micropython.mem_total``), in build/firmware/stm32-qemu-tests: the image
-``make test-firmware BOARD=stm32`` boots.
+``make test-firmware BOARD=stm32`` boots. ``--emulated --second-tests`` is the second test
+image (build/firmware/stm32-qemu-tests2): the test modules the first leaves out for its flash
+budget (tools/testimage.py), which fwtest boots after the first for them.
 
 stm32 ``--network ppp`` (``make firmware BOARD=stm32 NETWORK=ppp``) adds MicroPython's lwIP
 with PPP (``MICROPY_PY_LWIP=1``, ``MICROPY_PY_NETWORK_PPP_LWIP=1``): ``network.PPP(uart)`` and
@@ -105,7 +107,8 @@ def build_dir(board, emulated=False, tests=False, network=None):
     """The port's BUILD directory. A network build's is ``<variant>/fw``: lwIP's objects go to
     $(BUILD)/$(LWIP_DIR), and an lwIP next to the tree (LWIP_DIR ``../lwip/src``) puts them in
     ``<variant>/lwip``, not beside the other variants' objects."""
-    variant = board + ("-qemu" if emulated else "") + ("-tests" if tests else "")
+    variant = board + ("-qemu" if emulated else "") + ("-tests" if tests else "") + (
+        "2" if tests == 2 else "")  # (the second test image: tests=2)
     if network:
         return os.path.join(ROOT, "build", "firmware", variant + "-" + network, "fw")
     return os.path.join(ROOT, "build", "firmware", variant)
@@ -149,22 +152,31 @@ def make_args(micropy_dir, board, mp_board=None, jobs=2, emulated=False, tests=F
 
 TESTS_OVER = (" after the frozen test source was lowered to %d B: lower FROZEN_SOURCE_BUDGET in "
               "tools/testimage.py and delete %s in the build directory")
+SECOND_OVER = (": the second test image holds what the first (frozen test source %d B) leaves "
+               "out; a first image built with a larger budget leaves out less")
 _TRIES = 3  # links of a test image: the first, and twice with the budget lowered
 
 
 def _make(cmd, env, board, tests, out):
     """Run the port's make; a test image whose link overflows the flash is built again with
     the frozen test source lowered (tools/testimage.py), and the budget it fit with recorded.
-    ``(exit status, output's tail, budget)``."""
-    where = build_dir(board, True, True) if tests else None
+    The second test image (``tests=2``) freezes what the first, as built, leaves out: planned
+    from the first's budget, which it records. ``(exit status, output's tail, budget)``."""
+    where = build_dir(board, True, tests) if tests else None
     budget = testimage.next_budget(where) if tests else None
-    for attempt in range(_TRIES):
+    env.pop(testimage.PART_ENV, None)
+    tries = _TRIES
+    if tests == 2:
+        budget = testimage.built(build_dir(board, True, True))[0]
+        env[testimage.PART_ENV] = "2"
+        tries = 1  # (its modules are the first's left-out ones: no budget of its own to lower)
+    for attempt in range(tries):
         if tests:
             env[testimage.BUDGET_ENV] = str(budget)
         tail = []
         code = _run_keeping_tail(cmd, env, tail)
         over = code and re.search(r"region `FLASH' overflowed by (\d+) bytes", "".join(tail))
-        if not (tests and over and attempt + 1 < _TRIES):
+        if not (tests and over and attempt + 1 < tries):
             break
         lower = testimage.lowered(budget, int(over.group(1)))
         out("the test image is %s B over the flash: frozen test source %d -> %d B, linking "
@@ -173,7 +185,11 @@ def _make(cmd, env, board, tests, out):
     if tests and code == 0:
         ld = os.path.join(stm32_build.STM32_QEMU_CHANGES, "stm32l475_qemu.ld")
         spare = testimage.record(where, budget, "".join(tail), testimage.flash_bytes(ld))
-        out("test image: frozen test source %d B, %s B of flash spare" % (budget, spare))
+        if tests == 2:
+            out("second test image: the test modules the first (frozen test source %d B) "
+                "leaves out, %s B of flash spare" % (budget, spare))
+        else:
+            out("test image: frozen test source %d B, %s B of flash spare" % (budget, spare))
     return code, tail, budget
 
 
@@ -237,8 +253,9 @@ def build(micropy_dir, board, mp_board=None, jobs=2, out=print, emulated=False, 
         if over:
             raise FirmwareError(
                 "the %s port's build failed: the image does not fit the board's flash (%s B "
-                "over)%s." % (port_dir, over.group(1), TESTS_OVER % (
-                    budget, testimage.BUDGET_FILE) if tests else ""))
+                "over)%s." % (port_dir, over.group(1), (SECOND_OVER % budget) if tests == 2
+                              else TESTS_OVER % (budget, testimage.BUDGET_FILE) if tests
+                              else ""))
         raise FirmwareError(
             "the %s port's build failed. It needs %s; missing submodules are fetched with "
             "`make -C %s/ports/%s submodules`." % (port_dir, hint, micropy_dir, port_dir))
@@ -273,6 +290,9 @@ def main(argv=None):
     ap.add_argument("--tests", action="store_true",
                     help="with --emulated: the test image (host tests frozen in, for "
                     "make test-firmware BOARD=stm32), in build/firmware/stm32-qemu-tests")
+    ap.add_argument("--second-tests", action="store_true",
+                    help="with --emulated: the second test image (the test modules the first "
+                    "leaves out for its flash budget), in build/firmware/stm32-qemu-tests2")
     ap.add_argument("--network", choices=stm32_build.NETWORKS,
                     help="stm32 only: lwIP with PPP (network.PPP over a UART, socket)")
     ap.add_argument("--chip", choices=esp32_build.ESP32_CHIPS,
@@ -287,13 +307,14 @@ def main(argv=None):
         return 2
     try:
         image = build(args.micropy_dir, args.board, args.mp_board, args.jobs,
-                      emulated=args.emulated, tests=args.tests, network=args.network,
+                      emulated=args.emulated, tests=2 if args.second_tests else args.tests,
+                      network=args.network,
                       chip=args.chip)
     except FirmwareError as e:
         print("error: %s" % e, file=sys.stderr)
         return 2
     # make footprint reads these: the board's plain build, and stm32's for qemu (EMULATED=1)
-    plain = not (args.tests or args.network or args.chip)
+    plain = not (args.tests or args.second_tests or args.network or args.chip)
     if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and plain:
         import footprint
 

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import device  # noqa: E402
 import mptest  # noqa: E402
 import testimage  # noqa: E402
-from fwtest_stage import is_source_stage, stage  # noqa: E402
+from fwtest_stage import is_source_stage, module_paths, mpy_image, skip_all, stage  # noqa: E402
 
 ROOT = mptest.ROOT
 TESTS = mptest.TESTS
@@ -55,11 +55,6 @@ def _runner_source():
         return "".join(line for line in f if not line.lstrip().startswith("#"))
 
 
-def module_paths(paths):
-    return paths or sorted(os.path.join(TESTS, f) for f in os.listdir(TESTS)
-                           if f.startswith("test_") and f.endswith(".py"))
-
-
 # --mpy: shimeji from the board's /lib (.mpy files, as `make deploy` leaves them), ahead of
 # the frozen copy; the run stops if it came from anywhere else. Loading a module's .mpy
 # leaves garbage beside its code blocks, and MicroPython collects only when an allocation
@@ -75,10 +70,11 @@ assert shimeji.__file__.startswith('/lib/shimeji/'), 'shimeji from ' + shimeji._
 
 
 def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=False,
-               frozen=False):
+               frozen=False, second=False):
     """Run one test module on the board at ``port``: ``(results, output)`` as mptest's.
     ``frozen``: the firmware has the tests and tools/fwtest_board.py frozen in; nothing is
-    mounted unless the module reads or writes files (NEEDS_FILES)."""
+    mounted unless the module reads or writes files (NEEDS_FILES). ``second``: the board runs
+    the second test image, which has the modules the first leaves out frozen."""
     timeout = timeout or MODULE_TIMEOUT_S
     name = os.path.splitext(os.path.basename(path))[0]
     # The tests the board will find are the mounted copy's (staged when the run started): a
@@ -99,8 +95,8 @@ def run_module(port, path, timeout=None, mount=ROOT, no_threads=None, from_lib=F
     # The checkout is mounted (tests that load boards/<name>/shimeji_board.py find it), the
     # tests' directory goes on the path; a --source stage is the tests' directory itself.
     tests_dir = "/remote" if is_source_stage(mount) else "/remote/host_tests"
-    left_out = frozen and name + ".py" in _left_out(os.path.dirname(staged if os.path.exists(
-        staged) else path))
+    left_out = frozen and not second and name + ".py" in _left_out(os.path.dirname(
+        staged if os.path.exists(staged) else path))
     if frozen and left_out:  # past the image's budget: the module mounted, behind the frozen
         cmd = [device.mpremote_exe(), "connect", port, "mount", mount, "exec", prelude + (
             "import sys\nsys.path.append(%r)\nimport fwtest_board\n"
@@ -148,7 +144,8 @@ def _left_out(tests_dir):
 
 
 def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None,
-            restart=None, mount=None, compiled=False, from_lib=False, frozen=False):
+            restart=None, mount=None, compiled=False, from_lib=False, frozen=False,
+            second=False):
     """Run each module; after one that crashed or hung the board, ``restart()`` (when given:
     the emulator is ours) boots it again and returns the new port, so the next modules run."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -157,7 +154,7 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
     for path in module_paths(paths):
         t0 = time.monotonic()
         results, output = run_module(port, path, mount=mount, no_threads=no_threads,
-                                     from_lib=from_lib, frozen=frozen)
+                                     from_lib=from_lib, frozen=frozen, second=second)
         failed = False
         for kind, name, info in results:
             counts[kind] += 1
@@ -175,7 +172,7 @@ def run_all(port, paths, verbose=False, out=print, source=False, no_threads=None
 
 
 def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads=None,
-                 compiled=False, from_lib=False, frozen=False):
+                 compiled=False, from_lib=False, frozen=False, second=False):
     """``run_all`` over several emulators at once (``--jobs``): each takes the next module
     when it is free; a module's lines are printed together when it ends."""
     import threading
@@ -193,7 +190,8 @@ def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads
                 path = todo.pop(0)
             lines = []
             got = run_all(emu.path, [path], verbose, lines.append, no_threads=no_threads,
-                          restart=emu.restart, mount=mount, from_lib=from_lib, frozen=frozen)
+                          restart=emu.restart, mount=mount, from_lib=from_lib, frozen=frozen,
+                          second=second)
             with lock:
                 for line in lines:
                     out(line)
@@ -208,46 +206,54 @@ def run_parallel(emus, paths, verbose=False, out=print, source=False, no_threads
     return counts
 
 
-def mpy_image(board, out=print):
-    """``--mpy`` on an emulated board: shimeji compiled for it into /lib of a flash image the
-    emulator loads (tools/flash_image.py; rp2040js does not write flash, so no fs cp)."""
+def image_groups(board, micropy_dir, paths, out=print):
+    """stm32's two test images: ``[(paths, second)]``, the modules the first image froze (or
+    mounts whatever is frozen), then (``second`` True) those it leaves out for its flash budget,
+    frozen in the second image. The first image is found (or built) first: its budget says
+    which it leaves out. Without a second image to be had they run mounted on the first."""
     import emulate
-    import flash_image
 
-    if board != "rp2040":
-        raise emulate.Unavailable("--mpy (MPY=1) needs BOARD=rp2040 (its emulator loads a "
-                                  "flash image) or --port of a board `make deploy` filled")
-    import rp2040_build
-
-    build = emulate.firmware.build_dir("rp2040")
-    uf2 = os.path.join(build, "firmware.uf2")
-    had = rp2040_build.configured_board(build)
-    if had and had != os.path.abspath(rp2040_build.BOARD_DIR):
-        raise emulate.Unavailable(
-            "%s was built for %s, whose filesystem is not where the /lib image goes (0x%x, "
-            "boards/rp2040/pico's): build it with make firmware BOARD=rp2040" % (
-                uf2, had, flash_image.FS_OFFSET))
-    over = flash_image.overlap(uf2) if os.path.exists(uf2) else 0
-    if over > 0:  # the image would overwrite the firmware's tail: it never boots
-        raise emulate.Unavailable(
-            "%s ends %d B past 0x%x, where the board's filesystem begins: /lib cannot be "
-            "loaded beside it (a firmware of MicroPython's RPI_PICO? make firmware BOARD=rp2040 "
-            "builds boards/rp2040/pico; docs/boards.md, \"RP2040, session 19\")"
-            % (uf2, over, flash_image.FS_OFFSET))
-    image = os.path.join(ROOT, "build", "flash", "rp2040-lib.img")
-    files = flash_image.lib_files("armv6m")
-    flash_image.write_image(files, image)
-    os.environ["RP2040_FLASH_IMAGE"] = flash_image.env_value(image)
-    out("shimeji from /lib: %d .mpy files (mpy-cross -march=armv6m) in %s" % (len(files), image))
+    emulate.firmware_image(board, micropy_dir, True)
+    _LEFT_OUT.clear()  # (the plan of the image just found or built)
+    left = _left_out(TESTS)
+    paths = list(module_paths(paths))
+    rest = [p for p in paths if os.path.basename(p) in left]
+    if not rest:
+        return [(paths, False)]
+    try:
+        emulate.firmware_image(board, micropy_dir, 2)
+    except emulate.Unavailable as e:
+        out("the %d test modules the test image leaves out run mounted on it: %s" % (
+            len(rest), e))
+        return [(paths, False)]
+    first = [p for p in paths if p not in rest]
+    out("the second test image: %d test modules the first leaves out, frozen" % len(rest))
+    return ([(first, False)] if first else []) + [(rest, True)]
 
 
-def skip_all(paths, reason, out=print):
-    n = 0
-    for path in module_paths(paths):
-        with open(path) as f:
-            n += len(re.findall(r"^def (test_\w+)", f.read(), re.M))
-    out("SKIP every host test module on firmware: %s" % reason)
-    return {"PASS": 0, "FAIL": 0, "SKIP": n}
+def _run_emulated(args, paths, dual, no_threads, compiled, frozen, second):
+    """``run_all`` (``run_parallel`` with ``--jobs``) on the board's emulator(s); ``second``:
+    the second test image's."""
+    import emulate
+
+    tests = 2 if second else frozen
+    if args.jobs > 1:
+        emus = []
+        try:
+            for _ in range(args.jobs):
+                emus.append(emulate.Emulated(args.board, args.micropy_dir, icount=args.icount,
+                                             dual=dual, tests=tests).start())
+            return run_parallel(emus, paths, args.verbose, source=args.source,
+                                no_threads=no_threads, compiled=compiled, from_lib=args.mpy,
+                                frozen=frozen, second=second)
+        finally:
+            for emu in emus:
+                emu.stop()
+    with emulate.emulated(args.board, args.micropy_dir, icount=args.icount, dual=dual,
+                          tests=tests) as emu:
+        return run_all(emu.path, paths, args.verbose, source=args.source,
+                       no_threads=no_threads, restart=emu.restart, compiled=compiled,
+                       from_lib=args.mpy, frozen=frozen, second=second)
 
 
 def main(argv=None):
@@ -315,26 +321,14 @@ def main(argv=None):
             no_threads = args.no_threads
             if not dual:
                 no_threads = no_threads or emulate.NO_SECOND_THREAD.get(args.board)
-            if args.jobs > 1:
-                emus = []
-                try:
-                    for _ in range(args.jobs):
-                        emus.append(emulate.Emulated(args.board, args.micropy_dir,
-                                                     icount=args.icount, dual=dual,
-                                                     tests=frozen).start())
-                    counts = run_parallel(emus, args.paths, args.verbose, source=args.source,
-                                          no_threads=no_threads, compiled=compiled,
-                                          from_lib=args.mpy, frozen=frozen)
-                finally:
-                    for emu in emus:
-                        emu.stop()
-            else:
-                with emulate.emulated(args.board, args.micropy_dir, icount=args.icount,
-                                      dual=dual,
-                                      tests=frozen) as emu:
-                    counts = run_all(emu.path, args.paths, args.verbose, source=args.source,
-                                     no_threads=no_threads, restart=emu.restart,
-                                     compiled=compiled, from_lib=args.mpy, frozen=frozen)
+            groups = [(args.paths, False)]
+            if frozen:  # stm32: the first test image's modules, then the second's
+                groups = image_groups(args.board, args.micropy_dir, args.paths)
+            counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+            for paths, second in groups:
+                got = _run_emulated(args, paths, dual, no_threads, compiled, frozen, second)
+                for k in counts:
+                    counts[k] += got[k]
     except emulate.Unavailable as e:
         counts = skip_all(args.paths, str(e))
     print("firmware %s: %d passed, %d failed, %d skipped" % (

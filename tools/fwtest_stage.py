@@ -1,8 +1,10 @@
 """The copy of the checkout a firmware test run mounts (tools/fwtest.py): each run's own
 directory under build/, the tests in it optionally compiled to ``.mpy``, or with ``--source``
-the tests beside the working copy of shimeji."""
+the tests beside the working copy of shimeji; the test modules a run takes, the ``--mpy``
+flash image with shimeji in /lib, and the run reported skipped when no board can be had."""
 
 import os
+import re
 import subprocess
 
 import mptest
@@ -120,3 +122,50 @@ def stage(source=False, out=print, compiled=False):
     if compiled:
         out("test modules compiled to .mpy on the host: %d" % compile_tests(tests, out=out))
     return mount
+
+
+def mpy_image(board, out=print):
+    """``--mpy`` on an emulated board: shimeji compiled for it into /lib of a flash image the
+    emulator loads (tools/flash_image.py; rp2040js does not write flash, so no fs cp)."""
+    import emulate
+    import flash_image
+
+    if board != "rp2040":
+        raise emulate.Unavailable("--mpy (MPY=1) needs BOARD=rp2040 (its emulator loads a "
+                                  "flash image) or --port of a board `make deploy` filled")
+    import rp2040_build
+
+    build = emulate.firmware.build_dir("rp2040")
+    uf2 = os.path.join(build, "firmware.uf2")
+    had = rp2040_build.configured_board(build)
+    if had and had != os.path.abspath(rp2040_build.BOARD_DIR):
+        raise emulate.Unavailable(
+            "%s was built for %s, whose filesystem is not where the /lib image goes (0x%x, "
+            "boards/rp2040/pico's): build it with make firmware BOARD=rp2040" % (
+                uf2, had, flash_image.FS_OFFSET))
+    over = flash_image.overlap(uf2) if os.path.exists(uf2) else 0
+    if over > 0:  # the image would overwrite the firmware's tail: it never boots
+        raise emulate.Unavailable(
+            "%s ends %d B past 0x%x, where the board's filesystem begins: /lib cannot be "
+            "loaded beside it (a firmware of MicroPython's RPI_PICO? make firmware BOARD=rp2040 "
+            "builds boards/rp2040/pico; docs/boards.md, \"RP2040, session 19\")"
+            % (uf2, over, flash_image.FS_OFFSET))
+    image = os.path.join(ROOT, "build", "flash", "rp2040-lib.img")
+    files = flash_image.lib_files("armv6m")
+    flash_image.write_image(files, image)
+    os.environ["RP2040_FLASH_IMAGE"] = flash_image.env_value(image)
+    out("shimeji from /lib: %d .mpy files (mpy-cross -march=armv6m) in %s" % (len(files), image))
+
+
+def module_paths(paths):
+    return paths or sorted(os.path.join(TESTS, f) for f in os.listdir(TESTS)
+                           if f.startswith("test_") and f.endswith(".py"))
+
+
+def skip_all(paths, reason, out=print):
+    n = 0
+    for path in module_paths(paths):
+        with open(path) as f:
+            n += len(re.findall(r"^def (test_\w+)", f.read(), re.M))
+    out("SKIP every host test module on firmware: %s" % reason)
+    return {"PASS": 0, "FAIL": 0, "SKIP": n}

@@ -17,6 +17,12 @@ budget it was built with and the flash it left (``BUDGET_FILE``, beside the imag
 fwtest's plan reads (what the image froze), and the next build raises the budget by the spare
 flash past ``MARGIN`` (at ``RAISE_SHARE``): as shimeji grows the image freezes fewer test
 modules, as it shrinks more, and it never fails to link for the tests' sake.
+
+The test modules the first image leaves out go into a second test image (session 23,
+``plan(..., part=2)``: the helpers and those modules, in build/firmware/stm32-qemu-tests2), so
+that every module a board runs runs frozen: fwtest boots the first image for its modules, then
+the second for the rest. The second image records the first's budget it was planned from; a
+first image built again with another budget makes it stale (other modules are left out).
 """
 
 import os
@@ -41,12 +47,14 @@ RAISE_SHARE = 0.55
 MARGIN = 8192  # bytes of flash a budget leaves spare
 BUDGET_FILE = "frozen_test_budget.txt"  # "<budget> <spare flash>" of the image beside it
 BUDGET_ENV = "SHIMEJI_TEST_BUDGET"  # the budget of the build under way (firmware.py sets it)
+PART_ENV = "SHIMEJI_TEST_PART"  # "2" while the second test image builds (firmware.py sets it)
 FLASH = re.compile(r"^\s*FLASH\s*\(\w+\)\s*:\s*ORIGIN\s*=\s*\w+,\s*LENGTH\s*=\s*(\d+)([KM]?)",
                    re.M)
 _SIZE = re.compile(r"^\s*(\d+)\s+(\d+)\s+\d+\s+\d+\s+[0-9a-f]+\s+\S*firmware\.elf\s*$", re.M)
 # The test image's build directory (firmware.build_dir("stm32", emulated=True, tests=True)).
 _BUILD = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build",
                       "firmware", "stm32-qemu-tests")
+_BUILD2 = _BUILD + "2"  # the second test image's (firmware.build_dir(..., tests=2))
 
 
 def built(build_dir=None):
@@ -64,6 +72,19 @@ def current_budget(build_dir=None):
     """The budget the plan uses: the build's under way (``BUDGET_ENV``), else the image's."""
     under_way = os.environ.get(BUDGET_ENV)
     return int(under_way) if under_way else built(build_dir)[0]
+
+
+def current_part():
+    """The image the manifest freezes for: 2 while the second test image builds, else 1."""
+    return 2 if os.environ.get(PART_ENV) == "2" else 1
+
+
+def second_is_stale(first_dir=None, second_dir=None):
+    """True when the second test image was planned from another budget than the first image
+    was built with (or records none): it freezes other modules than the first leaves out."""
+    if not os.path.exists(os.path.join(second_dir or _BUILD2, BUDGET_FILE)):
+        return True
+    return built(second_dir or _BUILD2)[0] != built(first_dir)[0]
 
 
 def next_budget(build_dir=None):
@@ -108,12 +129,14 @@ def on_board(name, source):
             and "shimeji: cpython-only" not in first and "shimeji: host-only" not in first)
 
 
-def plan(tests_dir, budget=None):
+def plan(tests_dir, budget=None, part=1):
     """``(frozen, left_out)``: the file names of ``tests_dir`` the test image freezes (the
     helpers and the test modules other modules import, and the test modules within ``budget``,
     by default ``current_budget()``), and the test modules it leaves out for lack of flash
-    (fwtest mounts them behind the frozen helpers). A test module that needs files
-    (``NEEDS_FILES``) is in neither: fwtest mounts it ahead of everything."""
+    (fwtest runs them on the second image, or mounts them behind the frozen helpers). A test
+    module that needs files (``NEEDS_FILES``) is in neither: fwtest mounts it ahead of
+    everything. ``part=2``: the second image's, the same helpers and the first's left-out
+    modules frozen, none left out."""
     if budget is None:
         budget = current_budget()
     sources = {}
@@ -142,4 +165,7 @@ def plan(tests_dir, budget=None):
             frozen.append(name)
         else:
             left_out.append(name)
+    if part == 2:
+        helpers = [n for n in frozen if not n.startswith("test_") or n in imported]
+        return sorted(helpers + left_out), []
     return frozen, left_out

@@ -5,8 +5,8 @@
 # frozen, a module is one import. CPython-only and host-only modules stay out (fwtest reports
 # them skipped without asking the board), and so do the modules fwtest runs from the mount
 # whatever is frozen (they read the checkout or write a file), and the test modules past the
-# image's budget of flash (fwtest mounts them): tools/testimage.py's plan, which fwtest reads
-# too.
+# image's budget of flash (the second test image freezes them: SHIMEJI_TEST_PART=2, which
+# tools/firmware.py sets for its build): tools/testimage.py's plan, which fwtest reads too.
 import os
 import sys
 
@@ -17,5 +17,5 @@ include("../manifest.py")
 module("fwtest_board.py", base_path="../../../tools")
 
 _TESTS = "../../../host_tests"
-for _name in testimage.plan(_TESTS)[0]:
+for _name in testimage.plan(_TESTS, part=testimage.current_part())[0]:
     module(_name, base_path=_TESTS)
