@@ -114,7 +114,8 @@ export MICROPY_DIR
 #   two-core emulator (RP2040JS_DUAL_DIR): the executor's tests run on core 1 too; [MPY=1]
 #   (rp2040) shimeji from armv6m .mpy files in /lib (a flash image), not the frozen copy;
 #   stm32 boots a test image with the tests frozen in (build/firmware/stm32-qemu-tests, rebuilt
-#   when a test changed): qemu's STM32 USART is too slow to mount them (docs/boards.md)
+#   when a test changed), then a second with those past its flash budget (stm32-qemu-tests2):
+#   qemu's STM32 USART is too slow to mount them (docs/boards.md)
 # make emulate BOARD=rp2040|qemu|stm32|esp32 [MICROPY_DIR=...]   the firmware's REPL in an emulator
 #   (esp32: the ESP32-C3 firmware, CHIP=c3, in Espressif's qemu fork named by ESP32_QEMU;
 #   CHIP=esp32: the classic ESP32 in the same fork's qemu-system-xtensa, ESP32_XTENSA_QEMU)
