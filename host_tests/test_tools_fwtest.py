@@ -286,6 +286,10 @@ def test_a_test_image_older_than_a_frozen_file_is_stale(monkeypatch, tmp_path):
     # Edited while the port compiled: newer than the freeze, older than the linked image.
     os.utime(tests / "test_x.py", (250, 250))
     assert emulated_images.stale_sources(str(image)) == [os.path.join("host_tests", "test_x.py")]
+    # A CPython-only test module is never frozen: editing it leaves the image as it is.
+    (tests / "test_y.py").write_text("# shimeji: cpython-only (a host tool's)\n")
+    os.utime(tests / "test_y.py", (250, 250))
+    assert emulated_images.stale_sources(str(image)) == [os.path.join("host_tests", "test_x.py")]
 
 
 def test_each_run_stages_its_own_copy_and_clears_the_copies_of_dead_runs(monkeypatch, tmp_path):

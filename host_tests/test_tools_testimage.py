@@ -3,6 +3,7 @@ import os
 
 import emulate
 import fwtest
+import pytest
 import testimage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -142,3 +143,21 @@ def test_the_test_image_freezes_every_module_a_board_runs_and_the_runner(monkeyp
     assert not imported & set(left_out)  # a module another imports is never left out
     assert "support.py" in board and "test_core_port.py" in board
     assert "test_tools_fwtest.py" not in board  # CPython-only: never asked of the board
+
+
+def test_the_second_image_is_the_one_booted_for_its_modules(monkeypatch, tmp_path):
+    import emulated_images
+
+    dirs = {True: tmp_path / "t1", 2: tmp_path / "t2"}
+    monkeypatch.setattr(emulated_images.firmware, "build_dir", lambda b, emulated=False,
+                        tests=False, network=None: str(dirs.get(tests, tmp_path / "plain")))
+    monkeypatch.setattr(emulated_images, "stale_sources", lambda image: [])
+    for d in dirs.values():
+        d.mkdir()
+        (d / "firmware.elf").write_text("elf")
+        (d / testimage.BUDGET_FILE).write_text("780000 25000\n")
+    assert emulated_images.firmware_image("stm32", "", 2) == str(dirs[2] / "firmware.elf")
+    assert emulated_images.firmware_image("stm32", "", True) == str(dirs[True] / "firmware.elf")
+    (dirs[True] / testimage.BUDGET_FILE).write_text("812000 9000\n")  # the first rebuilt
+    with pytest.raises(emulated_images.Unavailable, match="another budget"):
+        emulated_images.firmware_image("stm32", "", 2)  # (no tree to build it again)

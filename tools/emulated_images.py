@@ -22,7 +22,8 @@ TEST_IMAGE_SOURCES = ("host_tests", "firmware/shimeji", "boards/stm32", "tools/f
 
 def stale_sources(image):
     """The files the test image freezes that changed after they were frozen into ``image``
-    (its frozen_content.c: a file edited while the port compiled is newer than that)."""
+    (its frozen_content.c: a file edited while the port compiled is newer than that); a
+    CPython-only or host-only test module is never frozen, and its edits count for nothing."""
     content = os.path.join(os.path.dirname(image), "frozen_content.c")
     built = os.path.getmtime(content if os.path.exists(content) else image)
     newer = []
@@ -31,8 +32,15 @@ def stale_sources(image):
         paths = [top] if os.path.isfile(top) else [
             os.path.join(d, f) for d, _dirs, files in os.walk(top) for f in files
             if f.endswith(".py")]
-        newer += [os.path.relpath(p, ROOT) for p in paths if os.path.getmtime(p) > built]
+        newer += [os.path.relpath(p, ROOT) for p in paths if os.path.getmtime(p) > built
+                  and not (rel == "host_tests" and _never_frozen(p))]
     return sorted(newer)
+
+
+def _never_frozen(path):
+    """A CPython-only or host-only test module: no test image freezes it."""
+    with open(path) as f:
+        return not testimage.on_board(os.path.basename(path), f.read())
 
 
 def firmware_image(board, micropy_dir, tests=False):
@@ -48,7 +56,7 @@ def firmware_image(board, micropy_dir, tests=False):
         raise Unavailable("no emulator for BOARD=%s (qemu, rp2040, stm32 and esp32 (C3, "
                           "ESP32) have one)" % board)
     emulated = board == "stm32"  # the B_L475E_IOT01A build for qemu's b-l475e-iot01a
-    tests = tests and emulated
+    tests = tests if emulated else False  # (2: the second test image; not ``and``: True)
     image = os.path.join(firmware.build_dir(board, emulated, tests), name)
     if os.path.exists(image):
         newer = stale_sources(image) if tests else []
