@@ -112,6 +112,39 @@ def int_arg(value, name, expected, error=BadDuration):
     return value
 
 
+# -- refusals made before they are needed ------------------------------------------------------
+# Design note. An error made while a critical section is held allocates inside it (the exception,
+# its message): on two RP2040 cores an allocation there waits for the GC's mutex, which core 0 may
+# hold while an interrupt of its waits for the section (session 22's deadlock, docs/executor.md);
+# with the heap locked (an interrupt handler) the refusal becomes a MemoryError. Where shimeji
+# holds the section it decides inside and raises after leaving. A refusal that happens while the
+# *caller* holds the section (a spawn from inside it, a lock taken twice) raises an error made
+# before: ``premade(cls, message)`` is ``[error, raised]``; the refusal sets ``raised`` and raises
+# ``error`` from native code (a native frame adds no traceback entry); ``renew`` replaces a raised
+# one where allocating is safe. (MicroPython appends each raise's traceback entries to the error,
+# and for a class defined in Python ``__traceback__ = None`` does not empty them: a re-raised
+# error would grow by a heap block per raise.) The caller's own bytecode frames that the error
+# passes while it still holds the section each add an entry (3 words; skipped on a locked heap).
+
+
+def premade(cls, message):
+    """``[cls(message), False]``: a refusal made now, raised later where nothing may be made
+    (see the design note above). Allocates: set-up only."""
+    return [cls(message), False]
+
+
+def renew(made):
+    """After a ``premade`` error was raised (``made[1]``), a new one in its place. Allocates:
+    only where no critical section is held (on a locked heap it leaves the old one)."""
+    if made[1]:
+        e = made[0]
+        try:
+            made[0] = e.__class__(*e.args)
+        except MemoryError:  # (a locked heap, an interrupt handler: the next renew makes it)
+            return
+        made[1] = False
+
+
 # -- a task's error made on a full heap ---------------------------------------------------------
 # Design note. MicroPython makes an exception that finds no heap (a full heap, or a locked one:
 # an interrupt handler) in one static object, its "emergency exception", and makes the next

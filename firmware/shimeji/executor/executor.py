@@ -28,6 +28,8 @@ from ..errors import (
     PoolFull,
     SchedulerBusy,
     WrongLevel,
+    premade,
+    renew,
 )
 from ..sched.foreign import shield
 from ..sync.critical import IrqCriticalSection
@@ -108,6 +110,8 @@ class Executor:
             self.workers.append(w)
         self.critical_section = self.workers[0].critical_section
         self.injector = Injector(self.critical_section)
+        if Executor._inside is None:  # (made once, for every executor: _check_outside)
+            Executor._inside = premade(WrongLevel, _INSIDE)
         self._shielded = False  # start() raised the asyncio shield; join() lowers it
         self._threads = 0  # worker threads started by start() that are still running
         self._tickets = []  # (parked thread, job) of each started on one: join() waits for it
@@ -115,6 +119,9 @@ class Executor:
 
     # -- spawning -----------------------------------------------------------------------------
 
+    _inside = None  # premade(WrongLevel): the refusal of a spawn from inside the section
+
+    @micropython.native
     def spawn(self, coro, name=None):
         """Run ``coro`` on a worker; returns its ``JoinHandle``. From a worker's task, on that
         worker; from anywhere else (the REPL, another thread, a callback on no worker's
@@ -126,7 +133,7 @@ class Executor:
         executor's critical section: ``WrongLevel`` (see ``_check_outside``). Not for a hard
         interrupt handler (it may allocate the handle): use ``spawn_detached`` from a
         ``micropython.schedule`` callback."""
-        self._check_outside("spawn")
+        self._check_outside()  # (native, as this: the refusal adds no traceback entry)
         return self._spawn(coro, name)
 
     @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
@@ -140,6 +147,7 @@ class Executor:
                     return self._spill(coro, name, w, detached)
         return self._inject(coro, name, detached)
 
+    @micropython.native
     def spawn_detached(self, coro, name=None):
         """``spawn`` for a task nobody joins: returns None, and the slot's handle is reused
         (set so under the section the spawn lands in, before the task can end on another
@@ -148,10 +156,11 @@ class Executor:
         another thread or a ``micropython.schedule`` callback may call it (``WrongLevel``
         inside the section, as ``spawn``); from a hard interrupt handler it has not been
         tested."""
-        self._check_outside("spawn_detached")
+        self._check_outside()
         self._spawn(coro, name, True)
 
-    def _check_outside(self, what):
+    @micropython.native
+    def _check_outside(self, _renew=renew):  # (a default: no global read in native code)
         """Refuse a spawn made while the calling thread holds the critical section.
 
         Design note: a ``micropython.schedule`` callback runs at the VM's next check point
@@ -159,14 +168,16 @@ class Executor:
         ``run()`` puts worker 0; on a board on core 0. The section is re-entrant, so a spawn
         there would enter it again and change a free list or an inbox that the code it
         interrupted was half-way through changing. So any spawn from inside a section is
-        refused (the executor's own nested spawns call ``_spawn``)."""
+        refused (the executor's own nested spawns call ``_spawn``), with an error made before
+        (``errors.premade``): nothing is allocated inside the section the caller holds, and a
+        locked heap still gets ``WrongLevel``, not ``MemoryError``. Outside, a refusal that
+        was raised is made again (``errors.renew``)."""
+        inside = self._inside
         if self.critical_section.held():
-            raise WrongLevel(
-                "%s() was called while this thread holds the executor's critical section: from "
-                "a micropython.schedule callback that interrupted it (its queues may be half "
-                "changed), or from code inside the section. Retry from the callback later "
-                "(micropython.schedule(callback, arg) inside it runs it again once the "
-                "section has ended), or spawn from a task" % what)
+            inside[1] = True
+            raise inside[0]
+        if inside[1]:
+            _renew(inside)
 
     def _spill(self, coro, name, full, detached=False):
         for w in self.workers:
@@ -294,6 +305,13 @@ class Executor:
     def stats(self):
         """Per-worker figures (a list of dicts; allocates). Not ISR-safe."""
         return [w.stats() for w in self.workers]
+
+
+_INSIDE = ("spawn() (or spawn_detached, spawn_allocated) was called while this thread holds "
+           "the executor's critical section: from a micropython.schedule callback that "
+           "interrupted it (its queues may be half changed), or from code inside the section. "
+           "Retry from the callback later (micropython.schedule(callback, arg) inside it runs "
+           "it again once the section has ended), or spawn from a task")
 
 
 def _no_room(n, e):

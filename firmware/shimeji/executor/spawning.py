@@ -78,12 +78,13 @@ def spawn_here(self, coro, name=None, detached=False, _context=core.context, _ty
     return handle
 
 
+@micropython.native  # (as Executor._check_outside: its refusal adds no traceback entry)
 def spawn_allocated(self, slot, coro, name=None, detached=False):
     """``StaticScheduler.spawn_allocated`` on this worker: under the critical section
     (ids and the owned list), refused once closed, and rings the worker if it sleeps.
     Not from inside the critical section (``WrongLevel``). What it allocates (the slot's
     join list at its first use, a handle) is made before the section."""
-    self.executor._check_outside("spawn_allocated")
+    self.executor._check_outside()
     if not self.executor.closed:
         self._check_spawn(coro)  # first: a refused spawn leaves the slot unclaimed
     joiners = None

@@ -34,7 +34,7 @@ _CROSS_CORE_WAKE = const(21)  # trace.kinds.CROSS_CORE_WAKE
 _INJECTOR_EVERY = 31  # a busy worker takes one injected task every 32 turns of its loop
 # With a GIL a busy worker waits without it (port.sleep_idle: a thread switch) once this many
 # ms have passed since its last wait: a GIL handed over at a bytecode branch reaches nobody
-# where threads of equal priority switch only when one blocks (FreeRTOS on a one-core ESP32-C3,
+# where equal-priority threads switch only when one blocks (FreeRTOS on a one-core ESP32-C3,
 # SCHED_FIFO on one CPU), so the other workers and the thread that calls close() never ran.
 _GIL_TURN_MS = const(10)
 _OK = const(2)  # task.slot.OK, FAILED
@@ -131,24 +131,24 @@ class Worker(Stealing, Idling, StaticScheduler):
         finally:
             self._exit(state)
 
-    def spawn(self, coro, name=None):
+    @micropython.native  # (as _check_outside: its refusal adds no traceback entry)
+    def spawn(self, coro, name=None, _base=StaticScheduler.spawn):
         """Run ``coro`` on this worker; returns its ``JoinHandle``. Safe from any thread; not
         from inside the critical section (``WrongLevel``: see ``Executor._check_outside``)."""
         if coro is self._building:  # StaticScheduler.spawn's retry once it reclaimed slots
-            return StaticScheduler.spawn(self, coro, name)
-        self.executor._check_outside("spawn")
+            return _base(self, coro, name)
+        self.executor._check_outside()
         return self._spawn_here(coro, name)
 
+    @micropython.native
     def spawn_detached(self, coro, name=None):
-        """``spawn`` for a task nobody joins: returns None; the slot keeps its handle (set
-        under the section, before the task can end on another worker)."""
-        self.executor._check_outside("spawn_detached")
+        """``spawn`` for a task nobody joins: returns None (the slot keeps its handle)."""
+        self.executor._check_outside()
         self._spawn_here(coro, name, True)
 
     def _check_spawn(self, coro):
-        # The spawn made under the section by the executor itself (``_building``: spawn_here,
-        # the injector) was checked before the section; nothing may raise inside it (its
-        # level check would read the interrupt level an injection comes from).
+        # The executor's own spawn under the section (``_building``: spawn_here, the injector)
+        # was checked before it: nothing may raise inside (it would read an injection's level).
         if coro is not self._building:
             StaticScheduler._check_spawn(self, coro)
 

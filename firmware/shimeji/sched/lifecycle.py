@@ -220,12 +220,14 @@ class TaskLifecycle(TaskPool):
 
     # -- cancellation, closing, introspection -----------------------------------------------------
 
-    def cancel_slot(self, slot):
-        """Cancel the task in ``slot`` (see ``JoinHandle.cancel``). Not ISR-safe."""
+    def cancel_slot(self, slot, exc=None):
+        """Cancel the task in ``slot`` (see ``JoinHandle.cancel``); ``exc``: its ``Cancelled``,
+        made by a caller that holds a section (interrupt.py). Not ISR-safe."""
         self._check_level("cancel")
         if slot.coro is None or slot.sched is not self or slot.cancel_requested:
             return False  # (finished: no coroutine; FREE may be a task not yet polled)
-        exc = Cancelled("the task was cancelled")  # first: a MemoryError here changes nothing
+        if exc is None:  # first: a MemoryError here changes nothing
+            exc = Cancelled("the task was cancelled")
         slot.cancel_requested = True
         slot.throw_exc = exc
         slot.w[1] = 1  # (its flag: task/words.py)

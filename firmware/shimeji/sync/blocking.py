@@ -15,16 +15,31 @@ and returns its result. What "held" means is up to its *raw mutex*, an object wi
 ``critical_section``.
 """
 
+import micropython
+
 from .. import port
-from ..errors import CriticalSectionMisuse, LockNotHeld
+from ..errors import CriticalSectionMisuse, LockNotHeld, premade, renew
 from .critical import CriticalSection
 from .waitqueue import section
 
 
 class CriticalSectionRawMutex:
-    """A raw mutex held by being inside a critical section (default: the runtime's)."""
+    """A raw mutex held by being inside a critical section (default: the runtime's).
+
+    Its refusals are made before (``errors.premade``) and raised from native code: a lock
+    taken twice is refused inside the section the caller holds, an unlock may come from an
+    interrupt handler (a locked heap), and neither allocates there."""
+
+    _refusals = None  # (taken twice, unlocked when free, unlocked by another thread)
 
     def __init__(self, critical_section=None):
+        if CriticalSectionRawMutex._refusals is None:
+            CriticalSectionRawMutex._refusals = (
+                premade(CriticalSectionMisuse, "this blocking Mutex is already held by the "
+                        "calling context; it is not re-entrant: do not lock it twice"),
+                premade(LockNotHeld, "unlock() of a blocking Mutex that is not locked"),
+                premade(LockNotHeld, "unlock() of a blocking Mutex that another thread holds: "
+                        "only the thread (or context) that locked it may unlock it"))
         cs = section(critical_section)
         self._enter = cs.enter
         self._exit = cs.exit
@@ -33,13 +48,13 @@ class CriticalSectionRawMutex:
         self._state = 0
         self._locked = False
 
+    @micropython.native
     def lock(self):
         """Enter the section and mark the lock held. ISR-safe (it never waits on a board)."""
         state = self._enter()
         if self._locked:
             self._exit(state)
-            raise CriticalSectionMisuse("this blocking Mutex is already held by the calling "
-                                        "context; it is not re-entrant: do not lock it twice")
+            self._refuse(0)
         self._locked = True
         self._state = state
 
@@ -55,17 +70,28 @@ class CriticalSectionRawMutex:
         self._state = state
         return True
 
-    def unlock(self):
+    @micropython.native
+    def unlock(self, _renew=renew):  # (a default: no global read in native code)
         """Leave the section. ISR-safe."""
         if not self._locked:
-            raise LockNotHeld("unlock() of a blocking Mutex that is not locked")
+            self._refuse(1)
         held = self._held
         if held is not None and not held():  # leaving would release the holder's section
-            raise LockNotHeld("unlock() of a blocking Mutex that another thread holds: only "
-                              "the thread (or context) that locked it may unlock it")
+            self._refuse(2)
         state = self._state
         self._locked = False
         self._exit(state)
+        refusals = self._refusals
+        if refusals[0][1] or refusals[1][1] or refusals[2][1]:  # one was raised: made again,
+            if held is None or not held():  # outside every section
+                for made in refusals:
+                    _renew(made)
+
+    @micropython.native
+    def _refuse(self, which):
+        made = self._refusals[which]
+        made[1] = True
+        raise made[0]
 
     def is_locked(self):
         """ISR-safe."""
@@ -130,6 +156,7 @@ class Mutex:
         self.value = value
         self.raw = raw if raw is not None else CriticalSectionRawMutex()
 
+    @micropython.native  # (native, as the raw mutex's lock: a refusal adds no traceback entry)
     def with_lock(self, fn):
         """Run ``fn(value)`` holding the lock; returns what it returns. ISR-safe with the
         default raw mutex; allocation-free if ``fn`` is."""
@@ -151,6 +178,7 @@ class Mutex:
         finally:
             raw.unlock()
 
+    @micropython.native
     def lock(self):
         """Take the lock; pair with ``unlock()``. Prefer ``with m:`` or ``with_lock``.
         ISR-safe with the default raw mutex."""
@@ -161,6 +189,7 @@ class Mutex:
         ISR-safe with the default raw mutex."""
         return self.raw.try_lock()
 
+    @micropython.native
     def unlock(self):
         """Release the lock. Raises ``LockNotHeld`` if it is not locked (with the default raw
         mutex, also if another thread holds it). ISR-safe with the default raw mutex."""
@@ -170,6 +199,7 @@ class Mutex:
         """ISR-safe with the default raw mutex."""
         return self.raw.is_locked()
 
+    @micropython.native
     def __enter__(self):
         """``with m as value:``. ISR-safe with the default raw mutex."""
         self.raw.lock()

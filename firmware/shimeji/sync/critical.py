@@ -2,25 +2,21 @@
 
 A critical section object has ``enter()`` returning a state and ``exit(state)`` restoring it;
 no allocation, and nested sections restore the state they saved. The scheduler binds
-``enter``/``exit`` once at construction and uses them around the few statements that an
-interrupt-side wake also touches (see ``sched/waking.py``); every sync primitive does the same.
-``with cs:`` is the same thing as a context manager (allocation-free, nests up to
-``MAX_DEPTH`` deep), and ``try_enter()`` returns ``None`` instead of blocking.
-
-- ``IrqCriticalSection``: ``machine.disable_irq()`` / ``machine.enable_irq(state)`` on boards.
-- ``LockCriticalSection``: a re-entrant ``_thread`` lock, for the unix port and CPython, where a
-  second thread plays the interrupt handler. (the qemu port and many boards have no ``_thread``:
-  making one there raises ``NoThreads``).
-- ``NoCriticalSection``: single-context programs that never wake from another context.
+``enter``/``exit`` once and uses them around the few statements an interrupt-side wake also
+touches (``sched/waking.py``); every sync primitive does the same. ``with cs:`` is the same as
+a context manager (allocation-free, nests up to ``MAX_DEPTH`` deep); ``try_enter()`` returns
+``None`` instead of blocking. Kinds: ``IrqCriticalSection`` (``machine.disable_irq()`` on
+boards); ``LockCriticalSection``, a re-entrant ``_thread`` lock for the unix port and CPython,
+where a second thread plays the interrupt handler (``NoThreads`` where there is no
+``_thread``: the qemu port, many boards); ``NoCriticalSection`` for single-context programs.
 
 Every kind answers ``held()``: whether the calling context is inside the section. A
 ``micropython.schedule`` callback runs at a bytecode boundary even inside a section, so the
 interrupt-level scheduler (``sched/interrupt.py``) asks ``held()`` and waits for the section
-to end, as an interrupt waits while interrupts are masked.
-
-Keep sections to a few statements: on a board, interrupts wait while one is held.
+to end, as an interrupt waits while interrupts are masked. Keep sections to a few statements:
+on a board, interrupts wait while one is held. Nothing is allocated inside one, not even a
+refusal's error (docs/sync.md, "Errors").
 """
-
 import sys
 import time
 
@@ -28,11 +24,13 @@ import micropython
 from micropython import const
 
 from .. import port
-from ..errors import CriticalSectionMisuse, NoThreads
+from ..errors import CriticalSectionMisuse, NoThreads, premade, renew
 
 _MAX_DEPTH = const(8)
 _STUCK_MS = const(200)  # a lock held this long with no owner was left so by a Ctrl-C
 MAX_DEPTH = _MAX_DEPTH  # nesting depth of ``with cs:`` (enter/exit nest without limit)
+_TOO_DEEP = ("critical sections nested more than %d deep with 'with': keep sections short, or "
+             "use enter()/exit(state) for deeper nesting" % _MAX_DEPTH)
 
 
 class CriticalSection:
@@ -47,21 +45,24 @@ class CriticalSection:
     # True on a MicroPython ``LockCriticalSection`` whose enter/exit are its own: the I/O
     # poll (io/dispatch.py) then takes it, when free, with the lock's own calls in line.
     lock_direct = False
+    _too_deep = None  # premade (errors.py): the refusal raised inside the outer sections
 
     def __init__(self):
         self._states = [0] * _MAX_DEPTH
         self._depth = 0
+        if CriticalSection._too_deep is None:
+            CriticalSection._too_deep = premade(CriticalSectionMisuse, _TOO_DEEP)
 
+    @micropython.native  # (a native frame adds no traceback entry to the refusal)
     def __enter__(self):
-        """Enter the section. ISR-safe."""
+        """Enter the section. ISR-safe (too deep: a ``CriticalSectionMisuse`` made before)."""
         state = self.enter()
         depth = self._depth
         if depth >= _MAX_DEPTH:
             self.exit(state)
-            raise CriticalSectionMisuse(
-                "critical sections nested more than %d deep with 'with': keep sections "
-                "short, or use enter()/exit(state) for deeper nesting" % _MAX_DEPTH
-            )
+            too_deep = self._too_deep
+            too_deep[1] = True
+            raise too_deep[0]
         self._states[depth] = state
         self._depth = depth + 1
         return self
@@ -71,11 +72,12 @@ class CriticalSection:
         depth = self._depth - 1
         self._depth = depth
         self.exit(self._states[depth])
+        if depth == 0 and self._too_deep[1] and not getattr(self, "held", bool)():
+            renew(self._too_deep)  # (a refusal was raised: made again, outside every section)
         return False
 
     def try_enter(self):
-        """Enter without waiting: a state for ``exit``, or ``None`` if another context holds
-        the section. ISR-safe."""
+        """Enter without waiting: a state for ``exit``, or None if another holds it. ISR-safe."""
         return self.enter()
 
     def leave_interrupted(self):
@@ -94,9 +96,7 @@ class NoCriticalSection(CriticalSection):
 
     def __init__(self):
         CriticalSection.__init__(self)
-        # Made here, not by the first ``+=`` in enter(): that would add the attribute to the
-        # instance then, allocating (16 B on a 32-bit board) inside an interrupt handler.
-        self.depth = 0
+        self.depth = 0  # (made here: a first ``+=`` in enter() would allocate it, in an ISR)
 
     def enter(self):
         """ISR-safe."""
