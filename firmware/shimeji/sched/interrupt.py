@@ -29,15 +29,22 @@ import micropython
 from .. import core, port
 from ..errors import BadArgument, Cancelled, SchedulerBusy, TimerConfigError, WrongLevel
 from ..sync.critical import default_critical_section
-from ..task.slot import FREE, QUEUED, RUNNING, WAITING, JoinHandle, TaskSlot, new_handle
-from ..task.waitlist import JoinList
+from ..task.slot import QUEUED, RUNNING, WAITING, TaskSlot
 from ..time.clock import wrap_diff
 from ..time.timer import Timer
-from .levelrun import due, guards_of, masked, note_due, poll_all, run_level, thread_ident
+from .levelrun import (
+    due,
+    guards_of,
+    level_spawn,
+    level_spawn_allocated,
+    masked,
+    note_due,
+    poll_all,
+    run_level,
+    thread_ident,
+)
 from .scheduler import StaticScheduler
 
-_base_spawn = StaticScheduler.spawn
-_base_spawn_allocated = StaticScheduler.spawn_allocated
 _base_cancel_slot = StaticScheduler.cancel_slot
 
 
@@ -244,63 +251,8 @@ class InterruptScheduler(StaticScheduler):
         raise WrongLevel("an InterruptScheduler ticks itself from its schedule() callback: "
                          "wake its tasks (or spawn them) instead of calling tick()")
 
-    def spawn(self, coro, name=None):
-        """Spawn ``coro`` at this level; returns its ``JoinHandle``. From set-up code (outside
-        any task) or this level's tasks; raises ``WrongLevel`` from a thread-level task. Not
-        ISR-safe. Its refusals are made outside the section: checked before it, or (no free
-        slot: ``PoolFull``) decided inside and raised after it."""
-        self._check_spawn_level("spawn")
-        self._check_spawn(coro)  # (closed, not a coroutine: before the section)
-        slot = self._free_head
-        spare = None  # the free slot's handle was handed out (or none is free until the
-        if slot is None or slot.handle_out:  # section reclaims one): its new one, made here
-            spare = new_handle(JoinHandle)
-            spare._ref = None  # (its fields too: a new instance's first stores allocate)
-            spare.id = 0
-        state = self._enter()  # the level's callback waits while the pool and queue change
-        try:
-            full = self._free_head is None and not self.grow and (
-                self._returned is None or not self._reclaim())
-            if not full:
-                slot = self._free_head
-                if spare is not None and slot is not None and slot.handle_out:
-                    slot.handle = spare
-                    slot.handle_out = False
-                handle = _base_spawn(self, coro, name)
-                self._want = True
-                if not self._pending and not self._active:
-                    self._queue_run()
-        finally:
-            self._exit(state)
-        if full:
-            self._refuse()  # PoolFull
-        return handle
-
-    def spawn_allocated(self, slot, coro, name=None):
-        """``spawn`` in a caller-owned ``TaskSlot``. Same rules as ``spawn``."""
-        self._check_spawn_level("spawn_allocated")
-        self._check_spawn(coro)
-        busy = not _free_for(self, slot)
-        if not busy:
-            joiners = JoinList() if slot.owner is None else None  # (its first use: made here)
-            state = self._enter()
-            try:
-                busy = slot.w[0] != FREE  # (taken meanwhile: refused after the section)
-                if not busy:
-                    if slot.owner is None:  # TaskPool._adopt's registration, with joiners
-                        slot.owner = self._owned_by
-                        slot.joiners = joiners
-                        slot.free_next = self._owned_head
-                        self._owned_head = slot
-                    handle = _base_spawn_allocated(self, slot, coro, name)
-                    self._want = True
-                    if not self._pending and not self._active:
-                        self._queue_run()
-            finally:
-                self._exit(state)
-        if busy:
-            self._adopt(slot)  # raises SlotBusy, saying what is wrong
-        return handle
+    spawn = level_spawn  # (levelrun.py: their refusals are made outside the section)
+    spawn_allocated = level_spawn_allocated
 
     def cancel_slot(self, slot):
         """Cancel a task of this level (``JoinHandle.cancel``), from any level. Not
@@ -346,9 +298,3 @@ class InterruptScheduler(StaticScheduler):
 def _sleep_a_little():
     port.sleep_idle(200)  # (with a GIL, a wait that releases it: see port.py)
 
-
-def _free_for(sched, slot):
-    # What TaskPool._adopt checks, without registering the slot: True if it may take a task.
-    if not isinstance(slot, TaskSlot) or slot.w[0] != FREE:
-        return False
-    return slot.owner is None or slot.owner is sched._owned_by

@@ -3,7 +3,9 @@
 ``InterruptScheduler`` (``interrupt.py``) queues this callback with ``micropython.schedule``
 when one of its tasks becomes runnable; this module is the callback and what it needs to
 decide whether it may run now. Its helpers are the scheduler's methods (the class body binds
-them), so a lookup of ``self._poll_all`` is as short as if they were written there.
+them), so a lookup of ``self._poll_all`` is as short as if they were written there. So are
+its ``spawn`` and ``spawn_allocated`` (at the end), which change the pool inside the section
+that masks the callback, with nothing made or refused inside it (docs/sync.md, "Errors").
 
 Design note: what the schedule queue keeps. MicroPython's queue is a ring of (function,
 argument) slots that are GC roots and are not cleared when their callback runs: a slot keeps
@@ -32,11 +34,15 @@ import micropython
 from .. import core
 from ..errors import WrongLevel
 from ..task.pool import hold_local, release_local, wrap_count
+from ..task.slot import FREE, JoinHandle, TaskSlot, new_handle
+from ..task.waitlist import JoinList
 from ..time.clock import wrap_add, wrap_diff
 from ..trace.kinds import IRQ_PREEMPT
 from .scheduler import StaticScheduler
 
 _base_tick = StaticScheduler.tick
+_base_spawn = StaticScheduler.spawn
+_base_spawn_allocated = StaticScheduler.spawn_allocated
 
 
 @micropython.native  # as bytecode its frame passed 11 words: a heap block per call
@@ -175,3 +181,72 @@ def guards_of(sections):
                                  "NoCriticalSection)")
             guards.append(held)
     return guards
+
+
+# -- spawning at this level: InterruptScheduler.spawn and spawn_allocated -------------------
+
+
+def level_spawn(self, coro, name=None):
+    """Spawn ``coro`` at this level; returns its ``JoinHandle``. From set-up code (outside
+    any task) or this level's tasks; raises ``WrongLevel`` from a thread-level task. Not
+    ISR-safe. Its refusals are made outside the section: checked before it, or (no free
+    slot: ``PoolFull``) decided inside and raised after it."""
+    self._check_spawn_level("spawn")
+    self._check_spawn(coro)  # (closed, not a coroutine: before the section)
+    slot = self._free_head
+    spare = None  # the free slot's handle was handed out (or none is free until the
+    if slot is None or slot.handle_out:  # section reclaims one): its new one, made here
+        spare = new_handle(JoinHandle)
+        spare._ref = None  # (its fields too: a new instance's first stores allocate)
+        spare.id = 0
+    state = self._enter()  # the level's callback waits while the pool and queue change
+    try:
+        full = self._free_head is None and not self.grow and (
+            self._returned is None or not self._reclaim())
+        if not full:
+            slot = self._free_head
+            if spare is not None and slot is not None and slot.handle_out:
+                slot.handle = spare
+                slot.handle_out = False
+            handle = _base_spawn(self, coro, name)
+            self._want = True
+            if not self._pending and not self._active:
+                self._queue_run()
+    finally:
+        self._exit(state)
+    if full:
+        self._refuse()  # PoolFull
+    return handle
+
+def level_spawn_allocated(self, slot, coro, name=None):
+    """``spawn`` in a caller-owned ``TaskSlot``. Same rules as ``spawn``."""
+    self._check_spawn_level("spawn_allocated")
+    self._check_spawn(coro)
+    busy = not _free_for(self, slot)
+    if not busy:
+        joiners = JoinList() if slot.owner is None else None  # (its first use: made here)
+        state = self._enter()
+        try:
+            busy = slot.w[0] != FREE  # (taken meanwhile: refused after the section)
+            if not busy:
+                if slot.owner is None:  # TaskPool._adopt's registration, with joiners
+                    slot.owner = self._owned_by
+                    slot.joiners = joiners
+                    slot.free_next = self._owned_head
+                    self._owned_head = slot
+                handle = _base_spawn_allocated(self, slot, coro, name)
+                self._want = True
+                if not self._pending and not self._active:
+                    self._queue_run()
+        finally:
+            self._exit(state)
+    if busy:
+        self._adopt(slot)  # raises SlotBusy, saying what is wrong
+    return handle
+
+
+def _free_for(sched, slot):
+    # What TaskPool._adopt checks, without registering the slot: True if it may take a task.
+    if not isinstance(slot, TaskSlot) or slot.w[0] != FREE:
+        return False
+    return slot.owner is None or slot.owner is sched._owned_by
