@@ -26,6 +26,7 @@ longer; on boards it lasts at most ``max_idle_us``, as without I/O.
 
 import sys
 
+import micropython
 from micropython import const
 
 from .. import port
@@ -87,6 +88,18 @@ class RunLoop:
         """Ask ``run()`` to return once the current tick ends. ISR-safe (sets a flag, and ends
         an idle in the I/O poller where it has a wake socket)."""
         self.stopping = True
+        notify = self.sched.idle_notify
+        if notify is not None:
+            notify()
+
+    def schedule(self, fn, arg):
+        """``micropython.schedule(fn, arg)``, then end the loop's idle wait in the I/O poller
+        as ``stop()`` does, so that ``fn(arg)`` runs on the loop's thread at once. For another
+        thread: the unix port's ``poll`` does not end for ``micropython.schedule`` alone, and
+        its callback waited for the poll's timeout (up to ``poller.max_idle_us``, 1 s).
+        ``RuntimeError`` when the queue is full, as ``micropython.schedule``. Not for a hard
+        interrupt handler where the loop has a wake socket (it sends on a socket)."""
+        micropython.schedule(fn, arg)
         notify = self.sched.idle_notify
         if notify is not None:
             notify()
