@@ -30,6 +30,7 @@ import micropython
 from micropython import const
 
 from .. import port
+from ..errors import BadArgument
 from ..port import sleep_idle  # the default idle (port.py: what a port with a GIL needs)
 from ..sync import critical
 from . import loopthread as _loopthread
@@ -63,15 +64,28 @@ class RunLoop:
     ``collect_min_us`` µs and only if a task ran since the last collection; a Ctrl-C that
     interrupts it runs it once more before it propagates (see ``idle_window``).
     ``tick_size``: tasks polled per tick at most (default: the scheduler's).
+    ``wake_early_us``: ask ``idle`` to end this many µs before each wait's end and spin the
+    rest on the timer's clock (earlywake.py: for a host whose sleep ends late; never early,
+    one idle stays one). 0, the default: idle to the end (a board's one-shot alarm is exact).
     """
 
     def __init__(self, sched, timer=None, idle=None, max_idle_us=_MAX_IDLE_US, collect=None,
-                 collect_min_us=5000, tick_size=None):
+                 collect_min_us=5000, tick_size=None, wake_early_us=0):
         self.sched = sched
         self.timer = timer if timer is not None else sched.timer
         self._turn = self.timer.turn if self.timer is not None else None
         self._tick = sched.tick
-        self._idle = idle if idle is not None else sleep_idle
+        self.idle_primitive = idle if idle is not None else sleep_idle
+        self._idle = self.idle_primitive
+        clock = getattr(self.timer, "clock", None)  # (a shimeji Timer's)
+        if type(wake_early_us) is not int or wake_early_us < 0:
+            raise BadArgument("RunLoop(wake_early_us=%r): use an int of µs >= 0 (0: idle to "
+                              "the end)" % (wake_early_us,))
+        self.wake_early_us = wake_early_us if clock is not None else 0
+        if self.wake_early_us:
+            from .earlywake import early_idle
+
+            self._idle = early_idle(self._idle, wake_early_us, clock.source, clock.unit_us)
         self.max_idle_us = _FOREVER_US if max_idle_us is None else max_idle_us
         self._collect = collect
         self.collect_min_us = collect_min_us
@@ -224,7 +238,8 @@ class RunLoop:
                 sched._shielding = False
             # Ctrl-C at safe points (docs/repl.md): CPython's SIGINT handler; on MicroPython a
             # watch of tools/mp_launch.py's signalfd, or nothing
-            guard = _guard_ctrl_c(self, _sections(sched), (self._idle, sleep_idle))
+            guard = _guard_ctrl_c(self, _sections(sched),
+                                  (self._idle, self.idle_primitive, sleep_idle))
             iterate(self, sched, until)
         except KeyboardInterrupt:
             _leave_sections(sched)  # (MicroPython: one raised inside a section left it held)
