@@ -43,7 +43,7 @@ def _schedule_while_idle(fused):
             _sleep_ms(1)
         loop.schedule(callback, 7)
         for _ in range(_GIVE_UP_MS):
-            if seen["ran"] is not None:
+            if seen["ran"] is not None or not IS_MICROPYTHON and p.wakeups:
                 break
             _sleep_ms(1)
         seen["before_data"] = seen["ran"] is not None
@@ -68,10 +68,13 @@ def test_runloop_schedule_from_another_thread_ends_the_idle_poll():
             continue  # rp2: no run_lean
         seen, p = _schedule_while_idle(fused)
         assert seen["ran"] == 7, seen
-        assert seen["before_data"], seen  # it ran while the loop still waited in poll
         assert p.wakeups >= 1  # the wake byte ended that poll, not the data
         if IS_MICROPYTHON:
+            assert seen["before_data"], seen  # it ran while the loop still waited in poll
             assert seen["thread"] == _thread.get_ident()  # on the loop's thread
+        # (CPython's stand-in runs a callback from another thread at once, or, once an
+        # interrupt-level scheduler installed its check points, at the next task's poll:
+        # here the reader's, after the data. The poll ended for the wake byte all the same.)
 
 
 def test_runloop_schedule_without_a_wake_socket_only_queues_the_callback():
