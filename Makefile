@@ -83,13 +83,14 @@ lint-more: $(STAMP)
 # make firmware BOARD=stm32 EMULATED=1 MICROPY_DIR=...  (B_L475E_IOT01A for qemu >= 9.0)
 # make firmware BOARD=esp32 CHIP=c3 MICROPY_DIR=...    (ESP32-C3: ESP-IDF v5.5 exported first)
 # make firmware BOARD=esp32 CHIP=esp32 MICROPY_DIR=... (classic Xtensa ESP32, no radio: the same)
+# make firmware BOARD=rp2040|qemu|stm32 RAM=1 ...      (then boots it: RAM after import, as footprint)
 # make qemu-boot MICROPY_DIR=...                        (build, then boot on a pty)
 # make deploy [PORT=/dev/ttyACM0] [EXAMPLE=examples/blink.py]
 # make repl [PORT=...]       make vboard   (the unix port on a pty, a board to deploy to)
 .PHONY: firmware qemu-boot deploy repl vboard package-json
 
 firmware: $(STAMP)
-	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)" $(if $(EMULATED),--emulated) $(if $(NETWORK),--network $(NETWORK)) $(if $(CHIP),--chip $(CHIP))
+	@$(PY) tools/firmware.py "$(BOARD)" --micropy-dir "$(MICROPY_DIR)" $(if $(EMULATED),--emulated) $(if $(NETWORK),--network $(NETWORK)) $(if $(CHIP),--chip $(CHIP)) $(if $(filter-out 0,$(RAM)),--ram)
 
 qemu-boot: $(STAMP)
 	@$(PY) tools/firmware.py qemu --micropy-dir "$(MICROPY_DIR)" --boot

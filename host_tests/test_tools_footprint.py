@@ -124,3 +124,23 @@ def test_the_stm32_build_for_qemu_is_read_with_emulated(monkeypatch, tmp_path, c
     assert footprint.main(["stm32", "--emulated"]) == 0
     assert asked == [("stm32", True)]
     assert "make firmware BOARD=stm32 EMULATED=1" in capsys.readouterr().out
+
+
+def test_make_firmware_with_ram_measures_it_where_the_image_boots(monkeypatch, capsys):
+    import firmware
+
+    measured = []
+    monkeypatch.setattr(firmware, "build", lambda *a, **k: "build/firmware/x/firmware.elf")
+    monkeypatch.setattr(footprint, "print_flash", lambda board, emulated=False: None)
+    monkeypatch.setattr(footprint, "print_ram", lambda board: measured.append(board))
+    assert firmware.main(["rp2040", "--ram"]) == 0
+    assert firmware.main(["stm32", "--emulated", "--ram"]) == 0
+    assert measured == ["rp2040", "stm32"]
+    capsys.readouterr()
+    # a PYBV11 image boots in no emulator: said, not measured on the qemu build instead
+    assert firmware.main(["stm32", "--ram"]) == 0
+    assert measured == ["rp2040", "stm32"]
+    assert "RAM not measured" in capsys.readouterr().out
+    # without RAM=1 the build says how to get it
+    assert firmware.main(["rp2040"]) == 0
+    assert "RAM=1" in capsys.readouterr().out and measured == ["rp2040", "stm32"]

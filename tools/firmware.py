@@ -299,6 +299,8 @@ def main(argv=None):
                     help="esp32 only: the board boards/esp32/CHIP (c3: ESP32-C3, esp32: the "
                     "classic Xtensa ESP32, both without the radio; needs ESP-IDF v5.5 "
                     "exported)")
+    ap.add_argument("--ram", action="store_true", help="after the build, boot it in its "
+                    "emulator and print the RAM after import per subpackage (make footprint's)")
     args = ap.parse_args(argv)
     if args.board not in PORTS:
         print("error: say which board: make firmware BOARD=<%s> MICROPY_DIR=/path/to/micropython"
@@ -319,6 +321,15 @@ def main(argv=None):
         import footprint
 
         footprint.print_flash(args.board, emulated=args.emulated)
+        ram_here = args.board in ("rp2040", "qemu") or (args.board == "stm32" and args.emulated)
+        if args.ram and ram_here:
+            footprint.print_ram(args.board)
+        elif args.ram:
+            print("RAM not measured: this image boots in no emulator here (rp2040, qemu and "
+                  "stm32 EMULATED=1 do)")
+        elif ram_here:
+            print("(RAM after import: RAM=1, which boots it in its emulator; or make footprint "
+                  "BOARD=%s%s RAM=1)" % (args.board, " EMULATED=1" if args.emulated else ""))
     if args.boot:
         if args.board != "qemu":
             print("error: --boot is for BOARD=qemu", file=sys.stderr)

@@ -206,6 +206,31 @@ def print_flash(board, out=print, detail=None, emulated=False):
     return by_sub, pool
 
 
+def print_ram(board, port=None, detail=None, from_lib=False, out=print):
+    """Measure and print the RAM rows on the board at ``port``, else on ``board``'s firmware
+    booted in its emulator; ``{what: (bytes, free)}``, or None when it could not boot."""
+    import emulate
+
+    try:
+        if port:
+            ram = ram_by_subpackage(port, detail=detail, from_lib=from_lib)
+        else:
+            if from_lib:
+                import fwtest
+
+                fwtest.mpy_image(board)
+            with emulate.booted(board) as booted:
+                ram = ram_by_subpackage(booted, detail=detail, from_lib=from_lib)
+    except emulate.Unavailable as e:
+        out("RAM not measured: %s" % e)
+        return None
+    out("RAM after import (bytes of heap, gc.mem_alloc after a soft reset; then the heap "
+        "left, gc.mem_free)%s:" % (", shimeji from /lib/*.mpy" if from_lib else ""))
+    for what, (n, free) in ram.items():
+        out("  %-44s %7s %7s" % (what, n, free))
+    return ram
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("board", nargs="?", default=os.environ.get("BOARD") or "qemu")
@@ -231,26 +256,7 @@ def main(argv=None):
     flash, pool = print_flash(args.board, detail=args.modules, emulated=emulated)
     ram = None
     if args.ram or args.port or args.mpy:
-        import emulate
-
-        try:
-            if args.port:
-                ram = ram_by_subpackage(args.port, detail=args.modules, from_lib=args.mpy)
-            else:
-                if args.mpy:
-                    import fwtest
-
-                    fwtest.mpy_image(args.board)
-                with emulate.booted(args.board) as port:
-                    ram = ram_by_subpackage(port, detail=args.modules, from_lib=args.mpy)
-        except emulate.Unavailable as e:
-            print("RAM not measured: %s" % e)
-        if ram:
-            print("RAM after import (bytes of heap, gc.mem_alloc after a soft reset; then the "
-                  "heap left, gc.mem_free)%s:" % (
-                      ", shimeji from /lib/*.mpy" if args.mpy else ""))
-            for what, (n, free) in ram.items():
-                print("  %-44s %7s %7s" % (what, n, free))
+        ram = print_ram(args.board, port=args.port, detail=args.modules, from_lib=args.mpy)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"board": args.board, "flash": flash, "qstr_pool": pool, "ram": ram},
