@@ -1,11 +1,17 @@
 # A join the tick's in-line completion ends (the joined task returned None, its one joiner
-# parked by core.JOIN) sets the joiner's wait_phase to 2 and writes no status or value: the
-# joiner's JoinHandle.__next__ ends the await on that one field. What must still hold: the
+# parked by core.JOIN) writes no status or value: a joiner of the join ring (wait_phase 3,
+# sched/owntick.py) gets its phase back to 0 and its await ends on an empty ring; one parked
+# by JoinHandle.__next__ gets 2, which its __next__ ends the await on. What must still hold: the
 # joiner's wait fields clean after the await, the handle detached while the joiner waits, a
 # cancel of the joiner between the completion and its resumption, a later wait of the same
 # task. Both runtimes, on the viper tick and the native one.
 from shimeji import Cancelled, Event, StaticScheduler, yield_now
+from shimeji.core import QUEUED
 from shimeji.sched import fastpath
+from shimeji.task.slot import JoinHandle
+from shimeji.task.words import state_of
+
+RING = JoinHandle.__iter__ is not JoinHandle.__await__  # the join ring (sched/owntick.py)
 
 
 def _run(s, coro):
@@ -89,8 +95,9 @@ def test_a_cancel_between_the_completion_and_the_resumption_raises_cancelled():
 
     h = s.spawn(waiter())
     s.tick(1)  # the waiter spawns and parks on its join
-    s.tick(1)  # the child ends in line: the waiter is queued, its phase 2
-    assert s.slots[0].wait_phase == 2
+    s.tick(1)  # the child ends in line: the waiter is queued, its phase 0 (ring) or 2
+    assert s.slots[0].wait_phase == (0 if RING else 2)
+    assert state_of(s.slots[0]) == QUEUED
     assert h.cancel()
     for _ in range(5):
         s.tick()

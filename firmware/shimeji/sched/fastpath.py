@@ -272,7 +272,9 @@ def tick_fifo(sched, n, _sleep=core.SLEEP, _park=core.PARK, _type=type, _stop=St
                         joiners.tail = None
                         joiners.count = 0
                         joiner.waiting_on = None
-                        joiner.wait_phase = _OK  # ended: JoinHandle.__next__ reads it
+                        # ended: a join ring's await (phase 3) finds its ring empty
+                        # (sched/owntick.py), JoinHandle.__next__ reads 2
+                        joiner.wait_phase = 0 if joiner.wait_phase == 3 else _OK
                         joiner.w[0] = _QUEUED  # (no wait_key: a join never reads it)
                         if tail is None:
                             head = joiner

@@ -57,7 +57,9 @@ def _bind(nil, vip, kit):
                     joiners.tail = nil  # the caller, where the inbox's drain would put it
                     joiners.count = 0
                     joiner.waiting_on = nil
-                    joiner.wait_phase = _OK  # ended: JoinHandle.__next__ reads it
+                    # ended: a join ring's await (phase 3) finds its ring empty
+                    # (owntick.py), JoinHandle.__next__ reads 2
+                    joiner.wait_phase = 0 if int(joiner.wait_phase) == 3 else _OK
                     jw[0] = _QUEUED
                     queued = joiner
                 else:

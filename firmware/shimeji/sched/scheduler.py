@@ -224,10 +224,14 @@ class StaticScheduler(TaskLifecycle):
         self._complete(slot, CANCELLED, Cancelled(
             "the task was interrupted by %s" % type(exc).__name__))
 
-    def _throw_in(self, slot):
-        exc = slot.throw_exc
+    @micropython.native  # (as bytecode, its frame went into the traceback of every error or
+    def _throw_in(self, slot, join=core.JOIN, _kit=owntick._kit):  # StopIteration its poll
+        exc = slot.throw_exc  # ended with: a heap block; no global read: see lifecycle.py)
         slot.throw_exc = None
         slot.w[1] = 0  # (its flag: task/words.py)
+        if exc is join:  # no error: a join of the ring ended with a value or an error,
+            _kit[0](_kit)  # which the ring's filter raises at the await (owntick.py)
+            return slot.coro.send(None)
         slot.cancel_requested = False
         self._unwait(slot)
         return slot.coro.throw(exc)

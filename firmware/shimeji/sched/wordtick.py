@@ -250,9 +250,9 @@ def _bind(sleep, kit):
                                     sched._local_head is nil and sched._inbox_head is nil:
                                 joiners.head = nil  # its one joiner, parked by core.JOIN:
                                 joiners.tail = nil  # queued here, where the inbox's drain
-                                joiners.count = 0  # would put it, with no section (fastpath.py)
-                                joiner.waiting_on = nil
-                                joiner.wait_phase = _OK  # ended: JoinHandle.__next__ reads it
+                                joiners.count = 0  # would put it, with no section (fastpath.py;
+                                joiner.waiting_on = nil  # phase: 0 for a ring's, owntick.py)
+                                joiner.wait_phase = 0 if int(joiner.wait_phase) == 3 else _OK
                                 jw[0] = _QUEUED  # (no wait_key: a join never reads it)
                                 if hn:
                                     tail.run_next = joiner

@@ -196,11 +196,11 @@ class JoinHandle:
         wait_phase = me.wait_phase
         if wait_phase == 0:
             slot = self._ref
+            if slot is None:  # _finish's common case, in line
+                exc = _join_stop
+                exc.__traceback__ = None
+                raise exc
             if slot.__class__ is not _slot_type and self._live_slot() is None:  # finished
-                if slot is None:  # _finish's common case, in line
-                    exc = _join_stop
-                    exc.__traceback__ = None
-                    raise exc
                 return self._finished(me)
             sched = slot.sched
             mine = me.sched

@@ -7,6 +7,8 @@ O(1) and allocate nothing. A slot is on at most one wait list at a time.
 
 import micropython
 
+from .. import core
+
 
 class WaitList:
     """FIFO of parked task slots. Callers provide mutual exclusion where an ISR is involved."""
@@ -72,10 +74,12 @@ class JoinList(WaitList):
 
 
 @micropython.native
-def wake_joiners(joiners, task_id, status, value):
+def wake_joiners(joiners, task_id, status, value, _join=core.JOIN):
     """Hand a finished task's outcome to every slot on ``joiners`` (its ``JoinList``) and wake
     each (``WaitList.pop`` and the wake, in line). Allocation-free; the completion's caller.
-    Not ISR-safe (a joiner parked by ``core.JOIN`` is made WAITING without the section)."""
+    Not ISR-safe (a joiner parked by ``core.JOIN`` is made WAITING without the section). A
+    joiner of the join ring (``wait_phase`` 3, sched/owntick.py) ends its wait at once for a
+    None, else gets the outcome by ``throw_exc`` ``core.JOIN`` (unless a throw is pending)."""
     joiner = joiners.head
     while joiner is not None:
         nxt = joiner.wait_next
@@ -87,9 +91,18 @@ def wake_joiners(joiners, task_id, status, value):
             joiner.wait_next = None
         joiner.waiting_on = None
         joiners.count -= 1
-        joiner.wait_status = status
-        joiner.wait_value = value
-        joiner.wait_key = task_id
+        if joiner.wait_phase == 3:  # (sched/owntick.py)
+            if status == 2 and value is None:  # OK: the resumed await finds its ring empty
+                joiner.wait_phase = 0
+            else:
+                joiner.wait_status = status
+                joiner.wait_value = value
+                joiner.throw_exc = _join  # (a pending cancel or expiry is never replaced:
+                joiner.w[1] = 1  # _unwait took the joiner off this list first)
+        else:
+            joiner.wait_status = status
+            joiner.wait_value = value
+            joiner.wait_key = task_id
         waker = joiner.sched
         if waker is not None:
             if joiner.w[0] == 4:  # parked by core.JOIN (ASLEEP, which wake() ignores): its

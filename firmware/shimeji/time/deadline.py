@@ -33,7 +33,7 @@ def _expire(entry):
     slot = entry.slot
     if slot.w[0] == FREE or slot.id != entry.key or slot.sched is None:
         return  # that task is gone
-    if slot.throw_exc is None:
+    if slot.throw_exc is None or slot.throw_exc is core.JOIN:  # (JOIN: sched/owntick.py)
         # The class, not an instance: the throw makes the instance, at the task's next poll,
         # so turn() allocates nothing (a pre-made instance's traceback would keep growing).
         slot.throw_exc = DeadlineExpired
