@@ -73,6 +73,21 @@ async def driver():
         await s.spawn(trivial())
 RunLoop(s).run(s.spawn(driver()))
 """,
+    # "spawn+join_all" with the module's spawn() (the calling task's own scheduler: README's
+    # "from inside a task") instead of sched.spawn.
+    "spawn()+join_all": """
+from shimeji import join_all, spawn
+s = StaticScheduler(101)
+async def trivial():
+    return None
+async def driver():
+    hs = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            hs[i] = spawn(trivial())
+        await join_all(*hs)
+s.run_until_complete(driver())
+""",
     "spawn+join_all traced": """
 from shimeji import Trace, join_all
 s = StaticScheduler(101)

@@ -1,6 +1,5 @@
-"""The FIFO tick in viper over the slots' words (task/words.py): ``tick_fifo``, fastpath.py's in
-viper, and ``tick_lean``, RunLoop.run()'s (endtick.end_lean). Design note: docs/architecture.md,
-"The FIFO tick in viper". Rare completion parts: endtick.ended_aside."""
+"""The FIFO tick in viper over the slots' words: ``tick_fifo`` (fastpath.py's, in viper) and
+``tick_lean`` (RunLoop.run()'s). Design note: docs/architecture.md, "The FIFO tick in viper"."""
 
 import sys
 
@@ -10,6 +9,7 @@ from micropython import const
 from .. import core, port
 from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
+from ..task.words import addr_of
 from . import owntick
 from .endtick import end_lean, end_tick, poll_interrupted, poll_outcome
 from .endtick import ended_aside as _aside
@@ -44,7 +44,8 @@ _K_STOP = const(14)
 _K_NIL = const(15)
 _K_ASIDE = const(16)
 _K_SEND = const(17)
-_K_LEAN = const(18)
+_K_VIP = const(18)
+_K_LEAN = const(19)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
 if not _GILLESS:  # (rp2 never calls the native tick: owntick.py; its code is not loaded there)
@@ -93,7 +94,7 @@ def _bind(sleep, kit):
         if hn:
             tail.run_next = head  # a ring while the tick runs (fastpath.py's note)
         err = nil  # what ended the tick by raising: raised again once the ring is put back
-        stop, gsend = kit[_K_STOP], kit[_K_SEND]  # gsend: the generator type's own send
+        stop, gsend, vip = kit[_K_STOP], kit[_K_SEND], int(kit[_K_VIP])  # gsend: the type's send
         while True:
             if news[0]:  # a spawn or a wake since the last look
                 try:  # (_take_inbox is a call)
@@ -144,7 +145,7 @@ def _bind(sleep, kit):
                 break
             slot = head
             left -= 1
-            sw = ptr32(slot.wa)  # the slot's words: its state and throw flag (task/words.py)
+            sw = ptr32(int(slot.wa)) if vip else ptr32(slot.wa)  # its words (task/words.py)
             sw[0] = _RUNNING
             ctx.slot = slot
             status = 0
@@ -180,8 +181,7 @@ def _bind(sleep, kit):
                     sw[0] = _ASLEEP  # wake() ignores it, the hand-off reads it
                 else:
                     if have == 0:
-                        park = kit[_K_PARK]
-                        join = kit[_K_JOIN]
+                        park, join = kit[_K_PARK], kit[_K_JOIN]
                         have = 1
                     if r is join:  # a join of a task of this scheduler (core.JOIN): it ends
                         sw[2] = 0
@@ -339,7 +339,8 @@ def _bind(sleep, kit):
 
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
         type, owntick.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside,
-        port.CORO_TYPE.send)  # (port's, not .lifecycle's: 3 imports deeper)
+        port.CORO_TYPE.send,  # (port's, not .lifecycle's: 3 imports deeper)
+        1 if type(addr_of(bytearray(4))) is int else 0)  # (18: the words' addresses are ints)
 tick_fifo = owntick.tick_own if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 
