@@ -5,10 +5,8 @@ import micropython
 from micropython import const
 
 from .. import port
-from .leanend import end_none as _end_none
 from .leankit import KIT as _K
 from .leankit import RP2
-from .owntick import base_complete as _base
 
 if not port.IS_MICROPYTHON:
     ptr32 = port.ptr32  # viper's cast, for CPython
@@ -41,8 +39,8 @@ def _bind():
         ctx = sched._ctx
         if sched.parallel or sched._shielding or ctx.sched is not nil:
             return DECLINED
-        fin = _end_none  # (leanend.py) for a scheduler whose _complete is StaticScheduler's:
-        plain = 1 if type(sched)._complete is _base[0] else 0
+        fin = k[17]  # (leankit.done) for a scheduler whose _complete is StaticScheduler's:
+        plain = 1 if type(sched)._complete is k[18][0] else 0
         watch = 0 if until is nil else 1  # (then live is its task's slot: iterate's fuse)
         sleep, park, join, stop, gsend, end = k[2], k[3], k[4], k[5], k[6], k[8]
         timer = loop.timer  # (a shimeji Timer: iterate checked; its wheel and clock are fixed)
@@ -215,7 +213,7 @@ def _bind():
                         try:
                             completed += 1
                             if value is nil and plain:  # _complete's common case, in line
-                                slot = fin(sched, slot)  # (leanend.py): a joiner it queues
+                                slot = fin(sched, slot)  # (leankit.done): a joiner it queues
                                 if slot is nil:
                                     pass
                                 else:  # at the ring's tail (tick_fifo's, wordtick.py)

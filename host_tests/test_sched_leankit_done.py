@@ -1,5 +1,5 @@
 # RunLoop.run()'s lean loop (sched/leanloop.py's run_lean) completes a task that returned None
-# in line (sched/leanend.py's end_none: StaticScheduler._complete's common case, as the viper
+# in line (sched/leankit.py's done: StaticScheduler._complete's common case, as the viper
 # FIFO tick does), queueing a joiner parked by core.JOIN at the ring's tail itself. The same
 # programs give the same events and counts with it and without it (loopiter.iterate alone);
 # no None-returning task of a plain scheduler reaches _complete, every other outcome does, a
