@@ -12,7 +12,7 @@ from ..task.slot import CANCELLED, FAILED, JoinHandle, TaskSlot
 
 
 @micropython.native
-def spawn(coro, name=None, _ctx=core.context, _threads=core._threads, _here=core.slot_here,
+def spawn(coro, name=None, _ctx=core.context, _threads=core._threads, slot_here=core.slot_here,
           _slot=core.task_slot):
     """Spawn ``coro`` on the calling task's own scheduler; returns its ``JoinHandle``.
 
@@ -25,7 +25,7 @@ def spawn(coro, name=None, _ctx=core.context, _threads=core._threads, _here=core
     slot = _ctx.slot
     if slot is None or _threads:
         slot = _slot()  # raises NoCurrentTask outside a task
-    elif _here[0] is None:
+    elif slot_here[0] is None:
         pass
     else:
         slot = _slot()
