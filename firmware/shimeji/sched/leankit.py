@@ -32,14 +32,14 @@ _NOT_ARMED = const(0xFFFF)  # ...when it is not armed
 _OK = const(2)  # task.slot's OK: also a joiner's wait_phase once its join ended (wordtick.py)
 
 
-def _bind(nil, vip, kit):
+def _bind(nil, flag, kit):  # (flag: KIT[16]; its names are names the package has)
     @micropython.viper
     def done(sched, slot):
         """``sched._complete(slot, OK, None)`` for a plain FIFO scheduler's pool or owned slot
         while run_lean polls (not parallel); returns the one joiner parked by ``core.JOIN``
         that the caller queues at its ring's tail (with nothing else pending, as the drain
         would), else None. Not ISR-safe."""
-        sw = ptr32(int(slot.wa)) if vip else ptr32(slot.wa)
+        sw = ptr32(int(slot.wa)) if flag else ptr32(slot.wa)
         slot.handle._ref = nil
         if sw[_W_TPOS] < _NOT_ARMED:  # its timer armed, never awaited
             slot.timer.cancel()
@@ -59,7 +59,7 @@ def _bind(nil, vip, kit):
             if joiner is nil:
                 pass
             else:
-                jw = ptr32(int(joiner.wa)) if vip else ptr32(joiner.wa)
+                jw = ptr32(int(joiner.wa)) if flag else ptr32(joiner.wa)
                 if jw[0] == _ASLEEP and joiner.wait_next is nil and \
                         sched._local_head is nil and sched._inbox_head is nil:
                     joiners.head = nil  # its one joiner, parked by core.JOIN: queued by
