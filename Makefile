@@ -189,7 +189,7 @@ GIL_TESTS ?= host_tests/test_executor.py host_tests/test_executor_races.py \
 	host_tests/test_executor_injector.py host_tests/test_executor_gil.py \
 	host_tests/test_executor_stealing.py host_tests/test_executor_sharing.py \
 	host_tests/test_executor_rings.py host_tests/test_executor_section_heap.py \
-	host_tests/test_executor_trace_heap.py \
+	host_tests/test_executor_trace_heap.py host_tests/test_errors_in_sections.py \
 	host_tests/test_executor_context.py host_tests/test_executor_context_io.py \
 	host_tests/test_executor_levels.py host_tests/test_executor_facade.py \
 	host_tests/test_executor_facade_sync.py host_tests/test_executor_facade_streams.py

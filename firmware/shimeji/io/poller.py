@@ -33,7 +33,7 @@ import micropython
 from micropython import const
 
 from .. import port
-from ..errors import WrongLevel
+from ..errors import BadArgument, WrongLevel
 from ..trace.kinds import PARK_IO
 from .dispatch import _ready
 from .entry import fileno_of, waiter_busy, watch
@@ -63,6 +63,9 @@ class IOPoller:
     waits_for = PARK_IO  # what a task parked here waits on, for the trace and top()
 
     def __init__(self, sched, wake_socket=None):
+        if getattr(sched, "critical_section", None) is None:
+            raise BadArgument("IOPoller(sched): give the StaticScheduler whose tasks wait, got "
+                              "%r" % (sched,))
         self.sched = sched
         self._poll = select.poll()
         self._ipoll = getattr(self._poll, "ipoll", None)

@@ -13,7 +13,7 @@ after about 17 minutes of CPU time; compare totals with ``port.ticks_diff``.
 from micropython import const
 
 from ..core import wrap_count
-from ..errors import PolicyError
+from ..errors import BadArgument, PolicyError
 from .base import fields_of
 
 _MASK = const(0x3FFFFFFF)
@@ -120,7 +120,10 @@ def _hog_key(row):
 def task_stats(handle):
     """``(polls, total_us, max_us, hogs)`` of a live task, from its ``JoinHandle``; all zero
     before its first measured poll, None once it has finished. Allocates: not ISR-safe."""
-    slot = handle._live_slot()
+    live = getattr(handle, "_live_slot", None)
+    if live is None:
+        raise BadArgument("task_stats(handle): give what spawn() returned, got %r" % (handle,))
+    slot = live()
     if slot is None:
         return None
     p = slot.pol

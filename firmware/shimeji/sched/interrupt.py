@@ -123,10 +123,11 @@ class InterruptScheduler(StaticScheduler):
         ``_wake_traced``)."""
         if self._trace is not None:
             return self._wake_traced(slot)
+        w = slot.w  # (first: what is not a slot raises before the section)
         state = self._enter()
-        st = slot.w[0]
+        st = w[0]
         if st == WAITING and slot.sched is self:
-            slot.w[0] = QUEUED
+            w[0] = QUEUED
             slot.inbox_next = None
             tail = self._inbox_tail
             if tail is None:

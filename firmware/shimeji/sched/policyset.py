@@ -7,7 +7,7 @@ live, and ``set_priority`` is called by the application, not by the tick.
 """
 
 from .. import core
-from ..errors import PolicyError, SchedulerBusy, WrongLevel
+from ..errors import BadArgument, PolicyError, SchedulerBusy, WrongLevel
 from ..policy.fifo import FifoPolicy
 
 
@@ -43,7 +43,11 @@ def set_priority(self, handle, value):
     """Pass a priority (or nice value) for a live task to the policy; False if the task
     has finished. Raises ``PolicyError`` for a task of another scheduler. Not ISR-safe."""
     self._check_level("set_priority")
-    slot = handle._live_slot()
+    live = getattr(handle, "_live_slot", None)
+    if live is None:
+        raise BadArgument("set_priority(handle, value): handle must be what spawn() returned, "
+                          "got %r" % (handle,))
+    slot = live()
     if slot is None:
         return False
     if slot.sched is not self:  # its slot is in another policy's queues

@@ -75,6 +75,9 @@ class StaticScheduler(TaskLifecycle):
         self._ctx = core.context  # where tick() says what runs (a worker has its own)
         self._shielding = True  # tick() raises the asyncio shield (a worker's executor does)
         cs = critical_section if critical_section is not None else default_critical_section()
+        if not hasattr(cs, "enter"):
+            raise BadArgument("critical_section=%r: give a critical section (with enter() and "
+                              "exit()) or leave it out" % (cs,))
         self.critical_section = cs
         self._enter = cs.enter
         self._exit = cs.exit

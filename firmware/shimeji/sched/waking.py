@@ -59,6 +59,7 @@ def _bind_wakes(nil):
         # Viper: the slot's state is a machine word (task/words.py), read and written in line.
         if self._trace is not nil:  # its records call out (a clock): a section with a finally
             return self._wake_traced(slot)
+        sw = ptr32(slot.wa)  # (first: what is not a slot raises before the section)
         state = self._enter()
         if slot.sched is not self:  # finished, or moved to another worker: forward it there
             other = slot.sched
@@ -66,7 +67,6 @@ def _bind_wakes(nil):
             if other is not nil:
                 other.wake(slot)
             return nil
-        sw = ptr32(slot.wa)
         st = sw[0]  # (ASLEEP, a ring sleep, is ignored: see the design notes)
         if st == _WAITING:
             sw[0] = _QUEUED
@@ -98,6 +98,7 @@ def _bind_wakes(nil):
         if self._trace is not nil:  # (as in wake)
             return self._wake_traced(slot)
         irq = self._irq
+        sw = ptr32(slot.wa)  # (task/words.py; first: what is not a slot raises before the section)
         state = self._irq_off()
         irq.depth = int(irq.depth) + 1
         if slot.sched is not self:  # finished, or moved to another worker: forward it there
@@ -107,7 +108,6 @@ def _bind_wakes(nil):
             if other is not nil:
                 other.wake(slot)
             return nil
-        sw = ptr32(slot.wa)  # (task/words.py)
         st = sw[0]
         if st == _WAITING:
             sw[0] = _QUEUED

@@ -18,7 +18,7 @@ and returns its result. What "held" means is up to its *raw mutex*, an object wi
 import micropython
 
 from .. import port
-from ..errors import CriticalSectionMisuse, LockNotHeld, premade, renew
+from ..errors import BadArgument, CriticalSectionMisuse, LockNotHeld, premade, renew
 from .critical import CriticalSection
 from .waitqueue import section
 
@@ -148,6 +148,9 @@ class RawMutexSection(CriticalSection):
         self._unlock()
 
 
+_NOT_CALLABLE = "%s(fn): fn must be a function of the value (it runs with the lock held), got %r"
+
+
 class Mutex:
     """A blocking lock around ``value``. ``raw``: the raw mutex (default
     ``CriticalSectionRawMutex()``)."""
@@ -159,7 +162,10 @@ class Mutex:
     @micropython.native  # (native, as the raw mutex's lock: a refusal adds no traceback entry)
     def with_lock(self, fn):
         """Run ``fn(value)`` holding the lock; returns what it returns. ISR-safe with the
-        default raw mutex; allocation-free if ``fn`` is."""
+        default raw mutex; allocation-free if ``fn`` is. ``BadArgument`` (before locking) if
+        ``fn`` cannot be called: a call inside would fail inside the section."""
+        if not callable(fn):
+            raise BadArgument(_NOT_CALLABLE % ("with_lock", fn))
         raw = self.raw
         raw.lock()
         try:
@@ -170,6 +176,8 @@ class Mutex:
     def try_with_lock(self, fn, default=None):
         """``with_lock(fn)`` if the lock is free now, else ``default``. ISR-safe with the
         default raw mutex."""
+        if not callable(fn):
+            raise BadArgument(_NOT_CALLABLE % ("try_with_lock", fn))
         raw = self.raw
         if not raw.try_lock():
             return default

@@ -11,7 +11,7 @@ import micropython
 from micropython import const
 
 from .. import core
-from ..errors import InvalidPermits
+from ..errors import InvalidPermits, premade
 from .waitqueue import (
     CLOSED,
     DONE,
@@ -29,8 +29,29 @@ MAX_PERMITS = _MAX_PERMITS
 
 def _check(n, what):
     if not isinstance(n, int) or n < 0 or n > _MAX_PERMITS:
-        raise InvalidPermits("%s must be an int from 0 to %d permits, got %r"
-                             % (what, _MAX_PERMITS, n))
+        _refuse(what, n)
+
+
+# The refusal an interrupt handler meets (release, try_acquire: a locked heap, where a new
+# error would be a MemoryError): made with the first Semaphore (errors.premade), raised only
+# where a new one finds no heap, where no traceback entry is allocated for it either.
+_LOCKED = [None]
+_LOCKED_MESSAGE = ("a permit count out of range (an int from 0 to MAX_PERMITS, and no more "
+                   "than MAX_PERMITS in all), refused in an interrupt handler: release only "
+                   "permits you acquired")
+
+
+def _refuse(what, n):
+    try:  # (the message made in here: its tuple too finds no heap in an interrupt handler)
+        if what is None:
+            e = InvalidPermits("releasing %d permits would pass MAX_PERMITS (%d): release "
+                               "only permits you acquired" % (n, _MAX_PERMITS))
+        else:
+            e = InvalidPermits("%s must be an int from 0 to %d permits, got %r"
+                               % (what, _MAX_PERMITS, n))
+    except MemoryError:  # (the heap is locked: an interrupt handler)
+        e = _LOCKED[0][0]
+    raise e
 
 
 class Semaphore:
@@ -38,6 +59,8 @@ class Semaphore:
 
     def __init__(self, permits=0, critical_section=None):
         _check(permits, "Semaphore(permits)")
+        if _LOCKED[0] is None:
+            _LOCKED[0] = premade(InvalidPermits, _LOCKED_MESSAGE)
         self._q = WaitQueue(critical_section, self._abandoned, self._grant)
         self._permits = permits
         self._acquire = _Acquire(self)
@@ -84,8 +107,7 @@ class Semaphore:
         state = q._enter()
         if self._permits > _MAX_PERMITS - n:  # not permits + n: that may pass 2**30
             q._exit(state)
-            raise InvalidPermits("releasing %d permits would pass MAX_PERMITS (%d): release "
-                                 "only permits you acquired" % (n, _MAX_PERMITS))
+            _refuse(None, n)
         self._permits += n
         try:
             self._grant()

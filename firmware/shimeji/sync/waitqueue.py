@@ -22,7 +22,7 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import PrimitiveClosed
+from ..errors import BadArgument, PrimitiveClosed
 from ..task.waitlist import WaitList
 from .critical import default_critical_section
 
@@ -89,8 +89,15 @@ DONE = _Done()
 
 
 def section(critical_section):
-    """The given critical section, or the runtime's shared one."""
-    return critical_section if critical_section is not None else default_critical_section()
+    """The given critical section, or the runtime's shared one; ``BadArgument`` for anything
+    without ``enter``/``exit`` (set-up only)."""
+    if critical_section is None:
+        return default_critical_section()
+    if not (hasattr(critical_section, "enter") and hasattr(critical_section, "exit")):
+        raise BadArgument("critical_section=%r: give a critical section (LockCriticalSection, "
+                          "IrqCriticalSection, ... with enter() and exit()) or leave it out"
+                          % (critical_section,))
+    return critical_section
 
 
 def closed_error(what):
