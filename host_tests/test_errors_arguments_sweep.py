@@ -20,7 +20,6 @@ from shimeji import (
     RwLock,
     Semaphore,
     StaticScheduler,
-    TimerWheel,
     WaitCell,
     WaitMap,
     WaitQueue,
@@ -91,13 +90,6 @@ def test_with_lock_refuses_what_cannot_be_called_before_it_locks():
             m.try_with_lock(bad)
         assert not m.is_locked()
     assert m.with_lock(lambda v: v.append(1) or len(v)) == 1
-
-
-def test_a_timer_wheel_refuses_a_now_that_is_not_an_int():
-    for bad in (None, 1.5, "0"):
-        with raises(BadArgument, "TimerWheel(now="):
-            TimerWheel(bad)
-    assert TimerWheel(0) is not None
 
 
 def test_a_wake_given_what_is_not_a_slot_leaves_the_section_free():

@@ -87,8 +87,6 @@ class TimerWheel:
         # [321, 642) the tails. 1,284 B made once, never grown; the words' array that grows with
         # the capacity is 208 B + 16 B per entry (it held the heads and tails as 2,568 B of
         # 32-bit words before: on a board's cut-up heap that block was the one not found).
-        if type(now) is not int:
-            raise BadArgument("TimerWheel(now=%r): give the current tick, an int" % (now,))
         int_cap = capacity if type(capacity) is int and 0 < capacity <= _MAX_CAP else 0
         if not int_cap:
             raise BadArgument("capacity (Timer, TimerWheel) must be an int from 1 to %d "
