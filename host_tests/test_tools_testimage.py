@@ -18,6 +18,8 @@ def test_the_test_image_freezes_test_modules_within_its_budget_and_leaves_out_th
     (tmp_path / "test_d.py").write_text("def test_d():\n    open('x')\n")  # needs files
     (tmp_path / "test_e.py").write_text("# shimeji: cpython-only\n")
     (tmp_path / "notes.txt").write_text("not a module")
+    # fwtest asks the plan of its stage too, where the modules are compiled: never read as text
+    (tmp_path / "test_a.mpy").write_bytes(b"M\x06\x00\x1f\x81\xff")
     frozen, left_out = testimage.plan(str(tmp_path), budget=130)
     assert frozen == ["support.py", "test_a.py", "test_c.py"]  # test_c still fits after test_b
     assert left_out == ["test_b.py"]

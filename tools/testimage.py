@@ -142,7 +142,7 @@ def plan(tests_dir, budget=None, part=1):
     sources = {}
     for name in sorted(os.listdir(tests_dir)):
         path = os.path.join(tests_dir, name)
-        if os.path.isfile(path):
+        if name.endswith(".py") and os.path.isfile(path):  # (a run's stage holds .mpy too)
             with open(path) as f:
                 source = f.read()
             if on_board(name, source):
