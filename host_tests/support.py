@@ -123,6 +123,17 @@ def needs_native_shimeji(fn):
     return _Skipped(fn, BYTECODE_REASON)
 
 
+def needs_run_lean(fn):
+    """The test drives ``RunLoop.run()``'s lean loop (sched/leanloop.py's ``run_lean``);
+    skipped, saying why, where there is none (rp2: ``run_lean`` is None, not loaded)."""
+    from shimeji.sched import leanloop
+
+    if leanloop.run_lean is not None:
+        return fn
+    return _Skipped(fn, "no lean loop on this port (rp2: run_lean is None, RunLoop.run() "
+                        "ticks with each scheduler's own viper tick)")
+
+
 # -- waiting for other threads (docs/testing.md, "Tests with threads") ------------------------
 # Every wait on another thread is bounded: a thread that died or never got a core fails the
 # test with a message naming what it waited for, instead of hanging the run.

@@ -12,8 +12,8 @@ import time
 from gate import Gate, ThreadGate
 from iohelp import close, loop_with_timer, tcp_pair
 from shimeji import RunLoop, StaticScheduler, Timer, poller_for, wait_readable
-from shimeji.sched import leanloop, loopiter
-from support import IS_MICROPYTHON, needs_threads
+from shimeji.sched import loopiter
+from support import IS_MICROPYTHON, needs_run_lean, needs_threads
 
 
 class SectionSpy:
@@ -82,9 +82,8 @@ def _io_cycles(n, fused, held=False):
     return loop, p, spy
 
 
+@needs_run_lean
 def test_run_lean_dozes_inside_the_section():
-    if leanloop.run_lean is None:
-        return  # rp2: no run_lean (no wake socket there either)
     loop, p, spy = _io_cycles(20, True)
     assert loop.idles >= 20 and not p.sleeping
     assert len(spy.dozes) == loop.idles and all(spy.dozes), (loop.idles, spy.dozes)

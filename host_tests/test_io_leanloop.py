@@ -6,7 +6,7 @@
 from iohelp import close, tcp_pair
 from shimeji import RunLoop, StaticScheduler, Timer, sleep_ms, wait_readable, yield_now
 from shimeji.sched import leanloop, loopiter
-from support import micropython_only
+from support import micropython_only, needs_run_lean
 
 
 class Counting:
@@ -76,9 +76,8 @@ def _program(fused):
     return (result, log, s.completed_total), counting
 
 
+@needs_run_lean
 def test_a_program_waiting_for_io_gives_the_same_events_with_and_without_run_lean():
-    if leanloop.run_lean is None:
-        return  # rp2: no run_lean (the native tick there)
     fused, counting = _program(True)
     plain, _ = _program(False)
     assert fused == plain

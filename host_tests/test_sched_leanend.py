@@ -17,7 +17,7 @@ from shimeji import (
     yield_now,
 )
 from shimeji.sched import leanloop, loopiter
-from support import micropython_only
+from support import micropython_only, needs_run_lean
 
 
 class Counting:
@@ -81,9 +81,8 @@ def _batches(fused):
             seen), calls
 
 
+@needs_run_lean
 def test_a_batch_joined_gives_the_same_events_and_counts_with_and_without_run_lean():
-    if leanloop.run_lean is None:
-        return  # rp2: no lean loop (the native tick)
     plain, none = _batches(False)
     fused, calls = _batches(True)
     assert none == 0 and calls >= 1
@@ -121,9 +120,8 @@ def _at_once(fused):
     return (result, log, s.completed_total, s.spawned_total, s.free_count(), seen), calls
 
 
+@needs_run_lean
 def test_a_join_ended_in_line_queues_the_joiner_where_the_drain_would():
-    if leanloop.run_lean is None:
-        return
     plain, _ = _at_once(False)
     fused, calls = _at_once(True)
     assert calls >= 1
@@ -181,9 +179,8 @@ def _dirty(fused):
     return (result, log, s.completed_total, s.failed_total, s.free_count(), seen), calls
 
 
+@needs_run_lean
 def test_named_cancelled_owned_and_failed_tasks_complete_alike_with_run_lean():
-    if leanloop.run_lean is None:
-        return
     plain, _ = _dirty(False)
     fused, calls = _dirty(True)
     assert calls >= 1
@@ -197,9 +194,8 @@ def test_named_cancelled_owned_and_failed_tasks_complete_alike_with_run_lean():
     assert len(fused[5]) == 2  # the failure and main's list: nothing else reached _complete
 
 
+@needs_run_lean
 def test_a_scheduler_with_its_own_complete_gets_every_completion():
-    if leanloop.run_lean is None:
-        return
     ends = []
 
     class Counted(StaticScheduler):
@@ -249,9 +245,8 @@ def _cancelled_joiner(fused):
     return (result, s.free_count(), s.completed_total), calls
 
 
+@needs_run_lean
 def test_a_joiner_cancelled_before_the_in_line_join_ends_cancelled():
-    if leanloop.run_lean is None:
-        return
     plain, _ = _cancelled_joiner(False)
     fused, calls = _cancelled_joiner(True)
     assert calls >= 1 and plain == fused
@@ -259,6 +254,7 @@ def test_a_joiner_cancelled_before_the_in_line_join_ends_cancelled():
 
 
 @micropython_only
+@needs_run_lean
 def test_in_line_completions_in_run_lean_allocate_nothing():
     import gc
 

@@ -15,6 +15,7 @@ from shimeji import (
 )
 from shimeji.sched import leanloop, loopiter
 from shimeji.trace import Trace
+from support import needs_run_lean
 
 
 class Moving:
@@ -103,9 +104,8 @@ def _program(fused, extra=None):
             s.failed_total), counting
 
 
+@needs_run_lean
 def test_the_same_program_gives_the_same_results_with_and_without_run_lean():
-    if leanloop.run_lean is None:
-        return  # rp2: no lean loop (the native tick)
     plain, none = _program(False)
     fused, counting = _program(True)
     assert none.calls == 0 and counting.calls >= 1
@@ -117,9 +117,8 @@ def test_the_same_program_gives_the_same_results_with_and_without_run_lean():
     assert counting.answers[-1] == leanloop.UNTIL
 
 
+@needs_run_lean
 def test_a_trace_attached_mid_run_hands_the_loop_back_and_it_takes_over_after():
-    if leanloop.run_lean is None:
-        return
     def extra(s, timer, log):
         trace = Trace(size=256)
 
@@ -145,9 +144,8 @@ def test_a_trace_attached_mid_run_hands_the_loop_back_and_it_takes_over_after():
     assert counting.calls >= 2  # ...and taken over again after it came off
 
 
+@needs_run_lean
 def test_stop_from_a_task_ends_the_run_after_its_tick():
-    if leanloop.run_lean is None:
-        return
     clock = Moving()
     timer = Timer(clock.read, 1)
     s = StaticScheduler(4, timer=timer)
@@ -204,13 +202,12 @@ def _late_fire(fused):
     return log, counting.calls
 
 
+@needs_run_lean
 def test_a_callback_that_fills_the_inbox_drops_the_hand_offs_hint():
     # run_lean's fire tells the hand-off its scheduler's inbox was empty (wheelpass.hand_off's
     # hint); a callback that runs in the same fire may wake a task into it, and a sleeper
     # handed off after that callback must queue behind that wake, as without run_lean (a
     # ring sleeper's hand-off on MicroPython; CPython's sleeps park, and queue the slow way).
-    if leanloop.run_lean is None:
-        return
     plain = _late_fire(False)
     fused = _late_fire(True)
     assert plain[1] == 0 and fused[1] >= 1
@@ -246,11 +243,10 @@ def _sleep_from_a_callback(fused):
     return seen, core.context.tkit is core.NO_KIT, counting.calls
 
 
+@needs_run_lean
 def test_between_its_ticks_run_lean_leaves_the_kit_and_a_sleep_outside_a_task_still_raises():
     # run_lean leaves its timer's kit in the context between ticks (sleep_ms's fast way then
     # finds no slot there and takes the slow one); iterate puts the outer kit back after.
-    if leanloop.run_lean is None:
-        return
     plain = _sleep_from_a_callback(False)
     fused = _sleep_from_a_callback(True)
     assert plain[:2] == fused[:2] == (["NoCurrentTask"], True)
@@ -261,11 +257,10 @@ class _Parallel(StaticScheduler):
     parallel = True  # (as an executor's worker and injector are: run_lean declines them)
 
 
+@needs_run_lean
 def test_a_parallel_scheduler_never_calls_run_lean():
     # iterate decides once per run that run_lean will decline it (parallel is a class's,
     # fixed): no call per iteration only to be declined.
-    if leanloop.run_lean is None:
-        return
     clock = Moving()
     timer = Timer(clock.read, 1)
     s = _Parallel(4, timer=timer)
