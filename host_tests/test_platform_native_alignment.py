@@ -29,7 +29,9 @@ def needs_word_aligned_arch(fn):
 # Functions that must be among those checked, by module: the scheduler's fast path, the
 # value copies, and the timer wheel's viper passes (session 9; first checked on an armv6m
 # build in session 10)
-REQUIRED = (("shimeji.sched.fastpath", "tick_fifo"), ("shimeji._values", "_copy_word"),
+_TICK = ("shimeji.sched.owntick", "tick_own") if sys.platform == "rp2" else (  # rp2's: owntick.py
+    "shimeji.sched.fastpath", "tick_fifo")
+REQUIRED = (_TICK, ("shimeji._values", "_copy_word"),
             ("shimeji.time.wheelplace", "place"), ("shimeji.time.wheelplace", "drain"),
             ("shimeji.time.wheelpass", "hand_off"), ("shimeji.time.timerturn", "turn"),
             ("shimeji.time.sleep", "sleep_ms"))

@@ -48,8 +48,6 @@ _K_VIP = const(18)
 _K_LEAN = const(19)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
-if not _GILLESS:  # (rp2 never calls the native tick: owntick.py; its code is not loaded there)
-    from . import fastpath
 
 
 def _bind(sleep, kit):
@@ -59,6 +57,7 @@ def _bind(sleep, kit):
         """``sched.tick(n)`` for a ``FifoPolicy`` scheduler; the ``Tick``. Not ISR-safe."""
         nonlocal exc
         if sched.parallel and kit[_K_OWNER] is not sched:  # a worker, not bind()'s: the
+            from . import fastpath  # (not loaded on rp2 until a worker needs it: owntick.py)
             return fastpath.tick_fifo(sched, n)  # native tick (the design note)
         nil = kit[_K_NIL]  # None, as an object (viper compares objects only with objects)
         fifo = sched._fifo
