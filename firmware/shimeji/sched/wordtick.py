@@ -11,8 +11,7 @@ from ..task.pool import hold_local, release_local
 from ..task.waitlist import wake_joiners
 from ..task.words import addr_of
 from . import owntick
-from .endtick import end_lean, end_tick, poll_interrupted, poll_outcome
-from .endtick import ended_aside as _aside
+from .endtick import end_lean, end_tick, ended_aside, poll_interrupted, poll_outcome
 from .foreign import shield
 
 if not port.IS_MICROPYTHON:
@@ -48,6 +47,8 @@ _K_VIP = const(18)
 _K_LEAN = const(19)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
+if not _GILLESS:  # (rp2 loads the native tick only if a worker needs it: tick_fifo below)
+    from . import fastpath  # noqa: F401 (loaded here where every scheduler may use it)
 
 
 def _bind(sleep, kit):
@@ -337,8 +338,8 @@ def _bind(sleep, kit):
 
 
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
-        type, owntick.base_complete, wake_joiners, sys.modules, len, StopIteration, None, _aside,
-        port.CORO_TYPE.send,  # (port's, not .lifecycle's: 3 imports deeper)
+        type, owntick.base_complete, wake_joiners, sys.modules, len, StopIteration, None,
+        ended_aside, port.CORO_TYPE.send,  # (port's, not .lifecycle's: 3 imports deeper)
         1 if type(addr_of(bytearray(4))) is int else 0)  # (18: the words' addresses are ints)
 tick_fifo = owntick.tick_own if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
