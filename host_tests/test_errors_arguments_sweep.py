@@ -81,6 +81,20 @@ def test_an_io_poller_refuses_what_is_not_a_scheduler():
     IOPoller(StaticScheduler(2)).close()
 
 
+def test_a_run_loop_refuses_what_is_not_a_scheduler():
+    from shimeji import RunLoop
+
+    for bad in (None, 7, "sched"):
+        with raises(BadArgument, "RunLoop(sched)"):
+            RunLoop(bad)
+    async def task():
+        await yield_now()
+        return "ran"
+
+    s = StaticScheduler(2)  # and a scheduler still runs afterwards
+    assert RunLoop(s).run(s.spawn(task())) == "ran"
+
+
 def test_with_lock_refuses_what_cannot_be_called_before_it_locks():
     m = BlockingMutex([])
     for bad in (None, 3, "fn"):

@@ -71,6 +71,9 @@ class RunLoop:
 
     def __init__(self, sched, timer=None, idle=None, max_idle_us=_MAX_IDLE_US, collect=None,
                  collect_min_us=5000, tick_size=None, wake_early_us=0):
+        if not callable(getattr(sched, "tick", None)):
+            raise BadArgument("RunLoop(sched): give it a scheduler, e.g. RunLoop(StaticScheduler"
+                              "(8)), not %r" % (sched,))
         self.sched = sched
         self.timer = timer if timer is not None else sched.timer
         self._turn = self.timer.turn if self.timer is not None else None
