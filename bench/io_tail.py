@@ -22,7 +22,12 @@ the loop idles towards timer deadlines too (bench_io has none).
 ``IO_TAIL_REST_US`` (env): shimeji's ``poller.rest_slice_us`` ("none": one blind idle).
 ``IO_TAIL_SETS`` (env, default 5): sets per runtime; ``IO_TAIL_COUNT=1``: asyncio's
 ``wait_io_event`` wrapped to count its polls per sample (adds a call to asyncio's side: the
-latencies of such a run are not comparable)."""
+latencies of such a run are not comparable).
+``IO_TAIL_SPLIT=1`` (env): each sample also records ``woke``, µs from the last poll's return to
+the reader holding its byte (the runtime's wake half: dispatch, loop, tick, resumption, the
+read), so ``lat - woke`` is the sender's write and the kernel's wake of the reader. Both sides
+get the same stamp: the ``ipoll`` of their ``select.poll`` object wrapped in one closure (the
+same Python call added to each; shimeji's ``poller._ipoll``, asyncio's I/O queue's poller)."""
 
 import gc
 import json
@@ -48,6 +53,29 @@ SETS = int(os.getenv("IO_TAIL_SETS") or 5) if IS_MP else 5
 COUNT = (os.getenv("IO_TAIL_COUNT") or "") == "1" if IS_MP else False
 TICKER_MS = int(os.getenv("IO_TAIL_TICKER_MS") or 0) if IS_MP else 0
 REST_US = os.getenv("IO_TAIL_REST_US") if IS_MP else None
+SPLIT = (os.getenv("IO_TAIL_SPLIT") or "") == "1" if IS_MP else False
+POLLED = [0]  # when the last (stamped) poll returned
+
+
+def stamped(ipoll):
+    """``ipoll`` that stamps ``POLLED[0]`` as its system call returns (``IO_TAIL_SPLIT``)."""
+    def ipoll_stamped(timeout_ms):
+        it = ipoll(timeout_ms)
+        POLLED[0] = ticks_us()
+        return it
+
+    return ipoll_stamped
+
+
+class StampedPoll:
+    """asyncio's I/O queue's ``select.poll``, its ``ipoll`` stamped as shimeji's is."""
+
+    def __init__(self, poll):
+        self.inner = poll
+        self.register = poll.register
+        self.modify = poll.modify
+        self.unregister = poll.unregister
+        self.ipoll = stamped(poll.ipoll)
 
 
 class Sender(bench_io.Sender):
@@ -80,6 +108,7 @@ class Rec:
         self.it = [0] * SAMPLES
         self.idl = [0] * SAMPLES
         self.polls = [0] * SAMPLES
+        self.woke = [0] * SAMPLES
         self.t_await = 0
         self.mem = heap()
 
@@ -93,6 +122,7 @@ class Rec:
         stamp = self.sender.stamps[i]
         self.lat[i] = ticks_diff(now, stamp)
         self.late[i] = 1 if ticks_diff(self.t_await, stamp) > 0 else 0
+        self.woke[i] = ticks_diff(now, POLLED[0])
         if loop is not None:
             self.it[i] = loop.iterations
             self.idl[i] = loop.idles
@@ -107,7 +137,7 @@ class Rec:
             "runtime": runtime, "set": k, "lat": self.lat, "wr": wr, "alloc": alloc,
             "late": self.late, "it": it, "idl": idl, "polls": self.polls,
             "vcsw": ctx1[0] - ctx0[0], "ivcsw": ctx1[1] - ctx0[1], "load": load,
-            "cpu_ms": cpu}))
+            "cpu_ms": cpu, "woke": self.woke if SPLIT else []}))
 
 
 def heap():
@@ -161,6 +191,9 @@ def tail_shimeji(a, b, k):
     done = [False]
     if REST_US:
         poller_for(s).rest_slice_us = None if REST_US == "none" else int(REST_US)
+    if SPLIT:
+        poller = poller_for(s)
+        poller._ipoll = stamped(poller._ipoll)
     h = s.spawn(reader())
     if TICKER_MS:
         s.spawn(ticker())
@@ -191,6 +224,8 @@ def tail_asyncio(a, b, k):
             return inner(dt)
 
         q.wait_io_event = counting
+    if SPLIT:
+        q.poller = StampedPoll(q.poller)
     ctx = []
 
     async def ticker():
@@ -218,6 +253,8 @@ def tail_asyncio(a, b, k):
         asyncio.run(reader())
     finally:
         q.wait_io_event = inner
+        if SPLIT:
+            q.poller = q.poller.inner
     c1 = ctx_switches()
     cpu = cpu_ms() - ctx[1]
     while not sender.done:

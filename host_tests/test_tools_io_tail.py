@@ -31,3 +31,21 @@ def test_the_slow_samples_and_the_first_wake(capsys):
     assert "slowest two per set (2 samples): 1 are a set's first wake" in out
     io_tail.pairs(sets)
     assert "0 of 1 back-to-back set pairs; 0 of 1 runs" in capsys.readouterr().out
+
+
+def test_the_split_at_the_polls_return(capsys):
+    # --split: lat - woke is the write and the kernel's wake, woke the runtime's wake half;
+    # pooled without each set's first wake
+    d = _set("shimeji", 0, [50] * 200, first=900)
+    d["woke"] = [500] + [10] * 150 + [30] * 50
+    io_tail.describe([d], "shimeji")
+    out = capsys.readouterr().out
+    assert "the write and the kernel's wake (stamp to the poll's return): q10 20, q50 40" in out
+    assert "q98 40, q99 40 µs" in out
+    assert "the wake half (the poll's return to the byte in the task): q10 10, q50 10" in out
+    assert "q75 30, q90 30" in out
+
+
+def test_no_split_without_its_column(capsys):
+    io_tail.describe([_set("asyncio", 0, [50] * 200)], "asyncio")
+    assert "wake half" not in capsys.readouterr().out

@@ -1,7 +1,7 @@
 """The I/O wake latency's tail, sample by sample: shimeji against MicroPython's asyncio.
 
 Usage: python tools/io_tail.py [--runs 6] [--sets 5] [--ticker-ms MS] [--firmware DIR]
-                               [--save FILE] [--load FILE ...]
+                               [--split] [--save FILE] [--load FILE ...]
 
 Runs ``bench/io_tail.py`` (bench_io.py's wake latency with every sample kept) in ``--runs``
 MicroPython processes, one after another, each ``--sets`` alternating sets of 200 wakes per
@@ -13,7 +13,10 @@ reader, or the sender thread preempted between its stamp and the write), whether
 was late (not yet waiting), the shimeji loop's iterations and idles per sample, the sets'
 involuntary context switches, heap growth and load. ``--ticker-ms``: a second task on each
 side sleeps that long in a loop (the loop then idles towards timer deadlines too; bench_io has
-no timer). ``--save`` keeps the raw sets (JSON
+no timer). ``--split``: each wake split at its poll's return into the sender's write and the
+kernel's wake of the reader (stamp to the poll's return) and the runtime's wake half (the
+poll's return to the reader holding its byte), pooled quantiles of each; both runtimes' polls
+are stamped by the same wrapper. ``--save`` keeps the raw sets (JSON
 lines), ``--load`` analyses saved ones instead of running."""
 
 import argparse
@@ -25,7 +28,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_sets(mp, runs, sets, count=False, firmware=None, ticker_ms=0, rest_us=None):
+def run_sets(mp, runs, sets, count=False, firmware=None, ticker_ms=0, rest_us=None,
+             split=False):
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join([".frozen", firmware or os.path.join(ROOT, "firmware"),
                                           os.path.join(ROOT, "bench")])
@@ -33,6 +37,7 @@ def run_sets(mp, runs, sets, count=False, firmware=None, ticker_ms=0, rest_us=No
     env["IO_TAIL_COUNT"] = "1" if count else ""
     env["IO_TAIL_TICKER_MS"] = str(ticker_ms or "")
     env["IO_TAIL_REST_US"] = rest_us or ""
+    env["IO_TAIL_SPLIT"] = "1" if split else ""
     out = []
     for r in range(runs):
         script = os.path.join(ROOT, "bench", "io_tail.py")
@@ -115,6 +120,7 @@ def describe(sets, runtime):
     worst = sorted(slow, key=lambda s: -s[0]["lat"][s[1]])[:12]
     print("  slow samples' latency minus the sender's write call: %s µs" % ", ".join(
         str(d["lat"][i] - d["wr"][i]) for d, i in worst))
+    split(mine)
     if runtime == "shimeji":
         it = {}
         for d, i in slow:
@@ -151,6 +157,20 @@ def describe(sets, runtime):
                                 len(lo_)))
 
 
+def split(mine):
+    """The wakes split at the poll's return (``--split``), pooled without each set's first:
+    the runtime's wake half and what came before it."""
+    if not all(d.get("woke") for d in mine):
+        return
+    woke = [w for d in mine for w in d["woke"][1:]]
+    before = [x - w for d in mine for x, w in zip(d["lat"][1:], d["woke"][1:])]
+    qs = (0.1, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99)
+    for name, xs in (("the write and the kernel's wake (stamp to the poll's return)", before),
+                     ("the wake half (the poll's return to the byte in the task)", woke)):
+        print("  %s: %s µs" % (name, ", ".join("q%g %d" % (q * 100, pooled(xs, q))
+                                               for q in qs)))
+
+
 def pairs(sets):
     """p99 of shimeji against asyncio, set by set (each pair ran back to back)."""
     by = {}
@@ -185,6 +205,8 @@ def main():
     ap.add_argument("--ticker-ms", type=int, default=0,
                     help="a second task on each side sleeps this many ms in a loop")
     ap.add_argument("--rest-us", help="shimeji's poller.rest_slice_us (none: one blind idle)")
+    ap.add_argument("--split", action="store_true",
+                    help="split each wake at its poll's return (both runtimes stamped alike)")
     ap.add_argument("--save")
     ap.add_argument("--load", nargs="*")
     ap.add_argument("--count-polls", action="store_true",
@@ -201,7 +223,7 @@ def main():
                         sets.append(d)
     else:
         sets = run_sets(args.micropython, args.runs, args.sets, args.count_polls,
-                        args.firmware, args.ticker_ms, args.rest_us)
+                        args.firmware, args.ticker_ms, args.rest_us, args.split)
         if args.save:
             with open(args.save, "w") as f:
                 for d in sets:
