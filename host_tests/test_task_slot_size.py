@@ -1,10 +1,12 @@
-# shimeji: host-only (loopback sockets: firmware without networking has no socket module)
 # A TaskSlot keeps the fields few tasks use (timeouts, I/O, held Mutexes, priorities, a
 # trace's count) as class-level defaults: a fresh slot's attribute table holds 27 names (a
 # 29-entry table on MicroPython, not the 37-entry one of 31 names), the rare fields read their
-# defaults until first set, a slot keeps what it set for its later tasks, and a slot that used
-# all of them allocates nothing in steady state (heap_lock AND a zero gc.mem_alloc delta).
-from iohelp import close, tcp_pair
+# defaults until first set, and a slot keeps what it set for its later tasks. On MicroPython
+# (the boards too) the heap says so: a fresh slot's bytes, its table's two spare entries, the
+# 37-entry table its third extra name grows it to. (A slot that used timeouts and I/O waits
+# allocates nothing in steady state: test_task_slot_io_alloc, host-only for its sockets.)
+import sys
+
 from shimeji import (
     CfsPolicy,
     PriorityPolicy,
@@ -14,9 +16,9 @@ from shimeji import (
     TimerEntry,
     sleep_ms,
     timeout,
-    wait_readable,
 )
 from shimeji.task.slot import TaskSlot
+from shimeji.task.words import new_words
 from support import alloc_delta, heap_locked, micropython_only
 
 RARE = {"deadline": None, "deadline_owner": None, "timeout_guard": None, "io_obj": None,
@@ -54,38 +56,43 @@ def test_a_slot_keeps_its_deadline_entry_and_guard_for_its_next_task():
     assert TaskSlot.deadline is None  # the class default is never written
 
 
-def _rounds(a, s, p, n):
-    for _ in range(n):
-        a.write(b"x")
-        for _ in range(100):
-            if p.poll(0):
-                break
-        s.tick()
+def _word():
+    return 8 if sys.maxsize > 0xFFFFFFFF else 4
+
+
+def _blocks(nbytes):
+    """What the heap gives ``nbytes``: whole GC blocks of four words."""
+    block = 4 * _word()
+    return (nbytes + block - 1) // block * block
+
+
+def _table(entries):
+    """An attribute table of ``entries`` entries (a key and a value: two words each)."""
+    return _blocks(2 * entries * _word())
 
 
 @micropython_only
-def test_a_slot_with_a_timeout_and_an_io_wait_allocates_nothing_after_its_first():
-    s = StaticScheduler(2, timer=Timer())
-    a, b = tcp_pair()
-    buf = bytearray(8)
-    got = [0]
+def test_a_fresh_slot_is_its_object_a_29_entry_table_its_words_its_handle_and_timer():
+    TaskSlot()  # (the first imports task.slot for its handle)
+    instance = _blocks(4 * _word())  # (an object's type and attribute map: four words)
+    words = alloc_delta(new_words)  # (the array and its 8 int32 words)
+    handle = timer = instance + _table(2)  # (two names each: JoinHandle, SlotTimer)
+    got = alloc_delta(TaskSlot)
+    assert got == instance + _table(29) + words + handle + timer, (got, _word())
 
-    async def reader():
-        while True:
-            await timeout(wait_readable(b), 10000)
-            got[0] += b.readinto(buf)
 
-    s.spawn(reader())
-    s.tick()
-    p = s.poller
-    _rounds(a, s, p, 3)  # warm up: the poller's entry, the deadline entry, the slot's table
-    slot = s.slots[0]
-    assert {"deadline", "timeout_guard", "io_obj", "io_mask", "io_entry"} <= set(slot.__dict__)
-    assert type(slot.deadline) is TimerEntry and slot.io_obj is b
-    heap_locked(_rounds, a, s, p, 20)
-    assert alloc_delta(_rounds, a, s, p, 20) == 0
-    assert got[0] == 43
-    close(a, b)
+def _store_spares(slot):
+    slot.held_locks = None
+    slot.wakes = 0
+
+
+@micropython_only
+def test_a_fresh_slots_table_has_two_spare_entries_and_a_third_name_grows_it_to_37():
+    slot = TaskSlot()
+    heap_locked(_store_spares, slot)  # (names 28 and 29: the table's room)
+    assert len(slot.__dict__) == 29
+    grew = alloc_delta(setattr, slot, "priority", 0)  # (name 30: 29 -> 37 entries)
+    assert grew == _table(37) - _table(29), (grew, _word())  # (the 29-entry table freed)
 
 
 def test_a_slots_own_timer_entry_keeps_two_names_and_reads_callback_and_key_as_defaults():
