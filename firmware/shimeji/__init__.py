@@ -134,7 +134,7 @@ __getattr__ = lazy_names(
         "open_connection", "shimeji.io.servers",
         "start_server", "shimeji.io.servers",
         # the multi-core executor
-        "Executor", "shimeji.executor.executor",
+        "Executor", "shimeji.executor.chosen",
         # the errors only some programs raise
         "BadPriority", "shimeji.errors",
         "ChannelClosed", "shimeji.errors",

@@ -91,11 +91,16 @@ _threads = {}  # thread id | 2 -> Context of a worker polling on that thread
 # look-ups then rewrite it on every yield, and with workers on two cores each rewrite moves
 # that cache line, and the VM's ``sched_state`` beside it, between the cores
 # (docs/executor.md).
-for _i in range(16):  # grown once here: a dict that grows frees its old table, and other
-    _threads[_i] = None  # threads read these without a lock while workers register
-for _i in range(16, -1, -1):  # last first: each freed entry reads as empty, not as deleted
-    _threads.pop(_i, None)
-del _i
+try:  # grown once here: a dict that grows frees its old table, and other threads read it
+    import _thread  # without a lock while workers register (no threads: never, 152 B kept)
+
+    for _i in range(16):
+        _threads[_i] = None
+    for _i in range(16, -1, -1):  # last first: each freed entry reads as empty, not deleted
+        _threads.pop(_i, None)
+    del _i, _thread
+except ImportError:  # no threads: nothing registers a worker (register_thread fails first)
+    pass
 _ident = [None]  # _thread.get_ident once a worker thread is registered (yielding.py)
 # Why the binders (time/sleep.py, time/deadline.py, io/wait.py) find their task by the calling
 # thread, a bit each (yielding.check_threads): 1 a ThreadBackground's loop thread runs,

@@ -7,9 +7,11 @@ elsewhere the ``YieldNow`` singleton. Each executor worker thread registers its 
 ``shimeji.core`` re-exports the public names; this module is a part of the base layer.
 """
 
+import sys
+
 import micropython
 
-from . import lines, port
+from . import port
 from .core import (
     Finish,
     _ident,
@@ -20,19 +22,33 @@ from .core import (
     wrap_count,
 )
 
+if port.IS_MICROPYTHON and sys.platform in ("linux", "darwin"):  # (where lines.py places)
+    from .lines import dict_extents, isolated, list_extents, one_block
+else:  # nothing is placed elsewhere: lines.py is not loaded (~350 B of a board's heap)
+    dict_extents = list_extents = one_block = None
+
+    def isolated(make, extents):
+        return make(), None
+
+
 # thread id | 2 -> the worker thread's yield_now ring (append, iterator); lines.py: why placed
-_rings, _rings_guard = lines.isolated(lambda: dict.fromkeys(range(17)), lines.dict_extents)
 # Design note: keyed as core._threads is, by ``_thread.get_ident() | 2`` (core.py: why).
-for _i in range(16, -1, -1):  # last first: each freed entry reads as empty, not as deleted
-    del _rings[_i]
-del _i
-_rings_get, _rings_get_guard = lines.isolated(lambda: _rings.get, lines.one_block)
+try:  # grown once here, where threads can register (no threads: an empty dict, 152 B less)
+    import _thread
+
+    _rings, _rings_guard = isolated(lambda: dict.fromkeys(range(17)), dict_extents)
+    for _i in range(16, -1, -1):  # last first: each freed entry reads as empty, not deleted
+        del _rings[_i]
+    del _i, _thread
+except ImportError:
+    _rings, _rings_guard = {}, None
+_rings_get, _rings_get_guard = isolated(lambda: _rings.get, one_block)
 # Non-empty once two workers poll: what yield_now needs to find the calling thread's ring
 # (``_rings.get``, ``_thread.get_ident``, and the shared ring for threads that are no
 # worker's). Design note: yield_now reads only its default arguments; a global name read in
 # that native function costs about 500 instructions per switch, the call of a Python function
 # from it 800 to 2,300 (callgrind, tools/instr.py switch).
-_threaded, _threaded_guard = lines.isolated(list, lines.list_extents)  # a line of its own
+_threaded, _threaded_guard = isolated(list, list_extents)  # a line of its own
 
 try:  # two workers registering at once both found _threaded empty and extended it twice: a
     # list of six, and every yield_now on a worker then failed to unpack it (seen on 4 workers)
@@ -114,8 +130,6 @@ def check_threads(why, on):
 
 def _check(why, on):
     # (under _registering: a ThreadBackground and workers may set and clear at once)
-    import sys
-
     was = threads_checked[0]
     now = was | why if on else was & ~why
     threads_checked[0] = now

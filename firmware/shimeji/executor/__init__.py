@@ -2,6 +2,7 @@
 sharing work by stealing (docs/executor.md).
 
 - ``executor``: ``Executor``, the workers' set: spawning from anywhere, closing, statistics;
+- ``chosen``: the ``Executor`` this port gets (one that raises ``NoThreads`` without ``_thread``);
 - ``worker``: ``Worker``, a scheduler that runs on one thread and steals when it runs dry;
 - ``steal``: the steal protocol the workers share work by;
 - ``idle``: how a worker sleeps (on its bell; in slices on the thread that runs callbacks);
@@ -14,7 +15,7 @@ from .._lazy import lazy_names
 __getattr__ = lazy_names(
     "shimeji.executor",
     (  # (name, where) pairs: a constant tuple, in flash when frozen (_lazy.py)
-        "Executor", "shimeji.executor.executor",
+        "Executor", "shimeji.executor.chosen",
         "Worker", "shimeji.executor.worker",
     ),
 )

@@ -26,11 +26,16 @@ from .rr import check_slice
 
 MAX_LEVELS = const(30)  # the bitmap stays a small int on 32-bit boards
 
-# _HIGH[b]: index of the highest set bit of the byte b (0 for 0).
-_HIGH = bytearray(256)
-for _b in range(2, 256):
-    _HIGH[_b] = _HIGH[_b >> 1] + 1
-del _b
+# _HIGH[b]: index of the highest set bit of the byte b (0 for 0). A bytes constant: frozen,
+# it stays in flash (a bytearray filled at import kept 272 B of heap).
+_HIGH = (
+    b"\0\0\1\1\2\2\2\2\3\3\3\3\3\3\3\3\4\4\4\4\4\4\4\4\4\4\4\4\4\4\4\4\5\5\5\5\5\5\5\5\5\5\5"
+    b"\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\5\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6"
+    b"\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\6\7"
+    b"\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7"
+    b"\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7"
+    b"\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7\7"
+)
 
 
 class PriorityPolicy(Policy):

@@ -45,13 +45,22 @@ PARK_PRIMITIVE = const(2)  # a sync primitive (Mutex, Event, Channel, WaitQueue.
 PARK_IO = const(3)  # an I/O object
 PARK_JOIN = const(4)  # another task's JoinHandle
 
-KIND_NAMES = {
-    SPAWN: "spawn", POLL_BEGIN: "poll_begin", POLL_END: "poll_end", PARK: "park",
-    WAKE_TASK: "wake_task", WAKE_EXTERNAL: "wake_external", WAKE_TIMER: "wake_timer",
-    COMPLETE: "complete", FAIL: "fail", CANCEL: "cancel", TIMER_FIRE: "timer_fire",
-    PREEMPT: "preempt", HOG: "hog", DEADLINE_MISS: "deadline_miss",
-    INTERVAL_MISS: "interval_miss", MARK: "mark", STEAL: "steal",
-    CROSS_CORE_WAKE: "cross_core_wake", IRQ_PREEMPT: "irq_preempt", IO_READY: "io_ready",
-}
+
+def __getattr__(name):
+    """``KIND_NAMES``, ``{kind: name}``, made when asked: tools read it, the firmware does not
+    (a dict here kept ~200 B of heap wherever the trace kinds load: the interrupt scheduler,
+    the I/O poller)."""
+    if name != "KIND_NAMES":
+        raise AttributeError(name)
+    return {
+        SPAWN: "spawn", POLL_BEGIN: "poll_begin", POLL_END: "poll_end", PARK: "park",
+        WAKE_TASK: "wake_task", WAKE_EXTERNAL: "wake_external", WAKE_TIMER: "wake_timer",
+        COMPLETE: "complete", FAIL: "fail", CANCEL: "cancel", TIMER_FIRE: "timer_fire",
+        PREEMPT: "preempt", HOG: "hog", DEADLINE_MISS: "deadline_miss",
+        INTERVAL_MISS: "interval_miss", MARK: "mark", STEAL: "steal",
+        CROSS_CORE_WAKE: "cross_core_wake", IRQ_PREEMPT: "irq_preempt", IO_READY: "io_ready",
+    }
+
+
 PARK_NAMES = ("other", "timer", "primitive", "io", "join")
 END_NAMES = ("yield", "park", "rewoken", "done", "foreign")
