@@ -13,10 +13,21 @@ runs from armv6m ``.mpy`` files (docs/boards.md, "RP2040, session 22").
 
 import micropython
 
-from .. import core
+from .. import core, port
+from ..errors import kept_error
 from ..task.slot import _DONE_ITER, JoinHandle, TaskSlot, _finish
+from ..task.waitlist import wake_joiners
+from ..task.words import addr_of
 from ..yielding import _deque, _ring
-from .endtick import end_tick  # noqa: F401 (StaticScheduler._end_tick reads it here)
+from .endtick import (
+    end_tick,  # noqa: F401 (StaticScheduler._end_tick reads it here)
+    ended_aside,
+    poll_interrupted,
+    poll_outcome,
+)
+
+if not port.IS_MICROPYTHON:
+    ptr32 = port.ptr32  # viper's cast, for CPython (never called there: the ring is MicroPython's)
 
 base_complete = [None]  # StaticScheduler._complete (scheduler.py sets it: it imports this)
 
@@ -35,16 +46,118 @@ def bind(kit, nil, done):
     """``JoinHandle.__iter__`` by the join ring: ``kit`` (below), ``done`` for a task that
     returned None."""
     k = None  # the task that __iter__ saw await (the slot it joins in its wait_key)
+    exc = None  # what the hand-off's poll ended with (a cell: viper clears it after except)
 
     @micropython.viper
     def accept(it):  # the filter's test of an item: a JOIN links, the kit raises the outcome
-        nonlocal k
-        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot = kit
+        nonlocal k, exc
+        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand = kit
         if it is join:
             me = k
             k = nil
             if me is context.slot:  # (else a stale item, skipped: see __iter__)
                 ref = me.wait_key
+                sched = ref.sched
+                news = ptr32(sched._news)  # word 2: the polls its FIFO tick still may make
+                if news[2] >= 2 and ref is sched._local_head and ref is sched._local_tail and \
+                        me.run_next is me and sched._inbox_head is nil:
+                    (gsend, stop, sleep, park, poll_outcome, poll_interrupted, ended_aside,
+                     wake_joiners, base, vip, kept_error) = hand
+                    sw = ptr32(int(ref.wa)) if vip else ptr32(ref.wa)
+                    if sw[1] == 0 and sw[7] == 0:  # the hand-off (the design note below)
+                        news[2] = news[2] - 1  # the child's poll
+                        sw[0] = 2  # RUNNING
+                        context.slot = ref
+                        status = 0
+                        value = r = nil
+                        try:
+                            r = gsend(ref.coro, nil)
+                        except stop as exc:
+                            status = 2
+                            value = exc.value
+                        except BaseException as exc:
+                            status = -1
+                            value = exc
+                        context.slot = me
+                        stays = 0
+                        if status == 0:  # it waits: what the tick does with what it yielded
+                            if r is nil:
+                                sw[0] = 1
+                                stays = 1
+                            elif r is sleep:
+                                if sched._park_sleep(ref):
+                                    stays = 1
+                            elif r is join:
+                                sw[2] = 0
+                                sw[0] = 4
+                            elif r is park:
+                                if sched._park(ref):
+                                    stays = 1
+                            else:
+                                sched._foreign(ref, r)
+                                stays = 1
+                        if stays == 0:  # off the spawns' list (still its head)
+                            if ref is sched._local_tail:
+                                sched._local_head = sched._local_tail = nil
+                            else:
+                                sched._local_head = ref.run_next
+                            sched._spawned = int(sched._spawned) + 1
+                        if status == 0:
+                            pass  # me joins it below, as without the hand-off
+                        else:
+                            if status < 0:
+                                status = int(poll_outcome(sched, value))
+                                if status == 0:  # KeyboardInterrupt, SystemExit
+                                    raise poll_interrupted(sched, ref, value)
+                            if status == 2 and value is nil and \
+                                    sched.__class__._complete is base[0]:
+                                ref.handle._ref = nil  # the tick's in-line completion
+                                if sw[4] < 0xFFFF:  # its timer armed, never awaited
+                                    ref.timer.cancel()
+                                home = 1
+                                if ref.dirty:
+                                    ref.dirty = False
+                                    if ref.owner is not sched:
+                                        home = 0
+                                    ended_aside(ref)
+                                    joiners = ref.joiners
+                                    if joiners.head is not nil:
+                                        wake_joiners(joiners, ref.id, 2, nil)
+                                ref.coro = nil
+                                sw[7] = 0
+                                sw[0] = 0
+                                sw[2] = 0
+                                if home:
+                                    ref.run_next = sched._free_head
+                                    sched._free_head = ref
+                                else:
+                                    ref.sched = nil
+                                    if ref.pooled:
+                                        ref.owner._give_back(ref)
+                            else:
+                                if status == 3:  # FAILED: a copy if it is the emergency
+                                    ref.coro = nil  # object (first: its frame is freed)
+                                    value = kept_error(value)  # (_complete keeps the copy)
+                                sched._complete(ref, status, value)
+                            news[3] = news[3] + 1  # a completion and its joiner's wake
+                            mw = ptr32(int(me.wa)) if vip else ptr32(me.wa)
+                            if sched._local_head is nil and sched._inbox_head is nil and \
+                                    mw[1] == 0:  # nothing ran in between: me goes on
+                                news[2] = news[2] - 1  # (me's poll that the join took)
+                                if status == 2 and value is nil:
+                                    return nil  # (the filter ends: the await gives None)
+                                me.wait_status = int(status)
+                                me.wait_value = value
+                                append(kit)  # (next: raises the outcome at the await)
+                                return nil
+                            if mw[1] == 0 and (status != 2 or value is not nil):
+                                me.wait_status = status  # given at its next poll (_throw_in)
+                                me.wait_value = value
+                                me.throw_exc = join
+                                mw[1] = 1
+                                me.dirty = True
+                            append(nil)  # me yields once: queued behind what became runnable
+                            return nil
                 me.wait_phase = 3
                 joiners = ref.joiners  # joiners.push(me), in line (as JoinHandle.__next__)
                 last = joiners.tail
@@ -60,13 +173,15 @@ def bind(kit, nil, done):
                 joiners.count = int(joiners.count) + 1
                 return it
             return nil
+        if it is nil:  # the hand-off's one yield (a None: the tick queues me again)
+            return join
         me = context.slot  # (_throw_in put the kit in: the join ended with a value or error)
-        status = me.wait_status
+        outcome = me.wait_status
         value = me.wait_value
         me.wait_phase = 0
         me.wait_status = 0
         me.wait_value = nil
-        return _finish(status, value, me)  # raises
+        return _finish(outcome, value, me)  # raises
 
     @micropython.viper
     def __iter__(self):
@@ -76,7 +191,7 @@ def bind(kit, nil, done):
         ref = self._ref
         if ref is nil:
             return done
-        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot = kit
+        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand = kit
         if threads_checked[0]:  # a worker or a loop thread: __next__ (core.current_slot's)
             return self
         if ref.__class__ is TaskSlot:  # running: a join of its scheduler's tick here?
@@ -102,7 +217,9 @@ if _ring is not None:  # yielding.py's probe: the deque's C iterator (MicroPytho
     try:
         it = _deque((), 4)
         _kit = [it.append, iter(it), core.JOIN, core.context, _finish, core.threads_checked,
-                TaskSlot]
+                TaskSlot, (port.CORO_TYPE.send, StopIteration, core.SLEEP, core.PARK, poll_outcome,
+                           poll_interrupted, ended_aside, wake_joiners, base_complete,
+                           1 if type(addr_of(bytearray(4))) is int else 0, kept_error)]
         k = bind(_kit, None, _DONE_ITER)
         _kit[1] = filter(k[1], _kit[1])
         JoinHandle.__iter__ = k[0]

@@ -150,6 +150,7 @@ def _bind(sleep, kit):
             ctx.slot = slot
             status = 0
             value = r = nil
+            news[2] = left  # (a join may run a task it spawned in this poll: owntick.py)
             try:
                 if sw[1]:
                     r = sched._throw_in(slot)
@@ -163,18 +164,15 @@ def _bind(sleep, kit):
             except BaseException as exc:
                 status = -1
                 value = exc
+            left = news[2]
             if status == 0:
                 if r is nil:
                     sw[0] = _QUEUED
                     stays = 1
                     continue
                 if r is sleep:  # sched._park_sleep(slot), in line
-                    if sw[_W_TPOS] >= _NOT_ARMED:  # (slot.timer.pos < 0: task/words.py)
-                        sw[0] = _QUEUED  # its entry fired already
-                        stays = 1
-                        continue
-                    if sw[1]:
-                        sw[0] = _QUEUED  # a throw waits
+                    if sw[_W_TPOS] >= _NOT_ARMED or sw[1]:  # its entry fired already (not
+                        sw[0] = _QUEUED  # armed: task/words.py), or a throw waits
                         stays = 1
                         continue
                     sw[2] = 0  # (rewoken)
@@ -283,6 +281,9 @@ def _bind(sleep, kit):
                     err = exc
                     left = 0
         sched._local_ok = False
+        completed += news[3]  # the joins' hand-offs (owntick.py): a completion and a wake each
+        joins += news[3]
+        news[2] = news[3] = 0
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
         if slot is not nil:
             if hn:
@@ -317,8 +318,7 @@ def _bind(sleep, kit):
             raise err
         if sched._woken_ext or sched._woken_int or sched._spawned:  # counted under the section
             return kit[_K_END](sched, n0 - left, completed, head is not nil)
-        # end_tick in line: no wakes or spawns to count (endtick.py's common case)
-        if completed:  # sched.completed_total = wrap_count(sched.completed_total, completed)
+        if completed:  # end_tick in line (no wakes, no spawns): completed_total, wrapped
             c = int(sched.completed_total) + completed  # (< 2**31: a machine int on 32 bits)
             sched.completed_total = c if c <= _MASK else c - _MASK - 1
         timed = int(sched._woken_timer)  # only the loop's thread writes it
