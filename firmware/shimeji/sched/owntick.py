@@ -60,12 +60,13 @@ def bind(kit, nil, done):
                 sched = ref.sched
                 news = ptr32(sched._news)  # word 2: the polls its FIFO tick still may make
                 if news[2] >= 2 and ref is sched._local_head and ref is sched._local_tail and \
-                        me.run_next is me and sched._inbox_head is nil:
+                        me.run_next is me:  # (an inbox with tasks: _local_ok, __iter__'s, False)
                     (gsend, stop, sleep, park, poll_outcome, poll_interrupted, ended_aside,
                      wake_joiners, base, vip, kept_error) = hand
                     sw = ptr32(int(ref.wa)) if vip else ptr32(ref.wa)
                     if sw[1] == 0 and sw[7] == 0:  # the hand-off (the design note below)
                         news[2] = news[2] - 1  # the child's poll
+                        news[0] = 0  # (set by a wake into the inbox meanwhile: read below)
                         sw[0] = 2  # RUNNING
                         context.slot = ref
                         status = 0
@@ -79,7 +80,10 @@ def bind(kit, nil, done):
                             status = -1
                             value = exc
                         context.slot = me
+                        woke = news[0]
+                        news[0] = 1  # (as the spawn left it: the tick splices its list)
                         stays = 0
+                        alone = 1  # the child is the spawns' whole list still
                         if status == 0:  # it waits: what the tick does with what it yielded
                             if r is nil:
                                 sw[0] = 1
@@ -101,6 +105,7 @@ def bind(kit, nil, done):
                                 sched._local_head = sched._local_tail = nil
                             else:
                                 sched._local_head = ref.run_next
+                                alone = 0
                             sched._spawned = int(sched._spawned) + 1
                         if status == 0:
                             pass  # me joins it below, as without the hand-off
@@ -109,8 +114,9 @@ def bind(kit, nil, done):
                                 status = int(poll_outcome(sched, value))
                                 if status == 0:  # KeyboardInterrupt, SystemExit
                                     raise poll_interrupted(sched, ref, value)
-                            if status == 2 and value is nil and \
-                                    sched.__class__._complete is base[0]:
+                            if news[4] == 0:  # (once a tick: its class's _complete)
+                                news[4] = 2 if sched.__class__._complete is base[0] else 1
+                            if status == 2 and value is nil and news[4] == 2:
                                 ref.handle._ref = nil  # the tick's in-line completion
                                 if sw[4] < 0xFFFF:  # its timer armed, never awaited
                                     ref.timer.cancel()
@@ -141,8 +147,9 @@ def bind(kit, nil, done):
                                 sched._complete(ref, status, value)
                             news[3] = news[3] + 1  # a completion and its joiner's wake
                             mw = ptr32(int(me.wa)) if vip else ptr32(me.wa)
-                            if sched._local_head is nil and sched._inbox_head is nil and \
-                                    mw[1] == 0:  # nothing ran in between: me goes on
+                            mw[2] = 0  # (a wake of me meanwhile: ignored, as by a parked join)
+                            if alone and woke == 0 and mw[1] == 0:  # nothing else to run:
+                                # me goes on
                                 news[2] = news[2] - 1  # (me's poll that the join took)
                                 if status == 2 and value is nil:
                                     return nil  # (the filter ends: the await gives None)

@@ -283,7 +283,7 @@ def _bind(sleep, kit):
         sched._local_ok = False
         completed += news[3]  # the joins' hand-offs (owntick.py): a completion and a wake each
         joins += news[3]
-        news[2] = news[3] = 0
+        news[2] = news[3] = news[4] = 0
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
         if slot is not nil:
             if hn:

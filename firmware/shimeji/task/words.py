@@ -131,7 +131,7 @@ def new_flag():
     with a machine load; writers store ``_news[0] = 1``, in viper through ``ptr32``. Word 1: 1
     while the traced FIFO tick polls on this thread, so that ``_start`` puts a spawn on the
     tick's own list (sched/tracedfifo.py). Never replaced. Allocates: set-up only."""
-    return array("i", (0, 0, 0, 0))
+    return array("i", (0, 0, 0, 0, 0))
 
 
 def state_of(slot):
