@@ -45,6 +45,32 @@ async def driver():
         await join_all(*hs)
 s.run_until_complete(driver())
 """,
+    # "spawn+join_all" of tasks that return a value (asyncio's gather of results): the value's
+    # completion (StaticScheduler._complete) and join_all's collection. Against "asyncio
+    # create_task+gather value".
+    "spawn+join_all value": """
+from shimeji import join_all
+s = StaticScheduler(101)
+async def trivial():
+    return 1
+async def driver():
+    hs = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            hs[i] = s.spawn(trivial())
+        await join_all(*hs)
+s.run_until_complete(driver())
+""",
+    # "spawn+join one" of a task that returns a value: the joiner's wake carries it.
+    "spawn+join one value": """
+s = StaticScheduler(2)
+async def trivial():
+    return 1
+async def driver():
+    for _ in range(N):
+        await s.spawn(trivial())
+s.run_until_complete(driver())
+""",
     # "spawn+join_all" with a Trace attached: a traced spawn (SPAWN, the name table, the
     # task id's word) and completion (COMPLETE) besides the traced polls.
     # "spawn+join_all" driven by RunLoop.run() on a scheduler with a Timer (README's shape: the
@@ -152,6 +178,15 @@ aio.run(main())
 import asyncio
 async def trivial():
     return None
+async def main():
+    for _ in range(N // 100):
+        await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(100)])
+asyncio.run(main())
+""",
+    "asyncio create_task+gather value": """
+import asyncio
+async def trivial():
+    return 1
 async def main():
     for _ in range(N // 100):
         await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(100)])

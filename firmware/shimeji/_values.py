@@ -76,7 +76,8 @@ class ValueFinish:
         self.exc = exc
         self.parts = (exc, box, self.dst, self.src)
 
-    def done(self, value):
+    @micropython.native  # (defaults of the same names: no global read, no new qstr)
+    def done(self, value, _copy_word=_copy_word, _WORDS=_WORDS, StopIteration=StopIteration):
         """The exception that ends the awaitable with ``value``: raise it at once."""
         exc = self.exc
         if exc is None:

@@ -8,7 +8,7 @@ import micropython
 
 from .. import core
 from ..errors import BadArgument
-from ..task.slot import CANCELLED, FAILED, JoinHandle, TaskSlot
+from ..task.slot import CANCELLED, FAILED, JoinHandle, TaskSlot, _Returned
 
 
 @micropython.native
@@ -32,7 +32,7 @@ def spawn(coro, name=None, _ctx=core.context, _threads=core._threads, slot_here=
     return slot.sched.spawn(coro, name)
 
 
-def _walks(jh, nil):
+def _walks(jh, nil, kit):
     """``join_all``'s two walks over its handles, as viper functions (closures over the class
     and None: viper compares objects with objects only): an index loop is machine code, where
     the native coroutine's ``for`` over the tuple is a runtime call per handle (~140
@@ -62,12 +62,24 @@ def _walks(jh, nil):
         return n
 
     @micropython.viper
-    def first_open(handles, i: int, n: int) -> int:
+    def first_open(handles, values, i: int, n: int) -> int:
         # From ``i``, the index of the first of the ``n`` handles that is not exactly a
-        # JoinHandle whose task returned None; n if none (join_all's common end, one walk).
+        # JoinHandle whose task returned (join_all's common end, one walk); n if none. A
+        # returned value goes into ``values`` as its await would give it. One cell, ``kit``
+        # (a closure called with more than five cells and arguments allocates); its names
+        # are names interned before this module (a new one renumbers the later qstrs).
+        jh, nil, _Returned, _obj, isinstance, exc_type = kit  # (exc_type: kept wrapped)
         while i < n:
             h = handles[i]
-            if h.__class__ is jh and h._ref is nil:
+            if h.__class__ is jh:
+                r = h._ref
+                if r is nil:
+                    i += 1
+                    continue
+                t = r.__class__  # a wrapped value, detached or unused (object); a task
+                if t is _Returned or t is _obj or isinstance(r, exc_type):  # running,
+                    return i  # failed or cancelled (its slot, its exception): awaited
+                values[i] = r
                 i += 1
             else:
                 return i
@@ -76,7 +88,8 @@ def _walks(jh, nil):
     return first_odd, first_pending, first_open
 
 
-_first_odd, _first_pending, _first_open = _walks(JoinHandle, None)
+_first_odd, _first_pending, _first_open = _walks(
+    JoinHandle, None, (JoinHandle, None, _Returned, object, isinstance, (BaseException, TaskSlot)))
 
 
 @micropython.native
@@ -104,14 +117,15 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
     # that need more rounds are joined as before, one poll later.
     n = len(handles)
     results = [None] * n  # (first: after the yield the tasks may have filled the heap)
-    i = _open(handles, 0, n)
+    i = _open(handles, results, 0, n)
     if i < n:
         h = handles[i]
         if h.__class__ is _jh and h._ref.__class__ is _slot_type:  # a task still running
             await _yield()
-            i = _open(handles, i, n)
+            i = _open(handles, results, i, n)
     if i >= n:
         return results
+    start = i  # (the handles before it are collected)
     i = _odd(handles, n)
     plain = i == n  # every one a JoinHandle itself (no subclass: a facade Task's await does more)
     while i < n:
@@ -120,7 +134,7 @@ async def join_all(*handles, return_exceptions=False, _jh=JoinHandle, _isinstanc
                               "what spawn() returned (spawn(coro), not coro)"
                               % (i + 1, handles[i]))
         i += 1
-    i = 0
+    i = start
     while True:
         if plain:  # a handle whose task returned None: its place holds None already
             i = _pending(handles, i, n)

@@ -48,8 +48,10 @@ def _outcome(status, value):
     raise Cancelled("the task was cancelled")
 
 
-def _finish(status, value, me):
-    if status == OK:
+@micropython.native  # (defaults of the same names: no global read, no new qstr)
+def _finish(status, value, me, _join_finish=_join_finish, StopIteration=StopIteration,
+            _outcome=_outcome):
+    if status == _OK:
         if value is None:
             raise _join_finish.done()
         sched = me.sched
@@ -94,9 +96,11 @@ class JoinHandle:
     id = 0
     name = None
 
-    def _live_slot(self):
+    @micropython.native  # (defaults of the same names: no global read, no new qstr)
+    def _live_slot(self, isinstance=isinstance, TaskSlot=TaskSlot):
         """The live task's slot; None once it has finished (or the handle was detached)."""
-        return self._ref if isinstance(self._ref, TaskSlot) else None
+        r = self._ref
+        return r if isinstance(r, TaskSlot) else None
 
     def _state(self):
         ref = self._ref
@@ -266,15 +270,6 @@ class JoinHandle:
         raise WrongLevel("a task cannot await the JoinHandle of a task on another level "
                          "(thread vs interrupt): signal its end with an Event or a Channel")
 
-    def _finished(self, me):
-        # ``await`` on a handle whose task has finished (or that was detached, or never used).
-        status = self._state()
-        if status == DETACHED:
-            self._stale()
-        if status == _UNUSED:
-            raise TaskNotComplete("this JoinHandle was never given a task")
-        return _finish(status, _value_of(self._ref), me)
-
     @micropython.native  # (with a try, a bytecode frame passes 11 words: a heap block)
     def _join_parallel(self, me, sched):
         # Check and link under the critical section that the executor's workers complete
@@ -307,9 +302,32 @@ def _value_of(ref):
     return ref.value if type(ref) is _Returned else ref
 
 
-def completed_ref(status, value):
+@micropython.native  # (defaults of the same names: no global read but on the rare ways)
+def _finished(self, me, isinstance=isinstance, BaseException=BaseException, object=object,
+              _Returned=_Returned, _finish=_finish):
+    # ``await`` on a handle whose task has finished (or that was detached, or never used):
+    # JoinHandle's. A returned value ends the await with no bytecode frame (as bytecode with
+    # _state() and _value_of(), ~10k instructions an await, most of them global look-ups).
+    ref = self._ref
+    cls = ref.__class__
+    if cls is object or isinstance(ref, BaseException):  # detached, never used; an error
+        status = self._state()
+        if status == DETACHED:
+            self._stale()
+        if status == _UNUSED:
+            raise TaskNotComplete("this JoinHandle was never given a task")
+        return _finish(status, ref, me)
+    return _finish(_OK, ref.value if cls is _Returned else ref, me)
+
+
+JoinHandle._finished = _finished  # (here: its defaults are defined above it)
+
+
+@micropython.native  # (bytecode, it looked OK, isinstance, BaseException and TaskSlot up: ~5k
+def completed_ref(status, value, isinstance=isinstance, cls=(BaseException, TaskSlot),
+                  _Returned=_Returned):  # instructions a value-returning task's completion)
     """What a finished task's handle keeps in ``_ref`` (see JoinHandle)."""
-    if status == OK and (isinstance(value, BaseException) or isinstance(value, TaskSlot)):
+    if status == _OK and isinstance(value, cls):  # (cls: what is kept wrapped)
         return _Returned(value)
     return value
 
