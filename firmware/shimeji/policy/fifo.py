@@ -1,7 +1,6 @@
 """First-in first-out: the default policy, and the one the scheduler's fast path runs inline
 (``sched/fastpath.py``) when no timing is asked for."""
 
-from .accounting import PollStats
 from .base import Policy
 
 
@@ -16,7 +15,9 @@ class FifoPolicy(Policy):
     def __init__(self, measure=False, hog_us=None):
         self.head = None
         self.tail = None
-        if measure or hog_us is not None:
+        if measure or hog_us is not None:  # (accounting.py loaded only then: ~580 B of heap
+            from .accounting import PollStats  # that a plain FIFO scheduler does not keep)
+
             self.stats = PollStats(hog_us)
             self.needs_time = True
             self.keeps_fields = True  # the poll counts live in slot.pol
