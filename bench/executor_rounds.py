@@ -29,7 +29,7 @@ class CountingSection:
     irq_direct = False  # not a board's IRQ mask: schedulers call enter/exit (sync/critical.py)
 
     def __init__(self):
-        from shimeji.sync.critical import LockCriticalSection
+        from shimeji.sync.locksection import LockCriticalSection
 
         self.inner = LockCriticalSection()
         self.count = 0

@@ -18,7 +18,8 @@ only counts, and the tests check that it was used and every entry left."""
 
 import sys
 
-from shimeji.sync.critical import IrqCriticalSection, LockCriticalSection
+from shimeji.sync.critical import IrqCriticalSection
+from shimeji.sync.locksection import LockCriticalSection
 
 try:
     from micropython import heap_lock, heap_unlock
@@ -81,9 +82,11 @@ class HeapLockedSection(_Base):
 
     def leave_interrupted(self):
         left = _Base.leave_interrupted(self)
-        if left and self.lock:
-            while heap_unlock():  # (returns the depth left)
-                pass
+        if left:
+            self.inside = 0  # (the entries a Ctrl-C left are left now)
+            if self.lock:
+                while heap_unlock():  # (returns the depth left)
+                    pass
         return left
 
     def check_balanced(self):

@@ -127,6 +127,35 @@ def test_a_wake_given_what_is_not_a_slot_leaves_the_section_free():
                 assert h.result() == 5
 
 
+def test_an_irq_critical_section_refuses_a_module_without_disable_irq():
+    # It raised a bare AttributeError (session 23's "left": critical.py was at 350 lines).
+    class HalfMachine:
+        disable_irq = StateMachine().disable_irq  # (no enable_irq)
+
+    for bad in (3, object(), HalfMachine()):
+        with raises(BadArgument, "disable_irq/enable_irq: give the machine module"):
+            IrqCriticalSection(bad)
+    cs = IrqCriticalSection(StateMachine())  # a stand-in with both: works as before
+    with cs:
+        assert cs.held()
+    assert not cs.held()
+
+
+def test_the_public_tick_arithmetic_refuses_what_is_not_a_tick():
+    # A float gave a float, a string a bare TypeError, 2**30 a wrong tick.
+    import shimeji
+    import shimeji.time
+
+    for pkg in (shimeji, shimeji.time):
+        for bad in ((1.5, 2), ("a", 1), (1, None), (-1, 0), (1 << 30, 0), (True, 1)):
+            with raises(BadArgument, "give two ticks"):
+                pkg.wrap_add(*bad)
+        for bad in ((1.5, 2), ("a", 1), (1, None)):
+            with raises(BadArgument, "give two ticks"):
+                pkg.wrap_diff(*bad)
+        assert pkg.wrap_add(0x3FFFFFFF, 2) == 1 and pkg.wrap_diff(1, 0x3FFFFFFF) == 2
+
+
 def test_permit_refusals_on_a_locked_heap_are_invalid_permits_not_memory_errors():
     sem = Semaphore(1)
     release = sem.release

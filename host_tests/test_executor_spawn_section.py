@@ -1,5 +1,5 @@
 """A task's spawn on an executor worker allocates nothing inside the critical section
-(executor/spare.py): on the RP2040 with core 1 running, an allocation there waits for the GC's
+(task/spare.py): on the RP2040 with core 1 running, an allocation there waits for the GC's
 mutex while holding the cross-core section, which an interrupt on core 0 that holds up the
 GC's holder wants too (both cores stopped in the two-core emulator: docs/executor.md). The
 section here locks the heap while armed, so an allocation inside it raises."""
@@ -7,7 +7,8 @@ section here locks the heap while armed, so an allocation inside it raises."""
 import sys
 
 from shimeji import Executor
-from shimeji.sync.critical import IrqCriticalSection, LockCriticalSection
+from shimeji.sync.critical import IrqCriticalSection
+from shimeji.sync.locksection import LockCriticalSection
 from support import micropython_only, needs_thread_module
 
 _Base = IrqCriticalSection if sys.platform == "rp2" else LockCriticalSection  # (rp2: no other)

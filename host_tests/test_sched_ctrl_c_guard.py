@@ -159,7 +159,7 @@ def test_run_on_another_thread_has_no_guard_and_runs():
 
 def _inject_at(func_name, k):
     # A trace function that raises KeyboardInterrupt at the k-th opcode of func_name in
-    # critical.py: every position where a signal could land.
+    # locksection.py: every position where a signal could land.
     count = [0]
 
     def local(frame, event, arg):
@@ -171,7 +171,7 @@ def _inject_at(func_name, k):
 
     def trace(frame, event, arg):
         code = frame.f_code
-        if code.co_name == func_name and code.co_filename.endswith("critical.py"):
+        if code.co_name == func_name and code.co_filename.endswith("locksection.py"):
             frame.f_trace_opcodes = True
             return local
         return None

@@ -35,7 +35,7 @@ def test_no_lock_acquire_in_the_library_passes_a_timeout():
             for n, line in enumerate(f, 1):
                 for args in re.findall(r"[._]acquire\(([^()]*)\)", line):
                     calls.append((path, n, args.strip()))
-    assert len(calls) >= 6  # critical.py, blocking.py, the executor's bell
+    assert len(calls) >= 6  # locksection.py, blocking.py, the executor's bell
     for path, n, args in calls:
         parts = [a for a in args.split(",") if a.strip() and a.strip() != "self"]
         ok = len(parts) <= 1 and "timeout" not in args  # acquire(), acquire(0), sem.acquire(n)

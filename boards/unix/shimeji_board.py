@@ -23,7 +23,7 @@ from shimeji import port
 from shimeji.platform.bsp import FOREVER_US, BoardBase, TextLed
 from shimeji.sched.background import ThreadBackground
 from shimeji.sched.runloop import sleep_idle
-from shimeji.sync.critical import LockCriticalSection
+from shimeji.sync.locksection import LockCriticalSection
 
 
 class ThreadTicker:

@@ -1,6 +1,7 @@
 """Synchronisation: critical sections, and primitives whose wake-ups interrupt handlers may call.
 
-- ``critical``: ``CriticalSection`` and its kinds (no-op, IRQ off, lock), the default one;
+- ``critical``: ``CriticalSection`` and its kinds (no-op, IRQ off), the default one;
+  ``locksection``: ``LockCriticalSection``, the kind for threads (unix port, CPython);
 - ``blocking``: a blocking mutex over a raw-mutex hook (Embassy's ``blocking_mutex``);
 - ``waitqueue``: ``WaitQueue``, the queue of parked tasks every primitive is built on, and
   the awaitable templates; ``waitcell``: one waiter; ``waitmap``: waiters by key;
@@ -15,7 +16,7 @@ __getattr__ = lazy_names(
         "CriticalSection", "shimeji.sync.critical",
         "NoCriticalSection", "shimeji.sync.critical",
         "IrqCriticalSection", "shimeji.sync.critical",
-        "LockCriticalSection", "shimeji.sync.critical",
+        "LockCriticalSection", "shimeji.sync.locksection",
         "default_critical_section", "shimeji.sync.critical",
         "BlockingMutex", "shimeji.sync.blocking:Mutex",
         "CriticalSectionRawMutex", "shimeji.sync.blocking",

@@ -8,7 +8,8 @@ a context manager (allocation-free, nests up to ``MAX_DEPTH`` deep); ``try_enter
 ``None`` instead of blocking. Kinds: ``IrqCriticalSection`` (``machine.disable_irq()`` on
 boards); ``LockCriticalSection``, a re-entrant ``_thread`` lock for the unix port and CPython,
 where a second thread plays the interrupt handler (``NoThreads`` where there is no
-``_thread``: the qemu port, many boards); ``NoCriticalSection`` for single-context programs.
+``_thread``: the qemu port, many boards), in its own module (``locksection.py``: a board
+that masks interrupts never loads it); ``NoCriticalSection`` for single-context programs.
 
 Every kind answers ``held()``: whether the calling context is inside the section. A
 ``micropython.schedule`` callback runs at a bytecode boundary even inside a section, so the
@@ -18,16 +19,14 @@ on a board, interrupts wait while one is held. Nothing is allocated inside one, 
 refusal's error (docs/sync.md, "Errors").
 """
 import sys
-import time
 
 import micropython
 from micropython import const
 
 from .. import port
-from ..errors import CriticalSectionMisuse, NoThreads, premade, renew
+from ..errors import BadArgument, CriticalSectionMisuse, NoThreads, premade, renew
 
 _MAX_DEPTH = const(8)
-_STUCK_MS = const(200)  # a lock held this long with no owner was left so by a Ctrl-C
 MAX_DEPTH = _MAX_DEPTH  # nesting depth of ``with cs:`` (enter/exit nest without limit)
 _TOO_DEEP = ("critical sections nested more than %d deep with 'with': keep sections short, or "
              "use enter()/exit(state) for deeper nesting" % _MAX_DEPTH)
@@ -129,8 +128,14 @@ class IrqCriticalSection(CriticalSection):
         CriticalSection.__init__(self)
         if machine_module is None:
             import machine as machine_module
-        self._disable = machine_module.disable_irq
-        self._enable = machine_module.enable_irq
+        disable = getattr(machine_module, "disable_irq", None)
+        enable = getattr(machine_module, "enable_irq", None)
+        if disable is None or enable is None:
+            raise BadArgument("IrqCriticalSection(%r) has no disable_irq/enable_irq: give the "
+                              "machine module (or a stand-in with both), or use "
+                              "default_critical_section()" % (machine_module,))
+        self._disable = disable
+        self._enable = enable
         self.depth = 0  # how deep the section is entered (see held())
         cls = type(self)  # (a subclass with its own enter/exit is entered only through them)
         self.irq_direct = (cls.enter is IrqCriticalSection.enter
@@ -163,140 +168,6 @@ class IrqCriticalSection(CriticalSection):
         depth = self.depth
         self._enable(state)
         return depth > 0
-
-
-class LockCriticalSection(CriticalSection):
-    """A re-entrant lock for the unix port and CPython, where a second thread plays the
-    interrupt handler: it blocks in ``enter()`` until the holder leaves; the holder may enter
-    again (a wake from inside a primitive's section takes the scheduler's section too).
-
-    Under MicroPython: a ``_thread`` lock, an owner and a depth, in native code (no VM check
-    point between taking the lock and recording the owner; but the unix port raises Ctrl-C
-    anywhere: see ``leave_interrupted``). Thread idents (pthread ids) are small ints on the
-    64-bit unix port, so the owner check allocates nothing (test_sync_critical.py measures
-    it); on a 32-bit build an ident past 2**30 would be boxed on every ``enter()``. Under
-    CPython: ``_thread.RLock``, which takes the lock and records its owner in one C call (the
-    same steps in Python left a window where Ctrl-C left it held with no owner, and the next
-    ``enter()`` waited forever). See docs/repl.md for what a Ctrl-C inside a section does."""
-
-    def __init__(self):
-        CriticalSection.__init__(self)
-        _thread = port.thread_module("LockCriticalSection")
-        self._owner = None  # ident of the holding thread (MicroPython)
-        self._nested = 0  # re-entries beyond the first (MicroPython)
-        if port.IS_MICROPYTHON:
-            self._ident = _thread.get_ident
-            self._use(_thread.allocate_lock())
-            cls = type(self)  # (as IrqCriticalSection's irq_direct)
-            self.lock_direct = (cls.enter is LockCriticalSection.enter
-                                and cls.exit is LockCriticalSection.exit)
-        else:
-            lock = _thread.RLock()
-            self._is_owned = lock._is_owned
-            self._acquire = lock.acquire
-            self._release = lock.release
-
-    def _use(self, lock):
-        self._acquire = lock.acquire
-        self._release = lock.release
-        self._locked = lock.locked
-
-    if port.IS_MICROPYTHON:
-
-        @micropython.native
-        def enter(self):
-            """Take the lock (or re-enter it); returns the state for ``exit``. ISR-safe."""
-            me = self._ident()
-            if self._owner == me:
-                self._nested += 1
-                return 1
-            self._acquire()
-            self._owner = me
-            return 0
-
-        @micropython.native  # native: no check point between the acquire and the owner
-        def try_enter(self):
-            """``enter()`` without blocking: ``None`` if another thread holds it. ISR-safe."""
-            me = self._ident()
-            if self._owner == me:
-                self._nested += 1
-                return 1
-            if self._acquire(0):
-                self._owner = me
-                return 0
-            return None
-
-        @micropython.native
-        def exit(self, state):
-            """Leave what the matching ``enter()`` entered. ISR-safe."""
-            if state:
-                self._nested -= 1
-                return
-            self._owner = None
-            self._release()
-
-        def held(self):
-            """True if the calling thread holds the section. ISR-safe."""
-            return self._owner == self._ident()
-
-        def leave_interrupted(self):
-            """Leave the section entirely if the calling thread holds it: what a Ctrl-C
-            raised inside a section leaves behind. True if it did. The run loop calls it when
-            a ``KeyboardInterrupt`` ends ``run()``, and ``close()`` before it ends the tasks.
-
-            The unix port raises Ctrl-C from its signal handler, at any machine instruction
-            (``MICROPY_ASYNC_KBD_INTR``), so also between the acquire and the owner's store:
-            the lock is then held by nobody. Another thread passes that point in a few
-            instructions; a lock still held with no owner after ``_STUCK_MS`` is taken to be
-            that leftover and released (or replaced, if Ctrl-C also split the lock's own
-            acquire). Not ISR-safe."""
-            self._depth = 0
-            if self._owner == self._ident():
-                self._nested = 0
-                self._owner = None
-                self._release()
-                return True
-            waited = 0
-            while self._owner is None and self._locked():
-                if waited >= _STUCK_MS:
-                    self._nested = 0
-                    try:
-                        self._release()
-                    except RuntimeError:  # its flag says unlocked, its mutex is held
-                        self._use(port.thread_module("LockCriticalSection").allocate_lock())
-                    return True
-                time.sleep_ms(1)
-                waited += 1
-            return False
-
-    else:
-
-        def enter(self):
-            """Take the lock (or re-enter it); returns the state for ``exit``. ISR-safe."""
-            self._acquire()
-            return 0
-
-        def try_enter(self):
-            """``enter()`` without blocking: ``None`` if another thread holds it. ISR-safe."""
-            return 0 if self._acquire(False) else None
-
-        def exit(self, state):
-            """Leave what the matching ``enter()`` entered. ISR-safe."""
-            self._release()
-
-        def held(self):
-            """True if the calling thread holds the section. ISR-safe."""
-            return self._is_owned()
-
-        def leave_interrupted(self):
-            """Leave the section entirely if the calling thread holds it (see the MicroPython
-            variant above). Not ISR-safe."""
-            self._depth = 0
-            left = False
-            while self._is_owned():
-                self._release()
-                left = True
-            return left
 
 
 _shared = None
@@ -344,6 +215,8 @@ def _make_default():
                 return IrqCriticalSection(machine)
         except ImportError:
             pass
+    from .locksection import LockCriticalSection
+
     try:
         return LockCriticalSection()
     except NoThreads:

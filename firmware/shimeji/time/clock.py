@@ -13,7 +13,7 @@ from array import array
 from micropython import const
 
 from .. import port
-from ..errors import DurationTooLong, TimerConfigError, int_arg
+from ..errors import BadArgument, DurationTooLong, TimerConfigError, int_arg
 
 _MASK = const(0x3FFFFFFF)  # ticks wrap at 2**30
 # Readings within this many source units *behind* the tick base count as a backward step.
@@ -38,6 +38,27 @@ def wrap_diff(a, b):
     if x > _HALF_MAX:
         return x - _MASK - 1
     return x
+
+
+# The public ``shimeji.wrap_add``/``wrap_diff`` (the packages' lazy names): the same with their
+# arguments checked, which gave a float, a wrong tick or a bare TypeError. shimeji's own hot
+# paths import the two above, which check nothing (a check per call on every timer turn).
+def public_wrap_add(a, b):
+    """``wrap_add`` refusing what is not two ticks (ints in [0, 2**30)) with ``BadArgument``.
+    ISR-safe (a refusal on a locked heap: MemoryError)."""
+    if type(a) is not int or type(b) is not int or not (0 <= a <= _MASK and 0 <= b <= _MASK):
+        raise BadArgument("wrap_add(%r, %r): give two ticks, ints in [0, 2**30) (a timer's "
+                          "now(), a number of ticks)" % (a, b))
+    return wrap_add(a, b)
+
+
+def public_wrap_diff(a, b):
+    """``wrap_diff`` refusing what is not two ints with ``BadArgument``. ISR-safe (a refusal
+    on a locked heap: MemoryError)."""
+    if type(a) is not int or type(b) is not int:
+        raise BadArgument("wrap_diff(%r, %r): give two ticks (ints: a timer's now(), a "
+                          "deadline)" % (a, b))
+    return wrap_diff(a, b)
 
 
 class Clock:
