@@ -35,6 +35,7 @@ from shimeji.sync.blocking import Mutex as BlockingMutex
 from shimeji.sync.critical import MAX_DEPTH
 from support import (
     IS_MICROPYTHON,
+    micropython_only,
     needs_extra_threads,
     needs_thread_module,
     start_thread,
@@ -80,14 +81,14 @@ class _Watch:
     """Records the class of every ``ShimejiError`` (and ``Cancelled``) made while ``cs`` is
     held by this thread, by wrapping their ``__init__`` (restored by ``close``)."""
 
-    def __init__(self, cs):
+    def __init__(self, cs, classes=(ShimejiError, Cancelled)):
         self.cs = cs
         self.inside = [None] * 8
         self.n = 0
         self._saved = []
         if IS_MICROPYTHON:  # (a class of MicroPython's has no __init__ to wrap: there the
             return  # locked heap and mem_total show it)
-        for cls in (ShimejiError, Cancelled):
+        for cls in classes:
             init = cls.__init__
             self._saved.append((cls, init))
             cls.__init__ = self._wrap(init)
@@ -251,6 +252,24 @@ def test_an_interrupt_level_spawn_refused_for_a_full_pool_or_a_busy_slot_makes_i
     assert cs.check_balanced() > 4
 
 
+@needs_thread_module  # (its section: a lock, heap-locked while held)
+def test_an_interrupt_level_spawn_in_grow_mode_makes_its_new_slot_outside_the_section():
+    # It made the slot (a TaskSlot, its JoinList, the longer list) inside: a MemoryError on a
+    # locked heap, the two-core hang's pattern on an RP2040 (session 23's "left").
+    cs, isr, ev, hs = _filled_level()
+    isr.grow = True
+    coros = [_until(ev), _until(ev)]
+    watch = _Watch(cs, (ShimejiError, Cancelled, TaskSlot))
+    more = [isr.spawn(coros[0]), isr.spawn(coros[1], "named")]
+    assert watch.close() == [], "made while the section was held"
+    assert isr.grown == 2 and len(isr.slots) == 4 and not cs.held()
+    ev.set()
+    isr.service()
+    assert [h.result() for h in hs + more] == ["set"] * 4  # nothing lost
+    assert isr.run_until_complete(_value(7)) == 7 and isr.grown == 2  # its slots reused
+    assert cs.check_balanced() > 4
+
+
 @needs_thread_module
 def test_cancelling_an_interrupt_level_task_makes_its_cancelled_outside_the_section():
     cs, isr, ev, hs = _filled_level()
@@ -264,6 +283,47 @@ def test_cancelling_an_interrupt_level_task_makes_its_cancelled_outside_the_sect
     isr.service()
     assert hs[1].result() == "set" and not cs.held()
     assert cs.check_balanced() > 4
+
+
+@micropython_only  # (CPython's tracebacks are objects of their own: nothing to show)
+@needs_thread_module  # an Executor and its lock-based section
+def test_a_refusal_raised_into_a_bytecode_frame_holding_the_section_adds_its_entry_there():
+    # MicroPython appends a traceback entry for every bytecode frame an exception leaves, and
+    # never clears one: a premade refusal caught in the caller's own bytecode frame (here
+    # inside the section) gets that frame's entry. On a locked heap (an interrupt handler)
+    # the entry goes where there is room, else it is skipped: nothing allocated; on a free
+    # heap it is one block (docs/sync.md, "Refusals inside a section").
+    import gc
+
+    cs = _section()  # (solo where mem_total exists: it does not lock the heap)
+    ex = Executor(workers=2, capacity=8, critical_section=cs)
+    coro = _value(1)
+    spawn = ex.spawn
+
+    def caller(lock):
+        got = None
+        state = cs.enter()
+        if lock:
+            micropython.heap_lock()
+        before = gc.mem_alloc()
+        try:
+            spawn(coro)
+        except WrongLevel as e:
+            got = e
+        grew = gc.mem_alloc() - before
+        if lock:
+            micropython.heap_unlock()
+        cs.exit(state)
+        cs.allocated = 0  # (solo's count: what this test measures itself)
+        return got, grew
+
+    locked, grew_locked = caller(True)
+    ex.spawn_detached(_value(2))  # outside: the raised refusal is made again
+    free, grew_free = caller(False)
+    assert type(locked) is WrongLevel and type(free) is WrongLevel and free is not locked
+    assert grew_locked == 0 and 0 < grew_free <= 32, (grew_locked, grew_free)
+    coro.close()
+    assert not cs.held() and ex.run(_value(3)) == 3  # the section free, the executor runs
 
 
 def test_every_premade_refusal_is_made_again_only_after_it_was_raised():

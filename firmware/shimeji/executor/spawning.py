@@ -18,8 +18,8 @@ from ..errors import PoolFull
 from ..sched.lifecycle import _CORO_TYPE
 from ..sched.scheduler import StaticScheduler
 from ..task.slot import FREE, TaskSlot
+from ..task.spare import grow, ready, spare
 from ..task.waitlist import JoinList
-from .spare import grow, ready, spare
 
 _CLOSED = const(1)  # why a spawn left the section without spawning: the executor closed,
 _FULL = const(2)  # no free slot,

@@ -190,33 +190,50 @@ def level_spawn(self, coro, name=None):
     """Spawn ``coro`` at this level; returns its ``JoinHandle``. From set-up code (outside
     any task) or this level's tasks; raises ``WrongLevel`` from a thread-level task. Not
     ISR-safe. Its refusals are made outside the section: checked before it, or (no free
-    slot: ``PoolFull``) decided inside and raised after it."""
+    slot: ``PoolFull``) decided inside and raised after it. In grow mode the new slot is made
+    before the section too (a task of the level may take it first: then made again)."""
     self._check_spawn_level("spawn")
     self._check_spawn(coro)  # (closed, not a coroutine: before the section)
-    slot = self._free_head
-    spare = None  # the free slot's handle was handed out (or none is free until the
-    if slot is None or slot.handle_out:  # section reclaims one): its new one, made here
-        spare = new_handle(JoinHandle)
-        spare._ref = None  # (its fields too: a new instance's first stores allocate)
-        spare.id = 0
-    state = self._enter()  # the level's callback waits while the pool and queue change
-    try:
-        full = self._free_head is None and not self.grow and (
-            self._returned is None or not self._reclaim())
-        if not full:
+    while True:
+        slot = self._free_head
+        if slot is None and self.grow:
+            _grow_before(self)  # made, and pushed under a section of its own
             slot = self._free_head
-            if spare is not None and slot is not None and slot.handle_out:
-                slot.handle = spare
-                slot.handle_out = False
-            handle = _base_spawn(self, coro, name)
-            self._want = True
-            if not self._pending and not self._active:
-                self._queue_run()
-    finally:
-        self._exit(state)
-    if full:
-        self._refuse()  # PoolFull
-    return handle
+        spare = None  # the free slot's handle was handed out (or none is free until the
+        # section reclaims one), or a named spawn (a slot's first handle has no name field):
+        if slot is None or slot.handle_out or name is not None:  # a new handle, made here
+            spare = new_handle(JoinHandle)
+            spare._ref = None  # (its fields too: a new instance's first stores allocate)
+            spare.id = 0
+            spare.name = None
+        state = self._enter()  # the level's callback waits while the pool and queue change
+        try:
+            empty = self._free_head is None and (
+                self._returned is None or not self._reclaim())
+            slot = self._free_head
+            if slot is not None and (slot.handle_out or name is not None):  # the spare
+                empty = spare is None  # (none made: another free slot came; made next round)
+                if not empty:
+                    slot.handle = spare
+                    slot.handle_out = False
+            if not empty:
+                handle = _base_spawn(self, coro, name)
+                self._want = True
+                if not self._pending and not self._active:
+                    self._queue_run()
+        finally:
+            self._exit(state)
+        if not empty:
+            return handle
+        if self._free_head is None and not self.grow:
+            self._refuse()  # PoolFull
+
+
+def _grow_before(sched):
+    from ..task.spare import grow  # (grow mode only: loaded at its first use)
+
+    grow(sched, sched._enter, sched._exit)  # (made, then pushed under the section)
+
 
 def level_spawn_allocated(self, slot, coro, name=None):
     """``spawn`` in a caller-owned ``TaskSlot``. Same rules as ``spawn``."""

@@ -271,8 +271,12 @@ def _sections(sched):
 
 
 def _leave_sections(sched):
-    for cs in _sections(sched):
-        cs.leave_interrupted()
+    # _sections' two, with no tuple made: a section may still be held (allocates nothing)
+    cs = sched.critical_section
+    cs.leave_interrupted()
+    shared = critical._shared
+    if shared is not None and shared is not cs:
+        shared.leave_interrupted()
 
 
 def _inc(n):

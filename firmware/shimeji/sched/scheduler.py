@@ -15,7 +15,16 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import BadArgument, Cancelled, ForeignAwaitable, SchedulerBusy, int_arg, kept_error
+from ..errors import (
+    BadArgument,
+    Cancelled,
+    ForeignAwaitable,
+    SchedulerBusy,
+    int_arg,
+    kept_error,
+    premade,
+    renew,
+)
 from ..policy.fifo import FifoPolicy
 from ..sync.critical import default_critical_section
 from ..task.slot import (
@@ -37,6 +46,10 @@ _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace ev
 _FAILED = const(3)  # task.slot.FAILED
 _WAITING = const(3)  # core.WAITING and core.ASLEEP (constants: no module globals more)
 _ASLEEP = const(4)
+# A Ctrl-C (or SystemExit) inside a task's critical section leaves it entered until the run loop
+# leaves it (docs/repl.md): the interrupted task's Cancelled is then this one, made before.
+_IN_SECTION = premade(Cancelled, "the task was interrupted by KeyboardInterrupt or SystemExit "
+                      "inside a critical section (the run loop leaves the section)")
 
 
 class StaticScheduler(TaskLifecycle):
@@ -223,8 +236,16 @@ class StaticScheduler(TaskLifecycle):
     def _interrupted(self, slot, exc):
         # The interruption itself goes to whoever runs the loop; the task's joiners and handle
         # see it as cancelled, so one Ctrl-C is not raised again by every task that joins it.
-        self._complete(slot, CANCELLED, Cancelled(
-            "the task was interrupted by %s" % type(exc).__name__))
+        # Inside the scheduler's or the shared section nothing is made: the premade one.
+        made = _IN_SECTION
+        cs = self.critical_section  # (one of the caller's may have no held())
+        if (hasattr(cs, "held") and cs.held()) or default_critical_section().held():
+            made[1] = True
+            e = made[0]
+        else:
+            renew(made)  # (one used before: made again, outside the section)
+            e = Cancelled("the task was interrupted by %s" % type(exc).__name__)
+        self._complete(slot, CANCELLED, e)
 
     @micropython.native  # (as bytecode, its frame went into the traceback of every error or
     def _throw_in(self, slot, join=core.JOIN, _kit=owntick._kit):  # StopIteration its poll

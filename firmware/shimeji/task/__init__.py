@@ -3,7 +3,8 @@
 - ``taskslot``: ``TaskSlot`` (one task's state, every link it needs, made up front);
 - ``slot``: its ``JoinHandle`` (and ``TaskSlot``, ``TaskBuilder`` re-exported);
 - ``waitlist``: ``WaitList``, the intrusive list of slots every wait queue is made of;
-- ``pool``: ``TaskPool``, the fixed set of slots, the free list and task ids.
+- ``pool``: ``TaskPool``, the fixed set of slots, the free list and task ids;
+- ``spare``: what a spawn makes before its critical section (a handle, a grown slot).
 
 How tasks are spawned, polled and completed is the scheduler's business (``shimeji.sched``).
 """

@@ -1,5 +1,6 @@
-"""What a spawn onto an executor needs that may allocate, made before it enters the critical
-section: a spare ``JoinHandle``, and in grow mode a new pool slot.
+"""What a spawn onto an executor (or an interrupt-level scheduler: sched/levelrun.py) needs
+that may allocate, made before it enters the critical section: a spare ``JoinHandle``, and in
+grow mode a new pool slot.
 
 Design note. On the RP2040 with core 1 running, the section (``machine.disable_irq``) is the rp2
 port's mutex across both cores, and an allocation inside it waits for the GC's mutex. Core 0
@@ -13,8 +14,8 @@ the same way (``grow``). Two threads may read the same spare outside the section
 under the section takes it, and the other finds no handle for its slot, leaves the section
 and tries again with a new one (allocate, enter, check again)."""
 
-from ..task.slot import JoinHandle, new_handle
-from ..task.waitlist import JoinList
+from .slot import JoinHandle, new_handle
+from .waitlist import JoinList
 
 
 def spare(holder):
@@ -50,7 +51,7 @@ def grow(pool, enter, exit_):
     without allocating under the section): the slot and the longer ``slots`` list are made
     first; under the section the list is swapped in if no other thread grew the pool meanwhile
     (else made again) and the slot pushed on the free list. Allocates: outside the section."""
-    from ..task.taskslot import TaskSlot
+    from .taskslot import TaskSlot
 
     slot = TaskSlot()
     slot.pooled = True
