@@ -13,6 +13,7 @@ from shimeji import (
     current_task,
     sleep_ms,
 )
+from support import IS_MICROPYTHON, needs_threads
 
 
 def test_spawn_from_set_up_runs_at_the_next_check_point():
@@ -211,3 +212,45 @@ def test_its_own_tasks_run_in_its_policy_order():
     cs.exit(state)
     settle()
     assert log == [("w", "p3"), ("w", "p1"), ("w", "p0")]
+
+
+@needs_threads  # (the thread that schedules)
+def test_the_schedule_stand_in_queues_only_while_an_interrupt_level_is_open():
+    # CPython's micropython.schedule queued a callback from another thread until a check
+    # point for the rest of the process once any interrupt level existed (tests depended on
+    # their order, session 23); now only while one is open. MicroPython: real check points.
+    import _thread
+    import time
+
+    from shimeji import core, port
+
+    micropython = __import__("micropython")
+    ran = []
+
+    def from_a_thread(v):
+        done = []
+        _thread.start_new_thread(lambda: done.append(micropython.schedule(ran.append, v)), ())
+        while not done:
+            time.sleep(0.001)
+
+    isr = InterruptScheduler(2)
+    from_a_thread(1)
+    if not IS_MICROPYTHON:
+        assert ran == [] and type(core.context).__name__ == "CheckPointContext"  # queued
+    port.check_point()
+    assert ran == [1]
+    isr.close()
+    if not IS_MICROPYTHON:
+        assert type(core.context).__name__ == "Context"
+    from_a_thread(2)  # CPython: run at once, in that thread, as before any level existed
+    port.check_point()
+    assert ran == [1, 2] and core.context.slot is None
+    again = InterruptScheduler(2)  # and a new level queues again
+    h = again.spawn(_seven())
+    port.check_point()
+    assert h.result() == 7
+    again.close()
+
+
+async def _seven():
+    return 7

@@ -58,13 +58,17 @@ if not IS_MICROPYTHON:
     # RuntimeError("schedule queue full") beyond SCHEDULE_DEPTH pending callbacks. And like
     # MicroPython's ring of slots, each a GC root not cleared when its callback runs, it keeps
     # the last SCHEDULE_DEPTH callbacks (``_kept``): what a stale slot holds stays alive.
+    # The queueing is scoped: it lasts while an interrupt-level scheduler that installed it is
+    # open (``_owners``: closed, or collected, the stand-in runs callbacks at once again).
     import _thread
+    import weakref
 
     SCHEDULE_DEPTH = 8
     _queue = []
     _kept = [None] * SCHEDULE_DEPTH
     _queue_lock = _thread.allocate_lock()
     _sched_state = {"running": False, "ctx": None, "thread": None, "put": 0}
+    _owners = weakref.WeakSet()  # the open interrupt-level schedulers that installed it
 
     def schedule(fn, arg):
         """``micropython.schedule`` for CPython (see above)."""
@@ -76,6 +80,9 @@ if not IS_MICROPYTHON:
             _kept[put] = (fn, arg)
             _sched_state["put"] = (put + 1) % SCHEDULE_DEPTH
         ctx = _sched_state["ctx"]
+        if ctx is not None and not _owners:  # (its schedulers were closed or collected)
+            _uninstall()
+            ctx = None
         if ctx is None or (ctx.__dict__.get("slot") is None
                            and _sched_state["thread"] == _thread.get_ident()):
             check_point()
@@ -99,10 +106,12 @@ if not IS_MICROPYTHON:
         finally:
             _sched_state["running"] = False
 
-    def install_check_points(ctx):
+    def install_check_points(ctx, owner):
         """Make every ``ctx.slot = ...`` (what a scheduler does around each poll) a check
-        point, and queue callbacks scheduled from other threads or inside a poll for it.
-        Called by the interrupt-level scheduler; a no-op on MicroPython."""
+        point, and queue callbacks scheduled from other threads or inside a poll for it, while
+        ``owner`` (an interrupt-level scheduler) is open: ``release_check_points``. A no-op on
+        MicroPython."""
+        _owners.add(owner)
         if _sched_state["ctx"] is ctx:
             return
         slot = ctx.__dict__.get("slot")
@@ -122,6 +131,26 @@ if not IS_MICROPYTHON:
         ctx.__dict__["slot"] = slot
         _sched_state["thread"] = _thread.get_ident()
         _sched_state["ctx"] = ctx
+
+    def release_check_points(owner):
+        """``owner`` closed: when no other has them installed, the stand-in runs callbacks at
+        once again and ``ctx.slot`` is a plain attribute (as before any interrupt level)."""
+        _owners.discard(owner)
+        if not _owners:
+            _uninstall()
+
+    def _uninstall():
+        ctx = _sched_state["ctx"]
+        if ctx is None:
+            return
+        _sched_state["ctx"] = None
+        _sched_state["thread"] = None
+        cls = type(ctx)
+        if cls.__name__ == "CheckPointContext":
+            slot = ctx.__dict__.pop("slot", None)
+            ctx.__class__ = cls.__bases__[0]
+            ctx.slot = slot
+        check_point()  # (what was queued for a check point runs now)
 
     if "micropython" not in sys.modules:
         _install_micropython_standin()
@@ -153,8 +182,11 @@ if IS_MICROPYTHON:
         for _ in range(2):
             pass
 
-    def install_check_points(ctx):
+    def install_check_points(ctx, owner):
         """Nothing to do: MicroPython has real check points."""
+
+    def release_check_points(owner):
+        """Nothing to do (see install_check_points)."""
 
 
 def thread_module(what):

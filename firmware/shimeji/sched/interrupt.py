@@ -100,7 +100,7 @@ class InterruptScheduler(StaticScheduler):
             guards.append(cs)
         self._guards = guards_of(guards)  # held() of every section that masks this level
         self._ident, self._home = thread_ident()
-        port.install_check_points(core.context)
+        port.install_check_points(core.context, self)
         if timer is not None:
             self.attach_timer(timer)
 
@@ -272,6 +272,7 @@ class InterruptScheduler(StaticScheduler):
         self.closed = True  # first: a callback that runs now returns at once
         StaticScheduler.close(self)
         self._self_ref[0] = None  # a queue slot that keeps the callback keeps nothing else
+        port.release_check_points(self)  # (CPython's stand-in: runs callbacks at once again)
 
     def run_until_complete(self, coro, idle=None):
         """Spawn ``coro`` at this level and wait (servicing the level) until it finishes;
