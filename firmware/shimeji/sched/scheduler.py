@@ -15,18 +15,9 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..errors import (
-    BadArgument,
-    Cancelled,
-    ForeignAwaitable,
-    SchedulerBusy,
-    int_arg,
-    kept_error,
-    premade,
-    renew,
-)
+from ..errors import BadArgument, ForeignAwaitable, SchedulerBusy, int_arg, kept_error
 from ..policy.fifo import FifoPolicy
-from ..sync.critical import default_critical_section
+from ..sync.critical import default_critical_section, interrupted_cancelled
 from ..task.slot import (
     CANCELLED,
     QUEUED,
@@ -46,10 +37,6 @@ _TRACE_DONE = const(6)  # an outcome (OK, FAILED, CANCELLED) + 6 is its trace ev
 _FAILED = const(3)  # task.slot.FAILED
 _WAITING = const(3)  # core.WAITING and core.ASLEEP (constants: no module globals more)
 _ASLEEP = const(4)
-# A Ctrl-C (or SystemExit) inside a task's critical section leaves it entered until the run loop
-# leaves it (docs/repl.md): the interrupted task's Cancelled is then this one, made before.
-_IN_SECTION = premade(Cancelled, "the task was interrupted by KeyboardInterrupt or SystemExit "
-                      "inside a critical section (the run loop leaves the section)")
 
 
 class StaticScheduler(TaskLifecycle):
@@ -236,16 +223,8 @@ class StaticScheduler(TaskLifecycle):
     def _interrupted(self, slot, exc):
         # The interruption itself goes to whoever runs the loop; the task's joiners and handle
         # see it as cancelled, so one Ctrl-C is not raised again by every task that joins it.
-        # Inside the scheduler's or the shared section nothing is made: the premade one.
-        made = _IN_SECTION
-        cs = self.critical_section  # (one of the caller's may have no held())
-        if (hasattr(cs, "held") and cs.held()) or default_critical_section().held():
-            made[1] = True
-            e = made[0]
-        else:
-            renew(made)  # (one used before: made again, outside the section)
-            e = Cancelled("the task was interrupted by %s" % type(exc).__name__)
-        self._complete(slot, CANCELLED, e)
+        # Inside the scheduler's or the shared section, a Cancelled made before (critical.py).
+        self._complete(slot, CANCELLED, interrupted_cancelled(self.critical_section, exc))
 
     @micropython.native  # (as bytecode, its frame went into the traceback of every error or
     def _throw_in(self, slot, join=core.JOIN, _kit=owntick._kit):  # StopIteration its poll

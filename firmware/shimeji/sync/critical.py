@@ -24,7 +24,7 @@ import micropython
 from micropython import const
 
 from .. import port
-from ..errors import BadArgument, CriticalSectionMisuse, NoThreads, premade, renew
+from ..errors import BadArgument, Cancelled, CriticalSectionMisuse, NoThreads, premade, renew
 
 _MAX_DEPTH = const(8)
 MAX_DEPTH = _MAX_DEPTH  # nesting depth of ``with cs:`` (enter/exit nest without limit)
@@ -171,6 +171,26 @@ class IrqCriticalSection(CriticalSection):
 
 
 _shared = None
+# A Ctrl-C (or SystemExit) inside a task's critical section leaves it entered until the run
+# loop leaves it (docs/repl.md): the interrupted task's Cancelled is then this one, made before.
+_IN_SECTION = premade(Cancelled, "the task was interrupted by KeyboardInterrupt or SystemExit "
+                      "inside a critical section (the run loop leaves the section)")
+
+
+def interrupted_cancelled(cs, exc):
+    """The ``Cancelled`` a task interrupted by ``exc`` (a BaseException out of its poll)
+    completes with: made before if this context holds ``cs`` (a scheduler's section) or the
+    runtime's shared one, which allocates nothing; made now otherwise (and the premade one
+    made again if it was used). Not ISR-safe."""
+    made = _IN_SECTION
+    shared = _shared
+    if (hasattr(cs, "held") and cs.held()) or (shared is not None and shared.held()):
+        made[1] = True
+        return made[0]
+    renew(made)
+    return Cancelled("the task was interrupted by %s" % type(exc).__name__)
+
+
 try:  # guards the first make: two threads calling first at once get the same section
     import _thread
 
