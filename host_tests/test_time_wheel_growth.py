@@ -2,7 +2,7 @@
 # block is the thing that may not fit: a Timer makes it once, at its capacity, with no
 # temporary as large beside it; growing it is an allocation that may fail, and a failed growth
 # raises TimerFull (saying what to do) with the wheel left as it was.
-import shimeji.time.wheel as wheelmod
+import shimeji.time.wheelroom as wheelmod  # (the wheel's room: its _extend hook)
 from shimeji import (
     BadArgument,
     FakeClock,
@@ -26,7 +26,7 @@ def _cap(w):
 
 
 class _Failing:
-    """Stands in for wheel._extend: raises MemoryError as a full heap would (after the list
+    """Stands in for wheelroom._extend: raises MemoryError as a full heap would (after the list
     grew, as when the array's block is the one that is not free), ``fails`` times."""
 
     def __init__(self, fails=1000, above=0):
@@ -184,7 +184,7 @@ def test_a_growth_past_the_16_bit_numbers_raises_timer_full_and_says_what_to_do(
 
 
 def test_the_wheel_module_still_has_its_extend_hook():
-    # The injection above replaces wheel._extend; a renamed hook would make those tests pass
+    # The injection above replaces wheelroom._extend; a renamed hook would make those tests pass
     # without injecting anything.
     assert callable(wheelmod._extend)
     w = TimerWheel(0, capacity=1)

@@ -94,7 +94,7 @@ def _bind(ctx, it, append, item):
         # slack's rounding, the slot, the links, the counts) written out: one call per sleep,
         # and the integer operations are machine instructions (every value below 2**30).
         kit = ctx.tkit  # (_, wheel, wheel._w, _source, wheel._obj, Timer, _turn, wheel._ht)
-        ws = ptr32(kit[2])  # the wheel's words (TimerWheel.__init__): the Timer's constants
+        ws = ptr32(kit[2])  # the wheel's words (wheelroom.make_room): the Timer's constants
         if ws[_C_MAX_MS] == 0:  # (_max_ms, clock.per, _per_ms...), the clock's base, the lists
             return _sleep_ms_slow(ms)  # core.NO_KIT: not in a tick that gives the timer
         m = 0
@@ -160,7 +160,7 @@ def _bind(ctx, it, append, item):
             elif x < 0x1000:
                 level = 1
                 pos = 64 | ((d >> 6) & 63)
-                if d & 63:  # not on the slot's start: it must cascade (TimerWheel.__init__)
+                if d & 63:  # not on the slot's start: it must cascade (wheelroom.make_room)
                     ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
             elif x < 0x40000:
                 level = 2

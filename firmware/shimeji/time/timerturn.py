@@ -67,7 +67,7 @@ def turn(self):
     # in native code each was a runtime call (~20 per turn).
     nil = _NIL
     kit = self._kit  # (_, wheel, wheel._w, _source, wheel._obj, _, _turn, wheel._ht)
-    ws = ptr32(kit[2])  # the wheel's integers (TimerWheel.__init__); a -1 in them reads
+    ws = ptr32(kit[2])  # the wheel's integers (wheelroom.make_room); a -1 in them reads
     # as 2**32 - 1 on a 64-bit machine: "unknown" is any value > _MASK; the timer's
     # constants (clock.per, tick_us, unit_us...) are words of it too
     base = ws[_W_BASE]  # clock.base

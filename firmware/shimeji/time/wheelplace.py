@@ -171,7 +171,7 @@ def cascade(self, pos: int, level: int):
         elif x < 0x1000:
             lv = 1
             p = 64 | ((d >> 6) & 63)
-            if d & 63:  # not on the slot's start: it must cascade (TimerWheel.__init__)
+            if d & 63:  # not on the slot's start: it must cascade (wheelroom.make_room)
                 ws[_W_RAG + ((d >> 10) & 3)] |= 1 << ((d >> 6) & 15)
         elif x < 0x40000:
             lv = 2
