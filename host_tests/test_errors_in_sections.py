@@ -295,7 +295,8 @@ def test_a_refusal_raised_into_a_bytecode_frame_holding_the_section_adds_its_ent
     # heap it is one block (docs/sync.md, "Refusals inside a section").
     import gc
 
-    cs = _section()  # (solo where mem_total exists: it does not lock the heap)
+    cs = HeapLockedSection()
+    cs.lock = cs.solo = False  # (the heap locked, or not, by the test itself)
     ex = Executor(workers=2, capacity=8, critical_section=cs)
     coro = _value(1)
     spawn = ex.spawn
@@ -314,7 +315,6 @@ def test_a_refusal_raised_into_a_bytecode_frame_holding_the_section_adds_its_ent
         if lock:
             micropython.heap_unlock()
         cs.exit(state)
-        cs.allocated = 0  # (solo's count: what this test measures itself)
         return got, grew
 
     locked, grew_locked = caller(True)

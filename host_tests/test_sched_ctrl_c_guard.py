@@ -1,7 +1,7 @@
 # shimeji: cpython-only (CPython's signal module and sys.settrace; MicroPython has neither)
 # While RunLoop.run() runs on the main thread, Ctrl-C in a task's own code or an idle wait is
 # raised at once, and inside shimeji's code or a critical section it waits for the tick to end
-# (port.guard_ctrl_c). LockCriticalSection is an RLock here: a KeyboardInterrupt at any opcode
+# (sched/sigguard.py). LockCriticalSection is an RLock here: a KeyboardInterrupt at any opcode
 # of enter/exit/try_enter never leaves it held with no owner.
 import _thread
 import os

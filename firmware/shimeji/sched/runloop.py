@@ -39,7 +39,7 @@ from .loopiter import iterate
 from .loopiter import step as _step
 
 if not port.IS_MICROPYTHON:
-    _guard_ctrl_c = port.guard_ctrl_c
+    from .sigguard import guard_ctrl_c as _guard_ctrl_c  # CPython's SIGINT handler
 elif sys.platform == "linux":
     from .sigint import guard_ctrl_c as _guard_ctrl_c  # the launcher's signalfd, if any
 else:  # a board: no launcher, no signalfd (and 1.3 KB of .mpy less in the heap)

@@ -9,7 +9,7 @@ and passes a Linux ``signalfd`` that receives the SIGINTs instead (``SHIMEJI_SIG
 ``guard_ctrl_c`` (called by ``RunLoop.run()`` on the main thread) then returns a
 ``SigintWatch``: a ``_thread`` that waits in ``poll`` for that descriptor. On a Ctrl-C it calls
 ``loop.stop()`` (the loop's idle ends at once through the wake socket) and ``run()`` raises
-``KeyboardInterrupt`` after the current tick, exactly as CPython's guard (port.py) does for a
+``KeyboardInterrupt`` after the current tick, exactly as CPython's guard (sigguard.py) does for a
 Ctrl-C inside shimeji's code. A second Ctrl-C before the loop stopped (a task that never
 yields) ends the process with SIGTERM, as the port without async interrupts exits on a second
 Ctrl-C. Without the launcher's descriptor (plain ``micropython``, boards) there is no guard.
