@@ -323,7 +323,18 @@ def test_a_refusal_raised_into_a_bytecode_frame_holding_the_section_adds_its_ent
     assert type(locked) is WrongLevel and type(free) is WrongLevel and free is not locked
     assert grew_locked == 0 and 0 < grew_free <= 32, (grew_locked, grew_free)
     coro.close()
-    assert not cs.held() and ex.run(_value(3)) == 3  # the section free, the executor runs
+    assert not cs.held() and _free_of_locks()
+    ex.close()  # (no worker ran: on one emulated RP2040 core none can; join shuts them down)
+    ex.join()
+
+
+def _free_of_locks():
+    # The heap is not left locked by the test (its own heap_lock calls are balanced).
+    try:
+        [0] * 4
+    except MemoryError:
+        return False
+    return True
 
 
 def test_every_premade_refusal_is_made_again_only_after_it_was_raised():
