@@ -11,6 +11,11 @@ no signal hook: run() can only repair afterwards (``leave_interrupted``, see cri
 Its own module since port.py reached 350 lines (it was there); only CPython loads it.
 """
 
+try:
+    import os
+except ImportError:  # (a port without os: only CPython calls guard_ctrl_c)
+    os = None
+
 _package_dir = [None]  # shimeji's directory: code there is "inside shimeji" (set at first use)
 
 
@@ -63,8 +68,6 @@ def guard_ctrl_c(loop, sections, idles):
     except ImportError:
         return None
     if _package_dir[0] is None:
-        import os
-
         _package_dir[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.default_int_handler:
