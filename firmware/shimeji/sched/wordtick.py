@@ -7,7 +7,7 @@ import micropython
 from micropython import const
 
 from .. import core, port
-from ..task.pool import hold_local, release_local
+from ..task.pool import TaskSlot, hold_local, release_local
 from ..task.waitlist import wake_joiners
 from ..task.words import addr_of
 from . import owntick
@@ -44,7 +44,7 @@ _K_NIL = const(15)
 _K_ASIDE = const(16)
 _K_SEND = const(17)
 _K_VIP = const(18)
-_K_LEAN = const(19)
+_K_LEAN = const(21)
 
 _GILLESS = sys.platform == "rp2"  # MicroPython's ports built without a GIL (the design note)
 if not _GILLESS:  # (rp2 loads the native tick only if a worker needs it: tick_fifo below)
@@ -214,18 +214,17 @@ def _bind(sleep, kit):
             if status:
                 try:  # (calls: _complete, cancel, remove, wake_joiners, _give_back)
                     completed += 1
-                    inline = 0
-                    if value is nil:
-                        if plain < 0:  # asked at the tick's first completion
-                            plain = 0
-                            if kit[_K_TYPE](sched)._complete is kit[_K_BASE][0]:
-                                plain = 1 if sched.parallel else 2
-                        inline = plain
+                    if plain < 0:  # asked at the tick's first completion
+                        plain = 0
+                        if kit[_K_TYPE](sched)._complete is kit[_K_BASE][0]:
+                            plain = 1 if sched.parallel else 2
+                    inline = plain if value is nil or (status == _OK and not kit[19](
+                        value, kit[20])) else 0  # (a returned error or slot: _complete wraps it)
                     if inline == 0:
                         sched._complete(slot, status, value)
                         fok = 0
                         continue
-                    slot.handle._ref = nil  # StaticScheduler._complete of a None, in line
+                    slot.handle._ref = value  # StaticScheduler._complete's common case, in line
                     if sw[_W_TPOS] < _NOT_ARMED:  # its timer armed, never awaited
                         slot.timer.cancel()
                     home = 1  # a pool slot of sched, unless dirty (TaskSlot.dirty)
@@ -244,8 +243,8 @@ def _bind(sleep, kit):
                             pass
                         else:
                             jw = ptr32(joiner.wa)
-                            if jw[0] == _ASLEEP and joiner.wait_next is nil and \
-                                    sched._local_head is nil and sched._inbox_head is nil:
+                            if value is nil and jw[0] == _ASLEEP and joiner.wait_next is nil \
+                                    and sched._local_head is nil and sched._inbox_head is nil:
                                 joiners.head = nil  # its one joiner, parked by core.JOIN:
                                 joiners.tail = nil  # queued here, where the inbox's drain
                                 joiners.count = 0  # would put it, with no section (fastpath.py;
@@ -261,7 +260,7 @@ def _bind(sleep, kit):
                                 tail = joiner
                                 joins += 1
                             else:
-                                kit[_K_WAKE_JOINERS](joiners, slot.id, _OK, nil)
+                                kit[_K_WAKE_JOINERS](joiners, slot.id, _OK, value)
                     slot.coro = nil
                     sw[7] = 0  # (W_SEND: the next task is a generator unless _start says not)
                     sw[0] = _FREE  # first: a wake from now on is a no-op...
@@ -340,7 +339,8 @@ def _bind(sleep, kit):
 _KIT = (end_tick, getattr, core.NO_KIT, core.PARK, core.JOIN, hold_local, release_local, shield,
         type, owntick.base_complete, wake_joiners, sys.modules, len, StopIteration, None,
         ended_aside, port.CORO_TYPE.send,  # (port's, not .lifecycle's: 3 imports deeper)
-        1 if type(addr_of(bytearray(4))) is int else 0)  # (18: the words' addresses are ints)
+        1 if type(addr_of(bytearray(4))) is int else 0,  # (18: the words' addresses are ints)
+        isinstance, (BaseException, TaskSlot))  # (19, 20: completed_ref's test of a value)
 tick_fifo = owntick.tick_own if _GILLESS else _bind(core.SLEEP, (None,) + _KIT + (None,))
 tick_lean = None if _GILLESS else _bind(core.SLEEP, (None, end_lean) + _KIT[1:] + (True,))
 
