@@ -45,18 +45,17 @@ def tick_own(sched, n):
 def bind(kit, nil, done):
     """``JoinHandle.__iter__`` by the join ring: ``kit`` (below), ``done`` for a task that
     returned None."""
-    k = None  # the task that __iter__ saw await (the slot it joins in its wait_key)
+    k = None  # the task that __iter__ saw await (the slot it joins: the kit's last item)
     exc = None  # what the hand-off's poll ended with (a cell: viper clears it after except)
 
     @micropython.viper
     def accept(it):  # the filter's test of an item: a JOIN links, the kit raises the outcome
         nonlocal k, exc
-        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand = kit
+        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand, ref = kit
         if it is join:
             me = k
             k = nil
             if me is context.slot:  # (else a stale item, skipped: see __iter__)
-                ref = me.wait_key
                 sched = ref.sched
                 news = ptr32(sched._news)  # word 2: the polls its FIFO tick still may make
                 if news[2] >= 2 and ref is sched._local_head and ref is sched._local_tail and \
@@ -65,7 +64,8 @@ def bind(kit, nil, done):
                      wake_joiners, base, vip, kept_error) = hand
                     sw = ptr32(int(ref.wa)) if vip else ptr32(ref.wa)
                     if sw[1] == 0 and sw[7] == 0:  # the hand-off (the design note below)
-                        news[2] = news[2] - 1  # the child's poll
+                        news[2] = news[2] - 1  # the child's poll (word 3: the hand-off's polls)
+                        news[3] = news[3] + 1
                         news[0] = 0  # (set by a wake into the inbox meanwhile: read below)
                         sw[0] = 2  # RUNNING
                         context.slot = ref
@@ -145,12 +145,13 @@ def bind(kit, nil, done):
                                     ref.coro = nil  # object (first: its frame is freed)
                                     value = kept_error(value)  # (_complete keeps the copy)
                                 sched._complete(ref, status, value)
-                            news[3] = news[3] + 1  # a completion and its joiner's wake
+                            news[5] = news[5] + 1  # a completion and its joiner's wake
                             mw = ptr32(int(me.wa)) if vip else ptr32(me.wa)
                             mw[2] = 0  # (a wake of me meanwhile: ignored, as by a parked join)
                             if alone and woke == 0 and mw[1] == 0:  # nothing else to run:
                                 # me goes on
                                 news[2] = news[2] - 1  # (me's poll that the join took)
+                                news[3] = news[3] + 1
                                 if status == 2 and value is nil:
                                     return nil  # (the filter ends: the await gives None)
                                 me.wait_status = int(status)
@@ -198,7 +199,7 @@ def bind(kit, nil, done):
         ref = self._ref
         if ref is nil:
             return done
-        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand = kit
+        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand, _ = kit
         if threads_checked[0]:  # a worker or a loop thread: __next__ (core.current_slot's)
             return self
         if ref.__class__ is TaskSlot:  # running: a join of its scheduler's tick here?
@@ -207,7 +208,7 @@ def bind(kit, nil, done):
             if me is nil or ref is me or sched is nil:  # (JoinSelf: __next__'s)
                 return self
             if sched._local_ok and int(me.wait_phase) == 0:  # me's tick polls here
-                me.wait_key = ref
+                kit[8] = ref
                 k = me
                 append(join)
                 return _ring_iter
@@ -217,8 +218,9 @@ def bind(kit, nil, done):
 
 
 # The kit: the deque's append, the filter over its iterator, JOIN, the context, _finish,
-# core.threads_checked, TaskSlot (unpacked at once in viper: one call, where an index is one
-# each); itself the item _throw_in puts in the deque for a join that ended with an outcome.
+# core.threads_checked, TaskSlot, what the hand-off reads, and the slot __iter__ saw awaited
+# (unpacked at once in viper: one call, where an index is one each); itself the item
+# _throw_in puts in the deque for a join that ended with an outcome.
 _kit = None
 if _ring is not None:  # yielding.py's probe: the deque's C iterator (MicroPython)
     try:
@@ -226,7 +228,7 @@ if _ring is not None:  # yielding.py's probe: the deque's C iterator (MicroPytho
         _kit = [it.append, iter(it), core.JOIN, core.context, _finish, core.threads_checked,
                 TaskSlot, (port.CORO_TYPE.send, StopIteration, core.SLEEP, core.PARK, poll_outcome,
                            poll_interrupted, ended_aside, wake_joiners, base_complete,
-                           1 if type(addr_of(bytearray(4))) is int else 0, kept_error)]
+                           1 if type(addr_of(bytearray(4))) is int else 0, kept_error), None]
         k = bind(_kit, None, _DONE_ITER)
         _kit[1] = filter(k[1], _kit[1])
         JoinHandle.__iter__ = k[0]

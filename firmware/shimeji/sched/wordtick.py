@@ -66,15 +66,13 @@ def _bind(sleep, kit):
         hn = 0 if head is nil else 1  # head and tail not None: ``if hn`` is no runtime call
         if hn == 0 and sched._inbox_head is nil:  # nothing to poll: no set-up at all
             return kit[_K_END](sched, 0, 0, False)
-        ctx = sched._ctx
-        tail = fifo.tail
+        ctx, tail = sched._ctx, fifo.tail
         outer_sched = ctx.sched  # a task of another scheduler may be driving this one
         outer_slot = ctx.slot  # (None whenever ctx.sched is: only ticks set them)
         left = n0 = 0 if int(n) < 0 else int(n)  # polls still allowed (counted down)
-        joins = intr = completed = 0  # joiners the in-line completion queued; interrupted
+        joins = intr = completed = have = 0  # in-line joins queued; interrupted; park/join read
         stays = stale = fok = shielding = 0  # task stays; tail's run_next stale; ftop still is
         plain = -1  # 1 if _complete is StaticScheduler's, 2 if not parallel too (see ftop)
-        have = 0  # park and join read from kit (at the first poll that needs them)
         park = join = ftop = nil
         sched._polling = True
         outer_held = 1 if outer_sched is not nil and kit[_K_HOLD](outer_sched) else 0  # (_start)
@@ -97,6 +95,11 @@ def _bind(sleep, kit):
         stop, gsend, vip = kit[_K_STOP], kit[_K_SEND], int(kit[_K_VIP])  # gsend: the type's send
         while True:
             if news[0]:  # a spawn or a wake since the last look
+                if news[3]:  # a join's hand-offs (owntick.py): the polls, completions, wakes
+                    left = news[2]
+                    completed += news[5]
+                    joins += news[5]
+                    news[3] = news[5] = 0
                 try:  # (_take_inbox is a call)
                     news[0] = fok = 0  # (before the lists are read: a wake after it sets it)
                     slot = sched._local_head  # linked through run_next: spliced in whole
@@ -164,7 +167,6 @@ def _bind(sleep, kit):
             except BaseException as exc:
                 status = -1
                 value = exc
-            left = news[2]
             if status == 0:
                 if r is nil:
                     sw[0] = _QUEUED
@@ -280,9 +282,7 @@ def _bind(sleep, kit):
                     err = exc
                     left = 0
         sched._local_ok = False
-        completed += news[3]  # the joins' hand-offs (owntick.py): a completion and a wake each
-        joins += news[3]
-        news[2] = news[3] = news[4] = 0
+        news[2] = news[4] = 0  # (the joins' hand-offs were counted at the loop's top)
         slot = sched._local_head  # left by a completion that ended the tick (a stop)
         if slot is not nil:
             if hn:
