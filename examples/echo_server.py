@@ -4,7 +4,8 @@
 #             (no nc needed: make venv does not install it)
 # A board:    with a network up it listens on 0.0.0.0:7777; run on the emulated STM32L475 over
 #             lwIP's PPP by `make netboard` (docs/boards.md), on no real board yet
-# Arguments:  [port (0: a free one)] [connections to serve, then exit (default: forever)] [demo]
+# Arguments:  [port (0: a free one)] [connections to serve, then exit (default: till Ctrl-C)]
+#             [demo]
 import sys
 
 import shimeji_board
@@ -66,4 +67,8 @@ async def main():
     print("served %d connections, %d bytes echoed" % (len(served), sum(served)))
 
 
-board.run(main(), sched)
+try:
+    board.run(main(), sched)
+except KeyboardInterrupt:  # Ctrl-C ends a server that runs for ever
+    sched.close()  # every task ends: the server's, each connection's
+    print("stopped by Ctrl-C: served %d connections, %d bytes echoed" % (len(served), sum(served)))

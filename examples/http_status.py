@@ -5,7 +5,7 @@
 #             ARGS="0 2 demo": a free port, 2 requests made by the example's own client
 # A board:    with a network up it listens on 0.0.0.0:8080; run on the emulated STM32L475 over
 #             lwIP's PPP by `make netboard` (docs/boards.md), on no real board yet
-# Arguments:  [port (0: a free one)] [requests to answer, then exit (default: forever)] [demo]
+# Arguments:  [port (0: a free one)] [requests to answer, then exit (default: until Ctrl-C)] [demo]
 import json
 import sys
 
@@ -98,4 +98,8 @@ async def main():
     print("answered %d requests" % len(answered))
 
 
-board.run(main(), sched)
+try:
+    board.run(main(), sched)
+except KeyboardInterrupt:  # Ctrl-C ends a server that runs for ever
+    sched.close()  # every task ends: the server's, each connection's
+    print("stopped by Ctrl-C: answered %d requests" % len(answered))

@@ -4,6 +4,7 @@
 # socket clients on 127.0.0.1: concurrent echo clients, and HTTP requests for the task table.
 import json
 import re
+import signal
 import socket
 import subprocess
 import threading
@@ -14,10 +15,16 @@ import run_example
 TIMEOUT_S = 60
 
 
+def _default_sigint():
+    # a shell that started us in the background may have set SIGINT to "ignore", which a child
+    # inherits: give the example the default handler, as a terminal would
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(name, runtime, *args):
     cmd, env = run_example.command(name, runtime, list(args))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, preexec_fn=_default_sigint)
     first = proc.stdout.readline()
     m = re.search(r"127\.0\.0\.1:(\d+)", first)
     if m is None:
@@ -102,3 +109,22 @@ def test_http_status_serves_the_task_table(runtime):
     status, _ = _get(port, b"/missing")
     assert status == b"HTTP/1.0 404 Not Found"
     assert _finish(proc) == ["answered 3 requests"]
+
+
+@pytest.mark.parametrize("name,says", [
+    # a connection (a request) is counted when its task has closed it, which may come after
+    # the Ctrl-C: 0 or 1 of them
+    ("echo_server", r"stopped by Ctrl-C: served [01] connections, (0|6) bytes echoed$"),
+    ("http_status", r"stopped by Ctrl-C: answered [01] requests$")])
+@pytest.mark.parametrize("runtime", run_example.RUNTIMES)
+def test_a_server_run_for_ever_stops_cleanly_on_ctrl_c(name, says, runtime):
+    proc, port = _start(name, runtime, "0")  # no count: it serves until Ctrl-C
+    if name == "echo_server":
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as c:
+            c.sendall(b"hello\n")
+            assert c.makefile("rb").readline() == b"hello\n"
+    else:
+        assert _get(port, b"/tasks")[0] == b"HTTP/1.0 200 OK"
+    proc.send_signal(signal.SIGINT)
+    lines = _finish(proc)  # exit status 0: the example caught it and closed its scheduler
+    assert re.match(says, lines[-1]), lines
