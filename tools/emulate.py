@@ -316,8 +316,10 @@ def main(argv=None):
     ap.add_argument("--dual", action="store_true", default=dual_from_env(),
                     help="rp2040: run core 1 too (the two-core fork, RP2040JS_DUAL_DIR)")
     args = ap.parse_args(argv)
-    # a kill (SIGTERM) ends the emulator too: qemu runs in its own session
+    # a kill (SIGTERM) ends the emulator too: qemu runs in its own session; so does SIGINT
+    # when started in the background (`cmd &` ignores it there, and Python keeps that)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with booted(args.board, args.micropy_dir, dual=args.dual) as port:
             print("%s firmware is up. Its REPL: mpremote connect %s   (make repl PORT=%s)\n"
