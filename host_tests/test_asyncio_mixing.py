@@ -205,3 +205,39 @@ def test_asyncio_sleep_ms_in_an_interrupt_level_task():
         timer.interrupt()
         port.check_point()
     assert log == [("sleep", 0), ("woke", 5, None)]
+
+
+def test_a_detached_task_on_the_loop_is_its_current_task_and_its_gather_fails_early():
+    # spawn_detached's in-line case leaves the fields of the handle its slot reuses to whoever
+    # hands that handle out (sched/detached.py): asyncio.current_task() and gather() do here.
+    asyncio.new_event_loop()
+    log, mine = [], []
+
+    async def boom():
+        raise ValueError("boom")
+
+    async def slow():
+        for _ in range(5):
+            await asyncio.sleep(0)
+        log.append("slow ended")
+
+    async def detached():
+        try:  # (gather first: it is the first to hand the handle out)
+            await asyncio.gather(asyncio.create_task(boom()), asyncio.create_task(slow()))
+        except ValueError as e:
+            log.append(str(e))  # woken by boom's failure, before slow ends
+        me = asyncio.current_task()
+        log.append(me._live_slot() is not None and not me.is_complete())
+
+    async def who():  # current_task() the first to hand it out
+        me = asyncio.current_task()
+        mine.append((me._live_slot() is not None, me.is_complete()))
+
+    async def main():
+        asyncio.get_running_loop().sched.spawn_detached(who())
+        asyncio.get_running_loop().sched.spawn_detached(detached())
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert log == ["boom", True, "slow ended"] and mine == [(True, False)]

@@ -13,6 +13,7 @@ from shimeji import (
     StaticScheduler,
     TaskSlot,
     Trace,
+    current_task,
     yield_now,
 )
 from support import alloc_delta, micropython_only, needs_native_shimeji
@@ -60,10 +61,19 @@ def test_a_detached_spawn_reuses_the_slot_handle_with_its_own_id_and_no_old_name
     assert (handle.id, handle.name, slot.name, slot.handle_out) == (1, "named", "named", False)
     _drain(s)
     s.spawn_detached(trivial())  # in line: the same handle, its name cleared
-    assert slot.handle is handle and (handle.id, handle.name, slot.name) == (2, None, None)
-    assert handle._live_slot() is slot and not slot.handle_out
+    assert slot.handle is handle and (handle.name, slot.name) == (None, None)
+    assert not slot.handle_out  # (its id and slot are written once it is handed out: below)
     _drain(s)
     assert handle.is_complete() and s.free_count() == 1
+    seen = []
+
+    async def mine():
+        h = current_task()
+        seen.append((h, h.id, h._live_slot(), h.is_complete()))
+
+    s.spawn_detached(mine())  # in line again: current_task() hands the reused handle out
+    _drain(s)
+    assert seen == [(handle, 3, slot, False)] and slot.handle_out and handle.is_complete()
 
 
 def test_a_named_slot_reused_from_a_task_or_after_detach_clears_the_handle_name():

@@ -189,8 +189,12 @@ def current_task():
     outside a task, as on the REPL's thread while a background loop thread polls. Not
     ISR-safe: in an interrupt handler it would name the task it interrupted."""
     slot = task_slot()
-    slot.handle_out = True  # handed out: the slot must not reuse it for a later task
-    return slot.handle
+    handle = slot.handle
+    if not slot.handle_out:  # a detached task's: spawn_detached's in-line case leaves its
+        handle._ref = slot  # handle's fields stale (sched/detached.py), written here
+        handle.id = slot.id
+        slot.handle_out = True  # handed out: the slot must not reuse it for a later task
+    return handle
 
 
 def wake(slot):

@@ -186,7 +186,11 @@ async def gather(*aws, return_exceptions=False):
     ts, state = _gather_start(aws, return_exceptions)
     cancel_all = False
     if state > 0:
-        gt = _ctx.slot.handle
+        slot = _ctx.slot
+        gt = slot.handle
+        if not slot.handle_out:  # a detached task's handle: its fields (sched/detached.py)
+            gt._ref = slot
+            gt.id = slot.id
         g = _Gather(gt, ts, return_exceptions)
         _gathers.append(g)
         gt.data = _REMOVE

@@ -76,8 +76,7 @@ class Loop(LoopCallbacks, LoopStopping):
 
     def queue_flag(self, flag):
         """Called by ``ThreadSafeFlag.set`` inside the critical section (stores only: it
-        cannot raise there); ``set`` then ends an idle wait (``sched.idle_notify``) outside.
-        ISR-safe."""
+        cannot raise there); ``set`` then ends an idle wait (``idle_notify``) after. ISR-safe."""
         flag.flag_next = None
         tail = self._flags_tail
         if tail is None:
@@ -346,4 +345,6 @@ def current_task(loop=None):
     slot = _ctx.slot
     if slot is None or slot is in_callback[0]:
         return None
+    if not slot.handle_out:  # a detached task's handle: its fields (sched/detached.py)
+        slot.handle._ref, slot.handle.id = slot, slot.id
     return slot.handle

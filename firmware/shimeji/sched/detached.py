@@ -19,11 +19,15 @@ untraced scheduler that is not an executor's worker.
 A free slot has no name, and neither has a handle it reuses: ``_start`` marks a named task's
 slot ``dirty`` and every completion clears both names (the slot's, and its handle's when not
 handed out), so neither spawn reads or writes a name (round seventeen: before, the name to
-clear was read from the slot here and ``spawn`` wrote ``slot.name``). Anything else goes
-through ``spawn``,
-unchanged. ``StaticScheduler`` binds this as ``spawn_detached`` only when its class keeps
-``TaskLifecycle``'s ``spawn`` and ``_start`` (an ``InterruptScheduler`` or a worker spawns
-under its own rules, so its detached spawns go through its ``spawn``).
+clear was read from the slot here and ``spawn`` wrote ``slot.name``). Nor are the reused
+handle's ``_ref`` and ``id`` written: nobody holds the handle, so they stay as the slot's last
+task left them until something hands it out while the task runs, and each of those writes
+them first (``current_task()``, asyncio's ``current_task()`` and ``gather()``, which keeps the
+awaiting task's handle); completions test ``_ref is slot`` or write it whole (session 25: -608
+instructions a detached spawn from outside a task, -550 from a task). Anything else goes
+through ``spawn``, unchanged. ``StaticScheduler`` binds this as ``spawn_detached`` only
+when its class keeps ``TaskLifecycle``'s ``spawn`` and ``_start`` (an ``InterruptScheduler``
+or a worker spawns under its own rules, so its detached spawns go through its ``spawn``).
 """
 
 import micropython
@@ -61,10 +65,7 @@ def spawn_detached_inline(self, coro, name=None, _ctx=core.context, _coro_type=_
                     ok = True
             if ok:
                 self._free_head = slot.run_next  # off the free list (TaskPool._take_free)
-                self._next_id = task_id + 1
-                handle = slot.handle  # reused: nobody outside holds it (handle_out stays False)
-                handle._ref = slot  # (nameless, as the free slot: see below)
-                handle.id = task_id
+                self._next_id = task_id + 1  # (its handle's fields: see above)
                 slot.coro = coro  # (its sched is self: a free pool slot keeps it, TaskSlot)
                 slot.id = task_id  # (its state word stays FREE until its first poll, as
                 # spawn's in-line case leaves it, on either list: task/words.py W_STATE)
