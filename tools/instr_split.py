@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 
-from instr import PRELUDE, WORKLOADS
+from instr import PRELUDE, WORKLOADS, layout_prefix
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CALLS = ("write", "poll", "read")  # in a cycle's order: segment k ends at CALLS[k]'s dump
@@ -46,6 +46,9 @@ IO_WORKLOADS = ("stream idle wake", "io idle wake", "asyncio stream idle wake")
 # its misses are the distinct lines (code, data) a segment reaches, nearly every one (a line
 # still in the small L1s at the poll's return is not counted)
 CACHES = ["--I1=1024,2,64", "--D1=1024,2,64", "--LL=262144,16,64"]
+# --cold --pages: a last level of 64 fully associative 4 KB "lines": its misses are the
+# distinct pages (TLB entries a cold wake needs: each a page walk, two-level in a VM guest)
+PAGES = ["--I1=1024,2,64", "--D1=1024,2,64", "--LL=262144,64,4096"]
 COLD_EVENTS = ("Ir", "code lines", "data lines")
 
 # --cold: each ipoll copies 512 KB (touching 4x the simulated last level) before its system
@@ -91,7 +94,7 @@ def cold_prelude(code):
     return COLD + (COLD_ASYNCIO if "import asyncio" in code else COLD_SHIMEJI)
 
 
-def segments(mp, firmware, code, n, last, cold=False, by_fn=None):
+def segments(mp, firmware, code, n, last, cold=False, by_fn=None, caches=CACHES, layout=0):
     """{segment: median instructions} over the ``last`` full cycles of ``n``; with ``cold``,
     {segment: {event: median}} of callgrind's cache simulation (``COLD_EVENTS``), the caches
     flushed in each ``ipoll`` before its system call (``cold_prelude``). ``by_fn`` (a dict,
@@ -100,7 +103,8 @@ def segments(mp, firmware, code, n, last, cold=False, by_fn=None):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "w.py")
         with open(path, "w") as f:
-            f.write(PRELUDE + "TICK = 1000\n" + (cold_prelude(code) if cold else "") + code)
+            f.write(layout_prefix(layout) + PRELUDE + "TICK = 1000\n"
+                    + (cold_prelude(code) if cold else "") + code)
         out = os.path.join(tmp, "cg.out")
         env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", firmware]),
                    PYTHONHASHSEED="0")
@@ -108,7 +112,7 @@ def segments(mp, firmware, code, n, last, cold=False, by_fn=None):
         cmd += ["--dump-before=" + c for c in CALLS]
         cmd += [mp, "-X", "heapsize=32M", path, str(n)]
         if cold:
-            stderr = run_cold(cmd[:3] + ["--cache-sim=yes", "--instr-atstart=no"] + CACHES
+            stderr = run_cold(cmd[:3] + ["--cache-sim=yes", "--instr-atstart=no"] + caches
                               + cmd[3:], env)
         else:
             stderr = subprocess.run(cmd, env=env, capture_output=True, text=True).stderr
@@ -244,28 +248,37 @@ def main(argv=None):
     ap.add_argument("--cold", action="store_true",
                     help="cache simulation, every cache flushed before each poll: per segment "
                          "the instructions, L1 misses and distinct code and data lines")
+    ap.add_argument("--pages", action="store_true",
+                    help="with --cold: count distinct 4 KB pages, not 64 B lines")
+    ap.add_argument("--layouts", default="0",
+                    help="with --cold: qstr layouts (tools/instr.py's), the figures' mean")
     ap.add_argument("--by-fn", type=int, default=0, metavar="K",
                     help="with --cold: also the K functions reaching most lines in the last wake "
                          "half (poll -> read), their own lines")
     args = ap.parse_args(argv)
     names = args.only.split(",") if args.only else list(IO_WORKLOADS)
     if args.cold:
-        print("%-26s %-14s %8s %10s %10s %8s" % (
-            ("workload", "segment") + COLD_EVENTS + ("lines",)))
+        what = ("code pages", "data pages", "pages") if args.pages else \
+            ("code lines", "data lines", "lines")
+        print("%-26s %-14s %8s %10s %10s %8s" % (("workload", "segment", "Ir") + what))
     else:
         print("%-26s %14s %14s %14s %10s" % (("workload",) + SEGMENTS + ("cycle",)))
     for name in names:
         code = "import gc\ngc.disable()\n" + WORKLOADS[name]
         by_fn = {} if args.cold and args.by_fn else None
-        seg = segments(args.micropython, args.firmware, code, args.n, min(40, args.n // 2),
-                       args.cold, by_fn)
+        layouts = [int(k) for k in args.layouts.split(",")] if args.cold else [0]
+        runs = [segments(args.micropython, args.firmware, code, args.n, min(40, args.n // 2),
+                         args.cold, by_fn, PAGES if args.pages else CACHES, k) for k in layouts]
+        seg = runs[0] if len(runs) == 1 else {
+            s: {e: sum(r[s][e] for r in runs) / len(runs) for e in COLD_EVENTS}
+            for s in SEGMENTS}
         if None in seg.values():
             print("%-26s no full cycle found (%r)" % (name, seg))
             continue
         if args.cold:
             for s in SEGMENTS:
                 v = [seg[s][e] for e in COLD_EVENTS]
-                print("%-26s %-14s %8d %10d %10d %8d" % (
+                print("%-26s %-14s %8.0f %10.1f %10.1f %8.1f" % (
                     (name, s) + tuple(v) + (v[1] + v[2],)), flush=True)
             for f, (ir, code_lines, data_lines) in sorted(
                     (by_fn or {}).items(), key=lambda kv: -kv[1][1] - kv[1][2])[:args.by_fn]:

@@ -4,30 +4,29 @@ Imported into ``IOPoller``'s class body (poller.py), as the scheduler imports wa
 functions, and kept apart from the registration only for the modules' length. Every function
 here runs on the loop's thread; none is ISR-safe, none allocates on MicroPython.
 
-Design note: one wake in one call. The usual event, "the task waiting to read this object
-may read now", is handled in ``poll``'s loop itself: the waiter detached, marked queued and
-linked into the FIFO queue (``StaticScheduler.wake`` in line, inside its critical section),
-with no call per event but the section's two. Everything else (a writer, trouble, nobody
-waiting, another policy, a trace, a task of another scheduler) goes through ``_dispatch`` and
-``_ready``, the general forms of the same steps.
+Design note: one wake, few calls. The usual event, "the task waiting to read this object
+may read now", is handled in ``poll``'s loop itself: the waiter detached, then marked queued
+and linked into the FIFO queue by ``_queue`` (viper: the state is a machine word), inside the
+section taken in line (``StaticScheduler.wake``'s steps). Everything else (a writer, trouble,
+nobody waiting, another policy, a trace, a task of another scheduler) goes through
+``_dispatch`` and ``_ready``, the general forms of the same steps.
 
 Design note: the in-line section records no owner. ``LockCriticalSection`` stores its owner
 so that this thread can re-enter it and ``leave_interrupted`` can release what a Ctrl-C left
-held. Between ``poll``'s ``acquire()`` and ``release()`` runs native code with no call at all:
-no check point, nothing that could enter the section again on this thread; another thread
-compares the owner with its own ident, which None fails as the loop thread's would. A Ctrl-C
-raised there by the unix port's signal handler (``MICROPY_ASYNC_KBD_INTR``) leaves the lock
-held with no owner, the case ``leave_interrupted`` already handles for the window between an
-``enter()``'s acquire and its owner's store (released after ``_STUCK_MS``). Two attribute
-stores fewer per wake, and the thread's ident is not needed. Whether the section may be
-taken so (``free``: no owner recorded, so this thread does not hold it) is read before a
-poll that may wait: only this thread could take it for itself, and it does not while it
-polls; another thread that takes it meanwhile makes ``acquire()`` wait, as before.
+held. Between ``poll``'s ``acquire()`` and ``release()`` runs only native and viper code
+(``_queue``, ``_to_inbox``): no check point, nothing that enters the section again; another
+thread compares the owner with its own ident, which None fails as the loop thread's would.
+A Ctrl-C raised there by the unix port's signal handler leaves the lock held with no owner,
+which ``leave_interrupted`` handles as the window between an ``enter()``'s acquire and its
+owner's store (released after ``_STUCK_MS``). Whether it may be taken so (``free``: no owner,
+so this thread does not hold it) is read before a poll that may wait: only this thread could
+take it for itself, and it does not while it polls.
 """
 
 import micropython
 from micropython import const
 
+from .. import port
 from ..core import wake
 from ..trace.kinds import IO_READY as _IO_READY
 
@@ -42,13 +41,39 @@ _WAITING = const(3)
 _MASK = const(0x3FFFFFFF)
 _HALF = const(0x1FFFFFFF)
 
+if not port.IS_MICROPYTHON:
+    ptr32 = port.ptr32  # viper's cast, for CPython
+
+
+@micropython.viper
+def _queue(slot, fifo, s, nil) -> bool:
+    # poll's in-line wake, in the section: WAITING to QUEUED, into the FIFO queue (True) or the
+    # inbox if it has some; RUNNING: rewoken. Viper: the state word (task/words.py), not two
+    # generic subscripts; poll holds it as a default argument (a global: 3 more pages a wake).
+    sw = ptr32(slot.wa)
+    if sw[0] == _WAITING:
+        sw[0] = _QUEUED
+        if s._inbox_head is nil:
+            slot.run_next = nil
+            tail = fifo.tail
+            if tail is nil:
+                fifo.head = slot
+            else:
+                tail.run_next = slot
+            fifo.tail = slot
+            return True
+        _to_inbox(s, slot)
+        s._woken_ext = int(s._woken_ext) + 1
+    elif sw[0] == _RUNNING:
+        sw[2] = 1
+    return False
+
 
 @micropython.native
-def poll(self, timeout_ms=0, tally=True):
+def poll(self, timeout_ms=0, tally=True, _queue=_queue):
     """Poll once, waiting at most ``timeout_ms`` (0: just look), and wake every task whose
-    object is ready. Returns the number of tasks woken. Allocates nothing on MicroPython.
-    Not ISR-safe. (``tally`` False: the wakes linked straight into the queue are not added
-    to the next ``Tick``'s count, which the lean loop never reads.)"""
+    object is ready; returns how many. Allocates nothing on MicroPython; not ISR-safe.
+    (``tally`` False: wakes linked into the queue not counted for the next ``Tick``.)"""
     woken = 0
     waker = self._waker_key
     ipoll = self._ipoll
@@ -61,14 +86,13 @@ def poll(self, timeout_ms=0, tally=True):
         return woken
     entries = self._entries
     sched = self.sched
-    # The FIFO queue a ready reader goes straight into: None for another policy, a traced
-    # scheduler, a worker or inside a tick (only the loop's thread changes any of those).
-    # Read before a poll that may wait, so that not between readiness and the task's run.
+    # The FIFO queue a ready reader goes into: None for another policy, a traced scheduler,
+    # a worker or inside a tick (only the loop's thread changes those); read before a poll
+    # that may wait, not between readiness and the task's run.
     fifo = sched  # (not known yet)
-    # A LockCriticalSection, taken in line below: the lock's calls, read before a poll that
-    # may wait too (then the wake costs the acquire and release only). ``free``: this
-    # thread does not hold it (no owner recorded), so it may be acquired directly; only this
-    # thread could change that, and it does not in between (see the module's design note)
+    # A LockCriticalSection, taken in line below: its calls, read before a poll that may
+    # wait too (the wake costs the acquire and release only). ``free``: this thread does not
+    # hold it (no owner recorded), so it may be acquired directly (the module's note).
     lock = acquire = release = None
     free = False
     state = 0
@@ -89,13 +113,12 @@ def poll(self, timeout_ms=0, tally=True):
         if entry is None:
             continue
         slot = entry.reader
-        if ev != _POLLIN or slot is None:
+        if ev ^ _POLLIN or slot is None:  # (not POLLIN alone: in native code != is a call)
             woken += _dispatch(self, obj, ev)
             continue
-        # A reader may read: _dispatch and _ready in line for a plain FIFO scheduler (its
-        # reading direction stays armed for the next wait: see poller.py's note; a writer
-        # is not concerned by POLLIN alone). io_events is left as it is: 0 since the wait's
-        # add() (ReadOp's in-line re-arm never reads it), and POLLIN alone is no trouble.
+        # A reader may read: _dispatch and _ready in line for a plain FIFO scheduler (reading
+        # stays armed: poller.py's note; POLLIN alone concerns no writer, and is no trouble:
+        # io_events stays 0 from add(), which ReadOp's in-line re-arm never reads).
         entry.reader = None
         slot.io_entry = None
         slot.waiting_on = None
@@ -116,33 +139,13 @@ def poll(self, timeout_ms=0, tally=True):
         else:
             _wake(self, slot, ev)
             continue
-        # The section: a free LockCriticalSection taken in line, with no owner recorded (see
-        # the module's design note); any other section, or one held by this thread already
-        # (a re-entry: an owner recorded before the poll), through s._enter()
-        w = slot.w  # (its words, task/words.py: one attribute load for the state's two uses)
+        # The section: a free LockCriticalSection in line (the module's note), else _enter()
         if free:
             acquire()
         else:
             state = s._enter()
-        if w[0] == _WAITING:
-            w[0] = _QUEUED
-            if s._inbox_head is None:
-                # Into the FIFO queue as the timer links sleepers (only the loop's thread
-                # touches it): the tick then takes no section for the inbox or its counts.
-                slot.run_next = None
-                tail = fifo.tail
-                if tail is None:
-                    fifo.head = slot
-                else:
-                    tail.run_next = slot
-                fifo.tail = slot
-                if tally:  # the loop thread's own wakes, counted as external
-                    s._woken_timer += 1
-            else:
-                _to_inbox(s, slot)
-                s._woken_ext += 1
-        elif w[0] == _RUNNING:
-            w[2] = 1  # rewoken (task/words.py)
+        if _queue(slot, fifo, s, None) and tally:
+            s._woken_timer += 1  # (counted for the next Tick; the lean loop does not read it)
         if free:
             release()
         else:

@@ -76,7 +76,8 @@ class ReadOp:
             me = core.current_slot()  # raises NoCurrentTask
         s = self.s
         while True:
-            if me.wait_phase == 0:  # (again, after a read that found nothing)
+            if not me.wait_phase:  # (again, after a read that found nothing; not == 0: in
+                # native code an equality is a call to a function of its own, a truth test not)
                 owner = self.owner
                 if owner is not me:
                     if owner is not None and owner.io_obj is s:
