@@ -106,7 +106,7 @@ def bind(kit, nil, done):
                             else:
                                 sched._local_head = ref.run_next
                                 alone = 0
-                            sched._spawned = int(sched._spawned) + 1
+                            news[6] = news[6] + 1  # (the tick adds it to sched._spawned)
                         if status == 0:
                             pass  # me joins it below, as without the hand-off
                         else:

@@ -95,11 +95,10 @@ def _bind(sleep, kit):
         stop, gsend, vip = kit[_K_STOP], kit[_K_SEND], int(kit[_K_VIP])  # gsend: the type's send
         while True:
             if news[0]:  # a spawn or a wake since the last look
-                if news[3]:  # a join's hand-offs (owntick.py): the polls, completions, wakes
-                    left = news[2]
-                    completed += news[5]
-                    joins += news[5]
-                    news[3] = news[5] = 0
+                if news[3]:  # a join's hand-offs (owntick.py): polls, completions, wakes, spawns
+                    left, completed, joins = news[2], completed + news[5], joins + news[5]
+                    sched._spawned = int(sched._spawned) + news[6]
+                    news[3] = news[5] = news[6] = 0
                 try:  # (_take_inbox is a call)
                     news[0] = fok = 0  # (before the lists are read: a wake after it sets it)
                     slot = sched._local_head  # linked through run_next: spliced in whole

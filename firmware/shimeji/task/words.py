@@ -130,12 +130,12 @@ def new_flag():
     """A scheduler's flag words, 0 (``sched._news``). Word 0: the FIFO tick reads it per poll
     with a machine load; writers store ``_news[0] = 1``, in viper through ``ptr32``. Word 1: 1
     while the traced FIFO tick polls on this thread, so that ``_start`` puts a spawn on the
-    tick's own list (sched/tracedfifo.py). Words 2-5, the join's hand-off (sched/owntick.py):
+    tick's own list (sched/tracedfifo.py). Words 2-6, the join's hand-off (sched/owntick.py):
     the polls the viper FIFO tick has left while it polls a task, the polls hand-offs took,
     whether the class keeps ``_complete`` (0: not asked this tick), the hand-offs' completions
-    (each also a joiner's wake), the last two counted by the tick at its loop's top. Never
-    replaced. Allocates: set-up only."""
-    return array("i", (0, 0, 0, 0, 0, 0))
+    (each also a joiner's wake) and the spawns they took off the tick's list, the last three
+    counted by the tick at its loop's top. Never replaced. Allocates: set-up only."""
+    return array("i", (0, 0, 0, 0, 0, 0, 0))
 
 
 def state_of(slot):
