@@ -4,7 +4,8 @@
 # poll. What it must keep, against the general tick (which never hands off) on both runtimes:
 # the order of every step and every Tick's counts, whatever the child does first (returns,
 # fails, yields, sleeps, parks, joins, spawns, cancels its joiner); tick(n)'s budget; nothing
-# allocated but what the same tasks cost unjoined (the coroutine, the handle, the StopIteration).
+# allocated but what the same tasks cost unjoined (the coroutine, the handle, the StopIteration),
+# a returned value as much as None.
 from gate import Gate
 from shimeji import (
     Cancelled,
@@ -169,9 +170,42 @@ def test_a_bystander_in_the_ring_keeps_the_join_a_park():
     assert log == ["bystander", "bystander", "child", "joined"]
 
 
-def _loop(s, n, joined):
+def test_a_returned_value_error_or_handle_reaches_the_joiner_as_on_the_general_tick():
+    err = ValueError("returned, not raised")
+
+    def run(policy):
+        s = StaticScheduler(4, policy=policy)
+
+        async def child(v):
+            return v
+
+        async def driver():
+            got = []
+            for v in (7, "seven", err, None, (1, 2)):
+                h = s.spawn(child(v))
+                got.append(await h)
+                got.append(h.result())
+            inner = s.spawn(child(8))
+            got.append((await s.spawn(child(inner))) is inner)
+            return got
+
+        h = s.spawn(driver())
+        ticks = []
+        while not h.is_complete():
+            t = s.tick()
+            ticks.append((t.polled, t.completed, t.spawned))
+        return h.result(), ticks, s.completed_total, s.spawned_total, s.free_count()
+
+    fast = run(FifoPolicy())
+    assert fast == run(GeneralFifo())
+    got = fast[0]
+    assert got[:4] == [7, 7, "seven", "seven"] and got[6:] == [None, None, (1, 2), (1, 2), True]
+    assert got[4] is err and got[5] is err
+
+
+def _loop(s, n, joined, value=None):
     async def trivial():
-        return None
+        return value
 
     async def loop():
         for _ in range(n):
@@ -191,6 +225,11 @@ def test_a_hand_off_allocates_nothing_more_than_the_task_itself():
         s.run_until_complete(_loop(s, 6, joined))  # warm up
     alone = alloc_delta(s.run_until_complete, _loop(s, 30, False))
     joined = alloc_delta(s.run_until_complete, _loop(s, 30, True))
+    assert joined <= alone, (alone, joined)
+    for joined in (False, True):  # a value: completed in line too, given by the await
+        s.run_until_complete(_loop(s, 6, joined, 1))
+    alone = alloc_delta(s.run_until_complete, _loop(s, 30, False, 1))
+    joined = alloc_delta(s.run_until_complete, _loop(s, 30, True, 1))
     assert joined <= alone, (alone, joined)
 
 

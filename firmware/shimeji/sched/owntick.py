@@ -60,8 +60,7 @@ def bind(kit, nil, done):
                 news = ptr32(sched._news)  # word 2: the polls its FIFO tick still may make
                 if news[2] >= 2 and ref is sched._local_head and ref is sched._local_tail and \
                         me.run_next is me:  # (an inbox with tasks: _local_ok, __iter__'s, False)
-                    (gsend, stop, sleep, park, poll_outcome, poll_interrupted, ended_aside,
-                     wake_joiners, base, vip, kept_error) = hand
+                    gsend, stop, base, vip, rare = hand  # (rare: unpacked where it is read)
                     sw = ptr32(int(ref.wa)) if vip else ptr32(ref.wa)
                     if sw[1] == 0 and sw[7] == 0:  # the hand-off (the design note below)
                         news[2] = news[2] - 1  # the child's poll (word 3: the hand-off's polls)
@@ -85,6 +84,7 @@ def bind(kit, nil, done):
                         stays = 0
                         alone = 1  # the child is the spawns' whole list still
                         if status == 0:  # it waits: what the tick does with what it yielded
+                            sleep, park = rare[0], rare[1]
                             if r is nil:
                                 sw[0] = 1
                                 stays = 1
@@ -111,13 +111,14 @@ def bind(kit, nil, done):
                             pass  # me joins it below, as without the hand-off
                         else:
                             if status < 0:
-                                status = int(poll_outcome(sched, value))
+                                status = int(rare[2](sched, value))  # poll_outcome
                                 if status == 0:  # KeyboardInterrupt, SystemExit
-                                    raise poll_interrupted(sched, ref, value)
+                                    raise rare[3](sched, ref, value)  # poll_interrupted
                             if news[4] == 0:  # (once a tick: its class's _complete)
                                 news[4] = 2 if sched.__class__._complete is base[0] else 1
-                            if status == 2 and value is nil and news[4] == 2:
-                                ref.handle._ref = nil  # the tick's in-line completion
+                            if status == 2 and news[4] == 2 and (value is nil or not rare[7](
+                                    value, rare[8])):  # (a returned error or slot: _complete)
+                                ref.handle._ref = value  # the tick's in-line completion
                                 if sw[4] < 0xFFFF:  # its timer armed, never awaited
                                     ref.timer.cancel()
                                 home = 1
@@ -125,10 +126,10 @@ def bind(kit, nil, done):
                                     ref.dirty = False
                                     if ref.owner is not sched:
                                         home = 0
-                                    ended_aside(ref)
+                                    rare[4](ref)  # ended_aside
                                     joiners = ref.joiners
                                     if joiners.head is not nil:
-                                        wake_joiners(joiners, ref.id, 2, nil)
+                                        rare[5](joiners, ref.id, 2, value)  # wake_joiners
                                 ref.coro = nil
                                 sw[7] = 0
                                 sw[0] = 0
@@ -143,7 +144,7 @@ def bind(kit, nil, done):
                             else:
                                 if status == 3:  # FAILED: a copy if it is the emergency
                                     ref.coro = nil  # object (first: its frame is freed)
-                                    value = kept_error(value)  # (_complete keeps the copy)
+                                    value = rare[6](value)  # kept_error: _complete keeps it
                                 sched._complete(ref, status, value)
                             news[5] = news[5] + 1  # a completion and its joiner's wake
                             mw = ptr32(int(me.wa)) if vip else ptr32(me.wa)
@@ -226,9 +227,11 @@ if _ring is not None:  # yielding.py's probe: the deque's C iterator (MicroPytho
     try:
         it = _deque((), 4)
         _kit = [it.append, iter(it), core.JOIN, core.context, _finish, core.threads_checked,
-                TaskSlot, (port.CORO_TYPE.send, StopIteration, core.SLEEP, core.PARK, poll_outcome,
-                           poll_interrupted, ended_aside, wake_joiners, base_complete,
-                           1 if type(addr_of(bytearray(4))) is int else 0, kept_error), None]
+                TaskSlot, (port.CORO_TYPE.send, StopIteration, base_complete,
+                           1 if type(addr_of(bytearray(4))) is int else 0,
+                           (core.SLEEP, core.PARK, poll_outcome, poll_interrupted, ended_aside,
+                            wake_joiners, kept_error, isinstance, (BaseException, TaskSlot))),
+                None]
         k = bind(_kit, None, _DONE_ITER)
         _kit[1] = filter(k[1], _kit[1])
         JoinHandle.__iter__ = k[0]
