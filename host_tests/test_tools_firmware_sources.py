@@ -76,3 +76,17 @@ def test_a_filled_tree_passes(tmp_path):
     with pytest.raises(firmware.FirmwareError) as e:
         micropy_tree.check_submodules(tree, "rp2040", {"PICO_SDK_PATH": str(tmp_path / "sdk")})
     assert "lib/pico-sdk" not in str(e.value) and "lib/tinyusb" in str(e.value)
+
+
+@pytest.mark.parametrize("argv", [["rp2040"], ["qemu", "--boot"], ["esp32", "--chip", "c3"]])
+def test_make_firmware_without_a_tree_says_what_to_fetch_and_skips(argv, monkeypatch, capsys):
+    monkeypatch.delenv("MICROPY_DIR", raising=False)  # as `make firmware BOARD=...` alone
+    assert firmware.main(argv) == 0  # skipped, as every firmware target without a tree
+    out = capsys.readouterr().out
+    assert out.startswith("skipped: make firmware needs a MicroPython source tree")
+    assert "git clone https://github.com/micropython/micropython" in out
+
+
+def test_make_firmware_of_a_tree_that_is_not_one_is_an_error(tmp_path, capsys):
+    assert firmware.main(["qemu", "--micropy-dir", str(tmp_path)]) == 2
+    assert "is not a MicroPython source tree" in capsys.readouterr().err

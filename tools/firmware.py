@@ -312,9 +312,10 @@ def main(argv=None):
                       emulated=args.emulated, tests=2 if args.second_tests else args.tests,
                       network=args.network,
                       chip=args.chip)
-    except FirmwareError as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 2
+    except FirmwareError as e:  # no tree at all: say what to fetch and skip, as every target
+        skip = getattr(e, "no_tree", False)
+        print(("skipped: %s" if skip else "error: %s") % e, file=None if skip else sys.stderr)
+        return 0 if skip else 2
     # make footprint reads these: the board's plain build, and stm32's for qemu (EMULATED=1)
     plain = not (args.tests or args.second_tests or args.network or args.chip)
     if image.endswith((".elf", ".uf2", ".dfu", ".hex", ".bin")) and plain:

@@ -19,8 +19,10 @@ def check_tree(micropy_dir, board):
     import firmware
 
     port_dir = firmware.PORTS[board][0]
-    if not micropy_dir:
-        raise firmware.FirmwareError(NO_TREE % (port_dir, board))
+    if not micropy_dir:  # make firmware skips then (exit status 0), saying what to fetch
+        e = firmware.FirmwareError(NO_TREE % (port_dir, board))
+        e.no_tree = True
+        raise e
     micropy_dir = os.path.abspath(os.path.expanduser(micropy_dir))
     if not os.path.exists(os.path.join(micropy_dir, "py", "mpconfig.h")):
         raise firmware.FirmwareError(
