@@ -155,10 +155,7 @@ def bind(kit, nil, done):
                                 news[3] = news[3] + 1
                                 if status == 2 and value is nil:
                                     return nil  # (the filter ends: the await gives None)
-                                me.wait_status = int(status)
-                                me.wait_value = value
-                                append(kit)  # (next: raises the outcome at the await)
-                                return nil
+                                return _finish(status, value, me)  # raised at the await
                             if mw[1] == 0 and (status != 2 or value is not nil):
                                 me.wait_status = status  # given at its next poll (_throw_in)
                                 me.wait_value = value
