@@ -51,12 +51,12 @@ def bind(kit, nil, done):
     @micropython.viper
     def accept(it):  # the filter's test of an item: a JOIN links, the kit raises the outcome
         nonlocal k, exc
-        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand, ref = kit
+        (append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand, ref,
+         sched) = kit
         if it is join:
             me = k
             k = nil
             if me is context.slot:  # (else a stale item, skipped: see __iter__)
-                sched = ref.sched
                 news = ptr32(sched._news)  # word 2: the polls its FIFO tick still may make
                 if news[2] >= 2 and ref is sched._local_head and ref is sched._local_tail and \
                         me.run_next is me:  # (an inbox with tasks: _local_ok, __iter__'s, False)
@@ -197,7 +197,7 @@ def bind(kit, nil, done):
         ref = self._ref
         if ref is nil:
             return done
-        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand, _ = kit
+        append, _ring_iter, join, context, _finish, threads_checked, TaskSlot, hand, _, _ = kit
         if threads_checked[0]:  # a worker or a loop thread: __next__ (core.current_slot's)
             return self
         if ref.__class__ is TaskSlot:  # running: a join of its scheduler's tick here?
@@ -207,6 +207,7 @@ def bind(kit, nil, done):
                 return self
             if sched._local_ok and int(me.wait_phase) == 0:  # me's tick polls here
                 kit[8] = ref
+                kit[9] = sched  # (its scheduler: accept reads it here, not ref.sched again)
                 k = me
                 append(join)
                 return _ring_iter
@@ -216,8 +217,8 @@ def bind(kit, nil, done):
 
 
 # The kit: the deque's append, the filter over its iterator, JOIN, the context, _finish,
-# core.threads_checked, TaskSlot, what the hand-off reads, and the slot __iter__ saw awaited
-# (unpacked at once in viper: one call, where an index is one each); itself the item
+# core.threads_checked, TaskSlot, what the hand-off reads, the slot __iter__ saw awaited and its
+# scheduler (unpacked at once in viper: one call, where an index is one each); itself the item
 # _throw_in puts in the deque for a join that ended with an outcome.
 _kit = None
 if _ring is not None:  # yielding.py's probe: the deque's C iterator (MicroPython)
@@ -228,7 +229,7 @@ if _ring is not None:  # yielding.py's probe: the deque's C iterator (MicroPytho
                            1 if type(addr_of(bytearray(4))) is int else 0,
                            (core.SLEEP, core.PARK, poll_outcome, poll_interrupted, ended_aside,
                             wake_joiners, kept_error, isinstance, (BaseException, TaskSlot))),
-                None]
+                None, None]
         k = bind(_kit, None, _DONE_ITER)
         _kit[1] = filter(k[1], _kit[1])
         JoinHandle.__iter__ = k[0]
