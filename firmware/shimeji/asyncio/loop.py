@@ -1,9 +1,8 @@
 """The event loop: ``run``, ``create_task``, ``sleep``, ``current_task`` and ``Loop``.
 
 One ``Loop`` is current at a time (``get_event_loop``; ``new_event_loop`` makes a fresh one and
-makes it current). It owns a ``FacadeScheduler`` (FIFO, grow mode) with a 1 ms ``Timer``, and
-runs them with the steps of shimeji's ``RunLoop``: turn the timer, tick, idle until the next
-deadline.
+makes it current). It owns a ``FacadeScheduler`` (FIFO, grow mode) with a 1 ms ``Timer``, and runs
+them with the steps of shimeji's ``RunLoop``: turn the timer, tick, idle until the next deadline.
 
 ThreadSafeFlag wakes are delivered after each tick, with the timer's, as MicroPython polls its
 flags with its streams.
