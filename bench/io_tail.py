@@ -27,7 +27,12 @@ latencies of such a run are not comparable).
 the reader holding its byte (the runtime's wake half: dispatch, loop, tick, resumption, the
 read), so ``lat - woke`` is the sender's write and the kernel's wake of the reader. Both sides
 get the same stamp: the ``ipoll`` of their ``select.poll`` object wrapped in one closure (the
-same Python call added to each; shimeji's ``poller._ipoll``, asyncio's I/O queue's poller)."""
+same Python call added to each; shimeji's ``poller._ipoll``, asyncio's I/O queue's poller).
+``IO_TAIL_TOUCH=pages``, ``lines`` or ``chase`` (env, with ``IO_TAIL_SPLIT``): that wrapper
+also reads 20 bytes of a buffer nothing else touches, one per line, on 20 pages or all on one
+page, or on the 20 pages as a dependent chain (each read finds the next one's address), so that
+runs compare cold pages, cold lines and dependent misses (docs/benchmarks.md, "Session 25: the
+I/O wake tail")."""
 
 import gc
 import json
@@ -57,11 +62,45 @@ SPLIT = (os.getenv("IO_TAIL_SPLIT") or "") == "1" if IS_MP else False
 POLLED = [0]  # when the last (stamped) poll returned
 
 
+TOUCH = (os.getenv("IO_TAIL_TOUCH") or "") if IS_MP else ""
+_K = 20  # IO_TAIL_TOUCH's reads: 20 lines on 20 pages or on one, in the same shuffled order
+_OFFS = tuple(((i * 7) % _K) * 4096 + ((i * 5) % 60) * 64 if TOUCH != "lines" else
+              ((i * 7) % _K) * 192 + 64 for i in range(_K)) if TOUCH else ()
+_BUF = bytearray(_K * 4096 + 4096) if TOUCH else None
+_CHASE = TOUCH == "chase"  # the pages' reads, each finding the next one's word index
+if _CHASE:
+    for _i in range(_K):
+        _BUF[_OFFS[_i]:_OFFS[_i] + 4] = (_OFFS[(_i + 1) % _K] // 4).to_bytes(4, "little")
+
+if TOUCH:
+    import micropython
+
+    @micropython.viper
+    def _touch(buf, offs, n: int) -> int:
+        p = ptr8(buf)  # noqa: F821 (viper's cast)
+        acc = 0
+        for i in range(n):
+            acc += p[int(offs[i])]
+        return acc
+
+    @micropython.viper
+    def _chase(buf, k: int, n: int) -> int:
+        p = ptr32(buf)  # noqa: F821 (viper's cast)
+        for _ in range(n):
+            k = p[k]
+        return k
+
+
 def stamped(ipoll):
-    """``ipoll`` that stamps ``POLLED[0]`` as its system call returns (``IO_TAIL_SPLIT``)."""
+    """``ipoll`` that stamps ``POLLED[0]`` as its system call returns (``IO_TAIL_SPLIT``), and
+    with ``IO_TAIL_TOUCH`` reads 20 lines after the stamp (the same reads on both runtimes)."""
     def ipoll_stamped(timeout_ms):
         it = ipoll(timeout_ms)
         POLLED[0] = ticks_us()
+        if _CHASE:
+            _chase(_BUF, _OFFS[0] // 4, _K)
+        elif TOUCH:
+            _touch(_BUF, _OFFS, _K)
         return it
 
     return ipoll_stamped
