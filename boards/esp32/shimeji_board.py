@@ -4,7 +4,9 @@ Tickless: the timer counts µs, and each idle arms hardware timer ``timer_id`` (
 ``ONE_SHOT`` ``machine.Timer`` (``tick_hz=1000000``) for the next deadline, then waits in
 ``machine.idle()`` (yields to FreeRTOS until the next interrupt), so an idle board takes no
 timer interrupt between deadlines. ``Board(tickless=False)`` makes that timer periodic instead.
-The critical section masks interrupts (``machine.disable_irq``); ``machine.lightsleep`` serves
+The critical section is the runtime's (``default_critical_section()``: a ``_thread`` lock, not
+``machine.disable_irq``, which hangs FreeRTOS when a thread waits or the GIL changes hands
+inside it; docs/boards.md, "ESP32 (Xtensa), session 13"); ``machine.lightsleep`` serves
 long waits if ``lightsleep_min_us`` is set. The LED is GPIO 2 (most ESP32 DevKit boards; pass
 another pin to ``led()``). ``background()`` runs the loop on the hardware timer.
 """
@@ -14,7 +16,7 @@ import time
 import machine
 
 from shimeji.platform.bsp import FOREVER_US, BoardBase, PinLed
-from shimeji.sync.critical import IrqCriticalSection
+from shimeji.sync.critical import default_critical_section
 
 
 class Board(BoardBase):
@@ -36,8 +38,10 @@ class Board(BoardBase):
         return time.ticks_us()
 
     def critical_section(self):
-        """This board's critical section. Not ISR-safe (set-up)."""
-        return IrqCriticalSection(machine)
+        """The runtime's one critical section (a ``_thread`` lock on this port: no Python
+        runs in a hard interrupt here, and ``disable_irq`` must not hold a thread's wait).
+        Not ISR-safe (set-up)."""
+        return default_critical_section()
 
     def idle(self, us):
         """Wait at most ``us`` µs or until an interrupt. Not ISR-safe."""
