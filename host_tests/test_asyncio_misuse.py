@@ -224,3 +224,30 @@ def test_outside_a_task_and_awaiting_a_task_twice():
         return first, second, c.done(), c.cancelled()
 
     assert asyncio.run(main()) == (5, 5, True, True)
+
+
+def test_closing_the_running_loop_is_refused_and_no_failure_report_is_lost():
+    # CPython's asyncio raises RuntimeError("Cannot close a running event loop"). The facade's
+    # close() dropped the reports of failed tasks not yet run: a task that failed just before
+    # was never reported to the exception handler.
+    loop = _fresh()
+    seen = []
+
+    async def boom():
+        raise ValueError("boom")
+
+    async def main():
+        loop.set_exception_handler(lambda lp, ctx: seen.append(type(ctx["exception"])))
+        t = asyncio.create_task(boom())
+        await asyncio.sleep(0)  # boom fails; its report waits for its round
+        assert t.done()
+        del t
+        with raises(RuntimeError, "Cannot close a running event loop"):
+            loop.close()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return "still running"
+
+    assert asyncio.run(main()) == "still running"
+    assert seen == [ValueError]
+    assert asyncio.run(_value(7)) == 7

@@ -183,8 +183,9 @@ class Loop(LoopCallbacks, LoopStopping):
         return task.result()
 
     def close(self):
-        """Drop the reports of failed tasks still waiting for their round (``_forget``);
-        nothing else to release: the scheduler's slots are plain objects."""
+        """Drop the failed tasks' reports not run yet (``_forget``); RuntimeError while running."""
+        if self.main is not None:
+            raise RuntimeError("Cannot close a running event loop: close it after run() returns")
         _forget(self)
 
     def time(self):
