@@ -119,6 +119,7 @@ class Board(BoardBase):
         """The USR button (``pyb.Switch``); ``pin`` picks a ``machine.Pin`` button instead."""
         if pin is not None:
             return BoardBase.button(self, callback, pin)
+        self._callback_arg(callback, "button(callback)")
         return SwitchButton(callback)
 
     def led(self, pin=None):

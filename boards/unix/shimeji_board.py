@@ -20,6 +20,7 @@ the ``ticks_*`` functions CPython's ``time`` lacks, and sleeps from ``runloop.sl
 import _thread
 
 from shimeji import port
+from shimeji.errors import BadArgument
 from shimeji.platform.bsp import FOREVER_US, BoardBase, TextLed
 from shimeji.sched.background import ThreadBackground
 from shimeji.sched.runloop import sleep_idle
@@ -151,6 +152,9 @@ class Board(BoardBase):
         """The board's ``RunLoop`` for ``sched``: tickless, it idles on the wake socket of
         ``sched``'s I/O poller (made here if ``sched`` has none) until the next deadline;
         without a wake socket, at most ``SLEEP_IDLE_US`` at a time. Not ISR-safe."""
+        if not (hasattr(sched, "poller") and hasattr(sched, "tick")):  # (before any change)
+            raise BadArgument("make_loop(sched): give it a scheduler (board.scheduler()), "
+                              "not %r" % (sched,))
         self.poller = None
         self._made_poller = False
         if self.tickless and self.wake_socket:
@@ -205,6 +209,7 @@ class Board(BoardBase):
 
     def button(self, callback, pin=None, presses_ms=(700, 1500, 2300)):
         """A simulated button: a ``_thread`` calls ``callback(None)`` at ``presses_ms``."""
+        self._callback_arg(callback, "button(callback)")
         return SimulatedButton(callback, presses_ms).start()
 
     def background(self, sched, **options):

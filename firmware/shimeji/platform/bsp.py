@@ -23,22 +23,24 @@ stopped again. ``Board.interrupt_scheduler()`` adds an interrupt level (docs/pre
 whose timer the same hardware timer drives.
 
 Design note: tickless or periodic. A tickless board's timer counts µs (``tick_us`` 1) and the
-run loop idles exactly until the next deadline, so an idle board takes no interrupt between
-deadlines and a sleep ends at its deadline, not at the next tick boundary. ``LONGEST_IDLE_US``
-bounds one idle: long where any interrupt ends the idle (``machine.idle()`` is WFI), short
-where a wake from another thread cannot (the unix port's ``sleep_us``). A periodic board's
-timer counts ``tick_us`` ticks and a hardware timer interrupts every tick.
+run loop idles exactly until the next deadline: an idle board takes no interrupt between
+deadlines, a sleep ends at its deadline, not at a tick boundary. ``LONGEST_IDLE_US`` bounds
+one idle: long where any interrupt ends it (``machine.idle()`` is WFI), short where a wake from
+another thread cannot (the unix port's ``sleep_us``). A periodic board's timer counts
+``tick_us`` ticks and a hardware timer interrupts every tick.
 """
 
 from micropython import const
 
 from .. import port
+from ..errors import BadArgument
 
 FOREVER_US = const(0x1FFFFFFF)  # LONGEST_IDLE_US where any interrupt ends the idle: ~9 min
 
 
 class PinLed:
-    """An LED on a ``machine.Pin``-like object (anything with ``value(v)``)."""
+    """An LED on a ``machine.Pin``-like object (anything with ``value(v)``). Every method is
+    ISR-safe."""
 
     def __init__(self, pin, active_high=True):
         self.pin = pin
@@ -55,23 +57,18 @@ class PinLed:
         return self.state
 
     def on(self):
-        """ISR-safe."""
         self.value(True)
 
     def off(self):
-        """ISR-safe."""
         self.value(False)
 
     def toggle(self):
-        """ISR-safe."""
         self.value(not self.state)
 
 
 def write(text):
     """Write ``text`` to stdout in one call. Not ISR-safe."""
-    import sys
-
-    sys.stdout.write(text)
+    __import__("sys").stdout.write(text)
 
 
 def write_line(text):
@@ -86,13 +83,12 @@ STATUS = "\x1b7\x1b[1;1H%s\x1b8"
 
 class TextLed:
     """An LED drawn as text, for boards without one: writes ``LED <glyph>`` on every change
-    (``glyphs``: the off and on text) and counts the changes.
-
-    Each change is one whole line, written at once by ``out`` (default ``write_line``). With
-    ``status_line`` set (the unix board sets it while its loop runs behind the REPL) a change is
-    drawn on the terminal's top line instead, the cursor saved and restored around it (the
-    ``STATUS`` escape sequence, one write through ``write``), so it never lands inside a
-    prompt, a reply or what you type."""
+    (``glyphs``: the off and on text) and counts the changes. Each change is one whole line,
+    written at once by ``out`` (default ``write_line``). With ``status_line`` set (the unix
+    board sets it while its loop runs behind the REPL) a change is drawn on the terminal's top
+    line instead, the cursor saved and restored around it (the ``STATUS`` escape sequence, one
+    write through ``write``), so it never lands inside a prompt, a reply or what you type.
+    Not ISR-safe: it writes."""
 
     def __init__(self, name="LED", out=None, glyphs=("off", "on")):
         self.name = name
@@ -119,15 +115,12 @@ class TextLed:
         return self.state
 
     def on(self):
-        """Not ISR-safe (prints)."""
         self.value(True)
 
     def off(self):
-        """Not ISR-safe (prints)."""
         self.value(False)
 
     def toggle(self):
-        """Not ISR-safe (prints)."""
         self.value(not self.state)
 
 
@@ -236,6 +229,7 @@ class BoardBase:
         ``BUTTON_PIN``) low. The callback runs in interrupt context: keep it to ISR-safe calls
         such as ``WaitCell.wake``. Returns an object whose ``stop()`` detaches it. Set-up, not
         ISR-safe."""
+        self._callback_arg(callback, "button(callback)")
         import machine
 
         p = machine.Pin(pin if pin is not None else self.BUTTON_PIN, machine.Pin.IN,
@@ -271,6 +265,8 @@ class BoardBase:
         (at its next ``interrupt_scheduler()`` or ``run()``). Not ISR-safe (set-up)."""
         from ..sched.interrupt import InterruptScheduler
 
+        if sched is not None and not (hasattr(sched, "poller") and hasattr(sched, "tick")):
+            raise BadArgument("interrupt_scheduler(sched=%r): give a scheduler or None" % (sched,))
         self._drop_closed_levels()
         cs = sched.critical_section if sched is not None else self.critical_section()
         isr = InterruptScheduler(capacity, policy=policy, critical_section=cs,
@@ -280,6 +276,11 @@ class BoardBase:
             self.interrupt_levels = []
         self.interrupt_levels.append(isr)
         return isr
+
+    def _callback_arg(self, callback, what):  # (set-up: an interrupt calls it later)
+        if not callable(callback):
+            raise BadArgument("%s: give a function of one argument, which the interrupt "
+                              "calls, got %r" % (what, callback))
 
     def _drop_closed_levels(self):
         # A closed level is let go (and its timer no longer fed) at the next set-up call.
