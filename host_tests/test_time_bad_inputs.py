@@ -154,3 +154,30 @@ def test_every_arm_checks_its_entry_and_its_duration():
         clk.advance(1)
         t.turn()
     assert fired == [5]
+
+
+def test_after_ms_and_a_fake_clock_refuse_what_would_make_a_wrong_tick():
+    # Session 25's audit: timer.after_ms(1.5) returned a float (2.5), which sleep_until then
+    # refused far from the mistake; FakeClock.advance(-1) moved the clock to -1000, no tick at
+    # all (ticks are ints in [0, 2**30)). Both are refused before anything moved.
+    clk = FakeClock()
+    t = Timer(clock=clk)
+    for bad in (1.5, "5", None):
+        with raises(BadDuration, "after_ms(ms) must be an int"):
+            t.after_ms(bad)
+    assert t.after_ms(3) == 3 and t.after_ms(-1) == 0  # (a past deadline: the next turn)
+    for bad in (-1, -1000):
+        with raises(BadDuration, "a FakeClock only moves on"):
+            clk.advance(bad)
+        with raises(BadDuration, "a FakeClock only moves on"):
+            clk.advance_us(bad)
+    with raises(BadDuration, "advance(n) must be an int"):
+        clk.advance(1.5)
+    assert clk.advance(0) == 0 and clk.advance(2) == 2000  # (nothing moved before)
+    s, clk = _sched()
+
+    async def until():
+        await sleep_until(s.timer.after_ms(3))
+        return s.timer.now()
+
+    assert _run(s, clk, until()) >= 3

@@ -13,7 +13,7 @@ from array import array
 from micropython import const
 
 from .. import port
-from ..errors import BadArgument, DurationTooLong, TimerConfigError, int_arg
+from ..errors import BadArgument, BadDuration, DurationTooLong, TimerConfigError, int_arg
 
 _MASK = const(0x3FFFFFFF)  # ticks wrap at 2**30
 # Readings within this many source units *behind* the tick base count as a backward step.
@@ -184,7 +184,9 @@ class FakeClock:
 
     def advance_us(self, us):
         """Move on ``us`` µs. Not ISR-safe (a test tool)."""
-        int_arg(us, "advance_us(us)", "an int of µs")
+        if type(us) is not int or us < 0:  # (backwards made a negative tick: not a tick)
+            int_arg(us, "advance_us(us)", "an int of µs")
+            raise BadDuration("advance_us(%d): a FakeClock only moves on; give us >= 0" % us)
         while us > _HALF_MAX:
             self.t = wrap_add(self.t, _HALF_MAX)
             us -= _HALF_MAX
@@ -193,7 +195,9 @@ class FakeClock:
 
     def advance(self, n=1):
         """Move on ``n`` timer ticks. Not ISR-safe (a test tool)."""
-        int_arg(n, "advance(n)", "an int of timer ticks")
+        if type(n) is not int or n < 0:
+            int_arg(n, "advance(n)", "an int of timer ticks")
+            raise BadDuration("advance(%d): a FakeClock only moves on; give n >= 0" % n)
         return self.advance_us(n * self.tick_us)
 
     def jump(self, timer):

@@ -165,6 +165,8 @@ class Timer:
 
     def after_ms(self, ms):
         """The deadline tick ``ms`` from now (rounded up): for ``sleep_until``. ISR-safe."""
+        if type(ms) is not int:  # (a float made a float tick; a str, a bare TypeError)
+            int_arg(ms, "after_ms(ms)", "an int of milliseconds")
         return wrap_add(self.wheel.now, self._ahead(self.clock.ticks_for_ms(ms)))
 
     # -- driving the wheel ----------------------------------------------------------------------
