@@ -30,7 +30,8 @@ from . import port  # installs the micropython stand-in under CPython
 # isort: split
 from . import core, errors
 from ._lazy import lazy_names
-from .core import PARK, current_task, wake, yield_now
+from .core import PARK, current_task, yield_now
+from .core import public_wake as wake  # (checked: core.wake, shimeji's own, checks nothing)
 from .errors import (  # (the rarer errors: lazy names below, made at first use)
     BadArgument,
     BadDuration,
