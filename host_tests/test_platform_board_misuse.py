@@ -8,9 +8,12 @@
 # AttributeError.
 import sys
 
-sys.path.append(__file__.rsplit("/", 1)[0] + "/../boards/unix")
-
-import shimeji_board  # noqa: E402
+sys.path.insert(0, __file__.rsplit("/", 1)[0] + "/../boards/unix")
+try:
+    import shimeji_board
+finally:
+    sys.path.pop(0)
+    sys.modules.pop("shimeji_board", None)  # other tests import other boards by that name
 
 from shimeji import BadArgument, WaitCell, sleep_ms, yield_now  # noqa: E402
 from shimeji.platform.bsp import BoardBase  # noqa: E402
