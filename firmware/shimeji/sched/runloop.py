@@ -52,6 +52,11 @@ _FOREVER_US = const(0x1FFFFFFF)  # the longest idle at all: the timer's MAX_US
 _MASK = const(0x3FFFFFFF)  # the counters wrap below 2**30: small ints on 32-bit boards
 
 
+def _int_option(name, value, least, expected):
+    if value is not None and (type(value) is not int or value < least):
+        raise BadArgument("RunLoop(%s=%r): give %s" % (name, value, expected))
+
+
 class RunLoop:
     """Drives ``sched`` (and its timer, ``sched.timer`` unless ``timer`` is given).
 
@@ -74,6 +79,15 @@ class RunLoop:
         if not callable(getattr(sched, "tick", None)):
             raise BadArgument("RunLoop(sched): give it a scheduler, e.g. RunLoop(StaticScheduler"
                               "(8)), not %r" % (sched,))
+        # (all refused here: tick_size 0 never polled, a run hung; the others failed later)
+        _int_option("max_idle_us", max_idle_us, 0, "an int of µs >= 0, or None (no bound)")
+        _int_option("tick_size", tick_size, 1, "an int >= 1 (tasks per tick), or None")
+        if type(collect_min_us) is not int or collect_min_us < 0:
+            _int_option("collect_min_us", collect_min_us, 0, "an int of µs >= 0")
+            raise BadArgument("RunLoop(collect_min_us=None): give an int of µs >= 0")
+        for name, fn in (("idle", idle), ("collect", collect)):
+            if fn is not None and not callable(fn):
+                raise BadArgument("RunLoop(%s=%r): give a function, or None" % (name, fn))
         self.sched = sched
         self.timer = timer if timer is not None else sched.timer
         self._turn = self.timer.turn if self.timer is not None else None
@@ -223,6 +237,9 @@ class RunLoop:
         """Iterate until ``stop()`` is called or, if given, the ``until`` JoinHandle is
         complete; then return ``until.result()`` (or None). Tasks keep their state: ``run``
         again to resume, or ``sched.close()`` to end them. Not ISR-safe."""
+        if until is not None and not callable(getattr(until, "is_complete", None)):
+            raise BadArgument("run(until): give the JoinHandle spawn() returned, "
+                              "loop.run(sched.spawn(main())), or None; got %r" % (until,))
         sched = self.sched
         if not sched.parallel:  # (SchedulerBusy on an executor worker's thread)
             sched.check_thread("run")
