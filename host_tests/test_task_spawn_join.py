@@ -77,6 +77,11 @@ def test_a_new_handle_stands_for_its_own_task_and_the_old_one_stays_stale():
     assert h2.result() == 2
     with raises(StaleHandle):
         h1.result()
+    with raises(StaleHandle, "was detached"):  # (a second detach() is a use too: was None)
+        h1.detach()
+    h3 = s.spawn(value(3))
+    s.tick()
+    assert (h2.result(), h3.result()) == (2, 3)
 
 
 def _spawn_join(s, n):

@@ -177,6 +177,8 @@ class JoinHandle:
         handle makes its slot a handle of its own (one small object; for a task that needs no
         handle, ``sched.spawn_detached(coro)`` allocates nothing). Not ISR-safe."""
         ref = self._ref
+        if ref is _DETACHED:
+            self._stale()  # (detached twice: the second is a use of a given-up handle too)
         if isinstance(ref, TaskSlot) and ref.handle is self:  # running: its slot gets a handle of
             own = new_handle(JoinHandle)  # its own, which nobody holds (the completion writes
             own._ref = ref  # the slot's handle without asking whether it was detached)
