@@ -72,6 +72,9 @@ if (process.env.RP2040_FLASH_IMAGE) {
 }
 
 cableUarts(mcu); // the TX interrupt as on the chip, and UART0 <-> UART1
+if (process.env.RP2040_PROFILE) { // cycles per PC while a pin is high (rp2040_profile.py)
+  (await import('./rp2040_profile.mjs')).profileHook(mcu, simulator.clock);
+}
 
 const cdc = new USBCDC(mcu.usbCtrl);
 pacedHostCdc(cdc); // an empty OUT completion once per 1 ms frame, not every 10 us
