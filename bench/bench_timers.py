@@ -15,8 +15,10 @@ Pairing: ``ROUNDS`` rounds of the four ways, interleaved, the order reversed eve
 way's lateness samples are pooled over its rounds and its CPU figure is its smallest round's.
 On this two-core shared host a run's p99 is set by whether the kernel woke the process late in
 it (docs/benchmarks.md, "Lateness tails, session 21"): six rounds (two where the heap is
-small) sample such moments for both runtimes alike, and the note gives each runtime's range of
-per-round p99 beside the pooled one."""
+small) sample such moments for both runtimes alike, and the note gives each runtime's p99 of
+every round, in order, beside the pooled one (one round with a stall of a few ms is enough to
+lift the tickless p99 pooled over six past half of asyncio's: docs/benchmarks.md, "Session 26:
+the latency tails")."""
 
 import gc
 import sys
@@ -251,13 +253,13 @@ def main():
             rows[key] = (late, cpu) if old is None else (old[0] + late, min(old[1], cpu))
     asy = rows.get("as")
     a = summary(asy[0]) if asy else None
-    note = "offered load, tickless: %.2f of the CPU%s%s; %d rounds pooled, p99 per round: " \
-        "tickless %d-%d µs%s" % (
+    note = "offered load, tickless: %.2f of the CPU%s%s; %d rounds pooled, p99 per round " \
+        "(in order): tickless %s µs%s" % (
             offered_load(rows["tl"][1]), "" if asy is None else ", asyncio %.2f" % offered_load(
                 asy[1]), "" if offered_load(rows["tl"][1]) <= 1 else
             " (above 1: the lateness is the queue's, not the timer's)", ROUNDS,
-            min(p99s["tl"]), max(p99s["tl"]),
-            "" if asy is None else ", asyncio %d-%d µs" % (min(p99s["as"]), max(p99s["as"])))
+            "/".join(str(x) for x in p99s["tl"]),
+            "" if asy is None else ", asyncio %s µs" % "/".join(str(x) for x in p99s["as"]))
     if benchlib._scaled[0]:
         note = benchlib._scaled[0] + "; " + note
     for key, label in (("tl", "tickless"), ("sh", "1 ms ticks"), ("sh100", "100 µs ticks")):

@@ -14,8 +14,9 @@ thread; each sample records:
 
 Per set: ``alloc``, the heap's growth over the set (``gc.mem_alloc()``, which walks the whole
 heap: read per set, not per sample; negative: a collection ran), the reader thread's
-voluntary and involuntary context switches (``/proc/thread-self/status``), the load average
-before the set, the reader thread's CPU ms in the set (10 ms steps).
+voluntary and involuntary context switches (``/proc/thread-self/status``) and CPU migrations
+(``migr``, ``/proc/thread-self/sched``), the process's minor page faults (``minflt``), the
+load average before the set, the reader thread's CPU ms in the set (10 ms steps).
 
 ``IO_TAIL_TICKER_MS`` (env): a second task on each side sleeps that many ms in a loop, so
 the loop idles towards timer deadlines too (bench_io has none).
@@ -28,6 +29,9 @@ the reader holding its byte (the runtime's wake half: dispatch, loop, tick, resu
 read), so ``lat - woke`` is the sender's write and the kernel's wake of the reader. Both sides
 get the same stamp: the ``ipoll`` of their ``select.poll`` object wrapped in one closure (the
 same Python call added to each; shimeji's ``poller._ipoll``, asyncio's I/O queue's poller).
+``IO_TAIL_PREFAULT=1`` (env): the heap's first 24 MB touched (a bytearray made and collected)
+before the first set, so that no wake meets a page the process has not faulted in yet (a set
+faults in 10-12 pages on shimeji, 21-22 on asyncio, as their heaps grow: ``minflt``).
 ``IO_TAIL_TOUCH=pages``, ``lines`` or ``chase`` (env, with ``IO_TAIL_SPLIT``): that wrapper
 also reads 20 bytes of a buffer nothing else touches, one per line, on 20 pages or all on one
 page, or on the 20 pages as a dependent chain (each read finds the next one's address), so that
@@ -60,6 +64,10 @@ TICKER_MS = int(os.getenv("IO_TAIL_TICKER_MS") or 0) if IS_MP else 0
 REST_US = os.getenv("IO_TAIL_REST_US") if IS_MP else None
 SPLIT = (os.getenv("IO_TAIL_SPLIT") or "") == "1" if IS_MP else False
 POLLED = [0]  # when the last (stamped) poll returned
+if IS_MP and (os.getenv("IO_TAIL_PREFAULT") or "") == "1":
+    _b = bytearray(24 * 1024 * 1024)  # every page of the heap's first 24 MB touched once
+    del _b
+    gc.collect()  # (allocation starts again at the heap's bottom, on pages faulted in)
 
 
 TOUCH = (os.getenv("IO_TAIL_TOUCH") or "") if IS_MP else ""
@@ -176,6 +184,7 @@ class Rec:
             "runtime": runtime, "set": k, "lat": self.lat, "wr": wr, "alloc": alloc,
             "late": self.late, "it": it, "idl": idl, "polls": self.polls,
             "vcsw": ctx1[0] - ctx0[0], "ivcsw": ctx1[1] - ctx0[1], "load": load,
+            "migr": ctx1[2] - ctx0[2], "minflt": ctx1[3] - ctx0[3],
             "cpu_ms": cpu, "woke": self.woke if SPLIT else []}))
 
 
@@ -184,8 +193,9 @@ def heap():
 
 
 def ctx_switches():
-    """(voluntary, involuntary) context switches of this thread so far."""
-    v = iv = 0
+    """(voluntary, involuntary context switches, CPU migrations) of this thread so far and the
+    process's minor page faults (``/proc``: read between sets, never inside one)."""
+    v = iv = migr = flt = 0
     try:
         with open("/proc/thread-self/status") as f:
             for line in f.read().split("\n"):
@@ -193,9 +203,15 @@ def ctx_switches():
                     v = int(line.split()[1])
                 elif line.startswith("nonvoluntary_ctxt_switches"):
                     iv = int(line.split()[1])
+        with open("/proc/thread-self/sched") as f:
+            for line in f.read().split("\n"):
+                if line.startswith("se.nr_migrations"):
+                    migr = int(line.split()[-1])
+        with open("/proc/self/stat") as f:
+            flt = int(f.read().split(")")[-1].split()[7])
     except OSError:
         pass
-    return v, iv
+    return v, iv, migr, flt
 
 
 def cpu_ms():

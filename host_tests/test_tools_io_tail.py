@@ -60,3 +60,29 @@ def test_what_if_resamples_bench_io_runs_with_faster_wakes(capsys):
     assert "0 µs: no worse in 0 %; 5 µs: no worse in 0 %; 12 µs: no worse in 100 %" in (
         capsys.readouterr().out)
     assert io_tail.what_if(sets[:2]) == {}  # one runtime only: nothing to compare
+
+
+def test_what_each_sets_p99_sample_was(capsys):
+    # set 0's second-slowest is its first wake (the slowest is wake 7); set 1's is wake 9, a
+    # wake whose excess is before the poll's return (lat - woke), its wake half the usual
+    a = _set("shimeji", 0, [50] * 200, first=120)
+    a["lat"][7] = 300
+    a["woke"] = [40] + [10] * 199
+    b = _set("shimeji", 1, [50] * 200, first=60)
+    b["lat"][9] = 400
+    b["lat"][11] = 500
+    b["woke"] = [30] + [10] * 199
+    io_tail.anatomy([a, b])
+    out = capsys.readouterr().out
+    assert "the set's first wake in 1 of 2 sets; first wakes q50 120 µs (range 60-120)" in out
+    assert "their wake half q50 40 µs (later wakes' 10)" in out
+    assert "the p99 samples' stamp to poll return q50 390 µs (all wakes' 40)" in out
+    assert "wake half q50 40 (all 10)" in out
+
+
+def test_page_faults_and_migrations_per_set(capsys):
+    d = _set("asyncio", 0, [50] * 200)
+    d["migr"], d["minflt"] = 2, 21
+    io_tail.describe([d], "asyncio")
+    assert "the reader's CPU migrations 2-2; the process's minor page faults 21-21" in (
+        capsys.readouterr().out)

@@ -1,7 +1,8 @@
 """The I/O wake latency's tail, sample by sample: shimeji against MicroPython's asyncio.
 
 Usage: python tools/io_tail.py [--runs 6] [--sets 5] [--ticker-ms MS] [--firmware DIR]
-                               [--split] [--what-if] [--save FILE] [--load FILE ...]
+                               [--split] [--what-if] [--prefault] [--save FILE]
+                               [--load FILE ...]
 
 Runs ``bench/io_tail.py`` (bench_io.py's wake latency with every sample kept) in ``--runs``
 MicroPython processes, one after another, each ``--sets`` alternating sets of 200 wakes per
@@ -18,9 +19,12 @@ kernel's wake of the reader (stamp to the poll's return) and the runtime's wake 
 poll's return to the reader holding its byte), pooled quantiles of each; both runtimes' polls
 are stamped by the same wrapper. ``--what-if``: bench_io's figure by resampling the sets, with
 shimeji's wakes made 0-20 µs faster: how often its median run's p99 would be no worse than
-asyncio's (how much a faster wake can buy at the load the sets met). ``--save`` keeps the raw
-sets (JSON
-lines), ``--load`` analyses saved ones instead of running."""
+asyncio's (how much a faster wake can buy at the load the sets met). Each set's p99
+sample is described too: how often it is the set's first wake (the reader idle through the
+sender's 20 ms start) and, with ``--split``, whether its excess is before the poll's return
+(the machine) or in the runtime's wake half. ``--prefault``: the heap's pages touched before the
+sets (page faults ruled out). ``--save`` keeps the raw sets (JSON lines), ``--load`` analyses
+saved ones instead of running."""
 
 import argparse
 import json
@@ -33,8 +37,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_sets(mp, runs, sets, count=False, firmware=None, ticker_ms=0, rest_us=None,
-             split=False):
+             split=False, prefault=False):
     env = dict(os.environ)
+    env["IO_TAIL_PREFAULT"] = "1" if prefault else ""
     env["MICROPYPATH"] = os.pathsep.join([".frozen", firmware or os.path.join(ROOT, "firmware"),
                                           os.path.join(ROOT, "bench")])
     env["IO_TAIL_SETS"] = str(sets)
@@ -125,6 +130,7 @@ def describe(sets, runtime):
     print("  slow samples' latency minus the sender's write call: %s µs" % ", ".join(
         str(d["lat"][i] - d["wr"][i]) for d, i in worst))
     split(mine)
+    anatomy(mine)
     if runtime == "shimeji":
         it = {}
         for d, i in slow:
@@ -145,6 +151,11 @@ def describe(sets, runtime):
         print("  polls per sample: %s" % sorted(pol.items()))
     iv = sorted(d["ivcsw"] for d in mine)
     al = sorted(d["alloc"] for d in mine)
+    if all("migr" in d for d in mine):
+        mg = sorted(d["migr"] for d in mine)
+        fl = sorted(d["minflt"] for d in mine)
+        print("  per set: the reader's CPU migrations %d-%d; the process's minor page faults "
+              "%d-%d" % (mg[0], mg[-1], fl[0], fl[-1]))
     cpu = sum(d.get("cpu_ms", 0) for d in mine)
     print("  reader thread CPU: %.1f ms per set of %d wakes (10 ms steps, summed over sets)"
           % (cpu / len(mine), n))
@@ -173,6 +184,29 @@ def split(mine):
                      ("the wake half (the poll's return to the byte in the task)", woke)):
         print("  %s: %s µs" % (name, ", ".join("q%g %d" % (q * 100, pooled(xs, q))
                                                for q in qs)))
+
+
+def anatomy(mine):
+    """What each set's p99 sample (bench_io's figure: its second-slowest) was: the set's first
+    wake (the reader idle since the sender's 20 ms start, every line cold), or, with
+    ``--split``, where its excess over the pooled median lies (stamp to the poll's return: the
+    write, the kernel's wake, the machine's stalls; or the runtime's wake half)."""
+    n = len(mine[0]["lat"])
+    at = [(d, sorted(range(n), key=lambda i: d["lat"][i])[(n * 99) // 100]) for d in mine]
+    first = [d["lat"][0] for d in mine]
+    line = "  each set's p99 sample: the set's first wake in %d of %d sets; first wakes q50 %d " \
+        "µs (range %d-%d)" % (sum(1 for _d, i in at if i == 0), len(mine),
+                              pooled(first, 0.5), min(first), max(first))
+    if all(d.get("woke") for d in mine):
+        kern = [d["lat"][i] - d["woke"][i] for d, i in at]
+        half = [d["woke"][i] for d, i in at]
+        allk = [x - w for d in mine for x, w in zip(d["lat"][1:], d["woke"][1:])]
+        allw = [w for d in mine for w in d["woke"][1:]]
+        line += ", their wake half q50 %d µs (later wakes' %d); the p99 samples' stamp to " \
+            "poll return q50 %d µs (all wakes' %d), wake half q50 %d (all %d)" % (
+                pooled([d["woke"][0] for d in mine], 0.5), pooled(allw, 0.5),
+                pooled(kern, 0.5), pooled(allk, 0.5), pooled(half, 0.5), pooled(allw, 0.5))
+    print(line)
 
 
 def pairs(sets):
@@ -236,6 +270,8 @@ def main():
                     help="split each wake at its poll's return (both runtimes stamped alike)")
     ap.add_argument("--what-if", action="store_true",
                     help="bench_io's figure resampled with shimeji's wakes 0-20 µs faster")
+    ap.add_argument("--prefault", action="store_true",
+                    help="touch the heap's first 24 MB before the sets (no page faults in them)")
     ap.add_argument("--save")
     ap.add_argument("--load", nargs="*")
     ap.add_argument("--count-polls", action="store_true",
@@ -252,7 +288,8 @@ def main():
                         sets.append(d)
     else:
         sets = run_sets(args.micropython, args.runs, args.sets, args.count_polls,
-                        args.firmware, args.ticker_ms, args.rest_us, args.split)
+                        args.firmware, args.ticker_ms, args.rest_us, args.split,
+                        args.prefault)
         if args.save:
             with open(args.save, "w") as f:
                 for d in sets:
