@@ -3,6 +3,14 @@
 The poller registers the receiving end like any other object. ``signal()`` (from another
 thread, through ``StaticScheduler.wake`` and ``IOPoller.notify``) sends one byte unless one is
 already pending; the poller reads it back with ``drain()``. Neither allocates.
+
+Design note: ``signalled`` True means a byte is pending or about to be sent. A signal stores
+True, then sends; a drain (only after a poll saw a byte) stores False, then reads ONE
+datagram. A signal between the two finds False and sends a byte of its own, which stays
+pending: datagrams come out in order and the one read is the older byte the poll saw. The
+buffer is one byte long because MicroPython's ``readinto`` reads again until its buffer is
+full: with 16 bytes it also took that signal's byte, ``signalled`` stayed True with nothing
+pending, and every later signal was skipped (each idle then ran to its cap: session 26).
 """
 
 
@@ -14,7 +22,7 @@ class WakeSocket:
         self.tx = tx
         self.signalled = False  # a byte was sent and not read yet
         self._byte = b"!"
-        self._buf = bytearray(16)
+        self._buf = bytearray(1)  # one datagram per drain (the module's note)
         self._readinto = getattr(rx, "recv_into", None) or rx.readinto
 
     @classmethod
@@ -39,7 +47,8 @@ class WakeSocket:
                 self.signalled = False
 
     def drain(self):
-        """Read the pending byte back. Allocates nothing."""
+        """Read the pending byte back (one; a signal's since stays pending). Allocates
+        nothing."""
         self.signalled = False
         try:
             self._readinto(self._buf)  # MicroPython: None when empty, never raises
