@@ -23,3 +23,7 @@ first boot would format it and erase the firmware's tail. Freeze less, or make \
 MICROPY_HW_FLASH_STORAGE_BYTES smaller\")
 ")
 set(MICROPY_BOARD_LINKER_SCRIPT "${CMAKE_BINARY_DIR}/shimeji_pico_memmap.ld")
+
+# Native and viper code's attribute loads and stores by the bytecode VM's instance fast path
+# (../attrs: a user C module with no Python names, linked with --wrap; docs/boards.md).
+list(APPEND USER_C_MODULES "${CMAKE_CURRENT_LIST_DIR}/../attrs/micropython.cmake")
