@@ -3,7 +3,8 @@
 # AttributeError ("'JoinHandle' object has no attribute 'sched'"); now BadArgument says what to
 # give, and afterwards the scheduler and the parked task are as they were: the real wake still
 # wakes it, allocation-free. shimeji's own wakes call ``core.wake``, which checks nothing (no
-# cost on the hot paths); ``sched.wake(x)`` stays unchecked (docs/sync.md, "Session 25").
+# cost on the hot paths). ``sched.wake(x)`` refuses too since session 26
+# (test_misuse_sched_wake.py).
 import shimeji
 from shimeji import PARK, BadArgument, RunLoop, StaticScheduler, core
 from support import IS_MICROPYTHON, heap_locked, raises, thread_section

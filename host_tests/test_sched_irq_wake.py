@@ -5,6 +5,7 @@
 from shimeji import (
     IrqCriticalSection,
     StaticScheduler,
+    TaskSlot,
     WaitCell,
     core,
     yield_now,
@@ -126,10 +127,12 @@ def test_held_is_true_and_irqs_masked_inside_the_wake():
     s.tick()
     probe = _HeldProbe(cs, m)
     s._trace = probe  # (set_trace would switch the ticks too; only the wake is looked at)
+    s._plain_slot = None  # (what set_trace sets beside it: the wake takes its traced form)
     try:
         core.wake(h._ref)  # the scheduler's own wake, not nested in a cell's section
     finally:
         s._trace = None
+        s._plain_slot = TaskSlot
     assert probe.seen == [(h.id, True, 1, 0)]
     assert not cs.held() and m.irq == 1
 

@@ -45,6 +45,7 @@ class WakeWhileFreeing(TaskSlot):
 
 def _run(when):
     s = StaticScheduler(2)
+    s._plain_slot = WakeWhileFreeing  # (its wake in line, as a TaskSlot's; a subclass: aside)
     slot = WakeWhileFreeing(when)
     slot.waker = s
     log = []

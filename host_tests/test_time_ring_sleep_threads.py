@@ -110,6 +110,7 @@ def test_a_wake_racing_the_park_on_a_ring_sleep_is_ignored():
     entry = TimerEntry()
     timer.arm_ms(entry, 5)  # the sleep's entry, armed: the tick parks the task on it
     slot = _ParksDuringWake(s, entry)
+    s._plain_slot = _ParksDuringWake  # (the stand-in taken in line, as a TaskSlot is)
     s.wake(slot)
     assert (slot._state, s._inbox_head, slot.reads) == (4, None, 1)  # asleep, not queued
     s.wake(slot)  # asleep: ignored, even with the entry disarmed (only _unwait ends it)

@@ -44,6 +44,7 @@ from .levelrun import (
     thread_ident,
 )
 from .scheduler import StaticScheduler
+from .waking import refuse_wake as _refuse_wake
 
 _base_cancel_slot = StaticScheduler.cancel_slot
 
@@ -120,10 +121,10 @@ class InterruptScheduler(StaticScheduler):
     def wake(self, slot):
         """Make the task in ``slot`` runnable and queue this level's callback unless one is
         queued or running. Idempotent. ISR-safe: allocation-free, never raises (traced: see
-        ``_wake_traced``)."""
-        if self._trace is not None:
-            return self._wake_traced(slot)
-        w = slot.w  # (first: what is not a slot raises before the section)
+        ``_wake_traced``; what is not a TaskSlot: ``BadArgument``, before the section)."""
+        if not slot.__class__ is self._plain_slot:  # noqa: E714 (waking.py's wake)
+            return self._wake_traced(slot)  # traced, or no plain TaskSlot
+        w = slot.w
         state = self._enter()
         st = w[0]
         if st == WAITING and slot.sched is self:
@@ -155,6 +156,9 @@ class InterruptScheduler(StaticScheduler):
     def _wake_traced(self, slot):
         # ``wake`` with a trace: its record may raise (the trace's clock): the task is queued
         # first and the section ends in a finally (docs/sync.md, "Exceptions inside a section").
+        # A subclass's slot is woken here too; what is not a slot is refused (waking.py's).
+        if not isinstance(slot, TaskSlot):
+            _refuse_wake(slot)
         state = self._enter()
         try:
             st = slot.w[0]
@@ -176,7 +180,8 @@ class InterruptScheduler(StaticScheduler):
                 self._want = True
                 if not self._pending and not self._active:
                     self._queue_run()
-                self._trace.wake_locked(self, slot)
+                if self._trace is not None:  # (a subclass's slot, untraced)
+                    self._trace.wake_locked(self, slot)
             elif st == RUNNING:
                 slot.w[2] = 1  # rewoken (task/words.py)
             if self._want and not self._pending and not self._active:

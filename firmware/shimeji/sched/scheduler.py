@@ -22,6 +22,7 @@ from ..task.slot import (
     CANCELLED,
     QUEUED,
     TaskBuilder,
+    TaskSlot,
     completed_ref,
 )
 from ..task.waitlist import wake_joiners
@@ -88,6 +89,7 @@ class StaticScheduler(TaskLifecycle):
         self._local_tail = None
         self._clock_us = clock_us if clock_us is not None else port.ticks_us
         self._trace = None  # a trace.Trace (see set_trace): ticks then record every poll
+        self._plain_slot = TaskSlot  # the slots wake() takes in line: none while traced
         self._traced = None
         self.policy = None
         self._fifo = None
@@ -196,6 +198,7 @@ class StaticScheduler(TaskLifecycle):
 
             self._traced = load("shimeji.sched.traced").tick  # loaded only by tracers
         self._trace = trace
+        self._plain_slot = TaskSlot if trace is None else None
 
     def check_thread(self, what):
         """Refuse to poll this (plain, thread-level) scheduler on a thread an executor's worker

@@ -34,6 +34,8 @@ import micropython
 from micropython import const
 
 from .. import port
+from ..errors import BadArgument
+from ..task.taskslot import TaskSlot
 
 # Task states (core.py) as constants here: wake and _park are native, and an imported name is
 # a lookup in this module's globals on every use.
@@ -57,11 +59,11 @@ def _bind_wakes(nil):
         ISR-safe: allocation-free and guarded by the critical section, so interrupt handlers,
         other threads and tasks may all call it."""
         # Viper: the slot's state is a machine word (task/words.py), read and written in line.
-        if self._trace is not nil:  # its records call out (a clock): a section with a finally
-            return self._wake_traced(slot)
-        sw = ptr32(slot.wa)  # (first: what is not a slot raises before the section)
+        if not slot.__class__ is self._plain_slot:  # noqa: E714 (no unary not: one call less)
+            return self._wake_traced(slot)  # traced (its records call out), or no TaskSlot
+        sw = ptr32(slot.wa)  # (task/words.py)
         state = self._enter()
-        if slot.sched is not self:  # finished, or moved to another worker: forward it there
+        if not slot.sched is self:  # noqa: E714 finished, or moved to another worker: forward
             other = slot.sched
             self._exit(state)
             if other is not nil:
@@ -95,13 +97,13 @@ def _bind_wakes(nil):
 
     @micropython.viper
     def _wake_irq(self, slot):
-        if self._trace is not nil:  # (as in wake)
+        if not slot.__class__ is self._plain_slot:  # noqa: E714 (as in wake)
             return self._wake_traced(slot)
         irq = self._irq
-        sw = ptr32(slot.wa)  # (task/words.py; first: what is not a slot raises before the section)
+        sw = ptr32(slot.wa)  # (task/words.py)
         state = self._irq_off()
         irq.depth = int(irq.depth) + 1
-        if slot.sched is not self:  # finished, or moved to another worker: forward it there
+        if not slot.sched is self:  # noqa: E714 (as in wake)
             other = slot.sched
             irq.depth = int(irq.depth) - 1
             self._irq_on(state)
@@ -147,7 +149,12 @@ wake, _wake_irq = _bind_wakes(None)
 def _wake_traced(self, slot):
     # ``wake`` with a trace: the record (``wake_locked``) is made inside the section, after
     # the task is queued, and may raise (the trace's clock, a stack overflow): the section
-    # still ends, the wake has happened, the caller sees the exception.
+    # still ends, the wake has happened, the caller sees the exception. Also ``wake`` of what
+    # is not a plain TaskSlot (``_plain_slot``): a subclass's slot is woken here, untraced
+    # unless the scheduler is; anything else is refused before the section (session 26: an
+    # AttributeError before).
+    if not isinstance(slot, TaskSlot):
+        refuse_wake(slot)
     state = self._enter()
     try:
         if slot.sched is not self:
@@ -170,7 +177,8 @@ def _wake_traced(self, slot):
                     self._woken_int += 1
                 else:
                     self._woken_ext += 1
-                self._trace.wake_locked(self, slot)
+                if self._trace is not None:  # (a subclass's slot, untraced)
+                    self._trace.wake_locked(self, slot)
             elif st == _RUNNING:
                 slot.w[2] = 1  # rewoken (task/words.py)
     finally:
@@ -180,6 +188,11 @@ def _wake_traced(self, slot):
             other.wake(slot)
     elif st == _WAITING and not self._polling and self.idle_notify is not None:
         self.idle_notify()
+
+
+def refuse_wake(slot):
+    raise BadArgument("wake(slot): give the task's TaskSlot (core.current_slot() inside the "
+                      "task; a WaitCell or an Event wakes its waiter for you), got %r" % (slot,))
 
 
 @micropython.native  # no check point inside: a micropython.schedule callback that wakes a
