@@ -163,6 +163,8 @@ class Semaphore(_Semaphore):
     def __init__(self, value=1):
         if value < 0:
             raise ValueError("Semaphore initial value must be >= 0")
+        if value is True or value is False:  # CPython's takes a bool as 1 or 0 (shimeji's not)
+            value = int(value)
         _Semaphore.__init__(self, value)
         self._acquire = _AcquireTrue(self, 1)
 

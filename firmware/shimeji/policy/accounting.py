@@ -29,7 +29,7 @@ class PollStats:
     def __init__(self, hog_us=None):
         if hog_us is None:
             hog_us = _NO_BUDGET
-        elif not isinstance(hog_us, int) or hog_us < 1 or hog_us > _NO_BUDGET:
+        elif type(hog_us) is not int or hog_us < 1 or hog_us > _NO_BUDGET:
             raise PolicyError("hog_us must be a positive int of microseconds (or None for no "
                               "hog budget), got %r" % (hog_us,))
         self.hog_us = hog_us

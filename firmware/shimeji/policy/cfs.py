@@ -52,7 +52,7 @@ RENORM_AT = _RENORM_AT
 
 def check_nice(value):
     """Return ``value`` if it is a nice value (-20..19), else raise ``BadPriority``."""
-    if not isinstance(value, int) or value < NICE_MIN or value > NICE_MAX:
+    if type(value) is not int or value < NICE_MIN or value > NICE_MAX:
         raise BadPriority("a nice value is an int from -20 (most CPU) to 19 (least); 0 is "
                           "the default. Got %r" % (value,))
     return value
@@ -69,7 +69,7 @@ class CfsPolicy(Policy):
 
     def __init__(self, granularity_us=1000, wake_bonus_us=3000, hog_us=None):
         for arg, v in (("granularity_us", granularity_us), ("wake_bonus_us", wake_bonus_us)):
-            if not isinstance(v, int) or v < 0 or v > _MAX_CHARGE:
+            if type(v) is not int or v < 0 or v > _MAX_CHARGE:
                 raise PolicyError("%s must be an int of microseconds from 0 to %d, got %r"
                                   % (arg, _MAX_CHARGE, v))
         self.granularity = granularity_us

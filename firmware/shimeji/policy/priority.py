@@ -47,7 +47,7 @@ class PriorityPolicy(Policy):
     keeps_fields = True
 
     def __init__(self, levels=8, default=0, slice_us=None, measure=False, hog_us=None):
-        if not isinstance(levels, int) or levels < 1 or levels > MAX_LEVELS:
+        if type(levels) is not int or levels < 1 or levels > MAX_LEVELS:
             raise PolicyError("levels must be an int from 1 to %d, got %r"
                               % (MAX_LEVELS, levels))
         self.levels = levels
@@ -62,7 +62,7 @@ class PriorityPolicy(Policy):
         self._clock = None
 
     def _check(self, value):
-        if not isinstance(value, int) or value < 0 or value >= self.levels:
+        if type(value) is not int or value < 0 or value >= self.levels:
             raise BadPriority("a priority is an int from 0 (least urgent) to %d (most), got "
                               "%r: make the PriorityPolicy with more levels if you need them"
                               % (self.levels - 1, value))

@@ -27,7 +27,7 @@ DEFAULT_SLICE_US = const(10000)
 
 def check_slice(slice_us):
     """Return ``slice_us`` if it is a usable time slice, else raise ``PolicyError``."""
-    if not isinstance(slice_us, int) or slice_us < 1 or slice_us > _MAX_US:
+    if type(slice_us) is not int or slice_us < 1 or slice_us > _MAX_US:
         raise PolicyError("the time slice must be a positive int of microseconds (e.g. "
                           "10000 for 10 ms), got %r" % (slice_us,))
     return slice_us

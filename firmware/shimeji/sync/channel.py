@@ -35,6 +35,8 @@ from .waitqueue import (
     section,
 )
 
+MAX_CAPACITY = 0x3FFFFFFF  # the ring's counts stay small ints on 32-bit boards
+
 
 def _closed():
     return ChannelClosed("this Channel was closed: stop sending/receiving, or make a new one")
@@ -45,16 +47,22 @@ class Channel:
     runtime's."""
 
     def __init__(self, capacity, critical_section=None):
-        if not isinstance(capacity, int) or capacity < 1:
-            raise InvalidCapacity("Channel(capacity) needs an int of at least 1 (got %r): "
-                                  "items are buffered in a ring of that size; use a WaitCell "
-                                  "or Event for a signal without data" % (capacity,))
+        if type(capacity) is not int or capacity < 1 or capacity > MAX_CAPACITY:
+            raise InvalidCapacity("Channel(capacity) needs an int of at least 1, at most %d "
+                                  "(got %r): items are buffered in a ring of that size; use a "
+                                  "WaitCell or Event for a signal without data"
+                                  % (MAX_CAPACITY, capacity))
+        try:
+            ring = [None] * capacity
+        except MemoryError:  # (the heap's answer: said as what to change)
+            raise InvalidCapacity("Channel(%d): no room for a ring of %d items in the heap: give "
+                                  "a smaller capacity" % (capacity, capacity)) from None
         cs = section(critical_section)
         self.critical_section = cs
         self._enter = cs.enter
         self._exit = cs.exit
         self.capacity = capacity
-        self._ring = [None] * capacity
+        self._ring = ring
         self._head = 0
         self._count = 0
         self._space_held = 0  # free entries promised to woken senders

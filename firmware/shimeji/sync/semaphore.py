@@ -28,7 +28,7 @@ MAX_PERMITS = _MAX_PERMITS
 
 
 def _check(n, what):
-    if not isinstance(n, int) or n < 0 or n > _MAX_PERMITS:
+    if type(n) is not int or n < 0 or n > _MAX_PERMITS:
         _refuse(what, n)
 
 

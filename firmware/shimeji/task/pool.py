@@ -61,7 +61,7 @@ class TaskPool:
     _range_wrapped = False  # True (on the instance) once the ids came round to the range's first
 
     def __init__(self, capacity, grow=False):
-        if not isinstance(capacity, int) or capacity < 1 or capacity > _MAX_CAPACITY:
+        if type(capacity) is not int or capacity < 1 or capacity > _MAX_CAPACITY:
             raise InvalidCapacity("capacity must be a positive int (the number of task slots, "
                                   "at most %d), got %r" % (_MAX_CAPACITY, capacity))
         self.capacity = capacity

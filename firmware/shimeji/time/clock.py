@@ -78,9 +78,9 @@ class Clock:
         elif not callable(source):
             raise TimerConfigError("the clock must be a function returning ticks, such as "
                                    "time.ticks_us or a FakeClock(), got %r" % (source,))
-        if not isinstance(tick_us, int) or tick_us < 1:
+        if type(tick_us) is not int or tick_us < 1:
             raise TimerConfigError("tick_us must be a positive int (µs per timer tick)")
-        if not isinstance(source_unit_us, int) or source_unit_us < 1 or tick_us % source_unit_us:
+        if type(source_unit_us) is not int or source_unit_us < 1 or tick_us % source_unit_us:
             raise TimerConfigError(
                 "tick_us (%d) must be a multiple of the clock's unit (%r µs): a tick cannot be "
                 "finer than the clock that counts it" % (tick_us, source_unit_us))

@@ -47,7 +47,7 @@ class Trace(SideRing):
 
     def __init__(self, size=512, side=32, clock_us=None, names=32):
         for what, v, lo in (("size", size, 2), ("side", side, 1), ("names", names, 1)):
-            if not isinstance(v, int) or v < lo or v > _MAX_SIZE:
+            if type(v) is not int or v < lo or v > _MAX_SIZE:
                 raise InvalidCapacity("Trace(%s=%r): give an int from %d to %d records"
                                       % (what, v, lo, _MAX_SIZE))
         if clock_us is not None and not callable(clock_us):
@@ -152,7 +152,7 @@ class Trace(SideRing):
         """Record a ``MARK`` of the running task (0 outside a task) with ``value`` (an int
         from 0 to 2**30 - 1): a point of your own on the timeline. Allocation-free. The
         scheduler's context only."""
-        if not isinstance(value, int) or value < 0 or value > _MASK:
+        if type(value) is not int or value < 0 or value > _MASK:
             raise TraceError("mark(value): give an int from 0 to 2**30 - 1, got %r" % (value,))
         slot = core.running_slot()  # (the calling thread's: an executor worker's own)
         self.record(K.MARK, 0 if slot is None else slot.id, value)
