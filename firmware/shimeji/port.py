@@ -204,6 +204,17 @@ def thread_module(what):
     return _thread
 
 
+def exit_of(cs):
+    """The exit shimeji's own code binds for ``cs`` (set-up): the kind's ``_exit_paired``,
+    which checks nothing (shimeji pairs every exit with its enter), unless the class has an
+    ``exit`` of its own (a subclass's, or a section of the caller's making): ``cs.exit``."""
+    cls = type(cs)
+    checked = getattr(cls, "_exit_checked", None)
+    if checked is not None and getattr(cls, "exit", None) is checked:
+        return cs._exit_paired
+    return cs.exit
+
+
 def is_coroutine(obj):
     """True for a coroutine object (``f()``), False for anything else, including ``f``."""
     return hasattr(obj, "send") and hasattr(obj, "throw") and hasattr(obj, "close")

@@ -16,6 +16,7 @@ Every method takes the critical section; pushing and taking allocate nothing.
 """
 
 from ..errors import Cancelled
+from ..sync.critical import exit_of
 from ..task.slot import CANCELLED, FREE
 
 _TAKE_MAX = 256
@@ -31,7 +32,7 @@ class Injector:
     def __init__(self, critical_section):
         self.critical_section = critical_section
         self._enter = critical_section.enter
-        self._exit = critical_section.exit
+        self._exit = exit_of(critical_section)
         self.head = None  # slots linked through inbox_next, oldest first
         self.tail = None
         self.count = 0

@@ -78,9 +78,11 @@ class StaticScheduler(TaskLifecycle):
         if not hasattr(cs, "enter"):
             raise BadArgument("critical_section=%r: give a critical section (with enter() and "
                               "exit()) or leave it out" % (cs,))
+        from ..sync.critical import exit_of  # (here: no name more in this module's globals)
+
         self.critical_section = cs
         self._enter = cs.enter
-        self._exit = cs.exit
+        self._exit = exit_of(cs)  # (its unchecked exit: shimeji pairs its own)
         self._inbox_head = None
         self._inbox_tail = None
         self._local_ok = False  # tick_fifo polls on this thread: spawns use the local list

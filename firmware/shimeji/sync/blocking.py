@@ -19,7 +19,7 @@ import micropython
 
 from .. import port
 from ..errors import BadArgument, CriticalSectionMisuse, LockNotHeld, premade, renew
-from .critical import CriticalSection
+from .critical import CriticalSection, exit_of
 from .waitqueue import section
 
 
@@ -42,7 +42,7 @@ class CriticalSectionRawMutex:
                         "only the thread (or context) that locked it may unlock it"))
         cs = section(critical_section)
         self._enter = cs.enter
-        self._exit = cs.exit
+        self._exit = exit_of(cs)
         self._try_enter = cs.try_enter
         self._held = getattr(cs, "held", None)  # (a section of the user's may have none)
         self._state = 0

@@ -30,6 +30,7 @@ from .waitqueue import (
     Awaitable,
     WaitQueue,
     accept,
+    exit_of,
     finish_with,
     own_next,
     section,
@@ -60,7 +61,7 @@ class Channel:
         cs = section(critical_section)
         self.critical_section = cs
         self._enter = cs.enter
-        self._exit = cs.exit
+        self._exit = exit_of(cs)
         self.capacity = capacity
         self._ring = ring
         self._head = 0

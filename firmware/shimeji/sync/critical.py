@@ -25,6 +25,7 @@ from micropython import const
 
 from .. import port
 from ..errors import BadArgument, Cancelled, CriticalSectionMisuse, NoThreads, premade, renew
+from ..port import exit_of  # noqa: F401 (re-exported: the primitives bind it)
 
 _MAX_DEPTH = const(8)
 MAX_DEPTH = _MAX_DEPTH  # nesting depth of ``with cs:`` (enter/exit nest without limit)
@@ -45,6 +46,10 @@ class CriticalSection:
     # poll (io/dispatch.py) then takes it, when free, with the lock's own calls in line.
     lock_direct = False
     _too_deep = None  # premade (errors.py): the refusal raised inside the outer sections
+    # A kind's ``exit`` refuses an exit that no enter matched; shimeji's own sections, which
+    # always pair them, call its ``_exit_paired`` (no check: ``exit_of``). ``_exit_checked``
+    # is the kind's own ``exit``: a subclass with an exit of its own is called through that.
+    _exit_checked = None
 
     def __init__(self):
         self._states = [0] * _MAX_DEPTH
@@ -69,6 +74,8 @@ class CriticalSection:
     def __exit__(self, exc_type, exc, tb):
         """Leave the section, restoring the state saved by ``__enter__``. ISR-safe."""
         depth = self._depth - 1
+        if depth < 0:  # (no ``with`` entered it: a call of __exit__ of its own)
+            refuse_exit(self)
         self._depth = depth
         self.exit(self._states[depth])
         if depth == 0 and self._too_deep[1] and not getattr(self, "held", bool)():
@@ -78,6 +85,11 @@ class CriticalSection:
     def try_enter(self):
         """Enter without waiting: a state for ``exit``, or None if another holds it. ISR-safe."""
         return self.enter()
+
+    def _refuse_exit(self):
+        # (a method: the native exits reach it with no global look-up, which would make every
+        # call swap the module's globals in and out)
+        refuse_exit(self)
 
     def leave_interrupted(self):
         """Leave the section entirely if the calling context holds it, as a Ctrl-C raised
@@ -103,7 +115,15 @@ class NoCriticalSection(CriticalSection):
         return 0
 
     def exit(self, state):
-        """ISR-safe."""
+        """ISR-safe. Without a matching ``enter()``: ``CriticalSectionMisuse``."""
+        depth = self.depth
+        if depth <= 0:
+            refuse_exit(self)
+        self.depth = depth - 1
+
+    _exit_checked = exit
+
+    def _exit_paired(self, state):
         self.depth -= 1
 
     def held(self):
@@ -150,7 +170,18 @@ class IrqCriticalSection(CriticalSection):
 
     @micropython.native
     def exit(self, state):
-        """Restore the mask ``enter`` saved. ISR-safe."""
+        """Restore the mask ``enter`` saved. ISR-safe. Without an ``enter()`` of this core's
+        (none held): ``CriticalSectionMisuse``, and the mask is left as it is."""
+        depth = self.depth
+        if depth <= 0:
+            self._refuse_exit()
+        self.depth = depth - 1
+        self._enable(state)
+
+    _exit_checked = exit
+
+    @micropython.native
+    def _exit_paired(self, state):
         self.depth -= 1
         self._enable(state)
 
@@ -168,6 +199,13 @@ class IrqCriticalSection(CriticalSection):
         depth = self.depth
         self._enable(state)
         return depth > 0
+
+
+def refuse_exit(cs):
+    """An ``exit(state)`` that no ``enter()`` matched (nothing is changed by it)."""
+    raise CriticalSectionMisuse("%s.exit(state) without a matching enter(): call exit once "
+                                "per enter, with the state that enter returned, from the "
+                                "context that entered" % (type(cs).__name__,))
 
 
 _shared = None

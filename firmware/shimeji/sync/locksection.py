@@ -13,7 +13,7 @@ import micropython
 from micropython import const
 
 from .. import port
-from .critical import CriticalSection
+from .critical import CriticalSection, refuse_exit
 
 _STUCK_MS = const(200)  # a lock held this long with no owner was left so by a Ctrl-C
 
@@ -81,7 +81,23 @@ class LockCriticalSection(CriticalSection):
 
         @micropython.native
         def exit(self, state):
-            """Leave what the matching ``enter()`` entered. ISR-safe."""
+            """Leave what the matching ``enter()`` entered. ISR-safe. Without one (the calling
+            thread does not hold the section): ``CriticalSectionMisuse``, and the section
+            stays as it was."""
+            if self._owner != self._ident():  # (as bare: a RuntimeError, or another's freed)
+                self._refuse_exit()
+            if state:
+                if self._nested <= 0:
+                    self._refuse_exit()
+                self._nested -= 1
+                return
+            self._owner = None
+            self._release()
+
+        _exit_checked = exit
+
+        @micropython.native
+        def _exit_paired(self, state):
             if state:
                 self._nested -= 1
                 return
@@ -134,7 +150,16 @@ class LockCriticalSection(CriticalSection):
             return 0 if self._acquire(False) else None
 
         def exit(self, state):
-            """Leave what the matching ``enter()`` entered. ISR-safe."""
+            """Leave what the matching ``enter()`` entered. ISR-safe. Without one (the calling
+            thread does not hold the section): ``CriticalSectionMisuse``."""
+            try:
+                self._release()
+            except RuntimeError:  # (the RLock's: "cannot release un-acquired lock")
+                refuse_exit(self)
+
+        _exit_checked = exit
+
+        def _exit_paired(self, state):
             self._release()
 
         def held(self):

@@ -11,7 +11,17 @@ import micropython
 
 from .. import core
 from ..errors import WaiterBusy
-from .waitqueue import CLOSED, WAITING, WOKEN, Awaitable, accept, closed_error, own_next, section
+from .waitqueue import (
+    CLOSED,
+    WAITING,
+    WOKEN,
+    Awaitable,
+    accept,
+    closed_error,
+    exit_of,
+    own_next,
+    section,
+)
 
 
 class WaitCell:
@@ -21,7 +31,7 @@ class WaitCell:
         cs = section(critical_section)
         self.critical_section = cs
         self._enter = cs.enter
-        self._exit = cs.exit
+        self._exit = exit_of(cs)
         self.waiter = None  # the parked task's slot
         self.pending = False  # a wake arrived with nobody waiting
         self.closed = False

@@ -24,7 +24,7 @@ from micropython import const
 from .. import core, port
 from ..errors import BadArgument, PrimitiveClosed
 from ..task.waitlist import WaitList
-from .critical import default_critical_section
+from .critical import default_critical_section, exit_of
 
 WAITING = const(0)  # linked on the queue
 WOKEN = const(1)  # taken off by a wake or grant; the task has not accepted it yet
@@ -128,7 +128,7 @@ class WaitQueue(WaitList):
         cs = section(critical_section)
         self.critical_section = cs
         self._enter = cs.enter
-        self._exit = cs.exit
+        self._exit = exit_of(cs)
         self.closed = False
         self.on_abandon = on_abandon
         self.on_leave = on_leave

@@ -103,7 +103,7 @@ class Trace(SideRing):
             self.clock = sched._clock_us
         cs = sched.critical_section
         self._enter = cs.enter
-        self._exit = cs.exit
+        self._exit = port.exit_of(cs)
         sched.set_trace(self)
         _write_ids(sched)  # (after set_trace: from now on every spawn there writes its own)
         self.sched = sched
