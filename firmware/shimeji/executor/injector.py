@@ -16,8 +16,9 @@ Every method takes the critical section; pushing and taking allocate nothing.
 """
 
 from ..errors import Cancelled
+from ..sched.waking import refuse_wake
 from ..sync.critical import exit_of
-from ..task.slot import CANCELLED, FREE
+from ..task.slot import CANCELLED, FREE, TaskSlot
 
 _TAKE_MAX = 256
 
@@ -78,7 +79,11 @@ class Injector:
 
     def wake(self, slot):
         """A task waiting here is runnable already: nothing to do, unless a worker took it
-        since the caller read ``slot.sched`` (then the wake follows it). ISR-safe."""
+        since the caller read ``slot.sched`` (then the wake follows it). ISR-safe. What is
+        not a task slot: ``BadArgument``, before the section (it raised inside it, and left
+        the executor's section held)."""
+        if not isinstance(slot, TaskSlot):
+            refuse_wake(slot)
         state = self._enter()
         other = slot.sched
         self._exit(state)
