@@ -195,6 +195,22 @@ def kept_error(e):
     return _copied(e)
 
 
+if _EMERGENCY is None:  # CPython (no emergency object): a task's error is kept as it is, but
+    # a coroutine run by two tasks (spawned twice, or spawned and awaited) ends the second
+    # with CPython's RuntimeError (ValueError while the other runs it): said as what to do.
+    # MicroPython cannot tell (docs/sync.md, "Session 26"): its second task ends with None.
+    _REUSED = ("cannot reuse already awaited coroutine", "coroutine already executing")
+
+    def kept_error(e):  # noqa: F811 (CPython's: see above)
+        if e.__class__ in (RuntimeError, ValueError) and e.args and e.args[0] in _REUSED:
+            err = NotACoroutine("this task's coroutine was run by another task too (spawned "
+                                "twice, or spawned and awaited): give each task a coroutine "
+                                "of its own (call the async function again)")
+            err.__cause__ = e
+            return err
+        return e
+
+
 def _copied(e):
     cls = e.__class__  # (read first: a failed copy below makes the object a MemoryError)
     try:
