@@ -103,13 +103,31 @@ def test_ram_rows_from_lib_must_come_from_lib(monkeypatch):
     assert out["a"] == (8000, 230000)
     assert out["b (failed: shimeji from shimeji/__init__.py, not /lib)"] == (None, None)
     assert all("sys.path[:] = [''] + ['/lib']" in code for code in sent)
+    # collected every 4 KB while loading, as a main.py on the .mpy path does (docs/boards.md)
+    assert all("gc.threshold(4096)\nsys.path" in code for code in sent)
+    compile(sent[0], "measure", "exec")
     # the frozen copy: no path change, the same figures
     sent.clear()
     out = footprint.ram_by_subpackage("socket://x")
     assert out["b"] == (8000, 230000) and "['/lib']" not in sent[0]
+    assert "threshold" not in sent[0]
     # the code it sends is MicroPython that imports the module and reads every name
     assert "import shimeji.sync\nm = sys.modules['shimeji.sync']" in sent[1]
     compile(sent[1], "measure", "exec")
+
+
+def test_a_name_that_does_not_load_is_shown_with_its_error(monkeypatch):
+    class Proc:
+        stdout = "RAM-BYTES 9000 2000 Stream:MemoryError,Server:ImportError\nFROM x\n"
+        stderr = ""
+
+    sent = []
+    monkeypatch.setattr(footprint, "ram_rows", lambda detail=None: {"a": ("shimeji.io", [])})
+    monkeypatch.setattr(footprint.subprocess, "run", lambda cmd, **kw: sent.append(cmd) or Proc)
+    out = footprint.ram_by_subpackage("socket://x")
+    assert out == {"a (not loadable here: Stream:MemoryError, Server:ImportError)": (9000, 2000)}
+    # what the board runs names each error's class beside the name
+    assert "missing.append('%s:%s' % (n, type(e).__name__))" in sent[0][-1]
 
 
 def test_the_stm32_build_for_qemu_is_read_with_emulated(monkeypatch, tmp_path, capsys):

@@ -135,16 +135,19 @@ missing = []
 for n in %r:
     try:
         getattr(m, n)
-    except Exception as e:  # a name this firmware cannot load (no socket module, say)
-        missing.append(n)
+    except Exception as e:  # a name this firmware cannot load (no socket module, a full heap)
+        missing.append('%%s:%%s' %% (n, type(e).__name__))
 gc.collect()
 print('RAM-BYTES', gc.mem_alloc() - a, gc.mem_free(), ','.join(missing))
 print('FROM', sys.modules['shimeji'].__file__)
 """
 
 # --mpy: shimeji from the board's /lib (.mpy files), ahead of the frozen copy (each row then
-# checks where it came from: "FROM /lib/shimeji/__init__.mpy")
-FROM_LIB = "sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]"
+# checks where it came from: "FROM /lib/shimeji/__init__.mpy"), with gc.threshold(4096) first
+# as docs/boards.md tells a main.py on that path (and tools/fwtest.py --mpy) to set it: without
+# it the heap's garbage cuts the free heap up before a module's code is placed
+FROM_LIB = ("gc.threshold(4096)\n"
+            "sys.path[:] = [''] + ['/lib'] + [p for p in sys.path if p not in ('', '/lib')]")
 
 
 def modules_of(sub):
