@@ -19,9 +19,9 @@ DEMO = "demo" in args
 HOST = "127.0.0.1" if sys.platform in ("linux", "darwin") else "0.0.0.0"
 
 board = shimeji_board.Board()
-# 8 slots: main, the server and 6 connections at once. A slot is ~1.2 KB of a 32-bit board's
-# heap; the STM32L475 with lwIP has ~62 KB, of which importing shimeji's streams takes 30 KB
-# (docs/boards.md, "A network on the emulated STM32").
+# 8 slots: main, the server and 6 connections at once (4.7 KB of a 32-bit board's heap); the
+# STM32L475 with lwIP has ~69 KB, of which importing shimeji's streams and the scheduler takes
+# 43 KB (docs/boards.md, "A network on the emulated STM32").
 sched = board.scheduler(8)
 finished = Event()
 served = []  # bytes echoed, per connection that ended

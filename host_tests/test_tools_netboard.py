@@ -48,6 +48,35 @@ def test_the_link_trace_decodes_frames_split_across_datagrams():
     assert frames[0][1] == b"\xff\x03" + LCP_CONFREQ  # escapes undone, FCS dropped
 
 
+def test_a_network_build_with_new_cflags_empties_its_lwip_objects_too(tmp_path, monkeypatch):
+    # lwIP's objects of a network build sit beside its fw/ when lwIP is next to the tree
+    # (<variant>/lwip): compiled with another MEM_SIZE they would disagree with fw/'s about
+    # lwIP's pools, so a change of CFLAGS_EXTRA empties the whole variant, not fw/ alone.
+    import stm32_build
+
+    variant = tmp_path / "stm32-qemu-ppp"
+    (variant / "lwip" / "core").mkdir(parents=True)
+    (variant / "lwip" / "core" / "tcp.o").write_text("")
+    (variant / "fw").mkdir()
+    (variant / stm32_build.CFLAGS_STAMP).write_text("CFLAGS_EXTRA=-DMICROPY_PY_NETWORK_PPP_LWIP=1")
+    mp = tmp_path / "mp"
+    (mp / "mpy-cross" / "build").mkdir(parents=True)
+    (mp / "mpy-cross" / "build" / "mpy-cross").write_text("")
+    monkeypatch.setattr(firmware, "build_dir", lambda b, emulated=False, tests=False,
+                        network=None: str(variant / "fw"))
+    monkeypatch.setattr(micropy_tree, "check_tree", lambda path, board: path)
+    monkeypatch.setattr(micropy_tree, "lwip_tree", lambda path: str(tmp_path / "lwip"))
+    monkeypatch.setattr(micropy_tree, "check_submodules", lambda *a: None)
+    monkeypatch.setattr(stm32_build, "write_stm32_qemu_board", lambda *a: None)
+    monkeypatch.setattr(firmware, "_run_keeping_tail", lambda cmd, env, tail: 2)
+    said = []
+    with pytest.raises(firmware.FirmwareError):  # the stand-in make fails: no image
+        firmware.build(str(mp), "stm32", emulated=True, network="ppp", out=said.append)
+    assert sorted(os.listdir(variant)) == [stm32_build.CFLAGS_STAMP]
+    assert "built with other CFLAGS_EXTRA" in said[0]
+    assert "-DMEM_SIZE=5000" in (variant / stm32_build.CFLAGS_STAMP).read_text()
+
+
 def test_network_build_reads_lwip_where_it_is(tmp_path):
     tree, lwip = tmp_path / "micropython", tmp_path / "lwip"
     (tree / "lib" / "lwip").mkdir(parents=True)  # the tree's submodule, empty
@@ -57,7 +86,7 @@ def test_network_build_reads_lwip_where_it_is(tmp_path):
     cmd = firmware.make_args(str(tree), "stm32", emulated=True, network="ppp", lwip=str(lwip))
     assert "MICROPY_PY_LWIP=1" in cmd and "LWIP_DIR=../lwip/src" in cmd
     assert ("CFLAGS_EXTRA=-DMICROPY_OPT_MAP_LOOKUP_CACHE_SIZE=1024 "
-            "-DMICROPY_PY_NETWORK_PPP_LWIP=1") in cmd
+            "-DMICROPY_PY_NETWORK_PPP_LWIP=1 -DMEM_SIZE=5000") in cmd
     assert any(a.startswith("FROZEN_MANIFEST=") and a.endswith("manifest_ppp.py") for a in cmd)
     build = [a for a in cmd if a.startswith("BUILD=")][0]
     assert build.endswith(os.path.join("stm32-qemu-ppp", "fw"))  # lwIP's objects: ../lwip

@@ -134,7 +134,12 @@ class NetBoard:
 
 
 # The board's side of the demo: the link, then each example serving a given number of clients.
-BOARD_CODE = ("import ppp_link,gc\nppp=ppp_link.up()\nprint('PPP-UP', ppp_link.address())\n"
+# gc.threshold(4096) first, as a main.py on a small heap should (docs/boards.md, "make deploy"):
+# loading the examples' modules takes 43 KB of the 64 KB heap this build leaves, and without a
+# collection every 4 KB their garbage cut the rest into ~900 single blocks, so the echo server's
+# scheduler found no 232 B block with 18 KB free (session 26).
+BOARD_CODE = ("import ppp_link,gc\ngc.threshold(4096)\nppp=ppp_link.up()\n"
+              "print('PPP-UP', ppp_link.address())\n"
               "gc.collect()\nprint('FREE',gc.mem_free())\n"
               "ppp_link.run_example('echo_server','%d','%d')\n"
               "gc.collect()\nprint('FREE',gc.mem_free())\n"
@@ -158,6 +163,17 @@ def expect(proc, pattern, timeout, seen):
             return m
     raise AssertionError("the board never printed %r within %d s; it printed:\n%s" % (
         pattern, timeout, "\n".join(seen)))
+
+
+def drain(proc, seen, seconds=5.0):
+    """Keep what the board prints in ``seconds`` more (after a failure here: its traceback)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        if select.select([proc.stdout], [], [], 0.5)[0]:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line.rstrip("\n"))
 
 
 def echo_round_trips(board, clients, lines, pause=0.0):
@@ -215,6 +231,7 @@ def main(argv=None):
     if args.trace:
         board.bridge.log = []
     t0 = time.monotonic()
+    proc = None
     try:
         proc = board.run(BOARD_CODE % (ECHO_PORT, args.clients, HTTP_PORT, 2))
         expect(proc, r"PPP-UP (\S+)", 300, seen)
@@ -228,6 +245,10 @@ def main(argv=None):
         status2, text = http_get(board, b"/")
         expect(proc, r"BOARD-DONE", 120, seen)
         proc.wait(30)
+    except BaseException:
+        if proc is not None:
+            drain(proc, seen)
+        raise
     finally:
         bridge = board.bridge
         drops = bridge.drops()

@@ -9,10 +9,15 @@ import shutil
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# stm32 --network ppp: lwIP and its PPP, as the port's Ethernet boards turn lwIP on.
+# stm32 --network ppp: lwIP and its PPP, as the port's Ethernet boards turn lwIP on, with
+# lwIP's smaller memory: MEM_SIZE given, lwipopts_common.h leaves out its Ethernet sizes (an
+# 8,000 B lwIP heap, 800 B segments, 8-segment windows: "lwIP takes 26700 bytes") for lwIP's
+# defaults (536 B segments, 4-segment windows) with a 5,000 B heap (its "19159 bytes" choice).
+# A UART link carries ~12 KB/s at most; the ~7 KB go to MicroPython's heap, which the two
+# examples need (docs/boards.md, "A network on the emulated STM32", session 26).
 NETWORKS = ("ppp",)
 PPP_MAKE_ARGS = ("MICROPY_PY_LWIP=1",)
-PPP_CFLAGS = "-DMICROPY_PY_NETWORK_PPP_LWIP=1"
+PPP_CFLAGS = "-DMICROPY_PY_NETWORK_PPP_LWIP=1 -DMEM_SIZE=5000"
 
 
 # stm32 --emulated --tests: the host tests and their runner frozen in too (test-firmware),
@@ -95,7 +100,11 @@ def clean_on_new_cflags(build, cmd, out=print):
     """Empty ``build`` when it was built with other ``CFLAGS_EXTRA`` than ``cmd`` has (or
     before they were recorded): make does not rebuild objects for a changed flag, and objects
     compiled with another ``MICROPY_OPT_MAP_LOOKUP_CACHE_SIZE`` disagree on the layout of
-    MicroPython's state. Then records the flags."""
+    MicroPython's state. Then records the flags. A network build's whole variant goes (its
+    ``fw/``'s parent): lwIP's objects may sit beside ``fw/``, and another ``MEM_SIZE`` changes
+    lwIP's pools."""
+    if PPP_MAKE_ARGS[0] in cmd:
+        build = os.path.dirname(build)
     flags = "".join(a for a in cmd if a.startswith("CFLAGS_EXTRA="))
     stamp = os.path.join(build, CFLAGS_STAMP)
     if os.path.isdir(build) and os.listdir(build):
