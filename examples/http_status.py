@@ -21,8 +21,8 @@ DEMO = "demo" in args
 HOST = "127.0.0.1" if sys.platform in ("linux", "darwin") else "0.0.0.0"
 
 board = shimeji_board.Board()
-# 8 slots (main, the server, 2 workers, the demo client, 3 requests at once): a slot is ~1.2 KB
-# of heap on a 32-bit board, and a board with lwIP has little (docs/boards.md).
+# 8 slots (main, the server, 2 workers, the demo client, 3 requests at once): ~4.7 KB of heap
+# on a 32-bit board (its timer 2.6 KB more), and a board with lwIP has little (docs/boards.md).
 sched = board.scheduler(8, policy=FifoPolicy(measure=True))  # measure: polls per task
 answered = []
 finished = Event()
