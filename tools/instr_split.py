@@ -1,7 +1,7 @@
 """Instructions per segment of an I/O wake cycle, split at its system calls (unix port).
 
 Usage: python tools/instr_split.py [--firmware DIR] [--only NAME,...] [--n N]
-                                   [--cold [--by-fn K]]
+                                   [--cold [--pages | --all-pages] [--by-fn K]]
 
 The I/O workloads of ``tools/instr.py`` ("stream idle wake", "io idle wake", "asyncio stream
 idle wake") write a byte, wait for it and read it, once per cycle. Run under ``valgrind
@@ -14,14 +14,19 @@ segments, named by the calls that bound them:
 - ``poll -> read``: the wake half: from ``poll`` returning to the task's read of its byte
   (dispatch, the loop's top, the tick's set-up, the task's resumption). With a thread writing
   the byte instead (``make bench``'s wake latency), this is what runs between the data's
-  arrival and the task running;
+  arrival and the task running, up to its read;
 - ``read -> write``: the read's value delivered to the task, and its loop to the next write.
+  bench_io's latency ends when the task holds the value: the wake half plus this segment's
+  delivery (its loop and write are the same small bytecode on both runtimes).
 
 ``--cold``: what each segment reaches, not only what it runs: callgrind's cache simulation,
 with 512 KB copied inside each ``ipoll`` before its system call (the same closure on both
 runtimes), as other processes evict a sleeping loop's lines; the last level's misses are then
 the distinct 64-byte lines of code and of data a segment touches (the wake half's cold lines:
-docs/benchmarks.md, "Session 25: the I/O wake tail"). ``--by-fn K``: the K functions of the
+docs/benchmarks.md, "Session 25: the I/O wake tail"). ``--pages``: the last level as 64 fully
+associative 4 KB "lines" (a TLB of 64 entries: where a segment reaches more pages than that,
+it counts re-misses too); ``--all-pages``: 1,024 of them and 8 MB copied, so its misses are
+the distinct pages ("Session 26: the latency tails"). ``--by-fn K``: the K functions of the
 last wake half that reach most lines (emitted native code: one ``0x...`` per block).
 
 The median of the last cycles (start-up, imports and compilation are left out). Unlike
@@ -49,6 +54,10 @@ CACHES = ["--I1=1024,2,64", "--D1=1024,2,64", "--LL=262144,16,64"]
 # --cold --pages: a last level of 64 fully associative 4 KB "lines": its misses are the
 # distinct pages (TLB entries a cold wake needs: each a page walk, two-level in a VM guest)
 PAGES = ["--I1=1024,2,64", "--D1=1024,2,64", "--LL=262144,64,4096"]
+# --cold --all-pages: 1,024 such "lines" (4 MB) and 8 MB copied in each ipoll: the distinct
+# pages of a segment even where it reaches more than 64 (--pages then counts re-misses too)
+ALL_PAGES = ["--I1=1024,2,64", "--D1=1024,2,64", "--LL=4194304,1024,4096"]
+BIG_FLUSH = 8 << 20
 COLD_EVENTS = ("Ir", "code lines", "data lines")
 
 # --cold: each ipoll copies 512 KB (touching 4x the simulated last level) before its system
@@ -89,9 +98,12 @@ _core._io_queue.poller = _ColdPoll(_core._io_queue.poller)
 """
 
 
-def cold_prelude(code):
-    """The flush wrapped around the ``ipoll`` of the runtime ``code`` runs on."""
-    return COLD + (COLD_ASYNCIO if "import asyncio" in code else COLD_SHIMEJI)
+def cold_prelude(code, flush=524288):
+    """The flush (``flush`` bytes copied) wrapped around the ``ipoll`` of the runtime ``code``
+    runs on."""
+    cold = COLD if flush == 524288 else COLD.replace("1 << 20", str(2 * flush)).replace(
+        "_big[0:524288] = _big[524288:]", "_big[0:%d] = _big[%d:]" % (flush, flush))
+    return cold + (COLD_ASYNCIO if "import asyncio" in code else COLD_SHIMEJI)
 
 
 def segments(mp, firmware, code, n, last, cold=False, by_fn=None, caches=CACHES, layout=0):
@@ -104,7 +116,8 @@ def segments(mp, firmware, code, n, last, cold=False, by_fn=None, caches=CACHES,
         path = os.path.join(tmp, "w.py")
         with open(path, "w") as f:
             f.write(layout_prefix(layout) + PRELUDE + "TICK = 1000\n"
-                    + (cold_prelude(code) if cold else "") + code)
+                    + (cold_prelude(code, BIG_FLUSH if caches is ALL_PAGES else 524288)
+                       if cold else "") + code)
         out = os.path.join(tmp, "cg.out")
         env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", firmware]),
                    PYTHONHASHSEED="0")
@@ -249,7 +262,9 @@ def main(argv=None):
                     help="cache simulation, every cache flushed before each poll: per segment "
                          "the instructions, L1 misses and distinct code and data lines")
     ap.add_argument("--pages", action="store_true",
-                    help="with --cold: count distinct 4 KB pages, not 64 B lines")
+                    help="with --cold: count 4 KB pages, not 64 B lines (misses of 64 entries)")
+    ap.add_argument("--all-pages", action="store_true",
+                    help="with --cold: distinct 4 KB pages (1,024 entries, 8 MB flushed)")
     ap.add_argument("--layouts", default="0",
                     help="with --cold: qstr layouts (tools/instr.py's), the figures' mean")
     ap.add_argument("--by-fn", type=int, default=0, metavar="K",
@@ -258,6 +273,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     names = args.only.split(",") if args.only else list(IO_WORKLOADS)
     if args.cold:
+        args.pages = args.pages or args.all_pages
         what = ("code pages", "data pages", "pages") if args.pages else \
             ("code lines", "data lines", "lines")
         print("%-26s %-14s %8s %10s %10s %8s" % (("workload", "segment", "Ir") + what))
@@ -268,7 +284,8 @@ def main(argv=None):
         by_fn = {} if args.cold and args.by_fn else None
         layouts = [int(k) for k in args.layouts.split(",")] if args.cold else [0]
         runs = [segments(args.micropython, args.firmware, code, args.n, min(40, args.n // 2),
-                         args.cold, by_fn, PAGES if args.pages else CACHES, k) for k in layouts]
+                         args.cold, by_fn, ALL_PAGES if args.all_pages else
+                         PAGES if args.pages else CACHES, k) for k in layouts]
         seg = runs[0] if len(runs) == 1 else {
             s: {e: sum(r[s][e] for r in runs) / len(runs) for e in COLD_EVENTS}
             for s in SEGMENTS}

@@ -70,7 +70,8 @@ class ReadOp:
     __await__ = __iter__
 
     @micropython.native
-    def __next__(self, _ctx=_context, _threads=core._threads):
+    def __next__(self, _ctx=_context, _threads=core._threads, _copy_word=_copy_word,
+                 _WORDS=_WORDS):
         me = _ctx.slot  # (default-argument locals: a global is a hashed look-up in native code)
         if me is None or _threads:  # executor workers: the calling thread tells (core.py)
             me = core.current_slot()  # raises NoCurrentTask
