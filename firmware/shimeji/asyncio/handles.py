@@ -104,9 +104,9 @@ class ThreadsafeCalls:
             loop.queue_flag(self)
             self.flag_queued = True
         cs.exit(state)
-        notify = loop.sched.idle_notify
-        if not queued and notify is not None:
-            notify()
+        poller = loop.sched.poller
+        if not queued and poller is not None:
+            poller.ring()  # (as ThreadSafeFlag.set: the doze does not read the list)
 
     def wake(self):
         loop = self.loop

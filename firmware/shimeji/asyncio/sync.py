@@ -58,8 +58,9 @@ class ThreadSafeFlag(WaitCell):
             loop.queue_flag(self)  # (stores only, like the lines around it)
             self.flag_queued = True
         self._exit(state)
-        if not queued and sched.idle_notify is not None:
-            sched.idle_notify()  # the loop may be idle in the I/O poller: end its wait
+        poller = sched.poller
+        if not queued and poller is not None:
+            poller.ring()  # end the loop's idle in poll, or the next (its doze reads no flag)
 
     def clear(self):
         """Forget a ``set()`` nobody waited for yet. ISR-safe."""

@@ -18,11 +18,15 @@ for I/O, and idles in ``wait_us()`` when nothing is runnable: until the next tim
 readiness, or a wake from an interrupt or another thread.
 
 Design note: ending the idle wait on a wake. Where the port has sockets on a host (CPython,
-the MicroPython unix port) the poller makes a *wake socket*: a UDP socket on 127.0.0.1 that is
-registered like any other object. ``StaticScheduler.wake`` calls ``notify()`` (its
-``idle_notify``) when it queues a task outside a tick; ``notify`` sends one byte only while the
-loop is inside ``poll`` and no byte is pending, so the idle ends at once and a busy loop pays
-one flag test. On boards (no loopback, or wakes from hard interrupts, which must not touch a
+the MicroPython unix port) the poller makes a *wake socket* (io/waker.py: a local datagram pair)
+whose receiving end is registered like any other object. ``StaticScheduler.wake`` calls
+``notify()`` (its ``idle_notify``) when it queues a task outside a tick; ``notify`` sends one
+byte only while the loop dozes (``sleeping``) and no byte is pending, so the idle ends at once
+and a busy loop pays one flag test. That is enough for a wake because the doze reads the inbox
+in the section the wake links under (dispatch.py's ``doze``). News the doze does not read (a
+stop, a ThreadSafeFlag, a scheduled callback) goes through ``ring()``, which sends the byte
+whatever ``sleeping`` says: it ends the next poll at once (docs/io.md, "The wake protocol"). On
+boards (no loopback, or wakes from hard interrupts, which must not touch a
 socket) there is no wake socket: the loop bounds each wait by ``max_idle_us`` (the board's tick),
 as it does without I/O, so an interrupt's wake is seen within one tick.
 """
@@ -209,6 +213,13 @@ class IOPoller:
         """End a ``wait_us`` in progress (the scheduler's ``idle_notify``). Safe from another
         thread; not from a hard interrupt handler (it sends on a socket)."""
         if self.sleeping and self._waker is not None:
+            self._waker.signal()
+
+    def ring(self):
+        """End the idle wait in progress or the next one, asleep or not yet (a byte stays
+        pending until a poll reads it): for news the doze does not look at (``notify``'s
+        note). Safe from another thread; not from a hard interrupt handler."""
+        if self._waker is not None:
             self._waker.signal()
 
     def close(self):

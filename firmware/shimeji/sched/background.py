@@ -86,10 +86,11 @@ class Background:
 
     def _ring(self):
         # End the loop's idle if a wake socket lets it last until the next deadline (the unix
-        # board): what the REPL just spawned or changed runs now, not at that deadline.
-        notify = self.sched.idle_notify
-        if notify is not None:
-            notify()
+        # board): what the REPL just spawned or changed runs now, not at that deadline (a
+        # change the doze does not look at too, made just before it: ``ring``).
+        poller = self.sched.poller
+        if poller is not None:
+            poller.ring()
 
     def tasks(self):
         """``sched.tasks()`` taken while the loop is held off. Not ISR-safe."""

@@ -204,11 +204,12 @@ class InterruptScheduler(StaticScheduler):
 
     def _end_home_idle(self):
         # A callback is queued: end the home thread's idle in the I/O poller (the unix board
-        # idles in poll(), inside which MicroPython runs no scheduled callback). Outside the
-        # section; allocation-free; a no-op unless that loop is idle in poll.
-        notify = self.home_sched.idle_notify
-        if notify is not None:
-            notify()
+        # idles in poll(), inside which MicroPython runs no scheduled callback), or the next
+        # (its doze does not look at the callback queue). Outside the section;
+        # allocation-free; a no-op without a wake socket.
+        poller = self.home_sched.poller
+        if poller is not None:
+            poller.ring()
 
     def timer_interrupt(self, arg=None):
         """The hardware timer's callback (``timer.interrupt`` is this method): records the

@@ -117,11 +117,12 @@ class RunLoop:
 
     def stop(self):
         """Ask ``run()`` to return once the current tick ends. ISR-safe (sets a flag, and ends
-        an idle in the I/O poller where it has a wake socket)."""
+        an idle in the I/O poller where it has a wake socket: ``ring``, as the doze does not
+        read the flag, so even one about to begin)."""
         self.stopping = True
-        notify = self.sched.idle_notify
-        if notify is not None:
-            notify()
+        poller = self.sched.poller
+        if poller is not None:
+            poller.ring()
 
     def schedule(self, fn, arg):
         """``micropython.schedule(fn, arg)``, then end the loop's idle wait in the I/O poller
@@ -131,9 +132,9 @@ class RunLoop:
         ``RuntimeError`` when the queue is full, as ``micropython.schedule``. Not for a hard
         interrupt handler where the loop has a wake socket (it sends on a socket)."""
         micropython.schedule(fn, arg)
-        notify = self.sched.idle_notify
-        if notify is not None:
-            notify()
+        poller = self.sched.poller
+        if poller is not None:
+            poller.ring()
 
     # -- the steps -------------------------------------------------------------------------
 
