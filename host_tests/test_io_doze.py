@@ -205,7 +205,7 @@ def test_a_thread_opening_a_gate_as_the_loop_goes_idle_never_waits_for_the_cap()
             time.sleep(0.001)
         close(a, b)
     lost = _lost_wakes(polls, opens)
-    assert lost == [], (len(lost), len(polls), loop.idles, p.wakeups)
+    assert lost == [], (len(lost), len(polls), loop.idles, p.wakeups, p._waker.signalled)
     assert len(opens) == n and loop.idles > n // 2  # (the loop did go idle, most times)
 
 
