@@ -33,3 +33,11 @@ def test_the_prototype_rows_put_bench_on_the_path():
         assert "sys.path.insert(0, %r)" % instr_prototypes.BENCH in code, name
         assert "import proto_" in code, name
     assert instr_prototypes.BENCH.endswith("/bench")
+
+
+def test_every_ratio_pairs_two_workloads_and_no_name_has_a_comma():
+    # --only splits its list on commas: a row named with one could never be measured alone.
+    assert ("spawn+join", "asyncio create_task+await") in instr.RATIOS
+    for ours, theirs in instr.RATIOS:
+        assert ours in instr.WORKLOADS and theirs in instr.WORKLOADS, (ours, theirs)
+    assert not [name for name in instr.WORKLOADS if "," in name]

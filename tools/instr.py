@@ -37,7 +37,7 @@ N = int(sys.argv[1])
 """
 
 # Pairs printed as a ratio when both are measured: (shimeji's, asyncio's).
-RATIOS = instr_timers.RATIOS
+RATIOS = instr_timers.RATIOS + instr_spawn.RATIOS
 
 
 def merged(*tables):

@@ -1,6 +1,13 @@
 """tools/instr.py's spawn workloads: spawn and join (one, a batch, join_all, traced),
 detached spawns, the facade's and asyncio's create_task+gather, the floor."""
 
+# Pairs instr.py prints as a ratio (asyncio's / shimeji's is 1 / this): (shimeji's, asyncio's).
+RATIOS = (("spawn+join_all", "asyncio create_task+gather"),
+          ("spawn detached+tick", "asyncio create_task+gather"),
+          ("spawn+join", "asyncio create_task+gather"),
+          ("spawn+join", "asyncio create_task+await"),
+          ("spawn+join one", "asyncio await create_task"))
+
 WORKLOADS = {
     # A task spawns a batch of 100 and joins it by a loop of awaits (bench_spawn's information
     # row against create_task+gather, and its row against the floor).
@@ -181,6 +188,31 @@ async def trivial():
 async def main():
     for _ in range(N // 100):
         await asyncio.gather(*[asyncio.create_task(trivial()) for _ in range(100)])
+asyncio.run(main())
+""",
+    # bench_spawn's as_main_joined: asyncio's side of "spawn+join" from a task (README's
+    # "spawn + join from inside a task" row: create_task x100, then await each task).
+    "asyncio create_task+await": """
+import asyncio
+async def trivial():
+    return None
+async def main():
+    ts = [None] * 100
+    for _ in range(N // 100):
+        for i in range(100):
+            ts[i] = asyncio.create_task(trivial())
+        for i in range(100):
+            await ts[i]
+asyncio.run(main())
+""",
+    # bench_spawn's as_main_at_once: asyncio's side of "spawn+join one".
+    "asyncio await create_task": """
+import asyncio
+async def trivial():
+    return None
+async def main():
+    for _ in range(N):
+        await asyncio.create_task(trivial())
 asyncio.run(main())
 """,
     "asyncio create_task+gather value": """
