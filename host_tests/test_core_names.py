@@ -57,3 +57,19 @@ def test_the_package_placed_its_names_at_import():
     for b in _names.names.split():  # however many were interned before: each one is now
         s = b.decode()
         assert id(s) == id(b.decode()) if IS_MICROPYTHON else s == b.decode()
+
+
+def test_the_slots_words_address_is_placed_on_an_entry_of_its_own():
+    # The FIFO tick reads ``slot.wa`` at every poll: left off the list (until session 26) it
+    # shared an entry with ``handle`` or ``_local_tail`` in most layouts, two hashed look-ups
+    # a joined spawn.
+    names = _names.names.split()
+    assert b"wa" in names
+    if not IS_MICROPYTHON:
+        return
+    placed = {}
+    for b in names:
+        s = b.decode()
+        placed.setdefault(_entry(s), []).append(s)
+    s = b"wa".decode()  # (bytes: a str literal is interned when this module compiles)
+    assert placed[_entry(s)] == [s], placed  # (MicroPython's own names may share theirs)
